@@ -1,0 +1,28 @@
+"""symcnn: a symbolic formula engine for convolutional networks, built on SymPy.
+
+Layers carry SymPy expressions for every size and parameter count, so a model yields closed
+forms (``160*n + 48320``) that can be substituted, swept, solved for a budget and printed.
+
+>>> import symcnn as sc
+>>> H, W = sc.symbols("H W")
+>>> m = sc.Sequential([sc.Input((H, W, 3)), sc.Conv2D(64, 3, strides=2), sc.GlobalAveragePooling2D()])
+>>> m.layers[0].output_shape
+(ceiling(H/2) - 1, ceiling(W/2) - 1, 64)
+"""
+
+from . import formulas
+from .errors import (GraphError, LayerArgumentError, ShapeError, SolveError, SymbolError,
+                     SymcnnError)
+from .layers import *  # noqa: F401,F403
+from .layers import __all__ as _layer_names
+from .model import LayerRecord, Model, Sequential
+from .solve import solve_budget
+from .symbols import symbols
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "symbols", "Model", "Sequential", "LayerRecord", "solve_budget", "formulas",
+    "SymcnnError", "LayerArgumentError", "ShapeError", "GraphError", "SymbolError", "SolveError",
+    *_layer_names,
+]

@@ -1,0 +1,333 @@
+"""Floor and ceiling division in canonical form, and constraints on sizes.
+
+Every window operation divides an integer size by a stride and rounds. Chained, these
+roundings nest: ``floor((floor((H - 1)/2) + 1 - 1)/2) + 1``. Because
+``floor((floor(y/a) + b)/c) == floor((y + a*b)/(a*c))`` for integers ``y, b`` and positive
+integers ``a, c`` (and ``ceiling(y/a) == floor((y + a - 1)/a)``), such a nest collapses to a
+single rounding of a polynomial. :func:`floor_div` and :func:`ceil_div` apply this rule as they
+build, so a ResNet-50 stack on ``H`` ends with one ``ceiling(H/32)``.
+
+Canonical form of ``floor(P/d)`` (``P`` a polynomial with integer coefficients, ``d`` a
+positive integer): multiples of ``d`` are taken out of the floor, a common factor of the
+remaining coefficients and ``d`` is cancelled, and ``floor((Q + d - 1)/d)`` is written
+``ceiling(Q/d)``.
+
+>>> from symcnn import symbols
+>>> H = symbols("H")
+>>> floor_div(H - 3, 2) + 1
+ceiling(H/2) - 1
+>>> ceil_div(ceil_div(ceil_div(H, 2), 2), 8)
+ceiling(H/32)
+>>> floor_div(H - 3, 1)
+H - 3
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import sympy
+from sympy import Add, Integer, ceiling, floor
+
+__all__ = [
+    "floor_div",
+    "ceil_div",
+    "Infeasible",
+    "require_at_least",
+    "decide_equal",
+    "divisible",
+    "ConstraintSet",
+]
+
+
+class Infeasible(Exception):
+    """Internal: a requirement is false for every admissible value of the symbols."""
+
+
+def _is_rounding(expr) -> bool:
+    return isinstance(expr, (floor, ceiling))
+
+
+def _has_rounding(expr) -> bool:
+    return expr.has(floor, ceiling)
+
+
+def _peel(num: sympy.Expr, d: int):
+    """Split ``num`` into ``d*whole + rest``, ``whole`` integer-valued, ``rest`` reduced mod d."""
+    whole, rest = [], []
+    for term in Add.make_args(num):
+        coeff, factor = term.as_coeff_Mul()
+        if coeff.is_Integer and factor.is_integer:
+            q, r = divmod(int(coeff), d)
+            if q:
+                whole.append(q * factor)
+            if r:
+                rest.append(r * factor)
+        else:
+            rest.append(term)
+    return Add(*whole), Add(*rest)
+
+
+def _single_rounding(expr):
+    """``expr == R(y/a) + b`` with R floor or ceiling (coefficient 1), else None.
+
+    Returns ``(R, y, a, b)`` with ``y`` a rounding-free integer polynomial, ``a`` a positive
+    int and ``b`` rounding-free and integer-valued.
+    """
+    terms = Add.make_args(expr)
+    rounded = [t for t in terms if _has_rounding(t)]
+    if len(rounded) != 1 or not _is_rounding(rounded[0]):
+        return None
+    r = rounded[0]
+    b = expr - r
+    if _has_rounding(b) or b.is_integer is not True:
+        return None
+    y, a = sympy.fraction(sympy.together(r.args[0]))
+    if not (a.is_Integer and a > 0) or _has_rounding(y) or y.is_integer is not True:
+        return None
+    return type(r), sympy.expand(y), int(a), b
+
+
+def _rounding_node(rest: sympy.Expr, d: int) -> sympy.Expr:
+    """``floor(rest/d)`` for a rounding-free, peeled polynomial ``rest``, readably."""
+    const, core = rest.as_coeff_Add()
+    coeffs = [t.as_coeff_Mul()[0] for t in Add.make_args(core)]
+    if all(c.is_Integer for c in coeffs):
+        g = math.gcd(d, *(int(c) for c in coeffs))
+        if g > 1:  # floor((g*Q + r)/d) == floor((Q + r//g)/(d/g)) for integer Q
+            return floor_div(sympy.expand(core / g) + int(const) // g, d // g)
+    if const == d - 1:
+        return ceiling(core / d, evaluate=False)
+    return floor(rest / d, evaluate=False)
+
+
+@lru_cache(maxsize=8192)
+def _floor_div(num: sympy.Expr, den: sympy.Expr) -> sympy.Expr:
+    if den == 1:
+        return num
+    if num.is_Integer and den.is_Integer:
+        return Integer(int(num) // int(den))
+    if not (den.is_Integer and den > 0):
+        return floor(num / den)
+    d = int(den)
+    whole, rest = _peel(sympy.expand(num), d)
+    if rest == 0:
+        return whole
+    single = _single_rounding(rest)
+    if single is not None:
+        kind, y, a, b = single
+        if kind is ceiling:
+            y = y + a - 1
+        return whole + _floor_div(sympy.expand(y + a * b), Integer(a * d))
+    if _has_rounding(rest) or rest.is_integer is not True:
+        return whole + floor(rest / d)
+    return whole + _rounding_node(rest, d)
+
+
+def floor_div(num, den) -> sympy.Expr:
+    """``floor(num/den)`` for an integer-valued ``num`` and positive ``den``, canonical.
+
+    >>> from symcnn import symbols
+    >>> H = symbols("H")
+    >>> floor_div(H - 1, 2) + 1
+    ceiling(H/2)
+    >>> floor_div(2*H + 1, 4)
+    floor(H/2)
+    >>> floor_div(17, 5)
+    3
+    """
+    return _floor_div(sympy.sympify(num), sympy.sympify(den))
+
+
+def ceil_div(num, den) -> sympy.Expr:
+    """``ceiling(num/den)`` for an integer-valued ``num`` and positive ``den``, canonical.
+
+    >>> from symcnn import symbols
+    >>> ceil_div(symbols("H"), 2)
+    ceiling(H/2)
+    >>> ceil_div(7, 2)
+    4
+    """
+    num, den = sympy.sympify(num), sympy.sympify(den)
+    if den.is_Integer:
+        return _floor_div(sympy.expand(num + den - 1), den)
+    return ceiling(num / den)
+
+
+# --------------------------------------------------------------------------- constraints
+
+
+def _all_positive_integer_symbols(expr) -> bool:
+    return all(s.is_integer and s.is_positive for s in expr.free_symbols)
+
+
+def _nonnegative(diff: sympy.Expr):
+    """Decide ``diff >= 0``: None if always true, a relation if undecided; raise if never."""
+    if diff.is_number:
+        if diff >= 0:
+            return None
+        raise Infeasible
+    single = _single_rounding(diff)
+    if single is not None:
+        kind, y, a, b = single
+        if kind is floor:  # floor(y/a) >= -b  <=>  y >= -a*b   (b integer)
+            return _nonnegative(sympy.expand(y + a * b))
+        # ceiling(y/a) >= -b  <=>  y > -a*(b + 1)
+        return _nonnegative(sympy.expand(y + a * b + a - 1))
+    if diff.is_nonnegative:
+        return None
+    if diff.is_negative:
+        raise Infeasible
+    if not _has_rounding(diff) and diff.is_polynomial() and _all_positive_integer_symbols(diff):
+        const, core = diff.as_coeff_Add()
+        coeffs = [t.as_coeff_Mul()[0] for t in Add.make_args(core)]
+        at_one = diff.subs({s: 1 for s in diff.free_symbols})
+        if all(c > 0 for c in coeffs) and at_one >= 0:
+            return None  # smallest at every symbol = 1
+        if all(c <= 0 for c in coeffs) and at_one < 0:
+            raise Infeasible
+        syms = list(diff.free_symbols)
+        if len(syms) == 1 and sympy.degree(diff, syms[0]) == 1:
+            s = syms[0]
+            a = diff.coeff(s)
+            if a > 0:
+                return sympy.Ge(s, ceiling(-const / a))
+            bound = floor(-const / a)
+            if bound < 1:
+                raise Infeasible
+            return sympy.Le(s, bound)
+        return sympy.Ge(core, -const)
+    relation = sympy.Ge(diff, 0)
+    if relation is sympy.true:
+        return None
+    if relation is sympy.false:
+        raise Infeasible
+    return relation
+
+
+def require_at_least(expr, bound):
+    """Decide ``expr >= bound`` for integer-valued sizes.
+
+    Returns ``None`` when it holds for every admissible value of the symbols, the
+    condition as a readable SymPy relation when it depends on them, and raises
+    :class:`Infeasible` when it can never hold.
+
+    >>> from symcnn import symbols
+    >>> H = symbols("H")
+    >>> require_at_least(ceil_div(H, 2) - 1, 1)
+    H >= 3
+    >>> require_at_least(H + 2, 3) is None
+    True
+    """
+    return _nonnegative(sympy.expand(sympy.sympify(expr) - bound))
+
+
+def decide_equal(a, b):
+    """True if ``a == b`` identically, False if never equal as numbers, None if it depends.
+
+    >>> from symcnn import symbols
+    >>> H = symbols("H")
+    >>> decide_equal(floor_div(H - 1, 2) + 1, ceil_div(H, 2))
+    True
+    >>> decide_equal(H, 2*H), decide_equal(H, 2*floor_div(H, 2))
+    (False, None)
+    """
+    diff = sympy.expand(sympy.sympify(a) - sympy.sympify(b))
+    if diff == 0:
+        return True
+    if diff.is_number:
+        return False
+    if diff.is_zero is False:
+        return False
+    return None
+
+
+def divisible(expr, d):
+    """Decide whether ``d`` divides ``expr``: True, False, or the condition ``Eq(Mod(...), 0)``.
+
+    >>> from symcnn import symbols
+    >>> n = symbols("n")
+    >>> divisible(4*n, 2), divisible(7, 2), divisible(n, 4)
+    (True, False, Eq(Mod(n, 4), 0))
+    """
+    expr, d = sympy.sympify(expr), sympy.sympify(d)
+    if d == 1:
+        return True
+    if expr.is_Integer and d.is_Integer:
+        return int(expr) % int(d) == 0
+    if d.is_Integer and expr.is_polynomial() and not _has_rounding(expr):
+        poly_coeffs = [t.as_coeff_Mul()[0] for t in Add.make_args(sympy.expand(expr))]
+        if all(c.is_Integer and int(c) % int(d) == 0 for c in poly_coeffs):
+            return True
+    quotient = sympy.expand(expr / d)
+    if quotient.is_integer:
+        return True
+    return sympy.Eq(sympy.Mod(expr, d), 0)
+
+
+class ConstraintSet:
+    """An ordered, de-duplicated set of conditions on the symbols.
+
+    Bounds on a single symbol are merged (``H >= 3`` and ``H >= 5`` keep ``H >= 5``), and a
+    contradiction between them raises :class:`Infeasible`.
+
+    >>> from symcnn import symbols
+    >>> H = symbols("H")
+    >>> cs = ConstraintSet()
+    >>> cs.add(H >= 3); cs.add(H >= 5); cs.add(H >= 4)
+    >>> cs.as_list()
+    [H >= 5]
+    """
+
+    def __init__(self, relations=()):
+        self._lower: dict = {}
+        self._upper: dict = {}
+        self._other: list = []
+        for r in relations:
+            self.add(r)
+
+    def add(self, relation) -> None:
+        if relation is None or relation is sympy.true:
+            return
+        if relation is sympy.false:
+            raise Infeasible
+        lhs, rhs = relation.lhs, relation.rhs
+        if isinstance(lhs, sympy.Symbol) and rhs.is_Integer:
+            if isinstance(relation, sympy.GreaterThan):
+                self._lower[lhs] = max(self._lower.get(lhs, rhs), rhs)
+                self._check(lhs)
+                return
+            if isinstance(relation, sympy.LessThan):
+                self._upper[lhs] = min(self._upper.get(lhs, rhs), rhs)
+                self._check(lhs)
+                return
+        if relation not in self._other:
+            self._other.append(relation)
+
+    def _check(self, s) -> None:
+        if s in self._lower and s in self._upper and self._lower[s] > self._upper[s]:
+            raise Infeasible
+
+    def update(self, relations) -> None:
+        for r in relations:
+            self.add(r)
+
+    def as_list(self) -> list:
+        out = []
+        for s in sorted(set(self._lower) | set(self._upper), key=lambda s: s.name):
+            if s in self._lower:
+                out.append(sympy.Ge(s, self._lower[s]))
+            if s in self._upper:
+                out.append(sympy.Le(s, self._upper[s]))
+        return out + list(self._other)
+
+    def lower_bound(self, s):
+        """The least value ``s`` may take (1 when unconstrained)."""
+        return self._lower.get(s, Integer(1))
+
+    def __iter__(self):
+        return iter(self.as_list())
+
+    def __len__(self) -> int:
+        return len(self.as_list())

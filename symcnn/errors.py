@@ -1,0 +1,68 @@
+"""The errors symcnn raises.
+
+Every error derives from :class:`SymcnnError`. Errors raised while applying a layer carry
+the layer's context (index, name, type, input shape) so the message says *where* as well
+as *what*, ending with ``Received: argument=value`` in the manner of Keras.
+
+>>> import symcnn as sc
+>>> try:
+...     sc.Conv2D(-3, 3)
+... except sc.LayerArgumentError as err:
+...     print(err)
+Conv2D: `filters` must be a positive integer, a symbol name or a positive-integer SymPy expression. Received: filters=-3
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "SymcnnError",
+    "LayerArgumentError",
+    "ShapeError",
+    "GraphError",
+    "SymbolError",
+    "SolveError",
+]
+
+
+class SymcnnError(Exception):
+    """Base class of every error symcnn raises on purpose."""
+
+
+class SymbolError(SymcnnError, ValueError):
+    """A symbol or size expression is unusable (wrong assumptions, not an integer, ...)."""
+
+
+class LayerArgumentError(SymcnnError, ValueError):
+    """A layer was given an argument it cannot accept."""
+
+
+class ShapeError(SymcnnError, ValueError):
+    """A layer cannot be applied to the shape it receives (wrong rank, too small, ...)."""
+
+
+class GraphError(SymcnnError, ValueError):
+    """A functional graph is malformed (disconnected, duplicate names, ...)."""
+
+
+class SolveError(SymcnnError, ValueError):
+    """A solver request cannot be answered as asked."""
+
+
+def describe_layer(type_name: str, name: str | None = None, index: int | None = None) -> str:
+    """``Conv2D layer 'conv2d_1' (#3)``: how messages name a layer."""
+    text = f"{type_name} layer"
+    if name:
+        text += f" '{name}'"
+    if index is not None:
+        text += f" (#{index})"
+    return text
+
+
+def with_context(err: SymcnnError, context: str) -> SymcnnError:
+    """A copy of ``err`` whose message starts with ``context`` (once)."""
+    message = str(err)
+    if getattr(err, "_has_context", False):
+        return err
+    new = type(err)(f"{context}: {message}")
+    new._has_context = True  # type: ignore[attr-defined]
+    return new

@@ -1,0 +1,250 @@
+"""Pure shape and parameter formulas over ``int | sympy.Expr``.
+
+No classes, no validation beyond what the arithmetic needs: layers validate their arguments
+once and call these. Sources: Keras 3 (``keras/src/ops/operation_utils.py``), the PyTorch
+documentation of ``Conv2d``, ``MaxPool2d`` and ``ConvTranspose2d``, and Dumoulin & Visin, "A
+guide to convolution arithmetic for deep learning" (2016), relations 1-15.
+
+>>> from symcnn import symbols
+>>> H = symbols("H")
+>>> window_output_size(H, 3, 2, "valid")
+ceiling(H/2) - 1
+>>> window_output_size(H, 3, 2, "same")
+ceiling(H/2)
+>>> conv_params(3, (3, 3), 64)
+1792
+"""
+
+from __future__ import annotations
+
+from typing import Sequence, Tuple, Union
+
+import sympy
+
+from .arith import ceil_div, floor_div
+
+__all__ = [
+    "effective_kernel",
+    "padding_amounts",
+    "window_output_size",
+    "window_requirement",
+    "conv_transpose_output_size",
+    "keras_conv_transpose_output_size",
+    "conv_params",
+    "depthwise_conv_params",
+    "separable_conv_params",
+    "conv_transpose_params",
+    "dense_params",
+    "batch_norm_params",
+    "prod",
+]
+
+Size = Union[int, sympy.Expr]
+Padding = Union[str, Size, Tuple[Size, Size]]
+
+
+def prod(values: Sequence[Size]) -> sympy.Expr:
+    """The product of sizes as a SymPy expression.
+
+    >>> prod([3, 3, 64])
+    576
+    """
+    result = sympy.Integer(1)
+    for v in values:
+        result = result * v
+    return result
+
+
+def effective_kernel(kernel: Size, dilation: Size = 1) -> sympy.Expr:
+    """Extent of a dilated kernel: ``d*(k - 1) + 1``.
+
+    >>> effective_kernel(3, 2)
+    5
+    """
+    return sympy.expand(dilation * (sympy.sympify(kernel) - 1) + 1)
+
+
+def padding_amounts(padding: Padding, kernel: Size = 1, dilation: Size = 1):
+    """``(left, right)`` padding for an explicit int or pair; ``causal`` pads left only.
+
+    ``"valid"`` is ``(0, 0)``. ``"same"`` has no fixed amounts (it depends on the input
+    size) and is refused here; use :func:`window_output_size`.
+
+    >>> padding_amounts(1), padding_amounts((0, 2)), padding_amounts("causal", 3, 2)
+    ((1, 1), (0, 2), (4, 0))
+    """
+    if padding == "valid":
+        return (sympy.Integer(0), sympy.Integer(0))
+    if padding == "causal":
+        return (effective_kernel(kernel, dilation) - 1, sympy.Integer(0))
+    if isinstance(padding, str):
+        raise ValueError(f"padding {padding!r} has no fixed amounts")
+    if isinstance(padding, (tuple, list)):
+        left, right = padding
+        return (sympy.sympify(left), sympy.sympify(right))
+    return (sympy.sympify(padding), sympy.sympify(padding))
+
+
+def window_output_size(
+    size: Size,
+    kernel: Size,
+    stride: Size = 1,
+    padding: Padding = "valid",
+    dilation: Size = 1,
+    ceil_mode: bool = False,
+) -> sympy.Expr:
+    """Number of window positions along one axis (convolution or pooling output size).
+
+    ``valid`` or explicit padding ``p`` (Keras 3; PyTorch; Dumoulin & Visin rel. 15):
+    ``floor((i + p_left + p_right - d*(k - 1) - 1)/s) + 1``. ``same``: ``ceiling(i/s)``
+    (Keras writes ``floor((i - 1)/s) + 1``). ``causal`` pads ``d*(k - 1)`` on the left.
+    ``ceil_mode`` (PyTorch pooling) rounds up, except that no window may start in the right
+    padding: ``floor(min(i + 2p - d*(k-1) - 1 + s - 1, i + p_left - 1)/s) + 1``.
+
+    >>> window_output_size(9, 2, 3)
+    3
+    >>> window_output_size(7, 3, 1, 1)
+    7
+    >>> window_output_size(5, 1, 3, 0, ceil_mode=True)
+    2
+    """
+    size = sympy.sympify(size)
+    if padding == "same":
+        return ceil_div(size, stride)
+    left, right = padding_amounts(padding, kernel, dilation)
+    span = sympy.expand(size + left + right - effective_kernel(kernel, dilation))
+    if not ceil_mode:
+        return floor_div(span, stride) + 1
+    rounded_up = sympy.expand(span + stride - 1)
+    last_start = sympy.expand(size + left - 1)
+    gap = sympy.expand(rounded_up - last_start)
+    if gap.is_number:
+        top = last_start if gap > 0 else rounded_up
+    else:
+        top = sympy.Min(rounded_up, last_start)
+    return floor_div(top, stride) + 1
+
+
+def window_requirement(size: Size, kernel: Size, padding: Padding = "valid", dilation: Size = 1):
+    """``(padded_size, extent)``: a window op is valid when ``padded_size >= extent``.
+
+    >>> window_requirement(8, 3, 1)
+    (10, 3)
+    >>> window_requirement(8, 3, "same")
+    (8, 1)
+    """
+    size = sympy.sympify(size)
+    if padding == "same":
+        return size, sympy.Integer(1)
+    left, right = padding_amounts(padding, kernel, dilation)
+    return sympy.expand(size + left + right), effective_kernel(kernel, dilation)
+
+
+def conv_transpose_output_size(
+    size: Size, kernel: Size, stride: Size = 1, padding: Size = 0,
+    output_padding: Size = 0, dilation: Size = 1,
+) -> sympy.Expr:
+    """Transposed convolution with explicit padding (PyTorch; Dumoulin & Visin rel. 14):
+    ``(i - 1)*s - 2p + d*(k - 1) + output_padding + 1``.
+
+    >>> conv_transpose_output_size(4, 3, 2, 1, 1)
+    8
+    """
+    left, right = padding_amounts(padding)
+    return sympy.expand(
+        (sympy.sympify(size) - 1) * stride - left - right
+        + dilation * (sympy.sympify(kernel) - 1) + output_padding + 1
+    )
+
+
+def keras_conv_transpose_output_size(
+    size: Size, kernel: Size, stride: Size = 1, padding: str = "valid",
+    output_padding: Size | None = None, dilation: Size = 1,
+) -> sympy.Expr:
+    """Transposed convolution as Keras 3 sizes it.
+
+    Without ``output_padding``: ``valid`` gives ``i*s + max(k_eff - s, 0)`` and ``same``
+    gives ``i*s``. With it, padding ``floor(k_eff/2)`` for ``same`` (0 for ``valid``) in
+    the explicit formula.
+
+    >>> keras_conv_transpose_output_size(4, 3, 2, "valid"), keras_conv_transpose_output_size(4, 3, 2, "same")
+    (9, 8)
+    """
+    size = sympy.sympify(size)
+    k_eff = effective_kernel(kernel, dilation)
+    if output_padding is None:
+        if padding == "same":
+            return sympy.expand(size * stride)
+        return sympy.expand(size * stride + sympy.Max(k_eff - stride, 0))
+    pad = floor_div(k_eff, 2) if padding == "same" else 0
+    return sympy.expand((size - 1) * stride + k_eff - 2 * pad + output_padding)
+
+
+def conv_params(in_channels: Size, kernel: Sequence[Size], filters: Size,
+                groups: Size = 1, use_bias: bool = True) -> sympy.Expr:
+    """Convolution: ``(C_in/groups) * prod(kernel) * filters (+ filters)``.
+
+    >>> conv_params(48*2, (5, 5), 256, groups=2, use_bias=False)
+    307200
+    """
+    weights = sympy.expand(in_channels / sympy.sympify(groups) * prod(kernel) * filters)
+    return weights + filters if use_bias else weights
+
+
+def depthwise_conv_params(in_channels: Size, kernel: Sequence[Size],
+                          depth_multiplier: Size = 1, use_bias: bool = True) -> sympy.Expr:
+    """Depthwise convolution: ``C*prod(kernel)*m (+ C*m)``.
+
+    >>> depthwise_conv_params(32, (3, 3))
+    320
+    """
+    out = sympy.expand(in_channels * depth_multiplier)
+    weights = sympy.expand(out * prod(kernel))
+    return weights + out if use_bias else weights
+
+
+def separable_conv_params(in_channels: Size, kernel: Sequence[Size], filters: Size,
+                          depth_multiplier: Size = 1, use_bias: bool = True) -> sympy.Expr:
+    """Separable convolution: depthwise ``C*prod(kernel)*m`` + pointwise ``C*m*filters (+ filters)``.
+
+    >>> separable_conv_params(32, (3, 3), 64)
+    2400
+    """
+    depthwise = depthwise_conv_params(in_channels, kernel, depth_multiplier, use_bias=False)
+    pointwise = sympy.expand(in_channels * depth_multiplier * filters)
+    return depthwise + pointwise + (filters if use_bias else 0)
+
+
+def conv_transpose_params(in_channels: Size, kernel: Sequence[Size], filters: Size,
+                          groups: Size = 1, use_bias: bool = True) -> sympy.Expr:
+    """Transposed convolution: ``C_in * prod(kernel) * (filters/groups) (+ filters)``.
+
+    >>> conv_transpose_params(16, (3, 3), 8)
+    1160
+    """
+    weights = sympy.expand(in_channels * prod(kernel) * filters / sympy.sympify(groups))
+    return weights + filters if use_bias else weights
+
+
+def dense_params(in_features: Size, units: Size, use_bias: bool = True) -> sympy.Expr:
+    """Dense (fully connected): ``in*units (+ units)``.
+
+    >>> from symcnn import symbols
+    >>> dense_params(160, symbols("n"), use_bias=False)
+    160*n
+    """
+    weights = sympy.expand(sympy.sympify(in_features) * units)
+    return weights + units if use_bias else weights
+
+
+def batch_norm_params(channels: Size, center: bool = True, scale: bool = True):
+    """BatchNormalization as Keras counts it: ``(trainable, non_trainable)``.
+
+    Trainable: gamma (``scale``) and beta (``center``), ``C`` each. Non-trainable: the
+    moving mean and variance, ``2*C``. Total ``4*C`` with the defaults.
+
+    >>> batch_norm_params(64)
+    (128, 128)
+    """
+    channels = sympy.sympify(channels)
+    return (int(center) + int(scale)) * channels, 2 * channels

@@ -1,0 +1,34 @@
+"""Layers, one module per family; Keras 3 class and argument names."""
+
+from .base import Checker, Computed, Layer, Node, Tensor
+from .conv import *  # noqa: F401,F403
+from .conv import __all__ as _conv
+from .core import *  # noqa: F401,F403
+from .core import __all__ as _core
+from .merge import *  # noqa: F401,F403
+from .merge import __all__ as _merge
+from .normalization import *  # noqa: F401,F403
+from .normalization import __all__ as _norm
+from .pooling import *  # noqa: F401,F403
+from .pooling import __all__ as _pool
+from .reshape import *  # noqa: F401,F403
+from .reshape import __all__ as _reshape
+
+# Keras' short aliases name the same classes.
+MaxPool1D, MaxPool2D, MaxPool3D = MaxPooling1D, MaxPooling2D, MaxPooling3D  # noqa: F405
+AvgPool1D, AvgPool2D, AvgPool3D = AveragePooling1D, AveragePooling2D, AveragePooling3D  # noqa: F405
+GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPool3D = (  # noqa: F405
+    GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalMaxPooling3D)
+GlobalAvgPool1D, GlobalAvgPool2D, GlobalAvgPool3D = (  # noqa: F405
+    GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAveragePooling3D)
+Convolution1D, Convolution2D, Convolution3D = Conv1D, Conv2D, Conv3D  # noqa: F405
+Convolution2DTranspose = Conv2DTranspose  # noqa: F405
+
+_aliases = [
+    "MaxPool1D", "MaxPool2D", "MaxPool3D", "AvgPool1D", "AvgPool2D", "AvgPool3D",
+    "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPool3D",
+    "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalAvgPool3D",
+    "Convolution1D", "Convolution2D", "Convolution3D", "Convolution2DTranspose",
+]
+__all__ = ["Layer", "Tensor", "Node", "Checker", "Computed",
+           *_conv, *_core, *_merge, *_norm, *_pool, *_reshape, *_aliases]

@@ -1,0 +1,367 @@
+"""The layer base class, the constraint checker and symbolic tensors.
+
+A layer is a small immutable object holding its (validated, coerced) arguments. Applying it
+to input shapes is a pure computation, :meth:`Layer.compute`, that returns output shapes and
+parameter counts and records, through a :class:`Checker`, the conditions the symbols must
+meet. Calling a layer on a :class:`Tensor` (the Keras functional style) does that and wraps
+the result in a :class:`Node`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+import sympy
+
+from .. import arith
+from ..errors import LayerArgumentError, ShapeError, SymcnnError, describe_layer, with_context
+from ..symbols import as_size, as_size_tuple
+
+__all__ = ["Layer", "Checker", "Computed", "Tensor", "Node", "Shape", "format_shape", "snake_case"]
+
+Shape = tuple  # tuple of sympy.Expr, without the batch axis
+
+#: Keras arguments that change neither shapes nor parameter counts; accepted and kept.
+_INERT_ARGS = {
+    "dtype", "momentum", "epsilon", "noise_shape", "seed", "synchronized", "autocast",
+    "input_dim", "lora_rank", "lora_alpha", "rms_scaling", "interpolation", "fill_mode",
+    "negative_slope", "max_value", "threshold", "alpha", "mask_value",
+}
+_INERT_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
+
+
+def snake_case(name: str) -> str:
+    """Keras' automatic layer names: ``Conv2D`` -> ``conv2d``, ``ReLU`` -> ``re_lu``.
+
+    >>> snake_case("BatchNormalization"), snake_case("Conv2DTranspose"), snake_case("ReLU")
+    ('batch_normalization', 'conv2d_transpose', 're_lu')
+    """
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    name = re.sub("([a-z])([A-Z])", r"\1_\2", name)
+    return name.lower()
+
+
+def format_shape(shape) -> str:
+    """``(H - 2, W - 2, 64)``; a one-element shape keeps its comma: ``(160,)``."""
+    if isinstance(shape, list):
+        return "[" + ", ".join(format_shape(s) for s in shape) + "]"
+    parts = [str(d) for d in shape]
+    return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
+
+
+class Checker:
+    """Collects the conditions a layer puts on the symbols while it is computed.
+
+    Each method decides its condition when it can: true conditions vanish, false ones raise
+    :class:`~symcnn.errors.ShapeError` with the given message, and undecided ones are kept
+    as readable relations in :attr:`constraints`.
+    """
+
+    def __init__(self) -> None:
+        self.constraints: list = []
+
+    def at_least(self, expr, bound, message: str) -> None:
+        """Require ``expr >= bound``."""
+        try:
+            relation = arith.require_at_least(expr, bound)
+        except arith.Infeasible:
+            raise ShapeError(message) from None
+        if relation is not None:
+            self.constraints.append(relation)
+
+    def equal(self, a, b, message: str) -> None:
+        """Require ``a == b``."""
+        verdict = arith.decide_equal(a, b)
+        if verdict is False:
+            raise ShapeError(message)
+        if verdict is None:
+            self.constraints.append(sympy.Eq(a, b))
+
+    def divisible(self, expr, d, message: str) -> None:
+        """Require ``d`` to divide ``expr``."""
+        verdict = arith.divisible(expr, d)
+        if verdict is False:
+            raise ShapeError(message)
+        if verdict is not True:
+            self.constraints.append(verdict)
+
+
+@dataclass(frozen=True)
+class Computed:
+    """What applying a layer gives: output shapes and parameter counts."""
+
+    output_shapes: tuple
+    trainable: sympy.Expr
+    non_trainable: sympy.Expr
+
+    @property
+    def params(self) -> sympy.Expr:
+        return self.trainable + self.non_trainable
+
+
+_counter = itertools.count()
+
+
+class Tensor:
+    """A symbolic tensor: the shape (without batch axis) produced by a node.
+
+    >>> import symcnn as sc
+    >>> x = sc.Input(("H", "W", 3))
+    >>> sc.Conv2D(8, 3)(x).shape
+    (H - 2, W - 2, 8)
+    """
+
+    __slots__ = ("shape", "node", "index")
+
+    def __init__(self, shape: Shape, node: "Node", index: int = 0) -> None:
+        self.shape = tuple(shape)
+        self.node = node
+        self.index = index
+
+    def __repr__(self) -> str:
+        return f"<Tensor shape={format_shape(self.shape)} from {self.node.layer.type_name}>"
+
+
+class Node:
+    """One application of a layer to input tensors."""
+
+    __slots__ = ("layer", "inputs", "outputs", "computed", "constraints", "order")
+
+    def __init__(self, layer: "Layer", inputs: Sequence[Tensor], computed: Computed,
+                 constraints: Iterable) -> None:
+        self.layer = layer
+        self.inputs = tuple(inputs)
+        self.computed = computed
+        self.constraints = tuple(constraints)
+        self.order = next(_counter)  # creation order is a topological order
+        self.outputs = tuple(Tensor(s, self, i) for i, s in enumerate(computed.output_shapes))
+
+    @property
+    def input_shapes(self) -> list:
+        return [t.shape for t in self.inputs]
+
+
+def apply_layer(layer: "Layer", inputs: Sequence[Tensor], name: str | None = None,
+                index: int | None = None) -> Node:
+    """Apply ``layer`` to tensors, re-raising errors with the layer's context."""
+    shapes = [t.shape for t in inputs]
+    check = Checker()
+    try:
+        computed = layer.compute(shapes, check)
+    except SymcnnError as err:
+        where = describe_layer(layer.type_name, name or layer.name, index)
+        shown = format_shape(shapes[0] if len(shapes) == 1 else shapes)
+        raise with_context(err, f"{where} on input shape {shown}") from None
+    return Node(layer, inputs, computed, check.constraints)
+
+
+class Layer:
+    """Base class of all layers.
+
+    Subclasses validate their arguments in ``__init__`` through :meth:`_set` and implement
+    either :meth:`compute` or the single-input pair :meth:`output_shape_for` and
+    :meth:`params_for`.
+    """
+
+    #: How many input tensors the layer takes: 1, or None for a list of two or more.
+    n_inputs: int | None = 1
+    #: Name used by Keras for the class (aliases such as MaxPool2D share their class's).
+    type_name: str = "Layer"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.type_name = cls.__dict__.get("type_name", cls.__name__)
+
+    def __init__(self, name: str | None = None, trainable: bool = True, **kwargs: Any) -> None:
+        object.__setattr__(self, "_config", {})
+        object.__setattr__(self, "_requirements", [])
+        if name is not None and (not isinstance(name, str) or not name):
+            raise LayerArgumentError(
+                f"{self.type_name}: `name` must be a non-empty string. Received: name={name!r}"
+            )
+        if not isinstance(trainable, bool):
+            raise LayerArgumentError(
+                f"{self.type_name}: `trainable` must be True or False. "
+                f"Received: trainable={trainable!r}"
+            )
+        for key in kwargs:
+            if key not in _INERT_ARGS and not key.endswith(_INERT_SUFFIXES):
+                raise LayerArgumentError(
+                    f"{self.type_name}: unexpected argument `{key}`. "
+                    f"Received: {key}={kwargs[key]!r}"
+                )
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "trainable", trainable)
+        object.__setattr__(self, "_extra", dict(kwargs))
+
+    # -- construction helpers -------------------------------------------------------------
+
+    def _set(self, **values: Any) -> None:
+        """Store validated arguments as attributes and in the config."""
+        for key, value in values.items():
+            object.__setattr__(self, key, value)
+            self._config[key] = value
+
+    def _size(self, value: Any, arg: str, minimum: int = 1):
+        size = as_size(value, arg, self.type_name, minimum)
+        self._note_requirement(size, arg, minimum, value)
+        return size
+
+    def _sizes(self, value: Any, n: int, arg: str, minimum: int = 1) -> tuple:
+        sizes = as_size_tuple(value, n, arg, self.type_name, minimum)
+        for size in sizes:
+            self._note_requirement(size, arg, minimum, value)
+        return sizes
+
+    def _note_requirement(self, size, arg: str, minimum: int, given: Any) -> None:
+        if not size.is_Integer:
+            self._requirements.append((size, minimum, arg, given))
+
+    def _choice(self, value: Any, arg: str, options: Sequence[str]) -> str:
+        if not isinstance(value, str) or value.lower() not in options:
+            raise LayerArgumentError(
+                f"{self.type_name}: `{arg}` must be one of "
+                f"{', '.join(repr(o) for o in options)}. Received: {arg}={value!r}"
+            )
+        return value.lower()
+
+    def _flag(self, value: Any, arg: str) -> bool:
+        if not isinstance(value, bool):
+            raise LayerArgumentError(
+                f"{self.type_name}: `{arg}` must be True or False. Received: {arg}={value!r}"
+            )
+        return value
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        raise AttributeError(f"{self.type_name} layers are immutable; build a new one")
+
+    # -- configuration --------------------------------------------------------------------
+
+    def get_config(self) -> dict:
+        """The arguments that rebuild this layer: ``type(layer)(**layer.get_config())``."""
+        config = dict(self._config)
+        if self.name is not None:
+            config["name"] = self.name
+        if not self.trainable:
+            config["trainable"] = False
+        config.update(self._extra)
+        return config
+
+    def subs(self, mapping: dict) -> "Layer":
+        """The same layer with symbols in its arguments replaced."""
+        if not any(_has_symbols(v) for v in self._config.values()):
+            return self
+        config = {k: _subs_value(v, mapping) for k, v in self.get_config().items()}
+        return type(self)(**config)
+
+    @property
+    def free_symbols(self) -> set:
+        out: set = set()
+        for value in self._config.values():
+            out |= _symbols_of(value)
+        return out
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={_show(v)}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+    # -- application ----------------------------------------------------------------------
+
+    def __call__(self, inputs):
+        """Apply the layer to a tensor (or a list of tensors), Keras functional style."""
+        tensors = self._input_tensors(inputs)
+        node = apply_layer(self, tensors)
+        return node.outputs[0] if len(node.outputs) == 1 else list(node.outputs)
+
+    def _input_tensors(self, inputs) -> list:
+        many = isinstance(inputs, (list, tuple))
+        tensors = list(inputs) if many else [inputs]
+        if not all(isinstance(t, Tensor) for t in tensors) or not tensors:
+            raise LayerArgumentError(
+                f"{describe_layer(self.type_name, self.name)}: must be called on a tensor "
+                f"from sc.Input(...) or another layer. Received: inputs={inputs!r}"
+            )
+        if self.n_inputs is None and len(tensors) < 2:
+            raise ShapeError(
+                f"{describe_layer(self.type_name, self.name)}: expects a list of at least 2 "
+                f"tensors. Received: {len(tensors)} tensor(s)"
+            )
+        if self.n_inputs is not None and len(tensors) != self.n_inputs:
+            raise ShapeError(
+                f"{describe_layer(self.type_name, self.name)}: expects {self.n_inputs} input "
+                f"tensor(s). Received: {len(tensors)}"
+            )
+        return tensors
+
+    def compute(self, input_shapes: list, check: Checker) -> Computed:
+        """Output shapes and parameter counts for these input shapes."""
+        for size, minimum, arg, given in self._requirements:
+            check.at_least(size, minimum,
+                           f"`{arg}` must be at least {minimum}. Received: {arg}={given!r}")
+        if self.n_inputs == 1:
+            (shape,) = input_shapes
+            out = self.output_shape_for(tuple(shape), check)
+            trainable, non_trainable = self.params_for(tuple(shape))
+        else:
+            out = self.output_shape_for([tuple(s) for s in input_shapes], check)
+            trainable, non_trainable = self.params_for([tuple(s) for s in input_shapes])
+        trainable, non_trainable = sympy.expand(trainable), sympy.expand(non_trainable)
+        if not self.trainable:
+            trainable, non_trainable = sympy.Integer(0), trainable + non_trainable
+        return Computed((tuple(out),), sympy.sympify(trainable), sympy.sympify(non_trainable))
+
+    def output_shape_for(self, shape, check: Checker) -> Shape:
+        raise NotImplementedError
+
+    def params_for(self, shape):
+        """``(trainable, non_trainable)`` parameter counts; none by default."""
+        return sympy.Integer(0), sympy.Integer(0)
+
+    # -- helpers for subclasses -------------------------------------------------------------
+
+    def _expect_rank(self, shape, rank: int | tuple, meaning: str) -> None:
+        ranks = rank if isinstance(rank, tuple) else (rank,)
+        if len(shape) not in ranks:
+            raise ShapeError(
+                f"expects an input of rank {' or '.join(map(str, ranks))} ({meaning}, without "
+                f"the batch axis). Received: input of rank {len(shape)}, "
+                f"shape={format_shape(shape)}"
+            )
+
+
+def _has_symbols(value) -> bool:
+    return bool(_symbols_of(value))
+
+
+def _symbols_of(value) -> set:
+    if isinstance(value, sympy.Basic):
+        return set(value.free_symbols)
+    if isinstance(value, (tuple, list)):
+        out: set = set()
+        for v in value:
+            out |= _symbols_of(v)
+        return out
+    return set()
+
+
+def _subs_value(value, mapping: dict):
+    if isinstance(value, sympy.Basic):
+        result = value.xreplace(mapping)
+        return sympy.expand(result) if result.is_number else result
+    if isinstance(value, tuple):
+        return tuple(_subs_value(v, mapping) for v in value)
+    if isinstance(value, list):
+        return [_subs_value(v, mapping) for v in value]
+    return value
+
+
+def _show(value) -> str:
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_show(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    if isinstance(value, sympy.Basic):
+        return str(value)
+    return repr(value)

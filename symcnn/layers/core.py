@@ -1,0 +1,180 @@
+"""Core layers: Input, Dense, and the shape-preserving ones (Dropout, activations).
+
+>>> import symcnn as sc
+>>> n = sc.symbols("n")
+>>> m = sc.Sequential([sc.Input((160,)), sc.Dense(n, use_bias=False)])
+>>> m.params, m.output_shape
+(160*n, (n,))
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sympy
+
+from .. import formulas
+from ..errors import LayerArgumentError
+from ..symbols import as_size
+from .base import Checker, Computed, Layer, Tensor, apply_layer
+
+__all__ = [
+    "Input", "InputLayer", "Dense", "Dropout", "SpatialDropout1D", "SpatialDropout2D",
+    "SpatialDropout3D", "Activation", "ReLU", "LeakyReLU", "ELU", "Softmax", "Identity",
+]
+
+
+class InputLayer(Layer):
+    """The layer behind :func:`Input`: it has no inputs and yields the given shape."""
+
+    n_inputs = 0
+
+    def __init__(self, shape, name: str | None = None, **kwargs: Any) -> None:
+        kwargs.pop("batch_size", None)
+        super().__init__(name=name, **kwargs)
+        if isinstance(shape, (int, str, sympy.Basic)):
+            shape = (shape,)
+        if not isinstance(shape, (tuple, list)) or not shape:
+            raise LayerArgumentError(
+                "Input: `shape` must be a non-empty tuple of sizes, without the batch axis. "
+                f"Received: shape={shape!r}"
+            )
+        self._set(shape=tuple(self._size(s, "shape") for s in shape))
+
+    def compute(self, input_shapes, check: Checker) -> Computed:
+        for size, minimum, arg, given in self._requirements:
+            check.at_least(size, minimum, f"`shape` sizes must be at least 1. Received: shape={given!r}")
+        zero = sympy.Integer(0)
+        return Computed((self.shape,), zero, zero)
+
+
+def Input(shape, name: str | None = None, **kwargs: Any) -> Tensor:
+    """A symbolic input tensor of ``shape`` (no batch axis), as ``keras.Input``.
+
+    >>> import symcnn as sc
+    >>> sc.Input(("H", "W", 3)).shape
+    (H, W, 3)
+    """
+    layer = InputLayer(shape, name=name, **kwargs)
+    return apply_layer(layer, []).outputs[0]
+
+
+class Dense(Layer):
+    """Fully connected layer on the last axis (Keras ``Dense``): ``in*units (+ units)``.
+
+    >>> import symcnn as sc
+    >>> sc.Sequential([sc.Input((4, 4, 128)), sc.Dense(10)]).layers[0].output_shape
+    (4, 4, 10)
+    """
+
+    def __init__(self, units, activation=None, use_bias: bool = True, name: str | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(name=name, **kwargs)
+        self._set(units=self._size(units, "units"), activation=activation,
+                  use_bias=self._flag(use_bias, "use_bias"))
+
+    def output_shape_for(self, shape, check: Checker):
+        return (*shape[:-1], self.units)
+
+    def params_for(self, shape):
+        return formulas.dense_params(shape[-1], self.units, self.use_bias), sympy.Integer(0)
+
+
+class _Identity(Layer):
+    """A layer that keeps its input shape and has no parameters."""
+
+    def output_shape_for(self, shape, check: Checker):
+        return shape
+
+
+class Identity(_Identity):
+    """Returns its input unchanged (Keras ``Identity``)."""
+
+    def __init__(self, name: str | None = None, **kwargs: Any) -> None:
+        super().__init__(name=name, **kwargs)
+
+
+class Dropout(_Identity):
+    """Dropout (Keras ``Dropout``): same shape, no parameters.
+
+    >>> Dropout(1.5)
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.LayerArgumentError: Dropout: `rate` must be a number in [0, 1). Received: rate=1.5
+    """
+
+    def __init__(self, rate, name: str | None = None, **kwargs: Any) -> None:
+        super().__init__(name=name, **kwargs)
+        ok = isinstance(rate, (int, float)) and not isinstance(rate, bool) and 0 <= rate < 1
+        if not ok:
+            raise LayerArgumentError(
+                f"{self.type_name}: `rate` must be a number in [0, 1). Received: rate={rate!r}"
+            )
+        self._set(rate=rate)
+
+
+class SpatialDropout1D(Dropout):
+    """Dropout of whole channels over steps (Keras ``SpatialDropout1D``)."""
+
+
+class SpatialDropout2D(Dropout):
+    """Dropout of whole feature maps (Keras ``SpatialDropout2D``)."""
+
+    def __init__(self, rate, data_format=None, name: str | None = None, **kwargs: Any) -> None:
+        super().__init__(rate, name=name, **kwargs)
+        if data_format is not None:
+            self._set(data_format=data_format)
+
+
+class SpatialDropout3D(SpatialDropout2D):
+    """Dropout of whole 3D feature maps (Keras ``SpatialDropout3D``)."""
+
+
+class Activation(_Identity):
+    """An activation function (Keras ``Activation``): same shape, no parameters."""
+
+    def __init__(self, activation, name: str | None = None, **kwargs: Any) -> None:
+        super().__init__(name=name, **kwargs)
+        if not (isinstance(activation, str) or callable(activation)):
+            raise LayerArgumentError(
+                f"Activation: `activation` must be a name such as 'relu' or a callable. "
+                f"Received: activation={activation!r}"
+            )
+        self._set(activation=activation)
+
+
+class ReLU(_Identity):
+    """Rectified linear unit (Keras ``ReLU``)."""
+
+    def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0,
+                 name: str | None = None, **kwargs: Any) -> None:
+        super().__init__(name=name, **kwargs)
+        self._set(max_value=max_value, negative_slope=negative_slope, threshold=threshold)
+
+    def get_config(self) -> dict:
+        defaults = {"max_value": None, "negative_slope": 0.0, "threshold": 0.0}
+        return {k: v for k, v in super().get_config().items() if defaults.get(k, object()) != v}
+
+
+class LeakyReLU(_Identity):
+    """Leaky rectified linear unit (Keras ``LeakyReLU``)."""
+
+    def __init__(self, negative_slope=0.3, name: str | None = None, **kwargs: Any) -> None:
+        super().__init__(name=name, **kwargs)
+        self._set(negative_slope=negative_slope)
+
+
+class ELU(_Identity):
+    """Exponential linear unit (Keras ``ELU``)."""
+
+    def __init__(self, alpha=1.0, name: str | None = None, **kwargs: Any) -> None:
+        super().__init__(name=name, **kwargs)
+        self._set(alpha=alpha)
+
+
+class Softmax(_Identity):
+    """Softmax along ``axis`` (Keras ``Softmax``)."""
+
+    def __init__(self, axis=-1, name: str | None = None, **kwargs: Any) -> None:
+        super().__init__(name=name, **kwargs)
+        self._set(axis=axis)

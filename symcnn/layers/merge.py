@@ -1,0 +1,109 @@
+"""Merge layers: Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate.
+
+Element-wise merges need equal shapes (a size of exactly 1 broadcasts). When two symbolic
+sizes may or may not be equal, the equality becomes a recorded constraint.
+
+>>> import symcnn as sc
+>>> x = sc.Input(("H", "W", 64))
+>>> y = sc.Conv2D(64, 3, padding="same")(x)
+>>> sc.Add()([x, y]).shape
+(H, W, 64)
+>>> sc.Concatenate()([x, y]).shape
+(H, W, 128)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sympy
+
+from ..errors import LayerArgumentError, ShapeError
+from .base import Checker, Layer, format_shape
+
+__all__ = ["Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate"]
+
+
+class _Merge(Layer):
+    n_inputs = None
+
+    def __init__(self, name: str | None = None, **kwargs: Any) -> None:
+        super().__init__(name=name, **kwargs)
+
+    def output_shape_for(self, shapes, check: Checker):
+        first = shapes[0]
+        for position, shape in enumerate(shapes[1:], start=1):
+            if len(shape) != len(first):
+                raise ShapeError(
+                    f"inputs must have the same rank. Received: shapes "
+                    f"{format_shape(list(shapes))} (input {position} has rank {len(shape)}, "
+                    f"input 0 has rank {len(first)})"
+                )
+        out = []
+        for axis, sizes in enumerate(zip(*shapes)):
+            wide = [s for s in sizes if s != 1]
+            if not wide:
+                out.append(sympy.Integer(1))
+                continue
+            for s in wide[1:]:
+                check.equal(wide[0], s, f"inputs must have equal shapes (or size 1 to "
+                                        f"broadcast); axis {axis} differs. Received: shapes "
+                                        f"{format_shape(list(shapes))}")
+            out.append(wide[0])
+        return tuple(out)
+
+
+class Add(_Merge):
+    """Element-wise sum of its inputs (Keras ``Add``)."""
+
+
+class Subtract(_Merge):
+    """Difference of exactly two inputs (Keras ``Subtract``)."""
+
+    n_inputs = 2
+
+
+class Multiply(_Merge):
+    """Element-wise product of its inputs (Keras ``Multiply``)."""
+
+
+class Average(_Merge):
+    """Element-wise mean of its inputs (Keras ``Average``)."""
+
+
+class Maximum(_Merge):
+    """Element-wise maximum of its inputs (Keras ``Maximum``)."""
+
+
+class Minimum(_Merge):
+    """Element-wise minimum of its inputs (Keras ``Minimum``)."""
+
+
+class Concatenate(_Merge):
+    """Concatenation along ``axis`` (Keras ``Concatenate``); other axes must agree."""
+
+    def __init__(self, axis: int = -1, name: str | None = None, **kwargs: Any) -> None:
+        super().__init__(name=name, **kwargs)
+        if not isinstance(axis, int) or isinstance(axis, bool):
+            raise LayerArgumentError(f"Concatenate: `axis` must be an int. Received: axis={axis!r}")
+        self._set(axis=axis)
+
+    def output_shape_for(self, shapes, check: Checker):
+        rank = len(shapes[0])
+        if any(len(s) != rank for s in shapes):
+            raise ShapeError(f"inputs must have the same rank. Received: shapes "
+                             f"{format_shape(list(shapes))}")
+        axis = self.axis if self.axis >= 0 else rank + 1 + self.axis  # with the batch axis
+        if not 1 <= axis <= rank:
+            raise ShapeError(f"`axis` is out of range for inputs of rank {rank}. "
+                             f"Received: axis={self.axis}")
+        index = axis - 1
+        out = list(shapes[0])
+        for position, shape in enumerate(shapes[1:], start=1):
+            for a, (u, v) in enumerate(zip(shapes[0], shape)):
+                if a != index:
+                    check.equal(u, v, f"inputs must agree on every axis but the concatenation "
+                                      f"axis; axis {a} differs. Received: shapes "
+                                      f"{format_shape(list(shapes))}")
+        out[index] = sympy.expand(sum((s[index] for s in shapes), sympy.Integer(0)))
+        return tuple(out)

@@ -1,0 +1,171 @@
+"""Pooling layers: Max/Average pooling 1D/2D/3D and their global versions.
+
+``strides`` defaults to ``pool_size`` as in Keras. Beyond Keras, ``padding`` accepts explicit
+amounts and ``ceil_mode=True`` rounds up as PyTorch does (used by :mod:`symcnn.nn`).
+
+>>> import symcnn as sc
+>>> sc.MaxPooling2D(2)(sc.Input((29, 29, 16))).shape
+(14, 14, 16)
+>>> sc.MaxPooling2D(2)(sc.Input(("H", "W", 16))).shape
+(floor(H/2), floor(W/2), 16)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sympy
+
+from .. import formulas
+from ..errors import LayerArgumentError
+from .base import Checker, format_shape
+from .spatial import SpatialLayer, join_channels, split_channels
+
+__all__ = [
+    "MaxPooling1D", "MaxPooling2D", "MaxPooling3D",
+    "AveragePooling1D", "AveragePooling2D", "AveragePooling3D",
+    "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D",
+    "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D",
+]
+
+
+class _Pooling(SpatialLayer):
+    def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None,
+                 name: str | None = None, ceil_mode: bool = False, **kwargs: Any) -> None:
+        super().__init__(name=name, **kwargs)
+        rank = self.rank
+        self._set(pool_size=self._sizes(pool_size, rank, "pool_size"))
+        self._set(
+            strides=self.pool_size if strides is None else self._sizes(strides, rank, "strides"),
+            padding=self._padding(padding),
+            data_format=self._data_format(data_format),
+            ceil_mode=self._flag(ceil_mode, "ceil_mode"),
+        )
+        if self.ceil_mode and self.padding == "same":
+            raise LayerArgumentError(
+                f"{self.type_name}: `ceil_mode` applies to 'valid' or explicit padding only. "
+                f"Received: padding='same', ceil_mode=True"
+            )
+        if not isinstance(self.padding, str):
+            for pair, k in zip(self.padding, self.pool_size):
+                for p in pair:
+                    if (2 * p > k) is sympy.true:
+                        raise LayerArgumentError(
+                            f"{self.type_name}: explicit padding must be at most half the pool "
+                            f"size. Received: padding={pair}, pool_size={format_shape(self.pool_size)}"
+                        )
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        if not config["ceil_mode"]:
+            del config["ceil_mode"]
+        return config
+
+    def output_shape_for(self, shape, check: Checker):
+        self._expect_spatial(shape)
+        spatial, channels = split_channels(shape, self.data_format)
+        out = []
+        for axis, i in enumerate(spatial):
+            k, s = self.pool_size[axis], self.strides[axis]
+            p = self.padding if isinstance(self.padding, str) else self.padding[axis]
+            padded, extent = formulas.window_requirement(i, k, p)
+            check.at_least(
+                padded, extent,
+                f"pool_size is larger than the input along spatial axis {axis}: the window "
+                f"spans {extent} but the input has {padded}. "
+                f"Received: pool_size={format_shape(self.pool_size)}",
+            )
+            out.append(formulas.window_output_size(i, k, s, p, 1, self.ceil_mode))
+        return join_channels(tuple(out), channels, self.data_format)
+
+
+class MaxPooling1D(_Pooling):
+    """Max pooling over steps (Keras ``MaxPooling1D``)."""
+
+    rank = 1
+
+
+class MaxPooling2D(_Pooling):
+    """Max pooling over height and width (Keras ``MaxPooling2D``)."""
+
+    rank = 2
+
+
+class MaxPooling3D(_Pooling):
+    """Max pooling over depth, height and width (Keras ``MaxPooling3D``)."""
+
+    rank = 3
+
+
+class AveragePooling1D(_Pooling):
+    """Average pooling over steps (Keras ``AveragePooling1D``)."""
+
+    rank = 1
+
+
+class AveragePooling2D(_Pooling):
+    """Average pooling over height and width (Keras ``AveragePooling2D``)."""
+
+    rank = 2
+
+
+class AveragePooling3D(_Pooling):
+    """Average pooling over depth, height and width (Keras ``AveragePooling3D``)."""
+
+    rank = 3
+
+
+class _GlobalPooling(SpatialLayer):
+    def __init__(self, data_format=None, keepdims: bool = False, name: str | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(name=name, **kwargs)
+        self._set(data_format=self._data_format(data_format),
+                  keepdims=self._flag(keepdims, "keepdims"))
+
+    def output_shape_for(self, shape, check: Checker):
+        self._expect_spatial(shape)
+        spatial, channels = split_channels(shape, self.data_format)
+        if self.keepdims:
+            return join_channels((1,) * len(spatial), channels, self.data_format)
+        return (channels,)
+
+
+class GlobalMaxPooling1D(_GlobalPooling):
+    """Maximum over all steps (Keras ``GlobalMaxPooling1D``)."""
+
+    rank = 1
+
+
+class GlobalMaxPooling2D(_GlobalPooling):
+    """Maximum over height and width (Keras ``GlobalMaxPooling2D``).
+
+    >>> import symcnn as sc
+    >>> sc.GlobalMaxPooling2D()(sc.Input(("H", "W", 128))).shape
+    (128,)
+    """
+
+    rank = 2
+
+
+class GlobalMaxPooling3D(_GlobalPooling):
+    """Maximum over depth, height and width (Keras ``GlobalMaxPooling3D``)."""
+
+    rank = 3
+
+
+class GlobalAveragePooling1D(_GlobalPooling):
+    """Mean over all steps (Keras ``GlobalAveragePooling1D``)."""
+
+    rank = 1
+
+
+class GlobalAveragePooling2D(_GlobalPooling):
+    """Mean over height and width (Keras ``GlobalAveragePooling2D``)."""
+
+    rank = 2
+
+
+class GlobalAveragePooling3D(_GlobalPooling):
+    """Mean over depth, height and width (Keras ``GlobalAveragePooling3D``)."""
+
+    rank = 3

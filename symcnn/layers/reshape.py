@@ -1,0 +1,232 @@
+"""Reshaping layers: Flatten, Reshape, Permute, ZeroPadding, Cropping, UpSampling.
+
+>>> import symcnn as sc
+>>> sc.Flatten()(sc.Input((2, 1, 80))).shape
+(160,)
+>>> sc.ZeroPadding2D(3)(sc.Input(("H", "W", 3))).shape
+(H + 6, W + 6, 3)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sympy
+
+from .. import arith, formulas
+from ..errors import LayerArgumentError, ShapeError
+from .base import Checker, Layer, format_shape
+from .spatial import SpatialLayer, join_channels, split_channels
+
+__all__ = [
+    "Flatten", "Reshape", "Permute",
+    "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D",
+    "Cropping1D", "Cropping2D", "Cropping3D",
+    "UpSampling1D", "UpSampling2D", "UpSampling3D",
+]
+
+
+class Flatten(Layer):
+    """Flattens everything but the batch axis (Keras ``Flatten``)."""
+
+    def __init__(self, data_format=None, name: str | None = None, **kwargs: Any) -> None:
+        super().__init__(name=name, **kwargs)
+        if data_format is not None:
+            self._set(data_format=data_format)
+
+    def output_shape_for(self, shape, check: Checker):
+        return (sympy.expand(formulas.prod(shape)),)
+
+
+class Reshape(Layer):
+    """Reshape to ``target_shape`` (Keras ``Reshape``); one entry may be -1.
+
+    >>> import symcnn as sc
+    >>> sc.Reshape((-1, 8))(sc.Input((4, 4, 16))).shape
+    (32, 8)
+    """
+
+    def __init__(self, target_shape, name: str | None = None, **kwargs: Any) -> None:
+        super().__init__(name=name, **kwargs)
+        if not isinstance(target_shape, (tuple, list)) or not target_shape:
+            raise LayerArgumentError(
+                f"Reshape: `target_shape` must be a non-empty tuple. "
+                f"Received: target_shape={target_shape!r}"
+            )
+        if sum(1 for d in target_shape if d == -1 and not isinstance(d, bool)) > 1:
+            raise LayerArgumentError(
+                f"Reshape: at most one entry of `target_shape` may be -1. "
+                f"Received: target_shape={target_shape!r}"
+            )
+        dims = tuple(d if (isinstance(d, int) and d == -1 and not isinstance(d, bool))
+                     else self._size(d, "target_shape") for d in target_shape)
+        self._set(target_shape=dims)
+
+    def output_shape_for(self, shape, check: Checker):
+        total = sympy.expand(formulas.prod(shape))
+        known = sympy.expand(formulas.prod(d for d in self.target_shape if d != -1))
+        message = (f"cannot reshape an input of {total} elements (shape {format_shape(shape)}) "
+                   f"to target_shape. Received: target_shape={format_shape(self.target_shape)}")
+        if -1 in self.target_shape:
+            check.divisible(total, known, message)
+            missing = sympy.expand(arith.floor_div(total, known)) if known.is_Integer else \
+                sympy.cancel(total / known)
+            return tuple(missing if d == -1 else d for d in self.target_shape)
+        check.equal(total, known, message)
+        return self.target_shape
+
+
+class Permute(Layer):
+    """Permute the non-batch axes (Keras ``Permute``); ``dims`` counts from 1.
+
+    >>> import symcnn as sc
+    >>> sc.Permute((3, 1, 2))(sc.Input(("H", "W", 3))).shape
+    (3, H, W)
+    """
+
+    def __init__(self, dims, name: str | None = None, **kwargs: Any) -> None:
+        super().__init__(name=name, **kwargs)
+        ok = isinstance(dims, (tuple, list)) and sorted(dims) == list(range(1, len(dims) + 1))
+        if not ok:
+            raise LayerArgumentError(
+                f"Permute: `dims` must be a permutation of 1..rank. Received: dims={dims!r}"
+            )
+        self._set(dims=tuple(dims))
+
+    def output_shape_for(self, shape, check: Checker):
+        self._expect_rank(shape, len(self.dims), "as many axes as `dims`")
+        return tuple(shape[d - 1] for d in self.dims)
+
+
+class _PerAxisPairs(SpatialLayer):
+    """Layers whose argument is an amount per spatial axis and side."""
+
+    arg_name = "padding"
+
+    def _pairs(self, value: Any) -> tuple:
+        rank, arg = self.rank, self.arg_name
+        if isinstance(value, (tuple, list)):
+            if len(value) == 2 and rank == 1 and not isinstance(value[0], (tuple, list)):
+                return (tuple(self._sizes(value, 2, arg, minimum=0)),)
+            if len(value) != rank:
+                raise LayerArgumentError(
+                    f"{self.type_name}: `{arg}` must be an int, a tuple of {rank} ints or of "
+                    f"{rank} (before, after) pairs. Received: {arg}={value!r}"
+                )
+            pairs = []
+            for item in value:
+                if isinstance(item, (tuple, list)):
+                    pairs.append(tuple(self._sizes(item, 2, arg, minimum=0)))
+                else:
+                    p = self._size(item, arg, minimum=0)
+                    pairs.append((p, p))
+            return tuple(pairs)
+        p = self._size(value, arg, minimum=0)
+        return ((p, p),) * rank
+
+
+class _ZeroPadding(_PerAxisPairs):
+    def __init__(self, padding=1, data_format=None, name: str | None = None, **kwargs: Any):
+        super().__init__(name=name, **kwargs)
+        self._set(padding=self._pairs(padding), data_format=self._data_format(data_format))
+
+    def output_shape_for(self, shape, check: Checker):
+        self._expect_spatial(shape)
+        spatial, channels = split_channels(shape, self.data_format)
+        out = tuple(sympy.expand(i + a + b) for i, (a, b) in zip(spatial, self.padding))
+        return join_channels(out, channels, self.data_format)
+
+
+class ZeroPadding1D(_ZeroPadding):
+    """Zeros before and after the steps (Keras ``ZeroPadding1D``)."""
+
+    rank = 1
+
+    def __init__(self, padding=1, data_format=None, name: str | None = None, **kwargs: Any):
+        super().__init__(padding, data_format, name=name, **kwargs)
+
+
+class ZeroPadding2D(_ZeroPadding):
+    """Zeros around height and width (Keras ``ZeroPadding2D``)."""
+
+    rank = 2
+
+
+class ZeroPadding3D(_ZeroPadding):
+    """Zeros around depth, height and width (Keras ``ZeroPadding3D``)."""
+
+    rank = 3
+
+
+class _Cropping(_PerAxisPairs):
+    arg_name = "cropping"
+
+    def __init__(self, cropping=0, data_format=None, name: str | None = None, **kwargs: Any):
+        super().__init__(name=name, **kwargs)
+        self._set(cropping=self._pairs(cropping), data_format=self._data_format(data_format))
+
+    def output_shape_for(self, shape, check: Checker):
+        self._expect_spatial(shape)
+        spatial, channels = split_channels(shape, self.data_format)
+        out = []
+        for axis, (i, (a, b)) in enumerate(zip(spatial, self.cropping)):
+            size = sympy.expand(i - a - b)
+            check.at_least(size, 1, f"cropping removes the whole input along spatial axis "
+                                    f"{axis} ({i} - {a} - {b} < 1). Received: cropping={(a, b)}")
+            out.append(size)
+        return join_channels(tuple(out), channels, self.data_format)
+
+
+class Cropping1D(_Cropping):
+    """Crop steps (Keras ``Cropping1D``)."""
+
+    rank = 1
+
+    def __init__(self, cropping=(1, 1), name: str | None = None, **kwargs: Any):
+        super().__init__(cropping, None, name=name, **kwargs)
+
+
+class Cropping2D(_Cropping):
+    """Crop height and width (Keras ``Cropping2D``)."""
+
+    rank = 2
+
+
+class Cropping3D(_Cropping):
+    """Crop depth, height and width (Keras ``Cropping3D``)."""
+
+    rank = 3
+
+
+class _UpSampling(SpatialLayer):
+    def __init__(self, size=2, data_format=None, name: str | None = None, **kwargs: Any):
+        super().__init__(name=name, **kwargs)
+        self._set(size=self._sizes(size, self.rank, "size"),
+                  data_format=self._data_format(data_format))
+
+    def output_shape_for(self, shape, check: Checker):
+        self._expect_spatial(shape)
+        spatial, channels = split_channels(shape, self.data_format)
+        out = tuple(sympy.expand(i * f) for i, f in zip(spatial, self.size))
+        return join_channels(out, channels, self.data_format)
+
+
+class UpSampling1D(_UpSampling):
+    """Repeat each step ``size`` times (Keras ``UpSampling1D``)."""
+
+    rank = 1
+
+    def __init__(self, size=2, name: str | None = None, **kwargs: Any):
+        super().__init__(size, None, name=name, **kwargs)
+
+
+class UpSampling2D(_UpSampling):
+    """Repeat rows and columns (Keras ``UpSampling2D``)."""
+
+    rank = 2
+
+
+class UpSampling3D(_UpSampling):
+    """Repeat along depth, height and width (Keras ``UpSampling3D``)."""
+
+    rank = 3

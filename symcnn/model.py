@@ -1,0 +1,474 @@
+"""Models: :class:`Sequential` and the functional :class:`Model`.
+
+A model is data: its nodes (every layer call), one :class:`LayerRecord` per distinct layer,
+totals, and the constraints its symbols must meet. Printers render it (``summary()``,
+``to_latex()``); nothing here formats text beyond ``repr``.
+
+>>> import symcnn as sc
+>>> n = sc.symbols("n")
+>>> model = sc.Sequential([
+...     sc.Input((39, 31, 1)),
+...     sc.Conv2D(20, 4, use_bias=False), sc.MaxPooling2D(2),
+...     sc.Conv2D(40, 3, use_bias=False), sc.MaxPooling2D(2),
+...     sc.Conv2D(60, 3, use_bias=False), sc.MaxPooling2D(2),
+...     sc.Conv2D(80, 2, use_bias=False), sc.Flatten(),
+...     sc.Dense(n, use_bias=False),
+... ], name="example")
+>>> model.params
+160*n + 48320
+>>> model.layers[0].output_shape, model.layers[0].params
+((36, 28, 20), 320)
+>>> model.subs(n=10).params
+49920
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Sequence
+
+import sympy
+
+from . import arith
+from .errors import GraphError, ShapeError, SymbolError, SymcnnError, describe_layer
+from .layers.base import Checker, Computed, Layer, Node, Tensor, apply_layer, format_shape, snake_case
+from .layers.core import Input, InputLayer
+from .symbols import as_size
+
+__all__ = ["Model", "Sequential", "LayerRecord"]
+
+
+@dataclass(frozen=True, eq=False)
+class LayerRecord:
+    """What a model knows about one of its layers (shapes from its first call)."""
+
+    index: int
+    name: str
+    layer: Layer
+    nodes: tuple
+    inbound: tuple = field(default=())
+
+    @property
+    def node(self) -> Node:
+        return self.nodes[0]
+
+    @property
+    def type(self) -> str:
+        """The layer's class name, as Keras prints it (``Conv2D``)."""
+        return self.layer.type_name
+
+    @property
+    def input_shape(self):
+        shapes = self.node.input_shapes
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    @property
+    def input_shapes(self) -> list:
+        return self.node.input_shapes
+
+    @property
+    def output_shape(self):
+        shapes = [t.shape for t in self.node.outputs]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    @property
+    def params(self) -> sympy.Expr:
+        return self.node.computed.params
+
+    @property
+    def trainable_params(self) -> sympy.Expr:
+        return self.node.computed.trainable
+
+    @property
+    def non_trainable_params(self) -> sympy.Expr:
+        return self.node.computed.non_trainable
+
+    @property
+    def constraints(self) -> list:
+        """Conditions this layer (over all its calls) puts on the symbols."""
+        return arith.ConstraintSet(c for n in self.nodes for c in n.constraints).as_list()
+
+    @property
+    def calls(self) -> int:
+        return len(self.nodes)
+
+    def __repr__(self) -> str:
+        return (f"<LayerRecord #{self.index} {self.name!r} ({self.type}) "
+                f"output_shape={format_shape(self.output_shape)} params={self.params}>")
+
+
+class _Namer:
+    """Keras-style automatic names, unique within one model: conv2d, conv2d_1, ..."""
+
+    def __init__(self, taken: Iterable[str] = ()) -> None:
+        self.taken = set(taken)
+        self.counts: dict = {}
+
+    def name(self, layer: Layer) -> str:
+        if layer.name is not None:
+            return layer.name
+        base = snake_case(layer.type_name) if not isinstance(layer, Model) else layer._default_name
+        while True:
+            k = self.counts.get(base, 0)
+            self.counts[base] = k + 1
+            candidate = base if k == 0 else f"{base}_{k}"
+            if candidate not in self.taken:
+                self.taken.add(candidate)
+                return candidate
+
+
+def _as_list(value, what: str) -> list:
+    items = list(value) if isinstance(value, (list, tuple)) else [value]
+    if not items or not all(isinstance(t, Tensor) for t in items):
+        raise GraphError(
+            f"Model: `{what}` must be a tensor or a list of tensors from sc.Input(...) and "
+            f"layer calls. Received: {what}={value!r}"
+        )
+    return items
+
+
+class Model(Layer):
+    """A functional model from input tensors to output tensors (Keras functional style).
+
+    >>> import symcnn as sc
+    >>> H, W = sc.symbols("H W")
+    >>> x = sc.Input((H, W, 64))
+    >>> y = sc.Conv2D(64, 3, padding="same")(x)
+    >>> y = sc.BatchNormalization()(y)
+    >>> block = sc.Model(x, sc.Add()([x, y]), name="residual")
+    >>> block.params, block.non_trainable_params
+    (37056, 128)
+    >>> [r.name for r in block.layers]
+    ['conv2d', 'batch_normalization', 'add']
+    """
+
+    type_name = "Functional"
+    _default_name = "functional"
+
+    def __init__(self, inputs, outputs, name: str | None = None) -> None:
+        Layer.__init__(self, name=name)
+        ins = _as_list(inputs, "inputs")
+        outs = _as_list(outputs, "outputs")
+        for t in ins:
+            if not isinstance(t.node.layer, InputLayer):
+                raise GraphError(
+                    f"Model: every input must come straight from sc.Input(...); "
+                    f"{t!r} is the output of a {t.node.layer.type_name} layer. Received: inputs={inputs!r}"
+                )
+        object.__setattr__(self, "inputs", tuple(ins))
+        object.__setattr__(self, "outputs", tuple(outs))
+        object.__setattr__(self, "_single_input", not isinstance(inputs, (list, tuple)))
+        object.__setattr__(self, "_single_output", not isinstance(outputs, (list, tuple)))
+        self._build_graph()
+
+    # -- graph ------------------------------------------------------------------------------
+
+    def _build_graph(self) -> None:
+        nodes: dict = {}
+        stack = [t.node for t in self.outputs]
+        while stack:
+            node = stack.pop()
+            if id(node) in nodes:
+                continue
+            nodes[id(node)] = node
+            stack.extend(t.node for t in node.inputs)
+        ordered = sorted(nodes.values(), key=lambda n: n.order)
+        given = {id(t.node) for t in self.inputs}
+        for node in ordered:
+            if isinstance(node.layer, InputLayer) and id(node) not in given:
+                raise GraphError(
+                    f"Model: the outputs depend on an input of shape "
+                    f"{format_shape(node.outputs[0].shape)} that is not among the model's "
+                    f"inputs (disconnected graph). Pass it in `inputs`."
+                )
+        input_nodes = [t.node for t in self.inputs]
+        if len({id(n) for n in input_nodes}) != len(input_nodes):
+            raise GraphError("Model: the same input tensor is given twice in `inputs`.")
+        layer_nodes = [n for n in ordered if not isinstance(n.layer, InputLayer)]
+
+        explicit = {}
+        for node in layer_nodes:
+            layer = node.layer
+            if layer.name is not None:
+                other = explicit.setdefault(layer.name, layer)
+                if other is not layer:
+                    raise GraphError(
+                        f"Model: two different layers are both named {layer.name!r}; layer "
+                        f"names must be unique within a model. Received: a {other.type_name} "
+                        f"and a {layer.type_name} named {layer.name!r}"
+                    )
+        namer = _Namer(explicit)
+        by_layer: dict = {}
+        for node in layer_nodes:
+            by_layer.setdefault(id(node.layer), []).append(node)
+        names: dict = {}
+        records = []
+        for node in layer_nodes:
+            key = id(node.layer)
+            if key in names:
+                continue
+            names[key] = namer.name(node.layer)
+        input_namer = _Namer(names.values())
+        input_names = {id(n): input_namer.name(n.layer) for n in input_nodes}
+        tensor_owner = {}
+        for node in ordered:
+            label = input_names.get(id(node)) or names.get(id(node.layer))
+            for t in node.outputs:
+                tensor_owner[id(t)] = label
+        for node in layer_nodes:
+            key = id(node.layer)
+            if any(r.layer is node.layer for r in records):
+                continue
+            calls = tuple(by_layer[key])
+            first = calls[0]
+            for later in calls[1:]:
+                same = all(arith.decide_equal(a, b) is True for a, b in (
+                    (first.computed.trainable, later.computed.trainable),
+                    (first.computed.non_trainable, later.computed.non_trainable)))
+                if not same:
+                    raise GraphError(
+                        f"{describe_layer(node.layer.type_name, names[key])}: a shared layer is "
+                        f"reused with incompatible inputs (its weights would differ). Received: "
+                        f"input shapes {format_shape(first.input_shapes[0])} and "
+                        f"{format_shape(later.input_shapes[0])}"
+                    )
+            inbound = tuple(tensor_owner.get(id(t), "?") for t in first.inputs)
+            records.append(LayerRecord(len(records), names[key], node.layer, calls, inbound))
+
+        constraints = arith.ConstraintSet()
+        for node in ordered:
+            try:
+                constraints.update(node.constraints)
+            except arith.Infeasible:
+                owner = names.get(id(node.layer), "input")
+                raise ShapeError(
+                    f"{describe_layer(node.layer.type_name, owner)}: its conditions on the "
+                    f"symbols contradict earlier ones, so no input size is valid. Received: "
+                    f"{', '.join(map(str, node.constraints))} with "
+                    f"{', '.join(map(str, constraints.as_list()))}"
+                ) from None
+        object.__setattr__(self, "_nodes", tuple(ordered))
+        object.__setattr__(self, "_records", tuple(records))
+        object.__setattr__(self, "_input_names", tuple(input_names[id(n)] for n in input_nodes))
+        object.__setattr__(self, "_constraints", constraints)
+
+    # -- public data ------------------------------------------------------------------------
+
+    @property
+    def layers(self) -> list:
+        """One :class:`LayerRecord` per distinct layer, in call order (inputs excluded)."""
+        return list(self._records)
+
+    @property
+    def nodes(self) -> list:
+        """Every layer call, inputs included, in a topological order."""
+        return list(self._nodes)
+
+    def get_layer(self, name: str) -> LayerRecord:
+        """The record of the layer called ``name``."""
+        for record in self._records:
+            if record.name == name:
+                return record
+        raise GraphError(f"Model {self.display_name!r}: no layer named {name!r}. "
+                         f"Layers: {', '.join(r.name for r in self._records)}")
+
+    @property
+    def display_name(self) -> str:
+        return self.name if self.name is not None else self._default_name
+
+    def _total(self, attr: str) -> sympy.Expr:
+        return sympy.expand(sum((getattr(r, attr) for r in self._records), sympy.Integer(0)))
+
+    @property
+    def params(self) -> sympy.Expr:
+        """Total parameters, as Keras' "Total params" (shared layers counted once)."""
+        return self._total("params")
+
+    @property
+    def trainable_params(self) -> sympy.Expr:
+        """Keras' "Trainable params" (PyTorch's ``parameters()`` count)."""
+        return self._total("trainable_params")
+
+    @property
+    def non_trainable_params(self) -> sympy.Expr:
+        """Keras' "Non-trainable params" (BatchNorm moving mean and variance, frozen layers)."""
+        return self._total("non_trainable_params")
+
+    @property
+    def input_shape(self):
+        shapes = [t.shape for t in self.inputs]
+        return shapes[0] if self._single_input else shapes
+
+    @property
+    def output_shape(self):
+        shapes = [t.shape for t in self.outputs]
+        return shapes[0] if self._single_output else shapes
+
+    @property
+    def constraints(self) -> list:
+        """Conditions on the symbols for every size to be valid, e.g. ``[H >= 4]``."""
+        return self._constraints.as_list()
+
+    @property
+    def free_symbols(self) -> set:
+        """Every symbol in the model's shapes, counts and constraints."""
+        out: set = set()
+        for node in self._nodes:
+            for t in node.outputs:
+                for d in t.shape:
+                    out |= d.free_symbols
+            out |= node.computed.params.free_symbols
+        for c in self.constraints:
+            out |= c.free_symbols
+        return out
+
+    # -- transformation ---------------------------------------------------------------------
+
+    def subs(self, mapping: dict | None = None, **values: Any) -> "Model":
+        """The model with symbols replaced, rebuilt (and so re-checked) layer by layer.
+
+        Keys are symbols or their names; values are ints or expressions.
+        """
+        table = self._substitution(mapping, values)
+        if not table:
+            return self
+        cache: dict = {}
+
+        def new_layer(layer: Layer) -> Layer:
+            if id(layer) not in cache:
+                cache[id(layer)] = layer.subs(table)
+            return cache[id(layer)]
+
+        new_inputs = [Input(tuple(_subs_size(d, table) for d in t.shape), name=t.node.layer.name)
+                      for t in self.inputs]
+        return self._replay(new_inputs, new_layer, name=self.name)
+
+    def _substitution(self, mapping: dict | None, values: dict) -> dict:
+        items = dict(mapping or {})
+        items.update(values)
+        symbols = self.free_symbols
+        by_name = {s.name: s for s in symbols}
+        table = {}
+        for key, value in items.items():
+            if isinstance(key, str):
+                if key not in by_name:
+                    raise SymbolError(
+                        f"Model {self.display_name!r}: no symbol named {key!r} to substitute. "
+                        f"Free symbols: {', '.join(sorted(by_name)) or 'none'}. "
+                        f"Received: {key}={value!r}"
+                    )
+                key = by_name[key]
+            elif not isinstance(key, sympy.Symbol):
+                raise SymbolError(f"subs: keys must be symbols or their names. Received: {key!r}")
+            table[key] = as_size(value, str(key), f"Model {self.display_name!r} subs")
+        return table
+
+    def _replay(self, new_inputs: Sequence[Tensor], new_layer, name=None) -> "Model":
+        """Rebuild the graph on ``new_inputs`` with ``new_layer(layer)`` for each layer."""
+        tensors = {id(old): new for old, new in zip(self.inputs, new_inputs)}
+        index = {id(r.layer): r for r in self._records}
+        for node in self._nodes:
+            if isinstance(node.layer, InputLayer):
+                continue
+            record = index[id(node.layer)]
+            inputs = [tensors[id(t)] for t in node.inputs]
+            new = apply_layer(new_layer(node.layer), inputs, name=record.name, index=record.index)
+            for old_t, new_t in zip(node.outputs, new.outputs):
+                tensors[id(old_t)] = new_t
+        outs = [tensors[id(t)] for t in self.outputs]
+        return Model(new_inputs[0] if self._single_input else list(new_inputs),
+                     outs[0] if self._single_output else outs, name=name)
+
+    # -- a model is a layer too (nesting) -------------------------------------------------
+
+    @property
+    def n_inputs(self) -> int:  # type: ignore[override]
+        return len(self.inputs)
+
+    def compute(self, input_shapes: list, check: Checker) -> Computed:
+        same = all(arith.decide_equal(a, b) is True
+                   for old, new in zip(self.inputs, input_shapes)
+                   for a, b in zip(old.shape, new)) and all(
+            len(old.shape) == len(new) for old, new in zip(self.inputs, input_shapes))
+        inner = self if same else self._replay(
+            [Input(tuple(s)) for s in input_shapes], lambda layer: layer)
+        check.constraints.extend(inner.constraints)
+        return Computed(tuple(t.shape for t in inner.outputs), inner.trainable_params,
+                        inner.non_trainable_params)
+
+    def get_config(self) -> dict:
+        return {"name": self.name}
+
+    # -- rendering ----------------------------------------------------------------------------
+
+    def summary(self, **options: Any) -> str:
+        """A table like Keras' ``model.summary()``, closed forms included (returned as text)."""
+        from .render.summary import render_summary
+
+        return render_summary(self, **options)
+
+    def __repr__(self) -> str:
+        return (f"<{type(self).__name__} {self.display_name!r}: {len(self._records)} layers, "
+                f"params={self.params}, output_shape={format_shape(self.output_shape)}>")
+
+
+def _subs_size(size, table):
+    value = size.xreplace(table)
+    return value
+
+
+class Sequential(Model):
+    """A stack of layers, each applied to the previous one's output (Keras ``Sequential``).
+
+    The first element is ``sc.Input(shape)``. A model can be an element too (nesting).
+
+    >>> import symcnn as sc
+    >>> m = sc.Sequential([sc.Input(("H", "W", 3)), sc.Conv2D(8, 3), sc.ReLU()])
+    >>> m.output_shape, m.params, m.constraints
+    ((H - 2, W - 2, 8), 224, [H >= 3, W >= 3])
+    """
+
+    type_name = "Sequential"
+    _default_name = "sequential"
+
+    def __init__(self, layers: Sequence, name: str | None = None) -> None:
+        items = list(layers) if isinstance(layers, (list, tuple)) else None
+        if not items or not isinstance(items[0], Tensor):
+            raise GraphError(
+                "Sequential: the first element must be sc.Input(shape) (the shape without the "
+                f"batch axis). Received: first element {items[0] if items else layers!r}"
+            )
+        x = items[0]
+        namer = _Namer(l.name for l in items[1:] if isinstance(l, Layer) and l.name is not None)
+        seen: dict = {}
+        for index, layer in enumerate(items[1:]):
+            if not isinstance(layer, Layer) or isinstance(layer, InputLayer):
+                raise GraphError(
+                    f"Sequential: element {index + 1} is not a layer. Received: {layer!r}"
+                )
+            if id(layer) not in seen:
+                seen[id(layer)] = (namer.name(layer), len(seen))
+            layer_name, layer_index = seen[id(layer)]
+            node = apply_layer(layer, [x], name=layer_name, index=layer_index)
+            if len(node.outputs) != 1:
+                raise GraphError(
+                    f"{describe_layer(layer.type_name, layer_name, layer_index)}: a Sequential layer "
+                    f"must have one output. Received: {len(node.outputs)} outputs"
+                )
+            x = node.outputs[0]
+        object.__setattr__(self, "_stack", tuple(items[1:]))
+        Model.__init__(self, items[0], x, name=name)
+
+    def subs(self, mapping: dict | None = None, **values: Any) -> "Sequential":
+        table = self._substitution(mapping, values)
+        if not table:
+            return self
+        cache: dict = {}
+        layers = []
+        for layer in self._stack:
+            if id(layer) not in cache:
+                cache[id(layer)] = layer.subs(table)
+            layers.append(cache[id(layer)])
+        x = self.inputs[0]
+        new_input = Input(tuple(_subs_size(d, table) for d in x.shape), name=x.node.layer.name)
+        return Sequential([new_input, *layers], name=self.name)

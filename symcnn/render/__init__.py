@@ -1,0 +1,1 @@
+"""Printers: they render a model's data as text, Markdown or LaTeX and compute nothing."""

@@ -1,0 +1,146 @@
+"""Symbols and the coercion of user-given sizes to SymPy expressions.
+
+A size may be given as an ``int``, as a string naming a symbol (which becomes a positive
+integer symbol), or as a SymPy expression known to be an integer. Floats, bools and
+``None`` are refused with a message that names the argument.
+
+>>> import symcnn as sc
+>>> H, W = sc.symbols("H W")
+>>> H.is_integer, H.is_positive
+(True, True)
+>>> sc.symbols("n") is sc.symbols("n") or sc.symbols("n") == sc.symbols("n")
+True
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any, Union
+
+import sympy
+
+from .errors import LayerArgumentError
+
+__all__ = ["symbols", "size_symbol", "as_size", "as_size_tuple", "SizeLike"]
+
+#: What users may pass where a size is expected.
+SizeLike = Union[int, str, sympy.Expr]
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def symbols(names: str, **assumptions: Any):
+    """Create symbols the way :func:`sympy.symbols` does, as positive integers by default.
+
+    >>> H, W, n = symbols("H W n")
+    >>> (H + W).is_integer
+    True
+    >>> symbols("k")
+    k
+    """
+    opts = {"integer": True, "positive": True}
+    opts.update(assumptions)
+    return sympy.symbols(names, **opts)
+
+
+@lru_cache(maxsize=None)
+def size_symbol(name: str) -> sympy.Symbol:
+    """The positive-integer symbol called ``name`` (what a string size becomes).
+
+    >>> size_symbol("W_in")
+    W_in
+    """
+    return sympy.Symbol(name, integer=True, positive=True)
+
+
+def _received(arg: str, value: Any) -> str:
+    return f"Received: {arg}={value!r}"
+
+
+def as_size(value: Any, arg: str, owner: str, minimum: int = 1) -> sympy.Expr:
+    """Coerce ``value`` to a SymPy integer expression, checking what can be checked.
+
+    ``owner`` names who asks (e.g. ``"Conv2D"``) and ``arg`` the argument, for the error
+    message. Numbers below ``minimum`` are refused. A symbolic value is accepted when SymPy
+    knows it is an integer; whether it reaches ``minimum`` is the caller's constraint.
+
+    >>> as_size(3, "filters", "Conv2D")
+    3
+    >>> as_size("n", "units", "Dense")
+    n
+    >>> as_size(2.5, "filters", "Conv2D")
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.LayerArgumentError: Conv2D: `filters` must be a positive integer, a symbol name or a positive-integer SymPy expression. Received: filters=2.5
+    """
+    expected = _expected(arg, owner, minimum)
+    if isinstance(value, bool) or value is None:
+        raise LayerArgumentError(f"{expected} {_received(arg, value)}")
+    if isinstance(value, int):
+        if value < minimum:
+            raise LayerArgumentError(f"{expected} {_received(arg, value)}")
+        return sympy.Integer(value)
+    if isinstance(value, str):
+        if not _NAME.match(value):
+            raise LayerArgumentError(
+                f"{expected} A string must be a symbol name such as 'H' or 'n_1'; build "
+                f"expressions with SymPy (e.g. 2*n + 1). {_received(arg, value)}"
+            )
+        return size_symbol(value)
+    if isinstance(value, sympy.Basic):
+        if not isinstance(value, sympy.Expr) or value.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):
+            raise LayerArgumentError(f"{expected} {_received(arg, value)}")
+        if value.is_Integer:
+            if int(value) < minimum:
+                raise LayerArgumentError(f"{expected} {_received(arg, value)}")
+            return value
+        if value.is_integer is not True:
+            bad = sorted(
+                (s.name for s in value.free_symbols if s.is_integer is not True), key=str
+            )
+            hint = (
+                f" Symbol(s) {', '.join(bad)} lack the integer assumption: create them with "
+                f"symcnn.symbols(...) (integer=True, positive=True)."
+                if bad
+                else " It is not known to be an integer for every value of its symbols."
+            )
+            raise LayerArgumentError(f"{expected}{hint} {_received(arg, value)}")
+        if minimum >= 1 and value.is_positive is False or minimum == 0 and value.is_negative:
+            raise LayerArgumentError(f"{expected} {_received(arg, value)}")
+        return value
+    try:  # numpy integers and similar
+        import operator
+
+        return as_size(operator.index(value), arg, owner, minimum)
+    except TypeError:
+        pass
+    raise LayerArgumentError(f"{expected} {_received(arg, value)}")
+
+
+def _expected(arg: str, owner: str, minimum: int) -> str:
+    kind = "a positive integer" if minimum >= 1 else "a non-negative integer"
+    if minimum > 1:
+        kind = f"an integer >= {minimum}"
+    return (
+        f"{owner}: `{arg}` must be {kind}, a symbol name or a "
+        f"{'positive' if minimum >= 1 else 'non-negative'}-integer SymPy expression."
+    )
+
+
+def as_size_tuple(value: Any, n: int, arg: str, owner: str, minimum: int = 1) -> tuple:
+    """Coerce an int/str/Expr or a length-``n`` sequence of them to an ``n``-tuple.
+
+    >>> as_size_tuple(3, 2, "kernel_size", "Conv2D")
+    (3, 3)
+    >>> as_size_tuple((5, "k"), 2, "kernel_size", "Conv2D")
+    (5, k)
+    """
+    if isinstance(value, (list, tuple)):
+        if len(value) != n:
+            raise LayerArgumentError(
+                f"{owner}: `{arg}` must be a single size or a tuple of {n}. "
+                f"{_received(arg, value)}"
+            )
+        return tuple(as_size(v, arg, owner, minimum) for v in value)
+    return (as_size(value, arg, owner, minimum),) * n
