@@ -10,7 +10,7 @@ forms (``160*n + 48320``) that can be substituted, swept, solved for a budget an
 (ceiling(H/2) - 1, ceiling(W/2) - 1, 64)
 """
 
-from . import formulas
+from . import formulas, zoo
 from .errors import (GraphError, LayerArgumentError, ShapeError, SolveError, SymbolError,
                      SymcnnError)
 from .layers import *  # noqa: F401,F403
@@ -22,7 +22,7 @@ from .symbols import symbols
 __version__ = "0.1.0"
 
 __all__ = [
-    "symbols", "Model", "Sequential", "LayerRecord", "solve_budget", "formulas",
+    "symbols", "Model", "Sequential", "LayerRecord", "solve_budget", "formulas", "zoo",
     "SymcnnError", "LayerArgumentError", "ShapeError", "GraphError", "SymbolError", "SolveError",
     *_layer_names,
 ]

@@ -137,7 +137,7 @@ class Model(Layer):
     >>> y = sc.BatchNormalization()(y)
     >>> block = sc.Model(x, sc.Add()([x, y]), name="residual")
     >>> block.params, block.non_trainable_params
-    (37056, 128)
+    (37184, 128)
     >>> [r.name for r in block.layers]
     ['conv2d', 'batch_normalization', 'add']
     """

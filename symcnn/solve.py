@@ -35,8 +35,8 @@ def solve_budget(expr, budget, symbol, **fixed: Any) -> int | None:
 
     >>> import symcnn as sc
     >>> n, H = sc.symbols("n H")
-    >>> solve_budget(n**2 + H*n, 1000, n, H=10)
-    26
+    >>> solve_budget(n**2 + H*n, 1000, n, H=10)  # 27**2 + 270 = 999
+    27
     """
     expr = sympy.sympify(expr)
     if isinstance(symbol, str):

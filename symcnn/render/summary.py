@@ -1,26 +1,46 @@
 """The text summary: a table like Keras' ``model.summary()``, with closed forms.
 
 Per-layer facts come from the model's records, totals from the model; this module only
-lays them out (the torchinfo split: facts, totals, formatting).
+lays them out (the torchinfo split: facts, totals, formatting). Columns live in a registry,
+:data:`COLUMNS`, so other modules (costs, derivations) add theirs with
+:func:`register_column`.
 """
 
 from __future__ import annotations
 
-from typing import Sequence
+from dataclasses import dataclass
+from typing import Callable, Sequence
 
 import sympy
 
+from ..errors import SymcnnError
 from ..layers.base import format_shape
 
-__all__ = ["render_summary", "format_count", "DEFAULT_COLUMNS"]
+__all__ = ["render_summary", "format_count", "register_column", "COLUMNS", "DEFAULT_COLUMNS",
+           "Column"]
 
 DEFAULT_COLUMNS = ("layer", "output_shape", "params")
-_HEADERS = {
-    "layer": "Layer (type)",
-    "output_shape": "Output Shape",
-    "params": "Param #",
-    "connected_to": "Connected to",
-}
+
+
+@dataclass(frozen=True)
+class Column:
+    """A summary column: its header, how to get a record's cell, and its alignment."""
+
+    header: str
+    cell: Callable  # (model, record) -> str
+    numeric: bool = False
+
+
+#: Every column ``summary(columns=...)`` knows, by key.
+COLUMNS: dict = {}
+
+
+def register_column(key: str, header: str, cell: Callable, numeric: bool = False) -> None:
+    """Make a column available to ``summary(columns=[..., key])``.
+
+    ``cell(model, record)`` returns the cell's text for one layer record.
+    """
+    COLUMNS[key] = Column(header, cell, numeric)
 
 
 def format_count(value) -> str:
@@ -35,23 +55,18 @@ def format_count(value) -> str:
     return str(value)
 
 
-def _cells(model, record, column: str) -> str:
-    if column == "layer":
-        return f"{record.name} ({record.type})"
-    if column == "output_shape":
-        return format_shape(record.output_shape)
-    if column == "params":
-        return format_count(record.params)
-    if column == "connected_to":
-        return ", ".join(record.inbound)
-    raise ValueError(f"unknown summary column {column!r}; choose from {', '.join(_HEADERS)}")
+register_column("layer", "Layer (type)", lambda model, r: f"{r.name} ({r.type})")
+register_column("output_shape", "Output Shape", lambda model, r: format_shape(r.output_shape))
+register_column("params", "Param #", lambda model, r: format_count(r.params), numeric=True)
+register_column("connected_to", "Connected to", lambda model, r: ", ".join(r.inbound))
 
 
-def render_summary(model, columns: Sequence[str] | None = None, width: int | None = None) -> str:
+def render_summary(model, columns: Sequence[str] | None = None) -> str:
     """Render ``model`` as a text table with totals and constraints.
 
-    ``columns`` picks and orders the columns (``layer``, ``output_shape``, ``params``,
-    ``connected_to``); functional models with branches add ``connected_to`` by default.
+    ``columns`` picks and orders the columns (keys of :data:`COLUMNS`: ``layer``,
+    ``output_shape``, ``params``, ``connected_to``, and those other modules register);
+    functional models with branches add ``connected_to`` by default.
     """
     from ..model import Sequential
 
@@ -60,22 +75,21 @@ def render_summary(model, columns: Sequence[str] | None = None, width: int | Non
         branched = any(len(r.inbound) > 1 or r.calls > 1 for r in model.layers)
         if not isinstance(model, Sequential) and branched:
             columns = (*columns, "connected_to")
-    for column in columns:
-        if column not in _HEADERS:
-            from ..errors import SymcnnError
-
-            raise SymcnnError(f"summary: unknown column {column!r}. "
-                              f"Choose from: {', '.join(_HEADERS)}. Received: columns={list(columns)}")
-    rows = [[_HEADERS[c] for c in columns]]
+    columns = tuple(columns)
+    unknown = [c for c in columns if c not in COLUMNS]
+    if unknown or not columns:
+        raise SymcnnError(f"summary: unknown column(s) {', '.join(map(repr, unknown))}. Choose "
+                          f"from: {', '.join(COLUMNS)}. Received: columns={list(columns)}")
+    rows = [[COLUMNS[c].header for c in columns]]
     if not isinstance(model, Sequential):
         for name, t in zip(model._input_names, model.inputs):
             cells = {"layer": f"{name} (InputLayer)", "output_shape": format_shape(t.shape),
-                     "params": "0", "connected_to": "-"}
-            rows.append([cells[c] for c in columns])
+                     "connected_to": "-"}
+            rows.append([cells.get(c, "0" if COLUMNS[c].numeric else "") for c in columns])
     for record in model.layers:
-        rows.append([_cells(model, record, c) for c in columns])
+        rows.append([COLUMNS[c].cell(model, record) for c in columns])
     widths = [max(len(r[i]) for r in rows) for i in range(len(columns))]
-    numeric = [c == "params" for c in columns]
+    numeric = [COLUMNS[c].numeric for c in columns]
 
     def line(cells):
         parts = [cell.rjust(w) if num else cell.ljust(w)

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The whole test suite, including the cross-checks against real Keras 3 and PyTorch.
+# Sets up its own virtual environment with every optional extra; extra args go to pytest.
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+bash "$here/scripts/setup-venv.sh" "$here/.venv-test" "test,torch,keras,plot"
+cd "$here"
+export KERAS_BACKEND=torch
+exec "$here/.venv-test/bin/python" -m pytest "$@"
