@@ -1,0 +1,30 @@
+"""Shared test settings: hypothesis profiles (``SYMCNN_LONG=1`` selects the long one)."""
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+settings.register_profile("ci", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("long", deadline=None, max_examples=5000,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("long" if os.environ.get("SYMCNN_LONG") else "ci")
+
+
+def require(module: str):
+    """Import a framework for a cross-check test.
+
+    Locally a missing framework skips the test with a clear message; in CI (``CI`` set) it
+    fails, so a broken install can never turn the cross-checks into silent skips.
+    """
+    import importlib
+
+    import pytest
+
+    if module == "keras":
+        os.environ.setdefault("KERAS_BACKEND", "torch")
+    try:
+        return importlib.import_module(module)
+    except ImportError as err:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"{module} is not installed ({err}); install symcnn[{module}] to run this")

@@ -1,0 +1,125 @@
+"""Specification of the canonical floor/ceiling arithmetic (symcnn.arith)."""
+
+import math
+
+import pytest
+import sympy
+from hypothesis import assume, given, strategies as st
+
+from symcnn import symbols
+from symcnn.arith import (ConstraintSet, Infeasible, ceil_div, decide_equal, divisible,
+                          floor_div, require_at_least)
+
+H, W = symbols("H W")
+ints = st.integers(-40, 40)
+positive = st.integers(1, 9)
+
+
+def value(expr, h, w=1):
+    result = sympy.sympify(expr).subs({H: h, W: w})
+    assert result.is_Integer, f"{expr} at H={h} gave {result}"
+    return int(result)
+
+
+def test_stride_one_gives_a_plain_linear_form():
+    assert floor_div(H - 3, 1) == H - 3
+
+
+def test_minus_one_over_two_plus_one_is_ceiling_of_half():
+    assert floor_div(H - 1, 2) + 1 == sympy.ceiling(H / 2)
+
+
+def test_five_halvings_collapse_to_one_ceiling_of_h_over_32():
+    x = H
+    for _ in range(5):
+        x = floor_div(x + 2 - 3, 2) + 1  # 3x3 stride-2 convolution with padding 1
+    assert x == sympy.ceiling(H / 32)
+    assert len(x.atoms(sympy.ceiling) | x.atoms(sympy.floor)) == 1
+
+
+def test_common_factor_of_numerator_and_divisor_is_cancelled():
+    assert floor_div(2 * H + 1, 4) == sympy.floor(H / 2)
+
+
+@given(a=ints, b=ints, c=positive, d=positive, h=st.integers(1, 300))
+def test_floor_div_of_linear_form_equals_integer_floor_division(a, b, c, d, h):
+    assume(a != 0)
+    expr = floor_div(a * H + b, c)
+    assert value(expr, h) == (a * h + b) // c
+    nested = floor_div(expr + b, d)
+    assert value(nested, h) == ((a * h + b) // c + b) // d
+
+
+@given(ops=st.lists(st.tuples(st.sampled_from(["floor", "ceil"]), ints, positive), min_size=1,
+                    max_size=6), h=st.integers(1, 500))
+def test_chains_of_roundings_equal_step_by_step_integer_arithmetic(ops, h):
+    expr, exact = H, h
+    for kind, shift, d in ops:
+        if kind == "floor":
+            expr, exact = floor_div(expr + shift, d), (exact + shift) // d
+        else:
+            expr, exact = ceil_div(expr + shift, d), -(-(exact + shift) // d)
+    assert value(expr, h) == exact
+
+
+@given(ops=st.lists(st.tuples(st.sampled_from(["floor", "ceil"]), ints, positive), min_size=1,
+                    max_size=5))
+def test_chains_of_roundings_with_coefficient_one_stay_a_single_rounding(ops):
+    expr = H
+    for kind, shift, d in ops:
+        expr = floor_div(expr + shift, d) if kind == "floor" else ceil_div(expr + shift, d)
+    assert len(expr.atoms(sympy.floor) | expr.atoms(sympy.ceiling)) <= 1
+
+
+@given(shift=ints, d=positive, bound=st.integers(-5, 20), h=st.integers(1, 200))
+def test_require_at_least_is_sound_for_every_admissible_value(shift, d, bound, h):
+    expr = floor_div(H + shift, d) + 1
+    try:
+        relation = require_at_least(expr, bound)
+    except Infeasible:
+        assert value(expr, h) < bound
+        return
+    holds = value(expr, h) >= bound
+    if relation is None:
+        assert holds
+    else:
+        assert bool(relation.subs(H, h)) == holds
+
+
+def test_require_at_least_gives_a_readable_lower_bound():
+    assert require_at_least(H - 3, 1) == sympy.Ge(H, 4)
+    assert require_at_least(sympy.ceiling(H / 2) - 1, 1) == sympy.Ge(H, 3)
+
+
+def test_require_at_least_refuses_what_can_never_hold():
+    with pytest.raises(Infeasible):
+        require_at_least(sympy.Integer(3), 5)
+    with pytest.raises(Infeasible):
+        require_at_least(-H, 1)
+
+
+def test_require_at_least_drops_what_always_holds():
+    assert require_at_least(H + W, 2) is None
+    assert require_at_least(H * W + 3, 4) is None
+
+
+def test_decide_equal_knows_equal_forms_and_refuses_to_guess():
+    assert decide_equal(floor_div(H + 1, 2), ceil_div(H, 2)) is True
+    assert decide_equal(H + 1, H) is False
+    assert decide_equal(H, W) is None
+
+
+@given(k=st.integers(1, 6), d=st.integers(1, 6), n=st.integers(1, 50))
+def test_divisible_is_sound(k, d, n):
+    verdict = divisible(k * H, d)
+    if verdict is True:
+        assert (k * n) % d == 0
+    elif verdict is not False:
+        assert bool(verdict.subs(H, n)) == ((k * n) % d == 0)
+
+
+def test_constraint_set_keeps_the_strongest_bound_and_catches_contradictions():
+    cs = ConstraintSet([H >= 3, H >= 7, W <= 10, W <= 8])
+    assert cs.as_list() == [H >= 7, W <= 8]
+    with pytest.raises(Infeasible):
+        cs.add(sympy.Le(H, 5))

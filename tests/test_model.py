@@ -1,0 +1,203 @@
+"""Specification of models: propagation, naming, sharing, nesting, substitution."""
+
+import pytest
+import sympy
+from hypothesis import given, strategies as st
+
+import symcnn as sc
+
+H, W, n = sc.symbols("H W n")
+
+
+def test_layers_are_named_as_keras_names_them_per_model():
+    m = sc.Sequential([sc.Input((8, 8, 3)), sc.Conv2D(4, 3), sc.Conv2D(4, 3), sc.ReLU(),
+                       sc.Conv2D(4, 1, name="head")])
+    assert [r.name for r in m.layers] == ["conv2d", "conv2d_1", "re_lu", "head"]
+
+
+def test_aliases_are_the_same_classes_as_keras():
+    assert sc.MaxPool2D is sc.MaxPooling2D and sc.GlobalAvgPool2D is sc.GlobalAveragePooling2D
+
+
+def test_a_shared_layer_counts_its_parameters_once():
+    x = sc.Input((H, W, 8))
+    shared = sc.Conv2D(8, 3, padding="same")
+    y = shared(shared(x))
+    m = sc.Model(x, y)
+    assert len(m.layers) == 1 and m.layers[0].calls == 2
+    assert m.params == 3 * 3 * 8 * 8 + 8
+
+
+def test_a_shared_layer_reused_on_incompatible_inputs_is_an_error():
+    a, b = sc.Input((4, 4, 8)), sc.Input((4, 4, 16))
+    dense = sc.Dense(3)
+    with pytest.raises(sc.GraphError, match="reused with incompatible inputs"):
+        sc.Model([a, b], [dense(a), dense(b)])
+
+
+def test_functional_residual_block_adds_and_counts():
+    x = sc.Input((H, W, 64))
+    y = sc.BatchNormalization()(sc.Conv2D(64, 3, padding="same")(x))
+    block = sc.Model(x, sc.Add()([x, y]), name="residual")
+    assert block.output_shape == (H, W, 64)
+    assert (block.trainable_params, block.non_trainable_params) == (36928 + 128, 128)
+    assert [r.inbound for r in block.layers][-1] == ("input_layer", "batch_normalization")
+
+
+def test_add_of_shapes_that_may_differ_records_the_equality_as_a_constraint():
+    x = sc.Input((H, 8))
+    y = sc.Conv1D(8, 2, strides=2, padding="same")(x)
+    z = sc.UpSampling1D(2)(y)
+    m = sc.Model(x, sc.Add()([x, z]))
+    assert m.constraints == [sympy.Eq(H, 2 * sympy.ceiling(H / 2))]
+
+
+def test_add_of_shapes_that_never_match_is_an_error_naming_the_layer():
+    x = sc.Input((8, 8, 4))
+    y = sc.Conv2D(4, 3)(x)
+    with pytest.raises(sc.ShapeError, match=r"Add layer on input shape .*axis 0 differs"):
+        sc.Add()([x, y])
+
+
+def test_concatenate_sums_the_axis_and_checks_the_others():
+    x = sc.Input((H, W, 3))
+    y = sc.Conv2D(5, 3, padding="same")(x)
+    assert sc.Concatenate()([x, y]).shape == (H, W, 8)
+    assert sc.Concatenate(axis=1)([x, x]).shape == (2 * H, W, 3)
+    with pytest.raises(sc.ShapeError, match="axis 2 differs"):
+        sc.Concatenate(axis=1)([x, y])
+
+
+def test_a_model_nests_as_a_layer_and_reapplies_to_new_sizes():
+    inner = sc.Sequential([sc.Input((H, W, 3)), sc.Conv2D(8, 3)], name="block")
+    outer = sc.Sequential([sc.Input((32, 32, 3)), inner, sc.Flatten(), sc.Dense(2)])
+    assert outer.layers[0].output_shape == (30, 30, 8)
+    assert outer.params == inner.params + 30 * 30 * 8 * 2 + 2
+
+
+def test_multi_output_models_list_their_output_shapes():
+    x = sc.Input((H, W, 3))
+    m = sc.Model(x, [sc.Conv2D(2, 1)(x), sc.GlobalMaxPooling2D()(x)])
+    assert m.output_shape == [(H, W, 2), (3,)]
+
+
+def test_a_disconnected_input_is_an_error():
+    a, b = sc.Input((4,)), sc.Input((4,))
+    y = sc.Add()([a, b])
+    with pytest.raises(sc.GraphError, match="disconnected"):
+        sc.Model(a, y)
+
+
+def test_two_layers_with_the_same_explicit_name_are_an_error():
+    with pytest.raises(sc.GraphError, match="both named 'x'"):
+        sc.Sequential([sc.Input((4,)), sc.Dense(2, name="x"), sc.Dense(2, name="x")])
+
+
+def test_subs_accepts_names_symbols_and_rejects_unknown_names():
+    m = sc.zoo.textbook.free_width()
+    assert m.subs(n=10).params == m.subs({n: 10}).params == 49920
+    with pytest.raises(sc.SymbolError, match="no symbol named 'q'"):
+        m.subs(q=3)
+
+
+def test_subs_rechecks_every_layer_and_names_the_one_that_fails():
+    m = sc.Sequential([sc.Input((H, H, 1)), sc.Conv2D(2, 5), sc.MaxPooling2D(2)])
+    assert m.constraints == [H >= 6]
+    with pytest.raises(sc.ShapeError, match=r"MaxPooling2D layer 'max_pooling2d' \(#1\)"):
+        m.subs(H=5)
+
+
+def test_layers_are_immutable():
+    layer = sc.Conv2D(8, 3)
+    with pytest.raises(AttributeError):
+        layer.filters = 4
+
+
+def test_trainable_false_moves_every_parameter_to_non_trainable():
+    m = sc.Sequential([sc.Input((10,)), sc.Dense(4, trainable=False), sc.Dense(2)])
+    assert (m.trainable_params, m.non_trainable_params) == (10, 44)
+
+
+def test_channels_first_equals_channels_last_with_the_channel_axis_moved():
+    def build(fmt, shape):
+        return sc.Sequential([sc.Input(shape),
+                              sc.Conv2D(8, 3, strides=2, padding=1, data_format=fmt),
+                              sc.MaxPooling2D(2, data_format=fmt),
+                              sc.BatchNormalization(axis=1 if fmt == "channels_first" else -1)])
+    first = build("channels_first", (3, H, W))
+    last = build("channels_last", (H, W, 3))
+    assert first.output_shape == (last.output_shape[2], *last.output_shape[:2])
+    assert first.params == last.params == 3 * 9 * 8 + 8 + 4 * 8
+    assert first.subs(H=21, W=16).output_shape == (8, 5, 4)
+
+
+def test_summary_lists_every_layer_and_the_totals():
+    text = sc.zoo.textbook.free_width().summary()
+    assert "dense (Dense)" in text and "160*n" in text
+    assert "Total params: 160*n + 48320" in text
+
+
+def test_summary_column_choice():
+    text = sc.zoo.textbook.free_width().summary(columns=["layer", "params"])
+    assert "Output Shape" not in text
+    with pytest.raises(sc.SymcnnError, match="unknown column"):
+        sc.zoo.textbook.free_width().summary(columns=["nope"])
+
+
+# --- symbolic then substituted equals numeric, layer by layer --------------------------------
+
+layer_specs = st.lists(
+    st.one_of(
+        st.tuples(st.just("conv"), st.integers(1, 8), st.integers(1, 5), st.integers(1, 3),
+                  st.sampled_from(["valid", "same", 0, 1, 2]), st.integers(1, 2)),
+        st.tuples(st.just("pool"), st.integers(1, 4), st.sampled_from([None, 1, 2, 3]),
+                  st.sampled_from(["valid", "same"])),
+        st.tuples(st.just("transpose"), st.integers(1, 4), st.integers(1, 4), st.integers(1, 3),
+                  st.sampled_from(["valid", "same"])),
+        st.tuples(st.just("pad"), st.integers(0, 3)),
+        st.tuples(st.just("bn"),),
+    ),
+    min_size=1, max_size=6,
+)
+
+
+def build(specs, h, w):
+    layers = [sc.Input((h, w, 3))]
+    for spec in specs:
+        kind = spec[0]
+        if kind == "conv":
+            _, f, k, s, p, d = spec
+            layers.append(sc.Conv2D(f, k, strides=s, padding=p, dilation_rate=d))
+        elif kind == "pool":
+            _, k, s, p = spec
+            layers.append(sc.MaxPooling2D(k, strides=s, padding=p))
+        elif kind == "transpose":
+            _, f, k, s, p = spec
+            layers.append(sc.Conv2DTranspose(f, k, strides=s, padding=p))
+        elif kind == "pad":
+            layers.append(sc.ZeroPadding2D(spec[1]))
+        else:
+            layers.append(sc.BatchNormalization())
+    layers += [sc.Flatten(), sc.Dense(3)]
+    return sc.Sequential(layers)
+
+
+@given(specs=layer_specs, h=st.integers(1, 40), w=st.integers(1, 40))
+def test_a_symbolic_model_substituted_equals_the_numeric_model_layer_by_layer(specs, h, w):
+    try:
+        symbolic = build(specs, H, W)
+    except sc.ShapeError:
+        with pytest.raises(sc.ShapeError):
+            build(specs, h, w)
+        return
+    admissible = all(bool(c.subs({H: h, W: w})) for c in symbolic.constraints)
+    try:
+        numeric = build(specs, h, w)
+    except sc.ShapeError:
+        assert not admissible, f"constraints {symbolic.constraints} admit H={h}, W={w}"
+        return
+    assert admissible, f"constraints {symbolic.constraints} refuse H={h}, W={w}"
+    substituted = symbolic.subs(H=h, W=w)
+    for a, b, c in zip(symbolic.layers, substituted.layers, numeric.layers):
+        assert tuple(d.subs({H: h, W: w}) for d in a.output_shape) == b.output_shape == c.output_shape
+        assert a.params.subs({H: h, W: w}) == b.params == c.params
