@@ -13,9 +13,13 @@ forms (``160*n + 48320``) that can be substituted, swept, solved for a budget an
 from . import formulas, zoo
 from .errors import (GraphError, LayerArgumentError, ShapeError, SolveError, SymbolError,
                      SymcnnError)
+from .errors import ExpressionError, SpecError
+from .expr_parser import parse_expression
 from .layers import *  # noqa: F401,F403
 from .layers import __all__ as _layer_names
 from .model import LayerRecord, Model, Sequential
+from .layers.base import format_shape
+from .render.summary import format_count
 from .solve import solve_budget
 from .symbols import symbols
 
@@ -23,6 +27,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "symbols", "Model", "Sequential", "LayerRecord", "solve_budget", "formulas", "zoo",
+    "format_count", "format_shape",
     "SymcnnError", "LayerArgumentError", "ShapeError", "GraphError", "SymbolError", "SolveError",
+    "SpecError", "ExpressionError", "parse_expression",
     *_layer_names,
 ]

@@ -49,7 +49,9 @@ def format_shape(shape) -> str:
     """``(H - 2, W - 2, 64)``; a one-element shape keeps its comma: ``(160,)``."""
     if isinstance(shape, list):
         return "[" + ", ".join(format_shape(s) for s in shape) + "]"
-    parts = [str(d) for d in shape]
+    from ..render.exprs import show
+
+    parts = [show(d) for d in shape]
     return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
 
 

@@ -15,6 +15,7 @@ import sympy
 
 from ..errors import SymcnnError
 from ..layers.base import format_shape
+from .exprs import show
 
 __all__ = ["render_summary", "format_count", "register_column", "COLUMNS", "DEFAULT_COLUMNS",
            "Column"]
@@ -52,7 +53,7 @@ def format_count(value) -> str:
     value = sympy.sympify(value)
     if value.is_Integer:
         return f"{int(value):,}"
-    return str(value)
+    return show(value)
 
 
 register_column("layer", "Layer (type)", lambda model, r: f"{r.name} ({r.type})")
@@ -104,5 +105,5 @@ def render_summary(model, columns: Sequence[str] | None = None) -> str:
     out.append(f"Trainable params: {format_count(model.trainable_params)}")
     out.append(f"Non-trainable params: {format_count(model.non_trainable_params)}")
     if model.constraints:
-        out.append("Constraints: " + ", ".join(str(c) for c in model.constraints))
+        out.append("Constraints: " + ", ".join(show(c) for c in model.constraints))
     return "\n".join(out)
