@@ -13,7 +13,7 @@ forms (``160*n + 48320``) that can be substituted, swept, solved for a budget an
 from . import formulas, zoo
 from .errors import (GraphError, LayerArgumentError, ShapeError, SolveError, SymbolError,
                      SymcnnError)
-from .errors import ExpressionError, SpecError
+from .errors import ExpressionError, SpecError, UnavailableError
 from .expr_parser import parse_expression
 from .layers import *  # noqa: F401,F403
 from .layers import __all__ as _layer_names
@@ -29,6 +29,6 @@ __all__ = [
     "symbols", "Model", "Sequential", "LayerRecord", "solve_budget", "formulas", "zoo",
     "format_count", "format_shape",
     "SymcnnError", "LayerArgumentError", "ShapeError", "GraphError", "SymbolError", "SolveError",
-    "SpecError", "ExpressionError", "parse_expression",
+    "SpecError", "ExpressionError", "UnavailableError", "parse_expression",
     *_layer_names,
 ]

@@ -21,6 +21,9 @@ __all__ = [
     "GraphError",
     "SymbolError",
     "SolveError",
+    "SpecError",
+    "ExpressionError",
+    "UnavailableError",
 ]
 
 
@@ -46,6 +49,18 @@ class GraphError(SymcnnError, ValueError):
 
 class SolveError(SymcnnError, ValueError):
     """A solver request cannot be answered as asked."""
+
+
+class SpecError(SymcnnError, ValueError):
+    """A model file (YAML/JSON spec, Keras config, Python script) cannot be read as a model."""
+
+
+class ExpressionError(SpecError):
+    """Expression text (``"2*w + 1"``) is malformed, unsafe or too large to read."""
+
+
+class UnavailableError(SymcnnError, RuntimeError):
+    """A capability needs an optional dependency (PyYAML, matplotlib, ...) that is missing."""
 
 
 def describe_layer(type_name: str, name: str | None = None, index: int | None = None) -> str:

@@ -1,0 +1,371 @@
+"""A small, safe reader of size expressions such as ``"2*w + 1"`` or ``"floor(H/2)"``.
+
+Model files and the command line give sizes and budgets as text. That text is read here by
+a hand-written tokenizer and a recursive-descent parser that builds SymPy objects itself;
+nothing is ever handed to ``eval``, ``sympify`` or ``parse_expr``. The language is:
+
+- numbers: ``224``, ``1_000``, ``0.5``, ``5e6`` (read exactly: ``5e6`` is the integer 5000000);
+- names of declared symbols (``H``, ``n_1``);
+- ``+ - * / // **`` with Python's precedence (``/`` is exact division, ``//`` floor division),
+  unary ``+``/``-`` and parentheses;
+- the functions ``floor``, ``ceiling`` (alias ``ceil``), ``min`` and ``max``.
+
+Anything else (attribute access, strings, calls of other names, ``__import__``) is refused
+with an :class:`~symcnn.errors.ExpressionError` that says where. Input is bounded: at most
+:data:`MAX_LENGTH` characters, :data:`MAX_DEPTH` levels of nesting, and powers whose result
+stays small (:data:`MAX_EXPONENT`, :data:`MAX_BITS`).
+
+>>> import symcnn as sc
+>>> H, w = sc.symbols("H w")
+>>> parse_expression("2*w + 1", {"w": w})
+2*w + 1
+>>> parse_expression("floor((H - 1)/2) + 1", {"H": H})
+ceiling(H/2)
+>>> parse_expression("5e6")
+5000000
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable, Mapping
+
+import sympy
+
+from .errors import ExpressionError
+
+__all__ = ["parse_expression", "parse_size", "FUNCTIONS", "MAX_LENGTH", "MAX_DEPTH",
+           "MAX_EXPONENT", "MAX_BITS", "MAX_ARGS"]
+
+#: Longest expression text accepted, in characters.
+MAX_LENGTH = 10_000
+#: Deepest nesting of parentheses, calls, unary signs and powers.
+MAX_DEPTH = 64
+#: Most arguments of one ``min``/``max`` call.
+MAX_ARGS = 64
+#: Largest numeric exponent ``|e|`` in ``a**e``.
+MAX_EXPONENT = 64
+#: Largest number of bits of a number built by ``**`` or written as a literal.
+MAX_BITS = 4096
+
+_TOKEN = re.compile(r"""
+    (?P<space>\s+)
+  | (?P<number>(?:\d[\d_]*)?\.?\d[\d_]*(?:[eE][+-]?\d+)?)
+  | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<op>\*\*|//|[-+*/(),])
+""", re.VERBOSE)
+
+
+def _tokens(text: str):
+    """``(kind, value, position)`` for each token of ``text``, then ``("end", "", len)``."""
+    pos = 0
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if m is None:
+            raise ExpressionError(_where(text, pos, f"unexpected character {text[pos]!r}"))
+        kind = m.lastgroup
+        if kind != "space":
+            yield kind, m.group(), pos
+        pos = m.end()
+    yield "end", "", pos
+
+
+def _where(text: str, pos: int, problem: str) -> str:
+    shown = text if len(text) <= 60 else text[:57] + "..."
+    return f"expression: {problem} at position {pos + 1}. Received: {shown!r}"
+
+
+def _number(token: str, text: str, pos: int) -> sympy.Rational:
+    digits = token.replace("_", "")
+    if "__" in token or token.endswith("_") or "_." in token or "._" in token:
+        raise ExpressionError(_where(text, pos, f"malformed number {token!r}"))
+    mantissa, _, exponent = digits.lower().partition("e")
+    whole, _, frac = mantissa.partition(".")
+    exp = int(exponent) if exponent else 0
+    if abs(exp) > 1000 or len(whole) + len(frac) > 1000:
+        raise ExpressionError(_where(text, pos, f"number {token[:20]!r} is too large"))
+    value = sympy.Rational(int(whole or "0") * 10 ** len(frac) + int(frac or "0"),
+                           10 ** len(frac)) * sympy.Rational(10) ** exp
+    if abs(value.p).bit_length() > MAX_BITS:
+        raise ExpressionError(_where(text, pos, f"number {token[:20]!r} is too large"))
+    return value
+
+
+def _check_finite(value, text: str, pos: int, what: str):
+    if value.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan) or value.has(sympy.I):
+        raise ExpressionError(_where(text, pos, f"{what} is not a finite real number"))
+    return value
+
+
+def _rounded(kind: str, arg):
+    """``floor``/``ceiling`` of ``arg``, in symcnn's canonical form when it is a ratio."""
+    from . import arith
+
+    num, den = sympy.fraction(sympy.together(arg))
+    if den.is_Integer and den > 0 and num.is_integer:
+        return arith.floor_div(num, den) if kind == "floor" else arith.ceil_div(num, den)
+    return sympy.floor(arg) if kind == "floor" else sympy.ceiling(arg)
+
+
+def _min_max(kind: str):
+    def apply(*args):
+        if not args:
+            raise ValueError(f"{kind}() needs at least one argument")
+        return (sympy.Min if kind == "min" else sympy.Max)(*args)
+    return apply
+
+
+#: The functions an expression may call, by name.
+FUNCTIONS: dict = {
+    "floor": (1, lambda x: _rounded("floor", x)),
+    "ceiling": (1, lambda x: _rounded("ceiling", x)),
+    "ceil": (1, lambda x: _rounded("ceiling", x)),
+    "min": (None, _min_max("min")),
+    "max": (None, _min_max("max")),
+}
+
+
+class _Parser:
+    def __init__(self, text: str, names: Callable[[str, int], sympy.Expr]) -> None:
+        self.text = text
+        self.names = names
+        self.tokens = list(_tokens(text))
+        self.i = 0
+        self.depth = 0
+        self.roundings = 0
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    @property
+    def current(self):
+        return self.tokens[self.i]
+
+    def take(self, value: str | None = None) -> bool:
+        kind, tok, _ = self.current
+        if kind == "op" and tok == value:
+            self.i += 1
+            return True
+        return False
+
+    def expect(self, value: str) -> None:
+        if not self.take(value):
+            kind, tok, pos = self.current
+            found = "the end" if kind == "end" else repr(tok)
+            raise ExpressionError(_where(self.text, pos, f"expected {value!r}, found {found}"))
+
+    def rounding(self, pos: int) -> None:
+        self.roundings += 1
+        if self.roundings > MAX_DEPTH:
+            raise ExpressionError(_where(self.text, pos, f"more than {MAX_DEPTH} uses of //, "
+                                                         f"floor, ceiling, min and max"))
+
+    def enter(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ExpressionError(_where(self.text, self.current[2],
+                                         f"nesting deeper than {MAX_DEPTH} levels"))
+
+    # -- grammar ------------------------------------------------------------------------------
+
+    def parse(self) -> sympy.Expr:
+        if self.current[0] == "end":
+            raise ExpressionError("expression: the text is empty. Received: ''"
+                                  if not self.text else _where(self.text, 0, "no expression"))
+        value = self.sum()
+        kind, tok, pos = self.current
+        if kind != "end":
+            raise ExpressionError(_where(self.text, pos, f"unexpected {tok!r}"))
+        return value
+
+    def sum(self):
+        terms = [self.product()]
+        while True:
+            if self.take("+"):
+                terms.append(self.product())
+            elif self.take("-"):
+                terms.append(-self.product())
+            else:
+                return sympy.Add(*terms) if len(terms) > 1 else terms[0]
+
+    def product(self):
+        factors = [self.unary()]
+        while True:
+            kind, tok, pos = self.current
+            if kind != "op" or tok not in ("*", "/", "//"):
+                return sympy.Mul(*factors) if len(factors) > 1 else factors[0]
+            self.i += 1
+            right = self.unary()
+            if tok == "*":
+                factors.append(right)
+                continue
+            if right.is_zero:
+                raise ExpressionError(_where(self.text, pos, "division by zero"))
+            if tok == "/":
+                factors.append(1 / right)
+                continue
+            self.rounding(pos)
+            value = sympy.Mul(*factors) / right
+            if right.is_zero is None and right.free_symbols:
+                value = sympy.floor(value)
+            else:
+                value = _rounded("floor", value)
+            factors = [value]
+
+    def unary(self):
+        pos = self.current[2]
+        if self.take("-"):
+            self.enter()
+            value = -self.unary()
+            self.depth -= 1
+            return value
+        if self.take("+"):
+            self.enter()
+            value = self.unary()
+            self.depth -= 1
+            return value
+        return self.power()
+
+    def power(self):
+        base = self.atom()
+        pos = self.current[2]
+        if not self.take("**"):
+            return base
+        self.enter()
+        exponent = self.unary()
+        self.depth -= 1
+        if exponent.is_number:
+            if not exponent.is_Integer or abs(int(exponent)) > MAX_EXPONENT:
+                raise ExpressionError(_where(
+                    self.text, pos, f"exponent {exponent} is not an integer in "
+                    f"[-{MAX_EXPONENT}, {MAX_EXPONENT}]"))
+            if base.is_zero and exponent < 0:
+                raise ExpressionError(_where(self.text, pos, "division by zero"))
+        elif base.is_number:
+            if not (base.is_Integer and base > 0):
+                raise ExpressionError(_where(
+                    self.text, pos, f"a symbolic exponent needs a positive integer base; "
+                    f"got {base}"))
+        else:
+            raise ExpressionError(_where(self.text, pos, "both base and exponent are symbolic"))
+        if base.is_Rational and exponent.is_Integer:
+            bits = max(abs(base.p).bit_length(), abs(base.q).bit_length()) * abs(int(exponent))
+            if bits > MAX_BITS:
+                raise ExpressionError(_where(self.text, pos,
+                                             f"the power has more than {MAX_BITS} bits"))
+        return self.checked(base ** exponent, pos, "the power")
+
+    def atom(self):
+        kind, tok, pos = self.current
+        if kind == "number":
+            self.i += 1
+            return _number(tok, self.text, pos)
+        if kind == "name":
+            self.i += 1
+            if self.current[:2] == ("op", "("):
+                return self.call(tok, pos)
+            return self.names(tok, pos)
+        if self.take("("):
+            self.enter()
+            value = self.sum()
+            self.expect(")")
+            self.depth -= 1
+            return value
+        found = "the end" if kind == "end" else repr(tok)
+        raise ExpressionError(_where(self.text, pos, f"expected a number, a name or '(', "
+                                                     f"found {found}"))
+
+    def call(self, name: str, pos: int):
+        if name not in FUNCTIONS:
+            raise ExpressionError(_where(
+                self.text, pos, f"unknown function {name!r}; allowed: "
+                f"{', '.join(sorted(FUNCTIONS))}"))
+        arity, fn = FUNCTIONS[name]
+        self.rounding(pos)
+        self.expect("(")
+        self.enter()
+        args = []
+        if not self.take(")"):
+            args.append(self.sum())
+            while self.take(","):
+                if len(args) >= MAX_ARGS:
+                    raise ExpressionError(_where(self.text, self.current[2],
+                                                 f"more than {MAX_ARGS} arguments"))
+                args.append(self.sum())
+            self.expect(")")
+        self.depth -= 1
+        if (arity is not None and len(args) != arity) or not args:
+            raise ExpressionError(_where(
+                self.text, pos, f"{name}() takes {arity or 'at least 1'} argument(s), "
+                f"got {len(args)}"))
+        try:
+            value = fn(*args)
+        except (TypeError, ValueError, ArithmeticError) as err:
+            raise ExpressionError(_where(self.text, pos, f"{name}(): {err}")) from None
+        return self.checked(value, pos, f"{name}()")
+
+    def checked(self, value, pos: int, what: str):
+        return _check_finite(value, self.text, pos, what)
+
+
+def parse_expression(text: str, symbols: Mapping[str, sympy.Symbol] | None = None, *,
+                     declare: bool = False) -> sympy.Expr:
+    """Read ``text`` as a SymPy expression over the given symbols, safely.
+
+    ``symbols`` maps the names the text may use to SymPy symbols. With ``declare=True`` an
+    unknown name becomes a new positive-integer symbol (as ``sc.symbols`` makes); otherwise
+    it is an error that lists the declared names.
+
+    >>> import symcnn as sc
+    >>> n = sc.symbols("n")
+    >>> parse_expression("160*n + 48_320", {"n": n})
+    160*n + 48320
+    >>> parse_expression("max(2**k, 8) // 2", declare=True)
+    floor(Max(8, 2**k)/2)
+    >>> parse_expression("__import__('os')")
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.ExpressionError: expression: unexpected character "'" at position 12. Received: "__import__('os')"
+    """
+    if not isinstance(text, str):
+        raise ExpressionError(f"expression: expected text. Received: {type(text).__name__}")
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(
+            f"expression: longer than {MAX_LENGTH:,} characters; write it in a shorter form. "
+            f"Received: text of {len(text):,} characters starting {text[:30]!r}")
+    table = dict(symbols or {})
+
+    def lookup(name: str, pos: int):
+        if name in table:
+            return table[name]
+        if name in FUNCTIONS:
+            raise ExpressionError(_where(text, pos, f"{name!r} is a function; call it as "
+                                                    f"{name}(...)"))
+        if declare and not name.startswith("__"):
+            from .symbols import size_symbol
+
+            table[name] = size_symbol(name)
+            return table[name]
+        known = ", ".join(sorted(table)) or "none"
+        raise ExpressionError(_where(text, pos, f"unknown name {name!r} (declared symbols: "
+                                                f"{known})"))
+
+    try:
+        return _Parser(text, lookup).parse()
+    except RecursionError:  # pragma: no cover - MAX_DEPTH keeps recursion shallow
+        raise ExpressionError(_where(text, 0, "nesting too deep")) from None
+
+
+def parse_size(value, symbols: Mapping[str, sympy.Symbol] | None = None, *,
+               declare: bool = False):
+    """A size given as an int or as expression text: a Python ``int`` when it is a number.
+
+    >>> parse_size("3*4"), parse_size(7), parse_size("H + 1", declare=True)
+    (12, 7, H + 1)
+    """
+    if isinstance(value, bool):
+        raise ExpressionError(f"expression: expected a number or expression text. "
+                              f"Received: {value!r}")
+    if isinstance(value, int):
+        return value
+    expr = parse_expression(value, symbols, declare=declare)
+    return int(expr) if expr.is_Integer else expr
