@@ -24,6 +24,7 @@ __all__ = [
     "SpecError",
     "ExpressionError",
     "UnavailableError",
+    "ConversionError",
 ]
 
 
@@ -61,6 +62,10 @@ class ExpressionError(SpecError):
 
 class UnavailableError(SymcnnError, RuntimeError):
     """A capability needs an optional dependency (PyYAML, matplotlib, ...) that is missing."""
+
+
+class ConversionError(SymcnnError, ValueError):
+    """A model cannot be converted from or to Keras or PyTorch (unsupported operations, symbols)."""
 
 
 def describe_layer(type_name: str, name: str | None = None, index: int | None = None) -> str:
