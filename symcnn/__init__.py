@@ -21,6 +21,7 @@ from .model import LayerRecord, Model, Sequential
 from .layers.base import format_shape
 from .render.summary import format_count
 from .solve import solve_budget
+from .spec import load_spec, model_from_spec, model_to_spec
 from .symbols import symbols
 
 __version__ = "0.1.0"
@@ -30,5 +31,6 @@ __all__ = [
     "format_count", "format_shape",
     "SymcnnError", "LayerArgumentError", "ShapeError", "GraphError", "SymbolError", "SolveError",
     "SpecError", "ExpressionError", "UnavailableError", "parse_expression",
+    "load_spec", "model_from_spec", "model_to_spec",
     *_layer_names,
 ]

@@ -1,0 +1,462 @@
+"""Declarative model files: a model as YAML or JSON data, read safely.
+
+A model file lists its symbols, its input shape and its layers by their Keras class names
+and arguments. Sizes may be expressions given as text (``"2*w + 1"``); they are read by
+:mod:`symcnn.expr_parser`, never by ``eval``. The format is described by the JSON schema
+``symcnn/schemas/model.schema.json`` and in ``docs/model-files.md``.
+
+>>> import symcnn as sc
+>>> model = sc.model_from_spec({
+...     "name": "tiny", "symbols": "H w",
+...     "input": ["H", "H", 3],
+...     "layers": [{"Conv2D": {"filters": "2*w", "kernel_size": 3, "use_bias": False}},
+...                "GlobalAveragePooling2D", {"Dense": [10]}],
+... })
+>>> model.params
+74*w + 10
+>>> sc.model_to_spec(model)["layers"][0]
+{'Conv2D': {'filters': '2*w', 'kernel_size': 3, 'use_bias': False}}
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+from typing import Any, Mapping
+
+import sympy
+
+from .errors import SpecError, SymcnnError, UnavailableError, with_context
+from .expr_parser import parse_size
+
+__all__ = ["model_from_spec", "model_to_spec", "load_spec", "read_data_file", "layer_types",
+           "is_keras_config", "FORMAT_VERSION", "MAX_FILE_BYTES"]
+
+#: The version of the model-file format this module reads and writes.
+FORMAT_VERSION = 1
+#: Largest model file read, in bytes.
+MAX_FILE_BYTES = 1_000_000
+#: Most values (mappings, lists, scalars) in one model file.
+MAX_VALUES = 100_000
+
+#: Arguments whose text values are size expressions; other text (activation, data_format,
+#: name) is passed to the layer unchanged.
+SIZE_ARGS = frozenset({
+    "filters", "kernel_size", "strides", "dilation_rate", "groups", "depth_multiplier",
+    "pool_size", "units", "size", "padding", "cropping", "target_shape", "output_padding",
+    "dims", "axis", "shape", "output_size",
+})
+_PADDING_WORDS = {"valid", "same", "causal", "full"}
+_TOP_KEYS = {"symcnn", "name", "symbols", "input", "inputs", "layers", "outputs"}
+_ENTRY_KEYS = {"name", "inputs"}
+
+
+def layer_types() -> dict:
+    """Every layer class a model file may name, by its Keras class name (aliases included).
+
+    >>> layer_types()["MaxPool2D"] is layer_types()["MaxPooling2D"]
+    True
+    """
+    from . import layers
+    from .layers.base import Layer
+    from .layers.core import InputLayer
+
+    out = {}
+    for name in layers.__all__:
+        cls = getattr(layers, name)
+        if isinstance(cls, type) and issubclass(cls, Layer) and cls not in (Layer, InputLayer):
+            out[name] = cls
+    return out
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+def _count_values(data, limit: int) -> None:
+    stack, seen = [data], 0
+    while stack:
+        item = stack.pop()
+        seen += 1
+        if seen > limit:
+            raise SpecError(f"model file: more than {limit:,} values; is it a model file? "
+                            f"Received: a document with over {limit:,} values")
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def _symbols(value) -> dict:
+    from .symbols import size_symbol
+    from .expr_parser import FUNCTIONS
+    import re
+
+    if value is None:
+        return {}
+    names = value.split() if isinstance(value, str) else value
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise SpecError(f"model file: `symbols` must be a list of names or a space-separated "
+                        f"string. Received: symbols={value!r}")
+    out = {}
+    for name in names:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) or name in FUNCTIONS \
+                or name.startswith("__"):
+            raise SpecError(f"model file: `symbols` entries must be names such as H or n_1 "
+                            f"(not a function name). Received: {name!r}")
+        out[name] = size_symbol(name)
+    return out
+
+
+def _value(value, arg: str, symbols: dict, where: str):
+    """A layer argument from the file: size text is parsed, everything else kept."""
+    if isinstance(value, list):
+        return tuple(_value(v, arg, symbols, where) for v in value)
+    if isinstance(value, dict):
+        raise SpecError(f"{where}: `{arg}` must be a number, text or a list. "
+                        f"Received: {arg}={value!r}")
+    if isinstance(value, str) and arg in SIZE_ARGS and not (
+            arg == "padding" and value.lower() in _PADDING_WORDS):
+        try:
+            return parse_size(value, symbols)
+        except SpecError as err:
+            hint = " Declare symbols under `symbols`." if "unknown name" in str(err) else ""
+            raise SpecError(f"{where}: `{arg}`: {err}{hint}") from None
+    return value
+
+
+def _layer(entry, index: int, symbols: dict, functional: bool):
+    """``(layer, inputs)`` for one entry of ``layers``."""
+    types = layer_types()
+    where = f"model file: layers[{index}]"
+    if isinstance(entry, str):
+        type_name, args, extra = entry, None, {}
+    elif isinstance(entry, dict):
+        keys = [k for k in entry if k not in _ENTRY_KEYS]
+        if len(keys) != 1:
+            raise SpecError(f"{where}: an entry names exactly one layer type, as "
+                            f"{{Conv2D: {{filters: 8, kernel_size: 3}}}}. Received: keys {keys}")
+        type_name, args = keys[0], entry[keys[0]]
+        extra = {k: entry[k] for k in _ENTRY_KEYS if k in entry}
+    else:
+        raise SpecError(f"{where}: an entry is a layer type name or a mapping. "
+                        f"Received: {entry!r}")
+    if type_name not in types:
+        raise SpecError(f"{where}: unknown layer type {type_name!r}. Known types: "
+                        f"{', '.join(sorted(types))}. Received: {type_name!r}")
+    cls = types[type_name]
+    where = f"{where} ({type_name})"
+    if "inputs" in extra and not functional:
+        raise SpecError(f"{where}: `inputs` belongs to functional models (top-level `inputs`); "
+                        f"a Sequential model file chains its layers. Received: "
+                        f"inputs={extra['inputs']!r}")
+    positional, keywords = [], {}
+    if isinstance(args, dict):
+        keywords = dict(args)
+    elif isinstance(args, list):
+        positional = list(args)
+    elif args is not None:
+        positional = [args]
+    if "name" in extra:
+        if "name" in keywords:
+            raise SpecError(f"{where}: `name` is given twice. Received: name={extra['name']!r}")
+        keywords["name"] = extra["name"]
+    try:
+        bound = inspect.signature(cls).bind(*positional, **keywords)
+    except TypeError as err:
+        raise SpecError(f"{where}: the arguments do not fit {type_name}{inspect.signature(cls)}"
+                        f": {err}. Received: {args!r}") from None
+    values = {}
+    for arg, value in bound.arguments.items():
+        if bound.signature.parameters[arg].kind is inspect.Parameter.VAR_KEYWORD:
+            values.update({k: _value(v, k, symbols, where) for k, v in value.items()})
+        else:
+            values[arg] = _value(value, arg, symbols, where)
+    try:
+        layer = cls(**values)
+    except SymcnnError as err:
+        raise with_context(err, where) from None
+    except (TypeError, ValueError) as err:
+        raise SpecError(f"{where}: {err}. Received: {args!r}") from None
+    return layer, extra.get("inputs")
+
+
+def _shape(value, symbols: dict, where: str) -> tuple:
+    if not isinstance(value, list) or not value:
+        raise SpecError(f"{where}: a shape is a non-empty list of sizes without the batch axis, "
+                        f"such as [H, W, 3]. Received: {value!r}")
+    return tuple(_value(v, "shape", symbols, where) for v in value)
+
+
+def model_from_spec(spec: Mapping, source: str = "model file"):
+    """Build the model a model-file document describes (a mapping read from YAML or JSON).
+
+    Sequential form: ``input`` (a shape) and ``layers``. Functional form: ``inputs`` (a mapping
+    of names to shapes), ``layers`` whose entries may name their ``inputs``, and ``outputs``.
+
+    >>> import symcnn as sc
+    >>> block = sc.model_from_spec({
+    ...     "symbols": ["H", "W"], "inputs": {"x": ["H", "W", 64]},
+    ...     "layers": [{"Conv2D": {"filters": 64, "kernel_size": 3, "padding": "same"},
+    ...                 "name": "conv"},
+    ...                {"Add": None, "inputs": ["x", "conv"], "name": "add"}],
+    ...     "outputs": "add"})
+    >>> block.params, block.output_shape
+    (36928, (H, W, 64))
+    """
+    from .layers.core import Input
+    from .model import Model, Sequential
+
+    try:
+        return _build(spec, Input, Model, Sequential)
+    except SymcnnError as err:
+        message = str(err)
+        if source == "model file" or message.startswith(source):
+            raise
+        if message.startswith("model file"):
+            message = message[len("model file"):].lstrip(":")
+        raise type(err)(f"{source}: {message.strip()}") from None
+
+
+def _build(spec, Input, Model, Sequential):
+    if not isinstance(spec, Mapping):
+        raise SpecError(f"model file: the document must be a mapping with `layers`. "
+                        f"Received: {type(spec).__name__}")
+    _count_values(spec, MAX_VALUES)
+    unknown = [k for k in spec if k not in _TOP_KEYS]
+    if unknown:
+        raise SpecError(f"model file: unknown top-level key(s) {', '.join(map(repr, unknown))}; "
+                        f"expected some of {', '.join(sorted(_TOP_KEYS))}. Received: {unknown}")
+    version = spec.get("symcnn", FORMAT_VERSION)
+    if version != FORMAT_VERSION:
+        raise SpecError(f"model file: format version {version!r} is not supported (this symcnn "
+                        f"reads version {FORMAT_VERSION}). Received: symcnn={version!r}")
+    name = spec.get("name")
+    if name is not None and not isinstance(name, str):
+        raise SpecError(f"model file: `name` must be text. Received: name={name!r}")
+    symbols = _symbols(spec.get("symbols"))
+    entries = spec.get("layers")
+    if not isinstance(entries, list) or not entries:
+        raise SpecError(f"model file: `layers` must be a non-empty list. "
+                        f"Received: layers={entries!r}")
+    if ("input" in spec) == ("inputs" in spec):
+        raise SpecError("model file: give either `input` (a Sequential model) or `inputs` (a "
+                        "functional model), not both or neither. Received: keys "
+                        f"{sorted(k for k in spec if k in ('input', 'inputs'))}")
+    if "input" in spec:
+        if "outputs" in spec:
+            raise SpecError("model file: `outputs` belongs to functional models (`inputs`). "
+                            f"Received: outputs={spec['outputs']!r}")
+        x = Input(_shape(spec["input"], symbols, "model file: input"))
+        layers = [_layer(e, i, symbols, False)[0] for i, e in enumerate(entries)]
+        return Sequential([x, *layers], name=name)
+    return _build_functional(spec, symbols, entries, name, Input, Model)
+
+
+def _build_functional(spec, symbols, entries, name, Input, Model):
+    given = spec["inputs"]
+    if not isinstance(given, dict) or not given:
+        raise SpecError(f"model file: `inputs` maps input names to shapes, as {{x: [H, W, 3]}}. "
+                        f"Received: inputs={given!r}")
+    tensors = {}
+    for key, shape in given.items():
+        tensors[key] = Input(_shape(shape, symbols, f"model file: inputs.{key}"), name=key)
+    last = next(reversed(tensors.values())) if len(tensors) == 1 else None
+    for index, entry in enumerate(entries):
+        layer, inputs = _layer(entry, index, symbols, True)
+        where = f"model file: layers[{index}] ({layer.type_name})"
+        if inputs is None:
+            if last is None:
+                raise SpecError(f"{where}: say which tensor(s) this layer takes with `inputs` "
+                                f"(the model has several inputs). Received: no `inputs`")
+            args = last
+        else:
+            args = _tensors(inputs, tensors, where)
+        if layer.name is not None and layer.name in tensors:
+            raise SpecError(f"{where}: the name {layer.name!r} is already used. "
+                            f"Received: name={layer.name!r}")
+        out = layer(args)
+        if layer.name is not None:
+            tensors[layer.name] = out
+        last = out
+    outputs = spec.get("outputs")
+    outs = last if outputs is None else _tensors(outputs, tensors, "model file: outputs")
+    ins = list(tensors[k] for k in given)
+    return Model(ins[0] if len(ins) == 1 else ins, outs, name=name)
+
+
+def _tensors(refs, tensors: dict, where: str):
+    names = refs if isinstance(refs, list) else [refs]
+    missing = [r for r in names if not isinstance(r, str) or r not in tensors]
+    if missing:
+        raise SpecError(f"{where}: `inputs`/`outputs` name inputs or earlier named layers "
+                        f"({', '.join(tensors)}). Received: {missing[0]!r}")
+    picked = [tensors[r] for r in names]
+    return picked if isinstance(refs, list) else picked[0]
+
+
+# -- files -----------------------------------------------------------------------------------
+
+
+def read_data_file(path: str | os.PathLike) -> Any:
+    """The data in a ``.json``, ``.yaml`` or ``.yml`` file, read safely and size-checked.
+
+    YAML needs PyYAML (``pip install symcnn[yaml]``) and is read with ``yaml.safe_load``.
+    """
+    path = os.fspath(path)
+    try:
+        size = os.path.getsize(path)
+        if size > MAX_FILE_BYTES:
+            raise SpecError(f"{path}: larger than {MAX_FILE_BYTES:,} bytes; a model file is "
+                            f"small. Received: {size:,} bytes")
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except OSError as err:
+        raise SpecError(f"{path}: cannot read the file ({err.strerror or err}). "
+                        f"Received: path={path!r}") from None
+    except UnicodeDecodeError:
+        raise SpecError(f"{path}: not UTF-8 text. Received: path={path!r}") from None
+    if path.lower().endswith((".yaml", ".yml")):
+        try:
+            import yaml
+        except ImportError:
+            raise UnavailableError(f"{path}: reading YAML needs PyYAML: pip install "
+                                   f"'symcnn[yaml]' (or write the model file as JSON)") from None
+        try:
+            return yaml.safe_load(text)
+        except yaml.YAMLError as err:
+            problem = " ".join(str(err).split())
+            raise SpecError(f"{path}: not valid YAML: {problem}") from None
+    try:
+        return json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as err:
+        raise SpecError(f"{path}: not valid JSON: {err}") from None
+
+
+def is_keras_config(data) -> bool:
+    """Whether ``data`` is a Keras model config (``model.to_json()``), not a symcnn model file.
+
+    >>> is_keras_config({"class_name": "Sequential", "config": {}}), is_keras_config({"layers": []})
+    (True, False)
+    """
+    return isinstance(data, dict) and "class_name" in data and "config" in data
+
+
+def load_spec(path: str | os.PathLike):
+    """The model in a YAML/JSON model file, or in a Keras JSON config (via ``sc.from_keras``).
+
+    >>> import json, os, tempfile, symcnn as sc
+    >>> path = os.path.join(tempfile.mkdtemp(), "m.json")
+    >>> with open(path, "w") as f:
+    ...     json.dump({"symbols": "n", "input": [160], "layers": [{"Dense": ["n"]}]}, f)
+    >>> sc.load_spec(path).params
+    161*n
+    """
+    data = read_data_file(path)
+    if is_keras_config(data):
+        import symcnn
+
+        from_keras = getattr(symcnn, "from_keras", None)
+        if from_keras is None:
+            raise UnavailableError(f"{os.fspath(path)}: reading Keras configs needs "
+                                   f"sc.from_keras, which is not available yet in this version")
+        try:
+            return from_keras(json.dumps(data))
+        except SymcnnError as err:
+            raise with_context(err, os.fspath(path)) from None
+    return model_from_spec(data, source=os.fspath(path))
+
+
+# -- writing ---------------------------------------------------------------------------------
+
+
+def _plain(value, where: str):
+    if isinstance(value, (tuple, list)):
+        return [_plain(v, where) for v in value]
+    if isinstance(value, sympy.Basic):
+        return int(value) if value.is_Integer else str(value)
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise SpecError(f"{where}: the value {value!r} cannot be written to a model file")
+
+
+def _short_config(layer) -> dict:
+    """The layer's config without arguments at their defaults, and ``(3, 3)`` as ``3``."""
+    cls, full = type(layer), layer.get_config()
+
+    def same(config) -> bool:
+        try:
+            return cls(**config).get_config() == full
+        except (SymcnnError, TypeError, ValueError):
+            return False
+
+    config = dict(full)
+    for key in list(config):
+        value = config[key]
+        if isinstance(value, tuple) and value and all(v == value[0] for v in value):
+            if same({**config, key: value[0]}):
+                config[key] = value[0]
+        trial = {k: v for k, v in config.items() if k != key}
+        if same(trial):
+            config = trial
+    return config
+
+
+def model_to_spec(model) -> dict:
+    """A model-file document (plain data for JSON or YAML) that rebuilds ``model``.
+
+    Shared layers (one layer called twice) and nested models are not expressible and raise
+    :class:`~symcnn.errors.SpecError`.
+
+    >>> import symcnn as sc
+    >>> spec = sc.model_to_spec(sc.zoo.textbook.free_width())
+    >>> spec["symbols"], spec["input"], spec["layers"][-1]
+    (['n'], [39, 31, 1], {'Dense': {'units': 'n', 'use_bias': False}})
+    >>> sc.model_from_spec(spec).params
+    160*n + 48320
+    """
+    from .model import Model, Sequential
+
+    symbols = sorted({s.name for s in model.free_symbols}
+                     | {s.name for r in model.layers for s in r.layer.free_symbols})
+    spec: dict = {"symcnn": FORMAT_VERSION}
+    if model.name is not None:
+        spec["name"] = model.name
+    spec["symbols"] = symbols
+    sequential = isinstance(model, Sequential)
+    input_names = list(model._input_names)
+    refs = [list(r.inbound) for r in model.layers]
+    owners = {id(n.outputs[0]): r.name for r in model.layers for n in r.nodes}
+    owners.update({id(t): n for n, t in zip(input_names, model.inputs)})
+    outs = [owners[id(t)] for t in model.outputs]
+    previous = [input_names[0] if len(input_names) == 1 else None,
+                *(r.name for r in model.layers)]
+    chained = [ref == [previous[i]] for i, ref in enumerate(refs)]
+    referenced = {name for ref, chain in zip(refs, chained) if not chain for name in ref}
+    if not sequential and outs != [previous[-1]]:
+        referenced.update(outs)
+    layers = []
+    for index, record in enumerate(model.layers):
+        where = f"model_to_spec: layer {record.name!r} ({record.type})"
+        if record.calls > 1 or isinstance(record.layer, Model):
+            raise SpecError(f"{where}: shared layers and nested models cannot be written to a "
+                            f"model file yet. Received: {record.calls} call(s)")
+        config = {k: _plain(v, where) for k, v in _short_config(record.layer).items()
+                  if k != "name"}
+        entry: dict = {}
+        if record.layer.name is not None or record.name in referenced:
+            entry["name"] = record.name
+        entry[record.type] = config
+        if not sequential and not chained[index]:
+            entry["inputs"] = refs[index] if len(refs[index]) > 1 else refs[index][0]
+        layers.append(record.type if entry == {record.type: {}} else entry)
+    if sequential:
+        spec["input"] = _plain(model.inputs[0].shape, "model_to_spec")
+    else:
+        spec["inputs"] = {n: _plain(t.shape, "model_to_spec")
+                          for n, t in zip(input_names, model.inputs)}
+    spec["layers"] = layers
+    if not sequential and outs != [previous[-1]]:
+        spec["outputs"] = outs if not model._single_output else outs[0]
+    return spec
