@@ -1,0 +1,224 @@
+"""The ``symcnn`` command: summaries, budgets, sweeps, LaTeX and the zoo from a terminal.
+
+FILE is a Python script that defines ``model``, a YAML/JSON model file, or a Keras JSON
+config. Exit codes (also in ``symcnn --help`` and ``docs/cli.md``):
+
+==== =========================================================================
+0    success
+1    the request failed on a valid model (bad --subs value, unsolvable budget, ...)
+2    the command line is malformed (unknown option, bad NAME=VALUE, ...)
+3    FILE cannot be turned into a model (missing, malformed, invalid layers)
+4    a needed optional capability is missing (PyYAML, matplotlib, pdflatex, ...)
+5    ``solve`` found no value within the budget
+70   internal error (a bug in symcnn: please report it with --debug output)
+130  interrupted
+==== =========================================================================
+
+>>> import io
+>>> out = io.StringIO()
+>>> main(["zoo", "textbook.free_width", "--subs", "n=10", "--format", "json"], out=out)
+0
+>>> import json; json.loads(out.getvalue())["totals"]["params"]
+49920
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+__all__ = ["main", "build_parser", "EXIT_CODES"]
+
+EXIT_CODES = {
+    "ok": 0, "error": 1, "usage": 2, "file": 3, "unavailable": 4, "no_solution": 5,
+    "internal": 70, "interrupted": 130,
+}
+
+_EXIT_HELP = """exit codes:
+  0  success                     3  FILE cannot be turned into a model
+  1  the request failed          4  an optional capability is missing
+  2  bad command line            5  solve: no value fits the budget
+  70 internal error (please report with --debug)   130 interrupted"""
+
+_FILE_HELP = ("a Python script defining `model`, a YAML/JSON model file, or a Keras JSON "
+              "config (model.to_json())")
+
+_EXAMPLES = {
+    "summary": """examples:
+  symcnn summary examples/models/free_width.json
+  symcnn summary examples/models/free_width.yaml --subs n=10
+  symcnn summary net.py --format json > net.json
+  symcnn summary net.yaml --columns layer,output_shape,params --format markdown""",
+    "solve": """examples:
+  symcnn solve examples/models/free_width.json --budget params=100000 --for n
+  symcnn solve net.yaml --budget params=5e6 --budget macs=1e9 --for w --subs H=224 W=224""",
+    "sweep": """examples:
+  symcnn sweep examples/models/free_width.json n=1:10
+  symcnn sweep net.yaml w=8,16,32,64 --y params,macs --subs H=224 W=224 --format csv""",
+    "latex": """examples:
+  symcnn latex examples/models/free_width.yaml -o notes.tex
+  symcnn latex net.py -o notes.tex --pdf""",
+    "plot": """examples:
+  symcnn plot examples/models/free_width.json n=1:400 -o params.png
+  symcnn plot net.yaml w=8:128:8 --y params,macs --subs H=224 W=224 -o cost.png""",
+    "zoo": """examples:
+  symcnn zoo
+  symcnn zoo resnet50
+  symcnn zoo resnet50 --input 224,224,3 --format json
+  symcnn zoo resnet18 --arg width=w --columns layer,params""",
+    "spec": """examples:
+  symcnn spec net.py -o net.yaml
+  symcnn spec keras_model.json --format yaml""",
+}
+
+
+def _add_common(p, file: bool = True, subs: bool = True) -> None:
+    if file:
+        p.add_argument("file", metavar="FILE", help=_FILE_HELP)
+        p.add_argument("--model", metavar="NAME", default="model",
+                       help="for a Python FILE: the variable holding the model (default: model)")
+    if subs:
+        p.add_argument("--subs", nargs="+", metavar="NAME=VALUE", action="extend",
+                       help="substitute symbols first, e.g. --subs n=10 H=224")
+
+
+def _add_table(p) -> None:
+    p.add_argument("--format", choices=("text", "markdown", "latex", "json"), default="text",
+                   help="output format (default: text); json follows the documented schema")
+    p.add_argument("--columns", nargs="+", metavar="COL", action="extend",
+                   help="columns of the table, e.g. layer,output_shape,params,macs")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``symcnn`` command."""
+    from .. import __version__
+    from . import commands as c
+
+    parser = argparse.ArgumentParser(
+        prog="symcnn", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Exact closed-form shapes, parameter counts and costs of CNNs.",
+        epilog="Run `symcnn COMMAND --help` for a command's options and examples.\n\n"
+               + _EXIT_HELP)
+    parser.add_argument("--version", action="version", version=f"symcnn {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the full traceback when something fails")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    def command(name, help_text, run):
+        p = sub.add_parser(name, help=help_text, description=help_text,
+                           epilog=_EXAMPLES[name] + "\n\n" + _EXIT_HELP,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                       help="show the full traceback when something fails")
+        p.set_defaults(run=run)
+        return p
+
+    p = command("summary", "print the model's table: shapes, parameters, totals, constraints",
+                c.run_summary)
+    _add_common(p)
+    _add_table(p)
+
+    p = command("solve", "the largest value of a symbol that keeps quantities within budgets",
+                c.run_solve)
+    _add_common(p)
+    p.add_argument("--budget", action="append", required=True, metavar="QUANTITY=VALUE",
+                   help=f"a budget, repeatable; quantities: {', '.join(c.QUANTITIES)}")
+    p.add_argument("--for", dest="for_", required=True, metavar="SYMBOL",
+                   help="the symbol to solve for (the others must be fixed with --subs)")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+
+    p = command("sweep", "evaluate quantities over a range of one symbol", c.run_sweep)
+    _add_common(p)
+    p.add_argument("range", metavar="RANGE", help="NAME=START:STOP[:STEP] (stop included) "
+                                                  "or NAME=A,B,C")
+    p.add_argument("--y", nargs="+", action="extend", metavar="QUANTITY",
+                   help="quantities to evaluate (default: params)")
+    p.add_argument("--format", choices=("text", "csv", "json"), default="text")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress bar (it is shown on a terminal only)")
+
+    p = command("latex", "write the model's derivation as LaTeX", c.run_latex)
+    _add_common(p)
+    p.add_argument("-o", "--output", metavar="OUT.tex", help="write here instead of stdout")
+    p.add_argument("--pdf", action="store_true", help="also compile OUT.tex with pdflatex")
+
+    p = command("plot", "plot quantities against one symbol into an image", c.run_plot)
+    _add_common(p)
+    p.add_argument("range", metavar="RANGE", help="NAME=START:STOP[:STEP] or NAME=A,B,C")
+    p.add_argument("--y", nargs="+", action="extend", metavar="QUANTITY",
+                   help="quantities to plot (default: params)")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.png", help="image to write")
+
+    p = command("zoo", "list the ready-made models, or summarise one", c.run_zoo)
+    p.add_argument("name", nargs="?", metavar="NAME", help="a model from the list")
+    p.add_argument("--input", metavar="H,W,C", help="input shape, e.g. 224,224,3 or H,W,3")
+    p.add_argument("--arg", nargs="+", action="extend", metavar="NAME=VALUE",
+                   help="other arguments of the model function, e.g. width=w classes=10")
+    _add_common(p, file=False)
+    _add_table(p)
+
+    p = command("spec", "write a model (any FILE) as a YAML/JSON model file", c.run_spec)
+    _add_common(p)
+    p.add_argument("-o", "--output", metavar="OUT", help="write here instead of stdout")
+    p.add_argument("--format", choices=("yaml", "json"),
+                   help="default: from OUT's suffix, else json")
+    return parser
+
+
+def _fail(command: str | None, message: str, code: int) -> int:
+    prog = f"symcnn {command}" if command else "symcnn"
+    message = " ".join(str(message).split())
+    print(f"{prog}: error: {message}", file=sys.stderr)
+    return code
+
+
+def main(argv=None, out=None) -> int:
+    """Run the ``symcnn`` command with ``argv`` (default: ``sys.argv[1:]``); the exit code."""
+    from ..errors import SymcnnError, UnavailableError
+    from .commands import LoadError
+    from .loading import UsageError
+
+    out = out if out is not None else sys.stdout
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    debug = getattr(args, "debug", False)
+    try:
+        return args.run(args, out)
+    except UsageError as err:
+        if debug:
+            raise
+        return _fail(args.command, err, EXIT_CODES["usage"])
+    except LoadError as err:
+        if debug:
+            raise err.error
+        return _fail(args.command, err, EXIT_CODES["file"])
+    except UnavailableError as err:
+        if debug:
+            raise
+        return _fail(args.command, err, EXIT_CODES["unavailable"])
+    except SymcnnError as err:
+        if debug:
+            raise
+        return _fail(args.command, err, EXIT_CODES["error"])
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        return _fail(args.command, "interrupted", EXIT_CODES["interrupted"])
+    except BrokenPipeError:  # the reader went away (`symcnn zoo | head`): nothing to report
+        import os
+
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 0
+    except Exception as err:  # a bug: say so in one line unless --debug
+        if debug:
+            raise
+        return _fail(args.command, f"internal error: {type(err).__name__}: {err} (run again "
+                     f"with --debug for the traceback, and please report it)",
+                     EXIT_CODES["internal"])

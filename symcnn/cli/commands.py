@@ -1,0 +1,402 @@
+"""What each ``symcnn`` command does, once its arguments are parsed.
+
+Each ``run_*`` function takes the parsed arguments, writes its result to ``out`` and returns
+the exit code. Capabilities that are optional (Markdown and LaTeX printers, costs, plots) are
+looked up by name at run time, so a missing one is reported plainly rather than crashing.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import sys
+import time
+
+from ..errors import SolveError, SymcnnError, UnavailableError
+from .loading import UsageError, load_model, parse_assignments, parse_range, parse_shape
+
+__all__ = ["run_summary", "run_solve", "run_latex", "run_plot", "run_sweep", "run_zoo",
+           "run_spec", "QUANTITIES", "EXIT_NO_SOLUTION", "LoadError"]
+
+EXIT_NO_SOLUTION = 5
+#: Model quantities the command line can budget, sweep and plot.
+QUANTITIES = ("params", "trainable_params", "non_trainable_params", "macs", "flops")
+
+
+class LoadError(Exception):
+    """FILE could not be turned into a model (exit code 3); wraps the SymcnnError."""
+
+    def __init__(self, error: SymcnnError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _load(args):
+    try:
+        model = load_model(args.file, getattr(args, "model", "model") or "model")
+    except UnavailableError:
+        raise
+    except SymcnnError as err:
+        raise LoadError(err) from err
+    return _substitute(model, getattr(args, "subs", None))
+
+
+def _substitute(model, items):
+    values = parse_assignments(items, "--subs")
+    return model.subs(values) if values else model
+
+
+def _capability(obj, name: str, what: str):
+    method = getattr(obj, name, None)
+    if method is None:
+        raise UnavailableError(f"{what} is not available yet in this version of symcnn "
+                               f"({type(obj).__name__}.{name} is missing)")
+    return method
+
+
+def _call(method, **options):
+    """Call ``method`` with the options its signature accepts (others must be unset)."""
+    try:
+        params = inspect.signature(method).parameters
+    except (TypeError, ValueError):
+        params = {}
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    passed = {}
+    for key, value in options.items():
+        if value is None:
+            continue
+        if key not in params and not takes_any:
+            raise UnavailableError(f"--{key.replace('_', '-')} is not supported by "
+                                   f"{getattr(method, '__qualname__', method)} in this version")
+        passed[key] = value
+    return method(**passed)
+
+
+def _columns(values):
+    if not values:
+        return None
+    return [c for v in values for c in v.split(",") if c]
+
+
+def render(model, fmt: str, columns=None) -> str:
+    """The model as text, Markdown, LaTeX or a JSON document."""
+    from .report import summary_document
+
+    if fmt == "json":
+        if columns:
+            raise UsageError("--columns applies to text, markdown and latex, not json (the "
+                             "JSON document has every column)")
+        return json.dumps(summary_document(model), indent=2)
+    if fmt == "markdown":
+        return _call(_capability(model, "to_markdown", "Markdown output"), columns=columns)
+    if fmt == "latex":
+        return _call(_capability(model, "to_latex", "LaTeX output"), columns=columns)
+    return _call(model.summary, columns=columns)
+
+
+def run_summary(args, out) -> int:
+    model = _load(args)
+    print(render(model, args.format, _columns(args.columns)), file=out)
+    return 0
+
+
+def _quantity(model, name: str):
+    if name not in QUANTITIES:
+        raise UsageError(f"unknown quantity {name!r}; choose from {', '.join(QUANTITIES)}")
+    try:
+        return getattr(model, name)
+    except AttributeError:
+        raise UnavailableError(f"the quantity {name!r} is not available yet in this version "
+                               f"of symcnn") from None
+
+
+def _symbol(model, name: str):
+    for s in model.free_symbols:
+        if s.name == name:
+            return s
+    names = ", ".join(sorted(s.name for s in model.free_symbols)) or "none"
+    raise SolveError(f"solve: the model has no symbol {name!r} (its symbols: {names}). "
+                     f"Received: --for {name}")
+
+
+def run_solve(args, out) -> int:
+    from ..render.summary import format_count
+    from ..solve import solve_budget
+    from .report import solve_document
+
+    budgets = parse_assignments(args.budget, "--budget")
+    for name, value in budgets.items():
+        if name not in QUANTITIES:
+            raise UsageError(f"--budget: unknown quantity {name!r}; choose from "
+                             f"{', '.join(QUANTITIES)}")
+        if not getattr(value, "is_number", isinstance(value, int)) or value <= 0:
+            raise UsageError(f"--budget: a budget is a positive number. Received: "
+                             f"{name}={value}")
+    model = _load(args)
+    symbol = _symbol(model, args.for_)
+    found, best, binding = {}, None, []
+    for name, budget in budgets.items():
+        expr = _quantity(model, name)
+        alone = solve_budget(expr, budget, symbol)
+        found[name] = (budget, expr, alone)
+    values = [alone for _, _, alone in found.values()]
+    if all(v is not None for v in values):
+        best = min(values)
+        binding = [n for n, (_, _, v) in found.items() if v == best]
+    if args.format == "json":
+        print(json.dumps(solve_document(model, symbol.name, best, found, binding), indent=2),
+              file=out)
+        return 0 if best is not None else EXIT_NO_SOLUTION
+    if best is None:
+        over = [n for n, (_, _, v) in found.items() if v is None]
+        print(f"No positive {symbol} fits: even {symbol} = 1 exceeds the "
+              f"{' and '.join(over)} budget.", file=out)
+        return EXIT_NO_SOLUTION
+    print(f"{symbol} = {best}: the largest {symbol} within "
+          f"{'every budget' if len(found) > 1 else 'the budget'}"
+          f"{' (' + ', '.join(binding) + ' binds)' if len(found) > 1 else ''}", file=out)
+    for name, (budget, expr, alone) in found.items():
+        at = expr.xreplace({symbol: best})
+        print(f"  {name}: {expr} = {format_count(at)} <= {format_count(budget)}"
+              f"{'' if alone == best else f'  (alone: {symbol} <= {alone})'}", file=out)
+    return 0
+
+
+def run_latex(args, out) -> int:
+    model = _load(args)
+    text = _call(_capability(model, "to_latex", "LaTeX output"))
+    if args.pdf:
+        if not args.output:
+            raise UsageError("--pdf needs -o FILE.tex (the PDF is written beside it)")
+        _write(args.output, _standalone(text))
+        pdf = _pdflatex(args.output)
+        print(f"wrote {args.output} and {pdf}", file=sys.stderr)
+        return 0
+    if args.output:
+        _write(args.output, text)
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        print(text, file=out)
+    return 0
+
+
+def _write(path: str, text: str) -> None:
+    try:
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text if text.endswith("\n") else text + "\n")
+    except OSError as err:
+        raise UsageError(f"cannot write {path}: {err.strerror or err}") from None
+
+
+def _standalone(text: str) -> str:
+    if "\\documentclass" in text:
+        return text
+    return ("\\documentclass{article}\n\\usepackage{amsmath,amssymb,booktabs}\n"
+            "\\begin{document}\n" + text + "\n\\end{document}\n")
+
+
+def _pdflatex(path: str) -> str:
+    import shutil
+    import subprocess
+
+    exe = shutil.which("pdflatex")
+    if exe is None:
+        raise UnavailableError("--pdf needs pdflatex on PATH (e.g. apt-get install "
+                               "texlive-latex-base); the .tex file was written")
+    folder = os.path.dirname(os.path.abspath(path))
+    run = subprocess.run([exe, "-interaction=nonstopmode", "-halt-on-error",
+                          os.path.basename(path)], cwd=folder, capture_output=True, text=True,
+                         timeout=300)
+    if run.returncode != 0:
+        lines = [l for l in run.stdout.splitlines() if l.startswith("!")]
+        raise SymcnnError(f"pdflatex failed on {path}: {lines[0] if lines else 'see its log'}")
+    return os.path.splitext(path)[0] + ".pdf"
+
+
+class Progress:
+    """A one-line progress bar on a terminal's stderr; silent elsewhere."""
+
+    def __init__(self, total: int, enabled: bool, label: str = "sweep") -> None:
+        self.total, self.label = total, label
+        self.enabled = enabled and sys.stderr.isatty()
+        self.start = time.monotonic()
+        self.shown = False
+
+    def update(self, done: int) -> None:
+        if not self.enabled or (done % 64 and done != self.total):
+            return
+        if not self.shown and time.monotonic() - self.start < 0.3:
+            return
+        self.shown = True
+        width = 30
+        filled = width * done // max(self.total, 1)
+        sys.stderr.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] "
+                         f"{done}/{self.total}")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.shown:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def sweep_rows(model, symbol, values, quantities, progress: Progress) -> list:
+    """``(value, valid, [quantity values])`` for each value of ``symbol``."""
+    import sympy
+
+    exprs = [_quantity(model, q) for q in quantities]
+    others = set().union(*(e.free_symbols for e in exprs), *(c.free_symbols
+                                                             for c in model.constraints))
+    others.discard(symbol)
+    if others:
+        raise SolveError(f"sweep: fix the other symbols with --subs (e.g. "
+                         f"{sorted(s.name for s in others)[0]}=224). Received: free symbols "
+                         f"{', '.join(sorted(s.name for s in others))}")
+    rows = []
+    for i, value in enumerate(values, 1):
+        table = {symbol: sympy.Integer(value)}
+        valid = value >= 1 and all(bool(c.xreplace(table)) for c in model.constraints)
+        rows.append((value, valid, [e.xreplace(table) for e in exprs]))
+        progress.update(i)
+    progress.close()
+    return rows
+
+
+def run_sweep(args, out) -> int:
+    from ..render.summary import format_count
+    from .report import sweep_document
+
+    name, values = parse_range(args.range, "RANGE")
+    quantities = _columns(args.y) or ["params"]
+    model = _load(args)
+    symbol = _symbol(model, name)
+    rows = sweep_rows(model, symbol, values, quantities,
+                      Progress(len(values), not args.no_progress))
+    if args.format == "json":
+        print(json.dumps(sweep_document(model, name, quantities, rows), indent=2), file=out)
+    elif args.format == "csv":
+        print(",".join([name, "valid", *quantities]), file=out)
+        for value, ok, xs in rows:
+            print(",".join([str(value), str(ok).lower(), *(str(x) if ok else "" for x in xs)]),
+                  file=out)
+    else:
+        table = [[name, *quantities]] + [[str(v), *(format_count(x) if ok else "invalid"
+                                                    for x in xs)] for v, ok, xs in rows]
+        widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
+        for row in table:
+            print("  ".join(c.rjust(w) for c, w in zip(row, widths)), file=out)
+    return 0
+
+
+def run_plot(args, out) -> int:
+    import symcnn
+
+    plot = getattr(symcnn, "plot", None)
+    if plot is None:
+        raise UnavailableError("plots are not available yet in this version of symcnn "
+                               "(sc.plot is missing); `symcnn sweep` prints the numbers")
+    name, values = parse_range(args.range, "RANGE")
+    quantities = _columns(args.y) or ["params"]
+    model = _load(args)
+    _symbol(model, name)
+    for q in quantities:
+        _quantity(model, q)
+    return _plot_with(plot, model, name, values, quantities, args.output, out)
+
+
+def _plot_with(plot, model, name, values, quantities, output, out) -> int:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise UnavailableError("plots need matplotlib: pip install 'symcnn[plot]'") from None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    result = plot(model, **{name: values}, y=quantities if len(quantities) > 1
+                  else quantities[0], path=output)
+    del result
+    print(f"wrote {output}", file=sys.stderr)
+    return 0
+
+
+def zoo_entries() -> dict:
+    """Every model the zoo offers, by CLI name (``resnet50``, ``textbook.free_width``)."""
+    from .. import zoo
+
+    entries = {}
+
+    def add(prefix, module):
+        for name in getattr(module, "__all__", ()):
+            obj = getattr(module, name, None)
+            if inspect.ismodule(obj) and prefix == "":
+                add(f"{name}.", obj)
+            elif callable(obj) and not isinstance(obj, type) and not name.startswith("_"):
+                required = [p for p in inspect.signature(obj).parameters.values()
+                            if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY,
+                                                                   p.POSITIONAL_OR_KEYWORD)]
+                if not required:
+                    entries[prefix + name] = obj
+
+    add("", zoo)
+    return entries
+
+
+def run_zoo(args, out) -> int:
+    from .report import zoo_document
+
+    entries = zoo_entries()
+    if not args.name:
+        rows = [(n, (inspect.getdoc(f) or "").split("\n")[0]) for n, f in entries.items()]
+        if args.format == "json":
+            print(json.dumps(zoo_document(rows), indent=2), file=out)
+            return 0
+        width = max(len(n) for n, _ in rows)
+        for name, doc in rows:
+            print(f"{name.ljust(width)}  {doc}", file=out)
+        return 0
+    if args.name not in entries:
+        import difflib
+
+        close = difflib.get_close_matches(args.name, entries, n=3)
+        raise UsageError(f"the zoo has no model {args.name!r}"
+                         f"{'; did you mean ' + ' or '.join(close) + '?' if close else ''} "
+                         f"(`symcnn zoo` lists them)")
+    build = entries[args.name]
+    options = parse_assignments(args.arg, "--arg")
+    if args.input:
+        options["input_shape"] = parse_shape(args.input)
+    accepted = inspect.signature(build).parameters
+    for key in options:
+        if key not in accepted:
+            raise UsageError(f"{args.name} has no argument {key!r}; it takes "
+                             f"{', '.join(accepted) or 'none'}")
+    model = build(**options)
+    if not hasattr(model, "summary"):
+        raise UsageError(f"{args.name} returns {type(model).__name__}, not one model")
+    model = _substitute(model, args.subs)
+    print(render(model, args.format, _columns(args.columns)), file=out)
+    return 0
+
+
+def run_spec(args, out) -> int:
+    from ..spec import model_to_spec
+
+    model = _load(args)
+    spec = model_to_spec(model)
+    target = args.output or ""
+    if args.format == "yaml" or (args.format is None and target.endswith((".yaml", ".yml"))):
+        try:
+            import yaml
+        except ImportError:
+            raise UnavailableError("YAML output needs PyYAML: pip install 'symcnn[yaml]' "
+                                   "(or use --format json)") from None
+        text = yaml.safe_dump(spec, sort_keys=False, default_flow_style=None, width=100)
+    else:
+        text = json.dumps(spec, indent=2)
+    if target:
+        _write(target, text)
+        print(f"wrote {target}", file=sys.stderr)
+    else:
+        print(text.rstrip("\n"), file=out)
+    return 0

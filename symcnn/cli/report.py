@@ -1,0 +1,139 @@
+"""Machine-readable documents the command line prints with ``--format json``.
+
+Every document is a JSON object with ``"schema"`` (its kind, e.g. ``"symcnn/summary"``) and
+``"version"`` (:data:`SCHEMA_VERSION`), described by ``symcnn/schemas/cli-output.schema.json``
+and ``docs/cli.md``. Counts and sizes are JSON integers when they are numbers (exact, however
+large; never floats) and otherwise strings holding the closed form in the syntax that
+:func:`symcnn.parse_expression` reads back.
+
+>>> import symcnn as sc
+>>> doc = summary_document(sc.zoo.textbook.free_width())
+>>> doc["schema"], doc["version"], doc["totals"]["params"], doc["layers"][0]["output_shape"]
+('symcnn/summary', 1, '160*n + 48320', [36, 28, 20])
+"""
+
+from __future__ import annotations
+
+import sympy
+
+__all__ = ["SCHEMA_VERSION", "encode", "shape", "summary_document", "solve_document",
+           "sweep_document", "zoo_document", "optional_count"]
+
+#: Version of the JSON documents; raised when a field changes meaning or is removed.
+SCHEMA_VERSION = 1
+
+
+def encode(value):
+    """A count or size as JSON data: an ``int`` when it is an integer, else its closed form.
+
+    >>> encode(sympy.Integer(10**30)), encode(sympy.Symbol("n") * 2)
+    (1000000000000000000000000000000, '2*n')
+    """
+    value = sympy.sympify(value)
+    if value.is_Integer:
+        return int(value)
+    from ..render.exprs import display_form
+
+    return str(display_form(value))
+
+
+def shape(value) -> list:
+    """A shape (or a list of shapes) as JSON lists.
+
+    >>> shape((sympy.Symbol("H"), 3))
+    ['H', 3]
+    """
+    if isinstance(value, list):
+        return [shape(s) for s in value]
+    return [encode(d) for d in value]
+
+
+def optional_count(obj, attr: str):
+    """``obj.attr`` encoded, or ``None`` when this symcnn has no such quantity yet."""
+    try:
+        value = getattr(obj, attr)
+    except (AttributeError, NotImplementedError):
+        return None
+    return None if value is None else encode(value)
+
+
+def _header(kind: str) -> dict:
+    from .. import __version__
+
+    return {"schema": f"symcnn/{kind}", "version": SCHEMA_VERSION, "symcnn": __version__}
+
+
+def _quantities(obj, names) -> dict:
+    out = {}
+    for name in names:
+        value = optional_count(obj, name)
+        if value is not None:
+            out[name] = value
+    return out
+
+
+def summary_document(model) -> dict:
+    """The ``symcnn/summary`` document of a model: layers, totals, constraints."""
+    from ..model import Sequential
+
+    layers = []
+    for record in model.layers:
+        entry = {
+            "index": record.index, "name": record.name, "type": record.type,
+            "input_shape": shape(record.input_shape), "output_shape": shape(record.output_shape),
+            "params": encode(record.params),
+            "trainable_params": encode(record.trainable_params),
+            "non_trainable_params": encode(record.non_trainable_params),
+        }
+        entry.update(_quantities(record, ("macs", "flops")))
+        entry["inbound"] = list(record.inbound)
+        entry["calls"] = record.calls
+        entry["constraints"] = [str(c) for c in record.constraints]
+        layers.append(entry)
+    totals = {"params": encode(model.params),
+              "trainable_params": encode(model.trainable_params),
+              "non_trainable_params": encode(model.non_trainable_params)}
+    totals.update(_quantities(model, ("macs", "flops")))
+    return {
+        **_header("summary"),
+        "model": {"name": model.display_name,
+                  "type": "Sequential" if isinstance(model, Sequential) else "Functional"},
+        "symbols": sorted(s.name for s in model.free_symbols),
+        "inputs": [{"name": n, "shape": shape(t.shape)}
+                   for n, t in zip(model._input_names, model.inputs)],
+        "output_shape": shape(model.output_shape),
+        "layers": layers,
+        "totals": totals,
+        "constraints": [str(c) for c in model.constraints],
+    }
+
+
+def solve_document(model, symbol: str, value, budgets: dict, binding: list) -> dict:
+    """The ``symcnn/solve`` document: the largest ``symbol`` within every budget.
+
+    ``budgets`` maps a quantity name to ``(budget, expression, largest value alone)``.
+    """
+    doc = {**_header("solve"), "model": model.display_name, "symbol": symbol,
+           "value": value, "binding": binding, "budgets": {}}
+    for name, (budget, expr, alone) in budgets.items():
+        at = expr.xreplace({s: value for s in expr.free_symbols if s.name == symbol}) \
+            if value is not None else None
+        doc["budgets"][name] = {"budget": encode(budget), "expression": encode(expr),
+                                "largest_alone": alone,
+                                "at_value": None if at is None else encode(at)}
+    return doc
+
+
+def sweep_document(model, symbol: str, quantities: list, rows: list) -> dict:
+    """The ``symcnn/sweep`` document: quantities at each value of one symbol."""
+    return {**_header("sweep"), "model": model.display_name, "symbol": symbol,
+            "quantities": quantities,
+            "expressions": {q: encode(getattr(model, q)) for q in quantities},
+            "points": [{"value": v, "valid": ok, **{q: (encode(x) if ok else None)
+                                                    for q, x in zip(quantities, xs)}}
+                       for v, ok, xs in rows]}
+
+
+def zoo_document(entries: list) -> dict:
+    """The ``symcnn/zoo`` document: the models the zoo offers."""
+    return {**_header("zoo"), "models": [{"name": n, "description": d} for n, d in entries]}
