@@ -162,6 +162,32 @@ def _all_positive_integer_symbols(expr) -> bool:
     return all(s.is_integer and s.is_positive for s in expr.free_symbols)
 
 
+def _polynomial_signs(diff: sympy.Expr):
+    """For a polynomial in positive-integer symbols with integer coefficients: 1 if it is
+    ``>= 0`` everywhere because every non-constant coefficient is positive and its value at
+    all symbols = 1 is ``>= 0``; -1 if it is ``< 0`` everywhere for the mirror reason; else 0.
+    None when ``diff`` is not such a polynomial."""
+    at_one, positive, negative = 0, True, True
+    for term in Add.make_args(diff):
+        coeff, monomial = term.as_coeff_Mul()
+        if not coeff.is_Integer:
+            return None
+        if monomial is not sympy.S.One:
+            for factor in sympy.Mul.make_args(monomial):
+                base, exp = factor.as_base_exp()
+                if not (base.is_Symbol and base.is_integer and base.is_positive
+                        and exp.is_Integer and exp > 0):
+                    return None
+            positive = positive and coeff > 0
+            negative = negative and coeff <= 0
+        at_one += int(coeff)
+    if positive and at_one >= 0:
+        return 1
+    if negative and at_one < 0:
+        return -1
+    return 0
+
+
 def _nonnegative(diff: sympy.Expr):
     """Decide ``diff >= 0``: None if always true, a relation if undecided; raise if never."""
     if diff.is_number:
@@ -175,6 +201,12 @@ def _nonnegative(diff: sympy.Expr):
             return _nonnegative(sympy.expand(y + a * b))
         # ceiling(y/a) >= -b  <=>  y > -a*(b + 1)
         return _nonnegative(sympy.expand(y + a * b + a - 1))
+    signs = _polynomial_signs(diff)
+    if signs is not None:  # decided structurally, before SymPy's slower assumption queries
+        if signs == 1:
+            return None
+        if signs == -1:
+            raise Infeasible
     if diff.is_nonnegative:
         return None
     if diff.is_negative:

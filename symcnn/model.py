@@ -215,10 +215,12 @@ class Model(Layer):
             label = input_names.get(id(node)) or names.get(id(node.layer))
             for t in node.outputs:
                 tensor_owner[id(t)] = label
+        recorded: set = set()
         for node in layer_nodes:
             key = id(node.layer)
-            if any(r.layer is node.layer for r in records):
+            if key in recorded:
                 continue
+            recorded.add(key)
             calls = tuple(by_layer[key])
             first = calls[0]
             for later in calls[1:]:
@@ -277,7 +279,8 @@ class Model(Layer):
         return self.name if self.name is not None else self._default_name
 
     def _total(self, attr: str) -> sympy.Expr:
-        return sympy.expand(sum((getattr(r, attr) for r in self._records), sympy.Integer(0)))
+        # One n-ary Add (not a running sum, which rebuilds the sum per layer: quadratic).
+        return sympy.expand(sympy.Add(*(getattr(r, attr) for r in self._records)))
 
     @property
     def params(self) -> sympy.Expr:

@@ -60,7 +60,8 @@ class Checker:
 
     Each method decides its condition when it can: true conditions vanish, false ones raise
     :class:`~symcnn.errors.ShapeError` with the given message, and undecided ones are kept
-    as readable relations in :attr:`constraints`.
+    as readable relations in :attr:`constraints`. A ``message`` may be a string or a
+    zero-argument callable returning one, so that costly formatting happens only on failure.
     """
 
     def __init__(self) -> None:
@@ -71,7 +72,7 @@ class Checker:
         try:
             relation = arith.require_at_least(expr, bound)
         except arith.Infeasible:
-            raise ShapeError(message) from None
+            raise ShapeError(_text(message)) from None
         if relation is not None:
             self.constraints.append(relation)
 
@@ -79,7 +80,7 @@ class Checker:
         """Require ``a == b``."""
         verdict = arith.decide_equal(a, b)
         if verdict is False:
-            raise ShapeError(message)
+            raise ShapeError(_text(message))
         if verdict is None:
             self.constraints.append(sympy.Eq(a, b))
 
@@ -87,9 +88,13 @@ class Checker:
         """Require ``d`` to divide ``expr``."""
         verdict = arith.divisible(expr, d)
         if verdict is False:
-            raise ShapeError(message)
+            raise ShapeError(_text(message))
         if verdict is not True:
             self.constraints.append(verdict)
+
+
+def _text(message) -> str:
+    return message() if callable(message) else message
 
 
 @dataclass(frozen=True)
@@ -303,7 +308,7 @@ class Layer:
         """Output shapes and parameter counts for these input shapes."""
         for size, minimum, arg, given in self._requirements:
             check.at_least(size, minimum,
-                           f"`{arg}` must be at least {minimum}. Received: {arg}={given!r}")
+                           lambda: f"`{arg}` must be at least {minimum}. Received: {arg}={given!r}")
         if self.n_inputs == 1:
             (shape,) = input_shapes
             out = self.output_shape_for(tuple(shape), check)

@@ -60,8 +60,8 @@ class _WindowConv(SpatialLayer):
             padded, extent = formulas.window_requirement(i, k, p, d)
             check.at_least(
                 padded, extent,
-                f"kernel_size is larger than the {'padded ' if p != 'valid' else ''}input "
-                f"along spatial axis {axis}: the window spans {extent} but the input has "
+                lambda: f"kernel_size is larger than the {'padded ' if p != 'valid' else ''}"
+                f"input along spatial axis {axis}: the window spans {extent} but the input has "
                 f"{padded}. Received: kernel_size={_tuple(self.kernel_size)}, "
                 f"dilation_rate={_tuple(self.dilation_rate)}",
             )

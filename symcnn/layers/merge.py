@@ -46,8 +46,8 @@ class _Merge(Layer):
                 out.append(sympy.Integer(1))
                 continue
             for s in wide[1:]:
-                check.equal(wide[0], s, f"inputs must have equal shapes (or size 1 to "
-                                        f"broadcast); axis {axis} differs. Received: shapes "
+                check.equal(wide[0], s, lambda: f"inputs must have equal shapes (or size 1 "
+                                        f"to broadcast); axis {axis} differs. Received: shapes "
                                         f"{format_shape(list(shapes))}")
             out.append(wide[0])
         return tuple(out)
@@ -102,8 +102,8 @@ class Concatenate(_Merge):
         for position, shape in enumerate(shapes[1:], start=1):
             for a, (u, v) in enumerate(zip(shapes[0], shape)):
                 if a != index:
-                    check.equal(u, v, f"inputs must agree on every axis but the concatenation "
-                                      f"axis; axis {a} differs. Received: shapes "
+                    check.equal(u, v, lambda: f"inputs must agree on every axis but the "
+                                      f"concatenation axis; axis {a} differs. Received: shapes "
                                       f"{format_shape(list(shapes))}")
         out[index] = sympy.expand(sum((s[index] for s in shapes), sympy.Integer(0)))
         return tuple(out)

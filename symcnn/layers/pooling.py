@@ -71,7 +71,7 @@ class _Pooling(SpatialLayer):
             padded, extent = formulas.window_requirement(i, k, p)
             check.at_least(
                 padded, extent,
-                f"pool_size is larger than the input along spatial axis {axis}: the window "
+                lambda: f"pool_size is larger than the input along spatial axis {axis}: the window "
                 f"spans {extent} but the input has {padded}. "
                 f"Received: pool_size={format_shape(self.pool_size)}",
             )

@@ -16,6 +16,8 @@ floor((H + 20)/32)
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import sympy
 from sympy import ceiling, floor
 
@@ -45,4 +47,10 @@ def show(expr) -> str:
     >>> show(symbols("n") * 160 + 48320)
     '160*n + 48320'
     """
+    return _show(sympy.sympify(expr))
+
+
+@lru_cache(maxsize=4096)
+def _show(expr) -> str:
+    # Printing is slow (about 0.1 ms per size) and models repeat the same sizes many times.
     return str(display_form(expr))
