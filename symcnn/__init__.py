@@ -23,6 +23,9 @@ from .render.summary import format_count
 from .solve import solve_budget
 from .spec import load_spec, model_from_spec, model_to_spec
 from .symbols import symbols
+from . import costs, memory, receptive  # noqa: E402  (costs, memory, receptive fields)
+from .render import cost_columns  # noqa: F401  (registers the cost summary columns)
+from .errors import CostError
 
 __version__ = "0.1.0"
 
@@ -32,5 +35,6 @@ __all__ = [
     "SymcnnError", "LayerArgumentError", "ShapeError", "GraphError", "SymbolError", "SolveError",
     "SpecError", "ExpressionError", "UnavailableError", "parse_expression",
     "load_spec", "model_from_spec", "model_to_spec",
+    "costs", "memory", "receptive", "CostError",
     *_layer_names,
 ]

@@ -25,6 +25,7 @@ __all__ = [
     "ExpressionError",
     "UnavailableError",
     "ConversionError",
+    "CostError",
 ]
 
 
@@ -66,6 +67,10 @@ class UnavailableError(SymcnnError, RuntimeError):
 
 class ConversionError(SymcnnError, ValueError):
     """A model cannot be converted from or to Keras or PyTorch (unsupported operations, symbols)."""
+
+
+class CostError(SymcnnError, ValueError):
+    """A cost (MACs, FLOPs, bytes, receptive field) cannot be computed as asked."""
 
 
 def describe_layer(type_name: str, name: str | None = None, index: int | None = None) -> str:

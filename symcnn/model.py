@@ -47,6 +47,7 @@ class LayerRecord:
     layer: Layer
     nodes: tuple
     inbound: tuple = field(default=())
+    model: Any = field(default=None, repr=False, compare=False)  # the owning model
 
     @property
     def node(self) -> Node:
@@ -91,6 +92,54 @@ class LayerRecord:
     @property
     def calls(self) -> int:
         return len(self.nodes)
+
+    # -- costs (symcnn.costs, symcnn.receptive): computed on first access, then kept ------
+
+    @property
+    def macs(self) -> sympy.Expr:
+        """Multiply-accumulates over every call of this layer (:mod:`symcnn.costs`)."""
+        from . import costs
+
+        return costs.macs(self)
+
+    @property
+    def flops(self) -> sympy.Expr:
+        """FLOPs as ``2 * macs``; other conventions: ``sc.costs.flops(record, "mac")``."""
+        from . import costs
+
+        return costs.flops(self)
+
+    @property
+    def activation_elements(self) -> sympy.Expr:
+        """Elements of this layer's output, summed over its calls."""
+        from . import costs
+
+        return costs.activation_elements(self)
+
+    def param_bytes(self, dtype="float32") -> sympy.Expr:
+        """Bytes of this layer's parameters at ``dtype``."""
+        from . import costs
+
+        return costs.param_bytes(self, dtype)
+
+    @property
+    def receptive_field(self):
+        """Per spatial axis of the model input: ``size``, ``jump`` and ``start`` of this
+        layer's output (first call), or None where undefined (:mod:`symcnn.receptive`)."""
+        from . import receptive
+
+        return receptive.receptive_field(self)
+
+    @property
+    def derivation(self):
+        """Formula, working and value of each output size and the parameter count
+        (:func:`symcnn.derivation.derive`); displays as LaTeX in Jupyter."""
+        from .derivation import derive
+
+        return derive(self)
+
+    def _repr_latex_(self) -> str:
+        return self.derivation._repr_latex_()
 
     def __repr__(self) -> str:
         return (f"<LayerRecord #{self.index} {self.name!r} ({self.type}) "
@@ -235,7 +284,7 @@ class Model(Layer):
                         f"{format_shape(later.input_shapes[0])}"
                     )
             inbound = tuple(tensor_owner.get(id(t), "?") for t in first.inputs)
-            records.append(LayerRecord(len(records), names[key], node.layer, calls, inbound))
+            records.append(LayerRecord(len(records), names[key], node.layer, calls, inbound, self))
 
         constraints = arith.ConstraintSet()
         for node in ordered:
@@ -296,6 +345,61 @@ class Model(Layer):
     def non_trainable_params(self) -> sympy.Expr:
         """Keras' "Non-trainable params" (BatchNorm moving mean and variance, frozen layers)."""
         return self._total("non_trainable_params")
+
+    # -- costs (symcnn.costs, symcnn.memory, symcnn.receptive): computed on first access ---
+
+    @property
+    def macs(self) -> sympy.Expr:
+        """Multiply-accumulates of one inference (convolution and Dense layers)."""
+        from . import costs
+
+        return costs.macs(self)
+
+    @property
+    def flops(self) -> sympy.Expr:
+        """FLOPs as ``2 * macs``; other conventions: ``sc.costs.flops(model, "mac")``."""
+        from . import costs
+
+        return costs.flops(self)
+
+    @property
+    def activation_elements(self) -> sympy.Expr:
+        """Elements of every layer output (one per call)."""
+        from . import costs
+
+        return costs.activation_elements(self)
+
+    def activation_bytes(self, dtype="float32") -> sympy.Expr:
+        """Bytes of every layer output at ``dtype``."""
+        from . import costs
+
+        return costs.activation_bytes(self, dtype)
+
+    def param_bytes(self, dtype="float32") -> sympy.Expr:
+        """Bytes of all parameters at ``dtype``."""
+        from . import costs
+
+        return costs.param_bytes(self, dtype)
+
+    @property
+    def peak_activation_elements(self) -> sympy.Expr:
+        """The most activation elements alive at once during inference (:mod:`symcnn.memory`)."""
+        from . import memory
+
+        return memory.peak_activation_elements(self)
+
+    def peak_activation_memory(self, dtype="float32") -> sympy.Expr:
+        """Peak activation memory of one inference in bytes at ``dtype``."""
+        from . import memory
+
+        return memory.peak_activation_memory(self, dtype)
+
+    @property
+    def receptive_field(self):
+        """Receptive field of the (first) output per spatial axis of the input."""
+        from . import receptive
+
+        return receptive.receptive_field(self)
 
     @property
     def input_shape(self):
@@ -409,6 +513,30 @@ class Model(Layer):
         from .render.summary import render_summary
 
         return render_summary(self, **options)
+
+    def to_latex(self, style: str = "table", standalone: bool = False, **options: Any) -> str:
+        """LaTeX for lecture notes and theses (:func:`symcnn.render.latex.model_to_latex`).
+
+        ``style="table"``: a booktabs table (layer, type, output shape, parameters as
+        working = value, totals); ``style="derivation"``: an ``align*`` block per layer with
+        formula, working and value. ``standalone=True`` gives a complete pdflatex document.
+        Options: ``assume_divisible={"H": 32}``, ``caption``, ``label``.
+        """
+        from .render.latex import model_to_latex
+
+        return model_to_latex(self, style=style, standalone=standalone, **options)
+
+    def to_markdown(self, style: str = "table", **options: Any) -> str:
+        """A GitHub Markdown table (or per-layer derivations) of the model
+        (:func:`symcnn.render.markdown.model_to_markdown`); ``math=True`` writes ``$...$``."""
+        from .render.markdown import model_to_markdown
+
+        return model_to_markdown(self, style=style, **options)
+
+    def _repr_markdown_(self) -> str:
+        from .render.markdown import model_to_markdown
+
+        return model_to_markdown(self, math=True)
 
     def __repr__(self) -> str:
         return (f"<{type(self).__name__} {self.display_name!r}: {len(self._records)} layers, "

@@ -30,18 +30,21 @@ class Column:
     header: str
     cell: Callable  # (model, record) -> str
     numeric: bool = False
+    total: Callable | None = None  # (model) -> str, printed under the table when selected
 
 
 #: Every column ``summary(columns=...)`` knows, by key.
 COLUMNS: dict = {}
 
 
-def register_column(key: str, header: str, cell: Callable, numeric: bool = False) -> None:
+def register_column(key: str, header: str, cell: Callable, numeric: bool = False,
+                    total: Callable | None = None) -> None:
     """Make a column available to ``summary(columns=[..., key])``.
 
-    ``cell(model, record)`` returns the cell's text for one layer record.
+    ``cell(model, record)`` returns the cell's text for one layer record; ``total(model)``,
+    if given, the text of a ``Total <header>: ...`` line printed under the table.
     """
-    COLUMNS[key] = Column(header, cell, numeric)
+    COLUMNS[key] = Column(header, cell, numeric, total)
 
 
 def format_count(value) -> str:
@@ -104,6 +107,8 @@ def render_summary(model, columns: Sequence[str] | None = None) -> str:
     out.append(f"Total params: {format_count(model.params)}")
     out.append(f"Trainable params: {format_count(model.trainable_params)}")
     out.append(f"Non-trainable params: {format_count(model.non_trainable_params)}")
+    out += [f"Total {COLUMNS[c].header}: {COLUMNS[c].total(model)}"
+            for c in columns if COLUMNS[c].total is not None]
     if model.constraints:
         out.append("Constraints: " + ", ".join(show(c) for c in model.constraints))
     return "\n".join(out)

@@ -1,0 +1,381 @@
+"""Receptive fields: size, jump (effective stride) and start offset per spatial axis.
+
+For a layer output, along each spatial axis of the model input, the receptive field is the
+span of input positions that can change one output position:
+
+- ``size``: the largest span ``hi - lo + 1`` over output positions, padding positions
+  included (it may exceed the input);
+- ``jump``: how far the span moves per output step (the product of strides so far; a
+  transposed convolution or upsampling divides it);
+- ``start``: the first input position seen by output position 0 (negative inside padding).
+
+For a window layer (kernel ``k``, stride ``s``, dilation ``d``, left padding ``p``), output
+position ``o`` reads input positions ``s*o - p`` to ``s*o - p + d*(k - 1)``, which gives the
+recurrences of Araujo, Norris & Sim, "Computing Receptive Fields of Convolutional Neural
+Networks", Distill (2019): ``r = r_prev + d*(k - 1)*j_prev``, ``j = s*j_prev``,
+``start = start_prev - p*j_prev``. A transposed convolution (Dumoulin & Visin, 2016: a
+convolution over the input with ``s - 1`` zeros between elements) reads positions
+``ceiling((o + p - k + 1)/s)`` to ``floor((o + p)/s)``; the span then varies with ``o`` and
+``size`` is its maximum over one period. In a graph, spans of all paths are united ("the
+largest over paths"). Where positions stop being spatial (Flatten, global pooling, Dense
+over a spatial axis) the field covers the whole input. It is ``None`` where it is not a
+window (Reshape, Permute, concatenation along a spatial axis, a transposed convolution
+with both strides and dilation above 1).
+
+>>> import symcnn as sc
+>>> m = sc.Sequential([sc.Input(("H", "W", 3)), sc.Conv2D(8, 3), sc.MaxPooling2D(2),
+...                    sc.Conv2D(8, 3, dilation_rate=2)])
+>>> m.layers[2].receptive_field[0]
+AxisField(size=12, jump=2, start=0)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import sympy
+from sympy import Max, Min, ceiling, floor
+
+from .arith import ceil_div, floor_div
+from .costs import _memo, inner_model
+from .errors import CostError
+from .formulas import effective_kernel, padding_amounts
+from .memory import max_of
+
+__all__ = ["AxisField", "receptive_field", "tensor_fields"]
+
+#: The output position along one axis, the variable of the span bounds.
+O = sympy.Symbol("o", integer=True, nonnegative=True)
+ONE = sympy.Integer(1)
+
+
+@dataclass(frozen=True)
+class AxisField:
+    """Receptive field along one spatial axis (``jump`` is None after global layers).
+
+    >>> AxisField(7, 2, -3).center
+    0
+    """
+
+    size: sympy.Expr
+    jump: sympy.Expr | None
+    start: sympy.Expr
+
+    @property
+    def center(self) -> sympy.Expr:
+        """Centre of output position 0's field: ``start + (size - 1)/2``."""
+        return sympy.expand(self.start + (sympy.sympify(self.size) - 1) / 2)
+
+
+@dataclass(frozen=True)
+class _Axis:
+    index: int | None  # the axis in the tensor's shape; None once it is no longer spatial
+    lo: sympy.Expr     # first input position read by output position O
+    hi: sympy.Expr     # last one
+    jump: sympy.Expr | None
+    period: int | None  # hi - lo repeats with this period in O (None: not known)
+
+
+def _canon(expr):
+    """Re-canonicalise floors and ceilings after a substitution (nested ones collapse)."""
+    if not expr.has(floor, ceiling):
+        return sympy.expand(expr)
+    if isinstance(expr, (floor, ceiling)):
+        num, den = sympy.fraction(sympy.together(_canon(expr.args[0])))
+        if den.is_Integer and den > 0:
+            return (floor_div if isinstance(expr, floor) else ceil_div)(sympy.expand(num), den)
+        return type(expr)(num / den)
+    return sympy.expand(expr.func(*(_canon(a) for a in expr.args)))
+
+
+def _through(axis: _Axis, a, b, jump, period, index="keep") -> _Axis:
+    """Compose: output position O reads previous positions ``a(O)`` to ``b(O)``."""
+    return _Axis(axis.index if index == "keep" else index,
+                 _canon(axis.lo.xreplace({O: a})), _canon(axis.hi.xreplace({O: b})),
+                 jump, period)
+
+
+def _collapse(axis: _Axis, size, keep_index: bool = False) -> _Axis:
+    """Every output position reads all ``size`` previous positions (global layers)."""
+    return _Axis(axis.index if keep_index else None, _canon(axis.lo.xreplace({O: 0})),
+                 _canon(axis.hi.xreplace({O: size - 1})), None, 1)
+
+
+def _mul_jump(jump, factor):
+    return None if jump is None else sympy.expand(jump * factor)
+
+
+# ----------------------------------------------------------------------------- layer rules
+
+
+def _same_left(i, k_eff, s):
+    """Left padding of ``same`` (Keras/TensorFlow): half the total, the extra on the right."""
+    total = sympy.expand(s * ceil_div(i, s) - s + k_eff - i)
+    slack = sympy.expand(k_eff - s)
+    if not (slack.is_number and slack >= 0):
+        total = Max(total, 0)
+    return floor_div(total, 2)
+
+
+def _window_axis(layer, node, axis: _Axis, pos: int, kernel, dilation) -> _Axis:
+    s = layer.strides[pos]
+    k_eff = effective_kernel(kernel, dilation)
+    padding = layer.padding if isinstance(layer.padding, str) else layer.padding[pos]
+    if padding == "same":
+        p = _same_left(node.input_shapes[0][axis.index], k_eff, s)
+    else:
+        p = padding_amounts(padding, kernel, dilation)[0]
+    a = sympy.expand(s * O - p)
+    return _through(axis, a, sympy.expand(a + k_eff - 1), _mul_jump(axis.jump, s), axis.period)
+
+
+def _transpose_axis(layer, axis: _Axis, pos: int):
+    k, s, d = layer.kernel_size[pos], layer.strides[pos], layer.dilation_rate[pos]
+    k_eff = effective_kernel(k, d)
+    if isinstance(layer.padding, str):  # Keras: left padding of the equivalent convolution
+        op = None if layer.output_padding is None else layer.output_padding[pos]
+        if layer.padding == "valid":
+            p = sympy.Integer(0)
+        else:
+            pad_len = s + k_eff - 2 if op is None else k_eff + k_eff % 2 - 2 + op
+            p = sympy.expand(k_eff - 1 - Min(ceil_div(pad_len, 2), k_eff - 1))
+    else:
+        p = layer.padding[pos][0]
+    if s == 1:
+        return _through(axis, sympy.expand(O + p - k_eff + 1), O + p, axis.jump, axis.period)
+    if d != 1:
+        return None
+    period = axis.period * int(s) if (axis.period and s.is_Integer) else None
+    return _through(axis, ceil_div(O + p - k + 1, s), floor_div(O + p, s),
+                    _mul_jump(axis.jump, 1 / sympy.sympify(s)), period)
+
+
+def _spatial_indices(layer, rank: int) -> list:
+    return list(range(1, rank)) if layer.data_format == "channels_first" else list(range(rank - 1))
+
+
+def _layer_rule(node, states):
+    """The output state of ``node`` from its inputs' states (None: undefined)."""
+    from .layers import conv, core, merge, normalization, pooling, reshape
+
+    layer = node.layer
+    state = states[0]
+    if isinstance(layer, merge._Merge):
+        return _merge(layer, node, states)
+    if state is None:
+        return None
+    shape = node.input_shapes[0]
+    rank = len(shape)
+    window = (conv._Conv, conv._DepthwiseConv, conv._SeparableConv, pooling._Pooling)
+    spatial_kinds = window + (conv._ConvTranspose, pooling._GlobalPooling,
+                              reshape._ZeroPadding, reshape._Cropping, reshape._UpSampling)
+    adaptive = getattr(pooling, "_AdaptivePooling", ())
+    if isinstance(layer, spatial_kinds + ((adaptive,) if adaptive else ())):
+        indices = _spatial_indices(layer, rank)
+        out = []
+        for axis in state:
+            if axis.index is None:
+                out.append(axis)
+                continue
+            if axis.index not in indices:
+                return None
+            pos = indices.index(axis.index)
+            new = _spatial_rule(layer, node, axis, pos, window, adaptive)
+            if new is None:
+                return None
+            out.append(new)
+        return tuple(out)
+    if isinstance(layer, reshape.Flatten):
+        return tuple(axis if axis.index is None else _collapse(axis, shape[axis.index])
+                     for axis in state)
+    mixed = []  # tensor axes whose positions all feed each output position
+    if isinstance(layer, core.Dense):
+        mixed = [rank - 1]
+    elif isinstance(layer, core.Softmax) or (
+            isinstance(layer, core.Activation) and layer.activation == "softmax"):
+        ax = getattr(layer, "axis", -1)
+        mixed = [a - 1 if a > 0 else rank + a
+                 for a in (ax if isinstance(ax, (tuple, list)) else (ax,))]
+    elif isinstance(layer, normalization.LayerNormalization):
+        ax = layer.axis if isinstance(layer.axis, tuple) else (layer.axis,)
+        mixed = [a - 1 if a > 0 else rank + a for a in ax]
+    elif isinstance(layer, normalization.GroupNormalization):
+        mixed = [a.index for a in state if a.index is not None]
+    elif not isinstance(layer, (core._Identity, normalization.BatchNormalization)):
+        return None  # Reshape, Permute, unknown layers: positions are not a window
+    return tuple(_collapse(axis, shape[axis.index], keep_index=True)
+                 if axis.index in mixed else axis for axis in state)
+
+
+def _spatial_rule(layer, node, axis: _Axis, pos: int, window, adaptive):
+    from .layers import conv, pooling, reshape
+
+    if isinstance(layer, window):
+        if isinstance(layer, pooling._Pooling):
+            return _window_axis(layer, node, axis, pos, layer.pool_size[pos], ONE)
+        return _window_axis(layer, node, axis, pos, layer.kernel_size[pos],
+                            layer.dilation_rate[pos])
+    if isinstance(layer, conv._ConvTranspose):
+        return _transpose_axis(layer, axis, pos)
+    size = node.input_shapes[0][axis.index]
+    if isinstance(layer, pooling._GlobalPooling):
+        return _collapse(axis, size, keep_index=layer.keepdims)
+    if isinstance(layer, reshape._ZeroPadding):
+        shift = sympy.expand(O - layer.padding[pos][0])
+        return _through(axis, shift, shift, axis.jump, axis.period)
+    if isinstance(layer, reshape._Cropping):
+        shift = sympy.expand(O + layer.cropping[pos][0])
+        return _through(axis, shift, shift, axis.jump, axis.period)
+    if isinstance(layer, reshape._UpSampling):
+        f = layer.size[pos]
+        period = axis.period * int(f) if (axis.period and f.is_Integer) else None
+        return _through(axis, floor_div(O, f), floor_div(O, f), _mul_jump(axis.jump, 1 / f),
+                        period)
+    if adaptive and isinstance(layer, adaptive):  # PyTorch's adaptive windows
+        m = layer.output_size[pos]
+        if m is None:
+            return axis
+        if m == 1:
+            return _collapse(axis, size, keep_index=True)
+        period = axis.period * int(m) if (axis.period and m.is_Integer) else None
+        return _through(axis, floor_div(O * size, m), ceil_div((O + 1) * size, m) - 1,
+                        _mul_jump(axis.jump, size / m), period)
+    return None
+
+
+def _merge(layer, node, states):
+    from .layers import merge
+
+    if any(s is None for s in states) or len({len(s) for s in states}) != 1:
+        return None
+    rank = len(node.outputs[0].shape)
+    if isinstance(layer, merge.Concatenate):
+        cat = layer.axis - 1 if layer.axis > 0 else rank + layer.axis
+        if any(a.index == cat for s in states for a in s):
+            return None
+    out = []
+    for axes in zip(*states):
+        indices = {a.index for a in axes if a.index is not None}
+        if len(indices) > 1:
+            return None
+        jumps = {a.jump for a in axes}
+        periods = [a.period for a in axes]
+        period = math.lcm(*periods) if all(isinstance(p, int) for p in periods) else None
+        out.append(_Axis(indices.pop() if indices else None,
+                         -max_of([-a.lo for a in axes]), max_of([a.hi for a in axes]),
+                         jumps.pop() if len(jumps) == 1 else None, period))
+    return tuple(out)
+
+
+# ----------------------------------------------------------------------------- propagation
+
+
+def _input_format(model) -> str:
+    from .layers.spatial import SpatialLayer
+
+    for node in model.nodes:
+        if isinstance(node.layer, SpatialLayer):
+            return node.layer.data_format
+    return "channels_last"
+
+
+def _propagate(model, input_states) -> dict:
+    """States of every tensor of ``model`` (by ``id``) from the states of its inputs."""
+    from .layers.core import InputLayer
+
+    states = {id(t): s for t, s in zip(model.inputs, input_states)}
+    for node in model.nodes:
+        if isinstance(node.layer, InputLayer):
+            continue
+        ins = [states[id(t)] for t in node.inputs]
+        nested = inner_model(node)
+        if nested is None:
+            out = _layer_rule(node, ins)
+        else:
+            out = _through_block(nested, ins)
+        for t in node.outputs:
+            states[id(t)] = out
+    return states
+
+
+def _through_block(nested, ins):
+    inner, times = nested
+    if getattr(times, "is_Integer", True) or times == 1:
+        result = ins[0] if len(ins) == 1 else None
+        for _ in range(int(times)):
+            result = _propagate(inner, ins if len(ins) > 1 else [result])[id(inner.outputs[0])]
+        return result
+    # A symbolic number of repetitions: fine when the block reads o + a to o + b.
+    (state,) = ins
+    if state is None:
+        return None
+    probe = tuple(_Axis(a.index, O, O, ONE, 1) for a in state)
+    once = _propagate(inner, [probe])[id(inner.outputs[0])]
+    if once is None:
+        return None
+    out = []
+    for axis, step in zip(state, once):
+        a, b = sympy.expand(step.lo - O), sympy.expand(step.hi - O)
+        if a.has(O) or b.has(O) or step.index != axis.index:
+            return None
+        out.append(_through(axis, O + times * a, O + times * b, axis.jump, axis.period))
+    return tuple(out)
+
+
+def _states(model) -> dict:
+    def compute():
+        fmt = _input_format(model)
+        starts = []
+        for t in model.inputs:
+            rank = len(t.shape)
+            indices = list(range(1, rank)) if fmt == "channels_first" else list(range(rank - 1))
+            starts.append(tuple(_Axis(i, O, O, ONE, 1) for i in indices))
+        return _propagate(model, starts)
+
+    return _memo(model, "rf_states", compute)
+
+
+def _field(axis: _Axis) -> AxisField | None:
+    span = _canon(axis.hi - axis.lo + 1)
+    if span.has(O):
+        if not isinstance(axis.period, int) or axis.period > 4096:
+            return None
+        span = max_of(_canon(span.xreplace({O: v})) for v in range(axis.period))
+    return AxisField(span, axis.jump, _canon(axis.lo.xreplace({O: 0})))
+
+
+def tensor_fields(model, tensor):
+    """The receptive field of ``tensor`` (of ``model``): a tuple of :class:`AxisField`, one per
+    spatial axis of the model input, or None where it is undefined.
+
+    >>> import symcnn as sc
+    >>> x = sc.Input((32, 3))
+    >>> m = sc.Model(x, sc.Conv1D(4, 5, strides=2)(x))
+    >>> tensor_fields(m, m.outputs[0])
+    (AxisField(size=5, jump=2, start=0),)
+    """
+    state = _states(model).get(id(tensor))
+    if state is None:
+        return None
+    fields = tuple(_field(a) for a in state)
+    return None if any(f is None for f in fields) else fields
+
+
+def receptive_field(obj):
+    """Receptive field of a layer record's output (first call) or a model's first output.
+
+    >>> import symcnn as sc
+    >>> m = sc.Sequential([sc.Input(("H", "W", 3)), sc.Conv2D(8, 7, strides=2, padding=3)])
+    >>> receptive_field(m)
+    (AxisField(size=7, jump=2, start=-3), AxisField(size=7, jump=2, start=-3))
+    """
+    from .model import LayerRecord
+
+    if isinstance(obj, LayerRecord):
+        if obj.model is None:
+            raise CostError(f"the layer record {obj.name!r} belongs to no model. "
+                            f"Received: {obj!r}")
+        key = ("rf", obj.name)
+        return _memo(obj, key, lambda: tensor_fields(obj.model, obj.node.outputs[0]))
+    return _memo(obj, "rf", lambda: tensor_fields(obj, obj.outputs[0]))

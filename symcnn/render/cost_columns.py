@@ -1,0 +1,66 @@
+"""Summary columns for costs: ``summary(columns=[..., "macs", "receptive_field"])``.
+
+Keys: ``macs``, ``flops`` (2 per MAC), ``activations`` (output elements over all calls),
+``param_bytes`` (float32), ``receptive_field`` (size per spatial axis, ``7x7``), ``jump`` and
+``rf_start``. The count columns print their total under the table.
+
+>>> import symcnn as sc
+>>> m = sc.Sequential([sc.Input((32, 32, 3)), sc.Conv2D(8, 3, strides=2), sc.MaxPooling2D(2)],
+...                   name="tiny")
+>>> print(m.summary(columns=["layer", "output_shape", "macs", "receptive_field", "jump"]))
+Model: "tiny"
+=========================================================================
+Layer (type)                  Output Shape    MACs  Receptive field  Jump
+-------------------------------------------------------------------------
+conv2d (Conv2D)               (15, 15, 8)   48,600  3x3              2x2
+max_pooling2d (MaxPooling2D)  (7, 7, 8)          0  5x5              4x4
+=========================================================================
+Total params: 224
+Trainable params: 224
+Non-trainable params: 0
+Total MACs: 48,600
+"""
+
+from __future__ import annotations
+
+import sympy
+
+from .exprs import show
+from .summary import format_count, register_column
+
+__all__ = ["axes_text"]
+
+
+def axes_text(values, sep: str = "x") -> str:
+    """``7x7`` from per-axis values; ``-`` where a value is undefined (None).
+
+    >>> from symcnn import symbols
+    >>> axes_text([7, 7]), axes_text(None), axes_text([symbols("H") + 26, 7])
+    ('7x7', '-', '(H + 26) x 7')
+    """
+    if values is None or any(v is None for v in values):
+        return "-"
+    if all(sympy.sympify(v).is_number for v in values):
+        return sep.join(show(v) for v in values)
+    parts = [show(v) if sympy.sympify(v).is_Atom else f"({show(v)})" for v in values]
+    return f" {sep.strip()} ".join(parts) if sep.strip() else ", ".join(parts)
+
+
+def _field(record, attr: str, sep: str = "x") -> str:
+    fields = record.receptive_field
+    if fields is None:
+        return "-"
+    return axes_text([getattr(f, attr) for f in fields], sep)
+
+
+register_column("macs", "MACs", lambda model, r: format_count(r.macs), numeric=True,
+                total=lambda model: format_count(model.macs))
+register_column("flops", "FLOPs", lambda model, r: format_count(r.flops), numeric=True,
+                total=lambda model: format_count(model.flops))
+register_column("activations", "Activations", lambda model, r: format_count(r.activation_elements),
+                numeric=True, total=lambda model: format_count(model.activation_elements))
+register_column("param_bytes", "Param bytes", lambda model, r: format_count(r.param_bytes()),
+                numeric=True, total=lambda model: format_count(model.param_bytes()))
+register_column("receptive_field", "Receptive field", lambda model, r: _field(r, "size"))
+register_column("jump", "Jump", lambda model, r: _field(r, "jump"))
+register_column("rf_start", "RF start", lambda model, r: _field(r, "start", ", "))
