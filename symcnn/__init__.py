@@ -20,7 +20,7 @@ from .layers import __all__ as _layer_names
 from .model import LayerRecord, Model, Sequential
 from .layers.base import format_shape
 from .render.summary import format_count
-from .solve import solve_budget
+from .solving import Solution, solve, solve_budget, within_budget
 from .spec import load_spec, model_from_spec, model_to_spec
 from .symbols import symbols
 from . import costs, memory, receptive  # noqa: E402  (costs, memory, receptive fields)
@@ -31,6 +31,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "symbols", "Model", "Sequential", "LayerRecord", "solve_budget", "formulas", "zoo",
+    "solve", "within_budget", "Solution",
     "format_count", "format_shape",
     "SymcnnError", "LayerArgumentError", "ShapeError", "GraphError", "SymbolError", "SolveError",
     "SpecError", "ExpressionError", "UnavailableError", "parse_expression",

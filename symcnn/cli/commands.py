@@ -122,7 +122,7 @@ def _symbol(model, name: str):
 
 def run_solve(args, out) -> int:
     from ..render.summary import format_count
-    from ..solve import solve_budget
+    from ..solving import solve_budget
     from .report import solve_document
 
     budgets = parse_assignments(args.budget, "--budget")

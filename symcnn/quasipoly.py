@@ -1,0 +1,547 @@
+"""Exact integer analysis of one-symbol quasi-polynomials (the engine behind the solvers).
+
+Every size and count symcnn produces is built from a symbol ``x``, rational numbers, ``+``,
+``*``, non-negative integer powers, ``floor``, ``ceiling`` and ``Mod`` by an integer. Such an
+expression is a *quasi-polynomial*: on each residue class ``x = m*y + r`` (``0 <= r < m``,
+``y = 0, 1, 2, ...``) it equals an ordinary polynomial in ``y``, because for a polynomial
+``P`` with integer coefficients ``P(y + D) == P(y) (mod D)``, so ``floor(P(y)/D)`` drops the
+same remainder on every ``y`` of a class modulo ``D``.
+
+On each piece the sign of a polynomial over the integers ``y >= y0`` is decided exactly:
+Descartes' rule of signs after shifting to ``y0`` settles the usual cases (no or one sign
+change) with an integer binary search; otherwise SymPy's exact real-root isolation gives the
+critical integers. Nothing is evaluated in floating point. The results are
+:class:`IntegerSet` objects: unions of arithmetic progressions, with exact set algebra.
+
+>>> import sympy
+>>> from symcnn import symbols
+>>> x = symbols("x")
+>>> s = relation_set([sympy.Le(160*x + 48320, 100_000)], x, lo=1)
+>>> s.max(), s.count()
+(323, 323)
+>>> relation_set([sympy.Eq(sympy.floor(x/2), 3)], x).to_sympy()
+Range(6, 8, 1)
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from math import gcd
+
+import sympy
+from sympy import Mod, ceiling, floor
+
+__all__ = ["NotQuasiPolynomial", "IntegerSet", "relation_set", "period"]
+
+#: Beyond this many residue classes the analysis refuses (the caller suggests a sweep).
+MAX_PERIOD = 20_000
+
+
+class NotQuasiPolynomial(Exception):
+    """Internal: ``node`` is outside the quasi-polynomial language (or the period is huge)."""
+
+    def __init__(self, node, reason: str) -> None:
+        super().__init__(reason)
+        self.node = node
+        self.reason = reason
+
+
+class _Refine(Exception):
+    def __init__(self, factor: int) -> None:
+        self.factor = factor
+
+
+def _lcm(a: int, b: int) -> int:
+    return a * b // gcd(a, b)
+
+
+# ----------------------------------------------------------------------------- compilation
+
+
+def _compile(expr, x, memo: dict):
+    """A SymPy expression as a tree of tuples (shared subtrees stay shared)."""
+    key = expr
+    if key in memo:
+        return memo[key]
+    if expr == x:
+        node = ("x",)
+    elif expr.is_Rational:
+        node = ("c", Fraction(int(expr.p), int(expr.q)))
+    elif expr.is_Symbol:
+        raise NotQuasiPolynomial(expr, f"the symbol {expr} has no value")
+    elif expr.is_Add:
+        node = ("add", tuple(_compile(a, x, memo) for a in expr.args))
+    elif expr.is_Mul:
+        node = ("mul", tuple(_compile(a, x, memo) for a in expr.args))
+    elif expr.is_Pow:
+        base, exp = expr.args
+        if not (exp.is_Integer and exp >= 0):
+            raise NotQuasiPolynomial(expr, f"the power {expr} is not a non-negative integer power")
+        node = ("pow", _compile(base, x, memo), int(exp))
+    elif isinstance(expr, (floor, ceiling)):
+        node = ("floor" if isinstance(expr, floor) else "ceil", _compile(expr.args[0], x, memo))
+    elif isinstance(expr, Mod):
+        a, b = expr.args
+        if not (b.is_Rational and b > 0):
+            raise NotQuasiPolynomial(expr, f"{expr} is not a remainder by a positive number")
+        node = ("mod", _compile(a, x, memo), Fraction(int(b.p), int(b.q)))
+    else:
+        raise NotQuasiPolynomial(
+            expr, f"{expr} is not built from +, *, integer powers, floor, ceiling and Mod")
+    memo[key] = node
+    return node
+
+
+# ------------------------------------------------------------------- polynomials over Q
+
+
+def _trim(p: list) -> tuple:
+    while p and p[-1] == 0:
+        p.pop()
+    return tuple(p)
+
+
+def _padd(a: tuple, b: tuple) -> tuple:
+    if len(a) < len(b):
+        a, b = b, a
+    out = list(a)
+    for i, c in enumerate(b):
+        out[i] += c
+    return _trim(out)
+
+
+def _pmul(a: tuple, b: tuple) -> tuple:
+    if not a or not b:
+        return ()
+    out = [Fraction(0)] * (len(a) + len(b) - 1)
+    for i, ca in enumerate(a):
+        if ca:
+            for j, cb in enumerate(b):
+                out[i + j] += ca * cb
+    return _trim(out)
+
+
+def _pscale(a: tuple, c) -> tuple:
+    return _trim([v * c for v in a]) if c else ()
+
+
+def _peval(p: tuple, y):
+    value = 0
+    for c in reversed(p):
+        value = value * y + c
+    return value
+
+
+def _floor_poly(q: tuple, up: bool) -> tuple:
+    """``floor(q(y))`` (``ceiling`` if ``up``) as a polynomial, or raise :class:`_Refine`."""
+    need = 1
+    for c in q[1:]:
+        need = _lcm(need, c.denominator)
+    if need == 1:
+        c0 = q[0] if q else Fraction(0)
+        whole = -((-c0.numerator) // c0.denominator) if up else c0.numerator // c0.denominator
+        return _trim([Fraction(whole), *q[1:]])
+    if all(_peval(q, Fraction(y)).denominator == 1 for y in range(len(q))):
+        return q  # integer-valued, e.g. y*(y + 1)/2
+    raise _Refine(need)
+
+
+def _evaluate(node, piece: tuple, memo: dict) -> tuple:
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    kind = node[0]
+    if kind == "x":
+        out = piece
+    elif kind == "c":
+        out = _trim([node[1]])
+    elif kind == "add":
+        out = ()
+        for child in node[1]:
+            out = _padd(out, _evaluate(child, piece, memo))
+    elif kind == "mul":
+        out = (Fraction(1),)
+        for child in node[1]:
+            out = _pmul(out, _evaluate(child, piece, memo))
+    elif kind == "pow":
+        base, out = _evaluate(node[1], piece, memo), (Fraction(1),)
+        for _ in range(node[2]):
+            out = _pmul(out, base)
+    elif kind in ("floor", "ceil"):
+        out = _floor_poly(_evaluate(node[1], piece, memo), up=kind == "ceil")
+    else:  # mod: a - b*floor(a/b)
+        a, b = _evaluate(node[1], piece, memo), node[2]
+        out = _padd(a, _pscale(_floor_poly(_pscale(a, 1 / b), up=False), -b))
+    memo[key] = out
+    return out
+
+
+def _pieces(trees: list, lo: int):
+    """``(m, [(r, y0, [poly per tree]) ...])``: every tree as a polynomial on each class."""
+    m = 1
+    while True:
+        try:
+            pieces = []
+            for r in range(m):
+                piece = _trim([Fraction(r), Fraction(m)])
+                memo: dict = {}
+                polys = [_evaluate(t, piece, memo) for t in trees]
+                pieces.append((r, max(0, -((r - lo) // m)), polys))
+            return m, pieces
+        except _Refine as need:
+            m *= need.factor
+            if m > MAX_PERIOD:
+                raise NotQuasiPolynomial(None, f"its period exceeds {MAX_PERIOD} residue "
+                                               f"classes") from None
+
+
+def period(expr, x) -> int:
+    """The number of residue classes on which ``expr`` is piecewise polynomial in ``x``.
+
+    >>> from symcnn import symbols
+    >>> x = symbols("x")
+    >>> period(sympy.floor(x/8 + sympy.Rational(1, 8)) * sympy.ceiling(x/2), x)
+    8
+    """
+    return _pieces([_compile(sympy.sympify(expr), x, {})], 0)[0]
+
+
+# -------------------------------------------------------------------- sign analysis
+
+
+def _integer_coeffs(p: tuple) -> list:
+    den = 1
+    for c in p:
+        den = _lcm(den, c.denominator)
+    return [int(c * den) for c in p]
+
+
+def _shift(p: list, y0: int) -> list:
+    """Coefficients of ``p(y0 + t)`` (Horner's rule on polynomials in ``t``)."""
+    out: list = []
+    for c in reversed(p):
+        res = [0] * (len(out) + 1)  # out(t) * (y0 + t) + c
+        for i, v in enumerate(out):
+            res[i] += v * y0
+            res[i + 1] += v
+        res[0] += c
+        out = res
+    return out
+
+
+def _ieval(p: list, t: int) -> int:
+    value = 0
+    for c in reversed(p):
+        value = value * t + c
+    return value
+
+
+def _sign(v) -> int:
+    return (v > 0) - (v < 0)
+
+
+def _roots_floor_points(h: list) -> list:
+    """Integers where the sign of ``h`` over t >= 0 may change (exact, via SymPy)."""
+    t = sympy.Dummy("t")
+    points = set()
+    for root in sympy.Poly(list(reversed(h)), t).real_roots():
+        k = int(sympy.floor(root))
+        if k + 1 >= 0:
+            points.update(v for v in (k, k + 1) if v >= 0)
+    return sorted(points)
+
+
+def _nonpositive_runs(p: tuple, y0: int) -> list:
+    """Integer runs ``[(a, b|None)]`` of ``y >= y0`` with ``p(y) <= 0``, exactly."""
+    h = _shift(_integer_coeffs(p), y0) if p else []
+    while h and h[-1] == 0:
+        h.pop()
+    if len(h) <= 1:
+        return [(y0, None)] if not h or h[0] <= 0 else []
+    signs = [_sign(c) for c in h if c]
+    changes = sum(1 for a, b in zip(signs, signs[1:]) if a != b)
+    lead = signs[-1]
+    if changes == 0:  # no root in t > 0: the sign there is `lead`
+        if lead < 0:
+            return [(y0, None)]
+        return [(y0, y0)] if h[0] == 0 else []
+    if changes == 1:  # exactly one simple root rho > 0: find k = floor(rho) by search
+        hi = 1
+        while _sign(_ieval(h, hi)) != lead:
+            hi *= 2
+        lo = 0  # invariant: sign(h(hi)) == lead; every t in (0, lo] has sign != lead
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if _sign(_ieval(h, mid)) == lead:
+                hi = mid
+            else:
+                lo = mid
+        points = sorted({0, lo, lo + 1})
+    else:
+        points = sorted({0} | set(_roots_floor_points(h)))
+    return _runs_from_points(h, points, y0)
+
+
+def _runs_from_points(h: list, points: list, y0: int) -> list:
+    """Runs of ``h(t) <= 0`` given every integer where the sign may change (and t=0).
+
+    Between consecutive critical points the sign is constant; the integer just after each
+    point represents its gap, and the tail after the last point is represented by last+1.
+    """
+    flags = []  # (t, included) at each critical point and at each gap's first integer
+    for i, p in enumerate(points):
+        flags.append((p, _ieval(h, p) <= 0))
+        nxt = points[i + 1] if i + 1 < len(points) else None
+        if nxt is None or nxt > p + 1:
+            flags.append((p + 1, _ieval(h, p + 1) <= 0))
+    runs: list = []
+    for i, (t, inside) in enumerate(flags):
+        end = flags[i + 1][0] - 1 if i + 1 < len(flags) else None
+        if not inside:
+            continue
+        if runs and runs[-1][1] is not None and runs[-1][1] + 1 >= t:
+            runs[-1] = (runs[-1][0], end)
+        else:
+            runs.append((t, end))
+    return [(a + y0, None if b is None else b + y0) for a, b in runs]
+
+
+# -------------------------------------------------------------------------- integer sets
+
+
+def _merge(runs: list) -> list:
+    out: list = []
+    for a, b in sorted(runs, key=lambda r: r[0]):
+        if b is not None and b < a:
+            continue
+        if out and (out[-1][1] is None or out[-1][1] + 1 >= a):
+            last = out[-1]
+            end = None if last[1] is None or b is None else max(last[1], b)
+            out[-1] = (last[0], end)
+        else:
+            out.append((a, b))
+    return out
+
+
+def _intersect_runs(a: list, b: list) -> list:
+    out = []
+    for a0, a1 in a:
+        for b0, b1 in b:
+            lo = max(a0, b0)
+            hi = a1 if b1 is None else b1 if a1 is None else min(a1, b1)
+            if hi is None or lo <= hi:
+                out.append((lo, hi))
+    return _merge(out)
+
+
+def _complement_runs(a: list) -> list:
+    out, start = [], 0
+    for a0, a1 in a:
+        if a0 > start:
+            out.append((start, a0 - 1))
+        if a1 is None:
+            return out
+        start = a1 + 1
+    out.append((start, None))
+    return out
+
+
+class IntegerSet:
+    """A set of non-negative integers: per residue class ``r`` mod ``modulus``, runs of ``y``
+    (meaning ``x = modulus*y + r``), each ``(first, last)`` with ``last=None`` unbounded.
+
+    >>> s = IntegerSet.interval(4, 9).intersection(IntegerSet(2, {0: [(0, None)]}))
+    >>> sorted(s), s.to_sympy()
+    ([4, 6, 8], Range(4, 10, 2))
+    """
+
+    def __init__(self, modulus: int, runs: dict) -> None:
+        self.modulus = modulus
+        self.runs = {r: _merge(list(runs.get(r, []))) for r in range(modulus)}
+
+    @classmethod
+    def interval(cls, lo: int, hi: int | None = None) -> "IntegerSet":
+        """The integers ``lo..hi`` (``hi=None``: unbounded)."""
+        return cls(1, {0: [(max(lo, 0), hi)]})
+
+    def lifted(self, modulus: int) -> "IntegerSet":
+        """The same set described modulo a multiple of :attr:`modulus`."""
+        k = modulus // self.modulus
+        if k == 1:
+            return self
+        runs: dict = {}
+        for r, rs in self.runs.items():
+            for j in range(k):
+                for a, b in rs:  # y = k*y' + j
+                    lo = -((j - a) // k)
+                    hi = None if b is None else (b - j) // k
+                    if hi is None or lo <= hi:
+                        runs.setdefault(r + self.modulus * j, []).append((lo, hi))
+        return IntegerSet(modulus, runs)
+
+    def _pair(self, other: "IntegerSet"):
+        m = _lcm(self.modulus, other.modulus)
+        return m, self.lifted(m), other.lifted(m)
+
+    def intersection(self, other: "IntegerSet") -> "IntegerSet":
+        m, a, b = self._pair(other)
+        return IntegerSet(m, {r: _intersect_runs(a.runs[r], b.runs[r]) for r in range(m)})
+
+    def union(self, other: "IntegerSet") -> "IntegerSet":
+        m, a, b = self._pair(other)
+        return IntegerSet(m, {r: a.runs[r] + b.runs[r] for r in range(m)})
+
+    def complement(self) -> "IntegerSet":
+        """The non-negative integers not in the set."""
+        return IntegerSet(self.modulus, {r: _complement_runs(rs) for r, rs in self.runs.items()})
+
+    def difference(self, other: "IntegerSet") -> "IntegerSet":
+        return self.intersection(other.complement())
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(self.runs.values())
+
+    @property
+    def is_bounded(self) -> bool:
+        return all(rs[-1][1] is not None for rs in self.runs.values() if rs)
+
+    def min(self) -> int | None:
+        firsts = [self.modulus * rs[0][0] + r for r, rs in self.runs.items() if rs]
+        return min(firsts) if firsts else None
+
+    def max(self) -> int | None:
+        """The largest element; ``None`` when empty or unbounded."""
+        if self.is_empty or not self.is_bounded:
+            return None
+        return max(self.modulus * rs[-1][1] + r for r, rs in self.runs.items() if rs)
+
+    def count(self) -> int | None:
+        """How many elements (``None`` when unbounded)."""
+        if not self.is_bounded:
+            return None
+        return sum(b - a + 1 for rs in self.runs.values() for a, b in rs)
+
+    def __contains__(self, value: int) -> bool:
+        if value < 0:
+            return False
+        y, r = divmod(int(value), self.modulus)
+        return any(a <= y and (b is None or y <= b) for a, b in self.runs[r])
+
+    def __iter__(self):
+        if not self.is_bounded:
+            raise ValueError("cannot list an unbounded set")
+        return iter(sorted(self.modulus * y + r for r, rs in self.runs.items()
+                           for a, b in rs for y in range(a, b + 1)))
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, IntegerSet):
+            return NotImplemented
+        return self.difference(other).is_empty and other.difference(self).is_empty
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def to_sympy(self) -> sympy.Set:
+        """The set as SymPy ``Range``/``FiniteSet`` pieces, contiguous runs merged."""
+        m = self.modulus
+        spans = [(m * a + r, None if b is None else m * b + r, r)
+                 for r, rs in self.runs.items() for a, b in rs]
+        if not spans:
+            return sympy.S.EmptySet
+        cuts = sorted({s for s, _, _ in spans} | {e + 1 for _, e, _ in spans if e is not None})
+        parts, singles, block = [], [], None
+        for i, p in enumerate(cuts):
+            q = cuts[i + 1] if i + 1 < len(cuts) else None
+            firsts = {r: p + (r - p) % m for r in range(m)}
+            present = {r for r, f in firsts.items() if q is None or f < q}
+            active = {r for s, e, r in spans
+                      if r in present and s <= firsts[r] and (e is None or firsts[r] <= e)}
+            if active and active == present:
+                block = (block[0] if block else p, q)
+                continue
+            if block:
+                _flush(block, parts, singles)
+                block = None
+            for r in sorted(active):
+                if q is not None and firsts[r] + m >= q:
+                    singles.append(firsts[r])
+                else:
+                    parts.append(_range(firsts[r], q, m))
+        if block:
+            _flush(block, parts, singles)
+        if singles:
+            parts.append(sympy.FiniteSet(*singles))
+        return sympy.Union(*parts) if len(parts) > 1 else parts[0]
+
+    def __repr__(self) -> str:
+        return f"IntegerSet({self.to_sympy()})"
+
+
+def _flush(block: tuple, parts: list, singles: list) -> None:
+    if block[1] is not None and block[1] - block[0] == 1:
+        singles.append(block[0])
+    else:
+        parts.append(_range(block[0], block[1], 1))
+
+
+def _range(start: int, stop: int | None, step: int):
+    return sympy.Range(start, sympy.oo if stop is None else stop, step)
+
+
+# ------------------------------------------------------------------------ relations
+
+
+_OPS = {sympy.LessThan: "le", sympy.StrictLessThan: "lt", sympy.GreaterThan: "ge",
+        sympy.StrictGreaterThan: "gt", sympy.Equality: "eq", sympy.Unequality: "ne"}
+
+
+def _relation_runs(kind: str, g: tuple, y0: int) -> list:
+    neg = _pscale(g, -1)
+    if kind == "le":
+        return _nonpositive_runs(g, y0)
+    if kind == "ge":
+        return _nonpositive_runs(neg, y0)
+    if kind == "eq":
+        return _intersect_runs(_nonpositive_runs(g, y0), _nonpositive_runs(neg, y0))
+    # strict and "not equal": complements within y >= y0
+    below = _intersect_runs(_complement_runs(_relation_runs(
+        {"lt": "ge", "gt": "le", "ne": "eq"}[kind], g, y0)), [(y0, None)])
+    return below
+
+
+def relation_set(relations, x, lo: int = 0) -> IntegerSet:
+    """The integers ``x >= lo`` satisfying every relation (SymPy relations in ``x`` only).
+
+    Raises :class:`NotQuasiPolynomial` naming the first unsupported piece.
+
+    >>> from symcnn import symbols
+    >>> x = symbols("x")
+    >>> relation_set([x**2 - 10*x <= 11], x, lo=1).to_sympy()
+    Range(1, 12, 1)
+    >>> relation_set([sympy.Eq(sympy.Mod(x, 4), 0), x < 20], x, lo=1).to_sympy()
+    Range(4, 20, 4)
+    """
+    kinds, trees, memo = [], [], {}
+    result = IntegerSet.interval(lo)
+    for rel in relations:
+        if rel is sympy.true or rel is True:
+            continue
+        if rel is sympy.false or rel is False:
+            return IntegerSet.interval(0, -1)
+        kind = _OPS.get(type(rel))
+        if kind is None:
+            raise NotQuasiPolynomial(rel, f"{rel} is not a single comparison")
+        kinds.append(kind)
+        trees.append(_compile(sympy.expand(rel.lhs - rel.rhs), x, memo))
+    if not trees:
+        return result
+    m, pieces = _pieces(trees, lo)
+    runs = {}
+    for r, y0, polys in pieces:
+        current = [(y0, None)]
+        for kind, g in zip(kinds, polys):
+            current = _intersect_runs(current, _relation_runs(kind, g, y0))
+            if not current:
+                break
+        runs[r] = current
+    return IntegerSet(m, runs).intersection(result)

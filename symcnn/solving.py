@@ -1,0 +1,351 @@
+"""Solving for budgets and equations, exactly, over the positive integers.
+
+``solve_budget`` answers "how wide can it be?": the largest value of a symbol that keeps one
+or more quantities within their budgets. The answer is exact for every expression symcnn
+builds (polynomials with ``floor``, ``ceiling`` and ``Mod``, see :mod:`symcnn.quasipoly`):
+the whole set of values within budget is computed, and a single number is returned only when
+that set is every admissible value up to it. Otherwise :class:`~symcnn.errors.SolveError`
+says so and shows the set, which :func:`within_budget` returns.
+
+>>> import symcnn as sc
+>>> n = sc.symbols("n")
+>>> sc.solve_budget(160*n + 48320, 100_000, n)
+323
+>>> sc.solve(160*n + 48320, 100_000, n)     # the budget is met exactly at n = 323
+Solution(n: integers={323}, real=(323,))
+>>> sc.solve(160*n + 48320, 99_999, n).real
+(51679/160,)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, Mapping
+
+import sympy
+
+from .errors import SolveError
+from .quasipoly import IntegerSet, NotQuasiPolynomial, relation_set
+
+__all__ = ["solve_budget", "within_budget", "solve", "Solution"]
+
+
+# ------------------------------------------------------------------------- arguments
+
+
+def _received(**items: Any) -> str:
+    return "Received: " + ", ".join(f"{k}={v!r}" for k, v in items.items())
+
+
+def _as_expr(value: Any, arg: str, where: str) -> sympy.Expr:
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        raise SolveError(f"{where}: `{arg}` must be a number or a SymPy expression. "
+                         f"{_received(**{arg: value})}")
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise SolveError(f"{where}: `{arg}` must be finite. {_received(**{arg: value})}")
+        return sympy.Rational(Fraction(value).numerator, Fraction(value).denominator)
+    if isinstance(value, Fraction):
+        return sympy.Rational(value.numerator, value.denominator)
+    try:
+        expr = sympy.sympify(value, strict=True)
+    except (sympy.SympifyError, TypeError):
+        raise SolveError(f"{where}: `{arg}` must be a number or a SymPy expression. "
+                         f"{_received(**{arg: value})}") from None
+    if not isinstance(expr, sympy.Expr) or expr.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):
+        raise SolveError(f"{where}: `{arg}` must be a finite SymPy expression. "
+                         f"{_received(**{arg: value})}")
+    return expr
+
+
+def _symbol(symbol: Any, exprs: list, where: str) -> sympy.Symbol:
+    if isinstance(symbol, sympy.Symbol):
+        return symbol
+    if isinstance(symbol, str):
+        for e in exprs:
+            for s in e.free_symbols:
+                if s.name == symbol:
+                    return s
+        return sympy.Symbol(symbol, integer=True, positive=True)
+    raise SolveError(f"{where}: the symbol to solve for must be a SymPy symbol or its name. "
+                     f"{_received(symbol=symbol)}")
+
+
+def _fix(exprs: list, fixed: Mapping, where: str) -> list:
+    """Substitute ``name=value`` (values may be expressions, e.g. ties ``c1=2*w``)."""
+    if not fixed:
+        return exprs
+    by_name: dict = {}
+    for e in exprs:
+        by_name.update({s.name: s for s in e.free_symbols})
+    table = {}
+    for key, value in fixed.items():
+        if key not in by_name:
+            raise SolveError(f"{where}: no symbol named {key!r} to fix; the symbols are "
+                             f"{', '.join(sorted(by_name)) or 'none'}. {_received(**{key: value})}")
+        table[by_name[key]] = _as_expr(value, key, where)
+    return [e.xreplace(table) for e in exprs]
+
+
+def _lowest(x: sympy.Symbol) -> int:
+    return 0 if x.is_positive is not True and x.is_nonnegative else 1
+
+
+def _relations_set(relations: list, x, lo: int, where: str, shown) -> IntegerSet:
+    extra = set().union(*(r.free_symbols for r in relations)) - {x} if relations else set()
+    if extra:
+        names = sorted(s.name for s in extra)
+        raise SolveError(f"{where}: the expression still has the free symbol(s) "
+                         f"{', '.join(names)} besides {x}; fix them by keyword (e.g. "
+                         f"{names[0]}=224). {_received(expr=shown)}")
+    try:
+        return relation_set(relations, x, lo)
+    except NotQuasiPolynomial as err:
+        raise SolveError(f"{where}: cannot decide {x} exactly: {err.reason}. symcnn solves "
+                         f"polynomials with floor, ceiling and Mod; sc.sweep evaluates other "
+                         f"expressions over a range. {_received(expr=shown)}") from None
+
+
+# -------------------------------------------------------------------- budget problems
+
+
+@dataclass
+class _Problem:
+    pairs: list                      # [(expr, budget)] after fixing
+    symbol: sympy.Symbol
+    constraints: list = field(default_factory=list)
+    where: str = "solve_budget"
+
+    @property
+    def shown(self):
+        return self.pairs[0][0] if len(self.pairs) == 1 else {e: b for e, b in self.pairs}
+
+
+def _problem(expr, budget, symbol, fixed: Mapping, where: str) -> _Problem:
+    constraints: list = []
+    if hasattr(expr, "params") and hasattr(expr, "constraints"):  # a model: its params
+        constraints = list(expr.constraints)
+        expr = expr.params
+    if isinstance(expr, Mapping):
+        if symbol is not None:
+            raise SolveError(f"{where}: with a dict of budgets, pass the symbol second: "
+                             f"{where}({{params: 5e6, macs: 1e9}}, w). {_received(symbol=symbol)}")
+        symbol, pairs = budget, [(_as_expr(e, "expr", where), _as_expr(b, "budget", where))
+                                 for e, b in expr.items()]
+        if not pairs:
+            raise SolveError(f"{where}: the dict of budgets is empty. {_received(expr=expr)}")
+    else:
+        if budget is None or symbol is None:
+            raise SolveError(f"{where}: give the expression, the budget and the symbol: "
+                             f"{where}(expr, 100_000, n). {_received(budget=budget, symbol=symbol)}")
+        pairs = [(_as_expr(expr, "expr", where), _as_expr(budget, "budget", where))]
+    return _build(pairs, symbol, fixed, constraints, where)
+
+
+def _build(pairs: list, symbol, fixed: Mapping, constraints: list, where: str) -> _Problem:
+    x = _symbol(symbol, [e for e, _ in pairs], where)
+    flat = _fix([v for pair in pairs for v in pair] + list(constraints), fixed, where)
+    k = 2 * len(pairs)
+    return _Problem(list(zip(flat[0:k:2], flat[1:k:2])), x, flat[k:], where)
+
+
+def _constraint_relations(problem: _Problem) -> list:
+    """The model's conditions on the solved symbol (others must be decided or irrelevant)."""
+    x, out = problem.symbol, []
+    for c in problem.constraints:
+        c = sympy.sympify(c)
+        if c is sympy.true:
+            continue
+        if c is sympy.false or (not c.free_symbols and not bool(c)):
+            raise SolveError(f"{problem.where}: the fixed values violate the model's "
+                             f"condition {c}, so no size is valid. {_received(constraint=c)}")
+        if x in c.free_symbols:
+            out.append(c)
+    return out
+
+
+def _solve_sets(problem: _Problem):
+    x, where = problem.symbol, problem.where
+    if not any(x in e.free_symbols or x in b.free_symbols for e, b in problem.pairs):
+        raise SolveError(f"{where}: the expression does not depend on {x}, so every value or "
+                         f"none is within the budget. {_received(expr=problem.shown)}")
+    lo = _lowest(x)
+    admissible = _relations_set(_constraint_relations(problem), x, lo, where, problem.shown)
+    within = _relations_set([sympy.Le(e, b) for e, b in problem.pairs], x, lo, where,
+                            problem.shown)
+    return within.intersection(admissible), admissible, lo
+
+
+def _largest(problem: _Problem) -> int | None:
+    within, admissible, lo = _solve_sets(problem)
+    x, where = problem.symbol, problem.where
+    if within.is_empty:
+        return None
+    if not within.is_bounded:
+        raise SolveError(f"{where}: the expression stays within the budget for arbitrarily "
+                         f"large {x} (it does not grow with {x}), so there is no largest value; "
+                         f"the values within budget are {within.to_sympy()}. "
+                         f"{_received(expr=problem.shown)}")
+    top = within.max()
+    if admissible.intersection(IntegerSet.interval(lo, top)).count() != within.count():
+        raise SolveError(f"{where}: the expression does not grow with {x} on its own, so no "
+                         f"single largest value answers the question: the values of {x} within "
+                         f"budget are {within.to_sympy()} (sc.within_budget returns this set). "
+                         f"{_received(expr=problem.shown)}")
+    return top
+
+
+def solve_budget(expr, budget=None, symbol=None, /, **fixed: Any) -> int | None:
+    """The largest value of ``symbol`` keeping ``expr`` within ``budget``, exactly.
+
+    Forms: ``solve_budget(expr, budget, symbol, **fixed)``; ``solve_budget({expr: budget,
+    ...}, symbol, **fixed)`` for several budgets at once; and a model in place of ``expr``
+    for its parameters (its constraints then restrict the symbol to admissible values).
+    Other symbols are fixed by keyword (``H=224``); a fixed value may itself be an expression
+    in ``symbol``, which ties several symbols to one (``c2=2*w``).
+
+    Returns ``a`` such that every admissible value ``1..a`` is within budget and none above
+    it is, or ``None`` when no value is. When the values within budget are not of that form
+    (the expression does not grow with the symbol) it raises
+    :class:`~symcnn.errors.SolveError` showing the set: never a wrong single number.
+
+    >>> import symcnn as sc
+    >>> n, H = sc.symbols("n H")
+    >>> sc.solve_budget(n**2 + H*n, 1000, n, H=10)  # 27**2 + 270 = 999
+    27
+    >>> sc.solve_budget(64*n**2 + 100*sympy.floor(n/3), 5000, n)  # 64*8**2 + 200 = 4296
+    8
+    >>> sc.solve_budget({160*n: 100_000, n**2: 50_000}, n)  # the second budget binds
+    223
+    """
+    return _largest(_problem(expr, budget, symbol, fixed, "solve_budget"))
+
+
+def within_budget(expr, budget=None, symbol=None, /, **fixed: Any) -> sympy.Set:
+    """Every positive integer value of ``symbol`` keeping ``expr`` within ``budget``.
+
+    Same forms as :func:`solve_budget`; the answer is a SymPy set (``Range`` pieces), empty
+    or unbounded as the case may be.
+
+    >>> import symcnn as sc
+    >>> n = sc.symbols("n")
+    >>> sc.within_budget(n**2 - 10*n + 30, 30, n)  # dips, then grows
+    Range(1, 11, 1)
+    >>> sc.within_budget(n**2 - 10*n + 30, 10, n)
+    Range(3, 8, 1)
+    """
+    problem = _problem(expr, budget, symbol, fixed, "within_budget")
+    return _solve_sets(problem)[0].to_sympy()
+
+
+# ------------------------------------------------------------------------- equations
+
+
+@dataclass(frozen=True)
+class Solution:
+    """The answer of :func:`solve`.
+
+    Attributes:
+        symbol: the symbol solved for.
+        equation: ``Eq(expr, target)`` after fixing the other symbols.
+        integers: the positive integer solutions as a SymPy set (possibly empty), or ``None``
+            when they cannot be listed (other symbols left free, or an expression outside
+            polynomials with floor/ceiling/Mod; see :attr:`note`).
+        real: closed-form positive real solutions (SymPy expressions, possibly in the other
+            symbols), solving the equation with every ``floor``/``ceiling`` replaced by its
+            argument when :attr:`relaxed` is True.
+        relaxed: whether ``real`` solves that continuous relaxation rather than the equation.
+        note: why :attr:`integers` is ``None``, else ``""``.
+    """
+
+    symbol: sympy.Symbol
+    equation: Any
+    integers: Any
+    real: tuple
+    relaxed: bool
+    note: str = ""
+
+    def __repr__(self) -> str:
+        return (f"Solution({self.symbol}: integers={self.integers}, real={self.real}"
+                f"{', relaxed' if self.relaxed else ''})")
+
+
+def _real_solutions(expr, target, x) -> tuple[tuple, bool]:
+    relaxed_expr = expr.replace(lambda e: isinstance(e, (sympy.floor, sympy.ceiling)),
+                                lambda e: e.args[0])
+    relaxed = relaxed_expr != expr
+    t = sympy.Dummy(x.name, positive=True)
+    try:
+        sols = sympy.solve(sympy.Eq(relaxed_expr.xreplace({x: t}), target), t)
+    except (NotImplementedError, ValueError, TypeError):
+        return (), relaxed
+    sols = [s for s in sols if s.is_positive is not False and s.is_real is not False]
+    if all(s.is_number for s in sols):
+        sols.sort(key=lambda s: sympy.N(s, 30))
+    return tuple(sols), relaxed
+
+
+def solve(expr, target, symbol, /, **fixed: Any) -> Solution:
+    """Solve ``expr == target`` for ``symbol``: the exact integer solutions and the real ones.
+
+    >>> import symcnn as sc
+    >>> w = sc.symbols("w")
+    >>> s = sc.solve(3*w**2 + 10*w, 500, w)     # no integer width gives exactly 500
+    >>> s.integers, s.real
+    (EmptySet, (-5/3 + 5*sqrt(61)/3,))
+    >>> sc.solve(sympy.floor(w/2) + 10, 13, w).integers
+    Range(6, 8, 1)
+    """
+    where = "solve"
+    e, t = _as_expr(expr, "expr", where), _as_expr(target, "target", where)
+    x = _symbol(symbol, [e, t], where)
+    e, t = _fix([e, t], fixed, where)
+    real, relaxed = _real_solutions(e, t, x)
+    note, integers = "", None
+    others = (e.free_symbols | t.free_symbols) - {x}
+    if others:
+        note = f"the symbol(s) {', '.join(sorted(s.name for s in others))} are not fixed"
+    else:
+        try:
+            integers = relation_set([sympy.Eq(e, t)], x, _lowest(x)).to_sympy()
+        except NotQuasiPolynomial as err:
+            note = err.reason
+    return Solution(x, sympy.Eq(e, t, evaluate=False), integers, real, relaxed, note)
+
+
+# ----------------------------------------------------------------------------- models
+
+
+def model_solve_budget(model, for_=None, budgets: Mapping | None = None) -> int | None:
+    """``model.solve_budget(params=5_000_000, macs=10**9, for_=w, H=224)``, see the method.
+
+    Keywords naming a model quantity (``params``, ``trainable_params``, ``macs``, ...) are
+    budgets; keywords naming one of the model's symbols fix it. The model's constraints
+    restrict the answer to admissible values.
+    """
+    where = f"Model {getattr(model, 'display_name', '')!r} solve_budget"
+    names = {s.name for s in model.free_symbols}
+    pairs, fixed = {}, {}
+    for key, value in (budgets or {}).items():
+        quantity = getattr(model, key, None) if not key.startswith("_") else None
+        if isinstance(quantity, sympy.Expr):
+            pairs[key] = (quantity, value)
+        elif key in names:
+            fixed[key] = value
+        else:
+            raise SolveError(f"{where}: {key!r} is neither a quantity of the model (params, "
+                             f"trainable_params, ...) nor one of its symbols "
+                             f"({', '.join(sorted(names)) or 'none'}). {_received(**{key: value})}")
+    if not pairs:
+        raise SolveError(f"{where}: give at least one budget, e.g. params=5_000_000. "
+                         f"{_received(**(budgets or {}))}")
+    exprs = [(e, _as_expr(v, q, where)) for q, (e, v) in pairs.items()]
+    if for_ is None:
+        free = set().union(*(_fix([e], fixed, where)[0].free_symbols for e, _ in exprs))
+        if len(free) != 1:
+            raise SolveError(f"{where}: say which symbol to solve for with for_=...; the "
+                             f"budgeted quantities depend on {sorted(s.name for s in free)}. "
+                             f"{_received(for_=for_)}")
+        for_ = free.pop()
+    return _largest(_build(exprs, for_, fixed, list(model.constraints), where))
