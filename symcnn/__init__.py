@@ -23,19 +23,25 @@ from .render.summary import format_count
 from .solving import Solution, solve, solve_budget, within_budget
 from .spec import load_spec, model_from_spec, model_to_spec
 from .symbols import symbols
+from . import derivation  # noqa: E402  (record.derivation; registers the "working" column)
 from . import costs, memory, receptive  # noqa: E402  (costs, memory, receptive fields)
 from .render import cost_columns  # noqa: F401  (registers the cost summary columns)
 from .errors import CostError
+from .errors import ConversionError
+from . import nn  # noqa: E402  (PyTorch-named layers; imports no framework)
+from .interop import from_keras, from_torch  # noqa: E402  (frameworks imported on call)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "symbols", "Model", "Sequential", "LayerRecord", "solve_budget", "formulas", "zoo",
+    "derivation",
     "solve", "within_budget", "Solution",
     "format_count", "format_shape",
     "SymcnnError", "LayerArgumentError", "ShapeError", "GraphError", "SymbolError", "SolveError",
     "SpecError", "ExpressionError", "UnavailableError", "parse_expression",
     "load_spec", "model_from_spec", "model_to_spec",
     "costs", "memory", "receptive", "CostError",
+    "nn", "from_keras", "from_torch", "ConversionError",
     *_layer_names,
 ]

@@ -1,0 +1,522 @@
+"""Worked derivations: the formula, the working and the value for every layer.
+
+A textbook writes, beside each layer, ``(32 + 2*1 - 3)/1 + 1 = 32`` and
+``3*3*3*64 + 64 = 1792``. :func:`derive` gives that for one :class:`~symcnn.LayerRecord`
+(also ``record.derivation``): one :class:`Step` per output size that a formula decides and
+one for the parameter count, each holding
+
+1. the general formula in the layer's hyperparameters (``floor((H_in + 2*P_h - K_h)/S_h) + 1``,
+   ``C_in*K_h*K_w*F + F``),
+2. the same formula with this layer's values put in and left unevaluated (``working``),
+3. the value the model computed (a number or a closed form).
+
+The formula is specialised to the layer's configuration (``same`` padding gives
+``ceiling(H_in/S_h)``, a dilation of 1 drops the ``D(K - 1) + 1`` extent to ``K``, no bias
+drops ``+ F``); the working is always that formula with the values put in, so evaluating the
+working (``step.working.doit()``) gives the value. Printers render derivations through
+SymPy's hooks: ``sympy.latex(d)``, ``str(d)``, or ``model.to_latex(style="derivation")``.
+
+>>> import symcnn as sc
+>>> m = sc.Sequential([sc.Input((32, 32, 3)), sc.Conv2D(64, 3, padding="same")])
+>>> d = m.layers[0].derivation
+>>> print(d)
+conv2d (Conv2D): input (32, 32, 3), output (32, 32, 64)
+  H_out = ceiling(H_in/S_h) = ceiling(32/1) = 32
+  W_out = ceiling(W_in/S_w) = ceiling(32/1) = 32
+  C_out = F = 64
+  params = C_in*K_h*K_w*F + F = 3*3*3*64 + 64 = 1,792
+  note: With padding='same' the output is ceiling(input/stride), as Keras computes it.
+>>> d["params"].working.doit()
+1792
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import sympy
+
+from . import arith, formulas
+from .assume import AssumeDivisible
+from .layers import conv, core, merge, normalization, pooling, reshape
+from .render import text as _text  # noqa: F401  (registers the summary's "working" column)
+from .working import Ceiling, Floor, Given, MaxOf, MinOf, Minus, Over, Plus, Times
+
+__all__ = ["Step", "Derivation", "derive"]
+
+_AXES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+_SUBS = {1: ("",), 2: ("h", "w"), 3: ("d", "h", "w")}
+_SIDES = {1: (("left", "right"),), 2: (("top", "bottom"), ("left", "right")),
+          3: (("front", "back"), ("top", "bottom"), ("left", "right"))}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One derived quantity: ``key = formula = working = value``.
+
+    ``key`` is ``"H_out"``-style for a size, ``"params"`` or ``"non_trainable"`` for a count.
+    ``formula`` is built from :mod:`symcnn.working` nodes over hyperparameter symbols (or is
+    ``None`` when no formula is known); ``bindings`` maps each of those symbols to this
+    layer's value; ``working`` is the formula with the bindings put in, unevaluated.
+
+    >>> import symcnn as sc
+    >>> step = sc.Sequential([sc.Input((160,)), sc.Dense("n", use_bias=False)]).layers[0].derivation["params"]
+    >>> step.formula, step.working, step.value
+    (N_in*U, 160*n, 160*n)
+    """
+
+    key: str
+    formula: Any
+    bindings: tuple
+    value: sympy.Expr
+
+    @property
+    def working(self):
+        """The formula with this layer's values put in, left unevaluated."""
+        if self.formula is None:
+            return Given(self.value)
+        return self.formula.xreplace({s: Given(v) for s, v in self.bindings})
+
+    def evaluate(self) -> sympy.Expr:
+        """The working evaluated by SymPy (equal to ``value``; a property test checks it)."""
+        return sympy.expand(self.working.doit())
+
+    def _latex(self, printer):
+        from .render.latex import step_latex
+
+        return step_latex(self, printer)
+
+    def _sympystr(self, printer):
+        from .render.text import step_text
+
+        return step_text(self, printer)
+
+    def __str__(self) -> str:
+        return sympy.sstr(self)
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """The derivation of one layer: its :class:`Step` s, notes, and any assumption used.
+
+    Index it by step key (``d["H_out"]``, ``d["params"]``); iterate over its steps. In
+    Jupyter it displays as LaTeX; ``sympy.latex(d)`` gives an ``aligned`` block.
+    """
+
+    name: str
+    type: str
+    input_shape: Any
+    output_shape: Any
+    steps: tuple
+    notes: tuple = ()
+    assumed: tuple = field(default=())  # ((symbols, divisor), ...) that changed a value
+
+    def __getitem__(self, key: str) -> Step:
+        for step in self.steps:
+            if step.key == key:
+                return step
+        raise KeyError(f"{self.type} layer {self.name!r} has no step {key!r}; steps: "
+                       f"{', '.join(s.key for s in self.steps)}")
+
+    def __iter__(self):
+        return iter(self.steps)
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    @property
+    def shape_steps(self) -> tuple:
+        """The steps that derive output sizes."""
+        return tuple(s for s in self.steps if s.key not in ("params", "non_trainable"))
+
+    @property
+    def params(self) -> Step:
+        """The step that derives the parameter count."""
+        return self["params"]
+
+    def _latex(self, printer):
+        from .render.latex import derivation_latex
+
+        return derivation_latex(self, printer)
+
+    def _sympystr(self, printer):
+        from .render.text import derivation_text
+
+        return derivation_text(self, printer)
+
+    def __str__(self) -> str:
+        return sympy.sstr(self)
+
+    def _repr_latex_(self) -> str:
+        return "$\\displaystyle " + sympy.latex(self) + "$"
+
+
+# --------------------------------------------------------------------------- building blocks
+
+
+def _sym(name: str) -> sympy.Symbol:
+    return sympy.Symbol(name)
+
+
+def _hp(base: str, sub: str) -> sympy.Symbol:
+    return _sym(f"{base}_{sub}" if sub else base)
+
+
+def _same(a, b) -> bool:
+    return sympy.sympify(a) == sympy.sympify(b)
+
+
+class _Builder:
+    """Collects steps for one layer; ``value`` positions refer to the output shape."""
+
+    def __init__(self) -> None:
+        self.steps: list = []
+        self.notes: list = []
+        self.non_trainable = None  # (formula, bindings) when a rule knows it
+
+    def add(self, key: str, formula, bindings: dict, value) -> None:
+        self.steps.append(Step(key, formula, tuple(bindings.items()), sympy.sympify(value)))
+
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
+
+
+def _spatial_positions(rank: int, data_format: str) -> list:
+    return list(range(1, rank + 1)) if data_format == "channels_first" else list(range(rank))
+
+
+def _channel_position(rank: int, data_format: str) -> int:
+    return 0 if data_format == "channels_first" else rank
+
+
+def _pair(padding):
+    left, right = formulas.padding_amounts(padding)
+    return left, right
+
+
+def _pad_terms(pair, rank: int, axis: int, sub: str, bind: dict, letter: str = "P") -> list:
+    """``[2*P_h]`` for equal amounts, ``[P_top, P_bottom]`` otherwise; binds the symbols."""
+    left, right = pair
+    if _same(left, right):
+        symbol = _hp(letter, sub)
+        bind[symbol] = left
+        return [Times(2, symbol)]
+    a, b = (_sym(f"{letter}_{side}") for side in _SIDES[rank][axis])
+    bind[a], bind[b] = left, right
+    return [a, b]
+
+
+def _window_steps(b: _Builder, layer, in_shape, out_shape, kernel, dilation=None,
+                  ceil_mode=False) -> None:
+    rank, fmt = layer.rank, layer.data_format
+    positions = _spatial_positions(rank, fmt)
+    for axis, pos in enumerate(positions):
+        name, sub = _AXES[rank][axis], _SUBS[rank][axis]
+        X, S, K = _sym(f"{name}_in"), _hp("S", sub), _hp("K", sub)
+        bind = {X: in_shape[pos], S: layer.strides[axis]}
+        padding = layer.padding if isinstance(layer.padding, str) else layer.padding[axis]
+        if padding in ("same", "causal"):
+            formula = Ceiling(Over(X, S))
+            b.note(f"With padding={padding!r} the output is ceiling(input/stride), as Keras "
+                   "computes it.")
+        else:
+            pair = (0, 0) if padding == "valid" else padding
+            pads = _pad_terms(pair, rank, axis, sub, bind)
+            bind[K] = kernel[axis]
+            d = 1 if dilation is None else dilation[axis]
+            if _same(d, 1):
+                span = Plus(X, *pads, Minus(K))
+            else:
+                D = _hp("D", sub)
+                bind[D] = d
+                span = Plus(X, *pads, Minus(Times(D, Plus(K, Minus(1)))), Minus(1))
+            if ceil_mode:
+                first = pads[0].args[1] if isinstance(pads[0], Times) else pads[0]
+                last_start = Floor(Over(Plus(X, first, Minus(1)), S))
+                formula = Plus(MinOf(Ceiling(Over(span, S)), last_start), 1)
+                b.note("With ceil_mode=True the size rounds up, but no window may start in the "
+                       "right padding.")
+            else:
+                formula = Plus(Floor(Over(span, S)), 1)
+        b.add(f"{name}_out", formula, bind, out_shape[pos])
+
+
+def _kernel_symbols(rank: int) -> list:
+    return [_hp("K", sub) for sub in _SUBS[rank]]
+
+
+def _kernel_bind(layer) -> dict:
+    return dict(zip(_kernel_symbols(layer.rank), layer.kernel_size))
+
+
+def _channels(layer, shape):
+    return shape[_channel_position(layer.rank, layer.data_format)]
+
+
+def _bias(weights, layer, bias_symbol):
+    return Plus(weights, bias_symbol) if layer.use_bias else weights
+
+
+# --------------------------------------------------------------------------- layer rules
+
+
+def _conv_rule(b, layer, ins, out):
+    x, rank = ins[0], layer.rank
+    cpos = _channel_position(rank, layer.data_format)
+    _window_steps(b, layer, x, out, layer.kernel_size, layer.dilation_rate)
+    F, C, G = _sym("F"), _sym("C_in"), _sym("G")
+    b.add("C_out", F, {F: layer.filters}, out[cpos])
+    Ks = _kernel_symbols(rank)
+    grouped = not _same(layer.groups, 1)
+    weights = Times(Over(C, G) if grouped else C, *Ks, F)
+    bind = {C: x[cpos], **_kernel_bind(layer), F: layer.filters}
+    if grouped:
+        bind[G] = layer.groups
+        b.note("With G groups each filter sees C_in/G of the input channels.")
+    return _bias(weights, layer, F), bind
+
+
+def _depthwise_rule(b, layer, ins, out):
+    x, rank = ins[0], layer.rank
+    cpos = _channel_position(rank, layer.data_format)
+    _window_steps(b, layer, x, out, layer.kernel_size, layer.dilation_rate)
+    C, M = _sym("C_in"), _sym("M")
+    bind = {C: x[cpos], **_kernel_bind(layer), M: layer.depth_multiplier}
+    b.add("C_out", Times(C, M), {C: x[cpos], M: layer.depth_multiplier}, out[cpos])
+    weights = Times(C, *_kernel_symbols(rank), M)
+    return _bias(weights, layer, Times(C, M)), bind
+
+
+def _separable_rule(b, layer, ins, out):
+    x, rank = ins[0], layer.rank
+    cpos = _channel_position(rank, layer.data_format)
+    _window_steps(b, layer, x, out, layer.kernel_size, layer.dilation_rate)
+    C, M, F = _sym("C_in"), _sym("M"), _sym("F")
+    b.add("C_out", F, {F: layer.filters}, out[cpos])
+    bind = {C: x[cpos], **_kernel_bind(layer), M: layer.depth_multiplier, F: layer.filters}
+    b.note("A depthwise convolution (C_in*K*M weights), then a pointwise one (C_in*M*F).")
+    count = Plus(Times(C, *_kernel_symbols(rank), M), Times(C, M, F))
+    return (Plus(*count.args, F) if layer.use_bias else count), bind
+
+
+def _transpose_rule(b, layer, ins, out):
+    x, rank = ins[0], layer.rank
+    cpos = _channel_position(rank, layer.data_format)
+    for axis, pos in enumerate(_spatial_positions(rank, layer.data_format)):
+        name, sub = _AXES[rank][axis], _SUBS[rank][axis]
+        X, S, K, D, O = (_sym(f"{name}_in"), _hp("S", sub), _hp("K", sub), _hp("D", sub),
+                         _hp("O", sub))
+        d = layer.dilation_rate[axis]
+        bind = {X: x[pos], S: layer.strides[axis], K: layer.kernel_size[axis]}
+        extent = Plus(Times(D, Plus(K, Minus(1))), 1)
+        if not _same(d, 1):
+            bind[D] = d
+        op = None if layer.output_padding is None else layer.output_padding[axis]
+        if isinstance(layer.padding, str) and op is None:
+            if layer.padding == "same":
+                formula = Times(X, S)
+            else:
+                formula = Plus(Times(X, S), MaxOf(Plus(*(extent.args if not _same(d, 1)
+                                                           else (K,)), Minus(S)), 0))
+            b.note("Without output_padding Keras sizes a transposed convolution as "
+                   "input*stride, plus the kernel overhang for 'valid'.")
+        else:
+            if isinstance(layer.padding, str):
+                pad = arith.floor_div(formulas.effective_kernel(layer.kernel_size[axis], d), 2) \
+                    if layer.padding == "same" else sympy.Integer(0)
+                pair = (pad, pad)
+            else:
+                pair = layer.padding[axis]
+            pads = _pad_terms(pair, rank, axis, sub, bind)
+            grow = extent.args if not _same(d, 1) else (K,)
+            terms = [Times(Plus(X, Minus(1)), S), *(Minus(p) for p in pads), *grow]
+            if op is not None:
+                bind[O] = op
+                terms.append(O)
+            formula = Plus(*terms)
+        b.add(f"{name}_out", formula, bind, out[pos])
+    F, C, G = _sym("F"), _sym("C_in"), _sym("G")
+    b.add("C_out", F, {F: layer.filters}, out[cpos])
+    grouped = not _same(layer.groups, 1)
+    weights = Times(C, *_kernel_symbols(rank), Over(F, G) if grouped else F)
+    bind = {C: x[cpos], **_kernel_bind(layer), F: layer.filters}
+    if grouped:
+        bind[G] = layer.groups
+    return _bias(weights, layer, F), bind
+
+
+def _pool_rule(b, layer, ins, out):
+    _window_steps(b, layer, ins[0], out, layer.pool_size, ceil_mode=layer.ceil_mode)
+    return sympy.Integer(0), {}
+
+
+def _global_pool_rule(b, layer, ins, out):
+    cpos = _channel_position(layer.rank, layer.data_format)
+    C = _sym("C_in")
+    if layer.keepdims:
+        b.note("With keepdims=True every spatial axis is kept, with size 1.")
+    else:
+        b.add("N_out", C, {C: ins[0][cpos]}, out[0])
+        b.note("One value per channel: the spatial axes are reduced away.")
+    return sympy.Integer(0), {}
+
+
+def _dense_rule(b, layer, ins, out):
+    N, U = _sym("N_in"), _sym("U")
+    b.add("N_out", U, {U: layer.units}, out[-1])
+    return (Plus(Times(N, U), U) if layer.use_bias else Times(N, U)), {N: ins[0][-1], U: layer.units}
+
+
+def _norm_rule(b, layer, ins, out):
+    C = _sym("C")
+    factor = int(layer.center) + int(layer.scale)
+    bind = {C: layer._features(ins[0])}
+    if isinstance(layer, normalization.BatchNormalization):
+        b.note("Gamma and beta (2C) are trainable; the moving mean and variance (2C) are not.")
+        b.non_trainable = (Times(2, C), bind)
+        return Times(factor + 2, C), bind
+    return (Times(factor, C) if factor else sympy.Integer(0)), (bind if factor else {})
+
+
+def _input_names(rank: int) -> list:
+    if rank - 1 in _AXES:
+        return [_sym(f"{a}_in") for a in _AXES[rank - 1]] + [_sym("C_in")]
+    if rank == 1:
+        return [_sym("N_in")]
+    return [_sym(f"N_{i + 1}") for i in range(rank)]
+
+
+def _flatten_rule(b, layer, ins, out):
+    names = _input_names(len(ins[0]))
+    formula = Times(*names) if len(names) > 1 else names[0]
+    b.add("N_out", formula, dict(zip(names, ins[0])), out[0])
+    return sympy.Integer(0), {}
+
+
+def _resize_rule(b, layer, ins, out):
+    rank, x = layer.rank, ins[0]
+    for axis, pos in enumerate(_spatial_positions(rank, layer.data_format)):
+        name, sub = _AXES[rank][axis], _SUBS[rank][axis]
+        X = _sym(f"{name}_in")
+        bind = {X: x[pos]}
+        if isinstance(layer, reshape._UpSampling):
+            U = _hp("U", sub)
+            bind[U] = layer.size[axis]
+            formula = Times(X, U)
+        elif isinstance(layer, reshape._Cropping):
+            terms = _pad_terms(layer.cropping[axis], rank, axis, sub, bind, letter="Q")
+            formula = Plus(X, *(Minus(t) for t in terms))
+        else:
+            formula = Plus(X, *_pad_terms(layer.padding[axis], rank, axis, sub, bind))
+        b.add(f"{name}_out", formula, bind, out[pos])
+    return sympy.Integer(0), {}
+
+
+def _concat_rule(b, layer, ins, out):
+    rank = len(out)
+    index = layer.axis - 1 if layer.axis >= 0 else rank + layer.axis
+    parts = [_sym(f"C_{i + 1}") for i in range(len(ins))]
+    key = "C_out" if index == rank - 1 else "N_out"
+    b.add(key, Plus(*parts), {p: s[index] for p, s in zip(parts, ins)}, out[index])
+    return sympy.Integer(0), {}
+
+
+def _reshape_rule(b, layer, ins, out):
+    if -1 in layer.target_shape:
+        N, T = _sym("N_in"), _sym("T")
+        known = formulas.prod(d for d in layer.target_shape if d != -1)
+        b.add("N_out", Over(N, T), {N: sympy.expand(formulas.prod(ins[0])), T: known},
+              out[list(layer.target_shape).index(-1)])
+        b.note("The -1 entry takes what is left: all input elements over the given sizes.")
+    return sympy.Integer(0), {}
+
+
+def _merge_rule(b, layer, ins, out):
+    b.note("Element-wise: every input has the output shape (sizes of 1 broadcast).")
+    return sympy.Integer(0), {}
+
+
+def _identity_rule(b, layer, ins, out):
+    return sympy.Integer(0), {}
+
+
+_RULES = [
+    (conv._Conv, _conv_rule), (conv._DepthwiseConv, _depthwise_rule),
+    (conv._SeparableConv, _separable_rule), (conv._ConvTranspose, _transpose_rule),
+    (pooling._Pooling, _pool_rule), (pooling._GlobalPooling, _global_pool_rule),
+    (core.Dense, _dense_rule), (normalization._AxisLayer, _norm_rule),
+    (reshape.Flatten, _flatten_rule), (reshape._UpSampling, _resize_rule),
+    (reshape._Cropping, _resize_rule), (reshape._ZeroPadding, _resize_rule),
+    (merge.Concatenate, _concat_rule), (merge._Merge, _merge_rule),
+    (reshape.Reshape, _reshape_rule), (core._Identity, _identity_rule),
+    (reshape.Permute, _identity_rule),
+]
+
+
+# --------------------------------------------------------------------------- derive
+
+
+def derive(record, assume_divisible=None) -> Derivation:
+    """The :class:`Derivation` of a layer record (its first call), optionally under
+    ``assume_divisible`` (a mapping such as ``{"H": 32, "W": 32}`` or an
+    :class:`~symcnn.assume.AssumeDivisible`), which rewrites every value exactly under that
+    assumption and records in ``assumed`` the assumptions that changed something.
+
+    >>> import symcnn as sc
+    >>> H, W = sc.symbols("H W")
+    >>> m = sc.Sequential([sc.Input((H, W, 3)), sc.MaxPooling2D(2), sc.MaxPooling2D(2)])
+    >>> print(derive(m.layers[1])["H_out"])
+    H_out = floor((H_in + 2*P_h - K_h)/S_h) + 1 = floor((floor(H/2) + 2*0 - 2)/2) + 1 = floor(H/4)
+    >>> d = derive(m.layers[1], assume_divisible={H: 4})
+    >>> print(d["H_out"]), d.assumed
+    H_out = floor((H_in + 2*P_h - K_h)/S_h) + 1 = floor((H/2 + 2*0 - 2)/2) + 1 = H/4
+    (None, (((H,), 4),))
+    """
+    layer = record.layer
+    ins = [tuple(s) for s in record.input_shapes]
+    outs = record.output_shape
+    out = tuple(outs[0] if isinstance(outs, list) else outs)
+    b = _Builder()
+    params_formula, params_bind = None, {}
+    for cls, rule in _RULES:
+        if isinstance(layer, cls):
+            params_formula, params_bind = rule(b, layer, ins, out)
+            break
+    else:
+        b.note(f"No formula is known for {record.type}; the value is the model's.")
+    if isinstance(params_formula, sympy.Integer) and params_formula == 0 and record.params != 0:
+        params_formula = None
+    b.add("params", params_formula, params_bind, record.params)
+    if not layer.trainable and record.params != 0:
+        b.add("non_trainable", params_formula, params_bind, record.non_trainable_params)
+        b.note("With trainable=False every parameter is non-trainable.")
+    elif b.non_trainable is not None:
+        b.add("non_trainable", *b.non_trainable, record.non_trainable_params)
+    in_shape = ins[0] if len(ins) == 1 else ins
+    derivation = Derivation(record.name, record.type, in_shape, out, tuple(b.steps),
+                            tuple(b.notes))
+    if assume_divisible:
+        derivation = _assume(derivation, assume_divisible)
+    return derivation
+
+
+def _assume(d: Derivation, assume_divisible) -> Derivation:
+    assume = assume_divisible if isinstance(assume_divisible, AssumeDivisible) else \
+        AssumeDivisible(assume_divisible, owner="derive")
+    used: set = set()
+
+    def rewrite(value):
+        new, changed = assume.apply(value)
+        used.update(changed)
+        return new
+
+    def shape(s):
+        return [shape(x) for x in s] if isinstance(s, list) else tuple(rewrite(v) for v in s)
+
+    steps = tuple(Step(s.key, s.formula, tuple((k, rewrite(v)) for k, v in s.bindings),
+                       rewrite(s.value)) for s in d.steps)
+    return Derivation(d.name, d.type, shape(d.input_shape), shape(d.output_shape), steps,
+                      d.notes, tuple(assume.groups(used)) if used else ())
+

@@ -1,0 +1,96 @@
+"""What the LaTeX and Markdown renderings of one model share: derivations, totals, the
+divisibility assumption actually used, and the choice of table columns.
+
+>>> from symcnn.zoo import textbook
+>>> ctx = RenderContext(textbook.free_width(), None, "to_latex")
+>>> ctx.totals["params"], ctx.used
+(160*n + 48320, [])
+>>> resolve_columns(None, "to_latex")
+('layer', 'type', 'output_shape', 'working')
+"""
+
+from __future__ import annotations
+
+from ..assume import AssumeDivisible
+from ..errors import SymcnnError
+
+__all__ = ["RenderContext", "resolve_columns", "TABLE_COLUMNS", "DEFAULT_TABLE_COLUMNS"]
+
+#: The columns a LaTeX or Markdown table has of its own; any column registered for the
+#: summary (:data:`symcnn.render.summary.COLUMNS`) may be added, shown as its text.
+TABLE_COLUMNS = {
+    "layer": "Layer",
+    "type": "Type",
+    "output_shape": "Output shape",
+    "working": "Parameters",
+    "params": "Parameters",
+}
+DEFAULT_TABLE_COLUMNS = ("layer", "type", "output_shape", "working")
+
+TOTALS = (("Total params", "params"), ("Trainable params", "trainable_params"),
+          ("Non-trainable params", "non_trainable_params"))
+
+
+def resolve_columns(columns, owner: str) -> tuple:
+    """The table's column keys: the default, or ``columns`` checked against the known ones.
+
+    >>> resolve_columns(["layer", "params"], "to_markdown")
+    ('layer', 'params')
+    >>> resolve_columns(["speed"], "to_markdown")
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.SymcnnError: to_markdown: unknown column(s) 'speed'. Choose from: layer, type, output_shape, working, params, ... Received: columns=['speed']
+    """
+    from .summary import COLUMNS
+
+    if columns is None:
+        return DEFAULT_TABLE_COLUMNS
+    if isinstance(columns, str):
+        columns = [columns]
+    columns = tuple(columns)
+    known = list(TABLE_COLUMNS) + [c for c in COLUMNS if c not in TABLE_COLUMNS]
+    unknown = [c for c in columns if c not in known]
+    if unknown or not columns:
+        raise SymcnnError(f"{owner}: unknown column(s) {', '.join(map(repr, unknown))}. Choose "
+                          f"from: {', '.join(known)}. Received: columns={list(columns)}")
+    return columns
+
+
+class RenderContext:
+    """Derivations of every layer, totals and input shapes, under ``assume_divisible``.
+
+    ``used`` lists the assumptions (``[(symbols, divisor)]``) that changed at least one
+    value; a rendering states them whenever it is not empty.
+    """
+
+    def __init__(self, model, assume_divisible, owner: str) -> None:
+        from ..derivation import derive
+
+        self.model = model
+        self.assume = assume_divisible if isinstance(assume_divisible, AssumeDivisible) else \
+            AssumeDivisible(assume_divisible or {}, model.free_symbols, owner)
+        self.derivations = [derive(r, self.assume) for r in model.layers]
+        used = {s for d in self.derivations for group in d.assumed for s in group[0]}
+        self.totals = {}
+        for _, attr in TOTALS:
+            value, changed = self.assume.apply(getattr(model, attr))
+            self.totals[attr] = value
+            used |= changed
+        self.inputs = []
+        for name, t in zip(model._input_names, model.inputs):
+            shape = []
+            for d in t.shape:
+                value, changed = self.assume.apply(d)
+                shape.append(value)
+                used |= changed
+            self.inputs.append((name, tuple(shape)))
+        self.used = self.assume.groups(used) if used else []
+
+    def other_cell(self, key: str, record) -> str:
+        """The text of a summary-registered column for ``record`` (``None``: an input row)."""
+        from .summary import COLUMNS
+
+        column = COLUMNS[key]
+        if record is None:
+            return "0" if column.numeric else ""
+        return column.cell(self.model, record)

@@ -1,0 +1,333 @@
+"""LaTeX for lecture notes and theses: a booktabs table or per-layer derivations.
+
+Everything mathematical goes through SymPy's LaTeX printer: the derivation objects and the
+unevaluated working print themselves via ``_latex(printer)`` and call ``printer._print``
+for their parts. Numbers get thousands grouping (``1{,}580{,}976``), symbols print as the
+user named them (``W_in`` as ``W_{in}``), floors and ceilings as
+``\\left\\lfloor ... \\right\\rfloor``.
+
+>>> from symcnn.zoo import textbook
+>>> tex = textbook.free_width().to_latex()
+>>> print(tex.splitlines()[5])
+\\texttt{conv2d} & Conv2D & $(36, 28, 20)$ & $1 \\cdot 4 \\cdot 4 \\cdot 20 = 320$ \\\\
+>>> "160 n + 48{,}320" in tex
+True
+"""
+
+from __future__ import annotations
+
+import sympy
+from sympy.printing.latex import LatexPrinter
+
+from ..errors import SymcnnError, UnavailableError
+from ..working import Given
+from .context import TABLE_COLUMNS, TOTALS, RenderContext, resolve_columns
+from .text import chain
+
+__all__ = ["model_to_latex", "compile_pdf", "step_latex", "derivation_latex", "escape",
+           "PREAMBLE"]
+
+#: The packages a document needs for symcnn's LaTeX (``standalone=True`` includes them).
+PREAMBLE = "\\usepackage{amsmath}\n\\usepackage{booktabs}"
+
+_SPECIAL = {"\\": r"\textbackslash{}", "_": r"\_", "%": r"\%", "&": r"\&", "#": r"\#",
+            "$": r"\$", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
+            "^": r"\textasciicircum{}"}
+
+
+def escape(text: str) -> str:
+    """Text safe for LaTeX's text mode.
+
+    >>> print(escape("conv2d_1 (50% of #params)"))
+    conv2d\\_1 (50\\% of \\#params)
+    """
+    return "".join(_SPECIAL.get(c, c) for c in str(text))
+
+
+def _key(key: str, printer) -> str:
+    if key == "params":
+        return r"\text{params}"
+    if key == "non_trainable":
+        return r"\text{non-trainable}"
+    return printer._print(sympy.Symbol(key))
+
+
+def _parts(step, printer, formula: bool = True) -> list:
+    parts = []
+    if step.formula is not None:
+        if formula:
+            text = printer._print(step.formula)
+            parts.append((text, text))
+        working = printer._print(step.working)
+        parts.append((working, working))
+    value = printer._print(Given(step.value))
+    parts.append((value, value))
+    return chain(parts)
+
+
+def step_latex(step, printer) -> str:
+    """Rows of an ``aligned``/``align*`` block: ``H_{out} &= formula \\\\ &= working = value``."""
+    parts = _parts(step, printer)
+    head = f"{_key(step.key, printer)} &= {parts[0]}"
+    if len(parts) <= 2:
+        return " = ".join([head, *parts[1:]])
+    return head + " \\\\\n  &= " + " = ".join(parts[1:])
+
+
+def _note_rows(derivation) -> list:
+    rows = [r"&\text{" + escape(note) + "}" for note in derivation.notes]
+    if derivation.assumed:
+        rows.append(r"&\text{assuming " + escape(_describe_plain(derivation.assumed))
+                    + r" (exact under this assumption)}")
+    return rows
+
+
+def derivation_latex(derivation, printer) -> str:
+    """A layer's derivation as an ``aligned`` block (math mode), notes as ``\\text`` rows."""
+    rows = [step_latex(s, printer) for s in derivation.steps] + _note_rows(derivation)
+    return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
+
+
+def _describe_plain(groups) -> str:
+    from .text import describe_groups
+
+    return describe_groups(groups)
+
+
+def _describe_math(groups, printer) -> str:
+    parts = []
+    for syms, divisor in groups:
+        names = [f"${printer._print(s)}$" for s in syms]
+        joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        verb = "is" if len(names) == 1 else "are"
+        parts.append(f"{joined} {verb} divisible by ${divisor}$")
+    return "Assuming " + "; ".join(parts) + " (every value is exact under this assumption)."
+
+
+def _shape(shape, printer) -> str:
+    if isinstance(shape, list):
+        return ", ".join(_shape(s, printer) for s in shape)
+    return "$(" + ", ".join(printer._print(Given(d)) for d in shape) + ")$"
+
+
+def _row_cells(ctx, columns, name, type_name, shape, derivation, record) -> list:
+    p = ctx.printer
+    cells = []
+    for key in columns:
+        if key == "layer":
+            cells.append(rf"\texttt{{{escape(name)}}}")
+        elif key == "type":
+            cells.append(escape(type_name))
+        elif key == "output_shape":
+            cells.append(_shape(shape, p))
+        elif key in ("working", "params"):
+            if derivation is None:
+                cells.append("$0$")
+            else:
+                parts = _parts(derivation.params, p, formula=False)
+                cells.append("$" + " = ".join(parts if key == "working" else parts[-1:]) + "$")
+        else:
+            cells.append(escape(ctx.other_cell(key, record)))
+    return cells
+
+
+def _table(ctx: RenderContext, columns) -> list:
+    p = ctx.printer
+    n = len(columns)
+    spec = "".join("r" if _numeric(k) else "l" for k in columns)
+    lines = [rf"\begin{{tabular}}{{@{{}}{spec}@{{}}}}", r"\toprule",
+             " & ".join(_header(k) for k in columns) + r" \\", r"\midrule"]
+    for name, shape in ctx.inputs:
+        lines.append(" & ".join(_row_cells(ctx, columns, name, "InputLayer", shape, None, None))
+                     + r" \\")
+    for d, record in zip(ctx.derivations, ctx.model.layers):
+        lines.append(" & ".join(_row_cells(ctx, columns, d.name, d.type, d.output_shape, d,
+                                           record)) + r" \\")
+    lines.append(r"\midrule")
+    at = next((i for i, k in enumerate(columns) if k in ("working", "params")), n - 1)
+    for label, attr in TOTALS:
+        cells = [f"${p._print(Given(ctx.totals[attr]))}$"] + [""] * (n - 1 - at)
+        if at:
+            cells.insert(0, rf"\multicolumn{{{at}}}{{@{{}}l}}{{{label}}}")
+        else:
+            cells[0] = rf"{label}: {cells[0]}"
+        lines.append(" & ".join(cells) + r" \\")
+    for key, text in _other_totals(ctx, columns):
+        cells = [""] * n
+        cells[columns.index(key)] = escape(text)
+        cells[0] = cells[0] or f"Total {escape(_header(key))}"
+        lines.append(" & ".join(cells) + r" \\")
+    lines.append(r"\bottomrule")
+    for sentence in _footnotes(ctx):
+        lines.append(rf"\multicolumn{{{n}}}{{@{{}}l}}{{\footnotesize {sentence}}} \\")
+    lines.append(r"\end{tabular}")
+    return lines
+
+
+def _numeric(key: str) -> bool:
+    from .summary import COLUMNS
+
+    return key in ("working", "params") or key not in TABLE_COLUMNS and COLUMNS[key].numeric
+
+
+def _other_totals(ctx, columns) -> list:
+    """``(key, text)`` for each chosen summary column that has a total (MACs, ...)."""
+    from .summary import COLUMNS
+
+    return [(k, COLUMNS[k].total(ctx.model)) for k in columns
+            if k not in TABLE_COLUMNS and COLUMNS[k].total is not None]
+
+
+def _header(key: str) -> str:
+    from .summary import COLUMNS
+
+    return TABLE_COLUMNS[key] if key in TABLE_COLUMNS else escape(COLUMNS[key].header)
+
+
+def _footnotes(ctx: RenderContext) -> list:
+    out = []
+    if ctx.used:
+        out.append(_describe_math(ctx.used, ctx.printer))
+    if ctx.model.constraints:
+        out.append("Valid for " + ", ".join(f"${ctx.printer._print(c)}$"
+                                             for c in ctx.model.constraints) + ".")
+    return out
+
+
+def is_trivial(derivation) -> bool:
+    """A layer with nothing to derive: no size formula, no parameters, no notes."""
+    d = derivation
+    return not d.shape_steps and d.params.value == 0 and not d.notes and not d.assumed
+
+
+def _sum_rows(label: str, values, total, printer, per_row: int = 4) -> str:
+    terms = [printer._print(Given(v)) for v in values if v != 0]
+    terms = [rf"\left({t}\right)" if isinstance(v, sympy.Add) else t
+             for t, v in zip(terms, [v for v in values if v != 0])]
+    value = printer._print(Given(total))
+    if len(terms) <= 1:
+        return rf"\text{{{label}}} &= {value}"
+    rows = [" + ".join(terms[i:i + per_row]) for i in range(0, len(terms), per_row)]
+    joint = " \\\\\n  &\\quad + "
+    return rf"\text{{{label}}} &= " + joint.join(rows) + f" \\\\\n  &= {value}"
+
+
+def _derivations(ctx: RenderContext) -> list:
+    p = ctx.printer
+    lines = []
+    if ctx.used:
+        lines += [r"\noindent " + _describe_math(ctx.used, p), ""]
+    for name, shape in ctx.inputs:
+        lines += [rf"\paragraph{{\texttt{{{escape(name)}}} (InputLayer)}} Shape {_shape(shape, p)}.",
+                  ""]
+    for d in ctx.derivations:
+        head = rf"\paragraph{{\texttt{{{escape(d.name)}}} ({escape(d.type)})}}"
+        if is_trivial(d):
+            lines += [f"{head} Output {_shape(d.output_shape, p)}, no parameters.", ""]
+            continue
+        lines.append(f"{head} Input {_shape(d.input_shape, p)}, output "
+                     f"{_shape(d.output_shape, p)}.")
+        rows = [step_latex(s, p) for s in d.steps]
+        lines += [r"\begin{align*}", " \\\\\n".join(rows), r"\end{align*}"]
+        notes = [escape(n) for n in d.notes]
+        if d.assumed:
+            notes.append("Assuming " + escape(_describe_plain(d.assumed)) + ".")
+        if notes:
+            lines.append(r"{\small " + " ".join(notes) + "}")
+        lines.append("")
+    rows = [_sum_rows(label, [getattr(r, attr) for r in ctx.model.layers], ctx.totals[attr], p)
+                    for label, attr in TOTALS]
+    lines += [r"\paragraph{Totals}", r"\begin{align*}", " \\\\\n".join(rows), r"\end{align*}"]
+    constraints = _footnotes(ctx)[1:] if ctx.used else _footnotes(ctx)
+    lines += [r"\noindent " + c for c in constraints]
+    return lines
+
+
+_STYLES = ("table", "derivation")
+
+
+def model_to_latex(model, style: str = "table", standalone: bool = False,
+                   assume_divisible=None, columns=None, caption: str | None = None,
+                   label: str | None = None) -> str:
+    """LaTeX of ``model``: ``style="table"`` (booktabs) or ``"derivation"`` (``align*``).
+
+    ``standalone=True`` wraps it in a document that compiles with pdflatex (packages
+    ``amsmath``, ``booktabs``, ``geometry``); otherwise add :data:`PREAMBLE` to yours.
+    ``columns`` picks the table's columns (default ``layer, type, output_shape, working``;
+    ``params`` is the value alone; any column registered for ``summary()`` may be added).
+    ``caption``/``label`` put the table in a ``table`` float. ``assume_divisible`` (e.g.
+    ``{"H": 32, "W": 32}``) rewrites closed forms exactly under that assumption
+    (``H/32`` for ``ceiling(H/32)``) and states it below the table or above the derivation.
+
+    >>> import symcnn as sc
+    >>> H, W = sc.symbols("H W")
+    >>> m = sc.Sequential([sc.Input((H, W, 3)), sc.Conv2D(8, 3, strides=2, padding="same")])
+    >>> tex = model_to_latex(m, style="derivation", assume_divisible={"H": 2, "W": 2})
+    >>> print(tex.splitlines()[0])
+    \\noindent Assuming $H$ and $W$ are divisible by $2$ (every value is exact under this assumption).
+    """
+    if style not in _STYLES:
+        raise SymcnnError(f"to_latex: `style` must be one of {', '.join(map(repr, _STYLES))}. "
+                          f"Received: style={style!r}")
+    if style != "table" and (columns is not None or caption is not None or label is not None):
+        raise SymcnnError("to_latex: `columns`, `caption` and `label` apply to style='table'. "
+                          f"Received: style={style!r}")
+    ctx = RenderContext(model, assume_divisible, "to_latex")
+    ctx.printer = LatexPrinter()
+    if style == "table":
+        body = _table(ctx, resolve_columns(columns, "to_latex"))
+        if caption is not None or label is not None:
+            body = [r"\begin{table}[ht]", r"\centering", *body]
+            if caption is not None:
+                body.append(rf"\caption{{{escape(caption)}}}")
+            if label is not None:
+                body.append(rf"\label{{{label}}}")
+            body.append(r"\end{table}")
+        elif standalone:
+            body = [r"\begin{center}", *body, r"\end{center}"]
+    else:
+        body = _derivations(ctx)
+    text = "\n".join(body)
+    if standalone:
+        text = "\n".join([
+            r"\documentclass{article}", r"\usepackage[a4paper,margin=2cm]{geometry}",
+            PREAMBLE, r"\begin{document}",
+            rf"\section*{{Model \texttt{{{escape(model.display_name)}}}}}", text,
+            r"\end{document}"])
+    return text + "\n"
+
+
+def compile_pdf(tex: str, directory, name: str = "model") -> "pathlib.Path":
+    """Write ``tex`` (a complete document) to ``directory/name.tex`` and run pdflatex on it.
+
+    Returns the PDF's path. Raises :class:`~symcnn.errors.UnavailableError` when pdflatex
+    is not installed and :class:`~symcnn.errors.SymcnnError` with pdflatex's first error
+    line when it fails.
+
+    >>> import shutil, tempfile
+    >>> from symcnn.zoo import textbook
+    >>> if shutil.which("pdflatex"):
+    ...     pdf = compile_pdf(textbook.free_width().to_latex(standalone=True), tempfile.mkdtemp())
+    ...     print(pdf.name)
+    ... else:
+    ...     print("model.pdf")
+    model.pdf
+    """
+    import pathlib
+    import shutil
+    import subprocess
+
+    exe = shutil.which("pdflatex")
+    if exe is None:
+        raise UnavailableError("compile_pdf: pdflatex is not on PATH; install it with "
+                               "apt-get install texlive-latex-base texlive-latex-recommended")
+    folder = pathlib.Path(directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.tex").write_text(tex, encoding="utf-8")
+    run = subprocess.run([exe, "-interaction=nonstopmode", "-halt-on-error", f"{name}.tex"],
+                         cwd=folder, capture_output=True, text=True, timeout=300)
+    errors = [line for line in run.stdout.splitlines() if line.startswith("!")]
+    if run.returncode != 0 or errors:
+        raise SymcnnError(f"compile_pdf: pdflatex failed on {folder / (name + '.tex')}: "
+                          f"{errors[0] if errors else 'exit status ' + str(run.returncode)}")
+    return folder / f"{name}.pdf"

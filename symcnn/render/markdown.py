@@ -1,0 +1,192 @@
+"""GitHub Markdown: the LaTeX table's content as a pipe table, or per-layer derivations.
+
+By default cells are plain text, formulas in code spans (GitHub would read ``3*3*3`` as
+emphasis otherwise). ``math=True`` writes ``$...$`` LaTeX instead, which GitHub, Jupyter
+and most Markdown viewers typeset; Jupyter's rich display of a model uses it.
+
+>>> from symcnn.zoo import textbook
+>>> md = textbook.free_width().to_markdown()
+>>> print("\\n".join(md.splitlines()[2:6]))
+| Layer | Type | Output shape | Parameters |
+|:--|:--|:--|--:|
+| `input_layer` | InputLayer | (39, 31, 1) | 0 |
+| `conv2d` | Conv2D | (36, 28, 20) | `1*4*4*20` = 320 |
+"""
+
+from __future__ import annotations
+
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.str import StrPrinter
+
+from ..errors import SymcnnError
+from ..layers.base import format_shape
+from ..working import Given
+from . import latex as _latex
+from .context import TABLE_COLUMNS, TOTALS, RenderContext, resolve_columns
+from .text import describe_groups, value_text
+
+__all__ = ["model_to_markdown"]
+
+
+def _code(text: str) -> str:
+    return f"`{text}`"
+
+
+def _cell_text(text: str) -> str:
+    """Table-safe text: ``|`` escaped; anything with ``*`` or ``_`` in a code span."""
+    text = text.replace("|", "\\|")
+    return _code(text) if any(c in text for c in "*_") else text
+
+
+class _Cells:
+    """How one table cell of each kind is written, in text or in math."""
+
+    def __init__(self, ctx: RenderContext, math: bool) -> None:
+        self.ctx, self.math = ctx, math
+        self.tex, self.text = LatexPrinter(), StrPrinter()
+        ctx.printer = self.tex
+
+    def shape(self, shape) -> str:
+        if self.math:
+            return _latex._shape(shape, self.tex)
+        return format_shape(shape)
+
+    def value(self, value) -> str:
+        if self.math:
+            return f"${self.tex._print(Given(value))}$"
+        return _cell_text(value_text(value))
+
+    def params(self, step, working: bool) -> str:
+        if self.math:
+            parts = _latex._parts(step, self.tex, formula=False)
+            return "$" + " = ".join(parts if working else parts[-1:]) + "$"
+        value = self.value(step.value)
+        if not working or step.formula is None:
+            return value
+        shown = self.text._print(step.working)
+        if shown == self.text._print(step.value):
+            return value
+        return f"{_code(shown)} = {value}"
+
+    def row(self, columns, name, type_name, shape, derivation, record) -> list:
+        cells = []
+        for key in columns:
+            if key == "layer":
+                cells.append(_code(name))
+            elif key == "type":
+                cells.append(type_name)
+            elif key == "output_shape":
+                cells.append(self.shape(shape))
+            elif key in ("working", "params"):
+                cells.append("0" if derivation is None else
+                             self.params(derivation.params, key == "working"))
+            else:
+                cells.append(_cell_text(self.ctx.other_cell(key, record)))
+        return cells
+
+
+def _line(cells) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def _assumption(ctx: RenderContext, cells: _Cells) -> str:
+    if cells.math:
+        return _latex._describe_math(ctx.used, cells.tex)
+    return "Assuming " + describe_groups(ctx.used) + " (every value is exact under this assumption)."
+
+
+def _constraints(ctx: RenderContext, cells: _Cells) -> str:
+    if cells.math:
+        shown = [f"${cells.tex._print(c)}$" for c in ctx.model.constraints]
+    else:
+        shown = [_code(str(c)) for c in ctx.model.constraints]
+    return "Valid for " + ", ".join(shown) + "."
+
+
+def _table(ctx: RenderContext, cells: _Cells, columns) -> list:
+    from .summary import COLUMNS
+
+    headers = [TABLE_COLUMNS[k] if k in TABLE_COLUMNS else COLUMNS[k].header for k in columns]
+    numeric = [_latex._numeric(k) for k in columns]
+    lines = [_line(headers), "|" + "|".join("--:" if r else ":--" for r in numeric) + "|"]
+    for name, shape in ctx.inputs:
+        lines.append(_line(cells.row(columns, name, "InputLayer", shape, None, None)))
+    for d, record in zip(ctx.derivations, ctx.model.layers):
+        lines.append(_line(cells.row(columns, d.name, d.type, d.output_shape, d, record)))
+    at = next((i for i, k in enumerate(columns) if k in ("working", "params")), len(columns) - 1)
+    for label, attr in TOTALS:
+        row = [""] * len(columns)
+        row[0] = f"**{label}**"
+        row[at] = cells.value(ctx.totals[attr]) if at else f"**{label}**: " + \
+            cells.value(ctx.totals[attr])
+        lines.append(_line(row))
+    for key, text in _latex._other_totals(ctx, columns):
+        row = [""] * len(columns)
+        row[columns.index(key)] = _cell_text(text)
+        row[0] = row[0] or f"**Total {COLUMNS[key].header}**"
+        lines.append(_line(row))
+    return lines
+
+
+def _derivations(ctx: RenderContext, cells: _Cells) -> list:
+    lines = []
+    for name, shape in ctx.inputs:
+        lines += [f"### `{name}` (InputLayer)", "", f"Shape {cells.shape(shape)}.", ""]
+    for d in ctx.derivations:
+        lines += [f"### `{d.name}` ({d.type})", ""]
+        if _latex.is_trivial(d):
+            lines += [f"Output {cells.shape(d.output_shape)}, no parameters.", ""]
+            continue
+        lines += [f"Input {cells.shape(d.input_shape)}, output {cells.shape(d.output_shape)}.",
+                  ""]
+        if cells.math:
+            rows = [_latex.step_latex(s, cells.tex) for s in d.steps]
+            lines += ["$$", "\\begin{aligned}", " \\\\\n".join(rows), "\\end{aligned}", "$$"]
+        else:
+            lines += ["```text", *(cells.text._print(s) for s in d.steps), "```"]
+        notes = list(d.notes)
+        if d.assumed:
+            notes.append("Assuming " + describe_groups(d.assumed) + ".")
+        if notes:
+            lines += ["", " ".join(notes)]
+        lines.append("")
+    lines += ["### Totals", ""]
+    lines += [f"- {label}: {cells.value(ctx.totals[attr])}" for label, attr in TOTALS]
+    return lines
+
+
+_STYLES = ("table", "derivation")
+
+
+def model_to_markdown(model, style: str = "table", math: bool = False, assume_divisible=None,
+                      columns=None) -> str:
+    """Markdown of ``model``: a GitHub table (``style="table"``) or per-layer derivations.
+
+    ``columns`` and ``assume_divisible`` work as in
+    :func:`symcnn.render.latex.model_to_latex`; ``math=True`` writes LaTeX in ``$...$``.
+
+    >>> import symcnn as sc
+    >>> H = sc.symbols("H")
+    >>> m = sc.Sequential([sc.Input((H, H, 3)), sc.MaxPooling2D(2), sc.MaxPooling2D(2)])
+    >>> print("\\n".join(model_to_markdown(m, assume_divisible={H: 4}).splitlines()[-2:]))
+    Assuming H divisible by 4 (every value is exact under this assumption).
+    Valid for `H >= 4`.
+    """
+    if style not in _STYLES:
+        raise SymcnnError(f"to_markdown: `style` must be one of "
+                          f"{', '.join(map(repr, _STYLES))}. Received: style={style!r}")
+    if style != "table" and columns is not None:
+        raise SymcnnError(f"to_markdown: `columns` applies to style='table'. "
+                          f"Received: style={style!r}")
+    ctx = RenderContext(model, assume_divisible, "to_markdown")
+    cells = _Cells(ctx, bool(math))
+    lines = [f"**Model `{model.display_name}`**", ""]
+    if style == "table":
+        lines += _table(ctx, cells, resolve_columns(columns, "to_markdown"))
+    else:
+        lines += _derivations(ctx, cells)
+    extra = ([_assumption(ctx, cells)] if ctx.used else []) + \
+        ([_constraints(ctx, cells)] if model.constraints else [])
+    if extra:
+        lines += ["", *extra]
+    return "\n".join(lines).rstrip("\n") + "\n"
