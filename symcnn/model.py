@@ -533,6 +533,20 @@ class Model(Layer):
 
         return model_to_markdown(self, style=style, **options)
 
+    def to_keras(self):
+        """A real Keras 3 model with the same shapes and counts, ready to compile and train
+        (:func:`symcnn.interop.keras_export.to_keras`); every size must be a number."""
+        from .interop.keras_export import to_keras
+
+        return to_keras(self)
+
+    def to_torch(self):
+        """A real ``torch.nn.Module`` (channels first) with the same shapes and counts
+        (:func:`symcnn.interop.torch_export.to_torch`); every size must be a number."""
+        from .interop.torch_export import to_torch
+
+        return to_torch(self)
+
     def _repr_markdown_(self) -> str:
         from .render.markdown import model_to_markdown
 

@@ -1,0 +1,179 @@
+"""PyTorch pooling: ``MaxPool``, ``AvgPool`` (with ``ceil_mode``) and the adaptive ones.
+
+``ceil_mode=True`` rounds the output size up, except that no window may start in the right
+padding (PyTorch's rule); ``stride`` defaults to ``kernel_size``.
+"""
+
+from __future__ import annotations
+
+from .. import formulas
+from ..errors import LayerArgumentError
+from ..layers import pooling as _pool
+from ..layers.base import Checker, format_shape
+from ..layers.spatial import join_channels, split_channels
+from ..symbols import as_size_tuple
+from ._base import TorchLayer, flag, torch_padding
+
+__all__ = [
+    "MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d",
+    "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d",
+    "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d",
+]
+
+
+class _PoolNd(TorchLayer):
+    def _pool_args(self, kernel_size, stride, padding, ceil_mode, name, trainable) -> None:
+        t, rank = self.type_name, self.rank
+        if isinstance(padding, str):
+            raise LayerArgumentError(f"{t}: `padding` must be an int or a tuple of ints. "
+                                     f"Received: padding={padding!r}")
+        as_size_tuple(kernel_size, rank, "kernel_size", t)
+        if stride is not None and stride != () and stride != []:
+            as_size_tuple(stride, rank, "stride", t)
+        else:
+            stride = None
+        super().__init__(pool_size=kernel_size, strides=stride, padding=padding,
+                         data_format="channels_first", ceil_mode=flag(t, ceil_mode, "ceil_mode"),
+                         name=name, trainable=trainable)
+        return stride
+
+
+class _MaxPoolNd(_PoolNd):
+    _optional = (("stride", None), ("padding", 0), ("dilation", 1), ("return_indices", False),
+                 ("ceil_mode", False))
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
+                 ceil_mode=False, name: str | None = None, trainable: bool = True) -> None:
+        if return_indices is not False:
+            raise LayerArgumentError(f"{self.type_name}: `return_indices=True` (a second output) "
+                                     f"is not supported. Received: return_indices={return_indices!r}")
+        stride = self._pool_args(kernel_size, stride, padding, ceil_mode, name, trainable)
+        self._set(dilation=self._sizes(dilation, self.rank, "dilation"))
+        self._torch_config(kernel_size=self.pool_size,
+                           stride=None if stride is None else self.strides,
+                           padding=torch_padding(self.padding), dilation=self.dilation,
+                           return_indices=False, ceil_mode=self.ceil_mode)
+
+    def output_shape_for(self, shape, check: Checker):
+        if all(d == 1 for d in self.dilation):
+            return super().output_shape_for(shape, check)
+        self._expect_spatial(shape)
+        spatial, channels = split_channels(shape, self.data_format)
+        out = []
+        for axis, i in enumerate(spatial):
+            k, s, d, p = self.pool_size[axis], self.strides[axis], self.dilation[axis], self.padding[axis]
+            padded, extent = formulas.window_requirement(i, k, p, d)
+            check.at_least(padded, extent,
+                           f"the dilated window spans {extent} but the padded input has "
+                           f"{padded} along spatial axis {axis}. Received: kernel_size="
+                           f"{format_shape(self.pool_size)}, dilation={format_shape(self.dilation)}")
+            out.append(formulas.window_output_size(i, k, s, p, d, self.ceil_mode))
+        return join_channels(tuple(out), channels, self.data_format)
+
+
+class MaxPool1d(_MaxPoolNd, _pool.MaxPooling1D):
+    """``torch.nn.MaxPool1d``: input ``(C, L)``.
+
+    >>> from symcnn import nn, Input
+    >>> nn.MaxPool1d(3, stride=2, dilation=2)(Input((4, "L"))).shape
+    (4, ceiling(L/2) - 2)
+    """
+
+
+class MaxPool2d(_MaxPoolNd, _pool.MaxPooling2D):
+    """``torch.nn.MaxPool2d``: input ``(C, H, W)``.
+
+    >>> from symcnn import nn, Input
+    >>> nn.MaxPool2d(3, stride=2, padding=1)(Input((64, "H", "W"))).shape
+    (64, ceiling(H/2), ceiling(W/2))
+    >>> nn.MaxPool2d(2, ceil_mode=True)(Input((16, 7, 7))).shape
+    (16, 4, 4)
+    """
+
+
+class MaxPool3d(_MaxPoolNd, _pool.MaxPooling3D):
+    """``torch.nn.MaxPool3d``: input ``(C, D, H, W)``."""
+
+
+class _AvgPoolNd(_PoolNd):
+    _optional = (("stride", None), ("padding", 0), ("ceil_mode", False),
+                 ("count_include_pad", True), ("divisor_override", None))
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
+                 count_include_pad=True, divisor_override=None, name: str | None = None,
+                 trainable: bool = True) -> None:
+        stride = self._pool_args(kernel_size, stride, padding, ceil_mode, name, trainable)
+        self._torch_config(kernel_size=self.pool_size,
+                           stride=None if stride is None else self.strides,
+                           padding=torch_padding(self.padding), ceil_mode=self.ceil_mode,
+                           count_include_pad=count_include_pad, divisor_override=divisor_override)
+
+
+class AvgPool1d(_AvgPoolNd, _pool.AveragePooling1D):
+    """``torch.nn.AvgPool1d``: input ``(C, L)``."""
+
+    _optional = _AvgPoolNd._optional[:-1]
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
+                 count_include_pad=True, name: str | None = None, trainable: bool = True):
+        super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad, None,
+                         name=name, trainable=trainable)
+        del self._torch["divisor_override"]
+
+
+class AvgPool2d(_AvgPoolNd, _pool.AveragePooling2D):
+    """``torch.nn.AvgPool2d``: input ``(C, H, W)``.
+
+    >>> from symcnn import nn, Input
+    >>> nn.AvgPool2d(2)(Input((8, "H", "W"))).shape
+    (8, floor(H/2), floor(W/2))
+    """
+
+
+class AvgPool3d(_AvgPoolNd, _pool.AveragePooling3D):
+    """``torch.nn.AvgPool3d``: input ``(C, D, H, W)``."""
+
+
+class _AdaptiveNd(TorchLayer):
+    def __init__(self, output_size, name: str | None = None, trainable: bool = True) -> None:
+        super().__init__(output_size, data_format="channels_first", name=name,
+                         trainable=trainable)
+        self._torch_config(output_size=self.output_size)
+
+
+class _AdaptiveMaxNd(_AdaptiveNd):
+    def __init__(self, output_size, return_indices=False, name: str | None = None,
+                 trainable: bool = True) -> None:
+        if return_indices is not False:
+            raise LayerArgumentError(f"{self.type_name}: `return_indices=True` (a second output) "
+                                     f"is not supported. Received: return_indices={return_indices!r}")
+        super().__init__(output_size, name=name, trainable=trainable)
+
+
+class AdaptiveAvgPool1d(_AdaptiveNd, _pool.AdaptiveAveragePooling1D):
+    """``torch.nn.AdaptiveAvgPool1d``: ``(C, L)`` to ``(C, output_size)``."""
+
+
+class AdaptiveAvgPool2d(_AdaptiveNd, _pool.AdaptiveAveragePooling2D):
+    """``torch.nn.AdaptiveAvgPool2d``: ``(C, H, W)`` to ``(C, *output_size)``.
+
+    >>> from symcnn import nn, Input
+    >>> nn.AdaptiveAvgPool2d((1, 1))(Input((2048, "H", "W"))).shape
+    (2048, 1, 1)
+    """
+
+
+class AdaptiveAvgPool3d(_AdaptiveNd, _pool.AdaptiveAveragePooling3D):
+    """``torch.nn.AdaptiveAvgPool3d``."""
+
+
+class AdaptiveMaxPool1d(_AdaptiveMaxNd, _pool.AdaptiveMaxPooling1D):
+    """``torch.nn.AdaptiveMaxPool1d``."""
+
+
+class AdaptiveMaxPool2d(_AdaptiveMaxNd, _pool.AdaptiveMaxPooling2D):
+    """``torch.nn.AdaptiveMaxPool2d``."""
+
+
+class AdaptiveMaxPool3d(_AdaptiveMaxNd, _pool.AdaptiveMaxPooling3D):
+    """``torch.nn.AdaptiveMaxPool3d``."""

@@ -1,0 +1,213 @@
+"""PyTorch's reshaping modules: ``Flatten``, ``Unflatten``, padding modules and ``Upsample``.
+
+Dimensions (``start_dim``, ``dim``) count the batch axis as 0, as in PyTorch.
+"""
+
+from __future__ import annotations
+
+import sympy
+
+from .. import arith, formulas
+from ..errors import LayerArgumentError, ShapeError
+from ..layers import reshape as _reshape
+from ..layers.base import Checker, Layer, format_shape
+from ..symbols import as_size
+from ._base import TorchLayer, bind
+
+__all__ = [
+    "Flatten", "Unflatten", "Upsample",
+    "ZeroPad1d", "ZeroPad2d", "ZeroPad3d", "ConstantPad1d", "ConstantPad2d", "ConstantPad3d",
+    "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d",
+    "ReplicationPad1d", "ReplicationPad2d", "ReplicationPad3d",
+]
+
+
+def _dim(owner: str, dim, rank: int, arg: str) -> int:
+    """A PyTorch dimension (batch axis = 0, negatives from the end) as a non-batch index + 1."""
+    if not isinstance(dim, int) or isinstance(dim, bool):
+        raise LayerArgumentError(f"{owner}: `{arg}` must be an int. Received: {arg}={dim!r}")
+    index = dim if dim >= 0 else rank + dim
+    if not 0 <= index < rank:
+        raise ShapeError(f"`{arg}` is out of range for an input of rank {rank} (batch axis "
+                         f"included). Received: {arg}={dim}")
+    if index == 0:
+        raise ShapeError(f"`{arg}`=0 would merge or split the batch axis, which a shape "
+                         f"without the batch axis cannot show. Received: {arg}={dim}")
+    return index
+
+
+class Flatten(TorchLayer, _reshape.Flatten):
+    """``torch.nn.Flatten(start_dim=1, end_dim=-1)``: merges dimensions ``start_dim..end_dim``.
+
+    >>> from symcnn import nn, Input
+    >>> nn.Flatten()(Input((64, "H", "W"))).shape
+    (64*H*W,)
+    >>> nn.Flatten(2)(Input((64, "H", "W"))).shape
+    (64, H*W)
+    """
+
+    _optional = (("start_dim", 1), ("end_dim", -1))
+
+    def __init__(self, start_dim=1, end_dim=-1, name: str | None = None, trainable: bool = True):
+        _reshape.Flatten.__init__(self, name=name, trainable=trainable)
+        for arg, value in (("start_dim", start_dim), ("end_dim", end_dim)):
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise LayerArgumentError(f"Flatten: `{arg}` must be an int. Received: {arg}={value!r}")
+        self._set(start_dim=start_dim, end_dim=end_dim)
+        self._torch_config(start_dim=start_dim, end_dim=end_dim)
+
+    def output_shape_for(self, shape, check: Checker):
+        rank = len(shape) + 1
+        start = _dim(self.type_name, self.start_dim, rank, "start_dim")
+        end = _dim(self.type_name, self.end_dim, rank, "end_dim")
+        if start > end:
+            raise ShapeError(f"`start_dim` comes after `end_dim`. Received: start_dim="
+                             f"{self.start_dim}, end_dim={self.end_dim}")
+        merged = sympy.expand(formulas.prod(shape[start - 1:end]))
+        return (*shape[:start - 1], merged, *shape[end:])
+
+
+class Unflatten(TorchLayer, Layer):
+    """``torch.nn.Unflatten(dim, unflattened_size)``; one entry may be -1.
+
+    >>> from symcnn import nn, Input
+    >>> nn.Unflatten(1, (16, 7, 7))(Input((784,))).shape
+    (16, 7, 7)
+    """
+
+    def __init__(self, dim, unflattened_size, name: str | None = None, trainable: bool = True):
+        super().__init__(name=name, trainable=trainable)
+        if not isinstance(unflattened_size, (tuple, list)) or not unflattened_size:
+            raise LayerArgumentError(f"Unflatten: `unflattened_size` must be a non-empty tuple. "
+                                     f"Received: unflattened_size={unflattened_size!r}")
+        sizes = tuple(-1 if s == -1 and isinstance(s, int) else self._size(s, "unflattened_size")
+                      for s in unflattened_size)
+        self._set(dim=dim, unflattened_size=sizes)
+        self._torch_config(dim=dim, unflattened_size=sizes)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "unflattened_size": self.unflattened_size}
+
+    def output_shape_for(self, shape, check: Checker):
+        index = _dim(self.type_name, self.dim, len(shape) + 1, "dim") - 1
+        size = shape[index]
+        known = sympy.expand(formulas.prod(s for s in self.unflattened_size if s != -1))
+        message = (f"cannot split size {size} into {format_shape(self.unflattened_size)}. "
+                   f"Received: unflattened_size={format_shape(self.unflattened_size)}")
+        if -1 in self.unflattened_size:
+            check.divisible(size, known, message)
+            missing = arith.floor_div(size, known) if known.is_Integer else sympy.cancel(size / known)
+            sizes = tuple(missing if s == -1 else s for s in self.unflattened_size)
+        else:
+            check.equal(size, known, message)
+            sizes = self.unflattened_size
+        return (*shape[:index], *sizes, *shape[index + 1:])
+
+
+class _PadNd(TorchLayer):
+    """Padding modules: ``padding`` is an int or ``2*rank`` ints, last axis first."""
+
+    _pad_params: tuple = ()
+
+    def __init__(self, padding, *args, name: str | None = None, trainable: bool = True,
+                 **kwargs) -> None:
+        t, rank = self.type_name, self.rank
+        values = bind(t, self._pad_params, args, kwargs)
+        if isinstance(padding, (tuple, list)):
+            if len(padding) != 2 * rank:
+                raise LayerArgumentError(f"{t}: `padding` must be an int or a tuple of "
+                                         f"{2 * rank} ints (last axis first). "
+                                         f"Received: padding={padding!r}")
+            flat = [as_size(p, "padding", t, minimum=0) for p in padding]
+            pairs = tuple((flat[2 * a], flat[2 * a + 1]) for a in range(rank))[::-1]
+        else:
+            p = as_size(padding, "padding", t, minimum=0)
+            pairs = ((p, p),) * rank
+        super().__init__(padding=pairs, data_format="channels_first", name=name,
+                         trainable=trainable)
+        torch_form = tuple(p for pair in self.padding[::-1] for p in pair)
+        self._torch_config(padding=torch_form, **values)
+
+
+def _pad_classes(prefix: str, extra: tuple) -> list:
+    made = []
+    for rank, parent in ((1, _reshape.ZeroPadding1D), (2, _reshape.ZeroPadding2D),
+                         (3, _reshape.ZeroPadding3D)):
+        name = f"{prefix}{rank}d"
+        cls = type(name, (_PadNd, parent), {
+            "_pad_params": extra, "__module__": __name__,
+            "__doc__": f"``torch.nn.{name}``: pads the last {rank} axes (sizes as zero padding).",
+        })
+        made.append(cls)
+    return made
+
+
+ZeroPad1d, ZeroPad2d, ZeroPad3d = _pad_classes("ZeroPad", ())
+ConstantPad1d, ConstantPad2d, ConstantPad3d = _pad_classes("ConstantPad", (("value", 0.0),))
+ReflectionPad1d, ReflectionPad2d, ReflectionPad3d = _pad_classes("ReflectionPad", ())
+ReplicationPad1d, ReplicationPad2d, ReplicationPad3d = _pad_classes("ReplicationPad", ())
+ZeroPad2d.__doc__ += """
+
+    >>> from symcnn import nn, Input
+    >>> nn.ZeroPad2d((1, 2, 3, 4))(Input((3, "H", "W"))).shape
+    (3, H + 7, W + 3)
+"""
+
+
+class Upsample(TorchLayer, Layer):
+    """``torch.nn.Upsample``: to a fixed ``size`` or by ``scale_factor`` (``floor(i*f)``).
+
+    >>> from symcnn import nn, Input
+    >>> nn.Upsample(scale_factor=2)(Input((8, "H", "W"))).shape
+    (8, 2*H, 2*W)
+    >>> nn.Upsample(scale_factor=1.5)(Input((8, "H", 10))).shape
+    (8, H + floor(H/2), 15)
+    """
+
+    _optional = (("size", None), ("scale_factor", None), ("mode", "nearest"),
+                 ("align_corners", None), ("recompute_scale_factor", None))
+
+    def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                 recompute_scale_factor=None, name: str | None = None, trainable: bool = True):
+        super().__init__(name=name, trainable=trainable)
+        if (size is None) == (scale_factor is None):
+            raise LayerArgumentError("Upsample: give exactly one of `size` and `scale_factor`. "
+                                     f"Received: size={size!r}, scale_factor={scale_factor!r}")
+        if size is not None:
+            many = isinstance(size, (tuple, list))
+            size = tuple(self._size(s, "size") for s in size) if many else self._size(size, "size")
+        factors = None
+        if scale_factor is not None:
+            many = isinstance(scale_factor, (tuple, list))
+            factors = tuple(_factor(f) for f in (scale_factor if many else (scale_factor,)))
+            if not many:
+                factors = factors[0]
+        self._set(size=size, scale_factor=factors)
+        self._torch_config(size=size, scale_factor=scale_factor, mode=mode,
+                           align_corners=align_corners,
+                           recompute_scale_factor=recompute_scale_factor)
+
+    def output_shape_for(self, shape, check: Checker):
+        if len(shape) < 2:
+            raise ShapeError(f"expects an input with channels and at least one spatial axis. "
+                             f"Received: shape={format_shape(shape)}")
+        spatial = shape[1:]
+        given = self.size if self.size is not None else self.scale_factor
+        values = given if isinstance(given, tuple) else (given,) * len(spatial)
+        if len(values) != len(spatial):
+            raise ShapeError(f"needs one value per spatial axis ({len(spatial)}). Received: "
+                             f"{'size' if self.size is not None else 'scale_factor'}={given}")
+        if self.size is not None:
+            return (shape[0], *values)
+        out = []
+        for i, f in zip(spatial, values):
+            num, den = sympy.fraction(f)
+            out.append(arith.floor_div(sympy.expand(i * num), den))
+        return (shape[0], *out)
+
+
+def _factor(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise LayerArgumentError(f"Upsample: `scale_factor` must be a positive number. "
+                                 f"Received: scale_factor={value!r}")
+    return sympy.Rational(str(value)) if isinstance(value, float) else sympy.Integer(value)
