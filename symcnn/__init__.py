@@ -21,6 +21,7 @@ from .model import LayerRecord, Model, Sequential
 from .layers.base import format_shape
 from .render.summary import format_count
 from .solving import Solution, solve, solve_budget, within_budget
+from .sweeping import Sweep, sweep
 from .spec import load_spec, model_from_spec, model_to_spec
 from .symbols import symbols
 from . import derivation  # noqa: E402  (record.derivation; registers the "working" column)
@@ -35,8 +36,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "symbols", "Model", "Sequential", "LayerRecord", "solve_budget", "formulas", "zoo",
-    "derivation",
     "solve", "within_budget", "Solution",
+    "derivation",
+    "solve", "within_budget", "Solution", "sweep", "Sweep",
     "format_count", "format_shape",
     "SymcnnError", "LayerArgumentError", "ShapeError", "GraphError", "SymbolError", "SolveError",
     "SpecError", "ExpressionError", "UnavailableError", "parse_expression",

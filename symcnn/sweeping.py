@@ -1,0 +1,532 @@
+"""Sweeps: closed forms evaluated over a grid of integer values, fast and exactly.
+
+A closed form is compiled once into straight-line Python with integer arithmetic only:
+``floor(a/b)`` becomes ``a // b`` (with ``a`` an integer-valued numerator), ``ceiling(a/b)``
+becomes ``-(-a // b)``, rational coefficients are cleared to one common denominator, and
+repeated sub-expressions are computed once. The grid is evaluated with NumPy broadcasting in
+``int64`` when interval bounds prove that no intermediate value can overflow, and with NumPy
+object arrays of Python integers otherwise, so counts beyond ``2**63`` stay exact. Without
+NumPy, plain Python loops return nested lists.
+
+>>> import symcnn as sc
+>>> n = sc.symbols("n")
+>>> sc.sweep(160*n + 48320, n=[1, 323, 324]).tolist()
+[48480, 100000, 100160]
+>>> big = sc.sweep(n**5, n=[2**13])          # 2**65: beyond int64, still exact
+>>> int(big[0]) == 2**65, big.dtype
+(True, dtype('O'))
+"""
+
+from __future__ import annotations
+
+import itertools
+import operator
+from collections import Counter
+from fractions import Fraction
+from functools import lru_cache
+from math import gcd
+from typing import Any, Mapping
+
+import sympy
+
+from .errors import SolveError
+
+__all__ = ["sweep", "Sweep", "compile_expr"]
+
+_INT64 = 2**63 - 1
+
+
+class _Unsupported(Exception):
+    def __init__(self, node) -> None:
+        self.node = node
+
+
+class _Code:
+    __slots__ = ("text", "den", "lo", "hi")
+
+    def __init__(self, text: str, den: int, lo: int, hi: int) -> None:
+        self.text, self.den, self.lo, self.hi = text, den, lo, hi
+
+
+def _mul_bounds(a: tuple, b: tuple) -> tuple:
+    c = (a[0] * b[0], a[0] * b[1], a[1] * b[0], a[1] * b[1])
+    return min(c), max(c)
+
+
+def _pow_bounds(lo: int, hi: int, k: int) -> tuple:
+    if k == 0:
+        return 1, 1
+    if lo >= 0 or k % 2:
+        return lo**k, hi**k
+    if hi <= 0:
+        return hi**k, lo**k
+    return 0, max(lo**k, hi**k)
+
+
+class _Emitter:
+    """Straight-line integer code for an expression; tracks the largest magnitude reached."""
+
+    _SHARED = (sympy.floor, sympy.ceiling, sympy.Mod, sympy.Pow, sympy.Max, sympy.Min,
+               sympy.Add, sympy.Mul)
+
+    def __init__(self, names: dict, bounds: dict, exprs: list) -> None:
+        self.names, self.bounds = names, bounds
+        self.lines: list = []
+        self.temps: dict = {}
+        self.peak = max((max(abs(lo), abs(hi)) for lo, hi in bounds.values()), default=0)
+        self.counts: Counter = Counter()
+        for e in exprs:
+            for node in sympy.preorder_traversal(e):
+                if isinstance(node, self._SHARED):
+                    self.counts[node] += 1
+
+    def _note(self, lo: int, hi: int) -> None:
+        self.peak = max(self.peak, abs(lo), abs(hi))
+
+    def emit(self, e) -> _Code:
+        if e in self.temps:
+            return self.temps[e]
+        code = self._emit(e)
+        self._note(code.lo, code.hi)
+        if self.counts.get(e, 0) > 1 and not code.text.isidentifier():
+            name = f"_t{len(self.temps)}"
+            self.lines.append(f"{name} = {code.text}")
+            code = _Code(name, code.den, code.lo, code.hi)
+            self.temps[e] = code
+        return code
+
+    def _emit(self, e) -> _Code:  # noqa: C901  (one branch per kind of node)
+        if e.is_Integer:
+            v = int(e)
+            return _Code(str(v) if v >= 0 else f"({v})", 1, v, v)
+        if e.is_Rational:
+            p, q = int(e.p), int(e.q)
+            return _Code(str(p) if p >= 0 else f"({p})", q, p, p)
+        if e.is_Symbol:
+            if e not in self.names:
+                raise _Unsupported(e)
+            lo, hi = self.bounds[e]
+            return _Code(self.names[e], 1, lo, hi)
+        if e.is_Add:
+            parts = [self.emit(a) for a in e.args]
+            den = 1
+            for p in parts:
+                den = den * p.den // gcd(den, p.den)
+            texts, lo, hi = [], 0, 0
+            for p in parts:
+                k = den // p.den
+                texts.append(p.text if k == 1 else f"{p.text}*{k}")
+                lo, hi = lo + p.lo * k, hi + p.hi * k
+                self._note(lo, hi)
+            return _Code("(" + " + ".join(texts) + ")", den, lo, hi)
+        if e.is_Mul:
+            coeff, rest = e.as_coeff_Mul()
+            if not coeff.is_Rational:
+                raise _Unsupported(e)
+            factors = sympy.Mul.make_args(rest)
+            parts = [self.emit(f) for f in factors]
+            p, q = int(sympy.Rational(coeff).p), int(sympy.Rational(coeff).q)
+            texts, den, bounds = ([] if p == 1 else [f"({p})" if p < 0 else str(p)]), q, (p, p)
+            for part in parts:
+                texts.append(part.text)
+                den *= part.den
+                bounds = _mul_bounds(bounds, (part.lo, part.hi))
+                self._note(*bounds)
+            return _Code("(" + "*".join(texts) + ")", den, *bounds)
+        if e.is_Pow:
+            base, exp = e.args
+            if not (exp.is_Integer and exp >= 0):
+                raise _Unsupported(e)
+            k, b = int(exp), self.emit(base)
+            return _Code(f"({b.text})**{k}", b.den**k, *_pow_bounds(b.lo, b.hi, k))
+        if isinstance(e, (sympy.floor, sympy.ceiling)):
+            a = self.emit(e.args[0])
+            if a.den == 1:
+                return a
+            if isinstance(e, sympy.floor):
+                return _Code(f"({a.text}//{a.den})", 1, a.lo // a.den, a.hi // a.den)
+            return _Code(f"(-((-{a.text})//{a.den}))", 1, -(-a.lo // a.den), -(-a.hi // a.den))
+        if isinstance(e, sympy.Mod):
+            a, b = e.args
+            if b.is_Integer and b > 0:
+                c = self.emit(a)
+                m = int(b) * c.den
+                return _Code(f"({c.text} % {m})", c.den, 0, m - 1)
+            raise _Unsupported(e)
+        if isinstance(e, (sympy.Max, sympy.Min)):
+            parts = [self.emit(a) for a in e.args]
+            den = 1
+            for p in parts:
+                den = den * p.den // gcd(den, p.den)
+            fn, pick = ("_max", max) if isinstance(e, sympy.Max) else ("_min", min)
+            texts = [p.text if den == p.den else f"{p.text}*{den // p.den}" for p in parts]
+            lo = pick(p.lo * (den // p.den) for p in parts)
+            hi = pick(p.hi * (den // p.den) for p in parts)
+            text = texts[0]
+            for t in texts[1:]:
+                text = f"{fn}({text}, {t})"
+            return _Code(text, den, lo, hi)
+        if isinstance(e, sympy.Abs):
+            a = self.emit(e.args[0])
+            lo = 0 if a.lo <= 0 <= a.hi else min(abs(a.lo), abs(a.hi))
+            return _Code(f"abs({a.text})", a.den, lo, max(abs(a.lo), abs(a.hi)))
+        raise _Unsupported(e)
+
+
+@lru_cache(maxsize=256)
+def _compiled(exprs: tuple, symbols: tuple, bounds: tuple):
+    """``(source, [den per expr], peak)`` for ``exprs`` over ``symbols`` within ``bounds``."""
+    names = {s: f"_s{i}" for i, s in enumerate(symbols)}
+    emitter = _Emitter(names, dict(zip(symbols, bounds)), list(exprs))
+    results = [emitter.emit(e) for e in exprs]
+    body = "".join(f"    {line}\n" for line in emitter.lines)
+    source = (f"def _f({', '.join(names[s] for s in symbols)}):\n{body}"
+              f"    return ({', '.join(r.text for r in results)},)\n")
+    return source, [r.den for r in results], emitter.peak
+
+
+def compile_expr(expr, symbols, vectorised: bool = False):
+    """A Python function computing ``expr`` exactly from integer values of ``symbols``.
+
+    The function returns the integer numerator; divide by ``den`` (returned alongside) for
+    the value. With ``vectorised`` it accepts NumPy arrays.
+
+    >>> from symcnn import symbols
+    >>> H = symbols("H")
+    >>> f, den = compile_expr(sympy.ceiling(H/32)**2 + H/2, [H])
+    >>> f(224), den                               # (49 + 112) * 2
+    (322, 2)
+    """
+    symbols = tuple(symbols)
+    source, dens, _ = _compiled((sympy.sympify(expr),), symbols, ((0, 0),) * len(symbols))
+    fn = _build(source, vectorised)
+    return (lambda *args: fn(*args)[0]), dens[0]
+
+
+def _build(source: str, vectorised: bool):
+    if vectorised:
+        import numpy as np
+
+        namespace = {"_max": np.maximum, "_min": np.minimum}
+    else:
+        namespace = {"_max": max, "_min": min}
+    exec(compile(source, "<symcnn sweep>", "exec"), namespace)  # our own generated code
+    return namespace["_f"]
+
+
+# ------------------------------------------------------------------------------- grid
+
+
+def _numpy():
+    try:
+        import numpy
+    except ImportError:  # pragma: no cover - numpy ships with every extra we test
+        return None
+    return numpy
+
+
+def _grid_values(name: str, values: Any):
+    """A scalar int (a fixed value), or an axis: a ``range``, 1-D integer array or tuple."""
+    def bad():
+        return SolveError(f"sweep: `{name}` must be an integer or an iterable of integers "
+                          f"(e.g. range(1, 100)). Received: {name}={values!r}")
+
+    if isinstance(values, (bool, str, bytes, float)):
+        raise bad()
+    if isinstance(values, sympy.Basic):
+        if values.is_Integer:
+            return int(values)
+        raise bad()
+    try:
+        return operator.index(values)
+    except TypeError:
+        pass
+    if isinstance(values, range):
+        axis = values
+    elif type(values).__module__ == "numpy" and hasattr(values, "dtype"):
+        if values.dtype.kind not in "iu" or values.ndim != 1:
+            raise bad()
+        axis = values
+    else:
+        try:
+            items = list(values)
+        except TypeError:
+            raise bad() from None
+        out = []
+        for v in items:
+            if isinstance(v, (bool, float)):
+                raise bad()
+            try:
+                out.append(int(v) if isinstance(v, sympy.Basic) and v.is_Integer
+                           else operator.index(v))
+            except TypeError:
+                raise bad() from None
+        axis = tuple(out)
+    if len(axis) == 0:
+        raise SolveError(f"sweep: `{name}` is empty. Received: {name}={values!r}")
+    return axis
+
+
+def _bounds(axis) -> tuple:
+    if isinstance(axis, range):
+        return (min(axis[0], axis[-1]), max(axis[0], axis[-1]))
+    if isinstance(axis, tuple):
+        return min(axis), max(axis)
+    return int(axis.min()), int(axis.max())
+
+
+def _array(np, axis, dtype):
+    if isinstance(axis, range) and dtype is not object:
+        return np.arange(axis.start, axis.stop, axis.step, dtype=dtype)
+    if not isinstance(axis, (range, tuple)):
+        return axis.astype(dtype) if dtype is not object else np.array(
+            [int(v) for v in axis.tolist()], dtype=object)
+    out = np.empty(len(axis), dtype=dtype)
+    out[:] = list(axis)
+    return out
+
+
+def _evaluate(exprs: list, axes: dict, fixed: dict, symbols: dict) -> list:
+    """Each expression over the grid ``axes`` (name -> tuple) with ``fixed`` substituted."""
+    table = {symbols[k]: sympy.Integer(v) for k, v in fixed.items() if k in symbols}
+    exprs = [sympy.sympify(e).xreplace(table) for e in exprs]
+    names = list(axes)
+    syms = tuple(symbols[k] for k in names)
+    bounds = tuple(_bounds(axes[k]) for k in names)
+    shape = tuple(len(axes[k]) for k in names)
+    try:
+        source, dens, peak = _compiled(tuple(exprs), syms, bounds)
+    except _Unsupported as err:
+        if isinstance(err.node, sympy.Symbol):
+            _missing(err.node)
+        return [_slow(e, names, syms, axes, shape) for e in exprs]
+    np = _numpy()
+    if np is None:
+        fn = _build(source, vectorised=False)
+        rows = [fn(*point) for point in itertools.product(*(axes[k] for k in names))]
+        return [_nest([_divide(r[i], d) for r in rows], shape) for i, d in enumerate(dens)]
+    fast = peak <= _INT64
+    dtype = np.int64 if fast else object
+    arrays = []
+    for i, k in enumerate(names):
+        a = _array(np, axes[k], dtype)
+        arrays.append(a.reshape((1,) * i + (-1,) + (1,) * (len(names) - i - 1)))
+    fn = _build(source, vectorised=True)
+    out = []
+    for value, den in zip(fn(*arrays), dens):
+        full = np.empty(shape, dtype=dtype)
+        full[...] = value
+        out.append(_divide_array(np, full, den))
+    return out
+
+
+def _missing(symbol):
+    raise SolveError(f"sweep: give values for {symbol} (e.g. {symbol}=range(1, 100)), or "
+                     f"fix it with .subs(...). Received: no values for {symbol}")
+
+
+def _divide(value: int, den: int):
+    if den == 1:
+        return value
+    return value // den if value % den == 0 else Fraction(value, den)
+
+
+def _divide_array(np, values, den: int):
+    if den == 1:
+        return values
+    if (values % den == 0).all():
+        return values // den
+    out = np.empty(values.shape, dtype=object)
+    out[...] = [Fraction(int(v), den) for v in values.ravel()] if values.size else []
+    return out
+
+
+def _nest(flat: list, shape: tuple):
+    if len(shape) <= 1:
+        return flat if shape else flat[0]
+    step = len(flat) // shape[0]
+    return [_nest(flat[i * step:(i + 1) * step], shape[1:]) for i in range(shape[0])]
+
+
+def _slow(expr, names, syms, axes, shape):
+    """Exact per-point substitution for expressions outside the integer code generator."""
+    values = []
+    for point in itertools.product(*(axes[k] for k in names)):
+        v = expr.xreplace({s: sympy.Integer(p) for s, p in zip(syms, point)})
+        values.append(int(v) if v.is_Integer else Fraction(int(v.p), int(v.q))
+                      if v.is_Rational else v)
+    np = _numpy()
+    if np is None:
+        return _nest(values, shape)
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out.reshape(shape)
+
+
+# ----------------------------------------------------------------------------- public
+
+
+class Sweep(Mapping):
+    """Quantities of a model (or named expressions) over a grid: a mapping name -> array.
+
+    ``axes`` maps each swept symbol name to its values, in axis order; ``fixed`` holds the
+    scalar values given. For a model, ``valid`` is a boolean array (True where every
+    constraint of the model holds); where it is False the quantity arrays are masked
+    (``numpy.ma``), because the closed forms mean nothing for an invalid network.
+
+    >>> import symcnn as sc
+    >>> s = sc.sweep(sc.zoo.textbook.free_width(), n=range(322, 325))
+    >>> s["params"].tolist(), s.axes
+    ([99840, 100000, 100160], {'n': range(322, 325)})
+    """
+
+    def __init__(self, values: dict, axes: dict, fixed: dict, valid=None) -> None:
+        self._values, self.axes, self.fixed, self.valid = values, axes, fixed, valid
+
+    def __getitem__(self, name: str):
+        return self._values[name]
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __getattr__(self, name: str):
+        values = self.__dict__.get("_values", {})
+        if name in values:
+            return values[name]
+        raise AttributeError(name)
+
+    def __repr__(self) -> str:
+        axes = ", ".join(f"{k}: {len(v)} values" for k, v in self.axes.items())
+        return f"<Sweep {', '.join(self._values)} over {axes or 'no axis'}>"
+
+
+def _quantity(model, name: str):
+    value = getattr(model, name, None)
+    if callable(value) and not isinstance(value, sympy.Basic):
+        value = value()
+    if not isinstance(value, (sympy.Expr, int)):
+        raise SolveError(f"sweep: {name!r} is not a scalar quantity of the model (params, "
+                         f"trainable_params, macs, flops, ...). Received: {name!r}")
+    return sympy.sympify(value)
+
+
+def sweep(target, /, *quantities: str, **grid: Any):
+    """Evaluate closed forms exactly over a grid of integer values.
+
+    ``grid`` maps symbol names to values: an iterable (``range``, list, NumPy array) makes
+    an axis, in keyword order; an integer fixes the symbol. The result:
+
+    - for an expression: an array with one axis per iterable (NumPy ``int64`` when no value
+      can overflow, else an object array of exact Python ints; nested lists without NumPy);
+    - for a model: a :class:`Sweep` of the named ``quantities`` (default ``"params"``; any
+      scalar attribute such as ``"macs"`` or ``"flops"``), masked where the model's
+      constraints fail;
+    - for a dict ``{name: expr}``: a :class:`Sweep` of those expressions.
+
+    >>> import symcnn as sc
+    >>> H, n = sc.symbols("H n")
+    >>> sc.sweep(n * sympy.floor(H/8 + sympy.Rational(1, 8)), n=[1, 10], H=[31, 38, 39]).tolist()
+    [[4, 4, 5], [40, 40, 50]]
+    >>> m = sc.zoo.textbook.free_width(input_shape=("H", 31, 1))
+    >>> s = sc.sweep(m, "params", "macs", H=[30, 31, 39], n=10)
+    >>> s.valid.tolist(), s["params"].tolist()
+    ([False, True, True], [None, 49120, 49920])
+    """
+    values = {k: _grid_values(k, v) for k, v in grid.items()}
+    axes = {k: v for k, v in values.items() if not isinstance(v, int)}
+    fixed = {k: v for k, v in values.items() if isinstance(v, int)}
+    constraints: list = []
+    if hasattr(target, "free_symbols") and hasattr(target, "constraints") and not isinstance(
+            target, sympy.Basic):
+        names = list(quantities) or ["params"]
+        exprs = {q: _quantity(target, q) for q in names}
+        constraints = list(target.constraints)
+        pool = set(target.free_symbols)
+    elif isinstance(target, Mapping):
+        if quantities:
+            raise SolveError("sweep: quantity names apply to a model, not to a dict of "
+                             f"expressions. Received: {quantities!r}")
+        exprs = {str(k): sympy.sympify(v) for k, v in target.items()}
+        pool = set().union(*(e.free_symbols for e in exprs.values()))
+    else:
+        if quantities:
+            raise SolveError("sweep: quantity names apply to a model; pass an expression's "
+                             f"grid by keyword. Received: {quantities!r}")
+        try:
+            expr = sympy.sympify(target, strict=True)
+        except (sympy.SympifyError, TypeError):
+            raise SolveError(f"sweep: the target must be a SymPy expression, a dict of them "
+                             f"or a model. Received: {target!r}") from None
+        exprs, pool = {"": expr}, set(expr.free_symbols)
+    symbols = {s.name: s for s in pool}
+    unknown = [k for k in values if k not in symbols]
+    if unknown:
+        raise SolveError(f"sweep: no symbol named {unknown[0]!r}; the symbols are "
+                         f"{', '.join(sorted(symbols)) or 'none'}. "
+                         f"Received: {unknown[0]}={grid[unknown[0]]!r}")
+    results = _evaluate(list(exprs.values()), axes, fixed, symbols)
+    if list(exprs) == [""]:
+        return results[0]
+    out = dict(zip(exprs, results))
+    valid = None
+    if constraints:
+        valid = _valid(constraints, axes, fixed, symbols)
+        if valid is not None:
+            out = {k: _mask(v, valid) for k, v in out.items()}
+    return Sweep(out, axes, fixed, valid)
+
+
+def _valid(constraints: list, axes: dict, fixed: dict, symbols: dict):
+    """A boolean grid: every constraint that only involves swept or fixed symbols holds."""
+    known = {symbols[k] for k in list(axes) + list(fixed)}
+    exprs = []
+    for c in constraints:
+        if not c.free_symbols <= known or not hasattr(c, "lhs"):
+            continue
+        exprs.append((type(c), sympy.expand(c.lhs - c.rhs)))
+    shape = tuple(len(v) for v in axes.values())
+    np = _numpy()
+    if not exprs:
+        return None
+    tests = {sympy.GreaterThan: operator.ge, sympy.StrictGreaterThan: operator.gt,
+             sympy.LessThan: operator.le, sympy.StrictLessThan: operator.lt,
+             sympy.Equality: operator.eq, sympy.Unequality: operator.ne}
+    diffs = _evaluate([d for _, d in exprs], axes, fixed, symbols)
+    if np is None:
+        flags = [all(tests[kind](v, 0) for (kind, _), v in zip(exprs, point))
+                 for point in zip(*(_flatten(d) for d in diffs))]
+        return _nest(flags, shape)
+    ok = np.ones(shape, dtype=bool)
+    for (kind, _), diff in zip(exprs, diffs):
+        ok &= tests[kind](np.asarray(diff), 0)
+    return ok
+
+
+def _flatten(values) -> list:
+    if not isinstance(values, list):
+        return [values]
+    return [v for item in values for v in _flatten(item)]
+
+
+def _mask(values, valid):
+    np = _numpy()
+    if np is None:
+        flags = _flatten(valid)
+        if all(flags):
+            return values
+        return _nest([v if ok else None for v, ok in zip(_flatten(values), flags)],
+                     _shape_of(valid))
+    if bool(valid.all()):
+        return values
+    return np.ma.masked_array(values, mask=~valid)
+
+
+def _shape_of(values) -> tuple:
+    shape = []
+    while isinstance(values, list):
+        shape.append(len(values))
+        values = values[0] if values else None
+    return tuple(shape)
