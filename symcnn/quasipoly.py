@@ -31,6 +31,8 @@ from math import gcd
 import sympy
 from sympy import Mod, ceiling, floor
 
+from .intsets import IntegerSet, complement_runs, intersect_runs
+
 __all__ = ["NotQuasiPolynomial", "IntegerSet", "relation_set", "period"]
 
 #: Beyond this many residue classes the analysis refuses (the caller suggests a sweep).
@@ -306,188 +308,6 @@ def _runs_from_points(h: list, points: list, y0: int) -> list:
     return [(a + y0, None if b is None else b + y0) for a, b in runs]
 
 
-# -------------------------------------------------------------------------- integer sets
-
-
-def _merge(runs: list) -> list:
-    out: list = []
-    for a, b in sorted(runs, key=lambda r: r[0]):
-        if b is not None and b < a:
-            continue
-        if out and (out[-1][1] is None or out[-1][1] + 1 >= a):
-            last = out[-1]
-            end = None if last[1] is None or b is None else max(last[1], b)
-            out[-1] = (last[0], end)
-        else:
-            out.append((a, b))
-    return out
-
-
-def _intersect_runs(a: list, b: list) -> list:
-    out = []
-    for a0, a1 in a:
-        for b0, b1 in b:
-            lo = max(a0, b0)
-            hi = a1 if b1 is None else b1 if a1 is None else min(a1, b1)
-            if hi is None or lo <= hi:
-                out.append((lo, hi))
-    return _merge(out)
-
-
-def _complement_runs(a: list) -> list:
-    out, start = [], 0
-    for a0, a1 in a:
-        if a0 > start:
-            out.append((start, a0 - 1))
-        if a1 is None:
-            return out
-        start = a1 + 1
-    out.append((start, None))
-    return out
-
-
-class IntegerSet:
-    """A set of non-negative integers: per residue class ``r`` mod ``modulus``, runs of ``y``
-    (meaning ``x = modulus*y + r``), each ``(first, last)`` with ``last=None`` unbounded.
-
-    >>> s = IntegerSet.interval(4, 9).intersection(IntegerSet(2, {0: [(0, None)]}))
-    >>> sorted(s), s.to_sympy()
-    ([4, 6, 8], Range(4, 10, 2))
-    """
-
-    def __init__(self, modulus: int, runs: dict) -> None:
-        self.modulus = modulus
-        self.runs = {r: _merge(list(runs.get(r, []))) for r in range(modulus)}
-
-    @classmethod
-    def interval(cls, lo: int, hi: int | None = None) -> "IntegerSet":
-        """The integers ``lo..hi`` (``hi=None``: unbounded)."""
-        return cls(1, {0: [(max(lo, 0), hi)]})
-
-    def lifted(self, modulus: int) -> "IntegerSet":
-        """The same set described modulo a multiple of :attr:`modulus`."""
-        k = modulus // self.modulus
-        if k == 1:
-            return self
-        runs: dict = {}
-        for r, rs in self.runs.items():
-            for j in range(k):
-                for a, b in rs:  # y = k*y' + j
-                    lo = -((j - a) // k)
-                    hi = None if b is None else (b - j) // k
-                    if hi is None or lo <= hi:
-                        runs.setdefault(r + self.modulus * j, []).append((lo, hi))
-        return IntegerSet(modulus, runs)
-
-    def _pair(self, other: "IntegerSet"):
-        m = _lcm(self.modulus, other.modulus)
-        return m, self.lifted(m), other.lifted(m)
-
-    def intersection(self, other: "IntegerSet") -> "IntegerSet":
-        m, a, b = self._pair(other)
-        return IntegerSet(m, {r: _intersect_runs(a.runs[r], b.runs[r]) for r in range(m)})
-
-    def union(self, other: "IntegerSet") -> "IntegerSet":
-        m, a, b = self._pair(other)
-        return IntegerSet(m, {r: a.runs[r] + b.runs[r] for r in range(m)})
-
-    def complement(self) -> "IntegerSet":
-        """The non-negative integers not in the set."""
-        return IntegerSet(self.modulus, {r: _complement_runs(rs) for r, rs in self.runs.items()})
-
-    def difference(self, other: "IntegerSet") -> "IntegerSet":
-        return self.intersection(other.complement())
-
-    @property
-    def is_empty(self) -> bool:
-        return not any(self.runs.values())
-
-    @property
-    def is_bounded(self) -> bool:
-        return all(rs[-1][1] is not None for rs in self.runs.values() if rs)
-
-    def min(self) -> int | None:
-        firsts = [self.modulus * rs[0][0] + r for r, rs in self.runs.items() if rs]
-        return min(firsts) if firsts else None
-
-    def max(self) -> int | None:
-        """The largest element; ``None`` when empty or unbounded."""
-        if self.is_empty or not self.is_bounded:
-            return None
-        return max(self.modulus * rs[-1][1] + r for r, rs in self.runs.items() if rs)
-
-    def count(self) -> int | None:
-        """How many elements (``None`` when unbounded)."""
-        if not self.is_bounded:
-            return None
-        return sum(b - a + 1 for rs in self.runs.values() for a, b in rs)
-
-    def __contains__(self, value: int) -> bool:
-        if value < 0:
-            return False
-        y, r = divmod(int(value), self.modulus)
-        return any(a <= y and (b is None or y <= b) for a, b in self.runs[r])
-
-    def __iter__(self):
-        if not self.is_bounded:
-            raise ValueError("cannot list an unbounded set")
-        return iter(sorted(self.modulus * y + r for r, rs in self.runs.items()
-                           for a, b in rs for y in range(a, b + 1)))
-
-    def __eq__(self, other) -> bool:
-        if not isinstance(other, IntegerSet):
-            return NotImplemented
-        return self.difference(other).is_empty and other.difference(self).is_empty
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def to_sympy(self) -> sympy.Set:
-        """The set as SymPy ``Range``/``FiniteSet`` pieces, contiguous runs merged."""
-        m = self.modulus
-        spans = [(m * a + r, None if b is None else m * b + r, r)
-                 for r, rs in self.runs.items() for a, b in rs]
-        if not spans:
-            return sympy.S.EmptySet
-        cuts = sorted({s for s, _, _ in spans} | {e + 1 for _, e, _ in spans if e is not None})
-        parts, singles, block = [], [], None
-        for i, p in enumerate(cuts):
-            q = cuts[i + 1] if i + 1 < len(cuts) else None
-            firsts = {r: p + (r - p) % m for r in range(m)}
-            present = {r for r, f in firsts.items() if q is None or f < q}
-            active = {r for s, e, r in spans
-                      if r in present and s <= firsts[r] and (e is None or firsts[r] <= e)}
-            if active and active == present:
-                block = (block[0] if block else p, q)
-                continue
-            if block:
-                _flush(block, parts, singles)
-                block = None
-            for r in sorted(active):
-                if q is not None and firsts[r] + m >= q:
-                    singles.append(firsts[r])
-                else:
-                    parts.append(_range(firsts[r], q, m))
-        if block:
-            _flush(block, parts, singles)
-        if singles:
-            parts.append(sympy.FiniteSet(*singles))
-        return sympy.Union(*parts) if len(parts) > 1 else parts[0]
-
-    def __repr__(self) -> str:
-        return f"IntegerSet({self.to_sympy()})"
-
-
-def _flush(block: tuple, parts: list, singles: list) -> None:
-    if block[1] is not None and block[1] - block[0] == 1:
-        singles.append(block[0])
-    else:
-        parts.append(_range(block[0], block[1], 1))
-
-
-def _range(start: int, stop: int | None, step: int):
-    return sympy.Range(start, sympy.oo if stop is None else stop, step)
-
-
 # ------------------------------------------------------------------------ relations
 
 
@@ -502,9 +322,9 @@ def _relation_runs(kind: str, g: tuple, y0: int) -> list:
     if kind == "ge":
         return _nonpositive_runs(neg, y0)
     if kind == "eq":
-        return _intersect_runs(_nonpositive_runs(g, y0), _nonpositive_runs(neg, y0))
+        return intersect_runs(_nonpositive_runs(g, y0), _nonpositive_runs(neg, y0))
     # strict and "not equal": complements within y >= y0
-    below = _intersect_runs(_complement_runs(_relation_runs(
+    below = intersect_runs(complement_runs(_relation_runs(
         {"lt": "ge", "gt": "le", "ne": "eq"}[kind], g, y0)), [(y0, None)])
     return below
 
@@ -540,7 +360,7 @@ def relation_set(relations, x, lo: int = 0) -> IntegerSet:
     for r, y0, polys in pieces:
         current = [(y0, None)]
         for kind, g in zip(kinds, polys):
-            current = _intersect_runs(current, _relation_runs(kind, g, y0))
+            current = intersect_runs(current, _relation_runs(kind, g, y0))
             if not current:
                 break
         runs[r] = current

@@ -1,0 +1,153 @@
+"""Admissible inputs: which sizes a network accepts, and which ones flooring wastes.
+
+A model records the conditions its symbols must meet for every size to be a valid positive
+integer (``model.constraints``, e.g. ``H >= 31`` or ``Eq(Mod(H, 2), 0)``). :func:`admissible`
+solves them exactly for one symbol, and compares the network's deepest feature maps at
+neighbouring sizes: when ``h`` and ``h - 1`` give the same feature maps, ``h`` is *redundant*.
+In a network that floors (``valid`` windows, pooling), the extra row of a redundant ``h`` is
+dropped without being seen; the *distinct* sizes (the smallest of each group of sizes with
+equal feature maps) are the ones that use every input row. (Where ``same`` padding rounds up
+instead, the largest size of each group is the one that needs no padding.)
+
+>>> import symcnn as sc
+>>> m = sc.zoo.textbook.free_width(input_shape=("H", 31, 1))
+>>> a = sc.admissible(m, "H")
+>>> a.smallest, a.values
+(31, Range(31, oo, 1))
+>>> a.distinct                              # one useful height in every 8
+Range(31, oo, 8)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sympy
+
+from .errors import SolveError
+from .quasipoly import IntegerSet, NotQuasiPolynomial, relation_set
+
+__all__ = ["admissible", "Admissible"]
+
+
+@dataclass(frozen=True)
+class Admissible:
+    """What :func:`admissible` finds for one symbol (every set a SymPy set).
+
+    Attributes:
+        symbol: the input-size symbol studied.
+        values: every value that makes all sizes of the model valid integers.
+        smallest: the least of them (``None`` if there is none).
+        redundant: admissible ``h`` whose feature maps equal those of ``h - 1``: the extra
+            row or column is dropped by flooring somewhere in the network.
+        distinct: admissible values that are not redundant: the smallest size of each group
+            with equal feature maps (with floors, the sizes that use every input row).
+        constraints: the model's conditions on the symbol, after fixing the others.
+    """
+
+    symbol: sympy.Symbol
+    values: Any
+    smallest: int | None
+    redundant: Any
+    distinct: Any
+    constraints: tuple
+
+    def __contains__(self, value: int) -> bool:
+        return bool(self.values.contains(value))
+
+    def __repr__(self) -> str:
+        return (f"Admissible({self.symbol}: values={self.values}, smallest={self.smallest}, "
+                f"distinct={self.distinct})")
+
+
+def _frontier(model, x, table: dict) -> list:
+    """Output shapes that depend on ``x`` but feed no layer whose output still does."""
+    def depends(t) -> bool:
+        return any(x in sympy.sympify(d).xreplace(table).free_symbols for d in t.shape)
+
+    consumers: dict = {}
+    for node in model.nodes:
+        for t in node.inputs:
+            consumers.setdefault(id(t), []).append(node)
+    shapes = []
+    for node in model.nodes:
+        for t in node.outputs:
+            if not depends(t):
+                continue
+            later = consumers.get(id(t), [])
+            if not any(depends(o) for n in later for o in n.outputs):
+                shapes.append(tuple(sympy.sympify(d).xreplace(table) for d in t.shape))
+    return shapes
+
+
+def admissible(model, symbol, /, **fixed: Any) -> Admissible:
+    """The values of an input-size ``symbol`` that ``model`` accepts, and which are redundant.
+
+    Other symbols that share a condition or a feature-map size with ``symbol`` must be fixed
+    by keyword (``W=224``); a value may be an expression in ``symbol`` (``W=H`` for square
+    inputs).
+
+    >>> import symcnn as sc
+    >>> H = sc.symbols("H")
+    >>> m = sc.Sequential([sc.Input((H, H, 3)), sc.Conv2D(8, 3), sc.MaxPooling2D(2)])
+    >>> a = sc.admissible(m, H)
+    >>> a.smallest, a.redundant                 # odd sizes lose their last row to flooring
+    (4, Range(5, oo, 2))
+    """
+    where = f"admissible({getattr(model, 'display_name', 'model')!r})"
+    symbols = {s.name: s for s in model.free_symbols}
+    x = symbols.get(symbol) if isinstance(symbol, str) else symbol
+    if not isinstance(x, sympy.Symbol) or x not in model.free_symbols:
+        raise SolveError(f"{where}: the model has no symbol {symbol!r}; its symbols are "
+                         f"{', '.join(sorted(symbols)) or 'none'}. Received: symbol={symbol!r}")
+    table = {}
+    for key, value in fixed.items():
+        if key not in symbols or symbols[key] == x:
+            raise SolveError(f"{where}: cannot fix {key!r}: it is not another symbol of the "
+                             f"model ({', '.join(sorted(symbols))}). Received: {key}={value!r}")
+        if isinstance(value, (bool, float, str)) or not isinstance(value, (int, sympy.Expr)):
+            raise SolveError(f"{where}: a fixed value is an integer or an expression in "
+                             f"{x}. Received: {key}={value!r}")
+        table[symbols[key]] = sympy.sympify(value)
+    relations = []
+    for c in model.constraints:
+        c = c.xreplace(table)
+        if c is sympy.true:
+            continue
+        if c is sympy.false:
+            return _nothing(x, [c])
+        if x in c.free_symbols:
+            _only(c, x, where)
+            relations.append(c)
+    try:
+        values = relation_set(relations, x, lo=1)
+        shifted = relation_set([r.xreplace({x: x - 1}) for r in relations], x, lo=2)
+        equal = []
+        for shape in _frontier(model, x, table):
+            for d in shape:
+                u = sympy.factor(d).as_independent(x, as_Add=False)[1]
+                _only(u, x, where)
+                equal.append(sympy.Eq(u.xreplace({x: x - 1}), u))
+        redundant = (relation_set(equal, x, lo=2) if equal else IntegerSet.interval(0, -1)
+                     ).intersection(values).intersection(shifted)
+    except NotQuasiPolynomial as err:
+        raise SolveError(f"{where}: cannot decide {x} exactly: {err.reason}. "
+                         f"Received: symbol={symbol!r}") from None
+    return Admissible(x, values.to_sympy(), values.min(), redundant.to_sympy(),
+                      values.difference(redundant).to_sympy(), tuple(relations))
+
+
+def _only(expr, x, where: str) -> None:
+    others = expr.free_symbols - {x}
+    if others:
+        names = sorted(s.name for s in others)
+        raise SolveError(f"{where}: {expr} also depends on {', '.join(names)}; fix "
+                         f"{'it' if len(names) == 1 else 'them'} by keyword (e.g. "
+                         f"{names[0]}=224, or {names[0]}={x} for square inputs). "
+                         f"Received: symbol={x}")
+
+
+def _nothing(x, relations) -> Admissible:
+    empty = sympy.S.EmptySet
+    return Admissible(x, empty, None, empty, empty, tuple(relations))
