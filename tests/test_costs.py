@@ -1,0 +1,189 @@
+"""Specification of costs: MACs, FLOP conventions, activation elements and bytes."""
+
+import pytest
+import sympy
+from hypothesis import given, settings, strategies as st
+
+import symcnn as sc
+from symcnn import costs
+from symcnn.zoo import textbook
+
+H, W, n = sc.symbols("H W n")
+
+
+def brute_force_conv_macs(size, kernel, stride, pad, dilation, c_in, filters, groups):
+    """Count the multiplications of a 1D convolution by walking every window position."""
+    count = 0
+    position = -pad
+    while position + dilation * (kernel - 1) <= size - 1 + pad:
+        count += kernel * (c_in // groups) * filters
+        position += stride
+    return count
+
+
+@given(st.integers(1, 30), st.integers(1, 5), st.integers(1, 4), st.integers(0, 3),
+       st.integers(1, 3), st.integers(1, 3), st.integers(1, 3), st.sampled_from([1, 2]))
+def test_conv_macs_are_one_per_weight_per_window_position(size, k, s, p, d, c, f, g):
+    c_in, filters = c * g, f * g
+    layer = sc.Conv1D(filters, k, strides=s, padding=p, dilation_rate=d, groups=g,
+                      data_format="channels_first")
+    try:
+        model = sc.Sequential([sc.Input((c_in, size)), layer])
+    except sc.ShapeError:
+        assert brute_force_conv_macs(size, k, s, p, d, c_in, filters, g) == 0
+        return
+    assert model.macs == brute_force_conv_macs(size, k, s, p, d, c_in, filters, g)
+
+
+def test_macs_of_worked_example_b_are_a_closed_form_in_h_and_w():
+    model = textbook.cifar(input_shape=("H", "W", 3))
+    assert model.macs == (1728 * H * W + 73728 * sympy.floor(H / 2) * sympy.floor(W / 2)
+                          + 294912 * sympy.floor((H + 4) / 8) * sympy.floor((W + 4) / 8)
+                          + 1179648 * sympy.floor((H + 20) / 32) * sympy.floor((W + 20) / 32)
+                          + 26100)
+
+
+@settings(max_examples=40)
+@given(st.integers(12, 200), st.integers(12, 200))
+def test_example_b_closed_form_equals_the_model_built_on_numbers(h, w):
+    closed = textbook.cifar(input_shape=("H", "W", 3))
+    numeric = textbook.cifar(input_shape=(h, w, 3))
+    values = {H: h, W: w}
+    assert closed.macs.subs(values) == numeric.macs
+    assert closed.activation_elements.subs(values) == numeric.activation_elements
+    assert closed.peak_activation_elements.subs(values) == numeric.peak_activation_elements
+    assert closed.subs(H=h, W=w).macs == numeric.macs
+
+
+def test_example_b_at_32_by_32_counts_each_layer_by_hand():
+    model = textbook.cifar()
+    convs = [r.macs for r in model.layers if r.type == "Conv2D"]
+    assert convs == [32 * 32 * 64 * 3 * 9, 16 * 16 * 128 * 64 * 9, 4 * 4 * 256 * 128 * 9,
+                     1 * 1 * 512 * 256 * 9]
+    assert [r.macs for r in model.layers if r.type == "Dense"] == [512 * 50, 50 * 10]
+    assert all(r.macs == 0 for r in model.layers if r.type not in ("Conv2D", "Dense"))
+
+
+def test_flops_are_twice_the_macs_by_default_and_once_under_the_mac_convention():
+    model = textbook.free_width()
+    assert model.flops == 2 * model.macs == costs.flops(model, "2mac")
+    assert costs.flops(model, "mac") == model.macs
+    assert model.layers[0].flops == 2 * model.layers[0].macs
+
+
+def test_ptflops_convention_adds_bias_batchnorm_activation_and_pooling_elements():
+    m = sc.Sequential([sc.Input((6, 6, 2)), sc.Conv2D(4, 3, activation="relu"),
+                       sc.BatchNormalization(), sc.MaxPooling2D(2), sc.Flatten(), sc.Dense(3)])
+    conv, bn, pool, _, dense = m.layers
+    assert costs.flops(conv, "ptflops") == conv.macs + 2 * 4 * 4 * 4  # bias + relu per output
+    assert costs.flops(bn, "ptflops") == 2 * 4 * 4 * 4
+    assert costs.flops(pool, "ptflops") == 4 * 4 * 4  # one per input element
+    assert costs.flops(dense, "ptflops") == dense.macs + 3
+
+
+def test_an_unknown_flop_convention_is_an_error_naming_the_choices():
+    with pytest.raises(sc.CostError, match=r"'2mac', 'mac', 'ptflops'.*Received: convention='gflop'"):
+        costs.flops(textbook.free_width(), "gflop")
+
+
+def test_batchnorm_pooling_and_merges_have_no_macs():
+    x = sc.Input((H, W, 8))
+    y = sc.MaxPooling2D(2, padding="same")(sc.BatchNormalization()(x))
+    z = sc.AveragePooling2D(2, padding="same")(x)
+    m = sc.Model(x, sc.Add()([y, z]))
+    assert m.macs == 0 and all(r.macs == 0 for r in m.layers)
+
+
+def test_a_shared_layer_counts_macs_for_every_call():
+    x = sc.Input((H, W, 8))
+    shared = sc.Conv2D(8, 3, padding="same", use_bias=False)
+    m = sc.Model(x, shared(shared(x)))
+    assert m.layers[0].calls == 2
+    assert m.macs == m.layers[0].macs == 2 * H * W * 8 * 8 * 9
+
+
+def test_a_nested_model_costs_what_its_layers_cost_on_the_shapes_it_receives():
+    inner_in = sc.Input((8, 8, 4))
+    block = sc.Model(inner_in, sc.Conv2D(4, 3, padding="same")(inner_in), name="block")
+    outer = sc.Sequential([sc.Input((H, W, 4)), block, sc.ReLU()])
+    assert outer.macs == H * W * 4 * 4 * 9
+    assert outer.activation_elements == 2 * 4 * H * W
+    assert block.macs == 8 * 8 * 4 * 4 * 9
+
+
+def test_a_repeated_block_costs_its_macs_times_the_repetitions():
+    repeat = getattr(sc, "Repeat", None)
+    if repeat is None:
+        pytest.skip("Repeat is not part of this build")
+    x = sc.Input((H, W, 4))
+    block = sc.Model(x, sc.Conv2D(4, 3, padding="same", use_bias=False)(x))
+    m = sc.Sequential([sc.Input((H, W, 4)), repeat(block, n)])
+    assert m.macs == n * H * W * 144
+
+
+def test_activation_elements_add_every_layer_output_once_per_call():
+    m = sc.Sequential([sc.Input((H, 5)), sc.Dense(3), sc.ReLU(), sc.Dense(2)])
+    assert [r.activation_elements for r in m.layers] == [3 * H, 3 * H, 2 * H]
+    assert m.activation_elements == 8 * H
+    assert m.activation_bytes("float16") == 16 * H
+
+
+@pytest.mark.parametrize("dtype,size", [("float32", 4), ("float16", 2), ("bfloat16", 2),
+                                        ("int8", 1), ("float64", 8), (3, 3)])
+def test_parameter_bytes_are_params_times_the_dtype_size(dtype, size):
+    model = textbook.free_width()
+    assert model.param_bytes(dtype) == size * model.params
+    assert model.layers[0].param_bytes(dtype) == size * 320
+
+
+def test_dtypes_with_itemsize_are_accepted():
+    torch = pytest.importorskip("torch")
+    assert costs.dtype_bytes(torch.float16) == 2 and costs.dtype_bytes("torch.bfloat16") == 2
+
+
+@pytest.mark.parametrize("bad", ["float13", 0, -2, True, None])
+def test_an_unknown_dtype_is_an_error_with_the_received_value(bad):
+    with pytest.raises(sc.CostError, match=r"Received: dtype="):
+        textbook.free_width().param_bytes(bad)
+
+
+def test_a_layer_with_parameters_but_no_mac_formula_is_an_error_not_a_guess():
+    class Scale(sc.Layer):
+        def output_shape_for(self, shape, check):
+            return shape
+
+        def params_for(self, shape):
+            return shape[-1], sympy.Integer(0)
+
+    m = sc.Sequential([sc.Input((4, 4, 2)), Scale()])
+    with pytest.raises(sc.CostError, match="no MAC formula for Scale"):
+        m.macs
+
+
+def test_the_widest_network_under_one_gmac_is_solved_from_the_macs_closed_form():
+    w = sc.symbols("w")
+    model = sc.Sequential([
+        sc.Input((H, W, 3)),
+        sc.Conv2D(w, 3, strides=2, padding="same"), sc.ReLU(),
+        sc.Conv2D(2 * w, 3, strides=2, padding="same"), sc.ReLU(),
+        sc.Conv2D(4 * w, 3, strides=2, padding="same"), sc.GlobalAveragePooling2D(),
+        sc.Dense(10),
+    ])
+    widest = sc.solve_budget(model.macs, 10**9, w, H=224, W=224)
+    at = lambda value: model.subs(w=value, H=224, W=224).macs  # noqa: E731
+    assert at(widest) <= 10**9 < at(widest + 1)
+
+
+def test_macs_of_a_subs_model_equal_the_substituted_closed_form():
+    model = textbook.free_width()
+    assert model.subs(n=10).macs == model.macs.subs(n, 10)
+
+
+def test_summary_cost_columns_add_up_to_the_printed_total():
+    model = textbook.cifar()
+    text = model.summary(columns=["layer", "macs", "flops", "activations", "param_bytes"])
+    assert f"Total MACs: {int(model.macs):,}" in text
+    assert f"Total FLOPs: {int(model.flops):,}" in text
+    assert sum(r.macs for r in model.layers) == model.macs
+    assert sum(r.activation_elements for r in model.layers) == model.activation_elements
+    assert sum(r.param_bytes() for r in model.layers) == model.param_bytes()
