@@ -13,6 +13,7 @@ from .pooling import *  # noqa: F401,F403
 from .pooling import __all__ as _pool
 from .reshape import *  # noqa: F401,F403
 from .reshape import __all__ as _reshape
+from .repeat import Repeat
 
 # Keras' short aliases name the same classes.
 MaxPool1D, MaxPool2D, MaxPool3D = MaxPooling1D, MaxPooling2D, MaxPooling3D  # noqa: F405
@@ -31,4 +32,4 @@ _aliases = [
     "Convolution1D", "Convolution2D", "Convolution3D", "Convolution2DTranspose",
 ]
 __all__ = ["Layer", "Tensor", "Node", "Checker", "Computed",
-           *_conv, *_core, *_merge, *_norm, *_pool, *_reshape, *_aliases]
+           *_conv, *_core, *_merge, *_norm, *_pool, *_reshape, *_aliases, "Repeat"]

@@ -1,0 +1,40 @@
+"""Pieces shared by the zoo: the default symbolic input and argument checks.
+
+Every zoo function takes ``input_shape`` (default ``(H, W, 3)`` with ``H, W`` positive
+integer symbols), ``include_top`` (``False`` ends the model at its last feature map, as in
+``keras.applications``) and ``classes``.
+"""
+
+from __future__ import annotations
+
+import sympy
+
+from ..errors import LayerArgumentError
+from ..layers import Input
+from ..symbols import as_size, size_symbol
+
+__all__ = ["model_input", "check_flag", "size_arg"]
+
+
+def model_input(input_shape, owner: str, channels: int = 3):
+    """``sc.Input(input_shape)``, or ``(H, W, channels)`` when ``input_shape`` is None."""
+    if input_shape is None:
+        input_shape = (size_symbol("H"), size_symbol("W"), channels)
+    if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3:
+        raise LayerArgumentError(
+            f"{owner}: `input_shape` must be (height, width, channels), channels last, "
+            f"without the batch axis. Received: input_shape={input_shape!r}"
+        )
+    return Input(tuple(input_shape))
+
+
+def check_flag(value, arg: str, owner: str) -> bool:
+    """``value`` if it is a bool, else a message naming the argument."""
+    if not isinstance(value, bool):
+        raise LayerArgumentError(f"{owner}: `{arg}` must be True or False. Received: {arg}={value!r}")
+    return value
+
+
+def size_arg(value, arg: str, owner: str) -> sympy.Expr:
+    """A size argument of a zoo function (class count, width) as a SymPy integer."""
+    return as_size(value, arg, owner)

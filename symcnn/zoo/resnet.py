@@ -1,0 +1,144 @@
+"""ResNet-18/34/50/101/152 (He et al., 2015) as torchvision builds them.
+
+torchvision's ResNet is "v1.5": a bottleneck block strides in its 3x3 convolution, not in its
+first 1x1. Convolutions have no bias; each is followed by batch normalization. The stem is a
+7x7 stride-2 convolution padded by 3 and a 3x3 stride-2 max pool padded by 1, and the four
+stages have widths ``width``, ``2*width``, ``4*width`` and ``8*width`` (``width=64`` as
+published; a symbol gives the parameter count as a polynomial in it). Layer names follow
+``keras.applications`` (``conv2_block1_1_conv``).
+
+>>> import symcnn as sc
+>>> m = sc.zoo.resnet50()
+>>> m.trainable_params, m.output_shape
+(25557032, (1000,))
+>>> sc.zoo.resnet50(include_top=False).output_shape
+(ceiling(H/32), ceiling(W/32), 2048)
+"""
+
+from __future__ import annotations
+
+from ..layers import (Activation, Add, BatchNormalization, Conv2D, Dense, GlobalAveragePooling2D,
+                      MaxPooling2D)
+from ..model import Model
+from ._common import check_flag, model_input, size_arg
+
+__all__ = ["resnet", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152"]
+
+_DEPTHS = {
+    18: ("basic", (2, 2, 2, 2)),
+    34: ("basic", (3, 4, 6, 3)),
+    50: ("bottleneck", (3, 4, 6, 3)),
+    101: ("bottleneck", (3, 4, 23, 3)),
+    152: ("bottleneck", (3, 8, 36, 3)),
+}
+
+
+def _conv_bn(x, filters, kernel, name, strides=1, padding=0, relu=True):
+    x = Conv2D(filters, kernel, strides=strides, padding=padding, use_bias=False,
+               name=f"{name}_conv")(x)
+    x = BatchNormalization(epsilon=1e-5, name=f"{name}_bn")(x)
+    return Activation("relu", name=f"{name}_relu")(x) if relu else x
+
+
+def _basic_block(x, width, strides, shortcut: bool, name: str):
+    identity = _conv_bn(x, width, 1, f"{name}_0", strides=strides, relu=False) if shortcut else x
+    y = _conv_bn(x, width, 3, f"{name}_1", strides=strides, padding=1)
+    y = _conv_bn(y, width, 3, f"{name}_2", padding=1, relu=False)
+    return Activation("relu", name=f"{name}_out")(Add(name=f"{name}_add")([y, identity]))
+
+
+def _bottleneck_block(x, width, strides, shortcut: bool, name: str):
+    identity = (_conv_bn(x, 4 * width, 1, f"{name}_0", strides=strides, relu=False)
+                if shortcut else x)
+    y = _conv_bn(x, width, 1, f"{name}_1")
+    y = _conv_bn(y, width, 3, f"{name}_2", strides=strides, padding=1)
+    y = _conv_bn(y, 4 * width, 1, f"{name}_3", relu=False)
+    return Activation("relu", name=f"{name}_out")(Add(name=f"{name}_add")([y, identity]))
+
+
+def resnet(depth: int, input_shape=None, *, classes=1000, width=64, include_top: bool = True,
+           name: str | None = None) -> Model:
+    """A ResNet of ``depth`` 18, 34, 50, 101 or 152 (torchvision's definition).
+
+    ``width`` is the stem's channel count and the first stage's width (64 in the paper);
+    ``include_top=False`` ends the model at the last stage's feature map.
+
+    >>> import symcnn as sc
+    >>> sc.zoo.resnet(18, classes=10, width="w").trainable_params
+    2724*w**2 + 377*w + 10
+    """
+    owner = f"resnet{depth}" if depth in _DEPTHS else "resnet"
+    if depth not in _DEPTHS:
+        from ..errors import LayerArgumentError
+
+        raise LayerArgumentError(f"resnet: `depth` must be one of 18, 34, 50, 101, 152. "
+                                 f"Received: depth={depth!r}")
+    kind, repeats = _DEPTHS[depth]
+    width = size_arg(width, "width", owner)
+    check_flag(include_top, "include_top", owner)
+    block = _basic_block if kind == "basic" else _bottleneck_block
+    inputs = model_input(input_shape, owner)
+    x = _conv_bn(inputs, width, 7, "conv1", strides=2, padding=3)
+    x = MaxPooling2D(3, strides=2, padding=1, name="pool1_pool")(x)
+    for stage, blocks in enumerate(repeats):
+        stage_width = width * 2**stage
+        for b in range(blocks):
+            strides = 2 if stage > 0 and b == 0 else 1
+            # torchvision adds a projection shortcut where the stride or the width changes:
+            # the first block of every stage, except the first stage of a basic-block ResNet.
+            shortcut = b == 0 and (stage > 0 or kind == "bottleneck")
+            x = block(x, stage_width, strides, shortcut, f"conv{stage + 2}_block{b + 1}")
+    if include_top:
+        x = GlobalAveragePooling2D(name="avg_pool")(x)
+        x = Dense(size_arg(classes, "classes", owner), name="predictions")(x)
+    return Model(inputs, x, name=name or owner)
+
+
+def resnet18(input_shape=None, *, classes=1000, width=64, include_top: bool = True) -> Model:
+    """ResNet-18: basic blocks, 2-2-2-2 (11,689,512 parameters in torchvision).
+
+    >>> import symcnn as sc
+    >>> sc.zoo.resnet18().trainable_params
+    11689512
+    """
+    return resnet(18, input_shape, classes=classes, width=width, include_top=include_top)
+
+
+def resnet34(input_shape=None, *, classes=1000, width=64, include_top: bool = True) -> Model:
+    """ResNet-34: basic blocks, 3-4-6-3 (21,797,672 parameters in torchvision).
+
+    >>> import symcnn as sc
+    >>> sc.zoo.resnet34().trainable_params
+    21797672
+    """
+    return resnet(34, input_shape, classes=classes, width=width, include_top=include_top)
+
+
+def resnet50(input_shape=None, *, classes=1000, width=64, include_top: bool = True) -> Model:
+    """ResNet-50: bottleneck blocks, 3-4-6-3 (25,557,032 parameters in torchvision).
+
+    >>> import symcnn as sc
+    >>> sc.zoo.resnet50((224, 224, 3), include_top=False).output_shape
+    (7, 7, 2048)
+    """
+    return resnet(50, input_shape, classes=classes, width=width, include_top=include_top)
+
+
+def resnet101(input_shape=None, *, classes=1000, width=64, include_top: bool = True) -> Model:
+    """ResNet-101: bottleneck blocks, 3-4-23-3 (44,549,160 parameters in torchvision).
+
+    >>> import symcnn as sc
+    >>> sc.zoo.resnet101().trainable_params
+    44549160
+    """
+    return resnet(101, input_shape, classes=classes, width=width, include_top=include_top)
+
+
+def resnet152(input_shape=None, *, classes=1000, width=64, include_top: bool = True) -> Model:
+    """ResNet-152: bottleneck blocks, 3-8-36-3 (60,192,808 parameters in torchvision).
+
+    >>> import symcnn as sc
+    >>> sc.zoo.resnet152().trainable_params
+    60192808
+    """
+    return resnet(152, input_shape, classes=classes, width=width, include_top=include_top)

@@ -1,0 +1,146 @@
+"""Width and depth multipliers, and the roundings that turn them into layer sizes.
+
+MobileNetV2 and EfficientNet scale a reference network by a width multiplier (MobileNetV2's
+``alpha``, EfficientNet's ``width_coefficient``) and, for EfficientNet, a depth multiplier
+(``depth_coefficient``). The scaled sizes are rounded:
+
+* channels: ``make_divisible(c*alpha, 8)``, the multiple of 8 nearest to ``c*alpha`` (halves
+  round up), at least 8, and bumped up by 8 when rounding lost more than 10 % (torchvision's
+  ``_make_divisible``, TensorFlow's ``round_filters``);
+* repeats: ``ceiling(n*depth)`` (``round_repeats``).
+
+A multiplier may be a number or a symbol:
+
+* a Python ``float`` (``0.35``) is used as torchvision and Keras use it: the products
+  ``c*alpha`` and ``n*d`` and the rounding are carried out in IEEE double arithmetic, so the
+  widths are the frameworks' widths even where a product lands just beside a tie
+  (``400*0.29`` is ``115.99999999999999`` in floating point, which rounds to 112, where
+  ``116`` would round to 120);
+* an ``int``, a :class:`fractions.Fraction` or a SymPy rational is used exactly;
+* with a symbol the rounding cannot be carried out: a channel count stays the unevaluated,
+  integer-valued :class:`make_divisible` of a multiple of the symbol, and a repeat count
+  stays ``ceiling(n*d)``. Both evaluate as soon as the symbol is replaced by a number, by
+  the rules above, so the closed form is exact for every positive value of the symbol.
+
+>>> import sympy
+>>> alpha = as_multiplier("alpha", "alpha", "mobilenet_v2")
+>>> make_divisible(32*alpha, 8)
+make_divisible(32*alpha, 8)
+>>> _.subs(alpha, sympy.Rational(7, 20))
+16
+>>> make_divisible(400*as_multiplier(0.29, "alpha", "f"), 8), make_divisible(116, 8)
+(112, 120)
+>>> round_repeats(3, as_multiplier(1.1, "depth_coefficient", "efficientnet_b0"))
+4
+"""
+
+from __future__ import annotations
+
+import numbers
+from fractions import Fraction
+
+import sympy
+
+from ..errors import LayerArgumentError
+
+__all__ = ["make_divisible", "as_multiplier", "round_repeats"]
+
+
+class make_divisible(sympy.Function):  # noqa: N801 (a SymPy function, named as in torchvision)
+    """``make_divisible(v, d)``: the channel count a multiplied width ``v`` is rounded to.
+
+    For a number ``v > 0`` and a positive integer ``d``: ``n = max(d, floor(v + d/2) // d * d)``,
+    plus ``d`` when ``n < 0.9*v``: torchvision's ``_make_divisible``, in exact arithmetic for a
+    rational ``v`` and in IEEE double arithmetic, as torchvision computes it, for a SymPy
+    ``Float`` of 53-bit precision. The value is a positive multiple of ``d``, so a positive
+    integer; SymPy knows that even when ``v`` is symbolic, and an integer multiple of a
+    ``make_divisible`` value rounds to itself.
+
+    >>> make_divisible(sympy.Rational(56, 5), 8), make_divisible(36, 8), make_divisible(3, 8)
+    (16, 40, 8)
+    >>> a = sympy.Symbol("a", positive=True)
+    >>> make_divisible(6*make_divisible(16*a, 8), 8)
+    6*make_divisible(16*a, 8)
+    """
+
+    nargs = 2
+
+    @classmethod
+    def eval(cls, v, d):
+        if not (d.is_Integer and d > 0):
+            return None
+        if v.is_Float:
+            return sympy.Integer(_make_divisible_float(float(v), int(d)))
+        if v.is_Rational:
+            if v <= 0:
+                return None
+            n = max(int(d), int(sympy.floor(v + sympy.Rational(d, 2))) // int(d) * int(d))
+            if n < sympy.Rational(9, 10) * v:
+                n += int(d)
+            return sympy.Integer(n)
+        coeff, rest = v.as_coeff_Mul()
+        if isinstance(rest, cls) and rest.args[1] == d and coeff.is_Integer and coeff > 0:
+            return v  # already a positive multiple of d
+        return None
+
+    def _eval_is_integer(self):
+        return True if self.args[1].is_Integer and self.args[1] > 0 else None
+
+    def _eval_is_positive(self):
+        return self._eval_is_integer()
+
+
+def _make_divisible_float(v: float, d: int) -> int:
+    """torchvision's ``_make_divisible`` on a float, step by step in float arithmetic."""
+    n = max(d, int(v + d / 2) // d * d)
+    if n < 0.9 * v:
+        n += d
+    return n
+
+
+def as_multiplier(value, arg: str, owner: str) -> sympy.Expr:
+    """A width or depth multiplier as a SymPy value.
+
+    A float becomes a SymPy ``Float`` of 53-bit precision (the same number, so products and
+    roundings reproduce the frameworks' float arithmetic); an int or a
+    :class:`fractions.Fraction` becomes an exact rational; a string becomes a positive real
+    symbol; a SymPy expression must be positive.
+
+    >>> from fractions import Fraction
+    >>> as_multiplier(0.35, "alpha", "mobilenet_v2"), as_multiplier(Fraction(7, 20), "alpha", "f")
+    (0.350000000000000, 7/20)
+    >>> as_multiplier("w", "width", "f")
+    w
+    >>> as_multiplier(0, "alpha", "mobilenet_v2")
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.LayerArgumentError: mobilenet_v2: `alpha` must be a positive number, a symbol name or a positive SymPy expression. Received: alpha=0
+    """
+    message = (f"{owner}: `{arg}` must be a positive number, a symbol name or a positive "
+               f"SymPy expression. Received: {arg}={value!r}")
+    if isinstance(value, bool) or value is None:
+        raise LayerArgumentError(message)
+    if isinstance(value, str):
+        if not value.isidentifier():
+            raise LayerArgumentError(message)
+        return sympy.Symbol(value, positive=True)
+    if isinstance(value, float):
+        result = sympy.Float(value, precision=53)
+    elif isinstance(value, (numbers.Rational, Fraction)):
+        result = sympy.Rational(value.numerator, value.denominator)
+    elif isinstance(value, sympy.Expr):
+        result = value
+    else:
+        raise LayerArgumentError(message)
+    if result.is_positive is not True or result.has(sympy.oo, sympy.zoo, sympy.nan):
+        raise LayerArgumentError(message)
+    return result
+
+
+def round_repeats(repeats: int, depth) -> sympy.Expr:
+    """``ceiling(repeats*depth)``: how many blocks a stage of ``repeats`` has after scaling.
+
+    >>> round_repeats(3, sympy.Symbol("d", positive=True))
+    ceiling(3*d)
+    """
+    return sympy.ceiling(repeats * depth)
