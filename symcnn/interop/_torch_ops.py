@@ -1,0 +1,436 @@
+"""The PyTorch operations :func:`~symcnn.interop.torch.from_torch` understands.
+
+Leaf modules map to the :mod:`symcnn.nn` class of the same name, built from the module's
+attributes. Functions and tensor methods map to handlers that either apply a layer, pass the
+tensor through (``x.contiguous()``, ``x * 0.5``), or compute with sizes (``x.size(0)``,
+``x.shape[1] * x.shape[2]``). The batch size is the marker :data:`BATCH`.
+"""
+
+from __future__ import annotations
+
+import operator
+
+import sympy
+import torch
+import torch.nn.functional as F
+
+from .. import arith
+from .. import layers as L
+from .. import nn as sc_nn
+from ..layers.base import Tensor
+
+__all__ = ["layer_for_module", "handler", "Unsupported", "UNKNOWN", "BATCH"]
+
+
+class Unsupported(Exception):
+    """Raised by a handler for a use it cannot express; the message says what."""
+
+
+class _Marker:
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+UNKNOWN = _Marker("<unknown>")  # the result of an unsupported operation
+BATCH = _Marker("<batch size>")
+
+# --------------------------------------------------------------------------------- modules
+
+_CONV = ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation",
+         "groups", "bias", "padding_mode")
+_CONVT = ("in_channels", "out_channels", "kernel_size", "stride", "padding", "output_padding",
+          "groups", "bias", "dilation", "padding_mode")
+_BN = ("num_features", "eps", "momentum", "affine", "track_running_stats")
+_MAXPOOL = ("kernel_size", "stride", "padding", "dilation", "return_indices", "ceil_mode")
+_AVGPOOL = ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad",
+            "divisor_override")
+_PAD = ("padding",)
+
+MODULE_ARGS = {
+    **{f"Conv{n}d": _CONV for n in (1, 2, 3)},
+    **{f"ConvTranspose{n}d": _CONVT for n in (1, 2, 3)},
+    **{f"BatchNorm{n}d": _BN for n in (1, 2, 3)},
+    **{f"MaxPool{n}d": _MAXPOOL for n in (1, 2, 3)},
+    "AvgPool1d": _AVGPOOL[:-1], "AvgPool2d": _AVGPOOL, "AvgPool3d": _AVGPOOL,
+    **{f"AdaptiveAvgPool{n}d": ("output_size",) for n in (1, 2, 3)},
+    **{f"AdaptiveMaxPool{n}d": ("output_size", "return_indices") for n in (1, 2, 3)},
+    **{f"{kind}Pad{n}d": _PAD for kind in ("Zero", "Reflection", "Replication")
+       for n in (1, 2, 3)},
+    **{f"ConstantPad{n}d": ("padding", "value") for n in (1, 2, 3)},
+    "GroupNorm": ("num_groups", "num_channels", "eps", "affine"),
+    "LayerNorm": ("normalized_shape", "eps", "elementwise_affine", "bias"),
+    "Linear": ("in_features", "out_features", "bias"),
+    "ReLU": ("inplace",), "ReLU6": ("inplace",), "LeakyReLU": ("negative_slope", "inplace"),
+    "ELU": ("alpha", "inplace"), "CELU": ("alpha", "inplace"), "SELU": ("inplace",),
+    "GELU": ("approximate",), "SiLU": ("inplace",), "Mish": ("inplace",),
+    "Hardswish": ("inplace",), "Hardsigmoid": ("inplace",),
+    "Hardtanh": ("min_val", "max_val", "inplace"), "Softplus": ("beta", "threshold"),
+    "Sigmoid": (), "Tanh": (), "Softsign": (), "Identity": (),
+    "Softmax": ("dim",), "LogSoftmax": ("dim",),
+    "Dropout": ("p", "inplace"), "Dropout1d": ("p", "inplace"), "Dropout2d": ("p", "inplace"),
+    "Dropout3d": ("p", "inplace"), "AlphaDropout": ("p", "inplace"),
+    "PReLU": ("num_parameters", "init"),
+    "Flatten": ("start_dim", "end_dim"), "Unflatten": ("dim", "unflattened_size"),
+    "Upsample": ("size", "scale_factor", "mode", "align_corners", "recompute_scale_factor"),
+}
+
+
+def layer_for_module(m, name: str):
+    """The :mod:`symcnn.nn` layer for a leaf module, or None when there is none."""
+    kind = type(m).__name__
+    if not type(m).__module__.startswith("torch.nn.") or kind not in MODULE_ARGS:
+        return None
+    kwargs = {}
+    for attr in MODULE_ARGS[kind]:
+        if attr == "bias":
+            kwargs["bias"] = getattr(m, "bias", None) is not None
+        else:
+            kwargs[attr] = _plain(getattr(m, attr))
+    own = list(m.parameters(recurse=False))
+    trainable = not own or any(p.requires_grad for p in own)
+    return getattr(sc_nn, kind)(**kwargs, name=name, trainable=trainable)
+
+
+def _plain(value):
+    if isinstance(value, torch.Size):
+        return tuple(value)
+    if isinstance(value, list):
+        return tuple(value)
+    return value
+
+
+# ------------------------------------------------------------------------------ functions
+
+
+def _bind(args, kwargs, names: tuple, defaults: dict | None = None) -> dict:
+    values = dict(defaults or {})
+    values.update(zip(names, args))
+    values.update(kwargs)
+    return values
+
+
+def _tensor(value, what: str = "input") -> Tensor:
+    if not isinstance(value, Tensor):
+        raise Unsupported(f"expects a tensor as {what}, got {value!r}")
+    return value
+
+
+def _module_like(cls_name: str, names: tuple, defaults: dict, rename: dict | None = None):
+    """A handler for ``f(input, *names)`` that applies ``sc_nn.<cls_name>(**names)``."""
+    def handle(conv, node, args, kwargs):
+        values = _bind(args, kwargs, ("input",) + names, defaults)
+        x = _tensor(values.pop("input"))
+        values = {(rename or {}).get(k, k): v for k, v in values.items()
+                  if (rename or {}).get(k, k) is not None}
+        return conv.apply(getattr(sc_nn, cls_name)(**values, name=node.name), x)
+    return handle
+
+
+def _activation(cls_name: str, names: tuple = (), defaults: dict | None = None,
+                drop: tuple = ("inplace", "training", "dtype", "_stacklevel")):
+    def handle(conv, node, args, kwargs):
+        values = _bind(args, kwargs, ("input",) + names, defaults)
+        x = _tensor(values.pop("input"))
+        values = {k: v for k, v in values.items() if k not in drop}
+        return conv.apply(getattr(sc_nn, cls_name)(**values, name=node.name), x)
+    return handle
+
+
+def _passthrough(conv, node, args, kwargs):
+    return _tensor(args[0])
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float, sympy.Expr)) and not isinstance(value, bool)
+
+
+def _binary(merge, number_op):
+    """``a op b``: a merge layer for two tensors, a pass-through with a number, else sizes."""
+    def handle(conv, node, args, kwargs):
+        a, b = args[0], args[1]
+        if isinstance(a, Tensor) and isinstance(b, Tensor):
+            if merge is None:
+                raise Unsupported("an element-wise division of two tensors")
+            return conv.apply(merge(name=node.name), [a, b])
+        if isinstance(a, Tensor) and _is_number(b) or isinstance(b, Tensor) and _is_number(a):
+            return a if isinstance(a, Tensor) else b
+        if a is BATCH or b is BATCH:
+            raise Unsupported("arithmetic with the batch size")
+        if number_op is None or not (_is_number(a) and _is_number(b)):
+            raise Unsupported(f"operands {a!r} and {b!r}")
+        return number_op(sympy.sympify(a), sympy.sympify(b))
+    return handle
+
+
+def _floordiv(a, b):
+    return arith.floor_div(a, b)
+
+
+def _cat(conv, node, args, kwargs):
+    values = _bind(args, kwargs, ("tensors", "dim"), {"dim": 0})
+    tensors = [_tensor(t) for t in values["tensors"]]
+    if values["dim"] == 0:
+        raise Unsupported("concatenation along the batch axis (dim=0)")
+    if len(tensors) == 1:
+        return tensors[0]
+    return conv.apply(L.Concatenate(axis=values["dim"], name=node.name), tensors)
+
+
+def _flatten(conv, node, args, kwargs):
+    values = _bind(args, kwargs, ("input", "start_dim", "end_dim"), {"start_dim": 0, "end_dim": -1})
+    x = _tensor(values["input"])
+    start = values["start_dim"]
+    if start == 0 or start == -(len(x.shape) + 1):
+        raise Unsupported("flattening the batch axis (start_dim=0); use torch.flatten(x, 1)")
+    return conv.apply(sc_nn.Flatten(start, values["end_dim"], name=node.name), x)
+
+
+def _dims(x: Tensor) -> tuple:
+    return (BATCH, *x.shape)
+
+
+def _size(conv, node, args, kwargs):
+    values = _bind(args, kwargs, ("input", "dim"), {"dim": None})
+    dims = _dims(_tensor(values["input"]))
+    return dims if values["dim"] is None else dims[values["dim"]]
+
+
+def _getattr(conv, node, args, kwargs):
+    obj, attr = args[0], args[1]
+    if isinstance(obj, Tensor):
+        if attr == "shape":
+            return _dims(obj)
+        if attr == "ndim":
+            return len(obj.shape) + 1
+        if attr in ("dtype", "device", "layout"):
+            return _Marker(f"<{attr}>")
+    raise Unsupported(f"reading attribute {attr!r}")
+
+
+def _getitem(conv, node, args, kwargs):
+    obj, index = args[0], args[1]
+    if isinstance(obj, Tensor):
+        raise Unsupported("indexing or slicing a tensor")
+    if isinstance(obj, (tuple, list)):
+        return obj[index]
+    raise Unsupported(f"indexing {obj!r}")
+
+
+def _shape_args(args) -> tuple:
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        return tuple(args[0])
+    return tuple(args)
+
+
+def _reshape_to(conv, node, x: Tensor, target: tuple):
+    if not target:
+        raise Unsupported("a reshape to a scalar")
+    first, rest = target[0], target[1:]
+    if first is not BATCH and first != -1:
+        raise Unsupported(f"a reshape whose first size ({first}) is not the batch size; "
+                          f"write x.view(x.size(0), ...) or x.view(-1, ...)")
+    if first == -1 and -1 in rest:
+        raise Unsupported("a reshape with two -1 entries")
+    if any(d is BATCH for d in rest) or not rest:
+        raise Unsupported(f"a reshape to {target!r}")
+    if rest == (-1,):
+        return conv.apply(sc_nn.Flatten(name=node.name), x)
+    return conv.apply(L.Reshape(rest, name=node.name), x)
+
+
+def _view(conv, node, args, kwargs):
+    x = _tensor(args[0])
+    return _reshape_to(conv, node, x, _shape_args(args[1:] or (kwargs.get("shape"),)))
+
+
+def _torch_reshape(conv, node, args, kwargs):
+    values = _bind(args, kwargs, ("input", "shape"))
+    return _reshape_to(conv, node, _tensor(values["input"]), tuple(values["shape"]))
+
+
+def _permute_to(conv, node, x: Tensor, dims: tuple):
+    rank = len(x.shape) + 1
+    dims = tuple(d % rank for d in dims)
+    if len(dims) != rank or dims[0] != 0:
+        raise Unsupported(f"a permutation that moves the batch axis: {dims}")
+    if dims == tuple(range(rank)):
+        return x
+    return conv.apply(L.Permute(dims[1:], name=node.name), x)
+
+
+def _permute(conv, node, args, kwargs):
+    dims = _shape_args(args[1:] or (kwargs.get("dims"),))
+    return _permute_to(conv, node, _tensor(args[0]), dims)
+
+
+def _transpose(conv, node, args, kwargs):
+    values = _bind(args, kwargs, ("input", "dim0", "dim1"))
+    x = _tensor(values["input"])
+    rank = len(x.shape) + 1
+    order = list(range(rank))
+    a, b = values["dim0"] % rank, values["dim1"] % rank
+    order[a], order[b] = order[b], order[a]
+    return _permute_to(conv, node, x, tuple(order))
+
+
+def _unsqueeze(conv, node, args, kwargs):
+    values = _bind(args, kwargs, ("input", "dim"))
+    x = _tensor(values["input"])
+    rank = len(x.shape) + 2
+    dim = values["dim"] % rank
+    if dim == 0:
+        raise Unsupported("unsqueeze(0) adds an axis before the batch axis")
+    shape = list(x.shape)
+    shape.insert(dim - 1, 1)
+    return conv.apply(L.Reshape(tuple(shape), name=node.name), x)
+
+
+def _squeeze(conv, node, args, kwargs):
+    values = _bind(args, kwargs, ("input", "dim"), {"dim": None})
+    x = _tensor(values["input"])
+    rank = len(x.shape) + 1
+    dims = values["dim"]
+    if dims is None:
+        if any(not sympy.sympify(d).is_Integer for d in x.shape):
+            raise Unsupported("squeeze() without dim on symbolic sizes (which are 1?)")
+        dims = tuple(i + 1 for i, d in enumerate(x.shape) if d == 1)
+    dims = {d % rank for d in (dims if isinstance(dims, (tuple, list)) else (dims,))}
+    if 0 in dims:
+        raise Unsupported("squeezing the batch axis")
+    shape = tuple(d for i, d in enumerate(x.shape) if i + 1 not in dims or d != 1)
+    if shape == x.shape:
+        return x
+    if not shape:
+        raise Unsupported("a squeeze to a scalar per sample")
+    return conv.apply(L.Reshape(shape, name=node.name), x)
+
+
+def _reduce(kind: str):
+    def handle(conv, node, args, kwargs):
+        values = _bind(args, kwargs, ("input", "dim", "keepdim"), {"dim": None, "keepdim": False})
+        x = _tensor(values["input"])
+        rank = len(x.shape) + 1
+        dim = values["dim"]
+        dims = {d % rank for d in (dim if isinstance(dim, (tuple, list)) else (dim,))} \
+            if dim is not None else None
+        first = set(range(2, rank))  # all but the channels (channels first)
+        last = set(range(1, rank - 1))  # all but the channels (channels last)
+        if rank < 3 or rank > 5 or dims not in (first, last):
+            raise Unsupported(f"a {kind.lower()} over dims {dim!r}; only a reduction over all "
+                              f"axes but the channels (global pooling) is supported")
+        cls = getattr(L, f"Global{kind}Pooling{rank - 2}D")
+        data_format = "channels_first" if dims == first else "channels_last"
+        return conv.apply(cls(data_format=data_format, keepdims=bool(values["keepdim"]),
+                              name=node.name), x)
+    return handle
+
+
+def _interpolate(conv, node, args, kwargs):
+    values = _bind(args, kwargs, ("input", "size", "scale_factor", "mode", "align_corners",
+                                  "recompute_scale_factor"),
+                   {"size": None, "scale_factor": None, "mode": "nearest"})
+    x = _tensor(values.pop("input"))
+    values.pop("antialias", None)
+    return conv.apply(sc_nn.Upsample(**values, name=node.name), x)
+
+
+def _pad(conv, node, args, kwargs):
+    values = _bind(args, kwargs, ("input", "pad", "mode", "value"), {"mode": "constant"})
+    x = _tensor(values["input"])
+    pad = tuple(values["pad"])
+    n = len(pad) // 2
+    if len(pad) % 2 or n != len(x.shape) - 1 or n > 3:
+        raise Unsupported(f"F.pad of {n} axes on an input with {len(x.shape) - 1} spatial "
+                          f"axes (channels first)")
+    return conv.apply(getattr(sc_nn, f"ZeroPad{n}d")(pad, name=node.name), x)
+
+
+def _pool_handlers() -> dict:
+    table = {}
+    for n in (1, 2, 3):
+        table[getattr(F, f"max_pool{n}d")] = _module_like(
+            f"MaxPool{n}d", ("kernel_size", "stride", "padding", "dilation", "ceil_mode",
+                             "return_indices"),
+            {"stride": None, "padding": 0, "dilation": 1, "ceil_mode": False,
+             "return_indices": False})
+        avg = ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad")
+        table[getattr(F, f"avg_pool{n}d")] = _module_like(
+            f"AvgPool{n}d", avg + (("divisor_override",) if n > 1 else ()),
+            {"stride": None, "padding": 0, "ceil_mode": False, "count_include_pad": True})
+        table[getattr(F, f"adaptive_avg_pool{n}d")] = _module_like(
+            f"AdaptiveAvgPool{n}d", ("output_size",), {})
+        table[getattr(F, f"adaptive_max_pool{n}d")] = _module_like(
+            f"AdaptiveMaxPool{n}d", ("output_size", "return_indices"), {"return_indices": False})
+        table[getattr(F, f"dropout{n}d")] = _activation(f"Dropout{n}d", ("p",), {"p": 0.5})
+    return table
+
+
+_ADD = _binary(L.Add, operator.add)
+_SUB = _binary(L.Subtract, operator.sub)
+_MUL = _binary(L.Multiply, operator.mul)
+_DIV = _binary(None, operator.truediv)
+_FLOORDIV = _binary(None, _floordiv)
+_RELU = _activation("ReLU")
+_SIGMOID = _activation("Sigmoid")
+_TANH = _activation("Tanh")
+_SOFTMAX = _activation("Softmax", ("dim",))
+_LOG_SOFTMAX = _activation("LogSoftmax", ("dim",))
+
+FUNCTIONS = {
+    operator.add: _ADD, operator.iadd: _ADD, torch.add: _ADD,
+    operator.sub: _SUB, operator.isub: _SUB, torch.sub: _SUB,
+    operator.mul: _MUL, operator.imul: _MUL, torch.mul: _MUL,
+    operator.truediv: _DIV, operator.itruediv: _DIV, torch.div: _DIV,
+    operator.floordiv: _FLOORDIV,
+    operator.neg: _passthrough, torch.neg: _passthrough,
+    operator.getitem: _getitem, getattr: _getattr,
+    torch.cat: _cat, torch.concat: _cat, torch.concatenate: _cat,
+    torch.flatten: _flatten, torch.reshape: _torch_reshape,
+    torch.permute: _permute, torch.transpose: _transpose,
+    torch.squeeze: _squeeze, torch.unsqueeze: _unsqueeze,
+    torch.mean: _reduce("Average"), torch.amax: _reduce("Max"),
+    F.relu: _RELU, torch.relu: _RELU, F.relu_: _RELU, torch.relu_: _RELU,
+    F.relu6: _activation("ReLU6"),
+    F.leaky_relu: _activation("LeakyReLU", ("negative_slope",), {"negative_slope": 0.01}),
+    F.elu: _activation("ELU", ("alpha",), {"alpha": 1.0}),
+    F.celu: _activation("CELU", ("alpha",), {"alpha": 1.0}),
+    F.selu: _activation("SELU"), F.gelu: _activation("GELU", (), {}),
+    F.silu: _activation("SiLU"), F.mish: _activation("Mish"),
+    F.hardswish: _activation("Hardswish"), F.hardsigmoid: _activation("Hardsigmoid"),
+    F.hardtanh: _activation("Hardtanh", ("min_val", "max_val")),
+    F.softplus: _activation("Softplus", ("beta", "threshold")),
+    F.softsign: _activation("Softsign"),
+    torch.sigmoid: _SIGMOID, F.sigmoid: _SIGMOID, torch.tanh: _TANH, F.tanh: _TANH,
+    F.softmax: _SOFTMAX, torch.softmax: _SOFTMAX,
+    F.log_softmax: _LOG_SOFTMAX, torch.log_softmax: _LOG_SOFTMAX,
+    F.dropout: _activation("Dropout", ("p",), {"p": 0.5}),
+    F.alpha_dropout: _activation("AlphaDropout", ("p",), {"p": 0.5}),
+    F.interpolate: _interpolate, F.pad: _pad,
+    **_pool_handlers(),
+}
+
+METHODS = {
+    "add": _ADD, "add_": _ADD, "sub": _SUB, "sub_": _SUB, "mul": _MUL, "mul_": _MUL,
+    "div": _DIV, "div_": _DIV, "neg": _passthrough,
+    "size": _size, "dim": lambda conv, node, args, kwargs: len(_tensor(args[0]).shape) + 1,
+    "view": _view, "reshape": _view, "flatten": _flatten, "permute": _permute,
+    "transpose": _transpose, "squeeze": _squeeze, "unsqueeze": _unsqueeze,
+    "mean": _reduce("Average"), "amax": _reduce("Max"),
+    "relu": _RELU, "relu_": _RELU, "sigmoid": _SIGMOID, "tanh": _TANH,
+    "softmax": _SOFTMAX, "log_softmax": _LOG_SOFTMAX,
+    **{name: _passthrough for name in ("contiguous", "clone", "detach", "float", "double",
+                                       "half", "to", "type", "cpu", "cuda", "requires_grad_")},
+}
+
+
+def handler(node):
+    """The handler of a ``call_function`` or ``call_method`` node, or None."""
+    if node.op == "call_method":
+        return METHODS.get(node.target)
+    try:
+        return FUNCTIONS.get(node.target)
+    except TypeError:  # unhashable target
+        return None

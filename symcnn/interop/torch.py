@@ -1,0 +1,288 @@
+"""Import PyTorch modules through ``torch.fx`` symbolic tracing.
+
+Tracing records every operation of ``forward``, so graph models (residual additions,
+concatenations, ``view``/``flatten`` heads) import, not only ``nn.Sequential``. Each leaf
+module becomes the :mod:`symcnn.nn` layer of the same name and arguments, named by its path
+in the module (``layer1.0.conv1``); functions (``torch.cat``, ``+``, ``torch.flatten``,
+``F.relu``, ``x.view(x.size(0), -1)``, ...) become layers named after their graph node.
+Everything without a symcnn equivalent is listed, with where it occurs, in one
+:class:`~symcnn.errors.ConversionError`.
+
+``trainable_params`` equals PyTorch's ``sum(p.numel() for p in m.parameters())`` for the
+modules ``forward`` uses; batch norm running statistics (buffers) are counted as
+non-trainable, as Keras counts them.
+
+>>> import torch.nn as tnn, symcnn as sc
+>>> net = tnn.Sequential(tnn.Conv2d(3, 16, 3, stride=2, padding=1), tnn.ReLU(),
+...                      tnn.AdaptiveAvgPool2d(1), tnn.Flatten(), tnn.Linear(16, 10))
+>>> m = sc.from_torch(net, input_shape=(3, "H", "W"))
+>>> m.layers[0].output_shape, m.params
+((16, ceiling(H/2), ceiling(W/2)), 618)
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+
+import torch
+import torch.fx as fx
+from torch.fx.node import _get_qualified_name
+
+from ..errors import ConversionError, SymcnnError
+from ..layers.base import Tensor
+from ..layers.core import Input
+from ..model import Model
+from . import _torch_ops as ops
+from ._common import Problems
+
+__all__ = ["from_torch"]
+
+_SKIP_DIRS = (os.path.dirname(torch.__file__), os.path.dirname(os.path.dirname(__file__)))
+
+
+def _user_line() -> str:
+    """``file.py:42: code`` of the innermost frame outside torch and symcnn."""
+    for frame in reversed(traceback.extract_stack()[:-2]):
+        if not frame.filename.startswith(_SKIP_DIRS) and "<frozen" not in frame.filename:
+            code = f": {frame.line.strip()}" if frame.line else ""
+            return f"{os.path.basename(frame.filename)}:{frame.lineno}{code}"
+    return ""
+
+
+class _Tracer(fx.Tracer):
+    """Symbolic tracer that remembers, for each node, its module scope and source line."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._symcnn_scopes = [""]
+
+    def call_module(self, m, forward, args, kwargs):
+        try:
+            path = self.path_of_module(m)
+        except NameError:
+            path = type(m).__name__
+        self._symcnn_scopes.append(path)
+        try:
+            return super().call_module(m, forward, args, kwargs)
+        finally:
+            self._symcnn_scopes.pop()
+
+    def create_node(self, kind, target, args, kwargs, name=None, type_expr=None):
+        node = super().create_node(kind, target, args, kwargs, name, type_expr)
+        node.meta["symcnn_scope"] = self._symcnn_scopes[-1]
+        node.meta["symcnn_line"] = _user_line()
+        return node
+
+
+def trace(module) -> fx.Graph:
+    """The ``torch.fx`` graph of ``module.forward``, or a ConversionError saying why not."""
+    if not isinstance(module, torch.nn.Module):
+        raise ConversionError(f"from_torch: expected a torch.nn.Module. "
+                              f"Received: module={type(module).__name__}")
+    try:
+        return _Tracer().trace(module)
+    except Exception as err:  # fx raises many kinds: TraceError, TypeError, ...
+        raise ConversionError(
+            f"from_torch: torch.fx could not trace {type(module).__name__}.forward "
+            f"({type(err).__name__}: {err}). Symbolic tracing cannot follow Python control flow "
+            f"that depends on tensor values or sizes (`if x.size(2) > 7:`); move it out of "
+            f"forward or mark the module as a leaf. Received: module={type(module).__name__}"
+        ) from None
+
+
+def from_torch(module, input_shape=None, name: str | None = None) -> Model:
+    """A symcnn model of a ``torch.nn.Module``, traced with ``torch.fx``.
+
+    ``input_shape`` is channels first without the batch axis, e.g. ``(3, "H", "W")`` (a list
+    of shapes for several inputs). Left out, it is read from the first layer: ``(C, "H", "W")``
+    for a ``Conv2d`` with ``C`` input channels, ``(C, "L")`` for ``Conv1d``, ``(F,)`` for
+    ``Linear``.
+
+    >>> import torch, torch.nn as tnn, symcnn as sc
+    >>> class Block(tnn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.conv = tnn.Conv2d(8, 8, 3, padding=1)
+    ...     def forward(self, x):
+    ...         return torch.cat([x, self.conv(x) + x], dim=1)
+    >>> m = sc.from_torch(Block())
+    >>> m.input_shape, m.output_shape, m.params
+    ((8, H, W), (16, H, W), 584)
+    """
+    graph = trace(module)
+    placeholders = [n for n in graph.nodes if n.op == "placeholder"]
+    shapes = _input_shapes(module, placeholders, input_shape)
+    converter = _Converter(module, Problems("from_torch"))
+    inputs, outputs = converter.run(graph, placeholders, shapes)
+    out = outputs[0] if len(outputs) == 1 else outputs
+    return Model(inputs[0] if len(inputs) == 1 else inputs, out,
+                 name=name or type(module).__name__)
+
+
+def _input_shapes(module, placeholders, input_shape) -> list:
+    required = [p for p in placeholders if not p.args]
+    if input_shape is not None:
+        many = isinstance(input_shape, list) and input_shape and isinstance(input_shape[0], (tuple, list))
+        shapes = [tuple(s) for s in input_shape] if many else [tuple(input_shape)]
+        if len(shapes) != len(required):
+            raise ConversionError(
+                f"from_torch: forward takes {len(required)} tensor input(s) "
+                f"({', '.join(p.target for p in required)}) but {len(shapes)} input shape(s) "
+                f"were given. Received: input_shape={input_shape!r}")
+        return shapes
+    if len(required) == 1:
+        guess = _guess_shape(module, required[0])
+        if guess is not None:
+            return [guess]
+    raise ConversionError(
+        f"from_torch: cannot tell the input shape of {type(module).__name__} from its first "
+        f"layer; pass input_shape=(C, 'H', 'W') (channels first, no batch axis). "
+        f"Received: input_shape=None")
+
+
+def _guess_shape(module, placeholder):
+    for user in placeholder.users:
+        if user.op != "call_module":
+            continue
+        m = module.get_submodule(user.target)
+        spatial = {"Conv1d": ("L",), "Conv2d": ("H", "W"), "Conv3d": ("D", "H", "W"),
+                   "ConvTranspose1d": ("L",), "ConvTranspose2d": ("H", "W"),
+                   "ConvTranspose3d": ("D", "H", "W"), "BatchNorm2d": ("H", "W"),
+                   "BatchNorm3d": ("D", "H", "W")}.get(type(m).__name__)
+        if spatial is not None:
+            channels = getattr(m, "in_channels", None) or getattr(m, "num_features")
+            return (channels, *spatial)
+        if isinstance(m, torch.nn.Linear):
+            return (m.in_features,)
+    return None
+
+
+class _Converter:
+    """Walks the fx graph, mapping each node to a symcnn tensor, a size, or a constant."""
+
+    def __init__(self, module, problems: Problems) -> None:
+        self.module = module
+        self.problems = problems
+        self.layers: dict = {}  # module path -> symcnn layer (shared modules share it)
+        self.values: dict = {}
+
+    def run(self, graph, placeholders, shapes):
+        inputs = []
+        given = iter(shapes)
+        outputs = None
+        for node in graph.nodes:
+            if node.op == "placeholder":
+                if node.args:  # an argument with a default value
+                    self.values[node] = node.args[0]
+                    continue
+                tensor = Input(next(given), name=node.target)
+                inputs.append(tensor)
+                self.values[node] = tensor
+            elif node.op == "output":
+                self.problems.raise_if_any(
+                    "Replace them with supported modules or functions (see docs/bridges.md).")
+                outputs = self._outputs(node)
+            else:
+                self.values[node] = self._convert(node)
+        self.problems.raise_if_any(
+            "Replace them with supported modules or functions (see docs/bridges.md).")
+        return inputs, outputs
+
+    def _outputs(self, node) -> list:
+        found: list = []
+        _tensors_in(self._resolve(node.args[0]), found)
+        if not found:
+            raise ConversionError(f"from_torch: forward returns no tensor. "
+                                  f"Received: output={node.args[0]!r}")
+        return found
+
+    def _resolve(self, value):
+        return fx.node.map_arg(value, lambda n: self.values[n])
+
+    def _convert(self, node):
+        args, kwargs = self._resolve(node.args), self._resolve(node.kwargs)
+        upstream_failed = _has_unknown((args, kwargs))
+        try:
+            if node.op == "get_attr":
+                return self._unsupported(node, "a parameter, buffer or constant read directly "
+                                               "in forward (only modules' own weights count)")
+            if node.op == "call_module":
+                return self._call_module(node, args, kwargs, upstream_failed)
+            handler = ops.handler(node)
+            if handler is None:
+                return self._unsupported(node, "no symcnn equivalent")
+            if upstream_failed:
+                return ops.UNKNOWN
+            return handler(self, node, args, kwargs)
+        except ops.Unsupported as err:
+            return self._unsupported(node, str(err))
+        except SymcnnError as err:
+            if self.problems.items:  # likely a consequence of an unsupported operation
+                return ops.UNKNOWN
+            raise type(err)(f"from_torch: {_where(node)}: {err}") from None
+
+    def _call_module(self, node, args, kwargs, upstream_failed):
+        m = self.module.get_submodule(node.target)
+        layer = self.layers.get(node.target)
+        if layer is None:
+            layer = ops.layer_for_module(m, node.target)
+            if layer is None:
+                return self._unsupported(node, f"{type(m).__module__}.{type(m).__name__} has no "
+                                               f"symcnn equivalent")
+            self.layers[node.target] = layer
+        if upstream_failed:
+            return ops.UNKNOWN
+        if len(args) != 1 or kwargs or not isinstance(args[0], Tensor):
+            return self._unsupported(node, "a module called with more than one tensor argument")
+        return self.apply(layer, args[0])
+
+    def apply(self, layer, inputs):
+        out = layer(inputs)
+        if isinstance(out, list):
+            raise ops.Unsupported("an operation with several outputs")
+        return out
+
+    def _unsupported(self, node, why: str):
+        self.problems.add(_where(node), why)
+        return ops.UNKNOWN
+
+
+def _where(node) -> str:
+    if node.op == "call_module":
+        text = f"module '{node.target}'"
+    elif node.op == "get_attr":
+        text = f"get_attr '{node.target}'"
+    elif node.op == "call_method":
+        text = f"method .{node.target}() (node '{node.name}')"
+    else:
+        text = f"{_get_qualified_name(node.target)} (node '{node.name}')"
+    scope = node.meta.get("symcnn_scope")
+    if scope and node.op != "call_module":
+        text += f" in module '{scope}'"
+    line = node.meta.get("symcnn_line")
+    if line:
+        text += f" at {line}"
+    return text
+
+
+def _tensors_in(value, out: list) -> None:
+    if isinstance(value, Tensor):
+        out.append(value)
+    elif isinstance(value, (tuple, list)):
+        for v in value:
+            _tensors_in(v, out)
+    elif isinstance(value, dict):
+        for v in value.values():
+            _tensors_in(v, out)
+
+
+def _has_unknown(value) -> bool:
+    if value is ops.UNKNOWN:
+        return True
+    if isinstance(value, (tuple, list)):
+        return any(_has_unknown(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_unknown(v) for v in value.values())
+    return False
+
