@@ -486,6 +486,24 @@ class Model(Layer):
         return Model(new_inputs[0] if self._single_input else list(new_inputs),
                      outs[0] if self._single_output else outs, name=name)
 
+    # -- solving (symcnn.solving) -----------------------------------------------------------
+
+    def solve_budget(self, for_=None, **budgets: Any):
+        """The largest value of the symbol ``for_`` keeping each named quantity in budget.
+
+        Keywords naming a quantity (``params``, ``trainable_params``, ``macs``, ``flops``, ...)
+        are budgets; keywords naming one of the model's symbols fix it (``H=224``). Without
+        ``for_`` the one symbol left is solved for. The answer is an admissible value (the
+        model's constraints hold); see :func:`symcnn.solve_budget` for the guarantees.
+
+        >>> import symcnn as sc
+        >>> sc.zoo.textbook.free_width().solve_budget(params=100_000)
+        323
+        """
+        from .solving import model_solve_budget
+
+        return model_solve_budget(self, for_, budgets)
+
     # -- a model is a layer too (nesting) -------------------------------------------------
 
     @property

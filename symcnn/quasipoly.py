@@ -332,6 +332,7 @@ def _relation_runs(kind: str, g: tuple, y0: int) -> list:
 def relation_set(relations, x, lo: int = 0) -> IntegerSet:
     """The integers ``x >= lo`` satisfying every relation (SymPy relations in ``x`` only).
 
+    ``Max`` and ``Min`` (peak memory, for instance) are handled by splitting into cases.
     Raises :class:`NotQuasiPolynomial` naming the first unsupported piece.
 
     >>> from symcnn import symbols
@@ -340,9 +341,10 @@ def relation_set(relations, x, lo: int = 0) -> IntegerSet:
     Range(1, 12, 1)
     >>> relation_set([sympy.Eq(sympy.Mod(x, 4), 0), x < 20], x, lo=1).to_sympy()
     Range(4, 20, 4)
+    >>> relation_set([sympy.Max(3*x, x**2) <= 30], x, lo=1).to_sympy()
+    Range(1, 6, 1)
     """
-    kinds, trees, memo = [], [], {}
-    result = IntegerSet.interval(lo)
+    plain, split = [], []
     for rel in relations:
         if rel is sympy.true or rel is True:
             continue
@@ -351,17 +353,59 @@ def relation_set(relations, x, lo: int = 0) -> IntegerSet:
         kind = _OPS.get(type(rel))
         if kind is None:
             raise NotQuasiPolynomial(rel, f"{rel} is not a single comparison")
-        kinds.append(kind)
-        trees.append(_compile(sympy.expand(rel.lhs - rel.rhs), x, memo))
-    if not trees:
+        diff = sympy.expand(rel.lhs - rel.rhs)
+        (split if diff.has(sympy.Max, sympy.Min) else plain).append((kind, diff))
+    result = _plain_set(plain, x, lo)
+    for kind, diff in split:
+        if result.is_empty:
+            break
+        result = result.intersection(_minmax_set(kind, diff, x, lo))
+    return result
+
+
+def _plain_set(pairs: list, x, lo: int) -> IntegerSet:
+    """Relations ``diff <kind> 0`` without Max/Min, all analysed on the same pieces."""
+    result = IntegerSet.interval(lo)
+    if not pairs:
         return result
+    memo: dict = {}
+    trees = [_compile(diff, x, memo) for _, diff in pairs]
     m, pieces = _pieces(trees, lo)
     runs = {}
     for r, y0, polys in pieces:
         current = [(y0, None)]
-        for kind, g in zip(kinds, polys):
+        for (kind, _), g in zip(pairs, polys):
             current = intersect_runs(current, _relation_runs(kind, g, y0))
             if not current:
                 break
         runs[r] = current
     return IntegerSet(m, runs).intersection(result)
+
+
+def _minmax_set(kind: str, diff, x, lo: int) -> IntegerSet:
+    """``diff <kind> 0`` where ``diff`` contains Max/Min: distribute or split into cases."""
+    if not diff.has(sympy.Max, sympy.Min):
+        return _plain_set([(kind, diff)], x, lo)
+    terms = sympy.Add.make_args(diff)
+    special = [t for t in terms if t.has(sympy.Max, sympy.Min)]
+    if len(special) == 1 and kind in ("le", "lt", "ge", "gt"):
+        coeff, node = special[0].as_coeff_Mul()
+        if coeff in (1, -1) and isinstance(node, (sympy.Max, sympy.Min)):
+            rest = diff - special[0]
+            is_max = isinstance(node, sympy.Max) == (coeff == 1)  # -Min(a, b) = Max(-a, -b)
+            every = is_max == (kind in ("le", "lt"))  # max <= 0 iff every argument is
+            sets = [_minmax_set(kind, sympy.expand(coeff * a + rest), x, lo) for a in node.args]
+            out = sets[0]
+            for other in sets[1:]:
+                out = out.intersection(other) if every else out.union(other)
+            return out
+    node = next(n for n in sympy.preorder_traversal(diff) if isinstance(n, (sympy.Max, sympy.Min)))
+    order = "ge" if isinstance(node, sympy.Max) else "le"
+    out = IntegerSet.interval(0, -1)
+    for i, a in enumerate(node.args):  # case: argument i is the max (min)
+        case = _minmax_set(kind, sympy.expand(diff.xreplace({node: a})), x, lo)
+        for j, b in enumerate(node.args):
+            if j != i and not case.is_empty:
+                case = case.intersection(_minmax_set(order, sympy.expand(a - b), x, lo))
+        out = out.union(case)
+    return out
