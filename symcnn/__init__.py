@@ -23,6 +23,7 @@ from .render.summary import format_count
 from .solving import Solution, solve, solve_budget, within_budget
 from .sweeping import Sweep, sweep
 from .admissibility import Admissible, admissible
+from .plotting import plot
 from .spec import load_spec, model_from_spec, model_to_spec
 from .symbols import symbols
 from . import derivation  # noqa: E402  (record.derivation; registers the "working" column)
@@ -41,6 +42,7 @@ __all__ = [
     "derivation",
     "solve", "within_budget", "Solution", "sweep", "Sweep",
     "admissible", "Admissible",
+    "admissible", "Admissible", "plot",
     "format_count", "format_shape",
     "SymcnnError", "LayerArgumentError", "ShapeError", "GraphError", "SymbolError", "SolveError",
     "SpecError", "ExpressionError", "UnavailableError", "parse_expression",

@@ -1,0 +1,184 @@
+"""Plots of a quantity against one symbol, with the budget and the solved point marked.
+
+Needs the optional ``[plot]`` extra (matplotlib), imported only when :func:`plot` is called,
+so ``import symcnn`` never loads matplotlib. The figure is built without ``pyplot`` (no GUI
+backend is needed) and saved to a file when ``path`` is given.
+
+>>> import symcnn as sc
+>>> fig = sc.plot(sc.zoo.textbook.free_width(), n=range(1, 501), budget=100_000)
+>>> fig.axes[0].get_ylabel()
+'params = $160 n + 48320$'
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import sympy
+
+from .errors import SolveError, UnavailableError
+from .render.summary import format_count
+from .solving import model_solve_budget, solve_budget
+from .sweeping import _grid_values, _quantity, sweep
+
+__all__ = ["plot"]
+
+#: Closed forms longer than this (LaTeX characters) are left out of labels.
+MAX_LABEL = 90
+
+
+def _matplotlib():
+    try:
+        from matplotlib.figure import Figure
+        from matplotlib.ticker import EngFormatter, MaxNLocator
+    except ImportError:
+        raise UnavailableError("sc.plot needs matplotlib: pip install 'symcnn[plot]'") from None
+    return Figure, EngFormatter, MaxNLocator
+
+
+def _is_model(obj) -> bool:
+    return hasattr(obj, "constraints") and hasattr(obj, "free_symbols") and not isinstance(
+        obj, sympy.Basic)
+
+
+def _targets(targets, labels) -> list:
+    """``[(label, model_or_expr)]`` from one target, a list, or a dict label -> target."""
+    if isinstance(targets, Mapping):
+        items = [(str(k), v) for k, v in targets.items()]
+    elif isinstance(targets, (list, tuple)):
+        items = [(None, t) for t in targets]
+    else:
+        items = [(None, targets)]
+    if labels is not None:
+        labels = [labels] if isinstance(labels, str) else list(labels)
+        if len(labels) != len(items):
+            raise SolveError(f"plot: give one label per target ({len(items)}). "
+                             f"Received: labels={labels!r}")
+        items = [(lab, t) for lab, (_, t) in zip(labels, items)]
+    out = []
+    for i, (label, t) in enumerate(items):
+        if label is None:
+            label = t.display_name if _is_model(t) else (f"expression {i + 1}"
+                                                         if len(items) > 1 else "value")
+        out.append((label, t))
+    return out
+
+
+def _mathtext(expr) -> str | None:
+    """``$...$`` for ``expr`` if matplotlib's mathtext can typeset it and it is short."""
+    text = sympy.latex(expr, mul_symbol=None)
+    if len(text) > MAX_LABEL:
+        return None
+    try:
+        from matplotlib.mathtext import MathTextParser
+
+        MathTextParser("path").parse(f"${text}$")
+    except Exception:  # noqa: BLE001  (any parse failure: leave the formula out)
+        return None
+    return f"${text}$"
+
+
+def plot(targets, /, *, y="params", budget=None, path=None, labels=None, title=None,
+         logy: bool = False, ax=None, **grid: Any):
+    """Plot quantities of models (or expressions) against one symbol.
+
+    ``grid`` gives the symbol to plot against as an iterable (``n=range(1, 500)``) and fixes
+    any other symbol with an integer (``H=224``). ``targets`` is a model, an expression, a
+    list of them or a dict ``{label: target}`` (several curves on one plot). ``y`` names the
+    quantity of a model (``"params"``, ``"macs"``, ...; a list makes one panel per quantity).
+    ``budget`` (a number, or a dict quantity -> number) draws a dashed budget line and marks
+    on each curve the largest value within it, from :func:`symcnn.solve_budget`. Axis labels
+    and legend entries carry the closed forms when they are short enough to typeset.
+    Returns the matplotlib ``Figure``; ``path`` also saves it (format from the suffix).
+
+    >>> import symcnn as sc
+    >>> w = sc.symbols("w")
+    >>> fig = sc.plot({"a": 3*w**2, "b": 2*w**2 + 40*w}, w=range(1, 40), budget=2000)
+    >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()][:2]
+    ['a: $3 w^{2}$ (w = 25)', 'b: $2 w^{2} + 40 w$ (w = 23)']
+    """
+    Figure, EngFormatter, MaxNLocator = _matplotlib()
+    values = {k: _grid_values(k, v) for k, v in grid.items()}
+    axes_names = [k for k, v in values.items() if not isinstance(v, int)]
+    fixed = {k: v for k, v in values.items() if isinstance(v, int)}
+    if len(axes_names) != 1:
+        raise SolveError(f"plot: give exactly one symbol to plot against as a range (e.g. "
+                         f"n=range(1, 500)); fix the others with integers. Received: "
+                         f"{', '.join(axes_names) or 'no range'}")
+    name = axes_names[0]
+    xs = list(values[name])
+    quantities = [y] if isinstance(y, str) else list(y)
+    budgets = budget if isinstance(budget, Mapping) else {q: budget for q in quantities}
+    items = _targets(targets, labels)
+    if ax is not None and len(quantities) > 1:
+        raise SolveError(f"plot: `ax` takes one quantity. Received: y={y!r}")
+    fig = ax.figure if ax is not None else Figure(figsize=(7.5, 4.2 * len(quantities)),
+                                                  layout="constrained")
+    panels = [ax] if ax is not None else [fig.add_subplot(len(quantities), 1, i + 1)
+                                          for i in range(len(quantities))]
+    for panel, q in zip(panels, quantities):
+        _panel(panel, q, items, name, xs, fixed, budgets.get(q), len(items) == 1)
+        panel.set_xlabel(f"${sympy.latex(sympy.Symbol(name))}$")
+        panel.yaxis.set_major_formatter(EngFormatter(sep=""))
+        panel.xaxis.set_major_locator(MaxNLocator(integer=True))
+        panel.grid(True, alpha=0.3)
+        if logy:
+            panel.set_yscale("log")
+        panel.legend(loc="best", fontsize="small")
+    if title is not None:
+        panels[0].set_title(title)
+    if path is not None:
+        fig.savefig(path, dpi=150)
+    return fig
+
+
+def _panel(panel, quantity: str, items: list, name: str, xs: list, fixed: dict, budget,
+           single: bool) -> None:
+    shown = None
+    for label, target in items:
+        if _is_model(target):
+            expr = _quantity(target, quantity)
+            ys = sweep(target, quantity, **{name: xs}, **fixed)[quantity]
+        else:
+            expr = sympy.sympify(target)
+            ys = sweep(expr, **{name: xs}, **fixed)
+        shown = expr.xreplace({s: sympy.Integer(fixed[s.name]) for s in expr.free_symbols
+                               if s.name in fixed})
+        formula = _mathtext(shown)
+        best = _solve(target, quantity, expr, budget, name, fixed)
+        entry = label if single and formula else (f"{label}: {formula}" if formula else label)
+        if best is not None:
+            entry += f" ({name} = {best:,})" if best >= 10_000 else f" ({name} = {best})"
+        line, = panel.plot(xs, ys, "-o" if len(xs) <= 40 else "-", markersize=3, label=entry)
+        if best is not None and xs[0] <= best <= xs[-1]:
+            at = shown.xreplace({s: sympy.Integer(best) for s in shown.free_symbols
+                                 if s.name == name})
+            panel.plot([best], [float(at)], "o", markersize=9, markerfacecolor="none",
+                       markeredgewidth=2, color=line.get_color(), zorder=5)
+            panel.axvline(best, linestyle=":", linewidth=1, color=line.get_color(), alpha=0.7)
+            if single:
+                panel.annotate(f"{name} = {best}\n{format_count(at)}", (best, float(at)),
+                               xytext=(10, -28), textcoords="offset points", fontsize="small",
+                               color=line.get_color())
+    if budget is not None:
+        panel.axhline(float(budget), linestyle="--", color="0.35", linewidth=1.2,
+                      label=f"budget {format_count(sympy.Integer(int(budget)))}"
+                      if float(budget) == int(budget) else f"budget {budget}")
+    if single and items:
+        formula = _mathtext(shown)
+        panel.set_ylabel(f"{quantity} = {formula}" if formula else quantity)
+    else:
+        panel.set_ylabel(quantity if _is_model(items[0][1]) else "value")
+
+
+def _solve(target, quantity: str, expr, budget, name: str, fixed: dict):
+    """The largest value within budget, or None when none or no single answer exists."""
+    if budget is None:
+        return None
+    try:
+        if _is_model(target):
+            return model_solve_budget(target, name, {quantity: budget, **fixed})
+        return solve_budget(expr, budget, name, **{k: v for k, v in fixed.items()
+                                                   if k in {s.name for s in expr.free_symbols}})
+    except SolveError:
+        return None
