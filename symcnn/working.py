@@ -152,6 +152,11 @@ class Over(_Node):
 
     def _latex(self, printer):
         num, den = self.args
+        if printer._settings.get("fold_short_frac"):  # inline: (a + b)/c, as in tables
+            left, right = printer._print(num), printer._print(den)
+            left = left if _is_atom(num) else rf"\left({left}\right)"
+            right = right if _is_atom(den) else rf"\left({right}\right)"
+            return f"{left} / {right}"
         return rf"\frac{{{printer._print(num)}}}{{{printer._print(den)}}}"
 
     def _sympystr(self, printer):

@@ -284,7 +284,8 @@ def model_to_latex(model, style: str = "table", standalone: bool = False,
                 body.append(rf"\label{{{label}}}")
             body.append(r"\end{table}")
         elif standalone:
-            body = [r"\begin{center}", *body, r"\end{center}"]
+            body = [r"\begin{center}", r"\small\renewcommand{\arraystretch}{1.2}", *body,
+                    r"\end{center}"]
     else:
         body = _derivations(ctx)
     text = "\n".join(body)

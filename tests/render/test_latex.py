@@ -1,0 +1,112 @@
+"""LaTeX output (symcnn.render.latex): booktabs tables, derivations, standalone documents."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sympy
+
+import symcnn as sc
+from symcnn.render.latex import escape, model_to_latex
+from symcnn.zoo import textbook
+
+
+def test_table_is_booktabs_with_total_trainable_and_non_trainable_rows():
+    tex = textbook.cifar().to_latex()
+    assert tex.startswith(r"\begin{tabular}{@{}lllr@{}}")
+    for rule in (r"\toprule", r"\midrule", r"\bottomrule"):
+        assert rule in tex
+    assert r"\multicolumn{3}{@{}l}{Total params} & $1{,}580{,}976$ \\" in tex
+    assert r"\multicolumn{3}{@{}l}{Trainable params} & $1{,}579{,}056$ \\" in tex
+    assert r"\multicolumn{3}{@{}l}{Non-trainable params} & $1{,}920$ \\" in tex
+
+
+def test_parameters_cell_is_working_equals_value_with_thousands_grouping():
+    tex = textbook.cifar().to_latex()
+    assert (r"\texttt{conv2d\_3} & Conv2D & $(1, 1, 512)$ & "
+            r"$256 \cdot 3 \cdot 3 \cdot 512 + 512 = 1{,}180{,}160$ \\") in tex
+
+
+def test_symbols_print_as_the_user_named_them():
+    W_in, H_in = sc.symbols("W_in H_in")
+    m = sc.Sequential([sc.Input((H_in, W_in, 3)), sc.MaxPooling2D(2)])
+    tex = m.to_latex()
+    assert r"\left\lfloor{\frac{W_{in}}{2}}\right\rfloor" in tex
+    assert "W_in" not in tex
+
+
+def test_floors_and_ceilings_in_the_working_use_left_right_delimiters():
+    tex = textbook.free_width().to_latex(style="derivation")
+    assert r"\left\lfloor \frac{39 + 2 \cdot 0 - 4}{1} \right\rfloor + 1 = 36" in tex
+    same = sc.Sequential([sc.Input((32, 32, 3)), sc.Conv2D(8, 3, strides=2, padding="same")])
+    assert r"\left\lceil \frac{32}{2} \right\rceil = 16" in same.to_latex(style="derivation")
+
+
+def test_derivation_has_an_align_block_per_layer_with_formula_working_and_value():
+    model = textbook.free_width()
+    tex = model.to_latex(style="derivation")
+    assert tex.count(r"\begin{align*}") == len(model.layers) + 1  # every layer, and totals
+    assert (r"\text{params} &= C_{in} K_{h} K_{w} F \\" "\n"
+            r"  &= 20 \cdot 3 \cdot 3 \cdot 40 = 7{,}200") in tex
+    assert r"&= 160 n + 48{,}320" in tex
+
+
+def test_layers_with_nothing_to_derive_take_one_line():
+    tex = textbook.cifar().to_latex(style="derivation")
+    assert (r"\paragraph{\texttt{activation} (Activation)} Output $(32, 32, 64)$, "
+            r"no parameters.") in tex
+
+
+def test_standalone_is_a_complete_document():
+    tex = textbook.cifar().to_latex(standalone=True)
+    assert tex.startswith(r"\documentclass{article}")
+    assert r"\usepackage{booktabs}" in tex and tex.rstrip().endswith(r"\end{document}")
+
+
+def test_caption_and_label_make_a_table_float():
+    tex = textbook.cifar().to_latex(caption="CIFAR net (50% smaller)", label="tab:cifar")
+    assert tex.startswith("\\begin{table}[ht]\n\\centering\n")
+    assert r"\caption{CIFAR net (50\% smaller)}" in tex and r"\label{tab:cifar}" in tex
+
+
+def test_columns_choose_and_order_the_table_columns():
+    tex = textbook.free_width().to_latex(columns=["layer", "params"])
+    assert r"Layer & Parameters \\" in tex
+    assert r"\texttt{conv2d\_1} & $7{,}200$ \\" in tex
+    with_macs = textbook.free_width().to_latex(columns=["layer", "working", "macs"])
+    assert "MACs" in with_macs and "Total MACs" in with_macs
+
+
+def test_layer_names_are_escaped():
+    m = sc.Sequential([sc.Input((4,)), sc.Dense(2, name="fc_#1&2")])
+    assert r"\texttt{fc\_\#1\&2}" in m.to_latex()
+    assert escape("a~b^c\\") == r"a\textasciitilde{}b\textasciicircum{}c\textbackslash{}"
+
+
+def test_constraints_are_stated_under_the_table():
+    H, W = sc.symbols("H W")
+    tex = sc.Sequential([sc.Input((H, W, 3)), sc.Conv2D(8, 3)]).to_latex()
+    assert r"Valid for $H \geq 3$, $W \geq 3$." in tex
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"style": "poster"}, "`style` must be one of 'table', 'derivation'. Received: style='poster'"),
+    ({"style": "derivation", "columns": ["layer"]}, "apply to style='table'"),
+    ({"columns": ["speed"]}, "unknown column(s) 'speed'"),
+])
+def test_bad_options_are_clear_errors(kwargs, message):
+    with pytest.raises(sc.SymcnnError, match=re.escape(message)):
+        textbook.cifar().to_latex(**kwargs)
+
+
+def test_record_derivation_displays_as_latex_in_jupyter():
+    record = textbook.cifar().layers[0]
+    shown = record._repr_latex_()
+    assert shown.startswith("$\\displaystyle \\begin{aligned}") and shown.endswith("$")
+    assert sympy.latex(record.derivation) in shown
+
+
+def test_model_to_latex_is_what_to_latex_returns():
+    m = textbook.free_width()
+    assert model_to_latex(m, style="derivation") == m.to_latex(style="derivation")

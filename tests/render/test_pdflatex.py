@@ -1,0 +1,48 @@
+"""The standalone LaTeX compiles with pdflatex (worked examples B and D, both styles).
+
+Skips with a message when pdflatex is not installed; ``.ci/run`` installs it
+(texlive-latex-base, texlive-latex-recommended) so these run in CI.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+import symcnn as sc
+from symcnn.render.latex import compile_pdf
+from symcnn.zoo import textbook
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("pdflatex") is None,
+    reason="pdflatex is not installed: apt-get install texlive-latex-base "
+           "texlive-latex-recommended (as .ci/run does) to run the LaTeX compile tests")
+
+H, W = sc.symbols("H W")
+
+DOCUMENTS = {
+    "b_cifar_table": lambda: textbook.cifar().to_latex(standalone=True),
+    "b_cifar_derivation": lambda: textbook.cifar().to_latex(style="derivation",
+                                                            standalone=True),
+    "d_free_width_table": lambda: textbook.free_width().to_latex(standalone=True),
+    "d_free_width_derivation": lambda: textbook.free_width().to_latex(style="derivation",
+                                                                      standalone=True),
+    "b_cifar_symbolic_assumed": lambda: textbook.cifar((H, W, 3)).to_latex(
+        style="derivation", standalone=True, assume_divisible={H: 32, W: 32}),
+    "b_cifar_symbolic_table": lambda: textbook.cifar((H, W, 3)).to_latex(standalone=True),
+}
+
+
+@pytest.mark.parametrize("name", DOCUMENTS)
+def test_standalone_latex_compiles_with_pdflatex_without_errors(name, tmp_path):
+    pdf = compile_pdf(DOCUMENTS[name](), tmp_path, name)
+    assert pdf.exists() and pdf.stat().st_size > 1000
+    log = (tmp_path / f"{name}.log").read_text(encoding="latin-1")
+    assert "Overfull \\hbox" not in log, "the rendering runs off the page"
+
+
+def test_a_latex_error_is_reported_with_pdflatex_s_message(tmp_path):
+    broken = "\\documentclass{article}\\begin{document}\\undefinedmacro\\end{document}"
+    with pytest.raises(sc.SymcnnError, match="Undefined control sequence"):
+        compile_pdf(broken, tmp_path, "broken")
