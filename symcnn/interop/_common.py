@@ -98,7 +98,7 @@ def keras_base(layer: Layer):
     """
     from .. import layers
 
-    public = set(layers.__all__)
+    public = set(layers.__all__) - {"Layer"}
     for cls in type(layer).__mro__:
         if cls.__module__.startswith("symcnn.layers.") and cls.__name__ in public:
             return cls

@@ -1,0 +1,378 @@
+"""How each Keras-named symcnn layer becomes PyTorch (used by :mod:`.torch_export`).
+
+Every handler gets the builder, the layer, its input fx nodes, the numeric input shapes and
+output shape (symcnn layout, no batch axis), the key that makes shared layers share their
+submodule, and the layer's name; it returns the output fx node.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections import OrderedDict
+
+import torch
+import torch.nn.functional as F
+from torch import nn as tnn
+
+from ..layers.spatial import split_channels
+from ._common import as_int
+
+__all__ = ["HANDLERS", "activation", "Unsupported"]
+
+
+class Unsupported(Exception):
+    """A layer (or argument) with no PyTorch equivalent; the message says which."""
+
+
+# ------------------------------------------------------------------------------ padding
+
+
+def _keras_same(i: int, k_eff: int, s: int) -> tuple:
+    total = max((-(-i // s) - 1) * s + k_eff - i, 0)
+    return total // 2, total - total // 2
+
+
+def _pairs(layer, spatial, kernel, strides, dilation) -> list:
+    padding = layer.padding
+    out = []
+    for axis, i in enumerate(spatial):
+        k_eff = dilation[axis] * (kernel[axis] - 1) + 1
+        if padding == "valid":
+            out.append((0, 0))
+        elif padding == "same":
+            out.append(_keras_same(i, k_eff, strides[axis]))
+        elif padding == "causal":
+            out.append((k_eff - 1, 0))
+        else:
+            out.append(tuple(as_int(padding[axis])))
+    return out
+
+
+def _module_padding(layer, pairs, strides, kernel, dilation):
+    """``(module padding, pairs left for F.pad)``, keeping the module's padding when it can."""
+    symmetric = all(a == b for a, b in pairs)
+    explicit = not isinstance(layer.padding, str)
+    stride_one_same = (layer.padding == "same" and all(s == 1 for s in strides)
+                       and all((d * (k - 1)) % 2 == 0 for k, d in zip(kernel, dilation)))
+    if symmetric and (explicit or stride_one_same or layer.padding == "valid"):
+        return tuple(a for a, _ in pairs), None
+    return 0, pairs
+
+
+def pad(b, x, pairs, value: float = 0.0):
+    """``F.pad`` of the trailing (spatial) dims by per-axis ``(before, after)`` pairs."""
+    if not pairs or all(a == 0 and c == 0 for a, c in pairs):
+        return x
+    flat = [p for pair in reversed(pairs) for p in pair]
+    return b.call(F.pad, x, flat, value=value) if value else b.call(F.pad, x, flat)
+
+
+def crop(b, x, rank: int, bounds):
+    """Slice the trailing ``rank`` dims to ``(start, stop)`` bounds."""
+    index = (slice(None), slice(None), *(slice(a, c) for a, c in bounds))
+    return b.call(operator.getitem, x, index)
+
+
+# --------------------------------------------------------------------------- convolution
+
+
+def _conv_parts(layer, shape):
+    spatial, channels = split_channels(shape, layer.data_format)
+    kernel, strides = as_int(layer.kernel_size), as_int(layer.strides)
+    dilation = as_int(layer.dilation_rate)
+    return spatial, channels, kernel, strides, dilation
+
+
+def _conv(b, layer, inputs, shapes, out_shape, key, name):
+    spatial, channels, kernel, strides, dilation = _conv_parts(layer, shapes[0])
+    pairs = _pairs(layer, spatial, kernel, strides, dilation)
+    module_pad, pre = _module_padding(layer, pairs, strides, kernel, dilation)
+    x = pad(b, inputs[0], pre)
+    cls = getattr(tnn, f"Conv{layer.rank}d")
+    kind = type(layer).__mro__
+    names = [c.__name__ for c in kind]
+    bias = layer.use_bias
+    if any(n.startswith("Depthwise") for n in names):
+        out = channels * as_int(layer.depth_multiplier)
+        make = lambda: cls(channels, out, kernel, strides, module_pad, dilation,  # noqa: E731
+                           groups=channels, bias=bias)
+    elif any(n.startswith("Separable") for n in names):
+        mid = channels * as_int(layer.depth_multiplier)
+        make = lambda: tnn.Sequential(OrderedDict(  # noqa: E731
+            depthwise=cls(channels, mid, kernel, strides, module_pad, dilation, groups=channels,
+                          bias=False),
+            pointwise=cls(mid, as_int(layer.filters), 1, bias=bias)))
+    else:
+        make = lambda: cls(channels, as_int(layer.filters), kernel, strides,  # noqa: E731
+                           module_pad, dilation, groups=as_int(layer.groups), bias=bias)
+    return _module(b, layer, key, name, make, x)
+
+
+def _module(b, layer, key, name, make, *args):
+    target = b.submodule(key, name, make)
+    b._freeze(layer, target)
+    return b.graph.call_module(target, args)
+
+
+def _conv_transpose(b, layer, inputs, shapes, out_shape, key, name):
+    spatial, channels, kernel, strides, dilation = _conv_parts(layer, shapes[0])
+    out_spatial, _ = split_channels(out_shape, layer.data_format)
+    cls = getattr(tnn, f"ConvTranspose{layer.rank}d")
+    explicit = not isinstance(layer.padding, str)
+    op = as_int(layer.output_padding) if layer.output_padding is not None else None
+    if explicit:
+        pairs = [tuple(as_int(p)) for p in layer.padding]
+        if any(a != c for a, c in pairs):
+            raise Unsupported("asymmetric explicit padding on a transposed convolution")
+        padding, op = tuple(a for a, _ in pairs), op or 0
+    elif op is not None:
+        padding = tuple((d * (k - 1) + 1) // 2 if layer.padding == "same" else 0
+                        for k, d in zip(kernel, dilation))
+    else:
+        padding, op = 0, 0
+    make = lambda: cls(channels, as_int(layer.filters), kernel, strides, padding, op,  # noqa: E731
+                       groups=as_int(layer.groups), bias=layer.use_bias, dilation=dilation)
+    y = _module(b, layer, key, name, make, inputs[0])
+    if explicit or layer.output_padding is not None:
+        return y
+    raw = [(i - 1) * s + d * (k - 1) + 1 for i, s, k, d in zip(spatial, strides, kernel, dilation)]
+    if all(r == t for r, t in zip(raw, out_spatial)):
+        return y
+    grow = [(0, max(t - r, 0)) for r, t in zip(raw, out_spatial)]
+    y = pad(b, y, grow)
+    bounds = [((r + g[1] - t) // 2, (r + g[1] - t) // 2 + t)
+              for r, g, t in zip(raw, grow, out_spatial)]
+    return crop(b, y, layer.rank, bounds)
+
+
+# ------------------------------------------------------------------------------- pooling
+
+
+def _pool(kind: str):
+    def handle(b, layer, inputs, shapes, out_shape, key, name):
+        spatial, _ = split_channels(shapes[0], layer.data_format)
+        kernel, strides = as_int(layer.pool_size), as_int(layer.strides)
+        ones = (1,) * layer.rank
+        pairs = _pairs(layer, spatial, kernel, strides, ones)
+        module_pad, pre = _module_padding(layer, pairs, strides, kernel, ones)
+        if pre is not None and layer.ceil_mode:
+            raise Unsupported("ceil_mode with asymmetric explicit padding")
+        x = pad(b, inputs[0], pre, value=float("-inf") if kind == "Max" else 0.0)
+        cls = getattr(tnn, f"{kind}Pool{layer.rank}d")
+        make = lambda: cls(kernel, strides, module_pad, ceil_mode=layer.ceil_mode)  # noqa: E731
+        return _module(b, layer, key, name, make, x)
+    return handle
+
+
+def _global_pool(reduce):
+    def handle(b, layer, inputs, shapes, out_shape, key, name):
+        dims = tuple(range(2, len(shapes[0]) + 1))
+        return b.call(reduce, inputs[0], dims, keepdim=layer.keepdims)
+    return handle
+
+
+def _adaptive(kind: str):
+    def handle(b, layer, inputs, shapes, out_shape, key, name):
+        cls = getattr(tnn, f"Adaptive{kind}Pool{layer.rank}d")
+        size = as_int(layer.output_size)
+        return _module(b, layer, key, name, lambda: cls(size), inputs[0])
+    return handle
+
+
+# ------------------------------------------------------------------ dense, normalization
+
+
+def _last_axis(b, shape, out_shape, x, apply):
+    """Apply ``apply`` on the symcnn layout (channels last) of ``x``, then move back."""
+    y = apply(b.to_symcnn_layout(x, shape))
+    return b.from_symcnn_layout(y, out_shape)
+
+
+def _dense(b, layer, inputs, shapes, out_shape, key, name):
+    make = lambda: tnn.Linear(shapes[0][-1], as_int(layer.units), bias=layer.use_bias)  # noqa: E731
+    return _last_axis(b, shapes[0], out_shape, inputs[0],
+                      lambda x: _module(b, layer, key, name, make, x))
+
+
+def _axes(layer, rank: int) -> list:
+    axes = (layer.axis,) if isinstance(layer.axis, int) else layer.axis
+    return [a if a >= 0 else rank + 1 + a for a in axes]
+
+
+def _batch_norm(b, layer, inputs, shapes, out_shape, key, name):
+    rank = len(shapes[0])
+    axes = _axes(layer, rank)
+    if len(axes) != 1 or b.torch_dim(axes[0], rank) != 1:
+        raise Unsupported(f"batch normalization over axis {layer.axis} (PyTorch normalizes "
+                          f"the channel axis)")
+    if layer.center != layer.scale:
+        raise Unsupported("center and scale differ (PyTorch's affine covers both)")
+    cls = {1: tnn.BatchNorm1d, 2: tnn.BatchNorm1d, 3: tnn.BatchNorm2d, 4: tnn.BatchNorm3d}.get(rank)
+    if cls is None:
+        raise Unsupported(f"batch normalization of a rank-{rank} input")
+    channels = shapes[0][axes[0] - 1]
+    momentum = 1 - layer._extra.get("momentum", 0.99)
+    eps = layer._extra.get("epsilon", 1e-3)
+    make = lambda: cls(channels, eps=eps, momentum=momentum, affine=layer.center)  # noqa: E731
+    return _module(b, layer, key, name, make, inputs[0])
+
+
+def _layer_norm(b, layer, inputs, shapes, out_shape, key, name):
+    rank = len(shapes[0])
+    axes = sorted(_axes(layer, rank))
+    if axes != list(range(rank - len(axes) + 1, rank + 1)):
+        raise Unsupported(f"layer normalization over axes {layer.axis} that are not the last ones")
+    if layer.center and not layer.scale:
+        raise Unsupported("center without scale")
+    normalized = tuple(shapes[0][a - 1] for a in axes)
+    eps = layer._extra.get("epsilon", 1e-3)
+    make = lambda: tnn.LayerNorm(normalized, eps=eps, elementwise_affine=layer.scale,  # noqa: E731
+                                 bias=layer.center)
+    return _last_axis(b, shapes[0], out_shape, inputs[0],
+                      lambda x: _module(b, layer, key, name, make, x))
+
+
+def _group_norm(b, layer, inputs, shapes, out_shape, key, name):
+    rank = len(shapes[0])
+    axis = _axes(layer, rank)[0]
+    if b.torch_dim(axis, rank) != 1 or layer.center != layer.scale:
+        raise Unsupported("group normalization off the channel axis, or center != scale")
+    channels = shapes[0][axis - 1]
+    eps = layer._extra.get("epsilon", 1e-3)
+    make = lambda: tnn.GroupNorm(as_int(layer.groups), channels, eps=eps,  # noqa: E731
+                                 affine=layer.center)
+    return _module(b, layer, key, name, make, inputs[0])
+
+
+# ----------------------------------------------------------------- activations, dropout
+
+_ACTIVATIONS = {
+    "relu": (torch.relu, {}), "sigmoid": (torch.sigmoid, {}), "tanh": (torch.tanh, {}),
+    "gelu": (F.gelu, {}), "silu": (F.silu, {}), "swish": (F.silu, {}), "elu": (F.elu, {}),
+    "selu": (F.selu, {}), "celu": (F.celu, {}), "softplus": (F.softplus, {}),
+    "softsign": (F.softsign, {}), "relu6": (F.relu6, {}), "mish": (F.mish, {}),
+    "leaky_relu": (F.leaky_relu, {"negative_slope": 0.2}), "hard_sigmoid": (F.hardsigmoid, {}),
+    "hard_swish": (F.hardswish, {}), "hard_silu": (F.hardswish, {}),
+    "hard_tanh": (F.hardtanh, {}), "exponential": (torch.exp, {}),
+}
+
+
+def activation(b, name, x, shape):
+    """Emit Keras activation ``name`` (a string) on ``x``."""
+    if name in (None, "linear"):
+        return x
+    if not isinstance(name, str):
+        raise Unsupported(f"the activation {name!r} is not a Keras activation name")
+    if name in ("softmax", "log_softmax"):
+        fn = F.softmax if name == "softmax" else F.log_softmax
+        return b.call(fn, x, dim=b.torch_dim(-1, len(shape)))
+    if name not in _ACTIVATIONS:
+        raise Unsupported(f"the activation {name!r} has no PyTorch function here")
+    fn, kwargs = _ACTIVATIONS[name]
+    return b.call(fn, x, **kwargs)
+
+
+def _activation_layer(b, layer, inputs, shapes, out_shape, key, name):
+    return activation(b, layer.activation, inputs[0], shapes[0])
+
+
+def _relu(b, layer, inputs, shapes, out_shape, key, name):
+    max_value, slope, threshold = layer.max_value, layer.negative_slope, layer.threshold
+    if threshold:
+        raise Unsupported(f"ReLU with threshold={threshold}")
+    x = b.call(F.leaky_relu, inputs[0], negative_slope=slope) if slope else b.call(torch.relu, inputs[0])
+    if max_value is not None:
+        x = b.call(torch.clamp, x, max=float(max_value))
+    return x
+
+
+def _softmax(b, layer, inputs, shapes, out_shape, key, name):
+    axis = layer.axis if isinstance(layer.axis, int) else None
+    if axis is None:
+        raise Unsupported(f"softmax over several axes {layer.axis}")
+    return b.call(F.softmax, inputs[0], dim=b.torch_dim(axis, len(shapes[0])))
+
+
+def _simple(fn, **fixed):
+    def handle(b, layer, inputs, shapes, out_shape, key, name):
+        kwargs = {k: (getattr(layer, v) if isinstance(v, str) else v) for k, v in fixed.items()}
+        return b.call(fn, inputs[0], **kwargs)
+    return handle
+
+
+def _dropout(cls):
+    def handle(b, layer, inputs, shapes, out_shape, key, name):
+        return _module(b, layer, key, name, lambda: cls(layer.rate), inputs[0])
+    return handle
+
+
+# --------------------------------------------------------------------- reshaping, merging
+
+
+def _reshape(b, layer, inputs, shapes, out_shape, key, name):
+    target = tuple(as_int(out_shape))
+    return _last_axis(b, shapes[0], out_shape, inputs[0],
+                      lambda x: b.method("reshape", x, (-1, *target)))
+
+
+def _permute(b, layer, inputs, shapes, out_shape, key, name):
+    order = (0, *layer.dims)
+    return _last_axis(b, shapes[0], out_shape, inputs[0],
+                      lambda x: b.method("permute", x, order))
+
+
+def _zero_padding(b, layer, inputs, shapes, out_shape, key, name):
+    return pad(b, inputs[0], [tuple(as_int(p)) for p in layer.padding])
+
+
+def _cropping(b, layer, inputs, shapes, out_shape, key, name):
+    spatial, _ = split_channels(shapes[0], layer.data_format)
+    bounds = [(as_int(a), i - as_int(c)) for i, (a, c) in zip(spatial, layer.cropping)]
+    return crop(b, inputs[0], layer.rank, bounds)
+
+
+def _upsampling(b, layer, inputs, shapes, out_shape, key, name):
+    factors = tuple(float(f) for f in as_int(layer.size))
+    return b.call(F.interpolate, inputs[0], scale_factor=factors, mode="nearest")
+
+
+def _merge(fn, mean: bool = False):
+    def handle(b, layer, inputs, shapes, out_shape, key, name):
+        out = inputs[0]
+        for x in inputs[1:]:
+            out = b.call(fn, out, x)
+        return b.call(operator.truediv, out, float(len(inputs))) if mean else out
+    return handle
+
+
+def _concatenate(b, layer, inputs, shapes, out_shape, key, name):
+    return b.call(torch.cat, list(inputs), dim=b.torch_dim(layer.axis, len(shapes[0])))
+
+
+HANDLERS = {
+    **{f"Conv{n}D": _conv for n in (1, 2, 3)},
+    **{f"DepthwiseConv{n}D": _conv for n in (1, 2)},
+    **{f"SeparableConv{n}D": _conv for n in (1, 2)},
+    **{f"Conv{n}DTranspose": _conv_transpose for n in (1, 2, 3)},
+    **{f"MaxPooling{n}D": _pool("Max") for n in (1, 2, 3)},
+    **{f"AveragePooling{n}D": _pool("Avg") for n in (1, 2, 3)},
+    **{f"GlobalMaxPooling{n}D": _global_pool(torch.amax) for n in (1, 2, 3)},
+    **{f"GlobalAveragePooling{n}D": _global_pool(torch.mean) for n in (1, 2, 3)},
+    **{f"AdaptiveAveragePooling{n}D": _adaptive("Avg") for n in (1, 2, 3)},
+    **{f"AdaptiveMaxPooling{n}D": _adaptive("Max") for n in (1, 2, 3)},
+    "Dense": _dense, "BatchNormalization": _batch_norm, "LayerNormalization": _layer_norm,
+    "GroupNormalization": _group_norm,
+    "Activation": _activation_layer, "ReLU": _relu, "Softmax": _softmax,
+    "LeakyReLU": _simple(F.leaky_relu, negative_slope="negative_slope"),
+    "ELU": _simple(F.elu, alpha="alpha"), "Identity": lambda b, layer, inputs, *_: inputs[0],
+    "Dropout": _dropout(tnn.Dropout), "SpatialDropout1D": _dropout(tnn.Dropout1d),
+    "SpatialDropout2D": _dropout(tnn.Dropout2d), "SpatialDropout3D": _dropout(tnn.Dropout3d),
+    "Flatten": _simple(torch.flatten, start_dim=1), "Reshape": _reshape, "Permute": _permute,
+    **{f"ZeroPadding{n}D": _zero_padding for n in (1, 2, 3)},
+    **{f"Cropping{n}D": _cropping for n in (1, 2, 3)},
+    **{f"UpSampling{n}D": _upsampling for n in (1, 2, 3)},
+    "Add": _merge(operator.add), "Subtract": _merge(operator.sub),
+    "Multiply": _merge(operator.mul), "Average": _merge(operator.add, mean=True),
+    "Maximum": _merge(torch.maximum), "Minimum": _merge(torch.minimum),
+    "Concatenate": _concatenate,
+}

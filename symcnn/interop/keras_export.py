@@ -1,0 +1,242 @@
+"""Export a symcnn model to Keras 3: ``model.to_keras()``.
+
+The result is a real ``keras.Sequential`` (for a :class:`~symcnn.model.Sequential` without
+nested models) or functional ``keras.Model``, with the same layer names, output shapes and
+parameter counts, ready to compile and train. Every size must be a number
+(``model.subs(H=224, W=224)`` first). PyTorch-named layers (:mod:`symcnn.nn`) become their
+Keras equivalents with ``data_format="channels_first"``. What Keras cannot say directly is
+rewritten with the same shapes: explicit or asymmetric padding becomes a ``ZeroPadding`` layer
+before a ``valid`` one (or ``same`` where that is identical), PyTorch's ``ceil_mode`` becomes
+extra right padding, and a transposed convolution's ``padding`` becomes ``Cropping``. Nested
+models are inlined; dots in names (from PyTorch) become underscores.
+
+>>> import symcnn as sc
+>>> m = sc.Sequential([sc.Input((28, 28, 1)), sc.Conv2D(8, 3, activation="relu"),
+...                    sc.MaxPooling2D(2), sc.Flatten(), sc.Dense(10)], name="small")
+>>> k = m.to_keras()
+>>> k.count_params() == m.params, tuple(k.output_shape[1:]) == m.output_shape
+(True, True)
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+
+from ..layers.base import Layer
+from ..layers.core import InputLayer
+from ..model import Model, Sequential
+from ..nn._base import TORCH_ONLY_ARGS, TorchLayer
+from ..layers.spatial import split_channels
+from ._common import Problems, as_int, import_framework, keras_base, require_numeric
+
+__all__ = ["to_keras"]
+
+
+class _Unsupported(Exception):
+    pass
+
+
+def to_keras(model: Model):
+    """A real Keras 3 model with ``model``'s layers, shapes and parameter counts.
+
+    >>> import symcnn as sc
+    >>> m = sc.nn.Sequential(sc.nn.Conv2d(3, 8, 3, padding=1), sc.nn.MaxPool2d(2, ceil_mode=True),
+    ...                      input_shape=(3, 15, 15))
+    >>> k = m.to_keras()
+    >>> [layer.__class__.__name__ for layer in k.layers]
+    ['Conv2D', 'ZeroPadding2D', 'MaxPooling2D']
+    >>> tuple(k.output_shape[1:]), m.output_shape
+    ((8, 8, 8), (8, 8, 8))
+    """
+    require_numeric(model, "model.to_keras")
+    keras = import_framework("keras")
+    builder = _Builder(keras, Problems("model.to_keras"))
+    inputs = []
+    for tensor in model.inputs:
+        name = builder.unique(tensor.node.layer.name or "input_layer")
+        x = keras.Input(tuple(as_int(tensor.shape)), name=name)
+        builder.values[id(tensor)] = x
+        inputs.append(x)
+    builder.model(model, prefix="")
+    builder.problems.raise_if_any("Replace these layers, or build the Keras model by hand.")
+    outputs = [builder.values[id(t)] for t in model.outputs]
+    name = _clean_name(model.display_name)
+    if isinstance(model, Sequential) and not builder.nested:
+        shape = tuple(as_int(model.inputs[0].shape))
+        return keras.Sequential([keras.Input(shape, name=inputs[0].name), *builder.stack],
+                                name=name)
+    single_in = len(inputs) == 1 and not isinstance(model.input_shape, list)
+    single_out = len(outputs) == 1 and not isinstance(model.output_shape, list)
+    return keras.Model(inputs[0] if single_in else inputs, outputs[0] if single_out else outputs,
+                       name=name)
+
+
+def _make(cls, config: dict, **extra):
+    """``cls(**config)``, leaving out arguments Keras lacks while they are at a neutral value."""
+    params = inspect.signature(cls.__init__).parameters
+    kwargs = {}
+    for key, value in config.items():
+        if key in params:
+            kwargs[key] = value
+        elif value is None or value is False or value == 1 or (
+                isinstance(value, tuple) and all(v == 1 for v in value)):
+            continue
+        else:
+            raise _Unsupported(f"`{key}` has no Keras equivalent for {cls.__name__}. "
+                               f"Received: {key}={value!r}")
+    return cls(**kwargs, **extra)
+
+
+def _clean_name(name: str) -> str:
+    return re.sub(r"[./\s]", "_", name)
+
+
+class _Builder:
+    def __init__(self, keras, problems: Problems) -> None:
+        self.keras = keras
+        self.problems = problems
+        self.values: dict = {}
+        self.made: dict = {}  # (prefix, id(layer)) -> list of keras layers
+        self.names: set = set()
+        self.stack: list = []  # keras layers in call order (for a Sequential)
+        self.nested = False
+
+    def unique(self, name: str) -> str:
+        base = _clean_name(name)
+        candidate, k = base, 1
+        while candidate in self.names:
+            candidate, k = f"{base}_{k}", k + 1
+        self.names.add(candidate)
+        return candidate
+
+    def model(self, model: Model, prefix: str) -> None:
+        names = {id(r.layer): r.name for r in model.layers}
+        for node in model.nodes:
+            if isinstance(node.layer, InputLayer):
+                continue
+            name = prefix + names[id(node.layer)]
+            inputs = [self.values.get(id(t)) for t in node.inputs]
+            if isinstance(node.layer, Model):
+                self.nested = True
+                for t, value in zip(node.layer.inputs, inputs):
+                    self.values[id(t)] = value
+                self.model(node.layer, prefix=name + "_")
+                for outer, t in zip(node.outputs, node.layer.outputs):
+                    self.values[id(outer)] = self.values.get(id(t))
+                continue
+            key = (prefix, id(node.layer))
+            if key not in self.made:
+                try:
+                    self.made[key] = self.layers(node, name)
+                except _Unsupported as err:
+                    self.problems.add(f"layer '{name}' ({node.layer.type_name})", str(err))
+                    self.made[key] = None
+            made = self.made[key]
+            if made is None or any(x is None for x in inputs):
+                for t in node.outputs:
+                    self.values[id(t)] = None
+                continue
+            x = inputs if len(inputs) > 1 else inputs[0]
+            for keras_layer in made:
+                x = keras_layer(x)
+                self.stack.append(keras_layer)
+            self.values[id(node.outputs[0])] = x
+
+    # -- one symcnn layer -> Keras layers ------------------------------------------------
+
+    def layers(self, node, name: str) -> list:
+        layer: Layer = node.layer
+        K = self.keras.layers
+        shape = tuple(as_int(node.input_shapes[0]))
+        out_shape = tuple(as_int(node.outputs[0].shape))
+        if getattr(layer, "keras_passthrough", False):
+            return [K.Identity(name=self.unique(name))]
+        special = self._torch_only(layer, K, shape, out_shape, name)
+        if special is not None:
+            return special
+        base = keras_base(layer)
+        if base is None or not hasattr(K, base.__name__):
+            raise _Unsupported(f"no Keras equivalent for {layer.type_name}")
+        kind = base.__name__
+        config = {k: as_int(v) for k, v in layer._config.items() if k not in TORCH_ONLY_ARGS}
+        config.pop("ceil_mode", None)
+        if "Transpose" in kind and not isinstance(config.get("padding"), str):
+            return self._transpose(layer, config, name)
+        before: list = []
+        if "padding" in config and not isinstance(config["padding"], str) and "ZeroPadding" not in kind:
+            before = self._explicit_padding(layer, config, shape, out_shape, name)
+        if kind.startswith("Adaptive") and None in config["output_size"]:
+            spatial, _ = split_channels(shape, layer.data_format)
+            config["output_size"] = tuple(i if o is None else o
+                                          for i, o in zip(spatial, config["output_size"]))
+        made = _make(getattr(K, kind), config, name=self.unique(name), trainable=layer.trainable)
+        return [*before, made]
+
+    def _torch_only(self, layer, K, shape, out_shape, name: str):
+        """Keras layers for PyTorch-named layers that have no Keras-named parent to copy."""
+        if not isinstance(layer, TorchLayer):
+            return None
+        if getattr(layer, "track_running_stats", True) is False:
+            raise _Unsupported("track_running_stats=False (Keras always keeps the running "
+                               "statistics, 2*C more non-trainable weights)")
+        if any(d != 1 for d in getattr(layer, "dilation", None) or ()) and "Pool" in layer.type_name:
+            raise _Unsupported("a dilated max pooling (Keras pooling has no dilation)")
+        kind = layer.type_name
+        if kind == "Unflatten" or kind == "Flatten" and len(out_shape) != 1:
+            return [K.Reshape(out_shape, name=self.unique(name))]
+        if kind == "Upsample":
+            factors = [o / i for o, i in zip(out_shape[1:], shape[1:])]
+            if not 2 <= len(factors) <= 3 or any(f != int(f) for f in factors):
+                raise _Unsupported("an Upsample that is not 2D or 3D with whole-number factors "
+                                   "(Keras' UpSampling1D is channels last only)")
+            cls = getattr(K, f"UpSampling{len(factors)}D")
+            return [cls(tuple(int(f) for f in factors), data_format="channels_first",
+                        name=self.unique(name))]
+        if kind == "PReLU":
+            raise _Unsupported("no Keras equivalent for PReLU with PyTorch's parameter sharing")
+        return None
+
+    def _explicit_padding(self, layer, config: dict, shape, out_shape, name: str) -> list:
+        """Keras-expressible padding: "valid", "same", or a ZeroPadding layer before."""
+        pairs = [tuple(p) for p in config["padding"]]
+        spatial, _ = split_channels(shape, layer.data_format)
+        out_spatial, _ = split_channels(out_shape, layer.data_format)
+        kernel = config.get("kernel_size") or config.get("pool_size")
+        strides = config.get("strides")
+        dilation = config.get("dilation_rate") or (1,) * len(pairs)
+        if getattr(layer, "ceil_mode", False):  # pad the right so valid pooling rounds up
+            pairs = [(a, max(c, (o - 1) * s + k - i - a)) for (a, c), i, o, s, k
+                     in zip(pairs, spatial, out_spatial, strides, kernel)]
+        config["padding"] = "valid"
+        if all(a == 0 and c == 0 for a, c in pairs):
+            return []
+        same = [((d * (k - 1)) // 2, d * (k - 1) - (d * (k - 1)) // 2)
+                for k, d in zip(kernel, dilation)]
+        if all(s == 1 for s in strides) and pairs == same:
+            config["padding"] = "same"
+            return []
+        K = self.keras.layers
+        pad_cls = getattr(K, f"ZeroPadding{layer.rank}D")
+        padding = pairs[0] if layer.rank == 1 else tuple(pairs)
+        return [pad_cls(padding, data_format=layer.data_format, name=self.unique(name + "_pad"))]
+
+    def _transpose(self, layer, config: dict, name: str) -> list:
+        pairs = [tuple(p) for p in config["padding"]]
+        if any(a != c for a, c in pairs):
+            raise _Unsupported("asymmetric padding on a transposed convolution")
+        op = config.get("output_padding") or (0,) * len(pairs)
+        if any(o >= s for o, s in zip(op, config["strides"])):
+            raise _Unsupported("output_padding >= stride (Keras requires it smaller)")
+        config.update(padding="valid", output_padding=op)
+        K = self.keras.layers
+        made = [_make(getattr(K, keras_base(layer).__name__), config, name=self.unique(name),
+                      trainable=layer.trainable)]
+        if any(a for a, _ in pairs):
+            if layer.rank == 1 and layer.data_format == "channels_first":
+                raise _Unsupported("padding on a channels-first 1D transposed convolution")
+            crop_cls = getattr(K, f"Cropping{layer.rank}D")
+            kwargs = {} if layer.rank == 1 else {"data_format": layer.data_format}
+            cropping = pairs[0] if layer.rank == 1 else tuple(pairs)
+            made.append(crop_cls(cropping, name=self.unique(name + "_crop"), **kwargs))
+        return made

@@ -1,0 +1,211 @@
+"""Export a symcnn model to PyTorch: ``model.to_torch()``.
+
+The result is a ``torch.fx.GraphModule`` (a ``torch.nn.Module``) with one submodule per
+symcnn layer that has weights, named after the layer, and the same parameter counts and
+output shapes, ready to train. PyTorch is channels first: a channels-last (Keras-style) model
+with input ``(H, W, C)`` becomes a module taking ``(N, C, H, W)`` whose feature maps are the
+channels-first versions of symcnn's shapes; flat tensors are the same. Every size must be a
+number (``model.subs(H=224, W=224)`` first).
+
+Keras' ``same`` and asymmetric paddings become an explicit ``F.pad`` before the layer, so
+shapes are exact (max pooling pads with ``-inf``; average pooling with ``same`` padding
+counts the padded zeros, unlike Keras). Keras activations given to a layer
+(``Conv2D(..., activation="relu")``) follow it as functions. Batch norm converts Keras'
+momentum (``1 - momentum``) and epsilon.
+
+>>> import symcnn as sc
+>>> m = sc.Sequential([sc.Input((32, 32, 3)), sc.Conv2D(8, 3, strides=2, padding="same"),
+...                    sc.BatchNormalization(), sc.Flatten(), sc.Dense(10)])
+>>> net = m.to_torch()
+>>> import torch
+>>> net(torch.zeros(2, 3, 32, 32)).shape
+torch.Size([2, 10])
+>>> sum(p.numel() for p in net.parameters()) == m.trainable_params
+True
+"""
+
+from __future__ import annotations
+
+import re
+
+import torch.fx as fx
+from torch import nn as tnn
+
+from ..layers.base import Layer
+from ..layers.core import InputLayer
+from ..layers.spatial import SpatialLayer
+from ..model import Model
+from ..nn._base import TorchLayer
+from . import _torch_emit as emit
+from ._common import Problems, as_int, keras_base, require_numeric
+
+__all__ = ["to_torch"]
+
+
+def to_torch(model: Model):
+    """A real ``torch.nn.Module`` with ``model``'s shapes (channels first) and counts.
+
+    >>> import symcnn as sc, torch
+    >>> m = sc.nn.Sequential(sc.nn.Conv2d(3, 8, 3), sc.nn.ReLU(), input_shape=(3, "H", "W"))
+    >>> m.to_torch()
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.ConversionError: model.to_torch: a framework model needs numbers for every size, but model 'sequential' has the symbols H, W. Substitute them first: model.subs(H=..., W=...).to_torch(). Received: free symbols H, W
+    >>> m.subs(H=32, W=32).to_torch()(torch.zeros(1, 3, 32, 32)).shape
+    torch.Size([1, 8, 30, 30])
+    """
+    require_numeric(model, "model.to_torch")
+    problems = Problems("model.to_torch")
+    builder = _Builder(_channels_last(model, problems), problems)
+    inputs = []
+    for tensor in model.inputs:
+        node = builder.graph.placeholder(_identifier(tensor.node.layer.name or "x"))
+        builder.values[id(tensor)] = node
+        inputs.append(node)
+    builder.model(model, prefix="")
+    problems.raise_if_any("Replace these layers, or build the PyTorch model by hand.")
+    outs = [builder.values[id(t)] for t in model.outputs]
+    builder.graph.output(outs[0] if len(outs) == 1 else tuple(outs))
+    module = fx.GraphModule(builder.modules, builder.graph,
+                            class_name=_identifier(model.display_name).capitalize() or "Model")
+    for name in builder.frozen:
+        for p in module.get_submodule(name).parameters():
+            p.requires_grad_(False)
+    return module
+
+
+def _identifier(name: str) -> str:
+    text = re.sub(r"\W", "_", name)
+    return text if text and not text[0].isdigit() else f"_{text}"
+
+
+def _layers(model: Model):
+    for record in model.layers:
+        if isinstance(record.layer, Model):
+            yield from _layers(record.layer)
+        else:
+            yield record.layer
+
+
+def _channels_last(model: Model, problems: Problems) -> bool:
+    formats = {layer.data_format for layer in _layers(model)
+               if isinstance(layer, SpatialLayer) and hasattr(layer, "data_format")}
+    if len(formats) > 1:
+        problems.add(f"model {model.display_name!r}",
+                     "mixes channels_last and channels_first layers; PyTorch needs one layout. "
+                     "Received: data_format values channels_first and channels_last")
+    return formats == {"channels_last"}
+
+
+class _Builder:
+    """Emits the fx graph: one call (and at most one weighted submodule) per layer call."""
+
+    def __init__(self, channels_last: bool, problems: Problems) -> None:
+        self.channels_last = channels_last
+        self.problems = problems
+        self.graph = fx.Graph()
+        self.modules: dict = {}
+        self.values: dict = {}  # id(symcnn Tensor) -> fx node
+        self.made: dict = {}  # (prefix, id(layer)) -> module target
+        self.frozen: list = []
+
+    # -- graph helpers used by the emitters ---------------------------------------------
+
+    def call(self, fn, *args, **kwargs):
+        return self.graph.call_function(fn, args, kwargs)
+
+    def method(self, name: str, *args):
+        return self.graph.call_method(name, args)
+
+    def submodule(self, key, target: str, make) -> str:
+        """The target of the layer's submodule, made once (shared layers share it)."""
+        if key not in self.made:
+            module = make()
+            self.modules[target] = module
+            self.made[key] = target
+        return self.made[key]
+
+    def moved(self, shape) -> bool:
+        """Whether PyTorch holds this (symcnn) shape with its channels moved first."""
+        return self.channels_last and len(shape) >= 2
+
+    def to_symcnn_layout(self, x, shape):
+        return self.call(torch.movedim, x, 1, -1) if self.moved(shape) else x
+
+    def from_symcnn_layout(self, x, shape):
+        return self.call(torch.movedim, x, -1, 1) if self.moved(shape) else x
+
+    def torch_dim(self, axis: int, rank: int) -> int:
+        """A symcnn axis (batch axis 0, negatives from the end) as a PyTorch dim."""
+        axis = axis if axis >= 0 else rank + 1 + axis
+        if not self.channels_last or rank < 2:
+            return axis
+        return 1 if axis == rank else axis + 1
+
+    # -- walking the model ----------------------------------------------------------------
+
+    def model(self, model: Model, prefix: str) -> None:
+        names = {id(r.layer): r.name for r in model.layers}
+        for node in model.nodes:
+            if isinstance(node.layer, InputLayer):
+                continue
+            inputs = [self.values[id(t)] for t in node.inputs]
+            name = prefix + names[id(node.layer)]
+            if isinstance(node.layer, Model):
+                self._nested(node, inputs, name)
+                continue
+            try:
+                out = self.layer(node, inputs, name, prefix)
+            except emit.Unsupported as err:
+                self.problems.add(f"layer '{name}' ({node.layer.type_name})", str(err))
+                out = None
+            for t in node.outputs:
+                self.values[id(t)] = out
+
+    def _nested(self, node, inputs, name: str) -> None:
+        inner: Model = node.layer
+        for t, value in zip(inner.inputs, inputs):
+            self.values[id(t)] = value
+        if any(not _same_shape(a.shape, b) for a, b in zip(inner.inputs, node.input_shapes)):
+            self.problems.add(f"model '{name}'", "a nested model called on another input shape "
+                                                 "than it was built for")
+            return
+        self.model(inner, prefix=name + ".")
+        for outer, t in zip(node.outputs, inner.outputs):
+            self.values[id(outer)] = self.values[id(t)]
+
+    def layer(self, node, inputs: list, name: str, prefix: str):
+        layer: Layer = node.layer
+        shapes = [tuple(as_int(s)) for s in node.input_shapes]
+        out_shape = tuple(as_int(node.outputs[0].shape))
+        key = (prefix, id(layer))
+        if isinstance(layer, TorchLayer):
+            if self.channels_last and any(len(s) >= 2 for s in shapes + [out_shape]):
+                raise emit.Unsupported("a PyTorch-named layer on feature maps of a channels-last "
+                                       "model")
+            cls = getattr(tnn, layer.type_name)
+            config = {k: as_int(v) for k, v in layer.get_config().items()
+                      if k not in ("name", "trainable")}
+            target = self.submodule(key, name, lambda: cls(**config))
+            self._freeze(layer, target)
+            return self.graph.call_module(target, (inputs[0],))
+        if getattr(layer, "keras_passthrough", False):
+            return inputs[0]
+        base = keras_base(layer)
+        handler = emit.HANDLERS.get(base.__name__ if base else None)
+        if handler is None:
+            raise emit.Unsupported(f"no PyTorch equivalent for {layer.type_name}")
+        out = handler(self, layer, inputs, shapes, out_shape, key, name)
+        activation = getattr(layer, "activation", None)
+        if activation is not None and base.__name__ != "Activation":
+            out = emit.activation(self, activation, out, out_shape)
+        return out
+
+    def _freeze(self, layer: Layer, target: str) -> None:
+        if not layer.trainable and target not in self.frozen:
+            self.frozen.append(target)
+
+
+def _same_shape(a, b) -> bool:
+    return len(a) == len(b) and all(x == y for x, y in zip(a, b))
+
