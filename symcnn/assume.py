@@ -79,6 +79,7 @@ class AssumeDivisible:
                 )
             table[key] = int(divisor)
         self.divisors: dict = table
+        self._cache: dict = {}  # expression -> (rewritten, symbols used)
 
     def __bool__(self) -> bool:
         return bool(self.divisors)
@@ -96,7 +97,10 @@ class AssumeDivisible:
         (H/2 + W, {H})
         """
         expr = sympy.sympify(expr)
-        used = set()
+        if expr in self._cache:
+            rewritten, used = self._cache[expr]
+            return rewritten, set(used)
+        original, used = expr, set()
         for symbol, divisor in self.divisors.items():
             if divisor == 1 or symbol not in expr.free_symbols:
                 continue
@@ -106,6 +110,7 @@ class AssumeDivisible:
             if rewritten != sympy.expand(expr):
                 used.add(symbol)
                 expr = rewritten
+        self._cache[original] = (expr, frozenset(used))
         return expr, used
 
     def describe(self, used: Iterable | None = None) -> str:

@@ -433,6 +433,38 @@ def _reshape_rule(b, layer, ins, out):
     return sympy.Integer(0), {}
 
 
+def _adaptive_pool_rule(b, layer, ins, out):
+    for axis, pos in enumerate(_spatial_positions(layer.rank, layer.data_format)):
+        if layer.output_size[axis] is not None:
+            name, sub = _AXES[layer.rank][axis], _SUBS[layer.rank][axis]
+            O = _hp("O", sub)
+            b.add(f"{name}_out", O, {O: layer.output_size[axis]}, out[pos])
+    b.note("Adaptive pooling: the output size is the given output_size, whatever the input.")
+    return sympy.Integer(0), {}
+
+
+def _table_conv_rule(b, layer, ins, out):
+    """A window convolution without a formula of its own (e.g. a connection table)."""
+    _window_steps(b, layer, ins[0], out, layer.kernel_size, layer.dilation_rate)
+    connections = getattr(layer, "connections", None)
+    if connections is None:
+        return None, {}
+    N, F = _sym("N_conn"), _sym("F")
+    bind = {**_kernel_bind(layer), N: sum(len(c) for c in connections), F: len(connections)}
+    b.note("A connection table: N_conn input-output map pairs, K_h*K_w weights each.")
+    weights = Times(*_kernel_symbols(layer.rank), N)
+    return _bias(weights, layer, F), bind
+
+
+def _repeat_rule(b, layer, ins, out):
+    from .layers.base import Checker
+
+    T, P = _sym("T"), _sym("P_block")
+    block = layer.block.compute([ins[0]], Checker())
+    b.note("The block keeps its input shape; its parameters count T times.")
+    return Times(T, P), {T: layer.times, P: block.params}
+
+
 def _merge_rule(b, layer, ins, out):
     b.note("Element-wise: every input has the output shape (sizes of 1 broadcast).")
     return sympy.Integer(0), {}
@@ -451,8 +483,16 @@ _RULES = [
     (reshape._Cropping, _resize_rule), (reshape._ZeroPadding, _resize_rule),
     (merge.Concatenate, _concat_rule), (merge._Merge, _merge_rule),
     (reshape.Reshape, _reshape_rule), (core._Identity, _identity_rule),
-    (reshape.Permute, _identity_rule),
+    (reshape.Permute, _identity_rule), (conv._WindowConv, _table_conv_rule),
 ]
+if hasattr(pooling, "_AdaptivePooling"):
+    _RULES.append((pooling._AdaptivePooling, _adaptive_pool_rule))
+try:
+    from .layers.repeat import Repeat as _Repeat
+
+    _RULES.append((_Repeat, _repeat_rule))
+except ImportError:  # pragma: no cover - older layer sets
+    pass
 
 
 # --------------------------------------------------------------------------- derive
