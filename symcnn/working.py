@@ -79,6 +79,12 @@ def _is_numeral(expr) -> bool:
     return isinstance(inner, sympy.Number)
 
 
+def _needs_parens_in_quotient(expr) -> bool:
+    inner = expr.args[0] if isinstance(expr, Given) else expr
+    return _is_sum(expr) or isinstance(inner, (Times, Over, sympy.Mul, sympy.Pow, sympy.Rational)
+                                       ) and not isinstance(inner, sympy.Integer)
+
+
 class Minus(_Node):
     """A subtracted term inside :class:`Plus`: ``Plus(a, Minus(b))`` prints ``a - b``."""
 
@@ -161,11 +167,10 @@ class Over(_Node):
 
     def _sympystr(self, printer):
         num, den = self.args
-        left = printer._print(num)
-        if not _is_atom(num):
+        left, right = printer._print(num), printer._print(den)
+        if _needs_parens_in_quotient(num):
             left = f"({left})"
-        right = printer._print(den)
-        if not _is_atom(den):
+        if _needs_parens_in_quotient(den):
             right = f"({right})"
         return f"{left}/{right}"
 
