@@ -95,6 +95,9 @@ class Step:
     def __str__(self) -> str:
         return sympy.sstr(self)
 
+    def _repr_latex_(self) -> str:
+        return "$\\displaystyle \\begin{aligned}" + sympy.latex(self) + "\\end{aligned}$"
+
 
 @dataclass(frozen=True)
 class Derivation:
