@@ -34,6 +34,16 @@ parameters and changes no shape.
 (ceiling(H/32), ceiling(W/32), 1280)
 >>> m.subs(d=1).trainable_params == sc.zoo.efficientnet_b0(include_top=False).trainable_params
 True
+
+A model's ``subs`` takes integers only; to evaluate a closed form at fractional
+coefficients, create the symbols yourself and substitute into the expression (a float is
+rounded as torchvision rounds it, a rational exactly):
+
+>>> import sympy
+>>> w, d = sympy.symbols("w d", positive=True)
+>>> params = sc.zoo.efficientnet_b0(width_coefficient=w, depth_coefficient=d).trainable_params
+>>> params.subs({w: 1.1, d: 1.2})       # EfficientNet-B2
+9109994
 """
 
 from __future__ import annotations

@@ -22,6 +22,14 @@ shape, so every count and shape stays exact.
 1968680
 >>> sc.zoo.mobilenet_v2(include_top=False).output_shape
 (ceiling(H/32), ceiling(W/32), 1280)
+
+To evaluate the closed form at several multipliers, substitute into the expression:
+
+>>> import sympy
+>>> alpha = sympy.Symbol("alpha", positive=True)
+>>> params = sc.zoo.mobilenet_v2(alpha=alpha).trainable_params
+>>> [params.subs(alpha, a) for a in (0.35, 0.75, 1.4)]
+[1677128, 2636424, 6108776]
 """
 
 from __future__ import annotations
