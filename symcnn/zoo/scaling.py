@@ -49,7 +49,7 @@ __all__ = ["make_divisible", "as_multiplier", "round_repeats"]
 class make_divisible(sympy.Function):  # noqa: N801 (a SymPy function, named as in torchvision)
     """``make_divisible(v, d)``: the channel count a multiplied width ``v`` is rounded to.
 
-    For a number ``v > 0`` and a positive integer ``d``: ``n = max(d, floor(v + d/2) // d * d)``,
+    For a number ``v`` and a positive integer ``d``: ``n = max(d, floor(v + d/2) // d * d)``,
     plus ``d`` when ``n < 0.9*v``: torchvision's ``_make_divisible``, in exact arithmetic for a
     rational ``v`` and in IEEE double arithmetic, as torchvision computes it, for a SymPy
     ``Float`` of 53-bit precision. The value is a positive multiple of ``d``, so a positive
@@ -71,9 +71,7 @@ class make_divisible(sympy.Function):  # noqa: N801 (a SymPy function, named as 
             return None
         if v.is_Float:
             return sympy.Integer(_make_divisible_float(float(v), int(d)))
-        if v.is_Rational:
-            if v <= 0:
-                return None
+        if v.is_Rational:  # for v <= 0 the rule gives d, as torchvision's does
             n = max(int(d), int(sympy.floor(v + sympy.Rational(d, 2))) // int(d) * int(d))
             if n < sympy.Rational(9, 10) * v:
                 n += int(d)
