@@ -42,7 +42,8 @@ class AssumeDivisible:
     >>> AssumeDivisible({"X": 32}, symbols={H, W}, owner="to_latex")
     Traceback (most recent call last):
     ...
-    symcnn.errors.SymbolError: to_latex: `assume_divisible` names a symbol the model does not have: X. Free symbols: H, W. Received: assume_divisible={'X': 32}
+    symcnn.errors.SymbolError: to_latex: `assume_divisible` names a symbol the model does not
+    have: X. Free symbols: H, W. Received: assume_divisible={'X': 32}
     """
 
     def __init__(self, divisors: Mapping, symbols: Iterable | None = None,

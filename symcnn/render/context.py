@@ -39,7 +39,8 @@ def resolve_columns(columns, owner: str) -> tuple:
     >>> resolve_columns(["speed"], "to_markdown")
     Traceback (most recent call last):
     ...
-    symcnn.errors.SymcnnError: to_markdown: unknown column(s) 'speed'. Choose from: layer, type, output_shape, working, params, ... Received: columns=['speed']
+    symcnn.errors.SymcnnError: to_markdown: unknown column(s) 'speed'. Choose from: layer,
+    type, output_shape, working, params, ... Received: columns=['speed']
     """
     from .summary import COLUMNS
 

@@ -218,8 +218,8 @@ def _derivations(ctx: RenderContext) -> list:
     if ctx.used:
         lines += [r"\noindent " + _describe_math(ctx.used, p), ""]
     for name, shape in ctx.inputs:
-        lines += [rf"\paragraph{{\texttt{{{escape(name)}}} (InputLayer)}} Shape {_shape(shape, p)}.",
-                  ""]
+        head = rf"\paragraph{{\texttt{{{escape(name)}}} (InputLayer)}}"
+        lines += [f"{head} Shape {_shape(shape, p)}.", ""]
     for d in ctx.derivations:
         head = rf"\paragraph{{\texttt{{{escape(d.name)}}} ({escape(d.type)})}}"
         if is_trivial(d):
@@ -263,8 +263,9 @@ def model_to_latex(model, style: str = "table", standalone: bool = False,
     >>> H, W = sc.symbols("H W")
     >>> m = sc.Sequential([sc.Input((H, W, 3)), sc.Conv2D(8, 3, strides=2, padding="same")])
     >>> tex = model_to_latex(m, style="derivation", assume_divisible={"H": 2, "W": 2})
-    >>> print(tex.splitlines()[0])
-    \\noindent Assuming $H$ and $W$ are divisible by $2$ (every value is exact under this assumption).
+    >>> print(tex.splitlines()[0])  # doctest: +NORMALIZE_WHITESPACE
+    \\noindent Assuming $H$ and $W$ are divisible by $2$
+    (every value is exact under this assumption).
     """
     if style not in _STYLES:
         raise SymcnnError(f"to_latex: `style` must be one of {', '.join(map(repr, _STYLES))}. "

@@ -92,7 +92,8 @@ def _line(cells) -> str:
 def _assumption(ctx: RenderContext, cells: _Cells) -> str:
     if cells.math:
         return _latex._describe_math(ctx.used, cells.tex)
-    return "Assuming " + describe_groups(ctx.used) + " (every value is exact under this assumption)."
+    return ("Assuming " + describe_groups(ctx.used)
+            + " (every value is exact under this assumption).")
 
 
 def _constraints(ctx: RenderContext, cells: _Cells) -> str:

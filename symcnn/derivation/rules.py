@@ -1,159 +1,33 @@
-"""Worked derivations: the formula, the working and the value for every layer.
+"""Per-layer rules: which steps a layer type derives, and its parameter formula.
 
-A textbook writes, beside each layer, ``(32 + 2*1 - 3)/1 + 1 = 32`` and
-``3*3*3*64 + 64 = 1792``. :func:`derive` gives that for one :class:`~symcnn.LayerRecord`
-(also ``record.derivation``): one :class:`Step` per output size that a formula decides and
-one for the parameter count, each holding
-
-1. the general formula in the layer's hyperparameters (``floor((H_in + 2*P_h - K_h)/S_h) + 1``,
-   ``C_in*K_h*K_w*F + F``),
-2. the same formula with this layer's values put in and left unevaluated (``working``),
-3. the value the model computed (a number or a closed form).
-
-The formula is specialised to the layer's configuration (``same`` padding gives
-``ceiling(H_in/S_h)``, a dilation of 1 drops the ``D(K - 1) + 1`` extent to ``K``, no bias
-drops ``+ F``); the working is always that formula with the values put in, so evaluating the
-working (``step.working.doit()``) gives the value. Printers render derivations through
-SymPy's hooks: ``sympy.latex(d)``, ``str(d)``, or ``model.to_latex(style="derivation")``.
+Each rule ``rule(builder, layer, input_shapes, output_shape)`` adds the size steps to the
+builder and returns ``(params_formula, bindings)``; :data:`RULES` dispatches on the layer's
+class (the first match wins, so specific classes come before their bases).
 
 >>> import symcnn as sc
->>> m = sc.Sequential([sc.Input((32, 32, 3)), sc.Conv2D(64, 3, padding="same")])
->>> d = m.layers[0].derivation
->>> print(d)
-conv2d (Conv2D): input (32, 32, 3), output (32, 32, 64)
-  H_out = ceiling(H_in/S_h) = ceiling(32/1) = 32
-  W_out = ceiling(W_in/S_w) = ceiling(32/1) = 32
-  C_out = F = 64
-  params = C_in*K_h*K_w*F + F = 3*3*3*64 + 64 = 1,792
-  note: With padding='same' the output is ceiling(input/stride), as Keras computes it.
->>> d["params"].working.doit()
-1792
+>>> layer = sc.Conv2D(8, 3)
+>>> builder = Builder()
+>>> formula, bindings = rule_for(layer)(builder, layer, [(32, 32, 3)], (30, 30, 8))
+>>> print(formula), [s.key for s in builder.steps]
+C_in*K_h*K_w*F + F
+(None, ['H_out', 'W_out', 'C_out'])
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
 import sympy
 
-from . import arith, formulas
-from .assume import AssumeDivisible
-from .layers import conv, core, merge, normalization, pooling, reshape
-from .render import text as _text  # noqa: F401  (registers the summary's "working" column)
-from .working import Ceiling, Floor, Given, MaxOf, MinOf, Minus, Over, Plus, Times
+from .. import arith, formulas
+from ..layers import conv, core, merge, normalization, pooling, reshape
+from ..working import Ceiling, Floor, MaxOf, MinOf, Minus, Over, Plus, Times
+from .steps import Step
 
-__all__ = ["Step", "Derivation", "derive"]
+__all__ = ["Builder", "RULES", "rule_for"]
 
 _AXES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 _SUBS = {1: ("",), 2: ("h", "w"), 3: ("d", "h", "w")}
 _SIDES = {1: (("left", "right"),), 2: (("top", "bottom"), ("left", "right")),
           3: (("front", "back"), ("top", "bottom"), ("left", "right"))}
-
-
-@dataclass(frozen=True)
-class Step:
-    """One derived quantity: ``key = formula = working = value``.
-
-    ``key`` is ``"H_out"``-style for a size, ``"params"`` or ``"non_trainable"`` for a count.
-    ``formula`` is built from :mod:`symcnn.working` nodes over hyperparameter symbols (or is
-    ``None`` when no formula is known); ``bindings`` maps each of those symbols to this
-    layer's value; ``working`` is the formula with the bindings put in, unevaluated.
-
-    >>> import symcnn as sc
-    >>> step = sc.Sequential([sc.Input((160,)), sc.Dense("n", use_bias=False)]).layers[0].derivation["params"]
-    >>> step.formula, step.working, step.value
-    (N_in*U, 160*n, 160*n)
-    """
-
-    key: str
-    formula: Any
-    bindings: tuple
-    value: sympy.Expr
-
-    @property
-    def working(self):
-        """The formula with this layer's values put in, left unevaluated."""
-        if self.formula is None:
-            return Given(self.value)
-        return self.formula.xreplace({s: Given(v) for s, v in self.bindings})
-
-    def evaluate(self) -> sympy.Expr:
-        """The working evaluated by SymPy (equal to ``value``; a property test checks it)."""
-        return sympy.expand(self.working.doit())
-
-    def _latex(self, printer):
-        from .render.latex import step_latex
-
-        return step_latex(self, printer)
-
-    def _sympystr(self, printer):
-        from .render.text import step_text
-
-        return step_text(self, printer)
-
-    def __str__(self) -> str:
-        return sympy.sstr(self)
-
-    def _repr_latex_(self) -> str:
-        return "$\\displaystyle \\begin{aligned}" + sympy.latex(self) + "\\end{aligned}$"
-
-
-@dataclass(frozen=True)
-class Derivation:
-    """The derivation of one layer: its :class:`Step` s, notes, and any assumption used.
-
-    Index it by step key (``d["H_out"]``, ``d["params"]``); iterate over its steps. In
-    Jupyter it displays as LaTeX; ``sympy.latex(d)`` gives an ``aligned`` block.
-    """
-
-    name: str
-    type: str
-    input_shape: Any
-    output_shape: Any
-    steps: tuple
-    notes: tuple = ()
-    assumed: tuple = field(default=())  # ((symbols, divisor), ...) that changed a value
-
-    def __getitem__(self, key: str) -> Step:
-        for step in self.steps:
-            if step.key == key:
-                return step
-        raise KeyError(f"{self.type} layer {self.name!r} has no step {key!r}; steps: "
-                       f"{', '.join(s.key for s in self.steps)}")
-
-    def __iter__(self):
-        return iter(self.steps)
-
-    def __len__(self) -> int:
-        return len(self.steps)
-
-    @property
-    def shape_steps(self) -> tuple:
-        """The steps that derive output sizes."""
-        return tuple(s for s in self.steps if s.key not in ("params", "non_trainable"))
-
-    @property
-    def params(self) -> Step:
-        """The step that derives the parameter count."""
-        return self["params"]
-
-    def _latex(self, printer):
-        from .render.latex import derivation_latex
-
-        return derivation_latex(self, printer)
-
-    def _sympystr(self, printer):
-        from .render.text import derivation_text
-
-        return derivation_text(self, printer)
-
-    def __str__(self) -> str:
-        return sympy.sstr(self)
-
-    def _repr_latex_(self) -> str:
-        return "$\\displaystyle " + sympy.latex(self) + "$"
-
 
 # --------------------------------------------------------------------------- building blocks
 
@@ -170,7 +44,7 @@ def _same(a, b) -> bool:
     return sympy.sympify(a) == sympy.sympify(b)
 
 
-class _Builder:
+class Builder:
     """Collects steps for one layer; ``value`` positions refer to the output shape."""
 
     def __init__(self) -> None:
@@ -194,11 +68,6 @@ def _channel_position(rank: int, data_format: str) -> int:
     return 0 if data_format == "channels_first" else rank
 
 
-def _pair(padding):
-    left, right = formulas.padding_amounts(padding)
-    return left, right
-
-
 def _pad_terms(pair, rank: int, axis: int, sub: str, bind: dict, letter: str = "P") -> list:
     """``[2*P_h]`` for equal amounts, ``[P_top, P_bottom]`` otherwise; binds the symbols."""
     left, right = pair
@@ -211,7 +80,7 @@ def _pad_terms(pair, rank: int, axis: int, sub: str, bind: dict, letter: str = "
     return [a, b]
 
 
-def _window_steps(b: _Builder, layer, in_shape, out_shape, kernel, dilation=None,
+def _window_steps(b: Builder, layer, in_shape, out_shape, kernel, dilation=None,
                   ceil_mode=False) -> None:
     rank, fmt = layer.rank, layer.data_format
     positions = _spatial_positions(rank, fmt)
@@ -252,10 +121,6 @@ def _kernel_symbols(rank: int) -> list:
 
 def _kernel_bind(layer) -> dict:
     return dict(zip(_kernel_symbols(layer.rank), layer.kernel_size))
-
-
-def _channels(layer, shape):
-    return shape[_channel_position(layer.rank, layer.data_format)]
 
 
 def _bias(weights, layer, bias_symbol):
@@ -369,7 +234,8 @@ def _global_pool_rule(b, layer, ins, out):
 def _dense_rule(b, layer, ins, out):
     N, U = _sym("N_in"), _sym("U")
     b.add("N_out", U, {U: layer.units}, out[-1])
-    return (Plus(Times(N, U), U) if layer.use_bias else Times(N, U)), {N: ins[0][-1], U: layer.units}
+    weights = Times(N, U)
+    return (Plus(weights, U) if layer.use_bias else weights), {N: ins[0][-1], U: layer.units}
 
 
 def _norm_rule(b, layer, ins, out):
@@ -460,7 +326,7 @@ def _table_conv_rule(b, layer, ins, out):
 
 
 def _repeat_rule(b, layer, ins, out):
-    from .layers.base import Checker
+    from ..layers.base import Checker
 
     T, P = _sym("T"), _sym("P_block")
     block = layer.block.compute([ins[0]], Checker())
@@ -477,7 +343,7 @@ def _identity_rule(b, layer, ins, out):
     return sympy.Integer(0), {}
 
 
-_RULES = [
+RULES = [
     (conv._Conv, _conv_rule), (conv._DepthwiseConv, _depthwise_rule),
     (conv._SeparableConv, _separable_rule), (conv._ConvTranspose, _transpose_rule),
     (pooling._Pooling, _pool_rule), (pooling._GlobalPooling, _global_pool_rule),
@@ -489,77 +355,18 @@ _RULES = [
     (reshape.Permute, _identity_rule), (conv._WindowConv, _table_conv_rule),
 ]
 if hasattr(pooling, "_AdaptivePooling"):
-    _RULES.append((pooling._AdaptivePooling, _adaptive_pool_rule))
+    RULES.append((pooling._AdaptivePooling, _adaptive_pool_rule))
 try:
-    from .layers.repeat import Repeat as _Repeat
+    from ..layers.repeat import Repeat as _Repeat
 
-    _RULES.append((_Repeat, _repeat_rule))
+    RULES.append((_Repeat, _repeat_rule))
 except ImportError:  # pragma: no cover - older layer sets
     pass
 
 
-# --------------------------------------------------------------------------- derive
-
-
-def derive(record, assume_divisible=None) -> Derivation:
-    """The :class:`Derivation` of a layer record (its first call), optionally under
-    ``assume_divisible`` (a mapping such as ``{"H": 32, "W": 32}`` or an
-    :class:`~symcnn.assume.AssumeDivisible`), which rewrites every value exactly under that
-    assumption and records in ``assumed`` the assumptions that changed something.
-
-    >>> import symcnn as sc
-    >>> H, W = sc.symbols("H W")
-    >>> m = sc.Sequential([sc.Input((H, W, 3)), sc.MaxPooling2D(2), sc.MaxPooling2D(2)])
-    >>> print(derive(m.layers[1])["H_out"])
-    H_out = floor((H_in + 2*P_h - K_h)/S_h) + 1 = floor((floor(H/2) + 2*0 - 2)/2) + 1 = floor(H/4)
-    >>> d = derive(m.layers[1], assume_divisible={H: 4})
-    >>> print(d["H_out"]), d.assumed
-    H_out = floor((H_in + 2*P_h - K_h)/S_h) + 1 = floor((H/2 + 2*0 - 2)/2) + 1 = H/4
-    (None, (((H,), 4),))
-    """
-    layer = record.layer
-    ins = [tuple(s) for s in record.input_shapes]
-    outs = record.output_shape
-    out = tuple(outs[0] if isinstance(outs, list) else outs)
-    b = _Builder()
-    params_formula, params_bind = None, {}
-    for cls, rule in _RULES:
+def rule_for(layer):
+    """The rule for ``layer``'s class, or None when no formula is known."""
+    for cls, rule in RULES:
         if isinstance(layer, cls):
-            params_formula, params_bind = rule(b, layer, ins, out)
-            break
-    else:
-        b.note(f"No formula is known for {record.type}; the value is the model's.")
-    if isinstance(params_formula, sympy.Integer) and params_formula == 0 and record.params != 0:
-        params_formula = None
-    b.add("params", params_formula, params_bind, record.params)
-    if not layer.trainable and record.params != 0:
-        b.add("non_trainable", params_formula, params_bind, record.non_trainable_params)
-        b.note("With trainable=False every parameter is non-trainable.")
-    elif b.non_trainable is not None:
-        b.add("non_trainable", *b.non_trainable, record.non_trainable_params)
-    in_shape = ins[0] if len(ins) == 1 else ins
-    derivation = Derivation(record.name, record.type, in_shape, out, tuple(b.steps),
-                            tuple(b.notes))
-    if assume_divisible:
-        derivation = _assume(derivation, assume_divisible)
-    return derivation
-
-
-def _assume(d: Derivation, assume_divisible) -> Derivation:
-    assume = assume_divisible if isinstance(assume_divisible, AssumeDivisible) else \
-        AssumeDivisible(assume_divisible, owner="derive")
-    used: set = set()
-
-    def rewrite(value):
-        new, changed = assume.apply(value)
-        used.update(changed)
-        return new
-
-    def shape(s):
-        return [shape(x) for x in s] if isinstance(s, list) else tuple(rewrite(v) for v in s)
-
-    steps = tuple(Step(s.key, s.formula, tuple((k, rewrite(v)) for k, v in s.bindings),
-                       rewrite(s.value)) for s in d.steps)
-    return Derivation(d.name, d.type, shape(d.input_shape), shape(d.output_shape), steps,
-                      d.notes, tuple(assume.groups(used)) if used else ())
-
+            return rule
+    return None

@@ -1,0 +1,107 @@
+"""Worked derivations: the formula, the working and the value for every layer.
+
+A textbook writes, beside each layer, ``(32 + 2*1 - 3)/1 + 1 = 32`` and
+``3*3*3*64 + 64 = 1792``. :func:`derive` gives that for one :class:`~symcnn.LayerRecord`
+(also ``record.derivation``): one :class:`Step` per output size that a formula decides and
+one for the parameter count, each holding
+
+1. the general formula in the layer's hyperparameters (``floor((H_in + 2*P_h - K_h)/S_h) + 1``,
+   ``C_in*K_h*K_w*F + F``),
+2. the same formula with this layer's values put in and left unevaluated (``working``),
+3. the value the model computed (a number or a closed form).
+
+The formula is specialised to the layer's configuration (``same`` padding gives
+``ceiling(H_in/S_h)``, a dilation of 1 drops the ``D(K - 1) + 1`` extent to ``K``, no bias
+drops ``+ F``); the working is always that formula with the values put in, so evaluating the
+working (``step.working.doit()``) gives the value. Printers render derivations through
+SymPy's hooks: ``sympy.latex(d)``, ``str(d)``, or ``model.to_latex(style="derivation")``.
+
+>>> import symcnn as sc
+>>> m = sc.Sequential([sc.Input((32, 32, 3)), sc.Conv2D(64, 3, padding="same")])
+>>> d = m.layers[0].derivation
+>>> print(d)
+conv2d (Conv2D): input (32, 32, 3), output (32, 32, 64)
+  H_out = ceiling(H_in/S_h) = ceiling(32/1) = 32
+  W_out = ceiling(W_in/S_w) = ceiling(32/1) = 32
+  C_out = F = 64
+  params = C_in*K_h*K_w*F + F = 3*3*3*64 + 64 = 1,792
+  note: With padding='same' the output is ceiling(input/stride), as Keras computes it.
+>>> d["params"].working.doit()
+1792
+"""
+
+from __future__ import annotations
+
+import sympy
+
+from ..assume import AssumeDivisible
+from ..render import text as _text  # noqa: F401  (registers the summary's "working" column)
+from .rules import Builder, rule_for
+from .steps import Derivation, Step
+
+__all__ = ["Step", "Derivation", "derive"]
+
+
+# --------------------------------------------------------------------------- derive
+
+
+def derive(record, assume_divisible=None) -> Derivation:
+    """The :class:`Derivation` of a layer record (its first call), optionally under
+    ``assume_divisible`` (a mapping such as ``{"H": 32, "W": 32}`` or an
+    :class:`~symcnn.assume.AssumeDivisible`), which rewrites every value exactly under that
+    assumption and records in ``assumed`` the assumptions that changed something.
+
+    >>> import symcnn as sc
+    >>> H, W = sc.symbols("H W")
+    >>> m = sc.Sequential([sc.Input((H, W, 3)), sc.MaxPooling2D(2), sc.MaxPooling2D(2)])
+    >>> print(derive(m.layers[1])["H_out"])
+    H_out = floor((H_in + 2*P_h - K_h)/S_h) + 1 = floor((floor(H/2) + 2*0 - 2)/2) + 1 = floor(H/4)
+    >>> d = derive(m.layers[1], assume_divisible={H: 4})
+    >>> print(d["H_out"]), d.assumed
+    H_out = floor((H_in + 2*P_h - K_h)/S_h) + 1 = floor((H/2 + 2*0 - 2)/2) + 1 = H/4
+    (None, (((H,), 4),))
+    """
+    layer = record.layer
+    ins = [tuple(s) for s in record.input_shapes]
+    outs = record.output_shape
+    out = tuple(outs[0] if isinstance(outs, list) else outs)
+    b = Builder()
+    params_formula, params_bind = None, {}
+    rule = rule_for(layer)
+    if rule is not None:
+        params_formula, params_bind = rule(b, layer, ins, out)
+    else:
+        b.note(f"No formula is known for {record.type}; the value is the model's.")
+    if isinstance(params_formula, sympy.Integer) and params_formula == 0 and record.params != 0:
+        params_formula = None
+    b.add("params", params_formula, params_bind, record.params)
+    if not layer.trainable and record.params != 0:
+        b.add("non_trainable", params_formula, params_bind, record.non_trainable_params)
+        b.note("With trainable=False every parameter is non-trainable.")
+    elif b.non_trainable is not None:
+        b.add("non_trainable", *b.non_trainable, record.non_trainable_params)
+    in_shape = ins[0] if len(ins) == 1 else ins
+    derivation = Derivation(record.name, record.type, in_shape, out, tuple(b.steps),
+                            tuple(b.notes))
+    if assume_divisible:
+        derivation = _assume(derivation, assume_divisible)
+    return derivation
+
+
+def _assume(d: Derivation, assume_divisible) -> Derivation:
+    assume = assume_divisible if isinstance(assume_divisible, AssumeDivisible) else \
+        AssumeDivisible(assume_divisible, owner="derive")
+    used: set = set()
+
+    def rewrite(value):
+        new, changed = assume.apply(value)
+        used.update(changed)
+        return new
+
+    def shape(s):
+        return [shape(x) for x in s] if isinstance(s, list) else tuple(rewrite(v) for v in s)
+
+    steps = tuple(Step(s.key, s.formula, tuple((k, rewrite(v)) for k, v in s.bindings),
+                       rewrite(s.value)) for s in d.steps)
+    return Derivation(d.name, d.type, shape(d.input_shape), shape(d.output_shape), steps,
+                      d.notes, tuple(assume.groups(used)) if used else ())
