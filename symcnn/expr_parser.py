@@ -8,7 +8,8 @@ nothing is ever handed to ``eval``, ``sympify`` or ``parse_expr``. The language 
 - names of declared symbols (``H``, ``n_1``);
 - ``+ - * / // **`` with Python's precedence (``/`` is exact division, ``//`` floor division),
   unary ``+``/``-`` and parentheses;
-- the functions ``floor``, ``ceiling`` (alias ``ceil``), ``min`` and ``max``.
+- the functions ``floor``, ``ceiling`` (alias ``ceil``), ``min`` and ``max`` (aliases ``Min``,
+  ``Max``, as SymPy prints them).
 
 Anything else (attribute access, strings, calls of other names, ``__import__``) is refused
 with an :class:`~symcnn.errors.ExpressionError` that says where. Input is bounded: at most
@@ -35,7 +36,7 @@ import sympy
 from .errors import ExpressionError
 
 __all__ = ["parse_expression", "parse_size", "FUNCTIONS", "MAX_LENGTH", "MAX_DEPTH",
-           "MAX_EXPONENT", "MAX_BITS", "MAX_ARGS"]
+           "MAX_EXPONENT", "MAX_BITS", "MAX_ARGS", "MAX_TERMS"]
 
 #: Longest expression text accepted, in characters.
 MAX_LENGTH = 10_000
@@ -47,6 +48,8 @@ MAX_ARGS = 64
 MAX_EXPONENT = 64
 #: Largest number of bits of a number built by ``**`` or written as a literal.
 MAX_BITS = 4096
+#: Most terms an expression may have once expanded (bounded from its structure).
+MAX_TERMS = 2000
 
 _TOKEN = re.compile(r"""
     (?P<space>\s+)
@@ -101,17 +104,53 @@ def _rounded(kind: str, arg):
     """``floor``/``ceiling`` of ``arg``, in symcnn's canonical form when it is a ratio."""
     from . import arith
 
+    if expanded_terms(arg) > 32:  # canonical forms expand their argument: keep it as given
+        return sympy.floor(arg) if kind == "floor" else sympy.ceiling(arg)
     num, den = sympy.fraction(sympy.together(arg))
     if den.is_Integer and den > 0 and num.is_integer:
         return arith.floor_div(num, den) if kind == "floor" else arith.ceil_div(num, den)
     return sympy.floor(arg) if kind == "floor" else sympy.ceiling(arg)
 
 
+def expanded_terms(expr, memo: dict | None = None) -> int:
+    """An upper bound on the number of terms of ``expand(expr)``, found without expanding.
+
+    >>> import symcnn as sc
+    >>> H, W = sc.symbols("H W")
+    >>> expanded_terms((H + W + 1)**2), len(sympy.expand((H + W + 1)**2).args)
+    (6, 6)
+    """
+    import math
+
+    memo = {} if memo is None else memo
+    if expr in memo:
+        return memo[expr]
+    if expr.is_Atom:
+        count = 1
+    elif expr.is_Add or isinstance(expr, (sympy.Min, sympy.Max)):
+        count = sum(expanded_terms(a, memo) for a in expr.args)
+    elif expr.is_Mul:
+        count = 1
+        for a in expr.args:
+            count *= expanded_terms(a, memo)
+    elif expr.is_Pow and expr.exp.is_Integer and expr.exp > 0:
+        t, e = expanded_terms(expr.base, memo), int(expr.exp)
+        count = math.comb(t + e - 1, e) if t > 1 else 1
+    else:  # x**-k, 2**k, floor(...): one term over whatever its arguments hold
+        count = max(expanded_terms(a, memo) for a in expr.args)
+    memo[expr] = count
+    return count
+
+
 def _min_max(kind: str):
     def apply(*args):
         if not args:
             raise ValueError(f"{kind}() needs at least one argument")
-        return (sympy.Min if kind == "min" else sympy.Max)(*args)
+        cls = sympy.Min if kind == "min" else sympy.Max
+        # deciding which argument is smallest costs comparisons; keep large cases unevaluated
+        cheap = len(args) <= 8 and all(expanded_terms(a) <= 50 for a in args)
+        return cls(*args) if cheap or all(a.is_number for a in args) else cls(*args,
+                                                                               evaluate=False)
     return apply
 
 
@@ -122,6 +161,8 @@ FUNCTIONS: dict = {
     "ceil": (1, lambda x: _rounded("ceiling", x)),
     "min": (None, _min_max("min")),
     "max": (None, _min_max("max")),
+    "Min": (None, _min_max("min")),  # as SymPy prints them, so printed forms read back
+    "Max": (None, _min_max("max")),
 }
 
 
@@ -133,6 +174,7 @@ class _Parser:
         self.i = 0
         self.depth = 0
         self.roundings = 0
+        self.memo: dict = {}
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -197,11 +239,13 @@ class _Parser:
             right = self.unary()
             if tok == "*":
                 factors.append(right)
+                self.bounded(factors, pos)
                 continue
             if right.is_zero:
                 raise ExpressionError(_where(self.text, pos, "division by zero"))
             if tok == "/":
                 factors.append(1 / right)
+                self.bounded(factors, pos)
                 continue
             self.rounding(pos)
             value = sympy.Mul(*factors) / right
@@ -252,7 +296,9 @@ class _Parser:
             if bits > MAX_BITS:
                 raise ExpressionError(_where(self.text, pos,
                                              f"the power has more than {MAX_BITS} bits"))
-        return self.checked(base ** exponent, pos, "the power")
+        value = base ** exponent
+        self.bounded([value], pos)
+        return self.checked(value, pos, "the power")
 
     def atom(self):
         kind, tok, pos = self.current
@@ -302,6 +348,14 @@ class _Parser:
         except (TypeError, ValueError, ArithmeticError) as err:
             raise ExpressionError(_where(self.text, pos, f"{name}(): {err}")) from None
         return self.checked(value, pos, f"{name}()")
+
+    def bounded(self, factors: list, pos: int) -> None:
+        count = 1
+        for f in factors:
+            count *= expanded_terms(f, self.memo)
+            if count > MAX_TERMS:
+                raise ExpressionError(_where(self.text, pos, f"the expression would expand to "
+                                                             f"more than {MAX_TERMS:,} terms"))
 
     def checked(self, value, pos: int, what: str):
         return _check_finite(value, self.text, pos, what)
