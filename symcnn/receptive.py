@@ -19,8 +19,9 @@ convolution over the input with ``s - 1`` zeros between elements) reads position
 ``size`` is its maximum over one period. In a graph, spans of all paths are united ("the
 largest over paths"). Where positions stop being spatial (Flatten, global pooling, Dense
 over a spatial axis) the field covers the whole input. It is ``None`` where it is not a
-window (Reshape, Permute, concatenation along a spatial axis, a transposed convolution
-with both strides and dilation above 1).
+window (Reshape, Permute, concatenation along a spatial axis) and for a transposed
+convolution with strides above 1 and either dilation above 1 or a kernel shorter than its
+stride (some of its outputs then read no input at all).
 
 >>> import symcnn as sc
 >>> m = sc.Sequential([sc.Input(("H", "W", 3)), sc.Conv2D(8, 3), sc.MaxPooling2D(2),
@@ -43,7 +44,7 @@ from .errors import CostError
 from .formulas import effective_kernel, padding_amounts
 from .memory import max_of
 
-__all__ = ["AxisField", "receptive_field", "tensor_fields"]
+__all__ = ["AxisField", "receptive_field", "tensor_fields", "input_span"]
 
 #: The output position along one axis, the variable of the span bounds.
 O = sympy.Symbol("o", integer=True, nonnegative=True)
@@ -79,6 +80,7 @@ class _Axis:
 
 def _canon(expr):
     """Re-canonicalise floors and ceilings after a substitution (nested ones collapse)."""
+    expr = sympy.sympify(expr)
     if not expr.has(floor, ceiling):
         return sympy.expand(expr)
     if isinstance(expr, (floor, ceiling)):
@@ -144,8 +146,9 @@ def _transpose_axis(layer, axis: _Axis, pos: int):
         p = layer.padding[pos][0]
     if s == 1:
         return _through(axis, sympy.expand(O + p - k_eff + 1), O + p, axis.jump, axis.period)
-    if d != 1:
-        return None
+    gap = sympy.expand(k - s)
+    if d != 1 or not (gap.is_number and gap >= 0):
+        return None  # dilated, or a kernel shorter than the stride leaves outputs without input
     period = axis.period * int(s) if (axis.period and s.is_Integer) else None
     return _through(axis, ceil_div(O + p - k + 1, s), floor_div(O + p, s),
                     _mul_jump(axis.jump, 1 / sympy.sympify(s)), period)
@@ -379,3 +382,34 @@ def receptive_field(obj):
         key = ("rf", obj.name)
         return _memo(obj, key, lambda: tensor_fields(obj.model, obj.node.outputs[0]))
     return _memo(obj, "rf", lambda: tensor_fields(obj, obj.outputs[0]))
+
+
+def input_span(obj, position) -> tuple | None:
+    """``(first, last)`` input position read by one output position, per spatial axis.
+
+    ``obj`` is a model (its first output) or a layer record; ``position`` gives the output
+    position along each spatial axis (ignored on axes that are no longer spatial). Positions
+    outside ``0 .. size - 1`` are padding. None where the field is undefined.
+
+    >>> import symcnn as sc
+    >>> m = sc.Sequential([sc.Input((1, 16)), sc.Conv1DTranspose(1, 3, strides=2,
+    ...                    data_format="channels_first")])
+    >>> [input_span(m, (o,)) for o in range(4)]
+    [((-1, 0),), ((0, 0),), ((0, 1),), ((1, 1),)]
+    """
+    from .model import LayerRecord
+
+    model, tensor = (obj.model, obj.node.outputs[0]) if isinstance(obj, LayerRecord) else (
+        obj, obj.outputs[0])
+    state = _states(model).get(id(tensor))
+    if state is None:
+        return None
+    position = tuple(position)
+    if len(position) != len(state):
+        raise CostError(f"input_span: give one output position per spatial axis "
+                        f"({len(state)}). Received: position={position!r}")
+    out = []
+    for axis, o in zip(state, position):
+        at = {O: sympy.Integer(o)}
+        out.append((_canon(axis.lo.xreplace(at)), _canon(axis.hi.xreplace(at))))
+    return tuple(out)

@@ -1,0 +1,238 @@
+"""Receptive fields equal a brute-force count of which input positions reach an output.
+
+Two brute forces: index propagation over unbounded integer positions (layer definitions as
+PyTorch documents them, padding positions included), and PyTorch autograd on the real
+layers (which input positions change one output position), clipped to the input.
+"""
+
+import math
+
+import pytest
+import sympy
+from hypothesis import assume, event, given, settings, strategies as st
+
+import symcnn as sc
+from symcnn.receptive import AxisField, input_span
+
+from .conftest import require
+from .support.chains import chain, to_symcnn, to_torch
+
+H, W = sc.symbols("H W")
+KINDS = ("conv", "pool", "zpad", "upsample", "bn", "relu")
+
+
+def reads(spec, axis, x):
+    """Input positions one layer reads for its output position ``x`` along ``axis``."""
+    kind = spec[0]
+    if kind == "conv":
+        _, _, k, s, p, d, _, _ = spec
+        return {s[axis] * x - p[axis] + d[axis] * t for t in range(k[axis])}
+    if kind == "pool":
+        _, _, k, s, p = spec
+        return {s[axis] * x - p[axis] + t for t in range(k[axis])}
+    if kind == "tconv":
+        _, _, k, s, p, _, d, _, _ = spec
+        return {(x + p[axis] - d[axis] * t) // s[axis] for t in range(k[axis])
+                if (x + p[axis] - d[axis] * t) % s[axis] == 0}
+    if kind == "zpad":
+        return {x - spec[1][2 * axis]}
+    if kind == "upsample":
+        return {x // spec[1]}
+    return {x}
+
+
+def brute_positions(specs, axis, o, sizes=None):
+    """Input positions reaching output position ``o``; with ``sizes`` (the size of every
+    tensor along ``axis``, input first), positions outside a tensor are padding and dropped."""
+    positions = {o}
+    for index in reversed(range(len(specs))):
+        positions = set().union(*(reads(specs[index], axis, x) for x in positions))
+        if sizes is not None:
+            positions = {x for x in positions if 0 <= x < sizes[index]}
+    return positions
+
+
+def brute_span(specs, axis, o):
+    positions = brute_positions(specs, axis, o)
+    return (min(positions), max(positions)) if positions else None
+
+
+def build(specs, channels, size=48):
+    try:
+        return to_symcnn(specs, (channels, size, size))
+    except sc.ShapeError:
+        return None
+
+
+def period_of(specs, axis):
+    return math.prod(s[3][axis] for s in specs if s[0] == "tconv") * math.prod(
+        s[1] for s in specs if s[0] == "upsample")
+
+
+def transposed_ok(specs):
+    """A strided transposed convolution has a window field when it is not dilated and its
+    kernel is at least its stride (otherwise some outputs read no input at all)."""
+    return all(not (s[0] == "tconv" and any(st > 1 and (d > 1 or k < st)
+                                            for k, st, d in zip(s[2], s[3], s[6])))
+               for s in specs)
+
+
+@settings(max_examples=150)
+@given(chain(rank=2, max_layers=5, kinds=KINDS))
+def test_size_jump_and_start_equal_index_propagation_on_random_chains(drawn):
+    specs, channels = drawn
+    model = build(specs, channels)
+    assume(model is not None)
+    fields = model.receptive_field
+    if not transposed_ok(specs):
+        assert fields is None
+        return
+    for axis, field in enumerate(fields):
+        period = period_of(specs, axis)
+        spans = [brute_span(specs, axis, o) for o in range(3 * period)]
+        assert field.size == max(hi - lo + 1 for lo, hi in filter(None, spans))
+        for o in range(3 * period):
+            assert input_span(model, (o, o))[axis] == spans[o]
+        assert field.start == spans[0][0]
+        assert field.jump * period == spans[period][0] - spans[0][0]
+
+
+@settings(max_examples=60)
+@given(chain(rank=2, max_layers=4, kinds=("conv",), transposed=True))
+def test_transposed_convolutions_alone_equal_index_propagation(drawn):
+    specs, channels = drawn
+    test_size_jump_and_start_equal_index_propagation_on_random_chains.hypothesis.inner_test(
+        (specs, channels))
+
+
+def autograd_span(module, input_shape, out_position):
+    """(first, last) input index per spatial axis whose value changes the output position."""
+    torch = require("torch")
+    module = module.double().eval()
+    with torch.no_grad():
+        for name, p in module.named_parameters():  # positive weights: no cancellation
+            p.zero_() if name.endswith("bias") else p.copy_(p.abs() + 0.1)
+    x = torch.ones((1, *input_shape), dtype=torch.float64, requires_grad=True)
+    out = module(x)
+    out[(0, slice(None), *out_position)].sum().backward()
+    support = x.grad[0].abs().sum(dim=0) > 0
+    spans = []
+    for axis in range(support.dim()):
+        others = tuple(a for a in range(support.dim()) if a != axis)
+        hit = support.any(dim=others) if others else support
+        idx = hit.nonzero().flatten().tolist()
+        spans.append((idx[0], idx[-1]) if idx else None)
+    return spans, tuple(out.shape[2:])
+
+
+def clipped(spans, sizes):
+    """The spans cut to the input; all None when one axis reads padding only (no gradient)."""
+    out = []
+    for (lo, hi), size in zip(spans, sizes):
+        lo, hi = max(int(lo), 0), min(int(hi), size - 1)
+        out.append((lo, hi) if lo <= hi else None)
+    return [None] * len(out) if None in out else out
+
+
+@pytest.mark.frameworks
+@settings(max_examples=40)
+@given(chain(rank=2, max_layers=4, kinds=KINDS), st.integers(6, 20), st.integers(6, 20))
+def test_spans_equal_the_positions_torch_autograd_reaches(drawn, h, w):
+    """The layer definitions match torch at every position, borders included; where no
+    intermediate padding cuts the span, symcnn's closed-form span is exactly what torch reaches."""
+    specs, channels = drawn
+    assume(transposed_ok(specs))
+    try:
+        model = to_symcnn(specs, (channels, h, w))
+    except sc.ShapeError:
+        assume(False)
+    module = to_torch(specs, channels, 2, avg_for_max=True)
+    shapes = [(channels, h, w)] + [r.output_shape for r in model.layers]
+    out_h, out_w = (int(d) for d in shapes[-1][1:])
+    interior = 0
+    for oy in sorted({0, 1, out_h // 2, out_h - 1} & set(range(out_h))):
+        for ox in sorted({0, out_w // 2, out_w - 2, out_w - 1} & set(range(out_w))):
+            spans, shape = autograd_span(module, (channels, h, w), (oy, ox))
+            assert shape == (out_h, out_w)
+            real = [brute_positions(specs, axis, o, [int(s[axis + 1]) for s in shapes])
+                    for axis, o in enumerate((oy, ox))]
+            assert spans == ([None, None] if not all(real) else
+                             [(min(p), max(p)) for p in real])
+            unbounded = [brute_positions(specs, axis, o) for axis, o in enumerate((oy, ox))]
+            if real == unbounded:
+                interior += 1
+                assert spans == [tuple(span) for span in input_span(model, (oy, ox))]
+    event("has interior positions" if interior else "border positions only")
+
+
+@pytest.mark.frameworks
+def test_a_residual_graph_takes_the_largest_field_over_its_paths():
+    torch = require("torch")
+    nn = torch.nn
+    x = sc.Input((2, H, W))
+    cf = dict(data_format="channels_first")
+    main = sc.Conv2D(2, 3, padding=1, **cf)(sc.Conv2D(2, 3, strides=2, padding=1, **cf)(x))
+    short = sc.Conv2D(2, 1, strides=2, **cf)(x)
+    model = sc.Model(x, sc.Add()([main, short]))
+    assert model.receptive_field == (AxisField(7, 2, -3), AxisField(7, 2, -3))
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Conv2d(2, 2, 3, stride=2, padding=1)
+            self.b = nn.Conv2d(2, 2, 3, padding=1)
+            self.s = nn.Conv2d(2, 2, 1, stride=2)
+
+        def forward(self, t):
+            return self.b(self.a(t)) + self.s(t)
+
+    numeric = model.subs(H=15, W=12)
+    for oy, ox in [(0, 0), (3, 2), (7, 5)]:
+        spans, _ = autograd_span(Block(), (2, 15, 12), (oy, ox))
+        assert spans == clipped(input_span(numeric, (oy, ox)), (15, 12))
+
+
+def test_resnet50_last_feature_map_sees_427_pixels_with_jump_32():
+    from .support.symcnn_resnet import resnet50
+
+    model = resnet50()
+    last_relu = model.layers[-3]
+    assert last_relu.receptive_field == (AxisField(427, 32, -213),) * 2
+    head = model.receptive_field[0]
+    assert head.jump is None and head.size == 32 * sympy.ceiling(H / 32) + 395
+
+
+def test_fields_are_exact_closed_forms_for_keras_same_padding():
+    m = sc.Sequential([sc.Input((H, 3)), sc.Conv1D(4, 3, strides=2, padding="same")])
+    (field,) = m.receptive_field
+    assert field.size == 3 and field.jump == 2
+    for h in range(1, 30):  # TensorFlow's rule: half the total padding, the extra on the right
+        total = max((math.ceil(h / 2) - 1) * 2 + 3 - h, 0)
+        assert field.start.subs(H, h) == -(total // 2)
+
+
+def test_global_pooling_flatten_and_dense_see_the_whole_padded_input():
+    m = sc.Sequential([sc.Input((H, W, 3)), sc.Conv2D(4, 3, padding="same"), sc.Flatten(),
+                       sc.Dense(5)])
+    assert m.receptive_field == (AxisField(H + 2, None, -1), AxisField(W + 2, None, -1))
+
+
+def test_fields_are_undefined_where_positions_are_not_a_window():
+    m = sc.Sequential([sc.Input((8, 8, 3)), sc.Conv2D(4, 3), sc.Reshape((36, 4)),
+                       sc.Conv1D(2, 3)])
+    assert m.layers[0].receptive_field is not None
+    assert m.layers[1].receptive_field is None and m.receptive_field is None
+    text = m.summary(columns=["layer", "receptive_field", "jump"])
+    assert "3x3" in text and " -" in text
+
+
+def test_a_dense_only_model_has_no_spatial_axes():
+    assert sc.Sequential([sc.Input((10,)), sc.Dense(3)]).receptive_field == ()
+
+
+def test_upsampling_divides_the_jump():
+    m = sc.Sequential([sc.Input((16, 16, 1)), sc.Conv2D(1, 3, strides=2), sc.UpSampling2D(2),
+                       sc.Conv2D(1, 3)])
+    assert m.layers[1].receptive_field[0] == AxisField(3, 1, 0)
+    # o reads upsampled o..o+2, i.e. conv outputs o//2 .. (o+2)//2: input 2*(o//2) .. +4
+    assert m.receptive_field[0] == AxisField(5, 1, 0)
