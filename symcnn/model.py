@@ -265,6 +265,7 @@ class Model(Layer):
             for t in node.outputs:
                 tensor_owner[id(t)] = label
         recorded: set = set()
+        shared_weights: list = []
         for node in layer_nodes:
             key = id(node.layer)
             if key in recorded:
@@ -273,10 +274,13 @@ class Model(Layer):
             calls = tuple(by_layer[key])
             first = calls[0]
             for later in calls[1:]:
-                same = all(arith.decide_equal(a, b) is True for a, b in (
-                    (first.computed.trainable, later.computed.trainable),
-                    (first.computed.non_trainable, later.computed.non_trainable)))
-                if not same:
+                pairs = ((first.computed.trainable, later.computed.trainable),
+                         (first.computed.non_trainable, later.computed.non_trainable))
+                verdicts = [arith.decide_equal(a, b) for a, b in pairs]
+                # undecided (sizes equal only for some symbol values): a recorded constraint
+                shared_weights.extend(sympy.Eq(a, b) for (a, b), v in zip(pairs, verdicts)
+                                      if v is None)
+                if False in verdicts:
                     raise GraphError(
                         f"{describe_layer(node.layer.type_name, names[key])}: a shared layer is "
                         f"reused with incompatible inputs (its weights would differ). Received: "
@@ -286,7 +290,7 @@ class Model(Layer):
             inbound = tuple(tensor_owner.get(id(t), "?") for t in first.inputs)
             records.append(LayerRecord(len(records), names[key], node.layer, calls, inbound, self))
 
-        constraints = arith.ConstraintSet()
+        constraints = arith.ConstraintSet(shared_weights)
         for node in ordered:
             try:
                 constraints.update(node.constraints)

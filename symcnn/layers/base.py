@@ -357,7 +357,7 @@ def _symbols_of(value) -> set:
 
 def _subs_value(value, mapping: dict):
     if isinstance(value, sympy.Basic):
-        result = value.xreplace(mapping)
+        result = sympy.sympify(value.xreplace(mapping))  # a bare symbol may map to an int
         return sympy.expand(result) if result.is_number else result
     if isinstance(value, tuple):
         return tuple(_subs_value(v, mapping) for v in value)

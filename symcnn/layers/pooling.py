@@ -26,6 +26,8 @@ __all__ = [
     "AveragePooling1D", "AveragePooling2D", "AveragePooling3D",
     "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D",
     "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D",
+    "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D", "AdaptiveAveragePooling3D",
+    "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D",
 ]
 
 
@@ -167,5 +169,84 @@ class GlobalAveragePooling2D(_GlobalPooling):
 
 class GlobalAveragePooling3D(_GlobalPooling):
     """Mean over depth, height and width (Keras ``GlobalAveragePooling3D``)."""
+
+    rank = 3
+
+
+class _AdaptivePooling(SpatialLayer):
+    """Pooling to a fixed ``output_size`` whatever the input size (Keras 3.11+, PyTorch).
+
+    ``output_size`` is one size or one per spatial axis. Beyond Keras, an entry may be
+    ``None`` to keep that axis' input size, as in PyTorch's ``AdaptiveAvgPool2d((7, None))``.
+    """
+
+    def __init__(self, output_size, data_format=None, name: str | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(name=name, **kwargs)
+        rank = self.rank
+        if output_size is None:
+            raise LayerArgumentError(
+                f"{self.type_name}: `output_size` must be a size or a tuple of {rank} sizes "
+                f"(None keeps an axis). Received: output_size=None"
+            )
+        if isinstance(output_size, (tuple, list)):
+            if len(output_size) != rank:
+                raise LayerArgumentError(
+                    f"{self.type_name}: `output_size` must be a single size or a tuple of "
+                    f"{rank}. Received: output_size={output_size!r}"
+                )
+            sizes = tuple(None if o is None else self._size(o, "output_size")
+                          for o in output_size)
+        else:
+            sizes = (self._size(output_size, "output_size"),) * rank
+        self._set(output_size=sizes, data_format=self._data_format(data_format))
+
+    def output_shape_for(self, shape, check: Checker):
+        self._expect_spatial(shape)
+        spatial, channels = split_channels(shape, self.data_format)
+        out = tuple(i if o is None else o for i, o in zip(spatial, self.output_size))
+        return join_channels(out, channels, self.data_format)
+
+
+class AdaptiveAveragePooling1D(_AdaptivePooling):
+    """Average pooling to ``output_size`` steps (Keras ``AdaptiveAveragePooling1D``)."""
+
+    rank = 1
+
+
+class AdaptiveAveragePooling2D(_AdaptivePooling):
+    """Average pooling to an ``output_size`` grid (Keras ``AdaptiveAveragePooling2D``,
+    PyTorch ``AdaptiveAvgPool2d``).
+
+    >>> import symcnn as sc
+    >>> sc.AdaptiveAveragePooling2D(7)(sc.Input(("H", "W", 512))).shape
+    (7, 7, 512)
+    >>> sc.AdaptiveAveragePooling2D((1, None), data_format="channels_first")(sc.Input((8, "H", "W"))).shape
+    (8, 1, W)
+    """
+
+    rank = 2
+
+
+class AdaptiveAveragePooling3D(_AdaptivePooling):
+    """Average pooling to an ``output_size`` volume (Keras ``AdaptiveAveragePooling3D``)."""
+
+    rank = 3
+
+
+class AdaptiveMaxPooling1D(_AdaptivePooling):
+    """Max pooling to ``output_size`` steps (Keras ``AdaptiveMaxPooling1D``)."""
+
+    rank = 1
+
+
+class AdaptiveMaxPooling2D(_AdaptivePooling):
+    """Max pooling to an ``output_size`` grid (Keras ``AdaptiveMaxPooling2D``)."""
+
+    rank = 2
+
+
+class AdaptiveMaxPooling3D(_AdaptivePooling):
+    """Max pooling to an ``output_size`` volume (Keras ``AdaptiveMaxPooling3D``)."""
 
     rank = 3
