@@ -122,7 +122,7 @@ def _value(value, arg: str, symbols: dict, where: str):
             return parse_size(value, symbols)
         except SpecError as err:
             hint = " Declare symbols under `symbols`." if "unknown name" in str(err) else ""
-            raise SpecError(f"{where}: `{arg}`: {err}{hint}") from None
+            raise type(err)(f"{where}: `{arg}`: {err}{hint}") from None
     return value
 
 
