@@ -558,14 +558,14 @@ class Model(Layer):
     def to_keras(self):
         """A real Keras 3 model with the same shapes and counts, ready to compile and train
         (:func:`symcnn.interop.keras_export.to_keras`); every size must be a number."""
-        from .interop.keras_export import to_keras
+        from .interop import to_keras
 
         return to_keras(self)
 
     def to_torch(self):
         """A real ``torch.nn.Module`` (channels first) with the same shapes and counts
         (:func:`symcnn.interop.torch_export.to_torch`); every size must be a number."""
-        from .interop.torch_export import to_torch
+        from .interop import to_torch
 
         return to_torch(self)
 

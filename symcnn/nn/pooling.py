@@ -6,6 +6,8 @@ padding (PyTorch's rule); ``stride`` defaults to ``kernel_size``.
 
 from __future__ import annotations
 
+import sympy
+
 from .. import formulas
 from ..errors import LayerArgumentError
 from ..layers import pooling as _pool
@@ -22,6 +24,9 @@ __all__ = [
 
 
 class _PoolNd(TorchLayer):
+    #: PyTorch's AvgPool3d also requires the unpadded input to be at least the kernel.
+    _input_at_least_kernel = False
+
     def _pool_args(self, kernel_size, stride, padding, ceil_mode, name, trainable) -> None:
         t, rank = self.type_name, self.rank
         if isinstance(padding, str):
@@ -36,6 +41,35 @@ class _PoolNd(TorchLayer):
                          data_format="channels_first", ceil_mode=flag(t, ceil_mode, "ceil_mode"),
                          name=name, trainable=trainable)
         return stride
+
+    def output_shape_for(self, shape, check: Checker):
+        """PyTorch's sizes: with ``ceil_mode`` a window may overhang the input's end, so the
+        requirement is an output of at least 1 (``padded + stride - 1 >= window``)."""
+        dilation = getattr(self, "dilation", (1,) * self.rank)
+        if self._input_at_least_kernel:
+            self._expect_spatial(shape)
+            for axis, (i, k) in enumerate(zip(split_channels(shape, self.data_format)[0],
+                                              self.pool_size)):
+                check.at_least(i, k, lambda: f"the input ({i}) is smaller than the kernel ({k}) "
+                               f"along spatial axis {axis}, which {self.type_name} refuses "
+                               f"whatever the padding. Received: kernel_size="
+                               f"{format_shape(self.pool_size)}")
+        if not self.ceil_mode and all(d == 1 for d in dilation):
+            return super().output_shape_for(shape, check)
+        self._expect_spatial(shape)
+        spatial, channels = split_channels(shape, self.data_format)
+        out = []
+        for axis, i in enumerate(spatial):
+            k, s, d, p = self.pool_size[axis], self.strides[axis], dilation[axis], self.padding[axis]
+            padded, extent = formulas.window_requirement(i, k, p, d)
+            slack = s - 1 if self.ceil_mode else 0
+            check.at_least(sympy.expand(padded + slack), extent,
+                           lambda: f"the window spans {extent} but the padded input has {padded} "
+                           f"along spatial axis {axis}, so the output would be empty. Received: "
+                           f"kernel_size={format_shape(self.pool_size)}, "
+                           f"stride={format_shape(self.strides)}, ceil_mode={self.ceil_mode}")
+            out.append(formulas.window_output_size(i, k, s, p, d, self.ceil_mode))
+        return join_channels(tuple(out), channels, self.data_format)
 
 
 class _MaxPoolNd(_PoolNd):
@@ -53,22 +87,6 @@ class _MaxPoolNd(_PoolNd):
                            stride=None if stride is None else self.strides,
                            padding=torch_padding(self.padding), dilation=self.dilation,
                            return_indices=False, ceil_mode=self.ceil_mode)
-
-    def output_shape_for(self, shape, check: Checker):
-        if all(d == 1 for d in self.dilation):
-            return super().output_shape_for(shape, check)
-        self._expect_spatial(shape)
-        spatial, channels = split_channels(shape, self.data_format)
-        out = []
-        for axis, i in enumerate(spatial):
-            k, s, d, p = self.pool_size[axis], self.strides[axis], self.dilation[axis], self.padding[axis]
-            padded, extent = formulas.window_requirement(i, k, p, d)
-            check.at_least(padded, extent,
-                           f"the dilated window spans {extent} but the padded input has "
-                           f"{padded} along spatial axis {axis}. Received: kernel_size="
-                           f"{format_shape(self.pool_size)}, dilation={format_shape(self.dilation)}")
-            out.append(formulas.window_output_size(i, k, s, p, d, self.ceil_mode))
-        return join_channels(tuple(out), channels, self.data_format)
 
 
 class MaxPool1d(_MaxPoolNd, _pool.MaxPooling1D):
@@ -131,7 +149,10 @@ class AvgPool2d(_AvgPoolNd, _pool.AveragePooling2D):
 
 
 class AvgPool3d(_AvgPoolNd, _pool.AveragePooling3D):
-    """``torch.nn.AvgPool3d``: input ``(C, D, H, W)``."""
+    """``torch.nn.AvgPool3d``: input ``(C, D, H, W)``, at least the kernel on every axis
+    before padding (PyTorch's own check)."""
+
+    _input_at_least_kernel = True
 
 
 class _AdaptiveNd(TorchLayer):
