@@ -57,9 +57,10 @@ _EXAMPLES = {
   symcnn sweep net.yaml w=8,16,32,64 --y params,macs --subs H=224 W=224 --format csv""",
     "latex": """examples:
   symcnn latex examples/models/free_width.yaml -o notes.tex
+  symcnn latex net.py --style derivation --assume-divisible H=32 W=32
   symcnn latex net.py -o notes.tex --pdf""",
     "plot": """examples:
-  symcnn plot examples/models/free_width.json n=1:400 -o params.png
+  symcnn plot examples/models/free_width.json n=1:400 --budget params=100000 -o params.png
   symcnn plot net.yaml w=8:128:8 --y params,macs --subs H=224 W=224 -o cost.png""",
     "zoo": """examples:
   symcnn zoo
@@ -141,14 +142,28 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("latex", "write the model's derivation as LaTeX", c.run_latex)
     _add_common(p)
     p.add_argument("-o", "--output", metavar="OUT.tex", help="write here instead of stdout")
+    p.add_argument("--style", choices=("table", "derivation"), default=None,
+                   help="a booktabs table (default) or a per-layer derivation")
+    p.add_argument("--standalone", action="store_true",
+                   help="a complete document (implied by --pdf)")
     p.add_argument("--pdf", action="store_true", help="also compile OUT.tex with pdflatex")
+    p.add_argument("--assume-divisible", nargs="+", action="extend", metavar="NAME=D",
+                   help="rewrite closed forms assuming NAME is divisible by D, e.g. H=32")
+    p.add_argument("--columns", nargs="+", action="extend", metavar="COL",
+                   help="table columns, e.g. layer,type,output_shape,working")
+    p.add_argument("--caption", help="put the table in a float with this caption")
 
     p = command("plot", "plot quantities against one symbol into an image", c.run_plot)
     _add_common(p)
     p.add_argument("range", metavar="RANGE", help="NAME=START:STOP[:STEP] or NAME=A,B,C")
     p.add_argument("--y", nargs="+", action="extend", metavar="QUANTITY",
                    help="quantities to plot (default: params)")
-    p.add_argument("-o", "--output", required=True, metavar="OUT.png", help="image to write")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.png",
+                   help="image to write (format from the suffix: png, pdf, svg)")
+    p.add_argument("--budget", nargs="+", action="extend", metavar="QUANTITY=VALUE",
+                   help="draw a budget line and mark the largest value within it")
+    p.add_argument("--logy", action="store_true", help="logarithmic y axis")
+    p.add_argument("--title", help="the plot's title")
 
     p = command("zoo", "list the ready-made models, or summarise one", c.run_zoo)
     p.add_argument("name", nargs="?", metavar="NAME", help="a model from the list")

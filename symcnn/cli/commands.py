@@ -144,6 +144,9 @@ def run_solve(args, out) -> int:
     if all(v is not None for v in values):
         best = min(values)
         binding = [n for n, (_, _, v) in found.items() if v == best]
+    if best is not None and any(c.free_symbols <= {symbol} and not bool(c.xreplace({symbol: best}))
+                                for c in model.constraints):
+        best, binding = None, []
     if args.format == "json":
         print(json.dumps(solve_document(model, symbol.name, best, found, binding), indent=2),
               file=out)
@@ -152,6 +155,12 @@ def run_solve(args, out) -> int:
         over = [n for n, (_, _, v) in found.items() if v is None]
         print(f"No positive {symbol} fits: even {symbol} = 1 exceeds the "
               f"{' and '.join(over)} budget.", file=out)
+        return EXIT_NO_SOLUTION
+    failing = [c for c in model.constraints if c.free_symbols <= {symbol}
+               and not bool(c.xreplace({symbol: best}))]
+    if failing:
+        print(f"No valid {symbol} fits: {symbol} = {best} is the largest within the budget, "
+              f"but the model needs {', '.join(map(str, failing))}.", file=out)
         return EXIT_NO_SOLUTION
     print(f"{symbol} = {best}: the largest {symbol} within "
           f"{'every budget' if len(found) > 1 else 'the budget'}"
@@ -165,7 +174,11 @@ def run_solve(args, out) -> int:
 
 def run_latex(args, out) -> int:
     model = _load(args)
-    text = _call(_capability(model, "to_latex", "LaTeX output"))
+    divisible = parse_assignments(args.assume_divisible, "--assume-divisible") or None
+    text = _call(_capability(model, "to_latex", "LaTeX output"), style=args.style,
+                 standalone=True if args.pdf or args.standalone else None,
+                 assume_divisible=divisible, columns=_columns(args.columns),
+                 caption=args.caption)
     if args.pdf:
         if not args.output:
             raise UsageError("--pdf needs -o FILE.tex (the PDF is written beside it)")
@@ -294,7 +307,7 @@ def run_plot(args, out) -> int:
 
     plot = getattr(symcnn, "plot", None)
     if plot is None:
-        raise UnavailableError("plots are not available yet in this version of symcnn "
+        raise UnavailableError("plots are not available in this version of symcnn "
                                "(sc.plot is missing); `symcnn sweep` prints the numbers")
     name, values = parse_range(args.range, "RANGE")
     quantities = _columns(args.y) or ["params"]
@@ -302,21 +315,29 @@ def run_plot(args, out) -> int:
     _symbol(model, name)
     for q in quantities:
         _quantity(model, q)
-    return _plot_with(plot, model, name, values, quantities, args.output, out)
-
-
-def _plot_with(plot, model, name, values, quantities, output, out) -> int:
+    budgets = parse_assignments(args.budget, "--budget")
+    for q in budgets:
+        if q not in quantities:
+            raise UsageError(f"--budget: {q!r} is not among the plotted quantities "
+                             f"({', '.join(quantities)})")
     try:
-        import matplotlib  # noqa: F401
+        import matplotlib
     except ImportError:
         raise UnavailableError("plots need matplotlib: pip install 'symcnn[plot]'") from None
-    import matplotlib
-
     matplotlib.use("Agg")
-    result = plot(model, **{name: values}, y=quantities if len(quantities) > 1
-                  else quantities[0], path=output)
-    del result
-    print(f"wrote {output}", file=sys.stderr)
+    y = quantities if len(quantities) > 1 else quantities[0]
+    budget = budgets or None
+    if budget is not None and len(quantities) == 1:
+        budget = budgets[quantities[0]]
+    try:
+        figure = plot(model, y=y, budget=budget, path=args.output, logy=args.logy,
+                      title=args.title, **{name: values})
+    except OSError as err:
+        raise UsageError(f"cannot write {args.output}: {err.strerror or err}") from None
+    import matplotlib.pyplot as plt
+
+    plt.close(figure)
+    print(f"wrote {args.output}", file=sys.stderr)
     return 0
 
 
