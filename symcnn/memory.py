@@ -26,7 +26,6 @@ import itertools
 
 import sympy
 
-from . import arith
 from .costs import _memo, dtype_bytes, elements, inner_model
 
 __all__ = ["schedule", "peak_activation_elements", "peak_activation_memory", "max_of"]
@@ -95,15 +94,25 @@ def max_of(candidates, lower_bounds: dict | None = None) -> sympy.Expr:
     if all(c.is_number for c in items):
         return max(items)
     symbols = sorted(set().union(*(c.free_symbols for c in items)), key=str)
-    shift = {s: s + (int(lower_bounds[s]) - 1) for s in symbols
-             if lower_bounds and lower_bounds.get(s, 1) > 1}
-    probe = {s: 1000 + 7 * i for i, s in enumerate(symbols)}
-    items.sort(key=lambda c: -c.xreplace(probe))
+    low = {s: int((lower_bounds or {}).get(s, 0 if s.is_positive is not True else 1))
+           for s in symbols}
+    shift = {s: s + (low[s] - 1) for s in symbols if low[s] > 1}
+    probes = [{s: low[s] + k for s in symbols} for k in (0, 1, 2, 5)] + [
+        {s: 1000 + 7 * i for i, s in enumerate(symbols)},
+        {s: low[s] + 3 * (i % 2) for i, s in enumerate(symbols)}]
+    values = {c: tuple(c.xreplace(p) for p in probes) for c in items}
+
+    def at_least(a, b) -> bool:  # a sample where a < b disproves at once; else try a proof
+        if any(x < y for x, y in zip(values[a], values[b])):
+            return False
+        return _at_least(a, b, shift)
+
+    items.sort(key=lambda c: -values[c][-2])
     kept: list = []
     for c in items:
-        if any(_at_least(k, c, shift) for k in kept):
+        if any(at_least(k, c) for k in kept):
             continue
-        kept = [k for k in kept if not _at_least(c, k, shift)] + [c]
+        kept = [k for k in kept if not at_least(c, k)] + [c]
     return kept[0] if len(kept) == 1 else sympy.Max(*kept, evaluate=False)
 
 
@@ -111,42 +120,81 @@ def _at_least(a, b, shift=None) -> bool:
     """True when ``a >= b`` is proved for every admissible value of the symbols.
 
     Symbols are shifted to their lower bounds; then floors and ceilings are bounded
-    (``0 <= floor(x) <= x``, ``ceiling(x) < x + 1``) in the direction that keeps the proof
-    sound, and the remaining polynomial is decided.
+    (``0 <= floor(x) <= x``, ``x <= ceiling(x) < x + 1``) in the direction that keeps the
+    proof sound, and the remaining polynomial must have nonnegative coefficients once every
+    positive symbol ``s`` is written ``t + 1`` (``t >= 0``). Structural only: no assumption
+    queries, so it stays fast on ResNet-sized sums.
     """
-    diff = sympy.expand(a - b)
+    diff = a - b  # both expanded: the difference is already a flat sum
     if diff.is_number:
         return bool(diff >= 0)
     if shift:
         diff = sympy.expand(diff.xreplace(shift))
-    if diff.is_nonnegative or _decided(diff):
-        return True
-    bound = sympy.Integer(0)
+    bound = []
     for term in sympy.Add.make_args(diff):
         coeff, rest = term.as_coeff_Mul()
         if not rest.has(sympy.floor, sympy.ceiling):
-            bound += term
-        elif rest.is_nonnegative is not True:
+            bound.append(term)
+            continue
+        factors = sympy.Mul.make_args(rest)
+        if not all(_nonnegative_factor(f) for f in factors):
             return False
-        elif coeff < 0:  # an upper bound of the term's magnitude keeps the proof sound
-            bound += coeff * rest.replace(sympy.floor, lambda x: x).replace(
-                sympy.ceiling, lambda x: x + 1)
-        elif all(isinstance(f, sympy.ceiling) and f.args[0].is_nonnegative or
-                 not f.has(sympy.floor, sympy.ceiling) for f in sympy.Mul.make_args(rest)):
-            bound += coeff * rest.replace(sympy.ceiling, lambda x: x)  # ceiling(x) >= x >= 0
-        # any other positive term with roundings is bounded below by 0: dropped
-    return _decided(sympy.expand(bound))
+        if coeff < 0:  # an upper bound of the term's magnitude keeps the proof sound
+            bound.append(coeff * sympy.Mul(*(_bound(f, upper=True) for f in factors)))
+        elif not rest.has(sympy.floor):
+            bound.append(coeff * sympy.Mul(*(_bound(f, upper=False) for f in factors)))
+        # any other positive term is bounded below by 0: dropped
+    return _polynomial_nonnegative(sympy.expand(sympy.Add(*bound)))
 
 
-def _decided(expr) -> bool:
+def _nonnegative_linear(arg) -> bool:
+    if arg.has(sympy.floor, sympy.ceiling):
+        return False
+    return all(c >= 0 and (k == 1 or _variable(k) is not None)
+               for k, c in sympy.expand(arg).as_coefficients_dict().items())
+
+
+def _variable(expr):
+    """``expr`` if it is a product of powers of positive or nonnegative symbols, else None."""
+    for f in sympy.Mul.make_args(expr):
+        base = f.base if isinstance(f, sympy.Pow) and f.exp.is_Integer and f.exp > 0 else f
+        if not (isinstance(base, sympy.Symbol) and base.is_nonnegative):
+            return None
+    return expr
+
+
+def _nonnegative_factor(f) -> bool:
+    if isinstance(f, sympy.Pow) and f.exp.is_Integer and f.exp > 0:
+        return _nonnegative_factor(f.base)
+    if isinstance(f, (sympy.floor, sympy.ceiling)):
+        return _nonnegative_linear(f.args[0])
+    return _variable(f) is not None
+
+
+def _bound(f, upper: bool):
+    if isinstance(f, sympy.Pow):
+        return _bound(f.base, upper) ** f.exp
+    if isinstance(f, sympy.floor):
+        return f.args[0]  # floor(x) <= x (upper); lower bounds of floors are not used
+    if isinstance(f, sympy.ceiling):
+        return f.args[0] + 1 if upper else f.args[0]
+    return f
+
+
+def _polynomial_nonnegative(expr) -> bool:
+    """Sufficient test: nonnegative coefficients after ``s -> s + 1`` for positive symbols."""
     if expr.is_number:
         return bool(expr >= 0)
-    if expr.has(sympy.floor, sympy.ceiling):
+    if expr.has(sympy.floor, sympy.ceiling, sympy.Max, sympy.Min):
         return False
-    try:
-        return arith.require_at_least(expr, 0) is None
-    except arith.Infeasible:
-        return False
+    shift = {}
+    for s in expr.free_symbols:
+        if not (isinstance(s, sympy.Symbol) and s.is_nonnegative):
+            return False
+        if s.is_positive and s.is_integer:
+            shift[s] = s + 1
+    shifted = sympy.expand(expr.xreplace(shift))
+    return all(term.as_coeff_Mul()[0] >= 0 for term in sympy.Add.make_args(shifted))
 
 
 def peak_activation_elements(model) -> sympy.Expr:
