@@ -1,0 +1,229 @@
+"""sc.from_torch: torch.fx tracing of plain PyTorch modules, graphs included.
+
+Counts are compared with ``parameters()`` and shapes with real forward passes at random
+sizes (odd ones included), for the numeric import and for the closed forms on ``H, W``.
+"""
+
+import pytest
+import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import symcnn as sc
+
+from ..conftest import require
+
+pytestmark = pytest.mark.frameworks
+
+H, W = sc.symbols("H W")
+
+
+def torch_modules():
+    """Modules defined only once torch is importable."""
+    torch = require("torch")
+    tnn, F = torch.nn, torch.nn.functional
+
+    class SqueezeExcite(tnn.Module):
+        def __init__(self, channels):
+            super().__init__()
+            self.reduce = tnn.Conv2d(channels, channels // 4, 1)
+            self.expand = tnn.Conv2d(channels // 4, channels, 1)
+
+        def forward(self, x):
+            gate = torch.sigmoid(self.expand(F.relu(self.reduce(x.mean((2, 3), keepdim=True)))))
+            return x * gate
+
+    class Everything(tnn.Module):
+        """Convolutions of every kind, pooling of every kind, merges, views, functions."""
+
+        def __init__(self):
+            super().__init__()
+            self.stem = tnn.Sequential(tnn.Conv2d(3, 16, 3, stride=2, padding=1, bias=False),
+                                       tnn.BatchNorm2d(16), tnn.ReLU(inplace=True))
+            self.depthwise = tnn.Conv2d(16, 16, 3, padding=1, groups=16)
+            self.dilated = tnn.Conv2d(16, 8, 3, padding=2, dilation=2)
+            self.norm = tnn.GroupNorm(4, 24)
+            self.se = SqueezeExcite(24)
+            self.pool = tnn.MaxPool2d(3, stride=2, ceil_mode=True)
+            self.avg = tnn.AvgPool2d(2, padding=1)
+            self.up = tnn.ConvTranspose2d(24, 8, 4, stride=2, padding=1)
+            self.head = tnn.AdaptiveAvgPool2d((2, 3))
+            self.drop = tnn.Dropout(0.2)
+            self.fc = tnn.Linear(8 * 2 * 3, 10)
+
+        def forward(self, x):
+            x = self.stem(x)
+            x = F.gelu(self.depthwise(x)) + x
+            x = torch.cat([x, F.leaky_relu(self.dilated(x), 0.1)], dim=1)
+            x = self.se(self.norm(x))
+            skip = self.avg(x)
+            x = F.pad(self.pool(x), (0, 1, 1, 0))
+            y = self.up(x)
+            flat = torch.flatten(self.head(y), 1)
+            logits = self.fc(self.drop(flat))
+            z = F.max_pool2d(skip, 2, ceil_mode=True)
+            return logits, z.view(z.size(0), -1), y.permute(0, 2, 3, 1)
+
+    return torch, Everything, SqueezeExcite
+
+
+def torch_shapes(torch, module, shape):
+    module.eval()
+    with torch.no_grad():
+        out = module(torch.zeros(1, *shape))
+    out = out if isinstance(out, tuple) else (out,)
+    return [tuple(t.shape[1:]) for t in out]
+
+
+def count(module):
+    return sum(p.numel() for p in module.parameters())
+
+
+def test_resnet50_written_in_plain_torch_gives_the_published_count_and_ceiling_h_over_32():
+    torch = require("torch")
+    from ..support.torch_models import resnet50
+
+    net = resnet50()
+    model = sc.from_torch(net, input_shape=(3, "H", "W"))
+    assert model.trainable_params == count(net) == 25_557_032
+    assert model.non_trainable_params == 2 * sum(m.num_features for m in net.modules()
+                                                 if isinstance(m, torch.nn.BatchNorm2d))
+    assert model.get_layer("layer4.2.conv3").output_shape == (2048, sympy.ceiling(H / 32),
+                                                              sympy.ceiling(W / 32))
+    assert model.output_shape == (1000,)
+    assert model.constraints == []
+    for h, w in ((33, 65), (97, 64)):
+        with torch.no_grad():
+            features = net.features(torch.zeros(1, 3, h, w))
+        expected = tuple(features.shape[1:])
+        assert tuple(d.subs({H: h, W: w}) for d in model.get_layer("layer4.2.conv3").output_shape) == expected
+
+
+def test_graph_model_with_functions_matches_torch_forward_numerically_and_symbolically():
+    torch, Everything, _ = torch_modules()
+    net = Everything()
+    symbolic = sc.from_torch(net, input_shape=(3, "H", "W"))
+    assert symbolic.trainable_params == count(net)
+
+    @settings(max_examples=25, deadline=None)
+    @given(h=st.integers(8, 70), w=st.integers(8, 70))
+    def agree(h, w):
+        expected = torch_shapes(torch, net, (3, h, w))
+        numeric = sc.from_torch(net, input_shape=(3, h, w))
+        assert [tuple(int(d) for d in s) for s in numeric.output_shape] == expected
+        point = {H: h, W: w}
+        assert all(bool(c.xreplace(point)) for c in symbolic.constraints)
+        assert [tuple(sympy.sympify(d).xreplace(point) for d in s)
+                for s in symbolic.output_shape] == expected
+
+    agree()
+
+
+def test_layers_are_named_by_module_path_and_functions_by_graph_node():
+    torch, Everything, _ = torch_modules()
+    model = sc.from_torch(Everything(), input_shape=(3, 32, 32))
+    names = [r.name for r in model.layers]
+    assert names[:3] == ["stem.0", "stem.1", "stem.2"]
+    assert {"se.reduce", "se.expand", "cat", "add", "flatten", "view", "permute"} <= set(names)
+    assert model.get_layer("cat").type == "Concatenate"
+    assert model.get_layer("stem.0").type == "Conv2d"
+
+
+def test_a_module_called_twice_is_counted_once_like_parameters():
+    torch = require("torch")
+
+    class Twice(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(8, 8, 3, padding=1)
+
+        def forward(self, x):
+            return self.conv(self.conv(x))
+
+    net = Twice()
+    model = sc.from_torch(net)
+    assert model.input_shape == (8, H, W)  # read from the first Conv2d
+    assert model.params == count(net) == 584
+    assert model.layers[0].calls == 2
+
+
+def test_frozen_modules_are_non_trainable():
+    torch = require("torch")
+    net = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.Linear(3, 2))
+    for p in net[0].parameters():
+        p.requires_grad_(False)
+    model = sc.from_torch(net)
+    assert (model.trainable_params, model.non_trainable_params) == (8, 15)
+
+
+def test_every_unsupported_operation_is_listed_at_once_with_where_it_occurs():
+    torch = require("torch")
+    F = torch.nn.functional
+
+    class Custom(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.scale = torch.nn.Parameter(torch.ones(1))
+            self.rnn = torch.nn.GRU(4, 4)
+
+        def forward(self, x):
+            y = x * self.scale
+            y, _ = self.rnn(y.flatten(2))
+            return F.conv1d(y, torch.ones(4, 4, 1))
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(3, 4, 3)
+            self.block = Custom()
+
+        def forward(self, x):
+            return torch.matmul(self.block(self.conv(x)), torch.ones(4, 4))
+
+    with pytest.raises(sc.ConversionError) as info:
+        sc.from_torch(Net())
+    message = str(info.value)
+    lines = [line for line in message.splitlines() if line.startswith("  - ")]
+    assert message.startswith(f"from_torch: {len(lines)} operations have no symcnn equivalent")
+    assert any("get_attr 'block.scale' in module 'block' at test_from_torch.py:" in l and
+               "y = x * self.scale" in l for l in lines)
+    assert any("module 'block.rnn'" in l and "torch.nn.modules.rnn.GRU" in l for l in lines)
+    assert any("conv1d" in l and "in module 'block'" in l for l in lines)
+    assert any("torch.matmul" in l for l in lines)
+    assert message.endswith(f"Received: {len(lines)} unsupported operations")
+
+
+def test_python_control_flow_on_sizes_is_a_clear_error():
+    torch = require("torch")
+
+    class Branchy(torch.nn.Module):
+        def forward(self, x):
+            return x if x.size(2) > 8 else x * 2
+
+    with pytest.raises(sc.ConversionError, match="could not trace Branchy.forward.*control flow"):
+        sc.from_torch(Branchy(), input_shape=(3, "H", "W"))
+
+
+def test_a_reshape_that_cannot_fit_says_where():
+    torch = require("torch")
+
+    class LeNetHead(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(1, 16, 5)
+
+        def forward(self, x):
+            return self.conv(x).view(-1, 16 * 5 * 5)
+
+    assert sc.from_torch(LeNetHead(), input_shape=(1, 9, 9)).output_shape == (400,)
+    with pytest.raises(sc.ShapeError, match=r"method \.view\(\) \(node 'view'\) at "
+                                            r"test_from_torch\.py:\d+: .*cannot reshape"):
+        sc.from_torch(LeNetHead(), input_shape=(1, 28, 28))
+
+
+def test_input_shape_is_required_when_the_first_layer_does_not_tell():
+    torch = require("torch")
+    with pytest.raises(sc.ConversionError, match="pass input_shape"):
+        sc.from_torch(torch.nn.ReLU())
+    with pytest.raises(sc.ConversionError, match="expected a torch.nn.Module"):
+        sc.from_torch("not a module", input_shape=(3,))
