@@ -128,7 +128,7 @@ class _GlobalPooling(SpatialLayer):
         self._expect_spatial(shape)
         spatial, channels = split_channels(shape, self.data_format)
         if self.keepdims:
-            return join_channels((1,) * len(spatial), channels, self.data_format)
+            return join_channels((sympy.Integer(1),) * len(spatial), channels, self.data_format)
         return (channels,)
 
 
