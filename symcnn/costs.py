@@ -325,13 +325,13 @@ def _records(obj):
 
 def _sum_nodes(obj, key, per_node):
     def compute():
-        total = ZERO
+        terms = []  # one n-ary Add at the end: a running sum is quadratic in the depth
         for record in _records(obj):
             if record is obj:
-                total += sum((per_node(n) for n in record.nodes), ZERO)
+                terms.extend(per_node(n) for n in record.nodes)
             else:
-                total += _sum_nodes(record, key, per_node)
-        return sympy.expand(total)
+                terms.append(_sum_nodes(record, key, per_node))
+        return sympy.expand(sympy.Add(*terms))
 
     return _memo(obj, key, compute)
 

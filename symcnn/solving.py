@@ -172,8 +172,10 @@ def _solve_sets(problem: _Problem):
                          f"none is within the budget. {_received(expr=problem.shown)}")
     lo = _lowest(x)
     admissible = _relations_set(_constraint_relations(problem), x, lo, where, problem.shown)
-    within = _relations_set([sympy.Le(e, b) for e, b in problem.pairs], x, lo, where,
-                            problem.shown)
+    # Unevaluated where x appears: SymPy would first try (for tens of ms on a large
+    # polynomial) to decide the relation with its assumptions; relation_set decides it exactly.
+    within = _relations_set([sympy.Le(e, b, evaluate=not (e - b).has(x))
+                             for e, b in problem.pairs], x, lo, where, problem.shown)
     return within.intersection(admissible), admissible, lo
 
 
