@@ -144,8 +144,14 @@ def run_solve(args, out) -> int:
     if all(v is not None for v in values):
         best = min(values)
         binding = [n for n, (_, _, v) in found.items() if v == best]
-    if best is not None and any(c.free_symbols <= {symbol} and not bool(c.xreplace({symbol: best}))
-                                for c in model.constraints):
+    failing = [] if best is None else [
+        c for c in model.constraints
+        if c.free_symbols <= {symbol} and not bool(c.xreplace({symbol: best}))]
+    if failing:
+        if args.format != "json":
+            print(f"No valid {symbol} fits: {symbol} = {best} is the largest within the "
+                  f"budget, but the model needs {', '.join(map(str, failing))}.", file=out)
+            return EXIT_NO_SOLUTION
         best, binding = None, []
     if args.format == "json":
         print(json.dumps(solve_document(model, symbol.name, best, found, binding), indent=2),
@@ -155,12 +161,6 @@ def run_solve(args, out) -> int:
         over = [n for n, (_, _, v) in found.items() if v is None]
         print(f"No positive {symbol} fits: even {symbol} = 1 exceeds the "
               f"{' and '.join(over)} budget.", file=out)
-        return EXIT_NO_SOLUTION
-    failing = [c for c in model.constraints if c.free_symbols <= {symbol}
-               and not bool(c.xreplace({symbol: best}))]
-    if failing:
-        print(f"No valid {symbol} fits: {symbol} = {best} is the largest within the budget, "
-              f"but the model needs {', '.join(map(str, failing))}.", file=out)
         return EXIT_NO_SOLUTION
     print(f"{symbol} = {best}: the largest {symbol} within "
           f"{'every budget' if len(found) > 1 else 'the budget'}"

@@ -1,0 +1,397 @@
+"""The `symcnn` command: outputs equal the Python API, JSON follows its schema, errors are one
+clear line with a documented exit code."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+import sympy
+
+import symcnn as sc
+from symcnn.cli import EXIT_CODES, build_parser, main
+from symcnn.cli import commands
+from symcnn.zoo import textbook
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+MODELS = ROOT / "examples" / "models"
+FREE_WIDTH = str(MODELS / "free_width.json")
+OUTPUT_SCHEMA = json.loads((ROOT / "symcnn" / "schemas" / "cli-output.schema.json").read_text())
+
+
+def run(*argv, capsys=None):
+    """``(exit code, stdout, stderr)`` of ``symcnn argv`` run in-process."""
+    out = io.StringIO()
+    err = io.StringIO()
+    saved = sys.stderr
+    sys.stderr = err
+    try:
+        code = main([str(a) for a in argv], out=out)
+    finally:
+        sys.stderr = saved
+    return code, out.getvalue(), err.getvalue()
+
+
+def ok(*argv) -> str:
+    code, out, err = run(*argv)
+    assert code == 0, err
+    return out
+
+
+def validate(document: dict) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema.validate(document, OUTPUT_SCHEMA, cls=jsonschema.Draft202012Validator)
+
+
+# -- summary ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["free_width.json", "free_width.yaml", "free_width.py"])
+def test_summary_of_every_kind_of_file_is_the_models_summary(name):
+    if name.endswith("yaml"):
+        pytest.importorskip("yaml")
+    assert ok("summary", MODELS / name) == textbook.free_width().summary() + "\n"
+
+
+def test_summary_substitutes_symbols_first():
+    assert ok("summary", FREE_WIDTH, "--subs", "n=10") == \
+        textbook.free_width().subs(n=10).summary() + "\n"
+
+
+def test_summary_columns_are_passed_through():
+    out = ok("summary", FREE_WIDTH, "--columns", "layer,params")
+    assert out == textbook.free_width().summary(columns=["layer", "params"]) + "\n"
+
+
+@pytest.mark.parametrize("fmt, method", [("markdown", "to_markdown"), ("latex", "to_latex")])
+def test_markdown_and_latex_formats_are_the_models_printers(fmt, method):
+    model = textbook.free_width()
+    if not hasattr(model, method):
+        pytest.skip(f"{method} is not in this version")
+    assert ok("summary", FREE_WIDTH, "--format", fmt) == getattr(model, method)() + "\n"
+
+
+SYMBOLIC = [textbook.free_width, lambda: textbook.cifar(("H", "W", 3)),
+            lambda: textbook.vgg_style(("H", "H", 3)), lambda: textbook.lenet_code(("H", "W", 3))]
+
+
+@pytest.mark.parametrize("build", SYMBOLIC)
+def test_json_summary_follows_the_schema_and_reads_back_exactly(build, tmp_path):
+    model = build()
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(sc.model_to_spec(model)))
+    doc = json.loads(ok("summary", path, "--format", "json"))
+    validate(doc)
+    names = {s.name: s for s in model.free_symbols}
+
+    def back(value):
+        return sympy.Integer(value) if isinstance(value, int) else \
+            sc.parse_expression(value, names)
+
+    assert back(doc["totals"]["params"]) == model.params
+    assert back(doc["totals"]["non_trainable_params"]) == model.non_trainable_params
+    for entry, record in zip(doc["layers"], model.layers):
+        assert entry["name"] == record.name and entry["type"] == record.type
+        assert back(entry["params"]) == record.params
+        assert tuple(back(d) for d in entry["output_shape"]) == tuple(record.output_shape)
+        if "macs" in entry:
+            assert back(entry["macs"]) == record.macs
+    assert doc["constraints"] == [str(c) for c in model.constraints]
+
+
+def test_json_counts_are_exact_integers_however_large(tmp_path):
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps({"input": [10**15], "layers": [{"Dense": 10**12}]}))
+    text = ok("summary", path, "--format", "json")
+    doc = json.loads(text)
+    assert doc["totals"]["params"] == 10**27 + 10**12
+    assert type(doc["totals"]["params"]) is int
+    assert "e+" not in text and "1e" not in text
+
+
+def test_json_summary_of_a_functional_model_lists_inputs_and_connections():
+    pytest.importorskip("yaml")
+    doc = json.loads(ok("summary", MODELS / "residual_block.yaml", "--format", "json"))
+    validate(doc)
+    assert doc["model"] == {"name": "residual_block", "type": "Functional"}
+    assert doc["inputs"] == [{"name": "x", "shape": ["H", "W", "C"]}]
+    assert doc["layers"][-2]["inbound"] == ["x", "bn2"]
+
+
+# -- solve -----------------------------------------------------------------------------------
+
+def test_solve_gives_the_largest_width_within_budget_checked_by_brute_force():
+    out = ok("solve", FREE_WIDTH, "--budget", "params=100000", "--for", "n")
+    assert out.startswith("n = 323:")
+    params = textbook.free_width().params
+    n = sc.symbols("n")
+    assert params.subs(n, 323) <= 100_000 < params.subs(n, 324)
+
+
+def test_solve_with_two_budgets_takes_the_tighter_and_says_which_binds(tmp_path):
+    pytest.importorskip("yaml")
+    doc = json.loads(ok("solve", MODELS / "residual_block.yaml", "--budget", "params=1e6",
+                        "--budget", "trainable_params=9e5", "--for", "w", "--subs", "C=64",
+                        "--format", "json"))
+    validate(doc)
+    model = sc.load_spec(MODELS / "residual_block.yaml").subs(C=64)
+    w = sc.symbols("w")
+    alone = {"params": sc.solve_budget(model.params, 10**6, w),
+             "trainable_params": sc.solve_budget(model.trainable_params, 9 * 10**5, w)}
+    assert doc["value"] == min(alone.values())
+    assert doc["binding"] == [min(alone, key=alone.get)]
+    assert {k: v["largest_alone"] for k, v in doc["budgets"].items()} == alone
+
+
+def test_solve_with_no_fitting_value_exits_5():
+    code, out, _ = run("solve", FREE_WIDTH, "--budget", "params=100", "--for", "n")
+    assert code == EXIT_CODES["no_solution"] == 5
+    assert "No positive n fits" in out
+    code, out, _ = run("solve", FREE_WIDTH, "--budget", "params=100", "--for", "n",
+                       "--format", "json")
+    assert code == 5 and json.loads(out)["value"] is None
+
+
+def test_solve_respects_the_models_constraints(tmp_path):
+    path = tmp_path / "m.json"  # params = 5 + (H - 4) = H + 1, valid for H >= 5 only
+    path.write_text(json.dumps({"symbols": "H", "input": ["H", 1], "layers": [
+        {"Conv1D": {"filters": 1, "kernel_size": 5, "use_bias": False}}, "Flatten",
+        {"Dense": {"units": 1, "use_bias": False}}]}))
+    assert sc.load_spec(path).params == sc.symbols("H") + 1
+    code, out, _ = run("solve", path, "--budget", "params=4", "--for", "H")
+    assert code == 5 and "H = 3 is the largest" in out and "needs H >= 5" in out
+    code, out, _ = run("solve", path, "--budget", "params=9", "--for", "H")
+    assert code == 0 and out.startswith("H = 8:")
+
+
+def test_solve_names_the_symbols_when_the_one_asked_for_is_absent():
+    code, _, err = run("solve", FREE_WIDTH, "--budget", "params=1e5", "--for", "w")
+    assert code == 1 and "no symbol 'w' (its symbols: n)" in err
+
+
+# -- sweep -----------------------------------------------------------------------------------
+
+def test_sweep_values_equal_substituting_each_value():
+    doc = json.loads(ok("sweep", FREE_WIDTH, "n=1:40:3", "--format", "json"))
+    validate(doc)
+    model = textbook.free_width()
+    assert [p["value"] for p in doc["points"]] == list(range(1, 41, 3))
+    for point in doc["points"]:
+        assert point["valid"] and point["params"] == model.subs(n=point["value"]).params
+
+
+def test_sweep_marks_sizes_the_model_cannot_take_as_invalid(tmp_path):
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps({"symbols": "H", "input": ["H", "H", 1],
+                                "layers": [{"Conv2D": [2, 3]}, "Flatten", {"Dense": 1}]}))
+    out = ok("sweep", path, "H=1,2,3,4", "--format", "csv")
+    lines = out.splitlines()
+    assert lines[0] == "H,valid,params"
+    for line, h in zip(lines[1:], (1, 2, 3, 4)):
+        value, valid, params = line.split(",")
+        if h < 3:
+            assert valid == "false" and params == ""
+        else:
+            model = sc.load_spec(path).subs(H=h)
+            assert valid == "true" and int(params) == model.params
+
+
+def test_sweep_needs_the_other_symbols_fixed():
+    code, _, err = run("zoo", "textbook.free_width", "--input", "H,31,1")
+    assert code == 0
+    code, _, err = run("sweep", FREE_WIDTH, "n=1:3", "--y", "params,unknown")
+    assert code == 2 and "unknown quantity 'unknown'" in err
+
+
+def test_the_progress_bar_draws_on_a_terminal_only(monkeypatch, capsys):
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False, raising=False)
+    bar = commands.Progress(100, True)
+    bar.start -= 10
+    bar.update(64)
+    bar.close()
+    assert capsys.readouterr().err == ""
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    bar = commands.Progress(100, True)
+    bar.start -= 10
+    bar.update(64)
+    bar.update(100)
+    bar.close()
+    err = capsys.readouterr().err
+    assert "64/100" in err and "100/100" in err and err.endswith("\n")
+
+
+# -- latex, plot, spec, zoo --------------------------------------------------------------------
+
+def test_latex_writes_the_models_latex(tmp_path):
+    model = textbook.free_width()
+    if not hasattr(model, "to_latex"):
+        pytest.skip("to_latex is not in this version")
+    target = tmp_path / "notes.tex"
+    code, out, err = run("latex", FREE_WIDTH, "--style", "derivation", "-o", target)
+    assert code == 0 and out == "" and "wrote" in err
+    assert target.read_text().rstrip("\n") == model.to_latex(style="derivation").rstrip("\n")
+
+
+def test_plot_writes_an_image(tmp_path):
+    if not hasattr(sc, "plot"):
+        pytest.skip("sc.plot is not in this version")
+    pytest.importorskip("matplotlib")
+    target = tmp_path / "params.png"
+    code, _, err = run("plot", FREE_WIDTH, "n=1:50", "--budget", "params=50000", "-o", target)
+    assert code == 0, err
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_spec_command_writes_a_file_that_rebuilds_the_model(tmp_path):
+    target = tmp_path / "m.json"
+    code, _, _ = run("spec", MODELS / "free_width.py", "-o", target)
+    assert code == 0
+    assert ok("summary", target) == textbook.free_width().summary() + "\n"
+
+
+def test_zoo_lists_models_and_summarises_one():
+    listing = ok("zoo")
+    assert "textbook.free_width" in listing
+    assert ok("zoo", "textbook.free_width", "--subs", "n=5") == \
+        textbook.free_width().subs(n=5).summary() + "\n"
+    doc = json.loads(ok("zoo", "--format", "json"))
+    validate(doc)
+    assert {m["name"] for m in doc["models"]} >= {"textbook.free_width", "textbook.cifar"}
+
+
+def test_zoo_input_shape_and_arguments_reach_the_model_function():
+    out = ok("zoo", "textbook.free_width", "--input", "H,31,1", "--arg", "width=w")
+    assert out == textbook.free_width(width="w", input_shape=("H", 31, 1)).summary() + "\n"
+
+
+def test_zoo_suggests_close_names():
+    code, _, err = run("zoo", "textbook.free_widht")
+    assert code == 2 and "did you mean textbook.free_width" in err
+
+
+# -- errors and exit codes -------------------------------------------------------------------
+
+@pytest.mark.parametrize("argv, code, message", [
+    (["summary", "absent.yaml"], 3, "absent.yaml: no such file"),
+    (["summary", FREE_WIDTH, "--subs", "q=1"], 1, "no symbol named 'q'"),
+    (["summary", FREE_WIDTH, "--subs", "n=1/0"], 2, "--subs: expression: division by zero"),
+    (["summary", FREE_WIDTH, "--subs", "n"], 2, "expected NAME=VALUE"),
+    (["solve", FREE_WIDTH, "--budget", "power=1", "--for", "n"], 2, "unknown quantity 'power'"),
+    (["solve", FREE_WIDTH, "--budget", "params=-1", "--for", "n"], 2, "positive number"),
+    (["sweep", FREE_WIDTH, "n=5:1"], 2, "START <= STOP"),
+    (["summary", str(MODELS)], 3, "is a directory"),
+    (["summary", __file__], 3, "defines no `model`"),
+    (["summary", FREE_WIDTH, "--format", "json", "--columns", "params"], 2, "not json"),
+])
+def test_errors_are_one_line_with_their_exit_code(argv, code, message):
+    got, out, err = run(*argv)
+    assert got == code
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith("symcnn ") and message in err
+    assert "Traceback" not in err
+
+
+def test_argparse_usage_errors_exit_2(capsys):
+    assert main(["summary"]) == 2
+    assert main(["no-such-command"]) == 2
+    assert "usage:" in capsys.readouterr().err
+
+
+def test_a_file_with_bad_content_exits_3_and_names_the_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "evil.json"
+    path.write_text(json.dumps({"input": [8], "layers": [
+        {"Dense": "__import__('os').system('touch pwned')"}]}))
+    code, _, err = run("summary", path)
+    assert code == 3 and "evil.json: layers[0] (Dense): `units`: expression:" in err
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_a_python_file_that_raises_exits_3_with_the_exception_named(tmp_path):
+    path = tmp_path / "broken.py"
+    path.write_text("import symcnn as sc\nmodel = sc.Sequential([sc.Input((4,)), sc.Dense(-1)])\n")
+    code, _, err = run("summary", path)
+    assert code == 3 and "broken.py:" in err and "units=-1" in err
+
+
+def test_a_python_file_can_name_its_model_variable(tmp_path):
+    path = tmp_path / "two.py"
+    path.write_text("from symcnn.zoo import textbook\nnet = textbook.free_width()\n")
+    code, _, err = run("summary", path)
+    assert code == 3 and "Models it defines: net (choose with --model NAME)" in err
+    assert ok("summary", path, "--model", "net") == textbook.free_width().summary() + "\n"
+
+
+def test_missing_capabilities_exit_4(monkeypatch):
+    monkeypatch.delattr(sc, "plot", raising=False)
+    code, _, err = run("plot", FREE_WIDTH, "n=1:3", "-o", "x.png")
+    assert code == 4 and "sc.plot is missing" in err
+    monkeypatch.setattr(sc.Sequential, "to_markdown", None, raising=False)
+    code, _, err = run("summary", FREE_WIDTH, "--format", "markdown")
+    assert code == 4 and "Markdown output is not available" in err
+
+
+def test_pdf_without_pdflatex_exits_4(monkeypatch, tmp_path):
+    if not hasattr(textbook.free_width(), "to_latex"):
+        pytest.skip("to_latex is not in this version")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    code, _, err = run("latex", FREE_WIDTH, "-o", tmp_path / "n.tex", "--pdf")
+    assert code == 4 and "needs pdflatex" in err
+    assert (tmp_path / "n.tex").exists()
+
+
+def test_a_bug_is_one_line_exit_70_and_debug_shows_the_traceback(monkeypatch):
+    def broken(args, out):
+        raise RuntimeError("boom")
+
+    parser = build_parser()
+    monkeypatch.setattr("symcnn.cli.build_parser", lambda: _with_run(parser, broken))
+    code, _, err = run("zoo")
+    assert code == 70 and "internal error: RuntimeError: boom" in err and "--debug" in err
+    with pytest.raises(RuntimeError, match="boom"):
+        main(["--debug", "zoo"])
+
+
+def _with_run(parser, run_fn):
+    parser.set_defaults()
+    for action in parser._subparsers._group_actions:
+        for sub in action.choices.values():
+            sub.set_defaults(run=run_fn)
+    return parser
+
+
+def test_debug_reraises_the_original_error():
+    with pytest.raises(sc.SymbolError, match="no symbol named 'q'"):
+        main(["summary", FREE_WIDTH, "--subs", "q=1", "--debug"])
+
+
+@pytest.mark.parametrize("command", ["summary", "solve", "sweep", "latex", "plot", "zoo", "spec"])
+def test_every_command_has_help_with_examples_and_exit_codes(command, capsys):
+    assert main([command, "--help"]) == 0
+    text = capsys.readouterr().out
+    assert "examples:" in text and f"symcnn {command}" in text and "exit codes:" in text
+
+
+def test_the_installed_console_script_runs():
+    exe = pathlib.Path(sys.executable).with_name("symcnn")
+    if not exe.exists():
+        pytest.skip("the symcnn console script is not installed in this environment")
+    run_ = subprocess.run([str(exe), "summary", FREE_WIDTH, "--format", "json"],
+                          capture_output=True, text=True, timeout=120)
+    assert run_.returncode == 0, run_.stderr
+    assert json.loads(run_.stdout)["totals"]["params"] == "160*n + 48320"
+    bad = subprocess.run([str(exe), "summary", "absent.json"], capture_output=True, text=True,
+                         timeout=120)
+    assert bad.returncode == 3 and bad.stderr.count("\n") == 1
+
+
+def test_documented_exit_codes_match_the_table_in_the_module_docstring():
+    import symcnn.cli as cli
+
+    for name, code in EXIT_CODES.items():
+        assert f"\n{code} " in cli.__doc__ or f"\n{code}  " in cli.__doc__, name
+    assert os.EX_SOFTWARE == EXIT_CODES["internal"] if hasattr(os, "EX_SOFTWARE") else True
