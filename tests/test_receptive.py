@@ -236,3 +236,49 @@ def test_upsampling_divides_the_jump():
     assert m.layers[1].receptive_field[0] == AxisField(3, 1, 0)
     # o reads upsampled o..o+2, i.e. conv outputs o//2 .. (o+2)//2: input 2*(o//2) .. +4
     assert m.receptive_field[0] == AxisField(5, 1, 0)
+
+
+def test_a_nested_model_passes_its_field_through():
+    inner_x = sc.Input((8, 8, 4))
+    inner = sc.Model(inner_x, sc.Conv2D(4, 3, strides=2, padding="same")(inner_x))
+    flat = sc.Sequential([sc.Input((8, 8, 4)), sc.Conv2D(4, 3), sc.ZeroPadding2D(1),
+                          sc.Conv2D(4, 3, strides=2, padding="same")])
+    nested = sc.Sequential([sc.Input((8, 8, 4)), sc.Conv2D(4, 3), sc.ZeroPadding2D(1), inner])
+    assert flat.receptive_field is not None
+    assert nested.receptive_field == flat.receptive_field
+
+
+def test_a_symbolic_number_of_repeated_blocks_grows_the_field_linearly():
+    repeat = getattr(sc, "Repeat", None)
+    if repeat is None:
+        pytest.skip("Repeat is not part of this build")
+    n = sc.symbols("n")
+    x = sc.Input((H, W, 4))
+    block = sc.Model(x, sc.Conv2D(4, 3, padding="same")(x))
+    m = sc.Sequential([sc.Input((H, W, 4)), repeat(block, n)])
+    assert m.receptive_field == (AxisField(2 * n + 1, 1, -n),) * 2
+    stacked = sc.Sequential([sc.Input((H, W, 4))] + [sc.Conv2D(4, 3, padding="same")] * 3)
+    assert m.subs(n=3).receptive_field == stacked.receptive_field
+
+
+@pytest.mark.frameworks
+@pytest.mark.parametrize("size,out", [(10, 3), (7, 2), (9, 4)])
+def test_adaptive_pooling_windows_equal_torch_autograd(size, out):
+    torch = require("torch")
+    adaptive = getattr(sc, "AdaptiveAveragePooling2D", None)
+    if adaptive is None:
+        pytest.skip("adaptive pooling is not part of this build")
+    model = sc.Sequential([sc.Input((1, size, size)),
+                           adaptive(out, data_format="channels_first")])
+    for o in range(out):
+        spans, _ = autograd_span(torch.nn.AdaptiveAvgPool2d(out), (1, size, size), (o, o))
+        assert spans == [tuple(s) for s in input_span(model, (o, o))]
+
+
+def test_cost_columns_render_in_markdown_and_latex_too():
+    from symcnn.zoo import textbook
+
+    model = textbook.cifar()
+    columns = ["layer", "output_shape", "macs", "receptive_field", "jump"]
+    for text in (model.to_markdown(columns=columns), model.to_latex(columns=columns)):
+        assert "58x58" in text and "32x32" in text and "Total MACs" in text
