@@ -277,15 +277,20 @@ def _real_solutions(expr, target, x) -> tuple[tuple, bool]:
     relaxed_expr = expr.replace(lambda e: isinstance(e, (sympy.floor, sympy.ceiling)),
                                 lambda e: e.args[0])
     relaxed = relaxed_expr != expr
+    equation = sympy.expand(relaxed_expr - target)
+    if not (equation.free_symbols - {x}) and equation.is_polynomial(x):
+        poly = sympy.Poly(equation, x)
+        if poly.degree() <= 0:
+            return (), relaxed
+        roots = sorted(set(poly.real_roots()), key=lambda r: sympy.N(r, 30))
+        return tuple(r for r in roots if r > 0), relaxed
     t = sympy.Dummy(x.name, positive=True)
     try:
         sols = sympy.solve(sympy.Eq(relaxed_expr.xreplace({x: t}), target), t)
     except (NotImplementedError, ValueError, TypeError):
         return (), relaxed
-    sols = [s for s in sols if s.is_positive is not False and s.is_real is not False]
-    if all(s.is_number for s in sols):
-        sols.sort(key=lambda s: sympy.N(s, 30))
-    return tuple(sols), relaxed
+    return tuple(s for s in sols if s.is_positive is not False and s.is_real is not False
+                 and not (s.is_number and s.is_real is not True)), relaxed
 
 
 def solve(expr, target, symbol, /, **fixed: Any) -> Solution:

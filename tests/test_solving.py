@@ -1,0 +1,235 @@
+"""Budgets and equations: exact answers, checked against brute force."""
+
+from fractions import Fraction
+
+import pytest
+import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import symcnn as sc
+from tests.support.expressions import growing, quasi_polynomials, value
+
+n, w, H = sc.symbols("n w H")
+
+
+def brute_largest_prefix(expr, budget, x, limit):
+    """The largest a with expr(1..a) all within budget, scanning 1..limit."""
+    a = 0
+    while a < limit and value(expr, x, a + 1) <= budget:
+        a += 1
+    return a if a else None
+
+
+# ------------------------------------------------------------------- the property
+
+
+@settings(max_examples=200)
+@given(expr=growing(n), budget=st.integers(0, 10**15))
+def test_answer_a_satisfies_expr_a_within_budget_and_expr_a_plus_1_over(expr, budget):
+    a = sc.solve_budget(expr, budget, n)
+    if a is None:
+        assert value(expr, n, 1) > budget
+    else:
+        assert value(expr, n, a) <= budget < value(expr, n, a + 1)
+
+
+@settings(max_examples=80)
+@given(expr=growing(n), budget=st.integers(0, 300))
+def test_answer_equals_a_brute_force_scan(expr, budget):
+    # every growing piece gains at least 1 per 9 steps, so the answer is below 9*(budget + 2)
+    limit = 9 * (budget + 2)
+    assert sc.solve_budget(expr, budget, n) == brute_largest_prefix(expr, budget, n, limit)
+
+
+@settings(max_examples=150)
+@given(expr=quasi_polynomials(n), budget=st.integers(-30, 300))
+def test_any_floor_expression_gets_the_brute_force_answer_or_an_honest_refusal(expr, budget):
+    values = [value(expr, n, v) for v in range(1, 200)]
+    try:
+        a = sc.solve_budget(expr, budget, n)
+    except sc.SolveError as err:
+        if "does not depend" in str(err):
+            assert not expr.has(n)
+            return
+        assert "does not grow" in str(err)
+        fitting = {v for v in range(1, 200) if values[v - 1] <= budget}
+        within = sc.within_budget(expr, budget, n)
+        assert {v for v in range(1, 200) if within.contains(v) == sympy.true} == fitting
+        return
+    if a is None:
+        assert values[0] > budget
+    else:
+        assert all(v <= budget for v in values[:min(a, 199)])
+        if a + 1 < 200:
+            assert all(v > budget for v in values[a:]), "a single answer must be the last fit"
+
+
+@settings(max_examples=60)
+@given(a=growing(n), b=growing(n), budget_a=st.integers(0, 100_000),
+       budget_b=st.integers(0, 100_000))
+def test_several_budgets_give_the_smallest_single_answer(a, b, budget_a, budget_b):
+    if a == b:  # one key in the dict
+        return
+    both = sc.solve_budget({a: budget_a, b: budget_b}, n)
+    singles = [sc.solve_budget(a, budget_a, n), sc.solve_budget(b, budget_b, n)]
+    expected = None if None in singles else min(singles)
+    assert both == expected
+
+
+# --------------------------------------------------------------- worked examples
+
+
+def test_the_free_width_example_gives_n_323_under_100000():
+    model = sc.zoo.textbook.free_width()
+    assert sc.solve_budget(model.params, 100_000, n) == 323
+    assert model.solve_budget(params=100_000) == 323
+    assert model.subs(n=323).params <= 100_000 < model.subs(n=324).params
+
+
+def test_a_model_in_place_of_an_expression_means_its_params():
+    assert sc.solve_budget(sc.zoo.textbook.free_width(), 100_000, "n") == 323
+
+
+def vgg(widths, input_size=32):
+    layers = [sc.Input((input_size, input_size, 3))]
+    for i, c in enumerate(widths):
+        layers += [sc.Conv2D(c, 3, padding="same"), sc.BatchNormalization(), sc.ReLU()]
+        if i % 2:
+            layers.append(sc.MaxPooling2D(2))
+    return sc.Sequential(layers + [sc.GlobalAveragePooling2D(), sc.Dense(10)])
+
+
+def test_widths_tied_by_building_with_multiples_or_by_keyword_agree():
+    built = vgg([w, 2 * w, 4 * w, 8 * w])
+    c1, c2, c3, c4 = sc.symbols("c1 c2 c3 c4")
+    free = vgg([c1, c2, c3, c4])
+    a = sc.solve_budget(built.params, 5_000_000, w)
+    assert a == sc.solve_budget(free.params, 5_000_000, w, c1=w, c2=2 * w, c3=4 * w, c4=8 * w)
+    assert built.subs(w=a).params <= 5_000_000 < built.subs(w=a + 1).params
+
+
+def test_widths_with_a_fractional_multiplier_are_solved_exactly_through_ceilings():
+    t = sc.symbols("t")  # width multiplier t/10
+    model = vgg([sympy.ceiling(64 * t / 10), sympy.ceiling(128 * t / 10),
+                 sympy.ceiling(256 * t / 10)])
+    a = sc.solve_budget(model.params, 1_000_000, t)
+    assert model.subs(t=a).params <= 1_000_000 < model.subs(t=a + 1).params
+
+
+def test_model_budgets_on_params_and_macs_with_fixed_resolution():
+    model = vgg([w, 2 * w, 4 * w], input_size=H)
+    a = model.solve_budget(params=2_000_000, macs=300_000_000, for_=w, H=64)
+    fixed = model.subs(H=64)
+    assert fixed.subs(w=a).params <= 2_000_000 and fixed.subs(w=a).macs <= 300_000_000
+    over = fixed.subs(w=a + 1)
+    assert over.params > 2_000_000 or over.macs > 300_000_000
+
+
+def test_solving_for_the_input_size_keeps_to_admissible_sizes():
+    model = sc.Sequential([sc.Input((H, H, 3)), sc.Conv2D(8, 5), sc.MaxPooling2D(2),
+                           sc.Conv2D(16, 3, strides=2), sc.Flatten(), sc.Dense(10)])
+    budget = 60_000
+    a = model.solve_budget(params=budget, for_=H)
+    assert model.subs(H=a).params <= budget < model.subs(H=a + 1).params
+    smallest = sc.admissible(model, H).smallest
+    assert all(model.subs(H=h).params <= budget for h in range(smallest, a + 1))
+
+
+# ------------------------------------------------------------- honest refusals
+
+
+def test_a_dip_then_growth_is_reported_with_the_set_never_a_single_number():
+    expr = n**2 - 10 * n + 30
+    with pytest.raises(sc.SolveError, match=r"does not grow with n.*Range\(3, 8, 1\)"):
+        sc.solve_budget(expr, 10, n)
+    assert sc.within_budget(expr, 10, n) == sympy.Range(3, 8)
+
+
+def test_a_decreasing_expression_has_no_largest_value():
+    with pytest.raises(sc.SolveError, match="arbitrarily large n"):
+        sc.solve_budget(1000 - n, 500, n)
+
+
+def test_nothing_fits_gives_none():
+    assert sc.solve_budget(160 * n + 48320, 1000, n) is None
+
+
+def test_an_unfixed_symbol_is_named_with_the_fix():
+    with pytest.raises(sc.SolveError, match=r"free symbol\(s\) H besides n; fix them by keyword"):
+        sc.solve_budget(n * H, 100, n)
+
+
+def test_an_unknown_fixed_name_is_refused():
+    with pytest.raises(sc.SolveError, match=r"no symbol named 'Q'.*Received: Q=3"):
+        sc.solve_budget(n * H, 100, n, Q=3)
+
+
+def test_an_expression_outside_the_exact_language_is_refused_with_guidance():
+    with pytest.raises(sc.SolveError, match="sc.sweep"):
+        sc.solve_budget(2**n, 100, n)
+
+
+@pytest.mark.parametrize("budget", [5e6, Fraction(5_000_000), sympy.Integer(5_000_000),
+                                    5_000_000.5])
+def test_budgets_may_be_floats_fractions_or_sympy_numbers(budget):
+    assert sc.solve_budget(n**2, budget, n) == 2236
+
+
+@pytest.mark.parametrize("bad", ["5e6", None, float("nan"), True])
+def test_a_budget_that_is_not_a_number_is_refused(bad):
+    with pytest.raises(sc.SolveError, match="budget"):
+        sc.solve_budget(n**2, bad, n)
+
+
+def test_the_model_method_refuses_unknown_keywords_and_missing_budgets():
+    model = sc.zoo.textbook.free_width()
+    with pytest.raises(sc.SolveError, match="'parms' is neither a quantity"):
+        model.solve_budget(parms=100)
+    with pytest.raises(sc.SolveError, match="at least one budget"):
+        model.solve_budget(for_="n")
+
+
+def test_fixed_values_that_break_the_model_are_reported():
+    model = sc.zoo.textbook.free_width(input_shape=("H", 31, 1))
+    with pytest.raises(sc.SolveError, match="violate the model's condition"):
+        model.solve_budget(params=10**6, for_="n", H=20)
+
+
+# ------------------------------------------------------------------------ solve
+
+
+@settings(max_examples=100)
+@given(expr=quasi_polynomials(n), target=st.integers(-20, 200))
+def test_integer_solutions_of_an_equation_equal_brute_force(expr, target):
+    found = sc.solve(expr, target, n).integers
+    for v in range(1, 120):
+        assert (found.contains(v) == sympy.true) == (value(expr, n, v) == target)
+
+
+@settings(max_examples=50)
+@given(a=st.integers(1, 50), b=st.integers(0, 500), c=st.integers(0, 10**6),
+       target=st.integers(1, 10**8))
+def test_the_real_solution_of_a_quadratic_count_is_its_positive_root(a, b, c, target):
+    sol = sc.solve(a * w**2 + b * w + c, target, w)
+    disc = b**2 - 4 * a * (c - target)
+    roots = [] if disc < 0 else [r for r in {(-b + sympy.sqrt(disc)) / (2 * a),
+                                               (-b - sympy.sqrt(disc)) / (2 * a)} if r > 0]
+    assert sorted(roots, key=float) == list(sol.real) and not sol.relaxed
+    if roots:
+        assert sc.solve_budget(a * w**2 + b * w + c, target, w) == (
+            int(sympy.floor(roots[0])) if c + a + b <= target else None)
+
+
+def test_the_real_solution_keeps_other_symbols_as_a_closed_form():
+    sol = sc.solve(w**2 * H + w, 1000, w)
+    assert sol.integers is None and "H" in sol.note
+    (root,) = sol.real
+    assert root.free_symbols == {H}
+    assert sympy.simplify((root**2 * H + root).subs(H, 7) - 1000) == 0
+
+
+def test_floors_are_relaxed_for_the_real_solution_and_said_so():
+    sol = sc.solve(16 * sympy.floor(H / 2) ** 2, 4096, H)
+    assert sol.relaxed and sol.real == (32,)
+    assert sol.integers == sympy.Range(32, 34)
