@@ -187,3 +187,17 @@ def test_derive_accepts_the_record_and_an_assumption():
     d = derive(m.get_layer("global_average_pooling2d"), assume_divisible={"H": 32, W: 32})
     assert d.input_shape == (H / 32, W / 32, 512)
     assert d.assumed == (((H, W), 32),)
+
+
+def test_pytorch_named_channels_first_layers_derive_per_axis():
+    from symcnn import nn
+
+    m = nn.Sequential(
+        nn.Conv2d(3, 16, 3, stride=2, padding=1), nn.BatchNorm2d(16), nn.ReLU(),
+        nn.MaxPool2d(3, 2, padding=1, ceil_mode=True),
+        nn.ConvTranspose2d(16, 8, 3, stride=2, padding=1, output_padding=1),
+        nn.AdaptiveAvgPool2d((4, None)), nn.Flatten(), input_shape=(3, "H", "W"))
+    _check_steps(m)
+    conv = m.layers[0].derivation
+    assert conv["C_out"].value == 16 and conv["H_out"].value == sympy.ceiling(H / 2)
+    assert str(m.layers[-1].derivation["N_out"].formula) == "C_in*H_in*W_in"

@@ -249,16 +249,20 @@ def _norm_rule(b, layer, ins, out):
     return (Times(factor, C) if factor else sympy.Integer(0)), (bind if factor else {})
 
 
-def _input_names(rank: int) -> list:
+def _input_names(rank: int, channels_first: bool = False) -> list:
     if rank - 1 in _AXES:
-        return [_sym(f"{a}_in") for a in _AXES[rank - 1]] + [_sym("C_in")]
+        spatial = [_sym(f"{a}_in") for a in _AXES[rank - 1]]
+        return [_sym("C_in"), *spatial] if channels_first else [*spatial, _sym("C_in")]
     if rank == 1:
         return [_sym("N_in")]
     return [_sym(f"N_{i + 1}") for i in range(rank)]
 
 
 def _flatten_rule(b, layer, ins, out):
-    names = _input_names(len(ins[0]))
+    # Flatten does not know the layout: the PyTorch-named layers (symcnn.nn) are channels first.
+    first = getattr(layer, "data_format", None) == "channels_first" or \
+        type(layer).__module__.startswith("symcnn.nn")
+    names = _input_names(len(ins[0]), first)
     formula = Times(*names) if len(names) > 1 else names[0]
     b.add("N_out", formula, dict(zip(names, ins[0])), out[0])
     return sympy.Integer(0), {}
