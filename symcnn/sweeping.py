@@ -336,9 +336,9 @@ def _divide_array(np, values, den: int):
         return values
     if (values % den == 0).all():
         return values // den
-    out = np.empty(values.shape, dtype=object)
-    out[...] = [Fraction(int(v), den) for v in values.ravel()] if values.size else []
-    return out
+    out = np.empty(values.size, dtype=object)
+    out[:] = [Fraction(int(v), den) for v in values.ravel()]
+    return out.reshape(values.shape)
 
 
 def _nest(flat: list, shape: tuple):
@@ -439,12 +439,13 @@ def sweep(target, /, *quantities: str, **grid: Any):
     axes = {k: v for k, v in values.items() if not isinstance(v, int)}
     fixed = {k: v for k, v in values.items() if isinstance(v, int)}
     constraints: list = []
+    strict = False  # a model names its symbols; an expression is constant along other names
     if hasattr(target, "free_symbols") and hasattr(target, "constraints") and not isinstance(
             target, sympy.Basic):
         names = list(quantities) or ["params"]
         exprs = {q: _quantity(target, q) for q in names}
         constraints = list(target.constraints)
-        pool = set(target.free_symbols)
+        pool, strict = set(target.free_symbols), True
     elif isinstance(target, Mapping):
         if quantities:
             raise SolveError("sweep: quantity names apply to a model, not to a dict of "
@@ -463,10 +464,12 @@ def sweep(target, /, *quantities: str, **grid: Any):
         exprs, pool = {"": expr}, set(expr.free_symbols)
     symbols = {s.name: s for s in pool}
     unknown = [k for k in values if k not in symbols]
-    if unknown:
+    if unknown and strict:
         raise SolveError(f"sweep: no symbol named {unknown[0]!r}; the symbols are "
                          f"{', '.join(sorted(symbols)) or 'none'}. "
                          f"Received: {unknown[0]}={grid[unknown[0]]!r}")
+    for k in unknown:  # an expression that does not contain the name is constant along it
+        symbols[k] = sympy.Symbol(k, integer=True, positive=True)
     results = _evaluate(list(exprs.values()), axes, fixed, symbols)
     if list(exprs) == [""]:
         return results[0]

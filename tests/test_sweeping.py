@@ -1,0 +1,131 @@
+"""Sweeps equal exact per-point substitution, on every path (int64, Python ints, no NumPy)."""
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import symcnn as sc
+import symcnn.sweeping as sweeping
+from tests.support.expressions import quasi_polynomials, value
+
+n, H, W = sc.symbols("n H W")
+
+
+def exact(expr, **point):
+    v = expr.xreplace({sc.symbols(k): sympy.Integer(p) for k, p in point.items()})
+    return int(v) if v.is_Integer else Fraction(int(v.p), int(v.q))
+
+
+grids = st.lists(st.integers(1, 60), min_size=1, max_size=12)
+
+
+@settings(max_examples=150)
+@given(expr=quasi_polynomials(n), ns=grids)
+def test_sweep_equals_per_point_substitution(expr, ns):
+    got = sc.sweep(expr, n=ns)
+    assert [got[i] for i in range(len(ns))] == [value(expr, n, v) for v in ns]
+
+
+@settings(max_examples=30)
+@given(a=quasi_polynomials(n, depth=2), b=quasi_polynomials(H, depth=2), ns=grids, hs=grids,
+       den=st.integers(1, 5))
+def test_two_symbol_grids_are_laid_out_in_keyword_order(a, b, ns, hs, den):
+    expr = a * b + sympy.Max(a, b) / den
+    got = sc.sweep(expr, n=ns, H=hs)
+    assert got.shape == (len(ns), len(hs))
+    for i, vn in enumerate(ns):
+        for j, vh in enumerate(hs):
+            assert got[i, j] == exact(expr, n=vn, H=vh)
+
+
+@settings(max_examples=40)
+@given(expr=quasi_polynomials(n, depth=2), scale=st.integers(2**40, 2**70), ns=grids)
+def test_counts_beyond_int64_stay_exact(expr, scale, ns):
+    big = scale * expr**2 + 2**64 * n
+    got = sc.sweep(big, n=ns)
+    assert [int(v) for v in got] == [exact(big, n=v) for v in ns]
+
+
+def test_int64_is_used_only_when_no_value_can_overflow():
+    assert sc.sweep(n**3, n=[2**20]).dtype == np.int64  # 2**60 fits
+    assert int(sc.sweep(n**3, n=[2**20])[0]) == 2**60
+    big = sc.sweep(n**4, n=[2**20, 10**5])             # 2**80: Python ints
+    assert big.dtype == object and list(big) == [2**80, 10**20]
+
+
+def test_values_beyond_two_to_the_53_are_not_rounded():
+    expr = 160 * n + 48320
+    v = 2**53 + 1
+    assert int(sc.sweep(expr, n=[v])[0]) == 160 * v + 48320 != int(float(160 * v + 48320))
+
+
+def test_non_integer_values_come_back_as_fractions():
+    got = sc.sweep(n / 3 + sympy.Rational(1, 2), n=[1, 3])
+    assert list(got) == [Fraction(5, 6), Fraction(3, 2)]
+
+
+def test_a_scalar_fixes_a_symbol_without_adding_an_axis():
+    got = sc.sweep(n * sympy.ceiling(H / 32), n=range(1, 4), H=224)
+    assert got.tolist() == [7, 14, 21]
+
+
+def test_a_constant_expression_fills_the_grid():
+    assert sc.sweep(sympy.Integer(5) + 0 * n, n=range(3)).tolist() == [5, 5, 5]
+
+
+def test_numpy_arrays_and_ranges_are_accepted_as_axes():
+    assert sc.sweep(2 * n, n=np.arange(1, 4)).tolist() == sc.sweep(2 * n, n=range(1, 4)).tolist()
+
+
+def test_without_numpy_plain_nested_lists_are_returned(monkeypatch):
+    monkeypatch.setattr(sweeping, "_numpy", lambda: None)
+    expr = n * sympy.floor(H / 8 + sympy.Rational(1, 8)) + 2**70
+    got = sc.sweep(expr, n=[1, 2], H=[31, 39, 40])
+    assert got == [[exact(expr, n=a, H=b) for b in (31, 39, 40)] for a in (1, 2)]
+
+
+def test_functions_outside_integer_code_fall_back_to_exact_substitution():
+    expr = sympy.factorial(n) + n
+    assert sc.sweep(expr, n=[3, 25]).tolist() == [9, sympy.factorial(25) + 25]
+
+
+# ----------------------------------------------------------------------------- models
+
+
+def test_a_model_sweep_gives_each_named_quantity():
+    model = sc.zoo.textbook.free_width()
+    s = sc.sweep(model, "params", "macs", n=range(322, 325))
+    assert set(s) == {"params", "macs"} and s.axes == {"n": range(322, 325)}
+    for i, v in enumerate(range(322, 325)):
+        numeric = model.subs(n=v)
+        assert s["params"][i] == numeric.params and s.macs[i] == numeric.macs
+
+
+def test_points_that_break_the_model_are_masked_not_computed():
+    model = sc.zoo.textbook.free_width(input_shape=("H", 31, 1))
+    s = sc.sweep(model, H=[20, 31, 47], n=4)
+    assert s.valid.tolist() == [False, True, True]
+    assert s["params"].tolist() == [None, model.subs(H=31, n=4).params,
+                                    model.subs(H=47, n=4).params]
+
+
+def test_a_sweep_needs_values_for_every_symbol():
+    with pytest.raises(sc.SolveError, match=r"give values for n"):
+        sc.sweep(n * H, H=[1, 2])
+
+
+@pytest.mark.parametrize("call, pattern", [
+    (lambda: sc.sweep(sc.zoo.textbook.free_width(), N=[1]), r"no symbol named 'N'"),
+    (lambda: sc.sweep(n, n=[1.5]), r"Received: n=\[1.5\]"),
+    (lambda: sc.sweep(n, n=[]), r"`n` is empty"),
+    (lambda: sc.sweep(n, n="1:3"), r"must be an integer or an iterable"),
+    (lambda: sc.sweep(sc.zoo.textbook.free_width(), "parms", n=[1]), r"'parms' is not a scalar"),
+    (lambda: sc.sweep(n, "params", n=[1]), r"quantity names apply to a model"),
+])
+def test_bad_sweeps_say_what_is_wrong(call, pattern):
+    with pytest.raises(sc.SolveError, match=pattern):
+        call()
