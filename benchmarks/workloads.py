@@ -1,0 +1,403 @@
+"""The workloads of ``benchmarks/run.py``, one per side of each case, run in fresh processes.
+
+``python benchmarks/workloads.py JOB [--quick] [--repeat N] [--depth D] [--memory]`` sets the
+job up (imports and, for peers, building the ``torch.nn`` module: excluded from timing), then
+times the job ``N`` times in this process: the first run is *cold* (nothing cached yet, as a
+user's first call), the later ones *warm*. It prints one JSON line:
+``{"times": [...], "cpu": [...], "info": {...}}`` (wall-clock and CPU seconds per run), or
+``{"na": "reason"}`` when a feature has not landed.
+
+Library imports are excluded on both sides; everything the call itself does (SymPy's and
+torch's lazy imports and caches included) is timed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FULL_BLOCKS = (3, 4, 6, 3)  # ResNet-50
+QUICK_BLOCKS = (1, 1, 1, 1)  # a small bottleneck ResNet for --quick
+SWEEP_VALUES = {False: 10**6, True: 10**4}
+TORCH_WIDTHS = {False: 100, True: 3}
+BUDGETS = {"params": 5_000_000, "macs": 10**9}
+
+
+class NotLanded(Exception):
+    """A symcnn feature the case needs is not in this checkout yet."""
+
+
+# ----------------------------------------------------------------------------- symcnn models
+
+
+def sc_resnet(input_shape, width=64, blocks=FULL_BLOCKS):
+    """ResNet-50 (torchvision's v1.5) from ``sc.zoo`` when it exists, else built here."""
+    import symcnn as sc
+
+    zoo = getattr(sc.zoo, "resnet50", None)
+    if zoo is not None and tuple(blocks) == FULL_BLOCKS:
+        return zoo(input_shape, width=width), "sc.zoo.resnet50"
+
+    def bottleneck(x, w, stride, project):
+        y = sc.Conv2D(w, 1, use_bias=False)(x)
+        y = sc.ReLU()(sc.BatchNormalization()(y))
+        y = sc.Conv2D(w, 3, strides=stride, padding=1, use_bias=False)(y)
+        y = sc.ReLU()(sc.BatchNormalization()(y))
+        y = sc.BatchNormalization()(sc.Conv2D(4 * w, 1, use_bias=False)(y))
+        if project:
+            x = sc.Conv2D(4 * w, 1, strides=stride, use_bias=False)(x)
+            x = sc.BatchNormalization()(x)
+        return sc.ReLU()(sc.Add()([x, y]))
+
+    x = inputs = sc.Input(input_shape)
+    x = sc.Conv2D(width, 7, strides=2, padding=3, use_bias=False)(x)
+    x = sc.ReLU()(sc.BatchNormalization()(x))
+    x = sc.MaxPooling2D(3, strides=2, padding=1)(x)
+    for i, n in enumerate(blocks):
+        for b in range(n):
+            x = bottleneck(x, width * 2**i, (1 if i == 0 else 2) if b == 0 else 1, b == 0)
+    x = sc.Dense(1000)(sc.GlobalAveragePooling2D()(x))
+    return sc.Model(inputs, x, name="resnet"), "built in benchmarks/workloads.py"
+
+
+def sc_free_width():
+    import symcnn as sc
+
+    return sc.zoo.textbook.free_width()
+
+
+def sc_chain(depth: int):
+    """conv-BN-ReLU x depth on (H, W, 3), a width symbol n_i per convolution."""
+    import symcnn as sc
+
+    H, W = sc.symbols("H W")
+    x = inputs = sc.Input((H, W, 3))
+    for i in range(1, depth + 1):
+        x = sc.Conv2D(sc.symbols(f"n_{i}"), 3, padding="same", use_bias=False)(x)
+        x = sc.ReLU()(sc.BatchNormalization()(x))
+    return sc.Model(inputs, x, name=f"chain_{depth}")
+
+
+def has_macs() -> bool:
+    import symcnn as sc
+
+    return hasattr(sc.Model, "macs")
+
+
+def summary_columns():
+    from symcnn.render.summary import COLUMNS
+
+    return ["layer", "output_shape", "params"] + (["macs"] if "macs" in COLUMNS else [])
+
+
+def all_facts(model) -> str:
+    """Every layer's shapes, parameters and MACs, the totals, and the printed table."""
+    macs = has_macs()
+    for record in model.layers:
+        record.output_shape, record.params
+        if macs:
+            record.macs
+    model.params, model.trainable_params, model.non_trainable_params
+    if macs:
+        model.macs
+    return model.summary(columns=summary_columns())
+
+
+# ----------------------------------------------------------------------------- torch peers
+
+
+def torch_resnet(blocks, width=64):
+    sys.path.insert(0, str(ROOT))
+    from tests.support.torch_models import Bottleneck, ResNet
+
+    return ResNet(Bottleneck, list(blocks), width=width)
+
+
+def torch_free_width(n: int):
+    from torch import nn
+
+    return nn.Sequential(
+        nn.Conv2d(1, 20, 4, bias=False), nn.MaxPool2d(2), nn.Conv2d(20, 40, 3, bias=False),
+        nn.MaxPool2d(2), nn.Conv2d(40, 60, 3, bias=False), nn.MaxPool2d(2),
+        nn.Conv2d(60, 80, 2, bias=False), nn.Flatten(), nn.Linear(160, n, bias=False))
+
+
+# ----------------------------------------------------------------------------- jobs
+
+
+def job_sc_resnet_symbolic(args):
+    """ResNet-50 on (H, W, 3): layer definitions to per-layer facts, totals and the table."""
+    import symcnn as sc
+
+    H, W = sc.symbols("H W")
+    info = {}
+
+    def run():
+        model, source = sc_resnet((H, W, 3), blocks=args.blocks)
+        text = all_facts(model)
+        info.update(source=source, macs=has_macs(), layers=len(model.layers),
+                    params=str(model.params), lines=len(text.splitlines()),
+                    macs_total=str(model.macs) if has_macs() else None)
+
+    return run, info
+
+
+def job_torch_export(args):
+    """torch.export of the plain torch.nn ResNet with dynamic H and W, every node's shape read."""
+    import torch
+
+    model = torch_resnet(args.blocks).eval()
+    example = (torch.randn(1, 3, 224, 224),)
+    info = {"torch": torch.__version__}
+
+    def run():
+        h = torch.export.Dim("H", min=64, max=4096)
+        w = torch.export.Dim("W", min=64, max=4096)
+        program = torch.export.export(model, example, dynamic_shapes={"x": {2: h, 3: w}})
+        shapes = [tuple(str(d) for d in node.meta["val"].shape)
+                  for node in program.graph.nodes
+                  if isinstance(node.meta.get("val"), torch.Tensor)]
+        info.update(nodes=len(shapes), last_feature_map=shapes[-4] if len(shapes) > 4 else None)
+
+    return run, info
+
+
+def job_sc_resnet_224(args):
+    """ResNet-50 at 224x224: every number, the table with MACs."""
+    info = {}
+
+    def run():
+        model, source = sc_resnet((224, 224, 3), blocks=args.blocks)
+        text = all_facts(model)
+        info.update(source=source, macs=has_macs(), params=int(model.params),
+                    trainable=int(model.trainable_params),
+                    macs_total=int(model.macs) if has_macs() else None,
+                    lines=len(text.splitlines()))
+
+    return run, info
+
+
+def job_torchinfo(args):
+    """torchinfo's summary of the same torch.nn ResNet at 224x224, with mult-adds, as text."""
+    import torch
+    import torchinfo
+
+    model = torch_resnet(args.blocks).eval()
+    info = {"torchinfo": getattr(torchinfo, "__version__", "?")}
+
+    def run():
+        stats = torchinfo.summary(model, input_size=(1, 3, 224, 224), verbose=0,
+                                  col_names=("output_size", "num_params", "mult_adds"))
+        text = str(stats)
+        info.update(params=stats.total_params, macs_total=stats.total_mult_adds,
+                    lines=len(text.splitlines()))
+
+    return run, info
+
+
+def job_sc_chain(args):
+    """A conv-BN-ReLU chain of ``--depth`` layers: build, per-layer facts and totals."""
+    import sympy
+
+    info = {"depth": args.depth, "macs": has_macs()}
+    last = {}
+
+    def run():
+        model = sc_chain(args.depth)
+        for record in model.layers:
+            record.output_shape, record.params
+        last["params"] = model.params
+        if has_macs():
+            last["macs"] = model.macs
+
+    def finish():
+        info["ops_params"] = int(sympy.count_ops(last["params"]))
+        if "macs" in last:
+            info["ops_macs"] = int(sympy.count_ops(last["macs"]))
+
+    run.finish = finish
+    return run, info
+
+
+def job_sc_chain_memory(args):
+    """Peak memory of the chain case: tracemalloc's peak and the process' maximum RSS."""
+    import resource
+    import tracemalloc
+
+    run, info = job_sc_chain(args)
+
+    def measured():
+        tracemalloc.start()
+        run()
+        info["tracemalloc_peak_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+        info["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    return measured, info
+
+
+def _exact_values(expr, symbol, values):
+    """Exact Python-int values of ``expr`` at ``values`` (the reference for exactness)."""
+    import sympy
+
+    return [int(expr.xreplace({symbol: sympy.Integer(v)})) for v in values]
+
+
+def _fallback_sweep(expr, symbol, lo, hi):
+    """Without sc.sweep: numpy int64 over a polynomial with integer coefficients, exact
+    because the largest magnitude is bounded below 2**63 first (else object ints)."""
+    import numpy as np
+    import sympy
+
+    poly = sympy.Poly(expr, symbol)
+    if not all(c.is_Integer for c in poly.coeffs()):
+        raise NotLanded("sc.sweep (and the expression is not an integer polynomial)")
+    bound = sum(abs(int(c)) * hi**m[0] for c, m in zip(poly.coeffs(), poly.monoms()))
+    dtype = np.int64 if bound < 2**63 else object
+    values = np.arange(lo, hi + 1, dtype=np.int64).astype(dtype)
+    result = np.zeros(len(values), dtype=dtype)
+    for (power,), c in zip(poly.monoms(), poly.coeffs()):
+        result = result + int(c) * values**power
+    return result
+
+
+def _sweep(target, symbol, quantity, lo, hi, fixed):
+    """Evaluate ``quantity`` of ``target`` for symbol = lo..hi; (values, how)."""
+    import symcnn as sc
+
+    sweep = getattr(sc, "sweep", None)
+    if sweep is not None:
+        out = sweep(target, quantity, **{symbol.name: range(lo, hi + 1)}, **fixed)
+        return out[quantity], "sc.sweep"
+    expr = getattr(target, quantity).xreplace(
+        {s: v for s, v in ((_sym(target, k), v) for k, v in fixed.items()) if s is not None})
+    return _fallback_sweep(expr, symbol, lo, hi), "fallback: numpy int64 polynomial (no sc.sweep)"
+
+
+def _sym(model, name):
+    return next((s for s in model.free_symbols if s.name == name), None)
+
+
+def job_sc_sweep(args):
+    """Parameters and MACs over 10**6 widths: the free-width example, ResNet-50 by width."""
+    import symcnn as sc
+
+    hi = SWEEP_VALUES[args.quick]
+    w = sc.symbols("w")
+    targets = {"free_width": (sc_free_width(), sc.symbols("n"), {}),
+               "resnet": (sc_resnet((sc.symbols("H"), sc.symbols("W"), 3), width=w,
+                                    blocks=args.blocks)[0], w, {"H": 224, "W": 224})}
+    quantities = ["params"] + (["macs"] if has_macs() else [])
+    info = {"values": hi, "quantities": quantities, "per_target": {}}
+    rng = random.Random(0)
+
+    def run():
+        for name, (model, symbol, fixed) in targets.items():
+            for quantity in quantities:
+                start = time.perf_counter()
+                column, how = _sweep(model, symbol, quantity, 1, hi, fixed)
+                elapsed = time.perf_counter() - start
+                expr = getattr(model, quantity)
+                if fixed:
+                    expr = expr.xreplace({_sym(model, k): v for k, v in fixed.items()})
+                picks = [1, hi] + [rng.randint(1, hi) for _ in range(200)]
+                exact = _exact_values(expr, symbol, picks)
+                got = [int(column[p - 1]) for p in picks]
+                info["per_target"][f"{name}.{quantity}"] = {
+                    "seconds": elapsed, "rate": hi / elapsed, "how": how,
+                    "exact": got == exact, "largest": exact[1]}
+
+    return run, info
+
+
+def job_torch_rebuild(args):
+    """Rebuild the torch.nn model per width and count its parameters (meta device: no
+    weights are allocated, the fastest way in torch)."""
+    import torch
+
+    widths = list(range(1, TORCH_WIDTHS[args.quick] + 1))
+    info = {"widths": len(widths), "device": "meta", "counts": "parameters only"}
+
+    def run():
+        for name, build in (("free_width", torch_free_width),
+                            ("resnet", lambda k: torch_resnet(args.blocks, width=k))):
+            start = time.perf_counter()
+            for k in widths:
+                with torch.device("meta"):
+                    model = build(k)
+                sum(p.numel() for p in model.parameters())
+            elapsed = time.perf_counter() - start
+            info[name] = {"seconds": elapsed, "rate": len(widths) / elapsed}
+
+    return run, info
+
+
+def job_sc_solve(args):
+    """solve_budget on ResNet-50 with its width as a symbol w: parameter and MAC budgets."""
+    import symcnn as sc
+
+    w = sc.symbols("w")
+    model, source = sc_resnet((sc.symbols("H"), sc.symbols("W"), 3), width=w, blocks=args.blocks)
+    problems = [("params", model.params, {})]
+    if has_macs():
+        problems.append(("macs", model.macs, {"H": 224, "W": 224}))
+    info = {"source": source, "per_budget": {}}
+
+    def run():
+        for quantity, expr, fixed in problems:
+            start = time.perf_counter()
+            answer = sc.solve_budget(expr, BUDGETS[quantity], w, **fixed)
+            elapsed = time.perf_counter() - start
+            concrete = expr.xreplace({_sym(model, k): v for k, v in fixed.items()})
+            at = [int(concrete.xreplace({w: v})) for v in (answer, answer + 1)]
+            correct = at[0] <= BUDGETS[quantity] < at[1]
+            seen = info["per_budget"].setdefault(quantity, {"seconds": []})
+            seen["seconds"].append(elapsed)
+            seen.update(answer=answer, correct=correct, budget=BUDGETS[quantity])
+
+    return run, info
+
+
+JOBS = {
+    "sc_resnet_symbolic": job_sc_resnet_symbolic, "torch_export": job_torch_export,
+    "sc_resnet_224": job_sc_resnet_224, "torchinfo": job_torchinfo,
+    "sc_chain": job_sc_chain, "sc_chain_memory": job_sc_chain_memory,
+    "sc_sweep": job_sc_sweep, "torch_rebuild": job_torch_rebuild, "sc_solve": job_sc_solve,
+}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("job", choices=sorted(JOBS))
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--depth", type=int, default=100)
+    args = parser.parse_args(argv)
+    args.blocks = QUICK_BLOCKS if args.quick else FULL_BLOCKS
+    import symcnn  # noqa: F401  (imports excluded on both sides)
+    import sympy  # noqa: F401
+
+    try:
+        run, info = JOBS[args.job](args)
+        times, cpu = [], []
+        for _ in range(args.repeat):
+            start, start_cpu = time.perf_counter(), time.process_time()
+            run()
+            times.append(time.perf_counter() - start)
+            cpu.append(time.process_time() - start_cpu)
+        if hasattr(run, "finish"):
+            run.finish()
+    except NotLanded as missing:
+        print(json.dumps({"na": f"n/a ({missing} not landed)"}))
+        return 0
+    print(json.dumps({"times": times, "cpu": cpu, "info": info}, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
