@@ -223,10 +223,10 @@ def node_macs(node) -> sympy.Expr:
     return ZERO
 
 
-#: Activations whose every output element ptflops counts as one operation (module hooks for
-#: ReLU, PReLU, ELU, LeakyReLU, ReLU6, GELU; patched ``F.relu``... ``F.silu``, ``F.softmax``).
-_PTFLOPS_ACTIVATIONS = {"relu", "relu6", "elu", "leaky_relu", "prelu", "gelu", "silu", "swish",
-                        "softmax"}
+#: Activations whose every output element ptflops' module hooks count as one operation
+#: (``nn.ReLU``, ``nn.PReLU``, ``nn.ELU``, ``nn.LeakyReLU``, ``nn.ReLU6``, ``nn.GELU``); softmax,
+#: SiLU, sigmoid and tanh modules have no hook.
+_PTFLOPS_ACTIVATIONS = {"relu", "relu6", "elu", "leaky_relu", "prelu", "gelu"}
 
 
 def _activation_ops(activation, out_elements):
@@ -246,7 +246,7 @@ def _ptflops_extra(node) -> sympy.Expr:
                           conv._SeparableConv, core.Dense)):
         extra = out if layer.use_bias else ZERO
         return extra + _activation_ops(layer.activation, out)
-    if isinstance(layer, (core.ReLU, core.LeakyReLU, core.ELU, core.Softmax)):
+    if isinstance(layer, (core.ReLU, core.LeakyReLU, core.ELU)):
         return out
     if isinstance(layer, core.Activation):
         return _activation_ops(layer.activation, out)

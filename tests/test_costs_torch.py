@@ -133,8 +133,10 @@ def ptflops_count(module, input_shape) -> int:
     return macs
 
 
-@settings(max_examples=25)
-@given(chain(rank=2, max_layers=4, transposed=False), st.tuples(st.integers(2, 16), st.integers(2, 16)),
+@settings(max_examples=40)
+@given(chain(rank=2, max_layers=4, transposed=False,
+             kinds=("conv", "pool", "bn", "relu", "act", "upsample")),
+       st.tuples(st.integers(2, 16), st.integers(2, 16)),
        st.one_of(st.none(), st.integers(1, 5)))
 def test_ptflops_convention_equals_ptflops_on_random_chains(drawn, spatial, head):
     specs, channels = drawn

@@ -12,6 +12,9 @@ from hypothesis import strategies as st
 import symcnn as sc
 
 CF = "channels_first"
+#: Keras activation names and their torch.nn modules (softmax over the channels).
+ACTIVATIONS = {"relu": "ReLU", "elu": "ELU", "gelu": "GELU", "leaky_relu": "LeakyReLU",
+               "sigmoid": "Sigmoid", "tanh": "Tanh", "silu": "SiLU", "softmax": "Softmax"}
 
 
 @st.composite
@@ -57,6 +60,8 @@ def chain(draw, rank=2, max_layers=4, kinds=("conv", "pool", "bn", "relu"), tran
             spec = ("zpad", tuple(draw(st.integers(0, 2)) for _ in range(4)))
         elif kind == "upsample":
             spec = ("upsample", draw(st.integers(1, 3)))
+        elif kind == "act":
+            spec = ("act", draw(st.sampled_from(list(ACTIVATIONS))))
         else:
             spec = (kind,)
         specs.append(spec)
@@ -88,6 +93,8 @@ def to_symcnn(specs, input_shape, head=None) -> sc.Model:
             layers.append(sc.BatchNormalization(axis=1))
         elif kind == "relu":
             layers.append(sc.ReLU())
+        elif kind == "act":
+            layers.append(sc.Activation(spec[1]))
         elif kind == "zpad":  # (top, bottom, left, right) amounts; 2D only
             t, b, left, right = spec[1]
             layers.append(sc.ZeroPadding2D(((t, b), (left, right)), data_format=CF))
@@ -128,6 +135,9 @@ def to_torch(specs, in_channels: int, rank: int, head_in=None, head=None, avg_fo
             modules.append({1: nn.BatchNorm1d, 2: nn.BatchNorm2d}[rank](c))
         elif kind == "relu":
             modules.append(nn.ReLU())
+        elif kind == "act":
+            name = ACTIVATIONS[spec[1]]
+            modules.append(nn.Softmax(dim=1) if name == "Softmax" else getattr(nn, name)())
         elif kind == "zpad":
             t, b, left, right = spec[1]
             modules.append(nn.ZeroPad2d((left, right, t, b)))
