@@ -103,6 +103,33 @@ def test_json_summary_follows_the_schema_and_reads_back_exactly(build, tmp_path)
     assert doc["constraints"] == [str(c) for c in model.constraints]
 
 
+@pytest.mark.frameworks
+@pytest.mark.parametrize("suffix", [".json", ".keras"])
+def test_a_keras_model_file_gives_keras_counts(suffix, tmp_path):
+    if not hasattr(sc, "from_keras"):
+        pytest.skip("sc.from_keras is not in this version")
+    keras = pytest.importorskip("keras")
+    model = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Conv2D(8, 3),
+                              keras.layers.BatchNormalization(), keras.layers.MaxPooling2D(),
+                              keras.layers.Flatten(), keras.layers.Dense(10)])
+    path = tmp_path / f"keras_model{suffix}"
+    if suffix == ".json":
+        path.write_text(model.to_json())
+    else:
+        model.save(path)
+    doc = json.loads(ok("summary", path, "--format", "json"))
+    assert doc["totals"]["params"] == model.count_params()
+    assert doc["totals"]["trainable_params"] == sum(
+        int(np_size(w)) for w in model.trainable_weights)
+
+
+def np_size(weight) -> int:
+    size = 1
+    for d in weight.shape:
+        size *= int(d)
+    return size
+
+
 def test_json_counts_are_exact_integers_however_large(tmp_path):
     path = tmp_path / "big.json"
     path.write_text(json.dumps({"input": [10**15], "layers": [{"Dense": 10**12}]}))

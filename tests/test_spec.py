@@ -385,3 +385,49 @@ def test_exact_integers_survive_the_file():
     big = 10**30
     model = sc.model_from_spec({"input": [big], "layers": [{"Dense": 3}]})
     assert model.params == sympy.Integer(big * 3 + 3)
+
+
+# -- fuzzing: random documents never crash with anything but a SymcnnError ----------------------
+
+_keys = st.sampled_from(["symcnn", "name", "symbols", "input", "inputs", "layers", "outputs",
+                         "Conv2D", "Dense", "MaxPooling2D", "Add", "Flatten", "filters",
+                         "kernel_size", "units", "strides", "padding", "inputs", "x", "H"])
+_scalars = st.one_of(st.none(), st.booleans(), st.integers(-3, 40), st.floats(allow_nan=True),
+                     st.sampled_from(["H", "n", "same", "valid", "2*H", "__import__('os')",
+                                      "H//0", "Conv2D", "Flatten", "x", "", "1e999"]),
+                     st.text(max_size=8))
+_json = st.recursive(_scalars, lambda kids: st.one_of(
+    st.lists(kids, max_size=4), st.dictionaries(_keys, kids, max_size=4)), max_leaves=20)
+
+
+@st.composite
+def near_miss_documents(draw):
+    """Mostly well-formed documents with random pieces swapped in."""
+    doc = {"symbols": draw(st.one_of(st.just("H n"), _json)),
+           "layers": draw(st.lists(st.one_of(
+               st.sampled_from(["Flatten", "ReLU", "BatchNormalization"]),
+               st.dictionaries(st.sampled_from(["Conv2D", "Dense", "MaxPooling2D", "Add"]),
+                               _json, min_size=1, max_size=1),
+               _json), min_size=0, max_size=4))}
+    if draw(st.booleans()):
+        doc["input"] = draw(st.one_of(st.just(["H", "H", 3]), _json))
+    else:
+        doc["inputs"] = draw(st.one_of(st.just({"x": ["H", 8, 3]}), _json))
+    if draw(st.booleans()):
+        doc["outputs"] = draw(_json)
+    return doc
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(_json, near_miss_documents()))
+def test_random_documents_build_a_model_or_raise_a_symcnn_error(doc):
+    import os
+
+    before = set(os.listdir("."))
+    try:
+        model = sc.model_from_spec(doc)
+    except sc.SymcnnError as err:
+        assert str(err)
+    else:
+        assert model.layers
+    assert set(os.listdir(".")) == before

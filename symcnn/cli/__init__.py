@@ -40,8 +40,8 @@ _EXIT_HELP = """exit codes:
   2  bad command line            5  solve: no value fits the budget
   70 internal error (please report with --debug)   130 interrupted"""
 
-_FILE_HELP = ("a Python script defining `model`, a YAML/JSON model file, or a Keras JSON "
-              "config (model.to_json())")
+_FILE_HELP = ("a Python script defining `model`, a YAML/JSON model file, a Keras JSON "
+              "config (model.to_json()) or a .keras file")
 
 _EXAMPLES = {
     "summary": """examples:

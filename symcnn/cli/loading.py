@@ -1,7 +1,7 @@
 """What the command line reads: model files and ``NAME=VALUE`` arguments.
 
 FILE is a Python script that defines ``model`` (trusted code, run like any script), a
-YAML/JSON model file, or a Keras JSON config.
+YAML/JSON model file, a Keras JSON config, or a ``.keras`` file.
 
 >>> parse_assignments(["n=10", "H=2*k"])
 {'n': 10, 'H': 2*k}
@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 
-from ..errors import ExpressionError, SpecError, SymcnnError
+from ..errors import ExpressionError, SpecError, SymcnnError, UnavailableError
 
 __all__ = ["UsageError", "load_model", "parse_assignments", "parse_range", "parse_shape"]
 
@@ -36,8 +36,16 @@ def load_model(path: str, variable: str = "model"):
         from ..spec import load_spec
 
         return load_spec(path)
+    if lower.endswith(".keras"):
+        import symcnn
+
+        from_keras = getattr(symcnn, "from_keras", None)
+        if from_keras is None:
+            raise UnavailableError(f"{path}: reading .keras files needs sc.from_keras, which "
+                                   f"is not available in this version")
+        return from_keras(path)
     raise SpecError(f"{path}: unknown kind of file; FILE is a Python script (.py), a model "
-                    f"file (.yaml, .yml, .json) or a Keras JSON config (.json). "
+                    f"file (.yaml, .yml, .json), a Keras JSON config (.json) or a .keras file. "
                     f"Received: FILE={path!r}")
 
 
