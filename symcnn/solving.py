@@ -191,7 +191,7 @@ def _largest(problem: _Problem) -> int | None:
                          f"{_received(expr=problem.shown)}")
     top = within.max()
     if admissible.intersection(IntegerSet.interval(lo, top)).count() != within.count():
-        raise SolveError(f"{where}: the expression does not grow with {x} on its own, so no "
+        raise SolveError(f"{where}: the expression does not grow with {x} everywhere, so no "
                          f"single largest value answers the question: the values of {x} within "
                          f"budget are {within.to_sympy()} (sc.within_budget returns this set). "
                          f"{_received(expr=problem.shown)}")
