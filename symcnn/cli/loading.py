@@ -105,7 +105,10 @@ def parse_assignments(items, option: str = "--subs") -> dict:
         name, sep, text = item.partition("=")
         name = name.strip()
         if not sep or not name.isidentifier() or not text.strip():
-            raise UsageError(f"{option}: expected NAME=VALUE such as n=10. Received: {item!r}")
+            hint = (" (FILE and RANGE go before the options that take several values)"
+                    if not sep else "")
+            raise UsageError(f"{option}: expected NAME=VALUE such as n=10{hint}. "
+                             f"Received: {item!r}")
         if name in out:
             raise UsageError(f"{option}: {name} is given twice. Received: {item!r}")
         out[name] = _value(text, option)
