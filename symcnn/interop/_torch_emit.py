@@ -157,6 +157,9 @@ def _pool(kind: str):
         module_pad, pre = _module_padding(layer, pairs, strides, kernel, ones)
         if pre is not None and layer.ceil_mode:
             raise Unsupported("ceil_mode with asymmetric explicit padding")
+        if kind == "Avg" and layer.rank == 3 and any(i < k for i, k in zip(spatial, kernel)):
+            raise Unsupported("3D average pooling on an input smaller than the window "
+                              "(PyTorch's AvgPool3d refuses it even with ceil_mode)")
         x = pad(b, inputs[0], pre, value=float("-inf") if kind == "Max" else 0.0)
         cls = getattr(tnn, f"{kind}Pool{layer.rank}d")
         make = lambda: cls(kernel, strides, module_pad, ceil_mode=layer.ceil_mode)  # noqa: E731

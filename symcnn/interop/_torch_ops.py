@@ -213,10 +213,32 @@ def _getattr(conv, node, args, kwargs):
 def _getitem(conv, node, args, kwargs):
     obj, index = args[0], args[1]
     if isinstance(obj, Tensor):
-        raise Unsupported("indexing or slicing a tensor")
+        return _slice(conv, node, obj, index)
     if isinstance(obj, (tuple, list)):
         return obj[index]
     raise Unsupported(f"indexing {obj!r}")
+
+
+def _slice(conv, node, x: Tensor, index):
+    """``x[:, a:b, ...]``: basic slices that keep the batch axis and every other axis."""
+    items = index if isinstance(index, tuple) else (index,)
+    pairs = []
+    for position, item in enumerate(items):
+        plain = isinstance(item, slice) and item.step in (None, 1) and all(
+            v is None or isinstance(v, int) for v in (item.start, item.stop))
+        if not plain:
+            raise Unsupported(f"indexing a tensor with {item!r} (only slices a:b that keep "
+                              f"every axis are supported)")
+        if position == 0:
+            if (item.start, item.stop) != (None, None):
+                raise Unsupported("slicing the batch axis")
+            continue
+        pairs.append((item.start, item.stop))
+    while pairs and pairs[-1] == (None, None):
+        pairs.pop()
+    if not pairs:
+        return x
+    return conv.apply(sc_nn.Slice(tuple(pairs), name=node.name), x)
 
 
 def _shape_args(args) -> tuple:
@@ -273,6 +295,18 @@ def _transpose(conv, node, args, kwargs):
     order = list(range(rank))
     a, b = values["dim0"] % rank, values["dim1"] % rank
     order[a], order[b] = order[b], order[a]
+    return _permute_to(conv, node, x, tuple(order))
+
+
+def _movedim(conv, node, args, kwargs):
+    values = _bind(args, kwargs, ("input", "source", "destination"))
+    x = _tensor(values["input"])
+    source, destination = values["source"], values["destination"]
+    if not isinstance(source, int) or not isinstance(destination, int):
+        raise Unsupported("movedim of several dims at once")
+    rank = len(x.shape) + 1
+    order = [d for d in range(rank) if d != source % rank]
+    order.insert(destination % rank, source % rank)
     return _permute_to(conv, node, x, tuple(order))
 
 
@@ -389,7 +423,7 @@ FUNCTIONS = {
     operator.getitem: _getitem, getattr: _getattr,
     torch.cat: _cat, torch.concat: _cat, torch.concatenate: _cat,
     torch.flatten: _flatten, torch.reshape: _torch_reshape,
-    torch.permute: _permute, torch.transpose: _transpose,
+    torch.permute: _permute, torch.transpose: _transpose, torch.movedim: _movedim,
     torch.squeeze: _squeeze, torch.unsqueeze: _unsqueeze,
     torch.mean: _reduce("Average"), torch.amax: _reduce("Max"),
     F.relu: _RELU, torch.relu: _RELU, F.relu_: _RELU, torch.relu_: _RELU,
@@ -417,7 +451,7 @@ METHODS = {
     "div": _DIV, "div_": _DIV, "neg": _passthrough,
     "size": _size, "dim": lambda conv, node, args, kwargs: len(_tensor(args[0]).shape) + 1,
     "view": _view, "reshape": _view, "flatten": _flatten, "permute": _permute,
-    "transpose": _transpose, "squeeze": _squeeze, "unsqueeze": _unsqueeze,
+    "transpose": _transpose, "movedim": _movedim, "squeeze": _squeeze, "unsqueeze": _unsqueeze,
     "mean": _reduce("Average"), "amax": _reduce("Max"),
     "relu": _RELU, "relu_": _RELU, "sigmoid": _SIGMOID, "tanh": _TANH,
     "softmax": _SOFTMAX, "log_softmax": _LOG_SOFTMAX,

@@ -164,12 +164,17 @@ class _Builder:
         if "Transpose" in kind and not isinstance(config.get("padding"), str):
             return self._transpose(layer, config, name)
         before: list = []
-        if "padding" in config and not isinstance(config["padding"], str) and "ZeroPadding" not in kind:
+        explicit = "padding" in config and not isinstance(config["padding"], str)
+        if (explicit or getattr(layer, "ceil_mode", False)) and "ZeroPadding" not in kind:
             before = self._explicit_padding(layer, config, shape, out_shape, name)
         if kind.startswith("Adaptive") and None in config["output_size"]:
             spatial, _ = split_channels(shape, layer.data_format)
             config["output_size"] = tuple(i if o is None else o
                                           for i, o in zip(spatial, config["output_size"]))
+        for key in ("padding", "cropping"):  # Keras' 1D layers take one (before, after) pair
+            if kind.endswith("1D") and isinstance(config.get(key), tuple) and \
+                    isinstance(config[key][0], tuple):
+                config[key] = config[key][0]
         made = _make(getattr(K, kind), config, name=self.unique(name), trainable=layer.trainable)
         return [*before, made]
 
@@ -193,14 +198,26 @@ class _Builder:
             cls = getattr(K, f"UpSampling{len(factors)}D")
             return [cls(tuple(int(f) for f in factors), data_format="channels_first",
                         name=self.unique(name))]
+        if kind == "Slice":
+            pairs = list(layer.slices) + [(None, None)] * (len(shape) - len(layer.slices))
+            if pairs[0] != (None, None) or not 2 <= len(shape) - 1 <= 3:
+                raise _Unsupported("a slice that is not a 2D or 3D crop of the spatial axes")
+            crops = []
+            for size, (start, stop) in zip(shape[1:], pairs[1:]):
+                begin = 0 if start is None else start if start >= 0 else size + start
+                end = size if stop is None else stop if stop >= 0 else size + stop
+                crops.append((begin, size - end))
+            cls = getattr(K, f"Cropping{len(crops)}D")
+            return [cls(tuple(crops), data_format="channels_first", name=self.unique(name))]
         if kind == "PReLU":
             raise _Unsupported("no Keras equivalent for PReLU with PyTorch's parameter sharing")
         return None
 
     def _explicit_padding(self, layer, config: dict, shape, out_shape, name: str) -> list:
         """Keras-expressible padding: "valid", "same", or a ZeroPadding layer before."""
-        pairs = [tuple(p) for p in config["padding"]]
         spatial, _ = split_channels(shape, layer.data_format)
+        padding = config["padding"]
+        pairs = [(0, 0)] * len(spatial) if padding == "valid" else [tuple(p) for p in padding]
         out_spatial, _ = split_channels(out_shape, layer.data_format)
         kernel = config.get("kernel_size") or config.get("pool_size")
         strides = config.get("strides")

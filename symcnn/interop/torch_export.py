@@ -26,8 +26,10 @@ True
 
 from __future__ import annotations
 
+import operator
 import re
 
+import torch
 import torch.fx as fx
 from torch import nn as tnn
 
@@ -88,13 +90,23 @@ def _layers(model: Model):
 
 
 def _channels_last(model: Model, problems: Problems) -> bool:
-    formats = {layer.data_format for layer in _layers(model)
-               if isinstance(layer, SpatialLayer) and hasattr(layer, "data_format")}
-    if len(formats) > 1:
+    """Whether the model is channels last (Keras' default): no layer says channels first.
+
+    PyTorch-named layers and spatial layers with ``data_format="channels_first"`` make a
+    model channels first; a model cannot be both.
+    """
+    first = last = False
+    for layer in _layers(model):
+        if isinstance(layer, TorchLayer):
+            first = True
+        elif isinstance(layer, SpatialLayer) and hasattr(layer, "data_format"):
+            first |= layer.data_format == "channels_first"
+            last |= layer.data_format == "channels_last"
+    if first and last:
         problems.add(f"model {model.display_name!r}",
-                     "mixes channels_last and channels_first layers; PyTorch needs one layout. "
-                     "Received: data_format values channels_first and channels_last")
-    return formats == {"channels_last"}
+                     "mixes channels_last layers with channels_first or PyTorch-named ones; "
+                     "PyTorch needs one layout. Received: both data formats")
+    return not first
 
 
 class _Builder:
@@ -179,10 +191,10 @@ class _Builder:
         shapes = [tuple(as_int(s)) for s in node.input_shapes]
         out_shape = tuple(as_int(node.outputs[0].shape))
         key = (prefix, id(layer))
+        if layer.type_name == "Slice":
+            index = (slice(None), *(slice(a, c) for a, c in layer.slices))
+            return self.call(operator.getitem, inputs[0], index)
         if isinstance(layer, TorchLayer):
-            if self.channels_last and any(len(s) >= 2 for s in shapes + [out_shape]):
-                raise emit.Unsupported("a PyTorch-named layer on feature maps of a channels-last "
-                                       "model")
             cls = getattr(tnn, layer.type_name)
             config = {k: as_int(v) for k, v in layer.get_config().items()
                       if k not in ("name", "trainable")}

@@ -15,7 +15,7 @@ from ..symbols import as_size
 from ._base import TorchLayer, bind
 
 __all__ = [
-    "Flatten", "Unflatten", "Upsample",
+    "Flatten", "Unflatten", "Upsample", "Slice",
     "ZeroPad1d", "ZeroPad2d", "ZeroPad3d", "ConstantPad1d", "ConstantPad2d", "ConstantPad3d",
     "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d",
     "ReplicationPad1d", "ReplicationPad2d", "ReplicationPad3d",
@@ -102,6 +102,51 @@ class Unflatten(TorchLayer, Layer):
             check.equal(size, known, message)
             sizes = self.unflattened_size
         return (*shape[:index], *sizes, *shape[index + 1:])
+
+
+class Slice(TorchLayer, Layer):
+    """Basic slicing ``x[:, a:b, c:d]``, which no ``torch.nn`` module does (``from_torch`` and
+    ``to_torch`` use it for crops).
+
+    ``slices`` holds one ``(start, stop)`` pair per non-batch axis from the first (missing
+    trailing pairs keep their axis); ``None`` is an open end and negative values count from
+    the end, as in Python. Slices that PyTorch would clip at the end are constraints instead.
+
+    >>> from symcnn import nn, Input
+    >>> nn.Slice(((None, None), (1, -1), (0, 4)))(Input((8, "H", 10))).shape
+    (8, H - 2, 4)
+    """
+
+    def __init__(self, slices, name: str | None = None, trainable: bool = True) -> None:
+        super().__init__(name=name, trainable=trainable)
+        ok = isinstance(slices, (tuple, list)) and all(
+            isinstance(p, (tuple, list)) and len(p) == 2 and all(
+                v is None or isinstance(v, int) and not isinstance(v, bool) for v in p)
+            for p in slices)
+        if not ok:
+            raise LayerArgumentError(f"Slice: `slices` must be (start, stop) pairs of ints or "
+                                     f"None, one per axis. Received: slices={slices!r}")
+        pairs = tuple(tuple(p) for p in slices)
+        self._set(slices=pairs)
+        self._torch_config(slices=pairs)
+
+    def output_shape_for(self, shape, check: Checker):
+        if len(self.slices) > len(shape):
+            raise ShapeError(f"has {len(self.slices)} (start, stop) pairs for an input of rank "
+                             f"{len(shape)}. Received: slices={self.slices!r}")
+        out = []
+        for axis, (size, (start, stop)) in enumerate(zip(shape, self.slices)):
+            begin = 0 if start is None else start if start >= 0 else sympy.expand(size + start)
+            end = size if stop is None else stop if stop >= 0 else sympy.expand(size + stop)
+            for bound in (start, stop):
+                if bound is not None:
+                    check.at_least(size, abs(bound), lambda: f"slicing axis {axis} needs at "
+                                   f"least {abs(bound)} elements. Received: slices={self.slices!r}")
+            length = sympy.expand(end - begin)
+            check.at_least(length, 1, lambda: f"the slice of axis {axis} would be empty "
+                           f"({size} elements). Received: slices={self.slices!r}")
+            out.append(length)
+        return (*out, *shape[len(self.slices):])
 
 
 class _PadNd(TorchLayer):

@@ -1,0 +1,158 @@
+"""model.to_torch() and model.to_keras() build real framework models with symcnn's shapes and
+counts, and importing them back gives the same counts and shapes again.
+
+Random numeric models (``tests/support/random_models.py``: every layer family, explicit and
+asymmetric paddings, ``ceil_mode``, transposed convolutions, residual and concatenating
+branches, frozen layers) are exported; the framework model's own counts and a real forward
+pass (PyTorch) or its declared output shape (Keras) are compared with symcnn's, and so is the
+model imported back by ``from_torch``/``from_keras``. A few conversions have no framework
+equivalent; they must be refused with a ConversionError that names the reason.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+
+import symcnn as sc
+from symcnn import nn
+from symcnn.zoo import textbook
+
+from ..conftest import require
+from ..support.random_models import random_models
+
+pytestmark = pytest.mark.frameworks
+
+RELAXED = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                      HealthCheck.data_too_large])
+#: Reasons a conversion may be refused (each has no equivalent in the framework).
+TORCH_REFUSALS = ("center and scale differ", "center without scale", "center != scale",
+                  "asymmetric explicit padding on a transposed", "ceil_mode with asymmetric",
+                  "AvgPool3d refuses")
+KERAS_REFUSALS = ("output_padding >= stride", "asymmetric padding on a transposed",
+                  "has no Keras equivalent")
+
+
+def channels_first(shape):
+    """A channels-last symcnn shape as PyTorch holds it."""
+    shape = tuple(int(d) for d in shape)
+    return shape if len(shape) < 2 else (shape[-1], *shape[:-1])
+
+
+def keras_counts(model):
+    trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+    return model.count_params(), trainable
+
+
+def export_or_refuse(export, model, refusals):
+    try:
+        return export(model)
+    except sc.ConversionError as err:
+        assert any(reason in str(err) for reason in refusals), str(err)
+        assume(False)
+
+
+@settings(max_examples=40, **RELAXED)
+@given(model=random_models(symbolic=False))
+def test_to_torch_has_the_same_counts_and_shapes_and_from_torch_gives_them_back(model):
+    torch = require("torch")
+    net = export_or_refuse(lambda m: m.to_torch(), model, TORCH_REFUSALS)
+    assert sum(p.numel() for p in net.parameters() if p.requires_grad) == model.trainable_params
+    running = sum(b.numel() for n, b in net.named_buffers() if ".running_" in f".{n}")
+    assert sum(p.numel() for p in net.parameters()) + running == model.params
+    x = torch.zeros(2, *channels_first(model.input_shape))
+    net.eval()
+    with torch.no_grad():
+        out = net(x)
+    assert tuple(out.shape[1:]) == channels_first(model.output_shape)
+    back = sc.from_torch(net, input_shape=channels_first(model.input_shape))
+    assert (back.params, back.trainable_params) == (model.params, model.trainable_params)
+    assert back.output_shape == channels_first(model.output_shape)
+
+
+@settings(max_examples=25, **RELAXED)
+@given(model=random_models(symbolic=False))
+def test_to_keras_has_the_same_counts_and_shapes_and_from_keras_gives_them_back(model):
+    require("keras")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        k = export_or_refuse(lambda m: m.to_keras(), model, KERAS_REFUSALS)
+    assert keras_counts(k) == (model.params, model.trainable_params)
+    assert tuple(k.output_shape[1:]) == model.output_shape
+    for back in (sc.from_keras(k), sc.from_keras(k.to_json())):
+        assert (back.params, back.trainable_params) == (model.params, model.trainable_params)
+        assert back.output_shape == model.output_shape
+
+
+PYTORCH_STYLE = [
+    lambda: nn.Sequential(
+        nn.Conv2d(3, 8, 3, stride=2, padding=(1, 2)), nn.BatchNorm2d(8), nn.ReLU(),
+        nn.MaxPool2d(3, 2, 1, ceil_mode=True),
+        nn.ConvTranspose2d(8, 4, 3, stride=2, padding=1, output_padding=1),
+        nn.AdaptiveAvgPool2d((2, None)), nn.Flatten(), nn.Linear(128, 5), nn.Softmax(dim=1),
+        input_shape=(3, 27, 27)),
+    lambda: nn.Sequential(
+        nn.Conv1d(4, 8, 5, padding=2), nn.GroupNorm(2, 8), nn.GELU(), nn.AvgPool1d(2, ceil_mode=True),
+        nn.Dropout(0.1), nn.Flatten(), nn.Linear(8 * 11, 3), input_shape=(4, 21)),
+]
+
+
+@pytest.mark.parametrize("build", PYTORCH_STYLE)
+def test_pytorch_named_models_export_to_both_frameworks(build):
+    torch = require("torch")
+    require("keras")
+    model = build()
+    net = model.to_torch()
+    assert sum(p.numel() for p in net.parameters()) == model.trainable_params
+    with torch.no_grad():
+        assert tuple(net.eval()(torch.zeros(1, *model.input_shape)).shape[1:]) == model.output_shape
+    k = model.to_keras()
+    assert keras_counts(k) == (model.params, model.trainable_params)
+    assert tuple(k.output_shape[1:]) == model.output_shape
+
+
+def test_worked_examples_survive_both_round_trips():
+    require("torch")
+    require("keras")
+    for model in (textbook.cifar(), textbook.lenet_code(), textbook.vgg_style(),
+                  textbook.alexnet_two_tower_convs(), textbook.free_width().subs(n=10)):
+        via_keras = sc.from_keras(model.to_keras())
+        via_torch = sc.from_torch(model.to_torch(), input_shape=channels_first(model.input_shape))
+        for back in (via_keras, via_torch):
+            assert (back.params, back.trainable_params) == (model.params, model.trainable_params)
+        assert via_keras.output_shape == model.output_shape
+        assert [r.output_shape for r in via_keras.layers] == [r.output_shape for r in model.layers]
+        assert via_torch.output_shape == channels_first(model.output_shape)
+
+
+def test_exports_need_numbers_and_name_the_symbols():
+    model = textbook.free_width()
+    for export in (model.to_keras, model.to_torch):
+        with pytest.raises(sc.ConversionError, match=r"symbols n\. Substitute them first: "
+                                                     r"model\.subs\(n=\.\.\.\)"):
+            export()
+
+
+def test_an_exported_torch_model_trains():
+    torch = require("torch")
+    model = textbook.lenet_code(input_shape=(16, 16, 3))
+    net = model.to_torch()
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+    x, y = torch.randn(8, 3, 16, 16), torch.randint(0, 10, (8,))
+    before = [p.detach().clone() for p in net.parameters()]
+    loss = torch.nn.functional.nll_loss(torch.log(net(x)), y)
+    loss.backward()
+    optimizer.step()
+    assert any(not torch.equal(a, b) for a, b in zip(before, net.parameters()))
+
+
+def test_shared_layers_share_weights_in_both_frameworks():
+    require("torch")
+    require("keras")
+    x = sc.Input((8, 8, 4))
+    shared = sc.Conv2D(4, 3, padding="same", name="shared")
+    model = sc.Model(x, sc.Add()([shared(x), shared(shared(x))]))
+    net = model.to_torch()
+    assert sum(p.numel() for p in net.parameters()) == model.params == 148
+    assert model.to_keras().count_params() == 148
