@@ -21,198 +21,15 @@ from __future__ import annotations
 
 import itertools
 import operator
-from collections import Counter
 from fractions import Fraction
-from functools import lru_cache
-from math import gcd
 from typing import Any, Mapping
 
 import sympy
 
+from .codegen import INT64_MAX, Unsupported, build, compiled
 from .errors import SolveError
 
-__all__ = ["sweep", "Sweep", "compile_expr"]
-
-_INT64 = 2**63 - 1
-
-
-class _Unsupported(Exception):
-    def __init__(self, node) -> None:
-        self.node = node
-
-
-class _Code:
-    __slots__ = ("text", "den", "lo", "hi")
-
-    def __init__(self, text: str, den: int, lo: int, hi: int) -> None:
-        self.text, self.den, self.lo, self.hi = text, den, lo, hi
-
-
-def _mul_bounds(a: tuple, b: tuple) -> tuple:
-    c = (a[0] * b[0], a[0] * b[1], a[1] * b[0], a[1] * b[1])
-    return min(c), max(c)
-
-
-def _pow_bounds(lo: int, hi: int, k: int) -> tuple:
-    if k == 0:
-        return 1, 1
-    if lo >= 0 or k % 2:
-        return lo**k, hi**k
-    if hi <= 0:
-        return hi**k, lo**k
-    return 0, max(lo**k, hi**k)
-
-
-class _Emitter:
-    """Straight-line integer code for an expression; tracks the largest magnitude reached."""
-
-    _SHARED = (sympy.floor, sympy.ceiling, sympy.Mod, sympy.Pow, sympy.Max, sympy.Min,
-               sympy.Add, sympy.Mul)
-
-    def __init__(self, names: dict, bounds: dict, exprs: list) -> None:
-        self.names, self.bounds = names, bounds
-        self.lines: list = []
-        self.temps: dict = {}
-        self.peak = max((max(abs(lo), abs(hi)) for lo, hi in bounds.values()), default=0)
-        self.counts: Counter = Counter()
-        for e in exprs:
-            for node in sympy.preorder_traversal(e):
-                if isinstance(node, self._SHARED):
-                    self.counts[node] += 1
-
-    def _note(self, lo: int, hi: int) -> None:
-        self.peak = max(self.peak, abs(lo), abs(hi))
-
-    def emit(self, e) -> _Code:
-        if e in self.temps:
-            return self.temps[e]
-        code = self._emit(e)
-        self._note(code.lo, code.hi)
-        if self.counts.get(e, 0) > 1 and not code.text.isidentifier():
-            name = f"_t{len(self.temps)}"
-            self.lines.append(f"{name} = {code.text}")
-            code = _Code(name, code.den, code.lo, code.hi)
-            self.temps[e] = code
-        return code
-
-    def _emit(self, e) -> _Code:  # noqa: C901  (one branch per kind of node)
-        if e.is_Integer:
-            v = int(e)
-            return _Code(str(v) if v >= 0 else f"({v})", 1, v, v)
-        if e.is_Rational:
-            p, q = int(e.p), int(e.q)
-            return _Code(str(p) if p >= 0 else f"({p})", q, p, p)
-        if e.is_Symbol:
-            if e not in self.names:
-                raise _Unsupported(e)
-            lo, hi = self.bounds[e]
-            return _Code(self.names[e], 1, lo, hi)
-        if e.is_Add:
-            parts = [self.emit(a) for a in e.args]
-            den = 1
-            for p in parts:
-                den = den * p.den // gcd(den, p.den)
-            texts, lo, hi = [], 0, 0
-            for p in parts:
-                k = den // p.den
-                texts.append(p.text if k == 1 else f"{p.text}*{k}")
-                lo, hi = lo + p.lo * k, hi + p.hi * k
-                self._note(lo, hi)
-            return _Code("(" + " + ".join(texts) + ")", den, lo, hi)
-        if e.is_Mul:
-            coeff, rest = e.as_coeff_Mul()
-            if not coeff.is_Rational:
-                raise _Unsupported(e)
-            factors = sympy.Mul.make_args(rest)
-            parts = [self.emit(f) for f in factors]
-            p, q = int(sympy.Rational(coeff).p), int(sympy.Rational(coeff).q)
-            texts, den, bounds = ([] if p == 1 else [f"({p})" if p < 0 else str(p)]), q, (p, p)
-            for part in parts:
-                texts.append(part.text)
-                den *= part.den
-                bounds = _mul_bounds(bounds, (part.lo, part.hi))
-                self._note(*bounds)
-            return _Code("(" + "*".join(texts) + ")", den, *bounds)
-        if e.is_Pow:
-            base, exp = e.args
-            if not (exp.is_Integer and exp >= 0):
-                raise _Unsupported(e)
-            k, b = int(exp), self.emit(base)
-            return _Code(f"({b.text})**{k}", b.den**k, *_pow_bounds(b.lo, b.hi, k))
-        if isinstance(e, (sympy.floor, sympy.ceiling)):
-            a = self.emit(e.args[0])
-            if a.den == 1:
-                return a
-            if isinstance(e, sympy.floor):
-                return _Code(f"({a.text}//{a.den})", 1, a.lo // a.den, a.hi // a.den)
-            return _Code(f"(-((-{a.text})//{a.den}))", 1, -(-a.lo // a.den), -(-a.hi // a.den))
-        if isinstance(e, sympy.Mod):
-            a, b = e.args
-            if b.is_Integer and b > 0:
-                c = self.emit(a)
-                m = int(b) * c.den
-                return _Code(f"({c.text} % {m})", c.den, 0, m - 1)
-            raise _Unsupported(e)
-        if isinstance(e, (sympy.Max, sympy.Min)):
-            parts = [self.emit(a) for a in e.args]
-            den = 1
-            for p in parts:
-                den = den * p.den // gcd(den, p.den)
-            fn, pick = ("_max", max) if isinstance(e, sympy.Max) else ("_min", min)
-            texts = [p.text if den == p.den else f"{p.text}*{den // p.den}" for p in parts]
-            lo = pick(p.lo * (den // p.den) for p in parts)
-            hi = pick(p.hi * (den // p.den) for p in parts)
-            text = texts[0]
-            for t in texts[1:]:
-                text = f"{fn}({text}, {t})"
-            return _Code(text, den, lo, hi)
-        if isinstance(e, sympy.Abs):
-            a = self.emit(e.args[0])
-            lo = 0 if a.lo <= 0 <= a.hi else min(abs(a.lo), abs(a.hi))
-            return _Code(f"abs({a.text})", a.den, lo, max(abs(a.lo), abs(a.hi)))
-        raise _Unsupported(e)
-
-
-@lru_cache(maxsize=256)
-def _compiled(exprs: tuple, symbols: tuple, bounds: tuple):
-    """``(source, [den per expr], peak)`` for ``exprs`` over ``symbols`` within ``bounds``."""
-    names = {s: f"_s{i}" for i, s in enumerate(symbols)}
-    emitter = _Emitter(names, dict(zip(symbols, bounds)), list(exprs))
-    results = [emitter.emit(e) for e in exprs]
-    body = "".join(f"    {line}\n" for line in emitter.lines)
-    source = (f"def _f({', '.join(names[s] for s in symbols)}):\n{body}"
-              f"    return ({', '.join(r.text for r in results)},)\n")
-    return source, [r.den for r in results], emitter.peak
-
-
-def compile_expr(expr, symbols, vectorised: bool = False):
-    """A Python function computing ``expr`` exactly from integer values of ``symbols``.
-
-    The function returns the integer numerator; divide by ``den`` (returned alongside) for
-    the value. With ``vectorised`` it accepts NumPy arrays.
-
-    >>> from symcnn import symbols
-    >>> H = symbols("H")
-    >>> f, den = compile_expr(sympy.ceiling(H/32)**2 + H/2, [H])
-    >>> f(224), den                               # (49 + 112) * 2
-    (322, 2)
-    """
-    symbols = tuple(symbols)
-    source, dens, _ = _compiled((sympy.sympify(expr),), symbols, ((0, 0),) * len(symbols))
-    fn = _build(source, vectorised)
-    return (lambda *args: fn(*args)[0]), dens[0]
-
-
-def _build(source: str, vectorised: bool):
-    if vectorised:
-        import numpy as np
-
-        namespace = {"_max": np.maximum, "_min": np.minimum}
-    else:
-        namespace = {"_max": max, "_min": min}
-    exec(compile(source, "<symcnn sweep>", "exec"), namespace)  # our own generated code
-    return namespace["_f"]
-
+__all__ = ["sweep", "Sweep"]
 
 # ------------------------------------------------------------------------------- grid
 
@@ -295,23 +112,23 @@ def _evaluate(exprs: list, axes: dict, fixed: dict, symbols: dict) -> list:
     bounds = tuple(_bounds(axes[k]) for k in names)
     shape = tuple(len(axes[k]) for k in names)
     try:
-        source, dens, peak = _compiled(tuple(exprs), syms, bounds)
-    except _Unsupported as err:
+        source, dens, peak = compiled(tuple(exprs), syms, bounds)
+    except Unsupported as err:
         if isinstance(err.node, sympy.Symbol):
             _missing(err.node)
         return [_slow(e, names, syms, axes, shape) for e in exprs]
     np = _numpy()
     if np is None:
-        fn = _build(source, vectorised=False)
+        fn = build(source, vectorised=False)
         rows = [fn(*point) for point in itertools.product(*(axes[k] for k in names))]
         return [_nest([_divide(r[i], d) for r in rows], shape) for i, d in enumerate(dens)]
-    fast = peak <= _INT64
+    fast = peak <= INT64_MAX
     dtype = np.int64 if fast else object
     arrays = []
     for i, k in enumerate(names):
         a = _array(np, axes[k], dtype)
         arrays.append(a.reshape((1,) * i + (-1,) + (1,) * (len(names) - i - 1)))
-    fn = _build(source, vectorised=True)
+    fn = build(source, vectorised=True)
     out = []
     for value, den in zip(fn(*arrays), dens):
         full = np.empty(shape, dtype=dtype)
