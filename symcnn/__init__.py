@@ -38,10 +38,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "symbols", "Model", "Sequential", "LayerRecord", "solve_budget", "formulas", "zoo",
-    "solve", "within_budget", "Solution",
     "derivation",
     "solve", "within_budget", "Solution", "sweep", "Sweep",
-    "admissible", "Admissible",
     "admissible", "Admissible", "plot",
     "format_count", "format_shape",
     "SymcnnError", "LayerArgumentError", "ShapeError", "GraphError", "SymbolError", "SolveError",
