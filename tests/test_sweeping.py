@@ -129,3 +129,9 @@ def test_a_sweep_needs_values_for_every_symbol():
 def test_bad_sweeps_say_what_is_wrong(call, pattern):
     with pytest.raises(sc.SolveError, match=pattern):
         call()
+
+
+def test_terms_scaled_to_a_common_denominator_cannot_overflow_int64():
+    expr = sympy.Max(2**61 * n, n / 3) + sympy.Rational(1, 3)
+    got = sc.sweep(expr, n=[1, 2, 3])
+    assert list(got) == [exact(expr, n=v) for v in (1, 2, 3)]
