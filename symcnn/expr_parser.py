@@ -256,7 +256,6 @@ class _Parser:
             factors = [value]
 
     def unary(self):
-        pos = self.current[2]
         if self.take("-"):
             self.enter()
             value = -self.unary()

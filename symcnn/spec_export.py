@@ -1,0 +1,106 @@
+"""Writing models as model files: :func:`model_to_spec` (the reader is :mod:`symcnn.spec`).
+
+>>> import symcnn as sc
+>>> sc.model_to_spec(sc.Sequential([sc.Input((8, 8, 3)), sc.Conv2D(4, 3, padding="same")]))
+{'symcnn': 1, 'symbols': [], 'input': [8, 8, 3], 'layers': [{'Conv2D': {'filters': 4, 'kernel_size': 3, 'padding': 'same'}}]}
+"""
+
+from __future__ import annotations
+
+import sympy
+
+from .errors import SpecError, SymcnnError
+
+__all__ = ["model_to_spec"]
+
+def _plain(value, where: str):
+    if isinstance(value, (tuple, list)):
+        return [_plain(v, where) for v in value]
+    if isinstance(value, sympy.Basic):
+        return int(value) if value.is_Integer else str(value)
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise SpecError(f"{where}: the value {value!r} cannot be written to a model file")
+
+
+def _short_config(layer) -> dict:
+    """The layer's config without arguments at their defaults, and ``(3, 3)`` as ``3``."""
+    cls, full = type(layer), layer.get_config()
+
+    def same(config) -> bool:
+        try:
+            return cls(**config).get_config() == full
+        except (SymcnnError, TypeError, ValueError):
+            return False
+
+    config = dict(full)
+    for key in list(config):
+        value = config[key]
+        if isinstance(value, tuple) and value and all(v == value[0] for v in value):
+            if same({**config, key: value[0]}):
+                config[key] = value[0]
+        trial = {k: v for k, v in config.items() if k != key}
+        if same(trial):
+            config = trial
+    return config
+
+
+def model_to_spec(model) -> dict:
+    """A model-file document (plain data for JSON or YAML) that rebuilds ``model``.
+
+    Shared layers (one layer called twice) and nested models are not expressible and raise
+    :class:`~symcnn.errors.SpecError`.
+
+    >>> import symcnn as sc
+    >>> spec = sc.model_to_spec(sc.zoo.textbook.free_width())
+    >>> spec["symbols"], spec["input"], spec["layers"][-1]
+    (['n'], [39, 31, 1], {'Dense': {'units': 'n', 'use_bias': False}})
+    >>> sc.model_from_spec(spec).params
+    160*n + 48320
+    """
+    from .model import Model, Sequential
+
+    symbols = sorted({s.name for s in model.free_symbols}
+                     | {s.name for r in model.layers for s in r.layer.free_symbols})
+    from .spec import FORMAT_VERSION
+
+    spec: dict = {"symcnn": FORMAT_VERSION}
+    if model.name is not None:
+        spec["name"] = model.name
+    spec["symbols"] = symbols
+    sequential = isinstance(model, Sequential)
+    input_names = list(model._input_names)
+    refs = [list(r.inbound) for r in model.layers]
+    owners = {id(n.outputs[0]): r.name for r in model.layers for n in r.nodes}
+    owners.update({id(t): n for n, t in zip(input_names, model.inputs)})
+    outs = [owners[id(t)] for t in model.outputs]
+    previous = [input_names[0] if len(input_names) == 1 else None,
+                *(r.name for r in model.layers)]
+    chained = [ref == [previous[i]] for i, ref in enumerate(refs)]
+    referenced = {name for ref, chain in zip(refs, chained) if not chain for name in ref}
+    if not sequential and outs != [previous[-1]]:
+        referenced.update(outs)
+    layers = []
+    for index, record in enumerate(model.layers):
+        where = f"model_to_spec: layer {record.name!r} ({record.type})"
+        if record.calls > 1 or isinstance(record.layer, Model):
+            raise SpecError(f"{where}: shared layers and nested models cannot be written to a "
+                            f"model file yet. Received: {record.calls} call(s)")
+        config = {k: _plain(v, where) for k, v in _short_config(record.layer).items()
+                  if k != "name"}
+        entry: dict = {}
+        if record.layer.name is not None or record.name in referenced:
+            entry["name"] = record.name
+        entry[record.type] = config
+        if not sequential and not chained[index]:
+            entry["inputs"] = refs[index] if len(refs[index]) > 1 else refs[index][0]
+        layers.append(record.type if entry == {record.type: {}} else entry)
+    if sequential:
+        spec["input"] = _plain(model.inputs[0].shape, "model_to_spec")
+    else:
+        spec["inputs"] = {n: _plain(t.shape, "model_to_spec")
+                          for n, t in zip(input_names, model.inputs)}
+    spec["layers"] = layers
+    if not sequential and outs != [previous[-1]]:
+        spec["outputs"] = outs if not model._single_output else outs[0]
+    return spec
