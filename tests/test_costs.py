@@ -82,7 +82,8 @@ def test_ptflops_convention_adds_bias_batchnorm_activation_and_pooling_elements(
 
 
 def test_an_unknown_flop_convention_is_an_error_naming_the_choices():
-    with pytest.raises(sc.CostError, match=r"'2mac', 'mac', 'ptflops'.*Received: convention='gflop'"):
+    expected = r"'2mac', 'mac', 'ptflops'.*Received: convention='gflop'"
+    with pytest.raises(sc.CostError, match=expected):
         costs.flops(textbook.free_width(), "gflop")
 
 

@@ -74,7 +74,8 @@ def test_depthwise_and_separable_macs_equal_torch_grouped_then_pointwise(
     x = sc.Input((channels, size, size))
     common = dict(strides=stride, data_format="channels_first")
     depthwise = sc.Model(x, sc.DepthwiseConv2D(k, depth_multiplier=multiplier, **common)(x))
-    separable = sc.Model(x, sc.SeparableConv2D(filters, k, depth_multiplier=multiplier, **common)(x))
+    separable = sc.Model(
+        x, sc.SeparableConv2D(filters, k, depth_multiplier=multiplier, **common)(x))
     dw = nn.Conv2d(channels, channels * multiplier, k, stride=stride, groups=channels)
     pw = nn.Conv2d(channels * multiplier, filters, 1)
     assert depthwise.macs == flop_counter_macs(dw, (channels, size, size))
