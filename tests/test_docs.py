@@ -3,7 +3,7 @@
 Conventions (documented in docs/writing-docs.md):
 
 - ```python blocks run top to bottom, sharing one namespace per page; a block whose first
-  line starts with ``>>>`` is a doctest and its printed output is compared.
+  line starts with ``>>>`` (or a ```pycon block) is a doctest and its output is compared.
 - ```console blocks: each ``$ symcnn ...`` line is run and its output compared with the
   lines that follow it (up to the next ``$`` line). Other commands are not run.
 - ``<!-- skip -->`` on the line before a fence skips that block; ``<!-- requires: torch -->``
@@ -80,7 +80,7 @@ def _skip_reason(block: Block) -> str | None:
 
 def _run_python(block: Block, page: pathlib.Path, namespace: dict) -> None:
     name = f"{page.name}:{block.line}"
-    if block.code.lstrip().startswith(">>>"):
+    if block.language == "pycon" or block.code.lstrip().startswith(">>>"):
         parser = doctest.DocTestParser()
         test = parser.get_doctest(block.code, namespace, name, str(page), block.line - 1)
         runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS
@@ -128,7 +128,7 @@ def test_every_code_block_of_the_page_runs(page, tmp_path, monkeypatch):
     namespace = {"__name__": "__docs__"}
     ran = 0
     for block in blocks(page.read_text(encoding="utf-8")):
-        if block.language not in ("python", "py", "console") or _skip_reason(block):
+        if block.language not in ("python", "py", "pycon", "console") or _skip_reason(block):
             continue
         if block.language == "console":
             _run_console(block, page)
