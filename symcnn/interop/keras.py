@@ -276,11 +276,8 @@ class _Spec:
                     f"{', '.join(sorted({w[0] for w in waiting}))}")
             pending = waiting
         outputs = [_tensor(tensors, r, self.where) for r in out_refs]
-        single_in = not _is_list_of_refs(self.config.get("input_layers"))
-        single_out = not _is_list_of_refs(self.config.get("output_layers"))
-        return Model(inputs[0] if single_in and len(inputs) == 1 else inputs,
-                     outputs[0] if single_out and len(outputs) == 1 else outputs,
-                     name=self.name)
+        return Model(inputs[0] if len(inputs) == 1 else inputs,
+                     outputs[0] if len(outputs) == 1 else outputs, name=self.name)
 
 
 def _one(out, name):
@@ -299,10 +296,6 @@ def _tensor(tensors: dict, ref, where: str) -> Tensor:
                               f"'{name}', which has {len(outs)}. Received: keras_history="
                               f"{list(ref)}")
     return outs[index]
-
-
-def _is_list_of_refs(value) -> bool:
-    return isinstance(value, list) and bool(value) and isinstance(value[0], (list, dict))
 
 
 def _refs(value) -> list:

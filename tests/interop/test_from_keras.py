@@ -1,0 +1,207 @@
+"""sc.from_keras reads live Keras 3 models, their JSON configs and .keras files.
+
+Every imported model is compared with the Keras model it came from: layer names, types,
+output shapes and parameter counts (total, trainable, non-trainable), layer by layer.
+"""
+
+import json
+
+import numpy as np
+import pytest
+import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import symcnn as sc
+from symcnn.zoo import textbook
+
+from ..conftest import require
+
+pytestmark = pytest.mark.frameworks
+
+H, W = sc.symbols("H W")
+
+
+def weights(variables):
+    return sum(int(np.prod(v.shape)) for v in variables)
+
+
+def keras_rows(model):
+    """(name, type, output shape, params, trainable) per layer, Input layers left out."""
+    rows = []
+    for layer in model.layers:
+        if type(layer).__name__ == "InputLayer":
+            continue
+        out = layer.output
+        shape = [tuple(t.shape[1:]) for t in out] if isinstance(out, list) else tuple(out.shape[1:])
+        rows.append((layer.name, type(layer).__name__, shape, layer.count_params(),
+                     weights(layer.trainable_weights)))
+    return rows
+
+
+def symcnn_rows(model):
+    return [(r.name, r.type, r.output_shape, r.params, r.trainable_params) for r in model.layers]
+
+
+def assert_matches_keras(imported, k):
+    assert symcnn_rows(imported) == keras_rows(k)
+    assert (imported.params, imported.trainable_params, imported.non_trainable_params) == (
+        k.count_params(), weights(k.trainable_weights), weights(k.non_trainable_weights))
+    outputs = k.outputs
+    shapes = [tuple(t.shape[1:]) for t in outputs]
+    assert (imported.output_shape if isinstance(imported.output_shape, list)
+            else [imported.output_shape]) == shapes
+
+
+def worked_examples_in_keras(keras):
+    """Examples B (functional), C (its code) and E (Sequential), written in real Keras."""
+    L = keras.layers
+    inputs = x = keras.Input((32, 32, 3))
+    for filters, stride in ((64, 1), (128, 1), (256, 2)):
+        x = L.Conv2D(filters, 3, strides=stride, padding="same")(x)
+        x = L.BatchNormalization()(x)
+        x = L.Activation("relu")(x)
+        x = L.MaxPooling2D(2)(x)
+    x = L.Conv2D(512, 3, strides=2, padding="same")(x)
+    x = L.BatchNormalization()(x)
+    x = L.Activation("relu")(x)
+    x = L.GlobalAveragePooling2D()(x)
+    x = L.Dropout(0.5)(x)
+    x = L.Dense(50, activation="relu")(x)
+    x = L.Dropout(0.5)(x)
+    cifar = keras.Model(inputs, L.Dense(10, activation="softmax")(x), name="cifar")
+    lenet = keras.Sequential([
+        keras.Input((64, 64, 3)),
+        L.Conv2D(6, 3, activation="relu"), L.MaxPooling2D(2),
+        L.Conv2D(16, 3, activation="relu"), L.MaxPooling2D(2),
+        L.Flatten(), L.Dense(120, activation="relu"), L.Dense(84, activation="relu"),
+        L.Dense(10, activation="softmax")], name="lenet_code")
+    vgg = keras.Sequential([
+        keras.Input((256, 256, 3)),
+        L.Conv2D(64, 3, padding="same", activation="relu"),
+        L.Conv2D(64, 3, padding="same", activation="relu"),
+        L.MaxPool2D(), L.BatchNormalization(), L.Dropout(0.5),
+        L.Conv2D(128, 3, padding="same", activation="relu"),
+        L.Conv2D(128, 3, padding="same", activation="relu"),
+        L.MaxPool2D(), L.BatchNormalization(), L.Dropout(0.3),
+        L.GlobalMaxPool2D(), L.Dense(128, activation="relu"), L.Dense(1, activation="sigmoid"),
+    ], name="vgg_style")
+    return {"cifar": (cifar, textbook.cifar()), "lenet_code": (lenet, textbook.lenet_code()),
+            "vgg_style": (vgg, textbook.vgg_style())}
+
+
+@pytest.mark.parametrize("example", ["cifar", "lenet_code", "vgg_style"])
+def test_worked_examples_written_in_keras_import_with_keras_counts_and_shapes(example):
+    keras = require("keras")
+    k, ours = worked_examples_in_keras(keras)[example]
+    for source in (k, k.to_json(), json.loads(k.to_json())):
+        imported = sc.from_keras(source)
+        assert_matches_keras(imported, k)
+        assert (imported.params, imported.trainable_params) == (ours.params, ours.trainable_params)
+        assert [r.output_shape for r in imported.layers] == [r.output_shape for r in ours.layers]
+
+
+def test_symbolic_input_gives_closed_forms_that_match_keras_at_any_size():
+    keras = require("keras")
+    k, _ = worked_examples_in_keras(keras)["vgg_style"]
+    symbolic = sc.from_keras(k.to_json(), input_shape=("H", "W", 3))
+    assert symbolic.layers[2].output_shape == (sympy.floor(H / 2), sympy.floor(W / 2), 64)
+    assert symbolic.params == 277_569
+
+    @settings(max_examples=12, deadline=None)
+    @given(h=st.integers(4, 61), w=st.integers(4, 61))
+    def agree(h, w):
+        config = json.loads(k.to_json())
+        config["config"]["layers"][0]["config"]["batch_shape"] = [None, h, w, 3]
+        rebuilt = keras.Sequential.from_config(config["config"])
+        point = {H: h, W: w}
+        ours = [tuple(sympy.sympify(d).xreplace(point) for d in r.output_shape)
+                for r in symbolic.layers]
+        assert ours == [row[2] for row in keras_rows(rebuilt)]
+
+    agree()
+
+
+def test_nested_models_shared_layers_and_several_inputs_and_outputs():
+    keras = require("keras")
+    L = keras.layers
+    image, extra = keras.Input((16, 16, 3), name="image"), keras.Input((5,), name="extra")
+    shared = L.Conv2D(3, 3, padding="same", name="shared")
+    x = shared(shared(image))  # one layer, two calls, one set of weights
+    inner = keras.Sequential([L.Conv2D(4, 1), L.BatchNormalization(), L.ReLU()], name="inner")
+    frozen = keras.Sequential([keras.Input((16, 16, 4)), L.Conv2D(4, 3, padding="same")],
+                              name="frozen")
+    frozen.trainable = False
+    y = frozen(inner(x))
+    merged = L.Concatenate()([L.GlobalAveragePooling2D()(y), L.Dense(4)(extra)])
+    k = keras.Model([image, extra], [L.Dense(2, name="a")(merged), L.Dense(3, name="b")(merged)])
+    imported = sc.from_keras(k)
+    assert_matches_keras(imported, k)
+    assert imported.get_layer("shared").calls == 2
+    assert imported.get_layer("frozen").trainable_params == 0
+    assert [t.shape for t in imported.inputs] == [(16, 16, 3), (5,)]
+    assert sc.from_keras(k.to_json(), input_shape=[("H", "W", 3), (5,)]).get_layer(
+        "inner").output_shape == (H, W, 4)
+
+
+def test_unknown_sizes_become_symbols_and_keras_files_are_read(tmp_path):
+    keras = require("keras")
+    L = keras.layers
+    k = keras.Sequential([keras.Input((None, None, 1)), L.Rescaling(1 / 255),
+                          L.Conv2D(8, 3, strides=2), L.GlobalMaxPooling2D()])
+    imported = sc.from_keras(k)
+    assert imported.layers[1].output_shape == (sympy.ceiling(H / 2) - 1, sympy.ceiling(W / 2) - 1, 8)
+    assert imported.layers[0].type == "Rescaling" and imported.layers[0].params == 0
+    assert imported.constraints == [H >= 3, W >= 3]
+    path = tmp_path / "model.keras"
+    k.save(path)
+    assert sc.from_keras(path).params == sc.from_keras(str(path)).params == k.count_params()
+
+
+def test_an_unbuilt_sequential_needs_input_shape():
+    keras = require("keras")
+    L = keras.layers
+    k = keras.Sequential([L.Conv2D(4, 3), L.Flatten(), L.Dense(3)])
+    with pytest.raises(sc.ConversionError, match=r"does not record its input shape.*"
+                                                 r"pass input_shape="):
+        sc.from_keras(k)
+    assert sc.from_keras(k, input_shape=(8, 8, 1)).params == 4 * 9 + 4 + 6 * 6 * 4 * 3 + 3
+
+
+def test_layers_without_an_equivalent_are_listed_together():
+    keras = require("keras")
+    L = keras.layers
+    k = keras.Sequential([keras.Input((10,)), L.Lambda(lambda t: t * 2), L.Dense(4),
+                          L.Embedding(10, 3), L.LSTM(2)])
+    with pytest.raises(sc.ConversionError) as info:
+        sc.from_keras(k)
+    message = str(info.value)
+    assert message.startswith("from_keras: 3 operations have no symcnn equivalent")
+    for name in ("'lambda' (Lambda)", "'embedding' (Embedding)", "'lstm' (LSTM)"):
+        assert name in message
+    assert "'dense'" not in message
+
+
+def test_legacy_keras_2_json_is_read_without_keras():
+    config = {"class_name": "Model", "config": {
+        "name": "legacy", "input_layers": [["in", 0, 0]], "output_layers": [["add", 0, 0]],
+        "layers": [
+            {"class_name": "InputLayer", "name": "in", "inbound_nodes": [],
+             "config": {"batch_input_shape": [None, 9, 9, 2], "name": "in"}},
+            {"class_name": "Conv2D", "name": "c", "config": {
+                "name": "c", "filters": 2, "kernel_size": [3, 3], "padding": "same",
+                "kernel_initializer": {"class_name": "GlorotUniform", "config": {}}},
+             "inbound_nodes": [[["in", 0, 0, {}]]]},
+            {"class_name": "Add", "name": "add", "config": {"name": "add"},
+             "inbound_nodes": [[["in", 0, 0, {}], ["c", 0, 0, {}]]]}]}}
+    model = sc.from_keras(config)
+    assert (model.params, model.output_shape) == (38, (9, 9, 2))
+
+
+def test_malformed_input_is_a_spec_error():
+    with pytest.raises(sc.SpecError, match="not valid JSON"):
+        sc.from_keras('{"class_name": ')
+    with pytest.raises(sc.SpecError, match="neither JSON nor an existing file"):
+        sc.from_keras("no_such_model.keras")
+    with pytest.raises(sc.SpecError, match="not a Keras Sequential or functional model"):
+        sc.from_keras({"class_name": "Dense", "config": {}})
