@@ -295,8 +295,7 @@ fuzz_tokens = st.sampled_from([
 @settings(max_examples=500, deadline=None)
 @given(st.one_of(st.text(max_size=60), st.lists(fuzz_tokens, max_size=25).map("".join)))
 def test_random_and_hostile_text_gives_an_expression_or_an_expression_error(text):
-    cwd_before = set(os.listdir("."))
-    with nothing_may_execute():
+    with empty_working_directory() as folder, nothing_may_execute():
         try:
             result = parse_expression(text, SYMBOLS, declare=True)
         except sc.ExpressionError as err:
@@ -304,7 +303,20 @@ def test_random_and_hostile_text_gives_an_expression_or_an_expression_error(text
         else:
             assert isinstance(result, sympy.Expr)
             assert not result.has(sympy.zoo, sympy.nan, sympy.oo)
-    assert set(os.listdir(".")) == cwd_before
+        assert os.listdir(folder) == []
+
+
+@contextlib.contextmanager
+def empty_working_directory():
+    import tempfile
+
+    cwd = os.getcwd()
+    with tempfile.TemporaryDirectory() as folder:
+        os.chdir(folder)
+        try:
+            yield folder
+        finally:
+            os.chdir(cwd)
 
 
 def test_the_parser_source_calls_no_eval_exec_or_sympy_string_parsing():

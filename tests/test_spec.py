@@ -422,12 +422,17 @@ def near_miss_documents(draw):
 @given(st.one_of(_json, near_miss_documents()))
 def test_random_documents_build_a_model_or_raise_a_symcnn_error(doc):
     import os
+    import tempfile
 
-    before = set(os.listdir("."))
-    try:
-        model = sc.model_from_spec(doc)
-    except sc.SymcnnError as err:
-        assert str(err)
-    else:
-        assert model.layers
-    assert set(os.listdir(".")) == before
+    cwd = os.getcwd()
+    with tempfile.TemporaryDirectory() as folder:
+        os.chdir(folder)
+        try:
+            model = sc.model_from_spec(doc)
+        except sc.SymcnnError as err:
+            assert str(err)
+        else:
+            assert model.layers
+        finally:
+            os.chdir(cwd)
+        assert os.listdir(folder) == []
