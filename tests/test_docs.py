@@ -184,3 +184,15 @@ def _missing(module: str) -> bool:
         return importlib.util.find_spec(module) is None
     except ModuleNotFoundError:
         return True
+
+
+def test_api_reference_fences_docstring_examples_as_code():
+    pytest.importorskip("griffe")
+    spec = importlib.util.spec_from_file_location(
+        "griffe_doctest_blocks", ROOT / "scripts" / "griffe_doctest_blocks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    text = "Intro.\n\n>>> 1 + 1\n2\n\n```python\n>>> kept\n```\n    >>> x\n    1"
+    assert module.fence_examples(text) == (
+        "Intro.\n\n```pycon\n>>> 1 + 1\n2\n```\n\n```python\n>>> kept\n```\n"
+        "    ```pycon\n    >>> x\n    1\n    ```")
