@@ -422,3 +422,14 @@ def test_documented_exit_codes_match_the_table_in_the_module_docstring():
     for name, code in EXIT_CODES.items():
         assert f"\n{code} " in cli.__doc__ or f"\n{code}  " in cli.__doc__, name
     assert os.EX_SOFTWARE == EXIT_CODES["internal"] if hasattr(os, "EX_SOFTWARE") else True
+
+
+def test_latex_pdf_compiles_with_pdflatex(tmp_path):
+    import shutil
+
+    if shutil.which("pdflatex") is None or not hasattr(textbook.free_width(), "to_latex"):
+        pytest.skip("pdflatex or to_latex is not available")
+    target = tmp_path / "notes.tex"
+    code, _, err = run("latex", FREE_WIDTH, "--style", "derivation", "-o", target, "--pdf")
+    assert code == 0, err
+    assert (tmp_path / "notes.pdf").read_bytes()[:5] == b"%PDF-"
