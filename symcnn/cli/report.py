@@ -49,10 +49,13 @@ def shape(value) -> list:
 
 
 def optional_count(obj, attr: str):
-    """``obj.attr`` encoded, or ``None`` when this symcnn has no such quantity yet."""
+    """``obj.attr`` encoded, or ``None`` when it is unknown (not in this version, or a layer
+    without a cost formula)."""
+    from ..errors import SymcnnError
+
     try:
         value = getattr(obj, attr)
-    except (AttributeError, NotImplementedError):
+    except (AttributeError, NotImplementedError, SymcnnError):
         return None
     return None if value is None else encode(value)
 
