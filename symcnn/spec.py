@@ -326,6 +326,8 @@ def read_data_file(path: str | os.PathLike) -> Any:
         except yaml.YAMLError as err:
             problem = " ".join(str(err).split())
             raise SpecError(f"{path}: not valid YAML: {problem}") from None
+        except RecursionError:
+            raise SpecError(f"{path}: not valid YAML: nested too deeply") from None
     try:
         return json.loads(text)
     except (json.JSONDecodeError, RecursionError) as err:

@@ -244,6 +244,15 @@ def test_unreadable_files_are_spec_errors(tmp_path, name, text, message):
         sc.load_spec(path)
 
 
+@pytest.mark.parametrize("suffix", ["json", "yaml"])
+def test_absurdly_nested_files_are_spec_errors(tmp_path, suffix):
+    if suffix == "yaml":
+        pytest.importorskip("yaml")
+    path = write(tmp_path, f"deep.{suffix}", "[" * 100_000 + "]" * 100_000)
+    with pytest.raises(sc.SpecError, match="not valid"):
+        sc.load_spec(path)
+
+
 def test_a_missing_file_is_a_spec_error(tmp_path):
     with pytest.raises(sc.SpecError, match="cannot read the file"):
         sc.load_spec(tmp_path / "absent.json")
