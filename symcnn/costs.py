@@ -194,6 +194,9 @@ def node_macs(node) -> sympy.Expr:
         return sympy.expand(times * macs(model))
     if isinstance(layer, core.InputLayer):
         return ZERO
+    custom = getattr(layer, "macs_for", None)  # a layer may state its own MACs
+    if custom is not None:
+        return sympy.expand(custom(node.input_shapes, node.outputs[0].shape))
     shape = node.input_shapes[0] if node.input_shapes else ()
     out = node.outputs[0].shape
     if isinstance(layer, conv._Conv):
@@ -218,7 +221,9 @@ def node_macs(node) -> sympy.Expr:
         return ZERO
     if node.computed.params != 0:
         raise CostError(f"no MAC formula for {layer.type_name} layers, which have parameters; "
-                        f"symcnn.costs knows convolutions, Dense and normalization layers. "
+                        f"symcnn.costs knows convolutions, Dense and normalization layers; a "
+                        f"custom layer states its own with a macs_for(input_shapes, "
+                        f"output_shape) method. "
                         f"Received: a {layer.type_name} layer with {node.computed.params} params")
     return ZERO
 

@@ -105,6 +105,17 @@ class TableConv2D(_WindowConv):
         count = links * kernel + (len(self.connections) if self.use_bias else 0)
         return sympy.expand(count), sympy.Integer(0)
 
+    def macs_for(self, input_shapes, output_shape):
+        """One MAC per kernel tap of every connection at every output position.
+
+        >>> import symcnn as sc
+        >>> sc.Sequential([sc.Input((14, 14, 6)), TableConv2D(LENET5_C3_TABLE, 5)]).macs
+        150000
+        """
+        out_spatial, _ = split_channels(output_shape, self.data_format)
+        links = sum(len(c) for c in self.connections)
+        return sympy.Mul(*out_spatial) * sympy.Mul(*self.kernel_size) * links
+
 
 def _subsampling(x, name):
     """S2/S4: 2x2 sum (as an average) times a trainable coefficient plus a bias, per map."""
