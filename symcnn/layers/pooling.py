@@ -71,10 +71,13 @@ class _Pooling(SpatialLayer):
             k, s = self.pool_size[axis], self.strides[axis]
             p = self.padding if isinstance(self.padding, str) else self.padding[axis]
             padded, extent = formulas.window_requirement(i, k, p)
+            # PyTorch's ceil_mode lets the last window overhang the end by less than a stride
+            slack = s - 1 if self.ceil_mode else 0
             check.at_least(
-                padded, extent,
+                sympy.expand(padded + slack), extent,
                 lambda: f"pool_size is larger than the input along spatial axis {axis}: the window "
-                f"spans {extent} but the input has {padded}. "
+                f"spans {extent} but the input has {padded}"
+                f"{f' (+ {slack} with ceil_mode)' if slack else ''}. "
                 f"Received: pool_size={format_shape(self.pool_size)}",
             )
             out.append(formulas.window_output_size(i, k, s, p, 1, self.ceil_mode))

@@ -1,0 +1,187 @@
+"""Build neutral specs in Keras and as symcnn code, compare, and explain a disagreement.
+
+symcnn models are built by executing generated source code (:func:`symcnn_code`), so the
+code printed in a failure report is exactly the code that was tested: paste it into a test.
+"""
+
+from __future__ import annotations
+
+import math
+import pprint
+
+import sympy
+
+import symcnn as sc
+
+# ------------------------------------------------------------------------ symcnn side
+
+
+def _kwargs(args):
+    return ", ".join(f"{k}={v!r}" for k, v in args.items())
+
+
+def symcnn_code(spec, input_shape=None, translate=None):
+    """Source that builds ``spec`` in symcnn: one variable per tensor, and ``model``.
+
+    ``translate(cls, args) -> (sc_class_name, sc_kwargs)`` maps a call to a symcnn layer
+    (the identity for Keras specs). ``input_shape`` overrides the spec's, e.g. with symbol
+    names for the symbolic check.
+    """
+    translate = translate or (lambda cls, args: (cls, dict(args)))
+    shape = tuple(input_shape or spec["input"])
+    lines = ["import symcnn as sc"]
+    made = {}
+    for out, layer, cls, args, inputs in spec["calls"]:
+        if cls is not None:
+            name, kwargs = translate(cls, args)
+            made[layer] = f"sc.{name}({_kwargs({**kwargs, 'name': layer})})"
+    if spec.get("sequential"):
+        lines.append("model = sc.Sequential([")
+        lines.append(f"    sc.Input({shape!r}),")
+        lines += [f"    {made[layer]}," for _, layer, _, _, _ in spec["calls"]]
+        lines.append("])")
+        return "\n".join(lines)
+    lines.append(f"t0 = sc.Input({shape!r})")
+    created = set()
+    for out, layer, cls, args, inputs in spec["calls"]:
+        if layer not in created and _calls_of(spec, layer) > 1:
+            lines.append(f"{layer} = {made[layer]}")
+        created.add(layer)
+        target = layer if _calls_of(spec, layer) > 1 else made[layer]
+        ins = inputs[0] if len(inputs) == 1 else f"[{', '.join(inputs)}]"
+        lines.append(f"{out} = {target}({ins})")
+    outs = spec["outputs"]
+    lines.append(f"model = sc.Model(t0, {outs[0] if len(outs) == 1 else '[' + ', '.join(outs) + ']'})")
+    return "\n".join(lines)
+
+
+def _calls_of(spec, layer):
+    return sum(1 for c in spec["calls"] if c[1] == layer)
+
+
+def run_symcnn(spec, input_shape=None, translate=None):
+    """Execute :func:`symcnn_code`; ``(model, {tensor: shape}, {layer: record})``."""
+    namespace = {}
+    exec(symcnn_code(spec, input_shape, translate), namespace)  # noqa: S102 - generated code
+    model = namespace["model"]
+    records = {r.name: r for r in model.layers}
+    if spec.get("sequential"):
+        shapes = {out: records[layer].output_shape for out, layer, *_ in spec["calls"]}
+    else:
+        shapes = {out: namespace[out].shape for out, *_ in spec["calls"]}
+    return model, shapes, records
+
+
+# ------------------------------------------------------------------------- Keras side
+
+
+def _numel(weights):
+    return sum(math.prod(int(d) for d in w.shape) for w in weights)
+
+
+def keras_facts(spec):
+    """Build ``spec`` in Keras and run it once: shapes and counts, keyed like symcnn's."""
+    import keras
+    import numpy as np
+
+    made = {}
+    for out, layer, cls, args, inputs in spec["calls"]:
+        if cls is not None:
+            made[layer] = getattr(keras.layers, cls)(**args, name=layer)
+    inputs0 = keras.Input(spec["input"])
+    if spec.get("sequential"):
+        model = keras.Sequential([inputs0, *(made[c[1]] for c in spec["calls"])])
+        tensors = {out: made[layer].output for out, layer, *_ in spec["calls"]}
+    else:
+        tensors = {"t0": inputs0}
+        for out, layer, cls, args, inputs in spec["calls"]:
+            ins = [tensors[t] for t in inputs]
+            tensors[out] = made[layer](ins[0] if len(ins) == 1 else ins)
+        outs = [tensors[t] for t in spec["outputs"]]
+        model = keras.Model(inputs0, outs[0] if len(outs) == 1 else outs)
+    names = [out for out, *_ in spec["calls"]]
+    probe = keras.Model(model.inputs, [tensors[n] for n in names])
+    real = probe([np.zeros((1, *spec["input"]), dtype="float32")])
+    real = real if isinstance(real, (list, tuple)) else [real]
+    return {
+        "declared": {n: tuple(tensors[n].shape[1:]) for n in names},
+        "forward": {n: tuple(int(d) for d in r.shape[1:]) for n, r in zip(names, real)},
+        "layers": {name: (l.count_params(), _numel(l.trainable_weights),
+                          _numel(l.non_trainable_weights)) for name, l in made.items()},
+        "totals": (model.count_params(), _numel(model.trainable_weights),
+                   _numel(model.non_trainable_weights)),
+    }
+
+
+def keras_disagreements(spec):
+    """Every difference between Keras and symcnn on ``spec`` (empty when they agree)."""
+    facts = keras_facts(spec)
+    model, shapes, records = run_symcnn(spec)
+    errors = []
+    for out, layer, cls, _, _ in spec["calls"]:
+        what = f"{out} = {layer}({cls or 'shared'})"
+        declared, real, ours = facts["declared"][out], facts["forward"][out], shapes[out]
+        if declared != real:
+            errors.append(f"{what}: Keras declares {declared} but its forward pass gives {real}")
+        if tuple(ours) != real:
+            errors.append(f"{what}: output shape symcnn {ours}, Keras {real}")
+    for layer, counts in facts["layers"].items():
+        r = records[layer]
+        ours = (r.params, r.trainable_params, r.non_trainable_params)
+        if ours != counts:
+            errors.append(f"{layer}: (total, trainable, non-trainable) symcnn {ours}, Keras {counts}")
+    ours = (model.params, model.trainable_params, model.non_trainable_params)
+    if ours != facts["totals"]:
+        errors.append(f"model totals: symcnn {ours}, Keras {facts['totals']}")
+    return errors
+
+
+# --------------------------------------------------------------------- symbolic check
+
+
+def symbolic_disagreements(spec, translate=None):
+    """Build with every input size a symbol, substitute the spec's sizes, compare.
+
+    Every tensor's shape, every layer's counts and the totals must equal the numeric build,
+    and every recorded constraint must hold at the spec's sizes.
+    """
+    names = [f"I{k}" for k in range(len(spec["input"]))]
+    values = {sc.symbols(n): v for n, v in zip(names, spec["input"])}
+    numeric, num_shapes, num_records = run_symcnn(spec, None, translate)
+    symbolic, sym_shapes, sym_records = run_symcnn(spec, tuple(names), translate)
+
+    def at(expr):
+        return sympy.sympify(expr).xreplace(values)
+
+    errors = []
+    for out, shape in num_shapes.items():
+        got = tuple(at(d) for d in sym_shapes[out])
+        if got != tuple(shape):
+            errors.append(f"{out}: symbolic shape {sym_shapes[out]} gives {got}, numeric {shape}")
+    for name, r in num_records.items():
+        s = sym_records[name]
+        for attr in ("trainable_params", "non_trainable_params"):
+            if at(getattr(s, attr)) != getattr(r, attr):
+                errors.append(f"{name}.{attr}: symbolic {getattr(s, attr)} gives "
+                              f"{at(getattr(s, attr))}, numeric {getattr(r, attr)}")
+    if at(symbolic.params) != numeric.params:
+        errors.append(f"params: symbolic {symbolic.params}, numeric {numeric.params}")
+    for c in symbolic.constraints:
+        if at(c) is not sympy.true:
+            errors.append(f"constraint {c} is {at(c)} at {values} although the model is valid")
+    return errors
+
+
+# ---------------------------------------------------------------------------- reports
+
+
+def report(title, spec, errors, translate=None, framework_code=None, recheck=None):
+    """A failure message with everything needed to reproduce the case in a test."""
+    parts = [title, *(f"  - {e}" for e in errors), "",
+             "spec = " + pprint.pformat(spec, width=96, sort_dicts=False)]
+    if recheck:
+        parts.append(f"assert not {recheck}(spec)  # in tests/crosscheck/test_regressions.py")
+    parts += ["", "# symcnn code", symcnn_code(spec, translate=translate)]
+    if framework_code:
+        parts += ["", framework_code]
+    return "\n".join(parts)
