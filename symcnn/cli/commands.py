@@ -255,8 +255,14 @@ class Progress:
 
 
 def sweep_rows(model, symbol, values, quantities, progress: Progress) -> list:
-    """``(value, valid, [quantity values])`` for each value of ``symbol``."""
+    """``(value, valid, [quantity values])`` for each value of ``symbol``.
+
+    Uses ``sc.sweep`` (exact, vectorised) in chunks so the progress bar can move; values
+    below 1 are not sizes and are reported invalid.
+    """
     import sympy
+
+    import symcnn
 
     exprs = [_quantity(model, q) for q in quantities]
     others = set().union(*(e.free_symbols for e in exprs), *(c.free_symbols
@@ -266,14 +272,32 @@ def sweep_rows(model, symbol, values, quantities, progress: Progress) -> list:
         raise SolveError(f"sweep: fix the other symbols with --subs (e.g. "
                          f"{sorted(s.name for s in others)[0]}=224). Received: free symbols "
                          f"{', '.join(sorted(s.name for s in others))}")
-    rows = []
-    for i, value in enumerate(values, 1):
-        table = {symbol: sympy.Integer(value)}
-        valid = value >= 1 and all(bool(c.xreplace(table)) for c in model.constraints)
-        rows.append((value, valid, [e.xreplace(table) for e in exprs]))
-        progress.update(i)
+    sweep = getattr(symcnn, "sweep", None)
+    rows, chunk = [], 4096
+    for start in range(0, len(values), chunk):
+        part = values[start:start + chunk]
+        sizes = [v for v in part if v >= 1]
+        found: dict = {}
+        if sizes and sweep is not None and symbol in model.free_symbols:
+            result = sweep(model, *quantities, **{symbol.name: sizes})
+            valid = _as_list(result.valid) if result.valid is not None else [True] * len(sizes)
+            columns = [_as_list(result[q]) for q in quantities]
+            found = {v: (bool(ok), [c[i] for c in columns])
+                     for i, (v, ok) in enumerate(zip(sizes, valid))}
+        for value in part:
+            if value in found:
+                rows.append((value, *found[value]))
+                continue
+            table = {symbol: sympy.Integer(value)}
+            ok = value >= 1 and all(bool(c.xreplace(table)) for c in model.constraints)
+            rows.append((value, ok, [e.xreplace(table) for e in exprs]))
+        progress.update(start + len(part))
     progress.close()
     return rows
+
+
+def _as_list(values) -> list:
+    return values.tolist() if hasattr(values, "tolist") else list(values)
 
 
 def run_sweep(args, out) -> int:
