@@ -155,7 +155,7 @@ def from_keras(model_or_json: Any, input_shape=None) -> Model:
     if input_shape is not None:
         many = isinstance(input_shape, list) and input_shape and isinstance(input_shape[0], (tuple, list))
         shapes = [tuple(s) for s in input_shape] if many else [tuple(input_shape)]
-    return spec.build(shapes, top=True)
+    return spec.build(shapes)
 
 
 class _Spec:
@@ -194,17 +194,17 @@ class _Spec:
 
     # -- building -----------------------------------------------------------------------
 
-    def build(self, shapes, top: bool = False) -> Model:
+    def build(self, shapes) -> Model:
         if self.built is not None:
             return self.built
         if self.kind == "Sequential":
-            model = self._sequential(shapes, top)
+            model = self._sequential(shapes)
         else:
-            model = self._functional(shapes, top)
+            model = self._functional(shapes)
         self.built = model
         return model
 
-    def _shapes(self, given, known: list, top: bool) -> list:
+    def _shapes(self, given, known: list) -> list:
         if given is None:
             shapes = [s for s in known]
         else:
@@ -225,9 +225,9 @@ class _Spec:
                 f"Received: input_shape={given!r}")
         return [_fill_unknown(s, k, len(shapes)) for k, s in enumerate(shapes)]
 
-    def _sequential(self, shapes, top: bool) -> Model:
+    def _sequential(self, shapes) -> Model:
         known = [self.inputs[0][1]] if self.inputs else [_sequential_shape(self.config)]
-        shape = self._shapes(shapes, known, top)[0]
+        shape = self._shapes(shapes, known)[0]
         input_name = self.inputs[0][0] if self.inputs else None
         x = first = Input(shape, name=input_name)
         stack = []
@@ -242,42 +242,57 @@ class _Spec:
             return layer.build([t.shape for t in inputs])
         return layer
 
-    def _functional(self, shapes, top: bool) -> Model:
+    def _functional(self, shapes) -> Model:
         in_refs = _refs(self.config.get("input_layers"))
         out_refs = _refs(self.config.get("output_layers"))
         declared = dict(self.inputs)
         known = [declared.get(name) for name, _, _ in in_refs]
-        shapes = self._shapes(shapes, known, top)
+        shapes = self._shapes(shapes, known)
         tensors: dict = {}
         inputs = []
         for (name, _, _), shape in zip(in_refs, shapes):
             t = Input(shape, name=name)
             tensors[(name, 0)] = [t]
             inputs.append(t)
-        pending = [(name, index, node) for name in self.order
-                   for index, node in enumerate(self.layers[name][1].get("inbound_nodes") or [])]
-        while pending:
-            waiting = []
-            for name, index, node in pending:
-                refs, many = _node_refs(node)
-                if not all((r[0], r[1]) in tensors for r in refs):
-                    waiting.append((name, index, node))
-                    continue
-                args = [_tensor(tensors, r, self.where) for r in refs]
-                layer = self._realize(self.layers[name][0], args)
-                out = layer(args if many else args[0])
-                tensors[(name, index)] = out if isinstance(out, list) else [out]
-            if len(waiting) == len(pending):
-                missing = sorted({f"{r[0]}[{r[1]}]" for _, _, node in waiting
-                                  for r in _node_refs(node)[0] if (r[0], r[1]) not in tensors})
-                raise ConversionError(
-                    f"from_keras: model '{self.where}' has layer calls whose inputs are never "
-                    f"produced: {', '.join(missing)}. Received: layers "
-                    f"{', '.join(sorted({w[0] for w in waiting}))}")
-            pending = waiting
+        calls = {(name, index): node for name in self.order
+                 for index, node in enumerate(self.layers[name][1].get("inbound_nodes") or [])}
+        # Keras' layer order: first calls in order, each after the calls it reads and after
+        # the same layer's earlier calls; then the remaining calls.
+        for call in sorted(calls, key=lambda c: c[1] > 0):
+            self._call_in_order(call, calls, tensors)
         outputs = [_tensor(tensors, r, self.where) for r in out_refs]
         return Model(inputs[0] if len(inputs) == 1 else inputs,
                      outputs[0] if len(outputs) == 1 else outputs, name=self.name)
+
+
+    def _call_in_order(self, first, calls: dict, tensors: dict) -> None:
+        """Make layer call ``first``, making the calls it depends on before it (depth first,
+        without recursion), so the layers come out in Keras' order where the graph allows."""
+        stack, active = [first], {first}
+        while stack:
+            call = stack[-1]
+            if call in tensors:
+                stack.pop()
+                active.discard(call)
+                continue
+            refs, many = _node_refs(calls[call])
+            earlier = [(call[0], i) for i in range(call[1])]  # the same layer's earlier calls
+            needed = [c for c in earlier + [(r[0], r[1]) for r in refs] if c not in tensors]
+            for need in needed:
+                if need not in calls or need in active:
+                    raise ConversionError(
+                        f"from_keras: model '{self.where}': the call {call[0]}[{call[1]}] reads "
+                        f"{need[0]}[{need[1]}], which is "
+                        f"{'never produced' if need not in calls else 'part of a cycle'}. "
+                        f"Received: keras_history={list(need)}")
+            if needed:
+                stack.extend(needed)
+                active.update(needed)
+                continue
+            args = [_tensor(tensors, r, self.where) for r in refs]
+            layer = self._realize(self.layers[call[0]][0], args)
+            out = layer(args if many else args[0])
+            tensors[call] = out if isinstance(out, list) else [out]
 
 
 def _one(out, name):
