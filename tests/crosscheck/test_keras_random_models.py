@@ -10,7 +10,7 @@ random input sizes (odd ones included). Keras and symcnn each build the spec on 
 every tensor's shape (Keras' declared shape and its real forward pass), every layer's total,
 trainable and non-trainable counts and the model totals must be equal.
 
-Default run: 2 x 200 Keras models and 100 symbolic checks. ``SYMCNN_LONG=1`` adds a slow run of
+Default run: 2 x 200 Keras models and 300 symbolic checks. ``SYMCNN_LONG=1`` adds a slow run of
 thousands (``SYMCNN_LONG=5000`` sets the count).
 """
 
@@ -54,7 +54,7 @@ def test_random_functional_models_agree_with_keras(spec, tally):
     check_against_keras(spec, tally)
 
 
-@settings(max_examples=100, **RELAXED)
+@settings(max_examples=300, **RELAXED)
 @given(spec=keras_models())
 def test_symbolic_build_substituted_equals_numeric_build_layer_by_layer(spec, tally):
     errors = symbolic_disagreements(spec)
@@ -69,3 +69,14 @@ def test_symbolic_build_substituted_equals_numeric_build_layer_by_layer(spec, ta
 @given(spec=keras_models())
 def test_long_run_of_random_models_agrees_with_keras(spec, tally):
     check_against_keras(spec, tally)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not LONG, reason="long run: set SYMCNN_LONG=1 (or a model count)")
+@settings(max_examples=LONG_EXAMPLES // 3, **RELAXED)
+@given(spec=keras_models())
+def test_long_run_of_symbolic_builds_of_keras_models(spec, tally):
+    errors = symbolic_disagreements(spec)
+    assert not errors, report("the symbolic build disagrees with the numeric one:", spec, errors,
+                              recheck="symbolic_disagreements")
+    tally["symbolic"] += 1

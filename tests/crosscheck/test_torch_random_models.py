@@ -10,7 +10,7 @@ translated call by call into symcnn layers with ``data_format="channels_first"``
 parameter numel must equal symcnn's ``trainable_params`` (per module and in total), and every
 tensor of a real forward pass must have symcnn's shape.
 
-Default run: 300 PyTorch models and 100 symbolic checks. ``SYMCNN_LONG=1`` adds a slow run of
+Default run: 300 PyTorch models and 300 symbolic checks. ``SYMCNN_LONG=1`` adds a slow run of
 thousands (``SYMCNN_LONG=5000`` sets the count).
 """
 
@@ -46,7 +46,7 @@ def test_random_channels_first_models_agree_with_torch(spec, tally):
     check_against_torch(spec, tally)
 
 
-@settings(max_examples=100, **RELAXED)
+@settings(max_examples=300, **RELAXED)
 @given(spec=torch_models())
 def test_symbolic_build_of_torch_models_substituted_equals_numeric_build(spec, tally):
     errors = torch_symbolic_disagreements(spec)
@@ -61,3 +61,14 @@ def test_symbolic_build_of_torch_models_substituted_equals_numeric_build(spec, t
 @given(spec=torch_models())
 def test_long_run_of_random_models_agrees_with_torch(spec, tally):
     check_against_torch(spec, tally)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not LONG, reason="long run: set SYMCNN_LONG=1 (or a model count)")
+@settings(max_examples=LONG_EXAMPLES // 3, **RELAXED)
+@given(spec=torch_models())
+def test_long_run_of_symbolic_builds_of_torch_models(spec, tally):
+    errors = torch_symbolic_disagreements(spec)
+    assert not errors, report("the symbolic build disagrees with the numeric one:", spec,
+                              errors, to_symcnn, recheck="torch_symbolic_disagreements")
+    tally["symbolic"] += 1

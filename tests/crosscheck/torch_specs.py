@@ -326,8 +326,14 @@ def to_symcnn(op, args):
         if args.get("ceil_mode"):
             out["ceil_mode"] = True
         return f"{kind}{r}", out
+    padding = args.get("padding", 0)
+    if padding == "same" and isinstance(args["kernel_size"], tuple):
+        # the amounts PyTorch pads for 'same' (stride 1): d*(k - 1) split, the extra one right;
+        # an int kernel keeps padding='same' so both spellings are checked
+        padding = tuple((d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2) for k, d in
+                        zip(args["kernel_size"], per_axis(args.get("dilation", 1), rank)))
     conv = {"filters": args["out_channels"], "kernel_size": args["kernel_size"],
-            "strides": args.get("stride", 1), "padding": args.get("padding", 0),
+            "strides": args.get("stride", 1), "padding": padding,
             "dilation_rate": args.get("dilation", 1), "groups": args.get("groups", 1),
             "use_bias": args.get("bias", True), **cf}
     if op.startswith("ConvTranspose"):
