@@ -198,6 +198,21 @@ class _Builder:
             cls = getattr(K, f"UpSampling{len(factors)}D")
             return [cls(tuple(int(f) for f in factors), data_format="channels_first",
                         name=self.unique(name))]
+        if kind.endswith(("Pad1d", "Pad2d", "Pad3d")) and any(
+                v < 0 for pair in layer.padding for v in pair):  # negative amounts crop
+            rank = len(layer.padding)
+            grow = tuple((max(int(a), 0), max(int(b), 0)) for a, b in layer.padding)
+            cut = tuple((max(-int(a), 0), max(-int(b), 0)) for a, b in layer.padding)
+            if rank == 1:
+                raise _Unsupported("negative padding on a channels-first 1D input (Keras' "
+                                   "Cropping1D is channels last)")
+            made = []
+            if any(a or b for a, b in grow):
+                made.append(getattr(K, f"ZeroPadding{rank}D")(
+                    grow, data_format="channels_first", name=self.unique(name + "_pad")))
+            made.append(getattr(K, f"Cropping{rank}D")(cut, data_format="channels_first",
+                                                        name=self.unique(name)))
+            return made
         if kind == "Slice":
             pairs = list(layer.slices) + [(None, None)] * (len(shape) - len(layer.slices))
             if pairs[0] != (None, None) or not 2 <= len(shape) - 1 <= 3:

@@ -149,8 +149,16 @@ class Slice(TorchLayer, Layer):
         return (*out, *shape[len(self.slices):])
 
 
+def _amount(owner: str, value):
+    """A padding amount: any int (negative crops, as in PyTorch) or a non-negative size."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return sympy.Integer(value)
+    return as_size(value, "padding", owner, minimum=0)
+
+
 class _PadNd(TorchLayer):
-    """Padding modules: ``padding`` is an int or ``2*rank`` ints, last axis first."""
+    """Padding modules: ``padding`` is an int or ``2*rank`` ints, last axis first; a negative
+    amount crops, as in PyTorch."""
 
     _pad_params: tuple = ()
 
@@ -163,15 +171,27 @@ class _PadNd(TorchLayer):
                 raise LayerArgumentError(f"{t}: `padding` must be an int or a tuple of "
                                          f"{2 * rank} ints (last axis first). "
                                          f"Received: padding={padding!r}")
-            flat = [as_size(p, "padding", t, minimum=0) for p in padding]
+            flat = [_amount(t, p) for p in padding]
             pairs = tuple((flat[2 * a], flat[2 * a + 1]) for a in range(rank))[::-1]
         else:
-            p = as_size(padding, "padding", t, minimum=0)
+            p = _amount(t, padding)
             pairs = ((p, p),) * rank
-        super().__init__(padding=pairs, data_format="channels_first", name=name,
+        super().__init__(padding=0, data_format="channels_first", name=name,
                          trainable=trainable)
+        self._set(padding=pairs)
         torch_form = tuple(p for pair in self.padding[::-1] for p in pair)
         self._torch_config(padding=torch_form, **values)
+
+    def output_shape_for(self, shape, check: Checker):
+        self._expect_spatial(shape)
+        out = []
+        for axis, (i, (a, b)) in enumerate(zip(shape[1:], self.padding)):
+            size = sympy.expand(i + a + b)
+            check.at_least(size, 1, lambda: f"padding by ({a}, {b}) leaves nothing of the "
+                           f"{i} elements of spatial axis {axis}. Received: padding="
+                           f"{self._torch['padding']}")
+            out.append(size)
+        return (shape[0], *out)
 
 
 def _pad_classes(prefix: str, extra: tuple) -> list:

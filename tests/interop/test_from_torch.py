@@ -227,3 +227,24 @@ def test_input_shape_is_required_when_the_first_layer_does_not_tell():
         sc.from_torch(torch.nn.ReLU())
     with pytest.raises(sc.ConversionError, match="expected a torch.nn.Module"):
         sc.from_torch("not a module", input_shape=(3,))
+
+
+@settings(max_examples=150, deadline=None)
+@given(spec=st.deferred(lambda: _torch_specs()))
+def test_random_torch_models_import_with_parameters_and_forward_shapes(spec):
+    torch = require("torch")
+    from ..crosscheck.torch_specs import build_torch
+
+    net = build_torch(spec).train()
+    with torch.no_grad():  # batch of 2: GroupNorm and BatchNorm refuse single values
+        tensors = net(torch.randn(2, *spec["input"]))
+    model = sc.from_torch(net, input_shape=spec["input"])
+    assert model.trainable_params == count(net)
+    shapes = model.output_shape if isinstance(model.output_shape, list) else [model.output_shape]
+    assert shapes == [tuple(t.shape[1:]) for t in tensors.values()]
+
+
+def _torch_specs():
+    from ..crosscheck.torch_specs import torch_models
+
+    return torch_models()
