@@ -268,31 +268,32 @@ class _Spec:
     def _call_in_order(self, first, calls: dict, tensors: dict) -> None:
         """Make layer call ``first``, making the calls it depends on before it (depth first,
         without recursion), so the layers come out in Keras' order where the graph allows."""
-        stack, active = [first], {first}
+        stack, path = [(first, False)], set()
         while stack:
-            call = stack[-1]
+            call, ready = stack.pop()
             if call in tensors:
-                stack.pop()
-                active.discard(call)
                 continue
             refs, many = _node_refs(calls[call])
+            if ready:  # every call it reads has been made
+                path.discard(call)
+                args = [_tensor(tensors, r, self.where) for r in refs]
+                layer = self._realize(self.layers[call[0]][0], args)
+                out = layer(args if many else args[0])
+                tensors[call] = out if isinstance(out, list) else [out]
+                continue
+            path.add(call)
+            stack.append((call, True))
             earlier = [(call[0], i) for i in range(call[1])]  # the same layer's earlier calls
-            needed = [c for c in earlier + [(r[0], r[1]) for r in refs] if c not in tensors]
-            for need in needed:
-                if need not in calls or need in active:
+            for need in dict.fromkeys(earlier + [(r[0], r[1]) for r in refs]):
+                if need in tensors:
+                    continue
+                if need not in calls or need in path:
                     raise ConversionError(
                         f"from_keras: model '{self.where}': the call {call[0]}[{call[1]}] reads "
                         f"{need[0]}[{need[1]}], which is "
                         f"{'never produced' if need not in calls else 'part of a cycle'}. "
                         f"Received: keras_history={list(need)}")
-            if needed:
-                stack.extend(needed)
-                active.update(needed)
-                continue
-            args = [_tensor(tensors, r, self.where) for r in refs]
-            layer = self._realize(self.layers[call[0]][0], args)
-            out = layer(args if many else args[0])
-            tensors[call] = out if isinstance(out, list) else [out]
+                stack.append((need, False))
 
 
 def _one(out, name):

@@ -240,3 +240,17 @@ def _keras_specs():
     from ..crosscheck.keras_specs import keras_models
 
     return keras_models()
+
+
+def test_a_call_reading_a_tensor_that_is_never_produced_is_named():
+    config = {"class_name": "Functional", "config": {
+        "name": "broken", "input_layers": ["in", 0, 0], "output_layers": ["d", 0, 0],
+        "layers": [
+            {"class_name": "InputLayer", "name": "in", "inbound_nodes": [],
+             "config": {"batch_shape": [None, 4], "name": "in"}},
+            {"class_name": "Dense", "name": "d", "config": {"name": "d", "units": 2},
+             "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__", "config": {
+                 "keras_history": ["ghost", 0, 0]}}], "kwargs": {}}]}]}}
+    with pytest.raises(sc.ConversionError, match=r"the call d\[0\] reads ghost\[0\], which is "
+                                                 r"never produced"):
+        sc.from_keras(config)
