@@ -316,6 +316,19 @@ def table(rows) -> str:
     return "\n".join(out)
 
 
+def markdown(rows, header: str) -> str:
+    """The table as Markdown (for docs/performance.md), notes as a list under it."""
+    out = [header, "", "| case | symcnn (median) | peer (median) | ratio | target | result |",
+           "|---|---|---|---|---|---|"]
+    notes = []
+    for r in rows:
+        cells = [r.case.strip(), r.ours, r.peer, r.ratio, r.target, r.result]
+        out.append("| " + " | ".join(c.replace("|", "/") or "-" for c in cells) + " |")
+        if r.note.strip("; "):
+            notes.append(f"- {r.case.strip()}: {r.note.strip('; ')}")
+    return "\n".join(out + ([""] + notes if notes else [])) + "\n"
+
+
 def machine() -> str:
     import sympy
 
@@ -352,6 +365,7 @@ def main(argv=None) -> int:
     parser.add_argument("--cases", default=",".join(CASES),
                         help=f"comma-separated subset of: {', '.join(CASES)}")
     parser.add_argument("--json", metavar="PATH", help="also write every measurement here")
+    parser.add_argument("--markdown", metavar="PATH", help="also write the table as Markdown")
     args = parser.parse_args(argv)
     chosen = [c.strip() for c in args.cases.split(",") if c.strip()]
     unknown = [c for c in chosen if c not in RUNNERS]
@@ -359,8 +373,9 @@ def main(argv=None) -> int:
         parser.error(f"unknown case(s) {', '.join(unknown)}; choose from {', '.join(CASES)}")
     cfg = Config(args.quick)
     start = time.perf_counter()
-    print(f"symcnn benchmarks{' (--quick: targets not enforced)' if args.quick else ''}, "
-          f"{time.strftime('%Y-%m-%d')}, {machine()}", flush=True)
+    header = (f"symcnn benchmarks{' (--quick: targets not enforced)' if args.quick else ''}, "
+              f"{time.strftime('%Y-%m-%d')}, {machine()}")
+    print(header, flush=True)
     rows, failed = [], []
     for name in chosen:
         print(f"  running {name} ...", file=sys.stderr, flush=True)
@@ -379,6 +394,8 @@ def main(argv=None) -> int:
     missed = [r.case for r in rows if r.ok is False]
     print(f"\n{len(rows) - len(missed)} rows ok or not enforced, {len(missed)} missed, "
           f"{len(failed)} failed; {time.perf_counter() - start:.0f} s")
+    if args.markdown:
+        Path(args.markdown).write_text(markdown(rows, header))
     if args.json:
         Path(args.json).write_text(json.dumps(
             {"date": time.strftime("%Y-%m-%d"), "machine": machine(), "quick": args.quick,

@@ -10,7 +10,7 @@ forms (``160*n + 48320``) that can be substituted, swept, solved for a budget an
 (ceiling(H/2) - 1, ceiling(W/2) - 1, 64)
 """
 
-from . import formulas, zoo
+from . import formulas
 from .errors import (GraphError, LayerArgumentError, ShapeError, SolveError, SymbolError,
                      SymcnnError)
 from .errors import ExpressionError, SpecError, UnavailableError
@@ -31,10 +31,30 @@ from . import costs, memory, receptive  # noqa: E402  (costs, memory, receptive 
 from .render import cost_columns  # noqa: F401  (registers the cost summary columns)
 from .errors import CostError
 from .errors import ConversionError
-from . import nn  # noqa: E402  (PyTorch-named layers; imports no framework)
-from .interop import from_keras, from_torch  # noqa: E402  (frameworks imported on call)
 
 __version__ = "0.1.0"
+
+#: Loaded on first use, so that ``import symcnn`` (and so the command line) costs little
+#: beyond importing SymPy: the zoo, the PyTorch-named layers and the framework bridges.
+_LAZY = {"zoo": ("zoo", None), "nn": ("nn", None),
+         "from_keras": ("interop", "from_keras"), "from_torch": ("interop", "from_torch")}
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'symcnn' has no attribute {name!r}")
+    import importlib
+
+    module, attr = _LAZY[name]
+    value = importlib.import_module(f".{module}", __name__)
+    value = value if attr is None else getattr(value, attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "symbols", "Model", "Sequential", "LayerRecord", "solve_budget", "formulas", "zoo",
