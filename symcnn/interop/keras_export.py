@@ -85,7 +85,15 @@ def _make(cls, config: dict, **extra):
         else:
             raise _Unsupported(f"`{key}` has no Keras equivalent for {cls.__name__}. "
                                f"Received: {key}={value!r}")
-    return cls(**kwargs, **extra)
+    try:
+        return cls(**kwargs, **extra)
+    except (ValueError, TypeError) as err:  # Keras' own refusals, e.g. strides with dilation
+        raise _Unsupported(f"Keras refuses {cls.__name__}({_show(kwargs)}): "
+                           f"{str(err).splitlines()[0]}") from None
+
+
+def _show(kwargs: dict) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
 
 
 def _clean_name(name: str) -> str:
@@ -126,6 +134,8 @@ class _Builder:
                     self.values[id(outer)] = self.values.get(id(t))
                 continue
             key = (prefix, id(node.layer))
+            if node.computed.params == 0:  # no weights to share: one Keras layer per call,
+                key += (tuple(map(tuple, node.input_shapes)),)  # as sizes may shape it
             if key not in self.made:
                 try:
                     self.made[key] = self.layers(node, name)

@@ -14,6 +14,7 @@ import warnings
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 import symcnn as sc
 from symcnn import nn
@@ -156,3 +157,27 @@ def test_shared_layers_share_weights_in_both_frameworks():
     net = model.to_torch()
     assert sum(p.numel() for p in net.parameters()) == model.params == 148
     assert model.to_keras().count_params() == 148
+
+
+@settings(max_examples=60, **RELAXED)
+@given(spec=st.deferred(lambda: _torch_specs()))
+def test_pytorch_models_imported_then_exported_to_keras_keep_counts_and_shapes(spec):
+    require("keras")
+    from ..crosscheck.torch_specs import build_torch
+
+    model = sc.from_torch(build_torch(spec), input_shape=spec["input"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        k = export_or_refuse(lambda m: m.to_keras(), model,
+                             KERAS_REFUSALS + ("Keras refuses", "channels-first 1D",
+                                               "dilated max pooling", "Keras' UpSampling1D"))
+    assert keras_counts(k) == (model.params, model.trainable_params)
+    ours = model.output_shape if isinstance(model.output_shape, list) else [model.output_shape]
+    theirs = k.output_shape if isinstance(k.output_shape, list) else [k.output_shape]
+    assert [tuple(s[1:]) for s in theirs] == ours
+
+
+def _torch_specs():
+    from ..crosscheck.torch_specs import torch_models
+
+    return torch_models()
