@@ -8,8 +8,9 @@ Each side of each case runs in fresh processes (``benchmarks/workloads.py``), wi
 imports excluded on both sides. *Cold* is a process' first run (what a user meets once),
 *warm* a later run in the same process; the table gives medians over processes and runs.
 Peers run for real in the same run: ``torch.export`` with dynamic H and W and ``torchinfo``
-on the plain ``torch.nn`` ResNet-50 of ``tests/support/torch_models.py``, rebuilding torch
-models per width, and ``python -c "import sympy"`` for the command line.
+on the plain ``torch.nn`` ResNet-50 of ``tests/support/torch_models.py``, Keras' own
+ResNet-50 summary, rebuilding torch models per width, and ``python -c "import sympy"`` for
+the command line.
 """
 
 from __future__ import annotations
@@ -59,8 +60,8 @@ class FeatureMissing(RuntimeError):
 def job(name: str, *options: str, quick: bool) -> dict:
     """Run one workload in a fresh process; its JSON line."""
     cmd = [PYTHON, str(HERE / "workloads.py"), name, *options] + (["--quick"] if quick else [])
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    env = {"KERAS_BACKEND": "torch", **os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env)
     if proc.returncode != 0:
         raise JobFailed(f"{' '.join(cmd[1:])} failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -159,6 +160,19 @@ def case_resnet_224(cfg) -> list:
                         note + (ours.cpu_note(peer, "torchinfo") if kind == "cold" else ""),
                         {"symcnn": mine, "peer": theirs, "info": info,
                          "peer_info": peer_info, "params_agree": agree}))
+    if cfg.quick:  # Keras has no small ResNet to match the quick one
+        return rows
+    keras = runs("keras_summary", cfg.peer_procs, cfg.peer_repeat, quick=cfg.quick)
+    for kind in ("cold", "warm"):
+        mine, theirs = getattr(ours, kind), getattr(keras, kind)
+        a, b = median(mine), median(theirs)
+        rows.append(Row(f"{cfg.net} at 224x224: summary, against Keras ({kind})",
+                        fmt_time(a), f"Keras {fmt_time(b)}", f"{a / b:.3f}x its time",
+                        "<= 0.5x", a / b <= 0.5,
+                        "keras.applications.ResNet50 (v1, biased convolutions: "
+                        f"{keras.infos[0]['params']:,} params) built and summarised, no MACs; "
+                        + (ours.cpu_note(keras, "Keras") if kind == "cold" else ""),
+                        {"symcnn": mine, "peer": theirs, "peer_info": keras.infos[0]}))
     return rows
 
 

@@ -200,6 +200,22 @@ def job_torchinfo(args):
     return run, info
 
 
+def job_keras_summary(args):
+    """Keras' own ResNet-50 (keras.applications, v1: biased convolutions) at 224x224, built
+    and summarised to text; Keras counts no MACs."""
+    import keras
+
+    info = {"keras": keras.__version__, "backend": keras.backend.backend()}
+
+    def run():
+        model = keras.applications.ResNet50(weights=None, input_shape=(224, 224, 3))
+        lines = []
+        model.summary(print_fn=lambda line, *rest, **options: lines.append(line))
+        info.update(params=model.count_params(), lines="".join(lines).count("\n"))
+
+    return run, info
+
+
 def job_sc_chain(args):
     """A conv-BN-ReLU chain of ``--depth`` layers: build, per-layer facts and totals."""
     import sympy
@@ -285,6 +301,8 @@ def _sym(model, name):
 
 def job_sc_sweep(args):
     """Parameters and MACs over 10**6 widths: the free-width example, ResNet-50 by width."""
+    import numpy  # noqa: F401  (sc.sweep imports NumPy on first use; imports are not timed)
+
     import symcnn as sc
 
     hi = SWEEP_VALUES[args.quick]
@@ -366,6 +384,7 @@ def job_sc_solve(args):
 JOBS = {
     "sc_resnet_symbolic": job_sc_resnet_symbolic, "torch_export": job_torch_export,
     "sc_resnet_224": job_sc_resnet_224, "torchinfo": job_torchinfo,
+    "keras_summary": job_keras_summary,
     "sc_chain": job_sc_chain, "sc_chain_memory": job_sc_chain_memory,
     "sc_sweep": job_sc_sweep, "torch_rebuild": job_torch_rebuild, "sc_solve": job_sc_solve,
 }
@@ -380,6 +399,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     args.blocks = QUICK_BLOCKS if args.quick else FULL_BLOCKS
     import symcnn  # noqa: F401  (imports excluded on both sides)
+    import symcnn.zoo  # noqa: F401  (sc.zoo loads on first use; its import is not timed)
     import sympy  # noqa: F401
 
     try:
