@@ -217,7 +217,7 @@ def case_memory(cfg) -> list:
 
 
 def case_sweep(cfg) -> list:
-    cold, _, infos = runs("sc_sweep", cfg.sweep_procs, 1, quick=cfg.quick)
+    _, _, infos = runs("sc_sweep", cfg.sweep_procs, 1, quick=cfg.quick)
     _, _, peer_infos = runs("torch_rebuild", 1, 1, quick=cfg.quick)
     peer = peer_infos[0]
     per = {}
@@ -231,19 +231,18 @@ def case_sweep(cfg) -> list:
         rate = median([i["rate"] for i in items])
         exact = all(i["exact"] for i in items)
         peer_rate = peer[target]["rate"]
-        how = items[0]["how"]
         rows.append(Row(f"Sweep: {quantity} of {target.replace('_', '-')} over {values:,} values",
                         f"{fmt_rate(rate)} ({fmt_time(values / rate)})",
                         f"torch rebuild {fmt_rate(peer_rate)}",
                         f"{rate / peer_rate:,.0f}x", ">= 1e6/s, exact",
                         rate >= 1e6 and exact,
-                        ("" if how == "sc.sweep" else how) + ("" if exact else " NOT EXACT"),
+                        "" if exact else "NOT EXACT",
                         {"items": items, "peer": peer[target]}))
     return rows
 
 
 def case_solve(cfg) -> list:
-    cold, warm, infos = runs("sc_solve", cfg.procs, cfg.repeat, quick=cfg.quick)
+    _, _, infos = runs("sc_solve", cfg.procs, cfg.repeat, quick=cfg.quick)
     rows = []
     for quantity in infos[0]["per_budget"]:
         seconds = [i["per_budget"][quantity]["seconds"] for i in infos]
