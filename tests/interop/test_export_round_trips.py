@@ -5,8 +5,11 @@ Random numeric models (``tests/support/random_models.py``: every layer family, e
 asymmetric paddings, ``ceil_mode``, transposed convolutions, residual and concatenating
 branches, frozen layers) are exported; the framework model's own counts and a real forward
 pass (PyTorch) or its declared output shape (Keras) are compared with symcnn's, and so is the
-model imported back by ``from_torch``/``from_keras``. A few conversions have no framework
-equivalent; they must be refused with a ConversionError that names the reason.
+model imported back by ``from_torch``/``from_keras``. The random Keras and PyTorch models of
+``tests/crosscheck`` are imported and exported to the other framework the same way. A few
+conversions have no framework equivalent (a model mixing channels-first and channels-last
+layers, batch norm off the channel axis, ...); they must be refused with a ConversionError that
+names the reason.
 """
 
 import warnings
@@ -21,6 +24,7 @@ from symcnn import nn
 from symcnn.zoo import textbook
 
 from ..conftest import require
+from ..support.keras_build import build_keras
 from ..support.random_models import random_models
 
 pytestmark = pytest.mark.frameworks
@@ -181,3 +185,33 @@ def _torch_specs():
     from ..crosscheck.torch_specs import torch_models
 
     return torch_models()
+
+
+@settings(max_examples=60, **RELAXED)
+@given(spec=st.deferred(lambda: _keras_specs()))
+def test_keras_models_imported_then_exported_to_torch_keep_counts_and_shapes(spec):
+    torch = require("torch")
+    keras = require("keras")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = sc.from_keras(build_keras(keras, spec).to_json())
+    net = export_or_refuse(lambda m: m.to_torch(), model, TORCH_REFUSALS + (
+        "mixes", "batch normalization over axis", "layer normalization over axes",
+        "group normalization off the channel axis"))
+    assert sum(p.numel() for p in net.parameters() if p.requires_grad) == model.trainable_params
+    running = sum(b.numel() for n, b in net.named_buffers() if ".running_" in f".{n}")
+    assert sum(p.numel() for p in net.parameters()) + running == model.params
+    channels_last = not any(getattr(r.layer, "data_format", None) == "channels_first"
+                            for r in model.layers)
+    layout = channels_first if channels_last else (lambda s: tuple(int(d) for d in s))
+    with torch.no_grad():
+        out = net.eval()(torch.zeros(2, *layout(model.input_shape)))
+    outs = out if isinstance(out, tuple) else (out,)
+    ours = model.output_shape if isinstance(model.output_shape, list) else [model.output_shape]
+    assert [tuple(t.shape[1:]) for t in outs] == [layout(s) for s in ours]
+
+
+def _keras_specs():
+    from ..crosscheck.keras_specs import keras_models
+
+    return keras_models()

@@ -16,6 +16,7 @@ import symcnn as sc
 from symcnn.zoo import textbook
 
 from ..conftest import require
+from ..support.keras_build import build_keras
 
 pytestmark = pytest.mark.frameworks
 
@@ -205,23 +206,6 @@ def test_malformed_input_is_a_spec_error():
         sc.from_keras("no_such_model.keras")
     with pytest.raises(sc.SpecError, match="not a Keras Sequential or functional model"):
         sc.from_keras({"class_name": "Dense", "config": {}})
-
-
-def build_keras(keras, spec):
-    """The Keras model of a neutral spec from tests/crosscheck (layers named as in the spec)."""
-    made = {}
-    for _, layer, cls, args, _ in spec["calls"]:
-        if cls is not None:
-            made[layer] = getattr(keras.layers, cls)(**args, name=layer)
-    x = keras.Input(spec["input"])
-    if spec.get("sequential"):
-        return keras.Sequential([x, *(made[c[1]] for c in spec["calls"])])
-    tensors = {"t0": x}
-    for out, layer, _, _, inputs in spec["calls"]:
-        ins = [tensors[t] for t in inputs]
-        tensors[out] = made[layer](ins[0] if len(ins) == 1 else ins)
-    outs = [tensors[t] for t in spec["outputs"]]
-    return keras.Model(x, outs[0] if len(outs) == 1 else outs)
 
 
 @settings(max_examples=80, deadline=None)
