@@ -187,8 +187,8 @@ def case_depth(cfg) -> list:
     small, big = depths[0], depths[-1]
     growth = times[big] / times[small]
     limit = 1.2 * big / small
-    rows = [Row(f"Depth scaling: conv-BN-ReLU x {'/'.join(map(str, depths))}, symbolic H, W, "
-                f"a width symbol per layer",
+    rows = [Row(f"Depth scaling: {'/'.join(map(str, depths))} conv-BN-ReLU blocks, symbolic "
+                f"H, W, a width symbol per convolution",
                 " / ".join(fmt_time(times[d]) for d in depths), "-",
                 f"t({big})/t({small}) = {growth:.1f}", f"<= {limit:g}", growth <= limit,
                 "build, per-layer facts and totals (params, MACs), cold",
@@ -210,7 +210,8 @@ def case_memory(cfg) -> list:
     _, _, infos = runs("sc_chain_memory", 1, 1, "--depth", str(d), quick=cfg.quick)
     info = infos[0]
     rss, peak = info["max_rss_mb"], info["tracemalloc_peak_mb"]
-    return [Row(f"Peak memory, {d}-layer chain", f"{rss:.0f} MB max RSS", "-",
+    return [Row(f"Peak memory, {d} conv-BN-ReLU blocks ({3 * d} layers)",
+                f"{rss:.0f} MB max RSS", "-",
                 f"{peak:.0f} MB traced peak", "< 500 MB", rss < 500,
                 "max RSS of the whole process (interpreter and SymPy included); traced "
                 "peak = Python allocations during the case", info)]
