@@ -3,7 +3,7 @@
 # Sets up its own virtual environment with every optional extra; extra args go to pytest.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
-bash "$here/scripts/setup-venv.sh" "$here/.venv-test" "test,torch,keras,plot,yaml,docs"
+bash "$here/scripts/setup-venv.sh" "$here/.venv-test" "test,torch,keras,plot,yaml,docs,bench"
 cd "$here"
 export KERAS_BACKEND=torch
 exec "$here/.venv-test/bin/python" -m pytest "$@"
