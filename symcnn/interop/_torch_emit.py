@@ -185,16 +185,9 @@ def _adaptive(kind: str):
 # ------------------------------------------------------------------ dense, normalization
 
 
-def _last_axis(b, shape, out_shape, x, apply):
-    """Apply ``apply`` on the symcnn layout (channels last) of ``x``, then move back."""
-    y = apply(b.to_symcnn_layout(x, shape))
-    return b.from_symcnn_layout(y, out_shape)
-
-
 def _dense(b, layer, inputs, shapes, out_shape, key, name):
     make = lambda: tnn.Linear(shapes[0][-1], as_int(layer.units), bias=layer.use_bias)  # noqa: E731
-    return _last_axis(b, shapes[0], out_shape, inputs[0],
-                      lambda x: _module(b, layer, key, name, make, x))
+    return _module(b, layer, key, name, make, inputs[0])  # on the symcnn layout: last axis
 
 
 def _axes(layer, rank: int) -> list:
@@ -231,8 +224,7 @@ def _layer_norm(b, layer, inputs, shapes, out_shape, key, name):
     eps = layer._extra.get("epsilon", 1e-3)
     make = lambda: tnn.LayerNorm(normalized, eps=eps, elementwise_affine=layer.scale,  # noqa: E731
                                  bias=layer.center)
-    return _last_axis(b, shapes[0], out_shape, inputs[0],
-                      lambda x: _module(b, layer, key, name, make, x))
+    return _module(b, layer, key, name, make, inputs[0])  # on the symcnn layout
 
 
 def _group_norm(b, layer, inputs, shapes, out_shape, key, name):
@@ -313,15 +305,11 @@ def _dropout(cls):
 
 
 def _reshape(b, layer, inputs, shapes, out_shape, key, name):
-    target = tuple(as_int(out_shape))
-    return _last_axis(b, shapes[0], out_shape, inputs[0],
-                      lambda x: b.method("reshape", x, (-1, *target)))
+    return b.method("reshape", inputs[0], (-1, *as_int(out_shape)))  # on the symcnn layout
 
 
 def _permute(b, layer, inputs, shapes, out_shape, key, name):
-    order = (0, *layer.dims)
-    return _last_axis(b, shapes[0], out_shape, inputs[0],
-                      lambda x: b.method("permute", x, order))
+    return b.method("permute", inputs[0], (0, *layer.dims))  # on the symcnn layout
 
 
 def _zero_padding(b, layer, inputs, shapes, out_shape, key, name):

@@ -4,8 +4,10 @@ The result is a ``torch.fx.GraphModule`` (a ``torch.nn.Module``) with one submod
 symcnn layer that has weights, named after the layer, and the same parameter counts and
 output shapes, ready to train. PyTorch is channels first: a channels-last (Keras-style) model
 with input ``(H, W, C)`` becomes a module taking ``(N, C, H, W)`` whose feature maps are the
-channels-first versions of symcnn's shapes; flat tensors are the same. Every size must be a
-number (``model.subs(H=224, W=224)`` first).
+channels-first versions of symcnn's shapes; flat tensors are the same. Layers that compute on
+another order (``Dense`` or ``Reshape`` on feature maps, a ``channels_first`` layer in a
+channels-last model, batch norm over the last axis of a channels-first one) get their input
+through ``torch.movedim``. Every size must be a number (``model.subs(H=224, W=224)`` first).
 
 Keras' ``same`` and asymmetric paddings become an explicit ``F.pad`` before the layer, so
 shapes are exact (max pooling pads with ``-inf``; average pooling with ``same`` padding
@@ -58,15 +60,15 @@ def to_torch(model: Model):
     """
     require_numeric(model, "model.to_torch")
     problems = Problems("model.to_torch")
-    builder = _Builder(_channels_last(model, problems), problems)
-    inputs = []
+    builder = _Builder(_channels_last(model), problems)
     for tensor in model.inputs:
         node = builder.graph.placeholder(_identifier(tensor.node.layer.name or "x"))
         builder.values[id(tensor)] = node
-        inputs.append(node)
+        builder.layouts[id(tensor)] = builder.default and len(tensor.shape) >= 2
     builder.model(model, prefix="")
     problems.raise_if_any("Replace these layers, or build the PyTorch model by hand.")
-    outs = [builder.values[id(t)] for t in model.outputs]
+    outs = [builder.convert(builder.values[id(t)], t.shape, builder.layouts[id(t)],
+                            builder.default) for t in model.outputs]
     builder.graph.output(outs[0] if len(outs) == 1 else tuple(outs))
     module = fx.GraphModule(builder.modules, builder.graph,
                             class_name=_identifier(model.display_name).capitalize() or "Model")
@@ -89,12 +91,9 @@ def _layers(model: Model):
             yield record.layer
 
 
-def _channels_last(model: Model, problems: Problems) -> bool:
-    """Whether the model is channels last (Keras' default): no layer says channels first.
-
-    PyTorch-named layers and spatial layers with ``data_format="channels_first"`` make a
-    model channels first; a model cannot be both.
-    """
+def _channels_last(model: Model) -> bool:
+    """The model's layout: channels last (Keras' default) unless its layers are all channels
+    first (``data_format="channels_first"`` or PyTorch-named). Inputs and outputs use it."""
     first = last = False
     for layer in _layers(model):
         if isinstance(layer, TorchLayer):
@@ -102,24 +101,43 @@ def _channels_last(model: Model, problems: Problems) -> bool:
         elif isinstance(layer, SpatialLayer) and hasattr(layer, "data_format"):
             first |= layer.data_format == "channels_first"
             last |= layer.data_format == "channels_last"
-    if first and last:
-        problems.add(f"model {model.display_name!r}",
-                     "mixes channels_last layers with channels_first or PyTorch-named ones; "
-                     "PyTorch needs one layout. Received: both data formats")
-    return not first
+    return last or not first
+
+
+#: Layers that compute on the symcnn layout (channels last stays last) in PyTorch.
+_AS_IS = ("Dense", "LayerNormalization", "Reshape", "Permute")
+
+
+def _wanted_layout(layer, shapes):
+    """True: channels moved first; False: symcnn's own order; None: keep the input's."""
+    if layer.type_name == "Slice" or isinstance(layer, TorchLayer):
+        return False
+    if isinstance(layer, SpatialLayer) and hasattr(layer, "data_format"):
+        return layer.data_format == "channels_last"
+    base = keras_base(layer)
+    kind = base.__name__ if base else ""
+    if kind in _AS_IS:
+        return False
+    if kind in ("BatchNormalization", "GroupNormalization") and isinstance(layer.axis, int):
+        rank = len(shapes[0])
+        axis = layer.axis if layer.axis >= 0 else rank + 1 + layer.axis
+        return True if axis == rank and rank >= 2 else False if axis == 1 else None
+    return None
 
 
 class _Builder:
     """Emits the fx graph: one call (and at most one weighted submodule) per layer call."""
 
     def __init__(self, channels_last: bool, problems: Problems) -> None:
-        self.channels_last = channels_last
+        self.default = channels_last
         self.problems = problems
         self.graph = fx.Graph()
         self.modules: dict = {}
         self.values: dict = {}  # id(symcnn Tensor) -> fx node
+        self.layouts: dict = {}  # id(symcnn Tensor) -> whether its channels are moved first
         self.made: dict = {}  # (prefix, id(layer)) -> module target
         self.frozen: list = []
+        self.now_moved = False  # the layout of the layer being emitted
 
     # -- graph helpers used by the emitters ---------------------------------------------
 
@@ -137,20 +155,16 @@ class _Builder:
             self.made[key] = target
         return self.made[key]
 
-    def moved(self, shape) -> bool:
-        """Whether PyTorch holds this (symcnn) shape with its channels moved first."""
-        return self.channels_last and len(shape) >= 2
-
-    def to_symcnn_layout(self, x, shape):
-        return self.call(torch.movedim, x, 1, -1) if self.moved(shape) else x
-
-    def from_symcnn_layout(self, x, shape):
-        return self.call(torch.movedim, x, -1, 1) if self.moved(shape) else x
+    def convert(self, x, shape, moved: bool, to: bool):
+        """``x`` (a tensor of symcnn shape ``shape``) from one layout to the other."""
+        if len(shape) < 2 or moved == to or x is None:
+            return x
+        return self.call(torch.movedim, x, 1, -1) if moved else self.call(torch.movedim, x, -1, 1)
 
     def torch_dim(self, axis: int, rank: int) -> int:
         """A symcnn axis (batch axis 0, negatives from the end) as a PyTorch dim."""
         axis = axis if axis >= 0 else rank + 1 + axis
-        if not self.channels_last or rank < 2:
+        if not self.now_moved or rank < 2:
             return axis
         return 1 if axis == rank else axis + 1
 
@@ -161,11 +175,17 @@ class _Builder:
         for node in model.nodes:
             if isinstance(node.layer, InputLayer):
                 continue
-            inputs = [self.values[id(t)] for t in node.inputs]
             name = prefix + names[id(node.layer)]
             if isinstance(node.layer, Model):
-                self._nested(node, inputs, name)
+                self._nested(node, name)
                 continue
+            wanted = _wanted_layout(node.layer, node.input_shapes)
+            first = node.inputs[0]
+            self.now_moved = self.layouts[id(first)] if wanted is None else wanted
+            if len(first.shape) < 2 and wanted is None:
+                self.now_moved = self.default
+            inputs = [self.convert(self.values[id(t)], t.shape, self.layouts[id(t)],
+                                   self.now_moved) for t in node.inputs]
             try:
                 out = self.layer(node, inputs, name, prefix)
             except emit.Unsupported as err:
@@ -173,11 +193,13 @@ class _Builder:
                 out = None
             for t in node.outputs:
                 self.values[id(t)] = out
+                self.layouts[id(t)] = self.now_moved and len(t.shape) >= 2
 
-    def _nested(self, node, inputs, name: str) -> None:
+    def _nested(self, node, name: str) -> None:
         inner: Model = node.layer
-        for t, value in zip(inner.inputs, inputs):
-            self.values[id(t)] = value
+        for t, outer in zip(inner.inputs, node.inputs):
+            self.values[id(t)] = self.values[id(outer)]
+            self.layouts[id(t)] = self.layouts[id(outer)]
         if any(not _same_shape(a.shape, b) for a, b in zip(inner.inputs, node.input_shapes)):
             self.problems.add(f"model '{name}'", "a nested model called on another input shape "
                                                  "than it was built for")
@@ -185,6 +207,7 @@ class _Builder:
         self.model(inner, prefix=name + ".")
         for outer, t in zip(node.outputs, inner.outputs):
             self.values[id(outer)] = self.values[id(t)]
+            self.layouts[id(outer)] = self.layouts[id(t)]
 
     def layer(self, node, inputs: list, name: str, prefix: str):
         layer: Layer = node.layer
