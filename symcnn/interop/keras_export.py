@@ -148,9 +148,14 @@ class _Builder:
                     self.values[id(t)] = None
                 continue
             x = inputs if len(inputs) > 1 else inputs[0]
-            for keras_layer in made:
-                x = keras_layer(x)
-                self.stack.append(keras_layer)
+            try:
+                for keras_layer in made:
+                    x = keras_layer(x)
+                    self.stack.append(keras_layer)
+            except (ValueError, TypeError) as err:  # Keras refuses the call itself
+                self.problems.add(f"layer '{name}' ({node.layer.type_name})",
+                                  f"Keras refuses the call: {str(err).strip().splitlines()[0]}")
+                x = None
             self.values[id(node.outputs[0])] = x
 
     # -- one symcnn layer -> Keras layers ------------------------------------------------

@@ -150,7 +150,10 @@ class _Builder:
     def submodule(self, key, target: str, make) -> str:
         """The target of the layer's submodule, made once (shared layers share it)."""
         if key not in self.made:
-            module = make()
+            try:
+                module = make()
+            except (ValueError, TypeError, RuntimeError) as err:  # PyTorch's own refusals
+                raise emit.Unsupported(f"PyTorch refuses it: {str(err).splitlines()[0]}") from None
             self.modules[target] = module
             self.made[key] = target
         return self.made[key]
