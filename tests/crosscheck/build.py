@@ -51,7 +51,8 @@ def symcnn_code(spec, input_shape=None, translate=None):
         ins = inputs[0] if len(inputs) == 1 else f"[{', '.join(inputs)}]"
         lines.append(f"{out} = {target}({ins})")
     outs = spec["outputs"]
-    lines.append(f"model = sc.Model(t0, {outs[0] if len(outs) == 1 else '[' + ', '.join(outs) + ']'})")
+    outputs = outs[0] if len(outs) == 1 else f"[{', '.join(outs)}]"
+    lines.append(f"model = sc.Model(t0, {outputs})")
     return "\n".join(lines)
 
 
@@ -113,10 +114,25 @@ def keras_facts(spec):
     }
 
 
+def refusal(who, build):
+    """``(result, None)``, or ``(None, [message])`` when ``build()`` raises: a refusal is a
+    disagreement too, reported with the model like any other."""
+    try:
+        return build(), None
+    except Exception as err:  # noqa: BLE001 - any refusal is reported with the spec
+        message = " ".join(str(err).split())
+        return None, [f"{who} refused the model: {type(err).__name__}: {message[:600]}"]
+
+
 def keras_disagreements(spec):
     """Every difference between Keras and symcnn on ``spec`` (empty when they agree)."""
-    facts = keras_facts(spec)
-    model, shapes, records = run_symcnn(spec)
+    facts, errors = refusal("Keras", lambda: keras_facts(spec))
+    if errors:
+        return errors
+    built, errors = refusal("symcnn", lambda: run_symcnn(spec))
+    if errors:
+        return errors
+    model, shapes, records = built
     errors = []
     for out, layer, cls, _, _ in spec["calls"]:
         what = f"{out} = {layer}({cls or 'shared'})"
@@ -129,7 +145,8 @@ def keras_disagreements(spec):
         r = records[layer]
         ours = (r.params, r.trainable_params, r.non_trainable_params)
         if ours != counts:
-            errors.append(f"{layer}: (total, trainable, non-trainable) symcnn {ours}, Keras {counts}")
+            errors.append(f"{layer}: (total, trainable, non-trainable) symcnn {ours}, "
+                          f"Keras {counts}")
     ours = (model.params, model.trainable_params, model.non_trainable_params)
     if ours != facts["totals"]:
         errors.append(f"model totals: symcnn {ours}, Keras {facts['totals']}")
@@ -148,7 +165,10 @@ def symbolic_disagreements(spec, translate=None):
     names = [f"I{k}" for k in range(len(spec["input"]))]
     values = {sc.symbols(n): v for n, v in zip(names, spec["input"])}
     numeric, num_shapes, num_records = run_symcnn(spec, None, translate)
-    symbolic, sym_shapes, sym_records = run_symcnn(spec, tuple(names), translate)
+    built, errors = refusal("the symbolic build", lambda: run_symcnn(spec, tuple(names), translate))
+    if errors:
+        return errors
+    symbolic, sym_shapes, sym_records = built
 
     def at(expr):
         return sympy.sympify(expr).xreplace(values)
@@ -166,6 +186,92 @@ def symbolic_disagreements(spec, translate=None):
                               f"{at(getattr(s, attr))}, numeric {getattr(r, attr)}")
     if at(symbolic.params) != numeric.params:
         errors.append(f"params: symbolic {symbolic.params}, numeric {numeric.params}")
+    for c in symbolic.constraints:
+        if at(c) is not sympy.true:
+            errors.append(f"constraint {c} is {at(c)} at {values} although the model is valid")
+    # and through the public route: model.subs rebuilds (and re-checks) layer by layer
+    substituted = symbolic.subs({n: v for n, v in zip(names, spec["input"])})
+    for name, r in num_records.items():
+        got = substituted.get_layer(name)
+        if (got.output_shape, got.params) != (r.output_shape, r.params):
+            errors.append(f"{name}: model.subs gives {got.output_shape} and {got.params} params, "
+                          f"numeric {r.output_shape} and {r.params}")
+    return errors
+
+
+#: Layer arguments that are sizes, and so may be symbols (DESIGN: int, str or SymPy expression).
+SIZE_ARGS = ("filters", "units", "kernel_size", "strides", "dilation_rate", "pool_size",
+             "depth_multiplier", "size", "output_size", "cropping", "padding")
+
+
+def symbolize(spec, translate=None):
+    """The spec translated to symcnn layers with every size argument a fresh symbol name.
+
+    Returns ``(symbolic_spec, values)``; ``values`` maps each symbol to the spec's number.
+    A bare int ``padding`` stays a number (a string there would name a padding mode).
+    """
+    translate = translate or (lambda cls, args: (cls, dict(args)))
+    values = {}
+
+    def sym(value, base):
+        if isinstance(value, (tuple, list)):
+            return type(value)(sym(v, base) for v in value)
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+            name = f"{base}_{len(values)}"
+            values[sc.symbols(name)] = value
+            return name
+        return value
+
+    calls = []
+    for out, layer, cls, args, inputs in spec["calls"]:
+        if cls is not None:
+            cls, args = translate(cls, args)
+            args = {k: sym(v, f"{layer}_{k}") if k in SIZE_ARGS and (
+                k != "padding" or isinstance(v, (tuple, list))) else v for k, v in args.items()}
+        calls.append((out, layer, cls, args, inputs))
+    return {**spec, "calls": calls}, values
+
+
+def broadcasts(spec, shapes):
+    """Whether an element-wise merge of ``spec`` broadcasts a size that is 1 at these sizes.
+
+    Symbolically such a size (``H - 2``, ``2 - k``) is not 1, so symcnn records equality
+    instead; those models are left out of the symbolic comparisons.
+    """
+    shapes = {"t0": tuple(spec["input"]), **{k: tuple(v) for k, v in shapes.items()}}
+    return any(len(inputs) > 1 and cls not in ("Concatenate", "cat") and
+               len({shapes[t] for t in inputs}) > 1
+               for _, _, cls, _, inputs in spec["calls"])
+
+
+def symbolic_argument_disagreements(spec, translate=None):
+    """Build with every layer's size arguments symbols, substitute, compare with the numbers.
+
+    Shapes of every tensor, counts of every layer, and the constraints must agree, as in
+    :func:`symbolic_disagreements`.
+    """
+    numeric, num_shapes, num_records = run_symcnn(spec, None, translate)
+    symbolic_spec, values = symbolize(spec, translate)
+    built, errors = refusal("the symbolic build", lambda: run_symcnn(symbolic_spec))
+    if errors:
+        return errors
+    symbolic, sym_shapes, sym_records = built
+
+    def at(expr):
+        return sympy.sympify(expr).xreplace(values)
+
+    errors = []
+    for out, shape in num_shapes.items():
+        got = tuple(at(d) for d in sym_shapes[out])
+        if got != tuple(shape):
+            errors.append(f"{out}: symbolic shape {sym_shapes[out]} gives {got}, numeric {shape}")
+    for name, r in num_records.items():
+        s = sym_records[name]
+        if (at(s.trainable_params), at(s.non_trainable_params)) != \
+                (r.trainable_params, r.non_trainable_params):
+            errors.append(f"{name}: symbolic counts {s.trainable_params}, "
+                          f"{s.non_trainable_params}; numeric {r.trainable_params}, "
+                          f"{r.non_trainable_params}")
     for c in symbolic.constraints:
         if at(c) is not sympy.true:
             errors.append(f"constraint {c} is {at(c)} at {values} although the model is valid")

@@ -127,12 +127,12 @@ def draw_spatial_layer(draw, shape, fmt):
         kind = "pad"  # Keras' Cropping1D and UpSampling1D are channels_last only
     fmt_arg = {} if (rank == 1 and kind in ("crop", "up")) else {"data_format": fmt}
     if kind in ("conv", "depthwise", "separable"):
-        paddings = ["valid", "same"] + (["causal"] if rank == 1 and fmt == CL and kind == "conv" else [])
-        padding = draw(st.sampled_from(paddings))
-        top = min(5, max(spatial)) if padding == "valid" else 5
+        causal = rank == 1 and fmt == CL and kind == "conv"
+        padding = draw(st.sampled_from(["valid", "same"] + (["causal"] if causal else [])))
+        top = min(6, max(spatial)) if padding == "valid" else 6
         args = {"kernel_size": axes(draw, rank, 1, top)}
         if draw(st.booleans()):  # Keras refuses strides > 1 together with dilation > 1
-            args["strides"] = axes(draw, rank, 1, 3)
+            args["strides"] = axes(draw, rank, 1, 4)
         else:
             args["dilation_rate"] = axes(draw, rank, 1, 3)
         args["padding"] = padding
@@ -164,10 +164,10 @@ def draw_spatial_layer(draw, shape, fmt):
         return f"Conv{r}Transpose", frozen(draw, {**args, **fmt_arg})
     if kind == "pool":
         padding = draw(st.sampled_from(["valid", "same"]))
-        top = min(4, max(spatial)) if padding == "valid" else 4
+        top = min(5, max(spatial)) if padding == "valid" else 5
         args = {"pool_size": axes(draw, rank, 1, top), "padding": padding}
         if draw(st.booleans()):
-            args["strides"] = axes(draw, rank, 1, 3)
+            args["strides"] = axes(draw, rank, 1, 4)
         cls = draw(st.sampled_from(["MaxPooling", "AveragePooling"]))
         if cls == "AveragePooling" and rank == 3 and padding == "same":
             # Keras' torch backend fails at run time on a 3D 'same' average pool larger

@@ -10,7 +10,8 @@ random input sizes (odd ones included). Keras and symcnn each build the spec on 
 every tensor's shape (Keras' declared shape and its real forward pass), every layer's total,
 trainable and non-trainable counts and the model totals must be equal.
 
-Default run: 2 x 200 Keras models and 300 symbolic checks. ``SYMCNN_LONG=1`` adds a slow run of
+Default run: 2 x 200 Keras models and 2 x 300 symbolic checks (symbolic input sizes;
+symbolic layer arguments). ``SYMCNN_LONG=1`` adds a slow run of
 thousands (``SYMCNN_LONG=5000`` sets the count).
 """
 
@@ -18,10 +19,11 @@ import os
 import warnings
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 
 from ..conftest import require
-from .build import keras_disagreements, report, symbolic_disagreements
+from .build import (broadcasts, keras_disagreements, report, run_symcnn,
+                    symbolic_argument_disagreements, symbolic_disagreements)
 from .keras_specs import keras_models
 
 pytestmark = pytest.mark.frameworks
@@ -60,6 +62,17 @@ def test_symbolic_build_substituted_equals_numeric_build_layer_by_layer(spec, ta
     errors = symbolic_disagreements(spec)
     assert not errors, report("the symbolic build disagrees with the numeric one:", spec, errors,
                               recheck="symbolic_disagreements")
+    tally["symbolic"] += 1
+
+
+@settings(max_examples=300, **RELAXED)
+@given(spec=keras_models())
+def test_symbolic_layer_arguments_substituted_equal_the_numeric_build(spec, tally):
+    # filters, units, kernel sizes, strides, dilations, pool sizes, ... all symbols
+    assume(not broadcasts(spec, run_symcnn(spec)[1]))
+    errors = symbolic_argument_disagreements(spec)
+    assert not errors, report("the build with symbolic arguments disagrees with the numbers:",
+                              spec, errors, recheck="symbolic_argument_disagreements")
     tally["symbolic"] += 1
 
 

@@ -10,17 +10,18 @@ translated call by call into symcnn layers with ``data_format="channels_first"``
 parameter numel must equal symcnn's ``trainable_params`` (per module and in total), and every
 tensor of a real forward pass must have symcnn's shape.
 
-Default run: 300 PyTorch models and 300 symbolic checks. ``SYMCNN_LONG=1`` adds a slow run of
+Default run: 300 PyTorch models and 2 x 300 symbolic checks (symbolic input sizes;
+symbolic layer arguments). ``SYMCNN_LONG=1`` adds a slow run of
 thousands (``SYMCNN_LONG=5000`` sets the count).
 """
 
 import os
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 
 from ..conftest import require
-from .build import report
+from .build import broadcasts, report, run_symcnn, symbolic_argument_disagreements
 from .torch_specs import (to_symcnn, torch_code, torch_disagreements, torch_models,
                           torch_symbolic_disagreements)
 
@@ -52,6 +53,16 @@ def test_symbolic_build_of_torch_models_substituted_equals_numeric_build(spec, t
     errors = torch_symbolic_disagreements(spec)
     assert not errors, report("the symbolic build disagrees with the numeric one:", spec,
                               errors, to_symcnn, recheck="torch_symbolic_disagreements")
+    tally["symbolic"] += 1
+
+
+@settings(max_examples=300, **RELAXED)
+@given(spec=torch_models())
+def test_symbolic_layer_arguments_of_torch_models_substituted_equal_the_numeric_build(spec, tally):
+    assume(not broadcasts(spec, run_symcnn(spec, translate=to_symcnn)[1]))
+    errors = symbolic_argument_disagreements(spec, translate=to_symcnn)
+    assert not errors, report("the build with symbolic arguments disagrees with the numbers:",
+                              spec, errors, to_symcnn, recheck="symbolic_argument_disagreements")
     tally["symbolic"] += 1
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from .build import run_symcnn, symbolic_disagreements
+from .build import refusal, run_symcnn, symbolic_disagreements
 from .keras_specs import axes, divisors
 from .shapes import Invalid, per_axis, torch_shape
 
@@ -84,14 +84,14 @@ def draw_torch_layer(draw, shape):
         groups = draw(st.sampled_from(divisors(channels)))
         args = {"in_channels": channels,
                 "out_channels": groups * draw(st.integers(1, 3 if groups > 1 else 8)),
-                "kernel_size": axes(draw, rank, 1, 5), "bias": draw(st.booleans())}
+                "kernel_size": axes(draw, rank, 1, 6), "bias": draw(st.booleans())}
         if groups > 1:
             args["groups"] = groups
         padding = draw(st.sampled_from(["int", "int", "same", "valid"]))
         if padding == "same":  # PyTorch: stride 1 only; pads asymmetrically for even kernels
             args["padding"] = "same"
         else:
-            args["stride"] = axes(draw, rank, 1, 3)
+            args["stride"] = axes(draw, rank, 1, 4)
             args["padding"] = "valid" if padding == "valid" else axes(draw, rank, 0, 3)
         args["dilation"] = axes(draw, rank, 1, 3)
         return f"Conv{d}", args
@@ -110,14 +110,14 @@ def draw_torch_layer(draw, shape):
             "groups": groups, "bias": draw(st.booleans())}
     if kind == "pool":
         op = draw(st.sampled_from([f"MaxPool{d}", f"AvgPool{d}"]))
-        kernel = axes(draw, rank, 1, 4)
+        kernel = axes(draw, rank, 1, 5)
         if op == "AvgPool3d":  # PyTorch's avg_pool3d also wants the unpadded input >= kernel
             kernel = tuple(min(k, i) for k, i in zip(per_axis(kernel, rank), spatial))
         args = {"kernel_size": kernel,
                 "padding": tuple(draw(st.integers(0, k // 2)) for k in per_axis(kernel, rank)),
                 "ceil_mode": draw(st.booleans())}
         if draw(st.booleans()):
-            args["stride"] = axes(draw, rank, 1, 3)
+            args["stride"] = axes(draw, rank, 1, 4)
         return op, args
     if kind == "adaptive":
         entry = st.integers(1, 6) if rank == 1 else st.one_of(st.none(), st.integers(1, 6))
@@ -357,8 +357,13 @@ def torch_code(spec):
 def torch_disagreements(spec):
     """Every difference between ``torch.nn`` and symcnn on ``spec`` (empty when they agree):
     shapes of a real forward pass, parameter numel per module and in total."""
-    facts = torch_facts(spec)
-    model, shapes, records = run_symcnn(spec, translate=to_symcnn)
+    facts, errors = refusal("PyTorch", lambda: torch_facts(spec))
+    if errors:
+        return errors
+    built, errors = refusal("symcnn", lambda: run_symcnn(spec, translate=to_symcnn))
+    if errors:
+        return errors
+    model, shapes, records = built
     errors = []
     for out, layer, op, _, _ in spec["calls"]:
         if tuple(shapes[out]) != facts["forward"][out]:
