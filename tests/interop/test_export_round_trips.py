@@ -163,6 +163,7 @@ def test_shared_layers_share_weights_in_both_frameworks():
     assert model.to_keras().count_params() == 148
 
 
+@pytest.mark.filterwarnings("ignore:Using padding='same'")
 @settings(max_examples=60, **RELAXED)
 @given(spec=st.deferred(lambda: _torch_specs()))
 def test_pytorch_models_imported_then_exported_to_keras_keep_counts_and_shapes(spec):

@@ -229,6 +229,7 @@ def test_input_shape_is_required_when_the_first_layer_does_not_tell():
         sc.from_torch("not a module", input_shape=(3,))
 
 
+@pytest.mark.filterwarnings("ignore:Using padding='same'")
 @settings(max_examples=150, deadline=None)
 @given(spec=st.deferred(lambda: _torch_specs()))
 def test_random_torch_models_import_with_parameters_and_forward_shapes(spec):
