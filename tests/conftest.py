@@ -28,3 +28,14 @@ def require(module: str):
         if os.environ.get("CI"):
             raise
         pytest.skip(f"{module} is not installed ({err}); install symcnn[{module}] to run this")
+
+
+def fuzz_examples(default: int) -> int:
+    """Examples per fuzz test: ``default`` in CI, at least 5,000 in the long run.
+
+    ``SYMCNN_LONG=1`` gives 5,000; ``SYMCNN_LONG=N`` (N > 1) gives N.
+    """
+    long = os.environ.get("SYMCNN_LONG")
+    if not long:
+        return default
+    return int(long) if long.isdigit() and int(long) > 1 else max(default, 5000)

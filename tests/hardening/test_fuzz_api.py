@@ -9,6 +9,8 @@ from hypothesis import given, settings, strategies as st
 
 import symcnn as sc
 
+from ..conftest import fuzz_examples
+
 n, H = sc.symbols("n H")
 
 nasty = st.one_of(
@@ -85,7 +87,7 @@ def build(shape, calls):
     return sc.Sequential(layers)
 
 
-@settings(max_examples=300)
+@settings(max_examples=fuzz_examples(300), database=None)
 @given(shape=shapes, calls=st.lists(layer_calls(), min_size=1, max_size=4))
 def test_every_input_works_or_raises_a_symcnn_error_that_names_what_it_received(shape, calls):
     try:
