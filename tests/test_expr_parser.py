@@ -17,6 +17,7 @@ from fractions import Fraction
 
 import pytest
 import sympy
+from .conftest import fuzz_examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -292,7 +293,7 @@ fuzz_tokens = st.sampled_from([
 ])
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=fuzz_examples(500), deadline=None)
 @given(st.one_of(st.text(max_size=60), st.lists(fuzz_tokens, max_size=25).map("".join)))
 def test_random_and_hostile_text_gives_an_expression_or_an_expression_error(text):
     with empty_working_directory() as folder, nothing_may_execute():

@@ -7,6 +7,7 @@ import pathlib
 
 import pytest
 import sympy
+from .conftest import fuzz_examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -427,7 +428,7 @@ def near_miss_documents(draw):
     return doc
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=fuzz_examples(300), deadline=None)
 @given(st.one_of(_json, near_miss_documents()))
 def test_random_documents_build_a_model_or_raise_a_symcnn_error(doc):
     import os
