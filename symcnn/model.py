@@ -38,8 +38,57 @@ from .symbols import as_size
 __all__ = ["Model", "Sequential", "LayerRecord"]
 
 
+class _CostViews:
+    """Costs of a layer record (over all its calls) or of a whole model (one inference).
+
+    Each view delegates to :mod:`symcnn.costs` or :mod:`symcnn.receptive`, which compute on
+    first access and keep the result.
+    """
+
+    @property
+    def macs(self) -> sympy.Expr:
+        """Multiply-accumulates (convolution and Dense layers; :mod:`symcnn.costs`)."""
+        from . import costs
+
+        return costs.macs(self)
+
+    @property
+    def flops(self) -> sympy.Expr:
+        """FLOPs as ``2 * macs``; other conventions: ``sc.costs.flops(obj, "mac")``."""
+        from . import costs
+
+        return costs.flops(self)
+
+    @property
+    def activation_elements(self) -> sympy.Expr:
+        """Elements of the layer outputs, one per call."""
+        from . import costs
+
+        return costs.activation_elements(self)
+
+    def activation_bytes(self, dtype="float32") -> sympy.Expr:
+        """Bytes of the layer outputs at ``dtype``."""
+        from . import costs
+
+        return costs.activation_bytes(self, dtype)
+
+    def param_bytes(self, dtype="float32") -> sympy.Expr:
+        """Bytes of the parameters at ``dtype``."""
+        from . import costs
+
+        return costs.param_bytes(self, dtype)
+
+    @property
+    def receptive_field(self):
+        """Per spatial axis of the model input: ``size``, ``jump`` and ``start`` of the
+        (first) output, or None where undefined (:mod:`symcnn.receptive`)."""
+        from . import receptive
+
+        return receptive.receptive_field(self)
+
+
 @dataclass(frozen=True, eq=False)
-class LayerRecord:
+class LayerRecord(_CostViews):
     """What a model knows about one of its layers (shapes from its first call)."""
 
     index: int
@@ -93,43 +142,6 @@ class LayerRecord:
     def calls(self) -> int:
         return len(self.nodes)
 
-    # -- costs (symcnn.costs, symcnn.receptive): computed on first access, then kept ------
-
-    @property
-    def macs(self) -> sympy.Expr:
-        """Multiply-accumulates over every call of this layer (:mod:`symcnn.costs`)."""
-        from . import costs
-
-        return costs.macs(self)
-
-    @property
-    def flops(self) -> sympy.Expr:
-        """FLOPs as ``2 * macs``; other conventions: ``sc.costs.flops(record, "mac")``."""
-        from . import costs
-
-        return costs.flops(self)
-
-    @property
-    def activation_elements(self) -> sympy.Expr:
-        """Elements of this layer's output, summed over its calls."""
-        from . import costs
-
-        return costs.activation_elements(self)
-
-    def param_bytes(self, dtype="float32") -> sympy.Expr:
-        """Bytes of this layer's parameters at ``dtype``."""
-        from . import costs
-
-        return costs.param_bytes(self, dtype)
-
-    @property
-    def receptive_field(self):
-        """Per spatial axis of the model input: ``size``, ``jump`` and ``start`` of this
-        layer's output (first call), or None where undefined (:mod:`symcnn.receptive`)."""
-        from . import receptive
-
-        return receptive.receptive_field(self)
-
     @property
     def derivation(self):
         """Formula, working and value of each output size and the parameter count
@@ -176,7 +188,7 @@ def _as_list(value, what: str) -> list:
     return items
 
 
-class Model(Layer):
+class Model(_CostViews, Layer):
     """A functional model from input tensors to output tensors (Keras functional style).
 
     >>> import symcnn as sc
@@ -350,40 +362,7 @@ class Model(Layer):
         """Keras' "Non-trainable params" (BatchNorm moving mean and variance, frozen layers)."""
         return self._total("non_trainable_params")
 
-    # -- costs (symcnn.costs, symcnn.memory, symcnn.receptive): computed on first access ---
-
-    @property
-    def macs(self) -> sympy.Expr:
-        """Multiply-accumulates of one inference (convolution and Dense layers)."""
-        from . import costs
-
-        return costs.macs(self)
-
-    @property
-    def flops(self) -> sympy.Expr:
-        """FLOPs as ``2 * macs``; other conventions: ``sc.costs.flops(model, "mac")``."""
-        from . import costs
-
-        return costs.flops(self)
-
-    @property
-    def activation_elements(self) -> sympy.Expr:
-        """Elements of every layer output (one per call)."""
-        from . import costs
-
-        return costs.activation_elements(self)
-
-    def activation_bytes(self, dtype="float32") -> sympy.Expr:
-        """Bytes of every layer output at ``dtype``."""
-        from . import costs
-
-        return costs.activation_bytes(self, dtype)
-
-    def param_bytes(self, dtype="float32") -> sympy.Expr:
-        """Bytes of all parameters at ``dtype``."""
-        from . import costs
-
-        return costs.param_bytes(self, dtype)
+    # -- memory (symcnn.memory); the other costs come from _CostViews -------------------
 
     @property
     def peak_activation_elements(self) -> sympy.Expr:
@@ -397,13 +376,6 @@ class Model(Layer):
         from . import memory
 
         return memory.peak_activation_memory(self, dtype)
-
-    @property
-    def receptive_field(self):
-        """Receptive field of the (first) output per spatial axis of the input."""
-        from . import receptive
-
-        return receptive.receptive_field(self)
 
     @property
     def input_shape(self):
