@@ -16,6 +16,7 @@ import symcnn as sc
 from symcnn.zoo import textbook
 
 from ..conftest import require
+from ..support import keras_worked_examples as keras_examples
 from ..support.keras_build import build_keras
 
 pytestmark = pytest.mark.frameworks
@@ -55,40 +56,10 @@ def assert_matches_keras(imported, k):
 
 
 def worked_examples_in_keras(keras):
-    """Examples B (functional), C (its code) and E (Sequential), written in real Keras."""
-    L = keras.layers
-    inputs = x = keras.Input((32, 32, 3))
-    for filters, stride in ((64, 1), (128, 1), (256, 2)):
-        x = L.Conv2D(filters, 3, strides=stride, padding="same")(x)
-        x = L.BatchNormalization()(x)
-        x = L.Activation("relu")(x)
-        x = L.MaxPooling2D(2)(x)
-    x = L.Conv2D(512, 3, strides=2, padding="same")(x)
-    x = L.BatchNormalization()(x)
-    x = L.Activation("relu")(x)
-    x = L.GlobalAveragePooling2D()(x)
-    x = L.Dropout(0.5)(x)
-    x = L.Dense(50, activation="relu")(x)
-    x = L.Dropout(0.5)(x)
-    cifar = keras.Model(inputs, L.Dense(10, activation="softmax")(x), name="cifar")
-    lenet = keras.Sequential([
-        keras.Input((64, 64, 3)),
-        L.Conv2D(6, 3, activation="relu"), L.MaxPooling2D(2),
-        L.Conv2D(16, 3, activation="relu"), L.MaxPooling2D(2),
-        L.Flatten(), L.Dense(120, activation="relu"), L.Dense(84, activation="relu"),
-        L.Dense(10, activation="softmax")], name="lenet_code")
-    vgg = keras.Sequential([
-        keras.Input((256, 256, 3)),
-        L.Conv2D(64, 3, padding="same", activation="relu"),
-        L.Conv2D(64, 3, padding="same", activation="relu"),
-        L.MaxPool2D(), L.BatchNormalization(), L.Dropout(0.5),
-        L.Conv2D(128, 3, padding="same", activation="relu"),
-        L.Conv2D(128, 3, padding="same", activation="relu"),
-        L.MaxPool2D(), L.BatchNormalization(), L.Dropout(0.3),
-        L.GlobalMaxPool2D(), L.Dense(128, activation="relu"), L.Dense(1, activation="sigmoid"),
-    ], name="vgg_style")
-    return {"cifar": (cifar, textbook.cifar()), "lenet_code": (lenet, textbook.lenet_code()),
-            "vgg_style": (vgg, textbook.vgg_style())}
+    """Examples B (functional), C (its code) and E (Sequential): Keras model and ours."""
+    return {"cifar": (keras_examples.cifar(keras), textbook.cifar()),
+            "lenet_code": (keras_examples.lenet_code(keras), textbook.lenet_code()),
+            "vgg_style": (keras_examples.vgg_style(keras), textbook.vgg_style())}
 
 
 @pytest.mark.parametrize("example", ["cifar", "lenet_code", "vgg_style"])
