@@ -17,7 +17,8 @@ from .errors import ExpressionError, SpecError, UnavailableError
 from .expr_parser import parse_expression
 from .layers import *  # noqa: F401,F403
 from .layers import __all__ as _layer_names
-from .model import LayerRecord, Model, Sequential
+from .model import Model, Sequential
+from .records import LayerRecord
 from .layers.base import format_shape
 from .render.summary import format_count
 from .solving import Solution, solve, solve_budget, within_budget

@@ -323,7 +323,7 @@ def _memo(obj, key, compute):
 
 
 def _records(obj):
-    from .model import LayerRecord
+    from .records import LayerRecord
 
     return [obj] if isinstance(obj, LayerRecord) else list(obj.layers)
 

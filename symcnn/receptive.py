@@ -373,7 +373,7 @@ def receptive_field(obj):
     >>> receptive_field(m)
     (AxisField(size=7, jump=2, start=-3), AxisField(size=7, jump=2, start=-3))
     """
-    from .model import LayerRecord
+    from .records import LayerRecord
 
     if isinstance(obj, LayerRecord):
         if obj.model is None:
@@ -397,7 +397,7 @@ def input_span(obj, position) -> tuple | None:
     >>> [input_span(m, (o,)) for o in range(4)]
     [((-1, 0),), ((0, 0),), ((0, 1),), ((1, 1),)]
     """
-    from .model import LayerRecord
+    from .records import LayerRecord
 
     model, tensor = (obj.model, obj.node.outputs[0]) if isinstance(obj, LayerRecord) else (
         obj, obj.outputs[0])
