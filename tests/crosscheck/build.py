@@ -168,27 +168,8 @@ def symbolic_disagreements(spec, translate=None):
     built, errors = refusal("the symbolic build", lambda: run_symcnn(spec, tuple(names), translate))
     if errors:
         return errors
-    symbolic, sym_shapes, sym_records = built
-
-    def at(expr):
-        return sympy.sympify(expr).xreplace(values)
-
-    errors = []
-    for out, shape in num_shapes.items():
-        got = tuple(at(d) for d in sym_shapes[out])
-        if got != tuple(shape):
-            errors.append(f"{out}: symbolic shape {sym_shapes[out]} gives {got}, numeric {shape}")
-    for name, r in num_records.items():
-        s = sym_records[name]
-        for attr in ("trainable_params", "non_trainable_params"):
-            if at(getattr(s, attr)) != getattr(r, attr):
-                errors.append(f"{name}.{attr}: symbolic {getattr(s, attr)} gives "
-                              f"{at(getattr(s, attr))}, numeric {getattr(r, attr)}")
-    if at(symbolic.params) != numeric.params:
-        errors.append(f"params: symbolic {symbolic.params}, numeric {numeric.params}")
-    for c in symbolic.constraints:
-        if at(c) is not sympy.true:
-            errors.append(f"constraint {c} is {at(c)} at {values} although the model is valid")
+    errors = _differences_at(values, (numeric, num_shapes, num_records), built)
+    symbolic = built[0]
     # and through the public route: model.subs rebuilds (and re-checks) layer by layer
     substituted = symbolic.subs({n: v for n, v in zip(names, spec["input"])})
     for name, r in num_records.items():
@@ -255,7 +236,15 @@ def symbolic_argument_disagreements(spec, translate=None):
     built, errors = refusal("the symbolic build", lambda: run_symcnn(symbolic_spec))
     if errors:
         return errors
-    symbolic, sym_shapes, sym_records = built
+    return _differences_at(values, (numeric, num_shapes, num_records), built)
+
+
+def _differences_at(values, numeric_build, symbolic_build):
+    """How a symbolic build, at ``values``, differs from the numeric build: every tensor's
+    shape, every layer's trainable and non-trainable counts, the total, and each constraint
+    (all of which must hold, since the numeric model is valid)."""
+    numeric, num_shapes, num_records = numeric_build
+    symbolic, sym_shapes, sym_records = symbolic_build
 
     def at(expr):
         return sympy.sympify(expr).xreplace(values)
@@ -267,11 +256,12 @@ def symbolic_argument_disagreements(spec, translate=None):
             errors.append(f"{out}: symbolic shape {sym_shapes[out]} gives {got}, numeric {shape}")
     for name, r in num_records.items():
         s = sym_records[name]
-        if (at(s.trainable_params), at(s.non_trainable_params)) != \
-                (r.trainable_params, r.non_trainable_params):
-            errors.append(f"{name}: symbolic counts {s.trainable_params}, "
-                          f"{s.non_trainable_params}; numeric {r.trainable_params}, "
-                          f"{r.non_trainable_params}")
+        for attr in ("trainable_params", "non_trainable_params"):
+            if at(getattr(s, attr)) != getattr(r, attr):
+                errors.append(f"{name}.{attr}: symbolic {getattr(s, attr)} gives "
+                              f"{at(getattr(s, attr))}, numeric {getattr(r, attr)}")
+    if at(symbolic.params) != numeric.params:
+        errors.append(f"params: symbolic {symbolic.params}, numeric {numeric.params}")
     for c in symbolic.constraints:
         if at(c) is not sympy.true:
             errors.append(f"constraint {c} is {at(c)} at {values} although the model is valid")
