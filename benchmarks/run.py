@@ -40,7 +40,7 @@ class Row:
     peer: str = ""
     ratio: str = ""
     target: str = ""
-    ok: bool | None = None  # None: not measured (feature not landed) or not enforced
+    ok: bool | None = None  # None: not enforced (--quick)
     note: str = ""
     data: dict = field(default_factory=dict)
 
@@ -51,10 +51,6 @@ class Row:
 
 class JobFailed(RuntimeError):
     pass
-
-
-class FeatureMissing(RuntimeError):
-    """A case needs a symcnn feature that is not in this checkout."""
 
 
 def job(name: str, *options: str, quick: bool) -> dict:
@@ -91,8 +87,6 @@ def runs(name: str, processes: int, repeat: int, *options: str, quick: bool) -> 
     out = Runs()
     for _ in range(processes):
         result = job(name, "--repeat", str(repeat), *options, quick=quick)
-        if "na" in result:
-            raise FeatureMissing(result["na"])
         out.cold.append(result["times"][0])
         out.warm.extend(result["times"][1:])
         out.cold_cpu.append(result["cpu"][0])
@@ -124,16 +118,14 @@ def case_resnet_symbolic(cfg) -> list:
     ours = runs("sc_resnet_symbolic", cfg.procs, cfg.repeat, quick=cfg.quick)
     peer = runs("torch_export", cfg.peer_procs, cfg.peer_repeat, quick=cfg.quick)
     info = ours.infos[0]
-    what = "shapes, params, MACs, table" if info.get("macs") else "shapes, params, table"
-    note = "" if info.get("macs") else "MACs: n/a (feature not landed); "
     rows = []
     for kind in ("cold", "warm"):
         mine, theirs = getattr(ours, kind), getattr(peer, kind)
         a, b = median(mine), median(theirs)
-        rows.append(Row(f"{cfg.net}, symbolic H, W: {what} ({kind})",
+        rows.append(Row(f"{cfg.net}, symbolic H, W: shapes, params, MACs, table ({kind})",
                         fmt_time(a), f"torch.export {fmt_time(b)}", f"{b / a:.1f}x faster",
                         ">= 20x faster", b / a >= 20,
-                        note + (ours.cpu_note(peer, "torch.export") if kind == "cold" else ""),
+                        ours.cpu_note(peer, "torch.export") if kind == "cold" else "",
                         {"symcnn": mine, "peer": theirs, "info": info,
                          "peer_info": peer.infos[0]}))
     return rows
@@ -144,10 +136,10 @@ def case_resnet_224(cfg) -> list:
     peer = runs("torchinfo", cfg.peer_procs, cfg.repeat, quick=cfg.quick)
     info, peer_info = ours.infos[0], peer.infos[0]
     agree = info["trainable"] == peer_info["params"]  # torch counts no BatchNorm statistics
-    note = "" if info.get("macs") else "MACs: n/a (feature not landed); "
+    note = ""
     if not agree:
         note += f"PARAMS DISAGREE: {info['trainable']:,} vs {peer_info['params']:,}; "
-    if info.get("macs") and info["macs_total"] != peer_info["macs_total"]:
+    if info["macs_total"] != peer_info["macs_total"]:
         note += (f"MACs {info['macs_total']:,} (torchinfo {peer_info['macs_total']:,}: it "
                  f"also counts BatchNorm and bias parameters as mult-adds); ")
     rows = []
@@ -258,13 +250,7 @@ def case_solve(cfg) -> list:
                         f"w = {item['answer']}", "<= 50 ms (cold)",
                         first <= 0.050 and correct, "" if correct else "WRONG ANSWER",
                         {"cold": first, "warm": later}))
-    if not has_macs_rows(infos):
-        rows.append(Row(f"solve_budget: {cfg.net} by width w, MACs", "n/a (feature not landed)"))
     return rows
-
-
-def has_macs_rows(infos) -> bool:
-    return "macs" in infos[0]["per_budget"]
 
 
 def whole_process(cmd) -> tuple:
@@ -283,10 +269,6 @@ def whole_process(cmd) -> tuple:
 
 def case_cli(cfg) -> list:
     script = Path(PYTHON).parent / "symcnn"
-    probe = subprocess.run([PYTHON, "-c", "import symcnn.cli"], capture_output=True, cwd=ROOT)
-    if probe.returncode != 0 or not script.exists():
-        return [Row("symcnn summary of the free-width example, whole process",
-                    "n/a (feature not landed)")]
     files = ["examples/models/free_width.json", "examples/models/free_width.py"]
     floor_cmd = [PYTHON, "-c", "import sympy"]
     samples = {"floor": [], **{f: [] for f in files}}
@@ -399,8 +381,6 @@ def main(argv=None) -> int:
             failed.append(name)
             rows.append(Row(name, "ERROR", note=str(err).splitlines()[-1]))
             print(err, file=sys.stderr)
-        except FeatureMissing as missing:
-            rows.append(Row(name, str(missing)))
     if args.quick:
         for r in rows:
             r.ok = None

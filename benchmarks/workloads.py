@@ -4,8 +4,7 @@
 job up (imports and, for peers, building the ``torch.nn`` module: excluded from timing), then
 times the job ``N`` times in this process: the first run is *cold* (nothing cached yet, as a
 user's first call), the later ones *warm*. It prints one JSON line:
-``{"times": [...], "cpu": [...], "info": {...}}`` (wall-clock and CPU seconds per run), or
-``{"na": "reason"}`` when a feature has not landed.
+``{"times": [...], "cpu": [...], "info": {...}}`` (wall-clock and CPU seconds per run).
 
 Library imports are excluded on both sides; everything the call itself does (SymPy's and
 torch's lazy imports and caches included) is timed.
@@ -28,20 +27,16 @@ TORCH_WIDTHS = {False: 100, True: 3}
 BUDGETS = {"params": 5_000_000, "macs": 10**9}
 
 
-class NotLanded(Exception):
-    """A symcnn feature the case needs is not in this checkout yet."""
-
-
 # ----------------------------------------------------------------------------- symcnn models
 
 
 def sc_resnet(input_shape, width=64, blocks=FULL_BLOCKS):
-    """ResNet-50 (torchvision's v1.5) from ``sc.zoo`` when it exists, else built here."""
+    """ResNet-50 (torchvision's v1.5) from ``sc.zoo``; for ``--quick``, a bottleneck ResNet
+    with ``blocks`` per stage built here (the zoo has no such size)."""
     import symcnn as sc
 
-    zoo = getattr(sc.zoo, "resnet50", None)
-    if zoo is not None and tuple(blocks) == FULL_BLOCKS:
-        return zoo(input_shape, width=width), "sc.zoo.resnet50"
+    if tuple(blocks) == FULL_BLOCKS:
+        return sc.zoo.resnet50(input_shape, width=width), "sc.zoo.resnet50"
 
     def bottleneck(x, w, stride, project):
         y = sc.Conv2D(w, 1, use_bias=False)(x)
@@ -83,29 +78,12 @@ def sc_chain(depth: int):
     return sc.Model(inputs, x, name=f"chain_{depth}")
 
 
-def has_macs() -> bool:
-    import symcnn as sc
-
-    return hasattr(sc.Model, "macs")
-
-
-def summary_columns():
-    from symcnn.render.summary import COLUMNS
-
-    return ["layer", "output_shape", "params"] + (["macs"] if "macs" in COLUMNS else [])
-
-
 def all_facts(model) -> str:
     """Every layer's shapes, parameters and MACs, the totals, and the printed table."""
-    macs = has_macs()
     for record in model.layers:
-        record.output_shape, record.params
-        if macs:
-            record.macs
-    model.params, model.trainable_params, model.non_trainable_params
-    if macs:
-        model.macs
-    return model.summary(columns=summary_columns())
+        record.output_shape, record.params, record.macs
+    model.params, model.trainable_params, model.non_trainable_params, model.macs
+    return model.summary(columns=["layer", "output_shape", "params", "macs"])
 
 
 # ----------------------------------------------------------------------------- torch peers
@@ -143,9 +121,9 @@ def job_sc_resnet_symbolic(args):
 
     def finish():  # not timed
         model = last["model"]
-        info.update(source=last["source"], macs=has_macs(), layers=len(model.layers),
+        info.update(source=last["source"], layers=len(model.layers),
                     params=str(model.params), lines=len(last["text"].splitlines()),
-                    macs_total=str(model.macs) if has_macs() else None)
+                    macs_total=str(model.macs))
 
     run.finish = finish
     return run, info
@@ -181,9 +159,8 @@ def job_sc_resnet_224(args):
 
     def finish():  # not timed
         model = last["model"]
-        info.update(source=last["source"], macs=has_macs(), params=int(model.params),
-                    trainable=int(model.trainable_params),
-                    macs_total=int(model.macs) if has_macs() else None,
+        info.update(source=last["source"], params=int(model.params),
+                    trainable=int(model.trainable_params), macs_total=int(model.macs),
                     lines=len(last["text"].splitlines()))
 
     run.finish = finish
@@ -227,21 +204,18 @@ def job_sc_chain(args):
     """A conv-BN-ReLU chain of ``--depth`` layers: build, per-layer facts and totals."""
     import sympy
 
-    info = {"depth": args.depth, "macs": has_macs()}
+    info = {"depth": args.depth}
     last = {}
 
     def run():
         model = sc_chain(args.depth)
         for record in model.layers:
             record.output_shape, record.params
-        last["params"] = model.params
-        if has_macs():
-            last["macs"] = model.macs
+        last["params"], last["macs"] = model.params, model.macs
 
     def finish():
         info["ops_params"] = int(sympy.count_ops(last["params"]))
-        if "macs" in last:
-            info["ops_macs"] = int(sympy.count_ops(last["macs"]))
+        info["ops_macs"] = int(sympy.count_ops(last["macs"]))
 
     run.finish = finish
     return run, info
@@ -275,8 +249,6 @@ def _sweep(target, symbol, quantity, lo, hi, fixed):
     """``quantity`` of ``target`` for symbol = lo..hi, with sc.sweep."""
     import symcnn as sc
 
-    if not hasattr(sc, "sweep"):
-        raise NotLanded("sc.sweep")
     return sc.sweep(target, quantity, **{symbol.name: range(lo, hi + 1)}, **fixed)[quantity]
 
 
@@ -295,7 +267,7 @@ def job_sc_sweep(args):
     targets = {"free_width": (sc_free_width(), sc.symbols("n"), {}),
                "resnet": (sc_resnet((sc.symbols("H"), sc.symbols("W"), 3), width=w,
                                     blocks=args.blocks)[0], w, {"H": 224, "W": 224})}
-    quantities = ["params"] + (["macs"] if has_macs() else [])
+    quantities = ["params", "macs"]
     info = {"values": hi, "quantities": quantities, "per_target": {}}
     rng = random.Random(0)
 
@@ -346,9 +318,7 @@ def job_sc_solve(args):
 
     w = sc.symbols("w")
     model, source = sc_resnet((sc.symbols("H"), sc.symbols("W"), 3), width=w, blocks=args.blocks)
-    problems = [("params", model.params, {})]
-    if has_macs():
-        problems.append(("macs", model.macs, {"H": 224, "W": 224}))
+    problems = [("params", model.params, {}), ("macs", model.macs, {"H": 224, "W": 224})]
     info = {"source": source, "per_budget": {}}
 
     def run():
@@ -387,19 +357,15 @@ def main(argv=None) -> int:
     import symcnn.zoo  # noqa: F401  (sc.zoo loads on first use; its import is not timed)
     import sympy  # noqa: F401
 
-    try:
-        run, info = JOBS[args.job](args)
-        times, cpu = [], []
-        for _ in range(args.repeat):
-            start, start_cpu = time.perf_counter(), time.process_time()
-            run()
-            times.append(time.perf_counter() - start)
-            cpu.append(time.process_time() - start_cpu)
-        if hasattr(run, "finish"):
-            run.finish()
-    except NotLanded as missing:
-        print(json.dumps({"na": f"n/a ({missing} not landed)"}))
-        return 0
+    run, info = JOBS[args.job](args)
+    times, cpu = [], []
+    for _ in range(args.repeat):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        run()
+        times.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    if hasattr(run, "finish"):
+        run.finish()
     print(json.dumps({"times": times, "cpu": cpu, "info": info}, default=str))
     return 0
 
