@@ -17,3 +17,6 @@ if [ -n "$extras" ]; then
 else
   "${pip[@]}" -e "$here"
 fi
+if [[ ",$extras," == *",torch,"* && ",$extras," == *",test,"* ]]; then
+  bash "$here/scripts/install-torchvision-reference.sh" "$venv"   # a test reference only
+fi
