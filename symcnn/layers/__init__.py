@@ -14,6 +14,8 @@ from .pooling import __all__ as _pool
 from .reshape import *  # noqa: F401,F403
 from .reshape import __all__ as _reshape
 from .repeat import Repeat
+from .attention import *  # noqa: F401,F403
+from .attention import __all__ as _attention
 
 # Keras' short aliases name the same classes.
 MaxPool1D, MaxPool2D, MaxPool3D = MaxPooling1D, MaxPooling2D, MaxPooling3D  # noqa: F405
@@ -32,4 +34,5 @@ _aliases = [
     "Convolution1D", "Convolution2D", "Convolution3D", "Convolution2DTranspose",
 ]
 __all__ = ["Layer", "Tensor", "Node", "Checker", "Computed",
-           *_conv, *_core, *_merge, *_norm, *_pool, *_reshape, *_aliases, "Repeat"]
+           *_conv, *_core, *_merge, *_norm, *_pool, *_reshape, *_aliases, "Repeat",
+           *[n for n in _attention if n[0].isupper()]]

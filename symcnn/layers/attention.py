@@ -1,0 +1,237 @@
+"""Attention layers: Keras 3's ``MultiHeadAttention``, counted and costed as Keras builds it.
+
+Keras projects the query, key and value with one ``EinsumDense`` each (kernel
+``(d_in, num_heads, head_dim)`` and bias ``(num_heads, head_dim)``), attends over the
+``attention_axes`` and projects back with a fourth (kernel ``(num_heads, value_dim, *out)``,
+bias ``out``). For self-attention of width ``d`` with ``num_heads*key_dim = d`` that is
+``4*d**2 + 4*d`` parameters.
+
+MACs follow one convention (``docs/costs.md``): every product of the four projections, plus
+the two attention products, ``Q K^T`` and ``softmax(.) V``: ``2*N**2*d`` for self-attention
+over ``N`` tokens. This equals PyTorch's ``FlopCounterMode`` / 2 with grad enabled and the
+math attention kernel (softmax, scaling and masks are not multiply-accumulates).
+
+>>> import symcnn as sc
+>>> T = sc.symbols("T")
+>>> x = sc.Input((T, 64))
+>>> y = sc.MultiHeadAttention(num_heads=8, key_dim=8)(x, x)
+>>> m = sc.Model(x, y)
+>>> y.shape, m.params, m.macs
+((T, 64), 16640, 128*T**2 + 16384*T)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sympy
+
+from ..errors import LayerArgumentError, ShapeError
+from ..formulas import prod
+from .base import Checker, Layer, Tensor, apply_layer, format_shape
+
+__all__ = ["MultiHeadAttention", "attention_params", "attention_macs"]
+
+
+def attention_params(query_dim, key_dim_in, value_dim_in, num_heads, key_dim, value_dim,
+                     out_dims, use_bias: bool = True, use_gate: bool = False) -> sympy.Expr:
+    """Parameters of a Keras ``MultiHeadAttention`` on inputs of widths ``query_dim``,
+    ``key_dim_in``, ``value_dim_in``, with output sizes ``out_dims`` (a tuple).
+
+    ``(dq + dk)*h*k + dv*h*v + h*v*O`` kernels (``O = prod(out_dims)``; plus ``dq*h*v`` for a
+    gate) and ``2*h*k + h*v + O`` biases (plus ``h*v``).
+
+    >>> d = sympy.Symbol("d")
+    >>> attention_params(d, d, d, 1, d, d, (d,))
+    4*d**2 + 4*d
+    """
+    h, k, v = num_heads, key_dim, value_dim
+    out = prod(out_dims)
+    kernels = (query_dim + key_dim_in) * h * k + value_dim_in * h * v + h * v * out
+    biases = 2 * h * k + h * v + out
+    if use_gate:
+        kernels += query_dim * h * v
+        biases += h * v
+    return sympy.expand(kernels + (biases if use_bias else 0))
+
+
+def attention_macs(query_shape, key_shape, value_shape, num_heads, key_dim, value_dim,
+                   out_dims, attention_axes, use_gate: bool = False) -> sympy.Expr:
+    """MACs of one ``MultiHeadAttention`` call (shapes without the batch axis).
+
+    ``N_q = prod(query_shape[:-1])``, ``N_k = prod(key_shape[:-1])``, and ``S`` the product of
+    the key's sizes along ``attention_axes`` (1-based, as Keras counts them with the batch
+    axis): projections ``N_q*d_q*h*k + N_k*(d_k*h*k + d_v*h*v) + N_q*h*v*O``, scores
+    ``N_q*S*h*k``, weighted sum ``N_q*S*h*v``.
+
+    >>> N, d = sympy.symbols("N d")
+    >>> attention_macs((N, d), (N, d), (N, d), 1, d, d, (d,), (1,))
+    2*N**2*d + 4*N*d**2
+    """
+    h, k, v = num_heads, key_dim, value_dim
+    n_q, n_k = prod(query_shape[:-1]), prod(key_shape[:-1])
+    attended = prod([key_shape[a - 1] for a in attention_axes])
+    projections = (n_q * query_shape[-1] * h * k + n_k * key_shape[-1] * h * k
+                   + n_k * value_shape[-1] * h * v + n_q * h * v * prod(out_dims))
+    if use_gate:
+        projections += n_q * query_shape[-1] * h * v
+    products = n_q * attended * h * (k + v)
+    return sympy.expand(projections + products)
+
+
+class MultiHeadAttention(Layer):
+    """Multi-head attention (Keras ``MultiHeadAttention``), called as ``mha(query, value)`` or
+    ``mha(query, value, key)`` (``key`` defaults to ``value``).
+
+    >>> import symcnn as sc
+    >>> q, v = sc.Input((10, 32)), sc.Input((20, 16))
+    >>> mha = sc.MultiHeadAttention(num_heads=2, key_dim=4, value_dim=6, output_shape=8)
+    >>> out = mha(q, v)
+    >>> out.shape, sc.Model([q, v], out).params
+    ((10, 8), 708)
+    >>> sc.MultiHeadAttention(num_heads=0, key_dim=4)
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.LayerArgumentError: MultiHeadAttention: `num_heads` must be a positive integer, a symbol name or a positive-integer SymPy expression. Received: num_heads=0
+    """
+
+    n_inputs = None
+
+    def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias: bool = True,
+                 output_shape=None, attention_axes=None, sliding_window=None,
+                 flash_attention=None, use_gate: bool = False, name: str | None = None,
+                 **kwargs: Any) -> None:
+        kwargs.pop("activity_regularizer", None)
+        super().__init__(name=name, **kwargs)
+        ok = isinstance(dropout, (int, float)) and not isinstance(dropout, bool) and 0 <= dropout < 1
+        if not ok:
+            raise LayerArgumentError(f"MultiHeadAttention: `dropout` must be a number in [0, 1). "
+                                     f"Received: dropout={dropout!r}")
+        self._set(num_heads=self._size(num_heads, "num_heads"),
+                  key_dim=self._size(key_dim, "key_dim"),
+                  value_dim=None if value_dim is None else self._size(value_dim, "value_dim"),
+                  dropout=dropout, use_bias=self._flag(use_bias, "use_bias"),
+                  output_shape=self._output_shape_arg(output_shape),
+                  attention_axes=self._axes_arg(attention_axes),
+                  sliding_window=None if sliding_window is None else
+                  self._size(sliding_window, "sliding_window"),
+                  flash_attention=flash_attention, use_gate=self._flag(use_gate, "use_gate"))
+
+    def _output_shape_arg(self, value):
+        if value is None:
+            return None
+        if isinstance(value, (tuple, list)):
+            if not value:
+                return None  # Keras: an empty output_shape means the query's width
+            return tuple(self._size(v, "output_shape") for v in value)
+        return (self._size(value, "output_shape"),)
+
+    def _axes_arg(self, value):
+        if value is None:
+            return None
+        axes = (value,) if isinstance(value, int) and not isinstance(value, bool) else value
+        if not isinstance(axes, (tuple, list)) or not axes or not all(
+                isinstance(a, int) and not isinstance(a, bool) for a in axes):
+            raise LayerArgumentError(
+                f"MultiHeadAttention: `attention_axes` must be an int or a list of ints (axes "
+                f"counted with the batch axis as 0). Received: attention_axes={value!r}")
+        return tuple(axes)
+
+    # -- what the layer computes -----------------------------------------------------------
+
+    @property
+    def head_value_dim(self):
+        """``value_dim``, or ``key_dim`` when it is not given (as Keras)."""
+        return self.key_dim if self.value_dim is None else self.value_dim
+
+    def out_dims(self, query_shape) -> tuple:
+        """The output's trailing sizes: ``output_shape``, or the query's width."""
+        return self.output_shape if self.output_shape else (query_shape[-1],)
+
+    def axes_for(self, rank: int) -> tuple:
+        """The attention axes (1-based, batch axis 0) for inputs of ``rank`` (no batch axis).
+
+        As Keras: all axes but the batch and feature axes by default; a negative axis counts
+        from the projected tensor's heads axis (Keras' ``(rank - 1) + axis``).
+        """
+        if self.attention_axes is None:
+            return tuple(range(1, rank))
+        axes = tuple(a if a >= 0 else rank + 1 + a for a in self.attention_axes)
+        for given, a in zip(self.attention_axes, axes):
+            if not 1 <= a <= rank - 1:
+                raise ShapeError(
+                    f"`attention_axes` must name axes between the batch axis and the feature "
+                    f"axis (1 to {rank - 1} for inputs of rank {rank} without the batch axis). "
+                    f"Received: attention_axes={self.attention_axes!r} (axis {given})")
+        if len(set(axes)) != len(axes):
+            raise ShapeError(f"`attention_axes` names an axis twice. "
+                             f"Received: attention_axes={self.attention_axes!r}")
+        return axes
+
+    def _split(self, shapes):
+        if len(shapes) not in (2, 3):
+            raise ShapeError(f"expects query and value (and optionally key): 2 or 3 inputs. "
+                             f"Received: {len(shapes)} inputs")
+        query, value = shapes[0], shapes[1]
+        key = shapes[2] if len(shapes) == 3 else value
+        return tuple(query), tuple(key), tuple(value)
+
+    def output_shape_for(self, shapes, check: Checker):
+        query, key, value = self._split(shapes)
+        rank = len(query)
+        if rank < 2:
+            raise ShapeError(f"expects inputs of rank at least 2 (positions..., features; "
+                             f"without the batch axis). Received: query shape "
+                             f"{format_shape(query)}")
+        for what, shape in (("value", value), ("key", key)):
+            if len(shape) != rank:
+                raise ShapeError(f"query and {what} must have the same rank. Received: query "
+                                 f"shape {format_shape(query)}, {what} shape "
+                                 f"{format_shape(shape)}")
+        axes = self.axes_for(rank)
+        for i in range(rank - 1):
+            check.equal(key[i], value[i], lambda: f"key and value must agree on every axis but "
+                        f"the last; axis {i + 1} differs. Received: key shape "
+                        f"{format_shape(key)}, value shape {format_shape(value)}")
+            if i + 1 not in axes:
+                check.equal(query[i], key[i], lambda: f"query and key must agree on the axes "
+                            f"not attended over; axis {i + 1} differs. Received: query shape "
+                            f"{format_shape(query)}, key shape {format_shape(key)}")
+        return (*query[:-1], *self.out_dims(query))
+
+    def params_for(self, shapes):
+        query, key, value = self._split(shapes)
+        total = attention_params(query[-1], key[-1], value[-1], self.num_heads, self.key_dim,
+                                 self.head_value_dim, self.out_dims(query), self.use_bias,
+                                 self.use_gate)
+        return total, sympy.Integer(0)
+
+    def macs_for(self, input_shapes, output_shape) -> sympy.Expr:
+        """Projections plus ``Q K^T`` and the weighted sum (see :func:`attention_macs`)."""
+        query, key, value = self._split(input_shapes)
+        return attention_macs(query, key, value, self.num_heads, self.key_dim,
+                              self.head_value_dim, self.out_dims(query),
+                              self.axes_for(len(query)), self.use_gate)
+
+    # -- calling ------------------------------------------------------------------------------
+
+    def __call__(self, query, value=None, key=None, *, attention_mask=None, query_mask=None,
+                 value_mask=None, key_mask=None, use_causal_mask: bool = False, training=None,
+                 return_attention_scores: bool = False):
+        """``mha(query, value)``, ``mha(query, value, key)``, or a list ``[query, value(, key)]``
+        (how Keras configs record the call). Masks change no shape, count or MAC."""
+        if return_attention_scores:
+            raise LayerArgumentError(
+                f"{self.type_name}: return_attention_scores=True is not supported (the scores "
+                f"are an extra output). Received: return_attention_scores=True")
+        if isinstance(query, (list, tuple)) and value is None and key is None:
+            tensors = list(query)
+        else:
+            tensors = [query] + ([value] if value is not None else []) + (
+                [key] if key is not None else [])
+        if len(tensors) < 2 or len(tensors) > 3 or not all(isinstance(t, Tensor) for t in tensors):
+            raise LayerArgumentError(
+                f"{self.type_name}: call it on tensors as mha(query, value) or "
+                f"mha(query, value, key). Received: {len(tensors)} argument(s) "
+                f"{[type(t).__name__ for t in tensors]}")
+        return apply_layer(self, tensors).outputs[0]
