@@ -39,6 +39,8 @@ __version__ = "0.1.0"
 #: beyond importing SymPy: the zoo, the PyTorch-named layers and the framework bridges.
 _LAZY = {"zoo": ("zoo", None), "nn": ("nn", None),
          "from_keras": ("interop", "from_keras"), "from_torch": ("interop", "from_torch")}
+_LAZY.update({"check": ("teach", "check"), "exercises": ("teach.exercises", None),
+              "teach": ("teach", None)})  # issue 19: teaching
 
 
 def __getattr__(name: str):
@@ -68,5 +70,6 @@ __all__ = [
     "load_spec", "model_from_spec", "model_to_spec",
     "costs", "memory", "receptive", "CostError",
     "nn", "from_keras", "from_torch", "ConversionError",
+    "check", "exercises", "teach",
     *_layer_names,
 ]

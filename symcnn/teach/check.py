@@ -1,0 +1,348 @@
+"""Marking a student's table of output shapes and parameter counts: :func:`check`.
+
+Every claimed number is compared with the model's; a wrong one is diagnosed by recomputing
+the layer under each mistaken variant of :mod:`symcnn.teach.diagnoses`, first on the true
+input and then on the input the student's own earlier rows imply. A wrong number that is
+exactly what follows from an earlier wrong row is ``carried`` and earns the credit, as a
+teacher would give it.
+
+>>> import symcnn as sc
+>>> model = sc.Sequential([sc.Input((9, 9, 3)),
+...                        sc.Conv2D(2, (3, 2), strides=(1, 3), use_bias=False)])
+>>> report = sc.check(model, [{"layer": 0, "output_shape": (7, 3.33, 2), "params": 36}])
+>>> report.rows[0].ok, report.rows[0].diagnosis, report.score
+(False, 'no_floor', 0.5)
+>>> print(report.rows[0].marks[0].follows)
+W_out = (9 + 2*0 - 2)/3 + 1 = 10/3
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sympy
+
+from ..layers.core import InputLayer
+from ..model import Model
+from . import report as _report
+from .claims import Claim, ClaimError, parse_claims
+from .diagnoses import CARRIED, CATALOGUE, UNEXPLAINED, Outcome, probe, variants
+
+__all__ = ["check", "Report", "RowReport", "Mark", "Expected"]
+
+FIELDS = ("output_shape", "params")
+
+
+@dataclass(frozen=True)
+class Expected:
+    """The right values of a row, with the derivation that gives them."""
+
+    output_shape: Any
+    params: sympy.Expr
+    derivation: Any
+
+    @property
+    def working(self) -> str:
+        """The worked derivation as text (formula = working = value per quantity)."""
+        return str(self.derivation)
+
+    def step_text(self, field: str) -> str:
+        keys = ("params",) if field == "params" else \
+            tuple(s.key for s in self.derivation.shape_steps)
+        return "; ".join(str(s) for s in self.derivation.steps if s.key in keys)
+
+
+@dataclass(frozen=True)
+class Mark:
+    """One claimed quantity of a row: right, or wrong with a diagnosis."""
+
+    field: str
+    claimed: Any
+    expected: Any
+    ok: bool
+    diagnosis: str | None = None
+    also: tuple = ()          # other diagnoses that give exactly the same number
+    follows: str | None = None  # the working the claimed number follows from
+
+    @property
+    def credited(self) -> bool:
+        """Right, or carried from an earlier wrong row."""
+        return self.ok or self.diagnosis == CARRIED
+
+    @property
+    def explanation(self) -> str | None:
+        return None if self.diagnosis is None else CATALOGUE[self.diagnosis].explanation
+
+
+@dataclass(frozen=True)
+class RowReport:
+    """The marking of one row of the student's table."""
+
+    index: int
+    layer: str
+    type: str
+    claimed: dict
+    expected: Expected
+    marks: tuple
+
+    @property
+    def ok(self) -> bool:
+        return all(m.ok for m in self.marks)
+
+    @property
+    def credited(self) -> bool:
+        return all(m.credited for m in self.marks)
+
+    @property
+    def diagnosis(self) -> str | None:
+        """None for a right row; else the first slip (``carried`` only if nothing else)."""
+        codes = [m.diagnosis for m in self.marks if not m.ok]
+        own = [c for c in codes if c != CARRIED]
+        return own[0] if own else (codes[0] if codes else None)
+
+    @property
+    def diagnoses(self) -> dict:
+        """``{field: code}`` for each wrong quantity of the row."""
+        return {m.field: m.diagnosis for m in self.marks if not m.ok}
+
+
+class Report:
+    """The marked table: :attr:`rows`, :attr:`score`; renders as text, Markdown, LaTeX, HTML."""
+
+    def __init__(self, model, rows: list) -> None:
+        self.model_name = model.display_name
+        self.rows = tuple(rows)
+
+    @property
+    def marks(self) -> tuple:
+        """``(credited, total)`` over every claimed quantity."""
+        all_marks = [m for r in self.rows for m in r.marks]
+        return sum(m.credited for m in all_marks), len(all_marks)
+
+    @property
+    def score(self) -> float:
+        """The fraction of claimed quantities that are right or carried (1.0 if none)."""
+        credited, total = self.marks
+        return credited / total if total else 1.0
+
+    @property
+    def ok(self) -> bool:
+        """Every row right (carried rows are credited but not right)."""
+        return all(r.ok for r in self.rows)
+
+    def to_text(self) -> str:
+        return _report.to_text(self)
+
+    def to_markdown(self) -> str:
+        return _report.to_markdown(self)
+
+    def to_latex(self, standalone: bool = False) -> str:
+        return _report.to_latex(self, standalone)
+
+    def to_html(self, standalone: bool = False) -> str:
+        return _report.to_html(self, standalone)
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
+
+    def __repr__(self) -> str:
+        credited, total = self.marks
+        return f"<Report {self.model_name!r}: {len(self.rows)} rows, {credited}/{total} credited>"
+
+
+# --------------------------------------------------------------------------- contexts
+
+
+def _is_pooling(layer) -> bool:
+    return "Pooling" in layer.type_name
+
+
+class _Context:
+    """A layer on given input shapes, with lazy access to its correct outcome."""
+
+    def __init__(self, model: Model, node, inputs: list, replay: bool) -> None:
+        self.model, self.node, self.layer = model, node, node.layer
+        self.inputs = [tuple(s) for s in inputs]
+        self.correct: Outcome | None = probe(self.layer, self.inputs)
+        self._replay = replay
+
+    def without_pooling(self):
+        """The layer's outcome when one upstream pooling layer is left out (nearest first)."""
+        if not self._replay:
+            return
+        for pool in _upstream_pooling(self.node):
+            yield _replay(self.model, pool, self.node)
+
+
+def _upstream_pooling(node) -> list:
+    out, seen, stack = [], set(), [t.node for t in node.inputs]
+    if _is_pooling(node.layer):
+        out.append(node)
+    while stack:
+        current = stack.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if _is_pooling(current.layer):
+            out.append(current)
+        stack.extend(t.node for t in current.inputs)
+    return out
+
+
+def _replay(model: Model, skipped, target) -> Outcome | None:
+    """``target``'s outcome in ``model`` with the node ``skipped`` made an identity."""
+    shapes: dict = {}
+    for node in model.nodes:
+        if isinstance(node.layer, InputLayer):
+            shapes[id(node.outputs[0])] = node.outputs[0].shape
+            continue
+        ins = [shapes[id(t)] for t in node.inputs]
+        if node is skipped:
+            shapes[id(node.outputs[0])] = ins[0]
+            if node is target:
+                return Outcome(tuple(ins[0]), sympy.Integer(0),
+                               {"output_shape": f"the input of {target.layer.type_name}"})
+            continue
+        outcome = probe(node.layer, ins)
+        if outcome is None:
+            return None
+        if node is target:
+            return outcome
+        outs = outcome.output_shape if isinstance(outcome.output_shape, list) else \
+            [outcome.output_shape]
+        for t, s in zip(node.outputs, outs):
+            shapes[id(t)] = tuple(s)
+    return None
+
+
+# --------------------------------------------------------------------------- marking
+
+
+def _as_shapes(shape) -> list:
+    return shape if isinstance(shape, list) else [shape]
+
+
+def _matches(field: str, claimed, value) -> bool:
+    if value is None:
+        return False
+    if field == "params":
+        return claimed.matches(value)
+    shape = _as_shapes(value)[0]
+    return len(shape) == len(claimed) and all(c.matches(v) for c, v in zip(claimed, shape))
+
+
+def _value(outcome: Outcome, field: str):
+    return outcome.params if field == "params" else outcome.output_shape
+
+
+def _mark(field: str, claimed, expected, true_ctx: _Context, student_ctx) -> Mark:
+    if _matches(field, claimed, expected):
+        return Mark(field, claimed, expected, True)
+    candidates = []
+    if student_ctx is not None and student_ctx.correct is not None:
+        candidates.append((CARRIED, student_ctx.correct))
+    candidates += list(variants(true_ctx))
+    if student_ctx is not None:
+        candidates += list(variants(student_ctx))
+    codes, follows = [], None
+    for code, outcome in candidates:
+        if _matches(field, claimed, _value(outcome, field)) and code not in codes:
+            codes.append(code)
+            follows = follows or outcome.working_for(field)
+    if not codes:
+        return Mark(field, claimed, expected, False, UNEXPLAINED)
+    return Mark(field, claimed, expected, False, codes[0], tuple(codes[1:]), follows)
+
+
+def _student_shape(claim: Claim | None, fallback):
+    """The output shape the student's later rows build on."""
+    if claim is None or claim.output_shape is None:
+        return fallback
+    first = _as_shapes(fallback)[0] if fallback is not None else None
+    if first is not None and len(first) != len(claim.output_shape):
+        return fallback
+    values = [sympy.floor(c.value) if c.value.is_number else c.value for c in claim.output_shape]
+    if any(v.is_number and v < 1 for v in values):
+        return fallback
+    return tuple(values)
+
+
+def _resolve(model: Model, claims: list) -> list:
+    records = model.layers
+    out, last = [], -1
+    for claim in claims:
+        key = claim.layer
+        if key is None:
+            index = last + 1
+        elif isinstance(key, int):
+            index = key
+        else:
+            names = [r.name for r in records]
+            if key not in names:
+                raise ClaimError(f"check: model {model.display_name!r} has no layer named "
+                                 f"{key!r}. Layers: {', '.join(names)}. Received: layer={key!r}")
+            index = names.index(key)
+        if not 0 <= index < len(records):
+            raise ClaimError(f"check: model {model.display_name!r} has {len(records)} layers "
+                             f"(indices 0 to {len(records) - 1}). Received: layer={key!r}")
+        out.append((records[index], claim))
+        last = index
+    return out
+
+
+def check(model: Model, claims) -> Report:
+    """Mark ``claims`` (rows ``{"layer", "output_shape", "params"}``, or the text of a
+    Markdown or CSV table with the summary's columns) against ``model``.
+
+    >>> import symcnn as sc
+    >>> from symcnn.zoo import textbook
+    >>> table = '''
+    ... | layer | output | params |
+    ... |---|---|---|
+    ... | conv2d | (62, 62, 6) | 162 |
+    ... | conv2d_1 | (29, 29, 16) | 880 |
+    ... '''
+    >>> report = sc.check(textbook.lenet_code(), table)
+    >>> [(r.layer, r.ok, r.diagnosis) for r in report.rows]
+    [('conv2d', False, 'missing_bias'), ('conv2d_1', True, None)]
+    """
+    rows = _resolve(model, parse_claims(claims))
+    by_node = {id(r.node): c for r, c in rows}
+    world: dict = {}
+    contexts: dict = {}
+    for node in model.nodes:
+        if isinstance(node.layer, InputLayer):
+            world[id(node.outputs[0])] = node.outputs[0].shape
+            continue
+        true_ins = [t.shape for t in node.inputs]
+        student_ins = [world[id(t)] for t in node.inputs]
+        differs = any(tuple(a) != tuple(b) for a, b in zip(student_ins, true_ins))
+        student = _Context(model, node, student_ins, replay=False) if differs else None
+        if id(node) in by_node:
+            contexts[id(node)] = (_Context(model, node, true_ins, replay=True), student)
+        if student is not None and student.correct is not None:
+            outs = _as_shapes(student.correct.output_shape)
+        else:
+            outs = [t.shape for t in node.outputs]
+        if len(outs) == 1:
+            outs = [_student_shape(by_node.get(id(node)), tuple(outs[0]))]
+        for t, shape in zip(node.outputs, outs):
+            world[id(t)] = tuple(shape)
+    report_rows = []
+    for i, (record, claim) in enumerate(rows):
+        true_ctx, student = contexts[id(record.node)]
+        expected = Expected(record.output_shape, record.params, record.derivation)
+        marks = []
+        for field in FIELDS:
+            claimed = getattr(claim, field)
+            if claimed is not None:
+                marks.append(_mark(field, claimed, getattr(expected, field), true_ctx, student))
+        report_rows.append(RowReport(i, record.name, record.type,
+                                     {f: getattr(claim, f) for f in FIELDS
+                                      if getattr(claim, f) is not None},
+                                     expected, tuple(marks)))
+    return Report(model, report_rows)

@@ -1,0 +1,219 @@
+"""Reading a student's claims: rows of dicts, or the text of a Markdown or CSV table.
+
+Numbers are read as a student writes them: ``1,792``, ``3.33``, ``7/3 + 1``, or a working
+ending in its value (``3*3*3*64 + 64 = 1792``). A decimal stands for any number it rounds or
+truncates to, so ``3.33`` matches 10/3; every other form is exact.
+
+>>> rows = parse_claims('''
+... | Layer (type) | Output Shape | Param # |
+... |---|---|---|
+... | conv2d (Conv2D) | (None, 7, 3.33, 2) | 36 |
+... ''')
+>>> rows[0].layer, rows[0].output_shape, rows[0].params
+('conv2d', (7, 3.33, 2), 36)
+>>> rows[0].output_shape[1].matches(sympy.Rational(10, 3))
+True
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import sympy
+
+from ..errors import SymcnnError
+from ..expr_parser import parse_expression
+
+__all__ = ["ClaimError", "Number", "Claim", "parse_claims", "parse_number", "parse_shape"]
+
+
+class ClaimError(SymcnnError):
+    """A claim (a row of the student's table) cannot be read."""
+
+
+@dataclass(frozen=True)
+class Number:
+    """A number as the student wrote it: exact value, tolerance (decimals) and text."""
+
+    value: sympy.Rational
+    tolerance: sympy.Rational
+    text: str
+
+    def matches(self, value) -> bool:
+        """Whether ``value`` is what the student wrote (a decimal: rounded or truncated)."""
+        value = sympy.sympify(value)
+        if not value.is_number:
+            return False
+        if self.tolerance == 0:
+            return bool(sympy.simplify(value - self.value) == 0)
+        gap = value - self.value  # rounded: within half a last digit; truncated: below one
+        return bool(abs(gap) <= self.tolerance / 2 or 0 <= gap < self.tolerance)
+
+    def __repr__(self) -> str:
+        return self.text
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One row: the layer (name, index or None for "the next one") and the claimed values."""
+
+    layer: Any
+    output_shape: tuple | None = None
+    params: Number | None = None
+    line: int | None = None
+
+
+_DECIMAL = re.compile(r"[+-]?\d*\.\d+")
+_GROUPED = re.compile(r"\d{1,3}(,\d{3})+(\.\d+)?")
+
+
+def parse_number(value, what: str = "number") -> Number:
+    """A :class:`Number` from an int, float, Fraction, SymPy number or text.
+
+    >>> parse_number("1,792").value, parse_number("7/3 + 1").value, parse_number(3.33).tolerance
+    (1792, 10/3, 1/100)
+    """
+    if isinstance(value, Number):
+        return value
+    if isinstance(value, bool) or value is None:
+        raise ClaimError(f"check: a claimed {what} must be a number. Received: {value!r}")
+    if isinstance(value, float):
+        text = repr(value)
+    elif isinstance(value, (int, sympy.Basic)) or type(value).__name__ == "Fraction":
+        return Number(sympy.nsimplify(value), sympy.Integer(0), str(value))
+    else:
+        text = str(value)
+    text = text.strip().strip("*`$").replace("\u2212", "-").replace("\u00a0", " ")
+    text = text.replace("\u00d7", "*").replace("\u2248", "").replace("~", "").strip()
+    if "=" in text:
+        text = text.rsplit("=", 1)[1].strip()
+    if _GROUPED.fullmatch(text):
+        text = text.replace(",", "")
+    text = text.replace("_", "").replace(" ", "") if re.fullmatch(r"[\d_ ]+", text) else text
+    if _DECIMAL.fullmatch(text):
+        digits = len(text.split(".")[1])
+        return Number(sympy.Rational(text), sympy.Rational(1, 10 ** digits), text)
+    try:
+        number = parse_expression(text) if text else None
+    except SymcnnError:
+        number = None
+    if number is None or not number.is_number:
+        raise ClaimError(f"check: cannot read the claimed {what} as a number. "
+                         f"Received: {value!r}")
+    return Number(sympy.nsimplify(number), sympy.Integer(0), text)
+
+
+def parse_shape(value) -> tuple:
+    """A claimed shape: a tuple/list of numbers or text such as ``(None, 32, 32, 64)``,
+    ``32x32x64`` or ``3136``; a leading ``None`` (the batch axis) is dropped.
+
+    >>> parse_shape("(None, 32, 32, 64)"), parse_shape("7 x 3.33 x 2"), parse_shape(3136)
+    ((32, 32, 64), (7, 3.33, 2), (3136,))
+    """
+    if isinstance(value, str):
+        text = value.strip().strip("`$").strip("()[] ")
+        parts = [p for p in re.split(r"\s*(?:,|\bx\b|\u00d7)\s*", text.replace("x", " x "))
+                 if p.strip()]
+    elif isinstance(value, (list, tuple)):
+        parts = list(value)
+    else:
+        parts = [value]
+    parts = [p for p in parts if not (p is None or str(p).strip().lower() == "none")]
+    if not parts:
+        raise ClaimError(f"check: a claimed output shape has no sizes. Received: {value!r}")
+    return tuple(parse_number(p, "size") for p in parts)
+
+
+def _layer_key(value):
+    if value is None or isinstance(value, int) and not isinstance(value, bool):
+        return value
+    text = str(value).strip().strip("`*")
+    if re.fullmatch(r"#?\d+", text):
+        return int(text.lstrip("#"))
+    return text.split(" (")[0].strip() if text else None
+
+
+def _claim(row: dict, line: int | None) -> Claim:
+    unknown = set(row) - {"layer", "output_shape", "params"}
+    if unknown:
+        raise ClaimError(f"check: a claim has the keys layer, output_shape and params. "
+                         f"Received: {', '.join(sorted(map(str, unknown)))}")
+    shape = row.get("output_shape")
+    params = row.get("params")
+    blank = lambda v: v is None or (isinstance(v, str) and not v.strip())  # noqa: E731
+    return Claim(_layer_key(row.get("layer")),
+                 None if blank(shape) else parse_shape(shape),
+                 None if blank(params) else parse_number(params, "parameter count"), line)
+
+
+_HEADERS = (("layer", ("layer", "name")), ("output_shape", ("output", "shape")),
+            ("params", ("param", "weights")))
+
+
+def _columns(header: list) -> dict:
+    out = {}
+    for i, cell in enumerate(header):
+        key = re.sub(r"[^a-z#]", "", cell.lower())
+        for field, starts in _HEADERS:
+            if field not in out and any(key.startswith(s) or s in key for s in starts):
+                out[field] = i
+                break
+    if "output_shape" not in out and "params" not in out:
+        raise ClaimError("check: the table needs an output shape or a parameter column "
+                         f"(e.g. 'Output Shape', 'Param #'). Received: header {header}")
+    return out
+
+
+def _table_rows(cells: list) -> list:
+    header, rows = cells[0][1], cells[1:]
+    columns = _columns(header)
+    out = []
+    for line, row in rows:
+        first = row[0].strip().lower() if row else ""
+        if not any(c.strip() for c in row) or first.startswith(("total", "trainable", "non-")):
+            continue
+        values = {f: row[i] if i < len(row) else None for f, i in columns.items()}
+        out.append(_claim(values, line))
+    return out
+
+
+def _markdown(text: str) -> list:
+    cells = []
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line.startswith("|"):
+            continue
+        parts = [c.strip() for c in line.strip("|").split("|")]
+        if all(re.fullmatch(r":?-{2,}:?", c) for c in parts if c):
+            continue
+        cells.append((number, parts))
+    return cells
+
+
+def parse_claims(claims) -> list:
+    """The list of :class:`Claim` in ``claims`` (list of dicts, or Markdown / CSV text)."""
+    if isinstance(claims, str):
+        cells = _markdown(claims)
+        if not cells:
+            reader = csv.reader(io.StringIO(claims.strip()), skipinitialspace=True)
+            cells = [(n, row) for n, row in enumerate(reader, 1) if row]
+        if len(cells) < 2:
+            raise ClaimError("check: the table text needs a header row and at least one row. "
+                             f"Received: {claims[:60]!r}")
+        return _table_rows(cells)
+    if not isinstance(claims, (list, tuple)):
+        raise ClaimError("check: `claims` must be a list of rows (dicts) or the text of a "
+                         f"Markdown or CSV table. Received: {type(claims).__name__}")
+    out = []
+    for i, row in enumerate(claims):
+        if not isinstance(row, dict):
+            raise ClaimError(f"check: claim {i} must be a dict with layer, output_shape, "
+                             f"params. Received: {row!r}")
+        out.append(_claim(row, None))
+    return out

@@ -1,0 +1,202 @@
+"""Printing a marked table (:class:`symcnn.teach.check.Report`) as text, Markdown, LaTeX
+and HTML. These functions only render what the report holds.
+
+>>> import symcnn as sc
+>>> m = sc.Sequential([sc.Input((160,)), sc.Dense(10)])
+>>> print(to_text(sc.check(m, [{"layer": "dense", "params": 1600}])))  # doctest: +ELLIPSIS
+Marking of model 'sequential': 0 of 1 marks (0%)
+<BLANKLINE>
+dense (Dense)
+  params  claimed 1600  wrong, expected 1,610  [missing_bias]
+      expected: params = N_in*U + U = 160*10 + 10 = 1,610
+      yours:    params = N_in*U = 160*10 = 1,600
+<BLANKLINE>
+Diagnoses
+  missing_bias: Bias left out. Each filter (or unit) of this layer also has one bias, ...
+"""
+
+from __future__ import annotations
+
+import html
+
+from ..layers.base import format_shape
+from ..render.latex import escape
+from ..render.summary import format_count
+from .diagnoses import CARRIED, CATALOGUE
+
+__all__ = ["to_text", "to_markdown", "to_latex", "to_html", "shown", "verdict"]
+
+_LABELS = {"output_shape": "output shape", "params": "params"}
+
+
+def shown(field: str, value) -> str:
+    """A claimed or expected value as text: shapes as tuples, counts grouped."""
+    if field == "output_shape":
+        if isinstance(value, list):
+            return format_shape(value[0])
+        if value and hasattr(value[0], "text"):
+            return "(" + ", ".join(v.text for v in value) + ("," if len(value) == 1 else "") + ")"
+        return format_shape(value)
+    return value.text if hasattr(value, "text") else format_count(value)
+
+
+def verdict(mark) -> str:
+    """``right``, ``carried (credited)`` or ``wrong, expected ...``."""
+    if mark.ok:
+        return "right"
+    if mark.diagnosis == CARRIED:
+        return "carried (credited)"
+    return f"wrong, expected {shown(mark.field, mark.expected)}"
+
+
+def _headline(report) -> str:
+    credited, total = report.marks
+    return (f"Marking of model {report.model_name!r}: {credited} of {total} marks "
+            f"({round(100 * report.score)}%)")
+
+
+def _used(report) -> list:
+    codes = []
+    for row in report.rows:
+        for mark in row.marks:
+            for code in (mark.diagnosis, *mark.also):
+                if code is not None and code not in codes:
+                    codes.append(code)
+    return codes
+
+
+def _codes(mark) -> str:
+    return " or ".join((mark.diagnosis, *mark.also))
+
+
+def _details(row, mark) -> list:
+    """``(label, working)`` lines shown under a wrong mark."""
+    lines = [("expected", row.expected.step_text(mark.field))]
+    if mark.follows:
+        lines.append(("yours", mark.follows))
+    return lines
+
+
+def to_text(report) -> str:
+    """The report as plain text (what ``str(report)`` and ``symcnn check`` print)."""
+    lines = [_headline(report), ""]
+    for row in report.rows:
+        lines.append(f"{row.layer} ({row.type})")
+        width = max(len(_LABELS[m.field]) for m in row.marks) if row.marks else 0
+        for mark in row.marks:
+            tag = "" if mark.ok else f"  [{_codes(mark)}]"
+            lines.append(f"  {_LABELS[mark.field]:<{width}}  claimed "
+                         f"{shown(mark.field, mark.claimed)}  {verdict(mark)}{tag}")
+            if not mark.ok:
+                lines += [f"      {label + ':':<9} {text}" for label, text in _details(row, mark)]
+        lines.append("")
+    used = _used(report)
+    if used:
+        lines.append("Diagnoses")
+        lines += [f"  {c}: {CATALOGUE[c].title}. {CATALOGUE[c].explanation}" for c in used]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def to_markdown(report) -> str:
+    """The report as a GitHub Markdown table, the workings of wrong rows and a legend."""
+    lines = [f"**{_md(_headline(report))}**", "",
+             "| layer | quantity | claimed | expected | mark | diagnosis |",
+             "|---|---|---|---|---|---|"]
+    notes = []
+    for row in report.rows:
+        for mark in row.marks:
+            code = "" if mark.ok else f"`{_codes(mark)}`"
+            lines.append(f"| `{row.layer}` ({row.type}) | {_LABELS[mark.field]} | "
+                         f"{_md(shown(mark.field, mark.claimed))} | "
+                         f"{_md(shown(mark.field, mark.expected))} | "
+                         f"{'right' if mark.ok else verdict(mark).split(',')[0]} | {code} |")
+            if not mark.ok:
+                notes.append(f"- `{row.layer}` {_LABELS[mark.field]}: " + "; ".join(
+                    f"{label} `{text}`" for label, text in _details(row, mark)))
+    if notes:
+        lines += ["", "Workings:", "", *notes]
+    used = _used(report)
+    if used:
+        lines += ["", "Diagnoses:", ""]
+        lines += [f"- `{c}` ({CATALOGUE[c].title}): {CATALOGUE[c].explanation}" for c in used]
+    return "\n".join(lines) + "\n"
+
+
+def _tt(text: str) -> str:
+    return r"\texttt{" + escape(text) + "}"
+
+
+def to_latex(report, standalone: bool = False) -> str:
+    """The report as a booktabs table with the workings and the diagnoses below it;
+    ``standalone=True`` gives a complete pdflatex document."""
+    body = [r"\noindent\textbf{" + escape(_headline(report)) + r"}\par\medskip",
+            r"\noindent\begin{tabular}{@{}p{3.2cm}p{2cm}p{2.6cm}p{2.6cm}p{1.6cm}p{3.2cm}@{}}",
+            r"\toprule", r"layer & quantity & claimed & expected & mark & diagnosis \\",
+            r"\midrule"]
+    notes = []
+    for row in report.rows:
+        for mark in row.marks:
+            mark_text = "right" if mark.ok else verdict(mark).split(",")[0]
+            code = "" if mark.ok else r"\raggedright " + \
+                escape(_codes(mark)).replace(r"\_", r"\_\allowbreak{}")
+            body.append(f"{_tt(row.layer)} & {escape(_LABELS[mark.field])} & "
+                        f"{escape(shown(mark.field, mark.claimed))} & "
+                        f"{escape(shown(mark.field, mark.expected))} & {mark_text} & {code} \\\\")
+            if not mark.ok:
+                notes.append(r"\item " + _tt(row.layer) + " " + escape(_LABELS[mark.field])
+                             + ": " + "; ".join(f"{label}: {_tt(text)}"
+                                                for label, text in _details(row, mark)))
+    body += [r"\bottomrule", r"\end{tabular}"]
+    if notes:
+        body += [r"\begin{itemize}\raggedright", *notes, r"\end{itemize}"]
+    used = _used(report)
+    if used:
+        body += [r"\paragraph{Diagnoses}", r"\begin{description}"]
+        body += [rf"\item[{escape(c)}] {escape(CATALOGUE[c].title)}. "
+                 f"{escape(CATALOGUE[c].explanation)}" for c in used]
+        body.append(r"\end{description}")
+    text = "\n".join(body)
+    if standalone:
+        text = "\n".join([r"\documentclass{article}",
+                          r"\usepackage[a4paper,margin=2cm]{geometry}",
+                          r"\usepackage{booktabs}", r"\begin{document}", text,
+                          r"\end{document}"])
+    return text + "\n"
+
+
+_CSS = ("table.symcnn-check{border-collapse:collapse;font-family:sans-serif}"
+        ".symcnn-check td,.symcnn-check th{border:1px solid #ccc;padding:4px 8px}"
+        ".symcnn-check .right{background:#e6f4e6}.symcnn-check .wrong{background:#fbe3e3}"
+        ".symcnn-check .carried{background:#fff4d6}")
+
+
+def to_html(report, standalone: bool = False) -> str:
+    """The report as an HTML table (classes ``right``, ``wrong``, ``carried``)."""
+    e = html.escape
+    rows = []
+    for row in report.rows:
+        for mark in row.marks:
+            kind = "right" if mark.ok else ("carried" if mark.diagnosis == CARRIED else "wrong")
+            detail = "" if mark.ok else "<br>".join(
+                f"{label}: <code>{e(text)}</code>" for label, text in _details(row, mark))
+            code = "" if mark.ok else f"<code>{e(_codes(mark))}</code>"
+            rows.append(f'<tr class="{kind}"><td><code>{e(row.layer)}</code> ({e(row.type)})'
+                        f"</td><td>{_LABELS[mark.field]}</td>"
+                        f"<td>{e(shown(mark.field, mark.claimed))}</td>"
+                        f"<td>{e(shown(mark.field, mark.expected))}</td><td>{kind}</td>"
+                        f"<td>{code}</td><td>{detail}</td></tr>")
+    legend = "".join(f"<dt><code>{e(c)}</code> {e(CATALOGUE[c].title)}</dt>"
+                     f"<dd>{e(CATALOGUE[c].explanation)}</dd>" for c in _used(report))
+    text = (f'<div class="symcnn-check"><p><strong>{e(_headline(report))}</strong></p>'
+            f'<table class="symcnn-check"><tr><th>layer</th><th>quantity</th><th>claimed</th>'
+            f"<th>expected</th><th>mark</th><th>diagnosis</th><th>working</th></tr>"
+            + "".join(rows) + "</table>" + (f"<dl>{legend}</dl>" if legend else "") + "</div>")
+    if standalone:
+        text = (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>'
+                f"{e(report.model_name)}</title><style>{_CSS}</style></head><body>{text}"
+                f"</body></html>")
+    return text + "\n"

@@ -1,0 +1,220 @@
+"""sc.check marks a student's table: right rows, each diagnosis of the catalogue, carried
+rows, unexplained ones, and the worked examples' own slips."""
+
+from __future__ import annotations
+
+import pytest
+
+import symcnn as sc
+from symcnn.teach import CATALOGUE, ClaimError
+from symcnn.zoo import textbook
+
+
+def diagnosis(model, **row):
+    """The diagnosis of the single claimed row ``row`` (``layer`` = name or index)."""
+    report = sc.check(model, [row])
+    return report.rows[0].diagnosis
+
+
+def seq(*layers, shape=(32, 32, 3)):
+    return sc.Sequential([sc.Input(shape), *layers])
+
+
+# --------------------------------------------------------------------------- right rows
+
+
+def test_a_right_table_scores_one_and_has_no_diagnosis():
+    model = textbook.cifar()
+    claims = [{"layer": r.name, "output_shape": r.output_shape, "params": r.params}
+              for r in model.layers]
+    report = sc.check(model, claims)
+    assert report.ok and report.score == 1.0
+    assert all(r.diagnosis is None and r.ok for r in report.rows)
+    assert report.marks == (2 * len(model.layers), 2 * len(model.layers))
+
+
+def test_a_keras_summary_style_markdown_table_is_read_and_marked():
+    table = """
+| Layer (type)          | Output Shape         | Param # |
+|-----------------------|----------------------|---------|
+| conv2d (Conv2D)       | (None, 256, 256, 64) | 1,792   |
+| conv2d_1 (Conv2D)     | (None, 256, 256, 64) | 36,928  |
+| max_pooling2d (MaxPooling2D) | (None, 128, 128, 64) | 0 |
+| batch_normalization (BatchNormalization) | (None, 128, 128, 64) | 128 |
+ Total params: 277,569
+"""
+    report = sc.check(textbook.vgg_style(), table)
+    assert [r.ok for r in report.rows] == [True, True, True, False]
+    assert report.rows[3].diagnosis == "bn_trainable_only"
+    assert report.rows[3].marks[0].ok  # the shape of the BN row is right
+
+
+def test_a_csv_table_is_read_and_positional_rows_follow_the_previous_one():
+    csv_text = 'layer,output_shape,params\nconv2d,"(36, 28, 20)",320\n,"(18, 14, 20)",0\n'
+    report = sc.check(textbook.free_width(), csv_text)
+    assert [r.layer for r in report.rows] == ["conv2d", "max_pooling2d"]
+    assert report.ok
+
+
+# --------------------------------------------------------------------------- each diagnosis
+
+
+def test_missing_bias():
+    assert diagnosis(seq(sc.Conv2D(64, 3)), layer=0, params=3 * 3 * 3 * 64) == "missing_bias"
+    assert diagnosis(seq(sc.Flatten(), sc.Dense(10), shape=(4, 4, 2)),
+                     layer="dense", params=320) == "missing_bias"
+
+
+def test_extra_bias():
+    assert diagnosis(seq(sc.Conv2D(8, 3, use_bias=False)), layer=0,
+                     params=3 * 3 * 3 * 8 + 8) == "extra_bias"
+
+
+def test_bn_trainable_only():
+    model = seq(sc.BatchNormalization(), shape=(8, 8, 64))
+    assert diagnosis(model, layer=0, params=128) == "bn_trainable_only"
+
+
+def test_padding_total_vs_per_side_explicit_and_same():
+    # padding 2 on each side: 32 + 2*2 - 5 + 1 = 32; counted once: 32 + 2 - 5 + 1 = 30
+    explicit = seq(sc.Conv2D(4, 5, padding=2))
+    assert diagnosis(explicit, layer=0, output_shape=(30, 30, 4)) == "padding_total_vs_per_side"
+    # 'same' 3x3 pads 1 per side; the total 2 put on each side gives 32 + 4 - 3 + 1 = 34
+    same = seq(sc.Conv2D(4, 3, padding="same"))
+    assert diagnosis(same, layer=0, output_shape=(34, 34, 4)) == "padding_total_vs_per_side"
+
+
+def test_no_floor_the_stride_3_size_of_worked_example_a():
+    model = textbook.single_convolutions()[2]   # (9, 9, 3), kernel (3, 2), strides (1, 3)
+    report = sc.check(model, [{"layer": 0, "output_shape": "(7, 7/3 + 1, 2)"},
+                              {"layer": 0, "output_shape": (7, 3.33, 2)},
+                              {"layer": 0, "output_shape": (7, 3.3, 2)}])
+    assert [r.diagnosis for r in report.rows] == ["no_floor"] * 3
+    assert "10/3" in report.rows[1].marks[0].follows
+    assert diagnosis(model, layer=0, output_shape=(7, 3.4, 2)) == "unexplained"
+
+
+def test_ceil_vs_floor_both_ways():
+    valid = seq(sc.MaxPooling2D(2), shape=(7, 7, 3))          # floor(7/2) = 3
+    assert diagnosis(valid, layer=0, output_shape=(4, 4, 3)) == "ceil_vs_floor"
+    same = seq(sc.Conv2D(4, 3, strides=3, padding="same"), shape=(8, 8, 3))  # ceil(8/3) = 3
+    assert diagnosis(same, layer=0, output_shape=(2, 2, 4)) == "ceil_vs_floor"
+
+
+def test_a_number_two_slips_explain_names_both():
+    # 'same', 3x3, stride 2 on 7: ceil(7/2) = 4; floor(7/2) = 3 is also (7 + 1 - 3)//2 + 1
+    same = seq(sc.Conv2D(4, 3, strides=2, padding="same"), shape=(7, 7, 3))
+    mark = sc.check(same, [{"layer": 0, "output_shape": (3, 3, 4)}]).rows[0].marks[0]
+    assert mark.diagnosis == "padding_total_vs_per_side" and "ceil_vs_floor" in mark.also
+
+
+def test_same_as_valid():
+    model = seq(sc.Conv2D(16, 5, padding="same"))
+    assert diagnosis(model, layer=0, output_shape=(28, 28, 16)) == "same_as_valid"
+
+
+def test_groups_ignored_alexnet_towers_and_depthwise():
+    towers = textbook.alexnet_two_tower_convs()
+    conv = towers.layers[3]
+    assert conv.params == 5 * 5 * 48 * 256 + 256
+    assert diagnosis(towers, layer=conv.name, params=5 * 5 * 96 * 256 + 256) == "groups_ignored"
+    depthwise = seq(sc.DepthwiseConv2D(3), shape=(16, 16, 8))
+    assert diagnosis(depthwise, layer=0, params=3 * 3 * 8 * 8 + 8) == "groups_ignored"
+
+
+def alexnet_head():
+    """AlexNet after its fifth convolution: 13x13x256 -> pool -> 6x6x256 -> dense 4096."""
+    return seq(sc.MaxPooling2D(3, strides=2), sc.Flatten(), sc.Dense(4096), shape=(13, 13, 256))
+
+
+def test_before_pooling_alexnet_first_dense_layer_from_13_13_128_2():
+    model = alexnet_head()
+    assert model.get_layer("dense").params == 6 * 6 * 256 * 4096 + 4096
+    wrong = 13 * 13 * 128 * 2 * 4096 + 4096
+    assert diagnosis(model, layer="dense", params=wrong) == "before_pooling"
+    # with the flatten row claimed too, the flatten row is the slip and the dense is carried
+    report = sc.check(model, [{"layer": "flatten", "output_shape": 13 * 13 * 128 * 2},
+                              {"layer": "dense", "params": wrong}])
+    assert [r.diagnosis for r in report.rows] == ["before_pooling", "carried"]
+    assert report.score == 0.5 and not report.ok
+
+
+def test_channels_swapped_shape_and_bias():
+    model = seq(sc.Conv2D(64, 3))
+    assert diagnosis(model, layer=0, output_shape=(64, 30, 30)) == "channels_swapped"
+    assert diagnosis(model, layer=0, params=3 * 3 * 3 * 64 + 3) == "channels_swapped"
+
+
+def test_kernel_not_squared():
+    model = seq(sc.Conv2D(64, 3))
+    assert diagnosis(model, layer=0, params=3 * 3 * 64 + 64) == "kernel_not_squared"
+
+
+def test_unexplained_is_never_a_guess():
+    model = seq(sc.Conv2D(64, 3))
+    assert diagnosis(model, layer=0, params=12345) == "unexplained"
+    assert diagnosis(model, layer=0, output_shape=(31, 29, 64)) == "unexplained"
+
+
+# --------------------------------------------------------------------------- carried
+
+
+def test_one_wrong_padding_makes_every_later_row_carried():
+    model = seq(sc.Conv2D(8, 5, padding=2), sc.Conv2D(8, 3), sc.MaxPooling2D(2),
+                sc.Flatten(), sc.Dense(10))
+    # the student adds the padding once: 30 instead of 32, then works on correctly from 30
+    claims = [{"layer": "conv2d", "output_shape": (30, 30, 8)},
+              {"layer": "conv2d_1", "output_shape": (28, 28, 8)},
+              {"layer": "max_pooling2d", "output_shape": (14, 14, 8)},
+              {"layer": "flatten", "output_shape": 14 * 14 * 8},
+              {"layer": "dense", "output_shape": 10, "params": 14 * 14 * 8 * 10 + 10}]
+    report = sc.check(model, claims)
+    assert [r.diagnosis for r in report.rows] == [
+        "padding_total_vs_per_side", "carried", "carried", "carried", "carried"]
+    assert report.rows[-1].diagnoses == {"params": "carried"}   # its shape (10,) is right
+    assert report.marks == (5, 6) and not report.ok
+
+
+def test_a_new_slip_on_top_of_a_carried_value_is_named():
+    model = seq(sc.Conv2D(8, 5, padding=2), sc.Flatten(), sc.Dense(10))
+    claims = [{"layer": "conv2d", "output_shape": (30, 30, 8)},
+              {"layer": "dense", "params": 30 * 30 * 8 * 10}]   # carried, and no bias
+    report = sc.check(model, claims)
+    assert [r.diagnosis for r in report.rows] == ["padding_total_vs_per_side", "missing_bias"]
+
+
+# --------------------------------------------------------------------------- worked examples
+
+
+def test_the_lenet_table_marked_against_its_own_code():
+    table = """| layer | output | params |
+|---|---|---|
+| conv2d | (62, 62, 6) | 162 |
+| max_pooling2d | (31, 31, 6) | 0 |
+| conv2d_1 | (28, 28, 16) | 1536 |
+| max_pooling2d_1 | (14, 14, 16) | 0 |
+| flatten | 3136 | 0 |
+"""
+    report = sc.check(textbook.lenet_code(), table)
+    assert [r.diagnoses for r in report.rows] == [
+        {"params": "missing_bias"}, {},
+        # the table's second convolution is 4x4 and unbiased, the code's 3x3 and biased:
+        # not a slip of the catalogue, so it is not guessed
+        {"output_shape": "unexplained", "params": "unexplained"},
+        {}, {}]
+    # against the model the table describes, it is right
+    assert sc.check(textbook.lenet_table(), table).ok
+
+
+def test_bad_claims_raise_errors_naming_the_layer_and_value():
+    with pytest.raises(ClaimError, match="no layer named 'conv9'.*Received: layer='conv9'"):
+        sc.check(textbook.free_width(), [{"layer": "conv9", "params": 1}])
+    with pytest.raises(ClaimError, match="Received: 'lots'"):
+        sc.check(textbook.free_width(), [{"layer": 0, "params": "lots"}])
+    with pytest.raises(ClaimError, match="indices 0 to 8"):
+        sc.check(textbook.free_width(), [{"layer": 99, "params": 1}])
+
+
+def test_every_code_used_is_in_the_catalogue_with_an_explanation():
+    for code, entry in CATALOGUE.items():
+        assert entry.code == code and len(entry.explanation) > 40 and entry.title
