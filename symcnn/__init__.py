@@ -32,6 +32,8 @@ from . import costs, memory, receptive  # noqa: E402  (costs, memory, receptive 
 from .render import cost_columns  # noqa: F401  (registers the cost summary columns)
 from .errors import CostError
 from .errors import ConversionError
+from .render.exprs import show  # issue 14: the display form every printer uses
+from .shape import Shape
 
 __version__ = "0.1.0"
 
@@ -70,6 +72,7 @@ __all__ = [
     "load_spec", "model_from_spec", "model_to_spec",
     "costs", "memory", "receptive", "CostError",
     "nn", "from_keras", "from_torch", "ConversionError",
+    "show", "Shape",
     "check", "exercises", "teach",
     *_layer_names,
 ]

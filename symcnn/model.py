@@ -33,6 +33,8 @@ from .errors import GraphError, ShapeError, SymbolError, describe_layer
 from .layers.base import Checker, Computed, Layer, Tensor, apply_layer, format_shape, snake_case
 from .layers.core import Input, InputLayer
 from .records import LayerRecord, _CostViews
+from .render.exprs import show
+from .shape import Shape
 from .symbols import as_size
 
 __all__ = ["Model", "Sequential", "LayerRecord"]
@@ -259,12 +261,12 @@ class Model(_CostViews, Layer):
 
     @property
     def input_shape(self):
-        shapes = [t.shape for t in self.inputs]
+        shapes = [Shape(t.shape) for t in self.inputs]
         return shapes[0] if self._single_input else shapes
 
     @property
     def output_shape(self):
-        shapes = [t.shape for t in self.outputs]
+        shapes = [Shape(t.shape) for t in self.outputs]
         return shapes[0] if self._single_output else shapes
 
     @property
@@ -388,6 +390,12 @@ class Model(_CostViews, Layer):
 
         return render_summary(self, **options)
 
+    def summary_text(self, **options: Any) -> str:
+        """The text of :meth:`summary`, returned instead of printed."""
+        from .render.summary import render_summary
+
+        return render_summary(self, **options)
+
     def to_latex(self, style: str = "table", standalone: bool = False, **options: Any) -> str:
         """LaTeX for lecture notes and theses (:func:`symcnn.render.latex.model_to_latex`).
 
@@ -428,7 +436,7 @@ class Model(_CostViews, Layer):
 
     def __repr__(self) -> str:
         return (f"<{type(self).__name__} {self.display_name!r}: {len(self._records)} layers, "
-                f"params={self.params}, output_shape={format_shape(self.output_shape)}>")
+                f"params={show(self.params)}, output_shape={format_shape(self.output_shape)}>")
 
 
 def _subs_size(size, table):

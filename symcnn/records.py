@@ -19,6 +19,8 @@ import sympy
 
 from . import arith
 from .layers.base import Layer, Node, format_shape
+from .render.exprs import show
+from .shape import Shape, as_shape
 
 __all__ = ["LayerRecord"]
 
@@ -95,7 +97,7 @@ class LayerRecord(_CostViews):
     @property
     def input_shape(self):
         shapes = self.node.input_shapes
-        return shapes[0] if len(shapes) == 1 else shapes
+        return Shape(shapes[0]) if len(shapes) == 1 else as_shape(list(shapes))
 
     @property
     def input_shapes(self) -> list:
@@ -103,7 +105,7 @@ class LayerRecord(_CostViews):
 
     @property
     def output_shape(self):
-        shapes = [t.shape for t in self.node.outputs]
+        shapes = [Shape(t.shape) for t in self.node.outputs]
         return shapes[0] if len(shapes) == 1 else shapes
 
     @property
@@ -140,4 +142,4 @@ class LayerRecord(_CostViews):
 
     def __repr__(self) -> str:
         return (f"<LayerRecord #{self.index} {self.name!r} ({self.type}) "
-                f"output_shape={format_shape(self.output_shape)} params={self.params}>")
+                f"output_shape={format_shape(self.output_shape)} params={show(self.params)}>")

@@ -32,9 +32,9 @@ def encode(value):
     value = sympy.sympify(value)
     if value.is_Integer:
         return int(value)
-    from ..render.exprs import display_form
+    from ..render.exprs import canonical_text
 
-    return str(display_form(value))
+    return canonical_text(value)
 
 
 def shape(value) -> list:

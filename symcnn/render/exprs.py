@@ -1,56 +1,398 @@
-"""How printers show closed forms: rounding arguments over one common denominator.
+"""The display form of closed forms: what every printer shows (``sc.show``).
 
-SymPy distributes ``(H + 20)/32`` into ``H/32 + 5/8``, so a stored ``floor((H + 20)/32)``
-prints as ``floor(H/32 + 5/8)``. :func:`display_form` rebuilds each floor/ceiling argument
-as an unevaluated ``numerator/denominator`` for display only; the result is equal to the
-input (``expand`` gives it back) and is never used for further computation.
+Stored closed forms are canonical SymPy, expanded over their rounding atoms, so that
+``model.params == 160*n + 48320`` works in user code. A person reads them through
+:func:`show` (text) or :func:`display_form` (an unevaluated SymPy expression that the LaTeX
+and MathML printers render), which
+
+- writes every rounding atom over one denominator: ``floor((H + 4)/8)``, never
+  ``floor(H/8 + 1/2)``;
+- factors a sum over the rounding atoms it shares, where that is shorter: an atom is shifted
+  by the integer that makes the most terms cancel (``floor((H + 4)/8) - 1``) and the terms
+  with the same atoms are collected, so each atom appears once;
+- orders terms by degree, highest first (``1152*w**2 + 16*w``).
+
+The display form is exact: read back with :func:`symcnn.parse_expression` and expanded, it is
+the stored expression (a property test checks it).
 
 >>> import sympy
 >>> from symcnn import symbols
->>> H = symbols("H")
->>> display_form(sympy.floor(H/32 + sympy.Rational(5, 8)))
-floor((H + 20)/32)
->>> sympy.latex(display_form(sympy.ceiling(H/2) - 1))
-'\\\\left\\\\lceil{\\\\frac{H}{2}}\\\\right\\\\rceil - 1'
+>>> H, W, w = symbols("H W w")
+>>> A, B = sympy.floor((H + 4)/8), sympy.floor((W + 4)/8)
+>>> show(16*w*A*B - 16*w*A - 16*w*B + 16*w)
+'16*w*(floor((H + 4)/8) - 1)*(floor((W + 4)/8) - 1)'
+>>> show(1152*w**2 + 16*w), show(sympy.ceiling(H/2) - 1)
+('1152*w**2 + 16*w', 'ceiling(H/2) - 1')
+>>> sympy.latex(display_form(sympy.floor(H/32 + sympy.Rational(5, 8))))
+'\\\\left\\\\lfloor{\\\\frac{H + 20}{32}}\\\\right\\\\rfloor'
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from functools import lru_cache
 
 import sympy
-from sympy import ceiling, floor
-
-__all__ = ["display_form", "show"]
-
-
-def _over_common_denominator(e):
-    num, den = sympy.fraction(sympy.together(e.args[0]))
-    if not (den.is_Integer and den > 1 and num.is_Add):
-        return e
-    quotient = sympy.Mul(num, sympy.Pow(den, -1, evaluate=False), evaluate=False)
-    return type(e)(quotient, evaluate=False)
+from sympy import Add, Mul, Pow, ceiling, floor
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.str import StrPrinter
 
 
-def display_form(expr):
-    """``expr`` with every floor/ceiling argument written as one fraction (for printing)."""
-    expr = sympy.sympify(expr)
-    if not expr.has(floor, ceiling):
-        return expr
-    return expr.replace(lambda e: isinstance(e, (floor, ceiling)), _over_common_denominator)
+__all__ = ["display_form", "show", "show_latex", "latex_printer", "text_printer", "canonical_text",
+           "Where", "where_block",
+           "CACHE_SIZE", "MAX_TERMS"]
+
+#: Distinct expressions whose display form is kept (a ResNet-50 has a few hundred).
+CACHE_SIZE = 1 << 16
+#: Above this many expanded terms an expression is shown in order, neither shifted nor
+#: factored (the search for shifts costs a few expansions per atom).
+MAX_TERMS = 200
+
+_POLY_HEADS = (sympy.Add, sympy.Mul, sympy.Symbol, sympy.Number)
+
+
+def text_printer() -> StrPrinter:
+    """The string printer of display forms (terms in the order the display form gives)."""
+    return StrPrinter({"order": "none"})
+
+
+def latex_printer(**settings) -> LatexPrinter:
+    """The LaTeX printer of display forms (terms in the order the display form gives)."""
+    return LatexPrinter({"order": "none", **settings})
 
 
 def show(expr) -> str:
-    """The text form of a closed form, as summaries and messages print it.
+    """The text of a closed form as every summary, repr, message and command prints it.
 
     >>> from symcnn import symbols
     >>> show(symbols("n") * 160 + 48320)
     '160*n + 48320'
     """
-    return _show(sympy.sympify(expr))
+    return _show(_value(expr, "show"))
 
 
-@lru_cache(maxsize=4096)
+def show_latex(expr) -> str:
+    """The LaTeX of a closed form's display form.
+
+    >>> import sympy
+    >>> from symcnn import symbols
+    >>> show_latex(sympy.floor(symbols("H")/8 + sympy.Rational(1, 2)) - 1)
+    '\\\\left\\\\lfloor{\\\\frac{H + 4}{8}}\\\\right\\\\rfloor - 1'
+    """
+    return latex_printer().doprint(display_form(expr))
+
+
+def canonical_text(expr) -> str:
+    """The stored (expanded) form as text, each rounding over one denominator: what machine
+    readable output (JSON) holds, so that :func:`symcnn.parse_expression` gives back the very
+    same expression.
+
+    >>> import sympy
+    >>> from symcnn import symbols
+    >>> A = sympy.floor(symbols("H")/8 + sympy.Rational(1, 2))
+    >>> canonical_text(16*A - 16)
+    '16*floor((H + 4)/8) - 16'
+    """
+    expr = sympy.sympify(expr)
+    if not expr.has(floor, ceiling):
+        return str(expr)
+    return str(expr.replace(lambda e: isinstance(e, (floor, ceiling)), _show_atom))
+
+
+def _value(expr, owner: str):
+    """A SymPy object (expression, relation) as given; anything else read safely."""
+    if isinstance(expr, sympy.Basic):
+        return expr
+    return sympy.sympify(expr)
+
+
+@lru_cache(maxsize=CACHE_SIZE)
 def _show(expr) -> str:
-    # Printing is slow (about 0.1 ms per size) and models repeat the same sizes many times.
-    return str(display_form(expr))
+    return text_printer().doprint(display_form(expr))
+
+
+def display_form(expr):
+    """``expr`` as an unevaluated SymPy expression laid out for reading (see the module).
+
+    Equal to ``expr`` (``sympy.expand`` gives it back); for printing only, never for further
+    computation.
+    """
+    return _display(_value(expr, "display_form"))
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _display(expr):
+    if isinstance(expr, sympy.Tuple):
+        return sympy.Tuple(*(_display(e) for e in expr))
+    if expr.is_Relational:
+        return expr.func(_display(expr.lhs), _display(expr.rhs), evaluate=False)
+    if not isinstance(expr, sympy.Expr) or expr.is_number and not expr.has(floor, ceiling):
+        return expr
+    atoms = _atoms(expr)
+    if not atoms and expr.is_Atom:
+        return expr
+    dummies = [sympy.Dummy(f"a{i}") for i in range(len(atoms))]
+    shown = {d: _show_atom(a) for d, a in zip(dummies, atoms)}
+    poly = sympy.expand(expr.xreplace(dict(zip(atoms, dummies))))
+    gens = sorted(poly.free_symbols, key=sympy.default_sort_key)
+    if not poly.is_polynomial(*gens):
+        return _rebuild(poly, shown)
+    if len(Add.make_args(poly)) > MAX_TERMS:
+        return _arrange(poly, {}, shown, dummies, collect=False)
+    plain = _arrange(poly, {}, shown, dummies, collect=False)
+    best, best_len = plain, len(text_printer().doprint(plain))
+    shifts = _best_shifts(poly, dummies) if dummies else {}
+    shifted = sympy.expand(poly.xreplace({d: d + c for d, c in shifts.items()}))
+    for candidate in (_arrange(poly, {}, shown, dummies), _arrange(shifted, shifts, shown,
+                                                                   dummies)):
+        length = len(text_printer().doprint(candidate))
+        if length < best_len:
+            best, best_len = candidate, length
+    return best
+
+
+def _atoms(expr) -> list:
+    """The non-polynomial parts of ``expr`` (floors, ceilings, min, max...), outermost."""
+    found: list = []
+
+    def visit(e):
+        if isinstance(e, _POLY_HEADS) or e.is_Pow and e.exp.is_Integer and e.exp > 0:
+            for a in e.args:
+                visit(a)
+        elif e not in found:
+            found.append(e)
+
+    visit(expr)
+    return sorted(found, key=sympy.default_sort_key)
+
+
+def _show_atom(atom):
+    """A rounding over one denominator, ``floor((H + 4)/8)``; other atoms' arguments shown."""
+    if isinstance(atom, (floor, ceiling)):
+        num, den = sympy.fraction(sympy.together(atom.args[0]))
+        if den.is_Integer and den > 1:
+            inner = Mul(_display(sympy.expand(num)), Pow(den, -1, evaluate=False),
+                        evaluate=False)
+        else:
+            inner = _display(atom.args[0])
+        return type(atom)(inner, evaluate=False)
+    if isinstance(atom, (sympy.Min, sympy.Max)) or atom.is_Function:
+        return atom.func(*(_display(a) for a in atom.args), evaluate=False)
+    if atom.is_Pow:  # a negative or symbolic power
+        return Pow(_display(atom.base), _display(atom.exp), evaluate=False)
+    return atom
+
+
+def _rebuild(expr, shown):
+    """Put the shown atoms back into a non-polynomial expression, keeping its structure."""
+    return expr.xreplace(shown)
+
+
+def _best_shifts(poly, dummies) -> dict:
+    """For each atom, the integer ``c`` minimising the terms of ``poly`` in ``atom - c``."""
+    shifts: dict = {}
+    current = poly
+    for d in dummies:
+        size = len(Add.make_args(current))
+        best, best_size = 0, size
+        for c in _shift_candidates(current, d):
+            trial = sympy.expand(current.xreplace({d: d + c}))
+            n = len(Add.make_args(trial))
+            if n < best_size:
+                best, best_size, result = c, n, trial
+        if best:
+            shifts[d] = best
+            current = result
+    return shifts
+
+
+def _shift_candidates(poly, d, keep: int = 3) -> list:
+    """Integers ``c`` that cancel a term of ``poly`` when ``d`` becomes ``d + c``."""
+    by_power: dict = {}
+    for term in Add.make_args(poly):
+        k = sympy.degree(term, d)
+        rest = sympy.expand(term / d**k) if k else term
+        coeff, mono = rest.as_coeff_Mul()
+        by_power.setdefault(int(k), {})[mono] = coeff
+    votes: Counter = Counter()
+    for k, terms in by_power.items():
+        lower = by_power.get(k - 1, {})
+        for mono, coeff in terms.items():
+            if k >= 1 and mono in lower:
+                c = -lower[mono] / (k * coeff)
+                if c.is_Integer and c != 0:
+                    votes[int(c)] += 1
+    return [c for c, _ in votes.most_common(keep)]
+
+
+def _degree_key(term, gens):
+    return (-sum(sympy.degree(term, g) for g in gens), sympy.default_sort_key(term))
+
+
+def _arrange(poly, shifts: dict, shown: dict, dummies: list, collect: bool = True):
+    """``poly`` (over the atoms' dummies, each meaning ``atom - shift``) as a display sum.
+
+    With ``collect`` the terms with the same atoms are gathered into one product whose
+    remaining factor is a polynomial in the other symbols (its content taken out).
+    """
+    gens = sorted(poly.free_symbols, key=sympy.default_sort_key)
+    groups: dict = {}
+    for term in Add.make_args(poly):
+        atom_part = Mul(*(f for f in Mul.make_args(term) if f.free_symbols & set(dummies)))
+        key = atom_part if collect else term
+        groups.setdefault(key, []).append(sympy.expand(term / atom_part) if collect else term)
+    entries = []
+    for key, parts in groups.items():
+        if not collect or key == 1:
+            entries += [(_degree_key(t, gens), _product(t, shifts, shown)) for t in parts]
+            continue
+        rest = Add(*parts)
+        entries.append((_degree_key(sympy.expand(rest * key), gens),
+                        _collected(rest, key, shifts, shown, gens)))
+    entries.sort(key=lambda e: e[0])
+    terms = [e[1] for e in entries]
+    return terms[0] if len(terms) == 1 else Add(*terms, evaluate=False)
+
+
+def _collected(rest, atom_part, shifts, shown, gens):
+    """``rest * atom_part`` as one product: ``64*(w + 2)*floor(H/2)``."""
+    if atom_part == 1 or len(Add.make_args(rest)) == 1:
+        return _product(sympy.expand(rest * atom_part), shifts, shown)
+    content, primitive = rest.as_content_primitive()
+    if primitive.could_extract_minus_sign():
+        content, primitive = -content, -primitive
+    inner = _ordered_sum(primitive, gens)
+    factors = ([] if content == 1 else [content]) + [inner] + _atom_factors(atom_part, shifts,
+                                                                           shown)
+    return Mul(*factors, evaluate=False)
+
+
+def _ordered_sum(poly, gens):
+    terms = sorted(Add.make_args(poly), key=lambda t: _degree_key(t, gens))
+    return terms[0] if len(terms) == 1 else Add(*terms, evaluate=False)
+
+
+def _atom_factors(atom_part, shifts, shown) -> list:
+    out = []
+    for factor in Mul.make_args(atom_part):
+        base, exp = factor.as_base_exp()
+        atom = shown[base]
+        c = shifts.get(base, 0)
+        shown_base = Add(atom, -c, evaluate=False) if c else atom
+        out.append(shown_base if exp == 1 else Pow(shown_base, exp, evaluate=False))
+    return out
+
+
+def _product(term, shifts, shown):
+    """One term ``coeff * symbols * atoms`` as an unevaluated product, coefficient first."""
+    coeff, rest = term.as_coeff_Mul()
+    plain, atoms = [], []
+    for factor in Mul.make_args(rest):
+        if factor == 1:
+            continue
+        base = factor.as_base_exp()[0]
+        (atoms if base in shown else plain).append(factor)
+    factors = plain + _atom_factors(Mul(*atoms), shifts, shown) if atoms else plain
+    if coeff != 1 or not factors:
+        factors = [coeff] + factors
+    if len(factors) == 1:
+        return factors[0]
+    return Mul(*factors, evaluate=False)
+
+
+# --------------------------------------------------------------------------- where block
+
+
+class Where:
+    """Names for recurring parts of display forms: a "where" block (``h_1 = floor((H + 4)/8) - 1``).
+
+    Built by :func:`where_block` from the expressions a page shows; :meth:`show` prints an
+    expression with the named parts replaced, :meth:`lines` the definitions.
+
+    >>> import sympy
+    >>> from symcnn import symbols
+    >>> H, w = symbols("H w")
+    >>> A = sympy.floor((H + 4)/8)
+    >>> names = where_block([16*w*A - 16*w, 160*w*A - 160*w + 10, A - 1])
+    >>> names.show(160*w*A - 160*w + 10), names.lines()
+    ('160*w*h_1 + 10', ['h_1 = floor((H + 4)/8) - 1'])
+    """
+
+    def __init__(self, names: dict) -> None:
+        self.names = dict(names)  # display node -> Symbol
+
+    def __bool__(self) -> bool:
+        return bool(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def display(self, expr):
+        """The display form of ``expr`` with the named parts replaced by their names."""
+        return _substitute(display_form(expr), self.names)
+
+    def show(self, expr) -> str:
+        return text_printer().doprint(self.display(expr))
+
+    def items(self) -> list:
+        """``(name, display node)`` pairs in naming order."""
+        return [(symbol, node) for node, symbol in self.names.items()]
+
+    def lines(self) -> list:
+        return [f"{s} = {text_printer().doprint(node)}" for s, node in self.items()]
+
+
+def _substitute(tree, names: dict):
+    if not names:
+        return tree
+    if tree in names:
+        return names[tree]
+    if not tree.args or isinstance(tree, (floor, ceiling)):
+        return tree
+    args = [_substitute(a, names) for a in tree.args]
+    if isinstance(tree, (Add, Mul, Pow)):
+        return tree.func(*args, evaluate=False)
+    return tree.func(*args)
+
+
+def _parts(tree) -> list:
+    """The rounding atoms of a display tree, shifted (``floor(...) - 1``) or alone."""
+    if isinstance(tree, (floor, ceiling)):
+        return [tree]
+    if isinstance(tree, Add) and len(tree.args) == 2 and isinstance(tree.args[0], (
+            floor, ceiling)) and tree.args[1].is_Integer:
+        return [tree]
+    out = []
+    for a in tree.args:
+        out += _parts(a)
+    return out
+
+
+def where_block(exprs, min_count: int = 2, min_length: int = 12, taken=()) -> Where:
+    """Name the rounding parts (``floor((H + 4)/8) - 1``) that recur among ``exprs``.
+
+    A part is named when it occurs in at least ``min_count`` of the expressions and its text
+    has at least ``min_length`` characters; a name is the lower-case letter of its symbol with
+    a running index (``h_1``, ``h_2``, ``w_1``), skipping names in ``taken``.
+    """
+    counts: Counter = Counter()
+    order: dict = {}
+    for expr in exprs:
+        for part in set(_parts(display_form(expr))):
+            counts[part] += 1
+            order.setdefault(part, len(order))
+    chosen = [p for p in sorted(order, key=order.get)
+              if counts[p] >= min_count and len(text_printer().doprint(p)) >= min_length]
+    taken = {str(t) for t in taken}
+    index: Counter = Counter()
+    names = {}
+    for part in chosen:
+        syms = sorted(part.free_symbols, key=sympy.default_sort_key)
+        letter = syms[0].name[0].lower() if syms else "a"
+        while True:
+            index[letter] += 1
+            name = f"{letter}_{index[letter]}"
+            if name not in taken:
+                break
+        names[part] = sympy.Symbol(name, integer=True)
+    return Where(names)

@@ -17,11 +17,11 @@ True
 from __future__ import annotations
 
 import sympy
-from sympy.printing.latex import LatexPrinter
 
 from ..errors import SymcnnError, UnavailableError
 from ..working import Given
 from .context import TABLE_COLUMNS, TOTALS, RenderContext, resolve_columns
+from .exprs import latex_printer
 from .text import chain
 
 __all__ = ["model_to_latex", "compile_pdf", "step_latex", "derivation_latex", "escape",
@@ -274,7 +274,7 @@ def model_to_latex(model, style: str = "table", standalone: bool = False,
         raise SymcnnError("to_latex: `columns`, `caption` and `label` apply to style='table'. "
                           f"Received: style={style!r}")
     ctx = RenderContext(model, assume_divisible, "to_latex")
-    ctx.printer = LatexPrinter()
+    ctx.printer = latex_printer()
     if style == "table":
         body = _table(ctx, resolve_columns(columns, "to_latex"))
         if caption is not None or label is not None:

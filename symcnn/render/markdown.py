@@ -15,14 +15,13 @@ and most Markdown viewers typeset; Jupyter's rich display of a model uses it.
 
 from __future__ import annotations
 
-from sympy.printing.latex import LatexPrinter
-from sympy.printing.str import StrPrinter
 
 from ..errors import SymcnnError
 from ..layers.base import format_shape
 from ..working import Given
 from . import latex as _latex
 from .context import TABLE_COLUMNS, TOTALS, RenderContext, resolve_columns
+from .exprs import latex_printer, text_printer
 from .text import describe_groups, value_text
 
 __all__ = ["model_to_markdown"]
@@ -43,7 +42,7 @@ class _Cells:
 
     def __init__(self, ctx: RenderContext, math: bool) -> None:
         self.ctx, self.math = ctx, math
-        self.tex, self.text = LatexPrinter(), StrPrinter()
+        self.tex, self.text = latex_printer(), text_printer()
         ctx.printer = self.tex
 
     def shape(self, shape) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import sympy
 
 from ..layers.base import format_shape
+from .exprs import text_printer
 from .summary import format_count, register_column
 
 __all__ = ["step_text", "derivation_text", "working_text", "value_text", "chain"]
@@ -64,7 +65,7 @@ def working_text(step, printer=None) -> str:
     >>> working_text(m.layers[0].derivation.params)
     '3*3*3*64 + 64 = 1,792'
     """
-    printer = printer or sympy.printing.str.StrPrinter()
+    printer = printer or text_printer()
     parts = [(value_text(step.value), printer._print(step.value))]
     if step.formula is not None:
         working = printer._print(step.working)

@@ -1,0 +1,143 @@
+"""The display form (``sc.show``): exact, factored over shared rounding atoms, one shape for
+every rounding, ordered by degree; and the :class:`~symcnn.Shape` tuple that prints with it."""
+
+from __future__ import annotations
+
+import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import symcnn as sc
+from symcnn import arith
+from symcnn.expr_parser import parse_expression
+from symcnn.render.exprs import display_form, show, show_latex
+
+H, W, w, n = sc.symbols("H W w n")
+NAMES = {"H": H, "W": W, "w": w, "n": n}
+
+
+def issue_model():
+    return sc.Sequential([
+        sc.Input((H, W, 3)), sc.Conv2D(8 * w, 3), sc.MaxPooling2D(2),
+        sc.Conv2D(16 * w, 3, strides=2), sc.MaxPooling2D(2), sc.Flatten(), sc.Dense(10),
+    ], name="issue")
+
+
+def reads_back(expr) -> bool:
+    parsed = parse_expression(show(expr), NAMES)
+    return sympy.expand(parsed - expr) == 0
+
+
+def test_flatten_row_of_the_issue_model_is_factored_with_each_atom_once():
+    model = issue_model()
+    flatten = model.get_layer("flatten")
+    assert show(flatten.output_shape[0]) == \
+        "16*w*(floor((H + 4)/8) - 1)*(floor((W + 4)/8) - 1)"
+    assert repr(flatten.output_shape) == \
+        "(16*w*(floor((H + 4)/8) - 1)*(floor((W + 4)/8) - 1),)"
+
+
+def test_summary_rows_and_totals_show_each_rounding_atom_once():
+    text = issue_model().summary_text()
+    rows = [line for line in text.splitlines()
+            if line.startswith(("flatten", "dense", "Total params"))]
+    assert len(rows) == 3
+    for row in rows:
+        assert row.count("floor((H + 4)/8)") == 1 and row.count("floor((W + 4)/8)") == 1, row
+    assert "floor(H/8 + 1/2)" not in text
+
+
+def test_no_printed_output_shows_a_distributed_atom():
+    model = issue_model()
+    outputs = [repr(model), repr(model.output_shape), model.summary_text(),
+               model.to_markdown(), model.to_markdown(style="derivation"),
+               model.to_latex(), model.to_latex(style="derivation")]
+    outputs += [repr(r) for r in model.layers] + [str(r.derivation) for r in model.layers]
+    for text in outputs:
+        assert "H/8 + 1/2" not in text and "frac{H}{8} + \\frac{1}{2}" not in text, text
+
+
+def test_stored_closed_forms_stay_canonical_sympy():
+    model = issue_model()
+    A, B = sympy.floor((H + 4) / 8), sympy.floor((W + 4) / 8)
+    assert model.params == sympy.expand(1152 * w**2 + 160 * w * (A - 1) * (B - 1) + 240 * w + 10)
+    assert model.params.is_Add and not isinstance(model.output_shape, str)
+    assert sc.zoo.textbook.free_width().params == 160 * n + 48320
+
+
+def test_polynomials_are_ordered_by_degree():
+    assert show(16 * w + 1152 * w**2 + 7) == "1152*w**2 + 16*w + 7"
+    assert show(H * W * 3 + H + 1) == "3*H*W + H + 1"
+
+
+def test_shift_is_used_only_where_it_is_shorter():
+    assert show(2 * sympy.floor(H / 2) + 4) == "2*floor(H/2) + 4"
+    assert show(sympy.ceiling(H / 2) - 1) == "ceiling(H/2) - 1"
+
+
+def test_latex_uses_the_same_display_form():
+    expr = sympy.floor(H / 8 + sympy.Rational(1, 2)) - 1
+    assert show_latex(expr) == r"\left\lfloor{\frac{H + 4}{8}}\right\rfloor - 1"
+
+
+def test_constraints_show_in_display_form():
+    rel = W * sympy.floor(H / 8 + sympy.Rational(1, 2)) >= 2
+    assert show(rel) == "W*floor((H + 4)/8) >= 2"
+
+
+def test_shape_is_a_tuple_that_prints_like_torch_size():
+    shape = issue_model().layers[3].output_shape
+    assert isinstance(shape, tuple) and isinstance(shape, sc.Shape)
+    assert shape == tuple(shape) and hash(shape) == hash(tuple(shape))
+    assert repr(shape) == "(floor((H + 4)/8) - 1, floor((W + 4)/8) - 1, 16*w)"
+    assert repr(sc.Sequential([sc.Input((1000,)), sc.Dense(10)]).output_shape) == "(10,)"
+
+
+def test_model_output_shape_is_a_shape():
+    model = issue_model()
+    assert isinstance(model.output_shape, sc.Shape) and model.output_shape == (10,)
+
+
+# ------------------------------------------------------------------ exact: parse back
+
+def _rounding(draw):
+    sym = draw(st.sampled_from([H, W]))
+    d = draw(st.integers(1, 9))
+    c = draw(st.integers(-6, 12))
+    kind = draw(st.sampled_from([arith.floor_div, arith.ceil_div]))
+    return kind(sym + c, d)
+
+
+@st.composite
+def closed_forms(draw):
+    atoms = [_rounding(draw) for _ in range(draw(st.integers(0, 3)))]
+    pool = atoms + [w, n, H]
+    expr = sympy.Integer(draw(st.integers(-50, 50)))
+    for _ in range(draw(st.integers(1, 4))):
+        term = sympy.Integer(draw(st.integers(-300, 300)))
+        for _ in range(draw(st.integers(0, 3))):
+            factor = draw(st.sampled_from(pool))
+            shift = draw(st.integers(-2, 2))
+            term *= factor + shift
+        expr += term
+    return sympy.expand(expr)
+
+
+@settings(max_examples=150)
+@given(closed_forms())
+def test_display_form_reads_back_to_the_stored_expression(expr):
+    assert reads_back(expr), (expr, show(expr))
+    assert sympy.expand(display_form(expr) - expr) == 0
+
+
+@settings(max_examples=40)
+@given(st.integers(1, 4), st.integers(1, 3), st.sampled_from(["valid", "same"]))
+def test_every_size_of_a_random_model_reads_back(k, s, padding):
+    model = sc.Sequential([sc.Input((H, W, 3)), sc.Conv2D(4 * w, k + 1, padding=padding),
+                           sc.MaxPooling2D(2), sc.Conv2D(8, k, strides=s, padding=padding),
+                           sc.MaxPooling2D(2, padding=padding), sc.Flatten(), sc.Dense(n)])
+    for record in model.layers:
+        for size in record.output_shape:
+            assert reads_back(size), show(size)
+        assert reads_back(record.params), show(record.params)
+    assert reads_back(model.params)
