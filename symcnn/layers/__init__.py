@@ -16,6 +16,10 @@ from .reshape import __all__ as _reshape
 from .repeat import Repeat
 from .attention import *  # noqa: F401,F403
 from .attention import __all__ as _attention
+from .embedding import *  # noqa: F401,F403
+from .embedding import __all__ as _embedding
+from .recurrent import *  # noqa: F401,F403
+from .recurrent import __all__ as _recurrent
 
 # Keras' short aliases name the same classes.
 MaxPool1D, MaxPool2D, MaxPool3D = MaxPooling1D, MaxPooling2D, MaxPooling3D  # noqa: F405
@@ -35,4 +39,4 @@ _aliases = [
 ]
 __all__ = ["Layer", "Tensor", "Node", "Checker", "Computed",
            *_conv, *_core, *_merge, *_norm, *_pool, *_reshape, *_aliases, "Repeat",
-           *[n for n in _attention if n[0].isupper()]]
+           *[n for n in (*_attention, *_embedding, *_recurrent) if n[0].isupper()]]

@@ -1,0 +1,100 @@
+"""Embedding layers: Keras' ``Embedding``, and the learned tokens and positions of ViT.
+
+``Embedding(input_dim, output_dim)`` maps each of the input's integer ids to a vector of
+``output_dim``: the output adds an axis, ``(T,) -> (T, output_dim)``, and the table has
+``input_dim*output_dim`` parameters. A lookup multiplies nothing: 0 MACs (PyTorch's
+``FlopCounterMode`` counts none for ``nn.Embedding`` either).
+
+>>> import symcnn as sc
+>>> m = sc.Sequential([sc.Input(("T",)), sc.Embedding(10000, 64)])
+>>> m.output_shape, m.params, m.macs
+((T, 64), 640000, 0)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sympy
+
+from .base import Checker, Layer
+
+__all__ = ["Embedding", "ClassToken", "PositionEmbedding"]
+
+ZERO = sympy.Integer(0)
+
+
+class Embedding(Layer):
+    """A lookup table of ``input_dim`` vectors of ``output_dim`` (Keras ``Embedding``).
+
+    >>> Embedding(0, 8)
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.LayerArgumentError: Embedding: `input_dim` must be a positive integer, a symbol name or a positive-integer SymPy expression. Received: input_dim=0
+    """
+
+    def __init__(self, input_dim, output_dim, mask_zero: bool = False, weights=None,
+                 name: str | None = None, **kwargs: Any) -> None:
+        super().__init__(name=name, **kwargs)
+        self._set(input_dim=self._size(input_dim, "input_dim"),
+                  output_dim=self._size(output_dim, "output_dim"),
+                  mask_zero=self._flag(mask_zero, "mask_zero"))
+
+    def output_shape_for(self, shape, check: Checker):
+        return (*shape, self.output_dim)
+
+    def params_for(self, shape):
+        return sympy.expand(self.input_dim * self.output_dim), ZERO
+
+    def macs_for(self, input_shapes, output_shape) -> sympy.Expr:
+        """A lookup: no multiply-accumulates."""
+        return ZERO
+
+
+class ClassToken(Layer):
+    """Prepends one learned token to a sequence (ViT's class token): ``(N, d) -> (N + 1, d)``,
+    ``d`` parameters, no MACs.
+
+    >>> import symcnn as sc
+    >>> sc.ClassToken()(sc.Input(("N", 768))).shape
+    (N + 1, 768)
+    """
+
+    def __init__(self, name: str | None = None, **kwargs: Any) -> None:
+        super().__init__(name=name, **kwargs)
+
+    def output_shape_for(self, shape, check: Checker):
+        self._expect_rank(shape, 2, "tokens, features")
+        return (sympy.expand(shape[0] + 1), shape[1])
+
+    def params_for(self, shape):
+        return shape[-1], ZERO
+
+    def macs_for(self, input_shapes, output_shape) -> sympy.Expr:
+        """A concatenation: no multiply-accumulates."""
+        return ZERO
+
+
+class PositionEmbedding(Layer):
+    """Adds a learned position embedding, one vector per token: same shape, ``N*d``
+    parameters for an input ``(N, d)``, no MACs (additions only).
+
+    >>> import symcnn as sc
+    >>> m = sc.Sequential([sc.Input(("N", 768)), sc.PositionEmbedding()])
+    >>> m.output_shape, m.params
+    ((N, 768), 768*N)
+    """
+
+    def __init__(self, name: str | None = None, **kwargs: Any) -> None:
+        super().__init__(name=name, **kwargs)
+
+    def output_shape_for(self, shape, check: Checker):
+        self._expect_rank(shape, 2, "tokens, features")
+        return shape
+
+    def params_for(self, shape):
+        return sympy.expand(shape[0] * shape[1]), ZERO
+
+    def macs_for(self, input_shapes, output_shape) -> sympy.Expr:
+        """Additions only: no multiply-accumulates."""
+        return ZERO

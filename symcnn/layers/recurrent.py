@@ -1,0 +1,278 @@
+"""Recurrent layers: ``SimpleRNN``, ``LSTM``, ``GRU`` and the ``Bidirectional`` wrapper.
+
+Counted as Keras 3 counts them: a kernel ``(x, g*u)``, a recurrent kernel ``(u, g*u)`` and a
+bias ``g*u`` for ``g`` gates (1, 4, 3), so ``g*(u*(u + x) + u)``; Keras' GRU with
+``reset_after=True`` (the default, and PyTorch's form) has two biases, ``3*(u*(u + x) + 2*u)``.
+The input is ``(T, x)`` without the batch axis; ``T`` may be a symbol.
+
+MACs: every step multiplies the input and the previous state by the kernels,
+``T*g*u*(x + u)`` in all (``h_0`` counts, as the frameworks multiply it too); gate products
+and activations are element-wise, not multiply-accumulates. This equals PyTorch's
+``FlopCounterMode`` / 2 on ``nn.RNN``, ``nn.GRU`` and ``nn.LSTM`` (the last with oneDNN off: its
+fused CPU kernel is invisible to the counter).
+
+>>> import symcnn as sc
+>>> T = sc.symbols("T")
+>>> m = sc.Sequential([sc.Input((T, 16)), sc.LSTM(32)])
+>>> m.output_shape, m.params, m.macs
+((32,), 6272, 6144*T)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sympy
+
+from ..errors import LayerArgumentError
+from .base import Checker, Computed, Layer, _symbols_of, format_shape
+
+__all__ = ["SimpleRNN", "LSTM", "GRU", "Bidirectional", "rnn_params", "rnn_macs"]
+
+ZERO = sympy.Integer(0)
+
+
+def rnn_params(inputs, units, gates: int = 1, use_bias: bool = True,
+               biases: int = 1) -> sympy.Expr:
+    """``gates*(units*(units + inputs) + biases*units)`` (no bias term without ``use_bias``).
+
+    >>> x, u = sympy.symbols("x u")
+    >>> rnn_params(x, u, gates=4)
+    4*u**2 + 4*u*x + 4*u
+    """
+    return sympy.expand(gates * (units * (units + inputs) + (biases * units if use_bias else 0)))
+
+
+def rnn_macs(steps, inputs, units, gates: int = 1) -> sympy.Expr:
+    """``steps*gates*units*(inputs + units)``: input and state products at every step.
+
+    >>> rnn_macs(10, 8, 4, gates=3)
+    1440
+    """
+    return sympy.expand(steps * gates * units * (inputs + units))
+
+
+def _rate(layer: Layer, value, arg: str):
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < 1
+    if not ok:
+        raise LayerArgumentError(f"{layer.type_name}: `{arg}` must be a number in [0, 1). "
+                                 f"Received: {arg}={value!r}")
+    return value
+
+
+class _RNN(Layer):
+    """What the recurrent layers share: arguments, the shape rule, the state outputs."""
+
+    #: Gates (kernel blocks of ``units`` columns) and states (LSTM: h and c).
+    gates: int = 1
+    states: int = 1
+
+    def __init__(self, units, activation="tanh", use_bias: bool = True, dropout=0.0,
+                 recurrent_dropout=0.0, return_sequences: bool = False,
+                 return_state: bool = False, go_backwards: bool = False, stateful: bool = False,
+                 unroll: bool = False, zero_output_for_mask: bool = False,
+                 name: str | None = None, **kwargs: Any) -> None:
+        kwargs.pop("activity_regularizer", None)
+        super().__init__(name=name, **kwargs)
+        self._set(units=self._size(units, "units"), activation=activation,
+                  use_bias=self._flag(use_bias, "use_bias"),
+                  dropout=_rate(self, dropout, "dropout"),
+                  recurrent_dropout=_rate(self, recurrent_dropout, "recurrent_dropout"),
+                  return_sequences=self._flag(return_sequences, "return_sequences"),
+                  return_state=self._flag(return_state, "return_state"),
+                  go_backwards=self._flag(go_backwards, "go_backwards"),
+                  stateful=self._flag(stateful, "stateful"), unroll=self._flag(unroll, "unroll"),
+                  zero_output_for_mask=self._flag(zero_output_for_mask, "zero_output_for_mask"))
+
+    def get_config(self) -> dict:
+        defaults = {"activation": "tanh", "use_bias": True, "dropout": 0.0,
+                    "recurrent_dropout": 0.0, "return_sequences": False, "return_state": False,
+                    "go_backwards": False, "stateful": False, "unroll": False,
+                    "zero_output_for_mask": False, "recurrent_activation": "sigmoid",
+                    "unit_forget_bias": True, "use_cudnn": "auto", "reset_after": True}
+        return {k: v for k, v in super().get_config().items()
+                if k not in defaults or defaults[k] != v or type(defaults[k]) is not type(v)}
+
+    def output_shape_for(self, shape, check: Checker):
+        self._expect_rank(shape, 2, "steps, features")
+        return (shape[0], self.units) if self.return_sequences else (self.units,)
+
+    def params_for(self, shape):
+        return rnn_params(shape[-1], self.units, self.gates, self.use_bias, self.biases), ZERO
+
+    #: Bias vectors per gate (GRU with ``reset_after``: 2).
+    biases: int = 1
+
+    def state_shapes(self) -> tuple:
+        """Shapes of the states ``return_state=True`` adds after the output."""
+        return ((self.units,),) * self.states
+
+    def compute(self, input_shapes: list, check: Checker) -> Computed:
+        computed = super().compute(input_shapes, check)
+        if not self.return_state:
+            return computed
+        return Computed((*computed.output_shapes, *self.state_shapes()), computed.trainable,
+                        computed.non_trainable)
+
+    def macs_for(self, input_shapes, output_shape) -> sympy.Expr:
+        """``T*g*u*(x + u)`` (see :func:`rnn_macs`)."""
+        steps, inputs = input_shapes[0]
+        return rnn_macs(steps, inputs, self.units, self.gates)
+
+
+class SimpleRNN(_RNN):
+    """Fully connected recurrence (Keras ``SimpleRNN``): ``u*(u + x) + u`` parameters.
+
+    >>> import symcnn as sc
+    >>> sc.Sequential([sc.Input(("T", 8)), sc.SimpleRNN(4, return_sequences=True)]).output_shape
+    (T, 4)
+    """
+
+
+class _Gated(_RNN):
+    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid",
+                 use_bias: bool = True, use_cudnn="auto", name: str | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(units, activation=activation, use_bias=use_bias, name=name, **kwargs)
+        if use_cudnn != "auto" and not isinstance(use_cudnn, bool):
+            raise LayerArgumentError(f"{self.type_name}: `use_cudnn` must be 'auto', True or "
+                                     f"False. Received: use_cudnn={use_cudnn!r}")
+        self._set(recurrent_activation=recurrent_activation, use_cudnn=use_cudnn)
+
+
+class LSTM(_Gated):
+    """Long short-term memory (Keras ``LSTM``): ``4*(u*(u + x) + u)`` parameters; with
+    ``return_state=True`` the outputs are ``[output, h, c]``.
+
+    >>> import symcnn as sc
+    >>> out, h, c = sc.LSTM(5, return_state=True)(sc.Input((7, 3)))
+    >>> out.shape, h.shape, c.shape
+    ((5,), (5,), (5,))
+    """
+
+    gates, states = 4, 2
+
+    def __init__(self, units, unit_forget_bias: bool = True, name: str | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(units, name=name, **kwargs)
+        self._set(unit_forget_bias=self._flag(unit_forget_bias, "unit_forget_bias"))
+
+
+class GRU(_Gated):
+    """Gated recurrent unit (Keras ``GRU``): ``3*(u*(u + x) + 2*u)`` parameters with
+    ``reset_after=True`` (Keras 3's default, PyTorch's ``nn.GRU``), ``3*(u*(u + x) + u)``
+    without.
+
+    >>> import symcnn as sc
+    >>> [sc.Sequential([sc.Input((7, 3)), sc.GRU(4, reset_after=r)]).params for r in (True, False)]
+    [108, 96]
+    """
+
+    gates = 3
+
+    def __init__(self, units, reset_after: bool = True, name: str | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(units, name=name, **kwargs)
+        self._set(reset_after=self._flag(reset_after, "reset_after"))
+
+    @property
+    def biases(self) -> int:  # type: ignore[override]
+        return 2 if self.reset_after else 1
+
+
+_MERGE_MODES = ("concat", "sum", "mul", "ave")
+
+
+class Bidirectional(Layer):
+    """Runs a recurrent layer forwards and backwards (Keras ``Bidirectional``).
+
+    ``merge_mode`` joins the two outputs: ``"concat"`` (widths add), ``"sum"``, ``"mul"``,
+    ``"ave"`` (equal widths), or ``None`` (two outputs). Parameters and MACs are the forward
+    layer's plus the backward layer's (a copy of ``layer`` unless ``backward_layer`` is
+    given). With ``return_state=True`` the states of both directions follow the output(s).
+
+    >>> import symcnn as sc
+    >>> m = sc.Sequential([sc.Input(("T", 8)), sc.Bidirectional(sc.GRU(4, return_sequences=True))])
+    >>> m.output_shape, m.params, m.macs
+    ((T, 8), 336, 288*T)
+    """
+
+    def __init__(self, layer, merge_mode="concat", weights=None, backward_layer=None,
+                 name: str | None = None, **kwargs: Any) -> None:
+        super().__init__(name=name, **kwargs)
+        for arg, value in (("layer", layer), ("backward_layer", backward_layer)):
+            if not (value is None and arg == "backward_layer") and not isinstance(value, _RNN):
+                raise LayerArgumentError(
+                    f"Bidirectional: `{arg}` must be a recurrent layer (SimpleRNN, LSTM, GRU). "
+                    f"Received: {arg}={value!r}")
+        if merge_mode is not None:
+            merge_mode = self._choice(merge_mode, "merge_mode", _MERGE_MODES)
+        if backward_layer is None and layer.go_backwards:
+            raise LayerArgumentError(
+                "Bidirectional: the backward copy of `layer` runs with go_backwards=True, so "
+                "`layer` must run forwards (as in Keras). Received: layer.go_backwards=True")
+        if backward_layer is not None:
+            if backward_layer.go_backwards == layer.go_backwards:
+                raise LayerArgumentError(
+                    f"Bidirectional: the forward and backward layers must differ in "
+                    f"`go_backwards`. Received: backward_layer.go_backwards="
+                    f"{backward_layer.go_backwards}")
+            for attr in ("return_sequences", "return_state", "stateful"):
+                if getattr(layer, attr) != getattr(backward_layer, attr):
+                    raise LayerArgumentError(
+                        f"Bidirectional: the forward and backward layers must agree on "
+                        f"`{attr}`. Received: backward_layer.{attr}="
+                        f"{getattr(backward_layer, attr)}")
+        self._set(layer=layer, merge_mode=merge_mode, backward_layer=backward_layer)
+
+    @property
+    def backward(self) -> _RNN:
+        """The backward layer: ``backward_layer``, or ``layer`` run backwards."""
+        if self.backward_layer is not None:
+            return self.backward_layer
+        config = dict(self.layer.get_config(), go_backwards=True)
+        config.pop("name", None)
+        return type(self.layer)(**config)
+
+    @property
+    def n_outputs_merged(self) -> int:
+        return 2 if self.merge_mode is None else 1
+
+    def compute(self, input_shapes: list, check: Checker) -> Computed:
+        forward = self.layer.compute(input_shapes, check)
+        backward = self.backward.compute(input_shapes, check)
+        f_out, b_out = forward.output_shapes[0], backward.output_shapes[0]
+        if self.merge_mode is None:
+            outs = [f_out, b_out]
+        elif self.merge_mode == "concat":
+            outs = [(*f_out[:-1], sympy.expand(f_out[-1] + b_out[-1]))]
+        else:
+            check.equal(f_out[-1], b_out[-1], lambda: (
+                f"merge_mode={self.merge_mode!r} needs equal widths forwards and backwards. "
+                f"Received: outputs {format_shape(f_out)} and {format_shape(b_out)}"))
+            outs = [f_out]
+        outs += [*forward.output_shapes[1:], *backward.output_shapes[1:]]
+        trainable = forward.trainable + backward.trainable
+        non_trainable = forward.non_trainable + backward.non_trainable
+        if not self.trainable:
+            trainable, non_trainable = ZERO, trainable + non_trainable
+        return Computed(tuple(tuple(o) for o in outs), sympy.expand(trainable),
+                        sympy.expand(non_trainable))
+
+    def macs_for(self, input_shapes, output_shape) -> sympy.Expr:
+        """The forward layer's MACs plus the backward layer's."""
+        return sympy.expand(self.layer.macs_for(input_shapes, None)
+                            + self.backward.macs_for(input_shapes, None))
+
+    @property
+    def free_symbols(self) -> set:
+        out = _symbols_of(self.layer.get_config().get("units"))
+        if self.backward_layer is not None:
+            out |= _symbols_of(self.backward_layer.get_config().get("units"))
+        return out
+
+    def subs(self, mapping: dict) -> "Bidirectional":
+        backward = None if self.backward_layer is None else self.backward_layer.subs(mapping)
+        config = dict(self.get_config(), layer=self.layer.subs(mapping), backward_layer=backward)
+        return Bidirectional(**config)
+
