@@ -56,7 +56,7 @@ _TOKEN = re.compile(r"""
   | (?P<number>(?:\d[\d_]*)?\.?\d[\d_]*(?:[eE][+-]?\d+)?)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<op>\*\*|//|[-+*/(),])
-""", re.VERBOSE)
+""", re.VERBOSE | re.ASCII)
 
 
 def _tokens(text: str):

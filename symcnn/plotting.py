@@ -18,6 +18,7 @@ import sympy
 
 from .errors import SolveError, UnavailableError
 from .render.summary import format_count
+from .safe import to_expr
 from .solving import model_solve_budget, solve_budget
 from .sweeping import _grid_values, _quantity, sweep
 
@@ -140,7 +141,7 @@ def _panel(panel, quantity: str, items: list, name: str, xs: list, fixed: dict, 
             expr = _quantity(target, quantity)
             ys = sweep(target, quantity, **{name: xs}, **fixed)[quantity]
         else:
-            expr = sympy.sympify(target)
+            expr = to_expr(target, "plot", label)
             ys = sweep(expr, **{name: xs}, **fixed)
         shown = expr.xreplace({s: sympy.Integer(fixed[s.name]) for s in expr.free_symbols
                                if s.name in fixed})

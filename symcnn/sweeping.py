@@ -28,6 +28,7 @@ import sympy
 
 from .codegen import INT64_MAX, Unsupported, build, compiled
 from .errors import SolveError
+from .safe import to_expr
 
 __all__ = ["sweep", "Sweep"]
 
@@ -267,7 +268,7 @@ def sweep(target, /, *quantities: str, **grid: Any):
         if quantities:
             raise SolveError("sweep: quantity names apply to a model, not to a dict of "
                              f"expressions. Received: {quantities!r}")
-        exprs = {str(k): sympy.sympify(v) for k, v in target.items()}
+        exprs = {str(k): to_expr(v, "sweep", str(k)) for k, v in target.items()}
         pool = set().union(*(e.free_symbols for e in exprs.values()))
     else:
         if quantities:

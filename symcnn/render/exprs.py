@@ -37,6 +37,7 @@ from sympy import Add, Mul, Pow, ceiling, floor
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
+from ..safe import to_expr
 
 __all__ = ["display_form", "show", "show_latex", "latex_printer", "text_printer", "canonical_text",
            "Where", "where_block",
@@ -93,7 +94,7 @@ def canonical_text(expr) -> str:
     >>> canonical_text(16*A - 16)
     '16*floor((H + 4)/8) - 16'
     """
-    expr = sympy.sympify(expr)
+    expr = to_expr(expr, "canonical_text", "expr")
     if not expr.has(floor, ceiling):
         return str(expr)
     return str(expr.replace(lambda e: isinstance(e, (floor, ceiling)), _show_atom))
@@ -103,7 +104,7 @@ def _value(expr, owner: str):
     """A SymPy object (expression, relation) as given; anything else read safely."""
     if isinstance(expr, sympy.Basic):
         return expr
-    return sympy.sympify(expr)
+    return to_expr(expr, owner, "expr")
 
 
 @lru_cache(maxsize=CACHE_SIZE)

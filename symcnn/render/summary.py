@@ -15,6 +15,7 @@ import sympy
 
 from ..errors import SymcnnError
 from ..layers.base import format_shape
+from ..safe import int_text, to_expr
 from .exprs import show
 
 __all__ = ["render_summary", "format_count", "register_column", "COLUMNS", "DEFAULT_COLUMNS",
@@ -53,9 +54,9 @@ def format_count(value) -> str:
     >>> format_count(sympy.Integer(1580976)), format_count(sympy.Symbol("n") * 160 + 48320)
     ('1,580,976', '160*n + 48320')
     """
-    value = sympy.sympify(value)
+    value = to_expr(value, "format_count", "value")
     if value.is_Integer:
-        return f"{int(value):,}"
+        return int_text(value, ",")
     return show(value)
 
 

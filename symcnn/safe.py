@@ -1,0 +1,193 @@
+"""Values from outside, made safe: text read only by symcnn's own parser, numbers bounded.
+
+Every string that becomes an expression in the Python API goes through
+:func:`to_expr`, which reads it with :func:`symcnn.expr_parser.parse_expression` (never
+``eval``, ``sympify`` or ``parse_expr``). Integers are bounded (:data:`MAX_DIGITS`), and
+:func:`bounded_subs` substitutes values into an expression while refusing, *before* it is
+built, any power whose result would exceed :data:`MAX_RESULT_BITS`.
+
+>>> to_expr("2*n + 1", "sweep", "a")
+2*n + 1
+>>> to_expr("__import__('os')", "sweep", "a")
+Traceback (most recent call last):
+...
+symcnn.errors.ExpressionError: sweep: `a` is text that is not a size expression: expression: unexpected character "'" at position 12. Received: "__import__('os')"
+>>> brief(10**5000)
+'<an integer of 5,001 digits>'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sympy
+
+from .errors import ExpressionError
+from .expr_parser import parse_expression
+
+__all__ = ["MAX_DIGITS", "MAX_RESULT_BITS", "to_expr", "brief", "int_text", "check_int",
+           "bounded_subs", "BoundError"]
+
+#: Most decimal digits of an integer symcnn reads or writes (Python's own limit is 4,300).
+MAX_DIGITS = 4300
+#: Most bits of a number built by substituting values into an expression (about 4,300 digits).
+MAX_RESULT_BITS = 14_000
+
+
+class BoundError(ExpressionError):
+    """A value or an expression would exceed one of symcnn's documented bounds."""
+
+
+def brief(value: Any) -> str:
+    """``repr(value)`` for messages, never failing on huge integers and never very long."""
+    if isinstance(value, int) and not isinstance(value, bool) and _too_many_digits(value, 200):
+        return f"<an integer of {_digits(value):,} digits>"
+    if isinstance(value, sympy.Integer) and _too_many_digits(int(value), 200):
+        return f"<an integer of {_digits(int(value)):,} digits>"
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):
+        return f"<a {type(value).__name__} too large to show>"
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def _too_many_digits(value: int, digits: int) -> bool:
+    return abs(value).bit_length() > digits * 3.33
+
+
+def _digits(value: int) -> int:
+    """The number of decimal digits of ``value``, without converting it to text."""
+    value = abs(value)
+    if value == 0:
+        return 1
+    guess = int(value.bit_length() * 0.30102999566398120) + 1
+    while guess > 1 and 10 ** (guess - 1) > value:
+        guess -= 1
+    while 10 ** guess <= value:
+        guess += 1
+    return guess
+
+
+def int_text(value: int, sep: str = "") -> str:
+    """The exact decimal text of ``value``, also beyond Python's 4,300-digit limit.
+
+    >>> int_text(2**20000)[:12], len(int_text(2**20000))
+    ('398027684033', 6021)
+    >>> int_text(1234567, ",")
+    '1,234,567'
+    """
+    value = int(value)
+    if abs(value).bit_length() < 10_000:
+        return f"{value:,}".replace(",", sep) if sep else str(value)
+    sign, value = ("-" if value < 0 else ""), abs(value)
+    chunks = []
+    while value:
+        value, low = divmod(value, 10**1000)
+        chunks.append(low)
+    text = str(chunks[-1]) + "".join(f"{c:01000d}" for c in reversed(chunks[:-1]))
+    if sep:
+        head = len(text) % 3 or 3
+        text = text[:head] + "".join(sep + text[i:i + 3] for i in range(head, len(text), 3))
+    return sign + text
+
+
+def check_int(value: int, where: str, arg: str) -> int:
+    """``value`` if it has at most :data:`MAX_DIGITS` digits, else a :class:`BoundError`."""
+    if abs(int(value)).bit_length() > MAX_DIGITS * 3.33 and _digits(int(value)) > MAX_DIGITS:
+        raise BoundError(f"{where}: `{arg}` has {_digits(int(value)):,} digits; symcnn reads "
+                         f"integers of at most {MAX_DIGITS:,} digits. "
+                         f"Received: {arg}={brief(value)}")
+    return value
+
+
+def to_expr(value: Any, where: str, arg: str) -> sympy.Expr:
+    """A SymPy expression from a number, an expression or expression *text* (safely parsed).
+
+    Text may use any name (each becomes a positive-integer symbol, as ``sc.symbols`` makes).
+    """
+    if isinstance(value, str):
+        try:
+            return parse_expression(value, declare=True)
+        except ExpressionError as err:
+            raise ExpressionError(f"{where}: `{arg}` is text that is not a size expression: "
+                                  f"{err}") from None
+    if isinstance(value, bool) or value is None:
+        raise ExpressionError(f"{where}: `{arg}` must be a number, a SymPy expression or "
+                              f"expression text. Received: {arg}={brief(value)}")
+    if isinstance(value, int):
+        return sympy.Integer(check_int(value, where, arg))
+    try:
+        expr = sympy.sympify(value, strict=True)  # strict: never parses text
+    except (sympy.SympifyError, TypeError, ValueError):
+        raise ExpressionError(f"{where}: `{arg}` must be a number, a SymPy expression or "
+                              f"expression text. Received: {arg}={brief(value)}") from None
+    if not isinstance(expr, sympy.Expr):
+        raise ExpressionError(f"{where}: `{arg}` must be a number, a SymPy expression or "
+                              f"expression text. Received: {arg}={brief(value)}")
+    return expr
+
+
+def bounded_subs(expr, table: dict, where: str = "subs"):
+    """``expr.xreplace(table)``, refusing powers whose value would be too large to build.
+
+    Numeric powers are checked from the sizes of base and exponent before they are
+    computed, so ``2**n`` at ``n = 10**10`` or ``2**2**2**n`` at ``n = 5`` is a
+    :class:`BoundError` at once, not minutes and gigabytes.
+
+    >>> n = sympy.Symbol("n", integer=True, positive=True)
+    >>> bounded_subs(2**n + 1, {n: 10})
+    1025
+    >>> bounded_subs(2**2**2**n, {n: 5})
+    Traceback (most recent call last):
+    ...
+    symcnn.safe.BoundError: subs: the value of 2**(2**(2**n)) at n=5 would have about 4,294,967,296 bits; symcnn builds numbers of at most 14,000 bits (about 4,300 digits). Received: n=5
+    """
+    if not isinstance(expr, sympy.Basic) or not table:
+        return expr
+    table = {k: sympy.sympify(v, strict=True) for k, v in table.items()}
+    if not any(isinstance(node, sympy.Pow) for node in sympy.preorder_traversal(expr)):
+        return _checked_size(expr.xreplace(table), expr, table, where)
+    return _checked_size(_subs(expr, table, expr, where, {}), expr, table, where)
+
+
+def _subs(node, table, whole, where, memo):
+    if node in memo:
+        return memo[node]
+    if node in table:
+        out = sympy.sympify(table[node], strict=True)
+    elif node.is_Atom:
+        out = node
+    elif isinstance(node, sympy.Pow):
+        base = _subs(node.base, table, whole, where, memo)
+        exp = _subs(node.exp, table, whole, where, memo)
+        if base.is_Number and exp.is_Integer and abs(base) != 1 and base != 0:
+            bits = max(abs(sympy.Rational(base).p).bit_length(),
+                       abs(sympy.Rational(base).q).bit_length()) if base.is_Rational else 64
+            size = (bits - 1 if bits > 1 else 1) * abs(int(exp)) if abs(exp) < 10**30 else 10**30
+            if size > MAX_RESULT_BITS:
+                shown = ", ".join(f"{k}={brief(v)}" for k, v in table.items())
+                raise BoundError(f"{where}: the value of {_short(whole)} at {shown} would have "
+                                 f"about {size:,} bits; symcnn builds numbers of at most "
+                                 f"{MAX_RESULT_BITS:,} bits (about {MAX_DIGITS:,} digits). "
+                                 f"Received: {shown}")
+        out = node.func(base, exp)
+    else:
+        out = node.func(*(_subs(a, table, whole, where, memo) for a in node.args))
+    memo[node] = out
+    return out
+
+
+def _checked_size(value, whole, table, where):
+    for node in sympy.preorder_traversal(value):
+        if node.is_Rational and max(abs(node.p).bit_length(),
+                                    abs(node.q).bit_length()) > MAX_RESULT_BITS:
+            shown = ", ".join(f"{k}={brief(v)}" for k, v in table.items())
+            raise BoundError(f"{where}: the value of {_short(whole)} at {shown} has more than "
+                             f"{MAX_RESULT_BITS:,} bits (about {MAX_DIGITS:,} digits). "
+                             f"Received: {shown}")
+    return value
+
+
+def _short(expr) -> str:
+    text = str(expr)
+    return text if len(text) <= 80 else text[:77] + "..."
