@@ -93,6 +93,7 @@ def keras_facts(spec):
     if spec.get("sequential"):
         model = keras.Sequential([inputs0, *(made[c[1]] for c in spec["calls"])])
         tensors = {out: made[layer].output for out, layer, *_ in spec["calls"]}
+        tensors.setdefault("t0", inputs0)
     else:
         tensors = {"t0": inputs0}
         for out, layer, cls, args, inputs in spec["calls"]:
@@ -102,7 +103,13 @@ def keras_facts(spec):
         model = keras.Model(inputs0, outs[0] if len(outs) == 1 else outs)
     names = [out for out, *_ in spec["calls"]]
     probe = keras.Model(model.inputs, [tensors[n] for n in names])
-    real = probe([np.zeros((1, *spec["input"]), dtype="float32")])
+    try:
+        real = probe([np.zeros((1, *spec["input"]), dtype="float32")])
+    except RuntimeError as err:
+        if not torch_backend_avg_pool3d_refusal(err, spec, made, tensors):
+            raise
+        # documented in docs/crosschecks.md: Keras' semantics are its declared shapes
+        real = [tensors[n] for n in names]
     real = real if isinstance(real, (list, tuple)) else [real]
     return {
         "declared": {n: tuple(tensors[n].shape[1:]) for n in names},
@@ -112,6 +119,33 @@ def keras_facts(spec):
         "totals": (model.count_params(), _numel(model.trainable_weights),
                    _numel(model.non_trainable_weights)),
     }
+
+
+def torch_backend_avg_pool3d_refusal(err, spec, made, tensors) -> bool:
+    """Whether ``err`` is Keras' torch backend refusing a 3D 'same' average pool whose window
+    is larger than its unpadded input on some axis.
+
+    Keras' semantics (its declared shape, and the TensorFlow and JAX backends) give
+    ``ceil(size / stride)`` there; the torch backend passes symmetric padding to
+    ``torch.nn.functional.avg_pool3d``, which checks the kernel against the unpadded input
+    (``avg_pool1d``/``2d`` and ``max_pool3d`` do not). symcnn follows Keras' semantics; see
+    docs/crosschecks.md, "Known backend differences".
+    """
+    import keras
+
+    if keras.backend.backend() != "torch" or "smaller than kernel size" not in str(err):
+        return False
+    for out, layer, cls, args, inputs in spec["calls"]:
+        obj = made[layer]
+        if type(obj).__name__ != "AveragePooling3D" or obj.padding != "same":
+            continue
+        shape = tuple(tensors[inputs[0]].shape[1:]) if inputs else None
+        if shape is None:
+            continue
+        spatial = shape[1:] if obj.data_format == "channels_first" else shape[:-1]
+        if any(i < k for i, k in zip(spatial, obj.pool_size)):
+            return True
+    return False
 
 
 def refusal(who, build):
