@@ -21,9 +21,7 @@ from typing import Callable, Iterator
 import sympy
 
 from ..errors import SymcnnError
-from ..layers.conv import Conv1D, Conv2D, Conv3D
-from ..layers.core import Input
-from ..layers.reshape import ZeroPadding1D, ZeroPadding2D, ZeroPadding3D
+from ..layers import Conv1D, Conv2D, Conv3D, Input, ZeroPadding1D, ZeroPadding2D, ZeroPadding3D
 from ..model import Model
 from ..working import Ceiling, Floor
 

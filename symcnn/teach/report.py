@@ -163,7 +163,7 @@ def to_latex(report, standalone: bool = False) -> str:
     if standalone:
         text = "\n".join([r"\documentclass{article}",
                           r"\usepackage[a4paper,margin=2cm]{geometry}",
-                          r"\usepackage{booktabs}", r"\begin{document}", text,
+                          r"\usepackage{booktabs}", r"\begin{document}", r"\sloppy", text,
                           r"\end{document}"])
     return text + "\n"
 

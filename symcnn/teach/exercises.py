@@ -1,0 +1,136 @@
+"""Exercises with worked solutions (``sc.exercises``): :func:`generate` and :func:`sheet`.
+
+Every exercise is built on a real model (``.model``, which builds, so the exercise is
+admissible) and its answer is what symcnn computes for that model; the worked solution is
+the layer's derivation (formula, working, value) plus the few lines the topic needs. The
+same ``seed`` always gives the same exercises (a private ``random.Random(seed)``).
+
+>>> import symcnn as sc
+>>> items = sc.exercises.generate("output_size", n=3, seed=1)
+>>> [type(x.answer).__name__ for x in items]
+['tuple', 'tuple', 'tuple']
+>>> items == sc.exercises.generate("output_size", n=3, seed=1)
+True
+>>> print(sc.exercises.generate("scaling", n=1, seed=2)[0].answer)
+4
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+import sympy
+
+from ..errors import SymcnnError
+from . import topics
+from .sheets import FORMATS, sheet
+
+__all__ = ["Exercise", "Worked", "Line", "TOPICS", "generate", "sheet", "FORMATS"]
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a worked solution: prose, and optionally mathematics.
+
+    ``math`` is a derivation object (:class:`~symcnn.derivation.Derivation` or
+    :class:`~symcnn.derivation.Step`) or a tuple of SymPy objects read as ``a = b = c``.
+    """
+
+    text: str = ""
+    math: Any = None
+
+    def __str__(self) -> str:
+        if self.math is None:
+            return self.text
+        if isinstance(self.math, tuple):
+            shown = " = ".join(topics.plain(p) for p in self.math)
+        else:
+            shown = str(self.math)
+        return f"{self.text}\n{shown}" if self.text else shown
+
+
+@dataclass(frozen=True)
+class Worked:
+    """A worked solution: its :class:`Line` s, printable as text."""
+
+    lines: tuple
+
+    def __str__(self) -> str:
+        return "\n".join(str(line) for line in self.lines)
+
+    def __iter__(self):
+        return iter(self.lines)
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise: question, answer, worked solution and the model it is about.
+
+    ``numerical`` lists ``(label, value)`` for each number a student enters (a shape gives
+    one per spatial size); Moodle sheets make one numerical question of each.
+    """
+
+    topic: str
+    question: str
+    answer: Any
+    solution: Worked = field(compare=False)
+    model: Any = field(compare=False)
+    numerical: tuple = ()
+
+
+#: Topics and what they ask.
+TOPICS = {
+    "output_size": "the output shape of one convolution or pooling layer",
+    "params": "the parameter count of a layer or a small model",
+    "macs": "the multiply-accumulates of one layer",
+    "receptive_field": "the receptive field of a stack of layers",
+    "padding_for_same": "the padding that keeps the size",
+    "budget": "the widest width n within a parameter budget",
+    "scaling": "by what factor the MACs grow when sizes double",
+}
+
+
+def _build(topic: str, rng: random.Random) -> Exercise:
+    question, answer, lines, model, numerical = topics.GENERATORS[topic](rng)
+    return Exercise(topic, question, answer, Worked(tuple(Line(*x) if isinstance(x, tuple)
+                                                          else x for x in lines)),
+                    model, tuple(numerical))
+
+
+def generate(topic: str, n: int = 10, seed: int = 1) -> list:
+    """``n`` different exercises on ``topic`` (see :data:`TOPICS`), reproducible by ``seed``.
+
+    >>> import symcnn as sc
+    >>> x = sc.exercises.generate("params", n=1, seed=3)[0]
+    >>> x.answer == x.model.params
+    True
+    """
+    if topic not in TOPICS:
+        raise SymcnnError(f"exercises.generate: unknown topic. Topics: {', '.join(TOPICS)}. "
+                          f"Received: topic={topic!r}")
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 500:
+        raise SymcnnError(f"exercises.generate: `n` must be an integer from 1 to 500. "
+                          f"Received: n={n!r}")
+    rng = random.Random(f"{topic}:{seed}")
+    items, seen = [], set()
+    for _ in range(50 * n):
+        exercise = _build(topic, rng)
+        if exercise.question not in seen:
+            seen.add(exercise.question)
+            items.append(exercise)
+            if len(items) == n:
+                return items
+    raise SymcnnError(f"exercises.generate: only {len(items)} different {topic} exercises "
+                      f"came up. Received: n={n}")
+
+
+def answer_text(exercise: Exercise) -> str:
+    """The answer as text: a shape as a tuple, a number grouped, an expression as SymPy."""
+    return topics.plain(exercise.answer)
+
+
+def as_number(value) -> sympy.Expr:
+    """An answer value as an exact SymPy number (for numerical questions)."""
+    return sympy.nsimplify(value)

@@ -1,0 +1,194 @@
+"""Exercise sheets: questions, then (``solutions=True``) the answers with their working, as
+LaTeX, Markdown, HTML or Moodle XML (numerical questions, the working as feedback).
+
+Sheets only render what the exercises hold (``.question``, ``.answer``, ``.solution``,
+``.numerical``); mathematics goes through SymPy's printers and the derivation objects'
+own ``_latex`` hooks.
+
+>>> import symcnn as sc
+>>> items = sc.exercises.generate("padding_for_same", n=2, seed=1)
+>>> text = sc.exercises.sheet(items, format="markdown")
+>>> text.splitlines()[0], "## Solutions" in text
+('# Exercises: the padding that keeps the size', True)
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import xml.etree.ElementTree as ET
+
+import sympy
+from sympy.printing.latex import LatexPrinter
+
+from ..errors import SymcnnError
+from ..render.latex import escape
+from ..working import group_digits
+from .topics import plain
+
+__all__ = ["sheet", "FORMATS", "line_latex"]
+
+FORMATS = ("latex", "markdown", "html", "moodle")
+_TITLES = {
+    "output_size": "the output shape of one convolution or pooling layer",
+    "params": "the parameter count of a layer or a small model",
+    "macs": "the multiply-accumulates of one layer",
+    "receptive_field": "the receptive field of a stack of layers",
+    "padding_for_same": "the padding that keeps the size",
+    "budget": "the widest width n within a parameter budget",
+    "scaling": "by what factor the MACs grow when sizes double",
+}
+
+
+def _title(items, title) -> str:
+    if title:
+        return title
+    topics = list(dict.fromkeys(x.topic for x in items))
+    return "Exercises: " + "; ".join(_TITLES.get(t, t) for t in topics)
+
+
+# --------------------------------------------------------------------------- LaTeX
+
+
+def _part_latex(part, printer) -> str:
+    if isinstance(part, str):
+        if re.fullmatch(r"[A-Za-z]+_\w+", part):
+            return printer._print(sympy.Symbol(part))
+        return r"\text{" + escape(part) + "}"
+    if isinstance(part, tuple):
+        return "(" + ", ".join(_part_latex(p, printer) for p in part) + ")"
+    value = sympy.sympify(part)
+    if value.is_Integer:
+        return group_digits(int(value), "{,}")
+    return printer._print(value)
+
+
+def _text_latex(text: str) -> str:
+    return escape(text).replace("->", r"$\to$")
+
+
+def line_latex(line) -> str:
+    """One solution line as LaTeX: the prose, then a display with the mathematics."""
+    printer = LatexPrinter()
+    out = [_text_latex(line.text)] if line.text else []
+    math = line.math
+    if math is None:
+        return "\n".join(out)
+    if isinstance(math, tuple):
+        out.append(r"\[ " + " = ".join(_part_latex(p, printer) for p in math) + r" \]")
+        return "\n".join(out)
+    steps = getattr(math, "steps", None)
+    rows = [printer._print(s) for s in (steps if steps is not None else [math])]
+    out.append("\\[\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}\\]")
+    out += [r"\emph{" + _text_latex(note) + "}" for note in getattr(math, "notes", ())]
+    return "\n".join(out)
+
+
+def _latex(items, solutions: bool, title: str) -> str:
+    body = [r"\documentclass{article}", r"\usepackage[a4paper,margin=2cm]{geometry}",
+            r"\usepackage{amsmath}", r"\usepackage{booktabs}", r"\begin{document}", r"\sloppy",
+            r"\section*{" + _text_latex(title) + "}", r"\begin{enumerate}"]
+    body += [r"\item " + _text_latex(x.question) for x in items]
+    body.append(r"\end{enumerate}")
+    if solutions:
+        body += [r"\clearpage", r"\section*{Solutions}", r"\begin{enumerate}"]
+        for x in items:
+            body.append(r"\item \textbf{Answer:} $" + _part_latex(x.answer, LatexPrinter())
+                        + "$\\par")
+            body += [line_latex(line) + r"\par" for line in x.solution]
+        body.append(r"\end{enumerate}")
+    body.append(r"\end{document}")
+    return "\n".join(body) + "\n"
+
+
+# --------------------------------------------------------------------------- Markdown, HTML
+
+
+def _markdown(items, solutions: bool, title: str) -> str:
+    lines = [f"# {title}", ""]
+    lines += [f"{i}. {x.question}" for i, x in enumerate(items, 1)]
+    if solutions:
+        lines += ["", "## Solutions", ""]
+        for i, x in enumerate(items, 1):
+            lines += [f"**{i}.** Answer: `{plain(x.answer)}`", "", "```text",
+                      str(x.solution), "```", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _html(items, solutions: bool, title: str) -> str:
+    e = html.escape
+    parts = [f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{e(title)}</title>'
+             "<style>body{font-family:sans-serif;max-width:50em;margin:2em auto}"
+             "pre{background:#f6f6f6;padding:.5em;white-space:pre-wrap}</style></head><body>",
+             f"<h1>{e(title)}</h1><ol>"]
+    parts += [f"<li>{e(x.question)}</li>" for x in items]
+    parts.append("</ol>")
+    if solutions:
+        parts.append("<h2>Solutions</h2><ol>")
+        parts += [f"<li><p>Answer: <code>{e(plain(x.answer))}</code></p>"
+                  f"<pre>{e(str(x.solution))}</pre></li>" for x in items]
+        parts.append("</ol>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+# --------------------------------------------------------------------------- Moodle XML
+
+
+def _number(value) -> tuple:
+    """Moodle's answer text and tolerance for an exact value."""
+    value = sympy.nsimplify(value)
+    if value.is_Integer:
+        return str(int(value)), "0"
+    return f"{float(value):.6g}", "0.005"
+
+
+def _text(parent, tag: str, text: str, fmt: str | None = None):
+    element = ET.SubElement(parent, tag, {"format": fmt} if fmt else {})
+    ET.SubElement(element, "text").text = text
+    return element
+
+
+def _moodle(items, solutions: bool, title: str) -> str:
+    quiz = ET.Element("quiz")
+    category = ET.SubElement(quiz, "question", {"type": "category"})
+    ET.SubElement(ET.SubElement(category, "category"), "text").text = f"$course$/{title}"
+    for i, x in enumerate(items, 1):
+        for label, value in x.numerical:
+            question = ET.SubElement(quiz, "question", {"type": "numerical"})
+            _text(question, "name", f"{x.topic} {i}: {label}")
+            _text(question, "questiontext",
+                  f"<p>{html.escape(x.question)}</p><p>Enter the {html.escape(label)}.</p>",
+                  "html")
+            if solutions:
+                _text(question, "generalfeedback",
+                      f"<pre>{html.escape(str(x.solution))}</pre>", "html")
+            ET.SubElement(question, "defaultgrade").text = "1"
+            ET.SubElement(question, "penalty").text = "0.3333333"
+            ET.SubElement(question, "hidden").text = "0"
+            text, tolerance = _number(value)
+            answer = ET.SubElement(question, "answer", {"fraction": "100",
+                                                        "format": "moodle_auto_format"})
+            ET.SubElement(answer, "text").text = text
+            ET.SubElement(answer, "tolerance").text = tolerance
+            _text(answer, "feedback", "Correct.", "html")
+    ET.indent(quiz)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(quiz, "unicode") + "\n"
+
+
+_WRITERS = {"latex": _latex, "markdown": _markdown, "html": _html, "moodle": _moodle}
+
+
+def sheet(items, format: str = "latex", solutions: bool = True, title: str | None = None) -> str:
+    """The exercise sheet of ``items`` in ``format`` (``latex``: a complete pdflatex document;
+    ``moodle``: Moodle XML, one numerical question per number asked). With
+    ``solutions=True`` the answers and their working follow the questions (LaTeX: on a new
+    page; Moodle: as each question's general feedback).
+    """
+    if format not in _WRITERS:
+        raise SymcnnError(f"exercises.sheet: `format` must be one of "
+                          f"{', '.join(map(repr, FORMATS))}. Received: format={format!r}")
+    items = list(items)
+    if not items:
+        raise SymcnnError("exercises.sheet: no exercises given. Received: items=[]")
+    return _WRITERS[format](items, bool(solutions), _title(items, title))

@@ -1,0 +1,363 @@
+"""One generator per exercise topic: ``generator(rng) -> (question, answer, lines, model,
+numerical)``. Answers are read from the model (shapes, ``params``, ``macs``,
+``receptive_field``, ``solve_budget``); the lines of the worked solution come from the
+layers' derivations and the unevaluated working nodes of :mod:`symcnn.working`.
+
+>>> import random
+>>> question, answer, lines, model, numerical = GENERATORS["padding_for_same"](random.Random(0))
+>>> model.layers[0].output_shape[:2] == model.input_shape[:2]
+True
+"""
+
+from __future__ import annotations
+
+import random
+
+import sympy
+
+from ..errors import SymcnnError
+from ..layers.base import format_shape
+from ..layers import (AveragePooling2D, BatchNormalization, Conv2D, Conv2DTranspose, Dense,
+                      DepthwiseConv2D, Flatten, Input, MaxPooling2D, SeparableConv2D)
+from ..model import Sequential
+from ..render.summary import format_count
+from ..solving import solve_budget
+from ..symbols import symbols
+from ..working import Given, Minus, Over, Plus, Times
+
+__all__ = ["GENERATORS", "plain", "describe"]
+
+
+def plain(value) -> str:
+    """Text of a solution part: shapes as tuples, integers grouped, the rest as SymPy."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, tuple):
+        return format_shape(value)
+    value = sympy.sympify(value)
+    if value.is_Integer:
+        return format_count(value)
+    return sympy.sstr(value)
+
+
+def _pair(values) -> str:
+    a, b = (int(v) for v in values)
+    return str(a) if a == b else f"({a}, {b})"
+
+
+def describe(layer) -> str:
+    """The layer as a Keras call with its non-default arguments, e.g.
+    ``Conv2D(16, 3, strides=2, padding='same')``."""
+    c = layer.get_config()
+    args = []
+    if "filters" in c:
+        args.append(str(c["filters"]))
+    if "units" in c:
+        args.append(str(c["units"]))
+    for key in ("kernel_size", "pool_size"):
+        if key in c:
+            args.append(_pair(c[key]))
+    if "strides" in c and any(s != 1 for s in c["strides"]) and \
+            tuple(c["strides"]) != tuple(c.get("pool_size", ())):
+        args.append(f"strides={_pair(c['strides'])}")
+    padding = c.get("padding", "valid")
+    if padding != "valid":
+        args.append(f"padding='{padding}'" if isinstance(padding, str)
+                    else f"padding={int(padding[0][0])}")
+    if any(d != 1 for d in c.get("dilation_rate", (1,))):
+        args.append(f"dilation_rate={_pair(c['dilation_rate'])}")
+    if c.get("groups", 1) != 1:
+        args.append(f"groups={c['groups']}")
+    if c.get("depth_multiplier", 1) != 1:
+        args.append(f"depth_multiplier={c['depth_multiplier']}")
+    if c.get("use_bias") is False:
+        args.append("use_bias=False")
+    return f"{layer.type_name}({', '.join(args)})"
+
+
+def _padding_words(layer) -> str:
+    padding = getattr(layer, "padding", "valid")
+    if isinstance(padding, str):
+        return ""
+    return f" (padding={int(padding[0][0])} means {int(padding[0][0])} zeros on each side)"
+
+
+def _shape(rng: random.Random, low=7, high=64) -> tuple:
+    h = rng.randint(low, high)
+    w = h if rng.random() < 0.5 else rng.randint(low, high)
+    return (h, w, rng.choice([1, 3, 3, 8, 16, 32]))
+
+
+def _try(build, rng, attempts: int = 200):
+    for _ in range(attempts):
+        try:
+            result = build(rng)
+        except SymcnnError:
+            continue
+        if result is not None:
+            return result
+    raise SymcnnError("exercises: no admissible exercise found; this is a bug")
+
+
+# --------------------------------------------------------------------------- output size
+
+
+def _window_layer(rng: random.Random):
+    if rng.random() < 0.7:
+        k = rng.choice([1, 2, 3, 3, 3, 4, 5, 5, 7])
+        kernel = k if rng.random() < 0.8 else (k, rng.choice([1, 2, 3, 5]))
+        padding = rng.choice(["valid", "valid", "same", 1, 2])
+        smallest = min(kernel) if isinstance(kernel, tuple) else kernel
+        if isinstance(padding, int) and 2 * padding >= smallest:
+            padding = "valid"
+        strides = rng.choice([1, 1, 2, 3])
+        dilation = rng.choice([1, 1, 1, 2]) if strides == 1 else 1  # Keras: not both > 1
+        return Conv2D(rng.choice([4, 8, 16, 32, 64]), kernel, strides=strides,
+                      padding=padding, dilation_rate=dilation)
+    cls = rng.choice([MaxPooling2D, AveragePooling2D])
+    pool = rng.choice([2, 2, 3])
+    return cls(pool, strides=rng.choice([None, 1, 2]), padding=rng.choice(["valid", "same"]))
+
+
+def output_size(rng: random.Random):
+    def build(rng):
+        model = Sequential([Input(_shape(rng)), _window_layer(rng)])
+        record = model.layers[0]
+        if any(int(v) < 1 for v in record.output_shape):
+            return None
+        layer = record.layer
+        question = (f"An input of shape {format_shape(model.input_shape)} (height, width, "
+                    f"channels) goes through {describe(layer)}{_padding_words(layer)}. What is "
+                    f"the output shape?")
+        out = record.output_shape
+        lines = [("Each output size follows from the layer's formula:", record.derivation),
+                 (f"So the output shape is {format_shape(out)}.",)]
+        numerical = [("output height", out[0]), ("output width", out[1])]
+        return question, tuple(out), lines, model, numerical
+    return _try(build, rng)
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+def _param_layer(rng: random.Random, channels: int):
+    kind = rng.choice(["conv", "conv", "conv", "grouped", "depthwise", "separable",
+                       "transpose", "bn"])
+    k, f = rng.choice([1, 3, 3, 5, 7]), rng.choice([8, 16, 32, 64, 96, 128])
+    bias = rng.random() < 0.75
+    if kind == "grouped" and channels % 2 == 0:
+        g = rng.choice([g for g in (2, 4, 8) if channels % g == 0 and f % g == 0] or [1])
+        return Conv2D(f, k, groups=g, use_bias=bias)
+    if kind == "depthwise":
+        return DepthwiseConv2D(k, depth_multiplier=rng.choice([1, 1, 2]), use_bias=bias)
+    if kind == "separable":
+        return SeparableConv2D(f, k, use_bias=bias)
+    if kind == "transpose":
+        return Conv2DTranspose(f, k, strides=rng.choice([1, 2]), use_bias=bias)
+    if kind == "bn":
+        return BatchNormalization()
+    return Conv2D(f, k, use_bias=bias)
+
+
+def params(rng: random.Random):
+    def build(rng):
+        shape = _shape(rng, 8, 40)
+        if rng.random() < 0.7:
+            layers = [_param_layer(rng, shape[2])]
+            ask = f"How many parameters (trainable and non-trainable) does " \
+                  f"{describe(layers[0])} have on an input of shape {format_shape(shape)}?"
+        else:
+            layers = [Conv2D(rng.choice([4, 8, 16]), rng.choice([3, 5])), MaxPooling2D(2),
+                      Flatten(), Dense(rng.choice([10, 16, 32, 100]),
+                                       use_bias=rng.random() < 0.8)]
+            ask = (f"How many parameters (trainable and non-trainable) does the model "
+                   f"Input({format_shape(shape)}) -> "
+                   + " -> ".join(describe(x) for x in layers) + " have in total?")
+        model = Sequential([Input(shape), *layers])
+        lines = [("Count every layer with weights (Keras' 'Param #', trainable and "
+                  "non-trainable):",)]
+        for record in model.layers:
+            if record.params != 0:
+                lines.append((f"{record.name} ({record.type}):", record.derivation.params))
+                if record.non_trainable_params != 0:
+                    lines.append((f"of which {record.non_trainable_params} are non-trainable "
+                                  f"(moving mean and variance).",))
+        if len([r for r in model.layers if r.params != 0]) > 1:
+            lines.append(("Total:", ("params", Plus(*(Given(r.params) for r in model.layers
+                                                      if r.params != 0)), model.params)))
+        return ask, model.params, lines, model, [("parameters", model.params)]
+    return _try(build, rng)
+
+
+# --------------------------------------------------------------------------- MACs
+
+
+def macs(rng: random.Random):
+    def build(rng):
+        shape = _shape(rng, 8, 56)
+        k, f = rng.choice([1, 3, 3, 5]), rng.choice([8, 16, 32, 64])
+        layer = rng.choice([Conv2D(f, k, strides=rng.choice([1, 2]), padding="same"),
+                            Conv2D(f, k), DepthwiseConv2D(k, padding="same")])
+        model = Sequential([Input(shape), layer])
+        record = model.layers[0]
+        h, w, c_out = (int(v) for v in record.output_shape)
+        c_in = int(shape[2])
+        kk = Times(Given(k), Given(k))
+        if isinstance(layer, DepthwiseConv2D):
+            formula = Times(*sympy.symbols("H_out W_out C_in K_h K_w"))
+            working = Times(Given(h), Given(w), Given(c_in), kk)
+        else:
+            formula = Times(*sympy.symbols("H_out W_out F C_in K_h K_w"))
+            working = Times(Given(h), Given(w), Given(c_out), Given(c_in), kk)
+        value = model.macs
+        if sympy.expand(working.doit()) != value:
+            raise SymcnnError("exercises: MAC working disagrees with model.macs")
+        lines = [("First the output size:", record.derivation),
+                 ("Each output element takes one multiply-accumulate per kernel weight it "
+                  "sees (biases and activations are not counted):",
+                  ("MACs", formula, working, value))]
+        question = (f"How many multiply-accumulate operations (MACs) does {describe(layer)} "
+                    f"take on an input of shape {format_shape(shape)}?")
+        return question, value, lines, model, [("MACs", value)]
+    return _try(build, rng)
+
+
+# --------------------------------------------------------------------------- receptive field
+
+
+def receptive_field(rng: random.Random):
+    def build(rng):
+        layers = []
+        for _ in range(rng.randint(2, 4)):
+            if rng.random() < 0.7:
+                strides = rng.choice([1, 1, 2])
+                layers.append(Conv2D(8, rng.choice([1, 3, 3, 5, 7]), strides=strides,
+                                     padding="same",
+                                     dilation_rate=rng.choice([1, 1, 1, 2]) if strides == 1
+                                     else 1))
+            else:
+                layers.append(MaxPooling2D(rng.choice([2, 3]), strides=2, padding="same"))
+        model = Sequential([Input((128, 128, 3)), *layers])
+        r, j = sympy.Integer(1), sympy.Integer(1)
+        lines = [("Start from one input pixel: r_0 = 1, j_0 = 1. Each layer with kernel K, "
+                  "dilation D and stride S grows the field by D*(K - 1) times the jump so "
+                  "far, and multiplies the jump by S:",)]
+        for i, record in enumerate(model.layers, 1):
+            layer = record.layer
+            k = (layer.kernel_size if hasattr(layer, "kernel_size") else layer.pool_size)[0]
+            d = layer.dilation_rate[0] if hasattr(layer, "dilation_rate") else 1
+            s = layer.strides[0]
+            grow = Times(Given(d), Plus(Given(k), Minus(1))) if d != 1 else Plus(Given(k),
+                                                                                 Minus(1))
+            r_new = sympy.expand(r + d * (k - 1) * j)
+            field = record.receptive_field[0].size
+            if r_new != field:
+                raise SymcnnError("exercises: receptive field working disagrees")
+            lines.append((f"{record.name} ({describe(layer)}):",
+                          (f"r_{i}", Plus(Given(r), Times(grow, Given(j))), r_new)))
+            j = sympy.expand(j * s)
+            lines.append(("", (f"j_{i}", Times(Given(j / s), Given(s)), j)))
+            r = r_new
+        question = ("What is the receptive field (in input pixels along the height) of one "
+                    "unit of the last layer of Input((128, 128, 3)) -> "
+                    + " -> ".join(describe(x) for x in layers) + "?")
+        return question, r, lines, model, [("receptive field", r)]
+    return _try(build, rng)
+
+
+# --------------------------------------------------------------------------- padding
+
+
+def padding_for_same(rng: random.Random):
+    k, d = rng.choice([3, 5, 7, 9, 11]), rng.choice([1, 1, 2, 3])
+    shape = _shape(rng, 16, 64)
+    p = sympy.Symbol("P")
+    H = sympy.Symbol("H_in")
+    condition = sympy.Eq(H + 2 * p - d * (k - 1) - 1 + 1, H)
+    (answer,) = sympy.solve(condition, p)
+    model = Sequential([Input(shape), Conv2D(16, k, padding=int(answer), dilation_rate=d)])
+    question = (f"A Conv2D layer with a {k}x{k} kernel, dilation rate {d} and stride 1 is "
+                f"applied to an input of shape {format_shape(shape)}. How many zeros P must be "
+                f"padded on each side so that the output keeps the height and width?")
+    lines = [("With stride 1 the output size is H_in + 2*P - D*(K - 1); it equals H_in when",
+              ("2*P", Times(Given(d), Plus(Given(k), Minus(1))), 2 * answer)),
+             (f"so P = {answer}. Check with the layer's own formula:", model.layers[0].derivation)]
+    return question, answer, lines, model, [("padding P", answer)]
+
+
+# --------------------------------------------------------------------------- budget
+
+
+def budget(rng: random.Random):
+    def build(rng):
+        n = symbols("n")
+        shape = (rng.choice([16, 24, 28, 32]), rng.choice([16, 24, 28, 32]),
+                 rng.choice([1, 3]))
+        k = rng.choice([3, 5])
+        layers = [Conv2D(n, k), MaxPooling2D(2), Conv2D(n, 3, use_bias=rng.random() < 0.5),
+                  MaxPooling2D(2), Flatten(), Dense(rng.choice([10, 20, 100]))]
+        model = Sequential([Input(shape), *layers])
+        count = model.params
+        low = int(count.subs(n, 4))
+        limit = int(round(rng.uniform(1.5, 40) * low, -3))
+        best = solve_budget(count, limit, n)
+        if not isinstance(best, (int, sympy.Integer)) or best < 1:
+            return None
+        best = int(best)
+        lines = [("Add up the layers' counts (each a derivation in n):",)]
+        for record in model.layers:
+            if record.params != 0:
+                lines.append((f"{record.name} ({record.type}):", record.derivation.params))
+        lines += [("Total:", ("params", count)),
+                  (f"The count grows with n; n = {best} is the largest value that fits:",
+                   (f"params(n = {best})", count.subs(n, best))),
+                  ("", (f"params(n = {best + 1})", count.subs(n, best + 1)))]
+        question = (f"The model Input({format_shape(shape)}) -> "
+                    + " -> ".join(describe(x) for x in layers)
+                    + f" has a width n. What is the largest n for which it has at most "
+                    f"{limit:,} parameters?")
+        return question, sympy.Integer(best), lines, model, [("n", best)]
+    return _try(build, rng)
+
+
+# --------------------------------------------------------------------------- scaling
+
+
+def scaling(rng: random.Random):
+    H, W, C, F = symbols("H W C F")
+    kind = rng.choice(["conv", "conv", "dense", "depthwise", "grouped"])
+    k = rng.choice([1, 3, 5])
+    change = rng.choice(["channels", "channels", "output", "spatial"])
+    if kind == "dense":
+        model, change = Sequential([Input((C,)), Dense(F)]), \
+            ("output" if change == "spatial" else change)
+    elif kind == "depthwise":
+        model, change = Sequential([Input((H, W, C)), DepthwiseConv2D(k, padding="same")]), \
+            ("spatial" if change == "output" else change)
+    else:
+        model = Sequential([Input((H, W, C)), Conv2D(F, k, padding="same",
+                                                     groups=2 if kind == "grouped" else 1)])
+    doubled = {"channels": {C: 2 * C, F: 2 * F}, "output": {F: 2 * F},
+               "spatial": {H: 2 * H, W: 2 * W}}[change]
+    words = {"channels": "the input channels C and the output channels F both double"
+             if kind != "dense" else "the input size C and the units F both double",
+             "output": "the output channels (or units) F double", "spatial": "the input height H and "
+             "width W both double"}[change]
+    before = model.macs
+    after = sympy.expand(before.xreplace(doubled))
+    factor = sympy.simplify(after / before)
+    layer = model.layers[0].layer
+    question = (f"{describe(layer)} is applied to an input of shape "
+                f"{format_shape(model.input_shape)}. By what factor do its MACs grow if "
+                f"{words}?")
+    lines = [("The MACs as a closed form:", ("MACs", before)),
+             ("After the change:", ("MACs'", after)),
+             ("The factor:", ("MACs'/MACs", factor))]
+    return question, factor, lines, model, [("factor", factor)] if factor.is_number else []
+
+
+GENERATORS = {
+    "output_size": output_size, "params": params, "macs": macs,
+    "receptive_field": receptive_field, "padding_for_same": padding_for_same,
+    "budget": budget, "scaling": scaling,
+}
