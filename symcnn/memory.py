@@ -23,9 +23,11 @@ every admissible value of the symbols; substitute values (``model.subs(H=224)``)
 from __future__ import annotations
 
 import itertools
+from fractions import Fraction
 
 import sympy
 
+from .arith import prove_nonnegative, terms
 from .costs import _memo, dtype_bytes, elements, inner_model
 
 __all__ = ["schedule", "peak_activation_elements", "peak_activation_memory", "max_of"]
@@ -80,8 +82,9 @@ def max_of(candidates, lower_bounds: dict | None = None) -> sympy.Expr:
     """The largest of ``candidates``: a number, or ``Max`` of those not ordered for every value.
 
     A candidate is dropped when another is at least as large for every admissible value of
-    the symbols (each symbol at least its ``lower_bounds`` entry, else 1); this is proved,
-    never sampled (sampling only orders the work). What cannot be proved stays in the Max.
+    the symbols (each symbol at least its ``lower_bounds`` entry, else 1); this is proved
+    (:func:`symcnn.arith.prove_nonnegative`), never sampled (sampling only orders the work
+    and disproves). What cannot be proved stays in the Max.
 
     >>> from symcnn import symbols
     >>> H = symbols("H")
@@ -90,111 +93,112 @@ def max_of(candidates, lower_bounds: dict | None = None) -> sympy.Expr:
     >>> max_of([2*H, H + 1, 3*H, 7], {H: 3})
     3*H
     """
-    items = list(dict.fromkeys(sympy.expand(c) for c in candidates))
-    if all(c.is_number for c in items):
-        return max(items)
-    symbols = sorted(set().union(*(c.free_symbols for c in items)), key=str)
+    return _max_of_terms([terms(c) for c in candidates], lower_bounds)
+
+
+def _to_expr(items: dict) -> sympy.Expr:
+    return sympy.Add(*(c * m for m, c in items.items()))
+
+
+def _number(value):
+    if isinstance(value, int):
+        return value
+    return int(value) if value.is_Integer else Fraction(int(value.p), int(value.q))
+
+
+class _Probes:
+    """Exact values of monomials at a few admissible points, each monomial evaluated once."""
+
+    def __init__(self, symbols: list, low: dict) -> None:
+        self.low = low
+        self.points = [{s: low[s] + k for s in symbols} for k in (0, 1, 2, 5)] + [
+            {s: 1000 + 7 * i for i, s in enumerate(symbols)},
+            {s: low[s] + 3 * (i % 2) for i, s in enumerate(symbols)},
+            {s: 1000 + 7 * (len(symbols) - i) for i, s in enumerate(symbols)}]
+        self._memo: dict = {}
+
+    def monomial(self, m) -> tuple:
+        if m not in self._memo:
+            self._memo[m] = tuple(_number(m.xreplace(p)) for p in self.points)
+        return self._memo[m]
+
+    def values(self, items: dict) -> tuple:
+        total = [0] * len(self.points)
+        for m, c in items.items():
+            c = _number(c)
+            for i, v in enumerate(self.monomial(m)):
+                total[i] += c * v
+        return tuple(total)
+
+    def raised(self, items: dict, s, big: int):
+        """The value with every symbol at its lower bound except ``s = big``."""
+        point = {**self.low, s: big}
+        return sum(_number(c) * _number(m.xreplace(point)) for m, c in items.items())
+
+
+def _max_of_terms(items: list, lower_bounds: dict | None) -> sympy.Expr:
+    """:func:`max_of` on :func:`symcnn.arith.terms` dictionaries, in time about linear in
+    their number when few of them survive or each involves few symbols.
+
+    Two exact shortcuts avoid comparing every pair. (1) A candidate ``b`` that grows past
+    every candidate's value at the lower bounds when one of its symbols ``s`` alone is raised
+    cannot be dominated by any candidate without ``s`` (that candidate's value does not move
+    with ``s``): so only candidates holding all such symbols of ``b`` are compared with it,
+    found through an index by symbol. (2) A sample where ``a < b`` disproves ``a >= b`` at
+    once; a difference whose terms are all nonnegative proves it at once; only the rest goes
+    to the general proof.
+    """
+    unique = list({frozenset(d.items()): d for d in items}.values())
+    if all(all(m is sympy.S.One for m in d) for d in unique):
+        return max(_to_expr(d) for d in unique) if unique else sympy.Integer(0)
+    symbols = sorted(set().union(*(m.free_symbols for d in unique for m in d)), key=str)
     low = {s: int((lower_bounds or {}).get(s, 0 if s.is_positive is not True else 1))
            for s in symbols}
-    shift = {s: s + (low[s] - 1) for s in symbols if low[s] > 1}
-    probes = [{s: low[s] + k for s in symbols} for k in (0, 1, 2, 5)] + [
-        {s: 1000 + 7 * i for i, s in enumerate(symbols)},
-        {s: low[s] + 3 * (i % 2) for i, s in enumerate(symbols)}]
-    values = {c: tuple(c.xreplace(p) for p in probes) for c in items}
+    probes = _Probes(symbols, low)
+    values = [probes.values(d) for d in unique]
+    syms = [frozenset().union(*(m.free_symbols for m in d)) for d in unique]
+    ceiling_at_low = max(v[0] for v in values)
+    big = 10**6 * (abs(ceiling_at_low) + 1)
+    growing = [frozenset(s for s in syms[i] if probes.raised(d, s, big) > ceiling_at_low)
+               for i, d in enumerate(unique)]
+    frequency: dict = {}
+    for group in syms:
+        for s in group:
+            frequency[s] = frequency.get(s, 0) + 1
+    rare = [min(g, key=lambda s: (frequency[s], s.name)) if g else None for g in growing]
 
-    def at_least(a, b) -> bool:  # a sample where a < b disproves at once; else try a proof
+    def at_least(a: int, b: int) -> bool:
         if any(x < y for x, y in zip(values[a], values[b])):
             return False
-        return _at_least(a, b, shift)
-
-    items.sort(key=lambda c: -values[c][-2])
-    kept: list = []
-    for c in items:
-        if any(at_least(k, c) for k in kept):
-            continue
-        kept = [k for k in kept if not at_least(c, k)] + [c]
-    return kept[0] if len(kept) == 1 else sympy.Max(*kept, evaluate=False)
-
-
-def _at_least(a, b, shift=None) -> bool:
-    """True when ``a >= b`` is proved for every admissible value of the symbols.
-
-    Symbols are shifted to their lower bounds; then floors and ceilings are bounded
-    (``0 <= floor(x) <= x``, ``x <= ceiling(x) < x + 1``) in the direction that keeps the
-    proof sound, and the remaining polynomial must have nonnegative coefficients once every
-    positive symbol ``s`` is written ``t + 1`` (``t >= 0``). Structural only: no assumption
-    queries, so it stays fast on ResNet-sized sums.
-    """
-    diff = a - b  # both expanded: the difference is already a flat sum
-    if diff.is_number:
-        return bool(diff >= 0)
-    if shift:
-        diff = sympy.expand(diff.xreplace(shift))
-    bound = []
-    for term in sympy.Add.make_args(diff):
-        coeff, rest = term.as_coeff_Mul()
-        if not rest.has(sympy.floor, sympy.ceiling):
-            bound.append(term)
-            continue
-        factors = sympy.Mul.make_args(rest)
-        if not all(_nonnegative_factor(f) for f in factors):
+        if not growing[b] <= syms[a]:
             return False
-        if coeff < 0:  # an upper bound of the term's magnitude keeps the proof sound
-            bound.append(coeff * sympy.Mul(*(_bound(f, upper=True) for f in factors)))
-        elif not rest.has(sympy.floor):
-            bound.append(coeff * sympy.Mul(*(_bound(f, upper=False) for f in factors)))
-        # any other positive term is bounded below by 0: dropped
-    return _polynomial_nonnegative(sympy.expand(sympy.Add(*bound)))
+        diff = dict(unique[a])
+        for m, c in unique[b].items():
+            diff[m] = diff.get(m, 0) - c
+        return prove_nonnegative({m: c for m, c in diff.items() if c != 0}, lower_bounds)
 
-
-def _nonnegative_linear(arg) -> bool:
-    if arg.has(sympy.floor, sympy.ceiling):
-        return False
-    return all(c >= 0 and (k == 1 or _variable(k) is not None)
-               for k, c in sympy.expand(arg).as_coefficients_dict().items())
-
-
-def _variable(expr):
-    """``expr`` if it is a product of powers of positive or nonnegative symbols, else None."""
-    for f in sympy.Mul.make_args(expr):
-        base = f.base if isinstance(f, sympy.Pow) and f.exp.is_Integer and f.exp > 0 else f
-        if not (isinstance(base, sympy.Symbol) and base.is_nonnegative):
-            return None
-    return expr
-
-
-def _nonnegative_factor(f) -> bool:
-    if isinstance(f, sympy.Pow) and f.exp.is_Integer and f.exp > 0:
-        return _nonnegative_factor(f.base)
-    if isinstance(f, (sympy.floor, sympy.ceiling)):
-        return _nonnegative_linear(f.args[0])
-    return _variable(f) is not None
-
-
-def _bound(f, upper: bool):
-    if isinstance(f, sympy.Pow):
-        return _bound(f.base, upper) ** f.exp
-    if isinstance(f, sympy.floor):
-        return f.args[0]  # floor(x) <= x (upper); lower bounds of floors are not used
-    if isinstance(f, sympy.ceiling):
-        return f.args[0] + 1 if upper else f.args[0]
-    return f
-
-
-def _polynomial_nonnegative(expr) -> bool:
-    """Sufficient test: nonnegative coefficients after ``s -> s + 1`` for positive symbols."""
-    if expr.is_number:
-        return bool(expr >= 0)
-    if expr.has(sympy.floor, sympy.ceiling, sympy.Max, sympy.Min):
-        return False
-    shift = {}
-    for s in expr.free_symbols:
-        if not (isinstance(s, sympy.Symbol) and s.is_nonnegative):
-            return False
-        if s.is_positive and s.is_integer:
-            shift[s] = s + 1
-    shifted = sympy.expand(expr.xreplace(shift))
-    return all(term.as_coeff_Mul()[0] >= 0 for term in sympy.Add.make_args(shifted))
+    order = sorted(range(len(unique)), key=lambda i: -values[i][4])
+    kept: dict = {}  # index -> None, in order of arrival
+    holders: dict = {}  # symbol -> kept indices holding it
+    by_rare: dict = {}  # the rarest growing symbol (or None) -> kept indices
+    for c in order:
+        if rare[c] is None:
+            rivals = list(kept)
+        else:
+            rivals = [k for k in holders.get(rare[c], ()) if k in kept]
+        if any(at_least(k, c) for k in rivals):
+            continue
+        victims = set()
+        for key in (None, *syms[c]):
+            victims.update(k for k in by_rare.get(key, ()) if k in kept and at_least(c, k))
+        for k in victims:
+            del kept[k]
+        kept[c] = None
+        for s in syms[c]:
+            holders.setdefault(s, []).append(c)
+        by_rare.setdefault(rare[c], []).append(c)
+    result = [_to_expr(unique[k]) for k in kept]
+    return result[0] if len(result) == 1 else sympy.Max(*result, evaluate=False)
 
 
 def peak_activation_elements(model) -> sympy.Expr:
@@ -221,16 +225,31 @@ def _peak(model) -> sympy.Expr:
     free_after: dict = {}
     for k, index in last.items():
         free_after.setdefault(index, []).append(k)
-    alive = sympy.Integer(0)
+    alive: dict = {}  # the alive total as terms (no SymPy arithmetic per step)
     candidates = []
+    expanded: dict = {}
+
+    def add(key, sign) -> None:
+        size = sizes[key]
+        if size not in expanded:
+            expanded[size] = terms(size)
+        for m, c in expanded[size].items():
+            value = alive.get(m, 0) + sign * c
+            if value == 0:
+                alive.pop(m, None)
+            else:
+                alive[m] = value
+
     for index, (_, outs) in enumerate(steps):
-        alive = alive + sum((sizes[k] for k in outs), sympy.Integer(0))
-        candidates.append(alive)
-        alive = alive - sum((sizes[k] for k in free_after.get(index, ())), sympy.Integer(0))
+        for k in outs:
+            add(k, 1)
+        candidates.append(dict(alive))
+        for k in free_after.get(index, ()):
+            add(k, -1)
     bounds = {c.lhs: c.rhs for c in model.constraints
               if isinstance(c, sympy.GreaterThan) and isinstance(c.lhs, sympy.Symbol)
               and c.rhs.is_Integer}
-    return max_of(candidates, bounds)
+    return _max_of_terms(candidates, bounds)
 
 
 def peak_activation_memory(model, dtype="float32") -> sympy.Expr:
@@ -240,4 +259,7 @@ def peak_activation_memory(model, dtype="float32") -> sympy.Expr:
     >>> peak_activation_memory(sc.Sequential([sc.Input((10,)), sc.Dense(20)]), "float32")
     120
     """
-    return sympy.expand(peak_activation_elements(model) * dtype_bytes(dtype))
+    peak, size = peak_activation_elements(model), dtype_bytes(dtype)
+    if isinstance(peak, sympy.Max):  # its arguments are expanded already: expand nothing
+        return size * peak
+    return sympy.expand(peak * size)
