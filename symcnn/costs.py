@@ -25,12 +25,14 @@ Conventions (docs/costs.md explains them and how other tools differ):
 
 from __future__ import annotations
 
+import weakref
 from typing import Callable
 
 import sympy
 
 from .errors import CostError
-from .formulas import prod
+from .formulas import (conv_macs, conv_transpose_macs, dense_macs, depthwise_conv_macs, elements,
+                       separable_conv_macs)
 
 __all__ = [
     "conv_macs", "conv_transpose_macs", "depthwise_conv_macs", "separable_conv_macs",
@@ -42,74 +44,8 @@ __all__ = [
 ZERO = sympy.Integer(0)
 
 
-# ----------------------------------------------------------------------------- formulas
-
-
-def conv_macs(out_spatial, in_channels, kernel, filters, groups=1) -> sympy.Expr:
-    """Convolution: ``prod(out_spatial) * filters * (C_in/groups) * prod(kernel)``.
-
-    One MAC per weight per output position (the window slides over the padded input, so
-    products with padding zeros count, as every tool counts them).
-
-    >>> conv_macs((32, 32), 3, (3, 3), 64)
-    1769472
-    >>> conv_macs((13, 13), 96, (5, 5), 256, groups=2)   # AlexNet's two towers
-    51916800
-    """
-    return sympy.expand(prod(out_spatial) * filters * sympy.sympify(in_channels) / groups
-                        * prod(kernel))
-
-
-def conv_transpose_macs(in_spatial, in_channels, kernel, filters, groups=1) -> sympy.Expr:
-    """Transposed convolution: ``prod(in_spatial) * C_in * prod(kernel) * (filters/groups)``.
-
-    Each input element is multiplied by every weight it meets (the scatter form), so the
-    count follows the *input* positions, as in ``FlopCounterMode`` and ptflops. Products that
-    land in the cropped padding count too.
-
-    >>> conv_transpose_macs((4, 4), 16, (3, 3), 8)
-    18432
-    """
-    return sympy.expand(prod(in_spatial) * in_channels * prod(kernel)
-                        * sympy.sympify(filters) / groups)
-
-
-def depthwise_conv_macs(out_spatial, channels, kernel, depth_multiplier=1) -> sympy.Expr:
-    """Depthwise convolution: ``prod(out_spatial) * C * depth_multiplier * prod(kernel)``.
-
-    >>> depthwise_conv_macs((8, 8), 32, (3, 3))
-    18432
-    """
-    return sympy.expand(prod(out_spatial) * channels * depth_multiplier * prod(kernel))
-
-
-def separable_conv_macs(out_spatial, channels, kernel, filters, depth_multiplier=1):
-    """Separable convolution: depthwise ``P*C*m*prod(kernel)`` + pointwise ``P*C*m*filters``,
-    ``P = prod(out_spatial)``.
-
-    >>> separable_conv_macs((8, 8), 32, (3, 3), 64)
-    149504
-    """
-    return sympy.expand(prod(out_spatial) * channels * depth_multiplier
-                        * (prod(kernel) + filters))
-
-
-def dense_macs(input_shape, units) -> sympy.Expr:
-    """Dense on the last axis: ``prod(input_shape[:-1]) * in_features * units``.
-
-    >>> dense_macs((160,), 10), dense_macs((4, 4, 128), 10)
-    (1600, 20480)
-    """
-    return sympy.expand(prod(input_shape) * units)
-
-
-def elements(shape) -> sympy.Expr:
-    """Number of elements of a tensor of ``shape`` (no batch axis).
-
-    >>> elements((7, 7, 3))
-    147
-    """
-    return sympy.expand(prod(shape))
+# The MAC formulas live in symcnn.formulas (each layer states which applies to it); their
+# names stay importable from here (conv_macs, dense_macs, ... are in __all__).
 
 
 _DTYPE_BYTES = {
@@ -148,126 +84,35 @@ def dtype_bytes(dtype) -> int:
 def inner_model(node):
     """``(model, times)`` for a node that runs a nested model or a ``Repeat``, else None.
 
-    The model is the nested one rebuilt on the node's input shapes when they differ.
+    The layer says so itself (``inner_graph``); the model is the nested one on the node's
+    input shapes.
     """
-    from .model import Model
-
-    layer = node.layer
-    block, times = (layer, 1) if isinstance(layer, Model) else (getattr(layer, "block", None),
-                                                               getattr(layer, "times", None))
-    if not isinstance(block, Model):
-        return None
-    cache = _cache(block)
-    key = ("inner", tuple(tuple(s) for s in node.input_shapes))
-    if key not in cache:
-        same = all(len(t.shape) == len(s) and all(a == b for a, b in zip(t.shape, s))
-                   for t, s in zip(block.inputs, node.input_shapes))
-        if same:
-            cache[key] = block
-        else:
-            from .layers.core import Input
-            cache[key] = block._replay([Input(tuple(s)) for s in node.input_shapes],
-                                       lambda layer: layer)
-    return cache[key], times
-
-
-def _spatial(layer, shape):
-    from .layers.spatial import split_channels
-
-    return split_channels(shape, layer.data_format)
+    return node.layer.inner_graph(node.input_shapes)
 
 
 def node_macs(node) -> sympy.Expr:
-    """MACs of one layer call (:class:`~symcnn.layers.base.Node`).
+    """MACs of one layer call (:class:`~symcnn.layers.base.Node`), as the layer states them
+    (``macs_for``); a nested model or ``Repeat`` counts its inner layers.
 
     >>> import symcnn as sc
     >>> m = sc.Sequential([sc.Input((8, 8, 16)), sc.Conv2D(32, 3)])
     >>> node_macs(m.layers[0].node)
     165888
     """
-    from .layers import conv, core, normalization
-
-    layer = node.layer
     nested = inner_model(node)
     if nested is not None:
         model, times = nested
         return sympy.expand(times * macs(model))
-    if isinstance(layer, core.InputLayer):
+    if not node.inputs:  # an input
         return ZERO
-    custom = getattr(layer, "macs_for", None)  # a layer may state its own MACs
-    if custom is not None:
-        return sympy.expand(custom(node.input_shapes, node.outputs[0].shape))
-    shape = node.input_shapes[0] if node.input_shapes else ()
-    out = node.outputs[0].shape
-    if isinstance(layer, conv._Conv):
-        (spatial, channels), (out_spatial, _) = _spatial(layer, shape), _spatial(layer, out)
-        return conv_macs(out_spatial, channels, layer.kernel_size, layer.filters, layer.groups)
-    if isinstance(layer, conv._ConvTranspose):
-        spatial, channels = _spatial(layer, shape)
-        return conv_transpose_macs(spatial, channels, layer.kernel_size, layer.filters,
-                                   layer.groups)
-    if isinstance(layer, conv._DepthwiseConv):
-        (_, channels), (out_spatial, _) = _spatial(layer, shape), _spatial(layer, out)
-        return depthwise_conv_macs(out_spatial, channels, layer.kernel_size,
-                                   layer.depth_multiplier)
-    if isinstance(layer, conv._SeparableConv):
-        (_, channels), (out_spatial, _) = _spatial(layer, shape), _spatial(layer, out)
-        return separable_conv_macs(out_spatial, channels, layer.kernel_size, layer.filters,
-                                   layer.depth_multiplier)
-    if isinstance(layer, core.Dense):
-        return dense_macs(shape, layer.units)
-    if isinstance(layer, (normalization.BatchNormalization, normalization.LayerNormalization,
-                          normalization.GroupNormalization)):
-        return ZERO
-    if node.computed.params != 0:
-        raise CostError(f"no MAC formula for {layer.type_name} layers, which have parameters; "
-                        f"symcnn.costs knows convolutions, Dense and normalization layers; a "
-                        f"custom layer states its own with a macs_for(input_shapes, "
-                        f"output_shape) method. "
-                        f"Received: a {layer.type_name} layer with {node.computed.params} params")
-    return ZERO
-
-
-#: Activations whose every output element ptflops' module hooks count as one operation
-#: (``nn.ReLU``, ``nn.PReLU``, ``nn.ELU``, ``nn.LeakyReLU``, ``nn.ReLU6``, ``nn.GELU``); softmax,
-#: SiLU, sigmoid and tanh modules have no hook.
-_PTFLOPS_ACTIVATIONS = {"relu", "relu6", "elu", "leaky_relu", "prelu", "gelu"}
-
-
-def _activation_ops(activation, out_elements):
-    name = activation if isinstance(activation, str) else getattr(activation, "__name__", None)
-    return out_elements if name and name.lower() in _PTFLOPS_ACTIVATIONS else ZERO
+    return sympy.expand(node.layer.macs_for(node.input_shapes, node.outputs[0].shape))
 
 
 def _ptflops_extra(node) -> sympy.Expr:
     """What ptflops' PyTorch module hooks count beyond the MACs, for one call."""
-    from .layers import conv, core, normalization, pooling, reshape
-
-    layer = node.layer
-    shape = node.input_shapes[0] if node.input_shapes else ()
-    out = elements(node.outputs[0].shape) if node.outputs else ZERO
-    extra = ZERO
-    if isinstance(layer, (conv._Conv, conv._ConvTranspose, conv._DepthwiseConv,
-                          conv._SeparableConv, core.Dense)):
-        extra = out if layer.use_bias else ZERO
-        return extra + _activation_ops(layer.activation, out)
-    if isinstance(layer, (core.ReLU, core.LeakyReLU, core.ELU)):
-        return out
-    if isinstance(layer, core.Activation):
-        return _activation_ops(layer.activation, out)
-    if isinstance(layer, normalization.BatchNormalization):
-        return elements(shape) * (2 if (layer.center or layer.scale) else 1)
-    if isinstance(layer, normalization.GroupNormalization):
-        return elements(shape) * (2 if (layer.center or layer.scale) else 1)
-    if isinstance(layer, normalization.LayerNormalization):
-        return elements(shape)  # torch's LayerNorm has no `affine` attribute: counted once
-    pools = tuple(getattr(pooling, n) for n in ("_Pooling", "_GlobalPooling", "_AdaptivePooling")
-                  if hasattr(pooling, n))
-    if isinstance(layer, pools):
-        return elements(shape)
-    if isinstance(layer, reshape._UpSampling):
-        return out
-    return extra
+    if not node.inputs:
+        return ZERO
+    return sympy.sympify(node.layer.ptflops_ops_for(node.input_shapes, node.outputs[0].shape))
 
 
 def _two_mac(node):
@@ -309,23 +154,23 @@ def node_flops(node, convention: str = "2mac") -> sympy.Expr:
 
 # ----------------------------------------------------------------------------- totals
 
-
-def _cache(obj) -> dict:
-    """A per-object memo: costs are computed on first access, then kept."""
-    return obj.__dict__.setdefault("_symcnn_costs", {})
+#: Costs computed so far, per model or layer record (weakly held: they go with the object).
+#: This module computes them, so it keeps them; models and records stay untouched.
+_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def _memo(obj, key, compute):
-    cache = _cache(obj)
+    """``compute()`` for ``(obj, key)`` on first access, then the kept result."""
+    cache = _CACHE.setdefault(obj, {})
     if key not in cache:
         cache[key] = compute()
     return cache[key]
 
 
 def _records(obj):
-    from .records import LayerRecord
-
-    return [obj] if isinstance(obj, LayerRecord) else list(obj.layers)
+    """The layer records making up ``obj``: a model's, or a record itself."""
+    layers = getattr(obj, "layers", None)
+    return [obj] if layers is None else list(layers)
 
 
 def _sum_nodes(obj, key, per_node):

@@ -26,6 +26,7 @@ from .arith import ceil_div, floor_div
 __all__ = [
     "effective_kernel",
     "padding_amounts",
+    "same_padding",
     "window_output_size",
     "window_requirement",
     "conv_transpose_output_size",
@@ -36,6 +37,13 @@ __all__ = [
     "conv_transpose_params",
     "dense_params",
     "batch_norm_params",
+    "conv_macs",
+    "conv_transpose_macs",
+    "depthwise_conv_macs",
+    "separable_conv_macs",
+    "dense_macs",
+    "elements",
+    "ptflops_activation_ops",
     "prod",
 ]
 
@@ -83,6 +91,29 @@ def padding_amounts(padding: Padding, kernel: Size = 1, dilation: Size = 1):
         left, right = padding
         return (sympy.sympify(left), sympy.sympify(right))
     return (sympy.sympify(padding), sympy.sympify(padding))
+
+
+def same_padding(size: Size, kernel: Size, stride: Size = 1, dilation: Size = 1):
+    """``(before, after)``: how Keras (and TensorFlow) split ``same`` padding along one axis.
+
+    The total is what makes ``ceiling(i/s)`` windows fit, ``max((ceiling(i/s) - 1)*s + k_eff
+    - i, 0)``; the smaller half goes before, the extra element after. Receptive fields, the
+    PyTorch emitter and the Keras export all use this one split.
+
+    >>> same_padding(7, 3), same_padding(8, 4), same_padding(5, 3, 2)
+    ((1, 1), (1, 2), (1, 1))
+    >>> from symcnn import symbols
+    >>> same_padding(symbols("H"), 3)
+    (1, 1)
+    """
+    size = sympy.sympify(size)
+    k_eff = effective_kernel(kernel, dilation)
+    total = sympy.expand(stride * ceil_div(size, stride) - stride + k_eff - size)
+    slack = sympy.expand(k_eff - stride)
+    if not (slack.is_number and slack >= 0):
+        total = sympy.Max(total, 0)
+    before = floor_div(total, 2)
+    return before, sympy.expand(total - before)
 
 
 def window_output_size(
@@ -248,3 +279,91 @@ def batch_norm_params(channels: Size, center: bool = True, scale: bool = True):
     """
     channels = sympy.sympify(channels)
     return (int(center) + int(scale)) * channels, 2 * channels
+
+
+# ----------------------------------------------------------------------------- MACs
+
+
+def conv_macs(out_spatial, in_channels, kernel, filters, groups=1) -> sympy.Expr:
+    """Convolution: ``prod(out_spatial) * filters * (C_in/groups) * prod(kernel)``.
+
+    One MAC per weight per output position (the window slides over the padded input, so
+    products with padding zeros count, as every tool counts them).
+
+    >>> conv_macs((32, 32), 3, (3, 3), 64)
+    1769472
+    >>> conv_macs((13, 13), 96, (5, 5), 256, groups=2)   # AlexNet's two towers
+    51916800
+    """
+    return sympy.expand(prod(out_spatial) * filters * sympy.sympify(in_channels) / groups
+                        * prod(kernel))
+
+
+def conv_transpose_macs(in_spatial, in_channels, kernel, filters, groups=1) -> sympy.Expr:
+    """Transposed convolution: ``prod(in_spatial) * C_in * prod(kernel) * (filters/groups)``.
+
+    Each input element is multiplied by every weight it meets (the scatter form), so the
+    count follows the *input* positions, as in ``FlopCounterMode`` and ptflops. Products that
+    land in the cropped padding count too.
+
+    >>> conv_transpose_macs((4, 4), 16, (3, 3), 8)
+    18432
+    """
+    return sympy.expand(prod(in_spatial) * in_channels * prod(kernel)
+                        * sympy.sympify(filters) / groups)
+
+
+def depthwise_conv_macs(out_spatial, channels, kernel, depth_multiplier=1) -> sympy.Expr:
+    """Depthwise convolution: ``prod(out_spatial) * C * depth_multiplier * prod(kernel)``.
+
+    >>> depthwise_conv_macs((8, 8), 32, (3, 3))
+    18432
+    """
+    return sympy.expand(prod(out_spatial) * channels * depth_multiplier * prod(kernel))
+
+
+def separable_conv_macs(out_spatial, channels, kernel, filters, depth_multiplier=1):
+    """Separable convolution: depthwise ``P*C*m*prod(kernel)`` + pointwise ``P*C*m*filters``,
+    ``P = prod(out_spatial)``.
+
+    >>> separable_conv_macs((8, 8), 32, (3, 3), 64)
+    149504
+    """
+    return sympy.expand(prod(out_spatial) * channels * depth_multiplier
+                        * (prod(kernel) + filters))
+
+
+def dense_macs(input_shape, units) -> sympy.Expr:
+    """Dense on the last axis: ``prod(input_shape[:-1]) * in_features * units``.
+
+    >>> dense_macs((160,), 10), dense_macs((4, 4, 128), 10)
+    (1600, 20480)
+    """
+    return sympy.expand(prod(input_shape) * units)
+
+
+def elements(shape) -> sympy.Expr:
+    """Number of elements of a tensor of ``shape`` (no batch axis).
+
+    >>> elements((7, 7, 3))
+    147
+    """
+    return sympy.expand(prod(shape))
+
+
+#: Activations whose every output element ptflops' module hooks count as one operation
+#: (``nn.ReLU``, ``nn.PReLU``, ``nn.ELU``, ``nn.LeakyReLU``, ``nn.ReLU6``, ``nn.GELU``); softmax,
+#: SiLU, sigmoid and tanh modules have no hook.
+PTFLOPS_ACTIVATIONS = {"relu", "relu6", "elu", "leaky_relu", "prelu", "gelu"}
+
+
+def ptflops_activation_ops(activation, out_elements) -> sympy.Expr:
+    """What ptflops counts for a fused ``activation``: one per output element for the
+    activations it hooks, else 0.
+
+    >>> ptflops_activation_ops("relu", 10), ptflops_activation_ops("softmax", 10)
+    (10, 0)
+    """
+    name = activation if isinstance(activation, str) else getattr(activation, "__name__", None)
+    return sympy.sympify(out_elements) if name and name.lower() in PTFLOPS_ACTIVATIONS \
+        else sympy.Integer(0)

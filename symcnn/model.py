@@ -28,11 +28,16 @@ from typing import Any, Iterable, Sequence
 
 import sympy
 
-from . import arith
+from . import arith, memory
 from .errors import GraphError, ShapeError, SymbolError, describe_layer
-from .layers.base import Checker, Computed, Layer, Tensor, apply_layer, format_shape, snake_case
+from .layers.base import (Checker, Computed, Graph, Layer, Tensor, apply_layer, format_shape,
+                          snake_case)
 from .layers.core import Input, InputLayer
 from .records import LayerRecord, _CostViews
+from .render.latex import model_to_latex
+from .render.markdown import model_to_markdown
+from .render.summary import render_summary
+from .solving import model_solve_budget
 from .render.exprs import show
 from .shape import Shape
 from .symbols import as_size
@@ -70,7 +75,7 @@ def _as_list(value, what: str) -> list:
     return items
 
 
-class Model(_CostViews, Layer):
+class Model(_CostViews, Graph):
     """A functional model from input tensors to output tensors (Keras functional style).
 
     >>> import symcnn as sc
@@ -87,6 +92,8 @@ class Model(_CostViews, Layer):
 
     type_name = "Functional"
     _default_name = "functional"
+    #: Printers lay out a Sequential without input rows and "Connected to" (as Keras does).
+    is_sequential = False
 
     def __init__(self, inputs, outputs, name: str | None = None) -> None:
         Layer.__init__(self, name=name)
@@ -102,6 +109,7 @@ class Model(_CostViews, Layer):
         object.__setattr__(self, "outputs", tuple(outs))
         object.__setattr__(self, "_single_input", not isinstance(inputs, (list, tuple)))
         object.__setattr__(self, "_single_output", not isinstance(outputs, (list, tuple)))
+        object.__setattr__(self, "_rebuilt", {})  # this model on other input shapes, by shapes
         self._build_graph()
 
     # -- graph ------------------------------------------------------------------------------
@@ -249,14 +257,10 @@ class Model(_CostViews, Layer):
     @property
     def peak_activation_elements(self) -> sympy.Expr:
         """The most activation elements alive at once during inference (:mod:`symcnn.memory`)."""
-        from . import memory
-
         return memory.peak_activation_elements(self)
 
     def peak_activation_memory(self, dtype="float32") -> sympy.Expr:
         """Peak activation memory of one inference in bytes at ``dtype``."""
-        from . import memory
-
         return memory.peak_activation_memory(self, dtype)
 
     @property
@@ -358,8 +362,6 @@ class Model(_CostViews, Layer):
         >>> sc.zoo.textbook.free_width().solve_budget(params=100_000)
         323
         """
-        from .solving import model_solve_budget
-
         return model_solve_budget(self, for_, budgets)
 
     # -- a model is a layer too (nesting) -------------------------------------------------
@@ -368,13 +370,24 @@ class Model(_CostViews, Layer):
     def n_inputs(self) -> int:  # type: ignore[override]
         return len(self.inputs)
 
+    def rebuilt_on(self, input_shapes) -> "Model":
+        """This model on ``input_shapes``: itself when they are its own, else rebuilt (and
+        kept, so that every analysis of a nested model shares one rebuild)."""
+        key = tuple(tuple(s) for s in input_shapes)
+        if key not in self._rebuilt:
+            same = all(len(old.shape) == len(new) and all(
+                arith.decide_equal(a, b) is True for a, b in zip(old.shape, new))
+                for old, new in zip(self.inputs, key))
+            self._rebuilt[key] = self if same else self._replay(
+                [Input(s) for s in key], lambda layer: layer)
+        return self._rebuilt[key]
+
+    def inner_graph(self, input_shapes):
+        """A nested model runs itself once: ``(this model on these shapes, 1)``."""
+        return self.rebuilt_on(input_shapes), 1
+
     def compute(self, input_shapes: list, check: Checker) -> Computed:
-        same = all(arith.decide_equal(a, b) is True
-                   for old, new in zip(self.inputs, input_shapes)
-                   for a, b in zip(old.shape, new)) and all(
-            len(old.shape) == len(new) for old, new in zip(self.inputs, input_shapes))
-        inner = self if same else self._replay(
-            [Input(tuple(s)) for s in input_shapes], lambda layer: layer)
+        inner = self.rebuilt_on(input_shapes)
         check.constraints.extend(inner.constraints)
         return Computed(tuple(t.shape for t in inner.outputs), inner.trainable_params,
                         inner.non_trainable_params)
@@ -386,14 +399,10 @@ class Model(_CostViews, Layer):
 
     def summary(self, **options: Any) -> str:
         """A table like Keras' ``model.summary()``, closed forms included (returned as text)."""
-        from .render.summary import render_summary
-
         return render_summary(self, **options)
 
     def summary_text(self, **options: Any) -> str:
         """The text of :meth:`summary`, returned instead of printed."""
-        from .render.summary import render_summary
-
         return render_summary(self, **options)
 
     def to_latex(self, style: str = "table", standalone: bool = False, **options: Any) -> str:
@@ -404,34 +413,28 @@ class Model(_CostViews, Layer):
         formula, working and value. ``standalone=True`` gives a complete pdflatex document.
         Options: ``assume_divisible={"H": 32}``, ``caption``, ``label``.
         """
-        from .render.latex import model_to_latex
-
         return model_to_latex(self, style=style, standalone=standalone, **options)
 
     def to_markdown(self, style: str = "table", **options: Any) -> str:
         """A GitHub Markdown table (or per-layer derivations) of the model
         (:func:`symcnn.render.markdown.model_to_markdown`); ``math=True`` writes ``$...$``."""
-        from .render.markdown import model_to_markdown
-
         return model_to_markdown(self, style=style, **options)
 
     def to_keras(self):
         """A real Keras 3 model with the same shapes and counts, ready to compile and train
         (:func:`symcnn.interop.keras_export.to_keras`); every size must be a number."""
-        from .interop import to_keras
+        from .interop.keras_export import to_keras  # Keras is imported only when called
 
         return to_keras(self)
 
     def to_torch(self):
         """A real ``torch.nn.Module`` (channels first) with the same shapes and counts
         (:func:`symcnn.interop.torch_export.to_torch`); every size must be a number."""
-        from .interop import to_torch
+        from .interop.torch_export import to_torch  # imports PyTorch
 
         return to_torch(self)
 
     def _repr_markdown_(self) -> str:
-        from .render.markdown import model_to_markdown
-
         return model_to_markdown(self, math=True)
 
     def __repr__(self) -> str:
@@ -457,6 +460,7 @@ class Sequential(Model):
 
     type_name = "Sequential"
     _default_name = "sequential"
+    is_sequential = True
 
     def __init__(self, layers: Sequence, name: str | None = None) -> None:
         items = list(layers) if isinstance(layers, (list, tuple)) else None

@@ -36,12 +36,11 @@ import math
 from dataclasses import dataclass
 
 import sympy
-from sympy import Max, Min, ceiling, floor
+from sympy import ceiling, floor
 
 from .arith import ceil_div, floor_div
 from .costs import _memo, inner_model
 from .errors import CostError
-from .formulas import effective_kernel, padding_amounts
 from .memory import max_of
 
 __all__ = ["AxisField", "receptive_field", "tensor_fields", "input_span"]
@@ -111,152 +110,30 @@ def _mul_jump(jump, factor):
 # ----------------------------------------------------------------------------- layer rules
 
 
-def _same_left(i, k_eff, s):
-    """Left padding of ``same`` (Keras/TensorFlow): half the total, the extra on the right."""
-    total = sympy.expand(s * ceil_div(i, s) - s + k_eff - i)
-    slack = sympy.expand(k_eff - s)
-    if not (slack.is_number and slack >= 0):
-        total = Max(total, 0)
-    return floor_div(total, 2)
-
-
-def _window_axis(layer, node, axis: _Axis, pos: int, kernel, dilation) -> _Axis:
-    s = layer.strides[pos]
-    k_eff = effective_kernel(kernel, dilation)
-    padding = layer.padding if isinstance(layer.padding, str) else layer.padding[pos]
-    if padding == "same":
-        p = _same_left(node.input_shapes[0][axis.index], k_eff, s)
-    else:
-        p = padding_amounts(padding, kernel, dilation)[0]
-    a = sympy.expand(s * O - p)
-    return _through(axis, a, sympy.expand(a + k_eff - 1), _mul_jump(axis.jump, s), axis.period)
-
-
-def _transpose_axis(layer, axis: _Axis, pos: int):
-    k, s, d = layer.kernel_size[pos], layer.strides[pos], layer.dilation_rate[pos]
-    k_eff = effective_kernel(k, d)
-    if isinstance(layer.padding, str):  # Keras: left padding of the equivalent convolution
-        op = None if layer.output_padding is None else layer.output_padding[pos]
-        if layer.padding == "valid":
-            p = sympy.Integer(0)
-        else:
-            pad_len = s + k_eff - 2 if op is None else k_eff + k_eff % 2 - 2 + op
-            p = sympy.expand(k_eff - 1 - Min(ceil_div(pad_len, 2), k_eff - 1))
-    else:
-        p = layer.padding[pos][0]
-    if s == 1:
-        return _through(axis, sympy.expand(O + p - k_eff + 1), O + p, axis.jump, axis.period)
-    gap = sympy.expand(k - s)
-    if d != 1 or not (gap.is_number and gap >= 0):
-        return None  # dilated, or a kernel shorter than the stride leaves outputs without input
-    period = axis.period * int(s) if (axis.period and s.is_Integer) else None
-    return _through(axis, ceil_div(O + p - k + 1, s), floor_div(O + p, s),
-                    _mul_jump(axis.jump, 1 / sympy.sympify(s)), period)
-
-
-def _spatial_indices(layer, rank: int) -> list:
-    return list(range(1, rank)) if layer.data_format == "channels_first" else list(range(rank - 1))
-
-
-def _layer_rule(node, states):
-    """The output state of ``node`` from its inputs' states (None: undefined)."""
-    from .layers import conv, core, merge, normalization, pooling, reshape
-
-    layer = node.layer
-    state = states[0]
-    if isinstance(layer, merge._Merge):
-        return _merge(layer, node, states)
+def _apply(maps, state, shape):
+    """The state after a layer whose ``window_for`` gave ``maps`` (one entry per axis)."""
     if state is None:
         return None
-    shape = node.input_shapes[0]
-    rank = len(shape)
-    window = (conv._Conv, conv._DepthwiseConv, conv._SeparableConv, pooling._Pooling)
-    spatial_kinds = window + (conv._ConvTranspose, pooling._GlobalPooling,
-                              reshape._ZeroPadding, reshape._Cropping, reshape._UpSampling)
-    adaptive = getattr(pooling, "_AdaptivePooling", ())
-    if isinstance(layer, spatial_kinds + ((adaptive,) if adaptive else ())):
-        indices = _spatial_indices(layer, rank)
-        out = []
-        for axis in state:
-            if axis.index is None:
-                out.append(axis)
-                continue
-            if axis.index not in indices:
-                return None
-            pos = indices.index(axis.index)
-            new = _spatial_rule(layer, node, axis, pos, window, adaptive)
-            if new is None:
-                return None
-            out.append(new)
-        return tuple(out)
-    if isinstance(layer, reshape.Flatten):
-        return tuple(axis if axis.index is None else _collapse(axis, shape[axis.index])
-                     for axis in state)
-    mixed = []  # tensor axes whose positions all feed each output position
-    if isinstance(layer, core.Dense):
-        mixed = [rank - 1]
-    elif isinstance(layer, core.Softmax) or (
-            isinstance(layer, core.Activation) and layer.activation == "softmax"):
-        ax = getattr(layer, "axis", -1)
-        mixed = [a - 1 if a > 0 else rank + a
-                 for a in (ax if isinstance(ax, (tuple, list)) else (ax,))]
-    elif isinstance(layer, normalization.LayerNormalization):
-        ax = layer.axis if isinstance(layer.axis, tuple) else (layer.axis,)
-        mixed = [a - 1 if a > 0 else rank + a for a in ax]
-    elif isinstance(layer, normalization.GroupNormalization):
-        mixed = [a.index for a in state if a.index is not None]
-    elif not isinstance(layer, (core._Identity, normalization.BatchNormalization)):
-        return None  # Reshape, Permute, unknown layers: positions are not a window
-    return tuple(_collapse(axis, shape[axis.index], keep_index=True)
-                 if axis.index in mixed else axis for axis in state)
-
-
-def _spatial_rule(layer, node, axis: _Axis, pos: int, window, adaptive):
-    from .layers import conv, pooling, reshape
-
-    if isinstance(layer, window):
-        if isinstance(layer, pooling._Pooling):
-            return _window_axis(layer, node, axis, pos, layer.pool_size[pos], ONE)
-        return _window_axis(layer, node, axis, pos, layer.kernel_size[pos],
-                            layer.dilation_rate[pos])
-    if isinstance(layer, conv._ConvTranspose):
-        return _transpose_axis(layer, axis, pos)
-    size = node.input_shapes[0][axis.index]
-    if isinstance(layer, pooling._GlobalPooling):
-        return _collapse(axis, size, keep_index=layer.keepdims)
-    if isinstance(layer, reshape._ZeroPadding):
-        shift = sympy.expand(O - layer.padding[pos][0])
-        return _through(axis, shift, shift, axis.jump, axis.period)
-    if isinstance(layer, reshape._Cropping):
-        shift = sympy.expand(O + layer.cropping[pos][0])
-        return _through(axis, shift, shift, axis.jump, axis.period)
-    if isinstance(layer, reshape._UpSampling):
-        f = layer.size[pos]
-        period = axis.period * int(f) if (axis.period and f.is_Integer) else None
-        return _through(axis, floor_div(O, f), floor_div(O, f), _mul_jump(axis.jump, 1 / f),
-                        period)
-    if adaptive and isinstance(layer, adaptive):  # PyTorch's adaptive windows
-        m = layer.output_size[pos]
+    out = []
+    for axis in state:
+        m = None if axis.index is None else maps[axis.index]
         if m is None:
-            return axis
-        if m == 1:
-            return _collapse(axis, size, keep_index=True)
-        period = axis.period * int(m) if (axis.period and m.is_Integer) else None
-        return _through(axis, floor_div(O * size, m), ceil_div((O + 1) * size, m) - 1,
-                        _mul_jump(axis.jump, size / m), period)
-    return None
+            out.append(axis)
+            continue
+        if not m.defined:
+            return None
+        size = shape[axis.index]
+        lo, hi = m.bounds(O, size)
+        out.append(_Axis(axis.index if m.keeps_axis else None,
+                         _canon(axis.lo.xreplace({O: lo})), _canon(axis.hi.xreplace({O: hi})),
+                         m.jump(axis.jump, size), m.period(axis.period)))
+    return tuple(out)
 
 
-def _merge(layer, node, states):
-    from .layers import merge
-
+def _unite(states):
+    """Spans of several paths into one tensor: the union (the largest over paths)."""
     if any(s is None for s in states) or len({len(s) for s in states}) != 1:
         return None
-    rank = len(node.outputs[0].shape)
-    if isinstance(layer, merge.Concatenate):
-        cat = layer.axis - 1 if layer.axis > 0 else rank + layer.axis
-        if any(a.index == cat for s in states for a in s):
-            return None
     out = []
     for axes in zip(*states):
         indices = {a.index for a in axes if a.index is not None}
@@ -271,25 +148,48 @@ def _merge(layer, node, states):
     return tuple(out)
 
 
+class _Failed:
+    """A tensor whose field cannot be given, and why (raised only when it is asked for)."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+
+def _layer_rule(node, states):
+    """The output state of ``node`` from its inputs' states (None: undefined), from the
+    windows the layer states (``window_for``)."""
+    failed = [s for s in states if isinstance(s, _Failed)]
+    if failed:
+        return failed[0]
+    shapes = node.input_shapes
+    if len(shapes) == 1 and states[0] is None:
+        return None
+    try:
+        maps = node.layer.window_for(shapes[0] if len(shapes) == 1 else shapes)
+    except CostError as err:
+        return _Failed(err)
+    if maps is None:
+        return None
+    outs = [_apply(maps, state, shape) for state, shape in zip(states, shapes)]
+    return outs[0] if len(outs) == 1 else _unite(outs)
+
+
 # ----------------------------------------------------------------------------- propagation
 
 
 def _input_format(model) -> str:
-    from .layers.spatial import SpatialLayer
-
     for node in model.nodes:
-        if isinstance(node.layer, SpatialLayer):
-            return node.layer.data_format
+        data_format = getattr(node.layer, "data_format", None)
+        if data_format in ("channels_first", "channels_last") and hasattr(node.layer, "rank"):
+            return data_format
     return "channels_last"
 
 
 def _propagate(model, input_states) -> dict:
     """States of every tensor of ``model`` (by ``id``) from the states of its inputs."""
-    from .layers.core import InputLayer
-
     states = {id(t): s for t, s in zip(model.inputs, input_states)}
     for node in model.nodes:
-        if isinstance(node.layer, InputLayer):
+        if not node.inputs:  # an input
             continue
         ins = [states[id(t)] for t in node.inputs]
         nested = inner_model(node)
@@ -304,6 +204,8 @@ def _propagate(model, input_states) -> dict:
 
 def _through_block(nested, ins):
     inner, times = nested
+    if any(isinstance(s, _Failed) for s in ins):
+        return next(s for s in ins if isinstance(s, _Failed))
     if getattr(times, "is_Integer", True) or times == 1:
         result = ins[0] if len(ins) == 1 else None
         for _ in range(int(times)):
@@ -315,8 +217,8 @@ def _through_block(nested, ins):
         return None
     probe = tuple(_Axis(a.index, O, O, ONE, 1) for a in state)
     once = _propagate(inner, [probe])[id(inner.outputs[0])]
-    if once is None:
-        return None
+    if once is None or isinstance(once, _Failed):
+        return once
     out = []
     for axis, step in zip(state, once):
         a, b = sympy.expand(step.lo - O), sympy.expand(step.hi - O)
@@ -348,9 +250,27 @@ def _field(axis: _Axis) -> AxisField | None:
     return AxisField(span, axis.jump, _canon(axis.lo.xreplace({O: 0})))
 
 
+def _state_of(model, tensor):
+    state = _states(model).get(id(tensor))
+    if isinstance(state, _Failed):
+        raise state.error
+    return state
+
+
+def _model_and_tensor(obj):
+    """A model and its first output, or a layer record's model and its first output."""
+    if hasattr(obj, "outputs"):
+        return obj, obj.outputs[0]
+    if obj.model is None:
+        raise CostError(f"the layer record {obj.name!r} belongs to no model. Received: {obj!r}")
+    return obj.model, obj.node.outputs[0]
+
+
 def tensor_fields(model, tensor):
     """The receptive field of ``tensor`` (of ``model``): a tuple of :class:`AxisField`, one per
-    spatial axis of the model input, or None where it is undefined.
+    spatial axis of the model input, or None where it is undefined (positions rearranged).
+    A layer on the way that states no ``window_for`` raises :class:`~symcnn.errors.CostError`
+    naming it.
 
     >>> import symcnn as sc
     >>> x = sc.Input((32, 3))
@@ -358,7 +278,7 @@ def tensor_fields(model, tensor):
     >>> tensor_fields(m, m.outputs[0])
     (AxisField(size=5, jump=2, start=0),)
     """
-    state = _states(model).get(id(tensor))
+    state = _state_of(model, tensor)
     if state is None:
         return None
     fields = tuple(_field(a) for a in state)
@@ -373,15 +293,8 @@ def receptive_field(obj):
     >>> receptive_field(m)
     (AxisField(size=7, jump=2, start=-3), AxisField(size=7, jump=2, start=-3))
     """
-    from .records import LayerRecord
-
-    if isinstance(obj, LayerRecord):
-        if obj.model is None:
-            raise CostError(f"the layer record {obj.name!r} belongs to no model. "
-                            f"Received: {obj!r}")
-        key = ("rf", obj.name)
-        return _memo(obj, key, lambda: tensor_fields(obj.model, obj.node.outputs[0]))
-    return _memo(obj, "rf", lambda: tensor_fields(obj, obj.outputs[0]))
+    model, tensor = _model_and_tensor(obj)
+    return _memo(obj, "rf", lambda: tensor_fields(model, tensor))
 
 
 def input_span(obj, position) -> tuple | None:
@@ -397,11 +310,8 @@ def input_span(obj, position) -> tuple | None:
     >>> [input_span(m, (o,)) for o in range(4)]
     [((-1, 0),), ((0, 0),), ((0, 1),), ((1, 1),)]
     """
-    from .records import LayerRecord
-
-    model, tensor = (obj.model, obj.node.outputs[0]) if isinstance(obj, LayerRecord) else (
-        obj, obj.outputs[0])
-    state = _states(model).get(id(tensor))
+    model, tensor = _model_and_tensor(obj)
+    state = _state_of(model, tensor)
     if state is None:
         return None
     position = tuple(position)

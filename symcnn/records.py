@@ -17,7 +17,8 @@ from typing import Any
 
 import sympy
 
-from . import arith
+from . import arith, costs, receptive
+from .derivation import derive
 from .layers.base import Layer, Node, format_shape
 from .render.exprs import show
 from .shape import Shape, as_shape
@@ -29,48 +30,36 @@ class _CostViews:
     """Costs of a layer record (over all its calls) or of a whole model (one inference).
 
     Each view delegates to :mod:`symcnn.costs` or :mod:`symcnn.receptive`, which compute on
-    first access and keep the result.
+    first access and keep the result (in their own caches).
     """
 
     @property
     def macs(self) -> sympy.Expr:
         """Multiply-accumulates (convolution and Dense layers; :mod:`symcnn.costs`)."""
-        from . import costs
-
         return costs.macs(self)
 
     @property
     def flops(self) -> sympy.Expr:
         """FLOPs as ``2 * macs``; other conventions: ``sc.costs.flops(obj, "mac")``."""
-        from . import costs
-
         return costs.flops(self)
 
     @property
     def activation_elements(self) -> sympy.Expr:
         """Elements of the layer outputs, one per call."""
-        from . import costs
-
         return costs.activation_elements(self)
 
     def activation_bytes(self, dtype="float32") -> sympy.Expr:
         """Bytes of the layer outputs at ``dtype``."""
-        from . import costs
-
         return costs.activation_bytes(self, dtype)
 
     def param_bytes(self, dtype="float32") -> sympy.Expr:
         """Bytes of the parameters at ``dtype``."""
-        from . import costs
-
         return costs.param_bytes(self, dtype)
 
     @property
     def receptive_field(self):
         """Per spatial axis of the model input: ``size``, ``jump`` and ``start`` of the
         (first) output, or None where undefined (:mod:`symcnn.receptive`)."""
-        from . import receptive
-
         return receptive.receptive_field(self)
 
 
@@ -133,8 +122,6 @@ class LayerRecord(_CostViews):
     def derivation(self):
         """Formula, working and value of each output size and the parameter count
         (:func:`symcnn.derivation.derive`); displays as LaTeX in Jupyter."""
-        from .derivation import derive
-
         return derive(self)
 
     def _repr_latex_(self) -> str:

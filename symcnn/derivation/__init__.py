@@ -35,8 +35,7 @@ from __future__ import annotations
 import sympy
 
 from ..assume import AssumeDivisible
-from ..render import text as _text  # noqa: F401  (registers the summary's "working" column)
-from .rules import Builder, rule_for
+from .blocks import Builder
 from .steps import Derivation, Step
 
 __all__ = ["Step", "Derivation", "derive"]
@@ -66,12 +65,7 @@ def derive(record, assume_divisible=None) -> Derivation:
     outs = record.output_shape
     out = tuple(outs[0] if isinstance(outs, list) else outs)
     b = Builder()
-    params_formula, params_bind = None, {}
-    rule = rule_for(layer)
-    if rule is not None:
-        params_formula, params_bind = rule(b, layer, ins, out)
-    else:
-        b.note(f"No formula is known for {record.type}; the value is the model's.")
+    params_formula, params_bind = layer.derivation_for(b, ins, out)
     if isinstance(params_formula, sympy.Integer) and params_formula == 0 and record.params != 0:
         params_formula = None
     b.add("params", params_formula, params_bind, record.params)

@@ -13,9 +13,27 @@ from typing import Any
 
 import sympy
 
+from ..errors import SymcnnError
 from ..working import Given
 
-__all__ = ["Step", "Derivation"]
+__all__ = ["Step", "Derivation", "register_printer"]
+
+#: Printers of steps and derivations by kind ("latex", "str"): the render modules register
+#: themselves here, so that derivations (below the printers) never import them.
+_PRINTERS: dict = {}
+
+
+def register_printer(kind: str, step, derivation) -> None:
+    """Register how ``kind`` ("latex" or "str") prints a :class:`Step` and a
+    :class:`Derivation`: two functions ``(obj, printer) -> str``."""
+    _PRINTERS[kind] = (step, derivation)
+
+
+def _print(kind: str, which: int, obj, printer) -> str:
+    if kind not in _PRINTERS:
+        raise SymcnnError(f"no {kind} printer for derivations is registered; import "
+                          f"symcnn (it registers symcnn.render's). Received: {type(obj).__name__}")
+    return _PRINTERS[kind][which](obj, printer)
 
 
 @dataclass(frozen=True)
@@ -51,14 +69,10 @@ class Step:
         return sympy.expand(self.working.doit())
 
     def _latex(self, printer):
-        from ..render.latex import step_latex
-
-        return step_latex(self, printer)
+        return _print("latex", 0, self, printer)
 
     def _sympystr(self, printer):
-        from ..render.text import step_text
-
-        return step_text(self, printer)
+        return _print("str", 0, self, printer)
 
     def __str__(self) -> str:
         return sympy.sstr(self)
@@ -107,14 +121,10 @@ class Derivation:
         return self["params"]
 
     def _latex(self, printer):
-        from ..render.latex import derivation_latex
-
-        return derivation_latex(self, printer)
+        return _print("latex", 1, self, printer)
 
     def _sympystr(self, printer):
-        from ..render.text import derivation_text
-
-        return derivation_text(self, printer)
+        return _print("str", 1, self, printer)
 
     def __str__(self) -> str:
         return sympy.sstr(self)

@@ -18,9 +18,11 @@ import sympy
 
 from .. import arith
 from ..errors import LayerArgumentError, ShapeError, SymcnnError, describe_layer, with_context
+from ..render.exprs import show
 from ..symbols import as_size, as_size_tuple
+from .protocol import LayerProtocol
 
-__all__ = ["Layer", "Checker", "Computed", "Tensor", "Node", "Shape", "format_shape", "snake_case"]
+__all__ = ["Layer", "Graph", "Checker", "Computed", "Tensor", "Node", "Shape", "format_shape", "snake_case"]
 
 Shape = tuple  # tuple of sympy.Expr, without the batch axis
 
@@ -49,8 +51,6 @@ def format_shape(shape) -> str:
     """``(H - 2, W - 2, 64)``; a one-element shape keeps its comma: ``(160,)``."""
     if isinstance(shape, list):
         return "[" + ", ".join(format_shape(s) for s in shape) + "]"
-    from ..render.exprs import show
-
     parts = [show(d) for d in shape]
     return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
 
@@ -204,12 +204,13 @@ def apply_layer(layer: "Layer", inputs: Sequence[Tensor], name: str | None = Non
     return Node(layer, inputs, computed, check.constraints)
 
 
-class Layer:
+class Layer(LayerProtocol):
     """Base class of all layers.
 
     Subclasses validate their arguments in ``__init__`` through :meth:`_set` and implement
     either :meth:`compute` or the single-input pair :meth:`output_shape_for` and
-    :meth:`params_for`.
+    :meth:`params_for`, and the rest of the protocol (:mod:`symcnn.layers.protocol`):
+    ``macs_for``, ``window_for``, ``derivation_for``.
     """
 
     #: How many input tensors the layer takes: 1, or None for a list of two or more.
@@ -366,6 +367,14 @@ class Layer:
         """``(trainable, non_trainable)`` parameter counts; none by default."""
         return sympy.Integer(0), sympy.Integer(0)
 
+    def _params_of(self, input_shapes) -> sympy.Expr:
+        """Total parameters of a call on ``input_shapes`` (the computation is cached)."""
+        shapes = [tuple(s) for s in input_shapes]
+        key = _signature(self, shapes)
+        if key is not None and key in _COMPUTED:
+            return _COMPUTED[key][0].params
+        return self.compute(shapes, Checker()).params
+
     # -- helpers for subclasses -------------------------------------------------------------
 
     def _expect_rank(self, shape, rank: int | tuple, meaning: str) -> None:
@@ -376,6 +385,14 @@ class Layer:
                 f"the batch axis). Received: input of rank {len(shape)}, "
                 f"shape={format_shape(shape)}"
             )
+
+
+class Graph(Layer):
+    """A layer made of layers: a model (``symcnn.Model``) used as a layer, or what contains
+    one. It has ``inputs``, ``outputs`` and ``nodes``; analyses look inside it through
+    :meth:`inner_graph`. :class:`symcnn.model.Model` is the one implementation; layers that
+    take a model (``Repeat``) check for this class, so they need not import the model module.
+    """
 
 
 def _has_symbols(value) -> bool:

@@ -17,8 +17,12 @@ from typing import Any
 
 import sympy
 
-from .. import formulas
+from .. import arith, formulas
+from ..derivation import blocks as d
+from ..derivation.blocks import sym
 from ..errors import LayerArgumentError
+from ..windows import NotAWindow, Transposed, Window
+from ..working import MaxOf, Minus, Over, Plus, Times
 from .base import Checker, format_shape
 from .spatial import SpatialLayer, join_channels, split_channels
 
@@ -68,6 +72,33 @@ class _WindowConv(SpatialLayer):
             out.append(formulas.window_output_size(i, k, s, p, d))
         return tuple(out)
 
+    def window_for(self, input_shape):
+        """One :class:`~symcnn.windows.Window` per spatial axis; the channels mix."""
+        spatial, _ = split_channels(input_shape, self.data_format)
+        windows = []
+        for axis, i in enumerate(spatial):
+            k, s, dil = self.kernel_size[axis], self.strides[axis], self.dilation_rate[axis]
+            p = self._axis_padding(axis)
+            before = formulas.same_padding(i, k, s, dil)[0] if p == "same" else \
+                formulas.padding_amounts(p, k, dil)[0]
+            windows.append(Window(k, s, dil, before))
+        return join_channels(tuple(windows), NotAWindow(), self.data_format)
+
+    def _bias_ops(self, output_shape) -> sympy.Expr:
+        out = formulas.elements(output_shape)
+        return (out if self.use_bias else sympy.Integer(0)) + \
+            formulas.ptflops_activation_ops(self.activation, out)
+
+    def ptflops_ops_for(self, input_shapes, output_shape):
+        """ptflops: one add per output element for the bias, and the fused activation."""
+        return self._bias_ops(output_shape)
+
+    def derivation_for(self, b, input_shapes, output_shape):
+        """The output sizes (a window convolution without a parameter formula of its own)."""
+        d.window_steps(b, self, input_shapes[0], output_shape, self.kernel_size,
+                       self.dilation_rate)
+        return None, {}
+
 
 def _tuple(values) -> str:
     return format_shape(values)
@@ -105,6 +136,26 @@ class _Conv(_WindowConv):
         count = formulas.conv_params(channels, self.kernel_size, self.filters, self.groups,
                                      self.use_bias)
         return count, sympy.Integer(0)
+
+    def macs_for(self, input_shapes, output_shape):
+        _, channels = split_channels(input_shapes[0], self.data_format)
+        out_spatial, _ = split_channels(output_shape, self.data_format)
+        return formulas.conv_macs(out_spatial, channels, self.kernel_size, self.filters,
+                                  self.groups)
+
+    def derivation_for(self, b, input_shapes, output_shape):
+        x, rank = input_shapes[0], self.rank
+        cpos = d.channel_position(rank, self.data_format)
+        d.window_steps(b, self, x, output_shape, self.kernel_size, self.dilation_rate)
+        F, C, G = sym("F"), sym("C_in"), sym("G")
+        b.add("C_out", F, {F: self.filters}, output_shape[cpos])
+        grouped = not d.same(self.groups, 1)
+        weights = Times(Over(C, G) if grouped else C, *d.kernel_symbols(rank), F)
+        bind = {C: x[cpos], **d.kernel_bind(self), F: self.filters}
+        if grouped:
+            bind[G] = self.groups
+            b.note("With G groups each filter sees C_in/G of the input channels.")
+        return d.with_bias(weights, self, F), bind
 
 
 class Conv1D(_Conv):
@@ -156,6 +207,22 @@ class _DepthwiseConv(_WindowConv):
         return formulas.depthwise_conv_params(channels, self.kernel_size, self.depth_multiplier,
                                               self.use_bias), sympy.Integer(0)
 
+    def macs_for(self, input_shapes, output_shape):
+        _, channels = split_channels(input_shapes[0], self.data_format)
+        out_spatial, _ = split_channels(output_shape, self.data_format)
+        return formulas.depthwise_conv_macs(out_spatial, channels, self.kernel_size,
+                                            self.depth_multiplier)
+
+    def derivation_for(self, b, input_shapes, output_shape):
+        x, rank = input_shapes[0], self.rank
+        cpos = d.channel_position(rank, self.data_format)
+        d.window_steps(b, self, x, output_shape, self.kernel_size, self.dilation_rate)
+        C, M = sym("C_in"), sym("M")
+        bind = {C: x[cpos], **d.kernel_bind(self), M: self.depth_multiplier}
+        b.add("C_out", Times(C, M), {C: x[cpos], M: self.depth_multiplier}, output_shape[cpos])
+        weights = Times(C, *d.kernel_symbols(rank), M)
+        return d.with_bias(weights, self, Times(C, M)), bind
+
 
 class DepthwiseConv1D(_DepthwiseConv):
     """Depthwise 1D convolution (Keras ``DepthwiseConv1D``)."""
@@ -193,6 +260,23 @@ class _SeparableConv(_WindowConv):
         _, channels = split_channels(shape, self.data_format)
         return formulas.separable_conv_params(channels, self.kernel_size, self.filters,
                                               self.depth_multiplier, self.use_bias), sympy.Integer(0)
+
+    def macs_for(self, input_shapes, output_shape):
+        _, channels = split_channels(input_shapes[0], self.data_format)
+        out_spatial, _ = split_channels(output_shape, self.data_format)
+        return formulas.separable_conv_macs(out_spatial, channels, self.kernel_size,
+                                            self.filters, self.depth_multiplier)
+
+    def derivation_for(self, b, input_shapes, output_shape):
+        x, rank = input_shapes[0], self.rank
+        cpos = d.channel_position(rank, self.data_format)
+        d.window_steps(b, self, x, output_shape, self.kernel_size, self.dilation_rate)
+        C, M, F = sym("C_in"), sym("M"), sym("F")
+        b.add("C_out", F, {F: self.filters}, output_shape[cpos])
+        bind = {C: x[cpos], **d.kernel_bind(self), M: self.depth_multiplier, F: self.filters}
+        b.note("A depthwise convolution (C_in*K*M weights), then a pointwise one (C_in*M*F).")
+        count = Plus(Times(C, *d.kernel_symbols(rank), M), Times(C, M, F))
+        return (Plus(*count.args, F) if self.use_bias else count), bind
 
 
 class SeparableConv1D(_SeparableConv):
@@ -266,6 +350,88 @@ class _ConvTranspose(SpatialLayer):
         _, channels = split_channels(shape, self.data_format)
         return formulas.conv_transpose_params(channels, self.kernel_size, self.filters,
                                               self.groups, self.use_bias), sympy.Integer(0)
+
+    def macs_for(self, input_shapes, output_shape):
+        spatial, channels = split_channels(input_shapes[0], self.data_format)
+        return formulas.conv_transpose_macs(spatial, channels, self.kernel_size, self.filters,
+                                            self.groups)
+
+    def ptflops_ops_for(self, input_shapes, output_shape):
+        """ptflops: one add per output element for the bias, and the fused activation."""
+        out = formulas.elements(output_shape)
+        return (out if self.use_bias else sympy.Integer(0)) + \
+            formulas.ptflops_activation_ops(self.activation, out)
+
+    def _pad_before(self, axis: int):
+        """Left padding of the equivalent convolution (Keras' for string padding)."""
+        if not isinstance(self.padding, str):
+            return self.padding[axis][0]
+        if self.padding == "valid":
+            return sympy.Integer(0)
+        s, op = self.strides[axis], None if self.output_padding is None else \
+            self.output_padding[axis]
+        k_eff = formulas.effective_kernel(self.kernel_size[axis], self.dilation_rate[axis])
+        pad_len = s + k_eff - 2 if op is None else k_eff + k_eff % 2 - 2 + op
+        return sympy.expand(k_eff - 1 - sympy.Min(arith.ceil_div(pad_len, 2), k_eff - 1))
+
+    def window_for(self, input_shape):
+        """One :class:`~symcnn.windows.Transposed` per spatial axis; None when a stride above 1
+        meets a dilation above 1 or a kernel shorter than the stride (some outputs then read
+        no input at all)."""
+        maps = []
+        for axis in range(self.rank):
+            k, s, dil = self.kernel_size[axis], self.strides[axis], self.dilation_rate[axis]
+            if s != 1:
+                gap = sympy.expand(k - s)
+                if dil != 1 or not (gap.is_number and gap >= 0):
+                    return None
+            maps.append(Transposed(k, s, dil, self._pad_before(axis)))
+        return join_channels(tuple(maps), NotAWindow(), self.data_format)
+
+    def derivation_for(self, b, input_shapes, output_shape):
+        x, rank, out = input_shapes[0], self.rank, output_shape
+        cpos = d.channel_position(rank, self.data_format)
+        for axis, pos in enumerate(d.spatial_positions(rank, self.data_format)):
+            name, sub = d.AXES[rank][axis], d.SUBS[rank][axis]
+            X, S, K, D, O = (sym(f"{name}_in"), d.hp("S", sub), d.hp("K", sub), d.hp("D", sub),
+                             d.hp("O", sub))
+            dil = self.dilation_rate[axis]
+            bind = {X: x[pos], S: self.strides[axis], K: self.kernel_size[axis]}
+            extent = Plus(Times(D, Plus(K, Minus(1))), 1)
+            if not d.same(dil, 1):
+                bind[D] = dil
+            op = None if self.output_padding is None else self.output_padding[axis]
+            if isinstance(self.padding, str) and op is None:
+                if self.padding == "same":
+                    formula = Times(X, S)
+                else:
+                    formula = Plus(Times(X, S), MaxOf(Plus(*(extent.args if not d.same(dil, 1)
+                                                             else (K,)), Minus(S)), 0))
+                b.note("Without output_padding Keras sizes a transposed convolution as "
+                       "input*stride, plus the kernel overhang for 'valid'.")
+            else:
+                if isinstance(self.padding, str):
+                    pad = arith.floor_div(formulas.effective_kernel(self.kernel_size[axis], dil),
+                                          2) if self.padding == "same" else sympy.Integer(0)
+                    pair = (pad, pad)
+                else:
+                    pair = self.padding[axis]
+                pads = d.pad_terms(pair, rank, axis, sub, bind)
+                grow = extent.args if not d.same(dil, 1) else (K,)
+                terms = [Times(Plus(X, Minus(1)), S), *(Minus(p) for p in pads), *grow]
+                if op is not None:
+                    bind[O] = op
+                    terms.append(O)
+                formula = Plus(*terms)
+            b.add(f"{name}_out", formula, bind, out[pos])
+        F, C, G = sym("F"), sym("C_in"), sym("G")
+        b.add("C_out", F, {F: self.filters}, out[cpos])
+        grouped = not d.same(self.groups, 1)
+        weights = Times(C, *d.kernel_symbols(rank), Over(F, G) if grouped else F)
+        bind = {C: x[cpos], **d.kernel_bind(self), F: self.filters}
+        if grouped:
+            bind[G] = self.groups
+        return d.with_bias(weights, self, F), bind
 
 
 class Conv1DTranspose(_ConvTranspose):

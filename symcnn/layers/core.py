@@ -14,8 +14,11 @@ from typing import Any
 import sympy
 
 from .. import formulas
+from ..derivation.blocks import sym
 from ..errors import LayerArgumentError
 from ..symbols import as_size
+from ..windows import Whole
+from ..working import Plus, Times
 from .base import Checker, Computed, Layer, Tensor, apply_layer
 
 __all__ = [
@@ -79,12 +82,40 @@ class Dense(Layer):
     def params_for(self, shape):
         return formulas.dense_params(shape[-1], self.units, self.use_bias), sympy.Integer(0)
 
+    def macs_for(self, input_shapes, output_shape):
+        return formulas.dense_macs(input_shapes[0], self.units)
+
+    def window_for(self, input_shape):
+        """Every output position reads the whole last axis."""
+        return (None,) * (len(input_shape) - 1) + (Whole(),)
+
+    def ptflops_ops_for(self, input_shapes, output_shape):
+        """ptflops: one add per output element for the bias, and the fused activation."""
+        out = formulas.elements(output_shape)
+        return (out if self.use_bias else sympy.Integer(0)) + \
+            formulas.ptflops_activation_ops(self.activation, out)
+
+    def derivation_for(self, b, input_shapes, output_shape):
+        N, U = sym("N_in"), sym("U")
+        b.add("N_out", U, {U: self.units}, output_shape[-1])
+        weights = Times(N, U)
+        return (Plus(weights, U) if self.use_bias else weights), {N: input_shapes[0][-1],
+                                                                  U: self.units}
+
 
 class _Identity(Layer):
     """A layer that keeps its input shape and has no parameters."""
 
     def output_shape_for(self, shape, check: Checker):
         return shape
+
+    def window_for(self, input_shape):
+        """Element-wise: every position passes through."""
+        return (None,) * len(input_shape)
+
+    def derivation_for(self, b, input_shapes, output_shape):
+        return sympy.Integer(0), {}
+
 
 
 class Identity(_Identity):
@@ -142,6 +173,15 @@ class Activation(_Identity):
             )
         self._set(activation=activation)
 
+    def ptflops_ops_for(self, input_shapes, output_shape):
+        """ptflops: one per output element for the activations it hooks (relu, elu...)."""
+        return formulas.ptflops_activation_ops(self.activation, formulas.elements(output_shape))
+
+    def window_for(self, input_shape):
+        """Element-wise, except softmax, which reads the whole last axis."""
+        return _whole_along(input_shape, -1) if self.activation == "softmax" else \
+            super().window_for(input_shape)
+
 
 class ReLU(_Identity):
     """Rectified linear unit (Keras ``ReLU``)."""
@@ -178,3 +218,24 @@ class Softmax(_Identity):
     def __init__(self, axis=-1, name: str | None = None, **kwargs: Any) -> None:
         super().__init__(name=name, **kwargs)
         self._set(axis=axis)
+
+    def window_for(self, input_shape):
+        """Every output position reads the whole ``axis`` (Keras counts the batch axis)."""
+        return _whole_along(input_shape, self.axis)
+
+
+def _whole_along(input_shape, axis) -> tuple:
+    """``window_for`` of a layer that mixes every position along ``axis`` (an int or ints,
+    counted with the batch axis as 0, negative from the end)."""
+    rank = len(input_shape)
+    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
+    mixed = {a - 1 if a > 0 else rank + a for a in axes}
+    return tuple(Whole() if i in mixed else None for i in range(rank))
+
+
+def _every_output_element(self, input_shapes, output_shape):
+    """ptflops: one operation per output element (its ReLU, LeakyReLU and ELU hooks)."""
+    return formulas.elements(output_shape)
+
+
+ReLU.ptflops_ops_for = LeakyReLU.ptflops_ops_for = ELU.ptflops_ops_for = _every_output_element

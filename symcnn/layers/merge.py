@@ -18,7 +18,11 @@ from typing import Any
 
 import sympy
 
+from .. import formulas
+from ..derivation.blocks import sym
 from ..errors import LayerArgumentError, ShapeError
+from ..windows import NotAWindow
+from ..working import Plus
 from .base import Checker, Layer, format_shape
 
 __all__ = ["Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate"]
@@ -51,6 +55,14 @@ class _Merge(Layer):
                                         f"{format_shape(list(shapes))}")
             out.append(wide[0])
         return tuple(out)
+
+    def window_for(self, input_shapes):
+        """Element-wise: positions pass through from every input (the fields unite)."""
+        return (None,) * len(input_shapes[0])
+
+    def derivation_for(self, b, input_shapes, output_shape):
+        b.note("Element-wise: every input has the output shape (sizes of 1 broadcast).")
+        return sympy.Integer(0), {}
 
 
 class Add(_Merge):
@@ -87,6 +99,23 @@ class Concatenate(_Merge):
         if not isinstance(axis, int) or isinstance(axis, bool):
             raise LayerArgumentError(f"Concatenate: `axis` must be an int. Received: axis={axis!r}")
         self._set(axis=axis)
+
+    def _index(self, rank: int) -> int:
+        return self.axis - 1 if self.axis > 0 else rank + self.axis
+
+    def window_for(self, input_shapes):
+        """Positions pass through, except along the concatenation axis."""
+        rank = len(input_shapes[0])
+        return tuple(NotAWindow() if i == self._index(rank) else None for i in range(rank))
+
+    def derivation_for(self, b, input_shapes, output_shape):
+        rank = len(output_shape)
+        index = self._index(rank)
+        parts = [sym(f"C_{i + 1}") for i in range(len(input_shapes))]
+        key = "C_out" if index == rank - 1 else "N_out"
+        b.add(key, Plus(*parts), {p: s[index] for p, s in zip(parts, input_shapes)},
+              output_shape[index])
+        return sympy.Integer(0), {}
 
     def output_shape_for(self, shapes, check: Checker):
         rank = len(shapes[0])

@@ -17,7 +17,10 @@ from typing import Any
 import sympy
 
 from .. import formulas
+from ..derivation.blocks import sym
 from ..errors import LayerArgumentError, ShapeError
+from ..windows import Whole
+from ..working import Times
 from .base import Checker, Layer, format_shape
 
 __all__ = ["BatchNormalization", "LayerNormalization", "GroupNormalization"]
@@ -52,6 +55,27 @@ class _AxisLayer(Layer):
         self._features(shape)
         return shape
 
+    def macs_for(self, input_shapes, output_shape):
+        """No multiply-accumulates: at inference a normalization folds into the layer before."""
+        return sympy.Integer(0)
+
+    def ptflops_ops_for(self, input_shapes, output_shape):
+        """ptflops: one operation per input element, two with an affine transform."""
+        return formulas.elements(input_shapes[0]) * (2 if (self.center or self.scale) else 1)
+
+    def window_for(self, input_shape):
+        """Statistics over ``axis`` mix its positions (LayerNormalization)."""
+        rank = len(input_shape)
+        axes = (self.axis,) if isinstance(self.axis, int) else self.axis
+        mixed = {a - 1 if a > 0 else rank + a for a in axes}
+        return tuple(Whole() if i in mixed else None for i in range(rank))
+
+    def derivation_for(self, b, input_shapes, output_shape):
+        C = sym("C")
+        factor = int(self.center) + int(self.scale)
+        bind = {C: self._features(input_shapes[0])}
+        return (Times(factor, C) if factor else sympy.Integer(0)), (bind if factor else {})
+
 
 class BatchNormalization(_AxisLayer):
     """Batch normalization (Keras ``BatchNormalization``): ``2C`` trainable + ``2C`` not."""
@@ -65,6 +89,18 @@ class BatchNormalization(_AxisLayer):
     def params_for(self, shape):
         return formulas.batch_norm_params(self._features(shape), self.center, self.scale)
 
+    def window_for(self, input_shape):
+        """At inference every position is normalized with stored statistics: it passes."""
+        return (None,) * len(input_shape)
+
+    def derivation_for(self, b, input_shapes, output_shape):
+        C = sym("C")
+        factor = int(self.center) + int(self.scale)
+        bind = {C: self._features(input_shapes[0])}
+        b.note("Gamma and beta (2C) are trainable; the moving mean and variance (2C) are not.")
+        b.non_trainable = (Times(2, C), bind)
+        return Times(factor + 2, C), bind
+
 
 class LayerNormalization(_AxisLayer):
     """Layer normalization (Keras ``LayerNormalization``): gamma and beta over ``axis``."""
@@ -77,6 +113,10 @@ class LayerNormalization(_AxisLayer):
 
     def params_for(self, shape):
         return (int(self.center) + int(self.scale)) * self._features(shape), sympy.Integer(0)
+
+    def ptflops_ops_for(self, input_shapes, output_shape):
+        """ptflops: torch's LayerNorm has no ``affine`` attribute, so it counts one per element."""
+        return formulas.elements(input_shapes[0])
 
 
 class GroupNormalization(_AxisLayer):
@@ -101,3 +141,12 @@ class GroupNormalization(_AxisLayer):
 
     def params_for(self, shape):
         return (int(self.center) + int(self.scale)) * self._features(shape), sympy.Integer(0)
+
+    def ptflops_ops_for(self, input_shapes, output_shape):
+        """ptflops: one operation per input element, two with an affine transform."""
+        return formulas.elements(input_shapes[0]) * (2 if (self.center or self.scale) else 1)
+
+    def window_for(self, input_shape):
+        """Statistics over each group mix every spatial position."""
+        return (Whole(),) * len(input_shape)
+

@@ -17,7 +17,10 @@ from typing import Any
 import sympy
 
 from .. import formulas
+from ..derivation import blocks as d
+from ..derivation.blocks import sym
 from ..errors import LayerArgumentError
+from ..windows import Adaptive, NotAWindow, Whole, Window
 from .base import Checker, format_shape
 from .spatial import SpatialLayer, join_channels, split_channels
 
@@ -83,6 +86,26 @@ class _Pooling(SpatialLayer):
             out.append(formulas.window_output_size(i, k, s, p, 1, self.ceil_mode))
         return join_channels(tuple(out), channels, self.data_format)
 
+    def window_for(self, input_shape):
+        spatial, _ = split_channels(input_shape, self.data_format)
+        windows = []
+        for axis, i in enumerate(spatial):
+            k, s = self.pool_size[axis], self.strides[axis]
+            p = self.padding if isinstance(self.padding, str) else self.padding[axis]
+            before = formulas.same_padding(i, k, s)[0] if p == "same" else \
+                formulas.padding_amounts(p, k)[0]
+            windows.append(Window(k, s, 1, before))
+        return join_channels(tuple(windows), NotAWindow(), self.data_format)
+
+    def ptflops_ops_for(self, input_shapes, output_shape):
+        """ptflops: one operation per input element."""
+        return formulas.elements(input_shapes[0])
+
+    def derivation_for(self, b, input_shapes, output_shape):
+        d.window_steps(b, self, input_shapes[0], output_shape, self.pool_size,
+                       ceil_mode=self.ceil_mode)
+        return sympy.Integer(0), {}
+
 
 class MaxPooling1D(_Pooling):
     """Max pooling over steps (Keras ``MaxPooling1D``)."""
@@ -134,6 +157,24 @@ class _GlobalPooling(SpatialLayer):
             return join_channels((sympy.Integer(1),) * len(spatial), channels, self.data_format)
         return (channels,)
 
+    def window_for(self, input_shape):
+        spatial, _ = split_channels(input_shape, self.data_format)
+        return join_channels((Whole(self.keepdims),) * len(spatial), NotAWindow(),
+                             self.data_format)
+
+    def ptflops_ops_for(self, input_shapes, output_shape):
+        """ptflops: one operation per input element."""
+        return formulas.elements(input_shapes[0])
+
+    def derivation_for(self, b, input_shapes, output_shape):
+        cpos = d.channel_position(self.rank, self.data_format)
+        C = sym("C_in")
+        if self.keepdims:
+            b.note("With keepdims=True every spatial axis is kept, with size 1.")
+        else:
+            b.add("N_out", C, {C: input_shapes[0][cpos]}, output_shape[0])
+            b.note("One value per channel: the spatial axes are reduced away.")
+        return sympy.Integer(0), {}
 
 class GlobalMaxPooling1D(_GlobalPooling):
     """Maximum over all steps (Keras ``GlobalMaxPooling1D``)."""
@@ -210,6 +251,27 @@ class _AdaptivePooling(SpatialLayer):
         out = tuple(i if o is None else o for i, o in zip(spatial, self.output_size))
         return join_channels(out, channels, self.data_format)
 
+    def window_for(self, input_shape):
+        """PyTorch's adaptive windows: output ``o`` of ``m`` reads ``floor(o*i/m)`` to
+        ``ceiling((o + 1)*i/m) - 1``."""
+        spatial, _ = split_channels(input_shape, self.data_format)
+        maps = tuple(None if m is None else Whole() if m == 1 else Adaptive(m)
+                     for m in self.output_size)
+        return join_channels(maps, NotAWindow(), self.data_format)
+
+    def ptflops_ops_for(self, input_shapes, output_shape):
+        """ptflops: one operation per input element."""
+        return formulas.elements(input_shapes[0])
+
+    def derivation_for(self, b, input_shapes, output_shape):
+        for axis, pos in enumerate(d.spatial_positions(self.rank, self.data_format)):
+            if self.output_size[axis] is not None:
+                sub = d.SUBS[self.rank][axis]
+                O = d.hp("O", sub)
+                b.add(f"{d.AXES[self.rank][axis]}_out", O, {O: self.output_size[axis]},
+                      output_shape[pos])
+        b.note("Adaptive pooling: the output size is the given output_size, whatever the input.")
+        return sympy.Integer(0), {}
 
 class AdaptiveAveragePooling1D(_AdaptivePooling):
     """Average pooling to ``output_size`` steps (Keras ``AdaptiveAveragePooling1D``)."""

@@ -23,8 +23,10 @@ from typing import Any
 
 import sympy
 
-from ..errors import LayerArgumentError
-from .base import Checker, Computed, Layer, format_shape
+from ..derivation.blocks import sym
+from ..errors import LayerArgumentError, ShapeError
+from ..working import Times
+from .base import Checker, Computed, Graph, Layer, format_shape
 
 __all__ = ["Repeat"]
 
@@ -45,9 +47,7 @@ class Repeat(Layer):
 
     def __init__(self, block, times, name: str | None = None, **kwargs: Any) -> None:
         super().__init__(name=name, **kwargs)
-        from ..model import Model
-
-        if not isinstance(block, Model) or len(block.inputs) != 1 or len(block.outputs) != 1:
+        if not isinstance(block, Graph) or len(block.inputs) != 1 or len(block.outputs) != 1:
             raise LayerArgumentError(
                 f"Repeat: `block` must be a model with one input and one output. "
                 f"Received: block={block!r}"
@@ -66,8 +66,6 @@ class Repeat(Layer):
                    f"{format_shape(tuple(shape))} to {format_shape(out)}. "
                    f"Received: block={self.block.display_name!r}")
         if len(out) != len(shape):
-            from ..errors import ShapeError
-
             raise ShapeError(message)
         for a, b in zip(out, shape):
             inner.equal(a, b, message)
@@ -80,6 +78,17 @@ class Repeat(Layer):
         if not self.trainable:
             trainable, non_trainable = sympy.Integer(0), trainable + non_trainable
         return Computed((tuple(shape),), trainable, non_trainable)
+
+    def inner_graph(self, input_shapes):
+        """``(the block on these shapes, times)``: analyses count the block ``times`` times."""
+        inner, _ = self.block.inner_graph(input_shapes)
+        return inner, self.times
+
+    def derivation_for(self, b, input_shapes, output_shape):
+        T, P = sym("T"), sym("P_block")
+        block = self.block.compute([input_shapes[0]], Checker())
+        b.note("The block keeps its input shape; its parameters count T times.")
+        return Times(T, P), {T: self.times, P: block.params}
 
     def subs(self, mapping: dict) -> "Repeat":
         """The same repetition with symbols replaced in the count and inside the block."""

@@ -14,7 +14,11 @@ from typing import Any
 import sympy
 
 from .. import arith, formulas
+from ..derivation import blocks as d
+from ..derivation.blocks import sym
 from ..errors import LayerArgumentError, ShapeError
+from ..windows import NotAWindow, Upsampled, Whole, Window
+from ..working import Minus, Over, Plus, Times
 from .base import Checker, Layer, format_shape
 from .spatial import SpatialLayer, join_channels, split_channels
 
@@ -36,6 +40,19 @@ class Flatten(Layer):
 
     def output_shape_for(self, shape, check: Checker):
         return (sympy.expand(formulas.prod(shape)),)
+
+    def window_for(self, input_shape):
+        """Positions stop being spatial: each output reads the whole input."""
+        return (Whole(keeps_axis=False),) * len(input_shape)
+
+    def derivation_for(self, b, input_shapes, output_shape):
+        # Flatten does not know the layout: the PyTorch-named layers are channels first.
+        first = getattr(self, "data_format", None) == "channels_first" or \
+            type(self).__module__.startswith("symcnn.nn")
+        names = d.input_names(len(input_shapes[0]), first)
+        formula = Times(*names) if len(names) > 1 else names[0]
+        b.add("N_out", formula, dict(zip(names, input_shapes[0])), output_shape[0])
+        return sympy.Integer(0), {}
 
 
 class Reshape(Layer):
@@ -75,6 +92,20 @@ class Reshape(Layer):
         check.equal(total, known, message)
         return self.target_shape
 
+    def window_for(self, input_shape):
+        """Not a window: positions are rearranged."""
+        return None
+
+    def derivation_for(self, b, input_shapes, output_shape):
+        if -1 in self.target_shape:
+            N, T = sym("N_in"), sym("T")
+            known = formulas.prod(x for x in self.target_shape if x != -1)
+            b.add("N_out", Over(N, T), {N: sympy.expand(formulas.prod(input_shapes[0])),
+                                        T: known},
+                  output_shape[list(self.target_shape).index(-1)])
+            b.note("The -1 entry takes what is left: all input elements over the given sizes.")
+        return sympy.Integer(0), {}
+
 
 class Permute(Layer):
     """Permute the non-batch axes (Keras ``Permute``); ``dims`` counts from 1.
@@ -96,6 +127,13 @@ class Permute(Layer):
     def output_shape_for(self, shape, check: Checker):
         self._expect_rank(shape, len(self.dims), "as many axes as `dims`")
         return tuple(shape[d - 1] for d in self.dims)
+
+    def window_for(self, input_shape):
+        """Not a window: axes are exchanged."""
+        return None
+
+    def derivation_for(self, b, input_shapes, output_shape):
+        return sympy.Integer(0), {}
 
 
 class _PerAxisPairs(SpatialLayer):
@@ -137,6 +175,17 @@ class _ZeroPadding(_PerAxisPairs):
         return join_channels(out, channels, self.data_format)
 
 
+    def window_for(self, input_shape):
+        """Output ``o`` reads ``o - p_before`` (a 1-wide window)."""
+        return join_channels(tuple(Window(1, pad_before=p[0]) for p in self.padding),
+                             NotAWindow(), self.data_format)
+
+    def derivation_for(self, b, input_shapes, output_shape):
+        def padded(axis, sub, X, bind):
+            return Plus(X, *d.pad_terms(self.padding[axis], self.rank, axis, sub, bind))
+
+        return _resize_steps(self, b, input_shapes[0], output_shape, padded)
+
 class ZeroPadding1D(_ZeroPadding):
     """Zeros before and after the steps (Keras ``ZeroPadding1D``)."""
 
@@ -177,6 +226,18 @@ class _Cropping(_PerAxisPairs):
         return join_channels(tuple(out), channels, self.data_format)
 
 
+    def window_for(self, input_shape):
+        """Output ``o`` reads ``o + c_before`` (a 1-wide window)."""
+        return join_channels(tuple(Window(1, pad_before=-c[0]) for c in self.cropping),
+                             NotAWindow(), self.data_format)
+
+    def derivation_for(self, b, input_shapes, output_shape):
+        def cropped(axis, sub, X, bind):
+            terms = d.pad_terms(self.cropping[axis], self.rank, axis, sub, bind, letter="Q")
+            return Plus(X, *(Minus(t) for t in terms))
+
+        return _resize_steps(self, b, input_shapes[0], output_shape, cropped)
+
 class Cropping1D(_Cropping):
     """Crop steps (Keras ``Cropping1D``)."""
 
@@ -210,6 +271,22 @@ class _UpSampling(SpatialLayer):
         out = tuple(sympy.expand(i * f) for i, f in zip(spatial, self.size))
         return join_channels(out, channels, self.data_format)
 
+    def window_for(self, input_shape):
+        return join_channels(tuple(Upsampled(f) for f in self.size), NotAWindow(),
+                             self.data_format)
+
+    def ptflops_ops_for(self, input_shapes, output_shape):
+        """ptflops: one operation per output element."""
+        return formulas.elements(output_shape)
+
+    def derivation_for(self, b, input_shapes, output_shape):
+        def upsampled(axis, sub, X, bind):
+            U = d.hp("U", sub)
+            bind[U] = self.size[axis]
+            return Times(X, U)
+
+        return _resize_steps(self, b, input_shapes[0], output_shape, upsampled)
+
 
 class UpSampling1D(_UpSampling):
     """Repeat each step ``size`` times (Keras ``UpSampling1D``)."""
@@ -230,3 +307,15 @@ class UpSampling3D(_UpSampling):
     """Repeat along depth, height and width (Keras ``UpSampling3D``)."""
 
     rank = 3
+
+
+def _resize_steps(layer, b, x, out, formula_of):
+    """One ``X_out`` step per spatial axis, ``formula_of(axis, sub, X_in, bindings)``."""
+    rank = layer.rank
+    for axis, pos in enumerate(d.spatial_positions(rank, layer.data_format)):
+        name, sub = d.AXES[rank][axis], d.SUBS[rank][axis]
+        X = sym(f"{name}_in")
+        bind = {X: x[pos]}
+        formula = formula_of(axis, sub, X, bind)
+        b.add(f"{name}_out", formula, bind, out[pos])
+    return sympy.Integer(0), {}

@@ -12,7 +12,9 @@ divisibility assumption actually used, and the choice of table columns.
 from __future__ import annotations
 
 from ..assume import AssumeDivisible
+from ..derivation import derive
 from ..errors import SymcnnError
+from .summary import COLUMNS
 
 __all__ = ["RenderContext", "resolve_columns", "TABLE_COLUMNS", "DEFAULT_TABLE_COLUMNS"]
 
@@ -42,8 +44,6 @@ def resolve_columns(columns, owner: str) -> tuple:
     symcnn.errors.SymcnnError: to_markdown: unknown column(s) 'speed'. Choose from: layer,
     type, output_shape, working, params, ... Received: columns=['speed']
     """
-    from .summary import COLUMNS
-
     if columns is None:
         return DEFAULT_TABLE_COLUMNS
     if isinstance(columns, str):
@@ -65,8 +65,6 @@ class RenderContext:
     """
 
     def __init__(self, model, assume_divisible, owner: str) -> None:
-        from ..derivation import derive
-
         self.model = model
         self.assume = assume_divisible if isinstance(assume_divisible, AssumeDivisible) else \
             AssumeDivisible(assume_divisible or {}, model.free_symbols, owner)
@@ -89,8 +87,6 @@ class RenderContext:
 
     def other_cell(self, key: str, record) -> str:
         """The text of a summary-registered column for ``record`` (``None``: an input row)."""
-        from .summary import COLUMNS
-
         column = COLUMNS[key]
         if record is None:
             return "0" if column.numeric else ""

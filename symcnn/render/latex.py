@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import sympy
 
+from ..derivation.steps import register_printer
 from ..errors import SymcnnError, UnavailableError
 from ..working import Given
 from .context import TABLE_COLUMNS, TOTALS, RenderContext, resolve_columns
 from .exprs import latex_printer
-from .text import chain
+from .summary import COLUMNS
+from .text import chain, describe_groups
 
 __all__ = ["model_to_latex", "compile_pdf", "step_latex", "derivation_latex", "escape",
            "PREAMBLE"]
@@ -89,7 +91,6 @@ def derivation_latex(derivation, printer) -> str:
 
 
 def _describe_plain(groups) -> str:
-    from .text import describe_groups
 
     return describe_groups(groups)
 
@@ -165,21 +166,18 @@ def _table(ctx: RenderContext, columns) -> list:
 
 
 def _numeric(key: str) -> bool:
-    from .summary import COLUMNS
 
     return key in ("working", "params") or key not in TABLE_COLUMNS and COLUMNS[key].numeric
 
 
 def _other_totals(ctx, columns) -> list:
     """``(key, text)`` for each chosen summary column that has a total (MACs, ...)."""
-    from .summary import COLUMNS
 
     return [(k, COLUMNS[k].total(ctx.model)) for k in columns
             if k not in TABLE_COLUMNS and COLUMNS[k].total is not None]
 
 
 def _header(key: str) -> str:
-    from .summary import COLUMNS
 
     return TABLE_COLUMNS[key] if key in TABLE_COLUMNS else escape(COLUMNS[key].header)
 
@@ -333,3 +331,6 @@ def compile_pdf(tex: str, directory, name: str = "model") -> "pathlib.Path":
         raise SymcnnError(f"compile_pdf: pdflatex failed on {folder / (name + '.tex')}: "
                           f"{errors[0] if errors else 'exit status ' + str(run.returncode)}")
     return folder / f"{name}.pdf"
+
+
+register_printer("latex", step_latex, derivation_latex)

@@ -21,6 +21,7 @@ from ..layers.base import format_shape
 from ..working import Given
 from . import latex as _latex
 from .context import TABLE_COLUMNS, TOTALS, RenderContext, resolve_columns
+from .summary import COLUMNS
 from .exprs import latex_printer, text_printer
 from .text import describe_groups, value_text
 
@@ -104,7 +105,6 @@ def _constraints(ctx: RenderContext, cells: _Cells) -> str:
 
 
 def _table(ctx: RenderContext, cells: _Cells, columns) -> list:
-    from .summary import COLUMNS
 
     headers = [TABLE_COLUMNS[k] if k in TABLE_COLUMNS else COLUMNS[k].header for k in columns]
     numeric = [_latex._numeric(k) for k in columns]

@@ -73,12 +73,10 @@ def render_summary(model, columns: Sequence[str] | None = None) -> str:
     ``output_shape``, ``params``, ``connected_to``, and those other modules register);
     functional models with branches add ``connected_to`` by default.
     """
-    from ..model import Sequential
-
     if columns is None:
         columns = DEFAULT_COLUMNS
         branched = any(len(r.inbound) > 1 or r.calls > 1 for r in model.layers)
-        if not isinstance(model, Sequential) and branched:
+        if not model.is_sequential and branched:
             columns = (*columns, "connected_to")
     columns = tuple(columns)
     unknown = [c for c in columns if c not in COLUMNS]
@@ -86,7 +84,7 @@ def render_summary(model, columns: Sequence[str] | None = None) -> str:
         raise SymcnnError(f"summary: unknown column(s) {', '.join(map(repr, unknown))}. Choose "
                           f"from: {', '.join(COLUMNS)}. Received: columns={list(columns)}")
     rows = [[COLUMNS[c].header for c in columns]]
-    if not isinstance(model, Sequential):
+    if not model.is_sequential:
         for name, t in zip(model._input_names, model.inputs):
             cells = {"layer": f"{name} (InputLayer)", "output_shape": format_shape(t.shape),
                      "connected_to": "-"}

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sympy
 
+from ..derivation.steps import register_printer
 from ..layers.base import format_shape
 from .exprs import text_printer
 from .summary import format_count, register_column
@@ -110,3 +111,4 @@ def _working_cell(model, record) -> str:
 
 
 register_column("working", "Param # (working)", _working_cell)
+register_printer("str", step_text, derivation_text)

@@ -38,12 +38,14 @@ from typing import Any
 
 import sympy
 
+from ..derivation import blocks
 from ..errors import LayerArgumentError
 from ..layers import Activation, AveragePooling2D, Conv2D, Dense, DepthwiseConv2D, Flatten
 from ..layers.base import Checker
 from ..layers.conv import _WindowConv
 from ..layers.spatial import join_channels, split_channels
 from ..model import Model
+from ..working import Times
 from ._common import check_flag, model_input, size_arg
 
 __all__ = ["lenet5", "TableConv2D", "LENET5_C3_TABLE"]
@@ -115,6 +117,16 @@ class TableConv2D(_WindowConv):
         out_spatial, _ = split_channels(output_shape, self.data_format)
         links = sum(len(c) for c in self.connections)
         return sympy.Mul(*out_spatial) * sympy.Mul(*self.kernel_size) * links
+
+    def derivation_for(self, b, input_shapes, output_shape):
+        """The window sizes, and ``K_h*K_w*N_conn (+ F)`` for the parameters."""
+        super().derivation_for(b, input_shapes, output_shape)
+        N, F = blocks.sym("N_conn"), blocks.sym("F")
+        bind = {**blocks.kernel_bind(self), N: sum(len(c) for c in self.connections),
+                F: len(self.connections)}
+        b.note("A connection table: N_conn input-output map pairs, K_h*K_w weights each.")
+        weights = Times(*blocks.kernel_symbols(self.rank), N)
+        return blocks.with_bias(weights, self, F), bind
 
 
 def _subsampling(x, name):

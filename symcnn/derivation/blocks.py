@@ -1,0 +1,138 @@
+"""Building blocks for a layer's worked derivation (formula, working, value).
+
+A layer states its derivation in ``derivation_for(builder, input_shapes, output_shape)``: it
+adds one step per output size it decides and returns ``(params_formula, bindings)``, the
+parameter count's general formula in the layer's own names and the values those names take.
+The helpers here write the formulas every window layer shares, so each layer states only
+what is its own.
+
+>>> import symcnn as sc
+>>> layer = sc.Conv2D(8, 3)
+>>> b = Builder()
+>>> formula, bindings = layer.derivation_for(b, [(32, 32, 3)], (30, 30, 8))
+>>> print(formula), [s.key for s in b.steps]
+C_in*K_h*K_w*F + F
+(None, ['H_out', 'W_out', 'C_out'])
+"""
+
+from __future__ import annotations
+
+import sympy
+
+from ..working import Ceiling, Floor, MinOf, Minus, Over, Plus, Times
+from .steps import Step
+
+__all__ = ["Builder", "AXES", "SUBS", "sym", "hp", "same", "spatial_positions",
+           "channel_position", "pad_terms", "window_steps", "kernel_symbols", "kernel_bind",
+           "with_bias", "input_names"]
+
+AXES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+SUBS = {1: ("",), 2: ("h", "w"), 3: ("d", "h", "w")}
+SIDES = {1: (("left", "right"),), 2: (("top", "bottom"), ("left", "right")),
+          3: (("front", "back"), ("top", "bottom"), ("left", "right"))}
+
+# --------------------------------------------------------------------------- building blocks
+
+
+def sym(name: str) -> sympy.Symbol:
+    return sympy.Symbol(name)
+
+
+def hp(base: str, sub: str) -> sympy.Symbol:
+    return sym(f"{base}_{sub}" if sub else base)
+
+
+def same(a, b) -> bool:
+    return sympy.sympify(a) == sympy.sympify(b)
+
+
+class Builder:
+    """Collects steps for one layer; ``value`` positions refer to the output shape."""
+
+    def __init__(self) -> None:
+        self.steps: list = []
+        self.notes: list = []
+        self.non_trainable = None  # (formula, bindings) when a rule knows it
+
+    def add(self, key: str, formula, bindings: dict, value) -> None:
+        self.steps.append(Step(key, formula, tuple(bindings.items()), sympy.sympify(value)))
+
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
+
+
+def spatial_positions(rank: int, data_format: str) -> list:
+    return list(range(1, rank + 1)) if data_format == "channels_first" else list(range(rank))
+
+
+def channel_position(rank: int, data_format: str) -> int:
+    return 0 if data_format == "channels_first" else rank
+
+
+def pad_terms(pair, rank: int, axis: int, sub: str, bind: dict, letter: str = "P") -> list:
+    """``[2*P_h]`` for equal amounts, ``[P_top, P_bottom]`` otherwise; binds the symbols."""
+    left, right = pair
+    if same(left, right):
+        symbol = hp(letter, sub)
+        bind[symbol] = left
+        return [Times(2, symbol)]
+    a, b = (sym(f"{letter}_{side}") for side in SIDES[rank][axis])
+    bind[a], bind[b] = left, right
+    return [a, b]
+
+
+def window_steps(b: Builder, layer, in_shape, out_shape, kernel, dilation=None,
+                  ceil_mode=False) -> None:
+    rank, fmt = layer.rank, layer.data_format
+    positions = spatial_positions(rank, fmt)
+    for axis, pos in enumerate(positions):
+        name, sub = AXES[rank][axis], SUBS[rank][axis]
+        X, S, K = sym(f"{name}_in"), hp("S", sub), hp("K", sub)
+        bind = {X: in_shape[pos], S: layer.strides[axis]}
+        padding = layer.padding if isinstance(layer.padding, str) else layer.padding[axis]
+        if padding in ("same", "causal"):
+            formula = Ceiling(Over(X, S))
+            b.note(f"With padding={padding!r} the output is ceiling(input/stride), as Keras "
+                   "computes it.")
+        else:
+            pair = (0, 0) if padding == "valid" else padding
+            pads = pad_terms(pair, rank, axis, sub, bind)
+            bind[K] = kernel[axis]
+            d = 1 if dilation is None else dilation[axis]
+            if same(d, 1):
+                span = Plus(X, *pads, Minus(K))
+            else:
+                D = hp("D", sub)
+                bind[D] = d
+                span = Plus(X, *pads, Minus(Times(D, Plus(K, Minus(1)))), Minus(1))
+            if ceil_mode:
+                first = pads[0].args[1] if isinstance(pads[0], Times) else pads[0]
+                last_start = Floor(Over(Plus(X, first, Minus(1)), S))
+                formula = Plus(MinOf(Ceiling(Over(span, S)), last_start), 1)
+                b.note("With ceil_mode=True the size rounds up, but no window may start in the "
+                       "right padding.")
+            else:
+                formula = Plus(Floor(Over(span, S)), 1)
+        b.add(f"{name}_out", formula, bind, out_shape[pos])
+
+
+def kernel_symbols(rank: int) -> list:
+    return [hp("K", sub) for sub in SUBS[rank]]
+
+
+def kernel_bind(layer) -> dict:
+    return dict(zip(kernel_symbols(layer.rank), layer.kernel_size))
+
+
+def with_bias(weights, layer, bias_symbol):
+    return Plus(weights, bias_symbol) if layer.use_bias else weights
+
+
+def input_names(rank: int, channels_first: bool = False) -> list:
+    if rank - 1 in AXES:
+        spatial = [sym(f"{a}_in") for a in AXES[rank - 1]]
+        return [sym("C_in"), *spatial] if channels_first else [*spatial, sym("C_in")]
+    if rank == 1:
+        return [sym("N_in")]
+    return [sym(f"N_{i + 1}") for i in range(rank)]

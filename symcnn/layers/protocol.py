@@ -1,0 +1,90 @@
+"""The layer protocol: what every analysis and printer asks a layer, with the defaults.
+
+A layer states its formulas once, in its own class:
+
+- ``output_shape_for(input_shape, check)`` and ``params_for(input_shape)`` (or
+  ``compute(input_shapes, check)`` for several inputs): shapes and parameter counts;
+- ``macs_for(input_shapes, output_shape)``: multiply-accumulates of one call
+  (:mod:`symcnn.costs`);
+- ``window_for(input_shape)``: per input axis, which input positions one output position
+  reads (:mod:`symcnn.windows`, for :mod:`symcnn.receptive`);
+- ``derivation_for(builder, input_shapes, output_shape)``: the general formula, the working
+  and the value of each output size and of the parameter count (:mod:`symcnn.derivation`);
+- ``ptflops_ops_for(input_shapes, output_shape)``: what ptflops' hooks add beyond the MACs;
+- ``inner_graph(input_shapes)``: ``(model, times)`` for a layer that runs a model (nesting,
+  ``Repeat``), so that every analysis looks inside it;
+- ``saved_for_backward(input_shapes, output_shapes)``: what the layer keeps for the backward
+  pass (training memory; defined with it).
+
+Analyses never look at a layer's class. A layer that cannot answer says so: the defaults
+below raise :class:`~symcnn.errors.CostError` naming the layer and the method it lacks, except
+where the answer follows from what every layer states (a layer without weights does no
+multiply-accumulates).
+
+>>> import symcnn as sc
+>>> sc.Conv2D(8, 3, strides=2).window_for((32, 32, 3))[0]
+Window(kernel=3, stride=2, dilation=1, pad_before=0)
+"""
+
+from __future__ import annotations
+
+import sympy
+
+from ..errors import CostError, describe_layer
+
+__all__ = ["LayerProtocol", "PASS"]
+
+ZERO = sympy.Integer(0)
+
+#: ``window_for`` entry of an axis whose positions pass through unchanged.
+PASS = None
+
+
+class LayerProtocol:
+    """Defaults of the protocol; :class:`~symcnn.layers.base.Layer` inherits them."""
+
+    type_name: str = "Layer"
+    name: str | None = None
+
+    def _where(self) -> str:
+        return describe_layer(self.type_name, self.name)
+
+    def macs_for(self, input_shapes, output_shape) -> sympy.Expr:
+        """Multiply-accumulates of one call. By default 0 for a layer without weights, and
+        an error for a layer with weights (its MACs cannot be guessed)."""
+        params = self._params_of(input_shapes)
+        if params != 0:
+            raise CostError(
+                f"no MAC formula for {self.type_name} layers, which have parameters: the layer "
+                f"states no macs_for(input_shapes, output_shape). Received: "
+                f"{self._where()} with {params} params")
+        return ZERO
+
+    def _params_of(self, input_shapes) -> sympy.Expr:  # pragma: no cover - Layer overrides
+        raise NotImplementedError
+
+    def window_for(self, input_shape):
+        """Per input axis: ``None`` (positions pass through) or a :mod:`symcnn.windows` map;
+        or None for the whole layer when its output positions are not a window of its input
+        positions (Reshape, Permute). The default is an error: it cannot be guessed."""
+        raise CostError(
+            f"{self._where()}: no receptive field: the layer states no window_for(input_shape) "
+            f"(one entry per input axis: None where positions pass through, or a "
+            f"symcnn.windows map such as Window(kernel, stride, dilation, pad_before))")
+
+    def ptflops_ops_for(self, input_shapes, output_shape) -> sympy.Expr:
+        """Operations ptflops' PyTorch module hooks count beyond the MACs (0 by default:
+        ptflops has no hook for a module it does not know)."""
+        return ZERO
+
+    def derivation_for(self, builder, input_shapes, output_shape):
+        """Add the output-size steps to ``builder``; return ``(params_formula, bindings)``.
+        By default no formula: the derivation says so and shows the model's values."""
+        builder.note(f"No formula is known for {self.type_name}: the layer states no "
+                     f"derivation_for(builder, input_shapes, output_shape); the values are "
+                     f"the model's.")
+        return None, {}
+
+    def inner_graph(self, input_shapes):
+        """``(model, times)`` when the layer runs a model on these inputs, else None."""
+        return None

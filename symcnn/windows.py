@@ -1,0 +1,179 @@
+"""What one output position reads along one axis: the windows layers state for receptive fields.
+
+A layer answers ``window_for(input_shape)`` with one entry per axis of its input (channels
+included): ``None`` where positions pass through unchanged, or one of the maps below. Each
+map says which input positions ``lo(o) .. hi(o)`` output position ``o`` reads, how the step
+between output positions scales (``jump``), and how often the span repeats (``period``).
+:mod:`symcnn.receptive` composes them; it never looks at a layer's class.
+
+>>> from symcnn import symbols
+>>> o = symbols("o")
+>>> Window(3, 2, 1, 1).bounds(o, 32)        # a 3-wide window, stride 2, one padding before
+(2*o - 1, 2*o + 1)
+>>> Upsampled(2).bounds(o, 16)
+(floor(o/2), floor(o/2))
+>>> Whole().bounds(o, 7)
+(0, 6)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy
+
+from .arith import ceil_div, floor_div
+from .formulas import effective_kernel
+
+__all__ = ["AxisMap", "Window", "Transposed", "Upsampled", "Adaptive", "Whole", "NotAWindow"]
+
+Size = "int | sympy.Expr"
+
+
+def _scaled_period(period, factor):
+    factor = sympy.sympify(factor)
+    return period * int(factor) if (period and factor.is_Integer) else None
+
+
+class AxisMap:
+    """Base of the per-axis maps: output position ``o`` reads ``bounds(o, size)``."""
+
+    #: False: positions along this axis are not a window (the field is undefined).
+    defined: bool = True
+    #: False: the axis stops being a spatial axis of the output (Flatten, global pooling).
+    keeps_axis: bool = True
+
+    def bounds(self, o, size) -> tuple:
+        """``(lo, hi)``: the first and last input position read by output position ``o``
+        along an input axis of ``size`` positions."""
+        raise NotImplementedError
+
+    def jump(self, jump, size):
+        """The distance between neighbouring outputs' fields, from the input's ``jump``
+        (None once it is not constant)."""
+        return jump
+
+    def period(self, period):
+        """How often ``hi - lo`` repeats in ``o`` (None: not known)."""
+        return period
+
+
+@dataclass(frozen=True)
+class Window(AxisMap):
+    """A sliding window: output ``o`` reads ``s*o - p`` to ``s*o - p + d*(k - 1)``.
+
+    Convolution and pooling (``p`` is the padding before), and also zero padding
+    (``Window(1, pad_before=p)``) and cropping (``Window(1, pad_before=-c)``).
+
+    >>> Window(3, dilation=2).bounds(0, 10)
+    (0, 4)
+    """
+
+    kernel: object = 1
+    stride: object = 1
+    dilation: object = 1
+    pad_before: object = 0
+
+    def bounds(self, o, size) -> tuple:
+        lo = sympy.expand(self.stride * o - self.pad_before)
+        return lo, sympy.expand(lo + effective_kernel(self.kernel, self.dilation) - 1)
+
+    def jump(self, jump, size):
+        return None if jump is None else sympy.expand(jump * self.stride)
+
+
+@dataclass(frozen=True)
+class Transposed(AxisMap):
+    """A transposed convolution (a convolution over the input with ``s - 1`` zeros between
+    elements; Dumoulin & Visin, 2016): output ``o`` reads ``ceiling((o + p - k + 1)/s)`` to
+    ``floor((o + p)/s)``. Only for a dilation of 1 or a stride of 1, with ``k >= s``.
+
+    >>> [Transposed(3, 2, pad_before=1).bounds(o, 8) for o in range(3)]
+    [(0, 0), (0, 1), (1, 1)]
+    """
+
+    kernel: object = 1
+    stride: object = 1
+    dilation: object = 1
+    pad_before: object = 0
+
+    def bounds(self, o, size) -> tuple:
+        k, s, p = self.kernel, sympy.sympify(self.stride), self.pad_before
+        if s == 1:
+            k_eff = effective_kernel(k, self.dilation)
+            return sympy.expand(o + p - k_eff + 1), sympy.expand(o + p)
+        return ceil_div(o + p - k + 1, s), floor_div(o + p, s)
+
+    def jump(self, jump, size):
+        return None if jump is None else sympy.expand(jump / sympy.sympify(self.stride))
+
+    def period(self, period):
+        return period if self.stride == 1 else _scaled_period(period, self.stride)
+
+
+@dataclass(frozen=True)
+class Upsampled(AxisMap):
+    """Each input position repeated ``factor`` times: output ``o`` reads ``floor(o/f)``."""
+
+    factor: object = 2
+
+    def bounds(self, o, size) -> tuple:
+        at = floor_div(o, self.factor)
+        return at, at
+
+    def jump(self, jump, size):
+        return None if jump is None else sympy.expand(jump / sympy.sympify(self.factor))
+
+    def period(self, period):
+        return _scaled_period(period, self.factor)
+
+
+@dataclass(frozen=True)
+class Adaptive(AxisMap):
+    """PyTorch's adaptive pooling to ``out_size`` positions: output ``o`` reads
+    ``floor(o*i/m)`` to ``ceiling((o + 1)*i/m) - 1``.
+
+    >>> Adaptive(2).bounds(1, 5)
+    (2, 4)
+    """
+
+    out_size: object = 1
+
+    def bounds(self, o, size) -> tuple:
+        m = self.out_size
+        return floor_div(o * size, m), ceil_div((o + 1) * size, m) - 1
+
+    def jump(self, jump, size):
+        return None if jump is None else sympy.expand(jump * size / sympy.sympify(self.out_size))
+
+    def period(self, period):
+        return _scaled_period(period, self.out_size)
+
+
+@dataclass(frozen=True)
+class Whole(AxisMap):
+    """Every output position reads every position of the axis (Dense over it, softmax or
+    normalization over it, global pooling, Flatten). ``keeps_axis=False`` when the axis stops
+    being spatial."""
+
+    keeps_axis: bool = True
+
+    def bounds(self, o, size) -> tuple:
+        return sympy.Integer(0), sympy.expand(size - 1)
+
+    def jump(self, jump, size):
+        return None
+
+    def period(self, period):
+        return 1
+
+
+@dataclass(frozen=True)
+class NotAWindow(AxisMap):
+    """Positions along this axis are rearranged (concatenation along it, a channel axis that
+    mixes): a receptive field through it is undefined."""
+
+    defined: bool = False
+
+    def bounds(self, o, size) -> tuple:
+        raise ValueError("positions along this axis are not a window")
