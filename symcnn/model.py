@@ -41,6 +41,7 @@ from .solving import model_solve_budget
 from .render.exprs import show
 from .shape import Shape
 from .symbols import as_size
+from .training_memory import training_memory as _training_memory
 
 __all__ = ["Model", "Sequential", "LayerRecord"]
 
@@ -262,6 +263,11 @@ class Model(_CostViews, Graph):
     def peak_activation_memory(self, dtype="float32") -> sympy.Expr:
         """Peak activation memory of one inference in bytes at ``dtype``."""
         return memory.peak_activation_memory(self, dtype)
+
+    def training_memory(self, batch=None, optimizer: str = "adam", dtype="float32"):
+        """Bytes of one training step: ``.weights .gradients .optimizer_state .activations
+        .total`` as closed forms in the batch size (:mod:`symcnn.training_memory`)."""
+        return _training_memory(self, batch=batch, optimizer=optimizer, dtype=dtype)
 
     @property
     def input_shape(self):

@@ -24,6 +24,7 @@ from ..errors import LayerArgumentError
 from ..windows import NotAWindow, Transposed, Window
 from ..working import MaxOf, Minus, Over, Plus, Times
 from .base import Checker, format_shape
+from .saved import kept_input, kept_new, window_input_kept, with_activation
 from .spatial import SpatialLayer, join_channels, split_channels
 
 __all__ = [
@@ -98,6 +99,10 @@ class _WindowConv(SpatialLayer):
         d.window_steps(b, self, input_shapes[0], output_shape, self.kernel_size,
                        self.dilation_rate)
         return None, {}
+
+    def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
+        """The input (for the weight gradient), and what the activation keeps."""
+        return with_activation(self, output_shapes, window_input_kept(self, input_shapes[0]))
 
 
 def _tuple(values) -> str:
@@ -278,6 +283,13 @@ class _SeparableConv(_WindowConv):
         count = Plus(Times(C, *d.kernel_symbols(rank), M), Times(C, M, F))
         return (Plus(*count.args, F) if self.use_bias else count), bind
 
+    def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
+        """The input and the depthwise result (the pointwise convolution's input)."""
+        spatial, channels = split_channels(output_shapes[0], self.data_format)
+        middle = formulas.prod(spatial) * split_channels(input_shapes[0], self.data_format)[1]
+        return with_activation(self, output_shapes, window_input_kept(self, input_shapes[0]),
+                               kept_new(middle * self.depth_multiplier))
+
 
 class SeparableConv1D(_SeparableConv):
     """Depthwise-separable 1D convolution (Keras ``SeparableConv1D``)."""
@@ -432,6 +444,10 @@ class _ConvTranspose(SpatialLayer):
         if grouped:
             bind[G] = self.groups
         return d.with_bias(weights, self, F), bind
+
+    def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
+        """The input (the export crops the output rather than pad the input)."""
+        return with_activation(self, output_shapes, kept_input())
 
 
 class Conv1DTranspose(_ConvTranspose):

@@ -20,6 +20,7 @@ from ..symbols import as_size
 from ..windows import Whole
 from ..working import Plus, Times
 from .base import Checker, Computed, Layer, Tensor, apply_layer
+from .saved import NOTHING, activation_keeps, kept_input, kept_new, kept_output, with_activation
 
 __all__ = [
     "Input", "InputLayer", "Dense", "Dropout", "SpatialDropout1D", "SpatialDropout2D",
@@ -102,6 +103,9 @@ class Dense(Layer):
         return (Plus(weights, U) if self.use_bias else weights), {N: input_shapes[0][-1],
                                                                   U: self.units}
 
+    def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
+        return with_activation(self, output_shapes, kept_input())
+
 
 class _Identity(Layer):
     """A layer that keeps its input shape and has no parameters."""
@@ -117,12 +121,22 @@ class _Identity(Layer):
         return sympy.Integer(0), {}
 
 
+    def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
+        """What the activation keeps (``activation_name``); nothing for the others."""
+        keeps = activation_keeps(self.activation_name)
+        return NOTHING if keeps is None else (kept_input() if keeps == "input" else kept_output(),)
+
+    #: The activation this layer applies, as named in symcnn.layers.saved (None: none).
+    activation_name = None
+
 
 class Identity(_Identity):
     """Returns its input unchanged (Keras ``Identity``)."""
 
     def __init__(self, name: str | None = None, **kwargs: Any) -> None:
         super().__init__(name=name, **kwargs)
+
+    output_is_view = True
 
 
 class Dropout(_Identity):
@@ -143,13 +157,26 @@ class Dropout(_Identity):
             )
         self._set(rate=rate)
 
+    def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
+        """The mask (at the training dtype, as PyTorch's CPU dropout); none at rate 0."""
+        return NOTHING if self.rate == 0 else (kept_new(formulas.prod(output_shapes[0])),)
+
 
 class SpatialDropout1D(Dropout):
     """Dropout of whole channels over steps (Keras ``SpatialDropout1D``)."""
 
+    def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
+        return SpatialDropout2D.saved_for_backward(self, input_shapes, output_shapes)
+
 
 class SpatialDropout2D(Dropout):
     """Dropout of whole feature maps (Keras ``SpatialDropout2D``)."""
+
+    def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
+        """One mask value per channel (PyTorch's ``Dropout2d``)."""
+        shape = output_shapes[0]
+        first = getattr(self, "data_format", None) == "channels_first"
+        return NOTHING if self.rate == 0 else (kept_new(shape[0] if first else shape[-1]),)
 
     def __init__(self, rate, data_format=None, name: str | None = None, **kwargs: Any) -> None:
         super().__init__(rate, name=name, **kwargs)
@@ -182,6 +209,10 @@ class Activation(_Identity):
         return _whole_along(input_shape, -1) if self.activation == "softmax" else \
             super().window_for(input_shape)
 
+    @property
+    def activation_name(self):
+        return self.activation
+
 
 class ReLU(_Identity):
     """Rectified linear unit (Keras ``ReLU``)."""
@@ -191,6 +222,11 @@ class ReLU(_Identity):
         super().__init__(name=name, **kwargs)
         self._set(max_value=max_value, negative_slope=negative_slope, threshold=threshold)
 
+    @property
+    def activation_name(self) -> str:
+        plain = self.max_value is None and self.negative_slope == 0 and self.threshold == 0
+        return "relu" if plain else "relu6"  # a capped or leaky ReLU keeps its input
+
     def get_config(self) -> dict:
         defaults = {"max_value": None, "negative_slope": 0.0, "threshold": 0.0}
         return {k: v for k, v in super().get_config().items() if defaults.get(k, object()) != v}
@@ -198,6 +234,8 @@ class ReLU(_Identity):
 
 class LeakyReLU(_Identity):
     """Leaky rectified linear unit (Keras ``LeakyReLU``)."""
+
+    activation_name = "leaky_relu"
 
     def __init__(self, negative_slope=0.3, name: str | None = None, **kwargs: Any) -> None:
         super().__init__(name=name, **kwargs)
@@ -207,6 +245,8 @@ class LeakyReLU(_Identity):
 class ELU(_Identity):
     """Exponential linear unit (Keras ``ELU``)."""
 
+    activation_name = "elu"
+
     def __init__(self, alpha=1.0, name: str | None = None, **kwargs: Any) -> None:
         super().__init__(name=name, **kwargs)
         self._set(alpha=alpha)
@@ -214,6 +254,8 @@ class ELU(_Identity):
 
 class Softmax(_Identity):
     """Softmax along ``axis`` (Keras ``Softmax``)."""
+
+    activation_name = "softmax"
 
     def __init__(self, axis=-1, name: str | None = None, **kwargs: Any) -> None:
         super().__init__(name=name, **kwargs)

@@ -24,6 +24,7 @@ from ..errors import LayerArgumentError, ShapeError
 from ..windows import NotAWindow
 from ..working import Plus
 from .base import Checker, Layer, format_shape
+from .saved import NOTHING, kept_input, kept_new
 
 __all__ = ["Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate"]
 
@@ -55,6 +56,16 @@ class _Merge(Layer):
                                         f"{format_shape(list(shapes))}")
             out.append(wide[0])
         return tuple(out)
+
+    def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
+        """Sums and concatenations keep nothing; a product, maximum or minimum of ``n``
+        inputs keeps every input and the ``n - 2`` partial results (PyTorch's chained ops)."""
+        if not isinstance(self, (Multiply, Maximum, Minimum)):
+            return NOTHING
+        partial = kept_new(formulas.prod(output_shapes[0]))
+        return tuple(kept_input(i) for i in range(len(input_shapes))) + (
+            partial,) * (len(input_shapes) - 2)
+
 
     def window_for(self, input_shapes):
         """Element-wise: positions pass through from every input (the fields unite)."""

@@ -22,6 +22,7 @@ from ..errors import LayerArgumentError, ShapeError
 from ..windows import Whole
 from ..working import Times
 from .base import Checker, Layer, format_shape
+from .saved import kept_input, kept_new
 
 __all__ = ["BatchNormalization", "LayerNormalization", "GroupNormalization"]
 
@@ -101,6 +102,12 @@ class BatchNormalization(_AxisLayer):
         b.non_trainable = (Times(2, C), bind)
         return Times(factor + 2, C), bind
 
+    def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
+        """The input, and the batch mean and inverse deviation (one per feature, whatever
+        the batch size)."""
+        stats = kept_new(self._features(input_shapes[0]), per_example=False)
+        return kept_input(), stats, stats
+
 
 class LayerNormalization(_AxisLayer):
     """Layer normalization (Keras ``LayerNormalization``): gamma and beta over ``axis``."""
@@ -117,6 +124,12 @@ class LayerNormalization(_AxisLayer):
     def ptflops_ops_for(self, input_shapes, output_shape):
         """ptflops: torch's LayerNorm has no ``affine`` attribute, so it counts one per element."""
         return formulas.elements(input_shapes[0])
+
+    def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
+        """The input, and a mean and an inverse deviation per normalized group."""
+        shape = input_shapes[0]
+        stats = kept_new(sympy.cancel(formulas.prod(shape) / self._features(shape)))
+        return kept_input(), stats, stats
 
 
 class GroupNormalization(_AxisLayer):
@@ -150,3 +163,6 @@ class GroupNormalization(_AxisLayer):
         """Statistics over each group mix every spatial position."""
         return (Whole(),) * len(input_shape)
 
+    def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
+        """The input, and a mean and an inverse deviation per group."""
+        return kept_input(), kept_new(self.groups), kept_new(self.groups)

@@ -22,6 +22,7 @@ from ..derivation.blocks import sym
 from ..errors import LayerArgumentError
 from ..windows import Adaptive, NotAWindow, Whole, Window
 from .base import Checker, format_shape
+from .saved import NOTHING, kept_input, kept_new, kept_output, window_input_kept
 from .spatial import SpatialLayer, join_channels, split_channels
 
 __all__ = [
@@ -106,6 +107,17 @@ class _Pooling(SpatialLayer):
                        ceil_mode=self.ceil_mode)
         return sympy.Integer(0), {}
 
+    def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
+        """Max pooling keeps its input and the int64 indices of the maxima, average pooling
+        its input; adaptive average pooling to one position (PyTorch's mean) keeps nothing."""
+        adaptive = hasattr(self, "output_size")
+        source = kept_input() if adaptive else window_input_kept(self, input_shapes[0])
+        if "Max" in type(self).__name__:
+            return source, kept_new(formulas.prod(output_shapes[0]), "int64")
+        spatial, _ = split_channels(output_shapes[0], self.data_format)
+        mean = adaptive and self.rank < 3 and all(o == 1 for o in spatial)
+        return NOTHING if mean else (source,)
+
 
 class MaxPooling1D(_Pooling):
     """Max pooling over steps (Keras ``MaxPooling1D``)."""
@@ -156,6 +168,11 @@ class _GlobalPooling(SpatialLayer):
         if self.keepdims:
             return join_channels((sympy.Integer(1),) * len(spatial), channels, self.data_format)
         return (channels,)
+
+    def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
+        """A global maximum (PyTorch's ``amax``) keeps its input and output; a mean nothing."""
+        return (kept_input(), kept_output()) if "Max" in type(self).__name__ else NOTHING
+
 
     def window_for(self, input_shape):
         spatial, _ = split_channels(input_shape, self.data_format)
@@ -250,6 +267,9 @@ class _AdaptivePooling(SpatialLayer):
         spatial, channels = split_channels(shape, self.data_format)
         out = tuple(i if o is None else o for i, o in zip(spatial, self.output_size))
         return join_channels(out, channels, self.data_format)
+
+    saved_for_backward = _Pooling.saved_for_backward
+
 
     def window_for(self, input_shape):
         """PyTorch's adaptive windows: output ``o`` of ``m`` reads ``floor(o*i/m)`` to

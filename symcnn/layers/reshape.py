@@ -20,6 +20,7 @@ from ..errors import LayerArgumentError, ShapeError
 from ..windows import NotAWindow, Upsampled, Whole, Window
 from ..working import Minus, Over, Plus, Times
 from .base import Checker, Layer, format_shape
+from .saved import NOTHING
 from .spatial import SpatialLayer, join_channels, split_channels
 
 __all__ = [
@@ -53,6 +54,11 @@ class Flatten(Layer):
         formula = Times(*names) if len(names) > 1 else names[0]
         b.add("N_out", formula, dict(zip(names, input_shapes[0])), output_shape[0])
         return sympy.Integer(0), {}
+
+    output_is_view = True  # the same storage as the input (symcnn.layers.saved)
+
+    def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
+        return NOTHING
 
 
 class Reshape(Layer):
@@ -106,6 +112,9 @@ class Reshape(Layer):
             b.note("The -1 entry takes what is left: all input elements over the given sizes.")
         return sympy.Integer(0), {}
 
+    output_is_view = True
+    saved_for_backward = Flatten.saved_for_backward
+
 
 class Permute(Layer):
     """Permute the non-batch axes (Keras ``Permute``); ``dims`` counts from 1.
@@ -135,11 +144,15 @@ class Permute(Layer):
     def derivation_for(self, b, input_shapes, output_shape):
         return sympy.Integer(0), {}
 
+    output_is_view = True
+    saved_for_backward = Flatten.saved_for_backward
+
 
 class _PerAxisPairs(SpatialLayer):
     """Layers whose argument is an amount per spatial axis and side."""
 
     arg_name = "padding"
+    saved_for_backward = Flatten.saved_for_backward  # paddings and crops keep nothing
 
     def _pairs(self, value: Any) -> tuple:
         rank, arg = self.rank, self.arg_name
@@ -209,6 +222,7 @@ class ZeroPadding3D(_ZeroPadding):
 
 class _Cropping(_PerAxisPairs):
     arg_name = "cropping"
+    output_is_view = True  # a slice of the input
 
     def __init__(self, cropping=0, data_format=None, name: str | None = None, **kwargs: Any):
         super().__init__(name=name, **kwargs)
@@ -286,6 +300,8 @@ class _UpSampling(SpatialLayer):
             return Times(X, U)
 
         return _resize_steps(self, b, input_shapes[0], output_shape, upsampled)
+
+    saved_for_backward = Flatten.saved_for_backward
 
 
 class UpSampling1D(_UpSampling):

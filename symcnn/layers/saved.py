@@ -1,0 +1,171 @@
+"""What a layer keeps for backward: the ``saved_for_backward`` part of the layer protocol.
+
+Training keeps, from the forward pass until the backward pass has used them, the tensors
+that the gradients need: a convolution keeps its input (for the weight gradient), a ReLU its
+output, a max pooling its input and the indices of the maxima. A layer states them with
+
+``saved_for_backward(input_shapes, output_shapes) -> tuple[Kept, ...]``
+
+each :class:`Kept` naming either one of the layer's own input or output tensors (so that a
+tensor kept by two layers, a ReLU's output and the next convolution's input, counts once) or a
+new tensor of the layer's own (the batch statistics of a batch normalization, the mask of a
+dropout, the indices of a max pooling). The figures are PyTorch's eager autograd in training
+mode on the CPU, measured with ``torch.autograd.graph.saved_tensors_hooks`` (weights and
+buffers are not activations and are never listed). A layer whose output is a view of its
+input (``Flatten``, ``Reshape``) sets ``output_is_view = True``: its output is the same
+storage as its input.
+
+A layer without ``saved_for_backward`` cannot be counted: :mod:`symcnn.training_memory` says
+so, naming the layer, rather than guessing 0.
+
+>>> kept_input(), kept_new(16, per_example=False)
+(Kept(source='input', index=0, elements=None, dtype=None, per_example=True), Kept(source='new', index=0, elements=16, dtype=None, per_example=False))
+>>> activation_keeps("relu"), activation_keeps("silu"), activation_keeps("linear")
+('output', 'input', None)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sympy
+
+from ..errors import CostError
+from ..formulas import prod
+from .spatial import split_channels
+
+__all__ = ["Kept", "kept_input", "kept_output", "kept_new", "activation_keeps",
+           "activation_kept", "with_activation", "window_input_kept", "NOTHING"]
+
+#: A layer that keeps nothing for backward (additions, concatenations, paddings, views).
+NOTHING: tuple = ()
+
+
+@dataclass(frozen=True)
+class Kept:
+    """One tensor kept for backward.
+
+    Attributes:
+        source: ``"input"`` or ``"output"`` (one of the layer's tensors, counted once however
+            many layers keep it), or ``"new"`` (a tensor of the layer's own).
+        index: which input or output.
+        elements: for ``"new"``, its number of elements (per example unless ``per_example``
+            is False).
+        dtype: ``None`` for the training dtype, else a fixed one (``"int64"`` indices).
+        per_example: whether ``elements`` is multiplied by the batch size.
+    """
+
+    source: str
+    index: int = 0
+    elements: Any = None
+    dtype: Any = None
+    per_example: bool = True
+
+
+def kept_input(index: int = 0) -> Kept:
+    """The layer's input ``index`` is kept."""
+    return Kept("input", index)
+
+
+def kept_output(index: int = 0) -> Kept:
+    """The layer's output ``index`` is kept."""
+    return Kept("output", index)
+
+
+def kept_new(elements, dtype=None, per_example: bool = True) -> Kept:
+    """A new tensor of ``elements`` elements is kept (at ``dtype``, else the training dtype)."""
+    return Kept("new", 0, sympy.sympify(elements), dtype, per_example)
+
+
+#: Activations whose gradient PyTorch computes from the output (it keeps the result).
+_FROM_OUTPUT = {"relu", "sigmoid", "tanh", "softmax", "log_softmax", "exponential", "exp"}
+#: Activations that keep nothing.
+_NOTHING = {"linear", None}
+
+
+def activation_keeps(activation) -> str | None:
+    """``"output"``, ``"input"`` or ``None``: what PyTorch keeps for this activation.
+
+    ReLU, sigmoid, tanh, softmax and exp keep their result; every other activation (SiLU,
+    GELU, ELU, SELU, ReLU6, leaky ReLU, softplus, mish, hard sigmoid and swish...) keeps its
+    input; ``"linear"`` keeps nothing.
+
+    >>> activation_keeps("tanh"), activation_keeps("gelu")
+    ('output', 'input')
+    """
+    name = activation if activation is None or isinstance(activation, str) else getattr(
+        activation, "__name__", "")
+    name = name.lower() if isinstance(name, str) else name
+    if name in _NOTHING:
+        return None
+    return "output" if name in _FROM_OUTPUT else "input"
+
+
+def activation_kept(activation, output_shape) -> tuple:
+    """What a layer with a fused ``activation`` (Keras ``Conv2D(..., activation="silu")``)
+    keeps on top of the layer itself: its output, or the pre-activation, a new tensor of
+    the output's size (``output_shape``, without the batch axis).
+
+    >>> activation_kept("relu", (5, 2)), activation_kept("silu", (5, 2))[0].elements
+    ((Kept(source='output', index=0, elements=None, dtype=None, per_example=True),), 10)
+    """
+    keeps = activation_keeps(activation)
+    if keeps is None:
+        return NOTHING
+    return (kept_output(),) if keeps == "output" else (kept_new(prod(output_shape)),)
+
+
+def with_activation(layer, output_shapes, *kept: Kept) -> tuple:
+    """``kept`` plus what the layer's fused ``activation`` (if any) keeps."""
+    return tuple(kept) + activation_kept(getattr(layer, "activation", None), output_shapes[0])
+
+
+def window_input_kept(layer, input_shape) -> Kept:
+    """What a window layer (convolution, pooling) keeps of its input in PyTorch.
+
+    ``valid`` and symmetric explicit padding are done inside the PyTorch operation, which keeps
+    the input itself. Padding the operation cannot do (asymmetric pairs, causal, and Keras'
+    ``same`` unless the stride is 1 and the window odd) is an ``F.pad`` first, as
+    :func:`symcnn.Model.to_torch` builds it, and the operation keeps the padded copy: a new
+    tensor. With symbolic sizes, ``same`` padding must be decidable: a window wider than its
+    stride always pads; otherwise whether it pads depends on the size, and the figure needs
+    numbers (a :class:`~symcnn.errors.CostError` says so).
+
+    >>> import symcnn as sc
+    >>> window_input_kept(sc.Conv2D(8, 3, padding="same"), ("H", 7, 3)).source
+    'input'
+    >>> window_input_kept(sc.Conv2D(8, 3, strides=2, padding="same"), (9, 9, 3)).elements
+    363
+    """
+    spatial, channels = split_channels(tuple(input_shape), layer.data_format)
+    kernel = getattr(layer, "kernel_size", None) or layer.pool_size
+    dilation = getattr(layer, "dilation_rate", None) or (1,) * len(kernel)
+    strides, padding = layer.strides, layer.padding
+    if padding == "valid" or (not isinstance(padding, str) and all(a == b for a, b in padding)):
+        return kept_input()
+    if padding == "causal":
+        totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
+    elif padding == "same":
+        if all(s == 1 for s in strides) and all(d * (k - 1) % 2 == 0
+                                                for k, d in zip(kernel, dilation)):
+            return kept_input()
+        totals = []
+        for i, k, s, d in zip(spatial, kernel, strides, dilation):
+            extent = d * (k - 1) + 1
+            total = (sympy.ceiling(sympy.sympify(i) / s) - 1) * s + extent - i
+            if not total.is_number and not (extent > s) is True:
+                raise _undecided(layer, i)
+            totals.append(max(total, 0) if total.is_number else total)
+    else:
+        totals = [a + b for a, b in padding]
+    if all(t == 0 for t in totals):
+        return kept_input()
+    return kept_new(sympy.expand(prod(i + t for i, t in zip(spatial, totals)) * channels))
+
+
+def _undecided(layer, size):
+    return CostError(f"{layer.type_name}: whether 'same' padding pads (and so what PyTorch keeps "
+                     f"for backward) depends on the input size {size} when the window is not "
+                     f"wider than the stride; substitute numbers (model.subs(...)). "
+                     f"Received: padding='same', strides={tuple(layer.strides)}")

@@ -1,0 +1,242 @@
+"""Training memory as a closed form: weights, gradients, optimizer state and activations.
+
+One training step of a model keeps, in bytes at ``dtype``:
+
+* **weights**: every parameter, trainable or not (BatchNorm's moving statistics included);
+* **gradients**: one value per trainable weight;
+* **optimizer state**: per trainable weight, 0 values for plain SGD, 1 for SGD with momentum
+  (the momentum buffer), 2 for Adam and AdamW (the first and second moments);
+* **activations**: the tensors the forward pass keeps for the backward pass, as PyTorch's
+  eager autograd keeps them in training mode: each layer states them through the layer
+  protocol (:mod:`symcnn.layers.saved`), and a tensor kept by several layers (a ReLU's
+  output, which the next convolution keeps as its input) counts once. The model's input
+  counts when a layer keeps it (the first convolution does). Batch statistics of a batch
+  normalization do not grow with the batch; everything else is per example, times ``batch``.
+
+The batch size is a symbol like any other (``B`` unless given), so "the largest batch that
+trains in 24 GiB" is :func:`symcnn.solve_budget` on :attr:`TrainingMemory.total`. What the
+figure leaves out: the allocator's rounding and caching, workspace buffers (cuDNN, im2col),
+the CUDA context, the loss and the data loader, and the per-tensor step counters of Adam (a
+few bytes per parameter tensor); the gradients of activations exist only briefly during
+backward and are not counted either.
+
+>>> import symcnn as sc
+>>> m = sc.Sequential([sc.Input((8, 8, 3)), sc.Conv2D(4, 3), sc.ReLU(), sc.Flatten(),
+...                    sc.Dense(10)])
+>>> mem = training_memory(m, batch="B", optimizer="adam")
+>>> mem.weights, mem.gradients, mem.optimizer_state
+(6248, 6248, 12496)
+>>> mem.activations      # the input (192) and the ReLU's output (144) per example, float32
+1344*B
+>>> mem.total
+1344*B + 24992
+>>> sc.solve_budget(mem.total, 2**20, "B")
+761
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import sympy
+
+from .costs import dtype_bytes, elements, inner_model
+from .errors import CostError
+from .layers.core import InputLayer
+from .symbols import as_size, size_symbol
+
+__all__ = ["training_memory", "TrainingMemory", "OPTIMIZER_STATES"]
+
+#: Values of optimizer state per trainable weight.
+OPTIMIZER_STATES = {"sgd": 0, "momentum": 1, "adam": 2, "adamw": 2}
+
+
+@dataclass(frozen=True)
+class TrainingMemory:
+    """The memory of one training step, each figure in bytes (a closed form).
+
+    ``layers`` lists ``(name, type, bytes)`` per layer call: the activation bytes that call
+    adds (a tensor kept by two layers is counted at the first).
+    """
+
+    batch: sympy.Expr
+    optimizer: str
+    dtype: str
+    weights: sympy.Expr
+    gradients: sympy.Expr
+    optimizer_state: sympy.Expr
+    activations: sympy.Expr
+    layers: tuple
+
+    @property
+    def total(self) -> sympy.Expr:
+        """``weights + gradients + optimizer_state + activations``."""
+        return sympy.expand(self.weights + self.gradients + self.optimizer_state
+                            + self.activations)
+
+    def subs(self, *args, **values) -> "TrainingMemory":
+        """Every figure with symbols replaced (``mem.subs(B=32)`` or ``mem.subs({B: 32})``)."""
+        table = dict(*args)
+        names = {s.name: s for f in (self.total, self.batch) for s in f.free_symbols}
+        table.update({names.get(k, size_symbol(k)): v for k, v in values.items()})
+
+        def put(e):
+            return sympy.expand(sympy.sympify(e).xreplace(
+                {k: sympy.sympify(v) for k, v in table.items()}))
+
+        return TrainingMemory(put(self.batch), self.optimizer, self.dtype, put(self.weights),
+                              put(self.gradients), put(self.optimizer_state),
+                              put(self.activations),
+                              tuple((n, t, put(b)) for n, t, b in self.layers))
+
+    def __repr__(self) -> str:
+        return (f"TrainingMemory(batch={self.batch}, optimizer={self.optimizer!r}, "
+                f"dtype={self.dtype!r}, total={self.total})")
+
+
+def _optimizer(optimizer) -> str:
+    key = optimizer.lower() if isinstance(optimizer, str) else optimizer
+    if key not in OPTIMIZER_STATES:
+        raise CostError(f"training_memory: `optimizer` must be one of "
+                        f"{', '.join(repr(k) for k in OPTIMIZER_STATES)}. "
+                        f"Received: optimizer={optimizer!r}")
+    return key
+
+
+class _Tally:
+    """The activation bytes kept, tensor by tensor, while the model is walked."""
+
+    def __init__(self, batch, nbytes: int) -> None:
+        self.batch, self.nbytes = batch, nbytes
+        self.keys = itertools.count()
+        self.size: dict = {}      # key -> elements per example
+        self.kept: dict = {}      # key -> fraction counted so far (1, or Min(L, 1))
+        self.rows: list = []
+
+    def fresh(self, shape) -> int:
+        key = next(self.keys)
+        self.size[key] = elements(shape)
+        return key
+
+    def keep(self, key, factor=sympy.Integer(1)) -> sympy.Expr:
+        """Count tensor ``key`` (``factor`` of it); the bytes added."""
+        before = self.kept.get(key, sympy.Integer(0))
+        if before == 1 or before == factor:
+            return sympy.Integer(0)
+        self.kept[key] = factor if before == 0 else sympy.Integer(1)
+        return (self.kept[key] - before) * self.batch * self.size[key] * self.nbytes
+
+
+def _layer_kept(layer, node, where: str) -> tuple:
+    method = getattr(layer, "saved_for_backward", None)
+    if method is None:
+        raise CostError(f"training_memory: {where} ({layer.type_name}) does not state what it "
+                        f"keeps for backward; a layer states it with a "
+                        f"saved_for_backward(input_shapes, output_shapes) method "
+                        f"(symcnn.layers.saved). Received: a {layer.type_name} layer")
+    return tuple(method(node.input_shapes, [t.shape for t in node.outputs]))
+
+
+def _run(model, keys: dict, tally: _Tally, prefix: str) -> None:
+    names = {id(r.layer): r.name for r in model.layers}
+    for node in model.nodes:
+        layer = node.layer
+        if isinstance(layer, InputLayer):
+            continue
+        name = prefix + names.get(id(layer), layer.type_name)
+        ins = [keys[id(t)] for t in node.inputs]
+        nested = inner_model(node)
+        if nested is not None:
+            inner, times = nested
+            if not sympy.sympify(times).is_Integer:  # a Repeat with a symbolic count
+                _run_repeat(inner, times, node, ins, keys, tally, name)
+                continue
+            for _ in range(int(times)):
+                sub = {id(t): k for t, k in zip(inner.inputs, ins)}
+                _run(inner, sub, tally, name + "/")
+                ins = [sub[id(t)] for t in inner.outputs]
+            for t, k in zip(node.outputs, ins):
+                keys[id(t)] = k
+            continue
+        if getattr(layer, "output_is_view", False):
+            outs = [ins[0]] * len(node.outputs)
+        else:
+            outs = [tally.fresh(t.shape) for t in node.outputs]
+        for t, k in zip(node.outputs, outs):
+            keys[id(t)] = k
+        added = sympy.Integer(0)
+        for kept in _layer_kept(layer, node, repr(name)):
+            if kept.source == "new":
+                count = kept.elements * (tally.batch if kept.per_example else 1)
+                nbytes = tally.nbytes if kept.dtype is None else dtype_bytes(kept.dtype)
+                added += count * nbytes
+            else:
+                added += tally.keep((ins if kept.source == "input" else outs)[kept.index])
+        tally.rows.append((name, layer.type_name, sympy.expand(added)))
+
+
+def _run_repeat(inner, times, node, ins, keys, tally: _Tally, name: str) -> None:
+    """``times`` (a symbol) repetitions of a shape-keeping block: one repetition is walked,
+    its own tensors counted ``times`` times and the tensors between repetitions once each."""
+    if len(inner.inputs) != 1 or inner.output_shape != inner.input_shape:
+        raise CostError(f"training_memory: {name!r} repeats a block that changes the shape "
+                        f"a symbolic number of times; substitute the count "
+                        f"(model.subs(...)). Received: times={times}")
+    probe = _Tally(tally.batch, tally.nbytes)
+    start = probe.fresh(inner.input_shape)
+    sub = {id(inner.inputs[0]): start}
+    _run(inner, sub, probe, name + "/")
+    end = sub[id(inner.outputs[0])]
+    rows_before = len(tally.rows)
+    own = sympy.Add(*(b for _, _, b in probe.rows))
+    ends = [probe.kept.get(k, 0) * tally.batch * probe.size[k] * tally.nbytes
+            for k in {start, end}]
+    own = own - sympy.Add(*ends)
+    once = sympy.Min(times, 1)
+    chain = probe.kept.get(start, 0) == 1 or probe.kept.get(end, 0) == 1
+    added = sympy.expand(times * own)
+    if chain:  # the tensors between repetitions 1..times
+        added += (times - once) * tally.batch * probe.size[start] * tally.nbytes
+    if probe.kept.get(start, 0) == 1:
+        added += tally.keep(ins[0], once)
+    out = tally.fresh(inner.output_shape) if start != end else ins[0]
+    if start != end and probe.kept.get(end, 0) == 1:
+        added += tally.keep(out, once)
+    keys[id(node.outputs[0])] = out
+    del tally.rows[rows_before:]
+    tally.rows.append((name, node.layer.type_name, sympy.expand(added)))
+
+
+def training_memory(model, batch=None, optimizer: str = "adam",
+                    dtype="float32") -> TrainingMemory:
+    """The memory of one training step of ``model`` (see the module's docstring).
+
+    ``batch`` is an int, a symbol or a symbol name (default ``B``); ``optimizer`` is
+    ``"sgd"``, ``"momentum"``, ``"adam"`` or ``"adamw"``; ``dtype`` a name such as
+    ``"float32"`` or ``"bfloat16"`` (weights, gradients, state and activations alike; the
+    indices a max pooling keeps are int64 whatever the dtype).
+
+    >>> import symcnn as sc
+    >>> m = sc.Sequential([sc.Input(("H", "W", 3)), sc.Conv2D(8, 3, padding="same"),
+    ...                    sc.BatchNormalization(), sc.ReLU(), sc.MaxPooling2D(2)])
+    >>> mem = training_memory(m, batch="B", optimizer="sgd")
+    >>> mem.activations   # input, conv output, ReLU output, int64 indices; BN statistics
+    76*B*H*W + 64*B*floor(H/2)*floor(W/2) + 64
+    >>> [(name, bytes_) for name, _, bytes_ in mem.layers][1]
+    ('batch_normalization', 32*B*H*W + 64)
+    """
+    key = _optimizer(optimizer)
+    nbytes = dtype_bytes(dtype)
+    batch = size_symbol("B") if batch is None else as_size(batch, "batch", "training_memory")
+    tally = _Tally(batch, nbytes)
+    keys = {id(t): tally.fresh(t.shape) for t in model.inputs}
+    _run(model, keys, tally, "")
+    trainable = model.trainable_params
+    return TrainingMemory(
+        batch=batch, optimizer=key, dtype=str(dtype),
+        weights=sympy.expand(model.params * nbytes),
+        gradients=sympy.expand(trainable * nbytes),
+        optimizer_state=sympy.expand(OPTIMIZER_STATES[key] * trainable * nbytes),
+        activations=sympy.expand(sympy.Add(*(b for _, _, b in tally.rows))),
+        layers=tuple(tally.rows))

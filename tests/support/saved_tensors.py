@@ -1,0 +1,51 @@
+"""What PyTorch's eager autograd keeps for backward, measured with saved_tensors_hooks.
+
+Every tensor packed for backward during one forward pass in training mode is recorded once
+per storage (two views of one storage count once), in bytes; the storages of the module's
+parameters and buffers are not activations and are left out. Each storage is attributed to
+the leaf module running when it was first packed (``None`` outside any leaf module).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def measure(module: nn.Module, x: torch.Tensor):
+    """``(total_bytes, [(leaf module class name, bytes first kept there), ...])``."""
+    module.train()
+    excluded = {t.untyped_storage().data_ptr()
+                for t in list(module.parameters()) + list(module.buffers())}
+    seen: dict = {}
+    rows: list = []
+    current: list = [None]
+
+    def pre(mod, args):
+        current[0] = mod
+        rows.append([type(mod).__name__, 0])
+
+    def post(mod, args, out):
+        current[0] = None
+
+    def pack(t):
+        storage = t.untyped_storage()
+        ptr = storage.data_ptr()
+        if ptr not in excluded and ptr not in seen:
+            seen[ptr] = storage.nbytes()
+            if current[0] is None:
+                rows.append(["<functional>", 0])
+            rows[-1][1] += storage.nbytes()
+        return t
+
+    handles = []
+    for m in module.modules():
+        if not list(m.children()):
+            handles += [m.register_forward_pre_hook(pre), m.register_forward_hook(post)]
+    try:
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            module(x)
+    finally:
+        for h in handles:
+            h.remove()
+    return sum(seen.values()), [(name, b) for name, b in rows]

@@ -1,0 +1,182 @@
+"""Training memory: the activations equal what PyTorch's eager autograd keeps for backward.
+
+PyTorch is run in every test (no figure typed in): the saved tensors are measured with
+``torch.autograd.graph.saved_tensors_hooks`` (tests/support/saved_tensors.py), the optimizer
+state by taking a real optimizer step.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+import sympy
+
+import symcnn as sc
+from tests.conftest import require
+
+torch = require("torch")
+from tests.support import torch_models as tm  # noqa: E402
+from tests.support.saved_tensors import measure  # noqa: E402
+
+B = sc.symbols("B")
+
+
+def _running_sums(values):
+    return set(itertools.accumulate(values))
+
+
+def _check_against_torch(model, net, size: int, batch: int) -> None:
+    mem = model.training_memory(batch="B")
+    total, rows = measure(net, torch.randn(batch, 3, size, size))
+    assert mem.activations.subs(B, batch) == total
+    # Per layer: symcnn's rows are consecutive groups of PyTorch's leaf-module rows (a Dense
+    # with its activation is two modules), so every running sum of one is one of the other.
+    ours = [int(b.subs(B, batch)) for _, _, b in mem.layers if b != 0]
+    theirs = [b for _, b in rows if b]
+    assert _running_sums(ours) <= _running_sums(theirs)
+
+
+ZOO = {
+    "resnet18": (sc.zoo.resnet18, tm.resnet18),
+    "mobilenet_v2": (sc.zoo.mobilenet_v2, tm.MobileNetV2),
+    "vgg11": (sc.zoo.vgg11, lambda: tm.VGG(11)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ZOO))
+def test_activations_equal_pytorch_saved_tensors_at_two_sizes_and_batches(name):
+    build, twin = ZOO[name]
+    torch.manual_seed(0)
+    net = twin()
+    for size in (64, 96):
+        model = build((size, size, 3))
+        for batch in (1, 3):
+            _check_against_torch(model, net, size, batch)
+
+
+def test_symbolic_input_size_closed_form_equals_the_numeric_builds():
+    mem = sc.zoo.resnet18().training_memory(batch="B")
+    for size, batch in ((64, 2), (97, 1)):
+        numeric = sc.zoo.resnet18((size, size, 3)).training_memory(batch=batch)
+        assert mem.subs(H=size, W=size, B=batch).total == numeric.total
+
+
+LAYERS = {
+    "conv_relu": [sc.Conv2D(6, 3, activation="relu")],
+    "conv_silu_bn": [sc.Conv2D(6, 3, activation="silu"), sc.BatchNormalization()],
+    "conv_same_stride2": [sc.Conv2D(6, 3, strides=2, padding="same")],
+    "conv_same_even_kernel": [sc.Conv2D(6, 4, padding="same")],
+    "separable": [sc.SeparableConv2D(6, 3)],
+    "depthwise": [sc.DepthwiseConv2D(3, depth_multiplier=2)],
+    "transpose": [sc.Conv2DTranspose(3, 3, strides=2)],
+    "layer_group_norm": [sc.LayerNormalization(), sc.GroupNormalization(2)],
+    "dropouts": [sc.Dropout(0.3), sc.SpatialDropout2D(0.3)],
+    "max_avg_pool": [sc.MaxPooling2D(2), sc.AveragePooling2D(2, padding="same")],
+    "max_pool_same": [sc.MaxPooling2D(3, strides=2, padding="same")],
+    "global_max": [sc.GlobalMaxPooling2D()],
+    "global_avg_dense": [sc.GlobalAveragePooling2D(), sc.Dense(5, activation="tanh")],
+    "adaptive": [sc.AdaptiveMaxPooling2D(2), sc.AdaptiveAveragePooling2D(1)],
+    "activations": [sc.ReLU(max_value=6), sc.LeakyReLU(), sc.ELU(), sc.Softmax(),
+                    *(sc.Activation(a) for a in ("sigmoid", "tanh", "gelu", "swish",
+                                                 "softplus", "exponential", "linear"))],
+    "views": [sc.ZeroPadding2D(1), sc.Cropping2D(1), sc.UpSampling2D(2), sc.Permute((3, 1, 2)),
+              sc.Flatten(), sc.Dense(3)],
+}
+
+
+@pytest.mark.parametrize("name", sorted(LAYERS))
+@pytest.mark.parametrize("size", [8, 9])
+def test_each_layer_keeps_what_pytorch_keeps(name, size):
+    # A 1x1 convolution first, so that every studied layer's input requires a gradient.
+    model = sc.Sequential([sc.Input((size, size, 4)), sc.Conv2D(4, 1), *LAYERS[name]])
+    total, _ = measure(model.to_torch(), torch.randn(2, 4, size, size))
+    assert model.training_memory(batch=2).activations == total
+
+
+@pytest.mark.parametrize("merge", [sc.Multiply, sc.Maximum, sc.Minimum, sc.Add,
+                                   sc.Concatenate, sc.Average])
+def test_merges_keep_what_pytorch_keeps(merge):
+    x = sc.Input((6, 6, 4))
+    ys = [sc.Conv2D(4, 1)(x) for _ in range(3)]
+    model = sc.Model(x, merge()(ys))
+    total, _ = measure(model.to_torch(), torch.randn(2, 4, 6, 6))
+    assert model.training_memory(batch=2).activations == total
+
+
+@pytest.mark.parametrize("optimizer,kwargs,per_weight", [
+    ("sgd", {}, 0), ("momentum", {"momentum": 0.9}, 1), ("adam", {}, 2), ("adamw", {}, 2)])
+def test_weights_gradients_and_optimizer_state_equal_a_real_step(optimizer, kwargs, per_weight):
+    model = sc.zoo.resnet18((32, 32, 3), classes=10, width=8)
+    net = tm.resnet_by_depth(18, num_classes=10, width=8)
+    cls = {"sgd": torch.optim.SGD, "momentum": torch.optim.SGD, "adam": torch.optim.Adam,
+           "adamw": torch.optim.AdamW}[optimizer]
+    opt = cls(net.parameters(), lr=0.01, **kwargs)
+    net(torch.randn(2, 3, 32, 32)).sum().backward()
+    opt.step()
+    mem = model.training_memory(batch=2, optimizer=optimizer)
+    state = sum(t.nbytes for s in opt.state.values() for k, t in s.items()
+                if k != "step" and torch.is_tensor(t))  # Adam's step counters are left out
+    grads = sum(p.grad.nbytes for p in net.parameters())
+    weights = sum(p.nbytes for p in net.parameters()) + sum(
+        b.nbytes for n, b in net.named_buffers() if not n.endswith("num_batches_tracked"))
+    assert (mem.optimizer_state, mem.gradients, mem.weights) == (state, grads, weights)
+    assert mem.optimizer_state == per_weight * 4 * model.trainable_params
+
+
+def test_adam_state_is_8_bytes_per_trainable_float32_weight():
+    model = sc.zoo.mobilenet_v2((96, 96, 3))
+    assert model.training_memory(optimizer="adam").optimizer_state == 8 * model.trainable_params
+    assert model.training_memory(optimizer="adam", dtype="bfloat16").optimizer_state == \
+        4 * model.trainable_params
+
+
+def test_largest_batch_under_a_budget_equals_brute_force():
+    mem = sc.zoo.resnet18((64, 64, 3)).training_memory(batch="B", optimizer="adam")
+    budget = 2 * 2**30
+    best = next(b for b in itertools.count(1) if mem.total.subs(B, b + 1) > budget)
+    assert sc.solve_budget(mem.total, budget, B) == best
+
+
+def test_largest_input_size_under_a_budget_equals_brute_force():
+    mem = sc.zoo.resnet18().training_memory(batch=8, optimizer="sgd")
+    H, W = sc.symbols("H W")
+    square = mem.total.xreplace({W: H})
+    budget = 2**30
+    within = [h for h in range(1, 1200) if square.xreplace({H: h}) <= budget]
+    best = max(within)
+    assert within == list(range(1, best + 1)) and best < 1199
+    assert sc.solve_budget(mem.total, budget, H, W=H) == best
+
+
+def test_symbolic_repeat_count_equals_the_unrolled_counts():
+    x = sc.Input((8, 8, 4))
+    y = sc.BatchNormalization()(sc.Conv2D(4, 3, padding="same")(x))
+    block = sc.Model(x, sc.Add()([x, sc.ReLU()(y)]))
+
+    def build(times):
+        return sc.Sequential([sc.Input((8, 8, 4)), sc.Conv2D(4, 1), sc.Repeat(block, times),
+                              sc.ReLU()])
+
+    mem = build("L").training_memory(batch="B")
+    for times in range(0, 5):
+        numeric = build(times).training_memory(batch="B")
+        assert mem.activations.subs(sc.symbols("L"), times) == numeric.activations
+        x = sc.Input((8, 8, 4))
+        t = sc.Conv2D(4, 1)(x)
+        for _ in range(times):  # the same block, unrolled
+            y = sc.BatchNormalization()(sc.Conv2D(4, 3, padding="same")(t))
+            t = sc.Add()([t, sc.ReLU()(y)])
+        unrolled = sc.Model(x, sc.ReLU()(t))
+        assert numeric.activations.subs(B, 2) == measure(
+            unrolled.to_torch(), torch.randn(2, 4, 8, 8))[0]
+
+
+def test_errors_name_the_argument():
+    model = sc.Sequential([sc.Input((4,)), sc.Dense(2)])
+    with pytest.raises(sc.CostError, match="optimizer='rmsprop'"):
+        model.training_memory(optimizer="rmsprop")
+    with pytest.raises(sc.SymcnnError, match="batch"):
+        model.training_memory(batch=0)
+    with pytest.raises(sc.CostError, match="dtype"):
+        model.training_memory(dtype="float17")
