@@ -178,6 +178,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="OUT", help="write here instead of stdout")
     p.add_argument("--format", choices=("yaml", "json"),
                    help="default: from OUT's suffix, else json")
+
+    from . import teach as _teach  # issue 19: check, exercises
+    _EXAMPLES.update(_teach.EXAMPLES)
+    _teach.register(command)
     return parser
 
 

@@ -244,13 +244,16 @@ def _mark(field: str, claimed, expected, true_ctx: _Context, student_ctx) -> Mar
         return Mark(field, claimed, expected, True)
     candidates = []
     if student_ctx is not None and student_ctx.correct is not None:
-        candidates.append((CARRIED, student_ctx.correct))
-    candidates += list(variants(true_ctx))
-    if student_ctx is not None:
-        candidates += list(variants(student_ctx))
+        candidates.append((CARRIED, student_ctx.correct, None))
+    for ctx in (true_ctx, student_ctx):
+        if ctx is not None:
+            candidates += [(code, outcome, ctx) for code, outcome in variants(ctx)]
     codes, follows = [], None
-    for code, outcome in candidates:
-        if _matches(field, claimed, _value(outcome, field)) and code not in codes:
+    for code, outcome, ctx in candidates:
+        value = _value(outcome, field)
+        if ctx is not None and ctx.correct is not None and value == _value(ctx.correct, field):
+            continue  # this variant does not change this quantity here: it explains nothing
+        if _matches(field, claimed, value) and code not in codes:
             codes.append(code)
             follows = follows or outcome.working_for(field)
     if not codes:
@@ -266,7 +269,9 @@ def _student_shape(claim: Claim | None, fallback):
     if first is not None and len(first) != len(claim.output_shape):
         return fallback
     values = [sympy.floor(c.value) if c.value.is_number else c.value for c in claim.output_shape]
-    if any(v.is_number and v < 1 for v in values):
+    if any(v.is_number and v < 1 for v in values) or any(
+            not v.free_symbols <= set().union(*(d.free_symbols for d in first))
+            for v in values if not v.is_number):
         return fallback
     return tuple(values)
 
@@ -311,6 +316,16 @@ def check(model: Model, claims) -> Report:
     [('conv2d', False, 'missing_bias'), ('conv2d_1', True, None)]
     """
     rows = _resolve(model, parse_claims(claims))
+    known = {str(x) for x in model.free_symbols}
+    for _, claim in rows:
+        numbers = (*(claim.output_shape or ()), *((claim.params,) if claim.params else ()))
+        for number in numbers:
+            unknown = sorted(str(x) for x in number.value.free_symbols if str(x) not in known)
+            if unknown:
+                raise ClaimError(f"check: a claimed number uses {', '.join(unknown)}, which is "
+                                 f"not a symbol of model {model.display_name!r} (its symbols: "
+                                 f"{', '.join(sorted(known)) or 'none'}). "
+                                 f"Received: {number.text!r}")
     by_node = {id(r.node): c for r, c in rows}
     world: dict = {}
     contexts: dict = {}

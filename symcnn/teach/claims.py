@@ -46,8 +46,6 @@ class Number:
     def matches(self, value) -> bool:
         """Whether ``value`` is what the student wrote (a decimal: rounded or truncated)."""
         value = sympy.sympify(value)
-        if not value.is_number:
-            return False
         if self.tolerance == 0:
             return bool(sympy.simplify(value - self.value) == 0)
         gap = value - self.value  # rounded: within half a last digit; truncated: below one
@@ -99,14 +97,15 @@ def parse_number(value, what: str = "number") -> Number:
     if _DECIMAL.fullmatch(text):
         digits = len(text.split(".")[1])
         return Number(sympy.Rational(text), sympy.Rational(1, 10 ** digits), text)
-    try:
-        number = parse_expression(text) if text else None
+    try:  # a closed form such as 160*n is fine for a model with symbols
+        number = parse_expression(text, declare=True) if text else None
     except SymcnnError:
         number = None
-    if number is None or not number.is_number:
+    if number is None:
         raise ClaimError(f"check: cannot read the claimed {what} as a number. "
                          f"Received: {value!r}")
-    return Number(sympy.nsimplify(number), sympy.Integer(0), text)
+    return Number(sympy.nsimplify(number) if number.is_number else number, sympy.Integer(0),
+                  text)
 
 
 def parse_shape(value) -> tuple:

@@ -209,8 +209,16 @@ def test_the_lenet_table_marked_against_its_own_code():
 def test_bad_claims_raise_errors_naming_the_layer_and_value():
     with pytest.raises(ClaimError, match="no layer named 'conv9'.*Received: layer='conv9'"):
         sc.check(textbook.free_width(), [{"layer": "conv9", "params": 1}])
-    with pytest.raises(ClaimError, match="Received: 'lots'"):
+    with pytest.raises(ClaimError, match="uses lots, which is not a symbol.*Received: 'lots'"):
         sc.check(textbook.free_width(), [{"layer": 0, "params": "lots"}])
+    with pytest.raises(ClaimError, match="Received: 'a lot'"):
+        sc.check(textbook.free_width(), [{"layer": 0, "params": "a lot"}])
+
+
+def test_closed_form_claims_are_marked_for_a_model_with_symbols():
+    report = sc.check(textbook.free_width(), [{"layer": "dense", "params": "160*n"},
+                                              {"layer": "dense", "params": "160*n + n"}])
+    assert [r.diagnosis for r in report.rows] == [None, "extra_bias"]
     with pytest.raises(ClaimError, match="indices 0 to 8"):
         sc.check(textbook.free_width(), [{"layer": 99, "params": 1}])
 

@@ -1,0 +1,103 @@
+"""The teaching commands: ``symcnn check MODEL CLAIMS`` and ``symcnn exercises TOPIC``.
+
+``check`` marks a student's table (a Markdown or CSV table, or a JSON list of rows
+``{"layer", "output_shape", "params"}``; ``-`` reads standard input) against MODEL and
+prints the report; its exit code is 0 when every row is right and 1 otherwise.
+``exercises`` writes a sheet of generated exercises with worked solutions.
+
+>>> import io
+>>> out = io.StringIO()
+>>> main_args = ["exercises", "padding_for_same", "-n", "2", "--format", "markdown"]
+>>> from symcnn.cli import main
+>>> main(main_args, out=out), out.getvalue().splitlines()[0]
+(0, '# Exercises: the padding that keeps the size')
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from ..errors import SymcnnError, SpecError
+from ..teach import check
+from ..teach import exercises as _exercises
+from .commands import LoadError
+from .loading import load_model
+
+__all__ = ["register", "run_check", "run_exercises", "EXAMPLES"]
+
+EXAMPLES = {
+    "check": """examples:
+  symcnn check examples/models/free_width.yaml examples/claims/free_width_table.md
+  symcnn check net.py table.csv --format markdown
+  cat table.md | symcnn check net.yaml -""",
+    "exercises": """examples:
+  symcnn exercises output_size -n 10 --seed 1 --format latex -o sheet.tex
+  symcnn exercises params -n 20 --format moodle -o params.xml
+  symcnn exercises budget --format markdown --no-solutions""",
+}
+
+
+def register(command) -> None:
+    """Add the two commands through ``build_parser``'s ``command(name, help, run)``."""
+    p = command("check", "mark a student's table of output shapes and parameter counts",
+                run_check)
+    p.add_argument("file", metavar="MODEL", help="the model: a Python script defining "
+                   "`model`, a YAML/JSON model file or a Keras JSON config")
+    p.add_argument("claims", metavar="CLAIMS", help="the student's table: Markdown, CSV or "
+                   "a JSON list of rows; - for standard input")
+    p.add_argument("--model", metavar="NAME", default="model",
+                   help="for a Python MODEL: the variable holding the model (default: model)")
+    p.add_argument("--format", choices=("text", "markdown", "latex", "html"), default="text")
+
+    p = command("exercises", "generate exercises with worked solutions as a sheet",
+                run_exercises)
+    p.add_argument("topic", metavar="TOPIC", choices=list(_exercises.TOPICS),
+                   help=f"one of: {', '.join(_exercises.TOPICS)}")
+    p.add_argument("-n", type=int, default=10, help="how many exercises (default: 10)")
+    p.add_argument("--seed", type=int, default=1, help="the same seed gives the same sheet")
+    p.add_argument("--format", choices=_exercises.FORMATS, default="latex")
+    p.add_argument("--no-solutions", action="store_true", help="the questions only")
+    p.add_argument("-o", "--output", metavar="OUT", help="write here instead of stdout")
+
+
+def _claims_text(path: str):
+    if path == "-":
+        text = sys.stdin.read()
+    else:
+        if not os.path.isfile(path):
+            raise SpecError(f"check: {path}: no such file. Received: CLAIMS={path!r}")
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    if text.lstrip().startswith("["):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as err:
+            raise SpecError(f"check: {path}: not valid JSON ({err.msg}, line {err.lineno}). "
+                            f"Received: CLAIMS={path!r}") from None
+    return text
+
+
+def run_check(args, out) -> int:
+    try:
+        model = load_model(args.file, args.model or "model")
+    except SymcnnError as err:
+        raise LoadError(err) from err
+    report = check(model, _claims_text(args.claims))
+    writer = {"text": report.to_text, "markdown": report.to_markdown,
+              "latex": report.to_latex, "html": report.to_html}[args.format]
+    out.write(writer())
+    return 0 if report.ok else 1
+
+
+def run_exercises(args, out) -> int:
+    items = _exercises.generate(args.topic, n=args.n, seed=args.seed)
+    text = _exercises.sheet(items, format=args.format, solutions=not args.no_solutions)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        print(f"wrote {args.output} ({len(items)} exercises)", file=out)
+    else:
+        out.write(text)
+    return 0

@@ -1,0 +1,54 @@
+"""The command line: ``symcnn check MODEL CLAIMS`` and ``symcnn exercises TOPIC``."""
+
+from __future__ import annotations
+
+import io
+import json
+import pathlib
+
+from symcnn.cli import main
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+MODEL = str(ROOT / "examples" / "models" / "free_width.yaml")
+
+
+def run(*argv):
+    out = io.StringIO()
+    return main(list(argv), out=out), out.getvalue()
+
+
+def test_check_prints_the_report_and_exits_1_when_a_row_is_wrong():
+    code, text = run("check", MODEL, str(ROOT / "examples" / "claims" / "free_width_table.md"))
+    assert code == 1
+    assert "Marking of model 'free_width'" in text and "[extra_bias]" in text
+    assert "carried (credited)" in text
+
+
+def test_check_exits_0_when_every_row_is_right_and_reads_json_rows(tmp_path):
+    rows = [{"layer": "conv2d", "output_shape": [36, 28, 20], "params": 320},
+            {"layer": "dense", "params": "160*n"}]
+    claims = tmp_path / "claims.json"
+    claims.write_text(json.dumps(rows))
+    code, text = run("check", MODEL, str(claims), "--format", "markdown")
+    assert code == 0 and "| `dense` (Dense) | params | 160*n | 160*n | right |  |" in text
+
+
+def test_check_reports_a_missing_claims_file_as_a_file_error(tmp_path):
+    code, _ = run("check", MODEL, str(tmp_path / "nope.md"))
+    assert code == 1
+
+
+def test_exercises_writes_the_sheet(tmp_path):
+    target = tmp_path / "sheet.tex"
+    code, text = run("exercises", "output_size", "-n", "4", "--seed", "1", "--format", "latex",
+                     "-o", str(target))
+    assert code == 0 and "wrote" in text
+    tex = target.read_text()
+    assert tex.startswith(r"\documentclass") and tex.count(r"\item ") >= 8
+    code, again = run("exercises", "output_size", "-n", "4", "--seed", "1", "--format", "latex")
+    assert again == tex
+
+
+def test_exercises_refuses_an_unknown_topic_as_a_usage_error():
+    code, _ = run("exercises", "sizes")
+    assert code == 2
