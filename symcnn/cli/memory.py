@@ -1,0 +1,152 @@
+"""``symcnn memory``: the memory of one training step, and the largest batch within a budget.
+
+The model is FILE (as for the other commands) or a zoo model (``--zoo resnet18 --input
+224,224,3``). The figures are closed forms in the batch size ``B`` unless ``--batch`` gives
+a number; ``--budget 24GiB`` adds the largest value of ``--for`` (default ``B``) whose total
+fits (symcnn.solve_budget: exact, never sampled).
+
+>>> import io
+>>> from symcnn.cli import main
+>>> out = io.StringIO()
+>>> main(["memory", "--zoo", "resnet18", "--input", "224,224,3", "--budget", "24GiB"],
+...      out=out)
+0
+>>> print(out.getvalue().splitlines()[-1])
+largest B within 24GiB (25,769,803,776 bytes): 1,153
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import sympy
+
+from ..render.exprs import show
+from ..render.summary import format_count
+from ..solving import solve_budget
+from ..training_memory import OPTIMIZER_STATES, training_memory
+from .commands import EXIT_NO_SOLUTION, _load, _substitute, zoo_entries
+from .loading import UsageError, parse_shape
+
+__all__ = ["register", "run_memory", "EXAMPLES", "parse_bytes"]
+
+EXAMPLES = {
+    "memory": """examples:
+  symcnn memory --zoo resnet50 --input 224,224,3 --budget 24GiB
+  symcnn memory --zoo mobilenet_v2 --batch 64 --optimizer sgd --layers
+  symcnn memory net.yaml --subs H=128 W=128 --budget 8GB --format json
+  symcnn memory --zoo resnet18 --batch 32 --budget 4GiB --for H --subs W=H""",
+}
+
+_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+
+
+def parse_bytes(text: str) -> int:
+    """``"24GiB"`` -> 25769803776; ``"8GB"``, ``"512MiB"``, ``"1000000"`` (bytes).
+
+    >>> parse_bytes("24GiB"), parse_bytes("1.5 GB"), parse_bytes("4096")
+    (25769803776, 1500000000, 4096)
+    """
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*", str(text))
+    unit = match.group(2).lower() if match else None
+    if not match or unit not in _UNITS:
+        raise UsageError(f"--budget: expected bytes such as 24GiB, 8GB, 512MiB or 1000000. "
+                         f"Received: {text!r}")
+    whole, _, frac = match.group(1).partition(".")
+    value = (int(whole) * 10**len(frac) + int(frac or 0)) * _UNITS[unit] // 10**len(frac)
+    if value <= 0:
+        raise UsageError(f"--budget: a budget is a positive number of bytes. Received: {text!r}")
+    return value
+
+
+def register(command) -> None:
+    """Add ``memory`` through ``build_parser``'s ``command(name, help, run)``."""
+    p = command("memory", "training memory: weights, gradients, optimizer state, activations",
+                run_memory)
+    p.add_argument("file", nargs="?", metavar="FILE", help="the model (or use --zoo)")
+    p.add_argument("--model", metavar="NAME", default="model",
+                   help="for a Python FILE: the variable holding the model (default: model)")
+    p.add_argument("--zoo", metavar="NAME", help="a zoo model instead of FILE (symcnn zoo)")
+    p.add_argument("--input", metavar="H,W,C", help="with --zoo: the input shape")
+    p.add_argument("--subs", nargs="+", metavar="NAME=VALUE", action="extend",
+                   help="substitute symbols first, e.g. --subs H=224 W=224")
+    p.add_argument("--batch", default="B", metavar="B",
+                   help="the batch size: a number or a symbol name (default: B)")
+    p.add_argument("--optimizer", choices=tuple(OPTIMIZER_STATES), default="adam")
+    p.add_argument("--dtype", default="float32", help="float32 (default), bfloat16, ...")
+    p.add_argument("--budget", metavar="BYTES", help="e.g. 24GiB: print the largest value of "
+                                                     "--for whose total fits")
+    p.add_argument("--for", dest="for_", metavar="SYMBOL",
+                   help="the symbol to solve for with --budget (default: the batch symbol)")
+    p.add_argument("--layers", action="store_true", help="list the activation bytes per layer")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+
+
+def _model(args):
+    if (args.file is None) == (args.zoo is None):
+        raise UsageError("give FILE or --zoo NAME (one of them)")
+    if args.file is not None:
+        return _load(args)
+    entries = zoo_entries()
+    if args.zoo not in entries:
+        raise UsageError(f"the zoo has no model {args.zoo!r} (`symcnn zoo` lists them)")
+    options = {"input_shape": parse_shape(args.input)} if args.input else {}
+    return _substitute(entries[args.zoo](**options), args.subs)
+
+
+def _batch(text: str):
+    text = text.strip()
+    if text.isdigit():
+        return int(text)
+    if not text.isidentifier():
+        raise UsageError(f"--batch: a positive integer or a symbol name. Received: {text!r}")
+    return text
+
+
+def _number_or_form(expr) -> str:
+    return format_count(int(expr)) if expr.is_Integer else show(expr)
+
+
+def run_memory(args, out) -> int:
+    model = _model(args)
+    mem = training_memory(model, batch=_batch(args.batch), optimizer=args.optimizer,
+                          dtype=args.dtype)
+    figures = {"weights": mem.weights, "gradients": mem.gradients,
+               "optimizer_state": mem.optimizer_state, "activations": mem.activations,
+               "total": mem.total}
+    largest = None
+    if args.budget is not None:
+        budget = parse_bytes(args.budget)
+        symbol = args.for_ or (mem.batch.name if isinstance(mem.batch, sympy.Symbol) else None)
+        if symbol is None:
+            raise UsageError("--budget: with a numeric --batch, say which symbol to solve for "
+                             "with --for (e.g. --for H)")
+        largest = solve_budget(mem.total, budget, symbol)
+    if args.format == "json":
+        doc = {"model": model.display_name, "batch": str(mem.batch),
+               "optimizer": mem.optimizer, "dtype": mem.dtype,
+               "bytes": {k: (int(v) if v.is_Integer else str(v)) for k, v in figures.items()}}
+        if args.layers:
+            doc["layers"] = [{"name": n, "type": t, "activation_bytes":
+                              int(b) if b.is_Integer else str(b)} for n, t, b in mem.layers]
+        if args.budget is not None:
+            doc["budget"] = {"bytes": budget, "for": symbol, "largest": largest}
+        print(json.dumps(doc, indent=2), file=out)
+        return 0 if args.budget is None or largest is not None else EXIT_NO_SOLUTION
+    print(f"Training memory of {model.display_name} (batch {show(mem.batch)}, "
+          f"{mem.optimizer}, {mem.dtype}), bytes:", file=out)
+    for name, value in figures.items():
+        print(f"  {name.replace('_', ' '):<16} {_number_or_form(value)}", file=out)
+    if args.layers:
+        print("activation bytes per layer:", file=out)
+        width = max((len(n) for n, _, _ in mem.layers), default=0)
+        for name, kind, value in mem.layers:
+            print(f"  {name:<{width}}  {kind:<20} {_number_or_form(value)}", file=out)
+    if args.budget is not None:
+        shown = args.budget.strip()
+        answer = "none fits" if largest is None else format_count(largest)
+        print(f"largest {symbol} within {shown} ({format_count(budget)} bytes): {answer}",
+              file=out)
+    return 0 if args.budget is None or largest is not None else EXIT_NO_SOLUTION

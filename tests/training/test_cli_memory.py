@@ -1,0 +1,52 @@
+"""``symcnn memory``: the figures of ``training_memory`` and the largest batch in a budget."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+import symcnn as sc
+from symcnn.cli import main
+from symcnn.cli.memory import parse_bytes
+
+
+def run(*argv):
+    out = io.StringIO()
+    code = main(list(argv), out=out)
+    return code, out.getvalue()
+
+
+def test_json_figures_equal_the_library_and_the_largest_batch_fits_exactly():
+    code, text = run("memory", "--zoo", "resnet18", "--input", "64,64,3", "--budget", "1GiB",
+                     "--optimizer", "momentum", "--format", "json")
+    assert code == 0
+    doc = json.loads(text)
+    mem = sc.zoo.resnet18((64, 64, 3)).training_memory(optimizer="momentum")
+    assert doc["bytes"]["weights"] == mem.weights
+    assert doc["bytes"]["total"] == str(mem.total)
+    best = doc["budget"]["largest"]
+    B = sc.symbols("B")
+    assert mem.total.subs(B, best) <= 2**30 < mem.total.subs(B, best + 1)
+
+
+def test_text_output_and_per_layer_rows():
+    code, text = run("memory", "--zoo", "vgg11", "--input", "32,32,3", "--batch", "4",
+                     "--layers", "--optimizer", "sgd")
+    assert code == 0
+    mem = sc.zoo.vgg11((32, 32, 3)).training_memory(batch=4, optimizer="sgd")
+    assert f"total            {int(mem.total):,}" in text
+    assert "block1_conv1_relu" in text
+
+
+def test_no_batch_fits_is_exit_code_5_and_bad_input_is_one_line_exit_2():
+    assert run("memory", "--zoo", "resnet18", "--input", "64,64,3", "--budget", "1MiB")[0] == 5
+    assert run("memory", "--zoo", "resnet18", "--budget", "lots")[0] == 2
+    assert run("memory")[0] == 2
+
+
+def test_parse_bytes_units():
+    assert parse_bytes("2KiB") == 2048 and parse_bytes("0.5 GB") == 500_000_000
+    with pytest.raises(Exception, match="Received: '12 parsecs'"):
+        parse_bytes("12 parsecs")
