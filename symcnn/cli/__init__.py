@@ -179,6 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("yaml", "json"),
                    help="default: from OUT's suffix, else json")
 
+    from . import teach as _teach  # issue 19: check, exercises
     _EXAMPLES.update(_teach.EXAMPLES)
     _teach.register(command)
     from . import memory as _memory  # issue 18: training memory
