@@ -134,14 +134,14 @@ def to_latex(report, standalone: bool = False) -> str:
     """The report as a booktabs table with the workings and the diagnoses below it;
     ``standalone=True`` gives a complete pdflatex document."""
     body = [r"\noindent\textbf{" + escape(_headline(report)) + r"}\par\medskip",
-            r"\noindent\begin{tabular}{@{}p{3.2cm}p{2cm}p{2.6cm}p{2.6cm}p{1.6cm}p{3.2cm}@{}}",
+            r"\noindent\begin{tabular}{@{}p{3cm}p{1.8cm}p{2.4cm}p{2.4cm}p{1.6cm}p{3cm}@{}}",
             r"\toprule", r"layer & quantity & claimed & expected & mark & diagnosis \\",
             r"\midrule"]
     notes = []
     for row in report.rows:
         for mark in row.marks:
             mark_text = "right" if mark.ok else verdict(mark).split(",")[0]
-            code = "" if mark.ok else r"\raggedright " + \
+            code = "" if mark.ok else \
                 escape(_codes(mark)).replace(r"\_", r"\_\allowbreak{}")
             body.append(f"{_tt(row.layer)} & {escape(_LABELS[mark.field])} & "
                         f"{escape(shown(mark.field, mark.claimed))} & "
@@ -168,7 +168,8 @@ def to_latex(report, standalone: bool = False) -> str:
     return text + "\n"
 
 
-_CSS = ("table.symcnn-check{border-collapse:collapse;font-family:sans-serif}"
+_CSS = ("div.symcnn-check{font-family:sans-serif}"
+        "table.symcnn-check{border-collapse:collapse}"
         ".symcnn-check td,.symcnn-check th{border:1px solid #ccc;padding:4px 8px}"
         ".symcnn-check .right{background:#e6f4e6}.symcnn-check .wrong{background:#fbe3e3}"
         ".symcnn-check .carried{background:#fff4d6}")

@@ -78,7 +78,8 @@ def line_latex(line) -> str:
         out.append(r"\[ " + " = ".join(_part_latex(p, printer) for p in math) + r" \]")
         return "\n".join(out)
     steps = getattr(math, "steps", None)
-    rows = [printer._print(s) for s in (steps if steps is not None else [math])]
+    rows = [printer._print(s) for s in (steps if steps is not None else [math])
+            if not (s.key == "params" and s.value == 0 and steps is not None)]
     out.append("\\[\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}\\]")
     out += [r"\emph{" + _text_latex(note) + "}" for note in getattr(math, "notes", ())]
     return "\n".join(out)

@@ -203,7 +203,7 @@ def macs(rng: random.Random):
         h, w, c_out = (int(v) for v in record.output_shape)
         c_in = int(shape[2])
         kk = Times(Given(k), Given(k))
-        if isinstance(layer, DepthwiseConv2D):
+        if layer.type_name == "DepthwiseConv2D":
             formula = Times(*sympy.symbols("H_out W_out C_in K_h K_w"))
             working = Times(Given(h), Given(w), Given(c_in), kk)
         else:
