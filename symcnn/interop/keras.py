@@ -33,9 +33,13 @@ from typing import Any
 
 from .. import layers as _layers
 from ..errors import ConversionError, SpecError, SymcnnError
-from ..layers.base import _INERT_ARGS, _INERT_SUFFIXES, Tensor
+from ..layers.base import _INERT_ARGS, _INERT_SUFFIXES, Tensor, snake_case
 from ..layers.core import Identity, Input
+from ..layers.scale import Elementwise
 from ..model import Model, Sequential
+from ..safe import brief
+from ..safe_read import (MAX_NESTING, check_data, nesting_depth, read_text, read_zip_member,
+                         regular_file)
 from ._common import Problems
 
 __all__ = ["from_keras", "load_keras_config"]
@@ -43,7 +47,7 @@ __all__ = ["from_keras", "load_keras_config"]
 _MODELS = ("Sequential", "Functional", "Model")
 #: Keras layers that keep their input's shape and have no weights.
 _PASSTHROUGH = (
-    "Rescaling", "RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation",
+    "RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation",
     "RandomContrast", "RandomBrightness", "GaussianNoise", "GaussianDropout", "AlphaDropout",
     "ActivityRegularization", "Masking",
 )
@@ -81,7 +85,7 @@ def load_keras_config(source: Any) -> dict:
         text = os.fspath(source)
         if isinstance(source, str) and text.lstrip().startswith("{"):
             config = _parse(text, "the JSON text")
-        elif os.path.isfile(text):
+        elif os.path.exists(text):  # FIFOs and devices are refused there, not read
             config = _read_file(text)
         else:
             raise SpecError(f"from_keras: expected a Keras model, its JSON config or a .json/"
@@ -114,24 +118,30 @@ def _short(text: str) -> str:
 
 
 def _parse(text: str, what: str):
+    if nesting_depth(text) > MAX_NESTING:
+        raise SpecError(f"from_keras: {what} is nested deeper than {MAX_NESTING} levels. "
+                        f"Received: {_short(text)!r}")
     try:
-        return json.loads(text)
+        data = json.loads(text)
     except json.JSONDecodeError as err:
         raise SpecError(f"from_keras: {what} is not valid JSON ({err.msg} at line {err.lineno}, "
                         f"column {err.colno}). Received: {_short(text)!r}") from None
+    except (ValueError, RecursionError) as err:  # an integer of over 4,300 digits, nesting
+        raise SpecError(f"from_keras: {what} is not a readable Keras config "
+                        f"({type(err).__name__}: {brief(str(err))}). "
+                        f"Received: {_short(text)!r}") from None
+    return check_data(data, f"from_keras: {what}")
 
 
 def _read_file(path: str):
+    # bounded reads (symcnn/safe_read.py): regular files only, zip members checked first
+    regular_file(path)
     if zipfile.is_zipfile(path):
-        try:
-            with zipfile.ZipFile(path) as archive:
-                text = archive.read("config.json").decode("utf-8")
-        except KeyError:
-            raise SpecError(f"from_keras: {path} is a zip archive without config.json, so not "
-                            f"a .keras model file. Received: model_or_json={path!r}") from None
-        return _parse(text, f"config.json in {path}")
-    with open(path, encoding="utf-8") as handle:
-        return _parse(handle.read(), path)
+        return _parse(read_zip_member(path, "config.json"), f"config.json in {path}")
+    if path.lower().endswith(".keras"):
+        raise SpecError(f"from_keras: {path} is not a zip archive, so not a .keras model file. "
+                        f"Received: model_or_json={path!r}")
+    return _parse(read_text(path), path)
 
 
 def from_keras(model_or_json: Any, input_shape=None) -> Model:
@@ -186,6 +196,8 @@ class _Spec:
         where = f"layer '{name}' ({kind}) in model '{self.where}'"
         if kind in _MODELS:
             layer: Any = _Spec(item, self.problems, self.trainable, f"{self.where}/")
+        elif str(item.get("module") or "").startswith("keras.src.ops"):
+            layer = _keras_op(kind, cfg, item, self.trainable, where, self.problems)
         else:
             layer = _make_layer(kind, cfg, item.get("module"), self.trainable, where,
                                 self.problems)
@@ -331,10 +343,18 @@ def _node_refs(node) -> tuple:
         args = node.get("args") or []
         refs: list = []
         _collect(args, refs)
+        kwargs = node.get("kwargs") or {}
+        for key in _TENSOR_KWARGS:  # mha(query=..., value=..., key=...)
+            _collect(kwargs.get(key), refs)
         many = len(refs) > 1 or (bool(args) and isinstance(args[0], (list, tuple)))
         return refs, many
     refs = [(entry[0], int(entry[1]), int(entry[2])) for entry in node]  # Keras 2
     return refs, len(refs) > 1
+
+
+#: Keyword arguments of a layer call that are inputs (MultiHeadAttention's), in call order;
+#: masks and initial states are not (they change no shape or count).
+_TENSOR_KWARGS = ("query", "value", "key")
 
 
 def _collect(value, out: list) -> None:
@@ -418,7 +438,13 @@ def _make_layer(kind: str, cfg: dict, module, trainable: bool, where: str, probl
     for key, value in cfg.items():
         if key in ("name", "trainable"):
             continue
-        if key in params:
+        if key in ("layer", "backward_layer") and isinstance(value, dict) and key in params:
+            inner = _make_layer(value.get("class_name"), value.get("config") or {},
+                                value.get("module"), keep, f"{where} {key}", problems)
+            if inner is None:
+                return None
+            kwargs[key] = inner
+        elif key in params:
             kwargs[key] = _activation(value) if key == "activation" else _clean(value)
         elif key in _HARMLESS and value == _HARMLESS[key] or value is None:
             continue
@@ -443,3 +469,28 @@ def _activation(value):
         return value.get("class_name", "custom")
     return value if value is not None else "linear"
 
+
+
+def _keras_op(kind: str, cfg: dict, item: dict, trainable: bool, where: str,
+              problems: Problems):
+    """A ``keras.ops`` call recorded in a model (``x + 3.0`` is ``keras.src.ops.numpy``
+    ``Add``): with a constant, an :class:`~symcnn.layers.scale.Elementwise` layer; between
+    tensors, the merge layer of the same name."""
+    nodes = item.get("inbound_nodes") or []
+    constants = []
+    for node in nodes:
+        refs, _ = _node_refs(node)
+        if len(refs) == 1 and isinstance(node, dict):
+            constants += [a for a in node.get("args") or [] if not isinstance(a, dict)]
+    if not constants:
+        return _make_layer(kind, cfg, "keras.layers", trainable, where, problems)
+    constant = constants[0]
+    if not isinstance(constant, (int, float)) or isinstance(constant, bool):
+        problems.add(where, f"a keras.ops call with a constant that is not a number "
+                            f"(it could broadcast to a new shape). Received: {_short(repr(constant))}")
+        return None
+    try:
+        return Elementwise(snake_case(kind), constant, name=cfg.get("name"), trainable=trainable)
+    except SymcnnError as err:
+        problems.add(where, str(err))
+        return None

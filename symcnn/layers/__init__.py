@@ -20,6 +20,10 @@ from .embedding import *  # noqa: F401,F403
 from .embedding import __all__ as _embedding
 from .recurrent import *  # noqa: F401,F403
 from .recurrent import __all__ as _recurrent
+from .preprocessing import *  # noqa: F401,F403
+from .preprocessing import __all__ as _preprocessing
+from .scale import *  # noqa: F401,F403
+from .scale import __all__ as _scale
 
 # Keras' short aliases name the same classes.
 MaxPool1D, MaxPool2D, MaxPool3D = MaxPooling1D, MaxPooling2D, MaxPooling3D  # noqa: F405
@@ -39,4 +43,5 @@ _aliases = [
 ]
 __all__ = ["Layer", "Tensor", "Node", "Checker", "Computed",
            *_conv, *_core, *_merge, *_norm, *_pool, *_reshape, *_aliases, "Repeat",
-           *[n for n in (*_attention, *_embedding, *_recurrent) if n[0].isupper()]]
+           *[n for n in (*_attention, *_embedding, *_recurrent, *_preprocessing, *_scale)
+             if n[0].isupper()]]

@@ -130,10 +130,7 @@ class SimpleRNN(_RNN):
 
 
 class _Gated(_RNN):
-    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid",
-                 use_bias: bool = True, use_cudnn="auto", name: str | None = None,
-                 **kwargs: Any) -> None:
-        super().__init__(units, activation=activation, use_bias=use_bias, name=name, **kwargs)
+    def _gated(self, recurrent_activation, use_cudnn) -> None:
         if use_cudnn != "auto" and not isinstance(use_cudnn, bool):
             raise LayerArgumentError(f"{self.type_name}: `use_cudnn` must be 'auto', True or "
                                      f"False. Received: use_cudnn={use_cudnn!r}")
@@ -152,9 +149,16 @@ class LSTM(_Gated):
 
     gates, states = 4, 2
 
-    def __init__(self, units, unit_forget_bias: bool = True, name: str | None = None,
-                 **kwargs: Any) -> None:
-        super().__init__(units, name=name, **kwargs)
+    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid",
+                 use_bias: bool = True, unit_forget_bias: bool = True, dropout=0.0,
+                 recurrent_dropout=0.0, return_sequences: bool = False,
+                 return_state: bool = False, go_backwards: bool = False, stateful: bool = False,
+                 unroll: bool = False, use_cudnn="auto", zero_output_for_mask: bool = False,
+                 name: str | None = None, **kwargs: Any) -> None:
+        super().__init__(units, activation, use_bias, dropout, recurrent_dropout,
+                         return_sequences, return_state, go_backwards, stateful, unroll,
+                         zero_output_for_mask, name=name, **kwargs)
+        self._gated(recurrent_activation, use_cudnn)
         self._set(unit_forget_bias=self._flag(unit_forget_bias, "unit_forget_bias"))
 
 
@@ -170,9 +174,16 @@ class GRU(_Gated):
 
     gates = 3
 
-    def __init__(self, units, reset_after: bool = True, name: str | None = None,
-                 **kwargs: Any) -> None:
-        super().__init__(units, name=name, **kwargs)
+    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid",
+                 use_bias: bool = True, dropout=0.0, recurrent_dropout=0.0,
+                 return_sequences: bool = False, return_state: bool = False,
+                 go_backwards: bool = False, stateful: bool = False, unroll: bool = False,
+                 reset_after: bool = True, use_cudnn="auto", zero_output_for_mask: bool = False,
+                 name: str | None = None, **kwargs: Any) -> None:
+        super().__init__(units, activation, use_bias, dropout, recurrent_dropout,
+                         return_sequences, return_state, go_backwards, stateful, unroll,
+                         zero_output_for_mask, name=name, **kwargs)
+        self._gated(recurrent_activation, use_cudnn)
         self._set(reset_after=self._flag(reset_after, "reset_after"))
 
     @property

@@ -1,0 +1,116 @@
+"""Preprocessing layers that sit inside models: ``Rescaling`` and ``Normalization``.
+
+Both keep the shape and do no multiply-accumulates (their products are element-wise).
+``Normalization`` counts as Keras counts it: when it learns its statistics (``adapt``), its
+mean and variance over the kept ``axis`` and a scalar ``count`` are non-trainable weights,
+``2*C + 1`` for one channel axis of ``C``; given ``mean`` and ``variance`` they are constants
+and the layer has no weights.
+
+>>> import symcnn as sc
+>>> m = sc.Sequential([sc.Input(("H", "W", 3)), sc.Rescaling(1 / 255), sc.Normalization()])
+>>> m.params, m.trainable_params, m.non_trainable_params
+(7, 0, 7)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sympy
+
+from ..errors import LayerArgumentError, ShapeError
+from ..formulas import prod
+from .base import Checker, Layer, format_shape
+
+__all__ = ["Rescaling", "Normalization"]
+
+ZERO = sympy.Integer(0)
+
+
+def _number_or_numbers(layer: Layer, value, arg: str):
+    flat = value if isinstance(value, (tuple, list)) else (value,)
+    if not flat or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in flat):
+        raise LayerArgumentError(f"{layer.type_name}: `{arg}` must be a number or a list of "
+                                 f"numbers. Received: {arg}={value!r}")
+    return tuple(value) if isinstance(value, (tuple, list)) else value
+
+
+class _Elementwise(Layer):
+    def output_shape_for(self, shape, check: Checker):
+        return shape
+
+    def macs_for(self, input_shapes, output_shape) -> sympy.Expr:
+        """Element-wise products and sums: no multiply-accumulates."""
+        return ZERO
+
+
+class Rescaling(_Elementwise):
+    """``x*scale + offset`` (Keras ``Rescaling``): same shape, no weights."""
+
+    def __init__(self, scale, offset=0.0, name: str | None = None, **kwargs: Any) -> None:
+        super().__init__(name=name, **kwargs)
+        self._set(scale=_number_or_numbers(self, scale, "scale"),
+                  offset=_number_or_numbers(self, offset, "offset"))
+
+
+class Normalization(_Elementwise):
+    """``(x - mean)/sqrt(variance)`` per position of the kept ``axis`` (Keras
+    ``Normalization``; axes counted with the batch axis as 0, ``None`` keeps none).
+
+    >>> import symcnn as sc
+    >>> sc.Sequential([sc.Input((5, 4)), sc.Normalization(axis=None)]).non_trainable_params
+    3
+    >>> sc.Sequential([sc.Input((5, 4)), sc.Normalization(mean=0.5, variance=2.0)]).params
+    0
+    >>> Normalization(mean=[1.0])
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.LayerArgumentError: Normalization: `mean` and `variance` must be given together. Received: mean=[1.0], variance=None
+    """
+
+    def __init__(self, axis=-1, mean=None, variance=None, invert: bool = False,
+                 name: str | None = None, **kwargs: Any) -> None:
+        super().__init__(name=name, **kwargs)
+        if axis is None:
+            axes: tuple = ()
+        elif isinstance(axis, int) and not isinstance(axis, bool):
+            axes = (axis,)
+        elif isinstance(axis, (tuple, list)) and all(
+                isinstance(a, int) and not isinstance(a, bool) for a in axis):
+            axes = tuple(axis)
+        else:
+            raise LayerArgumentError(f"Normalization: `axis` must be an int, a list of ints or "
+                                     f"None. Received: axis={axis!r}")
+        if (mean is None) != (variance is None):
+            raise LayerArgumentError(f"Normalization: `mean` and `variance` must be given "
+                                     f"together. Received: mean={mean!r}, variance={variance!r}")
+        if mean is not None:
+            mean = _number_or_numbers(self, mean, "mean")
+            variance = _number_or_numbers(self, variance, "variance")
+        self._set(axis=axes if not isinstance(axis, int) else axis, mean=mean,
+                  variance=variance, invert=self._flag(invert, "invert"))
+
+    def kept_axes(self, shape) -> tuple:
+        """The kept axes as indices into ``shape`` (no batch axis)."""
+        axes = () if self.axis is None else (
+            (self.axis,) if isinstance(self.axis, int) else self.axis)
+        rank = len(shape) + 1
+        out = []
+        for a in axes:
+            index = a if a >= 0 else rank + a
+            if not 1 <= index < rank:
+                raise ShapeError(f"`axis` {a} is out of range for an input of rank {len(shape)} "
+                                 f"(shape {format_shape(shape)}, axes counted with the batch "
+                                 f"axis as 0). Received: axis={self.axis!r}")
+            out.append(index - 1)
+        return tuple(sorted(set(out)))
+
+    def output_shape_for(self, shape, check: Checker):
+        self.kept_axes(shape)
+        return shape
+
+    def params_for(self, shape):
+        if self.mean is not None:
+            return ZERO, ZERO
+        kept = prod([shape[i] for i in self.kept_axes(shape)])
+        return ZERO, sympy.expand(2 * kept + 1)

@@ -1,0 +1,121 @@
+"""Scaling layers of modern blocks: ``LayerScale``, ``CustomScaleLayer``, and ``Elementwise``
+(``keras.ops`` arithmetic with a constant, as Keras 3 records ``x + 3.0`` in a model).
+
+None of them multiply-accumulates: their products are element-wise (0 MACs, as PyTorch's
+``FlopCounterMode`` counts them).
+
+>>> import symcnn as sc
+>>> x = sc.Input(("H", "W", 96))
+>>> m = sc.Model(x, sc.LayerScale(1e-6, 96)(x))
+>>> m.params, m.macs
+(96, 0)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sympy
+
+from ..errors import LayerArgumentError
+from .base import Checker, Layer
+from .merge import _Merge
+
+__all__ = ["LayerScale", "CustomScaleLayer", "Elementwise"]
+
+ZERO = sympy.Integer(0)
+
+
+def _number(layer: Layer, value, arg: str):
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise LayerArgumentError(f"{layer.type_name}: `{arg}` must be a number. "
+                                 f"Received: {arg}={value!r}")
+    return value
+
+
+class LayerScale(Layer):
+    """Multiplies each channel (the last axis) by a learned factor (ConvNeXt's and CaiT's
+    layer scale; Keras applications' ``LayerScale``): ``projection_dim`` parameters, which
+    must equal the input's width (left out, it is that width).
+
+    >>> import symcnn as sc
+    >>> sc.LayerScale(1e-6, 32)(sc.Input((7, 7, 16)))
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.ShapeError: LayerScale layer on input shape (7, 7, 16): the input's last axis (16) must equal `projection_dim`. Received: projection_dim=32
+    """
+
+    def __init__(self, init_values=1e-6, projection_dim=None, name: str | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(name=name, **kwargs)
+        self._set(init_values=_number(self, init_values, "init_values"),
+                  projection_dim=None if projection_dim is None else
+                  self._size(projection_dim, "projection_dim"))
+
+    def output_shape_for(self, shape, check: Checker):
+        if self.projection_dim is not None:
+            check.equal(shape[-1], self.projection_dim,
+                        lambda: f"the input's last axis ({shape[-1]}) must equal "
+                                f"`projection_dim`. Received: projection_dim={self.projection_dim}")
+        return shape
+
+    def params_for(self, shape):
+        return shape[-1], ZERO
+
+    def macs_for(self, input_shapes, output_shape) -> sympy.Expr:
+        """Element-wise products: no multiply-accumulates."""
+        return ZERO
+
+
+class CustomScaleLayer(_Merge):
+    """``inputs[0] + inputs[1]*scale`` (Keras InceptionResNetV2's residual scaling): the
+    shape of its two equal-shaped inputs, no weights.
+
+    >>> import symcnn as sc
+    >>> x = sc.Input((35, 35, 320))
+    >>> sc.CustomScaleLayer(0.17)([x, x]).shape
+    (35, 35, 320)
+    """
+
+    n_inputs = 2
+
+    def __init__(self, scale, name: str | None = None, **kwargs: Any) -> None:
+        super().__init__(name=name, **kwargs)
+        self._set(scale=_number(self, scale, "scale"))
+
+    def macs_for(self, input_shapes, output_shape) -> sympy.Expr:
+        """Element-wise: no multiply-accumulates."""
+        return ZERO
+
+
+_OPS = ("add", "subtract", "multiply", "divide", "true_divide", "power", "maximum", "minimum")
+
+
+class Elementwise(Layer):
+    """One tensor combined element-wise with a constant: ``op`` is one of ``add``,
+    ``subtract``, ``multiply``, ``divide``, ``true_divide``, ``power``, ``maximum``,
+    ``minimum``. Same shape, no weights, no MACs. ``from_keras`` makes these from the
+    ``keras.ops`` calls Keras 3 records in a model (MobileNetV3's hard sigmoid,
+    ``(x + 3) * (1/6)``).
+
+    >>> import symcnn as sc
+    >>> y = sc.Elementwise("add", 3.0)(sc.Input((1, 1, 16)))
+    >>> y.shape
+    (1, 1, 16)
+    >>> Elementwise("modulo", 2)
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.LayerArgumentError: Elementwise: `op` must be one of 'add', 'subtract', 'multiply', 'divide', 'true_divide', 'power', 'maximum', 'minimum'. Received: op='modulo'
+    """
+
+    def __init__(self, op, constant=None, name: str | None = None, **kwargs: Any) -> None:
+        super().__init__(name=name, **kwargs)
+        constant = None if constant is None else _number(self, constant, "constant")
+        self._set(op=self._choice(op, "op", _OPS), constant=constant)
+
+    def output_shape_for(self, shape, check: Checker):
+        return shape
+
+    def macs_for(self, input_shapes, output_shape) -> sympy.Expr:
+        """Element-wise: no multiply-accumulates."""
+        return ZERO
