@@ -17,6 +17,7 @@ from typing import Any
 
 import sympy
 
+from ..windows import NotAWindow
 from .base import Checker, Layer
 
 __all__ = ["Embedding", "ClassToken", "PositionEmbedding"]
@@ -74,6 +75,10 @@ class ClassToken(Layer):
         """A concatenation: no multiply-accumulates."""
         return ZERO
 
+    def window_for(self, input_shape):
+        """The token axis is a concatenation (not a window); features pass through."""
+        return (NotAWindow(), None)
+
 
 class PositionEmbedding(Layer):
     """Adds a learned position embedding, one vector per token: same shape, ``N*d``
@@ -98,3 +103,7 @@ class PositionEmbedding(Layer):
     def macs_for(self, input_shapes, output_shape) -> sympy.Expr:
         """Additions only: no multiply-accumulates."""
         return ZERO
+
+    def window_for(self, input_shape):
+        """Element-wise: every position passes through."""
+        return (None,) * len(input_shape)

@@ -43,6 +43,10 @@ class _Elementwise(Layer):
         """Element-wise products and sums: no multiply-accumulates."""
         return ZERO
 
+    def window_for(self, input_shape):
+        """Element-wise: every position passes through."""
+        return (None,) * len(input_shape)
+
 
 class Rescaling(_Elementwise):
     """``x*scale + offset`` (Keras ``Rescaling``): same shape, no weights."""

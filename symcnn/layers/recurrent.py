@@ -25,6 +25,7 @@ from typing import Any
 import sympy
 
 from ..errors import LayerArgumentError
+from ..windows import NotAWindow, Whole
 from .base import Checker, Computed, Layer, _symbols_of, format_shape
 
 __all__ = ["SimpleRNN", "LSTM", "GRU", "Bidirectional", "rnn_params", "rnn_macs"]
@@ -118,6 +119,13 @@ class _RNN(Layer):
         """``T*g*u*(x + u)`` (see :func:`rnn_macs`)."""
         steps, inputs = input_shapes[0]
         return rnn_macs(steps, inputs, self.units, self.gates)
+
+    def window_for(self, input_shape):
+        """The last state reads every step; a sequence output at ``t`` reads the steps up to
+        ``t`` (from ``t`` with ``go_backwards``), which is not a window: undefined."""
+        if self.return_sequences:
+            return (NotAWindow(), Whole())
+        return (Whole(keeps_axis=False), Whole())
 
 
 class SimpleRNN(_RNN):
@@ -269,6 +277,10 @@ class Bidirectional(Layer):
             trainable, non_trainable = ZERO, trainable + non_trainable
         return Computed(tuple(tuple(o) for o in outs), sympy.expand(trainable),
                         sympy.expand(non_trainable))
+
+    def window_for(self, input_shape):
+        """Both directions together read every step, at every output step."""
+        return (Whole(keeps_axis=not self.layer.return_sequences), Whole())
 
     def macs_for(self, input_shapes, output_shape) -> sympy.Expr:
         """The forward layer's MACs plus the backward layer's."""

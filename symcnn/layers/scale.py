@@ -66,6 +66,10 @@ class LayerScale(Layer):
         """Element-wise products: no multiply-accumulates."""
         return ZERO
 
+    def window_for(self, input_shape):
+        """Element-wise: every position passes through."""
+        return (None,) * len(input_shape)
+
 
 class CustomScaleLayer(_Merge):
     """``inputs[0] + inputs[1]*scale`` (Keras InceptionResNetV2's residual scaling): the
@@ -119,3 +123,7 @@ class Elementwise(Layer):
     def macs_for(self, input_shapes, output_shape) -> sympy.Expr:
         """Element-wise: no multiply-accumulates."""
         return ZERO
+
+    def window_for(self, input_shape):
+        """Element-wise: every position passes through."""
+        return (None,) * len(input_shape)
