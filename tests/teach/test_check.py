@@ -226,3 +226,20 @@ def test_closed_form_claims_are_marked_for_a_model_with_symbols():
 def test_every_code_used_is_in_the_catalogue_with_an_explanation():
     for code, entry in CATALOGUE.items():
         assert entry.code == code and len(entry.explanation) > 40 and entry.title
+
+
+def test_the_report_renders_in_every_format_and_its_latex_compiles(tmp_path):
+    import re
+    import shutil
+
+    from symcnn.render.latex import compile_pdf
+
+    report = sc.check(alexnet_head(), [{"layer": "flatten", "output_shape": 43264},
+                                       {"layer": "dense", "params": 43264 * 4096 + 4096}])
+    assert "before_pooling" in report.to_markdown() and "before_pooling" in report.to_html()
+    assert 'class="carried"' in report.to_html(standalone=True)
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex is not installed")
+    compile_pdf(report.to_latex(standalone=True), tmp_path, "report")
+    log = (tmp_path / "report.log").read_text(encoding="latin-1")
+    assert not re.findall(r"Overfull \\hbox \((?:[5-9]|\d\d+)\.?\d*pt", log)
