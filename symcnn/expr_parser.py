@@ -33,7 +33,9 @@ from typing import Callable, Mapping
 
 import sympy
 
+from . import arith
 from .errors import ExpressionError
+from .symbols import size_symbol
 
 __all__ = ["parse_expression", "parse_size", "FUNCTIONS", "MAX_LENGTH", "MAX_DEPTH",
            "MAX_EXPONENT", "MAX_BITS", "MAX_ARGS", "MAX_TERMS"]
@@ -84,6 +86,8 @@ def _number(token: str, text: str, pos: int) -> sympy.Rational:
         raise ExpressionError(_where(text, pos, f"malformed number {token!r}"))
     mantissa, _, exponent = digits.lower().partition("e")
     whole, _, frac = mantissa.partition(".")
+    if len(exponent.lstrip("+-0")) > 6:  # int() of 4,300+ digits fails; 7 already too large
+        raise ExpressionError(_where(text, pos, f"number {token[:20]!r} is too large"))
     exp = int(exponent) if exponent else 0
     if abs(exp) > 1000 or len(whole) + len(frac) > 1000:
         raise ExpressionError(_where(text, pos, f"number {token[:20]!r} is too large"))
@@ -102,8 +106,6 @@ def _check_finite(value, text: str, pos: int, what: str):
 
 def _rounded(kind: str, arg):
     """``floor``/``ceiling`` of ``arg``, in symcnn's canonical form when it is a ratio."""
-    from . import arith
-
     if expanded_terms(arg) > 32:  # canonical forms expand their argument: keep it as given
         return sympy.floor(arg) if kind == "floor" else sympy.ceiling(arg)
     num, den = sympy.fraction(sympy.together(arg))
@@ -394,8 +396,6 @@ def parse_expression(text: str, symbols: Mapping[str, sympy.Symbol] | None = Non
             raise ExpressionError(_where(text, pos, f"{name!r} is a function; call it as "
                                                     f"{name}(...)"))
         if declare and not name.startswith("__"):
-            from .symbols import size_symbol
-
             table[name] = size_symbol(name)
             return table[name]
         known = ", ".join(sorted(table)) or "none"

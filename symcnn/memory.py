@@ -29,6 +29,7 @@ import sympy
 
 from .arith import prove_nonnegative, terms
 from .costs import _memo, dtype_bytes, elements, inner_model
+from .layers.core import InputLayer
 
 __all__ = ["schedule", "peak_activation_elements", "peak_activation_memory", "max_of"]
 
@@ -40,8 +41,6 @@ def schedule(model):
     inputs), ``sizes`` maps a key to its tensor's elements and ``outputs`` holds the keys
     of the model's outputs.
     """
-    from .layers.core import InputLayer
-
     counter = itertools.count()
     sizes: dict = {}
     steps: list = []

@@ -23,16 +23,24 @@ from __future__ import annotations
 import inspect
 import json
 import os
+import re
 from typing import Any, Mapping
 
+from . import layers
 from .errors import SpecError, SymcnnError, UnavailableError, with_context
-from .expr_parser import parse_size
+from .expr_parser import FUNCTIONS, parse_size
+from .interop.keras import from_keras
+from .layers.base import Layer
+from .layers.core import Input, InputLayer
+from .model import Model, Sequential
+from .spec_export import FORMAT_VERSION, model_to_spec
+from .symbols import size_symbol
+from .safe import brief
+from .safe_read import check_data, load_json, read_text
 
 __all__ = ["model_from_spec", "model_to_spec", "load_spec", "read_data_file", "layer_types",
            "is_keras_config", "FORMAT_VERSION", "MAX_FILE_BYTES"]
 
-#: The version of the model-file format this module reads and writes.
-FORMAT_VERSION = 1
 #: Largest model file read, in bytes.
 MAX_FILE_BYTES = 1_000_000
 #: Most values (mappings, lists, scalars) in one model file.
@@ -56,10 +64,6 @@ def layer_types() -> dict:
     >>> layer_types()["MaxPool2D"] is layer_types()["MaxPooling2D"]
     True
     """
-    from . import layers
-    from .layers.base import Layer
-    from .layers.core import InputLayer
-
     out = {}
     for name in layers.__all__:
         cls = getattr(layers, name)
@@ -87,10 +91,6 @@ def _count_values(data, limit: int) -> None:
 
 
 def _symbols(value) -> dict:
-    from .symbols import size_symbol
-    from .expr_parser import FUNCTIONS
-    import re
-
     if value is None:
         return {}
     names = value.split() if isinstance(value, str) else value
@@ -203,9 +203,6 @@ def model_from_spec(spec: Mapping, source: str = "model file"):
     >>> block.params, block.output_shape
     (36928, (H, W, 64))
     """
-    from .layers.core import Input
-    from .model import Model, Sequential
-
     try:
         return _build(spec, Input, Model, Sequential)
     except SymcnnError as err:
@@ -303,18 +300,7 @@ def read_data_file(path: str | os.PathLike) -> Any:
     YAML needs PyYAML (``pip install symcnn[yaml]``) and is read with ``yaml.safe_load``.
     """
     path = os.fspath(path)
-    try:
-        size = os.path.getsize(path)
-        if size > MAX_FILE_BYTES:
-            raise SpecError(f"{path}: larger than {MAX_FILE_BYTES:,} bytes; a model file is "
-                            f"small. Received: {size:,} bytes")
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except OSError as err:
-        raise SpecError(f"{path}: cannot read the file ({err.strerror or err}). "
-                        f"Received: path={path!r}") from None
-    except UnicodeDecodeError:
-        raise SpecError(f"{path}: not UTF-8 text. Received: path={path!r}") from None
+    text = read_text(path, MAX_FILE_BYTES)  # regular files only, bounded whatever stat says
     if path.lower().endswith((".yaml", ".yml")):
         try:
             import yaml
@@ -322,16 +308,16 @@ def read_data_file(path: str | os.PathLike) -> Any:
             raise UnavailableError(f"{path}: reading YAML needs PyYAML: pip install "
                                    f"'symcnn[yaml]' (or write the model file as JSON)") from None
         try:
-            return yaml.safe_load(text)
+            data = yaml.safe_load(text)
         except yaml.YAMLError as err:
             problem = " ".join(str(err).split())
             raise SpecError(f"{path}: not valid YAML: {problem}") from None
         except RecursionError:
             raise SpecError(f"{path}: not valid YAML: nested too deeply") from None
-    try:
-        return json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as err:
-        raise SpecError(f"{path}: not valid JSON: {err}") from None
+        except ValueError as err:  # e.g. an integer of over 4,300 digits
+            raise SpecError(f"{path}: not valid YAML: {brief(str(err))}") from None
+        return check_data(data, path)
+    return load_json(text, path)
 
 
 def is_keras_config(data) -> bool:
@@ -355,17 +341,9 @@ def load_spec(path: str | os.PathLike):
     """
     data = read_data_file(path)
     if is_keras_config(data):
-        import symcnn
-
-        from_keras = getattr(symcnn, "from_keras", None)
-        if from_keras is None:
-            raise UnavailableError(f"{os.fspath(path)}: reading Keras configs needs "
-                                   f"sc.from_keras, which is not available yet in this version")
         try:
             return from_keras(json.dumps(data))
         except SymcnnError as err:
             raise with_context(err, os.fspath(path)) from None
     return model_from_spec(data, source=os.fspath(path))
 
-
-from .spec_export import model_to_spec  # noqa: E402  (the writer lives beside the reader)

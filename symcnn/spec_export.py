@@ -10,6 +10,10 @@ from __future__ import annotations
 import sympy
 
 from .errors import SpecError, SymcnnError
+from .model import Model, Sequential
+
+#: The version of the model-file format written here and read by :mod:`symcnn.spec`.
+FORMAT_VERSION = 1
 
 __all__ = ["model_to_spec"]
 
@@ -58,12 +62,8 @@ def model_to_spec(model) -> dict:
     >>> sc.model_from_spec(spec).params
     160*n + 48320
     """
-    from .model import Model, Sequential
-
     symbols = sorted({s.name for s in model.free_symbols}
                      | {s.name for r in model.layers for s in r.layer.free_symbols})
-    from .spec import FORMAT_VERSION
-
     spec: dict = {"symcnn": FORMAT_VERSION}
     if model.name is not None:
         spec["name"] = model.name

@@ -65,7 +65,7 @@ def _paren_str(printer, expr) -> str:
 def _is_sum(expr) -> bool:
     if isinstance(expr, Given):
         expr = expr.args[0]
-    return isinstance(expr, (Plus, sympy.Add)) or (
+    return isinstance(expr, Plus) or getattr(expr, "is_Add", False) or (
         isinstance(expr, sympy.Number) and expr.is_negative)
 
 
@@ -245,7 +245,7 @@ class Given(_Node):
         value = display_form(self.args[0])
         if value.is_Integer:
             return group_digits(int(value), "{,}")
-        if not isinstance(value, sympy.Add):
+        if not value.is_Add:
             return _latex_term(printer, value)
         out = ""
         for i, term in enumerate(printer._as_ordered_terms(value)):
@@ -266,7 +266,7 @@ def _latex_term(printer, term) -> str:
     coeff, rest = term.as_coeff_Mul()
     if coeff.is_Integer and abs(coeff) >= 1000 and rest != 1:
         inner = printer._print(rest)
-        if isinstance(rest, sympy.Add):
+        if rest.is_Add:
             inner = rf"\left({inner}\right)"
         return group_digits(int(coeff), "{,}") + " " + inner
     return printer._print(term)

@@ -327,15 +327,9 @@ def test_a_keras_config_file_is_handed_to_from_keras(tmp_path, monkeypatch):
         seen.append(json.loads(text))
         return textbook.free_width()
 
-    monkeypatch.setattr(sc, "from_keras", fake_from_keras, raising=False)
+    monkeypatch.setattr(spec_module, "from_keras", fake_from_keras)
     model = sc.load_spec(write(tmp_path, "k.json", json.dumps(KERAS_CONFIG)))
     assert seen == [KERAS_CONFIG] and model.params == textbook.free_width().params
-
-
-def test_a_keras_config_without_from_keras_says_it_is_unavailable(tmp_path, monkeypatch):
-    monkeypatch.setattr(sc, "from_keras", None, raising=False)  # as if not installed
-    with pytest.raises(sc.UnavailableError, match="not available yet"):
-        sc.load_spec(write(tmp_path, "k.json", json.dumps(KERAS_CONFIG)))
 
 
 @pytest.mark.frameworks

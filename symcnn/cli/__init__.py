@@ -27,6 +27,14 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .. import __version__
+from ..errors import SymcnnError, UnavailableError
+from . import commands as c
+from . import memory as _memory
+from . import teach as _teach
+from .commands import LoadError
+from .loading import UsageError
+
 __all__ = ["main", "build_parser", "EXIT_CODES"]
 
 EXIT_CODES = {
@@ -92,9 +100,6 @@ def _add_table(p) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``symcnn`` command."""
-    from .. import __version__
-    from . import commands as c
-
     parser = argparse.ArgumentParser(
         prog="symcnn", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Exact closed-form shapes, parameter counts and costs of CNNs.",
@@ -179,10 +184,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("yaml", "json"),
                    help="default: from OUT's suffix, else json")
 
-    from . import teach as _teach  # issue 19: check, exercises
     _EXAMPLES.update(_teach.EXAMPLES)
     _teach.register(command)
-    from . import memory as _memory  # issue 18: training memory
     _EXAMPLES.update(_memory.EXAMPLES)
     _memory.register(command)
     return parser
@@ -197,10 +200,6 @@ def _fail(command: str | None, message: str, code: int) -> int:
 
 def main(argv=None, out=None) -> int:
     """Run the ``symcnn`` command with ``argv`` (default: ``sys.argv[1:]``); the exit code."""
-    from ..errors import SymcnnError, UnavailableError
-    from .commands import LoadError
-    from .loading import UsageError
-
     out = out if out is not None else sys.stdout
     parser = build_parser()
     try:

@@ -13,8 +13,16 @@ import os
 import sys
 import time
 
+import sympy
+
+from .. import plotting, sweeping, zoo
 from ..errors import SolveError, SymcnnError, UnavailableError
+from ..render.latex import compile_pdf
+from ..render.summary import format_count
+from ..solving import solve_budget
+from ..spec import model_to_spec
 from .loading import UsageError, load_model, parse_assignments, parse_range, parse_shape
+from .report import solve_document, summary_document, sweep_document, zoo_document
 
 __all__ = ["run_summary", "run_solve", "run_latex", "run_plot", "run_sweep", "run_zoo",
            "run_spec", "QUANTITIES", "EXIT_NO_SOLUTION", "LoadError"]
@@ -47,32 +55,6 @@ def _substitute(model, items):
     return model.subs(values) if values else model
 
 
-def _capability(obj, name: str, what: str):
-    method = getattr(obj, name, None)
-    if method is None:
-        raise UnavailableError(f"{what} is not available yet in this version of symcnn "
-                               f"({type(obj).__name__}.{name} is missing)")
-    return method
-
-
-def _call(method, **options):
-    """Call ``method`` with the options its signature accepts (others must be unset)."""
-    try:
-        params = inspect.signature(method).parameters
-    except (TypeError, ValueError):
-        params = {}
-    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-    passed = {}
-    for key, value in options.items():
-        if value is None:
-            continue
-        if key not in params and not takes_any:
-            raise UnavailableError(f"--{key.replace('_', '-')} is not supported by "
-                                   f"{getattr(method, '__qualname__', method)} in this version")
-        passed[key] = value
-    return method(**passed)
-
-
 def _columns(values):
     if not values:
         return None
@@ -81,18 +63,16 @@ def _columns(values):
 
 def render(model, fmt: str, columns=None) -> str:
     """The model as text, Markdown, LaTeX or a JSON document."""
-    from .report import summary_document
-
     if fmt == "json":
         if columns:
             raise UsageError("--columns applies to text, markdown and latex, not json (the "
                              "JSON document has every column)")
         return json.dumps(summary_document(model), indent=2)
     if fmt == "markdown":
-        return _call(_capability(model, "to_markdown", "Markdown output"), columns=columns)
+        return model.to_markdown(columns=columns)
     if fmt == "latex":
-        return _call(_capability(model, "to_latex", "LaTeX output"), columns=columns)
-    return _call(model.summary, columns=columns)
+        return model.to_latex(columns=columns)
+    return model.summary_text(columns=columns)
 
 
 def run_summary(args, out) -> int:
@@ -104,11 +84,7 @@ def run_summary(args, out) -> int:
 def _quantity(model, name: str):
     if name not in QUANTITIES:
         raise UsageError(f"unknown quantity {name!r}; choose from {', '.join(QUANTITIES)}")
-    try:
-        return getattr(model, name)
-    except AttributeError:
-        raise UnavailableError(f"the quantity {name!r} is not available yet in this version "
-                               f"of symcnn") from None
+    return getattr(model, name)
 
 
 def _symbol(model, name: str):
@@ -121,10 +97,8 @@ def _symbol(model, name: str):
 
 
 def run_solve(args, out) -> int:
-    from ..render.summary import format_count
-    from ..solving import solve_budget
-    from .report import solve_document
-
+    """``Model.solve_budget`` for every budget at once (the answer) and for each alone (to
+    say which binds); the model's constraints hold at the answer."""
     budgets = parse_assignments(args.budget, "--budget")
     for name, value in budgets.items():
         if name not in QUANTITIES:
@@ -135,32 +109,17 @@ def run_solve(args, out) -> int:
                              f"{name}={value}")
     model = _load(args)
     symbol = _symbol(model, args.for_)
-    found, best, binding = {}, None, []
-    for name, budget in budgets.items():
-        expr = _quantity(model, name)
-        alone = solve_budget(expr, budget, symbol)
-        found[name] = (budget, expr, alone)
-    values = [alone for _, _, alone in found.values()]
-    if all(v is not None for v in values):
-        best = min(values)
-        binding = [n for n, (_, _, v) in found.items() if v == best]
-    failing = [] if best is None else [
-        c for c in model.constraints
-        if c.free_symbols <= {symbol} and not bool(c.xreplace({symbol: best}))]
-    if failing:
-        if args.format != "json":
-            print(f"No valid {symbol} fits: {symbol} = {best} is the largest within the "
-                  f"budget, but the model needs {', '.join(map(str, failing))}.", file=out)
-            return EXIT_NO_SOLUTION
-        best, binding = None, []
+    found = {name: (budget, _quantity(model, name),
+                    model.solve_budget(for_=symbol, **{name: budget}))
+             for name, budget in budgets.items()}
+    best = model.solve_budget(for_=symbol, **budgets)
+    binding = [] if best is None else [n for n, (_, _, v) in found.items() if v == best]
     if args.format == "json":
         print(json.dumps(solve_document(model, symbol.name, best, found, binding), indent=2),
               file=out)
         return 0 if best is not None else EXIT_NO_SOLUTION
     if best is None:
-        over = [n for n, (_, _, v) in found.items() if v is None]
-        print(f"No positive {symbol} fits: even {symbol} = 1 exceeds the "
-              f"{' and '.join(over)} budget.", file=out)
+        print(_no_solution(model, symbol, found), file=out)
         return EXIT_NO_SOLUTION
     print(f"{symbol} = {best}: the largest {symbol} within "
           f"{'every budget' if len(found) > 1 else 'the budget'}"
@@ -172,18 +131,31 @@ def run_solve(args, out) -> int:
     return 0
 
 
+def _no_solution(model, symbol, found) -> str:
+    """Why no value fits: every positive value exceeds a budget, or those within the budgets
+    break the model's constraints."""
+    plain = [solve_budget(expr, budget, symbol) for budget, expr, _ in found.values()]
+    if any(v is None for v in plain):
+        over = [n for n, v in zip(found, plain) if v is None]
+        return f"No positive {symbol} fits: even {symbol} = 1 exceeds the " \
+               f"{' and '.join(over)} budget."
+    needs = [str(c) for c in model.constraints if symbol in c.free_symbols]
+    return (f"No valid {symbol} fits: {symbol} = {min(plain)} is the largest within the "
+            f"budget, but the model needs {', '.join(needs) or 'other values'}.")
+
+
 def run_latex(args, out) -> int:
     model = _load(args)
     divisible = parse_assignments(args.assume_divisible, "--assume-divisible") or None
-    text = _call(_capability(model, "to_latex", "LaTeX output"), style=args.style,
-                 standalone=True if args.pdf or args.standalone else None,
-                 assume_divisible=divisible, columns=_columns(args.columns),
-                 caption=args.caption)
+    options = {"style": args.style, "assume_divisible": divisible,
+               "columns": _columns(args.columns), "caption": args.caption}
+    text = model.to_latex(standalone=bool(args.pdf or args.standalone),
+                          **{k: v for k, v in options.items() if v is not None})
     if args.pdf:
         if not args.output:
             raise UsageError("--pdf needs -o FILE.tex (the PDF is written beside it)")
         _write(args.output, _standalone(text))
-        pdf = _pdflatex(args.output)
+        pdf = _pdflatex(args.output, _standalone(text))
         print(f"wrote {args.output} and {pdf}", file=sys.stderr)
         return 0
     if args.output:
@@ -209,22 +181,15 @@ def _standalone(text: str) -> str:
             "\\begin{document}\n" + text + "\n\\end{document}\n")
 
 
-def _pdflatex(path: str) -> str:
-    import shutil
-    import subprocess
-
-    exe = shutil.which("pdflatex")
-    if exe is None:
+def _pdflatex(path: str, tex: str) -> str:
+    """Compile the written ``path`` with :func:`symcnn.render.latex.compile_pdf`."""
+    folder, name = os.path.split(os.path.abspath(path))
+    try:
+        pdf = compile_pdf(tex, folder, os.path.splitext(name)[0])
+    except UnavailableError:
         raise UnavailableError("--pdf needs pdflatex on PATH (e.g. apt-get install "
-                               "texlive-latex-base); the .tex file was written")
-    folder = os.path.dirname(os.path.abspath(path))
-    run = subprocess.run([exe, "-interaction=nonstopmode", "-halt-on-error",
-                          os.path.basename(path)], cwd=folder, capture_output=True, text=True,
-                         timeout=300)
-    if run.returncode != 0:
-        lines = [l for l in run.stdout.splitlines() if l.startswith("!")]
-        raise SymcnnError(f"pdflatex failed on {path}: {lines[0] if lines else 'see its log'}")
-    return os.path.splitext(path)[0] + ".pdf"
+                               "texlive-latex-base); the .tex file was written") from None
+    return os.fspath(pdf)
 
 
 class Progress:
@@ -260,10 +225,6 @@ def sweep_rows(model, symbol, values, quantities, progress: Progress) -> list:
     Uses ``sc.sweep`` (exact, vectorised) in chunks so the progress bar can move; values
     below 1 are not sizes and are reported invalid.
     """
-    import sympy
-
-    import symcnn
-
     exprs = [_quantity(model, q) for q in quantities]
     others = set().union(*(e.free_symbols for e in exprs), *(c.free_symbols
                                                              for c in model.constraints))
@@ -272,14 +233,13 @@ def sweep_rows(model, symbol, values, quantities, progress: Progress) -> list:
         raise SolveError(f"sweep: fix the other symbols with --subs (e.g. "
                          f"{sorted(s.name for s in others)[0]}=224). Received: free symbols "
                          f"{', '.join(sorted(s.name for s in others))}")
-    sweep = getattr(symcnn, "sweep", None)
     rows, chunk = [], 4096
     for start in range(0, len(values), chunk):
         part = values[start:start + chunk]
         sizes = [v for v in part if v >= 1]
         found: dict = {}
-        if sizes and sweep is not None and symbol in model.free_symbols:
-            result = sweep(model, *quantities, **{symbol.name: sizes})
+        if sizes and symbol in model.free_symbols:
+            result = sweeping.sweep(model, *quantities, **{symbol.name: sizes})
             valid = _as_list(result.valid) if result.valid is not None else [True] * len(sizes)
             columns = [_as_list(result[q]) for q in quantities]
             found = {v: (bool(ok), [c[i] for c in columns])
@@ -301,9 +261,6 @@ def _as_list(values) -> list:
 
 
 def run_sweep(args, out) -> int:
-    from ..render.summary import format_count
-    from .report import sweep_document
-
     name, values = parse_range(args.range, "RANGE")
     quantities = _columns(args.y) or ["params"]
     model = _load(args)
@@ -327,12 +284,6 @@ def run_sweep(args, out) -> int:
 
 
 def run_plot(args, out) -> int:
-    import symcnn
-
-    plot = getattr(symcnn, "plot", None)
-    if plot is None:
-        raise UnavailableError("plots are not available in this version of symcnn "
-                               "(sc.plot is missing); `symcnn sweep` prints the numbers")
     name, values = parse_range(args.range, "RANGE")
     quantities = _columns(args.y) or ["params"]
     model = _load(args)
@@ -354,7 +305,7 @@ def run_plot(args, out) -> int:
     if budget is not None and len(quantities) == 1:
         budget = budgets[quantities[0]]
     try:
-        figure = plot(model, y=y, budget=budget, path=args.output, logy=args.logy,
+        figure = plotting.plot(model, y=y, budget=budget, path=args.output, logy=args.logy,
                       title=args.title, **{name: values})
     except OSError as err:
         raise UsageError(f"cannot write {args.output}: {err.strerror or err}") from None
@@ -367,8 +318,6 @@ def run_plot(args, out) -> int:
 
 def zoo_entries() -> dict:
     """Every model the zoo offers, by CLI name (``resnet50``, ``textbook.free_width``)."""
-    from .. import zoo
-
     entries = {}
 
     def add(prefix, module):
@@ -388,8 +337,6 @@ def zoo_entries() -> dict:
 
 
 def run_zoo(args, out) -> int:
-    from .report import zoo_document
-
     entries = zoo_entries()
     if not args.name:
         rows = [(n, (inspect.getdoc(f) or "").split("\n")[0]) for n, f in entries.items()]
@@ -425,8 +372,6 @@ def run_zoo(args, out) -> int:
 
 
 def run_spec(args, out) -> int:
-    from ..spec import model_to_spec
-
     model = _load(args)
     spec = model_to_spec(model)
     target = args.output or ""

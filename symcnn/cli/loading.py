@@ -12,7 +12,12 @@ from __future__ import annotations
 import os
 import sys
 
-from ..errors import ExpressionError, SpecError, SymcnnError, UnavailableError
+from ..errors import ExpressionError, SpecError, SymcnnError
+from ..expr_parser import parse_size
+from ..interop.keras import from_keras
+from ..model import Model
+from ..spec import load_spec
+from ..safe_read import regular_file
 
 __all__ = ["UsageError", "load_model", "parse_assignments", "parse_range", "parse_shape"]
 
@@ -29,20 +34,13 @@ def load_model(path: str, variable: str = "model"):
         raise SpecError(f"{path}: no such file. Received: FILE={path!r}")
     if os.path.isdir(path):
         raise SpecError(f"{path}: is a directory, not a model file. Received: FILE={path!r}")
+    regular_file(path)  # FIFOs and devices are refused before anything reads them
     lower = path.lower()
     if lower.endswith(".py"):
         return _run_python(path, variable)
     if lower.endswith(_DATA_SUFFIXES):
-        from ..spec import load_spec
-
         return load_spec(path)
     if lower.endswith(".keras"):
-        import symcnn
-
-        from_keras = getattr(symcnn, "from_keras", None)
-        if from_keras is None:
-            raise UnavailableError(f"{path}: reading .keras files needs sc.from_keras, which "
-                                   f"is not available in this version")
         return from_keras(path)
     raise SpecError(f"{path}: unknown kind of file; FILE is a Python script (.py), a model "
                     f"file (.yaml, .yml, .json), a Keras JSON config (.json) or a .keras file. "
@@ -51,8 +49,6 @@ def load_model(path: str, variable: str = "model"):
 
 def _run_python(path: str, variable: str):
     import runpy
-
-    from ..model import Model
 
     folder = os.path.dirname(os.path.abspath(path))
     sys.path.insert(0, folder)
@@ -90,7 +86,6 @@ def _run_python(path: str, variable: str):
 
 
 def _value(text: str, option: str, declare: bool = True):
-    from ..expr_parser import parse_size
 
     try:
         return parse_size(text, declare=declare)

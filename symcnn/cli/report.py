@@ -16,6 +16,10 @@ from __future__ import annotations
 
 import sympy
 
+from .. import __version__
+from ..errors import CostError
+from ..render.exprs import canonical_text
+
 __all__ = ["SCHEMA_VERSION", "encode", "shape", "summary_document", "solve_document",
            "sweep_document", "zoo_document", "optional_count"]
 
@@ -32,8 +36,6 @@ def encode(value):
     value = sympy.sympify(value)
     if value.is_Integer:
         return int(value)
-    from ..render.exprs import canonical_text
-
     return canonical_text(value)
 
 
@@ -49,20 +51,15 @@ def shape(value) -> list:
 
 
 def optional_count(obj, attr: str):
-    """``obj.attr`` encoded, or ``None`` when it is unknown (not in this version, or a layer
-    without a cost formula)."""
-    from ..errors import SymcnnError
-
+    """``obj.attr`` encoded, or ``None`` when it is unknown (a layer that states no cost
+    formula: :class:`~symcnn.errors.CostError`)."""
     try:
-        value = getattr(obj, attr)
-    except (AttributeError, NotImplementedError, SymcnnError):
+        return encode(getattr(obj, attr))
+    except CostError:
         return None
-    return None if value is None else encode(value)
 
 
 def _header(kind: str) -> dict:
-    from .. import __version__
-
     return {"schema": f"symcnn/{kind}", "version": SCHEMA_VERSION, "symcnn": __version__}
 
 
@@ -77,8 +74,6 @@ def _quantities(obj, names) -> dict:
 
 def summary_document(model) -> dict:
     """The ``symcnn/summary`` document of a model: layers, totals, constraints."""
-    from ..model import Sequential
-
     layers = []
     for record in model.layers:
         entry = {
@@ -100,7 +95,7 @@ def summary_document(model) -> dict:
     return {
         **_header("summary"),
         "model": {"name": model.display_name,
-                  "type": "Sequential" if isinstance(model, Sequential) else "Functional"},
+                  "type": "Sequential" if model.is_sequential else "Functional"},
         "symbols": sorted(s.name for s in model.free_symbols),
         "inputs": [{"name": n, "shape": shape(t.shape)}
                    for n, t in zip(model._input_names, model.inputs)],

@@ -7,6 +7,7 @@ when called.
 
 from ._common import import_framework
 from .keras import from_keras, load_keras_config
+from .keras_export import to_keras as _to_keras
 
 
 def from_torch(module, input_shape=None, **kwargs):
@@ -45,10 +46,7 @@ def to_keras(model):
     >>> sc.interop.to_keras(m).count_params() == m.params
     True
     """
-    import_framework("keras")
-    from .keras_export import to_keras as convert
-
-    return convert(model)
+    return _to_keras(model)
 
 
 def to_torch(model):

@@ -8,6 +8,7 @@ import sys
 
 import sympy
 
+from .. import layers
 from ..errors import ConversionError, UnavailableError
 from ..layers.base import Layer
 
@@ -96,8 +97,6 @@ def keras_base(layer: Layer):
     >>> keras_base(nn.Conv2d(3, 8, 3)).__name__, keras_base(nn.Dropout2d()).__name__
     ('Conv2D', 'SpatialDropout2D')
     """
-    from .. import layers
-
     public = set(layers.__all__) - {"Layer"}
     for cls in type(layer).__mro__:
         if cls.__module__.startswith("symcnn.layers.") and cls.__name__ in public:

@@ -23,9 +23,8 @@ from __future__ import annotations
 import inspect
 import re
 
-from ..layers.base import Layer
+from ..layers.base import Graph, Layer
 from ..layers.core import InputLayer
-from ..model import Model, Sequential
 from ..nn._base import TORCH_ONLY_ARGS, TorchLayer
 from ..layers.spatial import split_channels
 from ._common import Problems, as_int, import_framework, keras_base, require_numeric
@@ -37,7 +36,7 @@ class _Unsupported(Exception):
     pass
 
 
-def to_keras(model: Model):
+def to_keras(model: Graph):
     """A real Keras 3 model with ``model``'s layers, shapes and parameter counts.
 
     >>> import symcnn as sc
@@ -62,7 +61,7 @@ def to_keras(model: Model):
     builder.problems.raise_if_any("Replace these layers, or build the Keras model by hand.")
     outputs = [builder.values[id(t)] for t in model.outputs]
     name = _clean_name(model.display_name)
-    if isinstance(model, Sequential) and not builder.nested:
+    if model.is_sequential and not builder.nested:
         shape = tuple(as_int(model.inputs[0].shape))
         return keras.Sequential([keras.Input(shape, name=inputs[0].name), *builder.stack],
                                 name=name)
@@ -118,14 +117,14 @@ class _Builder:
         self.names.add(candidate)
         return candidate
 
-    def model(self, model: Model, prefix: str) -> None:
+    def model(self, model: Graph, prefix: str) -> None:
         names = {id(r.layer): r.name for r in model.layers}
         for node in model.nodes:
             if isinstance(node.layer, InputLayer):
                 continue
             name = prefix + names[id(node.layer)]
             inputs = [self.values.get(id(t)) for t in node.inputs]
-            if isinstance(node.layer, Model):
+            if isinstance(node.layer, Graph):
                 self.nested = True
                 for t, value in zip(node.layer.inputs, inputs):
                     self.values[id(t)] = value

@@ -35,10 +35,9 @@ import torch
 import torch.fx as fx
 from torch import nn as tnn
 
-from ..layers.base import Layer
+from ..layers.base import Graph, Layer
 from ..layers.core import InputLayer
 from ..layers.spatial import SpatialLayer
-from ..model import Model
 from ..nn._base import TorchLayer
 from . import _torch_emit as emit
 from ._common import Problems, as_int, keras_base, require_numeric
@@ -46,7 +45,7 @@ from ._common import Problems, as_int, keras_base, require_numeric
 __all__ = ["to_torch"]
 
 
-def to_torch(model: Model):
+def to_torch(model: Graph):
     """A real ``torch.nn.Module`` with ``model``'s shapes (channels first) and counts.
 
     >>> import symcnn as sc, torch
@@ -83,15 +82,15 @@ def _identifier(name: str) -> str:
     return text if text and not text[0].isdigit() else f"_{text}"
 
 
-def _layers(model: Model):
+def _layers(model: Graph):
     for record in model.layers:
-        if isinstance(record.layer, Model):
+        if isinstance(record.layer, Graph):
             yield from _layers(record.layer)
         else:
             yield record.layer
 
 
-def _channels_last(model: Model) -> bool:
+def _channels_last(model: Graph) -> bool:
     """The model's layout: channels last (Keras' default) unless its layers are all channels
     first (``data_format="channels_first"`` or PyTorch-named). Inputs and outputs use it."""
     first = last = False
@@ -173,13 +172,13 @@ class _Builder:
 
     # -- walking the model ----------------------------------------------------------------
 
-    def model(self, model: Model, prefix: str) -> None:
+    def model(self, model: Graph, prefix: str) -> None:
         names = {id(r.layer): r.name for r in model.layers}
         for node in model.nodes:
             if isinstance(node.layer, InputLayer):
                 continue
             name = prefix + names[id(node.layer)]
-            if isinstance(node.layer, Model):
+            if isinstance(node.layer, Graph):
                 self._nested(node, name)
                 continue
             wanted = _wanted_layout(node.layer, node.input_shapes)
@@ -199,7 +198,7 @@ class _Builder:
                 self.layouts[id(t)] = self.now_moved and len(t.shape) >= 2
 
     def _nested(self, node, name: str) -> None:
-        inner: Model = node.layer
+        inner: Graph = node.layer
         for t, outer in zip(inner.inputs, node.inputs):
             self.values[id(t)] = self.values[id(outer)]
             self.layouts[id(t)] = self.layouts[id(outer)]

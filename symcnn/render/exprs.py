@@ -351,7 +351,7 @@ def _substitute(tree, names: dict):
     if not tree.args or isinstance(tree, (floor, ceiling)):
         return tree
     args = [_substitute(a, names) for a in tree.args]
-    if isinstance(tree, (Add, Mul, Pow)):
+    if tree.is_Add or tree.is_Mul or tree.is_Pow:
         return tree.func(*args, evaluate=False)
     return tree.func(*args)
 
@@ -360,7 +360,7 @@ def _parts(tree) -> list:
     """The rounding atoms of a display tree, shifted (``floor(...) - 1``) or alone."""
     if isinstance(tree, (floor, ceiling)):
         return [tree]
-    if isinstance(tree, Add) and len(tree.args) == 2 and isinstance(tree.args[0], (
+    if tree.is_Add and len(tree.args) == 2 and isinstance(tree.args[0], (
             floor, ceiling)) and tree.args[1].is_Integer:
         return [tree]
     out = []

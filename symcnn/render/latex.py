@@ -200,7 +200,7 @@ def is_trivial(derivation) -> bool:
 
 def _sum_rows(label: str, values, total, printer, per_row: int = 4) -> str:
     terms = [printer._print(Given(v)) for v in values if v != 0]
-    terms = [rf"\left({t}\right)" if isinstance(v, sympy.Add) else t
+    terms = [rf"\left({t}\right)" if getattr(v, "is_Add", False) else t
              for t, v in zip(terms, [v for v in values if v != 0])]
     value = printer._print(Given(total))
     if len(terms) <= 1:

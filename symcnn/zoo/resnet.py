@@ -17,6 +17,7 @@ published; a symbol gives the parameter count as a polynomial in it). Layer name
 
 from __future__ import annotations
 
+from ..errors import LayerArgumentError
 from ..layers import (Activation, Add, BatchNormalization, Conv2D, Dense, GlobalAveragePooling2D,
                       MaxPooling2D)
 from ..model import Model
@@ -69,8 +70,6 @@ def resnet(depth: int, input_shape=None, *, classes=1000, width=64, include_top:
     """
     owner = f"resnet{depth}" if depth in _DEPTHS else "resnet"
     if depth not in _DEPTHS:
-        from ..errors import LayerArgumentError
-
         raise LayerArgumentError(f"resnet: `depth` must be one of 18, 34, 50, 101, 152. "
                                  f"Received: depth={depth!r}")
     kind, repeats = _DEPTHS[depth]
