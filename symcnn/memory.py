@@ -34,12 +34,12 @@ from .layers.core import InputLayer
 __all__ = ["schedule", "peak_activation_elements", "peak_activation_memory", "max_of"]
 
 
-def schedule(model):
+def schedule(model, size=elements):
     """The flattened execution: ``(steps, sizes, outputs)``.
 
     ``steps`` lists ``(input_keys, output_keys)`` per call (the first step yields the model
-    inputs), ``sizes`` maps a key to its tensor's elements and ``outputs`` holds the keys
-    of the model's outputs.
+    inputs), ``sizes`` maps a key to ``size`` of its tensor's shape (by default its
+    elements) and ``outputs`` holds the keys of the model's outputs.
     """
     counter = itertools.count()
     sizes: dict = {}
@@ -47,7 +47,7 @@ def schedule(model):
 
     def fresh(shape):
         key = next(counter)
-        sizes[key] = elements(shape)
+        sizes[key] = size(shape)
         return key
 
     def run(m, keys: dict) -> None:
@@ -95,8 +95,14 @@ def max_of(candidates, lower_bounds: dict | None = None) -> sympy.Expr:
     return _max_of_terms([terms(c) for c in candidates], lower_bounds)
 
 
+def _coefficient(c) -> sympy.Expr:
+    if isinstance(c, Fraction):
+        return sympy.Rational(c.numerator, c.denominator)
+    return sympy.Integer(c) if isinstance(c, int) else c
+
+
 def _to_expr(items: dict) -> sympy.Expr:
-    return sympy.Add(*(c * m for m, c in items.items()))
+    return sympy.Add(*(_coefficient(c) * m for m, c in items.items()))
 
 
 def _number(value):
@@ -111,9 +117,9 @@ class _Probes:
     def __init__(self, symbols: list, low: dict) -> None:
         self.low = low
         self.points = [{s: low[s] + k for s in symbols} for k in (0, 1, 2, 5)] + [
-            {s: 1000 + 7 * i for i, s in enumerate(symbols)},
+            {s: low[s] + 1000 + 7 * i for i, s in enumerate(symbols)},
             {s: low[s] + 3 * (i % 2) for i, s in enumerate(symbols)},
-            {s: 1000 + 7 * (len(symbols) - i) for i, s in enumerate(symbols)}]
+            {s: low[s] + 1000 + 7 * (len(symbols) - i) for i, s in enumerate(symbols)}]
         self._memo: dict = {}
 
     def monomial(self, m) -> tuple:
@@ -147,6 +153,7 @@ def _max_of_terms(items: list, lower_bounds: dict | None) -> sympy.Expr:
     once; a difference whose terms are all nonnegative proves it at once; only the rest goes
     to the general proof.
     """
+    items = [{m: _number(c) for m, c in d.items()} for d in items]  # Python arithmetic
     unique = list({frozenset(d.items()): d for d in items}.values())
     if all(all(m is sympy.S.One for m in d) for d in unique):
         return max(_to_expr(d) for d in unique) if unique else sympy.Integer(0)
@@ -174,28 +181,28 @@ def _max_of_terms(items: list, lower_bounds: dict | None) -> sympy.Expr:
         diff = dict(unique[a])
         for m, c in unique[b].items():
             diff[m] = diff.get(m, 0) - c
-        return prove_nonnegative({m: c for m, c in diff.items() if c != 0}, lower_bounds)
+        return prove_nonnegative({m: _coefficient(c) for m, c in diff.items() if c},
+                                 lower_bounds)
 
     order = sorted(range(len(unique)), key=lambda i: -values[i][4])
     kept: dict = {}  # index -> None, in order of arrival
-    holders: dict = {}  # symbol -> kept indices holding it
+    holders: dict = {}  # symbol -> kept indices holding it (dicts as ordered sets)
     by_rare: dict = {}  # the rarest growing symbol (or None) -> kept indices
     for c in order:
-        if rare[c] is None:
-            rivals = list(kept)
-        else:
-            rivals = [k for k in holders.get(rare[c], ()) if k in kept]
+        rivals = list(kept) if rare[c] is None else list(holders.get(rare[c], ()))
         if any(at_least(k, c) for k in rivals):
             continue
-        victims = set()
-        for key in (None, *syms[c]):
-            victims.update(k for k in by_rare.get(key, ()) if k in kept and at_least(c, k))
-        for k in victims:
+        victims = [k for key in (None, *syms[c]) for k in by_rare.get(key, ())
+                   if at_least(c, k)]
+        for k in dict.fromkeys(victims):
             del kept[k]
+            for s in syms[k]:
+                del holders[s][k]
+            del by_rare[rare[k]][k]
         kept[c] = None
         for s in syms[c]:
-            holders.setdefault(s, []).append(c)
-        by_rare.setdefault(rare[c], []).append(c)
+            holders.setdefault(s, {})[c] = None
+        by_rare.setdefault(rare[c], {})[c] = None
     result = [_to_expr(unique[k]) for k in kept]
     return result[0] if len(result) == 1 else sympy.Max(*result, evaluate=False)
 
@@ -211,7 +218,29 @@ def peak_activation_elements(model) -> sympy.Expr:
 
 
 def _peak(model) -> sympy.Expr:
-    steps, sizes, outputs = schedule(model)
+    # memos keyed by object identity (the objects are kept alive in the values): SymPy's
+    # hashes of ceiling(H/2**k) repeat with period 61 in k, so deep strided models would
+    # make hash-keyed lookups compare deep expressions again and again
+    dims: dict = {}
+    products: dict = {}
+
+    def shape_terms(shape) -> dict:  # elements(shape) as terms, without expanding a product
+        out = {sympy.S.One: 1}
+        for dim in shape:
+            if id(dim) not in dims:
+                dims[id(dim)] = (dim, {m: _number(c) for m, c in terms(dim).items()})
+            product: dict = {}
+            for m1, c1 in out.items():
+                for m2, c2 in dims[id(dim)][1].items():
+                    key = (id(m1), id(m2))
+                    if key not in products:
+                        products[key] = (m1, m2, m1 * m2)
+                    m = products[key][2]
+                    product[m] = product.get(m, 0) + c1 * c2
+            out = {m: c for m, c in product.items() if c}
+        return out
+
+    steps, sizes, outputs = schedule(model, shape_terms)
     last = {}
     for index, (ins, outs) in enumerate(steps):
         for k in ins:
@@ -226,15 +255,11 @@ def _peak(model) -> sympy.Expr:
         free_after.setdefault(index, []).append(k)
     alive: dict = {}  # the alive total as terms (no SymPy arithmetic per step)
     candidates = []
-    expanded: dict = {}
 
     def add(key, sign) -> None:
-        size = sizes[key]
-        if size not in expanded:
-            expanded[size] = terms(size)
-        for m, c in expanded[size].items():
+        for m, c in sizes[key].items():
             value = alive.get(m, 0) + sign * c
-            if value == 0:
+            if not value:
                 alive.pop(m, None)
             else:
                 alive[m] = value
