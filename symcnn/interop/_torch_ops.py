@@ -13,29 +13,19 @@ import operator
 import sympy
 import torch
 import torch.nn.functional as F
+from torch.fx.node import _get_qualified_name
 
 from .. import arith
 from .. import layers as L
 from .. import nn as sc_nn
 from ..layers.base import Tensor
+from . import _torch_blocks as blocks
+from ._torch_base import BATCH, UNKNOWN, Unsupported
+from ._torch_base import Marker as _Marker
 
 __all__ = ["layer_for_module", "handler", "Unsupported", "UNKNOWN", "BATCH"]
 
 
-class Unsupported(Exception):
-    """Raised by a handler for a use it cannot express; the message says what."""
-
-
-class _Marker:
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def __repr__(self) -> str:
-        return self.text
-
-
-UNKNOWN = _Marker("<unknown>")  # the result of an unsupported operation
-BATCH = _Marker("<batch size>")
 
 # --------------------------------------------------------------------------------- modules
 
@@ -147,10 +137,15 @@ def _is_number(value) -> bool:
     return isinstance(value, (int, float, sympy.Expr)) and not isinstance(value, bool)
 
 
-def _binary(merge, number_op):
-    """``a op b``: a merge layer for two tensors, a pass-through with a number, else sizes."""
+def _binary(merge, number_op, op: str = ""):
+    """``a op b``: a merge layer for two tensors, a pass-through with a number, a layer that
+    counts a parameter read in forward (``x + self.pos_embedding``), else sizes."""
     def handle(conv, node, args, kwargs):
         a, b = args[0], args[1]
+        if isinstance(a, Tensor) and isinstance(b, blocks.Weight):
+            return blocks.weight_op(conv, node, op, a, b)
+        if isinstance(b, Tensor) and isinstance(a, blocks.Weight):
+            return blocks.weight_op(conv, node, op, b, a)
         if isinstance(a, Tensor) and isinstance(b, Tensor):
             if merge is None:
                 raise Unsupported("an element-wise division of two tensors")
@@ -171,6 +166,8 @@ def _floordiv(a, b):
 
 def _cat(conv, node, args, kwargs):
     values = _bind(args, kwargs, ("tensors", "dim"), {"dim": 0})
+    if any(isinstance(t, blocks.Weight) for t in values["tensors"]):
+        return blocks.cat_with_weights(conv, node, list(values["tensors"]), values["dim"])
     tensors = [_tensor(t) for t in values["tensors"]]
     if values["dim"] == 0:
         raise Unsupported("concatenation along the batch axis (dim=0)")
@@ -220,25 +217,8 @@ def _getitem(conv, node, args, kwargs):
 
 
 def _slice(conv, node, x: Tensor, index):
-    """``x[:, a:b, ...]``: basic slices that keep the batch axis and every other axis."""
-    items = index if isinstance(index, tuple) else (index,)
-    pairs = []
-    for position, item in enumerate(items):
-        plain = isinstance(item, slice) and item.step in (None, 1) and all(
-            v is None or isinstance(v, int) for v in (item.start, item.stop))
-        if not plain:
-            raise Unsupported(f"indexing a tensor with {item!r} (only slices a:b that keep "
-                              f"every axis are supported)")
-        if position == 0:
-            if (item.start, item.stop) != (None, None):
-                raise Unsupported("slicing the batch axis")
-            continue
-        pairs.append((item.start, item.stop))
-    while pairs and pairs[-1] == (None, None):
-        pairs.pop()
-    if not pairs:
-        return x
-    return conv.apply(sc_nn.Slice(tuple(pairs), name=node.name), x)
+    """``x[:, a:b, ...]``, ``x[..., ::2, :]``, ``x[:, 0]``: see :func:`_torch_blocks.index`."""
+    return blocks.index(conv, node, x, index)
 
 
 def _shape_args(args) -> tuple:
@@ -402,9 +382,9 @@ def _pool_handlers() -> dict:
     return table
 
 
-_ADD = _binary(L.Add, operator.add)
+_ADD = _binary(L.Add, operator.add, "add")
 _SUB = _binary(L.Subtract, operator.sub)
-_MUL = _binary(L.Multiply, operator.mul)
+_MUL = _binary(L.Multiply, operator.mul, "mul")
 _DIV = _binary(None, operator.truediv)
 _FLOORDIV = _binary(None, _floordiv)
 _RELU = _activation("ReLU")
@@ -424,6 +404,7 @@ FUNCTIONS = {
     torch.cat: _cat, torch.concat: _cat, torch.concatenate: _cat,
     torch.flatten: _flatten, torch.reshape: _torch_reshape,
     torch.permute: _permute, torch.transpose: _transpose, torch.movedim: _movedim,
+    torch.swapaxes: _transpose, torch.swapdims: _transpose,
     torch.squeeze: _squeeze, torch.unsqueeze: _unsqueeze,
     torch.mean: _reduce("Average"), torch.amax: _reduce("Max"),
     F.relu: _RELU, torch.relu: _RELU, F.relu_: _RELU, torch.relu_: _RELU,
@@ -451,7 +432,7 @@ METHODS = {
     "div": _DIV, "div_": _DIV, "neg": _passthrough,
     "size": _size, "dim": lambda conv, node, args, kwargs: len(_tensor(args[0]).shape) + 1,
     "view": _view, "reshape": _view, "flatten": _flatten, "permute": _permute,
-    "transpose": _transpose, "movedim": _movedim, "squeeze": _squeeze, "unsqueeze": _unsqueeze,
+    "transpose": _transpose, "swapaxes": _transpose, "swapdims": _transpose, "movedim": _movedim, "squeeze": _squeeze, "unsqueeze": _unsqueeze,
     "mean": _reduce("Average"), "amax": _reduce("Max"),
     "relu": _RELU, "relu_": _RELU, "sigmoid": _SIGMOID, "tanh": _TANH,
     "softmax": _SOFTMAX, "log_softmax": _LOG_SOFTMAX,
@@ -463,8 +444,11 @@ METHODS = {
 def handler(node):
     """The handler of a ``call_function`` or ``call_method`` node, or None."""
     if node.op == "call_method":
-        return METHODS.get(node.target)
+        return METHODS.get(node.target) or blocks.METHODS.get(node.target)
     try:
-        return FUNCTIONS.get(node.target)
+        found = FUNCTIONS.get(node.target)
     except TypeError:  # unhashable target
-        return None
+        found = None
+    if found is None and callable(node.target):  # functions of optional packages, by name
+        found = blocks.FUNCTIONS_BY_NAME.get(_get_qualified_name(node.target))
+    return found

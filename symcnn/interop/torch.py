@@ -33,6 +33,7 @@ from ..errors import ConversionError, SymcnnError
 from ..layers.base import Tensor
 from ..layers.core import Input
 from ..model import Model
+from . import _torch_blocks as blocks
 from . import _torch_ops as ops
 from ._common import Problems
 
@@ -41,10 +42,23 @@ __all__ = ["from_torch"]
 _SKIP_DIRS = (os.path.dirname(torch.__file__), os.path.dirname(os.path.dirname(__file__)))
 
 
+def _inside(filename: str, directories=_SKIP_DIRS) -> bool:
+    """Whether ``filename`` lies in one of ``directories`` (a whole path component: a file of
+    ``site-packages/torchvision`` is not inside ``site-packages/torch``).
+
+    >>> _inside("/x/site-packages/torchvision/models/vit.py", ("/x/site-packages/torch",))
+    False
+    >>> _inside("/x/site-packages/torch/nn/modules/module.py", ("/x/site-packages/torch",))
+    True
+    """
+    return any(filename == d or filename.startswith(d.rstrip(os.sep) + os.sep)
+               for d in directories)
+
+
 def _user_line() -> str:
     """``file.py:42: code`` of the innermost frame outside torch and symcnn."""
     for frame in reversed(traceback.extract_stack()[:-2]):
-        if not frame.filename.startswith(_SKIP_DIRS) and "<frozen" not in frame.filename:
+        if not _inside(frame.filename) and "<frozen" not in frame.filename:
             code = f": {frame.line.strip()}" if frame.line else ""
             return f"{os.path.basename(frame.filename)}:{frame.lineno}{code}"
     return ""
@@ -204,9 +218,8 @@ class _Converter:
         args, kwargs = self._resolve(node.args), self._resolve(node.kwargs)
         upstream_failed = _has_unknown((args, kwargs))
         try:
-            if node.op == "get_attr":
-                return self._unsupported(node, "a parameter, buffer or constant read directly "
-                                               "in forward (only modules' own weights count)")
+            if node.op == "get_attr":  # counted by the layer that consumes it
+                return blocks.weight_of(self.module, node.target)
             if node.op == "call_module":
                 return self._call_module(node, args, kwargs, upstream_failed)
             handler = ops.handler(node)
@@ -224,6 +237,9 @@ class _Converter:
 
     def _call_module(self, node, args, kwargs, upstream_failed):
         m = self.module.get_submodule(node.target)
+        special = blocks.MODULE_CALLS.get(type(m).__name__)
+        if special is not None and type(m).__module__.startswith("torch.nn."):
+            return ops.UNKNOWN if upstream_failed else special(self, node, m, args, kwargs)
         layer = self.layers.get(node.target)
         if layer is None:
             layer = ops.layer_for_module(m, node.target)

@@ -28,6 +28,8 @@ Counting: ``trainable_params`` is PyTorch's ``sum(p.numel() for p in m.parameter
 """
 
 from ._base import TORCH_ONLY_ARGS, TorchLayer
+from .blocks import *  # noqa: F401,F403
+from .blocks import __all__ as _blocks
 from .activation import *  # noqa: F401,F403
 from .activation import __all__ as _activation
 from .container import Block, Sequential
@@ -41,4 +43,4 @@ from .reshape import *  # noqa: F401,F403
 from .reshape import __all__ as _reshape
 
 __all__ = ["Sequential", "Block", "TorchLayer", "TORCH_ONLY_ARGS",
-           *_conv, *_norm, *_pool, *_activation, *_reshape]
+           *_conv, *_norm, *_pool, *_activation, *_reshape, *_blocks]

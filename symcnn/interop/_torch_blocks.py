@@ -1,0 +1,319 @@
+"""Modern blocks for :func:`~symcnn.interop.torch.from_torch` (torchvision's ShuffleNet,
+EfficientNet, ConvNeXt, ViT, Swin, MaxViT).
+
+- A parameter read in ``forward`` (``get_attr``) is a :class:`Weight`: a weight of the module
+  that owns it. The operation that consumes it becomes a layer named by its path, which
+  counts it: ``x + self.pos_embedding`` (:class:`~symcnn.nn.ParameterAdd`),
+  ``self.layer_scale * x`` (:class:`~symcnn.nn.ParameterMul`), ``torch.cat([token, x])``
+  (:class:`~symcnn.layers.ClassToken`), ``F.layer_norm(x, shape, self.weight, self.bias)``.
+- ``torchvision.ops.stochastic_depth`` is an identity in inference (shapes, counts and MACs
+  do not depend on it); ``x.chunk(n, dim)`` is ``n`` slices; ``torch._assert(h == 224)``
+  is a :class:`~symcnn.nn.SizeAssert` on the tensor the size was read from.
+- ``nn.MultiheadAttention`` (``batch_first=True``) is Keras' ``MultiHeadAttention`` with
+  ``key_dim = embed_dim/num_heads``: the same counts, ``4*E**2 + 4*E``, and MACs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import sympy
+
+from .. import layers as L
+from .. import nn as sc_nn
+from ..layers.base import Tensor
+from ._torch_base import BATCH, Unsupported
+
+__all__ = ["Weight", "Condition", "FUNCTIONS_BY_NAME", "METHODS", "MODULE_CALLS", "consume",
+           "weight_of", "weight_op", "cat_with_weights", "index"]
+
+
+@dataclass(frozen=True)
+class Weight:
+    """A parameter (or buffer) read in ``forward``: its path, torch shape and kind."""
+
+    path: str
+    shape: tuple
+    parameter: bool
+    trainable: bool
+    batched: bool = False  # after ``.expand(batch, ...)``: shape[0] is the batch axis
+
+    @property
+    def per_sample(self) -> tuple:
+        return self.shape[1:] if self.batched else self.shape
+
+
+@dataclass(frozen=True)
+class Condition:
+    """``a == b`` on sizes, for ``torch._assert``."""
+
+    lhs: sympy.Expr
+    rhs: sympy.Expr
+
+
+def weight_of(module, target: str) -> Weight:
+    """The :class:`Weight` of a ``get_attr`` target (a parameter, buffer or tensor)."""
+    owner, _, attr = target.rpartition(".")
+    holder = module.get_submodule(owner) if owner else module
+    value = getattr(holder, attr)
+    parameter = attr in dict(holder.named_parameters(recurse=False))
+    trainable = parameter and bool(value.requires_grad)
+    return Weight(target, tuple(int(d) for d in value.shape), parameter, trainable)
+
+
+def consume(conv, weight: Weight, what: str) -> None:
+    """Mark a weight as counted by one layer; a second reader would count it twice."""
+    if not weight.parameter:
+        raise Unsupported(f"the buffer or constant '{weight.path}' used in {what} (only "
+                          f"parameters read in forward are understood)")
+    used = conv.__dict__.setdefault("weights_used", set())
+    if weight.path in used:
+        raise Unsupported(f"the parameter '{weight.path}' read a second time in forward")
+    used.add(weight.path)
+
+
+def _weight_name(conv, weight: Weight) -> str:
+    return weight.path
+
+
+def weight_op(conv, node, op: str, x: Tensor, weight: Weight):
+    """``x + w`` or ``w * x`` for a parameter ``w`` read in forward."""
+    if op not in ("add", "mul"):
+        raise Unsupported(f"the parameter '{weight.path}' in an operation other than + or *")
+    consume(conv, weight, f"an element-wise {op}")
+    cls = sc_nn.ParameterAdd if op == "add" else sc_nn.ParameterMul
+    return conv.apply(cls(weight.shape, name=_weight_name(conv, weight),
+                          trainable=weight.trainable), x)
+
+
+# ------------------------------------------------------------------------------ handlers
+
+
+def _bind(args, kwargs, names: tuple, defaults: dict | None = None) -> dict:
+    values = dict(defaults or {})
+    values.update(zip(names, args))
+    values.update(kwargs)
+    return values
+
+
+def _identity(conv, node, args, kwargs):
+    x = args[0] if args else kwargs.get("input")
+    if not isinstance(x, Tensor):
+        raise Unsupported(f"expects a tensor, got {x!r}")
+    return x
+
+
+def _chunk(conv, node, args, kwargs):
+    values = _bind(args, kwargs, ("input", "chunks", "dim"), {"dim": 0})
+    x, chunks = values["input"], values["chunks"]
+    if not isinstance(x, Tensor):
+        raise Unsupported(f"chunk of {x!r}")
+    rank = len(x.shape) + 1
+    dim = values["dim"] % rank
+    if dim == 0:
+        raise Unsupported("chunk along the batch axis")
+    size = sympy.sympify(x.shape[dim - 1])
+    if not size.is_Integer:
+        raise Unsupported(f"chunk of an axis of symbolic size {size}")
+    n, step = int(size), -(-int(size) // chunks)
+    pieces = []
+    for i, start in enumerate(range(0, n, step)):
+        pairs = [(None, None)] * (dim - 1) + [(start, min(start + step, n))]
+        pieces.append(conv.apply(sc_nn.Slice(tuple(pairs), name=f"{node.name}.{i}"), x))
+    return tuple(pieces)
+
+
+def _expand(conv, node, args, kwargs):
+    obj, sizes = args[0], _sizes(args[1:])
+    if isinstance(obj, Tensor):
+        if all(s == -1 for s in sizes[1:]) and len(sizes) == len(obj.shape) + 1:
+            return obj
+        raise Unsupported(f"expand of a tensor to {sizes!r}")
+    if isinstance(obj, Weight) and not obj.batched and len(sizes) == len(obj.shape) \
+            and obj.shape[0] == 1 and all(s == -1 or s == d for s, d in
+                                          zip(sizes[1:], obj.shape[1:])):
+        if sizes[0] is BATCH:
+            return replace(obj, batched=True)
+    raise Unsupported(f"expand of {obj!r} to {sizes!r}")
+
+
+def _sizes(args) -> tuple:
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        return tuple(args[0])
+    return tuple(args)
+
+
+def cat_with_weights(conv, node, items: list, dim):
+    """``torch.cat([self.class_token.expand(n, -1, -1), x], dim=1)``: a class token."""
+    if len(items) == 2 and isinstance(items[0], Weight) and isinstance(items[1], Tensor):
+        token, x = items
+        if token.batched and len(token.per_sample) == 2 and token.per_sample[0] == 1 \
+                and len(x.shape) == 2 and dim in (1, -2):
+            consume(conv, token, "a concatenation")
+            out = conv.apply(L.ClassToken(name=_weight_name(conv, token),
+                                          trainable=token.trainable), x)
+            if out.shape[-1] != token.per_sample[-1]:
+                raise Unsupported(f"a class token of width {token.per_sample[-1]} for tokens "
+                                  f"of width {out.shape[-1]}")
+            return out
+    raise Unsupported("a concatenation with a parameter read in forward other than a class "
+                      "token (torch.cat([token.expand(n, -1, -1), x], dim=1))")
+
+
+def _layer_norm(conv, node, args, kwargs):
+    values = _bind(args, kwargs, ("input", "normalized_shape", "weight", "bias", "eps"),
+                   {"weight": None, "bias": None, "eps": 1e-5})
+    x = values["input"]
+    if not isinstance(x, Tensor):
+        raise Unsupported(f"layer_norm of {x!r}")
+    weight, bias = values["weight"], values["bias"]
+    for w in (weight, bias):
+        if w is not None and not isinstance(w, Weight):
+            raise Unsupported("layer_norm with a computed weight or bias")
+    for w in (weight, bias):
+        if w is not None:
+            consume(conv, w, "layer_norm")
+    named = weight or bias
+    name = named.path.rpartition(".")[0] if named is not None else node.name
+    layer = sc_nn.LayerNorm(tuple(values["normalized_shape"]), eps=values["eps"],
+                            elementwise_affine=weight is not None,
+                            bias=bias is not None or weight is None,
+                            name=name or node.name,
+                            trainable=named is None or named.trainable)
+    return conv.apply(layer, x)
+
+
+def _eq(conv, node, args, kwargs):
+    a, b = args[0], args[1]
+    if isinstance(a, bool) or isinstance(b, bool) or not all(
+            isinstance(v, (int, sympy.Expr)) for v in (a, b)):
+        raise Unsupported(f"comparing {a!r} with {b!r}")
+    verdict = sympy.sympify(a) - sympy.sympify(b)
+    if verdict.is_number:
+        return bool(verdict == 0)
+    return Condition(sympy.sympify(a), sympy.sympify(b))
+
+
+def _assert(conv, node, args, kwargs):
+    condition = args[0] if args else kwargs.get("condition")
+    message = args[1] if len(args) > 1 else kwargs.get("message", "")
+    if condition is True:
+        return None
+    if condition is False:
+        raise Unsupported(f"torch._assert fails for every size: {message}")
+    if not isinstance(condition, Condition):
+        raise Unsupported(f"torch._assert on {condition!r}")
+    source = _source_tensor(conv, node)
+    if source is None:
+        raise Unsupported("torch._assert on sizes not read from a tensor")
+    source_node, x = source
+    text = message if isinstance(message, str) else ""
+    checked = conv.apply(sc_nn.SizeAssert(condition.lhs, condition.rhs, text.split("!")[0] + "!"
+                                          if "!" in text else text, name=node.name), x)
+    conv.values[source_node] = checked  # later readers of that tensor see the checked one
+    for other, value in list(conv.values.items()):
+        if value is x:
+            conv.values[other] = checked
+    return None
+
+
+def _source_tensor(conv, node):
+    """The tensor (and its fx node) whose sizes a condition was computed from."""
+    seen, stack = set(), list(node.all_input_nodes)
+    while stack:
+        current = stack.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        value = conv.values.get(current)
+        if isinstance(value, Tensor):
+            return current, value
+        stack.extend(current.all_input_nodes)
+    return None
+
+
+def _multihead_attention(conv, node, module, args, kwargs):
+    """``nn.MultiheadAttention(E, h, batch_first=True)(q, k, v)`` -> ``(out, None)``."""
+    values = _bind(args, kwargs, ("query", "key", "value"))
+    m = module
+    if not m.batch_first:
+        raise Unsupported("nn.MultiheadAttention with batch_first=False (the batch is axis 1)")
+    if not m._qkv_same_embed_dim or m.bias_k is not None or m.add_zero_attn:
+        raise Unsupported("nn.MultiheadAttention with kdim/vdim, add_bias_kv or add_zero_attn")
+    if values.get("need_weights", True) and not values.get("average_attn_weights", True):
+        raise Unsupported("nn.MultiheadAttention returning per-head attention weights")
+    bias = m.in_proj_bias is not None
+    if bias != (m.out_proj.bias is not None):
+        raise Unsupported("nn.MultiheadAttention with a bias on only some projections")
+    layer = conv.layers.get(node.target)
+    if layer is None:
+        trainable = any(p.requires_grad for p in m.parameters())
+        layer = L.MultiHeadAttention(num_heads=m.num_heads, key_dim=m.head_dim, use_bias=bias,
+                                     name=node.target, trainable=trainable)
+        conv.layers[node.target] = layer
+    tensors = [values["query"], values["key"], values["value"]]
+    if not all(isinstance(t, Tensor) for t in tensors):
+        raise Unsupported("nn.MultiheadAttention called on something other than tensors")
+    query, key, value = tensors
+    out = layer(query, value, key)
+    return out, None
+
+
+FUNCTIONS_BY_NAME = {
+    "torchvision.ops.stochastic_depth.stochastic_depth": _identity,
+    "torch.nn.functional.layer_norm": _layer_norm,
+    "torch._assert": _assert,
+    "_operator.eq": _eq,
+    "torch.chunk": _chunk,
+}
+
+METHODS = {
+    "chunk": _chunk, "expand": _expand,
+}
+
+MODULE_CALLS = {
+    "MultiheadAttention": _multihead_attention,
+}
+
+
+def index(conv, node, x: Tensor, key):
+    """``x[key]`` for basic indexing that keeps the batch axis: slices (steps included, as
+    :class:`~symcnn.nn.StridedSlice`), ``...``, and integers (the axis is dropped)."""
+    items = list(key if isinstance(key, tuple) else (key,))
+    rank = len(x.shape) + 1
+    if any(item is Ellipsis for item in items):
+        at = next(i for i, item in enumerate(items) if item is Ellipsis)
+        items[at:at + 1] = [slice(None)] * (rank - len(items) + 1)
+    if len(items) > rank or not items:
+        raise Unsupported(f"indexing a tensor of rank {rank} with {key!r}")
+    if items[0] != slice(None):
+        raise Unsupported("indexing the batch axis")
+    triples, dropped = [], []
+    for axis, item in enumerate(items[1:]):
+        if isinstance(item, int) and not isinstance(item, bool):
+            size = sympy.sympify(x.shape[axis])
+            if item < 0 and not size.is_Integer:
+                raise Unsupported(f"a negative index on an axis of symbolic size {size}")
+            start = item + int(size) if item < 0 else item
+            triples.append((start, start + 1, None))
+            dropped.append(axis)
+        elif isinstance(item, slice) and all(v is None or isinstance(v, int) and not
+                                             isinstance(v, bool) for v in
+                                             (item.start, item.stop, item.step)):
+            triples.append((item.start, item.stop, None if item.step == 1 else item.step))
+        else:
+            raise Unsupported(f"indexing a tensor with {item!r} (only slices, ... and integers)")
+    while triples and triples[-1] == (None, None, None) and len(triples) - 1 not in dropped:
+        triples.pop()
+    if any(step is not None for _, _, step in triples):
+        if any(v is not None and v < 0 for t in triples for v in t):
+            raise Unsupported(f"a strided slice with negative bounds: {key!r}")
+        x = conv.apply(sc_nn.StridedSlice(tuple(triples), name=node.name), x)
+    elif triples:
+        x = conv.apply(sc_nn.Slice(tuple((a, b) for a, b, _ in triples), name=node.name), x)
+    if dropped:
+        shape = tuple(d for axis, d in enumerate(x.shape) if axis not in dropped)
+        if not shape:
+            raise Unsupported("indexing down to a scalar per sample")
+        x = conv.apply(L.Reshape(shape, name=f"{node.name}.squeeze"), x)
+    return x

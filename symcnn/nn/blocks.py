@@ -1,0 +1,196 @@
+"""Pieces of modern PyTorch blocks that no ``torch.nn`` module is: a learned tensor read in
+``forward`` (ViT's position embedding, ConvNeXt's layer scale), a size assertion
+(``torch._assert(h == 224)``), padding to a multiple and strided slices (Swin's patch merging),
+shifted-window attention (Swin) and ``torch.einsum`` of two tensors (MaxViT's attention).
+
+:func:`~symcnn.interop.torch.from_torch` builds them; they can be written by hand too. Shapes
+are without the batch axis, as everywhere in symcnn.
+
+>>> from symcnn import nn, Input, Model
+>>> x = Input((197, 768))
+>>> y = nn.ParameterAdd((1, 197, 768), name="pos_embedding")(x)
+>>> Model(x, y).params, Model(x, y).macs
+(151296, 0)
+"""
+
+from __future__ import annotations
+
+import sympy
+
+from .. import arith
+from ..errors import LayerArgumentError, ShapeError
+from ..formulas import prod
+from ..layers.base import Checker, Layer, format_shape
+
+__all__ = ["ParameterAdd", "ParameterMul", "SizeAssert", "PadToMultiple", "StridedSlice"]
+
+ZERO = sympy.Integer(0)
+
+
+def _ints(owner: str, value, arg: str, minimum: int = 1) -> tuple:
+    ok = isinstance(value, (tuple, list)) and all(
+        isinstance(v, int) and not isinstance(v, bool) and v >= minimum for v in value)
+    if not ok:
+        raise LayerArgumentError(f"{owner}: `{arg}` must be a tuple of integers >= {minimum}. "
+                                 f"Received: {arg}={value!r}")
+    return tuple(value)
+
+
+class _ParameterOp(Layer):
+    """``x op p`` for a learned tensor ``p`` of a fixed ``shape`` that broadcasts to ``x``
+    (PyTorch's rule, aligned on the last axis; a leading batch axis of size 1 is allowed):
+    ``prod(shape)`` parameters, the input's shape, no MACs (element-wise)."""
+
+    op = "?"
+
+    def __init__(self, shape, name: str | None = None, trainable: bool = True) -> None:
+        super().__init__(name=name, trainable=trainable)
+        self._set(shape=_ints(self.type_name, shape, "shape"))
+
+    def output_shape_for(self, shape, check: Checker):
+        own = self.shape
+        if len(own) == len(shape) + 1 and own[0] == 1:
+            own = own[1:]  # the batch axis
+        if len(own) > len(shape):
+            raise ShapeError(f"a parameter of shape {self.shape} does not broadcast to inputs "
+                             f"of shape {format_shape(shape)}. Received: shape={self.shape}")
+        for axis, size in zip(range(len(shape) - len(own), len(shape)), own):
+            if size != 1:
+                check.equal(shape[axis], size, lambda: (
+                    f"a parameter of shape {self.shape} needs {size} on axis {axis + 1} of the "
+                    f"input (PyTorch's broadcasting). Received: input shape "
+                    f"{format_shape(shape)}"))
+        return shape
+
+    def params_for(self, shape):
+        return sympy.Integer(prod(self.shape)), ZERO
+
+    def macs_for(self, input_shapes, output_shape) -> sympy.Expr:
+        """Element-wise: no multiply-accumulates (as PyTorch's FlopCounterMode)."""
+        return ZERO
+
+    def window_for(self, input_shape):
+        return (None,) * len(input_shape)
+
+
+class ParameterAdd(_ParameterOp):
+    """``x + p``: a learned tensor added to the input (ViT's ``pos_embedding``).
+
+    >>> from symcnn import nn, Input
+    >>> nn.ParameterAdd((1, 197, 768))(Input(("N", 768))).node.constraints
+    (Eq(N, 197),)
+    """
+
+    op = "add"
+
+
+class ParameterMul(_ParameterOp):
+    """``p * x``: a learned tensor multiplying the input (ConvNeXt's ``layer_scale`` of shape
+    ``(C, 1, 1)``, one factor per channel).
+
+    >>> from symcnn import nn, Input
+    >>> nn.ParameterMul((96, 1, 1))(Input((96, "H", "W"))).shape
+    (96, H, W)
+    """
+
+    op = "mul"
+
+
+class SizeAssert(Layer):
+    """Passes its input through and requires ``lhs == rhs`` (``torch._assert(h == 224, ...)``):
+    a false condition is an error with ``message``, an undecided one a constraint.
+
+    >>> import symcnn as sc
+    >>> H = sc.symbols("H")
+    >>> sc.nn.SizeAssert(H, 224, "Wrong image height!")(sc.Input((3, H, H))).node.constraints
+    (Eq(H, 224),)
+    """
+
+    def __init__(self, lhs, rhs, message: str = "", name: str | None = None,
+                 trainable: bool = True) -> None:
+        super().__init__(name=name, trainable=trainable)
+        self._set(lhs=sympy.sympify(lhs), rhs=sympy.sympify(rhs), message=str(message))
+
+    def output_shape_for(self, shape, check: Checker):
+        check.equal(self.lhs, self.rhs, lambda: f"{self.message or 'size assertion failed'} "
+                    f"Received: {self.lhs} != {self.rhs}")
+        return shape
+
+    def window_for(self, input_shape):
+        return (None,) * len(input_shape)
+
+
+class PadToMultiple(Layer):
+    """Zero-pads the end of ``axes`` (0 is the first axis after the batch axis; negative
+    counts from the end) up to a multiple of ``multiples`` (Swin's patch merging pads H and W
+    to even sizes): each size ``n`` becomes ``m*ceiling(n/m)``.
+
+    >>> from symcnn import nn, Input
+    >>> nn.PadToMultiple((2, 2), axes=(-3, -2))(Input(("H", "W", 96))).shape
+    (2*ceiling(H/2), 2*ceiling(W/2), 96)
+    """
+
+    def __init__(self, multiples, axes, name: str | None = None, trainable: bool = True) -> None:
+        super().__init__(name=name, trainable=trainable)
+        multiples = _ints(self.type_name, multiples, "multiples")
+        axes = _ints(self.type_name, axes, "axes", minimum=-64)
+        if len(axes) != len(multiples):
+            raise LayerArgumentError(f"{self.type_name}: one multiple per axis. "
+                                     f"Received: multiples={multiples}, axes={axes}")
+        self._set(multiples=multiples, axes=axes)
+
+    def output_shape_for(self, shape, check: Checker):
+        out = list(shape)
+        for axis, m in zip(self.axes, self.multiples):
+            if not -len(shape) <= axis < len(shape):
+                raise ShapeError(f"axis {axis} is out of range for inputs of rank {len(shape)}. "
+                                 f"Received: axes={self.axes}")
+            out[axis] = m * arith.ceil_div(shape[axis], m)
+        return tuple(out)
+
+    def window_for(self, input_shape):
+        return None
+
+
+class StridedSlice(Layer):
+    """``x[..., a:b:s, ...]``: one ``(start, stop, step)`` per axis (None: open end or step 1);
+    starts and stops non-negative (or None). The size of an axis ``n`` becomes
+    ``ceiling((min(stop, n) - start)/step)``.
+
+    >>> from symcnn import nn, Input
+    >>> nn.StridedSlice(((0, None, 2), (1, None, 2), (None, None, None)))(Input((8, 7, 3))).shape
+    (4, 3, 3)
+    """
+
+    def __init__(self, slices, name: str | None = None, trainable: bool = True) -> None:
+        super().__init__(name=name, trainable=trainable)
+        ok = isinstance(slices, (tuple, list)) and all(
+            isinstance(s, (tuple, list)) and len(s) == 3 and all(
+                v is None or isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in s)
+            and s[2] != 0 for s in slices)
+        if not ok:
+            raise LayerArgumentError(f"{self.type_name}: `slices` must be (start, stop, step) "
+                                     f"triples of non-negative ints or None, one per axis. "
+                                     f"Received: slices={slices!r}")
+        self._set(slices=tuple(tuple(s) for s in slices))
+
+    def output_shape_for(self, shape, check: Checker):
+        if len(self.slices) > len(shape):
+            raise ShapeError(f"has {len(self.slices)} slices for an input of rank {len(shape)}. "
+                             f"Received: slices={self.slices!r}")
+        out = []
+        for axis, (size, (start, stop, step)) in enumerate(zip(shape, self.slices)):
+            start, step = start or 0, step or 1
+            end = size
+            if stop is not None:
+                check.at_least(size, stop, lambda: f"slicing axis {axis} up to {stop} needs "
+                               f"at least {stop} elements. Received: slices={self.slices!r}")
+                end = sympy.Integer(stop)
+            length = arith.ceil_div(sympy.expand(end - start), step)
+            check.at_least(length, 1, lambda: f"the slice of axis {axis} would be empty. "
+                           f"Received: slices={self.slices!r}")
+            out.append(length)
+        return (*out, *shape[len(self.slices):])
+
+    def window_for(self, input_shape):
+        return None
