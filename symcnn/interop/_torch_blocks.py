@@ -317,3 +317,76 @@ def index(conv, node, x: Tensor, key):
             raise Unsupported("indexing down to a scalar per sample")
         x = conv.apply(L.Reshape(shape, name=f"{node.name}.squeeze"), x)
     return x
+
+
+# ------------------------------------------------------------------------------- Swin
+
+
+@dataclass(frozen=True)
+class RelativeBias:
+    """``_get_relative_position_bias(table, index, window)``: the table is a weight."""
+
+    table: Weight
+    window: tuple
+
+
+def _relative_bias(conv, node, args, kwargs):
+    values = _bind(args, kwargs, ("relative_position_bias_table", "relative_position_index",
+                                  "window_size"))
+    table = values["relative_position_bias_table"]
+    if not isinstance(table, Weight):
+        raise Unsupported("a relative position bias from a computed table")
+    return RelativeBias(table, tuple(values["window_size"]))
+
+
+def _shifted_window_attention(conv, node, args, kwargs):
+    """torchvision's ``shifted_window_attention`` (Swin V1) as one layer named after the
+    module that calls it; its weights (``qkv``, ``proj``, the bias table) are read there."""
+    values = _bind(args, kwargs, ("input", "qkv_weight", "proj_weight", "relative_position_bias",
+                                  "window_size", "num_heads", "shift_size", "attention_dropout",
+                                  "dropout", "qkv_bias", "proj_bias", "logit_scale", "training"),
+                   {"qkv_bias": None, "proj_bias": None, "logit_scale": None})
+    x, bias = values["input"], values["relative_position_bias"]
+    if values["logit_scale"] is not None:
+        raise Unsupported("Swin V2's cosine attention (logit_scale)")
+    if not isinstance(x, Tensor) or not isinstance(bias, RelativeBias):
+        raise Unsupported("shifted_window_attention on computed inputs")
+    weights = [values[k] for k in ("qkv_weight", "proj_weight", "qkv_bias", "proj_bias")]
+    if not all(w is None or isinstance(w, Weight) for w in weights) or weights[0] is None \
+            or weights[1] is None:
+        raise Unsupported("shifted_window_attention with computed weights")
+    heads = values["num_heads"]
+    if bias.table.shape[-1] != heads or len(bias.window) != 2:
+        raise Unsupported(f"a relative position bias table of shape {bias.table.shape}")
+    dim = weights[1].shape[0]
+    if weights[0].shape != (3 * dim, dim) or weights[1].shape != (dim, dim):
+        raise Unsupported(f"qkv/proj weights of shapes {weights[0].shape}, {weights[1].shape}")
+    for w in (*weights, bias.table):
+        if w is not None:
+            consume(conv, w, "shifted_window_attention")
+    name = node.meta.get("symcnn_scope") or node.name
+    layer = sc_nn.ShiftedWindowAttention(
+        dim, bias.window, heads, tuple(values["shift_size"]), qkv_bias=weights[2] is not None,
+        proj_bias=weights[3] is not None, name=name,
+        trainable=any(w.trainable for w in (*weights, bias.table) if w is not None))
+    return conv.apply(layer, x)
+
+
+def _patch_merging_pad(conv, node, args, kwargs):
+    """Swin's ``_patch_merging_pad``: pad H and W to even sizes, then the four interleaved
+    half-resolution maps concatenated on the channels: ``(H, W, C) -> (H/2, W/2, 4*C)``."""
+    x = args[0] if args else kwargs.get("x")
+    if not isinstance(x, Tensor) or len(x.shape) != 3:
+        raise Unsupported(f"_patch_merging_pad of {x!r}")
+    padded = conv.apply(sc_nn.PadToMultiple((2, 2), axes=(0, 1), name=f"{node.name}.pad"), x)
+    parts = [conv.apply(sc_nn.StridedSlice(((i, None, 2), (j, None, 2)),
+                                           name=f"{node.name}.x{k}"), padded)
+             for k, (i, j) in enumerate(((0, 0), (1, 0), (0, 1), (1, 1)))]
+    return conv.apply(L.Concatenate(axis=-1, name=node.name), parts)
+
+
+FUNCTIONS_BY_NAME.update({
+    "torchvision.models.swin_transformer._get_relative_position_bias": _relative_bias,
+    "torchvision.models.swin_transformer.shifted_window_attention": _shifted_window_attention,
+    "torchvision.models.swin_transformer._patch_merging_pad": _patch_merging_pad,
+})

@@ -22,7 +22,8 @@ from ..errors import LayerArgumentError, ShapeError
 from ..formulas import prod
 from ..layers.base import Checker, Layer, format_shape
 
-__all__ = ["ParameterAdd", "ParameterMul", "SizeAssert", "PadToMultiple", "StridedSlice"]
+__all__ = ["ParameterAdd", "ParameterMul", "SizeAssert", "PadToMultiple", "StridedSlice",
+           "ShiftedWindowAttention"]
 
 ZERO = sympy.Integer(0)
 
@@ -191,6 +192,63 @@ class StridedSlice(Layer):
                            f"Received: slices={self.slices!r}")
             out.append(length)
         return (*out, *shape[len(self.slices):])
+
+    def window_for(self, input_shape):
+        return None
+
+
+class ShiftedWindowAttention(Layer):
+    """Swin's (shifted) window attention on ``(H, W, C)`` (channels last, as Swin keeps them):
+    the map is padded to multiples of the window, cut into windows of ``N = w0*w1`` tokens,
+    and each window runs ``num_heads``-head self-attention with a learned relative position
+    bias; the shift rolls the map first and only changes a mask.
+
+    Parameters: the ``qkv`` and ``proj`` projections (``3*C**2 + C**2``, plus ``3*C + C``
+    biases) and the bias table, ``(2*w0 - 1)*(2*w1 - 1)*num_heads``. MACs over the padded
+    map ``Hp*Wp`` (``Hp = w0*ceiling(H/w0)``): ``Hp*Wp*(4*C**2 + 2*N*C)``, the projections
+    plus ``Q K^T`` and the weighted sum, as FlopCounterMode counts them.
+
+    >>> import symcnn as sc
+    >>> x = sc.Input(("H", "W", 96))
+    >>> m = sc.Model(x, sc.nn.ShiftedWindowAttention(96, (7, 7), 3, (3, 3))(x))
+    >>> m.params, m.macs
+    (37755, 2267328*ceiling(H/7)*ceiling(W/7))
+    """
+
+    def __init__(self, dim, window_size, num_heads, shift_size=(0, 0), qkv_bias: bool = True,
+                 proj_bias: bool = True, name: str | None = None, trainable: bool = True) -> None:
+        super().__init__(name=name, trainable=trainable)
+        t = self.type_name
+        self._set(dim=self._size(dim, "dim"),
+                  window_size=_ints(t, window_size, "window_size"),
+                  num_heads=self._size(num_heads, "num_heads"),
+                  shift_size=_ints(t, shift_size, "shift_size", minimum=0),
+                  qkv_bias=self._flag(qkv_bias, "qkv_bias"),
+                  proj_bias=self._flag(proj_bias, "proj_bias"))
+
+    def output_shape_for(self, shape, check: Checker):
+        self._expect_rank(shape, 3, "height, width, channels")
+        check.equal(shape[-1], self.dim, lambda: f"`dim` is {self.dim} but the input has "
+                    f"{shape[-1]} channels. Received: dim={self.dim}")
+        check.divisible(self.dim, self.num_heads, lambda: f"`dim` ({self.dim}) must be a "
+                        f"multiple of `num_heads`. Received: num_heads={self.num_heads}")
+        return shape
+
+    def params_for(self, shape):
+        c, (w0, w1) = self.dim, self.window_size
+        table = (2 * w0 - 1) * (2 * w1 - 1) * self.num_heads
+        biases = 3 * c * self.qkv_bias + c * self.proj_bias
+        return sympy.expand(4 * c ** 2 + biases + table), ZERO
+
+    def padded(self, shape) -> tuple:
+        """``(Hp, Wp)``: the map padded to multiples of the window."""
+        return tuple(w * arith.ceil_div(n, w) for n, w in zip(shape[:2], self.window_size))
+
+    def macs_for(self, input_shapes, output_shape) -> sympy.Expr:
+        """``Hp*Wp*(4*C**2 + 2*N*C)``: projections, ``Q K^T`` and the weighted sum."""
+        hp, wp = self.padded(input_shapes[0])
+        c, tokens = self.dim, prod(self.window_size)
+        return sympy.expand(hp * wp * (4 * c ** 2 + 2 * tokens * c))
 
     def window_for(self, input_shape):
         return None
