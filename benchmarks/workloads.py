@@ -83,7 +83,7 @@ def all_facts(model) -> str:
     for record in model.layers:
         record.output_shape, record.params, record.macs
     model.params, model.trainable_params, model.non_trainable_params, model.macs
-    return model.summary(columns=["layer", "output_shape", "params", "macs"])
+    return model.summary_text(columns=["layer", "output_shape", "params", "macs"])
 
 
 # ----------------------------------------------------------------------------- torch peers

@@ -3,7 +3,7 @@
 import symcnn as sc
 from symcnn.zoo import textbook
 
-print(textbook.cifar().summary())
+textbook.cifar().summary()
 H, W = sc.symbols("H W")
 symbolic = textbook.cifar(input_shape=(H, W, 3))
 last = symbolic.get_layer("activation_3").output_shape

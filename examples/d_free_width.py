@@ -30,7 +30,7 @@ def main() -> None:
         sc.Dense(n, use_bias=False),
     ], name="free_width")
 
-    print(model.summary())
+    model.summary()
     print()
     print(f"Closed form: params(n) = {model.params}")
     best = sc.solve_budget(model.params, args.budget, n)

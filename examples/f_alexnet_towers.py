@@ -4,7 +4,7 @@ import symcnn as sc
 from symcnn.zoo import textbook
 
 model = textbook.alexnet_two_tower_convs()
-print(model.summary())
+model.summary()
 second = model.layers[3]
 print(f"\nSecond convolution weights: 5*5*48*128*2 = {sc.format_count(second.params - 256)} (+256 biases)")
 x = sc.Input((13, 13, 256))

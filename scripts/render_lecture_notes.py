@@ -115,8 +115,8 @@ def render() -> str:
         "TABLE": cifar.to_latex(),
         "DERIVATION": _excerpt(free.to_latex(style="derivation"), 0, 24),
         "SUMMARY": _doctest([
-            ">>> print(sc.zoo.textbook.free_width().summary(columns=['layer', 'output_shape', "
-            "'working']))",
+            ">>> sc.zoo.textbook.free_width().summary(columns=['layer', 'output_shape', "
+            "'working'])",
         ], namespace),
         "MARKDOWN": free.to_markdown(),
         "ASSUME": _doctest([

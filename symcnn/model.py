@@ -36,8 +36,8 @@ from .layers.core import Input, InputLayer
 from .records import LayerRecord, _CostViews
 from .render.latex import model_to_latex
 from .render.markdown import model_to_markdown
-from .render.summary import render_summary
 from .solving import model_solve_budget
+from .render import keras_summary
 from .render.exprs import show
 from .shape import Shape
 from .symbols import as_size
@@ -403,13 +403,48 @@ class Model(_CostViews, Graph):
 
     # -- rendering ----------------------------------------------------------------------------
 
-    def summary(self, **options: Any) -> str:
-        """A table like Keras' ``model.summary()``, closed forms included (returned as text)."""
-        return render_summary(self, **options)
+    def summary(self, columns=None, line_length: int | None = None, positions=None,
+                print_fn=None, expand_nested: bool = False, show_trainable: bool = False,
+                layer_range=None, where: bool = False) -> None:
+        """Print a table like Keras' ``model.summary()``, closed forms included; returns None.
+
+        Keras' options: ``line_length``, ``positions``, ``print_fn`` (called once with the
+        whole text; default ``print``), ``expand_nested``, ``show_trainable``,
+        ``layer_range``; symcnn's: ``columns`` (e.g. ``["layer", "output_shape", "params",
+        "working", "macs"]``) and ``where`` (name recurring rounding parts under the table).
+        :meth:`summary_text` returns the text, :meth:`summary_data` the cells and totals
+        (:mod:`symcnn.render.keras_summary`).
+        """
+        text = keras_summary.render_summary(
+            self, columns=columns, line_length=line_length, positions=positions,
+            expand_nested=expand_nested, show_trainable=show_trainable,
+            layer_range=layer_range, where=where)
+        (print_fn or print)(text)
 
     def summary_text(self, **options: Any) -> str:
-        """The text of :meth:`summary`, returned instead of printed."""
-        return render_summary(self, **options)
+        """The text :meth:`summary` prints, returned instead (same options but ``print_fn``).
+
+        >>> import symcnn as sc
+        >>> print(sc.zoo.textbook.free_width().summary_text().splitlines()[-3])
+        Total params: 160*n + 48320
+        """
+        return keras_summary.render_summary(self, **options)
+
+    def summary_data(self, **options: Any):
+        """The rows, totals and notes of the summary, before layout
+        (:class:`symcnn.render.keras_summary.SummaryData`)."""
+        return keras_summary.summary_data(self, **options)
+
+    def count_params(self):
+        """Total parameters, as Keras' ``count_params()``: an ``int`` when it is a number,
+        else the closed form.
+
+        >>> import symcnn as sc
+        >>> sc.zoo.textbook.free_width().subs(n=10).count_params()
+        49920
+        """
+        total = self.params
+        return int(total) if total.is_Integer else total
 
     def to_latex(self, style: str = "table", standalone: bool = False, **options: Any) -> str:
         """LaTeX for lecture notes and theses (:func:`symcnn.render.latex.model_to_latex`).

@@ -22,7 +22,8 @@ import sympy
 
 from .errors import LayerArgumentError
 
-__all__ = ["symbols", "size_symbol", "as_size", "as_size_tuple", "SizeLike"]
+__all__ = ["symbols", "size_symbol", "as_size", "as_size_tuple", "SizeLike", "input_sizes",
+           "UNKNOWN_AXIS_NAMES"]
 
 #: What users may pass where a size is expected.
 SizeLike = Union[int, str, sympy.Expr]
@@ -42,6 +43,23 @@ def symbols(names: str, **assumptions: Any):
     opts = {"integer": True, "positive": True}
     opts.update(assumptions)
     return sympy.symbols(names, **opts)
+
+
+def multiplier(name: str) -> sympy.Symbol:
+    """A width or depth multiplier: a positive rational symbol (``alpha`` in MobileNet).
+
+    Sizes built from it (``make_divisible(32*alpha, 8)``) are integers; ``model.subs``
+    takes its values exactly (``"0.75"`` is ``3/4``), and ``sc.solve_budget(..., step=...)``
+    solves for it on a grid.
+
+    >>> alpha = multiplier("alpha")
+    >>> alpha.is_rational, alpha.is_positive, alpha.is_integer
+    (True, True, None)
+    """
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise LayerArgumentError(f"multiplier: `name` must be a symbol name such as 'alpha'. "
+                                 f"Received: name={name!r}")
+    return sympy.Symbol(name, positive=True, rational=True)
 
 
 @lru_cache(maxsize=None)
@@ -144,3 +162,46 @@ def as_size_tuple(value: Any, n: int, arg: str, owner: str, minimum: int = 1) ->
             )
         return tuple(as_size(v, arg, owner, minimum) for v in value)
     return (as_size(value, arg, owner, minimum),) * n
+
+
+#: The names of unknown (``None``) input sizes by the shape's rank, channels last: an
+#: image ``(None, None, 3)`` gets ``H_k, W_k``, a sequence ``(None, 64)`` gets ``T_k``.
+UNKNOWN_AXIS_NAMES = {1: ("N",), 2: ("T", "C"), 3: ("H", "W", "C"), 4: ("D", "H", "W", "C")}
+
+_unknown_inputs = [0]
+
+
+def input_sizes(shape: Any, batch_shape: Any = None) -> Any:
+    """An ``Input`` shape with each ``None`` (Keras' "any size") made a fresh size symbol.
+
+    The ``k``-th input with unknown sizes in a session gets the suffix ``_k``:
+    :data:`UNKNOWN_AXIS_NAMES` gives the letter by rank and axis (``H_1``, ``W_1`` for an
+    image, ``T_1`` for a sequence, ``S<axis>_k`` beyond rank 4). A leading ``None`` before
+    three or more numbers reads as Keras' batch axis and is refused, as is ``batch_shape``.
+
+    >>> shape = input_sizes((None, None, 3))
+    >>> [s.name.split("_")[0] for s in shape[:2]], shape[2]
+    (['H', 'W'], 3)
+    >>> input_sizes((None, 224, 224, 3))
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.LayerArgumentError: Input: `shape` is the shape without the batch axis, and (None, 224, 224, 3) looks like it starts with one. Drop the leading None: shape=(224, 224, 3) (for a volume of unknown depth name it: shape=('D', 224, 224, 3)). Received: shape=(None, 224, 224, 3)
+    """
+    if batch_shape is not None:
+        rest = tuple(batch_shape)[1:] if isinstance(batch_shape, (tuple, list)) else batch_shape
+        raise LayerArgumentError(
+            "Input: symcnn shapes have no batch axis, so `batch_shape` is not taken; give the "
+            f"shape without it: shape={rest!r}. {_received('batch_shape', batch_shape)}")
+    if not isinstance(shape, (tuple, list)) or not any(s is None for s in shape):
+        return shape
+    shape = tuple(shape)
+    if len(shape) >= 4 and shape[0] is None and all(
+            isinstance(s, int) and not isinstance(s, bool) for s in shape[1:]):
+        raise LayerArgumentError(
+            f"Input: `shape` is the shape without the batch axis, and {shape!r} looks like it "
+            f"starts with one. Drop the leading None: shape={shape[1:]!r} (for a volume of "
+            f"unknown depth name it: shape={('D', *shape[1:])!r}). {_received('shape', shape)}")
+    _unknown_inputs[0] += 1
+    k = _unknown_inputs[0]
+    letters = UNKNOWN_AXIS_NAMES.get(len(shape), tuple(f"S{i}" for i in range(len(shape))))
+    return tuple(size_symbol(f"{letters[i]}_{k}") if s is None else s for i, s in enumerate(shape))

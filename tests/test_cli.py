@@ -54,17 +54,17 @@ def validate(document: dict) -> None:
 def test_summary_of_every_kind_of_file_is_the_models_summary(name):
     if name.endswith("yaml"):
         pytest.importorskip("yaml")
-    assert ok("summary", MODELS / name) == textbook.free_width().summary() + "\n"
+    assert ok("summary", MODELS / name) == textbook.free_width().summary_text() + "\n"
 
 
 def test_summary_substitutes_symbols_first():
     assert ok("summary", FREE_WIDTH, "--subs", "n=10") == \
-        textbook.free_width().subs(n=10).summary() + "\n"
+        textbook.free_width().subs(n=10).summary_text() + "\n"
 
 
 def test_summary_columns_are_passed_through():
     out = ok("summary", FREE_WIDTH, "--columns", "layer,params")
-    assert out == textbook.free_width().summary(columns=["layer", "params"]) + "\n"
+    assert out == textbook.free_width().summary_text(columns=["layer", "params"]) + "\n"
 
 
 @pytest.mark.parametrize("fmt, method", [("markdown", "to_markdown"), ("latex", "to_latex")])
@@ -292,14 +292,14 @@ def test_spec_command_writes_a_file_that_rebuilds_the_model(tmp_path):
     target = tmp_path / "m.json"
     code, _, _ = run("spec", MODELS / "free_width.py", "-o", target)
     assert code == 0
-    assert ok("summary", target) == textbook.free_width().summary() + "\n"
+    assert ok("summary", target) == textbook.free_width().summary_text() + "\n"
 
 
 def test_zoo_lists_models_and_summarises_one():
     listing = ok("zoo")
     assert "textbook.free_width" in listing
     assert ok("zoo", "textbook.free_width", "--subs", "n=5") == \
-        textbook.free_width().subs(n=5).summary() + "\n"
+        textbook.free_width().subs(n=5).summary_text() + "\n"
     doc = json.loads(ok("zoo", "--format", "json"))
     validate(doc)
     assert {m["name"] for m in doc["models"]} >= {"textbook.free_width", "textbook.cifar"}
@@ -307,7 +307,7 @@ def test_zoo_lists_models_and_summarises_one():
 
 def test_zoo_input_shape_and_arguments_reach_the_model_function():
     out = ok("zoo", "textbook.free_width", "--input", "H,31,1", "--arg", "width=w")
-    assert out == textbook.free_width(width="w", input_shape=("H", 31, 1)).summary() + "\n"
+    assert out == textbook.free_width(width="w", input_shape=("H", 31, 1)).summary_text() + "\n"
 
 
 def test_zoo_suggests_close_names():
@@ -365,7 +365,7 @@ def test_a_python_file_can_name_its_model_variable(tmp_path):
     path.write_text("from symcnn.zoo import textbook\nnet = textbook.free_width()\n")
     code, _, err = run("summary", path)
     assert code == 3 and "Models it defines: net (choose with --model NAME)" in err
-    assert ok("summary", path, "--model", "net") == textbook.free_width().summary() + "\n"
+    assert ok("summary", path, "--model", "net") == textbook.free_width().summary_text() + "\n"
 
 
 def test_pdf_without_pdflatex_exits_4(monkeypatch, tmp_path):

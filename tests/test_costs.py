@@ -182,7 +182,7 @@ def test_macs_of_a_subs_model_equal_the_substituted_closed_form():
 
 def test_summary_cost_columns_add_up_to_the_printed_total():
     model = textbook.cifar()
-    text = model.summary(columns=["layer", "macs", "flops", "activations", "param_bytes"])
+    text = model.summary_text(columns=["layer", "macs", "flops", "activations", "param_bytes"])
     assert f"Total MACs: {int(model.macs):,}" in text
     assert f"Total FLOPs: {int(model.flops):,}" in text
     assert sum(r.macs for r in model.layers) == model.macs

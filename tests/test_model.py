@@ -132,16 +132,16 @@ def test_channels_first_equals_channels_last_with_the_channel_axis_moved():
 
 
 def test_summary_lists_every_layer_and_the_totals():
-    text = sc.zoo.textbook.free_width().summary()
+    text = sc.zoo.textbook.free_width().summary_text()
     assert "dense (Dense)" in text and "160*n" in text
     assert "Total params: 160*n + 48320" in text
 
 
 def test_summary_column_choice():
-    text = sc.zoo.textbook.free_width().summary(columns=["layer", "params"])
+    text = sc.zoo.textbook.free_width().summary_text(columns=["layer", "params"])
     assert "Output Shape" not in text
     with pytest.raises(sc.SymcnnError, match="unknown column"):
-        sc.zoo.textbook.free_width().summary(columns=["nope"])
+        sc.zoo.textbook.free_width().summary_text(columns=["nope"])
 
 
 # --- symbolic then substituted equals numeric, layer by layer --------------------------------

@@ -222,7 +222,7 @@ def test_fields_are_undefined_where_positions_are_not_a_window():
                        sc.Conv1D(2, 3)])
     assert m.layers[0].receptive_field is not None
     assert m.layers[1].receptive_field is None and m.receptive_field is None
-    text = m.summary(columns=["layer", "receptive_field", "jump"])
+    text = m.summary_text(columns=["layer", "receptive_field", "jump"])
     assert "3x3" in text and " -" in text
 
 

@@ -28,7 +28,7 @@ def write(tmp_path, name: str, text: str) -> pathlib.Path:
 
 
 def same_model(a, b) -> None:
-    assert a.summary() == b.summary()
+    assert a.summary_text() == b.summary_text()
     assert a.params == b.params and a.trainable_params == b.trainable_params
     assert a.output_shape == b.output_shape and a.constraints == b.constraints
 

@@ -16,7 +16,7 @@ import sympy
 from .. import formulas
 from ..derivation.blocks import sym
 from ..errors import LayerArgumentError
-from ..symbols import as_size
+from ..symbols import as_size, input_sizes
 from ..windows import Whole
 from ..working import Plus, Times
 from .base import Checker, Computed, Layer, Tensor, apply_layer
@@ -35,6 +35,7 @@ class InputLayer(Layer):
 
     def __init__(self, shape, name: str | None = None, **kwargs: Any) -> None:
         kwargs.pop("batch_size", None)
+        shape = input_sizes(shape, kwargs.pop("batch_shape", None))  # None: a fresh symbol
         super().__init__(name=name, **kwargs)
         if isinstance(shape, (int, str, sympy.Basic)):
             shape = (shape,)
@@ -52,7 +53,7 @@ class InputLayer(Layer):
         return Computed((self.shape,), zero, zero)
 
 
-def Input(shape, name: str | None = None, **kwargs: Any) -> Tensor:
+def Input(shape=None, name: str | None = None, **kwargs: Any) -> Tensor:
     """A symbolic input tensor of ``shape`` (no batch axis), as ``keras.Input``.
 
     >>> import symcnn as sc

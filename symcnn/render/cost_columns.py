@@ -7,7 +7,7 @@ Keys: ``macs``, ``flops`` (2 per MAC), ``activations`` (output elements over all
 >>> import symcnn as sc
 >>> m = sc.Sequential([sc.Input((32, 32, 3)), sc.Conv2D(8, 3, strides=2), sc.MaxPooling2D(2)],
 ...                   name="tiny")
->>> print(m.summary(columns=["layer", "output_shape", "macs", "receptive_field", "jump"]))
+>>> m.summary(columns=["layer", "output_shape", "macs", "receptive_field", "jump"])
 Model: "tiny"
 =========================================================================
 Layer (type)                  Output Shape    MACs  Receptive field  Jump

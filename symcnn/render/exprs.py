@@ -227,7 +227,9 @@ def _shift_candidates(poly, d, keep: int = 3) -> list:
 
 
 def _degree_key(term, gens):
-    return (-sum(sympy.degree(term, g) for g in gens), sympy.default_sort_key(term))
+    """Highest degree first; among equal degrees, terms without rounding atoms first."""
+    rounded = any(isinstance(g, sympy.Dummy) for g in term.free_symbols)
+    return (-sum(sympy.degree(term, g) for g in gens), rounded, sympy.default_sort_key(term))
 
 
 def _arrange(poly, shifts: dict, shown: dict, dummies: list, collect: bool = True):
@@ -389,7 +391,8 @@ def where_block(exprs, min_count: int = 2, min_length: int = 12, taken=()) -> Wh
     names = {}
     for part in chosen:
         syms = sorted(part.free_symbols, key=sympy.default_sort_key)
-        letter = syms[0].name[0].lower() if syms else "a"
+        letter = syms[0].name[0].lower() if syms else "s"
+        letter = "s" if letter in taken else letter  # ``w`` a width: ``s_1``, not ``w_1``
         while True:
             index[letter] += 1
             name = f"{letter}_{index[letter]}"

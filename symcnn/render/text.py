@@ -6,7 +6,7 @@ print themselves via ``_sympystr(printer)``. Integers that are values get thousa
 
 >>> import symcnn as sc
 >>> from symcnn.zoo import textbook
->>> print(textbook.cifar().summary(columns=["layer", "working"]).splitlines()[5])
+>>> print(textbook.cifar().summary_text(columns=["layer", "working"]).splitlines()[5])
 conv2d (Conv2D)                                    3*3*3*64 + 64 = 1,792
 """
 

@@ -12,7 +12,7 @@ def test_a_trillion_parameter_configuration_is_an_exact_integer():
     model = sc.Sequential([sc.Input((10**6,)), sc.Dense(10**6), sc.Dense(10**6)])
     expected = 2 * (10**6 * 10**6 + 10**6)
     assert model.params == expected and isinstance(model.params, sympy.Integer)
-    assert "Total params: 2,000,002,000,000" in model.summary()
+    assert "Total params: 2,000,002,000,000" in model.summary_text()
 
 
 def test_million_wide_layers_substitute_exactly_beyond_float_precision():
@@ -39,7 +39,7 @@ b = sc.Conv2D(n, 1)(x)
 y = sc.Concatenate()([a, b])
 y = sc.MaxPooling2D(3, strides=2)(y)
 m = sc.Model(x, sc.Dense(10)(sc.GlobalAveragePooling2D()(y)), name="det")
-print(m.summary(columns=["layer", "output_shape", "params", "working", "macs"]))
+m.summary(columns=["layer", "output_shape", "params", "working", "macs"])
 print(m.to_markdown())
 print(m.to_latex(style="derivation", standalone=True))
 print(m.constraints, sorted(map(str, m.free_symbols)), m.macs)

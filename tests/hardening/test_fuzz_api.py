@@ -98,7 +98,7 @@ def test_every_input_works_or_raises_a_symcnn_error_that_names_what_it_received(
         assert "Traceback" not in message
         return
     # What builds must be usable: totals, summary, substitution at an admissible point.
-    model.summary()
+    model.summary_text()
     assert model.params.is_integer is not False
     values = {s.name: 40 for s in model.free_symbols}
     try:

@@ -32,7 +32,7 @@ def value(text: str) -> sympy.Expr:
 
 
 def from_summary(model):
-    table = model.summary(columns=SUMMARY_COLUMNS)
+    table = model.summary_text(columns=SUMMARY_COLUMNS)
     lines = table.splitlines()
     start = lines.index(next(l for l in lines if l.startswith("---"))) + 1
     end = max(i for i, l in enumerate(lines) if l.startswith("==="))

@@ -24,7 +24,7 @@ def examples() -> dict:
 
 def text(model) -> str:
     """The summary with its working column, then every layer's derivation."""
-    parts = [model.summary(columns=SUMMARY_COLUMNS), ""]
+    parts = [model.summary_text(columns=SUMMARY_COLUMNS), ""]
     parts += [str(r.derivation) for r in model.layers]
     return "\n".join(parts) + "\n"
 

@@ -1,0 +1,365 @@
+"""The text summary, laid out as Keras' ``model.summary()`` lays it out.
+
+Three pieces, as torchinfo keeps them apart: :func:`summary_data` collects the facts (one row
+of cells per layer, the totals, the constraints) into a :class:`SummaryData`;
+:func:`layout` fits them to a line length, wrapping long cells inside their column (Keras'
+``line_length`` and ``positions``); :func:`render_summary` joins the two.
+``model.summary(...)`` prints the result through ``print_fn`` and returns None, as Keras does;
+``model.summary_text(...)`` returns it and ``model.summary_data(...)`` gives the data.
+
+>>> import symcnn as sc
+>>> m = sc.Sequential([sc.Input((32, 32, 3)), sc.Conv2D(8, 3), sc.Flatten(), sc.Dense(10)],
+...                   name="tiny")
+>>> print(render_summary(m, show_trainable=True))
+Model: "tiny"
+===================================================
+Layer (type)       Output Shape  Param #  Trainable
+---------------------------------------------------
+conv2d (Conv2D)    (30, 30, 8)       224  Y
+flatten (Flatten)  (7200,)             0  -
+dense (Dense)      (10,)          72,010  Y
+===================================================
+Total params: 72,234
+Trainable params: 72,234
+Non-trainable params: 0
+>>> summary_data(m).totals["params"]
+72234
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from ..errors import SymcnnError
+from ..layers.base import format_shape
+from ..layers.core import Input
+from .exprs import Where, show, where_block
+from .summary import COLUMNS, DEFAULT_COLUMNS, format_count
+
+__all__ = ["SummaryData", "summary_data", "layout", "render_summary", "wrap_expression",
+           "DEFAULT_LINE_LENGTH"]
+
+#: Widest line of a summary unless ``line_length`` says otherwise (Keras: 88, 108 with
+#: "Connected to"; symcnn's closed forms are wider, so both are larger here).
+DEFAULT_LINE_LENGTH = {"sequential": 100, "functional": 120}
+_GAP = 2
+_TOTALS = (("Total params", "params"), ("Trainable params", "trainable_params"),
+           ("Non-trainable params", "non_trainable_params"))
+
+
+@dataclass
+class SummaryData:
+    """What a summary shows, before layout: ``header``, ``rows`` (lists of cell texts),
+    ``numeric`` (right-aligned columns), ``totals`` (stored values by name), ``lines``
+    (the text under the table: totals, constraints, a where block)."""
+
+    name: str
+    header: list
+    rows: list
+    numeric: list
+    totals: dict
+    lines: list = field(default_factory=list)
+    functional: bool = False
+
+
+def _is_sequential(model) -> bool:
+    return bool(getattr(model, "is_sequential", type(model).__name__ == "Sequential"))
+
+
+def _nested(record):
+    """The model inside a record whose layer is a model, on the record's input shapes."""
+    layer = record.layer
+    if not hasattr(layer, "_records"):
+        return None
+    shapes = [tuple(s) for s in record.input_shapes]
+    if all(tuple(t.shape) == s for t, s in zip(layer.inputs, shapes)):
+        return layer
+    return layer._replay([Input(s) for s in shapes], lambda inner: inner)
+
+
+def _trainable_cell(record) -> str:
+    if record.params == 0:
+        return "-"
+    return "Y" if getattr(record.layer, "trainable", True) else "N"
+
+
+def _range(names: list, layer_range) -> tuple:
+    if layer_range is None:
+        return 0, len(names)
+    if not (isinstance(layer_range, (list, tuple)) and len(layer_range) == 2):
+        raise SymcnnError("summary: `layer_range` must be two layer names (or patterns), the "
+                          f"first and the last to show. Received: layer_range={layer_range!r}")
+    first = [i for i, n in enumerate(names) if re.fullmatch(layer_range[0], n)]
+    last = [i for i, n in enumerate(names) if re.fullmatch(layer_range[1], n)]
+    if not first or not last or first[0] > last[-1]:
+        raise SymcnnError(f"summary: `layer_range` matches no run of layers. Layers: "
+                          f"{', '.join(names)}. Received: layer_range={list(layer_range)!r}")
+    return first[0], last[-1] + 1
+
+
+def summary_data(model, columns: Sequence[str] | None = None, expand_nested: bool = False,
+                 show_trainable: bool = False, layer_range=None,
+                 where: bool | Where = False) -> SummaryData:
+    """The cells and totals of ``model``'s summary (see :func:`render_summary`)."""
+    functional = not _is_sequential(model)
+    if columns is None:
+        columns = DEFAULT_COLUMNS
+        branched = any(len(r.inbound) > 1 or r.calls > 1 for r in model.layers)
+        if functional and branched:
+            columns = (*columns, "connected_to")
+    columns = tuple(columns)
+    unknown = [c for c in columns if c not in COLUMNS]
+    if unknown or not columns:
+        raise SymcnnError(f"summary: unknown column(s) {', '.join(map(repr, unknown))}. Choose "
+                          f"from: {', '.join(COLUMNS)}. Received: columns={list(columns)}")
+    records = [r for r in model.layers if r.type != "InputLayer"]
+    names = {id(model): where} if isinstance(where, Where) else {}
+    if where is True:
+        exprs = [d for r in records for s in _shapes(r.output_shape) for d in s]
+        exprs += [r.params for r in records] + [model.params]
+        names[id(model)] = where_block(exprs, taken={s.name for s in model.free_symbols})
+    namer = names.get(id(model))
+    text = namer.show if namer else show
+
+    def cell(key, owner, record):
+        if key == "output_shape" and namer:
+            return _shape_text(record.output_shape, text)
+        if key == "params" and namer:
+            return format_count(record.params) if record.params.is_Integer else \
+                text(record.params)
+        return COLUMNS[key].cell(owner, record)
+
+    rows = []
+    if functional:
+        for name, t in zip(model._input_names, model.inputs):
+            cells = {"layer": f"{name} (InputLayer)", "output_shape": _shape_text(t.shape, text),
+                     "connected_to": "-"}
+            rows.append([cells.get(c, "0" if COLUMNS[c].numeric else "") for c in columns]
+                        + (["-"] if show_trainable else []))
+    start, stop = _range([r.name for r in records], layer_range)
+
+    def add(owner, record, depth):
+        prefix = "   " * depth + "└ " if depth else ""
+        cells = [cell(c, owner, record) for c in columns]
+        if "layer" in columns:
+            cells[columns.index("layer")] = prefix + cells[columns.index("layer")]
+        rows.append(cells + ([_trainable_cell(record)] if show_trainable else []))
+        inner = _nested(record) if expand_nested else None
+        if inner is not None:
+            for sub in inner.layers:
+                if sub.type != "InputLayer":
+                    add(inner, sub, depth + 1)
+
+    for record in records[start:stop]:
+        add(model, record, 0)
+    totals = {attr: getattr(model, attr) for _, attr in _TOTALS}
+    lines = [f"{label}: {format_count(totals[attr]) if totals[attr].is_Integer else text(totals[attr])}"
+             for label, attr in _TOTALS]
+    lines += [f"Total {COLUMNS[c].header}: {COLUMNS[c].total(model)}"
+              for c in columns if COLUMNS[c].total is not None]
+    if model.constraints:
+        lines.append("Constraints: " + ", ".join(show(c) for c in model.constraints))
+    if namer:
+        lines += [("where " if i == 0 else "      ") + line
+                  for i, line in enumerate(namer.lines())]
+    header = [COLUMNS[c].header for c in columns] + (["Trainable"] if show_trainable else [])
+    numeric = [COLUMNS[c].numeric for c in columns] + ([False] if show_trainable else [])
+    return SummaryData(model.display_name, header, rows, numeric, totals, lines, functional)
+
+
+def _shapes(shape) -> list:
+    return shape if isinstance(shape, list) else [shape]
+
+
+def _shape_text(shape, text) -> str:
+    if isinstance(shape, list):
+        return "[" + ", ".join(_shape_text(s, text) for s in shape) + "]"
+    parts = [text(d) for d in shape]
+    return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
+
+
+def _widths(data: SummaryData, line_length: int | None, positions) -> list:
+    n = len(data.header)
+    natural = [max(len(r[i]) for r in [data.header, *data.rows]) for i in range(n)]
+    if positions is not None:
+        positions = list(positions)
+        if len(positions) != n or any(b <= a for a, b in zip([0] + positions, positions)):
+            raise SymcnnError(f"summary: `positions` must be {n} increasing column ends "
+                              f"(fractions of line_length, or characters). Received: "
+                              f"positions={positions!r}")
+        length = line_length or DEFAULT_LINE_LENGTH["functional" if data.functional
+                                                    else "sequential"]
+        ends = [round(p * length) if p <= 1 else int(p) for p in positions]
+        widths = [b - a - (_GAP if i < n - 1 else 0)
+                  for i, (a, b) in enumerate(zip([0] + ends, ends))]
+    else:
+        limit = line_length or DEFAULT_LINE_LENGTH["functional" if data.functional
+                                                   else "sequential"]
+        widths = _fit(natural, limit - _GAP * (n - 1), [_longest_word(data, i) for i in range(n)])
+    if any(w < 4 for w in widths):
+        raise SymcnnError(f"summary: the line is too short for {n} columns. Received: "
+                          f"line_length={line_length!r}, positions={positions!r}")
+    return widths
+
+
+def _longest_word(data: SummaryData, i: int) -> int:
+    """The narrowest a column may get: its longest unbreakable part (at most 36)."""
+    cells = [r[i] for r in [data.header, *data.rows]]
+    if i == 0:
+        return min(max((len(w) for c in cells for w in c.split()), default=4), 36)
+    return min(max((_unbreakable(c) for c in cells), default=4), 30)
+
+
+def _fit(natural: list, room: int, floor_: list) -> list:
+    """Column widths within ``room``: natural widths if they fit, else the widest columns
+    shrunk first, none below its longest word (at most 24 characters)."""
+    widths = list(natural)
+    while sum(widths) > room:
+        i = max(range(len(widths)), key=lambda k: widths[k] - floor_[k])
+        if widths[i] <= floor_[i]:  # every column at its floor: the widest gives way
+            i = max(range(len(widths)), key=lambda k: widths[k])
+            if widths[i] <= 8:
+                break
+        widths[i] -= 1
+    return widths
+
+
+def _pieces(text: str, breaks) -> list:
+    """``text`` cut where a break string stands outside parentheses; the break string stays
+    at the end of the piece before (``", "``, ``"*"``) or starts the next (``" + "``)."""
+    out, depth, start, i = [], 0, 0, 0
+    while i < len(text):
+        c = text[i]
+        depth += c in "([" and 1 or c in ")]" and -1 or 0
+        hit = next((b for b in breaks if text.startswith(b, i)), None) if depth == 0 else None
+        if hit is None or i == 0:
+            i += 1
+            continue
+        cut = i + len(hit) if hit in (", ", "*") else i
+        out.append(text[start:cut])
+        start, i = cut, i + len(hit)
+    out.append(text[start:])
+    return [p for p in out if p]
+
+
+def _split(text: str) -> list:
+    """``text`` cut at the first kind of break that cuts it: parts of a shape, terms of a
+    sum, factors of a product."""
+    for breaks in ((", ",), (" + ", " - "), ("*",)):
+        pieces = [p for p in _pieces(text, breaks) if p.strip()]
+        if len(pieces) > 1:
+            return pieces
+    return [text]
+
+
+def wrap_expression(text: str, width: int, indent: str = "  ") -> list:
+    """Lines of at most ``width`` characters, broken between the parts of a shape or a sum
+    (then of a product) rather than inside a parenthesis.
+
+    >>> wrap_expression("(floor((H + 4)/8) - 1, floor((W + 4)/8) - 1, 16*w)", 30)
+    ['(floor((H + 4)/8) - 1,', '  floor((W + 4)/8) - 1, 16*w)']
+    >>> wrap_expression("(16*w*(floor((H + 4)/8) - 1)*(floor((W + 4)/8) - 1),)", 30)
+    ['(16*w*', '  (floor((H + 4)/8) - 1)*', '  (floor((W + 4)/8) - 1),)']
+    """
+    if len(text) <= width:
+        return [text]
+    if _enclosed(text):  # a shape or a parenthesised factor: break inside
+        close = ",)" if text.endswith(",)") else ")"  # a 1-tuple keeps its comma
+        inner = wrap_expression(text[1:-len(close)], width - len(close) - 1, indent)
+        inner[0] = "(" + inner[0]
+        inner[-1] += close
+        return inner
+    pieces = _split(text)
+    if len(pieces) == 1:
+        return textwrap.wrap(text, width, break_on_hyphens=False) or [text]
+    lines: list = []
+    for piece in pieces:
+        head = indent if lines else ""
+        if lines and len(lines[-1]) + len(piece.rstrip()) <= width:
+            lines[-1] += piece
+        elif len(head + piece.strip()) <= width:
+            lines.append(head + piece.lstrip())
+        else:
+            tail = piece[len(piece.rstrip()):]
+            lines += [head + p for p in wrap_expression(piece.strip(), width - len(head),
+                                                        indent)]
+            lines[-1] += tail
+    return [line.rstrip() for line in lines]
+
+
+def _enclosed(text: str) -> bool:
+    """``(...)`` or ``(...,)``: the first parenthesis closed by the last character."""
+    if not text.startswith("("):
+        return False
+    depth = 0
+    for i, c in enumerate(text):
+        depth += 1 if c == "(" else -1 if c == ")" else 0
+        if depth == 0:
+            return i == len(text) - 1
+    return False
+
+
+def _unbreakable(text: str) -> int:
+    """The length of the longest part :func:`wrap_expression` cannot break."""
+    text = text.strip()
+    if _enclosed(text):
+        return _unbreakable(text[1:-2] if text.endswith(",)") else text[1:-1]) + 2
+    pieces = _split(text)
+    if len(pieces) == 1:
+        return len(text)
+    return max(_unbreakable(p) for p in pieces) + 2
+
+
+def _wrap(text: str, width: int) -> list:
+    return wrap_expression(text, width) or [""]
+
+
+def layout(data: SummaryData, line_length: int | None = None, positions=None) -> str:
+    """The summary's text: the table fitted to ``line_length`` (cells wrapped in their
+    columns) and the lines under it."""
+    widths = _widths(data, line_length, positions)
+    total = sum(widths) + _GAP * (len(widths) - 1)
+
+    def lines(cells) -> list:
+        wrapped = [_wrap(c, w) for c, w in zip(cells, widths)]
+        out = []
+        for k in range(max(len(w) for w in wrapped)):
+            parts = [(w[k] if k < len(w) else "") for w in wrapped]
+            out.append((" " * _GAP).join(
+                p.rjust(width) if num else p.ljust(width)
+                for p, width, num in zip(parts, widths, data.numeric)).rstrip())
+        return out
+
+    out = [f'Model: "{data.name}"', "=" * total, *lines(data.header), "-" * total]
+    for row in data.rows:
+        out += lines(row)
+    out.append("=" * total)
+    for line in data.lines:
+        label, _, value = line.partition(": ")
+        if not value or len(line) <= max(total, 40):
+            out.append(line)
+            continue
+        first, *rest = wrap_expression(value, max(total, 40) - len(label) - 2, indent="")
+        out += [f"{label}: {first}"] + [" " * (len(label) + 2) + r for r in rest]
+    return "\n".join(out)
+
+
+def render_summary(model, columns: Sequence[str] | None = None, line_length: int | None = None,
+                   positions=None, expand_nested: bool = False, show_trainable: bool = False,
+                   layer_range=None, where: bool = False) -> str:
+    """The text of ``model.summary(...)``.
+
+    ``columns`` picks and orders the columns (keys of :data:`symcnn.render.summary.COLUMNS`:
+    ``layer``, ``output_shape``, ``params``, ``connected_to``, ``working``, ``macs``, ...);
+    functional models with branches add ``connected_to``. As in Keras: ``line_length`` (the
+    widest line; default :data:`DEFAULT_LINE_LENGTH`, long cells wrap inside their column),
+    ``positions`` (column ends, fractions of the line or characters), ``expand_nested``
+    (the layers of nested models, indented), ``show_trainable`` (a Y/N/- column),
+    ``layer_range`` (first and last layer name or pattern). ``where=True`` names rounding
+    parts that recur (``h_1 = floor((H + 4)/8) - 1``) and lists them under the table.
+    """
+    data = summary_data(model, columns, expand_nested, show_trainable, layer_range, where)
+    return layout(data, line_length, positions)

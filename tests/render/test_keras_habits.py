@@ -1,0 +1,123 @@
+"""Keras' habits: unknown sizes in Input, a batch axis refused, summary() printing as Keras'
+does (and its options), count_params(); checked against Keras 3 itself where it can run."""
+
+from __future__ import annotations
+
+import pytest
+
+import symcnn as sc
+from tests.conftest import require
+
+
+def small():
+    return sc.Sequential([sc.Input((32, 32, 3)), sc.Conv2D(8, 3), sc.BatchNormalization(),
+                          sc.Flatten(), sc.Dense(10)], name="small")
+
+
+def test_input_none_makes_fresh_size_symbols_named_by_axis():
+    a = sc.Input(shape=(None, None, 3))
+    b = sc.Input(shape=(None, None, 3))
+    ha, wa, c = a.shape
+    assert (ha.name[:2], wa.name[:2], c) == ("H_", "W_", 3)
+    assert ha.name[2:] == wa.name[2:] and ha != b.shape[0]
+    assert ha.is_integer and ha.is_positive
+    seq = sc.Input((None, 64)).shape
+    assert seq[0].name.startswith("T_") and seq[1] == 64
+
+
+def test_a_model_on_unknown_sizes_is_symbolic_and_substitutes_by_name():
+    x = sc.Input((None, None, 3))
+    h, w = x.shape[:2]
+    model = sc.Model(x, sc.GlobalAveragePooling2D()(sc.Conv2D(8, 3)(x)))
+    assert model.free_symbols == {h, w}
+    assert model.constraints == [h >= 3, w >= 3]
+    assert model.subs({h.name: 32, w.name: 32}).output_shape == (8,)
+
+
+def test_a_batch_axis_in_input_is_refused_with_the_shape_to_use():
+    with pytest.raises(sc.LayerArgumentError, match=r"Drop the leading None: shape=\(224, 224, 3\)"):
+        sc.Input((None, 224, 224, 3))
+    with pytest.raises(sc.LayerArgumentError, match=r"batch_shape.*shape=\(32, 32, 3\)"):
+        sc.Input(batch_shape=(None, 32, 32, 3))
+    assert sc.Input((32, 32, 3), batch_size=8).shape == (32, 32, 3)  # Keras' batch_size: ignored
+
+
+def test_summary_prints_and_returns_none(capsys):
+    model = small()
+    assert model.summary() is None
+    assert capsys.readouterr().out == model.summary_text() + "\n"
+
+
+def test_summary_print_fn_gets_the_whole_text_once():
+    calls = []
+    small().summary(print_fn=calls.append)
+    assert calls == [small().summary_text()]
+
+
+def test_summary_line_length_bounds_every_line_and_wraps_cells():
+    H, W, w = sc.symbols("H W w")
+    model = sc.Sequential([sc.Input((H, W, 3)), sc.Conv2D(8 * w, 3), sc.MaxPooling2D(2),
+                           sc.Conv2D(16 * w, 3, strides=2), sc.MaxPooling2D(2), sc.Flatten(),
+                           sc.Dense(10)])
+    for length in (70, 90, 100):
+        text = model.summary_text(line_length=length)
+        assert max(len(line) for line in text.splitlines()) <= length, text
+    default = model.summary_text()
+    assert max(len(line) for line in default.splitlines()) <= 100
+    assert "floor((H + 4)/8) - 1" in default
+
+
+def test_summary_positions_place_the_columns():
+    text = small().summary_text(line_length=60, positions=[0.5, 0.8, 1.0])
+    header = text.splitlines()[2]
+    assert header.index("Output Shape") == 30 and header.endswith("Param #")
+    assert len(text.splitlines()[1]) == 60
+    with pytest.raises(sc.SymcnnError, match="positions"):
+        small().summary_text(positions=[0.5, 0.4, 1.0])
+
+
+def test_summary_show_trainable_marks_layers_with_weights():
+    frozen = sc.Dense(10, trainable=False)
+    model = sc.Sequential([sc.Input((4,)), sc.Dense(3), sc.ReLU(), frozen])
+    rows = model.summary_text(show_trainable=True).splitlines()
+    assert rows[2].rstrip().endswith("Trainable")
+    marks = [r.split()[-1] for r in rows[4:7]]
+    assert marks == ["Y", "-", "N"]
+
+
+def test_summary_expand_nested_lists_the_inner_layers():
+    inner = sc.Sequential([sc.Input((8, 8, 4)), sc.Conv2D(4, 3, padding="same"), sc.ReLU()],
+                          name="block")
+    outer = sc.Sequential([sc.Input((8, 8, 4)), inner, sc.Flatten()], name="outer")
+    flat = outer.summary_text()
+    nested = outer.summary_text(expand_nested=True)
+    assert "└ conv2d (Conv2D)" in nested and "└ conv2d (Conv2D)" not in flat
+    assert "Total params: 148" in nested
+
+
+def test_summary_layer_range_shows_a_run_of_layers():
+    text = small().summary_text(layer_range=["batch.*", "flatten"])
+    assert "batch_normalization" in text and "flatten" in text
+    assert "conv2d (Conv2D)" not in text and "dense (Dense)" not in text
+
+
+def test_summary_data_gives_rows_and_totals_without_printing():
+    data = small().summary_data()
+    assert data.header == ["Layer (type)", "Output Shape", "Param #"]
+    assert [r[0] for r in data.rows][0] == "conv2d (Conv2D)"
+    assert data.totals["params"] == small().params
+
+
+def test_count_params_is_keras_count():
+    require("keras")
+    model = small()
+    assert model.count_params() == model.to_keras().count_params()
+    assert isinstance(model.count_params(), int)
+    assert sc.zoo.textbook.free_width().count_params() == sc.zoo.textbook.free_width().params
+
+
+def test_keras_summary_also_returns_none_and_calls_print_fn_once():
+    keras = require("keras")
+    calls = []
+    result = small().to_keras().summary(print_fn=calls.append)
+    assert result is None and len(calls) == 1
