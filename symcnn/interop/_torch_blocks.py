@@ -15,6 +15,7 @@ EfficientNet, ConvNeXt, ViT, Swin, MaxViT).
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, replace
 
 import sympy
@@ -25,7 +26,7 @@ from ..layers.base import Tensor
 from ._torch_base import BATCH, Unsupported
 
 __all__ = ["Weight", "Condition", "FUNCTIONS_BY_NAME", "METHODS", "MODULE_CALLS", "consume",
-           "weight_of", "weight_op", "cat_with_weights", "index"]
+           "weight_of", "weight_op", "weight_handler", "cat_with_weights", "index"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class Weight:
     parameter: bool
     trainable: bool
     batched: bool = False  # after ``.expand(batch, ...)``: shape[0] is the batch axis
+    learned: int | None = None  # values behind a tensor gathered from a table (else numel)
 
     @property
     def per_sample(self) -> tuple:
@@ -82,7 +84,7 @@ def weight_op(conv, node, op: str, x: Tensor, weight: Weight):
         raise Unsupported(f"the parameter '{weight.path}' in an operation other than + or *")
     consume(conv, weight, f"an element-wise {op}")
     cls = sc_nn.ParameterAdd if op == "add" else sc_nn.ParameterMul
-    return conv.apply(cls(weight.shape, name=_weight_name(conv, weight),
+    return conv.apply(cls(weight.shape, learned=weight.learned, name=_weight_name(conv, weight),
                           trainable=weight.trainable), x)
 
 
@@ -390,3 +392,79 @@ FUNCTIONS_BY_NAME.update({
     "torchvision.models.swin_transformer.shifted_window_attention": _shifted_window_attention,
     "torchvision.models.swin_transformer._patch_merging_pad": _patch_merging_pad,
 })
+
+
+# ----------------------------------------------------------------- weights reshaped in forward
+
+
+def _weight_view(conv, node, args, kwargs):
+    w = args[0]
+    sizes = list(_sizes(args[1:] or (kwargs.get("shape") or kwargs.get("size"),)))
+    total = prod_int(w.shape)
+    if sizes.count(-1) > 1 or not all(isinstance(s, int) for s in sizes):
+        raise Unsupported(f"reshaping '{w.path}' to {sizes!r}")
+    if -1 in sizes:
+        known = prod_int([s for s in sizes if s != -1])
+        sizes[sizes.index(-1)] = total // known if known else 0
+    if prod_int(sizes) != total:
+        raise Unsupported(f"reshaping '{w.path}' of shape {w.shape} to {tuple(sizes)}")
+    return replace(w, shape=tuple(sizes))
+
+
+def _weight_permute(conv, node, args, kwargs):
+    w, dims = args[0], _sizes(args[1:] or (kwargs.get("dims"),))
+    if sorted(d % len(w.shape) for d in dims) != list(range(len(w.shape))):
+        raise Unsupported(f"permuting '{w.path}' by {dims!r}")
+    return replace(w, shape=tuple(w.shape[d] for d in dims))
+
+
+def _weight_unsqueeze(conv, node, args, kwargs):
+    w, dim = args[0], (args[1] if len(args) > 1 else kwargs.get("dim"))
+    shape = list(w.shape)
+    shape.insert(dim % (len(shape) + 1), 1)
+    return replace(w, shape=tuple(shape))
+
+
+def _weight_getitem(conv, node, args, kwargs):
+    """``table[index]`` with an integer buffer ``index``: a tensor of ``index.shape +
+    table.shape[1:]`` whose learned values are the table's."""
+    table, key = args[0], args[1]
+    if not isinstance(key, Weight) or key.parameter:
+        raise Unsupported(f"indexing '{table.path}' with {key!r}")
+    return replace(table, shape=key.shape + table.shape[1:],
+                   learned=table.learned or prod_int(table.shape))
+
+
+def prod_int(values) -> int:
+    out = 1
+    for v in values:
+        out *= int(v)
+    return out
+
+
+WEIGHT_METHODS = {
+    "view": _weight_view, "reshape": _weight_view, "permute": _weight_permute,
+    "unsqueeze": _weight_unsqueeze, "contiguous": lambda conv, node, args, kwargs: args[0],
+}
+
+
+def weight_handler(node):
+    """The handler of an operation on a :class:`Weight` (its first argument), or None."""
+    if node.op == "call_method":
+        return WEIGHT_METHODS.get(node.target)
+    if node.op == "call_function" and node.target is operator.getitem:
+        return _weight_getitem
+    return None
+
+
+def _einsum(conv, node, args, kwargs):
+    equation, operands = args[0], args[1:]
+    if len(operands) == 1 and isinstance(operands[0], (tuple, list)):
+        operands = tuple(operands[0])
+    if not isinstance(equation, str) or len(operands) != 2 or not all(
+            isinstance(t, Tensor) for t in operands):
+        raise Unsupported("einsum of other than two tensors")
+    return conv.apply(sc_nn.Einsum(equation, name=node.name), list(operands))
+
+
+FUNCTIONS_BY_NAME["torch.functional.einsum"] = _einsum

@@ -223,6 +223,8 @@ class _Converter:
             if node.op == "call_module":
                 return self._call_module(node, args, kwargs, upstream_failed)
             handler = ops.handler(node)
+            if args and isinstance(args[0], blocks.Weight):  # a parameter reshaped in forward
+                handler = blocks.weight_handler(node) or handler
             if handler is None:
                 return self._unsupported(node, "no symcnn equivalent")
             if upstream_failed:

@@ -23,7 +23,7 @@ from ..formulas import prod
 from ..layers.base import Checker, Layer, format_shape
 
 __all__ = ["ParameterAdd", "ParameterMul", "SizeAssert", "PadToMultiple", "StridedSlice",
-           "ShiftedWindowAttention"]
+           "ShiftedWindowAttention", "Einsum"]
 
 ZERO = sympy.Integer(0)
 
@@ -44,9 +44,18 @@ class _ParameterOp(Layer):
 
     op = "?"
 
-    def __init__(self, shape, name: str | None = None, trainable: bool = True) -> None:
+    def __init__(self, shape, learned=None, name: str | None = None,
+                 trainable: bool = True) -> None:
         super().__init__(name=name, trainable=trainable)
-        self._set(shape=_ints(self.type_name, shape, "shape"))
+        shape = _ints(self.type_name, shape, "shape")
+        if learned is not None and (not isinstance(learned, int) or isinstance(learned, bool)
+                                    or learned < 1):
+            raise LayerArgumentError(f"{self.type_name}: `learned` must be a positive integer "
+                                     f"(the learned values behind the tensor) or None. "
+                                     f"Received: learned={learned!r}")
+        self._set(shape=shape)
+        if learned is not None:
+            self._set(learned=learned)
 
     def output_shape_for(self, shape, check: Checker):
         own = self.shape
@@ -64,7 +73,10 @@ class _ParameterOp(Layer):
         return shape
 
     def params_for(self, shape):
-        return sympy.Integer(prod(self.shape)), ZERO
+        """``prod(shape)``, or ``learned`` when the tensor is gathered from a smaller table
+        (MaxViT's relative position bias: a ``(169, heads)`` table read as ``(heads, 49, 49)``)."""
+        learned = getattr(self, "learned", None)
+        return sympy.Integer(prod(self.shape) if learned is None else learned), ZERO
 
     def macs_for(self, input_shapes, output_shape) -> sympy.Expr:
         """Element-wise: no multiply-accumulates (as PyTorch's FlopCounterMode)."""
@@ -249,6 +261,74 @@ class ShiftedWindowAttention(Layer):
         hp, wp = self.padded(input_shapes[0])
         c, tokens = self.dim, prod(self.window_size)
         return sympy.expand(hp * wp * (4 * c ** 2 + 2 * tokens * c))
+
+    def window_for(self, input_shape):
+        return None
+
+
+class Einsum(Layer):
+    """``torch.einsum(equation, a, b)`` of two tensors that contracts indices (attention's
+    ``Q K^T`` and weighted sum): the first index of every operand and of the result is the
+    batch axis; every other index is in the result or in both operands. MACs: the product
+    of the sizes of all indices (one multiply-accumulate per term of the sum, as PyTorch's
+    FlopCounterMode counts the batched matrix product it runs).
+
+    >>> import symcnn as sc
+    >>> q, k = sc.Input(("G", 2, 49, 32)), sc.Input(("G", 2, 49, 32))
+    >>> y = sc.nn.Einsum("BGHID,BGHJD->BGHIJ")([q, k])
+    >>> y.shape, sc.Model([q, k], y).macs
+    ((G, 2, 49, 49), 153664*G)
+    """
+
+    n_inputs = None
+
+    def __init__(self, equation: str, name: str | None = None, trainable: bool = True) -> None:
+        super().__init__(name=name, trainable=trainable)
+        text = equation.replace(" ", "") if isinstance(equation, str) else ""
+        operands, _, result = text.partition("->")
+        parts = operands.split(",")
+        ok = len(parts) == 2 and result and all(p.isalpha() for p in (*parts, result)) and all(
+            len(set(p)) == len(p) for p in (*parts, result))
+        ok = ok and len({p[0] for p in (*parts, result)}) == 1 and all(
+            c in result or all(c in p for p in parts) for p in parts for c in p)
+        if not ok:
+            raise LayerArgumentError(
+                f"{self.type_name}: `equation` must be 'a,b->c' for two operands, letters only, "
+                f"the batch index first everywhere, every index in the result or in both "
+                f"operands. Received: equation={equation!r}")
+        self._set(equation=text)
+
+    def _letters(self):
+        operands, _, result = self.equation.partition("->")
+        return [p[1:] for p in operands.split(",")], result[1:]
+
+    def _sizes(self, shapes, check: Checker) -> dict:
+        parts, _ = self._letters()
+        sizes: dict = {}
+        for part, shape in zip(parts, shapes):
+            if len(part) != len(shape):
+                raise ShapeError(f"operand '{part}' needs rank {len(part)} (without the batch "
+                                 f"axis). Received: shape {format_shape(shape)}")
+            for letter, size in zip(part, shape):
+                if letter in sizes:
+                    check.equal(sizes[letter], size, lambda: f"index {letter} has two sizes. "
+                                f"Received: {sizes[letter]} and {size}")
+                else:
+                    sizes[letter] = size
+        return sizes
+
+    def output_shape_for(self, shapes, check: Checker):
+        if len(shapes) != 2:
+            raise ShapeError(f"expects 2 operands. Received: {len(shapes)}")
+        sizes = self._sizes(shapes, check)
+        return tuple(sizes[letter] for letter in self._letters()[1])
+
+    def params_for(self, shapes):
+        return ZERO, ZERO
+
+    def macs_for(self, input_shapes, output_shape) -> sympy.Expr:
+        """The product of the sizes of every index."""
+        return sympy.expand(prod(self._sizes(input_shapes, Checker()).values()))
 
     def window_for(self, input_shape):
         return None
