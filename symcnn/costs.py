@@ -38,7 +38,7 @@ __all__ = [
     "conv_macs", "conv_transpose_macs", "depthwise_conv_macs", "separable_conv_macs",
     "dense_macs", "elements", "dtype_bytes", "FLOP_CONVENTIONS", "macs", "flops",
     "activation_elements", "activation_bytes", "param_bytes", "node_macs", "node_flops",
-    "inner_model",
+    "inner_model", "QUANTITIES", "quantity",
 ]
 
 ZERO = sympy.Integer(0)
@@ -150,6 +150,36 @@ def node_flops(node, convention: str = "2mac") -> sympy.Expr:
         model, times = nested
         return sympy.expand(times * flops(model, convention))
     return _convention(convention)(node)
+
+
+# ----------------------------------------------------------------------------- by name
+
+#: The scalar quantities of a model that budgets, sweeps and plots name by default.
+QUANTITIES = ("params", "trainable_params", "non_trainable_params", "macs", "flops")
+#: Cost methods that give a quantity when called with their defaults (float32 bytes).
+_BYTE_METHODS = ("param_bytes", "activation_bytes", "peak_activation_memory")
+
+
+def quantity(obj, name: str):
+    """The quantity called ``name`` of a model or layer record, as an expression; None when
+    ``name`` names none. Quantities are the attributes holding an expression (``params``,
+    ``macs``, ``peak_activation_elements``...) and the byte counts at float32
+    (``param_bytes``, ``activation_bytes``, ``peak_activation_memory``). The command line,
+    :func:`symcnn.sweep` and ``Model.solve_budget`` all read quantities through this.
+
+    >>> import symcnn as sc
+    >>> m = sc.zoo.textbook.free_width()
+    >>> quantity(m, "params"), quantity(m, "param_bytes"), quantity(m, "summary")
+    (160*n + 48320, 640*n + 193280, None)
+    """
+    if not isinstance(name, str) or name.startswith("_"):
+        return None
+    value = getattr(obj, name, None)
+    if name in _BYTE_METHODS and callable(value):
+        value = value()
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = sympy.Integer(value)
+    return value if isinstance(value, sympy.Expr) else None
 
 
 # ----------------------------------------------------------------------------- totals

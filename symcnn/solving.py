@@ -25,6 +25,7 @@ from typing import Any, Mapping
 
 import sympy
 
+from .costs import quantity
 from .errors import SolveError
 from .quasipoly import IntegerSet, NotQuasiPolynomial, relation_set
 
@@ -335,9 +336,9 @@ def model_solve_budget(model, for_=None, budgets: Mapping | None = None) -> int 
     names = {s.name for s in model.free_symbols}
     pairs, fixed = {}, {}
     for key, value in (budgets or {}).items():
-        quantity = getattr(model, key, None) if not key.startswith("_") else None
-        if isinstance(quantity, sympy.Expr):
-            pairs[key] = (quantity, value)
+        named = quantity(model, key)
+        if named is not None:
+            pairs[key] = (named, value)
         elif key in names:
             fixed[key] = value
         else:

@@ -30,7 +30,6 @@ from . import layers
 from .errors import SpecError, SymcnnError, UnavailableError, with_context
 from .expr_parser import FUNCTIONS, parse_size
 from .interop.keras import from_keras
-from .layers.base import Layer
 from .layers.core import Input, InputLayer
 from .model import Model, Sequential
 from .spec_export import FORMAT_VERSION, model_to_spec
@@ -64,12 +63,7 @@ def layer_types() -> dict:
     >>> layer_types()["MaxPool2D"] is layer_types()["MaxPooling2D"]
     True
     """
-    out = {}
-    for name in layers.__all__:
-        cls = getattr(layers, name)
-        if isinstance(cls, type) and issubclass(cls, Layer) and cls not in (Layer, InputLayer):
-            out[name] = cls
-    return out
+    return {name: cls for name, cls in layers.layer_classes().items() if cls is not InputLayer}
 
 
 # -- reading ---------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from typing import Any, Mapping
 import sympy
 
 from .codegen import INT64_MAX, Unsupported, build, compiled
+from .costs import quantity
 from .errors import SolveError
 from .safe import to_expr
 
@@ -222,13 +223,11 @@ class Sweep(Mapping):
 
 
 def _quantity(model, name: str):
-    value = getattr(model, name, None)
-    if callable(value) and not isinstance(value, sympy.Basic):
-        value = value()
-    if not isinstance(value, (sympy.Expr, int)):
+    value = quantity(model, name)
+    if value is None:
         raise SolveError(f"sweep: {name!r} is not a scalar quantity of the model (params, "
                          f"trainable_params, macs, flops, ...). Received: {name!r}")
-    return sympy.sympify(value)
+    return value
 
 
 def sweep(target, /, *quantities: str, **grid: Any):

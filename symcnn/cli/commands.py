@@ -16,6 +16,7 @@ import time
 import sympy
 
 from .. import plotting, sweeping, zoo
+from ..costs import QUANTITIES, quantity
 from ..errors import SolveError, SymcnnError, UnavailableError
 from ..render.latex import compile_pdf
 from ..render.summary import format_count
@@ -28,8 +29,6 @@ __all__ = ["run_summary", "run_solve", "run_latex", "run_plot", "run_sweep", "ru
            "run_spec", "QUANTITIES", "EXIT_NO_SOLUTION", "LoadError"]
 
 EXIT_NO_SOLUTION = 5
-#: Model quantities the command line can budget, sweep and plot.
-QUANTITIES = ("params", "trainable_params", "non_trainable_params", "macs", "flops")
 
 
 class LoadError(Exception):
@@ -84,7 +83,7 @@ def run_summary(args, out) -> int:
 def _quantity(model, name: str):
     if name not in QUANTITIES:
         raise UsageError(f"unknown quantity {name!r}; choose from {', '.join(QUANTITIES)}")
-    return getattr(model, name)
+    return quantity(model, name)
 
 
 def _symbol(model, name: str):

@@ -97,8 +97,8 @@ def keras_base(layer: Layer):
     >>> keras_base(nn.Conv2d(3, 8, 3)).__name__, keras_base(nn.Dropout2d()).__name__
     ('Conv2D', 'SpatialDropout2D')
     """
-    public = set(layers.__all__) - {"Layer"}
+    known = set(layers.layer_classes().values())
     for cls in type(layer).__mro__:
-        if cls.__module__.startswith("symcnn.layers.") and cls.__name__ in public:
+        if cls in known:
             return cls
     return None

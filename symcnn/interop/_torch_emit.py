@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn as tnn
 
+from ..formulas import same_padding
 from ..layers.spatial import split_channels
 from ._common import as_int
 
@@ -28,8 +29,8 @@ class Unsupported(Exception):
 
 
 def _keras_same(i: int, k_eff: int, s: int) -> tuple:
-    total = max((-(-i // s) - 1) * s + k_eff - i, 0)
-    return total // 2, total - total // 2
+    """Keras' split of 'same' padding (:func:`symcnn.formulas.same_padding`), as ints."""
+    return tuple(int(p) for p in same_padding(i, k_eff, s))
 
 
 def _pairs(layer, spatial, kernel, strides, dilation) -> list:

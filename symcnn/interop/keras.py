@@ -60,8 +60,7 @@ _HARMLESS = {"renorm": False, "lora_rank": None, "quantization_config": None}
 
 
 def _symcnn_classes() -> dict:
-    skip = {"Layer", "Tensor", "Node", "Checker", "Computed"}
-    return {name: getattr(_layers, name) for name in _layers.__all__ if name not in skip}
+    return _layers.layer_classes()
 
 
 @lru_cache(maxsize=None)

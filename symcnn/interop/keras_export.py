@@ -23,6 +23,7 @@ from __future__ import annotations
 import inspect
 import re
 
+from ..formulas import same_padding
 from ..layers.base import Graph, Layer
 from ..layers.core import InputLayer
 from ..nn._base import TORCH_ONLY_ARGS, TorchLayer
@@ -257,8 +258,8 @@ class _Builder:
         config["padding"] = "valid"
         if all(a == 0 and c == 0 for a, c in pairs):
             return []
-        same = [((d * (k - 1)) // 2, d * (k - 1) - (d * (k - 1)) // 2)
-                for k, d in zip(kernel, dilation)]
+        same = [tuple(int(p) for p in same_padding(i, k, 1, d))
+                for i, k, d in zip(spatial, kernel, dilation)]
         if all(s == 1 for s in strides) and pairs == same:
             config["padding"] = "same"
             return []

@@ -45,3 +45,15 @@ __all__ = ["Layer", "Tensor", "Node", "Checker", "Computed",
            *_conv, *_core, *_merge, *_norm, *_pool, *_reshape, *_aliases, "Repeat",
            *[n for n in (*_attention, *_embedding, *_recurrent, *_preprocessing, *_scale)
              if n[0].isupper()]]
+
+
+def layer_classes() -> dict:
+    """Every layer class by its Keras class name, aliases included: the one name-to-layer
+    table that model files (:mod:`symcnn.spec`) and the bridges read.
+
+    >>> layer_classes()["MaxPool2D"] is layer_classes()["MaxPooling2D"] is MaxPooling2D
+    True
+    """
+    found = {name: globals()[name] for name in __all__}
+    return {name: cls for name, cls in found.items()
+            if isinstance(cls, type) and issubclass(cls, Layer) and cls is not Layer}
