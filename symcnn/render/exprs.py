@@ -229,7 +229,12 @@ def _shift_candidates(poly, d, keep: int = 3) -> list:
 def _degree_key(term, gens):
     """Highest degree first; among equal degrees, terms without rounding atoms first."""
     rounded = any(isinstance(g, sympy.Dummy) for g in term.free_symbols)
-    return (-sum(sympy.degree(term, g) for g in gens), rounded, sympy.default_sort_key(term))
+    degrees: dict = {}  # degree in each generator, read off the terms (linear in their size;
+    for t in Add.make_args(term):  # sympy.degree builds a Poly per generator: quadratic)
+        for base, exp in t.as_powers_dict().items():
+            if base in gens:
+                degrees[base] = max(degrees.get(base, 0), int(exp))
+    return (-sum(degrees.values()), rounded, sympy.default_sort_key(term))
 
 
 def _arrange(poly, shifts: dict, shown: dict, dummies: list, collect: bool = True):
@@ -238,7 +243,7 @@ def _arrange(poly, shifts: dict, shown: dict, dummies: list, collect: bool = Tru
     With ``collect`` the terms with the same atoms are gathered into one product whose
     remaining factor is a polynomial in the other symbols (its content taken out).
     """
-    gens = sorted(poly.free_symbols, key=sympy.default_sort_key)
+    gens = set(poly.free_symbols)
     groups: dict = {}
     for term in Add.make_args(poly):
         atom_part = Mul(*(f for f in Mul.make_args(term) if f.free_symbols & set(dummies)))
