@@ -30,6 +30,7 @@ import sympy
 
 from . import arith, memory
 from .errors import GraphError, ShapeError, SymbolError, describe_layer
+from .frameworks import import_framework
 from .layers.base import (Checker, Computed, Graph, Layer, Tensor, apply_layer, format_shape,
                           snake_case)
 from .layers.core import Input, InputLayer
@@ -471,7 +472,8 @@ class Model(_CostViews, Graph):
     def to_torch(self):
         """A real ``torch.nn.Module`` (channels first) with the same shapes and counts
         (:func:`symcnn.interop.torch_export.to_torch`); every size must be a number."""
-        from .interop.torch_export import to_torch  # imports PyTorch
+        import_framework("torch")  # or say how to install it
+        from .interop.torch_export import to_torch  # imports PyTorch at its top
 
         return to_torch(self)
 

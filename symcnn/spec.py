@@ -30,6 +30,7 @@ from . import layers
 from .errors import SpecError, SymcnnError, UnavailableError, with_context
 from .expr_parser import FUNCTIONS, parse_size
 from .interop.keras import from_keras
+from .layers.base import Layer
 from .layers.core import Input, InputLayer
 from .model import Model, Sequential
 from .spec_export import FORMAT_VERSION, model_to_spec
@@ -118,9 +119,24 @@ def _value(value, arg: str, symbols: dict, where: str):
     return value
 
 
-def _layer(entry, index: int, symbols: dict, functional: bool):
-    """``(layer, inputs)`` for one entry of ``layers``."""
-    types = layer_types()
+def _custom_types(custom_objects) -> dict:
+    """Layer classes a model file may name beyond the built-in ones (Keras' ``custom_objects``)."""
+    if custom_objects is None:
+        return {}
+    if isinstance(custom_objects, (list, tuple)):
+        custom_objects = {getattr(c, "type_name", getattr(c, "__name__", None)): c
+                          for c in custom_objects}
+    if not isinstance(custom_objects, Mapping) or not all(
+            isinstance(k, str) and isinstance(c, type) and issubclass(c, Layer)
+            for k, c in custom_objects.items()):
+        raise SpecError(f"model file: `custom_objects` maps type names to layer classes "
+                        f"(subclasses of symcnn.Layer), or is a list of such classes. "
+                        f"Received: custom_objects={custom_objects!r}")
+    return dict(custom_objects)
+
+
+def _layer(entry, index: int, symbols: dict, functional: bool, types: dict):
+    """``(layer, inputs)`` for one entry of ``layers``; ``types`` maps type names to classes."""
     where = f"model file: layers[{index}]"
     if isinstance(entry, str):
         type_name, args, extra = entry, None, {}
@@ -181,11 +197,13 @@ def _shape(value, symbols: dict, where: str) -> tuple:
     return tuple(_value(v, "shape", symbols, where) for v in value)
 
 
-def model_from_spec(spec: Mapping, source: str = "model file"):
+def model_from_spec(spec: Mapping, source: str = "model file", custom_objects=None):
     """Build the model a model-file document describes (a mapping read from YAML or JSON).
 
     Sequential form: ``input`` (a shape) and ``layers``. Functional form: ``inputs`` (a mapping
     of names to shapes), ``layers`` whose entries may name their ``inputs``, and ``outputs``.
+    Layers defined outside symcnn are named through ``custom_objects`` (as in Keras): a
+    mapping of type names to classes, or a list of classes (named by their ``type_name``).
 
     >>> import symcnn as sc
     >>> block = sc.model_from_spec({
@@ -198,7 +216,7 @@ def model_from_spec(spec: Mapping, source: str = "model file"):
     (36928, (H, W, 64))
     """
     try:
-        return _build(spec, Input, Model, Sequential)
+        return _build(spec, {**layer_types(), **_custom_types(custom_objects)})
     except SymcnnError as err:
         message = str(err)
         if source == "model file" or message.startswith(source):
@@ -208,7 +226,7 @@ def model_from_spec(spec: Mapping, source: str = "model file"):
         raise type(err)(f"{source}: {message.strip()}") from None
 
 
-def _build(spec, Input, Model, Sequential):
+def _build(spec, types: dict):
     if not isinstance(spec, Mapping):
         raise SpecError(f"model file: the document must be a mapping with `layers`. "
                         f"Received: {type(spec).__name__}")
@@ -238,12 +256,12 @@ def _build(spec, Input, Model, Sequential):
             raise SpecError("model file: `outputs` belongs to functional models (`inputs`). "
                             f"Received: outputs={spec['outputs']!r}")
         x = Input(_shape(spec["input"], symbols, "model file: input"))
-        layers = [_layer(e, i, symbols, False)[0] for i, e in enumerate(entries)]
+        layers = [_layer(e, i, symbols, False, types)[0] for i, e in enumerate(entries)]
         return Sequential([x, *layers], name=name)
-    return _build_functional(spec, symbols, entries, name, Input, Model)
+    return _build_functional(spec, symbols, entries, name, types)
 
 
-def _build_functional(spec, symbols, entries, name, Input, Model):
+def _build_functional(spec, symbols, entries, name, types: dict):
     given = spec["inputs"]
     if not isinstance(given, dict) or not given:
         raise SpecError(f"model file: `inputs` maps input names to shapes, as {{x: [H, W, 3]}}. "
@@ -253,7 +271,7 @@ def _build_functional(spec, symbols, entries, name, Input, Model):
         tensors[key] = Input(_shape(shape, symbols, f"model file: inputs.{key}"), name=key)
     last = next(reversed(tensors.values())) if len(tensors) == 1 else None
     for index, entry in enumerate(entries):
-        layer, inputs = _layer(entry, index, symbols, True)
+        layer, inputs = _layer(entry, index, symbols, True, types)
         where = f"model file: layers[{index}] ({layer.type_name})"
         if inputs is None:
             if last is None:
@@ -323,8 +341,9 @@ def is_keras_config(data) -> bool:
     return isinstance(data, dict) and "class_name" in data and "config" in data
 
 
-def load_spec(path: str | os.PathLike):
+def load_spec(path: str | os.PathLike, custom_objects=None):
     """The model in a YAML/JSON model file, or in a Keras JSON config (via ``sc.from_keras``).
+    ``custom_objects`` names layer classes defined outside symcnn (see :func:`model_from_spec`).
 
     >>> import json, os, tempfile, symcnn as sc
     >>> path = os.path.join(tempfile.mkdtemp(), "m.json")
@@ -339,5 +358,5 @@ def load_spec(path: str | os.PathLike):
             return from_keras(json.dumps(data))
         except SymcnnError as err:
             raise with_context(err, os.fspath(path)) from None
-    return model_from_spec(data, source=os.fspath(path))
+    return model_from_spec(data, source=os.fspath(path), custom_objects=custom_objects)
 

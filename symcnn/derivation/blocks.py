@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import sympy
 
-from ..working import Ceiling, Floor, MinOf, Minus, Over, Plus, Times
+from ..working import Ceiling, Floor, Given, MinOf, Minus, Over, Plus, Times
 from .steps import Step
 
 __all__ = ["Builder", "AXES", "SUBS", "sym", "hp", "same", "spatial_positions",
            "channel_position", "pad_terms", "window_steps", "kernel_symbols", "kernel_bind",
-           "with_bias", "input_names"]
+           "with_bias", "input_names", "value_of"]
 
 AXES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 SUBS = {1: ("",), 2: ("h", "w"), 3: ("d", "h", "w")}
@@ -136,3 +136,17 @@ def input_names(rank: int, channels_first: bool = False) -> list:
     if rank == 1:
         return [sym("N_in")]
     return [sym(f"N_{i + 1}") for i in range(rank)]
+
+
+def value_of(formula, bindings: dict) -> sympy.Expr:
+    """The value of a formula with its symbols bound: what the working evaluates to. A layer
+    that states its parameter formula once (``formula, bindings``) returns this from
+    ``params_for`` and the same pair from ``derivation_for``.
+
+    >>> C, U = sym("C_in"), sym("U")
+    >>> value_of(Plus(Times(C, U), U), {C: 160, U: 10})
+    1610
+    """
+    if formula is None or not hasattr(formula, "xreplace"):
+        return sympy.sympify(formula)
+    return sympy.expand(formula.xreplace({s: Given(v) for s, v in bindings.items()}).doit())

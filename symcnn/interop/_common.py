@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
-import os
-import sys
-
 import sympy
 
 from .. import layers
-from ..errors import ConversionError, UnavailableError
+from ..errors import ConversionError
+from ..frameworks import import_framework
 from ..layers.base import Layer
 
 __all__ = ["Problems", "require_numeric", "import_framework", "keras_base", "as_int"]
@@ -66,28 +63,6 @@ def as_int(value):
     return value
 
 
-def import_framework(name: str):
-    """Import ``torch`` or ``keras`` for an export, or say how to install it.
-
-    Keras picks its backend when first imported; when ``KERAS_BACKEND`` is unset and
-    TensorFlow is not installed, the first of JAX and PyTorch that is installed is chosen, so
-    ``to_keras()`` works in an environment with only ``torch``.
-    """
-    if name == "keras" and "keras" not in sys.modules and "KERAS_BACKEND" not in os.environ:
-        from importlib.util import find_spec
-
-        if find_spec("tensorflow") is None:
-            for backend in ("jax", "torch"):
-                if find_spec(backend) is not None:
-                    os.environ["KERAS_BACKEND"] = backend
-                    break
-    try:
-        return importlib.import_module(name)
-    except ImportError as err:
-        raise UnavailableError(
-            f"this needs {name}, which is not installed ({err}). Install it with "
-            f"`pip install symcnn[{name}]`. Received: import {name}"
-        ) from None
 
 
 def keras_base(layer: Layer):
