@@ -42,7 +42,7 @@ __all__ = ["from_torch"]
 _SKIP_DIRS = (os.path.dirname(torch.__file__), os.path.dirname(os.path.dirname(__file__)))
 
 
-def _inside(filename: str, directories=_SKIP_DIRS) -> bool:
+def _inside(filename: str, directories=None) -> bool:
     """Whether ``filename`` lies in one of ``directories`` (a whole path component: a file of
     ``site-packages/torchvision`` is not inside ``site-packages/torch``).
 
@@ -52,7 +52,7 @@ def _inside(filename: str, directories=_SKIP_DIRS) -> bool:
     True
     """
     return any(filename == d or filename.startswith(d.rstrip(os.sep) + os.sep)
-               for d in directories)
+               for d in (_SKIP_DIRS if directories is None else directories))
 
 
 def _user_line() -> str:
@@ -251,6 +251,9 @@ class _Converter:
             self.layers[node.target] = layer
         if upstream_failed:
             return ops.UNKNOWN
+        if len(args) == 1 and isinstance(args[0], blocks.Weight):
+            return self._unsupported(node, f"a module applied to the tensor '{args[0].path}' "
+                                           f"read in forward (not to the input)")
         if len(args) != 1 or kwargs or not isinstance(args[0], Tensor):
             return self._unsupported(node, "a module called with more than one tensor argument")
         return self.apply(layer, args[0])

@@ -55,8 +55,17 @@ def torchvision():
         library.register_fake = original
 
 
-def classifier(name: str):
-    """A torchvision classifier with random weights, in eval mode."""
+#: GoogLeNet and Inception-v3 are built as torchvision builds them for its pretrained weights:
+#: without the auxiliary classifiers, which forward never runs in eval mode (symcnn counts the
+#: modules forward uses; tests/interop/test_torchvision.py checks the difference with them).
+#: ``init_weights=False`` skips their slow truncated-normal initialisation (weights are random
+#: either way).
+OPTIONS = {"googlenet": {"aux_logits": False, "init_weights": False},
+           "inception_v3": {"aux_logits": False, "init_weights": False}}
+
+
+def classifier(name: str, **options):
+    """A torchvision classifier with random weights (``weights=None``), in eval mode."""
     tv = torchvision()
-    model = tv.models.get_model(name, weights=None)
+    model = tv.models.get_model(name, weights=None, **{**OPTIONS.get(name, {}), **options})
     return model.eval()
