@@ -14,6 +14,8 @@ Conv2D: `filters` must be a positive integer, a symbol name or a positive-intege
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "SymcnnError",
     "LayerArgumentError",
@@ -71,6 +73,36 @@ class ConversionError(SymcnnError, ValueError):
 
 class CostError(SymcnnError, ValueError):
     """A cost (MACs, FLOPs, bytes, receptive field) cannot be computed as asked."""
+
+
+def brief(value: Any) -> str:
+    """``repr(value)`` for messages, never failing on huge integers and never very long."""
+    if isinstance(value, int) and not isinstance(value, bool) and _too_many_digits(value, 200):
+        return f"<an integer of {_digits(value):,} digits>"
+    if type(value).__name__ == "Integer" and _too_many_digits(int(value), 200):
+        return f"<an integer of {_digits(int(value)):,} digits>"
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):
+        return f"<a {type(value).__name__} too large to show>"
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def _too_many_digits(value: int, digits: int) -> bool:
+    return abs(value).bit_length() > digits * 3.33
+
+
+def _digits(value: int) -> int:
+    """The number of decimal digits of ``value``, without converting it to text."""
+    value = abs(value)
+    if value == 0:
+        return 1
+    guess = int(value.bit_length() * 0.30102999566398120) + 1
+    while guess > 1 and 10 ** (guess - 1) > value:
+        guess -= 1
+    while 10 ** guess <= value:
+        guess += 1
+    return guess
 
 
 def describe_layer(type_name: str, name: str | None = None, index: int | None = None) -> str:

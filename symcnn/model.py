@@ -40,6 +40,7 @@ from .render.markdown import model_to_markdown
 from .solving import model_solve_budget
 from .render import keras_summary
 from .render.exprs import show
+from .safe import bounded_subs
 from .shape import Shape
 from .symbols import as_size
 from .training_memory import training_memory as _training_memory
@@ -486,7 +487,7 @@ class Model(_CostViews, Graph):
 
 
 def _subs_size(size, table):
-    value = size.xreplace(table)
+    value = bounded_subs(size, table)  # no power too large to build (issue 15)
     return value
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import sympy
 
-from .errors import ExpressionError
+from .errors import ExpressionError, _digits, _too_many_digits, brief
 from .expr_parser import parse_expression
 
 __all__ = ["MAX_DIGITS", "MAX_RESULT_BITS", "to_expr", "brief", "int_text", "check_int",
@@ -36,36 +36,6 @@ MAX_RESULT_BITS = 14_000
 
 class BoundError(ExpressionError):
     """A value or an expression would exceed one of symcnn's documented bounds."""
-
-
-def brief(value: Any) -> str:
-    """``repr(value)`` for messages, never failing on huge integers and never very long."""
-    if isinstance(value, int) and not isinstance(value, bool) and _too_many_digits(value, 200):
-        return f"<an integer of {_digits(value):,} digits>"
-    if isinstance(value, sympy.Integer) and _too_many_digits(int(value), 200):
-        return f"<an integer of {_digits(int(value)):,} digits>"
-    try:
-        text = repr(value)
-    except (ValueError, RecursionError):
-        return f"<a {type(value).__name__} too large to show>"
-    return text if len(text) <= 300 else text[:297] + "..."
-
-
-def _too_many_digits(value: int, digits: int) -> bool:
-    return abs(value).bit_length() > digits * 3.33
-
-
-def _digits(value: int) -> int:
-    """The number of decimal digits of ``value``, without converting it to text."""
-    value = abs(value)
-    if value == 0:
-        return 1
-    guess = int(value.bit_length() * 0.30102999566398120) + 1
-    while guess > 1 and 10 ** (guess - 1) > value:
-        guess -= 1
-    while 10 ** guess <= value:
-        guess += 1
-    return guess
 
 
 def int_text(value: int, sep: str = "") -> str:

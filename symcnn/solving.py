@@ -274,6 +274,21 @@ class Solution:
                 f"{', relaxed' if self.relaxed else ''})")
 
 
+#: Highest polynomial degree whose real roots ``solve`` computes.
+MAX_DEGREE = 64
+
+
+def _transcendental(expr, x) -> bool:
+    """Whether ``x`` appears in an exponent or inside a function other than floor/ceiling."""
+    for node in sympy.preorder_traversal(expr):
+        if isinstance(node, sympy.Pow) and x in node.exp.free_symbols:
+            return True
+        if isinstance(node, sympy.Function) and x in node.free_symbols and not isinstance(
+                node, (sympy.floor, sympy.ceiling, sympy.Min, sympy.Max, sympy.Mod)):
+            return True
+    return False
+
+
 def _real_solutions(expr, target, x) -> tuple[tuple, bool]:
     relaxed_expr = expr.replace(lambda e: isinstance(e, (sympy.floor, sympy.ceiling)),
                                 lambda e: e.args[0])
@@ -281,10 +296,13 @@ def _real_solutions(expr, target, x) -> tuple[tuple, bool]:
     equation = sympy.expand(relaxed_expr - target)
     if not (equation.free_symbols - {x}) and equation.is_polynomial(x):
         poly = sympy.Poly(equation, x)
-        if poly.degree() <= 0:
+        if poly.degree() <= 0 or poly.degree() > MAX_DEGREE:  # bounded work (issue 15)
             return (), relaxed
         roots = sorted(set(poly.real_roots()), key=lambda r: sympy.N(r, 30))
         return tuple(r for r in roots if r > 0), relaxed
+    if _transcendental(relaxed_expr, x) or not equation.is_polynomial(x) and len(
+            equation.free_symbols) > 1:  # sympy.solve may not finish: no real roots offered
+        return (), relaxed
     t = sympy.Dummy(x.name, positive=True)
     try:
         sols = sympy.solve(sympy.Eq(relaxed_expr.xreplace({x: t}), target), t)
@@ -319,6 +337,11 @@ def solve(expr, target, symbol, /, **fixed: Any) -> Solution:
             integers = relation_set([sympy.Eq(e, t)], x, _lowest(x)).to_sympy()
         except NotQuasiPolynomial as err:
             note = err.reason
+    if integers is None and not real and _transcendental(e - t, x):
+        raise SolveError(f"{where}: cannot solve for {x}: it appears in an exponent or a "
+                         f"function ({note or 'not a polynomial'}); symcnn solves polynomials "
+                         f"with floor, ceiling and Mod exactly, and sc.sweep evaluates other "
+                         f"expressions over a range. {_received(expr=e, target=t)}")
     return Solution(x, sympy.Eq(e, t, evaluate=False), integers, real, relaxed, note)
 
 

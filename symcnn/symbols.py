@@ -20,7 +20,10 @@ from typing import Any, Union
 
 import sympy
 
-from .errors import LayerArgumentError
+from .errors import LayerArgumentError, brief
+
+#: Largest size symcnn takes, in bits (the same bound as numbers in expression text).
+MAX_SIZE_BITS = 4096
 
 __all__ = ["symbols", "size_symbol", "as_size", "as_size_tuple", "SizeLike", "input_sizes",
            "UNKNOWN_AXIS_NAMES"]
@@ -73,7 +76,13 @@ def size_symbol(name: str) -> sympy.Symbol:
 
 
 def _received(arg: str, value: Any) -> str:
-    return f"Received: {arg}={value!r}"
+    return f"Received: {arg}={brief(value)}"
+
+
+def _bounded(value: int, arg: str, owner: str) -> None:
+    if abs(int(value)).bit_length() > MAX_SIZE_BITS:
+        raise LayerArgumentError(f"{owner}: `{arg}` is larger than 2**{MAX_SIZE_BITS} (about 1,233 "
+                                 f"digits), the largest size symcnn takes. {_received(arg, value)}")
 
 
 def as_size(value: Any, arg: str, owner: str, minimum: int = 1) -> sympy.Expr:
@@ -98,6 +107,7 @@ def as_size(value: Any, arg: str, owner: str, minimum: int = 1) -> sympy.Expr:
     if isinstance(value, int):
         if value < minimum:
             raise LayerArgumentError(f"{expected} {_received(arg, value)}")
+        _bounded(value, arg, owner)
         return sympy.Integer(value)
     if isinstance(value, str):
         if not _NAME.match(value):
@@ -112,6 +122,7 @@ def as_size(value: Any, arg: str, owner: str, minimum: int = 1) -> sympy.Expr:
         if value.is_Integer:
             if int(value) < minimum:
                 raise LayerArgumentError(f"{expected} {_received(arg, value)}")
+            _bounded(value, arg, owner)
             return value
         if value.is_integer is not True:
             bad = sorted(

@@ -17,7 +17,8 @@ from __future__ import annotations
 import sympy
 
 from .. import __version__
-from ..errors import CostError
+from ..errors import CostError, _digits, brief
+from ..safe import MAX_DIGITS, BoundError
 from ..render.exprs import canonical_text
 
 __all__ = ["SCHEMA_VERSION", "encode", "shape", "summary_document", "solve_document",
@@ -35,6 +36,10 @@ def encode(value):
     """
     value = sympy.sympify(value)
     if value.is_Integer:
+        if abs(int(value)).bit_length() > 14_000 and _digits(int(value)) > MAX_DIGITS:
+            raise BoundError(f"JSON output: a count of {_digits(int(value)):,} digits; JSON "
+                             f"numbers are written up to {MAX_DIGITS:,} digits (use --format "
+                             f"text). Received: {brief(int(value))}")
         return int(value)
     return canonical_text(value)
 

@@ -19,6 +19,7 @@ import sympy
 from .. import arith
 from ..errors import LayerArgumentError, ShapeError, SymcnnError, describe_layer, with_context
 from ..render.exprs import show
+from ..safe import bounded_subs
 from ..symbols import as_size, as_size_tuple
 from .protocol import LayerProtocol
 
@@ -301,7 +302,8 @@ class Layer(LayerProtocol):
         """The same layer with symbols in its arguments replaced."""
         if not any(_has_symbols(v) for v in self._config.values()):
             return self
-        config = {k: _subs_value(v, mapping) for k, v in self.get_config().items()}
+        who = f"{self.type_name} layer {self.name!r}" if self.name else self.type_name
+        config = {k: _subs_value(v, mapping, f"{who}: `{k}`") for k, v in self.get_config().items()}
         return type(self)(**config)
 
     @property
@@ -410,14 +412,14 @@ def _symbols_of(value) -> set:
     return set()
 
 
-def _subs_value(value, mapping: dict):
+def _subs_value(value, mapping: dict, where: str = "subs"):
     if isinstance(value, sympy.Basic):
-        result = sympy.sympify(value.xreplace(mapping))  # a bare symbol may map to an int
+        result = sympy.sympify(bounded_subs(value, mapping, where))  # a symbol may map to an int
         return sympy.expand(result) if result.is_number else result
     if isinstance(value, tuple):
-        return tuple(_subs_value(v, mapping) for v in value)
+        return tuple(_subs_value(v, mapping, where) for v in value)
     if isinstance(value, list):
-        return [_subs_value(v, mapping) for v in value]
+        return [_subs_value(v, mapping, where) for v in value]
     return value
 
 

@@ -16,6 +16,7 @@ import sympy
 from .. import formulas
 from ..derivation.blocks import sym
 from ..errors import LayerArgumentError
+from ..safe import brief
 from ..symbols import as_size, input_sizes
 from ..windows import Whole
 from ..working import Plus, Times
@@ -154,7 +155,7 @@ class Dropout(_Identity):
         ok = isinstance(rate, (int, float)) and not isinstance(rate, bool) and 0 <= rate < 1
         if not ok:
             raise LayerArgumentError(
-                f"{self.type_name}: `rate` must be a number in [0, 1). Received: rate={rate!r}"
+                f"{self.type_name}: `rate` must be a number in [0, 1). Received: rate={brief(rate)}"
             )
         self._set(rate=rate)
 
