@@ -27,7 +27,9 @@ from typing import Any
 import sympy
 
 from ..errors import LayerArgumentError, ShapeError
+from ..derivation.blocks import sym
 from ..formulas import prod
+from ..working import Plus, Times
 from .base import Checker, Layer, Tensor, apply_layer, format_shape
 
 __all__ = ["MultiHeadAttention", "attention_params", "attention_macs"]
@@ -205,6 +207,22 @@ class MultiHeadAttention(Layer):
                                  self.head_value_dim, self.out_dims(query), self.use_bias,
                                  self.use_gate)
         return total, sympy.Integer(0)
+
+    def derivation_for(self, b, input_shapes, output_shape):
+        """The four projections' kernels and biases, in Keras' names."""
+        query, key, value = self._split(input_shapes)
+        dq, dk, dv, h, k, v, O = (sym(n) for n in ("d_q", "d_k", "d_v", "h", "k", "v", "O"))
+        out = self.out_dims(query)
+        b.add("O_out", O, {O: prod(out)}, prod(output_shape[len(query) - 1:]))
+        terms = [Times(Plus(dq, dk), h, k), Times(dv, h, v), Times(h, v, O)]
+        if self.use_gate:
+            terms.append(Times(dq, h, v))
+        if self.use_bias:
+            terms += [Times(2, h, k), Times(h, v), O] + ([Times(h, v)] if self.use_gate else [])
+        b.note("Query and key projections (d_q + d_k)*h*k, value d_v*h*v, output h*v*O"
+               + (", and their biases." if self.use_bias else "; no biases."))
+        return Plus(*terms), {dq: query[-1], dk: key[-1], dv: value[-1], h: self.num_heads,
+                              k: self.key_dim, v: self.head_value_dim, O: prod(out)}
 
     def macs_for(self, input_shapes, output_shape) -> sympy.Expr:
         """Projections plus ``Q K^T`` and the weighted sum (see :func:`attention_macs`)."""

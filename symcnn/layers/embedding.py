@@ -17,7 +17,9 @@ from typing import Any
 
 import sympy
 
+from ..derivation.blocks import sym
 from ..windows import NotAWindow
+from ..working import Plus, Times
 from .base import Checker, Layer
 
 __all__ = ["Embedding", "ClassToken", "PositionEmbedding"]
@@ -47,6 +49,12 @@ class Embedding(Layer):
     def params_for(self, shape):
         return sympy.expand(self.input_dim * self.output_dim), ZERO
 
+    def derivation_for(self, b, input_shapes, output_shape):
+        """``D_out = D``; a table of ``V*D``."""
+        V, D = sym("V"), sym("D")
+        b.add("D_out", D, {D: self.output_dim}, output_shape[-1])
+        return Times(V, D), {V: self.input_dim, D: self.output_dim}
+
     def macs_for(self, input_shapes, output_shape) -> sympy.Expr:
         """A lookup: no multiply-accumulates."""
         return ZERO
@@ -70,6 +78,12 @@ class ClassToken(Layer):
 
     def params_for(self, shape):
         return shape[-1], ZERO
+
+    def derivation_for(self, b, input_shapes, output_shape):
+        """``N_out = N + 1``; one token of ``D``."""
+        N, D = sym("N"), sym("D")
+        b.add("N_out", Plus(N, 1), {N: input_shapes[0][0]}, output_shape[0])
+        return D, {D: input_shapes[0][-1]}
 
     def macs_for(self, input_shapes, output_shape) -> sympy.Expr:
         """A concatenation: no multiply-accumulates."""
@@ -99,6 +113,11 @@ class PositionEmbedding(Layer):
 
     def params_for(self, shape):
         return sympy.expand(shape[0] * shape[1]), ZERO
+
+    def derivation_for(self, b, input_shapes, output_shape):
+        """One vector of ``D`` per token: ``N*D``."""
+        N, D = sym("N"), sym("D")
+        return Times(N, D), {N: input_shapes[0][0], D: input_shapes[0][1]}
 
     def macs_for(self, input_shapes, output_shape) -> sympy.Expr:
         """Additions only: no multiply-accumulates."""

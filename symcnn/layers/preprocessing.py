@@ -19,7 +19,9 @@ from typing import Any
 import sympy
 
 from ..errors import LayerArgumentError, ShapeError
+from ..derivation.blocks import sym
 from ..formulas import prod
+from ..working import Plus, Times
 from .base import Checker, Layer, format_shape
 
 __all__ = ["Rescaling", "Normalization"]
@@ -46,6 +48,9 @@ class _Elementwise(Layer):
     def window_for(self, input_shape):
         """Element-wise: every position passes through."""
         return (None,) * len(input_shape)
+
+    def derivation_for(self, b, input_shapes, output_shape):
+        return sympy.Integer(0), {}
 
 
 class Rescaling(_Elementwise):
@@ -112,6 +117,17 @@ class Normalization(_Elementwise):
     def output_shape_for(self, shape, check: Checker):
         self.kept_axes(shape)
         return shape
+
+    def derivation_for(self, b, input_shapes, output_shape):
+        """``2*C + 1`` non-trainable (mean, variance, count) when adapted; else none."""
+        if self.mean is not None:
+            b.note("mean and variance are given: constants, not weights.")
+            return sympy.Integer(0), {}
+        C = sym("C")
+        bind = {C: prod([input_shapes[0][i] for i in self.kept_axes(input_shapes[0])])}
+        b.note("The adapted mean and variance (C each) and a count (1) are non-trainable.")
+        b.non_trainable = (Plus(Times(2, C), 1), bind)
+        return Plus(Times(2, C), 1), bind
 
     def params_for(self, shape):
         if self.mean is not None:

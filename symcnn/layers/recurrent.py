@@ -25,7 +25,9 @@ from typing import Any
 import sympy
 
 from ..errors import LayerArgumentError
+from ..derivation.blocks import sym
 from ..windows import NotAWindow, Whole
+from ..working import Plus, Times
 from .base import Checker, Computed, Layer, _symbols_of, format_shape
 
 __all__ = ["SimpleRNN", "LSTM", "GRU", "Bidirectional", "rnn_params", "rnn_macs"]
@@ -119,6 +121,21 @@ class _RNN(Layer):
         """``T*g*u*(x + u)`` (see :func:`rnn_macs`)."""
         steps, inputs = input_shapes[0]
         return rnn_macs(steps, inputs, self.units, self.gates)
+
+    def derivation_for(self, b, input_shapes, output_shape):
+        """``U_out = U`` (and ``T_out = T``); ``g*(U*(U + X) + U)`` parameters."""
+        T, X, U = sym("T"), sym("X"), sym("U")
+        steps, width = input_shapes[0]
+        if self.return_sequences:
+            b.add("T_out", T, {T: steps}, output_shape[0])
+        b.add("U_out", U, {U: self.units}, output_shape[-1])
+        weights = Times(U, Plus(U, X))
+        if self.use_bias:
+            weights = Plus(weights, Times(self.biases, U) if self.biases != 1 else U)
+        b.note(f"{self.gates} gate(s): a kernel (X, U), a recurrent kernel (U, U)"
+               f"{' and a bias' if self.use_bias else ''} per gate, as Keras counts them.")
+        return (Times(self.gates, weights) if self.gates != 1 else weights), {X: width,
+                                                                               U: self.units}
 
     def window_for(self, input_shape):
         """The last state reads every step; a sequence output at ``t`` reads the steps up to
@@ -278,6 +295,16 @@ class Bidirectional(Layer):
         return Computed(tuple(tuple(o) for o in outs), sympy.expand(trainable),
                         sympy.expand(non_trainable))
 
+    def derivation_for(self, b, input_shapes, output_shape):
+        """The forward layer's parameters plus the backward layer's."""
+        F, B = sym("P_forward"), sym("P_backward")
+        check = _NoChecks()
+        forward = self.layer.compute(input_shapes, check).params
+        backward = self.backward.compute(input_shapes, check).params
+        b.note(f"merge_mode={self.merge_mode!r}; the backward layer is "
+               f"{'its own' if self.backward_layer is not None else 'a copy of the layer'}.")
+        return Plus(F, B), {F: forward, B: backward}
+
     def window_for(self, input_shape):
         """Both directions together read every step, at every output step."""
         return (Whole(keeps_axis=not self.layer.return_sequences), Whole())
@@ -299,3 +326,7 @@ class Bidirectional(Layer):
         config = dict(self.get_config(), layer=self.layer.subs(mapping), backward_layer=backward)
         return Bidirectional(**config)
 
+
+
+class _NoChecks(Checker):
+    """A checker for recomputing counts already checked when the layer was applied."""

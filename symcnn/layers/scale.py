@@ -18,6 +18,7 @@ from typing import Any
 import sympy
 
 from ..errors import LayerArgumentError
+from ..derivation.blocks import sym
 from .base import Checker, Layer
 from .merge import _Merge
 
@@ -61,6 +62,11 @@ class LayerScale(Layer):
 
     def params_for(self, shape):
         return shape[-1], ZERO
+
+    def derivation_for(self, b, input_shapes, output_shape):
+        """One factor per channel: ``C``."""
+        C = sym("C")
+        return C, {C: input_shapes[0][-1]}
 
     def macs_for(self, input_shapes, output_shape) -> sympy.Expr:
         """Element-wise products: no multiply-accumulates."""
@@ -127,3 +133,6 @@ class Elementwise(Layer):
     def window_for(self, input_shape):
         """Element-wise: every position passes through."""
         return (None,) * len(input_shape)
+
+    def derivation_for(self, b, input_shapes, output_shape):
+        return sympy.Integer(0), {}

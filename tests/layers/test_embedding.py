@@ -1,6 +1,7 @@
 """Embedding, ClassToken and PositionEmbedding: Keras' and PyTorch's counts, no MACs."""
 
 import pytest
+import sympy
 from hypothesis import given, settings, strategies as st
 
 import symcnn as sc
@@ -53,3 +54,23 @@ def test_embedding_agrees_with_keras_and_torch(shape, vocab, dim):
     ref = torch.nn.Embedding(vocab, dim)
     assert model.params == sum(p.numel() for p in ref.parameters())
     assert model.macs == torch_macs(ref, ids)
+
+
+def test_every_new_layer_derives_its_counts_and_the_working_evaluates_to_the_value():
+    T = sc.symbols("T")
+    x = sc.Input((T,))
+    y = sc.Embedding(1000, 32)(x)
+    y = sc.MultiHeadAttention(4, 8, value_dim=3, output_shape=(2, 5), use_gate=True)(y, y)
+    y = sc.Reshape((T, 10))(y)
+    y = sc.PositionEmbedding()(sc.ClassToken()(y))
+    y = sc.Bidirectional(sc.LSTM(16, return_sequences=True), merge_mode="ave")(y)
+    y = sc.SimpleRNN(4, return_sequences=True, use_bias=False)(y)
+    y = sc.GRU(8, reset_after=False)(y)
+    y = sc.LayerScale()(sc.Normalization()(sc.Rescaling(0.5)(y)))
+    model = sc.Model(x, sc.Elementwise("add", 3.0)(y))
+    for record in model.layers[1:]:
+        derivation = record.derivation
+        assert derivation["params"].working.doit() == record.params, record.name
+        assert not any("No formula" in note for note in derivation.notes), record.name
+        for step in derivation:
+            assert sympy.expand(step.working.doit() - step.value) == 0, (record.name, step.key)
