@@ -9,9 +9,10 @@ Chains (all on symbolic ``H, W``):
 - ``stride``: conv-BN-ReLU blocks of fixed width 16, stride 2 on every 4th convolution;
 - ``valid``: 3x3 'valid' convolutions (width 8): each shrinks H and W by 2.
 
-Steps, in the order a user meets them (each after the previous; caches are per model):
-build, params, macs, memory (peak activation memory), receptive (receptive field of the
-output), summary, markdown, latex, derivation (``to_latex(style="derivation")``).
+Steps, in the order a user meets them (each after the previous, on the same model): build
+(every layer's shapes and parameters), params, macs and memory (peak activation memory; each
+computed and shown with ``sc.show``), receptive (receptive field of the output), summary,
+markdown, latex, derivation (``to_latex(style="derivation")``).
 """
 
 from __future__ import annotations
@@ -54,14 +55,16 @@ def step_functions(holder: dict, kind: str, depth: int) -> dict:
         for record in model.layers:
             record.output_shape, record.params
 
+    import symcnn as sc
+
     m = lambda: holder["model"]  # noqa: E731
-    return {
+    return {  # each closed form computed and shown as symcnn prints it
         "build": build,
-        "params": lambda: str(m().params),
-        "macs": lambda: str(m().macs),
-        "memory": lambda: str(m().peak_activation_memory()),
+        "params": lambda: sc.show(m().params),
+        "macs": lambda: sc.show(m().macs),
+        "memory": lambda: sc.show(m().peak_activation_memory()),
         "receptive": lambda: str(m().layers[-1].receptive_field),
-        "summary": lambda: m().summary(columns=["layer", "output_shape", "params", "macs"]),
+        "summary": lambda: m().summary_text(columns=["layer", "output_shape", "params", "macs"]),
         "markdown": lambda: m().to_markdown(),
         "latex": lambda: m().to_latex(),
         "derivation": lambda: m().to_latex(style="derivation"),
@@ -70,8 +73,6 @@ def step_functions(holder: dict, kind: str, depth: int) -> dict:
 
 def measure(kind: str, depth: int, steps=STEPS) -> dict:
     """Seconds per step (wall clock and CPU) and the process' peak RSS in MB afterwards."""
-    import resource
-
     holder: dict = {}
     funcs = step_functions(holder, kind, depth)
     seconds, cpu = {}, {}
@@ -80,8 +81,23 @@ def measure(kind: str, depth: int, steps=STEPS) -> dict:
         funcs[name]()
         seconds[name] = time.perf_counter() - start
         cpu[name] = time.process_time() - start_cpu
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"chain": kind, "depth": depth, "seconds": seconds, "cpu": cpu, "max_rss_mb": rss}
+    return {"chain": kind, "depth": depth, "seconds": seconds, "cpu": cpu,
+            "max_rss_mb": peak_rss_mb(), "torch_imported": "torch" in sys.modules}
+
+
+def peak_rss_mb() -> float:
+    """This process' peak resident memory in MB: ``VmHWM``, which starts afresh at ``exec``
+    (``ru_maxrss`` would keep a parent's peak, e.g. one that had imported torch)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:  # not Linux
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main(argv=None) -> int:

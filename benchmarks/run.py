@@ -1,16 +1,19 @@
-"""symcnn's benchmark harness: every case of issue 9 against its peers, measured in one run.
+"""symcnn's benchmark harness: every case of issues 9 and 16 against its peers, in one run.
 
-    python benchmarks/run.py            # the full run (a few minutes), exit 1 if a target is missed
+    python benchmarks/run.py            # the full run (10-20 minutes), exit 1 if a target is missed
     python benchmarks/run.py --quick    # a tiny smoke run: small models, targets not enforced
     python benchmarks/run.py --cases resnet_symbolic,cli --json results.json
 
-Each side of each case runs in fresh processes (``benchmarks/workloads.py``), with library
-imports excluded on both sides. *Cold* is a process' first run (what a user meets once),
-*warm* a later run in the same process; the table gives medians over processes and runs.
-Peers run for real in the same run: ``torch.export`` with dynamic H and W and ``torchinfo``
-on the plain ``torch.nn`` ResNet-50 of ``tests/support/torch_models.py``, Keras' own
-ResNet-50 summary, rebuilding torch models per width, and ``python -c "import sympy"`` for
-the command line.
+Each side of each case runs in fresh processes (``benchmarks/workloads.py``,
+``benchmarks/chains.py``), library imports excluded on both sides, peers' models built
+outside their timed region as symcnn's imports are. *Cold*: nothing cached (a fresh process'
+first run, or a run after every cache of symcnn and SymPy was cleared); *warm*: caches kept.
+Every figure is a median with its (min-max) over at least 3 runs in full mode. Ratios against
+peers use wall-clock times of interleaved processes; the depth cases use CPU time, which the
+other work on a shared machine disturbs far less. Peers: ``torch.export`` with dynamic H, W
+and ``torchinfo`` on the plain ``torch.nn`` ResNet-50 of ``tests/support/torch_models.py``,
+Keras' own ResNet-50 summary, ``sympy.lambdify`` with NumPy for sweeps and
+``python -c "import sympy"`` for the command line.
 """
 
 from __future__ import annotations
@@ -19,18 +22,21 @@ import argparse
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 PYTHON = sys.executable
 CASES = ("resnet_symbolic", "resnet_224", "depth", "memory", "sweep", "solve", "cli")
+STEPS = ("build", "params", "macs", "memory", "receptive", "summary", "markdown", "latex",
+         "derivation")
+ENV = {"KERAS_BACKEND": "torch", **os.environ, "PYTHONPATH": str(ROOT)}
 
 
 @dataclass
@@ -40,7 +46,7 @@ class Row:
     peer: str = ""
     ratio: str = ""
     target: str = ""
-    ok: bool | None = None  # None: not enforced (--quick)
+    ok: bool | None = None  # None: not enforced (--quick, or a row for information)
     note: str = ""
     data: dict = field(default_factory=dict)
 
@@ -53,19 +59,22 @@ class JobFailed(RuntimeError):
     pass
 
 
-def job(name: str, *options: str, quick: bool) -> dict:
-    """Run one workload in a fresh process; its JSON line."""
-    cmd = [PYTHON, str(HERE / "workloads.py"), name, *options] + (["--quick"] if quick else [])
-    env = {"KERAS_BACKEND": "torch", **os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env)
+def run_json(cmd: list) -> dict:
+    """Run a benchmark process; its last stdout line as JSON."""
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=ENV)
     if proc.returncode != 0:
-        raise JobFailed(f"{' '.join(cmd[1:])} failed:\n{proc.stderr[-3000:]}")
+        raise JobFailed(f"{' '.join(map(str, cmd[1:]))} failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def job(name: str, *options: str, quick: bool) -> dict:
+    return run_json([PYTHON, str(HERE / "workloads.py"), name, *options]
+                    + (["--quick"] if quick else []))
 
 
 @dataclass
 class Runs:
-    """Wall-clock seconds of first (cold) and later (warm) runs, CPU seconds alike, infos."""
+    """Wall-clock and CPU seconds of cold and warm runs, and each process' info."""
 
     cold: list = field(default_factory=list)
     warm: list = field(default_factory=list)
@@ -73,25 +82,32 @@ class Runs:
     warm_cpu: list = field(default_factory=list)
     infos: list = field(default_factory=list)
 
-    def __iter__(self):  # cold, warm, infos = runs(...)
-        return iter((self.cold, self.warm, self.infos))
+    def add(self, result: dict, all_cold: bool) -> None:
+        split = len(result["times"]) if all_cold else 1
+        self.cold += result["times"][:split]
+        self.warm += result["times"][split:]
+        self.cold_cpu += result["cpu"][:split]
+        self.warm_cpu += result["cpu"][split:]
+        self.infos.append(result["info"])
 
-    def cpu_note(self, other: "Runs", peer: str) -> str:
-        return (f"CPU time, cold/warm: symcnn {fmt_time(median(self.cold_cpu))}/"
-                f"{fmt_time(median(self.warm_cpu))}, {peer} {fmt_time(median(other.cold_cpu))}/"
-                f"{fmt_time(median(other.warm_cpu))}")
 
+def measure(sides: dict, cfg, clearable=()) -> dict:
+    """``{side: Runs}``, the sides' processes interleaved so that load hits all alike.
 
-def runs(name: str, processes: int, repeat: int, *options: str, quick: bool) -> Runs:
-    """``processes`` fresh processes of ``repeat`` runs each."""
-    out = Runs()
-    for _ in range(processes):
-        result = job(name, "--repeat", str(repeat), *options, quick=quick)
-        out.cold.append(result["times"][0])
-        out.warm.extend(result["times"][1:])
-        out.cold_cpu.append(result["cpu"][0])
-        out.warm_cpu.extend(result["cpu"][1:])
-        out.infos.append(result["info"])
+    A side in ``clearable`` (symcnn's) gets its cold runs from processes that clear every
+    cache before each run, and its warm runs from one process that keeps them; the peers'
+    cold runs are their processes' first runs (torch and Keras have no cache to clear)."""
+    out = {side: Runs() for side in sides}
+    for _ in range(cfg.procs):
+        for side, name in sides.items():
+            if side in clearable:
+                out[side].add(job(name, "--repeat", str(cfg.repeat), "--clear",
+                                  quick=cfg.quick), all_cold=True)
+            else:
+                out[side].add(job(name, "--repeat", "2", quick=cfg.quick), all_cold=False)
+    for side in clearable:
+        out[side].add(job(sides[side], "--repeat", str(cfg.repeat + 1), quick=cfg.quick),
+                      all_cold=False)
     return out
 
 
@@ -107,6 +123,13 @@ def fmt_time(seconds: float) -> str:
     return f"{seconds * 1e3:.3g} ms"
 
 
+def spread(values) -> str:
+    """``median (min-max)`` of a list of seconds."""
+    if len(values) < 2:
+        return fmt_time(median(values))
+    return f"{fmt_time(median(values))} ({fmt_time(min(values))}-{fmt_time(max(values))})"
+
+
 def fmt_rate(rate: float) -> str:
     return f"{rate:.3g}/s"
 
@@ -115,179 +138,202 @@ def fmt_rate(rate: float) -> str:
 
 
 def case_resnet_symbolic(cfg) -> list:
-    ours = runs("sc_resnet_symbolic", cfg.procs, cfg.repeat, quick=cfg.quick)
-    peer = runs("torch_export", cfg.peer_procs, cfg.peer_repeat, quick=cfg.quick)
-    info = ours.infos[0]
+    runs = measure({"zoo": "sc_resnet_symbolic", "from_torch": "sc_from_torch_symbolic",
+                    "peer": "torch_export"}, cfg, clearable=("zoo", "from_torch"))
+    peer = runs["peer"]
     rows = []
-    for kind in ("cold", "warm"):
-        mine, theirs = getattr(ours, kind), getattr(peer, kind)
-        a, b = median(mine), median(theirs)
-        rows.append(Row(f"{cfg.net}, symbolic H, W: shapes, params, MACs, table ({kind})",
-                        fmt_time(a), f"torch.export {fmt_time(b)}", f"{b / a:.1f}x faster",
-                        ">= 20x faster", b / a >= 20,
-                        ours.cpu_note(peer, "torch.export") if kind == "cold" else "",
-                        {"symcnn": mine, "peer": theirs, "info": info,
-                         "peer_info": peer.infos[0]}))
+    for side, label, goal in (("zoo", "sc.zoo", 50), ("from_torch", "sc.from_torch", 25)):
+        ours = runs[side]
+        for kind in ("cold", "warm"):
+            a, b = median(getattr(ours, kind)), median(getattr(peer, kind))
+            target = f">= {goal}x faster" if kind == "cold" else "-"
+            rows.append(Row(
+                f"{cfg.net}, symbolic H, W, through {label}: shapes, params, MACs, table "
+                f"({kind})", spread(getattr(ours, kind)),
+                f"torch.export {spread(getattr(peer, kind))}", f"{b / a:.1f}x faster", target,
+                b / a >= goal if kind == "cold" else None,
+                f"CPU medians: {fmt_time(median(getattr(ours, kind + '_cpu')))} vs "
+                f"{fmt_time(median(getattr(peer, kind + '_cpu')))}"
+                + ("; tracing included" if side == "from_torch" else ""),
+                {"symcnn": getattr(ours, kind), "peer": getattr(peer, kind),
+                 "info": ours.infos[0], "peer_info": peer.infos[0]}))
     return rows
 
 
 def case_resnet_224(cfg) -> list:
-    ours = runs("sc_resnet_224", cfg.procs, cfg.repeat, quick=cfg.quick)
-    peer = runs("torchinfo", cfg.peer_procs, cfg.repeat, quick=cfg.quick)
-    info, peer_info = ours.infos[0], peer.infos[0]
+    sides = {"ours": "sc_resnet_224", "torchinfo": "torchinfo"}
+    if not cfg.quick:  # Keras has no small ResNet to match the quick one
+        sides["keras"] = "keras_summary"
+    runs = measure(sides, cfg, clearable=("ours",))
+    ours, info = runs["ours"], runs["ours"].infos[0]
+    peer_info = runs["torchinfo"].infos[0]
     agree = info["trainable"] == peer_info["params"]  # torch counts no BatchNorm statistics
-    note = ""
-    if not agree:
-        note += f"PARAMS DISAGREE: {info['trainable']:,} vs {peer_info['params']:,}; "
+    note = "" if agree else f"PARAMS DISAGREE: {info['trainable']:,} vs {peer_info['params']:,}; "
     if info["macs_total"] != peer_info["macs_total"]:
         note += (f"MACs {info['macs_total']:,} (torchinfo {peer_info['macs_total']:,}: it "
                  f"also counts BatchNorm and bias parameters as mult-adds); ")
     rows = []
-    for kind in ("cold", "warm"):
-        mine, theirs = getattr(ours, kind), getattr(peer, kind)
-        a, b = median(mine), median(theirs)
-        rows.append(Row(f"{cfg.net} at 224x224: full summary with MACs ({kind})",
-                        fmt_time(a), f"torchinfo {fmt_time(b)}", f"{a / b:.3f}x its time",
-                        "<= 0.5x", a / b <= 0.5 and agree,
-                        note + (ours.cpu_note(peer, "torchinfo") if kind == "cold" else ""),
-                        {"symcnn": mine, "peer": theirs, "info": info,
-                         "peer_info": peer_info, "params_agree": agree}))
-    if cfg.quick:  # Keras has no small ResNet to match the quick one
-        return rows
-    keras = runs("keras_summary", cfg.peer_procs, cfg.peer_repeat, quick=cfg.quick)
-    for kind in ("cold", "warm"):
-        mine, theirs = getattr(ours, kind), getattr(keras, kind)
-        a, b = median(mine), median(theirs)
-        rows.append(Row(f"{cfg.net} at 224x224: summary, against Keras ({kind})",
-                        fmt_time(a), f"Keras {fmt_time(b)}", f"{a / b:.3f}x its time",
-                        "<= 0.5x", a / b <= 0.5,
-                        "keras.applications.ResNet50 (v1, biased convolutions: "
-                        f"{keras.infos[0]['params']:,} params) built and summarised, no MACs; "
-                        + (ours.cpu_note(keras, "Keras") if kind == "cold" else ""),
-                        {"symcnn": mine, "peer": theirs, "peer_info": keras.infos[0]}))
+    for side, label, goal in (("torchinfo", "torchinfo", 0.02), ("keras", "Keras", None)):
+        if side not in runs:
+            continue
+        peer = runs[side]
+        for kind in ("cold", "warm"):
+            a, b = median(getattr(ours, kind)), median(getattr(peer, kind))
+            enforced = goal is not None and kind == "cold"
+            extra = ("keras.applications.ResNet50 (v1, biased convolutions: "
+                     f"{peer.infos[0]['params']:,} params) summarised, built outside the "
+                     "timed region; no MACs; " if side == "keras" else note)
+            rows.append(Row(
+                f"{cfg.net} at 224x224: summary with MACs, against {label} ({kind})",
+                spread(getattr(ours, kind)), f"{label} {spread(getattr(peer, kind))}",
+                f"{a / b:.3f}x its time", f"<= {goal}x" if enforced else "-",
+                (a / b <= goal and agree) if enforced else None,
+                extra + f"CPU medians: {fmt_time(median(getattr(ours, kind + '_cpu')))} vs "
+                f"{fmt_time(median(getattr(peer, kind + '_cpu')))}",
+                {"symcnn": getattr(ours, kind), "peer": getattr(peer, kind),
+                 "info": info, "peer_info": peer.infos[0], "params_agree": agree}))
     return rows
 
 
+def chain_run(kind: str, depth: int, steps=STEPS) -> dict:
+    return run_json([PYTHON, str(HERE / "chains.py"), kind, str(depth),
+                     "--steps", ",".join(steps)])
+
+
 def case_depth(cfg) -> list:
-    depths = cfg.depths
-    times, ops = {}, {}
-    for d in depths:
-        cold, _, infos = runs("sc_chain", cfg.chain_procs, 1, "--depth", str(d),
-                              quick=cfg.quick)
-        times[d] = median(cold)
-        ops[d] = {k: v for k, v in infos[0].items() if k.startswith("ops_")}
-    small, big = depths[0], depths[-1]
-    growth = times[big] / times[small]
-    limit = 1.2 * big / small
-    rows = [Row(f"Depth scaling: {'/'.join(map(str, depths))} conv-BN-ReLU blocks, symbolic "
-                f"H, W, a width symbol per convolution",
-                " / ".join(fmt_time(times[d]) for d in depths), "-",
-                f"t({big})/t({small}) = {growth:.1f}", f"<= {limit:g}", growth <= limit,
-                "build, per-layer facts and totals (params, MACs), cold",
-                {"times": times, "ops": ops})]
-    for key in sorted(ops[small]):
-        per_layer = [ops[d][key] / d for d in depths]
-        # linear: a*d + b with a constant per layer; compare the increments' slopes
-        slopes = [(ops[b][key] - ops[a][key]) / (b - a) for a, b in zip(depths, depths[1:])]
-        linear = max(slopes) <= 1.05 * min(slopes) and ops[big][key] <= limit * ops[small][key]
-        rows.append(Row(f"  count_ops of total {key[4:]} by depth",
-                        " / ".join(str(ops[d][key]) for d in depths), "-",
-                        f"{per_layer[-1]:.2f} ops/layer", "linear in depth", linear,
-                        f"increments per layer: {', '.join(f'{s:.2f}' for s in slopes)}"))
+    small, big = cfg.depths
+    rows = []
+    for kind, label in (("width", "conv-BN-ReLU, a width symbol each"),
+                        ("stride", "conv-BN-ReLU, stride 2 every 4th conv"),
+                        ("valid", "3x3 valid convs")):
+        cpu = {small: {s: [] for s in STEPS}, big: {s: [] for s in STEPS}}
+        for _ in range(cfg.chain_runs):  # the two depths interleaved
+            for depth in (small, big):
+                result = chain_run(kind, depth)
+                for step in STEPS:
+                    cpu[depth][step].append(result["cpu"][step])
+        for step in STEPS:
+            a, b = median(cpu[small][step]), median(cpu[big][step])
+            growth = b / a if a > 0 else float("inf")
+            rows.append(Row(
+                f"Depth {small} -> {big}, {label}: {step}",
+                f"{fmt_time(a)} -> {spread(cpu[big][step])}", "-",
+                f"{growth:.1f}x", f"<= 15x, < 10 s", growth <= 15 and b < 10,
+                "", {"cpu": {small: cpu[small][step], big: cpu[big][step]}}))
+    rows[0].note = (f"CPU seconds, medians (min-max) of {cfg.chain_runs} fresh processes per "
+                    f"depth; each step after the previous on the same model")
     return rows
 
 
 def case_memory(cfg) -> list:
-    d = cfg.depths[-1]
-    _, _, infos = runs("sc_chain_memory", 1, 1, "--depth", str(d), quick=cfg.quick)
-    info = infos[0]
-    rss, peak = info["max_rss_mb"], info["tracemalloc_peak_mb"]
-    return [Row(f"Peak memory, {d} conv-BN-ReLU blocks ({3 * d} layers)",
-                f"{rss:.0f} MB max RSS", "-",
-                f"{peak:.0f} MB traced peak", "< 500 MB", rss < 500,
-                "max RSS of the whole process (interpreter and SymPy included); traced "
-                "peak = Python allocations during the case", info)]
+    depth = cfg.depths[-1]
+    peaks = [chain_run("width", depth, ("build", "summary")) for _ in range(cfg.mem_runs)]
+    rss = [p["max_rss_mb"] for p in peaks]
+    torch_free = not any(p["torch_imported"] for p in peaks)
+    return [Row(f"Peak memory: summary of {depth} conv-BN-ReLU blocks, {depth} width symbols",
+                f"{median(rss):.0f} MB ({min(rss):.0f}-{max(rss):.0f})", "-", "-", "< 300 MB",
+                median(rss) < 300 and torch_free,
+                "peak RSS (VmHWM) of a process that never imported torch, interpreter and "
+                "SymPy included" + ("" if torch_free else "; TORCH WAS IMPORTED"),
+                {"rss_mb": rss})]
 
 
 def case_sweep(cfg) -> list:
-    _, _, infos = runs("sc_sweep", cfg.sweep_procs, 1, quick=cfg.quick)
-    _, _, peer_infos = runs("torch_rebuild", 1, 1, quick=cfg.quick)
-    peer = peer_infos[0]
-    per = {}
-    for info in infos:
-        for key, item in info["per_target"].items():
-            per.setdefault(key, []).append(item)
+    ours, peer = {}, {}
+    for _ in range(cfg.sweep_procs):
+        for side, name in ((ours, "sc_sweep"), (peer, "lambdify_sweep")):
+            info = job(name, "--repeat", "1", quick=cfg.quick)["info"]
+            for key, item in info["per_target"].items():
+                side.setdefault(key, []).append(item)
+            values = info["values"]
     rows = []
-    values = infos[0]["values"]
-    for key, items in per.items():
+    for key, items in ours.items():
         target, quantity = key.split(".")
-        rate = median([i["rate"] for i in items])
+        rates = [i["rate"] for i in items]
+        peer_rates = [i["rate"] for i in peer[key]]
         exact = all(i["exact"] for i in items)
-        peer_rate = peer[target]["rate"]
-        rows.append(Row(f"Sweep: {quantity} of {target.replace('_', '-')} over {values:,} values",
-                        f"{fmt_rate(rate)} ({fmt_time(values / rate)})",
-                        f"torch rebuild {fmt_rate(peer_rate)}",
-                        f"{rate / peer_rate:,.0f}x", ">= 1e6/s, exact",
-                        rate >= 1e6 and exact,
-                        "" if exact else "NOT EXACT",
-                        {"items": items, "peer": peer[target]}))
+        peer_exact = all(i["exact"] for i in peer[key])
+        ratio = median(rates) / median(peer_rates)
+        rows.append(Row(
+            f"Sweep: {quantity} of {target.replace('_', '-')} over {values:,} values",
+            f"{fmt_rate(median(rates))} ({fmt_time(values / median(rates))})",
+            f"lambdify+NumPy {fmt_rate(median(peer_rates))}", f"{ratio:.2f}x",
+            ">= 1x, exact", ratio >= 1 and exact,
+            ("" if exact else "NOT EXACT; ") + f"lambdify {'exact' if peer_exact else 'NOT exact'}"
+            f" ({peer[key][0]['dtype']}); rates min-max {min(rates):.3g}-{max(rates):.3g} vs "
+            f"{min(peer_rates):.3g}-{max(peer_rates):.3g}",
+            {"items": items, "peer": peer[key]}))
     return rows
 
 
 def case_solve(cfg) -> list:
-    _, _, infos = runs("sc_solve", cfg.procs, cfg.repeat, quick=cfg.quick)
+    infos = [job("sc_solve", "--repeat", str(cfg.repeat), quick=cfg.quick)["info"]
+             for _ in range(cfg.procs)]
     rows = []
     for quantity in infos[0]["per_budget"]:
         seconds = [i["per_budget"][quantity]["seconds"] for i in infos]
-        first = median([s[0] for s in seconds])
-        later = median([t for s in seconds for t in s[1:]])
+        first = [s[0] for s in seconds]
+        later = [t for s in seconds for t in s[1:]]
         item = infos[0]["per_budget"][quantity]
         correct = all(i["per_budget"][quantity]["correct"] for i in infos)
         fixed = " at 224x224" if quantity == "macs" else ""
         rows.append(Row(f"solve_budget: {cfg.net} by width w, {quantity} <= "
                         f"{item['budget']:,}{fixed}",
-                        f"{fmt_time(first)} cold, {fmt_time(later)} warm", "-",
+                        f"{spread(first)} cold, {fmt_time(median(later))} warm", "-",
                         f"w = {item['answer']}", "<= 50 ms (cold)",
-                        first <= 0.050 and correct, "" if correct else "WRONG ANSWER",
+                        median(first) <= 0.050 and correct, "" if correct else "WRONG ANSWER",
                         {"cold": first, "warm": later}))
     return rows
 
 
-def whole_process(cmd) -> tuple:
-    """(wall-clock, CPU) seconds of a whole process, start-up to exit."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+def whole_process(cmd, codes=(0,)) -> tuple:
+    """(wall-clock seconds, stderr) of a whole process, start-up to exit."""
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                          text=True)
+                          text=True, env=ENV)
     elapsed = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if proc.returncode != 0:
-        raise JobFailed(f"{' '.join(map(str, cmd))} failed: {proc.stderr[-2000:]}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return elapsed, cpu
+    if proc.returncode not in codes:
+        raise JobFailed(f"{' '.join(map(str, cmd))} exited {proc.returncode}: "
+                        f"{proc.stderr[-2000:]}")
+    return elapsed, proc.stderr
+
+
+def _cli(argv: list) -> list:
+    """The installed command line run in a process that reports whether SymPy was imported."""
+    code = ("import atexit, sys\n"
+            "atexit.register(lambda: sys.stderr.write("
+            "'\\nSYMPY-IMPORTED\\n' if 'sympy' in sys.modules else '\\nNO-SYMPY\\n'))\n"
+            f"sys.argv = ['symcnn'] + {argv!r}\n"
+            "from symcnn.cli import main\n"
+            "sys.exit(main())\n")
+    return [PYTHON, "-c", code]
 
 
 def case_cli(cfg) -> list:
-    script = Path(PYTHON).parent / "symcnn"
-    files = ["examples/models/free_width.json", "examples/models/free_width.py"]
+    cases = [("symcnn --help", _cli(["--help"]), (0,), 0.3),
+             ("symcnn nope (a usage error)", _cli(["nope"]), (2,), 0.3),
+             ("symcnn zoo resnet50 (a zoo model's summary)", _cli(["zoo", "resnet50"]), (0,),
+              1.2)]
     floor_cmd = [PYTHON, "-c", "import sympy"]
-    samples = {"floor": [], **{f: [] for f in files}}
+    samples = {"floor": [], **{name: [] for name, *_ in cases}}
+    imported = {name: False for name, *_ in cases}
     for _ in range(cfg.cli_runs):  # interleaved, so load on the machine hits all alike
-        samples["floor"].append(whole_process(floor_cmd))
-        for f in files:
-            samples[f].append(whole_process([str(script), "summary", f]))
-    floor = median([w for w, _ in samples["floor"]])
-    floor_cpu = median([c for _, c in samples["floor"]])
+        samples["floor"].append(whole_process(floor_cmd)[0])
+        for name, cmd, codes, _ in cases:
+            elapsed, err = whole_process(cmd, codes)
+            samples[name].append(elapsed)
+            imported[name] |= "SYMPY-IMPORTED" in err
+    floor = median(samples["floor"])
     rows = []
-    for f in files:
-        t = median([w for w, _ in samples[f]])
-        cpu = median([c for _, c in samples[f]])
-        rows.append(Row(f"symcnn summary {f}, whole process", fmt_time(t),
-                        f"import sympy {fmt_time(floor)}", f"{t / floor:.2f}x", "<= 2x",
-                        t / floor <= 2,
-                        f"medians of {cfg.cli_runs} interleaved runs; CPU time {fmt_time(cpu)} "
-                        f"vs {fmt_time(floor_cpu)} ({cpu / floor_cpu:.2f}x)",
-                        {"runs": samples[f], "floor": samples["floor"]}))
+    for name, _, _, goal in cases:
+        t = median(samples[name])
+        rows.append(Row(f"{name}, whole process", spread(samples[name]),
+                        f"import sympy {spread(samples['floor'])}", f"{t / floor:.2f}x",
+                        f"<= {goal}x", t / floor <= goal,
+                        f"{cfg.cli_runs} interleaved runs; SymPy "
+                        f"{'imported' if imported[name] else 'not imported'}",
+                        {"runs": samples[name], "floor": samples["floor"],
+                         "sympy_imported": imported[name]}))
     return rows
 
 
@@ -325,31 +371,34 @@ def markdown(rows, header: str) -> str:
     return "\n".join(out + ([""] + notes if notes else [])) + "\n"
 
 
-def machine() -> str:
-    import sympy
-
+def _version(package: str) -> str:
     try:
-        import torch
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"
 
-        torch_version = torch.__version__
-    except ImportError:  # pragma: no cover
-        torch_version = "not installed"
+
+def machine() -> str:
+    """The machine and the versions, read without importing torch or SymPy here (a child
+    process would inherit this process' peak memory)."""
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     return (f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, {mem:.0f} GiB, "
-            f"Python {platform.python_version()}, SymPy {sympy.__version__}, "
-            f"torch {torch_version}")
+            f"load {load:.1f}, Python {platform.python_version()}, SymPy {_version('sympy')}, "
+            f"torch {_version('torch')}, torchinfo {_version('torchinfo')}, "
+            f"Keras {_version('keras')}")
 
 
 class Config:
     def __init__(self, quick: bool) -> None:
         self.quick = quick
         self.net = "small ResNet (1-1-1-1 bottlenecks)" if quick else "ResNet-50"
-        self.procs, self.repeat = (1, 2) if quick else (5, 5)
-        self.peer_procs, self.peer_repeat = (1, 2) if quick else (3, 3)
-        self.depths = (5, 10, 20) if quick else (100, 300, 1000)
-        self.chain_procs = 1 if quick else 3
+        self.procs, self.repeat = (1, 2) if quick else (3, 3)
+        self.depths = (5, 20) if quick else (200, 2000)
+        self.chain_runs = 1 if quick else 3
+        self.mem_runs = 1 if quick else 3
         self.sweep_procs = 1 if quick else 3
-        self.cli_runs = 2 if quick else 15
+        self.cli_runs = 2 if quick else 9
 
 
 def main(argv=None) -> int:

@@ -1,9 +1,10 @@
 """The workloads of ``benchmarks/run.py``, one per side of each case, run in fresh processes.
 
-``python benchmarks/workloads.py JOB [--quick] [--repeat N] [--depth D] [--memory]`` sets the
-job up (imports and, for peers, building the ``torch.nn`` module: excluded from timing), then
-times the job ``N`` times in this process: the first run is *cold* (nothing cached yet, as a
-user's first call), the later ones *warm*. It prints one JSON line:
+``python benchmarks/workloads.py JOB [--quick] [--repeat N] [--depth D] [--clear]`` sets the
+job up (imports and, for peers, building the ``torch.nn`` or Keras model: excluded from
+timing), then times the job ``N`` times in this process: the first run is *cold* (nothing
+cached yet, as a user's first call), the later ones *warm*, unless ``--clear`` empties every
+cache of symcnn and SymPy before each run (then every run is cold). It prints one JSON line:
 ``{"times": [...], "cpu": [...], "info": {...}}`` (wall-clock and CPU seconds per run).
 
 Library imports are excluded on both sides; everything the call itself does (SymPy's and
@@ -105,6 +106,32 @@ def torch_free_width(n: int):
         nn.Conv2d(60, 80, 2, bias=False), nn.Flatten(), nn.Linear(160, n, bias=False))
 
 
+# ----------------------------------------------------------------------------- caches
+
+
+def clear_caches() -> int:
+    """Empty every cache symcnn and SymPy keep between calls (for *cold* runs in a process):
+    ``functools`` caches of symcnn's modules, symcnn's per-signature layer cache and SymPy's
+    cache. Returns how many caches were cleared."""
+    import sympy.core.cache
+
+    cleared = 0
+    for name, module in list(sys.modules.items()):
+        if not name.startswith("symcnn") or module is None:
+            continue
+        for value in list(vars(module).values()):
+            if callable(getattr(value, "cache_clear", None)) and hasattr(value, "cache_info"):
+                value.cache_clear()
+                cleared += 1
+        for attr in ("_COMPUTED", "_CACHE"):  # layers.base and costs keep plain dicts
+            cache = vars(module).get(attr)
+            if hasattr(cache, "clear"):
+                cache.clear()
+                cleared += 1
+    sympy.core.cache.clear_cache()
+    return cleared + 1
+
+
 # ----------------------------------------------------------------------------- jobs
 
 
@@ -124,6 +151,28 @@ def job_sc_resnet_symbolic(args):
         info.update(source=last["source"], layers=len(model.layers),
                     params=str(model.params), lines=len(last["text"].splitlines()),
                     macs_total=str(model.macs))
+
+    run.finish = finish
+    return run, info
+
+
+def job_sc_from_torch_symbolic(args):
+    """The plain torch.nn ResNet through sc.from_torch on (3, H, W), tracing included:
+    per-layer facts, totals and the table (the torch.nn module is built outside timing)."""
+    import symcnn as sc
+    import symcnn.interop.torch  # noqa: F401  (the bridge's import is not timed)
+
+    module = torch_resnet(args.blocks).eval()
+    info, last = {}, {}
+
+    def run():
+        last["model"] = sc.from_torch(module, (3, "H", "W"))
+        last["text"] = all_facts(last["model"])
+
+    def finish():  # not timed
+        model = last["model"]
+        info.update(layers=len(model.layers), params=str(model.params),
+                    lines=len(last["text"].splitlines()))
 
     run.finish = finish
     return run, info
@@ -185,14 +234,15 @@ def job_torchinfo(args):
 
 
 def job_keras_summary(args):
-    """Keras' own ResNet-50 (keras.applications, v1: biased convolutions) at 224x224, built
-    and summarised to text; Keras counts no MACs."""
+    """Keras' own ResNet-50 (keras.applications, v1: biased convolutions) at 224x224,
+    summarised to text (built outside the timed region, as the torch peers); Keras counts no
+    MACs."""
     import keras
 
     info = {"keras": keras.__version__, "backend": keras.backend.backend()}
+    model = keras.applications.ResNet50(weights=None, input_shape=(224, 224, 3))  # not timed
 
     def run():
-        model = keras.applications.ResNet50(weights=None, input_shape=(224, 224, 3))
         lines = []
         model.summary(print_fn=lambda line, *rest, **options: lines.append(line))
         info.update(params=model.count_params(), lines="".join(lines).count("\n"))
@@ -290,6 +340,44 @@ def job_sc_sweep(args):
     return run, info
 
 
+def job_lambdify_sweep(args):
+    """The peer of sc.sweep: sympy.lambdify with NumPy on the same closed forms and grid
+    (compiling included, as sc.sweep's own compiling is), checked for exactness alike."""
+    import numpy
+    import sympy
+
+    import symcnn as sc
+
+    hi = SWEEP_VALUES[args.quick]
+    w = sc.symbols("w")
+    targets = {"free_width": (sc_free_width(), sc.symbols("n"), {}),
+               "resnet": (sc_resnet((sc.symbols("H"), sc.symbols("W"), 3), width=w,
+                                    blocks=args.blocks)[0], w, {"H": 224, "W": 224})}
+    exprs = {}
+    for name, (model, symbol, fixed) in targets.items():
+        for quantity in ("params", "macs"):
+            expr = getattr(model, quantity)
+            if fixed:
+                expr = expr.xreplace({_sym(model, k): v for k, v in fixed.items()})
+            exprs[f"{name}.{quantity}"] = (expr, symbol)
+    info = {"values": hi, "per_target": {}}
+    rng = random.Random(0)
+
+    def run():
+        grid = numpy.arange(1, hi + 1, dtype=numpy.int64)
+        for key, (expr, symbol) in exprs.items():
+            start = time.perf_counter()
+            column = sympy.lambdify(symbol, expr, "numpy")(grid)
+            elapsed = time.perf_counter() - start
+            picks = [1, hi] + [rng.randint(1, hi) for _ in range(200)]
+            exact = _exact_values(expr, symbol, picks)
+            got = [int(column[p - 1]) for p in picks]
+            info["per_target"][key] = {"seconds": elapsed, "rate": hi / elapsed,
+                                       "exact": got == exact, "dtype": str(column.dtype)}
+
+    return run, info
+
+
 def job_torch_rebuild(args):
     """Rebuild the torch.nn model per width and count its parameters (meta device: no
     weights are allocated, the fastest way in torch)."""
@@ -342,6 +430,7 @@ JOBS = {
     "keras_summary": job_keras_summary,
     "sc_chain": job_sc_chain, "sc_chain_memory": job_sc_chain_memory,
     "sc_sweep": job_sc_sweep, "torch_rebuild": job_torch_rebuild, "sc_solve": job_sc_solve,
+    "sc_from_torch_symbolic": job_sc_from_torch_symbolic, "lambdify_sweep": job_lambdify_sweep,
 }
 
 
@@ -351,6 +440,8 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--depth", type=int, default=100)
+    parser.add_argument("--clear", action="store_true",
+                        help="clear every cache before each run: every run is cold")
     args = parser.parse_args(argv)
     args.blocks = QUICK_BLOCKS if args.quick else FULL_BLOCKS
     import symcnn  # noqa: F401  (imports excluded on both sides)
@@ -360,6 +451,8 @@ def main(argv=None) -> int:
     run, info = JOBS[args.job](args)
     times, cpu = [], []
     for _ in range(args.repeat):
+        if args.clear:
+            clear_caches()
         start, start_cpu = time.perf_counter(), time.process_time()
         run()
         times.append(time.perf_counter() - start)

@@ -184,7 +184,7 @@ def terms(expr) -> dict:
     return {m: c for m, c in out.items() if c != 0}
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=1 << 16)
 def _nonnegative_monomial(monomial) -> bool:
     """Every factor of ``monomial`` is >= 0 for every admissible value (structurally)."""
     return all(_nonnegative_factor(f) for f in sympy.Mul.make_args(monomial))

@@ -41,9 +41,10 @@ def test_quick_run_exits_zero_and_measures_every_case(quick_run):
     proc, report = quick_run
     assert proc.returncode == 0, proc.stdout + proc.stderr
     cases = [row["case"] for row in report["rows"]]
-    expected = ["symbolic H, W", "at 224x224", "Depth scaling", "count_ops of total params",
-                "count_ops of total macs", "Peak memory", "Sweep: params of free-width",
-                "Sweep: macs of resnet", "solve_budget", "symcnn summary"]
+    expected = ["symbolic H, W, through sc.zoo", "symbolic H, W, through sc.from_torch",
+                "at 224x224", "a width symbol each: summary", "stride 2 every 4th conv: memory",
+                "3x3 valid convs: derivation", "Peak memory", "Sweep: params of free-width",
+                "Sweep: macs of resnet", "solve_budget", "symcnn --help", "symcnn zoo resnet50"]
     for piece in expected:
         assert any(piece in case for case in cases), (piece, cases)
     for row in report["rows"]:
@@ -56,7 +57,7 @@ def test_quick_run_prints_a_table_of_ratios_against_the_peers(quick_run):
     header = next(line for line in proc.stdout.splitlines() if line.startswith("case"))
     assert header.split() == ["case", "symcnn", "(median)", "peer", "(median)", "ratio",
                               "target", "result"]
-    for peer in ("torch.export", "torchinfo", "torch rebuild", "import sympy"):
+    for peer in ("torch.export", "torchinfo", "lambdify+NumPy", "import sympy"):
         assert peer in proc.stdout
 
 
