@@ -148,14 +148,19 @@ class _Builder:
                     self.values[id(t)] = None
                 continue
             x = inputs if len(inputs) > 1 else inputs[0]
+            unpack = getattr(node.layer, "keras_call_unpacked", False)  # mha(query, value)
             try:
                 for keras_layer in made:
-                    x = keras_layer(x)
+                    x = keras_layer(*x) if unpack and isinstance(x, list) else keras_layer(x)
                     self.stack.append(keras_layer)
             except (ValueError, TypeError) as err:  # Keras refuses the call itself
                 self.problems.add(f"layer '{name}' ({node.layer.type_name})",
                                   f"Keras refuses the call: {str(err).strip().splitlines()[0]}")
                 x = None
+            if len(node.outputs) > 1 and isinstance(x, (list, tuple)):  # returned states
+                for t, value in zip(node.outputs, x):
+                    self.values[id(t)] = value
+                continue
             self.values[id(node.outputs[0])] = x
 
     # -- one symcnn layer -> Keras layers ------------------------------------------------
@@ -176,6 +181,11 @@ class _Builder:
         kind = base.__name__
         config = {k: as_int(v) for k, v in layer._config.items() if k not in TORCH_ONLY_ARGS}
         config.pop("ceil_mode", None)
+        for key, value in config.items():  # a wrapped layer (Bidirectional's) made unbuilt
+            if isinstance(value, Layer):
+                inner = keras_base(value)
+                config[key] = _make(getattr(K, inner.__name__), {
+                    k: as_int(v) for k, v in value._config.items()}, trainable=value.trainable)
         if "Transpose" in kind and not isinstance(config.get("padding"), str):
             return self._transpose(layer, config, name)
         before: list = []

@@ -98,6 +98,8 @@ class MultiHeadAttention(Layer):
     """
 
     n_inputs = None
+    #: Keras calls it with its tensors as arguments, not as one list (for ``to_keras``).
+    keras_call_unpacked = True
 
     def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias: bool = True,
                  output_shape=None, attention_axes=None, sliding_window=None,

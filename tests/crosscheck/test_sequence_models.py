@@ -9,7 +9,11 @@ totals must agree. The models PyTorch has modules for are also built in torch.nn
 parameters, and MACs = FlopCounterMode / 2 for the whole model. The sequence length as a
 symbol ``T`` must give the numeric build at the drawn length, MACs included.
 
-Default run (derandomized profile): 30 Keras models, 20 PyTorch models, 30 symbolic checks.
+``model.to_keras()`` of each symcnn build must have the same counts, layer by layer, and
+``from_keras`` must read it back.
+
+Default run (derandomized profile): 30 Keras models, 20 PyTorch models, 30 symbolic checks,
+15 exports.
 ``SYMCNN_LONG=1`` runs 10 times as many.
 """
 
@@ -19,8 +23,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from ..conftest import require
-from .sequence_specs import (keras_disagreements, sequence_models, symbcnn_code_for_report,
-                             symbolic_disagreements, torch_disagreements)
+from .sequence_specs import (export_disagreements, keras_disagreements, sequence_models,
+                             symbcnn_code_for_report, symbolic_disagreements,
+                             torch_disagreements)
 
 pytestmark = pytest.mark.frameworks
 
@@ -59,3 +64,12 @@ def test_a_symbolic_sequence_length_gives_the_numeric_build(spec, tally):
     assert not errors, _report("the symbolic build disagrees with the numeric one:", spec,
                                errors)
     tally["symbolic sequence"] += 1
+
+
+@settings(max_examples=15 * SCALE, **RELAXED)
+@given(spec=sequence_models())
+def test_random_sequence_models_export_to_keras_and_back(spec, tally):
+    require("keras")
+    errors = export_disagreements(spec)
+    assert not errors, _report("to_keras disagrees with symcnn:", spec, errors)
+    tally["exported sequence"] += 1
