@@ -34,6 +34,7 @@ from .layers.base import Layer
 from .layers.core import Input, InputLayer
 from .model import Model, Sequential
 from .spec_export import FORMAT_VERSION, model_to_spec
+from .suggest import did_you_mean
 from .symbols import size_symbol
 from .safe import brief
 from .safe_read import check_data, load_json, read_text
@@ -109,6 +110,11 @@ def _value(value, arg: str, symbols: dict, where: str):
     if isinstance(value, dict):
         raise SpecError(f"{where}: `{arg}` must be a number, text or a list. "
                         f"Received: {arg}={value!r}")
+    if isinstance(value, str) and arg == "padding" and value.isidentifier() \
+            and value not in symbols and value.lower() not in _PADDING_WORDS:
+        raise SpecError(f"{where}: `padding` must be one of 'valid', 'same' (or a size)."
+                        f"{did_you_mean(value, sorted(_PADDING_WORDS))} "
+                        f"Received: padding={value!r}")
     if isinstance(value, str) and arg in SIZE_ARGS and not (
             arg == "padding" and value.lower() in _PADDING_WORDS):
         try:
@@ -151,7 +157,8 @@ def _layer(entry, index: int, symbols: dict, functional: bool, types: dict):
         raise SpecError(f"{where}: an entry is a layer type name or a mapping. "
                         f"Received: {entry!r}")
     if type_name not in types:
-        raise SpecError(f"{where}: unknown layer type {type_name!r}. Known types: "
+        raise SpecError(f"{where}: unknown layer type {type_name!r}."
+                        f"{did_you_mean(type_name, types)} Known types: "
                         f"{', '.join(sorted(types))}. Received: {type_name!r}")
     cls = types[type_name]
     where = f"{where} ({type_name})"

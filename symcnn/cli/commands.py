@@ -22,6 +22,7 @@ from ..render.latex import compile_pdf
 from ..render.summary import format_count
 from ..solving import solve_budget
 from ..spec import model_to_spec
+from ..suggest import did_you_mean
 from .loading import UsageError, load_model, parse_assignments, parse_range, parse_shape
 from .report import solve_document, summary_document, sweep_document, zoo_document
 
@@ -82,7 +83,8 @@ def run_summary(args, out) -> int:
 
 def _quantity(model, name: str):
     if name not in QUANTITIES:
-        raise UsageError(f"unknown quantity {name!r}; choose from {', '.join(QUANTITIES)}")
+        raise UsageError(f"unknown quantity {name!r};{did_you_mean(name, QUANTITIES)} choose "
+                         f"from {', '.join(QUANTITIES)}")
     return quantity(model, name)
 
 
@@ -91,7 +93,8 @@ def _symbol(model, name: str):
         if s.name == name:
             return s
     names = ", ".join(sorted(s.name for s in model.free_symbols)) or "none"
-    raise SolveError(f"solve: the model has no symbol {name!r} (its symbols: {names}). "
+    hint = did_you_mean(name, [s.name for s in model.free_symbols])
+    raise SolveError(f"solve: the model has no symbol {name!r} (its symbols: {names}).{hint} "
                      f"Received: --for {name}")
 
 
@@ -101,7 +104,8 @@ def run_solve(args, out) -> int:
     budgets = parse_assignments(args.budget, "--budget")
     for name, value in budgets.items():
         if name not in QUANTITIES:
-            raise UsageError(f"--budget: unknown quantity {name!r}; choose from "
+            raise UsageError(f"--budget: unknown quantity {name!r};"
+                             f"{did_you_mean(name, QUANTITIES)} choose from "
                              f"{', '.join(QUANTITIES)}")
         if not getattr(value, "is_number", isinstance(value, int)) or value <= 0:
             raise UsageError(f"--budget: a budget is a positive number. Received: "

@@ -19,6 +19,7 @@ import sympy
 from .. import arith
 from ..errors import LayerArgumentError, ShapeError, SymcnnError, describe_layer, with_context
 from ..render.exprs import show
+from ..suggest import check_activation, did_you_mean
 from ..safe import bounded_subs
 from ..symbols import as_size, as_size_tuple
 from .protocol import LayerProtocol
@@ -250,6 +251,8 @@ class Layer(LayerProtocol):
     def _set(self, **values: Any) -> None:
         """Store validated arguments as attributes and in the config."""
         for key, value in values.items():
+            if key == "activation":  # a mistyped name is refused with the closest one
+                value = check_activation(value, self.type_name)
             object.__setattr__(self, key, value)
             self._config[key] = value
 
@@ -272,7 +275,8 @@ class Layer(LayerProtocol):
         if not isinstance(value, str) or value.lower() not in options:
             raise LayerArgumentError(
                 f"{self.type_name}: `{arg}` must be one of "
-                f"{', '.join(repr(o) for o in options)}. Received: {arg}={value!r}"
+                f"{', '.join(repr(o) for o in options)}.{did_you_mean(value, options)} "
+                f"Received: {arg}={value!r}"
             )
         return value.lower()
 

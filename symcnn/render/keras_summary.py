@@ -36,6 +36,7 @@ from typing import Sequence
 from ..errors import SymcnnError
 from ..layers.base import format_shape
 from ..layers.core import Input
+from ..suggest import did_you_mean
 from .exprs import Where, show, where_block
 from .summary import COLUMNS, DEFAULT_COLUMNS, format_count
 
@@ -113,8 +114,9 @@ def summary_data(model, columns: Sequence[str] | None = None, expand_nested: boo
     columns = tuple(columns)
     unknown = [c for c in columns if c not in COLUMNS]
     if unknown or not columns:
-        raise SymcnnError(f"summary: unknown column(s) {', '.join(map(repr, unknown))}. Choose "
-                          f"from: {', '.join(COLUMNS)}. Received: columns={list(columns)}")
+        hint = did_you_mean(unknown[0], COLUMNS) if unknown else ""
+        raise SymcnnError(f"summary: unknown column(s) {', '.join(map(repr, unknown))}.{hint} "
+                          f"Choose from: {', '.join(COLUMNS)}. Received: columns={list(columns)}")
     records = [r for r in model.layers if r.type != "InputLayer"]
     names = {id(model): where} if isinstance(where, Where) else {}
     if where is True:
