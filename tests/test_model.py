@@ -1,7 +1,6 @@
 """Specification of models: propagation, naming, sharing, nesting, substitution."""
 
 import pytest
-import sympy
 from hypothesis import given, strategies as st
 
 import symcnn as sc
@@ -42,30 +41,6 @@ def test_functional_residual_block_adds_and_counts():
     assert block.output_shape == (H, W, 64)
     assert (block.trainable_params, block.non_trainable_params) == (36928 + 128, 128)
     assert [r.inbound for r in block.layers][-1] == ("input_layer", "batch_normalization")
-
-
-def test_add_of_shapes_that_may_differ_records_the_equality_as_a_constraint():
-    x = sc.Input((H, 8))
-    y = sc.Conv1D(8, 2, strides=2, padding="same")(x)
-    z = sc.UpSampling1D(2)(y)
-    m = sc.Model(x, sc.Add()([x, z]))
-    assert m.constraints == [sympy.Eq(H, 2 * sympy.ceiling(H / 2))]
-
-
-def test_add_of_shapes_that_never_match_is_an_error_naming_the_layer():
-    x = sc.Input((8, 8, 4))
-    y = sc.Conv2D(4, 3)(x)
-    with pytest.raises(sc.ShapeError, match=r"Add layer on input shape .*axis 0 differs"):
-        sc.Add()([x, y])
-
-
-def test_concatenate_sums_the_axis_and_checks_the_others():
-    x = sc.Input((H, W, 3))
-    y = sc.Conv2D(5, 3, padding="same")(x)
-    assert sc.Concatenate()([x, y]).shape == (H, W, 8)
-    assert sc.Concatenate(axis=1)([x, x]).shape == (2 * H, W, 3)
-    with pytest.raises(sc.ShapeError, match="axis 2 differs"):
-        sc.Concatenate(axis=1)([x, y])
 
 
 def test_a_model_nests_as_a_layer_and_reapplies_to_new_sizes():
