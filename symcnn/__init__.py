@@ -27,6 +27,7 @@ from .admissibility import Admissible, admissible
 from .plotting import plot
 from .spec import load_spec, model_from_spec, model_to_spec
 from .symbols import symbols
+from .symbols import multiplier  # issue 18
 from . import derivation  # noqa: E402  (record.derivation; registers the "working" column)
 from . import costs, memory, receptive  # noqa: E402  (costs, memory, receptive fields)
 from .render import cost_columns  # noqa: F401  (registers the cost summary columns)
@@ -62,7 +63,7 @@ def __dir__():
 
 
 __all__ = [
-    "symbols", "Model", "Sequential", "LayerRecord", "solve_budget", "formulas", "zoo",
+    "symbols", "multiplier", "Model", "Sequential", "LayerRecord", "solve_budget", "formulas", "zoo",
     "derivation",
     "solve", "within_budget", "Solution", "sweep", "Sweep",
     "admissible", "Admissible", "plot",

@@ -44,6 +44,7 @@ from .safe import bounded_subs
 from .shape import Shape
 from .symbols import as_size
 from .training_memory import training_memory as _training_memory
+from .multipliers import exact_value
 
 __all__ = ["Model", "Sequential", "LayerRecord"]
 
@@ -337,7 +338,9 @@ class Model(_CostViews, Graph):
                 key = by_name[key]
             elif not isinstance(key, sympy.Symbol):
                 raise SymbolError(f"subs: keys must be symbols or their names. Received: {key!r}")
-            table[key] = as_size(value, str(key), f"Model {self.display_name!r} subs")
+            owner = f"Model {self.display_name!r} subs"
+            exact = as_size if key.is_integer else exact_value  # a multiplier: 0.75 is 3/4
+            table[key] = exact(value, str(key), owner)
         return table
 
     def _replay(self, new_inputs: Sequence[Tensor], new_layer, name=None) -> "Model":
