@@ -32,6 +32,7 @@ from . import derivation  # noqa: E402  (record.derivation; registers the "worki
 from . import costs, memory, receptive  # noqa: E402  (costs, memory, receptive fields)
 from .render import cost_columns  # noqa: F401  (registers the cost summary columns)
 from .errors import CostError
+from .errors import ArgumentError, OutputError
 from .errors import ConversionError
 from .render.exprs import show  # issue 14: the display form every printer uses
 from .shape import Shape
@@ -68,7 +69,7 @@ __all__ = [
     "solve", "within_budget", "Solution", "sweep", "Sweep",
     "admissible", "Admissible", "plot",
     "format_count", "format_shape",
-    "SymcnnError", "LayerArgumentError", "ShapeError", "GraphError", "SymbolError", "SolveError",
+    "SymcnnError", "ArgumentError", "OutputError", "LayerArgumentError", "ShapeError", "GraphError", "SymbolError", "SolveError",
     "SpecError", "ExpressionError", "UnavailableError", "parse_expression",
     "load_spec", "model_from_spec", "model_to_spec",
     "costs", "memory", "receptive", "CostError",

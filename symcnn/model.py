@@ -29,7 +29,7 @@ from typing import Any, Iterable, Sequence
 import sympy
 
 from . import arith, memory
-from .errors import GraphError, ShapeError, SymbolError, describe_layer
+from .errors import GraphError, ShapeError, SymbolError, describe_layer, unexpected_arguments
 from .frameworks import import_framework
 from .layers.base import (Checker, Computed, Graph, Layer, Tensor, apply_layer, format_shape,
                           snake_case)
@@ -410,7 +410,7 @@ class Model(_CostViews, Graph):
 
     def summary(self, columns=None, line_length: int | None = None, positions=None,
                 print_fn=None, expand_nested: bool = False, show_trainable: bool = False,
-                layer_range=None, where: bool = False) -> None:
+                layer_range=None, where: bool = False, **unknown: Any) -> None:
         """Print a table like Keras' ``model.summary()``, closed forms included; returns None.
 
         Keras' options: ``line_length``, ``positions``, ``print_fn`` (called once with the
@@ -420,6 +420,8 @@ class Model(_CostViews, Graph):
         :meth:`summary_text` returns the text, :meth:`summary_data` the cells and totals
         (:mod:`symcnn.render.keras_summary`).
         """
+        if unknown:
+            raise unexpected_arguments("summary", unknown, ("print_fn", *_SUMMARY_OPTIONS))
         text = keras_summary.render_summary(
             self, columns=columns, line_length=line_length, positions=positions,
             expand_nested=expand_nested, show_trainable=show_trainable,
@@ -433,6 +435,9 @@ class Model(_CostViews, Graph):
         >>> print(sc.zoo.textbook.free_width().summary_text().splitlines()[-3])
         Total params: 160*n + 48320
         """
+        error = unexpected_arguments("summary_text", options, _SUMMARY_OPTIONS)
+        if error is not None:
+            raise error
         return keras_summary.render_summary(self, **options)
 
     def summary_data(self, **options: Any):
@@ -487,6 +492,11 @@ class Model(_CostViews, Graph):
     def __repr__(self) -> str:
         return (f"<{type(self).__name__} {self.display_name!r}: {len(self._records)} layers, "
                 f"params={show(self.params)}, output_shape={format_shape(self.output_shape)}>")
+
+
+#: The options of ``summary`` and ``summary_text`` (besides ``print_fn``).
+_SUMMARY_OPTIONS = ("columns", "line_length", "positions", "expand_nested", "show_trainable",
+                    "layer_range", "where")
 
 
 def _subs_size(size, table):

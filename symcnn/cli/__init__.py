@@ -191,6 +191,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null, so the exit flush cannot fail a second time."""
+    import os
+
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 def _fail(command: str | None, message: str, code: int) -> int:
     prog = f"symcnn {command}" if command else "symcnn"
     message = " ".join(str(message).split())
@@ -208,7 +218,9 @@ def main(argv=None, out=None) -> int:
         return int(exit_.code or 0)
     debug = getattr(args, "debug", False)
     try:
-        return args.run(args, out)
+        code = args.run(args, out)
+        out.flush()  # a full disk (`> /dev/full`) fails here at the latest: never silently
+        return code
     except UsageError as err:
         if debug:
             raise
@@ -230,13 +242,15 @@ def main(argv=None, out=None) -> int:
             raise
         return _fail(args.command, "interrupted", EXIT_CODES["interrupted"])
     except BrokenPipeError:  # the reader went away (`symcnn zoo | head`): nothing to report
-        import os
-
-        try:
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        except (OSError, ValueError):
-            pass
+        _silence_stdout()
         return 0
+    except OSError as err:  # writing the output failed: a full disk, a closed file, ...
+        if debug:
+            raise
+        _silence_stdout()
+        return _fail(args.command, f"cannot write the output: {err.strerror or err}. "
+                     f"Received: {getattr(err, 'filename', None) or 'standard output'}",
+                     EXIT_CODES["error"])
     except Exception as err:  # a bug: say so in one line unless --debug
         if debug:
             raise
