@@ -49,3 +49,14 @@ def test_a_symbolic_depth_and_width_give_the_numeric_builds():
 def test_bad_stage_arguments_are_named():
     with pytest.raises(sc.LayerArgumentError, match="depths.*dims"):
         sc.zoo.convnext(depths=(3, 3, 9))
+
+
+@pytest.mark.frameworks
+@pytest.mark.slow
+@pytest.mark.skipif(not __import__("os").environ.get("SYMCNN_LONG"),
+                    reason="long run: set SYMCNN_LONG=1 (builds up to 198 M weights)")
+@pytest.mark.parametrize("name", ["convnext_small", "convnext_base", "convnext_large"])
+def test_every_convnext_has_torchvisions_parameter_count(name):
+    reference = classifier(name)
+    model = getattr(sc.zoo, name)(input_shape=(224, 224, 3))
+    assert model.params == sum(p.numel() for p in reference.parameters())
