@@ -79,6 +79,11 @@ ENTRIES = [
             "hidden_dim, num_layers, num_heads, mlp_dim)` takes every size (symbols too). MACs "
             "include the attention products (see [Costs](costs.md)).")
       for kind in ("b16", "b32", "l16", "l32", "h14")],
+    *[Entry(f"Swin-{size.upper()}", f"swin_{size}", {"classes": "n"}, (224, 224, 3),
+            "torchvision's Swin Transformer: window attention with a relative position bias "
+            "table, every second block shifted; patch merging between stages. "
+            "`sc.zoo.swin(embed_dim, depths, num_heads, window_size)` builds others.")
+      for size in ("t", "s", "b")],
 ]
 
 
