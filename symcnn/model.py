@@ -40,6 +40,7 @@ from .render.markdown import model_to_markdown
 from .solving import model_solve_budget
 from .render import keras_summary
 from .render.exprs import show
+from .feasible import unsatisfiable
 from .safe import bounded_subs
 from .shape import Shape
 from .symbols import as_size
@@ -208,6 +209,10 @@ class Model(_CostViews, Graph):
                     f"{', '.join(map(str, node.constraints))} with "
                     f"{', '.join(map(str, constraints.as_list()))}"
                 ) from None
+        problem = unsatisfiable(constraints.as_list())  # say so now, not at the first subs
+        if problem is not None:
+            raise ShapeError(f"Model: the model accepts no input size: {problem}. Received: "
+                             f"input shape(s) {', '.join(format_shape(t.shape) for t in self.inputs)}")
         object.__setattr__(self, "_nodes", tuple(ordered))
         object.__setattr__(self, "_records", tuple(records))
         object.__setattr__(self, "_input_names", tuple(input_names[id(n)] for n in input_nodes))
