@@ -17,6 +17,7 @@ from typing import Any, Iterable, Sequence
 import sympy
 
 from .. import arith
+from ..derivation.blocks import value_of
 from ..errors import LayerArgumentError, ShapeError, SymcnnError, describe_layer, with_context
 from ..render.exprs import show
 from ..suggest import check_activation, did_you_mean
@@ -367,14 +368,15 @@ class Layer(LayerProtocol):
         return Computed((tuple(out),), sympy.sympify(trainable), sympy.sympify(non_trainable))
 
     def output_shape_for(self, shape, check: Checker) -> Shape:
-        raise LayerArgumentError(  # a bare sc.Layer() or a subclass that forgot the protocol
-            f"{self.type_name}: a layer must implement output_shape_for (or compute); "
-            f"sc.Layer itself is the base class to subclass (see docs/extending.md). "
-            f"Received: {type(self).__name__}")
+        raise NotImplementedError
 
     def params_for(self, shape):
-        """``(trainable, non_trainable)`` parameter counts; none by default."""
-        return sympy.Integer(0), sympy.Integer(0)
+        """``(trainable, non_trainable)`` parameter counts: the value of ``params_formula``
+        when the layer states one, else none."""
+        stated = self.params_formula(shape)
+        if stated is None:
+            return sympy.Integer(0), sympy.Integer(0)
+        return value_of(*stated), sympy.Integer(0)
 
     def _params_of(self, input_shapes) -> sympy.Expr:
         """Total parameters of a call on ``input_shapes`` (the computation is cached)."""

@@ -95,10 +95,10 @@ class _WindowConv(SpatialLayer):
         return self._bias_ops(output_shape)
 
     def derivation_for(self, b, input_shapes, output_shape):
-        """The output sizes (a window convolution without a parameter formula of its own)."""
+        """The output sizes, and the parameter formula when the layer states one."""
         d.window_steps(b, self, input_shapes[0], output_shape, self.kernel_size,
                        self.dilation_rate)
-        return None, {}
+        return self.params_formula(input_shapes[0]) or (None, {})
 
     def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
         """The input (for the weight gradient), and what the activation keeps."""
@@ -136,11 +136,16 @@ class _Conv(_WindowConv):
                             f"Received: filters={self.filters}, groups={self.groups}")
         return join_channels(self._window_sizes(spatial, check), self.filters, self.data_format)
 
-    def params_for(self, shape):
-        _, channels = split_channels(shape, self.data_format)
-        count = formulas.conv_params(channels, self.kernel_size, self.filters, self.groups,
-                                     self.use_bias)
-        return count, sympy.Integer(0)
+    def params_formula(self, input_shape):
+        """``C_in*K_h*K_w*F + F`` (``C_in/G`` with groups, no ``+ F`` without bias)."""
+        _, channels = split_channels(input_shape, self.data_format)
+        F, C, G = sym("F"), sym("C_in"), sym("G")
+        grouped = not d.same(self.groups, 1)
+        weights = Times(Over(C, G) if grouped else C, *d.kernel_symbols(self.rank), F)
+        bind = {C: channels, **d.kernel_bind(self), F: self.filters}
+        if grouped:
+            bind[G] = self.groups
+        return d.with_bias(weights, self, F), bind
 
     def macs_for(self, input_shapes, output_shape):
         _, channels = split_channels(input_shapes[0], self.data_format)
@@ -152,15 +157,11 @@ class _Conv(_WindowConv):
         x, rank = input_shapes[0], self.rank
         cpos = d.channel_position(rank, self.data_format)
         d.window_steps(b, self, x, output_shape, self.kernel_size, self.dilation_rate)
-        F, C, G = sym("F"), sym("C_in"), sym("G")
+        F = sym("F")
         b.add("C_out", F, {F: self.filters}, output_shape[cpos])
-        grouped = not d.same(self.groups, 1)
-        weights = Times(Over(C, G) if grouped else C, *d.kernel_symbols(rank), F)
-        bind = {C: x[cpos], **d.kernel_bind(self), F: self.filters}
-        if grouped:
-            bind[G] = self.groups
+        if not d.same(self.groups, 1):
             b.note("With G groups each filter sees C_in/G of the input channels.")
-        return d.with_bias(weights, self, F), bind
+        return self.params_formula(x)
 
 
 class Conv1D(_Conv):
@@ -207,10 +208,13 @@ class _DepthwiseConv(_WindowConv):
         return join_channels(self._window_sizes(spatial, check),
                              sympy.expand(channels * self.depth_multiplier), self.data_format)
 
-    def params_for(self, shape):
-        _, channels = split_channels(shape, self.data_format)
-        return formulas.depthwise_conv_params(channels, self.kernel_size, self.depth_multiplier,
-                                              self.use_bias), sympy.Integer(0)
+    def params_formula(self, input_shape):
+        """``C_in*K_h*K_w*M + C_in*M`` (no bias term without bias)."""
+        _, channels = split_channels(input_shape, self.data_format)
+        C, M = sym("C_in"), sym("M")
+        weights = Times(C, *d.kernel_symbols(self.rank), M)
+        bind = {C: channels, **d.kernel_bind(self), M: self.depth_multiplier}
+        return d.with_bias(weights, self, Times(C, M)), bind
 
     def macs_for(self, input_shapes, output_shape):
         _, channels = split_channels(input_shapes[0], self.data_format)
@@ -223,10 +227,8 @@ class _DepthwiseConv(_WindowConv):
         cpos = d.channel_position(rank, self.data_format)
         d.window_steps(b, self, x, output_shape, self.kernel_size, self.dilation_rate)
         C, M = sym("C_in"), sym("M")
-        bind = {C: x[cpos], **d.kernel_bind(self), M: self.depth_multiplier}
         b.add("C_out", Times(C, M), {C: x[cpos], M: self.depth_multiplier}, output_shape[cpos])
-        weights = Times(C, *d.kernel_symbols(rank), M)
-        return d.with_bias(weights, self, Times(C, M)), bind
+        return self.params_formula(x)
 
 
 class DepthwiseConv1D(_DepthwiseConv):
@@ -261,10 +263,13 @@ class _SeparableConv(_WindowConv):
         spatial, _ = split_channels(shape, self.data_format)
         return join_channels(self._window_sizes(spatial, check), self.filters, self.data_format)
 
-    def params_for(self, shape):
-        _, channels = split_channels(shape, self.data_format)
-        return formulas.separable_conv_params(channels, self.kernel_size, self.filters,
-                                              self.depth_multiplier, self.use_bias), sympy.Integer(0)
+    def params_formula(self, input_shape):
+        """Depthwise ``C_in*K_h*K_w*M``, then pointwise ``C_in*M*F``, ``+ F`` with bias."""
+        _, channels = split_channels(input_shape, self.data_format)
+        C, M, F = sym("C_in"), sym("M"), sym("F")
+        bind = {C: channels, **d.kernel_bind(self), M: self.depth_multiplier, F: self.filters}
+        count = Plus(Times(C, *d.kernel_symbols(self.rank), M), Times(C, M, F))
+        return (Plus(*count.args, F) if self.use_bias else count), bind
 
     def macs_for(self, input_shapes, output_shape):
         _, channels = split_channels(input_shapes[0], self.data_format)
@@ -276,12 +281,10 @@ class _SeparableConv(_WindowConv):
         x, rank = input_shapes[0], self.rank
         cpos = d.channel_position(rank, self.data_format)
         d.window_steps(b, self, x, output_shape, self.kernel_size, self.dilation_rate)
-        C, M, F = sym("C_in"), sym("M"), sym("F")
+        F = sym("F")
         b.add("C_out", F, {F: self.filters}, output_shape[cpos])
-        bind = {C: x[cpos], **d.kernel_bind(self), M: self.depth_multiplier, F: self.filters}
         b.note("A depthwise convolution (C_in*K*M weights), then a pointwise one (C_in*M*F).")
-        count = Plus(Times(C, *d.kernel_symbols(rank), M), Times(C, M, F))
-        return (Plus(*count.args, F) if self.use_bias else count), bind
+        return self.params_formula(x)
 
     def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
         """The input and the depthwise result (the pointwise convolution's input)."""
@@ -358,10 +361,16 @@ class _ConvTranspose(SpatialLayer):
             out.append(size)
         return join_channels(tuple(out), self.filters, self.data_format)
 
-    def params_for(self, shape):
-        _, channels = split_channels(shape, self.data_format)
-        return formulas.conv_transpose_params(channels, self.kernel_size, self.filters,
-                                              self.groups, self.use_bias), sympy.Integer(0)
+    def params_formula(self, input_shape):
+        """``C_in*K_h*K_w*F + F`` (``F/G`` with groups, no ``+ F`` without bias)."""
+        _, channels = split_channels(input_shape, self.data_format)
+        F, C, G = sym("F"), sym("C_in"), sym("G")
+        grouped = not d.same(self.groups, 1)
+        weights = Times(C, *d.kernel_symbols(self.rank), Over(F, G) if grouped else F)
+        bind = {C: channels, **d.kernel_bind(self), F: self.filters}
+        if grouped:
+            bind[G] = self.groups
+        return d.with_bias(weights, self, F), bind
 
     def macs_for(self, input_shapes, output_shape):
         spatial, channels = split_channels(input_shapes[0], self.data_format)
@@ -436,14 +445,9 @@ class _ConvTranspose(SpatialLayer):
                     terms.append(O)
                 formula = Plus(*terms)
             b.add(f"{name}_out", formula, bind, out[pos])
-        F, C, G = sym("F"), sym("C_in"), sym("G")
+        F = sym("F")
         b.add("C_out", F, {F: self.filters}, out[cpos])
-        grouped = not d.same(self.groups, 1)
-        weights = Times(C, *d.kernel_symbols(rank), Over(F, G) if grouped else F)
-        bind = {C: x[cpos], **d.kernel_bind(self), F: self.filters}
-        if grouped:
-            bind[G] = self.groups
-        return d.with_bias(weights, self, F), bind
+        return self.params_formula(x)
 
     def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
         """The input (the export crops the output rather than pad the input)."""

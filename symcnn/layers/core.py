@@ -82,8 +82,12 @@ class Dense(Layer):
     def output_shape_for(self, shape, check: Checker):
         return (*shape[:-1], self.units)
 
-    def params_for(self, shape):
-        return formulas.dense_params(shape[-1], self.units, self.use_bias), sympy.Integer(0)
+    def params_formula(self, input_shape):
+        """``N_in*U + U`` (no ``+ U`` without bias)."""
+        N, U = sym("N_in"), sym("U")
+        weights = Times(N, U)
+        return (Plus(weights, U) if self.use_bias else weights), {N: input_shape[-1],
+                                                                  U: self.units}
 
     def macs_for(self, input_shapes, output_shape):
         return formulas.dense_macs(input_shapes[0], self.units)
@@ -99,11 +103,9 @@ class Dense(Layer):
             formulas.ptflops_activation_ops(self.activation, out)
 
     def derivation_for(self, b, input_shapes, output_shape):
-        N, U = sym("N_in"), sym("U")
+        U = sym("U")
         b.add("N_out", U, {U: self.units}, output_shape[-1])
-        weights = Times(N, U)
-        return (Plus(weights, U) if self.use_bias else weights), {N: input_shapes[0][-1],
-                                                                  U: self.units}
+        return self.params_formula(input_shapes[0])
 
     def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
         return with_activation(self, output_shapes, kept_input())

@@ -34,9 +34,6 @@ class _AxisLayer(Layer):
             raise LayerArgumentError(
                 f"{self.type_name}: `axis` must be an int or a list of ints. Received: axis={axis!r}"
             )
-        if len(set(axes)) != len(axes):
-            raise LayerArgumentError(
-                f"{self.type_name}: `axis` names an axis twice. Received: axis={axis!r}")
         return axis if isinstance(axis, int) else tuple(axes)
 
     def _features(self, shape) -> sympy.Expr:
@@ -74,11 +71,15 @@ class _AxisLayer(Layer):
         mixed = {a - 1 if a > 0 else rank + a for a in axes}
         return tuple(Whole() if i in mixed else None for i in range(rank))
 
-    def derivation_for(self, b, input_shapes, output_shape):
+    def params_formula(self, input_shape):
+        """``2*C`` for gamma and beta (``C`` or none without ``center`` or ``scale``)."""
         C = sym("C")
         factor = int(self.center) + int(self.scale)
-        bind = {C: self._features(input_shapes[0])}
-        return (Times(factor, C) if factor else sympy.Integer(0)), (bind if factor else {})
+        return (Times(factor, C), {C: self._features(input_shape)}) if factor else \
+            (sympy.Integer(0), {})
+
+    def derivation_for(self, b, input_shapes, output_shape):
+        return self.params_formula(input_shapes[0])
 
 
 class BatchNormalization(_AxisLayer):
@@ -121,8 +122,6 @@ class LayerNormalization(_AxisLayer):
         self._set(axis=self._axes(axis), center=self._flag(center, "center"),
                   scale=self._flag(scale, "scale"))
 
-    def params_for(self, shape):
-        return (int(self.center) + int(self.scale)) * self._features(shape), sympy.Integer(0)
 
     def ptflops_ops_for(self, input_shapes, output_shape):
         """ptflops: torch's LayerNorm has no ``affine`` attribute, so it counts one per element."""
@@ -155,8 +154,6 @@ class GroupNormalization(_AxisLayer):
                         f"Received: groups={self.groups}")
         return shape
 
-    def params_for(self, shape):
-        return (int(self.center) + int(self.scale)) * self._features(shape), sympy.Integer(0)
 
     def ptflops_ops_for(self, input_shapes, output_shape):
         """ptflops: one operation per input element, two with an affine transform."""

@@ -4,6 +4,9 @@ A layer states its formulas once, in its own class:
 
 - ``output_shape_for(input_shape, check)`` and ``params_for(input_shape)`` (or
   ``compute(input_shapes, check)`` for several inputs): shapes and parameter counts;
+  ``params_formula(input_shape)`` states the count once, as a formula over the layer's own
+  names with their values, from which ``params_for`` takes the value and the derivation the
+  working;
 - ``macs_for(input_shapes, output_shape)``: multiply-accumulates of one call
   (:mod:`symcnn.costs`);
 - ``window_for(input_shape)``: per input axis, which input positions one output position
@@ -77,9 +80,18 @@ class LayerProtocol:
         ptflops has no hook for a module it does not know)."""
         return ZERO
 
+    def params_formula(self, input_shape):
+        """``(formula, bindings)``: the parameter count as a :mod:`symcnn.working` formula
+        over the layer's own names, and the value each name takes; None when not stated."""
+        return None
+
     def derivation_for(self, builder, input_shapes, output_shape):
         """Add the output-size steps to ``builder``; return ``(params_formula, bindings)``.
-        By default no formula: the derivation says so and shows the model's values."""
+        By default the stated ``params_formula``; without one, the derivation says so and
+        shows the model's values."""
+        stated = self.params_formula(input_shapes[0]) if len(input_shapes) == 1 else None
+        if stated is not None:
+            return stated
         builder.note(f"No formula is known for {self.type_name}: the layer states no "
                      f"derivation_for(builder, input_shapes, output_shape); the values are "
                      f"the model's.")

@@ -64,16 +64,8 @@ OPTIONS = {"googlenet": {"aux_logits": False, "init_weights": False},
            "inception_v3": {"aux_logits": False, "init_weights": False}}
 
 
-def classifier(name: str, device: str | None = None, **options):
-    """A torchvision classifier with random weights (``weights=None``), in eval mode.
-
-    ``device="meta"`` builds it without storage: parameter counts, forward shapes and
-    ``FlopCounterMode`` counts are the same (PyTorch's own shape functions), in seconds.
-    """
+def classifier(name: str, **options):
+    """A torchvision classifier with random weights (``weights=None``), in eval mode."""
     tv = torchvision()
-    torch = sys.modules["torch"]
-    kwargs = {"weights": None, **OPTIONS.get(name, {}), **options}
-    if device is None:
-        return tv.models.get_model(name, **kwargs).eval()
-    with torch.device(device):
-        return tv.models.get_model(name, **kwargs).eval()
+    model = tv.models.get_model(name, weights=None, **{**OPTIONS.get(name, {}), **options})
+    return model.eval()
