@@ -68,6 +68,22 @@ ENTRIES = [
           "`sc.Repeat`."),
     Entry("DenseNet-121", "densenet121", {"growth_rate": "k", "classes": "n"}, (224, 224, 3),
           "torchvision's DenseNet-BC; the stem has `2*growth_rate` channels."),
+    *[Entry(f"ConvNeXt-{size[0].upper()}", f"convnext_{size}", {"classes": "n"}, (224, 224, 3),
+            "torchvision's and Keras' ConvNeXt; `sc.zoo.convnext(depths, dims)` takes the "
+            "depths and widths (symbols too).")
+      for size in ("tiny", "small", "base", "large")],
+    *[Entry(f"ViT-{kind[0].upper()}/{kind[1:]}", f"vit_{kind[0]}_{kind[1:]}", {"classes": "n"},
+            (224, 224, 3),
+            "torchvision's Vision Transformer; the position embedding has one vector per patch "
+            "and the class token, so the count depends on H and W. `sc.zoo.vit(patch_size, "
+            "hidden_dim, num_layers, num_heads, mlp_dim)` takes every size (symbols too). MACs "
+            "include the attention products (see [Costs](costs.md)).")
+      for kind in ("b16", "b32", "l16", "l32", "h14")],
+    *[Entry(f"Swin-{size.upper()}", f"swin_{size}", {"classes": "n"}, (224, 224, 3),
+            "torchvision's Swin Transformer: window attention with a relative position bias "
+            "table, every second block shifted; patch merging between stages. "
+            "`sc.zoo.swin(embed_dim, depths, num_heads, window_size)` builds others.")
+      for size in ("t", "s", "b")],
 ]
 
 

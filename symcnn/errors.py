@@ -28,6 +28,8 @@ __all__ = [
     "UnavailableError",
     "ConversionError",
     "CostError",
+    "ArgumentError",
+    "OutputError",
 ]
 
 
@@ -69,6 +71,27 @@ class UnavailableError(SymcnnError, RuntimeError):
 
 class ConversionError(SymcnnError, ValueError):
     """A model cannot be converted from or to Keras or PyTorch (unsupported operations, symbols)."""
+
+
+class ArgumentError(SymcnnError, TypeError):
+    """A function or method is called with an argument it does not take (``summary(bogus=1)``)."""
+
+
+class OutputError(SymcnnError, RuntimeError):
+    """An output (a file, standard output) cannot be written: a full disk, a closed pipe, ..."""
+
+
+def unexpected_arguments(where: str, given: dict, allowed) -> ArgumentError | None:
+    """The error for the first of ``given`` not in ``allowed``, or None when all are known.
+
+    >>> print(unexpected_arguments("summary", {"colums": 1}, ["columns", "where"]))
+    summary: unexpected argument `colums`; it takes columns, where. Received: colums=1
+    """
+    unknown = [k for k in given if k not in allowed]
+    if not unknown:
+        return None
+    return ArgumentError(f"{where}: unexpected argument `{unknown[0]}`; it takes "
+                         f"{', '.join(allowed)}. Received: {unknown[0]}={brief(given[unknown[0]])}")
 
 
 class CostError(SymcnnError, ValueError):

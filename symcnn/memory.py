@@ -29,6 +29,7 @@ import sympy
 
 from .arith import prove_nonnegative, terms
 from .costs import _memo, dtype_bytes, elements, inner_model
+from .errors import CostError
 from .layers.core import InputLayer
 
 __all__ = ["schedule", "peak_activation_elements", "peak_activation_memory", "max_of"]
@@ -57,6 +58,9 @@ def schedule(model, size=elements):
             ins = tuple(keys[id(t)] for t in node.inputs)
             nested = inner_model(node)
             if nested is None:
+                hidden = getattr(node.layer, "hidden_activations", None)  # issue 18: Repeat
+                if hidden is not None and hidden(node.input_shapes):
+                    raise CostError(hidden(node.input_shapes))
                 outs = tuple(fresh(t.shape) for t in node.outputs)
                 steps.append((ins, outs))
                 for t, k in zip(node.outputs, outs):

@@ -29,7 +29,7 @@ from typing import Any, Iterable, Sequence
 import sympy
 
 from . import arith, memory
-from .errors import GraphError, ShapeError, SymbolError, describe_layer
+from .errors import GraphError, ShapeError, SymbolError, describe_layer, unexpected_arguments
 from .frameworks import import_framework
 from .layers.base import (Checker, Computed, Graph, Layer, Tensor, apply_layer, format_shape,
                           snake_case)
@@ -40,10 +40,12 @@ from .render.markdown import model_to_markdown
 from .solving import model_solve_budget
 from .render import keras_summary
 from .render.exprs import show
+from .feasible import unsatisfiable
 from .safe import bounded_subs
 from .shape import Shape
 from .symbols import as_size
 from .training_memory import training_memory as _training_memory
+from .multipliers import exact_value
 
 __all__ = ["Model", "Sequential", "LayerRecord"]
 
@@ -207,6 +209,10 @@ class Model(_CostViews, Graph):
                     f"{', '.join(map(str, node.constraints))} with "
                     f"{', '.join(map(str, constraints.as_list()))}"
                 ) from None
+        problem = unsatisfiable(constraints.as_list())  # say so now, not at the first subs
+        if problem is not None:
+            raise ShapeError(f"Model: the model accepts no input size: {problem}. Received: "
+                             f"input shape(s) {', '.join(format_shape(t.shape) for t in self.inputs)}")
         object.__setattr__(self, "_nodes", tuple(ordered))
         object.__setattr__(self, "_records", tuple(records))
         object.__setattr__(self, "_input_names", tuple(input_names[id(n)] for n in input_nodes))
@@ -337,7 +343,9 @@ class Model(_CostViews, Graph):
                 key = by_name[key]
             elif not isinstance(key, sympy.Symbol):
                 raise SymbolError(f"subs: keys must be symbols or their names. Received: {key!r}")
-            table[key] = as_size(value, str(key), f"Model {self.display_name!r} subs")
+            owner = f"Model {self.display_name!r} subs"
+            exact = as_size if key.is_integer else exact_value  # a multiplier: 0.75 is 3/4
+            table[key] = exact(value, str(key), owner)
         return table
 
     def _replay(self, new_inputs: Sequence[Tensor], new_layer, name=None) -> "Model":
@@ -407,7 +415,7 @@ class Model(_CostViews, Graph):
 
     def summary(self, columns=None, line_length: int | None = None, positions=None,
                 print_fn=None, expand_nested: bool = False, show_trainable: bool = False,
-                layer_range=None, where: bool = False) -> None:
+                layer_range=None, where: bool = False, **unknown: Any) -> None:
         """Print a table like Keras' ``model.summary()``, closed forms included; returns None.
 
         Keras' options: ``line_length``, ``positions``, ``print_fn`` (called once with the
@@ -417,6 +425,8 @@ class Model(_CostViews, Graph):
         :meth:`summary_text` returns the text, :meth:`summary_data` the cells and totals
         (:mod:`symcnn.render.keras_summary`).
         """
+        if unknown:
+            raise unexpected_arguments("summary", unknown, ("print_fn", *_SUMMARY_OPTIONS))
         text = keras_summary.render_summary(
             self, columns=columns, line_length=line_length, positions=positions,
             expand_nested=expand_nested, show_trainable=show_trainable,
@@ -430,6 +440,9 @@ class Model(_CostViews, Graph):
         >>> print(sc.zoo.textbook.free_width().summary_text().splitlines()[-3])
         Total params: 160*n + 48320
         """
+        error = unexpected_arguments("summary_text", options, _SUMMARY_OPTIONS)
+        if error is not None:
+            raise error
         return keras_summary.render_summary(self, **options)
 
     def summary_data(self, **options: Any):
@@ -484,6 +497,11 @@ class Model(_CostViews, Graph):
     def __repr__(self) -> str:
         return (f"<{type(self).__name__} {self.display_name!r}: {len(self._records)} layers, "
                 f"params={show(self.params)}, output_shape={format_shape(self.output_shape)}>")
+
+
+#: The options of ``summary`` and ``summary_text`` (besides ``print_fn``).
+_SUMMARY_OPTIONS = ("columns", "line_length", "positions", "expand_nested", "show_trainable",
+                    "layer_range", "where")
 
 
 def _subs_size(size, table):

@@ -16,9 +16,10 @@ from typing import Any, Mapping
 
 import sympy
 
-from .errors import SolveError, UnavailableError
+from .errors import SolveError, UnavailableError, brief
 from .render.summary import format_count
 from .safe import to_expr
+from .safe_read import write_bytes
 from .solving import model_solve_budget, solve_budget
 from .sweeping import _grid_values, _quantity, sweep
 
@@ -110,7 +111,17 @@ def plot(targets, /, *, y="params", budget=None, path=None, labels=None, title=N
     xs = list(values[name])
     quantities = [y] if isinstance(y, str) else list(y)
     budgets = budget if isinstance(budget, Mapping) else {q: budget for q in quantities}
+    for q, b in budgets.items():
+        _check_budget(q, b)
     items = _targets(targets, labels)
+    if not items:
+        raise SolveError(f"plot: give at least one model or expression to plot. "
+                         f"Received: targets={brief(targets)}")
+    if not quantities or not all(isinstance(q, str) for q in quantities):
+        raise SolveError(f"plot: `y` names one quantity or a list of them (e.g. 'params'). "
+                         f"Received: y={brief(y)}")
+    _check_title(title)
+    fmt = _format(path)
     if ax is not None and len(quantities) > 1:
         raise SolveError(f"plot: `ax` takes one quantity. Received: y={y!r}")
     fig = ax.figure if ax is not None else Figure(figsize=(7.5, 4.2 * len(quantities)),
@@ -129,8 +140,67 @@ def plot(targets, /, *, y="params", budget=None, path=None, labels=None, title=N
     if title is not None:
         panels[0].set_title(title)
     if path is not None:
-        fig.savefig(path, dpi=150)
+        import io
+
+        buffer = io.BytesIO()
+        try:
+            fig.savefig(buffer, format=fmt, dpi=150)
+        except (ValueError, RuntimeError) as err:  # e.g. mathtext in a label
+            raise SolveError(f"plot: matplotlib could not draw the figure "
+                             f"({type(err).__name__}: {brief(str(err))}). "
+                             f"Received: title={brief(title)}") from None
+        write_bytes(path, buffer.getvalue())  # a full disk is an OutputError, never silent
     return fig
+
+
+def _check_budget(quantity, budget) -> None:
+    import math
+    from fractions import Fraction
+
+    if budget is None:
+        return
+    number = isinstance(budget, (int, float, Fraction, sympy.Rational)) and not isinstance(
+        budget, bool)
+    if not number or budget <= 0 or (isinstance(budget, float) and not math.isfinite(budget)):
+        raise SolveError(f"plot: the budget of {quantity} must be a positive finite number. "
+                         f"Received: budget={brief(budget)}")
+    try:
+        float(budget)
+    except OverflowError:
+        raise SolveError(f"plot: the budget of {quantity} is too large to draw (beyond "
+                         f"floating point). Received: budget={brief(budget)}") from None
+
+
+def _check_title(title) -> None:
+    if title is None:
+        return
+    if not isinstance(title, str):
+        raise SolveError(f"plot: `title` must be text. Received: title={brief(title)}")
+    if title.count("$") - title.count(r"\$") >= 2:
+        from matplotlib.mathtext import MathTextParser
+
+        try:
+            MathTextParser("path").parse(title)
+        except ValueError as err:
+            raise SolveError(f"plot: `title` is not valid matplotlib mathtext ("
+                             f"{' '.join(str(err).split())[:120]}); escape $ as \\$. "
+                             f"Received: title={brief(title)}") from None
+
+
+def _format(path) -> str | None:
+    if path is None:
+        return None
+    import os
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    suffix = os.path.splitext(os.fspath(path))[1].lower().lstrip(".")
+    supported = sorted(FigureCanvasAgg.get_supported_filetypes())
+    if suffix not in supported:
+        raise SolveError(f"plot: cannot tell the image format from {os.fspath(path)!r}; use "
+                         f"one of the suffixes {', '.join('.' + s for s in supported)}. "
+                         f"Received: path={os.fspath(path)!r}")
+    return suffix
 
 
 def _panel(panel, quantity: str, items: list, name: str, xs: list, fixed: dict, budget,

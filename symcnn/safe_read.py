@@ -33,12 +33,12 @@ import struct
 import zipfile
 from typing import Any
 
-from .errors import SpecError
+from .errors import OutputError, SpecError
 from .safe import MAX_DIGITS, brief
 
 __all__ = ["MAX_FILE_BYTES", "MAX_MEMBER_BYTES", "MAX_ZIP_DIRECTORY_BYTES", "MAX_NESTING",
            "MAX_VALUES", "read_text", "read_zip_member", "load_json", "check_data",
-           "regular_file", "nesting_depth"]
+           "regular_file", "nesting_depth", "write_bytes"]
 
 #: Largest model file read (YAML, JSON, Keras JSON config), in bytes.
 MAX_FILE_BYTES = 1_000_000
@@ -183,6 +183,18 @@ def read_zip_member(path: str, member: str, limit: int = MAX_MEMBER_BYTES) -> st
         raise SpecError(f"{path}: {member} is larger than {limit:,} bytes. "
                         f"Received: path={path!r}")
     return _decode(data, f"{member} in {path}")
+
+
+def write_bytes(path: str, data: bytes) -> None:
+    """Write ``data`` to ``path``; any failure (a full disk: ``/dev/full``) is an OutputError."""
+    path = os.fspath(path)
+    try:
+        with open(path, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+    except OSError as err:
+        raise OutputError(f"cannot write {path}: {err.strerror or err}. "
+                          f"Received: path={path!r}") from None
 
 
 def check_data(data: Any, where: str) -> Any:

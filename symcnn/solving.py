@@ -27,6 +27,7 @@ import sympy
 
 from .costs import quantity
 from .errors import SolveError
+from .grids import largest_on_grid
 from .quasipoly import IntegerSet, NotQuasiPolynomial, relation_set
 
 __all__ = ["solve_budget", "within_budget", "solve", "Solution"]
@@ -199,7 +200,7 @@ def _largest(problem: _Problem) -> int | None:
     return top
 
 
-def solve_budget(expr, budget=None, symbol=None, /, **fixed: Any) -> int | None:
+def solve_budget(expr, budget=None, symbol=None, /, *, step=None, **fixed: Any):
     """The largest value of ``symbol`` keeping ``expr`` within ``budget``, exactly.
 
     Forms: ``solve_budget(expr, budget, symbol, **fixed)``; ``solve_budget({expr: budget,
@@ -221,8 +222,19 @@ def solve_budget(expr, budget=None, symbol=None, /, **fixed: Any) -> int | None:
     8
     >>> sc.solve_budget({160*n: 100_000, n**2: 50_000}, n)  # the second budget binds
     223
+
+    ``step`` (a positive rational such as ``Fraction(1, 20)``) answers on the grid
+    ``step, 2*step, ...``: for a width multiplier (:func:`symcnn.multiplier`), whose channel
+    roundings ``make_divisible`` are solved exactly there (:mod:`symcnn.grids`).
+
+    >>> from fractions import Fraction
+    >>> alpha = sc.multiplier("alpha")
+    >>> params = sc.zoo.mobilenet_v2(alpha=alpha).trainable_params
+    >>> sc.solve_budget(params, 3_000_000, alpha, step=Fraction(1, 20))
+    17/20
     """
-    return _largest(_problem(expr, budget, symbol, fixed, "solve_budget"))
+    problem = _problem(expr, budget, symbol, fixed, "solve_budget")
+    return _largest(problem) if step is None else largest_on_grid(problem, step)
 
 
 def within_budget(expr, budget=None, symbol=None, /, **fixed: Any) -> sympy.Set:

@@ -339,8 +339,12 @@ def test_errors_are_one_line_with_their_exit_code(argv, code, message):
 
 def test_argparse_usage_errors_exit_2(capsys):
     assert main(["summary"]) == 2
+    assert capsys.readouterr().err == ("symcnn summary: error: the following arguments are "
+                                       "required: FILE (see `symcnn summary --help`)\n")
     assert main(["no-such-command"]) == 2
-    assert "usage:" in capsys.readouterr().err
+    err = capsys.readouterr().err  # one line, no usage block (issue 15)
+    assert err.startswith("symcnn: error: argument COMMAND: invalid choice: 'no-such-command'")
+    assert len(err.splitlines()) == 1 and "usage:" not in err
 
 
 def test_a_file_with_bad_content_exits_3_and_names_the_file(tmp_path, monkeypatch):

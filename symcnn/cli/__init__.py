@@ -81,6 +81,21 @@ _EXAMPLES = {
 }
 
 
+class _CommandLineError(Exception):
+    """argparse's complaint about the command line, reported as one line (exit code 2)."""
+
+    def __init__(self, prog: str, message: str) -> None:
+        super().__init__(message)
+        self.prog = prog
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line, without the usage block (docs/cli.md)."""
+
+    def error(self, message: str):
+        raise _CommandLineError(self.prog, f"{message} (see `{self.prog} --help`)")
+
+
 def _add_common(p, file: bool = True, subs: bool = True) -> None:
     if file:
         p.add_argument("file", metavar="FILE", help=_FILE_HELP)
@@ -100,7 +115,7 @@ def _add_table(p) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``symcnn`` command."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="symcnn", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Exact closed-form shapes, parameter counts and costs of CNNs.",
         epilog="Run `symcnn COMMAND --help` for a command's options and examples.\n\n"
@@ -191,6 +206,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null, so the exit flush cannot fail a second time."""
+    import os
+
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 def _fail(command: str | None, message: str, code: int) -> int:
     prog = f"symcnn {command}" if command else "symcnn"
     message = " ".join(str(message).split())
@@ -203,12 +228,20 @@ def main(argv=None, out=None) -> int:
     out = out if out is not None else sys.stdout
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as exit_:
+        args, extra = parser.parse_known_args(argv)
+        if extra:  # said by the command, not by `symcnn`
+            raise _CommandLineError(f"symcnn {args.command}", f"unrecognized arguments: "
+                                    f"{' '.join(extra)} (see `symcnn {args.command} --help`)")
+    except _CommandLineError as err:
+        print(f"{err.prog}: error: {' '.join(str(err).split())}", file=sys.stderr)
+        return EXIT_CODES["usage"]
+    except SystemExit as exit_:  # --help and --version
         return int(exit_.code or 0)
     debug = getattr(args, "debug", False)
     try:
-        return args.run(args, out)
+        code = args.run(args, out)
+        out.flush()  # a full disk (`> /dev/full`) fails here at the latest: never silently
+        return code
     except UsageError as err:
         if debug:
             raise
@@ -230,13 +263,15 @@ def main(argv=None, out=None) -> int:
             raise
         return _fail(args.command, "interrupted", EXIT_CODES["interrupted"])
     except BrokenPipeError:  # the reader went away (`symcnn zoo | head`): nothing to report
-        import os
-
-        try:
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        except (OSError, ValueError):
-            pass
+        _silence_stdout()
         return 0
+    except OSError as err:  # writing the output failed: a full disk, a closed file, ...
+        if debug:
+            raise
+        _silence_stdout()
+        return _fail(args.command, f"cannot write the output: {err.strerror or err}. "
+                     f"Received: {getattr(err, 'filename', None) or 'standard output'}",
+                     EXIT_CODES["error"])
     except Exception as err:  # a bug: say so in one line unless --debug
         if debug:
             raise

@@ -20,8 +20,10 @@ from dataclasses import dataclass, replace
 
 import sympy
 
+from .. import arith
 from .. import layers as L
 from .. import nn as sc_nn
+from ..errors import ShapeError
 from ..layers.base import Tensor
 from ._torch_base import BATCH, Unsupported
 
@@ -190,9 +192,6 @@ def _eq(conv, node, args, kwargs):
     if isinstance(a, bool) or isinstance(b, bool) or not all(
             isinstance(v, (int, sympy.Expr)) for v in (a, b)):
         raise Unsupported(f"comparing {a!r} with {b!r}")
-    verdict = sympy.sympify(a) - sympy.sympify(b)
-    if verdict.is_number:
-        return bool(verdict == 0)
     return Condition(sympy.sympify(a), sympy.sympify(b))
 
 
@@ -201,10 +200,13 @@ def _assert(conv, node, args, kwargs):
     message = args[1] if len(args) > 1 else kwargs.get("message", "")
     if condition is True:
         return None
-    if condition is False:
-        raise Unsupported(f"torch._assert fails for every size: {message}")
     if not isinstance(condition, Condition):
         raise Unsupported(f"torch._assert on {condition!r}")
+    verdict = arith.decide_equal(condition.lhs, condition.rhs)
+    if verdict is True:
+        return None
+    if verdict is False:
+        raise ShapeError(f"{message} Received: {condition.lhs} != {condition.rhs}")
     source = _source_tensor(conv, node)
     if source is None:
         raise Unsupported("torch._assert on sizes not read from a tensor")

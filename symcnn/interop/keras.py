@@ -41,6 +41,7 @@ from ..safe import brief
 from ..safe_read import (MAX_NESTING, check_data, nesting_depth, read_text, read_zip_member,
                          regular_file)
 from ._common import Problems
+from .keras_checks import check_model_config
 
 __all__ = ["from_keras", "load_keras_config"]
 
@@ -157,14 +158,22 @@ def from_keras(model_or_json: Any, input_shape=None) -> Model:
     (floor(H/2), floor(W/2), 1)
     """
     config = load_keras_config(model_or_json)
+    check_model_config(config)  # malformed structure: a SpecError that says where (issue 15)
     problems = Problems("from_keras")
-    spec = _Spec(config, problems, trainable=True, where="")
-    problems.raise_if_any("Rebuild these with supported layers, or compute them by hand.")
-    shapes = None
-    if input_shape is not None:
-        many = isinstance(input_shape, list) and input_shape and isinstance(input_shape[0], (tuple, list))
-        shapes = [tuple(s) for s in input_shape] if many else [tuple(input_shape)]
-    return spec.build(shapes)
+    try:
+        spec = _Spec(config, problems, trainable=True, where="")
+        problems.raise_if_any("Rebuild these with supported layers, or compute them by hand.")
+        shapes = None
+        if input_shape is not None:
+            many = isinstance(input_shape, list) and input_shape and isinstance(input_shape[0], (tuple, list))
+            shapes = [tuple(s) for s in input_shape] if many else [tuple(input_shape)]
+        return spec.build(shapes)
+    except SymcnnError:
+        raise
+    except (AttributeError, KeyError, TypeError, IndexError, ValueError) as err:
+        raise SpecError(f"from_keras: a malformed Keras config ({type(err).__name__}: "
+                        f"{brief(str(err))}). Received: class_name="
+                        f"{brief(config.get('class_name'))}") from None
 
 
 class _Spec:

@@ -221,8 +221,9 @@ class MultiHeadAttention(Layer):
             terms.append(Times(dq, h, v))
         if self.use_bias:
             terms += [Times(2, h, k), Times(h, v), O] + ([Times(h, v)] if self.use_gate else [])
-        b.note("Query and key projections (d_q + d_k)*h*k, value d_v*h*v, output h*v*O"
-               + (", and their biases." if self.use_bias else "; no biases."))
+        b.note("The query, key, value and output projections' kernels"
+               + (" and biases, as Keras counts them." if self.use_bias else
+                  ", as Keras counts them (no biases)."))
         return Plus(*terms), {dq: query[-1], dk: key[-1], dv: value[-1], h: self.num_heads,
                               k: self.key_dim, v: self.head_value_dim, O: prod(out)}
 

@@ -368,7 +368,10 @@ class Layer(LayerProtocol):
         return Computed((tuple(out),), sympy.sympify(trainable), sympy.sympify(non_trainable))
 
     def output_shape_for(self, shape, check: Checker) -> Shape:
-        raise NotImplementedError
+        raise LayerArgumentError(  # a bare sc.Layer() or a subclass that forgot the protocol
+            f"{self.type_name}: a layer must implement output_shape_for (or compute); "
+            f"sc.Layer itself is the base class to subclass (see docs/extending.md). "
+            f"Received: {type(self).__name__}")
 
     def params_for(self, shape):
         """``(trainable, non_trainable)`` parameter counts: the value of ``params_formula``

@@ -34,6 +34,9 @@ class _AxisLayer(Layer):
             raise LayerArgumentError(
                 f"{self.type_name}: `axis` must be an int or a list of ints. Received: axis={axis!r}"
             )
+        if len(set(axes)) != len(axes):
+            raise LayerArgumentError(
+                f"{self.type_name}: `axis` names an axis twice. Received: axis={axis!r}")
         return axis if isinstance(axis, int) else tuple(axes)
 
     def _features(self, shape) -> sympy.Expr:

@@ -37,7 +37,8 @@ class Flatten(Layer):
     def __init__(self, data_format=None, name: str | None = None, **kwargs: Any) -> None:
         super().__init__(name=name, **kwargs)
         if data_format is not None:
-            self._set(data_format=data_format)
+            self._set(data_format=self._choice(data_format, "data_format",
+                                               ("channels_last", "channels_first")))
 
     def output_shape_for(self, shape, check: Checker):
         return (sympy.expand(formulas.prod(shape)),)
@@ -126,7 +127,8 @@ class Permute(Layer):
 
     def __init__(self, dims, name: str | None = None, **kwargs: Any) -> None:
         super().__init__(name=name, **kwargs)
-        ok = isinstance(dims, (tuple, list)) and sorted(dims) == list(range(1, len(dims) + 1))
+        ok = isinstance(dims, (tuple, list)) and all(  # ints only: not 1.0, True, "a", symbols
+            type(d) is int for d in dims) and sorted(dims) == list(range(1, len(dims) + 1))
         if not ok:
             raise LayerArgumentError(
                 f"Permute: `dims` must be a permutation of 1..rank. Received: dims={dims!r}"
@@ -257,8 +259,8 @@ class Cropping1D(_Cropping):
 
     rank = 1
 
-    def __init__(self, cropping=(1, 1), name: str | None = None, **kwargs: Any):
-        super().__init__(cropping, None, name=name, **kwargs)
+    def __init__(self, cropping=(1, 1), data_format=None, name: str | None = None, **kwargs: Any):
+        super().__init__(cropping, data_format, name=name, **kwargs)  # get_config has it
 
 
 class Cropping2D(_Cropping):
@@ -309,8 +311,8 @@ class UpSampling1D(_UpSampling):
 
     rank = 1
 
-    def __init__(self, size=2, name: str | None = None, **kwargs: Any):
-        super().__init__(size, None, name=name, **kwargs)
+    def __init__(self, size=2, data_format=None, name: str | None = None, **kwargs: Any):
+        super().__init__(size, data_format, name=name, **kwargs)  # get_config has it
 
 
 class UpSampling2D(_UpSampling):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import LayerArgumentError
+from ..errors import LayerArgumentError, ShapeError
 from ..layers.base import Checker
 
 __all__ = ["TorchLayer", "TORCH_ONLY_ARGS"]
@@ -90,6 +90,13 @@ class TorchLayer:
         return config
 
     def _declared(self, check: Checker, actual, declared, arg: str, what: str) -> None:
+        if not getattr(actual, "is_number", True) and getattr(declared, "is_number", False):
+            # a symbol where the module declares a number: most often a channels-last shape
+            # given to a channels-first module, e.g. ("H", "W", 3) for Conv2d(3, ...)
+            raise ShapeError(f"{self.type_name}: `{arg}` is {declared} but the input has "
+                             f"{actual} {what}; PyTorch modules take channels first, e.g. "
+                             f"input_shape=({declared}, H, W). Received: {arg}={declared}, "
+                             f"{what}={actual}")
         check.equal(actual, declared,
                     f"`{arg}` is {declared} but the input has {actual} {what}. "
                     f"Received: {arg}={declared}")

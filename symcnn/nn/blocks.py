@@ -249,7 +249,7 @@ class ShiftedWindowAttention(Layer):
     def params_for(self, shape):
         c, (w0, w1) = self.dim, self.window_size
         table = (2 * w0 - 1) * (2 * w1 - 1) * self.num_heads
-        biases = 3 * c * self.qkv_bias + c * self.proj_bias
+        biases = 3 * c * int(self.qkv_bias) + c * int(self.proj_bias)
         return sympy.expand(4 * c ** 2 + biases + table), ZERO
 
     def padded(self, shape) -> tuple:

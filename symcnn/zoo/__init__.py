@@ -23,6 +23,8 @@ from .lenet import TableConv2D, lenet5
 from .mobilenet import mobilenet_v2
 from .resnet import resnet, resnet18, resnet34, resnet50, resnet101, resnet152
 from .scaling import make_divisible
+from .convnext import convnext, convnext_base, convnext_large, convnext_small, convnext_tiny
+from .swin import swin, swin_b, swin_s, swin_t
 from .vit import vit, vit_b_16, vit_b_32, vit_h_14, vit_l_16, vit_l_32
 from .vgg import vgg, vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn
 
@@ -31,6 +33,8 @@ __all__ = [
     "lenet5", "alexnet", "alexnet_two_tower", "mobilenet_v2", "densenet", "densenet121",
     "efficientnet_b0", "EFFICIENTNET_COEFFICIENTS",
     "resnet", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
+    "convnext", "convnext_tiny", "convnext_small", "convnext_base", "convnext_large",
+    "swin", "swin_t", "swin_s", "swin_b",
     "vit", "vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32", "vit_h_14",
     "vgg", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn",
 ]

@@ -17,9 +17,11 @@ published; a symbol gives the parameter count as a polynomial in it). Layer name
 
 from __future__ import annotations
 
+import sympy
+
 from ..errors import LayerArgumentError
 from ..layers import (Activation, Add, BatchNormalization, Conv2D, Dense, GlobalAveragePooling2D,
-                      MaxPooling2D)
+                      Input, MaxPooling2D, Repeat)
 from ..model import Model
 from ._common import check_flag, model_input, size_arg
 
@@ -57,36 +59,62 @@ def _bottleneck_block(x, width, strides, shortcut: bool, name: str):
     return Activation("relu", name=f"{name}_out")(Add(name=f"{name}_add")([y, identity]))
 
 
-def resnet(depth: int, input_shape=None, *, classes=1000, width=64, include_top: bool = True,
-           name: str | None = None) -> Model:
-    """A ResNet of ``depth`` 18, 34, 50, 101 or 152 (torchvision's definition).
+def resnet(depth: int | None = None, input_shape=None, *, blocks=None, bottleneck=None,
+           classes=1000, width=64, include_top: bool = True, name: str | None = None) -> Model:
+    """A ResNet of ``depth`` 18, 34, 50, 101 or 152 (torchvision's definition), or of any
+    ``blocks`` per stage.
 
     ``width`` is the stem's channel count and the first stage's width (64 in the paper);
-    ``include_top=False`` ends the model at the last stage's feature map.
+    ``include_top=False`` ends the model at the last stage's feature map. ``blocks=(a, b, c,
+    d)`` sets the blocks of the four stages (numbers or symbols, each at least 1) and
+    ``bottleneck`` the block type (``True`` for ResNet-50's, ``False`` for ResNet-18's); a
+    symbolic count repeats the stage's second block (:class:`symcnn.Repeat`), so the
+    parameter count is linear in each count.
 
     >>> import symcnn as sc
     >>> sc.zoo.resnet(18, classes=10, width="w").trainable_params
     2724*w**2 + 377*w + 10
+    >>> sc.zoo.resnet(blocks=("a", "b", "c", "d"), bottleneck=True).trainable_params
+    70400*a + 280064*b + 1117184*c + 4462592*d + 4134696
     """
-    owner = f"resnet{depth}" if depth in _DEPTHS else "resnet"
-    if depth not in _DEPTHS:
-        raise LayerArgumentError(f"resnet: `depth` must be one of 18, 34, 50, 101, 152. "
-                                 f"Received: depth={depth!r}")
-    kind, repeats = _DEPTHS[depth]
+    if blocks is None:
+        owner = f"resnet{depth}" if depth in _DEPTHS else "resnet"
+        if depth not in _DEPTHS:
+            raise LayerArgumentError(f"resnet: `depth` must be one of 18, 34, 50, 101, 152 "
+                                     f"(or give `blocks`). Received: depth={depth!r}")
+        kind, repeats = _DEPTHS[depth]
+    else:
+        owner = "resnet"
+        if depth is not None or not isinstance(bottleneck, bool):
+            raise LayerArgumentError(f"resnet: with `blocks`, give `bottleneck=True` or False "
+                                     f"and no depth. Received: depth={depth!r}, "
+                                     f"bottleneck={bottleneck!r}")
+        if not isinstance(blocks, (tuple, list)) or len(blocks) != 4:
+            raise LayerArgumentError(f"resnet: `blocks` must be four counts, one per stage. "
+                                     f"Received: blocks={blocks!r}")
+        kind = "bottleneck" if bottleneck else "basic"
+        repeats = tuple(size_arg(n, "blocks", owner) for n in blocks)
     width = size_arg(width, "width", owner)
     check_flag(include_top, "include_top", owner)
     block = _basic_block if kind == "basic" else _bottleneck_block
     inputs = model_input(input_shape, owner)
     x = _conv_bn(inputs, width, 7, "conv1", strides=2, padding=3)
     x = MaxPooling2D(3, strides=2, padding=1, name="pool1_pool")(x)
-    for stage, blocks in enumerate(repeats):
+    for stage, count in enumerate(repeats):
         stage_width = width * 2**stage
-        for b in range(blocks):
-            strides = 2 if stage > 0 and b == 0 else 1
-            # torchvision adds a projection shortcut where the stride or the width changes:
-            # the first block of every stage, except the first stage of a basic-block ResNet.
-            shortcut = b == 0 and (stage > 0 or kind == "bottleneck")
-            x = block(x, stage_width, strides, shortcut, f"conv{stage + 2}_block{b + 1}")
+        # torchvision adds a projection shortcut where the stride or the width changes:
+        # the first block of every stage, except the first stage of a basic-block ResNet.
+        x = block(x, stage_width, 2 if stage > 0 else 1, stage > 0 or kind == "bottleneck",
+                  f"conv{stage + 2}_block1")
+        if sympy.sympify(count).is_Integer:
+            for b in range(1, int(count)):
+                x = block(x, stage_width, 1, False, f"conv{stage + 2}_block{b + 1}")
+        else:
+            first = Input(x.shape)
+            repeated = Model(first, block(first, stage_width, 1, False,
+                                          f"conv{stage + 2}_block2"),
+                             name=f"conv{stage + 2}_block")
+            x = Repeat(repeated, count - 1, name=f"conv{stage + 2}_repeat")(x)
     if include_top:
         x = GlobalAveragePooling2D(name="avg_pool")(x)
         x = Dense(size_arg(classes, "classes", owner), name="predictions")(x)

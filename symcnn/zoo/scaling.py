@@ -42,6 +42,7 @@ from fractions import Fraction
 import sympy
 
 from ..errors import LayerArgumentError
+from ..symbols import multiplier
 
 __all__ = ["make_divisible", "as_multiplier", "round_repeats"]
 
@@ -81,6 +82,18 @@ class make_divisible(sympy.Function):  # noqa: N801 (a SymPy function, named as 
             return v  # already a positive multiple of d
         return None
 
+    def eventual_form(self):
+        """``(d*floor(v/d + 1/2), v - 5*d)``: the value is that floor form wherever
+        ``v >= 5*d`` (rounding to the nearest multiple then never loses 10 %, and the result
+        is at least ``d``); :mod:`symcnn.grids` solves on a grid with it.
+
+        >>> a = sympy.Symbol("a", positive=True)
+        >>> make_divisible(32*a, 8).eventual_form()
+        (8*floor(4*a + 1/2), 32*a - 40)
+        """
+        v, d = self.args
+        return d * sympy.floor(v / d + sympy.Rational(1, 2)), v - 5 * d
+
     def _eval_is_integer(self):
         return True if self.args[1].is_Integer and self.args[1] > 0 else None
 
@@ -102,7 +115,7 @@ def as_multiplier(value, arg: str, owner: str) -> sympy.Expr:
     A float becomes a SymPy ``Float`` of 53-bit precision (the same number, so products and
     roundings reproduce the frameworks' float arithmetic); an int or a
     :class:`fractions.Fraction` becomes an exact rational; a string becomes a positive real
-    symbol; a SymPy expression must be positive.
+    rational symbol (:func:`symcnn.symbols.multiplier`); a SymPy expression must be positive.
 
     >>> from fractions import Fraction
     >>> as_multiplier(0.35, "alpha", "mobilenet_v2"), as_multiplier(Fraction(7, 20), "alpha", "f")
@@ -121,7 +134,7 @@ def as_multiplier(value, arg: str, owner: str) -> sympy.Expr:
     if isinstance(value, str):
         if not value.isidentifier():
             raise LayerArgumentError(message)
-        return sympy.Symbol(value, positive=True)
+        return multiplier(value)
     if isinstance(value, float):
         result = sympy.Float(value, precision=53)
     elif isinstance(value, (numbers.Rational, Fraction)):

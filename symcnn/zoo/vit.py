@@ -83,7 +83,7 @@ def vit(patch_size=16, hidden_dim=768, num_layers=12, num_heads=12, mlp_dim=3072
     x = Conv2D(hidden, patch, strides=patch, name="conv_proj")(inputs)
     h, w, _ = x.shape
     patches = sympy.expand(h * w)
-    x = Reshape((patches, hidden), name="patches")(x)
+    x = Reshape((-1, hidden), name="patches")(x)
     x = ClassToken(name="class_token")(x)
     x = PositionEmbedding(name="pos_embedding")(x)
     block = encoder_block(patches + 1, hidden, heads, mlp)

@@ -42,16 +42,20 @@ def test_zero_repetitions_are_the_identity():
     assert model.output_shape == model.input_shape
 
 
-def test_a_block_that_changes_the_shape_cannot_be_repeated():
-    with pytest.raises(sc.ShapeError, match="must keep its input shape"):
-        sc.Sequential([sc.Input(("H", "W", 16)), sc.Repeat(residual_block(16, 32), 2)])
+def test_a_block_that_changes_the_channels_is_repeated_as_written_out():
+    repeated = sc.Sequential([sc.Input(("H", "W", 16)), sc.Repeat(residual_block(16, 32), 2)])
+    x = inputs = sc.Input(("H", "W", 16))
+    for _ in range(2):
+        x = sc.BatchNormalization()(sc.Conv2D(32, 3, padding="same", use_bias=False)(x))
+    written = sc.Model(inputs, x)
+    assert repeated.params == written.params and repeated.output_shape == written.output_shape
 
 
 def test_times_must_be_a_non_negative_integer_and_block_a_model():
     with pytest.raises(sc.LayerArgumentError, match=r"Received: times=-1"):
         sc.Repeat(residual_block(), -1)
-    with pytest.raises(sc.LayerArgumentError, match=r"`block` must be a model"):
-        sc.Repeat(sc.Conv2D(8, 3), 2)
+    with pytest.raises(sc.LayerArgumentError, match=r"`block` must be a layer with one input"):
+        sc.Repeat(sc.Add(), 2)
 
 
 def test_the_block_is_checked_on_the_input_it_receives():

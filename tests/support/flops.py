@@ -8,8 +8,12 @@ is not seen by FlopCounterMode, which would report 0).
 from __future__ import annotations
 
 
-def torch_macs(fn, *args) -> int:
-    """FlopCounterMode / 2 for ``fn(*args)`` under the reference convention."""
+def torch_macs(fn, *args, onednn: bool = False) -> int:
+    """FlopCounterMode / 2 for ``fn(*args)`` under the reference convention.
+
+    ``onednn=True`` keeps oneDNN on: the same count for models without ``nn.LSTM`` (oneDNN
+    only hides the fused LSTM), and much faster convolutions on the CPU.
+    """
     import warnings
 
     import torch
@@ -18,7 +22,7 @@ def torch_macs(fn, *args) -> int:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # oneDNN's note on TF32 when its flags change
-        with torch.enable_grad(), torch.backends.mkldnn.flags(enabled=False), \
+        with torch.enable_grad(), torch.backends.mkldnn.flags(enabled=onednn), \
                 sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as counter:
             fn(*args)
     total = counter.get_total_flops()

@@ -64,8 +64,16 @@ OPTIONS = {"googlenet": {"aux_logits": False, "init_weights": False},
            "inception_v3": {"aux_logits": False, "init_weights": False}}
 
 
-def classifier(name: str, **options):
-    """A torchvision classifier with random weights (``weights=None``), in eval mode."""
+def classifier(name: str, device: str | None = None, **options):
+    """A torchvision classifier with random weights (``weights=None``), in eval mode.
+
+    ``device="meta"`` builds it without storage: parameter counts, forward shapes and
+    ``FlopCounterMode`` counts are the same (PyTorch's own shape functions), in seconds.
+    """
     tv = torchvision()
-    model = tv.models.get_model(name, weights=None, **{**OPTIONS.get(name, {}), **options})
-    return model.eval()
+    torch = sys.modules["torch"]
+    kwargs = {"weights": None, **OPTIONS.get(name, {}), **options}
+    if device is None:
+        return tv.models.get_model(name, **kwargs).eval()
+    with torch.device(device):
+        return tv.models.get_model(name, **kwargs).eval()

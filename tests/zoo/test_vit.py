@@ -79,7 +79,7 @@ def test_vit_b_16_macs_at_224_are_the_flop_counters_with_grad_and_the_math_kerne
     torch = require("torch")
     reference = reference_vit(16, 768, 12, 12, 3072, 224, 1000)
     assert sc.zoo.vit_b_16(input_shape=(224, 224, 3)).macs == \
-        torch_macs(reference, torch.zeros(1, 3, 224, 224))
+        torch_macs(reference, torch.zeros(1, 3, 224, 224), onednn=True)
 
 
 @pytest.mark.frameworks
@@ -124,3 +124,15 @@ def test_a_width_that_is_not_a_multiple_of_the_heads_is_refused_with_the_fix():
         sc.zoo.vit(16, "d", 12, 12, 3072)
     with pytest.raises(sc.LayerArgumentError, match="patch_size"):
         sc.zoo.vit(0)
+
+
+@pytest.mark.frameworks
+@pytest.mark.slow
+@pytest.mark.skipif(not LONG, reason="long run: set SYMCNN_LONG=1 (builds up to 632 M weights)")
+@pytest.mark.parametrize("name", ["vit_b_32", "vit_l_16", "vit_l_32", "vit_h_14"])
+def test_every_vit_has_torchvisions_parameter_count_at_224(name):
+    from ..support.torchvision_ref import torchvision
+
+    reference = getattr(torchvision().models, name)(weights=None)
+    model = getattr(sc.zoo, name)(input_shape=(224, 224, 3))
+    assert model.params == sum(p.numel() for p in reference.parameters())

@@ -1,0 +1,183 @@
+"""Solving for a multiplier on a grid of steps, exactly.
+
+A width multiplier ``alpha`` is a positive rational, and researchers ask for it on a grid:
+"the largest alpha in steps of 0.05 under 3 M parameters". With ``alpha = k*step`` for a
+positive integer ``k``, the channel roundings become functions of ``k``. They are not
+polynomials with floors everywhere (``make_divisible`` is at least the divisor and is bumped
+up when rounding loses more than 10 %; ``Max(1, alpha)`` switches at 1), but beyond some
+``k0`` every such piece has settled into a floor form (``make_divisible(v, 8)`` is
+``8*floor(v/8 + 1/2)`` once ``v >= 40``; a ``Max`` is its eventually largest argument). So
+the answer is exact for every ``k``: the values below ``k0`` are evaluated one by one in
+exact rational arithmetic, the rest are decided by :func:`symcnn.quasipoly.relation_set`.
+
+A function settles when its class has ``eventual_form(self) -> (form, requirement)``: the
+floor form, valid wherever ``requirement >= 0`` (:class:`symcnn.zoo.scaling.make_divisible`
+has one).
+
+>>> import sympy
+>>> from symcnn.zoo.scaling import make_divisible
+>>> a = sympy.Symbol("a", positive=True, rational=True)
+>>> expr, k, k0 = on_grid(make_divisible(32*a, 8) + sympy.Max(1, a), a, sympy.Rational(1, 20))
+>>> expr, k0
+(_k/20 + 8*floor(_k/5 + 1/2), 26)
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import sympy
+
+from .errors import SolveError
+from .intsets import IntegerSet
+from .quasipoly import NotQuasiPolynomial, relation_set
+
+__all__ = ["on_grid", "settle", "NotSettled", "grid_sets", "largest_on_grid"]
+
+
+class NotSettled(Exception):
+    """An expression that does not settle into floor form (the reason is the message)."""
+
+
+def _bound(expr, upper: bool):
+    """A polynomial bound of ``expr``: ``floor(a) >= a - 1``, ``ceiling(a) <= a + 1``."""
+    def fix(e):
+        if isinstance(e, sympy.floor):
+            return e.args[0] if upper else e.args[0] - 1
+        if isinstance(e, sympy.ceiling):
+            return e.args[0] + 1 if upper else e.args[0]
+        return None
+
+    return sympy.expand(expr.replace(lambda e: fix(e) is not None, fix))
+
+
+def _from(poly_expr, k) -> int:
+    """An integer ``K >= 1`` with ``poly_expr >= 0`` for every integer ``k >= K`` (past its
+    largest real root), or :class:`NotSettled`."""
+    poly_expr = sympy.expand(poly_expr)
+    if not poly_expr.has(k):
+        if poly_expr >= 0:
+            return 1
+        raise NotSettled(f"{poly_expr} >= 0 never holds")
+    if not poly_expr.is_polynomial(k) or poly_expr.free_symbols != {k}:
+        raise NotSettled(f"{poly_expr} is not a polynomial in the grid index")
+    poly = sympy.Poly(poly_expr, k)
+    if poly.LC() < 0:
+        raise NotSettled(f"{poly_expr} >= 0 fails for large values")
+    roots = poly.real_roots()
+    return 1 if not roots else max(1, int(sympy.floor(max(roots))) + 1)
+
+
+def settle(expr, k) -> tuple:
+    """``(form, k0)``: ``expr`` in floor form, equal to it for every integer ``k >= k0``."""
+    if expr.is_Atom:
+        return expr, 1
+    parts = [settle(a, k) for a in expr.args]
+    start = max((s for _, s in parts), default=1)
+    new = expr.func(*(f for f, _ in parts)) if parts else expr
+    if isinstance(new, (sympy.Max, sympy.Min)):
+        big = 10**9
+        pick = max if isinstance(new, sympy.Max) else min
+        best = pick(new.args, key=lambda a: a.xreplace({k: big}))
+        for other in new.args:
+            if other is not best:
+                gap = (_bound(best, False) - _bound(other, True) if isinstance(new, sympy.Max)
+                       else _bound(other, False) - _bound(best, True))
+                start = max(start, _from(gap, k))
+        return best, start
+    hook = getattr(type(new), "eventual_form", None)
+    if hook is not None and new.has(k):
+        form, requirement = hook(new)
+        return form, max(start, _from(_bound(requirement, False), k))
+    if new.has(k) and isinstance(new, sympy.Function) and not isinstance(
+            new, (sympy.floor, sympy.ceiling, sympy.Mod)):
+        raise NotSettled(f"{new.func} has no floor form")
+    return new, start
+
+
+def on_grid(expr, symbol, step) -> tuple:
+    """``(form, k, k0)``: ``expr`` at ``symbol = k*step`` in floor form, valid for ``k >= k0``.
+
+    ``k`` is a fresh positive-integer symbol; below ``k0`` evaluate ``expr`` itself.
+    """
+    k = sympy.Dummy("k", integer=True, positive=True)
+    grid = expr.xreplace({symbol: k * step})
+    form, start = settle(grid, k)
+    return sympy.expand(form), k, start
+
+
+def _step(step, where: str):
+    value = step
+    if isinstance(step, float):
+        value = sympy.Rational(repr(step))
+    elif isinstance(step, (int, Fraction)) and not isinstance(step, bool):
+        value = sympy.Rational(step.numerator, step.denominator)
+    if not (isinstance(value, sympy.Rational) and value > 0):
+        raise SolveError(f"{where}: `step` must be a positive rational number such as "
+                         f"Fraction(1, 20). Received: step={step!r}")
+    return value
+
+
+def grid_sets(problem, step) -> tuple:
+    """``(within, admissible, k)``: the grid indices ``k`` (``symbol = k*step``) within every
+    budget, and those meeting the model's constraints, as :class:`IntegerSet` objects."""
+    x, where = problem.symbol, problem.where
+    step = _step(step, where)
+    if not any((e - b).has(x) for e, b in problem.pairs):
+        raise SolveError(f"{where}: the expression does not depend on {x}. "
+                         f"Received: expr={problem.shown}")
+    relations = [sympy.Le(e, b, evaluate=False) for e, b in problem.pairs]
+    constraints = [c for c in problem.constraints if getattr(c, "free_symbols", set()) >= {x}]
+    extra = set().union(*(r.free_symbols for r in relations + constraints)) - {x}
+    if extra:
+        raise SolveError(f"{where}: the expression still has the free symbol(s) "
+                         f"{', '.join(sorted(s.name for s in extra))} besides {x}; fix them by "
+                         f"keyword. Received: expr={problem.shown}")
+    k = sympy.Dummy("k", integer=True, positive=True)
+    sets, start = [], 1
+    settled = []
+    try:
+        for group in (relations, constraints):
+            forms = []
+            for r in group:
+                lhs, s1 = settle(sympy.expand(r.lhs.xreplace({x: k * step})), k)
+                rhs, s2 = settle(sympy.expand(r.rhs.xreplace({x: k * step})), k)
+                forms.append(r.func(lhs, rhs, evaluate=False))
+                start = max(start, s1, s2)
+            settled.append(forms)
+    except NotSettled as err:
+        raise SolveError(f"{where}: cannot solve for {x} on a grid: {err}. "
+                         f"Received: expr={problem.shown}") from None
+    for group, forms in zip((relations, constraints), settled):
+        small = [j for j in range(1, start)
+                 if all(bool(r.xreplace({x: j * step})) for r in group)]
+        try:
+            large = relation_set(forms, k, start) if forms else IntegerSet.interval(start)
+        except NotQuasiPolynomial as err:
+            raise SolveError(f"{where}: cannot decide {x} exactly on the grid: {err.reason}. "
+                             f"Received: expr={problem.shown}") from None
+        large = large.intersection(IntegerSet.interval(start))
+        for j in small:
+            large = large.union(IntegerSet.interval(j, j))
+        sets.append(large)
+    return sets[0].intersection(sets[1]), sets[1], step
+
+
+def largest_on_grid(problem, step):
+    """The largest ``k*step`` within budget such that every admissible grid value up to it
+    is within budget too; ``None`` when none is; :class:`SolveError` otherwise."""
+    within, admissible, step = grid_sets(problem, step)
+    x, where = problem.symbol, problem.where
+    if within.is_empty:
+        return None
+    if not within.is_bounded:
+        raise SolveError(f"{where}: the expression stays within the budget for arbitrarily "
+                         f"large {x}, so there is no largest value on the grid. "
+                         f"Received: expr={problem.shown}")
+    top = within.max()
+    if admissible.intersection(IntegerSet.interval(1, top)).count() != within.count():
+        values = ", ".join(str(j * step) for j in list(within)[:12])
+        raise SolveError(f"{where}: the expression does not grow with {x} everywhere on the "
+                         f"grid, so no single largest value answers the question; the grid "
+                         f"values within budget start {values}. Received: expr={problem.shown}")
+    return top * step

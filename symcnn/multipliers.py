@@ -1,0 +1,62 @@
+"""Exact values for multipliers: decimals and fractions as rationals, never as floats.
+
+A width multiplier of ``0.35`` means 35/100 = 7/20: :func:`exact_value` reads a decimal
+string, a fraction string, a :class:`fractions.Fraction`, an int, or a Python float (taken
+as the decimal it prints as, so ``0.35`` is ``7/20`` and not the binary double nearest to
+it), and refuses anything that is not a positive number. Text is read with symcnn's safe
+expression parser (:func:`symcnn.expr_parser.parse_expression`), never with ``sympify``.
+
+>>> exact_value("0.75", "alpha", "subs"), exact_value("3/4", "alpha", "subs")
+(3/4, 3/4)
+>>> exact_value(0.35, "alpha", "subs"), exact_value(1, "alpha", "subs")
+(7/20, 1)
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from typing import Any
+
+import sympy
+
+from .errors import ExpressionError, LayerArgumentError
+from .expr_parser import parse_expression
+
+__all__ = ["exact_value"]
+
+
+def exact_value(value: Any, arg: str, owner: str) -> sympy.Expr:
+    """``value`` as an exact positive SymPy number (a rational), or a positive expression.
+
+    >>> exact_value("1.4", "alpha", "subs")
+    7/5
+    >>> exact_value("-0.5", "alpha", "subs")
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.LayerArgumentError: subs: `alpha` must be a positive number (a decimal such as 0.75 or a fraction such as 3/4). Received: alpha='-0.5'
+    """
+    message = (f"{owner}: `{arg}` must be a positive number (a decimal such as 0.75 or a "
+               f"fraction such as 3/4). Received: {arg}={value!r}")
+    if isinstance(value, bool) or value is None:
+        raise LayerArgumentError(message)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise LayerArgumentError(message)
+        result = sympy.Rational(repr(value))
+    elif isinstance(value, (int, Fraction)):
+        result = sympy.Rational(value.numerator, value.denominator)
+    elif isinstance(value, str):
+        try:
+            result = parse_expression(value)
+        except ExpressionError:
+            raise LayerArgumentError(message) from None
+    elif isinstance(value, sympy.Float):
+        result = sympy.Rational(str(value))
+    elif isinstance(value, sympy.Expr):
+        result = value
+    else:
+        raise LayerArgumentError(message)
+    if result.is_positive is not True or (result.is_number and not result.is_Rational):
+        raise LayerArgumentError(message)
+    return result

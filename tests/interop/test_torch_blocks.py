@@ -1,0 +1,147 @@
+"""from_torch's modern blocks on small plain-torch modules, against real forward passes:
+chunk, strided slices, padding to a multiple, parameters read in forward, einsum, asserts."""
+
+import pytest
+import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import symcnn as sc
+
+from ..conftest import require
+
+pytestmark = pytest.mark.frameworks
+
+H, W = sc.symbols("H W")
+
+
+def _forward_shapes(torch, net, shape):
+    with torch.no_grad():
+        out = net(torch.zeros(1, *shape))
+    out = out if isinstance(out, tuple) else (out,)
+    return [tuple(t.shape[1:]) for t in out]
+
+
+def _at(model, point):
+    shapes = model.output_shape if isinstance(model.output_shape, list) else [model.output_shape]
+    return [tuple(sympy.sympify(d).xreplace(point) for d in s) for s in shapes]
+
+
+@settings(max_examples=20, deadline=None)
+@given(channels=st.integers(1, 12), chunks=st.integers(1, 5), h=st.integers(2, 9),
+       w=st.integers(2, 9), starts=st.tuples(st.integers(0, 1), st.integers(0, 2)),
+       steps=st.tuples(st.integers(1, 3), st.integers(1, 3)))
+def test_chunk_strided_slices_and_padding_match_torch(channels, chunks, h, w, starts, steps):
+    torch = require("torch")
+
+    n = len(range(0, channels, -(-channels // chunks)))  # torch may give fewer chunks
+
+    class Net(torch.nn.Module):
+        def forward(self, x):
+            pieces = x.chunk(chunks, dim=1)
+            y = x.permute(0, 2, 3, 1)[..., starts[0]::steps[0], starts[1]::steps[1], :]
+            return (*[pieces[i] for i in range(n)], y)
+
+    net = Net()
+    model = sc.from_torch(net, input_shape=(channels, "H", "W"))
+    expected = _forward_shapes(torch, net, (channels, h, w))
+    point = {H: h, W: w}
+    holds = all(bool(c.xreplace(point)) for c in model.constraints)
+    nonempty = all(0 not in s for s in expected)
+    assert holds == nonempty
+    if holds:
+        assert _at(model, point) == expected
+
+
+def test_parameters_read_in_forward_are_weights_of_their_owner():
+    torch = require("torch")
+
+    class Scaled(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(8, 8, 3, padding=1)
+            self.gamma = torch.nn.Parameter(torch.ones(8, 1, 1))
+            self.offset = torch.nn.Parameter(torch.zeros(1, 8, 5, 5))
+
+        def forward(self, x):
+            return self.gamma * self.conv(x) + self.offset
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.block = Scaled()
+
+        def forward(self, x):
+            return self.block(x)
+
+    net = Net()
+    net.block.offset.requires_grad_(False)
+    model = sc.from_torch(net, input_shape=(8, "H", "W"))
+    assert model.get_layer("block.gamma").type == "ParameterMul"
+    assert model.get_layer("block.offset").type == "ParameterAdd"
+    assert model.trainable_params == sum(p.numel() for p in net.parameters() if p.requires_grad)
+    assert model.non_trainable_params == 200
+    assert model.constraints == [sympy.Eq(H, 5), sympy.Eq(W, 5)]
+    with pytest.raises(sc.ShapeError, match="needs 5 on axis 2"):
+        sc.from_torch(net, input_shape=(8, 6, 5))
+
+
+def test_a_parameter_read_twice_or_used_otherwise_is_reported():
+    torch = require("torch")
+
+    class Twice(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.gamma = torch.nn.Parameter(torch.ones(4, 1, 1))
+
+        def forward(self, x):
+            return self.gamma * x + self.gamma.exp()
+
+    with pytest.raises(sc.ConversionError) as info:
+        sc.from_torch(Twice(), input_shape=(4, "H", "W"))
+    assert "method .exp() (node 'exp')" in str(info.value)
+
+    class Again(Twice):
+        def forward(self, x):
+            return self.gamma * (self.gamma * x)
+
+    with pytest.raises(sc.ConversionError, match="'gamma' read a second time in forward"):
+        sc.from_torch(Again(), input_shape=(4, "H", "W"))
+
+
+def test_size_asserts_become_constraints_or_errors():
+    torch = require("torch")
+
+    class Fixed(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = torch.nn.Linear(3, 2)
+
+        def forward(self, x):
+            torch._assert(x.shape[2] == 8, "Wrong height!")
+            return self.fc(x.mean((2, 3)))
+
+    model = sc.from_torch(Fixed(), input_shape=(3, "H", 8))
+    assert sympy.Eq(H, 8) in model.constraints
+    with pytest.raises(sc.ShapeError, match="Wrong height!"):
+        sc.from_torch(Fixed(), input_shape=(3, 9, 8))
+
+
+def test_einsum_of_two_tensors_counts_like_flop_counter_mode():
+    torch = require("torch")
+    from torch.utils.flop_counter import FlopCounterMode
+
+    class Attend(torch.nn.Module):
+        def forward(self, x):
+            q = x.permute(0, 2, 3, 1)  # B, H, W, C
+            scores = torch.einsum("b h i c, b h j c -> b h i j", q, q)
+            return torch.einsum("bhij,bhjc->bhic", scores.softmax(-1), q)
+
+    net = Attend()
+    model = sc.from_torch(net, input_shape=(6, "H", "W"))
+    assert model.output_shape == (H, W, 6)
+    with FlopCounterMode(display=False) as counter:
+        net(torch.zeros(1, 6, 5, 7))
+    assert model.macs.xreplace({H: 5, W: 7}) == counter.get_total_flops() // 2
+    with pytest.raises(sc.LayerArgumentError, match="every index in the result or in both"):
+        sc.nn.Einsum("bij,bjk->bk")

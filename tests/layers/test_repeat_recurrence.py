@@ -1,0 +1,91 @@
+"""Repeat of a layer or block that changes the shape: closed forms by solving the recurrence,
+checked against the same layers written out, at many depths and sizes."""
+
+from __future__ import annotations
+
+import functools
+
+import pytest
+import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import symcnn as sc
+
+H, W, L = sc.symbols("H W L")
+
+BLOCKS = {
+    "valid 3x3": lambda: sc.Conv2D(8, 3),
+    "same stride 2": lambda: sc.Conv2D(8, 3, strides=2, padding="same"),
+    "pool 2x2": lambda: sc.MaxPooling2D(2),
+    "valid 3x3 stride 2": lambda: sc.Conv2D(8, 3, strides=2),
+    "padded 3x3 stride 2": lambda: sc.Conv2D(8, 3, strides=2, padding=1),
+    "dilated 3x3": lambda: sc.Conv2D(8, 3, dilation_rate=2),
+}
+
+
+@functools.lru_cache(maxsize=None)
+def repeated(name):
+    return sc.Sequential([sc.Input((H, W, 3)), sc.Repeat(BLOCKS[name](), L)])
+
+
+def written_out(name, times, h, w):
+    return sc.Sequential([sc.Input((h, w, 3))] + [BLOCKS[name]() for _ in range(times)])
+
+
+def test_the_textbook_closed_forms():
+    assert repeated("valid 3x3").output_shape[:2] == (H - 2 * L, W - 2 * L)
+    assert repeated("same stride 2").output_shape[0] == sympy.ceiling(H / 2**L)
+    assert repeated("pool 2x2").output_shape[0] == sympy.floor(H / 2**L)
+    assert repeated("valid 3x3").layers[-1].receptive_field[0].size == 1 + 2 * L
+
+
+@settings(max_examples=25)
+@given(name=st.sampled_from(sorted(BLOCKS)), times=st.integers(1, 5),
+       h=st.integers(1, 90), w=st.integers(1, 90))
+def test_repeat_equals_the_layers_written_out(name, times, h, w):
+    model = repeated(name)
+    values = {H: h, W: w, L: times}
+    admitted = all(bool(c.xreplace(values)) for c in model.constraints)
+    try:
+        unrolled = written_out(name, times, h, w)
+    except sc.ShapeError:
+        assert not admitted
+        return
+    assert admitted
+    assert tuple(d.xreplace(values) for d in model.output_shape) == unrolled.output_shape
+    assert model.params.xreplace(values) == unrolled.params
+    assert sympy.sympify(model.macs.xreplace(values)).doit() == unrolled.macs
+    substituted = model.subs(H=h, W=w, L=times)
+    assert substituted.output_shape == unrolled.output_shape
+    assert substituted.macs == unrolled.macs
+
+
+@pytest.mark.parametrize("name", ["valid 3x3", "pool 2x2", "dilated 3x3"])
+@pytest.mark.parametrize("times", [1, 2, 4])
+def test_receptive_field_equals_the_layers_written_out(name, times):
+    symbolic = repeated(name).layers[-1].receptive_field
+    unrolled = written_out(name, times, 64, 64).layers[-1].receptive_field
+    for a, b in zip(symbolic, unrolled):
+        assert (a.size.subs(L, times), a.jump.subs(L, times)) == (b.size, b.jump)
+
+
+def test_deepest_l_under_a_parameter_budget_equals_brute_force():
+    model = sc.Sequential([sc.Input((64, 64, 3)), sc.Repeat(sc.Conv2D(16, 3), L)])
+    budget = 40_000
+    found = model.solve_budget(params=budget, for_=L)
+    within = [t for t in range(1, 40)
+              if all(bool(c.subs(L, t)) for c in model.constraints)
+              and model.params.subs(L, t) <= budget]
+    assert within == list(range(1, max(within) + 1))
+    assert found == max(within)
+    # the size binds before the budget does: at most 31 valid 3x3 convolutions on 64
+    assert model.solve_budget(params=10**9, for_=L) == 31
+
+
+def test_a_rule_without_a_closed_form_says_so():
+    with pytest.raises(sc.ShapeError, match="not an integer, so nested roundings do not "
+                                            "collapse"):
+        sc.Sequential([sc.Input((H, W, 3)), sc.Repeat(sc.Conv2D(8, 4, strides=3), L)])
+    with pytest.raises(sc.ShapeError, match="changes the rank"):
+        sc.Sequential([sc.Input((H, W, 3)), sc.Repeat(sc.Flatten(), L)])

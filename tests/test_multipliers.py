@@ -1,0 +1,119 @@
+"""Width multipliers: exact substitution, symbolic roundings and solving on a grid."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+import sympy
+from hypothesis import assume, given, settings, strategies as st
+
+import symcnn as sc
+from symcnn.zoo.scaling import make_divisible
+from tests.conftest import require
+
+ALPHAS = ("0.35", "0.5", "0.75", "1.0", "1.3", "1.4")
+
+
+def _twin_params(width_mult: float) -> int:
+    torch = require("torch")
+    from tests.support import torch_models as tm
+
+    with torch.device("meta"):  # counts only: no memory, no initialisation
+        return tm.count_parameters(tm.MobileNetV2(width_mult=width_mult))
+
+
+def test_symbolic_mobilenet_v2_substituted_equals_pytorch_at_the_published_multipliers():
+    alpha = sc.multiplier("alpha")
+    model = sc.zoo.mobilenet_v2(input_shape=(224, 224, 3), alpha=alpha)
+    for text in ALPHAS:
+        counted = model.subs(alpha=text).trainable_params
+        assert counted == _twin_params(float(text)), text
+        assert counted == model.trainable_params.subs(alpha, sympy.Rational(text))
+
+
+def test_torchvision_itself_when_installed():
+    torchvision = pytest.importorskip("torchvision")
+    alpha = sc.multiplier("alpha")
+    model = sc.zoo.mobilenet_v2(input_shape=(224, 224, 3), alpha=alpha)
+    for text in ALPHAS:
+        net = torchvision.models.mobilenet_v2(width_mult=float(text))
+        assert model.subs(alpha=text).trainable_params == sum(p.numel() for p in net.parameters())
+
+
+def test_largest_alpha_on_the_005_grid_under_3m_equals_brute_force():
+    alpha = sc.multiplier("alpha")
+    params = sc.zoo.mobilenet_v2(input_shape=(224, 224, 3), alpha=alpha).trainable_params
+    found = sc.solve_budget(params, 3_000_000, alpha, step=Fraction(1, 20))
+    within = [k for k in range(1, 61) if _twin_params(k / 20) <= 3_000_000]
+    assert within == list(range(1, max(within) + 1))  # grows with alpha: one answer
+    assert found == sympy.Rational(max(within), 20)
+
+
+def test_subs_takes_decimals_and_fractions_exactly():
+    alpha = sc.multiplier("alpha")
+    model = sc.zoo.mobilenet_v2(alpha=alpha, include_top=False)
+    counts = {model.subs(alpha=v).trainable_params
+              for v in ("0.75", "3/4", 0.75, Fraction(3, 4), sympy.Rational(3, 4))}
+    assert len(counts) == 1
+    assert model.subs(alpha="0.35").get_layer("stem").output_shape[-1] == 16  # 32*7/20 -> 16
+    for bad in ("-0.5", "0", "alpha + 1", "__import__('os')", "nan", True):
+        with pytest.raises(sc.SymcnnError, match="alpha"):
+            model.subs(alpha=bad)
+
+
+def test_multiplier_is_a_positive_rational_symbol():
+    alpha = sc.multiplier("alpha")
+    assert alpha.is_rational and alpha.is_positive and alpha.is_integer is None
+    assert sc.zoo.mobilenet_v2(alpha="alpha").free_symbols >= {alpha}
+    with pytest.raises(sc.SymcnnError, match="name"):
+        sc.multiplier("2x")
+
+
+def _torchvision_make_divisible(v: Fraction, d: int) -> Fraction:
+    """torchvision's rule, in exact arithmetic."""
+    n = max(d, int(v + Fraction(d, 2)) // d * d)
+    return n + d if n < Fraction(9, 10) * v else n
+
+
+@given(st.fractions(min_value=Fraction(1, 60), max_value=200, max_denominator=60),
+       st.integers(1, 16))
+def test_make_divisible_equals_the_rule_and_its_floor_form_past_5d(v, d):
+    value = make_divisible(sympy.Rational(v.numerator, v.denominator), d)
+    assert value == _torchvision_make_divisible(v, d)
+    a = sc.multiplier("a")
+    form, requirement = make_divisible(a, d).eventual_form()
+    if v >= 5 * d:
+        assert form.subs(a, sympy.Rational(v.numerator, v.denominator)) == value
+
+
+@settings(max_examples=30)
+@given(st.lists(st.tuples(st.integers(1, 400), st.integers(1, 5)), min_size=1, max_size=3),
+       st.integers(1, 20), st.integers(1, 400_000))
+def test_solve_on_a_grid_equals_brute_force(terms, denominator, budget):
+    alpha = sc.multiplier("alpha")
+    expr = sum(c * make_divisible(w * alpha, 8) ** 2 for w, c in terms) + sympy.Max(1, alpha)
+    step = Fraction(1, denominator)
+    values = [expr.subs(alpha, sympy.Rational(k, denominator)) for k in range(1, 121)]
+    assume(values[-1] > budget)  # the brute force reaches past the answer
+    inside = [k for k, v in enumerate(values, start=1) if v <= budget]
+    try:
+        found = sc.solve_budget(expr, budget, alpha, step=step)
+    except sc.SolveError:
+        assert inside and inside != list(range(1, max(inside) + 1))
+        return
+    if not inside:
+        assert found is None
+    else:
+        assert inside == list(range(1, max(inside) + 1))
+        assert found == sympy.Rational(max(inside), denominator)
+
+
+def test_efficientnet_coefficients_as_multipliers_equal_the_numeric_builds():
+    w, d = sc.multiplier("w"), sc.multiplier("d")
+    model = sc.zoo.efficientnet_b0(width_coefficient=w, depth_coefficient=d, include_top=False)
+    for name in ("b0", "b2", "b4"):
+        wc, dc = sc.zoo.EFFICIENTNET_COEFFICIENTS[name]
+        numeric = sc.zoo.efficientnet_b0(width_coefficient=Fraction(str(wc)),
+                                         depth_coefficient=Fraction(str(dc)), include_top=False)
+        assert model.subs(w=str(wc), d=str(dc)).trainable_params == numeric.trainable_params
