@@ -20,6 +20,7 @@ from .. import layers as L
 from .. import nn as sc_nn
 from ..layers.base import Tensor
 from . import _torch_blocks as blocks
+from . import _torch_windows as windows
 from ._torch_base import BATCH, UNKNOWN, Unsupported
 from ._torch_base import Marker as _Marker
 
@@ -450,5 +451,6 @@ def handler(node):
     except TypeError:  # unhashable target
         found = None
     if found is None and callable(node.target):  # functions of optional packages, by name
-        found = blocks.FUNCTIONS_BY_NAME.get(_get_qualified_name(node.target))
+        name = _get_qualified_name(node.target)
+        found = blocks.FUNCTIONS_BY_NAME.get(name) or windows.FUNCTIONS_BY_NAME.get(name)
     return found

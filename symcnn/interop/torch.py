@@ -16,7 +16,7 @@ non-trainable, as Keras counts them.
 >>> net = tnn.Sequential(tnn.Conv2d(3, 16, 3, stride=2, padding=1), tnn.ReLU(),
 ...                      tnn.AdaptiveAvgPool2d(1), tnn.Flatten(), tnn.Linear(16, 10))
 >>> m = sc.from_torch(net, input_shape=(3, "H", "W"))
->>> m.layers[0].output_shape, m.params
+>>> m.get_layer("0").output_shape, m.params
 ((16, ceiling(H/2), ceiling(W/2)), 618)
 """
 
@@ -35,6 +35,7 @@ from ..layers.core import Input
 from ..model import Model
 from . import _torch_blocks as blocks
 from . import _torch_ops as ops
+from . import _torch_windows as windows
 from ._common import Problems
 
 __all__ = ["from_torch"]
@@ -224,7 +225,7 @@ class _Converter:
                 return self._call_module(node, args, kwargs, upstream_failed)
             handler = ops.handler(node)
             if args and isinstance(args[0], blocks.Weight):  # a parameter reshaped in forward
-                handler = blocks.weight_handler(node) or handler
+                handler = windows.weight_handler(node) or handler
             if handler is None:
                 return self._unsupported(node, "no symcnn equivalent")
             if upstream_failed:
