@@ -270,7 +270,7 @@ def main(argv=None, out=None) -> int:
             raise
         _silence_stdout()
         return _fail(args.command, f"cannot write the output: {err.strerror or err}. "
-                     f"Received: {getattr(err, 'filename', None) or 'standard output'}",
+                     f"Received: {getattr(err, 'filename', None) or getattr(args, 'output', None) or 'standard output'}",
                      EXIT_CODES["error"])
     except Exception as err:  # a bug: say so in one line unless --debug
         if debug:

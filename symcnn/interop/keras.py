@@ -109,7 +109,7 @@ def load_keras_config(source: Any) -> dict:
         name = config.get("class_name") if isinstance(config, dict) else type(config).__name__
         raise SpecError(f"from_keras: the config is not a Keras Sequential or functional model "
                         f"(class_name should be one of {', '.join(_MODELS)}). "
-                        f"Received: class_name={name!r}")
+                        f"Received: class_name={brief(name)}")
     return config
 
 
