@@ -33,6 +33,7 @@ from . import costs, memory, receptive  # noqa: E402  (costs, memory, receptive 
 from .render import cost_columns  # noqa: F401  (registers the cost summary columns)
 from .errors import CostError
 from .errors import ArgumentError, OutputError
+from .safe import BoundError
 from .errors import ConversionError
 from .render.exprs import show  # issue 14: the display form every printer uses
 from .shape import Shape
@@ -69,7 +70,7 @@ __all__ = [
     "solve", "within_budget", "Solution", "sweep", "Sweep",
     "admissible", "Admissible", "plot",
     "format_count", "format_shape",
-    "SymcnnError", "ArgumentError", "OutputError", "LayerArgumentError", "ShapeError", "GraphError", "SymbolError", "SolveError",
+    "SymcnnError", "ArgumentError", "OutputError", "BoundError", "LayerArgumentError", "ShapeError", "GraphError", "SymbolError", "SolveError",
     "SpecError", "ExpressionError", "UnavailableError", "parse_expression",
     "load_spec", "model_from_spec", "model_to_spec",
     "costs", "memory", "receptive", "CostError",
