@@ -29,17 +29,12 @@ import sympy
 from .codegen import INT64_MAX, Unsupported, build, compiled
 from .costs import quantity
 from .errors import SolveError
-from .safe import MAX_RESULT_BITS, bounded_subs, brief, check_int, to_expr
+from .safe import bounded_subs, check_int, to_expr
+from .sweep_bounds import (MAX_BYTES, MAX_POINTS, MAX_SLOW_POINTS, _check_memory, _check_powers,
+                           _points, _short)
 
 __all__ = ["sweep", "Sweep", "MAX_POINTS", "MAX_SLOW_POINTS", "MAX_BYTES"]
 
-#: Most grid points of one sweep.
-MAX_POINTS = 10_000_000
-#: Most grid points evaluated one by one with SymPy (expressions outside the integer code
-#: generator, such as ``sqrt(n)`` or ``2**n``).
-MAX_SLOW_POINTS = 2_000
-#: Largest memory a sweep may plan for its arrays, in bytes (estimated before evaluating).
-MAX_BYTES = 500_000_000
 
 # ------------------------------------------------------------------------------- grid
 
@@ -155,51 +150,6 @@ def _evaluate(exprs: list, axes: dict, fixed: dict, symbols: dict) -> list:
         full[...] = value
         out.append(_divide_array(np, full, den))
     return out
-
-
-def _short(expr) -> str:
-    text = str(expr)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _points(shape: tuple, axes: dict) -> int:
-    points = 1
-    for k, size in zip(axes, shape):
-        points *= size
-        if points > MAX_POINTS:
-            raise SolveError(f"sweep: more than {MAX_POINTS:,} grid points; sweep a coarser "
-                             f"range (e.g. range(1, N, step)). Received: "
-                             + ", ".join(f"{name}: {len(v):,} values" for name, v in axes.items()))
-    return points
-
-
-def _check_powers(exprs: list, bounds: tuple) -> None:
-    """Refuse, before any code is generated, powers whose values could not be built."""
-    top = max((max(abs(lo), abs(hi)) for lo, hi in bounds), default=1)
-    for e in exprs:
-        for node in sympy.preorder_traversal(e):
-            if isinstance(node, sympy.Pow) and node.exp.is_Integer and node.base.free_symbols:
-                bits = abs(int(node.exp)) * max(top.bit_length(), 1)
-                if bits > MAX_RESULT_BITS:
-                    raise SolveError(f"sweep: the power {_short(node)} would build numbers of "
-                                     f"about {bits:,} bits over this grid (at most "
-                                     f"{MAX_RESULT_BITS:,}). Received: exponent "
-                                     f"{brief(int(node.exp))}")
-
-
-def _check_memory(points: int, peak: int, source: str, count: int, dens) -> None:
-    per_value = 8 if peak <= INT64_MAX else 40 + peak.bit_length() // 8
-    if peak.bit_length() > MAX_RESULT_BITS:
-        raise SolveError(f"sweep: values over this grid reach about 2**{peak.bit_length():,}, "
-                         f"more than {MAX_RESULT_BITS:,} bits (about 4,300 digits). "
-                         f"Received: a peak of {peak.bit_length():,} bits")
-    arrays = source.count("\n") + 2 * count + 2
-    need = points * per_value * arrays
-    if need > MAX_BYTES:
-        raise SolveError(f"sweep: this grid would need about {need / 1e6:,.0f} MB of arrays "
-                         f"(at most {MAX_BYTES / 1e6:,.0f} MB); sweep fewer points. "
-                         f"Received: {points:,} points of values up to "
-                         f"{peak.bit_length():,} bits")
 
 
 def _missing(symbol):
