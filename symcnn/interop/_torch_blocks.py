@@ -69,14 +69,9 @@ def consume(conv, weight: Weight, what: str) -> None:
     if not weight.parameter:
         raise Unsupported(f"the buffer or constant '{weight.path}' used in {what} (only "
                           f"parameters read in forward are understood)")
-    used = conv.__dict__.setdefault("weights_used", set())
-    if weight.path in used:
+    if weight.path in conv.weights_used:
         raise Unsupported(f"the parameter '{weight.path}' read a second time in forward")
-    used.add(weight.path)
-
-
-def _weight_name(conv, weight: Weight) -> str:
-    return weight.path
+    conv.weights_used.add(weight.path)
 
 
 def weight_op(conv, node, op: str, x: Tensor, weight: Weight):
@@ -85,7 +80,7 @@ def weight_op(conv, node, op: str, x: Tensor, weight: Weight):
         raise Unsupported(f"the parameter '{weight.path}' in an operation other than + or *")
     consume(conv, weight, f"an element-wise {op}")
     cls = sc_nn.ParameterAdd if op == "add" else sc_nn.ParameterMul
-    return conv.apply(cls(weight.shape, learned=weight.learned, name=_weight_name(conv, weight),
+    return conv.apply(cls(weight.shape, learned=weight.learned, name=weight.path,
                           trainable=weight.trainable), x)
 
 
@@ -153,7 +148,7 @@ def cat_with_weights(conv, node, items: list, dim):
         if token.batched and len(token.per_sample) == 2 and token.per_sample[0] == 1 \
                 and len(x.shape) == 2 and dim in (1, -2):
             consume(conv, token, "a concatenation")
-            out = conv.apply(L.ClassToken(name=_weight_name(conv, token),
+            out = conv.apply(L.ClassToken(name=token.path,
                                           trainable=token.trainable), x)
             if out.shape[-1] != token.per_sample[-1]:
                 raise Unsupported(f"a class token of width {token.per_sample[-1]} for tokens "
@@ -205,19 +200,25 @@ def _assert(conv, node, args, kwargs):
     if verdict is True:
         return None
     if verdict is False:
-        raise ShapeError(f"{message} Received: {condition.lhs} != {condition.rhs}")
+        raise ShapeError(f"{_message(message)} Received: {condition.lhs} != {condition.rhs}")
     source = _source_tensor(conv, node)
     if source is None:
         raise Unsupported("torch._assert on sizes not read from a tensor")
     source_node, x = source
-    text = message if isinstance(message, str) else ""
-    checked = conv.apply(sc_nn.SizeAssert(condition.lhs, condition.rhs, text.split("!")[0] + "!"
-                                          if "!" in text else text, name=node.name), x)
+    checked = conv.apply(sc_nn.SizeAssert(condition.lhs, condition.rhs, _message(message),
+                                          name=node.name), x)
     conv.values[source_node] = checked  # later readers of that tensor see the checked one
     for other, value in list(conv.values.items()):
         if value is x:
             conv.values[other] = checked
     return None
+
+
+def _message(message) -> str:
+    """The assertion's message up to its first ``!``: traced f-strings hold fx node names
+    where the sizes were (ViT: "Wrong image height! Expected 224 but got getitem_2!")."""
+    text = message if isinstance(message, str) else ""
+    return text[:text.index("!") + 1] if "!" in text else text
 
 
 def _source_tensor(conv, node):

@@ -180,6 +180,7 @@ class _Converter:
         self.module = module
         self.problems = problems
         self.layers: dict = {}  # module path -> symcnn layer (shared modules share it)
+        self.weights_used: set = set()  # parameters read in forward, counted once
         self.values: dict = {}
 
     def run(self, graph, placeholders, shapes):
