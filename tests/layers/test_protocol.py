@@ -119,3 +119,39 @@ def test_a_model_file_names_user_layers_through_custom_objects():
         assert again.params == m.params and again.output_shape == m.output_shape
     with pytest.raises(sc.SpecError, match="custom_objects"):
         sc.model_from_spec(spec, custom_objects={"Mix": int})
+
+
+class Affine(sc.Layer):
+    """A scale and a bias per channel, stated only as a formula: value and working follow."""
+
+    def output_shape_for(self, shape, check):
+        return shape
+
+    def params_formula(self, input_shape):
+        C = blocks.sym("C")
+        return Times(2, C), {C: input_shape[-1]}
+
+
+def test_a_layer_stating_only_params_formula_gets_its_value_and_its_working():
+    c = sc.symbols("c")
+    record = sc.Sequential([sc.Input((4, 4, c)), Affine()]).layers[0]
+    assert record.params == 2 * c
+    step = record.derivation.params
+    assert str(step.formula) == "2*C" and step.working.doit() == step.value == 2 * c
+    assert not record.derivation.notes
+    with pytest.raises(sc.CostError, match="macs_for"):  # weights, but no MAC formula
+        record.macs
+
+
+def test_built_in_parameter_counts_are_the_value_of_their_stated_formula():
+    n = sc.symbols("n")
+    layers = [sc.Conv2D(n, 3, groups=1), sc.Conv2D(8, (3, 1), groups=2, use_bias=False),
+              sc.DepthwiseConv2D(3, depth_multiplier=2), sc.SeparableConv2D(n, 3),
+              sc.Conv2DTranspose(4, 3, groups=2), sc.Dense(n), sc.LayerNormalization(),
+              sc.GroupNormalization(2, center=False)]
+    for layer in layers:
+        shape = (9, 9, 4)
+        formula, bindings = layer.params_formula(shape)
+        assert layer.params_for(shape)[0] == blocks.value_of(formula, bindings)
+        record = sc.Sequential([sc.Input(shape), layer]).layers[0]
+        assert record.derivation.params.formula == formula
