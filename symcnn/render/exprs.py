@@ -37,7 +37,7 @@ from sympy import Add, Mul, Pow, ceiling, floor
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
-from ..safe import to_expr
+from ..safe import int_text, to_expr
 
 __all__ = ["display_form", "show", "show_latex", "latex_printer", "text_printer", "canonical_text",
            "Where", "where_block",
@@ -69,7 +69,10 @@ def show(expr) -> str:
     >>> show(symbols("n") * 160 + 48320)
     '160*n + 48320'
     """
-    return _show(_value(expr, "show"))
+    value = _value(expr, "show")
+    if getattr(value, "is_Integer", False) and abs(int(value)).bit_length() > 14_000:
+        return int_text(value)  # beyond Python's 4,300-digit str() limit, still exact
+    return _show(value)
 
 
 def show_latex(expr) -> str:

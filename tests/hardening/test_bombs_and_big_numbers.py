@@ -84,6 +84,7 @@ def test_counts_beyond_4300_digits_print_exactly_and_json_refuses_them_cleanly(t
     assert len(expected) > 6000
     assert sc.format_count(huge.params) == expected
     assert expected in "".join(huge.summary_text().split())  # long numbers wrap
+    assert expected.replace(",", "")[-40:] in repr(huge)  # repr too, beyond str()'s limit
     path = tmp_path / "m.json"
     path.write_text(json.dumps(sc.model_to_spec(huge)))
     code, err = run_cli(["summary", str(path), "--format", "json"])
