@@ -40,7 +40,7 @@ def test_the_textbook_closed_forms():
     assert repeated("valid 3x3").layers[-1].receptive_field[0].size == 1 + 2 * L
 
 
-@settings(max_examples=25)
+@settings(max_examples=20)
 @given(name=st.sampled_from(sorted(BLOCKS)), times=st.integers(1, 5),
        h=st.integers(1, 90), w=st.integers(1, 90))
 def test_repeat_equals_the_layers_written_out(name, times, h, w):

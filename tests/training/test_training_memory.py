@@ -26,15 +26,19 @@ def _running_sums(values):
     return set(itertools.accumulate(values))
 
 
-def _check_against_torch(model, net, size: int, batch: int) -> None:
+def _check_against_torch(model, net, size: int, batch: int, ordered: bool = True) -> None:
     mem = model.training_memory(batch="B")
     total, rows = measure(net, torch.randn(batch, 3, size, size))
     assert mem.activations.subs(B, batch) == total
-    # Per layer: symcnn's rows are consecutive groups of PyTorch's leaf-module rows (a Dense
-    # with its activation is two modules), so every running sum of one is one of the other.
     ours = [int(b.subs(B, batch)) for _, _, b in mem.layers if b != 0]
     theirs = [b for _, b in rows if b]
-    assert _running_sums(ours) <= _running_sums(theirs)
+    if ordered:
+        # Per layer: symcnn's rows are consecutive groups of PyTorch's leaf-module rows (a
+        # Dense with its activation is two modules), so every running sum of one is one of
+        # the other.
+        assert _running_sums(ours) <= _running_sums(theirs)
+    else:  # torchvision runs a block's shortcut after its main path: same rows, other order
+        assert sorted(ours) == sorted(theirs)
 
 
 ZOO = {
@@ -53,6 +57,17 @@ def test_activations_equal_pytorch_saved_tensors_at_two_sizes_and_batches(name):
         model = build((size, size, 3))
         for batch in (1, 3):
             _check_against_torch(model, net, size, batch)
+
+
+@pytest.mark.parametrize("name", sorted(ZOO))
+def test_activations_equal_torchvision_saved_tensors(name):
+    from tests.support.torchvision_ref import classifier
+
+    torch.manual_seed(0)
+    net = classifier(name)
+    for size, batch in ((64, 2), (96, 1)):
+        _check_against_torch(ZOO[name][0]((size, size, 3)), net, size, batch,
+                             ordered=name == "vgg11")
 
 
 def test_symbolic_input_size_closed_form_equals_the_numeric_builds():
