@@ -35,14 +35,16 @@ parameters and changes no shape.
 >>> m.subs(d=1).trainable_params == sc.zoo.efficientnet_b0(include_top=False).trainable_params
 True
 
-A model's ``subs`` takes integers only; to evaluate a closed form at fractional
-coefficients, create the symbols yourself and substitute into the expression (a float is
-rounded as torchvision rounds it, a rational exactly):
+With multiplier symbols (:func:`symcnn.multiplier`) the model takes the coefficients
+exactly as decimals or fractions (``"1.1"`` is 11/10); substituting a Python float into the
+expression instead rounds as torchvision rounds it:
 
 >>> import sympy
->>> w, d = sympy.symbols("w d", positive=True)
->>> params = sc.zoo.efficientnet_b0(width_coefficient=w, depth_coefficient=d).trainable_params
->>> params.subs({w: 1.1, d: 1.2})       # EfficientNet-B2
+>>> w, d = sc.multiplier("w"), sc.multiplier("d")
+>>> m = sc.zoo.efficientnet_b0(width_coefficient=w, depth_coefficient=d)
+>>> m.subs(w="1.1", d="1.2").trainable_params       # EfficientNet-B2
+9109994
+>>> m.trainable_params.subs({w: 1.1, d: 1.2})
 9109994
 """
 

@@ -23,13 +23,16 @@ shape, so every count and shape stays exact.
 >>> sc.zoo.mobilenet_v2(include_top=False).output_shape
 (ceiling(H/32), ceiling(W/32), 1280)
 
-To evaluate the closed form at several multipliers, substitute into the expression:
+With a multiplier symbol (:func:`symcnn.multiplier`) the model substitutes decimals and
+fractions exactly, and ``sc.solve_budget(..., step=...)`` finds the widest on a grid:
 
->>> import sympy
->>> alpha = sympy.Symbol("alpha", positive=True)
->>> params = sc.zoo.mobilenet_v2(alpha=alpha).trainable_params
->>> [params.subs(alpha, a) for a in (0.35, 0.75, 1.4)]
+>>> from fractions import Fraction
+>>> alpha = sc.multiplier("alpha")
+>>> m = sc.zoo.mobilenet_v2(alpha=alpha)
+>>> [m.subs(alpha=a).trainable_params for a in ("0.35", "0.75", "1.4")]
 [1677128, 2636424, 6108776]
+>>> sc.solve_budget(m.trainable_params, 3_000_000, alpha, step=Fraction(1, 20))
+17/20
 """
 
 from __future__ import annotations
