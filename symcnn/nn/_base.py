@@ -90,8 +90,9 @@ class TorchLayer:
         return config
 
     def _declared(self, check: Checker, actual, declared, arg: str, what: str) -> None:
-        if not getattr(actual, "is_number", True) and getattr(declared, "is_number", False):
-            # a symbol where the module declares a number: most often a channels-last shape
+        if what == "channels" and getattr(actual, "is_Symbol", False) and getattr(
+                declared, "is_number", False):
+            # a free size where the module declares a channel count: a channels-last shape
             # given to a channels-first module, e.g. ("H", "W", 3) for Conv2d(3, ...)
             raise ShapeError(f"{self.type_name}: `{arg}` is {declared} but the input has "
                              f"{actual} {what}; PyTorch modules take channels first, e.g. "
