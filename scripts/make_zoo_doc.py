@@ -61,6 +61,11 @@ ENTRIES = [
     Entry("MobileNetV2", "mobilenet_v2", {"alpha": "alpha", "classes": "n"}, (224, 224, 3),
           "torchvision's MobileNetV2; widths rounded by `make_divisible` "
           "(see `symcnn.zoo.scaling`)."),
+    *[Entry(f"MobileNetV3-{size.capitalize()}", f"mobilenet_v3_{size}",
+            {"alpha": "alpha", "classes": "n"}, (224, 224, 3),
+            f"torchvision's MobileNetV3-{size.capitalize()}; widths rounded by "
+            f"`make_divisible`; the closed form in `alpha` holds for `alpha >= 1/4`.")
+      for size in ("large", "small")],
     Entry("EfficientNet-B0", "efficientnet_b0",
           {"width_coefficient": "w", "depth_coefficient": "d", "classes": "n"}, (224, 224, 3),
           "torchvision's EfficientNet; B1-B7 are `width_coefficient`/`depth_coefficient` "
@@ -96,6 +101,9 @@ def _abbreviations(exprs):
 
     def name_for(atom):
         if isinstance(atom, make_divisible):
+            inner = atom.args[0].atoms(make_divisible)  # MobileNetV3's squeeze widths
+            if inner:
+                return f"q_{sorted(inner, key=sympy.default_sort_key)[0].args[0].as_coeff_Mul()[0]}"
             return f"m_{atom.args[0].as_coeff_Mul()[0]}"
         if isinstance(atom, sympy.ceiling):
             return f"r_{atom.args[0].as_coeff_Mul()[0]}"
@@ -111,7 +119,7 @@ def _abbreviations(exprs):
             symbol = sympy.Symbol(name, positive=True, integer=True)
             defs.append((symbol, _abbreviate(atom, table)))
             table[atom] = symbol
-    order = {"m": 0, "s": 1, "r": 2}
+    order = {"m": 0, "q": 1, "s": 2, "r": 3}
     defs.sort(key=lambda d: (order[d[0].name[0]], sympy.Integer(d[0].name.split("_")[1])))
     return table, defs
 

@@ -21,6 +21,7 @@ from .densenet import densenet, densenet121
 from .efficientnet import EFFICIENTNET_COEFFICIENTS, efficientnet_b0
 from .lenet import TableConv2D, lenet5
 from .mobilenet import mobilenet_v2
+from .mobilenet_v3 import mobilenet_v3_large, mobilenet_v3_small
 from .resnet import resnet, resnet18, resnet34, resnet50, resnet101, resnet152
 from .scaling import make_divisible
 from .convnext import convnext, convnext_base, convnext_large, convnext_small, convnext_tiny
@@ -30,7 +31,7 @@ from .vgg import vgg, vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, 
 
 __all__ = [
     "textbook", "scaling", "make_divisible", "TableConv2D",
-    "lenet5", "alexnet", "alexnet_two_tower", "mobilenet_v2", "densenet", "densenet121",
+    "lenet5", "alexnet", "alexnet_two_tower", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small", "densenet", "densenet121",
     "efficientnet_b0", "EFFICIENTNET_COEFFICIENTS",
     "resnet", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
     "convnext", "convnext_tiny", "convnext_small", "convnext_base", "convnext_large",
