@@ -214,8 +214,8 @@ def _shift_candidates(poly, d, keep: int = 3) -> list:
     """Integers ``c`` that cancel a term of ``poly`` when ``d`` becomes ``d + c``."""
     by_power: dict = {}
     for term in Add.make_args(poly):
-        k = sympy.degree(term, d)
-        rest = sympy.expand(term / d**k) if k else term
+        k = int(term.as_powers_dict().get(d, 0))  # a monomial: its exponent of d (no Poly)
+        rest = term / d**k if k else term
         coeff, mono = rest.as_coeff_Mul()
         by_power.setdefault(int(k), {})[mono] = coeff
     votes: Counter = Counter()
