@@ -9,13 +9,16 @@ from __future__ import annotations
 import operator
 from dataclasses import dataclass, replace
 
+import torch
+
 from .. import layers as L
 from .. import nn as sc_nn
 from ..layers.base import Tensor
 from ._torch_base import Unsupported
 from ._torch_blocks import Weight, _bind, _sizes, consume
 
-__all__ = ["FUNCTIONS_BY_NAME", "weight_handler"]
+__all__ = ["FUNCTIONS_BY_NAME", "weight_handler", "Table", "RelativeBias", "module_on_table",
+           "bias_handler"]
 
 
 # ------------------------------------------------------------------------------- Swin
@@ -25,15 +28,61 @@ __all__ = ["FUNCTIONS_BY_NAME", "weight_handler"]
 class RelativeBias:
     """``_get_relative_position_bias(table, index, window)``: the table is a weight."""
 
-    table: Weight
+    table: Weight | Table
     window: tuple
+
+
+@dataclass(frozen=True)
+class Table:
+    """A tensor computed in ``forward`` from buffers by modules, whatever the input (Swin V2's
+    bias MLP on fixed coordinates): its shape, and the parameters and MACs it took."""
+
+    path: str
+    shape: tuple
+    params: int = 0
+    macs: int = 0
+    trainable: bool = False
+
+
+def module_on_table(conv, node, module, value):
+    """``self.cpb_mlp(self.relative_coords_table)``: a ``Linear`` or an activation applied to
+    a buffer (or to what such modules made of it)."""
+    table = value if isinstance(value, Table) else Table(value.path, value.shape)
+    if isinstance(value, Weight) and value.parameter:
+        raise Unsupported(f"a module applied to the parameter '{value.path}'")
+    kind = type(module).__name__
+    if kind == "Linear":
+        if table.shape[-1] != module.in_features:
+            raise Unsupported(f"a Linear({module.in_features}, ...) on '{table.path}' of shape "
+                              f"{table.shape}")
+        own = list(module.parameters())
+        return replace(table, path=node.target, shape=table.shape[:-1] + (module.out_features,),
+                       params=table.params + sum(p.numel() for p in own),
+                       macs=table.macs + prod_int(table.shape) * module.out_features,
+                       trainable=table.trainable or any(p.requires_grad for p in own))
+    if kind in ("ReLU", "GELU", "SiLU", "Sigmoid", "Tanh", "Identity", "Dropout"):
+        return table
+    raise Unsupported(f"a {kind} module applied to the tensor '{table.path}' read in forward")
+
+
+def bias_handler(node, args):
+    """``16 * torch.sigmoid(bias)`` on a relative position bias: element-wise, no change to
+    its counts (Swin V2)."""
+    target = node.target
+    if target in (torch.sigmoid, "sigmoid", torch.Tensor.sigmoid):
+        return lambda conv, node, args, kwargs: args[0]
+    if target in (operator.mul, "mul") and len(args) == 2 and any(
+            isinstance(a, (int, float)) and not isinstance(a, bool) for a in args):
+        return lambda conv, node, args, kwargs: next(a for a in args
+                                                     if isinstance(a, RelativeBias))
+    return None
 
 
 def _relative_bias(conv, node, args, kwargs):
     values = _bind(args, kwargs, ("relative_position_bias_table", "relative_position_index",
                                   "window_size"))
     table = values["relative_position_bias_table"]
-    if not isinstance(table, Weight):
+    if not isinstance(table, (Weight, Table)):
         raise Unsupported("a relative position bias from a computed table")
     return RelativeBias(table, tuple(values["window_size"]))
 
@@ -45,11 +94,11 @@ def _shifted_window_attention(conv, node, args, kwargs):
                                   "window_size", "num_heads", "shift_size", "attention_dropout",
                                   "dropout", "qkv_bias", "proj_bias", "logit_scale", "training"),
                    {"qkv_bias": None, "proj_bias": None, "logit_scale": None})
-    x, bias = values["input"], values["relative_position_bias"]
-    if values["logit_scale"] is not None:
-        raise Unsupported("Swin V2's cosine attention (logit_scale)")
+    x, bias, scale = values["input"], values["relative_position_bias"], values["logit_scale"]
     if not isinstance(x, Tensor) or not isinstance(bias, RelativeBias):
         raise Unsupported("shifted_window_attention on computed inputs")
+    if scale is not None and not (isinstance(scale, Weight) and scale.parameter):
+        raise Unsupported("a logit_scale that is not a parameter")
     weights = [values[k] for k in ("qkv_weight", "proj_weight", "qkv_bias", "proj_bias")]
     if not all(w is None or isinstance(w, Weight) for w in weights) or weights[0] is None \
             or weights[1] is None:
@@ -60,14 +109,17 @@ def _shifted_window_attention(conv, node, args, kwargs):
     dim = weights[1].shape[0]
     if weights[0].shape != (3 * dim, dim) or weights[1].shape != (dim, dim):
         raise Unsupported(f"qkv/proj weights of shapes {weights[0].shape}, {weights[1].shape}")
-    for w in (*weights, bias.table):
-        if w is not None:
-            consume(conv, w, "shifted_window_attention")
+    computed = isinstance(bias.table, Table)
+    read = [w for w in (*weights, scale, None if computed else bias.table) if w is not None]
+    for w in read:
+        consume(conv, w, "shifted_window_attention")
     name = node.meta.get("symcnn_scope") or node.name
     layer = sc_nn.ShiftedWindowAttention(
         dim, bias.window, heads, tuple(values["shift_size"]), qkv_bias=weights[2] is not None,
-        proj_bias=weights[3] is not None, name=name,
-        trainable=any(w.trainable for w in (*weights, bias.table) if w is not None))
+        proj_bias=weights[3] is not None,
+        bias_params=bias.table.params if computed else None,
+        bias_macs=bias.table.macs if computed else 0, logit_scale=scale is not None, name=name,
+        trainable=any(w.trainable for w in (*read, bias.table)))
     return conv.apply(layer, x)
 
 

@@ -225,8 +225,10 @@ class _Converter:
             if node.op == "call_module":
                 return self._call_module(node, args, kwargs, upstream_failed)
             handler = ops.handler(node)
-            if args and isinstance(args[0], blocks.Weight):  # a parameter reshaped in forward
+            if args and isinstance(args[0], (blocks.Weight, windows.Table)):  # reshaped in forward
                 handler = windows.weight_handler(node) or handler
+            if any(isinstance(a, windows.RelativeBias) for a in args[:2]):
+                handler = windows.bias_handler(node, args) or handler
             if handler is None:
                 return self._unsupported(node, "no symcnn equivalent")
             if upstream_failed:
@@ -253,9 +255,11 @@ class _Converter:
             self.layers[node.target] = layer
         if upstream_failed:
             return ops.UNKNOWN
-        if len(args) == 1 and isinstance(args[0], blocks.Weight):
-            return self._unsupported(node, f"a module applied to the tensor '{args[0].path}' "
-                                           f"read in forward (not to the input)")
+        if len(args) == 1 and isinstance(args[0], (blocks.Weight, windows.Table)):
+            try:
+                return windows.module_on_table(self, node, m, args[0])
+            except ops.Unsupported as err:
+                return self._unsupported(node, str(err))
         if len(args) != 1 or kwargs or not isinstance(args[0], Tensor):
             return self._unsupported(node, "a module called with more than one tensor argument")
         return self.apply(layer, args[0])

@@ -220,6 +220,11 @@ class ShiftedWindowAttention(Layer):
     map ``Hp*Wp`` (``Hp = w0*ceiling(H/w0)``): ``Hp*Wp*(4*C**2 + 2*N*C)``, the projections
     plus ``Q K^T`` and the weighted sum, as FlopCounterMode counts them.
 
+    Swin V2 computes the bias with a small MLP on fixed coordinates and scales cosine
+    attention by a learned ``logit_scale`` (``num_heads`` values): ``bias_params`` and
+    ``bias_macs`` then replace the table's count and add the MLP's MACs (one run per call,
+    whatever the input size), and ``logit_scale=True`` adds ``num_heads`` parameters.
+
     >>> import symcnn as sc
     >>> x = sc.Input(("H", "W", 96))
     >>> m = sc.Model(x, sc.nn.ShiftedWindowAttention(96, (7, 7), 3, (3, 3))(x))
@@ -228,9 +233,18 @@ class ShiftedWindowAttention(Layer):
     """
 
     def __init__(self, dim, window_size, num_heads, shift_size=(0, 0), qkv_bias: bool = True,
-                 proj_bias: bool = True, name: str | None = None, trainable: bool = True) -> None:
+                 proj_bias: bool = True, bias_params=None, bias_macs=0,
+                 logit_scale: bool = False, name: str | None = None,
+                 trainable: bool = True) -> None:
         super().__init__(name=name, trainable=trainable)
         t = self.type_name
+        for arg, value in (("bias_params", bias_params), ("bias_macs", bias_macs)):
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool)
+                                      or value < 0):
+                raise LayerArgumentError(f"{t}: `{arg}` must be a non-negative integer. "
+                                         f"Received: {arg}={value!r}")
+        self._set(bias_params=bias_params, bias_macs=bias_macs,
+                  logit_scale=self._flag(logit_scale, "logit_scale"))
         self._set(dim=self._size(dim, "dim"),
                   window_size=_ints(t, window_size, "window_size"),
                   num_heads=self._size(num_heads, "num_heads"),
@@ -248,9 +262,11 @@ class ShiftedWindowAttention(Layer):
 
     def params_for(self, shape):
         c, (w0, w1) = self.dim, self.window_size
-        table = (2 * w0 - 1) * (2 * w1 - 1) * self.num_heads
+        table = (2 * w0 - 1) * (2 * w1 - 1) * self.num_heads if self.bias_params is None \
+            else self.bias_params
         biases = 3 * c * int(self.qkv_bias) + c * int(self.proj_bias)
-        return sympy.expand(4 * c ** 2 + biases + table), ZERO
+        scale = self.num_heads if self.logit_scale else 0
+        return sympy.expand(4 * c ** 2 + biases + table + scale), ZERO
 
     def padded(self, shape) -> tuple:
         """``(Hp, Wp)``: the map padded to multiples of the window."""
@@ -260,7 +276,7 @@ class ShiftedWindowAttention(Layer):
         """``Hp*Wp*(4*C**2 + 2*N*C)``: projections, ``Q K^T`` and the weighted sum."""
         hp, wp = self.padded(input_shapes[0])
         c, tokens = self.dim, prod(self.window_size)
-        return sympy.expand(hp * wp * (4 * c ** 2 + 2 * tokens * c))
+        return sympy.expand(hp * wp * (4 * c ** 2 + 2 * tokens * c) + self.bias_macs)
 
     def window_for(self, input_shape):
         return None

@@ -75,5 +75,14 @@ def classifier(name: str, device: str | None = None, **options):
     kwargs = {"weights": None, **OPTIONS.get(name, {}), **options}
     if device is None:
         return tv.models.get_model(name, **kwargs).eval()
-    with torch.device(device):
-        return tv.models.get_model(name, **kwargs).eval()
+    try:
+        with torch.device(device):
+            return tv.models.get_model(name, **kwargs).eval()
+    except NotImplementedError:  # RegNet computes its widths from tensors (.tolist())
+        return tv.models.get_model(name, **kwargs).eval().to(device)
+
+
+def all_classifiers() -> list:
+    """Every classification model torchvision lists (80 in 0.28)."""
+    tv = torchvision()
+    return tv.models.list_models(module=tv.models)
