@@ -107,8 +107,8 @@ def render() -> str:
         "QUICK": _doctest([
             ">>> import symcnn as sc",
             ">>> model = sc.zoo.textbook.cifar()",
-            ">>> print(model.layers[0].derivation)",
-            ">>> step = model.layers[0].derivation['params']",
+            ">>> print(model.layers[1].derivation)  # layers[0] is the InputLayer, as in Keras",
+            ">>> step = model.layers[1].derivation['params']",
             ">>> step.formula, step.working, step.value",
             ">>> step.working.doit()",
         ], namespace),

@@ -199,7 +199,7 @@ def _memo(obj, key, compute):
 
 def _records(obj):
     """The layer records making up ``obj``: a model's, or a record itself."""
-    layers = getattr(obj, "layers", None)
+    layers = getattr(obj, "_records", None)  # a model's real layers (not its InputLayers)
     return [obj] if layers is None else list(layers)
 
 

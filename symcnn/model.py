@@ -24,6 +24,7 @@ totals, and the constraints its symbols must meet. Printers render it (``summary
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Iterable, Sequence
 
 import sympy
@@ -39,7 +40,10 @@ from .render.latex import model_to_latex
 from .render.markdown import model_to_markdown
 from .solving import model_solve_budget
 from .render import keras_summary
+from .render.html import model_to_html
+from .render.latex import model_array
 from .render.exprs import show
+from .suggest import did_you_mean
 from .feasible import unsatisfiable
 from .safe import bounded_subs
 from .shape import Shape
@@ -91,8 +95,8 @@ class Model(_CostViews, Graph):
     >>> block = sc.Model(x, sc.Add()([x, y]), name="residual")
     >>> block.params, block.non_trainable_params
     (37184, 128)
-    >>> [r.name for r in block.layers]
-    ['conv2d', 'batch_normalization', 'add']
+    >>> [r.name for r in block.layers]  # as in Keras, the InputLayer first
+    ['input_layer', 'conv2d', 'batch_normalization', 'add']
     """
 
     type_name = "Functional"
@@ -173,6 +177,12 @@ class Model(_CostViews, Graph):
                 tensor_owner[id(t)] = label
         recorded: set = set()
         shared_weights: list = []
+        # Keras lists a functional model's InputLayers first (model.layers[1] is the first
+        # real layer); a Sequential lists none.
+        inputs = () if self.is_sequential else tuple(
+            LayerRecord(i, input_names[id(n)], n.layer, (n,), (), self)
+            for i, n in enumerate(input_nodes))
+        offset = len(inputs)
         for node in layer_nodes:
             key = id(node.layer)
             if key in recorded:
@@ -195,7 +205,8 @@ class Model(_CostViews, Graph):
                         f"{format_shape(later.input_shapes[0])}"
                     )
             inbound = tuple(tensor_owner.get(id(t), "?") for t in first.inputs)
-            records.append(LayerRecord(len(records), names[key], node.layer, calls, inbound, self))
+            records.append(LayerRecord(len(records) + offset, names[key], node.layer, calls,
+                                       inbound, self))
 
         constraints = arith.ConstraintSet(shared_weights)
         for node in ordered:
@@ -216,14 +227,23 @@ class Model(_CostViews, Graph):
         object.__setattr__(self, "_nodes", tuple(ordered))
         object.__setattr__(self, "_records", tuple(records))
         object.__setattr__(self, "_input_names", tuple(input_names[id(n)] for n in input_nodes))
+        listed = tuple(dataclasses.replace(r, index=i)  # index = position in model.layers
+                       for i, r in enumerate(_keras_order(ordered, inputs, records)))
+        object.__setattr__(self, "_listed", listed)
+        object.__setattr__(self, "_records", tuple(r for r in listed if r.node.layer
+                                                   not in {i.layer for i in inputs}))
+        object.__setattr__(self, "_input_records", tuple(r for r in listed if r not in
+                                                         self._records))
         object.__setattr__(self, "_constraints", constraints)
 
     # -- public data ------------------------------------------------------------------------
 
     @property
     def layers(self) -> list:
-        """One :class:`LayerRecord` per distinct layer, in call order (inputs excluded)."""
-        return list(self._records)
+        """One :class:`LayerRecord` per distinct layer, in call order; as in Keras, a
+        functional model lists its ``InputLayer`` records first (``model.layers[1]`` is the
+        first real layer) and a :class:`Sequential` lists none."""
+        return list(self._listed)
 
     @property
     def nodes(self) -> list:
@@ -232,11 +252,12 @@ class Model(_CostViews, Graph):
 
     def get_layer(self, name: str) -> LayerRecord:
         """The record of the layer called ``name``."""
-        for record in self._records:
+        for record in self.layers:
             if record.name == name:
                 return record
-        raise GraphError(f"Model {self.display_name!r}: no layer named {name!r}. "
-                         f"Layers: {', '.join(r.name for r in self._records)}")
+        names = [r.name for r in self.layers]
+        raise GraphError(f"Model {self.display_name!r}: no layer named {name!r}."
+                         f"{did_you_mean(name, names)} Layers: {', '.join(names)}")
 
     @property
     def display_name(self) -> str:
@@ -491,6 +512,18 @@ class Model(_CostViews, Graph):
 
         return to_torch(self)
 
+    def to_html(self, style: str = "table", standalone: bool = True, **options: Any) -> str:
+        """HTML with MathML (:func:`symcnn.render.html.model_to_html`): ``style="table"`` or
+        ``"derivation"``; ``standalone=True`` is one self-contained page (no script, nothing
+        fetched), ``False`` a fragment. Options: ``assume_divisible``, ``columns``."""
+        return model_to_html(self, style=style, standalone=standalone, **options)
+
+    def _repr_html_(self) -> str:  # Jupyter: the table, MathML
+        return model_to_html(self, standalone=False)
+
+    def _repr_latex_(self) -> str:  # the same table as one MathJax-friendly array
+        return model_array(self)
+
     def _repr_markdown_(self) -> str:
         return model_to_markdown(self, math=True)
 
@@ -502,6 +535,25 @@ class Model(_CostViews, Graph):
 #: The options of ``summary`` and ``summary_text`` (besides ``print_fn``).
 _SUMMARY_OPTIONS = ("columns", "line_length", "positions", "expand_nested", "show_trainable",
                     "layer_range", "where")
+
+
+def _keras_order(nodes, inputs, records) -> tuple:
+    """Records in Keras' order: each InputLayer just before the first layer that lies
+    nearer the outputs than it does (Keras lists operations by depth from the outputs)."""
+    if not inputs:
+        return tuple(records)
+    depth: dict = {}
+    for node in reversed(nodes):  # consumers come after their producers
+        depth.setdefault(id(node), 0)
+        for t in node.inputs:
+            depth[id(t.node)] = max(depth.get(id(t.node), 0), depth[id(node)] + 1)
+    listed, pending = [], sorted(inputs, key=lambda r: -depth.get(id(r.node), 0))
+    for record in records:
+        level = max(depth.get(id(n), 0) for n in record.nodes)
+        while pending and depth.get(id(pending[0].node), 0) > level:
+            listed.append(pending.pop(0))
+        listed.append(record)
+    return tuple(listed + pending)
 
 
 def _subs_size(size, table):

@@ -21,6 +21,7 @@ from . import arith, costs, receptive
 from .derivation import derive
 from .layers.base import Layer, Node, format_shape
 from .render.exprs import show
+from .render.html import derivation_html
 from .shape import Shape, as_shape
 
 __all__ = ["LayerRecord"]
@@ -126,6 +127,9 @@ class LayerRecord(_CostViews):
 
     def _repr_latex_(self) -> str:
         return self.derivation._repr_latex_()
+
+    def _repr_html_(self) -> str:  # the same derivation, MathML
+        return derivation_html(self.derivation)
 
     def __repr__(self) -> str:
         return (f"<LayerRecord #{self.index} {self.name!r} ({self.type}) "

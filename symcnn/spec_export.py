@@ -63,25 +63,25 @@ def model_to_spec(model) -> dict:
     160*n + 48320
     """
     symbols = sorted({s.name for s in model.free_symbols}
-                     | {s.name for r in model.layers for s in r.layer.free_symbols})
+                     | {s.name for r in model._records for s in r.layer.free_symbols})
     spec: dict = {"symcnn": FORMAT_VERSION}
     if model.name is not None:
         spec["name"] = model.name
     spec["symbols"] = symbols
     sequential = isinstance(model, Sequential)
     input_names = list(model._input_names)
-    refs = [list(r.inbound) for r in model.layers]
-    owners = {id(n.outputs[0]): r.name for r in model.layers for n in r.nodes}
+    refs = [list(r.inbound) for r in model._records]
+    owners = {id(n.outputs[0]): r.name for r in model._records for n in r.nodes}
     owners.update({id(t): n for n, t in zip(input_names, model.inputs)})
     outs = [owners[id(t)] for t in model.outputs]
     previous = [input_names[0] if len(input_names) == 1 else None,
-                *(r.name for r in model.layers)]
+                *(r.name for r in model._records)]
     chained = [ref == [previous[i]] for i, ref in enumerate(refs)]
     referenced = {name for ref, chain in zip(refs, chained) if not chain for name in ref}
     if not sequential and outs != [previous[-1]]:
         referenced.update(outs)
     layers = []
-    for index, record in enumerate(model.layers):
+    for index, record in enumerate(model._records):
         where = f"model_to_spec: layer {record.name!r} ({record.type})"
         if record.calls > 1 or isinstance(record.layer, Model):
             raise SpecError(f"{where}: shared layers and nested models cannot be written to a "

@@ -139,7 +139,7 @@ def _layer_kept(layer, node, where: str) -> tuple:
 
 
 def _run(model, keys: dict, tally: _Tally, prefix: str) -> None:
-    names = {id(r.layer): r.name for r in model.layers}
+    names = {id(r.layer): r.name for r in model._records}
     for node in model.nodes:
         layer = node.layer
         if isinstance(layer, InputLayer):

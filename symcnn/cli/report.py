@@ -80,7 +80,7 @@ def _quantities(obj, names) -> dict:
 def summary_document(model) -> dict:
     """The ``symcnn/summary`` document of a model: layers, totals, constraints."""
     layers = []
-    for record in model.layers:
+    for record in model._records:
         entry = {
             "index": record.index, "name": record.name, "type": record.type,
             "input_shape": shape(record.input_shape), "output_shape": shape(record.output_shape),

@@ -25,7 +25,7 @@ def from_torch(module, input_shape=None, **kwargs):
     >>> net = tnn.Sequential(tnn.Conv2d(3, 16, 3, stride=2, padding=1), tnn.ReLU(),
     ...                      tnn.AdaptiveAvgPool2d(1), tnn.Flatten(), tnn.Linear(16, 10))
     >>> m = sc.from_torch(net, input_shape=(3, "H", "W"))
-    >>> m.layers[0].output_shape, m.trainable_params
+    >>> m.layers[1].output_shape, m.trainable_params  # layers[0]: the InputLayer, as in Keras
     ((16, ceiling(H/2), ceiling(W/2)), 618)
     """
     import_framework("torch")

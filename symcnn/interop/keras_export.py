@@ -119,7 +119,7 @@ class _Builder:
         return candidate
 
     def model(self, model: Graph, prefix: str) -> None:
-        names = {id(r.layer): r.name for r in model.layers}
+        names = {id(r.layer): r.name for r in model._records}
         for node in model.nodes:
             if isinstance(node.layer, InputLayer):
                 continue

@@ -83,7 +83,7 @@ def _identifier(name: str) -> str:
 
 
 def _layers(model: Graph):
-    for record in model.layers:
+    for record in model._records:
         if isinstance(record.layer, Graph):
             yield from _layers(record.layer)
         else:
@@ -173,7 +173,7 @@ class _Builder:
     # -- walking the model ----------------------------------------------------------------
 
     def model(self, model: Graph, prefix: str) -> None:
-        names = {id(r.layer): r.name for r in model.layers}
+        names = {id(r.layer): r.name for r in model._records}
         for node in model.nodes:
             if isinstance(node.layer, InputLayer):
                 continue

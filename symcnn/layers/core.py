@@ -53,6 +53,10 @@ class InputLayer(Layer):
         zero = sympy.Integer(0)
         return Computed((self.shape,), zero, zero)
 
+    def derivation_for(self, b, input_shapes, output_shape):
+        """Nothing to derive: the input's shape is given (Keras lists it in model.layers)."""
+        return sympy.Integer(0), {}
+
 
 def Input(shape=None, name: str | None = None, **kwargs: Any) -> Tensor:
     """A symbolic input tensor of ``shape`` (no batch axis), as ``keras.Input``.

@@ -68,7 +68,7 @@ class RenderContext:
         self.model = model
         self.assume = assume_divisible if isinstance(assume_divisible, AssumeDivisible) else \
             AssumeDivisible(assume_divisible or {}, model.free_symbols, owner)
-        self.derivations = [derive(r, self.assume) for r in model.layers]
+        self.derivations = [derive(r, self.assume) for r in model._records]
         used = {s for d in self.derivations for group in d.assumed for s in group[0]}
         self.totals = {}
         for _, attr in TOTALS:

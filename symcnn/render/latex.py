@@ -23,28 +23,16 @@ from ..errors import SymcnnError, UnavailableError
 from ..working import Given
 from .context import TABLE_COLUMNS, TOTALS, RenderContext, resolve_columns
 from .exprs import latex_printer
+from .latex_long import (LINE_CHARS, LONGTABLE_PREAMBLE, break_name, break_type, breakable,
+                         escape, longtable, plain, typeset_note)
 from .summary import COLUMNS
 from .text import chain, describe_groups
 
 __all__ = ["model_to_latex", "compile_pdf", "step_latex", "derivation_latex", "escape",
-           "PREAMBLE"]
+           "PREAMBLE", "page_step", "model_array"]
 
 #: The packages a document needs for symcnn's LaTeX (``standalone=True`` includes them).
 PREAMBLE = "\\usepackage{amsmath}\n\\usepackage{booktabs}"
-
-_SPECIAL = {"\\": r"\textbackslash{}", "_": r"\_", "%": r"\%", "&": r"\&", "#": r"\#",
-            "$": r"\$", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
-            "^": r"\textasciicircum{}"}
-
-
-def escape(text: str) -> str:
-    """Text safe for LaTeX's text mode.
-
-    >>> print(escape("conv2d_1 (50% of #params)"))
-    conv2d\\_1 (50\\% of \\#params)
-    """
-    return "".join(_SPECIAL.get(c, c) for c in str(text))
-
 
 def _key(key: str, printer) -> str:
     if key == "params":
@@ -79,7 +67,7 @@ def step_latex(step, printer) -> str:
 def _note_rows(derivation) -> list:
     rows = [r"&\text{" + escape(note) + "}" for note in derivation.notes]
     if derivation.assumed:
-        rows.append(r"&\text{assuming " + escape(_describe_plain(derivation.assumed))
+        rows.append(r"&\text{assuming " + escape(_describeplain(derivation.assumed))
                     + r" (exact under this assumption)}")
     return rows
 
@@ -90,7 +78,7 @@ def derivation_latex(derivation, printer) -> str:
     return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
 
 
-def _describe_plain(groups) -> str:
+def _describeplain(groups) -> str:
 
     return describe_groups(groups)
 
@@ -105,64 +93,87 @@ def _describe_math(groups, printer) -> str:
     return "Assuming " + "; ".join(parts) + " (every value is exact under this assumption)."
 
 
-def _shape(shape, printer) -> str:
+def _shape(shape, printer, breaks: bool = False) -> str:
+    """``$(H - 2, W - 2, 64)$``; a 1-tuple keeps its comma (``$(1{,}000,)$``), so it never
+    reads as a 2-D shape; ``breaks`` lets a line break after each comma."""
     if isinstance(shape, list):
-        return ", ".join(_shape(s, printer) for s in shape)
-    return "$(" + ", ".join(printer._print(Given(d)) for d in shape) + ")$"
+        return ", ".join(_shape(s, printer, breaks) for s in shape)
+    parts = [printer._print(Given(d)) for d in shape]
+    if breaks:
+        parts = [breakable(part) for part in parts]
+    joint = r",\allowbreak " if breaks else ", "
+    return "$(" + joint.join(parts) + ("," if len(parts) == 1 else "") + ")$"
 
 
-def _row_cells(ctx, columns, name, type_name, shape, derivation, record) -> list:
+def _row_cells(ctx, columns, name, type_name, shape, derivation, record,
+               long: bool = False) -> list:
     p = ctx.printer
     cells = []
     for key in columns:
         if key == "layer":
-            cells.append(rf"\texttt{{{escape(name)}}}")
+            cells.append(rf"\texttt{{{break_name(escape(name)) if long else escape(name)}}}")
         elif key == "type":
-            cells.append(escape(type_name))
+            cells.append(break_type(escape(type_name)) if long else escape(type_name))
         elif key == "output_shape":
-            cells.append(_shape(shape, p))
+            cells.append(_shape(shape, p, long))
         elif key in ("working", "params"):
             if derivation is None:
                 cells.append("$0$")
             else:
                 parts = _parts(derivation.params, p, formula=False)
-                cells.append("$" + " = ".join(parts if key == "working" else parts[-1:]) + "$")
+                math = " = ".join(parts if key == "working" else parts[-1:])
+                cells.append("$" + (breakable(math) if long else math) + "$")
         else:
             cells.append(escape(ctx.other_cell(key, record)))
     return cells
 
 
-def _table(ctx: RenderContext, columns) -> list:
+def _table_parts(ctx: RenderContext, columns, long: bool = False):
+    """``(header, rows, totals, notes)`` of the table, as LaTeX cells."""
     p = ctx.printer
     n = len(columns)
-    spec = "".join("r" if _numeric(k) else "l" for k in columns)
-    lines = [rf"\begin{{tabular}}{{@{{}}{spec}@{{}}}}", r"\toprule",
-             " & ".join(_header(k) for k in columns) + r" \\", r"\midrule"]
-    for name, shape in ctx.inputs:
-        lines.append(" & ".join(_row_cells(ctx, columns, name, "InputLayer", shape, None, None))
-                     + r" \\")
-    for d, record in zip(ctx.derivations, ctx.model.layers):
-        lines.append(" & ".join(_row_cells(ctx, columns, d.name, d.type, d.output_shape, d,
-                                           record)) + r" \\")
-    lines.append(r"\midrule")
+    header = [_header(k) for k in columns]
+    rows = [_row_cells(ctx, columns, name, "InputLayer", shape, None, None, long)
+            for name, shape in ctx.inputs]
+    rows += [_row_cells(ctx, columns, d.name, d.type, d.output_shape, d, record, long)
+             for d, record in zip(ctx.derivations, ctx.model._records)]
     at = next((i for i, k in enumerate(columns) if k in ("working", "params")), n - 1)
+    totals = []
     for label, attr in TOTALS:
-        cells = [f"${p._print(Given(ctx.totals[attr]))}$"] + [""] * (n - 1 - at)
+        value = p._print(Given(ctx.totals[attr]))
+        cells = [f"${breakable(value) if long else value}$"] + [""] * (n - 1 - at)
         if at:
             cells.insert(0, rf"\multicolumn{{{at}}}{{@{{}}l}}{{{label}}}")
         else:
             cells[0] = rf"{label}: {cells[0]}"
-        lines.append(" & ".join(cells) + r" \\")
+        totals.append(cells)
     for key, text in _other_totals(ctx, columns):
         cells = [""] * n
         cells[columns.index(key)] = escape(text)
         cells[0] = cells[0] or f"Total {escape(_header(key))}"
-        lines.append(" & ".join(cells) + r" \\")
+        totals.append(cells)
+    return header, rows, totals, _footnotes(ctx)
+
+
+def _table(ctx: RenderContext, columns) -> list:
+    header, rows, totals, notes = _table_parts(ctx, columns)
+    n = len(columns)
+    spec = "".join("r" if _numeric(k) else "l" for k in columns)
+    lines = [rf"\begin{{tabular}}{{@{{}}{spec}@{{}}}}", r"\toprule",
+             " & ".join(header) + r" \\", r"\midrule"]
+    lines += [" & ".join(r) + r" \\" for r in rows]
+    lines.append(r"\midrule")
+    lines += [" & ".join(r) + r" \\" for r in totals]
     lines.append(r"\bottomrule")
-    for sentence in _footnotes(ctx):
+    for sentence in notes:
         lines.append(rf"\multicolumn{{{n}}}{{@{{}}l}}{{\footnotesize {sentence}}} \\")
     lines.append(r"\end{tabular}")
     return lines
+
+
+def _long_table(ctx: RenderContext, columns) -> list:
+    header, rows, totals, notes = _table_parts(ctx, columns, long=True)
+    return longtable(columns, [_numeric(k) for k in columns], header, rows, totals, notes)
 
 
 def _numeric(key: str) -> bool:
@@ -210,30 +221,61 @@ def _sum_rows(label: str, values, total, printer, per_row: int = 4) -> str:
     return rf"\text{{{label}}} &= " + joint.join(rows) + f" \\\\\n  &= {value}"
 
 
+def page_step(step, printer) -> str:
+    """``align*`` rows of one step on a page: ``key = formula``, then ``= working = value``;
+    steps that print alike are shown once, and a line too long for the page is split with
+    the value on a line of its own."""
+    parts = []
+    for text in _parts(step, printer):
+        if not parts or plain(text) != plain(parts[-1]):
+            parts.append(text)
+    head = f"{_key(step.key, printer)} &= {parts[0]}"
+    if len(parts) == 1:
+        return head
+    if len(parts) == 2 and len(plain(head + parts[1])) <= LINE_CHARS:
+        return f"{head} = {parts[1]}"
+    rows = [head]
+    rest = parts[1:]
+    if len(rest) == 2 and len(plain(rest[0] + rest[1])) > LINE_CHARS:
+        rows += [f"  &= {rest[0]}", f"  &= {rest[1]}"]
+    else:
+        rows.append("  &= " + " = ".join(rest))
+    return " \\\\\n".join(rows)
+
+
+def _shown_steps(d) -> list:
+    """The steps worth a line: a parameter count of 0 with nothing to derive is left out."""
+    return [s for s in d.steps if not (s.key in ("params", "non_trainable") and s.value == 0
+                                       and (s.formula is None or s.formula == 0))]
+
+
 def _derivations(ctx: RenderContext) -> list:
     p = ctx.printer
     lines = []
-    if ctx.used:
+    if ctx.used:  # stated once, above every layer
         lines += [r"\noindent " + _describe_math(ctx.used, p), ""]
     for name, shape in ctx.inputs:
         head = rf"\paragraph{{\texttt{{{escape(name)}}} (InputLayer)}}"
         lines += [f"{head} Shape {_shape(shape, p)}.", ""]
     for d in ctx.derivations:
         head = rf"\paragraph{{\texttt{{{escape(d.name)}}} ({escape(d.type)})}}"
-        if is_trivial(d):
+        steps = _shown_steps(d)
+        if not steps and not d.notes:
             lines += [f"{head} Output {_shape(d.output_shape, p)}, no parameters.", ""]
             continue
         lines.append(f"{head} Input {_shape(d.input_shape, p)}, output "
-                     f"{_shape(d.output_shape, p)}.")
-        rows = [step_latex(s, p) for s in d.steps]
-        lines += [r"\begin{align*}", " \\\\\n".join(rows), r"\end{align*}"]
-        notes = [escape(n) for n in d.notes]
-        if d.assumed:
-            notes.append("Assuming " + escape(_describe_plain(d.assumed)) + ".")
+                     f"{_shape(d.output_shape, p)}"
+                     + (", no parameters." if d.params.value == 0 else "."))
+        if steps:
+            rows = [page_step(s, p) for s in steps]
+            lines += [r"\begin{align*}", " \\\\\n".join(rows), r"\end{align*}"]
+        notes = [typeset_note(n) for n in d.notes]
+        if d.assumed and not ctx.used:
+            notes.append("Assuming " + escape(_describeplain(d.assumed)) + ".")
         if notes:
             lines.append(r"{\small " + " ".join(notes) + "}")
         lines.append("")
-    rows = [_sum_rows(label, [getattr(r, attr) for r in ctx.model.layers], ctx.totals[attr], p)
+    rows = [_sum_rows(label, [getattr(r, attr) for r in ctx.model._records], ctx.totals[attr], p)
                     for label, attr in TOTALS]
     lines += [r"\paragraph{Totals}", r"\begin{align*}", " \\\\\n".join(rows), r"\end{align*}"]
     constraints = _footnotes(ctx)[1:] if ctx.used else _footnotes(ctx)
@@ -241,12 +283,41 @@ def _derivations(ctx: RenderContext) -> list:
     return lines
 
 
+def model_array(model) -> str:
+    """The model's table as one display-math ``array`` (what Jupyter's MathJax shows for
+    ``_repr_latex_``): text cells in ``\\text``, the same cells as :func:`model_to_latex`."""
+    ctx = RenderContext(model, None, "_repr_latex_")
+    ctx.printer = latex_printer()
+    columns = resolve_columns(None, "to_latex")
+    header, rows, totals, notes = _table_parts(ctx, columns)
+
+    def cell(text: str) -> str:
+        if text.startswith("$") and text.endswith("$"):
+            return text[1:-1]
+        if text.startswith(r"\multicolumn"):
+            text = text.rsplit("{", 1)[1].rstrip("}")
+        if text.startswith(r"\texttt"):  # \texttt works in math mode (LaTeX and MathJax)
+            return text
+        return r"\text{" + text + "}" if text else ""
+
+    spec = "".join("r" if _numeric(k) else "l" for k in columns)
+    lines = [" & ".join(cell(c) for c in header) + r" \\ \hline"]
+    lines += [" & ".join(cell(c) for c in r) + r" \\" for r in rows]
+    lines.append(r"\hline")
+    for r in totals:
+        cells = [cell(c) for c in r]
+        lines.append(" & ".join(cells[:1] + [""] * (len(columns) - len(cells)) + cells[1:])
+                     + r" \\")
+    return "$$\\begin{array}{" + spec + "}\n" + "\n".join(lines) + "\n\\end{array}$$"
+
+
 _STYLES = ("table", "derivation")
 
 
 def model_to_latex(model, style: str = "table", standalone: bool = False,
                    assume_divisible=None, columns=None, caption: str | None = None,
-                   label: str | None = None) -> str:
+                   label: str | None = None, long: bool | None = None,
+                   landscape: bool = False) -> str:
     """LaTeX of ``model``: ``style="table"`` (booktabs) or ``"derivation"`` (``align*``).
 
     ``standalone=True`` wraps it in a document that compiles with pdflatex (packages
@@ -256,6 +327,10 @@ def model_to_latex(model, style: str = "table", standalone: bool = False,
     ``caption``/``label`` put the table in a ``table`` float. ``assume_divisible`` (e.g.
     ``{"H": 32, "W": 32}``) rewrites closed forms exactly under that assumption
     (``H/32`` for ``ceiling(H/32)``) and states it below the table or above the derivation.
+    ``long`` (default: for ``standalone`` tables without ``caption``/``label``) writes a
+    ``longtable`` (:mod:`symcnn.render.latex_long`): it breaks across pages with its header
+    repeated and the totals on the last page, and its cells wrap; ``landscape=True`` turns
+    the standalone page.
 
     >>> import symcnn as sc
     >>> H, W = sc.symbols("H W")
@@ -273,7 +348,18 @@ def model_to_latex(model, style: str = "table", standalone: bool = False,
                           f"Received: style={style!r}")
     ctx = RenderContext(model, assume_divisible, "to_latex")
     ctx.printer = latex_printer()
-    if style == "table":
+    floated = caption is not None or label is not None
+    long = (standalone and not floated) if long is None else bool(long)
+    if long and floated:
+        raise SymcnnError("to_latex: a `long` table breaks across pages and cannot be a "
+                          "float with `caption`/`label`. Received: long=True, "
+                          f"caption={caption!r}, label={label!r}")
+    if style == "table" and long:
+        # breaks at "=" before "+": working and value each on their line where they can
+        body = [r"\begingroup\small\renewcommand{\arraystretch}{1.2}"
+                r"\relpenalty=0\binoppenalty=3000",
+                *_long_table(ctx, resolve_columns(columns, "to_latex")), r"\endgroup"]
+    elif style == "table":
         body = _table(ctx, resolve_columns(columns, "to_latex"))
         if caption is not None or label is not None:
             body = [r"\begin{table}[ht]", r"\centering", *body]
@@ -289,9 +375,10 @@ def model_to_latex(model, style: str = "table", standalone: bool = False,
         body = _derivations(ctx)
     text = "\n".join(body)
     if standalone:
+        page = "a4paper,landscape" if landscape else "a4paper"
         text = "\n".join([
-            r"\documentclass{article}", r"\usepackage[a4paper,margin=2cm]{geometry}",
-            PREAMBLE, r"\begin{document}",
+            r"\documentclass{article}", rf"\usepackage[{page},margin=2cm]{{geometry}}",
+            PREAMBLE, LONGTABLE_PREAMBLE, r"\allowdisplaybreaks", r"\begin{document}",
             rf"\section*{{Model \texttt{{{escape(model.display_name)}}}}}", text,
             r"\end{document}"])
     return text + "\n"

@@ -111,7 +111,7 @@ def _table(ctx: RenderContext, cells: _Cells, columns) -> list:
     lines = [_line(headers), "|" + "|".join("--:" if r else ":--" for r in numeric) + "|"]
     for name, shape in ctx.inputs:
         lines.append(_line(cells.row(columns, name, "InputLayer", shape, None, None)))
-    for d, record in zip(ctx.derivations, ctx.model.layers):
+    for d, record in zip(ctx.derivations, ctx.model._records):
         lines.append(_line(cells.row(columns, d.name, d.type, d.output_shape, d, record)))
     at = next((i for i, k in enumerate(columns) if k in ("working", "params")), len(columns) - 1)
     for label, attr in TOTALS:
@@ -134,18 +134,20 @@ def _derivations(ctx: RenderContext, cells: _Cells) -> list:
         lines += [f"### `{name}` (InputLayer)", "", f"Shape {cells.shape(shape)}.", ""]
     for d in ctx.derivations:
         lines += [f"### `{d.name}` ({d.type})", ""]
-        if _latex.is_trivial(d):
+        steps = _latex._shown_steps(d)  # no empty "params = 0" block
+        if not steps and not d.notes:
             lines += [f"Output {cells.shape(d.output_shape)}, no parameters.", ""]
             continue
-        lines += [f"Input {cells.shape(d.input_shape)}, output {cells.shape(d.output_shape)}.",
-                  ""]
-        if cells.math:
-            rows = [_latex.step_latex(s, cells.tex) for s in d.steps]
+        none = ", no parameters" if d.params.value == 0 else ""
+        lines += [f"Input {cells.shape(d.input_shape)}, output {cells.shape(d.output_shape)}"
+                  f"{none}.", ""]
+        if cells.math and steps:
+            rows = [_latex.page_step(s, cells.tex) for s in steps]
             lines += ["$$", "\\begin{aligned}", " \\\\\n".join(rows), "\\end{aligned}", "$$"]
-        else:
-            lines += ["```text", *(cells.text._print(s) for s in d.steps), "```"]
+        elif steps:
+            lines += ["```text", *(cells.text._print(s) for s in steps), "```"]
         notes = list(d.notes)
-        if d.assumed:
+        if d.assumed and not ctx.used:  # else stated once, under the page
             notes.append("Assuming " + describe_groups(d.assumed) + ".")
         if notes:
             lines += ["", " ".join(notes)]

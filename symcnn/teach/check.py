@@ -277,7 +277,7 @@ def _student_shape(claim: Claim | None, fallback):
 
 
 def _resolve(model: Model, claims: list) -> list:
-    records = model.layers
+    records = model._records  # real layers (a functional model lists its inputs too)
     out, last = [], -1
     for claim in claims:
         key = claim.layer

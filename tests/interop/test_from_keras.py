@@ -29,11 +29,10 @@ def weights(variables):
 
 
 def keras_rows(model):
-    """(name, type, output shape, params, trainable) per layer, Input layers left out."""
+    """(name, type, output shape, params, trainable) per layer, InputLayers included (a
+    functional model lists them first, in Keras as in symcnn)."""
     rows = []
     for layer in model.layers:
-        if type(layer).__name__ == "InputLayer":
-            continue
         out = layer.output
         shape = [tuple(t.shape[1:]) for t in out] if isinstance(out, list) else tuple(out.shape[1:])
         rows.append((layer.name, type(layer).__name__, shape, layer.count_params(),

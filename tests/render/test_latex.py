@@ -101,7 +101,7 @@ def test_bad_options_are_clear_errors(kwargs, message):
 
 
 def test_record_derivation_displays_as_latex_in_jupyter():
-    record = textbook.cifar().layers[0]
+    record = textbook.cifar().get_layer("conv2d")
     shown = record._repr_latex_()
     assert shown.startswith("$\\displaystyle \\begin{aligned}") and shown.endswith("$")
     assert sympy.latex(record.derivation) in shown

@@ -28,7 +28,7 @@ def test_unknown_column_lists_working_among_the_choices():
 
 
 def test_str_of_a_derivation_shows_formula_working_and_value_per_line():
-    text = str(textbook.cifar().layers[0].derivation)
+    text = str(textbook.cifar().get_layer("conv2d").derivation)
     assert text.splitlines() == [
         "conv2d (Conv2D): input (32, 32, 3), output (32, 32, 64)",
         "  H_out = ceiling(H_in/S_h) = ceiling(32/1) = 32",

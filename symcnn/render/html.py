@@ -1,0 +1,308 @@
+"""HTML with MathML: one self-contained page a lecturer can hand out (no script, nothing
+fetched), and the rich display of models and records in Jupyter.
+
+Mathematics is MathML (``<math>``), which browsers render natively; closed forms go through
+the display form (:func:`symcnn.show`), the working through :class:`MathML`, a SymPy
+presentation printer that also knows symcnn's unevaluated working nodes.
+
+>>> import symcnn as sc
+>>> page = sc.zoo.textbook.cifar().to_html()
+>>> page.startswith("<!DOCTYPE html>"), "<script" in page, "src=" in page or "href=" in page
+(True, False, False)
+>>> "<math" in page and "Total params" in page
+True
+"""
+
+from __future__ import annotations
+
+import html as _html
+import re
+
+import sympy
+from sympy.printing.mathml import MathMLPresentationPrinter
+
+from ..errors import SymcnnError
+from ..working import Given
+from .context import TABLE_COLUMNS, TOTALS, RenderContext, resolve_columns
+from .exprs import display_form
+from .latex import _shown_steps
+from .summary import COLUMNS
+
+__all__ = ["model_to_html", "derivation_html", "MathML", "math", "STYLE"]
+
+#: The page's style sheet (inline: the page fetches nothing).
+STYLE = """
+body { font-family: Georgia, 'Times New Roman', serif; max-width: 72rem; margin: 2rem auto;
+       padding: 0 1rem; line-height: 1.45; color: #111; background: #fff; }
+h1 { font-size: 1.6rem; } h2 { font-size: 1.15rem; margin-top: 1.6rem; }
+table { border-collapse: collapse; width: 100%; font-size: 0.95rem; }
+thead th { border-top: 2px solid #111; border-bottom: 1px solid #111; text-align: left;
+           padding: 0.3rem 0.5rem; }
+td { padding: 0.25rem 0.5rem; vertical-align: top; }
+td.num, th.num { text-align: right; }
+tr.total td { border-top: 1px solid #111; } tr.last td { border-bottom: 2px solid #111; }
+.scroll { overflow-x: auto; }
+math { font-size: 1.05em; } div.step { overflow-x: auto; overflow-y: hidden; margin: 0.3rem 0; }
+td div + div { margin-top: 0.15rem; }
+p.note { font-size: 0.9rem; color: #333; }
+code { font-family: 'DejaVu Sans Mono', Menlo, monospace; font-size: 0.9em; }
+"""
+
+
+def _group(value: int) -> str:
+    return f"{int(value):,}"
+
+
+class MathML(MathMLPresentationPrinter):
+    """Presentation MathML of display forms and of the working (``Plus``, ``Times``,
+    ``Over``, ``Floor``, ``Ceiling``, ``Given`` ...), terms in the order given."""
+
+    def __init__(self) -> None:
+        super().__init__({"order": "none"})
+
+    def _el(self, tag: str, *children, text: str | None = None):
+        node = self.dom.createElement(tag)
+        if text is not None:
+            node.appendChild(self.dom.createTextNode(text))
+        for child in children:
+            node.appendChild(child)
+        return node
+
+    def _op(self, text: str):
+        return self._el("mo", text=text)
+
+    def _paren(self, expr):
+        inner = self._print(expr)
+        value = expr.args[0] if type(expr).__name__ == "Given" else expr
+        if type(expr).__name__ == "Plus" or getattr(value, "is_Add", False) or (
+                isinstance(value, sympy.Number) and value.is_negative):
+            return self._el("mrow", self._op("("), inner, self._op(")"))
+        return inner
+
+    def _print_Integer(self, e):
+        return self._el("mn", text=_group(e) if abs(int(e)) >= 10000 else str(int(e)))
+
+    def _print_Given(self, e):
+        value = display_form(e.args[0])
+        if value.is_Integer:
+            return self._el("mn", text=_group(value))
+        return self._print(value)
+
+    def _print_Plus(self, e):
+        row = self._el("mrow")
+        for i, term in enumerate(e.args):
+            minus = type(term).__name__ == "Minus"
+            body = term.args[0] if minus else term
+            if i or minus:
+                row.appendChild(self._op("−" if minus else "+"))
+            row.appendChild(self._paren(body))
+        return row
+
+    def _print_Minus(self, e):
+        return self._el("mrow", self._op("−"), self._paren(e.args[0]))
+
+    def _print_Times(self, e):
+        row = self._el("mrow")
+        for i, factor in enumerate(e.args):
+            if i:
+                row.appendChild(self._op("·"))
+            row.appendChild(self._paren(factor))
+        return row
+
+    def _print_Over(self, e):
+        return self._el("mfrac", self._print(e.args[0]), self._print(e.args[1]))
+
+    def _rounding(self, e, left: str, right: str):
+        return self._el("mrow", self._op(left), self._print(e.args[0]), self._op(right))
+
+    def _print_Floor(self, e):
+        return self._rounding(e, "⌊", "⌋")
+
+    def _print_Ceiling(self, e):
+        return self._rounding(e, "⌈", "⌉")
+
+    def _min_max(self, e, name: str):
+        row = self._el("mrow", self._el("mi", text=name), self._op("("))
+        for i, a in enumerate(e.args):
+            if i:
+                row.appendChild(self._op(","))
+            row.appendChild(self._print(a))
+        row.appendChild(self._op(")"))
+        return row
+
+    def _print_MinOf(self, e):
+        return self._min_max(e, "min")
+
+    def _print_MaxOf(self, e):
+        return self._min_max(e, "max")
+
+    def row(self, *parts):
+        """``<mrow>`` of printed parts joined by ``=``."""
+        node = self._el("mrow")
+        for i, part in enumerate(parts):
+            if i:
+                node.appendChild(self._op("="))
+            node.appendChild(part)
+        return node
+
+
+def math(node, block: bool = False) -> str:
+    """A MathML element (from :class:`MathML`) as a ``<math>`` element's text."""
+    shown = ' display="block"' if block else ""
+    text = re.sub(r"&(?!amp;|lt;|gt;|quot;|#)([A-Za-z]+);",  # &InvisibleTimes; as a character
+                  lambda m: _html.unescape(m.group()), node.toxml())
+    return f'<math xmlns="http://www.w3.org/1998/Math/MathML"{shown}>{text}</math>'
+
+
+def _given(value):
+    return Given(value)
+
+
+def _shape(printer: MathML, shape) -> str:
+    if isinstance(shape, list):
+        return ", ".join(_shape(printer, s) for s in shape)
+    row = printer._el("mrow", printer._op("("))
+    for i, d in enumerate(shape):
+        if i:
+            row.appendChild(printer._op(","))
+        row.appendChild(printer._print(_given(d)))
+    if len(shape) == 1:
+        row.appendChild(printer._op(","))
+    row.appendChild(printer._op(")"))
+    return math(row)
+
+
+def _key(printer: MathML, key: str):
+    if key in ("params", "non_trainable"):
+        return printer._el("mtext", text="params" if key == "params" else "non-trainable")
+    return printer._print(sympy.Symbol(key))
+
+
+def step_html(step, printer: MathML) -> str:
+    """One step, ``key = formula = working = value``, as block MathML (repeats left out)."""
+    parts, seen = [], []
+    candidates = []
+    if step.formula is not None:
+        candidates += [step.formula, step.working]
+    candidates.append(_given(step.value))
+    for c in candidates:
+        node = printer._print(c)
+        text = node.toxml()
+        if text not in seen[-1:]:
+            parts.append(node)
+            seen.append(text)
+    return f'<div class="step">{math(printer.row(_key(printer, step.key), *parts), block=True)}</div>'
+
+
+def derivation_html(derivation, printer: MathML | None = None) -> str:
+    """A layer's derivation as HTML: a heading, input and output shapes, a line per step."""
+    p = printer or MathML()
+    d = derivation
+    out = [f"<h2><code>{_html.escape(d.name)}</code> ({_html.escape(d.type)})</h2>"]
+    steps = _shown_steps(d)
+    none = ", no parameters" if d.params.value == 0 else ""
+    out.append(f"<p>Input {_shape(p, d.input_shape)}, output {_shape(p, d.output_shape)}"
+               f"{none}.</p>")
+    out += [step_html(s, p) for s in steps]
+    out += [f'<p class="note">{_html.escape(n)}</p>' for n in d.notes]
+    return "\n".join(out)
+
+
+def _cell(ctx, p, key, name, type_name, shape, derivation, record) -> tuple:
+    if key == "layer":
+        return f"<code>{_html.escape(name)}</code>", False
+    if key == "type":
+        return _html.escape(type_name), False
+    if key == "output_shape":
+        return _shape(p, shape), False
+    if key in ("working", "params"):
+        if derivation is None:
+            return math(p._print(sympy.Integer(0))), True
+        step = derivation.params
+        value = p._print(_given(step.value))
+        if key == "working" and step.formula is not None:
+            working = p._print(step.working)
+            if working.toxml() != value.toxml():  # working, then "= value" on its own line
+                return (f"<div>{math(p.row(working, p._el('mrow')))}</div>"
+                        f"<div>{math(p.row(p._el('mrow'), value))}</div>"), True
+        return math(value), True
+    return _html.escape(ctx.other_cell(key, record)), COLUMNS[key].numeric
+
+
+def _table(ctx: RenderContext, p: MathML, columns) -> list:
+    heads = [TABLE_COLUMNS[k] if k in TABLE_COLUMNS else COLUMNS[k].header for k in columns]
+    numeric = [k in ("working", "params") or (k not in TABLE_COLUMNS and COLUMNS[k].numeric)
+               for k in columns]
+    out = ['<div class="scroll"><table>', "<thead><tr>" + "".join(
+        f'<th{_NUM if n else ""}>{_html.escape(h)}</th>' for h, n in zip(heads, numeric))
+        + "</tr></thead>", "<tbody>"]
+    rows = [(name, "InputLayer", shape, None, None) for name, shape in ctx.inputs]
+    rows += [(d.name, d.type, d.output_shape, d, r)
+             for d, r in zip(ctx.derivations, ctx.model._records)]
+    for row in rows:
+        cells = [_cell(ctx, p, k, *row) for k in columns]
+        out.append("<tr>" + "".join(f'<td{_NUM if num else ""}>{c}</td>'
+                                     for c, num in cells) + "</tr>")
+    n = len(columns)
+    for i, (label, attr) in enumerate(TOTALS):
+        cls = "total" if i == 0 else ("last" if i == len(TOTALS) - 1 else "")
+        value = math(p._print(_given(ctx.totals[attr])))
+        out.append(f'<tr class="{cls}"><td colspan="{n - 1}">{label}</td>'
+                   f'<td class="num">{value}</td></tr>')
+    out += ["</tbody></table></div>"]
+    return out
+
+
+def _notes(ctx: RenderContext, p: MathML) -> list:
+    out = []
+    if ctx.used:
+        groups = "; ".join(
+            " and ".join(math(p._print(s)) for s in syms) + f" divisible by {divisor}"
+            for syms, divisor in ctx.used)
+        out.append(f'<p class="note">Assuming {groups} (every value is exact under this '
+                   f"assumption).</p>")
+    if ctx.model.constraints:
+        out.append('<p class="note">Valid for '
+                   + ", ".join(math(p._print(display_form(c))) for c in ctx.model.constraints)
+                   + ".</p>")
+    return out
+
+
+_STYLES = ("table", "derivation")
+_NUM = ' class="num"'
+
+
+def model_to_html(model, style: str = "table", standalone: bool = True, assume_divisible=None,
+                  columns=None) -> str:
+    """HTML of ``model``: a table (``style="table"``) or per-layer derivations, with MathML.
+
+    ``standalone=True`` gives a complete page (inline style sheet, no script, no link to
+    anything); ``False`` a fragment (what Jupyter shows). ``columns`` and
+    ``assume_divisible`` work as in :func:`symcnn.render.latex.model_to_latex`.
+    """
+    if style not in _STYLES:
+        raise SymcnnError(f"to_html: `style` must be one of {', '.join(map(repr, _STYLES))}. "
+                          f"Received: style={style!r}")
+    ctx = RenderContext(model, assume_divisible, "to_html")
+    p = MathML()
+    title = f"Model <code>{_html.escape(model.display_name)}</code>"
+    if style == "table":
+        body = _table(ctx, p, resolve_columns(columns, "to_html")) + _notes(ctx, p)
+    else:
+        body = _notes(ctx, p)[:1] if ctx.used else []
+        for name, shape in ctx.inputs:
+            body.append(f"<h2><code>{_html.escape(name)}</code> (InputLayer)</h2>"
+                        f"<p>Shape {_shape(p, shape)}.</p>")
+        body += [derivation_html(d, p) for d in ctx.derivations]
+        body.append("<h2>Totals</h2><ul>" + "".join(
+            f"<li>{label}: {math(p._print(_given(ctx.totals[attr])))}</li>"
+            for label, attr in TOTALS) + "</ul>")
+        body += _notes(ctx, p)[1 if ctx.used else 0:]
+    fragment = "\n".join(body)
+    if not standalone:
+        return f'<div class="symcnn-model">\n<p><strong>{title}</strong></p>\n{fragment}\n</div>\n'
+    return "\n".join([
+        "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
+        f"<title>Model {_html.escape(model.display_name)}</title>",
+        f"<style>{STYLE}</style>", "</head>", "<body>", f"<h1>{title}</h1>", fragment,
+        "</body>", "</html>"]) + "\n"

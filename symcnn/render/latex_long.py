@@ -1,0 +1,137 @@
+"""LaTeX tables that fit the page: ``longtable`` across pages, columns that wrap.
+
+A model of 170 layers does not fit on one page, and a symbolic one has cells wider than the
+page. :func:`longtable` lays out the rows that :mod:`symcnn.render.latex` computes as a
+``longtable`` whose header repeats on every page ("continued"), whose totals are the last
+rows (so they are on the last page), and whose text columns are ``p`` columns of fixed
+shares of ``\\textwidth`` in which cells wrap: layer names may break after an underscore,
+long type names before a capital, shapes after a comma and products between factors
+(:func:`breakable`). ``landscape=True`` in :func:`symcnn.render.latex.model_to_latex` turns
+the page for very wide tables.
+
+>>> print(breakable(r"16 w \\left(a - 1\\right) \\left(b - 1\\right)"))
+16 w \\allowbreak \\left(a - 1\\right) \\allowbreak \\left(b - 1\\right)
+>>> print(break_name(escape("conv2_block1_1_conv")))
+conv2\\_\\allowbreak{}block1\\_\\allowbreak{}1\\_\\allowbreak{}conv
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["escape", "longtable", "breakable", "break_name", "break_type", "typeset_note", "plain",
+           "LONGTABLE_PREAMBLE", "SHARES", "LINE_CHARS"]
+
+_SPECIAL = {"\\": r"\textbackslash{}", "_": r"\_", "%": r"\%", "&": r"\&", "#": r"\#",
+            "$": r"\$", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
+            "^": r"\textasciicircum{}"}
+
+
+def escape(text: str) -> str:
+    """Text safe for LaTeX's text mode.
+
+    >>> print(escape("conv2d_1 (50% of #params)"))
+    conv2d\\_1 (50\\% of \\#params)
+    """
+    return "".join(_SPECIAL.get(c, c) for c in str(text))
+
+#: What a document needs for :func:`longtable` besides amsmath and booktabs.
+LONGTABLE_PREAMBLE = "\\usepackage{longtable}\n\\usepackage{array}"
+
+#: Shares of the line width of the table's text columns, by column key; other columns take
+#: an equal share of what is left.
+SHARES = {"layer": 0.24, "type": 0.2, "output_shape": 0.22, "working": 0.34, "params": 0.2}
+
+
+def breakable(math: str) -> str:
+    """Math in which TeX may break a line between the factors of a product
+    (``\\right) \\left(``, ``w \\left(``) besides after ``+``, ``-`` and ``=``."""
+    math = re.sub(r"\\right([)\]]) (?=\\left[(\[]|[A-Za-z0-9])", r"\\right\1 \\allowbreak ", math)
+    return re.sub(r"(?<=[A-Za-z0-9}])(?<!allowbreak) (?=\\left\()", r" \\allowbreak ", math)
+
+
+def break_name(escaped: str) -> str:
+    """A layer name (already escaped) that may break after each underscore."""
+    return escaped.replace(r"\_", r"\_\allowbreak{}")
+
+
+def break_type(name: str) -> str:
+    """A long class name that may break before an inner capital (``Global Average...``)."""
+    if len(name) <= 14:
+        return name
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", r"\\allowbreak{}", name)
+
+
+def _spec(columns, numeric) -> str:
+    """Column types: ``p`` columns of fixed shares for the text columns."""
+    fixed = sum(SHARES.get(k, 0) for k in columns)
+    free = [k for k in columns if k not in SHARES]
+    scale = min(1.0, 1.0 / fixed) if fixed and not free else 1.0
+    rest = max(0.0, 1.0 - fixed) / len(free) if free else 0.0
+    out = []
+    for key, num in zip(columns, numeric):
+        share = SHARES[key] * scale if key in SHARES else max(rest, 0.1)
+        align = r"\raggedleft" if num else r"\raggedright"
+        out.append(rf">{{{align}\arraybackslash}}p{{\dimexpr {share:.3f}\textwidth-2\tabcolsep\relax}}")
+    return "@{}" + "".join(out) + "@{}"
+
+
+def longtable(columns, numeric, header: list, rows: list, totals: list, notes: list) -> list:
+    """Lines of a ``longtable``: ``header`` (cells), ``rows`` (lists of cells), ``totals``
+    (lists of cells, after a rule, on the last page), ``notes`` (sentences under it)."""
+    n = len(columns)
+    head = " & ".join(header) + r" \\"
+    lines = [rf"\begin{{longtable}}{{{_spec(columns, numeric)}}}", r"\toprule", head,
+             r"\midrule", r"\endfirsthead",
+             rf"\multicolumn{{{n}}}{{@{{}}l}}{{\footnotesize\itshape (continued)}} \\",
+             r"\toprule", head, r"\midrule", r"\endhead",
+             r"\midrule",
+             rf"\multicolumn{{{n}}}{{r@{{}}}}{{\footnotesize\itshape continued on the next page}} \\",
+             r"\endfoot", r"\endlastfoot"]
+    lines += [" & ".join(r) + r" \\" for r in rows]
+    lines.append(r"\midrule")
+    lines += [" & ".join(r) + r" \\*" for r in totals]  # \\*: no page break inside the totals
+    lines.append(r"\bottomrule")
+    for sentence in notes:
+        lines.append(rf"\multicolumn{{{n}}}{{@{{}}p{{\dimexpr\textwidth-2\tabcolsep\relax}}@{{}}}}{{\footnotesize "
+                     rf"{sentence}}} \\")
+    lines.append(r"\end{longtable}")
+    return lines
+
+
+def typeset_note(note: str) -> str:
+    r"""A derivation's note as LaTeX text: code in ``\texttt``, roundings and symbols as math.
+
+    >>> print(typeset_note("With padding='same' the output is ceiling(input/stride)."))
+    With \texttt{padding='same'} the output is $\lceil \mathit{input}/\mathit{stride} \rceil$.
+    >>> print(typeset_note("Gamma and beta (2C) are trainable."))
+    Gamma and beta ($2C$) are trainable.
+    """
+    out, pos = [], 0
+    pattern = re.compile(r"(?P<code>\b\w+='[^']*')|(?P<round>\b(?:ceiling|floor)\((?P<arg>[\w/ +*-]+)\))"
+                         r"|(?P<sym>(?<=\()\d*[A-Z](?:_\w+)?(?=\)))")
+    for m in pattern.finditer(note):
+        out.append(escape(note[pos:m.start()]))
+        if m.group("code"):
+            out.append(r"\texttt{" + escape(m.group("code")) + "}")
+        elif m.group("round"):
+            left, right = (r"\lceil", r"\rceil") if m.group().startswith("ceiling") else \
+                (r"\lfloor", r"\rfloor")
+            arg = re.sub(r"[A-Za-z]{2,}", lambda w: r"\mathit{" + w.group() + "}", m.group("arg"))
+            out.append(f"${left} {arg} {right}$")
+        else:
+            out.append(f"${m.group('sym')}$")
+        pos = m.end()
+    out.append(escape(note[pos:]))
+    return "".join(out)
+
+
+def plain(tex: str) -> str:
+    """What a line of math shows, roughly: for comparing steps and estimating widths."""
+    tex = re.sub(r"\\(left|right|cdot|,|;|!)", "", tex)
+    tex = re.sub(r"\\[A-Za-z]+", "x", tex)
+    return re.sub(r"[\s{}]", "", tex)
+
+
+#: Characters of shown math that fit on a line of a derivation (a4, 2 cm margins).
+LINE_CHARS = 62

@@ -1,0 +1,103 @@
+"""Lecture notes that fit the page: every standalone document compiles with pdflatex with no
+box overflowing by more than 5 pt, and its totals are in the PDF's text (pdftotext)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+import sympy
+
+import symcnn as sc
+from symcnn.render.latex import compile_pdf
+
+H, W, w = sc.symbols("H W w")
+needs_tex = pytest.mark.skipif(shutil.which("pdflatex") is None or shutil.which("pdftotext")
+                               is None, reason="pdflatex and pdftotext are needed")
+
+
+def issue_model():
+    return sc.Sequential([
+        sc.Input((H, W, 3)), sc.Conv2D(8 * w, 3), sc.MaxPooling2D(2),
+        sc.Conv2D(16 * w, 3, strides=2), sc.MaxPooling2D(2), sc.Flatten(), sc.Dense(10),
+    ], name="issue")
+
+
+MODELS = {
+    "issue": issue_model,
+    "resnet18_224": lambda: sc.zoo.resnet18(input_shape=(224, 224, 3)),
+    "resnet18": lambda: sc.zoo.resnet18(),
+    "resnet50": lambda: sc.zoo.resnet50(),
+}
+
+
+def overflows(log: str) -> list:
+    return [float(x) for x in re.findall(r"Overfull \\[hv]box \(([\d.]+)pt too (?:wide|high)",
+                                         log)]
+
+
+@needs_tex
+@pytest.mark.parametrize("style", ["table", "derivation"])
+@pytest.mark.parametrize("name", list(MODELS))
+def test_standalone_latex_fits_the_page_and_shows_the_totals(name, style, tmp_path):
+    model = MODELS[name]()
+    pdf = compile_pdf(model.to_latex(style=style, standalone=True), tmp_path, name)
+    log = (tmp_path / f"{name}.log").read_text(errors="replace")
+    assert max(overflows(log), default=0) <= 5, [x for x in overflows(log) if x > 5]
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "Total params" in text and "Trainable params" in text
+    if model.params.is_Integer:
+        assert f"{int(model.params):,}" in text
+
+
+@needs_tex
+def test_a_long_table_repeats_its_header_and_ends_with_the_totals(tmp_path):
+    pdf = compile_pdf(sc.zoo.resnet50().to_latex(standalone=True), tmp_path, "r50")
+    pages = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                           check=True).stdout.split("\f")
+    pages = [p for p in pages if p.strip()]
+    assert len(pages) >= 3
+    assert all("Output shape" in p for p in pages)
+    assert "(continued)" in pages[1] and "Total params" in pages[-1]
+    assert "Total params" not in "".join(pages[:-1])
+
+
+@needs_tex
+def test_landscape_on_request(tmp_path):
+    tex = issue_model().to_latex(standalone=True, landscape=True)
+    assert "landscape" in tex
+    pdf = compile_pdf(tex, tmp_path, "wide")
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout \
+        if shutil.which("pdfinfo") else "Page size: 842 x 595"
+    width, height = map(float, re.search(r"Page size:\s+([\d.]+) x ([\d.]+)", info).groups())
+    assert width > height
+
+
+def test_a_one_element_shape_keeps_its_comma():
+    model = sc.Sequential([sc.Input((2048,)), sc.Dense(1000)])
+    tex = model.to_latex()
+    assert "$(1{,}000,)$" in tex and "(1{,}000)$" not in tex
+    assert "$(1{,}000,)$" in model.to_markdown(math=True)
+
+
+def test_derivations_skip_repeated_steps_and_empty_parameter_blocks():
+    model = sc.Sequential([sc.Input((H, W, 3)), sc.Conv2D(8, 3, strides=2, padding="same")])
+    tex = model.to_latex(style="derivation")
+    row = next(line for line in tex.splitlines() if line.startswith("H_{out}"))
+    assert row.count(r"\left\lceil") == 2, row  # formula, then the working that is the value
+    page = issue_model().to_latex(style="derivation")
+    assert r"\text{params} &= 0" not in page and "no parameters" in page
+
+
+def test_the_divisibility_assumption_is_stated_once():
+    tex = sc.zoo.resnet18().to_latex(style="derivation", assume_divisible={"H": 32, "W": 32})
+    assert tex.count("divisible by") == 1
+
+
+def test_notes_are_typeset():
+    model = sc.Sequential([sc.Input((H, W, 3)), sc.Conv2D(8, 3, padding="same")])
+    tex = model.to_latex(style="derivation")
+    assert r"\texttt{padding='same'}" in tex and r"$\lceil \mathit{input}/\mathit{stride} \rceil$" in tex
