@@ -53,7 +53,7 @@ def plot(data: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(CHAINS), figsize=(15, 5), sharey=True)
+    fig, axes = plt.subplots(1, len(CHAINS), figsize=(15, 5.8), sharey=True)
     for ax, (kind, title) in zip(axes, CHAINS.items()):
         depths = sorted(int(d) for d in data[kind])
         for step in STEPS:
@@ -70,9 +70,10 @@ def plot(data: dict, path: Path) -> None:
         ax.set_xlabel("blocks")
         ax.grid(True, which="both", alpha=0.3)
     axes[0].set_ylabel("CPU seconds")
-    axes[-1].legend(fontsize=8, loc="lower right")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=6, fontsize=9, frameon=False)
     fig.suptitle("symcnn: cost of each step against depth (log-log; slope 1 = linear)")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     fig.savefig(path, dpi=110)
 
 
