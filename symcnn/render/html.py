@@ -154,6 +154,13 @@ def math(node, block: bool = False) -> str:
     return f'<math xmlns="http://www.w3.org/1998/Math/MathML"{shown}>{text}</math>'
 
 
+def _text(node) -> str:
+    """What a MathML element shows, as plain text (to estimate its width)."""
+    if node.nodeType == node.TEXT_NODE:
+        return node.data
+    return "".join(_text(c) for c in node.childNodes)
+
+
 def _given(value):
     return Given(value)
 
@@ -222,8 +229,11 @@ def _cell(ctx, p, key, name, type_name, shape, derivation, record) -> tuple:
         value = p._print(_given(step.value))
         if key == "working" and step.formula is not None:
             working = p._print(step.working)
-            if working.toxml() != value.toxml():  # working, then "= value" on its own line
-                return (f"<div>{math(p.row(working, p._el('mrow')))}</div>"
+            if working.toxml() != value.toxml():
+                if len(_text(working) + _text(value)) <= 40:
+                    return math(p.row(working, value)), True
+                # a long working: "= value" on a line of its own
+                return (f"<div>{math(working)}</div>"
                         f"<div>{math(p.row(p._el('mrow'), value))}</div>"), True
         return math(value), True
     return _html.escape(ctx.other_cell(key, record)), COLUMNS[key].numeric

@@ -1,4 +1,4 @@
-"""Golden files pin the text, Markdown and LaTeX of every worked example.
+"""Golden files pin the text, Markdown, LaTeX and HTML of every worked example.
 
 To regenerate them after an intended change, run
 

@@ -36,4 +36,6 @@ RENDERINGS = {
     ".derivation.md": lambda m: m.to_markdown(style="derivation"),
     ".tex": lambda m: m.to_latex(),
     ".derivation.tex": lambda m: m.to_latex(style="derivation"),
+    ".html": lambda m: m.to_html(),
+    ".derivation.html": lambda m: m.to_html(style="derivation"),
 }
