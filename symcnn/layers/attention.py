@@ -26,11 +26,12 @@ from typing import Any
 
 import sympy
 
-from ..errors import LayerArgumentError, ShapeError
+from ..errors import CostError, LayerArgumentError, ShapeError
 from ..derivation.blocks import sym
 from ..formulas import prod
 from ..working import Plus, Times
 from .base import Checker, Layer, Tensor, apply_layer, format_shape
+from .saved import kept_new
 
 __all__ = ["MultiHeadAttention", "attention_params", "attention_macs"]
 
@@ -234,6 +235,52 @@ class MultiHeadAttention(Layer):
                               self.head_value_dim, self.out_dims(query),
                               self.axes_for(len(query)), self.use_gate)
 
+    def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
+        """What ``nn.MultiheadAttention(batch_first=True)`` keeps with ``need_weights=True``
+        (its math path): a copy of each input (PyTorch makes them time-major), the projected
+        query (scaled), keys and values, the attention weights (``h*N_q*N_k``) and the heads'
+        output before the output projection. Called as ``mha(q, v)`` (key = value) with
+        ``d_v = h*k``, PyTorch projects key and value in one product from one copy; otherwise
+        the key gets its own copy.
+
+        >>> import symcnn as sc
+        >>> x = sc.Input(("N", 64))
+        >>> m = sc.Model(x, sc.MultiHeadAttention(num_heads=4, key_dim=16)(x, x))
+        >>> m.training_memory(batch="B", dtype="float32").activations   # 6*N*d + h*N**2
+        16*B*N**2 + 1536*B*N
+        """
+        query, key, value = self._split(input_shapes)
+        self._check_torch_equivalent(query)
+        h, d = self.num_heads, query[-1]
+        n_q, n_k = query[0], key[0]
+        packed = len(input_shapes) == 2 and value[-1] == d
+        copies = [query, value] + ([] if packed else [key])
+        return tuple(kept_new(sympy.expand(prod(c))) for c in copies) + (
+            kept_new(sympy.expand(n_q * d + 2 * n_k * d)), kept_new(sympy.expand(h * n_q * n_k)),
+            kept_new(sympy.expand(n_q * d)))
+
+    def _check_torch_equivalent(self, query) -> None:
+        problems = []
+        if len(query) != 2 or self.axes_for(len(query)) != (1,):
+            problems.append(f"inputs of rank 2 (tokens, features), attending over the tokens "
+                            f"(query shape {format_shape(query)})")
+        if sympy.expand(self.num_heads * self.key_dim - query[-1]) != 0:
+            problems.append(f"num_heads*key_dim equal to the query's width "
+                            f"({self.num_heads}*{self.key_dim} vs {query[-1]})")
+        if self.value_dim not in (None, self.key_dim) or self.output_shape not in (
+                None, (query[-1],)):
+            problems.append("value_dim equal to key_dim and the query's width as output")
+        if self.dropout or self.use_gate or self.sliding_window is not None:
+            problems.append("no dropout, gate or sliding window")
+        if problems:
+            raise CostError(
+                f"{self.type_name}: what it keeps for backward is stated for the layers "
+                f"PyTorch's nn.MultiheadAttention computes, which need {'; '.join(problems)}. "
+                f"Received: num_heads={self.num_heads}, key_dim={self.key_dim}, "
+                f"value_dim={self.value_dim}, output_shape={self.output_shape}, "
+                f"dropout={self.dropout}, use_gate={self.use_gate}, "
+                f"sliding_window={self.sliding_window}")
+
     # -- calling ------------------------------------------------------------------------------
 
     def __call__(self, query, value=None, key=None, *, attention_mask=None, query_mask=None,
@@ -250,6 +297,8 @@ class MultiHeadAttention(Layer):
         else:
             tensors = [query] + ([value] if value is not None else []) + (
                 [key] if key is not None else [])
+        if len(tensors) == 3 and tensors[2] is tensors[1]:
+            tensors = tensors[:2]  # mha(q, v, v) is mha(q, v), as Keras and PyTorch see it
         if len(tensors) < 2 or len(tensors) > 3 or not all(isinstance(t, Tensor) for t in tensors):
             raise LayerArgumentError(
                 f"{self.type_name}: call it on tensors as mha(query, value) or "

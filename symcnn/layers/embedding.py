@@ -18,9 +18,11 @@ from typing import Any
 import sympy
 
 from ..derivation.blocks import sym
+from ..formulas import prod
 from ..windows import NotAWindow
 from ..working import Plus, Times
 from .base import Checker, Layer
+from .saved import NOTHING, kept_new
 
 __all__ = ["Embedding", "ClassToken", "PositionEmbedding"]
 
@@ -59,6 +61,10 @@ class Embedding(Layer):
         """A lookup: no multiply-accumulates."""
         return ZERO
 
+    def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
+        """The ids, as ``nn.Embedding`` keeps them: int64 whatever the training dtype."""
+        return (kept_new(prod(input_shapes[0]), dtype="int64"),)
+
 
 class ClassToken(Layer):
     """Prepends one learned token to a sequence (ViT's class token): ``(N, d) -> (N + 1, d)``,
@@ -88,6 +94,10 @@ class ClassToken(Layer):
     def macs_for(self, input_shapes, output_shape) -> sympy.Expr:
         """A concatenation: no multiply-accumulates."""
         return ZERO
+
+    def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
+        """A concatenation (torchvision's ViT: ``torch.cat``) keeps nothing."""
+        return NOTHING
 
     def window_for(self, input_shape):
         """The token axis is a concatenation (not a window); features pass through."""
@@ -122,6 +132,10 @@ class PositionEmbedding(Layer):
     def macs_for(self, input_shapes, output_shape) -> sympy.Expr:
         """Additions only: no multiply-accumulates."""
         return ZERO
+
+    def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
+        """An addition keeps nothing."""
+        return NOTHING
 
     def window_for(self, input_shape):
         """Element-wise: every position passes through."""

@@ -23,6 +23,7 @@ from ..derivation.blocks import sym
 from ..formulas import prod
 from ..working import Plus, Times
 from .base import Checker, Layer, format_shape
+from .saved import kept_new
 
 __all__ = ["Rescaling", "Normalization"]
 
@@ -60,6 +61,12 @@ class Rescaling(_Elementwise):
         super().__init__(name=name, **kwargs)
         self._set(scale=_number_or_numbers(self, scale, "scale"),
                   offset=_number_or_numbers(self, offset, "offset"))
+
+    def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
+        """The scale, which Keras 3 makes a tensor at every call (one value, or one per
+        channel), kept by the product; it does not grow with the batch."""
+        n = len(self.scale) if isinstance(self.scale, tuple) else 1
+        return (kept_new(n, per_example=False),)
 
 
 class Normalization(_Elementwise):
@@ -134,3 +141,10 @@ class Normalization(_Elementwise):
             return ZERO, ZERO
         kept = prod([shape[i] for i in self.kept_axes(shape)])
         return ZERO, sympy.expand(2 * kept + 1)
+
+    def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
+        """The deviation ``max(sqrt(variance), epsilon)``, which Keras 3 computes at every
+        call (one value per position of the kept axes, broadcast from a given ``mean`` and
+        ``variance`` too), kept by the division (by the product with ``invert``)."""
+        shape = input_shapes[0]
+        return (kept_new(prod([shape[i] for i in self.kept_axes(shape)]), per_example=False),)

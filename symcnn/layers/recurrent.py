@@ -24,11 +24,12 @@ from typing import Any
 
 import sympy
 
-from ..errors import LayerArgumentError
+from ..errors import CostError, LayerArgumentError
 from ..derivation.blocks import sym
 from ..windows import NotAWindow, Whole
 from ..working import Plus, Times
 from .base import Checker, Computed, Layer, _symbols_of, format_shape
+from .saved import kept_new
 
 __all__ = ["SimpleRNN", "LSTM", "GRU", "Bidirectional", "rnn_params", "rnn_macs"]
 
@@ -144,6 +145,34 @@ class _RNN(Layer):
             return (NotAWindow(), Whole())
         return (Whole(keeps_axis=False), Whole())
 
+    def steps_kept(self, steps) -> sympy.Expr:
+        """Values per example PyTorch's step loop keeps over ``steps`` steps (see
+        :meth:`saved_for_backward`)."""
+        return sympy.expand(7 * self.units * steps)
+
+    def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
+        """What ``nn.RNN``/``nn.LSTM``/``nn.GRU`` (``batch_first=True``, oneDNN off) keep: a
+        time-major copy of the input (``T*x``) and, step by step, the state and gate tensors:
+        ``(T + 1)*u`` for SimpleRNN (each state once), ``7*u*T`` for LSTM (4 gates, the
+        previous cell and hidden state, ``tanh(c)``) and GRU."""
+        steps, width = input_shapes[0]
+        problems = []
+        if self.activation != "tanh" or getattr(self, "recurrent_activation",
+                                                "sigmoid") != "sigmoid":
+            problems.append("activation='tanh' (and recurrent_activation='sigmoid')")
+        if self.dropout or self.recurrent_dropout:
+            problems.append("no dropout or recurrent_dropout")
+        if not getattr(self, "reset_after", True):
+            problems.append("reset_after=True")
+        if problems:
+            raise CostError(
+                f"{self.type_name}: what it keeps for backward is stated for the layer "
+                f"PyTorch computes, which needs {', '.join(problems)}. Received: "
+                f"activation={self.activation!r}, dropout={self.dropout}, "
+                f"recurrent_dropout={self.recurrent_dropout}"
+                + (f", reset_after={self.reset_after}" if hasattr(self, "reset_after") else ""))
+        return (kept_new(sympy.expand(steps * width)), kept_new(self.steps_kept(steps)))
+
 
 class SimpleRNN(_RNN):
     """Fully connected recurrence (Keras ``SimpleRNN``): ``u*(u + x) + u`` parameters.
@@ -152,6 +181,11 @@ class SimpleRNN(_RNN):
     >>> sc.Sequential([sc.Input(("T", 8)), sc.SimpleRNN(4, return_sequences=True)]).output_shape
     (T, 4)
     """
+
+    def steps_kept(self, steps) -> sympy.Expr:
+        """``(T + 1)*u``: every state ``h_0 .. h_T`` once (the product keeps ``h_{t-1}``,
+        ``tanh`` its result ``h_t``)."""
+        return sympy.expand((steps + 1) * self.units)
 
 
 class _Gated(_RNN):
@@ -308,6 +342,17 @@ class Bidirectional(Layer):
     def window_for(self, input_shape):
         """Both directions together read every step, at every output step."""
         return (Whole(keeps_axis=not self.layer.return_sequences), Whole())
+
+    def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
+        """Both directions' tensors, each with its own copy of the input (as
+        ``nn.LSTM(bidirectional=True)``); joining the outputs by ``concat``, ``sum`` or
+        ``ave`` (or not at all) keeps nothing more."""
+        if self.merge_mode == "mul":
+            raise CostError(f"{self.type_name}: merge_mode='mul' has no PyTorch counterpart "
+                            f"to measure what it keeps; use 'concat', 'sum', 'ave' or None. "
+                            f"Received: merge_mode='mul'")
+        return (self.layer.saved_for_backward(input_shapes, output_shapes)
+                + self.backward.saved_for_backward(input_shapes, output_shapes))
 
     def macs_for(self, input_shapes, output_shape) -> sympy.Expr:
         """The forward layer's MACs plus the backward layer's."""

@@ -21,6 +21,7 @@ from ..errors import LayerArgumentError
 from ..derivation.blocks import sym
 from .base import Checker, Layer
 from .merge import _Merge
+from .saved import NOTHING, kept_input, kept_new, kept_output
 
 __all__ = ["LayerScale", "CustomScaleLayer", "Elementwise"]
 
@@ -75,6 +76,10 @@ class LayerScale(Layer):
     def window_for(self, input_shape):
         """Element-wise: every position passes through."""
         return (None,) * len(input_shape)
+
+    def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
+        """The input (for the factors' gradient; the factors are weights)."""
+        return (kept_input(),)
 
 
 class CustomScaleLayer(_Merge):
@@ -136,3 +141,13 @@ class Elementwise(Layer):
 
     def derivation_for(self, b, input_shapes, output_shape):
         return sympy.Integer(0), {}
+
+    def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
+        """What Keras 3's ``keras.ops`` call keeps on the torch backend, where the constant
+        becomes a 0-d tensor: nothing for ``add``, ``subtract`` and the divisions; the
+        constant for ``multiply``; the input and the constant for ``maximum`` and ``minimum``;
+        the input, the constant and the output for ``power``."""
+        scalar = kept_new(1, per_example=False)
+        return {"multiply": (scalar,), "maximum": (kept_input(), scalar),
+                "minimum": (kept_input(), scalar),
+                "power": (kept_input(), scalar, kept_output())}.get(self.op, NOTHING)
