@@ -212,7 +212,8 @@ def training_memory(model, batch=None, optimizer: str = "adam",
                     dtype="float32") -> TrainingMemory:
     """The memory of one training step of ``model`` (see the module's docstring).
 
-    ``batch`` is an int, a symbol or a symbol name (default ``B``); ``optimizer`` is
+    ``batch`` is an int, a symbol or a symbol name (default: the ``batch_size`` of the
+    model's inputs, ``sc.Input(shape, batch_size=...)``, else ``B``); ``optimizer`` is
     ``"sgd"``, ``"momentum"``, ``"adam"`` or ``"adamw"``; ``dtype`` a name such as
     ``"float32"`` or ``"bfloat16"`` (weights, gradients, state and activations alike; the
     indices a max pooling keeps are int64 whatever the dtype).
@@ -228,7 +229,13 @@ def training_memory(model, batch=None, optimizer: str = "adam",
     """
     key = _optimizer(optimizer)
     nbytes = dtype_bytes(dtype)
-    batch = size_symbol("B") if batch is None else as_size(batch, "batch", "training_memory")
+    if batch is None:  # the inputs' batch_size (sc.Input(..., batch_size=...)), else B
+        given = {t.node.layer.get_config().get("batch_size") for t in model.inputs} - {None}
+        if len(given) > 1:
+            raise CostError(f"training_memory: the inputs give different batch sizes; pass "
+                            f"batch=. Received: batch_size={sorted(map(str, given))}")
+        batch = given.pop() if given else size_symbol("B")
+    batch = as_size(batch, "batch", "training_memory")
     tally = _Tally(batch, nbytes)
     keys = {id(t): tally.fresh(t.shape) for t in model.inputs}
     _run(model, keys, tally, "")

@@ -35,9 +35,11 @@ class InputLayer(Layer):
     n_inputs = 0
 
     def __init__(self, shape, name: str | None = None, **kwargs: Any) -> None:
-        kwargs.pop("batch_size", None)
+        batch_size = kwargs.pop("batch_size", None)
         shape = input_sizes(shape, kwargs.pop("batch_shape", None))  # None: a fresh symbol
         super().__init__(name=name, **kwargs)
+        if batch_size is not None:  # the default batch of Model.training_memory
+            self._set(batch_size=as_size(batch_size, "batch_size", "Input"))
         if isinstance(shape, (int, str, sympy.Basic)):
             shape = (shape,)
         if not isinstance(shape, (tuple, list)) or not shape:
@@ -61,9 +63,15 @@ class InputLayer(Layer):
 def Input(shape=None, name: str | None = None, **kwargs: Any) -> Tensor:
     """A symbolic input tensor of ``shape`` (no batch axis), as ``keras.Input``.
 
+    ``batch_size`` (a number or a symbol name) is the batch that ``training_memory`` uses
+    when not given one; shapes and counts never have a batch axis.
+
     >>> import symcnn as sc
     >>> sc.Input(("H", "W", 3)).shape
     (H, W, 3)
+    >>> m = sc.Sequential([sc.Input((8,), batch_size="N"), sc.Dense(2)])
+    >>> m.training_memory(optimizer="sgd").activations
+    32*N
     """
     layer = InputLayer(shape, name=name, **kwargs)
     return apply_layer(layer, []).outputs[0]
