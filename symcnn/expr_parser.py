@@ -38,7 +38,7 @@ from .errors import ExpressionError
 from .symbols import size_symbol
 
 __all__ = ["parse_expression", "parse_size", "FUNCTIONS", "MAX_LENGTH", "MAX_DEPTH",
-           "MAX_EXPONENT", "MAX_BITS", "MAX_ARGS", "MAX_TERMS"]
+           "MAX_EXPONENT", "MAX_BITS", "MAX_ARGS", "MAX_TERMS", "MAX_EXPONENT_TERMS"]
 
 #: Longest expression text accepted, in characters.
 MAX_LENGTH = 10_000
@@ -52,6 +52,8 @@ MAX_EXPONENT = 64
 MAX_BITS = 4096
 #: Most terms an expression may have once expanded (bounded from its structure).
 MAX_TERMS = 2000
+#: Most terms a symbolic exponent (the ``e`` of ``2**e``) may have once expanded.
+MAX_EXPONENT_TERMS = 16
 
 _TOKEN = re.compile(r"""
     (?P<space>\s+)
@@ -290,6 +292,10 @@ class _Parser:
                 raise ExpressionError(_where(
                     self.text, pos, f"a symbolic exponent needs a positive integer base; "
                     f"got {base}"))
+            if expanded_terms(exponent, self.memo) > MAX_EXPONENT_TERMS:
+                raise ExpressionError(_where(
+                    self.text, pos, f"a symbolic exponent may expand to at most "
+                    f"{MAX_EXPONENT_TERMS} terms (deciding signs of larger ones takes minutes)"))
         else:
             raise ExpressionError(_where(self.text, pos, "both base and exponent are symbolic"))
         if base.is_Rational and exponent.is_Integer:

@@ -170,7 +170,7 @@ def from_keras(model_or_json: Any, input_shape=None) -> Model:
         return spec.build(shapes)
     except SymcnnError:
         raise
-    except (AttributeError, KeyError, TypeError, IndexError, ValueError) as err:
+    except (AttributeError, KeyError, TypeError, IndexError, ValueError, RecursionError) as err:
         raise SpecError(f"from_keras: a malformed Keras config ({type(err).__name__}: "
                         f"{brief(str(err))}). Received: class_name="
                         f"{brief(config.get('class_name'))}") from None

@@ -48,6 +48,9 @@ MALFORMED = {
     "functional inbound_nodes malformed": fun(
         [IN, {"class_name": "Dense", "name": "d", "config": {"units": 4, "name": "d"},
               "inbound_nodes": [{"args": [{"config": 3}]}]}], [["x", 0, 0]], [["d", 0, 0]]),
+    "functional inbound args is a string": fun(
+        [IN, {"class_name": "Dense", "name": "d", "config": {"units": 4, "name": "d"},
+              "inbound_nodes": [{"args": "x", "kwargs": {}}]}], [["x", 0, 0]], [["d", 0, 0]]),
     "functional layer names are numbers": fun(
         [{"class_name": "InputLayer", "name": 1, "config": {"batch_shape": [None, 8]}}],
         [[1, 0, 0]], [[1, 0, 0]]),

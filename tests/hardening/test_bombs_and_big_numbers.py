@@ -24,6 +24,8 @@ CASES = [
     ("exponent tower at n=5", lambda: pow_model("2**2**2**n").subs(n=5), sc.ExpressionError,
      r"Dense: `units`: the value of 2\*\*\(2\*\*\(2\*\*n\)\) at n=5 would have about "
      r"4,294,967,296 bits; symcnn builds numbers of at most 14,000 bits"),
+    ("a symbolic exponent of 41 terms", lambda: pow_model("2**((n + 1)**40)"),
+     sc.ExpressionError, r"a symbolic exponent may expand to at most 16 terms"),
     ("2**n at n=10**10", lambda: pow_model("2**n").subs(n=10**10), sc.ExpressionError,
      r"the value of 2\*\*n at n=10000000000 would have about 10,000,000,000 bits"),
     ("input size 2**n at n=10**10",
