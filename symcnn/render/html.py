@@ -23,6 +23,7 @@ from sympy.printing.mathml import MathMLPresentationPrinter
 
 from ..errors import SymcnnError
 from ..working import Given
+from .notation import notate
 from .context import TABLE_COLUMNS, TOTALS, RenderContext, resolve_columns
 from .exprs import display_form
 from .latex import _shown_steps
@@ -283,17 +284,19 @@ _NUM = ' class="num"'
 
 
 def model_to_html(model, style: str = "table", standalone: bool = True, assume_divisible=None,
-                  columns=None) -> str:
+                  columns=None, notation: str = "keras") -> str:
     """HTML of ``model``: a table (``style="table"``) or per-layer derivations, with MathML.
 
     ``standalone=True`` gives a complete page (inline style sheet, no script, no link to
-    anything); ``False`` a fragment (what Jupyter shows). ``columns`` and
-    ``assume_divisible`` work as in :func:`symcnn.render.latex.model_to_latex`.
+    anything); ``False`` a fragment (what Jupyter shows). ``columns``,
+    ``assume_divisible`` and ``notation`` work as in
+    :func:`symcnn.render.latex.model_to_latex`.
     """
     if style not in _STYLES:
         raise SymcnnError(f"to_html: `style` must be one of {', '.join(map(repr, _STYLES))}. "
                           f"Received: style={style!r}")
     ctx = RenderContext(model, assume_divisible, "to_html")
+    ctx.derivations = [notate(d, notation) for d in ctx.derivations]
     p = MathML()
     title = f"Model <code>{_html.escape(model.display_name)}</code>"
     if style == "table":

@@ -21,6 +21,7 @@ import sympy
 from ..derivation.steps import register_printer
 from ..errors import SymcnnError, UnavailableError
 from ..working import Given
+from .notation import notate
 from .context import TABLE_COLUMNS, TOTALS, RenderContext, resolve_columns
 from .exprs import latex_printer
 from .latex_long import (LINE_CHARS, LONGTABLE_PREAMBLE, break_name, break_type, breakable,
@@ -226,10 +227,12 @@ def page_step(step, printer) -> str:
     steps that print alike are shown once, and a line too long for the page is split with
     the value on a line of its own."""
     parts = []
+    key = _key(step.key, printer)
     for text in _parts(step, printer):
-        if not parts or plain(text) != plain(parts[-1]):
+        if plain(text) != plain(parts[-1] if parts else key):  # no "x = x"
             parts.append(text)
-    head = f"{_key(step.key, printer)} &= {parts[0]}"
+    parts = parts or [_parts(step, printer)[-1]]
+    head = f"{key} &= {parts[0]}"
     if len(parts) == 1:
         return head
     if len(parts) == 2 and len(plain(head + parts[1])) <= LINE_CHARS:
@@ -317,7 +320,7 @@ _STYLES = ("table", "derivation")
 def model_to_latex(model, style: str = "table", standalone: bool = False,
                    assume_divisible=None, columns=None, caption: str | None = None,
                    label: str | None = None, long: bool | None = None,
-                   landscape: bool = False) -> str:
+                   landscape: bool = False, notation: str = "keras") -> str:
     """LaTeX of ``model``: ``style="table"`` (booktabs) or ``"derivation"`` (``align*``).
 
     ``standalone=True`` wraps it in a document that compiles with pdflatex (packages
@@ -330,7 +333,8 @@ def model_to_latex(model, style: str = "table", standalone: bool = False,
     ``long`` (default: for ``standalone`` tables without ``caption``/``label``) writes a
     ``longtable`` (:mod:`symcnn.render.latex_long`): it breaks across pages with its header
     repeated and the totals on the last page, and its cells wrap; ``landscape=True`` turns
-    the standalone page.
+    the standalone page. ``notation`` writes the formulas in a lecture's names: ``"keras"``
+    (default), ``"cs231n"``, ``"d2l"``, ``"dumoulin"`` (:mod:`symcnn.render.notation`).
 
     >>> import symcnn as sc
     >>> H, W = sc.symbols("H W")
@@ -348,6 +352,7 @@ def model_to_latex(model, style: str = "table", standalone: bool = False,
                           f"Received: style={style!r}")
     ctx = RenderContext(model, assume_divisible, "to_latex")
     ctx.printer = latex_printer()
+    ctx.derivations = [notate(d, notation) for d in ctx.derivations]
     floated = caption is not None or label is not None
     long = (standalone and not floated) if long is None else bool(long)
     if long and floated:

@@ -20,6 +20,7 @@ from ..errors import SymcnnError
 from ..layers.base import format_shape
 from ..working import Given
 from . import latex as _latex
+from .notation import notate
 from .context import TABLE_COLUMNS, TOTALS, RenderContext, resolve_columns
 from .summary import COLUMNS
 from .exprs import latex_printer, text_printer
@@ -161,10 +162,10 @@ _STYLES = ("table", "derivation")
 
 
 def model_to_markdown(model, style: str = "table", math: bool = False, assume_divisible=None,
-                      columns=None) -> str:
+                      columns=None, notation: str = "keras") -> str:
     """Markdown of ``model``: a GitHub table (``style="table"``) or per-layer derivations.
 
-    ``columns`` and ``assume_divisible`` work as in
+    ``columns``, ``assume_divisible`` and ``notation`` work as in
     :func:`symcnn.render.latex.model_to_latex`; ``math=True`` writes LaTeX in ``$...$``.
 
     >>> import symcnn as sc
@@ -181,6 +182,7 @@ def model_to_markdown(model, style: str = "table", math: bool = False, assume_di
         raise SymcnnError(f"to_markdown: `columns` applies to style='table'. "
                           f"Received: style={style!r}")
     ctx = RenderContext(model, assume_divisible, "to_markdown")
+    ctx.derivations = [notate(d, notation) for d in ctx.derivations]
     cells = _Cells(ctx, bool(math))
     lines = [f"**Model `{model.display_name}`**", ""]
     if style == "table":

@@ -1,0 +1,114 @@
+"""Notation presets: a derivation in the names a lecture already uses.
+
+symcnn's own names follow Keras' arguments (``H_in``, ``K_h``, ``S_h``, ``P_h``, ``F``).
+A preset renames the formula's symbols (and step keys) and keeps everything else, so the
+working and the value are unchanged and a formula in one notation equals the others:
+
+- ``"keras"``: symcnn's names (the default);
+- ``"cs231n"``: Stanford CS231n, ``W_2 = (W_1 - F + 2P)/S + 1``: ``F`` the filter size,
+  ``S`` the stride, ``P`` the padding, ``K`` the number of filters, ``D_1`` the input depth;
+  per axis ``H_1``/``W_1`` in and ``H_2``/``W_2`` out;
+- ``"d2l"``: Dive into Deep Learning, ``floor((n_h - k_h + p_h + s_h)/s_h)``: ``n_h`` the
+  input height, ``k_h`` the kernel, ``s_h`` the stride and ``p_h`` the *total* padding
+  (both sides, so ``2*P_h`` becomes ``p_h`` and its value is doubled), ``c_i``/``c_o`` the
+  channels;
+- ``"dumoulin"``: Dumoulin & Visin's guide to convolution arithmetic, ``o = floor((i + 2p -
+  k)/s) + 1`` with axis subscripts (``i_1``, ``k_1``, ``s_1``, ``p_1``, ``d_1``, ``o_1``).
+
+>>> import symcnn as sc, sympy
+>>> m = sc.Sequential([sc.Input((32, 32, 3)), sc.Conv2D(8, 3, strides=2, padding=1)])
+>>> step = notate(m.layers[0].derivation, "d2l")["h_o"]
+>>> print(sympy.sstr(step.formula)), step.working.doit()
+floor((n_h + p_h - k_h)/s_h) + 1
+(None, 16)
+>>> print(sympy.sstr(notate(m.layers[0].derivation, "cs231n")["H_2"].formula))
+floor((H_1 + 2*P - F)/S) + 1
+"""
+
+from __future__ import annotations
+
+import sympy
+
+from ..derivation.steps import Derivation, Step
+from ..errors import SymcnnError
+from ..working import Times
+
+__all__ = ["NOTATIONS", "notate", "rename_table"]
+
+_AXES = (("h", "H"), ("w", "W"), ("d", "D"))  # symcnn's axis subscript, input-size letter
+
+
+def _cs231n() -> dict:
+    out = {"F": "K", "C_in": "D_1", "C_out": "D_2", "N_in": "N_1", "N_out": "N_2", "U": "U"}
+    for sub, big in _AXES:
+        out.update({f"{big}_in": f"{big}_1", f"{big}_out": f"{big}_2", f"K_{sub}": "F",
+                    f"S_{sub}": "S", f"P_{sub}": "P", f"D_{sub}": "D"})
+    return out
+
+
+def _d2l() -> dict:
+    out = {"F": "c_o", "C_in": "c_i", "C_out": "c_o", "N_in": "n_i", "N_out": "n_o"}
+    for sub, big in _AXES:
+        out.update({f"{big}_in": f"n_{sub}", f"{big}_out": f"{sub}_o", f"K_{sub}": f"k_{sub}",
+                    f"S_{sub}": f"s_{sub}", f"P_{sub}": f"p_{sub}", f"D_{sub}": f"d_{sub}"})
+    return out
+
+
+def _dumoulin() -> dict:
+    out = {"C_in": "c_i", "C_out": "c_o", "N_in": "i", "N_out": "o"}
+    for n, (sub, big) in enumerate(_AXES, 1):
+        out.update({f"{big}_in": f"i_{n}", f"{big}_out": f"o_{n}", f"K_{sub}": f"k_{n}",
+                    f"S_{sub}": f"s_{n}", f"P_{sub}": f"p_{n}", f"D_{sub}": f"d_{n}"})
+    return out
+
+
+#: Preset name -> (symbol renames, whether padding is the total of both sides).
+NOTATIONS = {"keras": ({}, False), "cs231n": (_cs231n(), False), "d2l": (_d2l(), True),
+             "dumoulin": (_dumoulin(), False)}
+
+
+def rename_table(notation: str) -> dict:
+    """The symbol renames of a preset (symcnn name -> preset name)."""
+    return dict(_preset(notation)[0])
+
+
+def _preset(notation: str):
+    if notation not in NOTATIONS:
+        raise SymcnnError(f"notation: unknown preset {notation!r}. Choose from: "
+                          f"{', '.join(NOTATIONS)}. Received: notation={notation!r}")
+    return NOTATIONS[notation]
+
+
+def _step(step: Step, names: dict, total_padding: bool) -> Step:
+    key = names.get(step.key, step.key)
+    if step.formula is None:
+        return Step(key, None, step.bindings, step.value)
+    formula, bindings = step.formula, dict(step.bindings)
+    if total_padding:  # 2*P_h (per side) is p_h (both sides), worth twice the per-side value
+        for s in [s for s in bindings if s.name.startswith("P_")]:
+            total = sympy.Symbol(f"T_{s.name}")
+            formula = formula.xreplace({Times(2, s): total})
+            if formula.has(s):  # P_h elsewhere (asymmetric forms): keep it per side
+                continue
+            bindings[total] = 2 * bindings.pop(s)
+            names = {**names, total.name: names.get(s.name, s.name)}
+    table = {s: sympy.Symbol(names[s.name]) for s in formula.free_symbols if s.name in names}
+    values = dict(bindings)
+    for target in {t for t in table.values()}:  # F for K_h and K_w: only if they agree
+        sources = [s for s, t in table.items() if t == target]
+        if len({values.get(s) for s in sources}) > 1:
+            for s in sources:
+                table[s] = sympy.Symbol(f"{target.name}_{s.name.rsplit('_', 1)[-1]}")
+    formula = formula.xreplace(table)
+    bindings = tuple((table.get(s, s), v) for s, v in bindings.items())
+    return Step(key, formula, bindings, step.value)
+
+
+def notate(derivation: Derivation, notation: str = "keras") -> Derivation:
+    """``derivation`` with its formulas written in ``notation`` (see the module)."""
+    names, total = _preset(notation)
+    if not names:
+        return derivation
+    steps = tuple(_step(s, names, total) for s in derivation.steps)
+    return Derivation(derivation.name, derivation.type, derivation.input_shape,
+                      derivation.output_shape, steps, derivation.notes, derivation.assumed)

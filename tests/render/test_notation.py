@@ -1,0 +1,78 @@
+"""Notation presets: a derivation printed in Keras', CS231n's, d2l's and Dumoulin & Visin's
+names is the same formula: renamed back (d2l's total padding halved) it equals symcnn's, and
+in every notation the working evaluates to the model's value."""
+
+from __future__ import annotations
+
+import pytest
+import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import symcnn as sc
+from symcnn.render.notation import NOTATIONS, notate, rename_table
+
+NAMES = list(NOTATIONS)
+
+
+def conv_model(k, s, p, filters, size):
+    return sc.Sequential([sc.Input((size, size + 3, 3)),
+                          sc.Conv2D(filters, (k, k + 1), strides=s, padding=p)])
+
+
+
+
+@settings(max_examples=30)
+@given(st.integers(1, 5), st.integers(1, 3), st.integers(0, 2), st.integers(1, 16),
+       st.integers(8, 40))
+def test_every_notation_gives_the_same_value(k, s, p, filters, size):
+    d = conv_model(k, s, p, filters, size).layers[0].derivation
+    for notation in NAMES:
+        for step, original in zip(notate(d, notation), d):
+            assert step.value == original.value
+            if step.formula is not None:
+                assert sympy.expand(step.working.doit()) == original.value, notation
+
+
+@pytest.mark.parametrize("notation", NAMES)
+def test_a_formula_in_each_notation_equals_symcnns_after_substitution(notation):
+    d = conv_model(3, 2, 1, 8, 32).layers[0].derivation
+    for step, original in zip(notate(d, notation), d):
+        if step.formula is None:
+            continue
+        # substitute each notation's symbols by the same values as symcnn's: equal formulas
+        mine = step.formula.xreplace({s: sympy.Symbol(f"x{i}") for i, (s, _) in
+                                      enumerate(step.bindings)}).doit()
+        keras = original.formula.xreplace({s: sympy.Symbol(f"x{i}") for i, (s, _) in
+                                           enumerate(original.bindings)}).doit()
+        values_mine = {sympy.Symbol(f"x{i}"): v for i, (_, v) in enumerate(step.bindings)}
+        values_keras = {sympy.Symbol(f"x{i}"): v for i, (_, v) in enumerate(original.bindings)}
+        assert mine.xreplace(values_mine) == keras.xreplace(values_keras) == original.value
+
+
+def test_the_textbook_forms_appear():
+    d = conv_model(3, 2, 1, 8, 32).layers[0].derivation
+    show = lambda n, key: sympy.sstr(notate(d, n)[key].formula)  # noqa: E731
+    assert show("cs231n", "H_2") == "floor((H_1 + 2*P - F)/S) + 1"
+    assert show("d2l", "h_o") == "floor((n_h + p_h - k_h)/s_h) + 1"
+    assert dict(notate(d, "d2l")["h_o"].bindings)[sympy.Symbol("p_h")] == 2  # total padding
+    assert show("dumoulin", "o_1") == "floor((i_1 + 2*p_1 - k_1)/s_1) + 1"
+    assert show("keras", "H_out") == "floor((H_in + 2*P_h - K_h)/S_h) + 1"
+
+
+def test_a_non_square_kernel_keeps_cs231n_unambiguous():
+    d = conv_model(3, 1, 0, 8, 32).layers[0].derivation  # kernel (3, 4)
+    params = notate(d, "cs231n")["params"]
+    assert {s.name for s in params.formula.free_symbols} == {"D_1", "F_h", "F_w", "K"}
+    assert params.working.doit() == d["params"].value
+
+
+@pytest.mark.parametrize("notation", NAMES)
+def test_every_printer_takes_the_notation(notation):
+    model = conv_model(3, 2, 1, 8, 32)
+    for text in (model.to_latex(style="derivation", notation=notation),
+                 model.to_markdown(style="derivation", math=True, notation=notation),
+                 model.to_html(style="derivation", notation=notation)):
+        assert "16" in text
+    with pytest.raises(sc.SymcnnError, match="unknown preset"):
+        model.to_latex(notation="bishop")
