@@ -34,6 +34,32 @@ IMAGES = {
 }
 
 
+def _symbolic():
+    """The issue-14 example: a width w and a symbolic input H x W."""
+    H, W, w = sc.symbols("H W w")
+    return sc.Sequential([
+        sc.Input((H, W, 3)), sc.Conv2D(8 * w, 3), sc.MaxPooling2D(2),
+        sc.Conv2D(16 * w, 3, strides=2), sc.MaxPooling2D(2), sc.Flatten(), sc.Dense(10),
+    ], name="symbolic")
+
+
+#: PNGs of pages (the page number; -1 is the last page).
+PAGES = {
+    "lecture-notes-symbolic-table.png": (lambda: _symbolic().to_latex(standalone=True), 1),
+    "lecture-notes-resnet50-last-page.png": (lambda: sc.zoo.resnet50().to_latex(
+        standalone=True), -1),
+    "lecture-notes-symbolic-derivation-d2l.png": (lambda: _symbolic().to_latex(
+        style="derivation", standalone=True, notation="d2l"), 1),
+}
+#: PNGs of HTML pages, rendered by headless Chromium.
+HTML = {
+    "lecture-notes-html-derivation.png": lambda: _symbolic().to_html(style="derivation"),
+}
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"]
+
+
 def _formula_table() -> str:
     """One row per layer family: its general formulas, as symcnn derives them."""
     H, W = sc.symbols("H W")
@@ -141,24 +167,44 @@ def cifar_symbolic_lines(H, W) -> list:
     return keep
 
 
-def _png(tex: str, target: Path) -> None:
+def _png(tex: str, target: Path, page: int = 1) -> None:
     tex = tex.replace("\\begin{document}", "\\begin{document}\\pagestyle{empty}")
     with tempfile.TemporaryDirectory() as folder:
         pdf = compile_pdf(tex, folder, "page")
+        if page < 0:
+            info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+            page = int(info.split("Pages:")[1].split()[0]) + 1 + page
         stem = Path(folder) / "page"
-        subprocess.run(["pdftoppm", "-png", "-r", "130", "-f", "1", "-l", "1",
+        subprocess.run(["pdftoppm", "-png", "-r", "130", "-f", str(page), "-l", str(page),
                         "-singlefile", str(pdf), str(stem)], check=True)
-        png = stem.with_suffix(".png")
-        try:
-            from PIL import Image, ImageChops, ImageOps
-        except ImportError:  # keep the whole page
-            shutil.copy(png, target)
-            return
-        image = Image.open(png).convert("RGB")
-        box = ImageChops.difference(image, Image.new("RGB", image.size, "white")).getbbox()
-        if box is not None:
-            image = ImageOps.expand(image.crop(box), border=24, fill="white")
-        image.save(target, optimize=True)
+        _crop(stem.with_suffix(".png"), target)
+
+
+def _html_png(page: str, target: Path) -> None:
+    """A screenshot of an HTML page by headless Chromium, cropped."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    with tempfile.TemporaryDirectory() as folder:
+        html = Path(folder) / "page.html"
+        html.write_text(page, encoding="utf-8")
+        shot = Path(folder) / "shot.png"
+        subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={folder}/profile",
+                        f"--screenshot={shot}", "--window-size=1000,1500", html.as_uri()],
+                       check=True, capture_output=True, timeout=120)
+        _crop(shot, target)
+
+
+def _crop(png: Path, target: Path) -> None:
+    """Copy ``png`` to ``target`` with its white margins cut (Pillow), or whole."""
+    try:
+        from PIL import Image, ImageChops, ImageOps
+    except ImportError:  # keep the whole page
+        shutil.copy(png, target)
+        return
+    image = Image.open(png).convert("RGB")
+    box = ImageChops.difference(image, Image.new("RGB", image.size, "white")).getbbox()
+    if box is not None:
+        image = ImageOps.expand(image.crop(box), border=24, fill="white")
+    image.save(target, optimize=True)
 
 
 def main(argv=None) -> int:
@@ -176,6 +222,16 @@ def main(argv=None) -> int:
         for name, make in IMAGES.items():
             _png(make(), ROOT / "docs" / "img" / name)
             print(f"wrote docs/img/{name}")
+        for name, (make, page) in PAGES.items():
+            _png(make(), ROOT / "docs" / "img" / name, page)
+            print(f"wrote docs/img/{name}")
+        if shutil.which("chromium") or shutil.which("chromium-browser"):
+            for name, make in HTML.items():
+                _html_png(make(), ROOT / "docs" / "img" / name)
+                print(f"wrote docs/img/{name}")
+        else:
+            print("chromium is needed for the HTML PNGs", file=sys.stderr)
+            return 1
     return 0
 
 
