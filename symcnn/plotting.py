@@ -17,6 +17,7 @@ from typing import Any, Mapping
 import sympy
 
 from .errors import SolveError, UnavailableError, brief
+from .render.exprs import display_form, latex_printer
 from .render.summary import format_count
 from .safe import to_expr
 from .safe_read import write_bytes
@@ -68,7 +69,7 @@ def _targets(targets, labels) -> list:
 
 def _mathtext(expr) -> str | None:
     """``$...$`` for ``expr`` if matplotlib's mathtext can typeset it and it is short."""
-    text = sympy.latex(expr, mul_symbol=None)
+    text = latex_printer(mul_symbol=None).doprint(display_form(expr))  # as every printer
     if len(text) > MAX_LABEL:
         return None
     try:

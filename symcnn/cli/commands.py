@@ -18,6 +18,7 @@ import sympy
 from .. import plotting, sweeping, zoo
 from ..costs import QUANTITIES, quantity
 from ..errors import SolveError, SymcnnError, UnavailableError
+from ..render.exprs import show
 from ..render.latex import compile_pdf
 from ..render.summary import format_count
 from ..solving import solve_budget
@@ -129,7 +130,7 @@ def run_solve(args, out) -> int:
           f"{' (' + ', '.join(binding) + ' binds)' if len(found) > 1 else ''}", file=out)
     for name, (budget, expr, alone) in found.items():
         at = expr.xreplace({symbol: best})
-        print(f"  {name}: {expr} = {format_count(at)} <= {format_count(budget)}"
+        print(f"  {name}: {show(expr)} = {format_count(at)} <= {format_count(budget)}"
               f"{'' if alone == best else f'  (alone: {symbol} <= {alone})'}", file=out)
     return 0
 
@@ -142,7 +143,7 @@ def _no_solution(model, symbol, found) -> str:
         over = [n for n, v in zip(found, plain) if v is None]
         return f"No positive {symbol} fits: even {symbol} = 1 exceeds the " \
                f"{' and '.join(over)} budget."
-    needs = [str(c) for c in model.constraints if symbol in c.free_symbols]
+    needs = [show(c) for c in model.constraints if symbol in c.free_symbols]
     return (f"No valid {symbol} fits: {symbol} = {min(plain)} is the largest within the "
             f"budget, but the model needs {', '.join(needs) or 'other values'}.")
 
