@@ -199,7 +199,7 @@ def _best_shifts(poly, dummies) -> dict:
     for d in dummies:
         size = len(Add.make_args(current))
         best, best_size = 0, size
-        for c in _shift_candidates(current, d):
+        for c in sorted(_shift_candidates(current, d), key=abs):  # ties: the smaller shift
             trial = sympy.expand(current.xreplace({d: d + c}))
             n = len(Add.make_args(trial))
             if n < best_size:
@@ -210,7 +210,7 @@ def _best_shifts(poly, dummies) -> dict:
     return shifts
 
 
-def _shift_candidates(poly, d, keep: int = 3) -> list:
+def _shift_candidates(poly, d, keep: int = 4) -> list:
     """Integers ``c`` that cancel a term of ``poly`` when ``d`` becomes ``d + c``."""
     by_power: dict = {}
     for term in Add.make_args(poly):
