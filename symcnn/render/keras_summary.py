@@ -37,7 +37,8 @@ from ..errors import SymcnnError
 from ..layers.base import format_shape
 from ..layers.core import Input
 from ..suggest import did_you_mean
-from .exprs import Where, show, where_block
+from .exprs import show
+from .where import Where, where_block
 from .summary import COLUMNS, DEFAULT_COLUMNS, format_count
 
 __all__ = ["SummaryData", "summary_data", "layout", "render_summary", "wrap_expression",

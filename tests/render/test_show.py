@@ -141,3 +141,25 @@ def test_every_size_of_a_random_model_reads_back(k, s, padding):
             assert reads_back(size), show(size)
         assert reads_back(record.params), show(record.params)
     assert reads_back(model.params)
+
+
+def test_a_where_block_names_recurring_roundings_once_and_stays_exact():
+    from symcnn.render.where import where_block
+
+    model = issue_model()
+    text = model.summary_text(where=True)
+    assert "where h_1 = floor((H + 4)/8) - 1" in text and "s_1 = floor((W + 4)/8) - 1" in text
+    assert text.count("floor((H + 4)/8)") == 1  # named once, the rows use h_1
+    names = where_block([model.params, model.layers[4].output_shape[0]],
+                        taken={s.name for s in model.free_symbols})
+    shown = names.show(model.params)
+    table = {str(s): parse_expression(text_printer_text(node), NAMES) for s, node in names.items()}
+    back = parse_expression(shown, {**NAMES, **{k: sympy.Symbol(k) for k in table}})
+    assert sympy.expand(back.xreplace({sympy.Symbol(k): v for k, v in table.items()})
+                        - model.params) == 0
+
+
+def text_printer_text(node) -> str:
+    from symcnn.render.exprs import text_printer
+
+    return text_printer().doprint(node)

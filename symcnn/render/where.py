@@ -1,0 +1,118 @@
+"""A "where" block: names for the rounding parts that recur among the closed forms a page
+shows (``h_1 = floor((H + 4)/8) - 1``), so that long rows stay short.
+
+>>> import sympy
+>>> from symcnn import symbols
+>>> H, w = symbols("H w")
+>>> A = sympy.floor((H + 4)/8)
+>>> names = where_block([16*w*A - 16*w, 160*w*A - 160*w + 10, A - 1])
+>>> names.show(160*w*A - 160*w + 10), names.lines()
+('160*w*h_1 + 10', ['h_1 = floor((H + 4)/8) - 1'])
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import sympy
+from sympy import Add, Mul, Pow, ceiling, floor
+
+from .exprs import display_form, text_printer
+
+__all__ = ["Where", "where_block"]
+
+
+class Where:
+    """Names for recurring parts of display forms: a "where" block (``h_1 = floor((H + 4)/8) - 1``).
+
+    Built by :func:`where_block` from the expressions a page shows; :meth:`show` prints an
+    expression with the named parts replaced, :meth:`lines` the definitions.
+
+    >>> import sympy
+    >>> from symcnn import symbols
+    >>> H, w = symbols("H w")
+    >>> A = sympy.floor((H + 4)/8)
+    >>> names = where_block([16*w*A - 16*w, 160*w*A - 160*w + 10, A - 1])
+    >>> names.show(160*w*A - 160*w + 10), names.lines()
+    ('160*w*h_1 + 10', ['h_1 = floor((H + 4)/8) - 1'])
+    """
+
+    def __init__(self, names: dict) -> None:
+        self.names = dict(names)  # display node -> Symbol
+
+    def __bool__(self) -> bool:
+        return bool(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def display(self, expr):
+        """The display form of ``expr`` with the named parts replaced by their names."""
+        return _substitute(display_form(expr), self.names)
+
+    def show(self, expr) -> str:
+        return text_printer().doprint(self.display(expr))
+
+    def items(self) -> list:
+        """``(name, display node)`` pairs in naming order."""
+        return [(symbol, node) for node, symbol in self.names.items()]
+
+    def lines(self) -> list:
+        return [f"{s} = {text_printer().doprint(node)}" for s, node in self.items()]
+
+
+def _substitute(tree, names: dict):
+    if not names:
+        return tree
+    if tree in names:
+        return names[tree]
+    if not tree.args or isinstance(tree, (floor, ceiling)):
+        return tree
+    args = [_substitute(a, names) for a in tree.args]
+    if tree.is_Add or tree.is_Mul or tree.is_Pow:
+        return tree.func(*args, evaluate=False)
+    return tree.func(*args)
+
+
+def _parts(tree) -> list:
+    """The rounding atoms of a display tree, shifted (``floor(...) - 1``) or alone."""
+    if isinstance(tree, (floor, ceiling)):
+        return [tree]
+    if tree.is_Add and len(tree.args) == 2 and isinstance(tree.args[0], (
+            floor, ceiling)) and tree.args[1].is_Integer:
+        return [tree]
+    out = []
+    for a in tree.args:
+        out += _parts(a)
+    return out
+
+
+def where_block(exprs, min_count: int = 2, min_length: int = 12, taken=()) -> Where:
+    """Name the rounding parts (``floor((H + 4)/8) - 1``) that recur among ``exprs``.
+
+    A part is named when it occurs in at least ``min_count`` of the expressions and its text
+    has at least ``min_length`` characters; a name is the lower-case letter of its symbol with
+    a running index (``h_1``, ``h_2``, ``w_1``), skipping names in ``taken``.
+    """
+    counts: Counter = Counter()
+    order: dict = {}
+    for expr in exprs:
+        for part in set(_parts(display_form(expr))):
+            counts[part] += 1
+            order.setdefault(part, len(order))
+    chosen = [p for p in sorted(order, key=order.get)
+              if counts[p] >= min_count and len(text_printer().doprint(p)) >= min_length]
+    taken = {str(t) for t in taken}
+    index: Counter = Counter()
+    names = {}
+    for part in chosen:
+        syms = sorted(part.free_symbols, key=sympy.default_sort_key)
+        letter = syms[0].name[0].lower() if syms else "s"
+        letter = "s" if letter in taken else letter  # ``w`` a width: ``s_1``, not ``w_1``
+        while True:
+            index[letter] += 1
+            name = f"{letter}_{index[letter]}"
+            if name not in taken:
+                break
+        names[part] = sympy.Symbol(name, integer=True)
+    return Where(names)
