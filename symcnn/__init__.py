@@ -8,63 +8,68 @@ forms (``160*n + 48320``) that can be substituted, swept, solved for a budget an
 >>> m = sc.Sequential([sc.Input((H, W, 3)), sc.Conv2D(64, 3, strides=2), sc.GlobalAveragePooling2D()])
 >>> m.layers[0].output_shape
 (ceiling(H/2) - 1, ceiling(W/2) - 1, 64)
+
+``import symcnn`` itself imports neither SymPy nor any submodule but the errors (issue 16: the
+command line answers ``--help`` before SymPy loads). Every public name is loaded on first use
+(PEP 562), from the table below; the first one also loads the modules that register summary
+columns and cost views, so ``sc.X`` behaves as if everything had been imported up front.
+
+>>> "Conv2D" in dir(sc) and "Conv2D" in sc.__all__ and sc.Conv2D.__name__ == "Conv2D"
+True
 """
 
-from . import formulas
-from .errors import (GraphError, LayerArgumentError, ShapeError, SolveError, SymbolError,
-                     SymcnnError)
-from .errors import ExpressionError, SpecError, UnavailableError
-from .expr_parser import parse_expression
-from .layers import *  # noqa: F401,F403
-from .layers import __all__ as _layer_names
-from .model import Model, Sequential
-from .records import LayerRecord
-from .layers.base import format_shape
-from .render.summary import format_count
-from .solving import Solution, solve, solve_budget, within_budget
-from .sweeping import Sweep, sweep
-from .admissibility import Admissible, admissible
-from .plotting import plot
-from .spec import load_spec, model_from_spec, model_to_spec
-from .symbols import symbols
-from .symbols import multiplier  # issue 18
-from . import derivation  # noqa: E402  (record.derivation; registers the "working" column)
-from . import costs, memory, receptive  # noqa: E402  (costs, memory, receptive fields)
-from .render import cost_columns  # noqa: F401  (registers the cost summary columns)
-from .errors import CostError
-from .errors import ArgumentError, OutputError
-from .safe import BoundError
-from .errors import ConversionError
-from .render.exprs import show  # issue 14: the display form every printer uses
-from .shape import Shape
+import importlib
+import importlib.util
+import sys
+import types
+
+from .errors import (ArgumentError, ConversionError, CostError, ExpressionError, GraphError,
+                     LayerArgumentError, OutputError, ShapeError, SolveError, SpecError,
+                     SymbolError, SymcnnError, UnavailableError)
 
 __version__ = "0.1.0"
 
-#: Loaded on first use, so that ``import symcnn`` (and so the command line) costs little
-#: beyond importing SymPy: the zoo, the PyTorch-named layers and the framework bridges.
-_LAZY = {"zoo": ("zoo", None), "nn": ("nn", None),
-         "from_keras": ("interop", "from_keras"), "from_torch": ("interop", "from_torch")}
-_LAZY.update({"check": ("teach", "check"), "exercises": ("teach.exercises", None),
-              "teach": ("teach", None)})  # issue 19: teaching
+
+def _table(module: str, *names: str) -> dict:
+    return {name: (module, name) for name in names}
 
 
-def __getattr__(name: str):
-    if name not in _LAZY:
-        raise AttributeError(f"module 'symcnn' has no attribute {name!r}")
-    import importlib
+#: Public name -> (submodule, attribute; None for the submodule itself).
+_LAZY = {
+    "formulas": ("formulas", None), "derivation": ("derivation", None),
+    "costs": ("costs", None), "memory": ("memory", None), "receptive": ("receptive", None),
+    "zoo": ("zoo", None), "nn": ("nn", None),
+    "exercises": ("teach.exercises", None), "teach": ("teach", None),  # issue 19: teaching
+    **_table("expr_parser", "parse_expression"),
+    **_table("model", "Model", "Sequential"),
+    **_table("records", "LayerRecord"),
+    **_table("layers.base", "format_shape"),
+    **_table("render.summary", "format_count"),
+    **_table("solving", "Solution", "solve", "solve_budget", "within_budget"),
+    **_table("sweeping", "Sweep", "sweep"),
+    **_table("admissibility", "Admissible", "admissible"),
+    **_table("plotting", "plot"),
+    **_table("spec", "load_spec", "model_from_spec", "model_to_spec"),
+    **_table("symbols", "symbols", "multiplier"),  # multiplier: issue 18
+    **_table("safe", "BoundError"),
+    **_table("render.exprs", "show"),  # issue 14: the display form every printer uses
+    **_table("shape", "Shape"),
+    **_table("interop", "from_keras", "from_torch"),
+    **_table("teach", "check"),
+}
 
-    module, attr = _LAZY[name]
-    value = importlib.import_module(f".{module}", __name__)
-    value = value if attr is None else getattr(value, attr)
-    globals()[name] = value
-    return value
+#: Imported with the first public name: what ``import symcnn`` used to import for its side
+#: effects (the cost columns of summaries, cost views, derivations). The zoo, the
+#: PyTorch-named layers, the framework bridges and teaching load only when asked for.
+_CORE = ("errors", "model", "derivation", "costs", "memory", "receptive", "render.cost_columns",
+         "solving", "sweeping", "admissibility", "plotting", "spec", "symbols", "safe", "shape",
+         "expr_parser", "layers")
 
+#: Public names that are also the names of submodules: importing the submodule must not
+#: replace the function (``sc.symbols`` stays the function once ``symcnn.symbols`` is loaded).
+_SHADOWED = frozenset(n for n, (m, a) in _LAZY.items() if a is not None and n == m)
 
-def __dir__():
-    return sorted(set(globals()) | set(_LAZY))
-
-
-__all__ = [
+_API = [
     "symbols", "multiplier", "Model", "Sequential", "LayerRecord", "solve_budget", "formulas", "zoo",
     "derivation",
     "solve", "within_budget", "Solution", "sweep", "Sweep",
@@ -75,7 +80,69 @@ __all__ = [
     "load_spec", "model_from_spec", "model_to_spec",
     "costs", "memory", "receptive", "CostError",
     "nn", "from_keras", "from_torch", "ConversionError",
-    "show", "Shape",
     "check", "exercises", "teach",
-    *_layer_names,
+    "show", "Shape",
 ]
+
+
+class _Package(types.ModuleType):
+    """The ``symcnn`` module's type: a submodule's import keeps a shadowed function."""
+
+    def __setattr__(self, name, value):
+        if name in _SHADOWED and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+_loaded = False
+
+
+def _load_core() -> None:
+    global _loaded
+    if _loaded:  # also while loading: a module that uses ``sc.X`` as it loads gets X alone
+        return
+    _loaded = True
+    try:
+        for module in _CORE:
+            importlib.import_module(f".{module}", __name__)
+    except BaseException:
+        _loaded = False
+        raise
+
+
+def _layer_names() -> list:
+    return list(importlib.import_module(".layers", __name__).__all__)
+
+
+def _submodule(name: str):
+    """``symcnn.<name>`` imported, or None when there is no such submodule."""
+    if importlib.util.find_spec(f".{name}", __name__) is None:
+        return None
+    return importlib.import_module(f".{name}", __name__)
+
+
+def __getattr__(name: str):
+    if name == "__all__":  # the layers' names come from symcnn.layers (its __all__)
+        value = [*_API, *_layer_names()]
+    elif name.startswith("_"):
+        raise AttributeError(f"module 'symcnn' has no attribute {name!r}")
+    elif name in _LAZY and _LAZY[name][1] is None:  # a module: nothing else is needed
+        value = importlib.import_module(f".{_LAZY[name][0]}", __name__)
+    elif name in _LAZY:
+        _load_core()
+        module, attr = _LAZY[name]
+        value = getattr(importlib.import_module(f".{module}", __name__), attr)
+    else:  # a submodule (``from . import arith``, ``sc.layers``...), else a layer
+        value = _submodule(name)
+        if value is None:
+            if name not in _layer_names():
+                raise AttributeError(f"module 'symcnn' has no attribute {name!r}")
+            _load_core()
+            value = getattr(importlib.import_module(".layers", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY) | set(_layer_names()))

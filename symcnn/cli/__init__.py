@@ -29,11 +29,8 @@ import sys
 
 from .. import __version__
 from ..errors import SymcnnError, UnavailableError
-from . import commands as c
-from . import memory as _memory
-from . import teach as _teach
-from .commands import LoadError
-from .loading import UsageError
+from .options import QUANTITIES, LoadError, UsageError, deferred, register_memory, register_teach
+from .options import MEMORY_EXAMPLES, TEACH_EXAMPLES
 
 __all__ = ["main", "build_parser", "EXIT_CODES"]
 
@@ -136,20 +133,21 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     p = command("summary", "print the model's table: shapes, parameters, totals, constraints",
-                c.run_summary)
+                deferred("commands", "run_summary"))
     _add_common(p)
     _add_table(p)
 
     p = command("solve", "the largest value of a symbol that keeps quantities within budgets",
-                c.run_solve)
+                deferred("commands", "run_solve"))
     _add_common(p)
     p.add_argument("--budget", action="append", required=True, metavar="QUANTITY=VALUE",
-                   help=f"a budget, repeatable; quantities: {', '.join(c.QUANTITIES)}")
+                   help=f"a budget, repeatable; quantities: {', '.join(QUANTITIES)}")
     p.add_argument("--for", dest="for_", required=True, metavar="SYMBOL",
                    help="the symbol to solve for (the others must be fixed with --subs)")
     p.add_argument("--format", choices=("text", "json"), default="text")
 
-    p = command("sweep", "evaluate quantities over a range of one symbol", c.run_sweep)
+    p = command("sweep", "evaluate quantities over a range of one symbol",
+                deferred("commands", "run_sweep"))
     _add_common(p)
     p.add_argument("range", metavar="RANGE", help="NAME=START:STOP[:STEP] (stop included) "
                                                   "or NAME=A,B,C")
@@ -159,7 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true",
                    help="no progress bar (it is shown on a terminal only)")
 
-    p = command("latex", "write the model's derivation as LaTeX", c.run_latex)
+    p = command("latex", "write the model's derivation as LaTeX",
+                deferred("commands", "run_latex"))
     _add_common(p)
     p.add_argument("-o", "--output", metavar="OUT.tex", help="write here instead of stdout")
     p.add_argument("--style", choices=("table", "derivation"), default=None,
@@ -173,7 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="table columns, e.g. layer,type,output_shape,working")
     p.add_argument("--caption", help="put the table in a float with this caption")
 
-    p = command("plot", "plot quantities against one symbol into an image", c.run_plot)
+    p = command("plot", "plot quantities against one symbol into an image",
+                deferred("commands", "run_plot"))
     _add_common(p)
     p.add_argument("range", metavar="RANGE", help="NAME=START:STOP[:STEP] or NAME=A,B,C")
     p.add_argument("--y", nargs="+", action="extend", metavar="QUANTITY",
@@ -185,7 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--logy", action="store_true", help="logarithmic y axis")
     p.add_argument("--title", help="the plot's title")
 
-    p = command("zoo", "list the ready-made models, or summarise one", c.run_zoo)
+    p = command("zoo", "list the ready-made models, or summarise one",
+                deferred("commands", "run_zoo"))
     p.add_argument("name", nargs="?", metavar="NAME", help="a model from the list")
     p.add_argument("--input", metavar="H,W,C", help="input shape, e.g. 224,224,3 or H,W,3")
     p.add_argument("--arg", nargs="+", action="extend", metavar="NAME=VALUE",
@@ -193,16 +194,17 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p, file=False)
     _add_table(p)
 
-    p = command("spec", "write a model (any FILE) as a YAML/JSON model file", c.run_spec)
+    p = command("spec", "write a model (any FILE) as a YAML/JSON model file",
+                deferred("commands", "run_spec"))
     _add_common(p)
     p.add_argument("-o", "--output", metavar="OUT", help="write here instead of stdout")
     p.add_argument("--format", choices=("yaml", "json"),
                    help="default: from OUT's suffix, else json")
 
-    _EXAMPLES.update(_teach.EXAMPLES)
-    _teach.register(command)
-    _EXAMPLES.update(_memory.EXAMPLES)
-    _memory.register(command)
+    _EXAMPLES.update(TEACH_EXAMPLES)
+    register_teach(command)
+    _EXAMPLES.update(MEMORY_EXAMPLES)
+    register_memory(command)
     return parser
 
 

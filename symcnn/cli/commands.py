@@ -16,6 +16,7 @@ import time
 import sympy
 
 from .. import plotting, sweeping, zoo
+from ..render import cost_columns  # noqa: F401  (the MACs... columns of summaries)
 from ..costs import QUANTITIES, quantity
 from ..errors import SolveError, SymcnnError, UnavailableError
 from ..render.exprs import show
@@ -24,6 +25,7 @@ from ..render.summary import format_count
 from ..solving import solve_budget
 from ..spec import model_to_spec
 from ..suggest import did_you_mean
+from .options import LoadError
 from .loading import UsageError, load_model, parse_assignments, parse_range, parse_shape
 from .report import solve_document, summary_document, sweep_document, zoo_document
 
@@ -31,14 +33,6 @@ __all__ = ["run_summary", "run_solve", "run_latex", "run_plot", "run_sweep", "ru
            "run_spec", "QUANTITIES", "EXIT_NO_SOLUTION", "LoadError"]
 
 EXIT_NO_SOLUTION = 5
-
-
-class LoadError(Exception):
-    """FILE could not be turned into a model (exit code 3); wraps the SymcnnError."""
-
-    def __init__(self, error: SymcnnError) -> None:
-        super().__init__(str(error))
-        self.error = error
 
 
 def _load(args):

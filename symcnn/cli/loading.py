@@ -18,14 +18,11 @@ from ..interop.keras import from_keras
 from ..model import Model
 from ..spec import load_spec
 from ..safe_read import regular_file
+from .options import UsageError
 
 __all__ = ["UsageError", "load_model", "parse_assignments", "parse_range", "parse_shape"]
 
 _DATA_SUFFIXES = (".yaml", ".yml", ".json")
-
-
-class UsageError(Exception):
-    """A command-line argument is malformed (exit code 2)."""
 
 
 def load_model(path: str, variable: str = "model"):

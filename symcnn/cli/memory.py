@@ -25,19 +25,13 @@ import sympy
 from ..render.exprs import show
 from ..render.summary import format_count
 from ..solving import solve_budget
-from ..training_memory import OPTIMIZER_STATES, training_memory
+from ..training_memory import training_memory
 from .commands import EXIT_NO_SOLUTION, _load, _substitute, zoo_entries
 from .loading import UsageError, parse_shape
+from .options import MEMORY_EXAMPLES as EXAMPLES  # noqa: F401  (issue 16: parsed without SymPy)
+from .options import register_memory as register  # noqa: F401
 
 __all__ = ["register", "run_memory", "EXAMPLES", "parse_bytes"]
-
-EXAMPLES = {
-    "memory": """examples:
-  symcnn memory --zoo resnet50 --input 224,224,3 --budget 24GiB
-  symcnn memory --zoo mobilenet_v2 --batch 64 --optimizer sgd --layers
-  symcnn memory net.yaml --subs H=128 W=128 --budget 8GB --format json
-  symcnn memory --zoo resnet18 --batch 32 --budget 4GiB --for H --subs W=H""",
-}
 
 _UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
           "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
@@ -59,29 +53,6 @@ def parse_bytes(text: str) -> int:
     if value <= 0:
         raise UsageError(f"--budget: a budget is a positive number of bytes. Received: {text!r}")
     return value
-
-
-def register(command) -> None:
-    """Add ``memory`` through ``build_parser``'s ``command(name, help, run)``."""
-    p = command("memory", "training memory: weights, gradients, optimizer state, activations",
-                run_memory)
-    p.add_argument("file", nargs="?", metavar="FILE", help="the model (or use --zoo)")
-    p.add_argument("--model", metavar="NAME", default="model",
-                   help="for a Python FILE: the variable holding the model (default: model)")
-    p.add_argument("--zoo", metavar="NAME", help="a zoo model instead of FILE (symcnn zoo)")
-    p.add_argument("--input", metavar="H,W,C", help="with --zoo: the input shape")
-    p.add_argument("--subs", nargs="+", metavar="NAME=VALUE", action="extend",
-                   help="substitute symbols first, e.g. --subs H=224 W=224")
-    p.add_argument("--batch", default="B", metavar="B",
-                   help="the batch size: a number or a symbol name (default: B)")
-    p.add_argument("--optimizer", choices=tuple(OPTIMIZER_STATES), default="adam")
-    p.add_argument("--dtype", default="float32", help="float32 (default), bfloat16, ...")
-    p.add_argument("--budget", metavar="BYTES", help="e.g. 24GiB: print the largest value of "
-                                                     "--for whose total fits")
-    p.add_argument("--for", dest="for_", metavar="SYMBOL",
-                   help="the symbol to solve for with --budget (default: the batch symbol)")
-    p.add_argument("--layers", action="store_true", help="list the activation bytes per layer")
-    p.add_argument("--format", choices=("text", "json"), default="text")
 
 
 def _model(args):

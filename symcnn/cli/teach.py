@@ -24,43 +24,10 @@ from ..teach import check
 from ..teach import exercises as _exercises
 from .commands import LoadError
 from .loading import load_model
+from .options import TEACH_EXAMPLES as EXAMPLES  # noqa: F401  (issue 16: parsed without SymPy)
+from .options import register_teach as register  # noqa: F401
 
 __all__ = ["register", "run_check", "run_exercises", "EXAMPLES"]
-
-EXAMPLES = {
-    "check": """examples:
-  symcnn check examples/models/free_width.yaml examples/claims/free_width_table.md
-  symcnn check net.py table.csv --format markdown
-  cat table.md | symcnn check net.yaml -""",
-    "exercises": """examples:
-  symcnn exercises output_size -n 10 --seed 1 --format latex -o sheet.tex
-  symcnn exercises params -n 20 --format moodle -o params.xml
-  symcnn exercises budget --format markdown --no-solutions""",
-}
-
-
-def register(command) -> None:
-    """Add the two commands through ``build_parser``'s ``command(name, help, run)``."""
-    p = command("check", "mark a student's table of output shapes and parameter counts",
-                run_check)
-    p.add_argument("file", metavar="MODEL", help="the model: a Python script defining "
-                   "`model`, a YAML/JSON model file or a Keras JSON config")
-    p.add_argument("claims", metavar="CLAIMS", help="the student's table: Markdown, CSV or "
-                   "a JSON list of rows; - for standard input")
-    p.add_argument("--model", metavar="NAME", default="model",
-                   help="for a Python MODEL: the variable holding the model (default: model)")
-    p.add_argument("--format", choices=("text", "markdown", "latex", "html"), default="text")
-
-    p = command("exercises", "generate exercises with worked solutions as a sheet",
-                run_exercises)
-    p.add_argument("topic", metavar="TOPIC", choices=list(_exercises.TOPICS),
-                   help=f"one of: {', '.join(_exercises.TOPICS)}")
-    p.add_argument("-n", type=int, default=10, help="how many exercises (default: 10)")
-    p.add_argument("--seed", type=int, default=1, help="the same seed gives the same sheet")
-    p.add_argument("--format", choices=_exercises.FORMATS, default="latex")
-    p.add_argument("--no-solutions", action="store_true", help="the questions only")
-    p.add_argument("-o", "--output", metavar="OUT", help="write here instead of stdout")
-
 
 def _claims_text(path: str):
     if path == "-":

@@ -1,0 +1,120 @@
+"""What the ``symcnn`` command knows before it runs one: its errors, the choices its options
+offer, and the commands registered by name (issue 16).
+
+Nothing here imports SymPy, so ``symcnn --help`` and a malformed command line answer in a
+fraction of SymPy's import time; a command's module is imported when that command runs.
+The choices repeat constants of the modules that use them (``costs.QUANTITIES``...);
+``tests/test_cli_startup.py`` checks that they agree.
+
+>>> run = deferred("commands", "run_zoo")
+>>> run.__name__
+'run_zoo'
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, Callable
+
+__all__ = ["UsageError", "LoadError", "deferred", "QUANTITIES", "OPTIMIZERS", "TOPICS",
+           "SHEET_FORMATS", "MEMORY_EXAMPLES", "TEACH_EXAMPLES", "register_memory",
+           "register_teach"]
+
+#: ``symcnn.costs.QUANTITIES``: what --budget and --y name.
+QUANTITIES = ("params", "trainable_params", "non_trainable_params", "macs", "flops")
+#: The keys of ``symcnn.training_memory.OPTIMIZER_STATES``.
+OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
+#: The keys of ``symcnn.teach.exercises.TOPICS``.
+TOPICS = ("output_size", "params", "macs", "receptive_field", "padding_for_same", "budget",
+          "scaling")
+#: ``symcnn.teach.sheets.FORMATS``.
+SHEET_FORMATS = ("latex", "markdown", "html", "moodle")
+
+
+class UsageError(Exception):
+    """A command-line argument is malformed (exit code 2)."""
+
+
+class LoadError(Exception):
+    """FILE could not be turned into a model (exit code 3); wraps the SymcnnError."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def deferred(module: str, name: str) -> Callable[[Any, Any], int]:
+    """The function ``symcnn.cli.<module>.<name>``, imported when it is first called."""
+
+    def run(args, out) -> int:
+        target = getattr(importlib.import_module(f".{module}", __package__), name)
+        return target(args, out)
+
+    run.__name__ = run.__qualname__ = name
+    return run
+
+
+MEMORY_EXAMPLES = {
+    "memory": """examples:
+  symcnn memory --zoo resnet50 --input 224,224,3 --budget 24GiB
+  symcnn memory --zoo mobilenet_v2 --batch 64 --optimizer sgd --layers
+  symcnn memory net.yaml --subs H=128 W=128 --budget 8GB --format json
+  symcnn memory --zoo resnet18 --batch 32 --budget 4GiB --for H --subs W=H""",
+}
+
+TEACH_EXAMPLES = {
+    "check": """examples:
+  symcnn check examples/models/free_width.yaml examples/claims/free_width_table.md
+  symcnn check net.py table.csv --format markdown
+  cat table.md | symcnn check net.yaml -""",
+    "exercises": """examples:
+  symcnn exercises output_size -n 10 --seed 1 --format latex -o sheet.tex
+  symcnn exercises params -n 20 --format moodle -o params.xml
+  symcnn exercises budget --format markdown --no-solutions""",
+}
+
+
+def register_memory(command) -> None:
+    """Add ``memory`` through ``build_parser``'s ``command(name, help, run)``."""
+    p = command("memory", "training memory: weights, gradients, optimizer state, activations",
+                deferred("memory", "run_memory"))
+    p.add_argument("file", nargs="?", metavar="FILE", help="the model (or use --zoo)")
+    p.add_argument("--model", metavar="NAME", default="model",
+                   help="for a Python FILE: the variable holding the model (default: model)")
+    p.add_argument("--zoo", metavar="NAME", help="a zoo model instead of FILE (symcnn zoo)")
+    p.add_argument("--input", metavar="H,W,C", help="with --zoo: the input shape")
+    p.add_argument("--subs", nargs="+", metavar="NAME=VALUE", action="extend",
+                   help="substitute symbols first, e.g. --subs H=224 W=224")
+    p.add_argument("--batch", default="B", metavar="B",
+                   help="the batch size: a number or a symbol name (default: B)")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default="adam")
+    p.add_argument("--dtype", default="float32", help="float32 (default), bfloat16, ...")
+    p.add_argument("--budget", metavar="BYTES", help="e.g. 24GiB: print the largest value of "
+                                                     "--for whose total fits")
+    p.add_argument("--for", dest="for_", metavar="SYMBOL",
+                   help="the symbol to solve for with --budget (default: the batch symbol)")
+    p.add_argument("--layers", action="store_true", help="list the activation bytes per layer")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+
+
+def register_teach(command) -> None:
+    """Add ``check`` and ``exercises`` through ``build_parser``'s ``command``."""
+    p = command("check", "mark a student's table of output shapes and parameter counts",
+                deferred("teach", "run_check"))
+    p.add_argument("file", metavar="MODEL", help="the model: a Python script defining "
+                   "`model`, a YAML/JSON model file or a Keras JSON config")
+    p.add_argument("claims", metavar="CLAIMS", help="the student's table: Markdown, CSV or "
+                   "a JSON list of rows; - for standard input")
+    p.add_argument("--model", metavar="NAME", default="model",
+                   help="for a Python MODEL: the variable holding the model (default: model)")
+    p.add_argument("--format", choices=("text", "markdown", "latex", "html"), default="text")
+
+    p = command("exercises", "generate exercises with worked solutions as a sheet",
+                deferred("teach", "run_exercises"))
+    p.add_argument("topic", metavar="TOPIC", choices=list(TOPICS),
+                   help=f"one of: {', '.join(TOPICS)}")
+    p.add_argument("-n", type=int, default=10, help="how many exercises (default: 10)")
+    p.add_argument("--seed", type=int, default=1, help="the same seed gives the same sheet")
+    p.add_argument("--format", choices=SHEET_FORMATS, default="latex")
+    p.add_argument("--no-solutions", action="store_true", help="the questions only")
+    p.add_argument("-o", "--output", metavar="OUT", help="write here instead of stdout")
