@@ -12,8 +12,8 @@ from symcnn.cli import options
 _PROBE = """
 import sys
 {setup}
-print(sorted({m.split(".")[0] for m in sys.modules}
-             & {"sympy", "numpy", "torch", "keras", "matplotlib", "yaml"}))
+print(sorted({{m.split(".")[0] for m in sys.modules}}
+             & {{"sympy", "numpy", "torch", "keras", "matplotlib", "yaml"}}))
 """
 
 
