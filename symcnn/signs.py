@@ -96,6 +96,8 @@ def _lower_polynomial(expr, lower):
     admissible value (``Q`` is ``expr`` with every symbol written ``low + t``, floors and
     ceilings bounded in the direction that keeps the bound sound), or None."""
     symbols = expr.free_symbols
+    if any(p.exp.free_symbols and p.exp.has(sympy.Pow) for p in expr.atoms(sympy.Pow)):
+        return None  # 2**(2**(n**64)): shifting n makes SymPy's assumptions take minutes (issue 15)
     low = {s: int((lower or {}).get(s, 0 if s.is_positive is not True else 1)) for s in symbols}
     shift = {s: s + (low[s] - 1) for s in symbols if low[s] > 1}
     if shift:

@@ -65,6 +65,16 @@ CASES = [
 ]
 
 
+def test_a_nested_symbolic_exponent_builds_at_once():
+    # found by the long fuzz run: the sign decision shifted n inside 2**(2**(n**64)) and
+    # SymPy's assumptions took 14 s to 33 s
+    with within(5):
+        model = pow_model("2**(2**(n**(2**(3))**2))")
+    assert model.params == 4 * 2**(2**(n**64)) + 2**(2**(n**64))
+    with within(5), pytest.raises(sc.ExpressionError, match=r"would have about"):
+        model.subs(n=2)
+
+
 @pytest.mark.parametrize("make, error, pattern", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_each_bomb_is_a_clean_error_at_once(make, error, pattern):
     with within(10), pytest.raises(error, match=pattern):
