@@ -197,6 +197,7 @@ def compile_expr(expr, symbols, vectorised: bool = False):
     return (lambda *args: fn(*args)[0]), dens[0]
 
 
+@lru_cache(maxsize=256)
 def build(source: str, vectorised: bool):
     if vectorised:
         import numpy as np

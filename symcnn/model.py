@@ -264,8 +264,15 @@ class Model(_CostViews, Graph):
         return self.name if self.name is not None else self._default_name
 
     def _total(self, attr: str) -> sympy.Expr:
-        # One n-ary Add (not a running sum, which rebuilds the sum per layer: quadratic).
-        return sympy.expand(sympy.Add(*(getattr(r, attr) for r in self._records)))
+        # One n-ary Add (not a running sum, which rebuilds the sum per layer: quadratic),
+        # kept on the model (which never changes): sweeps ask for it on every call (issue 16).
+        totals = self.__dict__.get("_totals")
+        if totals is None:
+            totals = {}
+            object.__setattr__(self, "_totals", totals)
+        if attr not in totals:
+            totals[attr] = sympy.expand(sympy.Add(*(getattr(r, attr) for r in self._records)))
+        return totals[attr]
 
     @property
     def params(self) -> sympy.Expr:
@@ -315,16 +322,21 @@ class Model(_CostViews, Graph):
 
     @property
     def free_symbols(self) -> set:
-        """Every symbol in the model's shapes, counts and constraints."""
-        out: set = set()
-        for node in self._nodes:
-            for t in node.outputs:
-                for d in t.shape:
-                    out |= d.free_symbols
-            out |= node.computed.params.free_symbols
-        for c in self.constraints:
-            out |= c.free_symbols
-        return out
+        """Every symbol in the model's shapes, counts and constraints (a new set each time;
+        computed once per model, which never changes)."""
+        known = self.__dict__.get("_free_symbols")
+        if known is None:  # issue 16: sweeps and solves ask on every call
+            out: set = set()
+            for node in self._nodes:
+                for t in node.outputs:
+                    for d in t.shape:
+                        out |= d.free_symbols
+                out |= node.computed.params.free_symbols
+            for c in self.constraints:
+                out |= c.free_symbols
+            known = frozenset(out)
+            object.__setattr__(self, "_free_symbols", known)
+        return set(known)
 
     # -- transformation ---------------------------------------------------------------------
 

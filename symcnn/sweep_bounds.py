@@ -11,6 +11,8 @@ change, instead of minutes of work or a ``MemoryError``.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import sympy
 
 from .codegen import INT64_MAX
@@ -44,18 +46,29 @@ def _points(shape: tuple, axes: dict) -> int:
     return points
 
 
+@lru_cache(maxsize=512)
+def _largest_power(expr):
+    """The power of a base with symbols that has the largest integer exponent, or None (one
+    walk per expression: sweeping the same closed form again costs nothing here)."""
+    best = None
+    for node in sympy.preorder_traversal(expr):
+        if isinstance(node, sympy.Pow) and node.exp.is_Integer and node.base.free_symbols:
+            if best is None or abs(int(node.exp)) > abs(int(best.exp)):
+                best = node
+    return best
+
+
 def _check_powers(exprs: list, bounds: tuple) -> None:
     """Refuse, before any code is generated, powers whose values could not be built."""
     top = max((max(abs(lo), abs(hi)) for lo, hi in bounds), default=1)
     for e in exprs:
-        for node in sympy.preorder_traversal(e):
-            if isinstance(node, sympy.Pow) and node.exp.is_Integer and node.base.free_symbols:
-                bits = abs(int(node.exp)) * max(top.bit_length(), 1)
-                if bits > MAX_RESULT_BITS:
-                    raise SolveError(f"sweep: the power {_short(node)} would build numbers of "
-                                     f"about {bits:,} bits over this grid (at most "
-                                     f"{MAX_RESULT_BITS:,}). Received: exponent "
-                                     f"{brief(int(node.exp))}")
+        node = _largest_power(e)
+        bits = abs(int(node.exp)) * max(top.bit_length(), 1) if node is not None else 0
+        if bits > MAX_RESULT_BITS:
+            raise SolveError(f"sweep: the power {_short(node)} would build numbers of "
+                             f"about {bits:,} bits over this grid (at most "
+                             f"{MAX_RESULT_BITS:,}). Received: exponent "
+                             f"{brief(int(node.exp))}")
 
 
 def _check_memory(points: int, peak: int, source: str, count: int, dens) -> None:

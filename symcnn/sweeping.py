@@ -22,6 +22,7 @@ from __future__ import annotations
 import itertools
 import operator
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any, Mapping
 
 import sympy
@@ -99,8 +100,22 @@ def _bounds(axis) -> tuple:
     return int(axis.min()), int(axis.max())
 
 
+#: Ranges of at most this many values keep their int64 array (read-only) for the next sweep
+#: over the same range: sweeping several quantities, or again, does not rebuild the grid.
+_KEPT_AXIS = 2**21
+
+
+@lru_cache(maxsize=2)
+def _kept_range(np, start: int, stop: int, step: int):
+    out = np.arange(start, stop, step, dtype=np.int64)
+    out.setflags(write=False)
+    return out
+
+
 def _array(np, axis, dtype):
     if isinstance(axis, range) and dtype is not object:
+        if len(axis) <= _KEPT_AXIS and dtype is np.int64:
+            return _kept_range(np, axis.start, axis.stop, axis.step)
         return np.arange(axis.start, axis.stop, axis.step, dtype=dtype)
     if not isinstance(axis, (range, tuple)):
         return axis.astype(dtype) if dtype is not object else np.array(
@@ -144,10 +159,14 @@ def _evaluate(exprs: list, axes: dict, fixed: dict, symbols: dict) -> list:
         a = _array(np, axes[k], dtype)
         arrays.append(a.reshape((1,) * i + (-1,) + (1,) * (len(names) - i - 1)))
     fn = build(source, vectorised=True)
-    out = []
+    out: list = []
     for value, den in zip(fn(*arrays), dens):
-        full = np.empty(shape, dtype=dtype)
-        full[...] = value
+        if (isinstance(value, np.ndarray) and value.shape == shape and value.dtype == dtype
+                and not any(value is a for a in arrays) and not any(value is o for o in out)):
+            full = value  # already a fresh array of the grid's shape: no copy (issue 16)
+        else:
+            full = np.empty(shape, dtype=dtype)
+            full[...] = value
         out.append(_divide_array(np, full, den))
     return out
 
@@ -270,8 +289,8 @@ def sweep(target, /, *quantities: str, **grid: Any):
     fixed = {k: v for k, v in values.items() if isinstance(v, int)}
     constraints: list = []
     strict = False  # a model names its symbols; an expression is constant along other names
-    if hasattr(target, "free_symbols") and hasattr(target, "constraints") and not isinstance(
-            target, sympy.Basic):
+    if hasattr(type(target), "free_symbols") and hasattr(type(target), "constraints") and (
+            not isinstance(target, sympy.Basic)):  # the class: a model computes them on access
         names = list(quantities) or ["params"]
         exprs = {q: _quantity(target, q) for q in names}
         constraints = list(target.constraints)
