@@ -39,7 +39,7 @@ def test_every_zoo_function_has_the_same_keyword_interface(name):
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda: sc.zoo.resnet(20), r"resnet: `depth` must be one of 18, 34, 50, 101, 152\. Received: depth=20"),
+    (lambda: sc.zoo.resnet(20), r"resnet: `depth` must be one of 18, 34, 50, 101, 152 \(or give `blocks`\)\. Received: depth=20"),
     (lambda: sc.zoo.vgg(15), r"vgg: `depth` must be one of 11, 13, 16, 19\. Received: depth=15"),
     (lambda: sc.zoo.resnet50(classes=0), r"resnet50: `classes` must be a positive integer.*Received: classes=0"),
     (lambda: sc.zoo.vgg16(width=2.5), r"vgg16: `width`.*Received: width=2.5"),
