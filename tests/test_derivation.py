@@ -42,12 +42,12 @@ def test_unknown_step_key_is_a_clear_error():
 
 
 def test_derivation_prints_as_latex_through_sympy_printing_hooks():
-    d = textbook.cifar().layers[0].derivation
+    d = textbook.cifar().get_layer("conv2d").derivation
     tex = sympy.latex(d)
     assert tex.startswith("\\begin{aligned}")
     assert r"3 \cdot 3 \cdot 3 \cdot 64 + 64 = 1{,}792" in tex
     assert d._repr_latex_().startswith("$\\displaystyle \\begin{aligned}")
-    assert textbook.cifar().layers[0]._repr_latex_() == d._repr_latex_()
+    assert textbook.cifar().get_layer("conv2d")._repr_latex_() == d._repr_latex_()
 
 
 # ------------------------------------------------------------------ property: working == value

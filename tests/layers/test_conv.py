@@ -151,7 +151,7 @@ def test_conv_output_size_shows_formula_working_and_value_of_the_textbook():
 
 
 def test_conv_params_working_is_unevaluated_product_plus_bias():
-    d = textbook.cifar().layers[0].derivation
+    d = textbook.cifar().get_layer("conv2d").derivation
     assert str(d.params.formula) == "C_in*K_h*K_w*F + F"
     assert str(d.params.working) == "3*3*3*64 + 64"
     assert d.params.value == 1792

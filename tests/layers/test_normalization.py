@@ -25,7 +25,7 @@ def test_batch_norm_parameters_follow_keras_counting():
 
 
 def test_batch_norm_counts_four_per_channel_of_which_two_non_trainable():
-    d = textbook.cifar().layers[1].derivation
+    d = textbook.cifar().get_layer("batch_normalization").derivation
     assert str(d.params.formula) == "4*C" and d.params.value == 256
     assert str(d["non_trainable"].working) == "2*64" and d["non_trainable"].value == 128
 
