@@ -20,8 +20,8 @@ from .. import arith
 from ..derivation.blocks import value_of
 from ..errors import LayerArgumentError, ShapeError, SymcnnError, describe_layer, with_context
 from ..render.exprs import show
-from ..suggest import check_activation, did_you_mean
 from ..safe import bounded_subs
+from ..suggest import check_activation, did_you_mean
 from ..symbols import as_size, as_size_tuple
 from .protocol import LayerProtocol
 
