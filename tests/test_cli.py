@@ -348,6 +348,16 @@ def test_argparse_usage_errors_exit_2(capsys):
     assert len(err.splitlines()) == 1 and "usage:" not in err
 
 
+def test_a_mistyped_command_or_choice_gets_a_did_you_mean(capsys):
+    assert main(["sumary", "x.yaml"]) == 2
+    err = capsys.readouterr().err
+    assert "invalid choice: 'sumary'" in err and "Did you mean 'summary'?" in err
+    assert main(["summary", "--format", "jsn", "x.yaml"]) == 2
+    assert "Did you mean 'json'?" in capsys.readouterr().err
+    assert main(["zzzz"]) == 2
+    assert "Did you mean" not in capsys.readouterr().err  # nothing close: no guess
+
+
 def test_a_file_with_bad_content_exits_3_and_names_the_file(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     path = tmp_path / "evil.json"

@@ -25,10 +25,12 @@ config. Exit codes (also in ``symcnn --help`` and ``docs/cli.md``):
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 
 from .. import __version__
 from ..errors import SymcnnError, UnavailableError
+from ..suggest import did_you_mean
 from .options import QUANTITIES, LoadError, UsageError, deferred, register_memory, register_teach
 from .options import MEMORY_EXAMPLES, TEACH_EXAMPLES
 
@@ -90,7 +92,19 @@ class _Parser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line, without the usage block (docs/cli.md)."""
 
     def error(self, message: str):
-        raise _CommandLineError(self.prog, f"{message} (see `{self.prog} --help`)")
+        raise _CommandLineError(self.prog, f"{message}{_suggestion(message)} "
+                                           f"(see `{self.prog} --help`)")
+
+
+_INVALID_CHOICE = re.compile(r"invalid choice: '([^']*)' \(choose from (.*)\)$")
+
+
+def _suggestion(message: str) -> str:
+    """" Did you mean 'summary'?" for argparse's "invalid choice" on a near miss."""
+    found = _INVALID_CHOICE.search(message)
+    if found is None:
+        return ""
+    return did_you_mean(found.group(1), re.findall(r"'([^']*)'", found.group(2)))
 
 
 def _add_common(p, file: bool = True, subs: bool = True) -> None:
