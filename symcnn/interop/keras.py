@@ -24,124 +24,20 @@ one :class:`~symcnn.errors.ConversionError`.
 
 from __future__ import annotations
 
-import inspect
-import json
-import os
-import zipfile
-from functools import lru_cache
 from typing import Any
 
-from .. import layers as _layers
 from ..errors import ConversionError, SpecError, SymcnnError
-from ..layers.base import _INERT_ARGS, _INERT_SUFFIXES, Tensor, snake_case
-from ..layers.core import Identity, Input
-from ..layers.scale import Elementwise
+from ..layers.base import Tensor
+from ..layers.core import Input
 from ..model import Model, Sequential
 from ..safe import brief
-from ..safe_read import (MAX_NESTING, check_data, nesting_depth, read_text, read_zip_member,
-                         regular_file)
 from ._common import Problems
 from .keras_checks import check_model_config
+from .keras_config import _MODELS, load_keras_config
+from .keras_layers import _keras_op, _make_layer
+from .keras_nodes import _node_refs, _refs
 
 __all__ = ["from_keras", "load_keras_config"]
-
-_MODELS = ("Sequential", "Functional", "Model")
-#: Keras layers that keep their input's shape and have no weights.
-_PASSTHROUGH = (
-    "RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation",
-    "RandomContrast", "RandomBrightness", "GaussianNoise", "GaussianDropout", "AlphaDropout",
-    "ActivityRegularization", "Masking",
-)
-#: Config keys that change neither shapes nor counts.
-_IGNORED = {"dtype", "activity_regularizer", "renorm_clipping", "renorm_momentum", "sparse",
-            "ragged", "optional", "batch_size", "build_config", "compile_config",
-            "registered_name", "module"} | set(_INERT_ARGS)
-#: Config keys harmless at these values only.
-_HARMLESS = {"renorm": False, "lora_rank": None, "quantization_config": None}
-
-
-def _symcnn_classes() -> dict:
-    return _layers.layer_classes()
-
-
-@lru_cache(maxsize=None)
-def _passthrough(class_name: str) -> type:
-    return type(class_name, (Identity,), {
-        "__module__": __name__, "keras_passthrough": True,
-        "__doc__": f"Keras ``{class_name}``: keeps the shape, no weights (imported).",
-    })
-
-
-def load_keras_config(source: Any) -> dict:
-    """The Keras model config in ``source``: a dict, JSON text, a ``.json`` or ``.keras``
-    file, or a live Keras model (through ``to_json()``, so Keras is not imported here).
-
-    >>> load_keras_config('{"class_name": "Sequential", "config": {"layers": []}}')["class_name"]
-    'Sequential'
-    """
-    if isinstance(source, dict):
-        config = source
-    elif isinstance(source, (str, os.PathLike)):
-        text = os.fspath(source)
-        if isinstance(source, str) and text.lstrip().startswith("{"):
-            config = _parse(text, "the JSON text")
-        elif os.path.exists(text):  # FIFOs and devices are refused there, not read
-            config = _read_file(text)
-        else:
-            raise SpecError(f"from_keras: expected a Keras model, its JSON config or a .json/"
-                            f".keras file; this string is neither JSON nor an existing file. "
-                            f"Received: model_or_json={_short(text)!r}")
-    elif hasattr(source, "to_json"):
-        try:
-            text = source.to_json()
-        except Exception as err:  # subclassed Keras models cannot serialize their graph
-            raise ConversionError(
-                f"from_keras: the Keras model could not be serialized ({type(err).__name__}: "
-                f"{err}). Subclassed keras.Model classes have no layer graph in their config; "
-                f"rebuild it as a Sequential or functional model. Received: model_or_json="
-                f"{type(source).__name__}") from None
-        config = _parse(text, "model.to_json()")
-    else:
-        raise SpecError(f"from_keras: expected a Keras model, its JSON config (a string or "
-                        f"dict) or a .json/.keras file. Received: model_or_json="
-                        f"{type(source).__name__}")
-    if not isinstance(config, dict) or config.get("class_name") not in _MODELS:
-        name = config.get("class_name") if isinstance(config, dict) else type(config).__name__
-        raise SpecError(f"from_keras: the config is not a Keras Sequential or functional model "
-                        f"(class_name should be one of {', '.join(_MODELS)}). "
-                        f"Received: class_name={brief(name)}")
-    return config
-
-
-def _short(text: str) -> str:
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _parse(text: str, what: str):
-    if nesting_depth(text) > MAX_NESTING:
-        raise SpecError(f"from_keras: {what} is nested deeper than {MAX_NESTING} levels. "
-                        f"Received: {_short(text)!r}")
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise SpecError(f"from_keras: {what} is not valid JSON ({err.msg} at line {err.lineno}, "
-                        f"column {err.colno}). Received: {_short(text)!r}") from None
-    except (ValueError, RecursionError) as err:  # an integer of over 4,300 digits, nesting
-        raise SpecError(f"from_keras: {what} is not a readable Keras config "
-                        f"({type(err).__name__}: {brief(str(err))}). "
-                        f"Received: {_short(text)!r}") from None
-    return check_data(data, f"from_keras: {what}")
-
-
-def _read_file(path: str):
-    # bounded reads (symcnn/safe_read.py): regular files only, zip members checked first
-    regular_file(path)
-    if zipfile.is_zipfile(path):
-        return _parse(read_zip_member(path, "config.json"), f"config.json in {path}")
-    if path.lower().endswith(".keras"):
-        raise SpecError(f"from_keras: {path} is not a zip archive, so not a .keras model file. "
-                        f"Received: model_or_json={path!r}")
-    return _parse(read_text(path), path)
 
 
 def from_keras(model_or_json: Any, input_shape=None) -> Model:
@@ -284,7 +180,6 @@ class _Spec:
         return Model(inputs[0] if len(inputs) == 1 else inputs,
                      outputs[0] if len(outputs) == 1 else outputs, name=self.name)
 
-
     def _call_in_order(self, first, calls: dict, tensors: dict) -> None:
         """Make layer call ``first``, making the calls it depends on before it (depth first,
         without recursion), so the layers come out in Keras' order where the graph allows."""
@@ -334,50 +229,6 @@ def _tensor(tensors: dict, ref, where: str) -> Tensor:
     return outs[index]
 
 
-def _refs(value) -> list:
-    """``[name, node, tensor]`` or a list of them (or a dict of them) as a list of triples."""
-    if value is None:
-        return []
-    if isinstance(value, dict):
-        return [r for v in value.values() for r in _refs(v)]
-    if isinstance(value, list) and value and isinstance(value[0], str):
-        return [(value[0], int(value[1]), int(value[2]))]
-    return [r for v in value for r in _refs(v)]
-
-
-def _node_refs(node) -> tuple:
-    """The tensors a layer call reads, and whether the layer gets them as a list."""
-    if isinstance(node, dict):  # Keras 3: {"args": [...], "kwargs": {...}}
-        args = node.get("args") or []
-        refs: list = []
-        _collect(args, refs)
-        kwargs = node.get("kwargs") or {}
-        for key in _TENSOR_KWARGS:  # mha(query=..., value=..., key=...)
-            _collect(kwargs.get(key), refs)
-        many = len(refs) > 1 or (bool(args) and isinstance(args[0], (list, tuple)))
-        return refs, many
-    refs = [(entry[0], int(entry[1]), int(entry[2])) for entry in node]  # Keras 2
-    return refs, len(refs) > 1
-
-
-#: Keyword arguments of a layer call that are inputs (MultiHeadAttention's), in call order;
-#: masks and initial states are not (they change no shape or count).
-_TENSOR_KWARGS = ("query", "value", "key")
-
-
-def _collect(value, out: list) -> None:
-    if isinstance(value, dict):
-        if value.get("class_name") == "__keras_tensor__":
-            name, node, index = value["config"]["keras_history"]
-            out.append((name, int(node), int(index)))
-            return
-        for v in value.values():
-            _collect(v, out)
-    elif isinstance(value, (list, tuple)):
-        for v in value:
-            _collect(v, out)
-
-
 def _input_shape(cfg: dict):
     for key in ("batch_shape", "batch_input_shape"):
         if cfg.get(key) is not None:
@@ -420,85 +271,3 @@ def _fill_unknown(shape: tuple, position: int, count: int) -> tuple:
 
 def _show(shape) -> str:
     return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
-
-
-def _clean(value):
-    if isinstance(value, list):
-        return tuple(_clean(v) for v in value)
-    return value
-
-
-def _make_layer(kind: str, cfg: dict, module, trainable: bool, where: str, problems: Problems):
-    classes = _symcnn_classes()
-    from_keras_module = module is None or str(module).startswith("keras")
-    name = cfg.get("name")
-    keep = trainable and cfg.get("trainable", True) is not False
-    if kind in classes and from_keras_module:
-        cls = classes[kind]
-    elif kind in _PASSTHROUGH and from_keras_module:
-        return _passthrough(kind)(name=name, trainable=keep)
-    else:
-        problems.add(where, f"no symcnn equivalent (module {module!r}). Received: "
-                            f"class_name={kind!r}")
-        return None
-    params = inspect.signature(cls.__init__).parameters
-    kwargs: dict = {"name": name, "trainable": keep}
-    for key, value in cfg.items():
-        if key in ("name", "trainable"):
-            continue
-        if key in ("layer", "backward_layer") and isinstance(value, dict) and key in params:
-            inner = _make_layer(value.get("class_name"), value.get("config") or {},
-                                value.get("module"), keep, f"{where} {key}", problems)
-            if inner is None:
-                return None
-            kwargs[key] = inner
-        elif key in params:
-            kwargs[key] = _activation(value) if key == "activation" else _clean(value)
-        elif key in _HARMLESS and value == _HARMLESS[key] or value is None:
-            continue
-        elif key in _IGNORED or key.endswith(_INERT_SUFFIXES):
-            continue
-        else:
-            problems.add(where, f"argument `{key}` has no symcnn equivalent. "
-                                f"Received: {key}={value!r}")
-            return None
-    try:
-        return cls(**kwargs)
-    except SymcnnError as err:
-        problems.add(where, str(err))
-        return None
-
-
-def _activation(value):
-    if isinstance(value, dict):  # a serialized activation object
-        inner = value.get("config")
-        if isinstance(inner, str):
-            return inner
-        return value.get("class_name", "custom")
-    return value if value is not None else "linear"
-
-
-
-def _keras_op(kind: str, cfg: dict, item: dict, trainable: bool, where: str,
-              problems: Problems):
-    """A ``keras.ops`` call recorded in a model (``x + 3.0`` is ``keras.src.ops.numpy``
-    ``Add``): with a constant, an :class:`~symcnn.layers.scale.Elementwise` layer; between
-    tensors, the merge layer of the same name."""
-    nodes = item.get("inbound_nodes") or []
-    constants = []
-    for node in nodes:
-        refs, _ = _node_refs(node)
-        if len(refs) == 1 and isinstance(node, dict):
-            constants += [a for a in node.get("args") or [] if not isinstance(a, dict)]
-    if not constants:
-        return _make_layer(kind, cfg, "keras.layers", trainable, where, problems)
-    constant = constants[0]
-    if not isinstance(constant, (int, float)) or isinstance(constant, bool):
-        problems.add(where, f"a keras.ops call with a constant that is not a number "
-                            f"(it could broadcast to a new shape). Received: {_short(repr(constant))}")
-        return None
-    try:
-        return Elementwise(snake_case(kind), constant, name=cfg.get("name"), trainable=trainable)
-    except SymcnnError as err:
-        problems.add(where, str(err))
-        return None

@@ -1,0 +1,130 @@
+"""One Keras layer config as a symcnn layer: the class by its Keras name, the arguments
+that change shapes or counts, the harmless ones skipped, and ``keras.ops`` calls recorded in
+a model (``x + 3.0``) as :class:`~symcnn.layers.scale.Elementwise` or merge layers. What has
+no symcnn equivalent is added to the :class:`~symcnn.interop._common.Problems` list.
+
+>>> from symcnn.interop._common import Problems
+>>> conv = _make_layer("Conv2D", {"name": "c", "filters": 8, "kernel_size": [3, 3]},
+...                    "keras.layers", True, "layer 'c'", Problems("from_keras"))
+>>> conv.name, conv.filters, conv.kernel_size
+('c', 8, (3, 3))
+"""
+
+from __future__ import annotations
+
+import inspect
+from functools import lru_cache
+
+from .. import layers as _layers
+from ..errors import SymcnnError
+from ..layers.base import _INERT_ARGS, _INERT_SUFFIXES, snake_case
+from ..layers.core import Identity
+from ..layers.scale import Elementwise
+from ._common import Problems
+from .keras_config import _short
+from .keras_nodes import _node_refs
+
+#: Keras layers that keep their input's shape and have no weights.
+_PASSTHROUGH = (
+    "RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation",
+    "RandomContrast", "RandomBrightness", "GaussianNoise", "GaussianDropout", "AlphaDropout",
+    "ActivityRegularization", "Masking",
+)
+#: Config keys that change neither shapes nor counts.
+_IGNORED = {"dtype", "activity_regularizer", "renorm_clipping", "renorm_momentum", "sparse",
+            "ragged", "optional", "batch_size", "build_config", "compile_config",
+            "registered_name", "module"} | set(_INERT_ARGS)
+#: Config keys harmless at these values only.
+_HARMLESS = {"renorm": False, "lora_rank": None, "quantization_config": None}
+
+
+def _symcnn_classes() -> dict:
+    return _layers.layer_classes()
+
+
+@lru_cache(maxsize=None)
+def _passthrough(class_name: str) -> type:
+    return type(class_name, (Identity,), {
+        "__module__": __name__, "keras_passthrough": True,
+        "__doc__": f"Keras ``{class_name}``: keeps the shape, no weights (imported).",
+    })
+
+def _clean(value):
+    if isinstance(value, list):
+        return tuple(_clean(v) for v in value)
+    return value
+
+
+def _make_layer(kind: str, cfg: dict, module, trainable: bool, where: str, problems: Problems):
+    classes = _symcnn_classes()
+    from_keras_module = module is None or str(module).startswith("keras")
+    name = cfg.get("name")
+    keep = trainable and cfg.get("trainable", True) is not False
+    if kind in classes and from_keras_module:
+        cls = classes[kind]
+    elif kind in _PASSTHROUGH and from_keras_module:
+        return _passthrough(kind)(name=name, trainable=keep)
+    else:
+        problems.add(where, f"no symcnn equivalent (module {module!r}). Received: "
+                            f"class_name={kind!r}")
+        return None
+    params = inspect.signature(cls.__init__).parameters
+    kwargs: dict = {"name": name, "trainable": keep}
+    for key, value in cfg.items():
+        if key in ("name", "trainable"):
+            continue
+        if key in ("layer", "backward_layer") and isinstance(value, dict) and key in params:
+            inner = _make_layer(value.get("class_name"), value.get("config") or {},
+                                value.get("module"), keep, f"{where} {key}", problems)
+            if inner is None:
+                return None
+            kwargs[key] = inner
+        elif key in params:
+            kwargs[key] = _activation(value) if key == "activation" else _clean(value)
+        elif key in _HARMLESS and value == _HARMLESS[key] or value is None:
+            continue
+        elif key in _IGNORED or key.endswith(_INERT_SUFFIXES):
+            continue
+        else:
+            problems.add(where, f"argument `{key}` has no symcnn equivalent. "
+                                f"Received: {key}={value!r}")
+            return None
+    try:
+        return cls(**kwargs)
+    except SymcnnError as err:
+        problems.add(where, str(err))
+        return None
+
+
+def _activation(value):
+    if isinstance(value, dict):  # a serialized activation object
+        inner = value.get("config")
+        if isinstance(inner, str):
+            return inner
+        return value.get("class_name", "custom")
+    return value if value is not None else "linear"
+
+
+def _keras_op(kind: str, cfg: dict, item: dict, trainable: bool, where: str,
+              problems: Problems):
+    """A ``keras.ops`` call recorded in a model (``x + 3.0`` is ``keras.src.ops.numpy``
+    ``Add``): with a constant, an :class:`~symcnn.layers.scale.Elementwise` layer; between
+    tensors, the merge layer of the same name."""
+    nodes = item.get("inbound_nodes") or []
+    constants = []
+    for node in nodes:
+        refs, _ = _node_refs(node)
+        if len(refs) == 1 and isinstance(node, dict):
+            constants += [a for a in node.get("args") or [] if not isinstance(a, dict)]
+    if not constants:
+        return _make_layer(kind, cfg, "keras.layers", trainable, where, problems)
+    constant = constants[0]
+    if not isinstance(constant, (int, float)) or isinstance(constant, bool):
+        problems.add(where, f"a keras.ops call with a constant that is not a number "
+                            f"(it could broadcast to a new shape). Received: {_short(repr(constant))}")
+        return None
+    try:
+        return Elementwise(snake_case(kind), constant, name=cfg.get("name"), trainable=trainable)
+    except SymcnnError as err:
+        problems.add(where, str(err))
+        return None

@@ -1,0 +1,55 @@
+"""How a Keras config records layer calls: the ``[name, node, tensor]`` references of a
+call's inputs (Keras 3's ``{"args": ..., "kwargs": ...}`` nodes and Keras 2's lists) and of a
+model's inputs and outputs.
+
+>>> _refs([["conv", 0, 0], ["pool", 1, 0]])
+[('conv', 0, 0), ('pool', 1, 0)]
+>>> _node_refs([["conv", 0, 0]])
+([('conv', 0, 0)], False)
+"""
+
+from __future__ import annotations
+
+def _refs(value) -> list:
+    """``[name, node, tensor]`` or a list of them (or a dict of them) as a list of triples."""
+    if value is None:
+        return []
+    if isinstance(value, dict):
+        return [r for v in value.values() for r in _refs(v)]
+    if isinstance(value, list) and value and isinstance(value[0], str):
+        return [(value[0], int(value[1]), int(value[2]))]
+    return [r for v in value for r in _refs(v)]
+
+
+def _node_refs(node) -> tuple:
+    """The tensors a layer call reads, and whether the layer gets them as a list."""
+    if isinstance(node, dict):  # Keras 3: {"args": [...], "kwargs": {...}}
+        args = node.get("args") or []
+        refs: list = []
+        _collect(args, refs)
+        kwargs = node.get("kwargs") or {}
+        for key in _TENSOR_KWARGS:  # mha(query=..., value=..., key=...)
+            _collect(kwargs.get(key), refs)
+        many = len(refs) > 1 or (bool(args) and isinstance(args[0], (list, tuple)))
+        return refs, many
+    refs = [(entry[0], int(entry[1]), int(entry[2])) for entry in node]  # Keras 2
+    return refs, len(refs) > 1
+
+
+#: Keyword arguments of a layer call that are inputs (MultiHeadAttention's), in call order;
+#: masks and initial states are not (they change no shape or count).
+_TENSOR_KWARGS = ("query", "value", "key")
+
+
+def _collect(value, out: list) -> None:
+    if isinstance(value, dict):
+        if value.get("class_name") == "__keras_tensor__":
+            name, node, index = value["config"]["keras_history"]
+            out.append((name, int(node), int(index)))
+            return
+        for v in value.values():
+            _collect(v, out)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            _collect(v, out)
+
