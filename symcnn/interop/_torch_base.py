@@ -1,8 +1,15 @@
-"""What the PyTorch import's handler modules share: the markers and the refusal exception."""
+"""What the PyTorch import's handler modules share: the markers, the refusal exception, and
+reading a call's arguments.
+
+>>> bind((1,), {"dim": 2}, ("input", "dim", "keepdim"), {"keepdim": False})
+{'keepdim': False, 'input': 1, 'dim': 2}
+"""
 
 from __future__ import annotations
 
-__all__ = ["Unsupported", "Marker", "UNKNOWN", "BATCH"]
+from ..layers.base import Tensor
+
+__all__ = ["Unsupported", "Marker", "UNKNOWN", "BATCH", "bind", "expect_tensor"]
 
 
 class Unsupported(Exception):
@@ -21,3 +28,19 @@ class Marker:
 
 UNKNOWN = Marker("<unknown>")  # the result of an unsupported operation
 BATCH = Marker("<batch size>")
+
+
+def bind(args, kwargs, names: tuple, defaults: dict | None = None) -> dict:
+    """A call's arguments by name: ``defaults``, then ``args`` in the order of ``names``,
+    then ``kwargs``."""
+    values = dict(defaults or {})
+    values.update(zip(names, args))
+    values.update(kwargs)
+    return values
+
+
+def expect_tensor(value, what: str = "input") -> Tensor:
+    """``value`` when it is a tensor; :class:`Unsupported` otherwise."""
+    if not isinstance(value, Tensor):
+        raise Unsupported(f"expects a tensor as {what}, got {value!r}")
+    return value

@@ -25,6 +25,7 @@ from .. import nn as sc_nn
 from ..errors import ShapeError
 from ..layers.base import Tensor
 from ._torch_base import BATCH, Unsupported
+from ._torch_base import bind as _bind
 
 __all__ = ["Weight", "Condition", "FUNCTIONS_BY_NAME", "METHODS", "MODULE_CALLS", "consume",
            "weight_of", "weight_op", "cat_with_weights", "index"]
@@ -85,13 +86,6 @@ def weight_op(conv, node, op: str, x: Tensor, weight: Weight):
 
 
 # ------------------------------------------------------------------------------ handlers
-
-
-def _bind(args, kwargs, names: tuple, defaults: dict | None = None) -> dict:
-    values = dict(defaults or {})
-    values.update(zip(names, args))
-    values.update(kwargs)
-    return values
 
 
 def _identity(conv, node, args, kwargs):
