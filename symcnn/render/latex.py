@@ -16,94 +16,22 @@ True
 
 from __future__ import annotations
 
-import sympy
-
-from ..derivation.steps import register_printer
 from ..errors import SymcnnError, UnavailableError
 from ..working import Given
 from .notation import notate
 from .context import TABLE_COLUMNS, TOTALS, RenderContext, resolve_columns
 from .exprs import latex_printer
-from .latex_long import (LINE_CHARS, LONGTABLE_PREAMBLE, break_name, break_type, breakable,
-                         escape, longtable, plain, typeset_note)
+from .latex_long import (LONGTABLE_PREAMBLE, break_name, break_type, breakable, escape,
+                         longtable, typeset_note)
+from .latex_steps import (_describe_math, _describeplain, _parts, _shape, _shown_steps,
+                          _sum_rows, derivation_latex, is_trivial, page_step, step_latex)
 from .summary import COLUMNS
-from .text import chain, describe_groups
 
 __all__ = ["model_to_latex", "compile_pdf", "step_latex", "derivation_latex", "escape",
-           "PREAMBLE", "page_step", "model_array"]
+           "PREAMBLE", "page_step", "model_array", "is_trivial"]
 
 #: The packages a document needs for symcnn's LaTeX (``standalone=True`` includes them).
 PREAMBLE = "\\usepackage{amsmath}\n\\usepackage{booktabs}"
-
-def _key(key: str, printer) -> str:
-    if key == "params":
-        return r"\text{params}"
-    if key == "non_trainable":
-        return r"\text{non-trainable}"
-    return printer._print(sympy.Symbol(key))
-
-
-def _parts(step, printer, formula: bool = True) -> list:
-    parts = []
-    if step.formula is not None:
-        if formula:
-            text = printer._print(step.formula)
-            parts.append((text, text))
-        working = printer._print(step.working)
-        parts.append((working, working))
-    value = printer._print(Given(step.value))
-    parts.append((value, value))
-    return chain(parts)
-
-
-def step_latex(step, printer) -> str:
-    """Rows of an ``aligned``/``align*`` block: ``H_{out} &= formula \\\\ &= working = value``."""
-    parts = _parts(step, printer)
-    head = f"{_key(step.key, printer)} &= {parts[0]}"
-    if len(parts) <= 2:
-        return " = ".join([head, *parts[1:]])
-    return head + " \\\\\n  &= " + " = ".join(parts[1:])
-
-
-def _note_rows(derivation) -> list:
-    rows = [r"&\text{" + escape(note) + "}" for note in derivation.notes]
-    if derivation.assumed:
-        rows.append(r"&\text{assuming " + escape(_describeplain(derivation.assumed))
-                    + r" (exact under this assumption)}")
-    return rows
-
-
-def derivation_latex(derivation, printer) -> str:
-    """A layer's derivation as an ``aligned`` block (math mode), notes as ``\\text`` rows."""
-    rows = [step_latex(s, printer) for s in derivation.steps] + _note_rows(derivation)
-    return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
-
-
-def _describeplain(groups) -> str:
-
-    return describe_groups(groups)
-
-
-def _describe_math(groups, printer) -> str:
-    parts = []
-    for syms, divisor in groups:
-        names = [f"${printer._print(s)}$" for s in syms]
-        joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-        verb = "is" if len(names) == 1 else "are"
-        parts.append(f"{joined} {verb} divisible by ${divisor}$")
-    return "Assuming " + "; ".join(parts) + " (every value is exact under this assumption)."
-
-
-def _shape(shape, printer, breaks: bool = False) -> str:
-    """``$(H - 2, W - 2, 64)$``; a 1-tuple keeps its comma (``$(1{,}000,)$``), so it never
-    reads as a 2-D shape; ``breaks`` lets a line break after each comma."""
-    if isinstance(shape, list):
-        return ", ".join(_shape(s, printer, breaks) for s in shape)
-    parts = [printer._print(Given(d)) for d in shape]
-    if breaks:
-        parts = [breakable(part) for part in parts]
-    joint = r",\allowbreak " if breaks else ", "
-    return "$(" + joint.join(parts) + ("," if len(parts) == 1 else "") + ")$"
 
 
 def _row_cells(ctx, columns, name, type_name, shape, derivation, record,
@@ -202,54 +130,6 @@ def _footnotes(ctx: RenderContext) -> list:
         out.append("Valid for " + ", ".join(f"${ctx.printer._print(c)}$"
                                              for c in ctx.model.constraints) + ".")
     return out
-
-
-def is_trivial(derivation) -> bool:
-    """A layer with nothing to derive: no size formula, no parameters, no notes."""
-    d = derivation
-    return not d.shape_steps and d.params.value == 0 and not d.notes and not d.assumed
-
-
-def _sum_rows(label: str, values, total, printer, per_row: int = 4) -> str:
-    terms = [printer._print(Given(v)) for v in values if v != 0]
-    terms = [rf"\left({t}\right)" if getattr(v, "is_Add", False) else t
-             for t, v in zip(terms, [v for v in values if v != 0])]
-    value = printer._print(Given(total))
-    if len(terms) <= 1:
-        return rf"\text{{{label}}} &= {value}"
-    rows = [" + ".join(terms[i:i + per_row]) for i in range(0, len(terms), per_row)]
-    joint = " \\\\\n  &\\quad + "
-    return rf"\text{{{label}}} &= " + joint.join(rows) + f" \\\\\n  &= {value}"
-
-
-def page_step(step, printer) -> str:
-    """``align*`` rows of one step on a page: ``key = formula``, then ``= working = value``;
-    steps that print alike are shown once, and a line too long for the page is split with
-    the value on a line of its own."""
-    parts = []
-    key = _key(step.key, printer)
-    for text in _parts(step, printer):
-        if plain(text) != plain(parts[-1] if parts else key):  # no "x = x"
-            parts.append(text)
-    parts = parts or [_parts(step, printer)[-1]]
-    head = f"{key} &= {parts[0]}"
-    if len(parts) == 1:
-        return head
-    if len(parts) == 2 and len(plain(head + parts[1])) <= LINE_CHARS:
-        return f"{head} = {parts[1]}"
-    rows = [head]
-    rest = parts[1:]
-    if len(rest) == 2 and len(plain(rest[0] + rest[1])) > LINE_CHARS:
-        rows += [f"  &= {rest[0]}", f"  &= {rest[1]}"]
-    else:
-        rows.append("  &= " + " = ".join(rest))
-    return " \\\\\n".join(rows)
-
-
-def _shown_steps(d) -> list:
-    """The steps worth a line: a parameter count of 0 with nothing to derive is left out."""
-    return [s for s in d.steps if not (s.key in ("params", "non_trainable") and s.value == 0
-                                       and (s.formula is None or s.formula == 0))]
 
 
 def _derivations(ctx: RenderContext) -> list:
@@ -423,6 +303,3 @@ def compile_pdf(tex: str, directory, name: str = "model") -> "pathlib.Path":
         raise SymcnnError(f"compile_pdf: pdflatex failed on {folder / (name + '.tex')}: "
                           f"{errors[0] if errors else 'exit status ' + str(run.returncode)}")
     return folder / f"{name}.pdf"
-
-
-register_printer("latex", step_latex, derivation_latex)
