@@ -25,6 +25,7 @@ import sympy
 
 from ..errors import SymcnnError
 from . import topics
+from .topics import TOPICS
 from .sheets import FORMATS, sheet
 
 __all__ = ["Exercise", "Worked", "Line", "TOPICS", "generate", "sheet", "FORMATS"]
@@ -78,18 +79,6 @@ class Exercise:
     solution: Worked = field(compare=False)
     model: Any = field(compare=False)
     numerical: tuple = ()
-
-
-#: Topics and what they ask.
-TOPICS = {
-    "output_size": "the output shape of one convolution or pooling layer",
-    "params": "the parameter count of a layer or a small model",
-    "macs": "the multiply-accumulates of one layer",
-    "receptive_field": "the receptive field of a stack of layers",
-    "padding_for_same": "the padding that keeps the size",
-    "budget": "the widest width n within a parameter budget",
-    "scaling": "by what factor the MACs grow when sizes double",
-}
 
 
 def _build(topic: str, rng: random.Random) -> Exercise:

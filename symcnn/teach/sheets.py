@@ -24,27 +24,18 @@ from sympy.printing.latex import LatexPrinter
 from ..errors import SymcnnError
 from ..render.latex import escape
 from ..working import group_digits
-from .topics import plain
+from .topics import TOPICS, plain
 
 __all__ = ["sheet", "FORMATS", "line_latex"]
 
 FORMATS = ("latex", "markdown", "html", "moodle")
-_TITLES = {
-    "output_size": "the output shape of one convolution or pooling layer",
-    "params": "the parameter count of a layer or a small model",
-    "macs": "the multiply-accumulates of one layer",
-    "receptive_field": "the receptive field of a stack of layers",
-    "padding_for_same": "the padding that keeps the size",
-    "budget": "the widest width n within a parameter budget",
-    "scaling": "by what factor the MACs grow when sizes double",
-}
 
 
 def _title(items, title) -> str:
     if title:
         return title
     topics = list(dict.fromkeys(x.topic for x in items))
-    return "Exercises: " + "; ".join(_TITLES.get(t, t) for t in topics)
+    return "Exercises: " + "; ".join(TOPICS.get(t, t) for t in topics)
 
 
 # --------------------------------------------------------------------------- LaTeX

@@ -25,7 +25,18 @@ from ..solving import solve_budget
 from ..symbols import symbols
 from ..working import Given, Minus, Over, Plus, Times
 
-__all__ = ["GENERATORS", "plain", "describe"]
+__all__ = ["GENERATORS", "TOPICS", "plain", "describe"]
+
+#: Topics and what they ask (the keys of :data:`GENERATORS`).
+TOPICS = {
+    "output_size": "the output shape of one convolution or pooling layer",
+    "params": "the parameter count of a layer or a small model",
+    "macs": "the multiply-accumulates of one layer",
+    "receptive_field": "the receptive field of a stack of layers",
+    "padding_for_same": "the padding that keeps the size",
+    "budget": "the widest width n within a parameter budget",
+    "scaling": "by what factor the MACs grow when sizes double",
+}
 
 
 def plain(value) -> str:
