@@ -22,8 +22,9 @@ non-trainable, as Keras counts them.
 
 from __future__ import annotations
 
+import linecache
 import os
-import traceback
+import sys
 
 import torch
 import torch.fx as fx
@@ -56,13 +57,32 @@ def _inside(filename: str, directories=None) -> bool:
                for d in (_SKIP_DIRS if directories is None else directories))
 
 
-def _user_line() -> str:
-    """``file.py:42: code`` of the innermost frame outside torch and symcnn."""
-    for frame in reversed(traceback.extract_stack()[:-2]):
-        if not _inside(frame.filename) and "<frozen" not in frame.filename:
-            code = f": {frame.line.strip()}" if frame.line else ""
-            return f"{os.path.basename(frame.filename)}:{frame.lineno}{code}"
-    return ""
+def _user_frame() -> tuple | None:
+    """``(filename, lineno)`` of the innermost frame outside torch and symcnn; the source
+    line is read only if a message needs it (:func:`_user_line`)."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not _inside(filename) and "<frozen" not in filename:
+            return filename, frame.f_lineno
+        frame = frame.f_back
+    return None
+
+
+def _user_line(where) -> str:
+    """``file.py:42: code`` of a place :func:`_user_frame` found.
+
+    >>> n = open(__file__).read().split("\\n").index("import linecache") + 1
+    >>> _user_line((__file__, n)) == f"torch.py:{n}: import linecache"
+    True
+    >>> _user_line(None)
+    ''
+    """
+    if where is None:
+        return ""
+    filename, lineno = where
+    line = linecache.getline(filename, lineno).strip()
+    return f"{os.path.basename(filename)}:{lineno}" + (f": {line}" if line else "")
 
 
 class _Tracer(fx.Tracer):
@@ -86,7 +106,7 @@ class _Tracer(fx.Tracer):
     def create_node(self, kind, target, args, kwargs, name=None, type_expr=None):
         node = super().create_node(kind, target, args, kwargs, name, type_expr)
         node.meta["symcnn_scope"] = self._symcnn_scopes[-1]
-        node.meta["symcnn_line"] = _user_line()
+        node.meta["symcnn_line"] = _user_frame()
         return node
 
 
@@ -287,7 +307,7 @@ def _where(node) -> str:
     scope = node.meta.get("symcnn_scope")
     if scope and node.op != "call_module":
         text += f" in module '{scope}'"
-    line = node.meta.get("symcnn_line")
+    line = _user_line(node.meta.get("symcnn_line"))
     if line:
         text += f" at {line}"
     return text

@@ -140,6 +140,8 @@ def _display(expr):
     gens = sorted(poly.free_symbols, key=sympy.default_sort_key)
     if not poly.is_polynomial(*gens):
         return _rebuild(poly, shown)
+    if len(Add.make_args(poly)) == 1:  # one term: no shift removes a term, nothing to collect
+        return _product(poly, {}, shown)
     if len(Add.make_args(poly)) > MAX_TERMS:
         return _arrange(poly, {}, shown, dummies, collect=False)
     plain = _arrange(poly, {}, shown, dummies, collect=False)

@@ -31,6 +31,7 @@ from __future__ import annotations
 import re
 import textwrap
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Sequence
 
 from ..errors import SymcnnError
@@ -230,32 +231,58 @@ def _fit(natural: list, room: int, floor_: list) -> list:
     return widths
 
 
+_BRACKET = re.compile(r"[()\[\]]")
+_BREAKS = {breaks: re.compile("|".join(map(re.escape, breaks)))
+           for breaks in ((", ",), (" + ", " - "), ("*",))}
+
+
 def _pieces(text: str, breaks) -> list:
     """``text`` cut where a break string stands outside parentheses; the break string stays
-    at the end of the piece before (``", "``, ``"*"``) or starts the next (``" + "``)."""
-    out, depth, start, i = [], 0, 0, 0
-    while i < len(text):
-        c = text[i]
-        depth += c in "([" and 1 or c in ")]" and -1 or 0
-        hit = next((b for b in breaks if text.startswith(b, i)), None) if depth == 0 else None
-        if hit is None or i == 0:
-            i += 1
-            continue
-        cut = i + len(hit) if hit in (", ", "*") else i
-        out.append(text[start:cut])
-        start, i = cut, i + len(hit)
+    at the end of the piece before (``", "``, ``"*"``) or starts the next (``" + "``).
+
+    Break strings hold no bracket, so a break at depth 0 lies inside one stretch of ``text``
+    between brackets; each stretch at depth 0 is searched by one regular expression (the
+    alternatives in the order of ``breaks``), never character by character.
+
+    >>> _pieces("16*w*(H + 1) + 2", (" + ", " - "))
+    ['16*w*(H + 1)', ' + 2']
+    >>> _pieces("w**2*floor(H/2)", ("*",))
+    ['w*', '*', '2*', 'floor(H/2)']
+    """
+    pattern = _BREAKS.get(breaks) or re.compile("|".join(map(re.escape, breaks)))
+    out, depth, start, stretch = [], 0, 0, 0
+    for bracket in [*_BRACKET.finditer(text), None]:
+        end = len(text) if bracket is None else bracket.start()
+        if depth == 0:
+            pos = stretch
+            while (hit := pattern.search(text, pos, end)) is not None:
+                i = hit.start()
+                if i == 0:  # a break at the very start cuts nothing
+                    pos = 1
+                    continue
+                cut = hit.end() if hit.group() in (", ", "*") else i
+                out.append(text[start:cut])
+                start, pos = cut, hit.end()
+        if bracket is not None:
+            depth += 1 if bracket.group() in "([" else -1
+            stretch = end + 1
     out.append(text[start:])
     return [p for p in out if p]
 
 
-def _split(text: str) -> list:
-    """``text`` cut at the first kind of break that cuts it: parts of a shape, terms of a
-    sum, factors of a product."""
-    for breaks in ((", ",), (" + ", " - "), ("*",)):
+@lru_cache(maxsize=1 << 12)
+def _split_cached(text: str) -> tuple:
+    for breaks in _BREAKS:
         pieces = [p for p in _pieces(text, breaks) if p.strip()]
         if len(pieces) > 1:
-            return pieces
-    return [text]
+            return tuple(pieces)
+    return (text,)
+
+
+def _split(text: str) -> list:
+    """``text`` cut at the first kind of break that cuts it: parts of a shape, terms of a
+    sum, factors of a product (kept per text: a summary repeats its cells)."""
+    return list(_split_cached(text))
 
 
 def wrap_expression(text: str, width: int, indent: str = "  ") -> list:
@@ -305,6 +332,7 @@ def _enclosed(text: str) -> bool:
     return False
 
 
+@lru_cache(maxsize=1 << 12)
 def _unbreakable(text: str) -> int:
     """The length of the longest part :func:`wrap_expression` cannot break."""
     text = text.strip()
