@@ -101,6 +101,13 @@ class _WindowConv(SpatialLayer):
                        self.dilation_rate)
         return self.params_formula(input_shapes[0]) or (None, {})
 
+    def _filter_steps(self, b, x, output_shape) -> None:
+        """The steps of a layer with ``filters``: the output sizes, then ``C_out = F``."""
+        d.window_steps(b, self, x, output_shape, self.kernel_size, self.dilation_rate)
+        F = sym("F")
+        b.add("C_out", F, {F: self.filters},
+              output_shape[d.channel_position(self.rank, self.data_format)])
+
     def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
         """The input (for the weight gradient), and what the activation keeps."""
         return with_activation(self, output_shapes, window_input_kept(self, input_shapes[0]))
@@ -126,12 +133,8 @@ class _Conv(_WindowConv):
             )
 
     def output_shape_for(self, shape, check: Checker):
-        self._expect_spatial(shape)
-        spatial, channels = split_channels(shape, self.data_format)
+        spatial, _ = self._grouped_input(shape, check)
         if self.groups != 1:
-            check.divisible(channels, self.groups,
-                            f"the input channels ({channels}) must be divisible by `groups`. "
-                            f"Received: groups={self.groups}")
             check.divisible(self.filters, self.groups,
                             f"`filters` must be divisible by `groups`. "
                             f"Received: filters={self.filters}, groups={self.groups}")
@@ -155,11 +158,8 @@ class _Conv(_WindowConv):
                                   self.groups)
 
     def derivation_for(self, b, input_shapes, output_shape):
-        x, rank = input_shapes[0], self.rank
-        cpos = d.channel_position(rank, self.data_format)
-        d.window_steps(b, self, x, output_shape, self.kernel_size, self.dilation_rate)
-        F = sym("F")
-        b.add("C_out", F, {F: self.filters}, output_shape[cpos])
+        x = input_shapes[0]
+        self._filter_steps(b, x, output_shape)
         if not d.same(self.groups, 1):
             b.note("With G groups each filter sees C_in/G of the input channels.")
         return self.params_formula(x)
@@ -279,11 +279,8 @@ class _SeparableConv(_WindowConv):
                                             self.filters, self.depth_multiplier)
 
     def derivation_for(self, b, input_shapes, output_shape):
-        x, rank = input_shapes[0], self.rank
-        cpos = d.channel_position(rank, self.data_format)
-        d.window_steps(b, self, x, output_shape, self.kernel_size, self.dilation_rate)
-        F = sym("F")
-        b.add("C_out", F, {F: self.filters}, output_shape[cpos])
+        x = input_shapes[0]
+        self._filter_steps(b, x, output_shape)
         b.note("A depthwise convolution (C_in*K*M weights), then a pointwise one (C_in*M*F).")
         return self.params_formula(x)
 

@@ -63,12 +63,7 @@ class _ConvTranspose(SpatialLayer):
                     )
 
     def output_shape_for(self, shape, check: Checker):
-        self._expect_spatial(shape)
-        spatial, channels = split_channels(shape, self.data_format)
-        if self.groups != 1:
-            check.divisible(channels, self.groups,
-                            f"the input channels ({channels}) must be divisible by `groups`. "
-                            f"Received: groups={self.groups}")
+        spatial, channels = self._grouped_input(shape, check)
         out = []
         for axis, i in enumerate(spatial):
             k, s, d = self.kernel_size[axis], self.strides[axis], self.dilation_rate[axis]

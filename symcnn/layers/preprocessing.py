@@ -24,6 +24,7 @@ from ..formulas import prod
 from ..working import Plus, Times
 from .base import Checker, Layer, format_shape
 from .saved import kept_new
+from .scale import _ElementwiseBase
 
 __all__ = ["Rescaling", "Normalization"]
 
@@ -38,23 +39,7 @@ def _number_or_numbers(layer: Layer, value, arg: str):
     return tuple(value) if isinstance(value, (tuple, list)) else value
 
 
-class _Elementwise(Layer):
-    def output_shape_for(self, shape, check: Checker):
-        return shape
-
-    def macs_for(self, input_shapes, output_shape) -> sympy.Expr:
-        """Element-wise products and sums: no multiply-accumulates."""
-        return ZERO
-
-    def window_for(self, input_shape):
-        """Element-wise: every position passes through."""
-        return (None,) * len(input_shape)
-
-    def derivation_for(self, b, input_shapes, output_shape):
-        return sympy.Integer(0), {}
-
-
-class Rescaling(_Elementwise):
+class Rescaling(_ElementwiseBase):
     """``x*scale + offset`` (Keras ``Rescaling``): same shape, no weights."""
 
     def __init__(self, scale, offset=0.0, name: str | None = None, **kwargs: Any) -> None:
@@ -69,7 +54,7 @@ class Rescaling(_Elementwise):
         return (kept_new(n, per_example=False),)
 
 
-class Normalization(_Elementwise):
+class Normalization(_ElementwiseBase):
     """``(x - mean)/sqrt(variance)`` per position of the kept ``axis`` (Keras
     ``Normalization``; axes counted with the batch axis as 0, ``None`` keeps none).
 

@@ -106,7 +106,27 @@ class CustomScaleLayer(_Merge):
 _OPS = ("add", "subtract", "multiply", "divide", "true_divide", "power", "maximum", "minimum")
 
 
-class Elementwise(Layer):
+class _ElementwiseBase(Layer):
+    """An element-wise layer: the same shape out, no multiply-accumulates (its products and
+    sums are element-wise), every position passes through, nothing to derive. Subclasses
+    state their weights and what they keep for backward."""
+
+    def output_shape_for(self, shape, check: Checker):
+        return shape
+
+    def macs_for(self, input_shapes, output_shape) -> sympy.Expr:
+        """Element-wise products and sums: no multiply-accumulates."""
+        return ZERO
+
+    def window_for(self, input_shape):
+        """Element-wise: every position passes through."""
+        return (None,) * len(input_shape)
+
+    def derivation_for(self, b, input_shapes, output_shape):
+        return sympy.Integer(0), {}
+
+
+class Elementwise(_ElementwiseBase):
     """One tensor combined element-wise with a constant: ``op`` is one of ``add``,
     ``subtract``, ``multiply``, ``divide``, ``true_divide``, ``power``, ``maximum``,
     ``minimum``. Same shape, no weights, no MACs. ``from_keras`` makes these from the
@@ -127,20 +147,6 @@ class Elementwise(Layer):
         super().__init__(name=name, **kwargs)
         constant = None if constant is None else _number(self, constant, "constant")
         self._set(op=self._choice(op, "op", _OPS), constant=constant)
-
-    def output_shape_for(self, shape, check: Checker):
-        return shape
-
-    def macs_for(self, input_shapes, output_shape) -> sympy.Expr:
-        """Element-wise: no multiply-accumulates."""
-        return ZERO
-
-    def window_for(self, input_shape):
-        """Element-wise: every position passes through."""
-        return (None,) * len(input_shape)
-
-    def derivation_for(self, b, input_shapes, output_shape):
-        return sympy.Integer(0), {}
 
     def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
         """What Keras 3's ``keras.ops`` call keeps on the torch backend, where the constant

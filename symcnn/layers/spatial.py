@@ -45,6 +45,17 @@ class SpatialLayer(Layer):
     def _expect_spatial(self, shape) -> None:
         self._expect_rank(shape, self.rank + 1, self._meaning())
 
+    def _grouped_input(self, shape, check) -> tuple:
+        """``(spatial_sizes, channels)`` of the input of a layer with ``groups`` (the
+        convolutions), checked: ``rank`` spatial axes, channels divisible by ``groups``."""
+        self._expect_spatial(shape)
+        spatial, channels = split_channels(shape, self.data_format)
+        if self.groups != 1:
+            check.divisible(channels, self.groups,
+                            f"the input channels ({channels}) must be divisible by `groups`. "
+                            f"Received: groups={self.groups}")
+        return spatial, channels
+
     def _padding(self, value: Any, allowed=("valid", "same")):
         """A padding string, or explicit amounts normalised to ``rank`` ``(left, right)`` pairs.
 
