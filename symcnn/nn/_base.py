@@ -99,7 +99,7 @@ class TorchLayer:
                              f"input_shape=({declared}, H, W). Received: {arg}={declared}, "
                              f"{what}={actual}")
         check.equal(actual, declared,
-                    f"`{arg}` is {declared} but the input has {actual} {what}. "
+                    lambda: f"`{arg}` is {declared} but the input has {actual} {what}. "
                     f"Received: {arg}={declared}")
 
     def output_shape_for(self, shape, check: Checker):
