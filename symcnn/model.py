@@ -24,27 +24,21 @@ totals, and the constraints its symbols must meet. Printers render it (``summary
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 import sympy
 
 from . import arith, memory
-from .errors import GraphError, ShapeError, SymbolError, describe_layer, unexpected_arguments
+from .errors import GraphError, SymbolError, describe_layer
 from .frameworks import import_framework
-from .layers.base import (Checker, Computed, Graph, Layer, Tensor, apply_layer, format_shape,
-                          snake_case)
+from .layers.base import Checker, Computed, Graph, Layer, Tensor, apply_layer, format_shape
 from .layers.core import Input, InputLayer
+from .model_graph import _Namer, wire
+from .model_printing import _Printing
 from .records import LayerRecord, _CostViews
-from .render.latex import model_to_latex
-from .render.markdown import model_to_markdown
 from .solving import model_solve_budget
-from .render import keras_summary
-from .render.html import model_to_html
-from .render.latex import model_array
 from .render.exprs import show
 from .suggest import did_you_mean
-from .feasible import unsatisfiable
 from .safe import bounded_subs
 from .shape import Shape
 from .symbols import as_size
@@ -52,26 +46,6 @@ from .training_memory import training_memory as _training_memory
 from .multipliers import exact_value
 
 __all__ = ["Model", "Sequential", "LayerRecord"]
-
-
-class _Namer:
-    """Keras-style automatic names, unique within one model: conv2d, conv2d_1, ..."""
-
-    def __init__(self, taken: Iterable[str] = ()) -> None:
-        self.taken = set(taken)
-        self.counts: dict = {}
-
-    def name(self, layer: Layer) -> str:
-        if layer.name is not None:
-            return layer.name
-        base = snake_case(layer.type_name) if not isinstance(layer, Model) else layer._default_name
-        while True:
-            k = self.counts.get(base, 0)
-            self.counts[base] = k + 1
-            candidate = base if k == 0 else f"{base}_{k}"
-            if candidate not in self.taken:
-                self.taken.add(candidate)
-                return candidate
 
 
 def _as_list(value, what: str) -> list:
@@ -84,7 +58,7 @@ def _as_list(value, what: str) -> list:
     return items
 
 
-class Model(_CostViews, Graph):
+class Model(_CostViews, _Printing, Graph):
     """A functional model from input tensors to output tensors (Keras functional style).
 
     >>> import symcnn as sc
@@ -124,117 +98,13 @@ class Model(_CostViews, Graph):
     # -- graph ------------------------------------------------------------------------------
 
     def _build_graph(self) -> None:
-        nodes: dict = {}
-        stack = [t.node for t in self.outputs]
-        while stack:
-            node = stack.pop()
-            if id(node) in nodes:
-                continue
-            nodes[id(node)] = node
-            stack.extend(t.node for t in node.inputs)
-        ordered = sorted(nodes.values(), key=lambda n: n.order)
-        given = {id(t.node) for t in self.inputs}
-        for node in ordered:
-            if isinstance(node.layer, InputLayer) and id(node) not in given:
-                raise GraphError(
-                    f"Model: the outputs depend on an input of shape "
-                    f"{format_shape(node.outputs[0].shape)} that is not among the model's "
-                    f"inputs (disconnected graph). Pass it in `inputs`."
-                )
-        input_nodes = [t.node for t in self.inputs]
-        if len({id(n) for n in input_nodes}) != len(input_nodes):
-            raise GraphError("Model: the same input tensor is given twice in `inputs`.")
-        layer_nodes = [n for n in ordered if not isinstance(n.layer, InputLayer)]
-
-        explicit = {}
-        for node in layer_nodes:
-            layer = node.layer
-            if layer.name is not None:
-                other = explicit.setdefault(layer.name, layer)
-                if other is not layer:
-                    raise GraphError(
-                        f"Model: two different layers are both named {layer.name!r}; layer "
-                        f"names must be unique within a model. Received: a {other.type_name} "
-                        f"and a {layer.type_name} named {layer.name!r}"
-                    )
-        namer = _Namer(explicit)
-        by_layer: dict = {}
-        for node in layer_nodes:
-            by_layer.setdefault(id(node.layer), []).append(node)
-        names: dict = {}
-        records = []
-        for node in layer_nodes:
-            key = id(node.layer)
-            if key in names:
-                continue
-            names[key] = namer.name(node.layer)
-        input_namer = _Namer(names.values())
-        input_names = {id(n): input_namer.name(n.layer) for n in input_nodes}
-        tensor_owner = {}
-        for node in ordered:
-            label = input_names.get(id(node)) or names.get(id(node.layer))
-            for t in node.outputs:
-                tensor_owner[id(t)] = label
-        recorded: set = set()
-        shared_weights: list = []
-        # Keras lists a functional model's InputLayers first (model.layers[1] is the first
-        # real layer); a Sequential lists none.
-        inputs = () if self.is_sequential else tuple(
-            LayerRecord(i, input_names[id(n)], n.layer, (n,), (), self)
-            for i, n in enumerate(input_nodes))
-        offset = len(inputs)
-        for node in layer_nodes:
-            key = id(node.layer)
-            if key in recorded:
-                continue
-            recorded.add(key)
-            calls = tuple(by_layer[key])
-            first = calls[0]
-            for later in calls[1:]:
-                pairs = ((first.computed.trainable, later.computed.trainable),
-                         (first.computed.non_trainable, later.computed.non_trainable))
-                verdicts = [arith.decide_equal(a, b) for a, b in pairs]
-                # undecided (sizes equal only for some symbol values): a recorded constraint
-                shared_weights.extend(sympy.Eq(a, b) for (a, b), v in zip(pairs, verdicts)
-                                      if v is None)
-                if False in verdicts:
-                    raise GraphError(
-                        f"{describe_layer(node.layer.type_name, names[key])}: a shared layer is "
-                        f"reused with incompatible inputs (its weights would differ). Received: "
-                        f"input shapes {format_shape(first.input_shapes[0])} and "
-                        f"{format_shape(later.input_shapes[0])}"
-                    )
-            inbound = tuple(tensor_owner.get(id(t), "?") for t in first.inputs)
-            records.append(LayerRecord(len(records) + offset, names[key], node.layer, calls,
-                                       inbound, self))
-
-        constraints = arith.ConstraintSet(shared_weights)
-        for node in ordered:
-            try:
-                constraints.update(node.constraints)
-            except arith.Infeasible:
-                owner = names.get(id(node.layer), "input")
-                raise ShapeError(
-                    f"{describe_layer(node.layer.type_name, owner)}: its conditions on the "
-                    f"symbols contradict earlier ones, so no input size is valid. Received: "
-                    f"{', '.join(map(str, node.constraints))} with "
-                    f"{', '.join(map(str, constraints.as_list()))}"
-                ) from None
-        problem = unsatisfiable(constraints.as_list())  # say so now, not at the first subs
-        if problem is not None:
-            raise ShapeError(f"Model: the model accepts no input size: {problem}. Received: "
-                             f"input shape(s) {', '.join(format_shape(t.shape) for t in self.inputs)}")
-        object.__setattr__(self, "_nodes", tuple(ordered))
-        object.__setattr__(self, "_records", tuple(records))
-        object.__setattr__(self, "_input_names", tuple(input_names[id(n)] for n in input_nodes))
-        listed = tuple(dataclasses.replace(r, index=i)  # index = position in model.layers
-                       for i, r in enumerate(_keras_order(ordered, inputs, records)))
-        object.__setattr__(self, "_listed", listed)
-        object.__setattr__(self, "_records", tuple(r for r in listed if r.node.layer
-                                                   not in {i.layer for i in inputs}))
-        object.__setattr__(self, "_input_records", tuple(r for r in listed if r not in
-                                                         self._records))
-        object.__setattr__(self, "_constraints", constraints)
+        wiring = wire(self)
+        object.__setattr__(self, "_nodes", wiring.nodes)
+        object.__setattr__(self, "_records", wiring.records)
+        object.__setattr__(self, "_input_names", wiring.input_names)
+        object.__setattr__(self, "_listed", wiring.listed)
+        object.__setattr__(self, "_input_records", wiring.input_records)
+        object.__setattr__(self, "_constraints", wiring.constraints)
 
     # -- public data ------------------------------------------------------------------------
 
@@ -444,44 +314,7 @@ class Model(_CostViews, Graph):
     def get_config(self) -> dict:
         return {"name": self.name}
 
-    # -- rendering ----------------------------------------------------------------------------
-
-    def summary(self, columns=None, line_length: int | None = None, positions=None,
-                print_fn=None, expand_nested: bool = False, show_trainable: bool = False,
-                layer_range=None, where: bool = False, **unknown: Any) -> None:
-        """Print a table like Keras' ``model.summary()``, closed forms included; returns None.
-
-        Keras' options: ``line_length``, ``positions``, ``print_fn`` (called once with the
-        whole text; default ``print``), ``expand_nested``, ``show_trainable``,
-        ``layer_range``; symcnn's: ``columns`` (e.g. ``["layer", "output_shape", "params",
-        "working", "macs"]``) and ``where`` (name recurring rounding parts under the table).
-        :meth:`summary_text` returns the text, :meth:`summary_data` the cells and totals
-        (:mod:`symcnn.render.keras_summary`).
-        """
-        if unknown:
-            raise unexpected_arguments("summary", unknown, ("print_fn", *_SUMMARY_OPTIONS))
-        text = keras_summary.render_summary(
-            self, columns=columns, line_length=line_length, positions=positions,
-            expand_nested=expand_nested, show_trainable=show_trainable,
-            layer_range=layer_range, where=where)
-        (print_fn or print)(text)
-
-    def summary_text(self, **options: Any) -> str:
-        """The text :meth:`summary` prints, returned instead (same options but ``print_fn``).
-
-        >>> import symcnn as sc
-        >>> print(sc.zoo.textbook.free_width().summary_text().splitlines()[-3])
-        Total params: 160*n + 48320
-        """
-        error = unexpected_arguments("summary_text", options, _SUMMARY_OPTIONS)
-        if error is not None:
-            raise error
-        return keras_summary.render_summary(self, **options)
-
-    def summary_data(self, **options: Any):
-        """The rows, totals and notes of the summary, before layout
-        (:class:`symcnn.render.keras_summary.SummaryData`)."""
-        return keras_summary.summary_data(self, **options)
+    # -- Keras' methods; the printed forms come from _Printing (symcnn.model_printing) ----
 
     def count_params(self):
         """Total parameters, as Keras' ``count_params()``: an ``int`` when it is a number,
@@ -493,21 +326,6 @@ class Model(_CostViews, Graph):
         """
         total = self.params
         return int(total) if total.is_Integer else total
-
-    def to_latex(self, style: str = "table", standalone: bool = False, **options: Any) -> str:
-        """LaTeX for lecture notes and theses (:func:`symcnn.render.latex.model_to_latex`).
-
-        ``style="table"``: a booktabs table (layer, type, output shape, parameters as
-        working = value, totals); ``style="derivation"``: an ``align*`` block per layer with
-        formula, working and value. ``standalone=True`` gives a complete pdflatex document.
-        Options: ``assume_divisible={"H": 32}``, ``caption``, ``label``.
-        """
-        return model_to_latex(self, style=style, standalone=standalone, **options)
-
-    def to_markdown(self, style: str = "table", **options: Any) -> str:
-        """A GitHub Markdown table (or per-layer derivations) of the model
-        (:func:`symcnn.render.markdown.model_to_markdown`); ``math=True`` writes ``$...$``."""
-        return model_to_markdown(self, style=style, **options)
 
     def to_keras(self):
         """A real Keras 3 model with the same shapes and counts, ready to compile and train
@@ -524,48 +342,9 @@ class Model(_CostViews, Graph):
 
         return to_torch(self)
 
-    def to_html(self, style: str = "table", standalone: bool = True, **options: Any) -> str:
-        """HTML with MathML (:func:`symcnn.render.html.model_to_html`): ``style="table"`` or
-        ``"derivation"``; ``standalone=True`` is one self-contained page (no script, nothing
-        fetched), ``False`` a fragment. Options: ``assume_divisible``, ``columns``."""
-        return model_to_html(self, style=style, standalone=standalone, **options)
-
-    def _repr_html_(self) -> str:  # Jupyter: the table, MathML
-        return model_to_html(self, standalone=False)
-
-    def _repr_latex_(self) -> str:  # the same table as one MathJax-friendly array
-        return model_array(self)
-
-    def _repr_markdown_(self) -> str:
-        return model_to_markdown(self, math=True)
-
     def __repr__(self) -> str:
         return (f"<{type(self).__name__} {self.display_name!r}: {len(self._records)} layers, "
                 f"params={show(self.params)}, output_shape={format_shape(self.output_shape)}>")
-
-
-#: The options of ``summary`` and ``summary_text`` (besides ``print_fn``).
-_SUMMARY_OPTIONS = ("columns", "line_length", "positions", "expand_nested", "show_trainable",
-                    "layer_range", "where")
-
-
-def _keras_order(nodes, inputs, records) -> tuple:
-    """Records in Keras' order: each InputLayer just before the first layer that lies
-    nearer the outputs than it does (Keras lists operations by depth from the outputs)."""
-    if not inputs:
-        return tuple(records)
-    depth: dict = {}
-    for node in reversed(nodes):  # consumers come after their producers
-        depth.setdefault(id(node), 0)
-        for t in node.inputs:
-            depth[id(t.node)] = max(depth.get(id(t.node), 0), depth[id(node)] + 1)
-    listed, pending = [], sorted(inputs, key=lambda r: -depth.get(id(r.node), 0))
-    for record in records:
-        level = max(depth.get(id(n), 0) for n in record.nodes)
-        while pending and depth.get(id(pending[0].node), 0) > level:
-            listed.append(pending.pop(0))
-        listed.append(record)
-    return tuple(listed + pending)
 
 
 def _subs_size(size, table):
