@@ -1,13 +1,6 @@
 """A "where" block: names for the rounding parts that recur among the closed forms a page
-shows (``h_1 = floor((H + 4)/8) - 1``), so that long rows stay short.
-
->>> import sympy
->>> from symcnn import symbols
->>> H, w = symbols("H w")
->>> A = sympy.floor((H + 4)/8)
->>> names = where_block([16*w*A - 16*w, 160*w*A - 160*w + 10, A - 1])
->>> names.show(160*w*A - 160*w + 10), names.lines()
-('160*w*h_1 + 10', ['h_1 = floor((H + 4)/8) - 1'])
+shows (``h_1 = floor((H + 4)/8) - 1``), so that long rows stay short: :func:`where_block`
+finds the parts and names them, :class:`Where` prints with the names.
 """
 
 from __future__ import annotations
@@ -26,15 +19,8 @@ class Where:
     """Names for recurring parts of display forms: a "where" block (``h_1 = floor((H + 4)/8) - 1``).
 
     Built by :func:`where_block` from the expressions a page shows; :meth:`show` prints an
-    expression with the named parts replaced, :meth:`lines` the definitions.
-
-    >>> import sympy
-    >>> from symcnn import symbols
-    >>> H, w = symbols("H w")
-    >>> A = sympy.floor((H + 4)/8)
-    >>> names = where_block([16*w*A - 16*w, 160*w*A - 160*w + 10, A - 1])
-    >>> names.show(160*w*A - 160*w + 10), names.lines()
-    ('160*w*h_1 + 10', ['h_1 = floor((H + 4)/8) - 1'])
+    expression with the named parts replaced, :meth:`lines` the definitions (the example
+    is :func:`where_block`'s).
     """
 
     def __init__(self, names: dict) -> None:
@@ -93,6 +79,14 @@ def where_block(exprs, min_count: int = 2, min_length: int = 12, taken=()) -> Wh
     A part is named when it occurs in at least ``min_count`` of the expressions and its text
     has at least ``min_length`` characters; a name is the lower-case letter of its symbol with
     a running index (``h_1``, ``h_2``, ``w_1``), skipping names in ``taken``.
+
+    >>> import sympy
+    >>> from symcnn import symbols
+    >>> H, w = symbols("H w")
+    >>> A = sympy.floor((H + 4)/8)
+    >>> names = where_block([16*w*A - 16*w, 160*w*A - 160*w + 10, A - 1])
+    >>> names.show(160*w*A - 160*w + 10), names.lines()
+    ('160*w*h_1 + 10', ['h_1 = floor((H + 4)/8) - 1'])
     """
     counts: Counter = Counter()
     order: dict = {}
