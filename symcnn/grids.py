@@ -32,7 +32,8 @@ from .errors import SolveError
 from .intsets import IntegerSet
 from .quasipoly import NotQuasiPolynomial, relation_set
 
-__all__ = ["on_grid", "settle", "NotSettled", "grid_sets", "largest_on_grid"]
+__all__ = ["on_grid", "settle", "NotSettled", "grid_sets", "largest_on_grid",
+           "largest_within"]
 
 
 class NotSettled(Exception):
@@ -163,21 +164,42 @@ def grid_sets(problem, step) -> tuple:
     return sets[0].intersection(sets[1]), sets[1], step
 
 
+def largest_within(within, admissible, lo, unbounded, gaps):
+    """The largest value of ``within`` when every value of ``admissible`` from ``lo`` up to
+    it is in ``within`` too (so it answers a budget); ``None`` when ``within`` is empty;
+    otherwise :class:`SolveError` with the message ``unbounded()`` (no largest value) or
+    ``gaps()`` (admissible values over budget below values within it).
+
+    >>> within = IntegerSet.interval(1, 5)
+    >>> largest_within(within, IntegerSet.interval(1, 9), 1, str, str)
+    5
+    """
+    if within.is_empty:
+        return None
+    if not within.is_bounded:
+        raise SolveError(unbounded())
+    top = within.max()
+    if admissible.intersection(IntegerSet.interval(lo, top)).count() != within.count():
+        raise SolveError(gaps())
+    return top
+
+
 def largest_on_grid(problem, step):
     """The largest ``k*step`` within budget such that every admissible grid value up to it
     is within budget too; ``None`` when none is; :class:`SolveError` otherwise."""
     within, admissible, step = grid_sets(problem, step)
     x, where = problem.symbol, problem.where
-    if within.is_empty:
-        return None
-    if not within.is_bounded:
-        raise SolveError(f"{where}: the expression stays within the budget for arbitrarily "
-                         f"large {x}, so there is no largest value on the grid. "
-                         f"Received: expr={problem.shown}")
-    top = within.max()
-    if admissible.intersection(IntegerSet.interval(1, top)).count() != within.count():
+
+    def unbounded() -> str:
+        return (f"{where}: the expression stays within the budget for arbitrarily "
+                f"large {x}, so there is no largest value on the grid. "
+                f"Received: expr={problem.shown}")
+
+    def gaps() -> str:
         values = ", ".join(str(j * step) for j in list(within)[:12])
-        raise SolveError(f"{where}: the expression does not grow with {x} everywhere on the "
-                         f"grid, so no single largest value answers the question; the grid "
-                         f"values within budget start {values}. Received: expr={problem.shown}")
-    return top * step
+        return (f"{where}: the expression does not grow with {x} everywhere on the "
+                f"grid, so no single largest value answers the question; the grid "
+                f"values within budget start {values}. Received: expr={problem.shown}")
+
+    top = largest_within(within, admissible, 1, unbounded, gaps)
+    return None if top is None else top * step

@@ -27,7 +27,7 @@ import sympy
 
 from .costs import quantity
 from .errors import SolveError
-from .grids import largest_on_grid
+from .grids import largest_on_grid, largest_within
 from .quasipoly import IntegerSet, NotQuasiPolynomial, relation_set
 
 __all__ = ["solve_budget", "within_budget", "solve", "Solution"]
@@ -184,20 +184,20 @@ def _solve_sets(problem: _Problem):
 def _largest(problem: _Problem) -> int | None:
     within, admissible, lo = _solve_sets(problem)
     x, where = problem.symbol, problem.where
-    if within.is_empty:
-        return None
-    if not within.is_bounded:
-        raise SolveError(f"{where}: the expression stays within the budget for arbitrarily "
-                         f"large {x} (it does not grow with {x}), so there is no largest value; "
-                         f"the values within budget are {within.to_sympy()}. "
-                         f"{_received(expr=problem.shown)}")
-    top = within.max()
-    if admissible.intersection(IntegerSet.interval(lo, top)).count() != within.count():
-        raise SolveError(f"{where}: the expression does not grow with {x} everywhere, so no "
-                         f"single largest value answers the question: the values of {x} within "
-                         f"budget are {within.to_sympy()} (sc.within_budget returns this set). "
-                         f"{_received(expr=problem.shown)}")
-    return top
+
+    def unbounded() -> str:
+        return (f"{where}: the expression stays within the budget for arbitrarily "
+                f"large {x} (it does not grow with {x}), so there is no largest value; "
+                f"the values within budget are {within.to_sympy()}. "
+                f"{_received(expr=problem.shown)}")
+
+    def gaps() -> str:
+        return (f"{where}: the expression does not grow with {x} everywhere, so no "
+                f"single largest value answers the question: the values of {x} within "
+                f"budget are {within.to_sympy()} (sc.within_budget returns this set). "
+                f"{_received(expr=problem.shown)}")
+
+    return largest_within(within, admissible, lo, unbounded, gaps)
 
 
 def solve_budget(expr, budget=None, symbol=None, /, *, step=None, **fixed: Any):
