@@ -101,7 +101,12 @@ def test_json_summary_follows_the_schema_and_reads_back_exactly(build, tmp_path)
         assert tuple(back(d) for d in entry["output_shape"]) == tuple(record.output_shape)
         if "macs" in entry:
             assert back(entry["macs"]) == record.macs
+        # the display form is exact: expanded, it is the stored closed form
+        assert sympy.expand(back(entry["display"]["params"]) - record.params) == 0
+        assert entry["display"]["output_shape"] == str(record.output_shape)
     assert doc["constraints"] == [str(c) for c in model.constraints]
+    assert sympy.expand(back(doc["display"]["params"]) - model.params) == 0
+    assert len(doc["display"]["constraints"]) == len(model.constraints)
 
 
 @pytest.mark.frameworks

@@ -19,7 +19,7 @@ import sympy
 from .. import __version__
 from ..errors import CostError, _digits, brief
 from ..safe import MAX_DIGITS, BoundError
-from ..render.exprs import canonical_text
+from ..render.exprs import canonical_text, show
 
 __all__ = ["SCHEMA_VERSION", "encode", "shape", "summary_document", "solve_document",
            "sweep_document", "zoo_document", "optional_count"]
@@ -92,6 +92,7 @@ def summary_document(model) -> dict:
         entry["inbound"] = list(record.inbound)
         entry["calls"] = record.calls
         entry["constraints"] = [str(c) for c in record.constraints]
+        entry["display"] = _display(record, ("output_shape", "params"))
         layers.append(entry)
     totals = {"params": encode(model.params),
               "trainable_params": encode(model.trainable_params),
@@ -108,7 +109,23 @@ def summary_document(model) -> dict:
         "layers": layers,
         "totals": totals,
         "constraints": [str(c) for c in model.constraints],
+        "display": {**_display(model, ("output_shape", "params", "trainable_params",
+                                       "non_trainable_params", "macs")),
+                    "constraints": [show(c) for c in model.constraints]},
     }
+
+
+def _display(obj, names) -> dict:
+    """What a person reads of ``obj``'s quantities: the display form (:func:`symcnn.show`),
+    as the text summary prints it. The canonical fields beside it are for machines."""
+    out = {}
+    for name in names:
+        try:
+            value = getattr(obj, name)
+        except CostError:
+            continue
+        out[name] = str(value) if name == "output_shape" else show(value)
+    return out
 
 
 def solve_document(model, symbol: str, value, budgets: dict, binding: list) -> dict:
