@@ -81,9 +81,13 @@ class Runs:
     cold_cpu: list = field(default_factory=list)
     warm_cpu: list = field(default_factory=list)
     infos: list = field(default_factory=list)
+    first: list = field(default_factory=list)  # each process' first run: a fresh process
+    first_cpu: list = field(default_factory=list)
 
     def add(self, result: dict, all_cold: bool) -> None:
         split = len(result["times"]) if all_cold else 1
+        self.first += result["times"][:1]
+        self.first_cpu += result["cpu"][:1]
         self.cold += result["times"][:split]
         self.warm += result["times"][split:]
         self.cold_cpu += result["cpu"][:split]
@@ -154,10 +158,21 @@ def case_resnet_symbolic(cfg) -> list:
                 b / a >= goal if kind == "cold" else None,
                 f"CPU medians: {fmt_time(median(getattr(ours, kind + '_cpu')))} vs "
                 f"{fmt_time(median(getattr(peer, kind + '_cpu')))}"
-                + ("; tracing included" if side == "from_torch" else ""),
+                + ("; tracing included" if side == "from_torch" else "")
+                + (_first_runs(ours, peer) if kind == "cold" else ""),
                 {"symcnn": getattr(ours, kind), "peer": getattr(peer, kind),
-                 "info": ours.infos[0], "peer_info": peer.infos[0]}))
+                 "info": ours.infos[0], "peer_info": peer.infos[0],
+                 "symcnn_first": ours.first, "peer_first": peer.first}))
     return rows
+
+
+def _first_runs(ours: Runs, peer: Runs) -> str:
+    """The fresh processes' first runs alone (cold runs also count runs after the caches were
+    cleared, which no longer pay a process' first-call costs; the peer's are first runs)."""
+    a, b = median(ours.first), median(peer.first)
+    return (f"; fresh processes' first runs only: {spread(ours.first)} vs {spread(peer.first)}, "
+            f"{b / a:.1f}x (CPU {fmt_time(median(ours.first_cpu))} vs "
+            f"{fmt_time(median(peer.first_cpu))})")
 
 
 def case_resnet_224(cfg) -> list:
