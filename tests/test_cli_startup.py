@@ -85,3 +85,18 @@ def test_an_unknown_name_is_an_attribute_error():
     with pytest.raises(AttributeError, match="no attribute 'Conv2d'"):
         sc.Conv2d
     assert not hasattr(sc, "_private")
+
+
+@pytest.mark.parametrize("first", ["sc.zoo.resnet18(input_shape=(32, 32, 3))",
+                                   "__import__('symcnn.zoo').zoo.resnet18(input_shape=(32, 32, 3))"])
+def test_cost_columns_work_whatever_is_imported_first(first):
+    """The MACs column is offered by the printers themselves, not by whichever module a lazy
+    ``import symcnn`` happened to load first (``sc.zoo`` used to leave it unregistered)."""
+    code = (f"import symcnn as sc\nm = {first}\n"
+            "print(m.summary_text(columns=['layer', 'params', 'macs']).splitlines()[-1])\n"
+            "print(m.to_markdown(columns=['layer', 'params', 'macs']).splitlines()[-1])")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    macs = f"{int(sc.zoo.resnet18(input_shape=(32, 32, 3)).macs):,}"
+    assert proc.stdout.splitlines() == [f"Total MACs: {macs}", f"| **Total MACs** |  | {macs} |"]

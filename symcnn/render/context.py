@@ -14,6 +14,7 @@ from __future__ import annotations
 from ..assume import AssumeDivisible
 from ..derivation import derive
 from ..errors import SymcnnError
+from . import cost_columns  # noqa: F401  (registers the MACs, FLOPs, ... columns it offers)
 from .summary import COLUMNS
 
 __all__ = ["RenderContext", "resolve_columns", "TABLE_COLUMNS", "DEFAULT_TABLE_COLUMNS"]

@@ -40,6 +40,7 @@ from ..layers.core import Input
 from ..suggest import did_you_mean
 from .exprs import show
 from .where import Where, where_block
+from . import cost_columns  # noqa: F401  (registers the MACs, FLOPs, ... columns it offers)
 from .summary import COLUMNS, DEFAULT_COLUMNS, format_count
 
 __all__ = ["SummaryData", "summary_data", "layout", "render_summary", "wrap_expression",
