@@ -22,7 +22,7 @@ from typing import Any
 
 import sympy
 
-from .errors import ExpressionError, _digits, _too_many_digits, brief
+from .errors import ExpressionError, _digits, brief
 from .expr_parser import parse_expression
 
 __all__ = ["MAX_DIGITS", "MAX_RESULT_BITS", "to_expr", "brief", "int_text", "check_int",

@@ -35,7 +35,6 @@ from functools import lru_cache
 from typing import Sequence
 
 from ..errors import SymcnnError
-from ..layers.base import format_shape
 from ..layers.core import Input
 from ..suggest import did_you_mean
 from .exprs import show

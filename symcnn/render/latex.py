@@ -16,6 +16,10 @@ True
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+from pathlib import Path
+
 from ..errors import SymcnnError, UnavailableError
 from ..working import Given
 from .notation import notate
@@ -269,7 +273,7 @@ def model_to_latex(model, style: str = "table", standalone: bool = False,
     return text + "\n"
 
 
-def compile_pdf(tex: str, directory, name: str = "model") -> "pathlib.Path":
+def compile_pdf(tex: str, directory, name: str = "model") -> Path:
     """Write ``tex`` (a complete document) to ``directory/name.tex`` and run pdflatex on it.
 
     Returns the PDF's path. Raises :class:`~symcnn.errors.UnavailableError` when pdflatex
@@ -285,15 +289,11 @@ def compile_pdf(tex: str, directory, name: str = "model") -> "pathlib.Path":
     ...     print("model.pdf")
     model.pdf
     """
-    import pathlib
-    import shutil
-    import subprocess
-
     exe = shutil.which("pdflatex")
     if exe is None:
         raise UnavailableError("compile_pdf: pdflatex is not on PATH; install it with "
                                "apt-get install texlive-latex-base texlive-latex-recommended")
-    folder = pathlib.Path(directory)
+    folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"{name}.tex").write_text(tex, encoding="utf-8")
     run = subprocess.run([exe, "-interaction=nonstopmode", "-halt-on-error", f"{name}.tex"],

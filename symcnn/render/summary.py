@@ -8,11 +8,10 @@ The summary itself (facts, totals, layout as Keras lays it out) is
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable
 
-import sympy
+import sympy  # noqa: F401  (the doctests use it)
 
-from ..errors import SymcnnError
 from ..layers.base import format_shape
 from ..safe import int_text, to_expr
 from .exprs import show

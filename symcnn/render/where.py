@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import Counter
 
 import sympy
-from sympy import Add, Mul, Pow, ceiling, floor
+from sympy import ceiling, floor
 
 from .exprs import display_form, text_printer
 

@@ -23,7 +23,7 @@ from ..model import Sequential
 from ..render.summary import format_count
 from ..solving import solve_budget
 from ..symbols import symbols
-from ..working import Given, Minus, Over, Plus, Times
+from ..working import Given, Minus, Plus, Times
 
 __all__ = ["GENERATORS", "TOPICS", "plain", "describe"]
 
