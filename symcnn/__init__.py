@@ -59,9 +59,10 @@ _LAZY = {
 }
 
 #: Imported with the first public name: what ``import symcnn`` used to import for its side
-#: effects (the cost columns of summaries, cost views, derivations). The zoo, the
-#: PyTorch-named layers, the framework bridges and teaching load only when asked for.
-_CORE = ("errors", "model", "derivation", "costs", "memory", "receptive", "render.cost_columns",
+#: effects (cost views, derivations; the printers import the summary columns they offer).
+#: The zoo, the PyTorch-named layers, the framework bridges and teaching load only when
+#: asked for.
+_CORE = ("errors", "model", "derivation", "costs", "memory", "receptive",
          "solving", "sweeping", "admissibility", "plotting", "spec", "symbols", "safe", "shape",
          "expr_parser", "layers")
 

@@ -16,7 +16,6 @@ import time
 import sympy
 
 from .. import plotting, sweeping, zoo
-from ..render import cost_columns  # noqa: F401  (the MACs... columns of summaries)
 from ..costs import QUANTITIES, quantity
 from ..errors import SolveError, SymcnnError, UnavailableError
 from ..render.exprs import show
