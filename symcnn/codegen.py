@@ -86,6 +86,48 @@ class _Emitter:
             self.temps[e] = code
         return code
 
+    def _horner(self, e) -> _Code | None:
+        """A polynomial of degree 2 or more in one symbol, as Horner's scheme: ``(a*x + b)*x
+        + c`` takes two products where the expanded form takes a power and two products."""
+        symbols = e.free_symbols
+        if len(symbols) != 1:
+            return None
+        x = next(iter(symbols))
+        if x not in self.names:
+            return None
+        coeffs: dict = {}
+        for term in e.args:
+            coeff, rest = term.as_coeff_Mul()
+            if rest == 1:
+                k = 0
+            elif rest == x:
+                k = 1
+            elif rest.is_Pow and rest.base == x and rest.exp.is_Integer and 2 <= rest.exp <= 64:
+                k = int(rest.exp)
+            else:
+                return None
+            if not coeff.is_Rational or k in coeffs:
+                return None
+            coeffs[k] = coeff
+        degree = max(coeffs)
+        if degree < 2:
+            return None
+        den = 1
+        for c in coeffs.values():
+            den = den * int(c.q) // gcd(den, int(c.q))
+        ints = [int(coeffs.get(k, 0) * den) for k in range(degree + 1)]
+        name, xb = self.names[x], self.bounds[x]
+        text, lo, hi = str(ints[degree]), ints[degree], ints[degree]
+        for k in range(degree - 1, -1, -1):
+            lo, hi = _mul_bounds((lo, hi), xb)
+            self._note(lo, hi)
+            a = ints[k]
+            text = f"({text}*{name})" if a == 0 else f"({text}*{name} + {a})" if a > 0 \
+                else f"({text}*{name} - {-a})"
+            lo, hi = lo + a, hi + a
+            self._note(lo, hi)
+        return _Code(text, den, lo, hi)
+
     def _emit(self, e) -> _Code:  # noqa: C901  (one branch per kind of node)
         if e.is_Integer:
             v = int(e)
@@ -99,6 +141,9 @@ class _Emitter:
             lo, hi = self.bounds[e]
             return _Code(self.names[e], 1, lo, hi)
         if e.is_Add:
+            horner = self._horner(e)
+            if horner is not None:
+                return horner
             parts = [self.emit(a) for a in e.args]
             den = 1
             for p in parts:
@@ -130,7 +175,16 @@ class _Emitter:
             if not (exp.is_Integer and exp >= 0):
                 raise Unsupported(e)
             k, b = int(exp), self.emit(base)
-            return _Code(f"({b.text})**{k}", b.den**k, *_pow_bounds(b.lo, b.hi, k))
+            text = f"({b.text})**{k}"
+            if 2 <= k <= 4:  # NumPy's integer power is several times slower than products
+                name = b.text
+                if not name.isidentifier():
+                    name = f"_p{len(self.lines)}"
+                    self.lines.append(f"{name} = {b.text}")
+                text = "(" + "*".join([name] * k) + ")"
+                for j in range(2, k):  # the partial products, for the overflow bound
+                    self._note(*_pow_bounds(b.lo, b.hi, j))
+            return _Code(text, b.den**k, *_pow_bounds(b.lo, b.hi, k))
         if isinstance(e, (sympy.floor, sympy.ceiling)):
             a = self.emit(e.args[0])
             if a.den == 1:
