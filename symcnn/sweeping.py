@@ -158,6 +158,10 @@ def _evaluate(exprs: list, axes: dict, fixed: dict, symbols: dict) -> list:
     for i, k in enumerate(names):
         a = _array(np, axes[k], dtype)
         arrays.append(a.reshape((1,) * i + (-1,) + (1,) * (len(names) - i - 1)))
+    if fast and len(names) == 1 and isinstance(axes[names[0]], range):
+        ranges = [_affine_range(np, e, syms[0], axes[names[0]]) for e in exprs]
+        if all(r is not None for r in ranges):
+            return ranges
     fn = build(source, vectorised=True)
     out: list = []
     for value, den in zip(fn(*arrays), dens):
@@ -169,6 +173,22 @@ def _evaluate(exprs: list, axes: dict, fixed: dict, symbols: dict) -> list:
             full[...] = value
         out.append(_divide_array(np, full, den))
     return out
+
+
+def _affine_range(np, expr, symbol, axis: range):
+    """``a*x + b`` (integers ``a``, ``b``) over a ``range`` of ``x`` is itself a range: one
+    ``arange`` writes it, where the generated code reads the grid and multiplies and adds.
+    ``None`` for any other expression. The caller has checked that no value exceeds int64."""
+    a, b = expr.as_coeff_add(symbol) if expr.is_Add else (sympy.Integer(0), (expr,))
+    if len(b) != 1:
+        return None
+    coeff, rest = b[0].as_coeff_Mul()
+    if rest != symbol or not (a.is_Integer and coeff.is_Integer) or coeff == 0:
+        return None
+    a, coeff = int(a), int(coeff)
+    out = np.arange(coeff * axis.start + a, coeff * axis.stop + a, coeff * axis.step,
+                    dtype=np.int64)
+    return out if len(out) == len(axis) else None  # NumPy sizes it in floating point
 
 
 def _missing(symbol):

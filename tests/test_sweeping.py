@@ -135,3 +135,26 @@ def test_terms_scaled_to_a_common_denominator_cannot_overflow_int64():
     expr = sympy.Max(2**61 * n, n / 3) + sympy.Rational(1, 3)
     got = sc.sweep(expr, n=[1, 2, 3])
     assert list(got) == [exact(expr, n=v) for v in (1, 2, 3)]
+
+
+@settings(max_examples=100)
+@given(a=st.integers(-10**6, 10**6), b=st.integers(-10**9, 10**9),
+       start=st.integers(-500, 500), length=st.integers(1, 300), step=st.integers(-7, 7))
+def test_an_affine_closed_form_over_a_range_is_written_as_a_range(a, b, start, length, step):
+    """``a*n + b`` over ``range`` takes one ``arange``: the same exact values, a fresh
+    writable int64 array, for any sign of the coefficient and of the step."""
+    step = step or 1
+    axis = range(start, start + length * step, step)
+    got = sc.sweep(a * n + b, n=axis)
+    assert got.tolist() == [a * v + b for v in axis]
+    assert got.dtype == np.int64 and got.flags.writeable
+
+
+def test_the_affine_range_path_runs_no_generated_code(monkeypatch):
+    def no_code(*args, **kwargs):
+        raise AssertionError("generated code was run for an affine closed form")
+
+    monkeypatch.setattr(sweeping, "build", no_code)
+    assert sc.sweep(160 * n + 48320, n=range(322, 325)).tolist() == [99840, 100000, 100160]
+    with pytest.raises(AssertionError, match="generated code"):
+        sc.sweep(n**2, n=range(1, 4))
