@@ -31,6 +31,8 @@ import sympy
 from sympy import Add, Integer, ceiling, floor
 
 from .signs import decide_sign, prove_nonnegative, terms
+from .structural import expanded as _expanded
+from .structural import integer_valued, is_expanded, lower_bound
 
 __all__ = [
     "floor_div",
@@ -58,12 +60,29 @@ def _has_rounding(expr) -> bool:
     return expr.has(floor, ceiling)
 
 
+def _integer(expr) -> bool:
+    """``expr`` is integer-valued: read off its structure, else asked of SymPy."""
+    return integer_valued(expr) or expr.is_integer is True
+
+
+def _as_fraction(arg):
+    """``(y, a)`` with ``arg == y/a``, ``y`` expanded and ``a`` a positive integer, as
+    ``sympy.fraction(sympy.together(arg))`` gives them for a sum of rational multiples of
+    products (read off the coefficients: ``a`` is the least common denominator); else the
+    general ``together``."""
+    pairs = [t.as_coeff_Mul() for t in Add.make_args(arg)]
+    if all(c.is_Rational and is_expanded(m) and not isinstance(m, Add) for c, m in pairs):
+        a = math.lcm(*(int(c.q) for c, _ in pairs))
+        return Add(*(Integer(int(c.p) * (a // int(c.q))) * m for c, m in pairs)), Integer(a)
+    return sympy.fraction(sympy.together(arg))
+
+
 def _peel(num: sympy.Expr, d: int):
     """Split ``num`` into ``d*whole + rest``, ``whole`` integer-valued, ``rest`` reduced mod d."""
     whole, rest = [], []
     for term in Add.make_args(num):
         coeff, factor = term.as_coeff_Mul()
-        if coeff.is_Integer and factor.is_integer:
+        if coeff.is_Integer and _integer(factor):
             q, r = divmod(int(coeff), d)
             if q:
                 whole.append(q * factor)
@@ -85,13 +104,13 @@ def _single_rounding(expr):
     if len(rounded) != 1 or not _is_rounding(rounded[0]):
         return None
     r = rounded[0]
-    b = expr - r
-    if _has_rounding(b) or b.is_integer is not True:
+    b = Add(*(t for t in terms if t is not r))
+    if _has_rounding(b) or not _integer(b):
         return None
-    y, a = sympy.fraction(sympy.together(r.args[0]))
-    if not (a.is_Integer and a > 0) or _has_rounding(y) or y.is_integer is not True:
+    y, a = _as_fraction(r.args[0])
+    if not (a.is_Integer and a > 0) or _has_rounding(y) or not _integer(y):
         return None
-    return type(r), sympy.expand(y), int(a), b
+    return type(r), _expanded(y), int(a), b
 
 
 def _rounding_node(rest: sympy.Expr, d: int) -> sympy.Expr:
@@ -116,16 +135,15 @@ def _floor_div(num: sympy.Expr, den: sympy.Expr) -> sympy.Expr:
     if not (den.is_Integer and den > 0):
         return floor(num / den)
     d = int(den)
-    whole, rest = _peel(sympy.expand(num), d)
+    whole, rest = _peel(_expanded(num), d)
     if rest == 0:
         return whole
     single = _single_rounding(rest)
     if single is not None:
         kind, y, a, b = single
-        if kind is ceiling:
-            y = y + a - 1
-        return whole + _floor_div(sympy.expand(y + a * b), Integer(a * d))
-    if _has_rounding(rest) or rest.is_integer is not True:
+        shift = a * b + (a - 1 if kind is ceiling else 0)  # ceiling(y/a) == floor((y+a-1)/a)
+        return whole + _floor_div(_expanded(y + shift), Integer(a * d))
+    if _has_rounding(rest) or not _integer(rest):
         return whole + floor(rest / d)
     return whole + _rounding_node(rest, d)
 
@@ -225,7 +243,12 @@ def require_at_least(expr, bound):
     >>> require_at_least(H + 2, 3) is None
     True
     """
-    return _nonnegative(sympy.expand(sympy.sympify(expr) - bound))
+    expr = sympy.sympify(expr)
+    if isinstance(bound, int) or getattr(bound, "is_Integer", False):
+        least = lower_bound(expr)  # structural: most size checks hold by their shape
+        if least is not None and least >= bound:
+            return None
+    return _nonnegative(sympy.expand(expr - bound))
 
 
 def decide_equal(a, b):

@@ -33,6 +33,7 @@ import sympy
 from .errors import CostError
 from .formulas import (conv_macs, conv_transpose_macs, dense_macs, depthwise_conv_macs, elements,
                        separable_conv_macs)
+from .structural import expanded
 
 __all__ = [
     "conv_macs", "conv_transpose_macs", "depthwise_conv_macs", "separable_conv_macs",
@@ -105,7 +106,7 @@ def node_macs(node) -> sympy.Expr:
         return sympy.expand(times * macs(model))
     if not node.inputs:  # an input
         return ZERO
-    return sympy.expand(node.layer.macs_for(node.input_shapes, node.outputs[0].shape))
+    return expanded(sympy.sympify(node.layer.macs_for(node.input_shapes, node.outputs[0].shape)))
 
 
 def _ptflops_extra(node) -> sympy.Expr:
@@ -211,7 +212,7 @@ def _sum_nodes(obj, key, per_node):
                 terms.extend(per_node(n) for n in record.nodes)
             else:
                 terms.append(_sum_nodes(record, key, per_node))
-        return sympy.expand(sympy.Add(*terms))
+        return expanded(sympy.Add(*terms))
 
     return _memo(obj, key, compute)
 

@@ -22,6 +22,7 @@ from typing import Sequence, Tuple, Union
 import sympy
 
 from .arith import ceil_div, floor_div
+from .structural import as_int, expanded
 
 __all__ = [
     "effective_kernel",
@@ -63,12 +64,38 @@ def prod(values: Sequence[Size]) -> sympy.Expr:
     return result
 
 
+def expanded_product(values: Sequence[Size], divisor: Size = 1) -> sympy.Expr:
+    """``sympy.expand(prod(values) / divisor)``, with the integer factors multiplied as
+    Python ints into one coefficient and ``expand`` skipped when the product is already
+    expanded (a coefficient times symbols, floors and ceilings).
+
+    >>> from symcnn import symbols
+    >>> H = symbols("H")
+    >>> expanded_product([3, H - 2, 64], 2), expanded_product([sympy.ceiling(H/2), 4])
+    (96*H - 192, 4*ceiling(H/2))
+    """
+    coeff, symbolic = 1, []
+    for v in values:
+        i = as_int(v)
+        if i is None:
+            symbolic.append(v)
+        else:
+            coeff *= i
+    d = as_int(divisor)
+    if d is None or d == 0:
+        return sympy.expand(prod(values) / divisor)
+    return expanded(sympy.Mul(sympy.Rational(coeff, d), *symbolic))
+
+
 def effective_kernel(kernel: Size, dilation: Size = 1) -> sympy.Expr:
     """Extent of a dilated kernel: ``d*(k - 1) + 1``.
 
     >>> effective_kernel(3, 2)
     5
     """
+    k, d = as_int(kernel), as_int(dilation)
+    if k is not None and d is not None:
+        return sympy.Integer(d * (k - 1) + 1)
     return sympy.expand(dilation * (sympy.sympify(kernel) - 1) + 1)
 
 
@@ -143,7 +170,13 @@ def window_output_size(
     if padding == "same":
         return ceil_div(size, stride)
     left, right = padding_amounts(padding, kernel, dilation)
-    span = sympy.expand(size + left + right - effective_kernel(kernel, dilation))
+    extra = _int_sum(left, right, -effective_kernel(kernel, dilation))
+    if extra is not None:  # integer padding and kernel: one sum, expanded only if needed
+        if as_int(stride) == 1 and not ceil_mode:
+            return expanded(size + (extra + 1))
+        span = expanded(size + extra)
+    else:
+        span = sympy.expand(size + left + right - effective_kernel(kernel, dilation))
     if not ceil_mode:
         return floor_div(span, stride) + 1
     rounded_up = sympy.expand(span + stride - 1)
@@ -168,7 +201,15 @@ def window_requirement(size: Size, kernel: Size, padding: Padding = "valid", dil
     if padding == "same":
         return size, sympy.Integer(1)
     left, right = padding_amounts(padding, kernel, dilation)
-    return sympy.expand(size + left + right), effective_kernel(kernel, dilation)
+    pad = _int_sum(left, right)
+    padded = expanded(size + pad) if pad is not None else sympy.expand(size + left + right)
+    return padded, effective_kernel(kernel, dilation)
+
+
+def _int_sum(*values) -> int | None:
+    """The sum of ``values`` as a Python int when every one is an integer, else None."""
+    ints = [as_int(v) for v in values]
+    return None if None in ints else sum(ints)
 
 
 def conv_transpose_output_size(
@@ -295,8 +336,7 @@ def conv_macs(out_spatial, in_channels, kernel, filters, groups=1) -> sympy.Expr
     >>> conv_macs((13, 13), 96, (5, 5), 256, groups=2)   # AlexNet's two towers
     51916800
     """
-    return sympy.expand(prod(out_spatial) * filters * sympy.sympify(in_channels) / groups
-                        * prod(kernel))
+    return expanded_product((*out_spatial, filters, in_channels, *kernel), groups)
 
 
 def conv_transpose_macs(in_spatial, in_channels, kernel, filters, groups=1) -> sympy.Expr:
@@ -319,7 +359,7 @@ def depthwise_conv_macs(out_spatial, channels, kernel, depth_multiplier=1) -> sy
     >>> depthwise_conv_macs((8, 8), 32, (3, 3))
     18432
     """
-    return sympy.expand(prod(out_spatial) * channels * depth_multiplier * prod(kernel))
+    return expanded_product((*out_spatial, channels, depth_multiplier, *kernel))
 
 
 def separable_conv_macs(out_spatial, channels, kernel, filters, depth_multiplier=1):
@@ -339,7 +379,7 @@ def dense_macs(input_shape, units) -> sympy.Expr:
     >>> dense_macs((160,), 10), dense_macs((4, 4, 128), 10)
     (1600, 20480)
     """
-    return sympy.expand(prod(input_shape) * units)
+    return expanded_product((*input_shape, units))
 
 
 def elements(shape) -> sympy.Expr:
@@ -348,7 +388,7 @@ def elements(shape) -> sympy.Expr:
     >>> elements((7, 7, 3))
     147
     """
-    return sympy.expand(prod(shape))
+    return expanded_product(shape)
 
 
 #: Activations whose every output element ptflops' module hooks count as one operation
