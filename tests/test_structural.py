@@ -1,0 +1,162 @@
+"""Structural fast paths (symcnn.structural and its users in arith, formulas and costs,
+issue 16) against the general paths they skip: identical expressions (SymPy's ``==`` is
+structural), and brute force over integer values of the symbols."""
+
+import itertools
+
+import pytest
+import sympy
+from hypothesis import given, strategies as st
+from sympy import Rational, ceiling, floor
+
+from symcnn import arith, formulas, symbols
+from symcnn.arith import Infeasible, _as_fraction, ceil_div, floor_div, require_at_least
+from symcnn.structural import expanded, integer_valued, is_expanded, lower_bound
+from tests.support import slow_paths as slow
+
+H, W, n = symbols("H W n")
+SYMBOLS = (H, W, n)
+GRID = [dict(zip(SYMBOLS, v)) for v in itertools.product((1, 2, 3, 5, 8, 13), repeat=3)]
+
+small = st.integers(-4, 4)
+linear = st.builds(lambda a, b, c, k: a * H + b * W + c * n + k,
+                   st.integers(0, 3), st.integers(0, 2), st.integers(0, 1), small)
+rounding = st.builds(lambda kind, lin, d: kind(lin / d), st.sampled_from([floor, ceiling]),
+                     linear, st.integers(1, 9))
+canonical = st.builds(lambda lin, d, up: (ceil_div if up else floor_div)(lin, d),
+                      linear, st.integers(1, 9), st.booleans())
+atoms = st.one_of(st.sampled_from(SYMBOLS), st.integers(1, 20).map(sympy.Integer),
+                  rounding, canonical)
+
+
+def _combine(children):
+    return st.one_of(
+        st.builds(lambda x, k, c: k * x + c, children, st.integers(-3, 4), small),
+        st.builds(lambda x, y: x * y, children, children),
+        st.builds(lambda x, y: x + y, children, children),
+        st.builds(lambda x: x**2, children),
+        st.builds(lambda x, y: sympy.Mul(x, y + 1), children, children),  # unexpanded
+        st.builds(lambda x, d: x / d, children, st.integers(2, 4)),
+    )
+
+
+sizes = st.recursive(atoms, _combine, max_leaves=5)
+
+
+def values(expr):
+    return [expr.xreplace({s: sympy.Integer(v) for s, v in point.items()}) for point in GRID]
+
+
+# ----------------------------------------------------------------------------- the facts
+
+
+@given(sizes)
+def test_an_expression_shown_expanded_is_what_expand_returns(e):
+    if is_expanded(e):
+        assert sympy.expand(e) == e
+    assert expanded(e) == sympy.expand(e)
+
+
+def test_sizes_of_a_cnn_are_shown_expanded():
+    for e in (H, ceiling(H / 32), 4 * ceiling(H / 4) * ceiling(W / 4) + 2, H**2 * W - 3,
+              floor_div(H + 1, 4), ceil_div(H - 1, 2) + 1):
+        assert is_expanded(e), e
+    assert not is_expanded(sympy.Mul(H, W + 1)) and not is_expanded((H + 1)**2)
+
+
+@given(sizes)
+def test_an_expression_shown_integer_valued_is_integer_at_every_point(e):
+    if integer_valued(e):
+        assert e.is_integer is not False
+        assert all(v.is_Integer for v in values(e))
+
+
+@given(sizes)
+def test_a_structural_lower_bound_holds_at_every_point(e):
+    least = lower_bound(e)
+    if least is not None:
+        assert min(int(v) for v in values(e)) >= least
+
+
+def test_lower_bounds_of_cnn_sizes_are_their_least_values():
+    assert lower_bound(ceiling(H / 32)) == 1
+    assert lower_bound(ceiling(H / 4) + 2) == 3
+    assert lower_bound(2 * H * ceiling(W / 2) + H - 1) == 2
+    assert lower_bound(floor(H / 2)) is None and lower_bound(H - W) is None
+    assert lower_bound(ceiling((H - 3) / 2)) is None  # its argument may be negative
+
+
+def _outcome(fn):
+    try:
+        return fn()
+    except Infeasible:
+        return "infeasible"
+
+
+@given(sizes, st.integers(-5, 12))
+def test_require_at_least_gives_what_the_general_decision_gives(e, bound):
+    fast = _outcome(lambda: require_at_least(e, bound))
+    general = _outcome(lambda: arith._nonnegative(sympy.expand(e - bound)))
+    assert fast == general
+
+
+monomials = st.sampled_from([sympy.S.One, H, W, H * W, H**2, n * H])
+fractions = st.lists(st.tuples(st.integers(-9, 9), st.integers(1, 12), monomials),
+                     min_size=1, max_size=4)
+
+
+@given(fractions)
+def test_numerator_and_denominator_are_those_of_together(parts):
+    arg = sympy.Add(*(Rational(p, q) * m for p, q, m in parts))
+    y, a = _as_fraction(arg)
+    y_general, a_general = sympy.fraction(sympy.together(arg))
+    assert (sympy.expand(y), a) == (sympy.expand(y_general), a_general)  # as floor_div uses them
+
+
+# ----------------------------------------------------------------------------- the users
+
+
+@given(sizes, small, st.integers(1, 9))
+def test_floor_and_ceiling_division_are_unchanged(e, c, d):
+    num = sympy.expand(e + c)
+    if not integer_valued(num) and num.is_integer is not True:
+        return
+    fast = floor_div(num, d)
+    assert fast == slow.floor_div(num, d)
+    assert ceil_div(num, d) == slow.ceil_div(num, d)
+    assert values(fast) == [sympy.Integer(int(v) // d) for v in values(num)]
+
+
+paddings = st.one_of(st.sampled_from(["valid", "same"]), st.integers(0, 3),
+                     st.tuples(st.integers(0, 3), st.integers(0, 3)))
+
+
+@given(sizes, st.integers(1, 7), st.integers(1, 4), paddings, st.integers(1, 3),
+       st.booleans())
+def test_window_formulas_are_unchanged(size, k, s, padding, dil, ceil_mode):
+    if not integer_valued(sympy.expand(size)):
+        return
+    ceil_mode = ceil_mode and padding != "same"
+    assert formulas.window_output_size(size, k, s, padding, dil, ceil_mode) == \
+        slow.window_output_size(size, k, s, padding, dil, ceil_mode)
+    assert formulas.window_requirement(size, k, padding, dil) == \
+        slow.window_requirement(size, k, padding, dil)
+    assert formulas.effective_kernel(k, dil) == slow.effective_kernel(k, dil)
+
+
+@pytest.mark.parametrize("size", [H, ceiling(H / 2), ceil_div(H, 4) + 3, 17])
+def test_window_output_sizes_match_brute_force(size):
+    for k, s, p, d in itertools.product((1, 2, 3, 7), (1, 2, 3), (0, 1, 3), (1, 2)):
+        out = formulas.window_output_size(size, k, s, p, d)
+        for point in GRID:
+            i = int(sympy.sympify(size).xreplace(point))
+            span = i + 2 * p - d * (k - 1) - 1
+            if span >= 0:
+                assert int(out.xreplace(point)) == span // s + 1
+
+
+@given(st.lists(st.one_of(sizes, st.integers(1, 64)), min_size=1, max_size=5),
+       st.integers(1, 4))
+def test_products_are_unchanged(factors, divisor):
+    assert formulas.expanded_product(factors, divisor) == \
+        slow.expanded_product(factors, divisor)
