@@ -46,7 +46,9 @@ MAX_LENGTH = 10_000
 MAX_DEPTH = 64
 #: Most arguments of one ``min``/``max`` call.
 MAX_ARGS = 64
-#: Largest numeric exponent ``|e|`` in ``a**e``.
+#: Largest numeric exponent ``|e|`` in ``a**e``, unless ``a`` is an integer of at least 2:
+#: such a power (``2**500``, as display forms write large powers) is bounded by the size of
+#: its value alone (:data:`MAX_BITS`), exactly as the same number written out is.
 MAX_EXPONENT = 64
 #: Largest number of bits of a number built by ``**`` or written as a literal.
 MAX_BITS = 4096
@@ -281,7 +283,8 @@ class _Parser:
         exponent = self.unary()
         self.depth -= 1
         if exponent.is_number:
-            if not exponent.is_Integer or abs(int(exponent)) > MAX_EXPONENT:
+            if not exponent.is_Integer or abs(int(exponent)) > MAX_EXPONENT and not (
+                    base.is_Integer and base > 1):  # the bit bound below bounds b**e
                 raise ExpressionError(_where(
                     self.text, pos, f"exponent {exponent} is not an integer in "
                     f"[-{MAX_EXPONENT}, {MAX_EXPONENT}]"))

@@ -105,8 +105,29 @@ def _coefficient(c) -> sympy.Expr:
     return sympy.Integer(c) if isinstance(c, int) else c
 
 
-def _to_expr(items: dict) -> sympy.Expr:
-    return sympy.Add(*(_coefficient(c) * m for m, c in items.items()))
+def _to_expr(items: dict, monomials: list) -> sympy.Expr:
+    return sympy.Add(*(_coefficient(c) * monomials[m] for m, c in items.items()))
+
+
+class _Interned:
+    """Distinct monomials numbered 0, 1, ...: looked up by identity, and by equality only
+    the first time an object is met."""
+
+    def __init__(self) -> None:
+        self.monomials: list = []
+        self._by_id: dict = {}
+        self._by_value: dict = {}
+        self._kept: list = []  # every object looked up, so that no id is reused meanwhile
+
+    def index(self, m) -> int:
+        i = self._by_id.get(id(m))
+        if i is None:
+            i = self._by_value.setdefault(m, len(self.monomials))
+            if i == len(self.monomials):
+                self.monomials.append(m)
+            self._by_id[id(m)] = i
+            self._kept.append(m)
+        return i
 
 
 def _number(value):
@@ -118,17 +139,18 @@ def _number(value):
 class _Probes:
     """Exact values of monomials at a few admissible points, each monomial evaluated once."""
 
-    def __init__(self, symbols: list, low: dict) -> None:
-        self.low = low
+    def __init__(self, symbols: list, low: dict, monomials: list) -> None:
+        self.low, self.monomials = low, monomials
         self.points = [{s: low[s] + k for s in symbols} for k in (0, 1, 2, 5)] + [
             {s: low[s] + 1000 + 7 * i for i, s in enumerate(symbols)},
             {s: low[s] + 3 * (i % 2) for i, s in enumerate(symbols)},
             {s: low[s] + 1000 + 7 * (len(symbols) - i) for i, s in enumerate(symbols)}]
         self._memo: dict = {}
 
-    def monomial(self, m) -> tuple:
+    def monomial(self, m: int) -> tuple:
         if m not in self._memo:
-            self._memo[m] = tuple(_number(m.xreplace(p)) for p in self.points)
+            mono = self.monomials[m]
+            self._memo[m] = tuple(_number(mono.xreplace(p)) for p in self.points)
         return self._memo[m]
 
     def values(self, items: dict) -> tuple:
@@ -142,7 +164,8 @@ class _Probes:
     def raised(self, items: dict, s, big: int):
         """The value with every symbol at its lower bound except ``s = big``."""
         point = {**self.low, s: big}
-        return sum(_number(c) * _number(m.xreplace(point)) for m, c in items.items())
+        return sum(_number(c) * _number(self.monomials[m].xreplace(point))
+                   for m, c in items.items())
 
 
 def _max_of_terms(items: list, lower_bounds: dict | None) -> sympy.Expr:
@@ -157,16 +180,24 @@ def _max_of_terms(items: list, lower_bounds: dict | None) -> sympy.Expr:
     once; a difference whose terms are all nonnegative proves it at once; only the rest goes
     to the general proof.
     """
-    items = [{m: _number(c) for m, c in d.items()} for d in items]  # Python arithmetic
-    unique = list({frozenset(d.items()): d for d in items}.values())
-    if all(all(m is sympy.S.One for m in d) for d in unique):
-        return max(_to_expr(d) for d in unique) if unique else sympy.Integer(0)
-    symbols = sorted(set().union(*(m.free_symbols for d in unique for m in d)), key=str)
+    # Monomials become small integers (one per distinct monomial, found by object identity
+    # first): SymPy's hashes of ceiling(H/2**k) repeat with period 61 in k (Python hashes
+    # integers modulo 2**61 - 1), so deep strided models would make every dictionary keyed by
+    # monomials compare deep expressions again and again.
+    interned = _Interned()
+    one = interned.index(sympy.S.One)
+    rows = [{interned.index(m): _number(c) for m, c in d.items()} for d in items]
+    monos = interned.monomials
+    unique = list({frozenset(d.items()): d for d in rows}.values())
+    if all(all(m == one for m in d) for d in unique):
+        return max(_to_expr(d, monos) for d in unique) if unique else sympy.Integer(0)
+    mono_syms = [m.free_symbols for m in monos]
+    symbols = sorted(set().union(*(mono_syms[m] for d in unique for m in d)), key=str)
     low = {s: int((lower_bounds or {}).get(s, 0 if s.is_positive is not True else 1))
            for s in symbols}
-    probes = _Probes(symbols, low)
+    probes = _Probes(symbols, low, monos)
     values = [probes.values(d) for d in unique]
-    syms = [frozenset().union(*(m.free_symbols for m in d)) for d in unique]
+    syms = [frozenset().union(*(mono_syms[m] for m in d)) for d in unique]
     ceiling_at_low = max(v[0] for v in values)
     big = 10**6 * (abs(ceiling_at_low) + 1)
     growing = [frozenset(s for s in syms[i] if probes.raised(d, s, big) > ceiling_at_low)
@@ -185,7 +216,7 @@ def _max_of_terms(items: list, lower_bounds: dict | None) -> sympy.Expr:
         diff = dict(unique[a])
         for m, c in unique[b].items():
             diff[m] = diff.get(m, 0) - c
-        return prove_nonnegative({m: _coefficient(c) for m, c in diff.items() if c},
+        return prove_nonnegative({monos[m]: _coefficient(c) for m, c in diff.items() if c},
                                  lower_bounds)
 
     order = sorted(range(len(unique)), key=lambda i: -values[i][4])
@@ -207,7 +238,7 @@ def _max_of_terms(items: list, lower_bounds: dict | None) -> sympy.Expr:
         for s in syms[c]:
             holders.setdefault(s, {})[c] = None
         by_rare.setdefault(rare[c], {})[c] = None
-    result = [_to_expr(unique[k]) for k in kept]
+    result = [_to_expr(unique[k], monos) for k in kept]
     return result[0] if len(result) == 1 else sympy.Max(*result, evaluate=False)
 
 
@@ -232,7 +263,7 @@ def _peak(model) -> sympy.Expr:
         out = {sympy.S.One: 1}
         for dim in shape:
             if id(dim) not in dims:
-                dims[id(dim)] = (dim, {m: _number(c) for m, c in terms(dim).items()})
+                dims[id(dim)] = (dim, {m: _number(c) for m, c in _dim_terms(dim).items()})
             product: dict = {}
             for m1, c1 in out.items():
                 for m2, c2 in dims[id(dim)][1].items():
@@ -278,6 +309,25 @@ def _peak(model) -> sympy.Expr:
               if isinstance(c, sympy.GreaterThan) and isinstance(c.lhs, sympy.Symbol)
               and c.rhs.is_Integer}
     return _max_of_terms(candidates, bounds)
+
+
+def _dim_terms(dim) -> dict:
+    """:func:`terms` of one dimension; a symbol, a number or a rounding of a linear
+    argument (``ceiling(H/2**k)``) is its own single term, with no expansion (SymPy's
+    ``expand`` looks it up in a cache where deep strided models' hashes collide).
+
+    >>> H = sympy.Symbol("H", integer=True, positive=True)
+    >>> _dim_terms(sympy.ceiling(H/8)), _dim_terms(sympy.Integer(16)), _dim_terms(H - 2)
+    ({ceiling(H/8): 1}, {1: 16}, {1: -2, H: 1})
+    """
+    if dim.is_Integer:
+        return {sympy.S.One: dim} if dim else {}
+    if dim.is_Symbol or isinstance(dim, (sympy.floor, sympy.ceiling)) and all(
+            t.is_Symbol or t.is_Rational or t.is_Mul and len(t.args) == 2
+            and t.args[0].is_Rational and t.args[1].is_Symbol
+            for t in sympy.Add.make_args(dim.args[0])):
+        return {dim: sympy.S.One}
+    return terms(dim)
 
 
 def peak_activation_memory(model, dtype="float32") -> sympy.Expr:

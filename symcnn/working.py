@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import sympy
 
-from .render.exprs import display_form
+from .render.exprs import display_form, integer_power
 
 __all__ = ["Plus", "Minus", "Times", "Over", "Floor", "Ceiling", "MinOf", "MaxOf", "Given",
            "group_digits"]
@@ -256,7 +256,8 @@ class Given(_Node):
         return out
 
     def _sympystr(self, printer):
-        return printer._print(display_form(self.args[0]))
+        value = display_form(self.args[0])
+        return str(value) if value.is_Integer else printer._print(value)  # a count: decimal
 
 
 def _latex_term(printer, term) -> str:
@@ -264,7 +265,7 @@ def _latex_term(printer, term) -> str:
     if term.is_Integer:
         return group_digits(int(term), "{,}")
     coeff, rest = term.as_coeff_Mul()
-    if coeff.is_Integer and abs(coeff) >= 1000 and rest != 1:
+    if coeff.is_Integer and abs(coeff) >= 1000 and rest != 1 and integer_power(coeff) is None:
         inner = printer._print(rest)
         if rest.is_Add:
             inner = rf"\left({inner}\right)"

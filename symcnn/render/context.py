@@ -15,9 +15,10 @@ from ..assume import AssumeDivisible
 from ..derivation import derive
 from ..errors import SymcnnError
 from . import cost_columns  # noqa: F401  (registers the MACs, FLOPs, ... columns it offers)
+from .notation import _preset, notate
 from .summary import COLUMNS
 
-__all__ = ["RenderContext", "resolve_columns", "TABLE_COLUMNS", "DEFAULT_TABLE_COLUMNS"]
+__all__ = ["RenderContext", "Derivations", "resolve_columns", "TABLE_COLUMNS", "DEFAULT_TABLE_COLUMNS"]
 
 #: The columns a LaTeX or Markdown table has of its own; any column registered for the
 #: summary (:data:`symcnn.render.summary.COLUMNS`) may be added, shown as its text.
@@ -58,19 +59,50 @@ def resolve_columns(columns, owner: str) -> tuple:
     return columns
 
 
+class Derivations:
+    """The layers' derivations (in ``notation``), each built when the iteration reaches it
+    and dropped after: a table needs one row at a time, and thousands of derivations kept
+    alive at once would make the garbage collector walk the whole model again and again
+    (at 2,000 layers, full collections were a third to two thirds of a rendering's time).
+
+    >>> from symcnn.zoo import textbook
+    >>> model = textbook.free_width()
+    >>> ds = Derivations(model._records, None, "cs231n")
+    >>> len(ds), [d.name for d in ds][:2]
+    (9, ['conv2d', 'max_pooling2d'])
+    """
+
+    def __init__(self, records, assume, notation: str) -> None:
+        _preset(notation)  # an unknown notation is refused at once, not at the first row
+        self.records, self.assume, self.notation = records, assume, notation
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __iter__(self):
+        for r in self.records:
+            yield notate(derive(r, self.assume), self.notation)
+
+
 class RenderContext:
     """Derivations of every layer, totals and input shapes, under ``assume_divisible``.
 
     ``used`` lists the assumptions (``[(symbols, divisor)]``) that changed at least one
-    value; a rendering states them whenever it is not empty.
+    value; a rendering states them whenever it is not empty. ``derivations`` are in
+    ``notation``; without an assumption they are built one by one as a renderer iterates
+    over them (:class:`Derivations`), with one all are built first, to know ``used``.
     """
 
-    def __init__(self, model, assume_divisible, owner: str) -> None:
+    def __init__(self, model, assume_divisible, owner: str, notation: str = "keras") -> None:
         self.model = model
         self.assume = assume_divisible if isinstance(assume_divisible, AssumeDivisible) else \
             AssumeDivisible(assume_divisible or {}, model.free_symbols, owner)
-        self.derivations = [derive(r, self.assume) for r in model._records]
-        used = {s for d in self.derivations for group in d.assumed for s in group[0]}
+        self.derivations = Derivations(model._records, self.assume if self.assume else None,
+                                       notation)
+        used = set()
+        if self.assume:
+            self.derivations = list(self.derivations)
+            used = {s for d in self.derivations for group in d.assumed for s in group[0]}
         self.totals = {}
         for _, attr in TOTALS:
             value, changed = self.assume.apply(getattr(model, attr))

@@ -10,7 +10,13 @@ and MathML printers render), which
 - factors a sum over the rounding atoms it shares, where that is shorter: an atom is shifted
   by the integer that makes the most terms cancel (``floor((H + 4)/8) - 1``) and the terms
   with the same atoms are collected, so each atom appears once;
-- orders terms by degree, highest first (``1152*w**2 + 16*w``).
+- orders terms by degree, highest first (``1152*w**2 + 16*w``);
+- writes an integer of more than six digits inside a closed form as a power when it is one
+  of a base from 2 to 10 (:func:`integer_power`): ``ceiling(H/2**20)``, LaTeX
+  ``\\left\\lceil{\\frac{H}{2^{20}}}\\right\\rceil``, never ``ceiling(H/1048576)``; smaller
+  integers (32, 1024, 524288) and an integer on its own (a count: ``show(2**20)``) stay
+  decimal. The text of a deep strided chain thus grows with its depth, not with the digits of
+  ``2**k`` (151 at 500 strides).
 
 The display form is exact: read back with :func:`symcnn.parse_expression` and expanded, it is
 the stored expression (a property test checks it).
@@ -25,10 +31,13 @@ the stored expression (a property test checks it).
 ('1152*w**2 + 16*w', 'ceiling(H/2) - 1')
 >>> sympy.latex(display_form(sympy.floor(H/32 + sympy.Rational(5, 8))))
 '\\\\left\\\\lfloor{\\\\frac{H + 20}{32}}\\\\right\\\\rfloor'
+>>> show(sympy.ceiling(H/2**500) + 3**20*W), show(2**20), show(sympy.floor(H/1024))
+('3**20*W + ceiling(H/2**500)', '1048576', 'floor(H/1024)')
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from functools import lru_cache
 
@@ -37,10 +46,11 @@ from sympy import Add, Mul, Pow, ceiling, floor
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
+from ..expr_parser import MAX_BITS
 from ..safe import int_text, to_expr
 
 __all__ = ["display_form", "show", "show_latex", "latex_printer", "text_printer", "canonical_text",
-           "CACHE_SIZE", "MAX_TERMS"]
+           "integer_power", "CACHE_SIZE", "MAX_TERMS", "POWER_MIN_DIGITS", "POWER_BASES"]
 
 #: Distinct expressions whose display form is kept (a ResNet-50 has a few hundred).
 CACHE_SIZE = 1 << 16
@@ -48,17 +58,90 @@ CACHE_SIZE = 1 << 16
 #: factored (the search for shifts costs a few expansions per atom).
 MAX_TERMS = 200
 
+#: An integer inside a closed form with at least this many digits is shown as a power
+#: ``b**k`` when it is one (:func:`integer_power`); shorter ones stay decimal.
+POWER_MIN_DIGITS = 7
+#: The bases of those powers, smallest first: an integer is shown as a power of the smallest.
+POWER_BASES = tuple(range(2, 11))
+_PRIME_BASES = (2, 3, 5, 6, 7, 10)  # the others' powers are powers of these (4**k = 2**2k)
+
 _POLY_HEADS = (sympy.Add, sympy.Mul, sympy.Symbol, sympy.Number)
+
+
+@lru_cache(maxsize=1 << 12)
+def integer_power(n: int) -> tuple | None:
+    """``(b, k)`` if the display form writes the integer ``n`` as ``b**k`` (``-b**k`` when
+    negative), else ``None``.
+
+    It does when ``|n|`` has at least :data:`POWER_MIN_DIGITS` digits and is ``b**k`` for a
+    base ``b`` of :data:`POWER_BASES` (the smallest that fits, so ``4**10`` is ``2**20``), as
+    long as the safe parser reads ``b**k`` back (its bound on the bits of a power,
+    :data:`symcnn.expr_parser.MAX_BITS`; beyond it the decimal text is kept).
+
+    >>> integer_power(2**20), integer_power(-10**9), integer_power(8**7), integer_power(2**19)
+    ((2, 20), (10, 9), (2, 21), None)
+    >>> integer_power(3 * 2**40), integer_power(2**2048), integer_power(2**2049)
+    (None, (2, 2048), None)
+    """
+    n = abs(int(n))
+    if n < 10 ** (POWER_MIN_DIGITS - 1):
+        return None
+    for b in _PRIME_BASES:
+        if b == 2:
+            if n & (n - 1):
+                continue
+            k = n.bit_length() - 1
+        else:
+            if n % b:
+                continue
+            k = round(math.log2(n) / math.log2(b))
+            k = next((j for j in (k, k - 1, k + 1) if b**j == n), None)
+            if k is None:
+                continue
+        return (b, k) if b.bit_length() * k <= MAX_BITS else None
+    return None
+
+
+class _TextPrinter(StrPrinter):
+    """SymPy's string printer, integers written by the display rule (``2**500``)."""
+
+    def _print_Integer(self, expr):
+        power = integer_power(expr.p)
+        if power is None:
+            return super()._print_Integer(expr)
+        return ("-" if expr.p < 0 else "") + f"{power[0]}**{power[1]}"
+
+    def _print_Rational(self, expr):
+        if expr.q == 1 or integer_power(expr.p) is None and integer_power(expr.q) is None:
+            return super()._print_Rational(expr)
+        return f"{self._print(sympy.Integer(expr.p))}/{self._print(sympy.Integer(expr.q))}"
+
+
+class _LatexPrinter(LatexPrinter):
+    """SymPy's LaTeX printer, integers written by the display rule (``2^{500}``)."""
+
+    def _print_Integer(self, expr):
+        power = integer_power(expr.p)
+        if power is None:
+            return super()._print_Rational(expr)  # SymPy prints integers as rationals
+        return ("-" if expr.p < 0 else "") + f"{power[0]}^{{{power[1]}}}"
+
+    def _print_Rational(self, expr):
+        if expr.q == 1 or integer_power(expr.p) is None and integer_power(expr.q) is None:
+            return super()._print_Rational(expr)
+        sign = "- " if expr.p < 0 else ""
+        return (sign + r"\frac{" + self._print(sympy.Integer(abs(expr.p))) + "}{"
+                + self._print(sympy.Integer(expr.q)) + "}")
 
 
 def text_printer() -> StrPrinter:
     """The string printer of display forms (terms in the order the display form gives)."""
-    return StrPrinter({"order": "none"})
+    return _TextPrinter({"order": "none"})
 
 
 def latex_printer(**settings) -> LatexPrinter:
     """The LaTeX printer of display forms (terms in the order the display form gives)."""
-    return LatexPrinter({"order": "none", **settings})
+    return _LatexPrinter({"order": "none", **settings})
 
 
 def show(expr) -> str:
@@ -68,10 +151,25 @@ def show(expr) -> str:
     >>> show(symbols("n") * 160 + 48320)
     '160*n + 48320'
     """
+    seen = _SHOWN.get(id(expr))
+    if seen is not None and seen[0] is expr:
+        return seen[1]
     value = _value(expr, "show")
-    if getattr(value, "is_Integer", False) and abs(int(value)).bit_length() > 14_000:
-        return int_text(value)  # beyond Python's 4,300-digit str() limit, still exact
-    return _show(value)
+    if getattr(value, "is_Integer", False):  # a count: decimal, also beyond Python's
+        return int_text(value)  # 4,300-digit str() limit
+    text = _show(value)
+    if isinstance(expr, sympy.Basic):
+        if len(_SHOWN) >= CACHE_SIZE:
+            _SHOWN.clear()
+        _SHOWN[id(expr)] = (expr, text)  # the expression kept: its id is not reused
+    return text
+
+
+#: ``show``'s texts by the identity of the expression shown (a model shows the same shape
+#: objects in many rows): SymPy's hashes of ``ceiling(H/2**k)`` repeat with period 61 in
+#: ``k`` (Python hashes integers modulo ``2**61 - 1``), so in a deep strided model a lookup
+#: by value compares deep expressions with several others of the same hash.
+_SHOWN: dict = {}
 
 
 def show_latex(expr) -> str:
@@ -82,7 +180,8 @@ def show_latex(expr) -> str:
     >>> show_latex(sympy.floor(symbols("H")/8 + sympy.Rational(1, 2)) - 1)
     '\\\\left\\\\lfloor{\\\\frac{H + 4}{8}}\\\\right\\\\rfloor - 1'
     """
-    return latex_printer().doprint(display_form(expr))
+    form = display_form(expr)
+    return str(form) if form.is_Integer else latex_printer().doprint(form)
 
 
 def canonical_text(expr) -> str:
@@ -168,13 +267,13 @@ def _atoms(expr) -> list:
             found.append(e)
 
     visit(expr)
-    return sorted(found, key=sympy.default_sort_key)
+    return sorted(found, key=sympy.default_sort_key) if len(found) > 1 else found
 
 
 def _show_atom(atom):
     """A rounding over one denominator, ``floor((H + 4)/8)``; other atoms' arguments shown."""
     if isinstance(atom, (floor, ceiling)):
-        num, den = sympy.fraction(sympy.together(atom.args[0]))
+        num, den = _over_one_denominator(atom.args[0])
         if den.is_Integer and den > 1:
             inner = Mul(_display(sympy.expand(num)), Pow(den, -1, evaluate=False),
                         evaluate=False)
@@ -186,6 +285,26 @@ def _show_atom(atom):
     if atom.is_Pow:  # a negative or symbolic power
         return Pow(_display(atom.base), _display(atom.exp), evaluate=False)
     return atom
+
+
+def _over_one_denominator(arg) -> tuple:
+    """``(numerator, denominator)`` of ``arg`` over one denominator: read off the terms
+    when ``arg`` is linear with rational coefficients (``H/4 + W/6 + 1/2``: the least common
+    multiple of their denominators), else ``together``'s.
+
+    >>> H, W = sympy.symbols("H W", positive=True, integer=True)
+    >>> _over_one_denominator(H/4 + W/6 + sympy.Rational(1, 2))
+    (3*H + 2*W + 6, 12)
+    """
+    parts = []
+    for term in Add.make_args(arg):
+        coeff, rest = term.as_coeff_Mul()
+        if not (coeff.is_Rational and (rest is sympy.S.One or rest.is_Symbol)):
+            return sympy.fraction(sympy.together(arg))
+        parts.append((coeff, rest))
+    den = math.lcm(*(int(c.q) for c, _ in parts))
+    return Add(*(sympy.Integer(int(c.p) * (den // int(c.q))) * r for c, r in parts)), \
+        sympy.Integer(den)
 
 
 def _rebuild(expr, shown):

@@ -23,9 +23,8 @@ from sympy.printing.mathml import MathMLPresentationPrinter
 
 from ..errors import SymcnnError
 from ..working import Given
-from .notation import notate
 from .context import TABLE_COLUMNS, TOTALS, RenderContext, resolve_columns
-from .exprs import display_form
+from .exprs import display_form, integer_power
 from .latex import _shown_steps
 from .summary import COLUMNS
 
@@ -81,6 +80,11 @@ class MathML(MathMLPresentationPrinter):
         return inner
 
     def _print_Integer(self, e):
+        power = integer_power(e.p)  # the display rule: 2**500 as a superscript
+        if power is not None:
+            sup = self._el("msup", self._el("mn", text=str(power[0])),
+                           self._el("mn", text=str(power[1])))
+            return self._el("mrow", self._op("−"), sup) if e.p < 0 else sup
         return self._el("mn", text=_group(e) if abs(int(e)) >= 10000 else str(int(e)))
 
     def _print_Given(self, e):
@@ -295,8 +299,7 @@ def model_to_html(model, style: str = "table", standalone: bool = True, assume_d
     if style not in _STYLES:
         raise SymcnnError(f"to_html: `style` must be one of {', '.join(map(repr, _STYLES))}. "
                           f"Received: style={style!r}")
-    ctx = RenderContext(model, assume_divisible, "to_html")
-    ctx.derivations = [notate(d, notation) for d in ctx.derivations]
+    ctx = RenderContext(model, assume_divisible, "to_html", notation)
     p = MathML()
     title = f"Model <code>{_html.escape(model.display_name)}</code>"
     if style == "table":

@@ -22,7 +22,6 @@ from pathlib import Path
 
 from ..errors import SymcnnError, UnavailableError
 from ..working import Given
-from .notation import notate
 from .context import TABLE_COLUMNS, TOTALS, RenderContext, resolve_columns
 from .exprs import latex_printer
 from .latex_long import (LONGTABLE_PREAMBLE, break_name, break_type, breakable, escape,
@@ -234,9 +233,8 @@ def model_to_latex(model, style: str = "table", standalone: bool = False,
     if style != "table" and (columns is not None or caption is not None or label is not None):
         raise SymcnnError("to_latex: `columns`, `caption` and `label` apply to style='table'. "
                           f"Received: style={style!r}")
-    ctx = RenderContext(model, assume_divisible, "to_latex")
+    ctx = RenderContext(model, assume_divisible, "to_latex", notation)
     ctx.printer = latex_printer()
-    ctx.derivations = [notate(d, notation) for d in ctx.derivations]
     floated = caption is not None or label is not None
     long = (standalone and not floated) if long is None else bool(long)
     if long and floated:

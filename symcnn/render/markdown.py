@@ -20,7 +20,6 @@ from ..errors import SymcnnError
 from ..layers.base import format_shape
 from ..working import Given
 from . import latex as _latex
-from .notation import notate
 from .context import TABLE_COLUMNS, TOTALS, RenderContext, resolve_columns
 from .summary import COLUMNS
 from .exprs import latex_printer, text_printer
@@ -181,8 +180,7 @@ def model_to_markdown(model, style: str = "table", math: bool = False, assume_di
     if style != "table" and columns is not None:
         raise SymcnnError(f"to_markdown: `columns` applies to style='table'. "
                           f"Received: style={style!r}")
-    ctx = RenderContext(model, assume_divisible, "to_markdown")
-    ctx.derivations = [notate(d, notation) for d in ctx.derivations]
+    ctx = RenderContext(model, assume_divisible, "to_markdown", notation)
     cells = _Cells(ctx, bool(math))
     lines = [f"**Model `{model.display_name}`**", ""]
     if style == "table":
