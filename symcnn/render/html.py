@@ -16,6 +16,7 @@ True
 from __future__ import annotations
 
 import html as _html
+import itertools
 import re
 
 import sympy
@@ -251,9 +252,10 @@ def _table(ctx: RenderContext, p: MathML, columns) -> list:
     out = ['<div class="scroll"><table>', "<thead><tr>" + "".join(
         f'<th{_NUM if n else ""}>{_html.escape(h)}</th>' for h, n in zip(heads, numeric))
         + "</tr></thead>", "<tbody>"]
-    rows = [(name, "InputLayer", shape, None, None) for name, shape in ctx.inputs]
-    rows += [(d.name, d.type, d.output_shape, d, r)
-             for d, r in zip(ctx.derivations, ctx.model._records)]
+    rows = itertools.chain(  # each layer's derivation built for its row and dropped after
+        ((name, "InputLayer", shape, None, None) for name, shape in ctx.inputs),
+        ((d.name, d.type, d.output_shape, d, r)
+         for d, r in zip(ctx.derivations, ctx.model._records)))
     for row in rows:
         cells = [_cell(ctx, p, k, *row) for k in columns]
         out.append("<tr>" + "".join(f'<td{_NUM if num else ""}>{c}</td>'
