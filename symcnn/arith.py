@@ -126,6 +126,45 @@ def _rounding_node(rest: sympy.Expr, d: int) -> sympy.Expr:
     return floor(rest / d, evaluate=False)
 
 
+def _affine_floor(num: sympy.Expr, d: int):
+    """``floor(num/d)`` in canonical form, directly, when ``num`` is ``R + c``: ``c`` an
+    integer and ``R`` an integer symbol ``s`` or ``floor(s/a)`` or ``ceiling(s/a)`` (what a
+    chain of windows makes of one input size); else None. The general path reaches the same
+    expression in several steps: ``floor((ceiling(s/a) + c)/d) == floor((s + a - 1 + a*c)/(a*d))``,
+    ``floor((floor(s/a) + c)/d) == floor((s + a*c)/(a*d))``, and ``floor((s + k)/D)`` is
+    ``q + floor((s + r)/D)`` with ``k = q*D + r``, written ``ceiling(s/D)`` when ``r = D - 1``."""
+    c, rounded = 0, None
+    for term in Add.make_args(num):
+        if isinstance(term, Integer):
+            c = int(term)
+        elif rounded is None:
+            rounded = term
+        else:
+            return None
+    if isinstance(rounded, sympy.Symbol):
+        s, a, k = rounded, 1, c
+    elif isinstance(rounded, (floor, ceiling)):
+        arg = rounded.args[0]
+        if not (isinstance(arg, sympy.Mul) and len(arg.args) == 2):
+            return None
+        inverse, s = arg.args
+        if not (isinstance(inverse, sympy.Rational) and inverse.p == 1 and inverse.q > 1):
+            return None
+        a = int(inverse.q)
+        k = a * c + (a - 1 if isinstance(rounded, ceiling) else 0)
+    else:
+        return None
+    if not (isinstance(s, sympy.Symbol) and s.is_integer is True):
+        return None
+    big = a * d
+    q, r = divmod(k, big)
+    if r == big - 1:
+        node = ceiling(s / big, evaluate=False)
+    else:
+        node = floor((s + r) / big, evaluate=False)
+    return Integer(q) + node
+
+
 @lru_cache(maxsize=8192)
 def _floor_div(num: sympy.Expr, den: sympy.Expr) -> sympy.Expr:
     if den == 1:
@@ -135,6 +174,9 @@ def _floor_div(num: sympy.Expr, den: sympy.Expr) -> sympy.Expr:
     if not (den.is_Integer and den > 0):
         return floor(num / den)
     d = int(den)
+    direct = _affine_floor(num, d)
+    if direct is not None:
+        return direct
     whole, rest = _peel(_expanded(num), d)
     if rest == 0:
         return whole

@@ -160,3 +160,12 @@ def test_window_output_sizes_match_brute_force(size):
 def test_products_are_unchanged(factors, divisor):
     assert formulas.expanded_product(factors, divisor) == \
         slow.expanded_product(factors, divisor)
+
+
+@given(st.sampled_from(SYMBOLS), st.sampled_from([None, floor, ceiling]), st.integers(2, 12),
+       st.integers(-30, 30), st.integers(2, 12))
+def test_one_rounded_symbol_plus_a_constant_divides_as_before(s, kind, a, c, d):
+    num = (s if kind is None else kind(s / a)) + c
+    assert floor_div(num, d) == slow.floor_div(num, d)
+    assert ceil_div(num, d) == slow.ceil_div(num, d)
+    assert arith._affine_floor(num, d) is not None  # the direct path is the one tested

@@ -23,6 +23,7 @@ from ..render.exprs import show
 from ..safe import bounded_subs
 from ..suggest import check_activation, did_you_mean
 from ..symbols import as_size, as_size_tuple
+from .formula_values import integer_value
 from .protocol import LayerProtocol
 
 __all__ = ["Layer", "Graph", "Checker", "Computed", "Tensor", "Node", "Shape", "format_shape", "snake_case"]
@@ -379,7 +380,8 @@ class Layer(LayerProtocol):
         stated = self.params_formula(shape)
         if stated is None:
             return sympy.Integer(0), sympy.Integer(0)
-        return value_of(*stated), sympy.Integer(0)
+        count = integer_value(*stated)  # Python ints when every bound value is an integer
+        return (value_of(*stated) if count is None else sympy.Integer(count)), sympy.Integer(0)
 
     def _params_of(self, input_shapes) -> sympy.Expr:
         """Total parameters of a call on ``input_shapes`` (the computation is cached)."""
