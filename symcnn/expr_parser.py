@@ -305,7 +305,8 @@ class _Parser:
             bits = max(abs(base.p).bit_length(), abs(base.q).bit_length()) * abs(int(exponent))
             if bits > MAX_BITS:
                 raise ExpressionError(_where(self.text, pos,
-                                             f"the power has more than {MAX_BITS} bits"))
+                                             f"exponent {exponent} makes the power larger "
+                                             f"than {MAX_BITS} bits"))
         value = base ** exponent
         self.bounded([value], pos)
         return self.checked(value, pos, "the power")
