@@ -158,10 +158,11 @@ def _affine_floor(num: sympy.Expr, d: int):
         return None
     big = a * d
     q, r = divmod(k, big)
+    unit = sympy.Rational(1, big)  # times 1/D: what dividing by D makes, one step less
     if r == big - 1:
-        node = ceiling(s / big, evaluate=False)
+        node = ceiling(unit * s, evaluate=False)
     else:
-        node = floor((s + r) / big, evaluate=False)
+        node = floor(unit * (s + r), evaluate=False)
     return Integer(q) + node
 
 

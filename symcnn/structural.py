@@ -125,17 +125,17 @@ def as_int(value) -> int | None:
 
 
 def _positive_linear(arg) -> bool:
-    """``arg > 0`` for every value: nonnegative rational coefficients on products of
-    positive integer symbols (each at least 1), whose sum is positive."""
-    least = 0
+    """``arg > 0`` for every value: nonnegative rational coefficients, not all zero, on
+    products of positive integer symbols (each at least 1)."""
+    positive = False
     for t in Add.make_args(arg):
         coeff, rest = t.as_coeff_Mul()
-        if not (isinstance(coeff, Rational) and coeff >= 0):
+        if not (isinstance(coeff, Rational) and coeff.p >= 0):
             return False
         if rest is not S.One and not _monomial_of_positive_symbols(rest):
             return False
-        least += coeff
-    return least > 0
+        positive = positive or coeff.p > 0
+    return positive
 
 
 def _at_least_one(f) -> bool:
@@ -163,10 +163,9 @@ def lower_bound(expr) -> int | None:
         coeff, rest = t.as_coeff_Mul()
         if not isinstance(coeff, Integer):
             return None
-        if rest is S.One:
-            total += int(coeff)
-        elif coeff > 0 and all(_at_least_one(f) for f in Mul.make_args(rest)):
-            total += int(coeff)
+        c = int(coeff)
+        if rest is S.One or c > 0 and all(_at_least_one(f) for f in Mul.make_args(rest)):
+            total += c
         else:
             return None
     return total
