@@ -22,6 +22,7 @@ non-trainable, as Keras counts them.
 
 from __future__ import annotations
 
+import functools
 import linecache
 import os
 import sys
@@ -57,13 +58,19 @@ def _inside(filename: str, directories=None) -> bool:
                for d in (_SKIP_DIRS if directories is None else directories))
 
 
+@functools.lru_cache(maxsize=1024)
+def _skipped(filename: str) -> bool:
+    """A frame of this file is torch's, symcnn's or frozen (asked once per file)."""
+    return _inside(filename) or "<frozen" in filename
+
+
 def _user_frame() -> tuple | None:
     """``(filename, lineno)`` of the innermost frame outside torch and symcnn; the source
     line is read only if a message needs it (:func:`_user_line`)."""
     frame = sys._getframe(2)
     while frame is not None:
         filename = frame.f_code.co_filename
-        if not _inside(filename) and "<frozen" not in filename:
+        if not _skipped(filename):
             return filename, frame.f_lineno
         frame = frame.f_back
     return None
