@@ -15,7 +15,7 @@ import sympy
 
 import symcnn as sc
 from symcnn.cli import EXIT_CODES, build_parser, main
-from symcnn.cli import commands
+from symcnn.cli import sweep as sweep_command
 from symcnn.zoo import textbook
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -257,13 +257,13 @@ def test_sweep_needs_the_other_symbols_fixed():
 
 def test_the_progress_bar_draws_on_a_terminal_only(monkeypatch, capsys):
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False, raising=False)
-    bar = commands.Progress(100, True)
+    bar = sweep_command.Progress(100, True)
     bar.start -= 10
     bar.update(64)
     bar.close()
     assert capsys.readouterr().err == ""
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
-    bar = commands.Progress(100, True)
+    bar = sweep_command.Progress(100, True)
     bar.start -= 10
     bar.update(64)
     bar.update(100)

@@ -161,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("text", "json"), default="text")
 
     p = command("sweep", "evaluate quantities over a range of one symbol",
-                deferred("commands", "run_sweep"))
+                deferred("sweep", "run_sweep"))
     _add_common(p)
     p.add_argument("range", metavar="RANGE", help="NAME=START:STOP[:STEP] (stop included) "
                                                   "or NAME=A,B,C")
@@ -187,7 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--caption", help="put the table in a float with this caption")
 
     p = command("plot", "plot quantities against one symbol into an image",
-                deferred("commands", "run_plot"))
+                deferred("sweep", "run_plot"))
     _add_common(p)
     p.add_argument("range", metavar="RANGE", help="NAME=START:STOP[:STEP] or NAME=A,B,C")
     p.add_argument("--y", nargs="+", action="extend", metavar="QUANTITY",
@@ -200,7 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--title", help="the plot's title")
 
     p = command("zoo", "list the ready-made models, or summarise one",
-                deferred("commands", "run_zoo"))
+                deferred("zoo", "run_zoo"))
     p.add_argument("name", nargs="?", metavar="NAME", help="a model from the list")
     p.add_argument("--input", metavar="H,W,C", help="input shape, e.g. 224,224,3 or H,W,3")
     p.add_argument("--arg", nargs="+", action="extend", metavar="NAME=VALUE",

@@ -26,8 +26,10 @@ from ..render.exprs import show
 from ..render.summary import format_count
 from ..solving import solve_budget
 from ..training_memory import training_memory
-from .commands import EXIT_NO_SOLUTION, _load, _substitute, zoo_entries
-from .loading import UsageError, parse_shape
+from .arguments import UsageError, parse_shape, substitute
+from .loading import load_args
+from .options import EXIT_NO_SOLUTION
+from .zoo import zoo_entry
 from .options import MEMORY_EXAMPLES as EXAMPLES  # noqa: F401  (issue 16: parsed without SymPy)
 from .options import register_memory as register  # noqa: F401
 
@@ -59,12 +61,12 @@ def _model(args):
     if (args.file is None) == (args.zoo is None):
         raise UsageError("give FILE or --zoo NAME (one of them)")
     if args.file is not None:
-        return _load(args)
-    entries = zoo_entries()
-    if args.zoo not in entries:
+        return load_args(args)
+    build = zoo_entry(args.zoo)
+    if build is None:
         raise UsageError(f"the zoo has no model {args.zoo!r} (`symcnn zoo` lists them)")
     options = {"input_shape": parse_shape(args.input)} if args.input else {}
-    return _substitute(entries[args.zoo](**options), args.subs)
+    return substitute(build(**options), args.subs)
 
 
 def _batch(text: str):

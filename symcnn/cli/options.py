@@ -6,7 +6,7 @@ fraction of SymPy's import time; a command's module is imported when that comman
 The choices repeat constants of the modules that use them (``costs.QUANTITIES``...);
 ``tests/test_cli_startup.py`` checks that they agree.
 
->>> run = deferred("commands", "run_zoo")
+>>> run = deferred("zoo", "run_zoo")
 >>> run.__name__
 'run_zoo'
 """
@@ -16,10 +16,12 @@ from __future__ import annotations
 import importlib
 from typing import Any, Callable
 
-__all__ = ["UsageError", "LoadError", "deferred", "QUANTITIES", "OPTIMIZERS", "TOPICS",
+__all__ = ["UsageError", "LoadError", "deferred", "EXIT_NO_SOLUTION", "QUANTITIES", "OPTIMIZERS", "TOPICS",
            "SHEET_FORMATS", "MEMORY_EXAMPLES", "TEACH_EXAMPLES", "register_memory",
            "register_teach"]
 
+#: The exit code of ``solve`` (and ``memory --budget``) when no value fits the budget.
+EXIT_NO_SOLUTION = 5
 #: ``symcnn.costs.QUANTITIES``: what --budget and --y name.
 QUANTITIES = ("params", "trainable_params", "non_trainable_params", "macs", "flops")
 #: The keys of ``symcnn.training_memory.OPTIMIZER_STATES``.

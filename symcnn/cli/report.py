@@ -1,4 +1,5 @@
-"""Machine-readable documents the command line prints with ``--format json``.
+"""Machine-readable documents the command line prints with ``--format json``, and
+:func:`render`, which prints a model in the format asked for.
 
 Every document is a JSON object with ``"schema"`` (its kind, e.g. ``"symcnn/summary"``) and
 ``"version"`` (:data:`SCHEMA_VERSION`), described by ``symcnn/schemas/cli-output.schema.json``
@@ -14,15 +15,18 @@ large; never floats) and otherwise strings holding the closed form in the syntax
 
 from __future__ import annotations
 
+import json
+
 import sympy
 
 from .. import __version__
 from ..errors import CostError, _digits, brief
 from ..safe import MAX_DIGITS, BoundError
 from ..render.exprs import canonical_text, show
+from .options import UsageError
 
 __all__ = ["SCHEMA_VERSION", "encode", "shape", "summary_document", "solve_document",
-           "sweep_document", "zoo_document", "optional_count"]
+           "sweep_document", "zoo_document", "optional_count", "render"]
 
 #: Version of the JSON documents; raised when a field changes meaning or is removed.
 SCHEMA_VERSION = 1
@@ -157,3 +161,17 @@ def sweep_document(model, symbol: str, quantities: list, rows: list) -> dict:
 def zoo_document(entries: list) -> dict:
     """The ``symcnn/zoo`` document: the models the zoo offers."""
     return {**_header("zoo"), "models": [{"name": n, "description": d} for n, d in entries]}
+
+
+def render(model, fmt: str, columns=None) -> str:
+    """The model as text, Markdown, LaTeX or a JSON document (``--format``, ``--columns``)."""
+    if fmt == "json":
+        if columns:
+            raise UsageError("--columns applies to text, markdown and latex, not json (the "
+                             "JSON document has every column)")
+        return json.dumps(summary_document(model), indent=2)
+    if fmt == "markdown":
+        return model.to_markdown(columns=columns)
+    if fmt == "latex":
+        return model.to_latex(columns=columns)
+    return model.summary_text(columns=columns)

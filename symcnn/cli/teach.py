@@ -22,8 +22,8 @@ import sys
 from ..errors import SymcnnError, SpecError
 from ..teach import check
 from ..teach import exercises as _exercises
-from .commands import LoadError
 from .loading import load_model
+from .options import LoadError
 from .options import TEACH_EXAMPLES as EXAMPLES  # noqa: F401  (issue 16: parsed without SymPy)
 from .options import register_teach as register  # noqa: F401
 

@@ -13,21 +13,39 @@ equal the published ones. ``docs/zoo.md`` lists every model's closed forms.
 25557032
 >>> sc.zoo.resnet50(include_top=False).output_shape
 (ceiling(H/32), ceiling(W/32), 2048)
+
+Each architecture's module is imported when one of its names is first used (PEP 562, as
+for ``symcnn`` itself), so ``sc.zoo.resnet50`` loads neither Swin nor the PyTorch-named
+layers it builds on (issue 16).
+
+>>> sc.zoo.resnet.__name__, sc.zoo.vit.__module__
+('resnet', 'symcnn.zoo.vit')
 """
 
-from . import scaling, textbook
-from .alexnet import alexnet, alexnet_two_tower
-from .densenet import densenet, densenet121
-from .efficientnet import EFFICIENTNET_COEFFICIENTS, efficientnet_b0
-from .lenet import TableConv2D, lenet5
-from .mobilenet import mobilenet_v2
-from .mobilenet_v3 import mobilenet_v3_large, mobilenet_v3_small
-from .resnet import resnet, resnet18, resnet34, resnet50, resnet101, resnet152
-from .scaling import make_divisible
-from .convnext import convnext, convnext_base, convnext_large, convnext_small, convnext_tiny
-from .swin import swin, swin_b, swin_s, swin_t
-from .vit import vit, vit_b_16, vit_b_32, vit_h_14, vit_l_16, vit_l_32
-from .vgg import vgg, vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn
+import importlib
+import sys
+import types
+
+#: Public name -> (its module in this package, attribute; None for the module itself).
+_LAZY = {
+    "textbook": ("textbook", None), "scaling": ("scaling", None),
+    **{name: (module, name) for module, names in {
+        "scaling": ("make_divisible",),
+        "lenet": ("TableConv2D", "lenet5"),
+        "alexnet": ("alexnet", "alexnet_two_tower"),
+        "mobilenet": ("mobilenet_v2",),
+        "mobilenet_v3": ("mobilenet_v3_large", "mobilenet_v3_small"),
+        "densenet": ("densenet", "densenet121"),
+        "efficientnet": ("efficientnet_b0", "EFFICIENTNET_COEFFICIENTS"),
+        "resnet": ("resnet", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152"),
+        "convnext": ("convnext", "convnext_tiny", "convnext_small", "convnext_base",
+                     "convnext_large"),
+        "swin": ("swin", "swin_t", "swin_s", "swin_b"),
+        "vit": ("vit", "vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32", "vit_h_14"),
+        "vgg": ("vgg", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn",
+                "vgg19", "vgg19_bn"),
+    }.items() for name in names},
+}
 
 __all__ = [
     "textbook", "scaling", "make_divisible", "TableConv2D",
@@ -39,3 +57,35 @@ __all__ = [
     "vit", "vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32", "vit_h_14",
     "vgg", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn",
 ]
+
+#: Functions named as their module (``resnet``, ``vit``...): importing the module must not
+#: replace the function (``sc.zoo.resnet`` stays the function once ``symcnn.zoo.resnet`` is
+#: loaded).
+_SHADOWED = frozenset(n for n, (m, a) in _LAZY.items() if a is not None and n == m)
+
+
+class _Zoo(types.ModuleType):
+    """The ``symcnn.zoo`` module's type: a submodule's import keeps a shadowed function."""
+
+    def __setattr__(self, name, value):
+        if name in _SHADOWED and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Zoo
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'symcnn.zoo' has no attribute {name!r}")
+    module, attr = _LAZY[name]
+    value = importlib.import_module(f".{module}", __name__)
+    if attr is not None:
+        value = getattr(value, attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

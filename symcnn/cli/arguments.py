@@ -1,0 +1,100 @@
+"""What the command line reads from its own arguments: ``NAME=VALUE`` lists, ranges, input
+shapes and column lists (model files are :mod:`symcnn.cli.loading`'s).
+
+Kept apart from the model loaders so that a command that needs no FILE (``symcnn zoo``)
+imports no file formats (issue 16).
+
+>>> parse_assignments(["n=10", "H=2*k"])
+{'n': 10, 'H': 2*k}
+>>> columns(["layer,params", "macs"])
+['layer', 'params', 'macs']
+"""
+
+from __future__ import annotations
+
+from ..errors import ExpressionError
+from ..expr_parser import parse_size
+from .options import UsageError
+
+__all__ = ["UsageError", "parse_assignments", "parse_range", "parse_shape", "columns",
+           "substitute"]
+
+
+def _value(text: str, option: str, declare: bool = True):
+    try:
+        return parse_size(text, declare=declare)
+    except ExpressionError as err:
+        raise UsageError(f"{option}: {err}") from None
+
+
+def parse_assignments(items, option: str = "--subs") -> dict:
+    """``["n=10", "H=224"]`` as ``{"n": 10, "H": 224}``; values are expressions."""
+    out = {}
+    for item in items or ():
+        name, sep, text = item.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier() or not text.strip():
+            hint = (" (FILE and RANGE go before the options that take several values)"
+                    if not sep else "")
+            raise UsageError(f"{option}: expected NAME=VALUE such as n=10{hint}. "
+                             f"Received: {item!r}")
+        if name in out:
+            raise UsageError(f"{option}: {name} is given twice. Received: {item!r}")
+        out[name] = _value(text, option)
+    return out
+
+
+def parse_range(text: str, option: str) -> tuple:
+    """``"n=1:100"`` or ``"n=1:100:5"`` (stop included) as ``("n", range)``; ``"n=8,16,32"``.
+
+    >>> parse_range("n=1:9:4", "sweep")
+    ('n', [1, 5, 9])
+    """
+    name, sep, spec = text.partition("=")
+    if not sep or not name.strip().isidentifier():
+        raise UsageError(f"{option}: expected NAME=START:STOP[:STEP] or NAME=A,B,C. "
+                         f"Received: {text!r}")
+    name = name.strip()
+    if ":" in spec:
+        parts = [_value(p, option, declare=False) for p in spec.split(":")]
+        if len(parts) not in (2, 3) or not all(isinstance(p, int) for p in parts):
+            raise UsageError(f"{option}: a range is START:STOP[:STEP] of integers. "
+                             f"Received: {text!r}")
+        start, stop, step = (*parts, 1) if len(parts) == 2 else parts
+        if step <= 0 or stop < start:
+            raise UsageError(f"{option}: a range needs START <= STOP and STEP >= 1. "
+                             f"Received: {text!r}")
+        if (stop - start) // step >= 10_000_000:
+            raise UsageError(f"{option}: more than 10,000,000 points. Received: {text!r}")
+        values = list(range(start, stop + 1, step))
+    else:
+        values = [_value(p, option, declare=False) for p in spec.split(",")]
+        if not all(isinstance(v, int) for v in values):
+            raise UsageError(f"{option}: values must be integers. Received: {text!r}")
+    return name, values
+
+
+def parse_shape(text: str, option: str = "--input") -> tuple:
+    """``"H,W,3"`` as ``(H, W, 3)`` with positive-integer symbols.
+
+    >>> parse_shape("224,224,3"), parse_shape("H, 2*W, 3")
+    ((224, 224, 3), (H, 2*W, 3))
+    """
+    parts = [p for p in text.split(",")]
+    if not parts or not all(p.strip() for p in parts):
+        raise UsageError(f"{option}: expected sizes separated by commas such as H,W,3. "
+                         f"Received: {text!r}")
+    return tuple(_value(p, option) for p in parts)
+
+
+def columns(values) -> list | None:
+    """``--columns``/``--y`` values (repeatable, comma-separated) as one list; None if none."""
+    if not values:
+        return None
+    return [c for v in values for c in v.split(",") if c]
+
+
+def substitute(model, items):
+    """``model`` with ``--subs NAME=VALUE ...`` substituted (unchanged when there are none)."""
+    values = parse_assignments(items, "--subs")
+    return model.subs(values) if values else model

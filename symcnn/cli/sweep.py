@@ -1,0 +1,155 @@
+"""``symcnn sweep`` and ``symcnn plot``: quantities over a range of one symbol.
+
+Both evaluate with :func:`symcnn.sweep` (exact, vectorised); ``plot`` draws with
+:func:`symcnn.plot` (matplotlib, imported when the plot is drawn).
+
+>>> import symcnn as sc
+>>> model = sc.zoo.textbook.free_width()
+>>> rows = sweep_rows(model, symbol_of(model, "n"), [0, 10, 20], ["params"], Progress(3, False))
+>>> [(value, valid, [int(x) for x in xs]) for value, valid, xs in rows]
+[(0, False, [48320]), (10, True, [49920]), (20, True, [51520])]
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import sympy
+
+from .. import plotting, sweeping
+from ..errors import SolveError, UnavailableError
+from ..render.summary import format_count
+from .arguments import UsageError, columns, parse_assignments, parse_range
+from .commands import quantity_of, symbol_of
+from .loading import load_args
+from .report import sweep_document
+
+__all__ = ["run_sweep", "run_plot", "sweep_rows", "Progress"]
+
+
+class Progress:
+    """A one-line progress bar on a terminal's stderr; silent elsewhere."""
+
+    def __init__(self, total: int, enabled: bool, label: str = "sweep") -> None:
+        self.total, self.label = total, label
+        self.enabled = enabled and sys.stderr.isatty()
+        self.start = time.monotonic()
+        self.shown = False
+
+    def update(self, done: int) -> None:
+        if not self.enabled or (done % 64 and done != self.total):
+            return
+        if not self.shown and time.monotonic() - self.start < 0.3:
+            return
+        self.shown = True
+        width = 30
+        filled = width * done // max(self.total, 1)
+        sys.stderr.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] "
+                         f"{done}/{self.total}")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.shown:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def sweep_rows(model, symbol, values, quantities, progress: Progress) -> list:
+    """``(value, valid, [quantity values])`` for each value of ``symbol``.
+
+    Uses ``sc.sweep`` (exact, vectorised) in chunks so the progress bar can move; values
+    below 1 are not sizes and are reported invalid.
+    """
+    exprs = [quantity_of(model, q) for q in quantities]
+    others = set().union(*(e.free_symbols for e in exprs), *(c.free_symbols
+                                                             for c in model.constraints))
+    others.discard(symbol)
+    if others:
+        raise SolveError(f"sweep: fix the other symbols with --subs (e.g. "
+                         f"{sorted(s.name for s in others)[0]}=224). Received: free symbols "
+                         f"{', '.join(sorted(s.name for s in others))}")
+    rows, chunk = [], 4096
+    for start in range(0, len(values), chunk):
+        part = values[start:start + chunk]
+        sizes = [v for v in part if v >= 1]
+        found: dict = {}
+        if sizes and symbol in model.free_symbols:
+            result = sweeping.sweep(model, *quantities, **{symbol.name: sizes})
+            valid = _as_list(result.valid) if result.valid is not None else [True] * len(sizes)
+            columns = [_as_list(result[q]) for q in quantities]
+            found = {v: (bool(ok), [c[i] for c in columns])
+                     for i, (v, ok) in enumerate(zip(sizes, valid))}
+        for value in part:
+            if value in found:
+                rows.append((value, *found[value]))
+                continue
+            table = {symbol: sympy.Integer(value)}
+            ok = value >= 1 and all(bool(c.xreplace(table)) for c in model.constraints)
+            rows.append((value, ok, [e.xreplace(table) for e in exprs]))
+        progress.update(start + len(part))
+    progress.close()
+    return rows
+
+
+def _as_list(values) -> list:
+    return values.tolist() if hasattr(values, "tolist") else list(values)
+
+
+def run_sweep(args, out) -> int:
+    name, values = parse_range(args.range, "RANGE")
+    quantities = columns(args.y) or ["params"]
+    model = load_args(args)
+    symbol = symbol_of(model, name)
+    rows = sweep_rows(model, symbol, values, quantities,
+                      Progress(len(values), not args.no_progress))
+    if args.format == "json":
+        print(json.dumps(sweep_document(model, name, quantities, rows), indent=2), file=out)
+    elif args.format == "csv":
+        print(",".join([name, "valid", *quantities]), file=out)
+        for value, ok, xs in rows:
+            print(",".join([str(value), str(ok).lower(), *(str(x) if ok else "" for x in xs)]),
+                  file=out)
+    else:
+        table = [[name, *quantities]] + [[str(v), *(format_count(x) if ok else "invalid"
+                                                    for x in xs)] for v, ok, xs in rows]
+        widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
+        for row in table:
+            print("  ".join(c.rjust(w) for c, w in zip(row, widths)), file=out)
+    return 0
+
+
+def run_plot(args, out) -> int:
+    name, values = parse_range(args.range, "RANGE")
+    quantities = columns(args.y) or ["params"]
+    model = load_args(args)
+    symbol_of(model, name)
+    for q in quantities:
+        quantity_of(model, q)
+    budgets = parse_assignments(args.budget, "--budget")
+    for q in budgets:
+        if q not in quantities:
+            raise UsageError(f"--budget: {q!r} is not among the plotted quantities "
+                             f"({', '.join(quantities)})")
+    try:
+        import matplotlib
+    except ImportError:
+        raise UnavailableError("plots need matplotlib: pip install 'symcnn[plot]'") from None
+    matplotlib.use("Agg")
+    y = quantities if len(quantities) > 1 else quantities[0]
+    budget = budgets or None
+    if budget is not None and len(quantities) == 1:
+        budget = budgets[quantities[0]]
+    try:
+        figure = plotting.plot(model, y=y, budget=budget, path=args.output, logy=args.logy,
+                      title=args.title, **{name: values})
+    except OSError as err:
+        raise UsageError(f"cannot write {args.output}: {err.strerror or err}") from None
+    import matplotlib.pyplot as plt
+
+    plt.close(figure)
+    print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+

@@ -1,0 +1,101 @@
+"""``symcnn zoo``: list the ready-made models, or summarise one.
+
+A model is named as in the list (``resnet50``, ``textbook.free_width``): every function of
+:mod:`symcnn.zoo` (and of its submodules ``textbook`` and ``scaling``) that needs no argument.
+Summarising one imports only its own module of the zoo (issue 16: ``symcnn zoo resnet50``
+starts in little more than SymPy's import time); the list and a misspelt name import them all.
+
+>>> entry = zoo_entry("resnet50")
+>>> entry.__name__, zoo_entry("textbook.free_width").__name__, zoo_entry("make_divisible")
+('resnet50', 'free_width', None)
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+
+from .. import zoo
+from .arguments import UsageError, columns, parse_assignments, parse_shape, substitute
+from .report import render, zoo_document
+
+__all__ = ["zoo_entries", "zoo_entry", "run_zoo"]
+
+
+def _offered(name: str, obj) -> bool:
+    """Whether ``obj`` (``name`` in an ``__all__``) is a model function the zoo offers: a
+    public function, not a class, that needs no argument."""
+    if not callable(obj) or isinstance(obj, type) or name.startswith("_"):
+        return False
+    return not [p for p in inspect.signature(obj).parameters.values()
+                if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY,
+                                                       p.POSITIONAL_OR_KEYWORD)]
+
+
+def zoo_entries() -> dict:
+    """Every model the zoo offers, by CLI name (``resnet50``, ``textbook.free_width``)."""
+    entries = {}
+
+    def add(prefix, module):
+        for name in getattr(module, "__all__", ()):
+            obj = getattr(module, name, None)
+            if inspect.ismodule(obj) and prefix == "":
+                add(f"{name}.", obj)
+            elif not inspect.ismodule(obj) and _offered(name, obj):
+                entries[prefix + name] = obj
+
+    add("", zoo)
+    return entries
+
+
+def zoo_entry(name: str):
+    """The model function that :func:`zoo_entries` lists as ``name``, or None; it imports
+    only the zoo module that defines it."""
+    prefix, dot, attr = name.rpartition(".")
+    module = zoo
+    if dot:
+        if prefix not in zoo.__all__ or not inspect.ismodule(getattr(zoo, prefix)):
+            return None
+        module = getattr(zoo, prefix)
+    if attr not in getattr(module, "__all__", ()):
+        return None
+    obj = getattr(module, attr, None)
+    return obj if not inspect.ismodule(obj) and _offered(attr, obj) else None
+
+
+def _list(fmt: str, out) -> int:
+    rows = [(n, (inspect.getdoc(f) or "").split("\n")[0]) for n, f in zoo_entries().items()]
+    if fmt == "json":
+        print(json.dumps(zoo_document(rows), indent=2), file=out)
+        return 0
+    width = max(len(n) for n, _ in rows)
+    for name, doc in rows:
+        print(f"{name.ljust(width)}  {doc}", file=out)
+    return 0
+
+
+def run_zoo(args, out) -> int:
+    if not args.name:
+        return _list(args.format, out)
+    build = zoo_entry(args.name)
+    if build is None:
+        import difflib
+
+        close = difflib.get_close_matches(args.name, zoo_entries(), n=3)
+        raise UsageError(f"the zoo has no model {args.name!r}"
+                         f"{'; did you mean ' + ' or '.join(close) + '?' if close else ''} "
+                         f"(`symcnn zoo` lists them)")
+    options = parse_assignments(args.arg, "--arg")
+    if args.input:
+        options["input_shape"] = parse_shape(args.input)
+    accepted = inspect.signature(build).parameters
+    for key in options:
+        if key not in accepted:
+            raise UsageError(f"{args.name} has no argument {key!r}; it takes "
+                             f"{', '.join(accepted) or 'none'}")
+    model = build(**options)
+    if not hasattr(model, "summary"):
+        raise UsageError(f"{args.name} returns {type(model).__name__}, not one model")
+    model = substitute(model, args.subs)
+    print(render(model, args.format, columns(args.columns)), file=out)
+    return 0
