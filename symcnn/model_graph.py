@@ -167,8 +167,8 @@ def wire(model) -> Wiring:
     if problem is not None:
         raise ShapeError(f"Model: the model accepts no input size: {problem}. Received: "
                          f"input shape(s) {', '.join(format_shape(t.shape) for t in model.inputs)}")
-    listed = tuple(dataclasses.replace(r, index=i)  # index = position in model.layers
-                   for i, r in enumerate(_keras_order(ordered, inputs, records)))
+    listed = tuple(r if r.index == i else dataclasses.replace(r, index=i)  # position in
+                   for i, r in enumerate(_keras_order(ordered, inputs, records)))  # .layers
     input_layers = {i.layer for i in inputs}
     layer_records = tuple(r for r in listed if r.node.layer not in input_layers)
     return Wiring(nodes=tuple(ordered), records=layer_records,

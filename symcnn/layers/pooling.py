@@ -20,6 +20,7 @@ from .. import formulas
 from ..derivation import blocks as d
 from ..derivation.blocks import sym
 from ..errors import LayerArgumentError
+from ..structural import expanded
 from ..windows import Adaptive, NotAWindow, Whole, Window
 from .base import Checker, format_shape
 from .saved import NOTHING, kept_input, kept_new, kept_output, window_input_kept
@@ -78,7 +79,7 @@ class _Pooling(SpatialLayer):
             # PyTorch's ceil_mode lets the last window overhang the end by less than a stride
             slack = s - 1 if self.ceil_mode else 0
             check.at_least(
-                sympy.expand(padded + slack), extent,
+                expanded(padded + slack), extent,
                 lambda: f"pool_size is larger than the input along spatial axis {axis}: the window "
                 f"spans {extent} but the input has {padded}"
                 f"{f' (+ {slack} with ceil_mode)' if slack else ''}. "
