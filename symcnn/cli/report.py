@@ -15,8 +15,6 @@ large; never floats) and otherwise strings holding the closed form in the syntax
 
 from __future__ import annotations
 
-import json
-
 import sympy
 
 from .. import __version__
@@ -169,6 +167,8 @@ def render(model, fmt: str, columns=None) -> str:
         if columns:
             raise UsageError("--columns applies to text, markdown and latex, not json (the "
                              "JSON document has every column)")
+        import json  # only here: a text summary needs no JSON encoder (issue 16: start-up)
+
         return json.dumps(summary_document(model), indent=2)
     if fmt == "markdown":
         return model.to_markdown(columns=columns)

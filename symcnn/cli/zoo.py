@@ -13,7 +13,6 @@ starts in little more than SymPy's import time); the list and a misspelt name im
 from __future__ import annotations
 
 import inspect
-import json
 
 from .. import zoo
 from .arguments import UsageError, columns, parse_assignments, parse_shape, substitute
@@ -66,6 +65,8 @@ def zoo_entry(name: str):
 def _list(fmt: str, out) -> int:
     rows = [(n, (inspect.getdoc(f) or "").split("\n")[0]) for n, f in zoo_entries().items()]
     if fmt == "json":
+        import json  # only here, as in report.render
+
         print(json.dumps(zoo_document(rows), indent=2), file=out)
         return 0
     width = max(len(n) for n, _ in rows)
