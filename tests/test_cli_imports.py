@@ -78,3 +78,34 @@ def test_a_single_entry_is_the_listings_entry():
 def test_what_the_listing_does_not_offer_is_no_entry(name):
     assert name not in zoo_entries()
     assert zoo_entry(name) is None
+
+
+_EXIT_PROBE = """
+import gc, sys
+from symcnn.cli import main
+
+gc.disable()  # no collection while the command runs: only the one at exit could find Cycle
+
+
+class Cycle:
+    def __init__(self):
+        self.me = self
+
+    def __del__(self):
+        sys.stderr.write("collected at exit\\n")
+
+
+Cycle()
+sys.argv = ["symcnn", "--version"]
+sys.exit(main({argv}))
+"""
+
+
+@pytest.mark.parametrize("argv, collected", [("None", False), ("['--version']", True)])
+def test_only_the_command_itself_skips_the_last_collection(argv, collected):
+    """The ``symcnn`` script (``main()``, argv None) leaves its objects to the OS at exit;
+    a program that calls ``main(argv)`` keeps Python's usual exit."""
+    proc = subprocess.run([sys.executable, "-c", _EXIT_PROBE.format(argv=argv)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.startswith("symcnn "), proc.stderr
+    assert ("collected at exit" in proc.stderr) is collected
