@@ -126,17 +126,24 @@ def _rounding_node(rest: sympy.Expr, d: int) -> sympy.Expr:
     return floor(rest / d, evaluate=False)
 
 
-def _affine_floor(num: sympy.Expr, d: int):
-    """``floor(num/d)`` in canonical form, directly, when ``num`` is ``R + c``: ``c`` an
-    integer and ``R`` an integer symbol ``s`` or ``floor(s/a)`` or ``ceiling(s/a)`` (what a
-    chain of windows makes of one input size); else None. The general path reaches the same
-    expression in several steps: ``floor((ceiling(s/a) + c)/d) == floor((s + a - 1 + a*c)/(a*d))``,
-    ``floor((floor(s/a) + c)/d) == floor((s + a*c)/(a*d))``, and ``floor((s + k)/D)`` is
-    ``q + floor((s + r)/D)`` with ``k = q*D + r``, written ``ceiling(s/D)`` when ``r = D - 1``."""
-    c, rounded = 0, None
+def affine_floor(num: sympy.Expr, d: int, extra: int = 0):
+    """``(q, node)`` with ``floor((num + extra)/d) == q + node`` in canonical form, written
+    directly, when ``num`` is ``R + c``: ``c`` an integer and ``R`` an integer symbol ``s`` or
+    ``floor(s/a)`` or ``ceiling(s/a)`` (what a chain of windows makes of one input size);
+    else None. The general path (:func:`floor_div`) reaches the same expression in several
+    steps: ``floor((ceiling(s/a) + c)/d) == floor((s + a - 1 + a*c)/(a*d))``, ``floor((floor(s/a)
+    + c)/d) == floor((s + a*c)/(a*d))``, and ``floor((s + k)/D)`` is ``q + floor((s + r)/D)``
+    with ``k = q*D + r``, written ``ceiling(s/D)`` when ``r = D - 1``.
+
+    >>> from symcnn import symbols
+    >>> H = symbols("H")
+    >>> affine_floor(ceiling(H/4) - 1, 2), affine_floor(H, 2, 6)
+    ((-1, ceiling(H/8)), (3, floor(H/2)))
+    """
+    c, rounded = extra, None
     for term in Add.make_args(num):
         if isinstance(term, Integer):
-            c = int(term)
+            c += int(term)
         elif rounded is None:
             rounded = term
         else:
@@ -160,10 +167,8 @@ def _affine_floor(num: sympy.Expr, d: int):
     q, r = divmod(k, big)
     unit = sympy.Rational(1, big)  # times 1/D: what dividing by D makes, one step less
     if r == big - 1:
-        node = ceiling(unit * s, evaluate=False)
-    else:
-        node = floor(unit * (s + r), evaluate=False)
-    return Integer(q) + node
+        return q, ceiling(unit * s, evaluate=False)
+    return q, floor(unit * (s + r), evaluate=False)
 
 
 @lru_cache(maxsize=8192)
@@ -175,9 +180,9 @@ def _floor_div(num: sympy.Expr, den: sympy.Expr) -> sympy.Expr:
     if not (den.is_Integer and den > 0):
         return floor(num / den)
     d = int(den)
-    direct = _affine_floor(num, d)
+    direct = affine_floor(num, d)
     if direct is not None:
-        return direct
+        return Integer(direct[0]) + direct[1]
     whole, rest = _peel(_expanded(num), d)
     if rest == 0:
         return whole

@@ -21,7 +21,7 @@ from typing import Sequence, Tuple, Union
 
 import sympy
 
-from .arith import ceil_div, floor_div
+from .arith import affine_floor, ceil_div, floor_div
 from .structural import as_int, expanded
 
 __all__ = [
@@ -172,8 +172,13 @@ def window_output_size(
     left, right = padding_amounts(padding, kernel, dilation)
     extra = _int_sum(left, right, -effective_kernel(kernel, dilation))
     if extra is not None:  # integer padding and kernel: one sum, expanded only if needed
-        if as_int(stride) == 1 and not ceil_mode:
-            return expanded(size + (extra + 1))
+        step = as_int(stride)
+        if step == 1 and not ceil_mode:
+            return expanded(size + (extra + 1) if extra + 1 else size)
+        direct = affine_floor(size, step, extra) if step and step > 1 and not ceil_mode \
+            else None
+        if direct is not None:  # floor_div(size + extra, step) + 1, in one step
+            return sympy.Integer(direct[0] + 1) + direct[1]
         span = expanded(size + extra)
     else:
         span = sympy.expand(size + left + right - effective_kernel(kernel, dilation))
@@ -202,7 +207,8 @@ def window_requirement(size: Size, kernel: Size, padding: Padding = "valid", dil
         return size, sympy.Integer(1)
     left, right = padding_amounts(padding, kernel, dilation)
     pad = _int_sum(left, right)
-    padded = expanded(size + pad) if pad is not None else sympy.expand(size + left + right)
+    padded = sympy.expand(size + left + right) if pad is None else \
+        expanded(size + pad if pad else size)
     return padded, effective_kernel(kernel, dilation)
 
 

@@ -168,4 +168,15 @@ def test_one_rounded_symbol_plus_a_constant_divides_as_before(s, kind, a, c, d):
     num = (s if kind is None else kind(s / a)) + c
     assert floor_div(num, d) == slow.floor_div(num, d)
     assert ceil_div(num, d) == slow.ceil_div(num, d)
-    assert arith._affine_floor(num, d) is not None  # the direct path is the one tested
+    assert arith.affine_floor(num, d) is not None  # the direct path is the one tested
+
+
+@given(st.sampled_from(SYMBOLS), st.sampled_from([None, floor, ceiling]), st.integers(2, 9),
+       st.integers(-6, 6), st.integers(1, 7), st.integers(1, 4), st.integers(0, 3),
+       st.integers(1, 2))
+def test_windows_on_one_rounded_symbol_are_unchanged(s, kind, a, c, k, stride, p, dil):
+    size = (s if kind is None else kind(s / a)) + c
+    fast = formulas.window_output_size(size, k, stride, p, dil)
+    assert fast == slow.window_output_size(size, k, stride, p, dil)
+    assert formulas.window_requirement(size, k, p, dil) == \
+        slow.window_requirement(size, k, p, dil)

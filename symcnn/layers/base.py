@@ -21,6 +21,7 @@ from ..derivation.blocks import value_of
 from ..errors import LayerArgumentError, ShapeError, SymcnnError, describe_layer, with_context
 from ..render.exprs import show
 from ..safe import bounded_subs
+from ..structural import expanded
 from ..suggest import check_activation, did_you_mean
 from ..symbols import as_size, as_size_tuple
 from .formula_values import integer_value
@@ -363,7 +364,8 @@ class Layer(LayerProtocol):
         else:
             out = self.output_shape_for([tuple(s) for s in input_shapes], check)
             trainable, non_trainable = self.params_for([tuple(s) for s in input_shapes])
-        trainable, non_trainable = sympy.expand(trainable), sympy.expand(non_trainable)
+        trainable, non_trainable = expanded(sympy.sympify(trainable)), \
+            expanded(sympy.sympify(non_trainable))
         if not self.trainable:
             trainable, non_trainable = sympy.Integer(0), trainable + non_trainable
         return Computed((tuple(out),), sympy.sympify(trainable), sympy.sympify(non_trainable))
