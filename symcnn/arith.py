@@ -32,7 +32,7 @@ from sympy import Add, Integer, ceiling, floor
 
 from .signs import decide_sign, prove_nonnegative, terms
 from .structural import expanded as _expanded
-from .structural import integer_valued, is_expanded, lower_bound
+from .structural import affine_floor, integer_valued, is_expanded, lower_bound
 
 __all__ = [
     "floor_div",
@@ -71,7 +71,7 @@ def _as_fraction(arg):
     products (read off the coefficients: ``a`` is the least common denominator); else the
     general ``together``."""
     pairs = [t.as_coeff_Mul() for t in Add.make_args(arg)]
-    if all(c.is_Rational and is_expanded(m) and not isinstance(m, Add) for c, m in pairs):
+    if all(c.is_Rational and is_expanded(m) and not m.is_Add for c, m in pairs):
         a = math.lcm(*(int(c.q) for c, _ in pairs))
         return Add(*(Integer(int(c.p) * (a // int(c.q))) * m for c, m in pairs)), Integer(a)
     return sympy.fraction(sympy.together(arg))
@@ -124,51 +124,6 @@ def _rounding_node(rest: sympy.Expr, d: int) -> sympy.Expr:
     if const == d - 1:
         return ceiling(core / d, evaluate=False)
     return floor(rest / d, evaluate=False)
-
-
-def affine_floor(num: sympy.Expr, d: int, extra: int = 0):
-    """``(q, node)`` with ``floor((num + extra)/d) == q + node`` in canonical form, written
-    directly, when ``num`` is ``R + c``: ``c`` an integer and ``R`` an integer symbol ``s`` or
-    ``floor(s/a)`` or ``ceiling(s/a)`` (what a chain of windows makes of one input size);
-    else None. The general path (:func:`floor_div`) reaches the same expression in several
-    steps: ``floor((ceiling(s/a) + c)/d) == floor((s + a - 1 + a*c)/(a*d))``, ``floor((floor(s/a)
-    + c)/d) == floor((s + a*c)/(a*d))``, and ``floor((s + k)/D)`` is ``q + floor((s + r)/D)``
-    with ``k = q*D + r``, written ``ceiling(s/D)`` when ``r = D - 1``.
-
-    >>> from symcnn import symbols
-    >>> H = symbols("H")
-    >>> affine_floor(ceiling(H/4) - 1, 2), affine_floor(H, 2, 6)
-    ((-1, ceiling(H/8)), (3, floor(H/2)))
-    """
-    c, rounded = extra, None
-    for term in Add.make_args(num):
-        if isinstance(term, Integer):
-            c += int(term)
-        elif rounded is None:
-            rounded = term
-        else:
-            return None
-    if isinstance(rounded, sympy.Symbol):
-        s, a, k = rounded, 1, c
-    elif isinstance(rounded, (floor, ceiling)):
-        arg = rounded.args[0]
-        if not (isinstance(arg, sympy.Mul) and len(arg.args) == 2):
-            return None
-        inverse, s = arg.args
-        if not (isinstance(inverse, sympy.Rational) and inverse.p == 1 and inverse.q > 1):
-            return None
-        a = int(inverse.q)
-        k = a * c + (a - 1 if isinstance(rounded, ceiling) else 0)
-    else:
-        return None
-    if not (isinstance(s, sympy.Symbol) and s.is_integer is True):
-        return None
-    big = a * d
-    q, r = divmod(k, big)
-    unit = sympy.Rational(1, big)  # times 1/D: what dividing by D makes, one step less
-    if r == big - 1:
-        return q, ceiling(unit * s, evaluate=False)
-    return q, floor(unit * (s + r), evaluate=False)
 
 
 @lru_cache(maxsize=8192)

@@ -21,8 +21,8 @@ from typing import Sequence, Tuple, Union
 
 import sympy
 
-from .arith import affine_floor, ceil_div, floor_div
-from .structural import as_int, expanded
+from .arith import ceil_div, floor_div
+from .structural import affine_floor, as_int, expanded, expanded_product
 
 __all__ = [
     "effective_kernel",
@@ -62,29 +62,6 @@ def prod(values: Sequence[Size]) -> sympy.Expr:
     for v in values:
         result = result * v
     return result
-
-
-def expanded_product(values: Sequence[Size], divisor: Size = 1) -> sympy.Expr:
-    """``sympy.expand(prod(values) / divisor)``, with the integer factors multiplied as
-    Python ints into one coefficient and ``expand`` skipped when the product is already
-    expanded (a coefficient times symbols, floors and ceilings).
-
-    >>> from symcnn import symbols
-    >>> H = symbols("H")
-    >>> expanded_product([3, H - 2, 64], 2), expanded_product([sympy.ceiling(H/2), 4])
-    (96*H - 192, 4*ceiling(H/2))
-    """
-    coeff, symbolic = 1, []
-    for v in values:
-        i = as_int(v)
-        if i is None:
-            symbolic.append(v)
-        else:
-            coeff *= i
-    d = as_int(divisor)
-    if d is None or d == 0:
-        return sympy.expand(prod(values) / divisor)
-    return expanded(sympy.Mul(sympy.Rational(coeff, d), *symbolic))
 
 
 def effective_kernel(kernel: Size, dilation: Size = 1) -> sympy.Expr:

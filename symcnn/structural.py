@@ -8,7 +8,10 @@ with floors and ceilings of such), so the answer can usually be read off the tre
 
 Each function here is *conservative*: it answers only what the structure proves (``True``
 or a number), and otherwise says it does not know (``False`` or ``None``), so callers fall
-back to the general path. None of them is ever wrong.
+back to the general path. None of them is ever wrong. Two build results directly, in the
+very form the general path gives (tests compare them expression for expression):
+:func:`expanded_product` (a count such as a layer's MACs) and :func:`affine_floor` (a window
+on one rounded symbol plus a constant).
 
 >>> from symcnn import symbols
 >>> from sympy import ceiling
@@ -22,10 +25,10 @@ back to the general path. None of them is ever wrong.
 from __future__ import annotations
 
 import sympy
-from sympy import Add, Integer, Mul, Pow, Rational, S, Symbol, ceiling, floor
+from sympy import Add, Basic, Integer, Mul, Pow, Rational, S, Symbol, ceiling, floor
 
 __all__ = ["integer_valued", "is_expanded", "expanded", "lower_bound", "positive_integer_symbol",
-           "as_int"]
+           "as_int", "expanded_product", "affine_floor"]
 
 
 def positive_integer_symbol(expr) -> bool:
@@ -55,7 +58,7 @@ def integer_valued(expr) -> bool:
         return expr.is_integer is True
     if isinstance(expr, (floor, ceiling)):
         return True
-    if isinstance(expr, (Add, Mul)):
+    if isinstance(expr, Basic) and (expr.is_Add or expr.is_Mul):
         return all(integer_valued(a) for a in expr.args)
     if isinstance(expr, Pow):
         e = expr.exp
@@ -89,7 +92,7 @@ def is_expanded(expr) -> bool:
     >>> is_expanded(H**2*W + 3), is_expanded((H + 1)**2), is_expanded(ceiling(W*(H + 1)/2))
     (True, False, False)
     """
-    if isinstance(expr, Add):
+    if isinstance(expr, Basic) and expr.is_Add:
         return all(_expanded_term(t) for t in expr.args)
     return _expanded_term(expr)
 
@@ -170,3 +173,70 @@ def lower_bound(expr) -> int | None:
             return None
     return total
 
+
+def expanded_product(values, divisor=1):
+    """``sympy.expand(prod(values) / divisor)``, with the integer factors multiplied as
+    Python ints into one coefficient and ``expand`` skipped when the product is already
+    expanded (a coefficient times symbols, floors and ceilings).
+
+    >>> from symcnn import symbols
+    >>> H = symbols("H")
+    >>> expanded_product([3, H - 2, 64], 2), expanded_product([ceiling(H/2), 4])
+    (96*H - 192, 4*ceiling(H/2))
+    """
+    coeff, symbolic = 1, []
+    for v in values:
+        i = as_int(v)
+        if i is None:
+            symbolic.append(v)
+        else:
+            coeff *= i
+    d = as_int(divisor)
+    if d is None or d == 0:
+        return sympy.expand(sympy.Mul(*values) / divisor)
+    return expanded(sympy.Mul(sympy.Rational(coeff, d), *symbolic))
+
+
+def affine_floor(num: sympy.Expr, d: int, extra: int = 0):
+    """``(q, node)`` with ``floor((num + extra)/d) == q + node`` in canonical form, written
+    directly, when ``num`` is ``R + c``: ``c`` an integer and ``R`` an integer symbol ``s`` or
+    ``floor(s/a)`` or ``ceiling(s/a)`` (what a chain of windows makes of one input size);
+    else None. The general path (:func:`floor_div`) reaches the same expression in several
+    steps: ``floor((ceiling(s/a) + c)/d) == floor((s + a - 1 + a*c)/(a*d))``, ``floor((floor(s/a)
+    + c)/d) == floor((s + a*c)/(a*d))``, and ``floor((s + k)/D)`` is ``q + floor((s + r)/D)``
+    with ``k = q*D + r``, written ``ceiling(s/D)`` when ``r = D - 1``.
+
+    >>> from symcnn import symbols
+    >>> H = symbols("H")
+    >>> affine_floor(ceiling(H/4) - 1, 2), affine_floor(H, 2, 6)
+    ((-1, ceiling(H/8)), (3, floor(H/2)))
+    """
+    c, rounded = extra, None
+    for term in Add.make_args(num):
+        if isinstance(term, Integer):
+            c += int(term)
+        elif rounded is None:
+            rounded = term
+        else:
+            return None
+    if isinstance(rounded, Symbol):
+        s, a, k = rounded, 1, c
+    elif isinstance(rounded, (floor, ceiling)):
+        arg = rounded.args[0]
+        if not (isinstance(arg, Mul) and len(arg.args) == 2):
+            return None
+        inverse, s = arg.args
+        if not (isinstance(inverse, Rational) and inverse.p == 1 and inverse.q > 1):
+            return None
+        a = int(inverse.q)
+        k = a * c + (a - 1 if isinstance(rounded, ceiling) else 0)
+    else:
+        return None
+    if not (isinstance(s, Symbol) and s.is_integer is True):
+        return None
+    big = a * d
+    q, r = divmod(k, big)
+    unit = Rational(1, big)  # times 1/D: what dividing by D makes, one step less
+    if r == big - 1:
+        return q, ceiling(unit * s, evaluate=False)
+    return q, floor(unit * (s + r), evaluate=False)
