@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import sympy
 
-from .render.exprs import display_form, integer_power
+from .render.exprs import display_form
 
 __all__ = ["Plus", "Minus", "Times", "Over", "Floor", "Ceiling", "MinOf", "MaxOf", "Given",
            "group_digits"]
@@ -265,7 +265,7 @@ def _latex_term(printer, term) -> str:
     if term.is_Integer:
         return group_digits(int(term), "{,}")
     coeff, rest = term.as_coeff_Mul()
-    if coeff.is_Integer and abs(coeff) >= 1000 and rest != 1 and integer_power(coeff) is None:
+    if coeff.is_Integer and abs(coeff) >= 1000 and rest != 1:  # a coefficient: decimal
         inner = printer._print(rest)
         if rest.is_Add:
             inner = rf"\left({inner}\right)"

@@ -11,11 +11,12 @@ and MathML printers render), which
   by the integer that makes the most terms cancel (``floor((H + 4)/8) - 1``) and the terms
   with the same atoms are collected, so each atom appears once;
 - orders terms by degree, highest first (``1152*w**2 + 16*w``);
-- writes an integer of more than six digits inside a closed form as a power when it is one
-  of a base from 2 to 10 (:func:`integer_power`): ``ceiling(H/2**20)``, LaTeX
+- writes an integer of more than six digits inside a rounding as a power when it is one of
+  a base from 2 to 10 (:func:`integer_power`): ``ceiling(H/2**20)``, LaTeX
   ``\\left\\lceil{\\frac{H}{2^{20}}}\\right\\rceil``, never ``ceiling(H/1048576)``; smaller
-  integers (32, 1024, 524288) and an integer on its own (a count: ``show(2**20)``) stay
-  decimal. The text of a deep strided chain thus grows with its depth, not with the digits of
+  integers (32, 1024, 524288), coefficients outside roundings (``2097152*ceiling(H/32)``,
+  as the other MAC counts of a table) and an integer on its own (a count: ``show(2**20)``)
+  stay decimal. The text of a deep strided chain thus grows with its depth, not with the digits of
   ``2**k`` (151 at 500 strides).
 
 The display form is exact: read back with :func:`symcnn.parse_expression` and expanded, it is
@@ -32,7 +33,7 @@ the stored expression (a property test checks it).
 >>> sympy.latex(display_form(sympy.floor(H/32 + sympy.Rational(5, 8))))
 '\\\\left\\\\lfloor{\\\\frac{H + 20}{32}}\\\\right\\\\rfloor'
 >>> show(sympy.ceiling(H/2**500) + 3**20*W), show(2**20), show(sympy.floor(H/1024))
-('3**20*W + ceiling(H/2**500)', '1048576', 'floor(H/1024)')
+('3486784401*W + ceiling(H/2**500)', '1048576', 'floor(H/1024)')
 """
 
 from __future__ import annotations
@@ -102,32 +103,64 @@ def integer_power(n: int) -> tuple | None:
     return None
 
 
-class _TextPrinter(StrPrinter):
-    """SymPy's string printer, integers written by the display rule (``2**500``)."""
+class _InRounding:
+    """Printers' state: how deep inside ``floor``/``ceiling`` the integer being printed is.
+    The display rule writes powers only there (``ceiling(H/2**40)``), where strides make
+    them; a coefficient outside (``2097152*ceiling(H/32)``, a MAC count) stays decimal, as
+    its neighbours in a table are."""
+
+    _rounding_depth = 0
+
+    def _power(self, n):
+        return integer_power(n) if self._rounding_depth else None
+
+    def _inside(self, method, expr, *args):
+        self._rounding_depth += 1
+        try:
+            return method(expr, *args)
+        finally:
+            self._rounding_depth -= 1
+
+
+class _TextPrinter(_InRounding, StrPrinter):
+    """SymPy's string printer, integers inside roundings written by the display rule
+    (``ceiling(H/2**500)``)."""
+
+    def _print_floor(self, expr):
+        return self._inside(super()._print_Function, expr)
+
+    _print_ceiling = _print_floor
 
     def _print_Integer(self, expr):
-        power = integer_power(expr.p)
+        power = self._power(expr.p)
         if power is None:
             return super()._print_Integer(expr)
         return ("-" if expr.p < 0 else "") + f"{power[0]}**{power[1]}"
 
     def _print_Rational(self, expr):
-        if expr.q == 1 or integer_power(expr.p) is None and integer_power(expr.q) is None:
+        if expr.q == 1 or self._power(expr.p) is None and self._power(expr.q) is None:
             return super()._print_Rational(expr)
         return f"{self._print(sympy.Integer(expr.p))}/{self._print(sympy.Integer(expr.q))}"
 
 
-class _LatexPrinter(LatexPrinter):
-    """SymPy's LaTeX printer, integers written by the display rule (``2^{500}``)."""
+class _LatexPrinter(_InRounding, LatexPrinter):
+    """SymPy's LaTeX printer, integers inside roundings written by the display rule
+    (``2^{500}``)."""
+
+    def _print_floor(self, expr, exp=None):
+        return self._inside(super()._print_floor, expr, exp)
+
+    def _print_ceiling(self, expr, exp=None):
+        return self._inside(super()._print_ceiling, expr, exp)
 
     def _print_Integer(self, expr):
-        power = integer_power(expr.p)
+        power = self._power(expr.p)
         if power is None:
             return super()._print_Rational(expr)  # SymPy prints integers as rationals
         return ("-" if expr.p < 0 else "") + f"{power[0]}^{{{power[1]}}}"
 
     def _print_Rational(self, expr):
-        if expr.q == 1 or integer_power(expr.p) is None and integer_power(expr.q) is None:
+        if expr.q == 1 or self._power(expr.p) is None and self._power(expr.q) is None:
             return super()._print_Rational(expr)
         sign = "- " if expr.p < 0 else ""
         return (sign + r"\frac{" + self._print(sympy.Integer(abs(expr.p))) + "}{"

@@ -81,7 +81,8 @@ class MathML(MathMLPresentationPrinter):
         return inner
 
     def _print_Integer(self, e):
-        power = integer_power(e.p)  # the display rule: 2**500 as a superscript
+        # the display rule: 2**500 inside a rounding as a superscript
+        power = integer_power(e.p) if self._rounding_depth else None
         if power is not None:
             sup = self._el("msup", self._el("mn", text=str(power[0])),
                            self._el("mn", text=str(power[1])))
@@ -118,8 +119,21 @@ class MathML(MathMLPresentationPrinter):
     def _print_Over(self, e):
         return self._el("mfrac", self._print(e.args[0]), self._print(e.args[1]))
 
+    _rounding_depth = 0  # inside floor/ceiling the display rule writes powers (2**40)
+
     def _rounding(self, e, left: str, right: str):
-        return self._el("mrow", self._op(left), self._print(e.args[0]), self._op(right))
+        self._rounding_depth += 1
+        try:
+            inner = self._print(e.args[0])
+        finally:
+            self._rounding_depth -= 1
+        return self._el("mrow", self._op(left), inner, self._op(right))
+
+    def _print_floor(self, e):  # SymPy's roundings in display forms
+        return self._rounding(e, "⌊", "⌋")
+
+    def _print_ceiling(self, e):
+        return self._rounding(e, "⌈", "⌉")
 
     def _print_Floor(self, e):
         return self._rounding(e, "⌊", "⌋")

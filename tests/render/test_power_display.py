@@ -47,10 +47,23 @@ def test_small_integers_and_non_powers_stay_decimal():
 
 
 def test_other_bases_use_the_smallest_base():
-    assert show(10**9 * w + 1) == "10**9*w + 1"
-    assert show(4**10 * H) == "2**20*H" and show(9**7 * H) == "3**14*H"
+    assert show(sympy.floor(H / 10**9)) == "floor(H/10**9)"
+    assert show(sympy.ceiling(H / 4**10)) == "ceiling(H/2**20)"
+    assert show(sympy.floor(H / 9**7)) == "floor(H/3**14)"
     assert integer_power(-(2**20)) == (2, 20)
-    assert show(H - 2**30) == "H - 2**30"
+    assert show(sympy.floor((H - 2**30) / 2**31)) == "floor((H - 2**30)/2**31)"
+
+
+def test_coefficients_outside_roundings_stay_decimal_as_their_neighbours_in_a_table():
+    """ResNet-50's MACs column: ``2097152*ceiling(H/32)*...`` beside ``2359296*...``."""
+    assert show(2**21 * sympy.ceiling(H / 32) * sympy.ceiling(W / 32)) == \
+        "2097152*ceiling(H/32)*ceiling(W/32)"
+    assert show(10**9 * w + 1) == "1000000000*w + 1" and show(H - 2**30) == "H - 1073741824"
+    assert show_latex(2**20 * sympy.ceiling(H / 2**20)) == \
+        r"1048576 \left\lceil{\frac{H}{2^{20}}}\right\rceil"
+    table = sc.zoo.resnet50((H, W, 3)).summary_text(columns=["layer", "macs"])
+    assert "2,097,152" in table or "2097152" in table
+    assert "2**21" not in table and "2**20" not in table
 
 
 def test_an_integer_on_its_own_is_a_count_and_stays_decimal():
