@@ -268,7 +268,9 @@ def _display(expr):
         return expr
     dummies = [sympy.Dummy(f"a{i}") for i in range(len(atoms))]
     shown = {d: _show_atom(a) for d, a in zip(dummies, atoms)}
-    poly = sympy.expand(expr.xreplace(dict(zip(atoms, dummies))))
+    poly = expr.xreplace(dict(zip(atoms, dummies)))
+    if not (_SHORTCUTS and _is_monomial(poly)):
+        poly = sympy.expand(poly)
     gens = sorted(poly.free_symbols, key=sympy.default_sort_key)
     if not poly.is_polynomial(*gens):
         return _rebuild(poly, shown)
@@ -277,8 +279,10 @@ def _display(expr):
     if len(Add.make_args(poly)) > MAX_TERMS:
         return _arrange(poly, {}, shown, dummies, collect=False)
     plain = _arrange(poly, {}, shown, dummies, collect=False)
-    best, best_len = plain, len(text_printer().doprint(plain))
     shifts = _best_shifts(poly, dummies) if dummies else {}
+    if _SHORTCUTS and not shifts and not _shares_atoms(poly, dummies):
+        return plain  # collecting and shifting would give back the very same sum
+    best, best_len = plain, len(text_printer().doprint(plain))
     shifted = sympy.expand(poly.xreplace({d: d + c for d, c in shifts.items()}))
     for candidate in (_arrange(poly, {}, shown, dummies), _arrange(shifted, shifts, shown,
                                                                    dummies)):
@@ -286,6 +290,31 @@ def _display(expr):
         if length < best_len:
             best, best_len = candidate, length
     return best
+
+
+#: Off only in tests, which check that the shortcuts give exactly the full search's text.
+_SHORTCUTS = True
+
+
+def _is_monomial(expr) -> bool:
+    """A product of numbers and integer powers of symbols, which ``expand`` gives back as it
+    is (nothing to distribute or multiply out)."""
+    for factor in Mul.make_args(expr):
+        base, exp = factor.as_base_exp()
+        if not (factor.is_Number or base.is_Symbol and exp.is_Integer):
+            return False
+    return True
+
+
+def _shares_atoms(poly, dummies: list) -> bool:
+    """Whether two terms of ``poly`` have the same atoms (collecting gathers them)."""
+    seen = set()
+    for term in Add.make_args(poly):
+        key = frozenset(f for f in Mul.make_args(term) if f.free_symbols & set(dummies))
+        if key and key in seen:
+            return True
+        seen.add(key)
+    return False
 
 
 def _atoms(expr) -> list:

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 import symcnn as sc
 from symcnn import arith
 from symcnn.expr_parser import parse_expression
+from symcnn.render import exprs
 from symcnn.render.exprs import display_form, show, show_latex
 
 H, W, w, n = sc.symbols("H W w n")
@@ -163,3 +164,28 @@ def text_printer_text(node) -> str:
     from symcnn.render.exprs import text_printer
 
     return text_printer().doprint(node)
+
+
+roundings = st.builds(
+    lambda f, s, d, c: f(s / d + sympy.Rational(c, d)),
+    st.sampled_from([sympy.floor, sympy.ceiling]), st.sampled_from([H, W]),
+    st.sampled_from([2, 4, 8, 32]), st.integers(0, 7))
+terms = st.builds(lambda c, fs, k: c * sympy.Mul(*fs) * w**k, st.integers(-9000, 9000),
+                  st.lists(roundings, max_size=3), st.integers(0, 2))
+
+
+@settings(max_examples=120, deadline=None)
+@given(parts=st.lists(terms, min_size=1, max_size=5))
+def test_the_shortcuts_of_the_display_form_change_no_text(parts):
+    """A monomial is not expanded, and a sum whose terms share no atoms and admit no shift is
+    not searched: both give exactly the text of the full search."""
+    expr = sympy.Add(*parts)
+    exprs._display.cache_clear(), exprs._show.cache_clear(), exprs._SHOWN.clear()
+    fast = show(expr)
+    exprs._SHORTCUTS = False
+    try:
+        exprs._display.cache_clear(), exprs._show.cache_clear(), exprs._SHOWN.clear()
+        assert show(expr) == fast
+    finally:
+        exprs._SHORTCUTS = True
+        exprs._display.cache_clear(), exprs._show.cache_clear(), exprs._SHOWN.clear()
