@@ -21,6 +21,8 @@ from functools import lru_cache
 import sympy
 from sympy import Add, Integer, ceiling, floor
 
+from .structural import expanded
+
 __all__ = ["terms", "prove_nonnegative", "decide_sign"]
 
 
@@ -37,7 +39,7 @@ def terms(expr) -> dict:
     {1: -3, H: 2, H**2: 2}
     """
     out: dict = {}
-    for term in Add.make_args(sympy.expand(expr)):
+    for term in Add.make_args(expanded(expr)):
         coeff, monomial = term.as_coeff_Mul()
         out[monomial] = out.get(monomial, 0) + coeff
     return {m: c for m, c in out.items() if c != 0}
@@ -62,7 +64,7 @@ def _nonnegative_linear(arg) -> bool:
     if _has_rounding(arg):
         return False
     return all(c >= 0 and (k == 1 or _variable(k) is not None)
-               for k, c in sympy.expand(arg).as_coefficients_dict().items())
+               for k, c in expanded(arg).as_coefficients_dict().items())
 
 
 def _nonnegative_factor(f) -> bool:
@@ -158,7 +160,7 @@ def _factor_at_least(a, b, lower) -> bool:
         return False
     if not (isinstance(b, (floor, ceiling)) or _integer_symbol(b)):
         return False
-    return prove_nonnegative(sympy.expand(x - y), lower)
+    return prove_nonnegative(expanded(x - y), lower)
 
 
 def _at_least_one(f, lower) -> bool:
@@ -167,7 +169,7 @@ def _at_least_one(f, lower) -> bool:
         return low >= 1
     if isinstance(f, (floor, ceiling)):
         arg = f.args[0]
-        return prove_nonnegative(sympy.expand(arg - 1), lower) or (
+        return prove_nonnegative(expanded(arg - 1), lower) or (
             isinstance(f, ceiling) and prove_nonnegative(arg, lower, strict=True))
     return False
 

@@ -333,7 +333,23 @@ def _atoms(expr) -> list:
 
 
 def _show_atom(atom):
-    """A rounding over one denominator, ``floor((H + 4)/8)``; other atoms' arguments shown."""
+    """A rounding over one denominator, ``floor((H + 4)/8)``; other atoms' arguments shown.
+    Kept by the atom's identity: a model's sizes are shared objects, met again in the MACs
+    and shapes of many rows (and looked up by value, ``ceiling(H/2**k)`` collides)."""
+    seen = _ATOMS_SHOWN.get(id(atom))
+    if seen is not None and seen[0] is atom:
+        return seen[1]
+    shown = _shown_atom(atom)
+    if len(_ATOMS_SHOWN) >= CACHE_SIZE:
+        _ATOMS_SHOWN.clear()
+    _ATOMS_SHOWN[id(atom)] = (atom, shown)  # the atom kept: its id is not reused
+    return shown
+
+
+_ATOMS_SHOWN: dict = {}
+
+
+def _shown_atom(atom):
     if isinstance(atom, (floor, ceiling)):
         num, den = _over_one_denominator(atom.args[0])
         if den.is_Integer and den > 1:

@@ -180,12 +180,12 @@ def test_the_shortcuts_of_the_display_form_change_no_text(parts):
     """A monomial is not expanded, and a sum whose terms share no atoms and admit no shift is
     not searched: both give exactly the text of the full search."""
     expr = sympy.Add(*parts)
-    exprs._display.cache_clear(), exprs._show.cache_clear(), exprs._SHOWN.clear()
+    exprs._display.cache_clear(), exprs._show.cache_clear(), exprs._SHOWN.clear(), exprs._ATOMS_SHOWN.clear()
     fast = show(expr)
     exprs._SHORTCUTS = False
     try:
-        exprs._display.cache_clear(), exprs._show.cache_clear(), exprs._SHOWN.clear()
+        exprs._display.cache_clear(), exprs._show.cache_clear(), exprs._SHOWN.clear(), exprs._ATOMS_SHOWN.clear()
         assert show(expr) == fast
     finally:
         exprs._SHORTCUTS = True
-        exprs._display.cache_clear(), exprs._show.cache_clear(), exprs._SHOWN.clear()
+        exprs._display.cache_clear(), exprs._show.cache_clear(), exprs._SHOWN.clear(), exprs._ATOMS_SHOWN.clear()
