@@ -20,12 +20,11 @@ True
 
 import importlib
 import importlib.util
-import sys
-import types
 
 from .errors import (ArgumentError, ConversionError, CostError, ExpressionError, GraphError,
                      LayerArgumentError, OutputError, ShapeError, SolveError, SpecError,
                      SymbolError, SymcnnError, UnavailableError)
+from .lazy_modules import keep_functions
 
 __version__ = "0.1.0"
 
@@ -86,16 +85,7 @@ _API = [
 ]
 
 
-class _Package(types.ModuleType):
-    """The ``symcnn`` module's type: a submodule's import keeps a shadowed function."""
-
-    def __setattr__(self, name, value):
-        if name in _SHADOWED and isinstance(value, types.ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
+keep_functions(__name__, _SHADOWED)
 _loaded = False
 
 

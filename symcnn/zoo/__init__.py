@@ -23,8 +23,8 @@ layers it builds on (issue 16).
 """
 
 import importlib
-import sys
-import types
+
+from ..lazy_modules import keep_functions
 
 #: Public name -> (its module in this package, attribute; None for the module itself).
 _LAZY = {
@@ -63,17 +63,7 @@ __all__ = [
 #: loaded).
 _SHADOWED = frozenset(n for n, (m, a) in _LAZY.items() if a is not None and n == m)
 
-
-class _Zoo(types.ModuleType):
-    """The ``symcnn.zoo`` module's type: a submodule's import keeps a shadowed function."""
-
-    def __setattr__(self, name, value):
-        if name in _SHADOWED and isinstance(value, types.ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Zoo
+keep_functions(__name__, _SHADOWED)
 
 
 def __getattr__(name: str):
