@@ -417,7 +417,7 @@ class Config:
         self.depths = (5, 20) if quick else (200, 2000)
         self.chain_runs = 1 if quick else 3
         self.mem_runs = 1 if quick else 3
-        self.sweep_procs = 1 if quick else 3
+        self.sweep_procs = 1 if quick else 7
         self.cli_runs = 2 if quick else 9
 
 

@@ -154,14 +154,14 @@ def _evaluate(exprs: list, axes: dict, fixed: dict, symbols: dict) -> list:
         return [_nest([_divide(r[i], d) for r in rows], shape) for i, d in enumerate(dens)]
     fast = peak <= INT64_MAX
     dtype = np.int64 if fast else object
+    if fast and len(names) == 1 and isinstance(axes[names[0]], range):
+        ranges = [_affine_range(np, e, syms[0], axes[names[0]]) for e in exprs]
+        if all(r is not None for r in ranges):
+            return ranges  # no grid array, no generated code
     arrays = []
     for i, k in enumerate(names):
         a = _array(np, axes[k], dtype)
         arrays.append(a.reshape((1,) * i + (-1,) + (1,) * (len(names) - i - 1)))
-    if fast and len(names) == 1 and isinstance(axes[names[0]], range):
-        ranges = [_affine_range(np, e, syms[0], axes[names[0]]) for e in exprs]
-        if all(r is not None for r in ranges):
-            return ranges
     fn = build(source, vectorised=True)
     out: list = []
     for value, den in zip(fn(*arrays), dens):
