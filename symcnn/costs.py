@@ -34,7 +34,7 @@ from .errors import CostError
 from .formulas import (conv_macs, conv_transpose_macs, dense_macs, depthwise_conv_macs, elements,
                        separable_conv_macs)
 from .layers.protocol import LayerProtocol
-from .structural import expanded
+from .structural import expanded, total
 
 __all__ = [
     "conv_macs", "conv_transpose_macs", "depthwise_conv_macs", "separable_conv_macs",
@@ -215,7 +215,7 @@ def _sum_nodes(obj, key, per_node):
                 terms.extend(per_node(n) for n in record.nodes)
             else:
                 terms.append(_sum_nodes(record, key, per_node))
-        return expanded(sympy.Add(*terms))
+        return total(terms)
 
     return _memo(obj, key, compute)
 

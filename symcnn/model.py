@@ -41,6 +41,7 @@ from .render.exprs import show
 from .suggest import did_you_mean
 from .safe import bounded_subs
 from .shape import Shape
+from .structural import total
 from .symbols import as_size
 from .training_memory import training_memory as _training_memory
 from .multipliers import exact_value
@@ -141,7 +142,7 @@ class Model(_CostViews, _Printing, Graph):
             totals = {}
             object.__setattr__(self, "_totals", totals)
         if attr not in totals:
-            totals[attr] = sympy.expand(sympy.Add(*(getattr(r, attr) for r in self._records)))
+            totals[attr] = total(getattr(r, attr) for r in self._records)
         return totals[attr]
 
     @property

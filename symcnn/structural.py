@@ -114,6 +114,22 @@ def expanded(expr):
     return expr if is_expanded(expr) else sympy.expand(expr)
 
 
+def total(values) -> sympy.Expr:
+    """``sympy.expand(sympy.Add(*values))``; integers (a numeric model's counts) are summed
+    as Python ints, without SymPy's n-ary ``Add``.
+
+    >>> from symcnn import symbols
+    >>> H = symbols("H")
+    >>> total([Integer(3), 4, Integer(5)]), total([H*(H + 1), Integer(2)])
+    (12, H**2 + H + 2)
+    """
+    values = list(values)
+    ints = [as_int(v) for v in values]
+    if None not in ints:
+        return Integer(sum(ints))
+    return expanded(Add(*values))
+
+
 def as_int(value) -> int | None:
     """``value`` as a Python int when it is an int or a SymPy Integer (not a bool), else None.
 

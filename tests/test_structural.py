@@ -6,10 +6,10 @@ import itertools
 
 import pytest
 import sympy
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 from sympy import Rational, ceiling, floor
 
-from symcnn import arith, formulas, symbols
+from symcnn import arith, formulas, structural, symbols
 from symcnn.arith import Infeasible, _as_fraction, ceil_div, floor_div, require_at_least
 from symcnn.structural import (affine_floor, expanded, expanded_product, integer_valued,
                                 is_expanded, lower_bound)
@@ -181,3 +181,14 @@ def test_windows_on_one_rounded_symbol_are_unchanged(s, kind, a, c, k, stride, p
     assert fast == slow.window_output_size(size, k, stride, p, dil)
     assert formulas.window_requirement(size, k, p, dil) == \
         slow.window_requirement(size, k, p, dil)
+
+
+@settings(max_examples=100)
+@given(ints=st.lists(st.integers(-10**30, 10**30), max_size=12),
+       symbolic=st.lists(st.integers(-5, 5), max_size=3))
+def test_a_total_equals_sympys_expanded_sum_and_adds_integers_as_ints(ints, symbolic):
+    values = [sympy.Integer(v) for v in ints] + [c * H * (H + 1) for c in symbolic]
+    got = structural.total(values)
+    assert got == sympy.expand(sympy.Add(*values))
+    if not symbolic:
+        assert got.is_Integer and int(got) == sum(ints)
