@@ -125,7 +125,9 @@ def clear_caches() -> int:
             if callable(getattr(value, "cache_clear", None)) and hasattr(value, "cache_info"):
                 value.cache_clear()
                 cleared += 1
-        for attr in ("_COMPUTED", "_CACHE"):  # layers.base and costs keep plain dicts
+        # plain dicts: layers.base's results by signature, costs' per object and per
+        # result, render.exprs' texts and shown atoms by identity
+        for attr in ("_COMPUTED", "_CACHE", "_MACS_BY_RESULT", "_SHOWN", "_ATOMS_SHOWN"):
             cache = vars(module).get(attr)
             if hasattr(cache, "clear"):
                 cache.clear()

@@ -165,3 +165,15 @@ def test_summary_cost_columns_add_up_to_the_printed_total():
     layers = [r for r in model.layers if r.type != "InputLayer"]  # the input is no activation
     assert sum(r.activation_elements for r in layers) == model.activation_elements
     assert sum(r.param_bytes() for r in model.layers) == model.param_bytes()
+
+
+def test_calls_with_one_signature_share_their_macs_and_others_do_not():
+    """MACs are kept per layer-call result, which calls with the same signature share."""
+    x = inputs = sc.Input((H, W, 8))
+    a = sc.Conv2D(8, 3, padding="same")(x)
+    b = sc.Conv2D(8, 3, padding="same")(a)        # same signature as a's layer call
+    c = sc.Conv2D(8, 3, padding="same", strides=2)(b)  # another signature
+    model = sc.Model(inputs, c)
+    first, second, third = (costs.node_macs(r.node) for r in model.layers[1:])
+    assert first is second
+    assert first == 576 * H * W and third == 576 * sympy.ceiling(H / 2) * sympy.ceiling(W / 2)
