@@ -241,9 +241,40 @@ def _value(expr, owner: str):
     return to_expr(expr, owner, "expr")
 
 
-@lru_cache(maxsize=CACHE_SIZE)
 def _show(expr) -> str:
-    return text_printer().doprint(display_form(expr))
+    return _show_keyed(_Keyed(expr))
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _show_keyed(key) -> str:
+    return text_printer().doprint(display_form(key.expr))
+
+
+class _Keyed:
+    """A closed form as a cache key whose hash also reads its rationals' sizes: SymPy hashes
+    ``ceiling(H/2**k)`` like ``1/2**k``, and Python hashes integers modulo ``2**61 - 1``, so
+    a deep strided model's sizes collide in groups (period 61 in ``k``) and every lookup by
+    value compares deep expressions with the others of its group."""
+
+    __slots__ = ("expr", "_hash")
+
+    def __init__(self, expr) -> None:
+        self.expr = expr
+        salt, stack = 0, [expr]
+        while stack:
+            e = stack.pop()
+            if e.is_Rational:
+                salt = salt * 31 + e.q.bit_length() + 7 * e.p.bit_length()
+            else:
+                stack.extend(e.args)
+        self._hash = hash((expr, salt))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _Keyed) and self._hash == other._hash and \
+            self.expr == other.expr
 
 
 def display_form(expr):
@@ -255,8 +286,13 @@ def display_form(expr):
     return _display(_value(expr, "display_form"))
 
 
-@lru_cache(maxsize=CACHE_SIZE)
 def _display(expr):
+    return _display_keyed(_Keyed(expr))
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _display_keyed(key):
+    expr = key.expr
     if isinstance(expr, sympy.Tuple):
         return sympy.Tuple(*(_display(e) for e in expr))
     if expr.is_Relational:

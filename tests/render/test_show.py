@@ -180,12 +180,21 @@ def test_the_shortcuts_of_the_display_form_change_no_text(parts):
     """A monomial is not expanded, and a sum whose terms share no atoms and admit no shift is
     not searched: both give exactly the text of the full search."""
     expr = sympy.Add(*parts)
-    exprs._display.cache_clear(), exprs._show.cache_clear(), exprs._SHOWN.clear(), exprs._ATOMS_SHOWN.clear()
+    exprs._display_keyed.cache_clear(), exprs._show_keyed.cache_clear(), exprs._SHOWN.clear(), exprs._ATOMS_SHOWN.clear()
     fast = show(expr)
     exprs._SHORTCUTS = False
     try:
-        exprs._display.cache_clear(), exprs._show.cache_clear(), exprs._SHOWN.clear(), exprs._ATOMS_SHOWN.clear()
+        exprs._display_keyed.cache_clear(), exprs._show_keyed.cache_clear(), exprs._SHOWN.clear(), exprs._ATOMS_SHOWN.clear()
         assert show(expr) == fast
     finally:
         exprs._SHORTCUTS = True
-        exprs._display.cache_clear(), exprs._show.cache_clear(), exprs._SHOWN.clear(), exprs._ATOMS_SHOWN.clear()
+        exprs._display_keyed.cache_clear(), exprs._show_keyed.cache_clear(), exprs._SHOWN.clear(), exprs._ATOMS_SHOWN.clear()
+
+
+def test_display_caches_tell_apart_sizes_whose_sympy_hashes_collide():
+    """``ceiling(H/2**k)`` and ``ceiling(H/2**(k + 61))`` hash alike in SymPy (integers hash
+    modulo 2**61 - 1); the display caches key them apart and show each correctly."""
+    a, b = sympy.ceiling(H / 2**3), sympy.ceiling(H / 2**64)
+    assert hash(a) == hash(b) and a != b
+    assert hash(exprs._Keyed(a)) != hash(exprs._Keyed(b))
+    assert (show(a), show(b)) == ("ceiling(H/8)", "ceiling(H/2**64)")
