@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Iterable, Sequence
 
 import sympy
@@ -110,8 +111,12 @@ class Computed:
     trainable: sympy.Expr
     non_trainable: sympy.Expr
 
-    @property
+    @cached_property
     def params(self) -> sympy.Expr:
+        # kept (results are shared by every call with the same signature); most layers have
+        # no non-trainable weights, and SymPy's cache of sums thrashes in deep models
+        if self.non_trainable == 0:
+            return self.trainable
         return self.trainable + self.non_trainable
 
 

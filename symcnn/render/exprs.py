@@ -49,6 +49,7 @@ from sympy.printing.str import StrPrinter
 
 from ..expr_parser import MAX_BITS
 from ..safe import int_text, to_expr
+from ..structural import is_expanded
 
 __all__ = ["display_form", "show", "show_latex", "latex_printer", "text_printer", "canonical_text",
            "integer_power", "CACHE_SIZE", "MAX_TERMS", "POWER_MIN_DIGITS", "POWER_BASES"]
@@ -305,7 +306,7 @@ def _display_keyed(key):
     dummies = [sympy.Dummy(f"a{i}") for i in range(len(atoms))]
     shown = {d: _show_atom(a) for d, a in zip(dummies, atoms)}
     poly = expr.xreplace(dict(zip(atoms, dummies)))
-    if not (_SHORTCUTS and _is_monomial(poly)):
+    if not (_SHORTCUTS and (_is_monomial(poly) or is_expanded(poly))):
         poly = sympy.expand(poly)
     gens = sorted(poly.free_symbols, key=sympy.default_sort_key)
     if not poly.is_polynomial(*gens):
@@ -334,7 +335,8 @@ _SHORTCUTS = True
 
 def _is_monomial(expr) -> bool:
     """A product of numbers and integer powers of symbols, which ``expand`` gives back as it
-    is (nothing to distribute or multiply out)."""
+    is (nothing to distribute or multiply out); :func:`symcnn.structural.is_expanded`
+    recognises sums of such products (a model's totals) the same way."""
     for factor in Mul.make_args(expr):
         base, exp = factor.as_base_exp()
         if not (factor.is_Number or base.is_Symbol and exp.is_Integer):
