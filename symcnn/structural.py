@@ -28,7 +28,7 @@ import sympy
 from sympy import Add, Basic, Integer, Mul, Pow, Rational, S, Symbol, ceiling, floor
 
 __all__ = ["integer_valued", "is_expanded", "expanded", "lower_bound", "positive_integer_symbol",
-           "as_int", "expanded_product", "affine_floor"]
+           "as_int", "expanded_product", "affine_floor", "total", "ValueKey"]
 
 
 def positive_integer_symbol(expr) -> bool:
@@ -256,3 +256,30 @@ def affine_floor(num: sympy.Expr, d: int, extra: int = 0):
     if r == big - 1:
         return q, ceiling(unit * s, evaluate=False)
     return q, floor(unit * (s + r), evaluate=False)
+
+
+class ValueKey:
+    """A closed form as a cache key (``.expr``) whose hash also reads its rationals' sizes: SymPy hashes
+    ``ceiling(H/2**k)`` like ``1/2**k``, and Python hashes integers modulo ``2**61 - 1``, so
+    a deep strided model's sizes collide in groups (period 61 in ``k``) and every lookup by
+    value compares deep expressions with the others of its group."""
+
+    __slots__ = ("expr", "_hash")
+
+    def __init__(self, expr) -> None:
+        self.expr = expr
+        salt, stack = 0, [expr]
+        while stack:
+            e = stack.pop()
+            if e.is_Rational:
+                salt = salt * 31 + e.q.bit_length() + 7 * e.p.bit_length()
+            else:
+                stack.extend(e.args)
+        self._hash = hash((expr, salt))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, ValueKey) and self._hash == other._hash and \
+            self.expr == other.expr

@@ -44,12 +44,11 @@ from functools import lru_cache
 
 import sympy
 from sympy import Add, Mul, Pow, ceiling, floor
-from sympy.printing.latex import LatexPrinter
-from sympy.printing.str import StrPrinter
 
-from ..expr_parser import MAX_BITS
 from ..safe import int_text, to_expr
-from ..structural import is_expanded
+from ..structural import ValueKey, is_expanded
+from .printers import (POWER_BASES, POWER_MIN_DIGITS, integer_power, latex_printer,
+                       text_printer)
 
 __all__ = ["display_form", "show", "show_latex", "latex_printer", "text_printer", "canonical_text",
            "integer_power", "CACHE_SIZE", "MAX_TERMS", "POWER_MIN_DIGITS", "POWER_BASES"]
@@ -60,122 +59,7 @@ CACHE_SIZE = 1 << 16
 #: factored (the search for shifts costs a few expansions per atom).
 MAX_TERMS = 200
 
-#: An integer inside a closed form with at least this many digits is shown as a power
-#: ``b**k`` when it is one (:func:`integer_power`); shorter ones stay decimal.
-POWER_MIN_DIGITS = 7
-#: The bases of those powers, smallest first: an integer is shown as a power of the smallest.
-POWER_BASES = tuple(range(2, 11))
-_PRIME_BASES = (2, 3, 5, 6, 7, 10)  # the others' powers are powers of these (4**k = 2**2k)
-
 _POLY_HEADS = (sympy.Add, sympy.Mul, sympy.Symbol, sympy.Number)
-
-
-@lru_cache(maxsize=1 << 12)
-def integer_power(n: int) -> tuple | None:
-    """``(b, k)`` if the display form writes the integer ``n`` as ``b**k`` (``-b**k`` when
-    negative), else ``None``.
-
-    It does when ``|n|`` has at least :data:`POWER_MIN_DIGITS` digits and is ``b**k`` for a
-    base ``b`` of :data:`POWER_BASES` (the smallest that fits, so ``4**10`` is ``2**20``), as
-    long as the safe parser reads ``b**k`` back (its bound on the bits of a power,
-    :data:`symcnn.expr_parser.MAX_BITS`; beyond it the decimal text is kept).
-
-    >>> integer_power(2**20), integer_power(-10**9), integer_power(8**7), integer_power(2**19)
-    ((2, 20), (10, 9), (2, 21), None)
-    >>> integer_power(3 * 2**40), integer_power(2**2048), integer_power(2**2049)
-    (None, (2, 2048), None)
-    """
-    n = abs(int(n))
-    if n < 10 ** (POWER_MIN_DIGITS - 1):
-        return None
-    for b in _PRIME_BASES:
-        if b == 2:
-            if n & (n - 1):
-                continue
-            k = n.bit_length() - 1
-        else:
-            if n % b:
-                continue
-            k = round(math.log2(n) / math.log2(b))
-            k = next((j for j in (k, k - 1, k + 1) if b**j == n), None)
-            if k is None:
-                continue
-        return (b, k) if b.bit_length() * k <= MAX_BITS else None
-    return None
-
-
-class _InRounding:
-    """Printers' state: how deep inside ``floor``/``ceiling`` the integer being printed is.
-    The display rule writes powers only there (``ceiling(H/2**40)``), where strides make
-    them; a coefficient outside (``2097152*ceiling(H/32)``, a MAC count) stays decimal, as
-    its neighbours in a table are."""
-
-    _rounding_depth = 0
-
-    def _power(self, n):
-        return integer_power(n) if self._rounding_depth else None
-
-    def _inside(self, method, expr, *args):
-        self._rounding_depth += 1
-        try:
-            return method(expr, *args)
-        finally:
-            self._rounding_depth -= 1
-
-
-class _TextPrinter(_InRounding, StrPrinter):
-    """SymPy's string printer, integers inside roundings written by the display rule
-    (``ceiling(H/2**500)``)."""
-
-    def _print_floor(self, expr):
-        return self._inside(super()._print_Function, expr)
-
-    _print_ceiling = _print_floor
-
-    def _print_Integer(self, expr):
-        power = self._power(expr.p)
-        if power is None:
-            return super()._print_Integer(expr)
-        return ("-" if expr.p < 0 else "") + f"{power[0]}**{power[1]}"
-
-    def _print_Rational(self, expr):
-        if expr.q == 1 or self._power(expr.p) is None and self._power(expr.q) is None:
-            return super()._print_Rational(expr)
-        return f"{self._print(sympy.Integer(expr.p))}/{self._print(sympy.Integer(expr.q))}"
-
-
-class _LatexPrinter(_InRounding, LatexPrinter):
-    """SymPy's LaTeX printer, integers inside roundings written by the display rule
-    (``2^{500}``)."""
-
-    def _print_floor(self, expr, exp=None):
-        return self._inside(super()._print_floor, expr, exp)
-
-    def _print_ceiling(self, expr, exp=None):
-        return self._inside(super()._print_ceiling, expr, exp)
-
-    def _print_Integer(self, expr):
-        power = self._power(expr.p)
-        if power is None:
-            return super()._print_Rational(expr)  # SymPy prints integers as rationals
-        return ("-" if expr.p < 0 else "") + f"{power[0]}^{{{power[1]}}}"
-
-    def _print_Rational(self, expr):
-        if expr.q == 1 or self._power(expr.p) is None and self._power(expr.q) is None:
-            return super()._print_Rational(expr)
-        sign = "- " if expr.p < 0 else ""
-        return (sign + r"\frac{" + self._print(sympy.Integer(abs(expr.p))) + "}{"
-                + self._print(sympy.Integer(expr.q)) + "}")
-
-
-def text_printer() -> StrPrinter:
-    """The string printer of display forms (terms in the order the display form gives)."""
-    return _TextPrinter({"order": "none"})
-
-
-def latex_printer(**settings) -> LatexPrinter:
-    """The LaTeX printer of display forms (terms in the order the display form gives)."""
-    return _LatexPrinter({"order": "none", **settings})
 
 
 def show(expr) -> str:
@@ -243,39 +127,12 @@ def _value(expr, owner: str):
 
 
 def _show(expr) -> str:
-    return _show_keyed(_Keyed(expr))
+    return _show_keyed(ValueKey(expr))
 
 
 @lru_cache(maxsize=CACHE_SIZE)
 def _show_keyed(key) -> str:
     return text_printer().doprint(display_form(key.expr))
-
-
-class _Keyed:
-    """A closed form as a cache key whose hash also reads its rationals' sizes: SymPy hashes
-    ``ceiling(H/2**k)`` like ``1/2**k``, and Python hashes integers modulo ``2**61 - 1``, so
-    a deep strided model's sizes collide in groups (period 61 in ``k``) and every lookup by
-    value compares deep expressions with the others of its group."""
-
-    __slots__ = ("expr", "_hash")
-
-    def __init__(self, expr) -> None:
-        self.expr = expr
-        salt, stack = 0, [expr]
-        while stack:
-            e = stack.pop()
-            if e.is_Rational:
-                salt = salt * 31 + e.q.bit_length() + 7 * e.p.bit_length()
-            else:
-                stack.extend(e.args)
-        self._hash = hash((expr, salt))
-
-    def __hash__(self) -> int:
-        return self._hash
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, _Keyed) and self._hash == other._hash and \
-            self.expr == other.expr
 
 
 def display_form(expr):
@@ -288,7 +145,7 @@ def display_form(expr):
 
 
 def _display(expr):
-    return _display_keyed(_Keyed(expr))
+    return _display_keyed(ValueKey(expr))
 
 
 @lru_cache(maxsize=CACHE_SIZE)

@@ -1,0 +1,137 @@
+"""The printers of display forms: SymPy's string and LaTeX printers with terms in the order
+the display form gives, and the display rule for large powers inside roundings
+(``ceiling(H/2**40)``), which :mod:`symcnn.render.exprs` documents.
+
+>>> import sympy
+>>> H = sympy.Symbol("H", integer=True, positive=True)
+>>> text_printer().doprint(sympy.ceiling(H / 2**20) * 2**20)
+'1048576*ceiling(H/2**20)'
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import sympy
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.str import StrPrinter
+
+from ..expr_parser import MAX_BITS
+
+__all__ = ["integer_power", "text_printer", "latex_printer", "POWER_MIN_DIGITS", "POWER_BASES"]
+
+#: An integer inside a closed form with at least this many digits is shown as a power
+#: ``b**k`` when it is one (:func:`integer_power`); shorter ones stay decimal.
+POWER_MIN_DIGITS = 7
+#: The bases of those powers, smallest first: an integer is shown as a power of the smallest.
+POWER_BASES = tuple(range(2, 11))
+_PRIME_BASES = (2, 3, 5, 6, 7, 10)  # the others' powers are powers of these (4**k = 2**2k)
+
+
+@lru_cache(maxsize=1 << 12)
+def integer_power(n: int) -> tuple | None:
+    """``(b, k)`` if the display form writes the integer ``n`` as ``b**k`` (``-b**k`` when
+    negative), else ``None``.
+
+    It does when ``|n|`` has at least :data:`POWER_MIN_DIGITS` digits and is ``b**k`` for a
+    base ``b`` of :data:`POWER_BASES` (the smallest that fits, so ``4**10`` is ``2**20``), as
+    long as the safe parser reads ``b**k`` back (its bound on the bits of a power,
+    :data:`symcnn.expr_parser.MAX_BITS`; beyond it the decimal text is kept).
+
+    >>> integer_power(2**20), integer_power(-10**9), integer_power(8**7), integer_power(2**19)
+    ((2, 20), (10, 9), (2, 21), None)
+    >>> integer_power(3 * 2**40), integer_power(2**2048), integer_power(2**2049)
+    (None, (2, 2048), None)
+    """
+    n = abs(int(n))
+    if n < 10 ** (POWER_MIN_DIGITS - 1):
+        return None
+    for b in _PRIME_BASES:
+        if b == 2:
+            if n & (n - 1):
+                continue
+            k = n.bit_length() - 1
+        else:
+            if n % b:
+                continue
+            k = round(math.log2(n) / math.log2(b))
+            k = next((j for j in (k, k - 1, k + 1) if b**j == n), None)
+            if k is None:
+                continue
+        return (b, k) if b.bit_length() * k <= MAX_BITS else None
+    return None
+
+
+class _InRounding:
+    """Printers' state: how deep inside ``floor``/``ceiling`` the integer being printed is.
+    The display rule writes powers only there (``ceiling(H/2**40)``), where strides make
+    them; a coefficient outside (``2097152*ceiling(H/32)``, a MAC count) stays decimal, as
+    its neighbours in a table are."""
+
+    _rounding_depth = 0
+
+    def _power(self, n):
+        return integer_power(n) if self._rounding_depth else None
+
+    def _inside(self, method, expr, *args):
+        self._rounding_depth += 1
+        try:
+            return method(expr, *args)
+        finally:
+            self._rounding_depth -= 1
+
+
+class _TextPrinter(_InRounding, StrPrinter):
+    """SymPy's string printer, integers inside roundings written by the display rule
+    (``ceiling(H/2**500)``)."""
+
+    def _print_floor(self, expr):
+        return self._inside(super()._print_Function, expr)
+
+    _print_ceiling = _print_floor
+
+    def _print_Integer(self, expr):
+        power = self._power(expr.p)
+        if power is None:
+            return super()._print_Integer(expr)
+        return ("-" if expr.p < 0 else "") + f"{power[0]}**{power[1]}"
+
+    def _print_Rational(self, expr):
+        if expr.q == 1 or self._power(expr.p) is None and self._power(expr.q) is None:
+            return super()._print_Rational(expr)
+        return f"{self._print(sympy.Integer(expr.p))}/{self._print(sympy.Integer(expr.q))}"
+
+
+class _LatexPrinter(_InRounding, LatexPrinter):
+    """SymPy's LaTeX printer, integers inside roundings written by the display rule
+    (``2^{500}``)."""
+
+    def _print_floor(self, expr, exp=None):
+        return self._inside(super()._print_floor, expr, exp)
+
+    def _print_ceiling(self, expr, exp=None):
+        return self._inside(super()._print_ceiling, expr, exp)
+
+    def _print_Integer(self, expr):
+        power = self._power(expr.p)
+        if power is None:
+            return super()._print_Rational(expr)  # SymPy prints integers as rationals
+        return ("-" if expr.p < 0 else "") + f"{power[0]}^{{{power[1]}}}"
+
+    def _print_Rational(self, expr):
+        if expr.q == 1 or self._power(expr.p) is None and self._power(expr.q) is None:
+            return super()._print_Rational(expr)
+        sign = "- " if expr.p < 0 else ""
+        return (sign + r"\frac{" + self._print(sympy.Integer(abs(expr.p))) + "}{"
+                + self._print(sympy.Integer(expr.q)) + "}")
+
+
+def text_printer() -> StrPrinter:
+    """The string printer of display forms (terms in the order the display form gives)."""
+    return _TextPrinter({"order": "none"})
+
+
+def latex_printer(**settings) -> LatexPrinter:
+    """The LaTeX printer of display forms (terms in the order the display form gives)."""
+    return _LatexPrinter({"order": "none", **settings})
