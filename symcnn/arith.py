@@ -32,7 +32,8 @@ from sympy import Add, Integer, ceiling, floor
 
 from .signs import decide_sign, prove_nonnegative, terms
 from .structural import expanded as _expanded
-from .structural import affine_floor, integer_valued, is_expanded, lower_bound
+from .structural import affine_floor, integer_valued, lower_bound
+from .structural import as_fraction as _as_fraction
 
 __all__ = [
     "floor_div",
@@ -63,18 +64,6 @@ def _has_rounding(expr) -> bool:
 def _integer(expr) -> bool:
     """``expr`` is integer-valued: read off its structure, else asked of SymPy."""
     return integer_valued(expr) or expr.is_integer is True
-
-
-def _as_fraction(arg):
-    """``(y, a)`` with ``arg == y/a``, ``y`` expanded and ``a`` a positive integer, as
-    ``sympy.fraction(sympy.together(arg))`` gives them for a sum of rational multiples of
-    products (read off the coefficients: ``a`` is the least common denominator); else the
-    general ``together``."""
-    pairs = [t.as_coeff_Mul() for t in Add.make_args(arg)]
-    if all(c.is_Rational and is_expanded(m) and not m.is_Add for c, m in pairs):
-        a = math.lcm(*(int(c.q) for c, _ in pairs))
-        return Add(*(Integer(int(c.p) * (a // int(c.q))) * m for c, m in pairs)), Integer(a)
-    return sympy.fraction(sympy.together(arg))
 
 
 def _peel(num: sympy.Expr, d: int):

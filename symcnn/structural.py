@@ -24,11 +24,13 @@ on one rounded symbol plus a constant).
 
 from __future__ import annotations
 
+import math
+
 import sympy
 from sympy import Add, Basic, Integer, Mul, Pow, Rational, S, Symbol, ceiling, floor
 
 __all__ = ["integer_valued", "is_expanded", "expanded", "lower_bound", "positive_integer_symbol",
-           "as_int", "expanded_product", "affine_floor", "total", "ValueKey"]
+           "as_int", "as_fraction", "expanded_product", "affine_floor", "total", "ValueKey"]
 
 
 def positive_integer_symbol(expr) -> bool:
@@ -128,6 +130,24 @@ def total(values) -> sympy.Expr:
     if None not in ints:
         return Integer(sum(ints))
     return expanded(Add(*values))
+
+
+def as_fraction(arg):
+    """``(y, a)`` with ``arg == y/a``, ``y`` expanded and ``a`` a positive integer, as
+    ``sympy.fraction(sympy.together(arg))`` gives them for a sum of rational multiples of
+    products (read off the coefficients: ``a`` is the least common denominator); else the
+    general ``together``.
+
+    >>> from symcnn import symbols
+    >>> H, W = symbols("H W")
+    >>> as_fraction(H/4 + W/6 + Rational(1, 2))
+    (3*H + 2*W + 6, 12)
+    """
+    pairs = [t.as_coeff_Mul() for t in Add.make_args(arg)]
+    if all(c.is_Rational and is_expanded(m) and not m.is_Add for c, m in pairs):
+        a = math.lcm(*(int(c.q) for c, _ in pairs))
+        return Add(*(Integer(int(c.p) * (a // int(c.q))) * m for c, m in pairs)), Integer(a)
+    return sympy.fraction(sympy.together(arg))
 
 
 def as_int(value) -> int | None:

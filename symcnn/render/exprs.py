@@ -38,7 +38,6 @@ the stored expression (a property test checks it).
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from functools import lru_cache
 
@@ -46,7 +45,7 @@ import sympy
 from sympy import Add, Mul, Pow, ceiling, floor
 
 from ..safe import int_text, to_expr
-from ..structural import ValueKey, is_expanded
+from ..structural import ValueKey, as_fraction, is_expanded
 from .printers import (POWER_BASES, POWER_MIN_DIGITS, integer_power, latex_printer,
                        text_printer)
 
@@ -163,7 +162,7 @@ def _display_keyed(key):
     dummies = [sympy.Dummy(f"a{i}") for i in range(len(atoms))]
     shown = {d: _show_atom(a) for d, a in zip(dummies, atoms)}
     poly = expr.xreplace(dict(zip(atoms, dummies)))
-    if not (_SHORTCUTS and (_is_monomial(poly) or is_expanded(poly))):
+    if not (_SHORTCUTS and is_expanded(poly)):  # a monomial, a model's total
         poly = sympy.expand(poly)
     gens = sorted(poly.free_symbols, key=sympy.default_sort_key)
     if not poly.is_polynomial(*gens):
@@ -188,17 +187,6 @@ def _display_keyed(key):
 
 #: Off only in tests, which check that the shortcuts give exactly the full search's text.
 _SHORTCUTS = True
-
-
-def _is_monomial(expr) -> bool:
-    """A product of numbers and integer powers of symbols, which ``expand`` gives back as it
-    is (nothing to distribute or multiply out); :func:`symcnn.structural.is_expanded`
-    recognises sums of such products (a model's totals) the same way."""
-    for factor in Mul.make_args(expr):
-        base, exp = factor.as_base_exp()
-        if not (factor.is_Number or base.is_Symbol and exp.is_Integer):
-            return False
-    return True
 
 
 def _shares_atoms(poly, dummies: list) -> bool:
@@ -246,7 +234,7 @@ _ATOMS_SHOWN: dict = {}
 
 def _shown_atom(atom):
     if isinstance(atom, (floor, ceiling)):
-        num, den = _over_one_denominator(atom.args[0])
+        num, den = as_fraction(atom.args[0])
         if den.is_Integer and den > 1:
             inner = Mul(_display(sympy.expand(num)), Pow(den, -1, evaluate=False),
                         evaluate=False)
@@ -258,26 +246,6 @@ def _shown_atom(atom):
     if atom.is_Pow:  # a negative or symbolic power
         return Pow(_display(atom.base), _display(atom.exp), evaluate=False)
     return atom
-
-
-def _over_one_denominator(arg) -> tuple:
-    """``(numerator, denominator)`` of ``arg`` over one denominator: read off the terms
-    when ``arg`` is linear with rational coefficients (``H/4 + W/6 + 1/2``: the least common
-    multiple of their denominators), else ``together``'s.
-
-    >>> H, W = sympy.symbols("H W", positive=True, integer=True)
-    >>> _over_one_denominator(H/4 + W/6 + sympy.Rational(1, 2))
-    (3*H + 2*W + 6, 12)
-    """
-    parts = []
-    for term in Add.make_args(arg):
-        coeff, rest = term.as_coeff_Mul()
-        if not (coeff.is_Rational and (rest is sympy.S.One or rest.is_Symbol)):
-            return sympy.fraction(sympy.together(arg))
-        parts.append((coeff, rest))
-    den = math.lcm(*(int(c.q) for c, _ in parts))
-    return Add(*(sympy.Integer(int(c.p) * (den // int(c.q))) * r for c, r in parts)), \
-        sympy.Integer(den)
 
 
 def _rebuild(expr, shown):
