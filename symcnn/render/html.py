@@ -25,7 +25,8 @@ from sympy.printing.mathml import MathMLPresentationPrinter
 from ..errors import SymcnnError
 from ..working import Given
 from .context import TABLE_COLUMNS, TOTALS, RenderContext, resolve_columns
-from .exprs import display_form, integer_power
+from .exprs import display_form
+from .printers import InRounding
 from .latex import _shown_steps
 from .summary import COLUMNS
 
@@ -54,7 +55,7 @@ def _group(value: int) -> str:
     return f"{int(value):,}"
 
 
-class MathML(MathMLPresentationPrinter):
+class MathML(InRounding, MathMLPresentationPrinter):
     """Presentation MathML of display forms and of the working (``Plus``, ``Times``,
     ``Over``, ``Floor``, ``Ceiling``, ``Given`` ...), terms in the order given."""
 
@@ -81,8 +82,7 @@ class MathML(MathMLPresentationPrinter):
         return inner
 
     def _print_Integer(self, e):
-        # the display rule: 2**500 inside a rounding as a superscript
-        power = integer_power(e.p) if self._rounding_depth else None
+        power = self._power(e.p)  # the display rule: 2**500 inside a rounding, superscript
         if power is not None:
             sup = self._el("msup", self._el("mn", text=str(power[0])),
                            self._el("mn", text=str(power[1])))
@@ -119,27 +119,17 @@ class MathML(MathMLPresentationPrinter):
     def _print_Over(self, e):
         return self._el("mfrac", self._print(e.args[0]), self._print(e.args[1]))
 
-    _rounding_depth = 0  # inside floor/ceiling the display rule writes powers (2**40)
-
     def _rounding(self, e, left: str, right: str):
-        self._rounding_depth += 1
-        try:
-            inner = self._print(e.args[0])
-        finally:
-            self._rounding_depth -= 1
+        inner = self._inside(self._print, e.args[0])
         return self._el("mrow", self._op(left), inner, self._op(right))
 
-    def _print_floor(self, e):  # SymPy's roundings in display forms
+    def _print_floor(self, e):  # SymPy's roundings in display forms, and the working's
         return self._rounding(e, "⌊", "⌋")
 
     def _print_ceiling(self, e):
         return self._rounding(e, "⌈", "⌉")
 
-    def _print_Floor(self, e):
-        return self._rounding(e, "⌊", "⌋")
-
-    def _print_Ceiling(self, e):
-        return self._rounding(e, "⌈", "⌉")
+    _print_Floor, _print_Ceiling = _print_floor, _print_ceiling
 
     def _min_max(self, e, name: str):
         row = self._el("mrow", self._el("mi", text=name), self._op("("))

@@ -19,7 +19,8 @@ from sympy.printing.str import StrPrinter
 
 from ..expr_parser import MAX_BITS
 
-__all__ = ["integer_power", "text_printer", "latex_printer", "POWER_MIN_DIGITS", "POWER_BASES"]
+__all__ = ["integer_power", "text_printer", "latex_printer", "InRounding", "POWER_MIN_DIGITS",
+           "POWER_BASES"]
 
 #: An integer inside a closed form with at least this many digits is shown as a power
 #: ``b**k`` when it is one (:func:`integer_power`); shorter ones stay decimal.
@@ -63,7 +64,7 @@ def integer_power(n: int) -> tuple | None:
     return None
 
 
-class _InRounding:
+class InRounding:
     """Printers' state: how deep inside ``floor``/``ceiling`` the integer being printed is.
     The display rule writes powers only there (``ceiling(H/2**40)``), where strides make
     them; a coefficient outside (``2097152*ceiling(H/32)``, a MAC count) stays decimal, as
@@ -82,7 +83,7 @@ class _InRounding:
             self._rounding_depth -= 1
 
 
-class _TextPrinter(_InRounding, StrPrinter):
+class _TextPrinter(InRounding, StrPrinter):
     """SymPy's string printer, integers inside roundings written by the display rule
     (``ceiling(H/2**500)``)."""
 
@@ -103,7 +104,7 @@ class _TextPrinter(_InRounding, StrPrinter):
         return f"{self._print(sympy.Integer(expr.p))}/{self._print(sympy.Integer(expr.q))}"
 
 
-class _LatexPrinter(_InRounding, LatexPrinter):
+class _LatexPrinter(InRounding, LatexPrinter):
     """SymPy's LaTeX printer, integers inside roundings written by the display rule
     (``2^{500}``)."""
 
