@@ -85,6 +85,10 @@ def _bounded(value: int, arg: str, owner: str) -> None:
                                  f"digits), the largest size symcnn takes. {_received(arg, value)}")
 
 
+#: Plain ints below this need no bound check (``MAX_SIZE_BITS`` is far larger).
+_SMALL = 2**62
+
+
 def as_size(value: Any, arg: str, owner: str, minimum: int = 1) -> sympy.Expr:
     """Coerce ``value`` to a SymPy integer expression, checking what can be checked.
 
@@ -101,6 +105,8 @@ def as_size(value: Any, arg: str, owner: str, minimum: int = 1) -> sympy.Expr:
     ...
     symcnn.errors.LayerArgumentError: Conv2D: `filters` must be a positive integer, a symbol name or a positive-integer SymPy expression. Received: filters=2.5
     """
+    if type(value) is int and minimum <= value < _SMALL:  # the common case, checked first
+        return sympy.Integer(value)
     expected = _expected(arg, owner, minimum)
     if isinstance(value, bool) or value is None:
         raise LayerArgumentError(f"{expected} {_received(arg, value)}")

@@ -170,11 +170,25 @@ _COMPUTED_MAX = 4096
 
 
 def _frozen(value):
-    if isinstance(value, dict):
-        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
-    if isinstance(value, (list, tuple)):
-        return (type(value).__name__, tuple(_frozen(v) for v in value))
-    return (type(value).__name__, value)
+    """``value`` as a hashable key that tells apart values Python deems equal (``1``,
+    ``1.0``, ``True``); SymPy integers become their Python value (hashed in C)."""
+    kind = type(value)
+    if kind is tuple or kind is list:
+        return (kind.__name__, tuple(map(_frozen, value)))
+    if kind is dict:
+        return ("dict", tuple(sorted(map(_frozen_item, value.items()))))
+    if isinstance(value, sympy.Integer):
+        return ("Integer", value.p)
+    return (kind.__name__, value)
+
+
+def _frozen_item(item: tuple) -> tuple:
+    return item[0], _frozen(item[1])
+
+
+def _dims(shape) -> tuple:
+    """A shape as a key: its integer sizes as Python ints, the others as they are."""
+    return tuple(d.p if d.is_Integer else d for d in shape)
 
 
 def _signature(layer: "Layer", shapes: list):
@@ -182,14 +196,24 @@ def _signature(layer: "Layer", shapes: list):
     ``compute`` (models, inputs, containers), whose result depends on more than arguments."""
     if type(layer).compute is not Layer.compute:
         return None
-    config = layer.get_config()
-    config.pop("name", None)  # names change error messages only, never results
-    key = (type(layer), _frozen(config), tuple(tuple(s) for s in shapes))
+    # the arguments but the name, which changes error messages only, never results; in
+    # the order the layer set them (a different order only misses the cache)
     try:
-        hash(key)
+        return (type(layer), tuple(map(_frozen_item, layer._config.items())), layer.trainable,
+                tuple(map(_frozen_item, layer._extra.items())), tuple(map(_dims, shapes)))
+    except AttributeError:  # a shape given as plain numbers: computed afresh
+        return None
+
+
+def _cached(key):
+    """The cached ``(computed, constraints)`` under ``key``, or None (also for a key with
+    an unhashable argument, which is then never stored)."""
+    if key is None:
+        return None
+    try:
+        return _COMPUTED.get(key)
     except TypeError:
         return None
-    return key
 
 
 def apply_layer(layer: "Layer", inputs: Sequence[Tensor], name: str | None = None,
@@ -197,9 +221,9 @@ def apply_layer(layer: "Layer", inputs: Sequence[Tensor], name: str | None = Non
     """Apply ``layer`` to tensors, re-raising errors with the layer's context."""
     shapes = [t.shape for t in inputs]
     key = _signature(layer, shapes)
-    if key is not None and key in _COMPUTED:
-        computed, constraints = _COMPUTED[key]
-        return Node(layer, inputs, computed, constraints)
+    hit = _cached(key)
+    if hit is not None:
+        return Node(layer, inputs, *hit)
     check = Checker()
     try:
         computed = layer.compute(shapes, check)
@@ -210,7 +234,10 @@ def apply_layer(layer: "Layer", inputs: Sequence[Tensor], name: str | None = Non
     if key is not None:
         if len(_COMPUTED) >= _COMPUTED_MAX:
             _COMPUTED.clear()
-        _COMPUTED[key] = (computed, tuple(check.constraints))
+        try:
+            _COMPUTED[key] = (computed, tuple(check.constraints))
+        except TypeError:  # an unhashable argument: nothing to share
+            pass
     return Node(layer, inputs, computed, check.constraints)
 
 
@@ -394,8 +421,9 @@ class Layer(LayerProtocol):
         """Total parameters of a call on ``input_shapes`` (the computation is cached)."""
         shapes = [tuple(s) for s in input_shapes]
         key = _signature(self, shapes)
-        if key is not None and key in _COMPUTED:
-            return _COMPUTED[key][0].params
+        hit = _cached(key)
+        if hit is not None:
+            return hit[0].params
         return self.compute(shapes, Checker()).params
 
     # -- helpers for subclasses -------------------------------------------------------------

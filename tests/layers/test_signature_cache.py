@@ -85,3 +85,24 @@ def test_a_full_cache_is_cleared_rather_than_grown(monkeypatch):
     for filters in range(1, 8):
         x = sc.Conv2D(filters, 1)(x)
         assert len(base._COMPUTED) <= 3
+
+
+def test_the_key_tells_apart_values_python_deems_equal():
+    assert base._frozen(1) != base._frozen(True) != base._frozen(1.0)
+    assert base._frozen(sympy.Integer(1)) != base._frozen(1)
+    assert base._frozen((1, 2)) != base._frozen([1, 2])
+    assert base._frozen({"a": 1}) == base._frozen({"a": 1})
+
+
+def test_the_key_holds_integer_sizes_as_plain_ints_and_symbols_as_they_are():
+    H = sc.symbols("H")
+    assert base._dims((H, sympy.Integer(8), sympy.Integer(3))) == (H, 8, 3)
+
+
+def test_a_layer_with_an_unhashable_argument_is_computed_without_the_cache(monkeypatch):
+    monkeypatch.setattr(base, "_COMPUTED", {})
+    x = sc.Input((8, 8, 4))
+    layer = sc.Conv2D(4, 3, kernel_initializer={"seeds": {1, 2}})  # a set: unhashable
+    assert base._cached(base._signature(layer, [x.shape])) is None
+    assert layer(x).shape == (6, 6, 4)
+    assert base._COMPUTED == {}
