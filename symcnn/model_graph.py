@@ -169,11 +169,11 @@ def wire(model) -> Wiring:
                          f"input shape(s) {', '.join(format_shape(t.shape) for t in model.inputs)}")
     listed = tuple(r if r.index == i else dataclasses.replace(r, index=i)  # position in
                    for i, r in enumerate(_keras_order(ordered, inputs, records)))  # .layers
-    input_layers = {i.layer for i in inputs}
-    layer_records = tuple(r for r in listed if r.node.layer not in input_layers)
+    input_layers = {id(i.layer) for i in inputs}
+    layer_records = tuple(r for r in listed if id(r.node.layer) not in input_layers)
     return Wiring(nodes=tuple(ordered), records=layer_records,
                   input_names=tuple(input_names[id(n)] for n in input_nodes), listed=listed,
-                  input_records=tuple(r for r in listed if r not in layer_records),
+                  input_records=tuple(r for r in listed if id(r.node.layer) in input_layers),
                   constraints=constraints)
 
 
