@@ -131,7 +131,16 @@ def _show(expr) -> str:
 
 @lru_cache(maxsize=CACHE_SIZE)
 def _show_keyed(key) -> str:
-    return text_printer().doprint(display_form(key.expr))
+    expr = key.expr
+    if _SHORTCUTS and expr.is_Mul:
+        coeff, rest = expr.as_coeff_Mul()
+        # a monomial c*m (c > 1): m's text after the coefficient, as the display puts it;
+        # a network's MACs are such products over a few distinct m (ceiling(H/4)*...)
+        if coeff.is_Integer and coeff > 1 and is_expanded(expr) and all(
+                f.as_base_exp()[1].is_Integer and f.as_base_exp()[1] > 0 and not f.is_Add
+                for f in Mul.make_args(rest)):
+            return f"{int_text(coeff)}*{_show(rest)}"
+    return text_printer().doprint(display_form(expr))
 
 
 def display_form(expr):

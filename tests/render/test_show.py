@@ -192,6 +192,31 @@ def test_the_shortcuts_of_the_display_form_change_no_text(parts):
         exprs._display_keyed.cache_clear(), exprs._show_keyed.cache_clear(), exprs._SHOWN.clear(), exprs._ATOMS_SHOWN.clear()
 
 
+def _clear_display_caches():
+    exprs._display_keyed.cache_clear(), exprs._show_keyed.cache_clear()
+    exprs._SHOWN.clear(), exprs._ATOMS_SHOWN.clear()
+
+
+@settings(max_examples=120, deadline=None)
+@given(coeff=st.integers(2, 10**12) | st.sampled_from([2**21, 10**9, 3 * 2**30]),
+       factors=st.lists(roundings | st.sampled_from([H, W, w, 1 / H, sympy.sqrt(W), H + 1]),
+                        min_size=1, max_size=4),
+       power=st.integers(1, 3))
+def test_a_monomial_shows_its_coefficient_before_the_text_of_the_rest(coeff, factors, power):
+    """``c*m`` is shown as ``c`` then ``*`` then the text of ``m`` (kept per ``m``: a network's
+    MACs share a few ``m``), exactly the full display's text."""
+    expr = coeff * sympy.Mul(*factors) ** power
+    _clear_display_caches()
+    fast = show(expr)
+    exprs._SHORTCUTS = False
+    try:
+        _clear_display_caches()
+        assert show(expr) == fast
+    finally:
+        exprs._SHORTCUTS = True
+        _clear_display_caches()
+
+
 def test_display_caches_tell_apart_sizes_whose_sympy_hashes_collide():
     """``ceiling(H/2**k)`` and ``ceiling(H/2**(k + 61))`` hash alike in SymPy (integers hash
     modulo 2**61 - 1); the display caches key them apart and show each correctly."""
