@@ -23,6 +23,7 @@ every admissible value of the symbols; substitute values (``model.subs(H=224)``)
 from __future__ import annotations
 
 import itertools
+from collections import ChainMap
 from fractions import Fraction
 
 import sympy
@@ -31,6 +32,8 @@ from .arith import prove_nonnegative, terms
 from .costs import _memo, dtype_bytes, elements, inner_model
 from .errors import CostError
 from .layers.core import InputLayer
+from .ordering import lattice
+from .structural import values_at
 
 __all__ = ["schedule", "peak_activation_elements", "peak_activation_memory", "max_of"]
 
@@ -146,11 +149,16 @@ class _Probes:
             {s: low[s] + 3 * (i % 2) for i, s in enumerate(symbols)},
             {s: low[s] + 1000 + 7 * (len(symbols) - i) for i, s in enumerate(symbols)}]
         self._memo: dict = {}
+        self._subexpressions: dict = {}  # values_at's memo, by identity
+        self._raised: dict = {}
 
     def monomial(self, m: int) -> tuple:
         if m not in self._memo:
             mono = self.monomials[m]
-            self._memo[m] = tuple(_number(mono.xreplace(p)) for p in self.points)
+            # read off the tree (no SymPy arithmetic: ceiling(H/2**k) hash alike in groups)
+            fast = values_at(mono, self.points, self._subexpressions)
+            self._memo[m] = fast if fast is not None else tuple(
+                _number(mono.xreplace(p)) for p in self.points)
         return self._memo[m]
 
     def values(self, items: dict) -> tuple:
@@ -163,9 +171,16 @@ class _Probes:
 
     def raised(self, items: dict, s, big: int):
         """The value with every symbol at its lower bound except ``s = big``."""
-        point = {**self.low, s: big}
-        return sum(_number(c) * _number(self.monomials[m].xreplace(point))
-                   for m, c in items.items())
+        if (s, big) not in self._raised:  # the point read through, not copied: its symbols
+            self._raised[s, big] = ([ChainMap({s: big}, self.low)], {})  # are the model's
+        point, memo = self._raised[s, big]
+        total = 0
+        for m, c in items.items():
+            mono = self.monomials[m]
+            fast = values_at(mono, point, memo)
+            total += _number(c) * (fast[0] if fast is not None else
+                                   _number(mono.xreplace(dict(point[0]))))
+        return total
 
 
 def _max_of_terms(items: list, lower_bounds: dict | None) -> sympy.Expr:
@@ -239,7 +254,9 @@ def _max_of_terms(items: list, lower_bounds: dict | None) -> sympy.Expr:
             holders.setdefault(s, {})[c] = None
         by_rare.setdefault(rare[c], {})[c] = None
     result = [_to_expr(unique[k], monos) for k in kept]
-    return result[0] if len(result) == 1 else sympy.Max(*result, evaluate=False)
+    # Max(*result, evaluate=False), each argument's sort key computed once (SymPy's cache of
+    # 1,000 keys misses at every sort when a deep chain keeps thousands of arguments)
+    return result[0] if len(result) == 1 else lattice(sympy.Max, result)
 
 
 def peak_activation_elements(model) -> sympy.Expr:

@@ -25,12 +25,14 @@ on one rounded symbol plus a constant).
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import sympy
 from sympy import Add, Basic, Integer, Mul, Pow, Rational, S, Symbol, ceiling, floor
 
 __all__ = ["integer_valued", "is_expanded", "expanded", "lower_bound", "positive_integer_symbol",
-           "as_int", "as_fraction", "expanded_product", "affine_floor", "total", "ValueKey"]
+           "as_int", "as_fraction", "expanded_product", "affine_floor", "total", "ValueKey",
+           "values_at"]
 
 
 def positive_integer_symbol(expr) -> bool:
@@ -303,3 +305,60 @@ class ValueKey:
     def __eq__(self, other) -> bool:
         return isinstance(other, ValueKey) and self._hash == other._hash and \
             self.expr == other.expr
+
+
+def values_at(expr, points: list, memo: dict | None = None) -> tuple | None:
+    """``expr``'s exact values at ``points`` (dicts from each symbol to an int), as ints and
+    Fractions, read off its tree (sums, products, integer powers, floors and ceilings of
+    integers, rationals and symbols): what ``expr.xreplace(point)`` gives, without SymPy's
+    arithmetic or its caches (deep strided models' sizes hash alike in groups). ``None`` when
+    ``expr`` holds anything else. ``memo`` keeps subexpressions' values by identity across
+    calls with the same ``points``.
+
+    >>> from symcnn import symbols
+    >>> H, W = symbols("H W")
+    >>> values_at(3*ceiling(H/2)*W**2 - 1, [{H: 5, W: 2}, {H: 8, W: 1}])
+    (35, 11)
+    >>> values_at(sympy.sqrt(H), [{H: 4}]) is None
+    True
+    """
+    memo = {} if memo is None else memo
+    try:
+        return _values(expr, points, memo)
+    except (KeyError, ZeroDivisionError):  # a symbol without a value; 1/0 (SymPy: zoo)
+        return None
+
+
+def _values(e, points: list, memo: dict):
+    seen = memo.get(id(e))
+    if seen is not None and seen[0] is e:
+        return seen[1]
+    if isinstance(e, Integer):
+        out = (int(e),) * len(points)
+    elif isinstance(e, Rational):
+        out = (Fraction(int(e.p), int(e.q)),) * len(points)
+    elif isinstance(e, Symbol):
+        out = tuple(p[e] for p in points)
+    elif e.is_Add or e.is_Mul:
+        parts = [_values(a, points, memo) for a in e.args]
+        if None in parts:
+            return None
+        if e.is_Add:
+            out = tuple(sum(column) for column in zip(*parts))
+        else:
+            out = tuple(math.prod(column) for column in zip(*parts))
+    elif isinstance(e, Pow) and isinstance(e.exp, Integer):
+        base, k = _values(e.base, points, memo), int(e.exp)
+        if base is None:
+            return None
+        out = tuple(b**k if k >= 0 else Fraction(1) / Fraction(b) ** -k for b in base)
+    elif isinstance(e, (floor, ceiling)):
+        inner = _values(e.args[0], points, memo)
+        if inner is None:
+            return None
+        rounding = math.floor if isinstance(e, floor) else math.ceil
+        out = tuple(rounding(v) for v in inner)
+    else:
+        return None
+    memo[id(e)] = (e, out)
+    return out

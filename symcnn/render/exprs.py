@@ -44,6 +44,7 @@ from functools import lru_cache
 import sympy
 from sympy import Add, Mul, Pow, ceiling, floor
 
+from ..ordering import lattice, sort_key
 from ..safe import int_text, to_expr
 from ..structural import ValueKey, as_fraction, is_expanded
 from .printers import (POWER_BASES, POWER_MIN_DIGITS, integer_power, latex_printer,
@@ -221,7 +222,7 @@ def _atoms(expr) -> list:
             found.append(e)
 
     visit(expr)
-    return sorted(found, key=sympy.default_sort_key) if len(found) > 1 else found
+    return sorted(found, key=sort_key) if len(found) > 1 else found  # default_sort_key, kept
 
 
 def _show_atom(atom):
@@ -250,7 +251,9 @@ def _shown_atom(atom):
         else:
             inner = _display(atom.args[0])
         return type(atom)(inner, evaluate=False)
-    if isinstance(atom, (sympy.Min, sympy.Max)) or atom.is_Function:
+    if isinstance(atom, (sympy.Min, sympy.Max)):  # as evaluate=False, sort keys kept
+        return lattice(atom.func, [_display(a) for a in atom.args])
+    if atom.is_Function:
         return atom.func(*(_display(a) for a in atom.args), evaluate=False)
     if atom.is_Pow:  # a negative or symbolic power
         return Pow(_display(atom.base), _display(atom.exp), evaluate=False)

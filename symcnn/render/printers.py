@@ -18,6 +18,7 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
 from ..expr_parser import MAX_BITS
+from ..ordering import printed_args
 
 __all__ = ["integer_power", "text_printer", "latex_printer", "InRounding", "POWER_MIN_DIGITS",
            "POWER_BASES"]
@@ -92,6 +93,9 @@ class _TextPrinter(InRounding, StrPrinter):
 
     _print_ceiling = _print_floor
 
+    def _print_LatticeOp(self, expr):  # SymPy's, its sort keys kept (symcnn.ordering)
+        return expr.func.__name__ + "(%s)" % ", ".join(self._print(a) for a in printed_args(expr))
+
     def _print_Integer(self, expr):
         power = self._power(expr.p)
         if power is None:
@@ -113,6 +117,13 @@ class _LatexPrinter(InRounding, LatexPrinter):
 
     def _print_ceiling(self, expr, exp=None):
         return self._inside(super()._print_ceiling, expr, exp)
+
+    def _print_Max(self, expr, exp=None):  # SymPy's, its sort keys kept (symcnn.ordering)
+        tex = r"\%s\left(%s\right)" % (str(expr.func).lower(),
+                                       ", ".join(self._print(a) for a in printed_args(expr)))
+        return tex if exp is None else r"%s^{%s}" % (tex, exp)
+
+    _print_Min = _print_Max
 
     def _print_Integer(self, expr):
         power = self._power(expr.p)
