@@ -21,7 +21,7 @@ from functools import lru_cache
 import sympy
 from sympy import Add, Integer, ceiling, floor
 
-from .structural import expanded
+from .structural import as_int, expanded, linear_form, positive_integer_symbol
 
 __all__ = ["terms", "prove_nonnegative", "decide_sign"]
 
@@ -45,9 +45,25 @@ def terms(expr) -> dict:
     return {m: c for m, c in out.items() if c != 0}
 
 
-@lru_cache(maxsize=1 << 16)
 def _nonnegative_monomial(monomial) -> bool:
-    """Every factor of ``monomial`` is >= 0 for every admissible value (structurally)."""
+    """Every factor of ``monomial`` is >= 0 for every admissible value (structurally).
+    Kept by identity first: a lookup by value compares deep strided sizes, which hash alike
+    in groups (``ceiling(H/2**k)``, period 61 in ``k``)."""
+    seen = _CACHE.get(id(monomial))
+    if seen is not None and seen[0] is monomial:
+        return seen[1]
+    answer = _nonnegative_monomial_by_value(monomial)
+    if len(_CACHE) >= 1 << 16:
+        _CACHE.clear()
+    _CACHE[id(monomial)] = (monomial, answer)  # the monomial kept: its id is not reused
+    return answer
+
+
+_CACHE: dict = {}
+
+
+@lru_cache(maxsize=1 << 16)
+def _nonnegative_monomial_by_value(monomial) -> bool:
     return all(_nonnegative_factor(f) for f in sympy.Mul.make_args(monomial))
 
 
@@ -160,7 +176,34 @@ def _factor_at_least(a, b, lower) -> bool:
         return False
     if not (isinstance(b, (floor, ceiling)) or _integer_symbol(b)):
         return False
-    return prove_nonnegative(expanded(x - y), lower)
+    fast = _affine_at_least(x, y, lower) if _SHORTCUTS else None
+    return prove_nonnegative(expanded(x - y), lower) if fast is None else fast
+
+
+#: Off only in tests, which compare the shortcuts with the general path.
+_SHORTCUTS = True
+
+
+def _affine_at_least(x, y, lower) -> bool | None:
+    """``x >= y`` for every admissible value when both are affine in positive integer
+    symbols, each at least 1 (``ceiling(H/2**j)`` against ``ceiling(H/2**k)``): every
+    coefficient of ``x - y`` nonnegative and ``x - y`` at the lower bounds nonnegative, the
+    answer :func:`prove_nonnegative` gives, computed in Fractions (SymPy's arithmetic on
+    ``H/2**k`` looks it up in caches where deep strided sizes hash alike). None: not affine."""
+    fx, fy = linear_form(x), linear_form(y)
+    if fx is None or fy is None:
+        return None
+    diff = dict(fx[1])
+    for s, c in fy[1].items():
+        diff[s] = diff.get(s, 0) - c
+    at_low = fx[0] - fy[0]
+    lows = [as_int((lower or {}).get(s, 1)) for s in diff]
+    if not all(positive_integer_symbol(s) and low is not None and low >= 1
+               for s, low in zip(diff, lows)):
+        return None
+    if any(c < 0 for c in diff.values()):
+        return False
+    return at_low + sum(c * low for c, low in zip(diff.values(), lows)) >= 0
 
 
 def _at_least_one(f, lower) -> bool:

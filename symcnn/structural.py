@@ -32,7 +32,7 @@ from sympy import Add, Basic, Integer, Mul, Pow, Rational, S, Symbol, ceiling, f
 
 __all__ = ["integer_valued", "is_expanded", "expanded", "lower_bound", "positive_integer_symbol",
            "as_int", "as_fraction", "expanded_product", "affine_floor", "total", "ValueKey",
-           "values_at"]
+           "values_at", "linear_form"]
 
 
 def positive_integer_symbol(expr) -> bool:
@@ -362,3 +362,29 @@ def _values(e, points: list, memo: dict):
         return None
     memo[id(e)] = (e, out)
     return out
+
+
+def linear_form(expr) -> tuple | None:
+    """``expr`` as ``(constant, {symbol: coefficient})`` (Fractions) when it is a rational
+    constant plus rational multiples of symbols (a rounding's argument, ``H/2**k + 1/2``),
+    read off its tree without SymPy's arithmetic; ``None`` otherwise.
+
+    >>> from symcnn import symbols
+    >>> H, W = symbols("H W")
+    >>> linear_form(H/8 + W + Rational(1, 2)), linear_form(H*W) is None
+    ((Fraction(1, 2), {W: Fraction(1, 1), H: Fraction(1, 8)}), True)
+    """
+    const, coeffs = Fraction(0), {}
+    for term in (expr.args if expr.is_Add else (expr,)):
+        if isinstance(term, Rational):
+            const += Fraction(int(term.p), int(term.q))
+            continue
+        if isinstance(term, Symbol):
+            c, sym = Fraction(1), term
+        elif term.is_Mul and len(term.args) == 2 and isinstance(term.args[0], Rational) \
+                and isinstance(term.args[1], Symbol):
+            c, sym = Fraction(int(term.args[0].p), int(term.args[0].q)), term.args[1]
+        else:
+            return None
+        coeffs[sym] = coeffs.get(sym, 0) + c
+    return const, coeffs

@@ -13,7 +13,7 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
 import symcnn as sc
-from symcnn import memory, ordering
+from symcnn import memory, ordering, signs
 from symcnn.render.exprs import display_form
 from symcnn.render.printers import latex_printer, text_printer
 from symcnn.structural import values_at
@@ -127,3 +127,31 @@ def test_the_display_of_a_wide_max_is_sympys_text_of_its_display_form():
     assert text.startswith("4*Max(") and text.count("n_") > 29
     assert text == _SympysText({"order": "none"}).doprint(display_form(peak))
     assert sympy.expand(sc.parse_expression(text, declare=True) - peak) == 0
+
+
+# ------------------------------------------------- signs: affine arguments read as Fractions
+
+affine = st.builds(lambda a, b, c, k, d: (a * H + b * W + c * n + k) / d,
+                   st.integers(-2, 3), st.integers(-1, 2), st.integers(0, 1),
+                   st.integers(-4, 4), st.sampled_from([1, 2, 3, 8, 2**64, 2**125]))
+factor = st.one_of(st.sampled_from(SYMBOLS + (sympy.Symbol("x", positive=True),)),
+                   st.builds(ceiling, affine), st.builds(sympy.floor, affine))
+lowers = st.dictionaries(st.sampled_from(SYMBOLS),
+                         st.one_of(st.integers(0, 4), st.integers(0, 4).map(sympy.Integer)))
+
+
+@given(factor, factor, lowers)
+def test_factor_orderings_read_as_fractions_are_the_general_answers(a, b, lower):
+    fast = signs._factor_at_least(a, b, lower)
+    signs._SHORTCUTS = False
+    try:
+        assert fast == signs._factor_at_least(a, b, lower)
+    finally:
+        signs._SHORTCUTS = True
+
+
+@given(st.builds(ceiling, affine), st.one_of(st.builds(ceiling, affine),
+                                             st.builds(sympy.floor, affine)), lowers)
+def test_rounding_orderings_read_as_fractions_are_the_general_answers(a, b, lower):
+    test_factor_orderings_read_as_fractions_are_the_general_answers.hypothesis.inner_test(
+        a, b, lower)
