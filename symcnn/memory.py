@@ -142,7 +142,8 @@ def _number(value):
 class _Probes:
     """Exact values of monomials at a few admissible points, each monomial evaluated once."""
 
-    def __init__(self, symbols: list, low: dict, monomials: list) -> None:
+    def __init__(self, symbols: list, low: dict, monomials: list,
+                 free_symbols: list | None = None) -> None:
         self.low, self.monomials = low, monomials
         self.points = [{s: low[s] + k for s in symbols} for k in (0, 1, 2, 5)] + [
             {s: low[s] + 1000 + 7 * i for i, s in enumerate(symbols)},
@@ -150,7 +151,9 @@ class _Probes:
             {s: low[s] + 1000 + 7 * (len(symbols) - i) for i, s in enumerate(symbols)}]
         self._memo: dict = {}
         self._subexpressions: dict = {}  # values_at's memo, by identity
-        self._raised: dict = {}
+        self._index = {s: i for i, s in enumerate(symbols)}
+        self._symbols: dict = dict(enumerate(free_symbols or ()))  # each monomial's
+        self._big, self._raised = None, {}
 
     def monomial(self, m: int) -> tuple:
         if m not in self._memo:
@@ -170,17 +173,29 @@ class _Probes:
         return tuple(total)
 
     def raised(self, items: dict, s, big: int):
-        """The value with every symbol at its lower bound except ``s = big``."""
-        if (s, big) not in self._raised:  # the point read through, not copied: its symbols
-            self._raised[s, big] = ([ChainMap({s: big}, self.low)], {})  # are the model's
-        point, memo = self._raised[s, big]
+        """The value with every symbol at its lower bound except ``s = big``: a monomial
+        without ``s`` keeps its value at the lower bounds (the first point)."""
+        if big != self._big:
+            self._big, self._raised = big, {}
+        index = self._index[s]
         total = 0
         for m, c in items.items():
-            mono = self.monomials[m]
-            fast = values_at(mono, point, memo)
-            total += _number(c) * (fast[0] if fast is not None else
-                                   _number(mono.xreplace(dict(point[0]))))
+            if s not in self.symbols_of(m):
+                total += _number(c) * self.monomial(m)[0]
+                continue
+            key = m * len(self._index) + index  # an int: no container kept per pair
+            if key not in self._raised:
+                mono, point = self.monomials[m], ChainMap({s: big}, self.low)  # read through
+                fast = values_at(mono, [point])
+                self._raised[key] = fast[0] if fast is not None else _number(
+                    mono.xreplace(dict(point)))
+            total += _number(c) * self._raised[key]
         return total
+
+    def symbols_of(self, m: int):
+        if m not in self._symbols:
+            self._symbols[m] = self.monomials[m].free_symbols
+        return self._symbols[m]
 
 
 def _max_of_terms(items: list, lower_bounds: dict | None) -> sympy.Expr:
@@ -210,7 +225,7 @@ def _max_of_terms(items: list, lower_bounds: dict | None) -> sympy.Expr:
     symbols = sorted(set().union(*(mono_syms[m] for d in unique for m in d)), key=str)
     low = {s: int((lower_bounds or {}).get(s, 0 if s.is_positive is not True else 1))
            for s in symbols}
-    probes = _Probes(symbols, low, monos)
+    probes = _Probes(symbols, low, monos, mono_syms)
     values = [probes.values(d) for d in unique]
     syms = [frozenset().union(*(mono_syms[m] for m in d)) for d in unique]
     ceiling_at_low = max(v[0] for v in values)
@@ -319,7 +334,8 @@ def _peak(model) -> sympy.Expr:
     for index, (_, outs) in enumerate(steps):
         for k in outs:
             add(k, 1)
-        candidates.append(dict(alive))
+        if not candidates or alive != candidates[-1]:  # a repeat changes no maximum
+            candidates.append(dict(alive))
         for k in free_after.get(index, ()):
             add(k, -1)
     bounds = {c.lhs: c.rhs for c in model.constraints

@@ -381,4 +381,7 @@ def _product(term, shifts, shown):
         factors = [coeff] + factors
     if len(factors) == 1:
         return factors[0]
+    if _SHORTCUTS and term.is_Mul and len(factors) == len(term.args) and all(
+            f is a for f, a in zip(factors, term.args)):
+        return term  # the very product (a total's monomial): no copy of it
     return Mul(*factors, evaluate=False)
