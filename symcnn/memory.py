@@ -32,8 +32,8 @@ from .arith import prove_nonnegative, terms
 from .costs import _memo, dtype_bytes, elements, inner_model
 from .errors import CostError
 from .layers.core import InputLayer
+from .exact_values import values_at
 from .ordering import lattice
-from .structural import values_at
 
 __all__ = ["schedule", "peak_activation_elements", "peak_activation_memory", "max_of"]
 

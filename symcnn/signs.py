@@ -16,12 +16,11 @@ the expression. ``symcnn.arith`` re-exports it.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import sympy
 from sympy import Add, Integer, ceiling, floor
 
-from .structural import as_int, expanded, linear_form, positive_integer_symbol
+from .exact_values import linear_form
+from .structural import as_int, expanded, positive_integer_symbol
 
 __all__ = ["terms", "prove_nonnegative", "decide_sign"]
 
@@ -52,7 +51,7 @@ def _nonnegative_monomial(monomial) -> bool:
     seen = _CACHE.get(id(monomial))
     if seen is not None and seen[0] is monomial:
         return seen[1]
-    answer = _nonnegative_monomial_by_value(monomial)
+    answer = all(_nonnegative_factor(f) for f in sympy.Mul.make_args(monomial))
     if len(_CACHE) >= 1 << 16:
         _CACHE.clear()
     _CACHE[id(monomial)] = (monomial, answer)  # the monomial kept: its id is not reused
@@ -60,11 +59,6 @@ def _nonnegative_monomial(monomial) -> bool:
 
 
 _CACHE: dict = {}
-
-
-@lru_cache(maxsize=1 << 16)
-def _nonnegative_monomial_by_value(monomial) -> bool:
-    return all(_nonnegative_factor(f) for f in sympy.Mul.make_args(monomial))
 
 
 def _variable(expr):
@@ -77,6 +71,10 @@ def _variable(expr):
 
 
 def _nonnegative_linear(arg) -> bool:
+    form = linear_form(arg) if _SHORTCUTS else None  # H/2**k read as Fractions (no SymPy
+    if form is not None:  # arithmetic on rationals whose hashes collide in deep models)
+        return form[0] >= 0 and all(c >= 0 and _variable(s) is not None
+                                    for s, c in form[1].items())
     if _has_rounding(arg):
         return False
     return all(c >= 0 and (k == 1 or _variable(k) is not None)

@@ -25,14 +25,14 @@ on one rounded symbol plus a constant).
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 
 import sympy
 from sympy import Add, Basic, Integer, Mul, Pow, Rational, S, Symbol, ceiling, floor
+from sympy.core.add import _addsort
 
 __all__ = ["integer_valued", "is_expanded", "expanded", "lower_bound", "positive_integer_symbol",
            "as_int", "as_fraction", "expanded_product", "affine_floor", "total", "ValueKey",
-           "values_at", "linear_form"]
+]
 
 
 def positive_integer_symbol(expr) -> bool:
@@ -131,7 +131,59 @@ def total(values) -> sympy.Expr:
     ints = [as_int(v) for v in values]
     if None not in ints:
         return Integer(sum(ints))
-    return expanded(Add(*values))
+    fast = _sum_of_expanded(values) if _SHORTCUTS else None
+    return expanded(Add(*values) if fast is None else fast)
+
+
+#: Off only in tests, which compare the shortcuts with the general path.
+_SHORTCUTS = True
+
+
+def _sum_of_expanded(values: list):
+    """``Add(*values)`` for expanded sums of monomials that SymPy built, or None: the terms
+    collected as ``Add.flatten`` collects them, each term that no other term joins kept as
+    the object it is. ``Add`` would rebuild every ``c*n`` (``n`` a symbol) through ``Mul``,
+    whose cache (1,000 entries) a total of thousands of width symbols no longer holds."""
+    coeff, terms, first = S.Zero, {}, {}
+    for value in values:
+        if not is_expanded(value):
+            return None
+        for o in Add.make_args(value):
+            if o.is_Rational:
+                coeff += o
+                continue
+            if not o.is_commutative or o.is_number:
+                return None
+            if o.is_Mul:
+                c, rest = o.as_coeff_Mul()
+                if not c.is_Rational or rest.is_number:
+                    return None
+            elif o.is_Symbol or isinstance(o, (floor, ceiling)) or o.is_Pow and not (
+                    o.base.is_Number):
+                c, rest = S.One, o
+            else:
+                return None
+            if rest in terms:
+                terms[rest] += c
+                first[rest] = None  # joined: rebuilt below, as Add.flatten builds it
+            else:
+                terms[rest], first[rest] = c, o
+    newseq = []
+    for rest, c in terms.items():
+        if c.is_zero:
+            continue
+        if first[rest] is not None:
+            newseq.append(first[rest])
+        elif c is S.One:
+            newseq.append(rest)
+        elif rest.is_Mul:
+            newseq.append(rest._new_rawargs(*((c,) + rest.args)))
+        else:
+            newseq.append(Mul(c, rest))
+    _addsort(newseq)
+    if coeff is not S.Zero:
+        newseq.insert(0, coeff)
+    return Add._from_args(newseq)
 
 
 def as_fraction(arg):
@@ -306,85 +358,3 @@ class ValueKey:
         return isinstance(other, ValueKey) and self._hash == other._hash and \
             self.expr == other.expr
 
-
-def values_at(expr, points: list, memo: dict | None = None) -> tuple | None:
-    """``expr``'s exact values at ``points`` (dicts from each symbol to an int), as ints and
-    Fractions, read off its tree (sums, products, integer powers, floors and ceilings of
-    integers, rationals and symbols): what ``expr.xreplace(point)`` gives, without SymPy's
-    arithmetic or its caches (deep strided models' sizes hash alike in groups). ``None`` when
-    ``expr`` holds anything else. ``memo`` keeps subexpressions' values by identity across
-    calls with the same ``points``.
-
-    >>> from symcnn import symbols
-    >>> H, W = symbols("H W")
-    >>> values_at(3*ceiling(H/2)*W**2 - 1, [{H: 5, W: 2}, {H: 8, W: 1}])
-    (35, 11)
-    >>> values_at(sympy.sqrt(H), [{H: 4}]) is None
-    True
-    """
-    memo = {} if memo is None else memo
-    try:
-        return _values(expr, points, memo)
-    except (KeyError, ZeroDivisionError):  # a symbol without a value; 1/0 (SymPy: zoo)
-        return None
-
-
-def _values(e, points: list, memo: dict):
-    seen = memo.get(id(e))
-    if seen is not None and seen[0] is e:
-        return seen[1]
-    if isinstance(e, Integer):
-        out = (int(e),) * len(points)
-    elif isinstance(e, Rational):
-        out = (Fraction(int(e.p), int(e.q)),) * len(points)
-    elif isinstance(e, Symbol):
-        out = tuple(p[e] for p in points)
-    elif e.is_Add or e.is_Mul:
-        parts = [_values(a, points, memo) for a in e.args]
-        if None in parts:
-            return None
-        if e.is_Add:
-            out = tuple(sum(column) for column in zip(*parts))
-        else:
-            out = tuple(math.prod(column) for column in zip(*parts))
-    elif isinstance(e, Pow) and isinstance(e.exp, Integer):
-        base, k = _values(e.base, points, memo), int(e.exp)
-        if base is None:
-            return None
-        out = tuple(b**k if k >= 0 else Fraction(1) / Fraction(b) ** -k for b in base)
-    elif isinstance(e, (floor, ceiling)):
-        inner = _values(e.args[0], points, memo)
-        if inner is None:
-            return None
-        rounding = math.floor if isinstance(e, floor) else math.ceil
-        out = tuple(rounding(v) for v in inner)
-    else:
-        return None
-    memo[id(e)] = (e, out)
-    return out
-
-
-def linear_form(expr) -> tuple | None:
-    """``expr`` as ``(constant, {symbol: coefficient})`` (Fractions) when it is a rational
-    constant plus rational multiples of symbols (a rounding's argument, ``H/2**k + 1/2``),
-    read off its tree without SymPy's arithmetic; ``None`` otherwise.
-
-    >>> from symcnn import symbols
-    >>> H, W = symbols("H W")
-    >>> linear_form(H/8 + W + Rational(1, 2)), linear_form(H*W) is None
-    ((Fraction(1, 2), {W: Fraction(1, 1), H: Fraction(1, 8)}), True)
-    """
-    const, coeffs = Fraction(0), {}
-    for term in (expr.args if expr.is_Add else (expr,)):
-        if isinstance(term, Rational):
-            const += Fraction(int(term.p), int(term.q))
-            continue
-        if isinstance(term, Symbol):
-            c, sym = Fraction(1), term
-        elif term.is_Mul and len(term.args) == 2 and isinstance(term.args[0], Rational) \
-                and isinstance(term.args[1], Symbol):
-            c, sym = Fraction(int(term.args[0].p), int(term.args[0].q)), term.args[1]
-        else:
-            return None
-        coeffs[sym] = coeffs.get(sym, 0) + c
-    return const, coeffs

@@ -16,7 +16,7 @@ import symcnn as sc
 from symcnn import memory, ordering, signs
 from symcnn.render.exprs import display_form
 from symcnn.render.printers import latex_printer, text_printer
-from symcnn.structural import values_at
+from symcnn.exact_values import values_at
 from tests.test_structural import SYMBOLS, sizes
 
 H, W, n = SYMBOLS
@@ -155,3 +155,36 @@ def test_factor_orderings_read_as_fractions_are_the_general_answers(a, b, lower)
 def test_rounding_orderings_read_as_fractions_are_the_general_answers(a, b, lower):
     test_factor_orderings_read_as_fractions_are_the_general_answers.hypothesis.inner_test(
         a, b, lower)
+
+
+@given(affine)
+def test_nonnegative_affine_arguments_read_as_fractions_are_the_general_answers(arg):
+    fast = signs._nonnegative_linear(arg)
+    signs._SHORTCUTS = False
+    try:
+        assert fast == signs._nonnegative_linear(arg)
+    finally:
+        signs._SHORTCUTS = True
+
+
+# ------------------------------------------------------ totals: terms kept as the objects
+
+monomial = st.builds(lambda c, a, b: c * a * b, st.integers(-3, 9),
+                     st.sampled_from(SYMBOLS + (1, ceiling(H / 2), ceiling(H / 2**64))),
+                     st.sampled_from(SYMBOLS + (1, W**2, sympy.floor((W + 1) / 3))))
+expanded_sums = st.builds(lambda ts, k: sympy.Add(*ts) + k, st.lists(monomial, max_size=4),
+                          st.integers(-5, 5))
+
+
+@given(st.lists(st.one_of(expanded_sums, expanded_sums, expanded_sums, sizes), min_size=1,
+                max_size=8))
+def test_a_total_of_expanded_sums_is_the_very_sum_sympy_builds(values):
+    from symcnn import structural
+    fast = structural.total(values)
+    structural._SHORTCUTS = False
+    try:
+        general = structural.total(values)
+    finally:
+        structural._SHORTCUTS = True
+    assert fast == general and type(fast) is type(general) and fast.args == general.args
+    assert str(fast) == str(general) and sc.show(fast) == sc.show(general)
