@@ -45,9 +45,17 @@ def schedule(model, size=elements):
     inputs), ``sizes`` maps a key to ``size`` of its tensor's shape (by default its
     elements) and ``outputs`` holds the keys of the model's outputs.
     """
+    steps: list = []
+    sizes, outputs = _walk(model, size, lambda ins, outs: steps.append((ins, outs)))
+    return steps, sizes, outputs
+
+
+def _walk(model, size, emit) -> tuple:
+    """:func:`schedule` step by step: ``emit(input_keys, output_keys)`` per call, the same
+    keys on every walk; returns ``(sizes, outputs)``. Nothing is kept per step (a deep
+    model's peak memory walks it twice rather than keep thousands of tuples alive)."""
     counter = itertools.count()
     sizes: dict = {}
-    steps: list = []
 
     def fresh(shape):
         key = next(counter)
@@ -65,7 +73,7 @@ def schedule(model, size=elements):
                 if hidden is not None and hidden(node.input_shapes):
                     raise CostError(hidden(node.input_shapes))
                 outs = tuple(fresh(t.shape) for t in node.outputs)
-                steps.append((ins, outs))
+                emit(ins, outs)
                 for t, k in zip(node.outputs, outs):
                     keys[id(t)] = k
                 continue
@@ -79,9 +87,9 @@ def schedule(model, size=elements):
                 keys[id(outer)] = sub[id(t)]
 
     top = {id(t): fresh(t.shape) for t in model.inputs}
-    steps.append(((), tuple(top.values())))
+    emit((), tuple(top.values()))
     run(model, top)
-    return steps, sizes, {top[id(t)] for t in model.outputs}
+    return sizes, {top[id(t)] for t in model.outputs}
 
 
 def max_of(candidates, lower_bounds: dict | None = None) -> sympy.Expr:
@@ -290,36 +298,47 @@ def _peak(model) -> sympy.Expr:
     # make hash-keyed lookups compare deep expressions again and again
     dims: dict = {}
     products: dict = {}
+    shapes: dict = {}
 
     def shape_terms(shape) -> dict:  # elements(shape) as terms, without expanding a product
-        out = {sympy.S.One: 1}
         for dim in shape:
             if id(dim) not in dims:
                 dims[id(dim)] = (dim, {m: _number(c) for m, c in _dim_terms(dim).items()})
+        key = tuple(id(dim) for dim in shape)  # the dims are kept in dims: ids not reused
+        if key in shapes:  # a layer's output often has its input's shape (BN, ReLU)
+            return shapes[key]
+        out = {sympy.S.One: 1}
+        for dim in shape:
             product: dict = {}
             for m1, c1 in out.items():
                 for m2, c2 in dims[id(dim)][1].items():
-                    key = (id(m1), id(m2))
-                    if key not in products:
-                        products[key] = (m1, m2, m1 * m2)
-                    m = products[key][2]
+                    if m1 is sympy.S.One or m2 is sympy.S.One:
+                        m = m2 if m1 is sympy.S.One else m1
+                    else:
+                        pair = (id(m1), id(m2))
+                        if pair not in products:
+                            products[pair] = (m1, m2, m1 * m2)
+                        m = products[pair][2]
                     product[m] = product.get(m, 0) + c1 * c2
             out = {m: c for m, c in product.items() if c}
+        shapes[key] = out  # shared between tensors of one shape: read, never changed
         return out
 
-    steps, sizes, outputs = schedule(model, shape_terms)
-    last = {}
-    for index, (ins, outs) in enumerate(steps):
+    last: dict = {}  # each tensor's last step (first walk)
+    index = itertools.count()
+
+    def last_use(ins, outs) -> None:
+        i = next(index)
         for k in ins:
-            last[k] = index
+            last[k] = i
         for k in outs:
-            last.setdefault(k, index)
-    end = len(steps)
+            last.setdefault(k, i)
+
+    sizes, outputs = _walk(model, shape_terms, last_use)
+    end = next(index)
     for k in outputs:
         last[k] = end
-    free_after: dict = {}
-    for k, index in last.items():
-        free_after.setdefault(index, []).append(k)
+    freed = sorted(last, key=last.__getitem__)  # by last step; ties in order of last
     alive: dict = {}  # the alive total as terms (no SymPy arithmetic per step)
     candidates = []
 
@@ -331,13 +350,20 @@ def _peak(model) -> sympy.Expr:
             else:
                 alive[m] = value
 
-    for index, (_, outs) in enumerate(steps):
+    position = [0, 0]  # the step, and the next key of freed
+
+    def walk(_, outs) -> None:  # the second walk: the same steps and keys
         for k in outs:
             add(k, 1)
         if not candidates or alive != candidates[-1]:  # a repeat changes no maximum
             candidates.append(dict(alive))
-        for k in free_after.get(index, ()):
-            add(k, -1)
+        step, j = position
+        while j < len(freed) and last[freed[j]] == step:
+            add(freed[j], -1)
+            j += 1
+        position[:] = step + 1, j
+
+    _walk(model, lambda shape: None, walk)
     bounds = {c.lhs: c.rhs for c in model.constraints
               if isinstance(c, sympy.GreaterThan) and isinstance(c.lhs, sympy.Symbol)
               and c.rhs.is_Integer}
