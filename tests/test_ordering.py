@@ -188,3 +188,19 @@ def test_a_total_of_expanded_sums_is_the_very_sum_sympy_builds(values):
         structural._SHORTCUTS = True
     assert fast == general and type(fast) is type(general) and fast.args == general.args
     assert str(fast) == str(general) and sc.show(fast) == sc.show(general)
+
+
+class _SympysParentheses(type(text_printer())):  # symcnn's printer, SymPy's parenthesize
+    parenthesize = StrPrinter.parenthesize
+
+
+factors = st.one_of(sizes, st.sampled_from(deep))
+products = st.builds(lambda c, e, f: sympy.Mul(c, e, f, evaluate=False),
+                     st.sampled_from([-3, -2, -1, 1, 2, 3]), factors, factors)
+
+
+@given(st.lists(st.one_of(sizes, products, st.sampled_from(deep)), min_size=1, max_size=4))
+def test_the_text_printer_parenthesizes_as_sympy_does(parts):
+    for expr in (sympy.Add(*parts, evaluate=False), sympy.Mul(*parts, evaluate=False),
+                 ceiling(sympy.Add(*parts, evaluate=False)), display_form(sympy.Add(*parts))):
+        assert text_printer().doprint(expr) == _SympysParentheses({"order": "none"}).doprint(expr)

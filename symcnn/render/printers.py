@@ -15,6 +15,7 @@ from functools import lru_cache
 
 import sympy
 from sympy.printing.latex import LatexPrinter
+from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.str import StrPrinter
 
 from ..expr_parser import MAX_BITS
@@ -84,6 +85,17 @@ class InRounding:
             self._rounding_depth -= 1
 
 
+def _precedence(item) -> int:
+    """SymPy's ``precedence(item)``. A product whose first factor is not a negative number
+    has the precedence of ``Mul`` (``precedence_Mul``: ``could_extract_minus_sign`` is False
+    then), found without ``-item``, which SymPy looks up in a cache where deep strided
+    sizes (``ceiling(H/2**k)``) hash alike in groups."""
+    if type(item) is sympy.Mul and not (item.args[0].is_Number
+                                        and item.args[0].is_extended_negative):
+        return PRECEDENCE["Mul"]
+    return precedence(item)
+
+
 class _TextPrinter(InRounding, StrPrinter):
     """SymPy's string printer, integers inside roundings written by the display rule
     (``ceiling(H/2**500)``)."""
@@ -92,6 +104,12 @@ class _TextPrinter(InRounding, StrPrinter):
         return self._inside(super()._print_Function, expr)
 
     _print_ceiling = _print_floor
+
+    def parenthesize(self, item, level, strict=False):  # SymPy's, precedence asked once
+        prec = _precedence(item)
+        if prec < level or not strict and prec <= level:
+            return "(%s)" % self._print(item)
+        return self._print(item)
 
     def _print_LatticeOp(self, expr):  # SymPy's, its sort keys kept (symcnn.ordering)
         return expr.func.__name__ + "(%s)" % ", ".join(self._print(a) for a in printed_args(expr))
