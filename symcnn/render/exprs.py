@@ -141,7 +141,7 @@ def _show_keyed(key) -> str:
                 f.as_base_exp()[1].is_Integer and f.as_base_exp()[1] > 0 and not f.is_Add
                 for f in Mul.make_args(rest)):
             return f"{int_text(coeff)}*{_show(rest)}"
-    return text_printer().doprint(display_form(expr))
+    return text_printer().doprint(_display_keyed(key))  # display_form(expr), key shared
 
 
 def display_form(expr):
