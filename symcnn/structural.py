@@ -131,12 +131,17 @@ def total(values) -> sympy.Expr:
     ints = [as_int(v) for v in values]
     if None not in ints:
         return Integer(sum(ints))
-    fast = _sum_of_expanded(values) if _SHORTCUTS else None
+    many = _SHORTCUTS and sum(len(v.args) if v.is_Add else 1 for v in values) > MANY_TERMS
+    fast = _sum_of_expanded(values) if many else None
     return expanded(Add(*values) if fast is None else fast)
 
 
 #: Off only in tests, which compare the shortcuts with the general path.
 _SHORTCUTS = True
+#: Above this many terms a total keeps its terms as they are (:func:`_sum_of_expanded`):
+#: SymPy's cache holds 1,000 entries, and below that its ``Add`` is the faster (a network's
+#: totals, a few hundred terms over a few distinct monomials).
+MANY_TERMS = 1000
 
 
 def _sum_of_expanded(values: list):
