@@ -22,9 +22,36 @@ from math import gcd
 
 import sympy
 
-__all__ = ["compile_expr", "compiled", "build", "Unsupported", "INT64_MAX"]
+__all__ = ["compile_expr", "compiled", "build", "Unsupported", "INT64_MAX",
+           "polynomial_coefficients"]
 
 INT64_MAX = 2**63 - 1
+
+
+def polynomial_coefficients(e, x) -> dict | None:
+    """``{k: c_k}`` (rational ``c_k``, no zeros) when ``e`` is the expanded polynomial
+    ``sum c_k * x**k`` of degree at most 64 in the symbol ``x``, else None.
+
+    >>> from symcnn import symbols
+    >>> w = symbols("w")
+    >>> polynomial_coefficients(3*w**2 + w/2 + 7, w), polynomial_coefficients(w*(w + 1), w)
+    ({0: 7, 1: 1/2, 2: 3}, None)
+    """
+    coeffs: dict = {}
+    for term in sympy.Add.make_args(e):
+        coeff, rest = term.as_coeff_Mul()
+        if rest == 1:
+            k = 0
+        elif rest == x:
+            k = 1
+        elif rest.is_Pow and rest.base == x and rest.exp.is_Integer and 2 <= rest.exp <= 64:
+            k = int(rest.exp)
+        else:
+            return None
+        if not coeff.is_Rational or k in coeffs or coeff == 0:
+            return None
+        coeffs[k] = coeff
+    return coeffs or None
 
 
 class Unsupported(Exception):
@@ -95,20 +122,9 @@ class _Emitter:
         x = next(iter(symbols))
         if x not in self.names:
             return None
-        coeffs: dict = {}
-        for term in e.args:
-            coeff, rest = term.as_coeff_Mul()
-            if rest == 1:
-                k = 0
-            elif rest == x:
-                k = 1
-            elif rest.is_Pow and rest.base == x and rest.exp.is_Integer and 2 <= rest.exp <= 64:
-                k = int(rest.exp)
-            else:
-                return None
-            if not coeff.is_Rational or k in coeffs:
-                return None
-            coeffs[k] = coeff
+        coeffs = polynomial_coefficients(e, x)
+        if coeffs is None:
+            return None
         degree = max(coeffs)
         if degree < 2:
             return None

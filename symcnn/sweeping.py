@@ -27,7 +27,7 @@ from typing import Any, Mapping
 
 import sympy
 
-from .codegen import INT64_MAX, Unsupported, build, compiled
+from .codegen import INT64_MAX, Unsupported, build, compiled, polynomial_coefficients
 from .costs import quantity
 from .errors import SolveError
 from .safe import bounded_subs, check_int, to_expr
@@ -155,9 +155,9 @@ def _evaluate(exprs: list, axes: dict, fixed: dict, symbols: dict) -> list:
     fast = peak <= INT64_MAX
     dtype = np.int64 if fast else object
     if fast and len(names) == 1 and isinstance(axes[names[0]], range):
-        ranges = [_affine_range(np, e, syms[0], axes[names[0]]) for e in exprs]
+        ranges = [_polynomial_range(np, e, syms[0], axes[names[0]]) for e in exprs]
         if all(r is not None for r in ranges):
-            return ranges  # no grid array, no generated code
+            return ranges  # no generated code, no temporary arrays
     arrays = []
     for i, k in enumerate(names):
         a = _array(np, axes[k], dtype)
@@ -175,20 +175,31 @@ def _evaluate(exprs: list, axes: dict, fixed: dict, symbols: dict) -> list:
     return out
 
 
-def _affine_range(np, expr, symbol, axis: range):
-    """``a*x + b`` (integers ``a``, ``b``) over a ``range`` of ``x`` is itself a range: one
-    ``arange`` writes it, where the generated code reads the grid and multiplies and adds.
-    ``None`` for any other expression. The caller has checked that no value exceeds int64."""
-    a, b = expr.as_coeff_add(symbol) if expr.is_Add else (sympy.Integer(0), (expr,))
-    if len(b) != 1:
+def _polynomial_range(np, expr, symbol, axis: range):
+    """An integer polynomial in ``symbol`` over a ``range`` of it, by Horner's scheme whose
+    first step ``a*x + b`` is itself a range: one ``arange`` writes it (an affine form needs
+    nothing more), then each further step multiplies by the grid and adds in place, with no
+    temporary array, where the generated code reads the grid for every step and NumPy
+    allocates. The intermediate values are those of the generated code's Horner scheme,
+    whose bound the caller has checked against int64. ``None`` for any other expression."""
+    coeffs = polynomial_coefficients(expr, symbol)
+    if coeffs is None or not all(c.is_Integer for c in coeffs.values()) or max(coeffs) < 1:
         return None
-    coeff, rest = b[0].as_coeff_Mul()
-    if rest != symbol or not (a.is_Integer and coeff.is_Integer) or coeff == 0:
+    ints = [int(coeffs.get(k, 0)) for k in range(max(coeffs) + 1)]
+    a, b = ints[-1], ints[-2]
+    start, stop, step = a * axis.start + b, a * axis.stop + b, a * axis.step
+    if max(map(abs, (start, stop, step, *ints))) > INT64_MAX:  # the stop may lie beyond
         return None
-    a, coeff = int(a), int(coeff)
-    out = np.arange(coeff * axis.start + a, coeff * axis.stop + a, coeff * axis.step,
-                    dtype=np.int64)
-    return out if len(out) == len(axis) else None  # NumPy sizes it in floating point
+    out = np.arange(start, stop, step, dtype=np.int64)
+    if len(out) != len(axis):  # NumPy sizes it in floating point
+        return None
+    if len(ints) > 2:
+        x = _array(np, axis, np.int64)
+        for c in reversed(ints[:-2]):
+            np.multiply(out, x, out=out)
+            if c:
+                np.add(out, c, out=out)
+    return out
 
 
 def _missing(symbol):

@@ -150,11 +150,34 @@ def test_an_affine_closed_form_over_a_range_is_written_as_a_range(a, b, start, l
     assert got.dtype == np.int64 and got.flags.writeable
 
 
-def test_the_affine_range_path_runs_no_generated_code(monkeypatch):
+def test_the_polynomial_range_path_runs_no_generated_code(monkeypatch):
     def no_code(*args, **kwargs):
-        raise AssertionError("generated code was run for an affine closed form")
+        raise AssertionError("generated code was run for a polynomial closed form")
 
     monkeypatch.setattr(sweeping, "build", no_code)
     assert sc.sweep(160 * n + 48320, n=range(322, 325)).tolist() == [99840, 100000, 100160]
+    assert sc.sweep(3 * n**2 - n, n=range(1, 4)).tolist() == [2, 10, 24]
     with pytest.raises(AssertionError, match="generated code"):
-        sc.sweep(n**2, n=range(1, 4))
+        sc.sweep(sympy.ceiling(n / 2), n=range(1, 4))
+    with pytest.raises(AssertionError, match="generated code"):
+        sc.sweep(n**2 / 2, n=range(1, 4))  # a rational coefficient: the general path
+
+
+@settings(max_examples=100)
+@given(coeffs=st.lists(st.integers(-10**4, 10**4), min_size=2, max_size=5),
+       start=st.integers(-300, 300), length=st.integers(1, 200), step=st.integers(-5, 5))
+def test_an_integer_polynomial_over_a_range_is_exact(coeffs, start, length, step):
+    """Horner's scheme from one ``arange``, multiplied and added in place: the exact values,
+    a fresh writable int64 array, for any signs, degree and step."""
+    step = step or 1
+    axis = range(start, start + length * step, step)
+    expr = sum(c * n**k for k, c in enumerate(coeffs))
+    got = sc.sweep(expr, n=axis)
+    assert got.tolist() == [int(expr.subs(n, v)) for v in axis]
+    assert got.flags.writeable and (got.dtype == np.int64 or got.dtype == object)
+
+
+def test_a_range_whose_end_lies_beyond_int64_takes_the_general_path():
+    """``2**62 * n`` at ``n = 1`` fits int64, but ``arange``'s stop (``n = 2``) does not."""
+    got = sc.sweep(2**62 * n + 5, n=range(1, 2))
+    assert got.tolist() == [2**62 + 5] and got.dtype == np.int64
