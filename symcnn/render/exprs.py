@@ -201,9 +201,9 @@ _SHORTCUTS = True
 
 def _shares_atoms(poly, dummies: list) -> bool:
     """Whether two terms of ``poly`` have the same atoms (collecting gathers them)."""
-    seen = set()
+    seen, atoms = set(), set(dummies)
     for term in Add.make_args(poly):
-        key = frozenset(f for f in Mul.make_args(term) if f.free_symbols & set(dummies))
+        key = frozenset(f for f in Mul.make_args(term) if f.free_symbols & atoms)
         if key and key in seen:
             return True
         seen.add(key)
@@ -212,17 +212,20 @@ def _shares_atoms(poly, dummies: list) -> bool:
 
 def _atoms(expr) -> list:
     """The non-polynomial parts of ``expr`` (floors, ceilings, min, max...), outermost."""
-    found: list = []
+    found: dict = {}  # in the order met; by value, with ValueKey (SymPy's hashes of deep
+    met: set = set()  # strided sizes collide), each object looked at once (by identity)
 
     def visit(e):
         if isinstance(e, _POLY_HEADS) or e.is_Pow and e.exp.is_Integer and e.exp > 0:
             for a in e.args:
                 visit(a)
-        elif e not in found:
-            found.append(e)
+        elif id(e) not in met:  # e lives as long as expr: its id is not reused meanwhile
+            met.add(id(e))
+            found.setdefault(ValueKey(e), e)
 
     visit(expr)
-    return sorted(found, key=sort_key) if len(found) > 1 else found  # default_sort_key, kept
+    atoms = list(found.values())
+    return sorted(atoms, key=sort_key) if len(atoms) > 1 else atoms  # default_sort_key, kept
 
 
 def _show_atom(atom):
@@ -319,10 +322,10 @@ def _arrange(poly, shifts: dict, shown: dict, dummies: list, collect: bool = Tru
     With ``collect`` the terms with the same atoms are gathered into one product whose
     remaining factor is a polynomial in the other symbols (its content taken out).
     """
-    gens = set(poly.free_symbols)
+    gens, atoms = set(poly.free_symbols), set(dummies)
     groups: dict = {}
     for term in Add.make_args(poly):
-        atom_part = Mul(*(f for f in Mul.make_args(term) if f.free_symbols & set(dummies)))
+        atom_part = Mul(*(f for f in Mul.make_args(term) if f.free_symbols & atoms))
         key = atom_part if collect else term
         groups.setdefault(key, []).append(sympy.expand(term / atom_part) if collect else term)
     entries = []
