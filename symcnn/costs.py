@@ -34,7 +34,7 @@ from .errors import CostError
 from .formulas import (conv_macs, conv_transpose_macs, dense_macs, depthwise_conv_macs, elements,
                        separable_conv_macs)
 from .layers.protocol import LayerProtocol
-from .structural import expanded, total
+from .structural import IdentityMemo, expanded, total
 
 __all__ = [
     "conv_macs", "conv_transpose_macs", "depthwise_conv_macs", "separable_conv_macs",
@@ -109,20 +109,17 @@ def node_macs(node) -> sympy.Expr:
         return ZERO
     if type(node.layer).macs_for is LayerProtocol.macs_for and node.computed.params == 0:
         return ZERO  # the default's answer, from this call's own counts (no recomputation)
-    seen = _MACS_BY_RESULT.get(id(node.computed))
-    if seen is not None and seen[0] is node.computed:
-        return seen[1]
+    seen = _MACS_BY_RESULT.get(node.computed)
+    if seen is not None:
+        return seen
     value = expanded(sympy.sympify(node.layer.macs_for(node.input_shapes, node.outputs[0].shape)))
-    if len(_MACS_BY_RESULT) >= 4096:
-        _MACS_BY_RESULT.clear()
-    _MACS_BY_RESULT[id(node.computed)] = (node.computed, value)  # kept: its id is not reused
-    return value
+    return _MACS_BY_RESULT.put(node.computed, value)
 
 
 #: MACs by the layer call's result object: calls with the same signature (layer class,
 #: arguments, input shapes) share one result (``layers.base.apply_layer``), and their MACs
 #: are a function of that signature (ResNet-50: 53 convolutions, 20 distinct).
-_MACS_BY_RESULT: dict = {}
+_MACS_BY_RESULT = IdentityMemo(size=4096)
 
 
 def _ptflops_extra(node) -> sympy.Expr:

@@ -20,7 +20,7 @@ import sympy
 from sympy import Add, Integer, ceiling, floor
 
 from .exact_values import linear_form
-from .structural import as_int, expanded, positive_integer_symbol
+from .structural import IdentityMemo, as_int, expanded, positive_integer_symbol
 
 __all__ = ["terms", "prove_nonnegative", "decide_sign"]
 
@@ -48,17 +48,13 @@ def _nonnegative_monomial(monomial) -> bool:
     """Every factor of ``monomial`` is >= 0 for every admissible value (structurally).
     Kept by identity first: a lookup by value compares deep strided sizes, which hash alike
     in groups (``ceiling(H/2**k)``, period 61 in ``k``)."""
-    seen = _CACHE.get(id(monomial))
-    if seen is not None and seen[0] is monomial:
-        return seen[1]
-    answer = all(_nonnegative_factor(f) for f in sympy.Mul.make_args(monomial))
-    if len(_CACHE) >= 1 << 16:
-        _CACHE.clear()
-    _CACHE[id(monomial)] = (monomial, answer)  # the monomial kept: its id is not reused
-    return answer
+    seen = _CACHE.get(monomial)
+    if seen is not None:
+        return seen
+    return _CACHE.put(monomial, all(_nonnegative_factor(f) for f in sympy.Mul.make_args(monomial)))
 
 
-_CACHE: dict = {}
+_CACHE = IdentityMemo(size=1 << 16)
 
 
 def _variable(expr):

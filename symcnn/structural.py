@@ -32,7 +32,7 @@ from sympy.core.add import _addsort
 
 __all__ = ["integer_valued", "is_expanded", "expanded", "lower_bound", "positive_integer_symbol",
            "as_int", "as_fraction", "expanded_product", "affine_floor", "total", "ValueKey",
-]
+           "IdentityMemo"]
 
 
 def positive_integer_symbol(expr) -> bool:
@@ -363,3 +363,39 @@ class ValueKey:
         return isinstance(other, ValueKey) and self._hash == other._hash and \
             self.expr == other.expr
 
+
+class IdentityMemo:
+    """Values kept by the identity of the object they were computed from, the object held
+    with its value so that its id is not reused; cleared when ``size`` objects are kept.
+    A model's sizes and results are shared objects, met again and again; looking them up
+    by value would compare deep strided sizes, whose SymPy hashes collide in groups.
+
+    >>> memo = IdentityMemo(size=2)
+    >>> x = [1]
+    >>> memo.get(x) is None, memo.put(x, "seen"), memo.get(x), memo.get([1]) is None
+    (True, 'seen', 'seen', True)
+    """
+
+    __slots__ = ("_items", "size")
+
+    def __init__(self, size: int = 1 << 16) -> None:
+        self._items: dict = {}
+        self.size = size
+
+    def get(self, obj, default=None):
+        """The value kept for this very object, else ``default``."""
+        seen = self._items.get(id(obj))
+        return seen[1] if seen is not None and seen[0] is obj else default
+
+    def put(self, obj, value):
+        """Keep ``value`` for ``obj``; returns ``value``."""
+        if len(self._items) >= self.size:
+            self._items.clear()
+        self._items[id(obj)] = (obj, value)
+        return value
+
+    def clear(self) -> None:
+        self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)

@@ -46,7 +46,7 @@ from sympy import Add, Mul, Pow, ceiling, floor
 
 from ..ordering import lattice, sort_key
 from ..safe import int_text, to_expr
-from ..structural import ValueKey, as_fraction, is_expanded
+from ..structural import IdentityMemo, ValueKey, as_fraction, is_expanded
 from .printers import (POWER_BASES, POWER_MIN_DIGITS, integer_power, latex_printer,
                        text_printer)
 
@@ -69,17 +69,15 @@ def show(expr) -> str:
     >>> show(symbols("n") * 160 + 48320)
     '160*n + 48320'
     """
-    seen = _SHOWN.get(id(expr))
-    if seen is not None and seen[0] is expr:
-        return seen[1]
+    seen = _SHOWN.get(expr)
+    if seen is not None:
+        return seen
     value = _value(expr, "show")
     if getattr(value, "is_Integer", False):  # a count: decimal, also beyond Python's
         return int_text(value)  # 4,300-digit str() limit
     text = _show(value)
     if isinstance(expr, sympy.Basic):
-        if len(_SHOWN) >= CACHE_SIZE:
-            _SHOWN.clear()
-        _SHOWN[id(expr)] = (expr, text)  # the expression kept: its id is not reused
+        _SHOWN.put(expr, text)
     return text
 
 
@@ -87,7 +85,7 @@ def show(expr) -> str:
 #: objects in many rows): SymPy's hashes of ``ceiling(H/2**k)`` repeat with period 61 in
 #: ``k`` (Python hashes integers modulo ``2**61 - 1``), so in a deep strided model a lookup
 #: by value compares deep expressions with several others of the same hash.
-_SHOWN: dict = {}
+_SHOWN = IdentityMemo(size=CACHE_SIZE)
 
 
 def show_latex(expr) -> str:
@@ -232,17 +230,11 @@ def _show_atom(atom):
     """A rounding over one denominator, ``floor((H + 4)/8)``; other atoms' arguments shown.
     Kept by the atom's identity: a model's sizes are shared objects, met again in the MACs
     and shapes of many rows (and looked up by value, ``ceiling(H/2**k)`` collides)."""
-    seen = _ATOMS_SHOWN.get(id(atom))
-    if seen is not None and seen[0] is atom:
-        return seen[1]
-    shown = _shown_atom(atom)
-    if len(_ATOMS_SHOWN) >= CACHE_SIZE:
-        _ATOMS_SHOWN.clear()
-    _ATOMS_SHOWN[id(atom)] = (atom, shown)  # the atom kept: its id is not reused
-    return shown
+    seen = _ATOMS_SHOWN.get(atom)
+    return _ATOMS_SHOWN.put(atom, _shown_atom(atom)) if seen is None else seen
 
 
-_ATOMS_SHOWN: dict = {}
+_ATOMS_SHOWN = IdentityMemo(size=CACHE_SIZE)
 
 
 def _shown_atom(atom):
