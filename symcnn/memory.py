@@ -32,7 +32,7 @@ from .arith import prove_nonnegative, terms
 from .costs import _memo, dtype_bytes, elements, inner_model
 from .errors import CostError
 from .layers.core import InputLayer
-from .exact_values import values_at
+from .exact_values import linear_form, values_at
 from .ordering import lattice
 
 __all__ = ["schedule", "peak_activation_elements", "peak_activation_memory", "max_of"]
@@ -147,6 +147,14 @@ def _number(value):
     return int(value) if value.is_Integer else Fraction(int(value.p), int(value.q))
 
 
+def _values(mono, points: list, memo: dict | None = None) -> tuple:
+    """``mono``'s exact values at ``points``: read off its tree (no SymPy arithmetic, whose
+    caches compare deep strided sizes that hash alike), else substituted."""
+    fast = values_at(mono, points, memo)
+    return fast if fast is not None else tuple(  # xreplace takes a dict (not a ChainMap)
+        _number(mono.xreplace(p if isinstance(p, dict) else dict(p))) for p in points)
+
+
 class _Probes:
     """Exact values of monomials at a few admissible points, each monomial evaluated once."""
 
@@ -165,11 +173,7 @@ class _Probes:
 
     def monomial(self, m: int) -> tuple:
         if m not in self._memo:
-            mono = self.monomials[m]
-            # read off the tree (no SymPy arithmetic: ceiling(H/2**k) hash alike in groups)
-            fast = values_at(mono, self.points, self._subexpressions)
-            self._memo[m] = fast if fast is not None else tuple(
-                _number(mono.xreplace(p)) for p in self.points)
+            self._memo[m] = _values(self.monomials[m], self.points, self._subexpressions)
         return self._memo[m]
 
     def values(self, items: dict) -> tuple:
@@ -193,10 +197,8 @@ class _Probes:
                 continue
             key = m * len(self._index) + index  # an int: no container kept per pair
             if key not in self._raised:
-                mono, point = self.monomials[m], ChainMap({s: big}, self.low)  # read through
-                fast = values_at(mono, [point])
-                self._raised[key] = fast[0] if fast is not None else _number(
-                    mono.xreplace(dict(point)))
+                point = ChainMap({s: big}, self.low)  # the lower bounds read through
+                self._raised[key] = _values(self.monomials[m], [point])[0]
             total += _number(c) * self._raised[key]
         return total
 
@@ -381,10 +383,8 @@ def _dim_terms(dim) -> dict:
     """
     if dim.is_Integer:
         return {sympy.S.One: dim} if dim else {}
-    if dim.is_Symbol or isinstance(dim, (sympy.floor, sympy.ceiling)) and all(
-            t.is_Symbol or t.is_Rational or t.is_Mul and len(t.args) == 2
-            and t.args[0].is_Rational and t.args[1].is_Symbol
-            for t in sympy.Add.make_args(dim.args[0])):
+    if dim.is_Symbol or isinstance(dim, (sympy.floor, sympy.ceiling)) and \
+            linear_form(dim.args[0]) is not None:
         return {dim: sympy.S.One}
     return terms(dim)
 
