@@ -133,11 +133,10 @@ def _show_keyed(key) -> str:
     expr = key.expr
     if _SHORTCUTS and expr.is_Mul:
         coeff, rest = expr.as_coeff_Mul()
-        # a monomial c*m (c > 1): m's text after the coefficient, as the display puts it;
-        # a network's MACs are such products over a few distinct m (ceiling(H/4)*...)
-        if coeff.is_Integer and coeff > 1 and is_expanded(expr) and all(
-                f.as_base_exp()[1].is_Integer and f.as_base_exp()[1] > 0 and not f.is_Add
-                for f in Mul.make_args(rest)):
+        # a monomial c*m (c > 1; expanded: its factors are numbers, symbols, their positive
+        # powers and roundings): m's text after the coefficient, as the display puts it; a
+        # network's MACs are such products over a few distinct m (ceiling(H/4)*...)
+        if coeff.is_Integer and coeff > 1 and is_expanded(expr):
             return f"{int_text(coeff)}*{_show(rest)}"
     return text_printer().doprint(_display_keyed(key))  # display_form(expr), key shared
 
