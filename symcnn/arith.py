@@ -166,7 +166,7 @@ def ceil_div(num, den) -> sympy.Expr:
     """
     num, den = sympy.sympify(num), sympy.sympify(den)
     if den.is_Integer:
-        return _floor_div(sympy.expand(num + den - 1), den)
+        return _floor_div(_expanded(Add(num, den - 1)), den)
     return ceiling(num / den)
 
 

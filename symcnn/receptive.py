@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import sympy
 from sympy import ceiling, floor
@@ -69,10 +70,70 @@ class AxisField:
 
 
 @dataclass(frozen=True)
+class _Linear:
+    """A bound ``coef*O + const + sum(terms)``, linear in the output position ``O``.
+
+    Its ``O``-free symbolic part is kept as a tuple of expanded terms, summed once when the
+    bound is read. A layer that reads ``a*O + b`` (every window) multiplies the coefficient
+    and appends ``coef*b``'s terms, so a deep chain of 'same'-padded strided convolutions,
+    whose paddings add a rounding term or two per layer, costs each layer its own terms
+    instead of re-expanding the whole bound.
+
+    >>> _Linear(2, sympy.Integer(-1), ()).expr
+    2*o - 1
+    """
+
+    coef: sympy.Integer
+    const: sympy.Rational
+    terms: tuple
+
+    @cached_property
+    def expr(self) -> sympy.Expr:
+        return sympy.Add(self.coef * O, self.const, *self.terms)
+
+
+#: The bound ``O`` itself (an input tensor's positions).
+_IDENTITY = _Linear(ONE, sympy.Integer(0), ())
+
+
+def _expr(bound) -> sympy.Expr:
+    """A bound as one expression (a :class:`_Linear` summed, anything else as it is)."""
+    return bound.expr if isinstance(bound, _Linear) else bound
+
+
+def _linear(expr) -> _Linear | None:
+    """``expr`` as a :class:`_Linear` when it is ``c*O + rest`` with an integer ``c`` and no
+    ``O`` in ``rest``; else None."""
+    coef, const, terms = sympy.Integer(0), sympy.Integer(0), []
+    for term in sympy.Add.make_args(sympy.sympify(expr)):
+        c, factor = term.as_coeff_Mul()
+        if factor is O and c.is_Integer:
+            coef += c
+        elif term.has(O):
+            return None
+        elif term.is_Number:
+            const += term
+        else:
+            terms.append(term)
+    return _Linear(coef, const, tuple(terms))
+
+
+def _compose(bound, a):
+    """``bound`` with ``O`` replaced by ``a`` (the position the layer reads for output O)."""
+    if isinstance(bound, _Linear):
+        step = _linear(a)
+        if step is not None:
+            c = bound.coef
+            return _Linear(c * step.coef, bound.const + c * step.const,
+                           bound.terms + tuple(c * t for t in step.terms))
+    return _canon(_expr(bound).xreplace({O: a}))
+
+
+@dataclass(frozen=True)
 class _Axis:
     index: int | None  # the axis in the tensor's shape; None once it is no longer spatial
-    lo: sympy.Expr     # first input position read by output position O
-    hi: sympy.Expr     # last one
+    lo: _Linear | sympy.Expr  # first input position read by output position O
+    hi: _Linear | sympy.Expr  # last one
     jump: sympy.Expr | None
     period: int | None  # hi - lo repeats with this period in O (None: not known)
 
@@ -93,14 +154,13 @@ def _canon(expr):
 def _through(axis: _Axis, a, b, jump, period, index="keep") -> _Axis:
     """Compose: output position O reads previous positions ``a(O)`` to ``b(O)``."""
     return _Axis(axis.index if index == "keep" else index,
-                 _canon(axis.lo.xreplace({O: a})), _canon(axis.hi.xreplace({O: b})),
-                 jump, period)
+                 _compose(axis.lo, a), _compose(axis.hi, b), jump, period)
 
 
 def _collapse(axis: _Axis, size, keep_index: bool = False) -> _Axis:
     """Every output position reads all ``size`` previous positions (global layers)."""
-    return _Axis(axis.index if keep_index else None, _canon(axis.lo.xreplace({O: 0})),
-                 _canon(axis.hi.xreplace({O: size - 1})), None, 1)
+    return _Axis(axis.index if keep_index else None, _compose(axis.lo, sympy.Integer(0)),
+                 _compose(axis.hi, sympy.expand(size - 1)), None, 1)
 
 
 def _mul_jump(jump, factor):
@@ -125,7 +185,7 @@ def _apply(maps, state, shape):
         size = shape[axis.index]
         lo, hi = m.bounds(O, size)
         out.append(_Axis(axis.index if m.keeps_axis else None,
-                         _canon(axis.lo.xreplace({O: lo})), _canon(axis.hi.xreplace({O: hi})),
+                         _compose(axis.lo, lo), _compose(axis.hi, hi),
                          m.jump(axis.jump, size), m.period(axis.period)))
     return tuple(out)
 
@@ -142,8 +202,9 @@ def _unite(states):
         jumps = {a.jump for a in axes}
         periods = [a.period for a in axes]
         period = math.lcm(*periods) if all(isinstance(p, int) for p in periods) else None
+        lo, hi = -max_of([-_expr(a.lo) for a in axes]), max_of([_expr(a.hi) for a in axes])
         out.append(_Axis(indices.pop() if indices else None,
-                         -max_of([-a.lo for a in axes]), max_of([a.hi for a in axes]),
+                         _linear(lo) or lo, _linear(hi) or hi,
                          jumps.pop() if len(jumps) == 1 else None, period))
     return tuple(out)
 
@@ -215,13 +276,13 @@ def _through_block(nested, ins):
     (state,) = ins
     if state is None:
         return None
-    probe = tuple(_Axis(a.index, O, O, ONE, 1) for a in state)
+    probe = tuple(_Axis(a.index, _IDENTITY, _IDENTITY, ONE, 1) for a in state)
     once = _propagate(inner, [probe])[id(inner.outputs[0])]
     if once is None or isinstance(once, _Failed):
         return once
     out = []
     for axis, step in zip(state, once):
-        a, b = sympy.expand(step.lo - O), sympy.expand(step.hi - O)
+        a, b = sympy.expand(_expr(step.lo) - O), sympy.expand(_expr(step.hi) - O)
         if a.has(O) or b.has(O) or step.index != axis.index:
             return None
         out.append(_through(axis, O + times * a, O + times * b, axis.jump, axis.period))
@@ -235,19 +296,20 @@ def _states(model) -> dict:
         for t in model.inputs:
             rank = len(t.shape)
             indices = list(range(1, rank)) if fmt == "channels_first" else list(range(rank - 1))
-            starts.append(tuple(_Axis(i, O, O, ONE, 1) for i in indices))
+            starts.append(tuple(_Axis(i, _IDENTITY, _IDENTITY, ONE, 1) for i in indices))
         return _propagate(model, starts)
 
     return _memo(model, "rf_states", compute)
 
 
 def _field(axis: _Axis) -> AxisField | None:
-    span = _canon(axis.hi - axis.lo + 1)
+    lo = _expr(axis.lo)
+    span = _canon(_expr(axis.hi) - lo + 1)
     if span.has(O):
         if not isinstance(axis.period, int) or axis.period > 4096:
             return None
         span = max_of(_canon(span.xreplace({O: v})) for v in range(axis.period))
-    return AxisField(span, axis.jump, _canon(axis.lo.xreplace({O: 0})))
+    return AxisField(span, axis.jump, _canon(lo.xreplace({O: 0})))
 
 
 def _state_of(model, tensor):
@@ -321,5 +383,5 @@ def input_span(obj, position) -> tuple | None:
     out = []
     for axis, o in zip(state, position):
         at = {O: sympy.Integer(o)}
-        out.append((_canon(axis.lo.xreplace(at)), _canon(axis.hi.xreplace(at))))
+        out.append((_canon(_expr(axis.lo).xreplace(at)), _canon(_expr(axis.hi).xreplace(at))))
     return tuple(out)

@@ -24,6 +24,7 @@ import sympy
 
 from .arith import ceil_div, floor_div
 from .formulas import effective_kernel
+from .structural import expanded
 
 __all__ = ["AxisMap", "Window", "Transposed", "Upsampled", "Adaptive", "Whole", "NotAWindow"]
 
@@ -75,8 +76,8 @@ class Window(AxisMap):
     pad_before: object = 0
 
     def bounds(self, o, size) -> tuple:
-        lo = sympy.expand(self.stride * o - self.pad_before)
-        return lo, sympy.expand(lo + effective_kernel(self.kernel, self.dilation) - 1)
+        lo = expanded(self.stride * o - self.pad_before)
+        return lo, expanded(lo + effective_kernel(self.kernel, self.dilation) - 1)
 
     def jump(self, jump, size):
         return None if jump is None else sympy.expand(jump * self.stride)

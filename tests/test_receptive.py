@@ -211,6 +211,72 @@ def test_fields_are_exact_closed_forms_for_keras_same_padding():
         assert field.start.subs(H, h) == -(total // 2)
 
 
+def same_reads(layers, length):
+    """For each layer of a 1D chain at input ``length``: ``(stride, pad_before, reach)``, output
+    position ``o`` reading ``stride*o - pad_before`` to that plus ``reach``, with 'same'
+    padding split as TensorFlow does (half the total before, the extra element after)."""
+    out = []
+    for k, s, d, padding in layers:
+        reach = d * (k - 1)
+        if padding == "same":
+            total = max((math.ceil(length / s) - 1) * s + reach + 1 - length, 0)
+            out.append((s, total // 2, reach))
+            length = math.ceil(length / s)
+        else:
+            out.append((s, 0, reach))
+            length = (length - reach - 1) // s + 1
+    return out, length
+
+
+def brute_field(steps):
+    """``(start, size)`` of output position 0 through ``steps`` (index propagation)."""
+    lo = hi = 0
+    for s, p, reach in reversed(steps):
+        lo, hi = s * lo - p, s * hi - p + reach
+    return lo, hi - lo + 1
+
+
+one_layer = st.tuples(st.integers(1, 5), st.integers(1, 3), st.integers(1, 2),
+                      st.sampled_from(["same", "same", "valid"])).filter(
+    lambda layer: layer[1] == 1 or layer[2] == 1)  # Keras: no stride with dilation
+
+
+@settings(max_examples=60)
+@given(st.lists(one_layer, min_size=1, max_size=8), st.booleans())
+def test_symbolic_same_padding_fields_equal_index_propagation_at_every_length(layers, residual):
+    """Symbolic lengths keep each 'same' padding as a closed form in L (a rounding per
+    strided layer); substituted, start and size equal index propagation with the padding
+    TensorFlow computes at that length. With ``residual``, a 'same' 3-wide convolution
+    runs beside the chain's first layer and the two are added (the larger field wins)."""
+    L = sc.symbols("L")
+    x = inputs = sc.Input((L, 2))
+    first = sc.Conv1D(2, layers[0][0], strides=layers[0][1], dilation_rate=layers[0][2],
+                      padding=layers[0][3])
+    y = first(x)
+    side = None
+    if residual and layers[0][1] == 1 and layers[0][3] == "same":
+        side = (3, 1, 1, "same")
+        y = sc.Add()([y, sc.Conv1D(2, 3, padding="same")(x)])
+    for k, s, d, padding in layers[1:]:
+        y = sc.Conv1D(2, k, strides=s, dilation_rate=d, padding=padding)(y)
+    (field,) = sc.Model(inputs, y).receptive_field
+    assert field.jump == math.prod(s for _, s, _, _ in layers)
+    checked = 0
+    for length in range(1, 70):
+        steps, out_length = same_reads(layers, length)
+        if out_length < 1 or any(n < 1 for n in (
+                same_reads(layers[:i], length)[1] for i in range(1, len(layers)))):
+            continue  # a 'valid' window longer than its input: no model at this length
+        start, size = brute_field(steps)
+        if side is not None:  # the union with the side path's span
+            other, _ = same_reads([side] + layers[1:], length)
+            s2, z2 = brute_field(other)
+            start, size = min(start, s2), max(start + size, s2 + z2) - min(start, s2)
+        assert (field.start.subs(L, length), field.size.subs(L, length)) == (start, size)
+        checked += 1
+    event(f"lengths checked: {min(checked, 10)}+")
+
+
 def test_global_pooling_flatten_and_dense_see_the_whole_padded_input():
     m = sc.Sequential([sc.Input((H, W, 3)), sc.Conv2D(4, 3, padding="same"), sc.Flatten(),
                        sc.Dense(5)])
