@@ -10,11 +10,13 @@ import sympy
 from hypothesis import given, strategies as st
 from sympy import ceiling
 from sympy.printing.latex import LatexPrinter
+from sympy.printing.mathml import MathMLPresentationPrinter
 from sympy.printing.str import StrPrinter
 
 import symcnn as sc
 from symcnn import memory, ordering, signs
 from symcnn.render.exprs import display_form
+from symcnn.render.html import MathML
 from symcnn.render.printers import latex_printer, text_printer
 from symcnn.exact_values import values_at
 from tests.test_structural import SYMBOLS, sizes
@@ -49,6 +51,11 @@ class _SympysLatex(type(latex_printer())):
     _print_Min = LatexPrinter._print_Min
 
 
+class _SympysMathML(MathML):
+    _print_Max = MathMLPresentationPrinter._print_Max
+    _print_Min = MathMLPresentationPrinter._print_Min
+
+
 @given(args, st.sampled_from([sympy.Max, sympy.Min]))
 def test_printers_write_a_lattice_as_sympys_printers_do(items, cls):
     ordering._CACHE.clear()
@@ -57,6 +64,7 @@ def test_printers_write_a_lattice_as_sympys_printers_do(items, cls):
     assert text_printer().doprint(expr) == _SympysText(settings).doprint(expr)
     for e in (expr, expr**2):
         assert latex_printer().doprint(e) == _SympysLatex(settings).doprint(e)
+        assert MathML().doprint(e) == _SympysMathML().doprint(e)
 
 
 def test_sort_keys_are_kept_by_identity_and_by_value():

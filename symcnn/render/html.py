@@ -23,6 +23,7 @@ import sympy
 from sympy.printing.mathml import MathMLPresentationPrinter
 
 from ..errors import SymcnnError
+from ..ordering import printed_args
 from ..working import Given
 from .context import TABLE_COLUMNS, TOTALS, RenderContext, resolve_columns
 from .exprs import display_form
@@ -139,6 +140,13 @@ class MathML(InRounding, MathMLPresentationPrinter):
             row.appendChild(self._print(a))
         row.appendChild(self._op(")"))
         return row
+
+    def _print_Max(self, e):  # SymPy's, its sort keys kept (symcnn.ordering)
+        row = self._el("mrow", self._el("mo", text=str(e.func).lower()))
+        row.appendChild(self._paren_comma_separated(*printed_args(e)))
+        return row
+
+    _print_Min = _print_Max
 
     def _print_MinOf(self, e):
         return self._min_max(e, "min")
