@@ -289,7 +289,19 @@ def expanded_product(values, divisor=1):
     d = as_int(divisor)
     if d is None or d == 0:
         return sympy.expand(sympy.Mul(*values) / divisor)
+    if all(is_expanded(f) for f in symbolic):
+        return _distributed(sympy.Rational(coeff, d), symbolic)
     return expanded(sympy.Mul(sympy.Rational(coeff, d), *symbolic))
+
+
+def _distributed(coeff, factors) -> sympy.Expr:
+    """``sympy.expand(coeff*prod(factors))`` for expanded factors: every term of one times
+    every term of the others, summed once (``expand`` reaches the same sum through
+    intermediate products whose assumptions it deduces one by one)."""
+    terms = [coeff]
+    for f in factors:
+        terms = [sympy.Mul(t, u) for t in terms for u in Add.make_args(f)]
+    return Add(*terms)
 
 
 def affine_floor(num: sympy.Expr, d: int, extra: int = 0):
