@@ -43,6 +43,7 @@ from .arith import ceil_div, floor_div
 from .costs import _memo, inner_model
 from .errors import CostError
 from .memory import max_of
+from .structural import expanded
 
 __all__ = ["AxisField", "receptive_field", "tensor_fields", "input_span"]
 
@@ -123,10 +124,42 @@ def _compose(bound, a):
     if isinstance(bound, _Linear):
         step = _linear(a)
         if step is not None:
-            c = bound.coef
-            return _Linear(c * step.coef, bound.const + c * step.const,
-                           bound.terms + tuple(c * t for t in step.terms))
+            return _through_linear(bound, step)
     return _canon(_expr(bound).xreplace({O: a}))
+
+
+def _through_linear(bound: _Linear, step: _Linear, scaled: tuple | None = None) -> _Linear:
+    """``bound`` with ``O`` replaced by ``step``; ``scaled``: ``step``'s terms times
+    ``bound.coef``, when already computed."""
+    c = bound.coef
+    if scaled is None:
+        scaled = tuple(c * t for t in step.terms)
+    return _Linear(c * step.coef, bound.const + c * step.const, bound.terms + scaled)
+
+
+def _offset(a, b) -> _Linear:
+    """``a*O + b`` for an integer ``a`` and an expanded ``b`` without ``O``."""
+    const, rest = sympy.sympify(b).as_coeff_Add()
+    return _Linear(a, const, sympy.Add.make_args(rest) if rest else ())
+
+
+def _window_step(axis: "_Axis", affine) -> tuple:
+    """``(lo, hi)`` of ``axis`` after a layer whose output ``o`` reads ``a*o + b`` to
+    ``a*o + b + width`` (:meth:`~symcnn.windows.AxisMap.affine`), composed without
+    substituting; ``b``'s terms are scaled once for both bounds."""
+    a, b, width = affine
+    lo_step = _offset(a, b)
+    if not (isinstance(axis.lo, _Linear) and isinstance(axis.hi, _Linear)):
+        return _compose(axis.lo, lo_step.expr), _compose(axis.hi, lo_step.expr + width)
+    width = sympy.sympify(width)
+    if width.is_Number:
+        hi_step = _Linear(a, lo_step.const + width, lo_step.terms)
+    else:
+        hi_step = _offset(a, expanded(b + width))
+    lo = _through_linear(axis.lo, lo_step)
+    shared = hi_step.terms is lo_step.terms and axis.hi.coef == axis.lo.coef
+    return lo, _through_linear(axis.hi, hi_step,
+                               lo.terms[len(axis.lo.terms):] if shared else None)
 
 
 @dataclass(frozen=True)
@@ -183,9 +216,13 @@ def _apply(maps, state, shape):
         if not m.defined:
             return None
         size = shape[axis.index]
-        lo, hi = m.bounds(O, size)
-        out.append(_Axis(axis.index if m.keeps_axis else None,
-                         _compose(axis.lo, lo), _compose(axis.hi, hi),
+        affine = m.affine(size)
+        if affine is not None:
+            lo, hi = _window_step(axis, affine)
+        else:
+            lo, hi = m.bounds(O, size)
+            lo, hi = _compose(axis.lo, lo), _compose(axis.hi, hi)
+        out.append(_Axis(axis.index if m.keeps_axis else None, lo, hi,
                          m.jump(axis.jump, size), m.period(axis.period)))
     return tuple(out)
 

@@ -58,6 +58,12 @@ class AxisMap:
         """How often ``hi - lo`` repeats in ``o`` (None: not known)."""
         return period
 
+    def affine(self, size):
+        """``(a, b, width)`` when output ``o`` reads ``a*o + b`` to ``a*o + b + width`` with an
+        integer ``a`` (``bounds`` in a form receptive fields compose without substituting),
+        else None."""
+        return None
+
 
 @dataclass(frozen=True)
 class Window(AxisMap):
@@ -81,6 +87,18 @@ class Window(AxisMap):
 
     def jump(self, jump, size):
         return None if jump is None else sympy.expand(jump * self.stride)
+
+    def affine(self, size):
+        """``(s, -p, d*(k - 1))`` for an integer stride.
+
+        >>> Window(3, 2, pad_before=1).affine(10)
+        (2, -1, 2)
+        """
+        stride = sympy.sympify(self.stride)
+        if not stride.is_Integer:
+            return None
+        return (stride, expanded(-sympy.sympify(self.pad_before)),
+                effective_kernel(self.kernel, self.dilation) - 1)
 
 
 @dataclass(frozen=True)
