@@ -34,21 +34,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import cached_property
 
 import sympy
-from sympy import ceiling, floor
 
-from .arith import ceil_div, floor_div
 from .costs import _memo, inner_model
 from .errors import CostError
 from .memory import max_of
-from .structural import expanded
+from .receptive_bounds import IDENTITY, O, Linear, as_expr, canon, compose, linear, window_bounds
 
 __all__ = ["AxisField", "receptive_field", "tensor_fields", "input_span"]
 
-#: The output position along one axis, the variable of the span bounds.
-O = sympy.Symbol("o", integer=True, nonnegative=True)
 ONE = sympy.Integer(1)
 
 
@@ -71,129 +66,24 @@ class AxisField:
 
 
 @dataclass(frozen=True)
-class _Linear:
-    """A bound ``coef*O + const + sum(terms)``, linear in the output position ``O``.
-
-    Its ``O``-free symbolic part is kept as a tuple of expanded terms, summed once when the
-    bound is read. A layer that reads ``a*O + b`` (every window) multiplies the coefficient
-    and appends ``coef*b``'s terms, so a deep chain of 'same'-padded strided convolutions,
-    whose paddings add a rounding term or two per layer, costs each layer its own terms
-    instead of re-expanding the whole bound.
-
-    >>> _Linear(2, sympy.Integer(-1), ()).expr
-    2*o - 1
-    """
-
-    coef: sympy.Integer
-    const: sympy.Rational
-    terms: tuple
-
-    @cached_property
-    def expr(self) -> sympy.Expr:
-        return sympy.Add(self.coef * O, self.const, *self.terms)
-
-
-#: The bound ``O`` itself (an input tensor's positions).
-_IDENTITY = _Linear(ONE, sympy.Integer(0), ())
-
-
-def _expr(bound) -> sympy.Expr:
-    """A bound as one expression (a :class:`_Linear` summed, anything else as it is)."""
-    return bound.expr if isinstance(bound, _Linear) else bound
-
-
-def _linear(expr) -> _Linear | None:
-    """``expr`` as a :class:`_Linear` when it is ``c*O + rest`` with an integer ``c`` and no
-    ``O`` in ``rest``; else None."""
-    coef, const, terms = sympy.Integer(0), sympy.Integer(0), []
-    for term in sympy.Add.make_args(sympy.sympify(expr)):
-        c, factor = term.as_coeff_Mul()
-        if factor is O and c.is_Integer:
-            coef += c
-        elif term.has(O):
-            return None
-        elif term.is_Number:
-            const += term
-        else:
-            terms.append(term)
-    return _Linear(coef, const, tuple(terms))
-
-
-def _compose(bound, a):
-    """``bound`` with ``O`` replaced by ``a`` (the position the layer reads for output O)."""
-    if isinstance(bound, _Linear):
-        step = _linear(a)
-        if step is not None:
-            return _through_linear(bound, step)
-    return _canon(_expr(bound).xreplace({O: a}))
-
-
-def _through_linear(bound: _Linear, step: _Linear, scaled: tuple | None = None) -> _Linear:
-    """``bound`` with ``O`` replaced by ``step``; ``scaled``: ``step``'s terms times
-    ``bound.coef``, when already computed."""
-    c = bound.coef
-    if scaled is None:
-        scaled = tuple(c * t for t in step.terms)
-    return _Linear(c * step.coef, bound.const + c * step.const, bound.terms + scaled)
-
-
-def _offset(a, b) -> _Linear:
-    """``a*O + b`` for an integer ``a`` and an expanded ``b`` without ``O``."""
-    const, rest = sympy.sympify(b).as_coeff_Add()
-    return _Linear(a, const, sympy.Add.make_args(rest) if rest else ())
-
-
-def _window_step(axis: "_Axis", affine) -> tuple:
-    """``(lo, hi)`` of ``axis`` after a layer whose output ``o`` reads ``a*o + b`` to
-    ``a*o + b + width`` (:meth:`~symcnn.windows.AxisMap.affine`), composed without
-    substituting; ``b``'s terms are scaled once for both bounds."""
-    a, b, width = affine
-    lo_step = _offset(a, b)
-    if not (isinstance(axis.lo, _Linear) and isinstance(axis.hi, _Linear)):
-        return _compose(axis.lo, lo_step.expr), _compose(axis.hi, lo_step.expr + width)
-    width = sympy.sympify(width)
-    if width.is_Number:
-        hi_step = _Linear(a, lo_step.const + width, lo_step.terms)
-    else:
-        hi_step = _offset(a, expanded(b + width))
-    lo = _through_linear(axis.lo, lo_step)
-    shared = hi_step.terms is lo_step.terms and axis.hi.coef == axis.lo.coef
-    return lo, _through_linear(axis.hi, hi_step,
-                               lo.terms[len(axis.lo.terms):] if shared else None)
-
-
-@dataclass(frozen=True)
 class _Axis:
     index: int | None  # the axis in the tensor's shape; None once it is no longer spatial
-    lo: _Linear | sympy.Expr  # first input position read by output position O
-    hi: _Linear | sympy.Expr  # last one
+    lo: Linear | sympy.Expr  # first input position read by output position O
+    hi: Linear | sympy.Expr  # last one
     jump: sympy.Expr | None
     period: int | None  # hi - lo repeats with this period in O (None: not known)
-
-
-def _canon(expr):
-    """Re-canonicalise floors and ceilings after a substitution (nested ones collapse)."""
-    expr = sympy.sympify(expr)
-    if not expr.has(floor, ceiling):
-        return sympy.expand(expr)
-    if isinstance(expr, (floor, ceiling)):
-        num, den = sympy.fraction(sympy.together(_canon(expr.args[0])))
-        if den.is_Integer and den > 0:
-            return (floor_div if isinstance(expr, floor) else ceil_div)(sympy.expand(num), den)
-        return type(expr)(num / den)
-    return sympy.expand(expr.func(*(_canon(a) for a in expr.args)))
 
 
 def _through(axis: _Axis, a, b, jump, period, index="keep") -> _Axis:
     """Compose: output position O reads previous positions ``a(O)`` to ``b(O)``."""
     return _Axis(axis.index if index == "keep" else index,
-                 _compose(axis.lo, a), _compose(axis.hi, b), jump, period)
+                 compose(axis.lo, a), compose(axis.hi, b), jump, period)
 
 
 def _collapse(axis: _Axis, size, keep_index: bool = False) -> _Axis:
     """Every output position reads all ``size`` previous positions (global layers)."""
-    return _Axis(axis.index if keep_index else None, _compose(axis.lo, sympy.Integer(0)),
-                 _compose(axis.hi, sympy.expand(size - 1)), None, 1)
+    return _Axis(axis.index if keep_index else None, compose(axis.lo, sympy.Integer(0)),
+                 compose(axis.hi, sympy.expand(size - 1)), None, 1)
 
 
 def _mul_jump(jump, factor):
@@ -218,10 +108,10 @@ def _apply(maps, state, shape):
         size = shape[axis.index]
         affine = m.affine(size)
         if affine is not None:
-            lo, hi = _window_step(axis, affine)
+            lo, hi = window_bounds(axis.lo, axis.hi, affine)
         else:
             lo, hi = m.bounds(O, size)
-            lo, hi = _compose(axis.lo, lo), _compose(axis.hi, hi)
+            lo, hi = compose(axis.lo, lo), compose(axis.hi, hi)
         out.append(_Axis(axis.index if m.keeps_axis else None, lo, hi,
                          m.jump(axis.jump, size), m.period(axis.period)))
     return tuple(out)
@@ -239,9 +129,9 @@ def _unite(states):
         jumps = {a.jump for a in axes}
         periods = [a.period for a in axes]
         period = math.lcm(*periods) if all(isinstance(p, int) for p in periods) else None
-        lo, hi = -max_of([-_expr(a.lo) for a in axes]), max_of([_expr(a.hi) for a in axes])
+        lo, hi = -max_of([-as_expr(a.lo) for a in axes]), max_of([as_expr(a.hi) for a in axes])
         out.append(_Axis(indices.pop() if indices else None,
-                         _linear(lo) or lo, _linear(hi) or hi,
+                         linear(lo) or lo, linear(hi) or hi,
                          jumps.pop() if len(jumps) == 1 else None, period))
     return tuple(out)
 
@@ -313,13 +203,13 @@ def _through_block(nested, ins):
     (state,) = ins
     if state is None:
         return None
-    probe = tuple(_Axis(a.index, _IDENTITY, _IDENTITY, ONE, 1) for a in state)
+    probe = tuple(_Axis(a.index, IDENTITY, IDENTITY, ONE, 1) for a in state)
     once = _propagate(inner, [probe])[id(inner.outputs[0])]
     if once is None or isinstance(once, _Failed):
         return once
     out = []
     for axis, step in zip(state, once):
-        a, b = sympy.expand(_expr(step.lo) - O), sympy.expand(_expr(step.hi) - O)
+        a, b = sympy.expand(as_expr(step.lo) - O), sympy.expand(as_expr(step.hi) - O)
         if a.has(O) or b.has(O) or step.index != axis.index:
             return None
         out.append(_through(axis, O + times * a, O + times * b, axis.jump, axis.period))
@@ -333,20 +223,20 @@ def _states(model) -> dict:
         for t in model.inputs:
             rank = len(t.shape)
             indices = list(range(1, rank)) if fmt == "channels_first" else list(range(rank - 1))
-            starts.append(tuple(_Axis(i, _IDENTITY, _IDENTITY, ONE, 1) for i in indices))
+            starts.append(tuple(_Axis(i, IDENTITY, IDENTITY, ONE, 1) for i in indices))
         return _propagate(model, starts)
 
     return _memo(model, "rf_states", compute)
 
 
 def _field(axis: _Axis) -> AxisField | None:
-    lo = _expr(axis.lo)
-    span = _canon(_expr(axis.hi) - lo + 1)
+    lo = as_expr(axis.lo)
+    span = canon(as_expr(axis.hi) - lo + 1)
     if span.has(O):
         if not isinstance(axis.period, int) or axis.period > 4096:
             return None
-        span = max_of(_canon(span.xreplace({O: v})) for v in range(axis.period))
-    return AxisField(span, axis.jump, _canon(lo.xreplace({O: 0})))
+        span = max_of(canon(span.xreplace({O: v})) for v in range(axis.period))
+    return AxisField(span, axis.jump, canon(lo.xreplace({O: 0})))
 
 
 def _state_of(model, tensor):
@@ -420,5 +310,5 @@ def input_span(obj, position) -> tuple | None:
     out = []
     for axis, o in zip(state, position):
         at = {O: sympy.Integer(o)}
-        out.append((_canon(_expr(axis.lo).xreplace(at)), _canon(_expr(axis.hi).xreplace(at))))
+        out.append((canon(as_expr(axis.lo).xreplace(at)), canon(as_expr(axis.hi).xreplace(at))))
     return tuple(out)
