@@ -113,13 +113,12 @@ def same_padding(size: Size, kernel: Size, stride: Size = 1, dilation: Size = 1)
     k_eff = effective_kernel(kernel, dilation)
     if as_int(stride) == 1 and k_eff.is_Integer:  # ceiling(i/1) = i: the total is k_eff - 1
         total = k_eff - 1
-        before = floor_div(total, 2)
-        return before, sympy.expand(total - before)
-    size = sympy.sympify(size)
-    total = expanded(sympy.Add(stride * ceil_div(size, stride), k_eff - stride, -size))
-    slack = expanded(k_eff - stride)
-    if not (slack.is_number and slack >= 0):
-        total = sympy.Max(total, 0)
+    else:
+        size = sympy.sympify(size)
+        total = expanded(sympy.Add(stride * ceil_div(size, stride), k_eff - stride, -size))
+        slack = expanded(k_eff - stride)
+        if not (slack.is_number and slack >= 0):
+            total = sympy.Max(total, 0)
     before = floor_div(total, 2)
     return before, expanded(total - before)
 
