@@ -15,10 +15,23 @@ from fractions import Fraction
 
 from sympy import Integer, Pow, Rational, Symbol, ceiling, floor
 
-__all__ = ["values_at", "linear_form"]
+from .structural import IdentityMemo
+
+__all__ = ["values_at", "linear_form", "number"]
 
 
-def values_at(expr, points: list, memo: dict | None = None) -> tuple | None:
+def number(value) -> int | Fraction:
+    """A rational number (a SymPy one, or an int) as a Python int or Fraction.
+
+    >>> number(Integer(3)), number(Rational(-1, 4)), number(7)
+    (3, Fraction(-1, 4), 7)
+    """
+    if isinstance(value, int):
+        return value
+    return int(value) if value.is_Integer else Fraction(int(value.p), int(value.q))
+
+
+def values_at(expr, points: list, memo: IdentityMemo | None = None) -> tuple | None:
     """``expr``'s exact values at ``points`` (dicts from each symbol to an int), as ints and
     Fractions, read off its tree (sums, products, integer powers, floors and ceilings of
     integers, rationals and symbols): what ``expr.xreplace(point)`` gives, without SymPy's
@@ -34,21 +47,19 @@ def values_at(expr, points: list, memo: dict | None = None) -> tuple | None:
     >>> values_at(sympy.sqrt(H), [{H: 4}]) is None
     True
     """
-    memo = {} if memo is None else memo
+    memo = IdentityMemo() if memo is None else memo
     try:
         return _values(expr, points, memo)
     except (KeyError, ZeroDivisionError):  # a symbol without a value; 1/0 (SymPy: zoo)
         return None
 
 
-def _values(e, points: list, memo: dict):
-    seen = memo.get(id(e))
-    if seen is not None and seen[0] is e:
-        return seen[1]
-    if isinstance(e, Integer):
-        out = (int(e),) * len(points)
-    elif isinstance(e, Rational):
-        out = (Fraction(int(e.p), int(e.q)),) * len(points)
+def _values(e, points: list, memo: IdentityMemo):
+    seen = memo.get(e)
+    if seen is not None:
+        return seen
+    if isinstance(e, Rational):
+        out = (number(e),) * len(points)
     elif isinstance(e, Symbol):
         out = tuple(p[e] for p in points)
     elif e.is_Add or e.is_Mul:
@@ -72,8 +83,7 @@ def _values(e, points: list, memo: dict):
         out = tuple(rounding(v) for v in inner)
     else:
         return None
-    memo[id(e)] = (e, out)
-    return out
+    return memo.put(e, out)
 
 
 def linear_form(expr) -> tuple | None:

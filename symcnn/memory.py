@@ -32,8 +32,9 @@ from .arith import prove_nonnegative, terms
 from .costs import _memo, dtype_bytes, elements, inner_model
 from .errors import CostError
 from .layers.core import InputLayer
-from .exact_values import linear_form, values_at
+from .exact_values import linear_form, number, values_at
 from .ordering import lattice
+from .structural import IdentityMemo
 
 __all__ = ["schedule", "peak_activation_elements", "peak_activation_memory", "max_of"]
 
@@ -141,18 +142,12 @@ class _Interned:
         return i
 
 
-def _number(value):
-    if isinstance(value, int):
-        return value
-    return int(value) if value.is_Integer else Fraction(int(value.p), int(value.q))
-
-
-def _values(mono, points: list, memo: dict | None = None) -> tuple:
+def _values(mono, points: list, memo: IdentityMemo | None = None) -> tuple:
     """``mono``'s exact values at ``points``: read off its tree (no SymPy arithmetic, whose
     caches compare deep strided sizes that hash alike), else substituted."""
     fast = values_at(mono, points, memo)
     return fast if fast is not None else tuple(  # xreplace takes a dict (not a ChainMap)
-        _number(mono.xreplace(p if isinstance(p, dict) else dict(p))) for p in points)
+        number(mono.xreplace(p if isinstance(p, dict) else dict(p))) for p in points)
 
 
 class _Probes:
@@ -166,7 +161,7 @@ class _Probes:
             {s: low[s] + 3 * (i % 2) for i, s in enumerate(symbols)},
             {s: low[s] + 1000 + 7 * (len(symbols) - i) for i, s in enumerate(symbols)}]
         self._memo: dict = {}
-        self._subexpressions: dict = {}  # values_at's memo, by identity
+        self._subexpressions = IdentityMemo()  # values_at's memo
         self._index = {s: i for i, s in enumerate(symbols)}
         self._symbols: dict = dict(enumerate(free_symbols or ()))  # each monomial's
         self._big, self._raised = None, {}
@@ -179,7 +174,7 @@ class _Probes:
     def values(self, items: dict) -> tuple:
         total = [0] * len(self.points)
         for m, c in items.items():
-            c = _number(c)
+            c = number(c)
             for i, v in enumerate(self.monomial(m)):
                 total[i] += c * v
         return tuple(total)
@@ -193,13 +188,13 @@ class _Probes:
         total = 0
         for m, c in items.items():
             if s not in self.symbols_of(m):
-                total += _number(c) * self.monomial(m)[0]
+                total += number(c) * self.monomial(m)[0]
                 continue
             key = m * len(self._index) + index  # an int: no container kept per pair
             if key not in self._raised:
                 point = ChainMap({s: big}, self.low)  # the lower bounds read through
                 self._raised[key] = _values(self.monomials[m], [point])[0]
-            total += _number(c) * self._raised[key]
+            total += number(c) * self._raised[key]
         return total
 
     def symbols_of(self, m: int):
@@ -226,7 +221,7 @@ def _max_of_terms(items: list, lower_bounds: dict | None) -> sympy.Expr:
     # monomials compare deep expressions again and again.
     interned = _Interned()
     one = interned.index(sympy.S.One)
-    rows = [{interned.index(m): _number(c) for m, c in d.items()} for d in items]
+    rows = [{interned.index(m): number(c) for m, c in d.items()} for d in items]
     monos = interned.monomials
     unique = list({frozenset(d.items()): d for d in rows}.values())
     if all(all(m == one for m in d) for d in unique):
@@ -305,7 +300,7 @@ def _peak(model) -> sympy.Expr:
     def shape_terms(shape) -> dict:  # elements(shape) as terms, without expanding a product
         for dim in shape:
             if id(dim) not in dims:
-                dims[id(dim)] = (dim, {m: _number(c) for m, c in _dim_terms(dim).items()})
+                dims[id(dim)] = (dim, {m: number(c) for m, c in _dim_terms(dim).items()})
         key = tuple(id(dim) for dim in shape)  # the dims are kept in dims: ids not reused
         if key in shapes:  # a layer's output often has its input's shape (BN, ReLU)
             return shapes[key]

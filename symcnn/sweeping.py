@@ -30,6 +30,7 @@ import sympy
 from .codegen import INT64_MAX, Unsupported, build, compiled, polynomial_coefficients
 from .costs import quantity
 from .errors import SolveError
+from .exact_values import number
 from .safe import bounded_subs, check_int, to_expr
 from .sweep_bounds import (MAX_BYTES, MAX_POINTS, MAX_SLOW_POINTS, _check_memory, _check_powers,
                            _points, _short)
@@ -235,8 +236,7 @@ def _slow(expr, names, syms, axes, shape):
     values = []
     for point in itertools.product(*(axes[k] for k in names)):
         v = bounded_subs(expr, {s: sympy.Integer(p) for s, p in zip(syms, point)}, "sweep")
-        values.append(int(v) if v.is_Integer else Fraction(int(v.p), int(v.q))
-                      if v.is_Rational else v)
+        values.append(number(v) if v.is_Rational else v)
     np = _numpy()
     if np is None:
         return _nest(values, shape)
