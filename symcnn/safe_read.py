@@ -37,7 +37,7 @@ from .errors import OutputError, SpecError
 from .safe import MAX_DIGITS, brief
 
 __all__ = ["MAX_FILE_BYTES", "MAX_MEMBER_BYTES", "MAX_ZIP_DIRECTORY_BYTES", "MAX_NESTING",
-           "MAX_VALUES", "read_text", "read_zip_member", "load_json", "check_data",
+           "MAX_VALUES", "read_text", "read_zip_member", "load_json", "check_data", "excerpt",
            "regular_file", "nesting_depth", "write_bytes"]
 
 #: Largest model file read (YAML, JSON, Keras JSON config), in bytes.
@@ -226,19 +226,35 @@ def check_data(data: Any, where: str) -> Any:
 
 
 def load_json(text: str, where: str) -> Any:
-    """JSON ``text`` parsed with bounded nesting and integers (see :func:`check_data`)."""
+    """JSON ``text`` parsed with bounded nesting and integers (see :func:`check_data`); each
+    error names ``where`` and shows the start of the text.
+
+    >>> load_json('{"a": [1, 2]}', "m.json")
+    {'a': [1, 2]}
+    >>> load_json('{"a": [1, 2', "m.json")
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.SpecError: m.json: not valid JSON (Expecting ',' delimiter at line 1, column 12). Received: '{"a": [1, 2'
+    """
+    received = f"Received: {excerpt(text)!r}"
     depth = nesting_depth(text)
     if depth > MAX_NESTING:
         raise SpecError(f"{where}: not valid model JSON: nested deeper than {MAX_NESTING} "
-                        f"levels. Received: nesting of {depth:,} levels")
+                        f"levels ({depth:,}). {received}")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:
         raise SpecError(f"{where}: not valid JSON ({err.msg} at line {err.lineno}, column "
-                        f"{err.colno})") from None
+                        f"{err.colno}). {received}") from None
     except (ValueError, RecursionError) as err:  # e.g. an integer of over 4,300 digits
-        raise SpecError(f"{where}: not valid model JSON: {brief(str(err))}") from None
+        raise SpecError(f"{where}: not valid model JSON ({type(err).__name__}: "
+                        f"{brief(str(err))}). {received}") from None
     return check_data(data, where)
+
+
+def excerpt(text: str) -> str:
+    """The first 60 characters of ``text`` for a message, marked when cut."""
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def nesting_depth(text: str) -> int:

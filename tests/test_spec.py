@@ -228,7 +228,7 @@ def test_shape_errors_name_the_layer():
 
 
 @pytest.mark.parametrize("name, text, message", [
-    ("m.json", "{not json", "not valid JSON"),
+    ("m.json", "{not json", r"m.json: not valid JSON \(.*\). Received: '\{not json'"),
     ("m.yaml", "a: [1, 2", "not valid YAML"),
     ("m.json", "\udcff", None),
 ])

@@ -7,15 +7,13 @@ a live Keras model (through ``to_json()``), with bounded reads and clear errors;
 
 from __future__ import annotations
 
-import json
 import os
 import zipfile
 from typing import Any
 
 from ..errors import ConversionError, SpecError
 from ..safe import brief
-from ..safe_read import (MAX_NESTING, check_data, nesting_depth, read_text, read_zip_member,
-                         regular_file)
+from ..safe_read import excerpt, load_json, read_text, read_zip_member, regular_file
 
 __all__ = ["load_keras_config"]
 
@@ -35,13 +33,13 @@ def load_keras_config(source: Any) -> dict:
     elif isinstance(source, (str, os.PathLike)):
         text = os.fspath(source)
         if isinstance(source, str) and text.lstrip().startswith("{"):
-            config = _parse(text, "the JSON text")
+            config = load_json(text, "from_keras: the JSON text")
         elif os.path.exists(text):  # FIFOs and devices are refused there, not read
             config = _read_file(text)
         else:
             raise SpecError(f"from_keras: expected a Keras model, its JSON config or a .json/"
                             f".keras file; this string is neither JSON nor an existing file. "
-                            f"Received: model_or_json={_short(text)!r}")
+                            f"Received: model_or_json={excerpt(text)!r}")
     elif hasattr(source, "to_json"):
         try:
             text = source.to_json()
@@ -51,7 +49,7 @@ def load_keras_config(source: Any) -> dict:
                 f"{err}). Subclassed keras.Model classes have no layer graph in their config; "
                 f"rebuild it as a Sequential or functional model. Received: model_or_json="
                 f"{type(source).__name__}") from None
-        config = _parse(text, "model.to_json()")
+        config = load_json(text, "from_keras: model.to_json()")
     else:
         raise SpecError(f"from_keras: expected a Keras model, its JSON config (a string or "
                         f"dict) or a .json/.keras file. Received: model_or_json="
@@ -64,33 +62,14 @@ def load_keras_config(source: Any) -> dict:
     return config
 
 
-def _short(text: str) -> str:
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _parse(text: str, what: str):
-    if nesting_depth(text) > MAX_NESTING:
-        raise SpecError(f"from_keras: {what} is nested deeper than {MAX_NESTING} levels. "
-                        f"Received: {_short(text)!r}")
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise SpecError(f"from_keras: {what} is not valid JSON ({err.msg} at line {err.lineno}, "
-                        f"column {err.colno}). Received: {_short(text)!r}") from None
-    except (ValueError, RecursionError) as err:  # an integer of over 4,300 digits, nesting
-        raise SpecError(f"from_keras: {what} is not a readable Keras config "
-                        f"({type(err).__name__}: {brief(str(err))}). "
-                        f"Received: {_short(text)!r}") from None
-    return check_data(data, f"from_keras: {what}")
-
-
 def _read_file(path: str):
     # bounded reads (symcnn/safe_read.py): regular files only, zip members checked first
     regular_file(path)
     if zipfile.is_zipfile(path):
-        return _parse(read_zip_member(path, "config.json"), f"config.json in {path}")
+        return load_json(read_zip_member(path, "config.json"),
+                         f"from_keras: config.json in {path}")
     if path.lower().endswith(".keras"):
         raise SpecError(f"from_keras: {path} is not a zip archive, so not a .keras model file. "
                         f"Received: model_or_json={path!r}")
-    return _parse(read_text(path), path)
+    return load_json(read_text(path), f"from_keras: {path}")
 

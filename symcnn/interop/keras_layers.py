@@ -21,7 +21,7 @@ from ..layers.base import _INERT_ARGS, _INERT_SUFFIXES, snake_case
 from ..layers.core import Identity
 from ..layers.scale import Elementwise
 from ._common import Problems
-from .keras_config import _short
+from ..safe_read import excerpt
 from .keras_nodes import _node_refs
 
 #: Keras layers that keep their input's shape and have no weights.
@@ -121,7 +121,8 @@ def _keras_op(kind: str, cfg: dict, item: dict, trainable: bool, where: str,
     constant = constants[0]
     if not isinstance(constant, (int, float)) or isinstance(constant, bool):
         problems.add(where, f"a keras.ops call with a constant that is not a number "
-                            f"(it could broadcast to a new shape). Received: {_short(repr(constant))}")
+                            f"(it could broadcast to a new shape). "
+                            f"Received: {excerpt(repr(constant))}")
         return None
     try:
         return Elementwise(snake_case(kind), constant, name=cfg.get("name"), trainable=trainable)

@@ -171,7 +171,7 @@ def test_legacy_keras_2_json_is_read_without_keras():
 
 
 def test_malformed_input_is_a_spec_error():
-    with pytest.raises(sc.SpecError, match="not valid JSON"):
+    with pytest.raises(sc.SpecError, match="not valid JSON.*Received: '{\"class_name\": '"):
         sc.from_keras('{"class_name": ')
     with pytest.raises(sc.SpecError, match="neither JSON nor an existing file"):
         sc.from_keras("no_such_model.keras")
