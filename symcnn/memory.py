@@ -34,6 +34,7 @@ from .errors import CostError
 from .layers.core import InputLayer
 from .exact_values import linear_form, number, values_at
 from .ordering import lattice
+from .signs import nonnegative_monomial
 from .structural import IdentityMemo
 
 __all__ = ["schedule", "peak_activation_elements", "peak_activation_memory", "max_of"]
@@ -97,7 +98,7 @@ def max_of(candidates, lower_bounds: dict | None = None) -> sympy.Expr:
     """The largest of ``candidates``: a number, or ``Max`` of those not ordered for every value.
 
     A candidate is dropped when another is at least as large for every admissible value of
-    the symbols (each symbol at least its ``lower_bounds`` entry, else 1); this is proved
+    the symbols, or when it is at most a weighted average of one-term candidates (each symbol at least its ``lower_bounds`` entry, else 1); this is proved
     (:func:`symcnn.arith.prove_nonnegative`), never sampled (sampling only orders the work
     and disproves). What cannot be proved stays in the Max.
 
@@ -107,6 +108,13 @@ def max_of(candidates, lower_bounds: dict | None = None) -> sympy.Expr:
     Max(7, 3*H)
     >>> max_of([2*H, H + 1, 3*H, 7], {H: 3})
     3*H
+
+    A candidate at most a weighted average of one-term candidates goes too:
+    ``a + b = (2*a)/2 + (2*b)/2``, so it is never above both.
+
+    >>> a, b = symbols("a b")
+    >>> max_of([2*a, 2*b, a + b, a + 2])
+    Max(2*a, 2*b, a + 2)
     """
     return _max_of_terms([terms(c) for c in candidates], lower_bounds)
 
@@ -273,10 +281,43 @@ def _max_of_terms(items: list, lower_bounds: dict | None) -> sympy.Expr:
         for s in syms[c]:
             holders.setdefault(s, {})[c] = None
         by_rare.setdefault(rare[c], {})[c] = None
-    result = [_to_expr(unique[k], monos) for k in kept]
+    survivors = _not_below_an_average(list(kept), unique, monos)
+    result = [_to_expr(unique[k], monos) for k in survivors]
     # Max(*result, evaluate=False), each argument's sort key computed once (SymPy's cache of
     # 1,000 keys misses at every sort when a deep chain keeps thousands of arguments)
     return result[0] if len(result) == 1 else lattice(sympy.Max, result)
+
+
+def _not_below_an_average(kept: list, rows: list, monos: list) -> list:
+    """``kept`` without the candidates that are at most a weighted average of single-term
+    ones, so at most their maximum: ``H*W*a + H*W*b`` when ``2*H*W*a`` and ``2*H*W*b`` are
+    candidates (a layer between two that keep their width, as BatchNormalization and ReLU).
+
+    A candidate ``sum(c_i*m_i)`` (every monomial ``m_i`` nonnegative) goes when each term
+    with ``c_i > 0`` has a single-term candidate ``b_i*m_i`` (``b_i > 0``) and
+    ``sum(c_i/b_i) <= 1``: then it is at most ``sum((c_i/b_i)*(b_i*m_i))``, a weighted
+    average of candidates that stay (a single term is never dropped here). Linear time."""
+    single: dict = {}  # monomial -> the largest positive coefficient of a one-term candidate
+    for k in kept:
+        if len(rows[k]) == 1:
+            ((m, c),) = rows[k].items()
+            if c > 0 and nonnegative_monomial(monos[m]) and c > single.get(m, 0):
+                single[m] = c
+    if not single:
+        return kept
+
+    def averaged(row: dict) -> bool:
+        if len(row) < 2 or not all(nonnegative_monomial(monos[m]) for m in row):
+            return False
+        weight = Fraction(0)
+        for m, c in row.items():
+            if c > 0:
+                if m not in single:
+                    return False
+                weight += Fraction(c) / Fraction(single[m])
+        return weight <= 1
+
+    return [k for k in kept if not averaged(rows[k])]
 
 
 def peak_activation_elements(model) -> sympy.Expr:

@@ -22,7 +22,7 @@ from sympy import Add, Integer, ceiling, floor
 from .exact_values import linear_form
 from .structural import IdentityMemo, as_int, expanded, positive_integer_symbol
 
-__all__ = ["terms", "prove_nonnegative", "decide_sign"]
+__all__ = ["terms", "prove_nonnegative", "decide_sign", "nonnegative_monomial"]
 
 
 def _has_rounding(expr) -> bool:
@@ -44,8 +44,14 @@ def terms(expr) -> dict:
     return {m: c for m, c in out.items() if c != 0}
 
 
-def _nonnegative_monomial(monomial) -> bool:
+def nonnegative_monomial(monomial) -> bool:
     """Every factor of ``monomial`` is >= 0 for every admissible value (structurally).
+
+    >>> from symcnn import symbols
+    >>> H = symbols("H")
+    >>> nonnegative_monomial(H * sympy.ceiling(H / 2)), nonnegative_monomial(H - 3)
+    (True, False)
+
     Kept by identity first: a lookup by value compares deep strided sizes, which hash alike
     in groups (``ceiling(H/2**k)``, period 61 in ``k``)."""
     seen = _CACHE.get(monomial)
@@ -227,7 +233,7 @@ def _covered(items: dict, lower) -> bool:
     """Termwise proof of ``sum >= 0``: each negative term is paid for by positive terms whose
     monomials are at least as large (greedily, exact monomials first)."""
     supply = {m: c for m, c in items.items() if c > 0}
-    if not all(_nonnegative_monomial(m) for m in items):
+    if not all(nonnegative_monomial(m) for m in items):
         return False
     for m, c in items.items():
         need = -c
@@ -267,13 +273,13 @@ def prove_nonnegative(expr, lower: dict | None = None, strict: bool = False) -> 
     const = items.get(sympy.S.One, 0)
     rest = [(m, c) for m, c in items.items() if m is not sympy.S.One]
     if (const > 0 or const >= 0 and not strict) and all(
-            c > 0 and _nonnegative_monomial(m) for m, c in rest):
+            c > 0 and nonnegative_monomial(m) for m, c in rest):
         return True
     if not rest:
         return False
-    if all(c < 0 and not _has_rounding(m) and _nonnegative_monomial(m) for m, c in rest):
+    if all(c < 0 and not _has_rounding(m) and nonnegative_monomial(m) for m, c in rest):
         return False  # decreasing without bound in every symbol
-    if all(c > 0 and not _has_rounding(m) and _nonnegative_monomial(m) for m, c in rest):
+    if all(c > 0 and not _has_rounding(m) and nonnegative_monomial(m) for m, c in rest):
         # increasing in every symbol: smallest with every symbol at its lower bound
         at_low = const + sum(c * m.xreplace(_lows(m.free_symbols, lower)) for m, c in rest)
         return bool(at_low > 0 or at_low >= 0 and not strict)

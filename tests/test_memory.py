@@ -69,6 +69,39 @@ def test_max_of_equals_the_numeric_max_at_every_value(terms, h):
     assert max_of(candidates).subs(H, h) == expected
 
 
+A, B, C = sc.symbols("a b c")
+_MONOMIALS = (sympy.Integer(1), A, B, C, A * B, H * sympy.ceiling(B / 2))
+
+
+@settings(max_examples=150)
+@given(st.lists(st.lists(st.tuples(st.sampled_from(range(len(_MONOMIALS))),
+                                   st.integers(-3, 9)), min_size=1, max_size=3),
+                min_size=1, max_size=7),
+       st.lists(st.integers(1, 40), min_size=4, max_size=4))
+def test_max_of_with_averaged_candidates_equals_the_numeric_max(rows, point):
+    """Sums of one-term candidates (``a + b`` beside ``2*a`` and ``2*b``) are dropped only
+    where they are never the largest: the Max equals the largest candidate at every point."""
+    candidates = [sympy.Add(*(c * _MONOMIALS[m] for m, c in row)) for row in rows]
+    candidates += [2 * A, 2 * B, 3 * A * B]  # one-term candidates that average others
+    values = dict(zip((A, B, C, H), point))
+    expected = max(c.xreplace(values) for c in candidates)
+    assert max_of(candidates).xreplace(values) == expected
+
+
+def test_a_layer_between_two_that_keep_their_width_adds_no_candidate():
+    """conv-BN-ReLU with a width symbol per block: a convolution holds ``H*W*(n_i +
+    n_(i+1))``, at most the average of its neighbours' ``2*H*W*n_i`` and ``2*H*W*n_(i+1)``,
+    so the peak lists each block once (and the first convolution, whose input has 3
+    channels)."""
+    x = inputs = sc.Input((H, W, 3))
+    for i in range(1, 6):
+        x = sc.Conv2D(sc.symbols(f"n_{i}"), 3, padding="same", use_bias=False)(x)
+        x = sc.ReLU()(sc.BatchNormalization()(x))
+    peak = sc.Model(inputs, x).peak_activation_elements
+    n = sc.symbols("n_1:6")
+    assert peak == sympy.Max(H * W * n[0] + 3 * H * W, *(2 * H * W * v for v in n))
+
+
 def test_peak_memory_takes_the_dtype_size():
     model = sc.Sequential([sc.Input((10,)), sc.Dense(20)])
     assert [model.peak_activation_memory(d) for d in ("float32", "float16", "int8")] == \
