@@ -177,7 +177,8 @@ def _evaluate(exprs: list, axes: dict, fixed: dict, symbols: dict) -> list:
 
 
 def _polynomial_range(np, expr, symbol, axis: range):
-    """An integer polynomial in ``symbol`` over a ``range`` of it, by Horner's scheme whose
+    """An integer polynomial in ``symbol`` over a ``range`` of it: a quadratic by its
+    differences (:func:`_quadratic_range`), else by Horner's scheme whose
     first step ``a*x + b`` is itself a range: one ``arange`` writes it (an affine form needs
     nothing more), then each further step multiplies by the grid and adds in place, with no
     temporary array, where the generated code reads the grid for every step and NumPy
@@ -187,6 +188,10 @@ def _polynomial_range(np, expr, symbol, axis: range):
     if coeffs is None or not all(c.is_Integer for c in coeffs.values()) or max(coeffs) < 1:
         return None
     ints = [int(coeffs.get(k, 0)) for k in range(max(coeffs) + 1)]
+    if len(ints) == 3:
+        quadratic = _quadratic_range(np, ints, axis)
+        if quadratic is not None:
+            return quadratic
     a, b = ints[-1], ints[-2]
     start, stop, step = a * axis.start + b, a * axis.stop + b, a * axis.step
     if max(map(abs, (start, stop, step, *ints))) > INT64_MAX:  # the stop may lie beyond
@@ -200,6 +205,29 @@ def _polynomial_range(np, expr, symbol, axis: range):
             np.multiply(out, x, out=out)
             if c:
                 np.add(out, c, out=out)
+    return out
+
+
+def _quadratic_range(np, ints: list, axis: range):
+    """``c2*x**2 + c1*x + c0`` over a ``range`` from its differences, with one array and no
+    grid: consecutive values differ by an affine sequence, which one ``arange`` writes (after
+    the first value), and its running sum in place (``cumsum``) is the values. Every partial
+    sum is a value of the polynomial, which the caller has bounded by int64; the differences
+    lie between the ``arange``'s ends, checked here. ``None`` when they do not fit or the
+    range is empty."""
+    c0, c1, c2 = ints
+    x0, step, n = axis.start, axis.step, len(axis)
+    beta = 2 * c2 * step * step  # the differences' own difference
+    first = 2 * c2 * step * x0 + c2 * step * step + c1 * step - beta  # replaced by the value
+    stop = first + n * beta
+    value = (c2 * x0 + c1) * x0 + c0
+    if n < 1 or max(map(abs, (first, stop, beta, value))) > INT64_MAX:
+        return None
+    out = np.arange(first, stop, beta, dtype=np.int64)
+    if len(out) != n:  # NumPy sizes it in floating point
+        return None
+    out[0] = value
+    np.cumsum(out, out=out)
     return out
 
 

@@ -177,6 +177,28 @@ def test_an_integer_polynomial_over_a_range_is_exact(coeffs, start, length, step
     assert got.flags.writeable and (got.dtype == np.int64 or got.dtype == object)
 
 
+@settings(max_examples=150)
+@given(c=st.tuples(st.integers(-10**9, 10**9), st.integers(-10**9, 10**9),
+                   st.integers(-10**9, 10**9).filter(bool)),
+       start=st.integers(-10**5, 10**5), length=st.integers(1, 300), step=st.integers(-900, 900))
+def test_a_quadratic_over_a_range_is_the_running_sum_of_its_differences(c, start, length, step):
+    """A quadratic is summed from its affine differences (one ``arange``, one ``cumsum``):
+    exact for any signs and steps, also where the values come near the int64 limit (then
+    the differences or the values may not fit, and the general path is taken)."""
+    step = step or 1
+    axis = range(start, start + length * step, step)
+    expr = c[0] + c[1] * n + c[2] * n**2
+    got = sc.sweep(expr, n=axis)
+    assert got.tolist() == [c[0] + c[1] * v + c[2] * v * v for v in axis]
+    assert got.flags.writeable
+
+
+def test_a_quadratic_needs_no_grid_of_its_symbol(monkeypatch):
+    """The differences need no array of the range's values (the other paths read one)."""
+    monkeypatch.setattr(sweeping, "_array", None)
+    assert sc.sweep(3 * n**2 - n + 7, n=range(10, 0, -3)).tolist() == [297, 147, 51, 9]
+
+
 def test_a_range_whose_end_lies_beyond_int64_takes_the_general_path():
     """``2**62 * n`` at ``n = 1`` fits int64, but ``arange``'s stop (``n = 2``) does not."""
     got = sc.sweep(2**62 * n + 5, n=range(1, 2))
