@@ -28,6 +28,7 @@ __all__ = [
     "effective_kernel",
     "padding_amounts",
     "same_padding",
+    "same_padding_before",
     "window_output_size",
     "window_requirement",
     "conv_transpose_output_size",
@@ -110,17 +111,32 @@ def same_padding(size: Size, kernel: Size, stride: Size = 1, dilation: Size = 1)
     >>> same_padding(symbols("H"), 3)
     (1, 1)
     """
-    k_eff = effective_kernel(kernel, dilation)
-    if as_int(stride) == 1 and k_eff.is_Integer:  # ceiling(i/1) = i: the total is k_eff - 1
-        total = k_eff - 1
-    else:
-        size = sympy.sympify(size)
-        total = expanded(sympy.Add(stride * ceil_div(size, stride), k_eff - stride, -size))
-        slack = expanded(k_eff - stride)
-        if not (slack.is_number and slack >= 0):
-            total = sympy.Max(total, 0)
+    total = _same_total(size, kernel, stride, dilation)
     before = floor_div(total, 2)
     return before, expanded(total - before)
+
+
+def same_padding_before(size: Size, kernel: Size, stride: Size = 1, dilation: Size = 1):
+    """The first of :func:`same_padding`, without working out the second (where a window
+    starts is all a receptive field needs; the rest costs as much again on deep sizes).
+
+    >>> from symcnn import symbols
+    >>> same_padding_before(symbols("H"), 3, 2)
+    -H + 2*ceiling(H/2)
+    """
+    return floor_div(_same_total(size, kernel, stride, dilation), 2)
+
+
+def _same_total(size: Size, kernel: Size, stride: Size, dilation: Size):
+    k_eff = effective_kernel(kernel, dilation)
+    if as_int(stride) == 1 and k_eff.is_Integer:  # ceiling(i/1) = i: the total is k_eff - 1
+        return k_eff - 1
+    size = sympy.sympify(size)
+    total = expanded(sympy.Add(stride * ceil_div(size, stride), k_eff - stride, -size))
+    slack = expanded(k_eff - stride)
+    if not (slack.is_number and slack >= 0):
+        total = sympy.Max(total, 0)
+    return total
 
 
 def window_output_size(

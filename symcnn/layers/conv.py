@@ -81,7 +81,7 @@ class _WindowConv(SpatialLayer):
         for axis, i in enumerate(spatial):
             k, s, dil = self.kernel_size[axis], self.strides[axis], self.dilation_rate[axis]
             p = self._axis_padding(axis)
-            before = formulas.same_padding(i, k, s, dil)[0] if p == "same" else \
+            before = formulas.same_padding_before(i, k, s, dil) if p == "same" else \
                 formulas.padding_amounts(p, k, dil)[0]
             windows.append(Window(k, s, dil, before))
         return join_channels(tuple(windows), NotAWindow(), self.data_format)

@@ -94,7 +94,7 @@ class _Pooling(SpatialLayer):
         for axis, i in enumerate(spatial):
             k, s = self.pool_size[axis], self.strides[axis]
             p = self.padding if isinstance(self.padding, str) else self.padding[axis]
-            before = formulas.same_padding(i, k, s)[0] if p == "same" else \
+            before = formulas.same_padding_before(i, k, s) if p == "same" else \
                 formulas.padding_amounts(p, k)[0]
             windows.append(Window(k, s, 1, before))
         return join_channels(tuple(windows), NotAWindow(), self.data_format)

@@ -90,6 +90,8 @@ def test_same_padding_splits_as_keras_with_the_odd_element_after(i, k, s, d):
     assert formulas.window_output_size(i + before + after, k, s, 0, d) == -(-i // s)
     symbolic = formulas.same_padding(H, k, s, d)
     assert tuple(p.subs(H, i) for p in symbolic) == (before, after)
+    assert formulas.same_padding_before(i, k, s, d) == before
+    assert formulas.same_padding_before(H, k, s, d) == symbolic[0]
 
 
 @given(i=sizes, k=small, s=small, p=st.integers(0, 3), d=st.integers(1, 3))
