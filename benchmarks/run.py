@@ -414,9 +414,9 @@ class Config:
     def __init__(self, quick: bool) -> None:
         self.quick = quick
         self.net = "small ResNet (1-1-1-1 bottlenecks)" if quick else "ResNet-50"
-        self.procs, self.repeat = (1, 2) if quick else (5, 3)
+        self.procs, self.repeat = (1, 2) if quick else (7, 3)
         self.depths = (5, 20) if quick else (200, 2000)
-        self.chain_runs = 1 if quick else 3
+        self.chain_runs = 1 if quick else 5
         self.mem_runs = 1 if quick else 3
         self.sweep_procs = 1 if quick else 7
         self.cli_runs = 2 if quick else 9

@@ -27,11 +27,12 @@ from typing import Any, Mapping
 
 import sympy
 
-from .codegen import INT64_MAX, Unsupported, build, compiled, polynomial_coefficients
+from .codegen import INT64_MAX, Unsupported, build, compiled
 from .costs import quantity
 from .errors import SolveError
-from .exact_values import number
+from .exact_values import number, values_at
 from .safe import bounded_subs, check_int, to_expr
+from .structural import IdentityMemo
 from .sweep_bounds import (MAX_BYTES, MAX_POINTS, MAX_SLOW_POINTS, _check_memory, _check_powers,
                            _points, _short)
 
@@ -128,13 +129,20 @@ def _array(np, axis, dtype):
 
 def _evaluate(exprs: list, axes: dict, fixed: dict, symbols: dict) -> list:
     """Each expression over the grid ``axes`` (name -> tuple) with ``fixed`` substituted."""
-    table = {symbols[k]: sympy.Integer(v) for k, v in fixed.items() if k in symbols}
-    exprs = [sympy.sympify(e).xreplace(table) for e in exprs]
+    exprs = [sympy.sympify(e) for e in exprs]
     names = list(axes)
     syms = tuple(symbols[k] for k in names)
-    bounds = tuple(_bounds(axes[k]) for k in names)
     shape = tuple(len(axes[k]) for k in names)
     points = _points(shape, axes)
+    np = _numpy()
+    if np is not None and len(names) == 1 and isinstance(axes[names[0]], range):
+        point = {symbols[k]: v for k, v in fixed.items() if k in symbols}
+        ranges = [_polynomial_range(np, e, syms[0], axes[names[0]], point) for e in exprs]
+        if all(r is not None for r in ranges):
+            return ranges  # no substitution, no generated code, no temporary arrays
+    table = {symbols[k]: sympy.Integer(v) for k, v in fixed.items() if k in symbols}
+    exprs = [e.xreplace(table) for e in exprs]
+    bounds = tuple(_bounds(axes[k]) for k in names)
     _check_powers(exprs, bounds)
     try:
         source, dens, peak = compiled(tuple(exprs), syms, bounds)
@@ -148,17 +156,12 @@ def _evaluate(exprs: list, axes: dict, fixed: dict, symbols: dict) -> list:
                              f"{MAX_SLOW_POINTS:,} points. Received: {points:,} points") from None
         return [_slow(e, names, syms, axes, shape) for e in exprs]
     _check_memory(points, peak, source, len(exprs), dens)
-    np = _numpy()
     if np is None:
         fn = build(source, vectorised=False)
         rows = [fn(*point) for point in itertools.product(*(axes[k] for k in names))]
         return [_nest([_divide(r[i], d) for r in rows], shape) for i, d in enumerate(dens)]
     fast = peak <= INT64_MAX
     dtype = np.int64 if fast else object
-    if fast and len(names) == 1 and isinstance(axes[names[0]], range):
-        ranges = [_polynomial_range(np, e, syms[0], axes[names[0]]) for e in exprs]
-        if all(r is not None for r in ranges):
-            return ranges  # no generated code, no temporary arrays
     arrays = []
     for i, k in enumerate(names):
         a = _array(np, axes[k], dtype)
@@ -176,18 +179,24 @@ def _evaluate(exprs: list, axes: dict, fixed: dict, symbols: dict) -> list:
     return out
 
 
-def _polynomial_range(np, expr, symbol, axis: range):
-    """An integer polynomial in ``symbol`` over a ``range`` of it: a quadratic by its
-    differences (:func:`_quadratic_range`), else by Horner's scheme whose
-    first step ``a*x + b`` is itself a range: one ``arange`` writes it (an affine form needs
-    nothing more), then each further step multiplies by the grid and adds in place, with no
-    temporary array, where the generated code reads the grid for every step and NumPy
-    allocates. The intermediate values are those of the generated code's Horner scheme,
-    whose bound the caller has checked against int64. ``None`` for any other expression."""
-    coeffs = polynomial_coefficients(expr, symbol)
-    if coeffs is None or not all(c.is_Integer for c in coeffs.values()) or max(coeffs) < 1:
+def _polynomial_range(np, expr, symbol, axis: range, point: dict):
+    """An integer polynomial in ``symbol`` over a ``range`` of it, the other symbols at their
+    values in ``point``: a quadratic by its differences (:func:`_quadratic_range`), else by
+    Horner's scheme whose first step ``a*x + b`` is itself a range: one ``arange`` writes it
+    (an affine form needs nothing more), then each further step multiplies by the grid and
+    adds in place, with no temporary array, where the generated code reads the grid for every
+    step and NumPy allocates. The coefficients are read off the tree at ``point``
+    (:func:`_coefficients`: no SymPy substitution), and every intermediate value of Horner's
+    scheme is bounded by int64 over the range. ``None`` for any other expression, or when
+    the bound is exceeded (the general path then decides)."""
+    ints = _coefficients(expr, symbol, point)
+    if ints is None or len(ints) < 2:
         return None
-    ints = [int(coeffs.get(k, 0)) for k in range(max(coeffs) + 1)]
+    largest, bound = max(abs(axis[0]), abs(axis[-1])), 0
+    for c in reversed(ints):  # Horner's intermediate values are at most this in size
+        bound = bound * largest + abs(c)
+    if bound > INT64_MAX:
+        return None
     if len(ints) == 3:
         quadratic = _quadratic_range(np, ints, axis)
         if quadratic is not None:
@@ -206,6 +215,44 @@ def _polynomial_range(np, expr, symbol, axis: range):
             if c:
                 np.add(out, c, out=out)
     return out
+
+
+def _coefficients(expr, symbol, point: dict) -> list | None:
+    """``[c_0, c_1, ..., c_d]``, ints with ``c_d != 0``, when ``expr`` is a polynomial of
+    degree 1 to 64 in ``symbol`` whose coefficients take integer values at ``point`` (every
+    other symbol's value), read off each term's other factors with
+    :func:`~symcnn.exact_values.values_at`; else None.
+
+    >>> from symcnn import symbols
+    >>> w, H = symbols("w H")
+    >>> _coefficients(3*sympy.ceiling(H/4)*w**2 + H*w + 5, w, {H: 224})
+    [5, 224, 168]
+    >>> _coefficients(w**2/2, w, {}), _coefficients(sympy.ceiling(w/2), w, {})
+    (None, None)
+    """
+    sums: dict = {}
+    memo = IdentityMemo()
+    for term in sympy.Add.make_args(expr):
+        k, value = 0, 1
+        for factor in sympy.Mul.make_args(term):
+            if factor == symbol:
+                k += 1
+            elif factor.is_Pow and factor.base == symbol and factor.exp.is_Integer and \
+                    1 <= factor.exp <= 64:
+                k += int(factor.exp)
+            elif symbol in factor.free_symbols:
+                return None
+            else:
+                got = values_at(factor, [point], memo)
+                if got is None:
+                    return None
+                value *= got[0]
+        sums[k] = sums.get(k, 0) + value
+    degree = max((k for k, c in sums.items() if c), default=0)
+    if not 1 <= degree <= 64 or any(isinstance(c, Fraction) and c.denominator != 1
+                                    for c in sums.values()):
+        return None
+    return [int(sums.get(k, 0)) for k in range(degree + 1)]
 
 
 def _quadratic_range(np, ints: list, axis: range):

@@ -199,6 +199,35 @@ def test_a_quadratic_needs_no_grid_of_its_symbol(monkeypatch):
     assert sc.sweep(3 * n**2 - n + 7, n=range(10, 0, -3)).tolist() == [297, 147, 51, 9]
 
 
+@settings(max_examples=100)
+@given(terms=st.lists(st.tuples(st.integers(-10**6, 10**6), st.integers(0, 3),
+                                st.sampled_from([1, 2, 4, 7])), min_size=1, max_size=5),
+       h=st.integers(1, 500), start=st.integers(-300, 300), length=st.integers(1, 200),
+       step=st.integers(-5, 5))
+def test_a_polynomial_whose_coefficients_hold_fixed_symbols_is_exact(terms, h, start, length,
+                                                                     step):
+    """Coefficients such as ``ceiling(H/4)`` are read at the fixed ``H`` (no substitution):
+    the values are those of the substituted closed form, for any degree, sign and step."""
+    step = step or 1
+    axis = range(start, start + length * step, step)
+    expr = sum(c * sympy.ceiling(H / d) * n**k for c, k, d in terms)
+    fixed = expr.xreplace({H: h})
+    got = sc.sweep(expr, n=axis, H=h)
+    assert got.tolist() == [int(fixed.xreplace({n: v})) for v in axis]
+
+
+def test_a_model_swept_by_width_at_a_fixed_size_needs_no_substitution(monkeypatch):
+    """ResNet-18's MACs by width at 224x224: the coefficients are read off the closed form at
+    H = W = 224, with neither SymPy's substitution nor generated code."""
+    w = sc.symbols("w")
+    model = sc.zoo.resnet18(("H", "W", 3), width=w)
+    expected = model.macs.subs({s: 224 for s in model.free_symbols if s.name in ("H", "W")})
+    monkeypatch.setattr(sweeping, "compiled", None)
+    monkeypatch.setattr(sympy.Basic, "xreplace", None)
+    got = sc.sweep(model, "macs", w=range(1, 65, 9), H=224, W=224)["macs"]
+    assert got.tolist() == [int(expected.subs(w, v)) for v in range(1, 65, 9)]
+
+
 def test_a_range_whose_end_lies_beyond_int64_takes_the_general_path():
     """``2**62 * n`` at ``n = 1`` fits int64, but ``arange``'s stop (``n = 2``) does not."""
     got = sc.sweep(2**62 * n + 5, n=range(1, 2))
