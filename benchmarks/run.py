@@ -1,6 +1,6 @@
 """symcnn's benchmark harness: every case of issues 9 and 16 against its peers, in one run.
 
-    python benchmarks/run.py            # the full run (10-20 minutes), exit 1 if a target is missed
+    python benchmarks/run.py            # the full run (about 6 minutes here), exit 1 if a target is missed
     python benchmarks/run.py --quick    # a tiny smoke run: small models, targets not enforced
     python benchmarks/run.py --cases resnet_symbolic,cli --json results.json
 
