@@ -98,9 +98,11 @@ def max_of(candidates, lower_bounds: dict | None = None) -> sympy.Expr:
     """The largest of ``candidates``: a number, or ``Max`` of those not ordered for every value.
 
     A candidate is dropped when another is at least as large for every admissible value of
-    the symbols, or when it is at most a weighted average of one-term candidates (each symbol at least its ``lower_bounds`` entry, else 1); this is proved
-    (:func:`symcnn.arith.prove_nonnegative`), never sampled (sampling only orders the work
-    and disproves). What cannot be proved stays in the Max.
+    the symbols (each symbol at least its ``lower_bounds`` entry, else 1), or when it is at
+    most a weighted average of one-term candidates; this is proved
+    (:func:`symcnn.arith.prove_nonnegative`, and structurally for the averages), never
+    sampled (sampling only orders the work and disproves). What cannot be proved stays in
+    the Max.
 
     >>> from symcnn import symbols
     >>> H = symbols("H")

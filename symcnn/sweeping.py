@@ -34,7 +34,7 @@ from .exact_values import number, values_at
 from .safe import bounded_subs, check_int, to_expr
 from .structural import IdentityMemo
 from .sweep_bounds import (MAX_BYTES, MAX_POINTS, MAX_SLOW_POINTS, _check_memory, _check_powers,
-                           _points, _short)
+                           _largest_power, _points, _short)
 
 __all__ = ["sweep", "Sweep", "MAX_POINTS", "MAX_SLOW_POINTS", "MAX_BYTES"]
 
@@ -141,7 +141,7 @@ def _evaluate(exprs: list, axes: dict, fixed: dict, symbols: dict) -> list:
         if all(r is not None for r in ranges):
             return ranges  # no substitution, no generated code, no temporary arrays
     table = {symbols[k]: sympy.Integer(v) for k, v in fixed.items() if k in symbols}
-    exprs = [e.xreplace(table) for e in exprs]
+    exprs = [bounded_subs(e, table, "sweep") for e in exprs]  # no power too large to build
     bounds = tuple(_bounds(axes[k]) for k in names)
     _check_powers(exprs, bounds)
     try:
@@ -189,6 +189,9 @@ def _polynomial_range(np, expr, symbol, axis: range, point: dict):
     (:func:`_coefficients`: no SymPy substitution), and every intermediate value of Horner's
     scheme is bounded by int64 over the range. ``None`` for any other expression, or when
     the bound is exceeded (the general path then decides)."""
+    power = _largest_power(expr)
+    if power is not None and abs(int(power.exp)) > 64:  # not built here: the general path
+        return None                                     # bounds it first
     ints = _coefficients(expr, symbol, point)
     if ints is None or len(ints) < 2:
         return None
