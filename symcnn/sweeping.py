@@ -134,13 +134,13 @@ def _evaluate(exprs: list, axes: dict, fixed: dict, symbols: dict) -> list:
     syms = tuple(symbols[k] for k in names)
     shape = tuple(len(axes[k]) for k in names)
     points = _points(shape, axes)
+    point = {symbols[k]: v for k, v in fixed.items() if k in symbols}
     np = _numpy()
     if np is not None and len(names) == 1 and isinstance(axes[names[0]], range):
-        point = {symbols[k]: v for k, v in fixed.items() if k in symbols}
         ranges = [_polynomial_range(np, e, syms[0], axes[names[0]], point) for e in exprs]
         if all(r is not None for r in ranges):
             return ranges  # no substitution, no generated code, no temporary arrays
-    table = {symbols[k]: sympy.Integer(v) for k, v in fixed.items() if k in symbols}
+    table = {s: sympy.Integer(v) for s, v in point.items()}
     exprs = [bounded_subs(e, table, "sweep") for e in exprs]  # no power too large to build
     bounds = tuple(_bounds(axes[k]) for k in names)
     _check_powers(exprs, bounds)
