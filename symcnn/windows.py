@@ -81,9 +81,16 @@ class Window(AxisMap):
     dilation: object = 1
     pad_before: object = 0
 
+    def _span(self) -> tuple:
+        """``(s, -p, d*(k - 1))``: output ``o`` reads ``s*o - p`` to ``s*o - p + d*(k - 1)``,
+        the one statement of the window that ``bounds`` and ``affine`` both read."""
+        return (sympy.sympify(self.stride), expanded(-sympy.sympify(self.pad_before)),
+                effective_kernel(self.kernel, self.dilation) - 1)
+
     def bounds(self, o, size) -> tuple:
-        lo = expanded(self.stride * o - self.pad_before)
-        return lo, expanded(lo + effective_kernel(self.kernel, self.dilation) - 1)
+        stride, start, width = self._span()
+        lo = expanded(stride * o + start)
+        return lo, expanded(lo + width)
 
     def jump(self, jump, size):
         return None if jump is None else sympy.expand(jump * self.stride)
@@ -94,11 +101,8 @@ class Window(AxisMap):
         >>> Window(3, 2, pad_before=1).affine(10)
         (2, -1, 2)
         """
-        stride = sympy.sympify(self.stride)
-        if not stride.is_Integer:
-            return None
-        return (stride, expanded(-sympy.sympify(self.pad_before)),
-                effective_kernel(self.kernel, self.dilation) - 1)
+        span = self._span()
+        return span if span[0].is_Integer else None
 
 
 @dataclass(frozen=True)
