@@ -13,8 +13,9 @@ nothing is ever handed to ``eval``, ``sympify`` or ``parse_expr``. The language 
 
 Anything else (attribute access, strings, calls of other names, ``__import__``) is refused
 with an :class:`~symcnn.errors.ExpressionError` that says where. Input is bounded: at most
-:data:`MAX_LENGTH` characters, :data:`MAX_DEPTH` levels of nesting, and powers whose result
-stays small (:data:`MAX_EXPONENT`, :data:`MAX_BITS`).
+:data:`MAX_LENGTH` characters, :data:`MAX_DEPTH` levels of nesting, powers whose result
+stays small (:data:`MAX_EXPONENT`, :data:`MAX_BITS`) and a degree of at most
+:data:`MAX_DEGREE`.
 
 >>> import symcnn as sc
 >>> H, w = sc.symbols("H w")
@@ -38,7 +39,8 @@ from .errors import ExpressionError
 from .symbols import size_symbol
 
 __all__ = ["parse_expression", "parse_size", "FUNCTIONS", "MAX_LENGTH", "MAX_DEPTH",
-           "MAX_EXPONENT", "MAX_BITS", "MAX_ARGS", "MAX_TERMS", "MAX_EXPONENT_TERMS"]
+           "MAX_EXPONENT", "MAX_BITS", "MAX_ARGS", "MAX_TERMS", "MAX_EXPONENT_TERMS",
+           "MAX_DEGREE"]
 
 #: Longest expression text accepted, in characters.
 MAX_LENGTH = 10_000
@@ -46,6 +48,9 @@ MAX_LENGTH = 10_000
 MAX_DEPTH = 64
 #: Most arguments of one ``min``/``max`` call.
 MAX_ARGS = 64
+#: Highest degree of an expression in its symbols, counted from its structure (powers of
+#: powers and products of powers included: ``(k**64)**64`` is ``k**4096``).
+MAX_DEGREE = 64
 #: Largest numeric exponent ``|e|`` in ``a**e``, unless ``a`` is an integer of at least 2:
 #: such a power (``2**500``, as display forms write large powers) is bounded by the size of
 #: its value alone (:data:`MAX_BITS`), exactly as the same number written out is.
@@ -148,6 +153,33 @@ def expanded_terms(expr, memo: dict | None = None) -> int:
     return count
 
 
+def structural_degree(expr, memo: dict | None = None) -> int:
+    """An upper bound on the degree of ``expr`` in its symbols, read from its structure:
+    a product adds its factors' degrees, ``b**e`` multiplies ``b``'s by ``|e|``, sums,
+    roundings, ``min`` and ``max`` keep their largest argument's.
+
+    >>> import symcnn as sc
+    >>> k, H = sc.symbols("k H")
+    >>> structural_degree(k**3*H + sympy.floor(H**2/2)), structural_degree(1/k**2)
+    (4, 2)
+    """
+    memo = {} if memo is None else memo
+    if expr in memo:
+        return memo[expr]
+    if expr.is_Symbol:
+        degree = 1
+    elif expr.is_Atom:
+        degree = 0
+    elif expr.is_Mul:
+        degree = sum(structural_degree(a, memo) for a in expr.args)
+    elif expr.is_Pow and expr.exp.is_Integer:
+        degree = structural_degree(expr.base, memo) * abs(int(expr.exp))
+    else:  # sums, roundings, min, max, 2**e (whose exponent is bounded by its terms)
+        degree = max(structural_degree(a, memo) for a in expr.args)
+    memo[expr] = degree
+    return degree
+
+
 def _min_max(kind: str):
     def apply(*args):
         if not args:
@@ -181,6 +213,7 @@ class _Parser:
         self.depth = 0
         self.roundings = 0
         self.memo: dict = {}
+        self.degrees: dict = {}
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -367,6 +400,10 @@ class _Parser:
             if count > MAX_TERMS:
                 raise ExpressionError(_where(self.text, pos, f"the expression would expand to "
                                                              f"more than {MAX_TERMS:,} terms"))
+        degree = sum(structural_degree(f, self.degrees) for f in factors)
+        if degree > MAX_DEGREE:
+            raise ExpressionError(_where(self.text, pos, f"the expression has degree {degree} "
+                                                         f"in its symbols (at most {MAX_DEGREE})"))
 
     def checked(self, value, pos: int, what: str):
         return _check_finite(value, self.text, pos, what)

@@ -346,7 +346,8 @@ def solve(expr, target, symbol, /, **fixed: Any) -> Solution:
         note = f"the symbol(s) {', '.join(sorted(s.name for s in others))} are not fixed"
     else:
         try:
-            integers = relation_set([sympy.Eq(e, t)], x, _lowest(x)).to_sympy()
+            equation = sympy.Eq(e, t, evaluate=False)  # deciding it may factor e - t
+            integers = relation_set([equation], x, _lowest(x)).to_sympy()
         except NotQuasiPolynomial as err:
             note = err.reason
     if integers is None and not real and _transcendental(e - t, x):

@@ -31,6 +31,11 @@ CASES = [
     ("input size 2**n at n=10**10",
      lambda: sc.Sequential([sc.Input((2**n,)), sc.Dense(2)]).subs(n=10**10), sc.ExpressionError,
      r"2\*\*n at n=10000000000"),
+    ("a power of powers in a file", lambda: pow_model("((n**64)**64)**64"), sc.ExpressionError,
+     r"layers\[0\] \(Dense\): `units`: expression: the expression has degree 4096 in its "
+     r"symbols \(at most 64\) at position 9"),
+    ("solve_budget of degree 4,096", lambda: sc.solve_budget(n**4096 + n, 10**6, n),
+     sc.SolveError, r"cannot decide n exactly: its degree \(4096\) exceeds 256"),
     ("solve n**n", lambda: sc.solve(n**n, 10**30, n), sc.SolveError,
      r"solve: cannot solve for n: it appears in an exponent or a function \(the power n\*\*n "
      r"is not a non-negative integer power\)"),
@@ -66,6 +71,14 @@ CASES = [
     ("subs with 5,000 digits", lambda: pow_model("n").subs(n=10**5000), sc.LayerArgumentError,
      r"Received: n=<an integer of 5,001 digits>"),
 ]
+
+
+def test_solve_of_a_huge_degree_answers_at_once_without_integers():
+    # found by exploratory testing: building Eq(n**4096 + n, 10**6) made SymPy factor the
+    # polynomial to decide it, for minutes
+    with within(5):
+        solution = sc.solve(n**4096 + n, 10**6, n)
+    assert solution.integers is None and "degree (4096) exceeds 256" in solution.note
 
 
 def test_a_nested_symbolic_exponent_builds_at_once():
