@@ -15,7 +15,7 @@ expression parser (:func:`symcnn.expr_parser.parse_expression`), never with ``sy
 from __future__ import annotations
 
 import math
-from fractions import Fraction
+import numbers
 from typing import Any
 
 import sympy
@@ -40,21 +40,22 @@ def exact_value(value: Any, arg: str, owner: str) -> sympy.Expr:
                f"fraction such as 3/4). Received: {arg}={value!r}")
     if isinstance(value, bool) or value is None:
         raise LayerArgumentError(message)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise LayerArgumentError(message)
-        result = sympy.Rational(repr(value))
-    elif isinstance(value, (int, Fraction)):
-        result = sympy.Rational(value.numerator, value.denominator)
+    if isinstance(value, sympy.Float):
+        result = sympy.Rational(str(value))
+    elif isinstance(value, sympy.Expr):
+        result = value
     elif isinstance(value, str):
         try:
             result = parse_expression(value)
         except ExpressionError:
             raise LayerArgumentError(message) from None
-    elif isinstance(value, sympy.Float):
-        result = sympy.Rational(str(value))
-    elif isinstance(value, sympy.Expr):
-        result = value
+    elif isinstance(value, numbers.Rational):  # int, Fraction, NumPy's integers
+        result = sympy.Rational(int(value.numerator), int(value.denominator))
+    elif isinstance(value, numbers.Real):  # float, NumPy's floats: the decimal they print
+        number = float(value)
+        if not math.isfinite(number):
+            raise LayerArgumentError(message)
+        result = sympy.Rational(repr(number))
     else:
         raise LayerArgumentError(message)
     if result.is_positive is not True or (result.is_number and not result.is_Rational):

@@ -67,6 +67,20 @@ def test_subs_takes_decimals_and_fractions_exactly():
             model.subs(alpha=bad)
 
 
+def test_subs_takes_numpy_numbers_as_the_decimals_they_print():
+    np = pytest.importorskip("numpy")
+    alpha = sc.multiplier("alpha")
+    model = sc.zoo.mobilenet_v2(alpha=alpha, include_top=False)
+    expected = model.subs(alpha="0.75").trainable_params
+    for value in (np.float64(0.75), np.float32(0.75), np.float64(1.5) / 2):
+        assert model.subs(alpha=value).trainable_params == expected
+    assert model.subs(alpha=np.int64(2)).trainable_params == model.subs(alpha=2).trainable_params
+    for bad in (np.float64("nan"), np.float64("inf"), np.float64(-0.75), np.float32(0)):
+        with pytest.raises(sc.LayerArgumentError, match=r"`alpha` must be a positive number.*"
+                                                        r"Received: alpha="):
+            model.subs(alpha=bad)
+
+
 def test_multiplier_is_a_positive_rational_symbol():
     alpha = sc.multiplier("alpha")
     assert alpha.is_rational and alpha.is_positive and alpha.is_integer is None
