@@ -247,6 +247,13 @@ class Model(_CostViews, _Printing, Graph):
                 key = by_name[key]
             elif not isinstance(key, sympy.Symbol):
                 raise SymbolError(f"subs: keys must be symbols or their names. Received: {key!r}")
+            elif key not in symbols:  # a plain sympy.Symbol("n") means the model's n
+                if key.name not in by_name:
+                    raise SymbolError(
+                        f"Model {self.display_name!r}: no symbol {key} to substitute. Free "
+                        f"symbols: {', '.join(sorted(by_name)) or 'none'}. "
+                        f"Received: {{{key}: {value!r}}}")
+                key = by_name[key.name]
             owner = f"Model {self.display_name!r} subs"
             exact = as_size if key.is_integer else exact_value  # a multiplier: 0.75 is 3/4
             table[key] = exact(value, str(key), owner)

@@ -1,6 +1,7 @@
 """Specification of models: propagation, naming, sharing, nesting, substitution."""
 
 import pytest
+import sympy
 from hypothesis import given, strategies as st
 
 import symcnn as sc
@@ -74,6 +75,16 @@ def test_subs_accepts_names_symbols_and_rejects_unknown_names():
     assert m.subs(n=10).params == m.subs({n: 10}).params == 49920
     with pytest.raises(sc.SymbolError, match="no symbol named 'q'"):
         m.subs(q=3)
+
+
+def test_subs_by_a_symbol_object_means_the_models_symbol_of_that_name_or_is_an_error():
+    m = sc.zoo.textbook.free_width()
+    # sympy.Symbol("n") lacks symcnn's integer and positive assumptions: still the model's n
+    assert m.subs({sympy.Symbol("n"): 10}).params == 49920
+    for unknown in (sc.symbols("zzz"), sympy.Symbol("zzz")):
+        with pytest.raises(sc.SymbolError, match=r"no symbol zzz to substitute\. Free symbols: "
+                                                 r"n\. Received: \{zzz: 10\}"):
+            m.subs({unknown: 10})
 
 
 def test_subs_rechecks_every_layer_and_names_the_one_that_fails():
