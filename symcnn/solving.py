@@ -19,6 +19,8 @@ Solution(n: integers={323}, real=(323,))
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Mapping
@@ -44,12 +46,15 @@ def _as_expr(value: Any, arg: str, where: str) -> sympy.Expr:
     if isinstance(value, bool) or value is None or isinstance(value, str):
         raise SolveError(f"{where}: `{arg}` must be a number or a SymPy expression. "
                          f"{_received(**{arg: value})}")
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
+    if isinstance(value, sympy.Float):  # its exact binary value, as a Python float's
+        return sympy.Rational(value)
+    if not isinstance(value, sympy.Basic) and isinstance(value, numbers.Real):
+        if isinstance(value, numbers.Rational):  # int, Fraction, NumPy's integers
+            return sympy.Rational(int(value.numerator), int(value.denominator))
+        if not math.isfinite(value):  # float and NumPy's floats: their exact binary value
             raise SolveError(f"{where}: `{arg}` must be finite. {_received(**{arg: value})}")
-        return sympy.Rational(Fraction(value).numerator, Fraction(value).denominator)
-    if isinstance(value, Fraction):
-        return sympy.Rational(value.numerator, value.denominator)
+        exact = Fraction(float(value))
+        return sympy.Rational(exact.numerator, exact.denominator)
     try:
         expr = sympy.sympify(value, strict=True)
     except (sympy.SympifyError, TypeError):
@@ -172,6 +177,11 @@ def _solve_sets(problem: _Problem):
     if not any(x in e.free_symbols or x in b.free_symbols for e, b in problem.pairs):
         raise SolveError(f"{where}: the expression does not depend on {x}, so every value or "
                          f"none is within the budget. {_received(expr=problem.shown)}")
+    if x.is_integer is not True and x.is_real:  # a multiplier: not only whole values
+        raise SolveError(f"{where}: {x} takes fractional values (it is not an integer symbol), "
+                         f"and {where} answers over the integers; sc.solve_budget(expr, budget, "
+                         f"{x}, step=Fraction(1, 20)) answers on a grid of steps. "
+                         f"{_received(symbol=x)}")
     lo = _lowest(x)
     admissible = _relations_set(_constraint_relations(problem), x, lo, where, problem.shown)
     # Unevaluated where x appears: SymPy would first try (for tens of ms on a large

@@ -171,9 +171,26 @@ def test_an_expression_outside_the_exact_language_is_refused_with_guidance():
 
 
 @pytest.mark.parametrize("budget", [5e6, Fraction(5_000_000), sympy.Integer(5_000_000),
-                                    5_000_000.5])
+                                    5_000_000.5, sympy.Float("5000000.5"), sympy.Float(5e6)])
 def test_budgets_may_be_floats_fractions_or_sympy_numbers(budget):
     assert sc.solve_budget(n**2, budget, n) == 2236
+
+
+def test_budgets_may_be_numpy_numbers():
+    np = pytest.importorskip("numpy")
+    for budget in (np.float64(5e6), np.float32(5e6), np.int64(5_000_000)):
+        assert sc.solve_budget(n**2, budget, n) == 2236
+    with pytest.raises(sc.SolveError, match=r"`budget` must be finite"):
+        sc.solve_budget(n**2, np.float64("inf"), n)
+
+
+def test_a_multiplier_is_not_solved_over_the_integers_but_pointed_to_a_grid():
+    a = sc.multiplier("a")
+    for solver in (sc.solve_budget, sc.within_budget):  # a = 1/2 fits 100*a**2 <= 50
+        with pytest.raises(sc.SolveError, match=r"a takes fractional values .* "
+                                                r"step=Fraction\(1, 20\)"):
+            solver(100 * a**2, 50, a)
+    assert sc.solve_budget(100 * a**2, 50, a, step=Fraction(1, 20)) == Fraction(7, 10)
 
 
 @pytest.mark.parametrize("bad", ["5e6", None, float("nan"), True])
