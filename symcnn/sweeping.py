@@ -433,37 +433,60 @@ def sweep(target, /, *quantities: str, **grid: Any):
         return results[0]
     out = dict(zip(exprs, results))
     valid = None
-    if constraints:
+    if strict:
         valid = _valid(constraints, axes, fixed, symbols)
-        if valid is not None:
-            out = {k: _mask(v, valid) for k, v in out.items()}
+        out = {k: _mask(v, valid) for k, v in out.items()}
     return Sweep(out, axes, fixed, valid)
 
 
 def _valid(constraints: list, axes: dict, fixed: dict, symbols: dict):
-    """A boolean grid: every constraint that only involves swept or fixed symbols holds."""
+    """A boolean grid: every constraint that only involves swept or fixed symbols holds, and
+    every size symbol is at least 1 (``n = 0`` is no network: ``model.subs`` refuses it)."""
     known = {symbols[k] for k in list(axes) + list(fixed)}
     exprs = []
     for c in constraints:
         if not c.free_symbols <= known or not hasattr(c, "lhs"):
             continue
         exprs.append((type(c), sympy.expand(c.lhs - c.rhs)))
+    low = {k: 1 if symbols[k].is_positive else 0 for k in [*axes, *fixed]
+           if symbols[k].is_nonnegative}
+    in_domain = all(v >= low[k] for k, v in fixed.items() if k in low)
     shape = tuple(len(v) for v in axes.values())
     np = _numpy()
-    if not exprs:
-        return None
     tests = {sympy.GreaterThan: operator.ge, sympy.StrictGreaterThan: operator.gt,
              sympy.LessThan: operator.le, sympy.StrictLessThan: operator.lt,
              sympy.Equality: operator.eq, sympy.Unequality: operator.ne}
-    diffs = _evaluate([d for _, d in exprs], axes, fixed, symbols)
+    diffs = _evaluate([d for _, d in exprs], axes, fixed, symbols) if exprs else []
     if np is None:
-        flags = [all(tests[kind](v, 0) for (kind, _), v in zip(exprs, point))
-                 for point in zip(*(_flatten(d) for d in diffs))]
+        points = itertools.product(*axes.values())
+        flags = [in_domain and all(v >= low[k] for k, v in zip(axes, at) if k in low)
+                 for at in points]
+        if exprs:
+            flags = [ok and all(tests[kind](v, 0) for (kind, _), v in zip(exprs, point))
+                     for ok, point in zip(flags, zip(*(_flatten(d) for d in diffs)))]
         return _nest(flags, shape)
-    ok = np.ones(shape, dtype=bool)
+    ok = np.full(shape, in_domain, dtype=bool)
+    for i, (k, axis) in enumerate(axes.items()):  # the domain along each axis
+        if k in low:
+            ok &= _at_least(np, axis, low[k]).reshape(
+                (1,) * i + (-1,) + (1,) * (len(axes) - i - 1))
     for (kind, _), diff in zip(exprs, diffs):
         ok &= tests[kind](np.asarray(diff), 0)
     return ok
+
+
+def _at_least(np, axis, low: int):
+    """``axis >= low`` as a boolean array: a range's values at least ``low`` are one run of
+    indices, found by division; other axes are compared as they are."""
+    if not isinstance(axis, range):
+        return np.asarray(axis if not isinstance(axis, tuple) else np.array(axis, dtype=object)
+                          ) >= low
+    out = np.zeros(len(axis), dtype=bool)
+    if axis.step > 0:
+        out[max(0, -((axis.start - low) // axis.step)):] = True
+    else:
+        out[:max(0, (axis.start - low) // -axis.step + 1)] = True
+    return out
 
 
 def _flatten(values) -> list:

@@ -113,6 +113,31 @@ def test_points_that_break_the_model_are_masked_not_computed():
                                     model.subs(H=47, n=4).params]
 
 
+def test_values_that_subs_refuses_are_masked_as_subs_refuses_them():
+    model = sc.zoo.textbook.free_width(input_shape=("H", 31, 1))
+    s = sc.sweep(model, "params", H=[31, 47], n=[0, -2, 3])
+    for i, h in enumerate((31, 47)):
+        for j, width in enumerate((0, -2, 3)):
+            try:
+                expected = model.subs(H=h, n=width).params
+            except sc.SymcnnError:
+                expected = None
+            assert s.valid[i, j] == (expected is not None)
+            assert s["params"].tolist()[i][j] == expected
+
+
+@pytest.mark.parametrize("widths", [range(-3, 4), range(3, -4, -2), range(5, 0, -1),
+                                    np.arange(-2, 3), (0, 2, -1)])
+def test_a_size_symbol_below_1_is_masked_along_any_axis(widths):
+    s = sc.sweep(sc.zoo.textbook.free_width(), n=widths)
+    assert s.valid.tolist() == [int(v) >= 1 for v in widths]
+
+
+def test_a_model_sweep_always_has_a_valid_mask():
+    s = sc.sweep(sc.zoo.textbook.free_width(), n=[1, 2])
+    assert s.valid.tolist() == [True, True] and s["params"].tolist() == [48480, 48640]
+
+
 def test_a_sweep_needs_values_for_every_symbol():
     with pytest.raises(sc.SolveError, match=r"give values for n"):
         sc.sweep(n * H, H=[1, 2])
