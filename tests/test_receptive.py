@@ -348,3 +348,86 @@ def test_cost_columns_render_in_markdown_and_latex_too():
     columns = ["layer", "output_shape", "macs", "receptive_field", "jump"]
     for text in (model.to_markdown(columns=columns), model.to_latex(columns=columns)):
         assert "58x58" in text and "32x32" in text and "Total MACs" in text
+
+
+def test_every_built_in_layer_states_its_window():
+    """No built-in layer leaves ``window_for`` to the protocol's default (an error meant for
+    layers written outside symcnn): a receptive field never fails on a built-in layer."""
+    import inspect
+
+    import symcnn.nn
+    from symcnn.layers import layer_classes
+    from symcnn.layers.protocol import LayerProtocol
+
+    classes = set(layer_classes().values()) | {
+        c for _, c in inspect.getmembers(symcnn.nn, inspect.isclass) if issubclass(c, sc.Layer)}
+    exempt = {sc.InputLayer, sc.Model, sc.Sequential, symcnn.nn.Sequential}  # graphs, inputs
+    missing = sorted(c.__name__ for c in classes - exempt
+                     if c.window_for is LayerProtocol.window_for)
+    assert missing == []
+
+
+def test_an_embedding_passes_token_positions_through():
+    grid = sc.Sequential([sc.Input(("H", "W")), sc.Embedding(100, 8), sc.Conv2D(4, 3)])
+    assert grid.receptive_field == (AxisField(3, 1, 0),)  # the input's spatial axis: H
+    # token ids (T,) have no spatial axis by the input convention, as a Dense-only model
+    tokens = sc.Sequential([sc.Input(("T",)), sc.Embedding(100, 8), sc.Conv1D(4, 3)])
+    assert tokens.receptive_field == ()
+
+
+def test_attention_fields_are_undefined_as_masks_are_not_recorded():
+    x = sc.Input(("T", 16))
+    m = sc.Model(x, sc.MultiHeadAttention(2, 8)(x, x))
+    assert m.receptive_field is None
+    vit = sc.zoo.vit_b_32(input_shape=(64, 64, 3))
+    text = vit.summary_text(columns=["layer", "output_shape", "receptive_field"],
+                            expand_nested=True)
+    row = next(line for line in text.splitlines() if "self_attention (MultiHeadAttention)" in line)
+    assert row.rstrip().endswith("-")  # undefined, shown as a dash
+    assert vit.get_layer("conv_proj").receptive_field == (AxisField(32, 32, 0),) * 2
+
+
+@pytest.mark.parametrize("interpolation", ["bilinear", "bicubic"])
+def test_upsampling_by_interpolation_reads_neighbours_so_its_field_is_undefined(interpolation):
+    m = sc.Sequential([sc.Input((8, 8, 1)), sc.UpSampling2D(2, interpolation=interpolation),
+                       sc.Conv2D(1, 3)])
+    assert m.receptive_field is None
+    nearest = sc.Sequential([sc.Input((8, 8, 1)), sc.UpSampling2D(2), sc.Conv2D(1, 3)])
+    assert nearest.receptive_field is not None
+
+
+def test_torch_named_element_wise_reshaping_and_resizing_layers_state_their_windows():
+    from symcnn import nn
+
+    prelu = nn.Sequential(nn.Conv2d(3, 8, 3), nn.PReLU(8), input_shape=(3, "H", "W"))
+    assert prelu.receptive_field == (AxisField(3, 1, 0),) * 2
+    unflat = nn.Sequential(nn.Flatten(), nn.Unflatten(1, (3, 8, 8)), input_shape=(3, 8, 8))
+    assert unflat.receptive_field is None
+    for resize in (nn.Upsample(scale_factor=1.5), nn.Upsample(size=(9, 9)),
+                   nn.Upsample(scale_factor=2, mode="bilinear")):
+        model = nn.Sequential(nn.Conv2d(3, 8, 3), resize, input_shape=(3, 8, 8))
+        assert model.receptive_field is None
+
+
+@pytest.mark.frameworks
+def test_slices_and_nearest_upsampling_equal_torch_autograd():
+    torch = require("torch")
+    from symcnn import nn
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = torch.nn.Conv2d(1, 1, 3), torch.nn.Conv2d(1, 1, 3)
+            self.up = torch.nn.Upsample(scale_factor=2)
+
+        def forward(self, x):
+            return self.b(self.up(self.a(x)[:, :, 2:-1, 1:]))
+
+    model = nn.Sequential(nn.Conv2d(1, 1, 3), nn.Slice(((None, None), (2, -1), (1, None))),
+                          nn.Upsample(scale_factor=2), nn.Conv2d(1, 1, 3),
+                          input_shape=(1, 14, 13))
+    out_h, out_w = model.output_shape[1:]
+    for o in [(0, 0), (1, 2), (out_h - 1, out_w - 1), (3, 5)]:
+        spans, shape = autograd_span(Net(), (1, 14, 13), o)
+        assert shape == (out_h, out_w)
+        assert spans == [tuple(s) for s in input_span(model, o)]

@@ -29,6 +29,7 @@ import sympy
 from ..errors import CostError, LayerArgumentError, ShapeError
 from ..derivation.blocks import sym
 from ..formulas import prod
+from ..windows import NotAWindow, Whole
 from ..working import Plus, Times
 from .base import Checker, Layer, Tensor, apply_layer, format_shape
 from .saved import kept_new
@@ -258,6 +259,20 @@ class MultiHeadAttention(Layer):
         return tuple(kept_new(sympy.expand(prod(c))) for c in copies) + (
             kept_new(sympy.expand(n_q * d + 2 * n_k * d)), kept_new(sympy.expand(h * n_q * n_k)),
             kept_new(sympy.expand(n_q * d)))
+
+    def window_for(self, input_shapes):
+        """Undefined along the attention axes: which positions an output reads depends on the
+        masks given when the layer is called (a causal mask reads only earlier positions),
+        which change no shape or count and are not recorded. Other axes pass through; the
+        features mix.
+
+        >>> MultiHeadAttention(2, 8).window_for([(10, 16), (10, 16)])
+        (NotAWindow(defined=False), Whole(keeps_axis=True))
+        """
+        rank = len(input_shapes[0])
+        attended = self.axes_for(rank)
+        return tuple(Whole() if i == rank - 1 else NotAWindow() if i + 1 in attended else None
+                     for i in range(rank))
 
     def _check_torch_equivalent(self, query) -> None:
         problems = []

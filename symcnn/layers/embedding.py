@@ -65,6 +65,10 @@ class Embedding(Layer):
         """The ids, as ``nn.Embedding`` keeps them: int64 whatever the training dtype."""
         return (kept_new(prod(input_shapes[0]), dtype="int64"),)
 
+    def window_for(self, input_shape):
+        """Each position's vector is its own token's: positions pass through."""
+        return (None,) * len(input_shape)
+
 
 class ClassToken(Layer):
     """Prepends one learned token to a sequence (ViT's class token): ``(N, d) -> (N + 1, d)``,

@@ -288,8 +288,11 @@ class _UpSampling(SpatialLayer):
         return join_channels(out, channels, self.data_format)
 
     def window_for(self, input_shape):
-        return join_channels(tuple(Upsampled(f) for f in self.size), NotAWindow(),
-                             self.data_format)
+        """Nearest-neighbour repeats each position ``size`` times; ``bilinear`` and the other
+        interpolations read two or more neighbours: undefined there."""
+        nearest = self._extra.get("interpolation", "nearest") == "nearest"
+        return join_channels(tuple(Upsampled(f) if nearest else NotAWindow() for f in self.size),
+                             NotAWindow(), self.data_format)
 
     def ptflops_ops_for(self, input_shapes, output_shape):
         """ptflops: one operation per output element."""

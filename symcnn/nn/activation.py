@@ -254,3 +254,7 @@ class PReLU(TorchLayer, Layer):
     def params_for(self, shape):
         return self.num_parameters, sympy.Integer(0)
 
+    def window_for(self, input_shape):
+        """Element-wise: positions pass through."""
+        return (None,) * len(input_shape)
+

@@ -12,6 +12,7 @@ from ..errors import LayerArgumentError, ShapeError
 from ..layers import reshape as _reshape
 from ..layers.base import Checker, Layer, format_shape
 from ..symbols import as_size
+from ..windows import NotAWindow, Upsampled, Window
 from ._base import TorchLayer, bind
 
 __all__ = [
@@ -103,6 +104,10 @@ class Unflatten(TorchLayer, Layer):
             sizes = self.unflattened_size
         return (*shape[:index], *sizes, *shape[index + 1:])
 
+    def window_for(self, input_shape):
+        """Positions are rearranged into new axes, as by a reshape: not a window."""
+        return None
+
 
 class Slice(TorchLayer, Layer):
     """Basic slicing ``x[:, a:b, c:d]``, which no ``torch.nn`` module does (``from_torch`` and
@@ -136,8 +141,7 @@ class Slice(TorchLayer, Layer):
                              f"{len(shape)}. Received: slices={self.slices!r}")
         out = []
         for axis, (size, (start, stop)) in enumerate(zip(shape, self.slices)):
-            begin = 0 if start is None else start if start >= 0 else sympy.expand(size + start)
-            end = size if stop is None else stop if stop >= 0 else sympy.expand(size + stop)
+            begin, end = _position(size, start, 0), _position(size, stop, size)
             for bound in (start, stop):
                 if bound is not None:
                     check.at_least(size, abs(bound), lambda: f"slicing axis {axis} needs at "
@@ -147,6 +151,20 @@ class Slice(TorchLayer, Layer):
                            f"({size} elements). Received: slices={self.slices!r}")
             out.append(length)
         return (*out, *shape[len(self.slices):])
+
+    def window_for(self, input_shape):
+        """Output ``o`` reads ``o + start`` along each sliced axis (a 1-wide window)."""
+        starts = [_position(size, start, 0) for size, (start, _) in zip(input_shape, self.slices)]
+        return tuple(Window(1, pad_before=-b) if b != 0 else None for b in starts) + (
+            None,) * (len(input_shape) - len(starts))
+
+
+def _position(size, bound, default):
+    """A slice bound as a position: ``default`` when open, counted from the end when
+    negative (as in Python)."""
+    if bound is None:
+        return default
+    return bound if bound >= 0 else sympy.expand(size + bound)
 
 
 def _amount(owner: str, value):
@@ -269,6 +287,17 @@ class Upsample(TorchLayer, Layer):
             num, den = sympy.fraction(f)
             out.append(arith.floor_div(sympy.expand(i * num), den))
         return (shape[0], *out)
+
+    def window_for(self, input_shape):
+        """Nearest-neighbour by an integer factor repeats each position ``f`` times; other
+        modes read several neighbours, and other factors or sizes read positions that are no
+        window: undefined there."""
+        spatial = len(input_shape) - 1
+        given = self.scale_factor if isinstance(self.scale_factor, tuple) else (
+            (self.scale_factor,) * spatial)
+        nearest = self._torch.get("mode", "nearest") == "nearest" and self.size is None
+        return (None, *(Upsampled(f) if nearest and f.is_Integer else NotAWindow()
+                        for f in given))
 
 
 def _factor(value):
