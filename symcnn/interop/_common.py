@@ -13,10 +13,22 @@ __all__ = ["Problems", "require_numeric", "import_framework", "keras_base", "as_
 
 
 class Problems:
-    """Collects every unsupported operation so one error can list them all."""
+    """Collects every unsupported operation so one error can list them all; ``target`` is
+    the side that lacks an equivalent (symcnn when importing, the framework when exporting).
 
-    def __init__(self, action: str) -> None:
+    >>> p = Problems("model.to_torch", target="PyTorch")
+    >>> p.add("layer 'r' (Repeat)", "no PyTorch equivalent for Repeat")
+    >>> p.raise_if_any()
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.ConversionError: model.to_torch: 1 operation has no PyTorch equivalent:
+      - layer 'r' (Repeat): no PyTorch equivalent for Repeat
+    Received: 1 unsupported operation
+    """
+
+    def __init__(self, action: str, target: str = "symcnn") -> None:
         self.action = action
+        self.target = target
         self.items: list = []
 
     def add(self, where: str, what: str) -> None:
@@ -30,7 +42,7 @@ class Problems:
         tail = f"\n{hint}" if hint else ""
         raise ConversionError(
             f"{self.action}: {n} operation{'s' if n != 1 else ''} ha{'ve' if n != 1 else 's'} "
-            f"no symcnn equivalent:\n{listing}{tail}\nReceived: {n} unsupported operation"
+            f"no {self.target} equivalent:\n{listing}{tail}\nReceived: {n} unsupported operation"
             f"{'s' if n != 1 else ''}"
         )
 

@@ -51,7 +51,7 @@ def to_keras(model: Graph):
     """
     require_numeric(model, "model.to_keras")
     keras = import_framework("keras")
-    builder = _Builder(keras, Problems("model.to_keras"))
+    builder = _Builder(keras, Problems("model.to_keras", target="Keras"))
     inputs = []
     for tensor in model.inputs:
         name = builder.unique(tensor.node.layer.name or "input_layer")

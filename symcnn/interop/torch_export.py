@@ -58,7 +58,7 @@ def to_torch(model: Graph):
     torch.Size([1, 8, 30, 30])
     """
     require_numeric(model, "model.to_torch")
-    problems = Problems("model.to_torch")
+    problems = Problems("model.to_torch", target="PyTorch")
     builder = _Builder(_channels_last(model), problems)
     for tensor in model.inputs:
         node = builder.graph.placeholder(_identifier(tensor.node.layer.name or "x"))

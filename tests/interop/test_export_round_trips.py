@@ -36,7 +36,7 @@ TORCH_REFUSALS = ("center and scale differ", "center without scale", "center != 
                   "asymmetric explicit padding on a transposed", "ceil_mode with asymmetric",
                   "AvgPool3d refuses")
 KERAS_REFUSALS = ("output_padding >= stride", "asymmetric padding on a transposed",
-                  "has no Keras equivalent")
+                  "` has no Keras equivalent for")  # an argument; the header names any
 
 
 def channels_first(shape):
@@ -216,3 +216,11 @@ def _keras_specs():
     from ..crosscheck.keras_specs import keras_models
 
     return keras_models()
+
+
+@pytest.mark.parametrize("export, framework", [("to_torch", "PyTorch"), ("to_keras", "Keras")])
+def test_an_export_refusal_says_the_framework_lacks_the_operation(export, framework):
+    model = sc.Sequential([sc.Input((16, 16, 8)), sc.Repeat(sc.Conv2D(8, 3, padding="same"), 4)])
+    with pytest.raises(sc.ConversionError, match=rf"model\.{export}: 1 operation has no "
+                                                 rf"{framework} equivalent:\n  - .*Repeat"):
+        getattr(model, export)()
