@@ -49,7 +49,11 @@ class _Node(sympy.Expr):
         return sympy.Basic.__new__(cls, *(sympy.sympify(a) for a in args))
 
     def _parts(self, **hints):
-        return [a.doit(**hints) if isinstance(a, sympy.Basic) else a for a in self.args]
+        # only the unevaluated nodes are evaluated: values are final, and SymPy's doit would
+        # re-decide a large Max or Min that was left unevaluated on purpose (its pairwise
+        # comparisons took 18 s for 59 arguments)
+        return [a.doit(**hints) if isinstance(a, sympy.Basic) and a.has(_Node) else a
+                for a in self.args]
 
 
 def _paren_latex(printer, expr) -> str:
