@@ -266,6 +266,11 @@ class Layer(LayerProtocol):
             raise LayerArgumentError(
                 f"{self.type_name}: `name` must be a non-empty string. Received: name={name!r}"
             )
+        if name is not None and not name.isprintable():  # a name is printed in tables
+            raise LayerArgumentError(
+                f"{self.type_name}: `name` must be printable: no control characters, line "
+                f"breaks or direction overrides (they would garble the tables and terminals "
+                f"that print it). Received: name={name!r}")
         if not isinstance(trainable, bool):
             raise LayerArgumentError(
                 f"{self.type_name}: `trainable` must be True or False. "

@@ -18,6 +18,12 @@ CASES = [
     ("float kernel", lambda: sc.Conv2D(4, 2.5), sc.LayerArgumentError,
      r"Conv2D: `kernel_size`.*Received: kernel_size=2.5"),
     ("bool size", lambda: sc.Dense(True), sc.LayerArgumentError, r"Received: units=True"),
+    ("a line break in a name", lambda: sc.Dense(3, name="a\nb"), sc.LayerArgumentError,
+     r"Dense: `name` must be printable.*Received: name='a\\nb'"),
+    ("a terminal escape in a model name",
+     lambda: sc.Sequential([sc.Input((4,)), sc.Dense(3)], name="\u202eevil\x1b[31m"),
+     sc.LayerArgumentError, r"Sequential: `name` must be printable.*Received: "
+                            r"name='\\u202eevil\\x1b\[31m'"),
     ("None size", lambda: sc.Conv1D(None, 3), sc.LayerArgumentError, r"Received: filters=None"),
     ("not a name in input shape", lambda: sc.Input(("x y", 3)), sc.LayerArgumentError,
      r"`shape`.*Received: shape='x y'"),

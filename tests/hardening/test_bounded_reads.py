@@ -199,3 +199,14 @@ def test_huge_integers_in_model_files_give_clean_errors(tmp_path, text, where):
     code, err = run_cli(["summary", str(path)])
     assert code == 3, err
     one_error_line(err)
+
+
+def test_a_model_file_cannot_print_terminal_escapes_through_a_name(tmp_path):
+    path = tmp_path / "names.json"
+    path.write_text(json.dumps({"input": [4], "layers": [
+        {"Dense": {"units": 3, "name": "ok\u001b[2J\u202e"}}]}))
+    code, err = run_cli(["summary", str(path)])
+    line = one_error_line(err)
+    assert code != 0 and "\x1b" not in err and "\u202e" not in err
+    assert "layers[0] (Dense)" in line and "`name` must be printable" in line
+    assert r"Received: name='ok\x1b[2J\u202e'" in line
