@@ -142,8 +142,10 @@ def test_an_unbuilt_sequential_needs_input_shape():
 def test_layers_without_an_equivalent_are_listed_together():
     keras = require("keras")
     L = keras.layers
-    k = keras.Sequential([keras.Input((10,)), L.Lambda(lambda t: t * 2), L.Dense(4),
-                          L.UnitNormalization(), L.RepeatVector(3)])
+    # named: Keras numbers unnamed layers per process (lambda_1 after another test's lambda)
+    k = keras.Sequential([keras.Input((10,)), L.Lambda(lambda t: t * 2, name="lambda"),
+                          L.Dense(4, name="dense"), L.UnitNormalization(name="unit_normalization"),
+                          L.RepeatVector(3, name="repeat_vector")])
     with pytest.raises(sc.ConversionError) as info:
         sc.from_keras(k)
     message = str(info.value)
