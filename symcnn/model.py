@@ -121,8 +121,25 @@ class Model(_CostViews, _Printing, Graph):
         """Every layer call, inputs included, in a topological order."""
         return list(self._nodes)
 
-    def get_layer(self, name: str) -> LayerRecord:
-        """The record of the layer called ``name``."""
+    def get_layer(self, name: str | None = None, index: int | None = None) -> LayerRecord:
+        """The record of the layer called ``name``, or at ``index`` in :attr:`layers` (as
+        Keras: give one of them).
+
+        >>> import symcnn as sc
+        >>> m = sc.zoo.textbook.free_width()
+        >>> m.get_layer("dense").params, m.get_layer(index=-1).name
+        (160*n, 'dense')
+        """
+        if (name is None) == (index is None):
+            raise GraphError(f"Model {self.display_name!r}: get_layer takes a name or an "
+                             f"index, one of them. Received: name={name!r}, index={index!r}")
+        if index is not None:
+            if not isinstance(index, int) or isinstance(index, bool) or not (
+                    -len(self.layers) <= index < len(self.layers)):
+                raise GraphError(f"Model {self.display_name!r}: `index` must be an integer "
+                                 f"from {-len(self.layers)} to {len(self.layers) - 1} (the "
+                                 f"model has {len(self.layers)} layers). Received: index={index!r}")
+            return self.layers[index]
         for record in self.layers:
             if record.name == name:
                 return record

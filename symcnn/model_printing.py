@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import unexpected_arguments
+from .errors import SymcnnError, unexpected_arguments
 from .render import keras_summary
 from .render.html import model_to_html
 from .render.latex import model_array, model_to_latex
@@ -43,6 +43,9 @@ class _Printing:
         """
         if unknown:
             raise unexpected_arguments("summary", unknown, ("print_fn", *_SUMMARY_OPTIONS))
+        if print_fn is not None and not callable(print_fn):
+            raise SymcnnError(f"summary: `print_fn` must be a callable taking the text (such "
+                              f"as print) or None. Received: print_fn={print_fn!r}")
         text = keras_summary.render_summary(
             self, columns=columns, line_length=line_length, positions=positions,
             expand_nested=expand_nested, show_trainable=show_trainable,

@@ -187,6 +187,10 @@ def _shape_text(shape, text) -> str:
 
 def _widths(data: SummaryData, line_length: int | None, positions) -> list:
     n = len(data.header)
+    if line_length is not None and (not isinstance(line_length, int) or
+                                    isinstance(line_length, bool) or line_length < 1):
+        raise SymcnnError(f"summary: `line_length` must be a positive integer (characters) or "
+                          f"None. Received: line_length={line_length!r}")
     natural = [max(len(r[i]) for r in [data.header, *data.rows]) for i in range(n)]
     if positions is not None:
         positions = list(positions)

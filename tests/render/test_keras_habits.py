@@ -54,6 +54,27 @@ def test_summary_print_fn_gets_the_whole_text_once():
     assert calls == [small().summary_text()]
 
 
+@pytest.mark.parametrize("options, message", [
+    ({"print_fn": 3}, r"`print_fn` must be a callable.*Received: print_fn=3"),
+    ({"line_length": "x"}, r"`line_length` must be a positive integer.*Received: line_length='x'"),
+    ({"line_length": -5}, r"Received: line_length=-5"),
+    ({"line_length": True}, r"Received: line_length=True"),
+])
+def test_summary_options_of_the_wrong_kind_are_named(options, message):
+    with pytest.raises(sc.SymcnnError, match=message):
+        small().summary(**options)
+
+
+def test_get_layer_by_index_as_keras():
+    model = small()
+    assert model.get_layer(index=0) is model.layers[0]
+    assert model.get_layer(index=-1).name == model.layers[-1].name
+    for bad in ({}, {"name": "dense", "index": 0}, {"index": len(model.layers)},
+                {"index": "0"}):
+        with pytest.raises(sc.GraphError, match=r"get_layer|`index`"):
+            model.get_layer(**bad)
+
+
 def test_summary_line_length_bounds_every_line_and_wraps_cells():
     H, W, w = sc.symbols("H W w")
     model = sc.Sequential([sc.Input((H, W, 3)), sc.Conv2D(8 * w, 3), sc.MaxPooling2D(2),
