@@ -29,6 +29,7 @@ ceiling(H/2)
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Callable, Mapping
 
@@ -131,26 +132,7 @@ def expanded_terms(expr, memo: dict | None = None) -> int:
     >>> expanded_terms((H + W + 1)**2), len(sympy.expand((H + W + 1)**2).args)
     (6, 6)
     """
-    import math
-
-    memo = {} if memo is None else memo
-    if expr in memo:
-        return memo[expr]
-    if expr.is_Atom:
-        count = 1
-    elif expr.is_Add or isinstance(expr, (sympy.Min, sympy.Max)):
-        count = sum(expanded_terms(a, memo) for a in expr.args)
-    elif expr.is_Mul:
-        count = 1
-        for a in expr.args:
-            count *= expanded_terms(a, memo)
-    elif expr.is_Pow and expr.exp.is_Integer and expr.exp > 0:
-        t, e = expanded_terms(expr.base, memo), int(expr.exp)
-        count = math.comb(t + e - 1, e) if t > 1 else 1
-    else:  # x**-k, 2**k, floor(...): one term over whatever its arguments hold
-        count = max(expanded_terms(a, memo) for a in expr.args)
-    memo[expr] = count
-    return count
+    return _structure(expr, {} if memo is None else memo)[0]
 
 
 def structural_degree(expr, memo: dict | None = None) -> int:
@@ -163,21 +145,29 @@ def structural_degree(expr, memo: dict | None = None) -> int:
     >>> structural_degree(k**3*H + sympy.floor(H**2/2)), structural_degree(1/k**2)
     (4, 2)
     """
-    memo = {} if memo is None else memo
+    return _structure(expr, {} if memo is None else memo)[1]
+
+
+def _structure(expr, memo: dict) -> tuple:
+    """``(terms, degree)``: :func:`expanded_terms` and :func:`structural_degree` of
+    ``expr``, found in one walk (shared subexpressions once, through ``memo``)."""
     if expr in memo:
         return memo[expr]
-    if expr.is_Symbol:
-        degree = 1
-    elif expr.is_Atom:
-        degree = 0
+    parts = [_structure(a, memo) for a in expr.args]
+    if expr.is_Atom:
+        out = (1, 1 if expr.is_Symbol else 0)
+    elif expr.is_Add or isinstance(expr, (sympy.Min, sympy.Max)):
+        out = (sum(t for t, _ in parts), max(d for _, d in parts))
     elif expr.is_Mul:
-        degree = sum(structural_degree(a, memo) for a in expr.args)
+        out = (math.prod(t for t, _ in parts), sum(d for _, d in parts))
     elif expr.is_Pow and expr.exp.is_Integer:
-        degree = structural_degree(expr.base, memo) * abs(int(expr.exp))
-    else:  # sums, roundings, min, max, 2**e (whose exponent is bounded by its terms)
-        degree = max(structural_degree(a, memo) for a in expr.args)
-    memo[expr] = degree
-    return degree
+        (t, d), e = parts[0], int(expr.exp)
+        terms = (math.comb(t + e - 1, e) if t > 1 else 1) if e > 0 else t  # x**-k: one term
+        out = (terms, d * abs(e))
+    else:  # 2**k, floor(...): one term over whatever its arguments hold; their degree
+        out = (max(t for t, _ in parts), max(d for _, d in parts))
+    memo[expr] = out
+    return out
 
 
 def _min_max(kind: str):
@@ -213,7 +203,6 @@ class _Parser:
         self.depth = 0
         self.roundings = 0
         self.memo: dict = {}
-        self.degrees: dict = {}
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -400,7 +389,7 @@ class _Parser:
             if count > MAX_TERMS:
                 raise ExpressionError(_where(self.text, pos, f"the expression would expand to "
                                                              f"more than {MAX_TERMS:,} terms"))
-        degree = sum(structural_degree(f, self.degrees) for f in factors)
+        degree = sum(structural_degree(f, self.memo) for f in factors)
         if degree > MAX_DEGREE:
             raise ExpressionError(_where(self.text, pos, f"the expression has degree {degree} "
                                                          f"in its symbols (at most {MAX_DEGREE})"))
