@@ -99,7 +99,8 @@ def _lowest(x: sympy.Symbol) -> int:
     return 0 if x.is_positive is not True and x.is_nonnegative else 1
 
 
-def _relations_set(relations: list, x, lo: int, where: str, shown) -> IntegerSet:
+def _relations_set(relations: list, x, lo: int, where: str, shown,
+                   constraints: bool = False) -> IntegerSet:
     extra = set().union(*(r.free_symbols for r in relations)) - {x} if relations else set()
     if extra:
         names = sorted(s.name for s in extra)
@@ -109,6 +110,13 @@ def _relations_set(relations: list, x, lo: int, where: str, shown) -> IntegerSet
     try:
         return relation_set(relations, x, lo)
     except NotQuasiPolynomial as err:
+        if constraints:  # the model's conditions, not the budgeted expression
+            raise SolveError(
+                f"{where}: cannot decide which values of {x} the model admits: in its "
+                f"conditions {', '.join(map(str, relations))}, {err.reason}. symcnn solves "
+                f"polynomials with floor, ceiling and Mod; sc.sweep evaluates the model over "
+                f"a range of {x} and masks the values it does not admit. "
+                f"{_received(expr=shown)}") from None
         raise SolveError(f"{where}: cannot decide {x} exactly: {err.reason}. symcnn solves "
                          f"polynomials with floor, ceiling and Mod; sc.sweep evaluates other "
                          f"expressions over a range. {_received(expr=shown)}") from None
@@ -183,7 +191,8 @@ def _solve_sets(problem: _Problem):
                          f"{x}, step=Fraction(1, 20)) answers on a grid of steps. "
                          f"{_received(symbol=x)}")
     lo = _lowest(x)
-    admissible = _relations_set(_constraint_relations(problem), x, lo, where, problem.shown)
+    admissible = _relations_set(_constraint_relations(problem), x, lo, where, problem.shown,
+                                constraints=True)
     # Unevaluated where x appears: SymPy would first try (for tens of ms on a large
     # polynomial) to decide the relation with its assumptions; relation_set decides it exactly.
     within = _relations_set([sympy.Le(e, b, evaluate=not (e - b).has(x))

@@ -250,3 +250,16 @@ def test_floors_are_relaxed_for_the_real_solution_and_said_so():
     sol = sc.solve(16 * sympy.floor(H / 2) ** 2, 4096, H)
     assert sol.relaxed and sol.real == (32,)
     assert sol.integers == sympy.Range(32, 34)
+
+
+def test_a_condition_outside_the_exact_language_is_named_with_the_sweep_that_answers():
+    L = sc.symbols("L")
+    x = sc.Input(("H", "H", 8))
+    block = sc.Model(x, sc.MaxPooling2D(2)(sc.Conv2D(8, 3, padding="same")(x)))
+    model = sc.Sequential([sc.Input((64, 64, 8)), sc.Repeat(block, L)])  # halves 64 L times
+    with pytest.raises(sc.SolveError, match=r"cannot decide which values of L the model admits: "
+                                            r"in its conditions floor\(128/2\*\*L\) - 2 >= 0, "
+                                            r"the power 2\*\*\(-L\)"):
+        model.solve_budget(params=10_000, for_=L)
+    swept = sc.sweep(model, L=range(1, 9))
+    assert swept.valid.tolist() == [True] * 6 + [False] * 2  # 64/2**6 = 1 is the last size
