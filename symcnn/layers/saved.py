@@ -154,7 +154,7 @@ def window_input_kept(layer, input_shape) -> Kept:
         for i, k, s, d in zip(spatial, kernel, strides, dilation):
             extent = d * (k - 1) + 1
             total = (sympy.ceiling(sympy.sympify(i) / s) - 1) * s + extent - i
-            if not total.is_number and not (extent > s) is True:
+            if not total.is_number and sympy.sympify(extent - s).is_positive is not True:
                 raise _undecided(layer, i)
             totals.append(max(total, 0) if total.is_number else total)
     else:
