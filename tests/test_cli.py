@@ -316,6 +316,17 @@ def test_zoo_input_shape_and_arguments_reach_the_model_function():
     assert out == textbook.free_width(width="w", input_shape=("H", 31, 1)).summary_text() + "\n"
 
 
+def test_zoo_arguments_named_by_a_symbol_are_made_by_the_model_function():
+    """``--arg alpha=alpha`` is ``mobilenet_v2(alpha="alpha")``: a multiplier (a positive
+    rational), not a positive integer (which made 0.75 a refused substitution)."""
+    out = ok("zoo", "mobilenet_v2", "--arg", "alpha=alpha", "--subs", "alpha=0.75", "H=224",
+             "W=224")
+    expected = sc.zoo.mobilenet_v2((224, 224, 3), alpha=0.75)
+    assert f"Total params: {int(expected.params):,}" in out
+    assert ok("zoo", "mobilenet_v2", "--arg", "alpha=alpha") == \
+        sc.zoo.mobilenet_v2(alpha="alpha").summary_text() + "\n"
+
+
 def test_zoo_suggests_close_names():
     code, _, err = run("zoo", "textbook.free_widht")
     assert code == 2 and "did you mean textbook.free_width" in err
