@@ -44,15 +44,16 @@ def quantity_of(model, name: str):
     return quantity(model, name)
 
 
-def symbol_of(model, name: str):
-    """The free symbol of ``model`` called ``name`` (``--for``, a RANGE's NAME)."""
+def symbol_of(model, name: str, command: str = "solve", given: str | None = None):
+    """The free symbol of ``model`` called ``name`` (``--for``, a RANGE's NAME); the error
+    names the ``command`` and what was ``given`` (default ``--for NAME``)."""
     for s in model.free_symbols:
         if s.name == name:
             return s
     names = ", ".join(sorted(s.name for s in model.free_symbols)) or "none"
     hint = did_you_mean(name, [s.name for s in model.free_symbols])
-    raise SolveError(f"solve: the model has no symbol {name!r} (its symbols: {names}).{hint} "
-                     f"Received: --for {name}")
+    raise SolveError(f"{command}: the model has no symbol {name!r} (its symbols: {names}).{hint} "
+                     f"Received: {given or '--for ' + name}")
 
 
 def run_solve(args, out) -> int:

@@ -101,7 +101,7 @@ def run_sweep(args, out) -> int:
     name, values = parse_range(args.range, "RANGE")
     quantities = columns(args.y) or ["params"]
     model = load_args(args)
-    symbol = symbol_of(model, name)
+    symbol = symbol_of(model, name, "sweep", f"RANGE {args.range}")
     rows = sweep_rows(model, symbol, values, quantities,
                       Progress(len(values), not args.no_progress))
     if args.format == "json":
@@ -124,7 +124,7 @@ def run_plot(args, out) -> int:
     name, values = parse_range(args.range, "RANGE")
     quantities = columns(args.y) or ["params"]
     model = load_args(args)
-    symbol_of(model, name)
+    symbol_of(model, name, "plot", f"RANGE {args.range}")
     for q in quantities:
         quantity_of(model, q)
     budgets = parse_assignments(args.budget, "--budget")
