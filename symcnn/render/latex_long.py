@@ -11,6 +11,8 @@ the page for very wide tables.
 
 >>> print(breakable(r"16 w \\left(a - 1\\right) \\left(b - 1\\right)"))
 16 w \\allowbreak \\left(a - 1\\right) \\allowbreak \\left(b - 1\\right)
+>>> print(breakable(r"1{,}000 \\left(m + 1\\right)"))
+1{,}000 \\left(m + 1\\right)
 >>> print(break_name(escape("conv2_block1_1_conv")))
 conv2\\_\\allowbreak{}block1\\_\\allowbreak{}1\\_\\allowbreak{}conv
 """
@@ -46,8 +48,22 @@ SHARES = {"layer": 0.24, "type": 0.2, "output_shape": 0.22, "working": 0.34, "pa
 def breakable(math: str) -> str:
     """Math in which TeX may break a line between the factors of a product
     (``\\right) \\left(``, ``w \\left(``) besides after ``+``, ``-`` and ``=``."""
-    math = re.sub(r"\\right([)\]]) (?=\\left[(\[]|[A-Za-z0-9])", r"\\right\1 \\allowbreak ", math)
-    return re.sub(r"(?<=[A-Za-z0-9}])(?<!allowbreak) (?=\\left\()", r" \\allowbreak ", math)
+    math = re.sub(r"\\right([)\]]) (?=\\left[(\[]|\\operatorname|[A-Za-z0-9])",
+                  r"\\right\1 \\allowbreak ", math)
+    return re.sub(r"(\S+) (?=\\left\()", _break_before_factor, math)
+
+
+_NUMERAL = re.compile(r"[0-9.]+(?:\{,\}[0-9]+)*")
+
+
+def _break_before_factor(hit) -> str:
+    """``w \\allowbreak \\left(``, but a numeral keeps its factor: a line ending in
+    ``= 1{,}000`` would read as a value (``1{,}000 \\left(x + 1\\right)`` stays whole)."""
+    token = hit.group(1)
+    if _NUMERAL.fullmatch(token) or not re.search(r"[A-Za-z0-9}]$", token) or \
+            token.endswith("allowbreak"):
+        return hit.group(0)
+    return token + r" \allowbreak "
 
 
 def break_name(escaped: str) -> str:

@@ -100,6 +100,19 @@ class make_divisible(sympy.Function):  # noqa: N801 (a SymPy function, named as 
     def _eval_is_positive(self):
         return self._eval_is_integer()
 
+    def _latex(self, printer, exp=None):
+        r"""One upright name (SymPy would set ``divisible`` as a subscript of ``make``), the
+        power after the parentheses, which are plain so that a narrow table column may
+        break the line after the comma (TeX never breaks inside ``\left( ... \right)``).
+
+        >>> a = sympy.Symbol("alpha", positive=True)
+        >>> print(sympy.latex(make_divisible(16*a, 8)**2))
+        \operatorname{make\_divisible}(16 \alpha,\allowbreak 8)^{2}
+        """
+        args = r",\allowbreak ".join(printer._print(a) for a in self.args)
+        text = rf"\operatorname{{make\_divisible}}({args})"
+        return text if exp is None else rf"{text}^{{{exp}}}"
+
 
 def _make_divisible_float(v: float, d: int) -> int:
     """torchvision's ``_make_divisible`` on a float, step by step in float arithmetic."""

@@ -101,3 +101,11 @@ def test_notes_are_typeset():
     model = sc.Sequential([sc.Input((H, W, 3)), sc.Conv2D(8, 3, padding="same")])
     tex = model.to_latex(style="derivation")
     assert r"\texttt{padding='same'}" in tex and r"$\lceil \mathit{input}/\mathit{stride} \rceil$" in tex
+
+
+def test_make_divisible_is_one_upright_name_whose_arguments_may_break():
+    latex = sc.zoo.mobilenet_v2(alpha=sc.multiplier("alpha")).to_latex()
+    assert r"\operatorname{make}" not in latex  # SymPy's default: make with a subscript
+    assert r"\operatorname{make\_divisible}(32 \alpha,\allowbreak 8)" in latex
+    # a coefficient keeps its factor: no line may end in "= 1,000" before "(... + 1)"
+    assert r"= 1{,}000 \left(\operatorname{make\_divisible}" in latex
