@@ -9,7 +9,8 @@ nothing is ever handed to ``eval``, ``sympify`` or ``parse_expr``. The language 
 - ``+ - * / // **`` with Python's precedence (``/`` is exact division, ``//`` floor division),
   unary ``+``/``-`` and parentheses;
 - the functions ``floor``, ``ceiling`` (alias ``ceil``), ``min`` and ``max`` (aliases ``Min``,
-  ``Max``, as SymPy prints them).
+  ``Max``, as SymPy prints them), and ``make_divisible(v, d)`` (:mod:`symcnn.divisible`), the
+  channel rounding of width multipliers, so that printed closed forms read back.
 
 Anything else (attribute access, strings, calls of other names, ``__import__``) is refused
 with an :class:`~symcnn.errors.ExpressionError` that says where. Input is bounded: at most
@@ -36,6 +37,7 @@ from typing import Callable, Mapping
 import sympy
 
 from . import arith
+from .divisible import make_divisible
 from .errors import ExpressionError
 from .symbols import size_symbol
 
@@ -191,7 +193,15 @@ FUNCTIONS: dict = {
     "max": (None, _min_max("max")),
     "Min": (None, _min_max("min")),  # as SymPy prints them, so printed forms read back
     "Max": (None, _min_max("max")),
+    # the channel rounding of width multipliers, as closed forms print it (symcnn.divisible)
+    "make_divisible": (2, lambda v, d: _divisible(v, d)),
 }
+
+
+def _divisible(v, d):
+    if not (d.is_Integer and d > 0):
+        raise ValueError(f"the divisor must be a positive integer, got {d}")
+    return make_divisible(v, d)
 
 
 class _Parser:

@@ -35,7 +35,7 @@ from .layers.core import Input, InputLayer
 from .model import Model, Sequential
 from .spec_export import FORMAT_VERSION, model_to_spec
 from .suggest import did_you_mean
-from .symbols import size_symbol
+from .symbols import multiplier, size_symbol
 from .safe import brief
 from .safe_read import check_data, load_json, read_text
 
@@ -55,7 +55,8 @@ SIZE_ARGS = frozenset({
     "dims", "axis", "shape", "output_size",
 })
 _PADDING_WORDS = {"valid", "same", "causal", "full"}
-_TOP_KEYS = {"symcnn", "name", "symbols", "input", "inputs", "layers", "outputs"}
+_TOP_KEYS = {"symcnn", "name", "symbols", "multipliers", "input", "inputs", "layers",
+             "outputs"}
 _ENTRY_KEYS = {"name", "inputs"}
 
 
@@ -86,21 +87,36 @@ def _count_values(data, limit: int) -> None:
             stack.extend(item)
 
 
-def _symbols(value) -> dict:
+def _symbols(value, key: str = "symbols", make=size_symbol) -> dict:
+    """The names declared under ``key``: positive-integer size symbols, or for
+    ``multipliers`` positive rational ones (:func:`symcnn.multiplier`)."""
     if value is None:
         return {}
     names = value.split() if isinstance(value, str) else value
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-        raise SpecError(f"model file: `symbols` must be a list of names or a space-separated "
-                        f"string. Received: symbols={value!r}")
+        raise SpecError(f"model file: `{key}` must be a list of names or a space-separated "
+                        f"string. Received: {key}={value!r}")
     out = {}
     for name in names:
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) or name in FUNCTIONS \
                 or name.startswith("__"):
-            raise SpecError(f"model file: `symbols` entries must be names such as H or n_1 "
+            raise SpecError(f"model file: `{key}` entries must be names such as H or n_1 "
                             f"(not a function name). Received: {name!r}")
-        out[name] = size_symbol(name)
+        out[name] = make(name)
     return out
+
+
+def _declared(spec) -> dict:
+    """Every symbol the file declares, sizes and multipliers (a name once)."""
+    sizes = _symbols(spec.get("symbols"))
+    multipliers = _symbols(spec.get("multipliers"), "multipliers", multiplier)
+    both = sorted(set(sizes) & set(multipliers))
+    if both:
+        raise SpecError(f"model file: {both[0]!r} is declared both under `symbols` (a positive "
+                        f"integer) and under `multipliers` (a positive rational). "
+                        f"Received: symbols={spec.get('symbols')!r}, "
+                        f"multipliers={spec.get('multipliers')!r}")
+    return {**sizes, **multipliers}
 
 
 def _value(value, arg: str, symbols: dict, where: str):
@@ -249,7 +265,7 @@ def _build(spec, types: dict):
     name = spec.get("name")
     if name is not None and not isinstance(name, str):
         raise SpecError(f"model file: `name` must be text. Received: name={name!r}")
-    symbols = _symbols(spec.get("symbols"))
+    symbols = _declared(spec)
     entries = spec.get("layers")
     if not isinstance(entries, list) or not entries:
         raise SpecError(f"model file: `layers` must be a non-empty list. "

@@ -62,12 +62,14 @@ def model_to_spec(model) -> dict:
     >>> sc.model_from_spec(spec).params
     160*n + 48320
     """
-    symbols = sorted({s.name for s in model.free_symbols}
-                     | {s.name for r in model._records for s in r.layer.free_symbols})
+    free = set(model.free_symbols).union(*(r.layer.free_symbols for r in model._records))
     spec: dict = {"symcnn": FORMAT_VERSION}
     if model.name is not None:
         spec["name"] = model.name
-    spec["symbols"] = symbols
+    spec["symbols"] = sorted(s.name for s in free if s.is_integer)
+    multipliers = sorted(s.name for s in free if not s.is_integer)  # sc.multiplier's
+    if multipliers:
+        spec["multipliers"] = multipliers
     sequential = isinstance(model, Sequential)
     input_names = list(model._input_names)
     refs = [list(r.inbound) for r in model._records]

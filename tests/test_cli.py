@@ -76,7 +76,8 @@ def test_markdown_and_latex_formats_are_the_models_printers(fmt, method):
 
 
 SYMBOLIC = [textbook.free_width, lambda: textbook.cifar(("H", "W", 3)),
-            lambda: textbook.vgg_style(("H", "H", 3)), lambda: textbook.lenet_code(("H", "W", 3))]
+            lambda: textbook.vgg_style(("H", "H", 3)), lambda: textbook.lenet_code(("H", "W", 3)),
+            lambda: sc.zoo.mobilenet_v2(alpha="alpha")]  # make_divisible reads back too
 
 
 @pytest.mark.parametrize("build", SYMBOLIC)

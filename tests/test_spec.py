@@ -440,3 +440,18 @@ def test_random_documents_build_a_model_or_raise_a_symcnn_error(doc):
         finally:
             os.chdir(cwd)
         assert os.listdir(folder) == []
+
+
+def test_multipliers_are_declared_apart_and_round_trip_with_make_divisible(tmp_path):
+    model = sc.zoo.mobilenet_v2(alpha="alpha", include_top=False)
+    spec = sc.model_to_spec(model)
+    assert spec["multipliers"] == ["alpha"] and spec["symbols"] == ["H", "W"]
+    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema.validate(spec, SCHEMA, cls=jsonschema.Draft202012Validator)
+    back = sc.model_from_spec(json.loads(json.dumps(spec)))
+    assert back.params == model.params and back.output_shape == model.output_shape
+    assert back.subs(alpha="0.75", H=224, W=224).params == \
+        model.subs(alpha="0.75", H=224, W=224).params
+    with pytest.raises(sc.SpecError, match=r"'a' is declared both under `symbols`"):
+        sc.model_from_spec({"symbols": "a", "multipliers": "a", "input": [4],
+                            "layers": [{"Dense": "make_divisible(8*a, 8)"}]})
