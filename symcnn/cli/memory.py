@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+from fractions import Fraction
 
 import sympy
 
@@ -40,18 +41,18 @@ _UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
 
 
 def parse_bytes(text: str) -> int:
-    """``"24GiB"`` -> 25769803776; ``"8GB"``, ``"512MiB"``, ``"1000000"`` (bytes).
+    """``"24GiB"`` -> 25769803776; ``"8GB"``, ``"512MiB"``, ``"1000000"``, ``"16e9"`` (bytes,
+    read exactly).
 
-    >>> parse_bytes("24GiB"), parse_bytes("1.5 GB"), parse_bytes("4096")
-    (25769803776, 1500000000, 4096)
+    >>> parse_bytes("24GiB"), parse_bytes("1.5 GB"), parse_bytes("4096"), parse_bytes("16e9")
+    (25769803776, 1500000000, 4096, 16000000000)
     """
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*", str(text))
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?(?:[eE]\+?\d{1,2})?)\s*([A-Za-z]*)\s*", str(text))
     unit = match.group(2).lower() if match else None
     if not match or unit not in _UNITS:
-        raise UsageError(f"--budget: expected bytes such as 24GiB, 8GB, 512MiB or 1000000. "
-                         f"Received: {text!r}")
-    whole, _, frac = match.group(1).partition(".")
-    value = (int(whole) * 10**len(frac) + int(frac or 0)) * _UNITS[unit] // 10**len(frac)
+        raise UsageError(f"--budget: expected bytes such as 24GiB, 8GB, 512MiB, 1000000 or "
+                         f"16e9. Received: {text!r}")
+    value = int(Fraction(match.group(1)) * _UNITS[unit])  # whole bytes, rounded down
     if value <= 0:
         raise UsageError(f"--budget: a budget is a positive number of bytes. Received: {text!r}")
     return value

@@ -48,5 +48,10 @@ def test_no_batch_fits_is_exit_code_5_and_bad_input_is_one_line_exit_2():
 
 def test_parse_bytes_units():
     assert parse_bytes("2KiB") == 2048 and parse_bytes("0.5 GB") == 500_000_000
+    # exponents as the other budgets take them (docs/cli.md), read exactly
+    assert parse_bytes("16e9") == 16 * 10**9 and parse_bytes("1.5e3 MB") == 1_500_000_000
+    for bad in ("1e999", "1e-3", "e9"):
+        with pytest.raises(Exception, match=f"Received: '{bad}'"):
+            parse_bytes(bad)
     with pytest.raises(Exception, match="Received: '12 parsecs'"):
         parse_bytes("12 parsecs")
