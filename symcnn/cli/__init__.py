@@ -173,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true",
                    help="no progress bar (it is shown on a terminal only)")
 
-    p = command("latex", "write the model's derivation as LaTeX",
+    p = command("latex", "write the model as LaTeX: a table or the derivation",
                 deferred("commands", "run_latex"))
     _add_common(p)
     p.add_argument("-o", "--output", metavar="OUT.tex", help="write here instead of stdout")

@@ -23,7 +23,7 @@ from ..errors import SymcnnError, SpecError
 from ..teach import check
 from ..teach import exercises as _exercises
 from .loading import load_model
-from .options import LoadError
+from .options import LoadError, UsageError
 from .options import TEACH_EXAMPLES as EXAMPLES  # noqa: F401  (issue 16: parsed without SymPy)
 from .options import register_teach as register  # noqa: F401
 
@@ -51,7 +51,11 @@ def run_check(args, out) -> int:
         model = load_model(args.file, args.model or "model")
     except SymcnnError as err:
         raise LoadError(err) from err
-    report = check(model, _claims_text(args.claims))
+    try:  # an unreadable claims table is a file error (3), not a wrong answer (1)
+        claims = _claims_text(args.claims)
+    except SymcnnError as err:
+        raise LoadError(err) from err
+    report = check(model, claims)
     writer = {"text": report.to_text, "markdown": report.to_markdown,
               "latex": report.to_latex, "html": report.to_html}[args.format]
     out.write(writer())
@@ -59,7 +63,10 @@ def run_check(args, out) -> int:
 
 
 def run_exercises(args, out) -> int:
-    items = _exercises.generate(args.topic, n=args.n, seed=args.seed)
+    try:  # the options are the generator's arguments: a bad one is a usage error (2)
+        items = _exercises.generate(args.topic, n=args.n, seed=args.seed)
+    except SymcnnError as err:
+        raise UsageError(str(err)) from None
     text = _exercises.sheet(items, format=args.format, solutions=not args.no_solutions)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as handle:

@@ -35,7 +35,14 @@ def test_check_exits_0_when_every_row_is_right_and_reads_json_rows(tmp_path):
 
 def test_check_reports_a_missing_claims_file_as_a_file_error(tmp_path):
     code, _ = run("check", MODEL, str(tmp_path / "nope.md"))
-    assert code == 1
+    assert code == 3  # as an unreadable MODEL; 1 means a wrong row
+    broken = tmp_path / "broken.json"
+    broken.write_text("[{")
+    assert run("check", MODEL, str(broken))[0] == 3
+
+
+def test_exercises_with_a_bad_count_is_a_command_line_error():
+    assert run("exercises", "output_size", "-n", "0")[0] == 2
 
 
 def test_exercises_writes_the_sheet(tmp_path):
