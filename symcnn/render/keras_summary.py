@@ -137,13 +137,15 @@ def summary_data(model, columns: Sequence[str] | None = None, expand_nested: boo
         return COLUMNS[key].cell(owner, record)
 
     rows = []
-    if functional:
-        for name, t in zip(model._input_names, model.inputs):
-            cells = {"layer": f"{name} (InputLayer)", "output_shape": _shape_text(t.shape, text),
-                     "connected_to": "-"}
-            rows.append([cells.get(c, "0" if COLUMNS[c].numeric else "") for c in columns]
-                        + (["-"] if show_trainable else []))
-    start, stop = _range([r.name for r in records], layer_range)
+    inputs = list(zip(model._input_names, model.inputs)) if functional else []
+    # the range runs over the rows as listed: a functional model's inputs first, as Keras
+    start, stop = _range([n for n, _ in inputs] + [r.name for r in records], layer_range)
+    for name, t in inputs[start:stop]:
+        cells = {"layer": f"{name} (InputLayer)", "output_shape": _shape_text(t.shape, text),
+                 "connected_to": "-"}
+        rows.append([cells.get(c, "0" if COLUMNS[c].numeric else "") for c in columns]
+                    + (["-"] if show_trainable else []))
+    start, stop = max(start - len(inputs), 0), stop - len(inputs)
 
     def add(owner, record, depth):
         prefix = "   " * depth + "└ " if depth else ""

@@ -122,6 +122,14 @@ def test_summary_layer_range_shows_a_run_of_layers():
     assert "conv2d (Conv2D)" not in text and "dense (Dense)" not in text
 
 
+def test_a_functional_models_inputs_are_in_the_range_only_where_it_starts_with_them():
+    model = sc.zoo.resnet18((32, 32, 3))
+    inner = model.summary_data(layer_range=("conv1_conv", "conv1_bn"))
+    assert [r[0] for r in inner.rows] == ["conv1_conv (Conv2D)", "conv1_bn (BatchNormalization)"]
+    first = model.summary_data(layer_range=("input_layer", "conv1_conv"))
+    assert [r[0] for r in first.rows] == ["input_layer (InputLayer)", "conv1_conv (Conv2D)"]
+
+
 def test_summary_data_gives_rows_and_totals_without_printing():
     data = small().summary_data()
     assert data.header == ["Layer (type)", "Output Shape", "Param #"]
