@@ -218,8 +218,9 @@ def _widths(data: SummaryData, line_length: int | None, positions) -> list:
 def _longest_word(data: SummaryData, i: int) -> int:
     """The narrowest a column may get: its longest unbreakable part (at most 36)."""
     cells = [r[i] for r in [data.header, *data.rows]]
-    if i == 0:
-        return min(max((len(w) for c in cells for w in c.split()), default=4), 36)
+    if i == 0:  # a nested layer's words hang behind its "   └ " prefix
+        return min(max((_hang(c) + len(w) for c in cells for w in c.split() if w != "└"),
+                       default=4), 41)
     return min(max((_unbreakable(c) for c in cells), default=4), 30)
 
 
@@ -350,7 +351,18 @@ def _unbreakable(text: str) -> int:
     return max(_unbreakable(p) for p in pieces) + 2
 
 
+def _hang(text: str) -> int:
+    nested = re.match(r" *└ ", text)
+    return nested.end() if nested else 0
+
+
 def _wrap(text: str, width: int) -> list:
+    """``text`` in lines of ``width``; a nested layer's ``   └ `` prefix hangs: its name and
+    type wrap under the name, never back to the column's edge."""
+    indent = _hang(text)
+    if indent and width - indent >= 8:
+        lines = wrap_expression(text[indent:], width - indent) or [""]
+        return [text[:indent] + lines[0]] + [" " * indent + line for line in lines[1:]]
     return wrap_expression(text, width) or [""]
 
 

@@ -130,6 +130,18 @@ def test_a_functional_models_inputs_are_in_the_range_only_where_it_starts_with_t
     assert [r[0] for r in first.rows] == ["input_layer (InputLayer)", "conv1_conv (Conv2D)"]
 
 
+def test_a_nested_layers_wrapped_name_hangs_under_its_name():
+    inner_in = sc.Input(("H", "W", 3))
+    conv = sc.Conv2D(8, 3, name="a_rather_long_convolution_name")(inner_in)
+    inner = sc.Model(inner_in, sc.BatchNormalization(name="normalization_with_a_long_name")(conv),
+                     name="block")
+    x = sc.Input(("H", "W", 3))
+    lines = sc.Model(x, inner(x)).summary_text(expand_nested=True, line_length=60).splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("   └ a_rather_long"))
+    assert lines[at + 1].startswith("     ") and "(Conv2D)" in lines[at + 1]
+    assert max(len(line) for line in lines) <= 60
+
+
 def test_summary_data_gives_rows_and_totals_without_printing():
     data = small().summary_data()
     assert data.header == ["Layer (type)", "Output Shape", "Param #"]
