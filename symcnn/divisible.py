@@ -13,7 +13,6 @@ closed form; it is an algebra piece like ``floor`` and ``ceiling``, so the expre
 
 from __future__ import annotations
 
-
 import sympy
 
 __all__ = ["make_divisible"]

@@ -184,6 +184,12 @@ def _min_max(kind: str):
     return apply
 
 
+def _divisible(v, d):
+    if not (d.is_Integer and d > 0):
+        raise ValueError(f"the divisor must be a positive integer, got {d}")
+    return make_divisible(v, d)
+
+
 #: The functions an expression may call, by name.
 FUNCTIONS: dict = {
     "floor": (1, lambda x: _rounded("floor", x)),
@@ -194,14 +200,9 @@ FUNCTIONS: dict = {
     "Min": (None, _min_max("min")),  # as SymPy prints them, so printed forms read back
     "Max": (None, _min_max("max")),
     # the channel rounding of width multipliers, as closed forms print it (symcnn.divisible)
-    "make_divisible": (2, lambda v, d: _divisible(v, d)),
+    "make_divisible": (2, _divisible),
 }
 
-
-def _divisible(v, d):
-    if not (d.is_Integer and d > 0):
-        raise ValueError(f"the divisor must be a positive integer, got {d}")
-    return make_divisible(v, d)
 
 
 class _Parser:

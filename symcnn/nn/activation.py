@@ -257,4 +257,3 @@ class PReLU(TorchLayer, Layer):
     def window_for(self, input_shape):
         """Element-wise: positions pass through."""
         return (None,) * len(input_shape)
-

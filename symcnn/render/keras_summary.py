@@ -216,7 +216,8 @@ def _widths(data: SummaryData, line_length: int | None, positions) -> list:
 
 
 def _longest_word(data: SummaryData, i: int) -> int:
-    """The narrowest a column may get: its longest unbreakable part (at most 36)."""
+    """The narrowest a column may get: its longest unbreakable part (at most 30; the layer
+    column at most 41, a nested layer's name counted with its hanging prefix)."""
     cells = [r[i] for r in [data.header, *data.rows]]
     if i == 0:  # a nested layer's words hang behind its "   └ " prefix
         return min(max((_hang(c) + len(w) for c in cells for w in c.split() if w != "└"),
