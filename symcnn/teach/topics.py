@@ -350,10 +350,13 @@ def scaling(rng: random.Random):
                                                      groups=2 if kind == "grouped" else 1)])
     doubled = {"channels": {C: 2 * C, F: 2 * F}, "output": {F: 2 * F},
                "spatial": {H: 2 * H, W: 2 * W}}[change]
-    words = {"channels": "the input channels C and the output channels F both double"
-             if kind != "dense" else "the input size C and the units F both double",
-             "output": "the output channels (or units) F double", "spatial": "the input height H and "
-             "width W both double"}[change]
+    words = {("channels", "dense"): "the input size C and the units F both double",
+             ("channels", "depthwise"): "the channels C double (a depthwise convolution has as "
+                                        "many output channels as input channels)",
+             ("output", "dense"): "the units F double"}.get((change, kind)) or {
+        "channels": "the input channels C and the output channels F both double",
+        "output": "the output channels F double",
+        "spatial": "the input height H and width W both double"}[change]
     before = model.macs
     after = sympy.expand(before.xreplace(doubled))
     factor = sympy.simplify(after / before)

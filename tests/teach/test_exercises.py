@@ -154,3 +154,14 @@ def test_bad_requests_are_errors_naming_the_argument():
         sc.exercises.generate("params", n=0)
     with pytest.raises(sc.SymcnnError, match="Received: format='docx'"):
         sc.exercises.sheet(sc.exercises.generate("params", n=1), format="docx")
+
+
+def test_scaling_questions_name_only_sizes_the_layer_has():
+    """A depthwise convolution has no output channels F of its own, and a Dense layer has
+    units, not output channels."""
+    for seed in range(1, 30):
+        for item in sc.exercises.generate("scaling", n=3, seed=seed):
+            if item.question.startswith("DepthwiseConv2D"):
+                assert " F " not in item.question
+            if item.question.startswith("Dense"):
+                assert "channels" not in item.question
