@@ -320,9 +320,10 @@ def budget(rng: random.Random):
             if record.params != 0:
                 lines.append((f"{record.name} ({record.type}):", record.derivation.params))
         lines += [("Total:", ("params", count)),
-                  (f"The count grows with n; n = {best} is the largest value that fits:",
+                  (f"The count grows with n; n = {best} fits (at most {limit:,}):",
                    (f"params(n = {best})", count.subs(n, best))),
-                  ("", (f"params(n = {best + 1})", count.subs(n, best + 1)))]
+                  (f"and n = {best + 1} does not (more than {limit:,}):",
+                   (f"params(n = {best + 1})", count.subs(n, best + 1)))]
         question = (f"The model Input({format_shape(shape)}) -> "
                     + " -> ".join(describe(x) for x in layers)
                     + f" has a width n. What is the largest n for which it has at most "

@@ -165,3 +165,10 @@ def test_scaling_questions_name_only_sizes_the_layer_has():
                 assert " F " not in item.question
             if item.question.startswith("Dense"):
                 assert "channels" not in item.question
+
+
+def test_budget_solutions_compare_both_neighbours_with_the_budget():
+    item = sc.exercises.generate("budget", n=1, seed=2)[0]
+    text = sc.exercises.sheet([item], format="markdown", solutions=True)
+    answer = int(item.answer)
+    assert f"n = {answer} fits (at most" in text and f"n = {answer + 1} does not (more than" in text
