@@ -343,6 +343,9 @@ def test_zoo_suggests_close_names():
     (["solve", FREE_WIDTH, "--budget", "power=1", "--for", "n"], 2, "unknown quantity 'power'"),
     (["solve", FREE_WIDTH, "--budget", "params=-1", "--for", "n"], 2, "positive number"),
     (["sweep", FREE_WIDTH, "n=5:1"], 2, "START <= STOP"),
+    (["solve", str(MODELS / "residual_block.yaml"), "--budget", "params=1e6", "--for", "w"], 2,
+     "the budgeted quantities still depend on C besides w; fix them with --subs (e.g. --subs "
+     "C=...)"),
     (["sweep", FREE_WIDTH, "q=1:3"], 1,
      "sweep: the model has no symbol 'q' (its symbols: n). Received: RANGE q=1:3"),
     (["plot", FREE_WIDTH, "q=1:3", "-o", "x.png"], 1, "plot: the model has no symbol 'q'"),

@@ -70,6 +70,12 @@ def run_solve(args, out) -> int:
                              f"{name}={value}")
     model = load_args(args)
     symbol = symbol_of(model, args.for_)
+    unfixed = sorted({s.name for name in budgets for s in quantity_of(model, name).free_symbols}
+                     - {symbol.name})
+    if unfixed:  # said in the command line's words (the library says "by keyword")
+        raise UsageError(f"the budgeted quantities still depend on {', '.join(unfixed)} "
+                         f"besides {symbol}; fix them with --subs (e.g. --subs "
+                         f"{' '.join(n + '=...' for n in unfixed)})")
     found = {name: (budget, quantity_of(model, name),
                     model.solve_budget(for_=symbol, **{name: budget}))
              for name, budget in budgets.items()}
