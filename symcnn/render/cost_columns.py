@@ -53,14 +53,18 @@ def _field(record, attr: str, sep: str = "x") -> str:
     return axes_text([getattr(f, attr) for f in fields], sep)
 
 
-register_column("macs", "MACs", lambda model, r: format_count(r.macs), numeric=True,
-                total=lambda model: format_count(model.macs))
-register_column("flops", "FLOPs", lambda model, r: format_count(r.flops), numeric=True,
-                total=lambda model: format_count(model.flops))
-register_column("activations", "Activations", lambda model, r: format_count(r.activation_elements),
-                numeric=True, total=lambda model: format_count(model.activation_elements))
-register_column("param_bytes", "Param bytes", lambda model, r: format_count(r.param_bytes()),
-                numeric=True, total=lambda model: format_count(model.param_bytes()))
+def _count(key: str, header: str, of_record, of_model) -> None:
+    """A count column: its cells and total printed as counts, its values for ``where``."""
+    register_column(key, header, lambda model, r: format_count(of_record(r)), numeric=True,
+                    total=lambda model: format_count(of_model(model)),
+                    value=lambda model, r: of_record(r), total_value=of_model)
+
+
+_count("macs", "MACs", lambda r: r.macs, lambda m: m.macs)
+_count("flops", "FLOPs", lambda r: r.flops, lambda m: m.flops)
+_count("activations", "Activations", lambda r: r.activation_elements,
+       lambda m: m.activation_elements)
+_count("param_bytes", "Param bytes", lambda r: r.param_bytes(), lambda m: m.param_bytes())
 register_column("receptive_field", "Receptive field", lambda model, r: _field(r, "size"))
 register_column("jump", "Jump", lambda model, r: _field(r, "jump"))
 register_column("rf_start", "RF start", lambda model, r: _field(r, "start", ", "))

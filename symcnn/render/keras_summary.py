@@ -124,6 +124,11 @@ def summary_data(model, columns: Sequence[str] | None = None, expand_nested: boo
     if where is True:
         exprs = [d for r in records for s in _shapes(r.output_shape) for d in s]
         exprs += [r.params for r in records] + [model.params]
+        for c in columns:  # the count columns' values and totals share the names
+            column = COLUMNS.get(c)
+            if column is not None and column.value is not None:
+                exprs += [column.value(model, r) for r in records]
+                exprs.append(column.total_value(model))
         names[id(model)] = where_block(exprs, taken={s.name for s in model.free_symbols})
     namer = names.get(id(model))
     text = namer.show if namer else show
@@ -132,8 +137,9 @@ def summary_data(model, columns: Sequence[str] | None = None, expand_nested: boo
         if key == "output_shape" and namer:
             return _shape_text(record.output_shape, text)
         if key == "params" and namer:
-            return format_count(record.params) if record.params.is_Integer else \
-                text(record.params)
+            return _count_text(record.params, text)
+        if namer and COLUMNS[key].value is not None:
+            return _count_text(COLUMNS[key].value(owner, record), text)
         return COLUMNS[key].cell(owner, record)
 
     rows = []
@@ -162,10 +168,13 @@ def summary_data(model, columns: Sequence[str] | None = None, expand_nested: boo
     for record in records[start:stop]:
         add(model, record, 0)
     totals = {attr: getattr(model, attr) for _, attr in _TOTALS}
-    lines = [f"{label}: {format_count(totals[attr]) if totals[attr].is_Integer else text(totals[attr])}"
-             for label, attr in _TOTALS]
-    lines += [f"Total {COLUMNS[c].header}: {COLUMNS[c].total(model)}"
-              for c in columns if COLUMNS[c].total is not None]
+    lines = [f"{label}: {_count_text(totals[attr], text)}" for label, attr in _TOTALS]
+    for c in columns:
+        column = COLUMNS[c]
+        if column.total is not None:
+            named = namer and column.total_value is not None
+            total = _count_text(column.total_value(model), text) if named else column.total(model)
+            lines.append(f"Total {column.header}: {total}")
     if model.constraints:
         lines.append("Constraints: " + ", ".join(show(c) for c in model.constraints))
     if namer:
@@ -174,6 +183,11 @@ def summary_data(model, columns: Sequence[str] | None = None, expand_nested: boo
     header = [COLUMNS[c].header for c in columns] + (["Trainable"] if show_trainable else [])
     numeric = [COLUMNS[c].numeric for c in columns] + ([False] if show_trainable else [])
     return SummaryData(model.display_name, header, rows, numeric, totals, lines, functional)
+
+
+def _count_text(value, text) -> str:
+    """A count as the summary prints it: grouped digits, or the closed form by ``text``."""
+    return format_count(value) if value.is_Integer else text(value)
 
 
 def _shapes(shape) -> list:

@@ -30,6 +30,10 @@ class Column:
     cell: Callable  # (model, record) -> str
     numeric: bool = False
     total: Callable | None = None  # (model) -> str, printed under the table when selected
+    #: for a count column: the record's value and the model's total, as expressions, so
+    #: that ``summary(where=True)`` can name their recurring parts as the shapes' are
+    value: Callable | None = None  # (model, record) -> Expr
+    total_value: Callable | None = None  # (model) -> Expr
 
 
 #: Every column ``summary(columns=...)`` knows, by key.
@@ -37,13 +41,16 @@ COLUMNS: dict = {}
 
 
 def register_column(key: str, header: str, cell: Callable, numeric: bool = False,
-                    total: Callable | None = None) -> None:
+                    total: Callable | None = None, value: Callable | None = None,
+                    total_value: Callable | None = None) -> None:
     """Make a column available to ``summary(columns=[..., key])``.
 
     ``cell(model, record)`` returns the cell's text for one layer record; ``total(model)``,
-    if given, the text of a ``Total <header>: ...`` line printed under the table.
+    if given, the text of a ``Total <header>: ...`` line printed under the table. A count
+    column may also give ``value(model, record)`` and ``total_value(model)``, the
+    expressions behind them, which ``where=True`` names parts of.
     """
-    COLUMNS[key] = Column(header, cell, numeric, total)
+    COLUMNS[key] = Column(header, cell, numeric, total, value, total_value)
 
 
 def format_count(value) -> str:

@@ -162,3 +162,12 @@ def test_keras_summary_also_returns_none_and_calls_print_fn_once():
     calls = []
     result = small().to_keras().summary(print_fn=calls.append)
     assert result is None and len(calls) == 1
+
+
+def test_where_names_parts_in_every_count_column_and_its_total():
+    model = sc.zoo.resnet18()
+    text = model.summary_text(where=True, columns=["layer", "output_shape", "macs"])
+    assert "9408*h_1*w_1" in text and "ceiling(H/2)*ceiling(W/2)" not in text
+    total = next(line for line in text.splitlines() if line.startswith("Total MACs:"))
+    assert "h_5*w_5" in total
+    assert "where h_1 = ceiling(H/2)" in text
