@@ -204,7 +204,6 @@ FUNCTIONS: dict = {
 }
 
 
-
 class _Parser:
     def __init__(self, text: str, names: Callable[[str, int], sympy.Expr]) -> None:
         self.text = text
