@@ -98,7 +98,7 @@ def parse_number(value, what: str = "number") -> Number:
         digits = len(text.split(".")[1])
         return Number(sympy.Rational(text), sympy.Rational(1, 10 ** digits), text)
     try:  # a closed form such as 160*n is fine for a model with symbols
-        number = parse_expression(text, declare=True) if text else None
+        number = parse_expression(_as_code(text), declare=True) if text else None
     except SymcnnError:
         number = None
     if number is None:
@@ -106,6 +106,17 @@ def parse_number(value, what: str = "number") -> Number:
                          f"Received: {value!r}")
     return Number(sympy.nsimplify(number) if number.is_number else number, sympy.Integer(0),
                   text)
+
+
+def _as_code(text: str) -> str:
+    """A closed form as students write it, in the reader's notation: ``160n`` is ``160*n``,
+    ``2(n + 1)`` is ``2*(n + 1)``, ``n^2`` is ``n**2`` (``5e6`` stays a number).
+
+    >>> _as_code("160n + 48,320"), _as_code("9n^2 + 2(n + 1)"), _as_code("5e6")
+    ('160*n + 48,320', '9*n**2 + 2*(n + 1)', '5e6')
+    """
+    text = text.replace("^", "**")
+    return re.sub(r"(?<![\w.])(\d+(?:\.\d+)?)\s*(?=[A-Za-z_(])(?![eE][+-]?\d)", r"\1*", text)
 
 
 def parse_shape(value) -> tuple:

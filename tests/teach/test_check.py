@@ -244,3 +244,14 @@ def test_the_report_renders_in_every_format_and_its_latex_compiles(tmp_path):
     compile_pdf(report.to_latex(standalone=True), tmp_path, "report")
     log = (tmp_path / "report.log").read_text(encoding="latin-1")
     assert not re.findall(r"Overfull \\hbox \((?:[5-9]|\d\d+)\.?\d*pt", log)
+
+
+def test_closed_forms_as_students_write_them_are_read():
+    """``160n``, ``9n^2`` and ``2(n + 1)`` are the notation of a handwritten table: marked,
+    not refused (``160n`` aborted the whole marking)."""
+    model = sc.zoo.textbook.free_width()
+    report = sc.check(model, [{"layer": "dense", "params": "160n"},
+                              {"layer": "conv2d", "params": "320"}])
+    assert report.ok
+    wrong = sc.check(model, [{"layer": "dense", "params": "16n"}])
+    assert not wrong.ok
