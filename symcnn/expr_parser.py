@@ -30,7 +30,6 @@ ceiling(H/2)
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Callable, Mapping
 
@@ -39,6 +38,7 @@ import sympy
 from . import arith
 from .divisible import make_divisible
 from .errors import ExpressionError
+from .structural import expanded_terms, structure_bounds
 from .symbols import size_symbol
 
 __all__ = ["parse_expression", "parse_size", "FUNCTIONS", "MAX_LENGTH", "MAX_DEPTH",
@@ -124,52 +124,6 @@ def _rounded(kind: str, arg):
     if den.is_Integer and den > 0 and num.is_integer:
         return arith.floor_div(num, den) if kind == "floor" else arith.ceil_div(num, den)
     return sympy.floor(arg) if kind == "floor" else sympy.ceiling(arg)
-
-
-def expanded_terms(expr, memo: dict | None = None) -> int:
-    """An upper bound on the number of terms of ``expand(expr)``, found without expanding.
-
-    >>> import symcnn as sc
-    >>> H, W = sc.symbols("H W")
-    >>> expanded_terms((H + W + 1)**2), len(sympy.expand((H + W + 1)**2).args)
-    (6, 6)
-    """
-    return _structure(expr, {} if memo is None else memo)[0]
-
-
-def structural_degree(expr, memo: dict | None = None) -> int:
-    """An upper bound on the degree of ``expr`` in its symbols, read from its structure:
-    a product adds its factors' degrees, ``b**e`` multiplies ``b``'s by ``|e|``, sums,
-    roundings, ``min`` and ``max`` keep their largest argument's.
-
-    >>> import symcnn as sc
-    >>> k, H = sc.symbols("k H")
-    >>> structural_degree(k**3*H + sympy.floor(H**2/2)), structural_degree(1/k**2)
-    (4, 2)
-    """
-    return _structure(expr, {} if memo is None else memo)[1]
-
-
-def _structure(expr, memo: dict) -> tuple:
-    """``(terms, degree)``: :func:`expanded_terms` and :func:`structural_degree` of
-    ``expr``, found in one walk (shared subexpressions once, through ``memo``)."""
-    if expr in memo:
-        return memo[expr]
-    parts = [_structure(a, memo) for a in expr.args]
-    if expr.is_Atom:
-        out = (1, 1 if expr.is_Symbol else 0)
-    elif expr.is_Add or isinstance(expr, (sympy.Min, sympy.Max)):
-        out = (sum(t for t, _ in parts), max(d for _, d in parts))
-    elif expr.is_Mul:
-        out = (math.prod(t for t, _ in parts), sum(d for _, d in parts))
-    elif expr.is_Pow and expr.exp.is_Integer:
-        (t, d), e = parts[0], int(expr.exp)
-        terms = (math.comb(t + e - 1, e) if t > 1 else 1) if e > 0 else t  # x**-k: one term
-        out = (terms, d * abs(e))
-    else:  # 2**k, floor(...): one term over whatever its arguments hold; their degree
-        out = (max(t for t, _ in parts), max(d for _, d in parts))
-    memo[expr] = out
-    return out
 
 
 def _min_max(kind: str):
@@ -393,13 +347,13 @@ class _Parser:
         return self.checked(value, pos, f"{name}()")
 
     def bounded(self, factors: list, pos: int) -> None:
-        count = 1
+        count, degree = 1, 0
         for f in factors:
-            count *= expanded_terms(f, self.memo)
+            terms, power = structure_bounds(f, self.memo)
+            count, degree = count * terms, degree + power
             if count > MAX_TERMS:
                 raise ExpressionError(_where(self.text, pos, f"the expression would expand to "
                                                              f"more than {MAX_TERMS:,} terms"))
-        degree = sum(structural_degree(f, self.memo) for f in factors)
         if degree > MAX_DEGREE:
             raise ExpressionError(_where(self.text, pos, f"the expression has degree {degree} "
                                                          f"in its symbols (at most {MAX_DEGREE})"))

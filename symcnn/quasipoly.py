@@ -32,6 +32,7 @@ import sympy
 from sympy import Mod, ceiling, floor
 
 from .intsets import IntegerSet, complement_runs, intersect_runs
+from .structural import structural_degree
 
 __all__ = ["NotQuasiPolynomial", "IntegerSet", "relation_set", "period"]
 
@@ -182,25 +183,13 @@ def _evaluate(node, piece: tuple, memo: dict) -> tuple:
     return out
 
 
-def _degree(node, memo: dict) -> int:
-    """An upper bound on the degree in ``x`` of a compiled tree, read from its structure."""
-    key = id(node)
-    if key not in memo:
-        kind = node[0]
-        if kind in ("x", "c"):
-            memo[key] = 1 if kind == "x" else 0
-        elif kind in ("add", "mul"):
-            degrees = [_degree(child, memo) for child in node[1]]
-            memo[key] = max(degrees) if kind == "add" else sum(degrees)
-        else:  # pow: the exponent times; floor, ceil, mod: as their argument
-            memo[key] = _degree(node[1], memo) * (node[2] if kind == "pow" else 1)
-    return memo[key]
-
-
-def _pieces(trees: list, lo: int):
-    """``(m, [(r, y0, [poly per tree]) ...])``: every tree as a polynomial on each class."""
+def _pieces(exprs: list, x, lo: int):
+    """``(m, [(r, y0, [poly per expression]) ...])``: every expression as a polynomial on
+    each class."""
+    memo: dict = {}
+    trees = [_compile(e, x, memo) for e in exprs]
     degrees: dict = {}
-    degree = max((_degree(t, degrees) for t in trees), default=0)
+    degree = max((structural_degree(e, degrees) for e in exprs), default=0)
     if degree > MAX_DEGREE:
         raise NotQuasiPolynomial(None, f"its degree ({degree}) exceeds {MAX_DEGREE}")
     m = 1
@@ -228,7 +217,7 @@ def period(expr, x) -> int:
     >>> period(sympy.floor(x/8 + sympy.Rational(1, 8)) * sympy.ceiling(x/2), x)
     8
     """
-    return _pieces([_compile(sympy.sympify(expr), x, {})], 0)[0]
+    return _pieces([sympy.sympify(expr)], x, 0)[0]
 
 
 # -------------------------------------------------------------------- sign analysis
@@ -391,9 +380,7 @@ def _plain_set(pairs: list, x, lo: int) -> IntegerSet:
     result = IntegerSet.interval(lo)
     if not pairs:
         return result
-    memo: dict = {}
-    trees = [_compile(diff, x, memo) for _, diff in pairs]
-    m, pieces = _pieces(trees, lo)
+    m, pieces = _pieces([diff for _, diff in pairs], x, lo)
     runs = {}
     for r, y0, polys in pieces:
         current = [(y0, None)]

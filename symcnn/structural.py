@@ -32,7 +32,7 @@ from sympy.core.add import _addsort
 
 __all__ = ["integer_valued", "is_expanded", "expanded", "lower_bound", "positive_integer_symbol",
            "as_int", "as_fraction", "expanded_product", "affine_floor", "total", "ValueKey",
-           "IdentityMemo"]
+           "IdentityMemo", "expanded_terms", "structural_degree", "structure_bounds"]
 
 
 def positive_integer_symbol(expr) -> bool:
@@ -411,3 +411,50 @@ class IdentityMemo:
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+def expanded_terms(expr, memo: dict | None = None) -> int:
+    """An upper bound on the number of terms of ``expand(expr)``, found without expanding.
+
+    >>> import symcnn as sc
+    >>> H, W = sc.symbols("H W")
+    >>> expanded_terms((H + W + 1)**2), len(sympy.expand((H + W + 1)**2).args)
+    (6, 6)
+    """
+    return structure_bounds(expr, {} if memo is None else memo)[0]
+
+
+def structural_degree(expr, memo: dict | None = None) -> int:
+    """An upper bound on the degree of ``expr`` in its symbols, read from its structure:
+    a product adds its factors' degrees, ``b**e`` multiplies ``b``'s by ``|e|``, sums,
+    roundings, ``min`` and ``max`` keep their largest argument's.
+
+    >>> import symcnn as sc
+    >>> k, H = sc.symbols("k H")
+    >>> structural_degree(k**3*H + sympy.floor(H**2/2)), structural_degree(1/k**2)
+    (4, 2)
+    """
+    return structure_bounds(expr, {} if memo is None else memo)[1]
+
+
+def structure_bounds(expr, memo: dict) -> tuple:
+    """``(terms, degree)``: :func:`expanded_terms` and :func:`structural_degree` of
+    ``expr``, found in one walk (shared subexpressions once, through ``memo``): the bounds
+    the expression reader and the exact solver (:mod:`symcnn.quasipoly`) check."""
+    if expr in memo:
+        return memo[expr]
+    parts = [structure_bounds(a, memo) for a in expr.args]
+    if expr.is_Atom:
+        out = (1, 1 if expr.is_Symbol else 0)
+    elif expr.is_Add or isinstance(expr, (sympy.Min, sympy.Max)):
+        out = (sum(t for t, _ in parts), max(d for _, d in parts))
+    elif expr.is_Mul:
+        out = (math.prod(t for t, _ in parts), sum(d for _, d in parts))
+    elif expr.is_Pow and expr.exp.is_Integer:
+        (t, d), e = parts[0], int(expr.exp)
+        terms = (math.comb(t + e - 1, e) if t > 1 else 1) if e > 0 else t  # x**-k: one term
+        out = (terms, d * abs(e))
+    else:  # 2**k, floor(...): one term over whatever its arguments hold; their degree
+        out = (max(t for t, _ in parts), max(d for _, d in parts))
+    memo[expr] = out
+    return out
