@@ -165,7 +165,7 @@ def _evaluate(exprs: list, axes: dict, fixed: dict, symbols: dict) -> list:
     arrays = []
     for i, k in enumerate(names):
         a = _array(np, axes[k], dtype)
-        arrays.append(a.reshape((1,) * i + (-1,) + (1,) * (len(names) - i - 1)))
+        arrays.append(_along(a, i, len(names)))
     fn = build(source, vectorised=True)
     out: list = []
     for value, den in zip(fn(*arrays), dens):
@@ -468,19 +468,22 @@ def _valid(constraints: list, axes: dict, fixed: dict, symbols: dict):
     ok = np.full(shape, in_domain, dtype=bool)
     for i, (k, axis) in enumerate(axes.items()):  # the domain along each axis
         if k in low:
-            ok &= _at_least(np, axis, low[k]).reshape(
-                (1,) * i + (-1,) + (1,) * (len(axes) - i - 1))
+            ok &= _along(_at_least(np, axis, low[k]), i, len(axes))
     for (kind, _), diff in zip(exprs, diffs):
         ok &= tests[kind](np.asarray(diff), 0)
     return ok
 
 
+def _along(values, i: int, n: int):
+    """A 1-D array as axis ``i`` of ``n`` (broadcast along the others)."""
+    return values.reshape((1,) * i + (-1,) + (1,) * (n - i - 1))
+
+
 def _at_least(np, axis, low: int):
     """``axis >= low`` as a boolean array: a range's values at least ``low`` are one run of
     indices, found by division; other axes are compared as they are."""
-    if not isinstance(axis, range):
-        return np.asarray(axis if not isinstance(axis, tuple) else np.array(axis, dtype=object)
-                          ) >= low
+    if not isinstance(axis, range):  # an integer array, or a tuple of (possibly huge) ints
+        return (axis if hasattr(axis, "dtype") else np.array(axis, dtype=object)) >= low
     out = np.zeros(len(axis), dtype=bool)
     if axis.step > 0:
         out[max(0, -((axis.start - low) // axis.step)):] = True

@@ -86,11 +86,10 @@ def run_zoo(args, out) -> int:
         raise UsageError(f"the zoo has no model {args.name!r}"
                          f"{'; did you mean ' + ' or '.join(close) + '?' if close else ''} "
                          f"(`symcnn zoo` lists them)")
-    options = parse_assignments(args.arg, "--arg")
-    for item in args.arg or ():  # a bare name goes in as text, as in Python: the builder
-        name, _, text = item.partition("=")  # makes it a size symbol or a multiplier
-        if text.strip().isidentifier():
-            options[name.strip()] = text.strip()
+    # a bare name goes in as text, as in Python: the builder makes it a size symbol or a
+    # multiplier
+    options = {key: value.name if getattr(value, "is_Symbol", False) else value
+               for key, value in parse_assignments(args.arg, "--arg").items()}
     if args.input:
         options["input_shape"] = parse_shape(args.input)
     accepted = inspect.signature(build).parameters
