@@ -61,6 +61,29 @@ def int_text(value: int, sep: str = "") -> str:
     return sign + text
 
 
+def decimal_text(value, sep: str = "") -> str | None:
+    """The exact decimal text of a rational number whose decimals end (its denominator has
+    no prime factor but 2 and 5), else ``None``: how a budget the user wrote as ``100000.5``
+    is shown back, rather than as ``200001/2``.
+
+    >>> decimal_text(sympy.Rational(200001, 2), ","), decimal_text(sympy.Rational(-3, 40))
+    ('100,000.5', '-0.075')
+    >>> decimal_text(sympy.Rational(1, 3)) is None
+    True
+    """
+    p, q = int(sympy.numer(value)), int(sympy.denom(value))
+    twos, fives = (q & -q).bit_length() - 1, 0
+    rest = q >> twos
+    while rest % 5 == 0:
+        rest, fives = rest // 5, fives + 1
+    if rest != 1:
+        return None
+    places = max(twos, fives)
+    whole, frac = divmod(abs(p) * 10**places // q, 10**places)
+    text = int_text(whole, sep) + (f".{frac:0{places}d}" if places else "")
+    return ("-" if p < 0 else "") + text
+
+
 def check_int(value: int, where: str, arg: str) -> int:
     """``value`` if it has at most :data:`MAX_DIGITS` digits, else a :class:`BoundError`."""
     if abs(int(value)).bit_length() > MAX_DIGITS * 3.33 and _digits(int(value)) > MAX_DIGITS:

@@ -42,10 +42,32 @@ def symbols(names: str, **assumptions: Any):
     True
     >>> symbols("k")
     k
+
+    Each name is an ASCII identifier (``n``, ``H_in``, ``alpha``: LaTeX shows it as
+    :math:`\\alpha`), so that model files, the command line and
+    :func:`symcnn.parse_expression` read it back:
+
+    >>> symbols("1x")
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.LayerArgumentError: symbols: '1x' is not a symbol name; a name is letters, digits and underscores, not starting with a digit (e.g. 'n', 'H_in', 'alpha'). Received: names='1x'
     """
+    if not isinstance(names, str):
+        raise LayerArgumentError(f"symbols: `names` must be a string such as 'H W n'. "
+                                 f"{_received('names', names)}")
     opts = {"integer": True, "positive": True}
     opts.update(assumptions)
-    return sympy.symbols(names, **opts)
+    try:
+        made = sympy.symbols(names, **opts)
+    except ValueError as exc:  # "no symbols given", a bad range such as "x:"
+        raise LayerArgumentError(f"symbols: {exc}. {_received('names', names)}") from None
+    for symbol in (made,) if isinstance(made, sympy.Symbol) else sympy.flatten(made):
+        if not _NAME.match(symbol.name):
+            raise LayerArgumentError(
+                f"symbols: {symbol.name!r} is not a symbol name; a name is letters, digits "
+                f"and underscores, not starting with a digit (e.g. 'n', 'H_in', 'alpha'). "
+                f"{_received('names', names)}")
+    return made
 
 
 def multiplier(name: str) -> sympy.Symbol:

@@ -166,6 +166,12 @@ def test_solve_gives_the_largest_width_within_budget_checked_by_brute_force():
     assert params.subs(n, 323) <= 100_000 < params.subs(n, 324)
 
 
+def test_solve_shows_a_fractional_budget_as_written():
+    out = ok("solve", FREE_WIDTH, "--budget", "params=100000.5", "--for", "n")
+    assert out.startswith("n = 323:")
+    assert "<= 100,000.5" in out and "200001/2" not in out
+
+
 def test_solve_with_two_budgets_takes_the_tighter_and_says_which_binds(tmp_path):
     pytest.importorskip("yaml")
     doc = json.loads(ok("solve", MODELS / "residual_block.yaml", "--budget", "params=1e6",

@@ -19,6 +19,17 @@ def test_a_float_bool_none_or_expression_string_where_a_size_is_needed_is_refuse
         sc.Dense(value)
 
 
+@pytest.mark.parametrize("names", ["1x", "a-b", "H W+1", "\u03b1", "", "x:"])
+def test_symbols_takes_only_names_the_parser_reads_back(names):
+    with pytest.raises(sc.LayerArgumentError, match=r"symbols: .*Received: names="):
+        sc.symbols(names)
+
+
+def test_symbols_keeps_sympys_ranges_and_lists():
+    assert [s.name for s in sc.symbols("n_1:3, H_in")] == ["n_1", "n_2", "H_in"]
+    assert all(s.is_integer and s.is_positive for s in sc.symbols("n_1:3"))
+
+
 def test_a_symbol_without_integer_assumptions_is_refused_with_a_hint():
     with pytest.raises(sc.LayerArgumentError, match=r"lack the integer assumption.*sc|symcnn\.symbols"):
         sc.Dense(sympy.Symbol("n"))

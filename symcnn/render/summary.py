@@ -13,7 +13,7 @@ from typing import Callable
 import sympy  # noqa: F401  (the doctests use it)
 
 from ..layers.base import format_shape
-from ..safe import int_text, to_expr
+from ..safe import decimal_text, int_text, to_expr
 from .exprs import show
 
 __all__ = ["format_count", "register_column", "COLUMNS", "DEFAULT_COLUMNS",
@@ -54,14 +54,19 @@ def register_column(key: str, header: str, cell: Callable, numeric: bool = False
 
 
 def format_count(value) -> str:
-    """A count with thousands separators when it is a number, else the closed form.
+    """A count with thousands separators when it is a number (a budget such as 100000.5 in
+    decimals), else the closed form.
 
     >>> format_count(sympy.Integer(1580976)), format_count(sympy.Symbol("n") * 160 + 48320)
     ('1,580,976', '160*n + 48320')
+    >>> format_count(sympy.Rational(200001, 2))
+    '100,000.5'
     """
     value = to_expr(value, "format_count", "value")
     if value.is_Integer:
         return int_text(value, ",")
+    if value.is_Rational:
+        return decimal_text(value, ",") or show(value)
     return show(value)
 
 

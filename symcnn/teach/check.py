@@ -18,7 +18,7 @@ W_out = (9 + 2*0 - 2)/3 + 1 = 10/3
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sympy
@@ -26,8 +26,8 @@ import sympy
 from ..layers.core import InputLayer
 from ..model import Model
 from . import report as _report
-from .claims import Claim, ClaimError, parse_claims
-from .diagnoses import CARRIED, CATALOGUE, UNEXPLAINED, Outcome, probe, variants
+from .claims import Claim, ClaimError, Unreadable, parse_claims
+from .diagnoses import CARRIED, CATALOGUE, UNEXPLAINED, UNREADABLE, Outcome, probe, variants
 
 __all__ = ["check", "Report", "RowReport", "Mark", "Expected"]
 
@@ -240,6 +240,8 @@ def _value(outcome: Outcome, field: str):
 
 
 def _mark(field: str, claimed, expected, true_ctx: _Context, student_ctx) -> Mark:
+    if isinstance(claimed, Unreadable):
+        return Mark(field, claimed, expected, False, UNREADABLE)
     if _matches(field, claimed, expected):
         return Mark(field, claimed, expected, True)
     candidates = []
@@ -263,7 +265,7 @@ def _mark(field: str, claimed, expected, true_ctx: _Context, student_ctx) -> Mar
 
 def _student_shape(claim: Claim | None, fallback):
     """The output shape the student's later rows build on."""
-    if claim is None or claim.output_shape is None:
+    if claim is None or claim.output_shape is None or isinstance(claim.output_shape, Unreadable):
         return fallback
     first = _as_shapes(fallback)[0] if fallback is not None else None
     if first is not None and len(first) != len(claim.output_shape):
@@ -274,6 +276,25 @@ def _student_shape(claim: Claim | None, fallback):
             for v in values if not v.is_number):
         return fallback
     return tuple(values)
+
+
+def _known_symbols(model: Model, claim: Claim) -> Claim:
+    """``claim`` with each entry that uses a symbol ``model`` lacks made :class:`Unreadable`."""
+    known = {str(x) for x in model.free_symbols}
+    changes = {}
+    for field in FIELDS:
+        entry = getattr(claim, field)
+        if entry is None or isinstance(entry, Unreadable):
+            continue
+        numbers = entry if field == "output_shape" else (entry,)
+        unknown = sorted({str(x) for n in numbers for x in n.value.free_symbols} - known)
+        if unknown:
+            text = ", ".join(n.text for n in numbers)
+            changes[field] = Unreadable(
+                f"({text})" if field == "output_shape" else text,
+                f"uses {', '.join(unknown)}, which is not a symbol of model "
+                f"{model.display_name!r} (its symbols: {', '.join(sorted(known)) or 'none'})")
+    return replace(claim, **changes) if changes else claim
 
 
 def _resolve(model: Model, claims: list) -> list:
@@ -315,17 +336,8 @@ def check(model: Model, claims) -> Report:
     >>> [(r.layer, r.ok, r.diagnosis) for r in report.rows]
     [('conv2d', False, 'missing_bias'), ('conv2d_1', True, None)]
     """
-    rows = _resolve(model, parse_claims(claims))
-    known = {str(x) for x in model.free_symbols}
-    for _, claim in rows:
-        numbers = (*(claim.output_shape or ()), *((claim.params,) if claim.params else ()))
-        for number in numbers:
-            unknown = sorted(str(x) for x in number.value.free_symbols if str(x) not in known)
-            if unknown:
-                raise ClaimError(f"check: a claimed number uses {', '.join(unknown)}, which is "
-                                 f"not a symbol of model {model.display_name!r} (its symbols: "
-                                 f"{', '.join(sorted(known)) or 'none'}). "
-                                 f"Received: {number.text!r}")
+    rows = [(record, _known_symbols(model, claim))
+            for record, claim in _resolve(model, parse_claims(claims))]
     by_node = {id(r.node): c for r, c in rows}
     world: dict = {}
     contexts: dict = {}

@@ -28,7 +28,8 @@ import sympy
 from ..errors import SymcnnError
 from ..expr_parser import parse_expression
 
-__all__ = ["ClaimError", "Number", "Claim", "parse_claims", "parse_number", "parse_shape"]
+__all__ = ["ClaimError", "Number", "Unreadable", "Claim", "parse_claims", "parse_number",
+           "parse_shape"]
 
 
 class ClaimError(SymcnnError):
@@ -58,12 +59,32 @@ class Number:
 
 
 @dataclass(frozen=True)
+class Unreadable:
+    """An entry that cannot be read as a number or a shape: marked wrong (``unreadable``)
+    while the rest of the table is marked, as a teacher marks an illegible answer.
+
+    >>> entry = Unreadable("72**+", "cannot read the claimed parameter count as a number")
+    >>> entry.matches(7240), str(entry)
+    (False, '72**+')
+    """
+
+    text: str
+    reason: str
+
+    def matches(self, value) -> bool:
+        return False
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
 class Claim:
     """One row: the layer (name, index or None for "the next one") and the claimed values."""
 
     layer: Any
-    output_shape: tuple | None = None
-    params: Number | None = None
+    output_shape: tuple | Unreadable | None = None
+    params: Number | Unreadable | None = None
     line: int | None = None
 
 
@@ -158,8 +179,17 @@ def _claim(row: dict, line: int | None) -> Claim:
     params = row.get("params")
     blank = lambda v: v is None or (isinstance(v, str) and not v.strip())  # noqa: E731
     return Claim(_layer_key(row.get("layer")),
-                 None if blank(shape) else parse_shape(shape),
-                 None if blank(params) else parse_number(params, "parameter count"), line)
+                 None if blank(shape) else _entry(parse_shape, shape),
+                 None if blank(params) else _entry(parse_number, params, "parameter count"),
+                 line)
+
+
+def _entry(read, value, *what):
+    """``read(value)``, or :class:`Unreadable` with the reason when it cannot be read."""
+    try:
+        return read(value, *what)
+    except ClaimError as exc:
+        return Unreadable(str(value).strip(), str(exc).removeprefix("check: "))
 
 
 _HEADERS = (("layer", ("layer", "name")), ("output_shape", ("output", "shape")),

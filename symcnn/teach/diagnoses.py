@@ -25,10 +25,12 @@ from ..layers import Conv1D, Conv2D, Conv3D, Input, ZeroPadding1D, ZeroPadding2D
 from ..model import Model
 from ..working import Ceiling, Floor
 
-__all__ = ["Diagnosis", "CATALOGUE", "Outcome", "probe", "variants", "UNEXPLAINED", "CARRIED"]
+__all__ = ["Diagnosis", "CATALOGUE", "Outcome", "probe", "variants", "UNEXPLAINED", "CARRIED",
+           "UNREADABLE"]
 
 UNEXPLAINED = "unexplained"
 CARRIED = "carried"
+UNREADABLE = "unreadable"
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,10 @@ _ENTRIES = [
     (CARRIED, "Carried from an earlier row",
      "Wrong, but exactly what follows from your own earlier (wrong) value: the working of "
      "this row is right and gets the credit."),
+    (UNREADABLE, "Not readable as a number",
+     "The marker could not read this entry. Write a count as 7200, 7,200 or a working "
+     "ending in its value (20*3*3*40 = 7200), a closed form with the model's own symbols "
+     "(160*n), and a shape as (16, 12, 40) or 16x12x40."),
     (UNEXPLAINED, "Not one of the known slips",
      "This number matches none of the usual slips; compare your working with the one "
      "shown, step by step."),

@@ -22,6 +22,7 @@ import html
 from ..layers.base import format_shape
 from ..render.latex import escape
 from ..render.summary import format_count
+from .claims import Unreadable
 from .diagnoses import CARRIED, CATALOGUE
 
 __all__ = ["to_text", "to_markdown", "to_latex", "to_html", "shown", "verdict"]
@@ -31,6 +32,8 @@ _LABELS = {"output_shape": "output shape", "params": "params"}
 
 def shown(field: str, value) -> str:
     """A claimed or expected value as text: shapes as tuples, counts grouped."""
+    if isinstance(value, Unreadable):
+        return value.text
     if field == "output_shape":
         if isinstance(value, list):
             return format_shape(value[0])
@@ -74,6 +77,8 @@ def _details(row, mark) -> list:
     lines = [("expected", row.expected.step_text(mark.field))]
     if mark.follows:
         lines.append(("yours", mark.follows))
+    if isinstance(mark.claimed, Unreadable):
+        lines.append(("why", mark.claimed.reason))
     return lines
 
 

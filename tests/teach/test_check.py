@@ -207,13 +207,30 @@ def test_the_lenet_table_marked_against_its_own_code():
     assert sc.check(textbook.lenet_table(), table).ok
 
 
-def test_bad_claims_raise_errors_naming_the_layer_and_value():
+def test_a_claim_for_a_layer_the_model_lacks_is_an_error_naming_it():
     with pytest.raises(ClaimError, match="no layer named 'conv9'.*Received: layer='conv9'"):
         sc.check(textbook.free_width(), [{"layer": "conv9", "params": 1}])
-    with pytest.raises(ClaimError, match="uses lots, which is not a symbol.*Received: 'lots'"):
-        sc.check(textbook.free_width(), [{"layer": 0, "params": "lots"}])
-    with pytest.raises(ClaimError, match="Received: 'a lot'"):
-        sc.check(textbook.free_width(), [{"layer": 0, "params": "a lot"}])
+
+
+def test_an_unreadable_entry_is_marked_wrong_and_the_rest_of_the_table_is_marked():
+    report = sc.check(textbook.free_width(), [
+        {"layer": 0, "params": "lots"},             # a name the model lacks
+        {"layer": 0, "params": "a lot"},            # not a number at all
+        {"layer": 0, "output_shape": "(36, 2?8, 20)", "params": 320},
+        {"layer": "conv2d_1", "output_shape": (16, 12, 40), "params": 7200}])
+    marks = [(m.field, m.ok, m.diagnosis) for row in report.rows for m in row.marks]
+    assert marks == [("params", False, "unreadable"), ("params", False, "unreadable"),
+                     ("output_shape", False, "unreadable"), ("params", True, None),
+                     ("output_shape", True, None), ("params", True, None)]
+    reasons = [m.claimed.reason for row in report.rows for m in row.marks if not m.ok]
+    assert "uses lots, which is not a symbol of model 'free_width' (its symbols: n)" in reasons[0]
+    assert "Received: 'a lot'" in reasons[1] and "Received: '2?8'" in reasons[2]
+    assert report.marks == (3, 6)
+    text = report.to_text()
+    assert "claimed a lot  wrong, expected 320  [unreadable]" in text
+    assert "why:" in text and "Not readable as a number" in text
+    # the rows after an unreadable shape build on the true shape, so they are not "carried"
+    assert "carried" not in text
 
 
 def test_closed_form_claims_are_marked_for_a_model_with_symbols():
