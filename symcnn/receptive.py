@@ -219,10 +219,16 @@ def _through_block(nested, ins):
 def _states(model) -> dict:
     def compute():
         fmt = _input_format(model)
+        tokens = {id(t) for node in model.nodes if node.layer.reads_token_ids
+                  for t in node.inputs}
         starts = []
         for t in model.inputs:
             rank = len(t.shape)
-            indices = list(range(1, rank)) if fmt == "channels_first" else list(range(rank - 1))
+            if id(t) in tokens:  # token ids: every axis is a position, none holds channels
+                indices = list(range(rank))
+            else:
+                indices = list(range(1, rank)) if fmt == "channels_first" else \
+                    list(range(rank - 1))
             starts.append(tuple(_Axis(i, IDENTITY, IDENTITY, ONE, 1) for i in indices))
         return _propagate(model, starts)
 

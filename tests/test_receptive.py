@@ -369,10 +369,40 @@ def test_every_built_in_layer_states_its_window():
 
 def test_an_embedding_passes_token_positions_through():
     grid = sc.Sequential([sc.Input(("H", "W")), sc.Embedding(100, 8), sc.Conv2D(4, 3)])
-    assert grid.receptive_field == (AxisField(3, 1, 0),)  # the input's spatial axis: H
-    # token ids (T,) have no spatial axis by the input convention, as a Dense-only model
+    # a grid of token ids (H, W): both axes are positions, the embedding adds the channels
+    assert grid.receptive_field == (AxisField(3, 1, 0), AxisField(3, 1, 0))
+    # token ids (T,) read by an Embedding have no channel axis: T is the position axis
     tokens = sc.Sequential([sc.Input(("T",)), sc.Embedding(100, 8), sc.Conv1D(4, 3)])
-    assert tokens.receptive_field == ()
+    assert tokens.receptive_field == (AxisField(3, 1, 0),)
+
+
+@pytest.mark.frameworks
+def test_a_text_cnns_token_spans_equal_the_tokens_that_change_its_outputs_in_torch():
+    torch = require("torch")
+    torch.manual_seed(0)
+    embed, conv1 = torch.nn.Embedding(50, 8), torch.nn.Conv1d(8, 4, 3, padding=1)
+    pool, conv2 = torch.nn.MaxPool1d(2), torch.nn.Conv1d(4, 4, 3, dilation=2)
+
+    def net(ids):
+        return conv2(pool(conv1(embed(ids).transpose(1, 2))))[0].abs().sum(0)
+
+    length = 23
+    model = sc.Sequential([sc.Input((length,)), sc.Embedding(50, 8),
+                           sc.Conv1D(4, 3, padding="same"), sc.MaxPooling1D(2),
+                           sc.Conv1D(4, 3, dilation_rate=2)])
+    ids = torch.randint(0, 50, (1, length))
+    with torch.no_grad():
+        base = net(ids)
+        reached = {o: [] for o in range(len(base))}
+        for p in range(length):  # a different token at p changes the outputs that read it
+            changed = ids.clone()
+            changed[0, p] = (ids[0, p] + 1) % 50
+            for o in torch.nonzero(net(changed) != base).flatten().tolist():
+                reached[o].append(p)
+    assert len(base) == model.output_shape[0]
+    for o, positions in reached.items():
+        (first, last), = input_span(model, (o,))
+        assert (min(positions), max(positions)) == (max(first, 0), min(last, length - 1))
 
 
 def test_attention_fields_are_undefined_as_masks_are_not_recorded():

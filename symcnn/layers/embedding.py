@@ -38,6 +38,8 @@ class Embedding(Layer):
     symcnn.errors.LayerArgumentError: Embedding: `input_dim` must be a positive integer, a symbol name or a positive-integer SymPy expression. Received: input_dim=0
     """
 
+    reads_token_ids = True
+
     def __init__(self, input_dim, output_dim, mask_zero: bool = False, weights=None,
                  name: str | None = None, **kwargs: Any) -> None:
         super().__init__(name=name, **kwargs)

@@ -48,6 +48,9 @@ class LayerProtocol:
 
     type_name: str = "Layer"
     name: str | None = None
+    #: Whether the layer reads token ids (``Embedding``): a model input it reads has no
+    #: channel axis, so every axis of that input is a position axis for receptive fields.
+    reads_token_ids: bool = False
 
     def _where(self) -> str:
         return describe_layer(self.type_name, self.name)
