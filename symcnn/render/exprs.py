@@ -7,9 +7,10 @@ and MathML printers render), which
 
 - writes every rounding atom over one denominator: ``floor((H + 4)/8)``, never
   ``floor(H/8 + 1/2)``;
-- factors a sum over the rounding atoms it shares, where that is shorter: an atom is shifted
-  by the integer that makes the most terms cancel (``floor((H + 4)/8) - 1``) and the terms
-  with the same atoms are collected, so each atom appears once;
+- factors a sum over the rounding atoms it shares, where that is shorter: a rounding is
+  shifted by the integer that makes the most terms cancel (``floor((H + 4)/8) - 1``) unless
+  that grows the coefficients (a completed square), and the terms with the same atoms are
+  collected, so each atom appears once;
 - orders terms by degree, highest first (``1152*w**2 + 16*w``);
 - writes an integer of more than six digits inside a rounding as a power when it is one of
   a base from 2 to 10 (:func:`integer_power`): ``ceiling(H/2**20)``, LaTeX
@@ -179,7 +180,8 @@ def _display_keyed(key):
     if len(Add.make_args(poly)) > MAX_TERMS:
         return _arrange(poly, {}, shown, dummies, collect=False)
     plain = _arrange(poly, {}, shown, dummies, collect=False)
-    shifts = _best_shifts(poly, dummies) if dummies else {}
+    sizes = {d for d, a in zip(dummies, atoms) if isinstance(a, (floor, ceiling))}
+    shifts = _best_shifts(poly, dummies, sizes) if dummies else {}
     if _SHORTCUTS and not shifts and not _shares_atoms(poly, dummies):
         return plain  # collecting and shifting would give back the very same sum
     best, best_len = plain, len(text_printer().doprint(plain))
@@ -259,22 +261,37 @@ def _rebuild(expr, shown):
     return expr.xreplace(shown)
 
 
-def _best_shifts(poly, dummies) -> dict:
-    """For each atom, the integer ``c`` minimising the terms of ``poly`` in ``atom - c``."""
+def _best_shifts(poly, dummies, sizes: set) -> dict:
+    """For each atom, the integer ``c`` minimising the terms of ``poly`` in ``atom - c``.
+
+    Any shift of a rounding (a size, ``floor((H + 4)/8) - 1``); another atom (a channel
+    count) only when the whole sum becomes one product, ``1000*(make_divisible(32*alpha, 8)
+    + 1)``, never a coincidence such as ``make_divisible(320*alpha, 8) + 53`` in a total.
+
+    A shift must also not grow the coefficients (their sum of absolute values): one that
+    does completes a square (``6*(floor(H/2) + 362)**2 - 786263`` for
+    ``6*floor(H/2)**2 + 4344*floor(H/2) + 1``) instead of uncovering a size such as
+    ``floor((H + 4)/8) - 1``.
+    """
     shifts: dict = {}
     current = poly
     for d in dummies:
-        size = len(Add.make_args(current))
+        size, weight = len(Add.make_args(current)), _weight(current)
         best, best_size = 0, size
         for c in sorted(_shift_candidates(current, d), key=abs):  # ties: the smaller shift
             trial = sympy.expand(current.xreplace({d: d + c}))
             n = len(Add.make_args(trial))
-            if n < best_size:
+            if n < best_size and _weight(trial) <= weight and (d in sizes or n == 1):
                 best, best_size, result = c, n, trial
         if best:
             shifts[d] = best
             current = result
     return shifts
+
+
+def _weight(poly):
+    """The sum of the absolute values of ``poly``'s coefficients."""
+    return sum(abs(term.as_coeff_Mul()[0]) for term in Add.make_args(poly))
 
 
 def _shift_candidates(poly, d, keep: int = 4) -> list:
