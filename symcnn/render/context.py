@@ -11,6 +11,8 @@ divisibility assumption actually used, and the choice of table columns.
 
 from __future__ import annotations
 
+import sympy
+
 from ..assume import AssumeDivisible
 from ..derivation import derive
 from ..errors import SymcnnError
@@ -30,6 +32,8 @@ TABLE_COLUMNS = {
     "params": "Parameters",
 }
 DEFAULT_TABLE_COLUMNS = ("layer", "type", "output_shape", "working")
+
+ZERO = sympy.Integer(0)
 
 TOTALS = (("Total params", "params"), ("Trainable params", "trainable_params"),
           ("Non-trainable params", "non_trainable_params"))
@@ -124,3 +128,24 @@ class RenderContext:
         if record is None:
             return "0" if column.numeric else ""
         return column.cell(self.model, record)
+
+    def other_value(self, key: str, record):
+        """The expression of a count column (MACs, FLOPs, ...) for ``record`` (``None``: an
+        input row, 0), for a printer to typeset as it does the parameters; ``None`` for a
+        column that is text only."""
+        column = COLUMNS[key]
+        if column.value is None:
+            return None
+        return ZERO if record is None else column.value(self.model, record)
+
+    def other_totals(self, columns) -> list:
+        """``(key, value, text)`` for each chosen summary column that has a total (MACs,
+        ...): ``value`` its expression (``None`` for a column that states only text)."""
+        out = []
+        for key in columns:
+            column = None if key in TABLE_COLUMNS else COLUMNS[key]
+            if column is None or column.total is None:
+                continue
+            value = None if column.total_value is None else column.total_value(self.model)
+            out.append((key, value, column.total(self.model)))
+        return out

@@ -31,7 +31,8 @@ from .printers import InRounding
 from .latex import _shown_steps
 from .summary import COLUMNS
 
-__all__ = ["model_to_html", "derivation_html", "MathML", "math", "STYLE"]
+__all__ = ["model_to_html", "derivation_html", "MathML", "math", "wrapping_math", "STYLE",
+           "WRAP_CHARS"]
 
 #: The page's style sheet (inline: the page fetches nothing).
 STYLE = """
@@ -49,6 +50,7 @@ math { font-size: 1.05em; } div.step { overflow-x: auto; overflow-y: hidden; mar
 td div + div { margin-top: 0.15rem; }
 p.note { font-size: 0.9rem; color: #333; }
 code { font-family: 'DejaVu Sans Mono', Menlo, monospace; font-size: 0.9em; }
+span.terms > math { white-space: nowrap; }
 """
 
 
@@ -88,7 +90,7 @@ class MathML(InRounding, MathMLPresentationPrinter):
             sup = self._el("msup", self._el("mn", text=str(power[0])),
                            self._el("mn", text=str(power[1])))
             return self._el("mrow", self._op("−"), sup) if e.p < 0 else sup
-        return self._el("mn", text=_group(e) if abs(int(e)) >= 10000 else str(int(e)))
+        return self._el("mn", text=_group(e) if abs(int(e)) >= 1000 else str(int(e)))  # as LaTeX
 
     def _print_Given(self, e):
         value = display_form(e.args[0])
@@ -148,6 +150,15 @@ class MathML(InRounding, MathMLPresentationPrinter):
 
     _print_Min = _print_Max
 
+    def _print_make_divisible(self, e):
+        """An upright name after a thin space: ``6 make_divisible(16α, 8)``, not
+        ``6make_divisible`` (browsers give the invisible times no width)."""
+        row = self._el("mrow", self._el("mspace", text=None), self._el("mi", text=e.func.__name__))
+        row.firstChild.setAttribute("width", "0.17em")
+        row.lastChild.setAttribute("mathvariant", "normal")
+        row.appendChild(self._paren_comma_separated(*e.args))
+        return row
+
     def _print_MinOf(self, e):
         return self._min_max(e, "min")
 
@@ -170,6 +181,34 @@ def math(node, block: bool = False) -> str:
     text = re.sub(r"&(?!amp;|lt;|gt;|quot;|#)([A-Za-z]+);",  # &InvisibleTimes; as a character
                   lambda m: _html.unescape(m.group()), node.toxml())
     return f'<math xmlns="http://www.w3.org/1998/Math/MathML"{shown}>{text}</math>'
+
+
+#: A sum whose text is longer than this is printed as one ``<math>`` per term, so that the
+#: browser can wrap it between terms (MathML itself is never wrapped).
+WRAP_CHARS = 48
+
+
+def wrapping_math(node) -> str:
+    """``math(node)``, or for a long sum one ``<math>`` per term (each with its sign), in a
+    ``<span class="terms">`` that the browser may wrap between the terms."""
+    if len(_text(node)) <= WRAP_CHARS or node.tagName != "mrow":
+        return math(node)
+    pieces, current = [], []
+    for child in list(node.childNodes):
+        if child.nodeName == "mo" and _text(child) in ("+", "-", "\u2212") and current:
+            pieces.append(current)
+            current = []
+        current.append(child)
+    pieces.append(current)
+    if len(pieces) == 1:
+        return math(node)
+    parts = []
+    for piece in pieces:
+        row = node.ownerDocument.createElement("mrow")
+        for child in piece:
+            row.appendChild(child)
+        parts.append(math(row))
+    return '<span class="terms">' + " ".join(parts) + "</span>"
 
 
 def _text(node) -> str:
@@ -254,6 +293,9 @@ def _cell(ctx, p, key, name, type_name, shape, derivation, record) -> tuple:
                 return (f"<div>{math(working)}</div>"
                         f"<div>{math(p.row(p._el('mrow'), value))}</div>"), True
         return math(value), True
+    value = ctx.other_value(key, record)
+    if value is not None:
+        return wrapping_math(p._print(_given(value))), True
     return _html.escape(ctx.other_cell(key, record)), COLUMNS[key].numeric
 
 
@@ -273,13 +315,25 @@ def _table(ctx: RenderContext, p: MathML, columns) -> list:
         out.append("<tr>" + "".join(f'<td{_NUM if num else ""}>{c}</td>'
                                      for c, num in cells) + "</tr>")
     n = len(columns)
+    # the totals stand in the parameters' column (the last one when there is none)
+    at = next((i for i, k in enumerate(columns) if k in ("working", "params")), n - 1)
     for i, (label, attr) in enumerate(TOTALS):
         cls = "total" if i == 0 else ("last" if i == len(TOTALS) - 1 else "")
-        value = math(p._print(_given(ctx.totals[attr])))
-        out.append(f'<tr class="{cls}"><td colspan="{n - 1}">{label}</td>'
-                   f'<td class="num">{value}</td></tr>')
+        out.append(f'<tr class="{cls}">' + _total_cells(
+            label, wrapping_math(p._print(_given(ctx.totals[attr]))), at, n) + "</tr>")
+    for key, value, text in ctx.other_totals(columns):  # MACs, FLOPs, ... in their column
+        shown = _html.escape(text) if value is None else wrapping_math(p._print(_given(value)))
+        out.append("<tr>" + _total_cells(f"Total {_html.escape(COLUMNS[key].header)}", shown,
+                                         columns.index(key), n) + "</tr>")
     out += ["</tbody></table></div>"]
     return out
+
+
+def _total_cells(label: str, shown: str, at: int, n: int) -> str:
+    """A totals row's cells: ``label`` over the columns before ``at``, ``shown`` in it."""
+    before = f'<td colspan="{at}">{label}</td>' if at else ""
+    after = f'<td colspan="{n - at - 1}"></td>' if at < n - 1 else ""
+    return f'{before}<td class="num">{shown if at else f"{label}: {shown}"}</td>{after}'
 
 
 def _notes(ctx: RenderContext, p: MathML) -> list:
@@ -325,7 +379,7 @@ def model_to_html(model, style: str = "table", standalone: bool = True, assume_d
                         f"<p>Shape {_shape(p, shape)}.</p>")
         body += [derivation_html(d, p) for d in ctx.derivations]
         body.append("<h2>Totals</h2><ul>" + "".join(
-            f"<li>{label}: {math(p._print(_given(ctx.totals[attr])))}</li>"
+            f"<li>{label}: {wrapping_math(p._print(_given(ctx.totals[attr])))}</li>"
             for label, attr in TOTALS) + "</ul>")
         body += _notes(ctx, p)[1 if ctx.used else 0:]
     fragment = "\n".join(body)

@@ -56,7 +56,12 @@ def _row_cells(ctx, columns, name, type_name, shape, derivation, record,
                 math = " = ".join(parts if key == "working" else parts[-1:])
                 cells.append("$" + (breakable(math) if long else math) + "$")
         else:
-            cells.append(escape(ctx.other_cell(key, record)))
+            value = ctx.other_value(key, record)
+            if value is None:
+                cells.append(escape(ctx.other_cell(key, record)))
+            else:
+                math = p._print(Given(value))
+                cells.append("$" + (breakable(math) if long else math) + "$")
     return cells
 
 
@@ -79,9 +84,13 @@ def _table_parts(ctx: RenderContext, columns, long: bool = False):
         else:
             cells[0] = rf"{label}: {cells[0]}"
         totals.append(cells)
-    for key, text in _other_totals(ctx, columns):
+    for key, value, text in ctx.other_totals(columns):
         cells = [""] * n
-        cells[columns.index(key)] = escape(text)
+        if value is None:
+            cells[columns.index(key)] = escape(text)
+        else:
+            math = p._print(Given(value))
+            cells[columns.index(key)] = "$" + (breakable(math) if long else math) + "$"
         cells[0] = cells[0] or f"Total {escape(_header(key))}"
         totals.append(cells)
     return header, rows, totals, _footnotes(ctx)
@@ -111,13 +120,6 @@ def _long_table(ctx: RenderContext, columns) -> list:
 def _numeric(key: str) -> bool:
 
     return key in ("working", "params") or key not in TABLE_COLUMNS and COLUMNS[key].numeric
-
-
-def _other_totals(ctx, columns) -> list:
-    """``(key, text)`` for each chosen summary column that has a total (MACs, ...)."""
-
-    return [(k, COLUMNS[k].total(ctx.model)) for k in columns
-            if k not in TABLE_COLUMNS and COLUMNS[k].total is not None]
 
 
 def _header(key: str) -> str:

@@ -43,12 +43,16 @@ LONGTABLE_PREAMBLE = "\\usepackage{longtable}\n\\usepackage{array}"
 #: Shares of the line width of the table's text columns, by column key; other columns take
 #: an equal share of what is left.
 SHARES = {"layer": 0.24, "type": 0.2, "output_shape": 0.22, "working": 0.34, "params": 0.2}
+#: The least share of each other column (MACs, FLOPs, ...), all of them together at most half.
+FREE_SHARE = 0.2
 
 
 def breakable(math: str) -> str:
     """Math in which TeX may break a line between the factors of a product
-    (``\\right) \\left(``, ``w \\left(``) besides after ``+``, ``-`` and ``=``."""
-    math = re.sub(r"\\right([)\]]) (?=\\left[(\[]|\\operatorname|[A-Za-z0-9])",
+    (``\\right) \\left(``, ``\\right\\rfloor \\left\\lfloor``, ``w \\left(``) besides after
+    ``+``, ``-`` and ``=``."""
+    math = re.sub(r"\\right([)\]]|\\rfloor|\\rceil) "
+                  r"(?=\\left[(\[]|\\left\\l|\\operatorname|[A-Za-z0-9])",
                   r"\\right\1 \\allowbreak ", math)
     return re.sub(r"(\S+) (?=\\left\()", _break_before_factor, math)
 
@@ -82,8 +86,13 @@ def _spec(columns, numeric) -> str:
     """Column types: ``p`` columns of fixed shares for the text columns."""
     fixed = sum(SHARES.get(k, 0) for k in columns)
     free = [k for k in columns if k not in SHARES]
-    scale = min(1.0, 1.0 / fixed) if fixed and not free else 1.0
-    rest = max(0.0, 1.0 - fixed) / len(free) if free else 0.0
+    # the other columns (MACs, FLOPs: closed forms too) get at least a fifth each, up to half
+    want = min(FREE_SHARE * len(free), 0.5)
+    if fixed and not free:
+        scale = min(1.0, 1.0 / fixed)
+    else:
+        scale = min(1.0, (1.0 - want) / fixed) if fixed else 1.0
+    rest = max(0.0, 1.0 - fixed * scale) / len(free) if free else 0.0
     out = []
     for key, num in zip(columns, numeric):
         share = SHARES[key] * scale if key in SHARES else max(rest, 0.1)

@@ -81,7 +81,9 @@ class _Cells:
                 cells.append("0" if derivation is None else
                              self.params(derivation.params, key == "working"))
             else:
-                cells.append(_cell_text(self.ctx.other_cell(key, record)))
+                value = self.ctx.other_value(key, record)
+                cells.append(_cell_text(self.ctx.other_cell(key, record)) if value is None
+                             else self.value(value))
         return cells
 
 
@@ -120,9 +122,9 @@ def _table(ctx: RenderContext, cells: _Cells, columns) -> list:
         row[at] = cells.value(ctx.totals[attr]) if at else f"**{label}**: " + \
             cells.value(ctx.totals[attr])
         lines.append(_line(row))
-    for key, text in _latex._other_totals(ctx, columns):
+    for key, value, text in ctx.other_totals(columns):
         row = [""] * len(columns)
-        row[columns.index(key)] = _cell_text(text)
+        row[columns.index(key)] = _cell_text(text) if value is None else cells.value(value)
         row[0] = row[0] or f"**Total {COLUMNS[key].header}**"
         lines.append(_line(row))
     return lines

@@ -70,3 +70,43 @@ def test_headless_chromium_renders_the_page(style, tmp_path):
     image = pytest.importorskip("PIL.Image").open(shot).convert("L")  # Pillow (matplotlib's)
     dark = sum(image.histogram()[:128])  # pixels darker than mid-grey
     assert dark > 2000  # text and rules were drawn, not a blank page
+
+
+def test_count_columns_and_their_totals_are_mathml_in_their_own_column():
+    page = sc.zoo.textbook.cifar((H, W, 3)).to_html(columns=["layer", "params", "macs"])
+    assert "floor(" not in page and "*" not in page.split("<table>")[1]
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", page.split("<tbody>")[1])
+    total_params = next(r for r in rows if "Total params" in r)
+    total_macs = next(r for r in rows if "Total MACs" in r)
+    # params under Parameters (the middle column), MACs under MACs (the last)
+    assert re.fullmatch(r'<td colspan="1">Total params</td><td class="num">.*</td>'
+                        r'<td colspan="1"></td>', total_params)
+    assert re.fullmatch(r'<td colspan="2">Total MACs</td><td class="num">.*</td>', total_macs)
+    assert "<mn>1,728</mn>" in total_macs  # grouped as in LaTeX
+
+
+def test_a_long_sum_is_one_math_element_per_term_so_that_it_wraps():
+    alpha = sc.multiplier("alpha")
+    page = sc.zoo.mobilenet_v2(alpha=alpha).to_html(columns=["layer", "params"])
+    total = next(r for r in re.findall(r"<tr[^>]*>(.*?)</tr>", page) if "Total params" in r)
+    terms = re.findall(r"<math[^>]*>.*?</math>", total)
+    assert len(terms) > 10 and '<span class="terms">' in total
+    assert all(re.search(r"<mo>[+\u2212]</mo>", t) for t in terms[1:])  # each with its sign
+    # a coefficient is set apart from the function's name
+    assert '<mspace width="0.17em"/><mi mathvariant="normal">make_divisible</mi>' in total
+
+
+@pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"),
+                    reason="chromium is not installed (.ci/run installs it)")
+def test_long_totals_wrap_inside_the_page_in_chromium(tmp_path):
+    page = sc.zoo.textbook.cifar((H, W, 3)).to_html(columns=["layer", "output_shape",
+                                                              "params", "macs"])
+    probe = ("<script>document.addEventListener('DOMContentLoaded', () => {"
+             "const s = document.querySelector('div.scroll');"
+             "document.body.setAttribute('data-widths', s.scrollWidth + ' ' + s.clientWidth);"
+             "});</script>")
+    path = tmp_path / "model.html"
+    path.write_text(page.replace("</head>", probe + "</head>"), encoding="utf-8")
+    dom = _chromium(["--window-size=1000,1400", "--dump-dom", path.as_uri()]).stdout
+    scroll, client = map(int, re.search(r'data-widths="(\d+) (\d+)"', dom).groups())
+    assert scroll <= client  # the Total MACs line wraps between terms: nothing to scroll

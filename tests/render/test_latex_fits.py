@@ -109,3 +109,18 @@ def test_make_divisible_is_one_upright_name_whose_arguments_may_break():
     assert r"\operatorname{make\_divisible}(32 \alpha,\allowbreak 8)" in latex
     # a coefficient keeps its factor: no line may end in "= 1,000" before "(... + 1)"
     assert r"= 1{,}000 \left(\operatorname{make\_divisible}" in latex
+
+
+@needs_tex
+def test_count_columns_are_typeset_as_math_and_fit_the_page(tmp_path):
+    model = sc.zoo.textbook.cifar((H, W, 3))
+    tex = model.to_latex(columns=["layer", "type", "output_shape", "params", "macs"],
+                         standalone=True)
+    assert "floor(" not in tex and "*H" not in tex  # not the summary's text
+    assert r"$73{,}728 \left\lfloor{\frac{H}{2}}\right\rfloor \allowbreak" in tex
+    pdf = compile_pdf(tex, tmp_path, "macs")
+    log = (tmp_path / "macs.log").read_text(errors="replace")
+    assert max(overflows(log), default=0) <= 5, overflows(log)
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "Total MACs" in text and "26,100" in text

@@ -48,3 +48,16 @@ def test_markdown_columns_and_constraints():
     md = m.to_markdown(columns=["layer", "output_shape"])
     assert md.splitlines()[2] == "| Layer | Output shape |"
     assert md.rstrip().endswith("Valid for `H >= 3`.")
+
+
+def test_count_columns_follow_the_tables_mode_text_or_math():
+    H, W = sc.symbols("H W")
+    model = textbook.cifar((H, W, 3))
+    columns = ["layer", "params", "macs"]
+    assert "| `conv2d_1` | 73,856 | `73728*floor(H/2)*floor(W/2)` |" in \
+        model.to_markdown(columns=columns)
+    math = model.to_markdown(columns=columns, math=True)
+    assert (r"| `conv2d_1` | $73{,}856$ | "
+            r"$73{,}728 \left\lfloor{\frac{H}{2}}\right\rfloor \left\lfloor{\frac{W}{2}}\right\rfloor$ |"
+            in math)
+    assert r"| **Total MACs** |  | $1{,}728 H W + " in math
