@@ -25,7 +25,7 @@ from ..working import Given
 from .context import TABLE_COLUMNS, TOTALS, RenderContext, resolve_columns
 from .exprs import latex_printer
 from .latex_long import (LONGTABLE_PREAMBLE, break_name, break_type, breakable, escape,
-                         longtable, typeset_note)
+                         longtable, plain, typeset_note)
 from .latex_steps import (_describe_math, _describeplain, _parts, _shape, _shown_steps,
                           _sum_rows, derivation_latex, is_trivial, page_step, step_latex)
 from .summary import COLUMNS
@@ -137,6 +137,23 @@ def _footnotes(ctx: RenderContext) -> list:
     return out
 
 
+#: Shown characters of a layer's heading paragraph that surely fit on one line.
+HEADING_CHARS = 90
+
+
+def _heading(paragraph, shapes: list) -> str:
+    """A layer's heading paragraph, ``paragraph(breaks)``: as it is when its shapes are
+    numbers and it fits on a line; else set ragged right with a break allowed after each
+    comma of its shapes (they are math with few spaces, so a justified line that must break
+    inside one overflows the margin instead)."""
+    text = paragraph(False)
+    numeric = all(getattr(d, "is_Integer", True) for shape in shapes
+                  for d in (shape if isinstance(shape, tuple) else sum(map(tuple, shape), ())))
+    if numeric and len(plain(text).replace("\\_", "_")) <= HEADING_CHARS:
+        return text
+    return r"{\raggedright " + paragraph(True) + r"\par}"
+
+
 def _derivations(ctx: RenderContext) -> list:
     p = ctx.printer
     lines = []
@@ -144,16 +161,18 @@ def _derivations(ctx: RenderContext) -> list:
         lines += [r"\noindent " + _describe_math(ctx.used, p), ""]
     for name, shape in ctx.inputs:
         head = rf"\paragraph{{\texttt{{{escape(name)}}} (InputLayer)}}"
-        lines += [f"{head} Shape {_shape(shape, p)}.", ""]
+        lines += [_heading(lambda b: f"{head} Shape {_shape(shape, p, b)}.", [shape]), ""]
     for d in ctx.derivations:
         head = rf"\paragraph{{\texttt{{{escape(d.name)}}} ({escape(d.type)})}}"
         steps = _shown_steps(d)
         if not steps and not d.notes:
-            lines += [f"{head} Output {_shape(d.output_shape, p)}, no parameters.", ""]
+            lines += [_heading(lambda b: f"{head} Output {_shape(d.output_shape, p, b)}, "
+                                         f"no parameters.", [d.output_shape]), ""]
             continue
-        lines.append(f"{head} Input {_shape(d.input_shape, p)}, output "
-                     f"{_shape(d.output_shape, p)}"
-                     + (", no parameters." if d.params.value == 0 else "."))
+        lines.append(_heading(lambda b: f"{head} Input {_shape(d.input_shape, p, b)}, output "
+                                        f"{_shape(d.output_shape, p, b)}"
+                                        + (", no parameters." if d.params.value == 0 else "."),
+                              [d.input_shape, d.output_shape]))
         if steps:
             rows = [page_step(s, p) for s in steps]
             lines += [r"\begin{align*}", " \\\\\n".join(rows), r"\end{align*}"]

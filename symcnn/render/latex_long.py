@@ -160,3 +160,50 @@ def plain(tex: str) -> str:
 
 #: Characters of shown math that fit on a line of a derivation (a4, 2 cm margins).
 LINE_CHARS = 62
+
+
+def split_sum(tex: str) -> list:
+    r"""The top-level terms of a sum's LaTeX, each after its sign (``+ `` or ``- ``; the
+    first without ``+``): nothing inside braces or ``\left ... \right`` is split.
+
+    >>> split_sum(r"2 \left(a + b\right) + \frac{c - 1}{2} - 3")
+    ['2 \\left(a + b\\right)', '+ \\frac{c - 1}{2}', '- 3']
+    """
+    terms, depth, start, i = [], 0, 0, 0
+    while i < len(tex):
+        if tex.startswith(r"\left", i) and not tex[i + 5:i + 6].isalpha():
+            depth, i = depth + 1, i + 5
+            continue
+        if tex.startswith(r"\right", i) and not tex[i + 6:i + 7].isalpha():
+            depth, i = depth - 1, i + 6
+            continue
+        c = tex[i]
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+        elif depth == 0 and tex.startswith((" + ", " - "), i) and i > start:
+            terms.append(tex[start:i].strip())
+            start = i + 1
+            i += 3
+            continue
+        i += 1
+    terms.append(tex[start:].strip())
+    return [t for t in terms if t]
+
+
+def pack(pieces: list, first: int = LINE_CHARS, rest: int = LINE_CHARS) -> list:
+    """``pieces`` (LaTeX terms with their signs) joined into lines of at most ``first``
+    shown characters for the first line and ``rest`` for the others (a piece longer than
+    a line has a line of its own)."""
+    lines, current, width, limit = [], [], 0, first
+    for piece in pieces:
+        size = len(plain(piece)) + 2  # the space around its sign
+        if current and width + size > limit:
+            lines.append(" ".join(current))
+            current, width, limit = [], 0, rest
+        current.append(piece)
+        width += size
+    if current:
+        lines.append(" ".join(current))
+    return lines

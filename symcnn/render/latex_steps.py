@@ -14,7 +14,7 @@ import sympy
 
 from ..derivation.steps import register_printer
 from ..working import Given
-from .latex_long import LINE_CHARS, breakable, escape, plain
+from .latex_long import LINE_CHARS, breakable, escape, pack, plain, split_sum
 from .text import chain, describe_groups
 
 __all__ = ["step_latex", "derivation_latex", "page_step", "is_trivial"]
@@ -96,16 +96,28 @@ def is_trivial(derivation) -> bool:
     return not d.shape_steps and d.params.value == 0 and not d.notes and not d.assumed
 
 
-def _sum_rows(label: str, values, total, printer, per_row: int = 4) -> str:
-    terms = [printer._print(Given(v)) for v in values if v != 0]
-    terms = [rf"\left({t}\right)" if getattr(v, "is_Add", False) else t
-             for t, v in zip(terms, [v for v in values if v != 0])]
-    value = printer._print(Given(total))
-    if len(terms) <= 1:
-        return rf"\text{{{label}}} &= {value}"
-    rows = [" + ".join(terms[i:i + per_row]) for i in range(0, len(terms), per_row)]
-    joint = " \\\\\n  &\\quad + "
-    return rf"\text{{{label}}} &= " + joint.join(rows) + f" \\\\\n  &= {value}"
+def _sum_rows(label: str, values, total, printer) -> str:
+    """``label = (each layer's count) + ... = total`` as ``align*`` rows that fit the line:
+    a long sum breaks between its terms (a layer's own sum inside ``\\bigl( \\bigr)``, which
+    may span lines), continued lines indented under the first."""
+    pieces = []
+    for v in values:
+        if v == 0:
+            continue
+        terms = split_sum(printer._print(Given(v)))
+        if len(terms) > 1:  # a sum in parentheses
+            terms[0], terms[-1] = r"\bigl(" + terms[0], terms[-1] + r"\bigr)"
+        pieces += (["+ " + terms[0]] if pieces else [terms[0]]) + terms[1:]
+    value = split_sum(printer._print(Given(total)))
+    head = rf"\text{{{label}}} &= "
+    joint = " \\\\\n  &\\quad "
+    width = LINE_CHARS - len(label)  # the label takes the first line's start
+    rows = []
+    if len(values) - list(values).count(0) > 1:
+        rows.append(head + joint.join(pack(pieces, width)))
+        head = "  &= "
+    rows.append(head + joint.join(pack(value, width if not rows else LINE_CHARS)))
+    return " \\\\\n".join(rows)
 
 
 def page_step(step, printer) -> str:

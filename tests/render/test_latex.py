@@ -110,3 +110,14 @@ def test_record_derivation_displays_as_latex_in_jupyter():
 def test_model_to_latex_is_what_to_latex_returns():
     m = textbook.free_width()
     assert model_to_latex(m, style="derivation") == m.to_latex(style="derivation")
+
+
+def test_a_long_heading_is_ragged_right_and_may_break_after_each_comma():
+    H, W = sc.symbols("H W")
+    tex = textbook.cifar((H, W, 3)).to_latex(style="derivation").splitlines()
+    long = next(l for l in tex if r"\texttt{conv2d\_3}" in l)
+    assert long.startswith(r"{\raggedright \paragraph{") and long.endswith(r"\par}")
+    assert r",\allowbreak \left\lfloor{\frac{W + 20}{32}}" in long
+    numeric = textbook.cifar().to_latex(style="derivation").splitlines()
+    short = next(l for l in numeric if r"\texttt{conv2d} " in l)  # numbers that fit: as it was
+    assert short == r"\paragraph{\texttt{conv2d} (Conv2D)} Input $(32, 32, 3)$, output $(32, 32, 64)$."

@@ -124,3 +124,29 @@ def test_count_columns_are_typeset_as_math_and_fit_the_page(tmp_path):
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
                           check=True).stdout
     assert "Total MACs" in text and "26,100" in text
+
+
+@needs_tex
+@pytest.mark.parametrize("name", ["mobilenet_v2_alpha", "densenet121_k"])
+def test_derivations_with_long_totals_and_shapes_fit_the_page(name, tmp_path):
+    # the totals' value line was one line of 3,176 pt, and headings such as "Input (...),
+    # output (...)" of a concatenation ran 50 pt into the margin
+    model = (sc.zoo.mobilenet_v2(alpha=sc.multiplier("alpha")) if name.startswith("mobile")
+             else sc.zoo.densenet121(growth_rate="k"))
+    compile_pdf(model.to_latex(style="derivation", standalone=True), tmp_path, name)
+    log = (tmp_path / f"{name}.log").read_text(errors="replace")
+    assert max(overflows(log), default=0) <= 5, [x for x in overflows(log) if x > 5]
+
+
+def test_a_long_total_breaks_between_its_terms_and_a_layers_sum_in_big_parentheses():
+    from symcnn.render.exprs import latex_printer
+    from symcnn.render.latex_long import LINE_CHARS, plain
+    from symcnn.render.latex_steps import _sum_rows
+
+    n = sc.symbols("n")
+    values = [sympy.expand((n + i) ** 2 + 7 * n) for i in range(1, 7)]
+    rows = _sum_rows("Total params", values, sympy.expand(sum(values)), latex_printer())
+    lines = rows.split("\\\\\n")
+    assert len(lines) > 3 and all(len(plain(line)) <= LINE_CHARS + 12 for line in lines)
+    assert rows.count(r"\bigl(") == rows.count(r"\bigr)") == 6
+    assert lines[-1].startswith("  &= 6 n^{2}")

@@ -75,7 +75,8 @@ def from_latex_derivation(model):
     lines = model.to_latex(style="derivation").splitlines()
     layers = [_last_of_step(lines, i) for i, l in enumerate(lines)
               if l.startswith(r"\text{params} &=")]
-    layers += [sympy.Integer(0) for l in lines if l.endswith("no parameters.")]
+    layers += [sympy.Integer(0) for l in lines
+               if l.endswith("no parameters.") or l.endswith(r"no parameters.\par}")]
     totals = {k: _last_of_step(lines, i) for i, l in enumerate(lines)
               for k in ("Total", "Trainable") if l.startswith(rf"\text{{{k} params}} &=")}
     return layers, totals
@@ -84,7 +85,8 @@ def from_latex_derivation(model):
 def from_markdown_derivation(model):
     lines = model.to_markdown(style="derivation").splitlines()
     layers = [value(l) for l in lines if l.startswith("params = ")]
-    layers += [sympy.Integer(0) for l in lines if l.endswith("no parameters.")]
+    layers += [sympy.Integer(0) for l in lines
+               if l.endswith("no parameters.") or l.endswith(r"no parameters.\par}")]
     totals = {k: value(l) for l in lines for k in ("Total", "Trainable")
               if l.startswith(f"- {k} params: ")}
     return layers, totals
