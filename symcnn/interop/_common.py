@@ -9,7 +9,28 @@ from ..errors import ConversionError
 from ..frameworks import import_framework
 from ..layers.base import Layer
 
-__all__ = ["Problems", "require_numeric", "import_framework", "keras_base", "as_int"]
+__all__ = ["Problems", "require_numeric", "import_framework", "keras_base", "as_int",
+           "given_shapes"]
+
+
+def given_shapes(input_shape, owner: str, example: str, note: str = "no batch axis") -> list:
+    """The shapes a bridge was given as ``input_shape``: one tuple, or a list (or tuple) of
+    tuples for several inputs; anything else (a number, a string) is named.
+
+    >>> given_shapes((3, "H", "W"), "from_torch", "(3, 'H', 'W')"), given_shapes([(5,), (7,)], "f", "")
+    ([(3, 'H', 'W')], [(5,), (7,)])
+    >>> given_shapes("3,H,W", "from_torch", "(3, 'H', 'W')")
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.ConversionError: from_torch: `input_shape` is a tuple such as (3, 'H', 'W') (no batch axis), or a list of them for several inputs. Received: input_shape='3,H,W'
+    """
+    if not isinstance(input_shape, (tuple, list)) or not input_shape:
+        raise ConversionError(
+            f"{owner}: `input_shape` is a tuple such as {example} ({note}), or a list of "
+            f"them for several inputs. Received: input_shape={input_shape!r}")
+    if all(isinstance(s, (tuple, list)) for s in input_shape):
+        return [tuple(s) for s in input_shape]
+    return [tuple(input_shape)]
 
 
 class Problems:

@@ -31,11 +31,11 @@ from ..layers.base import Tensor
 from ..layers.core import Input
 from ..model import Model, Sequential
 from ..safe import brief
-from ._common import Problems
+from ._common import Problems, given_shapes
 from .keras_checks import check_model_config
 from .keras_config import _MODELS, load_keras_config
 from .keras_layers import _keras_op, _make_layer
-from .keras_nodes import _node_refs, _refs
+from .keras_nodes import _TENSOR_KWARGS, _collect, _node_refs, _refs
 
 __all__ = ["from_keras", "load_keras_config"]
 
@@ -61,8 +61,7 @@ def from_keras(model_or_json: Any, input_shape=None) -> Model:
         problems.raise_if_any("Rebuild these with supported layers, or compute them by hand.")
         shapes = None
         if input_shape is not None:
-            many = isinstance(input_shape, list) and input_shape and isinstance(input_shape[0], (tuple, list))
-            shapes = [tuple(s) for s in input_shape] if many else [tuple(input_shape)]
+            shapes = given_shapes(input_shape, "from_keras", "(32, 32, 3)")
         return spec.build(shapes)
     except SymcnnError:
         raise
@@ -177,8 +176,28 @@ class _Spec:
         for call in sorted(calls, key=lambda c: c[1] > 0):
             self._call_in_order(call, calls, tensors)
         outputs = [_tensor(tensors, r, self.where) for r in out_refs]
-        return Model(inputs[0] if len(inputs) == 1 else inputs,
-                     outputs[0] if len(outputs) == 1 else outputs, name=self.name)
+        model = Model(inputs[0] if len(inputs) == 1 else inputs,
+                      outputs[0] if len(outputs) == 1 else outputs, name=self.name)
+        self._check_all_layers_kept(model, calls)
+        return model
+
+    def _check_all_layers_kept(self, model: Model, calls: dict) -> None:
+        """A layer that reaches the outputs only through a call's ``mask=`` or
+        ``initial_state=`` (which symcnn does not model) would drop out of the model with its
+        parameters: an error, never a smaller count."""
+        kept = {r.name for r in model._records}
+        lost = [name for name in dict.fromkeys(name for name, _ in calls) if name not in kept]
+        if not lost:
+            return
+        through = sorted({key for node in calls.values() if isinstance(node, dict)
+                          for key, value in (node.get("kwargs") or {}).items()
+                          if key not in _TENSOR_KWARGS and _mentions(value, lost)})
+        how = ", ".join(f"{k}=" for k in through) or "a keyword argument"
+        raise ConversionError(
+            f"from_keras: model '{self.where}': layer(s) {', '.join(map(repr, lost))} reach the "
+            f"outputs only through {how} of a call, which symcnn does not model (masks and "
+            f"initial states change no shape); their parameters would be left out of the "
+            f"totals. Received: layers {', '.join(lost)}")
 
     def _call_in_order(self, first, calls: dict, tensors: dict) -> None:
         """Make layer call ``first``, making the calls it depends on before it (depth first,
@@ -209,6 +228,13 @@ class _Spec:
                         f"{'never produced' if need not in calls else 'part of a cycle'}. "
                         f"Received: keras_history={list(need)}")
                 stack.append((need, False))
+
+
+def _mentions(value, names: list) -> bool:
+    """Whether a call's keyword value holds a tensor made by one of ``names``."""
+    refs: list = []
+    _collect(value, refs)
+    return any(name in names for name, _, _ in refs)
 
 
 def _one(out, name):

@@ -78,10 +78,12 @@ def _make(cls, config: dict, **extra):
     kwargs = {}
     for key, value in config.items():
         if key in params:
-            kwargs[key] = value
+            one = isinstance(value, tuple) and len(value) == 1 and isinstance(value[0], int)
+            kwargs[key] = value[0] if one and cls.__name__.endswith("1D") else value  # size=2
         elif value is None or value is False or value == 1 or (
-                isinstance(value, tuple) and all(v == 1 for v in value)):
-            continue
+                isinstance(value, tuple) and all(v == 1 for v in value)) or (
+                key == "data_format" and value == "channels_last"):  # Cropping1D, ...: only
+            continue  # channels last, as Keras' layers without the argument
         else:
             raise _Unsupported(f"`{key}` has no Keras equivalent for {cls.__name__}. "
                                f"Received: {key}={value!r}")

@@ -26,6 +26,7 @@ import functools
 import linecache
 import os
 import sys
+from collections import OrderedDict
 
 import torch
 import torch.fx as fx
@@ -38,7 +39,7 @@ from ..model import Model
 from . import _torch_blocks as blocks
 from . import _torch_ops as ops
 from . import _torch_windows as windows
-from ._common import Problems
+from ._common import Problems, given_shapes
 
 __all__ = ["from_torch"]
 
@@ -152,21 +153,43 @@ def from_torch(module, input_shape=None, name: str | None = None) -> Model:
     >>> m.input_shape, m.output_shape, m.params
     ((8, H, W), (16, H, W), 584)
     """
+    name = name or type(module).__name__
+    if isinstance(module, torch.nn.Module) and _Tracer().is_leaf_module(module, ""):
+        # a single torch.nn layer (sc.from_torch(nn.Conv2d(3, 8, 3))): fx would trace its
+        # functional insides; as the one module of a Sequential it is that layer
+        module = torch.nn.Sequential(OrderedDict([(type(module).__name__.lower(), module)]))
     graph = trace(module)
+    _check_no_shared_parameters(module, graph)
     placeholders = [n for n in graph.nodes if n.op == "placeholder"]
     shapes = _input_shapes(module, placeholders, input_shape)
     converter = _Converter(module, Problems("from_torch"))
     inputs, outputs = converter.run(graph, placeholders, shapes)
     out = outputs[0] if len(outputs) == 1 else outputs
-    return Model(inputs[0] if len(inputs) == 1 else inputs, out,
-                 name=name or type(module).__name__)
+    return Model(inputs[0] if len(inputs) == 1 else inputs, out, name=name)
+
+
+def _check_no_shared_parameters(module, graph) -> None:
+    """Two modules holding the very same parameter (weight tying, as a language model's
+    head and embedding) count it once in ``parameters()``; symcnn's layers own their
+    weights, so each would count it: an error, never a doubled count."""
+    owners: dict = {}
+    for target in dict.fromkeys(n.target for n in graph.nodes if n.op == "call_module"):
+        for pname, param in module.get_submodule(target).named_parameters():
+            owners.setdefault(id(param), []).append(f"{target}.{pname}")
+    shared = [names for names in owners.values() if len(names) > 1]
+    if shared:
+        raise ConversionError(
+            f"from_torch: {type(module).__name__} shares parameters between modules "
+            f"({'; '.join(' = '.join(names) for names in shared)}); symcnn's layers own their "
+            f"weights, so the shared ones would be counted twice. Received: "
+            f"{len(shared)} shared parameter(s)")
 
 
 def _input_shapes(module, placeholders, input_shape) -> list:
     required = [p for p in placeholders if not p.args]
     if input_shape is not None:
-        many = isinstance(input_shape, list) and input_shape and isinstance(input_shape[0], (tuple, list))
-        shapes = [tuple(s) for s in input_shape] if many else [tuple(input_shape)]
+        shapes = given_shapes(input_shape, "from_torch", "(3, 'H', 'W')",
+                              "channels first, no batch axis")
         if len(shapes) != len(required):
             raise ConversionError(
                 f"from_torch: forward takes {len(required)} tensor input(s) "

@@ -224,3 +224,17 @@ def test_an_export_refusal_says_the_framework_lacks_the_operation(export, framew
     with pytest.raises(sc.ConversionError, match=rf"model\.{export}: 1 operation has no "
                                                  rf"{framework} equivalent:\n  - .*Repeat"):
         getattr(model, export)()
+
+
+@pytest.mark.parametrize("layer", [lambda: sc.Cropping1D((1, 3)), lambda: sc.UpSampling1D(3),
+                                   lambda: sc.ZeroPadding1D(2)])
+def test_one_dimensional_resizing_layers_export_to_keras(layer):
+    require("keras")
+    model = sc.Sequential([sc.Input((11, 4)), sc.Conv1D(6, 3), layer(), sc.Conv1D(2, 2)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        k = model.to_keras()  # Cropping1D and UpSampling1D were refused (their data_format)
+    out = k(np.zeros((1, 11, 4), dtype="float32"))
+    assert tuple(out.shape[1:]) == model.output_shape
+    assert keras_counts(k) == (model.params, model.trainable_params)
+    assert sc.from_keras(k).output_shape == model.output_shape

@@ -211,3 +211,33 @@ def test_a_call_reading_a_tensor_that_is_never_produced_is_named():
     with pytest.raises(sc.ConversionError, match=r"the call d\[0\] reads ghost\[0\], which is "
                                                  r"never produced"):
         sc.from_keras(config)
+
+
+def test_layers_reaching_the_outputs_only_through_a_mask_or_initial_state_are_an_error():
+    keras = require("keras")
+    L = keras.layers
+    enc_in, dec_in = keras.Input((7, 5)), keras.Input((6, 3))
+    _, h, c = L.LSTM(8, return_state=True, name="encoder")(enc_in)
+    y = L.LSTM(8, return_sequences=True, name="decoder")(dec_in, initial_state=[h, c])
+    seq2seq = keras.Model([enc_in, dec_in], y)
+    # the encoder's 448 parameters would silently drop out (symcnn said 384, Keras 832)
+    with pytest.raises(sc.ConversionError,
+                       match=r"'encoder' reach the outputs only through initial_state="):
+        sc.from_keras(seq2seq)
+    gate_in, x = keras.Input((5,)), keras.Input((5, 3))
+    masked = keras.Model([x, gate_in], L.LSTM(4)(x, mask=L.Dense(5, name="gate")(gate_in)))
+    with pytest.raises(sc.ConversionError, match=r"'gate' reach the outputs only through mask="):
+        sc.from_keras(masked)
+    # a mask that is a model input drops no layer: read, with Keras' count
+    flags = keras.Input((5,), dtype="bool")
+    plain = keras.Model([x, flags], L.LSTM(4)(x, mask=flags))
+    assert sc.from_keras(plain).params == plain.count_params() == 128
+
+
+@pytest.mark.parametrize("shape", [5, "abc"])
+def test_an_input_shape_that_is_not_a_tuple_is_named(shape):
+    keras = require("keras")
+    model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(4, 3)])
+    # "abc" was read as the symbols (a, b, c), making the channels a symbol
+    with pytest.raises(sc.ConversionError, match=r"`input_shape` is a tuple such as"):
+        sc.from_keras(model, input_shape=shape)

@@ -249,3 +249,58 @@ def _torch_specs():
     from ..crosscheck.torch_specs import torch_models
 
     return torch_models()
+
+
+def test_parameters_shared_between_modules_are_an_error_not_a_double_count():
+    torch = require("torch")
+
+    class Tied(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = torch.nn.Linear(5, 5), torch.nn.Linear(5, 5)
+            self.b.weight = self.a.weight  # tied: parameters() holds it once (35, not 60)
+
+        def forward(self, x):
+            return self.b(self.a(x))
+
+    with pytest.raises(sc.ConversionError, match=r"shares parameters between modules "
+                                                 r"\(a\.weight = b\.weight\)"):
+        sc.from_torch(Tied(), input_shape=(5,))
+
+    class Twice(torch.nn.Module):  # one module called twice: its weights once, as torch
+        def __init__(self):
+            super().__init__()
+            self.a = torch.nn.Linear(5, 5)
+
+        def forward(self, x):
+            return self.a(self.a(x))
+
+    net = Twice()
+    assert sc.from_torch(net, (5,)).params == sum(p.numel() for p in net.parameters()) == 30
+
+
+def test_a_single_torch_layer_is_a_model_of_that_layer():
+    torch = require("torch")
+    conv = torch.nn.Conv2d(3, 8, 3, stride=2)
+    model = sc.from_torch(conv)
+    assert [r.name for r in model.layers] == ["input", "conv2d"] and model.name == "Conv2d"
+    assert model.params == sum(p.numel() for p in conv.parameters())
+    assert model.subs(H=32, W=31).output_shape == tuple(conv(torch.zeros(1, 3, 32, 31)).shape[1:])
+
+
+@pytest.mark.parametrize("shape", [3, "3,H,W", (), []])
+def test_an_input_shape_that_is_not_a_tuple_is_named(shape):
+    torch = require("torch")
+    with pytest.raises(sc.ConversionError, match=r"`input_shape` is a tuple such as"):
+        sc.from_torch(torch.nn.Linear(3, 2), input_shape=shape)
+
+
+def test_several_input_shapes_may_be_a_list_or_a_tuple_of_tuples():
+    torch = require("torch")
+
+    class Sum(torch.nn.Module):
+        def forward(self, x, y):
+            return x + y
+
+    for shapes in ([(5, "L"), (5, "L")], ((5, "L"), (5, "L"))):
+        assert sc.from_torch(Sum(), input_shape=shapes).output_shape == (5, sc.symbols("L"))
