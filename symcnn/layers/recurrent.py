@@ -275,8 +275,13 @@ class Bidirectional(Layer):
                 raise LayerArgumentError(
                     f"Bidirectional: `{arg}` must be a recurrent layer (SimpleRNN, LSTM, GRU). "
                     f"Received: {arg}={value!r}")
-        if merge_mode is not None:
-            merge_mode = self._choice(merge_mode, "merge_mode", _MERGE_MODES)
+        if merge_mode is not None:  # None: the two outputs as a list, as in Keras
+            if not (isinstance(merge_mode, str) and merge_mode.lower() in _MERGE_MODES):
+                raise LayerArgumentError(
+                    f"{self.type_name}: `merge_mode` must be one of "
+                    f"{', '.join(map(repr, _MERGE_MODES))} or None. "
+                    f"Received: merge_mode={merge_mode!r}")
+            merge_mode = merge_mode.lower()
         if backward_layer is None and layer.go_backwards:
             raise LayerArgumentError(
                 "Bidirectional: the backward copy of `layer` runs with go_backwards=True, so "

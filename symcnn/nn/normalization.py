@@ -94,6 +94,7 @@ class GroupNorm(TorchLayer, _norm.GroupNormalization):
                  dtype=None, name: str | None = None, trainable: bool = True) -> None:
         t = self.type_name
         num_channels = as_size(num_channels, "num_channels", t)
+        num_groups = as_size(num_groups, "num_groups", t)  # named as torch names it
         affine = flag(t, affine, "affine")
         super().__init__(groups=num_groups, axis=1, epsilon=eps, center=affine, scale=affine,
                          name=name, trainable=trainable)

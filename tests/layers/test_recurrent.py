@@ -60,7 +60,8 @@ def test_symbolic_units_substitute_through_bidirectional():
     (lambda: sc.GRU(4, reset_after="no"), "GRU: `reset_after`.*reset_after='no'"),
     (lambda: sc.SimpleRNN(4, dropout=2), "SimpleRNN: `dropout`.*dropout=2"),
     (lambda: sc.Bidirectional(sc.Dense(3)), "Bidirectional: `layer`.*Dense"),
-    (lambda: sc.Bidirectional(sc.LSTM(3), merge_mode="max"), "merge_mode='max'"),
+    (lambda: sc.Bidirectional(sc.LSTM(3), merge_mode="max"),
+     r"'concat', 'sum', 'mul', 'ave' or None\. Received: merge_mode='max'"),
     (lambda: sc.Bidirectional(sc.LSTM(3), backward_layer=sc.LSTM(3)), "go_backwards"),
     (lambda: sc.Bidirectional(sc.LSTM(3, go_backwards=True)), "layer.go_backwards=True"),
 ])

@@ -146,3 +146,12 @@ def test_nested_sequential_without_input_shape_is_spliced_in():
     model = nn.Sequential(nn.Conv2d(3, 8, 1), block, nn.Flatten(), input_shape=(3, 4, 4))
     assert [r.type for r in model.layers] == ["Conv2d", "Conv2d", "ReLU", "Flatten"]
     assert model.output_shape == (128,)
+
+
+@pytest.mark.parametrize("build, message", [
+    (lambda: nn.GroupNorm(0, 8), r"GroupNorm: `num_groups`.*Received: num_groups=0"),
+    (lambda: nn.GroupNorm(2, 0), r"GroupNorm: `num_channels`.*Received: num_channels=0"),
+])
+def test_bad_arguments_use_pytorchs_argument_names(build, message):
+    with pytest.raises(sc.LayerArgumentError, match=message):
+        build()
