@@ -131,10 +131,37 @@ class _LatexPrinter(InRounding, LatexPrinter):
     (``2^{500}``)."""
 
     def _print_floor(self, expr, exp=None):
-        return self._inside(super()._print_floor, expr, exp)
+        return self._over_power(expr, exp) or self._inside(super()._print_floor, expr, exp)
 
     def _print_ceiling(self, expr, exp=None):
-        return self._inside(super()._print_ceiling, expr, exp)
+        return self._over_power(expr, exp) or self._inside(super()._print_ceiling, expr, exp)
+
+    def _over_power(self, expr, exp):
+        """``\\left\\lceil{\\frac{H}{2^{L}}}\\right\\rceil`` for a rounding over a symbolic power
+        (``ceiling(H/2**L)``, a ``Repeat`` of strided layers), which SymPy writes as
+        ``H 2^{- L}``; ``None`` for any other rounding."""
+        arg = expr.args[0]
+        if not arg.is_Mul:
+            return None
+        up, down = [], []
+        for factor in arg.args:
+            base, power = factor.as_base_exp()
+            negative = power.could_extract_minus_sign() and not power.is_Number
+            if not negative:
+                up.append(factor)
+                continue
+            exponent = -power
+            if exponent.is_Add:  # 2**(L + 1): the constant last, as the display orders it
+                exponent = sympy.Add(*sorted(exponent.args, key=lambda t: bool(t.is_Number)),
+                                     evaluate=False)
+            down.append(sympy.Pow(base, exponent, evaluate=False))
+        if not down:
+            return None
+        left, right = (r"\lfloor", r"\rfloor") if isinstance(expr, sympy.floor) else \
+            (r"\lceil", r"\rceil")
+        tex = (rf"\left{left}{{\frac{{{self._print(sympy.Mul(*up))}}}"
+               rf"{{{self._print(sympy.Mul(*down))}}}}}\right{right}")
+        return tex if exp is None else rf"{tex}^{{{exp}}}"
 
     def _print_Max(self, expr, exp=None):  # SymPy's, its sort keys kept (symcnn.ordering)
         tex = r"\%s\left(%s\right)" % (str(expr.func).lower(),

@@ -149,3 +149,17 @@ def test_integer_power_is_the_smallest_base_the_parser_reads_back(base, k):
         assert power == (b, j) and parse_expression(f"{b}**{j}") == n
     else:
         assert power is None
+
+
+def test_a_rounding_over_a_symbolic_power_is_a_fraction_in_latex():
+    import sympy
+    from symcnn.render.exprs import show_latex
+
+    H, L = sc.symbols("H L")
+    # SymPy writes H*2**(-L) as "H 2^{- L}", which reads as a product
+    assert show_latex(sympy.ceiling(H / 2**L)) == r"\left\lceil{\frac{H}{2^{L}}}\right\rceil"
+    assert show_latex(sympy.floor((H + 3) / 2**(L + 1))) == \
+        r"\left\lfloor{\frac{H + 3}{2^{L + 1}}}\right\rfloor"
+    repeated = sc.Sequential([sc.Input((H, H, 16)),
+                              sc.Repeat(sc.Conv2D(16, 3, strides=2, padding="same"), L)])
+    assert r"\frac{H}{2^{L}}" in repeated.to_latex() and "2^{- L}" not in repeated.to_latex()
