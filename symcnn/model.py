@@ -240,7 +240,7 @@ class Model(_CostViews, _Printing, Graph):
 
         def new_layer(layer: Layer) -> Layer:
             if id(layer) not in cache:
-                cache[id(layer)] = layer.subs(table)
+                cache[id(layer)] = _subs_layer(layer, table)
             return cache[id(layer)]
 
         new_inputs = [Input(tuple(_subs_size(d, table) for d in t.shape), name=t.node.layer.name)
@@ -372,6 +372,14 @@ class Model(_CostViews, _Printing, Graph):
                 f"params={show(self.params)}, output_shape={format_shape(self.output_shape)}>")
 
 
+def _subs_layer(layer: Layer, table: dict) -> Layer:
+    """``layer.subs`` with the symbols it has: a nested model refuses a symbol it lacks, as
+    ``model.subs`` does when a user names one."""
+    own = layer.free_symbols
+    relevant = {k: v for k, v in table.items() if k in own}
+    return layer.subs(relevant) if relevant else layer
+
+
 def _subs_size(size, table):
     value = bounded_subs(size, table)  # no power too large to build (issue 15)
     return value
@@ -428,7 +436,7 @@ class Sequential(Model):
         layers = []
         for layer in self._stack:
             if id(layer) not in cache:
-                cache[id(layer)] = layer.subs(table)
+                cache[id(layer)] = _subs_layer(layer, table)
             layers.append(cache[id(layer)])
         x = self.inputs[0]
         new_input = Input(tuple(_subs_size(d, table) for d in x.shape), name=x.node.layer.name)

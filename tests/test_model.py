@@ -188,3 +188,15 @@ def test_a_symbolic_model_substituted_equals_the_numeric_model_layer_by_layer(sp
     for a, b, c in zip(symbolic.layers, substituted.layers, numeric.layers):
         assert tuple(d.subs({H: h, W: w}) for d in a.output_shape) == b.output_shape == c.output_shape
         assert a.params.subs({H: h, W: w}) == b.params == c.params
+
+
+def test_subs_reaches_into_nested_models_and_leaves_those_without_the_symbol_alone():
+    x = sc.Input((8, 8, 4))
+    fixed = sc.Model(x, sc.Conv2D(4, 3, padding="same")(x), name="fixed")
+    outer = sc.Sequential([sc.Input((8, 8, 4)), fixed, sc.Conv2D("n", 1)])
+    # was "Model 'fixed': no symbol n to substitute"
+    assert outer.subs(n=3).params == outer.params.subs(sc.symbols("n"), 3) == 163
+    deep = sc.zoo.convnext(depths=(3, 3, "L", 3), input_shape=(224, 224, 3))
+    assert deep.subs(L=9).params == sc.zoo.convnext_tiny(input_shape=(224, 224, 3)).params
+    with pytest.raises(sc.SymbolError, match="no symbol named 'm'"):
+        outer.subs(m=3)  # a name the whole model lacks is still an error
