@@ -68,8 +68,9 @@ def describe(layer) -> str:
     for key in ("kernel_size", "pool_size"):
         if key in c:
             args.append(_pair(c[key]))
-    if "strides" in c and any(s != 1 for s in c["strides"]) and \
-            tuple(c["strides"]) != tuple(c.get("pool_size", ())):
+    # the default stride: 1 for a convolution, the pool size for a pooling layer (Keras')
+    default = tuple(c["pool_size"]) if "pool_size" in c else (1,) * len(c.get("strides", ()))
+    if "strides" in c and tuple(c["strides"]) != default:
         args.append(f"strides={_pair(c['strides'])}")
     padding = c.get("padding", "valid")
     if padding != "valid":

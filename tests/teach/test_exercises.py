@@ -172,3 +172,28 @@ def test_budget_solutions_compare_both_neighbours_with_the_budget():
     text = sc.exercises.sheet([item], format="markdown", solutions=True)
     answer = int(item.answer)
     assert f"n = {answer} fits (at most" in text and f"n = {answer + 1} does not (more than" in text
+
+
+def _layers_in(question: str) -> list:
+    """The layers a question names (``MaxPooling2D(2, strides=1)``, or a chain ``Input(...)
+    -> Conv2D(8, 3) -> ...``), each built from its text."""
+    import ast
+
+    layers = []
+    for text in re.findall(r"\b([A-Z]\w+\((?:[^()]|\([^()]*\))*\))", question):
+        call = ast.parse(text, mode="eval").body
+        if call.func.id != "Input":
+            layers.append(getattr(sc, call.func.id)(
+                *[ast.literal_eval(a) for a in call.args],
+                **{k.arg: ast.literal_eval(k.value) for k in call.keywords}))
+    return layers
+
+
+@pytest.mark.parametrize("topic", ["output_size", "params"])
+def test_the_layers_a_question_names_are_the_layers_of_its_answer(topic):
+    # a pooling layer with stride 1 was printed "MaxPooling2D(2)", which is stride 2 in Keras,
+    # while the answer key used stride 1 (53 of 590 output_size questions)
+    for seed in range(1, 31):
+        for x in sc.exercises.generate(topic, n=10, seed=seed):
+            named = [layer.get_config() for layer in _layers_in(x.question)]
+            assert named == [r.layer.get_config() for r in x.model.layers], x.question
