@@ -31,6 +31,7 @@ from .costs import quantity
 from .errors import SolveError
 from .grids import largest_on_grid, largest_within
 from .quasipoly import IntegerSet, NotQuasiPolynomial, relation_set
+from .render.exprs import show
 
 __all__ = ["solve_budget", "within_budget", "solve", "Solution"]
 
@@ -68,7 +69,10 @@ def _as_expr(value: Any, arg: str, where: str) -> sympy.Expr:
 
 def _symbol(symbol: Any, exprs: list, where: str) -> sympy.Symbol:
     if isinstance(symbol, sympy.Symbol):
-        return symbol
+        if any(symbol in e.free_symbols for e in exprs):
+            return symbol
+        # sympy.Symbol("n") (no assumptions) means the expression's n, as in model.subs
+        symbol = symbol.name
     if isinstance(symbol, str):
         for e in exprs:
             for s in e.free_symbols:
@@ -91,8 +95,20 @@ def _fix(exprs: list, fixed: Mapping, where: str) -> list:
         if key not in by_name:
             raise SolveError(f"{where}: no symbol named {key!r} to fix; the symbols are "
                              f"{', '.join(sorted(by_name)) or 'none'}. {_received(**{key: value})}")
-        table[by_name[key]] = _as_expr(value, key, where)
+        table[by_name[key]] = _fixed_value(by_name[key], _as_expr(value, key, where), where)
     return [e.xreplace(table) for e in exprs]
+
+
+def _fixed_value(symbol: sympy.Symbol, value, where: str):
+    """``value`` for ``symbol``, refused where ``model.subs`` would refuse it: a size is a
+    positive integer (``H=0``, ``H=2.5`` or a tie ``H=w/2`` would give counts of no model)."""
+    what = "a positive integer (a size)" if symbol.is_integer else "positive"
+    if symbol.is_integer and value.is_integer is not True or \
+            symbol.is_positive and value.is_positive is False:
+        known = "" if value.is_number else " known to be"
+        raise SolveError(f"{where}: {symbol} is {what}; the value fixed for it is not{known} "
+                         f"one. {_received(**{symbol.name: value})}")
+    return value
 
 
 def _lowest(x: sympy.Symbol) -> int:
@@ -131,6 +147,7 @@ class _Problem:
     symbol: sympy.Symbol
     constraints: list = field(default_factory=list)
     where: str = "solve_budget"
+    sources: list = field(default_factory=list)  # the model's conditions before fixing
 
     @property
     def shown(self):
@@ -162,19 +179,21 @@ def _build(pairs: list, symbol, fixed: Mapping, constraints: list, where: str) -
     x = _symbol(symbol, [e for e, _ in pairs], where)
     flat = _fix([v for pair in pairs for v in pair] + list(constraints), fixed, where)
     k = 2 * len(pairs)
-    return _Problem(list(zip(flat[0:k:2], flat[1:k:2])), x, flat[k:], where)
+    return _Problem(list(zip(flat[0:k:2], flat[1:k:2])), x, flat[k:], where, list(constraints))
 
 
 def _constraint_relations(problem: _Problem) -> list:
     """The model's conditions on the solved symbol (others must be decided or irrelevant)."""
     x, out = problem.symbol, []
-    for c in problem.constraints:
+    sources = problem.sources or problem.constraints
+    for c, source in zip(problem.constraints, sources):
         c = sympy.sympify(c)
         if c is sympy.true:
             continue
         if c is sympy.false or (not c.free_symbols and not bool(c)):
             raise SolveError(f"{problem.where}: the fixed values violate the model's "
-                             f"condition {c}, so no size is valid. {_received(constraint=c)}")
+                             f"condition {show(source)}, so no size is valid. "
+                             f"{_received(constraint=show(source))}")
         if x in c.free_symbols:
             out.append(c)
     return out
@@ -253,7 +272,14 @@ def solve_budget(expr, budget=None, symbol=None, /, *, step=None, **fixed: Any):
     17/20
     """
     problem = _problem(expr, budget, symbol, fixed, "solve_budget")
-    return _largest(problem) if step is None else largest_on_grid(problem, step)
+    if step is None:
+        return _largest(problem)
+    if problem.symbol.is_integer and not _as_expr(step, "step", "solve_budget").is_integer:
+        raise SolveError(f"solve_budget: {problem.symbol} is an integer symbol, so a grid of "
+                         f"fractional steps would answer values it cannot take; leave out "
+                         f"step= (or solve for a multiplier, sc.multiplier). "
+                         f"{_received(step=step)}")
+    return largest_on_grid(problem, step)
 
 
 def within_budget(expr, budget=None, symbol=None, /, **fixed: Any) -> sympy.Set:

@@ -226,6 +226,9 @@ def test_solve_answers_as_model_solve_budget_does_with_the_constraints(tmp_path)
 def test_solve_names_the_symbols_when_the_one_asked_for_is_absent():
     code, _, err = run("solve", FREE_WIDTH, "--budget", "params=1e5", "--for", "w")
     assert code == 1 and "no symbol 'w' (its symbols: n)" in err
+    code, _, err = run("solve", FREE_WIDTH, "--budget", "params=1e5", "--for", "n",
+                       "--subs", "n=3")
+    assert code == 1 and "--subs fixed n already: leave it out of --subs" in err
 
 
 # -- sweep -----------------------------------------------------------------------------------

@@ -263,3 +263,43 @@ def test_a_condition_outside_the_exact_language_is_named_with_the_sweep_that_ans
         model.solve_budget(params=10_000, for_=L)
     swept = sc.sweep(model, L=range(1, 9))
     assert swept.valid.tolist() == [True] * 6 + [False] * 2  # 64/2**6 = 1 is the last size
+
+
+def _pooled_net():
+    H, w = sc.symbols("H w")
+    return sc.Sequential([sc.Input((H, H, 3)), sc.Conv2D(w, 3, padding="same"),
+                          sc.MaxPooling2D(2), sc.Conv2D(2 * w, 3, padding="same"),
+                          sc.GlobalAveragePooling2D(), sc.Dense(10)]), H, w
+
+
+@pytest.mark.parametrize("value, known", [(0, ""), (-3, ""), (2.5, ""), ("w/2", " known to be")])
+def test_a_fixed_size_that_is_no_size_is_refused_as_model_subs_refuses_it(value, known):
+    net, H, w = _pooled_net()
+    value = w / 2 if value == "w/2" else value
+    # answers came back for H=0 (50,000,000), H=-3 and H=2.5, and w/2 gave 3848860305/4 MACs
+    with pytest.raises(sc.SolveError, match=rf"H is a positive integer \(a size\); the value "
+                                            rf"fixed for it is not{known} one"):
+        sc.solve_budget(net.macs, 10**9, w, H=value)
+    assert net.solve_budget(macs=10**9, for_=w, H=2 * w) == sc.solve_budget(
+        net.macs.subs(H, 2 * w), 10**9, w)  # a tie that is a size is fine
+
+
+def test_a_violated_condition_is_named_as_the_model_states_it():
+    net, H, w = _pooled_net()
+    with pytest.raises(sc.SolveError, match=r"violate the model's condition H >= 2"):
+        net.solve_budget(macs=10**9, for_=w, H=1)
+
+
+def test_an_integer_symbol_on_a_fractional_grid_is_refused():
+    n = sc.symbols("n")
+    params = sc.zoo.textbook.free_width().params
+    for step in (Fraction(1, 2), 0.1):  # answered 647/2, which n cannot be
+        with pytest.raises(sc.SolveError, match=r"n is an integer symbol.*Received: step="):
+            sc.solve_budget(params, 100_100, n, step=step)
+    answer = sc.solve_budget(params, 100_100, n, step=2)
+    assert answer % 2 == 0 and params.subs(n, answer) <= 100_100 < params.subs(n, answer + 2)
+
+
+def test_a_plain_sympy_symbol_means_the_expressions_symbol_of_that_name():
+    params = sc.zoo.textbook.free_width().params
+    assert sc.solve_budget(params, 100_000, sympy.Symbol("n")) == 323

@@ -44,14 +44,19 @@ def quantity_of(model, name: str):
     return quantity(model, name)
 
 
-def symbol_of(model, name: str, command: str = "solve", given: str | None = None):
+def symbol_of(model, name: str, command: str = "solve", given: str | None = None,
+              fixed=None):
     """The free symbol of ``model`` called ``name`` (``--for``, a RANGE's NAME); the error
-    names the ``command`` and what was ``given`` (default ``--for NAME``)."""
+    names the ``command`` and what was ``given`` (default ``--for NAME``), and says so when
+    ``--subs`` (the ``fixed`` assignments) took the symbol away."""
     for s in model.free_symbols:
         if s.name == name:
             return s
     names = ", ".join(sorted(s.name for s in model.free_symbols)) or "none"
-    hint = did_you_mean(name, [s.name for s in model.free_symbols])
+    if any(item.split("=", 1)[0].strip() == name for item in fixed or ()):
+        hint = f" --subs fixed {name} already: leave it out of --subs to solve for it."
+    else:
+        hint = did_you_mean(name, [s.name for s in model.free_symbols])
     raise SolveError(f"{command}: the model has no symbol {name!r} (its symbols: {names}).{hint} "
                      f"Received: {given or '--for ' + name}")
 
@@ -69,7 +74,7 @@ def run_solve(args, out) -> int:
             raise UsageError(f"--budget: a budget is a positive number. Received: "
                              f"{name}={value}")
     model = load_args(args)
-    symbol = symbol_of(model, args.for_)
+    symbol = symbol_of(model, args.for_, fixed=args.subs)
     unfixed = sorted({s.name for name in budgets for s in quantity_of(model, name).free_symbols}
                      - {symbol.name})
     if unfixed:  # said in the command line's words (the library says "by keyword")

@@ -97,6 +97,11 @@ def run_memory(args, out) -> int:
         if symbol is None:
             raise UsageError("--budget: with a numeric --batch, say which symbol to solve for "
                              "with --for (e.g. --for H)")
+        unfixed = sorted({s.name for s in mem.total.free_symbols} - {symbol})
+        if unfixed:  # said in the command line's words, as `symcnn solve` says it
+            raise UsageError(f"--budget: the memory still depends on {', '.join(unfixed)} "
+                             f"besides {symbol}; fix them with --subs (e.g. --subs "
+                             f"{' '.join(n + '=...' for n in unfixed)})")
         largest = solve_budget(mem.total, budget, symbol)
     if args.format == "json":
         doc = {"model": model.display_name, "batch": str(mem.batch),

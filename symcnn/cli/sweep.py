@@ -101,7 +101,7 @@ def run_sweep(args, out) -> int:
     name, values = parse_range(args.range, "RANGE")
     quantities = columns(args.y) or ["params"]
     model = load_args(args)
-    symbol = symbol_of(model, name, "sweep", f"RANGE {args.range}")
+    symbol = symbol_of(model, name, "sweep", f"RANGE {args.range}", args.subs)
     rows = sweep_rows(model, symbol, values, quantities,
                       Progress(len(values), not args.no_progress))
     if args.format == "json":

@@ -20,7 +20,7 @@ import os
 import sys
 
 from ..errors import SymcnnError, SpecError
-from ..teach import check
+from ..teach import ClaimError, check
 from ..teach import exercises as _exercises
 from .loading import load_model
 from .options import LoadError, UsageError
@@ -37,12 +37,17 @@ def _claims_text(path: str):
             raise SpecError(f"check: {path}: no such file. Received: CLAIMS={path!r}")
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
-    if text.lstrip().startswith("["):
+    if text.lstrip().startswith(("[", "{")):
         try:
-            return json.loads(text)
+            rows = json.loads(text)
         except json.JSONDecodeError as err:
             raise SpecError(f"check: {path}: not valid JSON ({err.msg}, line {err.lineno}). "
                             f"Received: CLAIMS={path!r}") from None
+        if not isinstance(rows, list):
+            raise SpecError(f"check: {path}: a JSON table of claims is a list of rows "
+                            f'[{{"layer": ..., "output_shape": ..., "params": ...}}, ...]. '
+                            f"Received: a JSON {type(rows).__name__}")
+        return rows
     return text
 
 
@@ -55,7 +60,10 @@ def run_check(args, out) -> int:
         claims = _claims_text(args.claims)
     except SymcnnError as err:
         raise LoadError(err) from err
-    report = check(model, claims)
+    try:  # a table that cannot be marked as a whole (no header, an unknown layer): 3
+        report = check(model, claims)
+    except ClaimError as err:
+        raise LoadError(err) from err
     writer = {"text": report.to_text, "markdown": report.to_markdown,
               "latex": report.to_latex, "html": report.to_html}[args.format]
     out.write(writer())

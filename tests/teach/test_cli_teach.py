@@ -41,6 +41,19 @@ def test_check_reports_a_missing_claims_file_as_a_file_error(tmp_path):
     assert run("check", MODEL, str(broken))[0] == 3
 
 
+def test_claims_that_cannot_be_marked_as_a_whole_exit_3_an_unreadable_entry_1(tmp_path):
+    for name, text in [("object.json", "{not json"), ("dict.json", '{"layer": 0}'),
+                       ("no_rows.md", "just words"),
+                       ("unknown.md", "| layer | params |\n|---|---|\n| conv9 | 3 |\n")]:
+        path = tmp_path / name
+        path.write_text(text)
+        assert run("check", MODEL, str(path))[0] == 3, name  # was 1 ("a wrong row")
+    entry = tmp_path / "entry.md"
+    entry.write_text("| layer | params |\n|---|---|\n| conv2d | 3x? |\n")
+    code, text = run("check", MODEL, str(entry))
+    assert code == 1 and "[unreadable]" in text
+
+
 def test_exercises_with_a_bad_count_is_a_command_line_error():
     assert run("exercises", "output_size", "-n", "0")[0] == 2
 

@@ -55,3 +55,12 @@ def test_parse_bytes_units():
             parse_bytes(bad)
     with pytest.raises(Exception, match="Received: '12 parsecs'"):
         parse_bytes("12 parsecs")
+
+
+def test_a_budget_with_another_free_symbol_asks_for_subs_as_solve_does(capsys):
+    code, out = run("memory", "--zoo", "resnet18", "--budget", "4GiB", "--batch", "32",
+                    "--for", "H", "--optimizer", "sgd")
+    assert code == 2 and "fix them with --subs (e.g. --subs W=...)" in capsys.readouterr().err
+    code, out = run("memory", "--zoo", "resnet18", "--budget", "4GiB", "--batch", "32",
+                       "--for", "H", "--optimizer", "sgd", "--subs", "W=224")
+    assert code == 0 and "largest H within 4GiB" in out
