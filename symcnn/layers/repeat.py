@@ -315,7 +315,16 @@ class _Steps:
         first = _collapse(per_step.xreplace(dict(zip(self.probe, self.shape))))
         later = _collapse(per_step.xreplace(self._at(self.t)))
         rest = sympy.summation(later, (self.t, 1, self.repeat.times - 1))
-        return sympy.expand(first + rest)
+        if not rest.has(sympy.Sum) or sympy.expand(later.xreplace({self.t: 0}) - first) != 0:
+            return sympy.expand(first + rest)
+        # no closed form: one sum over the repetitions t = 1..times, as on paper
+        # (sum_{t=1}^{L} 2304*ceiling(H/2**t)*ceiling(W/2**t)), not a first term plus a sum
+        # over a dummy from 1 to times - 1
+        taken = {s.name for s in (later.free_symbols - {self.t}) | self.repeat.times.free_symbols}
+        index = sympy.Symbol(next(n for n in ("t", "i", "j", "k", "r", "s_t") if n not in taken),
+                             integer=True, positive=True)
+        term = _collapse(sympy.expand(later.xreplace({self.t: index - 1})))
+        return sympy.Sum(term, (index, 1, self.repeat.times))
 
 
 def _collapse(expr):

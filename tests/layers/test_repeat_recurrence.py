@@ -89,3 +89,15 @@ def test_a_rule_without_a_closed_form_says_so():
         sc.Sequential([sc.Input((H, W, 3)), sc.Repeat(sc.Conv2D(8, 4, strides=3), L)])
     with pytest.raises(sc.ShapeError, match="changes the rank"):
         sc.Sequential([sc.Input((H, W, 3)), sc.Repeat(sc.Flatten(), L)])
+
+
+def test_macs_without_a_closed_form_are_one_sum_over_the_repetitions():
+    from symcnn.render.exprs import show_latex
+
+    model = sc.Sequential([sc.Input((H, W, 16)),
+                           sc.Repeat(sc.Conv2D(16, 3, strides=2, padding="same"), L)])
+    # was 2304*ceiling(H/2)*ceiling(W/2) + Sum(...(H/(2*2**_t))..., (_t, 1, L - 1))
+    assert sc.show(model.macs) == "Sum(2304*ceiling(H/2**t)*ceiling(W/2**t), (t, 1, L))"
+    assert show_latex(model.macs) == (r"\sum_{t=1}^{L} 2304 \left\lceil{\frac{H}{2^{t}}}"
+                                      r"\right\rceil \left\lceil{\frac{W}{2^{t}}}\right\rceil")
+    assert model.free_symbols == {H, W, L}
