@@ -486,3 +486,11 @@ def test_latex_pdf_compiles_with_pdflatex(tmp_path):
     code, _, err = run("latex", FREE_WIDTH, "--style", "derivation", "-o", target, "--pdf")
     assert code == 0, err
     assert (tmp_path / "notes.pdf").read_bytes()[:5] == b"%PDF-"
+
+
+def test_zoo_lists_each_models_first_sentence_as_plain_text_within_the_width():
+    out = ok("zoo")
+    assert "``" not in out and ":class:" not in out
+    assert all(len(line) <= 110 for line in out.splitlines())
+    resnet = out.split("\nresnet ")[1].split("\nresnet18")[0]
+    assert " ".join(resnet.split()).endswith("or of any blocks per stage.")  # was cut at "any"

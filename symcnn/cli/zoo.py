@@ -13,6 +13,8 @@ starts in little more than SymPy's import time); the list and a misspelt name im
 from __future__ import annotations
 
 import inspect
+import re
+import textwrap
 
 from .. import zoo
 from .arguments import UsageError, columns, parse_assignments, parse_shape, substitute
@@ -62,16 +64,36 @@ def zoo_entry(name: str):
     return obj if not inspect.ismodule(obj) and _offered(attr, obj) else None
 
 
+#: Characters of a line of ``symcnn zoo``'s list.
+LIST_WIDTH = 110
+
+
+def summary_line(doc: str) -> str:
+    r"""The first sentence of a docstring's first paragraph (which may span lines), as plain
+    text: no reStructuredText double backticks or roles.
+
+    >>> summary_line("A ResNet of ``depth`` 18 or of any\nother depth. Blocks: ...")
+    'A ResNet of depth 18 or of any other depth.'
+    """
+    paragraph = " ".join(line.strip() for line in doc.strip().split("\n\n")[0].splitlines())
+    first = re.split(r"(?<=[.!?])\s+(?=[A-Z(])", paragraph, maxsplit=1)[0]
+    first = re.sub(r":\w+:`~?(?:[\w]+\.)*(\w+)`", r"\1", first)  # :class:`~a.b.Repeat`
+    return first.replace("``", "")
+
+
 def _list(fmt: str, out) -> int:
-    rows = [(n, (inspect.getdoc(f) or "").split("\n")[0]) for n, f in zoo_entries().items()]
+    rows = [(n, summary_line(inspect.getdoc(f) or "")) for n, f in zoo_entries().items()]
     if fmt == "json":
         import json  # only here, as in report.render
 
         print(json.dumps(zoo_document(rows), indent=2), file=out)
         return 0
     width = max(len(n) for n, _ in rows)
-    for name, doc in rows:
-        print(f"{name.ljust(width)}  {doc}", file=out)
+    for name, doc in rows:  # a long description wraps under itself
+        lines = textwrap.wrap(doc, max(40, LIST_WIDTH - width - 2)) or [""]
+        print(f"{name.ljust(width)}  {lines[0]}", file=out)
+        for line in lines[1:]:
+            print(" " * (width + 2) + line, file=out)
     return 0
 
 

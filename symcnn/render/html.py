@@ -229,7 +229,9 @@ def _shape(printer: MathML, shape) -> str:
     for i, d in enumerate(shape):
         if i:
             row.appendChild(printer._op(","))
-        row.appendChild(printer._print(_given(d)))
+        # a size is never grouped: "(1,000,)" would read as two sizes (Keras: (None, 1000))
+        row.appendChild(printer._el("mn", text=str(int(d))) if getattr(d, "is_Integer", False)
+                        else printer._print(_given(d)))
     if len(shape) == 1:
         row.appendChild(printer._op(","))
     row.appendChild(printer._op(")"))

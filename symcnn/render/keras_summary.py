@@ -168,12 +168,21 @@ def summary_data(model, columns: Sequence[str] | None = None, expand_nested: boo
     for record in records[start:stop]:
         add(model, record, 0)
     totals = {attr: getattr(model, attr) for _, attr in _TOTALS}
-    lines = [f"{label}: {_count_text(totals[attr], text)}" for label, attr in _TOTALS]
+
+    def total_text(value, rows) -> str:  # with names: also as the sum of the rows' names
+        if not namer or value.is_Integer:
+            return _count_text(value, text)
+        return namer.show_sum(value, rows())
+
+    lines = [f"{label}: {total_text(totals[attr], lambda a=attr: [getattr(r, a) for r in records])}"
+             for label, attr in _TOTALS]
     for c in columns:
         column = COLUMNS[c]
         if column.total is not None:
             named = namer and column.total_value is not None
-            total = _count_text(column.total_value(model), text) if named else column.total(model)
+            total = total_text(column.total_value(model),
+                               lambda: [column.value(model, r) for r in records]) \
+                if named else column.total(model)
             lines.append(f"Total {column.header}: {total}")
     if model.constraints:
         lines.append("Constraints: " + ", ".join(show(c) for c in model.constraints))

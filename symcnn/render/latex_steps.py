@@ -79,11 +79,14 @@ def _describe_math(groups, printer) -> str:
 
 
 def _shape(shape, printer, breaks: bool = False) -> str:
-    """``$(H - 2, W - 2, 64)$``; a 1-tuple keeps its comma (``$(1{,}000,)$``), so it never
-    reads as a 2-D shape; ``breaks`` lets a line break after each comma."""
+    """``$(H - 2, W - 2, 64)$``; a 1-tuple keeps its comma (``$(1000,)$``), so it never
+    reads as a 2-D shape, and sizes are not grouped (``1{,}000`` would read as two sizes);
+    ``breaks`` lets a line break after each comma."""
     if isinstance(shape, list):
         return ", ".join(_shape(s, printer, breaks) for s in shape)
-    parts = [printer._print(Given(d)) for d in shape]
+    # a size is never grouped: "(1{,}000,)" would read as two sizes (Keras: (None, 1000))
+    parts = [str(int(d)) if getattr(d, "is_Integer", False) else printer._print(Given(d))
+             for d in shape]
     if breaks:
         parts = [breakable(part) for part in parts]
     joint = r",\allowbreak " if breaks else ", "

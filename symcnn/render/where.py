@@ -39,6 +39,19 @@ class Where:
     def show(self, expr) -> str:
         return text_printer().doprint(self.display(expr))
 
+    def show_sum(self, total, parts) -> str:
+        """``total`` (the sum of ``parts``, a table's rows) with the named parts: the shorter
+        of its own display and the sum of the rows' named forms, gathered. A total over
+        several shifts of one rounding (``floor(H/2) - 2`` and ``floor(H/2) - 6``) shows no
+        name of its own; the rows' sum shows them all (LeNet-5's MACs).
+        """
+        direct = self.show(total)
+        if not self.names or sympy.expand(sympy.Add(*parts) - total) != 0:
+            return direct
+        gathered = sympy.expand(sympy.Add(*(self.display(p) for p in parts)))
+        summed = text_printer().doprint(display_form(gathered))
+        return summed if len(summed) < len(direct) else direct
+
     def items(self) -> list:
         """``(name, display node)`` pairs in naming order."""
         return [(symbol, node) for node, symbol in self.names.items()]

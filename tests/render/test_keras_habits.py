@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+import sympy
+
 import symcnn as sc
 from tests.conftest import require
 
@@ -171,3 +173,19 @@ def test_where_names_parts_in_every_count_column_and_its_total():
     total = next(line for line in text.splitlines() if line.startswith("Total MACs:"))
     assert "h_5*w_5" in total
     assert "where h_1 = ceiling(H/2)" in text
+
+
+def test_a_total_over_several_shifts_of_a_rounding_is_written_with_the_rows_names():
+    model = sc.zoo.lenet5()
+    text = model.summary_text(where=True, columns=["layer", "output_shape", "params", "macs"])
+    total = " ".join(text.split("Total MACs: ")[1].split("Constraints")[0].split())
+    # was 150*H*W + 58096*floor(H/4)*floor(W/4) + 1506*floor(H/2)*floor(W/2) - ... : no name
+    assert "floor" not in total and "h_1*w_1" in total and "h_4*w_4" in total
+    names = dict(line.split(" = ") for line in
+                 (l.strip().removeprefix("where ").strip() for l in
+                  text.split("Constraints")[1].splitlines()[1:]) if " = " in line)
+    H, W = sc.symbols("H W")
+    table = {sc.symbols(n): sc.parse_expression(v, {"H": H, "W": W}) for n, v in names.items()}
+    symbols = {str(s): s for s in (H, W, *table)}
+    value = sc.parse_expression(total, symbols).xreplace(table)
+    assert sympy.expand(value - model.macs) == 0  # exact, with the names' meanings

@@ -121,3 +121,9 @@ def test_a_long_heading_is_ragged_right_and_may_break_after_each_comma():
     numeric = textbook.cifar().to_latex(style="derivation").splitlines()
     short = next(l for l in numeric if r"\texttt{conv2d} " in l)  # numbers that fit: as it was
     assert short == r"\paragraph{\texttt{conv2d} (Conv2D)} Input $(32, 32, 3)$, output $(32, 32, 64)$."
+
+
+def test_sizes_in_shapes_are_not_grouped_so_a_comma_always_separates_two_sizes():
+    model = sc.Sequential([sc.Input((1, 768)), sc.Flatten(), sc.Dense(1000)])
+    assert r"& $(1000,)$ & $768 \cdot 1{,}000 + 1{,}000 = 769{,}000$" in model.to_latex()
+    assert "<mn>1000</mn>" in model.to_html() and "(1{,}000" not in model.to_latex()
