@@ -20,6 +20,7 @@ conv2\\_\\allowbreak{}block1\\_\\allowbreak{}1\\_\\allowbreak{}conv
 from __future__ import annotations
 
 import re
+import unicodedata
 
 __all__ = ["escape", "longtable", "breakable", "break_name", "break_type", "typeset_note", "plain",
            "LONGTABLE_PREAMBLE", "SHARES", "LINE_CHARS"]
@@ -30,12 +31,35 @@ _SPECIAL = {"\\": r"\textbackslash{}", "_": r"\_", "%": r"\%", "&": r"\&", "#": 
 
 
 def escape(text: str) -> str:
-    """Text safe for LaTeX's text mode.
+    """Text safe for LaTeX's text mode, also for pdflatex without Unicode fonts: a Greek
+    letter is set as math (``conv_α`` as ``conv\\_$\\alpha$``), any other character
+    beyond Latin-1 by its code point (pdflatex stops at it otherwise).
 
     >>> print(escape("conv2d_1 (50% of #params)"))
     conv2d\\_1 (50\\% of \\#params)
+    >>> print(escape("conv_\u03b1 \u0394 \u2192 \u00e9"))
+    conv\\_$\\alpha$ $\\Delta$ \\texttt{U+2192} \u00e9
     """
-    return "".join(_SPECIAL.get(c, c) for c in str(text))
+    return "".join(_SPECIAL.get(c) or (c if ord(c) < 256 else _unicode(c)) for c in str(text))
+
+
+def _unicode(char: str) -> str:
+    name = unicodedata.name(char, "")
+    letter = re.fullmatch(r"GREEK (SMALL|CAPITAL) LETTER (\w+)", name)
+    if letter:
+        word = letter.group(2).lower()
+        word = {"lamda": "lambda"}.get(word, word)
+        if letter.group(1) == "CAPITAL":
+            word = word.capitalize()
+        if word in _GREEK:
+            return f"$\\{word}$"
+    return rf"\texttt{{U+{ord(char):04X}}}"
+
+
+#: Greek letters LaTeX has as commands (capitals only where they differ from Latin ones).
+_GREEK = set("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi "
+             "rho sigma tau upsilon phi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma "
+             "Upsilon Phi Psi Omega".split())
 
 #: What a document needs for :func:`longtable` besides amsmath and booktabs.
 LONGTABLE_PREAMBLE = "\\usepackage{longtable}\n\\usepackage{array}"

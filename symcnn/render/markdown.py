@@ -72,7 +72,7 @@ class _Cells:
         cells = []
         for key in columns:
             if key == "layer":
-                cells.append(_code(name))
+                cells.append(_code(name.replace("|", "\\|")))  # a pipe would end the cell
             elif key == "type":
                 cells.append(type_name)
             elif key == "output_shape":

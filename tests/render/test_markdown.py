@@ -61,3 +61,9 @@ def test_count_columns_follow_the_tables_mode_text_or_math():
             r"$73{,}728 \left\lfloor{\frac{H}{2}}\right\rfloor \left\lfloor{\frac{W}{2}}\right\rfloor$ |"
             in math)
     assert r"| **Total MACs** |  | $1{,}728 H W + " in math
+
+
+def test_a_pipe_in_a_layer_name_does_not_split_the_row():
+    model = sc.Sequential([sc.Input((4,)), sc.Dense(3, name="fc|1")])
+    row = next(line for line in model.to_markdown().splitlines() if "fc" in line)
+    assert row.startswith(r"| `fc\|1` | Dense |") and row.replace(r"\|", "").count("|") == 5
