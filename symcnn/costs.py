@@ -169,7 +169,9 @@ def node_flops(node, convention: str = "2mac") -> sympy.Expr:
 # ----------------------------------------------------------------------------- by name
 
 #: The scalar quantities of a model that budgets, sweeps and plots name by default.
-QUANTITIES = ("params", "trainable_params", "non_trainable_params", "macs", "flops")
+QUANTITIES = ("params", "trainable_params", "non_trainable_params", "macs", "flops",
+              "activation_elements", "peak_activation_elements", "param_bytes",
+              "activation_bytes", "peak_activation_memory")
 #: Cost methods that give a quantity when called with their defaults (float32 bytes).
 _BYTE_METHODS = ("param_bytes", "activation_bytes", "peak_activation_memory")
 

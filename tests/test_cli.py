@@ -494,3 +494,17 @@ def test_zoo_lists_each_models_first_sentence_as_plain_text_within_the_width():
     assert all(len(line) <= 110 for line in out.splitlines())
     resnet = out.split("\nresnet ")[1].split("\nresnet18")[0]
     assert " ".join(resnet.split()).endswith("or of any blocks per stage.")  # was cut at "any"
+
+
+def test_solve_takes_the_activation_quantities_as_the_library_does(tmp_path):
+    pytest.importorskip("yaml")
+    spec = tmp_path / "act.yaml"
+    spec.write_text("symcnn: 1\nname: act\nsymbols: [n, H]\ninput: [H, H, 3]\nlayers:\n"
+                    "  - Conv2D: {filters: n, kernel_size: 3}\n  - MaxPooling2D: 2\n")
+    out = ok("solve", spec, "--budget", "peak_activation_memory=1e6", "--for", "n",
+             "--subs", "H=64")
+    model = sc.load_spec(spec).subs(H=64)
+    n = sc.symbols("n")
+    assert out.startswith("n = 52:")
+    peak = model.peak_activation_memory()
+    assert peak.subs(n, 52) <= 10**6 < peak.subs(n, 53)

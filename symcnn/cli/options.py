@@ -23,7 +23,9 @@ __all__ = ["UsageError", "LoadError", "deferred", "EXIT_NO_SOLUTION", "QUANTITIE
 #: The exit code of ``solve`` (and ``memory --budget``) when no value fits the budget.
 EXIT_NO_SOLUTION = 5
 #: ``symcnn.costs.QUANTITIES``: what --budget and --y name.
-QUANTITIES = ("params", "trainable_params", "non_trainable_params", "macs", "flops")
+QUANTITIES = ("params", "trainable_params", "non_trainable_params", "macs", "flops",
+              "activation_elements", "peak_activation_elements", "param_bytes",
+              "activation_bytes", "peak_activation_memory")
 #: The keys of ``symcnn.training_memory.OPTIMIZER_STATES``.
 OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
 #: The keys of ``symcnn.teach.exercises.TOPICS``.
