@@ -467,7 +467,9 @@ def _valid(constraints: list, axes: dict, fixed: dict, symbols: dict):
         return _nest(flags, shape)
     ok = np.full(shape, in_domain, dtype=bool)
     for i, (k, axis) in enumerate(axes.items()):  # the domain along each axis
-        if k in low:
+        # a range wholly in the domain (its ends are: O(1), not a pass over it) masks nothing
+        if k in low and not (isinstance(axis, range) and axis and
+                             min(axis[0], axis[-1]) >= low[k]):
             ok &= _along(_at_least(np, axis, low[k]), i, len(axes))
     for (kind, _), diff in zip(exprs, diffs):
         ok &= tests[kind](np.asarray(diff), 0)

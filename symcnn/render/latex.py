@@ -57,12 +57,15 @@ def _row_cells(ctx, columns, name, type_name, shape, derivation, record,
                 cells.append("$" + (breakable(math) if long else math) + "$")
         else:
             value = ctx.other_value(key, record)
-            if value is None:
-                cells.append(escape(ctx.other_cell(key, record)))
-            else:
-                math = p._print(Given(value))
-                cells.append("$" + (breakable(math) if long else math) + "$")
+            cells.append(escape(ctx.other_cell(key, record)) if value is None
+                         else _math(value, p, long))
     return cells
+
+
+def _math(value, printer, long: bool) -> str:
+    """A count typeset as math; in a long table, breakable between factors."""
+    math = printer._print(Given(value))
+    return "$" + (breakable(math) if long else math) + "$"
 
 
 def _table_parts(ctx: RenderContext, columns, long: bool = False):
@@ -77,8 +80,7 @@ def _table_parts(ctx: RenderContext, columns, long: bool = False):
     at = next((i for i, k in enumerate(columns) if k in ("working", "params")), n - 1)
     totals = []
     for label, attr in TOTALS:
-        value = p._print(Given(ctx.totals[attr]))
-        cells = [f"${breakable(value) if long else value}$"] + [""] * (n - 1 - at)
+        cells = [_math(ctx.totals[attr], p, long)] + [""] * (n - 1 - at)
         if at:
             cells.insert(0, rf"\multicolumn{{{at}}}{{@{{}}l}}{{{label}}}")
         else:
@@ -86,11 +88,7 @@ def _table_parts(ctx: RenderContext, columns, long: bool = False):
         totals.append(cells)
     for key, value, text in ctx.other_totals(columns):
         cells = [""] * n
-        if value is None:
-            cells[columns.index(key)] = escape(text)
-        else:
-            math = p._print(Given(value))
-            cells[columns.index(key)] = "$" + (breakable(math) if long else math) + "$"
+        cells[columns.index(key)] = escape(text) if value is None else _math(value, p, long)
         cells[0] = cells[0] or f"Total {escape(_header(key))}"
         totals.append(cells)
     return header, rows, totals, _footnotes(ctx)
