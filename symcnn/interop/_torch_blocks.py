@@ -236,8 +236,8 @@ def _multihead_attention(conv, node, module, args, kwargs):
     m = module
     if not m.batch_first:
         raise Unsupported("nn.MultiheadAttention with batch_first=False (the batch is axis 1)")
-    if not m._qkv_same_embed_dim or m.bias_k is not None or m.add_zero_attn:
-        raise Unsupported("nn.MultiheadAttention with kdim/vdim, add_bias_kv or add_zero_attn")
+    if m.bias_k is not None or m.add_zero_attn:  # kdim/vdim: Keras' key and value sizes
+        raise Unsupported("nn.MultiheadAttention with add_bias_kv or add_zero_attn")
     if values.get("need_weights", True) and not values.get("average_attn_weights", True):
         raise Unsupported("nn.MultiheadAttention returning per-head attention weights")
     bias = m.in_proj_bias is not None

@@ -249,8 +249,11 @@ def _tensor(tensors: dict, ref, where: str) -> Tensor:
     name, node, index = ref
     outs = tensors[(name, node)]
     if index >= len(outs):
+        kind = outs[0].node.layer.type_name if outs else "layer"
         raise ConversionError(f"from_keras: model '{where}' uses output {index} of layer "
-                              f"'{name}', which has {len(outs)}. Received: keras_history="
+                              f"'{name}', but symcnn's {kind} gives {len(outs)} output(s): "
+                              f"it does not model extra outputs such as attention scores "
+                              f"(return_attention_scores=True). Received: keras_history="
                               f"{list(ref)}")
     return outs[index]
 

@@ -259,7 +259,9 @@ class _Converter:
         found: list = []
         _tensors_in(self._resolve(node.args[0]), found)
         if not found:
-            raise ConversionError(f"from_torch: forward returns no tensor. "
+            raise ConversionError(f"from_torch: forward returns no tensor that symcnn models "
+                                  f"(nn.MultiheadAttention's attention weights are not "
+                                  f"modelled: return its output). "
                                   f"Received: output={node.args[0]!r}")
         return found
 

@@ -145,3 +145,42 @@ def test_einsum_of_two_tensors_counts_like_flop_counter_mode():
     assert model.macs.xreplace({H: 5, W: 7}) == counter.get_total_flops() // 2
     with pytest.raises(sc.LayerArgumentError, match="every index in the result or in both"):
         sc.nn.Einsum("bij,bjk->bk")
+
+
+@pytest.mark.parametrize("E, heads, kdim, vdim, bias", [(16, 4, 10, 6, True), (12, 3, 12, 5, False)])
+def test_cross_attention_with_kdim_and_vdim_counts_as_torch(E, heads, kdim, vdim, bias):
+    torch = require("torch")
+    from torch.utils.flop_counter import FlopCounterMode
+
+    class Cross(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.attn = torch.nn.MultiheadAttention(E, heads, kdim=kdim, vdim=vdim, bias=bias,
+                                                    batch_first=True)
+
+        def forward(self, q, k, v):
+            return self.attn(q, k, v)[0]
+
+    net = Cross()
+    model = sc.from_torch(net, input_shape=[(7, E), (9, kdim), (9, vdim)])
+    q, k, v = torch.zeros(1, 7, E), torch.zeros(1, 9, kdim), torch.zeros(1, 9, vdim)
+    with FlopCounterMode(display=False) as counter:
+        out = net(q, k, v)
+    assert model.params == sum(p.numel() for p in net.parameters())
+    assert model.output_shape == tuple(out.shape[1:])
+    assert model.macs == counter.get_total_flops() // 2
+
+
+def test_returning_attention_weights_says_they_are_not_modelled():
+    torch = require("torch")
+
+    class Weights(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.attn = torch.nn.MultiheadAttention(8, 2, batch_first=True)
+
+        def forward(self, x):
+            return self.attn(x, x, x)[1]
+
+    with pytest.raises(sc.ConversionError, match="attention weights are not modelled"):
+        sc.from_torch(Weights(), (5, 8))
