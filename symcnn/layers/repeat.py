@@ -234,7 +234,10 @@ class Repeat(Layer):
         return set(self.times.free_symbols) | self.block.free_symbols
 
     def __repr__(self) -> str:
-        return f"Repeat(block={self._block_name!r}, times={self.times})"
+        """A layer block with its arguments (``Repeat(block=Conv2D(filters=16, ...),
+        times=L)``), a model block by its name."""
+        block = repr(self._block_name) if isinstance(self.block, Graph) else repr(self.block)
+        return f"Repeat(block={block}, times={self.times})"
 
 
 def _model_class():

@@ -29,6 +29,7 @@ from .context import TABLE_COLUMNS, TOTALS, RenderContext, resolve_columns
 from .exprs import display_form
 from .printers import InRounding
 from .latex import _shown_steps
+from .latex_long import note_parts
 from .summary import COLUMNS
 
 __all__ = ["model_to_html", "derivation_html", "MathML", "math", "wrapping_math", "STYLE",
@@ -260,6 +261,27 @@ def step_html(step, printer: MathML) -> str:
     return f'<div class="step">{math(printer.row(_key(printer, step.key), *parts), block=True)}</div>'
 
 
+def note_html(note: str) -> str:
+    """A derivation's note as HTML, marked up as LaTeX sets it: code in ``<code>``,
+    roundings with their brackets (``⌈input/stride⌉``), symbols in italics.
+
+    >>> note_html("With padding='same' the output is ceiling(input/stride).")
+    "With <code>padding='same'</code> the output is <i>⌈input/stride⌉</i>."
+    """
+    out = []
+    for kind, text in note_parts(note):
+        shown = _html.escape(text, quote=False)
+        if kind == "code":
+            shown = f"<code>{shown}</code>"
+        elif kind == "sym":
+            shown = f"<i>{shown}</i>"
+        elif kind != "text":
+            left, right = "⌈⌉" if kind == "ceiling" else "⌊⌋"
+            shown = f"<i>{left}{shown}{right}</i>"
+        out.append(shown)
+    return "".join(out)
+
+
 def derivation_html(derivation, printer: MathML | None = None) -> str:
     """A layer's derivation as HTML: a heading, input and output shapes, a line per step."""
     p = printer or MathML()
@@ -270,7 +292,7 @@ def derivation_html(derivation, printer: MathML | None = None) -> str:
     out.append(f"<p>Input {_shape(p, d.input_shape)}, output {_shape(p, d.output_shape)}"
                f"{none}.</p>")
     out += [step_html(s, p) for s in steps]
-    out += [f'<p class="note">{_html.escape(n)}</p>' for n in d.notes]
+    out += [f'<p class="note">{note_html(n)}</p>' for n in d.notes]
     return "\n".join(out)
 
 

@@ -23,7 +23,7 @@ import re
 import unicodedata
 
 __all__ = ["escape", "longtable", "breakable", "break_name", "break_type", "typeset_note", "plain",
-           "LONGTABLE_PREAMBLE", "SHARES", "LINE_CHARS"]
+           "note_parts", "LONGTABLE_PREAMBLE", "SHARES", "LINE_CHARS"]
 
 _SPECIAL = {"\\": r"\textbackslash{}", "_": r"\_", "%": r"\%", "&": r"\&", "#": r"\#",
             "$": r"\$", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
@@ -148,6 +148,35 @@ def longtable(columns, numeric, header: list, rows: list, totals: list, notes: l
     return lines
 
 
+#: The marked-up parts of a derivation's note: ``padding='same'`` (code), ``ceiling(x/s)``
+#: (a rounding) and ``(2C)`` (a symbol in parentheses).
+NOTE_PARTS = re.compile(r"(?P<code>\b\w+='[^']*')|(?P<round>\b(?:ceiling|floor)\((?P<arg>[\w/ +*-]+)\))"
+                        r"|(?P<sym>(?<=\()\d*[A-Z](?:_\w+)?(?=\)))")
+
+
+def note_parts(note: str):
+    """``(kind, text)`` pieces of a note, ``kind`` one of ``"text"``, ``"code"``,
+    ``"ceiling"``, ``"floor"`` (text: the rounding's argument) and ``"sym"``: what a printer
+    (LaTeX, HTML) sets each in.
+
+    >>> list(note_parts("So (2C) is ceiling(a/b)."))
+    [('text', 'So ('), ('sym', '2C'), ('text', ') is '), ('ceiling', 'a/b'), ('text', '.')]
+    """
+    pos = 0
+    for m in NOTE_PARTS.finditer(note):
+        if m.start() > pos:
+            yield "text", note[pos:m.start()]
+        if m.group("code"):
+            yield "code", m.group("code")
+        elif m.group("round"):
+            yield ("ceiling" if m.group().startswith("ceiling") else "floor"), m.group("arg")
+        else:
+            yield "sym", m.group("sym")
+        pos = m.end()
+    if pos < len(note):
+        yield "text", note[pos:]
+
+
 def typeset_note(note: str) -> str:
     r"""A derivation's note as LaTeX text: code in ``\texttt``, roundings and symbols as math.
 
@@ -156,22 +185,18 @@ def typeset_note(note: str) -> str:
     >>> print(typeset_note("Gamma and beta (2C) are trainable."))
     Gamma and beta ($2C$) are trainable.
     """
-    out, pos = [], 0
-    pattern = re.compile(r"(?P<code>\b\w+='[^']*')|(?P<round>\b(?:ceiling|floor)\((?P<arg>[\w/ +*-]+)\))"
-                         r"|(?P<sym>(?<=\()\d*[A-Z](?:_\w+)?(?=\)))")
-    for m in pattern.finditer(note):
-        out.append(escape(note[pos:m.start()]))
-        if m.group("code"):
-            out.append(r"\texttt{" + escape(m.group("code")) + "}")
-        elif m.group("round"):
-            left, right = (r"\lceil", r"\rceil") if m.group().startswith("ceiling") else \
-                (r"\lfloor", r"\rfloor")
-            arg = re.sub(r"[A-Za-z]{2,}", lambda w: r"\mathit{" + w.group() + "}", m.group("arg"))
-            out.append(f"${left} {arg} {right}$")
+    out = []
+    for kind, text in note_parts(note):
+        if kind == "text":
+            out.append(escape(text))
+        elif kind == "code":
+            out.append(r"\texttt{" + escape(text) + "}")
+        elif kind == "sym":
+            out.append(f"${text}$")
         else:
-            out.append(f"${m.group('sym')}$")
-        pos = m.end()
-    out.append(escape(note[pos:]))
+            left, right = (r"\lceil", r"\rceil") if kind == "ceiling" else (r"\lfloor", r"\rfloor")
+            arg = re.sub(r"[A-Za-z]{2,}", lambda w: r"\mathit{" + w.group() + "}", text)
+            out.append(f"${left} {arg} {right}$")
     return "".join(out)
 
 

@@ -110,3 +110,16 @@ def test_long_totals_wrap_inside_the_page_in_chromium(tmp_path):
     dom = _chromium(["--window-size=1000,1400", "--dump-dom", path.as_uri()]).stdout
     scroll, client = map(int, re.search(r'data-widths="(\d+) (\d+)"', dom).groups())
     assert scroll <= client  # the Total MACs line wraps between terms: nothing to scroll
+
+
+def test_derivation_notes_are_marked_up_as_in_latex():
+    page = sc.zoo.textbook.cifar().to_html(style="derivation")
+    assert "With <code>padding='same'</code> the output is <i>⌈input/stride⌉</i>" in page
+    assert "ceiling(input/stride)" not in page
+
+
+def test_a_repeat_shows_its_layer_blocks_arguments():
+    L = sc.symbols("L")
+    text = repr(sc.Repeat(sc.Conv2D(16, 3, padding="same"), L))
+    assert text.startswith("Repeat(block=Conv2D(filters=16, kernel_size=(3, 3),")
+    assert text.endswith("times=L)")
