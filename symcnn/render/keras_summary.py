@@ -28,6 +28,7 @@ Non-trainable params: 0
 
 from __future__ import annotations
 
+import bisect
 import re
 import textwrap
 from dataclasses import dataclass, field
@@ -231,7 +232,8 @@ def _widths(data: SummaryData, line_length: int | None, positions) -> list:
     else:
         limit = line_length or DEFAULT_LINE_LENGTH["functional" if data.functional
                                                    else "sequential"]
-        widths = _fit(natural, limit - _GAP * (n - 1), [_longest_word(data, i) for i in range(n)])
+        widths = _fit(natural, limit - _GAP * (n - 1), [_longest_word(data, i) for i in range(n)],
+                      [[len(r[i]) for r in data.rows] for i in range(n)])
     if any(w < 4 for w in widths):
         raise SymcnnError(f"summary: the line is too short for {n} columns. Received: "
                           f"line_length={line_length!r}, positions={positions!r}")
@@ -248,13 +250,26 @@ def _longest_word(data: SummaryData, i: int) -> int:
     return min(max((_unbreakable(c) for c in cells), default=4), 30)
 
 
-def _fit(natural: list, room: int, floor_: list) -> list:
-    """Column widths within ``room``: natural widths if they fit, else the widest columns
-    shrunk first, none below its longest word (at most 24 characters)."""
+def _fit(natural: list, room: int, floor_: list, cells: list | None = None) -> list:
+    """Column widths within ``room``: natural widths if they fit, else columns shrunk one
+    character at a time, none below its longest word (at most 30 characters). Each step
+    takes the character where it wraps the fewest cells (``cells``: each column's cell
+    lengths), the widest column above its floor on a tie: a column whose few long cells set
+    its width gives way before one whose every cell is long (EfficientNet's shapes wrapped
+    while its parameter column, long in a few rows only, kept its width)."""
     widths = list(natural)
+    lengths = [sorted(c) for c in cells] if cells is not None else None
+
+    def wrapped(k: int) -> int:  # cells longer than the column would be one narrower
+        if lengths is None:
+            return 0
+        return len(lengths[k]) - bisect.bisect_right(lengths[k], widths[k] - 1)
+
     while sum(widths) > room:
-        i = max(range(len(widths)), key=lambda k: widths[k] - floor_[k])
-        if widths[i] <= floor_[i]:  # every column at its floor: the widest gives way
+        above = [k for k in range(len(widths)) if widths[k] > floor_[k]]
+        if above:
+            i = min(above, key=lambda k: (wrapped(k), floor_[k] - widths[k]))
+        else:  # every column at its floor: the widest gives way
             i = max(range(len(widths)), key=lambda k: widths[k])
             if widths[i] <= 8:
                 break

@@ -189,3 +189,12 @@ def test_a_total_over_several_shifts_of_a_rounding_is_written_with_the_rows_name
     symbols = {str(s): s for s in (H, W, *table)}
     value = sc.parse_expression(total, symbols).xreplace(table)
     assert sympy.expand(value - model.macs) == 0  # exact, with the names' meanings
+
+
+def test_a_column_with_a_few_long_cells_gives_way_before_one_whose_every_cell_is_long():
+    d = sc.multiplier("d")
+    text = sc.zoo.efficientnet_b0(depth_coefficient=d).summary_text()
+    # every shape (ceiling(H/2), ceiling(W/2), 32) wrapped while Param # kept a width of 25
+    # for its few closed forms such as 676*ceiling(d) - 676
+    assert "stem_conv (Conv2D)                    (ceiling(H/2), ceiling(W/2), 32)" in text
+    assert all(len(line) <= 120 for line in text.splitlines())
