@@ -117,6 +117,8 @@ def _wanted_layout(layer, shapes):
     kind = base.__name__ if base else ""
     if kind in _AS_IS:
         return False
+    if kind.startswith("SpatialDropout"):  # nn.DropoutNd drops whole channels of dim 1
+        return getattr(layer, "data_format", None) != "channels_first"
     if kind in ("BatchNormalization", "GroupNormalization") and isinstance(layer.axis, int):
         rank = len(shapes[0])
         axis = layer.axis if layer.axis >= 0 else rank + 1 + layer.axis

@@ -153,6 +153,9 @@ def window_input_kept(layer, input_shape) -> Kept:
         totals = []
         for i, k, s, d in zip(spatial, kernel, strides, dilation):
             extent = d * (k - 1) + 1
+            if extent == 1:  # a window of one never pads: (ceil(i/s) - 1)*s + 1 <= i
+                totals.append(0)
+                continue
             total = (sympy.ceiling(sympy.sympify(i) / s) - 1) * s + extent - i
             if not total.is_number and sympy.sympify(extent - s).is_positive is not True:
                 raise _undecided(layer, i)

@@ -7,6 +7,7 @@ import sympy
 from ..errors import LayerArgumentError
 from ..layers import core as _core
 from ..layers.base import Checker, Layer
+from ..layers.saved import NOTHING, kept_input, kept_new
 from ._base import TorchLayer, bind
 
 __all__ = [
@@ -208,19 +209,26 @@ class Dropout(_Simple, _core.Dropout):
         self._torch_config(**values)
 
 
-class Dropout1d(Dropout, _core.SpatialDropout1D):
+class _ChannelDropout(Dropout):
+    def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
+        """One mask value per channel, the first axis in PyTorch's layout (the mask is
+        ``(B, C, 1, 1)`` for ``Dropout2d``)."""
+        return NOTHING if self.rate == 0 else (kept_new(output_shapes[0][0]),)
+
+
+class Dropout1d(_ChannelDropout, _core.SpatialDropout1D):
     """``torch.nn.Dropout1d``: zeroes whole channels."""
 
     _keras_cls = _core.SpatialDropout1D
 
 
-class Dropout2d(Dropout, _core.SpatialDropout2D):
+class Dropout2d(_ChannelDropout, _core.SpatialDropout2D):
     """``torch.nn.Dropout2d``: zeroes whole feature maps."""
 
     _keras_cls = _core.SpatialDropout2D
 
 
-class Dropout3d(Dropout, _core.SpatialDropout3D):
+class Dropout3d(_ChannelDropout, _core.SpatialDropout3D):
     """``torch.nn.Dropout3d``."""
 
     _keras_cls = _core.SpatialDropout3D
@@ -257,3 +265,12 @@ class PReLU(TorchLayer, Layer):
     def window_for(self, input_shape):
         """Element-wise: positions pass through."""
         return (None,) * len(input_shape)
+
+    def macs_for(self, input_shapes, output_shape):
+        """A comparison and a product per element: no multiply-accumulate (0, as
+        ``FlopCounterMode``)."""
+        return sympy.Integer(0)
+
+    def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
+        """The input (the gradient of the slope reads it), as PyTorch keeps it."""
+        return (kept_input(),)

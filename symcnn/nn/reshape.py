@@ -11,6 +11,7 @@ from .. import arith, formulas
 from ..errors import LayerArgumentError, ShapeError
 from ..layers import reshape as _reshape
 from ..layers.base import Checker, Layer, format_shape
+from ..layers.saved import NOTHING, kept_input
 from ..symbols import as_size
 from ..windows import NotAWindow, Upsampled, Window
 from ._base import TorchLayer, bind
@@ -212,23 +213,31 @@ class _PadNd(TorchLayer):
         return (shape[0], *out)
 
 
-def _pad_classes(prefix: str, extra: tuple) -> list:
+def _keeps_input(self, input_shapes, output_shapes) -> tuple:
+    """The input: the backward of reflection and replication padding reads it (measured
+    with PyTorch's saved-tensor hooks); constant padding keeps nothing."""
+    return (kept_input(),)
+
+
+def _pad_classes(prefix: str, extra: tuple, keeps_input: bool = False) -> list:
     made = []
     for rank, parent in ((1, _reshape.ZeroPadding1D), (2, _reshape.ZeroPadding2D),
                          (3, _reshape.ZeroPadding3D)):
         name = f"{prefix}{rank}d"
-        cls = type(name, (_PadNd, parent), {
-            "_pad_params": extra, "__module__": __name__,
-            "__doc__": f"``torch.nn.{name}``: pads the last {rank} axes (sizes as zero padding).",
-        })
+        body = {"_pad_params": extra, "__module__": __name__,
+                "__doc__": f"``torch.nn.{name}``: pads the last {rank} axes (sizes as zero "
+                           f"padding)."}
+        if keeps_input:
+            body["saved_for_backward"] = _keeps_input
+        cls = type(name, (_PadNd, parent), body)
         made.append(cls)
     return made
 
 
 ZeroPad1d, ZeroPad2d, ZeroPad3d = _pad_classes("ZeroPad", ())
 ConstantPad1d, ConstantPad2d, ConstantPad3d = _pad_classes("ConstantPad", (("value", 0.0),))
-ReflectionPad1d, ReflectionPad2d, ReflectionPad3d = _pad_classes("ReflectionPad", ())
-ReplicationPad1d, ReplicationPad2d, ReplicationPad3d = _pad_classes("ReplicationPad", ())
+ReflectionPad1d, ReflectionPad2d, ReflectionPad3d = _pad_classes("ReflectionPad", (), True)
+ReplicationPad1d, ReplicationPad2d, ReplicationPad3d = _pad_classes("ReplicationPad", (), True)
 ZeroPad2d.__doc__ += """
 
     >>> from symcnn import nn, Input
@@ -298,6 +307,11 @@ class Upsample(TorchLayer, Layer):
         nearest = self._torch.get("mode", "nearest") == "nearest" and self.size is None
         return (None, *(Upsampled(f) if nearest and f.is_Integer else NotAWindow()
                         for f in given))
+
+    def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
+        """Nothing: the backward of an interpolation needs only the sizes (measured with
+        PyTorch's saved-tensor hooks for nearest and bilinear)."""
+        return NOTHING
 
 
 def _factor(value):

@@ -238,3 +238,16 @@ def test_one_dimensional_resizing_layers_export_to_keras(layer):
     assert tuple(out.shape[1:]) == model.output_shape
     assert keras_counts(k) == (model.params, model.trainable_params)
     assert sc.from_keras(k).output_shape == model.output_shape
+
+
+def test_spatial_dropout_after_a_channels_last_layer_drops_whole_channels_in_torch():
+    torch = require("torch")
+    model = sc.Sequential([sc.Input((6, 5, 4)), sc.LayerNormalization(), sc.SpatialDropout2D(0.5)])
+    net = model.to_torch().train()  # nn.Dropout2d ran on (B, H, W, C): it dropped rows
+    torch.manual_seed(0)
+    for _ in range(5):
+        y = net(torch.randn(2, 4, 6, 5) + 10)
+        for b in range(2):
+            for c in range(4):
+                zeros = (y[b, c] == 0).sum().item()
+                assert zeros in (0, 6 * 5)  # a channel is dropped whole or kept whole

@@ -209,3 +209,42 @@ def test_errors_name_the_argument():
         model.training_memory(batch=0)
     with pytest.raises(sc.CostError, match="dtype"):
         model.training_memory(dtype="float17")
+
+
+TORCH_LAYERS = {
+    "dropout2d": lambda: [torch.nn.Dropout2d(0.5)],       # a (B, C, 1, 1) mask, not (B, 1, 1, W)
+    "reflection_pad": lambda: [torch.nn.ReflectionPad2d(1)],  # keeps its input
+    "replication_pad": lambda: [torch.nn.ReplicationPad2d((1, 2, 0, 1))],
+    "prelu": lambda: [torch.nn.PReLU(4)],                 # had no MACs or memory rule
+    "upsample": lambda: [torch.nn.Upsample(scale_factor=2)],
+    "upsample_bilinear": lambda: [torch.nn.Upsample(scale_factor=2, mode="bilinear")],
+}
+
+
+@pytest.mark.parametrize("name", sorted(TORCH_LAYERS))
+@pytest.mark.parametrize("size", [7, 8])
+def test_pytorch_named_layers_keep_what_pytorch_keeps(name, size):
+    net = torch.nn.Sequential(torch.nn.Conv2d(4, 4, 1), *TORCH_LAYERS[name](),
+                              torch.nn.Conv2d(4, 2, 1))
+    model = sc.from_torch(net, input_shape=(4, size, size + 1))
+    total, _ = measure(net, torch.randn(2, 4, size, size + 1))
+    assert model.training_memory(batch=2).activations == total
+
+
+def test_a_same_window_of_one_never_pads_on_symbolic_sizes():
+    H, W = sc.symbols("H W")
+    model = sc.Sequential([sc.Input((H, W, 3)), sc.Conv2D(8, 1, strides=2, padding="same")])
+    closed = model.training_memory(batch=2).activations  # was a CostError ("depends on H")
+    for h, w in [(8, 8), (9, 7)]:
+        total, _ = measure(model.subs(H=h, W=w).to_torch(), torch.randn(2, 3, h, w))
+        assert closed.subs({H: h, W: w}) == total
+
+
+def test_prelu_has_the_macs_flop_counter_mode_counts():
+    from torch.utils.flop_counter import FlopCounterMode
+
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), torch.nn.PReLU(8))
+    model = sc.from_torch(net, input_shape=(3, 9, 9))  # PReLU's MACs were a CostError
+    with FlopCounterMode(display=False) as counter:
+        net(torch.zeros(1, 3, 9, 9))
+    assert model.macs == counter.get_total_flops() // 2
