@@ -299,9 +299,12 @@ def _known_symbols(model: Model, claim: Claim) -> Claim:
 
 def _resolve(model: Model, claims: list) -> list:
     records = model._records  # real layers (a functional model lists its inputs too)
+    inputs = set(model._input_names)
     out, last = [], -1
     for claim in claims:
         key = claim.layer
+        if isinstance(key, str) and key in inputs and key not in {r.name for r in records}:
+            continue  # an input's row (a functional model's summary lists it): nothing to mark
         if key is None:
             index = last + 1
         elif isinstance(key, int):

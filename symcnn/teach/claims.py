@@ -196,14 +196,25 @@ _HEADERS = (("layer", ("layer", "name")), ("output_shape", ("output", "shape")),
             ("params", ("param", "weights")))
 
 
+#: Headers of other columns that mention a field's words ("Input shape", "Kernel shape",
+#: "Weights per filter"): never the output shape or the parameter count.
+_OTHER = ("input", "kernel", "filter", "per")
+
+
 def _columns(header: list) -> dict:
-    out = {}
+    """Each field's column: the header naming it best (``Output shape`` before a bare
+    ``Shape``; ``Param #`` before ``Weights``); a header of another quantity (``Input shape``)
+    is never taken."""
+    out, rank = {}, {}
     for i, cell in enumerate(header):
         key = re.sub(r"[^a-z#]", "", cell.lower())
-        for field, starts in _HEADERS:
-            if field not in out and any(key.startswith(s) or s in key for s in starts):
-                out[field] = i
-                break
+        for field, words in _HEADERS:
+            if field == "layer" or not any(o in key for o in _OTHER):
+                hits = [n for n, w in enumerate(words) if key.startswith(w) or w in key]
+                if hits and (field not in out or hits[0] < rank[field]):
+                    out[field], rank[field] = i, hits[0]
+                if hits:
+                    break
     if "output_shape" not in out and "params" not in out:
         raise ClaimError("check: the table needs an output shape or a parameter column "
                          f"(e.g. 'Output Shape', 'Param #'). Received: header {header}")
@@ -215,7 +226,7 @@ def _table_rows(cells: list) -> list:
     columns = _columns(header)
     out = []
     for line, row in rows:
-        first = row[0].strip().lower() if row else ""
+        first = row[0].strip().strip("*`").lower() if row else ""  # also **Total params**
         if not any(c.strip() for c in row) or first.startswith(("total", "trainable", "non-")):
             continue
         values = {f: row[i] if i < len(row) else None for f, i in columns.items()}

@@ -272,3 +272,23 @@ def test_closed_forms_as_students_write_them_are_read():
     assert report.ok
     wrong = sc.check(model, [{"layer": "dense", "params": "16n"}])
     assert not wrong.ok
+
+
+def test_columns_of_other_quantities_are_not_taken_for_the_output_shape_or_the_count():
+    model = sc.Sequential([sc.Input((32, 32, 3)), sc.Conv2D(64, 3, padding="same"),
+                           sc.MaxPooling2D(2)])
+    inputs_first = ("| Layer | Input shape | Output shape | Param # |\n|---|---|---|---|\n"
+                    "| conv2d | (32, 32, 3) | (32, 32, 64) | 1792 |\n"
+                    "| max_pooling2d | (32, 32, 64) | (16, 16, 64) | 0 |\n")
+    assert sc.check(model, inputs_first).marks == (4, 4)  # the input shapes were marked: 2/4
+    per_filter = ("| Layer | Kernel | Output shape | Weights per filter | Params |\n"
+                  "|---|---|---|---|---|\n| conv2d | 3x3 | (32, 32, 64) | 27 | 1792 |\n")
+    assert sc.check(model, per_filter).marks == (2, 2)
+
+
+def test_symcnns_own_table_of_a_functional_model_is_marked_right():
+    x = sc.Input((32, 32, 3))
+    model = sc.Model(x, sc.Dense(10)(sc.Flatten()(sc.Conv2D(8, 3)(x))))
+    # its input row ("no layer named 'input_layer'") and **Total params** rows were refused
+    report = sc.check(model, model.to_markdown())
+    assert report.ok and report.marks == (6, 6)
