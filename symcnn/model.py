@@ -31,7 +31,8 @@ import sympy
 from . import arith, memory
 from .errors import GraphError, SymbolError, describe_layer
 from .frameworks import import_framework
-from .layers.base import Checker, Computed, Graph, Layer, Tensor, apply_layer, format_shape
+from .layers.base import (Checker, Computed, Graph, Layer, Tensor, apply_layer, format_shape,
+                          subs_own)
 from .layers.core import Input, InputLayer
 from .model_graph import _Namer, wire
 from .model_printing import _Printing
@@ -240,7 +241,7 @@ class Model(_CostViews, _Printing, Graph):
 
         def new_layer(layer: Layer) -> Layer:
             if id(layer) not in cache:
-                cache[id(layer)] = _subs_layer(layer, table)
+                cache[id(layer)] = subs_own(layer, table)
             return cache[id(layer)]
 
         new_inputs = [Input(tuple(_subs_size(d, table) for d in t.shape), name=t.node.layer.name)
@@ -372,14 +373,6 @@ class Model(_CostViews, _Printing, Graph):
                 f"params={show(self.params)}, output_shape={format_shape(self.output_shape)}>")
 
 
-def _subs_layer(layer: Layer, table: dict) -> Layer:
-    """``layer.subs`` with the symbols it has: a nested model refuses a symbol it lacks, as
-    ``model.subs`` does when a user names one."""
-    own = layer.free_symbols
-    relevant = {k: v for k, v in table.items() if k in own}
-    return layer.subs(relevant) if relevant else layer
-
-
 def _subs_size(size, table):
     value = bounded_subs(size, table)  # no power too large to build (issue 15)
     return value
@@ -436,7 +429,7 @@ class Sequential(Model):
         layers = []
         for layer in self._stack:
             if id(layer) not in cache:
-                cache[id(layer)] = _subs_layer(layer, table)
+                cache[id(layer)] = subs_own(layer, table)
             layers.append(cache[id(layer)])
         x = self.inputs[0]
         new_input = Input(tuple(_subs_size(d, table) for d in x.shape), name=x.node.layer.name)

@@ -28,7 +28,8 @@ from ..symbols import as_size, as_size_tuple
 from .formula_values import integer_value
 from .protocol import LayerProtocol
 
-__all__ = ["Layer", "Graph", "Checker", "Computed", "Tensor", "Node", "Shape", "format_shape", "snake_case"]
+__all__ = ["Layer", "Graph", "Checker", "Computed", "Tensor", "Node", "Shape", "format_shape",
+           "snake_case", "subs_own"]
 
 Shape = tuple  # tuple of sympy.Expr, without the batch axis
 
@@ -464,6 +465,15 @@ def _symbols_of(value) -> set:
             out |= _symbols_of(v)
         return out
     return set()
+
+
+def subs_own(layer: "Layer", mapping: dict) -> "Layer":
+    """``layer.subs`` with only the symbols of ``mapping`` that ``layer`` has (itself when it
+    has none): a nested model refuses a symbol it lacks, as ``model.subs`` does when a user
+    names one, so a model or a ``Repeat`` hands each of its parts its own symbols."""
+    own = layer.free_symbols
+    relevant = {k: v for k, v in mapping.items() if k in own}
+    return layer.subs(relevant) if relevant else layer
 
 
 def _subs_value(value, mapping: dict, where: str = "subs"):

@@ -40,7 +40,7 @@ from ..errors import CostError, LayerArgumentError, ShapeError
 from ..recurrence import NoClosedForm, closed_form, kind
 from ..windows import Window
 from ..working import Times
-from .base import Checker, Computed, Graph, Layer, apply_layer, format_shape
+from .base import Checker, Computed, Graph, Layer, apply_layer, format_shape, subs_own
 from .core import InputLayer
 
 __all__ = ["Repeat"]
@@ -220,9 +220,7 @@ class Repeat(Layer):
 
     def subs(self, mapping: dict) -> "Repeat":
         """The same repetition with symbols replaced in the count and inside the block."""
-        block_symbols = self.block.free_symbols
-        inner = {k: v for k, v in mapping.items() if k in block_symbols}
-        block = self.block.subs(inner) if inner else self.block
+        block = subs_own(self.block, mapping)
         times = self.times.xreplace(mapping)
         if block is self.block and times == self.times:
             return self

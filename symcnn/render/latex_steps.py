@@ -103,10 +103,9 @@ def _sum_rows(label: str, values, total, printer) -> str:
     """``label = (each layer's count) + ... = total`` as ``align*`` rows that fit the line:
     a long sum breaks between its terms (a layer's own sum inside ``\\bigl( \\bigr)``, which
     may span lines), continued lines indented under the first."""
+    nonzero = [v for v in values if v != 0]
     pieces = []
-    for v in values:
-        if v == 0:
-            continue
+    for v in nonzero:
         terms = split_sum(printer._print(Given(v)))
         if len(terms) > 1:  # a sum in parentheses
             terms[0], terms[-1] = r"\bigl(" + terms[0], terms[-1] + r"\bigr)"
@@ -116,7 +115,7 @@ def _sum_rows(label: str, values, total, printer) -> str:
     joint = " \\\\\n  &\\quad "
     width = LINE_CHARS - len(label)  # the label takes the first line's start
     rows = []
-    if len(values) - list(values).count(0) > 1:
+    if len(nonzero) > 1:
         rows.append(head + joint.join(pack(pieces, width)))
         head = "  &= "
     rows.append(head + joint.join(pack(value, width if not rows else LINE_CHARS)))
