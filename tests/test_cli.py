@@ -356,8 +356,10 @@ def test_zoo_suggests_close_names():
      "the budgeted quantities still depend on C besides w; fix them with --subs (e.g. --subs "
      "C=...)"),
     (["sweep", FREE_WIDTH, "q=1:3"], 1,
-     "sweep: the model has no symbol 'q' (its symbols: n). Received: RANGE q=1:3"),
-    (["plot", FREE_WIDTH, "q=1:3", "-o", "x.png"], 1, "plot: the model has no symbol 'q'"),
+     "symcnn sweep: error: the model has no symbol 'q' (its symbols: n). Received: RANGE "
+     "q=1:3"),
+    (["plot", FREE_WIDTH, "q=1:3", "-o", "x.png"], 1,
+     "symcnn plot: error: the model has no symbol 'q'"),
     (["summary", str(MODELS)], 3, "is a directory"),
     (["summary", __file__], 3, "defines no `model`"),
     (["summary", FREE_WIDTH, "--format", "json", "--columns", "params"], 2, "not json"),
@@ -368,6 +370,7 @@ def test_errors_are_one_line_with_their_exit_code(argv, code, message):
     assert out == ""
     assert err.count("\n") == 1 and err.startswith("symcnn ") and message in err
     assert "Traceback" not in err
+    assert f"error: {argv[0]}: " not in err  # the command is named once
 
 
 def test_argparse_usage_errors_exit_2(capsys):

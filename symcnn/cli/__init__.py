@@ -237,6 +237,8 @@ def _silence_stdout() -> None:
 def _fail(command: str | None, message: str, code: int) -> int:
     prog = f"symcnn {command}" if command else "symcnn"
     message = " ".join(str(message).split())
+    if command:  # the library's own prefix ("check: ...") says what the program name says
+        message = message.removeprefix(f"{command}: ")
     print(f"{prog}: error: {message}", file=sys.stderr)
     return code
 

@@ -89,6 +89,8 @@ class Claim:
 
 
 _DECIMAL = re.compile(r"[+-]?\d*\.\d+")
+#: A dash for "none": what torchinfo prints in a layer's "Param #" when it has none.
+_DASHES = {"-", "--", "\u2013", "\u2014"}
 _GROUPED = re.compile(r"\d{1,3}(,\d{3})+(\.\d+)?")
 
 
@@ -110,6 +112,8 @@ def parse_number(value, what: str = "number") -> Number:
         text = str(value)
     text = text.strip().strip("*`$").replace("\u2212", "-").replace("\u00a0", " ")
     text = text.replace("\u00d7", "*").replace("\u2248", "").replace("~", "").strip()
+    if text in _DASHES:  # torchinfo prints "--" for a layer without parameters
+        return Number(sympy.Integer(0), sympy.Integer(0), text)
     if "=" in text:
         text = text.rsplit("=", 1)[1].strip()
     if _GROUPED.fullmatch(text):
@@ -135,8 +139,10 @@ def _as_code(text: str) -> str:
 
     >>> _as_code("160n + 48,320"), _as_code("9n^2 + 2(n + 1)"), _as_code("5e6")
     ('160*n + 48,320', '9*n**2 + 2*(n + 1)', '5e6')
+    >>> _as_code("(3*3*3)(64) + 64")
+    '(3*3*3)*(64) + 64'
     """
-    text = text.replace("^", "**")
+    text = re.sub(r"\)\s*(?=\()", ")*", text.replace("^", "**"))
     return re.sub(r"(?<![\w.])(\d+(?:\.\d+)?)\s*(?=[A-Za-z_(])(?![eE][+-]?\d)", r"\1*", text)
 
 
@@ -146,7 +152,15 @@ def parse_shape(value) -> tuple:
 
     >>> parse_shape("(None, 32, 32, 64)"), parse_shape("7 x 3.33 x 2"), parse_shape(3136)
     ((32, 32, 64), (7, 3.33, 2), (3136,))
+
+    A bare number grouped in thousands (no brackets, no spaces) is one size, as a reader
+    takes it; in brackets, or with spaces after the commas, it is a shape:
+
+    >>> parse_shape("16,384"), parse_shape("(16,384)"), parse_shape("16, 384")
+    ((16384,), (16, 384), (16, 384))
     """
+    if isinstance(value, str) and _GROUPED.fullmatch(value.strip().strip("`$")):
+        return (parse_number(value, "size"),)
     if isinstance(value, str):
         text = value.strip().strip("`$").strip("()[] ")
         parts = [p for p in re.split(r"\s*(?:,|\bx\b|\u00d7)\s*", text.replace("x", " x "))
@@ -178,14 +192,17 @@ def _claim(row: dict, line: int | None) -> Claim:
     shape = row.get("output_shape")
     params = row.get("params")
     blank = lambda v: v is None or (isinstance(v, str) and not v.strip())  # noqa: E731
+    no_shape = blank(shape) or isinstance(shape, str) and shape.strip() in _DASHES
     return Claim(_layer_key(row.get("layer")),
-                 None if blank(shape) else _entry(parse_shape, shape),
+                 None if no_shape else _entry(parse_shape, shape),
                  None if blank(params) else _entry(parse_number, params, "parameter count"),
                  line)
 
 
 def _entry(read, value, *what):
     """``read(value)``, or :class:`Unreadable` with the reason when it cannot be read."""
+    if isinstance(value, Unreadable):
+        return value
     try:
         return read(value, *what)
     except ClaimError as exc:
@@ -247,6 +264,65 @@ def _markdown(text: str) -> list:
     return cells
 
 
+def _csv_cells(row: list, width: int) -> list | None:
+    """A CSV row of more cells than the header (``width``) put back together: cells split
+    inside brackets (``(30, 30, 64)`` unquoted) are joined, then thousands groups split at
+    their commas (``1,792`` unquoted) when exactly one way gives ``width`` cells; None when
+    none or several do.
+
+    >>> _csv_cells(["conv2d", "(30", "30", "64)", "1", "792"], 3)
+    ['conv2d', '(30, 30, 64)', '1,792']
+    >>> _csv_cells(["dense", "1", "280", "100"], 3) is None  # 1,280 | 100 or 1 | 280,100
+    True
+    """
+    joined: list = []
+    for cell in row:
+        if joined and _open_brackets(joined[-1]) > 0:
+            joined[-1] += ", " + cell.strip()
+        else:
+            joined.append(cell.strip())
+    fits = list(_groupings(joined, width))
+    return fits[0] if len(fits) == 1 else None
+
+
+def _open_brackets(text: str) -> int:
+    return text.count("(") + text.count("[") - text.count(")") - text.count("]")
+
+
+def _groupings(cells: list, width: int):
+    """Every way of joining runs of ``cells`` into ``width`` cells, each joined run a
+    number grouped in thousands."""
+    if width == 1:
+        whole = ",".join(cells)
+        if len(cells) == 1 or _GROUPED.fullmatch(whole):
+            yield [whole]
+        return
+    for take in range(1, len(cells) - width + 2):
+        head = ",".join(cells[:take])
+        if take == 1 or _GROUPED.fullmatch(head):
+            for rest in _groupings(cells[take:], width - 1):
+                yield [head, *rest]
+
+
+def _fit_csv(cells: list) -> list:
+    """The CSV rows with each too-long row put back together, or its quantities marked
+    unreadable when that is ambiguous (a row that kept its layer name first)."""
+    width = len(cells[0][1])
+    out = [cells[0]]
+    for line, row in cells[1:]:
+        if len(row) > width:
+            fixed = _csv_cells(row, width)
+            if fixed is None:
+                reason = (f"the CSV row on line {line} has {len(row)} cells for {width} "
+                          f"columns; put a cell that contains commas in quotes")
+                if _columns(cells[0][1]).get("layer", 0) != 0:
+                    raise ClaimError(f"check: {reason}. Received: {','.join(row)!r}")
+                fixed = [row[0], *[Unreadable(",".join(row[1:]), reason)] * (width - 1)]
+            row = fixed
+        out.append((line, row))
+    return out
+
+
 def parse_claims(claims) -> list:
     """The list of :class:`Claim` in ``claims`` (list of dicts, or Markdown / CSV text)."""
     if isinstance(claims, str):
@@ -254,6 +330,7 @@ def parse_claims(claims) -> list:
         if not cells:
             reader = csv.reader(io.StringIO(claims.strip()), skipinitialspace=True)
             cells = [(n, row) for n, row in enumerate(reader, 1) if row]
+            cells = _fit_csv(cells) if cells else cells
         if len(cells) < 2:
             raise ClaimError("check: the table text needs a header row and at least one row. "
                              f"Received: {claims[:60]!r}")

@@ -15,7 +15,7 @@ Bias left out
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Iterator
 
 import sympy
@@ -65,7 +65,9 @@ _ENTRIES = [
      "padding='valid' adds nothing, floor((H - K)/S) + 1. This answer uses the other one."),
     ("groups_ignored", "Groups ignored",
      "With G groups (AlexNet's two towers, depthwise convolutions) each filter sees only "
-     "C_in/G input channels, so the weights are (C_in/G)*K_h*K_w*F, not C_in*K_h*K_w*F."),
+     "C_in/G input channels, so the weights are (C_in/G)*K_h*K_w*F, not C_in*K_h*K_w*F. "
+     "A separable convolution is a depthwise one (C_in*K_h*K_w*M) followed by a 1x1 one "
+     "(C_in*M*F), not one full convolution."),
     ("before_pooling", "Size taken before a pooling layer",
      "This number comes from the feature map before a pooling layer. The layer after the "
      "pooling sees the pooled map, which is smaller (AlexNet's first dense layer has "
@@ -272,15 +274,18 @@ def _groups_ignored(ctx):
     if sympy.sympify(getattr(layer, "groups", 1)) != 1:
         yield probe(_rebuilt(layer, groups=1), ctx.inputs)
     multiplier = getattr(layer, "depth_multiplier", None)
-    if multiplier is not None and not hasattr(layer, "filters"):  # depthwise: G = C_in
-        cls = {1: Conv1D, 2: Conv2D, 3: Conv3D}.get(layer.rank)
+    cls = {1: Conv1D, 2: Conv2D, 3: Conv3D}.get(getattr(layer, "rank", None))
+    if multiplier is None or cls is None:
+        return
+    if hasattr(layer, "filters"):  # separable counted as one full convolution
+        filters = layer.filters
+    else:  # depthwise: G = C_in
         positions = _spatial(layer, ctx.inputs[0])
-        channels = ctx.inputs[0][0 if positions and positions[0] == 1 else -1]
-        if cls is not None:
-            full = _make(cls, channels * multiplier, layer.kernel_size, strides=layer.strides,
-                         padding=layer.padding, data_format=layer.data_format,
-                         dilation_rate=layer.dilation_rate, use_bias=layer.use_bias)
-            yield probe(full, ctx.inputs)
+        filters = ctx.inputs[0][0 if positions and positions[0] == 1 else -1] * multiplier
+    full = _make(cls, filters, layer.kernel_size, strides=layer.strides,
+                 padding=layer.padding, data_format=layer.data_format,
+                 dilation_rate=layer.dilation_rate, use_bias=layer.use_bias)
+    yield probe(full, ctx.inputs)
 
 
 def _make(cls, *args, **kwargs):
@@ -315,13 +320,17 @@ def _channels_swapped(ctx):
 
 
 def _kernel_not_squared(ctx):
+    """A count with one kernel side left out; it explains a parameter count only (the
+    smaller kernel's output size is a slip of another kind)."""
     kernel = getattr(ctx.layer, "kernel_size", None)
-    if kernel is None or len(kernel) < 2:
+    if kernel is None or len(kernel) < 2 or ctx.correct is None:
         return
     for axis in range(len(kernel)):
         if kernel[axis] != 1:
             smaller = tuple(1 if a == axis else k for a, k in enumerate(kernel))
-            yield probe(_rebuilt(ctx.layer, kernel_size=smaller), ctx.inputs)
+            outcome = probe(_rebuilt(ctx.layer, kernel_size=smaller), ctx.inputs)
+            if outcome is not None:
+                yield replace(outcome, output_shape=ctx.correct.output_shape)
 
 
 #: The variant generators in catalogue order: ``(code, generator(ctx) -> Outcomes)``.

@@ -18,6 +18,7 @@ Diagnoses
 from __future__ import annotations
 
 import html
+import re
 
 from ..layers.base import format_shape
 from ..render.latex import escape
@@ -131,8 +132,21 @@ def to_markdown(report) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _breakable(text: str) -> str:
+    """``text`` escaped for LaTeX, breakable after its underscores (a layer name such as
+    ``batch_normalization_1`` is wider than its column in typewriter type)."""
+    return escape(text).replace(r"\_", r"\_\allowbreak{}")
+
+
+def _prose(text: str) -> str:
+    """An explanation for LaTeX: its formulas (``C_in*K_h*K_w*F``, ``(C_in/G)``) in
+    typewriter type, as the workings are, so that ``C_in`` keeps its underscore."""
+    parts = re.split(r"([\w()/*.]*[_*/][\w()/*.]*)", text)
+    return "".join(_tt(p) if i % 2 else escape(p) for i, p in enumerate(parts))
+
+
 def _tt(text: str) -> str:
-    return r"\texttt{" + escape(text) + "}"
+    return r"\texttt{" + _breakable(text) + "}"
 
 
 def to_latex(report, standalone: bool = False) -> str:
@@ -146,8 +160,7 @@ def to_latex(report, standalone: bool = False) -> str:
     for row in report.rows:
         for mark in row.marks:
             mark_text = "right" if mark.ok else verdict(mark).split(",")[0]
-            code = "" if mark.ok else \
-                escape(_codes(mark)).replace(r"\_", r"\_\allowbreak{}")
+            code = "" if mark.ok else " or ".join(map(_tt, (mark.diagnosis, *mark.also)))
             body.append(f"{_tt(row.layer)} & {escape(_LABELS[mark.field])} & "
                         f"{escape(shown(mark.field, mark.claimed))} & "
                         f"{escape(shown(mark.field, mark.expected))} & {mark_text} & {code} \\\\")
@@ -161,8 +174,8 @@ def to_latex(report, standalone: bool = False) -> str:
     used = _used(report)
     if used:
         body += [r"\paragraph{Diagnoses}", r"\begin{description}"]
-        body += [rf"\item[{escape(c)}] {escape(CATALOGUE[c].title)}. "
-                 f"{escape(CATALOGUE[c].explanation)}" for c in used]
+        body += [rf"\item[{_tt(c)}] {escape(CATALOGUE[c].title)}. "
+                 f"{_prose(CATALOGUE[c].explanation)}" for c in used]
         body.append(r"\end{description}")
     text = "\n".join(body)
     if standalone:

@@ -38,6 +38,28 @@ def _title(items, title) -> str:
     return "Exercises: " + "; ".join(TOPICS.get(t, t) for t in topics)
 
 
+#: A layer call in a question, ``Conv2D(n, 3, use_bias=False)`` or ``Input((32, 32, 3))``:
+#: code, set as code in every format.
+_CALL = re.compile(r"([A-Z]\w*\((?:[^()]|\([^()]*\))*\))")
+
+
+def _spans(text: str, code, prose) -> str:
+    """``text`` with its layer calls through ``code`` and the rest through ``prose``.
+
+    >>> _spans("Conv2D(8, 3) on (9, 9, 3)", lambda c: f"`{c}`", str)
+    '`Conv2D(8, 3)` on (9, 9, 3)'
+    """
+    return "".join(code(p) if i % 2 else prose(p) for i, p in enumerate(_CALL.split(text)))
+
+
+def _question_latex(text: str) -> str:
+    return _spans(text, lambda c: r"\texttt{" + escape(c) + "}", _text_latex)
+
+
+def _question_html(text: str) -> str:
+    return _spans(text, lambda c: f"<code>{html.escape(c)}</code>", html.escape)
+
+
 # --------------------------------------------------------------------------- LaTeX
 
 
@@ -80,7 +102,7 @@ def _latex(items, solutions: bool, title: str) -> str:
     body = [r"\documentclass{article}", r"\usepackage[a4paper,margin=2cm]{geometry}",
             r"\usepackage{amsmath}", r"\usepackage{booktabs}", r"\begin{document}", r"\sloppy",
             r"\section*{" + _text_latex(title) + "}", r"\begin{enumerate}"]
-    body += [r"\item " + _text_latex(x.question) for x in items]
+    body += [r"\item " + _question_latex(x.question) for x in items]
     body.append(r"\end{enumerate}")
     if solutions:
         body += [r"\clearpage", r"\section*{Solutions}", r"\begin{enumerate}"]
@@ -98,7 +120,8 @@ def _latex(items, solutions: bool, title: str) -> str:
 
 def _markdown(items, solutions: bool, title: str) -> str:
     lines = [f"# {title}", ""]
-    lines += [f"{i}. {x.question}" for i, x in enumerate(items, 1)]
+    lines += [f"{i}. {_spans(x.question, lambda c: f'`{c}`', str)}"
+              for i, x in enumerate(items, 1)]
     if solutions:
         lines += ["", "## Solutions", ""]
         for i, x in enumerate(items, 1):
@@ -113,7 +136,7 @@ def _html(items, solutions: bool, title: str) -> str:
              "<style>body{font-family:sans-serif;max-width:50em;margin:2em auto}"
              "pre{background:#f6f6f6;padding:.5em;white-space:pre-wrap}</style></head><body>",
              f"<h1>{e(title)}</h1><ol>"]
-    parts += [f"<li>{e(x.question)}</li>" for x in items]
+    parts += [f"<li>{_question_html(x.question)}</li>" for x in items]
     parts.append("</ol>")
     if solutions:
         parts.append("<h2>Solutions</h2><ol>")
@@ -150,7 +173,7 @@ def _moodle(items, solutions: bool, title: str) -> str:
             question = ET.SubElement(quiz, "question", {"type": "numerical"})
             _text(question, "name", f"{x.topic} {i}: {label}")
             _text(question, "questiontext",
-                  f"<p>{html.escape(x.question)}</p><p>Enter the {html.escape(label)}.</p>",
+                  f"<p>{_question_html(x.question)}</p><p>Enter the {html.escape(label)}.</p>",
                   "html")
             if solutions:
                 _text(question, "generalfeedback",

@@ -50,6 +50,42 @@ def test_a_keras_summary_style_markdown_table_is_read_and_marked():
     assert report.rows[3].marks[0].ok  # the shape of the BN row is right
 
 
+def test_a_csv_row_split_at_unquoted_commas_is_put_back_together():
+    """``1,792`` and ``(30, 30, 64)`` unquoted split a CSV row into more cells than the
+    header: joined again (the count read as 1 and the shape as (30,) before)."""
+    model = seq(sc.Conv2D(64, 3), sc.Flatten())
+    text = "layer,output_shape,params\nconv2d,(30, 30, 64),1,792\nflatten,57,600,0\n"
+    report = sc.check(model, text)
+    assert report.ok and report.marks == (4, 4)
+    assert [r.claimed["params"].value for r in report.rows] == [1792, 0]
+
+
+def test_a_csv_row_that_splits_two_ways_is_unreadable_and_says_why():
+    model = seq(sc.Flatten(), sc.Dense(1280), shape=(3, 3, 1))
+    text = "layer,output_shape,params\nflatten,9,0\ndense,1,280,100\n"  # 1,280 | 100?
+    report = sc.check(model, text)
+    row = report.rows[1]
+    assert row.diagnoses == {"output_shape": "unreadable", "params": "unreadable"}
+    assert "4 cells for 3 columns" in row.marks[0].claimed.reason
+    assert report.rows[0].ok  # the rest of the table is marked
+
+
+def test_a_flatten_size_grouped_in_thousands_is_one_size():
+    model = seq(sc.Flatten(), shape=(8, 8, 256))
+    assert sc.check(model, [{"layer": 0, "output_shape": "16,384"}]).ok
+    assert not sc.check(model, [{"layer": 0, "output_shape": "(16,384)"}]).ok
+
+
+def test_products_of_brackets_and_a_dash_for_none_are_read():
+    """``(3*3*3)(64) + 64`` is a product; torchinfo's ``--`` is no parameters, and a dash
+    in the shape column is no claim."""
+    model = seq(sc.Conv2D(64, 3), sc.MaxPooling2D(2))
+    report = sc.check(model, [{"layer": 0, "params": "(3*3*3)(64) + 64"},
+                              {"layer": 1, "params": "--", "output_shape": "-"}])
+    assert report.ok and report.marks == (2, 2)
+    assert not sc.check(model, [{"layer": 0, "params": "-"}]).ok
+
+
 def test_a_csv_table_is_read_and_positional_rows_follow_the_previous_one():
     csv_text = 'layer,output_shape,params\nconv2d,"(36, 28, 20)",320\n,"(18, 14, 20)",0\n'
     report = sc.check(textbook.free_width(), csv_text)
@@ -149,6 +185,20 @@ def test_channels_swapped_shape_and_bias():
 def test_kernel_not_squared():
     model = seq(sc.Conv2D(64, 3))
     assert diagnosis(model, layer=0, params=3 * 3 * 64 + 64) == "kernel_not_squared"
+
+
+def test_kernel_not_squared_explains_a_count_never_a_shape():
+    """A 3x1 kernel's output size (30, 32) is not "counted K instead of K*K"."""
+    model = seq(sc.Conv2D(8, 3))
+    report = sc.check(model, [{"layer": 0, "output_shape": (30, 32, 8)}])
+    assert report.rows[0].diagnosis == "unexplained"
+
+
+def test_groups_ignored_names_a_separable_convolution_counted_as_a_full_one():
+    model = seq(sc.SeparableConv2D(32, 3), shape=(16, 16, 8))
+    assert model.layers[0].params == 8 * 3 * 3 + 8 * 32 + 32
+    assert diagnosis(model, layer=0, params=8 * 3 * 3 * 32 + 32) == "groups_ignored"
+    assert "separable" in CATALOGUE["groups_ignored"].explanation
 
 
 def test_unexplained_is_never_a_guess():
@@ -261,6 +311,15 @@ def test_the_report_renders_in_every_format_and_its_latex_compiles(tmp_path):
     compile_pdf(report.to_latex(standalone=True), tmp_path, "report")
     log = (tmp_path / "report.log").read_text(encoding="latin-1")
     assert not re.findall(r"Overfull \\hbox \((?:[5-9]|\d\d+)\.?\d*pt", log)
+    # long layer names in typewriter type break after their underscores (12.9 pt over)
+    named = seq(sc.Conv2D(8, 3, name="conv2d_with_a_long_name"), sc.BatchNormalization(),
+                sc.SeparableConv2D(8, 3))
+    report = sc.check(named, [{"layer": 0, "params": 216}, {"layer": 1, "params": 16},
+                              {"layer": 2, "params": 8 * 9 * 8 + 8}])
+    assert [r.diagnosis for r in report.rows] == ["missing_bias", "bn_trainable_only",
+                                                  "groups_ignored"]
+    compile_pdf(report.to_latex(standalone=True), tmp_path, "named")
+    assert "Overfull" not in (tmp_path / "named.log").read_text(encoding="latin-1")
 
 
 def test_closed_forms_as_students_write_them_are_read():

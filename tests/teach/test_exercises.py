@@ -138,8 +138,10 @@ def test_moodle_xml_parses_and_round_trips_with_every_answer():
         assert answer.get("fraction") == "100"
         given, tolerance = float(answer.findtext("text")), float(answer.findtext("tolerance"))
         assert abs(given - float(value)) <= max(tolerance, 1e-9)
-        assert x.question in ET.fromstring("<r>" + q.findtext("questiontext/text") + "</r>")\
-            .findtext("p")
+        shown = ET.fromstring("<r>" + q.findtext("questiontext/text") + "</r>").find("p")
+        assert x.question == "".join(shown.itertext())  # the layer calls set as <code>
+        calls = [c.text for c in shown.iter("code")]
+        assert all(re.fullmatch(r"[A-Z]\w*\(.*\)", c) for c in calls)
         assert q.findtext("generalfeedback/text")
     again = ET.fromstring(ET.tostring(root, encoding="unicode"))
     assert ET.tostring(again) == ET.tostring(root)
