@@ -138,11 +138,15 @@ def _breakable(text: str) -> str:
     return escape(text).replace(r"\_", r"\_\allowbreak{}")
 
 
-def _prose(text: str) -> str:
-    """An explanation for LaTeX: its formulas (``C_in*K_h*K_w*F``, ``(C_in/G)``) in
-    typewriter type, as the workings are, so that ``C_in`` keeps its underscore."""
-    parts = re.split(r"([\w()/*.]*[_*/][\w()/*.]*)", text)
-    return "".join(_tt(p) if i % 2 else escape(p) for i, p in enumerate(parts))
+#: A formula in an explanation: ``C_in*K_h*K_w*F``, ``(C_in/G)``.
+_FORMULA = re.compile(r"([\w()/*.]*[_*/][\w()/*.]*)")
+
+
+def _prose(text: str, code=None, words=escape) -> str:
+    """An explanation with its formulas in typewriter type (LaTeX by default), as the
+    workings are, so that ``C_in`` keeps its underscore."""
+    code = code or _tt
+    return "".join(code(p) if i % 2 else words(p) for i, p in enumerate(_FORMULA.split(text)))
 
 
 def _tt(text: str) -> str:
@@ -193,6 +197,10 @@ _CSS = ("div.symcnn-check{font-family:sans-serif}"
         ".symcnn-check .carried{background:#fff4d6}")
 
 
+def _code(text: str) -> str:
+    return f"<code>{html.escape(text)}</code>"
+
+
 def to_html(report, standalone: bool = False) -> str:
     """The report as an HTML table (classes ``right``, ``wrong``, ``carried``)."""
     e = html.escape
@@ -209,7 +217,8 @@ def to_html(report, standalone: bool = False) -> str:
                         f"<td>{e(shown(mark.field, mark.expected))}</td><td>{kind}</td>"
                         f"<td>{code}</td><td>{detail}</td></tr>")
     legend = "".join(f"<dt><code>{e(c)}</code> {e(CATALOGUE[c].title)}</dt>"
-                     f"<dd>{e(CATALOGUE[c].explanation)}</dd>" for c in _used(report))
+                     f"<dd>{_prose(CATALOGUE[c].explanation, _code, e)}</dd>"
+                     for c in _used(report))
     text = (f'<div class="symcnn-check"><p><strong>{e(_headline(report))}</strong></p>'
             f'<table class="symcnn-check"><tr><th>layer</th><th>quantity</th><th>claimed</th>'
             f"<th>expected</th><th>mark</th><th>diagnosis</th><th>working</th></tr>"

@@ -57,7 +57,8 @@ def _question_latex(text: str) -> str:
 
 
 def _question_html(text: str) -> str:
-    return _spans(text, lambda c: f"<code>{html.escape(c)}</code>", html.escape)
+    return _spans(text, lambda c: f"<code>{html.escape(c)}</code>",
+                  lambda words: html.escape(words).replace("-&gt;", "\u2192"))
 
 
 # --------------------------------------------------------------------------- LaTeX
