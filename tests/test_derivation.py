@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import sympy
 from hypothesis import given, settings
@@ -107,3 +109,19 @@ def test_pytorch_named_channels_first_layers_derive_per_axis():
     conv = m.layers[0].derivation
     assert conv["C_out"].value == 16 and conv["H_out"].value == sympy.ceiling(H / 2)
     assert str(m.layers[-1].derivation["N_out"].formula) == "C_in*H_in*W_in"
+
+
+def test_a_formula_letter_a_model_symbol_spells_is_primed_where_it_means_another_thing():
+    """In a residual block on (H, W, C) a BatchNormalization on w channels read
+    ``params = 4*C = 4*w``; its letter is primed there, and kept where it is the model's C."""
+    model = sc.load_spec(Path(__file__).parents[1] / "examples" / "models" / "residual_block.yaml")
+    first, second = [r for r in model.layers if r.type == "BatchNormalization"]
+    primed = first.derivation
+    assert str(primed["params"]) == "params = 4*C' = 4*w"
+    assert "(2C')" in primed.notes[0]
+    assert primed["params"].working.doit() == first.params
+    assert str(second.derivation["params"]) == "params = 4*C"
+    assert "C'" in sympy.latex(primed) and "C'" not in sympy.latex(second.derivation)
+    # a symbol no formula uses renames nothing
+    plain = sc.Sequential([sc.Input(("H", "W", 3)), sc.BatchNormalization()])
+    assert str(plain.layers[0].derivation["params"]) == "params = 4*C = 4*3 = 12"

@@ -32,6 +32,8 @@ conv2d (Conv2D): input (32, 32, 3), output (32, 32, 64)
 
 from __future__ import annotations
 
+import re
+
 import sympy
 
 from ..assume import AssumeDivisible
@@ -75,11 +77,44 @@ def derive(record, assume_divisible=None) -> Derivation:
     elif b.non_trainable is not None:
         b.add("non_trainable", *b.non_trainable, record.non_trainable_params)
     in_shape = ins[0] if len(ins) == 1 else ins
-    derivation = Derivation(record.name, record.type, in_shape, out, tuple(b.steps),
-                            tuple(b.notes))
+    steps, notes = _apart_from_model_symbols(record, tuple(b.steps), tuple(b.notes))
+    derivation = Derivation(record.name, record.type, in_shape, out, steps, notes)
     if assume_divisible:
         derivation = _assume(derivation, assume_divisible)
     return derivation
+
+
+def _apart_from_model_symbols(record, steps: tuple, notes: tuple) -> tuple:
+    """``steps`` and ``notes`` with each formula letter that a symbol of the model spells
+    but that stands for something else here primed: in a block on ``(H, W, C)`` whose
+    BatchNormalization sees ``w`` channels, ``params = 4*C' = 4*w``, not ``4*C = 4*w``.
+
+    >>> import symcnn as sc
+    >>> m = sc.Sequential([sc.Input(("H", "W", "C")), sc.Conv2D("w", 1), sc.BatchNormalization()])
+    >>> print(m.layers[1].derivation["params"])
+    params = 4*C' = 4*w
+    """
+    model = getattr(record, "model", None)
+    mine = {str(x): x for x in (model.free_symbols if model is not None else ())}
+    if not mine:
+        return steps, notes
+    renamed: dict = {}
+    for step in steps:
+        for letter, value in step.bindings:
+            name = str(letter)
+            if name in mine and value != mine[name] and letter not in renamed:
+                new = name + "'"
+                while new in mine:
+                    new += "'"
+                renamed[letter] = sympy.Symbol(new, **letter.assumptions0)
+    if not renamed:
+        return steps, notes
+    steps = tuple(Step(s.key, s.formula.xreplace(renamed) if s.formula is not None else None,
+                       tuple((renamed.get(k, k), v) for k, v in s.bindings), s.value)
+                  for s in steps)
+    words = {str(k): str(v) for k, v in renamed.items()}
+    pattern = re.compile(r"(?<![A-Za-z_'])(" + "|".join(map(re.escape, words)) + r")(?![\w'])")
+    return steps, tuple(pattern.sub(lambda m: words[m.group(1)], n) for n in notes)
 
 
 def _assume(d: Derivation, assume_divisible) -> Derivation:

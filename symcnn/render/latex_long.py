@@ -151,7 +151,7 @@ def longtable(columns, numeric, header: list, rows: list, totals: list, notes: l
 #: The marked-up parts of a derivation's note: ``padding='same'`` (code), ``ceiling(x/s)``
 #: (a rounding) and ``(2C)`` (a symbol in parentheses).
 NOTE_PARTS = re.compile(r"(?P<code>\b\w+='[^']*')|(?P<round>\b(?:ceiling|floor)\((?P<arg>[\w/ +*-]+)\))"
-                        r"|(?P<sym>(?<=\()\d*[A-Z](?:_\w+)?(?=\)))")
+                        r"|(?P<sym>(?<=\()\d*[A-Z](?:_\w+)?'*(?=\)))")
 
 
 def note_parts(note: str):
