@@ -337,6 +337,18 @@ def test_zoo_arguments_named_by_a_symbol_are_made_by_the_model_function():
         sc.zoo.mobilenet_v2(alpha="alpha").summary_text() + "\n"
 
 
+def test_zoo_arg_takes_tuples_with_symbols():
+    """``--arg depths=(3,3,L,3)`` is ``convnext(depths=(3, 3, "L", 3))`` (a tuple was an
+    expression error)."""
+    expected = sc.zoo.convnext(depths=(3, 3, "L", 3), dims=("d", 96, 192, 384))
+    for given in (["depths=(3,3,L,3)", "dims=[d, 96, 192, 384]"],
+                  ["depths=3,3,L,3", "dims=(d,96,192,384)"]):
+        out = ok("zoo", "convnext", "--arg", *given)
+        assert f"Total params: {sc.show(expected.params)}" in out
+    code, _, err = run("zoo", "convnext", "--arg", "depths=(3,3,,L")
+    assert code == 2 and "--arg" in err
+
+
 def test_zoo_suggests_close_names():
     code, _, err = run("zoo", "textbook.free_widht")
     assert code == 2 and "did you mean textbook.free_width" in err

@@ -27,8 +27,33 @@ def _value(text: str, option: str, declare: bool = True):
         raise UsageError(f"{option}: {err}") from None
 
 
-def parse_assignments(items, option: str = "--subs") -> dict:
-    """``["n=10", "H=224"]`` as ``{"n": 10, "H": 224}``; values are expressions."""
+def _items(text: str) -> list | None:
+    """The items of ``(3, 3, L, 3)`` or ``3,3,L,3`` (commas outside any bracket), or None
+    for one value."""
+    inner = text.strip()
+    if inner[:1] in "([" and inner[-1:] == {"(": ")", "[": "]"}[inner[:1]]:
+        inner, bracketed = inner[1:-1], True
+    else:
+        bracketed = False
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(inner):
+        depth += (char in "([") - (char in ")]")
+        if char == "," and depth == 0:
+            parts.append(inner[start:i])
+            start = i + 1
+    parts.append(inner[start:])
+    if len(parts) == 1 and not (bracketed and inner.rstrip().endswith(",")):
+        return None
+    return [p for p in parts if p.strip()] if len(parts) > 1 else parts
+
+
+def parse_assignments(items, option: str = "--subs", tuples: bool = False) -> dict:
+    """``["n=10", "H=224"]`` as ``{"n": 10, "H": 224}``; values are expressions. With
+    ``tuples``, ``depths=(3,3,L,3)`` (or ``3,3,L,3``) is a tuple of them.
+
+    >>> parse_assignments(["depths=(3, 3, L, 3)", "width=w"], "--arg", tuples=True)
+    {'depths': (3, 3, L, 3), 'width': w}
+    """
     out = {}
     for item in items or ():
         name, sep, text = item.partition("=")
@@ -40,7 +65,9 @@ def parse_assignments(items, option: str = "--subs") -> dict:
                              f"Received: {item!r}")
         if name in out:
             raise UsageError(f"{option}: {name} is given twice. Received: {item!r}")
-        out[name] = _value(text, option)
+        parts = _items(text) if tuples else None
+        out[name] = _value(text, option) if parts is None else \
+            tuple(_value(p, option) for p in parts)
     return out
 
 

@@ -97,6 +97,13 @@ def _list(fmt: str, out) -> int:
     return 0
 
 
+def _as_given(value):
+    """A bare name as text (``width=w`` is ``width="w"``), in a tuple too."""
+    if isinstance(value, tuple):
+        return tuple(map(_as_given, value))
+    return value.name if getattr(value, "is_Symbol", False) else value
+
+
 def run_zoo(args, out) -> int:
     if not args.name:
         return _list(args.format, out)
@@ -110,8 +117,8 @@ def run_zoo(args, out) -> int:
                          f"(`symcnn zoo` lists them)")
     # a bare name goes in as text, as in Python: the builder makes it a size symbol or a
     # multiplier
-    options = {key: value.name if getattr(value, "is_Symbol", False) else value
-               for key, value in parse_assignments(args.arg, "--arg").items()}
+    options = {key: _as_given(value)
+               for key, value in parse_assignments(args.arg, "--arg", tuples=True).items()}
     if args.input:
         options["input_shape"] = parse_shape(args.input)
     accepted = inspect.signature(build).parameters
