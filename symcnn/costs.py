@@ -60,7 +60,8 @@ _DTYPE_BYTES = {
 
 def dtype_bytes(dtype) -> int:
     """Bytes per element of ``dtype``: a name (``"float16"``, ``"bfloat16"``, ``"int8"``...),
-    a number of bytes, or an object with ``itemsize`` (a NumPy or PyTorch dtype).
+    a number of bytes, an object with ``itemsize`` (a NumPy or PyTorch dtype) or a NumPy
+    scalar type (``np.float16``).
 
     >>> dtype_bytes("float32"), dtype_bytes("bfloat16"), dtype_bytes(1)
     (4, 2, 1)
@@ -75,6 +76,9 @@ def dtype_bytes(dtype) -> int:
             return _DTYPE_BYTES[key]
     elif isinstance(getattr(dtype, "itemsize", None), int):
         return dtype.itemsize
+    elif isinstance(dtype, type) and dtype.__module__ == "numpy" and \
+            dtype.__name__.rstrip("_") in _DTYPE_BYTES:  # a NumPy scalar type: np.float16
+        return _DTYPE_BYTES[dtype.__name__.rstrip("_")]
     raise CostError(f"dtype must be a name such as 'float32', 'float16', 'bfloat16' or 'int8', "
                     f"a positive number of bytes, or a dtype with `itemsize`. "
                     f"Received: dtype={dtype!r}")

@@ -118,7 +118,14 @@ def test_dtypes_with_itemsize_are_accepted():
     assert costs.dtype_bytes(torch.float16) == 2 and costs.dtype_bytes("torch.bfloat16") == 2
 
 
-@pytest.mark.parametrize("bad", ["float13", 0, -2, True, None])
+def test_numpy_scalar_types_are_accepted_as_numpy_sizes_them():
+    np = pytest.importorskip("numpy")
+    for kind in (np.float16, np.float64, np.int8, np.bool_, np.uint16):
+        assert costs.dtype_bytes(kind) == np.dtype(kind).itemsize
+    assert textbook.free_width().param_bytes(np.float16) == 2 * textbook.free_width().params
+
+
+@pytest.mark.parametrize("bad", ["float13", 0, -2, True, None, float, bool])
 def test_an_unknown_dtype_is_an_error_with_the_received_value(bad):
     with pytest.raises(sc.CostError, match=r"Received: dtype="):
         textbook.free_width().param_bytes(bad)

@@ -21,7 +21,8 @@ from ..symbols import as_size, input_sizes
 from ..windows import Whole
 from ..working import Plus, Times
 from .base import Checker, Computed, Layer, Tensor, apply_layer
-from .saved import NOTHING, activation_keeps, kept_input, kept_new, kept_output, with_activation
+from .saved import (NOTHING, activation_extra, activation_keeps, kept_input, kept_new, kept_output,
+                    with_activation)
 
 __all__ = [
     "Input", "InputLayer", "Dense", "Dropout", "SpatialDropout1D", "SpatialDropout2D",
@@ -140,7 +141,10 @@ class _Identity(Layer):
     def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
         """What the activation keeps (``activation_name``); nothing for the others."""
         keeps = activation_keeps(self.activation_name)
-        return NOTHING if keeps is None else (kept_input() if keeps == "input" else kept_output(),)
+        if keeps is None:
+            return NOTHING
+        return (kept_input() if keeps == "input" else kept_output(),) + \
+            activation_extra(self.activation_name, output_shapes[0])
 
     #: The activation this layer applies, as named in symcnn.layers.saved (None: none).
     activation_name = None

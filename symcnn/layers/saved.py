@@ -36,7 +36,7 @@ from ..formulas import prod
 from .spatial import split_channels
 
 __all__ = ["Kept", "kept_input", "kept_output", "kept_new", "activation_keeps",
-           "activation_kept", "with_activation", "window_input_kept", "NOTHING"]
+           "activation_kept", "activation_extra", "with_activation", "window_input_kept", "NOTHING"]
 
 #: A layer that keeps nothing for backward (additions, concatenations, paddings, views).
 NOTHING: tuple = ()
@@ -82,6 +82,9 @@ def kept_new(elements, dtype=None, per_example: bool = True) -> Kept:
 _FROM_OUTPUT = {"relu", "sigmoid", "tanh", "softmax", "log_softmax", "exponential", "exp"}
 #: Activations that keep nothing.
 _NOTHING = {"linear", None}
+#: Activations that keep a second tensor of their size besides their input: softsign,
+#: ``x/(1 + |x|)``, keeps the denominator ``1 + |x|``.
+_TWO_TENSORS = {"softsign"}
 
 
 def activation_keeps(activation) -> str | None:
@@ -113,7 +116,23 @@ def activation_kept(activation, output_shape) -> tuple:
     keeps = activation_keeps(activation)
     if keeps is None:
         return NOTHING
-    return (kept_output(),) if keeps == "output" else (kept_new(prod(output_shape)),)
+    if keeps == "output":
+        return (kept_output(),)
+    return (kept_new(prod(output_shape)),) + activation_extra(activation, output_shape)
+
+
+def activation_extra(activation, shape) -> tuple:
+    """What an activation keeps besides its input or output: softsign's denominator, a
+    tensor of its size (PyTorch computes ``x/(1 + |x|)`` in steps).
+
+    >>> activation_extra("softsign", (5, 2))[0].elements, activation_extra("relu", (5, 2))
+    (10, ())
+    """
+    name = activation if activation is None or isinstance(activation, str) else getattr(
+        activation, "__name__", "")
+    if isinstance(name, str) and name.lower() in _TWO_TENSORS:
+        return (kept_new(prod(shape)),)
+    return NOTHING
 
 
 def with_activation(layer, output_shapes, *kept: Kept) -> tuple:

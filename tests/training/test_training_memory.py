@@ -109,6 +109,7 @@ LAYERS = {
     "activations": [sc.ReLU(max_value=6), sc.LeakyReLU(), sc.ELU(), sc.Softmax(),
                     *(sc.Activation(a) for a in ("sigmoid", "tanh", "gelu", "swish",
                                                  "softplus", "exponential", "linear"))],
+    "softsign": [sc.Activation("softsign"), sc.Conv2D(4, 1, activation="softsign")],  # 2 each
     "views": [sc.ZeroPadding2D(1), sc.Cropping2D(1), sc.UpSampling2D(2), sc.Permute((3, 1, 2)),
               sc.Flatten(), sc.Dense(3)],
 }
@@ -216,6 +217,7 @@ TORCH_LAYERS = {
     "reflection_pad": lambda: [torch.nn.ReflectionPad2d(1)],  # keeps its input
     "replication_pad": lambda: [torch.nn.ReplicationPad2d((1, 2, 0, 1))],
     "prelu": lambda: [torch.nn.PReLU(4)],                 # had no MACs or memory rule
+    "softsign": lambda: [torch.nn.Softsign()],            # keeps 1 + |x| besides x
     "upsample": lambda: [torch.nn.Upsample(scale_factor=2)],
     "upsample_bilinear": lambda: [torch.nn.Upsample(scale_factor=2, mode="bilinear")],
 }
