@@ -3,7 +3,8 @@
 Everything mathematical goes through SymPy's LaTeX printer: the derivation objects and the
 unevaluated working print themselves via ``_latex(printer)`` and call ``printer._print``
 for their parts. Numbers get thousands grouping (``1{,}580{,}976``), symbols print as the
-user named them (``W_in`` as ``W_{in}``), floors and ceilings as
+user named them, a word subscript upright (``W_in`` as ``W_{\\mathrm{in}}``, ``K_h`` as
+``K_{h}``), floors and ceilings as
 ``\\left\\lfloor ... \\right\\rfloor``.
 
 >>> from symcnn.zoo import textbook

@@ -11,9 +11,11 @@ $(H, 64)$
 from __future__ import annotations
 
 import sympy
+from sympy.printing.latex import LatexPrinter
 
 from ..derivation.steps import register_printer
 from ..working import Given
+from .exprs import latex_printer
 from .latex_long import LINE_CHARS, breakable, escape, pack, plain, split_sum
 from .text import chain, describe_groups
 
@@ -41,8 +43,16 @@ def _parts(step, printer, formula: bool = True) -> list:
     return chain(parts)
 
 
+def _ours(printer):
+    """symcnn's LaTeX printer where SymPy's own is given (``sympy.latex(derivation)``), so
+    that a derivation prints alike everywhere (word subscripts upright, powers in
+    roundings)."""
+    return latex_printer() if type(printer) is LatexPrinter else printer
+
+
 def step_latex(step, printer) -> str:
     """Rows of an ``aligned``/``align*`` block: ``H_{out} &= formula \\\\ &= working = value``."""
+    printer = _ours(printer)
     parts = _parts(step, printer)
     head = f"{_key(step.key, printer)} &= {parts[0]}"
     if len(parts) <= 2:
@@ -60,6 +70,7 @@ def _note_rows(derivation) -> list:
 
 def derivation_latex(derivation, printer) -> str:
     """A layer's derivation as an ``aligned`` block (math mode), notes as ``\\text`` rows."""
+    printer = _ours(printer)
     rows = [step_latex(s, printer) for s in derivation.steps] + _note_rows(derivation)
     return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
 

@@ -163,6 +163,14 @@ class _LatexPrinter(InRounding, LatexPrinter):
                rf"{{{self._print(sympy.Mul(*down))}}}}}\right{right}")
         return tex if exp is None else rf"{tex}^{{{exp}}}"
 
+    def _split_super_sub(self, name: str) -> tuple:
+        """SymPy's split, with a word subscript set upright, as a label: ``H_{\mathrm{in}}``,
+        ``d_{\mathrm{model}}``; a one-letter index (``K_{h}``, ``n_{1}``) and a Greek name
+        (``x_{\alpha}``) stay as SymPy writes them."""
+        base, supers, subs = super()._split_super_sub(name)
+        return base, supers, [rf"\mathrm{{{s}}}" if len(s) > 1 and s.isalpha() else s
+                              for s in subs]
+
     def _print_Max(self, expr, exp=None):  # SymPy's, its sort keys kept (symcnn.ordering)
         tex = r"\%s\left(%s\right)" % (str(expr.func).lower(),
                                        ", ".join(self._print(a) for a in printed_args(expr)))

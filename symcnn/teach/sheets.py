@@ -19,9 +19,9 @@ import re
 import xml.etree.ElementTree as ET
 
 import sympy
-from sympy.printing.latex import LatexPrinter
 
 from ..errors import SymcnnError
+from ..render.exprs import latex_printer
 from ..render.latex import escape
 from ..working import group_digits
 from .topics import TOPICS, plain
@@ -83,7 +83,7 @@ def _text_latex(text: str) -> str:
 
 def line_latex(line) -> str:
     """One solution line as LaTeX: the prose, then a display with the mathematics."""
-    printer = LatexPrinter()
+    printer = latex_printer()
     out = [_text_latex(line.text)] if line.text else []
     math = line.math
     if math is None:
@@ -108,7 +108,7 @@ def _latex(items, solutions: bool, title: str) -> str:
     if solutions:
         body += [r"\clearpage", r"\section*{Solutions}", r"\begin{enumerate}"]
         for x in items:
-            body.append(r"\item \textbf{Answer:} $" + _part_latex(x.answer, LatexPrinter())
+            body.append(r"\item \textbf{Answer:} $" + _part_latex(x.answer, latex_printer())
                         + "$\\par")
             body += [line_latex(line) + r"\par" for line in x.solution]
         body.append(r"\end{enumerate}")

@@ -32,8 +32,22 @@ def test_symbols_print_as_the_user_named_them():
     W_in, H_in = sc.symbols("W_in H_in")
     m = sc.Sequential([sc.Input((H_in, W_in, 3)), sc.MaxPooling2D(2)])
     tex = m.to_latex()
-    assert r"\left\lfloor{\frac{W_{in}}{2}}\right\rfloor" in tex
+    assert r"\left\lfloor{\frac{W_{\mathrm{in}}}{2}}\right\rfloor" in tex
     assert "W_in" not in tex
+
+
+def test_a_word_subscript_is_upright_and_a_one_letter_index_italic():
+    """``H_{\\mathrm{in}}``, ``d_{\\mathrm{model}}`` (labels) but ``K_{h}``, ``n_{1}``
+    (indices) and ``x_{\\alpha}``, in tables, derivations and ``sympy.latex(derivation)``."""
+    import sympy
+
+    d_model, n_1 = sc.symbols("d_model n_1")
+    m = sc.Sequential([sc.Input((d_model,)), sc.Dense(n_1)])
+    tex = m.to_latex(style="derivation")
+    assert r"N_{\mathrm{in}} U" in tex and r"d_{\mathrm{model}} n_{1}" in tex
+    assert r"K_{h}" in textbook.free_width().to_latex(style="derivation")
+    alone = sympy.latex(m.layers[0].derivation)  # SymPy's printer hands over to symcnn's
+    assert r"N_{\mathrm{in}}" in alone and "N_{in}" not in alone
 
 
 def test_floors_and_ceilings_in_the_working_use_left_right_delimiters():
@@ -47,7 +61,7 @@ def test_derivation_has_an_align_block_per_layer_with_formula_working_and_value(
     model = textbook.free_width()
     tex = model.to_latex(style="derivation")
     assert tex.count(r"\begin{align*}") == len(model.layers) + 1  # every layer, and totals
-    assert (r"\text{params} &= C_{in} K_{h} K_{w} F \\" "\n"
+    assert (r"\text{params} &= C_{\mathrm{in}} K_{h} K_{w} F \\" "\n"
             r"  &= 20 \cdot 3 \cdot 3 \cdot 40 = 7{,}200") in tex
     assert r"&= 160 n + 48{,}320" in tex
 

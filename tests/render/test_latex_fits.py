@@ -86,7 +86,7 @@ def test_a_one_element_shape_keeps_its_comma():
 def test_derivations_skip_repeated_steps_and_empty_parameter_blocks():
     model = sc.Sequential([sc.Input((H, W, 3)), sc.Conv2D(8, 3, strides=2, padding="same")])
     tex = model.to_latex(style="derivation")
-    row = next(line for line in tex.splitlines() if line.startswith("H_{out}"))
+    row = next(line for line in tex.splitlines() if line.startswith(r"H_{\mathrm{out}}"))
     assert row.count(r"\left\lceil") == 2, row  # formula, then the working that is the value
     page = issue_model().to_latex(style="derivation")
     assert r"\text{params} &= 0" not in page and "no parameters" in page
