@@ -104,7 +104,7 @@ def test_a_user_layer_states_macs_window_and_derivation_once():
     assert record.receptive_field == m.layers[0].receptive_field
     step = record.derivation.params
     assert str(step.formula) == "C_in*U + U" and step.working.doit() == step.value == 5 * n
-    assert "C_{in} U + U" in m.to_latex(style="derivation")
+    assert r"C_{\mathrm{in}} U + U" in m.to_latex(style="derivation")
 
 
 def test_a_model_file_names_user_layers_through_custom_objects():
