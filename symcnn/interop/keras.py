@@ -86,8 +86,11 @@ class _Spec:
         self.order: list = []
         self.inputs: list = []  # (name, config shape) of InputLayers
         self.built: Model | None = None
-        for item in self.config.get("layers") or []:
-            self._add(item)
+        items = self.config.get("layers") or []
+        skipped = _side_ops(items, self.config.get("output_layers"))
+        for item in items:
+            if _item_name(item) not in skipped:
+                self._add(item)
 
     def _add(self, item: dict) -> None:
         kind = item.get("class_name")
@@ -228,6 +231,45 @@ class _Spec:
                         f"{'never produced' if need not in calls else 'part of a cycle'}. "
                         f"Received: keras_history={list(need)}")
                 stack.append((need, False))
+
+
+def _item_name(item: dict):
+    return (item.get("config") or {}).get("name") or item.get("name")
+
+
+def _side_ops(items: list, outputs) -> set:
+    """The operations (``keras.src.ops``: ``NotEqual``, ``Any``) whose results reach the
+    model only through calls' ``mask=`` (or another keyword that is not an input): the mask
+    that ``Embedding(mask_zero=True)`` or ``Masking`` hands on. They change no shape and have
+    no parameters, so they are left out rather than converted.
+
+    >>> op = {"class_name": "NotEqual", "module": "keras.src.ops.numpy",
+    ...       "config": {"name": "not_equal"}, "inbound_nodes": []}
+    >>> lstm = {"class_name": "LSTM", "config": {"name": "lstm"}, "inbound_nodes": [
+    ...     {"args": [], "kwargs": {"mask": {"class_name": "__keras_tensor__",
+    ...                                      "config": {"keras_history": ["not_equal", 0, 0]}}}}]}
+    >>> _side_ops([op, lstm], [["lstm", 0, 0]])
+    {'not_equal'}
+    """
+    ops = {_item_name(i) for i in items
+           if str(i.get("module") or "").startswith("keras.src.ops")}
+    if not ops:
+        return set()
+    readers: dict = {}  # layer -> layers that read it as an input (not through mask=)
+    for item in items:
+        for node in item.get("inbound_nodes") or []:
+            refs, _ = _node_refs(node)
+            for name, _, _ in refs:
+                readers.setdefault(name, set()).add(_item_name(item))
+    side = set(ops) - {name for name, _, _ in _refs(outputs)}
+    changed = True
+    while changed:  # an op read as an input by anything but another side op is kept
+        changed = False
+        for name in list(side):
+            if readers.get(name, set()) - side:
+                side.discard(name)
+                changed = True
+    return side
 
 
 def _mentions(value, names: list) -> bool:

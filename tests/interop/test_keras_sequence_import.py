@@ -46,3 +46,30 @@ def test_a_symbolic_sequence_length_gives_closed_forms():
     ours = sc.from_keras(keras.Model(x, keras.layers.LSTM(8)(y)))
     L = sc.symbols("L")
     assert ours.macs == 2 * L**2 * 16 + 4 * L * 16**2 + L * 4 * 8 * (16 + 8)
+
+
+def test_masks_from_mask_zero_and_masking_are_left_out_and_the_layers_counted():
+    """``Embedding(mask_zero=True)`` and ``Masking`` hand a mask to the next layers through
+    operations (``NotEqual``, ``Any``) that Keras records in the config: they change no shape
+    and have no weights, so they are left out (they aborted the import)."""
+    keras = require("keras")
+    import torch
+
+    ids = keras.Input((None,))
+    x = keras.layers.Embedding(1000, 16, mask_zero=True)(ids)
+    y = keras.layers.Bidirectional(keras.layers.GRU(4, return_sequences=True))(x)
+    z = keras.layers.LSTM(8)(y)
+    pooled = keras.layers.GlobalAveragePooling1D()(x)
+    embedded = keras.Model(ids, [z, pooled])
+    steps = keras.Input((None, 3))
+    masked = keras.Model(steps, keras.layers.SimpleRNN(5)(keras.layers.Masking()(steps)))
+    for theirs, given, inputs in [(embedded, ("T",), torch.ones(2, 7, dtype=torch.long)),
+                                  (masked, ("T", 3), torch.ones(2, 7, 3))]:
+        ours = sc.from_keras(theirs, input_shape=given)
+        assert ours.params == theirs.count_params()
+        assert all(r.type not in ("NotEqual", "Any") for r in ours.layers)
+        real = theirs(inputs)
+        real = real if isinstance(real, (list, tuple)) else [real]
+        shapes = ours.output_shape if isinstance(ours.output_shape, list) else \
+            [ours.output_shape]
+        assert [tuple(s) for s in shapes] == [tuple(t.shape[1:]) for t in real]
