@@ -74,8 +74,15 @@ def derive(record, assume_divisible=None) -> Derivation:
     if not layer.trainable and record.params != 0:
         b.add("non_trainable", params_formula, params_bind, record.non_trainable_params)
         b.note("With trainable=False every parameter is non-trainable.")
-    elif b.non_trainable is not None:
-        b.add("non_trainable", *b.non_trainable, record.non_trainable_params)
+    else:
+        frozen = layer.frozen_formula(ins[0]) if len(ins) == 1 and \
+            b.non_trainable is None else None
+        if frozen is not None:  # a kernel frozen under LoRA
+            b.non_trainable = frozen
+            b.note("With lora_rank=r the kernel is frozen (non-trainable); the two factors, "
+                   "r*(fan-in + outputs) weights, and the bias train.")
+        if b.non_trainable is not None:
+            b.add("non_trainable", *b.non_trainable, record.non_trainable_params)
     in_shape = ins[0] if len(ins) == 1 else ins
     steps, notes = _apart_from_model_symbols(record, tuple(b.steps), tuple(b.notes))
     derivation = Derivation(record.name, record.type, in_shape, out, steps, notes)

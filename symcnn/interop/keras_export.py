@@ -72,12 +72,18 @@ def to_keras(model: Graph):
                        name=name)
 
 
+#: Arguments a Keras layer takes through ``**kwargs`` for its base class
+#: (``Conv2D(..., lora_rank=4)`` hands it to ``BaseConv``).
+_BASE_ARGS = {"lora_rank"}
+
+
 def _make(cls, config: dict, **extra):
     """``cls(**config)``, leaving out arguments Keras lacks while they are at a neutral value."""
     params = inspect.signature(cls.__init__).parameters
+    passed_on = any(p.kind is p.VAR_KEYWORD for p in params.values())
     kwargs = {}
     for key, value in config.items():
-        if key in params:
+        if key in params or key in _BASE_ARGS and passed_on:
             one = isinstance(value, tuple) and len(value) == 1 and isinstance(value[0], int)
             kwargs[key] = value[0] if one and cls.__name__.endswith("1D") else value  # size=2
         elif value is None or value is False or value == 1 or (

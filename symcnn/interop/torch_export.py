@@ -230,6 +230,10 @@ class _Builder:
             return self.graph.call_module(target, (inputs[0],))
         if getattr(layer, "keras_passthrough", False):
             return inputs[0]
+        if getattr(layer, "lora_rank", None) is not None:  # torch.nn has no LoRA factors
+            raise emit.Unsupported(f"lora_rank={layer.lora_rank}: torch.nn has no low-rank "
+                                   f"factors, so the counts would differ (the kernel would "
+                                   f"train and the factors would be missing)")
         base = keras_base(layer)
         handler = emit.HANDLERS.get(base.__name__ if base else None)
         if handler is None:

@@ -36,7 +36,7 @@ Shape = tuple  # tuple of sympy.Expr, without the batch axis
 #: Keras arguments that change neither shapes nor parameter counts; accepted and kept.
 _INERT_ARGS = {
     "dtype", "momentum", "epsilon", "noise_shape", "seed", "synchronized", "autocast",
-    "input_dim", "lora_rank", "lora_alpha", "rms_scaling", "interpolation", "fill_mode",
+    "input_dim", "lora_alpha", "rms_scaling", "interpolation", "fill_mode",
     "negative_slope", "max_value", "threshold", "alpha", "mask_value",
 }
 _INERT_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
@@ -420,8 +420,12 @@ class Layer(LayerProtocol):
         stated = self.params_formula(shape)
         if stated is None:
             return sympy.Integer(0), sympy.Integer(0)
-        count = integer_value(*stated)  # Python ints when every bound value is an integer
-        return (value_of(*stated) if count is None else sympy.Integer(count)), sympy.Integer(0)
+        total = _stated_value(stated)
+        frozen = self.frozen_formula(shape)
+        if frozen is None:
+            return total, sympy.Integer(0)
+        fixed = _stated_value(frozen)
+        return sympy.expand(total - fixed), fixed
 
     def _params_of(self, input_shapes) -> sympy.Expr:
         """Total parameters of a call on ``input_shapes`` (the computation is cached)."""
@@ -450,6 +454,12 @@ class Graph(Layer):
     :meth:`inner_graph`. :class:`symcnn.model.Model` is the one implementation; layers that
     take a model (``Repeat``) check for this class, so they need not import the model module.
     """
+
+
+def _stated_value(stated: tuple) -> sympy.Expr:
+    """The value of a stated ``(formula, bindings)``."""
+    count = integer_value(*stated)  # Python ints when every bound value is an integer
+    return value_of(*stated) if count is None else sympy.Integer(count)
 
 
 def _has_symbols(value) -> bool:

@@ -24,6 +24,7 @@ from ..errors import LayerArgumentError
 from ..windows import NotAWindow, Window
 from ..working import Over, Plus, Times
 from .base import Checker, format_shape
+from .lora import LoRA
 from .saved import kept_new, window_input_kept, with_activation
 from .spatial import SpatialLayer, join_channels, split_channels
 from .conv_transpose import Conv1DTranspose, Conv2DTranspose, Conv3DTranspose  # noqa: F401
@@ -117,15 +118,16 @@ def _tuple(values) -> str:
     return format_shape(values)
 
 
-class _Conv(_WindowConv):
+class _Conv(LoRA, _WindowConv):
     def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,
-                 dilation_rate=1, groups=1, activation=None, use_bias=True,
+                 dilation_rate=1, groups=1, activation=None, use_bias=True, lora_rank=None,
                  name: str | None = None, **kwargs: Any) -> None:
         super().__init__(name=name, **kwargs)
         self._set(filters=self._size(filters, "filters"))
         self._window_args(kernel_size, strides, padding, data_format, dilation_rate)
         self._set(groups=self._size(groups, "groups"), activation=activation,
                   use_bias=self._flag(use_bias, "use_bias"))
+        self._lora_arg(lora_rank)
         if self.filters.is_Integer and self.groups.is_Integer and self.filters % self.groups:
             raise LayerArgumentError(
                 f"{self.type_name}: `filters` must be divisible by `groups`. "
@@ -140,16 +142,16 @@ class _Conv(_WindowConv):
                             f"Received: filters={self.filters}, groups={self.groups}")
         return join_channels(self._window_sizes(spatial, check), self.filters, self.data_format)
 
-    def params_formula(self, input_shape):
+    def _kernel_formula(self, input_shape) -> tuple:
         """``C_in*K_h*K_w*F + F`` (``C_in/G`` with groups, no ``+ F`` without bias)."""
         _, channels = split_channels(input_shape, self.data_format)
         F, C, G = sym("F"), sym("C_in"), sym("G")
         grouped = not d.same(self.groups, 1)
-        weights = Times(Over(C, G) if grouped else C, *d.kernel_symbols(self.rank), F)
+        fan_in = [Over(C, G) if grouped else C, *d.kernel_symbols(self.rank)]
         bind = {C: channels, **d.kernel_bind(self), F: self.filters}
         if grouped:
             bind[G] = self.groups
-        return d.with_bias(weights, self, F), bind
+        return Times(*fan_in, F), Times(*fan_in), F, (F if self.use_bias else None), bind
 
     def macs_for(self, input_shapes, output_shape):
         _, channels = split_channels(input_shapes[0], self.data_format)

@@ -19,8 +19,9 @@ from ..errors import LayerArgumentError
 from ..safe import brief
 from ..symbols import as_size, input_sizes
 from ..windows import Whole
-from ..working import Plus, Times
+from ..working import Times
 from .base import Checker, Computed, Layer, Tensor, apply_layer
+from .lora import LoRA
 from .saved import (NOTHING, activation_extra, activation_keeps, kept_input, kept_new, kept_output,
                     with_activation)
 
@@ -78,7 +79,7 @@ def Input(shape=None, name: str | None = None, **kwargs: Any) -> Tensor:
     return apply_layer(layer, []).outputs[0]
 
 
-class Dense(Layer):
+class Dense(LoRA, Layer):
     """Fully connected layer on the last axis (Keras ``Dense``): ``in*units (+ units)``.
 
     >>> import symcnn as sc
@@ -86,21 +87,21 @@ class Dense(Layer):
     (4, 4, 10)
     """
 
-    def __init__(self, units, activation=None, use_bias: bool = True, name: str | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(self, units, activation=None, use_bias: bool = True, lora_rank=None,
+                 name: str | None = None, **kwargs: Any) -> None:
         super().__init__(name=name, **kwargs)
         self._set(units=self._size(units, "units"), activation=activation,
                   use_bias=self._flag(use_bias, "use_bias"))
+        self._lora_arg(lora_rank)
 
     def output_shape_for(self, shape, check: Checker):
         return (*shape[:-1], self.units)
 
-    def params_formula(self, input_shape):
+    def _kernel_formula(self, input_shape) -> tuple:
         """``N_in*U + U`` (no ``+ U`` without bias)."""
         N, U = sym("N_in"), sym("U")
-        weights = Times(N, U)
-        return (Plus(weights, U) if self.use_bias else weights), {N: input_shape[-1],
-                                                                  U: self.units}
+        return Times(N, U), N, U, (U if self.use_bias else None), {N: input_shape[-1],
+                                                                    U: self.units}
 
     def macs_for(self, input_shapes, output_shape):
         return formulas.dense_macs(input_shapes[0], self.units)

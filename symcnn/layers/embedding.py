@@ -22,6 +22,7 @@ from ..formulas import prod
 from ..windows import NotAWindow
 from ..working import Plus, Times
 from .base import Checker, Layer
+from .lora import LoRA
 from .saved import NOTHING, kept_new
 
 __all__ = ["Embedding", "ClassToken", "PositionEmbedding"]
@@ -29,7 +30,7 @@ __all__ = ["Embedding", "ClassToken", "PositionEmbedding"]
 ZERO = sympy.Integer(0)
 
 
-class Embedding(Layer):
+class Embedding(LoRA, Layer):
     """A lookup table of ``input_dim`` vectors of ``output_dim`` (Keras ``Embedding``).
 
     >>> Embedding(0, 8)
@@ -41,23 +42,26 @@ class Embedding(Layer):
     reads_token_ids = True
 
     def __init__(self, input_dim, output_dim, mask_zero: bool = False, weights=None,
-                 name: str | None = None, **kwargs: Any) -> None:
+                 lora_rank=None, name: str | None = None, **kwargs: Any) -> None:
         super().__init__(name=name, **kwargs)
         self._set(input_dim=self._size(input_dim, "input_dim"),
                   output_dim=self._size(output_dim, "output_dim"),
                   mask_zero=self._flag(mask_zero, "mask_zero"))
+        self._lora_arg(lora_rank)
 
     def output_shape_for(self, shape, check: Checker):
         return (*shape, self.output_dim)
 
-    def params_for(self, shape):
-        return sympy.expand(self.input_dim * self.output_dim), ZERO
+    def _kernel_formula(self, input_shape) -> tuple:
+        """A table of ``V*D``: ``V`` ids in, ``D`` features out."""
+        V, D = sym("V"), sym("D")
+        return Times(V, D), V, D, None, {V: self.input_dim, D: self.output_dim}
 
     def derivation_for(self, b, input_shapes, output_shape):
         """``D_out = D``; a table of ``V*D``."""
-        V, D = sym("V"), sym("D")
+        D = sym("D")
         b.add("D_out", D, {D: self.output_dim}, output_shape[-1])
-        return Times(V, D), {V: self.input_dim, D: self.output_dim}
+        return self.params_formula(input_shapes[0])
 
     def macs_for(self, input_shapes, output_shape) -> sympy.Expr:
         """A lookup: no multiply-accumulates."""

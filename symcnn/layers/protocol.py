@@ -88,6 +88,11 @@ class LayerProtocol:
         over the layer's own names, and the value each name takes; None when not stated."""
         return None
 
+    def frozen_formula(self, input_shape):
+        """``(formula, bindings)`` of the stated parameters that are not trainable (a kernel
+        frozen under LoRA); None when every stated parameter trains."""
+        return None
+
     def derivation_for(self, builder, input_shapes, output_shape):
         """Add the output-size steps to ``builder``; return ``(params_formula, bindings)``.
         By default the stated ``params_formula``; without one, the derivation says so and
