@@ -73,14 +73,21 @@ def model_to_spec(model) -> dict:
     sequential = isinstance(model, Sequential)
     input_names = list(model._input_names)
     refs = [list(r.inbound) for r in model._records]
-    owners = {id(n.outputs[0]): r.name for r in model._records for n in r.nodes}
-    owners.update({id(t): n for n, t in zip(input_names, model.inputs)})
-    outs = [owners[id(t)] for t in model.outputs]
+    owners = {id(t): (r.name, i, len(n.outputs)) for r in model._records for n in r.nodes
+              for i, t in enumerate(n.outputs)}
+    owners.update({id(t): (n, 0, 1) for n, t in zip(input_names, model.inputs)})
+    _check_single_outputs_read(model, owners)
+    outs = _output_refs(model, owners)
     previous = [input_names[0] if len(input_names) == 1 else None,
                 *(r.name for r in model._records)]
     chained = [ref == [previous[i]] for i, ref in enumerate(refs)]
     referenced = {name for ref, chain in zip(refs, chained) if not chain for name in ref}
-    if not sequential and outs != [previous[-1]]:
+    # a list of outputs (``Model(x, [y])``) is written as one, a layer's several outputs
+    # (``outputs: lstm``) by its name; the last layer's single output needs no entry
+    listed = not model._single_output and not (
+        len(outs) == 1 and owners[id(model.outputs[0])][2] > 1)
+    write_outputs = not sequential and (listed or outs != [previous[-1]])
+    if write_outputs:
         referenced.update(outs)
     layers = []
     for index, record in enumerate(model._records):
@@ -103,6 +110,38 @@ def model_to_spec(model) -> dict:
         spec["inputs"] = {n: _plain(t.shape, "model_to_spec")
                           for n, t in zip(input_names, model.inputs)}
     spec["layers"] = layers
-    if not sequential and outs != [previous[-1]]:
-        spec["outputs"] = outs if not model._single_output else outs[0]
+    if write_outputs:
+        spec["outputs"] = outs if listed else outs[0]
     return spec
+
+
+def _check_single_outputs_read(model, owners: dict) -> None:
+    """A layer that reads one output of a layer with several (an ``LSTM`` with
+    ``return_state``) cannot be written: a model file names a layer's outputs all at once."""
+    for record in model._records:
+        for tensor in record.node.inputs:
+            name, index, count = owners[id(tensor)]
+            if count > 1:
+                raise SpecError(
+                    f"model_to_spec: layer {record.name!r} ({record.type}) reads output "
+                    f"{index} of the {count} of layer {name!r}; a model file names a layer's "
+                    f"outputs all at once, so this cannot be written yet. Received: "
+                    f"{name}[{index}]")
+
+
+def _output_refs(model, owners: dict) -> list:
+    """The names of the model's outputs: a layer with several outputs once, when the model
+    outputs all of them in order (``outputs: lstm`` gives ``[output, h, c]``)."""
+    refs, outputs, i = [], list(model.outputs), 0
+    while i < len(outputs):
+        name, index, count = owners[id(outputs[i])]
+        run = [owners[id(t)] for t in outputs[i:i + count]]
+        if count > 1 and (index != 0 or run != [(name, k, count) for k in range(count)]
+                          or len(outputs) != count):
+            raise SpecError(
+                f"model_to_spec: the model outputs output {index} of the {count} of layer "
+                f"{name!r}; a model file can output such a layer's outputs only all together "
+                f"and alone. Received: {name}[{index}]")
+        refs.append(name)
+        i += count
+    return refs

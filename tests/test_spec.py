@@ -183,6 +183,29 @@ def test_model_to_spec_refuses_shared_layers_plainly():
         sc.model_to_spec(model)
 
 
+def test_a_layer_with_several_outputs_round_trips_when_the_model_outputs_them_all():
+    """``LSTM(return_state=True)`` as the model's outputs is ``outputs: lstm`` (the export
+    raised a bare KeyError on any layer with several outputs)."""
+    x = sc.Input(("T", 3))
+    model = sc.Model(x, sc.LSTM(2, return_state=True)(sc.Dense(5)(x)))
+    back = sc.model_from_spec(json.loads(json.dumps(sc.model_to_spec(model))))
+    assert back.output_shape == model.output_shape == [(2,), (2,), (2,)]
+    assert back.params == model.params
+    listed = sc.Model(x, [sc.Dense(3)(x)])  # a list of one output stays a list
+    again = sc.model_from_spec(sc.model_to_spec(listed)).output_shape
+    assert isinstance(again, list) and again == listed.output_shape
+
+
+@pytest.mark.parametrize("pick", ["one output", "a reader of one output"])
+def test_one_of_several_outputs_is_refused_with_a_spec_error_naming_it(pick):
+    x = sc.Input((4, 3))
+    output, h, _ = sc.LSTM(2, return_state=True)(x)
+    model = sc.Model(x, h if pick == "one output" else sc.Dense(3)(h))
+    with pytest.raises(sc.SpecError, match=r"output 1 of the 3 of layer 'lstm'.*"
+                                           r"Received: lstm\[1\]"):
+        sc.model_to_spec(model)
+
+
 # -- what a model file refuses ------------------------------------------------------------------
 
 @pytest.mark.parametrize("doc, message", [
