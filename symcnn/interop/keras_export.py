@@ -93,11 +93,17 @@ def _make(cls, config: dict, **extra):
         else:
             raise _Unsupported(f"`{key}` has no Keras equivalent for {cls.__name__}. "
                                f"Received: {key}={value!r}")
+    trainable = extra.pop("trainable", True)
+    if "trainable" in params or passed_on:
+        extra["trainable"] = trainable
     try:
-        return cls(**kwargs, **extra)
+        made = cls(**kwargs, **extra)
     except (ValueError, TypeError) as err:  # Keras' own refusals, e.g. strides with dilation
         raise _Unsupported(f"Keras refuses {cls.__name__}({_show(kwargs)}): "
                            f"{str(err).splitlines()[0]}") from None
+    if not trainable:  # a layer whose constructor lacks the argument (SpatialDropout1D)
+        made.trainable = False
+    return made
 
 
 def _show(kwargs: dict) -> str:

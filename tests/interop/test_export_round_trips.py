@@ -240,6 +240,18 @@ def test_one_dimensional_resizing_layers_export_to_keras(layer):
     assert sc.from_keras(k).output_shape == model.output_shape
 
 
+@pytest.mark.parametrize("shape, layer", [((5, 3), sc.SpatialDropout1D),
+                                          ((5, 4, 3), sc.SpatialDropout2D),
+                                          ((4, 4, 4, 3), sc.SpatialDropout3D)])
+def test_spatial_dropout_exports_to_keras_whose_constructor_takes_no_trainable(shape, layer):
+    require("keras")
+    model = sc.Sequential([sc.Input(shape), sc.Dense(3), layer(0.2, trainable=False)])
+    k = model.to_keras()  # was always refused: Keras' SpatialDropout has no `trainable`
+    assert type(k.layers[-1]).__name__ == layer.__name__ and not k.layers[-1].trainable
+    assert tuple(k.output_shape[1:]) == model.output_shape
+    assert sc.from_keras(k).output_shape == model.output_shape
+
+
 def test_spatial_dropout_after_a_channels_last_layer_drops_whole_channels_in_torch():
     torch = require("torch")
     model = sc.Sequential([sc.Input((6, 5, 4)), sc.LayerNormalization(), sc.SpatialDropout2D(0.5)])
