@@ -60,12 +60,25 @@ def did_you_mean(word, options: Iterable[str]) -> str:
     return f" Did you mean {found[0]!r}?" if found else ""
 
 
-def check_activation(value, owner: str):
-    """``value`` if it is a known activation name (or not a string: a callable), else a
-    :class:`~symcnn.errors.LayerArgumentError` with the closest name."""
-    if not isinstance(value, str) or value in KERAS_ACTIVATIONS:
+def check_activation(value, owner: str, arg: str = "activation"):
+    """``value`` if it is None, a known activation name or a callable (a function of your
+    own), else a :class:`~symcnn.errors.LayerArgumentError` naming ``arg``, with the closest
+    name for a string.
+
+    >>> check_activation(7, "LSTM", "recurrent_activation")
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.LayerArgumentError: LSTM: `recurrent_activation` must be an activation name (such as 'relu') or a function. Received: recurrent_activation=7
+    """
+    known = isinstance(value, str) and value in KERAS_ACTIVATIONS
+    function = callable(value) and not isinstance(value, type)  # a class is no activation
+    if value is None or known or function:
         return value
+    if not isinstance(value, str):
+        raise LayerArgumentError(
+            f"{owner}: `{arg}` must be an activation name (such as 'relu') or a function. "
+            f"Received: {arg}={value!r}")
     raise LayerArgumentError(
         f"{owner}: unknown activation {value!r}.{did_you_mean(value, KERAS_ACTIVATIONS)} "
         f"Activations (Keras 3 names): {', '.join(sorted(KERAS_ACTIVATIONS))}. "
-        f"Received: activation={value!r}")
+        f"Received: {arg}={value!r}")

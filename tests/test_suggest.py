@@ -24,6 +24,23 @@ def test_a_mistyped_activation_is_refused_with_the_closest_name():
     assert sc.Dense(10, activation="relu").activation == "relu"
 
 
+@pytest.mark.parametrize("build, arg, value", [
+    (lambda: sc.LSTM(4, recurrent_activation="sigmoyd"), "recurrent_activation", "'sigmoyd'"),
+    (lambda: sc.GRU(4, recurrent_activation=0), "recurrent_activation", "0"),
+    (lambda: sc.LSTM(4, activation=True), "activation", "True"),
+    (lambda: sc.SimpleRNN(4, activation=2.5), "activation", "2.5"),
+    (lambda: sc.Dense(4, activation=7), "activation", "7"),
+])
+def test_an_activation_that_is_no_name_nor_function_is_refused_naming_the_argument(
+        build, arg, value):
+    """They were accepted (a recurrent_activation never checked, any non-string taken for a
+    function), as Keras refuses them: "Could not interpret activation function identifier"."""
+    with pytest.raises(sc.LayerArgumentError, match=rf"Received: {arg}={value}"):
+        build()
+    assert sc.Dense(4, activation=lambda x: x).activation is not None  # a function is fine
+    assert sc.GRU(4, recurrent_activation="hard_sigmoid").recurrent_activation == "hard_sigmoid"
+
+
 def test_every_keras_activation_name_is_known():
     require("keras")
     from keras.src.activations import ALL_OBJECTS_DICT

@@ -292,8 +292,8 @@ class Layer(LayerProtocol):
     def _set(self, **values: Any) -> None:
         """Store validated arguments as attributes and in the config."""
         for key, value in values.items():
-            if key == "activation":  # a mistyped name is refused with the closest one
-                value = check_activation(value, self.type_name)
+            if key in ("activation", "recurrent_activation"):  # a mistyped name is refused
+                value = check_activation(value, self.type_name, key)  # with the closest one
             object.__setattr__(self, key, value)
             self._config[key] = value
 
