@@ -191,6 +191,12 @@ def _dense(b, layer, inputs, shapes, out_shape, key, name):
     return _module(b, layer, key, name, make, inputs[0])  # on the symcnn layout: last axis
 
 
+def _embedding(b, layer, inputs, shapes, out_shape, key, name):
+    """``nn.Embedding`` on the ids as integers (``.long()``: a float tensor of ids works)."""
+    make = lambda: tnn.Embedding(as_int(layer.input_dim), as_int(layer.output_dim))  # noqa: E731
+    return _module(b, layer, key, name, make, b.graph.call_method("long", (inputs[0],)))
+
+
 def _axes(layer, rank: int) -> list:
     axes = (layer.axis,) if isinstance(layer.axis, int) else layer.axis
     return [a if a >= 0 else rank + 1 + a for a in axes]
@@ -352,7 +358,7 @@ HANDLERS = {
     **{f"GlobalAveragePooling{n}D": _global_pool(torch.mean) for n in (1, 2, 3)},
     **{f"AdaptiveAveragePooling{n}D": _adaptive("Avg") for n in (1, 2, 3)},
     **{f"AdaptiveMaxPooling{n}D": _adaptive("Max") for n in (1, 2, 3)},
-    "Dense": _dense, "BatchNormalization": _batch_norm, "LayerNormalization": _layer_norm,
+    "Dense": _dense, "Embedding": _embedding, "BatchNormalization": _batch_norm, "LayerNormalization": _layer_norm,
     "GroupNormalization": _group_norm,
     "Activation": _activation_layer, "ReLU": _relu, "Softmax": _softmax,
     "LeakyReLU": _simple(F.leaky_relu, negative_slope="negative_slope"),

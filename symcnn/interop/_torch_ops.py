@@ -56,6 +56,8 @@ MODULE_ARGS = {
     "GroupNorm": ("num_groups", "num_channels", "eps", "affine"),
     "LayerNorm": ("normalized_shape", "eps", "elementwise_affine", "bias"),
     "Linear": ("in_features", "out_features", "bias"),
+    "Embedding": ("num_embeddings", "embedding_dim", "padding_idx", "max_norm", "norm_type",
+                  "scale_grad_by_freq", "sparse"),
     "ReLU": ("inplace",), "ReLU6": ("inplace",), "LeakyReLU": ("negative_slope", "inplace"),
     "ELU": ("alpha", "inplace"), "CELU": ("alpha", "inplace"), "SELU": ("inplace",),
     "GELU": ("approximate",), "SiLU": ("inplace",), "Mish": ("inplace",),
@@ -281,7 +283,8 @@ METHODS = {
     "relu": _RELU, "relu_": _RELU, "sigmoid": _SIGMOID, "tanh": _TANH,
     "softmax": _SOFTMAX, "log_softmax": _LOG_SOFTMAX,
     **{name: _passthrough for name in ("contiguous", "clone", "detach", "float", "double",
-                                       "half", "to", "type", "cpu", "cuda", "requires_grad_")},
+                                       "half", "bfloat16", "long", "int", "to", "type", "cpu",
+                                       "cuda", "requires_grad_")},
 }
 
 

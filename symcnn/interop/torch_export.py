@@ -104,7 +104,7 @@ def _channels_last(model: Graph) -> bool:
 
 
 #: Layers that compute on the symcnn layout (channels last stays last) in PyTorch.
-_AS_IS = ("Dense", "LayerNormalization", "Reshape", "Permute")
+_AS_IS = ("Dense", "Embedding", "LayerNormalization", "Reshape", "Permute")
 
 
 def _wanted_layout(layer, shapes):

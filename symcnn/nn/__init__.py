@@ -35,6 +35,7 @@ from .activation import __all__ as _activation
 from .container import Block, Sequential
 from .conv import *  # noqa: F401,F403
 from .conv import __all__ as _conv
+from .embedding import Embedding
 from .normalization import *  # noqa: F401,F403
 from .normalization import __all__ as _norm
 from .pooling import *  # noqa: F401,F403
@@ -42,5 +43,5 @@ from .pooling import __all__ as _pool
 from .reshape import *  # noqa: F401,F403
 from .reshape import __all__ as _reshape
 
-__all__ = ["Sequential", "Block", "TorchLayer", "TORCH_ONLY_ARGS",
+__all__ = ["Sequential", "Block", "TorchLayer", "TORCH_ONLY_ARGS", "Embedding",
            *_conv, *_norm, *_pool, *_activation, *_reshape, *_blocks]

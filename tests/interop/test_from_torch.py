@@ -304,3 +304,27 @@ def test_several_input_shapes_may_be_a_list_or_a_tuple_of_tuples():
 
     for shapes in ([(5, "L"), (5, "L")], ((5, "L"), (5, "L"))):
         assert sc.from_torch(Sum(), input_shape=shapes).output_shape == (5, sc.symbols("L"))
+
+
+def test_embeddings_cross_both_ways_with_pytorch_counts_and_shapes():
+    """``nn.Embedding`` imports (it was refused) and ``Embedding`` exports, on ids of any
+    dtype; counts equal ``parameters()``, shapes the forward pass, and the symbolic length
+    gives the numeric builds."""
+    torch = require("torch")
+    net = torch.nn.Sequential(torch.nn.Embedding(100, 12, padding_idx=0),
+                              torch.nn.Flatten(), torch.nn.Linear(12 * 5, 4))
+    net[0].weight.requires_grad_(False)
+    ours = sc.from_torch(net, input_shape=(5,))
+    assert ours.trainable_params == sum(p.numel() for p in net.parameters() if p.requires_grad)
+    assert ours.non_trainable_params == 1200 and ours.output_shape == (4,)
+    model = sc.Sequential([sc.Input(("T",)), sc.Embedding(50, 16), sc.Conv1D(8, 3),
+                           sc.GlobalAveragePooling1D(), sc.Dense(3)])
+    exported = model.subs(T=7).to_torch()
+    assert sum(p.numel() for p in exported.parameters()) == model.params
+    ids = torch.randint(0, 50, (2, 7))
+    assert tuple(exported(ids).shape) == (2, 3) == tuple(exported(ids.float()).shape)
+    again = sc.from_torch(exported, input_shape=("T",))
+    assert again.params == model.params and again.layers[1].output_shape == (sc.symbols("T"), 16)
+    named = sc.nn.Sequential(sc.nn.Embedding(10, 4, padding_idx=0), input_shape=("T",))
+    module = named.subs(T=3).to_torch()
+    assert module.embedding.padding_idx == 0 and module.embedding.weight.shape == (10, 4)
