@@ -38,7 +38,7 @@ from .safe import MAX_DIGITS, brief
 
 __all__ = ["MAX_FILE_BYTES", "MAX_MEMBER_BYTES", "MAX_ZIP_DIRECTORY_BYTES", "MAX_NESTING",
            "MAX_VALUES", "read_text", "read_zip_member", "load_json", "check_data", "excerpt",
-           "regular_file", "nesting_depth", "write_bytes"]
+           "regular_file", "nesting_depth", "write_bytes", "decode_text"]
 
 #: Largest model file read (YAML, JSON, Keras JSON config), in bytes.
 MAX_FILE_BYTES = 1_000_000
@@ -95,8 +95,9 @@ def _open(path: str) -> int:
     return fd
 
 
-def read_bytes(path: str, limit: int = MAX_FILE_BYTES) -> bytes:
-    """At most ``limit`` bytes of the regular file ``path``; more is a :class:`SpecError`."""
+def read_bytes(path: str, limit: int = MAX_FILE_BYTES, kind: str = "a model file") -> bytes:
+    """At most ``limit`` bytes of the regular file ``path``; more is a :class:`SpecError`
+    (``kind`` says what the file is meant to be)."""
     path = os.fspath(path)
     fd = _open(path)
     try:
@@ -106,23 +107,29 @@ def read_bytes(path: str, limit: int = MAX_FILE_BYTES) -> bytes:
         raise SpecError(f"{path}: cannot read the file ({err.strerror or err}). "
                         f"Received: path={path!r}") from None
     if len(data) > limit:
-        raise SpecError(f"{path}: larger than {limit:,} bytes; a model file is small. "
+        raise SpecError(f"{path}: larger than {limit:,} bytes; {kind} is small. "
                         f"Received: a file of more than {limit:,} bytes")
     return data
 
 
 def _decode(data: bytes, what: str) -> str:
-    try:
-        return data.decode("utf-8")
+    try:  # a byte-order mark, as some Windows editors write, is not part of the text
+        return data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as err:
         raise SpecError(f"{what}: not UTF-8 text (byte 0x{data[err.start]:02x} at offset "
                         f"{err.start:,}). Received: {what}") from None
 
 
-def read_text(path: str, limit: int = MAX_FILE_BYTES) -> str:
+def read_text(path: str, limit: int = MAX_FILE_BYTES, kind: str = "a model file") -> str:
     """The UTF-8 text of the regular file ``path``, at most ``limit`` bytes."""
     path = os.fspath(path)
-    return _decode(read_bytes(path, limit), path)
+    return _decode(read_bytes(path, limit, kind), path)
+
+
+def decode_text(data: bytes, what: str) -> str:
+    """``data`` as UTF-8 text (a leading byte-order mark dropped), or a :class:`SpecError`
+    naming ``what``."""
+    return _decode(data, what)
 
 
 def _directory_size(handle, path: str) -> int:

@@ -15,11 +15,11 @@ prints the report; its exit code is 0 when every row is right and 1 otherwise.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
 from ..errors import SymcnnError, SpecError
+from ..safe_read import MAX_FILE_BYTES, decode_text, load_json, read_text
 from ..teach import ClaimError, check
 from ..teach import exercises as _exercises
 from .loading import load_model
@@ -30,19 +30,22 @@ from .options import register_teach as register  # noqa: F401
 __all__ = ["register", "run_check", "run_exercises", "EXAMPLES"]
 
 def _claims_text(path: str):
+    """The claims in ``path`` (``-``: standard input), read as model files are: a regular
+    file of at most ``MAX_FILE_BYTES`` of UTF-8, JSON with bounded nesting and integers."""
+    what = "a table of claims"
     if path == "-":
-        text = sys.stdin.read()
+        stream = getattr(sys.stdin, "buffer", sys.stdin)  # bytes from a terminal or a pipe
+        data = stream.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            raise SpecError(f"standard input: larger than {MAX_FILE_BYTES:,} bytes; {what} "
+                            f"is small. Received: more than {MAX_FILE_BYTES:,} bytes")
+        text = decode_text(data, "standard input") if isinstance(data, bytes) else data
     else:
-        if not os.path.isfile(path):
-            raise SpecError(f"check: {path}: no such file. Received: CLAIMS={path!r}")
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
+        if not os.path.lexists(path):
+            raise SpecError(f"{path}: no such file. Received: CLAIMS={path!r}")
+        text = read_text(path, MAX_FILE_BYTES, what)  # a directory, a device: said so
     if text.lstrip().startswith(("[", "{")):
-        try:
-            rows = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise SpecError(f"check: {path}: not valid JSON ({err.msg}, line {err.lineno}). "
-                            f"Received: CLAIMS={path!r}") from None
+        rows = load_json(text, path)
         if not isinstance(rows, list):
             raise SpecError(f"check: {path}: a JSON table of claims is a list of rows "
                             f'[{{"layer": ..., "output_shape": ..., "params": ...}}, ...]. '

@@ -329,7 +329,11 @@ def parse_claims(claims) -> list:
         cells = _markdown(claims)
         if not cells:
             reader = csv.reader(io.StringIO(claims.strip()), skipinitialspace=True)
-            cells = [(n, row) for n, row in enumerate(reader, 1) if row]
+            try:
+                cells = [(n, row) for n, row in enumerate(reader, 1) if row]
+            except csv.Error as err:  # a cell of over 131,072 characters, a NUL byte
+                raise ClaimError(f"check: the table text is not a readable CSV table "
+                                 f"({err}). Received: {claims[:60]!r}") from None
             cells = _fit_csv(cells) if cells else cells
         if len(cells) < 2:
             raise ClaimError("check: the table text needs a header row and at least one row. "

@@ -72,3 +72,26 @@ def test_exercises_writes_the_sheet(tmp_path):
 def test_exercises_refuses_an_unknown_topic_as_a_usage_error():
     code, _ = run("exercises", "sizes")
     assert code == 2
+
+
+def test_a_hostile_claims_file_is_a_file_error_in_one_line_never_a_crash(tmp_path, capsys):
+    """The claims file is read as model files are (it was read whole, unchecked: exit 70 on
+    non-UTF-8, deep JSON or long integers, gigabytes on a huge file)."""
+    cases = {
+        "latin.md": (b"\xff\xfe| a |", "not UTF-8"),
+        "deep.json": (b"[" * 100_000 + b"]" * 100_000, "nested deeper than 64"),
+        "long.json": (b'[{"layer": "conv2d", "params": ' + b"9" * 5000 + b"}]", "4300 digits"),
+        "huge.md": (b"| a |\n" * 200_000, "larger than 1,000,000 bytes"),
+        "cell.csv": (b"layer,params\nconv2d," + b"x" * 200_000, "not a readable CSV table"),
+    }
+    for name, (data, message) in cases.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        code, _ = run("check", MODEL, str(path))
+        err = capsys.readouterr().err
+        assert code == 3 and message in err and err.count("\n") == 1, name
+    code, _ = run("check", MODEL, str(tmp_path))
+    assert code == 3 and "not a regular file (a directory)" in capsys.readouterr().err
+    bom = tmp_path / "bom.json"  # a byte-order mark, as Windows editors write, is fine
+    bom.write_bytes(b'\xef\xbb\xbf[{"layer": "conv2d", "params": 320}]')
+    assert run("check", MODEL, str(bom))[0] == 0
