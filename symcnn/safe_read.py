@@ -38,7 +38,7 @@ from .safe import MAX_DIGITS, brief
 
 __all__ = ["MAX_FILE_BYTES", "MAX_MEMBER_BYTES", "MAX_ZIP_DIRECTORY_BYTES", "MAX_NESTING",
            "MAX_VALUES", "read_text", "read_zip_member", "load_json", "check_data", "excerpt",
-           "regular_file", "nesting_depth", "write_bytes", "decode_text"]
+           "regular_file", "nesting_depth", "write_bytes", "decode_text", "DuplicateKey"]
 
 #: Largest model file read (YAML, JSON, Keras JSON config), in bytes.
 MAX_FILE_BYTES = 1_000_000
@@ -249,7 +249,10 @@ def load_json(text: str, where: str) -> Any:
         raise SpecError(f"{where}: not valid model JSON: nested deeper than {MAX_NESTING} "
                         f"levels ({depth:,}). {received}")
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_unique_keys)
+    except DuplicateKey as err:
+        raise SpecError(f"{where}: the key {err.key!r} appears twice in one object; only one "
+                        f"can count (JSON would keep the last silently). {received}") from None
     except json.JSONDecodeError as err:
         raise SpecError(f"{where}: not valid JSON ({err.msg} at line {err.lineno}, column "
                         f"{err.colno}). {received}") from None
@@ -257,6 +260,23 @@ def load_json(text: str, where: str) -> Any:
         raise SpecError(f"{where}: not valid model JSON ({type(err).__name__}: "
                         f"{brief(str(err))}). {received}") from None
     return check_data(data, where)
+
+
+class DuplicateKey(Exception):
+    """A mapping (JSON object, YAML mapping) names one key twice."""
+
+    def __init__(self, key) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list) -> dict:
+    out: dict = {}
+    for key, value in pairs:
+        if key in out:
+            raise DuplicateKey(key)
+        out[key] = value
+    return out
 
 
 def excerpt(text: str) -> str:

@@ -37,7 +37,7 @@ from .spec_export import FORMAT_VERSION, model_to_spec
 from .suggest import did_you_mean
 from .symbols import multiplier, size_symbol
 from .safe import brief
-from .safe_read import check_data, load_json, read_text
+from .safe_read import DuplicateKey, check_data, load_json, read_text
 
 __all__ = ["model_from_spec", "model_to_spec", "load_spec", "read_data_file", "layer_types",
            "is_keras_config", "FORMAT_VERSION", "MAX_FILE_BYTES"]
@@ -343,7 +343,11 @@ def read_data_file(path: str | os.PathLike) -> Any:
             raise UnavailableError(f"{path}: reading YAML needs PyYAML: pip install "
                                    f"'symcnn[yaml]' (or write the model file as JSON)") from None
         try:
-            data = yaml.safe_load(text)
+            data = yaml.load(text, Loader=_unique_key_loader(yaml))
+        except DuplicateKey as err:
+            raise SpecError(f"{path}: the key {err.key!r} appears twice in one mapping; only "
+                            f"one can count (YAML would keep the last silently). "
+                            f"Received: {err.key}: given twice") from None
         except yaml.YAMLError as err:
             problem = " ".join(str(err).split())
             raise SpecError(f"{path}: not valid YAML: {problem}") from None
@@ -353,6 +357,25 @@ def read_data_file(path: str | os.PathLike) -> Any:
             raise SpecError(f"{path}: not valid YAML: {brief(str(err))}") from None
         return check_data(data, path)
     return load_json(text, path)
+
+
+def _unique_key_loader(yaml):
+    """PyYAML's safe loader, refusing a mapping that names a key twice."""
+
+    class UniqueKeyLoader(yaml.SafeLoader):
+        def construct_mapping(self, node, deep=False):
+            seen = set()
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":  # <<: *base may be overridden
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                if isinstance(key, (str, int, float, bool)) or key is None:
+                    if key in seen:
+                        raise DuplicateKey(key)
+                    seen.add(key)
+            return super().construct_mapping(node, deep=deep)
+
+    return UniqueKeyLoader
 
 
 def is_keras_config(data) -> bool:

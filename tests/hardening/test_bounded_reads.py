@@ -210,3 +210,32 @@ def test_a_model_file_cannot_print_terminal_escapes_through_a_name(tmp_path):
     assert code != 0 and "\x1b" not in err and "\u202e" not in err
     assert "layers[0] (Dense)" in line and "`name` must be printable" in line
     assert r"Received: name='ok\x1b[2J\u202e'" in line
+
+
+@pytest.mark.parametrize("name, text, key", [
+    ("twice.yaml", "input: [784]\nlayers:\n  - Dense: {units: 128, activation: relu, units: 10}\n",
+     "units"),
+    ("twice.json", '{"input": [784], "layers": [{"Dense": {"units": 128}, "Dense": {"units": 10}}]}',
+     "Dense"),
+    ("layers.yaml", "input: [4]\nlayers: [Flatten]\nlayers: [ReLU]\n", "layers"),
+])
+def test_a_key_given_twice_is_refused_not_silently_the_last(tmp_path, name, text, key):
+    """JSON and YAML keep the last of two equal keys: `units: 128 ... units: 10` built a
+    10-unit layer without a word."""
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(sc.SpecError, match=rf"the key '{key}' appears twice"):
+        sc.load_spec(path)
+
+
+def test_yaml_merge_keys_may_still_be_overridden(tmp_path):
+    path = tmp_path / "merge.yaml"
+    path.write_text("symcnn: 1\ninput: [4]\nlayers:\n  - Dense: &b {units: 3}\n"
+                    "  - Dense: {<<: *b, units: 5, use_bias: false}\n")
+    assert sc.load_spec(path).output_shape == (5,)
+
+
+def test_a_byte_order_mark_is_not_part_of_a_json_model_file(tmp_path):
+    path = tmp_path / "bom.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(GOOD).encode())
+    assert sc.load_spec(path).params == sc.model_from_spec(GOOD).params
