@@ -53,6 +53,13 @@ SIZE_ARGS = frozenset({
     "filters", "kernel_size", "strides", "dilation_rate", "groups", "depth_multiplier",
     "pool_size", "units", "size", "padding", "cropping", "target_shape", "output_padding",
     "dims", "axis", "shape", "output_size",
+    # attention, embeddings, LoRA, repeats (a typo there made a new symbol silently)
+    "num_heads", "key_dim", "value_dim", "output_shape", "input_dim", "output_dim",
+    "lora_rank", "num_groups", "projection_dim", "times", "sliding_window",
+    # the PyTorch-named layers' sizes
+    "in_channels", "out_channels", "in_features", "out_features", "num_features",
+    "num_channels", "num_embeddings", "embedding_dim", "num_parameters", "dilation",
+    "unflattened_size", "normalized_shape",
 })
 _PADDING_WORDS = {"valid", "same", "causal", "full"}
 _TOP_KEYS = {"symcnn", "name", "symbols", "multipliers", "input", "inputs", "layers",

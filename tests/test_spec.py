@@ -478,3 +478,36 @@ def test_multipliers_are_declared_apart_and_round_trip_with_make_divisible(tmp_p
     with pytest.raises(sc.SpecError, match=r"'a' is declared both under `symbols`"):
         sc.model_from_spec({"symbols": "a", "multipliers": "a", "input": [4],
                             "layers": [{"Dense": "make_divisible(8*a, 8)"}]})
+
+
+@pytest.mark.parametrize("entry, arg", [
+    ({"MultiHeadAttention": {"num_heads": 8, "key_dim": "dd"}}, "key_dim"),
+    ({"MultiHeadAttention": {"num_heads": "hh", "key_dim": 4}}, "num_heads"),
+    ({"MultiHeadAttention": {"num_heads": 2, "key_dim": 4, "output_shape": "x"}}, "output_shape"),
+])
+def test_attention_sizes_are_read_against_the_declared_symbols(entry, arg):
+    """A typo in num_heads, key_dim or output_shape made a new symbol without a word."""
+    doc = {"symbols": ["T", "d"], "input": ["T", 16], "layers": [entry]}
+    with pytest.raises(sc.SpecError, match=rf"`{arg}`: expression: unknown name"):
+        sc.model_from_spec(doc)
+
+
+def test_embedding_and_attention_expressions_are_read_and_round_trip():
+    d = sc.symbols("d")
+    x = sc.Input(("T", 16))
+    attention = sc.Model(x, sc.MultiHeadAttention(4, 2 * d, value_dim=2 * d)(x, x))
+    table = sc.Sequential([sc.Input(("T",)), sc.Embedding("n", 2 * d)])
+    for model in (attention, table):  # "2*d" was refused: the layer took text as a name
+        back = sc.model_from_spec(json.loads(json.dumps(sc.model_to_spec(model))))
+        assert back.params == model.params and back.output_shape == model.output_shape
+
+
+@pytest.mark.parametrize("word", ["same", "valid", "SAME"])
+def test_a_padding_mode_is_no_amount_for_zero_padding(word):
+    """``ZeroPadding2D: same`` padded by a new symbol named "same"."""
+    doc = {"input": [32, 32, 3], "layers": [{"ZeroPadding2D": word}]}
+    with pytest.raises(sc.LayerArgumentError, match=r"model file: layers\[0\] \(ZeroPadding2D\)"
+                                                    r": ZeroPadding2D: `padding` is an amount"):
+        sc.model_from_spec(doc)
+    with pytest.raises(sc.LayerArgumentError, match=r"not a padding mode"):
+        sc.Cropping1D(word)

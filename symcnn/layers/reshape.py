@@ -158,6 +158,10 @@ class _PerAxisPairs(SpatialLayer):
 
     def _pairs(self, value: Any) -> tuple:
         rank, arg = self.rank, self.arg_name
+        if isinstance(value, str) and value.lower() in ("same", "valid", "causal", "full"):
+            raise LayerArgumentError(  # not a symbol named "same"
+                f"{self.type_name}: `{arg}` is an amount per side (an int, a tuple of {rank} "
+                f"or (before, after) pairs), not a padding mode. Received: {arg}={value!r}")
         if isinstance(value, (tuple, list)):
             if len(value) == 2 and rank == 1 and not isinstance(value[0], (tuple, list)):
                 return (tuple(self._sizes(value, 2, arg, minimum=0)),)
