@@ -223,7 +223,11 @@ def _layer(entry, index: int, symbols: dict, functional: bool, types: dict):
 def _shape(value, symbols: dict, where: str) -> tuple:
     if not isinstance(value, list) or not value:
         raise SpecError(f"{where}: a shape is a non-empty list of sizes without the batch axis, "
-                        f"such as [H, W, 3]. Received: {value!r}")
+                        f"such as [H, W, 3]. Received: {brief(repr(value))}")
+    if any(v is None for v in value):  # sc.Input's None numbers its symbols by session
+        raise SpecError(f"{where}: a size of a model file is a number or a declared symbol, "
+                        f"not null: name it (symbols: [T], then [T, ...]), so that every read "
+                        f"of the file gives the same model. Received: {brief(repr(value))}")
     return tuple(_value(v, "shape", symbols, where) for v in value)
 
 
@@ -266,7 +270,7 @@ def _build(spec, types: dict):
         raise SpecError(f"model file: unknown top-level key(s) {', '.join(map(repr, unknown))}; "
                         f"expected some of {', '.join(sorted(_TOP_KEYS))}. Received: {unknown}")
     version = spec.get("symcnn", FORMAT_VERSION)
-    if version != FORMAT_VERSION:
+    if version != FORMAT_VERSION or isinstance(version, bool):  # True == 1 in Python
         raise SpecError(f"model file: format version {version!r} is not supported (this symcnn "
                         f"reads version {FORMAT_VERSION}). Received: symcnn={version!r}")
     name = spec.get("name")

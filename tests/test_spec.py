@@ -511,3 +511,15 @@ def test_a_padding_mode_is_no_amount_for_zero_padding(word):
         sc.model_from_spec(doc)
     with pytest.raises(sc.LayerArgumentError, match=r"not a padding mode"):
         sc.Cropping1D(word)
+
+
+@pytest.mark.parametrize("doc, message", [
+    ({"input": [None, 3], "layers": ["Flatten"]}, "not null: name it"),
+    ({"inputs": {"x": [4, None]}, "layers": ["Flatten"]}, "not null: name it"),
+    ({"symcnn": True, "input": [4], "layers": ["Flatten"]}, "Received: symcnn=True"),
+])
+def test_a_null_size_and_a_boolean_version_are_refused(doc, message):
+    """A null size made fresh symbols numbered by what the process read before (two reads of
+    one file gave T_1 and T_2); ``symcnn: true`` passed for version 1."""
+    with pytest.raises(sc.SpecError, match=message):
+        sc.model_from_spec(doc)
