@@ -111,6 +111,15 @@ def brief(value: Any) -> str:
     return text if len(text) <= 300 else text[:297] + "..."
 
 
+def shorten(text: str, limit: int = 300) -> str:
+    """``text`` cut to ``limit`` characters for a message, marked when cut.
+
+    >>> shorten("x" * 10, 8)
+    'xxxxx...'
+    """
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def _too_many_digits(value: int, digits: int) -> bool:
     return abs(value).bit_length() > digits * 3.33
 

@@ -100,7 +100,14 @@ def wire(model) -> Wiring:
                     f"names must be unique within a model. Received: a {other.type_name} "
                     f"and a {layer.type_name} named {layer.name!r}"
                 )
-    namer = _Namer(explicit)
+    given_inputs = {n.layer.name for n in input_nodes if n.layer.name is not None}
+    clash = sorted(given_inputs & set(explicit))
+    if clash:  # "Connected to: dense" would not say which
+        raise GraphError(
+            f"Model: an input and a layer are both named {clash[0]!r}; names must be unique "
+            f"within a model. Received: an InputLayer and a {explicit[clash[0]].type_name} "
+            f"named {clash[0]!r}")
+    namer = _Namer({*explicit, *given_inputs})  # an input named "dense": the layer dense_1
     by_layer: dict = {}
     for node in layer_nodes:
         by_layer.setdefault(id(node.layer), []).append(node)

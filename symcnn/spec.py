@@ -33,11 +33,14 @@ from .interop.keras import from_keras
 from .layers.base import Layer
 from .layers.core import Input, InputLayer
 from .model import Model, Sequential
+from . import nn as torch_nn
+from .nn import TorchLayer
 from .spec_export import FORMAT_VERSION, model_to_spec
 from .suggest import did_you_mean
 from .symbols import multiplier, size_symbol
 from .safe import brief
 from .safe_read import DuplicateKey, check_data, load_json, read_text
+from .zoo.lenet import TableConv2D
 
 __all__ = ["model_from_spec", "model_to_spec", "load_spec", "read_data_file", "layer_types",
            "is_keras_config", "FORMAT_VERSION", "MAX_FILE_BYTES"]
@@ -68,12 +71,29 @@ _ENTRY_KEYS = {"name", "inputs"}
 
 
 def layer_types() -> dict:
-    """Every layer class a model file may name, by its Keras class name (aliases included).
+    """Every layer class a model file may name: the Keras-named ones by their class name
+    (aliases included), the PyTorch-named ones of :mod:`symcnn.nn` as ``nn.<name>`` (and by
+    their bare name where no Keras-named layer has it: ``Conv2d``, ``Linear``), and the
+    zoo's own LeNet-5 connection table.
 
-    >>> layer_types()["MaxPool2D"] is layer_types()["MaxPooling2D"]
-    True
+    >>> types = layer_types()
+    >>> types["MaxPool2D"] is types["MaxPooling2D"], types["nn.Linear"] is types["Linear"]
+    (True, True)
+    >>> types["nn.ReLU"] is types["ReLU"]  # torch.nn.ReLU(inplace) is not keras' ReLU
+    False
     """
-    return {name: cls for name, cls in layers.layer_classes().items() if cls is not InputLayer}
+    keras = {name: cls for name, cls in layers.layer_classes().items() if cls is not InputLayer}
+    torch_named = {cls.type_name: cls for cls in _torch_named_classes()}
+    return {**keras, **{f"nn.{name}": cls for name, cls in torch_named.items()},
+            **{name: cls for name, cls in torch_named.items() if name not in keras},
+            TableConv2D.type_name: TableConv2D}
+
+
+def _torch_named_classes() -> list:
+    """The layer classes of :mod:`symcnn.nn` (its containers are models, not layers)."""
+    found = (getattr(torch_nn, name) for name in torch_nn.__all__)
+    return [cls for cls in found if inspect.isclass(cls) and issubclass(cls, Layer)
+            and not issubclass(cls, Model)]
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -173,22 +193,25 @@ def _layer(entry, index: int, symbols: dict, functional: bool, types: dict):
         keys = [k for k in entry if k not in _ENTRY_KEYS]
         if len(keys) != 1:
             raise SpecError(f"{where}: an entry names exactly one layer type, as "
-                            f"{{Conv2D: {{filters: 8, kernel_size: 3}}}}. Received: keys {keys}")
+                            f"{{Conv2D: {{filters: 8, kernel_size: 3}}}}. Received: keys {brief(keys)}")
         type_name, args = keys[0], entry[keys[0]]
         extra = {k: entry[k] for k in _ENTRY_KEYS if k in entry}
     else:
         raise SpecError(f"{where}: an entry is a layer type name or a mapping. "
-                        f"Received: {entry!r}")
+                        f"Received: {brief(entry)}")
     if type_name not in types:
-        raise SpecError(f"{where}: unknown layer type {type_name!r}."
-                        f"{did_you_mean(type_name, types)} Known types: "
-                        f"{', '.join(sorted(types))}. Received: {type_name!r}")
+        hint = did_you_mean(type_name, types) if len(str(type_name)) <= 64 else ""
+        keras = sorted(n for n in types if not n.startswith("nn.") and n[0].isupper()
+                       and not issubclass(types[n], TorchLayer))
+        raise SpecError(f"{where}: unknown layer type {brief(type_name)}.{hint} Known types: "
+                        f"{', '.join(keras)}, and PyTorch's as nn.Conv2d, nn.Linear, ... "
+                        f"Received: {brief(type_name)}")
     cls = types[type_name]
     where = f"{where} ({type_name})"
     if "inputs" in extra and not functional:
         raise SpecError(f"{where}: `inputs` belongs to functional models (top-level `inputs`); "
                         f"a Sequential model file chains its layers. Received: "
-                        f"inputs={extra['inputs']!r}")
+                        f"inputs={brief(extra['inputs'])}")
     positional, keywords = [], {}
     if isinstance(args, dict):
         keywords = dict(args)

@@ -11,6 +11,7 @@ import sympy
 
 from .errors import SpecError, SymcnnError
 from .model import Model, Sequential
+from .nn import TorchLayer
 
 #: The version of the model-file format written here and read by :mod:`symcnn.spec`.
 FORMAT_VERSION = 1
@@ -100,10 +101,11 @@ def model_to_spec(model) -> dict:
         entry: dict = {}
         if record.layer.name is not None or record.name in referenced:
             entry["name"] = record.name
-        entry[record.type] = config
+        kind = f"nn.{record.type}" if isinstance(record.layer, TorchLayer) else record.type
+        entry[kind] = config
         if not sequential and not chained[index]:
             entry["inputs"] = refs[index] if len(refs[index]) > 1 else refs[index][0]
-        layers.append(record.type if entry == {record.type: {}} else entry)
+        layers.append(kind if entry == {kind: {}} else entry)
     if sequential:
         spec["input"] = _plain(model.inputs[0].shape, "model_to_spec")
     else:

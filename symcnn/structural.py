@@ -30,9 +30,12 @@ import sympy
 from sympy import Add, Basic, Integer, Mul, Pow, Rational, S, Symbol, ceiling, floor
 from sympy.core.add import _addsort
 
+from .errors import ExpressionError
+
 __all__ = ["integer_valued", "is_expanded", "expanded", "lower_bound", "positive_integer_symbol",
            "as_int", "as_fraction", "expanded_product", "affine_floor", "total", "ValueKey",
-           "IdentityMemo", "expanded_terms", "structural_degree", "structure_bounds"]
+           "IdentityMemo", "expanded_terms", "structural_degree", "structure_bounds",
+           "check_expandable", "MAX_EXPANDED_TERMS"]
 
 
 def positive_integer_symbol(expr) -> bool:
@@ -294,10 +297,37 @@ def expanded_product(values, divisor=1):
     return expanded(sympy.Mul(sympy.Rational(coeff, d), *symbolic))
 
 
+#: Most terms a layer's count or size may expand to. A model file bounds each size at 2,000
+#: terms, but a product of two such sizes is 4 million terms and minutes of SymPy; above
+#: this bound the count is refused before anything expands (a real network stays far below).
+MAX_EXPANDED_TERMS = 100_000
+
+
+def check_expandable(expr, what: str = "the expression") -> None:
+    """Raise an :class:`~symcnn.errors.ExpressionError` when expanding ``expr`` could give
+    more than :data:`MAX_EXPANDED_TERMS` terms (a bound read from its structure).
+
+    >>> import symcnn as sc
+    >>> H, W = sc.symbols("H W")
+    >>> check_expandable((H + W + 1)**40 * (H + W + 2)**40, "params")
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.ExpressionError: params would expand to more than 100,000 terms (about 741,321); symcnn refuses sizes this large rather than spend minutes expanding them. Received: an expression with 2 symbols
+    """
+    terms = expanded_terms(expr)
+    if terms > MAX_EXPANDED_TERMS:
+        raise ExpressionError(
+            f"{what} would expand to more than {MAX_EXPANDED_TERMS:,} terms (about "
+            f"{terms:,}); symcnn refuses sizes this large rather than spend minutes expanding "
+            f"them. Received: an expression with {len(expr.free_symbols)} symbols")
+
+
 def _distributed(coeff, factors) -> sympy.Expr:
     """``sympy.expand(coeff*prod(factors))`` for expanded factors: every term of one times
     every term of the others, summed once (``expand`` reaches the same sum through
     intermediate products whose assumptions it deduces one by one)."""
+    if math.prod(len(Add.make_args(f)) for f in factors) > MAX_EXPANDED_TERMS:
+        check_expandable(sympy.Mul(*factors), "a product of sizes")
     terms = [coeff]
     for f in factors:
         terms = [sympy.Mul(t, u) for t in terms for u in Add.make_args(f)]

@@ -200,3 +200,15 @@ def test_subs_reaches_into_nested_models_and_leaves_those_without_the_symbol_alo
     assert deep.subs(L=9).params == sc.zoo.convnext_tiny(input_shape=(224, 224, 3)).params
     with pytest.raises(sc.SymbolError, match="no symbol named 'm'"):
         outer.subs(m=3)  # a name the whole model lacks is still an error
+
+
+def test_an_input_name_is_taken_before_the_layers_are_named():
+    """An input named "dense" and a Dense layer both named dense made "Connected to: dense"
+    ambiguous, and a model file of it unreadable."""
+    x = sc.Input((4,), name="dense")
+    y = sc.Dense(3)(x)
+    model = sc.Model(x, sc.Add()([y, sc.Dense(3)(y)]))
+    assert [r.name for r in model._records] == ["dense_1", "dense_2", "add"]
+    assert sc.model_from_spec(sc.model_to_spec(model)).params == model.params
+    with pytest.raises(sc.GraphError, match="an input and a layer are both named 'dense'"):
+        sc.Model(x, sc.Dense(3, name="dense")(x))

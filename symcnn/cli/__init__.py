@@ -234,11 +234,17 @@ def _silence_stdout() -> None:
         pass
 
 
+#: The longest error line the command prints.
+MAX_ERROR_CHARS = 2000
+
+
 def _fail(command: str | None, message: str, code: int) -> int:
     prog = f"symcnn {command}" if command else "symcnn"
     message = " ".join(str(message).split())
     if command:  # the library's own prefix ("check: ...") says what the program name says
         message = message.removeprefix(f"{command}: ")
+    if len(message) > MAX_ERROR_CHARS:  # a huge received value shown whole (a safety net)
+        message = message[:MAX_ERROR_CHARS - 30] + f"... ({len(message):,} characters)"
     print(f"{prog}: error: {message}", file=sys.stderr)
     return code
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import sympy
 
+from ..structural import check_expandable
 from ..working import Ceiling, Floor, Given, MinOf, Minus, Over, Plus, Times
 from .steps import Step
 
@@ -149,4 +150,6 @@ def value_of(formula, bindings: dict) -> sympy.Expr:
     """
     if formula is None or not hasattr(formula, "xreplace"):
         return sympy.sympify(formula)
-    return sympy.expand(formula.xreplace({s: Given(v) for s, v in bindings.items()}).doit())
+    value = formula.xreplace({s: Given(v) for s, v in bindings.items()}).doit()
+    check_expandable(value, "the parameter count")
+    return sympy.expand(value)

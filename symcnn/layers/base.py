@@ -19,7 +19,8 @@ import sympy
 
 from .. import arith
 from ..derivation.blocks import value_of
-from ..errors import LayerArgumentError, ShapeError, SymcnnError, describe_layer, with_context
+from ..errors import (LayerArgumentError, ShapeError, SymcnnError, describe_layer, shorten,
+                      with_context)
 from ..render.exprs import show
 from ..safe import bounded_subs
 from ..structural import expanded
@@ -230,7 +231,7 @@ def apply_layer(layer: "Layer", inputs: Sequence[Tensor], name: str | None = Non
         computed = layer.compute(shapes, check)
     except SymcnnError as err:
         where = describe_layer(layer.type_name, name or layer.name, index)
-        shown = format_shape(shapes[0] if len(shapes) == 1 else shapes)
+        shown = shorten(format_shape(shapes[0] if len(shapes) == 1 else shapes))
         raise with_context(err, f"{where} on input shape {shown}") from None
     if key is not None:
         if len(_COMPUTED) >= _COMPUTED_MAX:

@@ -239,3 +239,22 @@ def test_a_byte_order_mark_is_not_part_of_a_json_model_file(tmp_path):
     path = tmp_path / "bom.json"
     path.write_bytes(b"\xef\xbb\xbf" + json.dumps(GOOD).encode())
     assert sc.load_spec(path).params == sc.model_from_spec(GOOD).params
+
+
+def test_a_small_file_whose_sizes_multiply_into_millions_of_terms_is_refused(tmp_path):
+    """Each size is within the reader's bounds (degree 20, 1,771 terms), but Dense's count
+    multiplies them: 3 million terms, 209 s and 870 MB before the guard."""
+    path = tmp_path / "heavy.json"
+    path.write_text(json.dumps({"symbols": "H W n", "input": ["(H+W+n+1)**20"],
+                                "layers": [{"Dense": "(H+W+n+2)**20"}]}))
+    code, err = run_cli_bounded(["summary", str(path)], seconds=30)
+    line = one_error_line(err)
+    assert code == 3 and "would expand to more than 100,000 terms" in line
+    assert len(line) < 2000  # the input shape is shown cut
+
+
+def test_an_error_never_prints_a_huge_received_value_whole(tmp_path):
+    path = tmp_path / "name.json"
+    path.write_text(json.dumps({"input": [4], "layers": ["y" * 900_000]}))
+    code, err = run_cli(["summary", str(path)])
+    assert code == 3 and len(one_error_line(err)) <= 2100 and "unknown layer type" in err
