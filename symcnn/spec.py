@@ -73,7 +73,8 @@ _ENTRY_KEYS = {"name", "inputs"}
 def layer_types() -> dict:
     """Every layer class a model file may name: the Keras-named ones by their class name
     (aliases included), the PyTorch-named ones of :mod:`symcnn.nn` as ``nn.<name>`` (and by
-    their bare name where no Keras-named layer has it: ``Conv2d``, ``Linear``), and the
+    their bare name where no Keras-named layer has it, even in another case: ``Linear``,
+    ``BatchNorm2d``; ``Conv2d`` is a typo of ``Conv2D``), and the
     zoo's own LeNet-5 connection table.
 
     >>> types = layer_types()
@@ -84,8 +85,9 @@ def layer_types() -> dict:
     """
     keras = {name: cls for name, cls in layers.layer_classes().items() if cls is not InputLayer}
     torch_named = {cls.type_name: cls for cls in _torch_named_classes()}
+    alike = {name.lower() for name in keras}  # Conv2d next to Conv2D: a typo, not PyTorch's
     return {**keras, **{f"nn.{name}": cls for name, cls in torch_named.items()},
-            **{name: cls for name, cls in torch_named.items() if name not in keras},
+            **{name: cls for name, cls in torch_named.items() if name.lower() not in alike},
             TableConv2D.type_name: TableConv2D}
 
 
@@ -151,8 +153,10 @@ def _value(value, arg: str, symbols: dict, where: str):
     if isinstance(value, list):
         return tuple(_value(v, arg, symbols, where) for v in value)
     if isinstance(value, dict):
-        raise SpecError(f"{where}: `{arg}` must be a number, text or a list. "
-                        f"Received: {arg}={value!r}")
+        wrapped = " (a layer inside a layer, as Bidirectional's, cannot be given in a model " \
+                  "file yet)" if arg in ("layer", "backward_layer", "block") else ""
+        raise SpecError(f"{where}: `{arg}` must be a number, text or a list{wrapped}. "
+                        f"Received: {arg}={brief(value)}")
     if isinstance(value, str) and arg == "padding" and value.isidentifier() \
             and value not in symbols and value.lower() not in _PADDING_WORDS:
         raise SpecError(f"{where}: `padding` must be one of 'valid', 'same' (or a size)."
@@ -201,6 +205,8 @@ def _layer(entry, index: int, symbols: dict, functional: bool, types: dict):
                         f"Received: {brief(entry)}")
     if type_name not in types:
         hint = did_you_mean(type_name, types) if len(str(type_name)) <= 64 else ""
+        if isinstance(type_name, str) and f"nn.{type_name}" in types:
+            hint += f" (PyTorch's layer of that name is nn.{type_name}.)"
         keras = sorted(n for n in types if not n.startswith("nn.") and n[0].isupper()
                        and not issubclass(types[n], TorchLayer))
         raise SpecError(f"{where}: unknown layer type {brief(type_name)}.{hint} Known types: "

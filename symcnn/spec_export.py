@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import sympy
 
-from .errors import SpecError, SymcnnError
+from .errors import SpecError, SymcnnError, brief
+from .layers.base import Layer
 from .model import Model, Sequential
 from .nn import TorchLayer
 
@@ -25,7 +26,10 @@ def _plain(value, where: str):
         return int(value) if value.is_Integer else str(value)
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
-    raise SpecError(f"{where}: the value {value!r} cannot be written to a model file")
+    if isinstance(value, (Layer, Model)):  # Bidirectional(LSTM(...)), Repeat(block)
+        raise SpecError(f"{where}: a layer that wraps another layer or a model cannot be "
+                        f"written to a model file yet. Received: {brief(value)}")
+    raise SpecError(f"{where}: the value {brief(value)} cannot be written to a model file")
 
 
 def _short_config(layer) -> dict:

@@ -19,8 +19,8 @@ import sympy
 
 from .. import arith
 from ..derivation.blocks import value_of
-from ..errors import (LayerArgumentError, ShapeError, SymcnnError, describe_layer, shorten,
-                      with_context)
+from ..errors import (LayerArgumentError, ShapeError, SymcnnError, brief, describe_layer,
+                      shorten, with_context)
 from ..render.exprs import show
 from ..safe import bounded_subs
 from ..structural import expanded
@@ -41,6 +41,33 @@ _INERT_ARGS = {
     "negative_slope", "max_value", "threshold", "alpha", "mask_value",
 }
 _INERT_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) or \
+        type(value).__name__ in ("Integer", "Rational", "Float")
+
+
+#: What each inert argument must be, though it changes no count: a wrong type is a mistake
+#: (``momentum="x"``), refused as Keras refuses it, never kept silently.
+_INERT_KINDS = {
+    **{k: ("a number", _number) for k in ("momentum", "epsilon", "threshold", "alpha",
+                                          "mask_value", "negative_slope")},
+    **{k: ("a number or None", lambda v: v is None or _number(v))
+       for k in ("max_value", "lora_alpha")},
+    **{k: ("True or False", lambda v: isinstance(v, bool))
+       for k in ("synchronized", "autocast", "rms_scaling")},
+    **{k: ("a name such as 'bilinear'", lambda v: isinstance(v, str))
+       for k in ("interpolation", "fill_mode")},
+    "seed": ("an int or None", lambda v: v is None or isinstance(v, int) and
+             not isinstance(v, bool)),
+    "input_dim": ("an int or None", lambda v: v is None or isinstance(v, int) and
+                  not isinstance(v, bool)),
+    "noise_shape": ("a tuple of sizes or None", lambda v: v is None or
+                    isinstance(v, (tuple, list))),
+    "dtype": ("a dtype name such as 'float32', a dtype or None", lambda v: v is None or
+              isinstance(v, (str, dict)) or hasattr(v, "itemsize") or hasattr(v, "name")),
+}
 
 
 def snake_case(name: str) -> str:
@@ -278,12 +305,16 @@ class Layer(LayerProtocol):
                 f"{self.type_name}: `trainable` must be True or False. "
                 f"Received: trainable={trainable!r}"
             )
-        for key in kwargs:
+        for key, value in kwargs.items():
             if key not in _INERT_ARGS and not key.endswith(_INERT_SUFFIXES):
                 raise LayerArgumentError(
                     f"{self.type_name}: unexpected argument `{key}`. "
-                    f"Received: {key}={kwargs[key]!r}"
+                    f"Received: {key}={brief(value)}"
                 )
+            kind = _INERT_KINDS.get(key)
+            if kind is not None and not kind[1](value):
+                raise LayerArgumentError(f"{self.type_name}: `{key}` must be {kind[0]}. "
+                                         f"Received: {key}={brief(value)}")
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "trainable", trainable)
         object.__setattr__(self, "_extra", dict(kwargs))
@@ -312,6 +343,38 @@ class Layer(LayerProtocol):
     def _note_requirement(self, size, arg: str, minimum: int, given: Any) -> None:
         if not size.is_Integer:
             self._requirements.append((size, minimum, arg, given))
+
+    def _axes(self, axis: Any):
+        """``axis``: an int or a list of distinct ints (Keras counts the batch axis as 0)."""
+        axes = axis if isinstance(axis, (list, tuple)) else (axis,)
+        if not axes or not all(isinstance(a, int) and not isinstance(a, bool) for a in axes):
+            raise LayerArgumentError(
+                f"{self.type_name}: `axis` must be an int or a list of ints. Received: axis={axis!r}"
+            )
+        if len(set(axes)) != len(axes):
+            raise LayerArgumentError(
+                f"{self.type_name}: `axis` names an axis twice. Received: axis={axis!r}")
+        return axis if isinstance(axis, int) else tuple(axes)
+
+    def _axis_positions(self, shape, batch: bool = False) -> list:
+        """The positions in ``shape`` (no batch axis) of ``self.axis``; a
+        :class:`~symcnn.errors.ShapeError` for an axis out of range or, unless ``batch``,
+        the batch axis (which has no position)."""
+        axes = (self.axis,) if isinstance(self.axis, int) else self.axis
+        rank = len(shape) + 1  # with the batch axis
+        out = []
+        for a in axes:
+            index = a if a >= 0 else rank + a
+            if batch and index == 0:
+                continue
+            if index <= 0 or index >= rank:
+                raise ShapeError(
+                    f"`axis` {a} is out of range for an input of rank {len(shape)} "
+                    f"(shape {format_shape(shape)}, axes counted with the batch axis as 0). "
+                    f"Received: axis={self.axis!r}"
+                )
+            out.append(index - 1)
+        return out
 
     def _choice(self, value: Any, arg: str, options: Sequence[str]) -> str:
         if not isinstance(value, str) or value.lower() not in options:

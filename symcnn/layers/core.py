@@ -280,7 +280,11 @@ class Softmax(_Identity):
 
     def __init__(self, axis=-1, name: str | None = None, **kwargs: Any) -> None:
         super().__init__(name=name, **kwargs)
-        self._set(axis=axis)
+        self._set(axis=self._axes(axis))
+
+    def output_shape_for(self, shape, check: Checker):
+        self._axis_positions(shape, batch=True)  # an axis the input lacks is an error
+        return shape
 
     def window_for(self, input_shape):
         """Every output position reads the whole ``axis`` (Keras counts the batch axis)."""

@@ -18,41 +18,21 @@ import sympy
 
 from .. import formulas
 from ..derivation.blocks import sym
-from ..errors import LayerArgumentError, ShapeError
+from ..errors import LayerArgumentError
 from ..windows import Whole
 from ..working import Times
-from .base import Checker, Layer, format_shape
+from .base import Checker, Layer
 from .saved import kept_input, kept_new
 
 __all__ = ["BatchNormalization", "LayerNormalization", "GroupNormalization"]
 
 
 class _AxisLayer(Layer):
-    def _axes(self, axis: Any):
-        axes = axis if isinstance(axis, (list, tuple)) else (axis,)
-        if not axes or not all(isinstance(a, int) and not isinstance(a, bool) for a in axes):
-            raise LayerArgumentError(
-                f"{self.type_name}: `axis` must be an int or a list of ints. Received: axis={axis!r}"
-            )
-        if len(set(axes)) != len(axes):
-            raise LayerArgumentError(
-                f"{self.type_name}: `axis` names an axis twice. Received: axis={axis!r}")
-        return axis if isinstance(axis, int) else tuple(axes)
-
     def _features(self, shape) -> sympy.Expr:
         """Product of the sizes along ``axis``; axes count the batch axis as Keras does."""
-        axes = (self.axis,) if isinstance(self.axis, int) else self.axis
         total = sympy.Integer(1)
-        rank = len(shape) + 1  # with the batch axis
-        for a in axes:
-            index = a if a >= 0 else rank + a
-            if index <= 0 or index >= rank:
-                raise ShapeError(
-                    f"`axis` {a} is out of range for an input of rank {len(shape)} "
-                    f"(shape {format_shape(shape)}, axes counted with the batch axis as 0). "
-                    f"Received: axis={self.axis!r}"
-                )
-            total = total * shape[index - 1]
+        for index in self._axis_positions(shape):
+            total = total * shape[index]
         return total
 
     def output_shape_for(self, shape, check: Checker):
