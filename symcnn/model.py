@@ -24,6 +24,7 @@ totals, and the constraints its symbols must meet. Printers render it (``summary
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any, Sequence
 
 import sympy
@@ -226,6 +227,20 @@ class Model(_CostViews, _Printing, Graph):
             known = frozenset(out)
             object.__setattr__(self, "_free_symbols", known)
         return set(known)
+
+    @property
+    def symbols_by_name(self):
+        """The model's symbols by name, a read-only mapping (computed once per model).
+
+        >>> import symcnn as sc
+        >>> sorted(sc.zoo.textbook.free_width().symbols_by_name)
+        ['n']
+        """
+        known = self.__dict__.get("_symbols_by_name")
+        if known is None:
+            known = MappingProxyType({s.name: s for s in self.free_symbols})
+            object.__setattr__(self, "_symbols_by_name", known)
+        return known
 
     # -- transformation ---------------------------------------------------------------------
 

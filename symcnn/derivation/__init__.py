@@ -102,13 +102,16 @@ def _apart_from_model_symbols(record, steps: tuple, notes: tuple) -> tuple:
     params = 4*C' = 4*w
     """
     model = getattr(record, "model", None)
-    mine = {str(x): x for x in (model.free_symbols if model is not None else ())}
-    if not mine:
+    letters = {letter.name for step in steps for letter, _ in step.bindings}
+    if model is None or not letters:
+        return steps, notes
+    mine = model.symbols_by_name  # read-only, computed once per model
+    if not any(name in mine for name in letters):  # a few letters against many symbols
         return steps, notes
     renamed: dict = {}
     for step in steps:
         for letter, value in step.bindings:
-            name = str(letter)
+            name = letter.name
             if name in mine and value != mine[name] and letter not in renamed:
                 new = name + "'"
                 while new in mine:

@@ -166,10 +166,12 @@ class _LatexPrinter(InRounding, LatexPrinter):
     def _split_super_sub(self, name: str) -> tuple:
         """SymPy's split, with a word subscript set upright, as a label: ``H_{\mathrm{in}}``,
         ``d_{\mathrm{model}}``; a one-letter index (``K_{h}``, ``n_{1}``) and a Greek name
-        (``x_{\alpha}``) stay as SymPy writes them."""
-        base, supers, subs = super()._split_super_sub(name)
-        return base, supers, [rf"\mathrm{{{s}}}" if len(s) > 1 and s.isalpha() else s
-                              for s in subs]
+        (``x_{\alpha}``) stay as SymPy writes them. Kept per name (SymPy translates every
+        part of every symbol again on each print: most of a deep derivation's time)."""
+        if self._settings.get("disable_split_super_sub") or name is None:
+            return super()._split_super_sub(name)
+        base, supers, subs = _upright_split(name)
+        return base, list(supers), list(subs)
 
     def _print_Max(self, expr, exp=None):  # SymPy's, its sort keys kept (symcnn.ordering)
         tex = r"\%s\left(%s\right)" % (str(expr.func).lower(),
@@ -190,6 +192,13 @@ class _LatexPrinter(InRounding, LatexPrinter):
         sign = "- " if expr.p < 0 else ""
         return (sign + r"\frac{" + self._print(sympy.Integer(abs(expr.p))) + "}{"
                 + self._print(sympy.Integer(expr.q)) + "}")
+
+
+@lru_cache(maxsize=1 << 14)
+def _upright_split(name: str) -> tuple:
+    base, supers, subs = LatexPrinter()._split_super_sub(name)
+    return base, tuple(supers), tuple(rf"\mathrm{{{s}}}" if len(s) > 1 and s.isalpha() else s
+                                      for s in subs)
 
 
 def text_printer() -> StrPrinter:
