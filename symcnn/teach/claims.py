@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 from dataclasses import dataclass
 from typing import Any
 
 import sympy
 
-from ..errors import SymcnnError
+from ..errors import SymcnnError, shorten
 from ..expr_parser import parse_expression
 
 __all__ = ["ClaimError", "Number", "Unreadable", "Claim", "parse_claims", "parse_number",
@@ -281,8 +282,16 @@ def _csv_cells(row: list, width: int) -> list | None:
             joined[-1] += ", " + cell.strip()
         else:
             joined.append(cell.strip())
-    fits = list(_groupings(joined, width))
+    if len(joined) - width > _MAX_EXTRA_CELLS or width > _MAX_REPAIRED_WIDTH:
+        return joined if len(joined) == width else None  # too many ways to try
+    fits = list(itertools.islice(_groupings(joined, width), 2))
     return fits[0] if len(fits) == 1 else None
+
+
+#: A too-long row is put back together only within these bounds (the ways to join grow
+#: combinatorially): at most 6 extra cells, at most 12 columns.
+_MAX_EXTRA_CELLS = 6
+_MAX_REPAIRED_WIDTH = 12
 
 
 def _open_brackets(text: str) -> int:
@@ -317,7 +326,8 @@ def _fit_csv(cells: list) -> list:
                           f"columns; put a cell that contains commas in quotes")
                 if _columns(cells[0][1]).get("layer", 0) != 0:
                     raise ClaimError(f"check: {reason}. Received: {','.join(row)!r}")
-                fixed = [row[0], *[Unreadable(",".join(row[1:]), reason)] * (width - 1)]
+                fixed = [row[0], *[Unreadable(shorten(",".join(row[1:]), 80), reason)] *
+                         (width - 1)]
             row = fixed
         out.append((line, row))
     return out

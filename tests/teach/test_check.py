@@ -351,3 +351,11 @@ def test_symcnns_own_table_of_a_functional_model_is_marked_right():
     # its input row ("no layer named 'input_layer'") and **Total params** rows were refused
     report = sc.check(model, model.to_markdown())
     assert report.ok and report.marks == (6, 6)
+
+
+def test_a_csv_row_far_longer_than_its_header_is_unreadable_at_once():
+    """Joining cells is tried only within bounds (the ways to join grow combinatorially)."""
+    model = seq(sc.Flatten(), shape=(3, 3, 1))
+    report = sc.check(model, "layer,output_shape,params\nflatten," + ",".join(["100"] * 1000))
+    assert report.rows[0].diagnoses == {"output_shape": "unreadable", "params": "unreadable"}
+    assert len(str(report.rows[0].marks[0].claimed)) <= 80
