@@ -325,7 +325,8 @@ def _fit_csv(cells: list) -> list:
                 reason = (f"the CSV row on line {line} has {len(row)} cells for {width} "
                           f"columns; put a cell that contains commas in quotes")
                 if _columns(cells[0][1]).get("layer", 0) != 0:
-                    raise ClaimError(f"check: {reason}. Received: {','.join(row)!r}")
+                    raise ClaimError(f"check: {reason}. Received: "
+                                     f"{shorten(','.join(row), 80)!r}")
                 fixed = [row[0], *[Unreadable(shorten(",".join(row[1:]), 80), reason)] *
                          (width - 1)]
             row = fixed
