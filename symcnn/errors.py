@@ -108,7 +108,7 @@ def brief(value: Any) -> str:
         text = repr(value)
     except (ValueError, RecursionError):
         return f"<a {type(value).__name__} too large to show>"
-    return text if len(text) <= 300 else text[:297] + "..."
+    return shorten(text)
 
 
 def shorten(text: str, limit: int = 300) -> str:

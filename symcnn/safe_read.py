@@ -33,7 +33,7 @@ import struct
 import zipfile
 from typing import Any
 
-from .errors import OutputError, SpecError
+from .errors import OutputError, SpecError, shorten
 from .safe import MAX_DIGITS, brief
 
 __all__ = ["MAX_FILE_BYTES", "MAX_MEMBER_BYTES", "MAX_ZIP_DIRECTORY_BYTES", "MAX_NESTING",
@@ -281,7 +281,7 @@ def _unique_keys(pairs: list) -> dict:
 
 def excerpt(text: str) -> str:
     """The first 60 characters of ``text`` for a message, marked when cut."""
-    return text if len(text) <= 60 else text[:57] + "..."
+    return shorten(text, 60)
 
 
 def nesting_depth(text: str) -> int:

@@ -32,6 +32,7 @@ from .expr_parser import FUNCTIONS, parse_size
 from .interop.keras import from_keras
 from .layers.base import Layer
 from .layers.core import Input, InputLayer
+from .layers.spatial import PADDING_MODES
 from .model import Model, Sequential
 from . import nn as torch_nn
 from .nn import TorchLayer
@@ -64,7 +65,7 @@ SIZE_ARGS = frozenset({
     "num_channels", "num_embeddings", "embedding_dim", "num_parameters", "dilation",
     "unflattened_size", "normalized_shape",
 })
-_PADDING_WORDS = {"valid", "same", "causal", "full"}
+_PADDING_WORDS = frozenset(PADDING_MODES)
 _TOP_KEYS = {"symcnn", "name", "symbols", "multipliers", "input", "inputs", "layers",
              "outputs"}
 _ENTRY_KEYS = {"name", "inputs"}

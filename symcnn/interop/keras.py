@@ -95,7 +95,7 @@ class _Spec:
     def _add(self, item: dict) -> None:
         kind = item.get("class_name")
         cfg = item.get("config") or {}
-        name = cfg.get("name") or item.get("name")
+        name = _item_name(item)
         if kind == "InputLayer":
             self.inputs.append((name, _input_shape(cfg)))
             return

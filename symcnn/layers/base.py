@@ -44,8 +44,7 @@ _INERT_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
 
 
 def _number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) or \
-        type(value).__name__ in ("Integer", "Rational", "Float")
+    return isinstance(value, (int, float, sympy.Number)) and not isinstance(value, bool)
 
 
 #: What each inert argument must be, though it changes no count: a wrong type is a mistake

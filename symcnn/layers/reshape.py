@@ -21,7 +21,7 @@ from ..windows import NotAWindow, Upsampled, Whole, Window
 from ..working import Minus, Over, Plus, Times
 from .base import Checker, Layer, format_shape
 from .saved import NOTHING
-from .spatial import SpatialLayer, join_channels, split_channels
+from .spatial import PADDING_MODES, SpatialLayer, join_channels, split_channels
 
 __all__ = [
     "Flatten", "Reshape", "Permute",
@@ -158,7 +158,7 @@ class _PerAxisPairs(SpatialLayer):
 
     def _pairs(self, value: Any) -> tuple:
         rank, arg = self.rank, self.arg_name
-        if isinstance(value, str) and value.lower() in ("same", "valid", "causal", "full"):
+        if isinstance(value, str) and value.lower() in PADDING_MODES:
             raise LayerArgumentError(  # not a symbol named "same"
                 f"{self.type_name}: `{arg}` is an amount per side (an int, a tuple of {rank} "
                 f"or (before, after) pairs), not a padding mode. Received: {arg}={value!r}")

@@ -97,9 +97,7 @@ def activation_keeps(activation) -> str | None:
     >>> activation_keeps("tanh"), activation_keeps("gelu")
     ('output', 'input')
     """
-    name = activation if activation is None or isinstance(activation, str) else getattr(
-        activation, "__name__", "")
-    name = name.lower() if isinstance(name, str) else name
+    name = _activation_name(activation)
     if name in _NOTHING:
         return None
     return "output" if name in _FROM_OUTPUT else "input"
@@ -128,11 +126,16 @@ def activation_extra(activation, shape) -> tuple:
     >>> activation_extra("softsign", (5, 2))[0].elements, activation_extra("relu", (5, 2))
     (10, ())
     """
-    name = activation if activation is None or isinstance(activation, str) else getattr(
-        activation, "__name__", "")
-    if isinstance(name, str) and name.lower() in _TWO_TENSORS:
+    if _activation_name(activation) in _TWO_TENSORS:
         return (kept_new(prod(shape)),)
     return NOTHING
+
+
+def _activation_name(activation):
+    """An activation's name in lower case (a function's ``__name__``), or None."""
+    name = activation if activation is None or isinstance(activation, str) else getattr(
+        activation, "__name__", "")
+    return name.lower() if isinstance(name, str) else name
 
 
 def with_activation(layer, output_shapes, *kept: Kept) -> tuple:

@@ -7,9 +7,12 @@ from typing import Any
 from ..errors import LayerArgumentError
 from .base import Layer
 
-__all__ = ["SpatialLayer", "split_channels", "join_channels"]
+__all__ = ["SpatialLayer", "split_channels", "join_channels", "PADDING_MODES"]
 
 DATA_FORMATS = ("channels_last", "channels_first")
+#: The padding words: modes, never amounts (a model file passes them through unparsed, and
+#: ``ZeroPadding2D("same")`` refuses them rather than make a symbol named ``same``).
+PADDING_MODES = ("valid", "same", "causal", "full")
 
 
 def split_channels(shape: tuple, data_format: str):

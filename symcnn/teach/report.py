@@ -22,11 +22,12 @@ import re
 
 from ..layers.base import format_shape
 from ..render.latex import escape
+from ..render.latex_long import break_name
 from ..render.summary import format_count
 from .claims import Unreadable
 from .diagnoses import CARRIED, CATALOGUE
 
-__all__ = ["to_text", "to_markdown", "to_latex", "to_html", "shown", "verdict"]
+__all__ = ["to_text", "to_markdown", "to_latex", "to_html", "shown", "verdict", "spans"]
 
 _LABELS = {"output_shape": "output shape", "params": "params"}
 
@@ -132,25 +133,28 @@ def to_markdown(report) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _breakable(text: str) -> str:
-    """``text`` escaped for LaTeX, breakable after its underscores (a layer name such as
-    ``batch_normalization_1`` is wider than its column in typewriter type)."""
-    return escape(text).replace(r"\_", r"\_\allowbreak{}")
-
-
 #: A formula in an explanation: ``C_in*K_h*K_w*F``, ``(C_in/G)``.
 _FORMULA = re.compile(r"([\w()/*.]*[_*/][\w()/*.]*)")
+
+
+def spans(pattern: re.Pattern, text: str, inside, outside) -> str:
+    """``text`` with the parts ``pattern`` (one capturing group) matches through ``inside``
+    and the rest through ``outside``.
+
+    >>> spans(re.compile(r"(\\d+)"), "a 12 b", lambda s: f"<{s}>", str.upper)
+    'A <12> B'
+    """
+    return "".join(inside(p) if i % 2 else outside(p) for i, p in enumerate(pattern.split(text)))
 
 
 def _prose(text: str, code=None, words=escape) -> str:
     """An explanation with its formulas in typewriter type (LaTeX by default), as the
     workings are, so that ``C_in`` keeps its underscore."""
-    code = code or _tt
-    return "".join(code(p) if i % 2 else words(p) for i, p in enumerate(_FORMULA.split(text)))
+    return spans(_FORMULA, text, code or _tt, words)
 
 
 def _tt(text: str) -> str:
-    return r"\texttt{" + _breakable(text) + "}"
+    return r"\texttt{" + break_name(escape(text)) + "}"
 
 
 def to_latex(report, standalone: bool = False) -> str:

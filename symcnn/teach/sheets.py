@@ -24,6 +24,7 @@ from ..errors import SymcnnError
 from ..render.exprs import latex_printer
 from ..render.latex import escape
 from ..working import group_digits
+from .report import spans
 from .topics import TOPICS, plain
 
 __all__ = ["sheet", "FORMATS", "line_latex"]
@@ -49,7 +50,7 @@ def _spans(text: str, code, prose) -> str:
     >>> _spans("Conv2D(8, 3) on (9, 9, 3)", lambda c: f"`{c}`", str)
     '`Conv2D(8, 3)` on (9, 9, 3)'
     """
-    return "".join(code(p) if i % 2 else prose(p) for i, p in enumerate(_CALL.split(text)))
+    return spans(_CALL, text, code, prose)
 
 
 def _question_latex(text: str) -> str:
