@@ -232,8 +232,10 @@ def _widths(data: SummaryData, line_length: int | None, positions) -> list:
     else:
         limit = line_length or DEFAULT_LINE_LENGTH["functional" if data.functional
                                                    else "sequential"]
-        widths = _fit(natural, limit - _GAP * (n - 1), [_longest_word(data, i) for i in range(n)],
-                      [[len(r[i]) for r in data.rows] for i in range(n)])
+        room = limit - _GAP * (n - 1)
+        widths = natural if sum(natural) <= room else _fit(
+            natural, room, [_longest_word(data, i) for i in range(n)],
+            [[len(r[i]) for r in data.rows] for i in range(n)])
     if any(w < 4 for w in widths):
         raise SymcnnError(f"summary: the line is too short for {n} columns. Received: "
                           f"line_length={line_length!r}, positions={positions!r}")
@@ -398,6 +400,8 @@ def _hang(text: str) -> int:
 def _wrap(text: str, width: int) -> list:
     """``text`` in lines of ``width``; a nested layer's ``   └ `` prefix hangs: its name and
     type wrap under the name, never back to the column's edge."""
+    if len(text) <= width:  # most cells fit: nothing to wrap
+        return [text]
     indent = _hang(text)
     if indent and width - indent >= 8:
         lines = wrap_expression(text[indent:], width - indent) or [""]
@@ -410,13 +414,17 @@ def layout(data: SummaryData, line_length: int | None = None, positions=None) ->
     columns) and the lines under it."""
     widths = _widths(data, line_length, positions)
     total = sum(widths) + _GAP * (len(widths) - 1)
+    gap = " " * _GAP
 
     def lines(cells) -> list:
+        if all(len(c) <= w for c, w in zip(cells, widths)):  # one line, as most rows
+            return [gap.join(c.rjust(w) if num else c.ljust(w)
+                             for c, w, num in zip(cells, widths, data.numeric)).rstrip()]
         wrapped = [_wrap(c, w) for c, w in zip(cells, widths)]
         out = []
         for k in range(max(len(w) for w in wrapped)):
             parts = [(w[k] if k < len(w) else "") for w in wrapped]
-            out.append((" " * _GAP).join(
+            out.append(gap.join(
                 p.rjust(width) if num else p.ljust(width)
                 for p, width, num in zip(parts, widths, data.numeric)).rstrip())
         return out

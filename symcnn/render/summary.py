@@ -62,7 +62,8 @@ def format_count(value) -> str:
     >>> format_count(sympy.Rational(200001, 2))
     '100,000.5'
     """
-    value = to_expr(value, "format_count", "value")
+    if not getattr(value, "is_Integer", False):  # a count is an Integer already
+        value = to_expr(value, "format_count", "value")
     if value.is_Integer:
         return int_text(value, ",")
     if value.is_Rational:
