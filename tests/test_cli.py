@@ -385,6 +385,19 @@ def test_errors_are_one_line_with_their_exit_code(argv, code, message):
     assert f"error: {argv[0]}: " not in err  # the command is named once
 
 
+def test_a_looping_or_broken_link_is_said_to_be_one(tmp_path):
+    """A symbolic link that loops or points nowhere exists as a name: "no such file" would
+    send the user looking for a missing file."""
+    (tmp_path / "a.yaml").symlink_to(tmp_path / "b.yaml")
+    (tmp_path / "b.yaml").symlink_to(tmp_path / "a.yaml")
+    (tmp_path / "c.yaml").symlink_to(tmp_path / "nowhere.yaml")
+    for name, reason in (("a.yaml", "Too many levels of symbolic links"),
+                         ("c.yaml", "No such file or directory")):
+        code, out, err = run("summary", str(tmp_path / name))
+        assert code == 3 and out == ""
+        assert f"cannot read the file ({reason})" in err and "no such file." not in err
+
+
 def test_argparse_usage_errors_exit_2(capsys):
     assert main(["summary"]) == 2
     assert capsys.readouterr().err == ("symcnn summary: error: the following arguments are "

@@ -29,7 +29,7 @@ _DATA_SUFFIXES = (".yaml", ".yml", ".json")
 
 def load_model(path: str, variable: str = "model"):
     """The model in FILE: a Python script's ``variable``, a model file, or a Keras config."""
-    if not os.path.exists(path):
+    if not os.path.lexists(path):  # a broken or looping link: said so by regular_file
         raise SpecError(f"{path}: no such file. Received: FILE={path!r}")
     if os.path.isdir(path):
         raise SpecError(f"{path}: is a directory, not a model file. Received: FILE={path!r}")
