@@ -17,6 +17,8 @@ C_in*K_h*K_w*F + F
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import sympy
 
 from ..structural import check_expandable
@@ -35,6 +37,7 @@ SIDES = {1: (("left", "right"),), 2: (("top", "bottom"), ("left", "right")),
 # --------------------------------------------------------------------------- building blocks
 
 
+@lru_cache(maxsize=1024)  # formula letters recur in every layer's formula
 def sym(name: str) -> sympy.Symbol:
     return sympy.Symbol(name)
 
