@@ -64,7 +64,8 @@ ENTRIES = [
     *[Entry(f"MobileNetV3-{size.capitalize()}", f"mobilenet_v3_{size}",
             {"alpha": "alpha", "classes": "n"}, (224, 224, 3),
             f"torchvision's MobileNetV3-{size.capitalize()}; widths rounded by "
-            f"`make_divisible`; the closed form in `alpha` holds for `alpha >= 1/4`.")
+            f"`make_divisible`; the closed form in `alpha` holds for `alpha >= 1/4`, a "
+            f"constraint the model records.")
       for size in ("large", "small")],
     Entry("EfficientNet-B0", "efficientnet_b0",
           {"width_coefficient": "w", "depth_coefficient": "d", "classes": "n"}, (224, 224, 3),

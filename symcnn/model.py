@@ -30,7 +30,7 @@ from typing import Any, Sequence
 import sympy
 
 from . import arith, memory
-from .errors import GraphError, SymbolError, describe_layer
+from .errors import GraphError, ShapeError, SymbolError, brief, describe_layer
 from .frameworks import import_framework
 from .layers.base import (Checker, Computed, Graph, Layer, Tensor, apply_layer, format_shape,
                           subs_own)
@@ -61,6 +61,28 @@ def _as_list(value, what: str) -> list:
     return items
 
 
+def _stated_conditions(constraints) -> tuple:
+    """``Model(..., constraints=...)`` checked: relations (``>=``, ``<=``, ``>``, ``<``,
+    ``==``) on symbols; one that is already true is dropped, one already false refused."""
+    items = list(constraints) if isinstance(constraints, (list, tuple)) else None
+    if items is None:
+        raise GraphError(f"Model: `constraints` must be a list of relations such as "
+                         f"alpha >= 1/4. Received: constraints={brief(constraints)}")
+    out = []
+    for c in items:
+        if c is sympy.true or c is True:
+            continue
+        if c is sympy.false or c is False:
+            raise ShapeError(f"Model: a stated constraint is false, so no input size is "
+                             f"valid. Received: constraints={brief(items)}")
+        if not isinstance(c, sympy.core.relational.Relational) or \
+                isinstance(c, sympy.core.relational.Unequality):
+            raise GraphError(f"Model: each of `constraints` must be a relation such as "
+                             f"alpha >= 1/4 (>=, <=, >, <, Eq). Received: {brief(c)}")
+        out.append(c)
+    return tuple(out)
+
+
 class Model(_CostViews, _Printing, Graph):
     """A functional model from input tensors to output tensors (Keras functional style).
 
@@ -81,8 +103,13 @@ class Model(_CostViews, _Printing, Graph):
     #: Printers lay out a Sequential without input rows and "Connected to" (as Keras does).
     is_sequential = False
 
-    def __init__(self, inputs, outputs, name: str | None = None) -> None:
+    def __init__(self, inputs, outputs, name: str | None = None, *,
+                 constraints: Sequence = ()) -> None:
+        """``constraints``: conditions the builder states on the symbols, beyond the ones
+        the layers record (``alpha >= 1/4``, where a zoo model's closed form stops
+        holding); kept by :meth:`subs` (substituted, so a value breaking one is refused)."""
         Layer.__init__(self, name=name)
+        object.__setattr__(self, "_stated", _stated_conditions(constraints))
         ins = _as_list(inputs, "inputs")
         outs = _as_list(outputs, "outputs")
         for t in ins:
@@ -261,7 +288,23 @@ class Model(_CostViews, _Printing, Graph):
 
         new_inputs = [Input(tuple(_subs_size(d, table) for d in t.shape), name=t.node.layer.name)
                       for t in self.inputs]
-        return self._replay(new_inputs, new_layer, name=self.name)
+        return self._replay(new_inputs, new_layer, name=self.name,
+                            constraints=self._stated_after(table))
+
+    def _stated_after(self, table: dict) -> list:
+        """The stated constraints with ``table`` substituted; a ShapeError names one that
+        the values break."""
+        owner = f"Model {self.display_name!r} subs"
+        out = []
+        for c in self._stated:
+            after = bounded_subs(c, table, owner)
+            if after is sympy.false:
+                given = ", ".join(f"{k}={show(v)}" for k, v in table.items()
+                                  if k in c.free_symbols)
+                raise ShapeError(f"{owner}: its closed forms hold only where {c}, which "
+                                 f"these values break. Received: {given}")
+            out.append(after)
+        return out
 
     def _substitution(self, mapping: dict | None, values: dict) -> dict:
         items = dict(mapping or {})
@@ -292,8 +335,10 @@ class Model(_CostViews, _Printing, Graph):
             table[key] = exact(value, str(key), owner)
         return table
 
-    def _replay(self, new_inputs: Sequence[Tensor], new_layer, name=None) -> "Model":
-        """Rebuild the graph on ``new_inputs`` with ``new_layer(layer)`` for each layer."""
+    def _replay(self, new_inputs: Sequence[Tensor], new_layer, name=None,
+                constraints=None) -> "Model":
+        """Rebuild the graph on ``new_inputs`` with ``new_layer(layer)`` for each layer (and
+        the stated ``constraints``, by default this model's)."""
         tensors = {id(old): new for old, new in zip(self.inputs, new_inputs)}
         index = {id(r.layer): r for r in self._records}
         for node in self._nodes:
@@ -306,7 +351,8 @@ class Model(_CostViews, _Printing, Graph):
                 tensors[id(old_t)] = new_t
         outs = [tensors[id(t)] for t in self.outputs]
         return Model(new_inputs[0] if self._single_input else list(new_inputs),
-                     outs[0] if self._single_output else outs, name=name)
+                     outs[0] if self._single_output else outs, name=name,
+                     constraints=self._stated if constraints is None else constraints)
 
     # -- solving (symcnn.solving) -----------------------------------------------------------
 
@@ -408,7 +454,8 @@ class Sequential(Model):
     _default_name = "sequential"
     is_sequential = True
 
-    def __init__(self, layers: Sequence, name: str | None = None) -> None:
+    def __init__(self, layers: Sequence, name: str | None = None, *,
+                 constraints: Sequence = ()) -> None:
         items = list(layers) if isinstance(layers, (list, tuple)) else None
         if not items or not isinstance(items[0], Tensor):
             raise GraphError(
@@ -434,7 +481,7 @@ class Sequential(Model):
                 )
             x = node.outputs[0]
         object.__setattr__(self, "_stack", tuple(items[1:]))
-        Model.__init__(self, items[0], x, name=name)
+        Model.__init__(self, items[0], x, name=name, constraints=constraints)
 
     def subs(self, mapping: dict | None = None, **values: Any) -> "Sequential":
         table = self._substitution(mapping, values)
@@ -448,4 +495,5 @@ class Sequential(Model):
             layers.append(cache[id(layer)])
         x = self.inputs[0]
         new_input = Input(tuple(_subs_size(d, table) for d in x.shape), name=x.node.layer.name)
-        return Sequential([new_input, *layers], name=self.name)
+        return Sequential([new_input, *layers], name=self.name,
+                          constraints=self._stated_after(table))

@@ -159,6 +159,13 @@ def wire(model) -> Wiring:
                                    inbound, model))
 
     constraints = arith.ConstraintSet(shared_weights)
+    stated = getattr(model, "_stated", ())  # Model(..., constraints=...)
+    try:
+        constraints.update(stated)
+    except arith.Infeasible:
+        raise ShapeError(f"Model: a stated constraint does not hold, so no input size is "
+                         f"valid. Received: constraints="
+                         f"[{', '.join(map(str, stated))}]") from None
     for node in ordered:
         try:
             constraints.update(node.constraints)

@@ -26,9 +26,11 @@ import os
 import re
 from typing import Any, Mapping
 
+import sympy
+
 from . import layers
 from .errors import SpecError, SymcnnError, UnavailableError, with_context
-from .expr_parser import FUNCTIONS, parse_size
+from .expr_parser import FUNCTIONS, parse_expression, parse_size
 from .interop.keras import from_keras
 from .layers.base import Layer
 from .layers.core import Input, InputLayer
@@ -67,7 +69,7 @@ SIZE_ARGS = frozenset({
 })
 _PADDING_WORDS = frozenset(PADDING_MODES)
 _TOP_KEYS = {"symcnn", "name", "symbols", "multipliers", "input", "inputs", "layers",
-             "outputs"}
+             "outputs", "constraints"}
 _ENTRY_KEYS = {"name", "inputs"}
 
 
@@ -321,8 +323,38 @@ def _build(spec, types: dict):
                             f"Received: outputs={spec['outputs']!r}")
         x = Input(_shape(spec["input"], symbols, "model file: input"))
         layers = [_layer(e, i, symbols, False, types)[0] for i, e in enumerate(entries)]
-        return Sequential([x, *layers], name=name)
+        return Sequential([x, *layers], name=name, constraints=_constraints(spec, symbols))
     return _build_functional(spec, symbols, entries, name, types)
+
+
+_RELATION = re.compile(r"(>=|<=|==|>|<)")
+_RELATIONS = {">=": sympy.Ge, "<=": sympy.Le, ">": sympy.Gt, "<": sympy.Lt, "==": sympy.Eq}
+
+
+def _constraints(spec: dict, symbols: dict) -> list:
+    """``constraints``: relations such as ``alpha >= 1/4`` over the declared symbols, that
+    the model's builder stated (``Model(..., constraints=...)``)."""
+    given = spec.get("constraints", [])
+    if not isinstance(given, list) or not all(isinstance(c, str) for c in given):
+        raise SpecError(f"model file: `constraints` must be a list of relations written as "
+                        f"text, as ['alpha >= 1/4']. Received: constraints={brief(given)}")
+    out = []
+    for i, text in enumerate(given):
+        where = f"model file: constraints[{i}]"
+        parts = _RELATION.split(text)
+        if len(parts) != 3:
+            raise SpecError(f"{where}: a relation has one of >=, <=, >, <, == between two "
+                            f"expressions. Received: {brief(text)}")
+        try:
+            lhs, rhs = (parse_expression(p.strip(), symbols) for p in (parts[0], parts[2]))
+        except SymcnnError as err:
+            raise with_context(err, where) from None
+        relation = _RELATIONS[parts[1]](lhs, rhs)
+        if relation is sympy.false:
+            raise SpecError(f"{where}: the relation is false, so the model holds for no "
+                            f"input. Received: {brief(text)}")
+        out.append(relation)
+    return out
 
 
 def _build_functional(spec, symbols, entries, name, types: dict):
@@ -354,7 +386,8 @@ def _build_functional(spec, symbols, entries, name, types: dict):
     outputs = spec.get("outputs")
     outs = last if outputs is None else _tensors(outputs, tensors, "model file: outputs")
     ins = list(tensors[k] for k in given)
-    return Model(ins[0] if len(ins) == 1 else ins, outs, name=name)
+    return Model(ins[0] if len(ins) == 1 else ins, outs, name=name,
+                 constraints=_constraints(spec, symbols))
 
 
 def _tensors(refs, tensors: dict, where: str):

@@ -118,7 +118,19 @@ def model_to_spec(model) -> dict:
     spec["layers"] = layers
     if write_outputs:
         spec["outputs"] = outs if listed else outs[0]
+    if model._stated:
+        spec["constraints"] = [relation_text(c) for c in model._stated]
     return spec
+
+
+#: The comparison operators of a model file's ``constraints``, by SymPy class.
+RELATIONS = {"GreaterThan": ">=", "LessThan": "<=", "StrictGreaterThan": ">",
+             "StrictLessThan": "<", "Equality": "=="}
+
+
+def relation_text(relation) -> str:
+    """``alpha >= 1/4``: a stated constraint as a model file writes it."""
+    return f"{relation.lhs} {RELATIONS[type(relation).__name__]} {relation.rhs}"
 
 
 def _check_single_outputs_read(model, owners: dict) -> None:

@@ -212,3 +212,29 @@ def test_an_input_name_is_taken_before_the_layers_are_named():
     assert sc.model_from_spec(sc.model_to_spec(model)).params == model.params
     with pytest.raises(sc.GraphError, match="an input and a layer are both named 'dense'"):
         sc.Model(x, sc.Dense(3, name="dense")(x))
+
+
+def test_a_model_keeps_the_constraints_its_builder_states():
+    """``Model(..., constraints=[...])``: conditions beyond the layers' own (a zoo model's
+    ``alpha >= 1/4``) are listed, kept by subs (substituted) and by a nested model, and a
+    value that breaks one is refused, naming it."""
+    alpha, n = sc.multiplier("alpha"), sc.symbols("n")
+    x = sc.Input(("H", 3))
+    model = sc.Model(x, sc.Dense(n)(x), constraints=[alpha >= sympy.Rational(1, 4), n <= 64])
+    assert set(map(str, model.constraints)) >= {"alpha >= 1/4", "n <= 64"}
+    assert alpha in model.free_symbols
+    assert "alpha >= 1/4" in map(str, model.subs(n=8).constraints)
+    assert not any(c.has(alpha, n) for c in model.subs(alpha="1/2", n=8).constraints)
+    with pytest.raises(sc.ShapeError, match=r"hold only where n <= 64.*Received: n=65"):
+        model.subs(n=65)
+    outer_in = sc.Input(("H", 3))
+    nested = sc.Model(outer_in, model(outer_in))
+    assert "alpha >= 1/4" in map(str, nested.constraints)
+    seq = sc.Sequential([sc.Input((4,)), sc.Dense(n)], constraints=[n >= 2])
+    with pytest.raises(sc.ShapeError, match="hold only where n >= 2"):
+        seq.subs(n=1)
+    for bad in ("n >= 2", [n + 1], [n > 2, "x"], [sympy.Ne(n, 2)]):
+        with pytest.raises(sc.GraphError, match="constraints"):
+            sc.Model(x, sc.Dense(n)(x), constraints=bad)
+    with pytest.raises(sc.ShapeError, match="stated constraint"):
+        sc.Model(x, sc.Dense(n)(x), constraints=[sympy.Integer(1) >= 2])

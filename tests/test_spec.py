@@ -562,3 +562,27 @@ def test_a_null_size_and_a_boolean_version_are_refused(doc, message):
     one file gave T_1 and T_2); ``symcnn: true`` passed for version 1."""
     with pytest.raises(sc.SpecError, match=message):
         sc.model_from_spec(doc)
+
+
+def test_stated_constraints_round_trip_and_are_read_checked():
+    """A model's stated constraints (MobileNetV3's ``alpha >= 1/4``) are written under
+    ``constraints`` and read back, so a value that breaks one stays refused after a round
+    trip; the file's relations are parsed, never evaluated."""
+    jsonschema = pytest.importorskip("jsonschema")
+    model = sc.zoo.mobilenet_v3_small((64, 64, 3), alpha=sc.multiplier("alpha"))
+    doc = json.loads(json.dumps(sc.model_to_spec(model)))
+    assert doc["constraints"] == ["alpha >= 1/4"]
+    jsonschema.validate(doc, SCHEMA)
+    again = sc.model_from_spec(doc)
+    assert again.constraints == model.constraints and again.params == model.params
+    with pytest.raises(sc.ShapeError, match="hold only where alpha >= 1/4"):
+        again.subs(alpha="0.1")
+    seq = {"input": ["n"], "symbols": ["n"], "layers": [{"Dense": 4}],
+           "constraints": ["2*n <= 100", "n > 3"]}
+    assert set(map(str, sc.model_from_spec(seq).constraints)) == {"2*n <= 100", "n > 3"}
+    for bad, message in ((["n"], "one of >="), (["n >= 1 >= 0"], "one of >="),
+                         (["m >= 1"], "unknown name 'm'"), ("n >= 1", "a list"),
+                         ([3], "a list"), (["__import__('os') > 1"], "unexpected character"),
+                         (["1 > 2"], "false")):
+        with pytest.raises(sc.SymcnnError, match=message):
+            sc.model_from_spec({**seq, "constraints": bad})

@@ -13,18 +13,22 @@ of the expanded width ``e``.
 an expansion is drawn whenever the table's expanded and input widths differ; torchvision
 leaves it out where both round to the same multiple of 8, which happens only for
 ``alpha`` below 1/4 (for example ``make_divisible(24*alpha, 8) = make_divisible(72*alpha, 8)
-= 8``). So the closed form holds for ``alpha >= 1/4``; a number always gives torchvision's
+= 8``). So the closed form holds for ``alpha >= 1/4``, which the model records as a
+constraint (``model.subs(alpha="0.1")`` is refused); a number always gives torchvision's
 network.
 
 >>> import symcnn as sc
 >>> sc.zoo.mobilenet_v3_large().trainable_params, sc.zoo.mobilenet_v3_small().trainable_params
 (5483032, 2542856)
 >>> alpha = sc.multiplier("alpha")
->>> sc.zoo.mobilenet_v3_large(alpha=alpha).subs(alpha="0.75").trainable_params
-3377576
+>>> m = sc.zoo.mobilenet_v3_large(alpha=alpha)
+>>> m.constraints, m.subs(alpha="0.75").trainable_params
+([alpha >= 1/4], 3377576)
 """
 
 from __future__ import annotations
+
+import sympy
 
 from .. import arith
 from ..layers import (Activation, Add, BatchNormalization, Conv2D, Dense, DepthwiseConv2D,
@@ -100,7 +104,9 @@ def _mobilenet_v3(settings, last: int, owner: str, input_shape, alpha, classes,
         x = Dense(make_divisible(last * alpha, 8), activation="hard_swish", name="fc1")(x)
         x = Dropout(0.2, name="top_dropout")(x)
         x = Dense(size_arg(classes, "classes", owner), name="predictions")(x)
-    return Model(inputs, x, name=owner)
+    # a symbolic alpha draws every expansion; below 1/4 torchvision drops some (see above)
+    holds = [] if alpha.is_number else [alpha >= sympy.Rational(1, 4)]
+    return Model(inputs, x, name=owner, constraints=holds)
 
 
 def mobilenet_v3_large(input_shape=None, *, alpha=1.0, classes=1000,

@@ -33,6 +33,25 @@ def test_symbolic_alpha_substituted_equals_torchvision(name):
             == expected
 
 
+@pytest.mark.parametrize("name", ["mobilenet_v3_large", "mobilenet_v3_small"])
+def test_below_a_quarter_the_symbolic_model_refuses_where_torchvision_differs(name):
+    """Below alpha = 1/4 torchvision leaves out expansions that the symbolic model draws:
+    the model records alpha >= 1/4, so substituting 0.1 is refused (it was 185,184
+    trainable parameters for the large model, where torchvision has 184,944), and a budget
+    solved on the model answers only admissible values."""
+    model = getattr(sc.zoo, name)((224, 224, 3), alpha=sc.multiplier("alpha"))
+    assert [str(c) for c in model.constraints] == ["alpha >= 1/4"]
+    numeric = getattr(sc.zoo, name)((224, 224, 3), alpha=0.1)
+    assert numeric.trainable_params == _params(name, 0.1)  # a number: torchvision's network
+    with pytest.raises(sc.ShapeError, match=r"hold only where alpha >= 1/4.*alpha=1/10"):
+        model.subs(alpha="0.1")
+    assert model.subs(alpha="0.25").constraints == []
+    alpha = next(s for s in model.free_symbols if s.name == "alpha")
+    quarter = model.subs(alpha="0.25").params
+    assert sc.solve_budget(model, quarter - 1, alpha, step=Fraction(1, 20)) is None
+    assert sc.solve_budget(model, quarter, alpha, step=Fraction(1, 20)) == sympy.Rational(1, 4)
+
+
 def test_largest_alpha_on_a_grid_equals_brute_force_over_torchvision():
     alpha = sc.multiplier("alpha")
     params = sc.zoo.mobilenet_v3_large((224, 224, 3), alpha=alpha).trainable_params
