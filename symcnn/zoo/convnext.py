@@ -5,7 +5,9 @@ A 4x4 stride-4 stem convolution and a layer norm; four stages of ``depths`` bloc
 depthwise convolution, a layer norm, a pointwise MLP four times as wide (``Dense`` layers on
 the channel axis) with GELU, a layer scale (one factor per channel) and a residual sum:
 ``8*d**2 + 58*d`` parameters for a stage width ``d``. The head averages, normalizes and
-classifies. Stochastic depth is an identity at inference and has no weights.
+classifies; without the top (``include_top=False``) the last feature map is normalized,
+as ``keras.applications`` ends it. Stochastic depth is an identity at inference and has no
+weights.
 
 >>> import symcnn as sc
 >>> m = sc.zoo.convnext_tiny()
@@ -82,6 +84,8 @@ def convnext(depths=(3, 3, 9, 3), dims=(96, 192, 384, 768), input_shape=None, *,
         x = GlobalAveragePooling2D(name="head_gap")(x)
         x = LayerNormalization(epsilon=1e-6, name="head_layernorm")(x)
         x = Dense(size_arg(classes, "classes", owner), name="head_dense")(x)
+    else:  # as keras.applications: the last feature map normalized
+        x = LayerNormalization(epsilon=1e-6, name="top_layernorm")(x)
     return Model(inputs, x, name=owner)
 
 

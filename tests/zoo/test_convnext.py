@@ -30,6 +30,13 @@ def test_convnext_tiny_has_keras_counts():
     keras = require("keras")
     theirs = keras.applications.ConvNeXtTiny(weights=None)
     assert sc.zoo.convnext_tiny(input_shape=(224, 224, 3)).params == theirs.count_params()
+    # without the top Keras keeps a layer norm on the last feature map (1,536 weights)
+    features = keras.applications.ConvNeXtTiny(weights=None, include_top=False,
+                                               input_shape=(160, 192, 3),
+                                               include_preprocessing=False)
+    ours = sc.zoo.convnext_tiny(input_shape=(160, 192, 3), include_top=False)
+    assert ours.params == features.count_params()
+    assert ours.output_shape == tuple(features.output_shape[1:])
 
 
 def test_a_symbolic_depth_and_width_give_the_numeric_builds():
