@@ -270,8 +270,8 @@ def divisible(expr, d):
 
     >>> from symcnn import symbols
     >>> n = symbols("n")
-    >>> divisible(4*n, 2), divisible(7, 2), divisible(n, 4)
-    (True, False, Eq(Mod(n, 4), 0))
+    >>> divisible(4*n, 2), divisible(7, 2), divisible(n, 4), divisible(2*n, 6)
+    (True, False, Eq(Mod(n, 4), 0), Eq(Mod(n, 3), 0))
     """
     expr, d = sympy.sympify(expr), sympy.sympify(d)
     if d == 1:
@@ -285,7 +285,10 @@ def divisible(expr, d):
     quotient = sympy.expand(expr / d)
     if quotient.is_integer:
         return True
-    return sympy.Eq(sympy.Mod(expr, d), 0)
+    # SymPy writes Mod(2*e, 6) as 2*Mod(e, 3): the factor changes nothing (= 0 either way),
+    # and without it the condition is the one the other widths already state
+    coeff, rest = sympy.Mod(expr, d).as_coeff_Mul()
+    return sympy.Eq(rest if coeff.is_nonzero else coeff * rest, 0)
 
 
 class ConstraintSet:

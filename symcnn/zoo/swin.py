@@ -69,7 +69,13 @@ def swin(embed_dim=96, depths=(2, 2, 6, 2), num_heads=(3, 6, 12, 24), window_siz
                                  f"per stage. Received: depths={depths!r}, "
                                  f"num_heads={num_heads!r}")
     dim = size_arg(embed_dim, "embed_dim", owner)
-    window = tuple(window_size)
+    window = (window_size, window_size) if isinstance(window_size, int) else window_size
+    if not (isinstance(window, (tuple, list)) and len(window) == 2 and all(
+            isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in window)):
+        raise LayerArgumentError(f"{owner}: `window_size` must be a positive int or two of "
+                                 f"them (height, width), as (7, 7). "
+                                 f"Received: window_size={window_size!r}")
+    window = tuple(window)
     inputs = model_input(input_shape, owner)
     x = Conv2D(dim, 4, strides=4, name="patch_embed")(inputs)
     x = LayerNormalization(epsilon=1e-5, name="patch_embed_norm")(x)

@@ -3,6 +3,7 @@
 import os
 
 import pytest
+import sympy
 
 import symcnn as sc
 
@@ -41,6 +42,16 @@ def test_stage_arguments_are_checked():
         sc.zoo.swin(96, depths=(2, 2, 6), num_heads=(3, 6, 12, 24))
 
 
+def test_window_size_is_an_int_or_a_pair():
+    """``window_size=7`` is (7, 7), as torchvision's list of two; anything else is named
+    (an int raised a bare TypeError, and the command line exited 70)."""
+    assert sc.zoo.swin(window_size=7, input_shape=(64, 64, 3)).params == \
+        sc.zoo.swin(window_size=(7, 7), input_shape=(64, 64, 3)).params
+    for bad in ((7,), (7, 7, 7), 0, "7", (7.0, 7), True):
+        with pytest.raises(sc.LayerArgumentError, match="`window_size` must be"):
+            sc.zoo.swin(window_size=bad)
+
+
 @pytest.mark.frameworks
 @pytest.mark.slow
 @pytest.mark.skipif(not os.environ.get("SYMCNN_LONG"), reason="long run: set SYMCNN_LONG=1")
@@ -49,3 +60,13 @@ def test_every_swin_has_torchvisions_parameter_count(name):
     reference = classifier(name)
     assert getattr(sc.zoo, name)(input_shape=(224, 224, 3)).params == \
         sum(p.numel() for p in reference.parameters())
+
+
+def test_a_symbolic_width_states_its_divisibility_once():
+    """Each stage asks 3 | k*e; SymPy writes Mod(2*e, 6) as 2*Mod(e, 3), which listed the
+    same condition four times."""
+    model = sc.zoo.swin(embed_dim="e")
+    e = sc.symbols("e")
+    assert [c for c in model.constraints if c.has(sympy.Mod)] == [sympy.Eq(sympy.Mod(e, 3), 0)]
+    with pytest.raises(sc.ShapeError):
+        model.subs(e=4)
