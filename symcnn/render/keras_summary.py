@@ -29,6 +29,7 @@ Non-trainable params: 0
 from __future__ import annotations
 
 import bisect
+import math
 import re
 import textwrap
 from dataclasses import dataclass, field
@@ -93,11 +94,18 @@ def _trainable_cell(record) -> str:
 def _range(names: list, layer_range) -> tuple:
     if layer_range is None:
         return 0, len(names)
-    if not (isinstance(layer_range, (list, tuple)) and len(layer_range) == 2):
+    if not (isinstance(layer_range, (list, tuple)) and len(layer_range) == 2
+            and all(isinstance(p, str) for p in layer_range)):
         raise SymcnnError("summary: `layer_range` must be two layer names (or patterns), the "
                           f"first and the last to show. Received: layer_range={layer_range!r}")
-    first = [i for i, n in enumerate(names) if re.fullmatch(layer_range[0], n)]
-    last = [i for i, n in enumerate(names) if re.fullmatch(layer_range[1], n)]
+    try:
+        patterns = [re.compile(p) for p in layer_range]
+    except re.error as err:
+        raise SymcnnError(f"summary: `layer_range` holds a pattern that is not a regular "
+                          f"expression ({err}). Received: layer_range={list(layer_range)!r}") \
+            from None
+    first = [i for i, n in enumerate(names) if patterns[0].fullmatch(n)]
+    last = [i for i, n in enumerate(names) if patterns[1].fullmatch(n)]
     if not first or not last or first[0] > last[-1]:
         raise SymcnnError(f"summary: `layer_range` matches no run of layers. Layers: "
                           f"{', '.join(names)}. Received: layer_range={list(layer_range)!r}")
@@ -114,12 +122,22 @@ def summary_data(model, columns: Sequence[str] | None = None, expand_nested: boo
         branched = any(len(r.inbound) > 1 or r.calls > 1 for r in model.layers)
         if functional and branched:
             columns = (*columns, "connected_to")
+    if isinstance(columns, str) or not isinstance(columns, (list, tuple)):
+        raise SymcnnError(f"summary: `columns` must be a list of column keys, as "
+                          f"['layer', 'params']. Received: columns={columns!r}")
     columns = tuple(columns)
-    unknown = [c for c in columns if c not in COLUMNS]
-    if unknown or not columns:
-        hint = did_you_mean(unknown[0], COLUMNS) if unknown else ""
+    if not columns:
+        raise SymcnnError(f"summary: `columns` is empty; choose some of: "
+                          f"{', '.join(COLUMNS)}. Received: columns=[]")
+    unknown = [c for c in columns if not isinstance(c, str) or c not in COLUMNS]
+    if unknown:
+        hint = did_you_mean(unknown[0], COLUMNS) if isinstance(unknown[0], str) else ""
         raise SymcnnError(f"summary: unknown column(s) {', '.join(map(repr, unknown))}.{hint} "
                           f"Choose from: {', '.join(COLUMNS)}. Received: columns={list(columns)}")
+    twice = [c for i, c in enumerate(columns) if c in columns[:i]]
+    if twice:
+        raise SymcnnError(f"summary: `columns` names {twice[0]!r} twice. "
+                          f"Received: columns={list(columns)!r}")
     records = [r for r in model.layers if r.type != "InputLayer"]
     names = {id(model): where} if isinstance(where, Where) else {}
     if where is True:
@@ -219,11 +237,14 @@ def _widths(data: SummaryData, line_length: int | None, positions) -> list:
                           f"None. Received: line_length={line_length!r}")
     natural = [max(len(r[i]) for r in [data.header, *data.rows]) for i in range(n)]
     if positions is not None:
-        positions = list(positions)
-        if len(positions) != n or any(b <= a for a, b in zip([0] + positions, positions)):
+        given, positions = positions, \
+            list(positions) if isinstance(positions, (list, tuple)) else None
+        if positions is None or len(positions) != n or not all(
+                isinstance(p, (int, float)) and not isinstance(p, bool) and math.isfinite(p)
+                for p in positions) or any(b <= a for a, b in zip([0] + positions, positions)):
             raise SymcnnError(f"summary: `positions` must be {n} increasing column ends "
                               f"(fractions of line_length, or characters). Received: "
-                              f"positions={positions!r}")
+                              f"positions={given!r}")
         length = line_length or DEFAULT_LINE_LENGTH["functional" if data.functional
                                                     else "sequential"]
         ends = [round(p * length) if p <= 1 else int(p) for p in positions]
@@ -236,6 +257,11 @@ def _widths(data: SummaryData, line_length: int | None, positions) -> list:
         widths = natural if sum(natural) <= room else _fit(
             natural, room, [_longest_word(data, i) for i in range(n)],
             [[len(r[i]) for r in data.rows] for i in range(n)])
+        if line_length is not None and sum(widths) > room:  # asked for: kept, or said so
+            raise SymcnnError(
+                f"summary: line_length={line_length} is too short for these {n} columns; "
+                f"their narrowest layout takes {sum(widths) + _GAP * (n - 1)} characters. "
+                f"Received: line_length={line_length!r}")
     if any(w < 4 for w in widths):
         raise SymcnnError(f"summary: the line is too short for {n} columns. Received: "
                           f"line_length={line_length!r}, positions={positions!r}")

@@ -61,6 +61,17 @@ def test_summary_print_fn_gets_the_whole_text_once():
     ({"line_length": "x"}, r"`line_length` must be a positive integer.*Received: line_length='x'"),
     ({"line_length": -5}, r"Received: line_length=-5"),
     ({"line_length": True}, r"Received: line_length=True"),
+    # each of these was a raw re.error, TypeError or ValueError, or a silent oddity
+    ({"layer_range": ("(", "x")}, r"not a regular expression.*Received: layer_range=\['\(', 'x'\]"),
+    ({"layer_range": (1, 5)}, r"`layer_range` must be two layer names.*Received: layer_range=\(1, 5\)"),
+    ({"positions": [float("nan")] * 3}, r"`positions` must be 3 increasing.*nan"),
+    ({"positions": "abc"}, r"`positions` must be 3 increasing.*Received: positions='abc'"),
+    ({"columns": []}, r"`columns` is empty; choose some of: layer, output_shape"),
+    ({"columns": "params"}, r"`columns` must be a list of column keys.*columns='params'"),
+    ({"columns": ["params", "params"]}, r"`columns` names 'params' twice"),
+    ({"columns": [["params"]]}, r"unknown column\(s\) \['params'\]"),
+    ({"line_length": 20}, r"line_length=20 is too short for these 3 columns; their narrowest "
+                          r"layout takes \d+ characters"),
 ])
 def test_summary_options_of_the_wrong_kind_are_named(options, message):
     with pytest.raises(sc.SymcnnError, match=message):
