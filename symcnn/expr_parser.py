@@ -42,13 +42,18 @@ from .structural import expanded_terms, structure_bounds
 from .symbols import size_symbol
 
 __all__ = ["parse_expression", "parse_size", "FUNCTIONS", "MAX_LENGTH", "MAX_DEPTH",
-           "MAX_EXPONENT", "MAX_BITS", "MAX_ARGS", "MAX_TERMS", "MAX_EXPONENT_TERMS",
-           "MAX_DEGREE"]
+           "MAX_ROUNDINGS", "MAX_EXPONENT", "MAX_BITS", "MAX_ARGS", "MAX_TERMS",
+           "MAX_EXPONENT_TERMS", "MAX_DEGREE"]
 
 #: Longest expression text accepted, in characters.
 MAX_LENGTH = 10_000
 #: Deepest nesting of parentheses, calls, unary signs and powers.
 MAX_DEPTH = 64
+#: Most uses of ``//`` and of functions (``floor``, ``ceiling``, ``min``, ``max``,
+#: ``make_divisible``) in one expression: EfficientNet's closed forms in its two
+#: coefficients use about 180. Each costs SymPy a comparison or two, so the bound keeps the
+#: worst text of :data:`MAX_LENGTH` characters near a second.
+MAX_ROUNDINGS = 256
 #: Most arguments of one ``min``/``max`` call.
 MAX_ARGS = 64
 #: Highest degree of an expression in its symbols, counted from its structure (powers of
@@ -189,9 +194,10 @@ class _Parser:
 
     def rounding(self, pos: int) -> None:
         self.roundings += 1
-        if self.roundings > MAX_DEPTH:
-            raise ExpressionError(_where(self.text, pos, f"more than {MAX_DEPTH} uses of //, "
-                                                         f"floor, ceiling, min and max"))
+        if self.roundings > MAX_ROUNDINGS:
+            raise ExpressionError(_where(self.text, pos, f"more than {MAX_ROUNDINGS} uses of //, "
+                                                         f"floor, ceiling, min, max and "
+                                                         f"make_divisible"))
 
     def enter(self) -> None:
         self.depth += 1

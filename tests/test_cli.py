@@ -110,6 +110,23 @@ def test_json_summary_follows_the_schema_and_reads_back_exactly(build, tmp_path)
     assert len(doc["display"]["constraints"]) == len(model.constraints)
 
 
+@pytest.mark.parametrize("name, args", [
+    ("efficientnet_b0", ["width_coefficient=w", "depth_coefficient=d"]),
+    ("mobilenet_v3_large", ["alpha=a"]), ("mobilenet_v2", ["alpha=a"])])
+def test_json_totals_of_multiplier_models_read_back(name, args):
+    """Their totals use 100 to 180 roundings (make_divisible, floor, ...): the reader
+    stopped at 64, against the promise that every closed form of the output reads back."""
+    doc = json.loads(ok("zoo", name, "--arg", *args, "--format", "json"))
+    kwargs = dict(a.split("=") for a in args)
+    model = getattr(sc.zoo, name)(**{k: sc.multiplier(v) for k, v in kwargs.items()})
+    names = {s.name: s for s in model.free_symbols}
+    for key in ("params", "trainable_params", "macs", "flops"):
+        stored = getattr(model, key)
+        assert sc.parse_expression(doc["totals"][key], names) == stored
+        if key in doc["display"]:
+            assert sympy.expand(sc.parse_expression(doc["display"][key], names) - stored) == 0
+
+
 @pytest.mark.frameworks
 @pytest.mark.parametrize("suffix", [".json", ".keras"])
 def test_a_keras_model_file_gives_keras_counts(suffix, tmp_path):
