@@ -263,7 +263,8 @@ def _node_activations(node):
     if nested is not None:
         model, times = nested
         return sympy.expand(times * activation_elements(model))
-    return sum((elements(t.shape) for t in node.outputs), ZERO)
+    return node.layer.activation_elements_for(node.input_shapes,
+                                              [t.shape for t in node.outputs])
 
 
 def activation_elements(obj) -> sympy.Expr:

@@ -108,3 +108,15 @@ class LayerProtocol:
     def inner_graph(self, input_shapes):
         """``(model, times)`` when the layer runs a model on these inputs, else None."""
         return None
+
+    def activation_elements_for(self, input_shapes, output_shapes) -> sympy.Expr:
+        """Elements of the tensors one call produces: its outputs by default; a layer that
+        hides intermediate tensors no model shows (``Repeat`` of a symbolic number of
+        blocks that change the shape) counts them too."""
+        total = ZERO
+        for shape in output_shapes:
+            count = sympy.Integer(1)
+            for d in shape:
+                count *= d
+            total += count
+        return sympy.expand(total)

@@ -158,6 +158,22 @@ class Repeat(Layer):
     def macs_for(self, input_shapes, output_shape) -> sympy.Expr:
         """The sum over the repetitions of one repetition's MACs (symbolic ``times`` and a
         block that changes the shape; otherwise analyses look inside, see inner_graph)."""
+        return self._summed(input_shapes, "MACs", lambda node: node.layer.macs_for(
+            node.input_shapes, node.outputs[0].shape))
+
+    def activation_elements_for(self, input_shapes, output_shapes) -> sympy.Expr:
+        """Every repetition's tensors, summed as :meth:`macs_for` sums its MACs (the last
+        repetition's output is the Repeat's); otherwise the output, as any layer."""
+        if self.inner_graph(input_shapes) is not None:
+            return super().activation_elements_for(input_shapes, output_shapes)
+        return self._summed(input_shapes, "activations", lambda node: sum(
+            (node.layer.activation_elements_for(node.input_shapes,
+                                                [t.shape for t in node.outputs]),),
+            sympy.Integer(0)))
+
+    def _summed(self, input_shapes, what: str, per_node) -> sympy.Expr:
+        """``per_node`` over one repetition's layer calls (on the probe sizes), summed over
+        the repetitions by the solved recurrence."""
         steps = self._recurrence(tuple(input_shapes[0]))
         probe_graph = (self.block.rebuilt_on([steps.probe]) if isinstance(self.block, Graph)
                        else _unrolled(self.block, steps.probe, 1))
@@ -166,10 +182,10 @@ class Repeat(Layer):
             if not node.inputs:
                 continue
             if node.layer.inner_graph(node.input_shapes) is not None:
-                raise CostError(f"{self._where()}: MACs of a symbolic number of repetitions "
+                raise CostError(f"{self._where()}: {what} of a symbolic number of repetitions "
                                 f"of a block with nested blocks are not summed; substitute "
                                 f"the count. Received: times={self.times}")
-            one += node.layer.macs_for(node.input_shapes, node.outputs[0].shape)
+            one += per_node(node)
         return steps.total(one)
 
     def hidden_activations(self, input_shapes) -> str | None:

@@ -56,6 +56,9 @@ def test_repeat_equals_the_layers_written_out(name, times, h, w):
     assert tuple(d.xreplace(values) for d in model.output_shape) == unrolled.output_shape
     assert model.params.xreplace(values) == unrolled.params
     assert sympy.sympify(model.macs.xreplace(values)).doit() == unrolled.macs
+    # every repetition's output, not the last one's only (issue found in the tenth session)
+    assert sympy.sympify(model.activation_elements.xreplace(values)).doit() == \
+        unrolled.activation_elements
     substituted = model.subs(H=h, W=w, L=times)
     assert substituted.output_shape == unrolled.output_shape
     assert substituted.macs == unrolled.macs
@@ -101,3 +104,18 @@ def test_macs_without_a_closed_form_are_one_sum_over_the_repetitions():
     assert show_latex(model.macs) == (r"\sum_{t=1}^{L} 2304 \left\lceil{\frac{H}{2^{t}}}"
                                       r"\right\rceil \left\lceil{\frac{W}{2^{t}}}\right\rceil")
     assert model.free_symbols == {H, W, L}
+
+
+def test_activations_of_a_shape_changing_block_sum_every_repetition():
+    """A Repeat of L blocks that change the shape counted the last repetition's output only:
+    64*L**2 - 4096*L + 65536 elements for L valid 3x3 convolutions on 64x64, which fell with
+    L, so a budget on activations answered L = 31 where L = 2 already exceeds it."""
+    x = sc.Input((64, 64, 3))
+    y = sc.ReLU()(sc.BatchNormalization()(sc.Conv2D(16, 3)(x)))
+    block = sc.Model(x, y)
+    deep = sc.Sequential([sc.Input((64, 64, 3)), sc.Conv2D(3, 1), sc.Repeat(block, L)])
+    for times in (1, 2, 5):
+        assert deep.activation_elements.xreplace({L: times}) == \
+            deep.subs(L=times).activation_elements
+    convs = sc.Sequential([sc.Input((64, 64, 3)), sc.Repeat(sc.Conv2D(16, 3), L)])
+    assert convs.solve_budget(activation_elements=119_104, for_=L) == 2
