@@ -314,17 +314,20 @@ class Solution:
             polynomials with floor/ceiling/Mod; see :attr:`note`).
         real: closed-form positive real solutions (SymPy expressions, possibly in the other
             symbols), solving the equation with every ``floor``/``ceiling`` replaced by its
-            argument when :attr:`relaxed` is True.
+            argument when :attr:`relaxed` is True; ``None`` when they are not sought (see
+            :attr:`real_note`), so an empty tuple always means there are none.
         relaxed: whether ``real`` solves that continuous relaxation rather than the equation.
         note: why :attr:`integers` is ``None``, else ``""``.
+        real_note: why :attr:`real` is ``None``, else ``""``.
     """
 
     symbol: sympy.Symbol
     equation: Any
     integers: Any
-    real: tuple
+    real: tuple | None
     relaxed: bool
     note: str = ""
+    real_note: str = ""
 
     def __repr__(self) -> str:
         return (f"Solution({self.symbol}: integers={self.integers}, real={self.real}"
@@ -346,27 +349,33 @@ def _transcendental(expr, x) -> bool:
     return False
 
 
-def _real_solutions(expr, target, x) -> tuple[tuple, bool]:
+def _real_solutions(expr, target, x) -> tuple[tuple | None, bool, str]:
+    """``(roots, relaxed, why)``: the positive real roots, or None and why they are not
+    sought."""
     relaxed_expr = expr.replace(lambda e: isinstance(e, (sympy.floor, sympy.ceiling)),
                                 lambda e: e.args[0])
     relaxed = relaxed_expr != expr
     equation = sympy.expand(relaxed_expr - target)
     if not (equation.free_symbols - {x}) and equation.is_polynomial(x):
         poly = sympy.Poly(equation, x)
-        if poly.degree() <= 0 or poly.degree() > MAX_DEGREE:  # bounded work (issue 15)
-            return (), relaxed
+        if poly.degree() <= 0:
+            return (), relaxed, ""
+        if poly.degree() > MAX_DEGREE:  # bounded work (issue 15)
+            return None, relaxed, (f"the real roots of a polynomial of degree "
+                                   f"{poly.degree()} are not sought (at most {MAX_DEGREE})")
         roots = sorted(set(poly.real_roots()), key=lambda r: sympy.N(r, 30))
-        return tuple(r for r in roots if r > 0), relaxed
+        return tuple(r for r in roots if r > 0), relaxed, ""
     if _transcendental(relaxed_expr, x) or not equation.is_polynomial(x) and len(
             equation.free_symbols) > 1:  # sympy.solve may not finish: no real roots offered
-        return (), relaxed
+        return None, relaxed, (f"{x} appears in an exponent, a function or beside other "
+                               f"symbols outside a polynomial, where real roots are not sought")
     t = sympy.Dummy(x.name, positive=True)
     try:
         sols = sympy.solve(sympy.Eq(relaxed_expr.xreplace({x: t}), target), t)
     except (NotImplementedError, ValueError, TypeError):
-        return (), relaxed
+        return None, relaxed, "SymPy finds no closed form for the real roots"
     return tuple(s for s in sols if s.is_positive is not False and s.is_real is not False
-                 and not (s.is_number and s.is_real is not True)), relaxed
+                 and not (s.is_number and s.is_real is not True)), relaxed, ""
 
 
 def solve(expr, target, symbol, /, **fixed: Any) -> Solution:
@@ -384,7 +393,7 @@ def solve(expr, target, symbol, /, **fixed: Any) -> Solution:
     e, t = _as_expr(expr, "expr", where), _as_expr(target, "target", where)
     x = _symbol(symbol, [e, t], where)
     e, t = _fix([e, t], fixed, where)
-    real, relaxed = _real_solutions(e, t, x)
+    real, relaxed, real_note = _real_solutions(e, t, x)
     note, integers = "", None
     others = (e.free_symbols | t.free_symbols) - {x}
     if others:
@@ -400,7 +409,8 @@ def solve(expr, target, symbol, /, **fixed: Any) -> Solution:
                          f"function ({note or 'not a polynomial'}); symcnn solves polynomials "
                          f"with floor, ceiling and Mod exactly, and sc.sweep evaluates other "
                          f"expressions over a range. {_received(expr=e, target=t)}")
-    return Solution(x, sympy.Eq(e, t, evaluate=False), integers, real, relaxed, note)
+    return Solution(x, sympy.Eq(e, t, evaluate=False), integers, real, relaxed, note,
+                    real_note)
 
 
 # ----------------------------------------------------------------------------- models

@@ -246,6 +246,18 @@ def test_the_real_solution_keeps_other_symbols_as_a_closed_form():
     assert sympy.simplify((root**2 * H + root).subs(H, 7) - 1000) == 0
 
 
+def test_real_roots_not_sought_are_none_with_the_reason_never_an_empty_tuple():
+    """Above degree 64 the real roots are not computed (bounded work); the answer said
+    ``real=()``, "no real root", though n**65 = 2**65 has the root 2."""
+    sol = sc.solve(w**65, 2**65, w)
+    assert sol.integers == sympy.FiniteSet(2)
+    assert sol.real is None and "degree 65" in sol.real_note and "64" in sol.real_note
+    assert sc.solve(w**100 + w, 10**50, w).real is None
+    found = sc.solve(w**64, 2**64, w)  # at the bound: sought
+    assert found.real == (2,) and found.real_note == ""
+    assert sc.solve(3 * w**2 + 10 * w, -5, w).real == ()  # sought, and there are none
+
+
 def test_floors_are_relaxed_for_the_real_solution_and_said_so():
     sol = sc.solve(16 * sympy.floor(H / 2) ** 2, 4096, H)
     assert sol.relaxed and sol.real == (32,)
