@@ -225,6 +225,38 @@ def test_solve_respects_the_models_constraints(tmp_path):
     assert code == 0 and out.startswith("H = 8:")
 
 
+def test_solve_with_no_valid_value_exits_5_when_the_plain_budget_is_not_an_interval(tmp_path):
+    """LeNet on H x H: the parameters within 1,800 are H = 8..11, all below H >= 12; the
+    explanation solved the budget without the constraints, which raised ("does not grow
+    with H everywhere"), so the text mode exited 1 where JSON exited 5."""
+    path = tmp_path / "lenet.py"
+    path.write_text("import symcnn as sc\n"
+                    "model = sc.zoo.textbook.lenet_table(input_shape=('H', 'W', 3))\n")
+    code, out, err = run("solve", path, "--budget", "params=1800", "--for", "H",
+                         "--subs", "W=H")
+    assert (code, err) == (5, "")
+    assert out.strip() == "No valid H fits: no H the model admits (H >= 12) is within the " \
+                          "params budget."
+
+
+def test_a_budget_on_a_quantity_without_the_symbol_is_met_or_not_whatever_its_value():
+    """free_width has no non-trainable parameters: the budget non_trainable_params=1 holds
+    for every n. Solving it alone raised ("does not depend on n"), so the command refused
+    what model.solve_budget answers (323)."""
+    argv = ("solve", FREE_WIDTH, "--budget", "params=1e5", "--budget",
+            "non_trainable_params=1", "--for", "n")
+    out = ok(*argv)
+    assert out.startswith("n = 323:") and "(does not depend on n)" in out
+    doc = json.loads(ok(*argv, "--format", "json"))
+    validate(doc)
+    assert doc["value"] == 323 and doc["binding"] == ["params"]
+    assert doc["budgets"]["non_trainable_params"]["largest_alone"] == "any"
+    code, out, _ = run("solve", FREE_WIDTH, "--budget", "params=1e5", "--budget",
+                       "trainable_params=1e5", "--budget", "non_trainable_params=0.5",
+                       "--for", "n")
+    assert code == 5 and "exceeds the non_trainable_params budget" in out
+
+
 def test_solve_answers_as_model_solve_budget_does_with_the_constraints(tmp_path):
     path = tmp_path / "g.json"  # params = 4*(n/2) + 4 = 2*n + 4 with n even (groups=2)
     path.write_text(json.dumps({"symbols": ["n"], "input": [8, 8, "n"], "layers": [

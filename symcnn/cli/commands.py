@@ -81,8 +81,7 @@ def run_solve(args, out) -> int:
         raise UsageError(f"the budgeted quantities still depend on {', '.join(unfixed)} "
                          f"besides {symbol}; fix them with --subs (e.g. --subs "
                          f"{' '.join(n + '=...' for n in unfixed)})")
-    found = {name: (budget, quantity_of(model, name),
-                    model.solve_budget(for_=symbol, **{name: budget}))
+    found = {name: (budget, quantity_of(model, name), _alone(model, symbol, name, budget))
              for name, budget in budgets.items()}
     best = model.solve_budget(for_=symbol, **budgets)
     binding = [] if best is None else [n for n, (_, _, v) in found.items() if v == best]
@@ -98,22 +97,54 @@ def run_solve(args, out) -> int:
           f"{' (' + ', '.join(binding) + ' binds)' if len(found) > 1 else ''}", file=out)
     for name, (budget, expr, alone) in found.items():
         at = expr.xreplace({symbol: best})
-        print(f"  {name}: {show(expr)} = {format_count(at)} <= {format_count(budget)}"
-              f"{'' if alone == best else f'  (alone: {symbol} <= {alone})'}", file=out)
+        note = "" if alone == best else f"  (does not depend on {symbol})" \
+            if alone == ANY else f"  (alone: {symbol} <= {alone})"
+        print(f"  {name}: {show(expr)} = {format_count(at)} <= {format_count(budget)}{note}",
+              file=out)
     return 0
+
+
+#: ``largest_alone`` of a budget on a quantity that does not depend on the symbol and is
+#: within it: every value fits.
+ANY = "any"
+
+
+def _alone(model, symbol, name: str, budget):
+    """The largest ``symbol`` within this budget alone (the model's constraints holding):
+    ANY when the quantity does not depend on it and is within budget, None when none fits."""
+    expr = quantity_of(model, name)
+    if symbol not in expr.free_symbols:
+        return ANY if expr <= budget else None
+    return model.solve_budget(for_=symbol, **{name: budget})
 
 
 def _no_solution(model, symbol, found) -> str:
     """Why no value fits: every positive value exceeds a budget, or those within the budgets
     break the model's constraints."""
-    plain = [solve_budget(expr, budget, symbol) for budget, expr, _ in found.values()]
-    if any(v is None for v in plain):
+    needs = [show(c) for c in model.constraints if symbol in c.free_symbols]
+    plain = []  # each budget alone, without the model's constraints
+    for budget, expr, alone in found.values():
+        try:
+            plain.append(alone if symbol not in expr.free_symbols else
+                         solve_budget(expr, budget, symbol))
+        except SolveError:  # within budget for no interval 1..a: said plainly below
+            plain = None
+            break
+    if plain is not None and any(v is None for v in plain):
         over = [n for n, v in zip(found, plain) if v is None]
         return f"No positive {symbol} fits: even {symbol} = 1 exceeds the " \
                f"{' and '.join(over)} budget."
-    needs = [show(c) for c in model.constraints if symbol in c.free_symbols]
-    return (f"No valid {symbol} fits: {symbol} = {min(plain)} is the largest within the "
-            f"budget, but the model needs {', '.join(needs) or 'other values'}.")
+    values = [v for v in plain or () if v != ANY]
+    if values and needs:
+        return (f"No valid {symbol} fits: {symbol} = {min(values)} is the largest within the "
+                f"budget, but the model needs {', '.join(needs)}.")
+    over = [n for n, (_, _, alone) in found.items() if alone is None]
+    if over:
+        admits = f"the model admits ({', '.join(needs)})" if needs else "there is"
+        return (f"No valid {symbol} fits: no {symbol} {admits} is within the "
+                f"{' and '.join(over)} budget.")
+    return (f"No valid {symbol} fits: each budget alone admits some {symbol}, but no value "
+            f"is within all of them.")
 
 
 def run_latex(args, out) -> int:
