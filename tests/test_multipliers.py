@@ -136,3 +136,14 @@ def test_efficientnet_coefficients_as_multipliers_equal_the_numeric_builds():
         numeric = sc.zoo.efficientnet_b0(width_coefficient=Fraction(str(wc)),
                                          depth_coefficient=Fraction(str(dc)), include_top=False)
         assert model.subs(w=str(wc), d=str(dc)).trainable_params == numeric.trainable_params
+
+
+def test_a_grid_too_fine_to_settle_soon_is_refused_quickly():
+    """Below the point where make_divisible settles, the grid values are evaluated one by
+    one: with step=1e-7 that was 12.5 million of them (killed after 20 s)."""
+    alpha = sc.multiplier("alpha")
+    expr = 100 * make_divisible(32 * alpha, 8)
+    with pytest.raises(sc.SolveError, match=r"12,500,000 grid values below.*at most 5,000.*"
+                                            r"coarser step.*step=1/10000000"):
+        sc.solve_budget(expr, 5000, alpha, step=1e-7)
+    assert sc.solve_budget(expr, 5000, alpha, step=0.01) == sympy.Rational(81, 50)
