@@ -12,6 +12,10 @@ backend is needed) and saved to a file when ``path`` is given.
 
 from __future__ import annotations
 
+import math
+import numbers
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any, Mapping
 
 import sympy
@@ -112,8 +116,7 @@ def plot(targets, /, *, y="params", budget=None, path=None, labels=None, title=N
     xs = list(values[name])
     quantities = [y] if isinstance(y, str) else list(y)
     budgets = budget if isinstance(budget, Mapping) else {q: budget for q in quantities}
-    for q, b in budgets.items():
-        _check_budget(q, b)
+    budgets = {q: _budget(q, b) for q, b in budgets.items()}
     items = _targets(targets, labels)
     if not items:
         raise SolveError(f"plot: give at least one model or expression to plot. "
@@ -133,7 +136,8 @@ def plot(targets, /, *, y="params", budget=None, path=None, labels=None, title=N
         _panel(panel, q, items, name, xs, fixed, budgets.get(q), len(items) == 1)
         panel.set_xlabel(f"${sympy.latex(sympy.Symbol(name))}$")
         panel.yaxis.set_major_formatter(EngFormatter(sep=""))
-        panel.xaxis.set_major_locator(MaxNLocator(integer=True))
+        # min_n_ticks=1: integer ticks even when the view holds one integer (one point)
+        panel.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
         panel.grid(True, alpha=0.3)
         if logy:
             panel.set_yscale("log")
@@ -154,22 +158,37 @@ def plot(targets, /, *, y="params", budget=None, path=None, labels=None, title=N
     return fig
 
 
-def _check_budget(quantity, budget) -> None:
-    import math
-    from fractions import Fraction
-
+def _budget(quantity, budget):
+    """``budget`` as a Python int, Fraction or float (any real number type is accepted:
+    NumPy's, SymPy's, Fraction, Decimal), or a SolveError naming it."""
     if budget is None:
-        return
-    number = isinstance(budget, (int, float, Fraction, sympy.Rational)) and not isinstance(
-        budget, bool)
-    if not number or budget <= 0 or (isinstance(budget, float) and not math.isfinite(budget)):
-        raise SolveError(f"plot: the budget of {quantity} must be a positive finite number. "
-                         f"Received: budget={brief(budget)}")
+        return None
+
+    def refuse(why="must be a positive finite number"):
+        return SolveError(f"plot: the budget of {quantity} {why}. "
+                          f"Received: budget={brief(budget)}")
+
+    if isinstance(budget, bool) or not isinstance(budget, (numbers.Real, Decimal)):
+        raise refuse()  # complex, text, NumPy's bool, sympy.oo/nan (not numbers.Real), ...
+    if isinstance(budget, numbers.Integral):
+        value = int(budget)
+    elif isinstance(budget, numbers.Rational):
+        value = Fraction(int(budget.numerator), int(budget.denominator))
+    else:  # floats: Python's, NumPy's, SymPy's, Decimal
+        value = float(budget)
+        finite = budget.is_finite() if isinstance(budget, Decimal) else (
+            budget.is_finite if isinstance(budget, sympy.Basic) else math.isfinite(value))
+        if finite and math.isinf(value):
+            raise refuse("is too large to draw (beyond floating point)")
+        if not math.isfinite(value):
+            raise refuse()
+    if value <= 0:
+        raise refuse()
     try:
-        float(budget)
+        float(value)
     except OverflowError:
-        raise SolveError(f"plot: the budget of {quantity} is too large to draw (beyond "
-                         f"floating point). Received: budget={brief(budget)}") from None
+        raise refuse("is too large to draw (beyond floating point)") from None
+    return value
 
 
 def _check_title(title) -> None:
@@ -207,6 +226,7 @@ def _format(path) -> str | None:
 def _panel(panel, quantity: str, items: list, name: str, xs: list, fixed: dict, budget,
            single: bool) -> None:
     shown = None
+    ylabel = None  # the closed form on the y axis (one target, when it fits)
     for label, target in items:
         if _is_model(target):
             expr = _quantity(target, quantity)
@@ -216,13 +236,20 @@ def _panel(panel, quantity: str, items: list, name: str, xs: list, fixed: dict, 
             ys = sweep(expr, **{name: xs}, **fixed)
         shown = expr.xreplace({s: sympy.Integer(fixed[s.name]) for s in expr.free_symbols
                                if s.name in fixed})
+        ys = _floats(ys, xs, name, f"{quantity} of {label}" if _is_model(target)
+                     else f"the expression {brief(shown)}")
         formula = _mathtext(shown)
+        if single and formula:
+            # an expression is labelled by itself: `y` ("params" by default) names a
+            # quantity of a model, and the expression need not be one
+            text = f"{quantity} = {formula}" if _is_model(target) else formula
+            ylabel = text if _fits(panel, text) else None
         best = _solve(target, quantity, expr, budget, name, fixed)
-        entry = label if single and formula else (f"{label}: {formula}" if formula else label)
+        entry = label if ylabel else (f"{label}: {formula}" if formula else label)
         if best is not None:
             entry += f" ({name} = {best:,})" if best >= 10_000 else f" ({name} = {best})"
         line, = panel.plot(xs, ys, "-o" if len(xs) <= 40 else "-", markersize=3, label=entry)
-        if best is not None and xs[0] <= best <= xs[-1]:
+        if best is not None and min(xs) <= best <= max(xs):  # xs may run downwards
             at = shown.xreplace({s: sympy.Integer(best) for s in shown.free_symbols
                                  if s.name == name})
             panel.plot([best], [float(at)], "o", markersize=9, markerfacecolor="none",
@@ -236,11 +263,47 @@ def _panel(panel, quantity: str, items: list, name: str, xs: list, fixed: dict, 
         panel.axhline(float(budget), linestyle="--", color="0.35", linewidth=1.2,
                       label=f"budget {format_count(sympy.Integer(int(budget)))}"
                       if float(budget) == int(budget) else f"budget {budget}")
-    if single and items:
-        formula = _mathtext(shown)
-        panel.set_ylabel(f"{quantity} = {formula}" if formula else quantity)
-    else:
-        panel.set_ylabel(quantity if _is_model(items[0][1]) else "value")
+    panel.set_ylabel(ylabel or (quantity if _is_model(items[0][1]) else "value"))
+
+
+def _fits(panel, text: str) -> bool:
+    """Whether ``text`` as the y label is no longer than the panel is high (a longer label
+    is cut at both ends of the figure)."""
+    from matplotlib.textpath import TextPath
+
+    fig = panel.figure
+    height = panel.get_position().height * fig.get_figheight() * 72  # points, before layout
+    try:
+        width = TextPath((0, 0), text, prop=panel.yaxis.label.get_fontproperties())
+    except Exception:  # noqa: BLE001  (cannot measure it: leave it off the axis)
+        return False
+    return width.get_extents().width <= height
+
+
+def _floats(ys, xs: list, name: str, what: str):
+    """``ys`` as floats for matplotlib, or a SolveError at the first value that is not a
+    real number or is beyond floating point (exact sweeps hold Python ints and SymPy values)."""
+    import numpy as np
+
+    data, mask = np.ma.getdata(ys), np.ma.getmaskarray(ys)
+    if data.dtype != object:
+        return ys
+    out = np.full(len(data), np.nan)
+    for i, (x, v, masked) in enumerate(zip(xs, data, mask)):
+        if masked:
+            continue
+        try:
+            out[i] = float(v)
+        except OverflowError:
+            raise SolveError(f"plot: {what} is too large to plot at {name}={x}: its value "
+                             f"{brief(v)} is beyond floating point (about 1.8e308); plot a "
+                             f"smaller range of {name}. Received: {name}={x}") from None
+        except TypeError:
+            raise SolveError(f"plot: {what} is not a number at {name}={x} (its value there "
+                             f"is {brief(v)}); plot takes expressions that give a number once "
+                             f"{name} and the fixed symbols are given. "
+                             f"Received: {name}={x}") from None
+    return np.ma.array(out, mask=mask) if mask.any() else out
 
 
 def _solve(target, quantity: str, expr, budget, name: str, fixed: dict):

@@ -1,8 +1,12 @@
 """sc.plot: what the figure shows is what the solver and the closed form say."""
 
+import pathlib
 import subprocess
 import sys
+from decimal import Decimal
+from fractions import Fraction
 
+import numpy as np
 import pytest
 import sympy
 
@@ -11,6 +15,7 @@ import symcnn as sc
 pytest.importorskip("matplotlib")
 
 n, w = sc.symbols("n w")
+MODELS = pathlib.Path(__file__).resolve().parents[1] / "examples" / "models"
 
 
 def test_importing_symcnn_does_not_import_matplotlib():
@@ -65,3 +70,88 @@ def test_plot_needs_exactly_one_range():
         sc.plot(n * w, n=range(1, 3), w=range(1, 3))
     with pytest.raises(sc.SolveError, match="exactly one symbol"):
         sc.plot(n, n=5)
+
+
+def test_a_value_beyond_floating_point_is_refused_where_it_overflows():
+    """n**200 reached matplotlib as exact ints and failed with a raw OverflowError."""
+    with pytest.raises(sc.SolveError, match=r"n\*\*200 is too large to plot at n=35.*"
+                                            r"Received: n=35"):
+        sc.plot(n**200, n=range(1, 100))
+    fig = sc.plot(n**200, n=range(1, 35))  # 34**200 < 1.8e308 still draws
+    assert fig.axes[0].get_lines()[0].get_ydata()[-1] == float(34**200)
+
+
+def test_an_expression_that_is_not_a_number_is_refused_naming_it():
+    """An undefined function f(n) failed with a raw `Cannot convert expression to float`."""
+    with pytest.raises(sc.SolveError, match=r"the expression f\(n\) is not a number at n=1 "
+                                            r"\(its value there is f\(1\)\)"):
+        sc.plot(sympy.Function("f")(n), n=range(1, 30))
+
+
+@pytest.mark.parametrize("budget", [np.int64(100_000), np.float64(1e5), sympy.Float(100_000),
+                                    sympy.Integer(100_000), Fraction(100_000),
+                                    Decimal(100_000)],
+                         ids=["numpy-int", "numpy-float", "sympy-Float", "sympy-Integer",
+                              "Fraction", "Decimal"])
+def test_a_budget_of_any_real_number_type_is_accepted(budget):
+    """NumPy integers, SymPy Floats and Decimals were refused as not positive finite
+    numbers, though sc.solve_budget accepts them."""
+    fig = sc.plot(sc.zoo.textbook.free_width(), n=range(1, 400), budget=budget)
+    texts = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert texts == ["free_width (n = 323)", "budget 100,000"]
+
+
+@pytest.mark.parametrize("budget", [True, np.True_, float("nan"), float("inf"), -1, 0, 1e5 + 0j,
+                                    Decimal("NaN"), sympy.oo, sympy.nan, "100000"])
+def test_a_budget_that_is_not_a_positive_finite_real_number_is_refused(budget):
+    with pytest.raises(sc.SolveError, match="the budget of params must be a positive finite "
+                                            "number. Received: budget="):
+        sc.plot(sc.zoo.textbook.free_width(), n=range(1, 4), budget=budget)
+
+
+def test_an_expression_is_labelled_by_itself_not_as_params():
+    """The y axis of n**2 read `params = n²`: `y` defaults to "params", a model's quantity."""
+    fig = sc.plot(n**2, n=range(1, 30), budget=200.5)
+    assert fig.axes[0].get_ylabel() == "$n^{2}$"
+    texts = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert texts == ["value (n = 14)", "budget 200.5"]
+
+
+def test_the_solved_point_is_marked_on_a_range_that_runs_downwards():
+    """With n=range(400, 0, -1) the legend said (n = 323) but the circle, the dotted line
+    and the annotation were missing: the check assumed xs ascending."""
+    fig = sc.plot(sc.zoo.textbook.free_width(), n=range(400, 0, -1), budget=1e5)
+    ax = fig.axes[0]
+    circles = [line for line in ax.get_lines() if list(line.get_xdata()) == [323]]
+    assert circles and list(circles[0].get_ydata()) == [100_000]
+    assert any(list(line.get_xdata()) == [323, 323] for line in ax.get_lines())  # axvline
+    assert [t.get_text() for t in ax.texts] == ["n = 323\n100,000"]
+
+
+def test_a_closed_form_too_long_for_the_axis_goes_to_the_legend():
+    """peak_activation_memory = 4max(196608, ...) was longer than its panel was high and
+    was cut at both ends of the image."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    model = sc.load_spec(MODELS / "residual_block.yaml")
+    fig = sc.plot(model, w=range(1, 100), C=64, H=32, W=32,
+                  y=["params", "macs", "peak_activation_memory"], budget={"macs": 1e8})
+    ax = fig.axes[2]
+    assert ax.get_ylabel() == "peak_activation_memory"
+    entry = ax.get_legend().get_texts()[0].get_text()
+    assert entry.startswith("residual_block: $4 \\max") and "2048 w + 65536" in entry
+    assert fig.axes[0].get_ylabel() == "params = $1156 w + 256$"  # short ones stay
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    for panel in fig.axes:
+        box = panel.yaxis.label.get_window_extent(renderer)
+        assert 0 <= box.y0 and box.y1 <= fig.bbox.height, panel.get_ylabel()
+
+
+def test_one_point_gets_integer_ticks():
+    """A single point n=5 had ticks 4.74, 4.80, ... although n takes integer values."""
+    fig = sc.plot(sc.zoo.textbook.free_width(), n=[5])
+    ax = fig.axes[0]
+    lo, hi = ax.get_xlim()
+    ticks = [t for t in ax.get_xticks() if lo <= t <= hi]
+    assert ticks == [5]
