@@ -24,6 +24,7 @@ has one).
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 import sympy
@@ -115,7 +116,7 @@ def on_grid(expr, symbol, step) -> tuple:
 def _step(step, where: str):
     value = step
     if isinstance(step, float):
-        value = sympy.Rational(repr(step))
+        value = sympy.Rational(repr(step)) if math.isfinite(step) else None
     elif isinstance(step, (int, Fraction)) and not isinstance(step, bool):
         value = sympy.Rational(step.numerator, step.denominator)
     if not (isinstance(value, sympy.Rational) and value > 0):

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass, field
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Mapping
 
@@ -49,6 +50,11 @@ def _as_expr(value: Any, arg: str, where: str) -> sympy.Expr:
                          f"{_received(**{arg: value})}")
     if isinstance(value, sympy.Float):  # its exact binary value, as a Python float's
         return sympy.Rational(value)
+    if isinstance(value, Decimal):  # its exact decimal value: Decimal("0.1") is 1/10
+        if not value.is_finite():
+            raise SolveError(f"{where}: `{arg}` must be finite. {_received(**{arg: value})}")
+        exact = Fraction(value)
+        return sympy.Rational(exact.numerator, exact.denominator)
     if not isinstance(value, sympy.Basic) and isinstance(value, numbers.Real):
         if isinstance(value, numbers.Rational):  # int, Fraction, NumPy's integers
             return sympy.Rational(int(value.numerator), int(value.denominator))
@@ -61,8 +67,14 @@ def _as_expr(value: Any, arg: str, where: str) -> sympy.Expr:
     except (sympy.SympifyError, TypeError):
         raise SolveError(f"{where}: `{arg}` must be a number or a SymPy expression. "
                          f"{_received(**{arg: value})}") from None
-    if not isinstance(expr, sympy.Expr) or expr.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):
+    if not isinstance(expr, sympy.Expr) or getattr(expr, "is_Matrix", False) or \
+            expr.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):  # a matrix is an Expr too
         raise SolveError(f"{where}: `{arg}` must be a finite SymPy expression. "
+                         f"{_received(**{arg: value})}")
+    if arg == "budget" and expr.is_number and not expr.is_Rational:
+        kind = "complex" if expr.is_real is False else "irrational"
+        raise SolveError(f"{where}: `{arg}` must be a rational number (an int, a Fraction, a "
+                         f"float or Decimal, taken exactly); {expr} is {kind}. "
                          f"{_received(**{arg: value})}")
     return expr
 

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import symcnn as sc
+from symcnn.zoo.scaling import make_divisible
 from tests.support.expressions import growing, quasi_polynomials, value
 
 n, w, H = sc.symbols("n w H")
@@ -315,3 +316,33 @@ def test_an_integer_symbol_on_a_fractional_grid_is_refused():
 def test_a_plain_sympy_symbol_means_the_expressions_symbol_of_that_name():
     params = sc.zoo.textbook.free_width().params
     assert sc.solve_budget(params, 100_000, sympy.Symbol("n")) == 323
+
+
+def test_a_budget_is_a_rational_number_taken_exactly_else_named():
+    """An irrational or complex budget was blamed on the expression ("pi is not built from
+    +, *, ... Received: expr=n"), and a Decimal was read as a float whose error blamed the
+    expression too."""
+    import decimal
+
+    n = sc.symbols("n")
+    assert sc.solve_budget(160 * n + 48320, decimal.Decimal("1e5"), n) == 323
+    assert sc.solve_budget(10 * n, decimal.Decimal("0.1") * 100, n) == 1
+    for budget, kind in ((10 * sympy.pi, "irrational"), (sympy.sqrt(2), "irrational"),
+                         (sympy.E, "irrational"), (15 + sympy.I, "complex")):
+        with pytest.raises(sc.SolveError, match=rf"`budget` must be a rational number.*is "
+                                                rf"{kind}\. Received: budget="):
+            sc.solve_budget(n, budget, n)
+    with pytest.raises(sc.SolveError, match="`budget` must be finite"):
+        sc.solve_budget(n, decimal.Decimal("nan"), n)
+
+
+def test_a_step_that_is_not_finite_and_a_matrix_are_named():
+    """step=nan and step=inf raised a bare TypeError ("invalid input: nan"), and a matrix
+    expression an unsupported-operand TypeError."""
+    alpha = sc.multiplier("alpha")
+    expr = 100 * make_divisible(32 * alpha, 8)
+    for step in (float("nan"), float("inf")):
+        with pytest.raises(sc.SolveError, match=r"`step` must be a positive rational"):
+            sc.solve_budget(expr, 5000, alpha, step=step)
+    with pytest.raises(sc.SolveError, match=r"`expr` must be a finite SymPy expression"):
+        sc.solve_budget(sympy.Matrix([w]), 15, w)
