@@ -284,11 +284,14 @@ def solve_budget(expr, budget=None, symbol=None, /, *, step=None, **fixed: Any):
     17/20
     """
     problem = _problem(expr, budget, symbol, fixed, "solve_budget")
-    if step is None:
-        return _largest(problem)
-    if problem.symbol.is_integer and not _as_expr(step, "step", "solve_budget").is_integer:
-        raise SolveError(f"solve_budget: {problem.symbol} is an integer symbol, so a grid of "
-                         f"fractional steps would answer values it cannot take; leave out "
+    return _largest(problem) if step is None else _on_grid(problem, step)
+
+
+def _on_grid(problem, step):
+    """The largest grid value ``k*step`` within budget (see :func:`solve_budget`)."""
+    if problem.symbol.is_integer and not _as_expr(step, "step", problem.where).is_integer:
+        raise SolveError(f"{problem.where}: {problem.symbol} is an integer symbol, so a grid "
+                         f"of fractional steps would answer values it cannot take; leave out "
                          f"step= (or solve for a multiplier, sc.multiplier). "
                          f"{_received(step=step)}")
     return largest_on_grid(problem, step)
@@ -428,12 +431,13 @@ def solve(expr, target, symbol, /, **fixed: Any) -> Solution:
 # ----------------------------------------------------------------------------- models
 
 
-def model_solve_budget(model, for_=None, budgets: Mapping | None = None) -> int | None:
+def model_solve_budget(model, for_=None, budgets: Mapping | None = None, *, step=None):
     """``model.solve_budget(params=5_000_000, macs=10**9, for_=w, H=224)``, see the method.
 
     Keywords naming a model quantity (``params``, ``trainable_params``, ``macs``, ...) are
     budgets; keywords naming one of the model's symbols fix it. The model's constraints
-    restrict the answer to admissible values.
+    restrict the answer to admissible values. ``step`` answers on the grid ``step,
+    2*step, ...`` as :func:`solve_budget` does (``symcnn solve --step``).
     """
     where = f"Model {getattr(model, 'display_name', '')!r} solve_budget"
     names = {s.name for s in model.free_symbols}
@@ -459,4 +463,5 @@ def model_solve_budget(model, for_=None, budgets: Mapping | None = None) -> int 
                              f"budgeted quantities depend on {sorted(s.name for s in free)}. "
                              f"{_received(for_=for_)}")
         for_ = free.pop()
-    return _largest(_build(exprs, for_, fixed, list(model.constraints), where))
+    problem = _build(exprs, for_, fixed, list(model.constraints), where)
+    return _largest(problem) if step is None else _on_grid(problem, step)

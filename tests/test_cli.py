@@ -7,8 +7,10 @@ import io
 import json
 import os
 import pathlib
+import re
 import subprocess
 import sys
+from fractions import Fraction
 
 import pytest
 import sympy
@@ -239,7 +241,7 @@ def test_solve_with_no_valid_value_exits_5_when_the_plain_budget_is_not_an_inter
                           "params budget."
 
 
-def test_a_budget_on_a_quantity_without_the_symbol_is_met_or_not_whatever_its_value():
+def test_a_budget_on_a_quantity_without_the_symbol_is_met_or_not_whatever_its_value(tmp_path):
     """free_width has no non-trainable parameters: the budget non_trainable_params=1 holds
     for every n. Solving it alone raised ("does not depend on n"), so the command refused
     what model.solve_budget answers (323)."""
@@ -251,10 +253,51 @@ def test_a_budget_on_a_quantity_without_the_symbol_is_met_or_not_whatever_its_va
     validate(doc)
     assert doc["value"] == 323 and doc["binding"] == ["params"]
     assert doc["budgets"]["non_trainable_params"]["largest_alone"] == "any"
-    code, out, _ = run("solve", FREE_WIDTH, "--budget", "params=1e5", "--budget",
-                       "trainable_params=1e5", "--budget", "non_trainable_params=0.5",
-                       "--for", "n")
+    path = tmp_path / "bn.json"  # 16 non-trainable moving statistics whatever n is
+    path.write_text(json.dumps({"symbols": "n", "input": [8], "layers": [
+        "BatchNormalization", {"Dense": {"units": "n"}}]}))
+    code, out, _ = run("solve", path, "--budget", "params=1e5", "--budget",
+                       "non_trainable_params=10", "--for", "n")
     assert code == 5 and "exceeds the non_trainable_params budget" in out
+
+
+def test_solve_for_a_multiplier_on_a_grid_of_steps(tmp_path):
+    """A multiplier takes fractional values: the command pointed to Python
+    (sc.solve_budget(..., step=Fraction(1, 20))), which a shell user cannot give. --step
+    answers on the grid, as the library does."""
+    path = tmp_path / "mnet.py"
+    path.write_text("import symcnn as sc\nmodel = sc.zoo.mobilenet_v2((224, 224, 3), "
+                    "alpha=sc.multiplier('alpha'))\n")
+    model = sc.zoo.mobilenet_v2((224, 224, 3), alpha=sc.multiplier("alpha"))
+    alpha = next(s for s in model.free_symbols if s.name == "alpha")
+    expected = sc.solve_budget(model.trainable_params, 3_000_000, alpha, step=Fraction(1, 20))
+    out = ok("solve", path, "--budget", "trainable_params=3e6", "--for", "alpha",
+             "--step", "0.05")
+    assert out.startswith(f"alpha = {expected}: ")
+    doc = json.loads(ok("solve", path, "--budget", "trainable_params=3e6", "--for", "alpha",
+                        "--step", "1/20", "--format", "json"))
+    validate(doc)
+    assert doc["value"] == str(expected) == doc["budgets"]["trainable_params"]["largest_alone"]
+    for extra, message in (([], "alpha is a multiplier.*--step 0.05"),
+                           (["--step", "-1"], "--step: a positive number"),
+                           (["--step", "x"], "--step: a positive number")):
+        code, _, err = run("solve", path, "--budget", "trainable_params=3e6", "--for",
+                           "alpha", *extra)
+        assert code == 2 and re.search(message, err) and "sc.solve_budget" not in err
+    code, _, err = run("solve", FREE_WIDTH, "--budget", "params=1e5", "--for", "n",
+                       "--step", "0.5")
+    assert code == 2 and "n is an integer symbol, so the step is a whole number" in err
+    assert ok("solve", FREE_WIDTH, "--budget", "params=1e5", "--for", "n", "--step", "2") \
+        .startswith("n = 322:")
+
+
+def test_plot_and_sweep_hints_are_in_the_command_lines_words():
+    """plot said "fix it with .subs(...)" and sweep "leave it out of --subs to solve for it"."""
+    code, _, err = run("plot", str(MODELS / "residual_block.yaml"), "w=1:9", "-o", "x.png")
+    assert code == 2 and "fix them with --subs (e.g. --subs C=...)" in err
+    assert ".subs(" not in err
+    code, _, err = run("sweep", FREE_WIDTH, "n=1:3", "--subs", "n=4")
+    assert code == 1 and "leave it out of --subs to sweep over it" in err
 
 
 def test_solve_answers_as_model_solve_budget_does_with_the_constraints(tmp_path):

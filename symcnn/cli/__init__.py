@@ -60,7 +60,9 @@ _EXAMPLES = {
   symcnn summary net.yaml --columns layer,output_shape,params --format markdown""",
     "solve": """examples:
   symcnn solve examples/models/free_width.json --budget params=100000 --for n
-  symcnn solve net.yaml --budget params=5e6 --budget macs=1e9 --for w --subs H=224 W=224""",
+  symcnn solve net.yaml --budget params=5e6 --budget macs=1e9 --for w --subs H=224 W=224
+  symcnn zoo mobilenet_v2 --arg alpha=a > /dev/null  # a model with a multiplier a:
+  symcnn solve mnet.py --budget trainable_params=3e6 --for alpha --step 0.05""",
     "sweep": """examples:
   symcnn sweep examples/models/free_width.json n=1:10
   symcnn sweep net.yaml w=8,16,32,64 --y params,macs --subs H=224 W=224 --format csv""",
@@ -160,6 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"a budget, repeatable; quantities: {', '.join(QUANTITIES)}")
     p.add_argument("--for", dest="for_", required=True, metavar="SYMBOL",
                    help="the symbol to solve for (the others must be fixed with --subs)")
+    p.add_argument("--step", metavar="STEP",
+                   help="answer on the grid STEP, 2*STEP, ... (a multiplier such as alpha "
+                        "takes fractional values: --step 0.05)")
     p.add_argument("--format", choices=("text", "json"), default="text")
 
     p = command("sweep", "evaluate quantities over a range of one symbol",

@@ -14,11 +14,12 @@ import os
 import sys
 
 from ..costs import QUANTITIES, quantity
-from ..errors import SolveError, UnavailableError
+from ..errors import SolveError, SymcnnError, UnavailableError
+from ..multipliers import exact_value
 from ..render.exprs import show
 from ..render.latex import compile_pdf
 from ..render.summary import format_count
-from ..solving import solve_budget
+from ..solving import model_solve_budget, solve_budget
 from ..spec import model_to_spec
 from ..suggest import did_you_mean
 from .arguments import UsageError, columns, parse_assignments
@@ -54,7 +55,9 @@ def symbol_of(model, name: str, command: str = "solve", given: str | None = None
             return s
     names = ", ".join(sorted(s.name for s in model.free_symbols)) or "none"
     if any(item.split("=", 1)[0].strip() == name for item in fixed or ()):
-        hint = f" --subs fixed {name} already: leave it out of --subs to solve for it."
+        verb = {"solve": "solve for", "sweep": "sweep over", "plot": "plot over"}.get(
+            command, "use")
+        hint = f" --subs fixed {name} already: leave it out of --subs to {verb} it."
     else:
         hint = did_you_mean(name, [s.name for s in model.free_symbols])
     raise SolveError(f"{command}: the model has no symbol {name!r} (its symbols: {names}).{hint} "
@@ -75,15 +78,17 @@ def run_solve(args, out) -> int:
                              f"{name}={value}")
     model = load_args(args)
     symbol = symbol_of(model, args.for_, fixed=args.subs)
+    step = _step(args.step, symbol)
     unfixed = sorted({s.name for name in budgets for s in quantity_of(model, name).free_symbols}
                      - {symbol.name})
     if unfixed:  # said in the command line's words (the library says "by keyword")
         raise UsageError(f"the budgeted quantities still depend on {', '.join(unfixed)} "
                          f"besides {symbol}; fix them with --subs (e.g. --subs "
                          f"{' '.join(n + '=...' for n in unfixed)})")
-    found = {name: (budget, quantity_of(model, name), _alone(model, symbol, name, budget))
+    found = {name: (budget, quantity_of(model, name),
+                    _alone(model, symbol, name, budget, step))
              for name, budget in budgets.items()}
-    best = model.solve_budget(for_=symbol, **budgets)
+    best = model_solve_budget(model, symbol, budgets, step=step)
     binding = [] if best is None else [n for n, (_, _, v) in found.items() if v == best]
     if args.format == "json":
         print(json.dumps(solve_document(model, symbol.name, best, found, binding), indent=2),
@@ -109,13 +114,34 @@ def run_solve(args, out) -> int:
 ANY = "any"
 
 
-def _alone(model, symbol, name: str, budget):
+def _step(text: str | None, symbol):
+    """``--step`` as an exact positive rational (``0.05`` is 1/20); required for a
+    multiplier, which takes fractional values."""
+    if text is None:
+        if not symbol.is_integer:
+            raise UsageError(f"{symbol} is a multiplier (it takes fractional values): say on "
+                             f"which grid to answer with --step, e.g. --step 0.05")
+        return None
+    try:
+        step = exact_value(text, "--step", "solve")
+    except SymcnnError:
+        step = None
+    if step is None or not (step.is_Rational and step > 0):
+        raise UsageError(f"--step: a positive number such as 0.05 or 1/20. "
+                         f"Received: --step {text}")
+    if symbol.is_integer and not step.is_Integer:
+        raise UsageError(f"--step: {symbol} is an integer symbol, so the step is a whole "
+                         f"number (or left out). Received: --step {text}")
+    return step
+
+
+def _alone(model, symbol, name: str, budget, step=None):
     """The largest ``symbol`` within this budget alone (the model's constraints holding):
     ANY when the quantity does not depend on it and is within budget, None when none fits."""
     expr = quantity_of(model, name)
     if symbol not in expr.free_symbols:
         return ANY if expr <= budget else None
-    return model.solve_budget(for_=symbol, **{name: budget})
+    return model_solve_budget(model, symbol, {name: budget}, step=step)
 
 
 def _no_solution(model, symbol, found) -> str:

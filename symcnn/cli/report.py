@@ -135,13 +135,16 @@ def solve_document(model, symbol: str, value, budgets: dict, binding: list) -> d
 
     ``budgets`` maps a quantity name to ``(budget, expression, largest value alone)``.
     """
+    def answer(v):  # a multiplier's answer on its grid is a rational: "17/20"
+        return v if v is None or v == "any" else encode(v)
+
     doc = {**_header("solve"), "model": model.display_name, "symbol": symbol,
-           "value": value, "binding": binding, "budgets": {}}
+           "value": answer(value), "binding": binding, "budgets": {}}
     for name, (budget, expr, alone) in budgets.items():
         at = expr.xreplace({s: value for s in expr.free_symbols if s.name == symbol}) \
             if value is not None else None
         doc["budgets"][name] = {"budget": encode(budget), "expression": encode(expr),
-                                "largest_alone": alone,
+                                "largest_alone": answer(alone),
                                 "at_value": None if at is None else encode(at)}
     return doc
 

@@ -124,9 +124,15 @@ def run_plot(args, out) -> int:
     name, values = parse_range(args.range, "RANGE")
     quantities = columns(args.y) or ["params"]
     model = load_args(args)
-    symbol_of(model, name, "plot", f"RANGE {args.range}")
+    symbol = symbol_of(model, name, "plot", f"RANGE {args.range}", args.subs)
+    others = set()
     for q in quantities:
-        quantity_of(model, q)
+        others |= quantity_of(model, q).free_symbols - {symbol}
+    if others:  # said in the command line's words (the library says .subs(...))
+        raise UsageError(f"the plotted quantities still depend on "
+                         f"{', '.join(sorted(s.name for s in others))} besides {symbol}; fix "
+                         f"them with --subs (e.g. --subs "
+                         f"{' '.join(sorted(s.name + '=...' for s in others))})")
     budgets = parse_assignments(args.budget, "--budget")
     for q in budgets:
         if q not in quantities:
