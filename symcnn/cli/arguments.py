@@ -71,6 +71,11 @@ def parse_assignments(items, option: str = "--subs", tuples: bool = False) -> di
     return out
 
 
+#: Most points of a command line RANGE: a row or a plotted point each (a million rows of
+#: text take about 10 s and 500 MB here).
+MAX_RANGE_POINTS = 1_000_000
+
+
 def parse_range(text: str, option: str) -> tuple:
     """``"n=1:100"`` or ``"n=1:100:5"`` (stop included) as ``("n", range)``; ``"n=8,16,32"``.
 
@@ -91,8 +96,10 @@ def parse_range(text: str, option: str) -> tuple:
         if step <= 0 or stop < start:
             raise UsageError(f"{option}: a range needs START <= STOP and STEP >= 1. "
                              f"Received: {text!r}")
-        if (stop - start) // step >= 10_000_000:
-            raise UsageError(f"{option}: more than 10,000,000 points. Received: {text!r}")
+        if (stop - start) // step >= MAX_RANGE_POINTS:
+            raise UsageError(f"{option}: more than {MAX_RANGE_POINTS:,} points, more than a "
+                             f"table or a plot can show; take a coarser STEP (sc.sweep in "
+                             f"Python takes up to 10,000,000). Received: {text!r}")
         values = list(range(start, stop + 1, step))
     else:
         values = [_value(p, option, declare=False) for p in spec.split(",")]

@@ -111,12 +111,20 @@ def run_sweep(args, out) -> int:
         for value, ok, xs in rows:
             print(",".join([str(value), str(ok).lower(), *(str(x) if ok else "" for x in xs)]),
                   file=out)
-    else:
-        table = [[name, *quantities]] + [[str(v), *(format_count(x) if ok else "invalid"
-                                                    for x in xs)] for v, ok, xs in rows]
-        widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
-        for row in table:
-            print("  ".join(c.rjust(w) for c, w in zip(row, widths)), file=out)
+    else:  # formatted twice (for the widths, then to print) rather than kept: less memory
+        def cells(row):
+            value, ok, xs = row
+            return [f"{value:,}", *(("invalid" if not ok else f"{x:,}" if type(x) is int
+                                     and x.bit_length() < 10_000
+                                     else format_count(x)) for x in xs)]
+
+        widths = [len(h) for h in (name, *quantities)]
+        for row in rows:
+            widths = [max(w, len(c)) for w, c in zip(widths, cells(row))]
+        print("  ".join(c.rjust(w) for c, w in zip((name, *quantities), widths)), file=out)
+        for start in range(0, len(rows), 4096):  # written a block at a time
+            out.write("".join("  ".join(c.rjust(w) for c, w in zip(cells(row), widths)) + "\n"
+                              for row in rows[start:start + 4096]))
     return 0
 
 
