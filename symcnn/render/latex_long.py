@@ -23,7 +23,8 @@ import re
 import unicodedata
 
 __all__ = ["escape", "longtable", "breakable", "break_name", "break_type", "typeset_note", "plain",
-           "note_parts", "LONGTABLE_PREAMBLE", "SHARES", "LINE_CHARS"]
+           "note_parts", "open_long_parentheses", "LONGTABLE_PREAMBLE", "SHARES", "LINE_CHARS",
+           "LONG_GROUP"]
 
 _SPECIAL = {"\\": r"\textbackslash{}", "_": r"\_", "%": r"\%", "&": r"\&", "#": r"\#",
             "$": r"\$", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
@@ -74,11 +75,51 @@ FREE_SHARE = 0.2
 def breakable(math: str) -> str:
     """Math in which TeX may break a line between the factors of a product
     (``\\right) \\left(``, ``\\right\\rfloor \\left\\lfloor``, ``w \\left(``) besides after
-    ``+``, ``-`` and ``=``."""
+    ``+``, ``-`` and ``=``, also inside long parentheses (:func:`open_long_parentheses`)."""
+    math = open_long_parentheses(math)
     math = re.sub(r"\\right([)\]]|\\rfloor|\\rceil) "
                   r"(?=\\left[(\[]|\\left\\l|\\operatorname|[A-Za-z0-9])",
                   r"\\right\1 \\allowbreak ", math)
     return re.sub(r"(\S+) (?=\\left\()", _break_before_factor, math)
+
+
+#: Source length above which a parenthesised sum is set with ``\\bigl( \\bigr)``.
+LONG_GROUP = 60
+_DELIMITER = re.compile(r"\\(left|right)(\\[a-z]+|[()\[\].|])")
+
+
+def open_long_parentheses(math: str, longest: int = LONG_GROUP) -> str:
+    """``\\left( ... \\right)`` around a sum of more than ``longest`` characters as ``\\bigl(
+    ... \\bigr)``: TeX sets a ``\\left ... \\right`` group as one unbreakable box, so a long sum
+    in parentheses ran past the column (a Repeat's parameters in EfficientNet: 456 pt);
+    between ``\\bigl`` and ``\\bigr`` it may break after any ``+``.
+
+    >>> print(open_long_parentheses(r"2 \\left(x + 1\\right)"))
+    2 \\left(x + 1\\right)
+    >>> print(open_long_parentheses(r"2 \\left(" + "x + " * 20 + r"1\\right)")[:21])
+    2 \\bigl(x + x + x + x
+    """
+    hits = list(_DELIMITER.finditer(math))
+    stack, pairs = [], []
+    for hit in hits:
+        if hit.group(1) == "left":
+            stack.append(hit)
+        elif stack:
+            opened = stack.pop()
+            inside = math[opened.end():hit.start()]
+            if opened.group(2) == "(" and hit.group(2) == ")" and len(inside) > longest \
+                    and len(split_sum(inside)) > 1:  # a sum: one term per line is readable
+                pairs.append((opened, hit))
+    if not pairs:
+        return math
+    swap = {h.start(): (h.end(), r"\bigl(" if h.group(1) == "left" else r"\bigr)")
+            for pair in pairs for h in pair}
+    out, at = [], 0
+    for start in sorted(swap):
+        end, text = swap[start]
+        out += [math[at:start], text]
+        at = end
+    return "".join(out + [math[at:]])
 
 
 _NUMERAL = re.compile(r"[0-9.]+(?:\{,\}[0-9]+)*")

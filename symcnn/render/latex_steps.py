@@ -16,7 +16,8 @@ from sympy.printing.latex import LatexPrinter
 from ..derivation.steps import register_printer
 from ..working import Given
 from .exprs import latex_printer
-from .latex_long import LINE_CHARS, breakable, escape, pack, plain, split_sum
+from .latex_long import (LINE_CHARS, breakable, escape, open_long_parentheses, pack, plain,
+                         split_sum)
 from .text import chain, describe_groups
 
 __all__ = ["step_latex", "derivation_latex", "page_step", "is_trivial"]
@@ -143,7 +144,7 @@ def page_step(step, printer) -> str:
         if plain(text) != plain(parts[-1] if parts else key):  # no "x = x"
             parts.append(text)
     parts = parts or [_parts(step, printer)[-1]]
-    head = f"{key} &= {parts[0]}"
+    head = f"{key} &= {_wrapped(parts[0])}"
     if len(parts) == 1:
         return head
     if len(parts) == 2 and len(plain(head + parts[1])) <= LINE_CHARS:
@@ -151,10 +152,20 @@ def page_step(step, printer) -> str:
     rows = [head]
     rest = parts[1:]
     if len(rest) == 2 and len(plain(rest[0] + rest[1])) > LINE_CHARS:
-        rows += [f"  &= {rest[0]}", f"  &= {rest[1]}"]
+        rows += [f"  &= {_wrapped(rest[0])}", f"  &= {_wrapped(rest[1])}"]
     else:
-        rows.append("  &= " + " = ".join(rest))
+        rows.append("  &= " + _wrapped(" = ".join(rest)))
     return " \\\\\n".join(rows)
+
+
+def _wrapped(tex: str) -> str:
+    """``tex`` as it is when it fits a line; else broken between its terms, also inside long
+    parentheses, into ``align*`` rows indented under the first (a Repeat's parameters in
+    EfficientNet ran 450 pt past the page)."""
+    if len(plain(tex)) <= LINE_CHARS:
+        return tex
+    lines = pack(split_sum(open_long_parentheses(tex)))
+    return " \\\\\n  &\\quad ".join(lines)
 
 
 def _shown_steps(d) -> list:

@@ -54,6 +54,20 @@ def test_standalone_latex_fits_the_page_and_shows_the_totals(name, style, tmp_pa
 
 
 @needs_tex
+def test_a_long_sum_in_parentheses_breaks_across_lines(tmp_path):
+    """EfficientNet with symbolic coefficients: a Repeat's parameters, (ceil(d) - 1) times a
+    long sum, were one unbreakable \\left( \\right) group that ran 450 pt past the page in
+    the derivation and 477 pt past its column in the table. The derivation now fits; the
+    table's narrow parameter column still overflows by up to about 90 pt where a single
+    make_divisible fraction is wider than it (landscape=True gives it room)."""
+    model = sc.zoo.efficientnet_b0(width_coefficient="w", depth_coefficient="d")
+    for style, bound in (("derivation", 5), ("table", 100)):
+        compile_pdf(model.to_latex(style=style, standalone=True), tmp_path, style)
+        log = (tmp_path / f"{style}.log").read_text(errors="replace")
+        assert max(overflows(log), default=0) <= bound, (style, sorted(overflows(log))[-3:])
+
+
+@needs_tex
 def test_a_long_table_repeats_its_header_and_ends_with_the_totals(tmp_path):
     pdf = compile_pdf(sc.zoo.resnet50().to_latex(standalone=True), tmp_path, "r50")
     pages = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
