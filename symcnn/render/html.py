@@ -195,12 +195,13 @@ def wrapping_math(node) -> str:
     if len(_text(node)) <= WRAP_CHARS or node.tagName != "mrow":
         return math(node)
     pieces, current = [], []
-    for child in list(node.childNodes):
-        if child.nodeName == "mo" and _text(child) in ("+", "-", "\u2212") and current:
+    for child in _opened(node):
+        if child.nodeName == "mo" and _text(child) in ("+", "-", "\u2212", "=") and current:
             pieces.append(current)
             current = []
         current.append(child)
     pieces.append(current)
+    pieces = [cut for piece in pieces for cut in _factors(piece)]
     if len(pieces) == 1:
         return math(node)
     parts = []
@@ -210,6 +211,59 @@ def wrapping_math(node) -> str:
             row.appendChild(child)
         parts.append(math(row))
     return '<span class="terms">' + " ".join(parts) + "</span>"
+
+
+#: Product signs a long term may wrap after (invisible times, the centred dot).
+_TIMES = ("\u2062", "&InvisibleTimes;", "\u00b7")
+
+
+def _factors(piece: list) -> list:
+    """A term longer than :data:`WRAP_CHARS` cut after its product signs, into runs of at
+    most that length (EfficientNet's ``12 (ceiling(3 d) - 1) make_divisible(112 w, 8)
+    max(1, ...)`` was 525 px wide); a shorter term whole."""
+    if sum(len(_text(child)) for child in piece) <= WRAP_CHARS:
+        return [piece]
+    runs, current, size = [], [], 0
+    for child in piece:
+        current.append(child)
+        size += len(_text(child))
+        if child.nodeName == "mo" and _text(child) in _TIMES and size >= WRAP_CHARS // 2:
+            runs.append(current)
+            current, size = [], 0
+    return runs + [current] if current else runs
+
+
+def _opened(node) -> list:
+    """The children of ``node`` with inner rows laid open, so that a sum inside a product or
+    after ``=`` can wrap too (a Repeat's ``(ceiling(d) - 1)*(long sum) = ...`` in
+    EfficientNet was one unbreakable line that pushed the Parameters column off the page);
+    a parenthesised group stays whole unless it is long."""
+    out = []
+    for child in list(node.childNodes):
+        if child.nodeName != "mrow":
+            out.append(child)
+            continue
+        kids = list(child.childNodes)
+        paren = _is_paren(kids)
+        shown = [k for k in kids if k.nodeName != "mspace"]
+        args = list(shown[1].childNodes) if len(shown) == 2 else []
+        if len(shown) == 2 and shown[0].nodeName == "mi" and shown[1].nodeName == "mrow" and \
+                len(args) >= 3 and \
+                _text(args[0]) == "(" and _text(args[-1]) == ")":  # make_divisible(16 w, 8)
+            out.append(child)
+        elif not paren:
+            out += _opened(child)
+        elif len(_text(child)) > WRAP_CHARS // 2 and kids[1].nodeName == "mrow":
+            out += [kids[0], *_opened(kids[1]), kids[2]]
+        else:
+            out.append(child)
+    return out
+
+
+def _is_paren(kids: list) -> bool:
+    """Whether these children are ``(``, one row, ``)``."""
+    return len(kids) == 3 and all(k.nodeName == "mo" for k in (kids[0], kids[2])) and \
+        _text(kids[0]) == "(" and _text(kids[2]) == ")"
 
 
 def _text(node) -> str:
@@ -314,9 +368,9 @@ def _cell(ctx, p, key, name, type_name, shape, derivation, record) -> tuple:
                 if len(_text(working) + _text(value)) <= 40:
                     return math(p.row(working, value)), True
                 # a long working: "= value" on a line of its own
-                return (f"<div>{math(working)}</div>"
-                        f"<div>{math(p.row(p._el('mrow'), value))}</div>"), True
-        return math(value), True
+                return (f"<div>{wrapping_math(working)}</div>"
+                        f"<div>{wrapping_math(p.row(p._el('mrow'), value))}</div>"), True
+        return wrapping_math(value), True
     value = ctx.other_value(key, record)
     if value is not None:
         return wrapping_math(p._print(_given(value))), True

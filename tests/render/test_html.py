@@ -91,7 +91,9 @@ def test_a_long_sum_is_one_math_element_per_term_so_that_it_wraps():
     total = next(r for r in re.findall(r"<tr[^>]*>(.*?)</tr>", page) if "Total params" in r)
     terms = re.findall(r"<math[^>]*>.*?</math>", total)
     assert len(terms) > 10 and '<span class="terms">' in total
-    assert all(re.search(r"<mo>[+\u2212]</mo>", t) for t in terms[1:])  # each with its sign
+    for before, piece in zip(terms, terms[1:]):  # each term with its sign; a long term
+        assert re.search(r"<mo>[+\u2212]</mo>", piece) or \
+            re.search(r"<mo>(\u2062|·)</mo></mrow></math>$", before)  # cut after a product
     # a coefficient is set apart from the function's name
     assert '<mspace width="0.17em"/><mi mathvariant="normal">make_divisible</mi>' in total
 
@@ -110,6 +112,25 @@ def test_long_totals_wrap_inside_the_page_in_chromium(tmp_path):
     dom = _chromium(["--window-size=1000,1400", "--dump-dom", path.as_uri()]).stdout
     scroll, client = map(int, re.search(r'data-widths="(\d+) (\d+)"', dom).groups())
     assert scroll <= client  # the Total MACs line wraps between terms: nothing to scroll
+
+
+@pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"),
+                    reason="chromium is not installed (.ci/run installs it)")
+def test_a_long_product_of_sums_wraps_inside_the_page_in_chromium(tmp_path):
+    """EfficientNet with symbolic coefficients: a Repeat's parameters, (ceiling(d) - 1)
+    times a long sum, were one <math> element that pushed the Parameters column off the
+    page at any window width; the sum inside the parentheses and long products now wrap."""
+    page = sc.zoo.efficientnet_b0(width_coefficient="w", depth_coefficient="d").to_html()
+    probe = ("<script>document.addEventListener('DOMContentLoaded', () => {"
+             "const s = document.querySelector('div.scroll');"
+             "document.body.setAttribute('data-widths', s.scrollWidth + ' ' + s.clientWidth);"
+             "});</script>")
+    path = tmp_path / "model.html"
+    path.write_text(page.replace("</head>", probe + "</head>"), encoding="utf-8")
+    dom = _chromium(["--window-size=1200,1400", "--dump-dom", path.as_uri()]).stdout
+    scroll, client = map(int, re.search(r'data-widths="(\d+) (\d+)"', dom).groups())
+    assert scroll <= client
+    assert "make_divisible</mi><mrow><mo>(</mo>" in page  # a call is never cut inside
 
 
 def test_derivation_notes_are_marked_up_as_in_latex():
