@@ -55,7 +55,10 @@ def exact_value(value: Any, arg: str, owner: str) -> sympy.Expr:
         number = float(value)
         if not math.isfinite(number):
             raise LayerArgumentError(message)
-        result = sympy.Rational(repr(number))
+        try:  # np.float32(0.35) prints 0.35; float() of it is 0.3499999940395355
+            result = sympy.Rational(repr(number) if isinstance(value, float) else str(value))
+        except (TypeError, ValueError):
+            result = sympy.Rational(repr(number))
     else:
         raise LayerArgumentError(message)
     if result.is_positive is not True or (result.is_number and not result.is_Rational):

@@ -26,12 +26,46 @@ from .errors import LayerArgumentError, brief
 MAX_SIZE_BITS = 4096
 
 __all__ = ["symbols", "size_symbol", "as_size", "as_size_tuple", "SizeLike", "input_sizes",
-           "UNKNOWN_AXIS_NAMES"]
+           "UNKNOWN_AXIS_NAMES", "value_name", "check_symbol_name", "VALUE_NAMES"]
 
 #: What users may pass where a size is expected.
 SizeLike = Union[int, str, sympy.Expr]
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+#: Names that read as infinity or as not-a-number, to SymPy (``sympify("oo")``) and to
+#: Python's ``float`` (``inf``, ``nan`` in any case): a symbol so named prints as that
+#: value (``make_divisible(16*oo, 8)`` reads as infinite). Other names SymPy knows (``E``,
+#: ``I``, ``pi``, ``lambda``) stay plain symbols: symcnn's own reader takes them as names.
+VALUE_NAMES = {"oo": "SymPy's infinity", "zoo": "SymPy's complex infinity",
+               "nan": "not a number", "inf": "infinity", "infinity": "infinity"}
+
+
+def value_name(name: str) -> str | None:
+    """What ``name`` reads as when it reads as infinity or not-a-number, else None.
+
+    >>> value_name("oo"), value_name("NaN"), value_name("alpha"), value_name("pi")
+    ("SymPy's infinity", 'not a number', None, None)
+    """
+    if name in VALUE_NAMES:
+        return VALUE_NAMES[name]
+    lower = name.lower()  # Python's float reads these in any case
+    return VALUE_NAMES[lower] if lower in ("nan", "inf", "infinity") else None
+
+
+def check_symbol_name(name: str, arg: str, owner: str, given: Any = None) -> None:
+    """Refuse a symbol name that reads as a value (:func:`value_name`), naming the argument.
+
+    >>> check_symbol_name("nan", "width", "vgg16")
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.LayerArgumentError: vgg16: `width` must not use the symbol name 'nan', which is not a number; give another name. Received: width='nan'
+    """
+    meaning = value_name(name)
+    if meaning is not None:
+        raise LayerArgumentError(
+            f"{owner}: `{arg}` must not use the symbol name {name!r}, which is {meaning}; "
+            f"give another name. Received: {arg}={name if given is None else given!r}")
 
 
 def symbols(names: str, **assumptions: Any):
@@ -67,6 +101,7 @@ def symbols(names: str, **assumptions: Any):
                 f"symbols: {symbol.name!r} is not a symbol name; a name is letters, digits "
                 f"and underscores, not starting with a digit (e.g. 'n', 'H_in', 'alpha'). "
                 f"{_received('names', names)}")
+        check_symbol_name(symbol.name, "names", "symbols", names)
     return made
 
 
@@ -84,6 +119,7 @@ def multiplier(name: str) -> sympy.Symbol:
     if not isinstance(name, str) or not _NAME.match(name):
         raise LayerArgumentError(f"multiplier: `name` must be a symbol name such as 'alpha'. "
                                  f"Received: name={name!r}")
+    check_symbol_name(name, "name", "multiplier")
     return sympy.Symbol(name, positive=True, rational=True)
 
 
@@ -143,6 +179,7 @@ def as_size(value: Any, arg: str, owner: str, minimum: int = 1) -> sympy.Expr:
                 f"{expected} A string must be a symbol name such as 'H' or 'n_1'; build "
                 f"expressions with SymPy (e.g. 2*n + 1). {_received(arg, value)}"
             )
+        check_symbol_name(value, arg, owner)
         return size_symbol(value)
     if isinstance(value, sympy.Basic):
         if not isinstance(value, sympy.Expr) or value.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):

@@ -75,6 +75,11 @@ def test_subs_takes_numpy_numbers_as_the_decimals_they_print():
     for value in (np.float64(0.75), np.float32(0.75), np.float64(1.5) / 2):
         assert model.subs(alpha=value).trainable_params == expected
     assert model.subs(alpha=np.int64(2)).trainable_params == model.subs(alpha=2).trainable_params
+    # 0.75 is exact in binary; 0.35 is not, and float32's nearest value printed 0.35 but was
+    # taken as 699999988079071/2000000000000000
+    from symcnn.multipliers import exact_value
+
+    assert exact_value(np.float32(0.35), "alpha", "subs") == sympy.Rational(7, 20)
     for bad in (np.float64("nan"), np.float64("inf"), np.float64(-0.75), np.float32(0)):
         with pytest.raises(sc.LayerArgumentError, match=r"`alpha` must be a positive number.*"
                                                         r"Received: alpha="):

@@ -7,13 +7,15 @@ integer symbols), ``include_top`` (``False`` ends the model at its last feature 
 
 from __future__ import annotations
 
+import operator
+
 import sympy
 
 from ..errors import LayerArgumentError
 from ..layers import Input
 from ..symbols import as_size, size_symbol
 
-__all__ = ["model_input", "check_flag", "size_arg"]
+__all__ = ["model_input", "check_flag", "size_arg", "plain_int"]
 
 
 def model_input(input_shape, owner: str, channels: int = 3):
@@ -36,5 +38,25 @@ def check_flag(value, arg: str, owner: str) -> bool:
 
 
 def size_arg(value, arg: str, owner: str) -> sympy.Expr:
-    """A size argument of a zoo function (class count, width) as a SymPy integer."""
+    """A size argument of a zoo function (class count, width) as a SymPy integer.
+
+    >>> size_arg("w", "width", "resnet18"), size_arg(64, "width", "resnet18")
+    (w, 64)
+    """
     return as_size(value, arg, owner)
+
+
+def plain_int(value) -> int | None:
+    """``value`` as an ``int`` if it is an integer (NumPy's included) and not a bool, else
+    None: for the counts a zoo function takes as plain numbers (``depth=50``, ``blocks=(6,
+    12)``).
+
+    >>> plain_int(50), plain_int(50.0), plain_int(True), plain_int([50])
+    (50, None, None, None)
+    """
+    if isinstance(value, bool):
+        return None
+    try:
+        return operator.index(value)
+    except TypeError:
+        return None

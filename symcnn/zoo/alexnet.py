@@ -24,7 +24,7 @@
 from __future__ import annotations
 
 from ..errors import LayerArgumentError
-from ..layers import (Activation, AdaptiveAveragePooling2D, Conv2D, Dense, Dropout, Flatten,
+from ..layers import (AdaptiveAveragePooling2D, Conv2D, Dense, Dropout, Flatten,
                       MaxPooling2D)
 from ..model import Model
 from ._common import check_flag, model_input, size_arg

@@ -38,6 +38,12 @@ def convnext_block(dim, name: str = "block", input_shape=("H", "W")) -> Model:
     >>> convnext_block(d).params
     8*d**2 + 58*d
     """
+    owner = "convnext_block"
+    dim = size_arg(dim, "dim", owner)
+    if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 2:
+        raise LayerArgumentError(f"{owner}: `input_shape` must be (height, width), the block's "
+                                 f"input without its channels. "
+                                 f"Received: input_shape={input_shape!r}")
     x = Input((*input_shape, dim), name=f"{name}_input")
     y = DepthwiseConv2D(7, padding="same", name=f"{name}_depthwise_conv")(x)
     y = LayerNormalization(epsilon=1e-6, name=f"{name}_layernorm")(y)

@@ -8,8 +8,9 @@ last width, global average pooling and one fully connected layer: 5,288,548 para
 B1-B7 are B0 scaled by a width coefficient ``w`` and a depth coefficient ``d`` (and a
 larger input): a width ``c`` becomes ``make_divisible(c*w, 8)``
 (:func:`symcnn.zoo.scaling.make_divisible`) and a stage of ``n`` blocks gets
-``ceiling(n*d)``. Both coefficients may be numbers, taken exactly (``1.1`` is ``11/10``), or
-symbols:
+``ceiling(n*d)``. Both coefficients may be numbers (a float, NumPy's included, rounds as
+torchvision's float arithmetic rounds it, a :class:`~fractions.Fraction` exactly:
+:mod:`symcnn.zoo.scaling`), or symbols:
 
 * a symbolic ``w`` leaves every width an unevaluated ``make_divisible(c*w, 8)`` and the
   parameter count a polynomial in those terms. One rounding simplifies exactly: the expanded

@@ -7,7 +7,9 @@ connected layer. Every width ``c`` becomes ``make_divisible(c*alpha, 8)``
 (:func:`symcnn.zoo.scaling.make_divisible`), and the last width is
 ``make_divisible(1280*max(1, alpha), 8)``. ``alpha=1`` gives 3,504,872 parameters.
 
-``alpha`` may be a number, taken exactly (``0.35`` is ``7/20``), or a symbol: the widths then
+``alpha`` may be a number (a float, NumPy's included, rounds as torchvision's float
+arithmetic rounds it, a :class:`~fractions.Fraction` exactly: :mod:`symcnn.zoo.scaling`),
+or a symbol (not one SymPy reads as a value, such as ``oo`` or ``nan``): the widths then
 stay unevaluated ``make_divisible(c*alpha, 8)`` terms and the parameter count is a
 polynomial in them, exact for every ``alpha > 0``. One detail cannot follow a symbol: a
 stage's first stride-1 block has a residual connection in torchvision when its input and

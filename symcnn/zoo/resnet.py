@@ -23,7 +23,7 @@ from ..errors import LayerArgumentError
 from ..layers import (Activation, Add, BatchNormalization, Conv2D, Dense, GlobalAveragePooling2D,
                       Input, MaxPooling2D, Repeat)
 from ..model import Model
-from ._common import check_flag, model_input, size_arg
+from ._common import check_flag, model_input, plain_int, size_arg
 
 __all__ = ["resnet", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152"]
 
@@ -78,17 +78,29 @@ def resnet(depth: int | None = None, input_shape=None, *, blocks=None, bottlenec
     70400*a + 280064*b + 1117184*c + 4462592*d + 4134696
     """
     if blocks is None:
-        owner = f"resnet{depth}" if depth in _DEPTHS else "resnet"
-        if depth not in _DEPTHS:
+        number = plain_int(depth)
+        if number not in _DEPTHS:
             raise LayerArgumentError(f"resnet: `depth` must be one of 18, 34, 50, 101, 152 "
                                      f"(or give `blocks`). Received: depth={depth!r}")
-        kind, repeats = _DEPTHS[depth]
+        owner = f"resnet{number}"
+        kind, repeats = _DEPTHS[number]
+        if bottleneck is not None:
+            check_flag(bottleneck, "bottleneck", owner)
+            if bottleneck != (kind == "bottleneck"):
+                raise LayerArgumentError(
+                    f"{owner}: `bottleneck` must agree with `depth`: ResNet-{number} has {kind} "
+                    f"blocks (give `blocks` for other stages). "
+                    f"Received: depth={depth!r}, bottleneck={bottleneck!r}")
     else:
         owner = "resnet"
-        if depth is not None or not isinstance(bottleneck, bool):
-            raise LayerArgumentError(f"resnet: with `blocks`, give `bottleneck=True` or False "
-                                     f"and no depth. Received: depth={depth!r}, "
-                                     f"bottleneck={bottleneck!r}")
+        if depth is not None:
+            raise LayerArgumentError(f"resnet: give `depth` or `blocks`, not both. "
+                                     f"Received: depth={depth!r}, blocks={blocks!r}")
+        if bottleneck is None:
+            raise LayerArgumentError(
+                "resnet: with `blocks`, `bottleneck` must be True (ResNet-50's bottleneck "
+                "blocks) or False (ResNet-18's basic blocks). Received: bottleneck=None")
+        check_flag(bottleneck, "bottleneck", owner)
         if not isinstance(blocks, (tuple, list)) or len(blocks) != 4:
             raise LayerArgumentError(f"resnet: `blocks` must be four counts, one per stage. "
                                      f"Received: blocks={blocks!r}")

@@ -16,6 +16,9 @@ A multiplier may be a number or a symbol:
   widths are the frameworks' widths even where a product lands just beside a tie
   (``400*0.29`` is ``115.99999999999999`` in floating point, which rounds to 112, where
   ``116`` would round to 120);
+* a NumPy float of another width (``np.float32(0.35)``) is read as the decimal it prints as
+  (``0.35``), then used as that Python float: the multiplier its writer meant, not the
+  binary float32 nearest to it (0.3499999940395355);
 * an ``int``, a :class:`fractions.Fraction` or a SymPy rational is used exactly;
 * with a symbol the rounding cannot be carried out: a channel count stays the unevaluated,
   integer-valued :class:`make_divisible` of a multiple of the symbol, and a repeat count
@@ -43,7 +46,7 @@ import sympy
 
 from ..divisible import make_divisible
 from ..errors import LayerArgumentError
-from ..symbols import multiplier
+from ..symbols import check_symbol_name, multiplier
 
 __all__ = ["make_divisible", "as_multiplier", "round_repeats"]
 
@@ -55,6 +58,10 @@ def as_multiplier(value, arg: str, owner: str) -> sympy.Expr:
     roundings reproduce the frameworks' float arithmetic); an int or a
     :class:`fractions.Fraction` becomes an exact rational; a string becomes a positive real
     rational symbol (:func:`symcnn.symbols.multiplier`); a SymPy expression must be positive.
+    A NumPy float is the Python float of the decimal it prints as (``np.float32(0.35)`` is
+    ``0.35``), so it gives the widths the same float in double precision gives. A name that
+    reads as infinity or not-a-number (``oo``, ``nan``, ``inf``) is refused: a multiplier so
+    named would print as that value.
 
     >>> from fractions import Fraction
     >>> as_multiplier(0.35, "alpha", "mobilenet_v2"), as_multiplier(Fraction(7, 20), "alpha", "f")
@@ -65,6 +72,10 @@ def as_multiplier(value, arg: str, owner: str) -> sympy.Expr:
     Traceback (most recent call last):
     ...
     symcnn.errors.LayerArgumentError: mobilenet_v2: `alpha` must be a positive number, a symbol name or a positive SymPy expression. Received: alpha=0
+    >>> as_multiplier("oo", "alpha", "mobilenet_v2")
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.LayerArgumentError: mobilenet_v2: `alpha` must not use the symbol name 'oo', which is SymPy's infinity; give another name. Received: alpha='oo'
     """
     message = (f"{owner}: `{arg}` must be a positive number, a symbol name or a positive "
                f"SymPy expression. Received: {arg}={value!r}")
@@ -73,18 +84,35 @@ def as_multiplier(value, arg: str, owner: str) -> sympy.Expr:
     if isinstance(value, str):
         if not value.isidentifier():
             raise LayerArgumentError(message)
+        check_symbol_name(value, arg, owner)
         return multiplier(value)
-    if isinstance(value, float):
-        result = sympy.Float(value, precision=53)
-    elif isinstance(value, (numbers.Rational, Fraction)):
-        result = sympy.Rational(value.numerator, value.denominator)
-    elif isinstance(value, sympy.Expr):
+    if isinstance(value, sympy.Basic):
+        if not isinstance(value, sympy.Expr):
+            raise LayerArgumentError(message)
         result = value
+    elif isinstance(value, float):
+        result = sympy.Float(value, precision=53)
+    elif isinstance(value, (numbers.Rational, Fraction)):  # int, Fraction, NumPy's integers
+        result = sympy.Rational(int(value.numerator), int(value.denominator))
+    elif isinstance(value, numbers.Real):  # NumPy's float16, float32, longdouble
+        result = sympy.Float(_printed_float(value), precision=53)
     else:
         raise LayerArgumentError(message)
     if result.is_positive is not True or result.has(sympy.oo, sympy.zoo, sympy.nan):
         raise LayerArgumentError(message)
     return result
+
+
+def _printed_float(value: numbers.Real) -> float:
+    """The Python float of the decimal ``value`` prints as (NumPy prints the shortest
+    decimal that reads back as the same value of its own width), or ``float(value)`` when
+    it does not print as a number: ``np.float32(0.35)`` gives 0.35, where ``float()`` gives
+    0.3499999940395355.
+    """
+    try:
+        return float(str(value))
+    except ValueError:
+        return float(value)
 
 
 def round_repeats(repeats: int, depth) -> sympy.Expr:

@@ -22,7 +22,7 @@ from ..layers import (Activation, Add, Concatenate, Conv2D, Dense, GlobalAverage
                       LayerNormalization)
 from ..model import Model
 from ..nn.blocks import PadToMultiple, ShiftedWindowAttention, StridedSlice
-from ._common import check_flag, model_input, size_arg
+from ._common import check_flag, model_input, plain_int, size_arg
 
 __all__ = ["swin", "swin_t", "swin_s", "swin_b"]
 
@@ -63,19 +63,19 @@ def swin(embed_dim=96, depths=(2, 2, 6, 2), num_heads=(3, 6, 12, 24), window_siz
     check_flag(include_top, "include_top", owner)
     if not (isinstance(depths, (tuple, list)) and isinstance(num_heads, (tuple, list))
             and len(depths) == len(num_heads)
-            and all(isinstance(v, int) and not isinstance(v, bool) and v >= 1
-                    for v in (*depths, *num_heads))):
+            and all((plain_int(v) or 0) >= 1 for v in (*depths, *num_heads))):
         raise LayerArgumentError(f"{owner}: `depths` and `num_heads` must be positive ints, one "
                                  f"per stage. Received: depths={depths!r}, "
                                  f"num_heads={num_heads!r}")
+    depths, num_heads = [plain_int(v) for v in depths], [plain_int(v) for v in num_heads]
     dim = size_arg(embed_dim, "embed_dim", owner)
-    window = (window_size, window_size) if isinstance(window_size, int) else window_size
-    if not (isinstance(window, (tuple, list)) and len(window) == 2 and all(
-            isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in window)):
+    window = (window_size, window_size) if plain_int(window_size) is not None else window_size
+    if not (isinstance(window, (tuple, list)) and len(window) == 2
+            and all((plain_int(v) or 0) >= 1 for v in window)):
         raise LayerArgumentError(f"{owner}: `window_size` must be a positive int or two of "
                                  f"them (height, width), as (7, 7). "
                                  f"Received: window_size={window_size!r}")
-    window = tuple(window)
+    window = tuple(plain_int(v) for v in window)
     inputs = model_input(input_shape, owner)
     x = Conv2D(dim, 4, strides=4, name="patch_embed")(inputs)
     x = LayerNormalization(epsilon=1e-5, name="patch_embed_norm")(x)

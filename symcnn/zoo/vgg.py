@@ -19,7 +19,7 @@ from ..errors import LayerArgumentError
 from ..layers import (Activation, AdaptiveAveragePooling2D, BatchNormalization, Conv2D, Dense,
                       Dropout, Flatten, MaxPooling2D)
 from ..model import Model
-from ._common import check_flag, model_input, size_arg
+from ._common import check_flag, model_input, plain_int, size_arg
 
 __all__ = ["vgg", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19",
            "vgg19_bn"]
@@ -37,15 +37,16 @@ def vgg(depth: int, input_shape=None, *, batch_norm: bool = False, classes=1000,
     >>> sc.zoo.vgg(11, width="w", units="u", classes=10).params
     u**2 + 392*u*w + 12*u + 2250*w**2 + 70*w + 10
     """
-    owner = f"vgg{depth}{'_bn' if batch_norm is True else ''}"
-    if depth not in _STAGES:
+    number = plain_int(depth)
+    if number not in _STAGES:
         raise LayerArgumentError(f"vgg: `depth` must be one of 11, 13, 16, 19. "
                                  f"Received: depth={depth!r}")
+    owner = f"vgg{number}{'_bn' if batch_norm is True else ''}"
     check_flag(batch_norm, "batch_norm", owner)
     check_flag(include_top, "include_top", owner)
     width = size_arg(width, "width", owner)
     inputs = x = model_input(input_shape, owner)
-    for stage, (convs, multiplier) in enumerate(zip(_STAGES[depth], _MULTIPLIERS), start=1):
+    for stage, (convs, multiplier) in enumerate(zip(_STAGES[number], _MULTIPLIERS), start=1):
         for i in range(1, convs + 1):
             prefix = f"block{stage}_conv{i}"
             x = Conv2D(multiplier * width, 3, padding=1, name=prefix)(x)

@@ -43,7 +43,13 @@ def encoder_block(tokens, hidden_dim, num_heads, mlp_dim, name: str = "encoder_l
     >>> encoder_block("N", 8 * d, 8, m).params
     256*d**2 + 16*d*m + 72*d + m
     """
-    key_dim = sympy.sympify(hidden_dim) / sympy.sympify(num_heads)
+    owner = "encoder_block"
+    if tokens is not None:  # None: any number of tokens, as in Keras
+        tokens = size_arg(tokens, "tokens", owner)
+    hidden_dim = size_arg(hidden_dim, "hidden_dim", owner)
+    num_heads = size_arg(num_heads, "num_heads", owner)
+    mlp_dim = size_arg(mlp_dim, "mlp_dim", owner)
+    key_dim = hidden_dim / num_heads
     if key_dim.is_integer is not True:
         raise LayerArgumentError(
             f"vit: `hidden_dim` must be a multiple of `num_heads` (pass a symbolic width as "

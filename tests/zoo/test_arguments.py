@@ -7,6 +7,8 @@ import inspect
 import pytest
 
 import symcnn as sc
+from symcnn.zoo.convnext import convnext_block
+from symcnn.zoo.vit import encoder_block
 
 ZOO = {name: getattr(sc.zoo, name) for name in (
     "lenet5", "alexnet", "alexnet_two_tower", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn",
@@ -66,3 +68,94 @@ def test_odd_widths_of_the_two_tower_alexnet_become_a_divisibility_constraint():
     assert any("Mod(f, 2)" in str(c) for c in model.constraints)
     with pytest.raises(sc.LayerArgumentError, match="divisible by `groups`"):
         sc.zoo.alexnet_two_tower(filters=(96, 255, 384, 384, 256))
+
+
+def test_resnet_bottleneck_that_is_not_a_bool_is_named_as_such():
+    """Before: "with `blocks`, give `bottleneck=True` or False and no depth", though no
+    depth was given."""
+    with pytest.raises(sc.LayerArgumentError,
+                       match=r"^resnet: `bottleneck` must be True or False\. "
+                             r"Received: bottleneck=1$"):
+        sc.zoo.resnet(blocks=(2, 2, 2, 2), bottleneck=1)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: sc.zoo.resnet(blocks=(2, 2, 2, 2)),
+     r"^resnet: with `blocks`, `bottleneck` must be True \(ResNet-50's bottleneck blocks\) or "
+     r"False \(ResNet-18's basic blocks\)\. Received: bottleneck=None$"),
+    (lambda: sc.zoo.resnet(50, blocks=(2, 2, 2, 2), bottleneck=True),
+     r"^resnet: give `depth` or `blocks`, not both\. Received: depth=50, blocks=\(2, 2, 2, 2\)$"),
+    # before: the bottleneck was ignored and ResNet-50 built with bottleneck blocks
+    (lambda: sc.zoo.resnet(50, bottleneck=False),
+     r"^resnet50: `bottleneck` must agree with `depth`: ResNet-50 has bottleneck blocks"),
+    (lambda: sc.zoo.resnet(18, bottleneck="yes"),
+     r"^resnet18: `bottleneck` must be True or False\. Received: bottleneck='yes'$"),
+])
+def test_resnet_depth_blocks_and_bottleneck_are_checked_one_by_one(call, message):
+    with pytest.raises(sc.LayerArgumentError, match=message):
+        call()
+
+
+def test_resnet_bottleneck_that_agrees_with_the_depth_is_accepted():
+    assert sc.zoo.resnet(50, bottleneck=True).trainable_params == 25557032
+
+
+@pytest.mark.parametrize("call, message", [
+    # before: 50.0 == 50 found the table entry, and the model was named "resnet50.0"
+    (lambda: sc.zoo.resnet(50.0), r"^resnet: `depth` must be one of .*Received: depth=50\.0$"),
+    (lambda: sc.zoo.resnet(True), r"^resnet: `depth` must be one of .*Received: depth=True$"),
+    (lambda: sc.zoo.vgg(16.0), r"^vgg: `depth` must be one of .*Received: depth=16\.0$"),
+    # before: a raw TypeError (unhashable type: 'list')
+    (lambda: sc.zoo.resnet([50]), r"^resnet: `depth` must be one of .*Received: depth=\[50\]$"),
+    (lambda: sc.zoo.vgg([16]), r"^vgg: `depth` must be one of .*Received: depth=\[16\]$"),
+])
+def test_a_depth_must_be_an_int_of_the_table(call, message):
+    with pytest.raises(sc.LayerArgumentError, match=message):
+        call()
+
+
+def test_numpy_integers_are_counts_like_ints():
+    """Before: np.int64 counts were refused as "must be a tuple of positive ints"."""
+    np = pytest.importorskip("numpy")
+    assert sc.zoo.resnet(np.int64(18)).name == "resnet18"
+    assert sc.zoo.vgg(np.int64(11)).name == "vgg11"
+    assert sc.zoo.densenet(tuple(np.array([2, 3])), classes=10).trainable_params == \
+        sc.zoo.densenet((2, 3), classes=10).trainable_params
+    args = dict(input_shape=(64, 64, 3), classes=10)
+    assert sc.zoo.swin(8, np.array([1, 1, 1, 1]).tolist(), tuple(np.array([1, 2, 4, 8])),
+                       np.int64(4), **args).params == \
+        sc.zoo.swin(8, (1, 1, 1, 1), (1, 2, 4, 8), 4, **args).params
+
+
+@pytest.mark.parametrize("call, arg, name", [
+    (lambda: sc.zoo.vgg16(width="oo"), "width", "oo"),
+    (lambda: sc.zoo.resnet18(classes="nan"), "classes", "nan"),
+    (lambda: sc.zoo.densenet121(growth_rate="Inf"), "growth_rate", "Inf"),
+    (lambda: sc.zoo.vit(num_layers="inf"), "num_layers", "inf"),
+    (lambda: sc.zoo.resnet(blocks=(2, "oo", 2, 2), bottleneck=False), "blocks", "oo"),
+    (lambda: sc.zoo.alexnet(input_shape=("nan", 224, 3)), "shape", "nan"),
+    (lambda: sc.zoo.textbook.free_width("zoo"), "units", "zoo"),  # its Dense says so
+])
+def test_a_size_symbol_name_that_reads_as_a_value_is_refused(call, arg, name):
+    """Before: accepted, and the counts printed as `2724*oo**2 + ...`."""
+    with pytest.raises(sc.LayerArgumentError,
+                       match=rf"`{arg}` must not use the symbol name '{name}', which is "):
+        call()
+
+
+@pytest.mark.parametrize("call, message", [
+    # before: sympify() of the text (which evaluates it) or a raw TypeError
+    (lambda: encoder_block("N", "__import__('os')", 2, 4),
+     r"^encoder_block: `hidden_dim` must be a positive integer.*Received: hidden_dim="),
+    (lambda: encoder_block("N", 8, None, 4),
+     r"^encoder_block: `num_heads` must be a positive integer.*Received: num_heads=None$"),
+    (lambda: encoder_block("N", True, 2, 4),
+     r"^encoder_block: `hidden_dim` must be a positive integer.*Received: hidden_dim=True$"),
+    (lambda: convnext_block(None),
+     r"^convnext_block: `dim` must be a positive integer.*Received: dim=None$"),
+    (lambda: convnext_block(8, input_shape=7),
+     r"^convnext_block: `input_shape` must be \(height, width\).*Received: input_shape=7$"),
+])
+def test_the_block_builders_name_their_bad_arguments(call, message):
+    with pytest.raises(sc.LayerArgumentError, match=message):
+        call()

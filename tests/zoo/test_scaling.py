@@ -75,3 +75,70 @@ def test_round_repeats_is_torchvision_ceil_of_the_float_product(n, depth):
 def test_multipliers_must_be_positive(bad):
     with pytest.raises(sc.LayerArgumentError, match=r"`alpha` must be a positive number.*Received: alpha="):
         sc.zoo.mobilenet_v2(alpha=bad)
+
+
+# Names that read as infinity or not-a-number. Before, a string multiplier was taken as a
+# symbol name whatever it was: `mobilenet_v2(alpha="oo")` printed `make_divisible(16*oo, 8)`,
+# which reads as infinity, and `symcnn zoo mobilenet_v2 --arg alpha=nan` exited 0.
+
+@pytest.mark.parametrize("name, meaning", [
+    ("oo", "SymPy's infinity"), ("zoo", "SymPy's complex infinity"), ("nan", "not a number"),
+    ("NaN", "not a number"), ("inf", "infinity"), ("Infinity", "infinity"),
+])
+def test_a_multiplier_name_that_reads_as_a_value_is_refused(name, meaning):
+    with pytest.raises(sc.LayerArgumentError,
+                       match=rf"^mobilenet_v2: `alpha` must not use the symbol name '{name}', "
+                             rf"which is {meaning}; give another name\. Received: "
+                             rf"alpha='{name}'$"):
+        sc.zoo.mobilenet_v2(alpha=name)
+
+
+@pytest.mark.parametrize("build, arg", [
+    (sc.zoo.efficientnet_b0, "width_coefficient"), (sc.zoo.efficientnet_b0, "depth_coefficient"),
+    (sc.zoo.mobilenet_v3_large, "alpha"), (sc.zoo.mobilenet_v3_small, "alpha"),
+])
+def test_every_multiplier_argument_refuses_such_names(build, arg):
+    with pytest.raises(sc.LayerArgumentError, match=rf"`{arg}` must not use the symbol name 'nan'"):
+        build(**{arg: "nan"})
+
+
+def test_such_a_symbol_cannot_be_made_at_all():
+    for make in (sc.multiplier, sc.symbols):
+        with pytest.raises(sc.LayerArgumentError, match=r"must not use the symbol name 'nan'"):
+            make("nan")
+
+
+@pytest.mark.parametrize("name", ["alpha", "a", "e", "E", "pi", "beta", "gamma", "w_1", "S", "N",
+                                  "info"])
+def test_ordinary_names_remain_multipliers(name):
+    assert as_multiplier(name, "alpha", "t") == sc.multiplier(name)
+
+
+def test_the_command_line_refuses_such_a_name_with_an_error_exit(capsys):
+    from symcnn.cli import EXIT_CODES, main
+
+    assert main(["zoo", "mobilenet_v2", "--arg", "alpha=nan"]) == EXIT_CODES["error"]
+    assert "`alpha` must not use the symbol name 'nan'" in capsys.readouterr().err
+
+
+# NumPy floats of every width. Before, np.float64(0.35) (a float subclass) was accepted and
+# np.float32(0.35) refused as "not a positive number".
+
+def test_numpy_floats_of_every_width_are_multipliers_read_as_the_decimal_they_print():
+    np = pytest.importorskip("numpy")
+    for kind in (np.float16, np.float32, np.float64, np.longdouble):
+        assert as_multiplier(kind(0.5), "alpha", "t") == as_multiplier(0.5, "alpha", "t")
+    assert as_multiplier(np.float32(0.35), "alpha", "t") == as_multiplier(0.35, "alpha", "t")
+    # float(np.float32(1.3)) is 1.2999999523..., and 40 times it rounds to 48; 1.3 as the
+    # user wrote it (and as a Python float) gives 56, torchvision's width for 1.3
+    assert make_divisible(40 * as_multiplier(np.float32(1.3), "alpha", "t"), 8) == 56
+    assert torchvision_make_divisible(40 * float(np.float32(1.3))) == 48
+    assert sc.zoo.mobilenet_v2(alpha=np.float32(0.35)).trainable_params == \
+        sc.zoo.mobilenet_v2(alpha=0.35).trainable_params
+
+
+@pytest.mark.parametrize("text", ["nan", "inf", "-0.5", "0"])
+def test_numpy_floats_that_are_not_positive_numbers_are_refused(text):
+    np = pytest.importorskip("numpy")
+    with pytest.raises(sc.LayerArgumentError, match=r"`alpha` must be a positive number.*Received: alpha="):
+        sc.zoo.mobilenet_v2(alpha=np.float32(text))
