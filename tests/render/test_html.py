@@ -98,19 +98,24 @@ def test_a_long_sum_is_one_math_element_per_term_so_that_it_wraps():
     assert '<mspace width="0.17em"/><mi mathvariant="normal">make_divisible</mi>' in total
 
 
-@pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"),
-                    reason="chromium is not installed (.ci/run installs it)")
-def test_long_totals_wrap_inside_the_page_in_chromium(tmp_path):
-    page = sc.zoo.textbook.cifar((H, W, 3)).to_html(columns=["layer", "output_shape",
-                                                              "params", "macs"])
+def _table_widths(page: str, tmp_path, window: int) -> tuple:
+    """``(scrollWidth, clientWidth)`` of the page's table in Chromium at ``window`` pixels."""
     probe = ("<script>document.addEventListener('DOMContentLoaded', () => {"
              "const s = document.querySelector('div.scroll');"
              "document.body.setAttribute('data-widths', s.scrollWidth + ' ' + s.clientWidth);"
              "});</script>")
     path = tmp_path / "model.html"
     path.write_text(page.replace("</head>", probe + "</head>"), encoding="utf-8")
-    dom = _chromium(["--window-size=1000,1400", "--dump-dom", path.as_uri()]).stdout
-    scroll, client = map(int, re.search(r'data-widths="(\d+) (\d+)"', dom).groups())
+    dom = _chromium([f"--window-size={window},1400", "--dump-dom", path.as_uri()]).stdout
+    return tuple(map(int, re.search(r'data-widths="(\d+) (\d+)"', dom).groups()))
+
+
+@pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"),
+                    reason="chromium is not installed (.ci/run installs it)")
+def test_long_totals_wrap_inside_the_page_in_chromium(tmp_path):
+    page = sc.zoo.textbook.cifar((H, W, 3)).to_html(columns=["layer", "output_shape",
+                                                              "params", "macs"])
+    scroll, client = _table_widths(page, tmp_path, 1000)
     assert scroll <= client  # the Total MACs line wraps between terms: nothing to scroll
 
 
@@ -121,14 +126,7 @@ def test_a_long_product_of_sums_wraps_inside_the_page_in_chromium(tmp_path):
     times a long sum, were one <math> element that pushed the Parameters column off the
     page at any window width; the sum inside the parentheses and long products now wrap."""
     page = sc.zoo.efficientnet_b0(width_coefficient="w", depth_coefficient="d").to_html()
-    probe = ("<script>document.addEventListener('DOMContentLoaded', () => {"
-             "const s = document.querySelector('div.scroll');"
-             "document.body.setAttribute('data-widths', s.scrollWidth + ' ' + s.clientWidth);"
-             "});</script>")
-    path = tmp_path / "model.html"
-    path.write_text(page.replace("</head>", probe + "</head>"), encoding="utf-8")
-    dom = _chromium(["--window-size=1200,1400", "--dump-dom", path.as_uri()]).stdout
-    scroll, client = map(int, re.search(r'data-widths="(\d+) (\d+)"', dom).groups())
+    scroll, client = _table_widths(page, tmp_path, 1200)
     assert scroll <= client
     assert "make_divisible</mi><mrow><mo>(</mo>" in page  # a call is never cut inside
 
