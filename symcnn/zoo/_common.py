@@ -15,7 +15,13 @@ from ..errors import LayerArgumentError
 from ..layers import Input
 from ..symbols import as_size, size_symbol
 
-__all__ = ["model_input", "check_flag", "size_arg", "plain_int"]
+__all__ = ["model_input", "check_flag", "size_arg", "count_arg", "check_count", "plain_int",
+           "MAX_BLOCKS"]
+
+#: Most blocks of one stage drawn one by one (ResNet-1001 has 111; ViT-G 48 layers): a
+#: deeper stage is given a symbol and drawn once, as sc.Repeat. A count of a billion ran
+#: for ever.
+MAX_BLOCKS = 1000
 
 
 def model_input(input_shape, owner: str, channels: int = 3):
@@ -44,6 +50,31 @@ def size_arg(value, arg: str, owner: str) -> sympy.Expr:
     (w, 64)
     """
     return as_size(value, arg, owner)
+
+
+def count_arg(value, arg: str, owner: str) -> sympy.Expr:
+    """A count of blocks (a number or a symbol, as :func:`size_arg`); a number above
+    :data:`MAX_BLOCKS` is refused, pointing to a symbol.
+
+    >>> count_arg(10**9, "blocks", "resnet")
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.LayerArgumentError: resnet: `blocks` draws each block, at most 1,000 per stage; give a symbol (such as 'L') for a deeper stage, drawn once as sc.Repeat. Received: blocks=1000000000
+    """
+    count = size_arg(value, arg, owner)
+    check_count(count, arg, owner, value)
+    return count
+
+
+def check_count(count, arg: str, owner: str, given, symbolic: bool = True) -> None:
+    """Refuse a number of blocks above :data:`MAX_BLOCKS` (see :func:`count_arg`);
+    ``symbolic``: whether the function takes a symbol there instead."""
+    if getattr(count, "is_Integer", isinstance(count, int)) and int(count) > MAX_BLOCKS:
+        hint = ("give a symbol (such as 'L') for a deeper stage, drawn once as sc.Repeat" if
+                symbolic else "a deeper stage is not drawn")
+        raise LayerArgumentError(
+            f"{owner}: `{arg}` draws each block, at most {MAX_BLOCKS:,} per stage; {hint}. "
+            f"Received: {arg}={given!r}")
 
 
 def plain_int(value) -> int | None:

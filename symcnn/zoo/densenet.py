@@ -25,7 +25,7 @@ from ..errors import LayerArgumentError
 from ..layers import (Activation, AveragePooling2D, BatchNormalization, Concatenate, Conv2D,
                       Dense, GlobalAveragePooling2D, MaxPooling2D)
 from ..model import Model
-from ._common import check_flag, model_input, plain_int, size_arg
+from ._common import check_count, check_flag, model_input, plain_int, size_arg
 
 __all__ = ["densenet", "densenet121"]
 
@@ -56,6 +56,8 @@ def densenet(blocks, input_shape=None, *, classes=1000, growth_rate=32, init_fil
         raise LayerArgumentError(f"{name}: `blocks` must be a tuple of positive ints, one per "
                                  f"dense block. Received: blocks={blocks!r}")
     blocks = counts
+    for count in counts:
+        check_count(count, "blocks", name, blocks, symbolic=False)
     check_flag(include_top, "include_top", name)
     growth_rate = size_arg(growth_rate, "growth_rate", name)
     bn_size = size_arg(bn_size, "bn_size", name)

@@ -57,7 +57,7 @@ from .. import arith
 from ..layers import (Activation, Add, BatchNormalization, Conv2D, Dense, DepthwiseConv2D,
                       Dropout, GlobalAveragePooling2D, Input, Multiply, Repeat, Reshape)
 from ..model import Model
-from ._common import check_flag, model_input, size_arg
+from ._common import check_count, check_flag, model_input, size_arg
 from .scaling import as_multiplier, make_divisible, round_repeats
 
 __all__ = ["efficientnet_b0", "EFFICIENTNET_COEFFICIENTS"]
@@ -137,6 +137,7 @@ def efficientnet_b0(input_shape=None, *, width_coefficient=1.0, depth_coefficien
         in_channels = make_divisible(c_in * width, 8)
         out_channels = make_divisible(c_out * width, 8)
         repeats = round_repeats(blocks, depth)
+        check_count(repeats, "depth_coefficient", owner, depth_coefficient)
         x = _mbconv(x, in_channels, out_channels, kernel, strides, expansion,
                     _block_name(stage, 0))
         if repeats.is_Integer:

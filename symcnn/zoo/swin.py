@@ -22,7 +22,7 @@ from ..layers import (Activation, Add, Concatenate, Conv2D, Dense, GlobalAverage
                       LayerNormalization)
 from ..model import Model
 from ..nn.blocks import PadToMultiple, ShiftedWindowAttention, StridedSlice
-from ._common import check_flag, model_input, plain_int, size_arg
+from ._common import check_count, check_flag, model_input, plain_int, size_arg
 
 __all__ = ["swin", "swin_t", "swin_s", "swin_b"]
 
@@ -68,6 +68,8 @@ def swin(embed_dim=96, depths=(2, 2, 6, 2), num_heads=(3, 6, 12, 24), window_siz
                                  f"per stage. Received: depths={depths!r}, "
                                  f"num_heads={num_heads!r}")
     depths, num_heads = [plain_int(v) for v in depths], [plain_int(v) for v in num_heads]
+    for depth in depths:
+        check_count(depth, "depths", owner, depths, symbolic=False)
     dim = size_arg(embed_dim, "embed_dim", owner)
     window = (window_size, window_size) if plain_int(window_size) is not None else window_size
     if not (isinstance(window, (tuple, list)) and len(window) == 2

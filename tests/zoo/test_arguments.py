@@ -159,3 +159,25 @@ def test_a_size_symbol_name_that_reads_as_a_value_is_refused(call, arg, name):
 def test_the_block_builders_name_their_bad_arguments(call, message):
     with pytest.raises(sc.LayerArgumentError, match=message):
         call()
+
+
+@pytest.mark.parametrize("call, arg", [
+    (lambda: sc.zoo.resnet(blocks=(10**9, 1, 1, 1), bottleneck=True), "blocks"),
+    (lambda: sc.zoo.convnext(depths=(3, 3, 10**6, 3)), "depths"),
+    (lambda: sc.zoo.vit(num_layers=10**5), "num_layers"),
+    (lambda: sc.zoo.efficientnet_b0(depth_coefficient=10**6), "depth_coefficient"),
+    (lambda: sc.zoo.densenet((6, 10**7)), "blocks"),
+    (lambda: sc.zoo.swin(depths=(2, 2, 10**6, 2)), "depths"),
+])
+def test_a_stage_of_more_blocks_than_can_be_drawn_is_refused_at_once(call, arg):
+    """Each block is drawn as layers: a billion blocks (`symcnn zoo convnext --arg
+    depths=(3,3,1000000,3)` too) ran for ever. A symbol draws a deep stage once."""
+    with pytest.raises(sc.LayerArgumentError,
+                       match=rf"`{arg}` draws each block, at most 1,000 per stage"):
+        call()
+
+
+def test_a_stage_of_the_most_blocks_drawn_equals_the_symbolic_stage():
+    assert sc.zoo.resnet(blocks=(1000, 1, 1, 1), bottleneck=False, input_shape=(64, 64, 3)) \
+        .params == sc.zoo.resnet(blocks=("L", 1, 1, 1), bottleneck=False,
+                                 input_shape=(64, 64, 3)).params.subs(sc.symbols("L"), 1000)
