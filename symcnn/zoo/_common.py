@@ -16,7 +16,7 @@ from ..layers import Input
 from ..symbols import as_size, size_symbol
 
 __all__ = ["model_input", "check_flag", "size_arg", "count_arg", "check_count", "plain_int",
-           "MAX_BLOCKS"]
+           "name_arg", "MAX_BLOCKS"]
 
 #: Most blocks of one stage drawn one by one (ResNet-1001 has 111; ViT-G 48 layers): a
 #: deeper stage is given a symbol and drawn once, as sc.Repeat. A count of a billion ran
@@ -50,6 +50,21 @@ def size_arg(value, arg: str, owner: str) -> sympy.Expr:
     (w, 64)
     """
     return as_size(value, arg, owner)
+
+
+def name_arg(name, default: str) -> str:
+    """A zoo function's ``name``: ``default`` when None, else a non-empty string (``name=0``
+    and ``name=""`` were dropped silently for the default).
+
+    >>> name_arg(None, "resnet50"), name_arg("mine", "resnet50")
+    ('resnet50', 'mine')
+    """
+    if name is None:
+        return default
+    if not isinstance(name, str) or not name:
+        raise LayerArgumentError(f"{default}: `name` must be a non-empty string. "
+                                 f"Received: name={name!r}")
+    return name
 
 
 def count_arg(value, arg: str, owner: str) -> sympy.Expr:

@@ -23,7 +23,7 @@ from ..errors import LayerArgumentError
 from ..layers import (Activation, Add, Conv2D, Dense, DepthwiseConv2D, GlobalAveragePooling2D,
                       Input, LayerNormalization, LayerScale, Repeat)
 from ..model import Model
-from ._common import check_flag, count_arg, model_input, size_arg
+from ._common import check_flag, count_arg, model_input, name_arg, size_arg
 
 __all__ = ["convnext", "convnext_tiny", "convnext_small", "convnext_base", "convnext_large",
            "convnext_block"]
@@ -63,7 +63,7 @@ def convnext(depths=(3, 3, 9, 3), dims=(96, 192, 384, 768), input_shape=None, *,
     >>> sc.zoo.convnext(depths=(3, 3, "L", 3), input_shape=(224, 224, 3)).params
     1201920*L + 17771848
     """
-    owner = name or "convnext"
+    owner = name_arg(name, "convnext")
     check_flag(include_top, "include_top", owner)
     if not (isinstance(depths, (tuple, list)) and isinstance(dims, (tuple, list))
             and len(depths) == len(dims) == 4):

@@ -25,7 +25,7 @@ from ..errors import LayerArgumentError
 from ..layers import (Activation, AveragePooling2D, BatchNormalization, Concatenate, Conv2D,
                       Dense, GlobalAveragePooling2D, MaxPooling2D)
 from ..model import Model
-from ._common import check_count, check_flag, model_input, plain_int, size_arg
+from ._common import check_count, check_flag, model_input, name_arg, plain_int, size_arg
 
 __all__ = ["densenet", "densenet121"]
 
@@ -51,6 +51,7 @@ def densenet(blocks, input_shape=None, *, classes=1000, growth_rate=32, init_fil
     >>> sc.zoo.densenet((3, 2), growth_rate="k", classes=10).trainable_params
     246*k**2 + 13*k*floor(k/2) + 424*k + 16*floor(k/2) + 10
     """
+    name = name_arg(name, "densenet")
     counts = [plain_int(b) for b in blocks] if isinstance(blocks, (tuple, list)) else []
     if not counts or not all(b is not None and b > 0 for b in counts):
         raise LayerArgumentError(f"{name}: `blocks` must be a tuple of positive ints, one per "

@@ -23,7 +23,7 @@ from ..errors import LayerArgumentError
 from ..layers import (Activation, Add, BatchNormalization, Conv2D, Dense, GlobalAveragePooling2D,
                       Input, MaxPooling2D, Repeat)
 from ..model import Model
-from ._common import check_flag, count_arg, model_input, plain_int, size_arg
+from ._common import check_flag, count_arg, model_input, name_arg, plain_int, size_arg
 
 __all__ = ["resnet", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152"]
 
@@ -130,7 +130,7 @@ def resnet(depth: int | None = None, input_shape=None, *, blocks=None, bottlenec
     if include_top:
         x = GlobalAveragePooling2D(name="avg_pool")(x)
         x = Dense(size_arg(classes, "classes", owner), name="predictions")(x)
-    return Model(inputs, x, name=name or owner)
+    return Model(inputs, x, name=name_arg(name, owner))
 
 
 def resnet18(input_shape=None, *, classes=1000, width=64, include_top: bool = True) -> Model:

@@ -22,7 +22,7 @@ from ..layers import (Activation, Add, Concatenate, Conv2D, Dense, GlobalAverage
                       LayerNormalization)
 from ..model import Model
 from ..nn.blocks import PadToMultiple, ShiftedWindowAttention, StridedSlice
-from ._common import check_count, check_flag, model_input, plain_int, size_arg
+from ._common import check_count, check_flag, model_input, name_arg, plain_int, size_arg
 
 __all__ = ["swin", "swin_t", "swin_s", "swin_b"]
 
@@ -59,7 +59,7 @@ def swin(embed_dim=96, depths=(2, 2, 6, 2), num_heads=(3, 6, 12, 24), window_siz
     ...             classes=10).params
     1188*C**2 + 398*C + 2545
     """
-    owner = name or "swin"
+    owner = name_arg(name, "swin")
     check_flag(include_top, "include_top", owner)
     if not (isinstance(depths, (tuple, list)) and isinstance(num_heads, (tuple, list))
             and len(depths) == len(num_heads)

@@ -19,7 +19,7 @@ from ..errors import LayerArgumentError
 from ..layers import (Activation, AdaptiveAveragePooling2D, BatchNormalization, Conv2D, Dense,
                       Dropout, Flatten, MaxPooling2D)
 from ..model import Model
-from ._common import check_flag, model_input, plain_int, size_arg
+from ._common import check_flag, model_input, name_arg, plain_int, size_arg
 
 __all__ = ["vgg", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19",
            "vgg19_bn"]
@@ -63,7 +63,7 @@ def vgg(depth: int, input_shape=None, *, batch_norm: bool = False, classes=1000,
         x = Dense(units, activation="relu", name="fc2")(x)
         x = Dropout(0.5, name="fc2_dropout")(x)
         x = Dense(size_arg(classes, "classes", owner), name="predictions")(x)
-    return Model(inputs, x, name=name or owner)
+    return Model(inputs, x, name=name_arg(name, owner))
 
 
 def _variant(depth: int, batch_norm: bool, count: int):

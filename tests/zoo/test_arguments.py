@@ -181,3 +181,17 @@ def test_a_stage_of_the_most_blocks_drawn_equals_the_symbolic_stage():
     assert sc.zoo.resnet(blocks=(1000, 1, 1, 1), bottleneck=False, input_shape=(64, 64, 3)) \
         .params == sc.zoo.resnet(blocks=("L", 1, 1, 1), bottleneck=False,
                                  input_shape=(64, 64, 3)).params.subs(sc.symbols("L"), 1000)
+
+
+@pytest.mark.parametrize("call", [
+    lambda name: sc.zoo.resnet(18, name=name), lambda name: sc.zoo.vgg(11, name=name),
+    lambda name: sc.zoo.vit(name=name), lambda name: sc.zoo.convnext(name=name),
+    lambda name: sc.zoo.swin(name=name), lambda name: sc.zoo.densenet((2, 2), name=name)])
+def test_a_name_is_a_non_empty_string(call):
+    """`name or default` dropped name=0 and name="" silently; densenet(name=None) put
+    "None" into its layer names and messages."""
+    for bad in (0, "", ["x"]):
+        with pytest.raises(sc.LayerArgumentError, match=r"`name` must be a non-empty string"):
+            call(bad)
+    assert call("mine").name == "mine"
+    assert call(None).name != "None"
