@@ -19,7 +19,8 @@ A multiplier may be a number or a symbol:
 * a NumPy float of another width (``np.float32(0.35)``) is read as the decimal it prints as
   (``0.35``), then used as that Python float: the multiplier its writer meant, not the
   binary float32 nearest to it (0.3499999940395355);
-* an ``int``, a :class:`fractions.Fraction` or a SymPy rational is used exactly;
+* an ``int``, a :class:`fractions.Fraction`, a :class:`decimal.Decimal`, a SymPy rational
+  or a number written as text (``"0.35"``, ``"7/20"``) is used exactly;
 * with a symbol the rounding cannot be carried out: a channel count stays the unevaluated,
   integer-valued :class:`make_divisible` of a multiple of the symbol, and a repeat count
   stays ``ceiling(n*d)``. Both evaluate as soon as the symbol is replaced by a number, by
@@ -40,12 +41,14 @@ make_divisible(32*alpha, 8)
 from __future__ import annotations
 
 import numbers
+from decimal import Decimal
 from fractions import Fraction
 
 import sympy
 
 from ..divisible import make_divisible
 from ..errors import LayerArgumentError
+from ..multipliers import exact_value
 from ..symbols import check_symbol_name, multiplier
 
 __all__ = ["make_divisible", "as_multiplier", "round_repeats"]
@@ -82,10 +85,14 @@ def as_multiplier(value, arg: str, owner: str) -> sympy.Expr:
     if isinstance(value, bool) or value is None:
         raise LayerArgumentError(message)
     if isinstance(value, str):
-        if not value.isidentifier():
-            raise LayerArgumentError(message)
+        if not value.isidentifier():  # a number written out: "0.35" or "7/20", exactly
+            return exact_value(value, arg, owner)
         check_symbol_name(value, arg, owner)
         return multiplier(value)
+    if isinstance(value, Decimal):  # exactly, as its text
+        if not value.is_finite():
+            raise LayerArgumentError(message)
+        return exact_value(str(value), arg, owner)
     if isinstance(value, sympy.Basic):
         if not isinstance(value, sympy.Expr):
             raise LayerArgumentError(message)

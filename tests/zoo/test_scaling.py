@@ -142,3 +142,17 @@ def test_numpy_floats_that_are_not_positive_numbers_are_refused(text):
     np = pytest.importorskip("numpy")
     with pytest.raises(sc.LayerArgumentError, match=r"`alpha` must be a positive number.*Received: alpha="):
         sc.zoo.mobilenet_v2(alpha=np.float32(text))
+
+
+def test_a_decimal_or_a_number_written_as_text_is_an_exact_multiplier():
+    """Decimal("0.35") and the text "0.35" were refused ("not a positive number"; the text
+    was taken for a bad symbol name). Both are 7/20 exactly, as model.subs reads them."""
+    import decimal
+
+    expected = sc.zoo.mobilenet_v2(alpha=Fraction(7, 20)).trainable_params
+    for given in (decimal.Decimal("0.35"), "0.35", "7/20"):
+        assert as_multiplier(given, "alpha", "t") == sympy.Rational(7, 20)
+        assert sc.zoo.mobilenet_v2(alpha=given).trainable_params == expected
+    for bad in ("-0.5", "0", decimal.Decimal("nan"), decimal.Decimal("-1")):
+        with pytest.raises(sc.LayerArgumentError, match=r"`alpha` must be a positive number"):
+            as_multiplier(bad, "alpha", "mobilenet_v2")
