@@ -124,6 +124,9 @@ def plot(targets, /, *, y="params", budget=None, path=None, labels=None, title=N
     if not quantities or not all(isinstance(q, str) for q in quantities):
         raise SolveError(f"plot: `y` names one quantity or a list of them (e.g. 'params'). "
                          f"Received: y={brief(y)}")
+    if len(quantities) > 1 and not any(_is_model(t) for _, t in items):
+        raise SolveError(f"plot: `y` picks quantities of a model; an expression is its own "
+                         f"quantity, drawn on one panel. Received: y={y!r}")
     _check_title(title)
     fmt = _format(path)
     if ax is not None and len(quantities) > 1:

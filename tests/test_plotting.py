@@ -155,3 +155,11 @@ def test_one_point_gets_integer_ticks():
     lo, hi = ax.get_xlim()
     ticks = [t for t in ax.get_xticks() if lo <= t <= hi]
     assert ticks == [5]
+
+
+def test_several_quantities_of_an_expression_are_refused():
+    """An expression is its own quantity: y=["params", "macs"] drew it twice."""
+    n = sc.symbols("n")
+    with pytest.raises(sc.SolveError, match=r"an expression is its own quantity.*"
+                                            r"Received: y=\['params', 'macs'\]"):
+        sc.plot(n**2, n=range(1, 10), y=["params", "macs"])
