@@ -182,7 +182,8 @@ def _run_repeat(inner, times, node, ins, keys, tally: _Tally, name: str) -> None
     if len(inner.inputs) != 1 or inner.output_shape != inner.input_shape:
         raise CostError(f"training_memory: {name!r} repeats a block that changes the shape "
                         f"a symbolic number of times; substitute the count "
-                        f"(model.subs(...)). Received: times={times}")
+                        f"(model.subs(...), or --subs on the command line). "
+                        f"Received: times={times}")
     probe = _Tally(tally.batch, tally.nbytes)
     start = probe.fresh(inner.input_shape)
     sub = {id(inner.inputs[0]): start}

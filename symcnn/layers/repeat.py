@@ -195,7 +195,8 @@ class Repeat(Layer):
             return None
         return (f"{self._where()}: the activations of {self.times} repetitions of a block "
                 f"that changes the shape are not scheduled one by one; substitute the count "
-                f"(model.subs(...)) for the peak memory. Received: times={self.times}")
+                f"(model.subs(...), or --subs on the command line) for the peak memory. "
+                f"Received: times={self.times}")
 
     def window_for(self, input_shape):
         """``L`` windows of kernel ``k`` (extent ``e``), stride ``s`` and padding ``p`` read

@@ -192,5 +192,6 @@ def window_input_kept(layer, input_shape) -> Kept:
 def _undecided(layer, size):
     return CostError(f"{layer.type_name}: whether 'same' padding pads (and so what PyTorch keeps "
                      f"for backward) depends on the input size {size} when the window is not "
-                     f"wider than the stride; substitute numbers (model.subs(...)). "
+                     f"wider than the stride; substitute numbers (model.subs(...), or --subs on "
+                     f"the command line). "
                      f"Received: padding='same', strides={tuple(layer.strides)}")
