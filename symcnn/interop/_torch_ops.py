@@ -205,7 +205,18 @@ def _pad(conv, node, args, kwargs):
     if len(pad) % 2 or n != len(x.shape) - 1 or n > 3:
         raise Unsupported(f"F.pad of {n} axes on an input with {len(x.shape) - 1} spatial "
                           f"axes (channels first)")
-    return conv.apply(getattr(sc_nn, f"ZeroPad{n}d")(pad, name=node.name), x)
+    mode, value = values["mode"], values.get("value")
+    if mode == "constant" and value not in (None, 0):
+        layer = getattr(sc_nn, f"ConstantPad{n}d")(pad, value, name=node.name)
+    elif mode == "constant":
+        layer = getattr(sc_nn, f"ZeroPad{n}d")(pad, name=node.name)
+    elif mode in ("reflect", "replicate"):  # as the modules: the mode is kept, not dropped
+        kind = "Reflection" if mode == "reflect" else "Replication"
+        layer = getattr(sc_nn, f"{kind}Pad{n}d")(pad, name=node.name)
+    else:  # circular (no symcnn module), or a mode this version of PyTorch added
+        raise Unsupported(f"F.pad with mode={mode!r} (constant, reflect and replicate are "
+                          f"converted)")
+    return conv.apply(layer, x)
 
 
 def _pool_handlers() -> dict:

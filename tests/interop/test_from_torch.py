@@ -328,3 +328,28 @@ def test_embeddings_cross_both_ways_with_pytorch_counts_and_shapes():
     named = sc.nn.Sequential(sc.nn.Embedding(10, 4, padding_idx=0), input_shape=("T",))
     module = named.subs(T=3).to_torch()
     assert module.embedding.padding_idx == 0 and module.embedding.weight.shape == (10, 4)
+
+
+@pytest.mark.frameworks
+def test_functional_pad_keeps_its_mode_and_value():
+    """F.pad(x, ..., mode="reflect") and F.pad(x, ..., value=3.0) became zero padding: same
+    shapes and counts, silently another function. The mode and value are kept (the export
+    computes what the module does); a mode with no symcnn layer (circular) is refused."""
+    torch = require("torch")
+    F = torch.nn.functional
+
+    def module(**options):
+        class Pad(torch.nn.Module):
+            def forward(self, x):
+                return F.pad(x, (1, 1, 2, 0), **options)
+        return Pad()
+
+    x = torch.randn(1, 3, 8, 8)
+    for options, kind in (({"mode": "reflect"}, "ReflectionPad2d"), ({"value": 3.0},
+                          "ConstantPad2d"), ({"mode": "replicate"}, "ReplicationPad2d"),
+                          ({}, "ZeroPad2d")):
+        model = sc.from_torch(module(**options), input_shape=(3, 8, 8))
+        assert model.layers[-1].type == kind
+        assert torch.equal(model.to_torch()(x), module(**options)(x))
+    with pytest.raises(sc.ConversionError, match=r"F.pad with mode='circular'"):
+        sc.from_torch(module(mode="circular"), input_shape=(3, 8, 8))
