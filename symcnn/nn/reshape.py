@@ -180,6 +180,9 @@ class _PadNd(TorchLayer):
     amount crops, as in PyTorch."""
 
     _pad_params: tuple = ()
+    #: Reflection reads each padded element from inside the input: a side's amount must be
+    #: less than the axis (PyTorch refuses the call otherwise).
+    _reflects: bool = False
 
     def __init__(self, padding, *args, name: str | None = None, trainable: bool = True,
                  **kwargs) -> None:
@@ -209,6 +212,12 @@ class _PadNd(TorchLayer):
             check.at_least(size, 1, lambda: f"padding by ({a}, {b}) leaves nothing of the "
                            f"{i} elements of spatial axis {axis}. Received: padding="
                            f"{self._torch['padding']}")
+            widest = max(a, b) if a.is_Integer and b.is_Integer else None
+            if self._reflects and widest is not None and widest > 0:
+                check.at_least(i, widest + 1, lambda: f"reflection padding by {widest} needs "
+                               f"more than {widest} elements on spatial axis {axis} (PyTorch "
+                               f"refuses a pad as large as the input). Received: padding="
+                               f"{self._torch['padding']}")
             out.append(size)
         return (shape[0], *out)
 
@@ -219,7 +228,8 @@ def _keeps_input(self, input_shapes, output_shapes) -> tuple:
     return (kept_input(),)
 
 
-def _pad_classes(prefix: str, extra: tuple, keeps_input: bool = False) -> list:
+def _pad_classes(prefix: str, extra: tuple, keeps_input: bool = False,
+                 reflects: bool = False) -> list:
     made = []
     for rank, parent in ((1, _reshape.ZeroPadding1D), (2, _reshape.ZeroPadding2D),
                          (3, _reshape.ZeroPadding3D)):
@@ -229,6 +239,8 @@ def _pad_classes(prefix: str, extra: tuple, keeps_input: bool = False) -> list:
                            f"padding)."}
         if keeps_input:
             body["saved_for_backward"] = _keeps_input
+        if reflects:
+            body["_reflects"] = True
         cls = type(name, (_PadNd, parent), body)
         made.append(cls)
     return made
@@ -236,7 +248,8 @@ def _pad_classes(prefix: str, extra: tuple, keeps_input: bool = False) -> list:
 
 ZeroPad1d, ZeroPad2d, ZeroPad3d = _pad_classes("ZeroPad", ())
 ConstantPad1d, ConstantPad2d, ConstantPad3d = _pad_classes("ConstantPad", (("value", 0.0),))
-ReflectionPad1d, ReflectionPad2d, ReflectionPad3d = _pad_classes("ReflectionPad", (), True)
+ReflectionPad1d, ReflectionPad2d, ReflectionPad3d = _pad_classes("ReflectionPad", (), True,
+                                                                  reflects=True)
 ReplicationPad1d, ReplicationPad2d, ReplicationPad3d = _pad_classes("ReplicationPad", (), True)
 ZeroPad2d.__doc__ += """
 

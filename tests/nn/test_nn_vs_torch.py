@@ -155,3 +155,26 @@ def test_nested_sequential_without_input_shape_is_spliced_in():
 def test_bad_arguments_use_pytorchs_argument_names(build, message):
     with pytest.raises(sc.LayerArgumentError, match=message):
         build()
+
+
+@pytest.mark.frameworks
+def test_reflection_padding_is_refused_where_torch_refuses_it():
+    """ReflectionPad2d(5) on a 4x4 input gave (3, 14, 14) where PyTorch refuses the call
+    (a pad must be smaller than its axis); with symbols no condition was recorded."""
+    torch = require("torch")
+    for pad in (1, 3, (1, 3, 2, 0)):
+        for size in range(1, 6):
+            try:
+                torch.nn.ReflectionPad2d(pad)(torch.zeros(1, 2, size, size))
+                accepted = True
+            except RuntimeError:
+                accepted = False
+            model = lambda: sc.nn.Sequential(sc.nn.ReflectionPad2d(pad),  # noqa: E731
+                                             input_shape=(2, size, size))
+            if accepted:
+                model()
+            else:
+                with pytest.raises(sc.ShapeError, match="reflection padding by"):
+                    model()
+    symbolic = sc.nn.Sequential(sc.nn.ReflectionPad2d((1, 3, 2, 0)), input_shape=(2, "H", "W"))
+    assert set(map(str, symbolic.constraints)) == {"H >= 3", "W >= 4"}
