@@ -227,7 +227,9 @@ class _Builder:
                       if k not in ("name", "trainable")}
             target = self.submodule(key, name, lambda: cls(**config))
             self._freeze(layer, target)
-            return self.graph.call_module(target, (inputs[0],))
+            ids = getattr(layer, "reads_token_ids", False)  # a float tensor of ids works too
+            x = self.graph.call_method("long", (inputs[0],)) if ids else inputs[0]
+            return self.graph.call_module(target, (x,))
         if getattr(layer, "keras_passthrough", False):
             return inputs[0]
         if getattr(layer, "lora_rank", None) is not None:  # torch.nn has no LoRA factors

@@ -353,3 +353,16 @@ def test_functional_pad_keeps_its_mode_and_value():
         assert torch.equal(model.to_torch()(x), module(**options)(x))
     with pytest.raises(sc.ConversionError, match=r"F.pad with mode='circular'"):
         sc.from_torch(module(mode="circular"), input_shape=(3, 8, 8))
+
+
+@pytest.mark.frameworks
+def test_a_pytorch_named_embedding_exports_taking_float_ids():
+    """docs/bridges.md: the export casts ids with .long(), so a float tensor of ids works;
+    only the Keras-named Embedding did, nn.Embedding raised torch's dtype error."""
+    torch = require("torch")
+    ids = torch.tensor([[1.0, 2.0, 3.0]])
+    for model in (sc.nn.Sequential(sc.nn.Embedding(20, 4), input_shape=(3,)),
+                  sc.from_torch(torch.nn.Embedding(20, 4), input_shape=(3,))):
+        net = model.to_torch()
+        assert torch.equal(net(ids), net(ids.long()))
+        assert tuple(net(ids).shape) == (1, 3, 4)
