@@ -179,7 +179,8 @@ def _reduce(kind: str):
         first = set(range(2, rank))  # all but the channels (channels first)
         last = set(range(1, rank - 1))  # all but the channels (channels last)
         if rank < 3 or rank > 5 or dims not in (first, last):
-            raise Unsupported(f"a {kind.lower()} over dims {dim!r}; only a reduction over all "
+            raise Unsupported(f"{'an' if kind[0] in 'AEIOU' else 'a'} {kind.lower()} over "
+                              f"dims {dim!r}; only a reduction over all "
                               f"axes but the channels (global pooling) is supported")
         cls = getattr(L, f"Global{kind}Pooling{rank - 2}D")
         data_format = "channels_first" if dims == first else "channels_last"

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from ..errors import LayerArgumentError
 from ..layers import embedding as _embedding
 from ..symbols import as_size
 from ._base import TorchLayer, flag
@@ -29,6 +30,14 @@ class Embedding(TorchLayer, _embedding.Embedding):
         t = self.type_name
         num_embeddings = as_size(num_embeddings, "num_embeddings", t)
         embedding_dim = as_size(embedding_dim, "embedding_dim", t)
+        if padding_idx is not None:  # PyTorch: -num_embeddings <= padding_idx < num_embeddings
+            known = num_embeddings.is_Integer
+            if not isinstance(padding_idx, int) or isinstance(padding_idx, bool) or known and \
+                    not -int(num_embeddings) <= padding_idx < int(num_embeddings):
+                raise LayerArgumentError(f"{t}: `padding_idx` must be an index into the "
+                                         f"{num_embeddings} embeddings (an int from "
+                                         f"-{num_embeddings} to {num_embeddings} - 1). "
+                                         f"Received: padding_idx={padding_idx!r}")
         super().__init__(num_embeddings, embedding_dim, name=name,
                          trainable=trainable and not flag(t, _freeze, "_freeze"))
         self._torch_config(num_embeddings=num_embeddings, embedding_dim=embedding_dim,

@@ -178,3 +178,21 @@ def test_reflection_padding_is_refused_where_torch_refuses_it():
                     model()
     symbolic = sc.nn.Sequential(sc.nn.ReflectionPad2d((1, 3, 2, 0)), input_shape=(2, "H", "W"))
     assert set(map(str, symbolic.constraints)) == {"H >= 3", "W >= 4"}
+
+
+@pytest.mark.frameworks
+def test_embedding_padding_idx_is_an_index_where_torch_says_so():
+    """padding_idx=7 on 5 embeddings was accepted; PyTorch asserts it is an index."""
+    torch = require("torch")
+    for index in (-6, -5, 0, 4, 5, 7):
+        try:
+            torch.nn.Embedding(5, 3, padding_idx=index)
+            accepted = True
+        except (AssertionError, IndexError):
+            accepted = False
+        make = lambda: nn.Embedding(5, 3, padding_idx=index)  # noqa: E731
+        if accepted:
+            assert make().get_config()["padding_idx"] == index
+        else:
+            with pytest.raises(sc.LayerArgumentError, match=r"`padding_idx` must be an index"):
+                make()
