@@ -96,7 +96,7 @@ class TrainingMemory:
 
 
 def _optimizer(optimizer) -> str:
-    key = optimizer.lower() if isinstance(optimizer, str) else optimizer
+    key = optimizer.lower() if isinstance(optimizer, str) else None  # a list is no name
     if key not in OPTIMIZER_STATES:
         raise CostError(f"training_memory: `optimizer` must be one of "
                         f"{', '.join(repr(k) for k in OPTIMIZER_STATES)}. "
@@ -213,8 +213,9 @@ def training_memory(model, batch=None, optimizer: str = "adam",
                     dtype="float32") -> TrainingMemory:
     """The memory of one training step of ``model`` (see the module's docstring).
 
-    ``batch`` is an int, a symbol or a symbol name (default: the ``batch_size`` of the
-    model's inputs, ``sc.Input(shape, batch_size=...)``, else ``B``); ``optimizer`` is
+    ``batch`` is an int, a symbol or a symbol name, not one of the model's (default: the
+    ``batch_size`` of the model's inputs, ``sc.Input(shape, batch_size=...)``, else ``B``,
+    or ``batch`` where ``B`` is a size of the model); ``optimizer`` is
     ``"sgd"``, ``"momentum"``, ``"adam"`` or ``"adamw"``; ``dtype`` a name such as
     ``"float32"`` or ``"bfloat16"`` (weights, gradients, state and activations alike; the
     indices a max pooling keeps are int64 whatever the dtype).
@@ -235,8 +236,15 @@ def training_memory(model, batch=None, optimizer: str = "adam",
         if len(given) > 1:
             raise CostError(f"training_memory: the inputs give different batch sizes; pass "
                             f"batch=. Received: batch_size={sorted(map(str, given))}")
-        batch = given.pop() if given else size_symbol("B")
+        taken = {s.name for s in model.free_symbols}  # B, or "batch" where B is a size
+        batch = given.pop() if given else size_symbol("B" if "B" not in taken else "batch")
     batch = as_size(batch, "batch", "training_memory")
+    taken = {s.name for s in model.free_symbols}
+    clash = sorted({s.name for s in batch.free_symbols} & taken)
+    if clash:  # batch="B" on a model with B bins would read 32*B**2, one symbol for two sizes
+        raise CostError(f"training_memory: the batch symbol {clash[0]!r} is also a size of "
+                        f"the model, so the two would be one symbol; name the batch another "
+                        f"way (batch='N'). Received: batch={batch}")
     tally = _Tally(batch, nbytes)
     keys = {id(t): tally.fresh(t.shape) for t in model.inputs}
     _run(model, keys, tally, "")

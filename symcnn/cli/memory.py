@@ -72,9 +72,9 @@ def _model(args):
 
 def _batch(text: str):
     text = text.strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # "²" is a digit to str.isdigit, not to int()
         return int(text)
-    if not text.isidentifier():
+    if not (text.isascii() and text.isidentifier()):
         raise UsageError(f"--batch: a positive integer or a symbol name. Received: {text!r}")
     return text
 

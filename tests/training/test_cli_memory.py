@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import pathlib
 
 import pytest
 
@@ -64,3 +65,14 @@ def test_a_budget_with_another_free_symbol_asks_for_subs_as_solve_does(capsys):
     code, out = run("memory", "--zoo", "resnet18", "--budget", "4GiB", "--batch", "32",
                        "--for", "H", "--optimizer", "sgd", "--subs", "W=224")
     assert code == 0 and "largest H within 4GiB" in out
+
+
+def test_a_non_ascii_digit_batch_is_a_usage_error(capsys):
+    """--batch ² passed str.isdigit and then failed int(): exit 70, an internal error."""
+    from symcnn.cli import main
+
+    path = pathlib.Path(__file__).resolve().parents[2] / "examples" / "models" / \
+        "free_width.yaml"
+    assert main(["memory", str(path), "--subs", "n=10",
+                 "--batch", "\u00b2"]) == 2
+    assert "--batch: a positive integer or a symbol name" in capsys.readouterr().err

@@ -250,3 +250,16 @@ def test_prelu_has_the_macs_flop_counter_mode_counts():
     with FlopCounterMode(display=False) as counter:
         net(torch.zeros(1, 3, 9, 9))
     assert model.macs == counter.get_total_flops() // 2
+
+
+def test_the_batch_is_never_one_of_the_models_sizes():
+    """A model on (B, 8) (B bins) read 32*B**2 activations: the default batch symbol B and
+    the size B were one symbol. The default batch is then called `batch`; a batch named like
+    a size is refused; a list optimizer is a CostError (was a bare TypeError)."""
+    bins = sc.Sequential([sc.Input(("B", 8)), sc.Dense(4)])
+    B, batch = sc.symbols("B batch")
+    assert bins.training_memory().activations == 32 * B * batch
+    with pytest.raises(sc.CostError, match=r"the batch symbol 'B' is also a size of the model"):
+        bins.training_memory(batch="B")
+    with pytest.raises(sc.CostError, match=r"`optimizer` must be one of"):
+        bins.training_memory(batch=2, optimizer=["adam"])
