@@ -30,6 +30,7 @@ from ..training_memory import training_memory
 from .arguments import UsageError, parse_shape, substitute
 from .loading import load_args
 from .options import EXIT_NO_SOLUTION
+from .report import encode, header
 from .zoo import zoo_entry
 from .options import MEMORY_EXAMPLES as EXAMPLES  # noqa: F401  (issue 16: parsed without SymPy)
 from .options import register_memory as register  # noqa: F401
@@ -104,12 +105,12 @@ def run_memory(args, out) -> int:
                              f"{' '.join(n + '=...' for n in unfixed)})")
         largest = solve_budget(mem.total, budget, symbol)
     if args.format == "json":
-        doc = {"model": model.display_name, "batch": str(mem.batch),
+        doc = {**header("memory"), "model": model.display_name, "batch": encode(mem.batch),
                "optimizer": mem.optimizer, "dtype": mem.dtype,
-               "bytes": {k: (int(v) if v.is_Integer else str(v)) for k, v in figures.items()}}
+               "bytes": {k: encode(v) for k, v in figures.items()}}
         if args.layers:
-            doc["layers"] = [{"name": n, "type": t, "activation_bytes":
-                              int(b) if b.is_Integer else str(b)} for n, t, b in mem.layers]
+            doc["layers"] = [{"name": n, "type": t, "activation_bytes": encode(b)}
+                             for n, t, b in mem.layers]
         if args.budget is not None:
             doc["budget"] = {"bytes": budget, "for": symbol, "largest": largest}
         print(json.dumps(doc, indent=2), file=out)

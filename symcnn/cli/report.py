@@ -23,7 +23,7 @@ from ..safe import MAX_DIGITS, BoundError
 from ..render.exprs import canonical_text, show
 from .options import UsageError
 
-__all__ = ["SCHEMA_VERSION", "encode", "shape", "summary_document", "solve_document",
+__all__ = ["SCHEMA_VERSION", "encode", "header", "shape", "summary_document", "solve_document",
            "sweep_document", "zoo_document", "optional_count", "render"]
 
 #: Version of the JSON documents; raised when a field changes meaning or is removed.
@@ -66,7 +66,8 @@ def optional_count(obj, attr: str):
         return None
 
 
-def _header(kind: str) -> dict:
+def header(kind: str) -> dict:
+    """The fields every JSON document starts with: its kind, the schema version, symcnn's."""
     return {"schema": f"symcnn/{kind}", "version": SCHEMA_VERSION, "symcnn": __version__}
 
 
@@ -101,7 +102,7 @@ def summary_document(model) -> dict:
               "non_trainable_params": encode(model.non_trainable_params)}
     totals.update(_quantities(model, ("macs", "flops")))
     return {
-        **_header("summary"),
+        **header("summary"),
         "model": {"name": model.display_name,
                   "type": "Sequential" if model.is_sequential else "Functional"},
         "symbols": sorted(s.name for s in model.free_symbols),
@@ -138,7 +139,7 @@ def solve_document(model, symbol: str, value, budgets: dict, binding: list) -> d
     def answer(v):  # a multiplier's answer on its grid is a rational: "17/20"
         return v if v is None or v == "any" else encode(v)
 
-    doc = {**_header("solve"), "model": model.display_name, "symbol": symbol,
+    doc = {**header("solve"), "model": model.display_name, "symbol": symbol,
            "value": answer(value), "binding": binding, "budgets": {}}
     for name, (budget, expr, alone) in budgets.items():
         at = expr.xreplace({s: value for s in expr.free_symbols if s.name == symbol}) \
@@ -151,7 +152,7 @@ def solve_document(model, symbol: str, value, budgets: dict, binding: list) -> d
 
 def sweep_document(model, symbol: str, quantities: list, rows: list) -> dict:
     """The ``symcnn/sweep`` document: quantities at each value of one symbol."""
-    return {**_header("sweep"), "model": model.display_name, "symbol": symbol,
+    return {**header("sweep"), "model": model.display_name, "symbol": symbol,
             "quantities": quantities,
             "expressions": {q: encode(getattr(model, q)) for q in quantities},
             "points": [{"value": v, "valid": ok, **{q: (encode(x) if ok else None)
@@ -161,7 +162,7 @@ def sweep_document(model, symbol: str, quantities: list, rows: list) -> dict:
 
 def zoo_document(entries: list) -> dict:
     """The ``symcnn/zoo`` document: the models the zoo offers."""
-    return {**_header("zoo"), "models": [{"name": n, "description": d} for n, d in entries]}
+    return {**header("zoo"), "models": [{"name": n, "description": d} for n, d in entries]}
 
 
 def render(model, fmt: str, columns=None) -> str:

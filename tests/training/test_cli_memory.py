@@ -24,12 +24,25 @@ def test_json_figures_equal_the_library_and_the_largest_batch_fits_exactly():
                      "--optimizer", "momentum", "--format", "json")
     assert code == 0
     doc = json.loads(text)
+    # the documented header and schema, as every JSON document has (memory had neither)
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads((pathlib.Path(sc.__file__).parent / "schemas" /
+                         "cli-output.schema.json").read_text())
+    jsonschema.validate(doc, schema, cls=jsonschema.Draft202012Validator)
+    assert doc["schema"] == "symcnn/memory" and doc["version"] == 1
     mem = sc.zoo.resnet18((64, 64, 3)).training_memory(optimizer="momentum")
     assert doc["bytes"]["weights"] == mem.weights
-    assert doc["bytes"]["total"] == str(mem.total)
+    assert sc.parse_expression(doc["bytes"]["total"], {"B": sc.symbols("B")}) == mem.total
     best = doc["budget"]["largest"]
     B = sc.symbols("B")
     assert mem.total.subs(B, best) <= 2**30 < mem.total.subs(B, best + 1)
+
+
+def test_a_numeric_batch_is_a_json_integer():
+    """"batch": "4" was a string for a number."""
+    code, text = run("memory", "--zoo", "vgg11", "--input", "32,32,3", "--batch", "4",
+                     "--format", "json")
+    assert code == 0 and json.loads(text)["batch"] == 4
 
 
 def test_text_output_and_per_layer_rows():
