@@ -34,6 +34,7 @@ from __future__ import annotations
 import sympy
 
 from ..errors import CostError, describe_layer
+from ..formulas import elements
 
 __all__ = ["LayerProtocol", "PASS"]
 
@@ -113,10 +114,4 @@ class LayerProtocol:
         """Elements of the tensors one call produces: its outputs by default; a layer that
         hides intermediate tensors no model shows (``Repeat`` of a symbolic number of
         blocks that change the shape) counts them too."""
-        total = ZERO
-        for shape in output_shapes:
-            count = sympy.Integer(1)
-            for d in shape:
-                count *= d
-            total += count
-        return sympy.expand(total)
+        return sum((elements(shape) for shape in output_shapes), ZERO)

@@ -164,12 +164,11 @@ class Repeat(Layer):
     def activation_elements_for(self, input_shapes, output_shapes) -> sympy.Expr:
         """Every repetition's tensors, summed as :meth:`macs_for` sums its MACs (the last
         repetition's output is the Repeat's); otherwise the output, as any layer."""
-        if self.inner_graph(input_shapes) is not None:
+        if not self._changes_shape(tuple(input_shapes[0])):  # analyses look inside
             return super().activation_elements_for(input_shapes, output_shapes)
-        return self._summed(input_shapes, "activations", lambda node: sum(
-            (node.layer.activation_elements_for(node.input_shapes,
-                                                [t.shape for t in node.outputs]),),
-            sympy.Integer(0)))
+        return self._summed(input_shapes, "activations", lambda node: (
+            node.layer.activation_elements_for(node.input_shapes,
+                                               [t.shape for t in node.outputs])))
 
     def _summed(self, input_shapes, what: str, per_node) -> sympy.Expr:
         """``per_node`` over one repetition's layer calls (on the probe sizes), summed over
