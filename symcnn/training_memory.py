@@ -231,16 +231,16 @@ def training_memory(model, batch=None, optimizer: str = "adam",
     """
     key = _optimizer(optimizer)
     nbytes = dtype_bytes(dtype)
+    taken = model.symbols_by_name  # the model's symbols, which the batch must not reuse
     if batch is None:  # the inputs' batch_size (sc.Input(..., batch_size=...)), else B
         given = {t.node.layer.get_config().get("batch_size") for t in model.inputs} - {None}
         if len(given) > 1:
             raise CostError(f"training_memory: the inputs give different batch sizes; pass "
                             f"batch=. Received: batch_size={sorted(map(str, given))}")
-        taken = {s.name for s in model.free_symbols}  # B, or "batch" where B is a size
+        # B, or "batch" where B is a size of the model
         batch = given.pop() if given else size_symbol("B" if "B" not in taken else "batch")
     batch = as_size(batch, "batch", "training_memory")
-    taken = {s.name for s in model.free_symbols}
-    clash = sorted({s.name for s in batch.free_symbols} & taken)
+    clash = sorted(s.name for s in batch.free_symbols if s.name in taken)
     if clash:  # batch="B" on a model with B bins would read 32*B**2, one symbol for two sizes
         raise CostError(f"training_memory: the batch symbol {clash[0]!r} is also a size of "
                         f"the model, so the two would be one symbol; name the batch another "
