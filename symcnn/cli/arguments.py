@@ -17,7 +17,7 @@ from ..expr_parser import parse_size
 from .options import UsageError
 
 __all__ = ["UsageError", "parse_assignments", "parse_range", "parse_shape", "columns",
-           "substitute"]
+           "substitute", "fix_with_subs"]
 
 
 def _value(text: str, option: str, declare: bool = True):
@@ -69,6 +69,18 @@ def parse_assignments(items, option: str = "--subs", tuples: bool = False) -> di
         out[name] = _value(text, option) if parts is None else \
             tuple(_value(p, option) for p in parts)
     return out
+
+
+def fix_with_subs(subject: str, names, symbol) -> UsageError:
+    """The error for quantities that still depend on ``names`` besides ``symbol``, said in
+    the command line's words (the library says "by keyword" or ``.subs(...)``).
+
+    >>> print(fix_with_subs("the plotted quantities still depend", ["C"], "w"))
+    the plotted quantities still depend on C besides w; fix them with --subs (e.g. --subs C=...)
+    """
+    names = sorted(names)
+    return UsageError(f"{subject} on {', '.join(names)} besides {symbol}; fix them with "
+                      f"--subs (e.g. --subs {' '.join(n + '=...' for n in names)})")
 
 
 #: Most points of a command line RANGE: a row or a plotted point each (a million rows of

@@ -22,10 +22,10 @@ from ..render.summary import format_count
 from ..solving import model_solve_budget, solve_budget
 from ..spec import model_to_spec
 from ..suggest import did_you_mean
-from .arguments import UsageError, columns, parse_assignments
+from .arguments import UsageError, columns, fix_with_subs, parse_assignments
 from .loading import load_args
 from .options import EXIT_NO_SOLUTION, LoadError
-from .report import render, solve_document
+from .report import ANY, render, solve_document
 
 __all__ = ["run_summary", "run_solve", "run_latex", "run_spec", "quantity_of", "symbol_of",
            "QUANTITIES", "EXIT_NO_SOLUTION", "LoadError"]
@@ -79,12 +79,10 @@ def run_solve(args, out) -> int:
     model = load_args(args)
     symbol = symbol_of(model, args.for_, fixed=args.subs)
     step = _step(args.step, symbol)
-    unfixed = sorted({s.name for name in budgets for s in quantity_of(model, name).free_symbols}
-                     - {symbol.name})
-    if unfixed:  # said in the command line's words (the library says "by keyword")
-        raise UsageError(f"the budgeted quantities still depend on {', '.join(unfixed)} "
-                         f"besides {symbol}; fix them with --subs (e.g. --subs "
-                         f"{' '.join(n + '=...' for n in unfixed)})")
+    unfixed = {s.name for name in budgets for s in quantity_of(model, name).free_symbols} \
+        - {symbol.name}
+    if unfixed:
+        raise fix_with_subs("the budgeted quantities still depend", unfixed, symbol)
     found = {name: (budget, quantity_of(model, name),
                     _alone(model, symbol, name, budget, step))
              for name, budget in budgets.items()}
@@ -107,11 +105,6 @@ def run_solve(args, out) -> int:
         print(f"  {name}: {show(expr)} = {format_count(at)} <= {format_count(budget)}{note}",
               file=out)
     return 0
-
-
-#: ``largest_alone`` of a budget on a quantity that does not depend on the symbol and is
-#: within it: every value fits.
-ANY = "any"
 
 
 def _step(text: str | None, symbol):

@@ -27,7 +27,7 @@ from ..render.exprs import show
 from ..render.summary import format_count
 from ..solving import solve_budget
 from ..training_memory import training_memory
-from .arguments import UsageError, parse_shape, substitute
+from .arguments import UsageError, fix_with_subs, parse_shape, substitute
 from .loading import load_args
 from .options import EXIT_NO_SOLUTION
 from .report import encode, header
@@ -98,11 +98,9 @@ def run_memory(args, out) -> int:
         if symbol is None:
             raise UsageError("--budget: with a numeric --batch, say which symbol to solve for "
                              "with --for (e.g. --for H)")
-        unfixed = sorted({s.name for s in mem.total.free_symbols} - {symbol})
-        if unfixed:  # said in the command line's words, as `symcnn solve` says it
-            raise UsageError(f"--budget: the memory still depends on {', '.join(unfixed)} "
-                             f"besides {symbol}; fix them with --subs (e.g. --subs "
-                             f"{' '.join(n + '=...' for n in unfixed)})")
+        unfixed = {s.name for s in mem.total.free_symbols} - {symbol}
+        if unfixed:
+            raise fix_with_subs("--budget: the memory still depends", unfixed, symbol)
         largest = solve_budget(mem.total, budget, symbol)
     if args.format == "json":
         doc = {**header("memory"), "model": model.display_name, "batch": encode(mem.batch),

@@ -23,8 +23,12 @@ from ..safe import MAX_DIGITS, BoundError
 from ..render.exprs import canonical_text, show
 from .options import UsageError
 
-__all__ = ["SCHEMA_VERSION", "encode", "header", "shape", "summary_document", "solve_document",
-           "sweep_document", "zoo_document", "optional_count", "render"]
+__all__ = ["SCHEMA_VERSION", "ANY", "encode", "header", "shape", "summary_document",
+           "solve_document", "sweep_document", "zoo_document", "optional_count", "render"]
+
+#: ``largest_alone`` of a budget on a quantity that does not depend on the symbol and is
+#: within it: every value fits.
+ANY = "any"
 
 #: Version of the JSON documents; raised when a field changes meaning or is removed.
 SCHEMA_VERSION = 1
@@ -137,7 +141,7 @@ def solve_document(model, symbol: str, value, budgets: dict, binding: list) -> d
     ``budgets`` maps a quantity name to ``(budget, expression, largest value alone)``.
     """
     def answer(v):  # a multiplier's answer on its grid is a rational: "17/20"
-        return v if v is None or v == "any" else encode(v)
+        return v if v is None or v == ANY else encode(v)
 
     doc = {**header("solve"), "model": model.display_name, "symbol": symbol,
            "value": answer(value), "binding": binding, "budgets": {}}

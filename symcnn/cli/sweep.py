@@ -21,7 +21,8 @@ import sympy
 from .. import plotting, sweeping
 from ..errors import SolveError, UnavailableError
 from ..render.summary import format_count
-from .arguments import UsageError, columns, parse_assignments, parse_range
+from ..safe import int_text
+from .arguments import UsageError, columns, fix_with_subs, parse_assignments, parse_range
 from .commands import quantity_of, symbol_of
 from .loading import load_args
 from .report import sweep_document
@@ -114,9 +115,8 @@ def run_sweep(args, out) -> int:
     else:  # formatted twice (for the widths, then to print) rather than kept: less memory
         def cells(row):
             value, ok, xs = row
-            return [f"{value:,}", *(("invalid" if not ok else f"{x:,}" if type(x) is int
-                                     and x.bit_length() < 10_000
-                                     else format_count(x)) for x in xs)]
+            return [f"{value:,}", *(("invalid" if not ok else int_text(x, ",")
+                                     if type(x) is int else format_count(x)) for x in xs)]
 
         widths = [len(h) for h in (name, *quantities)]
         for row in rows:
@@ -133,14 +133,10 @@ def run_plot(args, out) -> int:
     quantities = columns(args.y) or ["params"]
     model = load_args(args)
     symbol = symbol_of(model, name, "plot", f"RANGE {args.range}", args.subs)
-    others = set()
-    for q in quantities:
-        others |= quantity_of(model, q).free_symbols - {symbol}
-    if others:  # said in the command line's words (the library says .subs(...))
-        raise UsageError(f"the plotted quantities still depend on "
-                         f"{', '.join(sorted(s.name for s in others))} besides {symbol}; fix "
-                         f"them with --subs (e.g. --subs "
-                         f"{' '.join(sorted(s.name + '=...' for s in others))})")
+    others = {s.name for q in quantities for s in quantity_of(model, q).free_symbols} \
+        - {symbol.name}
+    if others:
+        raise fix_with_subs("the plotted quantities still depend", others, symbol)
     budgets = parse_assignments(args.budget, "--budget")
     for q in budgets:
         if q not in quantities:
