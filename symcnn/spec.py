@@ -38,7 +38,7 @@ from .layers.spatial import PADDING_MODES
 from .model import Model, Sequential
 from . import nn as torch_nn
 from .nn import TorchLayer
-from .spec_export import FORMAT_VERSION, model_to_spec
+from .spec_export import FORMAT_VERSION, RELATIONS, model_to_spec
 from .suggest import did_you_mean
 from .symbols import multiplier, size_symbol
 from .safe import brief
@@ -327,8 +327,8 @@ def _build(spec, types: dict):
     return _build_functional(spec, symbols, entries, name, types)
 
 
-_RELATION = re.compile(r"(>=|<=|==|>|<)")
-_RELATIONS = {">=": sympy.Ge, "<=": sympy.Le, ">": sympy.Gt, "<": sympy.Lt, "==": sympy.Eq}
+_RELATIONS = {text: cls for cls, text in RELATIONS.items()}
+_RELATION = re.compile("(" + "|".join(sorted(_RELATIONS, key=len, reverse=True)) + ")")
 
 
 def _constraints(spec: dict, symbols: dict) -> list:

@@ -123,14 +123,14 @@ def model_to_spec(model) -> dict:
     return spec
 
 
-#: The comparison operators of a model file's ``constraints``, by SymPy class.
-RELATIONS = {"GreaterThan": ">=", "LessThan": "<=", "StrictGreaterThan": ">",
-             "StrictLessThan": "<", "Equality": "=="}
+#: The comparison operators of a model file's ``constraints``, by SymPy class (the reader,
+#: :mod:`symcnn.spec`, takes them from here).
+RELATIONS = {sympy.Ge: ">=", sympy.Le: "<=", sympy.Gt: ">", sympy.Lt: "<", sympy.Eq: "=="}
 
 
 def relation_text(relation) -> str:
     """``alpha >= 1/4``: a stated constraint as a model file writes it."""
-    return f"{relation.lhs} {RELATIONS[type(relation).__name__]} {relation.rhs}"
+    return f"{relation.lhs} {RELATIONS[type(relation)]} {relation.rhs}"
 
 
 def _check_single_outputs_read(model, owners: dict) -> None:
