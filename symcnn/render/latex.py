@@ -25,6 +25,7 @@ from ..errors import SymcnnError, UnavailableError
 from ..working import Given
 from .context import TABLE_COLUMNS, TOTALS, RenderContext, resolve_columns
 from .exprs import latex_printer
+from .where import call_names
 from .latex_long import (LONGTABLE_PREAMBLE, break_name, break_type, breakable, escape,
                          longtable, plain, typeset_note)
 from .latex_steps import (_describe_math, _describeplain, _parts, _shape, _shown_steps,
@@ -92,7 +93,7 @@ def _table_parts(ctx: RenderContext, columns, long: bool = False):
         cells[columns.index(key)] = escape(text) if value is None else _math(value, p, long)
         cells[0] = cells[0] or f"Total {escape(_header(key))}"
         totals.append(cells)
-    return header, rows, totals, _footnotes(ctx)
+    return header, rows, totals, _footnotes(ctx) + _where_notes(p, p.names, long)
 
 
 def _table(ctx: RenderContext, columns) -> list:
@@ -124,6 +125,40 @@ def _numeric(key: str) -> bool:
 def _header(key: str) -> str:
 
     return TABLE_COLUMNS[key] if key in TABLE_COLUMNS else escape(COLUMNS[key].header)
+
+
+def _named_calls(ctx: RenderContext, columns) -> dict:
+    """Names for the table's ``make_divisible`` calls (:func:`symcnn.render.where.call_names`):
+    in its shapes, parameters, other count columns and totals (read from the records: the
+    derivations are built one row at a time, later)."""
+    records = ctx.model._records
+    exprs = [dim for r in records for shape in _as_shapes(r.output_shape) for dim in shape]
+    exprs += [r.params for r in records] + list(ctx.totals.values())
+    for key in columns:
+        if key not in TABLE_COLUMNS:
+            exprs += [ctx.other_value(key, r) for r in records]
+            exprs += [value for k, value, _ in ctx.other_totals([key]) if value is not None]
+    return call_names([e for e in exprs if e is not None],
+                      taken={s.name for s in ctx.model.free_symbols})
+
+
+def _as_shapes(shape) -> list:
+    return shape if isinstance(shape, list) else [shape]
+
+
+def _where_notes(printer, names: dict, long: bool) -> list:
+    """The note defining the named calls: one sentence in a long table (its notes wrap), one
+    row per name in a plain ``tabular`` (its notes do not)."""
+    if not names:
+        return []
+    terms = [f"${printer._print(symbol)} = {call._latex(printer)}$"
+             for call, symbol in names.items()]
+    rule = (r"$\operatorname{make\_divisible}(v, d)$ rounds $v$ to the nearest multiple of $d$, "
+            r"at least $d$, one $d$ higher if that is below $0.9 v$")
+    if long:
+        return ["where " + ", ".join(terms) + "; " + rule + "."]
+    return [("where " if i == 0 else "") + term + ("," if i < len(terms) - 1 else ";")
+            for i, term in enumerate(terms)] + [rule + "."]
 
 
 def _footnotes(ctx: RenderContext) -> list:
@@ -236,7 +271,9 @@ def model_to_latex(model, style: str = "table", standalone: bool = False,
     ``long`` (default: for ``standalone`` tables without ``caption``/``label``) writes a
     ``longtable`` (:mod:`symcnn.render.latex_long`): it breaks across pages with its header
     repeated and the totals on the last page, and its cells wrap; ``landscape=True`` turns
-    the standalone page. ``notation`` writes the formulas in a lecture's names: ``"keras"``
+    the standalone page. A table names each ``make_divisible`` call once, in a note under it
+    (``c_{32} = make_divisible(32 w, 8)``: :func:`symcnn.render.where.call_names`); a
+    derivation writes the calls out. ``notation`` writes the formulas in a lecture's names: ``"keras"``
     (default), ``"cs231n"``, ``"d2l"``, ``"dumoulin"`` (:mod:`symcnn.render.notation`).
 
     >>> import symcnn as sc
@@ -255,6 +292,8 @@ def model_to_latex(model, style: str = "table", standalone: bool = False,
                           f"Received: style={style!r}")
     ctx = RenderContext(model, assume_divisible, "to_latex", notation)
     ctx.printer = latex_printer()
+    if style == "table":  # a make_divisible call is too wide for a cell: named under the table
+        ctx.printer.names = _named_calls(ctx, resolve_columns(columns, "to_latex"))
     floated = caption is not None or label is not None
     long = (standalone and not floated) if long is None else bool(long)
     if long and floated:

@@ -77,9 +77,9 @@ def breakable(math: str) -> str:
     (``\\right) \\left(``, ``\\right\\rfloor \\left\\lfloor``, ``w \\left(``) besides after
     ``+``, ``-`` and ``=``, also inside long parentheses (:func:`open_long_parentheses`)."""
     math = open_long_parentheses(math)
-    math = re.sub(r"\\right([)\]]|\\rfloor|\\rceil) "
-                  r"(?=\\left[(\[]|\\left\\l|\\operatorname|[A-Za-z0-9])",
-                  r"\\right\1 \\allowbreak ", math)
+    math = re.sub(r"(\\right(?:[)\]]|\\rfloor|\\rceil)|\\bigr\)) "
+                  r"(?=\\left[(\[]|\\left\\l|\\operatorname|\\max|\\min|[A-Za-z0-9])",
+                  r"\1 \\allowbreak ", math)
     return re.sub(r"(\S+) (?=\\left\()", _break_before_factor, math)
 
 
@@ -89,37 +89,66 @@ _DELIMITER = re.compile(r"\\(left|right)(\\[a-z]+|[()\[\].|])")
 
 
 def open_long_parentheses(math: str, longest: int = LONG_GROUP) -> str:
-    """``\\left( ... \\right)`` around a sum of more than ``longest`` characters as ``\\bigl(
-    ... \\bigr)``: TeX sets a ``\\left ... \\right`` group as one unbreakable box, so a long sum
-    in parentheses ran past the column (a Repeat's parameters in EfficientNet: 456 pt);
-    between ``\\bigl`` and ``\\bigr`` it may break after any ``+``.
+    """``\\left( ... \\right)`` around a sum or an argument list of more than ``longest``
+    characters as ``\\bigl( ... \\bigr)``: TeX sets a ``\\left ... \\right`` group as one
+    unbreakable box, so a long sum in parentheses ran past the column (a Repeat's parameters
+    in EfficientNet: 456 pt), and so did ``\\max\\left(1, \\left\\lfloor ... \\right\\rfloor\\right)``
+    (a squeeze-excitation width in EfficientNet's shape column: 83 pt); between ``\\bigl`` and
+    ``\\bigr`` it may break after any ``+`` and after each argument's comma.
 
     >>> print(open_long_parentheses(r"2 \\left(x + 1\\right)"))
     2 \\left(x + 1\\right)
     >>> print(open_long_parentheses(r"2 \\left(" + "x + " * 20 + r"1\\right)")[:21])
     2 \\bigl(x + x + x + x
+    >>> print(open_long_parentheses(r"\\max\\left(1, \\frac{" + "x" * 60 + r"}{4}\\right)")[:29])
+    \\max\\bigl(1,\\allowbreak \\frac
     """
     hits = list(_DELIMITER.finditer(math))
-    stack, pairs = [], []
+    stack, swap = [], {}
     for hit in hits:
         if hit.group(1) == "left":
             stack.append(hit)
         elif stack:
             opened = stack.pop()
             inside = math[opened.end():hit.start()]
-            if opened.group(2) == "(" and hit.group(2) == ")" and len(inside) > longest \
-                    and len(split_sum(inside)) > 1:  # a sum: one term per line is readable
-                pairs.append((opened, hit))
-    if not pairs:
+            if opened.group(2) != "(" or hit.group(2) != ")" or len(inside) <= longest:
+                continue
+            commas = top_level_commas(inside)
+            if commas or len(split_sum(inside)) > 1:  # one term or argument per line
+                swap[opened.start()] = (opened.end(), r"\bigl(")
+                swap[hit.start()] = (hit.end(), r"\bigr)")
+                for at in commas:  # ", " after an argument: a place to break
+                    swap[opened.end() + at] = (opened.end() + at + 2, r",\allowbreak ")
+    if not swap:
         return math
-    swap = {h.start(): (h.end(), r"\bigl(" if h.group(1) == "left" else r"\bigr)")
-            for pair in pairs for h in pair}
     out, at = [], 0
     for start in sorted(swap):
         end, text = swap[start]
         out += [math[at:start], text]
         at = end
     return "".join(out + [math[at:]])
+
+
+def top_level_commas(tex: str) -> list:
+    r"""Where ``", "`` separates arguments in ``tex``, outside braces and ``\left ... \right``.
+
+    >>> top_level_commas(r"1, \left(a, b\right), \frac{c, d}{2}")
+    [1, 20]
+    """
+    found, depth, i = [], 0, 0
+    while i < len(tex):
+        if tex.startswith(r"\left", i) and not tex[i + 5:i + 6].isalpha():
+            depth, i = depth + 1, i + 5
+            continue
+        if tex.startswith(r"\right", i) and not tex[i + 6:i + 7].isalpha():
+            depth, i = depth - 1, i + 6
+            continue
+        c = tex[i]
+        depth += (c == "{") - (c == "}")
+        if depth == 0 and tex.startswith(", ", i):
+            found.append(i)
+        i += 1
+    return found
 
 
 _NUMERAL = re.compile(r"[0-9.]+(?:\{,\}[0-9]+)*")

@@ -128,7 +128,17 @@ class _TextPrinter(InRounding, StrPrinter):
 
 class _LatexPrinter(InRounding, LatexPrinter):
     """SymPy's LaTeX printer, integers inside roundings written by the display rule
-    (``2^{500}``)."""
+    (``2^{500}``), and the parts a table names in its "where" note printed as their names
+    (``names``: expression -> Symbol; :func:`symcnn.render.where.call_names`)."""
+
+    names: dict = {}
+
+    def _print(self, expr, **kwargs):
+        name = self.names.get(expr) if self.names and isinstance(expr, sympy.Basic) else None
+        if name is None:
+            return super()._print(expr, **kwargs)
+        exp = kwargs.get("exp")  # a function's power, which SymPy hands to the function
+        return super()._print(name) + ("" if exp is None else f"^{{{exp}}}")
 
     def _print_floor(self, expr, exp=None):
         return self._over_power(expr, exp) or self._inside(super()._print_floor, expr, exp)
@@ -164,7 +174,7 @@ class _LatexPrinter(InRounding, LatexPrinter):
         return tex if exp is None else rf"{tex}^{{{exp}}}"
 
     def _split_super_sub(self, name: str) -> tuple:
-        """SymPy's split, with a word subscript set upright, as a label: ``H_{\mathrm{in}}``,
+        r"""SymPy's split, with a word subscript set upright, as a label: ``H_{\mathrm{in}}``,
         ``d_{\mathrm{model}}``; a one-letter index (``K_{h}``, ``n_{1}``) and a Greek name
         (``x_{\alpha}``) stay as SymPy writes them. Kept per name (SymPy translates every
         part of every symbol again on each print: most of a deep derivation's time)."""

@@ -1,6 +1,7 @@
 """A "where" block: names for the rounding parts that recur among the closed forms a page
 shows (``h_1 = floor((H + 4)/8) - 1``), so that long rows stay short: :func:`where_block`
-finds the parts and names them, :class:`Where` prints with the names.
+finds the parts and names them, :class:`Where` prints with the names; :func:`call_names`
+names the ``make_divisible`` calls of a LaTeX table (``c_{32} = make_divisible(32 w, 8)``).
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from collections import Counter
 import sympy
 from sympy import ceiling, floor
 
+from ..divisible import make_divisible
 from .exprs import display_form, text_printer
 
-__all__ = ["Where", "where_block"]
+__all__ = ["Where", "where_block", "call_names"]
 
 
 class Where:
@@ -123,3 +125,46 @@ def where_block(exprs, min_count: int = 2, min_length: int = 12, taken=()) -> Wh
                 break
         names[part] = sympy.Symbol(name, integer=True)
     return Where(names)
+
+
+def call_names(exprs, taken=()) -> dict:
+    """Names for the ``make_divisible`` calls among ``exprs``, ``{call: Symbol}``, in the
+    order they first occur (an inner call before the call around it).
+
+    A table cell a few centimetres wide cannot hold ``make_divisible(32 w, 8)`` several
+    times over, so a LaTeX table writes each call as its name and defines the names under
+    the table. A call ``make_divisible(k*x, d)`` is named ``c_k`` after the published width
+    ``k`` it multiplies (``c_1280`` for ``make_divisible(1280*Max(1, w), 8)``); other
+    calls, and a ``k`` that two calls share, get ``c_1``,
+    ``c_2``, ...; names in ``taken`` (the model's own symbols) are skipped.
+
+    >>> import sympy
+    >>> w = sympy.Symbol("w", positive=True)
+    >>> call_names([3 * make_divisible(32*w, 8), make_divisible(w**2 + 8, 8)])
+    {make_divisible(32*w, 8): c_32, make_divisible(w**2 + 8, 8): c_1}
+    """
+    calls: list = []
+    for expr in exprs:
+        for node in sympy.postorder_traversal(sympy.sympify(expr)):
+            if isinstance(node, make_divisible) and node not in calls:
+                calls.append(node)
+    widths = Counter(_width(c) for c in calls)
+    taken = {str(t) for t in taken}
+    names, index = {}, 0
+    for call in calls:
+        k = _width(call)
+        name = f"c_{k}" if k is not None and widths[k] == 1 else None
+        while name is None or name in taken or name in {str(v) for v in names.values()}:
+            index += 1
+            name = f"c_{index}"
+        names[call] = sympy.Symbol(name, integer=True, positive=True)
+    return names
+
+
+def _width(call) -> int | None:
+    """``k`` of ``make_divisible(k*x, d)`` for a product ``x`` of symbols and functions of
+    them (``32`` for ``32*w``), else ``None``."""
+    coefficient, rest = call.args[0].as_coeff_Mul()
+    if coefficient.is_Integer and coefficient > 0 and rest.free_symbols and not rest.is_Add:
+        return int(coefficient)
+    return None

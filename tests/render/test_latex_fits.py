@@ -57,11 +57,12 @@ def test_standalone_latex_fits_the_page_and_shows_the_totals(name, style, tmp_pa
 def test_a_long_sum_in_parentheses_breaks_across_lines(tmp_path):
     """EfficientNet with symbolic coefficients: a Repeat's parameters, (ceil(d) - 1) times a
     long sum, were one unbreakable \\left( \\right) group that ran 450 pt past the page in
-    the derivation and 477 pt past its column in the table. The derivation now fits; the
-    table's narrow parameter column still overflows by up to about 90 pt where a single
-    make_divisible fraction is wider than it (landscape=True gives it room)."""
+    the derivation and 477 pt past its column in the table; a squeeze-excitation width,
+    max(1, floor(make_divisible(32 w, 8)/4)), ran 83 pt past the shape column. Both fit:
+    long groups break after "+" and after an argument's comma, and the table names the
+    make_divisible calls."""
     model = sc.zoo.efficientnet_b0(width_coefficient="w", depth_coefficient="d")
-    for style, bound in (("derivation", 5), ("table", 100)):
+    for style, bound in (("derivation", 5), ("table", 5)):
         compile_pdf(model.to_latex(style=style, standalone=True), tmp_path, style)
         log = (tmp_path / f"{style}.log").read_text(errors="replace")
         assert max(overflows(log), default=0) <= bound, (style, sorted(overflows(log))[-3:])
@@ -118,11 +119,34 @@ def test_notes_are_typeset():
 
 
 def test_make_divisible_is_one_upright_name_whose_arguments_may_break():
-    latex = sc.zoo.mobilenet_v2(alpha=sc.multiplier("alpha")).to_latex()
+    latex = sc.zoo.mobilenet_v2(alpha=sc.multiplier("alpha")).to_latex(style="derivation")
     assert r"\operatorname{make}" not in latex  # SymPy's default: make with a subscript
     assert r"\operatorname{make\_divisible}(32 \alpha,\allowbreak 8)" in latex
     # a coefficient keeps its factor: no line may end in "= 1,000" before "(... + 1)"
     assert r"= 1{,}000 \left(\operatorname{make\_divisible}" in latex
+
+
+def test_a_table_names_each_make_divisible_call_once_under_it():
+    """A cell cannot hold make_divisible(32 alpha, 8) several times: the table writes c_32
+    (after the published width it multiplies) and defines every name in its notes."""
+    model = sc.zoo.mobilenet_v2(alpha=sc.multiplier("alpha"))
+    for long in (False, True):
+        latex = model.to_latex(long=long)
+        body, notes = latex.split(r"\bottomrule")
+        assert r"make\_divisible" not in body
+        assert r"$c_{32} = \operatorname{make\_divisible}(32 \alpha,\allowbreak 8)$" in notes
+        assert r"c_{1280} = \operatorname{make\_divisible}(1280 \max\left(1, \alpha\right)" \
+            in notes
+        assert r"1{,}000 \left(c_{1280} + 1\right)" in body  # the classifier's parameters
+        assert "nearest multiple of $d$" in notes
+    # a model whose own symbol is c_32 keeps it; the call takes another name
+    c = sc.symbols("c_32")
+    clash = sc.Sequential([sc.Input((8, 8, c)), sc.Conv2D(sc.zoo.make_divisible(32 * c, 8), 1)])
+    latex = clash.to_latex()
+    assert r"$c_{1} = \operatorname{make\_divisible}(32 c_{32},\allowbreak 8)$" in latex
+    # the derivation and the text summary still write the calls out
+    assert "c_{32}" not in model.to_latex(style="derivation")
+    assert "make_divisible(32*alpha, 8)" in model.summary_text()
 
 
 @needs_tex
