@@ -102,6 +102,20 @@ def _single_rounding(expr):
     return type(r), _expanded(y), int(a), b
 
 
+def _negated_rounding(expr):
+    """``expr`` with a rounding of coefficient -1 written as the opposite rounding:
+    ``H - 1 - floor(H/2)`` as ``H - 1 + ceiling(-H/2)`` (``-floor(u) == ceiling(-u)``), so
+    that :func:`_single_rounding` reads it; None when it has no such term."""
+    out, changed = [], False
+    for term in Add.make_args(expr):
+        coeff, factor = term.as_coeff_Mul()
+        if coeff == -1 and _is_rounding(factor):
+            opposite = ceiling if isinstance(factor, floor) else floor
+            term, changed = opposite(-factor.args[0], evaluate=False), True
+        out.append(term)
+    return Add(*out) if changed else None
+
+
 def _rounding_node(rest: sympy.Expr, d: int) -> sympy.Expr:
     """``floor(rest/d)`` for a rounding-free, peeled polynomial ``rest``, readably."""
     const, core = rest.as_coeff_Add()
@@ -184,6 +198,9 @@ def _nonnegative(diff: sympy.Expr):
             return None
         raise Infeasible
     single = _single_rounding(diff)
+    if single is None:
+        negated = _negated_rounding(diff)
+        single = None if negated is None else _single_rounding(negated)
     if single is not None:
         kind, y, a, b = single
         if kind is floor:  # floor(y/a) >= -b  <=>  y >= -a*b   (b integer)

@@ -95,7 +95,20 @@ def unexpected_arguments(where: str, given: dict, allowed) -> ArgumentError | No
 
 
 class CostError(SymcnnError, ValueError):
-    """A cost (MACs, FLOPs, bytes, receptive field) cannot be computed as asked."""
+    """A cost (MACs, FLOPs, bytes, receptive field) cannot be computed as asked.
+
+    ``substitute``: the names of the symbols whose values would let it be computed (a
+    ``Repeat``'s count), when known; the command line names them in its ``--subs`` hint.
+    """
+
+    def __init__(self, *args: Any, substitute=()) -> None:
+        super().__init__(*args)
+        self.substitute = tuple(substitute)
+
+
+#: How the library's messages say to substitute numbers, in Python and on the command line;
+#: the command line says it its own way (``--subs L=...``, :mod:`symcnn.cli.options`).
+SUBS_HINT = "(model.subs(...), or --subs on the command line)"
 
 
 def brief(value: Any) -> str:

@@ -73,7 +73,7 @@ def _walk(model, size, emit) -> tuple:
             if nested is None:
                 hidden = getattr(node.layer, "hidden_activations", None)  # issue 18: Repeat
                 if hidden is not None and hidden(node.input_shapes):
-                    raise CostError(hidden(node.input_shapes))
+                    raise CostError(hidden(node.input_shapes), substitute=_brought_in(node))
                 outs = tuple(fresh(t.shape) for t in node.outputs)
                 emit(ins, outs)
                 for t, k in zip(node.outputs, outs):
@@ -92,6 +92,15 @@ def _walk(model, size, emit) -> tuple:
     emit((), tuple(top.values()))
     run(model, top)
     return sizes, {top[id(t)] for t in model.outputs}
+
+
+def _brought_in(node) -> list:
+    """The names of the symbols a layer call brings in: in its outputs' shapes but in none
+    of its inputs' (a ``Repeat``'s count ``L`` in ``floor(H/2**L)``)."""
+    inputs = set().union(*(sympy.sympify(d).free_symbols for s in node.input_shapes for d in s))
+    outputs = set().union(*(sympy.sympify(d).free_symbols for t in node.outputs
+                            for d in t.shape))
+    return sorted(s.name for s in outputs - inputs)
 
 
 def max_of(candidates, lower_bounds: dict | None = None) -> sympy.Expr:

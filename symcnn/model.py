@@ -30,7 +30,8 @@ from typing import Any, Sequence
 import sympy
 
 from . import arith, memory
-from .errors import GraphError, ShapeError, SymbolError, brief, describe_layer
+from .derivation.blocks import block_shape_note, layers_sum
+from .errors import GraphError, ShapeError, brief, describe_layer
 from .frameworks import import_framework
 from .layers.base import (Checker, Computed, Graph, Layer, Tensor, apply_layer, format_shape,
                           subs_own)
@@ -44,9 +45,8 @@ from .suggest import did_you_mean
 from .safe import bounded_subs
 from .shape import Shape
 from .structural import total
-from .symbols import as_size
+from .substitution import conditions_after, substitution_table
 from .training_memory import training_memory as _training_memory
-from .multipliers import exact_value
 
 __all__ = ["Model", "Sequential", "LayerRecord"]
 
@@ -294,46 +294,11 @@ class Model(_CostViews, _Printing, Graph):
     def _stated_after(self, table: dict) -> list:
         """The stated constraints with ``table`` substituted; a ShapeError names one that
         the values break."""
-        owner = f"Model {self.display_name!r} subs"
-        out = []
-        for c in self._stated:
-            after = bounded_subs(c, table, owner)
-            if after is sympy.false:
-                given = ", ".join(f"{k}={show(v)}" for k, v in table.items()
-                                  if k in c.free_symbols)
-                raise ShapeError(f"{owner}: its closed forms hold only where {c}, which "
-                                 f"these values break. Received: {given}")
-            out.append(after)
-        return out
+        return conditions_after(self._stated, table, f"Model {self.display_name!r} subs")
 
     def _substitution(self, mapping: dict | None, values: dict) -> dict:
-        items = dict(mapping or {})
-        items.update(values)
-        symbols = self.free_symbols
-        by_name = {s.name: s for s in symbols}
-        table = {}
-        for key, value in items.items():
-            if isinstance(key, str):
-                if key not in by_name:
-                    raise SymbolError(
-                        f"Model {self.display_name!r}: no symbol named {key!r} to substitute. "
-                        f"Free symbols: {', '.join(sorted(by_name)) or 'none'}. "
-                        f"Received: {key}={value!r}"
-                    )
-                key = by_name[key]
-            elif not isinstance(key, sympy.Symbol):
-                raise SymbolError(f"subs: keys must be symbols or their names. Received: {key!r}")
-            elif key not in symbols:  # a plain sympy.Symbol("n") means the model's n
-                if key.name not in by_name:
-                    raise SymbolError(
-                        f"Model {self.display_name!r}: no symbol {key} to substitute. Free "
-                        f"symbols: {', '.join(sorted(by_name)) or 'none'}. "
-                        f"Received: {{{key}: {value!r}}}")
-                key = by_name[key.name]
-            owner = f"Model {self.display_name!r} subs"
-            exact = as_size if key.is_integer else exact_value  # a multiplier: 0.75 is 3/4
-            table[key] = exact(value, str(key), owner)
-        return table
+        return substitution_table(f"Model {self.display_name!r}", self.free_symbols, mapping,
+                                  values)
 
     def _replay(self, new_inputs: Sequence[Tensor], new_layer, name=None,
                 constraints=None) -> "Model":
@@ -391,6 +356,26 @@ class Model(_CostViews, _Printing, Graph):
     def inner_graph(self, input_shapes):
         """A nested model runs itself once: ``(this model on these shapes, 1)``."""
         return self.rebuilt_on(input_shapes), 1
+
+    def derivation_for(self, b, input_shapes, output_shape):
+        """A nested model's derivation: its parameters as the sum of its layers'
+        (``P_1 + P_2 + ...``, each layer named in a note) and what sets its output shape."""
+        inner = self.rebuilt_on(input_shapes)
+        prefix = f"{self.name}_" if self.name else ""
+
+        def short(name: str) -> str:  # "stage_0_block_0_layernorm" in its block: "layernorm"
+            return name[len(prefix):] if prefix and name.startswith(prefix) and \
+                len(name) > len(prefix) else name
+
+        records = inner._records  # its InputLayer neither counts nor changes a shape
+        outs = [tuple(t.shape) for t in inner.outputs]
+        keeps = len(input_shapes) == 1 and outs == [tuple(input_shapes[0])]
+        changing = [(short(r.name), r.type) for r in records if len(r.input_shapes) == 1
+                    and [tuple(t.shape) for t in r.node.outputs] != [tuple(r.input_shapes[0])]]
+        stated = layers_sum(b, [(short(r.name), r.type, r.params, r.non_trainable_params)
+                                for r in records])
+        block_shape_note(b, keeps, changing)
+        return stated
 
     def compute(self, input_shapes: list, check: Checker) -> Computed:
         inner = self.rebuilt_on(input_shapes)

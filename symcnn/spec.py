@@ -23,54 +23,27 @@ from __future__ import annotations
 import inspect
 import json
 import os
-import re
 from typing import Any, Mapping
-
-import sympy
 
 from . import layers
 from .errors import SpecError, SymcnnError, UnavailableError, with_context
-from .expr_parser import FUNCTIONS, parse_expression, parse_size
 from .interop.keras import from_keras
 from .layers.base import Layer
-from .layers.core import Input, InputLayer
-from .layers.spatial import PADDING_MODES
-from .model import Model, Sequential
+from .layers.core import InputLayer
+from .model import Model
 from . import nn as torch_nn
-from .nn import TorchLayer
-from .spec_export import FORMAT_VERSION, RELATIONS, model_to_spec
-from .suggest import did_you_mean
-from .symbols import multiplier, size_symbol
+from .spec_export import FORMAT_VERSION, MAX_MODEL_NESTING, model_to_spec
+from .spec_reader import MAX_LAYER_CALLS, MAX_VALUES, SIZE_ARGS, read_document
 from .safe import brief
 from .safe_read import DuplicateKey, check_data, load_json, read_text
 from .zoo.lenet import TableConv2D
 
 __all__ = ["model_from_spec", "model_to_spec", "load_spec", "read_data_file", "layer_types",
-           "is_keras_config", "FORMAT_VERSION", "MAX_FILE_BYTES"]
+           "is_keras_config", "FORMAT_VERSION", "MAX_FILE_BYTES", "MAX_VALUES",
+           "MAX_MODEL_NESTING", "MAX_LAYER_CALLS", "SIZE_ARGS"]
 
 #: Largest model file read, in bytes.
 MAX_FILE_BYTES = 1_000_000
-#: Most values (mappings, lists, scalars) in one model file.
-MAX_VALUES = 100_000
-
-#: Arguments whose text values are size expressions; other text (activation, data_format,
-#: name) is passed to the layer unchanged.
-SIZE_ARGS = frozenset({
-    "filters", "kernel_size", "strides", "dilation_rate", "groups", "depth_multiplier",
-    "pool_size", "units", "size", "padding", "cropping", "target_shape", "output_padding",
-    "dims", "axis", "shape", "output_size",
-    # attention, embeddings, LoRA, repeats (a typo there made a new symbol silently)
-    "num_heads", "key_dim", "value_dim", "output_shape", "input_dim", "output_dim",
-    "lora_rank", "num_groups", "projection_dim", "times", "sliding_window",
-    # the PyTorch-named layers' sizes
-    "in_channels", "out_channels", "in_features", "out_features", "num_features",
-    "num_channels", "num_embeddings", "embedding_dim", "num_parameters", "dilation",
-    "unflattened_size", "normalized_shape",
-})
-_PADDING_WORDS = frozenset(PADDING_MODES)
-_TOP_KEYS = {"symcnn", "name", "symbols", "multipliers", "input", "inputs", "layers",
-             "outputs", "constraints"}
-_ENTRY_KEYS = {"name", "inputs"}
 
 
 def layer_types() -> dict:
@@ -104,77 +77,6 @@ def _torch_named_classes() -> list:
 # -- reading ---------------------------------------------------------------------------------
 
 
-def _count_values(data, limit: int) -> None:
-    stack, seen = [data], 0
-    while stack:
-        item = stack.pop()
-        seen += 1
-        if seen > limit:
-            raise SpecError(f"model file: more than {limit:,} values; is it a model file? "
-                            f"Received: a document with over {limit:,} values")
-        if isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-
-
-def _symbols(value, key: str = "symbols", make=size_symbol) -> dict:
-    """The names declared under ``key``: positive-integer size symbols, or for
-    ``multipliers`` positive rational ones (:func:`symcnn.multiplier`)."""
-    if value is None:
-        return {}
-    names = value.split() if isinstance(value, str) else value
-    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-        raise SpecError(f"model file: `{key}` must be a list of names or a space-separated "
-                        f"string. Received: {key}={value!r}")
-    out = {}
-    for name in names:
-        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) or name in FUNCTIONS \
-                or name.startswith("__"):
-            raise SpecError(f"model file: `{key}` entries must be names such as H or n_1 "
-                            f"(not a function name). Received: {name!r}")
-        out[name] = make(name)
-    return out
-
-
-def _declared(spec) -> dict:
-    """Every symbol the file declares, sizes and multipliers (a name once)."""
-    sizes = _symbols(spec.get("symbols"))
-    multipliers = _symbols(spec.get("multipliers"), "multipliers", multiplier)
-    both = sorted(set(sizes) & set(multipliers))
-    if both:
-        raise SpecError(f"model file: {both[0]!r} is declared both under `symbols` (a positive "
-                        f"integer) and under `multipliers` (a positive rational). "
-                        f"Received: symbols={spec.get('symbols')!r}, "
-                        f"multipliers={spec.get('multipliers')!r}")
-    return {**sizes, **multipliers}
-
-
-def _value(value, arg: str, symbols: dict, where: str):
-    """A layer argument from the file: size text is parsed, everything else kept."""
-    if isinstance(value, list):
-        return tuple(_value(v, arg, symbols, where) for v in value)
-    if isinstance(value, dict):
-        wrapped = " (a layer inside a layer, as Bidirectional's, cannot be given in a model " \
-                  "file yet)" if arg in ("layer", "backward_layer", "block") else ""
-        raise SpecError(f"{where}: `{arg}` must be a number, text or a list{wrapped}. "
-                        f"Received: {arg}={brief(value)}")
-    if isinstance(value, str) and arg == "padding" and value.isidentifier() \
-            and value not in symbols and value.lower() not in _PADDING_WORDS:
-        raise SpecError(f"{where}: `padding` must be one of 'valid', 'same' (or a size)."
-                        f"{did_you_mean(value, sorted(_PADDING_WORDS))} "
-                        f"Received: padding={value!r}")
-    if isinstance(value, str) and arg in SIZE_ARGS and not (
-            arg == "padding" and value.lower() in _PADDING_WORDS):
-        try:
-            return parse_size(value, symbols)
-        except SpecError as err:
-            hint = " Declare symbols under `symbols`." if "unknown name" in str(err) else ""
-            raise type(err)(f"{where}: `{arg}`: {err}{hint}") from None
-    return value
-
-
 def _custom_types(custom_objects) -> dict:
     """Layer classes a model file may name beyond the built-in ones (Keras' ``custom_objects``)."""
     if custom_objects is None:
@@ -191,78 +93,6 @@ def _custom_types(custom_objects) -> dict:
     return dict(custom_objects)
 
 
-def _layer(entry, index: int, symbols: dict, functional: bool, types: dict):
-    """``(layer, inputs)`` for one entry of ``layers``; ``types`` maps type names to classes."""
-    where = f"model file: layers[{index}]"
-    if isinstance(entry, str):
-        type_name, args, extra = entry, None, {}
-    elif isinstance(entry, dict):
-        keys = [k for k in entry if k not in _ENTRY_KEYS]
-        if len(keys) != 1:
-            raise SpecError(f"{where}: an entry names exactly one layer type, as "
-                            f"{{Conv2D: {{filters: 8, kernel_size: 3}}}}. Received: keys {brief(keys)}")
-        type_name, args = keys[0], entry[keys[0]]
-        extra = {k: entry[k] for k in _ENTRY_KEYS if k in entry}
-    else:
-        raise SpecError(f"{where}: an entry is a layer type name or a mapping. "
-                        f"Received: {brief(entry)}")
-    if type_name not in types:
-        hint = did_you_mean(type_name, types) if len(str(type_name)) <= 64 else ""
-        if isinstance(type_name, str) and f"nn.{type_name}" in types:
-            hint += f" (PyTorch's layer of that name is nn.{type_name}.)"
-        keras = sorted(n for n in types if not n.startswith("nn.") and n[0].isupper()
-                       and not issubclass(types[n], TorchLayer))
-        raise SpecError(f"{where}: unknown layer type {brief(type_name)}.{hint} Known types: "
-                        f"{', '.join(keras)}, and PyTorch's as nn.Conv2d, nn.Linear, ... "
-                        f"Received: {brief(type_name)}")
-    cls = types[type_name]
-    where = f"{where} ({type_name})"
-    if "inputs" in extra and not functional:
-        raise SpecError(f"{where}: `inputs` belongs to functional models (top-level `inputs`); "
-                        f"a Sequential model file chains its layers. Received: "
-                        f"inputs={brief(extra['inputs'])}")
-    positional, keywords = [], {}
-    if isinstance(args, dict):
-        keywords = dict(args)
-    elif isinstance(args, list):
-        positional = list(args)
-    elif args is not None:
-        positional = [args]
-    if "name" in extra:
-        if "name" in keywords:
-            raise SpecError(f"{where}: `name` is given twice. Received: name={extra['name']!r}")
-        keywords["name"] = extra["name"]
-    try:
-        bound = inspect.signature(cls).bind(*positional, **keywords)
-    except TypeError as err:
-        raise SpecError(f"{where}: the arguments do not fit {type_name}{inspect.signature(cls)}"
-                        f": {err}. Received: {args!r}") from None
-    values = {}
-    for arg, value in bound.arguments.items():
-        if bound.signature.parameters[arg].kind is inspect.Parameter.VAR_KEYWORD:
-            values.update({k: _value(v, k, symbols, where) for k, v in value.items()})
-        else:
-            values[arg] = _value(value, arg, symbols, where)
-    try:
-        layer = cls(**values)
-    except SymcnnError as err:
-        raise with_context(err, where) from None
-    except (TypeError, ValueError) as err:
-        raise SpecError(f"{where}: {err}. Received: {args!r}") from None
-    return layer, extra.get("inputs")
-
-
-def _shape(value, symbols: dict, where: str) -> tuple:
-    if not isinstance(value, list) or not value:
-        raise SpecError(f"{where}: a shape is a non-empty list of sizes without the batch axis, "
-                        f"such as [H, W, 3]. Received: {brief(repr(value))}")
-    if any(v is None for v in value):  # sc.Input's None numbers its symbols by session
-        raise SpecError(f"{where}: a size of a model file is a number or a declared symbol, "
-                        f"not null: name it (symbols: [T], then [T, ...]), so that every read "
-                        f"of the file gives the same model. Received: {brief(repr(value))}")
-    return tuple(_value(v, "shape", symbols, where) for v in value)
-
-
 def model_from_spec(spec: Mapping, source: str = "model file", custom_objects=None):
     """Build the model a model-file document describes (a mapping read from YAML or JSON).
 
@@ -270,6 +100,9 @@ def model_from_spec(spec: Mapping, source: str = "model file", custom_objects=No
     of names to shapes), ``layers`` whose entries may name their ``inputs``, and ``outputs``.
     Layers defined outside symcnn are named through ``custom_objects`` (as in Keras): a
     mapping of type names to classes, or a list of classes (named by their ``type_name``).
+    A model used as a layer (``{Functional: document}``) and what a layer wraps
+    (``Bidirectional``'s ``layer``, ``Repeat``'s ``block``: a layer entry or a model
+    document) are nested in place; nested documents see the symbols declared at the top.
 
     >>> import symcnn as sc
     >>> block = sc.model_from_spec({
@@ -280,9 +113,17 @@ def model_from_spec(spec: Mapping, source: str = "model file", custom_objects=No
     ...     "outputs": "add"})
     >>> block.params, block.output_shape
     (36928, (H, W, 64))
+    >>> deep = sc.model_from_spec({"symbols": "H W L", "input": ["H", "W", 64], "layers": [
+    ...     {"Repeat": {"times": "L", "block": {
+    ...         "name": "residual", "inputs": {"x": ["H", "W", 64]},
+    ...         "layers": [{"Conv2D": {"filters": 64, "kernel_size": 3, "padding": "same"},
+    ...                     "name": "conv"},
+    ...                    {"Add": None, "inputs": ["x", "conv"]}]}}}]})
+    >>> deep.params
+    36928*L
     """
     try:
-        return _build(spec, {**layer_types(), **_custom_types(custom_objects)})
+        return read_document(spec, {**layer_types(), **_custom_types(custom_objects)})
     except SymcnnError as err:
         message = str(err)
         if source == "model file" or message.startswith(source):
@@ -290,114 +131,6 @@ def model_from_spec(spec: Mapping, source: str = "model file", custom_objects=No
         if message.startswith("model file"):
             message = message[len("model file"):].lstrip(":")
         raise type(err)(f"{source}: {message.strip()}") from None
-
-
-def _build(spec, types: dict):
-    if not isinstance(spec, Mapping):
-        raise SpecError(f"model file: the document must be a mapping with `layers`. "
-                        f"Received: {type(spec).__name__}")
-    _count_values(spec, MAX_VALUES)
-    unknown = [k for k in spec if k not in _TOP_KEYS]
-    if unknown:
-        raise SpecError(f"model file: unknown top-level key(s) {', '.join(map(repr, unknown))}; "
-                        f"expected some of {', '.join(sorted(_TOP_KEYS))}. Received: {unknown}")
-    version = spec.get("symcnn", FORMAT_VERSION)
-    if version != FORMAT_VERSION or isinstance(version, bool):  # True == 1 in Python
-        raise SpecError(f"model file: format version {version!r} is not supported (this symcnn "
-                        f"reads version {FORMAT_VERSION}). Received: symcnn={version!r}")
-    name = spec.get("name")
-    if name is not None and not isinstance(name, str):
-        raise SpecError(f"model file: `name` must be text. Received: name={name!r}")
-    symbols = _declared(spec)
-    entries = spec.get("layers")
-    if not isinstance(entries, list) or not entries:
-        raise SpecError(f"model file: `layers` must be a non-empty list. "
-                        f"Received: layers={entries!r}")
-    if ("input" in spec) == ("inputs" in spec):
-        raise SpecError("model file: give either `input` (a Sequential model) or `inputs` (a "
-                        "functional model), not both or neither. Received: keys "
-                        f"{sorted(k for k in spec if k in ('input', 'inputs'))}")
-    if "input" in spec:
-        if "outputs" in spec:
-            raise SpecError("model file: `outputs` belongs to functional models (`inputs`). "
-                            f"Received: outputs={spec['outputs']!r}")
-        x = Input(_shape(spec["input"], symbols, "model file: input"))
-        layers = [_layer(e, i, symbols, False, types)[0] for i, e in enumerate(entries)]
-        return Sequential([x, *layers], name=name, constraints=_constraints(spec, symbols))
-    return _build_functional(spec, symbols, entries, name, types)
-
-
-_RELATIONS = {text: cls for cls, text in RELATIONS.items()}
-_RELATION = re.compile("(" + "|".join(sorted(_RELATIONS, key=len, reverse=True)) + ")")
-
-
-def _constraints(spec: dict, symbols: dict) -> list:
-    """``constraints``: relations such as ``alpha >= 1/4`` over the declared symbols, that
-    the model's builder stated (``Model(..., constraints=...)``)."""
-    given = spec.get("constraints", [])
-    if not isinstance(given, list) or not all(isinstance(c, str) for c in given):
-        raise SpecError(f"model file: `constraints` must be a list of relations written as "
-                        f"text, as ['alpha >= 1/4']. Received: constraints={brief(given)}")
-    out = []
-    for i, text in enumerate(given):
-        where = f"model file: constraints[{i}]"
-        parts = _RELATION.split(text)
-        if len(parts) != 3:
-            raise SpecError(f"{where}: a relation has one of >=, <=, >, <, == between two "
-                            f"expressions. Received: {brief(text)}")
-        try:
-            lhs, rhs = (parse_expression(p.strip(), symbols) for p in (parts[0], parts[2]))
-        except SymcnnError as err:
-            raise with_context(err, where) from None
-        relation = _RELATIONS[parts[1]](lhs, rhs)
-        if relation is sympy.false:
-            raise SpecError(f"{where}: the relation is false, so the model holds for no "
-                            f"input. Received: {brief(text)}")
-        out.append(relation)
-    return out
-
-
-def _build_functional(spec, symbols, entries, name, types: dict):
-    given = spec["inputs"]
-    if not isinstance(given, dict) or not given:
-        raise SpecError(f"model file: `inputs` maps input names to shapes, as {{x: [H, W, 3]}}. "
-                        f"Received: inputs={given!r}")
-    tensors = {}
-    for key, shape in given.items():
-        tensors[key] = Input(_shape(shape, symbols, f"model file: inputs.{key}"), name=key)
-    last = next(reversed(tensors.values())) if len(tensors) == 1 else None
-    for index, entry in enumerate(entries):
-        layer, inputs = _layer(entry, index, symbols, True, types)
-        where = f"model file: layers[{index}] ({layer.type_name})"
-        if inputs is None:
-            if last is None:
-                raise SpecError(f"{where}: say which tensor(s) this layer takes with `inputs` "
-                                f"(the model has several inputs). Received: no `inputs`")
-            args = last
-        else:
-            args = _tensors(inputs, tensors, where)
-        if layer.name is not None and layer.name in tensors:
-            raise SpecError(f"{where}: the name {layer.name!r} is already used. "
-                            f"Received: name={layer.name!r}")
-        out = layer(args)
-        if layer.name is not None:
-            tensors[layer.name] = out
-        last = out
-    outputs = spec.get("outputs")
-    outs = last if outputs is None else _tensors(outputs, tensors, "model file: outputs")
-    ins = list(tensors[k] for k in given)
-    return Model(ins[0] if len(ins) == 1 else ins, outs, name=name,
-                 constraints=_constraints(spec, symbols))
-
-
-def _tensors(refs, tensors: dict, where: str):
-    names = refs if isinstance(refs, list) else [refs]
-    missing = [r for r in names if not isinstance(r, str) or r not in tensors]
-    if missing:
-        raise SpecError(f"{where}: `inputs`/`outputs` name inputs or earlier named layers "
-                        f"({', '.join(tensors)}). Received: {missing[0]!r}")
-    picked = [tensors[r] for r in names]
-    return picked if isinstance(refs, list) else picked[0]
 
 
 # -- files -----------------------------------------------------------------------------------

@@ -3,6 +3,13 @@
 >>> import symcnn as sc
 >>> sc.model_to_spec(sc.Sequential([sc.Input((8, 8, 3)), sc.Conv2D(4, 3, padding="same")]))
 {'symcnn': 1, 'symbols': [], 'input': [8, 8, 3], 'layers': [{'Conv2D': {'filters': 4, 'kernel_size': 3, 'padding': 'same'}}]}
+
+A layer that wraps a layer (``Bidirectional``) or a model (``Repeat``, a model used as a
+layer) is written with the wrapped part nested in place:
+
+>>> m = sc.Sequential([sc.Input(("T", 8)), sc.Bidirectional(sc.LSTM(4, return_sequences=True))])
+>>> sc.model_to_spec(m)["layers"]
+[{'Bidirectional': {'layer': {'LSTM': {'units': 4, 'return_sequences': True}}}}]
 """
 
 from __future__ import annotations
@@ -10,26 +17,129 @@ from __future__ import annotations
 import sympy
 
 from .errors import SpecError, SymcnnError, brief
-from .layers.base import Layer
-from .model import Model, Sequential
+from .layers.base import Graph, Layer
+from .model import Sequential
 from .nn import TorchLayer
 
 #: The version of the model-file format written here and read by :mod:`symcnn.spec`.
 FORMAT_VERSION = 1
+#: Most levels of models and layers nested in one another (a model in a ``Repeat`` in a
+#: model ...) that a model file holds; the reader refuses deeper files.
+MAX_MODEL_NESTING = 10
+#: The type names of a nested model entry (``- Functional: {inputs: ..., layers: [...]}``).
+MODEL_TYPES = ("Functional", "Sequential", "Model")
 
 __all__ = ["model_to_spec"]
 
-def _plain(value, where: str):
-    if isinstance(value, (tuple, list)):
-        return [_plain(v, where) for v in value]
-    if isinstance(value, sympy.Basic):
-        return int(value) if value.is_Integer else str(value)
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, (Layer, Model)):  # Bidirectional(LSTM(...)), Repeat(block)
-        raise SpecError(f"{where}: a layer that wraps another layer or a model cannot be "
-                        f"written to a model file yet. Received: {brief(value)}")
-    raise SpecError(f"{where}: the value {brief(value)} cannot be written to a model file")
+
+class _Writer:
+    """One model file being written: the symbols its values use, gathered for the top."""
+
+    def __init__(self) -> None:
+        self.used: set = set()
+
+    def plain(self, value, where: str):
+        if isinstance(value, (tuple, list)):
+            return [self.plain(v, where) for v in value]
+        if isinstance(value, sympy.Basic):
+            self.used |= value.free_symbols
+            return int(value) if value.is_Integer else str(value)
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return value
+        if isinstance(value, Layer):  # a layer or model argument the class does not declare
+            raise SpecError(f"{where}: a layer or a model as an argument is written only where "
+                            f"the layer class lists the argument in `wrapped_arguments`. "
+                            f"Received: {brief(value)}")
+        raise SpecError(f"{where}: the value {brief(value)} cannot be written to a model file")
+
+    def wrapped(self, value, where: str, depth: int):
+        """A wrapped argument: a model as its document, a layer as a layer entry."""
+        if isinstance(value, Graph):
+            return self.document(value, where, _deeper(depth, where))
+        if isinstance(value, Layer):
+            entry = self.entry(value, where, _deeper(depth, where))
+            if value.name is not None:
+                return {"name": value.name, **entry}
+            return next(iter(entry)) if entry == {next(iter(entry)): {}} else entry
+        return self.plain(value, where)
+
+    def entry(self, layer, where: str, depth: int) -> dict:
+        """``{Type: {arguments}}`` for a layer; ``{Functional: document}`` (or
+        ``Sequential``) for a model used as a layer."""
+        if isinstance(layer, Graph):
+            kind = "Sequential" if isinstance(layer, Sequential) else "Functional"
+            return {kind: self.document(layer, where, _deeper(depth, where))}
+        wrapped = type(layer).wrapped_arguments
+        config = {k: (self.wrapped(v, f"{where}: {k}", depth) if k in wrapped
+                      else self.plain(v, where))
+                  for k, v in _short_config(layer).items() if k != "name"}
+        kind = f"nn.{layer.type_name}" if isinstance(layer, TorchLayer) else layer.type_name
+        return {kind: config}
+
+    def document(self, model, where: str, depth: int) -> dict:
+        """The model's own keys: ``name``, ``input``/``inputs``, ``layers``, ``outputs``,
+        ``constraints`` (symbols are declared once, at the top)."""
+        doc: dict = {}
+        if model.name is not None:
+            doc["name"] = model.name
+        sequential = isinstance(model, Sequential)
+        input_names = list(model._input_names)
+        refs = [list(r.inbound) for r in model._records]
+        owners = {id(t): (r.name, i, len(n.outputs)) for r in model._records for n in r.nodes
+                  for i, t in enumerate(n.outputs)}
+        owners.update({id(t): (n, 0, 1) for n, t in zip(input_names, model.inputs)})
+        _check_single_outputs_read(model, owners, where)
+        outs = _output_refs(model, owners, where)
+        previous = [input_names[0] if len(input_names) == 1 else None,
+                    *(r.name for r in model._records)]
+        chained = [ref == [previous[i]] for i, ref in enumerate(refs)]
+        referenced = {name for ref, chain in zip(refs, chained) if not chain for name in ref}
+        # a list of outputs (``Model(x, [y])``) is written as one, a layer's several outputs
+        # (``outputs: lstm``) by its name; the last layer's single output needs no entry
+        listed = not model._single_output and not (
+            len(outs) == 1 and owners[id(model.outputs[0])][2] > 1)
+        write_outputs = not sequential and (listed or outs != [previous[-1]])
+        if write_outputs:
+            referenced.update(outs)
+        layers = []
+        for index, record in enumerate(model._records):
+            at = f"{where}: layer {record.name!r} ({record.type})"
+            if record.calls > 1:
+                raise SpecError(f"{at}: shared layers (one layer called twice) cannot be "
+                                f"written to a model file yet. Received: {record.calls} calls")
+            entry: dict = {}
+            named = record.layer.name is not None or record.name in referenced
+            body = self.entry(record.layer, at, depth)
+            kind, config = next(iter(body.items()))
+            if named and kind in MODEL_TYPES:  # a nested model's name is its document's
+                config = {"name": record.name, **{k: v for k, v in config.items() if k != "name"}}
+            elif named:
+                entry["name"] = record.name
+            entry[kind] = config
+            if not sequential and not chained[index]:
+                entry["inputs"] = refs[index] if len(refs[index]) > 1 else refs[index][0]
+            layers.append(kind if entry == {kind: {}} else entry)
+        if sequential:
+            doc["input"] = self.plain(model.inputs[0].shape, where)
+        else:
+            doc["inputs"] = {n: self.plain(t.shape, where)
+                             for n, t in zip(input_names, model.inputs)}
+        doc["layers"] = layers
+        if write_outputs:
+            doc["outputs"] = outs if listed else outs[0]
+        if model._stated:
+            self.used.update(*(c.free_symbols for c in model._stated))
+            doc["constraints"] = [relation_text(c) for c in model._stated]
+        return doc
+
+
+def _deeper(depth: int, where: str) -> int:
+    """One level of nesting more (a model in a model, a layer in a layer), within bounds."""
+    if depth >= MAX_MODEL_NESTING:
+        raise SpecError(f"{where}: models and layers nested more than {MAX_MODEL_NESTING} "
+                        f"levels deep cannot be written (a model file is read to that depth). "
+                        f"Received: a nesting of more than {MAX_MODEL_NESTING} levels")
+    return depth + 1
 
 
 def _short_config(layer) -> dict:
@@ -57,7 +167,11 @@ def _short_config(layer) -> dict:
 def model_to_spec(model) -> dict:
     """A model-file document (plain data for JSON or YAML) that rebuilds ``model``.
 
-    Shared layers (one layer called twice) and nested models are not expressible and raise
+    A model used as a layer is a nested entry, ``{Functional: {inputs: ..., layers: [...]}}``
+    (or ``Sequential`` with ``input``); the layer or model a layer wraps (``Bidirectional``'s
+    ``layer``, ``Repeat``'s ``block``) is nested in place, a model as its document. Symbols
+    are declared once, at the top. Shared layers (one layer called twice) and a layer read
+    through one of several outputs are not expressible and raise
     :class:`~symcnn.errors.SpecError`.
 
     >>> import symcnn as sc
@@ -67,59 +181,18 @@ def model_to_spec(model) -> dict:
     >>> sc.model_from_spec(spec).params
     160*n + 48320
     """
+    writer = _Writer()
+    body = writer.document(model, "model_to_spec", 0)
     free = set(model.free_symbols).union(*(r.layer.free_symbols for r in model._records))
+    free |= writer.used
     spec: dict = {"symcnn": FORMAT_VERSION}
-    if model.name is not None:
-        spec["name"] = model.name
+    if "name" in body:
+        spec["name"] = body.pop("name")
     spec["symbols"] = sorted(s.name for s in free if s.is_integer)
     multipliers = sorted(s.name for s in free if not s.is_integer)  # sc.multiplier's
     if multipliers:
         spec["multipliers"] = multipliers
-    sequential = isinstance(model, Sequential)
-    input_names = list(model._input_names)
-    refs = [list(r.inbound) for r in model._records]
-    owners = {id(t): (r.name, i, len(n.outputs)) for r in model._records for n in r.nodes
-              for i, t in enumerate(n.outputs)}
-    owners.update({id(t): (n, 0, 1) for n, t in zip(input_names, model.inputs)})
-    _check_single_outputs_read(model, owners)
-    outs = _output_refs(model, owners)
-    previous = [input_names[0] if len(input_names) == 1 else None,
-                *(r.name for r in model._records)]
-    chained = [ref == [previous[i]] for i, ref in enumerate(refs)]
-    referenced = {name for ref, chain in zip(refs, chained) if not chain for name in ref}
-    # a list of outputs (``Model(x, [y])``) is written as one, a layer's several outputs
-    # (``outputs: lstm``) by its name; the last layer's single output needs no entry
-    listed = not model._single_output and not (
-        len(outs) == 1 and owners[id(model.outputs[0])][2] > 1)
-    write_outputs = not sequential and (listed or outs != [previous[-1]])
-    if write_outputs:
-        referenced.update(outs)
-    layers = []
-    for index, record in enumerate(model._records):
-        where = f"model_to_spec: layer {record.name!r} ({record.type})"
-        if record.calls > 1 or isinstance(record.layer, Model):
-            raise SpecError(f"{where}: shared layers and nested models cannot be written to a "
-                            f"model file yet. Received: {record.calls} call(s)")
-        config = {k: _plain(v, where) for k, v in _short_config(record.layer).items()
-                  if k != "name"}
-        entry: dict = {}
-        if record.layer.name is not None or record.name in referenced:
-            entry["name"] = record.name
-        kind = f"nn.{record.type}" if isinstance(record.layer, TorchLayer) else record.type
-        entry[kind] = config
-        if not sequential and not chained[index]:
-            entry["inputs"] = refs[index] if len(refs[index]) > 1 else refs[index][0]
-        layers.append(kind if entry == {kind: {}} else entry)
-    if sequential:
-        spec["input"] = _plain(model.inputs[0].shape, "model_to_spec")
-    else:
-        spec["inputs"] = {n: _plain(t.shape, "model_to_spec")
-                          for n, t in zip(input_names, model.inputs)}
-    spec["layers"] = layers
-    if write_outputs:
-        spec["outputs"] = outs if listed else outs[0]
-    if model._stated:
-        spec["constraints"] = [relation_text(c) for c in model._stated]
+    spec.update(body)
     return spec
 
 
@@ -133,7 +206,7 @@ def relation_text(relation) -> str:
     return f"{relation.lhs} {RELATIONS[type(relation)]} {relation.rhs}"
 
 
-def _check_single_outputs_read(model, owners: dict) -> None:
+def _check_single_outputs_read(model, owners: dict, where: str = "model_to_spec") -> None:
     """A layer that reads one output of a layer with several (an ``LSTM`` with
     ``return_state``) cannot be written: a model file names a layer's outputs all at once."""
     for record in model._records:
@@ -141,13 +214,13 @@ def _check_single_outputs_read(model, owners: dict) -> None:
             name, index, count = owners[id(tensor)]
             if count > 1:
                 raise SpecError(
-                    f"model_to_spec: layer {record.name!r} ({record.type}) reads output "
+                    f"{where}: layer {record.name!r} ({record.type}) reads output "
                     f"{index} of the {count} of layer {name!r}; a model file names a layer's "
                     f"outputs all at once, so this cannot be written yet. Received: "
                     f"{name}[{index}]")
 
 
-def _output_refs(model, owners: dict) -> list:
+def _output_refs(model, owners: dict, where: str = "model_to_spec") -> list:
     """The names of the model's outputs: a layer with several outputs once, when the model
     outputs all of them in order (``outputs: lstm`` gives ``[output, h, c]``)."""
     refs, outputs, i = [], list(model.outputs), 0
@@ -157,7 +230,7 @@ def _output_refs(model, owners: dict) -> list:
         if count > 1 and (index != 0 or run != [(name, k, count) for k in range(count)]
                           or len(outputs) != count):
             raise SpecError(
-                f"model_to_spec: the model outputs output {index} of the {count} of layer "
+                f"{where}: the model outputs output {index} of the {count} of layer "
                 f"{name!r}; a model file can output such a layer's outputs only all together "
                 f"and alone. Received: {name}[{index}]")
         refs.append(name)

@@ -44,6 +44,10 @@ import sympy
 from .costs import dtype_bytes, elements, inner_model
 from .errors import CostError
 from .layers.core import InputLayer
+from .layers.layout import input_layout, output_layouts
+from .layers.saved import resolve
+from .safe import bounded_subs
+from .substitution import conditions_after, substitution_table
 from .symbols import as_size, size_symbol
 
 __all__ = ["training_memory", "TrainingMemory", "OPTIMIZER_STATES"]
@@ -68,6 +72,8 @@ class TrainingMemory:
     optimizer_state: sympy.Expr
     activations: sympy.Expr
     layers: tuple
+    #: the model's constraints, which :meth:`subs` keeps (``H >= 3``)
+    constraints: tuple = ()
 
     @property
     def total(self) -> sympy.Expr:
@@ -75,20 +81,37 @@ class TrainingMemory:
         return sympy.expand(self.weights + self.gradients + self.optimizer_state
                             + self.activations)
 
-    def subs(self, *args, **values) -> "TrainingMemory":
-        """Every figure with symbols replaced (``mem.subs(B=32)`` or ``mem.subs({B: 32})``)."""
-        table = dict(*args)
-        names = {s.name: s for f in (self.total, self.batch) for s in f.free_symbols}
-        table.update({names.get(k, size_symbol(k)): v for k, v in values.items()})
+    def subs(self, mapping=None, **values) -> "TrainingMemory":
+        """Every figure with symbols replaced (``mem.subs(B=32)`` or ``mem.subs({B: 32})``),
+        checked as :meth:`symcnn.Model.subs` checks (:mod:`symcnn.substitution`): a name
+        that no figure has, a batch or size that is not a positive integer, and values that
+        break one of the model's ``constraints`` are refused.
+
+        >>> import symcnn as sc
+        >>> m = sc.Sequential([sc.Input(("H", 8, 3)), sc.Conv2D(4, 3)])
+        >>> mem = m.training_memory(optimizer="sgd")
+        >>> mem.subs(B=2, H=10).activations   # the input: 10*8*3 values per example, 4 bytes
+        1920
+        >>> mem.subs(H=2)
+        Traceback (most recent call last):
+        ...
+        symcnn.errors.ShapeError: TrainingMemory subs: its closed forms hold only where H >= 3, which these values break. Received: H=2
+        """
+        figures = (self.batch, self.weights, self.gradients, self.optimizer_state,
+                   self.activations, *(b for _, _, b in self.layers), *self.constraints)
+        symbols = set().union(*(sympy.sympify(f).free_symbols for f in figures))
+        table = substitution_table("TrainingMemory", symbols, mapping, values)
+        if not table:
+            return self
+        kept = tuple(conditions_after(self.constraints, table, "TrainingMemory subs"))
 
         def put(e):
-            return sympy.expand(sympy.sympify(e).xreplace(
-                {k: sympy.sympify(v) for k, v in table.items()}))
+            return sympy.expand(bounded_subs(sympy.sympify(e), table, "TrainingMemory subs"))
 
         return TrainingMemory(put(self.batch), self.optimizer, self.dtype, put(self.weights),
                               put(self.gradients), put(self.optimizer_state),
                               put(self.activations),
-                              tuple((n, t, put(b)) for n, t, b in self.layers))
+                              tuple((n, t, put(b)) for n, t, b in self.layers), kept)
 
     def __repr__(self) -> str:
         return (f"TrainingMemory(batch={self.batch}, optimizer={self.optimizer!r}, "
@@ -113,6 +136,7 @@ class _Tally:
         self.size: dict = {}      # key -> elements per example
         self.kept: dict = {}      # key -> fraction counted so far (1, or Min(L, 1))
         self.rows: list = []
+        self.layouts: dict = {}   # id(tensor) -> its Layout, or None (symcnn.layers.layout)
 
     def fresh(self, shape) -> int:
         key = next(self.keys)
@@ -128,14 +152,15 @@ class _Tally:
         return (self.kept[key] - before) * self.batch * self.size[key] * self.nbytes
 
 
-def _layer_kept(layer, node, where: str) -> tuple:
+def _layer_kept(layer, node, where: str, tally: _Tally) -> tuple:
     method = getattr(layer, "saved_for_backward", None)
     if method is None:
         raise CostError(f"training_memory: {where} ({layer.type_name}) does not state what it "
                         f"keeps for backward; a layer states it with a "
                         f"saved_for_backward(input_shapes, output_shapes) method "
                         f"(symcnn.layers.saved). Received: a {layer.type_name} layer")
-    return tuple(method(node.input_shapes, [t.shape for t in node.outputs]))
+    return resolve(tuple(method(node.input_shapes, [t.shape for t in node.outputs])),
+                   [tally.layouts.get(id(t)) for t in node.inputs], node.input_shapes, tally.batch)
 
 
 def _run(model, keys: dict, tally: _Tally, prefix: str) -> None:
@@ -152,12 +177,16 @@ def _run(model, keys: dict, tally: _Tally, prefix: str) -> None:
             if not sympy.sympify(times).is_Integer:  # a Repeat with a symbolic count
                 _run_repeat(inner, times, node, ins, keys, tally, name)
                 continue
+            lays = [tally.layouts.get(id(t)) for t in node.inputs]
             for _ in range(int(times)):
                 sub = {id(t): k for t, k in zip(inner.inputs, ins)}
+                tally.layouts.update(zip(map(id, inner.inputs), lays))
                 _run(inner, sub, tally, name + "/")
                 ins = [sub[id(t)] for t in inner.outputs]
+                lays = [tally.layouts.get(id(t)) for t in inner.outputs]
             for t, k in zip(node.outputs, ins):
                 keys[id(t)] = k
+            tally.layouts.update(zip(map(id, node.outputs), lays))
             continue
         if getattr(layer, "output_is_view", False):
             outs = [ins[0]] * len(node.outputs)
@@ -166,14 +195,17 @@ def _run(model, keys: dict, tally: _Tally, prefix: str) -> None:
         for t, k in zip(node.outputs, outs):
             keys[id(t)] = k
         added = sympy.Integer(0)
-        for kept in _layer_kept(layer, node, repr(name)):
+        for kept in _layer_kept(layer, node, repr(name), tally):
             if kept.source == "new":
                 count = kept.elements * (tally.batch if kept.per_example else 1)
                 nbytes = tally.nbytes if kept.dtype is None else dtype_bytes(kept.dtype)
                 added += count * nbytes
             else:
-                added += tally.keep((ins if kept.source == "input" else outs)[kept.index])
+                added += tally.keep((ins if kept.source == "input" else outs)[kept.index],
+                                    kept.factor)
         tally.rows.append((name, layer.type_name, sympy.expand(added)))
+        tally.layouts.update(zip(map(id, node.outputs), output_layouts(
+            layer, node, [tally.layouts.get(id(t)) for t in node.inputs])))
 
 
 def _run_repeat(inner, times, node, ins, keys, tally: _Tally, name: str) -> None:
@@ -247,6 +279,7 @@ def training_memory(model, batch=None, optimizer: str = "adam",
                         f"way (batch='N'). Received: batch={batch}")
     tally = _Tally(batch, nbytes)
     keys = {id(t): tally.fresh(t.shape) for t in model.inputs}
+    tally.layouts.update({id(t): input_layout(t.shape) for t in model.inputs})
     _run(model, keys, tally, "")
     trainable = model.trainable_params
     return TrainingMemory(
@@ -255,4 +288,4 @@ def training_memory(model, batch=None, optimizer: str = "adam",
         gradients=sympy.expand(trainable * nbytes),
         optimizer_state=sympy.expand(OPTIMIZER_STATES[key] * trainable * nbytes),
         activations=sympy.expand(sympy.Add(*(b for _, _, b in tally.rows))),
-        layers=tuple(tally.rows))
+        layers=tuple(tally.rows), constraints=tuple(model.constraints))

@@ -71,9 +71,9 @@ def test_chains_of_roundings_with_coefficient_one_stay_a_single_rounding(ops):
     assert len(expr.atoms(sympy.floor) | expr.atoms(sympy.ceiling)) <= 1
 
 
-@given(shift=ints, d=positive, bound=st.integers(-5, 20), h=st.integers(1, 200))
-def test_require_at_least_is_sound_for_every_admissible_value(shift, d, bound, h):
-    expr = floor_div(H + shift, d) + 1
+def assert_decided_soundly(expr, bound, h):
+    """``require_at_least(expr, bound)`` agrees with ``expr >= bound`` at ``H = h``: refused
+    only where it fails, no condition only where it holds, else a condition that tells."""
     try:
         relation = require_at_least(expr, bound)
     except Infeasible:
@@ -86,9 +86,30 @@ def test_require_at_least_is_sound_for_every_admissible_value(shift, d, bound, h
         assert bool(relation.subs(H, h)) == holds
 
 
+@given(shift=ints, d=positive, bound=st.integers(-5, 20), h=st.integers(1, 200))
+def test_require_at_least_is_sound_for_every_admissible_value(shift, d, bound, h):
+    expr = floor_div(H + shift, d) + 1
+    assert_decided_soundly(expr, bound, h)
+
+
 def test_require_at_least_gives_a_readable_lower_bound():
     assert require_at_least(H - 3, 1) == sympy.Ge(H, 4)
     assert require_at_least(sympy.ceiling(H / 2) - 1, 1) == sympy.Ge(H, 3)
+
+
+@given(shift=ints, d=positive, k=st.integers(-3, 3), bound=st.integers(-5, 20),
+       h=st.integers(1, 200))
+def test_require_at_least_decides_a_size_minus_one_rounding_soundly(shift, d, k, bound, h):
+    """``k*H - floor((H + shift)/d)`` (a slice from a computed start to the end) is decided
+    as ``ceiling(...)``: H - floor(H/2) - 1 >= 0 was kept as a condition, always true."""
+    expr = k * H - floor_div(H + shift, d)
+    assert_decided_soundly(expr, bound, h)
+
+
+def test_a_rounding_subtracted_from_a_size_is_decided():
+    assert require_at_least(H - floor_div(H, 2), 1) is None
+    assert require_at_least(H - floor_div(H, 2), 5) == sympy.Ge(H, 9)
+    assert require_at_least(W - ceil_div(H, 3), 0) is not None
 
 
 def test_require_at_least_refuses_what_can_never_hold():

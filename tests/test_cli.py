@@ -300,6 +300,32 @@ def test_plot_and_sweep_hints_are_in_the_command_lines_words():
     assert code == 1 and "leave it out of --subs to sweep over it" in err
 
 
+def test_a_repeats_peak_memory_says_the_command_lines_way_to_substitute(tmp_path):
+    """The peak memory of a symbolic number of repetitions of a block that changes the shape
+    said "substitute the count (model.subs(...), or --subs on the command line)" in solve,
+    sweep and plot; the command line says "with --subs (e.g. --subs L=...)"."""
+    path = tmp_path / "shrink.py"
+    path.write_text(
+        "import symcnn as sc\n"
+        "block = sc.Sequential([sc.Input(('H', 'W', 8)), sc.Conv2D(8, 3, padding='same', "
+        "strides=2)])\n"
+        "model = sc.Sequential([sc.Input(('H', 'W', 8)), sc.Repeat(block, 'L'), sc.Flatten(), "
+        "sc.Dense(3)])\n")
+    for argv in (["solve", path, "--budget", "peak_activation_memory=1e6", "--for", "H"],
+                 ["sweep", path, "H=8:16:8", "--y", "peak_activation_memory"]):
+        code, _, err = run(*argv, "--subs", "W=8")
+        assert code == 1 and "substitute the count with --subs (e.g. --subs L=...) for the " \
+            "peak memory" in err, err
+        assert "model.subs" not in err
+    # the library still says both ways
+    with pytest.raises(sc.CostError, match=r"\(model\.subs\(\.\.\.\), or --subs on the "
+                       r"command line\)") as info:
+        sc.Sequential([sc.Input((16, 16, 8)), sc.Repeat(
+            sc.Sequential([sc.Input((16, 16, 8)), sc.MaxPooling2D(2)]), "L")]) \
+            .peak_activation_memory()
+    assert info.value.substitute == ("L",)
+
+
 def test_solve_answers_as_model_solve_budget_does_with_the_constraints(tmp_path):
     path = tmp_path / "g.json"  # params = 4*(n/2) + 4 = 2*n + 4 with n even (groups=2)
     path.write_text(json.dumps({"symbols": ["n"], "input": [8, 8, "n"], "layers": [

@@ -29,12 +29,59 @@ def _record(input_shape, layer):
 # ------------------------------------------------------------------ the three steps
 
 
-def test_layers_without_a_formula_still_give_their_value():
-    inner = sc.Sequential([sc.Input((8, 8, 3)), sc.Conv2D(4, 3)], name="inner")
-    outer = sc.Sequential([sc.Input((8, 8, 3)), inner])
-    d = outer.layers[0].derivation
-    assert d.params.formula is None and d.params.value == 112
-    assert "No formula" in d.notes[0]
+class _Scaled(sc.Layer):
+    """A layer written outside symcnn that states its count but no formula."""
+
+    def output_shape_for(self, shape, check):
+        return shape
+
+    def params_for(self, shape):
+        return shape[-1], 0
+
+
+def test_layers_without_a_formula_still_give_their_value_and_say_so_plainly():
+    d = _record((8, 8, 3), _Scaled()).derivation
+    assert d.params.formula is None and d.params.value == 3
+    assert d.notes == ("symcnn has no formula for this layer; its values are computed.",)
+
+
+def test_a_nested_model_sums_its_layers_parameters_and_names_them():
+    inner = sc.Sequential([sc.Input((8, 8, 3)), sc.Conv2D(4, 3), sc.BatchNormalization(),
+                           sc.ReLU()], name="inner")
+    d = sc.Sequential([sc.Input((8, 8, 3)), inner]).layers[0].derivation
+    assert str(d["params"]) == "params = P_1 + P_2 = 112 + 16 = 128"
+    assert str(d["non_trainable"]) == "non_trainable = N_2 = 8"
+    assert d["params"].evaluate() == d.params.value == 128
+    assert "conv2d, a Conv2D (P_1); batch_normalization, a BatchNormalization (P_2)" in \
+        d.notes[0]
+    assert "changes it: conv2d (Conv2D)" in d.notes[-1]
+    assert not any("derivation_for" in note for note in d.notes)
+
+
+def test_a_block_with_many_layers_adds_them_up_by_type():
+    x = y = sc.Input((8, 8, 4))
+    for _ in range(5):
+        y = sc.BatchNormalization()(sc.Conv2D(4, 3, padding="same")(y))
+    block = sc.Model(x, sc.Add()([x, y]), name="tower")
+    d = sc.Sequential([sc.Input((8, 8, 4)), block]).layers[0].derivation
+    assert str(d["params"]) == "params = P_1 + P_2 = 740 + 80 = 820"
+    assert "the 5 Conv2D layers (P_1); the 5 BatchNormalization layers (P_2)" in d.notes[0]
+    assert d.notes[-1] == "The block keeps the shape of its input."
+
+
+def test_swin_pieces_derive_their_sizes_and_parameters():
+    x = sc.Input((57, 56, 96))
+    y = sc.nn.PadToMultiple((2, 2), axes=(0, 1))(x)
+    y = sc.nn.StridedSlice(((1, None, 2), (None, 55, 3)))(y)
+    m = sc.Model(x, sc.nn.ShiftedWindowAttention(96, (7, 7), 3, (3, 3))(
+        sc.nn.StridedSlice(((None, None, None), (None, None, None)))(x)))
+    pad, cut = sc.Model(x, y).layers[1:]
+    assert str(pad.derivation["N1_out"]) == "N1_out = M*ceiling(N1_in/M) = 2*ceiling(57/2) = 58"
+    assert str(cut.derivation["N1_out"]) == "N1_out = ceiling((N1_in - B)/S) = ceiling((58 - 1)/2) = 29"
+    assert str(cut.derivation["N2_out"]) == "N2_out = ceiling(E/S) = ceiling(55/3) = 19"
+    attention = m.layers[-1].derivation["params"]
+    assert attention.evaluate() == attention.value == 37755
+    assert str(attention.formula) == "4*C**2 + 3*C + C + (2*M_h - 1)*(2*M_w - 1)*h"
 
 
 def test_unknown_step_key_is_a_clear_error():

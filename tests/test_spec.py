@@ -149,11 +149,7 @@ def test_pytorch_named_models_round_trip_and_validate_against_the_schema():
 def test_zoo_models_with_their_own_layer_types_round_trip(name):
     build = getattr(sc.zoo, name)
     model = build() if name == "lenet5" else build(input_shape=(64, 64, 3))
-    try:
-        spec = sc.model_to_spec(model)
-    except sc.SpecError as err:  # nested models are documented as not writable
-        assert "nested models" in str(err)
-        return
+    spec = sc.model_to_spec(model)
     same_model(model, sc.model_from_spec(json.loads(json.dumps(spec))))
 
 
@@ -171,10 +167,7 @@ def test_zoo_models_round_trip_through_json(name):
     if build is None:
         pytest.skip(f"sc.zoo.{name} is not in this version")
     model = build()
-    try:
-        spec = sc.model_to_spec(model)
-    except sc.SpecError as err:  # shared layers / nested models are documented as unsupported
-        pytest.skip(str(err))
+    spec = sc.model_to_spec(model)  # every zoo model: tests/test_spec_nested.py
     same_model(model, sc.model_from_spec(json.loads(json.dumps(spec))))
 
 

@@ -33,7 +33,8 @@ import sys
 from .. import __version__
 from ..errors import SymcnnError, UnavailableError
 from ..suggest import did_you_mean
-from .options import QUANTITIES, LoadError, UsageError, deferred, register_memory, register_teach
+from .options import (QUANTITIES, LoadError, UsageError, deferred, in_cli_words,
+                      register_memory, register_teach)
 from .options import MEMORY_EXAMPLES, TEACH_EXAMPLES
 
 __all__ = ["main", "build_parser", "EXIT_CODES"]
@@ -296,7 +297,7 @@ def main(argv=None, out=None) -> int:
     except SymcnnError as err:
         if debug:
             raise
-        return _fail(args.command, err, EXIT_CODES["error"])
+        return _fail(args.command, in_cli_words(err), EXIT_CODES["error"])
     except KeyboardInterrupt:
         if debug:
             raise

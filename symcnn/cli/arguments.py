@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from ..errors import ExpressionError
 from ..expr_parser import parse_size
-from .options import UsageError
+from .options import UsageError, subs_example
 
 __all__ = ["UsageError", "parse_assignments", "parse_range", "parse_shape", "columns",
            "substitute", "fix_with_subs"]
@@ -71,16 +71,25 @@ def parse_assignments(items, option: str = "--subs", tuples: bool = False) -> di
     return out
 
 
-def fix_with_subs(subject: str, names, symbol) -> UsageError:
+def fix_with_subs(subject: str, names, symbol, batch: str | None = None) -> UsageError:
     """The error for quantities that still depend on ``names`` besides ``symbol``, said in
-    the command line's words (the library says "by keyword" or ``.subs(...)``).
+    the command line's words (the library says "by keyword" or ``.subs(...)``); the batch
+    symbol ``batch`` of ``symcnn memory`` is fixed with ``--batch``.
 
     >>> print(fix_with_subs("the plotted quantities still depend", ["C"], "w"))
     the plotted quantities still depend on C besides w; fix them with --subs (e.g. --subs C=...)
+    >>> print(fix_with_subs("the memory still depends", ["B", "W"], "H", batch="B"))
+    the memory still depends on B, W besides H; fix W with --subs (e.g. --subs W=...) and the batch size with --batch (e.g. --batch 32)
     """
     names = sorted(names)
-    return UsageError(f"{subject} on {', '.join(names)} besides {symbol}; fix them with "
-                      f"--subs (e.g. --subs {' '.join(n + '=...' for n in names)})")
+    others = [n for n in names if n != batch]
+    if len(others) == len(names):
+        return UsageError(f"{subject} on {', '.join(names)} besides {symbol}; fix them with "
+                          f"{subs_example(names)}")
+    fixes = [f"{', '.join(others)} with {subs_example(others)}"] if others else []
+    fixes.append("the batch size with --batch (e.g. --batch 32)")
+    return UsageError(f"{subject} on {', '.join(names)} besides {symbol}; fix "
+                      f"{' and '.join(fixes)}")
 
 
 #: Most points of a command line RANGE: a row or a plotted point each (a million rows of

@@ -46,8 +46,9 @@ def load_model(path: str, variable: str = "model"):
                     f"Received: FILE={path!r}")
 
 
-def load_args(args):
-    """The model of a command's FILE (``args.file``, ``--model``), ``--subs`` substituted.
+def load_args(args, substituted: bool = True):
+    """The model of a command's FILE (``args.file``, ``--model``), ``--subs`` substituted
+    (unless ``substituted`` is false: ``symcnn memory`` substitutes them itself).
 
     A file that cannot be turned into a model is a :class:`LoadError` (exit code 3); a
     missing optional capability stays an ``UnavailableError`` (exit code 4).
@@ -58,7 +59,7 @@ def load_args(args):
         raise
     except SymcnnError as err:
         raise LoadError(err) from err
-    return substitute(model, getattr(args, "subs", None))
+    return substitute(model, getattr(args, "subs", None)) if substituted else model
 
 
 def _run_python(path: str, variable: str):

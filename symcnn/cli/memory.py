@@ -23,11 +23,13 @@ from fractions import Fraction
 
 import sympy
 
+from ..errors import ExpressionError, shorten
+from ..expr_parser import parse_size
 from ..render.exprs import show
 from ..render.summary import format_count
 from ..solving import solve_budget
 from ..training_memory import training_memory
-from .arguments import UsageError, fix_with_subs, parse_shape, substitute
+from .arguments import UsageError, fix_with_subs, parse_assignments, parse_shape
 from .loading import load_args
 from .options import EXIT_NO_SOLUTION
 from .report import encode, header
@@ -60,24 +62,51 @@ def parse_bytes(text: str) -> int:
 
 
 def _model(args):
+    """The model with the ``--subs`` of its own symbols substituted, and the other ``--subs``
+    (symbols that only the memory figures have, such as the count of a ``Repeat`` whose
+    block has no parameters: they are substituted into the figures)."""
     if (args.file is None) == (args.zoo is None):
         raise UsageError("give FILE or --zoo NAME (one of them)")
+    values = parse_assignments(args.subs, "--subs")
     if args.file is not None:
-        return load_args(args)
-    build = zoo_entry(args.zoo)
-    if build is None:
-        raise UsageError(f"the zoo has no model {args.zoo!r} (`symcnn zoo` lists them)")
-    options = {"input_shape": parse_shape(args.input)} if args.input else {}
-    return substitute(build(**options), args.subs)
+        model = load_args(args, substituted=False)
+    else:
+        build = zoo_entry(args.zoo)
+        if build is None:
+            raise UsageError(f"the zoo has no model {args.zoo!r} (`symcnn zoo` lists them)")
+        model = build(**({"input_shape": parse_shape(args.input)} if args.input else {}))
+    own = {k: v for k, v in values.items() if k in model.symbols_by_name}
+    rest = {k: v for k, v in values.items() if k not in own}
+    return (model.subs(own) if own else model), rest
 
 
-def _batch(text: str):
-    text = text.strip()
-    if text.isascii() and text.isdigit():  # "²" is a digit to str.isdigit, not to int()
-        return int(text)
-    if not (text.isascii() and text.isidentifier()):
-        raise UsageError(f"--batch: a positive integer or a symbol name. Received: {text!r}")
-    return text
+def _batch(text, model):
+    """``--batch``: a positive integer or a symbol name that is not one of the model's (None:
+    the library's default); anything else is a usage error."""
+    if text is None:
+        return None
+    received = f"Received: --batch {shorten(repr(text), 60)}"
+    try:
+        value = parse_size(text, declare=True)
+    except ExpressionError:
+        value = None
+    if not isinstance(value, (int, sympy.Symbol)) or isinstance(value, int) and value <= 0:
+        raise UsageError(f"--batch: a positive integer or a symbol name (the batch size, such "
+                         f"as 32 or N). {received}")
+    if isinstance(value, sympy.Symbol) and value.name in model.symbols_by_name:
+        raise _same_symbol(value.name, text)
+    return value if isinstance(value, int) else value.name
+
+
+#: The batch while the figures are computed for a named --batch, so that a name the figures
+#: already have can be told from the batch (no name read from the command line has a space).
+_PROBE = sympy.Dummy("the batch", integer=True, positive=True)
+
+
+def _same_symbol(name: str, text: str) -> UsageError:
+    return UsageError(f"--batch: {name} is a symbol of the model, and the batch size would be "
+                      f"the same symbol; name it another way (--batch N) or give a number. "
+                      f"Received: --batch {shorten(repr(text), 60)}")
 
 
 def _number_or_form(expr) -> str:
@@ -85,9 +114,18 @@ def _number_or_form(expr) -> str:
 
 
 def run_memory(args, out) -> int:
-    model = _model(args)
-    mem = training_memory(model, batch=_batch(args.batch), optimizer=args.optimizer,
+    model, rest = _model(args)
+    batch = _batch(args.batch, model)
+    named = isinstance(batch, str)
+    mem = training_memory(model, batch=_PROBE if named else batch, optimizer=args.optimizer,
                           dtype=args.dtype)
+    if named:  # a name that only the figures have (a Repeat's count) is no batch name either
+        figures = {s.name for s in mem.total.free_symbols} - {_PROBE.name}
+        if batch in figures:
+            raise _same_symbol(batch, args.batch)
+        mem = mem.subs({_PROBE: batch})
+    if rest:  # the figures' own symbols (a Repeat's count): as TrainingMemory.subs checks
+        mem = mem.subs(rest)
     figures = {"weights": mem.weights, "gradients": mem.gradients,
                "optimizer_state": mem.optimizer_state, "activations": mem.activations,
                "total": mem.total}
@@ -100,7 +138,8 @@ def run_memory(args, out) -> int:
                              "with --for (e.g. --for H)")
         unfixed = {s.name for s in mem.total.free_symbols} - {symbol}
         if unfixed:
-            raise fix_with_subs("--budget: the memory still depends", unfixed, symbol)
+            raise fix_with_subs("--budget: the memory still depends", unfixed, symbol,
+                                batch=getattr(mem.batch, "name", None))
         largest = solve_budget(mem.total, budget, symbol)
     if args.format == "json":
         doc = {**header("memory"), "model": model.display_name, "batch": encode(mem.batch),

@@ -16,9 +16,11 @@ from __future__ import annotations
 import importlib
 from typing import Any, Callable
 
+from ..errors import SUBS_HINT
+
 __all__ = ["UsageError", "LoadError", "deferred", "EXIT_NO_SOLUTION", "QUANTITIES", "OPTIMIZERS", "TOPICS",
            "SHEET_FORMATS", "MEMORY_EXAMPLES", "TEACH_EXAMPLES", "register_memory",
-           "register_teach"]
+           "register_teach", "subs_example", "in_cli_words"]
 
 #: The exit code of ``solve`` (and ``memory --budget``) when no value fits the budget.
 EXIT_NO_SOLUTION = 5
@@ -45,6 +47,30 @@ class LoadError(Exception):
     def __init__(self, error: Exception) -> None:
         super().__init__(str(error))
         self.error = error
+
+
+def subs_example(names) -> str:
+    """How the command line says to fix ``names``: ``--subs (e.g. --subs C=... H=...)``.
+
+    >>> subs_example(["H", "C"])
+    '--subs (e.g. --subs C=... H=...)'
+    """
+    return f"--subs (e.g. --subs {' '.join(n + '=...' for n in sorted(names))})"
+
+
+def in_cli_words(err: Exception) -> str:
+    """The message of a library error said the command line's way: where the library says
+    to substitute ``(model.subs(...), or --subs on the command line)``, ``with --subs
+    (e.g. --subs L=...)``, naming the symbols the error knows (``err.substitute``).
+
+    >>> from symcnn.errors import CostError
+    >>> in_cli_words(CostError("substitute the count (model.subs(...), or --subs on the "
+    ...                        "command line). Received: times=L", substitute=["L"]))
+    'substitute the count with --subs (e.g. --subs L=...). Received: times=L'
+    """
+    names = getattr(err, "substitute", ())
+    return str(err).replace(SUBS_HINT, f"with {subs_example(names)}" if names
+                            else "with --subs")
 
 
 def deferred(module: str, name: str) -> Callable[[Any, Any], int]:
@@ -88,9 +114,11 @@ def register_memory(command) -> None:
     p.add_argument("--zoo", metavar="NAME", help="a zoo model instead of FILE (symcnn zoo)")
     p.add_argument("--input", metavar="H,W,C", help="with --zoo: the input shape")
     p.add_argument("--subs", nargs="+", metavar="NAME=VALUE", action="extend",
-                   help="substitute symbols first, e.g. --subs H=224 W=224")
-    p.add_argument("--batch", default="B", metavar="B",
-                   help="the batch size: a number or a symbol name (default: B)")
+                   help="substitute symbols first, e.g. --subs H=224 W=224 (any symbol the "
+                        "figures show, such as a Repeat's count)")
+    p.add_argument("--batch", metavar="B",
+                   help="the batch size: a positive integer or a symbol name (default: B, "
+                        "or batch where B is a symbol of the model)")
     p.add_argument("--optimizer", choices=OPTIMIZERS, default="adam")
     p.add_argument("--dtype", default="float32", help="float32 (default), bfloat16, ...")
     p.add_argument("--budget", metavar="BYTES", help="e.g. 24GiB: print the largest value of "

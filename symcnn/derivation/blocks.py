@@ -27,7 +27,8 @@ from .steps import Step
 
 __all__ = ["Builder", "AXES", "SUBS", "sym", "hp", "same", "spatial_positions",
            "channel_position", "pad_terms", "window_steps", "kernel_symbols", "kernel_bind",
-           "with_bias", "input_names", "value_of"]
+           "with_bias", "input_names", "value_of", "layers_sum", "block_shape_note",
+           "dim_names"]
 
 AXES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 SUBS = {1: ("",), 2: ("h", "w"), 3: ("d", "h", "w")}
@@ -156,3 +157,81 @@ def value_of(formula, bindings: dict) -> sympy.Expr:
     value = formula.xreplace({s: Given(v) for s, v in bindings.items()}).doit()
     check_expandable(value, "the parameter count")
     return sympy.expand(value)
+
+
+# --------------------------------------------------------------------------- blocks of layers
+
+#: A block with more layers with parameters than this adds them up by layer type.
+LISTED_LAYERS = 8
+
+
+def _a(word: str) -> str:
+    return ("an " if word[:1].lower() in "aeiou" else "a ") + word
+
+
+def layers_sum(b: Builder, layers, listed: int = LISTED_LAYERS):
+    """The parameters of a block (a model used as a layer) as the sum of its layers':
+    ``P_1 + P_2 + ...``, one term per layer with parameters (per layer type when there are
+    more than ``listed``), and a note that says which layer each term is. ``layers``:
+    ``(name, type, params, non_trainable)`` of each of the block's layers. Returns
+    ``(formula, bindings)``; the non-trainable parameters add up alike (``N_1 + ...``).
+
+    >>> b = Builder()
+    >>> formula, bind = layers_sum(b, [("input", "InputLayer", 0, 0), ("conv", "Conv2D", 448, 0),
+    ...                               ("bn", "BatchNormalization", 64, 32)])
+    >>> print(formula), value_of(formula, bind), b.non_trainable
+    P_1 + P_2
+    (None, 512, (N_2, {N_2: 32}))
+    >>> print(b.notes[0])
+    Its parameters are those of its layers, added up: conv, a Conv2D (P_1); bn, a BatchNormalization (P_2).
+    """
+    counted = [layer for layer in layers if not same(layer[2], 0)]
+    if not counted:
+        return sympy.Integer(0), {}
+    if len(counted) <= listed:
+        groups = [([layer], f"{layer[0]}, {_a(layer[1])}") for layer in counted]
+    else:
+        by_type: dict = {}
+        for layer in counted:
+            by_type.setdefault(layer[1], []).append(layer)
+        groups = [(members, f"{members[0][0]}, {_a(kind)}" if len(members) == 1 else
+                   f"the {len(members)} {kind} layers") for kind, members in by_type.items()]
+    bind, frozen, parts = {}, {}, []
+    for i, (members, what) in enumerate(groups, 1):
+        P = sym(f"P_{i}")
+        bind[P] = sympy.expand(sum((m[2] for m in members), sympy.Integer(0)))
+        fixed = sympy.expand(sum((m[3] for m in members), sympy.Integer(0)))
+        if fixed != 0:
+            frozen[sym(f"N_{i}")] = fixed
+        parts.append(f"{what} (P_{i})")
+    b.note("Its parameters are those of its layers, added up: " + "; ".join(parts) + ".")
+    if frozen:
+        b.non_trainable = (Plus(*frozen) if len(frozen) > 1 else next(iter(frozen)), frozen)
+        b.note("Their non-trainable parameters add up the same way, over the same layers.")
+    return (Plus(*bind) if len(bind) > 1 else next(iter(bind))), bind
+
+
+def block_shape_note(b: Builder, keeps: bool, changing) -> None:
+    """A block's output shape in words: kept, or set by ``changing`` (``(name, type)`` of
+    the layers that change a shape, in order)."""
+    if keeps:
+        b.note("The block keeps the shape of its input.")
+        return
+    if not changing:
+        return
+    shown = [f"{name} ({kind})" for name, kind in changing[:6]]
+    more = len(changing) - len(shown)
+    if more:
+        listed = ", ".join(shown) + f" and {more} more"
+    else:
+        listed = ", ".join(shown[:-1]) + " and " + shown[-1] if len(shown) > 1 else shown[0]
+    b.note("Its output shape is what its layers make of the input in turn; "
+           + ("these change the shape: " if len(changing) > 1 else "this one changes it: ")
+           + listed + ".")
+
+
+def dim_names(position: int) -> tuple:
+    """``(N1_in, "N1_out")``: the input size symbol and the output step's key of the axis at
+    ``position`` (0 the first axis after the batch axis), numbered as PyTorch numbers dims
+    (dim 0 is the batch axis), for layers that do not know which axis is which."""
+    return sym(f"N{position + 1}_in"), f"N{position + 1}_out"

@@ -24,6 +24,7 @@ from .. import layers as L
 from .. import nn as sc_nn
 from ..errors import ShapeError
 from ..layers.base import Tensor
+from ..nn._base import slice_bound
 from ._torch_base import BATCH, Unsupported
 from ._torch_base import bind as _bind
 
@@ -276,7 +277,10 @@ MODULE_CALLS = {
 
 def index(conv, node, x: Tensor, key):
     """``x[key]`` for basic indexing that keeps the batch axis: slices (steps included, as
-    :class:`~symcnn.nn.StridedSlice`), ``...``, and integers (the axis is dropped)."""
+    :class:`~symcnn.nn.StridedSlice`), ``...``, and integers (the axis is dropped). Bounds
+    and indices may be computed from traced sizes (``x[:, :, :x.size(2) // 2]``); bounds
+    past the end are clipped as PyTorch clips them, and an index out of range is refused
+    as PyTorch refuses it. Axes are numbered as in PyTorch (dim 0 is the batch axis)."""
     items = list(key if isinstance(key, tuple) else (key,))
     rank = len(x.shape) + 1
     if any(item is Ellipsis for item in items):
@@ -288,24 +292,25 @@ def index(conv, node, x: Tensor, key):
         raise Unsupported("indexing the batch axis")
     triples, dropped = [], []
     for axis, item in enumerate(items[1:]):
-        if isinstance(item, int) and not isinstance(item, bool):
-            size = sympy.sympify(x.shape[axis])
-            if item < 0 and not size.is_Integer:
-                raise Unsupported(f"a negative index on an axis of symbolic size {size}")
-            start = item + int(size) if item < 0 else item
-            triples.append((start, start + 1, None))
-            dropped.append(axis)
-        elif isinstance(item, slice) and all(v is None or isinstance(v, int) and not
-                                             isinstance(v, bool) for v in
-                                             (item.start, item.stop, item.step)):
-            triples.append((item.start, item.stop, None if item.step == 1 else item.step))
+        size = sympy.sympify(x.shape[axis])
+        if isinstance(item, slice):
+            start, stop, step = (_bound(v, axis, what) for v, what in
+                                 ((item.start, "start"), (item.stop, "stop"), (item.step, "step")))
+            if step is not None and (not isinstance(step, int) or step < 1):
+                raise Unsupported(f"a slice of dim {axis + 1} with step {step} (PyTorch takes "
+                                  f"a positive step; symcnn a constant one)")
+            triples.append((start, stop, None if step == 1 else step))
         else:
-            raise Unsupported(f"indexing a tensor with {item!r} (only slices, ... and integers)")
+            where = _bound(item, axis, "index")
+            if where is None:  # x[:, None] adds an axis
+                raise Unsupported(f"indexing a tensor with {item!r} (only slices, ... and "
+                                  f"integers)")
+            start = _index_position(size, where, axis)
+            triples.append((start, None if start == -1 else start + 1, None))
+            dropped.append(axis)
     while triples and triples[-1] == (None, None, None) and len(triples) - 1 not in dropped:
         triples.pop()
     if any(step is not None for _, _, step in triples):
-        if any(v is not None and v < 0 for t in triples for v in t):
-            raise Unsupported(f"a strided slice with negative bounds: {key!r}")
         x = conv.apply(sc_nn.StridedSlice(tuple(triples), name=node.name), x)
     elif triples:
         x = conv.apply(sc_nn.Slice(tuple((a, b) for a, b, _ in triples), name=node.name), x)
@@ -315,3 +320,34 @@ def index(conv, node, x: Tensor, key):
             raise Unsupported("indexing down to a scalar per sample")
         x = conv.apply(L.Reshape(shape, name=f"{node.name}.squeeze"), x)
     return x
+
+
+def _bound(value, axis: int, what: str):
+    """A slice bound or index: None, an int (also a traced size that is a number), or an
+    integer expression of the sizes."""
+    try:
+        return slice_bound(value)
+    except ValueError:
+        pass
+    if value is BATCH:
+        raise Unsupported(f"a {what} of dim {axis + 1} computed from the batch size (symcnn "
+                          f"keeps the batch size apart from the sizes it computes with)")
+    raise Unsupported(f"indexing dim {axis + 1} with {what} {value!r} (only slices, ... and "
+                      f"integers)")
+
+
+def _index_position(size, where, axis: int):
+    """``x[:, i]``: the start of a 1-wide slice, as PyTorch finds it (negative from the end);
+    out of range is an IndexError in PyTorch, a ShapeError here."""
+    if isinstance(where, int) and size.is_Integer:
+        if not -size <= where < size:
+            raise ShapeError(f"index {where} is out of range for dim {axis + 1} of size {size} "
+                             f"(PyTorch raises an IndexError). Received: index {where}")
+        return where if where >= 0 else int(size) + where
+    if not isinstance(where, int):
+        try:
+            arith.require_at_least(where, 0)
+        except arith.Infeasible:
+            raise Unsupported(f"an index of dim {axis + 1} computed from sizes that is "
+                              f"always negative ({where}); count from the start instead") from None
+    return where  # the slice keeps it in range: a constraint where that depends on symbols

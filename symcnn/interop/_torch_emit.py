@@ -330,8 +330,17 @@ def _cropping(b, layer, inputs, shapes, out_shape, key, name):
 
 
 def _upsampling(b, layer, inputs, shapes, out_shape, key, name):
+    """Keras' ``UpSampling``: ``nearest`` repeats; ``bilinear`` (2D) is PyTorch's with
+    ``align_corners=False`` (the same values); other interpolations are refused."""
     factors = tuple(float(f) for f in as_int(layer.size))
-    return b.call(F.interpolate, inputs[0], scale_factor=factors, mode="nearest")
+    interpolation = layer._extra.get("interpolation", "nearest")
+    if interpolation == "nearest":
+        return b.call(F.interpolate, inputs[0], scale_factor=factors, mode="nearest")
+    if interpolation == "bilinear" and layer.rank == 2:
+        return b.call(F.interpolate, inputs[0], scale_factor=factors, mode="bilinear",
+                      align_corners=False)
+    raise Unsupported(f"interpolation={interpolation!r} (converted: 'nearest', and "
+                      f"'bilinear' in 2D, which PyTorch computes alike)")
 
 
 def _merge(fn, mean: bool = False):

@@ -125,6 +125,13 @@ def _passthrough(conv, node, args, kwargs):
     return _tensor(args[0])
 
 
+def _neg(conv, node, args, kwargs):
+    """``-x``: the same shape for a tensor; ``-size`` for a size (``x[..., -(w // 2):]``)."""
+    if _is_number(args[0]):
+        return -sympy.sympify(args[0])
+    return _passthrough(conv, node, args, kwargs)
+
+
 def _is_number(value) -> bool:
     return isinstance(value, (int, float, sympy.Expr)) and not isinstance(value, bool)
 
@@ -257,7 +264,7 @@ FUNCTIONS = {
     operator.mul: _MUL, operator.imul: _MUL, torch.mul: _MUL,
     operator.truediv: _DIV, operator.itruediv: _DIV, torch.div: _DIV,
     operator.floordiv: _FLOORDIV,
-    operator.neg: _passthrough, torch.neg: _passthrough,
+    operator.neg: _neg, torch.neg: _passthrough,
     operator.getitem: _getitem, getattr: _getattr,
     torch.cat: _cat, torch.concat: _cat, torch.concatenate: _cat,
     torch.flatten: _flatten, torch.reshape: _torch_reshape,

@@ -230,13 +230,10 @@ class _Builder:
         if kind == "Unflatten" or kind == "Flatten" and len(out_shape) != 1:
             return [K.Reshape(out_shape, name=self.unique(name))]
         if kind == "Upsample":
-            factors = [o / i for o, i in zip(out_shape[1:], shape[1:])]
-            if not 2 <= len(factors) <= 3 or any(f != int(f) for f in factors):
-                raise _Unsupported("an Upsample that is not 2D or 3D with whole-number factors "
-                                   "(Keras' UpSampling1D is channels last only)")
-            cls = getattr(K, f"UpSampling{len(factors)}D")
-            return [cls(tuple(int(f) for f in factors), data_format="channels_first",
-                        name=self.unique(name))]
+            return [self._upsample(layer, K, shape, out_shape, name)]
+        if getattr(layer, "padding_mode", "zeros") != "zeros":
+            raise _Unsupported(f"padding_mode={layer.padding_mode!r} (Keras convolutions pad "
+                               f"with zeros only, which gives other values)")
         if kind.endswith(("Pad1d", "Pad2d", "Pad3d")) and any(
                 v < 0 for pair in layer.padding for v in pair):  # negative amounts crop
             rank = len(layer.padding)
@@ -253,19 +250,46 @@ class _Builder:
                                                         name=self.unique(name)))
             return made
         if kind == "Slice":
-            pairs = list(layer.slices) + [(None, None)] * (len(shape) - len(layer.slices))
-            if pairs[0] != (None, None) or not 2 <= len(shape) - 1 <= 3:
+            positions = layer.positions(shape)  # bounds past an end are clipped
+            if positions[0] != (0, shape[0]) or not 2 <= len(shape) - 1 <= 3:
                 raise _Unsupported("a slice that is not a 2D or 3D crop of the spatial axes")
-            crops = []
-            for size, (start, stop) in zip(shape[1:], pairs[1:]):
-                begin = 0 if start is None else start if start >= 0 else size + start
-                end = size if stop is None else stop if stop >= 0 else size + stop
-                crops.append((begin, size - end))
+            crops = [(int(begin), int(size - end))
+                     for size, (begin, end) in zip(shape[1:], positions[1:])]
             cls = getattr(K, f"Cropping{len(crops)}D")
             return [cls(tuple(crops), data_format="channels_first", name=self.unique(name))]
         if kind == "PReLU":
             raise _Unsupported("no Keras equivalent for PReLU with PyTorch's parameter sharing")
         return None
+
+    def _upsample(self, layer, K, shape, out_shape, name: str):
+        """``nn.Upsample`` as Keras' ``UpSampling2D``/``3D`` (channels first): whole-number
+        factors; ``nearest``, or ``bilinear`` without ``align_corners`` in 2D (the same
+        values as PyTorch's, checked)."""
+        n = len(shape) - 1
+        target = f"UpSampling{n}D"
+        if n == 1:
+            raise _Unsupported("an Upsample of 1 spatial axis (Keras' UpSampling1D takes "
+                               "channels-last input only, and this model is channels first)")
+        if not hasattr(K, target):
+            raise _Unsupported(f"an Upsample of {n} spatial axes (Keras has no {target})")
+        factors = [o / i for o, i in zip(out_shape[1:], shape[1:])]
+        if any(f != int(f) for f in factors):
+            raise _Unsupported(f"an Upsample of {n} spatial axes from {tuple(shape[1:])} to "
+                               f"{tuple(out_shape[1:])} (Keras' {target} repeats each element "
+                               f"a whole number of times)")
+        mode = layer._torch.get("mode", "nearest")
+        if mode == "bilinear" and n == 2 and not layer._torch.get("align_corners"):
+            extra = {"interpolation": "bilinear"}
+        elif mode == "nearest":
+            extra = {}
+        else:
+            corners = ", align_corners=True" if layer._torch.get("align_corners") else ""
+            also = ", and 'bilinear' without align_corners" if n == 2 else ""
+            raise _Unsupported(f"an Upsample with mode={mode!r}{corners} (Keras' {target} "
+                               f"interpolates as PyTorch does for 'nearest'{also} only)")
+        cls = getattr(K, target)
+        return cls(tuple(int(f) for f in factors), data_format="channels_first",
+                   name=self.unique(name), **extra)
 
     def _explicit_padding(self, layer, config: dict, shape, out_shape, name: str) -> list:
         """Keras-expressible padding: "valid", "same", or a ZeroPadding layer before."""

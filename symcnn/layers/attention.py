@@ -32,6 +32,7 @@ from ..formulas import prod
 from ..windows import NotAWindow, Whole
 from ..working import Plus, Times
 from .base import Checker, Layer, Tensor, apply_layer, format_shape
+from .layout import time_major
 from .saved import kept_new
 
 __all__ = ["MultiHeadAttention", "attention_params", "attention_macs"]
@@ -259,6 +260,12 @@ class MultiHeadAttention(Layer):
         return tuple(kept_new(sympy.expand(prod(c))) for c in copies) + (
             kept_new(sympy.expand(n_q * d + 2 * n_k * d)), kept_new(sympy.expand(h * n_q * n_k)),
             kept_new(sympy.expand(n_q * d)))
+
+    def layout_for(self, input_layouts, input_shapes, output_shapes) -> tuple:
+        """Time-major under its ``(tokens, features)`` shape: ``nn.MultiheadAttention``
+        (``batch_first=True``) computes time-major and returns a transposed view."""
+        first = time_major() if len(output_shapes[0]) == 2 else None
+        return (first,) + (None,) * (len(output_shapes) - 1)
 
     def window_for(self, input_shapes):
         """Undefined along the attention axes: which positions an output reads depends on the

@@ -21,9 +21,10 @@ from ..symbols import as_size, input_sizes
 from ..windows import Whole
 from ..working import Times
 from .base import Checker, Computed, Layer, Tensor, apply_layer
+from .layout import contiguous, elementwise
 from .lora import LoRA
-from .saved import (NOTHING, activation_extra, activation_keeps, kept_input, kept_new, kept_output,
-                    with_activation)
+from .saved import (NOTHING, activation_extra, activation_keeps, kept_input, kept_matrix,
+                    kept_new, kept_output, with_activation)
 
 __all__ = [
     "Input", "InputLayer", "Dense", "Dropout", "SpatialDropout1D", "SpatialDropout2D",
@@ -122,7 +123,13 @@ class Dense(LoRA, Layer):
         return self.params_formula(input_shapes[0])
 
     def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
-        return with_activation(self, output_shapes, kept_input())
+        """The input as a matrix (a copy where the input's layout needs one: ``nn.Linear``
+        reshapes it to ``(-1, K)``), and what the activation keeps."""
+        return with_activation(self, output_shapes, kept_matrix())
+
+    def layout_for(self, input_layouts, input_shapes, output_shapes) -> tuple:
+        """Contiguous: PyTorch's matrix product writes a new tensor."""
+        return (contiguous(len(output_shapes[0]) + 1),)
 
 
 class _Identity(Layer):
@@ -138,6 +145,13 @@ class _Identity(Layer):
     def derivation_for(self, b, input_shapes, output_shape):
         return sympy.Integer(0), {}
 
+
+    def layout_for(self, input_layouts, input_shapes, output_shapes) -> tuple:
+        """Element-wise: in the input's memory order (:func:`~symcnn.layers.layout.elementwise`);
+        softmax, which PyTorch computes on a contiguous copy, states nothing."""
+        if self.activation_name in ("softmax", "log_softmax"):
+            return (None,)
+        return (elementwise(input_layouts, input_shapes),)
 
     def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
         """What the activation keeps (``activation_name``); nothing for the others."""
@@ -158,6 +172,10 @@ class Identity(_Identity):
         super().__init__(name=name, **kwargs)
 
     output_is_view = True
+
+    def layout_for(self, input_layouts, input_shapes, output_shapes) -> tuple:
+        """The input itself."""
+        return (input_layouts[0],)
 
 
 class Dropout(_Identity):
@@ -182,6 +200,15 @@ class Dropout(_Identity):
         """The mask (at the training dtype, as PyTorch's CPU dropout); none at rate 0."""
         return NOTHING if self.rate == 0 else (kept_new(formulas.prod(output_shapes[0])),)
 
+    def layout_for(self, input_layouts, input_shapes, output_shapes) -> tuple:
+        """Element-wise (the input times a mask allocated like it) for an input without gaps;
+        at rate 0 PyTorch returns the input itself."""
+        if self.rate == 0:
+            return (input_layouts[0],)
+        if input_layouts[0] is None or input_layouts[0].gaps:
+            return (None,)
+        return (elementwise(input_layouts, input_shapes),)
+
 
 class SpatialDropout1D(Dropout):
     """Dropout of whole channels over steps (Keras ``SpatialDropout1D``)."""
@@ -189,9 +216,16 @@ class SpatialDropout1D(Dropout):
     def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
         return SpatialDropout2D.saved_for_backward(self, input_shapes, output_shapes)
 
+    def layout_for(self, input_layouts, input_shapes, output_shapes) -> tuple:
+        return SpatialDropout2D.layout_for(self, input_layouts, input_shapes, output_shapes)
+
 
 class SpatialDropout2D(Dropout):
     """Dropout of whole feature maps (Keras ``SpatialDropout2D``)."""
+
+    def layout_for(self, input_layouts, input_shapes, output_shapes) -> tuple:
+        """Not stated (a mask broadcast over the positions)."""
+        return (None,)
 
     def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
         """One mask value per channel (PyTorch's ``Dropout2d``)."""

@@ -23,6 +23,7 @@ from ..windows import NotAWindow
 from ..working import Plus, Times
 from .base import Checker, Layer
 from .lora import LoRA
+from .layout import contiguous
 from .saved import NOTHING, kept_new
 
 __all__ = ["Embedding", "ClassToken", "PositionEmbedding"]
@@ -70,6 +71,10 @@ class Embedding(LoRA, Layer):
     def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
         """The ids, as ``nn.Embedding`` keeps them: int64 whatever the training dtype."""
         return (kept_new(prod(input_shapes[0]), dtype="int64"),)
+
+    def layout_for(self, input_layouts, input_shapes, output_shapes) -> tuple:
+        """Contiguous: a lookup writes a new tensor."""
+        return (contiguous(len(output_shapes[0]) + 1),)
 
     def window_for(self, input_shape):
         """Each position's vector is its own token's: positions pass through."""

@@ -24,6 +24,7 @@ from ..errors import LayerArgumentError, ShapeError
 from ..windows import NotAWindow
 from ..working import Plus
 from .base import Checker, Layer, format_shape
+from .layout import elementwise
 from .saved import NOTHING, kept_input, kept_new
 
 __all__ = ["Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate"]
@@ -71,6 +72,11 @@ class _Merge(Layer):
         """Element-wise: positions pass through from every input (the fields unite)."""
         return (None,) * len(input_shapes[0])
 
+    def layout_for(self, input_layouts, input_shapes, output_shapes) -> tuple:
+        """Element-wise: in the inputs' memory order, when they share it
+        (:func:`~symcnn.layers.layout.elementwise`)."""
+        return (elementwise(input_layouts, input_shapes),)
+
     def derivation_for(self, b, input_shapes, output_shape):
         b.note("Element-wise: every input has the output shape (sizes of 1 broadcast).")
         return sympy.Integer(0), {}
@@ -113,6 +119,10 @@ class Concatenate(_Merge):
 
     def _index(self, rank: int) -> int:
         return self.axis - 1 if self.axis > 0 else rank + self.axis
+
+    def layout_for(self, input_layouts, input_shapes, output_shapes) -> tuple:
+        """Not stated."""
+        return (None,)
 
     def window_for(self, input_shapes):
         """Positions pass through, except along the concatenation axis."""

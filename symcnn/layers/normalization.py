@@ -22,6 +22,7 @@ from ..errors import LayerArgumentError
 from ..windows import Whole
 from ..working import Times
 from .base import Checker, Layer
+from .layout import contiguous
 from .saved import kept_input, kept_new
 
 __all__ = ["BatchNormalization", "LayerNormalization", "GroupNormalization"]
@@ -115,6 +116,10 @@ class LayerNormalization(_AxisLayer):
         shape = input_shapes[0]
         stats = kept_new(sympy.cancel(formulas.prod(shape) / self._features(shape)))
         return kept_input(), stats, stats
+
+    def layout_for(self, input_layouts, input_shapes, output_shapes) -> tuple:
+        """Contiguous: PyTorch normalizes a contiguous copy into a new contiguous tensor."""
+        return (contiguous(len(output_shapes[0]) + 1),)
 
 
 class GroupNormalization(_AxisLayer):

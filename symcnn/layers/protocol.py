@@ -17,7 +17,12 @@ A layer states its formulas once, in its own class:
 - ``inner_graph(input_shapes)``: ``(model, times)`` for a layer that runs a model (nesting,
   ``Repeat``), so that every analysis looks inside it;
 - ``saved_for_backward(input_shapes, output_shapes)``: what the layer keeps for the backward
-  pass (training memory; defined with it).
+  pass (training memory; defined with it);
+- ``layout_for(input_layouts, input_shapes, output_shapes)``: how PyTorch lays its outputs
+  out in memory, where training memory needs it (:mod:`symcnn.layers.layout`);
+- ``wrapped_arguments``: the names of the arguments whose values are a layer or a model
+  (``Bidirectional``'s ``layer`` and ``backward_layer``, ``Repeat``'s ``block``), which model
+  files write as nested entries (:mod:`symcnn.spec`).
 
 Analyses never look at a layer's class. A layer that cannot answer says so: the defaults
 below raise :class:`~symcnn.errors.CostError` naming the layer and the method it lacks, except
@@ -36,12 +41,16 @@ import sympy
 from ..errors import CostError, describe_layer
 from ..formulas import elements
 
-__all__ = ["LayerProtocol", "PASS"]
+__all__ = ["LayerProtocol", "PASS", "NO_FORMULA"]
 
 ZERO = sympy.Integer(0)
 
 #: ``window_for`` entry of an axis whose positions pass through unchanged.
 PASS = None
+
+#: What a derivation tells its reader about a layer that states no formula (a layer written
+#: outside symcnn without ``derivation_for`` or ``params_formula``).
+NO_FORMULA = "symcnn has no formula for this layer; its values are computed."
 
 
 class LayerProtocol:
@@ -52,6 +61,9 @@ class LayerProtocol:
     #: Whether the layer reads token ids (``Embedding``): a model input it reads has no
     #: channel axis, so every axis of that input is a position axis for receptive fields.
     reads_token_ids: bool = False
+    #: The arguments whose values are a layer or a model (``("block",)`` for ``Repeat``):
+    #: model files read and write them as nested layer entries or model documents.
+    wrapped_arguments: tuple = ()
 
     def _where(self) -> str:
         return describe_layer(self.type_name, self.name)
@@ -96,19 +108,24 @@ class LayerProtocol:
 
     def derivation_for(self, builder, input_shapes, output_shape):
         """Add the output-size steps to ``builder``; return ``(params_formula, bindings)``.
-        By default the stated ``params_formula``; without one, the derivation says so and
-        shows the model's values."""
+        By default the stated ``params_formula``; without one, the derivation says to its
+        reader that there is no formula and shows the model's values (``docs/extending.md``
+        tells the layer's author what to write)."""
         stated = self.params_formula(input_shapes[0]) if len(input_shapes) == 1 else None
         if stated is not None:
             return stated
-        builder.note(f"No formula is known for {self.type_name}: the layer states no "
-                     f"derivation_for(builder, input_shapes, output_shape); the values are "
-                     f"the model's.")
+        builder.note(NO_FORMULA)
         return None, {}
 
     def inner_graph(self, input_shapes):
         """``(model, times)`` when the layer runs a model on these inputs, else None."""
         return None
+
+    def layout_for(self, input_layouts, input_shapes, output_shapes) -> tuple:
+        """How PyTorch lays each output out in memory (a :mod:`symcnn.layers.layout`
+        ``Layout``), given the inputs' layouts (None where unknown); None where the layer
+        does not state it, the default: training memory then decides nothing from it."""
+        return (None,) * len(output_shapes)
 
     def activation_elements_for(self, input_shapes, output_shapes) -> sympy.Expr:
         """Elements of the tensors one call produces: its outputs by default; a layer that

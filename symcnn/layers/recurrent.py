@@ -29,6 +29,7 @@ from ..derivation.blocks import sym
 from ..windows import NotAWindow, Whole
 from ..working import Plus, Times
 from .base import Checker, Computed, Layer, _symbols_of, format_shape
+from .layout import time_major
 from .saved import kept_new
 
 __all__ = ["SimpleRNN", "LSTM", "GRU", "Bidirectional", "rnn_params", "rnn_macs"]
@@ -150,6 +151,13 @@ class _RNN(Layer):
         :meth:`saved_for_backward`)."""
         return sympy.expand(7 * self.units * steps)
 
+    def layout_for(self, input_layouts, input_shapes, output_shapes) -> tuple:
+        """The sequence output is time-major under its ``(steps, units)`` shape: PyTorch's
+        recurrent modules (``batch_first=True``) stack the steps' states and return a
+        transposed view. The last state and the states: not stated."""
+        first = time_major() if self.return_sequences and not self.go_backwards else None
+        return (first,) + (None,) * (len(output_shapes) - 1)
+
     def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
         """What ``nn.RNN``/``nn.LSTM``/``nn.GRU`` (``batch_first=True``, oneDNN off) keep: a
         time-major copy of the input (``T*x``) and, step by step, the state and gate tensors:
@@ -267,6 +275,8 @@ class Bidirectional(Layer):
     ((T, 8), 336, 288*T)
     """
 
+    wrapped_arguments = ("layer", "backward_layer")
+
     def __init__(self, layer, merge_mode="concat", weights=None, backward_layer=None,
                  name: str | None = None, **kwargs: Any) -> None:
         super().__init__(name=name, **kwargs)
@@ -347,6 +357,16 @@ class Bidirectional(Layer):
     def window_for(self, input_shape):
         """Both directions together read every step, at every output step."""
         return (Whole(keeps_axis=not self.layer.return_sequences), Whole())
+
+    def layout_for(self, input_layouts, input_shapes, output_shapes) -> tuple:
+        """Time-major, as the recurrent layer's sequence output (``nn.LSTM(bidirectional=True)``
+        concatenates the directions time-major; ``sum`` and ``ave`` add its two halves
+        element-wise), for ``concat``, ``sum`` and ``ave``; otherwise not stated."""
+        layer = self.layer
+        merged = self.merge_mode in ("concat", "sum", "ave")
+        first = time_major() if merged and layer.return_sequences and \
+            not layer.go_backwards else None
+        return (first,) + (None,) * (len(output_shapes) - 1)
 
     def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
         """Both directions' tensors, each with its own copy of the input (as

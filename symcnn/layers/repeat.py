@@ -64,6 +64,8 @@ class Repeat(Layer):
     (floor(H/2**L), floor(W/2**L), 8)
     """
 
+    wrapped_arguments = ("block",)
+
     def __init__(self, block, times, name: str | None = None, **kwargs: Any) -> None:
         super().__init__(name=name, **kwargs)
         graph = isinstance(block, Graph)

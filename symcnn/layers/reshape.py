@@ -20,6 +20,7 @@ from ..errors import LayerArgumentError
 from ..windows import NotAWindow, Upsampled, Whole, Window
 from ..working import Minus, Over, Plus, Times
 from .base import Checker, Layer, format_shape
+from .layout import permuted, sliced, when_contiguous
 from .saved import NOTHING
 from .spatial import PADDING_MODES, SpatialLayer, join_channels, split_channels
 
@@ -60,6 +61,10 @@ class Flatten(Layer):
 
     def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
         return NOTHING
+
+    def layout_for(self, input_layouts, input_shapes, output_shapes) -> tuple:
+        """Contiguous for a contiguous input (a view of it); otherwise not stated."""
+        return when_contiguous(input_layouts, output_shapes)
 
 
 class Reshape(Layer):
@@ -115,6 +120,7 @@ class Reshape(Layer):
 
     output_is_view = True
     saved_for_backward = Flatten.saved_for_backward
+    layout_for = Flatten.layout_for
 
 
 class Permute(Layer):
@@ -142,6 +148,10 @@ class Permute(Layer):
     def window_for(self, input_shape):
         """Not a window: axes are exchanged."""
         return None
+
+    def layout_for(self, input_layouts, input_shapes, output_shapes) -> tuple:
+        """The input's memory, its axes renumbered (PyTorch's ``permute`` is a view)."""
+        return (permuted(input_layouts[0], self.dims),)
 
     def derivation_for(self, b, input_shapes, output_shape):
         return sympy.Integer(0), {}
@@ -245,6 +255,15 @@ class _Cropping(_PerAxisPairs):
             out.append(size)
         return join_channels(tuple(out), channels, self.data_format)
 
+
+    def layout_for(self, input_layouts, input_shapes, output_shapes) -> tuple:
+        """The input's memory with a gap along each cropped axis (a slice is a view);
+        not stated where a crop's amount depends on the symbols."""
+        totals = [sympy.expand(a + b) for a, b in self.cropping]
+        if any(not t.is_Integer for t in totals):
+            return (None,)
+        first = 2 if self.data_format == "channels_first" else 1
+        return (sliced(input_layouts[0], [first + axis for axis, t in enumerate(totals) if t]),)
 
     def window_for(self, input_shape):
         """Output ``o`` reads ``o + c_before`` (a 1-wide window)."""

@@ -13,13 +13,15 @@ dropout, the indices of a max pooling). The figures are PyTorch's eager autograd
 mode on the CPU, measured with ``torch.autograd.graph.saved_tensors_hooks`` (weights and
 buffers are not activations and are never listed). A layer whose output is a view of its
 input (``Flatten``, ``Reshape``) sets ``output_is_view = True``: its output is the same
-storage as its input.
+storage as its input. ``nn.Linear`` keeps its input folded to a matrix (:func:`kept_matrix`),
+which is a copy, not the input, when the input's layout (:mod:`symcnn.layers.layout`) does not
+allow a view: :func:`resolve` says which, with the layouts training memory follows.
 
 A layer without ``saved_for_backward`` cannot be counted: :mod:`symcnn.training_memory` says
 so, naming the layer, rather than guessing 0.
 
 >>> kept_input(), kept_new(16, per_example=False)
-(Kept(source='input', index=0, elements=None, dtype=None, per_example=True), Kept(source='new', index=0, elements=16, dtype=None, per_example=False))
+(Kept(source='input', index=0, elements=None, dtype=None, per_example=True, factor=1), Kept(source='new', index=0, elements=16, dtype=None, per_example=False, factor=1))
 >>> activation_keeps("relu"), activation_keeps("silu"), activation_keeps("linear")
 ('output', 'input', None)
 """
@@ -33,10 +35,12 @@ import sympy
 
 from ..errors import CostError
 from ..formulas import prod
+from .layout import fold_copy
 from .spatial import split_channels
 
-__all__ = ["Kept", "kept_input", "kept_output", "kept_new", "activation_keeps",
-           "activation_kept", "activation_extra", "with_activation", "window_input_kept", "NOTHING"]
+__all__ = ["Kept", "kept_input", "kept_output", "kept_new", "kept_matrix", "resolve",
+           "activation_keeps", "activation_kept", "activation_extra", "with_activation",
+           "window_input_kept", "torch_conv_input_kept", "NOTHING"]
 
 #: A layer that keeps nothing for backward (additions, concatenations, paddings, views).
 NOTHING: tuple = ()
@@ -48,12 +52,16 @@ class Kept:
 
     Attributes:
         source: ``"input"`` or ``"output"`` (one of the layer's tensors, counted once however
-            many layers keep it), or ``"new"`` (a tensor of the layer's own).
+            many layers keep it), ``"new"`` (a tensor of the layer's own), or ``"matrix"``
+            (an input folded to a matrix, :func:`kept_matrix`, which :func:`resolve` turns
+            into the others).
         index: which input or output.
         elements: for ``"new"``, its number of elements (per example unless ``per_example``
             is False).
         dtype: ``None`` for the training dtype, else a fixed one (``"int64"`` indices).
         per_example: whether ``elements`` is multiplied by the batch size.
+        factor: for ``"input"`` and ``"output"``, 1, or a closed form that is 1 for the sizes
+            where the tensor is kept and 0 elsewhere (``Min(1, B - 1)``: from batch 2 on).
     """
 
     source: str
@@ -61,6 +69,7 @@ class Kept:
     elements: Any = None
     dtype: Any = None
     per_example: bool = True
+    factor: Any = 1
 
 
 def kept_input(index: int = 0) -> Kept:
@@ -76,6 +85,47 @@ def kept_output(index: int = 0) -> Kept:
 def kept_new(elements, dtype=None, per_example: bool = True) -> Kept:
     """A new tensor of ``elements`` elements is kept (at ``dtype``, else the training dtype)."""
     return Kept("new", 0, sympy.sympify(elements), dtype, per_example)
+
+
+def kept_matrix(index: int = 0) -> Kept:
+    """The layer's input ``index`` folded to a matrix over its last axis, as ``nn.Linear``
+    keeps it (``x.reshape(-1, K)`` when the input requires a gradient): the input itself, or
+    a copy when the reshape cannot be a view (:func:`resolve`)."""
+    return Kept("matrix", index)
+
+
+def resolve(kept, input_layouts, input_shapes, batch) -> tuple:
+    """``kept`` with each :func:`kept_matrix` entry made what PyTorch keeps, given the
+    inputs' layouts (:mod:`symcnn.layers.layout`, None where unknown) and the ``batch``.
+
+    The input itself when it has at most two axes (batch included), does not require a
+    gradient (PyTorch then multiplies it batch by batch, without a copy) or has no known
+    layout; otherwise a new tensor of its size (the copy) where
+    :func:`~symcnn.layers.layout.fold_copy` is 1, and the input where it is 0: at batch 1 a
+    transpose of ``(B, T, K)`` needs no copy.
+
+    >>> from symcnn import symbols
+    >>> from symcnn.layers.layout import Layout
+    >>> B = symbols("B")
+    >>> copy, itself = resolve((kept_matrix(),), [Layout((0, 2, 1), grad=True)], [(6, 8)], B)
+    >>> (copy.source, copy.elements), (itself.source, itself.factor)
+    (('new', 48*Min(1, B - 1)), ('input', 1 - Min(1, B - 1)))
+    >>> resolve((kept_matrix(),), [None], [(6, 8)], B)[0].source
+    'input'
+    """
+    out = []
+    for item in kept:
+        if item.source != "matrix":
+            out.append(item)
+            continue
+        layout, shape = input_layouts[item.index], tuple(input_shapes[item.index])
+        copy = sympy.Integer(0) if layout is None or not layout.grad or len(shape) < 2 else \
+            fold_copy(layout, (batch, *shape))
+        if copy != 0:
+            out.append(kept_new(sympy.expand(prod(shape) * copy)))
+        if copy != 1:
+            out.append(Kept("input", item.index, factor=sympy.expand(1 - copy)))
+    return tuple(out)
 
 
 #: Activations whose gradient PyTorch computes from the output (it keeps the result).
@@ -109,7 +159,7 @@ def activation_kept(activation, output_shape) -> tuple:
     the output's size (``output_shape``, without the batch axis).
 
     >>> activation_kept("relu", (5, 2)), activation_kept("silu", (5, 2))[0].elements
-    ((Kept(source='output', index=0, elements=None, dtype=None, per_example=True),), 10)
+    ((Kept(source='output', index=0, elements=None, dtype=None, per_example=True, factor=1),), 10)
     """
     keeps = activation_keeps(activation)
     if keeps is None:
@@ -187,6 +237,60 @@ def window_input_kept(layer, input_shape) -> Kept:
     if all(t == 0 for t in totals):
         return kept_input()
     return kept_new(sympy.expand(prod(i + t for i, t in zip(spatial, totals)) * channels))
+
+
+#: ``F.pad`` modes whose backward reads the input, so that the pad keeps it (measured with
+#: saved-tensor hooks: reflection and replication do, circular does not).
+_PAD_KEEPS_INPUT = ("reflect", "replicate")
+
+
+def torch_conv_input_kept(layer, input_shape) -> tuple:
+    """What ``torch.nn.ConvNd`` (channels first) keeps of its input, padding as PyTorch does.
+
+    * ``padding_mode`` other than ``"zeros"``: the module pads the whole way with
+      ``F.pad(mode=...)`` first, even by 0 (``padding="same"`` split as below), and the
+      convolution keeps that padded copy, a new tensor; reflection and replication padding
+      also keep their input (their backward reads it), circular padding nothing.
+    * ``padding="same"`` (stride 1): PyTorch splits each axis' ``d*(k - 1)`` into
+      ``d*(k - 1)//2`` before and the rest after, and where the two differ (an even window
+      at an odd dilation) it pads only the difference, one element after, with a zero
+      ``F.pad``, passing the symmetric part to the convolution: the convolution keeps that
+      copy, one element longer along each such axis (not Keras' ``same``, which
+      :meth:`symcnn.Model.to_torch` pads the whole way: :func:`window_input_kept`).
+      Otherwise the input.
+    * ``valid`` and explicit amounts: as :func:`window_input_kept`.
+
+    >>> from symcnn import nn
+    >>> torch_conv_input_kept(nn.Conv2d(4, 4, 4, padding="same"), (4, 8, 8))[0].elements
+    324
+    >>> [k.source for k in torch_conv_input_kept(nn.Conv2d(4, 4, 3, padding=1,
+    ...                                                     padding_mode="reflect"), (4, 8, 8))]
+    ['input', 'new']
+    """
+    spatial, channels = split_channels(tuple(input_shape), "channels_first")
+    mode = getattr(layer, "padding_mode", "zeros")
+    if layer.padding != "same" and mode == "zeros":
+        return (window_input_kept(layer, input_shape),)
+    if layer.padding == "same":
+        totals = [d * (k - 1) for k, d in zip(layer.kernel_size, layer.dilation_rate)]
+        pairs = [(sympy.floor(t / 2), t - sympy.floor(t / 2)) for t in totals]
+    elif layer.padding == "valid":
+        pairs = [(0, 0)] * len(spatial)
+    else:
+        pairs = list(layer.padding)
+    if mode != "zeros":
+        copy = kept_new(sympy.expand(prod(i + a + b for i, (a, b) in zip(spatial, pairs))
+                                     * channels))
+        return (kept_input(), copy) if mode in _PAD_KEEPS_INPUT else (copy,)
+    extra = [sympy.expand(b - a) for a, b in pairs]
+    if any(not e.is_number for e in extra):
+        raise CostError(f"{layer.type_name}: whether padding='same' pads unevenly (and so what "
+                        f"PyTorch keeps for backward) depends on the kernel size or dilation; "
+                        f"substitute numbers. Received: kernel_size={tuple(layer.kernel_size)}, "
+                        f"dilation={tuple(layer.dilation_rate)}")
+    if all(e == 0 for e in extra):
+        return (kept_input(),)
+    return (kept_new(sympy.expand(prod(i + e for i, e in zip(spatial, extra)) * channels)),)
 
 
 def _undecided(layer, size):

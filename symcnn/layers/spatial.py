@@ -6,6 +6,7 @@ from typing import Any
 
 from ..errors import LayerArgumentError
 from .base import Layer
+from .layout import when_contiguous
 
 __all__ = ["SpatialLayer", "split_channels", "join_channels", "PADDING_MODES"]
 
@@ -44,6 +45,14 @@ class SpatialLayer(Layer):
         if self.data_format == "channels_first":
             return f"channels, {axes}"
         return f"{axes}, channels"
+
+    def layout_for(self, input_layouts, input_shapes, output_shapes) -> tuple:
+        """Channels first, PyTorch computes on symcnn's axes and writes a new tensor:
+        contiguous for a contiguous input. Channels last (``to_torch`` moves the channels
+        first around the layer): not stated."""
+        if getattr(self, "data_format", None) != "channels_first":
+            return (None,) * len(output_shapes)
+        return when_contiguous(input_layouts, output_shapes)
 
     def _expect_spatial(self, shape) -> None:
         self._expect_rank(shape, self.rank + 1, self._meaning())

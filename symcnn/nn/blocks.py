@@ -21,6 +21,9 @@ from .. import arith
 from ..errors import LayerArgumentError, ShapeError
 from ..formulas import prod
 from ..layers.base import Checker, Layer, format_shape
+from ..derivation.blocks import dim_names, sym
+from ..working import Ceiling, Minus, Over, Plus, Times
+from ._base import slice_bound, slice_position
 
 __all__ = ["ParameterAdd", "ParameterMul", "SizeAssert", "PadToMultiple", "StridedSlice",
            "ShiftedWindowAttention", "Einsum"]
@@ -164,49 +167,88 @@ class PadToMultiple(Layer):
     def window_for(self, input_shape):
         return None
 
+    def derivation_for(self, b, input_shapes, output_shape):
+        """``M*ceiling(N/M)`` for each padded dim (numbered as PyTorch numbers them)."""
+        shape, M = input_shapes[0], sym("M")
+        for axis, m in zip(self.axes, self.multiples):
+            N, key = dim_names(axis % len(shape))
+            b.add(key, Times(M, Ceiling(Over(N, M))), {N: shape[axis], M: m},
+                  output_shape[axis])
+        b.note("Zeros are added at the end of each padded dim, up to the next multiple (M).")
+        return sympy.Integer(0), {}
+
 
 class StridedSlice(Layer):
-    """``x[..., a:b:s, ...]``: one ``(start, stop, step)`` per axis (None: open end or step 1);
-    starts and stops non-negative (or None). The size of an axis ``n`` becomes
-    ``ceiling((min(stop, n) - start)/step)``.
+    """``x[..., a:b:s, ...]``: one ``(start, stop, step)`` per axis (None: open end or step 1),
+    bounds as :class:`~symcnn.nn.Slice` takes them (negative from the end, size expressions)
+    and a positive step. The size of an axis ``n`` becomes ``ceiling((end - begin)/step)``
+    with the bounds placed and clipped as Python and PyTorch place them (``ceiling((min(stop,
+    n) - start)/step)`` for non-negative ones); where that depends on the symbols, the
+    unclipped closed form holds and the model records its condition (``n >= stop``). An
+    empty slice is an error. Messages number axes as PyTorch does (dim 0 is the batch axis).
 
     >>> from symcnn import nn, Input
     >>> nn.StridedSlice(((0, None, 2), (1, None, 2), (None, None, None)))(Input((8, 7, 3))).shape
     (4, 3, 3)
+    >>> nn.StridedSlice(((None, None, None), (None, 100, 2)))(Input((3, 8, 8))).shape
+    (3, 4, 8)
     """
 
     def __init__(self, slices, name: str | None = None, trainable: bool = True) -> None:
         super().__init__(name=name, trainable=trainable)
-        ok = isinstance(slices, (tuple, list)) and all(
-            isinstance(s, (tuple, list)) and len(s) == 3 and all(
-                v is None or isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in s)
-            and s[2] != 0 for s in slices)
-        if not ok:
+        try:
+            if not isinstance(slices, (tuple, list)) or not all(
+                    isinstance(s, (tuple, list)) and len(s) == 3 for s in slices):
+                raise ValueError
+            triples = tuple(tuple(slice_bound(v) for v in s) for s in slices)
+            if any(not (step is None or isinstance(step, int) and step > 0)
+                   for _, _, step in triples):
+                raise ValueError
+        except ValueError:
             raise LayerArgumentError(f"{self.type_name}: `slices` must be (start, stop, step) "
-                                     f"triples of non-negative ints or None, one per axis. "
-                                     f"Received: slices={slices!r}")
-        self._set(slices=tuple(tuple(s) for s in slices))
+                                     f"triples, one per axis: bounds as ints, integer size "
+                                     f"expressions or None, a positive int step or None. "
+                                     f"Received: slices={slices!r}") from None
+        self._set(slices=triples)
 
     def output_shape_for(self, shape, check: Checker):
         if len(self.slices) > len(shape):
-            raise ShapeError(f"has {len(self.slices)} slices for an input of rank {len(shape)}. "
-                             f"Received: slices={self.slices!r}")
+            raise ShapeError(f"has {len(self.slices)} slices for an input of rank {len(shape)} "
+                             f"(batch axis left out). Received: slices={self.slices!r}")
         out = []
         for axis, (size, (start, stop, step)) in enumerate(zip(shape, self.slices)):
-            start, step = start or 0, step or 1
-            end = size
-            if stop is not None:
-                check.at_least(size, stop, lambda: f"slicing axis {axis} up to {stop} needs "
-                               f"at least {stop} elements. Received: slices={self.slices!r}")
-                end = sympy.Integer(stop)
-            length = arith.ceil_div(sympy.expand(end - start), step)
-            check.at_least(length, 1, lambda: f"the slice of axis {axis} would be empty. "
-                           f"Received: slices={self.slices!r}")
+            begin = slice_position(size, start, 0, check)
+            end = slice_position(size, stop, size, check)
+            length = arith.ceil_div(sympy.expand(end - begin), step or 1)
+            check.at_least(length, 1, lambda: f"the slice of dim {axis + 1} would be empty "
+                           f"({size} elements there). Received: slices={self.slices!r}")
             out.append(length)
         return (*out, *shape[len(self.slices):])
 
     def window_for(self, input_shape):
         return None
+
+    def derivation_for(self, b, input_shapes, output_shape):
+        """``ceiling((E - B)/S)`` for each sliced dim: its end ``E`` (the size when open)
+        and begin ``B`` placed as :meth:`output_shape_for` places them, step ``S``."""
+        shape, check = input_shapes[0], Checker()
+        B, E, S = sym("B"), sym("E"), sym("S")
+        for axis, (size, (start, stop, step)) in enumerate(zip(shape, self.slices)):
+            if start is None and stop is None and step in (None, 1):
+                continue  # the whole dim
+            N, key = dim_names(axis)
+            bind = {N: size}
+            span = N
+            if stop is not None:
+                span, bind[E] = E, slice_position(size, stop, size, check)
+            if start is not None:
+                span, bind[B] = Plus(span, Minus(B)), slice_position(size, start, 0, check)
+            if step not in (None, 1):
+                span, bind[S] = Ceiling(Over(span, S)), step
+            b.add(key, span, bind, output_shape[axis])
+        b.note("A slice x[B:E:S] keeps every S-th element from B up to E; a bound past the "
+               "end stops at the end, and a negative one counts from the end, as in Python.")
+        return sympy.Integer(0), {}
 
 
 class ShiftedWindowAttention(Layer):
@@ -260,13 +302,31 @@ class ShiftedWindowAttention(Layer):
                         f"multiple of `num_heads`. Received: num_heads={self.num_heads}")
         return shape
 
-    def params_for(self, shape):
-        c, (w0, w1) = self.dim, self.window_size
-        table = (2 * w0 - 1) * (2 * w1 - 1) * self.num_heads if self.bias_params is None \
-            else self.bias_params
-        biases = 3 * c * int(self.qkv_bias) + c * int(self.proj_bias)
-        scale = self.num_heads if self.logit_scale else 0
-        return sympy.expand(4 * c ** 2 + biases + table + scale), ZERO
+    def params_formula(self, shape):
+        """``4*C**2`` projection weights (``3*C**2`` qkv, ``C**2`` proj), ``3*C + C`` biases,
+        the bias table ``(2*M_h - 1)*(2*M_w - 1)*h`` (or ``B``, Swin V2's bias MLP) and ``h``
+        with ``logit_scale``; ``params_for`` takes its value, the derivation its working."""
+        C, h = sym("C"), sym("h")
+        terms, bind = [Times(4, C**2)], {C: self.dim, h: self.num_heads}
+        terms += [Times(3, C)] * int(self.qkv_bias) + [C] * int(self.proj_bias)
+        if self.bias_params is None:
+            Mh, Mw = sym("M_h"), sym("M_w")
+            bind.update({Mh: self.window_size[0], Mw: self.window_size[1]})
+            terms.append(Times(Plus(Times(2, Mh), Minus(1)), Plus(Times(2, Mw), Minus(1)), h))
+        else:
+            terms.append(sym("B"))
+            bind[sym("B")] = self.bias_params
+        return Plus(*terms, *[h] * int(self.logit_scale)), bind
+
+    def derivation_for(self, b, input_shapes, output_shape):
+        b.note("Four projections of width C (query, key and value, then the output), with "
+               "their biases, and a table of learned biases: one per head (h) for each "
+               "relative position of two tokens in a window." if self.bias_params is None
+               else "Four projections of width C (query, key and value, then the output), "
+               "with their biases, and the MLP that computes the position bias (B).")
+        if any(self.shift_size):
+            b.note("The shift moves only the attention mask: it adds no parameters.")
+        return self.params_formula(input_shapes[0])
 
     def padded(self, shape) -> tuple:
         """``(Hp, Wp)``: the map padded to multiples of the window."""

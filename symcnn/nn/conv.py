@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from .. import formulas
 from ..errors import LayerArgumentError
 from ..layers import conv as _conv
 from ..layers.base import Checker
+from ..layers.saved import torch_conv_input_kept
 from ..symbols import as_size, as_size_tuple
-from ._base import TorchLayer, compact, flag, torch_padding
+from ._base import TorchLayer, check_wrapping_pad, compact, flag, torch_padding
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
 
@@ -51,6 +53,19 @@ class _ConvNd(TorchLayer):
     def _check_input(self, shape, check: Checker) -> None:
         self._expect_spatial(shape)
         self._declared(check, shape[0], self.in_channels, "in_channels", "channels")
+        if self.padding_mode in ("reflect", "circular") and self.padding != "valid":
+            received = f"padding={compact(self._torch['padding'])!r}, " \
+                       f"padding_mode={self.padding_mode!r}"
+            for axis, size in enumerate(shape[1:]):
+                pair = formulas.same_padding(size, self.kernel_size[axis], 1,
+                                             self.dilation_rate[axis]) \
+                    if self.padding == "same" else self.padding[axis]  # PyTorch's split too
+                check_wrapping_pad(check, self.padding_mode, size, pair, axis + 2, received)
+
+    def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
+        """The input, or the copy PyTorch pads it into first (``padding_mode``, ``same``
+        with an even window): :func:`symcnn.layers.saved.torch_conv_input_kept`."""
+        return torch_conv_input_kept(self, input_shapes[0])
 
 
 class Conv1d(_ConvNd, _conv.Conv1D):

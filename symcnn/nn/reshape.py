@@ -14,7 +14,7 @@ from ..layers.base import Checker, Layer, format_shape
 from ..layers.saved import NOTHING, kept_input
 from ..symbols import as_size
 from ..windows import NotAWindow, Upsampled, Window
-from ._base import TorchLayer, bind
+from ._base import TorchLayer, bind, check_wrapping_pad, slice_bound, slice_position
 
 __all__ = [
     "Flatten", "Unflatten", "Upsample", "Slice",
@@ -116,56 +116,72 @@ class Slice(TorchLayer, Layer):
 
     ``slices`` holds one ``(start, stop)`` pair per non-batch axis from the first (missing
     trailing pairs keep their axis); ``None`` is an open end and negative values count from
-    the end, as in Python. Slices that PyTorch would clip at the end are constraints instead.
+    the end, as in Python. A bound may be a size expression (``from_torch`` of
+    ``x[:, :, :x.size(2) // 2]`` gives ``(None, floor(H/2))``). A bound past either end is
+    clipped, as Python and PyTorch clip it (``:100`` keeps all 8 rows of 8); where that
+    depends on the symbols, the closed form is the unclipped one and the model records its
+    condition (``:100`` on ``H`` rows: 100 rows where ``H >= 100``). An empty slice is an
+    error. Messages number axes as PyTorch does (dim 0 is the batch axis).
 
     >>> from symcnn import nn, Input
     >>> nn.Slice(((None, None), (1, -1), (0, 4)))(Input((8, "H", 10))).shape
     (8, H - 2, 4)
+    >>> nn.Slice(((None, None), (None, 100)))(Input((3, 8, 8))).shape
+    (3, 8, 8)
     """
 
     def __init__(self, slices, name: str | None = None, trainable: bool = True) -> None:
         super().__init__(name=name, trainable=trainable)
-        ok = isinstance(slices, (tuple, list)) and all(
-            isinstance(p, (tuple, list)) and len(p) == 2 and all(
-                v is None or isinstance(v, int) and not isinstance(v, bool) for v in p)
-            for p in slices)
-        if not ok:
-            raise LayerArgumentError(f"Slice: `slices` must be (start, stop) pairs of ints or "
-                                     f"None, one per axis. Received: slices={slices!r}")
-        pairs = tuple(tuple(p) for p in slices)
+        try:
+            if not isinstance(slices, (tuple, list)) or not all(
+                    isinstance(p, (tuple, list)) and len(p) == 2 for p in slices):
+                raise ValueError
+            pairs = tuple(tuple(slice_bound(v) for v in p) for p in slices)
+        except ValueError:
+            raise LayerArgumentError(f"Slice: `slices` must be (start, stop) pairs of ints, "
+                                     f"integer size expressions or None, one per axis. "
+                                     f"Received: slices={slices!r}") from None
         self._set(slices=pairs)
         self._torch_config(slices=pairs)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config["slices"] = self.slices  # pairs as given: one pair is not "the same for all"
+        return config
+
+    def positions(self, shape, check: Checker | None = None) -> tuple:
+        """``(begin, end)`` of the slice on each axis of ``shape`` (unsliced axes whole),
+        clipped as in Python; conditions on the symbols go to ``check``.
+
+        >>> from symcnn import nn
+        >>> nn.Slice(((None, None), (-3, 100))).positions((4, 8, 6))
+        ((0, 4), (5, 8), (0, 6))
+        """
+        check = Checker() if check is None else check
+        pairs = self.slices + ((None, None),) * (len(shape) - len(self.slices))
+        return tuple((slice_position(size, start, 0, check),
+                      slice_position(size, stop, size, check))
+                     for size, (start, stop) in zip(shape, pairs))
 
     def output_shape_for(self, shape, check: Checker):
         if len(self.slices) > len(shape):
             raise ShapeError(f"has {len(self.slices)} (start, stop) pairs for an input of rank "
-                             f"{len(shape)}. Received: slices={self.slices!r}")
+                             f"{len(shape)} (batch axis left out). Received: "
+                             f"slices={self.slices!r}")
         out = []
-        for axis, (size, (start, stop)) in enumerate(zip(shape, self.slices)):
-            begin, end = _position(size, start, 0), _position(size, stop, size)
-            for bound in (start, stop):
-                if bound is not None:
-                    check.at_least(size, abs(bound), lambda: f"slicing axis {axis} needs at "
-                                   f"least {abs(bound)} elements. Received: slices={self.slices!r}")
+        for axis, (size, (begin, end)) in enumerate(zip(shape, self.positions(shape, check))):
             length = sympy.expand(end - begin)
-            check.at_least(length, 1, lambda: f"the slice of axis {axis} would be empty "
-                           f"({size} elements). Received: slices={self.slices!r}")
+            if axis < len(self.slices):
+                check.at_least(length, 1, lambda: f"the slice of dim {axis + 1} would be "
+                               f"empty ({size} elements there). Received: slices={self.slices!r}")
             out.append(length)
-        return (*out, *shape[len(self.slices):])
+        return tuple(out)
 
     def window_for(self, input_shape):
         """Output ``o`` reads ``o + start`` along each sliced axis (a 1-wide window)."""
-        starts = [_position(size, start, 0) for size, (start, _) in zip(input_shape, self.slices)]
+        starts = [b for b, _ in self.positions(input_shape)[:len(self.slices)]]
         return tuple(Window(1, pad_before=-b) if b != 0 else None for b in starts) + (
             None,) * (len(input_shape) - len(starts))
-
-
-def _position(size, bound, default):
-    """A slice bound as a position: ``default`` when open, counted from the end when
-    negative (as in Python)."""
-    if bound is None:
-        return default
-    return bound if bound >= 0 else sympy.expand(size + bound)
 
 
 def _amount(owner: str, value):
@@ -180,9 +196,9 @@ class _PadNd(TorchLayer):
     amount crops, as in PyTorch."""
 
     _pad_params: tuple = ()
-    #: Reflection reads each padded element from inside the input: a side's amount must be
-    #: less than the axis (PyTorch refuses the call otherwise).
-    _reflects: bool = False
+    #: PyTorch's padding mode ("reflect" bounds each side by the axis, see
+    #: :func:`~symcnn.nn._base.check_wrapping_pad`).
+    _mode: str = "constant"
 
     def __init__(self, padding, *args, name: str | None = None, trainable: bool = True,
                  **kwargs) -> None:
@@ -207,17 +223,13 @@ class _PadNd(TorchLayer):
     def output_shape_for(self, shape, check: Checker):
         self._expect_spatial(shape)
         out = []
+        received = f"padding={self._torch['padding']}"
         for axis, (i, (a, b)) in enumerate(zip(shape[1:], self.padding)):
+            dim = axis + 2  # PyTorch's numbering: batch, channels, then the padded axes
             size = sympy.expand(i + a + b)
             check.at_least(size, 1, lambda: f"padding by ({a}, {b}) leaves nothing of the "
-                           f"{i} elements of spatial axis {axis}. Received: padding="
-                           f"{self._torch['padding']}")
-            widest = max(a, b) if a.is_Integer and b.is_Integer else None
-            if self._reflects and widest is not None and widest > 0:
-                check.at_least(i, widest + 1, lambda: f"reflection padding by {widest} needs "
-                               f"more than {widest} elements on spatial axis {axis} (PyTorch "
-                               f"refuses a pad as large as the input). Received: padding="
-                               f"{self._torch['padding']}")
+                           f"{i} elements of dim {dim}. Received: {received}")
+            check_wrapping_pad(check, self._mode, i, (a, b), dim, received)
             out.append(size)
         return (shape[0], *out)
 
@@ -229,7 +241,7 @@ def _keeps_input(self, input_shapes, output_shapes) -> tuple:
 
 
 def _pad_classes(prefix: str, extra: tuple, keeps_input: bool = False,
-                 reflects: bool = False) -> list:
+                 mode: str = "constant") -> list:
     made = []
     for rank, parent in ((1, _reshape.ZeroPadding1D), (2, _reshape.ZeroPadding2D),
                          (3, _reshape.ZeroPadding3D)):
@@ -239,8 +251,7 @@ def _pad_classes(prefix: str, extra: tuple, keeps_input: bool = False,
                            f"padding)."}
         if keeps_input:
             body["saved_for_backward"] = _keeps_input
-        if reflects:
-            body["_reflects"] = True
+        body["_mode"] = mode
         cls = type(name, (_PadNd, parent), body)
         made.append(cls)
     return made
@@ -249,8 +260,9 @@ def _pad_classes(prefix: str, extra: tuple, keeps_input: bool = False,
 ZeroPad1d, ZeroPad2d, ZeroPad3d = _pad_classes("ZeroPad", ())
 ConstantPad1d, ConstantPad2d, ConstantPad3d = _pad_classes("ConstantPad", (("value", 0.0),))
 ReflectionPad1d, ReflectionPad2d, ReflectionPad3d = _pad_classes("ReflectionPad", (), True,
-                                                                  reflects=True)
-ReplicationPad1d, ReplicationPad2d, ReplicationPad3d = _pad_classes("ReplicationPad", (), True)
+                                                                  mode="reflect")
+ReplicationPad1d, ReplicationPad2d, ReplicationPad3d = _pad_classes("ReplicationPad", (), True,
+                                                                     mode="replicate")
 ZeroPad2d.__doc__ += """
 
     >>> from symcnn import nn, Input

@@ -33,7 +33,7 @@ from .latex_long import note_parts
 from .summary import COLUMNS
 
 __all__ = ["model_to_html", "derivation_html", "MathML", "math", "wrapping_math", "STYLE",
-           "WRAP_CHARS"]
+           "WRAP_CHARS", "STEP_CHARS", "step_html"]
 
 #: The page's style sheet (inline: the page fetches nothing).
 STYLE = """
@@ -52,6 +52,9 @@ td div + div { margin-top: 0.15rem; }
 p.note { font-size: 0.9rem; color: #333; }
 code { font-family: 'DejaVu Sans Mono', Menlo, monospace; font-size: 0.9em; }
 span.terms > math { white-space: nowrap; }
+div.lines math { math-style: normal; } div.lines > div + div { margin-top: 0.25rem; }
+div.lines > div { padding-left: 4em; text-indent: -4em; }
+div.lines > div + div { text-indent: -2.5em; }
 """
 
 
@@ -189,10 +192,10 @@ def math(node, block: bool = False) -> str:
 WRAP_CHARS = 48
 
 
-def wrapping_math(node) -> str:
-    """``math(node)``, or for a long sum one ``<math>`` per term (each with its sign), in a
-    ``<span class="terms">`` that the browser may wrap between the terms."""
-    if len(_text(node)) <= WRAP_CHARS or node.tagName != "mrow":
+def wrapping_math(node, limit: int = WRAP_CHARS) -> str:
+    """``math(node)``, or for a sum longer than ``limit`` one ``<math>`` per term (each with
+    its sign), in a ``<span class="terms">`` that the browser may wrap between the terms."""
+    if len(_text(node)) <= limit or node.tagName != "mrow":
         return math(node)
     pieces, current = [], []
     for child in _opened(node):
@@ -207,6 +210,8 @@ def wrapping_math(node) -> str:
     parts = []
     for piece in pieces:
         row = node.ownerDocument.createElement("mrow")
+        if piece[0].nodeName == "mo" and _text(piece[0]) in ("+", "-", "\u2212", "="):
+            piece[0].setAttribute("form", "infix")  # spaced as between terms, not a sign
         for child in piece:
             row.appendChild(child)
         parts.append(math(row))
@@ -266,6 +271,21 @@ def _is_paren(kids: list) -> bool:
         _text(kids[0]) == "(" and _text(kids[2]) == ")"
 
 
+def _width(node) -> float:
+    """A MathML element's width on screen, roughly, in characters of its text: a fraction
+    is as wide as its wider part, a script smaller than its base."""
+    if node.nodeType == node.TEXT_NODE:  # an invisible times takes no room
+        return len(node.data.replace("&InvisibleTimes;", "").replace("\u2062", ""))
+    kids = list(node.childNodes)
+    if node.nodeName == "mfrac" and len(kids) == 2:
+        return max(_width(kids[0]), _width(kids[1]))
+    if node.nodeName in ("msub", "msup") and len(kids) == 2:
+        return _width(kids[0]) + 0.7 * _width(kids[1])
+    if node.nodeName == "mo":  # spaced operators take about a character more
+        return sum(_width(c) for c in kids) + (_text(node) in ("+", "\u2212", "=", "·"))
+    return sum(_width(c) for c in kids)
+
+
 def _text(node) -> str:
     """What a MathML element shows, as plain text (to estimate its width)."""
     if node.nodeType == node.TEXT_NODE:
@@ -299,8 +319,16 @@ def _key(printer: MathML, key: str):
     return printer._print(sympy.Symbol(key))
 
 
-def step_html(step, printer: MathML) -> str:
-    """One step, ``key = formula = working = value``, as block MathML (repeats left out)."""
+#: A derivation step wider than this (:func:`_width`; 8 to 10.5 px each, so that it fits
+#: an 800 px window) is set on several lines, as LaTeX sets it (:func:`symcnn.render.latex_steps.page_step`):
+#: ``key = formula``, then ``= working = value`` (or each on a line of its own), each line
+#: wrapping between terms; then so are the other steps of its layer, aligned alike.
+STEP_CHARS = 70
+
+
+def _step_parts(step, printer: MathML) -> tuple:
+    """``(key, parts)``: the step's key and its formula, working and value as MathML,
+    repeats left out."""
     parts, seen = [], []
     candidates = []
     if step.formula is not None:
@@ -312,7 +340,30 @@ def step_html(step, printer: MathML) -> str:
         if text not in seen[-1:]:
             parts.append(node)
             seen.append(text)
-    return f'<div class="step">{math(printer.row(_key(printer, step.key), *parts), block=True)}</div>'
+    return _key(printer, step.key), parts
+
+
+def _fits(nodes) -> bool:
+    """Whether ``nodes`` joined by ``=`` fit on one line of a narrow (800 px) window."""
+    return sum(_width(node) for node in nodes) + 2 * len(nodes) <= STEP_CHARS
+
+
+def step_html(step, printer: MathML, lines: bool | None = None, parts=None) -> str:
+    """One step, ``key = formula = working = value``, as block MathML (repeats left out);
+    a long one (or any, with ``lines=True``) on lines that the browser wraps between terms
+    (EfficientNet's ``params = T·P_block = ...`` with symbolic coefficients ran 2,100 px
+    past a 1,280 px window, where LaTeX wraps the same step)."""
+    key, parts = parts or _step_parts(step, printer)
+    if not (lines or lines is None and not _fits([key, *parts])):
+        return f'<div class="step">{math(printer.row(key, *parts), block=True)}</div>'
+    rows = [printer.row(key, parts[0])]
+    rest = parts[1:]
+    if _fits(rest):  # "= working = value" on one line
+        rows += [printer.row(printer._el("mrow"), *rest)] if rest else []
+    else:
+        rows += [printer.row(printer._el("mrow"), part) for part in rest]
+    body = "".join(f"<div>{wrapping_math(row)}</div>" for row in rows)
+    return f'<div class="step lines">{body}</div>'
 
 
 def note_html(note: str) -> str:
@@ -327,8 +378,9 @@ def note_html(note: str) -> str:
         shown = _html.escape(text, quote=False)
         if kind == "code":
             shown = f"<code>{shown}</code>"
-        elif kind == "sym":
-            shown = f"<i>{shown}</i>"
+        elif kind == "sym":  # P_1 as P with a subscript 1, as LaTeX sets it
+            base, _, sub = shown.partition("_")
+            shown = f"<i>{base}</i><sub>{sub}</sub>" if sub else f"<i>{shown}</i>"
         elif kind != "text":
             left, right = "⌈⌉" if kind == "ceiling" else "⌊⌋"
             shown = f"<i>{left}{shown}{right}</i>"
@@ -345,7 +397,9 @@ def derivation_html(derivation, printer: MathML | None = None) -> str:
     none = ", no parameters" if d.params.value == 0 else ""
     out.append(f"<p>Input {_shape(p, d.input_shape)}, output {_shape(p, d.output_shape)}"
                f"{none}.</p>")
-    out += [step_html(s, p) for s in steps]
+    parts = [_step_parts(s, p) for s in steps]
+    lines = not all(_fits([key, *shown]) for key, shown in parts)  # a layer's steps alike
+    out += [step_html(s, p, lines, part) for s, part in zip(steps, parts)]
     out += [f'<p class="note">{note_html(n)}</p>' for n in d.notes]
     return "\n".join(out)
 
@@ -365,10 +419,11 @@ def _cell(ctx, p, key, name, type_name, shape, derivation, record) -> tuple:
         if key == "working" and step.formula is not None:
             working = p._print(step.working)
             if working.toxml() != value.toxml():
-                if len(_text(working) + _text(value)) <= 40:
+                if _width(working) + _width(value) <= 34:
                     return math(p.row(working, value)), True
                 # a long working: "= value" on a line of its own
-                return (f"<div>{wrapping_math(working)}</div>"
+                # a block's sum of its layers' counts wraps in a narrow column too
+                return (f"<div>{wrapping_math(working, WRAP_CHARS // 2)}</div>"
                         f"<div>{wrapping_math(p.row(p._el('mrow'), value))}</div>"), True
         return wrapping_math(value), True
     value = ctx.other_value(key, record)

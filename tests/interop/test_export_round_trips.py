@@ -263,3 +263,58 @@ def test_spatial_dropout_after_a_channels_last_layer_drops_whole_channels_in_tor
             for c in range(4):
                 zeros = (y[b, c] == 0).sum().item()
                 assert zeros in (0, 6 * 5)  # a channel is dropped whole or kept whole
+
+
+@pytest.mark.parametrize("upsample, shape, message", [
+    (lambda: nn.Upsample(scale_factor=1.5), (3, 6, 6),
+     r"an Upsample of 2 spatial axes from \(6, 6\) to \(9, 9\) \(Keras' UpSampling2D repeats"),
+    (lambda: nn.Upsample(size=(7, 12)), (3, 6, 6),
+     r"an Upsample of 2 spatial axes from \(6, 6\) to \(7, 12\) \(Keras' UpSampling2D"),
+    (lambda: nn.Upsample(scale_factor=1.5), (3, 4, 4, 4),
+     r"an Upsample of 3 spatial axes .* \(Keras' UpSampling3D repeats"),
+    (lambda: nn.Upsample(scale_factor=2), (3, 6),
+     r"an Upsample of 1 spatial axis \(Keras' UpSampling1D takes channels-last input only"),
+    (lambda: nn.Upsample(scale_factor=2, mode="bicubic"), (3, 6, 6),
+     r"an Upsample with mode='bicubic' \(Keras' UpSampling2D interpolates"),
+    (lambda: nn.Upsample(scale_factor=2, mode="bilinear", align_corners=True), (3, 6, 6),
+     r"mode='bilinear', align_corners=True"),
+    (lambda: nn.Upsample(scale_factor=2, mode="trilinear"), (3, 4, 4, 4),
+     r"mode='trilinear' \(Keras' UpSampling3D interpolates as PyTorch does for 'nearest' only"),
+])
+def test_upsample_refusals_name_the_keras_layer_and_the_reason(upsample, shape, message):
+    """A 2D Upsample by 1.5 was refused as "not 2D or 3D ... (Keras' UpSampling1D is channels
+    last only)": the message named the 1D layer for a 2D one."""
+    require("keras")
+    model = nn.Sequential(upsample(), input_shape=shape)
+    with pytest.raises(sc.ConversionError, match=message) as err:
+        model.to_keras()
+    if len(shape) > 2:
+        assert "1D" not in str(err.value)
+
+
+def test_interpolation_modes_survive_both_exports_with_the_same_values():
+    """nn.Upsample(mode="bilinear").to_keras() and UpSampling2D(interpolation="bilinear")
+    .to_torch() became nearest-neighbour: the same shapes, other values."""
+    torch = require("torch")
+    require("keras")
+    x = torch.randn(1, 3, 5, 7)
+    up = torch.nn.Upsample(scale_factor=2, mode="bilinear")
+    keras_model = nn.Sequential(nn.Upsample(scale_factor=2, mode="bilinear"),
+                                input_shape=(3, 5, 7)).to_keras()
+    assert np.allclose(np.asarray(keras_model(x).detach()), up(x).numpy(), atol=1e-6)
+    torch_model = sc.Sequential([sc.Input((5, 7, 3)), sc.UpSampling2D(2, interpolation="bilinear")])
+    assert torch.allclose(torch_model.to_torch()(x), up(x), atol=1e-6)
+    bicubic = sc.Sequential([sc.Input((5, 7, 3)), sc.UpSampling2D(2, interpolation="bicubic")])
+    with pytest.raises(sc.ConversionError, match=r"interpolation='bicubic'"):
+        bicubic.to_torch()
+
+
+@pytest.mark.parametrize("mode", ["reflect", "circular", "replicate"])
+def test_a_padding_mode_keras_lacks_is_refused_not_made_zeros(mode):
+    """Conv2d(padding_mode="reflect").to_keras() became a zero-padded Conv2D: the same
+    shapes and counts, other values at the border."""
+    require("keras")
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1, padding_mode=mode), input_shape=(3, 8, 8))
+    with pytest.raises(sc.ConversionError, match=rf"padding_mode='{mode}' \(Keras convolutions "
+                                                 rf"pad with zeros only"):
+        model.to_keras()

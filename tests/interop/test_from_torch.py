@@ -4,6 +4,8 @@ Counts are compared with ``parameters()`` and shapes with real forward passes at
 sizes (odd ones included), for the numeric import and for the closed forms on ``H, W``.
 """
 
+import re
+
 import pytest
 import sympy
 from hypothesis import given, settings
@@ -366,3 +368,50 @@ def test_a_pytorch_named_embedding_exports_taking_float_ids():
         net = model.to_torch()
         assert torch.equal(net(ids), net(ids.long()))
         assert tuple(net(ids).shape) == (1, 3, 4)
+
+
+@pytest.mark.frameworks
+@pytest.mark.filterwarnings("ignore:Using padding='same'")
+@pytest.mark.parametrize("mode", ["reflect", "circular", "replicate", "zeros"])
+def test_wrapping_padding_modes_are_refused_where_torch_refuses_them(mode):
+    """Conv2d(padding_mode="reflect") on 3 rows with padding 3 gave (4, 3, 3) where PyTorch
+    refuses the call (a reflection pad must be smaller than the input; a circular one at
+    most as large), and with symbols recorded no condition. Checked against PyTorch for
+    explicit and "same" padding; the closed form holds exactly where PyTorch accepts."""
+    torch = require("torch")
+    for options in ({"kernel_size": 7, "padding": 3}, {"kernel_size": 3, "padding": (1, 2)},
+                    {"kernel_size": 6, "padding": "same"}):
+        conv = torch.nn.Conv2d(3, 4, padding_mode=mode, **options)
+        model = sc.from_torch(conv, input_shape=(3, "H", "W"))
+        for h in range(1, 6):
+            for w in (1, 2, 4, 7):
+                try:
+                    expected = tuple(conv(torch.zeros(1, 3, h, w)).shape[1:])
+                except RuntimeError:
+                    expected = None
+                try:
+                    got = sc.from_torch(conv, input_shape=(3, h, w)).output_shape
+                except sc.ShapeError as err:
+                    got = None
+                    assert re.search(r"(reflection|circular) padding by \d+ needs .* dim "
+                                     r"[23] has", str(err)), str(err)
+                assert got == expected, (options, h, w)
+                holds = all(bool(c.subs({H: h, W: w})) for c in model.constraints)
+                assert holds == (expected is not None), (options, h, w)
+
+
+@pytest.mark.frameworks
+def test_reflection_padding_messages_number_dims_as_torch_does():
+    """The reflection padding error said "spatial axis 0" for PyTorch's dim 2."""
+    torch = require("torch")
+    F = torch.nn.functional
+
+    class Pad(torch.nn.Module):
+        def forward(self, x):
+            return F.pad(x, (1, 5, 0, 0), mode="reflect")  # the last dim, 3
+
+    with pytest.raises(sc.ShapeError, match=r"reflection padding by 5 needs more than 5 "
+                                            r"elements .* but dim 3 has 4"):
+        sc.from_torch(Pad(), input_shape=(3, 8, 4))
+    assert [str(c) for c in sc.from_torch(Pad(), input_shape=(3, "H", "W")).constraints] == \
+        ["W >= 6"]

@@ -184,3 +184,138 @@ def test_returning_attention_weights_says_they_are_not_modelled():
 
     with pytest.raises(sc.ConversionError, match="attention weights are not modelled"):
         sc.from_torch(Weights(), (5, 8))
+
+
+def _slicing_net(torch, index):
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(3, 4, 3, padding=1)
+
+        def forward(self, x):
+            return index(self.conv(x))
+    return Net()
+
+
+def _torch_shape(torch, net, shape):
+    """The per-sample output shape, or None where PyTorch refuses or gives an empty tensor."""
+    try:
+        with torch.no_grad():
+            out = tuple(net(torch.zeros(1, *shape)).shape[1:])
+    except (IndexError, RuntimeError):
+        return None
+    return None if 0 in out else out
+
+
+SIZES = [(h, w) for h in (1, 2, 3, 4, 7, 8, 9, 16, 99, 100, 101, 130) for w in (1, 2, 5, 8)]
+
+
+def _matches_torch(torch, net, model, sizes=SIZES):
+    """The numeric import, and the closed form where its constraints hold, equal PyTorch's
+    shapes at each size; where the constraints fail, the closed form claims nothing."""
+    for h, w in sizes:
+        expected = _torch_shape(torch, net, (3, h, w))
+        try:
+            numeric = sc.from_torch(net, input_shape=(3, h, w)).output_shape
+        except sc.ShapeError:
+            numeric = None
+        assert numeric == expected, (h, w)
+        point = {H: h, W: w}
+        if all(bool(c.xreplace(point)) for c in model.constraints):
+            assert _at(model, point) == [expected], (h, w)
+
+
+@pytest.mark.parametrize("index, shape, constraints", [
+    (lambda x: x[:, :, : x.shape[2] // 2], "(4, floor(H/2), W)", {"H >= 2"}),
+    (lambda x: x[..., : x.size(-1) - 1], "(4, H, W - 1)", {"W >= 2"}),
+    (lambda x: x[..., -(x.size(-1) // 2):], "(4, H, floor(W/2))", {"W >= 2"}),
+    (lambda x: x[:, :, : x.shape[2] // 2 : 2], "(4, floor((H + 2)/4), W)", {"H >= 2"}),
+    (lambda x: x[:, :, x.shape[2] - 1], "(4, W)", set()),
+    (lambda x: x[:, 1:, x.size(2) // 2 :, : x.size(3) - 1], "(3, H - floor(H/2), W - 1)",
+     {"W >= 2"}),
+])
+def test_slice_bounds_computed_from_traced_sizes_are_closed_forms(index, shape, constraints):
+    """x[:, :, : x.shape[2] // 2] was "an unsupported index": a bound computed from a traced
+    size is now a size expression of the slice (nn.Slice, nn.StridedSlice), exact at every
+    size PyTorch accepts, with the parameters of the layers around it."""
+    torch = require("torch")
+    net = _slicing_net(torch, index)
+    model = sc.from_torch(net, input_shape=(3, "H", "W"))
+    assert str(model.output_shape) == shape
+    assert set(map(str, model.constraints)) == constraints
+    assert model.trainable_params == sum(p.numel() for p in net.parameters()) == 112
+    _matches_torch(torch, net, model)
+    again = sc.model_from_spec(sc.model_to_spec(model))  # bounds as text in model files
+    assert again.output_shape == model.output_shape
+    assert again.constraints == model.constraints
+
+
+@pytest.mark.parametrize("index, constraints", [
+    (lambda x: x[:, :, :100], {"H >= 100"}),
+    (lambda x: x[:, :, -100:], {"H >= 100"}),
+    (lambda x: x[:, :, 3:100], {"H >= 100"}),
+    (lambda x: x[:, :, 100:], {"H >= 101"}),
+    (lambda x: x[:, :, :100:3], {"H >= 100"}),
+    (lambda x: x[:, :100, :, -3], {"W >= 3"}),
+])
+def test_slices_past_the_end_are_clipped_as_torch_clips_them(index, constraints):
+    """x[:, :, :100] on 8 rows was refused; PyTorch clips the slice (8 rows). Integer sizes
+    clip exactly; with a symbol the unclipped closed form holds where the model says so
+    (H >= 100), as for every condition symcnn records."""
+    torch = require("torch")
+    net = _slicing_net(torch, index)
+    model = sc.from_torch(net, input_shape=(3, "H", "W"))
+    assert set(map(str, model.constraints)) == constraints
+    _matches_torch(torch, net, model)
+
+
+def test_clipped_slices_export_with_the_shapes_torch_gives():
+    """The exports place the bounds as the import does: Keras' Cropping2D got a negative
+    amount for x[:, :, :100] on 8 rows."""
+    torch = require("torch")
+    require("keras")
+    net = _slicing_net(torch, lambda x: x[:, :, 2:100, -100:-1])
+    model = sc.from_torch(net, input_shape=(3, 8, 6))
+    assert model.output_shape == (4, 6, 5)
+    x = torch.randn(1, 3, 8, 6)
+    exported = model.to_torch()
+    exported.load_state_dict(net.state_dict())
+    assert torch.equal(exported(x), net(x))
+    assert tuple(model.to_keras().output_shape[1:]) == (4, 6, 5)
+
+
+def test_indexing_errors_number_dims_as_torch_does():
+    """Messages counted axes without the batch axis ("slicing axis 1" for dim 2); x[:, -6]
+    on 4 channels gave one channel where PyTorch raises an IndexError."""
+    torch = require("torch")
+    cases = [(lambda x: x[:, :, 5:3], r"the slice of dim 2 would be empty"),
+             (lambda x: x[:, 4], r"index 4 is out of range for dim 1 of size 4"),
+             (lambda x: x[:, -6], r"index -6 is out of range for dim 1 of size 4"),
+             (lambda x: x[:, -10], r"index -10 is out of range for dim 1 of size 4"),
+             (lambda x: x[:, :, :, 9:], r"the slice of dim 3 would be empty")]
+    for index, message in cases:
+        net = _slicing_net(torch, index)
+        assert _torch_shape(torch, net, (3, 8, 8)) is None
+        with pytest.raises(sc.ShapeError, match=message):
+            sc.from_torch(net, input_shape=(3, 8, 8))
+    batch = _slicing_net(torch, lambda x: x[:, :, : x.size(0)])
+    with pytest.raises(sc.ConversionError, match=r"a stop of dim 2 computed from the batch size"):
+        sc.from_torch(batch, input_shape=(3, "H", "W"))
+
+
+def test_a_slice_of_one_axis_survives_model_files_and_subs():
+    """nn.Slice(((1, 3),)).get_config() gave slices=(1, 3) (one pair taken for "the same on
+    every axis"), which no Slice accepts: a model file of x[:, 1:3] did not read back."""
+    torch = require("torch")
+
+    class Half(torch.nn.Module):
+        def forward(self, x):
+            return x[:, 1:3] + x[:, : x.size(1) // 2][:, :2]
+
+    model = sc.from_torch(Half(), input_shape=("C", "H", "W"))
+    assert str(model.output_shape) == "(2, H, W)"
+    again = sc.model_from_spec(sc.model_to_spec(model))
+    assert again.output_shape == model.output_shape and again.constraints == model.constraints
+    for c in (4, 5, 9):  # subs rebuilds the slices from their configs
+        expected = _forward_shapes(torch, Half(), (c, 3, 2))[0]
+        assert model.subs(C=c, H=3, W=2).output_shape == expected

@@ -92,7 +92,7 @@ def test_a_long_sum_is_one_math_element_per_term_so_that_it_wraps():
     terms = re.findall(r"<math[^>]*>.*?</math>", total)
     assert len(terms) > 10 and '<span class="terms">' in total
     for before, piece in zip(terms, terms[1:]):  # each term with its sign; a long term
-        assert re.search(r"<mo>[+\u2212]</mo>", piece) or \
+        assert re.search(r"<mo( form=\"infix\")?>[+\u2212]</mo>", piece) or \
             re.search(r"<mo>(\u2062|·)</mo></mrow></math>$", before)  # cut after a product
     # a coefficient is set apart from the function's name
     assert '<mspace width="0.17em"/><mi mathvariant="normal">make_divisible</mi>' in total
@@ -142,3 +142,30 @@ def test_a_repeat_shows_its_layer_blocks_arguments():
     text = repr(sc.Repeat(sc.Conv2D(16, 3, padding="same"), L))
     assert text.startswith("Repeat(block=Conv2D(filters=16, kernel_size=(3, 3),")
     assert text.endswith("times=L)")
+
+
+@pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"),
+                    reason="chromium is not installed (.ci/run installs it)")
+def test_long_derivation_steps_wrap_inside_an_800_px_window_in_chromium(tmp_path):
+    """EfficientNet with symbolic coefficients: a Repeat's ``params = T·P_block = ...`` ran
+    2,100 px past a 1,280 px window (LaTeX wraps it); a long step is now set on lines, as
+    LaTeX sets it, that wrap between terms."""
+    model = sc.zoo.efficientnet_b0(width_coefficient=sc.multiplier("w"),
+                                   depth_coefficient=sc.multiplier("d"))
+    page = model.to_html(style="derivation")
+    assert '<div class="step lines">' in page
+    probe = ("<script>document.addEventListener('DOMContentLoaded', () => {"
+             "const over = [...document.querySelectorAll('div.step')].map("
+             "s => s.scrollWidth - s.clientWidth).filter(x => x > 1);"
+             "document.body.setAttribute('data-over', over.length + ' ' + Math.max(0, ...over));"
+             "});</script>")
+    path = tmp_path / "model.html"
+    path.write_text(page.replace("</head>", probe + "</head>"), encoding="utf-8")
+    dom = _chromium(["--window-size=800,1400", "--dump-dom", path.as_uri()]).stdout
+    assert re.search(r'data-over="(\d+) (\d+)"', dom).groups() == ("0", "0")
+
+
+def test_a_nested_block_reads_as_a_sum_of_its_layers_in_html():
+    page = sc.zoo.convnext_tiny(input_shape=(224, 224, 3)).to_html(style="derivation")
+    assert "derivation_for" not in page and "no formula" not in page
+    assert "layernorm, a LayerNormalization (<i>P</i><sub>2</sub>)" in page

@@ -89,3 +89,74 @@ def test_a_non_ascii_digit_batch_is_a_usage_error(capsys):
     assert main(["memory", str(path), "--subs", "n=10",
                  "--batch", "\u00b2"]) == 2
     assert "--batch: a positive integer or a symbol name" in capsys.readouterr().err
+
+
+REPEATED = """
+import symcnn as sc
+H, W = sc.symbols("H W")
+block = sc.Sequential([sc.Input((H, W, 8)), sc.ReLU(), sc.Dropout(0.1)])
+model = sc.Sequential([sc.Input((H, W, 3)), sc.Conv2D(8, 3, padding="same"),
+                       sc.Repeat(block, {times}), sc.GlobalAveragePooling2D(), sc.Dense(10)])
+"""
+
+
+def _script(tmp_path, text: str, name: str = "net.py") -> str:
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+@pytest.mark.parametrize("batch", ["0", "000", "-1", "1.5", "x+y", "2*N", " ", "9" * 5000,
+                                   "H", "L"])
+def test_every_bad_batch_is_a_usage_error(tmp_path, capsys, batch):
+    """--batch 0 exited 1 (the library's CostError) and --batch -1 exited 2; --batch H (a
+    symbol of the model) exited 1 and 5,000 digits exited 70. Each is now exit code 2 with
+    one message that says what --batch takes, or that the name is the model's."""
+    path = _script(tmp_path, REPEATED.format(times='"L"'))
+    assert main(["memory", path, f"--batch={batch}"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("symcnn memory: error: --batch: ") and err.count("\n") == 1
+    if batch in ("H", "L"):
+        assert f"{batch} is a symbol of the model" in err
+    else:
+        assert "a positive integer or a symbol name" in err and "Received: --batch" in err
+
+
+def test_the_default_batch_is_not_a_symbol_of_the_model(tmp_path):
+    """The command passed batch="B" even when B was a size of the model (exit 1); without
+    --batch it now takes the library's default, `batch`."""
+    path = _script(tmp_path, "import symcnn as sc\n"
+                             "model = sc.Sequential([sc.Input(('H', 8, 3)), sc.Conv2D('B', 3)])\n")
+    code, text = run("memory", path)
+    assert code == 0 and "(batch batch, adam, float32)" in text
+
+
+def test_subs_takes_a_repeat_count_that_only_the_figures_show(tmp_path):
+    """A Repeat of a block without parameters that keeps the shape: its count L is in no
+    shape or parameter count of the model, so --subs L=3 was "no symbol named 'L'" while the
+    figures showed L. It is substituted into the figures, and equals the model with 3."""
+    symbolic = _script(tmp_path, REPEATED.format(times='"L"'), "symbolic.py")
+    three = _script(tmp_path, REPEATED.format(times=3), "three.py")
+    code, text = run("memory", symbolic, "--format", "json")
+    assert code == 0 and "L" in json.loads(text)["bytes"]["activations"]
+    for extra in ([], ["--batch", "2", "--subs", "H=4", "W=5"]):
+        code, text = run("memory", symbolic, "--subs", "L=3", *extra, "--format", "json")
+        assert code == 0
+        assert json.loads(text) == json.loads(run("memory", three, *extra,
+                                                  "--format", "json")[1])
+    # checked as TrainingMemory.subs checks: a count of 0 or an unknown name is refused
+    assert run("memory", symbolic, "--subs", "L=0")[0] == 1
+    assert run("memory", symbolic, "--subs", "q=1")[0] == 1
+
+
+def test_the_hint_for_the_batch_symbol_is_batch_not_subs(capsys):
+    """--budget with --for H said "fix them with --subs (e.g. --subs B=...)" for the batch."""
+    code, _ = run("memory", "--zoo", "resnet18", "--budget", "4GiB", "--for", "H",
+                  "--subs", "W=H")
+    err = capsys.readouterr().err
+    assert code == 2 and "fix the batch size with --batch (e.g. --batch 32)" in err
+    assert "--subs B=" not in err
+    code, _ = run("memory", "--zoo", "resnet18", "--budget", "4GiB", "--for", "H")
+    err = capsys.readouterr().err
+    assert code == 2 and "still depends on B, W besides H; fix W with --subs (e.g. --subs " \
+        "W=...) and the batch size with --batch (e.g. --batch 32)" in err

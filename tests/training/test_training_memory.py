@@ -242,6 +242,201 @@ def test_a_same_window_of_one_never_pads_on_symbolic_sizes():
         assert closed.subs({H: h, W: w}) == total
 
 
+# ------------------------------------------------- torch.nn convolutions pad as PyTorch does
+
+#: (rank, kernel_size, padding, dilation) of the convolution studied.
+TORCH_CONV_PADDINGS = {
+    "explicit": (2, 3, 1, 1),
+    "none": (2, 3, 0, 1),
+    "same_odd_window": (2, 3, "same", 2),   # 4 per axis: 2 before, 2 after
+    "same_even_window": (2, 4, "same", 1),  # 3 per axis: 1 before, 2 after
+    "same_one_even_axis": (2, (3, 4), "same", 1),
+    "same_dilated_even": (2, 2, "same", 3),  # 3 per axis
+    "same_1d": (1, 2, "same", 1),
+    "explicit_3d": (3, 3, 1, 1),
+    "same_3d": (3, 2, "same", 1),
+}
+
+
+@pytest.mark.parametrize("mode", ["zeros", "reflect", "replicate", "circular"])
+@pytest.mark.parametrize("name", sorted(TORCH_CONV_PADDINGS))
+def test_torch_convolutions_keep_the_copy_pytorch_pads_their_input_into(name, mode):
+    """``nn.ConvNd`` with a ``padding_mode`` other than zeros pads the whole way with
+    ``F.pad`` first (even by 0) and keeps that padded copy; reflection and replication keep
+    their input too. ``padding="same"`` pads only the uneven part (one element after, along
+    each axis with an odd total) with a zero ``F.pad`` and keeps that copy. symcnn left out
+    the padded copy (6,144 bytes for PyTorch's 10,944) and counted Keras' whole-way 'same'
+    copy for an even window (8,880 for 6,960)."""
+    rank, kernel, padding, dilation = TORCH_CONV_PADDINGS[name]
+    conv = getattr(torch.nn, f"Conv{rank}d")
+    net = torch.nn.Sequential(conv(4, 4, 1), torch.nn.ReLU(), conv(
+        4, 4, kernel, padding=padding, dilation=dilation, padding_mode=mode))
+    for spatial in ((7, 8, 6), (9, 6, 5)):
+        shape = (4, *spatial[:rank])
+        model = sc.from_torch(net, input_shape=shape)
+        closed = model.training_memory(batch="B").activations
+        for batch in (1, 3):
+            total, _ = measure(net, torch.randn(batch, *shape))
+            assert closed.subs(B, batch) == model.training_memory(batch=batch).activations \
+                == total, (shape, batch)
+
+
+@given(st.integers(4, 12), st.integers(4, 12), st.sampled_from(
+    [("reflect", 1, 3), ("replicate", 2, 3), ("circular", 1, 3), ("zeros", "same", 4),
+     ("reflect", "same", 2)]))
+@settings(max_examples=25, deadline=None)
+def test_torch_convolution_padding_on_symbolic_sizes_equals_pytorch(h, w, case):
+    mode, padding, kernel = case
+    H, W = sc.symbols("H W")
+    model = sc.nn.Sequential(sc.nn.Conv2d(3, 4, 1), sc.nn.Conv2d(4, 4, kernel, padding=padding,
+                                                                 padding_mode=mode),
+                             input_shape=(3, "H", "W"))
+    closed = model.training_memory(batch="B").activations
+    net = model.subs(H=h, W=w).to_torch()
+    total, _ = measure(net, torch.randn(2, 3, h, w))
+    assert closed.subs({H: h, W: w, B: 2}) == total
+
+
+# ------------------------------------------- nn.Linear keeps a copy of a transposed input
+
+def test_fold_copy_is_one_exactly_where_torch_reshape_copies():
+    """``nn.Linear`` keeps ``x.reshape(-1, K)``: the input where that is a view, a copy
+    where it is not. Every layout (axis order, cropped axes) and sizes of 1 to 3 against
+    PyTorch's own reshape."""
+    from symcnn.layers.layout import Layout, fold_copy
+
+    for rank in (2, 3, 4):
+        for order in itertools.permutations(range(rank)):
+            for gaps in itertools.product((False, True), repeat=rank):
+                for sizes in itertools.product((1, 2, 3), repeat=rank):
+                    position = {a: i for i, a in enumerate(order)}
+                    buffer = torch.zeros([sizes[a] + gaps[a] for a in order])
+                    for a in range(rank):
+                        if gaps[a]:
+                            buffer = buffer.narrow(position[a], 1, sizes[a])
+                    x = buffer.permute([position[a] for a in range(rank)])
+                    y = x.reshape(-1, sizes[-1])
+                    copies = y.untyped_storage().data_ptr() != x.untyped_storage().data_ptr()
+                    layout = Layout(order, frozenset(a for a in range(rank) if gaps[a]), True)
+                    assert fold_copy(layout, sizes) == int(copies), (order, gaps, sizes)
+
+
+T = sc.symbols("T")
+
+
+def _linear_after(*layers):
+    """Linear(5, 6), then ``layers``, on an input (T, 5)."""
+    return sc.nn.Sequential(sc.nn.Linear(5, 6), *layers, input_shape=("T", 5))
+
+
+#: symcnn models on an input (T, 5), PyTorch twins by to_torch.
+LINEAR_INPUTS = {
+    # a transpose of the ReLU's output: PyTorch keeps the ReLU's output and the copy
+    "transpose": lambda: _linear_after(sc.nn.ReLU(), sc.Permute((2, 1)), sc.nn.Linear("T", 3)),
+    # element-wise layers keep the transposed order (GELU keeps its input, the transpose)
+    "transpose_then_elementwise": lambda: _linear_after(
+        sc.nn.ReLU(), sc.Permute((2, 1)), sc.nn.GELU(), sc.nn.Dropout(0.3), sc.nn.Sigmoid(),
+        sc.nn.Linear("T", 3)),
+    "transposed_back": lambda: _linear_after(sc.nn.ReLU(), sc.Permute((2, 1)),
+                                             sc.Permute((2, 1)), sc.nn.Linear(6, 3)),
+    # layer norm and softmax compute on a contiguous copy: no copy for the Linear
+    "layer_norm_after_transpose": lambda: _linear_after(
+        sc.nn.ReLU(), sc.Permute((2, 1)), sc.nn.LayerNorm("T"), sc.nn.ReLU(),
+        sc.nn.Linear("T", 3)),
+    "softmax_after_transpose": lambda: _linear_after(
+        sc.nn.ReLU(), sc.Permute((2, 1)), sc.nn.Softmax(-1), sc.nn.Linear("T", 3)),
+    # Keras layers as to_torch builds them: a crop of the steps is a strided view
+    "keras_crop": lambda: sc.Sequential([sc.Input(("T", 5)), sc.Dense(6), sc.ReLU(),
+                                         sc.Cropping1D((1, 0)), sc.Dense(3)]),
+    "keras_permute": lambda: sc.Sequential([sc.Input(("T", 5)), sc.Dense(6), sc.ReLU(),
+                                            sc.Permute((2, 1)), sc.Dense(3)]),
+}
+
+
+def _sum_of_transposes():
+    x = sc.Input(("T", 5))
+    y = sc.nn.ReLU()(sc.nn.Linear(5, 6)(x))
+    z = sc.Add()([sc.Permute((2, 1))(y), sc.Permute((2, 1))(sc.nn.Sigmoid()(y))])
+    return sc.Model(x, sc.nn.Linear("T", 3)(sc.nn.ReLU()(z)))
+
+
+LINEAR_INPUTS["sum_of_transposes"] = _sum_of_transposes
+
+
+@pytest.mark.parametrize("name", sorted(LINEAR_INPUTS))
+def test_linear_on_a_transposed_or_cropped_input_keeps_the_copy_pytorch_keeps(name):
+    """On an input of three axes or more that requires a gradient, nn.Linear keeps
+    ``x.reshape(-1, K)``, a copy when the leading axes are not stored one inside the other:
+    after a transpose or a crop of the steps, and element-wise layers keep that order. The
+    closed form is exact in B and T: no copy at batch 1 or a single step."""
+    model = LINEAR_INPUTS[name]()
+    closed = model.training_memory(batch="B").activations
+    keras = name.startswith("keras")  # channels last: to_torch takes the channels first
+    for steps in (2, 5):
+        net = model.subs(T=steps).to_torch()
+        for batch in (1, 3):
+            x = torch.randn(batch, 5, steps) if keras else torch.randn(batch, steps, 5)
+            total, _ = measure(net, x)
+            assert closed.subs({B: batch, T: steps}) == total, (steps, batch)
+
+
+def test_the_transposed_linear_closed_form_reads_the_copy_from_batch_two_on():
+    """1,632 bytes at batch 3 where symcnn counted 1,056: the ReLU's output (192 per
+    example) is copied for the second Linear from batch 2 on."""
+    model = sc.nn.Sequential(sc.nn.Linear(5, 6), sc.nn.ReLU(), sc.Permute((2, 1)),
+                             sc.nn.Linear(8, 3), input_shape=(8, 5))
+    assert model.training_memory(batch="B").activations == \
+        352 * B + 192 * B * sympy.Min(1, B - 1)
+    assert model.training_memory(batch=3).activations == 1632
+
+
+def test_linear_on_a_transposed_model_input_keeps_the_input():
+    """The model's input requires no gradient: PyTorch multiplies it batch by batch and
+    keeps it as it is."""
+    model = sc.nn.Sequential(sc.Permute((2, 1)), sc.nn.Linear("T", 3), input_shape=("T", 5))
+    assert model.training_memory(batch="B").activations == 20 * B * T
+    total, _ = measure(model.subs(T=4).to_torch(), torch.randn(3, 4, 5))
+    assert total == 240
+
+
+class _SequenceThenLinear(torch.nn.Module):
+    """A batch-first recurrent layer or attention, an activation, a Linear."""
+
+    def __init__(self, kind):
+        super().__init__()
+        self.kind = kind
+        self.pre = torch.nn.Linear(6, 8)
+        self.seq = torch.nn.MultiheadAttention(8, 2, batch_first=True) if kind == "mha" else \
+            getattr(torch.nn, kind)(8, 4, batch_first=True)
+        self.head = torch.nn.Linear(8 if kind == "mha" else 4, 3)
+
+    def forward(self, x):
+        y = self.pre(x)
+        y = self.seq(y, y, y)[0] if self.kind == "mha" else self.seq(y)[0]
+        return self.head(torch.relu(y))
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN", "mha"])
+def test_linear_after_a_sequence_output_keeps_the_copy_pytorch_keeps(kind):
+    """PyTorch's recurrent layers and attention compute time-major and return a transposed
+    view: after a ReLU (which keeps that order), the Linear keeps a copy."""
+    x = sc.Input(("T", 6))
+    y = sc.Dense(8)(x)
+    if kind == "mha":
+        y = sc.MultiHeadAttention(num_heads=2, key_dim=4)(y, y)
+    else:
+        y = {"LSTM": sc.LSTM, "GRU": sc.GRU, "RNN": sc.SimpleRNN}[kind](
+            4, return_sequences=True)(y)
+    closed = sc.Model(x, sc.Dense(3)(sc.ReLU()(y))).training_memory(batch="B").activations
+    torch.manual_seed(0)
+    net = _SequenceThenLinear(kind)
+    for steps in (1, 5):
+        for batch in (1, 3):
+            with torch.backends.mkldnn.flags(enabled=False):
+                total, _ = measure(net, torch.randn(batch, steps, 6))
+            assert closed.subs({B: batch, T: steps}) == total, (steps, batch)
+
+
 def test_prelu_has_the_macs_flop_counter_mode_counts():
     from torch.utils.flop_counter import FlopCounterMode
 
@@ -263,3 +458,58 @@ def test_the_batch_is_never_one_of_the_models_sizes():
         bins.training_memory(batch="B")
     with pytest.raises(sc.CostError, match=r"`optimizer` must be one of"):
         bins.training_memory(batch=2, optimizer=["adam"])
+
+
+def _refusal(subs, **values) -> tuple:
+    """The class of the error ``subs(**values)`` raises and its words after the owner."""
+    with pytest.raises(sc.SymcnnError) as info:
+        subs(**values)
+    return type(info.value), str(info.value).split(": ", 1)[1]
+
+
+@pytest.mark.parametrize("value", [0, -2, 1.5, sympy.Rational(7, 2)])
+@pytest.mark.parametrize("name", ["B", "H"])
+def test_subs_refuses_a_size_that_is_no_positive_integer_as_model_subs_does(name, value):
+    """TrainingMemory.subs took B=0 (the weights alone), B=-2 (a negative total) and B=1.5
+    (float figures); it checks as Model.subs does (symcnn.substitution), in the same words,
+    naming the argument and the value."""
+    H, W = sc.symbols("H W")
+    x = sc.Input((H, W, 3))
+    model = sc.Model(x, sc.Conv2D(4, 3)(x), constraints=[H >= 10])
+    mem = model.training_memory(batch="B")
+    kind, words = _refusal(mem.subs, **{name: value})
+    assert kind is sc.LayerArgumentError
+    assert words.endswith(f"Received: {name}={value}")
+    # the batch is no symbol of the model: compare with the words for its size H
+    assert (kind, words.replace(name, "H")) == _refusal(model.subs, H=value)
+
+
+def test_subs_refuses_an_unknown_name_and_values_breaking_a_stated_constraint():
+    """An unknown name (Q) was ignored, and H=5 against Model(..., constraints=[H >= 10])
+    was taken."""
+    H, W = sc.symbols("H W")
+    x = sc.Input((H, W, 3))
+    model = sc.Model(x, sc.Conv2D(4, 3)(x), constraints=[H >= 10])
+    mem = model.training_memory(batch="B")
+    with pytest.raises(sc.SymbolError, match=r"^TrainingMemory: no symbol named 'Q' to "
+                       r"substitute. Free symbols: B, H, W. Received: Q=3$"):
+        mem.subs(Q=3)
+    for values in ({"H": 5}, {"H": 9, "W": 4}):
+        assert _refusal(mem.subs, **values) == _refusal(model.subs, **values)
+    assert _refusal(mem.subs, H=5)[1] == ("its closed forms hold only where H >= 10, which "
+                                          "these values break. Received: H=5")
+    assert mem.subs(H=10, B=2).total == model.subs(H=10).training_memory(batch=2).total
+
+
+def test_subs_keeps_the_models_constraints_and_checks_them_later():
+    H, W = sc.symbols("H W")
+    model = sc.Sequential([sc.Input((H, W, 3)), sc.Conv2D(4, 3), sc.MaxPooling2D(2)])
+    mem = model.training_memory(batch="B")
+    assert set(mem.constraints) == set(model.constraints)  # H >= 4, W >= 4
+    later = mem.subs(W=8)  # H >= 4 still holds only where H is given
+    assert later.constraints == (H >= 4,)
+    with pytest.raises(sc.ShapeError, match=r"only where H >= 4, .* Received: H=3"):
+        later.subs(H=3)
+    assert later.subs(H=4, B=2).total == model.subs(H=4, W=8).training_memory(batch=2).total
+    # a plain sympy symbol means the figure's, as in Model.subs; a multiplier takes 3/4
+    assert mem.subs({sympy.Symbol("B"): 2}).batch == 2

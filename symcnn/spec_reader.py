@@ -1,0 +1,451 @@
+"""Reading a model-file document (data already parsed from YAML or JSON) into a model.
+
+The public entry points are :func:`symcnn.spec.model_from_spec` and
+:func:`symcnn.spec.load_spec`; this module holds the reader they share. A document is read
+top to bottom: its symbols, its input(s), then each entry of ``layers``. An entry may nest a
+model document (``Functional: {inputs: ..., layers: [...]}``, a model used as a layer) or,
+in the arguments a layer class lists in ``wrapped_arguments``, a layer entry or a model
+document (``Bidirectional: {layer: {LSTM: 4}}``, ``Repeat: {block: {...}, times: L}``).
+Nested documents see the symbols declared at the top and declare none of their own.
+
+Everything a file can make the reader do is bounded: its values and nesting
+(:data:`~symcnn.safe_read.MAX_VALUES`, :data:`~symcnn.safe_read.MAX_NESTING`), the depth of models and layers
+nested in one another (:data:`~symcnn.spec_export.MAX_MODEL_NESTING`), and the layer calls
+its numeric ``Repeat`` counts unroll to (:data:`MAX_LAYER_CALLS`).
+
+>>> from symcnn.spec import layer_types
+>>> doc = {"symbols": "L", "input": [16],
+...        "layers": [{"Repeat": {"block": {"Dense": 16}, "times": "L"}}]}
+>>> read_document(doc, layer_types()).params
+272*L
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from typing import Mapping
+
+import sympy
+
+from .errors import SpecError, SymcnnError, with_context
+from .expr_parser import FUNCTIONS, parse_expression, parse_size
+from .layers.core import Input
+from .layers.spatial import PADDING_MODES
+from .model import Model, Sequential
+from .nn import TorchLayer
+from .safe import brief
+from .safe_read import MAX_VALUES, check_data
+from .spec_export import FORMAT_VERSION, MAX_MODEL_NESTING, MODEL_TYPES, RELATIONS
+from .suggest import did_you_mean
+from .symbols import multiplier, size_symbol
+
+__all__ = ["read_document", "SIZE_ARGS", "MAX_VALUES", "MAX_LAYER_CALLS"]
+
+#: Most layer calls a model file may unroll to: a layer written out counts once, a ``Repeat``
+#: with a numeric count that many times its block (counts multiply through nesting). As
+#: many as a file of written-out layers could hold, so that ``Repeat`` adds no work.
+MAX_LAYER_CALLS = MAX_VALUES
+
+#: Arguments whose text values are size expressions; other text (activation, data_format,
+#: name) is passed to the layer unchanged.
+SIZE_ARGS = frozenset({
+    "filters", "kernel_size", "strides", "dilation_rate", "groups", "depth_multiplier",
+    "pool_size", "units", "size", "padding", "cropping", "target_shape", "output_padding",
+    "dims", "axis", "shape", "output_size",
+    # attention, embeddings, LoRA, repeats (a typo there made a new symbol silently)
+    "num_heads", "key_dim", "value_dim", "output_shape", "input_dim", "output_dim",
+    "lora_rank", "num_groups", "projection_dim", "times", "sliding_window",
+    # the PyTorch-named layers' sizes
+    "in_channels", "out_channels", "in_features", "out_features", "num_features",
+    "num_channels", "num_embeddings", "embedding_dim", "num_parameters", "dilation",
+    "unflattened_size", "normalized_shape",
+    # slice bounds computed from sizes (from_torch of x[:, :, :x.size(2) // 2])
+    "slices",
+})
+_PADDING_WORDS = frozenset(PADDING_MODES)
+_TOP_KEYS = {"symcnn", "name", "symbols", "multipliers", "input", "inputs", "layers",
+             "outputs", "constraints"}
+#: The keys of a nested model document: the top-level ones but the version and the symbols,
+#: which a file gives once, at the top.
+_NESTED_KEYS = _TOP_KEYS - {"symcnn", "symbols", "multipliers"}
+_ENTRY_KEYS = {"name", "inputs"}
+
+
+def read_document(spec, types: dict):
+    """The model the document ``spec`` describes; ``types`` maps type names to layer
+    classes. Errors start with ``model file`` and name the path to the entry."""
+    if not isinstance(spec, Mapping):
+        raise SpecError(f"model file: the document must be a mapping with `layers`. "
+                        f"Received: {type(spec).__name__}")
+    check_data(spec, "model file")  # values, nesting and integers, walked without recursion
+    unknown = [k for k in spec if k not in _TOP_KEYS]
+    if unknown:
+        raise SpecError(f"model file: unknown top-level key(s) {', '.join(map(repr, unknown))}; "
+                        f"expected some of {', '.join(sorted(_TOP_KEYS))}. Received: {unknown}")
+    version = spec.get("symcnn", FORMAT_VERSION)
+    if version != FORMAT_VERSION or isinstance(version, bool):  # True == 1 in Python
+        raise SpecError(f"model file: format version {version!r} is not supported (this symcnn "
+                        f"reads version {FORMAT_VERSION}). Received: symcnn={version!r}")
+    return _Reader(types, _declared(spec)).document(spec, "", 0)[0]
+
+
+def _symbols(value, key: str = "symbols", make=size_symbol) -> dict:
+    """The names declared under ``key``: positive-integer size symbols, or for
+    ``multipliers`` positive rational ones (:func:`symcnn.multiplier`)."""
+    if value is None:
+        return {}
+    names = value.split() if isinstance(value, str) else value
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise SpecError(f"model file: `{key}` must be a list of names or a space-separated "
+                        f"string. Received: {key}={value!r}")
+    out = {}
+    for name in names:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) or name in FUNCTIONS \
+                or name.startswith("__"):
+            raise SpecError(f"model file: `{key}` entries must be names such as H or n_1 "
+                            f"(not a function name). Received: {name!r}")
+        out[name] = make(name)
+    return out
+
+
+def _declared(spec) -> dict:
+    """Every symbol the file declares, sizes and multipliers (a name once)."""
+    sizes = _symbols(spec.get("symbols"))
+    multipliers = _symbols(spec.get("multipliers"), "multipliers", multiplier)
+    both = sorted(set(sizes) & set(multipliers))
+    if both:
+        raise SpecError(f"model file: {both[0]!r} is declared both under `symbols` (a positive "
+                        f"integer) and under `multipliers` (a positive rational). "
+                        f"Received: symbols={spec.get('symbols')!r}, "
+                        f"multipliers={spec.get('multipliers')!r}")
+    return {**sizes, **multipliers}
+
+
+def _value(value, arg: str, symbols: dict, where: str):
+    """A layer argument from the file: size text is parsed, everything else kept."""
+    if isinstance(value, list):
+        return tuple(_value(v, arg, symbols, where) for v in value)
+    if isinstance(value, dict):
+        raise SpecError(f"{where}: `{arg}` must be a number, text or a list. "
+                        f"Received: {arg}={brief(value)}")
+    if isinstance(value, str) and arg == "padding" and value.isidentifier() \
+            and value not in symbols and value.lower() not in _PADDING_WORDS:
+        raise SpecError(f"{where}: `padding` must be one of 'valid', 'same' (or a size)."
+                        f"{did_you_mean(value, sorted(_PADDING_WORDS))} "
+                        f"Received: padding={value!r}")
+    if isinstance(value, str) and arg in SIZE_ARGS and not (
+            arg == "padding" and value.lower() in _PADDING_WORDS):
+        try:
+            return parse_size(value, symbols)
+        except SpecError as err:
+            hint = " Declare symbols under `symbols`." if "unknown name" in str(err) else ""
+            raise type(err)(f"{where}: `{arg}`: {err}{hint}") from None
+    return value
+
+
+def _shape(value, symbols: dict, where: str) -> tuple:
+    if not isinstance(value, list) or not value:
+        raise SpecError(f"{where}: a shape is a non-empty list of sizes without the batch axis, "
+                        f"such as [H, W, 3]. Received: {brief(repr(value))}")
+    if any(v is None for v in value):  # sc.Input's None numbers its symbols by session
+        raise SpecError(f"{where}: a size of a model file is a number or a declared symbol, "
+                        f"not null: name it (symbols: [T], then [T, ...]), so that every read "
+                        f"of the file gives the same model. Received: {brief(repr(value))}")
+    return tuple(_value(v, "shape", symbols, where) for v in value)
+
+
+def _at(path: str, key: str) -> str:
+    """``layers[3].Repeat.block`` and ``input`` give ``layers[3].Repeat.block.input``."""
+    return f"{path}.{key}" if path else key
+
+
+def _here(path: str) -> str:
+    return f"model file: {path}" if path else "model file"
+
+
+_RELATIONS = {text: cls for cls, text in RELATIONS.items()}
+_RELATION = re.compile("(" + "|".join(sorted(_RELATIONS, key=len, reverse=True)) + ")")
+
+
+class _Reader:
+    """One model file being read: its layer types and its declared symbols, which every
+    nested document sees."""
+
+    def __init__(self, types: dict, symbols: dict) -> None:
+        self.types, self.symbols = types, symbols
+
+    # -- documents --------------------------------------------------------------------------
+
+    def document(self, spec, path: str, depth: int) -> tuple:
+        """``(model, calls)``: the model of a document (the top one at ``path`` ``""``) and
+        the layer calls it unrolls to."""
+        here = _here(path)
+        if path:
+            self._nested_keys(spec, path)
+        name = spec.get("name")
+        if name is not None and not isinstance(name, str):
+            raise SpecError(f"{here}: `name` must be text. Received: name={name!r}")
+        entries = spec.get("layers")
+        if not isinstance(entries, list) or not entries:
+            raise SpecError(f"{here}: `layers` must be a non-empty list. "
+                            f"Received: layers={brief(entries)}")
+        if ("input" in spec) == ("inputs" in spec):
+            raise SpecError(f"{here}: give either `input` (a Sequential model) or `inputs` (a "
+                            "functional model), not both or neither. Received: keys "
+                            f"{sorted(k for k in spec if k in ('input', 'inputs'))}")
+        if "input" in spec:
+            if "outputs" in spec:
+                raise SpecError(f"{here}: `outputs` belongs to functional models (`inputs`). "
+                                f"Received: outputs={brief(spec['outputs'])}")
+            x = Input(_shape(spec["input"], self.symbols, f"model file: {_at(path, 'input')}"))
+            read = [self.entry(e, _at(path, f"layers[{i}]"), depth, functional=False)
+                    for i, e in enumerate(entries)]
+            calls = self._within(sum(r[2] for r in read), here)
+            constraints = self.constraints(spec, path)
+            return Sequential([x, *(r[0] for r in read)], name=name,
+                              constraints=constraints), calls
+        return self.functional(spec, path, depth, name)
+
+    def _nested_keys(self, spec, path: str) -> None:
+        here = _here(path)
+        if not isinstance(spec, Mapping):
+            raise SpecError(f"{here}: a nested model is a model document, a mapping with "
+                            f"`input` (or `inputs`) and `layers`. Received: {brief(spec)}")
+        declared = [k for k in ("symbols", "multipliers", "symcnn") if k in spec]
+        if declared:
+            key = declared[0]
+            what = ("the format version is given once" if key == "symcnn" else
+                    "symbols are declared once")
+            raise SpecError(f"{here}: {what}, at the top of the file; nested models see the "
+                            f"top-level `symbols` and `multipliers`, so move `{key}` there. "
+                            f"Received: {key}={brief(spec[key])}")
+        unknown = [k for k in spec if k not in _NESTED_KEYS]
+        if unknown:
+            raise SpecError(f"{here}: unknown key(s) {', '.join(map(repr, unknown))} in a "
+                            f"nested model; expected some of {', '.join(sorted(_NESTED_KEYS))}. "
+                            f"Received: {brief(unknown)}")
+
+    def functional(self, spec, path: str, depth: int, name) -> tuple:
+        here = _here(path)
+        given = spec["inputs"]
+        if not isinstance(given, dict) or not given:
+            raise SpecError(f"{here}: `inputs` maps input names to shapes, as "
+                            f"{{x: [H, W, 3]}}. Received: inputs={brief(given)}")
+        tensors = {}
+        for key, shape in given.items():
+            where = f"model file: {_at(path, f'inputs.{key}')}"
+            tensors[key] = Input(_shape(shape, self.symbols, where), name=key)
+        last = next(reversed(tensors.values())) if len(tensors) == 1 else None
+        total = 0
+        for index, entry in enumerate(spec["layers"]):
+            layer, inputs, calls = self.entry(entry, _at(path, f"layers[{index}]"), depth,
+                                              functional=True)
+            total = self._within(total + calls, here)
+            where = f"model file: {_at(path, f'layers[{index}]')} ({layer.type_name})"
+            if inputs is None:
+                if last is None:
+                    raise SpecError(f"{where}: say which tensor(s) this layer takes with "
+                                    f"`inputs` (the model has several inputs). "
+                                    f"Received: no `inputs`")
+                args = last
+            else:
+                args = _tensors(inputs, tensors, where)
+            if layer.name is not None and layer.name in tensors:
+                raise SpecError(f"{where}: the name {layer.name!r} is already used. "
+                                f"Received: name={layer.name!r}")
+            out = layer(args)
+            if layer.name is not None:
+                tensors[layer.name] = out
+            last = out
+        outputs = spec.get("outputs")
+        outs = last if outputs is None else _tensors(outputs, tensors,
+                                                     f"model file: {_at(path, 'outputs')}")
+        ins = list(tensors[k] for k in given)
+        constraints = self.constraints(spec, path)
+        return Model(ins[0] if len(ins) == 1 else ins, outs, name=name,
+                     constraints=constraints), total
+
+    def constraints(self, spec: dict, path: str) -> list:
+        """``constraints``: relations such as ``alpha >= 1/4`` over the declared symbols, that
+        the model's builder stated (``Model(..., constraints=...)``)."""
+        given = spec.get("constraints", [])
+        if not isinstance(given, list) or not all(isinstance(c, str) for c in given):
+            raise SpecError(f"{_here(path)}: `constraints` must be a list of relations written "
+                            f"as text, as ['alpha >= 1/4']. Received: constraints={brief(given)}")
+        out = []
+        for i, text in enumerate(given):
+            where = f"model file: {_at(path, f'constraints[{i}]')}"
+            parts = _RELATION.split(text)
+            if len(parts) != 3:
+                raise SpecError(f"{where}: a relation has one of >=, <=, >, <, == between two "
+                                f"expressions. Received: {brief(text)}")
+            try:
+                lhs, rhs = (parse_expression(p.strip(), self.symbols) for p in (parts[0], parts[2]))
+            except SymcnnError as err:
+                raise with_context(err, where) from None
+            relation = _RELATIONS[parts[1]](lhs, rhs)
+            if relation is sympy.false:
+                raise SpecError(f"{where}: the relation is false, so the model holds for no "
+                                f"input. Received: {brief(text)}")
+            out.append(relation)
+        return out
+
+    @staticmethod
+    def _within(calls: int, where: str) -> int:
+        if calls > MAX_LAYER_CALLS:
+            raise SpecError(f"{where}: the model unrolls to more than {MAX_LAYER_CALLS:,} layer "
+                            f"calls (numeric Repeat counts multiply through nesting); give a "
+                            f"symbol as the count of a deep stack. Received: {calls:,} calls")
+        return calls
+
+    # -- entries ----------------------------------------------------------------------------
+
+    def entry(self, entry, path: str, depth: int, functional: bool, wrapped: bool = False):
+        """``(layer, inputs, calls)`` for one layer entry at ``path`` (``layers[3]``, or
+        ``layers[3].Bidirectional.layer`` for a wrapped one)."""
+        where = f"model file: {path}"
+        if isinstance(entry, str):
+            type_name, args, extra = entry, None, {}
+        elif isinstance(entry, dict):
+            keys = [k for k in entry if k not in _ENTRY_KEYS]
+            if len(keys) != 1:
+                raise SpecError(f"{where}: an entry names exactly one layer type, as "
+                                f"{{Conv2D: {{filters: 8, kernel_size: 3}}}}. "
+                                f"Received: keys {brief(keys)}")
+            type_name, args = keys[0], entry[keys[0]]
+            extra = {k: entry[k] for k in _ENTRY_KEYS if k in entry}
+        else:
+            raise SpecError(f"{where}: an entry is a layer type name or a mapping. "
+                            f"Received: {brief(entry)}")
+        if type_name not in self.types and type_name not in MODEL_TYPES:
+            raise self._unknown(type_name, where)
+        if "inputs" in extra and (wrapped or not functional):
+            belongs = ("a wrapped layer takes the wrapping layer's input" if wrapped else
+                       "a Sequential model file chains its layers")
+            raise SpecError(f"{where} ({type_name}): `inputs` belongs to functional models "
+                            f"(top-level `inputs`); {belongs}. Received: "
+                            f"inputs={brief(extra['inputs'])}")
+        if type_name not in self.types:
+            return self.model_entry(type_name, args, extra, path, depth)
+        cls = self.types[type_name]
+        where = f"{where} ({type_name})"
+        positional, keywords = [], {}
+        if isinstance(args, dict):
+            keywords = dict(args)
+        elif isinstance(args, list):
+            positional = list(args)
+        elif args is not None:
+            positional = [args]
+        if "name" in extra:
+            if "name" in keywords:
+                raise SpecError(f"{where}: `name` is given twice. "
+                                f"Received: name={brief(extra['name'])}")
+            keywords["name"] = extra["name"]
+        try:
+            bound = inspect.signature(cls).bind(*positional, **keywords)
+        except TypeError as err:
+            raise SpecError(f"{where}: the arguments do not fit {type_name}"
+                            f"{inspect.signature(cls)}: {err}. Received: {brief(args)}") from None
+        values, inner = {}, 0
+        wraps = getattr(cls, "wrapped_arguments", ())
+        for arg, value in bound.arguments.items():
+            if bound.signature.parameters[arg].kind is inspect.Parameter.VAR_KEYWORD:
+                values.update({k: _value(v, k, self.symbols, where) for k, v in value.items()})
+            elif arg in wraps and value is not None:
+                values[arg], calls = self.wrapped(value, arg, f"{path}.{type_name}.{arg}",
+                                                  where, depth)
+                inner += calls
+            else:
+                values[arg] = _value(value, arg, self.symbols, where)
+        try:
+            layer = cls(**values)
+        except SymcnnError as err:
+            raise with_context(err, where) from None
+        except (TypeError, ValueError) as err:
+            raise SpecError(f"{where}: {err}. Received: {brief(args)}") from None
+        return layer, extra.get("inputs"), self._within(_repeats(layer, wraps) * max(inner, 1),
+                                                        where)
+
+    def wrapped(self, value, arg: str, path: str, where: str, depth: int) -> tuple:
+        """``(layer or model, calls)`` for an argument a layer class lists in
+        ``wrapped_arguments``: a layer entry, or a model document (a mapping with
+        ``layers``)."""
+        depth = _deeper(depth, path)
+        if isinstance(value, dict) and "layers" in value:
+            return self._nested(value, path, depth)
+        if not isinstance(value, (dict, str)):
+            raise SpecError(f"{where}: `{arg}` is a layer entry (as in `layers`, "
+                            f"{{LSTM: {{units: 4}}}}) or a model document (with `layers`). "
+                            f"Received: {arg}={brief(value)}")
+        layer, _, calls = self.entry(value, path, depth, functional=False, wrapped=True)
+        return layer, calls
+
+    def model_entry(self, type_name: str, args, extra: dict, path: str, depth: int) -> tuple:
+        """``- Functional: {inputs: ..., layers: [...]}``: a model used as a layer; ``Sequential``
+        is a document with ``input``, ``Functional`` one with ``inputs``, ``Model`` either."""
+        path = f"{path}.{type_name}"
+        if not isinstance(args, dict):
+            raise SpecError(f"model file: {path}: a nested model is a model document, as "
+                            f"{{{type_name}: {{input: [H, W, 3], layers: [...]}}}}. "
+                            f"Received: {brief(args)}")
+        wanted = {"Sequential": "input", "Functional": "inputs"}.get(type_name)
+        if wanted is not None and wanted not in args:
+            other = "Functional" if type_name == "Sequential" else "Sequential"
+            raise SpecError(f"model file: {path}: a {type_name} document gives `{wanted}` "
+                            f"(name it {other}, or Model, for the other form). Received: keys "
+                            f"{brief(sorted(map(str, args)))}")
+        if "name" in extra:
+            if "name" in args:
+                raise SpecError(f"model file: {path}: `name` is given twice (on the entry and "
+                                f"in the document). Received: name={brief(extra['name'])}")
+            args = {"name": extra["name"], **args}
+        model, calls = self._nested(args, path, _deeper(depth, path))
+        return model, extra.get("inputs"), calls
+
+    def _nested(self, spec, path: str, depth: int) -> tuple:
+        """A nested document's model; errors of its layers' shapes name the document."""
+        try:
+            return self.document(spec, path, depth)
+        except SymcnnError as err:
+            if str(err).startswith("model file"):
+                raise
+            raise type(err)(f"model file: {path}: {err}") from None
+
+    def _unknown(self, type_name, where: str) -> SpecError:
+        types = self.types
+        hint = did_you_mean(type_name, types) if len(str(type_name)) <= 64 else ""
+        if isinstance(type_name, str) and f"nn.{type_name}" in types:
+            hint += f" (PyTorch's layer of that name is nn.{type_name}.)"
+        keras = sorted(n for n in types if not n.startswith("nn.") and n[0].isupper()
+                       and not issubclass(types[n], TorchLayer))
+        return SpecError(f"{where}: unknown layer type {brief(type_name)}.{hint} Known types: "
+                         f"{', '.join(keras)}, a nested model as Functional or Sequential, "
+                         f"and PyTorch's as nn.Conv2d, nn.Linear, ... "
+                         f"Received: {brief(type_name)}")
+
+
+def _deeper(depth: int, path: str) -> int:
+    if depth >= MAX_MODEL_NESTING:
+        raise SpecError(f"model file: {path}: models and layers nested more than "
+                        f"{MAX_MODEL_NESTING} levels deep (a model in a Repeat in a model ...); "
+                        f"is it a model file? Received: a nesting of more than "
+                        f"{MAX_MODEL_NESTING} levels")
+    return depth + 1
+
+
+def _repeats(layer, wraps: tuple) -> int:
+    """How many times a wrapping layer runs what it wraps: a numeric ``times`` (``Repeat``),
+    else once (a symbolic count is solved once, not unrolled)."""
+    times = getattr(layer, "times", None) if wraps else None
+    return int(times) if isinstance(times, sympy.Integer) else 1
+
+
+def _tensors(refs, tensors: dict, where: str):
+    names = refs if isinstance(refs, list) else [refs]
+    missing = [r for r in names if not isinstance(r, str) or r not in tensors]
+    if missing:
+        raise SpecError(f"{where}: `inputs`/`outputs` name inputs or earlier named layers "
+                        f"({', '.join(tensors)}). Received: {brief(missing[0])}")
+    picked = [tensors[r] for r in names]
+    return picked if isinstance(refs, list) else picked[0]

@@ -1,0 +1,83 @@
+"""Checking a substitution: the names, the values and the conditions they must keep.
+
+One set of checks for everything that substitutes values into closed forms of a model
+(:meth:`symcnn.Model.subs`, :meth:`symcnn.training_memory.TrainingMemory.subs`), so that
+each refuses the same things with the same words: a name that is no free symbol, a size
+that is not a positive integer (a multiplier takes exact fractions: ``"0.75"`` is 3/4), and
+values that break a condition the closed forms hold under (``H >= 10``).
+
+>>> import sympy
+>>> H = sympy.Symbol("H", integer=True, positive=True)
+>>> substitution_table("Model 'm'", {H}, {"H": 32}, {})
+{H: 32}
+>>> substitution_table("Model 'm'", {H}, {"W": 32}, {})
+Traceback (most recent call last):
+...
+symcnn.errors.SymbolError: Model 'm': no symbol named 'W' to substitute. Free symbols: H. Received: W=32
+>>> conditions_after([H >= 10], {H: 12}, "Model 'm' subs")
+[]
+"""
+
+from __future__ import annotations
+
+import sympy
+
+from .errors import ShapeError, SymbolError
+from .multipliers import exact_value
+from .render.exprs import show
+from .safe import bounded_subs
+from .symbols import as_size
+
+__all__ = ["substitution_table", "conditions_after"]
+
+
+def substitution_table(owner: str, symbols, mapping, values: dict) -> dict:
+    """``{symbol: value}`` from ``mapping`` (a dict, or pairs) and keyword ``values``, keys
+    being symbols or their names among ``symbols``; each value checked as a size (a positive
+    integer or expression) or, for a multiplier, as an exact positive number.
+
+    Errors start with ``owner`` (``"Model 'm'"``; values and conditions with ``owner
+    subs``) and end with the argument and the value received.
+    """
+    items = dict(mapping or {})
+    items.update(values)
+    symbols = set(symbols)
+    by_name = {s.name: s for s in symbols}
+    table = {}
+    for key, value in items.items():
+        if isinstance(key, str):
+            if key not in by_name:
+                raise SymbolError(
+                    f"{owner}: no symbol named {key!r} to substitute. "
+                    f"Free symbols: {', '.join(sorted(by_name)) or 'none'}. "
+                    f"Received: {key}={value!r}"
+                )
+            key = by_name[key]
+        elif not isinstance(key, sympy.Symbol):
+            raise SymbolError(f"subs: keys must be symbols or their names. Received: {key!r}")
+        elif key not in symbols:  # a plain sympy.Symbol("n") means the model's n
+            if key.name not in by_name:
+                raise SymbolError(
+                    f"{owner}: no symbol {key} to substitute. Free "
+                    f"symbols: {', '.join(sorted(by_name)) or 'none'}. "
+                    f"Received: {{{key}: {value!r}}}")
+            key = by_name[key.name]
+        exact = as_size if key.is_integer else exact_value  # a multiplier: 0.75 is 3/4
+        table[key] = exact(value, str(key), f"{owner} subs")
+    return table
+
+
+def conditions_after(conditions, table: dict, owner: str) -> list:
+    """``conditions`` with ``table`` substituted, those now true left out; a
+    :class:`~symcnn.errors.ShapeError` names one that the values break."""
+    out = []
+    for c in conditions:
+        after = bounded_subs(c, table, owner)
+        if after is sympy.false:
+            given = ", ".join(f"{k}={show(v)}" for k, v in table.items()
+                              if k in c.free_symbols)
+            raise ShapeError(f"{owner}: its closed forms hold only where {c}, which "
+                             f"these values break. Received: {given}")
+        if after is not sympy.true:
+            out.append(after)
+    return out
