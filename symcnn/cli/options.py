@@ -135,8 +135,9 @@ def register_teach(command) -> None:
                 deferred("teach", "run_check"))
     p.add_argument("file", metavar="MODEL", help="the model: a Python script defining "
                    "`model`, a YAML/JSON model file or a Keras JSON config")
-    p.add_argument("claims", metavar="CLAIMS", help="the student's table: Markdown, CSV or "
-                   "a JSON list of rows; - for standard input")
+    p.add_argument("claims", metavar="CLAIMS", help="the student's table: Markdown, CSV, "
+                   "a copied symcnn or Keras summary, or a JSON list of rows; - for "
+                   "standard input")
     p.add_argument("--model", metavar="NAME", default="model",
                    help="for a Python MODEL: the variable holding the model (default: model)")
     p.add_argument("--format", choices=("text", "markdown", "latex", "html"), default="text")

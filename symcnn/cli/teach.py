@@ -1,7 +1,8 @@
 """The teaching commands: ``symcnn check MODEL CLAIMS`` and ``symcnn exercises TOPIC``.
 
-``check`` marks a student's table (a Markdown or CSV table, or a JSON list of rows
-``{"layer", "output_shape", "params"}``; ``-`` reads standard input) against MODEL and
+``check`` marks a student's table (a Markdown or CSV table, a copied symcnn or Keras
+``summary()``, or a JSON list of rows ``{"layer", "output_shape", "params"}``; ``-`` reads
+standard input) against MODEL and
 prints the report; its exit code is 0 when every row is right and 1 otherwise.
 ``exercises`` writes a sheet of generated exercises with worked solutions.
 

@@ -23,13 +23,16 @@ from typing import Any
 
 import sympy
 
+from ..errors import ArgumentError, brief
 from ..layers.core import InputLayer
 from ..model import Model
 from . import report as _report
 from .claims import Claim, ClaimError, Unreadable, parse_claims
-from .diagnoses import CARRIED, CATALOGUE, UNEXPLAINED, UNREADABLE, Outcome, probe, variants
+from .contexts import MAX_REPLAYED_LAYERS, MAX_VARIANTS, Context, as_shapes
+from .diagnoses import CARRIED, CATALOGUE, UNEXPLAINED, UNREADABLE, Outcome
 
-__all__ = ["check", "Report", "RowReport", "Mark", "Expected"]
+__all__ = ["check", "Report", "RowReport", "Mark", "Expected", "MAX_VARIANTS",
+           "MAX_REPLAYED_LAYERS"]
 
 FIELDS = ("output_shape", "params")
 
@@ -154,76 +157,7 @@ class Report:
         return f"<Report {self.model_name!r}: {len(self.rows)} rows, {credited}/{total} credited>"
 
 
-# --------------------------------------------------------------------------- contexts
-
-
-def _is_pooling(layer) -> bool:
-    return "Pooling" in layer.type_name
-
-
-class _Context:
-    """A layer on given input shapes, with lazy access to its correct outcome."""
-
-    def __init__(self, model: Model, node, inputs: list, replay: bool) -> None:
-        self.model, self.node, self.layer = model, node, node.layer
-        self.inputs = [tuple(s) for s in inputs]
-        self.correct: Outcome | None = probe(self.layer, self.inputs)
-        self._replay = replay
-
-    def without_pooling(self):
-        """The layer's outcome when one upstream pooling layer is left out (nearest first)."""
-        if not self._replay:
-            return
-        for pool in _upstream_pooling(self.node):
-            yield _replay(self.model, pool, self.node)
-
-
-def _upstream_pooling(node) -> list:
-    out, seen, stack = [], set(), [t.node for t in node.inputs]
-    if _is_pooling(node.layer):
-        out.append(node)
-    while stack:
-        current = stack.pop(0)
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        if _is_pooling(current.layer):
-            out.append(current)
-        stack.extend(t.node for t in current.inputs)
-    return out
-
-
-def _replay(model: Model, skipped, target) -> Outcome | None:
-    """``target``'s outcome in ``model`` with the node ``skipped`` made an identity."""
-    shapes: dict = {}
-    for node in model.nodes:
-        if isinstance(node.layer, InputLayer):
-            shapes[id(node.outputs[0])] = node.outputs[0].shape
-            continue
-        ins = [shapes[id(t)] for t in node.inputs]
-        if node is skipped:
-            shapes[id(node.outputs[0])] = ins[0]
-            if node is target:
-                return Outcome(tuple(ins[0]), sympy.Integer(0),
-                               {"output_shape": f"the input of {target.layer.type_name}"})
-            continue
-        outcome = probe(node.layer, ins)
-        if outcome is None:
-            return None
-        if node is target:
-            return outcome
-        outs = outcome.output_shape if isinstance(outcome.output_shape, list) else \
-            [outcome.output_shape]
-        for t, s in zip(node.outputs, outs):
-            shapes[id(t)] = tuple(s)
-    return None
-
-
 # --------------------------------------------------------------------------- marking
-
-
-def _as_shapes(shape) -> list:
-    return shape if isinstance(shape, list) else [shape]
 
 
 def _matches(field: str, claimed, value) -> bool:
@@ -231,7 +165,7 @@ def _matches(field: str, claimed, value) -> bool:
         return False
     if field == "params":
         return claimed.matches(value)
-    shape = _as_shapes(value)[0]
+    shape = as_shapes(value)[0]
     return len(shape) == len(claimed) and all(c.matches(v) for c, v in zip(claimed, shape))
 
 
@@ -239,7 +173,7 @@ def _value(outcome: Outcome, field: str):
     return outcome.params if field == "params" else outcome.output_shape
 
 
-def _mark(field: str, claimed, expected, true_ctx: _Context, student_ctx) -> Mark:
+def _mark(field: str, claimed, expected, true_ctx: Context, student_ctx) -> Mark:
     if isinstance(claimed, Unreadable):
         return Mark(field, claimed, expected, False, UNREADABLE)
     if _matches(field, claimed, expected):
@@ -249,7 +183,7 @@ def _mark(field: str, claimed, expected, true_ctx: _Context, student_ctx) -> Mar
         candidates.append((CARRIED, student_ctx.correct, None))
     for ctx in (true_ctx, student_ctx):
         if ctx is not None:
-            candidates += [(code, outcome, ctx) for code, outcome in variants(ctx)]
+            candidates += [(code, outcome, ctx) for code, outcome in ctx.variants()]
     codes, follows = [], None
     for code, outcome, ctx in candidates:
         value = _value(outcome, field)
@@ -267,7 +201,7 @@ def _student_shape(claim: Claim | None, fallback):
     """The output shape the student's later rows build on."""
     if claim is None or claim.output_shape is None or isinstance(claim.output_shape, Unreadable):
         return fallback
-    first = _as_shapes(fallback)[0] if fallback is not None else None
+    first = as_shapes(fallback)[0] if fallback is not None else None
     if first is not None and len(first) != len(claim.output_shape):
         return fallback
     values = [sympy.floor(c.value) if c.value.is_number else c.value for c in claim.output_shape]
@@ -297,6 +231,27 @@ def _known_symbols(model: Model, claim: Claim) -> Claim:
     return replace(claim, **changes) if changes else claim
 
 
+def _is_cut(key) -> bool:
+    return isinstance(key, str) and key.split(" (")[0].endswith(("\u2026", "..."))
+
+
+def _cut_name(model: Model, records, key: str, last: int) -> int:
+    """The layer a name that Keras' summary cut (``conv3_block1_1_con… (Conv2D)``) stands
+    for: the first after the previous row whose name starts so and whose type is the one
+    given (or starts so, when Keras cut the type too)."""
+    name, _, kind = key.partition(" (")
+    prefix, kind = name.rstrip(".\u2026"), kind.rstrip(")").strip()
+    kind_cut = kind.endswith(("\u2026", "..."))
+    kind = kind.rstrip(".\u2026")
+    fits = [i for i, r in enumerate(records) if r.name.startswith(prefix) and (
+        r.type.startswith(kind) if kind_cut else not kind or r.type == kind)]
+    if not fits:
+        raise ClaimError(f"check: model {model.display_name!r} has no layer whose name starts "
+                         f"with {prefix!r}{f' of type {kind}' if kind else ''}. "
+                         f"Received: layer={key!r}")
+    return next((i for i in fits if i > last), fits[0])
+
+
 def _resolve(model: Model, claims: list) -> list:
     records = model._records  # real layers (a functional model lists its inputs too)
     inputs = set(model._input_names)
@@ -309,6 +264,8 @@ def _resolve(model: Model, claims: list) -> list:
             index = last + 1
         elif isinstance(key, int):
             index = key
+        elif _is_cut(key):
+            index = _cut_name(model, records, key, last)
         else:
             names = [r.name for r in records]
             if key not in names:
@@ -323,9 +280,25 @@ def _resolve(model: Model, claims: list) -> list:
     return out
 
 
+def _check_model(model) -> None:
+    """Refuse anything but a symcnn model, saying how to get one from Keras or PyTorch."""
+    if isinstance(model, Model):
+        return
+    origin = type(model).__module__.split(".")[0]
+    hint = {"keras": " A Keras model: mark sc.from_keras(model).",
+            "tf_keras": " A Keras model: mark sc.from_keras(model).",
+            "tensorflow": " A Keras model: mark sc.from_keras(model).",
+            "torch": " A PyTorch module: mark sc.from_torch(module, input_shape=...)."}
+    raise ArgumentError(f"check: `model` must be a symcnn model (sc.Sequential, sc.Model, "
+                        f"sc.zoo.*).{hint.get(origin, '')} Received: model={brief(model)}")
+
+
 def check(model: Model, claims) -> Report:
     """Mark ``claims`` (rows ``{"layer", "output_shape", "params"}``, or the text of a
-    Markdown or CSV table with the summary's columns) against ``model``.
+    table with the summary's columns: Markdown, CSV, or a summary as symcnn's or Keras 3's
+    ``model.summary()`` prints it) against ``model``, a symcnn model (``sc.from_keras``
+    and ``sc.from_torch`` make one of a framework's). Closed forms are read with the
+    model's own symbols (``model.symbols_by_name``).
 
     >>> import symcnn as sc
     >>> from symcnn.zoo import textbook
@@ -339,8 +312,9 @@ def check(model: Model, claims) -> Report:
     >>> [(r.layer, r.ok, r.diagnosis) for r in report.rows]
     [('conv2d', False, 'missing_bias'), ('conv2d_1', True, None)]
     """
+    _check_model(model)
     rows = [(record, _known_symbols(model, claim))
-            for record, claim in _resolve(model, parse_claims(claims))]
+            for record, claim in _resolve(model, parse_claims(claims, model.symbols_by_name))]
     by_node = {id(r.node): c for r, c in rows}
     world: dict = {}
     contexts: dict = {}
@@ -351,11 +325,11 @@ def check(model: Model, claims) -> Report:
         true_ins = [t.shape for t in node.inputs]
         student_ins = [world[id(t)] for t in node.inputs]
         differs = any(tuple(a) != tuple(b) for a, b in zip(student_ins, true_ins))
-        student = _Context(model, node, student_ins, replay=False) if differs else None
+        student = Context(model, node, student_ins, replay=False) if differs else None
         if id(node) in by_node:
-            contexts[id(node)] = (_Context(model, node, true_ins, replay=True), student)
+            contexts[id(node)] = (Context(model, node, true_ins, replay=True), student)
         if student is not None and student.correct is not None:
-            outs = _as_shapes(student.correct.output_shape)
+            outs = as_shapes(student.correct.output_shape)
         else:
             outs = [t.shape for t in node.outputs]
         if len(outs) == 1:

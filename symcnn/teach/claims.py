@@ -1,4 +1,5 @@
-"""Reading a student's claims: rows of dicts, or the text of a Markdown or CSV table.
+"""Reading a student's claims: rows of dicts, or the text of a table (Markdown, CSV, or a
+summary as symcnn's or Keras' ``model.summary()`` prints it; :mod:`symcnn.teach.tables`).
 
 Numbers are read as a student writes them: ``1,792``, ``3.33``, ``7/3 + 1``, or a working
 ending in its value (``3*3*3*64 + 64 = 1792``). A decimal stands for any number it rounds or
@@ -19,18 +20,19 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 import sympy
 
 from ..errors import SymcnnError, shorten
 from ..expr_parser import parse_expression
+from .tables import (GROUPED, aligned_cells, box_cells, csv_cells, markdown_cells,
+                     split_shape, where_definitions)
 
 __all__ = ["ClaimError", "Number", "Unreadable", "Claim", "parse_claims", "parse_number",
-           "parse_shape"]
+           "parse_shape", "split_shape"]
 
 
 class ClaimError(SymcnnError):
@@ -49,7 +51,12 @@ class Number:
         """Whether ``value`` is what the student wrote (a decimal: rounded or truncated)."""
         value = sympy.sympify(value)
         if self.tolerance == 0:
-            return bool(sympy.simplify(value - self.value) == 0)
+            gap = value - self.value
+            if gap == 0:
+                return True
+            if not gap.is_number and _differs_somewhere(gap):  # cheap: a wrong closed form is not simplified
+                return False
+            return bool(sympy.simplify(gap) == 0)
         gap = value - self.value  # rounded: within half a last digit; truncated: below one
         return bool(abs(gap) <= self.tolerance / 2 or 0 <= gap < self.tolerance)
 
@@ -57,6 +64,32 @@ class Number:
         return self.text
 
     __str__ = __repr__
+
+
+def _differs_somewhere(gap: sympy.Expr) -> bool:
+    """Whether ``gap`` is nonzero at a point its symbols' assumptions allow (each positive
+    integer symbol a prime from 101 on, any other positive symbol a fraction from 7/8 on):
+    then it is not identically zero. An identity holds at every such point, so this never
+    refutes one; it spares ``simplify`` (seconds on a large closed form) for wrong answers.
+
+    >>> import symcnn as sc
+    >>> H, a = sc.symbols("H"), sc.multiplier("a")
+    >>> _differs_somewhere(sympy.floor(H/2) - H/2), _differs_somewhere(sympy.ceiling(a) - a)
+    (True, True)
+    >>> _differs_somewhere(sympy.floor((H + 1)/2) - sympy.ceiling(H/2))
+    False
+    """
+    point = {}
+    for k, x in enumerate(sorted(gap.free_symbols, key=str)):
+        if not x.is_positive:  # symcnn's sizes and multipliers are positive; others: no point
+            return False
+        point[x] = sympy.Integer(sympy.prime(26 + k)) if x.is_integer else \
+            sympy.Rational(7 + 2 * k, 8)
+    try:
+        at = sympy.sympify(gap.xreplace(point))
+    except (TypeError, ValueError, ArithmeticError):
+        return False
+    return bool(at.is_number and at.is_zero is False)
 
 
 @dataclass(frozen=True)
@@ -92,14 +125,23 @@ class Claim:
 _DECIMAL = re.compile(r"[+-]?\d*\.\d+")
 #: A dash for "none": what torchinfo prints in a layer's "Param #" when it has none.
 _DASHES = {"-", "--", "\u2013", "\u2014"}
-_GROUPED = re.compile(r"\d{1,3}(,\d{3})+(\.\d+)?")
 
 
-def parse_number(value, what: str = "number") -> Number:
+def parse_number(value, what: str = "number", symbols: Mapping | None = None) -> Number:
     """A :class:`Number` from an int, float, Fraction, SymPy number or text.
+
+    ``symbols`` maps names to the model's own symbols (``model.symbols_by_name``): a closed
+    form is read with them, so ``27*make_divisible(32*a, 8)`` uses the model's multiplier
+    ``a`` (a positive rational), not a new integer symbol that merely prints the same. A
+    name the model lacks becomes a positive-integer symbol (``check`` then marks the entry
+    unreadable, naming it).
 
     >>> parse_number("1,792").value, parse_number("7/3 + 1").value, parse_number(3.33).tolerance
     (1792, 10/3, 1/100)
+    >>> import symcnn as sc
+    >>> a = sc.multiplier("a")
+    >>> parse_number("27*make_divisible(32*a, 8)", symbols={"a": a}).value.free_symbols == {a}
+    True
     """
     if isinstance(value, Number):
         return value
@@ -108,23 +150,24 @@ def parse_number(value, what: str = "number") -> Number:
     if isinstance(value, float):
         text = repr(value)
     elif isinstance(value, (int, sympy.Basic)) or type(value).__name__ == "Fraction":
-        return Number(sympy.nsimplify(value), sympy.Integer(0), str(value))
+        number = sympy.nsimplify(value)
+        return Number(_renamed(number, symbols), sympy.Integer(0), str(value))
     else:
         text = str(value)
     text = text.strip().strip("*`$").replace("\u2212", "-").replace("\u00a0", " ")
     text = text.replace("\u00d7", "*").replace("\u2248", "").replace("~", "").strip()
     if text in _DASHES:  # torchinfo prints "--" for a layer without parameters
         return Number(sympy.Integer(0), sympy.Integer(0), text)
-    if "=" in text:
-        text = text.rsplit("=", 1)[1].strip()
-    if _GROUPED.fullmatch(text):
+    if "=" in text:  # a working ending in its value; Markdown's `working` = `value` too
+        text = text.rsplit("=", 1)[1].strip().strip("*`$").strip()
+    if GROUPED.fullmatch(text):
         text = text.replace(",", "")
     text = text.replace("_", "").replace(" ", "") if re.fullmatch(r"[\d_ ]+", text) else text
     if _DECIMAL.fullmatch(text):
         digits = len(text.split(".")[1])
         return Number(sympy.Rational(text), sympy.Rational(1, 10 ** digits), text)
     try:  # a closed form such as 160*n is fine for a model with symbols
-        number = parse_expression(_as_code(text), declare=True) if text else None
+        number = parse_expression(_as_code(text), symbols, declare=True) if text else None
     except SymcnnError:
         number = None
     if number is None:
@@ -132,6 +175,16 @@ def parse_number(value, what: str = "number") -> Number:
                          f"Received: {value!r}")
     return Number(sympy.nsimplify(number) if number.is_number else number, sympy.Integer(0),
                   text)
+
+
+def _renamed(value, symbols: Mapping | None):
+    """``value`` with each symbol named as one of ``symbols`` replaced by that symbol (a
+    claim written with ``sc.symbols("a")`` for a model whose ``a`` is a multiplier)."""
+    if not symbols or not isinstance(value, sympy.Basic):
+        return value
+    swap = {x: symbols[x.name] for x in value.free_symbols
+            if isinstance(x, sympy.Symbol) and x.name in symbols and symbols[x.name] != x}
+    return value.xreplace(swap) if swap else value
 
 
 def _as_code(text: str) -> str:
@@ -147,9 +200,11 @@ def _as_code(text: str) -> str:
     return re.sub(r"(?<![\w.])(\d+(?:\.\d+)?)\s*(?=[A-Za-z_(])(?![eE][+-]?\d)", r"\1*", text)
 
 
-def parse_shape(value) -> tuple:
+def parse_shape(value, what: str = "size", symbols: Mapping | None = None) -> tuple:
     """A claimed shape: a tuple/list of numbers or text such as ``(None, 32, 32, 64)``,
-    ``32x32x64`` or ``3136``; a leading ``None`` (the batch axis) is dropped.
+    ``32x32x64`` or ``3136``; a leading ``None`` (the batch axis) is dropped. Text is cut
+    into sizes by :func:`split_shape`; ``symbols`` are the model's, as for
+    :func:`parse_number`.
 
     >>> parse_shape("(None, 32, 32, 64)"), parse_shape("7 x 3.33 x 2"), parse_shape(3136)
     ((32, 32, 64), (7, 3.33, 2), (3136,))
@@ -160,12 +215,10 @@ def parse_shape(value) -> tuple:
     >>> parse_shape("16,384"), parse_shape("(16,384)"), parse_shape("16, 384")
     ((16384,), (16, 384), (16, 384))
     """
-    if isinstance(value, str) and _GROUPED.fullmatch(value.strip().strip("`$")):
-        return (parse_number(value, "size"),)
+    if isinstance(value, str) and GROUPED.fullmatch(value.strip().strip("`$")):
+        return (parse_number(value, what),)
     if isinstance(value, str):
-        text = value.strip().strip("`$").strip("()[] ")
-        parts = [p for p in re.split(r"\s*(?:,|\bx\b|\u00d7)\s*", text.replace("x", " x "))
-                 if p.strip()]
+        parts = [p for p in split_shape(value.strip().strip("`$")) if p]
     elif isinstance(value, (list, tuple)):
         parts = list(value)
     else:
@@ -173,7 +226,7 @@ def parse_shape(value) -> tuple:
     parts = [p for p in parts if not (p is None or str(p).strip().lower() == "none")]
     if not parts:
         raise ClaimError(f"check: a claimed output shape has no sizes. Received: {value!r}")
-    return tuple(parse_number(p, "size") for p in parts)
+    return tuple(parse_number(p, what, symbols) for p in parts)
 
 
 def _layer_key(value):
@@ -182,10 +235,13 @@ def _layer_key(value):
     text = str(value).strip().strip("`*")
     if re.fullmatch(r"#?\d+", text):
         return int(text.lstrip("#"))
-    return text.split(" (")[0].strip() if text else None
+    name = text.split(" (")[0].strip()
+    if name.endswith(("\u2026", "...")):  # Keras cut a long name: the type helps find it
+        return text
+    return name or None
 
 
-def _claim(row: dict, line: int | None) -> Claim:
+def _claim(row: dict, line: int | None, symbols: Mapping | None) -> Claim:
     unknown = set(row) - {"layer", "output_shape", "params"}
     if unknown:
         raise ClaimError(f"check: a claim has the keys layer, output_shape and params. "
@@ -195,8 +251,9 @@ def _claim(row: dict, line: int | None) -> Claim:
     blank = lambda v: v is None or (isinstance(v, str) and not v.strip())  # noqa: E731
     no_shape = blank(shape) or isinstance(shape, str) and shape.strip() in _DASHES
     return Claim(_layer_key(row.get("layer")),
-                 None if no_shape else _entry(parse_shape, shape),
-                 None if blank(params) else _entry(parse_number, params, "parameter count"),
+                 None if no_shape else _entry(parse_shape, shape, "size", symbols),
+                 None if blank(params) else _entry(parse_number, params, "parameter count",
+                                                   symbols),
                  line)
 
 
@@ -239,7 +296,7 @@ def _columns(header: list) -> dict:
     return out
 
 
-def _table_rows(cells: list) -> list:
+def _table_rows(cells: list, symbols: Mapping | None) -> list:
     header, rows = cells[0][1], cells[1:]
     columns = _columns(header)
     out = []
@@ -248,69 +305,8 @@ def _table_rows(cells: list) -> list:
         if not any(c.strip() for c in row) or first.startswith(("total", "trainable", "non-")):
             continue
         values = {f: row[i] if i < len(row) else None for f, i in columns.items()}
-        out.append(_claim(values, line))
+        out.append(_claim(values, line, symbols))
     return out
-
-
-def _markdown(text: str) -> list:
-    cells = []
-    for number, raw in enumerate(text.splitlines(), 1):
-        line = raw.strip()
-        if not line.startswith("|"):
-            continue
-        parts = [c.strip() for c in line.strip("|").split("|")]
-        if all(re.fullmatch(r":?-{2,}:?", c) for c in parts if c):
-            continue
-        cells.append((number, parts))
-    return cells
-
-
-def _csv_cells(row: list, width: int) -> list | None:
-    """A CSV row of more cells than the header (``width``) put back together: cells split
-    inside brackets (``(30, 30, 64)`` unquoted) are joined, then thousands groups split at
-    their commas (``1,792`` unquoted) when exactly one way gives ``width`` cells; None when
-    none or several do.
-
-    >>> _csv_cells(["conv2d", "(30", "30", "64)", "1", "792"], 3)
-    ['conv2d', '(30, 30, 64)', '1,792']
-    >>> _csv_cells(["dense", "1", "280", "100"], 3) is None  # 1,280 | 100 or 1 | 280,100
-    True
-    """
-    joined: list = []
-    for cell in row:
-        if joined and _open_brackets(joined[-1]) > 0:
-            joined[-1] += ", " + cell.strip()
-        else:
-            joined.append(cell.strip())
-    if len(joined) - width > _MAX_EXTRA_CELLS or width > _MAX_REPAIRED_WIDTH:
-        return joined if len(joined) == width else None  # too many ways to try
-    fits = list(itertools.islice(_groupings(joined, width), 2))
-    return fits[0] if len(fits) == 1 else None
-
-
-#: A too-long row is put back together only within these bounds (the ways to join grow
-#: combinatorially): at most 6 extra cells, at most 12 columns.
-_MAX_EXTRA_CELLS = 6
-_MAX_REPAIRED_WIDTH = 12
-
-
-def _open_brackets(text: str) -> int:
-    return text.count("(") + text.count("[") - text.count(")") - text.count("]")
-
-
-def _groupings(cells: list, width: int):
-    """Every way of joining runs of ``cells`` into ``width`` cells, each joined run a
-    number grouped in thousands."""
-    if width == 1:
-        whole = ",".join(cells)
-        if len(cells) == 1 or _GROUPED.fullmatch(whole):
-            yield [whole]
-        return
-    for take in range(1, len(cells) - width + 2):
-        head = ",".join(cells[:take])
-        if take == 1 or _GROUPED.fullmatch(head):
-            for rest in _groupings(cells[take:], width - 1):
-                yield [head, *rest]
 
 
 def _fit_csv(cells: list) -> list:
@@ -320,7 +316,7 @@ def _fit_csv(cells: list) -> list:
     out = [cells[0]]
     for line, row in cells[1:]:
         if len(row) > width:
-            fixed = _csv_cells(row, width)
+            fixed = csv_cells(row, width)
             if fixed is None:
                 reason = (f"the CSV row on line {line} has {len(row)} cells for {width} "
                           f"columns; put a cell that contains commas in quotes")
@@ -334,29 +330,53 @@ def _fit_csv(cells: list) -> list:
     return out
 
 
-def parse_claims(claims) -> list:
-    """The list of :class:`Claim` in ``claims`` (list of dicts, or Markdown / CSV text)."""
-    if isinstance(claims, str):
-        cells = _markdown(claims)
-        if not cells:
-            reader = csv.reader(io.StringIO(claims.strip()), skipinitialspace=True)
+def _table_cells(text: str) -> list:
+    """The cells of a table's text: a Keras 3 summary box, Markdown, a space-aligned summary
+    (symcnn's ``summary()``), else CSV (:mod:`symcnn.teach.tables`)."""
+    cells = box_cells(text) or markdown_cells(text) or aligned_cells(text)
+    if cells:
+        return cells
+    reader = csv.reader(io.StringIO(text.strip()), skipinitialspace=True)
+    try:
+        cells = [(n, row) for n, row in enumerate(reader, 1) if row]
+    except csv.Error as err:  # a cell of over 131,072 characters, a NUL byte
+        raise ClaimError(f"check: the table text is not a readable CSV table "
+                         f"({err}). Received: {text[:60]!r}") from None
+    return _fit_csv(cells) if cells else cells
+
+
+def _with_where(text: str, symbols: Mapping | None) -> Mapping | None:
+    """``symbols`` and the names a summary's ``where`` block defines (``h_1 = ceiling(H/2)``),
+    read with ``symbols``; a model's own name is never redefined."""
+    names = dict(symbols or {})
+    for name, definition in where_definitions(text).items():
+        if name not in names:
             try:
-                cells = [(n, row) for n, row in enumerate(reader, 1) if row]
-            except csv.Error as err:  # a cell of over 131,072 characters, a NUL byte
-                raise ClaimError(f"check: the table text is not a readable CSV table "
-                                 f"({err}). Received: {claims[:60]!r}") from None
-            cells = _fit_csv(cells) if cells else cells
+                names[name] = parse_expression(_as_code(definition), symbols or {}, declare=True)
+            except SymcnnError:
+                continue  # not a definition after all: the name stays unknown
+    return names
+
+
+def parse_claims(claims, symbols: Mapping | None = None) -> list:
+    """The list of :class:`Claim` in ``claims``: a list of dicts, or the text of a table
+    (Markdown, CSV, or a summary as symcnn's or Keras' ``model.summary()`` prints it).
+    ``symbols`` maps names to the model's symbols, so that closed forms are read with them
+    (:func:`parse_number`)."""
+    if isinstance(claims, str):
+        cells = _table_cells(claims)
         if len(cells) < 2:
             raise ClaimError("check: the table text needs a header row and at least one row. "
                              f"Received: {claims[:60]!r}")
-        return _table_rows(cells)
+        return _table_rows(cells, _with_where(claims, symbols))
     if not isinstance(claims, (list, tuple)):
         raise ClaimError("check: `claims` must be a list of rows (dicts) or the text of a "
-                         f"Markdown or CSV table. Received: {type(claims).__name__}")
+                         f"table (Markdown, CSV or a summary). Received: "
+                         f"{type(claims).__name__}")
     out = []
     for i, row in enumerate(claims):
         if not isinstance(row, dict):
             raise ClaimError(f"check: claim {i} must be a dict with layer, output_shape, "
                              f"params. Received: {row!r}")
-        out.append(_claim(row, None))
+        out.append(_claim(row, None, symbols))
     return out

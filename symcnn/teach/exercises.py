@@ -3,7 +3,8 @@
 Every exercise is built on a real model (``.model``, which builds, so the exercise is
 admissible) and its answer is what symcnn computes for that model; the worked solution is
 the layer's derivation (formula, working, value) plus the few lines the topic needs. The
-same ``seed`` always gives the same exercises (a private ``random.Random(seed)``).
+same ``seed`` always gives the same exercises (a private ``random.Random``);
+``seed=None`` gives a different sheet each time.
 
 >>> import symcnn as sc
 >>> items = sc.exercises.generate("output_size", n=3, seed=1)
@@ -17,13 +18,14 @@ True
 
 from __future__ import annotations
 
+import numbers
 import random
 from dataclasses import dataclass, field
 from typing import Any
 
 import sympy
 
-from ..errors import SymcnnError
+from ..errors import ArgumentError, SymcnnError, brief
 from . import topics
 from .topics import TOPICS
 from .sheets import FORMATS, sheet
@@ -88,20 +90,41 @@ def _build(topic: str, rng: random.Random) -> Exercise:
                     model, tuple(numerical))
 
 
-def generate(topic: str, n: int = 10, seed: int = 1) -> list:
+def _seed(seed) -> int:
+    """``seed`` as an int: an integer (an integral float such as ``1.0`` is that integer),
+    or a fresh one from the operating system for None."""
+    if seed is None:
+        return random.SystemRandom().randrange(2 ** 63)
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
+        return int(seed)
+    if isinstance(seed, float) and seed.is_integer():
+        return int(seed)
+    raise ArgumentError(f"exercises.generate: `seed` must be an integer, or None for a "
+                        f"different sheet each time. Received: seed={brief(seed)}")
+
+
+def generate(topic: str, n: int = 10, seed: int | None = 1) -> list:
     """``n`` different exercises on ``topic`` (see :data:`TOPICS`), reproducible by ``seed``.
+
+    ``seed`` is an integer (an integral float such as ``1.0`` is taken as that integer; a
+    bool, a fractional float or text is refused); the same seed always gives the same
+    exercises. ``seed=None`` draws a fresh seed, so each call gives a different sheet.
 
     >>> import symcnn as sc
     >>> x = sc.exercises.generate("params", n=1, seed=3)[0]
     >>> x.answer == x.model.params
     True
+    >>> one = sc.exercises.generate("params", n=1, seed=1.0)
+    >>> one == sc.exercises.generate("params", n=1, seed=1)
+    True
     """
-    if topic not in TOPICS:
-        raise SymcnnError(f"exercises.generate: unknown topic. Topics: {', '.join(TOPICS)}. "
-                          f"Received: topic={topic!r}")
+    if not isinstance(topic, str) or topic not in TOPICS:
+        raise ArgumentError(f"exercises.generate: `topic` must be one of {', '.join(TOPICS)}. "
+                            f"Received: topic={brief(topic)}")
     if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 500:
         raise SymcnnError(f"exercises.generate: `n` must be an integer from 1 to 500. "
-                          f"Received: n={n!r}")
+                          f"Received: n={brief(n)}")
+    seed = _seed(seed)
     rng = random.Random(f"{topic}:{seed}")
     items, seen = [], set()
     for _ in range(50 * n):

@@ -17,10 +17,11 @@ from __future__ import annotations
 import html
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable
 
 import sympy
 
-from ..errors import SymcnnError
+from ..errors import ArgumentError, SymcnnError, brief
 from ..render.exprs import latex_printer
 from ..render.latex import escape
 from ..working import group_digits
@@ -196,16 +197,57 @@ def _moodle(items, solutions: bool, title: str) -> str:
 _WRITERS = {"latex": _latex, "markdown": _markdown, "html": _html, "moodle": _moodle}
 
 
-def sheet(items, format: str = "latex", solutions: bool = True, title: str | None = None) -> str:
-    """The exercise sheet of ``items`` in ``format`` (``latex``: a complete pdflatex document;
-    ``moodle``: Moodle XML, one numerical question per number asked). With
-    ``solutions=True`` the answers and their working follow the questions (LaTeX: on a new
-    page; Moodle: as each question's general feedback).
-    """
-    if format not in _WRITERS:
-        raise SymcnnError(f"exercises.sheet: `format` must be one of "
-                          f"{', '.join(map(repr, FORMATS))}. Received: format={format!r}")
+_EXERCISE_FIELDS = ("topic", "question", "answer", "solution", "numerical")
+
+
+def _is_exercise(value) -> bool:
+    return all(hasattr(value, name) for name in _EXERCISE_FIELDS)
+
+
+def _items(items) -> list:
+    """``items`` as a list of exercises, or an error that names what was given instead."""
+    if _is_exercise(items):
+        raise ArgumentError("exercises.sheet: `items` is a list of exercises; for one, pass "
+                            "[exercise]. Received: items=<one Exercise>")
+    if isinstance(items, (str, bytes, dict)) or not isinstance(items, Iterable):
+        raise ArgumentError(f"exercises.sheet: `items` must be a list of exercises from "
+                            f"sc.exercises.generate(...). Received: items={brief(items)}")
     items = list(items)
     if not items:
         raise SymcnnError("exercises.sheet: no exercises given. Received: items=[]")
-    return _WRITERS[format](items, bool(solutions), _title(items, title))
+    for i, item in enumerate(items):
+        if not _is_exercise(item):
+            raise ArgumentError(f"exercises.sheet: item {i} is not an exercise (one from "
+                                f"sc.exercises.generate(...)). Received: items[{i}]="
+                                f"{brief(item)}")
+    return items
+
+
+def sheet(items, format: str = "latex", solutions: bool = True, title: str | None = None) -> str:
+    """The exercise sheet of ``items`` (a list of exercises from
+    :func:`~symcnn.teach.exercises.generate`) in ``format`` (``latex``: a complete pdflatex
+    document; ``moodle``: Moodle XML, one numerical question per number asked). With
+    ``solutions=True`` the answers and their working follow the questions (LaTeX: on a new
+    page; Moodle: as each question's general feedback); ``solutions`` is True or False,
+    never a string such as ``"no"``.
+
+    >>> import symcnn as sc
+    >>> items = sc.exercises.generate("params", n=2, seed=1)
+    >>> "## Solutions" in sc.exercises.sheet(items, format="markdown", solutions=False)
+    False
+    >>> sc.exercises.sheet(items, solutions="no")
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.ArgumentError: exercises.sheet: `solutions` must be True or False. Received: solutions='no'
+    """
+    if not isinstance(format, str) or format not in _WRITERS:
+        raise SymcnnError(f"exercises.sheet: `format` must be one of "
+                          f"{', '.join(map(repr, FORMATS))}. Received: format={brief(format)}")
+    if not isinstance(solutions, bool):
+        raise ArgumentError(f"exercises.sheet: `solutions` must be True or False. "
+                            f"Received: solutions={brief(solutions)}")
+    if title is not None and not isinstance(title, str):
+        raise ArgumentError(f"exercises.sheet: `title` must be text or None. "
+                            f"Received: title={brief(title)}")
+    items = _items(items)
+    return _WRITERS[format](items, solutions, _title(items, title))

@@ -200,3 +200,51 @@ def test_the_layers_a_question_names_are_the_layers_of_its_answer(topic):
         for x in sc.exercises.generate(topic, n=10, seed=seed):
             named = [layer.get_config() for layer in _layers_in(x.question)]
             assert named == [r.layer.get_config() for r in x.model.layers], x.question
+
+
+# --------------------------------------------------------------------------- arguments
+
+
+def test_a_sheet_of_anything_but_a_list_of_exercises_is_an_error_naming_it():
+    items = sc.exercises.generate("params", n=2, seed=1)
+    with pytest.raises(sc.SymcnnError, match="Received: items=None"):
+        sc.exercises.sheet(None)
+    with pytest.raises(sc.SymcnnError, match=r"for one, pass \[exercise\]"):
+        sc.exercises.sheet(items[0])
+    with pytest.raises(sc.SymcnnError, match=r"item 1 is not an exercise.*items\[1\]='a'"):
+        sc.exercises.sheet([items[0], "a"])
+    with pytest.raises(sc.SymcnnError, match="Received: items='params'"):
+        sc.exercises.sheet("params")
+    assert sc.exercises.sheet(tuple(items), format="markdown")  # any sequence of exercises
+
+
+def test_solutions_is_true_or_false_never_a_truthy_string():
+    """``solutions="no"`` printed the solutions (bool("no") is True)."""
+    items = sc.exercises.generate("params", n=2, seed=1)
+    for value in ("no", "False", 0, None):
+        with pytest.raises(sc.SymcnnError, match=f"Received: solutions={value!r}"):
+            sc.exercises.sheet(items, format="markdown", solutions=value)
+    assert "Solutions" not in sc.exercises.sheet(items, format="markdown", solutions=False)
+
+
+def test_a_topic_that_is_not_text_is_an_error_naming_it():
+    with pytest.raises(sc.SymcnnError, match=r"Received: topic=\['params'\]"):
+        sc.exercises.generate(["params"])
+
+
+def test_a_seed_is_an_integer_and_an_integral_float_is_that_integer():
+    """``seed=True`` and ``seed=1.0`` gave sheets other than ``seed=1``'s."""
+    def questions(seed):
+        return [x.question for x in sc.exercises.generate("params", n=3, seed=seed)]
+
+    assert questions(1.0) == questions(1)
+    for bad in (True, False, 1.5, "1", float("nan")):
+        with pytest.raises(sc.SymcnnError, match=r"`seed` must be an integer.*Received: seed="):
+            questions(bad)
+
+
+def test_seed_none_gives_a_different_sheet_each_time():
+    """As for random.Random(None): no seed is a fresh one (it was one fixed sheet)."""
+    sheets = {tuple(x.question for x in sc.exercises.generate("output_size", n=5, seed=None))
+              for _ in range(4)}
+    assert len(sheets) > 1
