@@ -138,8 +138,8 @@ def test_a_keras_functional_summary_skips_its_input_and_connected_to_column():
     import keras
 
     x = keras.Input((8, 8, 3))
-    y = keras.layers.Conv2D(3, 3, padding="same")(x)
-    built = keras.Model(x, keras.layers.Add()([x, y]))
+    y = keras.layers.Conv2D(3, 3, padding="same", name="conv2d")(x)  # named: Keras numbers
+    built = keras.Model(x, keras.layers.Add(name="add")([x, y]))  # unnamed ones per session
     lines: list = []
     built.summary(print_fn=lambda line, **kwargs: lines.append(line))
     text = "\n".join(lines)
