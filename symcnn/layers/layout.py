@@ -29,6 +29,8 @@ The layers that state one:
   contiguous for a contiguous input;
 * ``Flatten`` and ``Reshape``: contiguous for a contiguous input;
 * ``Permute``: the permuted order; ``Cropping``: a gap on each cropped axis;
+* ``nn.Slice``: a gap on each axis it cuts short; ``nn.StridedSlice``: also the axis
+  under a step over 1 (not stated where that depends on a size's parity);
 * recurrent layers' and ``MultiHeadAttention``'s sequence outputs: time-major ``(1, 0, 2)``;
 * element-wise layers (activations but softmax, ``Dropout`` of an input without gaps,
   ``Identity``) and element-wise merges of inputs of one shape and order that require a

@@ -21,6 +21,8 @@ from .. import arith
 from ..errors import LayerArgumentError, ShapeError
 from ..formulas import prod
 from ..layers.base import Checker, Layer, format_shape
+from ..layers.layout import sliced
+from ..layers.saved import NOTHING
 from ..derivation.blocks import dim_names, sym
 from ..working import Ceiling, Minus, Over, Plus, Times
 from ._base import slice_bound, slice_position
@@ -210,6 +212,34 @@ class StridedSlice(Layer):
                                      f"expressions or None, a positive int step or None. "
                                      f"Received: slices={slices!r}") from None
         self._set(slices=triples)
+
+    output_is_view = True  # a strided slice is a view of its input's storage
+
+    def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
+        """Nothing: PyTorch's slice backward needs only the sizes."""
+        return NOTHING
+
+    def layout_for(self, input_layouts, input_shapes, output_shapes) -> tuple:
+        """The input's memory with gaps (symcnn axes, batch 0): an axis of ``n`` elements
+        sliced to ``m`` with step ``s`` no longer fits under the axis above it unless
+        ``n == s*m`` (``::2`` of an even axis does), and a step over 1 leaves gaps under it,
+        so the axis below no longer fits either. Not stated where that depends on the
+        symbols (``::2`` of ``H`` rows: a copy for odd ``H`` only)."""
+        shape, out = input_shapes[0], output_shapes[0]
+        gaps = set()
+        for axis, (n, m, (_, _, step)) in enumerate(zip(shape, out, self.slices)):
+            spare = sympy.expand(n - (step or 1) * m)
+            if not spare.is_Integer:
+                try:
+                    if arith.require_at_least(spare, 1) is not None:
+                        return (None,)
+                except arith.Infeasible:
+                    return (None,)
+            if spare != 0:
+                gaps.add(axis + 1)
+            if (step or 1) > 1 and axis + 2 <= len(shape):
+                gaps.add(axis + 2)
+        return (sliced(input_layouts[0], sorted(gaps)),)
 
     def output_shape_for(self, shape, check: Checker):
         if len(self.slices) > len(shape):

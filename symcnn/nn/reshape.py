@@ -11,6 +11,7 @@ from .. import arith, formulas
 from ..errors import LayerArgumentError, ShapeError
 from ..layers import reshape as _reshape
 from ..layers.base import Checker, Layer, format_shape
+from ..layers.layout import sliced
 from ..layers.saved import NOTHING, kept_input
 from ..symbols import as_size
 from ..windows import NotAWindow, Upsampled, Window
@@ -177,11 +178,45 @@ class Slice(TorchLayer, Layer):
             out.append(length)
         return tuple(out)
 
+    output_is_view = True  # a slice is a view of its input's storage
+
+    def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
+        """Nothing: PyTorch's slice backward needs only the sizes."""
+        return NOTHING
+
+    def layout_for(self, input_layouts, input_shapes, output_shapes) -> tuple:
+        """The input's memory with a gap along each axis cut short (symcnn axes, batch 0);
+        not stated where whether an axis is cut depends on the symbols (``:6`` on ``H``
+        rows is cut for every ``H`` the model admits, ``H >= 6``, but the last six rows of
+        six are not)."""
+        check = Checker()
+        positions = self.positions(input_shapes[0], check)
+        cut = []
+        for axis, (size, (begin, end)) in enumerate(zip(input_shapes[0], positions)):
+            short = sympy.expand(size - end + begin)  # the elements the slice leaves out
+            if short.is_Integer and short == 0:
+                continue
+            if not short.is_Integer and not _always_positive(short, check.constraints):
+                return (None,)
+            cut.append(axis + 1)
+        return (sliced(input_layouts[0], cut),)
+
     def window_for(self, input_shape):
         """Output ``o`` reads ``o + start`` along each sliced axis (a 1-wide window)."""
         starts = [b for b, _ in self.positions(input_shape)[:len(self.slices)]]
         return tuple(Window(1, pad_before=-b) if b != 0 else None for b in starts) + (
             None,) * (len(input_shape) - len(starts))
+
+
+def _always_positive(expr, conditions) -> bool:
+    """``expr >= 1`` for every size, or wherever one of ``conditions`` (``H >= 6``) holds."""
+    try:
+        needed = arith.require_at_least(expr, 1)
+    except arith.Infeasible:
+        return False
+    return needed is None or isinstance(needed, sympy.GreaterThan) and any(
+        isinstance(c, sympy.GreaterThan) and c.lhs == needed.lhs and c.rhs.is_Number
+        and needed.rhs.is_Number and c.rhs >= needed.rhs for c in conditions)
 
 
 def _amount(owner: str, value):

@@ -437,6 +437,54 @@ def test_linear_after_a_sequence_output_keeps_the_copy_pytorch_keeps(kind):
             assert closed.subs({B: batch, T: steps}) == total, (steps, batch)
 
 
+class _SliceThenLinear(torch.nn.Module):
+    """A convolution, a ReLU, a slice of its output (from_torch: nn.Slice, nn.StridedSlice),
+    then a Linear over the last axis, which keeps the slice folded to a matrix."""
+
+    def __init__(self, cut, features: int) -> None:
+        super().__init__()
+        self.conv, self.cut = torch.nn.Conv2d(3, 4, 3, padding=1), cut
+        self.linear = torch.nn.Linear(features, 5)
+
+    def forward(self, x):
+        return self.linear(self.cut(torch.relu(self.conv(x))))
+
+
+SLICES = {  # (the slice, the Linear's features, the input sizes H it is checked at)
+    "columns": (lambda y: y[:, :, :, 1:7], 6, (7, 8, 11)),  # the last axis: a view
+    "rows": (lambda y: y[:, :, 2:6], 8, (7, 8, 11)),  # rows cut: a copy, even at batch 1
+    "channels": (lambda y: y[:, 1:3], 8, (7, 8, 11)),  # a copy from batch 2 on
+    "computed_half": (lambda y: y[:, :, : y.shape[2] // 2], 8, (7, 8, 11)),
+    "rows_then_relu": (lambda y: torch.relu(y[:, :, 2:6]), 8, (7, 8, 11)),
+    "every_other_channel": (lambda y: y[:, ::2], 8, (7, 8, 11)),
+    "every_other_row": (lambda y: y[:, :, ::2], 8, (8, 10)),  # even H: a view
+}
+
+
+@pytest.mark.parametrize("name", sorted(SLICES))
+def test_slices_keep_nothing_and_a_linear_after_them_keeps_what_pytorch_keeps(name):
+    """A slice is a view and keeps nothing for backward (training memory raised CostError
+    on any from_torch model that slices); where it leaves out elements of an axis, the
+    Linear after it keeps a copy, as PyTorch's reshape makes one. Exact in B and H."""
+    cut, features, sizes = SLICES[name]
+    net = _SliceThenLinear(cut, features)
+    closed = sc.from_torch(net, (3, "H", 8)).training_memory(batch="B").activations
+    for h in sizes:
+        for batch in (1, 3):
+            total, _ = measure(net, torch.randn(batch, 3, h, 8))
+            assert closed.subs({B: batch, sc.symbols("H"): h}) == total, (h, batch)
+
+
+def test_every_other_row_of_an_odd_height_is_a_copy_pytorch_keeps():
+    """``::2`` of 7 rows does not fold into the axis above it: PyTorch copies. With a
+    numeric height symcnn decides it; with a symbolic one (a copy for odd H only) it
+    states no layout and the Linear keeps its input, as documented."""
+    net = _SliceThenLinear(lambda y: y[:, :, ::2], 8)
+    for batch in (1, 3):
+        total, _ = measure(net, torch.randn(batch, 3, 7, 8))
+        assert sc.from_torch(net, (3, 7, 8)).training_memory(batch=batch).activations == total
+
+
 def test_prelu_has_the_macs_flop_counter_mode_counts():
     from torch.utils.flop_counter import FlopCounterMode
 
