@@ -83,6 +83,20 @@ def _stated_conditions(constraints) -> tuple:
     return tuple(out)
 
 
+def _argument_symbols(layer) -> set:
+    """The symbols in ``layer``'s arguments (sizes, counts; not a nested model's, nor an
+    input's ``batch_size``, which names the batch, not a size)."""
+    out: set = set()
+    stack = [v for k, v in layer._config.items() if k != "batch_size"]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, sympy.Basic):
+            out |= value.free_symbols
+        elif isinstance(value, (tuple, list)):
+            stack.extend(value)
+    return out
+
+
 class Model(_CostViews, _Printing, Graph):
     """A functional model from input tensors to output tensors (Keras functional style).
 
@@ -239,8 +253,9 @@ class Model(_CostViews, _Printing, Graph):
 
     @property
     def free_symbols(self) -> set:
-        """Every symbol in the model's shapes, counts and constraints (a new set each time;
-        computed once per model, which never changes)."""
+        """Every symbol in the model's shapes, counts, layer arguments (a ``Repeat``'s count
+        of parameter-free blocks shows in no shape or count) and constraints (a new set each
+        time; computed once per model, which never changes)."""
         known = self.__dict__.get("_free_symbols")
         if known is None:  # issue 16: sweeps and solves ask on every call
             out: set = set()
@@ -249,6 +264,7 @@ class Model(_CostViews, _Printing, Graph):
                     for d in t.shape:
                         out |= d.free_symbols
                 out |= node.computed.params.free_symbols
+                out |= _argument_symbols(node.layer)
             for c in self.constraints:
                 out |= c.free_symbols
             known = frozenset(out)

@@ -508,6 +508,23 @@ def test_the_batch_is_never_one_of_the_models_sizes():
         bins.training_memory(batch=2, optimizer=["adam"])
 
 
+def test_a_repeat_count_named_b_is_the_models_symbol_never_the_batch():
+    """A Repeat of B parameter-free blocks shows B in no shape or count: the model did not
+    list it, so the default batch B merged with it (64*B**2*H*W). The count is the model's
+    symbol: subs accepts it, and the batch is called `batch`."""
+    H, W, B, batch = sc.symbols("H W B batch")
+    block = sc.Sequential([sc.Input((H, W, 8)), sc.ReLU(), sc.Dropout(0.1)])
+    model = sc.Sequential([sc.Input((H, W, 3)), sc.Conv2D(8, 3, padding="same"),
+                           sc.Repeat(block, "B"), sc.GlobalAveragePooling2D(), sc.Dense(10)])
+    assert B in model.free_symbols
+    memory = model.training_memory()
+    assert memory.activations == sympy.expand(batch * (64 * B * H * W + 12 * H * W + 32))
+    unrolled = sc.Sequential([sc.Input((H, W, 3)), sc.Conv2D(8, 3, padding="same"),
+                              sc.Repeat(block, 3), sc.GlobalAveragePooling2D(), sc.Dense(10)])
+    assert model.subs(B=3).training_memory(batch=2).activations == \
+        unrolled.training_memory(batch=2).activations
+
+
 def _refusal(subs, **values) -> tuple:
     """The class of the error ``subs(**values)`` raises and its words after the owner."""
     with pytest.raises(sc.SymcnnError) as info:
