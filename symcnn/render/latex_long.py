@@ -135,7 +135,13 @@ def top_level_commas(tex: str) -> list:
     >>> top_level_commas(r"1, \left(a, b\right), \frac{c, d}{2}")
     [1, 20]
     """
-    found, depth, i = [], 0, 0
+    return [i for i in _top_level(tex) if tex.startswith(", ", i)]
+
+
+def _top_level(tex: str):
+    r"""The positions of ``tex`` outside braces and ``\left ... \right`` (neither a brace
+    nor part of a ``\left``/``\right`` token), in order."""
+    depth, i = 0, 0
     while i < len(tex):
         if tex.startswith(r"\left", i) and not tex[i + 5:i + 6].isalpha():
             depth, i = depth + 1, i + 5
@@ -144,11 +150,11 @@ def top_level_commas(tex: str) -> list:
             depth, i = depth - 1, i + 6
             continue
         c = tex[i]
-        depth += (c == "{") - (c == "}")
-        if depth == 0 and tex.startswith(", ", i):
-            found.append(i)
+        if c in "{}":
+            depth += 1 if c == "{" else -1
+        elif depth == 0:
+            yield i
         i += 1
-    return found
 
 
 _NUMERAL = re.compile(r"[0-9.]+(?:\{,\}[0-9]+)*")
@@ -288,25 +294,11 @@ def split_sum(tex: str) -> list:
     >>> split_sum(r"2 \left(a + b\right) + \frac{c - 1}{2} - 3")
     ['2 \\left(a + b\\right)', '+ \\frac{c - 1}{2}', '- 3']
     """
-    terms, depth, start, i = [], 0, 0, 0
-    while i < len(tex):
-        if tex.startswith(r"\left", i) and not tex[i + 5:i + 6].isalpha():
-            depth, i = depth + 1, i + 5
-            continue
-        if tex.startswith(r"\right", i) and not tex[i + 6:i + 7].isalpha():
-            depth, i = depth - 1, i + 6
-            continue
-        c = tex[i]
-        if c == "{":
-            depth += 1
-        elif c == "}":
-            depth -= 1
-        elif depth == 0 and tex.startswith((" + ", " - "), i) and i > start:
+    terms, start, after = [], 0, 0
+    for i in _top_level(tex):
+        if i >= after and i > start and tex.startswith((" + ", " - "), i):
             terms.append(tex[start:i].strip())
-            start = i + 1
-            i += 3
-            continue
-        i += 1
+            start, after = i + 1, i + 3  # the sign and its space belong to the next term
     terms.append(tex[start:].strip())
     return [t for t in terms if t]
 
