@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import sympy
 
 from .costs import dtype_bytes, elements, inner_model
-from .errors import CostError
+from .errors import SUBS_HINT, CostError
 from .layers.core import InputLayer
 from .layers.layout import input_layout, output_layouts
 from .layers.saved import resolve
@@ -152,7 +152,7 @@ class _Tally:
         return (self.kept[key] - before) * self.batch * self.size[key] * self.nbytes
 
 
-def _layer_kept(layer, node, where: str, tally: _Tally) -> tuple:
+def _layer_kept(layer, node, where: str, tally: _Tally, layouts: list) -> tuple:
     method = getattr(layer, "saved_for_backward", None)
     if method is None:
         raise CostError(f"training_memory: {where} ({layer.type_name}) does not state what it "
@@ -160,7 +160,7 @@ def _layer_kept(layer, node, where: str, tally: _Tally) -> tuple:
                         f"saved_for_backward(input_shapes, output_shapes) method "
                         f"(symcnn.layers.saved). Received: a {layer.type_name} layer")
     return resolve(tuple(method(node.input_shapes, [t.shape for t in node.outputs])),
-                   [tally.layouts.get(id(t)) for t in node.inputs], node.input_shapes, tally.batch)
+                   layouts, node.input_shapes, tally.batch)
 
 
 def _run(model, keys: dict, tally: _Tally, prefix: str) -> None:
@@ -195,7 +195,8 @@ def _run(model, keys: dict, tally: _Tally, prefix: str) -> None:
         for t, k in zip(node.outputs, outs):
             keys[id(t)] = k
         added = sympy.Integer(0)
-        for kept in _layer_kept(layer, node, repr(name), tally):
+        layouts = [tally.layouts.get(id(t)) for t in node.inputs]
+        for kept in _layer_kept(layer, node, repr(name), tally, layouts):
             if kept.source == "new":
                 count = kept.elements * (tally.batch if kept.per_example else 1)
                 nbytes = tally.nbytes if kept.dtype is None else dtype_bytes(kept.dtype)
@@ -204,8 +205,7 @@ def _run(model, keys: dict, tally: _Tally, prefix: str) -> None:
                 added += tally.keep((ins if kept.source == "input" else outs)[kept.index],
                                     kept.factor)
         tally.rows.append((name, layer.type_name, sympy.expand(added)))
-        tally.layouts.update(zip(map(id, node.outputs), output_layouts(
-            layer, node, [tally.layouts.get(id(t)) for t in node.inputs])))
+        tally.layouts.update(zip(map(id, node.outputs), output_layouts(layer, node, layouts)))
 
 
 def _run_repeat(inner, times, node, ins, keys, tally: _Tally, name: str) -> None:
@@ -214,7 +214,7 @@ def _run_repeat(inner, times, node, ins, keys, tally: _Tally, name: str) -> None
     if len(inner.inputs) != 1 or inner.output_shape != inner.input_shape:
         raise CostError(f"training_memory: {name!r} repeats a block that changes the shape "
                         f"a symbolic number of times; substitute the count "
-                        f"(model.subs(...), or --subs on the command line). "
+                        f"{SUBS_HINT}. "
                         f"Received: times={times}")
     probe = _Tally(tally.batch, tally.nbytes)
     start = probe.fresh(inner.input_shape)

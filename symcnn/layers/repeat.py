@@ -36,7 +36,7 @@ import sympy
 
 from .. import arith
 from ..derivation.blocks import sym
-from ..errors import CostError, LayerArgumentError, ShapeError
+from ..errors import SUBS_HINT, CostError, LayerArgumentError, ShapeError
 from ..recurrence import NoClosedForm, closed_form, kind
 from ..windows import Window
 from ..working import Times
@@ -196,7 +196,7 @@ class Repeat(Layer):
             return None
         return (f"{self._where()}: the activations of {self.times} repetitions of a block "
                 f"that changes the shape are not scheduled one by one; substitute the count "
-                f"(model.subs(...), or --subs on the command line) for the peak memory. "
+                f"{SUBS_HINT} for the peak memory. "
                 f"Received: times={self.times}")
 
     def window_for(self, input_shape):

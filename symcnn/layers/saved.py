@@ -33,7 +33,7 @@ from typing import Any
 
 import sympy
 
-from ..errors import CostError
+from ..errors import SUBS_HINT, CostError
 from ..formulas import prod
 from .layout import fold_copy
 from .spatial import split_channels
@@ -296,6 +296,5 @@ def torch_conv_input_kept(layer, input_shape) -> tuple:
 def _undecided(layer, size):
     return CostError(f"{layer.type_name}: whether 'same' padding pads (and so what PyTorch keeps "
                      f"for backward) depends on the input size {size} when the window is not "
-                     f"wider than the stride; substitute numbers (model.subs(...), or --subs on "
-                     f"the command line). "
+                     f"wider than the stride; substitute numbers {SUBS_HINT}. "
                      f"Received: padding='same', strides={tuple(layer.strides)}")
