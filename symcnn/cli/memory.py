@@ -62,9 +62,8 @@ def parse_bytes(text: str) -> int:
 
 
 def _model(args):
-    """The model with the ``--subs`` of its own symbols substituted, and the other ``--subs``
-    (symbols that only the memory figures have, such as the count of a ``Repeat`` whose
-    block has no parameters: they are substituted into the figures)."""
+    """The model with the ``--subs`` of its own symbols substituted (a ``Repeat``'s count
+    included), and the other ``--subs``, which the memory figures refuse naming them."""
     if (args.file is None) == (args.zoo is None):
         raise UsageError("give FILE or --zoo NAME (one of them)")
     values = parse_assignments(args.subs, "--subs")
@@ -94,19 +93,10 @@ def _batch(text, model):
         raise UsageError(f"--batch: a positive integer or a symbol name (the batch size, such "
                          f"as 32 or N). {received}")
     if isinstance(value, sympy.Symbol) and value.name in model.symbols_by_name:
-        raise _same_symbol(value.name, text)
+        raise UsageError(f"--batch: {value.name} is a symbol of the model, and the batch size "
+                         f"would be the same symbol; name it another way (--batch N) or give a "
+                         f"number. {received}")
     return value if isinstance(value, int) else value.name
-
-
-#: The batch while the figures are computed for a named --batch, so that a name the figures
-#: already have can be told from the batch (no name read from the command line has a space).
-_PROBE = sympy.Dummy("the batch", integer=True, positive=True)
-
-
-def _same_symbol(name: str, text: str) -> UsageError:
-    return UsageError(f"--batch: {name} is a symbol of the model, and the batch size would be "
-                      f"the same symbol; name it another way (--batch N) or give a number. "
-                      f"Received: --batch {shorten(repr(text), 60)}")
 
 
 def _number_or_form(expr) -> str:
@@ -115,16 +105,9 @@ def _number_or_form(expr) -> str:
 
 def run_memory(args, out) -> int:
     model, rest = _model(args)
-    batch = _batch(args.batch, model)
-    named = isinstance(batch, str)
-    mem = training_memory(model, batch=_PROBE if named else batch, optimizer=args.optimizer,
+    mem = training_memory(model, batch=_batch(args.batch, model), optimizer=args.optimizer,
                           dtype=args.dtype)
-    if named:  # a name that only the figures have (a Repeat's count) is no batch name either
-        figures = {s.name for s in mem.total.free_symbols} - {_PROBE.name}
-        if batch in figures:
-            raise _same_symbol(batch, args.batch)
-        mem = mem.subs({_PROBE: batch})
-    if rest:  # the figures' own symbols (a Repeat's count): as TrainingMemory.subs checks
+    if rest:  # names the model does not have: refused as TrainingMemory.subs refuses them
         mem = mem.subs(rest)
     figures = {"weights": mem.weights, "gradients": mem.gradients,
                "optimizer_state": mem.optimizer_state, "activations": mem.activations,
