@@ -18,13 +18,13 @@ columns and cost views, so ``sc.X`` behaves as if everything had been imported u
 True
 """
 
-import importlib
-import importlib.util
+import importlib as _importlib
+import importlib.util as _importlib_util
 
 from .errors import (ArgumentError, ConversionError, CostError, ExpressionError, GraphError,
                      LayerArgumentError, OutputError, ShapeError, SolveError, SpecError,
                      SymbolError, SymcnnError, UnavailableError)
-from .lazy_modules import keep_functions
+from .lazy_modules import keep_functions as _keep_functions
 
 __version__ = "0.1.0"
 
@@ -85,7 +85,7 @@ _API = [
 ]
 
 
-keep_functions(__name__, _SHADOWED)
+_keep_functions(__name__, _SHADOWED)
 _loaded = False
 
 
@@ -96,21 +96,21 @@ def _load_core() -> None:
     _loaded = True
     try:
         for module in _CORE:
-            importlib.import_module(f".{module}", __name__)
+            _importlib.import_module(f".{module}", __name__)
     except BaseException:
         _loaded = False
         raise
 
 
 def _layer_names() -> list:
-    return list(importlib.import_module(".layers", __name__).__all__)
+    return list(_importlib.import_module(".layers", __name__).__all__)
 
 
 def _submodule(name: str):
     """``symcnn.<name>`` imported, or None when there is no such submodule."""
-    if importlib.util.find_spec(f".{name}", __name__) is None:
+    if _importlib_util.find_spec(f".{name}", __name__) is None:
         return None
-    return importlib.import_module(f".{name}", __name__)
+    return _importlib.import_module(f".{name}", __name__)
 
 
 def __getattr__(name: str):
@@ -119,18 +119,18 @@ def __getattr__(name: str):
     elif name.startswith("_"):
         raise AttributeError(f"module 'symcnn' has no attribute {name!r}")
     elif name in _LAZY and _LAZY[name][1] is None:  # a module: nothing else is needed
-        value = importlib.import_module(f".{_LAZY[name][0]}", __name__)
+        value = _importlib.import_module(f".{_LAZY[name][0]}", __name__)
     elif name in _LAZY:
         _load_core()
         module, attr = _LAZY[name]
-        value = getattr(importlib.import_module(f".{module}", __name__), attr)
+        value = getattr(_importlib.import_module(f".{module}", __name__), attr)
     else:  # a submodule (``from . import arith``, ``sc.layers``...), else a layer
         value = _submodule(name)
         if value is None:
             if name not in _layer_names():
                 raise AttributeError(f"module 'symcnn' has no attribute {name!r}")
             _load_core()
-            value = getattr(importlib.import_module(".layers", __name__), name)
+            value = getattr(_importlib.import_module(".layers", __name__), name)
     globals()[name] = value
     return value
 

@@ -17,7 +17,7 @@ from ..costs import QUANTITIES, quantity
 from ..errors import SolveError, SymcnnError, UnavailableError
 from ..multipliers import exact_value
 from ..render.exprs import show
-from ..render.latex import compile_pdf
+from ..render.latex import FONTS, compile_pdf
 from ..render.summary import format_count
 from ..solving import model_solve_budget, solve_budget
 from ..spec import model_to_spec
@@ -199,7 +199,7 @@ def _write(path: str, text: str) -> None:
 def _standalone(text: str) -> str:
     if "\\documentclass" in text:
         return text
-    return ("\\documentclass{article}\n\\usepackage{amsmath,amssymb,booktabs}\n"
+    return ("\\documentclass{article}\n" + FONTS + "\n\\usepackage{amsmath,amssymb,booktabs}\n"
             "\\begin{document}\n" + text + "\n\\end{document}\n")
 
 

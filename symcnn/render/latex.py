@@ -33,10 +33,16 @@ from .latex_steps import (_describe_math, _describeplain, _parts, _shape, _shown
 from .summary import COLUMNS
 
 __all__ = ["model_to_latex", "compile_pdf", "step_latex", "derivation_latex", "escape",
-           "PREAMBLE", "page_step", "model_array", "is_trivial"]
+           "PREAMBLE", "FONTS", "page_step", "model_array", "is_trivial"]
 
 #: The packages a document needs for symcnn's LaTeX (``standalone=True`` includes them).
 PREAMBLE = "\\usepackage{amsmath}\n\\usepackage{booktabs}"
+
+#: The fonts of symcnn's standalone documents: T1-encoded Latin Modern when it is installed
+#: (TeX Live's ``lmodern``), so that ``<``, ``_`` and ``'`` print as typed and text copied
+#: out of the PDF (a layer's name, ``padding='same'``) reads back as typed; TeX's default
+#: fonts otherwise, which OT1 encodes (``<`` prints as an inverted exclamation mark).
+FONTS = r"\IfFileExists{lmodern.sty}{\usepackage[T1]{fontenc}\usepackage{lmodern}}{}"
 
 
 def _row_cells(ctx, columns, name, type_name, shape, derivation, record,
@@ -324,7 +330,7 @@ def model_to_latex(model, style: str = "table", standalone: bool = False,
         page = "a4paper,landscape" if landscape else "a4paper"
         text = "\n".join([
             r"\documentclass{article}", rf"\usepackage[{page},margin=2cm]{{geometry}}",
-            PREAMBLE, LONGTABLE_PREAMBLE, r"\allowdisplaybreaks", r"\begin{document}",
+            FONTS, PREAMBLE, LONGTABLE_PREAMBLE, r"\allowdisplaybreaks", r"\begin{document}",
             rf"\section*{{Model \texttt{{{escape(model.display_name)}}}}}", text,
             r"\end{document}"])
     return text + "\n"

@@ -21,7 +21,7 @@ import html
 import re
 
 from ..layers.base import format_shape
-from ..render.latex import escape
+from ..render.latex import FONTS, escape
 from ..render.latex_long import break_name
 from ..render.summary import format_count
 from .claims import Unreadable
@@ -188,7 +188,7 @@ def to_latex(report, standalone: bool = False) -> str:
     text = "\n".join(body)
     if standalone:
         text = "\n".join([r"\documentclass{article}",
-                          r"\usepackage[a4paper,margin=2cm]{geometry}",
+                          r"\usepackage[a4paper,margin=2cm]{geometry}", FONTS,
                           r"\usepackage{booktabs}", r"\begin{document}", r"\sloppy", text,
                           r"\end{document}"])
     return text + "\n"

@@ -23,7 +23,7 @@ import sympy
 
 from ..errors import ArgumentError, SymcnnError, brief
 from ..render.exprs import latex_printer
-from ..render.latex import escape
+from ..render.latex import FONTS, escape
 from ..working import group_digits
 from .report import spans
 from .topics import TOPICS, plain
@@ -102,7 +102,7 @@ def line_latex(line) -> str:
 
 
 def _latex(items, solutions: bool, title: str) -> str:
-    body = [r"\documentclass{article}", r"\usepackage[a4paper,margin=2cm]{geometry}",
+    body = [r"\documentclass{article}", r"\usepackage[a4paper,margin=2cm]{geometry}", FONTS,
             r"\usepackage{amsmath}", r"\usepackage{booktabs}", r"\begin{document}", r"\sloppy",
             r"\section*{" + _text_latex(title) + "}", r"\begin{enumerate}"]
     body += [r"\item " + _question_latex(x.question) for x in items]

@@ -46,3 +46,36 @@ def test_a_latex_error_is_reported_with_pdflatex_s_message(tmp_path):
     broken = "\\documentclass{article}\\begin{document}\\undefinedmacro\\end{document}"
     with pytest.raises(sc.SymcnnError, match="Undefined control sequence"):
         compile_pdf(broken, tmp_path, "broken")
+
+
+def _has_lmodern() -> bool:
+    import subprocess
+
+    found = subprocess.run(["kpsewhich", "lmodern.sty"], capture_output=True, text=True)
+    return bool(found.stdout.strip())
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None or shutil.which("kpsewhich") is None
+                    or not _has_lmodern(),
+                    reason="pdftotext or Latin Modern is not installed: apt-get install "
+                           "poppler-utils lmodern (texlive-base recommends lmodern)")
+def test_text_copied_out_of_a_standalone_pdf_reads_as_typed(tmp_path):
+    """Names with ``_`` and ``<``, and code such as ``padding='same'``, come back out of the
+    PDF as typed (TeX's default OT1 fonts print ``<`` as an inverted exclamation mark and
+    ``_`` as a rule that copies as a space)."""
+    import subprocess
+
+    model = sc.Sequential([sc.Input((8, 8, 3)), sc.Conv2D(4, 3, name="conv1_conv"),
+                           sc.ReLU(name="a<b")], name="net<1>")
+    documents = {
+        "model": model.to_latex(standalone=True),
+        "sheet": sc.exercises.sheet(sc.exercises.generate("params", n=1, seed=1),
+                                    title="Sizes < 5"),
+    }
+    for name, tex in documents.items():
+        pdf = compile_pdf(tex, tmp_path, name)
+        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                              check=True).stdout
+        expected = ["conv1_conv", "a<b", "net<1>"] if name == "model" else ["Sizes < 5"]
+        for typed in expected:
+            assert typed in text, (name, typed, text[:400])
