@@ -199,6 +199,15 @@ class Repeat(Layer):
                 f"{SUBS_HINT} for the peak memory. "
                 f"Received: times={self.times}")
 
+    def saved_for_backward(self, input_shapes, output_shapes):
+        """Training memory looks inside a Repeat (:meth:`inner_graph`); it asks the Repeat
+        itself only for a symbolic number of repetitions of a block that changes the shape,
+        whose tensors differ from one repetition to the next: there, substitute the count."""
+        raise CostError(f"{self._where()}: what {self.times} repetitions of a block that "
+                        f"changes the shape keep for backward is not counted repetition by "
+                        f"repetition; substitute the count {SUBS_HINT} for the training "
+                        f"memory. Received: times={self.times}")
+
     def window_for(self, input_shape):
         """``L`` windows of kernel ``k`` (extent ``e``), stride ``s`` and padding ``p`` read
         one window of extent ``1 + (e - 1)*(s**L - 1)/(s - 1)`` (``1 + L*(e - 1)`` for

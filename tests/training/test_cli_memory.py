@@ -160,3 +160,26 @@ def test_the_hint_for_the_batch_symbol_is_batch_not_subs(capsys):
     err = capsys.readouterr().err
     assert code == 2 and "still depends on B, W besides H; fix W with --subs (e.g. --subs " \
         "W=...) and the batch size with --batch (e.g. --batch 32)" in err
+
+
+SHRINKING = """
+import symcnn as sc
+block = sc.Sequential([sc.Input((None, None, 8)), sc.Conv2D(8, 3, strides=2, padding="same")])
+model = sc.Sequential([sc.Input(("H", "W", 8)), sc.Repeat(block, {times})])
+"""
+
+
+def test_a_symbolic_count_of_a_shrinking_block_asks_for_the_count(tmp_path, capsys):
+    """L repetitions of a block that halves the map keep different tensors each time: the
+    command said the Repeat "does not state what it keeps for backward" (as for a custom
+    layer without saved_for_backward). It asks for the count, and --subs L=3 answers as the
+    model written with 3."""
+    symbolic = _script(tmp_path, SHRINKING.format(times='"L"'), "symbolic.py")
+    three = _script(tmp_path, SHRINKING.format(times=3), "three.py")
+    assert main(["memory", symbolic]) == 1
+    err = capsys.readouterr().err
+    assert "substitute the count with --subs" in err and "Received: times=L" in err
+    assert "does not state what it keeps" not in err
+    code, text = run("memory", symbolic, "--subs", "L=3", "--format", "json")
+    assert code == 0 and json.loads(text) == json.loads(run("memory", three,
+                                                            "--format", "json")[1])
