@@ -36,16 +36,12 @@ from .model import Model, Sequential
 from .nn import TorchLayer
 from .safe import brief
 from .safe_read import MAX_VALUES, check_data
-from .spec_export import FORMAT_VERSION, MAX_MODEL_NESTING, MODEL_TYPES, RELATIONS
+from .spec_export import (FORMAT_VERSION, MAX_LAYER_CALLS, MAX_MODEL_NESTING, MODEL_TYPES,
+                          RELATIONS, repeats, too_many_calls)
 from .suggest import did_you_mean
 from .symbols import multiplier, size_symbol
 
 __all__ = ["read_document", "SIZE_ARGS", "MAX_VALUES", "MAX_LAYER_CALLS"]
-
-#: Most layer calls a model file may unroll to: a layer written out counts once, a ``Repeat``
-#: with a numeric count that many times its block (counts multiply through nesting). As
-#: many as a file of written-out layers could hold, so that ``Repeat`` adds no work.
-MAX_LAYER_CALLS = MAX_VALUES
 
 #: Arguments whose text values are size expressions; other text (activation, data_format,
 #: name) is passed to the layer unchanged.
@@ -293,10 +289,9 @@ class _Reader:
 
     @staticmethod
     def _within(calls: int, where: str) -> int:
-        if calls > MAX_LAYER_CALLS:
-            raise SpecError(f"{where}: the model unrolls to more than {MAX_LAYER_CALLS:,} layer "
-                            f"calls (numeric Repeat counts multiply through nesting); give a "
-                            f"symbol as the count of a deep stack. Received: {calls:,} calls")
+        error = too_many_calls(calls, where)
+        if error is not None:
+            raise error
         return calls
 
     # -- entries ----------------------------------------------------------------------------
@@ -364,7 +359,7 @@ class _Reader:
             raise with_context(err, where) from None
         except (TypeError, ValueError) as err:
             raise SpecError(f"{where}: {err}. Received: {brief(args)}") from None
-        return layer, extra.get("inputs"), self._within(_repeats(layer, wraps) * max(inner, 1),
+        return layer, extra.get("inputs"), self._within(repeats(layer, wraps) * max(inner, 1),
                                                         where)
 
     def wrapped(self, value, arg: str, path: str, where: str, depth: int) -> tuple:
@@ -432,13 +427,6 @@ def _deeper(depth: int, path: str) -> int:
                         f"is it a model file? Received: a nesting of more than "
                         f"{MAX_MODEL_NESTING} levels")
     return depth + 1
-
-
-def _repeats(layer, wraps: tuple) -> int:
-    """How many times a wrapping layer runs what it wraps: a numeric ``times`` (``Repeat``),
-    else once (a symbolic count is solved once, not unrolled)."""
-    times = getattr(layer, "times", None) if wraps else None
-    return int(times) if isinstance(times, sympy.Integer) else 1
 
 
 def _tensors(refs, tensors: dict, where: str):

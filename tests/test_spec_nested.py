@@ -358,8 +358,26 @@ def test_the_schema_describes_nested_entries():
         {"input": [4, 8], "layers": [{"Bidirectional": {"layer": {"LSTM": 3, "inputs": "x"}}}]},
         repeat_of([{"Dense": 8}]),
         {"input": [8], "layers": [{"Functional": {"inputs": {"x": [8]}, "layers": []}}]},
+        {"symbols": "T", "input": ["T", 8], "layers": [  # a merge mode Keras does not have
+            {"Bidirectional": {"layer": {"LSTM": {"units": 4}}, "merge_mode": "average"}}]},
     ]
     for doc in bad:
         assert list(validator.iter_errors(doc)), doc
         with pytest.raises(sc.SymcnnError):
             sc.model_from_spec(doc)
+
+
+def test_the_writer_refuses_a_model_that_unrolls_past_the_reader_s_bound():
+    """A Python model may repeat a repeated block 1,000 x 1,000 times (it is solved once);
+    the writer wrote it and the reader then refused its own file. The writer refuses it with
+    the reader's message; at the bound it writes a file that reads back."""
+    def stacked(outer: int):
+        inner = sc.Repeat(sc.Dense(8), 1000)
+        return sc.Sequential([sc.Input((8,)), sc.Repeat(inner, outer), sc.Dense(2)])
+
+    with pytest.raises(sc.SpecError, match=r"model_to_spec: the model unrolls to more than "
+                                           r"100,000 layer calls.*Received: 100,001 calls"):
+        sc.model_to_spec(stacked(100))
+    at_bound = sc.Sequential([sc.Input((8,)), sc.Repeat(sc.Repeat(sc.Dense(8), 1000), 99),
+                              *[sc.Dense(8) for _ in range(1000)]])
+    assert sc.model_from_spec(sc.model_to_spec(at_bound)).params == at_bound.params
