@@ -33,6 +33,7 @@ from typing import Any
 
 import sympy
 
+from ..arith import ceil_div
 from ..errors import SUBS_HINT, CostError
 from ..formulas import prod
 from .layout import fold_copy
@@ -228,7 +229,7 @@ def window_input_kept(layer, input_shape) -> Kept:
             if extent == 1:  # a window of one never pads: (ceil(i/s) - 1)*s + 1 <= i
                 totals.append(0)
                 continue
-            total = (sympy.ceiling(sympy.sympify(i) / s) - 1) * s + extent - i
+            total = (ceil_div(i, s) - 1) * s + extent - i
             if not total.is_number and sympy.sympify(extent - s).is_positive is not True:
                 raise _undecided(layer, i)
             totals.append(max(total, 0) if total.is_number else total)

@@ -91,6 +91,22 @@ def test_strided_same_padding_on_symbolic_sizes_equals_the_numeric_builds(h, w):
     assert symbolic.subs(H=h, W=w).activations == numeric.activations
 
 
+def test_padded_copies_of_a_strided_stack_read_without_nested_roundings():
+    """Three stride-2 'same' convolutions: the third pads a ceiling(H/4)-high map, and its
+    padded copy read ceiling(ceiling(H/4)/2) where the shapes read ceiling(H/8)."""
+    stack = sc.Sequential([sc.Input(("H", "W", 8))] + [
+        sc.Conv2D(8, 3, strides=2, padding="same") for _ in range(3)])
+    memory = stack.training_memory(batch="B")
+    activations = memory.activations
+    assert "ceiling(ceiling" not in str(activations)
+    assert sympy.ceiling(sc.symbols("H") / 8) in activations.atoms(sympy.ceiling)
+    for h, w in ((9, 16), (17, 5), (64, 33)):
+        numeric = sc.Sequential([sc.Input((h, w, 8))] + [
+            sc.Conv2D(8, 3, strides=2, padding="same") for _ in range(3)])
+        assert memory.subs(H=h, W=w, B=2).activations == \
+            numeric.training_memory(batch=2).activations
+
+
 LAYERS = {
     "conv_relu": [sc.Conv2D(6, 3, activation="relu")],
     "conv_silu_bn": [sc.Conv2D(6, 3, activation="silu"), sc.BatchNormalization()],
