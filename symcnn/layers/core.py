@@ -53,8 +53,9 @@ class InputLayer(Layer):
         self._set(shape=tuple(self._size(s, "shape") for s in shape))
 
     def compute(self, input_shapes, check: Checker) -> Computed:
-        for size, minimum, arg, given in self._requirements:
-            check.at_least(size, minimum, f"`shape` sizes must be at least 1. Received: shape={given!r}")
+        for size, minimum, arg, given in self._requirements:  # the message only on failure
+            check.at_least(size, minimum, lambda given=given: (
+                f"`shape` sizes must be at least 1. Received: shape={given!r}"))
         zero = sympy.Integer(0)
         return Computed((self.shape,), zero, zero)
 
