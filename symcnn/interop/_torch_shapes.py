@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import sympy
 
+from .. import arith
 from .. import layers as L
 from .. import nn as sc_nn
 from ..layers.base import Tensor
+from ..nn._base import slice_bound
 from . import _torch_blocks as blocks
 from ._torch_base import BATCH, Unsupported
 from ._torch_base import Marker as _Marker
@@ -59,8 +61,91 @@ def _getitem(conv, node, args, kwargs):
 
 
 def _slice(conv, node, x: Tensor, index):
-    """``x[:, a:b, ...]``, ``x[..., ::2, :]``, ``x[:, 0]``: see :func:`_torch_blocks.index`."""
+    """``x[:, a:b, ...]``, ``x[..., ::2, :]``, ``x[:, 0]``: see :func:`_torch_blocks.index`.
+    A clip that depends on two sizes is refused (see :func:`two_sided_clip`)."""
+    items = list(index if isinstance(index, tuple) else (index,))
+    if any(item is Ellipsis for item in items):
+        at = next(i for i, item in enumerate(items) if item is Ellipsis)
+        items[at:at + 1] = [slice(None)] * (len(x.shape) + 2 - len(items))
+    for axis, (size, item) in enumerate(zip(x.shape, items[1:])):
+        if isinstance(item, slice):
+            for bound, what in ((item.start, "start"), (item.stop, "stop")):
+                why = two_sided_clip(size, bound, what)
+                if why:
+                    raise Unsupported(f"x[{_show_index(items)}]: dim {axis + 1} has {size} "
+                                      f"elements and the slice {what}s at {bound}, so {why}; "
+                                      f"symcnn does not pick one side silently. Give sizes "
+                                      f"that decide it (the same symbol for both, or numbers: "
+                                      f"input_shape=(..., 224, 224))")
     return blocks.index(conv, node, x, index)
+
+
+def two_sided_clip(size, bound, what: str) -> str:
+    """Why PyTorch's clipping of the slice bound ``bound`` (``"start"`` or ``"stop"``) on an
+    axis of ``size`` elements depends on how two or more sizes compare, or ``""``.
+
+    PyTorch counts a negative bound from the end and clips bounds to ``[0, size]``, so
+    ``x[..., :W]`` on an axis of ``H`` elements keeps ``min(H, W)``. symcnn's slices take the
+    unclipped closed form and record its condition (``:100`` on ``H`` rows: 100 rows where
+    ``H >= 100``), a threshold on one size like a kernel's. A condition between two sizes
+    (``H >= W``) is not a threshold: both sides are ordinary inputs with different sizes, so
+    it is refused. A clip whose other side is an empty slice (a start past the end, a stop
+    before the start) is only the condition for a non-empty slice, and is kept.
+
+    >>> from symcnn import symbols
+    >>> H, W = symbols("H W")
+    >>> two_sided_clip(H, W, "stop")
+    'it keeps min(H, W) elements: W where H >= W, H otherwise'
+    >>> two_sided_clip(H, -W, "start")
+    'it keeps min(H, W) elements: W where H >= W, H otherwise'
+    >>> [two_sided_clip(H, W, "start"), two_sided_clip(H, 100, "stop"),
+    ...  two_sided_clip(2*H, H, "stop")]
+    ['', '', '']
+    """
+    try:
+        bound = slice_bound(bound)
+    except ValueError:
+        return ""  # not a bound: refused by the slicing itself
+    if bound is None:
+        return ""
+    bound, size = sympy.sympify(bound), sympy.sympify(size)
+    sign = _condition(bound, 0)
+    if isinstance(sign, sympy.Basic) and len(sign.free_symbols) > 1:
+        return (f"whether it counts from the start or from the end depends on the sizes "
+                f"({sign} or not)")
+    if isinstance(sign, sympy.Basic):  # one size: the side it has for large sizes, as Slice
+        from_start = bool(bound.xreplace({v: 10**6 for v in bound.free_symbols}) >= 0)
+    else:
+        from_start = sign is None
+    if from_start and what == "stop":  # clipped to the end: min(size, bound) elements
+        kept = _condition(size - bound, 0)
+        if isinstance(kept, sympy.Basic) and len(kept.free_symbols) > 1:
+            return (f"it keeps min({size}, {bound}) elements: {bound} where {size} >= "
+                    f"{bound}, {size} otherwise")
+    if not from_start and what == "start":  # clipped to 0: the last min(size, -bound)
+        kept = _condition(size + bound, 0)
+        if isinstance(kept, sympy.Basic) and len(kept.free_symbols) > 1:
+            return (f"it keeps min({size}, {-bound}) elements: {-bound} where {size} >= "
+                    f"{-bound}, {size} otherwise")
+    return ""
+
+
+def _condition(expr, least):
+    """``expr >= least`` as a relation where it depends on the symbols; None where it always
+    holds; False where it never does."""
+    try:
+        return arith.require_at_least(expr, least)
+    except arith.Infeasible:
+        return False
+
+
+def _show_index(items) -> str:
+    def one(item):
+        if not isinstance(item, slice):
+            return "..." if item is Ellipsis else str(item)
+        text = ":".join("" if v is None else str(v) for v in (item.start, item.stop))
+        return text + (f":{item.step}" if item.step is not None else "")
+    return ", ".join(one(item) for item in items)
 
 
 def _shape_args(args) -> tuple:

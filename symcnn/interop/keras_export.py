@@ -5,10 +5,15 @@ nested models) or functional ``keras.Model``, with the same layer names, output 
 parameter counts, ready to compile and train. Every size must be a number
 (``model.subs(H=224, W=224)`` first). PyTorch-named layers (:mod:`symcnn.nn`) become their
 Keras equivalents with ``data_format="channels_first"``. What Keras cannot say directly is
-rewritten with the same shapes: explicit or asymmetric padding becomes a ``ZeroPadding`` layer
-before a ``valid`` one (or ``same`` where that is identical), PyTorch's ``ceil_mode`` becomes
-extra right padding, and a transposed convolution's ``padding`` becomes ``Cropping``. Nested
-models are inlined; dots in names (from PyTorch) become underscores.
+rewritten with the same shapes: explicit padding and PyTorch's ``ceil_mode`` become Keras'
+``same`` where that reads the same input elements and gives the same values
+(:func:`same_is_exact`: a stride-1 convolution padded by ``(k - 1)/2`` at any size, a
+stride-2 one only on odd sizes), and otherwise a ``ZeroPadding`` layer before a ``valid``
+one, as in Keras' own applications (ResNet's ``pool1_pad``); a max pooling padded so gives
+PyTorch's values on inputs that are not negative (after a ReLU), as Keras' ResNet does. A
+transposed convolution's ``padding`` becomes ``Cropping``. Arguments that change values
+only (``epsilon``, ``momentum``, ``interpolation``) are passed on. Nested models are
+inlined; dots in names (from PyTorch) become underscores.
 
 >>> import symcnn as sc
 >>> m = sc.Sequential([sc.Input((28, 28, 1)), sc.Conv2D(8, 3, activation="relu"),
@@ -23,6 +28,9 @@ from __future__ import annotations
 import inspect
 import re
 
+import sympy
+
+from ..arith import Infeasible, ceil_div, decide_equal, require_at_least
 from ..formulas import same_padding
 from ..layers.base import Graph, Layer
 from ..layers.core import InputLayer
@@ -30,7 +38,7 @@ from ..nn._base import TORCH_ONLY_ARGS, TorchLayer
 from ..layers.spatial import split_channels
 from ._common import Problems, as_int, import_framework, keras_base, require_numeric
 
-__all__ = ["to_keras"]
+__all__ = ["to_keras", "same_is_exact"]
 
 
 class _Unsupported(Exception):
@@ -41,13 +49,15 @@ def to_keras(model: Graph):
     """A real Keras 3 model with ``model``'s layers, shapes and parameter counts.
 
     >>> import symcnn as sc
-    >>> m = sc.nn.Sequential(sc.nn.Conv2d(3, 8, 3, padding=1), sc.nn.MaxPool2d(2, ceil_mode=True),
-    ...                      input_shape=(3, 15, 15))
-    >>> k = m.to_keras()
-    >>> [layer.__class__.__name__ for layer in k.layers]
-    ['Conv2D', 'ZeroPadding2D', 'MaxPooling2D']
-    >>> tuple(k.output_shape[1:]), m.output_shape
+    >>> m = sc.nn.Sequential(sc.nn.Conv2d(3, 8, 3, padding=1), sc.nn.MaxPool2d(3, 2, padding=1),
+    ...                      input_shape=(3, "H", "W"))
+    >>> k = m.subs(H=15, W=15).to_keras()
+    >>> [(layer.__class__.__name__, layer.padding) for layer in k.layers]
+    [('Conv2D', 'same'), ('MaxPooling2D', 'same')]
+    >>> tuple(k.output_shape[1:]), m.subs(H=15, W=15).output_shape
     ((8, 8, 8), (8, 8, 8))
+    >>> [layer.__class__.__name__ for layer in m.subs(H=16, W=16).to_keras().layers]
+    ['Conv2D', 'ZeroPadding2D', 'MaxPooling2D']
     """
     require_numeric(model, "model.to_keras")
     keras = import_framework("keras")
@@ -104,6 +114,86 @@ def _make(cls, config: dict, **extra):
     if not trainable:  # a layer whose constructor lacks the argument (SpatialDropout1D)
         made.trainable = False
     return made
+
+
+def same_is_exact(sizes, kernel, strides, dilation, pairs, out, pool=None,
+                  count_include_pad=True) -> bool:
+    """Is Keras' ``padding="same"`` exactly the explicit ``(before, after)`` ``pairs``?
+
+    Keras splits ``same`` padding as TensorFlow does (:func:`~symcnn.formulas.same_padding`:
+    the total that makes ``ceiling(i/s)`` windows fit, the smaller half before). Explicit
+    padding with ``out`` outputs per axis is the same when every axis has ``ceiling(i/s)``
+    outputs and Keras' padding before: the windows then read the same input elements, and
+    convolutions pad with zeros in both. With stride 1 that is Keras' split of ``k_eff - 1``
+    (``(k_eff - 1)/2`` on both sides for an odd ``k_eff = d*(k - 1) + 1``) whatever the
+    size; with a stride ``s > 1`` it depends on the size (``k=3, s=2, p=1``: odd sizes only;
+    Keras puts the extra element after), so a symbolic size decides it only where it holds
+    for every value. Max pooling (``pool="Max"``) ignores the padding in both. Average
+    pooling (``pool="Average"``) must also divide by the same counts: Keras counts the
+    elements inside the input, so with ``count_include_pad`` no window may reach the
+    explicit padding; and where Keras' split is asymmetric on some axis, its torch backend
+    pads every axis by repeating the edge, which averages the same only where each window
+    reaching Keras' padding has one element inside along that axis
+    (``AvgPool2d(2, ceil_mode=True)`` of an odd size).
+
+    >>> same_is_exact((7, 8), (3, 3), (1, 1), (1, 1), [(1, 1), (1, 1)], (7, 8))
+    True
+    >>> [same_is_exact((i,), (3,), (2,), (1,), [(1, 1)], ((i + 1)//2,)) for i in (9, 8)]
+    [True, False]
+    >>> from symcnn import symbols
+    >>> H = symbols("H")
+    >>> same_is_exact((H,), (5,), (1,), (2,), [(4, 4)], (H,))
+    True
+    >>> same_is_exact((H,), (3,), (2,), (1,), [(1, 1)], (ceil_div(H, 2),))
+    False
+    """
+    keras_pairs = [same_padding(i, k, s, d)
+                   for i, k, s, d in zip(sizes, kernel, strides, dilation)]
+    for i, s, (a, _), (left, _), o in zip(sizes, strides, pairs, keras_pairs, out):
+        if decide_equal(a, left) is not True or decide_equal(o, ceil_div(i, s)) is not True:
+            return False
+    if pool != "Average":
+        return True
+    if count_include_pad and not all(
+            a == 0 and (c == 0 or _never_negative(i - (o - 1) * s - k))
+            for i, k, s, (a, c), o in zip(sizes, kernel, strides, pairs, out)):
+        return False
+    if all(decide_equal(left, right) is True for left, right in keras_pairs):
+        return True
+    return all(_one_inside_where_padded(i, k, s, left, o)
+               for i, k, s, (left, _), o in zip(sizes, kernel, strides, keras_pairs, out))
+
+
+def _one_inside_where_padded(size, kernel, stride, before, out) -> bool:
+    """Does every window that reaches the padding have one input element along this axis?"""
+    if not all(sympy.sympify(v).is_Integer for v in (size, kernel, stride, before, out)):
+        return False
+    size, kernel, stride, before, out = map(int, (size, kernel, stride, before, out))
+    for j in range(out):
+        start = j * stride - before
+        end = start + kernel
+        if (start < 0 or end > size) and min(end, size) - max(start, 0) != 1:
+            return False
+    return True
+
+
+def _never_negative(expr) -> bool:
+    try:
+        return require_at_least(expr, 0) is None
+    except Infeasible:
+        return False
+
+
+def _extras(layer: Layer, cls) -> dict:
+    """The arguments a layer keeps aside as changing no count (``epsilon``, ``momentum``,
+    ``interpolation``, initializers) that ``cls`` takes: they change the values, so the Keras
+    layer gets them. PyTorch's batch-norm ``momentum`` weighs the new batch, Keras' the old
+    average: ``1 - momentum``."""
+    params = inspect.signature(cls.__init__).parameters
+    extras = {k: v for k, v in layer._extra.items() if k in params}
+    if isinstance(layer, TorchLayer) and extras.get("momentum") is not None:
+        extras["momentum"] = 1 - extras["momentum"]
+    return extras
 
 
 def _show(kwargs: dict) -> str:
@@ -214,6 +304,7 @@ class _Builder:
             if kind.endswith("1D") and isinstance(config.get(key), tuple) and \
                     isinstance(config[key][0], tuple):
                 config[key] = config[key][0]
+        config.update(_extras(layer, getattr(K, kind)))
         made = _make(getattr(K, kind), config, name=self.unique(name), trainable=layer.trainable)
         return [*before, made]
 
@@ -263,7 +354,8 @@ class _Builder:
 
     def _upsample(self, layer, K, shape, out_shape, name: str):
         """``nn.Upsample`` as Keras' ``UpSampling2D``/``3D`` (channels first): whole-number
-        factors; ``nearest``, or ``bilinear`` without ``align_corners`` in 2D (the same
+        factors; ``nearest``, ``nearest-exact`` or ``area`` (all three repeat each element for
+        whole-number factors), or ``bilinear`` without ``align_corners`` in 2D (the same
         values as PyTorch's, checked)."""
         n = len(shape) - 1
         target = f"UpSampling{n}D"
@@ -280,19 +372,26 @@ class _Builder:
         mode = layer._torch.get("mode", "nearest")
         if mode == "bilinear" and n == 2 and not layer._torch.get("align_corners"):
             extra = {"interpolation": "bilinear"}
-        elif mode == "nearest":
-            extra = {}
+        elif mode in ("nearest", "nearest-exact", "area"):  # for a whole-number factor f all
+            extra = {}  # repeat each element f times: floor(o/f) = floor((o + 1/2)/f), and the
+            # area of output o lies in element floor(o/f); so does Keras' "nearest"
         else:
             corners = ", align_corners=True" if layer._torch.get("align_corners") else ""
             also = ", and 'bilinear' without align_corners" if n == 2 else ""
+            options = ("takes interpolation='nearest', 'bilinear', 'bicubic', 'lanczos3' or "
+                       "'lanczos5', and its 'bicubic' is PyTorch's on the torch backend only: "
+                       "the other backends use Keys' a=-0.5 kernel" if n == 2
+                       else "has no interpolation argument")
             raise _Unsupported(f"an Upsample with mode={mode!r}{corners} (Keras' {target} "
-                               f"interpolates as PyTorch does for 'nearest'{also} only)")
+                               f"interpolates as PyTorch does for 'nearest', "
+                               f"'nearest-exact' and 'area'{also} only; it {options})")
         cls = getattr(K, target)
         return cls(tuple(int(f) for f in factors), data_format="channels_first",
                    name=self.unique(name), **extra)
 
     def _explicit_padding(self, layer, config: dict, shape, out_shape, name: str) -> list:
-        """Keras-expressible padding: "valid", "same", or a ZeroPadding layer before."""
+        """Keras-expressible padding: "same" where it is exactly the same (see
+        :func:`same_is_exact`), else "valid" after a ZeroPadding layer."""
         spatial, _ = split_channels(shape, layer.data_format)
         padding = config["padding"]
         pairs = [(0, 0)] * len(spatial) if padding == "valid" else [tuple(p) for p in padding]
@@ -300,20 +399,36 @@ class _Builder:
         kernel = config.get("kernel_size") or config.get("pool_size")
         strides = config.get("strides")
         dilation = config.get("dilation_rate") or (1,) * len(pairs)
+        grown = pairs
         if getattr(layer, "ceil_mode", False):  # pad the right so valid pooling rounds up
-            pairs = [(a, max(c, (o - 1) * s + k - i - a)) for (a, c), i, o, s, k
+            grown = [(a, max(c, (o - 1) * s + k - i - a)) for (a, c), i, o, s, k
                      in zip(pairs, spatial, out_spatial, strides, kernel)]
+        torch_args = getattr(layer, "_torch", {})
+        average = "Average" in keras_base(layer).__name__
+        if average and torch_args.get("divisor_override") is not None:
+            raise _Unsupported(f"divisor_override={torch_args['divisor_override']!r} (Keras' "
+                               f"AveragePooling divides by the number of elements averaged)")
         config["padding"] = "valid"
-        if all(a == 0 and c == 0 for a, c in pairs):
+        if all(a == 0 and c == 0 for a, c in grown):
             return []
-        same = [tuple(int(p) for p in same_padding(i, k, 1, d))
-                for i, k, d in zip(spatial, kernel, dilation)]
-        if all(s == 1 for s in strides) and pairs == same:
+        pool = "Max" if "pool_size" in config and not average else "Average" if average else None
+        include_pad = torch_args.get("count_include_pad", True)
+        if same_is_exact(spatial, kernel, strides, dilation, pairs, out_spatial, pool,
+                         include_pad):
             config["padding"] = "same"
             return []
+        if average and not include_pad and any(a or c for a, c in pairs):
+            raise _Unsupported("count_include_pad=False with a padding that Keras' 'same' does "
+                               "not place the same way (Keras' ZeroPadding would count the "
+                               "padded zeros)")
+        if average and grown != pairs:
+            raise _Unsupported("ceil_mode=True with a last window that runs past the padded "
+                               "input (PyTorch divides it by the elements inside only; after "
+                               "Keras' ZeroPadding the overhang would count, and Keras' "
+                               "'same' places or counts the windows otherwise here)")
         K = self.keras.layers
         pad_cls = getattr(K, f"ZeroPadding{layer.rank}D")
-        padding = pairs[0] if layer.rank == 1 else tuple(pairs)
+        padding = grown[0] if layer.rank == 1 else tuple(grown)
         return [pad_cls(padding, data_format=layer.data_format, name=self.unique(name + "_pad"))]
 
     def _transpose(self, layer, config: dict, name: str) -> list:

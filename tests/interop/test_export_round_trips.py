@@ -36,7 +36,8 @@ TORCH_REFUSALS = ("center and scale differ", "center without scale", "center != 
                   "asymmetric explicit padding on a transposed", "ceil_mode with asymmetric",
                   "AvgPool3d refuses")
 KERAS_REFUSALS = ("output_padding >= stride", "asymmetric padding on a transposed",
-                  "` has no Keras equivalent for")  # an argument; the header names any
+                  "` has no Keras equivalent for",  # an argument; the header names any
+                  "ceil_mode=True with a last window that runs past the padded input")
 
 
 def channels_first(shape):
@@ -279,7 +280,8 @@ def test_spatial_dropout_after_a_channels_last_layer_drops_whole_channels_in_tor
     (lambda: nn.Upsample(scale_factor=2, mode="bilinear", align_corners=True), (3, 6, 6),
      r"mode='bilinear', align_corners=True"),
     (lambda: nn.Upsample(scale_factor=2, mode="trilinear"), (3, 4, 4, 4),
-     r"mode='trilinear' \(Keras' UpSampling3D interpolates as PyTorch does for 'nearest' only"),
+     r"mode='trilinear' \(Keras' UpSampling3D interpolates as PyTorch does for 'nearest', "
+     r"'nearest-exact' and 'area' only; it has no interpolation argument"),
 ])
 def test_upsample_refusals_name_the_keras_layer_and_the_reason(upsample, shape, message):
     """A 2D Upsample by 1.5 was refused as "not 2D or 3D ... (Keras' UpSampling1D is channels
