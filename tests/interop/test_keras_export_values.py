@@ -183,7 +183,7 @@ def test_same_is_exact_decides_symbolic_sizes_only_where_it_holds_for_every_size
     """Stride 1 is the same at every size; stride 2 depends on the parity of H, so it is not
     the same for a symbolic H (only for numbers: to_keras needs numbers anyway)."""
     from symcnn.arith import ceil_div
-    from symcnn.interop.keras_export import same_is_exact
+    from symcnn.interop.keras_padding import same_is_exact
 
     H = sc.symbols("H")
     assert same_is_exact((H,), (3,), (1,), (1,), [(1, 1)], (H,))
