@@ -221,8 +221,8 @@ def _always_positive(expr, conditions) -> bool:
 
 def _amount(owner: str, value):
     """A padding amount: any int (negative crops, as in PyTorch) or a non-negative size."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return sympy.Integer(value)
+    if isinstance(value, (int, sympy.Integer)) and not isinstance(value, bool):
+        return sympy.Integer(value)  # also a symbolic amount substituted (model.subs)
     return as_size(value, "padding", owner, minimum=0)
 
 

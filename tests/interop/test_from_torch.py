@@ -358,6 +358,24 @@ def test_functional_pad_keeps_its_mode_and_value():
 
 
 @pytest.mark.frameworks
+def test_a_pad_computed_from_two_sizes_crops_where_it_is_negative():
+    """F.pad(x, (0, 0, 0, W - H)) squares a map: it pads where W > H and crops where W < H,
+    as PyTorch does with a negative amount. The closed form (W rows) held both ways, but
+    model.subs(H=8, W=5) refused `padding=-3` although a number -3 was accepted."""
+    torch = require("torch")
+
+    class Square(torch.nn.Module):
+        def forward(self, x):
+            return torch.nn.functional.pad(x, (0, 0, 0, x.shape[3] - x.shape[2]))
+
+    model = sc.from_torch(Square(), input_shape=(3, "H", "W"))
+    for h, w in ((5, 8), (8, 5), (6, 6)):
+        expected = tuple(Square()(torch.zeros(1, 3, h, w)).shape[1:])
+        assert model.subs(H=h, W=w).output_shape == expected
+        assert sc.from_torch(Square(), input_shape=(3, h, w)).output_shape == expected
+
+
+@pytest.mark.frameworks
 def test_a_pytorch_named_embedding_exports_taking_float_ids():
     """docs/bridges.md: the export casts ids with .long(), so a float tensor of ids works;
     only the Keras-named Embedding did, nn.Embedding raised torch's dtype error."""
