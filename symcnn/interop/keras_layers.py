@@ -16,7 +16,7 @@ import inspect
 from functools import lru_cache
 
 from .. import layers as _layers
-from ..errors import SymcnnError
+from ..errors import SymcnnError, with_context
 from ..layers.base import _INERT_ARGS, _INERT_SUFFIXES, snake_case
 from ..layers.core import Identity
 from ..layers.scale import Elementwise
@@ -91,9 +91,8 @@ def _make_layer(kind: str, cfg: dict, module, trainable: bool, where: str, probl
             return None
     try:
         return cls(**kwargs)
-    except SymcnnError as err:
-        problems.add(where, str(err))
-        return None
+    except SymcnnError as err:  # a value the layer refuses (units=-1): the config is wrong,
+        raise with_context(err, f"from_keras: {where}") from None  # not a missing layer
 
 
 def _activation(value):

@@ -241,3 +241,19 @@ def test_an_input_shape_that_is_not_a_tuple_is_named(shape):
     # "abc" was read as the symbols (a, b, c), making the channels a symbol
     with pytest.raises(sc.ConversionError, match=r"`input_shape` is a tuple such as"):
         sc.from_keras(model, input_shape=shape)
+
+
+def test_a_value_keras_would_refuse_is_an_error_in_the_config_not_a_missing_layer():
+    """A config edited to GRU(units=-1) was listed as "1 operation has no symcnn equivalent
+    ... Rebuild these with supported layers", as if GRU were missing. The layer's own error
+    comes out, with where it is in the config."""
+    keras = require("keras")
+    x = keras.Input((5, 8), name="x")
+    config = json.loads(keras.Model(x, keras.layers.GRU(2, name="gru")(x)).to_json())
+    next(layer for layer in config["config"]["layers"]
+         if layer["class_name"] == "GRU")["config"]["units"] = -1
+    with pytest.raises(sc.LayerArgumentError) as info:
+        sc.from_keras(json.dumps(config))
+    message = str(info.value)
+    assert message.startswith("from_keras: layer 'gru' (GRU)") and "Received: units=-1" in message
+    assert "no symcnn equivalent" not in message
