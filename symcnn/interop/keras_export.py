@@ -229,6 +229,8 @@ class _Builder:
             spatial, _ = split_channels(shape, layer.data_format)
             config["output_size"] = tuple(i if o is None else o
                                           for i, o in zip(spatial, config["output_size"]))
+        if kind == "EinsumDense" and None in config["output_shape"]:  # Keras carries the
+            config["output_shape"] = as_int(layer.filled_output_shape(shape))  # None on
         for key in ("padding", "cropping"):  # Keras' 1D layers take one (before, after) pair
             if kind.endswith("1D") and isinstance(config.get(key), tuple) and \
                     isinstance(config[key][0], tuple):

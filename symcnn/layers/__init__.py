@@ -16,6 +16,8 @@ from .reshape import __all__ as _reshape
 from .repeat import Repeat
 from .attention import *  # noqa: F401,F403
 from .attention import __all__ as _attention
+from .einsum import *  # noqa: F401,F403
+from .einsum import __all__ as _einsum
 from .embedding import *  # noqa: F401,F403
 from .embedding import __all__ as _embedding
 from .recurrent import *  # noqa: F401,F403
@@ -43,8 +45,8 @@ _aliases = [
 ]
 __all__ = ["Layer", "Tensor", "Node", "Checker", "Computed",
            *_conv, *_core, *_merge, *_norm, *_pool, *_reshape, *_aliases, "Repeat",
-           *[n for n in (*_attention, *_embedding, *_recurrent, *_preprocessing, *_scale)
-             if n[0].isupper()]]
+           *[n for n in (*_attention, *_einsum, *_embedding, *_recurrent, *_preprocessing,
+                         *_scale) if n[0].isupper()]]
 
 
 def layer_classes() -> dict:
