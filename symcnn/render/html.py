@@ -22,13 +22,14 @@ import re
 import sympy
 from sympy.printing.mathml import MathMLPresentationPrinter
 
+from ..divisible import make_divisible
 from ..errors import SymcnnError
 from ..ordering import printed_args
 from ..working import Given
 from .context import TABLE_COLUMNS, TOTALS, RenderContext, resolve_columns
 from .exprs import display_form
 from .printers import InRounding
-from .latex import _shown_steps
+from .latex import _named_calls, _shown_steps
 from .latex_long import note_parts
 from .summary import COLUMNS
 
@@ -46,7 +47,7 @@ thead th { border-top: 2px solid #111; border-bottom: 1px solid #111; text-align
 td { padding: 0.25rem 0.5rem; vertical-align: top; }
 td.num, th.num { text-align: right; }
 tr.total td { border-top: 1px solid #111; } tr.last td { border-bottom: 2px solid #111; }
-.scroll { overflow-x: auto; }
+.scroll { overflow-x: auto; } div.total { width: 0; min-width: 100%; }
 math { font-size: 1.05em; } div.step { overflow-x: auto; overflow-y: hidden; margin: 0.3rem 0; }
 td div + div { margin-top: 0.15rem; }
 p.note { font-size: 0.9rem; color: #333; }
@@ -66,8 +67,16 @@ class MathML(InRounding, MathMLPresentationPrinter):
     """Presentation MathML of display forms and of the working (``Plus``, ``Times``,
     ``Over``, ``Floor``, ``Ceiling``, ``Given`` ...), terms in the order given."""
 
+    #: Parts a table names in its "where" note, printed as their names (expression ->
+    #: Symbol; :func:`symcnn.render.where.call_names`), as the LaTeX printer prints them.
+    names: dict = {}
+
     def __init__(self) -> None:
         super().__init__({"order": "none"})
+
+    def _print(self, expr, **kwargs):
+        name = self.names.get(expr) if self.names and isinstance(expr, sympy.Basic) else None
+        return super()._print(expr if name is None else name, **kwargs)
 
     def _el(self, tag: str, *children, text: str | None = None):
         node = self.dom.createElement(tag)
@@ -87,6 +96,15 @@ class MathML(InRounding, MathMLPresentationPrinter):
                 isinstance(value, sympy.Number) and value.is_negative):
             return self._el("mrow", self._op("("), inner, self._op(")"))
         return inner
+
+    def _print_Symbol(self, sym, style="plain"):
+        """SymPy's, several subscripts apart by commas as in LaTeX (``N1_out``, the size of
+        axis 1 out: N with 1,out below), not by a blank that reads "1 out" or "1out"."""
+        node = super()._print_Symbol(sym, style)
+        for mo in node.getElementsByTagName("mo"):
+            if _text(mo) == " ":
+                mo.firstChild.data = ","
+        return node
 
     def _print_Integer(self, e):
         power = self._power(e.p)  # the display rule: 2**500 inside a rounding, superscript
@@ -406,9 +424,9 @@ def derivation_html(derivation, printer: MathML | None = None) -> str:
 
 def _cell(ctx, p, key, name, type_name, shape, derivation, record) -> tuple:
     if key == "layer":
-        return f"<code>{_html.escape(name)}</code>", False
+        return f"<code>{_breakable(name, _AFTER_UNDERSCORE)}</code>", False
     if key == "type":
-        return _html.escape(type_name), False
+        return _breakable(type_name, _BEFORE_CAPITAL), False
     if key == "output_shape":
         return _shape(p, shape), False
     if key in ("working", "params"):
@@ -430,6 +448,42 @@ def _cell(ctx, p, key, name, type_name, shape, derivation, record) -> tuple:
     if value is not None:
         return wrapping_math(p._print(_given(value))), True
     return _html.escape(ctx.other_cell(key, record)), COLUMNS[key].numeric
+
+
+_AFTER_UNDERSCORE = re.compile(r"(?<=_)(?=[^_])")
+_BEFORE_CAPITAL = re.compile(r"(?<=[a-z])(?=[A-Z])")  # Conv2D never as Conv2 / D
+#: A name or type longer than this may break (as in the LaTeX table).
+_BREAK_CHARS = 14
+
+
+def _breakable(name: str, places) -> str:
+    """``name`` escaped, with ``<wbr>`` where a long one may break: a layer's name after an
+    underscore, a type before an inner capital (``GlobalAverage<wbr/>Pooling2D``), as the
+    LaTeX table breaks them; a short one whole.
+
+    >>> _breakable("block_10_depthwise_hard_swish", _AFTER_UNDERSCORE)
+    'block_<wbr/>10_<wbr/>depthwise_<wbr/>hard_<wbr/>swish'
+    >>> _breakable("GlobalAveragePooling2D", _BEFORE_CAPITAL), _breakable("Conv2D", _BEFORE_CAPITAL)
+    ('Global<wbr/>Average<wbr/>Pooling2D', 'Conv2D')
+    """
+    if len(name) <= _BREAK_CHARS:
+        return _html.escape(name)
+    return "<wbr/>".join(_html.escape(part) for part in places.split(name))
+
+
+def _where_note(p: MathML) -> list:
+    """The note under a table that defines the ``make_divisible`` calls it names
+    (``c_16 = make_divisible(16 a, 8)``), as the LaTeX table's note does."""
+    if not p.names:
+        return []
+    terms = [math(p.row(p._print(symbol), p._print_make_divisible(call)))
+             for call, symbol in p.names.items()]
+    v, d = sympy.symbols("v d")
+    rule = (f"{math(p._print_make_divisible(make_divisible(v, d)))} rounds {math(p._print(v))} "
+            f"to the nearest multiple of {math(p._print(d))}, at least {math(p._print(d))}, "
+            f"one {math(p._print(d))} higher if that is below "
+            f"{math(p._el('mrow', p._el('mn', text='0.9'), p._print(v)))}")
+    return [f'<p class="note">where {", ".join(terms)}; {rule}.</p>']
 
 
 def _table(ctx: RenderContext, p: MathML, columns) -> list:
@@ -463,7 +517,12 @@ def _table(ctx: RenderContext, p: MathML, columns) -> list:
 
 
 def _total_cells(label: str, shown: str, at: int, n: int) -> str:
-    """A totals row's cells: ``label`` over the columns before ``at``, ``shown`` in it."""
+    """A totals row's cells: ``label`` over the columns before ``at``, ``shown`` in it. A
+    long total (a sum set to wrap) wraps in the width the rows give the column, and does not
+    set it: as wide as the whole sum on one line, it took the other columns' room (a 2,700 px
+    total of MobileNet-V3 with a width multiplier had its layer names wrap at 800 px)."""
+    if shown.startswith('<span class="terms">'):
+        shown = f'<div class="total">{shown}</div>'
     before = f'<td colspan="{at}">{label}</td>' if at else ""
     after = f'<td colspan="{n - at - 1}"></td>' if at < n - 1 else ""
     return f'{before}<td class="num">{shown if at else f"{label}: {shown}"}</td>{after}'
@@ -503,8 +562,10 @@ def model_to_html(model, style: str = "table", standalone: bool = True, assume_d
     ctx = RenderContext(model, assume_divisible, "to_html", notation)
     p = MathML()
     title = f"Model <code>{_html.escape(model.display_name)}</code>"
-    if style == "table":
-        body = _table(ctx, p, resolve_columns(columns, "to_html")) + _notes(ctx, p)
+    if style == "table":  # a make_divisible call is too wide for a cell: named under it
+        p.names = _named_calls(ctx, resolve_columns(columns, "to_html"))
+        body = (_table(ctx, p, resolve_columns(columns, "to_html")) + _notes(ctx, p)
+                + _where_note(p))
     else:
         body = _notes(ctx, p)[:1] if ctx.used else []
         for name, shape in ctx.inputs:

@@ -31,9 +31,7 @@ from __future__ import annotations
 import bisect
 import math
 import re
-import textwrap
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Sequence
 
 from ..errors import SymcnnError
@@ -41,6 +39,7 @@ from ..layers.core import Input
 from ..suggest import did_you_mean
 from .exprs import show
 from .where import Where, where_block
+from .wrapping import unbreakable_width, wrap_expression
 from . import cost_columns  # noqa: F401  (registers the MACs, FLOPs, ... columns it offers)
 from .summary import COLUMNS, DEFAULT_COLUMNS, format_count
 
@@ -275,7 +274,7 @@ def _longest_word(data: SummaryData, i: int) -> int:
     if i == 0:  # a nested layer's words hang behind its "   └ " prefix
         return min(max((_hang(c) + len(w) for c in cells for w in c.split() if w != "└"),
                        default=4), 41)
-    return min(max((_unbreakable(c) for c in cells), default=4), 30)
+    return min(max((unbreakable_width(c) for c in cells), default=4), 30)
 
 
 def _fit(natural: list, room: int, floor_: list, cells: list | None = None) -> list:
@@ -303,119 +302,6 @@ def _fit(natural: list, room: int, floor_: list, cells: list | None = None) -> l
                 break
         widths[i] -= 1
     return widths
-
-
-_BRACKET = re.compile(r"[()\[\]]")
-_BREAKS = {breaks: re.compile("|".join(map(re.escape, breaks)))
-           for breaks in ((", ",), (" + ", " - "), ("*",))}
-
-
-def _pieces(text: str, breaks) -> list:
-    """``text`` cut where a break string stands outside parentheses; the break string stays
-    at the end of the piece before (``", "``, ``"*"``) or starts the next (``" + "``).
-
-    Break strings hold no bracket, so a break at depth 0 lies inside one stretch of ``text``
-    between brackets; each stretch at depth 0 is searched by one regular expression (the
-    alternatives in the order of ``breaks``), never character by character.
-
-    >>> _pieces("16*w*(H + 1) + 2", (" + ", " - "))
-    ['16*w*(H + 1)', ' + 2']
-    >>> _pieces("w**2*floor(H/2)", ("*",))
-    ['w*', '*', '2*', 'floor(H/2)']
-    """
-    pattern = _BREAKS.get(breaks) or re.compile("|".join(map(re.escape, breaks)))
-    out, depth, start, stretch = [], 0, 0, 0
-    for bracket in [*_BRACKET.finditer(text), None]:
-        end = len(text) if bracket is None else bracket.start()
-        if depth == 0:
-            pos = stretch
-            while (hit := pattern.search(text, pos, end)) is not None:
-                i = hit.start()
-                if i == 0:  # a break at the very start cuts nothing
-                    pos = 1
-                    continue
-                cut = hit.end() if hit.group() in (", ", "*") else i
-                out.append(text[start:cut])
-                start, pos = cut, hit.end()
-        if bracket is not None:
-            depth += 1 if bracket.group() in "([" else -1
-            stretch = end + 1
-    out.append(text[start:])
-    return [p for p in out if p]
-
-
-@lru_cache(maxsize=1 << 12)
-def _split_cached(text: str) -> tuple:
-    for breaks in _BREAKS:
-        pieces = [p for p in _pieces(text, breaks) if p.strip()]
-        if len(pieces) > 1:
-            return tuple(pieces)
-    return (text,)
-
-
-def _split(text: str) -> list:
-    """``text`` cut at the first kind of break that cuts it: parts of a shape, terms of a
-    sum, factors of a product (kept per text: a summary repeats its cells)."""
-    return list(_split_cached(text))
-
-
-def wrap_expression(text: str, width: int, indent: str = "  ") -> list:
-    """Lines of at most ``width`` characters, broken between the parts of a shape or a sum
-    (then of a product) rather than inside a parenthesis.
-
-    >>> wrap_expression("(floor((H + 4)/8) - 1, floor((W + 4)/8) - 1, 16*w)", 30)
-    ['(floor((H + 4)/8) - 1,', '  floor((W + 4)/8) - 1, 16*w)']
-    >>> wrap_expression("(16*w*(floor((H + 4)/8) - 1)*(floor((W + 4)/8) - 1),)", 30)
-    ['(16*w*', '  (floor((H + 4)/8) - 1)*', '  (floor((W + 4)/8) - 1),)']
-    """
-    if len(text) <= width:
-        return [text]
-    if _enclosed(text):  # a shape or a parenthesised factor: break inside
-        close = ",)" if text.endswith(",)") else ")"  # a 1-tuple keeps its comma
-        inner = wrap_expression(text[1:-len(close)], width - len(close) - 1, indent)
-        inner[0] = "(" + inner[0]
-        inner[-1] += close
-        return inner
-    pieces = _split(text)
-    if len(pieces) == 1:
-        return textwrap.wrap(text, width, break_on_hyphens=False) or [text]
-    lines: list = []
-    for piece in pieces:
-        head = indent if lines else ""
-        if lines and len(lines[-1]) + len(piece.rstrip()) <= width:
-            lines[-1] += piece
-        elif len(head + piece.strip()) <= width:
-            lines.append(head + piece.lstrip())
-        else:
-            tail = piece[len(piece.rstrip()):]
-            lines += [head + p for p in wrap_expression(piece.strip(), width - len(head),
-                                                        indent)]
-            lines[-1] += tail
-    return [line.rstrip() for line in lines]
-
-
-def _enclosed(text: str) -> bool:
-    """``(...)`` or ``(...,)``: the first parenthesis closed by the last character."""
-    if not text.startswith("("):
-        return False
-    depth = 0
-    for i, c in enumerate(text):
-        depth += 1 if c == "(" else -1 if c == ")" else 0
-        if depth == 0:
-            return i == len(text) - 1
-    return False
-
-
-@lru_cache(maxsize=1 << 12)
-def _unbreakable(text: str) -> int:
-    """The length of the longest part :func:`wrap_expression` cannot break."""
-    text = text.strip()
-    if _enclosed(text):
-        return _unbreakable(text[1:-2] if text.endswith(",)") else text[1:-1]) + 2
-    pieces = _split(text)
-    if len(pieces) == 1:
-        return len(text)
-    return max(_unbreakable(p) for p in pieces) + 2
 
 
 def _hang(text: str) -> int:
@@ -447,6 +333,10 @@ def layout(data: SummaryData, line_length: int | None = None, positions=None) ->
             return [gap.join(c.rjust(w) if num else c.ljust(w)
                              for c, w, num in zip(cells, widths, data.numeric)).rstrip()]
         wrapped = [_wrap(c, w) for c, w in zip(cells, widths)]
+        # a wrapped count is right-aligned as one block, so that its lines keep their
+        # indents (each line right-aligned on its own lost the formula's structure)
+        wrapped = [[line.ljust(max(map(len, w))) for line in w] if num and len(w) > 1 else w
+                   for w, num in zip(wrapped, data.numeric)]
         out = []
         for k in range(max(len(w) for w in wrapped)):
             parts = [(w[k] if k < len(w) else "") for w in wrapped]

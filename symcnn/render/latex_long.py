@@ -22,9 +22,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["escape", "longtable", "breakable", "break_name", "break_type", "typeset_note", "plain",
-           "note_parts", "open_long_parentheses", "LONGTABLE_PREAMBLE", "SHARES", "LINE_CHARS",
-           "LONG_GROUP"]
+__all__ = ["escape", "text_math", "longtable", "breakable", "break_name", "break_type",
+           "typeset_note", "plain", "note_parts", "open_long_parentheses", "LONGTABLE_PREAMBLE",
+           "SHARES", "LINE_CHARS", "LONG_GROUP"]
 
 _SPECIAL = {"\\": r"\textbackslash{}", "_": r"\_", "%": r"\%", "&": r"\&", "#": r"\#",
             "$": r"\$", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
@@ -42,6 +42,38 @@ def escape(text: str) -> str:
     conv\\_$\\alpha$ $\\Delta$ \\texttt{U+2192} \u00e9
     """
     return "".join(_SPECIAL.get(c) or (c if ord(c) < 256 else _unicode(c)) for c in str(text))
+
+
+#: What math mode sets for the characters that ``\text{...}`` cannot hold alike in LaTeX
+#: and in MathJax (which shows a text-mode escape such as ``\_`` as it is).
+_MATH_SPECIAL = {"\\": r"\backslash", "_": r"\_", "%": r"\%", "&": r"\&", "#": r"\#",
+                 "$": r"\$", "{": r"\{", "}": r"\}", "~": r"\sim", "^": r"\wedge"}
+_TEXT_RUN = re.compile(r"[^\\_%&#$~^{}\u0100-\U0010ffff]+")
+
+
+def text_math(text: str) -> str:
+    r"""Text in math mode, shown alike by pdflatex and by MathJax (Jupyter): runs of text
+    in ``\text{...}``, the characters text mode would need escaped (``_``, ``%``, ...) and
+    any beyond Latin-1 as math between them.
+
+    >>> print(text_math("conv_1 (50%)"))
+    \text{conv}\_\text{1 (50}\%\text{)}
+    >>> print(text_math("α →"))
+    \alpha\text{ }\mathtt{U+2192}
+    """
+    out, pos = [], 0
+    for run in [*_TEXT_RUN.finditer(text), None]:
+        end = len(text) if run is None else run.start()
+        for char in text[pos:end]:
+            math = _MATH_SPECIAL.get(char)
+            if math is None:
+                math = _unicode(char).strip("$")
+                math = math.replace(r"\texttt", r"\mathtt")
+            out.append(math)
+        if run is not None:
+            out.append(r"\text{" + run.group() + "}")
+            pos = run.end()
+    return "".join(out)
 
 
 def _unicode(char: str) -> str:

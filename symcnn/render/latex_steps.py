@@ -10,17 +10,19 @@ $(H, 64)$
 
 from __future__ import annotations
 
+import re
+
 import sympy
 from sympy.printing.latex import LatexPrinter
 
 from ..derivation.steps import register_printer
 from ..working import Given
 from .exprs import latex_printer
-from .latex_long import (LINE_CHARS, breakable, escape, open_long_parentheses, pack, plain,
-                         split_sum)
+from .latex_long import (LINE_CHARS, breakable, note_parts, open_long_parentheses, pack, plain,
+                         split_sum, text_math)
 from .text import chain, describe_groups
 
-__all__ = ["step_latex", "derivation_latex", "page_step", "is_trivial"]
+__all__ = ["step_latex", "derivation_latex", "note_math", "page_step", "is_trivial"]
 
 
 def _key(key: str, printer) -> str:
@@ -61,18 +63,46 @@ def step_latex(step, printer) -> str:
     return head + " \\\\\n  &= " + " = ".join(parts[1:])
 
 
-def _note_rows(derivation) -> list:
-    rows = [r"&\text{" + escape(note) + "}" for note in derivation.notes]
+def note_math(note: str, printer) -> str:
+    r"""A derivation's note in math mode, a row of its ``aligned`` block (which Jupyter
+    shows with MathJax): the note's symbols and roundings set as math, as the formulas
+    above set them, its text in ``\text`` (:func:`symcnn.render.latex_long.text_math`),
+    as :func:`symcnn.render.latex_long.typeset_note` sets a note in running text.
+
+    >>> print(note_math("the 5 Conv2D layers (P_1).", latex_printer()))
+    \text{the 5 Conv2D layers (}P_{1}\text{).}
+    >>> print(note_math("So padding='same' gives ceiling(i/stride).", latex_printer()))
+    \text{So }\texttt{padding='same'}\text{ gives }\lceil i/\mathit{stride} \rceil\text{.}
+    """
+    out = []
+    for kind, text in note_parts(note):
+        if kind == "text":
+            out.append(text_math(text))
+        elif kind == "code":  # \texttt in math mode: LaTeX and MathJax alike
+            out.append(text_math(text).replace(r"\text{", r"\texttt{"))
+        elif kind == "sym":
+            name = re.fullmatch(r"[A-Za-z]\w*", text)
+            out.append(printer._print(sympy.Symbol(text)) if name else text)
+        else:
+            left, right = (r"\lceil", r"\rceil") if kind == "ceiling" else (r"\lfloor", r"\rfloor")
+            arg = re.sub(r"[A-Za-z]{2,}", lambda w: r"\mathit{" + w.group() + "}", text)
+            out.append(f"{left} {arg} {right}")
+    return "".join(out)
+
+
+def _note_rows(derivation, printer) -> list:
+    rows = ["&" + note_math(note, printer) for note in derivation.notes]
     if derivation.assumed:
-        rows.append(r"&\text{assuming " + escape(_describeplain(derivation.assumed))
-                    + r" (exact under this assumption)}")
+        rows.append("&" + text_math("assuming " + _describeplain(derivation.assumed)
+                                    + " (exact under this assumption)"))
     return rows
 
 
 def derivation_latex(derivation, printer) -> str:
-    """A layer's derivation as an ``aligned`` block (math mode), notes as ``\\text`` rows."""
+    """A layer's derivation as an ``aligned`` block (math mode), notes as rows of math
+    (:func:`note_math`)."""
     printer = _ours(printer)
-    rows = [step_latex(s, printer) for s in derivation.steps] + _note_rows(derivation)
+    rows = [step_latex(s, printer) for s in derivation.steps] + _note_rows(derivation, printer)
     return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
 
 

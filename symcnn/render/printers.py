@@ -176,8 +176,11 @@ class _LatexPrinter(InRounding, LatexPrinter):
     def _split_super_sub(self, name: str) -> tuple:
         r"""SymPy's split, with a word subscript set upright, as a label: ``H_{\mathrm{in}}``,
         ``d_{\mathrm{model}}``; a one-letter index (``K_{h}``, ``n_{1}``) and a Greek name
-        (``x_{\alpha}``) stay as SymPy writes them. Kept per name (SymPy translates every
-        part of every symbol again on each print: most of a deep derivation's time)."""
+        (``x_{\alpha}``) stay as SymPy writes them; several subscripts stand apart by
+        commas, as indices do (``N1_out``, the size of axis 1 out: ``N_{1,\mathrm{out}}``,
+        which SymPy sets as ``N_{1 \mathrm{out}}``, read "1out"). Kept per name (SymPy
+        translates every part of every symbol again on each print: most of a deep
+        derivation's time)."""
         if self._settings.get("disable_split_super_sub") or name is None:
             return super()._split_super_sub(name)
         base, supers, subs = _upright_split(name)
@@ -207,8 +210,8 @@ class _LatexPrinter(InRounding, LatexPrinter):
 @lru_cache(maxsize=1 << 14)
 def _upright_split(name: str) -> tuple:
     base, supers, subs = LatexPrinter()._split_super_sub(name)
-    return base, tuple(supers), tuple(rf"\mathrm{{{s}}}" if len(s) > 1 and s.isalpha() else s
-                                      for s in subs)
+    subs = [rf"\mathrm{{{s}}}" if len(s) > 1 and s.isalpha() else s for s in subs]
+    return base, tuple(supers), (",".join(subs),) if subs else ()
 
 
 def text_printer() -> StrPrinter:

@@ -237,6 +237,25 @@ def _new_row(cells: list, key: int | None) -> bool:
     return bool(first) and not first.startswith("(") and filled
 
 
+def _unfinished(group: list) -> bool:
+    """Whether the lines of a row so far leave a cell open, so that the next line goes on
+    with it even where it looks like a row of its own (a wrapped parameter cell fills its
+    column on every line): a bracket not closed yet (``stem_bn (Batch`` before
+    ``Normalization)``), or a piece that ends where a summary breaks a line, after ``_``,
+    ``,``, ``*`` or a call's ``(``.
+
+    >>> _unfinished([(1, ["block_0_depthwise_", "(1, 1, 8)", "72"])])
+    True
+    >>> _unfinished([(1, ["conv (Conv2D)", "(1, 1, 8)", "72"])])
+    False
+    """
+    for i in range(max(len(c) for _, c in group)):
+        text = " ".join(c[i].strip() for _, c in group if i < len(c) and c[i].strip())
+        if text.endswith(("_", ",", "*", "(", "[")) or (text and depths(text + " ")[-1] > 0):
+            return True
+    return False
+
+
 def _joined(group: list) -> tuple:
     """One row from its lines, each column's pieces joined (:func:`_join`)."""
     line = group[0][0]
@@ -248,11 +267,14 @@ def _joined(group: list) -> tuple:
 def _join(parts: list, layer: bool = False) -> str:
     """The pieces of a wrapped cell joined again: by a space, except where a word was cut
     (a letter, digit or ``_`` on both sides: two words never stand side by side in an
-    expression, and a summary may wrap ``make_divisible`` inside the name); in the layer
-    column only before ``(Type)``, as layer names have no spaces.
+    expression, and a summary may wrap ``make_divisible`` inside the name) and after an
+    opening bracket (a call wraps after its ``(``); in the layer column only before
+    ``(Type)``, as layer names have no spaces.
 
     >>> _join(["(1, 1,", "make_divi", "sible(16*a, 8))"]), _join(["bn", "(BatchNorm)"], True)
     ('(1, 1, make_divisible(16*a, 8))', 'bn (BatchNorm)')
+    >>> _join(["(1, 1,", "make_divisible(", "16*a, 8))"])
+    '(1, 1, make_divisible(16*a, 8))'
     >>> _join(["block_10_hard_swis", "h (Activation)"], layer=True)
     'block_10_hard_swish (Activation)'
     """
@@ -264,7 +286,7 @@ def _join(parts: list, layer: bool = False) -> str:
             out += (" " + part) if part.startswith("(") else part
         else:
             cut = _word_char(part[:1]) and _word_char(out[-1:])
-            out += part if cut else " " + part
+            out += part if cut or out[-1] in _OPEN else " " + part
     return out
 
 
@@ -286,7 +308,7 @@ def _group(lines: list, separated: bool, key: int | None) -> list:
             if group:
                 rows.append(_joined(group))
             group = []
-        elif group and not separated and _new_row(cells, key):
+        elif group and not separated and _new_row(cells, key) and not _unfinished(group):
             rows.append(_joined(group))
             group = [(line, cells)]
         else:

@@ -94,8 +94,10 @@ def test_a_long_sum_is_one_math_element_per_term_so_that_it_wraps():
     for before, piece in zip(terms, terms[1:]):  # each term with its sign; a long term
         assert re.search(r"<mo( form=\"infix\")?>[+\u2212]</mo>", piece) or \
             re.search(r"<mo>(\u2062|·)</mo></mrow></math>$", before)  # cut after a product
-    # a coefficient is set apart from the function's name
-    assert '<mspace width="0.17em"/><mi mathvariant="normal">make_divisible</mi>' in total
+    # a coefficient is set apart from the function's name (a derivation writes calls out)
+    steps = sc.zoo.mobilenet_v2(alpha=alpha).to_html(style="derivation")
+    assert re.search('<mn>\\d+</mn><mo>\u2062</mo><mrow><mspace width="0.17em"/>'
+                     '<mi mathvariant="normal">make_divisible</mi>', steps)
 
 
 def _table_widths(page: str, tmp_path, window: int) -> tuple:
@@ -169,3 +171,64 @@ def test_a_nested_block_reads_as_a_sum_of_its_layers_in_html():
     page = sc.zoo.convnext_tiny(input_shape=(224, 224, 3)).to_html(style="derivation")
     assert "derivation_for" not in page and "no formula" not in page
     assert "layernorm, a LayerNormalization (<i>P</i><sub>2</sub>)" in page
+
+
+def test_a_per_axis_size_sets_its_axis_and_its_label_apart_by_a_comma_in_html():
+    """``N1_out`` had its subscript's parts apart by a blank (``1 out``), as LaTeX's
+    ``N_{1 \\mathrm{out}}`` read "1out"; both now read "1,out"."""
+    x = sc.Input((57, 56, 96))
+    model = sc.Model(x, sc.nn.PadToMultiple((2, 2), axes=(0, 1))(x))
+    page = model.to_html(style="derivation")
+    assert "<msub><mi>N</mi><mrow><mi>1</mi><mo>,</mo><mi>out</mi></mrow></msub>" in page
+    assert "<mo> </mo>" not in page
+
+
+MULTIPLIER_MODELS = {
+    "mobilenet_v2": lambda: sc.zoo.mobilenet_v2(alpha=sc.multiplier("a")),
+    "mobilenet_v3_small": lambda: sc.zoo.mobilenet_v3_small(alpha=sc.multiplier("a")),
+    "efficientnet_b0": lambda: sc.zoo.efficientnet_b0(width_coefficient=sc.multiplier("w")),
+}
+
+
+@pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"),
+                    reason="chromium is not installed (.ci/run installs it)")
+@pytest.mark.parametrize("name", MULTIPLIER_MODELS)
+def test_a_table_of_a_multiplier_width_model_fits_an_800_px_window_in_chromium(name, tmp_path):
+    """The tables of these models ran 254 to 387 px past an 800 px window: each
+    ``make_divisible`` call written out in shapes and counts, names that could not break,
+    and a 2,700 px total that set the Parameters column's width."""
+    page = MULTIPLIER_MODELS[name]().to_html(style="table", standalone=True)
+    for window in (800, 1280):
+        scroll, client = _table_widths(page, tmp_path, window)
+        assert scroll <= client, f"{scroll - client} px to scroll at {window} px"
+
+
+def test_a_table_names_each_make_divisible_call_once_in_a_note_as_in_latex():
+    page = sc.zoo.mobilenet_v3_small(alpha=sc.multiplier("a")).to_html()
+    table, notes = page.split("</table>")
+    assert "make_divisible" not in table
+    assert "<msub><mi>c</mi><mi>16</mi></msub>" in table  # c_16 for make_divisible(16 a, 8)
+    note = next(p for p in notes.split("<p") if "where" in p)
+    assert ('<msub><mi>c</mi><mi>16</mi></msub><mo>=</mo><mrow><mspace width="0.17em"/>'
+            '<mi mathvariant="normal">make_divisible</mi>') in note
+    assert "rounds" in note and "to the nearest multiple of" in note
+    used = set(re.findall(r"<msub><mi>c</mi><mi>(\d+)</mi></msub>", table))
+    defined = set(re.findall(r"<msub><mi>c</mi><mi>(\d+)</mi></msub><mo>=</mo>", note))
+    assert used == defined  # every name in the table is defined under it, once
+    assert "make_divisible" in sc.zoo.mobilenet_v3_small(alpha=sc.multiplier("a")).to_html(
+        style="derivation")  # a derivation writes its calls out, as in LaTeX
+
+
+def test_long_layer_names_and_types_may_break_in_a_table_short_ones_stay_whole():
+    page = sc.zoo.mobilenet_v3_small(alpha=sc.multiplier("a")).to_html()
+    assert "<code>block_<wbr/>0_<wbr/>depthwise_<wbr/>relu</code>" in page
+    assert "<td>Global<wbr/>Average<wbr/>Pooling2D</td>" in page
+    assert "<td>Depthwise<wbr/>Conv2D</td>" in page  # never Conv2 / D
+    assert "<code>stem_bn</code>" in page and "<td>Conv2D</td>" in page
+
+
+def test_a_long_total_wraps_in_its_column_and_does_not_set_its_width():
+    page = sc.zoo.mobilenet_v3_small(alpha=sc.multiplier("a")).to_html()
+    total = next(r for r in re.findall(r"<tr[^>]*>(.*?)</tr>", page) if "Total params" in r)
+    assert '<td class="num"><div class="total"><span class="terms">' in total
+    assert "div.total { width: 0; min-width: 100%; }" in page

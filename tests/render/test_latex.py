@@ -50,6 +50,22 @@ def test_a_word_subscript_is_upright_and_a_one_letter_index_italic():
     assert r"N_{\mathrm{in}}" in alone and "N_{in}" not in alone
 
 
+def swin_pieces():
+    """A pad and a slice, which number their axes (``N1_in``, key ``N1_out``)."""
+    x = sc.Input((57, 56, 96))
+    y = sc.nn.StridedSlice(((1, None, 2), (None, 55, 3)))(
+        sc.nn.PadToMultiple((2, 2), axes=(0, 1))(x))
+    return sc.Model(x, y, name="swin_pieces")
+
+
+def test_a_per_axis_size_sets_its_axis_and_its_label_apart_by_a_comma():
+    r"""``N1_out`` (axis 1, out) was set as ``N_{1 \mathrm{out}}``, which reads "1out"."""
+    tex = swin_pieces().to_latex(style="derivation")
+    assert r"N_{1,\mathrm{out}} &= M \cdot \left\lceil \frac{N_{1,\mathrm{in}}}{M}" in tex
+    assert r"N_{2,\mathrm{out}}" in tex
+    assert r"N_{1 \mathrm{out}}" not in tex and r"N_{1 \mathrm{in}}" not in tex
+
+
 def test_floors_and_ceilings_in_the_working_use_left_right_delimiters():
     tex = textbook.free_width().to_latex(style="derivation")
     assert r"\left\lfloor \frac{39 + 2 \cdot 0 - 4}{1} \right\rfloor + 1 = 36" in tex
@@ -119,6 +135,31 @@ def test_record_derivation_displays_as_latex_in_jupyter():
     shown = record._repr_latex_()
     assert shown.startswith("$\\displaystyle \\begin{aligned}") and shown.endswith("$")
     assert sympy.latex(record.derivation) in shown
+
+
+def tower():
+    """A block of five Conv2D + BatchNormalization pairs, then a convolution and its
+    normalization: notes with symbols (``(P_1)``, ``(2C)``), code and a rounding."""
+    x = y = sc.Input((8, 8, 4))
+    for _ in range(5):
+        y = sc.BatchNormalization()(sc.Conv2D(4, 3, padding="same")(y))
+    block = sc.Model(x, sc.Add()([x, y]), name="tower")
+    return sc.Sequential([sc.Input((8, 8, 4)), block, sc.Conv2D(4, 3, padding="same"),
+                          sc.BatchNormalization()])
+
+
+def test_a_derivations_notes_set_their_math_as_math_in_jupyter():
+    r"""The notes were ``\text{... (P\_1) ...}``: MathJax shows a text-mode escape as it is
+    ("P\_1"), and LaTeX an underscore where the formula above has a subscript."""
+    block, conv, norm = (record.derivation._repr_latex_() for record in tower().layers)
+    assert (r"the 5 Conv2D layers (}P_{1}\text{); the 5 BatchNormalization layers (}P_{2}"
+            r"\text{).}") in block
+    assert r"\text{With }\texttt{padding='same'}\text{ the output is }" \
+           r"\lceil \mathit{input}/\mathit{stride} \rceil" in conv
+    assert r"\text{Gamma and beta (}2C\text{) are trainable" in norm
+    for shown in (block, conv, norm):  # no escape inside text, where MathJax shows it
+        assert not any("\\" in text for text in re.findall(r"\\text\{([^}]*)\}", shown))
+        assert "P\\_1" not in shown and "ceiling(" not in shown
 
 
 def test_model_to_latex_is_what_to_latex_returns():

@@ -14,6 +14,8 @@ import symcnn as sc
 from symcnn.render.latex import compile_pdf
 from symcnn.zoo import textbook
 
+from .test_latex import tower
+
 pytestmark = pytest.mark.skipif(
     shutil.which("pdflatex") is None,
     reason="pdflatex is not installed: apt-get install texlive-latex-base "
@@ -40,6 +42,15 @@ def test_standalone_latex_compiles_with_pdflatex_without_errors(name, tmp_path):
     assert pdf.exists() and pdf.stat().st_size > 1000
     log = (tmp_path / f"{name}.log").read_text(encoding="latin-1")
     assert "Overfull \\hbox" not in log, "the rendering runs off the page"
+
+
+def test_a_derivations_jupyter_latex_with_its_notes_compiles_too(tmp_path):
+    """``_repr_latex_`` (what Jupyter shows, and what nbconvert puts in a PDF): its notes
+    are math rows now, with text, symbols, code and roundings in them."""
+    shown = "\n\n".join(record.derivation._repr_latex_() for record in tower().layers)
+    document = ("\\documentclass{article}\n\\usepackage{amsmath}\n\\begin{document}\n"
+                + shown + "\n\\end{document}\n")
+    assert compile_pdf(document, tmp_path, "notes").exists()
 
 
 def test_a_latex_error_is_reported_with_pdflatex_s_message(tmp_path):

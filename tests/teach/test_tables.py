@@ -112,6 +112,18 @@ def test_a_summary_whose_cells_wrap_over_lines_is_read_row_by_row():
     assert report.ok
 
 
+@pytest.mark.parametrize("line_length", [80, 90, 100])
+def test_a_narrow_summary_is_read_row_by_row_although_its_counts_wrap_too(line_length):
+    """At 80 characters a type wraps (``stem_bn (Batch`` / ``Normalization)``) beside a
+    parameter cell that fills its column on every line; the line went for a new row of a
+    layer named ``Normalization)``. A row goes on while a cell is open (a bracket not closed,
+    a name that ends in ``_``, a count that ends in ``*``)."""
+    model = sc.zoo.mobilenet_v3_small(alpha=sc.multiplier("a"))
+    report = sc.check(model, model.summary_text(line_length=line_length))
+    assert len(report.rows) == len(model.layers) - 1
+    assert report.ok
+
+
 def test_a_summary_with_a_where_block_is_read_with_its_names():
     model = sc.zoo.resnet18(width="w")
     text = model.summary_text(where=True)
