@@ -46,6 +46,7 @@ from .errors import SUBS_HINT, CostError
 from .layers.core import InputLayer
 from .layers.layout import input_layout, output_layouts
 from .layers.saved import resolve
+from .layers.views import both, either
 from .safe import bounded_subs
 from .substitution import conditions_after, substitution_table
 from .symbols import as_size, size_symbol
@@ -143,13 +144,28 @@ class _Tally:
         self.size[key] = elements(shape)
         return key
 
+    def view_or_copy(self, key, copy, shape):
+        """The output of a view layer of input ``key``: ``key`` itself where ``copy`` is 0, a
+        new tensor where it is 1, else both, each where it is the one (``((key, 1 - copy),
+        (new, copy))``: a copy from batch 2 on)."""
+        copy = sympy.expand(copy)
+        if copy == 0:
+            return key
+        new = self.fresh(shape)
+        return new if copy == 1 else ((key, sympy.expand(1 - copy)), (new, copy))
+
     def keep(self, key, factor=sympy.Integer(1)) -> sympy.Expr:
-        """Count tensor ``key`` (``factor`` of it); the bytes added."""
+        """Count tensor ``key`` (``factor`` of it: 1, or 1 at some sizes and 0 at the
+        others); the bytes added."""
+        if isinstance(key, tuple):  # a view or a copy, depending on the sizes
+            return sympy.expand(sum((self.keep(k, both(factor, f)) for k, f in key),
+                                    sympy.Integer(0)))
         before = self.kept.get(key, sympy.Integer(0))
-        if before == 1 or before == factor:
+        after = either(before, factor)
+        if after == before:
             return sympy.Integer(0)
-        self.kept[key] = factor if before == 0 else sympy.Integer(1)
-        return (self.kept[key] - before) * self.batch * self.size[key] * self.nbytes
+        self.kept[key] = after
+        return sympy.expand((after - before) * self.batch * self.size[key] * self.nbytes)
 
 
 def _layer_kept(layer, node, where: str, tally: _Tally, layouts: list) -> tuple:
@@ -161,6 +177,17 @@ def _layer_kept(layer, node, where: str, tally: _Tally, layouts: list) -> tuple:
                         f"(symcnn.layers.saved). Received: a {layer.type_name} layer")
     return resolve(tuple(method(node.input_shapes, [t.shape for t in node.outputs])),
                    layouts, node.input_shapes, tally.batch)
+
+
+def _output_copy(layer, node, where: str, layouts: list, batch) -> sympy.Expr:
+    """Where the output of a view layer is a copy of its input in PyTorch (1) and where it
+    is its input's storage (0): the layer's ``output_copy_for``, with the layer named in
+    its errors."""
+    try:
+        return layer.output_copy_for(layouts, node.input_shapes,
+                                     [t.shape for t in node.outputs], batch)
+    except CostError as err:
+        raise CostError(f"training_memory: {where} ({layer.type_name}): {err}") from None
 
 
 def _run(model, keys: dict, tally: _Tally, prefix: str) -> None:
@@ -188,14 +215,15 @@ def _run(model, keys: dict, tally: _Tally, prefix: str) -> None:
                 keys[id(t)] = k
             tally.layouts.update(zip(map(id, node.outputs), lays))
             continue
+        layouts = [tally.layouts.get(id(t)) for t in node.inputs]
         if getattr(layer, "output_is_view", False):
-            outs = [ins[0]] * len(node.outputs)
+            copy = _output_copy(layer, node, repr(name), layouts, tally.batch)
+            outs = [tally.view_or_copy(ins[0], copy, t.shape) for t in node.outputs]
         else:
             outs = [tally.fresh(t.shape) for t in node.outputs]
         for t, k in zip(node.outputs, outs):
             keys[id(t)] = k
         added = sympy.Integer(0)
-        layouts = [tally.layouts.get(id(t)) for t in node.inputs]
         for kept in _layer_kept(layer, node, repr(name), tally, layouts):
             if kept.source == "new":
                 count = kept.elements * (tally.batch if kept.per_example else 1)
@@ -221,6 +249,10 @@ def _run_repeat(inner, times, node, ins, keys, tally: _Tally, name: str) -> None
     sub = {id(inner.inputs[0]): start}
     _run(inner, sub, probe, name + "/")
     end = sub[id(inner.outputs[0])]
+    if isinstance(end, tuple):  # a view of the input at some sizes, a copy at others
+        raise CostError(f"training_memory: {name!r} repeats a block whose output is a copy "
+                        f"of its input at some sizes and a view of it at others; substitute "
+                        f"the count {SUBS_HINT}. Received: times={times}")
     rows_before = len(tally.rows)
     own = sympy.Add(*(b for _, _, b in probe.rows))
     ends = [probe.kept.get(k, 0) * tally.batch * probe.size[k] * tally.nbytes

@@ -2,7 +2,7 @@
 
 Leaf modules map to the :mod:`symcnn.nn` class of the same name, built from the module's
 attributes. Functions and tensor methods map to handlers that either apply a layer, pass the
-tensor through (``x.contiguous()``, ``x * 0.5``), or compute with sizes (``x.size(0)``,
+tensor through (``x.detach()``, ``x * 0.5``), or compute with sizes (``x.size(0)``,
 ``x.shape[1] * x.shape[2]``). The batch size is the marker :data:`BATCH`.
 """
 
@@ -123,6 +123,15 @@ def _activation(cls_name: str, names: tuple = (), defaults: dict | None = None,
 
 def _passthrough(conv, node, args, kwargs):
     return _tensor(args[0])
+
+
+def _contiguous(conv, node, args, kwargs):
+    """``x.contiguous()``: :class:`~symcnn.nn.Contiguous`, a copy where ``x`` is not
+    contiguous (after a transpose); another ``memory_format`` passes ``x`` through."""
+    fmt = kwargs.get("memory_format", args[1] if len(args) > 1 else torch.contiguous_format)
+    if fmt is not torch.contiguous_format:
+        return _passthrough(conv, node, args, kwargs)
+    return conv.apply(sc_nn.Contiguous(name=node.name), _tensor(args[0]))
 
 
 def _neg(conv, node, args, kwargs):
@@ -301,7 +310,8 @@ METHODS = {
     "mean": _reduce("Average"), "amax": _reduce("Max"),
     "relu": _RELU, "relu_": _RELU, "sigmoid": _SIGMOID, "tanh": _TANH,
     "softmax": _SOFTMAX, "log_softmax": _LOG_SOFTMAX,
-    **{name: _passthrough for name in ("contiguous", "clone", "detach", "float", "double",
+    "contiguous": _contiguous,
+    **{name: _passthrough for name in ("clone", "detach", "float", "double",
                                        "half", "bfloat16", "long", "int", "to", "type", "cpu",
                                        "cuda", "requires_grad_")},
 }

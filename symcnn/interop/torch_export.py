@@ -221,6 +221,9 @@ class _Builder:
         if layer.type_name == "Slice":
             index = (slice(None), *(slice(a, c) for a, c in layer.slices))
             return self.call(operator.getitem, inputs[0], index)
+        method = getattr(layer, "torch_method", None)
+        if method is not None:  # a tensor method, no module (nn.Contiguous: x.contiguous())
+            return self.method(method, inputs[0])
         if isinstance(layer, TorchLayer):
             cls = getattr(tnn, layer.type_name)
             config = {k: as_int(v) for k, v in layer.get_config().items()

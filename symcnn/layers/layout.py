@@ -27,7 +27,11 @@ The layers that state one:
 * ``Dense``/``nn.Linear``, ``LayerNormalization``/``nn.LayerNorm``, ``Embedding``: contiguous;
 * channels-first convolutions, poolings, paddings and upsamplings (PyTorch's own axes):
   contiguous for a contiguous input;
-* ``Flatten`` and ``Reshape``: contiguous for a contiguous input;
+* ``Flatten`` and ``Reshape``: PyTorch's reshape, contiguous where it copies or its input is
+  contiguous, else the view's layout; ``nn.Contiguous`` (``x.contiguous()``): contiguous
+  (:mod:`symcnn.layers.views`, which also says where they copy their input);
+* batch normalization: contiguous, or channels last for 4 or 5 axes stored so, over
+  PyTorch's axes (channels second);
 * ``Permute``: the permuted order; ``Cropping``: a gap on each cropped axis;
 * ``nn.Slice``: a gap on each axis it cuts short; ``nn.StridedSlice``: also the axis
   under a step over 1 (not stated where that depends on a size's parity);
@@ -37,7 +41,7 @@ The layers that state one:
   gradient: the inputs' order without gaps.
 
 Channels-last layers (which ``to_torch`` computes on channels-first copies of the axes),
-softmax, batch normalization, concatenation and the other layers state nothing.
+softmax, concatenation and the other layers state nothing.
 
 >>> x = Layout((0, 1, 2), grad=True)
 >>> permuted(x, (2, 1))

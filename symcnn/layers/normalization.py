@@ -24,6 +24,7 @@ from ..working import Times
 from .base import Checker, Layer
 from .layout import contiguous
 from .saved import kept_input, kept_new
+from .views import in_memory_format
 
 __all__ = ["BatchNormalization", "LayerNormalization", "GroupNormalization"]
 
@@ -95,6 +96,23 @@ class BatchNormalization(_AxisLayer):
         the batch size)."""
         stats = kept_new(self._features(input_shapes[0]), per_example=False)
         return kept_input(), stats, stats
+
+    def layout_for(self, input_layouts, input_shapes, output_shapes) -> tuple:
+        """A new tensor in the input's memory format over PyTorch's axes, which put the
+        normalized axis second (``to_torch`` moves Keras' last axis there): contiguous, or
+        channels last for a 4- or 5-axis input stored so
+        (:func:`~symcnn.layers.views.in_memory_format`). Not stated over another axis."""
+        rank = len(input_shapes[0]) + 1
+        if not isinstance(self.axis, int):
+            return (None,)
+        channel = self.axis % rank
+        if channel == 1:
+            torch_axes = tuple(range(rank))
+        elif channel == rank - 1:
+            torch_axes = (0, channel, *range(1, channel))
+        else:
+            return (None,)
+        return (in_memory_format(input_layouts[0], torch_axes, input_shapes[0]),)
 
 
 class LayerNormalization(_AxisLayer):

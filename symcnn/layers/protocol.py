@@ -20,6 +20,9 @@ A layer states its formulas once, in its own class:
   pass (training memory; defined with it);
 - ``layout_for(input_layouts, input_shapes, output_shapes)``: how PyTorch lays its outputs
   out in memory, where training memory needs it (:mod:`symcnn.layers.layout`);
+- ``output_copy_for(input_layouts, input_shapes, output_shapes, batch)``: for a layer whose
+  output is a view of its input (``output_is_view``), where PyTorch copies instead (a
+  reshape of axes that do not merge, ``contiguous()``; :mod:`symcnn.layers.views`);
 - ``wrapped_arguments``: the names of the arguments whose values are a layer or a model
   (``Bidirectional``'s ``layer`` and ``backward_layer``, ``Repeat``'s ``block``), which model
   files write as nested entries (:mod:`symcnn.spec`).
@@ -126,6 +129,12 @@ class LayerProtocol:
         ``Layout``), given the inputs' layouts (None where unknown); None where the layer
         does not state it, the default: training memory then decides nothing from it."""
         return (None,) * len(output_shapes)
+
+    def output_copy_for(self, input_layouts, input_shapes, output_shapes, batch) -> sympy.Expr:
+        """For a layer whose output is a view of its input (``output_is_view``): 1 where
+        PyTorch makes it a copy instead, 0 where it is the input's storage, as a closed form
+        in the sizes and ``batch`` (:mod:`symcnn.layers.views`). 0 by default: a view."""
+        return ZERO
 
     def activation_elements_for(self, input_shapes, output_shapes) -> sympy.Expr:
         """Elements of the tensors one call produces: its outputs by default; a layer that

@@ -20,9 +20,10 @@ from ..errors import LayerArgumentError
 from ..windows import NotAWindow, Upsampled, Whole, Window
 from ..working import Minus, Over, Plus, Times
 from .base import Checker, Layer, format_shape
-from .layout import permuted, sliced, when_contiguous
+from .layout import permuted, sliced
 from .saved import NOTHING
 from .spatial import PADDING_MODES, SpatialLayer, join_channels, split_channels
+from .views import reshape_copy, reshaped
 
 __all__ = [
     "Flatten", "Reshape", "Permute",
@@ -57,14 +58,26 @@ class Flatten(Layer):
         b.add("N_out", formula, dict(zip(names, input_shapes[0])), output_shape[0])
         return sympy.Integer(0), {}
 
-    output_is_view = True  # the same storage as the input (symcnn.layers.saved)
+    output_is_view = True  # PyTorch's reshape: a view where it can be one (symcnn.layers.saved)
 
     def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
         return NOTHING
 
     def layout_for(self, input_layouts, input_shapes, output_shapes) -> tuple:
-        """Contiguous for a contiguous input (a view of it); otherwise not stated."""
-        return when_contiguous(input_layouts, output_shapes)
+        """PyTorch's reshape: contiguous for a contiguous input (a view of it) and where it
+        copies (after a transpose); the view's layout otherwise (:func:`~symcnn.layers.
+        views.reshaped`); not stated where that depends on the sizes or is unknown."""
+        return (reshaped(input_layouts[0], input_shapes[0], output_shapes[0]),)
+
+    def output_copy_for(self, input_layouts, input_shapes, output_shapes, batch):
+        """1 where PyTorch's reshape copies the input (its axes to merge are not stored one
+        inside the other: after a transpose), 0 where the output is a view of it. A view
+        where the input's layout is not known or it requires no gradient (computed from
+        the model's input alone, whose order ``to_torch`` gives channels first)."""
+        layout = input_layouts[0]
+        if layout is None or not layout.grad:
+            return sympy.Integer(0)
+        return reshape_copy(layout, (batch, *input_shapes[0]), (batch, *output_shapes[0]))
 
 
 class Reshape(Layer):
@@ -121,6 +134,7 @@ class Reshape(Layer):
     output_is_view = True
     saved_for_backward = Flatten.saved_for_backward
     layout_for = Flatten.layout_for
+    output_copy_for = Flatten.output_copy_for
 
 
 class Permute(Layer):

@@ -13,7 +13,8 @@ dropout, the indices of a max pooling). The figures are PyTorch's eager autograd
 mode on the CPU, measured with ``torch.autograd.graph.saved_tensors_hooks`` (weights and
 buffers are not activations and are never listed). A layer whose output is a view of its
 input (``Flatten``, ``Reshape``) sets ``output_is_view = True``: its output is the same
-storage as its input. ``nn.Linear`` keeps its input folded to a matrix (:func:`kept_matrix`),
+storage as its input, except where ``output_copy_for`` says PyTorch copies it
+(:mod:`symcnn.layers.views`). ``nn.Linear`` keeps its input folded to a matrix (:func:`kept_matrix`),
 which is a copy, not the input, when the input's layout (:mod:`symcnn.layers.layout`) does not
 allow a view: :func:`resolve` says which, with the layouts training memory follows.
 

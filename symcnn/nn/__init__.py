@@ -33,6 +33,7 @@ from .blocks import __all__ as _blocks
 from .activation import *  # noqa: F401,F403
 from .activation import __all__ as _activation
 from .container import Block, Sequential
+from .contiguous import Contiguous
 from .conv import *  # noqa: F401,F403
 from .conv import __all__ as _conv
 from .embedding import Embedding
@@ -43,5 +44,5 @@ from .pooling import __all__ as _pool
 from .reshape import *  # noqa: F401,F403
 from .reshape import __all__ as _reshape
 
-__all__ = ["Sequential", "Block", "TorchLayer", "TORCH_ONLY_ARGS", "Embedding",
+__all__ = ["Sequential", "Block", "TorchLayer", "TORCH_ONLY_ARGS", "Embedding", "Contiguous",
            *_conv, *_norm, *_pool, *_activation, *_reshape, *_blocks]

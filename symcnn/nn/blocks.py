@@ -224,8 +224,14 @@ class StridedSlice(Layer):
         sliced to ``m`` with step ``s`` no longer fits under the axis above it unless
         ``n == s*m`` (``::2`` of an even axis does), and a step over 1 leaves gaps under it,
         so the axis below no longer fits either. Not stated where that depends on the
-        symbols (``::2`` of ``H`` rows: a copy for odd ``H`` only)."""
+        symbols (``::2`` of ``H`` rows: a copy for odd ``H`` only), nor for a step over 1
+        on the axis stored innermost (a layout has no step under its innermost axis, which
+        ``contiguous()`` would need)."""
         shape, out = input_shapes[0], output_shapes[0]
+        inner = input_layouts[0].order[-1] if input_layouts[0] is not None else None
+        if any((step or 1) > 1 and axis + 1 == inner
+               for axis, (_, _, step) in enumerate(self.slices)):
+            return (None,)
         gaps = set()
         for axis, (n, m, (_, _, step)) in enumerate(zip(shape, out, self.slices)):
             spare = sympy.expand(n - (step or 1) * m)

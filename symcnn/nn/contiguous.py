@@ -1,0 +1,56 @@
+"""``x.contiguous()``: the same values, stored contiguously.
+
+PyTorch returns ``x`` itself where it is contiguous already and otherwise a contiguous copy,
+which the next layer keeps for backward instead of ``x`` (after ``x.transpose(1, 2)``,
+``x.permute(0, 2, 3, 1)``). :func:`symcnn.from_torch` reads ``x.contiguous()`` as this layer,
+and :meth:`symcnn.Model.to_torch` writes it back as ``x.contiguous()``.
+"""
+
+from __future__ import annotations
+
+import sympy
+
+from ..layers import core as _core
+from ..layers.layout import contiguous
+from ..layers.views import contiguous_copy
+from ._base import TorchLayer
+
+__all__ = ["Contiguous"]
+
+
+class Contiguous(TorchLayer, _core.Identity):
+    """``x.contiguous()``: shape unchanged, no parameters, keeps nothing for backward; a
+    contiguous tensor, a copy of its input where that is not contiguous.
+
+    >>> import symcnn as sc
+    >>> def head(*middle):
+    ...     return sc.nn.Sequential(sc.nn.Linear(5, 6), sc.Permute((2, 1)), *middle,
+    ...                             sc.nn.ReLU(), sc.nn.Linear(8, 3), input_shape=(8, 5))
+    >>> head(sc.nn.Contiguous()).output_shape, head(sc.nn.Contiguous()).params
+    ((6, 3), 63)
+    >>> head(sc.nn.Contiguous()).training_memory(batch="B").activations  # input, ReLU output
+    352*B
+    >>> head().training_memory(batch="B").activations  # the ReLU keeps the transposed order
+    192*B*Min(1, B - 1) + 352*B
+    """
+
+    #: ``to_torch`` calls this tensor method (there is no ``torch.nn`` module for it).
+    torch_method = "contiguous"
+
+    def __init__(self, name: str | None = None, trainable: bool = True) -> None:
+        _core.Identity.__init__(self, name=name, trainable=trainable)
+        self._torch_config()
+
+    def layout_for(self, input_layouts, input_shapes, output_shapes) -> tuple:
+        """Contiguous, whatever the input."""
+        return (contiguous(len(output_shapes[0]) + 1),)
+
+    def output_copy_for(self, input_layouts, input_shapes, output_shapes, batch):
+        """1 where the input is not contiguous (PyTorch copies it), 0 where it is (the
+        output is the input). The input itself where its layout is not known or it
+        requires no gradient (computed from the model's input alone, whose order
+        ``to_torch`` gives channels first)."""
+        layout = input_layouts[0]
+        if layout is None or not layout.grad:
+            return sympy.Integer(0)
+        return contiguous_copy(layout, (batch, *input_shapes[0]))
