@@ -1,13 +1,19 @@
 """Receptive fields: size, jump (effective stride) and start offset per spatial axis.
 
 For a layer output, along each spatial axis of the model input, the receptive field is the
-span of input positions that can change one output position:
+window of one output position: the composed windows of the layers, in the input's
+coordinates, padding positions included:
 
 - ``size``: the largest span ``hi - lo + 1`` over output positions, padding positions
   included (it may exceed the input);
 - ``jump``: how far the span moves per output step (the product of strides so far; a
   transposed convolution or upsampling divides it);
-- ``start``: the first input position seen by output position 0 (negative inside padding).
+- ``start``: where output position 0's window starts (negative inside padding).
+
+A layer's padding counts wherever it lands: after a crop, a later layer's padding covers
+input positions the crop removed, which lie inside the input yet are read by no output.
+:func:`input_span` gives the input positions an output position actually reads: the
+window cut at both ends of every tensor on the way (:mod:`symcnn.receptive_reads`).
 
 For a window layer (kernel ``k``, stride ``s``, dilation ``d``, left padding ``p``), output
 position ``o`` reads input positions ``s*o - p`` to ``s*o - p + d*(k - 1)``, which gives the
@@ -37,10 +43,13 @@ from dataclasses import dataclass
 
 import sympy
 
+from .arith import Infeasible, require_at_least
 from .costs import _memo, inner_model
 from .errors import CostError
 from .memory import max_of
 from .receptive_bounds import IDENTITY, O, Linear, as_expr, canon, compose, linear, window_bounds
+from .receptive_reads import (Facts, Positions, Undecided, bound_expr, clip, positions_through,
+                              unite)
 
 __all__ = ["AxisField", "receptive_field", "tensor_fields", "input_span"]
 
@@ -292,18 +301,44 @@ def receptive_field(obj):
     return _memo(obj, "rf", lambda: tensor_fields(model, tensor))
 
 
-def input_span(obj, position) -> tuple | None:
+def input_span(obj, position, padding: bool = False) -> tuple | None:
     """``(first, last)`` input position read by one output position, per spatial axis.
 
     ``obj`` is a model (its first output) or a layer record; ``position`` gives the output
-    position along each spatial axis (ignored on axes that are no longer spatial). Positions
-    outside ``0 .. size - 1`` are padding. None where the field is undefined.
+    position along each spatial axis (ignored on axes that are no longer spatial); it must
+    lie inside the output. The positions are the input positions whose values reach that
+    output (what autograd finds): padding is not read, and neither is a position that a
+    crop removed or a strided layer left out when a later layer's window covers it with
+    padding. ``first`` and ``last`` are read; with dilations or strides, some positions
+    between them may not be. An output that reads padding only (along some axis) reads no
+    input: every axis then gives None. None (instead of a tuple) where the field is
+    undefined.
+
+    ``padding=True`` gives the window instead: the span of the composed windows, padding
+    included, in the input's coordinates (what ``receptive_field`` describes: ``start`` and
+    ``size`` for output 0); positions outside ``0 .. size - 1`` are padding, and positions
+    inside may have been cropped away.
 
     >>> import symcnn as sc
-    >>> m = sc.Sequential([sc.Input((1, 16)), sc.Conv1DTranspose(1, 3, strides=2,
-    ...                    data_format="channels_first")])
-    >>> [input_span(m, (o,)) for o in range(4)]
-    [((-1, 0),), ((0, 0),), ((0, 1),), ((1, 1),)]
+    >>> m = sc.Sequential([sc.Input((10, 1)), sc.Cropping1D(2), sc.Conv1D(1, 3, padding="same")])
+    >>> input_span(m, (0,)), input_span(m, (0,), padding=True)
+    (((2, 3),), ((1, 3),))
+    >>> up = sc.Sequential([sc.Input((1, 16)), sc.Conv1DTranspose(1, 3, strides=2,
+    ...                     data_format="channels_first")])
+    >>> [input_span(up, (o,)) for o in range(4)]
+    [((0, 0),), ((0, 0),), ((0, 1),), ((1, 1),)]
+
+    Symbolic sizes give closed forms (a ``Min`` or ``Max`` where the cut depends on them:
+    below, the window ends in the padding for ``H <= 2``); where no closed form here states
+    the answer (whether any position is read at all), it raises
+    :class:`~symcnn.errors.CostError`: substitute numbers.
+
+    >>> H = sc.symbols("H")
+    >>> strided = sc.Sequential([sc.Input((H, 1)), sc.Conv1D(1, 3, strides=2, padding="same")])
+    >>> input_span(strided, (0,), padding=True)
+    ((H - 2*ceiling(H/2), H - 2*ceiling(H/2) + 2),)
+    >>> input_span(strided, (0,))
+    ((0, Min(H - 1, H - 2*ceiling(H/2) + 2)),)
     """
     model, tensor = _model_and_tensor(obj)
     state = _state_of(model, tensor)
@@ -313,8 +348,149 @@ def input_span(obj, position) -> tuple | None:
     if len(position) != len(state):
         raise CostError(f"input_span: give one output position per spatial axis "
                         f"({len(state)}). Received: position={position!r}")
-    out = []
+    if padding:
+        out = []
+        for axis, o in zip(state, position):
+            at = {O: sympy.sympify(o)}
+            out.append((canon(as_expr(axis.lo).xreplace(at)),
+                        canon(as_expr(axis.hi).xreplace(at))))
+        return tuple(out)
+    try:
+        return _read_span(model, tensor, state, position)
+    except Undecided as err:
+        raise CostError(f"input_span: which input positions output {position} reads depends "
+                        f"on the sizes ({err}); substitute numbers (model.subs(...)) or ask "
+                        f"for the window with padding=True. Received: position={position!r}"
+                        ) from None
+
+
+# ----------------------------------------------------------------------------- positions read
+#
+# input_span walks back from the output position: each layer's map (window_for) gives the
+# positions of its input that the positions of its output read, which are then cut to the
+# input's 0 .. size - 1. Cutting at every tensor, not only at the model input, is what keeps
+# a later layer's padding from landing on positions that a crop removed.
+
+_ALL = "all"  # an axis that is no longer spatial: every position of it, where it collapsed
+
+
+def _read_span(model, tensor, state, position) -> tuple:
+    seeds, conditions = [], list(model.constraints)
     for axis, o in zip(state, position):
-        at = {O: sympy.Integer(o)}
-        out.append((canon(as_expr(axis.lo).xreplace(at)), canon(as_expr(axis.hi).xreplace(at))))
+        if axis.index is None:
+            seeds.append(_ALL)
+            continue
+        o = sympy.sympify(o)
+        size = tensor.shape[axis.index]
+        if not o.is_integer:
+            raise CostError(f"input_span: an output position is an integer. "
+                            f"Received: position={position!r}")
+        try:
+            for needed in (require_at_least(o, 0), require_at_least(size, o + 1)):
+                if needed is not None:
+                    conditions.append(needed)
+        except Infeasible:
+            raise CostError(f"input_span: position {o} lies outside the output, which has "
+                            f"{size} positions along that axis. Received: "
+                            f"position={position!r}") from None
+        seeds.append(Positions.single(o))
+    facts = Facts(conditions)
+    reads = _read_back(model, _states(model), {id(tensor): tuple(seeds)}, facts)
+    found = None
+    for t in model.inputs:  # (reads never holds an empty axis: nothing read at all)
+        if id(t) in reads:
+            found = reads[id(t)] if found is None else tuple(
+                unite(a, b, facts) for a, b in zip(found, reads[id(t)]))
+    if found is None:
+        return (None,) * len(state)
+    out = []
+    for p in found:
+        if isinstance(p, frozenset):
+            out.append((sympy.Integer(min(p)), sympy.Integer(max(p))))
+        else:
+            out.append((bound_expr(p.first), bound_expr(p.last)))
     return tuple(out)
+
+
+def _read_back(model, states, seeds: dict, facts) -> dict:
+    """Positions read per tensor of ``model`` (by ``id``, a tuple with one entry per axis of
+    the field), walking back from ``seeds``; ``states`` are the tensors' forward states."""
+    reads = dict(seeds)
+    for node in reversed(model.nodes):
+        if not node.inputs:
+            continue
+        outs = [reads[id(t)] for t in node.outputs if id(t) in reads]
+        if not outs:
+            continue
+        nested = inner_model(node)
+        if nested is not None:
+            found = _read_back_block(node, nested, states, reads, facts)
+        else:
+            out = outs[0]
+            for other in outs[1:]:
+                out = tuple(_unite_axis(a, b, facts) for a, b in zip(out, other))
+            shapes = node.input_shapes
+            maps = node.layer.window_for(shapes[0] if len(shapes) == 1 else shapes)
+            found = [_layer_reads(maps, out, states[id(t)], shape, facts)
+                     for t, shape in zip(node.inputs, shapes)]
+        for t, got in zip(node.inputs, found):
+            if got is not None and None not in got:  # an empty axis: nothing read at all
+                have = reads.get(id(t))
+                reads[id(t)] = got if have is None else tuple(
+                    _unite_axis(a, b, facts) for a, b in zip(have, got))
+    return reads
+
+
+def _unite_axis(a, b, facts):
+    if a is _ALL or b is _ALL:
+        return _ALL
+    return unite(a, b, facts)
+
+
+def _layer_reads(maps, out, state, shape, facts) -> tuple:
+    """Positions of one input (its forward ``state`` and ``shape``) read by ``out``."""
+    found = []
+    for pos, axis in zip(out, state):
+        if axis.index is None:  # collapsed before this layer: passes as it is
+            found.append(_ALL)
+            continue
+        m, size = maps[axis.index], shape[axis.index]
+        if pos is _ALL:  # this layer collapses the axis (Flatten, global pooling)
+            lo, hi, step = m.reads(sympy.Integer(0), size)
+            pos = Positions(lo, hi, step)
+        elif m is None:  # passes through; an input of size 1 broadcasts
+            pos = pos if pos is None or not (sympy.sympify(size) == 1) else \
+                Positions.single(0)
+        else:
+            pos = positions_through(pos, m, size, facts)
+        found.append(clip(pos, size, facts))
+    return tuple(found)
+
+
+def _read_back_block(node, nested, states, reads, facts) -> list:
+    """The positions of a nested model's (or Repeat's) inputs read by its outputs'."""
+    inner, times = nested
+    if not getattr(times, "is_Integer", isinstance(times, int)):
+        raise CostError(f"input_span: the positions read through {times} repetitions of a "
+                        f"block are not computed for a symbolic count; substitute it "
+                        f"(model.subs(...)), or ask for the window with padding=True. "
+                        f"Received: times={times}")
+    ins = [states[id(t)] for t in node.inputs]
+    out = [reads.get(id(t)) for t in node.outputs]
+    if int(times) > 1 and len(ins) > 1:
+        raise CostError(f"input_span: a block of several inputs runs {times} times. "
+                        f"Received: times={times}")
+    if int(times) == 0:
+        return out[:1] if len(ins) == 1 else [None] * len(ins)
+    # the forward states of every repetition's inputs, then back from the last
+    runs, current = [], ins
+    for _ in range(int(times)):
+        inner_states = _propagate(inner, current)
+        runs.append(inner_states)
+        current = [inner_states[id(inner.outputs[0])]]
+    seeds = {id(t): r for t, r in zip(inner.outputs, out) if r is not None}
+    for inner_states in reversed(runs):
+        back = _read_back(inner, inner_states, seeds, facts)
+        found = [back.get(id(t)) for t in inner.inputs]
+        seeds = {id(inner.outputs[0]): found[0]} if found[0] is not None else {}
+    return found

@@ -1,5 +1,6 @@
 """Bounds of receptive fields: the first and last input position that output position ``O``
-reads along one axis, and how a layer composes them.
+reads along one axis, and how a layer composes them (the positions one output position
+actually reads, cut to every tensor, are :mod:`symcnn.receptive_reads`).
 
 A bound is linear in ``O`` for every window: :class:`Linear` keeps ``coef*O + const`` and its
 other terms unsummed, so that a layer that reads ``a*O + b`` multiplies the coefficient and

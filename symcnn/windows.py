@@ -2,9 +2,10 @@
 
 A layer answers ``window_for(input_shape)`` with one entry per axis of its input (channels
 included): ``None`` where positions pass through unchanged, or one of the maps below. Each
-map says which input positions ``lo(o) .. hi(o)`` output position ``o`` reads, how the step
-between output positions scales (``jump``), and how often the span repeats (``period``).
-:mod:`symcnn.receptive` composes them; it never looks at a layer's class.
+map says which input positions ``lo(o) .. hi(o)`` output position ``o`` reads (``reads``: every
+``step``-th of them, for a dilated window), how the step between output positions scales
+(``jump``), and how often the span repeats (``period``). :mod:`symcnn.receptive` composes
+them; it never looks at a layer's class.
 
 >>> from symcnn import symbols
 >>> o = symbols("o")
@@ -14,6 +15,8 @@ between output positions scales (``jump``), and how often the span repeats (``pe
 (floor(o/2), floor(o/2))
 >>> Whole().bounds(o, 7)
 (0, 6)
+>>> Window(3, dilation=2).reads(o, 32)    # o, o + 2 and o + 4
+(o, o + 4, 2)
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import sympy
 
 from .arith import ceil_div, floor_div
 from .formulas import effective_kernel
+from .signs import prove_nonnegative
 from .structural import expanded
 
 __all__ = ["AxisMap", "Window", "Transposed", "Upsampled", "Adaptive", "Whole", "NotAWindow"]
@@ -31,9 +35,37 @@ __all__ = ["AxisMap", "Window", "Transposed", "Upsampled", "Adaptive", "Whole", 
 Size = "int | sympy.Expr"
 
 
+ONE = sympy.Integer(1)
+
+
 def _scaled_period(period, factor):
     factor = sympy.sympify(factor)
     return period * int(factor) if (period and factor.is_Integer) else None
+
+
+def _at_least(a, b) -> bool:
+    """``a >= b`` proved for every admissible value (False: not proved)."""
+    return prove_nonnegative(expanded(sympy.sympify(a) - sympy.sympify(b)))
+
+
+def _divides(a, b) -> bool:
+    """``a`` divides ``b`` (False: not known to)."""
+    a, b = sympy.sympify(a), sympy.sympify(b)
+    if a == 1 or expanded(a - b) == 0:
+        return True
+    return bool(a.is_Integer and b.is_Integer and a != 0 and int(b) % int(a) == 0)
+
+
+def _sumset_step(u, count_times_u, v, k):
+    """The step of ``{0, u, ..., (m - 1)*u} + {0, v, ..., (k - 1)*v}`` (``count_times_u``
+    is ``m*u``, or None when ``m`` is not known) when it is an arithmetic progression: ``v``
+    where ``v`` divides ``u`` and ``u <= k*v`` (the kernel's taps fill the gap), ``u`` where
+    ``u`` divides ``v`` and ``v <= m*u``; else None (not known to be one)."""
+    if _divides(v, u) and _at_least(sympy.sympify(k) * v, u):
+        return sympy.sympify(v)
+    if count_times_u is not None and _divides(u, v) and _at_least(count_times_u, v):
+        return sympy.sympify(u)
+    return None
 
 
 class AxisMap:
@@ -48,6 +80,22 @@ class AxisMap:
         """``(lo, hi)``: the first and last input position read by output position ``o``
         along an input axis of ``size`` positions."""
         raise NotImplementedError
+
+    def reads(self, o, size) -> tuple:
+        """``(lo, hi, step)``: output position ``o`` reads ``lo``, ``lo + step``, ..., ``hi``
+        (positions outside ``0 .. size - 1`` are padding). By default every position of
+        :meth:`bounds` (``step`` 1); a dilated window says its dilation."""
+        lo, hi = self.bounds(o, size)
+        return lo, hi, ONE
+
+    def image_step(self, spread, step):
+        """The step of the positions that output positions ``o``, ``o + step``, ...,
+        ``o + spread`` (``spread`` a positive multiple of ``step``, or None when not known)
+        read together, when they form an arithmetic progression, which runs from
+        ``reads(o)``'s first to ``reads(o + spread)``'s last; None when that is not known (the
+        default: :mod:`symcnn.receptive` then lists the positions, or, for symbolic sizes,
+        answers only where no tensor's end cuts them)."""
+        return None
 
     def jump(self, jump, size):
         """The distance between neighbouring outputs' fields, from the input's ``jump``
@@ -92,6 +140,30 @@ class Window(AxisMap):
         lo = expanded(stride * o + start)
         return lo, expanded(lo + width)
 
+    def reads(self, o, size) -> tuple:
+        """Every ``d``-th position of the span (the kernel's taps).
+
+        >>> Window(2, 3, dilation=4, pad_before=1).reads(2, 10)
+        (5, 9, 4)
+        """
+        lo, hi = self.bounds(o, size)
+        return lo, hi, (ONE if hi == lo else sympy.sympify(self.dilation))
+
+    def image_step(self, spread, step):
+        """Output positions ``step`` apart start reads ``s*step`` apart; each reads ``k`` taps
+        ``d`` apart: an arithmetic progression where the taps fill the gap between starts
+        (step ``d``) or the starts fill the gap between taps (step ``s*step``).
+
+        >>> Window(3, 2).image_step(4, 1), Window(2, 1, dilation=3).image_step(None, 1)
+        (1, None)
+        """
+        _, _, width = self._span()
+        u = sympy.sympify(self.stride) * step
+        if width == 0:
+            return u
+        counted = None if spread is None else expanded(sympy.sympify(self.stride) * spread + u)
+        return _sumset_step(u, counted, self.dilation, self.kernel)
+
     def jump(self, jump, size):
         return None if jump is None else sympy.expand(jump * self.stride)
 
@@ -127,6 +199,25 @@ class Transposed(AxisMap):
             return sympy.expand(o + p - k_eff + 1), sympy.expand(o + p)
         return ceil_div(o + p - k + 1, s), floor_div(o + p, s)
 
+    def reads(self, o, size) -> tuple:
+        """With a stride of 1, every ``d``-th position of the span; otherwise (no dilation,
+        ``k >= s``) every position.
+
+        >>> Transposed(3, 1, dilation=2, pad_before=4).reads(0, 8)
+        (0, 4, 2)
+        """
+        lo, hi = self.bounds(o, size)
+        dense = sympy.sympify(self.stride) != 1 or hi == lo
+        return lo, hi, (ONE if dense else sympy.sympify(self.dilation))
+
+    def image_step(self, spread, step):
+        """Stride 1: as a window of stride 1 (taps ``d`` apart); a larger stride: the
+        outputs' reads abut (``k >= s``), so consecutive outputs read consecutive positions."""
+        if sympy.sympify(self.stride) != 1:
+            return ONE if step == 1 else None
+        return _sumset_step(sympy.sympify(step), None if spread is None else
+                            expanded(spread + step), self.dilation, self.kernel)
+
     def jump(self, jump, size):
         return None if jump is None else sympy.expand(jump / sympy.sympify(self.stride))
 
@@ -143,6 +234,14 @@ class Upsampled(AxisMap):
     def bounds(self, o, size) -> tuple:
         at = floor_div(o, self.factor)
         return at, at
+
+    def image_step(self, spread, step):
+        """Outputs at most ``f`` apart read consecutive positions; ``f*j`` apart, ``j`` apart."""
+        if _at_least(self.factor, step):
+            return ONE
+        if _divides(self.factor, step):
+            return sympy.expand(sympy.sympify(step) / sympy.sympify(self.factor))
+        return None
 
     def jump(self, jump, size):
         return None if jump is None else sympy.expand(jump / sympy.sympify(self.factor))
@@ -166,6 +265,11 @@ class Adaptive(AxisMap):
         m = self.out_size
         return floor_div(o * size, m), ceil_div((o + 1) * size, m) - 1
 
+    def image_step(self, spread, step):
+        """Neighbouring outputs' windows touch or overlap: consecutive outputs read every
+        position between."""
+        return ONE if step == 1 else None
+
     def jump(self, jump, size):
         return None if jump is None else sympy.expand(jump * size / sympy.sympify(self.out_size))
 
@@ -183,6 +287,9 @@ class Whole(AxisMap):
 
     def bounds(self, o, size) -> tuple:
         return sympy.Integer(0), sympy.expand(size - 1)
+
+    def image_step(self, spread, step):
+        return ONE
 
     def jump(self, jump, size):
         return None
