@@ -1,7 +1,9 @@
 """Peak activation memory for inference, as a closed form.
 
 The model runs its layer calls one at a time in ``model.nodes`` order (nested models and
-``Repeat`` blocks are run inline). A tensor is alive from the call that produces it until
+``Repeat`` blocks are run inline; a block repeated a number of times that keeps the shape is
+run once, or twice for a count of 2 or more: every later repetition has the second one's
+tensors alive). A tensor is alive from the call that produces it until
 its last consumer has run; the model's inputs are alive from the start and its outputs
 until the end. While a call runs, its inputs and its outputs are alive together. The peak
 is the largest total of alive elements over the calls. Parameters, workspace buffers and
@@ -83,10 +85,15 @@ def _walk(model, size, emit) -> tuple:
             if times == 0:  # an empty Repeat passes its input through
                 keys[id(node.outputs[0])] = ins[0]
                 continue
-            sub = {id(t): k for t, k in zip(inner.inputs, ins)}
-            run(inner, sub)
-            for outer, t in zip(node.outputs, inner.outputs):
-                keys[id(outer)] = sub[id(t)]
+            # A numeric count of 2 or more runs the block twice: the second repetition reads
+            # the first one's output while the Repeat's input may still be alive (a skip
+            # around it), and every later repetition repeats the second's live tensors.
+            for _ in range(2 if getattr(times, "is_Integer", False) and times >= 2 else 1):
+                sub = {id(t): k for t, k in zip(inner.inputs, ins)}
+                run(inner, sub)
+                ins = tuple(sub[id(t)] for t in inner.outputs)
+            for outer, k in zip(node.outputs, ins):
+                keys[id(outer)] = k
 
     top = {id(t): fresh(t.shape) for t in model.inputs}
     emit((), tuple(top.values()))

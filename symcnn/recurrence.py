@@ -68,26 +68,41 @@ def closed_form(step, x, times) -> sympy.Expr:
     """The size after ``times`` steps ``x -> step``, from ``x``: see the module's table.
 
     A constant rule's closed form holds for ``times >= 1``; the caller adds that condition.
+    The shift ``c`` of ``x + c`` (and ``b`` of ``a*x + b``) may hold other symbols, such as
+    an inner count: ``L`` valid 3x3 convolutions repeated ``M`` times leave ``x - 2*L*M``.
+    A message shows the size the step receives as ``x``.
+
+    >>> x, L, M = sympy.symbols("x L M", integer=True, positive=True)
+    >>> closed_form(x - 2*L, x, M)
+    -2*L*M + x
     """
     step = sympy.expand(step)
     if not step.has(x):
         return step
-    if not step.free_symbols <= {x}:
-        raise NoClosedForm(f"the step {step} depends on other sizes")
+    shown = step.xreplace({x: sympy.Symbol("x")})  # a probe (a Dummy) reads as x
+    others = sorted(map(str, step.free_symbols - {x}))
     if step.is_polynomial(x) and sympy.degree(step, x) == 1:
         a, b = step.coeff(x, 1), step.coeff(x, 0)
         if a == 1:
             return sympy.expand(x + times * b)
         if a.is_Integer and a >= 2:
             return sympy.expand(a**times * x + b * (a**times - 1) / (a - 1))
-        raise NoClosedForm(f"the step {step} scales by {a}")
-    found = _rounding(step, x)
+        raise NoClosedForm(f"one repetition maps a size x to {shown}, which scales x by {a}; "
+                           f"closed forms are solved for a scale of 1 or a whole number")
+    found = _rounding(step, x) if not others else None
     if found is None:
-        raise NoClosedForm(f"the step {step} is not x + c, a*x + b or one floor or ceiling "
-                           f"of (x + a)/s")
+        if others:
+            raise NoClosedForm(f"one repetition maps a size x to {shown}, which also depends "
+                               f"on {', '.join(others)} and is not x plus a shift; closed "
+                               f"forms are solved for x + c, a*x + b and one floor or "
+                               f"ceiling of (x + a)/s with numbers a and s")
+        raise NoClosedForm(f"one repetition maps a size x to {shown}, which is not x + c, "
+                           f"a*x + b or one floor or ceiling of (x + a)/s")
     func, s, a, e = found
     c = -(a + s * e) / (s - 1)
     if not c.is_Integer:
-        raise NoClosedForm(f"the step {step} is {func.__name__}((x + {a})/{s}) + {e}; its "
-                           f"shift {c} is not an integer, so nested roundings do not collapse")
+        raise NoClosedForm(f"one repetition maps a size x to {shown}, that is "
+                           f"{func.__name__}((x + a)/s) + e with a = {a}, s = {s}, e = {e}; "
+                           f"its shift -(a + s*e)/(s - 1) = {c} is not an integer, so nested "
+                           f"roundings do not collapse")
     return func((x + c) / s**times) - c

@@ -12,6 +12,12 @@ layer. ``Repeat(block, L)`` states it once:
   conditions on the sizes become conditions on ``L`` (``H - 2*L >= 1``), and parameters and
   MACs are sums over the repetitions. A rule without a closed form is an error that says so.
 
+A numeric count is no different for a block that keeps the shape: the block is checked once
+and counted ``times`` times, so ``Repeat(block, 10**9)`` answers as fast as ``Repeat(block,
+L)``. A block that changes the shape is written out repetition by repetition when the count is
+a number, up to :data:`MAX_LAYER_CALLS` layer calls (the bound of model files); a larger count
+is refused with the advice to keep it a symbol.
+
 >>> import symcnn as sc
 >>> x = sc.Input(("H", "W", 32))
 >>> y = sc.Conv2D(32, 3, padding="same")(x)
@@ -35,15 +41,21 @@ from typing import Any
 import sympy
 
 from .. import arith
-from ..derivation.blocks import sym
+from ..derivation.blocks import layers_sum, sym
 from ..errors import SUBS_HINT, CostError, LayerArgumentError, ShapeError
-from ..recurrence import NoClosedForm, closed_form, kind
 from ..windows import Window
 from ..working import Times
 from .base import Checker, Computed, Graph, Layer, apply_layer, format_shape, subs_own
 from .core import InputLayer
+from .repeat_steps import Steps, constant_window, probe_sizes
 
-__all__ = ["Repeat"]
+__all__ = ["Repeat", "MAX_LAYER_CALLS"]
+
+#: Most layer calls a numeric count of a block that changes the shape is written out to: the
+#: bound of model files (:data:`symcnn.spec_export.MAX_LAYER_CALLS`, equal by a test; not
+#: imported, which would load the file reader on every summary). A block that keeps the
+#: shape is never written out, whatever its count.
+MAX_LAYER_CALLS = 100_000
 
 
 class Repeat(Layer):
@@ -89,42 +101,64 @@ class Repeat(Layer):
         for size, minimum, arg, given in self._requirements:
             check.at_least(size, minimum,
                            f"`{arg}` must be at least {minimum}. Received: {arg}={given!r}")
-        shape = tuple(input_shapes[0])
-        if self.times.is_Integer:
-            out, trainable, non_trainable = shape, sympy.Integer(0), sympy.Integer(0)
-            for _ in range(int(self.times)):
+        shape, times = tuple(input_shapes[0]), self.times
+        if times == 0:  # nothing runs: the input passes through, unchecked
+            return self._computed(shape, sympy.Integer(0), sympy.Integer(0))
+        inner = Checker()
+        done = self.block.compute([shape], inner)
+        (out,) = done.output_shapes
+        if _same_shape(out, shape):
+            # every repetition is this one; its conditions are kept even when ``times`` may
+            # be 0 (conservative)
+            check.constraints.extend(inner.constraints)
+            return self._computed(shape, times * done.trainable, times * done.non_trainable)
+        if times.is_Integer:
+            self._check_unrolled_calls()
+            check.constraints.extend(inner.constraints)
+            trainable, non_trainable = done.trainable, done.non_trainable
+            for _ in range(int(times) - 1):
                 done = self.block.compute([out], check)
                 (out,) = done.output_shapes
                 trainable, non_trainable = (trainable + done.trainable,
                                             non_trainable + done.non_trainable)
             return self._computed(tuple(out), trainable, non_trainable)
-        inner = Checker()
-        done = self.block.compute([shape], inner)
-        (out,) = done.output_shapes
-        if len(out) == len(shape) and all(arith.decide_equal(a, b) is True
-                                          for a, b in zip(out, shape)):
-            # The block's conditions are kept even when ``times`` may be 0: conservative.
-            check.constraints.extend(inner.constraints)
-            return self._computed(shape, self.times * done.trainable,
-                                  self.times * done.non_trainable)
         steps = self._recurrence(shape)
-        check.at_least(self.times, 1, f"a block that changes the shape is repeated at least "
-                                      f"once. Received: times={self.times}")
-        for relation in steps.conditions():
-            message = (f"after {self.times} repetitions the block no longer fits its input: "
-                       f"{relation} fails. Received: times={self.times}")
+        check.at_least(times, 1, f"a block that changes the shape is repeated at least "
+                                 f"once. Received: times={times}")
+        for relation, stated, which in steps.conditions():
+            message = (f"after {times} repetitions the block no longer fits its input: "
+                       f"{stated} fails. Received: times={times}")
+            if relation is sympy.false:
+                symbols = ", ".join(sorted(str(v) for v in stated.free_symbols))
+                values = f"no admissible value of {symbols}" if symbols else "no value"
+                received = shape if which == "first" else steps.size(times - 1)
+                raise ShapeError(f"the block does not fit the input of its {which} repetition, "
+                                 f"{format_shape(received)}: it needs {stated}, which "
+                                 f"{values} satisfies. Received: times={times}")
             if isinstance(relation, sympy.GreaterThan):
                 check.at_least(relation.lhs, relation.rhs, message)
             elif isinstance(relation, sympy.LessThan):
                 check.at_least(relation.rhs, relation.lhs, message)
             elif isinstance(relation, sympy.Eq):
                 check.equal(relation.lhs, relation.rhs, message)
-            elif relation is sympy.false:
-                raise ShapeError(message)
             elif relation is not sympy.true:
                 check.constraints.append(relation)
-        return self._computed(steps.size(self.times), steps.total(steps.done.trainable),
+        return self._computed(steps.size(times), steps.total(steps.done.trainable),
                               steps.total(steps.done.non_trainable))
+
+    def _check_unrolled_calls(self) -> None:
+        """Refuse to write out more than :data:`MAX_LAYER_CALLS` layer calls (a numeric count
+        of a block that changes the shape)."""
+        times = int(self.times)
+        calls = times * _calls(self.block)
+        if calls > MAX_LAYER_CALLS:
+            raise ShapeError(
+                f"`times` is too large for a block that changes the shape: {times:,} "
+                f"repetitions of {self._block_name!r} are written out one by one, "
+                f"{calls:,} layer calls, more than the {MAX_LAYER_CALLS:,} symcnn writes out "
+                f"(as in model files). Give the count as a symbol, Repeat(block, 'L'), for "
+                f"closed forms in L, and substitute the number in those "
+                f"(model.params.subs(L, {self.times})). Received: times={self.times}")
 
     def _computed(self, shape, trainable, non_trainable) -> Computed:
         trainable, non_trainable = sympy.expand(trainable), sympy.expand(non_trainable)
@@ -132,30 +166,33 @@ class Repeat(Layer):
             trainable, non_trainable = sympy.Integer(0), trainable + non_trainable
         return Computed((tuple(shape),), trainable, non_trainable)
 
-    def _recurrence(self, shape) -> "_Steps":
-        return _Steps(self, shape)
+    def _recurrence(self, shape) -> Steps:
+        return Steps(self, shape)
 
     def _changes_shape(self, shape) -> bool:
-        if self.times.is_Integer:
+        """Whether one repetition changes ``shape`` (never, when nothing repeats)."""
+        if self.times == 0:
             return False
         done = self.block.compute([tuple(shape)], Checker())
         (out,) = done.output_shapes
-        return not (len(out) == len(shape) and all(arith.decide_equal(a, b) is True
-                                                   for a, b in zip(out, shape)))
+        return not _same_shape(out, shape)
 
     # -- what analyses ask -------------------------------------------------------------------
 
     def inner_graph(self, input_shapes):
-        """``(graph, times)``: the block on these shapes, counted ``times`` times when it
-        keeps the shape; the repetitions written out when ``times`` is a number; None (the
-        Repeat answers itself: ``macs_for``, ``window_for``) for a symbolic number of
-        repetitions of a block that changes the shape."""
+        """``(graph, times)``: one repetition of a block that keeps the shape, counted
+        ``times`` times whatever ``times`` is (no repetition: an empty graph, counted 0
+        times); the repetitions written out, counted once, for a numeric number of a block
+        that changes the shape; None (the Repeat answers itself: ``macs_for``,
+        ``window_for``) for a symbolic number of repetitions of a block that changes it."""
         shape = tuple(input_shapes[0])
-        if self._changes_shape(shape):
-            return None
+        if self.times == 0:
+            return _unrolled(self.block, shape, 0), 0
+        if not self._changes_shape(shape):
+            return _unrolled(self.block, shape, 1), self.times
         if self.times.is_Integer:
-            return _unrolled(self.block, shape, max(int(self.times), 1)), min(int(self.times), 1)
-        return _unrolled(self.block, shape, 1), self.times
+            return _unrolled(self.block, shape, int(self.times)), 1
+        return None
 
     def macs_for(self, input_shapes, output_shape) -> sympy.Expr:
         """The sum over the repetitions of one repetition's MACs (symbolic ``times`` and a
@@ -211,36 +248,60 @@ class Repeat(Layer):
     def window_for(self, input_shape):
         """``L`` windows of kernel ``k`` (extent ``e``), stride ``s`` and padding ``p`` read
         one window of extent ``1 + (e - 1)*(s**L - 1)/(s - 1)`` (``1 + L*(e - 1)`` for
-        ``s = 1``), stride ``s**L`` and padding ``p*(s**L - 1)/(s - 1)`` (or ``L*p``)."""
+        ``s = 1``), stride ``s**L`` and padding ``p*(s**L - 1)/(s - 1)`` (or ``L*p``).
+
+        That needs the same window at every repetition, whatever size it receives: ``same``
+        padding with a stride above 1 pads by an amount that depends on the size (3-wide
+        windows with stride 3 pad 1 before 28 positions and none before 84), so there the
+        count must be substituted."""
         if isinstance(self.block, Graph):
             raise CostError(f"{self._where()}: the receptive field of a symbolic number of "
                             f"repetitions is stated for a single window layer, not a block; "
-                            f"substitute the count. Received: block={self._block_name!r}")
+                            f"substitute the count {SUBS_HINT}. "
+                            f"Received: block={self._block_name!r}")
         maps = self.block.window_for(input_shape)
         if maps is None:
             return None
+        probe = probe_sizes(len(input_shape))
+        try:
+            general = self.block.window_for(probe)  # the window on sizes of any value
+        except (CostError, ShapeError, LayerArgumentError):
+            general = (None,) * len(maps)
         L, out = self.times, []
-        for m in maps:
+        for axis, (m, g) in enumerate(zip(maps, general)):
             if m is None or not getattr(m, "defined", True):  # channels: not a window
                 out.append(m)
                 continue
-            if not isinstance(m, Window) or not all(sympy.sympify(v).is_Integer for v in (
-                    m.kernel, m.stride, m.dilation, m.pad_before)):
-                raise CostError(f"{self._where()}: {m} repeated {L} times has no window "
-                                f"stated here. Received: block={self._block_name!r}")
-            extent, s = m.dilation * (m.kernel - 1) + 1, sympy.Integer(m.stride)
+            values, varying = constant_window(g, probe[axis])
+            if values is None:
+                raise CostError(
+                    f"{self._where()}: the receptive field of {L} repetitions of "
+                    f"{self._block_name!r} needs one window that every repetition shares, but "
+                    f"along axis {axis} {varying}; substitute the count {SUBS_HINT} for the "
+                    f"receptive field. Received: block={self._block_name!r}, times={L}")
+            kernel, s, dilation, pad = values
+            extent = dilation * (kernel - 1) + 1
             grow = L if s == 1 else (s**L - 1) / (s - 1)
             out.append(Window(sympy.expand(1 + (extent - 1) * grow), s**L, 1,
-                              sympy.expand(m.pad_before * grow)))
+                              sympy.expand(pad * grow)))
         return tuple(out)
 
     def derivation_for(self, b, input_shapes, output_shape):
         T, P = sym("T"), sym("P_block")
         shape = tuple(input_shapes[0])
+        if self.times == 0:
+            b.note("The block is repeated 0 times: the input passes through.")
+            return sympy.Integer(0), {}
         if self._changes_shape(shape):
-            b.note("The block changes the shape: its one-step rule is solved for T "
-                   "repetitions, and its parameters are summed over them.")
-            return None, {}
+            if not self.times.is_Integer:
+                b.note("The block changes the shape: its one-step rule is solved for T "
+                       "repetitions, and its parameters are summed over them.")
+                return None, {}
+            b.note(f"The block changes the shape: its {self.times} repetitions are applied "
+                   f"one after another, each to the previous one's output.")
+            written, _ = self.inner_graph(input_shapes)
+            return layers_sum(b, [(f"repetition {i}", r.type, r.params, r.non_trainable_params)
+                                  for i, r in enumerate(written._records, 1)])
         block = self.block.compute([shape], Checker())
         b.note("The block keeps its input shape; its parameters count T times.")
         return Times(T, P), {T: self.times, P: block.params}
@@ -270,6 +331,21 @@ def _model_class():
     return next(c for c in Graph.__subclasses__() if hasattr(c, "rebuilt_on"))
 
 
+def _same_shape(out, shape) -> bool:
+    return len(out) == len(shape) and all(arith.decide_equal(a, b) is True
+                                          for a, b in zip(out, shape))
+
+
+def _calls(layer) -> int:
+    """The layer calls ``layer`` is written out to (as model files count them: a numeric
+    ``Repeat`` count multiplies its block's)."""
+    if isinstance(layer, Graph):
+        return sum(_calls(node.layer) for node in layer.nodes if node.inputs)
+    if isinstance(layer, Repeat):
+        return (int(layer.times) if layer.times.is_Integer else 1) * _calls(layer.block)
+    return 1
+
+
 def _unrolled(block, shape, times: int):
     """A model of ``block`` applied ``times`` times to an input of ``shape``."""
     x = apply_layer(InputLayer(tuple(shape)), []).outputs[0]
@@ -283,93 +359,3 @@ def _unrolled(block, shape, times: int):
                 config["name"] = f"{block.name}_{i + 1}" if times > 1 else block.name
             y = type(block)(**config)(y)
     return _model_class()(x, y)
-
-
-class _Steps:
-    """The solved recurrence of one Repeat on one input shape."""
-
-    def __init__(self, repeat: Repeat, shape) -> None:
-        self.repeat, self.shape = repeat, tuple(shape)
-        self.probe = tuple(sympy.Dummy(f"x{i}", integer=True, positive=True)
-                           for i in range(len(shape)))
-        inner = Checker()
-        try:
-            done = repeat.block.compute([self.probe], inner)
-        except Exception as err:  # noqa: BLE001 - reported as what it is
-            raise ShapeError(f"the block cannot be applied to a general input of its rank, so "
-                             f"its recurrence cannot be solved ({err}). Received: "
-                             f"block={repeat._block_name!r}") from None
-        (out,) = done.output_shapes
-        if len(out) != len(shape):
-            raise ShapeError(f"the block changes the rank ({format_shape(self.shape)} to "
-                             f"{len(out)} axes), so it cannot be repeated a symbolic number of "
-                             f"times. Received: block={repeat._block_name!r}")
-        self.done, self.inner = done, inner
-        self.t = sympy.Dummy("t", integer=True, nonnegative=True)
-        self.forms = []
-        for i, (step, x) in enumerate(zip(out, self.probe)):
-            if step.free_symbols & (set(self.probe) - {x}):
-                raise ShapeError(f"axis {i} of the block's output depends on other axes "
-                                 f"({step}), so the repetition has no closed form. "
-                                 f"Received: block={repeat._block_name!r}")
-            try:
-                form = closed_form(step, x, self.t)
-            except NoClosedForm as err:
-                raise ShapeError(f"axis {i}: {err}. Received: block={repeat._block_name!r}, "
-                                 f"times={repeat.times}") from None
-            self.forms.append((kind(step, x), form.xreplace({x: self.shape[i]})))
-
-    def size(self, t) -> tuple:
-        """The shape after ``t >= 1`` repetitions."""
-        return tuple(sympy.expand(form.xreplace({self.t: t})) if kind_ != "same" else self.shape[i]
-                     for i, (kind_, form) in enumerate(self.forms))
-
-    def _at(self, t) -> dict:
-        return {x: v for x, v in zip(self.probe, self.size(t))}
-
-    def conditions(self) -> list:
-        """The block's conditions at the first and the last repetition's input (the sizes
-        move one way, so these bound every repetition)."""
-        first = dict(zip(self.probe, self.shape))
-        last = self._at(self.repeat.times - 1)
-        out = []
-        for relation in self.inner.constraints:
-            for table in (first, last):
-                out.append(relation.xreplace(table))
-        return list(dict.fromkeys(out))
-
-    def total(self, per_step) -> sympy.Expr:
-        """``per_step`` (in the probe sizes) summed over the repetitions ``0..times-1``."""
-        first = _collapse(per_step.xreplace(dict(zip(self.probe, self.shape))))
-        later = _collapse(per_step.xreplace(self._at(self.t)))
-        rest = sympy.summation(later, (self.t, 1, self.repeat.times - 1))
-        if not rest.has(sympy.Sum) or sympy.expand(later.xreplace({self.t: 0}) - first) != 0:
-            return sympy.expand(first + rest)
-        # no closed form: one sum over the repetitions t = 1..times, as on paper
-        # (sum_{t=1}^{L} 2304*ceiling(H/2**t)*ceiling(W/2**t)), not a first term plus a sum
-        # over a dummy from 1 to times - 1
-        taken = {s.name for s in (later.free_symbols - {self.t}) | self.repeat.times.free_symbols}
-        index = sympy.Symbol(next(n for n in ("t", "i", "j", "k", "r", "s_t") if n not in taken),
-                             integer=True, positive=True)
-        term = _collapse(sympy.expand(later.xreplace({self.t: index - 1})))
-        return sympy.Sum(term, (index, 1, self.repeat.times))
-
-
-def _collapse(expr):
-    """``floor(floor(y)/n) = floor(y/n)`` and ``ceiling(ceiling(y)/n) = ceiling(y/n)`` for a
-    positive integer ``n`` and any real ``y``: nested roundings read as one."""
-    def nested(e):
-        if not isinstance(e, (sympy.floor, sympy.ceiling)):
-            return None
-        inner, rest = [], []
-        for f in sympy.Mul.make_args(sympy.expand(e.args[0])):
-            (inner if isinstance(f, type(e)) else rest).append(f)
-        coeff = sympy.Mul(*rest)
-        if len(inner) == 1 and coeff.is_Rational and coeff > 0 and (1 / coeff).is_Integer:
-            return type(e)(inner[0].args[0] * coeff)
-        return None
-
-    previous = None
-    while previous != expr:
-        previous, expr = expr, expr.replace(lambda e: nested(e) is not None, nested)
-    return expr

@@ -119,3 +119,41 @@ def test_activations_of_a_shape_changing_block_sum_every_repetition():
             deep.subs(L=times).activation_elements
     convs = sc.Sequential([sc.Input((64, 64, 3)), sc.Repeat(sc.Conv2D(16, 3), L)])
     assert convs.solve_budget(activation_elements=119_104, for_=L) == 2
+
+
+def test_a_repeat_of_a_repeat_multiplies_the_shift():
+    """Was refused with 'the step _x0 - 2*L depends on other sizes' (an internal name): the
+    inner Repeat's step x -> x - 2*L is a shift, so M of them leave H - 2*L*M."""
+    M = sc.symbols("M")
+    model = sc.Sequential([sc.Input((H, H, 3)), sc.Repeat(sc.Repeat(sc.Conv2D(3, 3), L), M)])
+    assert model.output_shape == (H - 2 * L * M, H - 2 * L * M, 3)
+    assert model.params == 84 * L * M
+    for inner, outer in [(1, 1), (2, 3), (3, 2)]:
+        written = sc.Sequential([sc.Input((40, 40, 3))]
+                                + [sc.Conv2D(3, 3) for _ in range(inner * outer)])
+        values = {L: inner, M: outer, H: 40}
+        assert tuple(d.xreplace(values) for d in model.output_shape) == written.output_shape
+        assert model.macs.xreplace(values) == written.macs
+        assert all(bool(c.xreplace(values)) for c in model.constraints)
+    assert not all(bool(c.xreplace({L: 4, M: 5, H: 40})) for c in model.constraints)
+
+
+def test_a_count_that_no_size_admits_says_which_repetition_fails():
+    """Was '...: False fails'."""
+    with pytest.raises(sc.ShapeError) as err:
+        sc.Sequential([sc.Input((H, H, 3)), sc.Repeat(sc.Conv2D(3, 3), H)])
+    assert "False fails" not in str(err.value)
+    assert ("the block does not fit the input of its last repetition, (-H + 2, -H + 2, 3): it "
+            "needs 2 - H >= 3, which no admissible value of H satisfies") in str(err.value)
+
+
+def test_messages_show_the_size_a_repetition_receives_as_x():
+    with pytest.raises(sc.ShapeError) as err:
+        sc.Sequential([sc.Input((H, W, 3)), sc.Repeat(sc.Conv2D(3, "k", strides=2), L)])
+    assert "one repetition maps a size x to -k + floor(k/2 + x/2) + 1, which also depends " \
+           "on k" in str(err.value)
+    assert "_x" not in str(err.value)
+    with pytest.raises(sc.ShapeError) as err:
+        sc.Sequential([sc.Input((H, W, 3)), sc.Repeat(sc.Permute((2, 1, 3)), L)])
+    assert "axis 0 of the block's output, x_1 for an input of sizes (x_0, x_1, x_2), " \
+           "depends on other axes" in str(err.value)
