@@ -203,19 +203,29 @@ def _through_block(nested, ins):
     inner, times = nested
     if any(isinstance(s, _Failed) for s in ins):
         return next(s for s in ins if isinstance(s, _Failed))
-    if getattr(times, "is_Integer", True) or times == 1:
+    numeric = getattr(times, "is_Integer", True)
+    if numeric and len(ins) == 1 and int(times) > 1 and ins[0] is not None:
+        shifted = _repeated_shift(inner, ins[0], times)  # closed form: no walk per repetition
+        if shifted is not None:
+            return shifted
+    if numeric or times == 1:
         result = ins[0] if len(ins) == 1 else None
         for _ in range(int(times)):
             result = _propagate(inner, ins if len(ins) > 1 else [result])[id(inner.outputs[0])]
         return result
-    # A symbolic number of repetitions: fine when the block reads o + a to o + b.
     (state,) = ins
     if state is None:
         return None
+    return _repeated_shift(inner, state, times)
+
+
+def _repeated_shift(inner, state, times):
+    """``times`` repetitions of a block whose output ``o`` reads ``o + a`` to ``o + b``: ``o +
+    times*a`` to ``o + times*b``; None when the block's field is not such a shift."""
     probe = tuple(_Axis(a.index, IDENTITY, IDENTITY, ONE, 1) for a in state)
     once = _propagate(inner, [probe])[id(inner.outputs[0])]
     if once is None or isinstance(once, _Failed):
-        return once
+        return once if not getattr(times, "is_Integer", False) else None
     out = []
     for axis, step in zip(state, once):
         a, b = sympy.expand(as_expr(step.lo) - O), sympy.expand(as_expr(step.hi) - O)

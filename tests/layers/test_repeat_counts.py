@@ -231,3 +231,16 @@ def test_the_summary_shows_one_row_for_a_repeat_whatever_the_count():
     text = "\n".join(lines)
     assert text.count("stage (Repeat)") == 1 and "conv2d" not in text
     assert "584,000,000,000" in text
+
+
+def test_the_receptive_field_of_a_huge_numeric_count_is_the_shift_times_the_count():
+    """A numeric count walked the block once per repetition (10**9: hours); a block whose
+    field is a shift composes as a symbolic count does, equal to the layers written out."""
+    x = sc.Input(("H", "W", 4))
+    block = sc.Model(x, sc.Add()([x, sc.Conv2D(4, 3, padding="same")(x)]))
+    huge = sc.Sequential([sc.Input((64, 64, 4)), sc.Repeat(block, 10**9)])
+    assert huge.receptive_field[0].size == 2 * 10**9 + 1
+    five = sc.Sequential([sc.Input((64, 64, 4)), sc.Repeat(block, 5)])
+    written = sc.Sequential([sc.Input((64, 64, 4))] +
+                            [sc.Conv2D(4, 3, padding="same") for _ in range(5)])
+    assert five.receptive_field == written.receptive_field
