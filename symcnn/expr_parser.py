@@ -30,6 +30,7 @@ ceiling(H/2)
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Callable, Mapping
 
@@ -38,8 +39,8 @@ import sympy
 from . import arith
 from .divisible import make_divisible
 from .errors import ExpressionError
-from .structural import expanded_terms, structure_bounds
-from .symbols import size_symbol
+from .structural import expanded_terms, integer_valued, lower_bound, structure_bounds
+from .symbols import reserved_name, size_symbol
 
 __all__ = ["parse_expression", "parse_size", "FUNCTIONS", "MAX_LENGTH", "MAX_DEPTH",
            "MAX_ROUNDINGS", "MAX_EXPONENT", "MAX_BITS", "MAX_ARGS", "MAX_TERMS",
@@ -121,14 +122,78 @@ def _check_finite(value, text: str, pos: int, what: str):
     return value
 
 
+def _is_zero(value) -> bool:
+    """Whether ``value`` is zero, decided without SymPy's assumptions (which take seconds on
+    a large polynomial, ``(k**32 - 7*k**5 + 3).is_zero``): a number exactly; an expression
+    in symbols only when it is literally zero (SymPy folds ``n - n`` to 0 as it is built)."""
+    return value.is_number and value.is_zero is True
+
+
+def _surely_positive(value) -> bool:
+    """Whether ``value`` is positive by its structure alone: positive numbers and symbols
+    combined by ``+``, ``*`` and powers (no assumptions asked, see :func:`_is_zero`).
+
+    >>> import symcnn as sc
+    >>> n = sc.symbols("n")
+    >>> _surely_positive(2*n**2 + 3), _surely_positive(n - 1)
+    (True, False)
+    """
+    stack = [value]
+    while stack:
+        e = stack.pop()
+        if e.is_Number:
+            if not e > 0:
+                return False
+        elif e.is_Symbol:
+            if e.is_positive is not True:
+                return False
+        elif e.is_Add or e.is_Mul:
+            stack.extend(e.args)
+        elif e.is_Pow and e.exp.is_Rational:
+            stack.append(e.base)
+        else:
+            return False
+    return True
+
+
 def _rounded(kind: str, arg):
     """``floor``/``ceiling`` of ``arg``, in symcnn's canonical form when it is a ratio."""
-    if expanded_terms(arg) > 32:  # canonical forms expand their argument: keep it as given
+    if arg.is_number:
         return sympy.floor(arg) if kind == "floor" else sympy.ceiling(arg)
-    num, den = sympy.fraction(sympy.together(arg))
-    if den.is_Integer and den > 0 and num.is_integer:
-        return arith.floor_div(num, den) if kind == "floor" else arith.ceil_div(num, den)
-    return sympy.floor(arg) if kind == "floor" else sympy.ceiling(arg)
+    if expanded_terms(arg) <= 32:  # canonical forms expand their argument: keep it as given
+        num, den = _integer_ratio(arg) or sympy.fraction(sympy.together(arg))
+        if den.is_Integer and den > 0 and num.is_integer:
+            return arith.floor_div(num, den) if kind == "floor" else arith.ceil_div(num, den)
+    return _kept(kind, arg)
+
+
+def _integer_ratio(arg):
+    """``(num, den)`` with ``arg == num/den``, ``num`` integer-valued by its structure and
+    ``den`` a positive integer, when every term of ``arg`` is a rational times such a
+    factor (``(H + 1)/2 + floor(W/3)/4``); else None. What ``fraction(together(arg))`` finds
+    for these, without its cost (a second for a few hundred polynomials of 30 terms)."""
+    terms = []
+    den = 1
+    for term in sympy.Add.make_args(arg):
+        coeff, rest = term.as_coeff_Mul()
+        if not (coeff.is_Rational and integer_valued(rest)):
+            return None
+        terms.append((coeff, rest))
+        den = den * coeff.q // math.gcd(den, coeff.q)
+    return sympy.Add(*(coeff * den * rest for coeff, rest in terms)), sympy.Integer(den)
+
+
+def _kept(kind: str, arg):
+    """``floor``/``ceiling`` of a symbolic ``arg`` as written, its integer terms taken out
+    (``floor(n + k/m)`` is ``n + floor(k/m)``). SymPy's own evaluation is not asked: it
+    decides signs of the argument, which takes seconds for a polynomial of high degree."""
+    cls = sympy.floor if kind == "floor" else sympy.ceiling
+    whole, rest = [], []
+    for term in sympy.Add.make_args(arg):
+        (whole if integer_valued(term) else rest).append(term)
+    if not rest:
+        return arg
+    return sympy.Add(*whole, cls(sympy.Add(*rest), evaluate=False))
 
 
 def _min_max(kind: str):
@@ -136,11 +201,34 @@ def _min_max(kind: str):
         if not args:
             raise ValueError(f"{kind}() needs at least one argument")
         cls = sympy.Min if kind == "min" else sympy.Max
-        # deciding which argument is smallest costs comparisons; keep large cases unevaluated
-        cheap = len(args) <= 8 and all(expanded_terms(a) <= 50 for a in args)
-        return cls(*args) if cheap or all(a.is_number for a in args) else cls(*args,
-                                                                               evaluate=False)
+        if all(a.is_number for a in args):
+            return cls(*args)
+        # SymPy's evaluation compares the arguments pairwise by deciding signs, which takes
+        # up to a tenth of a second for two small polynomials (and 256 calls are allowed):
+        # numbers are folded into one, nested calls of the same kind flattened, and an
+        # argument dropped where another one exceeds it by a structural lower bound
+        # (max(n, 2*n) is 2*n, max(1, n) is n); the rest is kept as written
+        flat = [b for a in args for b in (a.args if isinstance(a, cls) else (a,))]
+        numbers = [a for a in flat if a.is_number]
+        kept = list(dict.fromkeys(a for a in flat if not a.is_number))
+        if numbers:
+            kept.append(cls(*numbers))
+        if len(kept) <= 8 and all(expanded_terms(a) <= 32 for a in kept):
+            sign = 1 if kind == "max" else -1
+            for a in list(kept):
+                if any(b is not a and _at_least_zero(sign * (b - a)) for b in kept):
+                    kept.remove(a)
+        return cls(*kept, evaluate=False)
     return apply
+
+
+def _at_least_zero(value) -> bool:
+    """``value >= 0`` for every value of its positive-integer symbols, by its structure
+    (:func:`symcnn.structural.lower_bound`; no assumptions asked)."""
+    if value.is_number:
+        return bool(value >= 0)
+    bound = lower_bound(value)
+    return bound is not None and bound >= 0
 
 
 def _divisible(v, d):
@@ -149,7 +237,8 @@ def _divisible(v, d):
     return make_divisible(v, d)
 
 
-#: The functions an expression may call, by name.
+#: The functions an expression may call, by name (:data:`symcnn.symbols.FUNCTION_NAMES`: no
+#: symbol may take one of these names).
 FUNCTIONS: dict = {
     "floor": (1, lambda x: _rounded("floor", x)),
     "ceiling": (1, lambda x: _rounded("ceiling", x)),
@@ -239,18 +328,17 @@ class _Parser:
                 factors.append(right)
                 self.bounded(factors, pos)
                 continue
-            if right.is_zero:
+            if _is_zero(right):
                 raise ExpressionError(_where(self.text, pos, "division by zero"))
             if tok == "/":
+                self.bounded([*factors, sympy.Pow(right, -1, evaluate=False)], pos)
                 factors.append(1 / right)
-                self.bounded(factors, pos)
                 continue
             self.rounding(pos)
             value = sympy.Mul(*factors) / right
-            if right.is_zero is None and right.free_symbols:
-                value = sympy.floor(value)
-            else:
-                value = _rounded("floor", value)
+            # a divisor that may be 0 for some values (n - 1) keeps the quotient as written
+            value = _rounded("floor", value) if right.is_number or _surely_positive(right) \
+                else _kept("floor", value)
             factors = [value]
 
     def unary(self):
@@ -280,7 +368,7 @@ class _Parser:
                 raise ExpressionError(_where(
                     self.text, pos, f"exponent {exponent} is not an integer in "
                     f"[-{MAX_EXPONENT}, {MAX_EXPONENT}]"))
-            if base.is_zero and exponent < 0:
+            if exponent < 0 and _is_zero(base):
                 raise ExpressionError(_where(self.text, pos, "division by zero"))
         elif base.is_number:
             if not (base.is_Integer and base > 0):
@@ -299,6 +387,9 @@ class _Parser:
                 raise ExpressionError(_where(self.text, pos,
                                              f"exponent {exponent} makes the power larger "
                                              f"than {MAX_BITS} bits"))
+        # the bounds first, from the structure alone: building b**e and asking about it can
+        # take SymPy seconds for a large base (its assumptions), refused or not
+        self.bounded([sympy.Pow(base, exponent, evaluate=False)], pos)
         value = base ** exponent
         self.bounded([value], pos)
         return self.checked(value, pos, "the power")
@@ -373,8 +464,9 @@ def parse_expression(text: str, symbols: Mapping[str, sympy.Symbol] | None = Non
     """Read ``text`` as a SymPy expression over the given symbols, safely.
 
     ``symbols`` maps the names the text may use to SymPy symbols. With ``declare=True`` an
-    unknown name becomes a new positive-integer symbol (as ``sc.symbols`` makes); otherwise
-    it is an error that lists the declared names.
+    unknown name becomes a new positive-integer symbol (as ``sc.symbols`` makes), unless it
+    reads as a value (``inf``, ``nan``, ``oo``, ``None``: :func:`symcnn.symbols.reserved_name`);
+    otherwise it is an error that lists the declared names.
 
     >>> import symcnn as sc
     >>> n = sc.symbols("n")
@@ -402,6 +494,10 @@ def parse_expression(text: str, symbols: Mapping[str, sympy.Symbol] | None = Non
             raise ExpressionError(_where(text, pos, f"{name!r} is a function; call it as "
                                                     f"{name}(...)"))
         if declare and not name.startswith("__"):
+            meaning = reserved_name(name)  # inf, nan, oo, None, True: they read as values
+            if meaning is not None:
+                raise ExpressionError(_where(text, pos, f"the name {name!r} cannot be a new "
+                                                        f"symbol: it is {meaning}"))
             table[name] = size_symbol(name)
             return table[name]
         known = ", ".join(sorted(table)) or "none"

@@ -31,12 +31,13 @@ import sympy
 
 from . import arith, memory
 from .derivation.blocks import block_shape_note, layers_sum
-from .errors import GraphError, ShapeError, brief, describe_layer
+from .errors import GraphError, ShapeError, SymcnnError, brief, describe_layer
 from .frameworks import import_framework
 from .layers.base import (Checker, Computed, Graph, Layer, Tensor, apply_layer, format_shape,
                           subs_own)
 from .layers.core import Input, InputLayer
 from .model_graph import _Namer, wire
+from .model_symbols import clash_error, free_symbols, reachable
 from .model_printing import _Printing
 from .records import LayerRecord, _CostViews
 from .solving import model_solve_budget
@@ -83,20 +84,6 @@ def _stated_conditions(constraints) -> tuple:
     return tuple(out)
 
 
-def _argument_symbols(layer) -> set:
-    """The symbols in ``layer``'s arguments (sizes, counts; not a nested model's, nor an
-    input's ``batch_size``, which names the batch, not a size)."""
-    out: set = set()
-    stack = [v for k, v in layer._config.items() if k != "batch_size"]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, sympy.Basic):
-            out |= value.free_symbols
-        elif isinstance(value, (tuple, list)):
-            stack.extend(value)
-    return out
-
-
 class Model(_CostViews, _Printing, Graph):
     """A functional model from input tensors to output tensors (Keras functional style).
 
@@ -138,11 +125,22 @@ class Model(_CostViews, _Printing, Graph):
         object.__setattr__(self, "_single_output", not isinstance(outputs, (list, tuple)))
         object.__setattr__(self, "_rebuilt", {})  # this model on other input shapes, by shapes
         self._build_graph()
+        known = self.free_symbols  # computed now, kept: sweeps and solves ask again
+        if len({s.name for s in known}) != len(known):  # two symbols named H: say so now
+            raise clash_error(f"Model {self.display_name!r}", self._nodes, self.constraints,
+                              self._listed)
 
     # -- graph ------------------------------------------------------------------------------
 
     def _build_graph(self) -> None:
-        wiring = wire(self)
+        try:
+            wiring = wire(self)
+        except SymcnnError:  # two symbols of one name (H and H) may be why: say so
+            clash = clash_error(f"Model {self.display_name!r}", reachable(self.outputs),
+                                self._stated)
+            if clash is not None:
+                raise clash from None
+            raise
         object.__setattr__(self, "_nodes", wiring.nodes)
         object.__setattr__(self, "_records", wiring.records)
         object.__setattr__(self, "_input_names", wiring.input_names)
@@ -255,19 +253,11 @@ class Model(_CostViews, _Printing, Graph):
     def free_symbols(self) -> set:
         """Every symbol in the model's shapes, counts, layer arguments (a ``Repeat``'s count
         of parameter-free blocks shows in no shape or count) and constraints (a new set each
-        time; computed once per model, which never changes)."""
+        time; computed once per model, which never changes). No two have one name: a model
+        holding two different symbols named ``H`` is refused when it is built."""
         known = self.__dict__.get("_free_symbols")
         if known is None:  # issue 16: sweeps and solves ask on every call
-            out: set = set()
-            for node in self._nodes:
-                for t in node.outputs:
-                    for d in t.shape:
-                        out |= d.free_symbols
-                out |= node.computed.params.free_symbols
-                out |= _argument_symbols(node.layer)
-            for c in self.constraints:
-                out |= c.free_symbols
-            known = frozenset(out)
+            known = free_symbols(self._nodes, self._constraints.as_list())
             object.__setattr__(self, "_free_symbols", known)
         return set(known)
 

@@ -48,8 +48,10 @@ def _as_expr(value: Any, arg: str, where: str) -> sympy.Expr:
     if isinstance(value, bool) or value is None or isinstance(value, str):
         raise SolveError(f"{where}: `{arg}` must be a number or a SymPy expression. "
                          f"{_received(**{arg: value})}")
-    if isinstance(value, sympy.Float):  # its exact binary value, as a Python float's
-        return sympy.Rational(value)
+    if isinstance(value, sympy.Float):  # the decimal it prints, as a multiplier's value
+        if not value.is_finite:
+            raise SolveError(f"{where}: `{arg}` must be finite. {_received(**{arg: value})}")
+        return sympy.Rational(str(value))
     if isinstance(value, Decimal):  # its exact decimal value: Decimal("0.1") is 1/10
         if not value.is_finite():
             raise SolveError(f"{where}: `{arg}` must be finite. {_received(**{arg: value})}")
@@ -58,9 +60,12 @@ def _as_expr(value: Any, arg: str, where: str) -> sympy.Expr:
     if not isinstance(value, sympy.Basic) and isinstance(value, numbers.Real):
         if isinstance(value, numbers.Rational):  # int, Fraction, NumPy's integers
             return sympy.Rational(int(value.numerator), int(value.denominator))
-        if not math.isfinite(value):  # float and NumPy's floats: their exact binary value
+        if not math.isfinite(value):  # float and NumPy's floats: the decimal they print
             raise SolveError(f"{where}: `{arg}` must be finite. {_received(**{arg: value})}")
-        exact = Fraction(float(value))
+        try:  # 1e23 is 10**23, as the command line reads it (its double is 10**23 - 8388608)
+            exact = Fraction(repr(value) if isinstance(value, float) else str(value))
+        except (TypeError, ValueError):  # a float type printing otherwise
+            exact = Fraction(repr(float(value)))
         return sympy.Rational(exact.numerator, exact.denominator)
     try:
         expr = sympy.sympify(value, strict=True)
@@ -259,6 +264,10 @@ def solve_budget(expr, budget=None, symbol=None, /, *, step=None, **fixed: Any):
     Other symbols are fixed by keyword (``H=224``); a fixed value may itself be an expression
     in ``symbol``, which ties several symbols to one (``c2=2*w``).
 
+    A budget is an int, a Fraction, a Decimal, a SymPy number or a float; a float is taken as
+    the decimal it prints (``1e23`` is ``10**23``, not the nearest double, which is
+    ``10**23 - 8388608``), as the command line reads ``--budget 1e23``.
+
     Returns ``a`` such that every admissible value ``1..a`` is within budget and none above
     it is, or ``None`` when no value is. When the values within budget are not of that form
     (the expression does not grow with the symbol) it raises
@@ -395,6 +404,9 @@ def _real_solutions(expr, target, x) -> tuple[tuple | None, bool, str]:
 
 def solve(expr, target, symbol, /, **fixed: Any) -> Solution:
     """Solve ``expr == target`` for ``symbol``: the exact integer solutions and the real ones.
+
+    ``target`` is a number or an expression; a float is the decimal it prints, as a budget
+    of :func:`solve_budget` is.
 
     >>> import symcnn as sc
     >>> w = sc.symbols("w")

@@ -39,7 +39,7 @@ from .safe_read import MAX_VALUES, check_data
 from .spec_export import (FORMAT_VERSION, MAX_LAYER_CALLS, MAX_MODEL_NESTING, MODEL_TYPES,
                           RELATIONS, repeats, too_many_calls)
 from .suggest import did_you_mean
-from .symbols import multiplier, size_symbol
+from .symbols import multiplier, reserved_name, size_symbol
 
 __all__ = ["read_document", "SIZE_ARGS", "MAX_VALUES", "MAX_LAYER_CALLS"]
 
@@ -101,6 +101,10 @@ def _symbols(value, key: str = "symbols", make=size_symbol) -> dict:
                 or name.startswith("__"):
             raise SpecError(f"model file: `{key}` entries must be names such as H or n_1 "
                             f"(not a function name). Received: {name!r}")
+        meaning = reserved_name(name)  # inf, nan, oo, None, True: they read as values
+        if meaning is not None:
+            raise SpecError(f"model file: `{key}` entries must be names of symbols, and "
+                            f"{name!r} is {meaning}; give another name. Received: {name!r}")
         out[name] = make(name)
     return out
 

@@ -15,18 +15,24 @@ True
 from __future__ import annotations
 
 import re
+import string
 from functools import lru_cache
 from typing import Any, Union
 
 import sympy
+from sympy.core.assumptions import _assume_defined
+from sympy.core.facts import InconsistentAssumptions
 
-from .errors import LayerArgumentError, brief
+from .errors import LayerArgumentError, SymbolError, brief
+from .suggest import did_you_mean
 
 #: Largest size symcnn takes, in bits (the same bound as numbers in expression text).
 MAX_SIZE_BITS = 4096
 
 __all__ = ["symbols", "size_symbol", "as_size", "as_size_tuple", "SizeLike", "input_sizes",
-           "UNKNOWN_AXIS_NAMES", "value_name", "check_symbol_name", "VALUE_NAMES"]
+           "UNKNOWN_AXIS_NAMES", "value_name", "check_symbol_name", "VALUE_NAMES",
+           "FUNCTION_NAMES", "reserved_name", "MAX_SYMBOLS", "UnknownSize", "describe_symbol",
+           "symbol_clash"]
 
 #: What users may pass where a size is expected.
 SizeLike = Union[int, str, sympy.Expr]
@@ -41,6 +47,21 @@ VALUE_NAMES = {"oo": "SymPy's infinity", "zoo": "SymPy's complex infinity",
                "nan": "not a number", "inf": "infinity", "infinity": "infinity"}
 
 
+#: The functions of symcnn's expression language (:data:`symcnn.expr_parser.FUNCTIONS`):
+#: the model-file reader and the command line read ``floor`` as the function, so a symbol
+#: of that name could be written to a file but never read back.
+FUNCTION_NAMES = frozenset({"floor", "ceiling", "ceil", "min", "max", "Min", "Max",
+                            "make_divisible"})
+
+#: Python's constants: a symbol ``None`` prints as Python's ``None`` (``Input(("None",))``
+#: showed the shape ``(None,)``, Keras' "any size").
+PYTHON_CONSTANTS = {"None": "Python's None", "True": "Python's True", "False": "Python's False"}
+
+#: Most symbols one call of :func:`symbols` makes (``"x:10000"``); SymPy's ranges would make
+#: a million in 20 s (``"x:1000000"``).
+MAX_SYMBOLS = 10_000
+
+
 def value_name(name: str) -> str | None:
     """What ``name`` reads as when it reads as infinity or not-a-number, else None.
 
@@ -53,15 +74,38 @@ def value_name(name: str) -> str | None:
     return VALUE_NAMES[lower] if lower in ("nan", "inf", "infinity") else None
 
 
+def reserved_name(name: str) -> str | None:
+    """What ``name`` means when it cannot name a symbol, else None: a value
+    (:func:`value_name`: ``inf``, ``nan``, ``oo``), a Python constant (``None``, ``True``,
+    ``False``), a function of the expression language (:data:`FUNCTION_NAMES`: ``floor``,
+    ``max``, ...) or a special name of Python (``__x``). Every place that makes a symbol from
+    a name refuses these: ``sc.symbols``, sizes given as text, model files, the command line.
+    Other names SymPy knows stay plain symbols (``E``, ``I``, ``pi``, ``lambda``).
+
+    >>> reserved_name("inf"), reserved_name("None"), reserved_name("ceil"), reserved_name("E")
+    ('infinity', "Python's None", 'a function of symcnn expressions (ceil(x))', None)
+    """
+    meaning = value_name(name)
+    if meaning is not None:
+        return meaning
+    if name in PYTHON_CONSTANTS:
+        return PYTHON_CONSTANTS[name]
+    if name in FUNCTION_NAMES:
+        return f"a function of symcnn expressions ({name}(x))"
+    if name.startswith("__"):
+        return "a special name of Python (it starts with __)"
+    return None
+
+
 def check_symbol_name(name: str, arg: str, owner: str, given: Any = None) -> None:
-    """Refuse a symbol name that reads as a value (:func:`value_name`), naming the argument.
+    """Refuse a name that cannot name a symbol (:func:`reserved_name`), naming the argument.
 
     >>> check_symbol_name("nan", "width", "vgg16")
     Traceback (most recent call last):
     ...
     symcnn.errors.LayerArgumentError: vgg16: `width` must not use the symbol name 'nan', which is not a number; give another name. Received: width='nan'
     """
-    meaning = value_name(name)
+    meaning = reserved_name(name)
     if meaning is not None:
         raise LayerArgumentError(
             f"{owner}: `{arg}` must not use the symbol name {name!r}, which is {meaning}; "
@@ -85,14 +129,36 @@ def symbols(names: str, **assumptions: Any):
     Traceback (most recent call last):
     ...
     symcnn.errors.LayerArgumentError: symbols: '1x' is not a symbol name; a name is letters, digits and underscores, not starting with a digit (e.g. 'n', 'H_in', 'alpha'). Received: names='1x'
+
+    and not one that reads as a value or a function of those readers
+    (:func:`reserved_name`: ``inf``, ``None``, ``floor``, ``max``, ...). SymPy's ranges make
+    at most :data:`MAX_SYMBOLS` symbols (``"x:10"`` is ``x0, ..., x9``); keyword arguments
+    are SymPy's assumptions, ``seq`` and ``cls`` (a kind of symbol), and an assumption that
+    contradicts ``integer=True, positive=True`` is a :class:`~symcnn.errors.SymbolError`:
+
+    >>> symbols("n", real=False)
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.SymbolError: symbols: the assumptions real=False contradict those of a size, integer=True and positive=True, which sc.symbols adds; leave them out, or override those too (e.g. integer=None). Received: real=False
     """
     if not isinstance(names, str):
         raise LayerArgumentError(f"symbols: `names` must be a string such as 'H W n'. "
                                  f"{_received('names', names)}")
+    _check_options(assumptions)
+    count = _symbol_count(names)
+    if count > MAX_SYMBOLS:
+        raise SymbolError(f"symbols: {brief(names)} would make {count:,} symbols, more than "
+                          f"the {MAX_SYMBOLS:,} one call makes. {_received('names', names)}")
     opts = {"integer": True, "positive": True}
     opts.update(assumptions)
     try:
         made = sympy.symbols(names, **opts)
+    except InconsistentAssumptions:
+        given = ", ".join(f"{k}={v!r}" for k, v in assumptions.items() if k not in ("cls", "seq"))
+        raise SymbolError(
+            f"symbols: the assumptions {given} contradict those of a size, integer=True and "
+            f"positive=True, which sc.symbols adds; leave them out, or override those too "
+            f"(e.g. integer=None). Received: {given}") from None
     except ValueError as exc:  # "no symbols given", a bad range such as "x:"
         raise LayerArgumentError(f"symbols: {exc}. {_received('names', names)}") from None
     for symbol in (made,) if isinstance(made, sympy.Symbol) else sympy.flatten(made):
@@ -102,7 +168,65 @@ def symbols(names: str, **assumptions: Any):
                 f"and underscores, not starting with a digit (e.g. 'n', 'H_in', 'alpha'). "
                 f"{_received('names', names)}")
         check_symbol_name(symbol.name, "names", "symbols", names)
+        _MADE.add(symbol.name)
     return made
+
+
+#: The assumptions SymPy knows (``integer``, ``positive``, ``real``, ...).
+_ASSUMPTIONS = frozenset(_assume_defined)
+
+
+def _check_options(options: dict) -> None:
+    """Refuse keyword arguments of :func:`symbols` that would not make size symbols: ``cls``
+    other than a kind of symbol, unknown assumptions, values other than True, False, None."""
+    for key, value in options.items():
+        if key == "cls":
+            if not (isinstance(value, type) and issubclass(value, sympy.Symbol)):
+                raise SymbolError(
+                    f"symbols: `cls` must be sympy.Symbol or a subclass of it (a size is a "
+                    f"symbol, not a function). Received: "
+                    f"cls={value.__name__ if isinstance(value, type) else brief(value)}")
+        elif key == "seq":
+            if not isinstance(value, bool):
+                raise SymbolError(f"symbols: `seq` must be True or False. "
+                                  f"{_received('seq', value)}")
+        elif key not in _ASSUMPTIONS:
+            raise SymbolError(
+                f"symbols: unknown assumption {key!r} (SymPy's are integer, positive, "
+                f"rational, real, ...).{did_you_mean(key, sorted(_ASSUMPTIONS))} "
+                f"{_received(key, value)}")
+        elif value is not None and not isinstance(value, bool):
+            raise SymbolError(f"symbols: the assumption `{key}` must be True, False or None. "
+                              f"{_received(key, value)}")
+
+
+#: SymPy's ranges in symbol names (``sympy.core.symbol._range``): ``x:10``, ``a:d``.
+_RANGE = re.compile(r"([0-9]*:[0-9]+|[a-zA-Z]?:[a-zA-Z])")
+
+
+def _symbol_count(names: str) -> int:
+    """How many symbols ``sympy.symbols(names)`` makes, counted without making them
+    (SymPy's syntax: names split at commas and spaces, each range multiplying a name).
+
+    >>> _symbol_count("H W"), _symbol_count("x:10"), _symbol_count("x(:3):4 a:c")
+    (2, 10, 15)
+    """
+    total = 0
+    for name in re.split(r"[\s,]+", names):
+        count = 1
+        for part in _RANGE.findall(name):
+            start, _, stop = part.partition(":")
+            if stop[-1].isdigit():
+                if max(len(start), len(stop)) > 4000:  # int() reads at most 4,300 digits
+                    return MAX_SYMBOLS + 1
+                count *= max(0, int(stop) - int(start or 0))
+            else:
+                letters = string.ascii_letters
+                count *= max(0, letters.index(stop) - letters.index(start or "a") + 1)
+            if count > MAX_SYMBOLS:
+                return count
+        total += count if name else 0
+    return total
 
 
 def multiplier(name: str) -> sympy.Symbol:
@@ -120,6 +244,7 @@ def multiplier(name: str) -> sympy.Symbol:
         raise LayerArgumentError(f"multiplier: `name` must be a symbol name such as 'alpha'. "
                                  f"Received: name={name!r}")
     check_symbol_name(name, "name", "multiplier")
+    _MADE.add(name)
     return sympy.Symbol(name, positive=True, rational=True)
 
 
@@ -130,7 +255,14 @@ def size_symbol(name: str) -> sympy.Symbol:
     >>> size_symbol("W_in")
     W_in
     """
+    _MADE.add(name)
     return sympy.Symbol(name, integer=True, positive=True)
+
+
+#: The names of the symbols made so far in this session through symcnn (:func:`symbols`,
+#: :func:`multiplier`, :func:`size_symbol`: sizes given as text, model files, the command
+#: line): an unknown input size takes a name none of them has (:func:`input_sizes`).
+_MADE: set = set()
 
 
 def _received(arg: str, value: Any) -> str:
@@ -247,12 +379,31 @@ UNKNOWN_AXIS_NAMES = {1: ("N",), 2: ("T", "C"), 3: ("H", "W", "C"), 4: ("D", "H"
 _unknown_inputs = [0]
 
 
+class UnknownSize(sympy.Symbol):
+    """An unknown input size (``None`` in an ``Input`` shape): a positive-integer symbol that
+    prints and orders as a plain symbol of its name (``T_1``) but equals no symbol made
+    otherwise, so that a user's own ``T_1`` is never silently the same size (a model holding
+    both is refused: :func:`symbol_clash`).
+
+    >>> t = UnknownSize("T_1", integer=True, positive=True)
+    >>> t, t == size_symbol("T_1"), t.is_integer and t.is_positive
+    (T_1, False, True)
+    """
+
+    @classmethod
+    def class_key(cls):
+        return sympy.Symbol.class_key()  # printed terms ordered as a plain symbol's
+
+
 def input_sizes(shape: Any, batch_shape: Any = None) -> Any:
     """An ``Input`` shape with each ``None`` (Keras' "any size") made a fresh size symbol.
 
     The ``k``-th input with unknown sizes in a session gets the suffix ``_k``:
     :data:`UNKNOWN_AXIS_NAMES` gives the letter by rank and axis (``H_1``, ``W_1`` for an
-    image, ``T_1`` for a sequence, ``S<axis>_k`` beyond rank 4). A leading ``None`` before
+    image, ``T_1`` for a sequence, ``S<axis>_k`` beyond rank 4), skipping any ``k`` whose
+    names a symbol made so far in the session has (after ``sc.symbols("T_1")`` the first
+    unknown length is ``T_2``). Each is an :class:`UnknownSize`: a later symbol of the same
+    name is another size, and a model holding both is refused. A leading ``None`` before
     three or more numbers reads as Keras' batch axis and is refused, as is ``batch_shape``.
 
     >>> shape = input_sizes((None, None, 3))
@@ -277,7 +428,54 @@ def input_sizes(shape: Any, batch_shape: Any = None) -> Any:
             f"Input: `shape` is the shape without the batch axis, and {shape!r} looks like it "
             f"starts with one. Drop the leading None: shape={shape[1:]!r} (for a volume of "
             f"unknown depth name it: shape={('D', *shape[1:])!r}). {_received('shape', shape)}")
-    _unknown_inputs[0] += 1
-    k = _unknown_inputs[0]
     letters = UNKNOWN_AXIS_NAMES.get(len(shape), tuple(f"S{i}" for i in range(len(shape))))
-    return tuple(size_symbol(f"{letters[i]}_{k}") if s is None else s for i, s in enumerate(shape))
+    unknown = [letters[i] for i, s in enumerate(shape) if s is None]
+    k = _unknown_inputs[0] + 1
+    while any(f"{letter}_{k}" in _MADE for letter in unknown):
+        k += 1
+    _unknown_inputs[0] = k
+    return tuple(UnknownSize(f"{letters[i]}_{k}", integer=True, positive=True) if s is None
+                 else s for i, s in enumerate(shape))
+
+
+def describe_symbol(symbol: sympy.Symbol) -> str:
+    """What kind of symbol ``symbol`` is, for messages: how it was made, or its assumptions.
+
+    >>> import symcnn as sc
+    >>> describe_symbol(sc.symbols("H")), describe_symbol(sympy.Symbol("H", integer=True))
+    ('a positive integer (as sc.symbols makes)', 'a symbol with integer=True')
+    """
+    if isinstance(symbol, UnknownSize):
+        return "an unknown input size (None in an Input shape)"
+    given = getattr(symbol, "_assumptions_orig", None)
+    if given is None:  # pragma: no cover - SymPy before 1.12
+        given = symbol.assumptions0
+    given = {k: v for k, v in given.items() if k != "commutative" or v is not True}
+    if type(symbol) is sympy.Symbol and given == {"integer": True, "positive": True}:
+        return "a positive integer (as sc.symbols makes)"
+    if type(symbol) is sympy.Symbol and given == {"positive": True, "rational": True}:
+        return "a positive rational (as sc.multiplier makes)"
+    kind = "symbol" if type(symbol) is sympy.Symbol else f"{type(symbol).__name__}"
+    if not given:
+        return f"a {kind} without assumptions"
+    return f"a {kind} with {', '.join(f'{k}={v}' for k, v in sorted(given.items()))}"
+
+
+def symbol_clash(groups) -> tuple | None:
+    """The first name that two different symbols share in ``groups``, pairs ``(where,
+    symbols)`` in the order they are met: ``(first, where_first, second, where_second)``,
+    or None. SymPy keeps symbols of one name and different assumptions apart (``H`` from
+    ``sc.symbols`` and ``sympy.Symbol("H", integer=True)``), so a formula holding both
+    prints ``H*H`` and substituting ``H`` sets only one of them.
+
+    >>> import symcnn as sc
+    >>> symbol_clash([("input", {sc.symbols("H")}), ("dense", {sympy.Symbol("H")})])
+    (H, 'input', H, 'dense')
+    """
+    seen: dict = {}
+    for where, group in groups:  # ordered by name, then assumptions: the same every run
+        for s in sorted(group, key=lambda s: (s.name, sympy.srepr(s))):
+            first = seen.setdefault(s.name, (s, where))
+            if first[0] != s:
+                return first[0], first[1], s, where
+    return None

@@ -346,3 +346,15 @@ def test_a_step_that_is_not_finite_and_a_matrix_are_named():
             sc.solve_budget(expr, 5000, alpha, step=step)
     with pytest.raises(sc.SolveError, match=r"`expr` must be a finite SymPy expression"):
         sc.solve_budget(sympy.Matrix([w]), 15, w)
+
+
+def test_a_float_budget_is_the_decimal_it_prints_as_on_the_command_line():
+    """``solve_budget(160*n, 1e23, n)`` answered 624999999999999947571 (the double nearest
+    1e23 is 10**23 - 8388608), while ``symcnn solve --budget params=1e23`` reads 10**23."""
+    n = sc.symbols("n")
+    assert sc.solve_budget(160 * n, 1e23, n) == 625 * 10**18
+    assert sc.within_budget(160 * n, 1e23, n) == sympy.Range(1, 625 * 10**18 + 1)
+    assert sc.solve(160 * n, 1e23, n).integers == sympy.FiniteSet(625 * 10**18)
+    assert sc.solve_budget(160 * n, sympy.Float(1e23), n) == 625 * 10**18
+    model = sc.zoo.textbook.free_width()
+    assert model.solve_budget(params=1e23) == sc.solve_budget(model.params, 10**23, n)
