@@ -19,19 +19,14 @@ import sympy
 from .errors import SpecError, SymcnnError, brief
 from .layers.base import Graph, Layer
 from .model import Sequential
+from .layers.repeat import MAX_LAYER_CALLS, repeats, unrolled_calls
 from .nn import TorchLayer
-from .safe_read import MAX_VALUES
 
 #: The version of the model-file format written here and read by :mod:`symcnn.spec`.
 FORMAT_VERSION = 1
 #: Most levels of models and layers nested in one another (a model in a ``Repeat`` in a
 #: model ...) that a model file holds; the reader refuses deeper files.
 MAX_MODEL_NESTING = 10
-#: Most layer calls a model file may unroll to: a layer written out counts once, a ``Repeat``
-#: with a numeric count that many times its block (counts multiply through nesting). As
-#: many as a file of written-out layers could hold, so that ``Repeat`` adds no work. The
-#: reader refuses larger files, so the writer refuses larger models.
-MAX_LAYER_CALLS = MAX_VALUES
 #: The type names of a nested model entry (``- Functional: {inputs: ..., layers: [...]}``).
 MODEL_TYPES = ("Functional", "Sequential", "Model")
 
@@ -139,31 +134,16 @@ class _Writer:
         return doc
 
 
-def repeats(layer, wraps: tuple) -> int:
-    """How many times a wrapping layer runs what it wraps: a numeric ``times`` (``Repeat``),
-    else once (a symbolic count is solved once, not unrolled)."""
-    times = getattr(layer, "times", None) if wraps else None
-    return int(times) if isinstance(times, sympy.Integer) else 1
-
-
 def too_many_calls(calls: int, where: str) -> SpecError | None:
-    """The error for a model that unrolls to more than :data:`MAX_LAYER_CALLS` layer calls
-    (the reader's and the writer's), else None."""
+    """The error for a model that unrolls to more than
+    :data:`~symcnn.layers.repeat.MAX_LAYER_CALLS` layer calls (counted by
+    :func:`~symcnn.layers.repeat.unrolled_calls`; the reader's and the writer's), else
+    None."""
     if calls <= MAX_LAYER_CALLS:
         return None
     return SpecError(f"{where}: the model unrolls to more than {MAX_LAYER_CALLS:,} layer "
                      f"calls (numeric Repeat counts multiply through nesting); give a "
                      f"symbol as the count of a deep stack. Received: {calls:,} calls")
-
-
-def _calls(layer) -> int:
-    """The layer calls ``layer`` unrolls to, counted as the reader counts a file's."""
-    if isinstance(layer, Graph):
-        return sum(_calls(r.layer) for r in layer._records)
-    wraps = type(layer).wrapped_arguments
-    inner = sum(_calls(v) for v in (getattr(layer, a, None) for a in wraps)
-                if isinstance(v, Layer))
-    return repeats(layer, wraps) * max(inner, 1)
 
 
 def _deeper(depth: int, where: str) -> int:
@@ -216,7 +196,7 @@ def model_to_spec(model) -> dict:
     """
     writer = _Writer()
     body = writer.document(model, "model_to_spec", 0)
-    error = too_many_calls(_calls(model), "model_to_spec")
+    error = too_many_calls(unrolled_calls(model), "model_to_spec")
     if error is not None:  # a file that the reader would refuse is not written
         raise error
     free = set(model.free_symbols).union(*(r.layer.free_symbols for r in model._records))

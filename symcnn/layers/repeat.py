@@ -49,12 +49,12 @@ from .base import Checker, Computed, Graph, Layer, apply_layer, format_shape, su
 from .core import InputLayer
 from .repeat_steps import Steps, constant_window, probe_sizes
 
-__all__ = ["Repeat", "MAX_LAYER_CALLS"]
+__all__ = ["Repeat", "MAX_LAYER_CALLS", "repeats", "unrolled_calls"]
 
-#: Most layer calls a numeric count of a block that changes the shape is written out to: the
-#: bound of model files (:data:`symcnn.spec_export.MAX_LAYER_CALLS`, equal by a test; not
-#: imported, which would load the file reader on every summary). A block that keeps the
-#: shape is never written out, whatever its count.
+#: Most layer calls a numeric count of a block that changes the shape is written out to, and
+#: the bound of model files (:mod:`symcnn.spec_export` and the reader take it from here, as
+#: many as a file of written-out layers could hold). A block that keeps the shape is never
+#: written out, whatever its count.
 MAX_LAYER_CALLS = 100_000
 
 
@@ -150,7 +150,7 @@ class Repeat(Layer):
         """Refuse to write out more than :data:`MAX_LAYER_CALLS` layer calls (a numeric count
         of a block that changes the shape)."""
         times = int(self.times)
-        calls = times * _calls(self.block)
+        calls = times * unrolled_calls(self.block)
         if calls > MAX_LAYER_CALLS:
             raise ShapeError(
                 f"`times` is too large for a block that changes the shape: {times:,} "
@@ -336,14 +336,23 @@ def _same_shape(out, shape) -> bool:
                                           for a, b in zip(out, shape))
 
 
-def _calls(layer) -> int:
-    """The layer calls ``layer`` is written out to (as model files count them: a numeric
-    ``Repeat`` count multiplies its block's)."""
+def repeats(layer, wraps: tuple) -> int:
+    """How many times a wrapping layer runs what it wraps: a numeric ``times`` (``Repeat``),
+    else once (a symbolic count is solved once, not unrolled)."""
+    times = getattr(layer, "times", None) if wraps else None
+    return int(times) if isinstance(times, sympy.Integer) else 1
+
+
+def unrolled_calls(layer) -> int:
+    """The layer calls ``layer`` is written out to: a model's calls summed, a numeric
+    ``Repeat`` count times its block's, the layers a layer wraps (``Bidirectional``'s) each
+    counted. Model files count a file's the same way (:mod:`symcnn.spec_reader`)."""
     if isinstance(layer, Graph):
-        return sum(_calls(node.layer) for node in layer.nodes if node.inputs)
-    if isinstance(layer, Repeat):
-        return (int(layer.times) if layer.times.is_Integer else 1) * _calls(layer.block)
-    return 1
+        return sum(unrolled_calls(node.layer) for node in layer.nodes if node.inputs)
+    wraps = type(layer).wrapped_arguments
+    inner = sum(unrolled_calls(v) for v in (getattr(layer, a, None) for a in wraps)
+                if isinstance(v, Layer))
+    return repeats(layer, wraps) * max(inner, 1)
 
 
 def _unrolled(block, shape, times: int):
