@@ -11,6 +11,9 @@ and MathML printers render), which
   shifted by the integer that makes the most terms cancel (``floor((H + 4)/8) - 1``) unless
   that grows the coefficients (a completed square), and the terms with the same atoms are
   collected, so each atom appears once;
+- shifts a plain symbol the same way where the sum becomes a product of sizes:
+  ``27*w*(H - 2)*(W - 2)``, never ``160*(n + 302)`` for ``160*n + 48320`` nor a lone size
+  (:func:`_plain_shifts`);
 - orders terms by degree, highest first (``1152*w**2 + 16*w``);
 - writes an integer of more than six digits inside a rounding as a power when it is one of
   a base from 2 to 10 (:func:`integer_power`): ``ceiling(H/2**20)``, LaTeX
@@ -182,16 +185,32 @@ def _display_keyed(key):
     plain = _arrange(poly, {}, shown, dummies, collect=False)
     sizes = {d for d, a in zip(dummies, atoms) if isinstance(a, (floor, ceiling))}
     shifts = _best_shifts(poly, dummies, sizes) if dummies else {}
-    if _SHORTCUTS and not shifts and not _shares_atoms(poly, dummies):
+    moved, after = _plain_shifts(poly, [g for g in gens if g not in shown])
+    if _SHORTCUTS and not shifts and not moved and not _shares_atoms(poly, dummies):
         return plain  # collecting and shifting would give back the very same sum
+    if _SHORTCUTS and moved and not dummies and len(after) == 1:  # one product of sizes (a
+        candidates = [_shifted_product(after, moved)]  # row's MACs), built from its terms
+    else:
+        candidates = [_arrange(poly, {}, shown, dummies),
+                      _shifted(poly, shifts, moved, shown, dummies)]
     best, best_len = plain, len(text_printer().doprint(plain))
-    shifted = sympy.expand(poly.xreplace({d: d + c for d, c in shifts.items()}))
-    for candidate in (_arrange(poly, {}, shown, dummies), _arrange(shifted, shifts, shown,
-                                                                   dummies)):
+    for candidate in candidates:
         length = len(text_printer().doprint(candidate))
         if length < best_len:
             best, best_len = candidate, length
     return best
+
+
+def _shifted(poly, shifts: dict, moved: dict, shown: dict, dummies: list):
+    """``poly`` arranged with its atoms shifted by ``shifts`` and its plain symbols by
+    ``moved``, each of those through a stand-in shown as the symbol."""
+    if moved:
+        stand_ins = {g: sympy.Dummy(g.name) for g in moved}
+        shown = {**shown, **{d: g for g, d in stand_ins.items()}}
+        shifts = {**shifts, **{stand_ins[g]: c for g, c in moved.items()}}
+        poly, dummies = poly.xreplace(stand_ins), dummies + list(stand_ins.values())
+    shifted = sympy.expand(poly.xreplace({d: d + c for d, c in shifts.items()}))
+    return _arrange(shifted, shifts, shown, dummies)
 
 
 #: Off only in tests, which check that the shortcuts give exactly the full search's text.
@@ -287,6 +306,88 @@ def _best_shifts(poly, dummies, sizes: set) -> dict:
             shifts[d] = best
             current = result
     return shifts
+
+
+#: Above this many expanded terms plain symbols are not shifted (:func:`_plain_shifts`).
+PLAIN_SHIFT_TERMS = 64
+
+
+def _plain_shifts(poly, symbols: list) -> tuple:
+    """``({symbol: c}, terms)``: the plain symbols of ``poly`` that read better as ``symbol - c``,
+    the sizes they often are: ``27*H*W*w - 54*H*w - 54*W*w + 108*w`` is ``27*w*(H - 2)*(W -
+    2)``, the MACs of a "valid" 3x3 convolution.
+
+    A shift is taken when it removes terms without growing the coefficients (as a rounding's,
+    :func:`_best_shifts`) and each shifted symbol is then a factor beside another one in every
+    term it is in: a product of sizes. A count plus a constant stays as it is (``160*n +
+    48320``, never ``160*(n + 302)``), and so does a size alone (``H - 2``). Only symbols of
+    degree 1 in every term are shifted, and the search is arithmetic on the terms'
+    coefficients (no expansion): a summary shows thousands of such rows. ``terms`` maps each
+    monomial of the shifted polynomial (a frozenset of ``(base, exponent)``) to its
+    coefficient.
+    """
+    coeffs = poly.as_coefficients_dict()
+    if not 2 <= len(coeffs) <= PLAIN_SHIFT_TERMS or not symbols:
+        return {}, {}
+    terms: dict = {}  # monomial (frozenset of (base, exponent)) -> integer coefficient
+    for mono, coeff in coeffs.items():
+        if not coeff.is_Integer:
+            return {}, {}
+        terms[frozenset(() if mono == 1 else mono.as_powers_dict().items())] = int(coeff)
+    linear = [d for d in symbols if all((d, 1) in m or all(b != d for b, _ in m) for m in terms)]
+    tried = [d for d in linear if any((d, 1) in m and len(m) > 1 for m in terms)]
+    while tried:  # shift one symbol after another; drop any left alone in a term, retry
+        moved, current = {}, terms
+        for d in tried:
+            shifted = _shift_terms(current, d)
+            if shifted is not None:
+                moved[d], current = shifted
+        alone = [d for d in moved if not all(len(m) > 1 or e > 1 for m in current
+                                             for b, e in m if b == d)]
+        if not alone:
+            return moved, current
+        tried = [d for d in moved if d not in alone]
+    return {}, terms
+
+
+def _shifted_product(terms: dict, moved: dict):
+    """The one term of ``terms`` (:func:`_plain_shifts`) as a product, the shifted symbols
+    last: ``27*w*(H - 2)*(W - 2)``."""
+    ((mono, coeff),) = terms.items()
+    powers = dict(mono)
+    plain = [b**e for b, e in sorted(powers.items(), key=lambda p: sympy.default_sort_key(p[0]))
+             if b not in moved]
+    sizes = []
+    for g in sorted(moved, key=sympy.default_sort_key):
+        size = Add(g, -moved[g], evaluate=False)
+        sizes.append(size if powers[g] == 1 else Pow(size, powers[g], evaluate=False))
+    factors = ([] if coeff == 1 else [sympy.Integer(coeff)]) + plain + sizes
+    return factors[0] if len(factors) == 1 else Mul(*factors, evaluate=False)
+
+
+def _shift_terms(terms: dict, d):
+    """``(c, terms after d -> d + c)`` for the integer ``c`` that removes the most terms
+    without growing the coefficients (``terms`` of degree at most 1 in ``d``), or None."""
+    key = (d, 1)
+    votes: Counter = Counter()
+    for mono, coeff in terms.items():
+        if key in mono:
+            lower = terms.get(mono - {key})
+            if lower is not None and lower % coeff == 0:
+                votes[-(lower // coeff)] += 1
+    weight, best = sum(map(abs, terms.values())), None
+    for c in sorted((c for c, _ in votes.most_common(4)), key=abs):
+        trial = dict(terms)
+        for mono, coeff in terms.items():
+            if key in mono:
+                rest = mono - {key}
+                trial[rest] = trial.get(rest, 0) + c * coeff
+                if trial[rest] == 0:
+                    del trial[rest]
+        if len(trial) < (len(best[1]) if best else len(terms)) and \
+                sum(map(abs, trial.values())) <= weight:
+            best = (c, trial)
+    return best
 
 
 def _weight(poly):

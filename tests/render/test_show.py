@@ -94,6 +94,34 @@ def test_a_channel_count_is_shifted_only_when_the_sum_becomes_one_product():
     assert "+ 53)" not in show(total) and reads_back_with(total, {"alpha": alpha})
 
 
+def test_a_product_of_sizes_in_plain_symbols_is_shown_factored():
+    # the MACs of a "valid" 3x3 convolution from 3 to w channels, and a Dense on its flatten
+    assert show(sympy.expand(27 * w * (H - 2) * (W - 2))) == "27*w*(H - 2)*(W - 2)"
+    assert show(sympy.expand(8 * n * (H - 4) * (W - 4) + n)) == "8*n*(H - 4)*(W - 4) + n"
+    assert show(sympy.expand(3 * (H - 2) * (W - 2))) == "3*(H - 2)*(W - 2)"
+
+
+def test_a_count_plus_a_constant_and_a_size_alone_are_not_shifted():
+    assert show(160 * n + 48320) == "160*n + 48320"
+    assert show(H - 2) == "H - 2"
+    assert show(99 * H * W * w - 342 * H * w - 342 * W * w + 1260 * w) == (
+        "99*H*W*w - 342*H*w - 342*W*w + 1260*w")  # two layers' MACs: no shift cancels
+
+
+def test_a_valid_convolution_row_shows_its_macs_as_a_product_of_sizes():
+    model = sc.Sequential([sc.Input((H, W, 3)), sc.Conv2D(w, 3), sc.Conv2D(8, 3)])
+    assert [show(r.macs) for r in model.layers] == ["27*w*(H - 2)*(W - 2)",
+                                                   "72*w*(H - 4)*(W - 4)"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(2, 500), st.integers(1, 9), st.integers(1, 9))
+def test_every_product_of_shifted_sizes_is_shown_as_that_product(c, a, b):
+    expr = sympy.expand(c * w * (H - a) * (W - b))
+    assert show(expr) == f"{c}*w*(H - {a})*(W - {b})"
+    assert reads_back(expr)
+
+
 def reads_back_with(expr, names) -> bool:
     return sympy.expand(parse_expression(show(expr), names) - expr) == 0
 
@@ -192,8 +220,10 @@ roundings = st.builds(
     lambda f, s, d, c: f(s / d + sympy.Rational(c, d)),
     st.sampled_from([sympy.floor, sympy.ceiling]), st.sampled_from([H, W]),
     st.sampled_from([2, 4, 8, 32]), st.integers(0, 7))
-terms = st.builds(lambda c, fs, k: c * sympy.Mul(*fs) * w**k, st.integers(-9000, 9000),
-                  st.lists(roundings, max_size=3), st.integers(0, 2))
+plain_sizes = st.builds(lambda s, a: s - a, st.sampled_from([H, W, n]), st.integers(0, 6))
+terms = st.builds(lambda c, fs, k: sympy.expand(c * sympy.Mul(*fs) * w**k),
+                  st.integers(-9000, 9000), st.lists(roundings | plain_sizes, max_size=3),
+                  st.integers(0, 2))
 
 
 @settings(max_examples=120, deadline=None)
