@@ -260,8 +260,9 @@ _ATOMS_SHOWN = IdentityMemo(size=CACHE_SIZE)
 def _shown_atom(atom):
     if isinstance(atom, (floor, ceiling)):
         num, den = as_fraction(atom.args[0])
-        if den.is_Integer and den > 1:
-            inner = Mul(_display(sympy.expand(num)), Pow(den, -1, evaluate=False),
+        if den.is_Integer and den > 1 or not den.is_number:  # floor((16 - k)/k): a symbolic
+            inner = Mul(_display(sympy.expand(num)),  # denominator too, never -k/k + 16/k
+                        Pow(den if den.is_Integer else _display(den), -1, evaluate=False),
                         evaluate=False)
         else:
             inner = _display(atom.args[0])

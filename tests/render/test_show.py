@@ -122,6 +122,24 @@ def test_every_product_of_shifted_sizes_is_shown_as_that_product(c, a, b):
     assert reads_back(expr)
 
 
+def test_a_rounding_over_a_symbolic_denominator_is_one_fraction():
+    k, s = sc.symbols("k s")
+    model = sc.Sequential([sc.Input((H, W, 3)), sc.Conv2D(8, k, strides=s)])
+    assert show(model.output_shape[0]) == "floor((H - k)/s) + 1"  # never floor(H/s - k/s)
+    pooled = sc.Sequential([sc.Input((16, 16, 3)), sc.MaxPooling2D(k)]).output_shape[0]
+    assert show(pooled) == "floor((-k + 16)/k) + 1"  # never floor(-k/k + 16/k)
+    assert show_latex(model.output_shape[0]) == r"\left\lfloor{\frac{H - k}{s}}\right\rfloor + 1"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(-9, 9), st.integers(1, 5), st.sampled_from([sympy.floor, sympy.ceiling]))
+def test_every_rounding_over_a_symbolic_stride_reads_back(c, k, rounding):
+    s = sc.symbols("s")
+    expr = rounding((H + c - k * s) / s) + 1
+    assert reads_back_with(expr, {"H": H, "s": s}), show(expr)
+    assert "/s" in show(expr) and show(expr).count("floor") + show(expr).count("ceiling") == 1
+
+
 def reads_back_with(expr, names) -> bool:
     return sympy.expand(parse_expression(show(expr), names) - expr) == 0
 
