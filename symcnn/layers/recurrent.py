@@ -25,6 +25,7 @@ from typing import Any
 import sympy
 
 from ..errors import CostError, LayerArgumentError
+from ..suggest import did_you_mean
 from ..derivation.blocks import sym
 from ..windows import NotAWindow, Whole
 from ..working import Plus, Times
@@ -285,13 +286,13 @@ class Bidirectional(Layer):
                 raise LayerArgumentError(
                     f"Bidirectional: `{arg}` must be a recurrent layer (SimpleRNN, LSTM, GRU). "
                     f"Received: {arg}={value!r}")
-        if merge_mode is not None:  # None: the two outputs as a list, as in Keras
-            if not (isinstance(merge_mode, str) and merge_mode.lower() in _MERGE_MODES):
-                raise LayerArgumentError(
-                    f"{self.type_name}: `merge_mode` must be one of "
-                    f"{', '.join(map(repr, _MERGE_MODES))} or None. "
-                    f"Received: merge_mode={merge_mode!r}")
-            merge_mode = merge_mode.lower()
+        # None: the two outputs as a list, as in Keras; the names as Keras spells them, in
+        # lower case ("CONCAT" is refused there, so it is here: a model must port both ways)
+        if merge_mode is not None and merge_mode not in _MERGE_MODES:
+            raise LayerArgumentError(
+                f"{self.type_name}: `merge_mode` must be one of "
+                f"{', '.join(map(repr, _MERGE_MODES))} or None.{did_you_mean(merge_mode, _MERGE_MODES)} "
+                f"Received: merge_mode={merge_mode!r}")
         if backward_layer is None and layer.go_backwards:
             raise LayerArgumentError(
                 "Bidirectional: the backward copy of `layer` runs with go_backwards=True, so "

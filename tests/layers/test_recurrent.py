@@ -70,6 +70,16 @@ def test_bad_arguments_name_the_layer_the_argument_and_the_value(build, message)
         build()
 
 
+@pytest.mark.parametrize("mode", ["CONCAT", "Sum", "Ave"])
+def test_merge_modes_are_refused_in_a_case_keras_refuses(mode):
+    keras = require("keras")
+    with pytest.raises(ValueError, match="Invalid merge mode"):
+        keras.layers.Bidirectional(keras.layers.LSTM(3), merge_mode=mode)
+    with pytest.raises(sc.LayerArgumentError, match=f"Did you mean '{mode.lower()}'.*"
+                                                    f"Received: merge_mode='{mode}'"):
+        sc.Bidirectional(sc.LSTM(3), merge_mode=mode)
+
+
 def test_a_sequence_layer_on_images_names_the_expected_rank():
     with pytest.raises(sc.ShapeError, match="LSTM layer.*rank 2 \\(steps, features"):
         sc.LSTM(4)(sc.Input((8, 8, 3)))
