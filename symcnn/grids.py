@@ -125,6 +125,19 @@ def _step(step, where: str):
     return value
 
 
+def _grid_reason(err, k, x, step, problem) -> str:
+    """``x = n*step (n = 1, 2, ...): <reason>``, with the grid index named ``n`` (or another
+    free name) in the reason, never the internal ``_k``."""
+    taken = {s.name for e, b in problem.pairs for s in (e - b).free_symbols} | {x.name}
+    name = next(c for c in ("n", "k", "j", "i", "m") + tuple(f"n{i}" for i in range(99))
+                if c not in taken)
+    index = sympy.Symbol(name, integer=True, positive=True)
+    reason = err.reason
+    if err.node is not None:
+        reason = reason.replace(str(err.node), str(err.node.xreplace({k: index})))
+    return f"{x} = {index * step} ({index} = 1, 2, ...): {reason}"
+
+
 def grid_sets(problem, step) -> tuple:
     """``(within, admissible, k)``: the grid indices ``k`` (``symbol = k*step``) within every
     budget, and those meeting the model's constraints, as :class:`IntegerSet` objects."""
@@ -166,7 +179,8 @@ def grid_sets(problem, step) -> tuple:
         try:
             large = relation_set(forms, k, start) if forms else IntegerSet.interval(start)
         except NotQuasiPolynomial as err:
-            raise SolveError(f"{where}: cannot decide {x} exactly on the grid: {err.reason}. "
+            raise SolveError(f"{where}: cannot decide {x} exactly on the grid "
+                             f"{_grid_reason(err, k, x, step, problem)}. "
                              f"Received: expr={problem.shown}") from None
         large = large.intersection(IntegerSet.interval(start))
         for j in small:

@@ -152,3 +152,16 @@ def test_a_grid_too_fine_to_settle_soon_is_refused_quickly():
                                             r"coarser step.*step=1/10000000"):
         sc.solve_budget(expr, 5000, alpha, step=1e-7)
     assert sc.solve_budget(expr, 5000, alpha, step=0.01) == sympy.Rational(81, 50)
+
+
+def test_an_expression_outside_the_grid_language_is_refused_in_the_users_names():
+    """The grid index is named in the message (n, or another name when the multiplier is
+    called n), never SymPy's internal ``_k``."""
+    alpha = sc.multiplier("alpha")
+    with pytest.raises(sc.SolveError, match=r"on the grid alpha = 3\*n/20 \(n = 1, 2, \.\.\.\): "
+                                            r"the power 1/n is not") as caught:
+        sc.solve_budget(sympy.floor(10 / alpha) + alpha, 100, alpha, step=0.15)
+    assert "_k" not in str(caught.value)
+    n = sc.multiplier("n")
+    with pytest.raises(sc.SolveError, match=r"on the grid n = k/20 \(k = 1, .*the power 1/k is"):
+        sc.solve_budget(sympy.floor(10 / n) + n, 100, n, step=0.05)
