@@ -260,10 +260,9 @@ _ATOMS_SHOWN = IdentityMemo(size=CACHE_SIZE)
 def _shown_atom(atom):
     if isinstance(atom, (floor, ceiling)):
         num, den = as_fraction(atom.args[0])
-        if den.is_Integer and den > 1 or not den.is_number:  # floor((16 - k)/k): a symbolic
-            inner = Mul(_display(sympy.expand(num)),  # denominator too, never -k/k + 16/k
-                        Pow(den if den.is_Integer else _display(den), -1, evaluate=False),
-                        evaluate=False)
+        if den.is_Integer and den > 1 or not den.is_number and num.is_Add:  # a symbolic
+            inner = Mul(_display(sympy.expand(num)), *_reciprocals(den),  # one too: never
+                        evaluate=False)  # floor(-k/k + 16/k), but floor((16 - k)/k)
         else:
             inner = _display(atom.args[0])
         return type(atom)(inner, evaluate=False)
@@ -274,6 +273,20 @@ def _shown_atom(atom):
     if atom.is_Pow:  # a negative or symbolic power
         return Pow(_display(atom.base), _display(atom.exp), evaluate=False)
     return atom
+
+
+def _reciprocals(den) -> list:
+    """``1/den`` as unevaluated factors, each printed below the line: ``/8``, ``/(k*s)``,
+    ``/s**2``, ``/2**(L + 1)`` (a power's exponent negated, as ``-1*(...)`` when symbolic,
+    which the printers read as a denominator)."""
+    if den.is_Integer:
+        return [Pow(den, -1, evaluate=False)]
+    factors = []
+    for f in Mul.make_args(den):
+        base, exp = f.as_base_exp()
+        negated = -exp if exp.is_Integer else Mul(-1, _display(exp), evaluate=False)
+        factors.append(Pow(_display(base), negated, evaluate=False))
+    return factors
 
 
 def _rebuild(expr, shown):

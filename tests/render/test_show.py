@@ -131,6 +131,15 @@ def test_a_rounding_over_a_symbolic_denominator_is_one_fraction():
     assert show_latex(model.output_shape[0]) == r"\left\lfloor{\frac{H - k}{s}}\right\rfloor + 1"
 
 
+def test_a_rounding_over_a_power_or_a_product_keeps_its_denominator_below_the_line():
+    L, k, s = sc.symbols("L k s")
+    assert show(sympy.floor(H / 2**L)) == "floor(H/2**L)"
+    assert show(sympy.ceiling((H - 1) / 2**(L + 1))) == "ceiling((H - 1)/2**(L + 1))"
+    assert show(sympy.floor((H - k) / (k * s))) == "floor((H - k)/(k*s))"
+    assert show_latex(sympy.ceiling((H - 1) / 2**(L + 1))) == (
+        r"\left\lceil{\frac{H - 1}{2^{L + 1}}}\right\rceil")
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.integers(-9, 9), st.integers(1, 5), st.sampled_from([sympy.floor, sympy.ceiling]))
 def test_every_rounding_over_a_symbolic_stride_reads_back(c, k, rounding):
