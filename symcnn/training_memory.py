@@ -11,7 +11,13 @@ One training step of a model keeps, in bytes at ``dtype``:
   protocol (:mod:`symcnn.layers.saved`), and a tensor kept by several layers (a ReLU's
   output, which the next convolution keeps as its input) counts once. The model's input
   counts when a layer keeps it (the first convolution does). Batch statistics of a batch
-  normalization do not grow with the batch; everything else is per example, times ``batch``.
+  normalization and the merged kernel of a LoRA layer (:mod:`symcnn.layers.lora`) do not
+  grow with the batch; everything else is per example, times ``batch``.
+
+A ``Repeat`` of a block with a numeric count is counted in a time independent of the count:
+its repetitions are walked until one starts from a state an earlier one started from (its
+input's layout and the part of it already kept), and the rest are counted from the walked ones
+(:func:`_run_repeated`).
 
 The batch size is a symbol like any other (``B`` unless given), so "the largest batch that
 trains in 24 GiB" is :func:`symcnn.solve_budget` on :attr:`TrainingMemory.total`. What the
@@ -36,7 +42,6 @@ backward and are not counted either.
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 
 import sympy
@@ -45,6 +50,7 @@ from .costs import dtype_bytes, elements, inner_model
 from .errors import SUBS_HINT, CostError
 from .layers.core import InputLayer
 from .layers.layout import input_layout, output_layouts
+from .layers.repeat import MAX_LAYER_CALLS, unrolled_calls
 from .layers.saved import resolve
 from .layers.views import both, either
 from .safe import bounded_subs
@@ -62,7 +68,9 @@ class TrainingMemory:
     """The memory of one training step, each figure in bytes (a closed form).
 
     ``layers`` lists ``(name, type, bytes)`` per layer call: the activation bytes that call
-    adds (a tensor kept by two layers is counted at the first).
+    adds (a tensor kept by two layers is counted at the first). A ``Repeat`` whose
+    repetitions recur adds one row of its own with the repetitions not walked one by one; a
+    symbolic count, one row for all of them.
     """
 
     batch: sympy.Expr
@@ -133,14 +141,15 @@ class _Tally:
 
     def __init__(self, batch, nbytes: int) -> None:
         self.batch, self.nbytes = batch, nbytes
-        self.keys = itertools.count()
+        self.next_key = 0         # tensors are numbered in the order they are made
         self.size: dict = {}      # key -> elements per example
         self.kept: dict = {}      # key -> fraction counted so far (1, or Min(L, 1))
         self.rows: list = []
         self.layouts: dict = {}   # id(tensor) -> its Layout, or None (symcnn.layers.layout)
 
     def fresh(self, shape) -> int:
-        key = next(self.keys)
+        key = self.next_key
+        self.next_key += 1
         self.size[key] = elements(shape)
         return key
 
@@ -175,8 +184,11 @@ def _layer_kept(layer, node, where: str, tally: _Tally, layouts: list) -> tuple:
                         f"keeps for backward; a layer states it with a "
                         f"saved_for_backward(input_shapes, output_shapes) method "
                         f"(symcnn.layers.saved). Received: a {layer.type_name} layer")
-    return resolve(tuple(method(node.input_shapes, [t.shape for t in node.outputs])),
-                   layouts, node.input_shapes, tally.batch)
+    kept = tuple(method(node.input_shapes, [t.shape for t in node.outputs]))
+    lora = getattr(layer, "lora_saved_for_backward", None)  # the merged kernel (layers.lora)
+    if lora is not None:
+        kept += tuple(lora(layouts, node.input_shapes))
+    return resolve(kept, layouts, node.input_shapes, tally.batch)
 
 
 def _output_copy(layer, node, where: str, layouts: list, batch) -> sympy.Expr:
@@ -205,12 +217,7 @@ def _run(model, keys: dict, tally: _Tally, prefix: str) -> None:
                 _run_repeat(inner, times, node, ins, keys, tally, name)
                 continue
             lays = [tally.layouts.get(id(t)) for t in node.inputs]
-            for _ in range(int(times)):
-                sub = {id(t): k for t, k in zip(inner.inputs, ins)}
-                tally.layouts.update(zip(map(id, inner.inputs), lays))
-                _run(inner, sub, tally, name + "/")
-                ins = [sub[id(t)] for t in inner.outputs]
-                lays = [tally.layouts.get(id(t)) for t in inner.outputs]
+            ins, lays = _run_repeated(inner, int(times), ins, lays, tally, name, node.layer)
             for t, k in zip(node.outputs, ins):
                 keys[id(t)] = k
             tally.layouts.update(zip(map(id, node.outputs), lays))
@@ -236,6 +243,108 @@ def _run(model, keys: dict, tally: _Tally, prefix: str) -> None:
         tally.layouts.update(zip(map(id, node.outputs), output_layouts(layer, node, layouts)))
 
 
+#: Most repetitions of a block walked one by one while looking for the state that recurs
+#: (see :func:`_run_repeated`); a block's state recurs after two in practice (three where a
+#: layout alternates, as a transpose of a square map does).
+MAX_WALKED_REPETITIONS = 64
+
+
+def _entry_state(tally: _Tally, ins, lays, first_key: int) -> tuple:
+    """What a repetition's walk depends on, with the tensors made inside the ``Repeat``
+    (keys from ``first_key`` on) renamed in order of appearance: its inputs' layouts and, per
+    input (a view of one tensor, or a copy of it at some sizes), each tensor's part kept so far
+    and size. Two repetitions that start from equal states add the same bytes and end in equal
+    states; tensors from before the ``Repeat`` keep their own keys."""
+    names: dict = {}
+
+    def canonical(key):
+        if isinstance(key, tuple):  # ((view, part), (copy, part))
+            return tuple((canonical(k), part) for k, part in key)
+        label = ("before", key) if key < first_key else \
+            ("inside", names.setdefault(key, len(names)))
+        return label, tally.kept.get(key, sympy.Integer(0)), tally.size[key]
+
+    return tuple(canonical(k) for k in ins), tuple(lays)
+
+
+def _run_repeated(inner, times: int, ins, lays, tally: _Tally, name: str, layer) -> tuple:
+    """``times`` repetitions of ``inner`` on inputs ``ins`` laid out as ``lays``, in time
+    independent of ``times``: ``(output keys, output layouts)``.
+
+    Each repetition's walk is a function of the state it starts from (:func:`_entry_state`),
+    which need not be the same for all: the first sees the incoming layout (a transposed
+    view, say) and the Repeat's input, the second the block's own output layout and the
+    first one's output. So repetitions are walked one by one until a state recurs: if
+    repetition ``k`` starts as repetition ``j < k`` did, repetitions ``j..k-1`` repeat to the
+    end (period ``k - j``: 1 for a block that keeps its layout, where the third starts as
+    the second did; 2 for one that transposes a square map). The whole periods left are
+    counted from the walked ones (one row for the ``Repeat``, after the rows of the walked
+    repetitions), and the rest of a period is walked, ending in the state the last repetition
+    ends in. Tensors from before the ``Repeat`` that a period touches are kept alike at its
+    start and end, hence throughout (what is kept only grows), so every period adds the same.
+    """
+    first_key, seen, added = tally.next_key, {}, []
+    done = 0
+    while done < times:
+        if done < MAX_WALKED_REPETITIONS:
+            state = _entry_state(tally, ins, lays, first_key)
+            if state in seen:
+                break
+            seen[state] = done
+        elif times * unrolled_calls(inner) > MAX_LAYER_CALLS:
+            raise CostError(f"training_memory: {name!r} ({layer.type_name}) repeats a block "
+                            f"whose tensors kept for backward settle into no cycle within "
+                            f"{MAX_WALKED_REPETITIONS} repetitions, and its {times:,} "
+                            f"repetitions are more than the {MAX_LAYER_CALLS:,} layer calls "
+                            f"symcnn writes out one by one; give a smaller count. "
+                            f"Received: times={times}")
+        ins, lays, bytes_ = _walk_once(inner, ins, lays, tally, name)
+        added.append(bytes_)
+        done += 1
+    else:
+        return ins, lays
+    start = seen[state]
+    period = done - start
+    cycles, rest = divmod(times - done, period)
+    if cycles:
+        tally.rows.append((name, layer.type_name,
+                           sympy.expand(cycles * sympy.Add(*added[start:done]))))
+    for _ in range(rest):  # the same state as after ``cycles`` more periods
+        ins, lays, _ = _walk_once(inner, ins, lays, tally, name)
+    return ins, lays
+
+
+def _walk_once(inner, ins, lays, tally: _Tally, name: str) -> tuple:
+    """One repetition: ``(output keys, output layouts, activation bytes it added)``."""
+    rows_before = len(tally.rows)
+    sub = {id(t): k for t, k in zip(inner.inputs, ins)}
+    tally.layouts.update(zip(map(id, inner.inputs), lays))
+    _run(inner, sub, tally, name + "/")
+    return ([sub[id(t)] for t in inner.outputs],
+            [tally.layouts.get(id(t)) for t in inner.outputs],
+            sympy.Add(*(b for _, _, b in tally.rows[rows_before:])))
+
+
+def _probe(inner, tally: _Tally, name: str, layout) -> tuple:
+    """One repetition of ``inner`` on an input laid out as ``layout``, on a tally of its own:
+    ``(tally, input key, output key, output layout)``."""
+    probe = _Tally(tally.batch, tally.nbytes)
+    start = probe.fresh(inner.input_shape)
+    sub = {id(inner.inputs[0]): start}
+    probe.layouts[id(inner.inputs[0])] = layout
+    _run(inner, sub, probe, name + "/")
+    return probe, start, sub[id(inner.outputs[0])], probe.layouts.get(id(inner.outputs[0]))
+
+
+def _walked(probed: tuple) -> tuple:
+    """What a probe found that the count multiplies: the bytes of its rows, the parts kept
+    of its input and output, and the output's layout; equal for two repetitions that add the
+    same."""
+    probe, start, end, laid_out = probed
+    kept = [sympy.expand(probe.kept.get(k, 0)) for k in (start, end) if not isinstance(k, tuple)]
+    return sympy.expand(sum(b for _, _, b in probe.rows)), tuple(kept), laid_out
+
+
 def _run_repeat(inner, times, node, ins, keys, tally: _Tally, name: str) -> None:
     """``times`` (a symbol) repetitions of a shape-keeping block: one repetition is walked,
     its own tensors counted ``times`` times and the tensors between repetitions once each."""
@@ -244,11 +353,13 @@ def _run_repeat(inner, times, node, ins, keys, tally: _Tally, name: str) -> None
                         f"a symbolic number of times; substitute the count "
                         f"{SUBS_HINT}. "
                         f"Received: times={times}")
-    probe = _Tally(tally.batch, tally.nbytes)
-    start = probe.fresh(inner.input_shape)
-    sub = {id(inner.inputs[0]): start}
-    _run(inner, sub, probe, name + "/")
-    end = sub[id(inner.outputs[0])]
+    arriving = tally.layouts.get(id(node.inputs[0]))
+    probe, start, end, laid_out = _probe(inner, tally, name, arriving)
+    if _walked(_probe(inner, tally, name, laid_out)) != _walked((probe, start, end, laid_out)):
+        raise CostError(f"training_memory: {name!r} repeats a block whose tensors kept for "
+                        f"backward depend on the layout its input arrives in (a transposed "
+                        f"view, say), which changes from one repetition to the next; "
+                        f"substitute the count {SUBS_HINT}. Received: times={times}")
     if isinstance(end, tuple):  # a view of the input at some sizes, a copy at others
         raise CostError(f"training_memory: {name!r} repeats a block whose output is a copy "
                         f"of its input at some sizes and a view of it at others; substitute "

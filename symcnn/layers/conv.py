@@ -119,6 +119,8 @@ def _tuple(values) -> str:
 
 
 class _Conv(LoRA, _WindowConv):
+    merged_kernel_kept = "always"  # under LoRA (LoRA.lora_saved_for_backward)
+
     def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,
                  dilation_rate=1, groups=1, activation=None, use_bias=True, lora_rank=None,
                  name: str | None = None, **kwargs: Any) -> None:

@@ -40,6 +40,8 @@ class Embedding(LoRA, Layer):
     symcnn.errors.LayerArgumentError: Embedding: `input_dim` must be a positive integer, a symbol name or a positive-integer SymPy expression. Received: input_dim=0
     """
 
+    merged_kernel_kept = "never"  # under LoRA (LoRA.lora_saved_for_backward)
+
     reads_token_ids = True
 
     def __init__(self, input_dim, output_dim, mask_zero: bool = False, weights=None,
