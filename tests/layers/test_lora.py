@@ -115,3 +115,24 @@ def test_model_files_keep_the_rank():
     back = sc.model_from_spec(sc.model_to_spec(model))
     assert (back.trainable_params, back.non_trainable_params) == \
         (model.trainable_params, model.non_trainable_params)
+
+
+@pytest.mark.parametrize("units, features, rank", [(32, 64, 4), (5, 7, 3)])
+def test_macs_are_the_merged_kernels_and_keras_merges_once_per_call(units, features, rank):
+    """symcnn counts the deployed model (the update merged into the kernel); Keras 3 on
+    PyTorch computes the merge A @ B at every call: fan_in*r*outputs more MACs per call,
+    whatever the batch (docs/costs.md says so)."""
+    keras, torch = require("keras"), require("torch")
+    from torch.utils.flop_counter import FlopCounterMode
+
+    def keras_macs(lora, batch):
+        inputs = keras.Input((features,))
+        model = keras.Model(inputs, keras.layers.Dense(units, lora_rank=lora)(inputs))
+        with FlopCounterMode(display=False) as counter:
+            model(torch.randn(batch, features))
+        return counter.get_total_flops() // 2
+
+    ours = sc.Sequential([sc.Input((features,)), sc.Dense(units, lora_rank=rank)]).macs
+    assert ours == keras_macs(None, 1)
+    for batch in (1, 3):
+        assert keras_macs(rank, batch) - keras_macs(None, batch) == features * rank * units
