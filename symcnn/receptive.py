@@ -34,6 +34,19 @@ stride (some of its outputs then read no input at all).
 ...                    sc.Conv2D(8, 3, dilation_rate=2)])
 >>> m.layers[2].receptive_field[0]
 AxisField(size=12, jump=2, start=0)
+
+A ``Repeat`` of a block that keeps the shape reads its input the same way at every
+repetition, so any count, symbolic or a number, composes in closed form: a shift ``o + b``
+grows linearly, a stride (which keeps a size of 1) geometrically, and a block that reads its
+whole input reads it after any count from 1. Where the block's field is none of these (a
+skip beside a stride), a numeric count is walked repetition by repetition (up to
+:data:`~symcnn.layers.repeat.MAX_LAYER_CALLS` layer calls) and a symbolic one is a
+:class:`~symcnn.errors.CostError` naming the layer, as is a count whose jump would be too
+large to build (``2**(10**9)``); it is None only where the block's field is.
+
+>>> strided = sc.Conv1D(3, 3, strides=2, padding="same")
+>>> sc.Sequential([sc.Input((1, 3)), sc.Repeat(strided, "L")]).receptive_field
+(AxisField(size=2*2**L - 1, jump=2**L, start=1 - 2**L),)
 """
 
 from __future__ import annotations
@@ -45,11 +58,13 @@ import sympy
 
 from .arith import Infeasible, require_at_least
 from .costs import _memo, inner_model
-from .errors import CostError
+from .errors import SUBS_HINT, CostError
+from .layers.repeat import MAX_LAYER_CALLS, unrolled_calls
 from .memory import max_of
 from .receptive_bounds import IDENTITY, O, Linear, as_expr, canon, compose, linear, window_bounds
 from .receptive_reads import (Facts, Positions, Undecided, bound_expr, clip, positions_through,
                               unite)
+from .safe import MAX_RESULT_BITS
 
 __all__ = ["AxisField", "receptive_field", "tensor_fields", "input_span"]
 
@@ -193,45 +208,153 @@ def _propagate(model, input_states) -> dict:
         if nested is None:
             out = _layer_rule(node, ins)
         else:
-            out = _through_block(nested, ins)
+            out = _through_block(node, nested, ins)
         for t in node.outputs:
             states[id(t)] = out
     return states
 
 
-def _through_block(nested, ins):
+def _through_block(node, nested, ins):
+    """The state after a nested model (run once) or a ``Repeat`` of a block that keeps the
+    shape (``times`` runs of the same block on the same shape: :func:`_repeated`)."""
     inner, times = nested
     if any(isinstance(s, _Failed) for s in ins):
         return next(s for s in ins if isinstance(s, _Failed))
     numeric = getattr(times, "is_Integer", True)
-    if numeric and len(ins) == 1 and int(times) > 1 and ins[0] is not None:
-        shifted = _repeated_shift(inner, ins[0], times)  # closed form: no walk per repetition
-        if shifted is not None:
-            return shifted
-    if numeric or times == 1:
-        result = ins[0] if len(ins) == 1 else None
-        for _ in range(int(times)):
-            result = _propagate(inner, ins if len(ins) > 1 else [result])[id(inner.outputs[0])]
-        return result
-    (state,) = ins
-    if state is None:
-        return None
-    return _repeated_shift(inner, state, times)
+    if len(ins) == 1 and not (numeric and int(times) <= 1):
+        return None if ins[0] is None else _repeated(node, inner, ins[0], times)
+    result = ins[0] if len(ins) == 1 else None
+    for _ in range(int(times)):
+        result = _propagate(inner, ins if len(ins) > 1 else [result])[id(inner.outputs[0])]
+    return result
 
 
-def _repeated_shift(inner, state, times):
-    """``times`` repetitions of a block whose output ``o`` reads ``o + a`` to ``o + b``: ``o +
-    times*a`` to ``o + times*b``; None when the block's field is not such a shift."""
+def _repeated(node, inner, state, times):
+    """``times`` repetitions of the block ``inner`` (it keeps its input's shape, so every
+    repetition reads its input as the first one does), composed in closed form:
+
+    - a block whose output ``o`` reads ``a*o + b`` to ``a*o + c`` (a window; ``a`` above 1
+      is a stride, on an axis of size 1, which it keeps): ``a**times*o + b*g`` to
+      ``a**times*o + c*g`` with ``g = (a**times - 1)/(a - 1)`` (``times`` for ``a = 1``), the
+      jump multiplied by ``a**times``; exact for every count, 0 included;
+    - a block whose field is the same after two repetitions as after one (it reads its
+      whole input, as a squeeze-and-excitation block): that one repetition's, for a count
+      of at least 1 (or any count, where one repetition leaves the field as it is).
+
+    Otherwise a numeric count is walked repetition by repetition (up to
+    :data:`~symcnn.layers.repeat.MAX_LAYER_CALLS` layer calls), and any other count is a
+    :class:`~symcnn.errors.CostError` naming the layer. None where the block's field is
+    undefined."""
     probe = tuple(_Axis(a.index, IDENTITY, IDENTITY, ONE, 1) for a in state)
     once = _propagate(inner, [probe])[id(inner.outputs[0])]
     if once is None or isinstance(once, _Failed):
-        return once if not getattr(times, "is_Integer", False) else None
-    out = []
+        return once
+    layer = node.layer
+    numeric = getattr(times, "is_Integer", True)
+    try:
+        closed = _geometric(state, once, times)
+    except _TooLarge as err:
+        return _Failed(CostError(
+            f"{layer._where()}: the receptive field of {int(times):,} repetitions of "
+            f"{_block_name(layer)!r} has a jump of {err.base}**{times}, a number of about "
+            f"{err.bits:,} bits (symcnn builds numbers of at most {MAX_RESULT_BITS:,}); keep "
+            f"the count a symbol, Repeat(block, 'L'), for the closed form in L. "
+            f"Received: times={times}"))
+    if closed is not None:
+        return closed
+    twice = _propagate(inner, [once])[id(inner.outputs[0])]
+    if _same_state(once, twice):  # f(f(o)) = f(o): every count from 1 on reads as one
+        after = _propagate(inner, [state])[id(inner.outputs[0])]
+        if numeric or require_at_least(times, 1) is None or _same_state(state, after):
+            return after  # (the last: no count changes the field, 0 neither)
+        reason = (f"the block's field is the same for every count from 1 on, but {times} "
+                  f"may be 0, where the field is the input's")
+    else:
+        if numeric and int(times) * max(unrolled_calls(inner), 1) <= MAX_LAYER_CALLS:
+            result = state
+            for _ in range(int(times)):
+                result = _propagate(inner, [result])[id(inner.outputs[0])]
+            return result
+        reason = ("the block's field is not a window that repeats (its first and last "
+                  f"positions read are {_shown(once)}, not a*o + b with the same a at both "
+                  f"ends), nor one that a second repetition keeps")
+    how = ("substitute a count of at most "
+           f"{MAX_LAYER_CALLS // max(unrolled_calls(inner), 1):,}" if numeric
+           else f"substitute the count {SUBS_HINT}")
+    return _Failed(CostError(
+        f"{layer._where()}: the receptive field of {times} repetitions of "
+        f"{_block_name(layer)!r} is not computed: {reason}; {how} for the receptive field. "
+        f"Received: block={_block_name(layer)!r}, times={times}"))
+
+
+class _TooLarge(Exception):
+    def __init__(self, base, bits) -> None:
+        super().__init__(base, bits)
+        self.base, self.bits = base, bits
+
+
+def _block_name(layer) -> str:
+    return getattr(layer, "_block_name", type(layer).__name__)
+
+
+def _shown(state) -> str:
+    return ", ".join(f"{canon(as_expr(a.lo))} to {canon(as_expr(a.hi))}" for a in state)
+
+
+def _same_state(a, b) -> bool:
+    """Whether two states are the same (bounds compared with nested extremes flattened:
+    ``Max(H - 1, Max(o, H - 1))`` is ``Max(o, H - 1)``)."""
+    if a is None or b is None or isinstance(b, _Failed) or len(a) != len(b):
+        return False
+    return all(x.index == y.index and x.jump == y.jump and x.period == y.period
+               and _flat(x.lo) == _flat(y.lo) and _flat(x.hi) == _flat(y.hi)
+               for x, y in zip(a, b))
+
+
+def _flat(bound) -> sympy.Expr:
+    return canon(as_expr(bound)).replace(lambda e: isinstance(e, (sympy.Max, sympy.Min)),
+                                         lambda e: e.func(*e.args))
+
+
+def _affine(bound):
+    """``(a, b)`` for a bound ``a*O + b`` (``a`` and ``b`` free of ``O``), else None."""
+    expr = canon(as_expr(bound))
+    a = expr.coeff(O, 1)
+    b = sympy.expand(expr - a * O)
+    return None if a.has(O) or b.has(O) else (sympy.expand(a), b)
+
+
+def _geometric(state, once, times):
+    """``state`` after ``times`` repetitions of a block whose field (from one repetition,
+    ``once``) reads ``a*o + b`` to ``a*o + c`` along every axis, with ``a`` at least 1; None
+    where it does not."""
+    plan = []
     for axis, step in zip(state, once):
-        a, b = sympy.expand(as_expr(step.lo) - O), sympy.expand(as_expr(step.hi) - O)
-        if a.has(O) or b.has(O) or step.index != axis.index:
+        lo, hi = _affine(step.lo), _affine(step.hi)
+        if step.index != axis.index or lo is None or hi is None or lo[0] != hi[0] \
+                or step.jump is None:
             return None
-        out.append(_through(axis, O + times * a, O + times * b, axis.jump, axis.period))
+        a = lo[0]
+        if a != 1 and not (a - 1).is_positive:
+            return None
+        plan.append((axis, step, a, lo[1], hi[1]))
+    out = []
+    for axis, step, a, b, c in plan:
+        jump = _mul_jump(axis.jump, step.jump**times)
+        if a == 1:  # a shift: ``o + times*b`` to ``o + times*c``
+            out.append(_through(axis, O + times * b, O + times * c, jump, axis.period))
+            continue
+        if getattr(times, "is_Integer", False) and a.is_Integer:
+            bits = int(times) * (int(a).bit_length() - 1)
+            if bits > MAX_RESULT_BITS:
+                raise _TooLarge(a, bits)
+        power = a**times
+        # (a**times - 1)/(a - 1) times b: exact division first where b is a multiple of
+        # a - 1 (a nested Repeat's b = 1 - 2**L over a - 1 = 2**L - 1)
+        lo, hi = (sympy.expand(power * O + sympy.cancel(v / (a - 1)) * (power - 1))
+                  for v in (b, c))
+        # the input's period p stays one: o + p moves a**times*o by a multiple of p
+        out.append(_through(axis, lo, hi, jump, axis.period))
     return tuple(out)
 
 
@@ -283,8 +406,8 @@ def _model_and_tensor(obj):
 def tensor_fields(model, tensor):
     """The receptive field of ``tensor`` (of ``model``): a tuple of :class:`AxisField`, one per
     spatial axis of the model input, or None where it is undefined (positions rearranged).
-    A layer on the way that states no ``window_for`` raises :class:`~symcnn.errors.CostError`
-    naming it.
+    A layer on the way that states no ``window_for``, or a ``Repeat`` whose field is not
+    stated for its count, raises :class:`~symcnn.errors.CostError` naming it.
 
     >>> import symcnn as sc
     >>> x = sc.Input((32, 3))
@@ -341,7 +464,9 @@ def input_span(obj, position, padding: bool = False) -> tuple | None:
     Symbolic sizes give closed forms (a ``Min`` or ``Max`` where the cut depends on them:
     below, the window ends in the padding for ``H <= 2``); where no closed form here states
     the answer (whether any position is read at all), it raises
-    :class:`~symcnn.errors.CostError`: substitute numbers.
+    :class:`~symcnn.errors.CostError`: substitute numbers. The repetitions of a ``Repeat``
+    are walked one by one: a symbolic count, or one past
+    :data:`~symcnn.layers.repeat.MAX_LAYER_CALLS` layer calls, is a ``CostError`` too.
 
     >>> H = sc.symbols("H")
     >>> strided = sc.Sequential([sc.Input((H, 1)), sc.Conv1D(1, 3, strides=2, padding="same")])
@@ -492,6 +617,13 @@ def _read_back_block(node, nested, states, reads, facts) -> list:
                         f"Received: times={times}")
     if int(times) == 0:
         return out[:1] if len(ins) == 1 else [None] * len(ins)
+    calls = int(times) * max(unrolled_calls(inner), 1)
+    if calls > MAX_LAYER_CALLS:  # walked one by one below (10**9 repetitions: hours)
+        raise CostError(f"input_span: {node.layer._where()}: the positions read through "
+                        f"{int(times):,} repetitions of a block are found repetition by "
+                        f"repetition, {calls:,} layer calls, more than the "
+                        f"{MAX_LAYER_CALLS:,} symcnn walks; substitute a smaller count, or "
+                        f"ask for the window with padding=True. Received: times={times}")
     # the forward states of every repetition's inputs, then back from the last
     runs, current = [], ins
     for _ in range(int(times)):

@@ -11,7 +11,10 @@ Nested documents see the symbols declared at the top and declare none of their o
 Everything a file can make the reader do is bounded: its values and nesting
 (:data:`~symcnn.safe_read.MAX_VALUES`, :data:`~symcnn.safe_read.MAX_NESTING`), the depth of models and layers
 nested in one another (:data:`~symcnn.spec_export.MAX_MODEL_NESTING`), and the layer calls
-its numeric ``Repeat`` counts unroll to (:data:`MAX_LAYER_CALLS`).
+its numeric ``Repeat`` counts unroll to (:data:`MAX_LAYER_CALLS`), counted entry by entry
+before the entry is applied (:func:`~symcnn.spec_export.layer_calls`): a block that changes
+the shape is written out, ``times`` times its calls; a block that keeps it is checked once,
+whatever its count, as in Python (``Repeat(block, 10**9)``).
 
 >>> from symcnn.spec import layer_types
 >>> doc = {"symbols": "L", "input": [16],
@@ -30,6 +33,7 @@ import sympy
 
 from .errors import SpecError, SymcnnError, with_context
 from .expr_parser import FUNCTIONS, parse_expression, parse_size
+from .layers.base import apply_layer
 from .layers.core import Input
 from .layers.spatial import PADDING_MODES
 from .model import Model, Sequential
@@ -37,7 +41,7 @@ from .nn import TorchLayer
 from .safe import brief
 from .safe_read import MAX_VALUES, check_data
 from .spec_export import (FORMAT_VERSION, MAX_LAYER_CALLS, MAX_MODEL_NESTING, MODEL_TYPES,
-                          RELATIONS, repeats, too_many_calls)
+                          RELATIONS, layer_calls, too_many_calls)
 from .suggest import did_you_mean
 from .symbols import multiplier, reserved_name, size_symbol
 
@@ -199,12 +203,15 @@ class _Reader:
                 raise SpecError(f"{here}: `outputs` belongs to functional models (`inputs`). "
                                 f"Received: outputs={brief(spec['outputs'])}")
             x = Input(_shape(spec["input"], self.symbols, f"model file: {_at(path, 'input')}"))
-            read = [self.entry(e, _at(path, f"layers[{i}]"), depth, functional=False)
-                    for i, e in enumerate(entries)]
-            calls = self._within(sum(r[2] for r in read), here)
+            layers, calls, y = [], 0, x
+            for index, entry in enumerate(entries):
+                at = _at(path, f"layers[{index}]")
+                layer = self.entry(entry, at, depth, functional=False)[0]
+                calls = self._within(calls + self._calls(layer, y, at), here)
+                layers.append(layer)
+                y = _applied(layer, y)
             constraints = self.constraints(spec, path)
-            return Sequential([x, *(r[0] for r in read)], name=name,
-                              constraints=constraints), calls
+            return Sequential([x, *layers], name=name, constraints=constraints), calls
         return self.functional(spec, path, depth, name)
 
     def _nested_keys(self, spec, path: str) -> None:
@@ -239,10 +246,9 @@ class _Reader:
         last = next(reversed(tensors.values())) if len(tensors) == 1 else None
         total = 0
         for index, entry in enumerate(spec["layers"]):
-            layer, inputs, calls = self.entry(entry, _at(path, f"layers[{index}]"), depth,
-                                              functional=True)
-            total = self._within(total + calls, here)
-            where = f"model file: {_at(path, f'layers[{index}]')} ({layer.type_name})"
+            at = _at(path, f"layers[{index}]")
+            layer, inputs = self.entry(entry, at, depth, functional=True)
+            where = f"model file: {at} ({layer.type_name})"
             if inputs is None:
                 if last is None:
                     raise SpecError(f"{where}: say which tensor(s) this layer takes with "
@@ -254,6 +260,7 @@ class _Reader:
             if layer.name is not None and layer.name in tensors:
                 raise SpecError(f"{where}: the name {layer.name!r} is already used. "
                                 f"Received: name={layer.name!r}")
+            total = self._within(total + self._calls(layer, args, at), here)
             out = layer(args)
             if layer.name is not None:
                 tensors[layer.name] = out
@@ -298,11 +305,24 @@ class _Reader:
             raise error
         return calls
 
+    def _calls(self, layer, args, path: str) -> int:
+        """The layer calls applying ``layer`` to ``args`` (a tensor or a list; None: it will
+        not be applied, an earlier layer fails) does, refused past the bound naming the
+        entry, before any of them is done."""
+        if args is None:
+            shapes = None
+        else:
+            shapes = [t.shape for t in (args if isinstance(args, list) else [args])]
+        return self._within(layer_calls(layer, shapes), f"model file: {path} "
+                                                        f"({layer.type_name})")
+
     # -- entries ----------------------------------------------------------------------------
 
     def entry(self, entry, path: str, depth: int, functional: bool, wrapped: bool = False):
-        """``(layer, inputs, calls)`` for one layer entry at ``path`` (``layers[3]``, or
-        ``layers[3].Bidirectional.layer`` for a wrapped one)."""
+        """``(layer, inputs)`` for one layer entry at ``path`` (``layers[3]``, or
+        ``layers[3].Bidirectional.layer`` for a wrapped one). The layer calls it makes are
+        counted where it is applied (:meth:`_calls`); a nested model document bounds its own
+        as it is read."""
         where = f"model file: {path}"
         if isinstance(entry, str):
             type_name, args, extra = entry, None, {}
@@ -346,15 +366,13 @@ class _Reader:
         except TypeError as err:
             raise SpecError(f"{where}: the arguments do not fit {type_name}"
                             f"{inspect.signature(cls)}: {err}. Received: {brief(args)}") from None
-        values, inner = {}, 0
+        values = {}
         wraps = getattr(cls, "wrapped_arguments", ())
         for arg, value in bound.arguments.items():
             if bound.signature.parameters[arg].kind is inspect.Parameter.VAR_KEYWORD:
                 values.update({k: _value(v, k, self.symbols, where) for k, v in value.items()})
             elif arg in wraps and value is not None:
-                values[arg], calls = self.wrapped(value, arg, f"{path}.{type_name}.{arg}",
-                                                  where, depth)
-                inner += calls
+                values[arg] = self.wrapped(value, arg, f"{path}.{type_name}.{arg}", where, depth)
             else:
                 values[arg] = _value(value, arg, self.symbols, where)
         try:
@@ -363,22 +381,19 @@ class _Reader:
             raise with_context(err, where) from None
         except (TypeError, ValueError) as err:
             raise SpecError(f"{where}: {err}. Received: {brief(args)}") from None
-        return layer, extra.get("inputs"), self._within(repeats(layer, wraps) * max(inner, 1),
-                                                        where)
+        return layer, extra.get("inputs")
 
-    def wrapped(self, value, arg: str, path: str, where: str, depth: int) -> tuple:
-        """``(layer or model, calls)`` for an argument a layer class lists in
-        ``wrapped_arguments``: a layer entry, or a model document (a mapping with
-        ``layers``)."""
+    def wrapped(self, value, arg: str, path: str, where: str, depth: int):
+        """The layer or model for an argument a layer class lists in ``wrapped_arguments``:
+        a layer entry, or a model document (a mapping with ``layers``)."""
         depth = _deeper(depth, path)
         if isinstance(value, dict) and "layers" in value:
-            return self._nested(value, path, depth)
+            return self._nested(value, path, depth)[0]
         if not isinstance(value, (dict, str)):
             raise SpecError(f"{where}: `{arg}` is a layer entry (as in `layers`, "
                             f"{{LSTM: {{units: 4}}}}) or a model document (with `layers`). "
                             f"Received: {arg}={brief(value)}")
-        layer, _, calls = self.entry(value, path, depth, functional=False, wrapped=True)
-        return layer, calls
+        return self.entry(value, path, depth, functional=False, wrapped=True)[0]
 
     def model_entry(self, type_name: str, args, extra: dict, path: str, depth: int) -> tuple:
         """``- Functional: {inputs: ..., layers: [...]}``: a model used as a layer; ``Sequential``
@@ -399,8 +414,8 @@ class _Reader:
                 raise SpecError(f"model file: {path}: `name` is given twice (on the entry and "
                                 f"in the document). Received: name={brief(extra['name'])}")
             args = {"name": extra["name"], **args}
-        model, calls = self._nested(args, path, _deeper(depth, path))
-        return model, extra.get("inputs"), calls
+        model, _ = self._nested(args, path, _deeper(depth, path))
+        return model, extra.get("inputs")
 
     def _nested(self, spec, path: str, depth: int) -> tuple:
         """A nested document's model; errors of its layers' shapes name the document."""
@@ -422,6 +437,19 @@ class _Reader:
                          f"{', '.join(keras)}, a nested model as Functional or Sequential, "
                          f"and PyTorch's as nn.Conv2d, nn.Linear, ... "
                          f"Received: {brief(type_name)}")
+
+
+def _applied(layer, x):
+    """The output of ``layer`` on the tensor ``x`` (the running tensor of a Sequential
+    document, for the next entry's count); None once a layer fails or gives several outputs,
+    which the Sequential model built from the entries reports, with its place."""
+    if x is None:
+        return None
+    try:
+        outputs = apply_layer(layer, [x]).outputs
+    except SymcnnError:
+        return None
+    return outputs[0] if len(outputs) == 1 else None
 
 
 def _deeper(depth: int, path: str) -> int:

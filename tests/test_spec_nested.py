@@ -319,11 +319,69 @@ def test_a_document_that_contains_itself_is_refused():
 
 
 @pytest.mark.parametrize("times, inner", [("10**9", 1), ("2**64", 1), (1000, 1000)])
-def test_numeric_repeat_counts_are_bounded_before_any_work(times, inner):
-    block = {"Dense": 8} if inner == 1 else {"Repeat": {"block": {"Dense": 8}, "times": inner}}
+def test_numeric_counts_of_a_block_that_changes_the_shape_are_bounded_before_any_work(
+        times, inner):
+    """Dense(4) on 8 features changes the shape: its repetitions are written out."""
+    block = {"Dense": 4} if inner == 1 else {"Repeat": {"block": {"Dense": 4}, "times": inner}}
     with pytest.raises(sc.SpecError, match=r"layers\[0\] \(Repeat\): the model unrolls to more "
                                            r"than 100,000 layer calls"):
         sc.model_from_spec(repeat_of(block, times=times))
+
+
+def residual_block():
+    x = sc.Input(("H", "W", 8))
+    return sc.Model(x, sc.Add()([x, sc.Conv2D(8, 3, padding="same")(x)]), name="residual")
+
+
+@pytest.mark.parametrize("make", [
+    lambda: sc.Sequential([sc.Input((8,)), sc.Repeat(sc.Dense(8), 10**9)]),
+    lambda: sc.Sequential([sc.Input((8,)), sc.Repeat(sc.Dense(8), 2**64), sc.Dense(2)]),
+    lambda: sc.Sequential([sc.Input((8,)), sc.Repeat(sc.Repeat(sc.Dense(8), 1000), 1000)]),
+    lambda: sc.Sequential([sc.Input(("H", "W", 8)), sc.Repeat(residual_block(), 10**9)] +
+                          [sc.Repeat(residual_block(), 60_000) for _ in range(2)]),
+    lambda: sc.Sequential([sc.Input((1, 1, 3)),  # a stride keeps a size of 1
+                           sc.Repeat(sc.Conv2D(3, 3, strides=2, padding="same"), 10**9)]),
+    lambda: functional_with_a_huge_repeat(),
+])
+def test_huge_counts_of_a_block_that_keeps_the_shape_read_as_in_python(make):
+    """Repeat checks a block that keeps the shape once, whatever the count, and so does the
+    reader: the file of a Python model reads back with its parameters and MACs (the writer
+    and the reader refused any count past 100,000)."""
+    model = make()
+    doc, back = through_json(model)
+    same_model(model, back)
+    assert back.macs == model.macs
+    assert sc.model_to_spec(back) == doc
+
+
+def functional_with_a_huge_repeat():
+    x = sc.Input(("T", 16), name="tokens")
+    y = sc.Repeat(sc.Dense(16), 10**12, name="deep")(x)
+    return sc.Model(x, sc.Concatenate(name="both")([x, y]))
+
+
+def test_whether_a_block_keeps_the_shape_is_decided_on_its_input_as_repeat_does():
+    """A stride keeps a size of 1 and halves a size of 8: the same entry reads on [1, 1, 3]
+    and is refused on [8, 8, 3], as Python refuses to write that one out."""
+    entry = {"Repeat": {"block": {"Conv2D": {"filters": 3, "kernel_size": 3, "strides": 2,
+                                              "padding": "same"}}, "times": 10**9}}
+    assert sc.model_from_spec({"input": [1, 1, 3], "layers": [entry]}).output_shape == (1, 1, 3)
+    with pytest.raises(sc.SpecError, match=r"layers\[0\] \(Repeat\): the model unrolls to more "
+                                           r"than 100,000 layer calls.*Received: 1,000,000,000"):
+        sc.model_from_spec({"input": [8, 8, 3], "layers": [entry]})
+    with pytest.raises(sc.ShapeError, match="`times` is too large for a block that changes"):
+        sc.Sequential([sc.Input((8, 8, 3)),
+                       sc.Repeat(sc.Conv2D(3, 3, strides=2, padding="same"), 10**9)])
+
+
+def test_a_file_counts_the_layer_calls_of_all_its_entries():
+    """Two blocks that change the shape, each within the bound, are refused together."""
+    doc = {"input": [8], "layers": [{"Repeat": {"block": {"Dense": 4}, "times": 60_000}},
+                                    {"Dense": 8},
+                                    {"Repeat": {"block": {"Dense": 4}, "times": 60_000}}]}
+    with pytest.raises(sc.SpecError, match=r"model file: the model unrolls to more than "
+                                           r"100,000 layer calls.*Received: 120,001 calls"):
+        sc.model_from_spec(doc)
 
 
 def test_a_symbolic_count_unrolls_nothing_and_is_not_bounded():
@@ -368,16 +426,21 @@ def test_the_schema_describes_nested_entries():
 
 
 def test_the_writer_refuses_a_model_that_unrolls_past_the_reader_s_bound():
-    """A Python model may repeat a repeated block 1,000 x 1,000 times (it is solved once);
-    the writer wrote it and the reader then refused its own file. The writer refuses it with
-    the reader's message; at the bound it writes a file that reads back."""
+    """A Python model may write out a repeated block that changes the shape 100 x 1,000
+    times; the writer wrote it and the reader then refused its own file. The writer refuses
+    it with the reader's message; at the bound it writes a file that reads back."""
     def stacked(outer: int):
-        inner = sc.Repeat(sc.Dense(8), 1000)
-        return sc.Sequential([sc.Input((8,)), sc.Repeat(inner, outer), sc.Dense(2)])
+        inner = sc.Repeat(sc.Dense(8), 1000)  # on 4 features: changes the shape
+        return sc.Sequential([sc.Input((4,)), sc.Repeat(inner, outer), sc.Dense(2)])
 
     with pytest.raises(sc.SpecError, match=r"model_to_spec: the model unrolls to more than "
                                            r"100,000 layer calls.*Received: 100,001 calls"):
         sc.model_to_spec(stacked(100))
-    at_bound = sc.Sequential([sc.Input((8,)), sc.Repeat(sc.Repeat(sc.Dense(8), 1000), 99),
+    with pytest.raises(sc.SpecError, match=r"model file: the model unrolls to more than "
+                                           r"100,000 layer calls.*Received: 100,001 calls"):
+        sc.model_from_spec({"input": [4], "layers": [
+            {"Repeat": {"block": {"Repeat": {"block": {"Dense": 8}, "times": 1000}},
+                        "times": 100}}, {"Dense": 2}]})
+    at_bound = sc.Sequential([sc.Input((4,)), sc.Repeat(sc.Repeat(sc.Dense(8), 1000), 99),
                               *[sc.Dense(8) for _ in range(1000)]])
     assert sc.model_from_spec(sc.model_to_spec(at_bound)).params == at_bound.params

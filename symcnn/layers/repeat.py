@@ -169,7 +169,7 @@ class Repeat(Layer):
     def _recurrence(self, shape) -> Steps:
         return Steps(self, shape)
 
-    def _changes_shape(self, shape) -> bool:
+    def changes_shape(self, shape) -> bool:
         """Whether one repetition changes ``shape`` (never, when nothing repeats)."""
         if self.times == 0:
             return False
@@ -188,7 +188,7 @@ class Repeat(Layer):
         shape = tuple(input_shapes[0])
         if self.times == 0:
             return _unrolled(self.block, shape, 0), 0
-        if not self._changes_shape(shape):
+        if not self.changes_shape(shape):
             return _unrolled(self.block, shape, 1), self.times
         if self.times.is_Integer:
             return _unrolled(self.block, shape, int(self.times)), 1
@@ -203,7 +203,7 @@ class Repeat(Layer):
     def activation_elements_for(self, input_shapes, output_shapes) -> sympy.Expr:
         """Every repetition's tensors, summed as :meth:`macs_for` sums its MACs (the last
         repetition's output is the Repeat's); otherwise the output, as any layer."""
-        if not self._changes_shape(tuple(input_shapes[0])):  # analyses look inside
+        if not self.changes_shape(tuple(input_shapes[0])):  # analyses look inside
             return super().activation_elements_for(input_shapes, output_shapes)
         return self._summed(input_shapes, "activations", lambda node: (
             node.layer.activation_elements_for(node.input_shapes,
@@ -229,7 +229,7 @@ class Repeat(Layer):
     def hidden_activations(self, input_shapes) -> str | None:
         """Why the activations inside cannot be scheduled (a symbolic number of repetitions
         of a block that changes the shape), else None."""
-        if not self._changes_shape(tuple(input_shapes[0])):
+        if not self.changes_shape(tuple(input_shapes[0])):
             return None
         return (f"{self._where()}: the activations of {self.times} repetitions of a block "
                 f"that changes the shape are not scheduled one by one; substitute the count "
@@ -292,7 +292,7 @@ class Repeat(Layer):
         if self.times == 0:
             b.note("The block is repeated 0 times: the input passes through.")
             return sympy.Integer(0), {}
-        if self._changes_shape(shape):
+        if self.changes_shape(shape):
             if not self.times.is_Integer:
                 b.note("The block changes the shape: its one-step rule is solved for T "
                        "repetitions, and its parameters are summed over them.")
