@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import sympy
 
-from .errors import SpecError, SymcnnError, brief
+from .errors import ExpressionError, SpecError, SymcnnError, brief
+from .expr_parser import parse_expression
 from .layers.base import Graph, Layer
 from .model import Sequential
 from .layers.repeat import MAX_LAYER_CALLS, repeats, unrolled_calls
@@ -33,6 +34,19 @@ MODEL_TYPES = ("Functional", "Sequential", "Model")
 __all__ = ["model_to_spec", "MAX_LAYER_CALLS", "repeats", "layer_calls", "too_many_calls"]
 
 
+def _readable(value, where: str) -> str:
+    """``value`` as the text a model file holds, refused here where the reader would refuse
+    it (a number of more than 1,000 digits, an expression past the reader's bounds:
+    :func:`symcnn.expr_parser.parse_expression`), so that every file written reads back."""
+    text = str(value)
+    try:
+        parse_expression(text, {s.name: s for s in value.free_symbols})
+    except ExpressionError as err:
+        raise SpecError(f"{where}: the value cannot be written so that the model file reads "
+                        f"back ({err}). Received: {brief(value)}") from None
+    return text
+
+
 class _Writer:
     """One model file being written: the symbols its values use, gathered for the top."""
 
@@ -44,7 +58,7 @@ class _Writer:
             return [self.plain(v, where) for v in value]
         if isinstance(value, sympy.Basic):
             self.used |= value.free_symbols
-            return int(value) if value.is_Integer else str(value)
+            return int(value) if value.is_Integer else _readable(value, where)
         if value is None or isinstance(value, (bool, int, float, str)):
             return value
         if isinstance(value, Layer):  # a layer or model argument the class does not declare

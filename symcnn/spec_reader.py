@@ -109,6 +109,9 @@ def _symbols(value, key: str = "symbols", make=size_symbol) -> dict:
         if meaning is not None:
             raise SpecError(f"model file: `{key}` entries must be names of symbols, and "
                             f"{name!r} is {meaning}; give another name. Received: {name!r}")
+        if name in out:  # a typo for another name, most likely (H H for H W)
+            raise SpecError(f"model file: `{key}` declares {name!r} twice; each name once. "
+                            f"Received: {key}={value!r}")
         out[name] = make(name)
     return out
 

@@ -397,6 +397,25 @@ def test_the_writer_refuses_what_the_reader_would():
         sc.model_to_spec(sc.Sequential([sc.Input((8,)), layer]))
 
 
+@pytest.mark.parametrize("digits", [999, 1000, 1001, 1200])
+def test_a_written_number_reads_back_or_is_refused_when_written(digits):
+    """A coefficient of more than 1,000 digits was written, and the reader refused its own
+    file; the writer now refuses it with the reader's reason, and writes what reads back."""
+    n = sc.symbols("n")
+    model = sc.Sequential([sc.Input(("n",)), sc.Dense(10 ** (digits - 1) * n + 1)])
+    try:
+        parsed = sc.parse_expression(str(10 ** (digits - 1) * n + 1), {"n": n})
+    except sc.ExpressionError as err:
+        with pytest.raises(sc.SpecError, match="cannot be written so that the model file "
+                                               "reads back.*too large"):
+            sc.model_to_spec(model)
+        assert "too large" in str(err)
+    else:
+        text = json.dumps(sc.model_to_spec(model))
+        assert sc.model_from_spec(json.loads(text)).params == model.params
+        assert parsed == 10 ** (digits - 1) * n + 1
+
+
 def test_the_schema_describes_nested_entries():
     jsonschema = pytest.importorskip("jsonschema")
     validator = jsonschema.Draft202012Validator(SCHEMA)
@@ -444,3 +463,22 @@ def test_the_writer_refuses_a_model_that_unrolls_past_the_reader_s_bound():
     at_bound = sc.Sequential([sc.Input((4,)), sc.Repeat(sc.Repeat(sc.Dense(8), 1000), 99),
                               *[sc.Dense(8) for _ in range(1000)]])
     assert sc.model_from_spec(sc.model_to_spec(at_bound)).params == at_bound.params
+
+
+def test_a_float_size_passes_the_schema_and_is_refused_by_the_reader_as_documented():
+    """JSON Schema's integer admits 4.0; docs/model-files.md says the reader refuses it."""
+    jsonschema = pytest.importorskip("jsonschema")
+    doc = json.loads('{"input": [8], "layers": [{"Dense": 4.0}]}')
+    assert list(jsonschema.Draft202012Validator(SCHEMA).iter_errors(doc)) == []
+    with pytest.raises(sc.LayerArgumentError, match=r"Dense.*units.*Received: units=4\.0"):
+        sc.model_from_spec(doc)
+    docs = pathlib.Path(__file__).parents[1] / "docs" / "model-files.md"
+    assert "admits `4.0`" in docs.read_text()
+
+
+@pytest.mark.parametrize("key, value", [("symbols", ["H", "H"]), ("symbols", "H W H"),
+                                        ("multipliers", "a a")])
+def test_a_name_declared_twice_is_refused(key, value):
+    doc = {key: value, "input": [8], "layers": ["ReLU"]}
+    with pytest.raises(sc.SpecError, match=f"`{key}` declares '(H|a)' twice.*Received"):
+        sc.model_from_spec(doc)
