@@ -3,9 +3,12 @@
 The model runs its layer calls one at a time in ``model.nodes`` order (nested models and
 ``Repeat`` blocks are run inline; a block repeated a number of times that keeps the shape is
 run once, or twice for a count of 2 or more: every later repetition has the second one's
-tensors alive). A tensor is alive from the call that produces it until
-its last consumer has run; the model's inputs are alive from the start and its outputs
-until the end. While a call runs, its inputs and its outputs are alive together. The peak
+tensors alive). A symbolic count ``L`` runs it twice too, the second run's totals counting
+only where ``L >= 2``: the peak is then ``Max(p1, Min(1, L - 1)*p2)``, ``p1`` for one
+repetition and ``p2`` for more (a skip around the ``Repeat`` keeps its input alive beside
+the first repetition's output during the second). A tensor is alive from the call that
+produces it until its last consumer has run; the model's inputs are alive from the start
+and its outputs until the end. While a call runs, its inputs and its outputs are alive together. The peak
 is the largest total of alive elements over the calls. Parameters, workspace buffers and
 in-place tricks (PyTorch's ``ReLU(inplace=True)``) are not counted.
 
@@ -54,10 +57,15 @@ def schedule(model, size=elements):
     return steps, sizes, outputs
 
 
-def _walk(model, size, emit) -> tuple:
+def _walk(model, size, emit, when=None) -> tuple:
     """:func:`schedule` step by step: ``emit(input_keys, output_keys)`` per call, the same
     keys on every walk; returns ``(sizes, outputs)``. Nothing is kept per step (a deep
-    model's peak memory walks it twice rather than keep thousands of tuples alive)."""
+    model's peak memory walks it twice rather than keep thousands of tuples alive).
+
+    With ``when`` (a list, for :func:`_peak`), a block repeated a symbolic number ``L`` of
+    times runs twice too, as a numeric count of 2 or more does, and while its second run's
+    steps are emitted ``when`` holds their counts ``L``: those steps happen only where every
+    such ``L`` is at least 2."""
     counter = itertools.count()
     sizes: dict = {}
 
@@ -88,10 +96,20 @@ def _walk(model, size, emit) -> tuple:
             # A numeric count of 2 or more runs the block twice: the second repetition reads
             # the first one's output while the Repeat's input may still be alive (a skip
             # around it), and every later repetition repeats the second's live tensors.
-            for _ in range(2 if getattr(times, "is_Integer", False) and times >= 2 else 1):
+            # A symbolic count runs twice where ``when`` asks: the second run's steps exist
+            # only for counts of 2 or more (a skip around the Repeat keeps its input alive
+            # through the second repetition, which the first does not show).
+            numeric = getattr(times, "is_Integer", False)
+            runs = 2 if numeric and times >= 2 or not numeric and when is not None else 1
+            for repetition in range(runs):
+                conditional = repetition == 1 and not numeric
+                if conditional:
+                    when.append(times)
                 sub = {id(t): k for t, k in zip(inner.inputs, ins)}
                 run(inner, sub)
                 ins = tuple(sub[id(t)] for t in inner.outputs)
+                if conditional:
+                    when.pop()
             for outer, k in zip(node.outputs, ins):
                 keys[id(outer)] = k
 
@@ -390,13 +408,15 @@ def _peak(model) -> sympy.Expr:
         for k in outs:
             last.setdefault(k, i)
 
-    sizes, outputs = _walk(model, shape_terms, last_use)
+    sizes, outputs = _walk(model, shape_terms, last_use, when=[])
     end = next(index)
     for k in outputs:
         last[k] = end
     freed = sorted(last, key=last.__getitem__)  # by last step; ties in order of last
     alive: dict = {}  # the alive total as terms (no SymPy arithmetic per step)
     candidates = []
+    conditional: dict = {}  # counts that must be at least 2 -> their steps' candidates
+    when: list = []
 
     def add(key, sign) -> None:
         for m, c in sizes[key].items():
@@ -411,7 +431,9 @@ def _peak(model) -> sympy.Expr:
     def walk(_, outs) -> None:  # the second walk: the same steps and keys
         for k in outs:
             add(k, 1)
-        if not candidates or alive != candidates[-1]:  # a repeat changes no maximum
+        if when:  # a step of a symbolic count's second repetition
+            conditional.setdefault(tuple(when), []).append(dict(alive))
+        elif not candidates or alive != candidates[-1]:  # a repeat changes no maximum
             candidates.append(dict(alive))
         step, j = position
         while j < len(freed) and last[freed[j]] == step:
@@ -419,11 +441,18 @@ def _peak(model) -> sympy.Expr:
             j += 1
         position[:] = step + 1, j
 
-    _walk(model, lambda shape: None, walk)
+    _walk(model, lambda shape: None, walk, when)
     bounds = {c.lhs: c.rhs for c in model.constraints
               if isinstance(c, sympy.GreaterThan) and isinstance(c.lhs, sympy.Symbol)
               and c.rhs.is_Integer}
-    return _max_of_terms(candidates, bounds)
+    peak = _max_of_terms(candidates, bounds)
+    extra = []  # where the counts are at least 2: Min(1, L - 1) is 1 there, 0 at L = 1
+    for counts, steps in conditional.items():
+        larger = _max_of_terms(candidates + steps, bounds)
+        if larger != peak:
+            factor = sympy.Mul(*(sympy.Min(1, sympy.expand(t - 1)) for t in counts))
+            extra.append(factor * larger)
+    return sympy.Max(peak, *extra) if extra else peak
 
 
 def _dim_terms(dim) -> dict:

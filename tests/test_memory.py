@@ -108,3 +108,55 @@ def test_peak_memory_takes_the_dtype_size():
         [120, 60, 30]
     with pytest.raises(sc.CostError, match="Received: dtype='float7'"):
         model.peak_activation_memory("float7")
+
+
+def _residual(width, expand):
+    """A block that keeps its input alive to its end: x + conv(conv(x))."""
+    def body(t):
+        return sc.Add()([t, sc.Conv2D(width, 1)(sc.Conv2D(expand, 1)(t))])
+    return body
+
+
+@settings(max_examples=30, deadline=None)
+@given(width=st.integers(1, 6), expand=st.integers(1, 24), skip=st.booleans(),
+       inner_skip=st.booleans(), size=st.integers(1, 5))
+def test_a_symbolic_repeat_count_gives_the_peak_of_every_written_out_count(
+        width, expand, skip, inner_skip, size):
+    """With a skip around the Repeat, the second repetition has the Repeat's input alive
+    beside the first one's output: the symbolic peak was too low for every L >= 2."""
+    def body(t):
+        if inner_skip:
+            return _residual(width, expand)(t)
+        return sc.Conv2D(width, 1)(sc.Conv2D(expand, 1)(t))
+
+    def model(times=None, written=None):
+        x = sc.Input((size, size, width))
+        if written is None:
+            b = sc.Input((size, size, width))
+            y = sc.Repeat(sc.Model(b, body(b)), times)(x)
+        else:
+            y = x
+            for _ in range(written):
+                y = body(y)
+        return sc.Model(x, sc.Add()([x, y]) if skip else y)
+
+    L = sc.symbols("L")
+    symbolic = model(L).peak_activation_elements
+    for count in range(1, 6):
+        assert symbolic.subs(L, count) == model(written=count).peak_activation_elements
+        assert model(count).peak_activation_elements == model(written=count).peak_activation_elements
+
+
+def test_the_symbolic_peak_says_which_counts_have_the_larger_total():
+    """Max(p1, Min(1, L - 1)*p2): p1 the peak of one repetition, p2 of two or more."""
+    L = sc.symbols("L")
+
+    def model(times):
+        b, x = sc.Input((8, 8, 4)), sc.Input((8, 8, 4))
+        y = sc.Repeat(sc.Model(b, _residual(4, 16)(b)), times)(x)
+        return sc.Model(x, sc.Add()([x, y]))
+
+    p1, p2 = model(1).peak_activation_elements, model(2).peak_activation_elements
+    assert p1 < p2
+    assert model(L).peak_activation_elements == sympy.Max(p1, p2 * sympy.Min(1, L - 1))
+    assert model(L).peak_activation_memory("float16") == 2 * model(L).peak_activation_elements
