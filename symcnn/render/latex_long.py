@@ -208,10 +208,11 @@ def break_name(escaped: str) -> str:
 
 
 def break_type(name: str) -> str:
-    """A long class name that may break before an inner capital (``Global Average...``)."""
+    """A long class name that may break before an inner word, a capital then a lower-case
+    letter (``Global|Average|Pooling2D``, ``Conv2D|Transpose``, never ``Conv2|D``)."""
     if len(name) <= 14:
         return name
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", r"\\allowbreak{}", name)
+    return re.sub(r"(?<=[A-Za-z0-9])(?=[A-Z][a-z])", r"\\allowbreak{}", name)
 
 
 def _spec(columns, numeric) -> str:

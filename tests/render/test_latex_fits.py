@@ -198,3 +198,14 @@ def test_names_beyond_latin_1_compile_greek_as_math(tmp_path):
     assert r"\allowbreak{}$\alpha$}" in tex and r"\texttt{U+2192}" in tex
     compile_pdf(tex, tmp_path, "names")
     compile_pdf(model.to_latex(style="derivation", standalone=True), tmp_path, "names_d")
+
+
+@pytest.mark.parametrize("name, words", [
+    ("Conv2DTranspose", ["Conv2D", "Transpose"]),
+    ("GlobalAveragePooling2D", ["Global", "Average", "Pooling2D"]),
+    ("MultiHeadAttention", ["Multi", "Head", "Attention"]),
+    ("SeparableConv1D", ["Separable", "Conv1D"]),
+])
+def test_a_long_type_name_breaks_between_words_never_inside_conv2d(name, words):
+    from symcnn.render.latex_long import break_type
+    assert break_type(name).split(r"\allowbreak{}") == words
