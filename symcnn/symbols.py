@@ -24,6 +24,8 @@ from sympy.core.assumptions import _assume_defined
 from sympy.core.facts import InconsistentAssumptions
 
 from .errors import LayerArgumentError, SymbolError, brief
+from .signs import nonnegative_monomial
+from .structural import positive_integer_symbol
 from .suggest import did_you_mean
 
 #: Largest size symcnn takes, in bits (the same bound as numbers in expression text).
@@ -279,6 +281,28 @@ def _bounded(value: int, arg: str, owner: str) -> None:
 _SMALL = 2**62
 
 
+def _at_most(value: sympy.Expr, bound: int) -> bool:
+    """Whether ``value`` (an integer) is provably at most ``bound`` (0 or -1) for every value
+    of its symbols: SymPy's
+    assumptions for a sum of a few terms; for a longer one (a polynomial substituted for a
+    size, where SymPy looks for real roots: seconds) its largest value read off the terms,
+    each monomial at least 1 (positive-integer symbols) or 0, where no term can grow."""
+    terms = value.as_coefficients_dict()
+    if len(terms) <= 4:
+        return value.is_positive is False if bound == 0 else bool(value.is_negative)
+    largest = 0
+    for monomial, coeff in terms.items():
+        if not coeff.is_Rational:
+            return False
+        if monomial == 1:
+            largest += coeff
+        elif coeff > 0 or not nonnegative_monomial(monomial):
+            return False  # a term that grows, or one of unknown sign: not provable here
+        elif all(positive_integer_symbol(b) for b in monomial.as_powers_dict()):
+            largest += coeff  # a product of positive integers is at least 1
+    return largest <= bound
+
+
 def as_size(value: Any, arg: str, owner: str, minimum: int = 1) -> sympy.Expr:
     """Coerce ``value`` to a SymPy integer expression, checking what can be checked.
 
@@ -332,7 +356,7 @@ def as_size(value: Any, arg: str, owner: str, minimum: int = 1) -> sympy.Expr:
                 else " It is not known to be an integer for every value of its symbols."
             )
             raise LayerArgumentError(f"{expected}{hint} {_received(arg, value)}")
-        if minimum >= 1 and value.is_positive is False or minimum == 0 and value.is_negative:
+        if minimum >= 1 and _at_most(value, 0) or minimum == 0 and _at_most(value, -1):
             raise LayerArgumentError(f"{expected} {_received(arg, value)}")
         return value
     try:  # numpy integers and similar

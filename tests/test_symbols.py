@@ -9,6 +9,8 @@ import sys
 
 import pytest
 import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import symcnn as sc
 from symcnn.cli import main
@@ -166,3 +168,28 @@ def test_a_model_on_unknown_sizes_round_trips_through_a_model_file():
     assert sc.model_to_spec(again) == doc and again.params == model.params
     assert str(again.constraints) == str(model.constraints) == f"[{h} >= 3, {w} >= 3]"
     assert model.subs({h.name: 10, w.name: 12}).output_shape == (8,)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.integers(-9, 9), min_size=1, max_size=9), st.sampled_from([0, -1]))
+def test_a_size_is_refused_as_never_positive_only_when_no_value_makes_it_large_enough(
+        coeffs, bound):
+    """as_size refuses an expression only when it is provably at most 0 (or -1 for a
+    minimum of 0), read off its terms for a long polynomial: sound against brute force."""
+    from symcnn.symbols import _at_most
+    n, m = sc.symbols("n m")
+    value = sympy.expand(sum(c * n**i * m**(i % 2) for i, c in enumerate(coeffs)))
+    if value.is_Integer:
+        return
+    if _at_most(value, bound):
+        assert all(value.subs({n: a, m: b}) <= bound for a in range(1, 12) for b in range(1, 4))
+
+
+def test_a_long_polynomial_substituted_for_a_size_is_exact():
+    """Its sign was asked of SymPy, which looks for real roots (3 s for degree 40)."""
+    n, H = sc.symbols("n H")
+    model = sc.Sequential([sc.Input((H, 8, 3)), sc.Conv2D(4, 3), sc.Flatten(), sc.Dense(5)])
+    value = sum(sympy.Integer(7)**i * n**i for i in range(40)) + 2
+    assert model.subs(H=value).params == sympy.expand(model.params.subs(H, value))
+    with pytest.raises(sc.LayerArgumentError, match="`H` must be a positive integer"):
+        model.subs(H=-value + 1)
