@@ -16,11 +16,12 @@ from ..layers import Input
 from ..symbols import as_size, size_symbol
 
 __all__ = ["model_input", "check_flag", "size_arg", "count_arg", "check_count", "plain_int",
-           "name_arg", "MAX_BLOCKS"]
+           "name_arg", "MAX_BLOCKS", "written_out"]
 
 #: Most blocks of one stage drawn one by one (ResNet-1001 has 111; ViT-G 48 layers): a
-#: deeper stage is given a symbol and drawn once, as sc.Repeat. A count of a billion ran
-#: for ever.
+#: deeper stage (a larger number, or a symbol) is drawn once, as sc.Repeat, where the
+#: builder can (ResNet, ConvNeXt, ViT); the others refuse it (a count of a billion ran for
+#: ever).
 MAX_BLOCKS = 1000
 
 
@@ -68,17 +69,22 @@ def name_arg(name, default: str) -> str:
 
 
 def count_arg(value, arg: str, owner: str) -> sympy.Expr:
-    """A count of blocks (a number or a symbol, as :func:`size_arg`); a number above
-    :data:`MAX_BLOCKS` is refused, pointing to a symbol.
+    """A count of blocks (a number or a symbol, as :func:`size_arg`). Up to
+    :data:`MAX_BLOCKS` a number is drawn block by block (:func:`written_out`); a larger one,
+    as a symbol, is drawn once as :class:`symcnn.Repeat`, whose counts of a block that keeps
+    the shape cost nothing per repetition.
 
-    >>> count_arg(10**9, "blocks", "resnet")
-    Traceback (most recent call last):
-    ...
-    symcnn.errors.LayerArgumentError: resnet: `blocks` draws each block, at most 1,000 per stage; give a symbol (such as 'L') for a deeper stage, drawn once as sc.Repeat. Received: blocks=1000000000
+    >>> count_arg(10**9, "blocks", "resnet"), written_out(count_arg(10**9, "blocks", "resnet"))
+    (1000000000, False)
     """
-    count = size_arg(value, arg, owner)
-    check_count(count, arg, owner, value)
-    return count
+    return size_arg(value, arg, owner)
+
+
+def written_out(count) -> bool:
+    """Whether a stage of ``count`` blocks is drawn block by block (a number up to
+    :data:`MAX_BLOCKS`, named as published) rather than as one :class:`symcnn.Repeat`."""
+    number = isinstance(count, int) or getattr(count, "is_Integer", False)
+    return bool(number) and int(count) <= MAX_BLOCKS
 
 
 def check_count(count, arg: str, owner: str, given, symbolic: bool = True) -> None:

@@ -23,7 +23,7 @@ from ..errors import LayerArgumentError
 from ..layers import (Activation, Add, Conv2D, Dense, DepthwiseConv2D, GlobalAveragePooling2D,
                       Input, LayerNormalization, LayerScale, Repeat)
 from ..model import Model
-from ._common import check_flag, count_arg, model_input, name_arg, size_arg
+from ._common import check_flag, count_arg, model_input, name_arg, size_arg, written_out
 
 __all__ = ["convnext", "convnext_tiny", "convnext_small", "convnext_base", "convnext_large",
            "convnext_block"]
@@ -79,7 +79,7 @@ def convnext(depths=(3, 3, 9, 3), dims=(96, 192, 384, 768), input_shape=None, *,
             x = LayerNormalization(epsilon=1e-6, name=f"downsampling_layernorm_{stage}")(x)
             x = Conv2D(dim, 2, strides=2, name=f"downsampling_conv_{stage}")(x)
         prefix = f"stage_{stage}"
-        if depth.is_Integer:
+        if written_out(depth):
             for i in range(int(depth)):
                 block = convnext_block(dim, f"{prefix}_block_{i}", x.shape[:2])
                 x = block(x)

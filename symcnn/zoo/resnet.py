@@ -17,13 +17,12 @@ published; a symbol gives the parameter count as a polynomial in it). Layer name
 
 from __future__ import annotations
 
-import sympy
-
 from ..errors import LayerArgumentError
 from ..layers import (Activation, Add, BatchNormalization, Conv2D, Dense, GlobalAveragePooling2D,
                       Input, MaxPooling2D, Repeat)
 from ..model import Model
-from ._common import check_flag, count_arg, model_input, name_arg, plain_int, size_arg
+from ._common import (check_flag, count_arg, model_input, name_arg, plain_int, size_arg,
+                      written_out)
 
 __all__ = ["resnet", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152"]
 
@@ -118,7 +117,7 @@ def resnet(depth: int | None = None, input_shape=None, *, blocks=None, bottlenec
         # the first block of every stage, except the first stage of a basic-block ResNet.
         x = block(x, stage_width, 2 if stage > 0 else 1, stage > 0 or kind == "bottleneck",
                   f"conv{stage + 2}_block1")
-        if sympy.sympify(count).is_Integer:
+        if written_out(count):
             for b in range(1, int(count)):
                 x = block(x, stage_width, 1, False, f"conv{stage + 2}_block{b + 1}")
         else:

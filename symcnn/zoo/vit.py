@@ -28,7 +28,7 @@ from ..errors import LayerArgumentError
 from ..layers import (Activation, Add, ClassToken, Conv2D, Cropping1D, Dense, Flatten, Input,
                       LayerNormalization, MultiHeadAttention, PositionEmbedding, Repeat, Reshape)
 from ..model import Model
-from ._common import check_flag, count_arg, model_input, name_arg, size_arg
+from ._common import check_flag, count_arg, model_input, name_arg, size_arg, written_out
 
 __all__ = ["vit", "vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32", "vit_h_14", "encoder_block"]
 
@@ -93,7 +93,7 @@ def vit(patch_size=16, hidden_dim=768, num_layers=12, num_heads=12, mlp_dim=3072
     x = ClassToken(name="class_token")(x)
     x = PositionEmbedding(name="pos_embedding")(x)
     block = encoder_block(patches + 1, hidden, heads, mlp)
-    if layers.is_Integer:
+    if written_out(layers):
         for i in range(int(layers)):
             x = encoder_block(patches + 1, hidden, heads, mlp, name=f"encoder_layer_{i}")(x)
     else:

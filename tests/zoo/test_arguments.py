@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 
 import pytest
+import sympy
 
 import symcnn as sc
 from symcnn.zoo.convnext import convnext_block
@@ -162,19 +163,53 @@ def test_the_block_builders_name_their_bad_arguments(call, message):
 
 
 @pytest.mark.parametrize("call, arg", [
-    (lambda: sc.zoo.resnet(blocks=(10**9, 1, 1, 1), bottleneck=True), "blocks"),
-    (lambda: sc.zoo.convnext(depths=(3, 3, 10**6, 3)), "depths"),
-    (lambda: sc.zoo.vit(num_layers=10**5), "num_layers"),
     (lambda: sc.zoo.efficientnet_b0(depth_coefficient=10**6), "depth_coefficient"),
     (lambda: sc.zoo.densenet((6, 10**7)), "blocks"),
     (lambda: sc.zoo.swin(depths=(2, 2, 10**6, 2)), "depths"),
 ])
 def test_a_stage_of_more_blocks_than_can_be_drawn_is_refused_at_once(call, arg):
-    """Each block is drawn as layers: a billion blocks (`symcnn zoo convnext --arg
-    depths=(3,3,1000000,3)` too) ran for ever. A symbol draws a deep stage once."""
+    """Each block is drawn as layers: a billion blocks ran for ever. Where no Repeat can
+    stand for the stage (DenseNet's blocks grow the channels), it is refused at once."""
     with pytest.raises(sc.LayerArgumentError,
                        match=rf"`{arg}` draws each block, at most 1,000 per stage"):
         call()
+
+
+H, W = sc.symbols("H W")
+
+
+@pytest.mark.parametrize("build, count", [
+    (lambda n: sc.zoo.resnet(blocks=(3, 4, n, 3), bottleneck=True), 10**9),
+    (lambda n: sc.zoo.resnet(blocks=(n, 1, 1, 1), bottleneck=False), 10**6),
+    (lambda n: sc.zoo.convnext(depths=(1, 1, n, 1), dims=(8, 16, 32, 64)), 10**6),
+    (lambda n: sc.zoo.vit(num_layers=n, input_shape=(32, 32, 3), patch_size=16, hidden_dim=8,
+                          num_heads=2, mlp_dim=16), 10**5),
+])
+def test_a_stage_deeper_than_drawn_is_one_repeat_equal_to_the_symbolic_stage(build, count):
+    """Above 1,000 blocks a numeric count is drawn once as sc.Repeat (it was refused):
+    the same figures as the symbolic stage at that count, at once."""
+    L = sc.symbols("L")
+    numeric, symbolic = build(count), build(L)
+    assert any(isinstance(r.layer, sc.Repeat) for r in numeric.layers)
+    assert numeric.params == sympy.expand(symbolic.params.subs(L, count))
+    assert numeric.macs == sympy.expand(symbolic.macs.subs(L, count))
+    assert numeric.output_shape == tuple(d.subs(L, count) for d in symbolic.output_shape)
+
+
+def test_a_stage_just_past_the_drawn_limit_equals_the_stage_written_out(monkeypatch):
+    """The Repeat drawn above the limit equals the blocks drawn one by one."""
+    def build():
+        return sc.zoo.resnet(blocks=(5, 1, 1, 1), bottleneck=True, input_shape=(32, 32, 3))
+
+    written = build()
+    monkeypatch.setattr(sc.zoo._common, "MAX_BLOCKS", 4)
+    repeated = build()
+    assert any(isinstance(r.layer, sc.Repeat) for r in repeated.layers)
+    assert not any(isinstance(r.layer, sc.Repeat) for r in written.layers)
+    assert (repeated.params, repeated.macs, repeated.output_shape,
+            repeated.peak_activation_elements) == (written.params, written.macs,
+                                                   written.output_shape,
+                                                   written.peak_activation_elements)
 
 
 def test_a_stage_of_the_most_blocks_drawn_equals_the_symbolic_stage():
@@ -195,3 +230,9 @@ def test_a_name_is_a_non_empty_string(call):
             call(bad)
     assert call("mine").name == "mine"
     assert call(None).name != "None"
+
+
+@pytest.mark.parametrize("build", [sc.zoo.resnet18, sc.zoo.resnet50, sc.zoo.convnext,
+                                   sc.zoo.vit_b_16])
+def test_the_published_models_are_drawn_block_by_block(build):
+    assert not any(isinstance(r.layer, sc.Repeat) for r in build().layers)
