@@ -282,7 +282,8 @@ def _repeated(node, inner, state, times):
            f"{MAX_LAYER_CALLS // max(unrolled_calls(inner), 1):,}" if numeric
            else f"substitute the count {SUBS_HINT}")
     return _Failed(CostError(
-        f"{layer._where()}: the receptive field of {times} repetitions of "
+        f"{layer._where()}: the receptive field of "
+        f"{f'{int(times):,}' if numeric else times} repetitions of "
         f"{_block_name(layer)!r} is not computed: {reason}; {how} for the receptive field. "
         f"Received: block={_block_name(layer)!r}, times={times}"))
 

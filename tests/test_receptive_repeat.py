@@ -198,7 +198,7 @@ def test_a_huge_numeric_count_without_a_closed_form_is_refused_not_walked():
     with pytest.raises(sc.CostError) as err:
         huge.receptive_field
     message = str(err.value)
-    assert message.startswith("Repeat layer 'deep': the receptive field of 1000000000 "
+    assert message.startswith("Repeat layer 'deep': the receptive field of 1,000,000,000 "
                               "repetitions of 'block' is not computed")
     assert f"substitute a count of at most {sc.layers.repeat.MAX_LAYER_CALLS // 2:,}" in message
 
