@@ -204,7 +204,9 @@ def _student_shape(claim: Claim | None, fallback):
     first = as_shapes(fallback)[0] if fallback is not None else None
     if first is not None and len(first) != len(claim.output_shape):
         return fallback
-    values = [sympy.floor(c.value) if c.value.is_number else c.value for c in claim.output_shape]
+    # a number as written (an unfloored 10/3 flows on, for carried credit); an integer size
+    # rounded from a decimal that was meant as one (3.0)
+    values = [c.value for c in claim.output_shape]
     if any(v.is_number and v < 1 for v in values) or any(
             not v.free_symbols <= set().union(*(d.free_symbols for d in first))
             for v in values if not v.is_number):

@@ -17,6 +17,8 @@ import sympy
 
 from ..layers.core import InputLayer
 from ..model import Model
+from ..derivation.blocks import input_names
+from ..working import Ceiling, Floor
 from .diagnoses import Outcome, probe, variants
 
 __all__ = ["Context", "as_shapes", "MAX_VARIANTS", "MAX_REPLAYED_LAYERS"]
@@ -48,6 +50,10 @@ class Context:
         self.correct: Outcome | None = probe(self.layer, self.inputs)
         self._replay = replay
         self._variants: list | None = None
+        if self.correct is None and not replay and _fractional(self.inputs):
+            # a student's unfloored size carried on (10/3): no layer builds on it, so the
+            # layer's own formulas are evaluated there, with and without their roundings
+            self.correct, self._variants = _by_formulas(model, node, self.inputs)
 
     def variants(self) -> list:
         """``(code, Outcome)`` of each mistaken recomputation (computed once, for both
@@ -62,6 +68,67 @@ class Context:
             return
         for pool in _upstream_pooling(self.node):
             yield _replay(self.model, pool, self.node)
+
+
+_ROUNDINGS = (Floor, Ceiling, sympy.floor, sympy.ceiling)
+
+
+def _fractional(inputs) -> bool:
+    return any(d.is_number and not d.is_Integer for shape in inputs for d in shape)
+
+
+def _by_formulas(model: Model, node, inputs) -> tuple:
+    """``(correct, [("no_floor", outcome)])`` of ``node``'s layer on ``inputs`` with a
+    non-integer size: its derivation's formulas (``floor((H_in + 2*P_h - K_h)/S_h) + 1``) at
+    the student's input sizes (``H_in``, ``W_in``, ``C_in``, ``N_in`` by position), the
+    other values as bound; ``(None, [])`` where the formulas do not say it (a layer with
+    several inputs, a size without a formula)."""
+    record = next((r for r in model._records if r.node is node), None)
+    if record is None or len(inputs) != 1 or len(node.outputs) != 1:
+        return None, []
+    try:
+        derivation = record.derivation
+    except Exception:  # noqa: BLE001 - a layer without a derivation gives no carried credit
+        return None, []
+    (student,) = inputs
+    names = [str(n) for n in input_names(len(student))]
+    given = dict(zip(names, student))
+    true_out = tuple(node.outputs[0].shape)
+    out_names = [n.replace("_in", "_out") for n in
+                 map(str, input_names(len(true_out)))]
+
+    def outcome(strip: bool):
+        shape = list(student) if len(student) == len(true_out) else list(true_out)
+        texts, params = [], None
+        for step in derivation.steps:
+            bound = {k: given.get(str(k), v) for k, v in step.bindings}
+            formula = step.formula
+            if strip:
+                formula = formula.replace(lambda e: isinstance(e, _ROUNDINGS), lambda e: e.args[0])
+            working = formula.xreplace(bound)
+            value = sympy.nsimplify(working.doit())
+            if not value.is_number:
+                return None
+            parts = [step.key]
+            for part in (sympy.sstr(formula), sympy.sstr(working), str(value)):
+                if part != parts[-1]:  # C_out = F = 4, not F = 4 = 4
+                    parts.append(part)
+            texts.append(" = ".join(parts))
+            if step.key == "params":
+                params = value
+            elif step.key in out_names:
+                shape[out_names.index(step.key)] = value
+            else:
+                return None
+        if params is None:
+            return None
+        return Outcome(tuple(shape), params, {"output_shape": "; ".join(texts[:-1]),
+                                              "params": texts[-1]})
+
+    correct, unfloored = outcome(False), outcome(True)
+    variants = [] if unfloored is None or correct is None or \
+        unfloored.output_shape == correct.output_shape else [("no_floor", unfloored)]
+    return correct, variants
 
 
 def _upstream_pooling(node) -> list:
