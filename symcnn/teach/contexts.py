@@ -18,6 +18,7 @@ import sympy
 from ..layers.core import InputLayer
 from ..model import Model
 from ..derivation.blocks import input_names
+from ..errors import SymcnnError
 from ..working import Ceiling, Floor
 from .diagnoses import Outcome, probe, variants
 
@@ -88,7 +89,7 @@ def _by_formulas(model: Model, node, inputs) -> tuple:
         return None, []
     try:
         derivation = record.derivation
-    except Exception:  # noqa: BLE001 - a layer without a derivation gives no carried credit
+    except SymcnnError:  # a layer that states no derivation: no carried credit here
         return None, []
     (student,) = inputs
     names = [str(n) for n in input_names(len(student))]
