@@ -285,7 +285,9 @@ class _SeparableConv(_WindowConv):
     def derivation_for(self, b, input_shapes, output_shape):
         x = input_shapes[0]
         self._filter_steps(b, x, output_shape)
-        b.note("A depthwise convolution (C_in*K*M weights), then a pointwise one (C_in*M*F).")
+        kernel = "*".join(str(k) for k in d.kernel_symbols(self.rank))
+        b.note(f"A depthwise convolution (C_in*{kernel}*M weights), then a pointwise one "
+               f"(C_in*M*F).")
         return self.params_formula(x)
 
     def saved_for_backward(self, input_shapes, output_shapes) -> tuple:

@@ -27,6 +27,8 @@ floor((H_1 + 2*P - F)/S) + 1
 
 from __future__ import annotations
 
+import re
+
 import sympy
 
 from ..derivation.steps import Derivation, Step
@@ -110,5 +112,18 @@ def notate(derivation: Derivation, notation: str = "keras") -> Derivation:
     if not names:
         return derivation
     steps = tuple(_step(s, names, total) for s in derivation.steps)
+    notes = tuple(_note(note, names) for note in derivation.notes)
     return Derivation(derivation.name, derivation.type, derivation.input_shape,
-                      derivation.output_shape, steps, derivation.notes, derivation.assumed)
+                      derivation.output_shape, steps, notes, derivation.assumed)
+
+
+def _note(note: str, names: dict) -> str:
+    """A note with the formula symbols it names (``C_in/G``, ``C_in*K_h*K_w*M``) written in
+    the preset's names, each a whole word (``F`` in ``C_in*M*F``, never in ``Flatten``).
+
+    >>> _note("each filter sees C_in/G of the input channels", _cs231n())
+    'each filter sees D_1/G of the input channels'
+    """
+    words = sorted(names, key=len, reverse=True)
+    pattern = re.compile(r"(?<![\w'])(" + "|".join(map(re.escape, words)) + r")(?![\w'])")
+    return pattern.sub(lambda m: names[m.group(1)], note)

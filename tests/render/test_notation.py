@@ -4,6 +4,8 @@ in every notation the working evaluates to the model's value."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sympy
 from hypothesis import given, settings
@@ -76,3 +78,29 @@ def test_every_printer_takes_the_notation(notation):
         assert "16" in text
     with pytest.raises(sc.SymcnnError, match="unknown preset"):
         model.to_latex(notation="bishop")
+
+
+def _notes_model():
+    return sc.Sequential([sc.Input((32, 32, 4)), sc.Conv2D(8, 3, groups=2),
+                          sc.SeparableConv2D(8, 3), sc.DepthwiseConv2D(3),
+                          sc.BatchNormalization(), sc.Flatten(), sc.Dense(3)])
+
+
+@pytest.mark.parametrize("preset", [p for p in NOTATIONS if p != "keras"])
+def test_notes_name_the_formula_symbols_in_the_preset(preset):
+    """A note naming a formula symbol (C_in/G, C_in*K_h*K_w*M) is written in the preset's
+    names: no name the preset renames is left in a note (a sheet mixed two notations)."""
+    table = rename_table(preset)  # names the preset gives others (cs231n's F, K) excepted
+    renamed = {k for k, v in table.items() if k != v} - set(table.values())
+    word = re.compile(r"(?<![\w'])(" + "|".join(map(re.escape, renamed)) + r")(?![\w'])")
+    notes = [n for r in _notes_model().layers for n in notate(r.derivation, preset).notes]
+    assert any("/G" in n for n in notes) and any("depthwise" in n for n in notes)
+    assert [n for n in notes if word.search(n)] == []
+
+
+def test_a_cs231n_note_says_d_1_for_the_input_depth_and_f_for_the_kernel():
+    layers = _notes_model().layers
+    assert "each filter sees D_1/G of the input channels" in notate(
+        layers[0].derivation, "cs231n").notes[0]
+    assert "(D_1*F*F*M weights), then a pointwise one (D_1*M*K)" in notate(
+        layers[1].derivation, "cs231n").notes[0]
