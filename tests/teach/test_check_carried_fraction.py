@@ -75,3 +75,15 @@ def test_a_planted_no_floor_slip_is_named_and_every_later_row_is_right_or_carrie
         assert (rows[i].ok, rows[i].diagnosis) == wanted, (i, student, true)
     for i in range(slip):
         assert rows[i].ok
+
+
+def test_a_decimal_written_for_the_unfloored_size_is_carried_as_written():
+    model = sc.Sequential([sc.Input((9, 9, 3)),
+                           sc.Conv2D(2, (3, 2), strides=(1, 3), use_bias=False),
+                           sc.Conv2D(4, 2, use_bias=False), sc.Flatten(), sc.Dense(5)])
+    report = sc.check(model, [
+        {"layer": 0, "output_shape": (7, 3.33, 2)},         # 10/3, as a decimal
+        {"layer": 1, "output_shape": (6, 2.33, 4)},         # (3.33 - 2)/1 + 1
+        {"layer": 2, "output_shape": (55.92,)},             # 6*2.33*4
+    ])
+    assert [r.diagnosis for r in report.rows] == ["no_floor", "no_floor", "carried"]
