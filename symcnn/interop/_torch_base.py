@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..layers.base import Tensor
 
-__all__ = ["Unsupported", "Marker", "UNKNOWN", "BATCH", "bind", "expect_tensor"]
+__all__ = ["Unsupported", "Marker", "UNKNOWN", "BATCH", "BatchSecond", "bind", "expect_tensor"]
 
 
 class Unsupported(Exception):
@@ -28,6 +28,22 @@ class Marker:
 
 UNKNOWN = Marker("<unknown>")  # the result of an unsupported operation
 BATCH = Marker("<batch size>")
+
+
+class BatchSecond:
+    """A tensor whose batch axis is PyTorch's dim 1, held as the symcnn tensor of its other
+    axes: a recurrent module's ``h_n`` and ``c_n`` (``(D*num_layers, N, H)``), the output of
+    one with ``batch_first=False`` (``(T, N, D*H)``), or ``x.transpose(0, 1)``. Indexing
+    dim 0 (``h[-1]``), ``squeeze(0)`` and moving the batch back first (``transpose(0, 1)``,
+    ``permute(1, 0, 2)``) give ordinary tensors; anything else is refused, never read as if
+    the batch were dim 0."""
+
+    def __init__(self, tensor: Tensor, what: str) -> None:
+        self.tensor = tensor
+        self.what = what
+
+    def __repr__(self) -> str:
+        return f"<{self.what}, whose batch axis is dim 1>"
 
 
 def bind(args, kwargs, names: tuple, defaults: dict | None = None) -> dict:

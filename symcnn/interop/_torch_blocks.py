@@ -11,6 +11,9 @@ EfficientNet, ConvNeXt, ViT, Swin, MaxViT).
   is a :class:`~symcnn.nn.SizeAssert` on the tensor the size was read from.
 - ``nn.MultiheadAttention`` (``batch_first=True``) is Keras' ``MultiHeadAttention`` with
   ``key_dim = embed_dim/num_heads``: the same counts, ``4*E**2 + 4*E``, and MACs.
+- ``nn.RNN``, ``nn.LSTM``, ``nn.GRU`` are :class:`symcnn.nn.RNN`, ... and return what PyTorch
+  returns, ``(output, h_n)`` or ``(output, (h_n, c_n))``; the states (and the output of a
+  module with ``batch_first=False``) have their batch at dim 1: :class:`BatchSecond`.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from .. import nn as sc_nn
 from ..errors import ShapeError
 from ..layers.base import Tensor
 from ..nn._base import slice_bound
-from ._torch_base import BATCH, Unsupported
+from ._torch_base import BATCH, BatchSecond, Unsupported
 from ._torch_base import bind as _bind
 
 __all__ = ["Weight", "Condition", "FUNCTIONS_BY_NAME", "METHODS", "MODULE_CALLS", "consume",
@@ -258,6 +261,51 @@ def _multihead_attention(conv, node, module, args, kwargs):
     return out, None
 
 
+def _recurrent(conv, node, module, args, kwargs):
+    """``nn.LSTM(...)(x)`` -> ``(output, (h_n, c_n))``; ``nn.RNN``, ``nn.GRU`` -> ``(output,
+    h_n)``. ``h_n`` and ``c_n`` are :class:`BatchSecond`, and so is the output with
+    ``batch_first=False``, whose input must be time-major: a ``BatchSecond`` tensor
+    (``x.transpose(0, 1)``) or a model input (given per example, ``(T, input_size)``)."""
+    m, kind = module, type(module).__name__
+    values = _bind(args, kwargs, ("input", "hx"), {"hx": None})
+    if values["hx"] is not None:
+        raise Unsupported(f"nn.{kind} given initial states (hx): they change no shape, but "
+                          f"the layers computing them would reach the output only through "
+                          f"them, uncounted; call the module on its input alone")
+    x = values["input"]
+    if m.batch_first and isinstance(x, BatchSecond):
+        raise Unsupported(f"nn.{kind}(batch_first=True) called on {x!r}")
+    if not m.batch_first:
+        if isinstance(x, BatchSecond):
+            x = x.tensor
+        elif not (isinstance(x, Tensor) and node.args and getattr(node.args[0], "op", None)
+                  == "placeholder"):
+            raise Unsupported(f"nn.{kind}(batch_first=False) on a batch-first tensor (PyTorch "
+                              f"would read its batch axis as the steps); use "
+                              f"batch_first=True, or transpose(0, 1) its input")
+    if not isinstance(x, Tensor):
+        raise Unsupported(f"nn.{kind} called on {x!r}")
+    layer = conv.layers.get(node.target)
+    if layer is None:
+        config = dict(input_size=m.input_size, hidden_size=m.hidden_size,
+                      num_layers=m.num_layers, bias=m.bias, batch_first=m.batch_first,
+                      dropout=m.dropout, bidirectional=m.bidirectional)
+        if kind == "RNN":
+            config["nonlinearity"] = m.nonlinearity
+        if kind == "LSTM":
+            config["proj_size"] = m.proj_size
+        own = list(m.parameters())
+        layer = getattr(sc_nn, kind)(**config, name=node.target,
+                                     trainable=not own or any(p.requires_grad for p in own))
+        conv.layers[node.target] = layer
+    out, *states = layer(x)
+    if not m.batch_first:
+        out = BatchSecond(out, f"the output of '{node.target}' (batch_first=False)")
+    names = ("h_n", "c_n")
+    states = [BatchSecond(s, f"{n} of '{node.target}'") for n, s in zip(names, states)]
+    return (out, tuple(states)) if kind == "LSTM" else (out, states[0])
+
+
 FUNCTIONS_BY_NAME = {
     "torchvision.ops.stochastic_depth.stochastic_depth": _identity,
     "torch.nn.functional.layer_norm": _layer_norm,
@@ -272,6 +320,7 @@ METHODS = {
 
 MODULE_CALLS = {
     "MultiheadAttention": _multihead_attention,
+    "RNN": _recurrent, "LSTM": _recurrent, "GRU": _recurrent,
 }
 
 

@@ -18,7 +18,7 @@ from ..formulas import same_padding
 from ..layers.spatial import split_channels
 from ._common import as_int
 
-__all__ = ["HANDLERS", "activation", "Unsupported"]
+__all__ = ["HANDLERS", "RECURRENT", "KERAS_RECURRENT", "activation", "recurrent", "Unsupported"]
 
 
 class Unsupported(Exception):
@@ -354,6 +354,55 @@ def _merge(fn, mean: bool = False):
 
 def _concatenate(b, layer, inputs, shapes, out_shape, key, name):
     return b.call(torch.cat, list(inputs), dim=b.torch_dim(layer.axis, len(shapes[0])))
+
+
+# ------------------------------------------------------------------------------ recurrent
+
+#: The PyTorch-named recurrent layers, exported by :func:`recurrent`.
+RECURRENT = ("RNN", "LSTM", "GRU")
+
+_KERAS_COUNTS = ("Keras counts {keras}, PyTorch's nn.{torch} {torch_count}, so the counts "
+                 "would differ; build it with sc.nn.{torch}(input_size, hidden_size, "
+                 "batch_first=True{extra}), PyTorch's module and counts")
+
+#: Why each Keras-named recurrent layer is refused, and what to use instead.
+KERAS_RECURRENT = {
+    "SimpleRNN": _KERAS_COUNTS.format(keras="one bias", torch="RNN", extra="",
+                                      torch_count="two (b_ih and b_hh)"),
+    "LSTM": _KERAS_COUNTS.format(keras="one bias per gate", torch="LSTM", extra="",
+                                 torch_count="two (b_ih and b_hh)"),
+    "GRU": _KERAS_COUNTS.format(keras="two biases per gate with reset_after=True (one "
+                                "without) and returns the last state or the sequence",
+                                torch="GRU", extra="", torch_count="two and returns the "
+                                "sequence and h_n"),
+    "Bidirectional": _KERAS_COUNTS.format(keras="one bias per gate (SimpleRNN, LSTM)",
+                                          torch="LSTM", extra=", bidirectional=True",
+                                          torch_count="two (b_ih and b_hh)").replace(
+                                              "sc.nn.LSTM(", "sc.nn.RNN, LSTM or GRU("),
+}
+
+
+def recurrent(b, layer, inputs, key, name):
+    """``nn.RNN``/``nn.LSTM``/``nn.GRU`` on the batch-first input, one fx node per output:
+    ``output`` (batch first: transposed back when ``batch_first=False``, whose module gets
+    ``x.transpose(0, 1)``), then ``h_n`` (and ``c_n``) transposed to batch first, as every
+    symcnn shape puts the batch before the other axes."""
+    cls = getattr(tnn, layer.type_name)
+    config = {k: as_int(v) for k, v in layer.get_config().items()
+              if k not in ("name", "trainable")}
+    target = b.submodule(key, name, lambda: cls(**config))
+    b._freeze(layer, target)
+    x = inputs[0] if layer.batch_first else b.method("transpose", inputs[0], 0, 1)
+    result = b.graph.call_module(target, (x,))
+    out = b.call(operator.getitem, result, 0)
+    if not layer.batch_first:
+        out = b.method("transpose", out, 0, 1)
+    states = b.call(operator.getitem, result, 1)
+    if layer.states > 1:
+        states = [b.call(operator.getitem, states, i) for i in range(layer.states)]
+    else:
+        states = [states]
+    return [out, *(b.method("transpose", s, 0, 1) for s in states)]
 
 
 HANDLERS = {

@@ -14,7 +14,7 @@ from .. import nn as sc_nn
 from ..layers.base import Tensor
 from ..nn._base import slice_bound
 from . import _torch_blocks as blocks
-from ._torch_base import BATCH, Unsupported
+from ._torch_base import BATCH, BatchSecond, Unsupported
 from ._torch_base import Marker as _Marker
 from ._torch_base import bind as _bind
 from ._torch_base import expect_tensor as _tensor
@@ -29,19 +29,22 @@ def _flatten(conv, node, args, kwargs):
     return conv.apply(sc_nn.Flatten(start, values["end_dim"], name=node.name), x)
 
 
-def _dims(x: Tensor) -> tuple:
+def _dims(x) -> tuple:
+    if isinstance(x, BatchSecond):
+        return (x.tensor.shape[0], BATCH, *x.tensor.shape[1:])
     return (BATCH, *x.shape)
 
 
 def _size(conv, node, args, kwargs):
     values = _bind(args, kwargs, ("input", "dim"), {"dim": None})
-    dims = _dims(_tensor(values["input"]))
+    x = values["input"]
+    dims = _dims(x if isinstance(x, BatchSecond) else _tensor(x))
     return dims if values["dim"] is None else dims[values["dim"]]
 
 
 def _getattr(conv, node, args, kwargs):
     obj, attr = args[0], args[1]
-    if isinstance(obj, Tensor):
+    if isinstance(obj, (Tensor, BatchSecond)):
         if attr == "shape":
             return _dims(obj)
         if attr == "ndim":
@@ -55,9 +58,26 @@ def _getitem(conv, node, args, kwargs):
     obj, index = args[0], args[1]
     if isinstance(obj, Tensor):
         return _slice(conv, node, obj, index)
+    if isinstance(obj, BatchSecond):
+        return _index_batch_second(conv, node, obj, index)
     if isinstance(obj, (tuple, list)):
         return obj[index]
     raise Unsupported(f"indexing {obj!r}")
+
+
+def _index_batch_second(conv, node, x: BatchSecond, index):
+    """``h[-1]``, ``h[0, :, :]``, ``h[-2:]``: dim 0 of a tensor whose batch is dim 1 (an
+    integer drops it, giving an ordinary tensor; a slice keeps it)."""
+    items = list(index if isinstance(index, tuple) else (index,))
+    first, rest = items[0], items[1:]
+    if rest and rest[-1] is Ellipsis:
+        rest = rest[:-1]
+    if first is Ellipsis or any(item != slice(None) for item in rest):
+        raise Unsupported(f"indexing {x!r} with {index!r} (only dim 0 can be indexed, as in "
+                          f"h[-1] or h[-2:])")
+    if isinstance(first, slice):
+        return BatchSecond(_slice(conv, node, x.tensor, (slice(None), first)), x.what)
+    return _slice(conv, node, x.tensor, (slice(None), first))
 
 
 def _slice(conv, node, x: Tensor, index):
@@ -180,25 +200,44 @@ def _torch_reshape(conv, node, args, kwargs):
     return _reshape_to(conv, node, _tensor(values["input"]), tuple(values["shape"]))
 
 
-def _permute_to(conv, node, x: Tensor, dims: tuple):
-    rank = len(x.shape) + 1
+def _permute_to(conv, node, x, dims: tuple):
+    """``x.permute(dims)``. The batch axis may go from dim 0 to dim 1 and back (a
+    :class:`BatchSecond` tensor: ``x.transpose(0, 1)`` before a recurrent module with
+    ``batch_first=False``, ``h_n.transpose(0, 1)`` after one), nowhere else."""
+    second = isinstance(x, BatchSecond)
+    inner = x.tensor if second else _tensor(x)
+    rank = len(inner.shape) + 1
     dims = tuple(d % rank for d in dims)
-    if len(dims) != rank or dims[0] != 0:
-        raise Unsupported(f"a permutation that moves the batch axis: {dims}")
-    if dims == tuple(range(rank)):
-        return x
-    return conv.apply(L.Permute(dims[1:], name=node.name), x)
+    # PyTorch's dims of x: the batch (None), or the symcnn axis (1-based) each one holds
+    axes = [1, None, *range(2, rank)] if second else [None, *range(1, rank)]
+    if len(dims) != rank or sorted(dims) != list(range(rank)):
+        raise Unsupported(f"a permutation {dims} of a tensor of rank {rank}")
+    moved = [axes[d] for d in dims]
+    where = moved.index(None)
+    if where > 1 or where == 1 and rank < 3:
+        raise Unsupported(f"a permutation that moves the batch axis to dim {where}: {dims}")
+    order = tuple(a for a in moved if a is not None)
+    out = inner if order == tuple(range(1, rank)) else \
+        conv.apply(L.Permute(order, name=node.name), inner)
+    if where == 1:
+        return BatchSecond(out, f"{node.name} (a transposed tensor)")
+    return out
 
 
 def _permute(conv, node, args, kwargs):
     dims = _shape_args(args[1:] or (kwargs.get("dims"),))
-    return _permute_to(conv, node, _tensor(args[0]), dims)
+    return _permute_to(conv, node, args[0], dims)
+
+
+def _rank(x) -> int:
+    """PyTorch's number of dims of ``x`` (a tensor, or one whose batch is dim 1)."""
+    return len((x.tensor if isinstance(x, BatchSecond) else _tensor(x)).shape) + 1
 
 
 def _transpose(conv, node, args, kwargs):
     values = _bind(args, kwargs, ("input", "dim0", "dim1"))
-    x = _tensor(values["input"])
-    rank = len(x.shape) + 1
+    x = values["input"]
+    rank = _rank(x)
     order = list(range(rank))
     a, b = values["dim0"] % rank, values["dim1"] % rank
     order[a], order[b] = order[b], order[a]
@@ -207,11 +246,11 @@ def _transpose(conv, node, args, kwargs):
 
 def _movedim(conv, node, args, kwargs):
     values = _bind(args, kwargs, ("input", "source", "destination"))
-    x = _tensor(values["input"])
+    x = values["input"]
     source, destination = values["source"], values["destination"]
     if not isinstance(source, int) or not isinstance(destination, int):
         raise Unsupported("movedim of several dims at once")
-    rank = len(x.shape) + 1
+    rank = _rank(x)
     order = [d for d in range(rank) if d != source % rank]
     order.insert(destination % rank, source % rank)
     return _permute_to(conv, node, x, tuple(order))
@@ -231,6 +270,8 @@ def _unsqueeze(conv, node, args, kwargs):
 
 def _squeeze(conv, node, args, kwargs):
     values = _bind(args, kwargs, ("input", "dim"), {"dim": None})
+    if isinstance(values["input"], BatchSecond):
+        return _squeeze_batch_second(conv, node, values["input"], values["dim"])
     x = _tensor(values["input"])
     rank = len(x.shape) + 1
     dims = values["dim"]
@@ -247,3 +288,12 @@ def _squeeze(conv, node, args, kwargs):
     if not shape:
         raise Unsupported("a squeeze to a scalar per sample")
     return conv.apply(L.Reshape(shape, name=node.name), x)
+
+
+def _squeeze_batch_second(conv, node, x: BatchSecond, dim):
+    """``h_n.squeeze(0)`` of one layer and direction: dim 0 of size 1 dropped."""
+    dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+    if tuple(d % (len(x.tensor.shape) + 1) for d in dims if d is not None) != (0,) or \
+            x.tensor.shape[0] != 1:
+        raise Unsupported(f"squeeze({dim!r}) of {x!r} (only squeeze(0) of a dim 0 of size 1)")
+    return _slice(conv, node, x.tensor, (slice(None), 0))

@@ -40,6 +40,7 @@ from . import _torch_blocks as blocks
 from . import _torch_ops as ops
 from . import _torch_windows as windows
 from ._common import Problems, given_shapes
+from ._torch_base import BatchSecond
 
 __all__ = ["from_torch"]
 
@@ -140,7 +141,7 @@ def from_torch(module, input_shape=None, name: str | None = None) -> Model:
     ``input_shape`` is channels first without the batch axis, e.g. ``(3, "H", "W")`` (a list
     of shapes for several inputs). Left out, it is read from the first layer: ``(C, "H", "W")``
     for a ``Conv2d`` with ``C`` input channels, ``(C, "L")`` for ``Conv1d``, ``(F,)`` for
-    ``Linear``.
+    ``Linear``, ``("T", F)`` for ``nn.RNN``/``LSTM``/``GRU`` with ``input_size=F``.
 
     >>> import torch, torch.nn as tnn, symcnn as sc
     >>> class Block(tnn.Module):
@@ -220,6 +221,8 @@ def _guess_shape(module, placeholder):
             return (channels, *spatial)
         if isinstance(m, torch.nn.Linear):
             return (m.in_features,)
+        if isinstance(m, torch.nn.RNNBase):
+            return ("T", m.input_size)
     return None
 
 
@@ -348,6 +351,8 @@ def _where(node) -> str:
 def _tensors_in(value, out: list) -> None:
     if isinstance(value, Tensor):
         out.append(value)
+    elif isinstance(value, BatchSecond):  # h_n returned as it is: its per-example shape
+        out.append(value.tensor)
     elif isinstance(value, (tuple, list)):
         for v in value:
             _tensors_in(v, out)

@@ -195,8 +195,9 @@ class _Builder:
             except emit.Unsupported as err:
                 self.problems.add(f"layer '{name}' ({node.layer.type_name})", str(err))
                 out = None
-            for t in node.outputs:
-                self.values[id(t)] = out
+            outs = out if isinstance(out, list) else [out] * len(node.outputs)
+            for t, value in zip(node.outputs, outs):  # a recurrent layer: one per output
+                self.values[id(t)] = value
                 self.layouts[id(t)] = self.now_moved and len(t.shape) >= 2
 
     def _nested(self, node, name: str) -> None:
@@ -224,6 +225,8 @@ class _Builder:
         method = getattr(layer, "torch_method", None)
         if method is not None:  # a tensor method, no module (nn.Contiguous: x.contiguous())
             return self.method(method, inputs[0])
+        if isinstance(layer, TorchLayer) and layer.type_name in emit.RECURRENT:
+            return emit.recurrent(self, layer, inputs, key, name)
         if isinstance(layer, TorchLayer):
             cls = getattr(tnn, layer.type_name)
             config = {k: as_int(v) for k, v in layer.get_config().items()
@@ -241,6 +244,8 @@ class _Builder:
                                    f"train and the factors would be missing)")
         base = keras_base(layer)
         handler = emit.HANDLERS.get(base.__name__ if base else None)
+        if handler is None and base is not None and base.__name__ in emit.KERAS_RECURRENT:
+            raise emit.Unsupported(emit.KERAS_RECURRENT[base.__name__])
         if handler is None:
             raise emit.Unsupported(f"no PyTorch equivalent for {layer.type_name}")
         out = handler(self, layer, inputs, shapes, out_shape, key, name)
