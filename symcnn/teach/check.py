@@ -4,7 +4,9 @@ Every claimed number is compared with the model's; a wrong one is diagnosed by r
 the layer under each mistaken variant of :mod:`symcnn.teach.diagnoses`, first on the true
 input and then on the input the student's own earlier rows imply. A wrong number that is
 exactly what follows from an earlier wrong row is ``carried`` and earns the credit, as a
-teacher would give it.
+teacher would give it. An unrounded size (10/3) flows on as written; a decimal flows on
+both as written (3.33) and as the value it stands for (10/3), so a student who works on
+with either earns the credit.
 
 >>> import symcnn as sc
 >>> model = sc.Sequential([sc.Input((9, 9, 3)),
@@ -173,45 +175,70 @@ def _value(outcome: Outcome, field: str):
     return outcome.params if field == "params" else outcome.output_shape
 
 
-def _mark(field: str, claimed, expected, true_ctx: Context, student_ctx) -> Mark:
-    if isinstance(claimed, Unreadable):
-        return Mark(field, claimed, expected, False, UNREADABLE)
-    if _matches(field, claimed, expected):
-        return Mark(field, claimed, expected, True)
-    candidates = []
-    if student_ctx is not None and student_ctx.correct is not None:
-        candidates.append((CARRIED, student_ctx.correct, None))
-    for ctx in (true_ctx, student_ctx):
+def _explain(field: str, claimed, true_ctx: Context | None, students: list) -> tuple:
+    """``(codes, follows, value)``: the recomputations that give exactly ``claimed``
+    (``carried`` from each of ``students``, then the variants on the true input and on the
+    student's), the working of the first that states one, and the value of the first;
+    ``([], None, None)`` when none does."""
+    candidates = [(CARRIED, s.correct, None) for s in students if s.correct is not None]
+    for ctx in (true_ctx, *students):
         if ctx is not None:
             candidates += [(code, outcome, ctx) for code, outcome in ctx.variants()]
-    codes, follows = [], None
+    codes, follows, found = [], None, None
     for code, outcome, ctx in candidates:
         value = _value(outcome, field)
         if ctx is not None and ctx.correct is not None and value == _value(ctx.correct, field):
             continue  # this variant does not change this quantity here: it explains nothing
         if _matches(field, claimed, value) and code not in codes:
+            found = value if not codes else found
             codes.append(code)
             follows = follows or outcome.working_for(field)
+    return codes, follows, found
+
+
+def _mark(field: str, claimed, expected, true_ctx: Context, students: list) -> Mark:
+    if isinstance(claimed, Unreadable):
+        return Mark(field, claimed, expected, False, UNREADABLE)
+    if _matches(field, claimed, expected):
+        return Mark(field, claimed, expected, True)
+    codes, follows, _ = _explain(field, claimed, true_ctx, students)
     if not codes:
         return Mark(field, claimed, expected, False, UNEXPLAINED)
     return Mark(field, claimed, expected, False, codes[0], tuple(codes[1:]), follows)
 
 
-def _student_shape(claim: Claim | None, fallback):
-    """The output shape the student's later rows build on."""
+def _student_shape(claim: Claim | None, fallback, meant=None):
+    """The output shape the student's later rows build on: the claimed sizes as written
+    (an unfloored 10/3 flows on, for carried credit), each decimal read as its own value
+    (3.33 as 333/100) or, given ``meant`` (the shape that explains the claim), as the value
+    it stands for (3.33 as 10/3); ``fallback`` where the claim gives no usable shape."""
     if claim is None or claim.output_shape is None or isinstance(claim.output_shape, Unreadable):
         return fallback
     first = as_shapes(fallback)[0] if fallback is not None else None
     if first is not None and len(first) != len(claim.output_shape):
         return fallback
-    # a number as written (an unfloored 10/3 flows on, for carried credit); an integer size
-    # rounded from a decimal that was meant as one (3.0)
-    values = [c.value for c in claim.output_shape]
+    meant = as_shapes(meant)[0] if meant is not None else None
+    if meant is not None and len(meant) != len(claim.output_shape):
+        meant = None
+    values = [sympy.sympify(meant[i]) if meant is not None and c.tolerance else c.value
+              for i, c in enumerate(claim.output_shape)]
     if any(v.is_number and v < 1 for v in values) or any(
             not v.free_symbols <= set().union(*(d.free_symbols for d in first))
             for v in values if not v.is_number):
         return fallback
     return tuple(values)
+
+
+def _meant(claim: Claim | None, expected, true_ctx, student):
+    """The shape a claimed shape with a decimal in it stands for: the right one, or the one
+    of the recomputation that explains it (3.33 is the unfloored 10/3); None for a claim
+    without a decimal, or one that nothing explains."""
+    shape = claim.output_shape if claim is not None else None
+    if shape is None or isinstance(shape, Unreadable) or not any(c.tolerance for c in shape):
+        return None
+    if _matches("output_shape", shape, expected):
+        return expected
+    return _explain("output_shape", shape, true_ctx, [s for s in (student,) if s])[2]
 
 
 def _known_symbols(model: Model, claim: Claim) -> Claim:
@@ -318,35 +345,49 @@ def check(model: Model, claims) -> Report:
     rows = [(record, _known_symbols(model, claim))
             for record, claim in _resolve(model, parse_claims(claims, model.symbols_by_name))]
     by_node = {id(r.node): c for r, c in rows}
-    world: dict = {}
+    # The student's values flow on in two readings: each decimal as written (3.33 goes on
+    # as 3.33), and each decimal as the value it stands for (3.33 that is an unfloored
+    # 10/3 goes on as 10/3). Without decimals the two are one.
+    readings: tuple = ({}, {})
     contexts: dict = {}
     for node in model.nodes:
         if isinstance(node.layer, InputLayer):
-            world[id(node.outputs[0])] = node.outputs[0].shape
+            for reading in readings:
+                reading[id(node.outputs[0])] = node.outputs[0].shape
             continue
+        claim = by_node.get(id(node))
         true_ins = [t.shape for t in node.inputs]
-        student_ins = [world[id(t)] for t in node.inputs]
-        differs = any(tuple(a) != tuple(b) for a, b in zip(student_ins, true_ins))
-        student = Context(model, node, student_ins, replay=False) if differs else None
-        if id(node) in by_node:
-            contexts[id(node)] = (Context(model, node, true_ins, replay=True), student)
-        if student is not None and student.correct is not None:
-            outs = as_shapes(student.correct.output_shape)
-        else:
-            outs = [t.shape for t in node.outputs]
-        if len(outs) == 1:
-            outs = [_student_shape(by_node.get(id(node)), tuple(outs[0]))]
-        for t, shape in zip(node.outputs, outs):
-            world[id(t)] = tuple(shape)
+        true_ctx = Context(model, node, true_ins, replay=True) if claim is not None else None
+        made: dict = {}  # one context per distinct student input
+        students = []
+        for reading in readings:
+            ins = tuple(reading[id(t)] for t in node.inputs)
+            if ins not in made:
+                differs = any(tuple(a) != tuple(b) for a, b in zip(ins, true_ins))
+                made[ins] = Context(model, node, list(ins), replay=False) if differs else None
+            students.append(made[ins])
+        if claim is not None:
+            contexts[id(node)] = (true_ctx, [s for s in made.values() if s is not None])
+        for k, (reading, student) in enumerate(zip(readings, students)):
+            if student is not None and student.correct is not None:
+                outs = as_shapes(student.correct.output_shape)
+            else:
+                outs = [t.shape for t in node.outputs]
+            if len(outs) == 1:
+                meant = _meant(claim, node.outputs[0].shape, true_ctx, student) if k else None
+                outs = [_student_shape(claim, tuple(outs[0]), meant)]
+            for t, shape in zip(node.outputs, outs):
+                reading[id(t)] = tuple(shape)
     report_rows = []
     for i, (record, claim) in enumerate(rows):
-        true_ctx, student = contexts[id(record.node)]
+        true_ctx, students = contexts[id(record.node)]
         expected = Expected(record.output_shape, record.params, record.derivation)
         marks = []
         for field in FIELDS:
             claimed = getattr(claim, field)
             if claimed is not None:
-                marks.append(_mark(field, claimed, getattr(expected, field), true_ctx, student))
+                marks.append(_mark(field, claimed, getattr(expected, field), true_ctx,
+                                   students))
         report_rows.append(RowReport(i, record.name, record.type,
                                      {f: getattr(claim, f) for f in FIELDS
                                       if getattr(claim, f) is not None},

@@ -19,7 +19,7 @@ from ..layers.core import InputLayer
 from ..model import Model
 from ..derivation.blocks import input_names
 from ..errors import SymcnnError
-from ..working import Ceiling, Floor
+from ..working import Ceiling, Floor, Given
 from .diagnoses import Outcome, probe, variants
 
 __all__ = ["Context", "as_shapes", "MAX_VARIANTS", "MAX_REPLAYED_LAYERS"]
@@ -75,15 +75,26 @@ _ROUNDINGS = (Floor, Ceiling, sympy.floor, sympy.ceiling)
 
 
 def _fractional(inputs) -> bool:
-    return any(d.is_number and not d.is_Integer for shape in inputs for d in shape)
+    return any(sympy.sympify(d).is_number and not sympy.sympify(d).is_Integer
+               for shape in inputs for d in shape)
 
 
 def _by_formulas(model: Model, node, inputs) -> tuple:
     """``(correct, [("no_floor", outcome)])`` of ``node``'s layer on ``inputs`` with a
     non-integer size: its derivation's formulas (``floor((H_in + 2*P_h - K_h)/S_h) + 1``) at
-    the student's input sizes (``H_in``, ``W_in``, ``C_in``, ``N_in`` by position), the
-    other values as bound; ``(None, [])`` where the formulas do not say it (a layer with
-    several inputs, a size without a formula)."""
+    the student's input sizes (``H_in``, ``W_in``, ``C_in``, ``N_in`` by position, as the
+    layer's data format orders them), the other values as bound; ``(None, [])`` where the
+    formulas do not say it (a layer with several inputs, a size without a formula).
+
+    The formulas are trusted only where they are the layer's own rule: at whole sizes next
+    to the student's (4 for 10/3), they must give what the layer itself builds. A layer
+    whose derivation names no formula for a size it moves (``Permute``) or reads a size
+    under another name (``Reshape``'s element count) fails that and gives no credit.
+
+    The correct outcome's working reads as a derivation step does (``key = formula =
+    working = value``); the ``no_floor`` one names the sizes it changes, as the ``no_floor``
+    variant on whole sizes does (``W_out = (10/3 + 2*0 - 2)/1 + 1 = 7/3``).
+    """
     record = next((r for r in model._records if r.node is node), None)
     if record is None or len(inputs) != 1 or len(node.outputs) != 1:
         return None, []
@@ -92,44 +103,120 @@ def _by_formulas(model: Model, node, inputs) -> tuple:
     except SymcnnError:  # a layer that states no derivation: no carried credit here
         return None, []
     (student,) = inputs
-    names = [str(n) for n in input_names(len(student))]
-    given = dict(zip(names, student))
-    true_out = tuple(node.outputs[0].shape)
-    out_names = [n.replace("_in", "_out") for n in
-                 map(str, input_names(len(true_out)))]
+    true_in, true_out = tuple(node.inputs[0].shape), tuple(node.outputs[0].shape)
+    first = _channels_first(node.layer, derivation, true_in)
+    if first is None or len(student) != len(true_in):
+        return None, []
+    names = [str(n) for n in input_names(len(student), first)]
+    out_names = [n.replace("_in", "_out") for n in map(str, input_names(len(true_out), first))]
 
-    def outcome(strip: bool):
-        shape = list(student) if len(student) == len(true_out) else list(true_out)
-        texts, params = [], None
+    def worked(sizes, strip: bool):
+        """``(shape, params, [(key, formula, working, value)])`` at input ``sizes``, or None."""
+        given = dict(zip(names, sizes))
+        shape = list(sizes) if len(sizes) == len(true_out) else list(true_out)
+        steps, params = [], None
         for step in derivation.steps:
-            bound = {k: given.get(str(k), v) for k, v in step.bindings}
             formula = step.formula
+            if step.key == "non_trainable":
+                continue  # a part of the count, not a size
+            if formula is None:
+                return None
             if strip:
                 formula = formula.replace(lambda e: isinstance(e, _ROUNDINGS), lambda e: e.args[0])
-            working = formula.xreplace(bound)
+            working = formula.xreplace({k: Given(given.get(str(k), v)) for k, v in step.bindings})
             value = sympy.nsimplify(working.doit())
             if not value.is_number:
                 return None
-            parts = [step.key]
-            for part in (sympy.sstr(formula), sympy.sstr(working), str(value)):
-                if part != parts[-1]:  # C_out = F = 4, not F = 4 = 4
-                    parts.append(part)
-            texts.append(" = ".join(parts))
+            steps.append((step.key, formula, working, value))
             if step.key == "params":
                 params = value
             elif step.key in out_names:
                 shape[out_names.index(step.key)] = value
             else:
                 return None
-        if params is None:
-            return None
-        return Outcome(tuple(shape), params, {"output_shape": "; ".join(texts[:-1]),
-                                              "params": texts[-1]})
+        return None if params is None else (tuple(shape), params, steps)
 
-    correct, unfloored = outcome(False), outcome(True)
-    variants = [] if unfloored is None or correct is None or \
-        unfloored.output_shape == correct.output_shape else [("no_floor", unfloored)]
-    return correct, variants
+    right = worked(student, False)
+    if right is None:
+        return None, []
+    # whole sizes next to the student's, each off the true one (so that a size the formulas
+    # read under another name shows): the formulas must give what the layer builds there
+    point = [d if sympy.sympify(d).is_Integer else
+             sympy.ceiling(d) if sympy.ceiling(d) != t else sympy.floor(d)
+             for d, t in zip(student, true_in)]
+    built, worked_there = probe(node.layer, [tuple(point)]), worked(point, False)
+    if built is None or worked_there is None or \
+            not _same(built.output_shape, worked_there[0]) or \
+            sympy.sympify(built.params) != worked_there[1]:
+        return None, []
+
+    def text(parts) -> str:
+        out = [parts[0]]
+        for part in map(_shown, parts[1:]):
+            if part != out[-1]:  # C_out = F = 4, not F = 4 = 4
+                out.append(part)
+        return " = ".join(out)
+
+    unfloored = worked(student, True)
+    shape, params, steps = right
+    sizes = [text(step) for step in steps if step[0] != "params"]
+    correct = Outcome(shape, params, {"output_shape": "; ".join(sizes),
+                                      "params": next(text(s) for s in steps
+                                                     if s[0] == "params")})
+    if unfloored is None or unfloored[0] == shape:
+        return correct, []
+    changed = [text((key, working, value)) for (key, _, working, value), old
+               in zip(unfloored[2], steps) if key != "params" and value != old[3]]
+    return correct, [("no_floor", Outcome(unfloored[0], params,
+                                          {"output_shape": "; ".join(changed)}))]
+
+
+def _channels_first(layer, derivation, true_in) -> bool | None:
+    """Whether the derivation names the input sizes channels first (``C_in*H_in*W_in`` of a
+    PyTorch ``Flatten``): the layer's data format, else the order its bindings fit (each
+    ``H_in``, ``C_in`` bound to the true size at its position); None when neither fits."""
+    bound = {str(k): v for step in derivation.steps for k, v in step.bindings}
+    said = getattr(layer, "data_format", None) == "channels_first"
+    for first in (said, not said):
+        names = map(str, input_names(len(true_in), first))
+        if all(sympy.sympify(bound[n]) == sympy.sympify(t)
+               for n, t in zip(names, true_in) if n in bound):
+            return first
+    return None
+
+
+def _same(shape, other) -> bool:
+    shape = as_shapes(shape)[0]
+    return len(shape) == len(other) and all(sympy.sympify(a) == sympy.sympify(b)
+                                            for a, b in zip(shape, other))
+
+
+def _shown(expr) -> str:
+    """``expr`` as text, each fraction whose denominator has a factor 5 and no other than 2
+    and 5 written as a decimal: a student's ``3.33`` (333/100) and what follows from it
+    (``6*3.33*4 = 79.92``) read as written, a half (``27/2``) as the ``no_floor`` working
+    prints it."""
+    expr = sympy.sympify(expr)
+    swap = {r: sympy.Symbol(_decimal(r)) for r in expr.atoms(sympy.Rational)
+            if _decimal(r) is not None}
+    return sympy.sstr(expr.xreplace(swap) if swap else expr)
+
+
+def _decimal(r: sympy.Rational) -> str | None:
+    """``r`` as a decimal (``333/100`` as ``3.33``), or None (see :func:`_shown`).
+
+    >>> [_decimal(sympy.Rational(p, q)) for p, q in ((333, 100), (276, 5), (27, 2), (10, 3))]
+    ['3.33', '55.2', None, None]
+    """
+    q, counts = int(r.q), {2: 0, 5: 0}
+    for prime in counts:
+        while q % prime == 0:
+            q, counts[prime] = q // prime, counts[prime] + 1
+    if q != 1 or not counts[5]:
+        return None
+    digits = max(counts.values())  # 1/(2**a * 5**b) has max(a, b) decimal digits
+    whole, rest = divmod(abs(int(r.p)) * 10 ** digits // int(r.q), 10 ** digits)
+    return f"{'-' if r < 0 else ''}{whole}.{rest:0{digits}d}"
 
 
 def _upstream_pooling(node) -> list:
