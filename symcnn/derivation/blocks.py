@@ -17,6 +17,7 @@ C_in*K_h*K_w*F + F
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import sympy
@@ -189,7 +190,7 @@ def layers_sum(b: Builder, layers, listed: int = LISTED_LAYERS):
     if not counted:
         return sympy.Integer(0), {}
     if len(counted) <= listed:
-        groups = [([layer], f"{layer[0]}, {_a(layer[1])}") for layer in counted]
+        groups = [([layer], f"{_name(layer[0])}, {_a(layer[1])}") for layer in counted]
     else:
         by_type: dict = {}
         for layer in counted:
@@ -211,6 +212,21 @@ def layers_sum(b: Builder, layers, listed: int = LISTED_LAYERS):
     return (Plus(*bind) if len(bind) > 1 else next(iter(bind))), bind
 
 
+#: A word a note's reader (and a notation preset) takes for a formula symbol: ``F``, ``C_in``.
+_SYMBOL_LIKE = re.compile(r"(?<![\w'])[A-Za-z](?:_[A-Za-z0-9]+)?(?![\w'])")
+
+
+def _name(name: str) -> str:
+    """A layer's name as a note writes it: in backticks if it reads as a formula symbol (a
+    layer named ``F`` or ``C_in``), which a notation preset would otherwise rename and a
+    printer set as math; else as it is.
+
+    >>> _name("conv2d_1"), _name("F")
+    ('conv2d_1', '`F`')
+    """
+    return f"`{name}`" if _SYMBOL_LIKE.search(str(name)) else str(name)
+
+
 def block_shape_note(b: Builder, keeps: bool, changing) -> None:
     """A block's output shape in words: kept, or set by ``changing`` (``(name, type)`` of
     the layers that change a shape, in order)."""
@@ -219,7 +235,7 @@ def block_shape_note(b: Builder, keeps: bool, changing) -> None:
         return
     if not changing:
         return
-    shown = [f"{name} ({kind})" for name, kind in changing[:6]]
+    shown = [f"{_name(name)} ({kind})" for name, kind in changing[:6]]
     more = len(changing) - len(shown)
     if more:
         listed = ", ".join(shown) + f" and {more} more"

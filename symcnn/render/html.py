@@ -25,12 +25,12 @@ from sympy.printing.mathml import MathMLPresentationPrinter
 from ..divisible import make_divisible
 from ..errors import SymcnnError
 from ..ordering import printed_args
-from ..working import Given
+from ..working import Given, Times
 from .context import TABLE_COLUMNS, TOTALS, RenderContext, resolve_columns
 from .exprs import display_form
 from .printers import InRounding
 from .latex import _named_calls, _shown_steps
-from .latex_long import note_parts
+from .latex_long import expr_factors, note_parts
 from .summary import COLUMNS
 
 __all__ = ["model_to_html", "derivation_html", "MathML", "math", "wrapping_math", "STYLE",
@@ -384,17 +384,22 @@ def step_html(step, printer: MathML, lines: bool | None = None, parts=None) -> s
     return f'<div class="step lines">{body}</div>'
 
 
-def note_html(note: str) -> str:
+def note_html(note: str, printer: MathML | None = None) -> str:
     """A derivation's note as HTML, marked up as LaTeX sets it: code in ``<code>``,
-    roundings with their brackets (``⌈input/stride⌉``), symbols in italics.
+    roundings with their brackets (``⌈input/stride⌉``), symbols in italics, and formula
+    symbols (``c_i/G``) in MathML as ``printer`` prints them in the formulas.
 
     >>> note_html("With padding='same' the output is ceiling(input/stride).")
     "With <code>padding='same'</code> the output is <i>⌈input/stride⌉</i>."
+    >>> print(note_html("Each filter sees c_i/G of them."))  # doctest: +ELLIPSIS
+    Each filter sees <math ...><mrow><msub><mi>c</mi><mi>i</mi></msub><mo>/</mo>...</math> of them.
     """
     out = []
     for kind, text in note_parts(note):
         shown = _html.escape(text, quote=False)
-        if kind == "code":
+        if kind == "expr":
+            shown = math(_expr_node(text, printer or MathML()))
+        elif kind == "code":
             shown = f"<code>{shown}</code>"
         elif kind == "sym":  # P_1 as P with a subscript 1, as LaTeX sets it
             base, _, sub = shown.partition("_")
@@ -404,6 +409,22 @@ def note_html(note: str) -> str:
             shown = f"<i>{left}{shown}{right}</i>"
         out.append(shown)
     return "".join(out)
+
+
+def _expr_node(expr: str, printer: MathML):
+    """A note's formula symbols (``C_in*K_h/G``) as MathML: each side of ``/`` a symbol or
+    a product as the formulas print it."""
+    sides = []
+    for names in expr_factors(expr):
+        factors = [sympy.Symbol(n) for n in names]
+        sides.append(printer._print(Times(*factors) if len(factors) > 1 else factors[0]))
+    if len(sides) == 1:
+        return sides[0]
+    row = printer._el("mrow", sides[0])
+    for side in sides[1:]:
+        row.appendChild(printer._op("/"))
+        row.appendChild(side)
+    return row
 
 
 def derivation_html(derivation, printer: MathML | None = None) -> str:
@@ -418,7 +439,7 @@ def derivation_html(derivation, printer: MathML | None = None) -> str:
     parts = [_step_parts(s, p) for s in steps]
     lines = not all(_fits([key, *shown]) for key, shown in parts)  # a layer's steps alike
     out += [step_html(s, p, lines, part) for s, part in zip(steps, parts)]
-    out += [f'<p class="note">{note_html(n)}</p>' for n in d.notes]
+    out += [f'<p class="note">{note_html(n, p)}</p>' for n in d.notes]
     return "\n".join(out)
 
 

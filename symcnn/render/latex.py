@@ -216,7 +216,7 @@ def _derivations(ctx: RenderContext) -> list:
         if steps:
             rows = [page_step(s, p) for s in steps]
             lines += [r"\begin{align*}", " \\\\\n".join(rows), r"\end{align*}"]
-        notes = [typeset_note(n) for n in d.notes]
+        notes = [typeset_note(n, p) for n in d.notes]
         if d.assumed and not ctx.used:
             notes.append("Assuming " + escape(_describeplain(d.assumed)) + ".")
         if notes:

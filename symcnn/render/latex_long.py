@@ -22,8 +22,14 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import sympy
+
+from ..working import Times
+from .exprs import latex_printer
+
 __all__ = ["escape", "text_math", "longtable", "breakable", "break_name", "break_type",
-           "typeset_note", "plain", "note_parts", "open_long_parentheses", "LONGTABLE_PREAMBLE",
+           "typeset_note", "plain", "note_parts", "expr_factors", "expr_latex",
+           "NOTE_CODE", "open_long_parentheses", "LONGTABLE_PREAMBLE",
            "SHARES", "LINE_CHARS", "LONG_GROUP"]
 
 _SPECIAL = {"\\": r"\textbackslash{}", "_": r"\_", "%": r"\%", "&": r"\&", "#": r"\#",
@@ -257,42 +263,71 @@ def longtable(columns, numeric, header: list, rows: list, totals: list, notes: l
     return lines
 
 
-#: The marked-up parts of a derivation's note: ``padding='same'`` (code), ``ceiling(x/s)``
-#: (a rounding) and ``(2C)`` (a symbol in parentheses).
-NOTE_PARTS = re.compile(r"(?P<code>\b\w+='[^']*')|(?P<round>\b(?:ceiling|floor)\((?P<arg>[\w/ +*-]+)\))"
-                        r"|(?P<sym>(?<=\()\d*[A-Z](?:_\w+)?'*(?=\)))")
+#: A formula symbol in a note: a letter, with a subscript after ``_`` (``C_in``, ``k_h``, ``D_1``).
+_SYMBOL = r"[A-Za-z](?:_[A-Za-z0-9]+)?"
+
+#: Code in a note: an argument as written (``padding='same'``) or a name in backticks.
+NOTE_CODE = r"(?P<code>\b\w+='[^']*')|`(?P<name>[^`]+)`"
+
+#: The marked-up parts of a derivation's note: ``padding='same'`` or a backticked name
+#: (code), ``ceiling(x/s)`` (a rounding), ``(2C)`` (a symbol in parentheses) and formula
+#: symbols (``C_in/G``, ``C_in*K_h*K_w*M``, ``N_conn``: a symbol with a subscript, or
+#: symbols joined by ``*`` or ``/``), which a notation preset renames as it renames them
+#: in the formulas (:mod:`symcnn.render.notation`).
+NOTE_PARTS = re.compile(NOTE_CODE + r"|(?P<round>\b(?:ceiling|floor)\((?P<arg>[\w/ +*-]+)\))"
+                        r"|(?P<sym>(?<=\()\d*[A-Z](?:_\w+)?'*(?=\)))"
+                        rf"|(?P<expr>(?<![\w'`]){_SYMBOL}(?:[*/]{_SYMBOL})+(?![\w'])"
+                        rf"|(?<![\w'`])[A-Za-z]_[A-Za-z0-9]+(?![\w']))")
 
 
 def note_parts(note: str):
     """``(kind, text)`` pieces of a note, ``kind`` one of ``"text"``, ``"code"``,
-    ``"ceiling"``, ``"floor"`` (text: the rounding's argument) and ``"sym"``: what a printer
-    (LaTeX, HTML) sets each in.
+    ``"ceiling"``, ``"floor"`` (text: the rounding's argument), ``"sym"`` and ``"expr"``
+    (formula symbols): what a printer (LaTeX, HTML, Markdown) sets each in.
 
     >>> list(note_parts("So (2C) is ceiling(a/b)."))
     [('text', 'So ('), ('sym', '2C'), ('text', ') is '), ('ceiling', 'a/b'), ('text', '.')]
+    >>> list(note_parts("Sees c_i/G of `x_1`."))
+    [('text', 'Sees '), ('expr', 'c_i/G'), ('text', ' of '), ('code', 'x_1'), ('text', '.')]
     """
     pos = 0
     for m in NOTE_PARTS.finditer(note):
         if m.start() > pos:
             yield "text", note[pos:m.start()]
-        if m.group("code"):
-            yield "code", m.group("code")
+        if m.group("code") or m.group("name"):
+            yield "code", m.group("code") or m.group("name")
         elif m.group("round"):
             yield ("ceiling" if m.group().startswith("ceiling") else "floor"), m.group("arg")
-        else:
+        elif m.group("sym"):
             yield "sym", m.group("sym")
+        else:
+            yield "expr", m.group("expr")
         pos = m.end()
     if pos < len(note):
         yield "text", note[pos:]
 
 
-def typeset_note(note: str) -> str:
-    r"""A derivation's note as LaTeX text: code in ``\texttt``, roundings and symbols as math.
+def expr_factors(expr: str) -> list:
+    """A note's formula symbols (an ``"expr"`` of :func:`note_parts`) as the names of the
+    factors of each side of its ``/``: what a printer sets, ``/`` between the sides.
+
+    >>> expr_factors("C_in*K_h/G")
+    [['C_in', 'K_h'], ['G']]
+    """
+    return [side.split("*") for side in expr.split("/")]
+
+
+def typeset_note(note: str, printer=None) -> str:
+    r"""A derivation's note as LaTeX text: code in ``\texttt``, roundings and symbols as math,
+    formula symbols as ``printer`` (symcnn's LaTeX printer by default) sets them in the
+    formulas.
 
     >>> print(typeset_note("With padding='same' the output is ceiling(input/stride)."))
     With \texttt{padding='same'} the output is $\lceil \mathit{input}/\mathit{stride} \rceil$.
     >>> print(typeset_note("Gamma and beta (2C) are trainable."))
     Gamma and beta ($2C$) are trainable.
+    >>> print(typeset_note("Each filter sees C_in/G of the input channels (C_in*K_h weights)."))
+    Each filter sees $C_{\mathrm{in}}/G$ of the input channels ($C_{\mathrm{in}} K_{h}$ weights).
     """
     out = []
     for kind, text in note_parts(note):
@@ -302,11 +337,28 @@ def typeset_note(note: str) -> str:
             out.append(r"\texttt{" + escape(text) + "}")
         elif kind == "sym":
             out.append(f"${text}$")
+        elif kind == "expr":
+            out.append(f"${expr_latex(text, printer)}$")
         else:
             left, right = (r"\lceil", r"\rceil") if kind == "ceiling" else (r"\lfloor", r"\rfloor")
             arg = re.sub(r"[A-Za-z]{2,}", lambda w: r"\mathit{" + w.group() + "}", text)
             out.append(f"${left} {arg} {right}$")
     return "".join(out)
+
+
+def expr_latex(expr: str, printer=None) -> str:
+    r"""A note's formula symbols in LaTeX (math mode), each symbol and product as
+    ``printer`` (symcnn's LaTeX printer by default) prints them in the formulas.
+
+    >>> print(expr_latex("c_i*k_h*k_w*M"))
+    c_{i} k_{h} k_{w} M
+    """
+    printer = printer or latex_printer()
+    sides = []
+    for names in expr_factors(expr):
+        factors = [sympy.Symbol(n) for n in names]
+        sides.append(printer._print(Times(*factors) if len(factors) > 1 else factors[0]))
+    return "/".join(sides)
 
 
 def plain(tex: str) -> str:

@@ -18,8 +18,8 @@ from sympy.printing.latex import LatexPrinter
 from ..derivation.steps import register_printer
 from ..working import Given
 from .exprs import latex_printer
-from .latex_long import (LINE_CHARS, breakable, note_parts, open_long_parentheses, pack, plain,
-                         split_sum, text_math)
+from .latex_long import (LINE_CHARS, breakable, expr_latex, note_parts, open_long_parentheses,
+                         pack, plain, split_sum, text_math)
 from .text import chain, describe_groups
 
 __all__ = ["step_latex", "derivation_latex", "note_math", "page_step", "is_trivial"]
@@ -73,6 +73,8 @@ def note_math(note: str, printer) -> str:
     \text{the 5 Conv2D layers (}P_{1}\text{).}
     >>> print(note_math("So padding='same' gives ceiling(i/stride).", latex_printer()))
     \text{So }\texttt{padding='same'}\text{ gives }\lceil i/\mathit{stride} \rceil\text{.}
+    >>> print(note_math("Each filter sees c_i/G of them.", latex_printer()))
+    \text{Each filter sees }c_{i}/G\text{ of them.}
     """
     out = []
     for kind, text in note_parts(note):
@@ -83,6 +85,8 @@ def note_math(note: str, printer) -> str:
         elif kind == "sym":
             name = re.fullmatch(r"[A-Za-z]\w*", text)
             out.append(printer._print(sympy.Symbol(text)) if name else text)
+        elif kind == "expr":
+            out.append(expr_latex(text, printer))
         else:
             left, right = (r"\lceil", r"\rceil") if kind == "ceiling" else (r"\lfloor", r"\rfloor")
             arg = re.sub(r"[A-Za-z]{2,}", lambda w: r"\mathit{" + w.group() + "}", text)

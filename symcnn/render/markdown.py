@@ -23,6 +23,7 @@ from . import latex as _latex
 from .context import TABLE_COLUMNS, TOTALS, RenderContext, resolve_columns
 from .summary import COLUMNS
 from .exprs import latex_printer, text_printer
+from .latex_long import NOTE_PARTS, expr_latex
 from .text import describe_groups, value_text
 
 __all__ = ["model_to_markdown"]
@@ -67,6 +68,20 @@ class _Cells:
         if shown == self.text._print(step.value):
             return value
         return f"{_code(shown)} = {value}"
+
+    def note(self, note: str) -> str:
+        """A derivation's note, its formula symbols (``C_in*K_h*K_w*M``, ``c_i/G``) in a
+        code span or, in math, as the formulas set them (unmarked, GitHub would read
+        ``*K_h*`` as emphasis); the rest as written."""
+        out, pos = [], 0
+        for m in NOTE_PARTS.finditer(note):
+            if not m.group("expr"):
+                continue
+            shown = (f"${expr_latex(m.group('expr'), self.tex)}$" if self.math
+                     else _code(m.group("expr")))
+            out += [note[pos:m.start()], shown]
+            pos = m.end()
+        return "".join(out) + note[pos:]
 
     def row(self, columns, name, type_name, shape, derivation, record) -> list:
         cells = []
@@ -148,7 +163,7 @@ def _derivations(ctx: RenderContext, cells: _Cells) -> list:
             lines += ["$$", "\\begin{aligned}", " \\\\\n".join(rows), "\\end{aligned}", "$$"]
         elif steps:
             lines += ["```text", *(cells.text._print(s) for s in steps), "```"]
-        notes = list(d.notes)
+        notes = [cells.note(n) for n in d.notes]
         if d.assumed and not ctx.used:  # else stated once, under the page
             notes.append("Assuming " + describe_groups(d.assumed) + ".")
         if notes:

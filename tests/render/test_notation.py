@@ -104,3 +104,40 @@ def test_a_cs231n_note_says_d_1_for_the_input_depth_and_f_for_the_kernel():
         layers[0].derivation, "cs231n").notes[0]
     assert "(D_1*F*F*M weights), then a pointwise one (D_1*M*K)" in notate(
         layers[1].derivation, "cs231n").notes[0]
+
+
+@settings(max_examples=30)
+@given(st.integers(1, 5), st.integers(1, 3), st.integers(0, 2), st.integers(1, 3),
+       st.sampled_from([1, 2]), st.integers(40, 80))
+def test_a_layer_with_one_spatial_axis_gives_the_same_value_in_every_notation(
+        k, s, p, d, groups, size):
+    """Conv1D names its axis without subscripts (K, S, P): each preset renames those too, and
+    cs231n's F (the kernel) and K (the filters) stay two symbols, each with its own value."""
+    model = sc.Sequential([sc.Input((size, 4)),
+                           sc.Conv1D(8, k, strides=s, padding=p, groups=groups, name="c"),
+                           sc.SeparableConv1D(4, k, dilation_rate=d, name="sep"),
+                           sc.MaxPooling1D(2, padding="same", name="pool")])
+    for record in model.layers:
+        for notation in NAMES:
+            for step, original in zip(notate(record.derivation, notation), record.derivation):
+                if step.formula is not None:
+                    assert sympy.expand(step.working.doit()) == original.value, notation
+                    assert len({b for b, _ in step.bindings}) == len(step.bindings)
+
+
+def test_a_conv1d_reads_as_each_textbooks_single_axis():
+    d = sc.Sequential([sc.Input((32, 4)), sc.Conv1D(8, 3, strides=2, padding=1)]).layers[0] \
+        .derivation
+    show = lambda n, key: sympy.sstr(notate(d, n)[key].formula)  # noqa: E731
+    assert show("cs231n", "W_2") == "floor((W_1 + 2*P - F)/S) + 1"
+    assert show("cs231n", "params") == "D_1*F*K + K"
+    assert show("d2l", "w_o") == "floor((n_w + p_w - k_w)/s_w) + 1"
+    assert dict(notate(d, "d2l")["w_o"].bindings)[sympy.Symbol("p_w")] == 2  # total padding
+    assert show("dumoulin", "o") == "floor((i + 2*p - k)/s) + 1"
+    assert show("keras", "L_out") == "floor((L_in + 2*P - K)/S) + 1"
+
+
+def test_an_embeddings_d_is_not_a_dilation_in_any_notation():
+    d = sc.Sequential([sc.Input((5,)), sc.Embedding(100, 16)]).layers[0].derivation
+    for notation in NAMES:
+        assert notate(d, notation)["params"].formula == d["params"].formula
