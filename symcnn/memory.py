@@ -8,9 +8,9 @@ only where ``L >= 2``: the peak is then ``Max(p1, Min(1, L - 1)*p2)``, ``p1`` fo
 repetition and ``p2`` for more (a skip around the ``Repeat`` keeps its input alive beside
 the first repetition's output during the second). A tensor is alive from the call that
 produces it until its last consumer has run; the model's inputs are alive from the start
-and its outputs until the end. While a call runs, its inputs and its outputs are alive together. The peak
-is the largest total of alive elements over the calls. Parameters, workspace buffers and
-in-place tricks (PyTorch's ``ReLU(inplace=True)``) are not counted.
+and its outputs until the end. While a call runs, its inputs and its outputs are alive
+together. The peak is the largest total of alive elements over the calls. Parameters,
+workspace buffers and in-place tricks (PyTorch's ``ReLU(inplace=True)``) are not counted.
 
 With symbolic sizes the peak is a ``Max`` of the candidate totals that cannot be ordered for
 every admissible value of the symbols; substitute values (``model.subs(H=224)``) for a number.

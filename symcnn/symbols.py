@@ -283,10 +283,10 @@ _SMALL = 2**62
 
 def _at_most(value: sympy.Expr, bound: int) -> bool:
     """Whether ``value`` (an integer) is provably at most ``bound`` (0 or -1) for every value
-    of its symbols: SymPy's
-    assumptions for a sum of a few terms; for a longer one (a polynomial substituted for a
-    size, where SymPy looks for real roots: seconds) its largest value read off the terms,
-    each monomial at least 1 (positive-integer symbols) or 0, where no term can grow."""
+    of its symbols: SymPy's assumptions for a sum of a few terms; for a longer one (a
+    polynomial substituted for a size, where SymPy looks for real roots: seconds) its largest
+    value read off the terms, each monomial at least 1 (positive-integer symbols) or 0,
+    where no term can grow."""
     terms = value.as_coefficients_dict()
     if len(terms) <= 4:
         return value.is_positive is False if bound == 0 else bool(value.is_negative)

@@ -173,15 +173,19 @@ def test_a_count_that_may_be_0_is_refused_unless_no_count_changes_the_field():
         assert after.receptive_field == after.subs(d=value).receptive_field
 
 
+def refusal(model) -> str:
+    """The CostError message of ``model.receptive_field``."""
+    with pytest.raises(sc.CostError) as err:
+        model.receptive_field
+    return str(err.value)
+
+
 def test_a_huge_numeric_count_is_the_closed_form_or_refused_for_the_size_of_its_numbers():
     layer = lambda: sc.Conv1D(2, 3, strides=2, padding="same")  # noqa: E731
     symbolic = sc.Sequential([sc.Input((1, 2)), sc.Repeat(layer(), L)]).receptive_field
     many = sc.Sequential([sc.Input((1, 2)), sc.Repeat(layer(), 3000)])
     assert many.receptive_field == at(symbolic, 3000)  # (a jump of 3,001 bits)
-    huge = sc.Sequential([sc.Input((1, 2)), sc.Repeat(layer(), 10**9, name="deep")])
-    with pytest.raises(sc.CostError) as err:
-        huge.receptive_field
-    message = str(err.value)
+    message = refusal(sc.Sequential([sc.Input((1, 2)), sc.Repeat(layer(), 10**9, name="deep")]))
     assert message.startswith("Repeat layer 'deep': the receptive field of 1,000,000,000 "
                               "repetitions of 'Conv1D' has a jump of 2**1000000000")
     assert "keep the count a symbol" in message
@@ -194,10 +198,7 @@ def test_a_huge_numeric_count_without_a_closed_form_is_refused_not_walked():
     five = sc.Sequential([sc.Input((1, 2)), sc.Repeat(block(), 5)])
     start, size = brute([(3, 2, 1, "same")], True, 5)
     assert (five.receptive_field[0].start, five.receptive_field[0].size) == (start, size)
-    huge = sc.Sequential([sc.Input((1, 2)), sc.Repeat(block(), 10**9, name="deep")])
-    with pytest.raises(sc.CostError) as err:
-        huge.receptive_field
-    message = str(err.value)
+    message = refusal(sc.Sequential([sc.Input((1, 2)), sc.Repeat(block(), 10**9, name="deep")]))
     assert message.startswith("Repeat layer 'deep': the receptive field of 1,000,000,000 "
                               "repetitions of 'block' is not computed")
     assert f"substitute a count of at most {sc.layers.repeat.MAX_LAYER_CALLS // 2:,}" in message

@@ -29,7 +29,7 @@ from .steps import Step
 __all__ = ["Builder", "AXES", "SUBS", "sym", "hp", "same", "spatial_positions",
            "channel_position", "pad_terms", "window_steps", "kernel_symbols", "kernel_bind",
            "with_bias", "input_names", "value_of", "layers_sum", "block_shape_note",
-           "dim_names"]
+           "dim_names", "SYMBOL_NAME"]
 
 AXES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 SUBS = {1: ("",), 2: ("h", "w"), 3: ("d", "h", "w")}
@@ -212,8 +212,13 @@ def layers_sum(b: Builder, layers, listed: int = LISTED_LAYERS):
     return (Plus(*bind) if len(bind) > 1 else next(iter(bind))), bind
 
 
-#: A word a note's reader (and a notation preset) takes for a formula symbol: ``F``, ``C_in``.
-_SYMBOL_LIKE = re.compile(r"(?<![\w'])[A-Za-z](?:_[A-Za-z0-9]+)?(?![\w'])")
+#: A formula symbol's name as a note writes it: a letter, with a subscript after ``_``
+#: (``F``, ``C_in``, ``k_h``, ``D_1``); the printers set such words as math
+#: (:mod:`symcnn.render.latex_long`) and a notation preset renames them.
+SYMBOL_NAME = r"[A-Za-z](?:_[A-Za-z0-9]+)?"
+
+#: A word a note's reader (and a notation preset) takes for a formula symbol.
+_SYMBOL_LIKE = re.compile(rf"(?<![\w']){SYMBOL_NAME}(?![\w'])")
 
 
 def _name(name: str) -> str:

@@ -289,9 +289,10 @@ class Bidirectional(Layer):
         # None: the two outputs as a list, as in Keras; the names as Keras spells them, in
         # lower case ("CONCAT" is refused there, so it is here: a model must port both ways)
         if merge_mode is not None and merge_mode not in _MERGE_MODES:
+            hint = did_you_mean(merge_mode, _MERGE_MODES)
             raise LayerArgumentError(
                 f"{self.type_name}: `merge_mode` must be one of "
-                f"{', '.join(map(repr, _MERGE_MODES))} or None.{did_you_mean(merge_mode, _MERGE_MODES)} "
+                f"{', '.join(map(repr, _MERGE_MODES))} or None.{hint} "
                 f"Received: merge_mode={merge_mode!r}")
         if backward_layer is None and layer.go_backwards:
             raise LayerArgumentError(

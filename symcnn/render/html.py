@@ -25,12 +25,12 @@ from sympy.printing.mathml import MathMLPresentationPrinter
 from ..divisible import make_divisible
 from ..errors import SymcnnError
 from ..ordering import printed_args
-from ..working import Given, Times
+from ..working import Given
 from .context import TABLE_COLUMNS, TOTALS, RenderContext, resolve_columns
 from .exprs import display_form
 from .printers import InRounding
 from .latex import _named_calls, _shown_steps
-from .latex_long import expr_factors, note_parts
+from .latex_long import expr_sides, note_parts
 from .summary import COLUMNS
 
 __all__ = ["model_to_html", "derivation_html", "MathML", "math", "wrapping_math", "STYLE",
@@ -414,10 +414,7 @@ def note_html(note: str, printer: MathML | None = None) -> str:
 def _expr_node(expr: str, printer: MathML):
     """A note's formula symbols (``C_in*K_h/G``) as MathML: each side of ``/`` a symbol or
     a product as the formulas print it."""
-    sides = []
-    for names in expr_factors(expr):
-        factors = [sympy.Symbol(n) for n in names]
-        sides.append(printer._print(Times(*factors) if len(factors) > 1 else factors[0]))
+    sides = expr_sides(expr, printer)
     if len(sides) == 1:
         return sides[0]
     row = printer._el("mrow", sides[0])

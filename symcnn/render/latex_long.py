@@ -24,11 +24,12 @@ import unicodedata
 
 import sympy
 
+from ..derivation.blocks import SYMBOL_NAME
 from ..working import Times
 from .exprs import latex_printer
 
 __all__ = ["escape", "text_math", "longtable", "breakable", "break_name", "break_type",
-           "typeset_note", "plain", "note_parts", "expr_factors", "expr_latex",
+           "typeset_note", "plain", "note_parts", "expr_factors", "expr_sides", "expr_latex",
            "NOTE_CODE", "open_long_parentheses", "LONGTABLE_PREAMBLE",
            "SHARES", "LINE_CHARS", "LONG_GROUP"]
 
@@ -263,9 +264,6 @@ def longtable(columns, numeric, header: list, rows: list, totals: list, notes: l
     return lines
 
 
-#: A formula symbol in a note: a letter, with a subscript after ``_`` (``C_in``, ``k_h``, ``D_1``).
-_SYMBOL = r"[A-Za-z](?:_[A-Za-z0-9]+)?"
-
 #: Code in a note: an argument as written (``padding='same'``) or a name in backticks.
 NOTE_CODE = r"(?P<code>\b\w+='[^']*')|`(?P<name>[^`]+)`"
 
@@ -276,7 +274,7 @@ NOTE_CODE = r"(?P<code>\b\w+='[^']*')|`(?P<name>[^`]+)`"
 #: in the formulas (:mod:`symcnn.render.notation`).
 NOTE_PARTS = re.compile(NOTE_CODE + r"|(?P<round>\b(?:ceiling|floor)\((?P<arg>[\w/ +*-]+)\))"
                         r"|(?P<sym>(?<=\()\d*[A-Z](?:_\w+)?'*(?=\)))"
-                        rf"|(?P<expr>(?<![\w'`]){_SYMBOL}(?:[*/]{_SYMBOL})+(?![\w'])"
+                        rf"|(?P<expr>(?<![\w'`]){SYMBOL_NAME}(?:[*/]{SYMBOL_NAME})+(?![\w'])"
                         rf"|(?<![\w'`])[A-Za-z]_[A-Za-z0-9]+(?![\w']))")
 
 
@@ -353,12 +351,17 @@ def expr_latex(expr: str, printer=None) -> str:
     >>> print(expr_latex("c_i*k_h*k_w*M"))
     c_{i} k_{h} k_{w} M
     """
-    printer = printer or latex_printer()
+    return "/".join(expr_sides(expr, printer or latex_printer()))
+
+
+def expr_sides(expr: str, printer) -> list:
+    """Each side of a note's formula symbols' ``/`` (:func:`expr_factors`), a symbol or a
+    product, as ``printer`` (LaTeX, MathML) prints it in the formulas."""
     sides = []
     for names in expr_factors(expr):
         factors = [sympy.Symbol(n) for n in names]
         sides.append(printer._print(Times(*factors) if len(factors) > 1 else factors[0]))
-    return "/".join(sides)
+    return sides
 
 
 def plain(tex: str) -> str:

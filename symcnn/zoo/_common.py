@@ -15,7 +15,7 @@ from ..errors import LayerArgumentError
 from ..layers import Input
 from ..symbols import as_size, size_symbol
 
-__all__ = ["model_input", "check_flag", "size_arg", "count_arg", "check_count", "plain_int",
+__all__ = ["model_input", "check_flag", "size_arg", "check_count", "plain_int",
            "name_arg", "MAX_BLOCKS", "written_out"]
 
 #: Most blocks of one stage drawn one by one (ResNet-1001 has 111; ViT-G 48 layers): a
@@ -68,29 +68,26 @@ def name_arg(name, default: str) -> str:
     return name
 
 
-def count_arg(value, arg: str, owner: str) -> sympy.Expr:
-    """A count of blocks (a number or a symbol, as :func:`size_arg`). Up to
-    :data:`MAX_BLOCKS` a number is drawn block by block (:func:`written_out`); a larger one,
-    as a symbol, is drawn once as :class:`symcnn.Repeat`, whose counts of a block that keeps
-    the shape cost nothing per repetition.
-
-    >>> count_arg(10**9, "blocks", "resnet"), written_out(count_arg(10**9, "blocks", "resnet"))
-    (1000000000, False)
-    """
-    return size_arg(value, arg, owner)
-
-
 def written_out(count) -> bool:
-    """Whether a stage of ``count`` blocks is drawn block by block (a number up to
-    :data:`MAX_BLOCKS`, named as published) rather than as one :class:`symcnn.Repeat`."""
-    number = isinstance(count, int) or getattr(count, "is_Integer", False)
-    return bool(number) and int(count) <= MAX_BLOCKS
+    """Whether a stage of ``count`` blocks (a number or a symbol, as :func:`size_arg` takes
+    it) is drawn block by block (a number up to :data:`MAX_BLOCKS`, named as published)
+    rather than as one :class:`symcnn.Repeat`, whose counts of a block that keeps the shape
+    cost nothing per repetition.
+
+    >>> written_out(size_arg(12, "blocks", "resnet")), written_out(10**9), written_out("L")
+    (True, False, False)
+    """
+    return _number(count) and int(count) <= MAX_BLOCKS
+
+
+def _number(count) -> bool:
+    return bool(getattr(count, "is_Integer", isinstance(count, int)))
 
 
 def check_count(count, arg: str, owner: str, given, symbolic: bool = True) -> None:
-    """Refuse a number of blocks above :data:`MAX_BLOCKS` (see :func:`count_arg`);
+    """Refuse a number of blocks above :data:`MAX_BLOCKS` (see :func:`written_out`);
     ``symbolic``: whether the function takes a symbol there instead."""
-    if getattr(count, "is_Integer", isinstance(count, int)) and int(count) > MAX_BLOCKS:
+    if _number(count) and not written_out(count):
         hint = ("give a symbol (such as 'L') for a deeper stage, drawn once as sc.Repeat" if
                 symbolic else "a deeper stage is not drawn")
         raise LayerArgumentError(

@@ -23,7 +23,7 @@ from ..errors import LayerArgumentError
 from ..layers import (Activation, Add, Conv2D, Dense, DepthwiseConv2D, GlobalAveragePooling2D,
                       Input, LayerNormalization, LayerScale, Repeat)
 from ..model import Model
-from ._common import check_flag, count_arg, model_input, name_arg, size_arg, written_out
+from ._common import check_flag, model_input, name_arg, size_arg, written_out
 
 __all__ = ["convnext", "convnext_tiny", "convnext_small", "convnext_base", "convnext_large",
            "convnext_block"]
@@ -69,7 +69,7 @@ def convnext(depths=(3, 3, 9, 3), dims=(96, 192, 384, 768), input_shape=None, *,
             and len(depths) == len(dims) == 4):
         raise LayerArgumentError(f"{owner}: `depths` and `dims` must be four sizes each. "
                                  f"Received: depths={depths!r}, dims={dims!r}")
-    depths = [count_arg(d, "depths", owner) for d in depths]
+    depths = [size_arg(d, "depths", owner) for d in depths]
     dims = [size_arg(d, "dims", owner) for d in dims]
     inputs = model_input(input_shape, owner)
     x = Conv2D(dims[0], 4, strides=4, name="stem_conv")(inputs)

@@ -21,8 +21,7 @@ from ..errors import LayerArgumentError
 from ..layers import (Activation, Add, BatchNormalization, Conv2D, Dense, GlobalAveragePooling2D,
                       Input, MaxPooling2D, Repeat)
 from ..model import Model
-from ._common import (check_flag, count_arg, model_input, name_arg, plain_int, size_arg,
-                      written_out)
+from ._common import check_flag, model_input, name_arg, plain_int, size_arg, written_out
 
 __all__ = ["resnet", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152"]
 
@@ -104,7 +103,7 @@ def resnet(depth: int | None = None, input_shape=None, *, blocks=None, bottlenec
             raise LayerArgumentError(f"resnet: `blocks` must be four counts, one per stage. "
                                      f"Received: blocks={blocks!r}")
         kind = "bottleneck" if bottleneck else "basic"
-        repeats = tuple(count_arg(n, "blocks", owner) for n in blocks)
+        repeats = tuple(size_arg(n, "blocks", owner) for n in blocks)
     width = size_arg(width, "width", owner)
     check_flag(include_top, "include_top", owner)
     block = _basic_block if kind == "basic" else _bottleneck_block

@@ -28,7 +28,7 @@ from ..errors import LayerArgumentError
 from ..layers import (Activation, Add, ClassToken, Conv2D, Cropping1D, Dense, Flatten, Input,
                       LayerNormalization, MultiHeadAttention, PositionEmbedding, Repeat, Reshape)
 from ..model import Model
-from ._common import check_flag, count_arg, model_input, name_arg, size_arg, written_out
+from ._common import check_flag, model_input, name_arg, size_arg, written_out
 
 __all__ = ["vit", "vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32", "vit_h_14", "encoder_block"]
 
@@ -82,7 +82,7 @@ def vit(patch_size=16, hidden_dim=768, num_layers=12, num_heads=12, mlp_dim=3072
     check_flag(include_top, "include_top", owner)
     patch = size_arg(patch_size, "patch_size", owner)
     hidden = size_arg(hidden_dim, "hidden_dim", owner)
-    layers = count_arg(num_layers, "num_layers", owner)
+    layers = size_arg(num_layers, "num_layers", owner)
     heads = size_arg(num_heads, "num_heads", owner)
     mlp = size_arg(mlp_dim, "mlp_dim", owner)
     inputs = model_input(input_shape, owner)
