@@ -327,19 +327,21 @@ class Model(_CostViews, _Printing, Graph):
 
     # -- solving (symcnn.solving) -----------------------------------------------------------
 
-    def solve_budget(self, for_=None, **budgets: Any):
+    def solve_budget(self, for_=None, *, step=None, **budgets: Any):
         """The largest value of the symbol ``for_`` keeping each named quantity in budget.
 
         Keywords naming a quantity (``params``, ``trainable_params``, ``macs``, ``flops``, ...)
-        are budgets; keywords naming one of the model's symbols fix it (``H=224``). Without
-        ``for_`` the one symbol left is solved for. The answer is an admissible value (the
-        model's constraints hold); see :func:`symcnn.solve_budget` for the guarantees.
+        are budgets; keywords naming one of the model's symbols fix it (``H=224``, also when
+        the budgeted quantities do not depend on it). Without ``for_`` the one symbol left is
+        solved for. The answer is an admissible value (the model's constraints hold); see
+        :func:`symcnn.solve_budget` for the guarantees. ``step`` (a positive rational such as
+        ``Fraction(1, 20)``) answers on the grid ``step, 2*step, ...``, for a multiplier.
 
         >>> import symcnn as sc
         >>> sc.zoo.textbook.free_width().solve_budget(params=100_000)
         323
         """
-        return model_solve_budget(self, for_, budgets)
+        return model_solve_budget(self, for_, budgets, step=step)
 
     # -- a model is a layer too (nesting) -------------------------------------------------
 

@@ -100,11 +100,14 @@ def _symbol(symbol: Any, exprs: list, where: str) -> sympy.Symbol:
                      f"{_received(symbol=symbol)}")
 
 
-def _fix(exprs: list, fixed: Mapping, where: str) -> list:
-    """Substitute ``name=value`` (values may be expressions, e.g. ties ``c1=2*w``)."""
+def _fix(exprs: list, fixed: Mapping, where: str, known=()) -> list:
+    """Substitute ``name=value`` (values may be expressions, e.g. ties ``c1=2*w``).
+
+    ``known`` are further symbols that may be fixed: a model's, which a budgeted quantity
+    need not contain (its parameters do not depend on ``H``)."""
     if not fixed:
         return exprs
-    by_name: dict = {}
+    by_name: dict = {s.name: s for s in known}
     for e in exprs:
         by_name.update({s.name: s for s in e.free_symbols})
     table = {}
@@ -113,7 +116,35 @@ def _fix(exprs: list, fixed: Mapping, where: str) -> list:
             raise SolveError(f"{where}: no symbol named {key!r} to fix; the symbols are "
                              f"{', '.join(sorted(by_name)) or 'none'}. {_received(**{key: value})}")
         table[by_name[key]] = _fixed_value(by_name[key], _as_expr(value, key, where), where)
-    return [e.xreplace(table) for e in exprs]
+    return [_written_out(e.xreplace(table)) for e in exprs]
+
+
+#: Most terms a sum over repetitions is written out with once its count is fixed.
+MAX_SUM_TERMS = 1000
+
+
+def _written_out(expr):
+    """``expr`` with each sum whose limits became numbers written out term by term.
+
+    The MACs of ``Repeat(block, "L")`` with strided blocks are a sum over the repetitions
+    with no closed form; with ``L=3`` fixed it is a polynomial with roundings, which is
+    solved exactly. A sum of more than :data:`MAX_SUM_TERMS` terms stays a sum (and is
+    refused as outside the solved forms).
+    """
+    if not isinstance(expr, sympy.Basic) or not expr.has(sympy.Sum):
+        return expr
+
+    def short(e) -> bool:
+        if not isinstance(e, sympy.Sum) or len(e.limits) != 1:
+            return False
+        _, lo, hi = e.limits[0]
+        return lo.is_Integer and hi.is_Integer and int(hi) - int(lo) < MAX_SUM_TERMS
+
+    def terms(e):
+        index, lo, hi = e.limits[0]
+        return sympy.Add(*(e.function.xreplace({index: i}) for i in range(int(lo), int(hi) + 1)))
+
+    return expr.replace(short, terms)
 
 
 def _fixed_value(symbol: sympy.Symbol, value, where: str):
@@ -137,9 +168,12 @@ def _relations_set(relations: list, x, lo: int, where: str, shown,
     extra = set().union(*(r.free_symbols for r in relations)) - {x} if relations else set()
     if extra:
         names = sorted(s.name for s in extra)
+        counts = {s.name for r in relations for e in r.atoms(sympy.Sum)
+                  for s in e.limits[0][2].free_symbols}  # a repeat count: a small example
         raise SolveError(f"{where}: the expression still has the free symbol(s) "
                          f"{', '.join(names)} besides {x}; fix them by keyword (e.g. "
-                         f"{names[0]}=224). {_received(expr=shown)}")
+                         f"{names[0]}={3 if names[0] in counts else 224}). "
+                         f"{_received(expr=shown)}")
     try:
         return relation_set(relations, x, lo)
     except NotQuasiPolynomial as err:
@@ -152,7 +186,21 @@ def _relations_set(relations: list, x, lo: int, where: str, shown,
                 f"{_received(expr=shown)}") from None
         raise SolveError(f"{where}: cannot decide {x} exactly: {err.reason}. symcnn solves "
                          f"polynomials with floor, ceiling and Mod; sc.sweep evaluates other "
-                         f"expressions over a range. {_received(expr=shown)}") from None
+                         f"expressions over a range.{_sum_hint(relations)} "
+                         f"{_received(expr=shown)}") from None
+
+
+def _sum_hint(relations: list) -> str:
+    """Why a sum over repetitions was left a sum, and what to do about it."""
+    sums = {e for r in relations for e in r.atoms(sympy.Sum)}
+    counts = sorted({s.name for e in sums for s in e.limits[0][2].free_symbols})
+    if counts:
+        return (f" It sums over repetitions counted by {', '.join(counts)}; fix the count "
+                f"by keyword ({counts[0]}=3) and the sum is written out.")
+    if sums:
+        return (f" It sums over more repetitions than the {MAX_SUM_TERMS} that are written "
+                f"out term by term.")
+    return ""
 
 
 # -------------------------------------------------------------------- budget problems
@@ -164,7 +212,6 @@ class _Problem:
     symbol: sympy.Symbol
     constraints: list = field(default_factory=list)
     where: str = "solve_budget"
-    sources: list = field(default_factory=list)  # the model's conditions before fixing
 
     @property
     def shown(self):
@@ -173,8 +220,9 @@ class _Problem:
 
 def _problem(expr, budget, symbol, fixed: Mapping, where: str) -> _Problem:
     constraints: list = []
+    known: frozenset = frozenset()
     if hasattr(expr, "params") and hasattr(expr, "constraints"):  # a model: its params
-        constraints = list(expr.constraints)
+        constraints, known = list(expr.constraints), expr.free_symbols
         expr = expr.params
     if isinstance(expr, Mapping):
         if symbol is not None:
@@ -189,31 +237,28 @@ def _problem(expr, budget, symbol, fixed: Mapping, where: str) -> _Problem:
             raise SolveError(f"{where}: give the expression, the budget and the symbol: "
                              f"{where}(expr, 100_000, n). {_received(budget=budget, symbol=symbol)}")
         pairs = [(_as_expr(expr, "expr", where), _as_expr(budget, "budget", where))]
-    return _build(pairs, symbol, fixed, constraints, where)
+    return _build(pairs, symbol, fixed, constraints, where, known)
 
 
-def _build(pairs: list, symbol, fixed: Mapping, constraints: list, where: str) -> _Problem:
+def _build(pairs: list, symbol, fixed: Mapping, constraints: list, where: str,
+           known=()) -> _Problem:
     x = _symbol(symbol, [e for e, _ in pairs], where)
-    flat = _fix([v for pair in pairs for v in pair] + list(constraints), fixed, where)
+    flat = _fix([v for pair in pairs for v in pair] + list(constraints), fixed, where, known)
     k = 2 * len(pairs)
-    return _Problem(list(zip(flat[0:k:2], flat[1:k:2])), x, flat[k:], where, list(constraints))
+    for c, source in zip(flat[k:], constraints):  # on the integers and on a grid alike
+        c = sympy.sympify(c)
+        if c is sympy.false or (not c.free_symbols and c is not sympy.true and not bool(c)):
+            raise SolveError(f"{where}: the fixed values violate the model's condition "
+                             f"{show(source)}, so no size is valid. "
+                             f"{_received(constraint=show(source))}")
+    return _Problem(list(zip(flat[0:k:2], flat[1:k:2])), x, flat[k:], where)
 
 
 def _constraint_relations(problem: _Problem) -> list:
-    """The model's conditions on the solved symbol (others must be decided or irrelevant)."""
-    x, out = problem.symbol, []
-    sources = problem.sources or problem.constraints
-    for c, source in zip(problem.constraints, sources):
-        c = sympy.sympify(c)
-        if c is sympy.true:
-            continue
-        if c is sympy.false or (not c.free_symbols and not bool(c)):
-            raise SolveError(f"{problem.where}: the fixed values violate the model's "
-                             f"condition {show(source)}, so no size is valid. "
-                             f"{_received(constraint=show(source))}")
-        if x in c.free_symbols:
-            out.append(c)
-    return out
+    """The model's conditions on the solved symbol (others must be decided or irrelevant;
+    :func:`_build` refused the ones the fixed values violate)."""
+    x = problem.symbol
+    return [c for c in map(sympy.sympify, problem.constraints) if x in c.free_symbols]
 
 
 def _solve_sets(problem: _Problem):
@@ -469,11 +514,13 @@ def model_solve_budget(model, for_=None, budgets: Mapping | None = None, *, step
                          f"{_received(**(budgets or {}))}")
     exprs = [(e, _as_expr(v, q, where)) for q, (e, v) in pairs.items()]
     if for_ is None:
-        free = set().union(*(_fix([e], fixed, where)[0].free_symbols for e, _ in exprs))
+        known = model.free_symbols
+        free = set().union(*(e.free_symbols for e in _fix([e for e, _ in exprs], fixed, where,
+                                                           known)))
         if len(free) != 1:
             raise SolveError(f"{where}: say which symbol to solve for with for_=...; the "
                              f"budgeted quantities depend on {sorted(s.name for s in free)}. "
                              f"{_received(for_=for_)}")
         for_ = free.pop()
-    problem = _build(exprs, for_, fixed, list(model.constraints), where)
+    problem = _build(exprs, for_, fixed, list(model.constraints), where, model.free_symbols)
     return _largest(problem) if step is None else _on_grid(problem, step)

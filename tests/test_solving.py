@@ -358,3 +358,73 @@ def test_a_float_budget_is_the_decimal_it_prints_as_on_the_command_line():
     assert sc.solve_budget(160 * n, sympy.Float(1e23), n) == 625 * 10**18
     model = sc.zoo.textbook.free_width()
     assert model.solve_budget(params=1e23) == sc.solve_budget(model.params, 10**23, n)
+
+
+# ------------------------------------------- fixing what a budgeted quantity lacks
+
+
+def test_a_model_symbol_the_budgeted_quantity_lacks_may_still_be_fixed():
+    net, H, w = _pooled_net()  # its parameters do not depend on H, its MACs do
+    alone = net.solve_budget(params=50_000)
+    assert net.solve_budget(params=50_000, H=224) == alone  # was: no symbol named 'H'
+    assert net.solve_budget(params=50_000, for_=w, H=224) == alone
+    assert sc.solve_budget(net, 50_000, w, H=224) == alone
+    both = net.solve_budget(params=50_000, macs=10**8, H=224)
+    fixed = net.subs(H=224)
+    assert fixed.subs(w=both).macs <= 10**8 < fixed.subs(w=both + 1).macs
+
+
+def test_a_fixed_value_breaking_the_model_is_refused_on_a_grid_too():
+    H = sc.symbols("H")
+    alpha = sc.multiplier("alpha")
+    net = sc.Sequential([sc.Input((H, H, 3)), sc.Conv2D(sympy.ceiling(32 * alpha), 3),
+                         sc.GlobalAveragePooling2D(), sc.Dense(10)])  # admits H >= 3
+    step = Fraction(1, 4)
+    with pytest.raises(sc.SolveError, match=r"violate the model's condition H >= 3"):
+        sc.solve_budget(net, 10**4, alpha, H=2, step=step)  # answered 8
+    with pytest.raises(sc.SolveError, match=r"violate the model's condition H >= 3"):
+        net.solve_budget(alpha, macs=10**8, H=2, step=step)  # answered 312500
+
+
+def test_the_model_method_answers_on_a_grid_as_the_function_does():
+    H = sc.symbols("H")
+    alpha = sc.multiplier("alpha")
+    net = sc.Sequential([sc.Input((H, H, 3)), sc.Conv2D(sympy.ceiling(32 * alpha), 3),
+                         sc.GlobalAveragePooling2D(), sc.Dense(10)])
+    step = Fraction(1, 4)
+    a = net.solve_budget(alpha, macs=10**8, H=224, step=step)  # step was a budget name
+    fixed = net.subs(H=224)
+    assert all(fixed.subs(alpha=k * step).macs <= 10**8 for k in range(1, int(a / step) + 1))
+    assert fixed.subs(alpha=a + step).macs > 10**8
+
+
+def _strided_repeat():
+    H, L = sc.symbols("H L")
+    block = sc.Sequential([sc.Input((None, None, 8)),
+                           sc.Conv2D(8, 3, strides=2, padding="same"), sc.ReLU()])
+    return sc.Sequential([sc.Input((H, H, 8)), sc.Repeat(block, L),
+                          sc.GlobalAveragePooling2D(), sc.Dense(10)]), H, L
+
+
+@settings(max_examples=15, deadline=None)
+@given(count=st.integers(1, 5), budget=st.integers(10**4, 10**7))
+def test_fixing_a_repeat_count_writes_its_sum_out_and_solves_it_exactly(count, budget):
+    net, H, L = _strided_repeat()
+    assert net.macs.has(sympy.Sum)  # no closed form over the repetitions
+    a = net.solve_budget(H, macs=budget, L=count)
+    assert a == sc.solve_budget(net.macs, budget, H, L=count)
+    fixed = net.subs(L=count)
+    scan = 0
+    while fixed.subs(H=scan + 1).macs <= budget:
+        scan += 1
+    assert a == (scan or None)
+
+
+def test_a_repeat_count_left_free_or_too_large_is_named_with_what_to_do():
+    net, H, L = _strided_repeat()
+    with pytest.raises(sc.SolveError, match=r"free symbol\(s\) L besides H.*e\.g\. L=3\)"):
+        sc.solve_budget(net.macs, 10**7, H)
+    too_many = sc.solving.MAX_SUM_TERMS + 1
+    with pytest.raises(sc.SolveError, match=rf"more repetitions than the "
+                                            rf"{sc.solving.MAX_SUM_TERMS} that are written out"):
+        net.solve_budget(H, macs=10**9, L=too_many)
