@@ -280,7 +280,15 @@ class Model(_CostViews, _Printing, Graph):
     def subs(self, mapping: dict | None = None, **values: Any) -> "Model":
         """The model with symbols replaced, rebuilt (and so re-checked) layer by layer.
 
-        Keys are symbols or their names; values are ints or expressions.
+        Keys are symbols or their names; values are ints, SymPy expressions or text read
+        safely as the command line reads ``--subs`` (``"224"``, ``"W"``, ``"2*w"``; a
+        multiplier takes ``"0.75"`` or ``"3/4"``). Conditions the values break are a
+        :class:`~symcnn.errors.ShapeError`.
+
+        >>> import symcnn as sc
+        >>> net = sc.Sequential([sc.Input(("H", "W", 3)), sc.Conv2D("w", 3)])
+        >>> net.subs(H="32", W="H + 2", w="2*c").output_shape  # all at once
+        (30, H, 2*c)
         """
         table = self._substitution(mapping, values)
         if not table:

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import sympy
 
-from .errors import ShapeError, SymbolError
+from .errors import ExpressionError, LayerArgumentError, ShapeError, SymbolError
+from .expr_parser import parse_expression
 from .multipliers import exact_value
 from .render.exprs import show
 from .safe import bounded_subs
@@ -62,9 +63,24 @@ def substitution_table(owner: str, symbols, mapping, values: dict) -> dict:
                     f"symbols: {', '.join(sorted(by_name)) or 'none'}. "
                     f"Received: {{{key}: {value!r}}}")
             key = by_name[key.name]
+        if key.is_integer and isinstance(value, str):  # "10", "W + 2": read safely
+            value = _size_text(value, by_name, str(key), f"{owner} subs")
         exact = as_size if key.is_integer else exact_value  # a multiplier: 0.75 is 3/4
         table[key] = exact(value, str(key), f"{owner} subs")
     return table
+
+
+def _size_text(text: str, by_name: dict, arg: str, owner: str):
+    """A size written as text, read as the command line and model files read it: a number
+    (``"10"``), one of the model's symbols or a new one (``"W"``, ``"n"``), or an expression
+    in them (``"2*W + 1"``); never evaluated as Python."""
+    try:
+        return parse_expression(text, by_name, declare=True)
+    except ExpressionError as err:
+        problem = str(err).removeprefix("expression: ").split(". Received:")[0]
+        raise LayerArgumentError(f"{owner}: `{arg}` must be a positive integer, a symbol name or "
+                                 f"a positive-integer expression such as 2*W + 1; {problem}. "
+                                 f"Received: {arg}={text!r}") from None
 
 
 def conditions_after(conditions, table: dict, owner: str) -> list:

@@ -1,5 +1,7 @@
 """Specification of models: propagation, naming, sharing, nesting, substitution."""
 
+import re
+
 import pytest
 import sympy
 from hypothesis import given, strategies as st
@@ -85,6 +87,28 @@ def test_subs_by_a_symbol_object_means_the_models_symbol_of_that_name_or_is_an_e
         with pytest.raises(sc.SymbolError, match=r"no symbol zzz to substitute\. Free symbols: "
                                                  r"n\. Received: \{zzz: 10\}"):
             m.subs({unknown: 10})
+
+
+@given(h=st.integers(3, 10**6), k=st.integers(1, 50))
+def test_subs_reads_text_as_the_command_line_does_numbers_names_and_expressions(h, k):
+    m = sc.Sequential([sc.Input((H, W, 3)), sc.Conv2D(n, 3)])
+    as_text = m.subs(H=str(h), W=f"{k}*H + 2", n=f"{k} * n")
+    as_values = m.subs(H=h, W=k * H + 2, n=k * n)
+    assert as_text.output_shape == as_values.output_shape
+    assert as_text.params == as_values.params and as_text.macs == as_values.macs
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("__import__('os')", "unexpected character"), ("inf", "cannot be a new symbol"),
+    ("0x10", "unexpected 'x10'"), ("", "the text is empty")])
+def test_subs_text_that_is_no_size_is_refused_naming_the_symbol_and_the_text(text, problem):
+    m = sc.Sequential([sc.Input((H, W, 3)), sc.Conv2D(8, 3)])
+    with pytest.raises(sc.LayerArgumentError, match=rf"Model 'sequential' subs: `H` must be a "
+                                                    rf"positive integer.*{problem}.*Received: "
+                                                    rf"H={re.escape(repr(text))}"):
+        m.subs(H=text)
+    with pytest.raises(sc.LayerArgumentError, match=r"not known to be an integer"):
+        m.subs(H="W/2")
 
 
 def test_subs_rechecks_every_layer_and_names_the_one_that_fails():
