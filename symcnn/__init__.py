@@ -135,5 +135,5 @@ def __getattr__(name: str):
     return value
 
 
-def __dir__():
-    return sorted(set(globals()) | set(_LAZY) | set(_layer_names()))
+def __dir__():  # the library, not the package's own loading tools
+    return sorted((set(globals()) | set(_LAZY) | set(_layer_names())) - {"lazy_modules"})

@@ -66,7 +66,9 @@ def test_every_public_name_resolves():
         assert getattr(sc, name) is not None, name
     assert set(sc.__all__) <= set(dir(sc))
     # the package's own tools are private: tab completion offers the library, not them
-    assert not {"importlib", "keep_functions"} & set(dir(sc))
+    assert not {"importlib", "keep_functions", "lazy_modules"} & set(dir(sc))
+    assert not {"importlib", "keep_functions"} & set(dir(sc.zoo))
+    assert set(sc.zoo.__all__) <= set(dir(sc.zoo))
     namespace = {}
     exec("from symcnn import *", namespace)
     assert namespace["Conv2D"] is sc.Conv2D and namespace["sweep"] is sc.sweep

@@ -77,5 +77,5 @@ def __getattr__(name: str):
     return value
 
 
-def __dir__():
-    return sorted(set(globals()) | set(_LAZY))
+def __dir__():  # the models, not the loading tools (importlib, keep_functions)
+    return sorted({n for n in globals() if n.startswith("__")} | set(__all__))
