@@ -6,20 +6,33 @@ working and the value are unchanged and a formula in one notation equals the oth
 
 - ``"keras"``: symcnn's names (the default);
 - ``"cs231n"``: Stanford CS231n, ``W_2 = (W_1 - F + 2P)/S + 1``: ``F`` the filter size,
-  ``S`` the stride, ``P`` the padding, ``K`` the number of filters, ``D_1`` the input depth;
-  per axis ``H_1``/``W_1`` in and ``H_2``/``W_2`` out;
+  ``S`` the stride, ``P`` the padding, ``K`` the number of filters, ``D_1``/``D_2`` the input
+  and output depth (the channels); per axis ``H_1``/``W_1`` in and ``H_2``/``W_2`` out, and a
+  volume's third axis (``Conv3D``, ``MaxPooling3D``: symcnn's ``D_in``) ``T_1``/``T_2``, the
+  ``T`` of the course's video lecture (clips ``C x T x H x W``), since CS231n's ``D`` is the
+  channels; ``N_1``/``N_2`` the features in and out (``Dense``, ``Flatten``), ``D`` a
+  dilation;
 - ``"d2l"``: Dive into Deep Learning, ``floor((n_h - k_h + p_h + s_h)/s_h)``: ``n_h`` the
   input height, ``k_h`` the kernel, ``s_h`` the stride and ``p_h`` the *total* padding
   (both sides, so ``2*P_h`` becomes ``p_h`` and its value is doubled), ``c_i``/``c_o`` the
   channels;
 - ``"dumoulin"``: Dumoulin & Visin's guide to convolution arithmetic, ``o = floor((i + 2p -
-  k)/s) + 1`` with axis subscripts (``i_1``, ``k_1``, ``s_1``, ``p_1``, ``d_1``, ``o_1``).
+  k)/s) + 1`` with axis subscripts (``i_1``, ``k_1``, ``s_1``, ``p_1``, ``d_1``, ``o_1``);
+  ``n_i``/``n_o`` the features in and out (``Dense``, ``Flatten``), which the guide does not
+  name, apart from a ``Conv1D``'s ``i`` and ``o``.
 
 A layer with one spatial axis (``Conv1D``, ``MaxPooling1D``: ``L_in``, ``K``, ``S``, ``P``,
 ``D``) is named as that axis alone: cs231n's ``W_1``, ``F``, ``S``, ``P``; d2l's width
 (``n_w``, ``k_w``, ``s_w``, ``p_w``); Dumoulin & Visin's ``i``, ``k``, ``s``, ``p``, ``o``
 without subscripts. The notes under a derivation name its symbols as its formulas do
 (``C_in/G`` is ``D_1/G`` in cs231n, ``c_i/G`` in d2l).
+
+No name stands for two things on one page. A symbol a preset leaves as symcnn names it,
+whose name the preset gives to another symbol, takes a prime: in cs231n a nested model's
+non-trainable terms ``N_1 + N_2`` (its first and second layer's) read ``N'_1 + N'_2``, as
+``N_1`` and ``N_2`` are a ``Dense`` layer's features in and out. A formula's symbol named
+as one of the model's own symbols takes a prime too: in ``Input(("D", "H", "W", 3))`` the
+volume's depth is ``D``, so a ``Conv3D``'s dilation reads ``D'`` in cs231n.
 
 >>> import symcnn as sc, sympy
 >>> m = sc.Sequential([sc.Input((32, 32, 3)), sc.Conv2D(8, 3, strides=2, padding=1)])
@@ -42,7 +55,7 @@ from ..errors import SymcnnError
 from ..working import Times
 from .latex_long import NOTE_CODE
 
-__all__ = ["NOTATIONS", "notate", "rename_table"]
+__all__ = ["NOTATIONS", "notate", "rename_table", "shown_names"]
 
 _AXES = (("h", "H"), ("w", "W"), ("d", "D"))  # symcnn's axis subscript, input-size letter
 
@@ -50,7 +63,8 @@ _AXES = (("h", "H"), ("w", "W"), ("d", "D"))  # symcnn's axis subscript, input-s
 def _cs231n() -> dict:
     out = {"F": "K", "C_in": "D_1", "C_out": "D_2", "N_in": "N_1", "N_out": "N_2", "U": "U"}
     for sub, big in _AXES:
-        out.update({f"{big}_in": f"{big}_1", f"{big}_out": f"{big}_2", f"K_{sub}": "F",
+        size = "T" if big == "D" else big  # D_1 is the depth (channels): a volume's T_1
+        out.update({f"{big}_in": f"{size}_1", f"{big}_out": f"{size}_2", f"K_{sub}": "F",
                     f"S_{sub}": "S", f"P_{sub}": "P", f"D_{sub}": "D"})
     return out
 
@@ -64,7 +78,8 @@ def _d2l() -> dict:
 
 
 def _dumoulin() -> dict:
-    out = {"C_in": "c_i", "C_out": "c_o", "N_in": "i", "N_out": "o"}
+    # a Dense layer's features: n_i, n_o, not a one-axis window's i, o beside them
+    out = {"C_in": "c_i", "C_out": "c_o", "N_in": "n_i", "N_out": "n_o"}
     for n, (sub, big) in enumerate(_AXES, 1):
         out.update({f"{big}_in": f"i_{n}", f"{big}_out": f"o_{n}", f"K_{sub}": f"k_{n}",
                     f"S_{sub}": f"s_{n}", f"P_{sub}": f"p_{n}", f"D_{sub}": f"d_{n}"})
@@ -100,13 +115,82 @@ def _preset(notation: str):
     return NOTATIONS[notation]
 
 
-def _step(step: Step, names: dict, total_padding: bool, used: dict) -> Step:
+def _taken(notation: str) -> frozenset:
+    """The names ``notation`` gives to symbols symcnn names otherwise (cs231n's ``N_1`` for
+    ``N_in``, ``F`` for ``K_h``): a symbol it leaves alone must not show one of them. A
+    numbered name also takes its family (``N_#``): a nested model's ``N_1 + ... + N_4``
+    is primed throughout, not only where it meets ``N_1`` and ``N_2``. A name the preset
+    keeps as symcnn's for a layer with one axis (cs231n's ``S``, ``P``, ``D``) is symcnn's
+    too, and stays (``Embedding``'s ``D``, in every notation)."""
+    table = rename_table(notation, one_axis=True)
+    names = {new for old, new in table.items() if old != new} - \
+        {new for old, new in _ONE_AXIS[notation].items() if old == new}
+    return frozenset(names | {n.partition("_")[0] + "_#" for n in names
+                              if n.partition("_")[2].isdigit()})
+
+
+def _primed(name: str) -> str:
+    """``name`` with a prime, before its subscript: ``N'_2``, ``S'``."""
+    head, sep, sub = name.partition("_")
+    return f"{head}'{sep}{sub}"
+
+
+def _name(name: str, names: dict, taken: frozenset, used: dict) -> str:
+    """The shown name of a symbol symcnn calls ``name``: the preset's, else its own, primed
+    if the preset gives that name to another symbol (``used`` records the prime)."""
+    if name in names:
+        return names[name]
+    head, _, sub = name.partition("_")
+    if name in taken or (sub.isdigit() and f"{head}_#" in taken):
+        used[name] = _primed(name)
+        return used[name]
+    return name
+
+
+def _model_names(derivation: Derivation) -> frozenset:
+    """The names of the model's own symbols (``D`` in ``Input(("D", "H", "W", 3))``) that
+    ``derivation`` shows: in its shapes, its values and the values its symbols take."""
+    found: set = set()
+
+    def add(obj) -> None:
+        if isinstance(obj, (tuple, list)):
+            for item in obj:
+                add(item)
+        elif isinstance(obj, sympy.Basic):
+            found.update(s.name for s in obj.free_symbols)
+
+    add(derivation.input_shape)
+    add(derivation.output_shape)
+    for step in derivation.steps:
+        add(step.value)
+        add([v for _, v in step.bindings])
+    return frozenset(found)
+
+
+def _unlike(name: str, value, model: frozenset) -> bool:
+    """Whether a formula symbol shown as ``name`` and taking ``value`` would read as another
+    thing, the model's own symbol of that name: a dilation ``D`` beside a volume's depth
+    ``D`` (not ``U`` bound to the model's ``U``, one thing)."""
+    return name in model and getattr(value, "name", None) != name
+
+
+def _step(step: Step, names: dict, total_padding: bool, used: dict,
+          taken: frozenset = frozenset(), shown: set | None = None,
+          model: frozenset = frozenset()) -> Step:
     """``step`` in the preset's ``names``; ``used`` gains each symbol's name that had to
-    tell apart symbols the preset names alike (``F_h``, ``F_w`` for ``K_h``, ``K_w``)."""
-    key = names.get(step.key, step.key)
+    tell apart symbols the preset names alike (``F_h``, ``F_w`` for ``K_h``, ``K_w``), or
+    that the preset gives to another symbol, or that a symbol of the ``model`` has
+    (``N'_1``, ``D'``); ``shown`` (if given) gains the pairs ``(symcnn's name, shown name)``
+    of the step's key and symbols."""
+    shown = set() if shown is None else shown
+    key = _name(step.key, names, taken, used)
+    if _unlike(key, step.value, model):
+        key = used[step.key] = _primed(key)
+    shown.add((step.key, key))
     if step.formula is None:
         return Step(key, None, step.bindings, step.value)
     formula, bindings = step.formula, dict(step.bindings)
+    origin = {}  # d2l's total padding T_P_h: symcnn's P_h
     if total_padding:  # 2*P_h (per side) is p_h (both sides), worth twice the per-side value
         for s in [s for s in bindings if s.name == "P" or s.name.startswith("P_")]:
             total = sympy.Symbol(f"T_{s.name}")
@@ -115,14 +199,20 @@ def _step(step: Step, names: dict, total_padding: bool, used: dict) -> Step:
                 continue
             bindings[total] = 2 * bindings.pop(s)
             names = {**names, total.name: names.get(s.name, s.name)}
-    table = {s: sympy.Symbol(names[s.name]) for s in formula.free_symbols if s.name in names}
+            origin[total.name] = s.name
+    table = {s: sympy.Symbol(_name(s.name, names, taken, used)) for s in formula.free_symbols}
     values = dict(bindings)
+    for s, t in list(table.items()):
+        if _unlike(t.name, values.get(s), model):
+            table[s] = sympy.Symbol(_primed(t.name))
+            used[origin.get(s.name, s.name)] = table[s].name
     for target in {t for t in table.values()}:  # F for K_h and K_w: only if they agree
         sources = [s for s, t in table.items() if t == target]
         if len({values.get(s) for s in sources}) > 1:
             for s in sources:
                 table[s] = sympy.Symbol(f"{target.name}_{s.name.rsplit('_', 1)[-1]}")
                 used[s.name] = table[s].name
+    shown.update((origin.get(s.name, s.name), t.name) for s, t in table.items())
     formula = formula.xreplace(table)
     bindings = tuple((table.get(s, s), v) for s, v in bindings.items())
     return Step(key, formula, bindings, step.value)
@@ -130,16 +220,45 @@ def _step(step: Step, names: dict, total_padding: bool, used: dict) -> Step:
 
 def notate(derivation: Derivation, notation: str = "keras") -> Derivation:
     """``derivation`` with its formulas written in ``notation`` (see the module)."""
+    return _notate(derivation, notation, set())
+
+
+def shown_names(derivation: Derivation, notation: str = "keras") -> set:
+    """The pairs ``(symcnn's name, shown name)`` of the step keys and formula symbols of
+    ``derivation`` in ``notation``, as :func:`notate` (and so every printer) shows them.
+
+    >>> import symcnn as sc
+    >>> m = sc.Sequential([sc.Input((8, 8, 3)), sc.Conv2D(4, 3)])
+    >>> sorted(shown_names(m.layers[0].derivation, "cs231n"))[:4]
+    [('C_in', 'D_1'), ('C_out', 'D_2'), ('F', 'K'), ('H_in', 'H_1')]
+    """
+    shown: set = set()
+    _notate(derivation, notation, shown)
+    return shown
+
+
+def _notate(derivation: Derivation, notation: str, shown: set) -> Derivation:
     names, total = _preset(notation)
-    if not names:
+    model = _model_names(derivation)
+    if not names and not model & {n for step in derivation.steps for n in _names_of(step)}:
+        shown.update((n, n) for step in derivation.steps for n in _names_of(step))
         return derivation
     if any(step.key == "L_out" for step in derivation.steps):
         names = {**names, **_ONE_AXIS[notation]}
-    used = {}
-    steps = tuple(_step(s, names, total, used) for s in derivation.steps)
+    used, taken = {}, _taken(notation)
+    steps = tuple(_step(s, names, total, used, taken, shown, model)
+                  for s in derivation.steps)
     notes = tuple(_note(note, {**names, **used}) for note in derivation.notes)
     return Derivation(derivation.name, derivation.type, derivation.input_shape,
                       derivation.output_shape, steps, notes, derivation.assumed)
+
+
+def _names_of(step: Step) -> set:
+    """The names of ``step``'s key and formula symbols, as symcnn gives them."""
+    out = {step.key}
+    if step.formula is not None:
+        out.update(s.name for s in step.formula.free_symbols)
+    return out
 
 
 def _note(note: str, names: dict) -> str:
