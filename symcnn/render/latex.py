@@ -27,7 +27,7 @@ from .context import TABLE_COLUMNS, TOTALS, RenderContext, resolve_columns
 from .exprs import latex_printer
 from .where import call_names
 from .latex_long import (LONGTABLE_PREAMBLE, break_name, break_type, breakable, escape,
-                         longtable, plain, typeset_note)
+                         longtable, plain, text_math, typeset_note)
 from .latex_steps import (_describe_math, _describeplain, _parts, _shape, _shown_steps,
                           _sum_rows, derivation_latex, is_trivial, page_step, step_latex)
 from .summary import COLUMNS
@@ -46,12 +46,18 @@ FONTS = r"\IfFileExists{lmodern.sty}{\usepackage[T1]{fontenc}\usepackage{lmodern
 
 
 def _row_cells(ctx, columns, name, type_name, shape, derivation, record,
-               long: bool = False) -> list:
+               long: bool = False, math: bool = False) -> list:
+    """One row's cells; with ``math``, its text cells as math (``$...$``) that MathJax shows
+    as pdflatex does: MathJax shows a text-mode escape such as ``\_`` as it is."""
     p = ctx.printer
     cells = []
     for key in columns:
-        if key == "layer":
+        if key == "layer" and math:
+            cells.append("$" + text_math(name).replace(r"\text{", r"\texttt{") + "$")
+        elif key == "layer":
             cells.append(rf"\texttt{{{break_name(escape(name)) if long else escape(name)}}}")
+        elif key == "type" and math:
+            cells.append("$" + text_math(type_name) + "$")
         elif key == "type":
             cells.append(break_type(escape(type_name)) if long else escape(type_name))
         elif key == "output_shape":
@@ -65,8 +71,9 @@ def _row_cells(ctx, columns, name, type_name, shape, derivation, record,
                 cells.append("$" + (breakable(math) if long else math) + "$")
         else:
             value = ctx.other_value(key, record)
-            cells.append(escape(ctx.other_cell(key, record)) if value is None
-                         else _math(value, p, long))
+            text = ctx.other_cell(key, record)
+            cells.append(("$" + text_math(text) + "$" if math else escape(text))
+                         if value is None else _math(value, p, long))
     return cells
 
 
@@ -76,14 +83,15 @@ def _math(value, printer, long: bool) -> str:
     return "$" + (breakable(math) if long else math) + "$"
 
 
-def _table_parts(ctx: RenderContext, columns, long: bool = False):
-    """``(header, rows, totals, notes)`` of the table, as LaTeX cells."""
+def _table_parts(ctx: RenderContext, columns, long: bool = False, math: bool = False):
+    """``(header, rows, totals, notes)`` of the table, as LaTeX cells (the rows' text as
+    math with ``math``, see :func:`_row_cells`)."""
     p = ctx.printer
     n = len(columns)
     header = [_header(k) for k in columns]
-    rows = [_row_cells(ctx, columns, name, "InputLayer", shape, None, None, long)
+    rows = [_row_cells(ctx, columns, name, "InputLayer", shape, None, None, long, math)
             for name, shape in ctx.inputs]
-    rows += [_row_cells(ctx, columns, d.name, d.type, d.output_shape, d, record, long)
+    rows += [_row_cells(ctx, columns, d.name, d.type, d.output_shape, d, record, long, math)
              for d, record in zip(ctx.derivations, ctx.model._records)]
     at = next((i for i, k in enumerate(columns) if k in ("working", "params")), n - 1)
     totals = []
@@ -236,15 +244,13 @@ def model_array(model) -> str:
     ctx = RenderContext(model, None, "_repr_latex_")
     ctx.printer = latex_printer()
     columns = resolve_columns(None, "to_latex")
-    header, rows, totals, notes = _table_parts(ctx, columns)
+    header, rows, totals, notes = _table_parts(ctx, columns, math=True)
 
     def cell(text: str) -> str:
         if text.startswith("$") and text.endswith("$"):
             return text[1:-1]
         if text.startswith(r"\multicolumn"):
             text = text.rsplit("{", 1)[1].rstrip("}")
-        if text.startswith(r"\texttt"):  # \texttt works in math mode (LaTeX and MathJax)
-            return text
         return r"\text{" + text + "}" if text else ""
 
     spec = "".join("r" if _numeric(k) else "l" for k in columns)

@@ -162,6 +162,18 @@ def test_a_derivations_notes_set_their_math_as_math_in_jupyter():
         assert "P\\_1" not in shown and "ceiling(" not in shown
 
 
+def test_a_models_jupyter_table_sets_names_with_underscores_as_math():
+    r"""Layer names were ``\texttt{input\_layer}``: MathJax (Jupyter) shows the text-mode
+    escape as it is, "input\_layer"; pdflatex and MathJax both read the math ``\_``."""
+    model = sc.Sequential([sc.Input((8, 8, 3), name="in_put"),
+                           sc.Conv2D(4, 3, name="conv_50%_#1")], name="m")
+    shown = model._repr_latex_()
+    assert r"\texttt{in}\_\texttt{put} & \text{InputLayer}" in shown
+    assert r"\texttt{conv}\_\texttt{50}\%\_\#\texttt{1} & \text{Conv2D}" in shown
+    for text in re.findall(r"\\text(?:tt)?\{([^}]*)\}", shown):
+        assert "\\" not in text, text  # no escape inside text, where MathJax shows it
+
+
 def test_model_to_latex_is_what_to_latex_returns():
     m = textbook.free_width()
     assert model_to_latex(m, style="derivation") == m.to_latex(style="derivation")

@@ -53,6 +53,14 @@ def test_a_derivations_jupyter_latex_with_its_notes_compiles_too(tmp_path):
     assert compile_pdf(document, tmp_path, "notes").exists()
 
 
+def test_a_models_jupyter_table_compiles_too(tmp_path):
+    model = sc.Sequential([sc.Input((8, 8, 3), name="in_put"),
+                           sc.Conv2D(4, 3, name="conv_50%_#1")], name="m")
+    document = ("\\documentclass{article}\n\\usepackage{amsmath}\n\\begin{document}\n"
+                + model._repr_latex_() + "\n\\end{document}\n")
+    assert compile_pdf(document, tmp_path, "table").exists()
+
+
 def test_a_latex_error_is_reported_with_pdflatex_s_message(tmp_path):
     broken = "\\documentclass{article}\\begin{document}\\undefinedmacro\\end{document}"
     with pytest.raises(sc.SymcnnError, match="Undefined control sequence"):
