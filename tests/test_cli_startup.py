@@ -48,6 +48,7 @@ def test_a_command_imports_what_it_needs():
 
 def test_the_cli_choices_agree_with_the_modules_that_use_them():
     from symcnn.costs import QUANTITIES
+    from symcnn.render.notation import NOTATIONS
     from symcnn.teach.exercises import TOPICS
     from symcnn.teach.sheets import FORMATS
     from symcnn.training_memory import OPTIMIZER_STATES
@@ -56,6 +57,7 @@ def test_the_cli_choices_agree_with_the_modules_that_use_them():
     assert options.OPTIMIZERS == tuple(OPTIMIZER_STATES)
     assert options.TOPICS == tuple(TOPICS)
     assert options.SHEET_FORMATS == tuple(FORMATS)
+    assert options.NOTATIONS == tuple(NOTATIONS)
 
 
 def test_every_public_name_resolves():

@@ -33,7 +33,7 @@ import sys
 from .. import __version__
 from ..errors import SymcnnError, UnavailableError
 from ..suggest import did_you_mean
-from .options import (QUANTITIES, LoadError, UsageError, deferred, in_cli_words,
+from .options import (NOTATIONS, QUANTITIES, LoadError, UsageError, deferred, in_cli_words,
                       register_memory, register_teach)
 from .options import MEMORY_EXAMPLES, TEACH_EXAMPLES
 
@@ -70,6 +70,7 @@ _EXAMPLES = {
     "latex": """examples:
   symcnn latex examples/models/free_width.yaml -o notes.tex
   symcnn latex net.py --style derivation --assume-divisible H=32 W=32
+  symcnn latex net.py --style derivation --notation cs231n
   symcnn latex net.py -o notes.tex --pdf""",
     "plot": """examples:
   symcnn plot examples/models/free_width.json n=1:400 --budget params=100000 -o params.png
@@ -127,6 +128,13 @@ def _add_table(p) -> None:
                    help="output format (default: text); json follows the documented schema")
     p.add_argument("--columns", nargs="+", metavar="COL", action="extend",
                    help="columns of the table, e.g. layer,output_shape,params,macs")
+    _add_notation(p, " (markdown and latex)")
+
+
+def _add_notation(p, where: str = "") -> None:
+    p.add_argument("--notation", choices=NOTATIONS, default=None,
+                   help=f"write the formulas in a lecture's names{where}: "
+                        f"{', '.join(NOTATIONS)} (default: keras, symcnn's own)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -193,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--columns", nargs="+", action="extend", metavar="COL",
                    help="table columns, e.g. layer,type,output_shape,working")
     p.add_argument("--caption", help="put the table in a float with this caption")
+    _add_notation(p)
 
     p = command("plot", "plot quantities against one symbol into an image",
                 deferred("sweep", "run_plot"))

@@ -33,7 +33,7 @@ __all__ = ["run_summary", "run_solve", "run_latex", "run_spec", "quantity_of", "
 
 def run_summary(args, out) -> int:
     model = load_args(args)
-    print(render(model, args.format, columns(args.columns)), file=out)
+    print(render(model, args.format, columns(args.columns), args.notation), file=out)
     return 0
 
 
@@ -170,7 +170,8 @@ def run_latex(args, out) -> int:
     model = load_args(args)
     divisible = parse_assignments(args.assume_divisible, "--assume-divisible") or None
     options = {"style": args.style, "assume_divisible": divisible,
-               "columns": columns(args.columns), "caption": args.caption}
+               "columns": columns(args.columns), "caption": args.caption,
+               "notation": args.notation}
     text = model.to_latex(standalone=bool(args.pdf or args.standalone),
                           **{k: v for k, v in options.items() if v is not None})
     if args.pdf:

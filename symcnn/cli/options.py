@@ -19,7 +19,7 @@ from typing import Any, Callable
 from ..errors import SUBS_HINT
 
 __all__ = ["UsageError", "LoadError", "deferred", "EXIT_NO_SOLUTION", "QUANTITIES", "OPTIMIZERS", "TOPICS",
-           "SHEET_FORMATS", "MEMORY_EXAMPLES", "TEACH_EXAMPLES", "register_memory",
+           "SHEET_FORMATS", "NOTATIONS", "MEMORY_EXAMPLES", "TEACH_EXAMPLES", "register_memory",
            "register_teach", "subs_example", "in_cli_words"]
 
 #: The exit code of ``solve`` (and ``memory --budget``) when no value fits the budget.
@@ -35,6 +35,8 @@ TOPICS = ("output_size", "params", "macs", "receptive_field", "padding_for_same"
           "scaling")
 #: ``symcnn.teach.sheets.FORMATS``.
 SHEET_FORMATS = ("latex", "markdown", "html", "moodle")
+#: The keys of ``symcnn.render.notation.NOTATIONS``: a lecture's names for the formulas.
+NOTATIONS = ("keras", "cs231n", "d2l", "dumoulin")
 
 
 class UsageError(Exception):

@@ -169,8 +169,13 @@ def zoo_document(entries: list) -> dict:
     return {**header("zoo"), "models": [{"name": n, "description": d} for n, d in entries]}
 
 
-def render(model, fmt: str, columns=None) -> str:
-    """The model as text, Markdown, LaTeX or a JSON document (``--format``, ``--columns``)."""
+def render(model, fmt: str, columns=None, notation: str | None = None) -> str:
+    """The model as text, Markdown, LaTeX or a JSON document (``--format``, ``--columns``,
+    ``--notation`` for Markdown and LaTeX)."""
+    if notation is not None and fmt not in ("markdown", "latex"):
+        raise UsageError(f"--notation applies to --format markdown and latex, not {fmt} (the "
+                         f"{fmt} output names symbols as symcnn does). "
+                         f"Received: --notation {notation}")
     if fmt == "json":
         if columns:
             raise UsageError("--columns applies to text, markdown and latex, not json (the "
@@ -178,8 +183,9 @@ def render(model, fmt: str, columns=None) -> str:
         import json  # only here: a text summary needs no JSON encoder (issue 16: start-up)
 
         return json.dumps(summary_document(model), indent=2)
+    named = {} if notation is None else {"notation": notation}
     if fmt == "markdown":
-        return model.to_markdown(columns=columns)
+        return model.to_markdown(columns=columns, **named)
     if fmt == "latex":
-        return model.to_latex(columns=columns)
+        return model.to_latex(columns=columns, **named)
     return model.summary_text(columns=columns)

@@ -130,5 +130,5 @@ def run_zoo(args, out) -> int:
     if not hasattr(model, "summary"):
         raise UsageError(f"{args.name} returns {type(model).__name__}, not one model")
     model = substitute(model, args.subs)
-    print(render(model, args.format, columns(args.columns)), file=out)
+    print(render(model, args.format, columns(args.columns), args.notation), file=out)
     return 0
