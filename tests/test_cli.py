@@ -64,6 +64,14 @@ def test_summary_substitutes_symbols_first():
         textbook.free_width().subs(n=10).summary_text() + "\n"
 
 
+def test_assignments_joined_by_a_comma_are_told_to_use_spaces():
+    code, _, err = run("zoo", "resnet18", "--subs", "H=224,W=224")
+    assert code == 2
+    assert "Received: '224,W=224' (separate assignments with spaces, not commas" in err
+    code, _, err = run("zoo", "resnet18", "--subs", "H=22 4")
+    assert code == 2 and "separate assignments" not in err  # no '=' in the value: no hint
+
+
 def test_summary_columns_are_passed_through():
     out = ok("summary", FREE_WIDTH, "--columns", "layer,params")
     assert out == textbook.free_width().summary_text(columns=["layer", "params"]) + "\n"

@@ -24,7 +24,11 @@ def _value(text: str, option: str, declare: bool = True):
     try:
         return parse_size(text, declare=declare)
     except ExpressionError as err:
-        raise UsageError(f"{option}: {err}") from None
+        hint = ""
+        if "=" in text:  # --subs H=224,W=224: one value read as "224,W=224"
+            hint = (f" (separate assignments with spaces, not commas: {option} NAME=VALUE "
+                    f"NAME=VALUE ...)")
+        raise UsageError(f"{option}: {err}{hint}") from None
 
 
 def _items(text: str) -> list | None:
