@@ -42,6 +42,10 @@ class _Unsupported(Exception):
     pass
 
 
+#: PyTorch's recurrent modules (:mod:`symcnn.nn.recurrent`) and the Keras layer of each.
+_RECURRENT = {"RNN": "SimpleRNN", "GRU": "GRU", "LSTM": "LSTM"}
+
+
 def to_keras(model: Graph):
     """A real Keras 3 model with ``model``'s layers, shapes and parameter counts.
 
@@ -249,6 +253,8 @@ class _Builder:
         if any(d != 1 for d in getattr(layer, "dilation", None) or ()) and "Pool" in layer.type_name:
             raise _Unsupported("a dilated max pooling (Keras pooling has no dilation)")
         kind = layer.type_name
+        if kind in _RECURRENT:
+            return [self._recurrent(layer, shape, name)]
         if kind == "Unflatten" or kind == "Flatten" and len(out_shape) != 1:
             return [K.Reshape(out_shape, name=self.unique(name))]
         if kind == "Upsample":
@@ -282,6 +288,55 @@ class _Builder:
         if kind == "PReLU":
             raise _Unsupported("no Keras equivalent for PReLU with PyTorch's parameter sharing")
         return None
+
+    def _recurrent(self, layer, shape, name: str):
+        """``nn.RNN``/``GRU``/``LSTM`` as one functional Keras model named as the layer,
+        returning PyTorch's outputs: the sequence, then ``h_n`` (and ``c_n``) of shape
+        ``(D*num_layers, H)`` after the batch axis, in PyTorch's order (layer by layer,
+        forward before backward). Its layers: one Keras ``SimpleRNN``/``GRU``/``LSTM`` per
+        PyTorch layer (in ``Bidirectional`` when bidirectional, ``Dropout`` between them).
+        PyTorch's two biases per gate: Keras' GRU with ``reset_after=True`` has them too;
+        Keras' SimpleRNN and LSTM have one, so they are exported with ``bias=False`` only."""
+        keras, kind = self.keras, layer.type_name
+        K = keras.layers
+        H, L, D = int(layer.hidden_size), int(layer.num_layers), layer.directions
+        if layer.projected:
+            raise _Unsupported("proj_size (Keras' LSTM has no projection of its state)")
+        if layer.bias and kind != "GRU":
+            per = layer.gates * H
+            raise _Unsupported(
+                f"bias=True: PyTorch's {kind} has two bias vectors per gate (b_ih and b_hh, "
+                f"{2 * per} per layer and direction), Keras' {_RECURRENT[kind]} one ({per}), "
+                f"so the Keras model would have {per * L * D:,} fewer parameters; export "
+                f"{kind}(..., bias=False), or build the model with sc.{_RECURRENT[kind]} "
+                f"(Keras' layer). Received: bias=True")
+        base = self.unique(name)
+        cls = getattr(K, _RECURRENT[kind])
+        options = {"units": H, "return_sequences": True, "return_state": True,
+                   "use_bias": bool(layer.bias)}
+        if kind == "GRU":
+            options["reset_after"] = True  # PyTorch's candidate: r*(W_hn h + b_hn)
+        if kind == "RNN":
+            options["activation"] = layer.nonlinearity
+        x = entry = keras.Input(tuple(shape))
+        states: list = []
+        for i in range(L):
+            if i and layer.dropout:
+                x = K.Dropout(layer.dropout, name=f"{base}_dropout_{i}")(x)
+            cell = cls(**options, name=f"{base}_l{i}", trainable=layer.trainable)
+            if D == 2:
+                cell = K.Bidirectional(cell, merge_mode="concat", name=f"{base}_l{i}_bi",
+                                       trainable=layer.trainable)
+            x, *final = cell(x)
+            per_direction = len(final) // D  # h (and c) of each direction in turn
+            states.append([final[d * per_direction:(d + 1) * per_direction]
+                           for d in range(D)])
+        outputs = [x]
+        for which in range(layer.states):  # h_n, then c_n: (D*L, H), rows layer-major
+            rows = [K.Reshape((1, H))(per_layer[d][which])
+                    for per_layer in states for d in range(D)]
+            outputs.append(rows[0] if len(rows) == 1 else K.Concatenate(axis=1)(rows))
+        return keras.Model(entry, outputs, name=base)
 
     def _upsample(self, layer, K, shape, out_shape, name: str):
         """``nn.Upsample`` as Keras' ``UpSampling2D``/``3D`` (channels first): whole-number

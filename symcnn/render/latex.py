@@ -47,7 +47,7 @@ FONTS = r"\IfFileExists{lmodern.sty}{\usepackage[T1]{fontenc}\usepackage{lmodern
 
 def _row_cells(ctx, columns, name, type_name, shape, derivation, record,
                long: bool = False, math: bool = False) -> list:
-    """One row's cells; with ``math``, its text cells as math (``$...$``) that MathJax shows
+    r"""One row's cells; with ``math``, its text cells as math (``$...$``) that MathJax shows
     as pdflatex does: MathJax shows a text-mode escape such as ``\_`` as it is."""
     p = ctx.printer
     cells = []
