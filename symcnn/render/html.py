@@ -104,6 +104,16 @@ class MathML(InRounding, MathMLPresentationPrinter):
         for mo in node.getElementsByTagName("mo"):
             if _text(mo) == " ":
                 mo.firstChild.data = ","
+        for mi in [node] if node.tagName == "mi" else node.getElementsByTagName("mi"):
+            text = _text(mi)  # a primed name (notation presets' D'): D with a prime, as
+            if len(text) == 2 and text[1] == "'" and text[0].isalpha():  # LaTeX's D'
+                prime = self._op("\u2032")  # the prime is raised already: no superscript
+                prime.setAttribute("lspace", "0")
+                prime.setAttribute("rspace", "0")
+                primed = self._el("mrow", self._el("mi", text=text[0]), prime)
+                if mi is node:
+                    return primed
+                mi.parentNode.replaceChild(primed, mi)
         return node
 
     def _print_Integer(self, e):
@@ -202,6 +212,9 @@ def math(node, block: bool = False) -> str:
     shown = ' display="block"' if block else ""
     text = re.sub(r"&(?!amp;|lt;|gt;|quot;|#)([A-Za-z]+);",  # &InvisibleTimes; as a character
                   lambda m: _html.unescape(m.group()), node.toxml())
+    # SymPy's sums and products write the hyphen-minus, which browsers show as a hyphen
+    # (``D - 4`` beside the working's ``P − D``): the minus sign, as the working has it
+    text = re.sub(r"(<mo(?: [^>]*)?>)-(</mo>)", "\\1\u2212\\2", text)
     return f'<math xmlns="http://www.w3.org/1998/Math/MathML"{shown}>{text}</math>'
 
 

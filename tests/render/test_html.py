@@ -232,3 +232,21 @@ def test_a_long_total_wraps_in_its_column_and_does_not_set_its_width():
     total = next(r for r in re.findall(r"<tr[^>]*>(.*?)</tr>", page) if "Total params" in r)
     assert '<td class="num"><div class="total"><span class="terms">' in total
     assert "div.total { width: 0; min-width: 100%; }" in page
+
+
+def test_every_minus_is_the_minus_sign_never_a_hyphen():
+    """SymPy's printer writes ``<mo>-</mo>``, which browsers show as a short hyphen: the
+    shapes read ``D - 4`` beside the working's ``P − D``."""
+    model = sc.Sequential([sc.Input(("D", "H", "W", 3)), sc.Conv3D(8, 3, dilation_rate=2),
+                           sc.MaxPooling3D(2), sc.Flatten(), sc.Dense(10)])
+    for style in ("table", "derivation"):
+        page = model.to_html(style=style)
+        minus = re.findall(r"<mo(?: [^>]*)?>([-\u2212])</mo>", page)
+        assert minus and set(minus) == {"\u2212"}, style
+
+
+def test_a_primed_name_is_an_italic_letter_and_a_prime_as_in_latex():
+    """An ``<mi>D'</mi>`` (two characters) is set upright by browsers, beside italic ``D``."""
+    model = sc.Sequential([sc.Input(("D", "H", "W", 3)), sc.Conv3D(8, 3, dilation_rate=2)])
+    page = model.to_html(style="derivation", notation="cs231n")  # the dilation beside depth D
+    assert "D'" not in page and "<mi>D</mi><mo lspace=\"0\" rspace=\"0\">\u2032</mo>" in page

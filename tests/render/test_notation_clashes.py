@@ -174,7 +174,7 @@ def test_cs231n_names_a_volumes_depth_axis_t_and_keeps_d_for_the_channels():
     ("to_latex", "T_{2} &=", "D_{2} &=", "D' "),
     ("to_markdown", "T_2 =", "D_2 =", "D'*"),
     ("to_html", "<mi>T</mi><mi>2</mi></msub><mo>=", "<mi>D</mi><mi>2</mi></msub><mo>=",
-     "<mi>D'</mi>"),
+     '<mi>D</mi><mo lspace="0" rspace="0">\u2032</mo>'),
 ])
 def test_every_printer_shows_a_volume_in_cs231n_without_a_clash(printer, depth_out,
                                                                   channels_out, dilation):
