@@ -245,12 +245,31 @@ def _notate(derivation: Derivation, notation: str, shown: set) -> Derivation:
         return derivation
     if any(step.key == "L_out" for step in derivation.steps):
         names = {**names, **_ONE_AXIS[notation]}
-    used, taken = {}, _taken(notation)
+    split = _split(derivation.steps, names)
+    names = {**names, **split}
+    used, taken = dict(split), _taken(notation)
     steps = tuple(_step(s, names, total, used, taken, shown, model)
                   for s in derivation.steps)
     notes = tuple(_note(note, {**names, **used}) for note in derivation.notes)
     return Derivation(derivation.name, derivation.type, derivation.input_shape,
                       derivation.output_shape, steps, notes, derivation.assumed)
+
+
+def _split(steps, names: dict) -> dict:
+    """Per-axis names for symbols a preset names alike but that differ in value anywhere in
+    the layer (a 3x4 kernel: cs231n's ``F_h`` and ``F_w`` on the ``H_2`` and ``W_2`` lines
+    too, as in the parameters, not an ``F`` worth 3 on one line and 4 on the next)."""
+    values_of: dict = {}
+    for step in steps:
+        if step.formula is None:
+            continue
+        bound = dict(step.bindings)
+        for s in step.formula.free_symbols:
+            if s.name in names:
+                values_of.setdefault(names[s.name], {})[s.name] = bound.get(s)
+    return {source: f"{target}_{source.rsplit('_', 1)[-1]}"
+            for target, sources in values_of.items() if len(set(sources.values())) > 1
+            for source in sources}
 
 
 def _names_of(step: Step) -> set:

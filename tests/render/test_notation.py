@@ -55,7 +55,10 @@ def test_a_formula_in_each_notation_equals_symcnns_after_substitution(notation):
 def test_the_textbook_forms_appear():
     d = conv_model(3, 2, 1, 8, 32).layers[0].derivation
     show = lambda n, key: sympy.sstr(notate(d, n)[key].formula)  # noqa: E731
-    assert show("cs231n", "H_2") == "floor((H_1 + 2*P - F)/S) + 1"
+    assert show("cs231n", "H_2") == "floor((H_1 + 2*P - F_h)/S) + 1"  # a 3x4 kernel
+    square = sc.Sequential([sc.Input((32, 32, 3)), sc.Conv2D(8, 3, strides=2, padding=1)])
+    assert sympy.sstr(notate(square.layers[0].derivation, "cs231n")["H_2"].formula) == \
+        "floor((H_1 + 2*P - F)/S) + 1"
     assert show("d2l", "h_o") == "floor((n_h + p_h - k_h)/s_h) + 1"
     assert dict(notate(d, "d2l")["h_o"].bindings)[sympy.Symbol("p_h")] == 2  # total padding
     assert show("dumoulin", "o_1") == "floor((i_1 + 2*p_1 - k_1)/s_1) + 1"
@@ -66,6 +69,9 @@ def test_a_non_square_kernel_keeps_cs231n_unambiguous():
     d = conv_model(3, 1, 0, 8, 32).layers[0].derivation  # kernel (3, 4)
     params = notate(d, "cs231n")["params"]
     assert {s.name for s in params.formula.free_symbols} == {"D_1", "F_h", "F_w", "K"}
+    # every line of the layer names the kernel as its parameters do, not F = 3, then F = 4
+    for key, axis in (("H_2", "F_h"), ("W_2", "F_w")):
+        assert axis in {s.name for s in notate(d, "cs231n")[key].formula.free_symbols}
     assert params.working.doit() == d["params"].value
 
 
