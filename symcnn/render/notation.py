@@ -245,6 +245,8 @@ def _notate(derivation: Derivation, notation: str, shown: set) -> Derivation:
         return derivation
     if any(step.key == "L_out" for step in derivation.steps):
         names = {**names, **_ONE_AXIS[notation]}
+    elif any("L_in" in _names_of(step) for step in derivation.steps):  # a Flatten of (L, C)
+        names = {**names, **{k: v for k, v in _ONE_AXIS[notation].items() if k == "L_in"}}
     split = _split(derivation.steps, names)
     names = {**names, **split}
     used, taken = dict(split), _taken(notation)

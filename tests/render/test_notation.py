@@ -147,3 +147,12 @@ def test_an_embeddings_d_is_not_a_dilation_in_any_notation():
     d = sc.Sequential([sc.Input((5,)), sc.Embedding(100, 16)]).layers[0].derivation
     for notation in NAMES:
         assert notate(d, notation)["params"].formula == d["params"].formula
+
+
+@pytest.mark.parametrize("notation", NAMES)
+def test_a_flatten_after_a_one_axis_layer_names_the_length_as_that_layer_does(notation):
+    model = sc.Sequential([sc.Input(("L", 3)), sc.Conv1D(8, 3), sc.Flatten(), sc.Dense(4)])
+    conv, flat = (notate(model.layers[i].derivation, notation) for i in (0, 1))
+    length = next(s for s in conv.steps[0].formula.free_symbols  # the input length's name
+                  if dict(conv.steps[0].bindings)[s] == sc.symbols("L"))
+    assert length in flat.steps[0].formula.free_symbols  # cs231n W_1 on both, not L_in
