@@ -50,7 +50,7 @@ MODULE_ARGS = {
     "AvgPool1d": _AVGPOOL[:-1], "AvgPool2d": _AVGPOOL, "AvgPool3d": _AVGPOOL,
     **{f"AdaptiveAvgPool{n}d": ("output_size",) for n in (1, 2, 3)},
     **{f"AdaptiveMaxPool{n}d": ("output_size", "return_indices") for n in (1, 2, 3)},
-    **{f"{kind}Pad{n}d": _PAD for kind in ("Zero", "Reflection", "Replication")
+    **{f"{kind}Pad{n}d": _PAD for kind in ("Zero", "Reflection", "Replication", "Circular")
        for n in (1, 2, 3)},
     **{f"ConstantPad{n}d": ("padding", "value") for n in (1, 2, 3)},
     "GroupNorm": ("num_groups", "num_channels", "eps", "affine"),
@@ -214,6 +214,10 @@ def _interpolate(conv, node, args, kwargs):
     return conv.apply(sc_nn.Upsample(**values, name=node.name), x)
 
 
+#: ``F.pad``'s modes and the padding module of each.
+_PAD_MODES = {"reflect": "Reflection", "replicate": "Replication", "circular": "Circular"}
+
+
 def _pad(conv, node, args, kwargs):
     values = _bind(args, kwargs, ("input", "pad", "mode", "value"), {"mode": "constant"})
     x = _tensor(values["input"])
@@ -227,12 +231,11 @@ def _pad(conv, node, args, kwargs):
         layer = getattr(sc_nn, f"ConstantPad{n}d")(pad, value, name=node.name)
     elif mode == "constant":
         layer = getattr(sc_nn, f"ZeroPad{n}d")(pad, name=node.name)
-    elif mode in ("reflect", "replicate"):  # as the modules: the mode is kept, not dropped
-        kind = "Reflection" if mode == "reflect" else "Replication"
-        layer = getattr(sc_nn, f"{kind}Pad{n}d")(pad, name=node.name)
-    else:  # circular (no symcnn module), or a mode this version of PyTorch added
-        raise Unsupported(f"F.pad with mode={mode!r} (constant, reflect and replicate are "
-                          f"converted)")
+    elif mode in _PAD_MODES:  # as the modules: the mode is kept, not dropped
+        layer = getattr(sc_nn, f"{_PAD_MODES[mode]}Pad{n}d")(pad, name=node.name)
+    else:  # a mode this version of PyTorch added
+        raise Unsupported(f"F.pad with mode={mode!r} (constant, reflect, replicate and "
+                          f"circular are converted)")
     return conv.apply(layer, x)
 
 

@@ -262,6 +262,12 @@ class _Builder:
         if getattr(layer, "padding_mode", "zeros") != "zeros":
             raise _Unsupported(f"padding_mode={layer.padding_mode!r} (Keras convolutions pad "
                                f"with zeros only, which gives other values)")
+        if getattr(layer, "_mode", "constant") != "constant":  # ReflectionPad2d, ...
+            raise _Unsupported(f"{layer._mode} padding (Keras pads with zeros only, which "
+                               f"gives other values)")
+        if layer._torch.get("value", 0) != 0:  # ConstantPad2d(1, 3.0)
+            raise _Unsupported(f"padding with value={layer._torch['value']!r} (Keras pads "
+                               f"with zeros only, which gives other values)")
         if kind.endswith(("Pad1d", "Pad2d", "Pad3d")) and any(
                 v < 0 for pair in layer.padding for v in pair):  # negative amounts crop
             rank = len(layer.padding)

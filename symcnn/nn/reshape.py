@@ -21,6 +21,7 @@ __all__ = [
     "Flatten", "Unflatten", "Upsample", "Slice",
     "ZeroPad1d", "ZeroPad2d", "ZeroPad3d", "ConstantPad1d", "ConstantPad2d", "ConstantPad3d",
     "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d",
+    "CircularPad1d", "CircularPad2d", "CircularPad3d",
     "ReplicationPad1d", "ReplicationPad2d", "ReplicationPad3d",
 ]
 
@@ -298,6 +299,7 @@ ReflectionPad1d, ReflectionPad2d, ReflectionPad3d = _pad_classes("ReflectionPad"
                                                                   mode="reflect")
 ReplicationPad1d, ReplicationPad2d, ReplicationPad3d = _pad_classes("ReplicationPad", (), True,
                                                                      mode="replicate")
+CircularPad1d, CircularPad2d, CircularPad3d = _pad_classes("CircularPad", (), mode="circular")
 ZeroPad2d.__doc__ += """
 
     >>> from symcnn import nn, Input

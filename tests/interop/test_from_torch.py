@@ -336,7 +336,7 @@ def test_embeddings_cross_both_ways_with_pytorch_counts_and_shapes():
 def test_functional_pad_keeps_its_mode_and_value():
     """F.pad(x, ..., mode="reflect") and F.pad(x, ..., value=3.0) became zero padding: same
     shapes and counts, silently another function. The mode and value are kept (the export
-    computes what the module does); a mode with no symcnn layer (circular) is refused."""
+    computes what the module does), circular padding too (``nn.CircularPad2d``)."""
     torch = require("torch")
     F = torch.nn.functional
 
@@ -349,12 +349,27 @@ def test_functional_pad_keeps_its_mode_and_value():
     x = torch.randn(1, 3, 8, 8)
     for options, kind in (({"mode": "reflect"}, "ReflectionPad2d"), ({"value": 3.0},
                           "ConstantPad2d"), ({"mode": "replicate"}, "ReplicationPad2d"),
-                          ({}, "ZeroPad2d")):
+                          ({}, "ZeroPad2d"), ({"mode": "circular"}, "CircularPad2d")):
         model = sc.from_torch(module(**options), input_shape=(3, 8, 8))
         assert model.layers[-1].type == kind
         assert torch.equal(model.to_torch()(x), module(**options)(x))
-    with pytest.raises(sc.ConversionError, match=r"F.pad with mode='circular'"):
-        sc.from_torch(module(mode="circular"), input_shape=(3, 8, 8))
+
+
+@pytest.mark.frameworks
+def test_circular_padding_counts_as_pytorch_and_refuses_wrapping_twice():
+    torch = require("torch")
+    for pad in (1, (2, 0, 1, 3), -1):
+        module = torch.nn.CircularPad2d(pad)
+        model = sc.from_torch(torch.nn.Sequential(module, torch.nn.Conv2d(3, 4, 3)),
+                              input_shape=(3, 5, 6))
+        assert model.output_shape == tuple(
+            torch.nn.Sequential(module, torch.nn.Conv2d(3, 4, 3))(torch.zeros(1, 3, 5, 6))
+            .shape[1:])
+    with pytest.raises(RuntimeError, match="wrapping around more than once"):
+        torch.nn.CircularPad2d(2)(torch.zeros(1, 3, 1, 4))
+    with pytest.raises(sc.ShapeError, match=r"circular padding by 2 needs at least 2 "
+                                            r"elements.*dim 2 has 1"):
+        sc.Sequential([sc.Input((3, 1, 4)), sc.nn.CircularPad2d(2)])
 
 
 @pytest.mark.frameworks

@@ -301,3 +301,22 @@ def test_an_upsampling_keras_lacks_is_refused_naming_the_layer_the_mode_and_kera
            f"'nearest-exact' and 'area'" in text
     if keras_layer == "UpSampling2D":
         assert "interpolation='nearest', 'bilinear', 'bicubic', 'lanczos3' or 'lanczos5'" in text
+
+
+@pytest.mark.parametrize("layer, reason", [
+    (nn.ReflectionPad2d(1), "reflect padding"), (nn.ReplicationPad2d(1), "replicate padding"),
+    (nn.CircularPad2d(1), "circular padding"), (nn.ConstantPad2d(1, 3.0), "value=3.0")])
+def test_padding_other_than_zeros_is_refused_not_exported_as_zero_padding(layer, reason):
+    """These became Keras' ZeroPadding2D: the same shapes, other values."""
+    torch = require("torch")
+    require("keras")
+    model = sc.Sequential([sc.Input((3, 6, 6)), layer])
+    x = torch.randn(1, 3, 6, 6)
+    zeros = torch.nn.functional.pad(x, (1, 1, 1, 1))
+    assert model.to_torch()(x).shape == zeros.shape and not torch.equal(model.to_torch()(x),
+                                                                         zeros)
+    with pytest.raises(sc.ConversionError, match=rf"{re.escape(reason)} \(Keras pads with "
+                                                 rf"zeros only, which gives other values\)"):
+        model.to_keras()
+    assert sc.Sequential([sc.Input((3, 6, 6)), nn.ConstantPad2d(1, 0.0)]).to_keras() \
+        .count_params() == 0  # a constant of zero is Keras' ZeroPadding2D
