@@ -42,6 +42,12 @@ class _Unsupported(Exception):
     pass
 
 
+#: PyTorch's activation arguments that Keras' activation of the same name fixes (to these
+#: values): other values compute another function, so they are refused.
+_ACTIVATION_ASSUMES = {"CELU": {"alpha": 1.0}, "Hardtanh": {"min_val": -1.0, "max_val": 1.0},
+                       "Softplus": {"beta": 1.0, "threshold": 20.0},
+                       "GELU": {"approximate": "none"}}
+
 #: PyTorch's recurrent modules (:mod:`symcnn.nn.recurrent`) and the Keras layer of each.
 _RECURRENT = {"RNN": "SimpleRNN", "GRU": "GRU", "LSTM": "LSTM"}
 
@@ -265,6 +271,20 @@ class _Builder:
         if getattr(layer, "_mode", "constant") != "constant":  # ReflectionPad2d, ...
             raise _Unsupported(f"{layer._mode} padding (Keras pads with zeros only, which "
                                f"gives other values)")
+        for arg, keras_value in _ACTIVATION_ASSUMES.get(kind, {}).items():
+            if layer._torch.get(arg, keras_value) != keras_value:  # nn.CELU(alpha=2.0)
+                raise _Unsupported(
+                    f"{arg}={layer._torch[arg]!r} (Keras' '{layer.activation}' activation "
+                    f"computes with {arg}={keras_value!r}, which gives other values)")
+        if kind in ("Softmax", "LogSoftmax") and layer._torch.get("dim") is None and \
+                len(shape) != 1:  # PyTorch's implicit dim: 0 for 3 axes, else 1
+            raise _Unsupported(f"dim=None on {len(shape) + 1} axes (PyTorch picks dim "
+                               f"{0 if len(shape) == 2 else 1} implicitly, deprecated; give "
+                               f"dim)")
+        if kind == "LogSoftmax" and layer._torch.get("dim") not in (None, -1, len(shape)):
+            raise _Unsupported(  # Keras' log_softmax: the last axis (the batch axis is dim 0)
+                f"dim={layer._torch.get('dim')!r} (Keras' 'log_softmax' activation normalizes "
+                f"the last axis, dim={len(shape)} here, which gives other values)")
         if layer._torch.get("value", 0) != 0:  # ConstantPad2d(1, 3.0)
             raise _Unsupported(f"padding with value={layer._torch['value']!r} (Keras pads "
                                f"with zeros only, which gives other values)")

@@ -320,3 +320,46 @@ def test_padding_other_than_zeros_is_refused_not_exported_as_zero_padding(layer,
         model.to_keras()
     assert sc.Sequential([sc.Input((3, 6, 6)), nn.ConstantPad2d(1, 0.0)]).to_keras() \
         .count_params() == 0  # a constant of zero is Keras' ZeroPadding2D
+
+
+SHAPE_KEEPING = [
+    nn.ReLU(), nn.ReLU6(), nn.LeakyReLU(0.2), nn.ELU(alpha=2.0), nn.SELU(), nn.CELU(),
+    nn.CELU(alpha=2.0), nn.Hardtanh(), nn.Hardtanh(-2.0, 2.0), nn.Softplus(),
+    nn.Softplus(beta=2.0), nn.Softplus(threshold=1.0), nn.GELU(), nn.GELU(approximate="tanh"),
+    nn.Softmax(dim=1), nn.Softmax(dim=-1), nn.Softmax(), nn.LogSoftmax(dim=-1),
+    nn.LogSoftmax(dim=1), nn.LogSoftmax(), nn.Hardswish(), nn.Hardsigmoid(), nn.SiLU(),
+    nn.Mish(), nn.Softsign(), nn.Tanh(), nn.Sigmoid(), nn.Identity(), nn.Dropout(0.3),
+]
+
+
+@pytest.mark.parametrize("layer", SHAPE_KEEPING, ids=lambda layer: repr(layer))
+def test_an_activation_exports_with_pytorchs_values_or_is_refused_saying_so(layer):
+    """``nn.CELU(alpha=2.0)``, ``nn.Hardtanh(-2, 2)``, ``nn.Softplus(beta=2)``,
+    ``nn.GELU(approximate="tanh")`` and ``nn.LogSoftmax(dim=1)`` became Keras activations
+    that compute with Keras' fixed arguments: the same shapes, other values."""
+    torch = require("torch")
+    require("keras")
+    model = sc.Sequential([sc.Input((3, 6, 6)), layer])
+    try:
+        exported = model.to_keras()
+    except sc.ConversionError as err:
+        assert "which gives other values" in str(err) or "implicitly" in str(err)
+        return
+    x = np.random.default_rng(0).normal(size=(2, 3, 6, 6)).astype("float32") * 3
+    with torch.no_grad():
+        expected = model.to_torch().eval()(torch.from_numpy(x))
+    assert _close(_numpy(exported(x, training=False)), _numpy(expected), atol=1e-5)
+
+
+def test_the_activations_keras_cannot_compute_are_exactly_those_refused():
+    require("keras")
+    refused = []
+    for layer in SHAPE_KEEPING:
+        try:
+            sc.Sequential([sc.Input((3, 6, 6)), layer]).to_keras()
+        except sc.ConversionError:
+            refused.append(repr(layer))
+    assert refused == [repr(layer) for layer in (
+        nn.CELU(alpha=2.0), nn.Hardtanh(-2.0, 2.0), nn.Softplus(beta=2.0),
+        nn.Softplus(threshold=1.0), nn.GELU(approximate="tanh"), nn.Softmax(),
+        nn.LogSoftmax(dim=1), nn.LogSoftmax())]
