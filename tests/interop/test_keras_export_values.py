@@ -363,3 +363,19 @@ def test_the_activations_keras_cannot_compute_are_exactly_those_refused():
         nn.CELU(alpha=2.0), nn.Hardtanh(-2.0, 2.0), nn.Softplus(beta=2.0),
         nn.Softplus(threshold=1.0), nn.GELU(approximate="tanh"), nn.Softmax(),
         nn.LogSoftmax(dim=1), nn.LogSoftmax())]
+
+
+def test_a_channels_last_flatten_before_a_dense_computes_what_keras_computes():
+    """``to_torch`` flattened a channels-last map in PyTorch's channel-first order: the same
+    shapes and counts, but a Dense with Keras' weights read its inputs in another order."""
+    torch = require("torch")
+    require("keras")
+    model = sc.Sequential([sc.Input((6, 5, 3)), sc.Conv2D(4, 3, name="conv"),
+                           sc.Flatten(name="flat"), sc.Dense(7, name="dense")])
+    k, t = model.to_keras(), model.to_torch().eval()
+    _keras_to_torch(k, t)
+    x = np.random.default_rng(0).normal(size=(2, 6, 5, 3)).astype("float32")
+    expected = _numpy(k(x, training=False))
+    with torch.no_grad():
+        got = t(torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))).numpy()
+    assert _close(got, expected, atol=1e-4)
