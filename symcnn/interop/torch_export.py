@@ -7,8 +7,7 @@ with input ``(H, W, C)`` becomes a module taking ``(N, C, H, W)`` whose feature 
 channels-first versions of symcnn's shapes; flat tensors are the same. Layers that compute
 on another order (``Flatten``, ``Dense`` or ``Reshape`` on feature maps, a ``channels_first``
 layer in a channels-last model, batch norm over the last axis of a channels-first one) get
-their input
-through ``torch.movedim``. Every size must be a number (``model.subs(H=224, W=224)`` first).
+their input through ``torch.movedim``. Every size must be a number (``model.subs(H=224, W=224)`` first).
 
 Keras' ``same`` and asymmetric paddings become an explicit ``F.pad`` before the layer, so
 shapes are exact (max pooling pads with ``-inf``; average pooling with ``same`` padding
