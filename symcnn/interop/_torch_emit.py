@@ -161,11 +161,24 @@ def _pool(kind: str):
         if kind == "Avg" and layer.rank == 3 and any(i < k for i, k in zip(spatial, kernel)):
             raise Unsupported("3D average pooling on an input smaller than the window "
                               "(PyTorch's AvgPool3d refuses it even with ceil_mode)")
+        if kind == "Avg" and layer.padding == "same" and any(a or c for a, c in pairs):
+            return _mean_of_inputs(b, inputs[0], pairs, kernel, strides, layer.rank)
         x = pad(b, inputs[0], pre, value=float("-inf") if kind == "Max" else 0.0)
         cls = getattr(tnn, f"{kind}Pool{layer.rank}d")
         make = lambda: cls(kernel, strides, module_pad, ceil_mode=layer.ceil_mode)  # noqa: E731
         return _module(b, layer, key, name, make, x)
     return handle
+
+
+def _mean_of_inputs(b, x, pairs, kernel, strides, rank: int):
+    """Keras' ``same`` average pooling: each window's mean over the input elements it covers,
+    the padding left out (PyTorch's ``count_include_pad=False`` takes symmetric padding only):
+    the window sums of the zero-padded input over those of the padded ones."""
+    pool = getattr(F, f"avg_pool{rank}d")
+    ones = b.call(torch.ones_like, b.call(operator.getitem, x, (slice(None), slice(0, 1))))
+    total = b.call(pool, pad(b, x, pairs), kernel, strides)
+    count = b.call(pool, pad(b, ones, pairs), kernel, strides)
+    return b.call(operator.truediv, total, count)
 
 
 def _global_pool(reduce):

@@ -11,7 +11,8 @@ their input through ``torch.movedim``. Every size must be a number (``model.subs
 
 Keras' ``same`` and asymmetric paddings become an explicit ``F.pad`` before the layer, so
 shapes are exact (max pooling pads with ``-inf``; average pooling with ``same`` padding
-counts the padded zeros, unlike Keras). Keras activations given to a layer
+divides each window's sum by the input elements it covers, as Keras defines it). Keras
+activations given to a layer
 (``Conv2D(..., activation="relu")``) follow it as functions. Batch norm converts Keras'
 momentum (``1 - momentum``) and epsilon.
 

@@ -379,3 +379,45 @@ def test_a_channels_last_flatten_before_a_dense_computes_what_keras_computes():
     with torch.no_grad():
         got = t(torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))).numpy()
     assert _close(got, expected, atol=1e-4)
+
+
+def _window_means(x, pool, stride):
+    """Keras' ``same`` average pooling by its definition: each window's mean over the input
+    elements it covers, the padding (``total // 2`` before, the rest after) left out."""
+    n, h, w, c = x.shape
+    out = []
+    for size, k, s in ((h, pool, stride), (w, pool, stride)):
+        o = -(-size // s)
+        total = max((o - 1) * s + k - size, 0)
+        out.append((o, total // 2))
+    (oh, ph), (ow, pw) = out
+    y = np.zeros((n, oh, ow, c), dtype="float64")
+    for i in range(oh):
+        for j in range(ow):
+            r0, c0 = i * stride - ph, j * stride - pw
+            window = x[:, max(r0, 0):min(r0 + pool, h), max(c0, 0):min(c0 + pool, w)]
+            y[:, i, j] = window.mean(axis=(1, 2))
+    return y
+
+
+@pytest.mark.parametrize("size, pool, stride", [(6, 3, 2), (7, 3, 2), (6, 2, 1), (5, 3, 1),
+                                                (9, 4, 3), (8, 5, 2)])
+def test_same_average_pooling_leaves_the_padding_out_of_each_mean(size, pool, stride):
+    """``to_torch`` counted the padded zeros (``AvgPool2d``'s default). Keras' definition
+    (TensorFlow, JAX) takes each window's mean over the input elements it covers; Keras'
+    torch backend pads an uneven amount by replicating the edge, so the brute force of the
+    definition is the reference, and Keras agrees wherever its padding is even."""
+    torch = require("torch")
+    require("keras")
+    model = sc.Sequential([sc.Input((size, size + 1, 2)),
+                           sc.AveragePooling2D(pool, strides=stride, padding="same")])
+    x = np.random.default_rng(0).normal(size=(2, size, size + 1, 2)).astype("float32")
+    with torch.no_grad():
+        got = model.to_torch()(torch.from_numpy(np.ascontiguousarray(
+            x.transpose(0, 3, 1, 2)))).numpy().transpose(0, 2, 3, 1)
+    assert got.shape == (2, *model.output_shape)
+    assert _close(got, _window_means(x, pool, stride), atol=1e-5)
+    even = all(max((-(-i // stride) - 1) * stride + pool - i, 0) % 2 == 0
+               for i in (size, size + 1))
+    if even:
+        assert _close(got, _numpy(model.to_keras()(x)), atol=1e-5)
