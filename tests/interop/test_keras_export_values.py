@@ -421,3 +421,26 @@ def test_same_average_pooling_leaves_the_padding_out_of_each_mean(size, pool, st
                for i in (size, size + 1))
     if even:
         assert _close(got, _numpy(model.to_keras()(x)), atol=1e-5)
+
+
+@pytest.mark.parametrize("kernel, stride, padding, output_padding", [
+    (k, s, p, o) for k in (1, 2, 3, 4, 5) for s in (1, 2, 3) for p in ("same", "valid")
+    for o in range(s)])
+def test_a_transposed_convolution_with_output_padding_is_keras_value_for_value(
+        kernel, stride, padding, output_padding):
+    """With ``output_padding`` the export used PyTorch's symmetric padding, one position off
+    from Keras' cut (``Conv2DTranspose(4, 3, strides=2, padding="same", output_padding=1)``:
+    the same shape, every value shifted)."""
+    torch = require("torch")
+    require("keras")
+    model = sc.Sequential([sc.Input((7, 6, 3)), sc.Conv2DTranspose(
+        4, kernel, strides=stride, padding=padding, output_padding=output_padding,
+        name="up")])
+    k, t = model.to_keras(), model.to_torch().eval()
+    rng = np.random.default_rng(1)
+    k.set_weights([rng.normal(size=w.shape).astype("float32") for w in k.get_weights()])
+    _keras_to_torch(k, t)
+    x = rng.normal(size=(2, 7, 6, 3)).astype("float32")
+    with torch.no_grad():
+        got = t(torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))).numpy()
+    assert _close(got.transpose(0, 2, 3, 1), _numpy(k(x)), atol=1e-4)
