@@ -168,11 +168,10 @@ def _relations_set(relations: list, x, lo: int, where: str, shown,
     extra = set().union(*(r.free_symbols for r in relations)) - {x} if relations else set()
     if extra:
         names = sorted(s.name for s in extra)
-        counts = {s.name for r in relations for e in r.atoms(sympy.Sum)
-                  for s in e.limits[0][2].free_symbols}  # a repeat count: a small example
+        example = 3 if names[0] in _sum_counts(relations) else 224  # a repeat count: small
         raise SolveError(f"{where}: the expression still has the free symbol(s) "
                          f"{', '.join(names)} besides {x}; fix them by keyword (e.g. "
-                         f"{names[0]}={3 if names[0] in counts else 224}). "
+                         f"{names[0]}={example}). "
                          f"{_received(expr=shown)}")
     try:
         return relation_set(relations, x, lo)
@@ -190,14 +189,19 @@ def _relations_set(relations: list, x, lo: int, where: str, shown,
                          f"{_received(expr=shown)}") from None
 
 
+def _sum_counts(relations: list) -> list:
+    """The names of the symbols counting the repetitions a sum in ``relations`` runs over."""
+    return sorted({s.name for r in relations for e in r.atoms(sympy.Sum)
+                   for s in e.limits[0][2].free_symbols})
+
+
 def _sum_hint(relations: list) -> str:
     """Why a sum over repetitions was left a sum, and what to do about it."""
-    sums = {e for r in relations for e in r.atoms(sympy.Sum)}
-    counts = sorted({s.name for e in sums for s in e.limits[0][2].free_symbols})
+    counts = _sum_counts(relations)
     if counts:
         return (f" It sums over repetitions counted by {', '.join(counts)}; fix the count "
                 f"by keyword ({counts[0]}=3) and the sum is written out.")
-    if sums:
+    if any(r.has(sympy.Sum) for r in relations):
         return (f" It sums over more repetitions than the {MAX_SUM_TERMS} that are written "
                 f"out term by term.")
     return ""
