@@ -322,7 +322,10 @@ class _Builder:
         forward before backward). Its layers: one Keras ``SimpleRNN``/``GRU``/``LSTM`` per
         PyTorch layer (in ``Bidirectional`` when bidirectional, ``Dropout`` between them).
         PyTorch's two biases per gate: Keras' GRU with ``reset_after=True`` has them too;
-        Keras' SimpleRNN and LSTM have one, so they are exported with ``bias=False`` only."""
+        Keras' SimpleRNN and LSTM have one, so they are exported with ``bias=False`` only.
+        ``batch_first`` changes nothing: symcnn's shapes have no batch axis, and the model
+        takes ``(batch, T, input_size)`` as Keras (and :meth:`~symcnn.Model.to_torch`) does.
+        ``T`` is left free, so a layer called on sequences of several lengths is one model."""
         keras, kind = self.keras, layer.type_name
         K = keras.layers
         H, L, D = int(layer.hidden_size), int(layer.num_layers), layer.directions
@@ -344,7 +347,7 @@ class _Builder:
             options["reset_after"] = True  # PyTorch's candidate: r*(W_hn h + b_hn)
         if kind == "RNN":
             options["activation"] = layer.nonlinearity
-        x = entry = keras.Input(tuple(shape))
+        x = entry = keras.Input((None, shape[-1]))
         states: list = []
         for i in range(L):
             if i and layer.dropout:
