@@ -178,11 +178,22 @@ class _Spec:
         # the same layer's earlier calls; then the remaining calls.
         for call in sorted(calls, key=lambda c: c[1] > 0):
             self._call_in_order(call, calls, tensors)
-        outputs = [_tensor(tensors, r, self.where) for r in out_refs]
+        outputs = [_tensor(tensors, self._output_ref(r, tensors), self.where)
+                   for r in out_refs]
         model = Model(inputs[0] if len(inputs) == 1 else inputs,
                       outputs[0] if len(outputs) == 1 else outputs, name=self.name)
         self._check_all_layers_kept(model, calls)
         return model
+
+    def _output_ref(self, ref, tensors: dict):
+        """``ref`` of ``output_layers``, where Keras 3 counts a nested functional model's
+        own construction as its node 0: its first call is node 1 there (and node 0 in the
+        calls that read it), as Keras' own ``get_tensor`` undoes."""
+        name, node, index = ref
+        nested = self.layers.get(name, (None, {}))[1].get("class_name") == "Functional"
+        if (name, node) not in tensors and nested and (name, node - 1) in tensors:
+            return name, node - 1, index
+        return ref
 
     def _check_all_layers_kept(self, model: Model, calls: dict) -> None:
         """A layer that reaches the outputs only through a call's ``mask=`` or

@@ -115,6 +115,26 @@ def test_nested_models_shared_layers_and_several_inputs_and_outputs():
         "inner").output_shape == (H, W, 4)
 
 
+def test_a_nested_functional_model_may_give_the_outer_models_output():
+    """Keras 3 numbers a nested functional model's first call node 1 in ``output_layers``
+    (its own construction is node 0) and node 0 where a later layer reads it: read as
+    "a malformed Keras config (KeyError: "('inner', 1)")"."""
+    keras = require("keras")
+    L = keras.layers
+    x = keras.Input((8,), name="x")
+    inner = keras.Model(x, L.Dense(4, name="d")(x), name="inner")
+    y = keras.Input((8,), name="y")
+    nested = inner(y)
+    alone = keras.Model(y, nested, name="alone")
+    beside = keras.Model(y, [nested, L.Dense(2, name="head")(nested)], name="beside")
+    for outer in (alone, beside):
+        for source in (outer, outer.to_json()):
+            imported = sc.from_keras(source)
+            assert imported.params == outer.count_params()
+            assert [t.shape for t in imported.outputs] == [
+                tuple(t.shape[1:]) for t in outer.outputs]
+
+
 def test_unknown_sizes_become_symbols_and_keras_files_are_read(tmp_path):
     keras = require("keras")
     L = keras.layers
