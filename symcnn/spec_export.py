@@ -20,7 +20,7 @@ from .errors import ExpressionError, SpecError, SymcnnError, brief
 from .expr_parser import parse_expression
 from .layers.base import Graph, Layer
 from .model import Sequential
-from .layers.repeat import MAX_LAYER_CALLS, repeats, unrolled_calls
+from .layers.repeat import MAX_LAYER_CALLS, repeats, written_calls
 from .nn import TorchLayer
 
 #: The version of the model-file format written here and read by :mod:`symcnn.spec`.
@@ -31,7 +31,7 @@ MAX_MODEL_NESTING = 10
 #: The type names of a nested model entry (``- Functional: {inputs: ..., layers: [...]}``).
 MODEL_TYPES = ("Functional", "Sequential", "Model")
 
-__all__ = ["model_to_spec", "MAX_LAYER_CALLS", "repeats", "layer_calls", "too_many_calls"]
+__all__ = ["model_to_spec", "MAX_LAYER_CALLS", "repeats", "written_calls", "too_many_calls"]
 
 
 def _readable(value, where: str) -> str:
@@ -148,51 +148,18 @@ class _Writer:
         return doc
 
 
-def layer_calls(layer, input_shapes=None) -> int:
-    """The layer calls building ``layer`` on ``input_shapes`` does, which model files bound
-    (the reader's count, entry by entry, and the writer's): a model's calls summed, each on
-    its own shapes; the layers a layer wraps (``Bidirectional``'s) each counted; a numeric
-    ``Repeat`` as ``Repeat`` itself decides: a block that changes the shape is written out,
-    ``times`` times its calls (:func:`~symcnn.layers.repeat.unrolled_calls`), a block that
-    keeps it is checked once and counted, its calls once whatever the count. Without
-    ``input_shapes`` (a layer that is not applied) nothing is written out.
-
-    >>> import symcnn as sc
-    >>> kept, changed = sc.Repeat(sc.Dense(8), 10**9), sc.Repeat(sc.Dense(8), 1000)
-    >>> layer_calls(kept, [(8,)]), layer_calls(changed, [(4,)])
-    (1, 1000)
-    """
-    if isinstance(layer, Graph):
-        return sum(layer_calls(node.layer, node.input_shapes) for node in layer.nodes
-                   if node.inputs)
-    wraps = type(layer).wrapped_arguments
-    times = repeats(layer, wraps)
-    if times > 1 and input_shapes is not None and not _keeps_shape(layer, input_shapes):
-        return unrolled_calls(layer)
-    shapes = input_shapes if times > 1 else None  # a kept shape: the block's input too
-    inner = sum(layer_calls(v, shapes) for v in (getattr(layer, a, None) for a in wraps)
-                if isinstance(v, Layer))
-    return max(inner, 1) if times else 0
-
-
-def _keeps_shape(repeat, input_shapes) -> bool:
-    """Whether a ``Repeat`` keeps the shape of its input (one repetition, as it decides); a
-    block that does not fit its input is refused before any repetition is written out."""
-    try:
-        return len(input_shapes) == 1 and not repeat.changes_shape(tuple(input_shapes[0]))
-    except SymcnnError:
-        return True
-
-
-def too_many_calls(calls: int, where: str) -> SpecError | None:
+def too_many_calls(calls: int, where: str, exact: bool = True) -> SpecError | None:
     """The error for a model that unrolls to more than
     :data:`~symcnn.layers.repeat.MAX_LAYER_CALLS` layer calls (counted by
-    :func:`layer_calls`; the reader's and the writer's), else None."""
+    :func:`~symcnn.layers.repeat.written_calls`, as Python's ``Repeat`` counts them; the
+    reader's and the writer's; ``exact`` False: at least ``calls``), else None."""
     if calls <= MAX_LAYER_CALLS:
         return None
+    counted = f"{calls:,}" if exact else f"at least {calls:,}"
     return SpecError(f"{where}: the model unrolls to more than {MAX_LAYER_CALLS:,} layer "
-                     f"calls (numeric Repeat counts multiply through nesting); give a "
-                     f"symbol as the count of a deep stack. Received: {calls:,} calls")
+                     f"calls (numeric Repeat counts of blocks that change the shape multiply "
+                     f"through nesting); give a symbol as the count of a deep stack. "
+                     f"Received: {counted} calls")
 
 
 def _deeper(depth: int, where: str) -> int:
@@ -245,7 +212,8 @@ def model_to_spec(model) -> dict:
     """
     writer = _Writer()
     body = writer.document(model, "model_to_spec", 0)
-    error = too_many_calls(layer_calls(model), "model_to_spec")
+    calls, exact = written_calls(model)
+    error = too_many_calls(calls, "model_to_spec", exact)
     if error is not None:  # a file that the reader would refuse is not written
         raise error
     free = set(model.free_symbols).union(*(r.layer.free_symbols for r in model._records))

@@ -12,9 +12,10 @@ Everything a file can make the reader do is bounded: its values and nesting
 (:data:`~symcnn.safe_read.MAX_VALUES`, :data:`~symcnn.safe_read.MAX_NESTING`), the depth of models and layers
 nested in one another (:data:`~symcnn.spec_export.MAX_MODEL_NESTING`), and the layer calls
 its numeric ``Repeat`` counts unroll to (:data:`MAX_LAYER_CALLS`), counted entry by entry
-before the entry is applied (:func:`~symcnn.spec_export.layer_calls`): a block that changes
-the shape is written out, ``times`` times its calls; a block that keeps it is checked once,
-whatever its count, as in Python (``Repeat(block, 10**9)``).
+before the entry is applied (:func:`~symcnn.layers.repeat.written_calls`, the count Python's
+``Repeat`` bounds too): a block that changes the shape is written out, each repetition's
+calls counted on the shape it receives; a block that keeps it is checked once, whatever its
+count, as in Python (``Repeat(block, 10**9)``), also inside a repetition of another.
 
 >>> from symcnn.spec import layer_types
 >>> doc = {"symbols": "L", "input": [16],
@@ -41,7 +42,7 @@ from .nn import TorchLayer
 from .safe import brief
 from .safe_read import MAX_VALUES, check_data
 from .spec_export import (FORMAT_VERSION, MAX_LAYER_CALLS, MAX_MODEL_NESTING, MODEL_TYPES,
-                          RELATIONS, layer_calls, too_many_calls)
+                          RELATIONS, too_many_calls, written_calls)
 from .suggest import did_you_mean
 from .symbols import multiplier, reserved_name, size_symbol
 
@@ -302,8 +303,8 @@ class _Reader:
         return out
 
     @staticmethod
-    def _within(calls: int, where: str) -> int:
-        error = too_many_calls(calls, where)
+    def _within(calls: int, where: str, exact: bool = True) -> int:
+        error = too_many_calls(calls, where, exact)
         if error is not None:
             raise error
         return calls
@@ -316,8 +317,8 @@ class _Reader:
             shapes = None
         else:
             shapes = [t.shape for t in (args if isinstance(args, list) else [args])]
-        return self._within(layer_calls(layer, shapes), f"model file: {path} "
-                                                        f"({layer.type_name})")
+        calls, exact = written_calls(layer, shapes)
+        return self._within(calls, f"model file: {path} ({layer.type_name})", exact)
 
     # -- entries ----------------------------------------------------------------------------
 

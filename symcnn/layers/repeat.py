@@ -16,7 +16,9 @@ A numeric count is no different for a block that keeps the shape: the block is c
 and counted ``times`` times, so ``Repeat(block, 10**9)`` answers as fast as ``Repeat(block,
 L)``. A block that changes the shape is written out repetition by repetition when the count is
 a number, up to :data:`MAX_LAYER_CALLS` layer calls (the bound of model files); a larger count
-is refused with the advice to keep it a symbol.
+is refused with the advice to keep it a symbol. The calls are those written out
+(:func:`written_calls`, which model files count too): a block that keeps the shape inside a
+repetition is checked once there, whatever its count.
 
 >>> import symcnn as sc
 >>> x = sc.Input(("H", "W", 32))
@@ -42,19 +44,19 @@ import sympy
 
 from .. import arith
 from ..derivation.blocks import layers_sum, sym
-from ..errors import SUBS_HINT, CostError, LayerArgumentError, ShapeError
+from ..errors import SUBS_HINT, CostError, LayerArgumentError, ShapeError, SymcnnError
 from ..windows import Window
 from ..working import Times
 from .base import Checker, Computed, Graph, Layer, apply_layer, format_shape, subs_own
 from .core import InputLayer
 from .repeat_steps import Steps, constant_window, probe_sizes
 
-__all__ = ["Repeat", "MAX_LAYER_CALLS", "repeats", "unrolled_calls"]
+__all__ = ["Repeat", "MAX_LAYER_CALLS", "repeats", "unrolled_calls", "written_calls"]
 
 #: Most layer calls a numeric count of a block that changes the shape is written out to, and
 #: the bound of model files (:mod:`symcnn.spec_export` and the reader take it from here, as
-#: many as a file of written-out layers could hold). A block that keeps the shape is never
-#: written out, whatever its count.
+#: many as a file of written-out layers could hold), counted by :func:`written_calls`. A
+#: block that keeps the shape is never written out, whatever its count.
 MAX_LAYER_CALLS = 100_000
 
 
@@ -113,7 +115,7 @@ class Repeat(Layer):
             check.constraints.extend(inner.constraints)
             return self._computed(shape, times * done.trainable, times * done.non_trainable)
         if times.is_Integer:
-            self._check_unrolled_calls()
+            self._check_written_calls(shape)
             check.constraints.extend(inner.constraints)
             trainable, non_trainable = done.trainable, done.non_trainable
             for _ in range(int(times) - 1):
@@ -146,19 +148,57 @@ class Repeat(Layer):
         return self._computed(steps.size(times), steps.total(steps.done.trainable),
                               steps.total(steps.done.non_trainable))
 
-    def _check_unrolled_calls(self) -> None:
+    def _check_written_calls(self, shape) -> None:
         """Refuse to write out more than :data:`MAX_LAYER_CALLS` layer calls (a numeric count
-        of a block that changes the shape)."""
+        of a block that changes the shape), counted as :func:`written_calls` counts them:
+        a block that keeps the shape inside a repetition is checked once, whatever its
+        count. Counted one repetition after another only where the bound could be passed."""
         times = int(self.times)
-        calls = times * unrolled_calls(self.block)
+        if times * max(unrolled_calls(self.block), 1) <= MAX_LAYER_CALLS:
+            return  # the calls without looking at shapes: never fewer than those written out
+        calls, exact = written_calls(self, [shape])
         if calls > MAX_LAYER_CALLS:
+            counted = f"{calls:,}" if exact else f"at least {calls:,}"
             raise ShapeError(
                 f"`times` is too large for a block that changes the shape: {times:,} "
                 f"repetitions of {self._block_name!r} are written out one by one, "
-                f"{calls:,} layer calls, more than the {MAX_LAYER_CALLS:,} symcnn writes out "
+                f"{counted} layer calls, more than the {MAX_LAYER_CALLS:,} symcnn writes out "
                 f"(as in model files). Give the count as a symbol, Repeat(block, 'L'), for "
                 f"closed forms in L, and substitute the number in those "
                 f"(model.params.subs(L, {self.times})). Received: times={self.times}")
+
+    def _written_calls(self, shape, limit: int) -> tuple:
+        """``(calls, exact)`` of :func:`written_calls` for this Repeat on ``shape``."""
+        if self.times == 0:
+            return 0, True
+        try:
+            changes = self.changes_shape(shape)
+        except SymcnnError:  # the block does not fit: building reports it, with its place
+            return max(written_calls(self.block, None, limit)[0], 1), True
+        if not changes or not self.times.is_Integer:  # the block checked once
+            calls, exact = written_calls(self.block, [shape], limit)
+            return max(calls, 1), exact
+        times = int(self.times)
+        if _same_calls_on_any_input(self.block):
+            return times * max(unrolled_calls(self.block), 1), True
+        fewest = max(_fewest_calls(self.block), 1)  # a repetition writes out at least these
+        total = 0
+        for done in range(1, times + 1):  # each repetition on the shape it receives
+            if total + (times - done + 1) * fewest > limit:  # past the limit whatever comes
+                return total + (times - done + 1) * fewest, False
+            calls, exact = written_calls(self.block, [shape], limit - total)
+            calls = max(calls, 1)
+            total += calls
+            if total > limit:
+                return total + (times - done) * fewest, exact and done == times
+            try:
+                (out,) = self.block.compute([shape], Checker()).output_shapes
+            except SymcnnError:  # building reports where the block fails
+                return total, True
+            if tuple(out) == shape:  # a fixed point: every later repetition is this one
+                return total + (times - done) * calls, True
+            shape = tuple(out)
+        return total, True
 
     def _computed(self, shape, trainable, non_trainable) -> Computed:
         trainable, non_trainable = sympy.expand(trainable), sympy.expand(non_trainable)
@@ -344,15 +384,98 @@ def repeats(layer, wraps: tuple) -> int:
 
 
 def unrolled_calls(layer) -> int:
-    """The layer calls ``layer`` is written out to: a model's calls summed, a numeric
-    ``Repeat`` count times its block's, the layers a layer wraps (``Bidirectional``'s) each
-    counted. Model files count a file's the same way (:mod:`symcnn.spec_reader`)."""
+    """The layer calls ``layer`` is written out to at most, shapes aside: a model's calls
+    summed, a numeric ``Repeat`` count times its block's, the layers a layer wraps
+    (``Bidirectional``'s) each counted. Never fewer than :func:`written_calls`, which looks
+    at the shapes (a block that keeps them is checked once) and is the bound's measure."""
     if isinstance(layer, Graph):
         return sum(unrolled_calls(node.layer) for node in layer.nodes if node.inputs)
     wraps = type(layer).wrapped_arguments
     inner = sum(unrolled_calls(v) for v in (getattr(layer, a, None) for a in wraps)
                 if isinstance(v, Layer))
     return repeats(layer, wraps) * max(inner, 1)
+
+
+def written_calls(layer, input_shapes=None, limit: int = MAX_LAYER_CALLS) -> tuple:
+    """``(calls, exact)``: the layer calls building ``layer`` on ``input_shapes`` writes
+    out, the measure of :data:`MAX_LAYER_CALLS` in Python (``Repeat``) and in model files
+    (the reader's count, entry by entry, and the writer's). A model's calls are summed, each
+    layer on the shapes it receives; a layer a layer wraps (``Bidirectional``'s) counts once;
+    a ``Repeat`` counts as it builds: nothing for a count of 0, its block once when the block
+    keeps the shape (whatever the count) or the count is a symbol, and every repetition, each
+    on the shape it receives, for a numeric count of a block that changes the shape. So a
+    shape-changing ``Repeat`` around ``Repeat(residual_block, 10**9)`` counts the residual
+    block once per repetition. Without ``input_shapes`` (a layer not applied: its build
+    fails before) a ``Repeat`` counts its block once.
+
+    Where the repetitions are walked one by one (a block holding numeric counts of its own),
+    counting stops as soon as the calls are sure to pass ``limit``: ``exact`` is then False
+    and ``calls`` a lower bound, more than ``limit``; else ``calls`` is exact.
+
+    >>> import symcnn as sc
+    >>> kept, changed = sc.Repeat(sc.Dense(8), 10**9), sc.Repeat(sc.Dense(8), 1000)
+    >>> written_calls(kept, [(8,)]), written_calls(changed, [(4,)])
+    ((1, True), (1000, True))
+    >>> H, W = sc.symbols("H W")
+    >>> x = sc.Input((H, W, 8))
+    >>> residual = sc.Model(x, sc.Add()([x, sc.Conv2D(8, 3, padding="same")(x)]))
+    >>> stage = sc.Sequential([sc.Input((H, W, 8)), sc.Repeat(residual, 10**9),
+    ...                        sc.Conv2D(8, 3, strides=2, padding="same")])
+    >>> written_calls(sc.Repeat(stage, 3), [(H, W, 8)])  # 3 x (Conv2D, Add; Conv2D)
+    (9, True)
+    >>> written_calls(sc.Repeat(changed, 10**9), [(4,)])  # each repetition 1 call or more
+    (1000000000, False)
+    """
+    if isinstance(layer, Graph):
+        graph = layer
+        if input_shapes is not None:
+            try:
+                graph = layer.rebuilt_on(input_shapes)
+            except SymcnnError:  # building reports it, with its place
+                graph = layer
+        total = 0
+        for node in graph.nodes:
+            if node.inputs:
+                calls, exact = written_calls(node.layer, node.input_shapes, limit - total)
+                total += calls
+                if total > limit:
+                    return total, exact
+        return total, True
+    if isinstance(layer, Repeat) and input_shapes is not None and len(input_shapes) == 1:
+        return layer._written_calls(tuple(input_shapes[0]), limit)
+    total = 0
+    for arg in type(layer).wrapped_arguments:
+        value = getattr(layer, arg, None)
+        if isinstance(value, Layer):
+            calls, exact = written_calls(value, None, limit - total)
+            total += calls
+            if total > limit:
+                return total, exact
+    return (0 if isinstance(layer, Repeat) and layer.times == 0 else max(total, 1)), True
+
+
+def _same_calls_on_any_input(layer) -> bool:
+    """Whether ``layer`` writes out the same calls on any input: it holds no numeric
+    ``Repeat`` count above 1 (whether such a block is written out depends on its input)."""
+    if isinstance(layer, Graph):
+        return all(_same_calls_on_any_input(n.layer) for n in layer.nodes if n.inputs)
+    if isinstance(layer, Repeat) and layer.times.is_Integer and layer.times > 1:
+        return False
+    return all(_same_calls_on_any_input(v) for v in (getattr(layer, a, None)
+                                                      for a in type(layer).wrapped_arguments)
+               if isinstance(v, Layer))
+
+
+def _fewest_calls(layer) -> int:
+    """The fewest layer calls ``layer`` writes out on any input (:func:`written_calls`): a
+    numeric ``Repeat`` count as if its block kept the shape, checked once."""
+    if isinstance(layer, Graph):
+        return sum(_fewest_calls(n.layer) for n in layer.nodes if n.inputs)
+    if isinstance(layer, Repeat) and layer.times == 0:
+        return 0
+    return max(sum(_fewest_calls(v) for v in (getattr(layer, a, None)
+                                               for a in type(layer).wrapped_arguments)
+                   if isinstance(v, Layer)), 1)
 
 
 def _unrolled(block, shape, times: int):
