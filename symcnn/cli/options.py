@@ -19,7 +19,8 @@ from typing import Any, Callable
 from ..errors import SUBS_HINT
 
 __all__ = ["UsageError", "LoadError", "deferred", "EXIT_NO_SOLUTION", "QUANTITIES", "OPTIMIZERS", "TOPICS",
-           "SHEET_FORMATS", "NOTATIONS", "MEMORY_EXAMPLES", "TEACH_EXAMPLES", "register_memory",
+           "SHEET_FORMATS", "NOTATIONS", "NOTATION_FORMATS", "check_notation",
+           "MEMORY_EXAMPLES", "TEACH_EXAMPLES", "register_memory",
            "register_teach", "subs_example", "in_cli_words"]
 
 #: The exit code of ``solve`` (and ``memory --budget``) when no value fits the budget.
@@ -37,6 +38,9 @@ TOPICS = ("output_size", "params", "macs", "receptive_field", "padding_for_same"
 SHEET_FORMATS = ("latex", "markdown", "html", "moodle")
 #: The keys of ``symcnn.render.notation.NOTATIONS``: a lecture's names for the formulas.
 NOTATIONS = ("keras", "cs231n", "d2l", "dumoulin")
+#: The ``--format`` values of ``summary`` and ``zoo NAME`` whose printer takes ``notation=``
+#: (``model.to_markdown``, ``model.to_latex``); text and JSON name symbols as symcnn does.
+NOTATION_FORMATS = ("markdown", "latex")
 
 
 class UsageError(Exception):
@@ -49,6 +53,32 @@ class LoadError(Exception):
     def __init__(self, error: Exception) -> None:
         super().__init__(str(error))
         self.error = error
+
+
+def check_notation(command: str, fmt: str | None, notation: str | None,
+                   listing: bool = False) -> None:
+    """Refuse ``--notation`` where no printer takes it: a :class:`UsageError` naming the
+    option and the received value. ``fmt`` is the command's ``--format`` (None for
+    ``latex``, which always takes it); ``listing`` is ``symcnn zoo`` without a NAME.
+
+    >>> check_notation("summary", "latex", "d2l"), check_notation("latex", None, "cs231n")
+    (None, None)
+    >>> check_notation("summary", "json", "d2l")
+    Traceback (most recent call last):
+    ...
+    symcnn.cli.options.UsageError: --notation applies to --format markdown and latex, not json
+    ... Received: --notation d2l
+    """
+    if notation is None:
+        return
+    if listing:
+        raise UsageError(f"--notation applies to one model's table (`symcnn {command} NAME "
+                         f"--format latex --notation {notation}`), not the list of models. "
+                         f"Received: --notation {notation}")
+    if fmt is not None and fmt not in NOTATION_FORMATS:
+        raise UsageError(f"--notation applies to --format {' and '.join(NOTATION_FORMATS)}, "
+                         f"not {fmt} (the {fmt} output names symbols as symcnn does). "
+                         f"Received: --notation {notation}")
 
 
 def subs_example(names) -> str:
