@@ -10,7 +10,10 @@ One training step of a model keeps, in bytes at ``dtype``:
   eager autograd keeps them in training mode: each layer states them through the layer
   protocol (:mod:`symcnn.layers.saved`), and a tensor kept by several layers (a ReLU's
   output, which the next convolution keeps as its input) counts once. The model's input
-  counts when a layer keeps it (the first convolution does). Batch statistics of a batch
+  counts when a layer keeps it (the first convolution does). As in PyTorch, a layer that no
+  gradient flows through (none of its inputs requires one and it has no trainable weights: a
+  pooling of the model's input, a frozen layer before any trainable one) keeps nothing.
+  Batch statistics of a batch
   normalization and the merged kernel of a LoRA layer (:mod:`symcnn.layers.lora`) do not
   grow with the batch; everything else is per example, times ``batch``.
 
@@ -146,6 +149,20 @@ class _Tally:
         self.kept: dict = {}      # key -> fraction counted so far (1, or Min(L, 1))
         self.rows: list = []
         self.layouts: dict = {}   # id(tensor) -> its Layout, or None (symcnn.layers.layout)
+        self.grad: dict = {}      # key -> whether the tensor requires a gradient
+
+    def requires_grad(self, key) -> bool:
+        """Whether tensor ``key`` requires a gradient (a view or a copy of one: either)."""
+        if isinstance(key, tuple):
+            return any(self.requires_grad(k) for k, _ in key)
+        return self.grad.get(key, True)
+
+    def set_grad(self, key, grad: bool) -> None:
+        if isinstance(key, tuple):
+            for k, _ in key:
+                self.set_grad(k, grad)
+        else:
+            self.grad[key] = grad
 
     def fresh(self, shape) -> int:
         key = self.next_key
@@ -177,7 +194,7 @@ class _Tally:
         return sympy.expand((after - before) * self.batch * self.size[key] * self.nbytes)
 
 
-def _layer_kept(layer, node, where: str, tally: _Tally, layouts: list) -> tuple:
+def _layer_kept(layer, node, where: str, tally: _Tally, layouts: list, grads: list) -> tuple:
     method = getattr(layer, "saved_for_backward", None)
     if method is None:
         raise CostError(f"training_memory: {where} ({layer.type_name}) does not state what it "
@@ -187,7 +204,7 @@ def _layer_kept(layer, node, where: str, tally: _Tally, layouts: list) -> tuple:
     kept = tuple(method(node.input_shapes, [t.shape for t in node.outputs]))
     lora = getattr(layer, "lora_saved_for_backward", None)  # the merged kernel (layers.lora)
     if lora is not None:
-        kept += tuple(lora(layouts, node.input_shapes))
+        kept += tuple(lora(layouts, node.input_shapes, grads))
     return resolve(kept, layouts, node.input_shapes, tally.batch)
 
 
@@ -202,7 +219,16 @@ def _output_copy(layer, node, where: str, layouts: list, batch) -> sympy.Expr:
         raise CostError(f"training_memory: {where} ({layer.type_name}): {err}") from None
 
 
-def _run(model, keys: dict, tally: _Tally, prefix: str) -> None:
+def _flows(node, ins, tally: _Tally, frozen: bool) -> bool:
+    """Whether a gradient flows through a layer call: one of its inputs requires one, or it
+    has trainable weights (none inside a frozen nested model or ``Repeat``)."""
+    return any(tally.requires_grad(k) for k in ins) or \
+        (not frozen and sympy.sympify(node.computed.trainable) != 0)
+
+
+def _run(model, keys: dict, tally: _Tally, prefix: str, frozen: bool = False) -> None:
+    """Walk ``model``'s layer calls, ``keys`` mapping its input tensors to the tally's;
+    ``frozen`` where the model runs inside a nested call without trainable weights."""
     names = {id(r.layer): r.name for r in model._records}
     for node in model.nodes:
         layer = node.layer
@@ -213,16 +239,20 @@ def _run(model, keys: dict, tally: _Tally, prefix: str) -> None:
         nested = inner_model(node)
         if nested is not None:
             inner, times = nested
+            # the inner layers' own weights are frozen where the call has none trainable
+            inner_frozen = frozen or sympy.sympify(node.computed.trainable) == 0
             if not sympy.sympify(times).is_Integer:  # a Repeat with a symbolic count
-                _run_repeat(inner, times, node, ins, keys, tally, name)
+                _run_repeat(inner, times, node, ins, keys, tally, name, inner_frozen)
                 continue
             lays = [tally.layouts.get(id(t)) for t in node.inputs]
-            ins, lays = _run_repeated(inner, int(times), ins, lays, tally, name, node.layer)
+            ins, lays = _run_repeated(inner, int(times), ins, lays, tally, name, node.layer,
+                                      inner_frozen)
             for t, k in zip(node.outputs, ins):
                 keys[id(t)] = k
             tally.layouts.update(zip(map(id, node.outputs), lays))
             continue
         layouts = [tally.layouts.get(id(t)) for t in node.inputs]
+        flows = _flows(node, ins, tally, frozen)
         if getattr(layer, "output_is_view", False):
             copy = _output_copy(layer, node, repr(name), layouts, tally.batch)
             outs = [tally.view_or_copy(ins[0], copy, t.shape) for t in node.outputs]
@@ -230,8 +260,13 @@ def _run(model, keys: dict, tally: _Tally, prefix: str) -> None:
             outs = [tally.fresh(t.shape) for t in node.outputs]
         for t, k in zip(node.outputs, outs):
             keys[id(t)] = k
+            tally.set_grad(k, flows)
         added = sympy.Integer(0)
-        for kept in _layer_kept(layer, node, repr(name), tally, layouts):
+        # PyTorch records no backward, and keeps nothing, for an operation that no gradient
+        # flows through (a pooling of the model's input, a frozen layer before any trainable
+        # one): 0 exactly, whatever the layer would keep
+        grads = [tally.requires_grad(k) for k in ins]
+        for kept in _layer_kept(layer, node, repr(name), tally, layouts, grads) if flows else ():
             if kept.source == "new":
                 count = kept.elements * (tally.batch if kept.per_example else 1)
                 nbytes = tally.nbytes if kept.dtype is None else dtype_bytes(kept.dtype)
@@ -252,8 +287,8 @@ MAX_WALKED_REPETITIONS = 64
 def _entry_state(tally: _Tally, ins, lays, first_key: int) -> tuple:
     """What a repetition's walk depends on, with the tensors made inside the ``Repeat``
     (keys from ``first_key`` on) renamed in order of appearance: its inputs' layouts and, per
-    input (a view of one tensor, or a copy of it at some sizes), each tensor's part kept so far
-    and size. Two repetitions that start from equal states add the same bytes and end in equal
+    input (a view of one tensor, or a copy of it at some sizes), each tensor's part kept so far,
+    size and whether it requires a gradient. Two repetitions that start from equal states add the same bytes and end in equal
     states; tensors from before the ``Repeat`` keep their own keys."""
     names: dict = {}
 
@@ -262,12 +297,14 @@ def _entry_state(tally: _Tally, ins, lays, first_key: int) -> tuple:
             return tuple((canonical(k), part) for k, part in key)
         label = ("before", key) if key < first_key else \
             ("inside", names.setdefault(key, len(names)))
-        return label, tally.kept.get(key, sympy.Integer(0)), tally.size[key]
+        return label, tally.kept.get(key, sympy.Integer(0)), tally.size[key], \
+            tally.requires_grad(key)
 
     return tuple(canonical(k) for k in ins), tuple(lays)
 
 
-def _run_repeated(inner, times: int, ins, lays, tally: _Tally, name: str, layer) -> tuple:
+def _run_repeated(inner, times: int, ins, lays, tally: _Tally, name: str, layer,
+                  frozen: bool = False) -> tuple:
     """``times`` repetitions of ``inner`` on inputs ``ins`` laid out as ``lays``, in time
     independent of ``times``: ``(output keys, output layouts)``.
 
@@ -298,7 +335,7 @@ def _run_repeated(inner, times: int, ins, lays, tally: _Tally, name: str, layer)
                             f"repetitions are more than the {MAX_LAYER_CALLS:,} layer calls "
                             f"symcnn writes out one by one; give a smaller count. "
                             f"Received: times={times}")
-        ins, lays, bytes_ = _walk_once(inner, ins, lays, tally, name)
+        ins, lays, bytes_ = _walk_once(inner, ins, lays, tally, name, frozen)
         added.append(bytes_)
         done += 1
     else:
@@ -310,29 +347,31 @@ def _run_repeated(inner, times: int, ins, lays, tally: _Tally, name: str, layer)
         tally.rows.append((name, layer.type_name,
                            sympy.expand(cycles * sympy.Add(*added[start:done]))))
     for _ in range(rest):  # the same state as after ``cycles`` more periods
-        ins, lays, _ = _walk_once(inner, ins, lays, tally, name)
+        ins, lays, _ = _walk_once(inner, ins, lays, tally, name, frozen)
     return ins, lays
 
 
-def _walk_once(inner, ins, lays, tally: _Tally, name: str) -> tuple:
+def _walk_once(inner, ins, lays, tally: _Tally, name: str, frozen: bool = False) -> tuple:
     """One repetition: ``(output keys, output layouts, activation bytes it added)``."""
     rows_before = len(tally.rows)
     sub = {id(t): k for t, k in zip(inner.inputs, ins)}
     tally.layouts.update(zip(map(id, inner.inputs), lays))
-    _run(inner, sub, tally, name + "/")
+    _run(inner, sub, tally, name + "/", frozen)
     return ([sub[id(t)] for t in inner.outputs],
             [tally.layouts.get(id(t)) for t in inner.outputs],
             sympy.Add(*(b for _, _, b in tally.rows[rows_before:])))
 
 
-def _probe(inner, tally: _Tally, name: str, layout) -> tuple:
-    """One repetition of ``inner`` on an input laid out as ``layout``, on a tally of its own:
-    ``(tally, input key, output key, output layout)``."""
+def _probe(inner, tally: _Tally, name: str, layout, grad: bool, frozen: bool) -> tuple:
+    """One repetition of ``inner`` on an input laid out as ``layout`` that requires a
+    gradient or not (``grad``), on a tally of its own: ``(tally, input key, output key,
+    output layout)``."""
     probe = _Tally(tally.batch, tally.nbytes)
     start = probe.fresh(inner.input_shape)
+    probe.set_grad(start, grad)
     sub = {id(inner.inputs[0]): start}
     probe.layouts[id(inner.inputs[0])] = layout
-    _run(inner, sub, probe, name + "/")
+    _run(inner, sub, probe, name + "/", frozen)
     return probe, start, sub[id(inner.outputs[0])], probe.layouts.get(id(inner.outputs[0]))
 
 
@@ -345,7 +384,8 @@ def _walked(probed: tuple) -> tuple:
     return sympy.expand(sum(b for _, _, b in probe.rows)), tuple(kept), laid_out
 
 
-def _run_repeat(inner, times, node, ins, keys, tally: _Tally, name: str) -> None:
+def _run_repeat(inner, times, node, ins, keys, tally: _Tally, name: str,
+                frozen: bool = False) -> None:
     """``times`` (a symbol) repetitions of a shape-keeping block: one repetition is walked,
     its own tensors counted ``times`` times and the tensors between repetitions once each."""
     if len(inner.inputs) != 1 or inner.output_shape != inner.input_shape:
@@ -353,13 +393,22 @@ def _run_repeat(inner, times, node, ins, keys, tally: _Tally, name: str) -> None
                         f"a symbolic number of times; substitute the count "
                         f"{SUBS_HINT}. "
                         f"Received: times={times}")
-    arriving = tally.layouts.get(id(node.inputs[0]))
-    probe, start, end, laid_out = _probe(inner, tally, name, arriving)
-    if _walked(_probe(inner, tally, name, laid_out)) != _walked((probe, start, end, laid_out)):
+    arriving, grad = tally.layouts.get(id(node.inputs[0])), tally.requires_grad(ins[0])
+    probe, start, end, laid_out = _probe(inner, tally, name, arriving, grad, frozen)
+    out_grad = probe.requires_grad(end)
+    if out_grad != grad and sympy.sympify(times).is_positive is not True:
+        raise CostError(f"training_memory: {name!r} repeats a block with trainable weights on "
+                        f"an input that requires no gradient (the model's input), and the "
+                        f"count {times} may be 0, where the layers after it keep less; "
+                        f"substitute the count {SUBS_HINT}, or make it a positive symbol. "
+                        f"Received: times={times}")
+    again = _probe(inner, tally, name, laid_out, out_grad, frozen)
+    if _walked(again) != _walked((probe, start, end, laid_out)):
         raise CostError(f"training_memory: {name!r} repeats a block whose tensors kept for "
-                        f"backward depend on the layout its input arrives in (a transposed "
-                        f"view, say), which changes from one repetition to the next; "
-                        f"substitute the count {SUBS_HINT}. Received: times={times}")
+                        f"backward depend on how its input arrives (a transposed view, say, "
+                        f"or the model's input, which requires no gradient), which changes "
+                        f"from the first repetition to the next; substitute the count "
+                        f"{SUBS_HINT}. Received: times={times}")
     if isinstance(end, tuple):  # a view of the input at some sizes, a copy at others
         raise CostError(f"training_memory: {name!r} repeats a block whose output is a copy "
                         f"of its input at some sizes and a view of it at others; substitute "
@@ -377,6 +426,8 @@ def _run_repeat(inner, times, node, ins, keys, tally: _Tally, name: str) -> None
     if probe.kept.get(start, 0) == 1:
         added += tally.keep(ins[0], once)
     out = tally.fresh(inner.output_shape) if start != end else ins[0]
+    if start != end:
+        tally.set_grad(out, out_grad)
     if start != end and probe.kept.get(end, 0) == 1:
         added += tally.keep(out, once)
     keys[id(node.outputs[0])] = out
@@ -422,6 +473,8 @@ def training_memory(model, batch=None, optimizer: str = "adam",
                         f"way (batch='N'). Received: batch={batch}")
     tally = _Tally(batch, nbytes)
     keys = {id(t): tally.fresh(t.shape) for t in model.inputs}
+    for k in keys.values():  # a model's input requires no gradient
+        tally.set_grad(k, False)
     tally.layouts.update({id(t): input_layout(t.shape) for t in model.inputs})
     _run(model, keys, tally, "")
     trainable = model.trainable_params

@@ -357,14 +357,11 @@ class EinsumDense(LoRA, Layer):
         keeps it (:func:`~symcnn.layers.saved.kept_matrix`), and what the activation keeps.
         With several summed axes, whether the fold copies is decided as for a ``Dense`` over
         the last one: exact for the layouts symcnn's layers give, but for a ``Permute`` or a
-        crop of the summed axes just before. Other equations, and LoRA (PyTorch keeps the
-        merged kernel when the input requires a gradient), are a
+        crop of the summed axes just before. Under ``lora_rank``, Keras merges the kernel at
+        every call and the matrix product keeps that merged kernel where the input requires a
+        gradient, as a LoRA ``Dense`` does (:meth:`~symcnn.layers.lora.LoRA.
+        lora_saved_for_backward`, which training memory adds). Other equations are a
         :class:`~symcnn.errors.CostError`."""
-        if self.lora_rank is not None:
-            raise CostError(f"{self._where()}: with lora_rank, Keras merges the kernel at every "
-                            f"call and PyTorch keeps the merged kernel when the input requires "
-                            f"a gradient, which is not stated. Received: lora_rank="
-                            f"{self.lora_rank}")
         if self._matrix_product(input_shapes[0]) is None:
             raise CostError(
                 f"{self._where()}: what PyTorch's einsum keeps for backward is stated for "

@@ -69,7 +69,7 @@ class LoRA:
         kernel, _, _, _, bind = self._kernel_formula(input_shape)
         return kernel, bind
 
-    def lora_saved_for_backward(self, input_layouts, input_shapes) -> tuple:
+    def lora_saved_for_backward(self, input_layouts, input_shapes, input_grads=None) -> tuple:
         """What LoRA adds to what the layer keeps for backward (``saved_for_backward``), as
         Keras 3 runs it on the torch backend: the merged kernel ``kernel + (lora_alpha/r)*(A
         @ B)``, a new tensor of the kernel's size each call (not per example), wherever the
@@ -80,11 +80,12 @@ class LoRA:
 
         * ``"always"``, a convolution (``Conv1D``/``2D``/``3D``): PyTorch's convolution keeps
           its weight even for an input that requires no gradient.
-        * ``"input_gradient"``, a matrix product (``Dense``): for the gradient of its input
-          only, so not on a tensor that requires none (the model's input, or what is computed
-          from it alone, as its layout says: ``input_layouts``,
-          :mod:`symcnn.layers.layout`); counted where that is not known, as training memory
-          counts every layer as if a gradient flowed.
+        * ``"input_gradient"``, a matrix product (``Dense``, ``EinsumDense``): for the
+          gradient of its input only, so not on a tensor that requires none (the model's
+          input, or what is computed from it alone without trainable weights): as
+          ``input_grads`` says (one bool per input; training memory follows it, layer by
+          layer), else as the input's layout says (``input_layouts``,
+          :mod:`symcnn.layers.layout`); counted where neither is known.
         * ``"never"``, an embedding lookup (the ids have no gradient): nothing.
 
         Nothing without LoRA.
@@ -97,12 +98,14 @@ class LoRA:
         [24]
         >>> dense.lora_saved_for_backward([Layout((0, 1), grad=False)], [(6,)])
         ()
+        >>> dense.lora_saved_for_backward([None], [(6,)], input_grads=[False])
+        ()
         """
         if self.lora_rank is None or self.merged_kernel_kept == "never":
             return ()
         layout = input_layouts[0] if input_layouts else None
-        if (self.merged_kernel_kept == "input_gradient" and layout is not None
-                and layout.grad is False):
+        grad = input_grads[0] if input_grads else (None if layout is None else layout.grad)
+        if self.merged_kernel_kept == "input_gradient" and grad is False:
             return ()
         kernel, _, _, _, bind = self._kernel_formula(input_shapes[0])
         return (kept_new(sympy.expand(value_of(kernel, bind)), per_example=False),)

@@ -13,6 +13,7 @@ from ..layers import reshape as _reshape
 from ..layers.base import Checker, Layer, format_shape
 from ..layers.layout import sliced
 from ..layers.saved import NOTHING, kept_input
+from ..layers.views import reshaped
 from ..symbols import as_size
 from ..windows import NotAWindow, Upsampled, Window
 from ._base import TorchLayer, bind, check_wrapping_pad, slice_bound, slice_position
@@ -110,6 +111,22 @@ class Unflatten(TorchLayer, Layer):
     def window_for(self, input_shape):
         """Positions are rearranged into new axes, as by a reshape: not a window."""
         return None
+
+    output_is_view = True  # x.unflatten(dim, sizes): a view whatever the strides
+
+    def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
+        """Nothing: the backward of a view reshapes the gradient back, from the sizes."""
+        return NOTHING
+
+    def layout_for(self, input_layouts, input_shapes, output_shapes) -> tuple:
+        """The view's layout (:func:`~symcnn.layers.views.reshaped`): the split axis'
+        memory, re-split; not stated where that cannot be told."""
+        return (reshaped(input_layouts[0], input_shapes[0], output_shapes[0]),)
+
+    def output_copy_for(self, input_layouts, input_shapes, output_shapes, batch):
+        """0: splitting one axis into several is always a view in PyTorch (``unflatten`` is
+        ``view``, which can split any axis), even of a transposed or sliced input."""
+        return sympy.Integer(0)
 
 
 class Slice(TorchLayer, Layer):

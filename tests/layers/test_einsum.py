@@ -414,7 +414,6 @@ def test_what_is_kept_for_backward_is_what_keras_on_torch_keeps(equation, out, b
 @pytest.mark.parametrize("layer, match", [
     (sc.EinsumDense("abc,bd->acd", (5, 7)), "matrix product"),       # sums a middle axis
     (sc.EinsumDense("abdc,cde->abe", (3, 7)), "alphabetical"),      # summed out of order
-    (sc.EinsumDense("abc,cd->abd", (3, 7), lora_rank=2), "merged kernel"),
 ])
 def test_what_pytorch_keeps_for_other_equations_is_an_error_not_a_guess(layer, match):
     model = sc.Sequential([sc.Input((3, 4, 5) if "abdc" in layer.equation else (3, 5)), layer])

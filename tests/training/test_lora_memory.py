@@ -125,10 +125,10 @@ def test_lora_convolutions_keep_the_merged_kernel_as_pytorch_does(name):
         assert closed.subs(B, batch) == measure(net, torch.randn(batch, *channels_first))[0]
 
 
-def test_a_lora_dense_on_a_tensor_of_unknown_gradient_counts_the_merged_kernel():
-    """Where symcnn does not follow whether a tensor requires a gradient (a concatenation
-    states no layout), it counts as if one flowed: the merged kernel is kept, which Keras does
-    not keep on a concatenation of the model's input (no gradient)."""
+def test_a_lora_dense_on_a_concatenation_of_the_input_keeps_no_merged_kernel():
+    """A concatenation states no layout, and the merged kernel was counted as if a gradient
+    flowed (symcnn measured 32 bytes more than Keras); training memory now follows which
+    tensors require a gradient, and the Dense on the model's input alone keeps none."""
     if os.environ.get("KERAS_BACKEND") != "torch":
         pytest.skip("needs KERAS_BACKEND=torch")
     require("keras")
@@ -137,5 +137,35 @@ def test_a_lora_dense_on_a_tensor_of_unknown_gradient_counts_the_merged_kernel()
     closed = model.training_memory(batch="B").activations
     twin = model.to_keras()
     for batch in (1, 3):
-        measured = measure(twin, torch.randn(batch, 3))[0]
-        assert closed.subs(B, batch) - measured == model.non_trainable_params * 4
+        assert closed.subs(B, batch) == measure(twin, torch.randn(batch, 3))[0], batch
+
+#: name -> (input shape, layers): EinsumDense with LoRA, measured on Keras 3 (torch backend)
+EINSUM_CASES = {
+    # on the model's input: the product keeps the input, not the merged kernel
+    "on_the_input": ((5, 8), lambda: [sc.EinsumDense("abc,cd->abd", (5, 4), lora_rank=2)]),
+    "after_relu": ((5, 8), lambda: [sc.Dense(6), sc.ReLU(), sc.EinsumDense(
+        "abc,cd->abd", (5, 4), bias_axes="d", lora_rank=2)]),
+    "two_summed_axes": ((5, 2, 3), lambda: [sc.Dense(3), sc.ReLU(), sc.EinsumDense(
+        "abcd,cde->abe", (5, 4), lora_rank=3, activation="gelu")]),
+    "ellipsis": ((5, 8), lambda: [sc.Dense(8), sc.Activation("tanh"),
+                                  sc.EinsumDense("...b,bc->...c", 4, lora_rank=2)]),
+    "kernel_new_axis_first": ((5, 8), lambda: [sc.Dense(8), sc.ReLU(), sc.EinsumDense(
+        "abc,dc->abd", (5, 4), lora_rank=2)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EINSUM_CASES))
+def test_lora_einsum_dense_keeps_what_keras_on_torch_keeps(name):
+    """EinsumDense with lora_rank was a CostError; it keeps the merged kernel (once per call)
+    where its input requires a gradient, as a LoRA Dense."""
+    if os.environ.get("KERAS_BACKEND") != "torch":
+        pytest.skip("needs KERAS_BACKEND=torch")
+    require("keras")
+    shape, layers = EINSUM_CASES[name]
+    model = sc.Sequential([sc.Input(shape), *layers()])
+    closed = model.training_memory(batch="B").activations
+    twin = model.to_keras()
+    assert twin.count_params() == model.params
+    for batch in (1, 3):
+        assert closed.subs(B, batch) == measure(twin, torch.randn(batch, *shape))[0], batch
+

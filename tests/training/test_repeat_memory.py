@@ -135,7 +135,7 @@ def test_a_symbolic_count_is_exact_or_refused_when_layouts_change_between_repeti
     the same layout. Where they do not (all the cases above), it is refused, never a
     formula that is wrong at some count."""
     for name in sorted(CASES):
-        with pytest.raises(sc.CostError, match="depend on the layout its input arrives in.*"
+        with pytest.raises(sc.CostError, match="depend on how its input arrives.*"
                                                "substitute the count"):
             _model(name, [sc.Repeat(block(name), "L")]).training_memory(batch="B")
 
