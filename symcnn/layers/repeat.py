@@ -31,7 +31,7 @@ repetition is checked once there, whatever its count.
 27744
 >>> m = sc.Sequential([sc.Input(("H", "W", 3)), sc.Repeat(sc.Conv2D(16, 3), "L")])
 >>> m.output_shape, m.params
-((H - 2*L, -2*L + W, 16), 2320*L - 1872)
+((H - 2*L, W - 2*L, 16), 2320*L - 1872)
 >>> m.constraints
 [H >= 3, W >= 3, H - 2*L >= 1, -2*L + W >= 1]
 """

@@ -12,9 +12,10 @@ and MathML printers render), which
   that grows the coefficients (a completed square), and the terms with the same atoms are
   collected, so each atom appears once;
 - shifts a plain symbol the same way where the sum becomes a product of sizes:
-  ``27*w*(H - 2)*(W - 2)``, never ``160*(n + 302)`` for ``160*n + 48320`` nor a lone size
-  (:func:`_plain_shifts`);
-- orders terms by degree, highest first (``1152*w**2 + 16*w``);
+  ``27*w*(H - 2)*(W - 2)``, ``5*w**2*(H - 1)*(W - 3)**2``, never ``160*(n + 302)`` for
+  ``160*n + 48320`` nor a lone size (:func:`_plain_shifts`);
+- orders terms by degree, highest first (``1152*w**2 + 16*w``), a positive term first: a
+  difference reads ``16 - k``, never ``-k + 16``;
 - writes an integer of more than six digits inside a rounding as a power when it is one of
   a base from 2 to 10 (:func:`integer_power`): ``ceiling(H/2**20)``, LaTeX
   ``\\left\\lceil{\\frac{H}{2^{20}}}\\right\\rceil``, never ``ceiling(H/1048576)``; smaller
@@ -44,14 +45,16 @@ from __future__ import annotations
 
 from collections import Counter
 from functools import lru_cache
+from math import comb
 
 import sympy
 from sympy import Add, Mul, Pow, ceiling, floor
+from sympy.printing.conventions import split_super_sub
 
 from ..ordering import lattice, sort_key
 from ..safe import int_text, to_expr
 from ..structural import IdentityMemo, ValueKey, as_fraction, is_expanded
-from .printers import (POWER_BASES, POWER_MIN_DIGITS, integer_power, latex_printer,
+from .printers import (POWER_BASES, POWER_MIN_DIGITS, _LatexPrinter, integer_power,
                        text_printer)
 
 __all__ = ["display_form", "show", "show_latex", "latex_printer", "text_printer", "canonical_text",
@@ -64,6 +67,37 @@ CACHE_SIZE = 1 << 16
 MAX_TERMS = 200
 
 _POLY_HEADS = (sympy.Add, sympy.Mul, sympy.Symbol, sympy.Number)
+
+
+class _DisplayLatexPrinter(_LatexPrinter):
+    """The LaTeX printer of display forms: a rounding over a product with a symbolic power,
+    ``floor((H + 3)/(2**L*s**2))``, is one fraction, ``\\frac{H + 3}{2^{L} s^{2}}``: its
+    other denominators (``s**2``, ``k``, ``3``) go below the line with the power, never in a
+    fraction above it."""
+
+    def _over_power(self, expr, exp):
+        arg = expr.args[0]
+        if arg.is_Mul and any(_symbolic_reciprocal(f) for f in arg.args):
+            below = []
+            for f in arg.args:
+                if f.is_Rational and f.q != 1:  # H/(3*2**L): 1/3 as a reciprocal too
+                    f, below = Pow(f.q, -1, evaluate=False), below + [f.p] * (f.p != 1)
+                b, e = f.as_base_exp()
+                below.append(Pow(b, Mul(-1, -e, evaluate=False), evaluate=False)
+                             if e.is_Number and e.is_extended_negative else f)
+            expr = type(expr)(Mul(*below, evaluate=False), evaluate=False)
+        return super()._over_power(expr, exp)
+
+
+def _symbolic_reciprocal(factor) -> bool:
+    """Whether ``factor`` is a power with a negative symbolic exponent, ``2**(-L)``."""
+    power = factor.as_base_exp()[1]
+    return power.could_extract_minus_sign() and not power.is_Number
+
+
+def latex_printer(**settings) -> _LatexPrinter:
+    """The LaTeX printer of display forms (terms in the order the display form gives)."""
+    return _DisplayLatexPrinter({"order": "none", **settings})
 
 
 def show(expr) -> str:
@@ -99,6 +133,9 @@ def show_latex(expr) -> str:
     >>> from symcnn import symbols
     >>> show_latex(sympy.floor(symbols("H")/8 + sympy.Rational(1, 2)) - 1)
     '\\\\left\\\\lfloor{\\\\frac{H + 4}{8}}\\\\right\\\\rfloor - 1'
+    >>> H, L, s = symbols("H L s")
+    >>> print(show_latex(sympy.floor((H + 3)/(2**L*s**2))))  # one fraction, never nested
+    \\left\\lfloor{\\frac{H + 3}{2^{L} s^{2}}}\\right\\rfloor
     """
     form = display_form(expr)
     return str(form) if form.is_Integer else latex_printer().doprint(form)
@@ -193,6 +230,9 @@ def _display_keyed(key):
     else:
         candidates = [_arrange(poly, {}, shown, dummies),
                       _shifted(poly, shifts, moved, shown, dummies)]
+        peers = _peers(after, moved) if moved else {}
+        if peers:  # collected beside the shifted symbols, unshifted
+            candidates.append(_shifted(poly, shifts, {**moved, **peers}, shown, dummies))
     best, best_len = plain, len(text_printer().doprint(plain))
     for candidate in candidates:
         length = len(text_printer().doprint(candidate))
@@ -334,11 +374,12 @@ def _plain_shifts(poly, symbols: list) -> tuple:
     A shift is taken when it removes terms without growing the coefficients (as a rounding's,
     :func:`_best_shifts`) and each shifted symbol is then a factor beside another one in every
     term it is in: a product of sizes. A count plus a constant stays as it is (``160*n +
-    48320``, never ``160*(n + 302)``), and so does a size alone (``H - 2``). Only symbols of
-    degree 1 in every term are shifted, and the search is arithmetic on the terms'
-    coefficients (no expansion): a summary shows thousands of such rows. ``terms`` maps each
-    monomial of the shifted polynomial (a frozenset of ``(base, exponent)``) to its
-    coefficient.
+    48320``, never ``160*(n + 302)``), and so does a size alone (``H - 2``). A symbol of
+    higher degree is shifted only where that is exact, each of its powers becoming a power of
+    one size (``5*w**2*(H - 1)*(W - 3)**2``: :func:`_shift_terms`). The search is arithmetic
+    on the terms' coefficients (no expansion): a summary shows thousands of such rows.
+    ``terms`` maps each monomial of the shifted polynomial (a frozenset of ``(base,
+    exponent)``) to its coefficient.
     """
     coeffs = poly.as_coefficients_dict()
     if not 2 <= len(coeffs) <= PLAIN_SHIFT_TERMS or not symbols:
@@ -347,9 +388,10 @@ def _plain_shifts(poly, symbols: list) -> tuple:
     for mono, coeff in coeffs.items():
         if not coeff.is_Integer:
             return {}, {}
-        terms[frozenset(() if mono == 1 else mono.as_powers_dict().items())] = int(coeff)
-    linear = [d for d in symbols if all((d, 1) in m or all(b != d for b, _ in m) for m in terms)]
-    tried = [d for d in linear if any((d, 1) in m and len(m) > 1 for m in terms)]
+        terms[frozenset(() if mono == 1 else  # Python integers: exponent arithmetic
+                        ((b, int(e)) for b, e in mono.as_powers_dict().items()))] = int(coeff)
+    tried = [d for d in symbols if any(b == d and (e > 1 or len(m) > 1) for m in terms
+                                       for b, e in m)]
     while tried:  # shift one symbol after another; drop any left alone in a term, retry
         moved, current = {}, terms
         for d in tried:
@@ -362,6 +404,44 @@ def _plain_shifts(poly, symbols: list) -> tuple:
             return moved, current
         tried = [d for d in moved if d not in alone]
     return {}, terms
+
+
+def _peers(terms: dict, moved: dict) -> dict:
+    """``{symbol: 0}`` for the plain symbols to collect beside the shifted ones (``moved``,
+    :func:`_plain_shifts`): those of a shifted symbol's indexed family (``r_2``, ``r_3`` of
+    ``r_1``: the same letter, a subscript), each of degree 1 in at least two terms of
+    ``terms`` and in no term with a shifted symbol or another peer. The block counts of an
+    EfficientNet's stages: a shift by 1 takes the first block out of stage 1 only (the first
+    blocks of the later stages read the previous stage's width, they are not the repeated
+    block), and the total then reads ``(...)*(r_1 - 1) + (...)*r_2 + ...``, each count once,
+    never ``r_2`` in eight terms beside ``r_1 - 1`` collected once."""
+    families = {_family(g) for g in moved} - {None}
+    if not families:
+        return {}
+    together: dict = {}  # symbol -> the symbols it shares a term with
+    count: Counter = Counter()
+    higher = set()
+    for mono in terms:
+        bases = [b for b, _ in mono]
+        for b, e in mono:
+            together.setdefault(b, set()).update(bases)
+            count[b] += 1
+            if e != 1:
+                higher.add(b)
+    peers: dict = {}
+    for g in sorted(together, key=sympy.default_sort_key):
+        if g in moved or g in higher or count[g] < 2 or _family(g) not in families or \
+                together[g] & (set(moved) | set(peers)):
+            continue
+        peers[g] = 0
+    return peers
+
+
+@lru_cache(maxsize=1 << 12)
+def _family(symbol):
+    """The letter of an indexed symbol (``r`` for ``r_1``), None for one without subscript."""
+    base, _, subs = split_super_sub(symbol.name)
+    return base if subs else None
 
 
 def _shifted_product(terms: dict, moved: dict):
@@ -381,23 +461,34 @@ def _shifted_product(terms: dict, moved: dict):
 
 def _shift_terms(terms: dict, d):
     """``(c, terms after d -> d + c)`` for the integer ``c`` that removes the most terms
-    without growing the coefficients (``terms`` of degree at most 1 in ``d``), or None."""
-    key = (d, 1)
+    without growing the coefficients, or None. Where ``d`` has a higher power, the shift must
+    also be exact: each monomial of the other symbols then meets one power of ``d - c``
+    alone (``w**2*(W - 3)**2``; never the completed square ``(W + 1)**2 + 4`` of
+    ``W**2 + 2*W + 5``)."""
     votes: Counter = Counter()
+    by_rest: dict = {}  # monomial without d -> {exponent of d: coefficient}
     for mono, coeff in terms.items():
-        if key in mono:
-            lower = terms.get(mono - {key})
-            if lower is not None and lower % coeff == 0:
-                votes[-(lower // coeff)] += 1
+        e = next((e for b, e in mono if b == d), 0)
+        by_rest.setdefault(mono - {(d, e)} if e else mono, {})[e] = coeff
+    for powers in by_rest.values():
+        for e, coeff in powers.items():  # (d + c)**e: its d**(e - 1) term cancels the lower
+            lower = powers.get(e - 1) if e else None
+            if lower is not None and lower % (e * coeff) == 0:
+                votes[-(lower // (e * coeff))] += 1
+    higher = any(e > 1 for powers in by_rest.values() for e in powers)
     weight, best = sum(map(abs, terms.values())), None
     for c in sorted((c for c, _ in votes.most_common(4)), key=abs):
-        trial = dict(terms)
-        for mono, coeff in terms.items():
-            if key in mono:
-                rest = mono - {key}
-                trial[rest] = trial.get(rest, 0) + c * coeff
-                if trial[rest] == 0:
-                    del trial[rest]
+        shifted: dict = {}
+        for rest, powers in by_rest.items():
+            out = shifted.setdefault(rest, {})
+            for e, coeff in powers.items():
+                for j in range(e + 1):  # (d + c)**e: binomial(e, j) * c**(e - j) * d**j
+                    out[j] = out.get(j, 0) + comb(e, j) * c ** (e - j) * coeff
+        trial = {(rest | {(d, j)} if j else rest): v for rest, powers in shifted.items()
+                 for j, v in powers.items() if v}
+        if higher and any(sum(1 for v in powers.values() if v) > 1
+                          for powers in shifted.values()):
+            continue
         if len(trial) < (len(best[1]) if best else len(terms)) and \
                 sum(map(abs, trial.values())) <= weight:
             best = (c, trial)
@@ -460,8 +551,24 @@ def _arrange(poly, shifts: dict, shown: dict, dummies: list, collect: bool = Tru
         entries.append((_degree_key(sympy.expand(rest * key), gens),
                         _collected(rest, key, shifts, shown, gens)))
     entries.sort(key=lambda e: e[0])
-    terms = [e[1] for e in entries]
+    terms = _positive_first([e[1] for e in entries])
     return terms[0] if len(terms) == 1 else Add(*terms, evaluate=False)
+
+
+def _negative(term) -> bool:
+    """Whether a display term (a number, or a product with its coefficient first) is
+    negative: it prints with a leading minus sign."""
+    lead = term.args[0] if term.is_Mul else term
+    return bool(lead.is_Number and lead.is_extended_negative)
+
+
+def _positive_first(terms: list) -> list:
+    """``terms`` with the first positive one moved to the front when the first is negative: a
+    difference reads ``16 - k``, never ``-k + 16`` (the others keep their order)."""
+    if len(terms) < 2 or not _negative(terms[0]):
+        return terms
+    at = next((i for i, t in enumerate(terms) if not _negative(t)), None)
+    return terms if at is None else [terms[at]] + terms[:at] + terms[at + 1:]
 
 
 def _collected(rest, atom_part, shifts, shown, gens):
@@ -478,7 +585,7 @@ def _collected(rest, atom_part, shifts, shown, gens):
 
 
 def _ordered_sum(poly, gens):
-    terms = sorted(Add.make_args(poly), key=lambda t: _degree_key(t, gens))
+    terms = _positive_first(sorted(Add.make_args(poly), key=lambda t: _degree_key(t, gens)))
     return terms[0] if len(terms) == 1 else Add(*terms, evaluate=False)
 
 

@@ -143,7 +143,7 @@ def test_a_count_that_no_size_admits_says_which_repetition_fails():
     with pytest.raises(sc.ShapeError) as err:
         sc.Sequential([sc.Input((H, H, 3)), sc.Repeat(sc.Conv2D(3, 3), H)])
     assert "False fails" not in str(err.value)
-    assert ("the block does not fit the input of its last repetition, (-H + 2, -H + 2, 3): it "
+    assert ("the block does not fit the input of its last repetition, (2 - H, 2 - H, 3): it "
             "needs 2 - H >= 3, which no admissible value of H satisfies") in str(err.value)
 
 

@@ -73,7 +73,7 @@ def test_same_padding_with_a_stride_is_refused_for_a_symbolic_count():
         model.receptive_field
     message = str(err.value)
     assert "the receptive field of L repetitions of 'MaxPooling1D' needs one window" in message
-    assert "pad_before on x positions is -x + ceiling(x/3) + floor((2*x + 1)/3)" in message
+    assert "pad_before on x positions is ceiling(x/3) - x + floor((2*x + 1)/3)" in message
     assert "'same' padding with a stride above 1" in message
     assert "substitute the count" in message
     assert message.endswith("Received: block='MaxPooling1D', times=L")
