@@ -457,6 +457,18 @@ def test_zoo_lists_models_and_summarises_one():
     assert {m["name"] for m in doc["models"]} >= {"textbook.free_width", "textbook.cifar"}
 
 
+@pytest.mark.parametrize("options, named", [
+    (["--columns", "layer,params"], "--columns applies"), (["--subs", "H=224"], "--subs applies"),
+    (["--format", "markdown"], "--format markdown applies"),
+    (["--input", "224,224,3", "--format", "latex"], "--input, --format latex apply")])
+def test_options_of_one_models_table_are_refused_for_the_zoo_list(options, named):
+    """They were ignored: `symcnn zoo --format markdown` printed the plain list."""
+    code, out, err = run("zoo", *options)
+    assert code == 2 and out == ""
+    assert f"{named} to one model's table" in err and "Received: " in err
+    assert ok("zoo", "--format", "json").startswith("{")  # the list's own formats stay
+
+
 def test_zoo_input_shape_and_arguments_reach_the_model_function():
     out = ok("zoo", "textbook.free_width", "--input", "H,31,1", "--arg", "width=w")
     assert out == textbook.free_width(width="w", input_shape=("H", 31, 1)).summary_text() + "\n"
