@@ -177,9 +177,9 @@ def _unlike(name: str, value, model: frozenset) -> bool:
 def _step(step: Step, names: dict, total_padding: bool, used: dict,
           taken: frozenset = frozenset(), shown: set | None = None,
           model: frozenset = frozenset()) -> Step:
-    """``step`` in the preset's ``names``; ``used`` gains each symbol's name that had to
-    tell apart symbols the preset names alike (``F_h``, ``F_w`` for ``K_h``, ``K_w``), or
-    that the preset gives to another symbol, or that a symbol of the ``model`` has
+    """``step`` in the preset's ``names`` (in which :func:`_split` told apart symbols the
+    preset names alike, ``F_h``, ``F_w`` for ``K_h``, ``K_w``); ``used`` gains each symbol's
+    name that the preset gives to another symbol, or that a symbol of the ``model`` has
     (``N'_1``, ``D'``); ``shown`` (if given) gains the pairs ``(symcnn's name, shown name)``
     of the step's key and symbols."""
     shown = set() if shown is None else shown
@@ -206,12 +206,6 @@ def _step(step: Step, names: dict, total_padding: bool, used: dict,
         if _unlike(t.name, values.get(s), model):
             table[s] = sympy.Symbol(_primed(t.name))
             used[origin.get(s.name, s.name)] = table[s].name
-    for target in {t for t in table.values()}:  # F for K_h and K_w: only if they agree
-        sources = [s for s, t in table.items() if t == target]
-        if len({values.get(s) for s in sources}) > 1:
-            for s in sources:
-                table[s] = sympy.Symbol(f"{target.name}_{s.name.rsplit('_', 1)[-1]}")
-                used[s.name] = table[s].name
     shown.update((origin.get(s.name, s.name), t.name) for s, t in table.items())
     formula = formula.xreplace(table)
     bindings = tuple((table.get(s, s), v) for s, v in bindings.items())
