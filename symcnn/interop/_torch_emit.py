@@ -126,9 +126,9 @@ def _conv_transpose(b, layer, inputs, shapes, out_shape, key, name):
         if any(a != c for a, c in pairs):
             raise Unsupported("asymmetric explicit padding on a transposed convolution")
         padding, op = tuple(a for a, _ in pairs), op or 0
-    elif op is not None:  # the full output, cut where Keras' definition cuts it
+    else:  # the full output, cut where Keras' definition cuts it
         crops = [_transpose_crops(d * (k - 1) + 1, s, layer.padding, o)
-                 for k, d, s, o in zip(kernel, dilation, strides, op)]
+                 for k, d, s, o in zip(kernel, dilation, strides, op or [None] * layer.rank)]
         padding, op = 0, tuple(max(-right, 0) for _, right in crops)  # grown: computed
         full = [(i - 1) * s + d * (k - 1) + 1 + o
                 for i, s, k, d, o in zip(spatial, strides, kernel, dilation, op)]
@@ -136,37 +136,28 @@ def _conv_transpose(b, layer, inputs, shapes, out_shape, key, name):
         if [c - a for a, c in bounds] != list(out_spatial):  # pragma: no cover - a guard
             raise Unsupported(f"output_padding={layer.output_padding} (the output would "
                               f"not have the layer's shape {tuple(out_spatial)})")
-    else:
-        padding, op = 0, 0
     make = lambda: cls(channels, as_int(layer.filters), kernel, strides, padding, op,  # noqa: E731
                        groups=as_int(layer.groups), bias=layer.use_bias, dilation=dilation)
     y = _module(b, layer, key, name, make, inputs[0])
-    if explicit:
+    if explicit or all(a == 0 and c == n for (a, c), n in zip(bounds, full)):
         return y
-    if layer.output_padding is not None:
-        return crop(b, y, layer.rank, bounds) if any(
-            a or c != n for (a, c), n in zip(bounds, full)) else y
-    raw = [(i - 1) * s + d * (k - 1) + 1 for i, s, k, d in zip(spatial, strides, kernel, dilation)]
-    if all(r == t for r, t in zip(raw, out_spatial)):
-        return y
-    grow = [(0, max(t - r, 0)) for r, t in zip(raw, out_spatial)]
-    y = pad(b, y, grow)
-    bounds = [((r + g[1] - t) // 2, (r + g[1] - t) // 2 + t)
-              for r, g, t in zip(raw, grow, out_spatial)]
     return crop(b, y, layer.rank, bounds)
 
 
-def _transpose_crops(k_eff: int, stride: int, padding: str, output_padding: int) -> tuple:
+def _transpose_crops(k_eff: int, stride: int, padding: str, output_padding) -> tuple:
     """``(left, right)``: what Keras cuts from each end of a transposed convolution's full
-    output (``(i - 1)*s + k_eff``) when ``output_padding`` is given; a negative ``right``
-    grows the output instead (PyTorch's ``output_padding``, which computes those positions).
-    Keras' definition (``_convert_conv_transpose_padding_args_from_keras_to_jax``): the
-    output is ``(i - 1)*s + k_eff + output_padding`` for ``valid``, ``(i - 1)*s + k_eff % 2
-    + output_padding`` for ``same``, padded at most ``k_eff - 1`` on the left."""
+    output (``(i - 1)*s + k_eff``); a negative ``right`` grows the output instead (PyTorch's
+    ``output_padding``, which computes those positions, bias included). Keras' definition
+    (``_convert_conv_transpose_padding_args_from_keras_to_jax``): the output is ``(i - 1)*s
+    + k_eff + output_padding`` for ``valid``, ``(i - 1)*s + k_eff % 2 + output_padding`` for
+    ``same``, padded at most ``k_eff - 1`` on the left; without ``output_padding``,
+    ``(i - 1)*s + max(k_eff, s)`` and ``i*s``."""
     if padding == "valid":
-        left, right = k_eff - 1, k_eff - 1 + output_padding
+        grown = max(k_eff, stride) - k_eff if output_padding is None else output_padding
+        left, right = k_eff - 1, k_eff - 1 + grown
     else:
-        total = k_eff + k_eff % 2 - 2 + output_padding
+        total = stride + k_eff - 2 if output_padding is None else \
+            k_eff + k_eff % 2 - 2 + output_padding
         left = min(total // 2 + total % 2, k_eff - 1)
         right = total - left
     return k_eff - 1 - left, k_eff - 1 - right

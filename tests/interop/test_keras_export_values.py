@@ -425,12 +425,13 @@ def test_same_average_pooling_leaves_the_padding_out_of_each_mean(size, pool, st
 
 @pytest.mark.parametrize("kernel, stride, padding, output_padding", [
     (k, s, p, o) for k in (1, 2, 3, 4, 5) for s in (1, 2, 3) for p in ("same", "valid")
-    for o in range(s)])
+    for o in (None, *range(s))])
 def test_a_transposed_convolution_with_output_padding_is_keras_value_for_value(
         kernel, stride, padding, output_padding):
     """With ``output_padding`` the export used PyTorch's symmetric padding, one position off
     from Keras' cut (``Conv2DTranspose(4, 3, strides=2, padding="same", output_padding=1)``:
-    the same shape, every value shifted)."""
+    the same shape, every value shifted); without it, a kernel smaller than the stride grew
+    the output with zeros where Keras has the bias."""
     torch = require("torch")
     require("keras")
     model = sc.Sequential([sc.Input((7, 6, 3)), sc.Conv2DTranspose(
