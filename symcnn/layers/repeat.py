@@ -390,10 +390,15 @@ def unrolled_calls(layer) -> int:
     at the shapes (a block that keeps them is checked once) and is the bound's measure."""
     if isinstance(layer, Graph):
         return sum(unrolled_calls(node.layer) for node in layer.nodes if node.inputs)
-    wraps = type(layer).wrapped_arguments
-    inner = sum(unrolled_calls(v) for v in (getattr(layer, a, None) for a in wraps)
-                if isinstance(v, Layer))
-    return repeats(layer, wraps) * max(inner, 1)
+    inner = sum(unrolled_calls(v) for v in _wrapped_layers(layer))
+    return repeats(layer, type(layer).wrapped_arguments) * max(inner, 1)
+
+
+def _wrapped_layers(layer) -> list:
+    """The layers (or models) ``layer`` wraps: the values of its ``wrapped_arguments``
+    (``Repeat``'s block, ``Bidirectional``'s layers)."""
+    return [v for v in (getattr(layer, a, None) for a in type(layer).wrapped_arguments)
+            if isinstance(v, Layer)]
 
 
 def written_calls(layer, input_shapes=None, limit: int = MAX_LAYER_CALLS) -> tuple:
@@ -444,13 +449,11 @@ def written_calls(layer, input_shapes=None, limit: int = MAX_LAYER_CALLS) -> tup
     if isinstance(layer, Repeat) and input_shapes is not None and len(input_shapes) == 1:
         return layer._written_calls(tuple(input_shapes[0]), limit)
     total = 0
-    for arg in type(layer).wrapped_arguments:
-        value = getattr(layer, arg, None)
-        if isinstance(value, Layer):
-            calls, exact = written_calls(value, None, limit - total)
-            total += calls
-            if total > limit:
-                return total, exact
+    for value in _wrapped_layers(layer):
+        calls, exact = written_calls(value, None, limit - total)
+        total += calls
+        if total > limit:
+            return total, exact
     return (0 if isinstance(layer, Repeat) and layer.times == 0 else max(total, 1)), True
 
 
@@ -461,9 +464,7 @@ def _same_calls_on_any_input(layer) -> bool:
         return all(_same_calls_on_any_input(n.layer) for n in layer.nodes if n.inputs)
     if isinstance(layer, Repeat) and layer.times.is_Integer and layer.times > 1:
         return False
-    return all(_same_calls_on_any_input(v) for v in (getattr(layer, a, None)
-                                                      for a in type(layer).wrapped_arguments)
-               if isinstance(v, Layer))
+    return all(_same_calls_on_any_input(v) for v in _wrapped_layers(layer))
 
 
 def _fewest_calls(layer) -> int:
@@ -473,9 +474,7 @@ def _fewest_calls(layer) -> int:
         return sum(_fewest_calls(n.layer) for n in layer.nodes if n.inputs)
     if isinstance(layer, Repeat) and layer.times == 0:
         return 0
-    return max(sum(_fewest_calls(v) for v in (getattr(layer, a, None)
-                                               for a in type(layer).wrapped_arguments)
-                   if isinstance(v, Layer)), 1)
+    return max(sum(_fewest_calls(v) for v in _wrapped_layers(layer)), 1)
 
 
 def _unrolled(block, shape, times: int):
