@@ -54,7 +54,7 @@ from sympy.printing.conventions import split_super_sub
 from ..ordering import lattice, sort_key
 from ..safe import int_text, to_expr
 from ..structural import IdentityMemo, ValueKey, as_fraction, is_expanded
-from .printers import (POWER_BASES, POWER_MIN_DIGITS, _LatexPrinter, integer_power,
+from .printers import (POWER_BASES, POWER_MIN_DIGITS, integer_power, latex_printer,
                        text_printer)
 
 __all__ = ["display_form", "show", "show_latex", "latex_printer", "text_printer", "canonical_text",
@@ -67,37 +67,6 @@ CACHE_SIZE = 1 << 16
 MAX_TERMS = 200
 
 _POLY_HEADS = (sympy.Add, sympy.Mul, sympy.Symbol, sympy.Number)
-
-
-class _DisplayLatexPrinter(_LatexPrinter):
-    """The LaTeX printer of display forms: a rounding over a product with a symbolic power,
-    ``floor((H + 3)/(2**L*s**2))``, is one fraction, ``\\frac{H + 3}{2^{L} s^{2}}``: its
-    other denominators (``s**2``, ``k``, ``3``) go below the line with the power, never in a
-    fraction above it."""
-
-    def _over_power(self, expr, exp):
-        arg = expr.args[0]
-        if arg.is_Mul and any(_symbolic_reciprocal(f) for f in arg.args):
-            below = []
-            for f in arg.args:
-                if f.is_Rational and f.q != 1:  # H/(3*2**L): 1/3 as a reciprocal too
-                    f, below = Pow(f.q, -1, evaluate=False), below + [f.p] * (f.p != 1)
-                b, e = f.as_base_exp()
-                below.append(Pow(b, Mul(-1, -e, evaluate=False), evaluate=False)
-                             if e.is_Number and e.is_extended_negative else f)
-            expr = type(expr)(Mul(*below, evaluate=False), evaluate=False)
-        return super()._over_power(expr, exp)
-
-
-def _symbolic_reciprocal(factor) -> bool:
-    """Whether ``factor`` is a power with a negative symbolic exponent, ``2**(-L)``."""
-    power = factor.as_base_exp()[1]
-    return power.could_extract_minus_sign() and not power.is_Number
-
-
-def latex_printer(**settings) -> _LatexPrinter:
-    """The LaTeX printer of display forms (terms in the order the display form gives)."""
-    return _DisplayLatexPrinter({"order": "none", **settings})
 
 
 def show(expr) -> str:

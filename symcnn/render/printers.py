@@ -149,24 +149,26 @@ class _LatexPrinter(InRounding, LatexPrinter):
     def _over_power(self, expr, exp):
         """``\\left\\lceil{\\frac{H}{2^{L}}}\\right\\rceil`` for a rounding over a symbolic power
         (``ceiling(H/2**L)``, a ``Repeat`` of strided layers), which SymPy writes as
-        ``H 2^{- L}``; ``None`` for any other rounding."""
+        ``H 2^{- L}``; ``None`` for any other rounding. One fraction: the rounding's other
+        denominators (``s**2``, ``k``, ``3``) go below the line with the power,
+        ``\\frac{H + 3}{2^{L} s^{2}}``, never in a fraction above it."""
         arg = expr.args[0]
-        if not arg.is_Mul:
+        if not arg.is_Mul or not any(_symbolic_reciprocal(f) for f in arg.args):
             return None
         up, down = [], []
         for factor in arg.args:
+            if factor.is_Rational and factor.q != 1:  # H/(3*2**L): 1/3 goes below too
+                up += [sympy.Integer(factor.p)] * (factor.p != 1)
+                factor = sympy.Pow(factor.q, -1, evaluate=False)
             base, power = factor.as_base_exp()
-            negative = power.could_extract_minus_sign() and not power.is_Number
-            if not negative:
+            if not (_symbolic_reciprocal(factor) or power.is_Number and power.is_negative):
                 up.append(factor)
                 continue
             exponent = -power
             if exponent.is_Add:  # 2**(L + 1): the constant last, as the display orders it
                 exponent = sympy.Add(*sorted(exponent.args, key=lambda t: bool(t.is_Number)),
                                      evaluate=False)
-            down.append(sympy.Pow(base, exponent, evaluate=False))
-        if not down:
-            return None
+            down.append(sympy.Pow(base, exponent, evaluate=not exponent.free_symbols))
         left, right = (r"\lfloor", r"\rfloor") if isinstance(expr, sympy.floor) else \
             (r"\lceil", r"\rceil")
         tex = (rf"\left{left}{{\frac{{{self._print(sympy.Mul(*up))}}}"
@@ -205,6 +207,12 @@ class _LatexPrinter(InRounding, LatexPrinter):
         sign = "- " if expr.p < 0 else ""
         return (sign + r"\frac{" + self._print(sympy.Integer(abs(expr.p))) + "}{"
                 + self._print(sympy.Integer(expr.q)) + "}")
+
+
+def _symbolic_reciprocal(factor) -> bool:
+    """Whether ``factor`` is a power with a negative symbolic exponent, ``2**(-L)``."""
+    power = factor.as_base_exp()[1]
+    return power.could_extract_minus_sign() and not power.is_Number
 
 
 @lru_cache(maxsize=1 << 14)
