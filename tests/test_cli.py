@@ -469,6 +469,16 @@ def test_options_of_one_models_table_are_refused_for_the_zoo_list(options, named
     assert ok("zoo", "--format", "json").startswith("{")  # the list's own formats stay
 
 
+def test_columns_with_json_are_refused_before_the_file_is_read(tmp_path):
+    """The JSON document has every column; said from the command line alone (exit 2, not
+    the missing file's 3)."""
+    code, out, err = run("summary", tmp_path / "missing.yaml", "--format", "json",
+                         "--columns", "layer,params")
+    assert code == 2 and out == ""
+    assert "--columns applies to text, markdown and latex, not json" in err
+    assert "Received: --columns layer,params" in err
+
+
 def test_zoo_input_shape_and_arguments_reach_the_model_function():
     out = ok("zoo", "textbook.free_width", "--input", "H,31,1", "--arg", "width=w")
     assert out == textbook.free_width(width="w", input_shape=("H", 31, 1)).summary_text() + "\n"

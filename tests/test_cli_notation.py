@@ -102,7 +102,15 @@ def test_a_notation_with_an_output_that_has_none_is_a_usage_error(command, fmt):
 def test_the_zoo_list_takes_no_notation():
     code, out, err = run("zoo", "--notation", "dumoulin")
     assert code == 2 and out == ""
-    assert "not the list of models. Received: --notation dumoulin" in err
+    assert "--notation applies to one model's table" in err
+    assert "Received: --notation dumoulin" in err
+
+
+def test_the_zoo_list_names_every_option_it_refuses_in_one_message():
+    code, out, err = run("zoo", "--format", "latex", "--notation", "d2l", "--columns", "layer")
+    assert code == 2 and out == ""
+    assert "--columns, --notation, --format latex apply to one model's table" in err
+    assert "Received: --columns layer; --notation d2l; --format latex" in err
 
 
 def test_a_refused_notation_is_said_before_the_file_is_read(tmp_path):

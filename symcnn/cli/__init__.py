@@ -33,7 +33,7 @@ import sys
 from .. import __version__
 from ..errors import SymcnnError, UnavailableError
 from ..suggest import did_you_mean
-from .options import (NOTATIONS, QUANTITIES, LoadError, UsageError, check_notation, deferred,
+from .options import (NOTATIONS, QUANTITIES, LoadError, UsageError, check_early, deferred,
                       in_cli_words, register_memory, register_teach)
 from .options import MEMORY_EXAMPLES, TEACH_EXAMPLES
 
@@ -289,9 +289,7 @@ def main(argv=None, out=None) -> int:
     debug = getattr(args, "debug", False)
     try:
         # before the command's module (SymPy) is imported and FILE read: a usage error (2)
-        check_notation(args.command, getattr(args, "format", None),
-                       getattr(args, "notation", None),
-                       listing=args.command == "zoo" and not args.name)
+        check_early(args)
         code = args.run(args, out)
         out.flush()  # a full disk (`> /dev/full`) fails here at the latest: never silently
         return code

@@ -19,7 +19,7 @@ from typing import Any, Callable
 from ..errors import SUBS_HINT
 
 __all__ = ["UsageError", "LoadError", "deferred", "EXIT_NO_SOLUTION", "QUANTITIES", "OPTIMIZERS", "TOPICS",
-           "SHEET_FORMATS", "NOTATIONS", "NOTATION_FORMATS", "check_notation",
+           "SHEET_FORMATS", "NOTATIONS", "NOTATION_FORMATS", "check_early", "check_notation",
            "MEMORY_EXAMPLES", "TEACH_EXAMPLES", "register_memory",
            "register_teach", "subs_example", "in_cli_words"]
 
@@ -55,11 +55,53 @@ class LoadError(Exception):
         self.error = error
 
 
-def check_notation(command: str, fmt: str | None, notation: str | None,
-                   listing: bool = False) -> None:
+def check_early(args) -> None:
+    """Refuse what the command line alone shows is wrong, before SymPy is imported and FILE
+    read (a :class:`UsageError`, exit code 2, naming the options and their values):
+    options of one model's table given to the zoo's list (``symcnn zoo --columns ...``,
+    ignored otherwise), ``--notation`` where no printer takes it, and ``--columns`` with
+    ``--format json`` (the JSON document has every column).
+
+    >>> from argparse import Namespace
+    >>> check_early(Namespace(command="summary", format="latex", notation="d2l", columns=None))
+    >>> check_early(Namespace(command="summary", format="json", notation=None,
+    ...                       columns=["layer,params"]))
+    Traceback (most recent call last):
+    ...
+    symcnn.cli.options.UsageError: --columns applies to text, markdown and latex, not json (the
+    JSON document has every column). Received: --columns layer,params
+    """
+    fmt, notation = getattr(args, "format", None), getattr(args, "notation", None)
+    if args.command == "zoo" and not args.name:
+        _only_for_one_model(args)
+    check_notation(args.command, fmt, notation)
+    if fmt == "json" and getattr(args, "columns", None):
+        raise UsageError(f"--columns applies to text, markdown and latex, not json (the JSON "
+                         f"document has every column). Received: --columns "
+                         f"{' '.join(args.columns)}")
+
+
+def _only_for_one_model(args) -> None:
+    """Refuse the options that shape one model's table when the zoo is listed (they were
+    ignored): the list is text, or ``--format json``."""
+    given = {option: " ".join(map(str, value)) if isinstance(value, list) else value
+             for option, value in (("--columns", args.columns), ("--subs", args.subs),
+                                   ("--arg", args.arg), ("--input", args.input),
+                                   ("--notation", args.notation)) if value}
+    if args.format in NOTATION_FORMATS:
+        given[f"--format {args.format}"] = None
+    if given:
+        verb = "applies" if len(given) == 1 else "apply"
+        received = "; ".join(o if v is None else f"{o} {v}" for o, v in given.items())
+        raise UsageError(f"{', '.join(given)} {verb} to one model's table (`symcnn zoo NAME "
+                         f"...`), not the list of models, which is text or --format json. "
+                         f"Received: {received}")
+
+
+def check_notation(command: str, fmt: str | None, notation: str | None) -> None:
     """Refuse ``--notation`` where no printer takes it: a :class:`UsageError` naming the
     option and the received value. ``fmt`` is the command's ``--format`` (None for
-    ``latex``, which always takes it); ``listing`` is ``symcnn zoo`` without a NAME.
+    ``latex``, which always takes it).
 
     >>> check_notation("summary", "latex", "d2l"), check_notation("latex", None, "cs231n")
     (None, None)
@@ -71,10 +113,6 @@ def check_notation(command: str, fmt: str | None, notation: str | None,
     """
     if notation is None:
         return
-    if listing:
-        raise UsageError(f"--notation applies to one model's table (`symcnn {command} NAME "
-                         f"--format latex --notation {notation}`), not the list of models. "
-                         f"Received: --notation {notation}")
     if fmt is not None and fmt not in NOTATION_FORMATS:
         raise UsageError(f"--notation applies to --format {' and '.join(NOTATION_FORMATS)}, "
                          f"not {fmt} (the {fmt} output names symbols as symcnn does). "

@@ -21,7 +21,6 @@ from .. import __version__
 from ..errors import CostError, _digits, brief
 from ..safe import MAX_DIGITS, BoundError
 from ..render.exprs import canonical_text, show
-from .options import UsageError
 
 __all__ = ["SCHEMA_VERSION", "ANY", "encode", "header", "shape", "summary_document",
            "solve_document", "sweep_document", "zoo_document", "optional_count", "render"]
@@ -170,13 +169,10 @@ def zoo_document(entries: list) -> dict:
 
 
 def render(model, fmt: str, columns=None, notation: str | None = None) -> str:
-    """The model as text, Markdown, LaTeX or a JSON document (``--format``, ``--columns``,
-    ``--notation`` for Markdown and LaTeX: :func:`~symcnn.cli.main` refused it for the
-    others before the model was read)."""
+    """The model as text, Markdown, LaTeX or a JSON document (``--format``, ``--columns``
+    but for JSON, ``--notation`` for Markdown and LaTeX: :func:`~symcnn.cli.main` refused
+    the others before the model was read, :func:`~symcnn.cli.options.check_early`)."""
     if fmt == "json":
-        if columns:
-            raise UsageError("--columns applies to text, markdown and latex, not json (the "
-                             "JSON document has every column)")
         import json  # only here: a text summary needs no JSON encoder (issue 16: start-up)
 
         return json.dumps(summary_document(model), indent=2)

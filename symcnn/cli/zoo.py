@@ -97,22 +97,6 @@ def _list(fmt: str, out) -> int:
     return 0
 
 
-def _only_for_one_model(args) -> None:
-    """Refuse the options that shape one model's table when the zoo is listed (they were
-    ignored): the list is text, or ``--format json``."""
-    given = {option: " ".join(map(str, value)) if isinstance(value, list) else value
-             for option, value in (("--columns", args.columns), ("--subs", args.subs),
-                                   ("--arg", args.arg), ("--input", args.input)) if value}
-    if args.format in ("markdown", "latex"):
-        given[f"--format {args.format}"] = None
-    if given:
-        verb = "applies" if len(given) == 1 else "apply"
-        received = "; ".join(o if v is None else f"{o} {v}" for o, v in given.items())
-        raise UsageError(f"{', '.join(given)} {verb} to one model's table (`symcnn zoo NAME "
-                         f"...`), not the list of models, which is text or --format json. "
-                         f"Received: {received}")
-
-
 def _as_given(value):
     """A bare name as text (``width=w`` is ``width="w"``), in a tuple too."""
     if isinstance(value, tuple):
@@ -122,7 +106,6 @@ def _as_given(value):
 
 def run_zoo(args, out) -> int:
     if not args.name:
-        _only_for_one_model(args)
         return _list(args.format, out)
     build = zoo_entry(args.name)
     if build is None:
