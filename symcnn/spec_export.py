@@ -20,7 +20,7 @@ from .errors import ExpressionError, SpecError, SymcnnError, brief
 from .expr_parser import parse_expression
 from .layers.base import Graph, Layer
 from .model import Sequential
-from .layers.repeat import MAX_LAYER_CALLS, repeats, written_calls
+from .layers.repeat import MAX_LAYER_CALLS, calls_text, repeats, written_calls
 from .nn import TorchLayer
 
 #: The version of the model-file format written here and read by :mod:`symcnn.spec`.
@@ -155,11 +155,10 @@ def too_many_calls(calls: int, where: str, exact: bool = True) -> SpecError | No
     reader's and the writer's; ``exact`` False: at least ``calls``), else None."""
     if calls <= MAX_LAYER_CALLS:
         return None
-    counted = f"{calls:,}" if exact else f"at least {calls:,}"
     return SpecError(f"{where}: the model unrolls to more than {MAX_LAYER_CALLS:,} layer "
                      f"calls (numeric Repeat counts of blocks that change the shape multiply "
                      f"through nesting); give a symbol as the count of a deep stack. "
-                     f"Received: {counted} calls")
+                     f"Received: {calls_text(calls, exact)} calls")
 
 
 def _deeper(depth: int, where: str) -> int:

@@ -51,13 +51,23 @@ from .base import Checker, Computed, Graph, Layer, apply_layer, format_shape, su
 from .core import InputLayer
 from .repeat_steps import Steps, constant_window, probe_sizes
 
-__all__ = ["Repeat", "MAX_LAYER_CALLS", "repeats", "unrolled_calls", "written_calls"]
+__all__ = ["Repeat", "MAX_LAYER_CALLS", "repeats", "unrolled_calls", "written_calls",
+           "calls_text"]
 
 #: Most layer calls a numeric count of a block that changes the shape is written out to, and
 #: the bound of model files (:mod:`symcnn.spec_export` and the reader take it from here, as
 #: many as a file of written-out layers could hold), counted by :func:`written_calls`. A
 #: block that keeps the shape is never written out, whatever its count.
 MAX_LAYER_CALLS = 100_000
+
+
+def calls_text(calls: int, exact: bool) -> str:
+    """A count of layer calls as messages give it, ``exact`` False: a lower bound.
+
+    >>> calls_text(120000, True), calls_text(100001, False)
+    ('120,000', 'at least 100,001')
+    """
+    return f"{calls:,}" if exact else f"at least {calls:,}"
 
 
 class Repeat(Layer):
@@ -158,7 +168,7 @@ class Repeat(Layer):
             return  # the calls without looking at shapes: never fewer than those written out
         calls, exact = written_calls(self, [shape])
         if calls > MAX_LAYER_CALLS:
-            counted = f"{calls:,}" if exact else f"at least {calls:,}"
+            counted = calls_text(calls, exact)
             raise ShapeError(
                 f"`times` is too large for a block that changes the shape: {times:,} "
                 f"repetitions of {self._block_name!r} are written out one by one, "
