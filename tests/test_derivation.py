@@ -172,3 +172,20 @@ def test_a_formula_letter_a_model_symbol_spells_is_primed_where_it_means_another
     # a symbol no formula uses renames nothing
     plain = sc.Sequential([sc.Input(("H", "W", 3)), sc.BatchNormalization()])
     assert str(plain.layers[0].derivation["params"]) == "params = 4*C = 4*3 = 12"
+
+
+@pytest.mark.parametrize("times, shown", [("L", "(L)"), (2 * sc.symbols("d") + 1, "(2*d + 1)")])
+def test_a_symbolic_repetition_that_changes_the_shape_names_its_own_count(times, shown):
+    """The note named a count T that no formula of the model shows."""
+    model = sc.Sequential([sc.Input(("H", "W", 3)), sc.Repeat(sc.Conv2D(8, 3), times)])
+    (note,) = model.layers[-1].derivation.notes
+    assert f"solved for the number of repetitions {shown}" in note
+    latex = model.to_latex(style="derivation")
+    assert "repetitions (" in latex and " T " not in latex
+
+
+def test_markdown_states_the_conditions_as_the_table_shows_them():
+    model = sc.Sequential([sc.Input(("H", "W", 3)), sc.Repeat(sc.Conv2D(8, 3), "L")])
+    assert model.to_markdown().endswith(
+        "Valid for `H >= 3`, `W >= 3`, `H - 2*L >= 1`, `W - 2*L >= 1`.\n")
+    assert "Constraints: H >= 3, W >= 3, H - 2*L >= 1" in model.summary_text()

@@ -49,6 +49,7 @@ from ..windows import Window
 from ..working import Times
 from .base import Checker, Computed, Graph, Layer, apply_layer, format_shape, subs_own
 from .core import InputLayer
+from ..render.exprs import show
 from .repeat_steps import Steps, constant_window, probe_sizes
 
 __all__ = ["Repeat", "MAX_LAYER_CALLS", "repeats", "unrolled_calls", "written_calls",
@@ -344,8 +345,9 @@ class Repeat(Layer):
             return sympy.Integer(0), {}
         if self.changes_shape(shape):
             if not self.times.is_Integer:
-                b.note("The block changes the shape: its one-step rule is solved for T "
-                       "repetitions, and its parameters are summed over them.")
+                b.note(f"The block changes the shape: its one-step rule is solved for the "
+                       f"number of repetitions ({show(self.times)}), and its parameters are "
+                       f"summed over them.")
                 return None, {}
             b.note(f"The block changes the shape: its {self.times} repetitions are applied "
                    f"one after another, each to the previous one's output.")

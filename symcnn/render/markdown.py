@@ -22,7 +22,7 @@ from ..working import Given
 from . import latex as _latex
 from .context import TABLE_COLUMNS, TOTALS, RenderContext, resolve_columns
 from .summary import COLUMNS
-from .exprs import latex_printer, text_printer
+from .exprs import latex_printer, show, text_printer
 from .latex_long import NOTE_PARTS, expr_latex
 from .text import describe_groups, value_text
 
@@ -117,7 +117,7 @@ def _constraints(ctx: RenderContext, cells: _Cells) -> str:
     if cells.math:
         shown = [f"${cells.tex._print(c)}$" for c in ctx.model.constraints]
     else:
-        shown = [_code(str(c)) for c in ctx.model.constraints]
+        shown = [_code(show(c)) for c in ctx.model.constraints]
     return "Valid for " + ", ".join(shown) + "."
 
 
