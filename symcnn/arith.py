@@ -201,6 +201,8 @@ def _nonnegative(diff: sympy.Expr):
     if single is None:
         negated = _negated_rounding(diff)
         single = None if negated is None else _single_rounding(negated)
+    if single is None:
+        single = _over_symbol(diff)
     if single is not None:
         kind, y, a, b = single
         if kind is floor:  # floor(y/a) >= -b  <=>  y >= -a*b   (b integer)
@@ -230,12 +232,48 @@ def _nonnegative(diff: sympy.Expr):
         return None
     if diff.is_negative:
         raise Infeasible
-    relation = sympy.Ge(diff, 0)
+    relation = _readable_ge(diff)
     if relation is sympy.true:
         return None
     if relation is sympy.false:
         raise Infeasible
     return relation
+
+
+def _over_symbol(expr):
+    """``expr == R(y/a) + b`` (:func:`_single_rounding`) where the divisor ``a`` is a
+    positive integer-valued expression, ``2**L`` or a stride ``s``: ``(R, y, a, b)``, else
+    None. The same equivalences hold (``floor(y/a) >= n`` iff ``y >= a*n`` for ``a > 0``)."""
+    terms = Add.make_args(expr)
+    rounded = [t for t in terms if _has_rounding(t)]
+    if len(rounded) != 1 or not _is_rounding(rounded[0]):
+        return None
+    r = rounded[0]
+    b = Add(*(t for t in terms if t is not r))
+    if _has_rounding(b) or not _integer(b):
+        return None
+    y, a = sympy.fraction(sympy.together(r.args[0]))
+    if a.is_Number or _has_rounding(y) or _has_rounding(a) or not _integer(y) \
+            or not (a.is_integer and a.is_positive):
+        return None
+    return type(r), _expanded(y), a, b
+
+
+def _readable_ge(diff):
+    """``diff >= 0`` as it reads best: the integer content of the coefficients divided out
+    and the terms of negative coefficient on the right, ``H >= 2**L`` for
+    ``2*H - 2*2**L >= 0``, ``floor(H/3) >= 2`` for ``floor(H/3) - 2 >= 0``."""
+    coeffs = [t.as_coeff_Mul()[0] for t in Add.make_args(diff)]
+    if all(c.is_Integer for c in coeffs):
+        content = math.gcd(*(int(c) for c in coeffs))
+        if content > 1:
+            diff = _expanded(diff / content)
+    terms = Add.make_args(diff)
+    left = [t for t in terms if not t.could_extract_minus_sign()]
+    right = [-t for t in terms if t.could_extract_minus_sign()]
+    if not (left and right):
+        return sympy.Ge(diff, 0)
+    return sympy.Ge(Add(*left), Add(*right))
 
 
 def require_at_least(expr, bound):

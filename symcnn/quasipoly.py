@@ -356,7 +356,7 @@ def relation_set(relations, x, lo: int = 0) -> IntegerSet:
     >>> relation_set([sympy.Max(3*x, x**2) <= 30], x, lo=1).to_sympy()
     Range(1, 6, 1)
     """
-    plain, split = [], []
+    plain, split, powers = [], [], []
     for rel in relations:
         if rel is sympy.true or rel is True:
             continue
@@ -366,13 +366,60 @@ def relation_set(relations, x, lo: int = 0) -> IntegerSet:
         if kind is None:
             raise NotQuasiPolynomial(rel, f"{rel} is not a single comparison")
         diff = sympy.expand(rel.lhs - rel.rhs)
+        power = _one_power(diff, x)
+        if power is not None:
+            powers.append((kind, power))
+            continue
         (split if diff.has(sympy.Max, sympy.Min) else plain).append((kind, diff))
     result = _plain_set(plain, x, lo)
+    for kind, power in powers:
+        result = result.intersection(_power_set(kind, *power, lo))
     for kind, diff in split:
         if result.is_empty:
             break
         result = result.intersection(_minmax_set(kind, diff, x, lo))
     return result
+
+
+def _one_power(diff, x):
+    """``(b, A, B)`` when ``diff`` is ``A + B*b**x`` (``A``, ``B`` rational, ``b`` an integer
+    of 2 or more: the condition of ``x`` halvings, ``H >= 2**L``), or ``A + B*b**(-x)``,
+    read as ``diff*b**x == B + A*b**x`` (a positive factor keeps the sign); else None."""
+    found = {p for p in diff.atoms(sympy.Pow) if x in p.exp.free_symbols}
+    if len(found) != 1:
+        return None
+    (power,) = found
+    base, exp = power.args
+    if not (base.is_Integer and base >= 2) or exp not in (x, -x):
+        return None
+    p = sympy.Dummy("p")
+    linear = sympy.expand(diff.xreplace({power: p}))
+    if x in linear.free_symbols:
+        return None
+    a, b = linear.as_independent(p, as_Add=True)
+    b = b / p if b != 0 else sympy.Integer(0)
+    if not (a.is_Rational and b.is_Rational):
+        return None
+    a, b = Fraction(int(a.p), int(a.q)), Fraction(int(b.p), int(b.q))
+    return (int(base), b, a) if exp == -x else (int(base), a, b)
+
+
+_HOLDS = {"le": lambda v: v <= 0, "lt": lambda v: v < 0, "ge": lambda v: v >= 0,
+          "gt": lambda v: v > 0, "eq": lambda v: v == 0, "ne": lambda v: v != 0}
+
+
+def _power_set(kind: str, base: int, a: Fraction, b: Fraction, lo: int) -> IntegerSet:
+    """The integers ``x >= lo`` where ``a + b*base**x <kind> 0``. The sign is that of ``b``
+    wherever ``|b|*base**x > |a|``, so only the values of ``x`` before that point are looked
+    at one by one (a few dozen: as many as ``a`` has digits in base ``base``)."""
+    holds, runs, x, power = _HOLDS[kind], [], lo, Fraction(base) ** lo
+    while b != 0 and abs(b) * power <= abs(a):
+        if holds(a + b * power):
+            runs.append((x, x))
+        x, power = x + 1, power * base
+    if holds(b if b != 0 else a):  # from x on, the sign of b (of a when b is 0)
+        runs.append((x, None))
+    return IntegerSet(1, {0: runs})
 
 
 def _plain_set(pairs: list, x, lo: int) -> IntegerSet:

@@ -179,7 +179,7 @@ def _relations_set(relations: list, x, lo: int, where: str, shown,
         if constraints:  # the model's conditions, not the budgeted expression
             raise SolveError(
                 f"{where}: cannot decide which values of {x} the model admits: in its "
-                f"conditions {', '.join(map(str, relations))}, {err.reason}. symcnn solves "
+                f"conditions {', '.join(map(show, relations))}, {err.reason}. symcnn solves "
                 f"polynomials with floor, ceiling and Mod; sc.sweep evaluates the model over "
                 f"a range of {x} and masks the values it does not admit. "
                 f"{_received(expr=shown)}") from None

@@ -106,6 +106,39 @@ def test_require_at_least_decides_a_size_minus_one_rounding_soundly(shift, d, k,
     assert_decided_soundly(expr, bound, h)
 
 
+L, s = symbols("L s")
+
+
+@given(kind=st.sampled_from([sympy.floor, sympy.ceiling]), scale=st.integers(1, 3),
+       shift=ints, base=st.sampled_from(["power", "stride"]), offset=ints,
+       bound=st.integers(-5, 20), h=st.integers(1, 200), n=st.integers(1, 6))
+def test_a_rounding_over_a_symbolic_divisor_is_decided_exactly(kind, scale, shift, base, offset,
+                                                                bound, h, n):
+    """``floor((a*H + b)/2**L)`` and ``ceiling(.../s)``, a Repeat of strided layers and a
+    stride symbol: the condition is stated on the sizes (``H >= 2**L``), and holds exactly
+    where the rounding is at least the bound, for every integer value of the symbols."""
+    divisor = 2**L if base == "power" else s
+    expr = kind((scale * H + shift) / divisor) + offset
+    point = {H: h, L: n, s: n}
+    holds = int(expr.subs(point)) >= bound
+    try:
+        relation = require_at_least(expr, bound)
+    except Infeasible:
+        assert not holds
+        return
+    if relation is None:
+        assert holds
+    else:
+        assert bool(relation.subs(point)) == holds
+        assert not relation.has(sympy.floor, sympy.ceiling)
+
+
+def test_a_rounding_over_a_symbolic_power_reads_as_a_bound_on_the_size():
+    """Was ``floor(2*H/2**L) - 2 >= 0``: the input of the last of L halvings is 2 or more."""
+    assert require_at_least(sympy.floor(2 * H / 2**L), 2) == sympy.Ge(H, 2**L)
+    assert require_at_least(sympy.floor((H - 3) / s) + 1, 1) == sympy.Ge(H, 3)
+
+
 def test_a_rounding_subtracted_from_a_size_is_decided():
     assert require_at_least(H - floor_div(H, 2), 1) is None
     assert require_at_least(H - floor_div(H, 2), 5) == sympy.Ge(H, 9)

@@ -60,11 +60,36 @@ def test_a_floor_that_never_resolves_in_few_classes_is_refused_not_guessed():
                       <= 10], x)
 
 
-@pytest.mark.parametrize("expr", [sympy.sqrt(x), 2**x, sympy.log(x), x ** sympy.Rational(1, 2)])
+@pytest.mark.parametrize("expr", [sympy.sqrt(x), x * 2**x, 2**x + 3**x, 4**(x**2), sympy.log(x),
+                                  x ** sympy.Rational(1, 2)])
 def test_expressions_outside_the_language_are_named(expr):
     with pytest.raises(NotQuasiPolynomial) as info:
         relation_set([expr <= 10], x)
     assert info.value.reason
+
+
+@settings(max_examples=300)
+@given(base=st.integers(2, 5), sign=st.sampled_from([1, -1]), a=st.integers(-5000, 5000),
+       b=st.integers(-40, 40), scale=st.integers(1, 7), rel=st.sampled_from(RELATIONS),
+       lo=st.integers(0, 6))
+def test_one_power_of_the_symbol_is_decided_exactly(base, sign, a, b, scale, rel, lo):
+    """``a + b*base**x`` and ``a + b*base**(-x)`` (scaled by a rational): a Repeat's
+    conditions ``H >= 2**L``, its MACs over shrinking maps. Monotone in ``x``, so decided
+    exactly, compared here with every integer up to where the power outgrows ``a``."""
+    expr = (a + b * base ** (sign * x)) / scale
+    relation = rel(expr, 0)
+    if relation in (sympy.true, sympy.false):
+        return
+    s = relation_set([relation], x, lo)
+    for v in range(0, 40):
+        exact = sympy.Rational(a) + b * sympy.Integer(base) ** (sign * v)
+        assert (v in s) == (v >= lo and bool(rel(exact / scale, 0))), (relation, v)
+
+
+def test_a_condition_on_halvings_is_a_range_of_counts():
+    assert relation_set([sympy.Ge(64, 2**x)], x, 1).to_sympy() == sympy.Range(1, 7)
+    assert relation_set([sympy.Le(1000 + 10 * 2**-x, 1003)], x).to_sympy() == \
+        sympy.Range(2, sympy.oo)
 
 
 def test_another_free_symbol_is_reported():

@@ -168,7 +168,13 @@ def test_an_unknown_fixed_name_is_refused():
 
 def test_an_expression_outside_the_exact_language_is_refused_with_guidance():
     with pytest.raises(sc.SolveError, match="sc.sweep"):
-        sc.solve_budget(2**n, 100, n)
+        sc.solve_budget(n * 2**n, 100, n)
+
+
+def test_one_power_of_the_symbol_is_solved_exactly():
+    assert sc.solve_budget(2**n, 100, n) == 6 == max(v for v in range(1, 20) if 2**v <= 100)
+    assert sc.solve_budget(3 * 4**n + 7, 10**30, n) == \
+        max(v for v in range(1, 100) if 3 * 4**v + 7 <= 10**30)
 
 
 @pytest.mark.parametrize("budget", [5e6, Fraction(5_000_000), sympy.Integer(5_000_000),
@@ -265,17 +271,38 @@ def test_floors_are_relaxed_for_the_real_solution_and_said_so():
     assert sol.integers == sympy.Range(32, 34)
 
 
-def test_a_condition_outside_the_exact_language_is_named_with_the_sweep_that_answers():
+def test_the_deepest_stack_of_halvings_is_solved_with_its_condition_on_the_size():
+    """``64 >= 2**L``: the input of the last of L halvings must still be 2 or more (was
+    refused as outside the exact language). Compared with building every depth."""
     L = sc.symbols("L")
     x = sc.Input(("H", "H", 8))
     block = sc.Model(x, sc.MaxPooling2D(2)(sc.Conv2D(8, 3, padding="same")(x)))
     model = sc.Sequential([sc.Input((64, 64, 8)), sc.Repeat(block, L)])  # halves 64 L times
+    assert model.constraints == [sympy.Ge(64, 2**L)]
+
+    def builds(depth):
+        try:
+            return model.subs(L=depth)
+        except sc.ShapeError:
+            return None
+
+    for budget in (1_000, 3_000, 10_000):
+        deepest = max(d for d in range(1, 12) if builds(d) and builds(d).params <= budget)
+        assert model.solve_budget(params=budget, for_=L) == deepest
+    assert [builds(d) is not None for d in range(1, 9)] == [True] * 6 + [False] * 2
+
+
+def test_a_condition_outside_the_exact_language_is_named_with_the_sweep_that_answers():
+    L = sc.symbols("L")
+    x = sc.Input((64, 64, 8))
+    y = sc.Repeat(sc.Conv2D(8, 3, padding="same"), L)(x)
+    model = sc.Model(x, y, constraints=[L * 2**L <= 1000])
     with pytest.raises(sc.SolveError, match=r"cannot decide which values of L the model admits: "
-                                            r"in its conditions floor\(128/2\*\*L\) - 2 >= 0, "
-                                            r"the power 2\*\*\(-L\)"):
+                                            r"in its conditions L\*2\*\*L <= 1000, "
+                                            r"the power 2\*\*L"):
         model.solve_budget(params=10_000, for_=L)
     swept = sc.sweep(model, L=range(1, 9))
-    assert swept.valid.tolist() == [True] * 6 + [False] * 2  # 64/2**6 = 1 is the last size
+    assert swept.valid.tolist() == [True] * 7 + [False]  # 7*128 = 896, 8*256 = 2048
 
 
 def _pooled_net():
