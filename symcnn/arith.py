@@ -295,7 +295,37 @@ def require_at_least(expr, bound):
         least = lower_bound(expr)  # structural: most size checks hold by their shape
         if least is not None and least >= bound:
             return None
+        linear = _one_symbol_line(expr)
+        if linear is not None:
+            return _line_at_least(*linear, int(bound))
     return _nonnegative(sympy.expand(expr - bound))
+
+
+def _one_symbol_line(expr):
+    """``(a, s, c)`` when ``expr`` is ``a*s + c`` as written (``H - 2*L`` is not: two
+    symbols), ``a`` and ``c`` integers, ``s`` a positive integer symbol; else None. Read off
+    the expression's arguments, without expanding (a deep chain of valid convolutions asks
+    this of every size it builds)."""
+    const, term = (expr.args if expr.is_Add and len(expr.args) == 2 else (Integer(0), expr))
+    if not const.is_Integer:
+        return None
+    a, s = term.as_coeff_Mul()
+    if not (a.is_Integer and a != 0 and s.is_Symbol and s.is_integer and s.is_positive):
+        return None
+    return int(a), s, int(const)
+
+
+def _line_at_least(a: int, s, c: int, bound: int):
+    """``a*s + c >= bound`` over the positive integers ``s``, decided as
+    :func:`_nonnegative` decides a line: None, ``s >= n``, ``s <= n`` or :class:`Infeasible`."""
+    if a > 0:
+        if a + c >= bound:
+            return None
+        return sympy.Ge(s, Integer(-((c - bound) // a)), evaluate=False)  # ceil((bound - c)/a)
+    most = (c - bound) // -a  # floor((c - bound)/|a|)
+    if most < 1:
+        raise Infeasible
+    return sympy.Le(s, Integer(most), evaluate=False)
 
 
 def decide_equal(a, b):

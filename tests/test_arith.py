@@ -139,6 +139,23 @@ def test_a_rounding_over_a_symbolic_power_reads_as_a_bound_on_the_size():
     assert require_at_least(sympy.floor((H - 3) / s) + 1, 1) == sympy.Ge(H, 3)
 
 
+@given(a=st.integers(-9, 9).filter(bool), c=st.integers(-60, 60), bound=st.integers(-20, 60))
+def test_a_line_in_one_symbol_is_decided_as_the_general_rule_decides_it(a, c, bound):
+    """The shortcut for ``a*H + c`` (every size of a chain of valid convolutions) gives the
+    same relation, or the same refusal, as the general decision of ``a*H + c - bound >= 0``."""
+    from symcnn.arith import _nonnegative
+
+    def decided(f):
+        try:
+            return f()
+        except Infeasible:
+            return "never"
+
+    shortcut = decided(lambda: require_at_least(a * H + c, bound))
+    general = decided(lambda: _nonnegative(sympy.expand(a * H + c - bound)))
+    assert shortcut == general and str(shortcut) == str(general)
+
+
 def test_a_rounding_subtracted_from_a_size_is_decided():
     assert require_at_least(H - floor_div(H, 2), 1) is None
     assert require_at_least(H - floor_div(H, 2), 5) == sympy.Ge(H, 9)
