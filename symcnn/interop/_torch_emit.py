@@ -286,11 +286,57 @@ _ACTIVATIONS = {
     "leaky_relu": (F.leaky_relu, {"negative_slope": 0.2}), "hard_sigmoid": (F.hardsigmoid, {}),
     "hard_swish": (F.hardswish, {}), "hard_silu": (F.hardswish, {}),
     "hard_tanh": (F.hardtanh, {}), "exponential": (torch.exp, {}),
+    "log_sigmoid": (F.logsigmoid, {}), "tanh_shrink": (F.tanhshrink, {}),
+    # Keras' default threshold=0.5: |x| <= 0.5 gives 0; soft_shrink moves the rest by 0.5
+    "soft_shrink": (F.softshrink, {"lambd": 0.5}), "hard_shrink": (F.hardshrink, {"lambd": 0.5}),
+}
+
+
+def _sparse_plus(b, x):
+    """Keras' ``sparse_plus``: 0 for ``x <= -1``, ``(x + 1)**2/4`` for ``-1 < x < 1``, ``x``
+    from 1 on, as Keras writes it (``where(x <= -1, 0, where(x < 1, (1/4)*(x + 1)**2, x))``)."""
+    square = b.call(operator.pow, b.call(operator.add, x, 1.0), 2)
+    inner = b.call(torch.where, b.call(operator.lt, x, 1.0),
+                   b.call(operator.mul, 0.25, square), x)
+    return b.call(torch.where, b.call(operator.le, x, -1.0), 0.0, inner)
+
+
+def _sparse_sigmoid(b, x):
+    """Keras' ``sparse_sigmoid``: 0 for ``x <= -1``, 1 for ``x >= 1``, ``0.5*(x + 1)`` between:
+    ``0.5*(hardtanh(x) + 1)``, the same values (and gradients, 0 at -1 and 1), one tensor kept
+    for backward (the input)."""
+    return b.call(operator.mul, 0.5, b.call(operator.add, b.call(F.hardtanh, x), 1.0))
+
+
+def _squareplus(b, x):
+    """Keras' ``squareplus`` with its default ``b=4``: ``(x + sqrt(x**2 + 4))/2``."""
+    root = b.call(torch.sqrt, b.call(operator.add, b.call(operator.pow, x, 2), 4.0))
+    return b.call(operator.truediv, b.call(operator.add, x, root), 2.0)
+
+
+#: Keras activations that PyTorch has no function for, emitted as Keras' own formula.
+_COMPOSED = {"sparse_plus": _sparse_plus, "sparse_sigmoid": _sparse_sigmoid,
+             "squareplus": _squareplus}
+
+#: Keras activation names refused, and why.
+_REFUSED = {
+    "glu": "Keras' 'glu' halves the last axis (x1*sigmoid(x2) of its two halves), while "
+           "Keras' own output shape for it, and so symcnn's, keeps the axis: the module would "
+           "not have the model's shapes",
+    "sparsemax": "Keras 3.15's 'sparsemax' computes its threshold from the sum of the "
+                 "cumulative sums over the support, not the k-th one, so its outputs do not "
+                 "sum to 1 (keras-team/keras#23425, fixed by #23469): Keras' values change "
+                 "with the version, and neither is given here",
+    "threshold": "Keras' 'threshold' activation takes `threshold` and `default_value`, which "
+                 "have no defaults and which an activation name cannot give (Keras itself "
+                 "fails calling it by name); ReLU(threshold=t) is threshold(x, t, 0)",
 }
 
 
 def activation(b, name, x, shape):
-    """Emit Keras activation ``name`` (a string) on ``x``."""
+    """Emit Keras activation ``name`` (a string) on ``x``: a PyTorch function with Keras'
+    defaults, or Keras' own formula (``sparse_plus``, ``sparse_sigmoid``, ``squareplus``);
+    ``glu``, ``sparsemax`` and ``threshold`` are refused (see ``_REFUSED``)."""
     if name in (None, "linear"):
         return x
     if not isinstance(name, str):
@@ -298,6 +344,10 @@ def activation(b, name, x, shape):
     if name in ("softmax", "log_softmax"):
         fn = F.softmax if name == "softmax" else F.log_softmax
         return b.call(fn, x, dim=b.torch_dim(-1, len(shape)))
+    if name in _COMPOSED:
+        return _COMPOSED[name](b, x)
+    if name in _REFUSED:
+        raise Unsupported(f"activation={name!r}: {_REFUSED[name]}")
     if name not in _ACTIVATIONS:
         raise Unsupported(f"the activation {name!r} has no PyTorch function here")
     fn, kwargs = _ACTIVATIONS[name]
@@ -309,13 +359,29 @@ def _activation_layer(b, layer, inputs, shapes, out_shape, key, name):
 
 
 def _relu(b, layer, inputs, shapes, out_shape, key, name):
+    """Keras' ``ReLU`` (``keras.activations.relu``): ``x`` where ``x > threshold``, else 0,
+    clipped to ``[0, max_value]``, minus ``negative_slope*relu(threshold - x)``. Without a
+    threshold that is ``leaky_relu`` (or ``relu``) capped at ``max_value``, value for value
+    (below 0 both give ``negative_slope*x``); with one, Keras' formula as Keras writes it.
+    Negative arguments, which Keras' ``ReLU`` refuses, are refused."""
     max_value, slope, threshold = layer.max_value, layer.negative_slope, layer.threshold
-    if threshold:
-        raise Unsupported(f"ReLU with threshold={threshold}")
-    x = b.call(F.leaky_relu, inputs[0], negative_slope=slope) if slope else b.call(torch.relu, inputs[0])
+    for arg, value in (("max_value", max_value), ("negative_slope", slope),
+                       ("threshold", threshold)):
+        if value is not None and value < 0:
+            raise Unsupported(f"{arg}={value!r} (Keras' ReLU refuses a negative {arg}, so "
+                              f"there are no Keras values to match)")
+    x = inputs[0]
+    if not threshold:
+        y = b.call(F.leaky_relu, x, negative_slope=float(slope)) if slope else \
+            b.call(torch.relu, x)
+        return y if max_value is None else b.call(torch.clamp, y, max=float(max_value))
+    y = b.call(F.threshold, x, float(threshold), 0.0)  # x if x > threshold else 0
     if max_value is not None:
-        x = b.call(torch.clamp, x, max=float(max_value))
-    return x
+        y = b.call(torch.clamp, y, min=0.0, max=float(max_value))
+    if slope:
+        below = b.call(torch.relu, b.call(operator.add, b.call(operator.neg, x), float(threshold)))
+        y = b.call(operator.sub, y, b.call(operator.mul, float(slope), below))
+    return y
 
 
 def _softmax(b, layer, inputs, shapes, out_shape, key, name):
@@ -339,6 +405,15 @@ def _dropout(cls):
 
 
 # --------------------------------------------------------------------- reshaping, merging
+
+
+def _flatten(b, layer, inputs, shapes, out_shape, key, name):
+    """Keras' ``Flatten`` on the symcnn layout (Keras'); with ``data_format="channels_first"``
+    Keras moves axis 1 (the channels) last first, so the flat order is channels last."""
+    x = inputs[0]
+    if getattr(layer, "data_format", None) == "channels_first" and len(shapes[0]) >= 2:
+        x = b.call(torch.movedim, x, 1, -1)
+    return b.call(torch.flatten, x, start_dim=1)
 
 
 def _reshape(b, layer, inputs, shapes, out_shape, key, name):
@@ -454,7 +529,7 @@ HANDLERS = {
     "ELU": _simple(F.elu, alpha="alpha"), "Identity": lambda b, layer, inputs, *_: inputs[0],
     "Dropout": _dropout(tnn.Dropout), "SpatialDropout1D": _dropout(tnn.Dropout1d),
     "SpatialDropout2D": _dropout(tnn.Dropout2d), "SpatialDropout3D": _dropout(tnn.Dropout3d),
-    "Flatten": _simple(torch.flatten, start_dim=1), "Reshape": _reshape, "Permute": _permute,
+    "Flatten": _flatten, "Reshape": _reshape, "Permute": _permute,
     **{f"ZeroPadding{n}D": _zero_padding for n in (1, 2, 3)},
     **{f"Cropping{n}D": _cropping for n in (1, 2, 3)},
     **{f"UpSampling{n}D": _upsampling for n in (1, 2, 3)},

@@ -26,6 +26,7 @@ inlined; dots in names (from PyTorch) become underscores.
 from __future__ import annotations
 
 import inspect
+import math
 import re
 
 from ..layers.base import Graph, Layer
@@ -43,7 +44,8 @@ class _Unsupported(Exception):
 
 
 #: PyTorch's activation arguments that Keras' activation of the same name fixes (to these
-#: values): other values compute another function, so they are refused.
+#: values): other values compute another function, so they are refused (except GELU's
+#: ``approximate="tanh"``, built of Keras layers by ``_Builder._gelu_tanh``).
 _ACTIVATION_ASSUMES = {"CELU": {"alpha": 1.0}, "Hardtanh": {"min_val": -1.0, "max_val": 1.0},
                        "Softplus": {"beta": 1.0, "threshold": 20.0},
                        "GELU": {"approximate": "none"}}
@@ -271,6 +273,8 @@ class _Builder:
         if getattr(layer, "_mode", "constant") != "constant":  # ReflectionPad2d, ...
             raise _Unsupported(f"{layer._mode} padding (Keras pads with zeros only, which "
                                f"gives other values)")
+        if kind == "GELU" and layer._torch.get("approximate") == "tanh":
+            return [self._gelu_tanh(shape, name)]
         for arg, keras_value in _ACTIVATION_ASSUMES.get(kind, {}).items():
             if layer._torch.get(arg, keras_value) != keras_value:  # nn.CELU(alpha=2.0)
                 raise _Unsupported(
@@ -366,6 +370,25 @@ class _Builder:
                     for per_layer in states for d in range(D)]
             outputs.append(rows[0] if len(rows) == 1 else K.Concatenate(axis=1)(rows))
         return keras.Model(entry, outputs, name=base)
+
+    def _gelu_tanh(self, shape, name: str):
+        """``nn.GELU(approximate="tanh")``, ``0.5*x*(1 + tanh(sqrt(2/pi)*(x + 0.044715*x**3)))``
+        (PyTorch's formula), as a functional Keras model named as the layer, of Keras' own
+        layers: ``Multiply`` (``x**3``, the last product), ``Rescaling`` (the constants,
+        ``0.5*t + 0.5`` for the last), ``Add`` and ``Activation("tanh")``. Keras' ``gelu``
+        activation is the exact GELU, and ``Activation(keras.ops.gelu)`` (the tanh form)
+        is saved as ``'gelu'``, so it reloads as the exact one; these layers save and reload
+        as they are (``to_json``, ``.keras``)."""
+        keras = self.keras
+        K = keras.layers
+        base = self.unique(name)
+        x = keras.Input(shape, name=f"{base}_input")
+        cube = K.Multiply(name=f"{base}_cube")([x, x, x])
+        inner = K.Add(name=f"{base}_inner")([x, K.Rescaling(0.044715, name=f"{base}_kappa")(cube)])
+        scaled = K.Rescaling(math.sqrt(2 / math.pi), name=f"{base}_beta")(inner)
+        half = K.Rescaling(0.5, offset=0.5, name=f"{base}_half")(
+            K.Activation("tanh", name=f"{base}_tanh")(scaled))
+        return keras.Model(x, K.Multiply(name=f"{base}_gate")([x, half]), name=base)
 
     def _upsample(self, layer, K, shape, out_shape, name: str):
         """``nn.Upsample`` as Keras' ``UpSampling2D``/``3D`` (channels first): whole-number

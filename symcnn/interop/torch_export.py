@@ -7,7 +7,8 @@ with input ``(H, W, C)`` becomes a module taking ``(N, C, H, W)`` whose feature 
 channels-first versions of symcnn's shapes; flat tensors are the same. Layers that compute
 on another order (``Flatten``, ``Dense`` or ``Reshape`` on feature maps, a ``channels_first``
 layer in a channels-last model, batch norm over the last axis of a channels-first one) get
-their input through ``torch.movedim``. Every size must be a number (``model.subs(H=224, W=224)`` first).
+their input through ``torch.movedim`` (``Flatten(data_format="channels_first")`` moves
+axis 1 last first, as Keras does). Every size must be a number (``model.subs(H=224, W=224)`` first).
 
 Keras' ``same`` and asymmetric paddings become an explicit ``F.pad`` before the layer, so
 shapes are exact (max pooling pads with ``-inf``; average pooling with ``same`` padding
@@ -118,8 +119,8 @@ def _wanted_layout(layer, shapes):
     kind = base.__name__ if base else ""
     if kind in _AS_IS:
         return False
-    if kind == "Flatten" and getattr(layer, "data_format", None) != "channels_first":
-        return False  # Keras flattens channels last: the flat tensor, and so a Dense, as Keras
+    if kind == "Flatten":  # Keras' order (channels_first moves axis 1 last first): the flat
+        return False  # tensor, and so a Dense after it, as Keras has it
     if kind.startswith("SpatialDropout"):  # nn.DropoutNd drops whole channels of dim 1
         return getattr(layer, "data_format", None) != "channels_first"
     if kind in ("BatchNormalization", "GroupNormalization") and isinstance(layer.axis, int):

@@ -107,9 +107,25 @@ class LogSoftmax(_Act):
 
 
 class GELU(_Act):
-    """``torch.nn.GELU``."""
+    """``torch.nn.GELU(approximate="none")``; ``"tanh"`` is PyTorch's tanh approximation.
+
+    >>> from symcnn import nn
+    >>> nn.GELU(approximate="fast")
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.LayerArgumentError: GELU: `approximate` must be 'none' or 'tanh', ...
+    Received: approximate='fast'
+    """
 
     _keras, _params = "gelu", (("approximate", "none"),)
+
+    def _bind(self, args, kwargs) -> dict:
+        values = super()._bind(args, kwargs)
+        if values["approximate"] not in ("none", "tanh"):
+            raise LayerArgumentError(
+                f"{self.type_name}: `approximate` must be 'none' or 'tanh', as PyTorch "
+                f"computes only those. Received: approximate={values['approximate']!r}")
+        return values
 
 
 class SiLU(_Act):
