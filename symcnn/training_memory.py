@@ -12,8 +12,10 @@ One training step of a model keeps, in bytes at ``dtype``:
   output, which the next convolution keeps as its input) counts once. The model's input
   counts when a layer keeps it (the first convolution does). As in PyTorch, a layer that no
   gradient flows through (none of its inputs requires one and it has no trainable weights: a
-  pooling of the model's input, a frozen layer before any trainable one) keeps nothing.
-  Batch statistics of a batch
+  pooling of the model's input, a frozen layer before any trainable one) keeps nothing;
+  what a layer keeps only for its weights' gradient (a ``Dense``'s input) or only in one
+  mode (Keras' frozen batch normalization runs in inference mode) is decided per call
+  (``Kept.when``). Batch statistics of a batch
   normalization and the merged kernel of a LoRA layer (:mod:`symcnn.layers.lora`) do not
   grow with the batch; everything else is per example, times ``batch``.
 
@@ -52,7 +54,7 @@ import sympy
 from .costs import dtype_bytes, elements, inner_model
 from .errors import SUBS_HINT, CostError
 from .layers.core import InputLayer
-from .layers.layout import input_layout, output_layouts
+from .layers.layout import input_layout, is_stepped, output_layouts, stepped
 from .layers.repeat import MAX_LAYER_CALLS, unrolled_calls
 from .layers.saved import resolve
 from .layers.views import both, either
@@ -194,14 +196,26 @@ class _Tally:
         return sympy.expand((after - before) * self.batch * self.size[key] * self.nbytes)
 
 
-def _layer_kept(layer, node, where: str, tally: _Tally, layouts: list, grads: list) -> tuple:
+def _applies(when, trains: bool, off: bool) -> bool:
+    """Whether an entry kept ``when`` (:class:`~symcnn.layers.saved.Kept`) is kept by a call
+    whose weights train (``trains``) and whose ``trainable`` flag, or that of a model or
+    ``Repeat`` it runs in, is off (``off``)."""
+    return when is None or (when == "weights" and trains) or (when == "frozen" and off) or \
+        (when == "unfrozen" and not off)
+
+
+def _layer_kept(layer, node, where: str, tally: _Tally, layouts: list, grads: list,
+                trains: bool, off: bool) -> tuple:
+    """What a call keeps (the layer's ``saved_for_backward``, with its conditions decided,
+    and the merged kernel of LoRA), resolved against the inputs' layouts."""
     method = getattr(layer, "saved_for_backward", None)
     if method is None:
         raise CostError(f"training_memory: {where} ({layer.type_name}) does not state what it "
                         f"keeps for backward; a layer states it with a "
                         f"saved_for_backward(input_shapes, output_shapes) method "
                         f"(symcnn.layers.saved). Received: a {layer.type_name} layer")
-    kept = tuple(method(node.input_shapes, [t.shape for t in node.outputs]))
+    kept = tuple(k for k in method(node.input_shapes, [t.shape for t in node.outputs])
+                 if _applies(k.when, trains, off))
     lora = getattr(layer, "lora_saved_for_backward", None)  # the merged kernel (layers.lora)
     if lora is not None:
         kept += tuple(lora(layouts, node.input_shapes, grads))
@@ -226,9 +240,11 @@ def _flows(node, ins, tally: _Tally, frozen: bool) -> bool:
         (not frozen and sympy.sympify(node.computed.trainable) != 0)
 
 
-def _run(model, keys: dict, tally: _Tally, prefix: str, frozen: bool = False) -> None:
+def _run(model, keys: dict, tally: _Tally, prefix: str, frozen: bool = False,
+         off: bool = False) -> None:
     """Walk ``model``'s layer calls, ``keys`` mapping its input tensors to the tally's;
-    ``frozen`` where the model runs inside a nested call without trainable weights."""
+    ``frozen`` where the model runs inside a nested call without trainable weights, ``off``
+    inside one whose ``trainable`` flag is off (Keras freezes every layer in it)."""
     names = {id(r.layer): r.name for r in model._records}
     for node in model.nodes:
         layer = node.layer
@@ -241,18 +257,20 @@ def _run(model, keys: dict, tally: _Tally, prefix: str, frozen: bool = False) ->
             inner, times = nested
             # the inner layers' own weights are frozen where the call has none trainable
             inner_frozen = frozen or sympy.sympify(node.computed.trainable) == 0
+            inner_off = off or not layer.trainable
             if not sympy.sympify(times).is_Integer:  # a Repeat with a symbolic count
-                _run_repeat(inner, times, node, ins, keys, tally, name, inner_frozen)
+                _run_repeat(inner, times, node, ins, keys, tally, name, inner_frozen, inner_off)
                 continue
             lays = [tally.layouts.get(id(t)) for t in node.inputs]
             ins, lays = _run_repeated(inner, int(times), ins, lays, tally, name, node.layer,
-                                      inner_frozen)
+                                      inner_frozen, inner_off)
             for t, k in zip(node.outputs, ins):
                 keys[id(t)] = k
             tally.layouts.update(zip(map(id, node.outputs), lays))
             continue
         layouts = [tally.layouts.get(id(t)) for t in node.inputs]
         flows = _flows(node, ins, tally, frozen)
+        copy = None
         if getattr(layer, "output_is_view", False):
             copy = _output_copy(layer, node, repr(name), layouts, tally.batch)
             outs = [tally.view_or_copy(ins[0], copy, t.shape) for t in node.outputs]
@@ -266,7 +284,10 @@ def _run(model, keys: dict, tally: _Tally, prefix: str, frozen: bool = False) ->
         # flows through (a pooling of the model's input, a frozen layer before any trainable
         # one): 0 exactly, whatever the layer would keep
         grads = [tally.requires_grad(k) for k in ins]
-        for kept in _layer_kept(layer, node, repr(name), tally, layouts, grads) if flows else ():
+        trains = not frozen and sympy.sympify(node.computed.trainable) != 0
+        off_here = off or not layer.trainable
+        for kept in _layer_kept(layer, node, repr(name), tally, layouts, grads, trains,
+                                off_here) if flows else ():
             if kept.source == "new":
                 count = kept.elements * (tally.batch if kept.per_example else 1)
                 nbytes = tally.nbytes if kept.dtype is None else dtype_bytes(kept.dtype)
@@ -275,7 +296,20 @@ def _run(model, keys: dict, tally: _Tally, prefix: str, frozen: bool = False) ->
                 added += tally.keep((ins if kept.source == "input" else outs)[kept.index],
                                     kept.factor)
         tally.rows.append((name, layer.type_name, sympy.expand(added)))
-        tally.layouts.update(zip(map(id, node.outputs), output_layouts(layer, node, layouts)))
+        lays = output_layouts(layer, node, layouts)
+        if copy is not None and is_stepped(layouts[0]):
+            lays = tuple(_stepped_view(lay, copy) for lay in lays)
+        tally.layouts.update(zip(map(id, node.outputs), lays))
+
+
+def _stepped_view(stated, copy):
+    """The layout of a view layer's output on a :class:`~symcnn.layers.layout.Stepped` input:
+    stepped too where it is a view of it (``copy`` 0), what the layer states where it copies
+    (1), not stated where that depends on the sizes."""
+    copy = sympy.sympify(copy)
+    if copy == 0:
+        return stepped(stated)
+    return stated if copy == 1 else None
 
 
 #: Most repetitions of a block walked one by one while looking for the state that recurs
@@ -304,7 +338,7 @@ def _entry_state(tally: _Tally, ins, lays, first_key: int) -> tuple:
 
 
 def _run_repeated(inner, times: int, ins, lays, tally: _Tally, name: str, layer,
-                  frozen: bool = False) -> tuple:
+                  frozen: bool = False, off: bool = False) -> tuple:
     """``times`` repetitions of ``inner`` on inputs ``ins`` laid out as ``lays``, in time
     independent of ``times``: ``(output keys, output layouts)``.
 
@@ -335,7 +369,7 @@ def _run_repeated(inner, times: int, ins, lays, tally: _Tally, name: str, layer,
                             f"repetitions are more than the {MAX_LAYER_CALLS:,} layer calls "
                             f"symcnn writes out one by one; give a smaller count. "
                             f"Received: times={times}")
-        ins, lays, bytes_ = _walk_once(inner, ins, lays, tally, name, frozen)
+        ins, lays, bytes_ = _walk_once(inner, ins, lays, tally, name, frozen, off)
         added.append(bytes_)
         done += 1
     else:
@@ -347,22 +381,24 @@ def _run_repeated(inner, times: int, ins, lays, tally: _Tally, name: str, layer,
         tally.rows.append((name, layer.type_name,
                            sympy.expand(cycles * sympy.Add(*added[start:done]))))
     for _ in range(rest):  # the same state as after ``cycles`` more periods
-        ins, lays, _ = _walk_once(inner, ins, lays, tally, name, frozen)
+        ins, lays, _ = _walk_once(inner, ins, lays, tally, name, frozen, off)
     return ins, lays
 
 
-def _walk_once(inner, ins, lays, tally: _Tally, name: str, frozen: bool = False) -> tuple:
+def _walk_once(inner, ins, lays, tally: _Tally, name: str, frozen: bool = False,
+               off: bool = False) -> tuple:
     """One repetition: ``(output keys, output layouts, activation bytes it added)``."""
     rows_before = len(tally.rows)
     sub = {id(t): k for t, k in zip(inner.inputs, ins)}
     tally.layouts.update(zip(map(id, inner.inputs), lays))
-    _run(inner, sub, tally, name + "/", frozen)
+    _run(inner, sub, tally, name + "/", frozen, off)
     return ([sub[id(t)] for t in inner.outputs],
             [tally.layouts.get(id(t)) for t in inner.outputs],
             sympy.Add(*(b for _, _, b in tally.rows[rows_before:])))
 
 
-def _probe(inner, tally: _Tally, name: str, layout, grad: bool, frozen: bool) -> tuple:
+def _probe(inner, tally: _Tally, name: str, layout, grad: bool, frozen: bool,
+           off: bool) -> tuple:
     """One repetition of ``inner`` on an input laid out as ``layout`` that requires a
     gradient or not (``grad``), on a tally of its own: ``(tally, input key, output key,
     output layout)``."""
@@ -371,7 +407,7 @@ def _probe(inner, tally: _Tally, name: str, layout, grad: bool, frozen: bool) ->
     probe.set_grad(start, grad)
     sub = {id(inner.inputs[0]): start}
     probe.layouts[id(inner.inputs[0])] = layout
-    _run(inner, sub, probe, name + "/", frozen)
+    _run(inner, sub, probe, name + "/", frozen, off)
     return probe, start, sub[id(inner.outputs[0])], probe.layouts.get(id(inner.outputs[0]))
 
 
@@ -385,7 +421,7 @@ def _walked(probed: tuple) -> tuple:
 
 
 def _run_repeat(inner, times, node, ins, keys, tally: _Tally, name: str,
-                frozen: bool = False) -> None:
+                frozen: bool = False, off: bool = False) -> None:
     """``times`` (a symbol) repetitions of a shape-keeping block: one repetition is walked,
     its own tensors counted ``times`` times and the tensors between repetitions once each."""
     if len(inner.inputs) != 1 or inner.output_shape != inner.input_shape:
@@ -394,7 +430,7 @@ def _run_repeat(inner, times, node, ins, keys, tally: _Tally, name: str,
                         f"{SUBS_HINT}. "
                         f"Received: times={times}")
     arriving, grad = tally.layouts.get(id(node.inputs[0])), tally.requires_grad(ins[0])
-    probe, start, end, laid_out = _probe(inner, tally, name, arriving, grad, frozen)
+    probe, start, end, laid_out = _probe(inner, tally, name, arriving, grad, frozen, off)
     out_grad = probe.requires_grad(end)
     if out_grad != grad and sympy.sympify(times).is_positive is not True:
         raise CostError(f"training_memory: {name!r} repeats a block with trainable weights on "
@@ -402,7 +438,7 @@ def _run_repeat(inner, times, node, ins, keys, tally: _Tally, name: str,
                         f"count {times} may be 0, where the layers after it keep less; "
                         f"substitute the count {SUBS_HINT}, or make it a positive symbol. "
                         f"Received: times={times}")
-    again = _probe(inner, tally, name, laid_out, out_grad, frozen)
+    again = _probe(inner, tally, name, laid_out, out_grad, frozen, off)
     if _walked(again) != _walked((probe, start, end, laid_out)):
         raise CostError(f"training_memory: {name!r} repeats a block whose tensors kept for "
                         f"backward depend on how its input arrives (a transposed view, say, "

@@ -34,7 +34,8 @@ The layers that state one:
   PyTorch's axes (channels second);
 * ``Permute``: the permuted order; ``Cropping``: a gap on each cropped axis;
 * ``nn.Slice``: a gap on each axis it cuts short; ``nn.StridedSlice``: also the axis
-  under a step over 1 (not stated where that depends on a size's parity);
+  stored under a step over 1, or :class:`Stepped` for a step on the axis stored innermost
+  (not stated where that depends on a size's parity);
 * recurrent layers' and ``MultiHeadAttention``'s sequence outputs: time-major ``(1, 0, 2)``;
 * element-wise layers (activations but softmax, ``Dropout`` of an input without gaps,
   ``Identity``) and element-wise merges of inputs of one shape and order that require a
@@ -61,8 +62,9 @@ import sympy
 
 from ..arith import prove_nonnegative
 
-__all__ = ["Layout", "contiguous", "permuted", "sliced", "elementwise", "is_contiguous",
-           "when_contiguous", "time_major", "fold_copy", "output_layouts", "input_layout"]
+__all__ = ["Layout", "Stepped", "stepped", "is_stepped", "contiguous", "permuted", "sliced", "elementwise",
+           "is_contiguous", "when_contiguous", "time_major", "fold_copy", "output_layouts",
+           "input_layout"]
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,35 @@ class Layout:
     order: tuple
     gaps: frozenset = field(default_factory=frozenset)
     grad: bool = False
+
+
+@dataclass(frozen=True)
+class Stepped(Layout):
+    """A :class:`Layout` whose innermost axis in memory is read with a
+    step over 1 (``x[..., ::2]``: PyTorch's stride 2 there), which a plain layout cannot
+    say. ``order`` and ``gaps`` say what PyTorch's reshape needs (the axis above the stepped
+    one fits on it where the step divides it into whole steps, ``::2`` of an even size, and
+    has a gap otherwise), and the step makes the tensor not contiguous wherever one of its
+    sizes is not 1: ``x.contiguous()`` copies it (:class:`symcnn.nn.Contiguous`), even where
+    a reshape is a view. A view of it (a reshape that does not copy, a permutation, a slice)
+    is stepped too; training memory carries that through (:mod:`symcnn.training_memory`),
+    and every new tensor computed from it is laid out anew.
+
+    >>> stepped(contiguous(3))
+    Stepped(order=(0, 1, 2), gaps=frozenset(), grad=False)
+    """
+
+
+def is_stepped(layout: Layout | None) -> bool:
+    """Whether ``layout`` reads its innermost axis in memory with a step (:class:`Stepped`)."""
+    return isinstance(layout, Stepped)
+
+
+def stepped(layout: Layout | None) -> Stepped | None:
+    """``layout`` with its innermost axis in memory stepped (None stays None)."""
+    if layout is None or isinstance(layout, Stepped):
+        return layout
+    return Stepped(layout.order, layout.gaps, layout.grad)
 
 
 def contiguous(rank: int) -> Layout:

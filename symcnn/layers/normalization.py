@@ -22,7 +22,7 @@ from ..errors import LayerArgumentError
 from ..windows import Whole
 from ..working import Times
 from .base import Checker, Layer
-from .layout import contiguous
+from .layout import contiguous, elementwise
 from .saved import kept_input, kept_new
 from .views import in_memory_format
 
@@ -70,6 +70,10 @@ class _AxisLayer(Layer):
 class BatchNormalization(_AxisLayer):
     """Batch normalization (Keras ``BatchNormalization``): ``2C`` trainable + ``2C`` not."""
 
+    #: Keras 3 runs a frozen batch normalization in inference mode (its moving statistics);
+    #: ``torch.nn.BatchNorm`` (:mod:`symcnn.nn`) stays in training mode when frozen.
+    inference_when_frozen = True
+
     def __init__(self, axis=-1, momentum=0.99, epsilon=0.001, center: bool = True,
                  scale: bool = True, name: str | None = None, **kwargs: Any) -> None:
         super().__init__(name=name, momentum=momentum, epsilon=epsilon, **kwargs)
@@ -93,15 +97,41 @@ class BatchNormalization(_AxisLayer):
 
     def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
         """The input, and the batch mean and inverse deviation (one per feature, whatever
-        the batch size)."""
-        stats = kept_new(self._features(input_shapes[0]), per_example=False)
-        return kept_input(), stats, stats
+        the batch size), as ``torch.nn.BatchNorm`` keeps them in training mode.
+
+        Keras 3 runs a frozen batch normalization (``trainable=False``, or in a frozen model)
+        in inference mode: ``(x - moving_mean)*(gamma/sqrt(moving_variance + epsilon)) +
+        beta``, whose only factor that requires a gradient is ``x - moving_mean``, so it keeps
+        the other, one value per feature (measured on Keras 3's torch backend). A frozen
+        ``sc.nn.BatchNorm2d`` (``requires_grad_(False)``) stays in training mode, as in
+        PyTorch, and keeps what a trainable one keeps.
+
+        >>> import symcnn as sc
+        >>> def bn(trainable):
+        ...     return sc.Sequential([sc.Input((5, 5, 3)), sc.Conv2D(4, 3),
+        ...                           sc.BatchNormalization(trainable=trainable)])
+        >>> [bn(t).training_memory(batch="B").layers[1][2] for t in (True, False)]
+        [144*B + 32, 16]
+        """
+        features = self._features(input_shapes[0])
+        if not self.inference_when_frozen:
+            stats = kept_new(features, per_example=False)
+            return kept_input(), stats, stats
+        stats = kept_new(features, per_example=False, when="unfrozen")
+        return (kept_input(when="unfrozen"), stats, stats,
+                kept_new(features, per_example=False, when="frozen"))
 
     def layout_for(self, input_layouts, input_shapes, output_shapes) -> tuple:
         """A new tensor in the input's memory format over PyTorch's axes, which put the
         normalized axis second (``to_torch`` moves Keras' last axis there): contiguous, or
         channels last for a 4- or 5-axis input stored so
-        (:func:`~symcnn.layers.views.in_memory_format`). Not stated over another axis."""
+        (:func:`~symcnn.layers.views.in_memory_format`). Not stated over another axis.
+
+        Keras' frozen batch normalization (``trainable=False``) is element-wise arithmetic
+        on its input in Keras 3 (:meth:`saved_for_backward`), so it writes its input's memory
+        order (:func:`~symcnn.layers.layout.elementwise`)."""
+        if not self.trainable and self.inference_when_frozen:
+            return (elementwise(input_layouts, input_shapes),)
         rank = len(input_shapes[0]) + 1
         if not isinstance(self.axis, int):
             return (None,)

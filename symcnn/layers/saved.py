@@ -18,11 +18,18 @@ storage as its input, except where ``output_copy_for`` says PyTorch copies it
 which is a copy, not the input, when the input's layout (:mod:`symcnn.layers.layout`) does not
 allow a view: :func:`resolve` says which, with the layouts training memory follows.
 
+A product keeps each factor only for the other factor's gradient: ``nn.Linear`` keeps its input
+for its weight's gradient, so a frozen ``Linear`` keeps nothing of its input. An entry says
+so with ``when`` (:class:`Kept`): ``"weights"``, kept only where the layer's weights train.
+Keras' batch normalization with ``trainable=False`` runs in inference mode, which keeps other
+tensors: ``"frozen"`` and ``"unfrozen"`` say where the layer's ``trainable`` flag (or that
+of a model or ``Repeat`` it runs in) is off or on.
+
 A layer without ``saved_for_backward`` cannot be counted: :mod:`symcnn.training_memory` says
 so, naming the layer, rather than guessing 0.
 
 >>> kept_input(), kept_new(16, per_example=False)
-(Kept(source='input', index=0, elements=None, dtype=None, per_example=True, factor=1), Kept(source='new', index=0, elements=16, dtype=None, per_example=False, factor=1))
+(Kept(source='input', index=0, elements=None, dtype=None, per_example=True, factor=1, when=None), Kept(source='new', index=0, elements=16, dtype=None, per_example=False, factor=1, when=None))
 >>> activation_keeps("relu"), activation_keeps("silu"), activation_keeps("linear")
 ('output', 'input', None)
 """
@@ -35,17 +42,20 @@ from typing import Any
 import sympy
 
 from ..arith import ceil_div
-from ..errors import SUBS_HINT, CostError
+from ..errors import SUBS_HINT, CostError, LayerArgumentError
 from ..formulas import prod
 from .layout import fold_copy
 from .spatial import split_channels
 
-__all__ = ["Kept", "kept_input", "kept_output", "kept_new", "kept_matrix", "resolve",
+__all__ = ["Kept", "WHEN", "kept_input", "kept_output", "kept_new", "kept_matrix", "resolve",
            "activation_keeps", "activation_kept", "activation_extra", "with_activation",
            "window_input_kept", "torch_conv_input_kept", "NOTHING"]
 
 #: A layer that keeps nothing for backward (additions, concatenations, paddings, views).
 NOTHING: tuple = ()
+
+#: The conditions a :class:`Kept` entry may carry (``when``), besides None (always).
+WHEN = ("weights", "frozen", "unfrozen")
 
 
 @dataclass(frozen=True)
@@ -64,6 +74,12 @@ class Kept:
         per_example: whether ``elements`` is multiplied by the batch size.
         factor: for ``"input"`` and ``"output"``, 1, or a closed form that is 1 for the sizes
             where the tensor is kept and 0 elsewhere (``Min(1, B - 1)``: from batch 2 on).
+        when: None where the layer keeps it whenever a gradient flows through it;
+            ``"weights"`` only where the layer's weights train (a product's factor, kept for
+            the weight's gradient: not in a frozen layer); ``"frozen"`` / ``"unfrozen"``
+            only where the layer's ``trainable`` flag, or that of a model or ``Repeat`` it
+            runs in, is off / on (Keras' batch normalization runs in inference mode when
+            frozen). :mod:`symcnn.training_memory` decides it per call.
     """
 
     source: str
@@ -72,28 +88,41 @@ class Kept:
     dtype: Any = None
     per_example: bool = True
     factor: Any = 1
+    when: Any = None
+
+    def __post_init__(self) -> None:
+        if self.when is not None and self.when not in WHEN:
+            raise LayerArgumentError(f"Kept: `when` must be None or one of "
+                                     f"{', '.join(map(repr, WHEN))}. Received: when={self.when!r}")
 
 
-def kept_input(index: int = 0) -> Kept:
-    """The layer's input ``index`` is kept."""
-    return Kept("input", index)
+def kept_input(index: int = 0, when=None) -> Kept:
+    """The layer's input ``index`` is kept (``when``: see :class:`Kept`)."""
+    return Kept("input", index, when=when)
 
 
-def kept_output(index: int = 0) -> Kept:
-    """The layer's output ``index`` is kept."""
-    return Kept("output", index)
+def kept_output(index: int = 0, when=None) -> Kept:
+    """The layer's output ``index`` is kept (``when``: see :class:`Kept`)."""
+    return Kept("output", index, when=when)
 
 
-def kept_new(elements, dtype=None, per_example: bool = True) -> Kept:
-    """A new tensor of ``elements`` elements is kept (at ``dtype``, else the training dtype)."""
-    return Kept("new", 0, sympy.sympify(elements), dtype, per_example)
+def kept_new(elements, dtype=None, per_example: bool = True, when=None) -> Kept:
+    """A new tensor of ``elements`` elements is kept (at ``dtype``, else the training dtype;
+    ``when``: see :class:`Kept`)."""
+    return Kept("new", 0, sympy.sympify(elements), dtype, per_example, when=when)
 
 
 def kept_matrix(index: int = 0) -> Kept:
     """The layer's input ``index`` folded to a matrix over its last axis, as ``nn.Linear``
     keeps it (``x.reshape(-1, K)`` when the input requires a gradient): the input itself, or
-    a copy when the reshape cannot be a view (:func:`resolve`)."""
-    return Kept("matrix", index)
+    a copy when the reshape cannot be a view (:func:`resolve`). Kept for the weight's
+    gradient only, so not by a frozen layer (``when="weights"``), even where the input
+    requires a gradient.
+
+    >>> kept_matrix().when
+    'weights'
+    """
+    return Kept("matrix", index, when="weights")
 
 
 def resolve(kept, input_layouts, input_shapes, batch) -> tuple:
@@ -124,9 +153,9 @@ def resolve(kept, input_layouts, input_shapes, batch) -> tuple:
         copy = sympy.Integer(0) if layout is None or not layout.grad or len(shape) < 2 else \
             fold_copy(layout, (batch, *shape))
         if copy != 0:
-            out.append(kept_new(sympy.expand(prod(shape) * copy)))
+            out.append(kept_new(sympy.expand(prod(shape) * copy), when=item.when))
         if copy != 1:
-            out.append(Kept("input", item.index, factor=sympy.expand(1 - copy)))
+            out.append(Kept("input", item.index, factor=sympy.expand(1 - copy), when=item.when))
     return tuple(out)
 
 
@@ -161,7 +190,7 @@ def activation_kept(activation, output_shape) -> tuple:
     the output's size (``output_shape``, without the batch axis).
 
     >>> activation_kept("relu", (5, 2)), activation_kept("silu", (5, 2))[0].elements
-    ((Kept(source='output', index=0, elements=None, dtype=None, per_example=True, factor=1),), 10)
+    ((Kept(source='output', index=0, elements=None, dtype=None, per_example=True, factor=1, when=None),), 10)
     """
     keeps = activation_keeps(activation)
     if keeps is None:

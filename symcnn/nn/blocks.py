@@ -21,7 +21,7 @@ from .. import arith
 from ..errors import LayerArgumentError, ShapeError
 from ..formulas import prod
 from ..layers.base import Checker, Layer, format_shape
-from ..layers.layout import sliced
+from ..layers.layout import sliced, stepped
 from ..layers.saved import NOTHING
 from ..derivation.blocks import dim_names, sym
 from ..working import Ceiling, Minus, Over, Plus, Times
@@ -180,6 +180,20 @@ class PadToMultiple(Layer):
         return sympy.Integer(0), {}
 
 
+def _nonzero(size) -> bool | None:
+    """Whether an integer closed form is not 0: True, False, or None where that depends on
+    the symbols."""
+    if size.is_Integer:
+        return size != 0
+    for sign in (1, -1):
+        try:
+            if arith.require_at_least(sign * size, 1) is None:
+                return True
+        except arith.Infeasible:
+            pass
+    return None
+
+
 class StridedSlice(Layer):
     """``x[..., a:b:s, ...]``: one ``(start, stop, step)`` per axis (None: open end or step 1),
     bounds as :class:`~symcnn.nn.Slice` takes them (negative from the end, size expressions)
@@ -220,32 +234,41 @@ class StridedSlice(Layer):
         return NOTHING
 
     def layout_for(self, input_layouts, input_shapes, output_shapes) -> tuple:
-        """The input's memory with gaps (symcnn axes, batch 0): an axis of ``n`` elements
-        sliced to ``m`` with step ``s`` no longer fits under the axis above it unless
-        ``n == s*m`` (``::2`` of an even axis does), and a step over 1 leaves gaps under it,
-        so the axis below no longer fits either. Not stated where that depends on the
-        symbols (``::2`` of ``H`` rows: a copy for odd ``H`` only), nor for a step over 1
-        on the axis stored innermost (a layout has no step under its innermost axis, which
-        ``contiguous()`` would need)."""
-        shape, out = input_shapes[0], output_shapes[0]
-        inner = input_layouts[0].order[-1] if input_layouts[0] is not None else None
-        if any((step or 1) > 1 and axis + 1 == inner
-               for axis, (_, _, step) in enumerate(self.slices)):
+        """The input's memory with gaps (symcnn axes, batch 0), as PyTorch's strides say:
+
+        * an axis of ``n`` elements sliced to ``m`` with step ``s`` no longer fits under
+          the axis above it in memory unless ``n == s*m`` (``::2`` of an even size does);
+        * a step over 1 leaves gaps under the axis, so the axis stored right under it no
+          longer fits either; on the axis stored innermost the layout is
+          :class:`~symcnn.layers.layout.Stepped` (not contiguous, though a reshape may
+          still be a view);
+        * an axis of size 1 is left as it is, whatever its slice.
+
+        Not stated where that depends on the symbols (``::2`` of ``H`` rows: a gap for odd
+        ``H`` only), nor for a step over 1 on an axis with a gap already (cut short before,
+        or stored right under a stepped axis), whose memory extent the layout does not
+        record (``x[:, :5][:, ::2]`` fits under the batch axis for 6 rows, not for 7)."""
+        layout, shape, out = input_layouts[0], input_shapes[0], output_shapes[0]
+        if layout is None:
             return (None,)
-        gaps = set()
+        below = dict(zip(layout.order, layout.order[1:]))  # the axis stored right under
+        gaps, steps_innermost = set(), False
         for axis, (n, m, (_, _, step)) in enumerate(zip(shape, out, self.slices)):
-            spare = sympy.expand(n - (step or 1) * m)
-            if not spare.is_Integer:
-                try:
-                    if arith.require_at_least(spare, 1) is not None:
-                        return (None,)
-                except arith.Infeasible:
-                    return (None,)
-            if spare != 0:
-                gaps.add(axis + 1)
-            if (step or 1) > 1 and axis + 2 <= len(shape):
-                gaps.add(axis + 2)
-        return (sliced(input_layouts[0], sorted(gaps)),)
+            step, n, a = step or 1, sympy.sympify(n), axis + 1
+            if n == 1:
+                continue
+            spare = _nonzero(sympy.expand(n - step * m))
+            if spare is None or step > 1 and (a in layout.gaps and m != 1
+                                              or not arith.prove_nonnegative(n - 2)):
+                return (None,)
+            if spare:
+                gaps.add(a)
+            if step > 1 and a in below:
+                gaps.add(below[a])
+            elif step > 1:
+                steps_innermost = True
+        out_layout = sliced(layout, sorted(gaps))
+        return (stepped(out_layout) if steps_innermost else out_layout,)
 
     def output_shape_for(self, shape, check: Checker):
         if len(self.slices) > len(shape):

@@ -2,8 +2,9 @@
 
 PyTorch returns ``x`` itself where it is contiguous already and otherwise a contiguous copy,
 which the next layer keeps for backward instead of ``x`` (after ``x.transpose(1, 2)``,
-``x.permute(0, 2, 3, 1)``). :func:`symcnn.from_torch` reads ``x.contiguous()`` as this layer,
-and :meth:`symcnn.Model.to_torch` writes it back as ``x.contiguous()``.
+``x.permute(0, 2, 3, 1)``, ``x[..., ::2]``). :func:`symcnn.from_torch` reads
+``x.contiguous()`` as this layer, and :meth:`symcnn.Model.to_torch` writes it back as
+``x.contiguous()``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from __future__ import annotations
 import sympy
 
 from ..layers import core as _core
-from ..layers.layout import contiguous
+from ..arith import prove_nonnegative
+from ..layers.layout import contiguous, is_stepped
 from ..layers.views import contiguous_copy
 from ._base import TorchLayer
 
@@ -49,8 +51,28 @@ class Contiguous(TorchLayer, _core.Identity):
         """1 where the input is not contiguous (PyTorch copies it), 0 where it is (the
         output is the input). The input itself where its layout is not known or it
         requires no gradient (computed from the model's input alone, whose order
-        ``to_torch`` gives channels first)."""
+        ``to_torch`` gives channels first).
+
+        A :class:`~symcnn.layers.layout.Stepped` input (``x[..., ::2]``) is contiguous only
+        where all its sizes are 1: a copy unless every size is 1, ``Min(1, s - 1)`` for each
+        size ``s`` that may be 1.
+
+        >>> from symcnn import symbols
+        >>> B = symbols("B")
+        >>> from symcnn.layers.layout import Stepped
+        >>> stepped = Stepped((0, 1, 2), grad=True)
+        >>> Contiguous().output_copy_for([stepped], [(1, 1)], [(1, 1)], B)
+        Min(1, B - 1)
+        >>> Contiguous().output_copy_for([stepped], [(1, 3)], [(1, 3)], B)
+        1
+        """
         layout = input_layouts[0]
         if layout is None or not layout.grad:
             return sympy.Integer(0)
-        return contiguous_copy(layout, (batch, *input_shapes[0]))
+        sizes = (batch, *input_shapes[0])
+        if is_stepped(layout):
+            free = {sympy.sympify(s) for s in sizes} - {sympy.Integer(1)}
+            if any(prove_nonnegative(s - 2) for s in free):
+                return sympy.Integer(1)  # a size of 2 or more
+            return sympy.expand(1 - sympy.Mul(*(1 - sympy.Min(1, s - 1) for s in free)))
+        return contiguous_copy(layout, sizes)

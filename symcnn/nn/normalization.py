@@ -20,6 +20,7 @@ __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm", "LayerNorm"
 
 
 class _BatchNormNd(TorchLayer):
+    inference_when_frozen = False  # requires_grad_(False) leaves PyTorch's in training mode
     _optional = (("eps", 1e-5), ("momentum", 0.1), ("affine", True),
                  ("track_running_stats", True))
     _ranks: tuple = (3,)
