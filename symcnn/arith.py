@@ -379,8 +379,9 @@ def divisible(expr, d):
 class ConstraintSet:
     """An ordered, de-duplicated set of conditions on the symbols.
 
-    Bounds on a single symbol are merged (``H >= 3`` and ``H >= 5`` keep ``H >= 5``), and a
-    contradiction between them raises :class:`Infeasible`.
+    Bounds on a single symbol are merged (``H >= 3`` and ``H >= 5`` keep ``H >= 5``; an
+    integer symbol's strict bound counts as the bound it means, ``H > 5`` as ``H >= 6``,
+    and is kept as written), and a contradiction between them raises :class:`Infeasible`.
 
     >>> from symcnn import symbols
     >>> H = symbols("H")
@@ -404,19 +405,27 @@ class ConstraintSet:
             raise Infeasible
         lhs, rhs = relation.lhs, relation.rhs
         if isinstance(lhs, sympy.Symbol) and rhs.is_Integer:
-            if isinstance(relation, sympy.GreaterThan):
-                self._lower[lhs] = max(self._lower.get(lhs, rhs), rhs)
+            # over the integers, H > 5 is H >= 6 and H < 5 is H <= 4 (kept as written)
+            strict = lhs.is_integer and isinstance(relation, (sympy.StrictGreaterThan,
+                                                             sympy.StrictLessThan))
+            if isinstance(relation, sympy.GreaterThan) or \
+                    strict and isinstance(relation, sympy.StrictGreaterThan):
+                bound = rhs + 1 if strict else rhs
+                if lhs not in self._lower or bound > self._lower[lhs][0]:
+                    self._lower[lhs] = (bound, relation)
                 self._check(lhs)
                 return
-            if isinstance(relation, sympy.LessThan):
-                self._upper[lhs] = min(self._upper.get(lhs, rhs), rhs)
+            if isinstance(relation, sympy.LessThan) or strict:
+                bound = rhs - 1 if strict else rhs
+                if lhs not in self._upper or bound < self._upper[lhs][0]:
+                    self._upper[lhs] = (bound, relation)
                 self._check(lhs)
                 return
         if relation not in self._other:
             self._other.append(relation)
 
     def _check(self, s) -> None:
-        if s in self._lower and s in self._upper and self._lower[s] > self._upper[s]:
+        if s in self._lower and s in self._upper and self._lower[s][0] > self._upper[s][0]:
             raise Infeasible
 
     def update(self, relations) -> None:
@@ -427,14 +436,14 @@ class ConstraintSet:
         out = []
         for s in sorted(set(self._lower) | set(self._upper), key=lambda s: s.name):
             if s in self._lower:
-                out.append(sympy.Ge(s, self._lower[s]))
+                out.append(self._lower[s][1])
             if s in self._upper:
-                out.append(sympy.Le(s, self._upper[s]))
+                out.append(self._upper[s][1])
         return out + list(self._other)
 
     def lower_bound(self, s):
         """The least value ``s`` may take (1 when unconstrained)."""
-        return self._lower.get(s, Integer(1))
+        return self._lower[s][0] if s in self._lower else Integer(1)
 
     def __iter__(self):
         return iter(self.as_list())

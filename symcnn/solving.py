@@ -244,9 +244,26 @@ def _problem(expr, budget, symbol, fixed: Mapping, where: str) -> _Problem:
     return _build(pairs, symbol, fixed, constraints, where, known)
 
 
+def _check_solved_symbol(x, named: bool, pairs: list, fixed: Mapping, where: str,
+                         known=()) -> None:
+    """Refuse a symbol to solve for that is also fixed, or a name (``named``: given as
+    text) that no budgeted expression (nor the model, ``known``) has: the answer would be
+    "does not depend on it", a misleading one."""
+    if x.name in fixed:
+        raise SolveError(f"{where}: {x} is the symbol solved for and is fixed too; leave "
+                         f"{x}={fixed[x.name]!r} out to solve for {x}, or solve for another "
+                         f"symbol. {_received(**{x.name: fixed[x.name]})}")
+    names = {s.name for pair in pairs for v in pair for s in getattr(v, "free_symbols", ())}
+    names |= {s.name for s in known}
+    if named and x.name not in names:
+        raise SolveError(f"{where}: no symbol named {x.name!r} to solve for; the symbols are "
+                         f"{', '.join(sorted(names)) or 'none'}. {_received(symbol=x.name)}")
+
+
 def _build(pairs: list, symbol, fixed: Mapping, constraints: list, where: str,
            known=()) -> _Problem:
     x = _symbol(symbol, [e for e, _ in pairs], where)
+    _check_solved_symbol(x, isinstance(symbol, str), pairs, fixed, where, known)
     flat = _fix([v for pair in pairs for v in pair] + list(constraints), fixed, where, known)
     k = 2 * len(pairs)
     for c, source in zip(flat[k:], constraints):  # on the integers and on a grid alike
@@ -429,6 +446,10 @@ def _real_solutions(expr, target, x) -> tuple[tuple | None, bool, str]:
                                 lambda e: e.args[0])
     relaxed = relaxed_expr != expr
     equation = sympy.expand(relaxed_expr - target)
+    if equation == 0:  # not an empty tuple: that says no positive real root exists
+        return None, relaxed, (f"the equation holds for every {x}"
+                               f"{' (its floors and ceilings relaxed)' if relaxed else ''}, "
+                               f"so the real roots are every positive number")
     if not (equation.free_symbols - {x}) and equation.is_polynomial(x):
         poly = sympy.Poly(equation, x)
         if poly.degree() <= 0:

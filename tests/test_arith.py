@@ -6,6 +6,7 @@ import pytest
 import sympy
 from hypothesis import assume, given, strategies as st
 
+import symcnn as sc
 from symcnn import symbols
 from symcnn.arith import (ConstraintSet, Infeasible, ceil_div, decide_equal, divisible,
                           floor_div, require_at_least)
@@ -194,3 +195,21 @@ def test_constraint_set_keeps_the_strongest_bound_and_catches_contradictions():
     assert cs.as_list() == [H >= 7, W <= 8]
     with pytest.raises(Infeasible):
         cs.add(sympy.Le(H, 5))
+
+
+@pytest.mark.parametrize("relations, kept", [
+    ([H > 5, H < 9], [H > 5, H < 9]), ([H >= 3, H > 5, H >= 6], [H > 5]),
+    ([H >= 7, H > 5], [H >= 7]), ([H < 4, H <= 3], [H < 4])])
+def test_a_strict_bound_on_an_integer_size_counts_as_the_bound_it_means(relations, kept):
+    """``H > 5`` is ``H >= 6`` when merged (the first of equal bounds is kept, as written)."""
+    assert ConstraintSet(relations).as_list() == kept
+
+
+@pytest.mark.parametrize("relations", [[H >= 5, H < 5], [H > 5, H < 6], [H >= 10**10, H < 3]])
+def test_strict_bounds_that_contradict_are_caught(relations):
+    """They were kept side by side ("Constraints: H >= 10000000000, H < 3")."""
+    with pytest.raises(Infeasible):
+        ConstraintSet(relations)
+    x = sc.Input((H, H, 3))
+    with pytest.raises(sc.ShapeError, match="no input size is valid"):
+        sc.Model(x, sc.Conv2D(4, 3)(x), constraints=relations)

@@ -455,3 +455,26 @@ def test_a_repeat_count_left_free_or_too_large_is_named_with_what_to_do():
     with pytest.raises(sc.SolveError, match=rf"more repetitions than the "
                                             rf"{sc.solving.MAX_SUM_TERMS} that are written out"):
         net.solve_budget(H, macs=10**9, L=too_many)
+
+
+def test_an_equation_that_always_holds_has_every_positive_real_root_not_none():
+    """``real=()`` promised there is no positive real root."""
+    for solution in (sc.solve(sympy.Integer(3), 3, n), sc.solve(n - n, 0, n)):
+        assert solution.real is None and "holds for every n" in solution.real_note
+        assert solution.integers == sympy.Range(1, sympy.oo)
+    assert sc.solve(sympy.Integer(3), 4, n).real == ()
+
+
+def test_a_symbol_both_solved_for_and_fixed_is_refused_saying_so():
+    expr = 160 * n + 48320
+    with pytest.raises(sc.SolveError, match="n is the symbol solved for and is fixed too"):
+        sc.solve_budget(expr, 100_000, n, n=3)
+
+
+def test_an_unknown_name_to_solve_for_is_named():
+    """It said the expression does not depend on q."""
+    with pytest.raises(sc.SolveError, match="no symbol named 'q' to solve for; the symbols "
+                                            "are n"):
+        sc.solve_budget(160 * n + 48320, 100_000, "q")
+    with pytest.raises(sc.SolveError, match="no symbol named 'q'"):
+        sc.zoo.textbook.free_width().solve_budget(params=100_000, for_="q")
