@@ -15,7 +15,9 @@ One training step of a model keeps, in bytes at ``dtype``:
   pooling of the model's input, a frozen layer before any trainable one) keeps nothing;
   what a layer keeps only for its weights' gradient (a ``Dense``'s input) or only in one
   mode (Keras' frozen batch normalization runs in inference mode) is decided per call
-  (``Kept.when``). Batch statistics of a batch
+  (``Kept.when``), and a layer whose tensors depend on which of its inputs require a gradient
+  (a product keeps each factor for the other's gradient) or are one tensor (self-attention)
+  reads them from the call (:class:`~symcnn.layers.saved.Call`). Batch statistics of a batch
   normalization and the merged kernel of a LoRA layer (:mod:`symcnn.layers.lora`) do not
   grow with the batch; everything else is per example, times ``batch``.
 
@@ -47,7 +49,9 @@ backward and are not counted either.
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
+from functools import lru_cache
 
 import sympy
 
@@ -56,7 +60,7 @@ from .errors import SUBS_HINT, CostError
 from .layers.core import InputLayer
 from .layers.layout import input_layout, is_stepped, output_layouts, stepped
 from .layers.repeat import MAX_LAYER_CALLS, unrolled_calls
-from .layers.saved import resolve
+from .layers.saved import Call, resolve
 from .layers.views import both, either
 from .safe import bounded_subs
 from .substitution import conditions_after, substitution_table
@@ -204,6 +208,26 @@ def _applies(when, trains: bool, off: bool) -> bool:
         (when == "unfrozen" and not off)
 
 
+@lru_cache(maxsize=None)
+def _takes_call_function(function) -> bool:
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):  # a builtin or another callable without a signature
+        return False
+    return any(p.name == "call" and p.kind is not p.POSITIONAL_ONLY or p.kind is p.VAR_KEYWORD
+               for p in parameters)
+
+
+def _takes_call(method) -> bool:
+    """Whether a ``saved_for_backward`` takes the keyword argument ``call``
+    (:class:`~symcnn.layers.saved.Call`)."""
+    function = getattr(method, "__func__", method)
+    try:
+        return _takes_call_function(function)
+    except TypeError:  # an unhashable callable
+        return _takes_call_function.__wrapped__(function)
+
+
 def _layer_kept(layer, node, where: str, tally: _Tally, layouts: list, grads: list,
                 trains: bool, off: bool) -> tuple:
     """What a call keeps (the layer's ``saved_for_backward``, with its conditions decided,
@@ -214,8 +238,13 @@ def _layer_kept(layer, node, where: str, tally: _Tally, layouts: list, grads: li
                         f"keeps for backward; a layer states it with a "
                         f"saved_for_backward(input_shapes, output_shapes) method "
                         f"(symcnn.layers.saved). Received: a {layer.type_name} layer")
-    kept = tuple(k for k in method(node.input_shapes, [t.shape for t in node.outputs])
-                 if _applies(k.when, trains, off))
+    outputs = [t.shape for t in node.outputs]
+    if _takes_call(method):  # what it keeps depends on the call's inputs (layers.saved.Call)
+        same = tuple(next(j for j, u in enumerate(node.inputs) if u is t) for t in node.inputs)
+        stated = method(node.input_shapes, outputs, call=Call(tuple(grads), same))
+    else:
+        stated = method(node.input_shapes, outputs)
+    kept = tuple(k for k in stated if _applies(k.when, trains, off))
     lora = getattr(layer, "lora_saved_for_backward", None)  # the merged kernel (layers.lora)
     if lora is not None:
         kept += tuple(lora(layouts, node.input_shapes, grads))

@@ -33,7 +33,7 @@ from ..windows import NotAWindow, Whole
 from ..working import Plus, Times
 from .base import Checker, Layer, Tensor, apply_layer, format_shape
 from .layout import time_major
-from .saved import kept_new
+from .saved import Call, kept_new
 
 __all__ = ["MultiHeadAttention", "attention_params", "attention_macs"]
 
@@ -237,29 +237,53 @@ class MultiHeadAttention(Layer):
                               self.head_value_dim, self.out_dims(query),
                               self.axes_for(len(query)), self.use_gate)
 
-    def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
+    def saved_for_backward(self, input_shapes, output_shapes, call=None) -> tuple:
         """What ``nn.MultiheadAttention(batch_first=True)`` keeps with ``need_weights=True``
-        (its math path): a copy of each input (PyTorch makes them time-major), the projected
-        query (scaled), keys and values, the attention weights (``h*N_q*N_k``) and the heads'
-        output before the output projection. Called as ``mha(q, v)`` (key = value) with
-        ``d_v = h*k``, PyTorch projects key and value in one product from one copy; otherwise
-        the key gets its own copy.
+        (its math path), given which inputs require a gradient and which are one tensor
+        (``call``, :class:`~symcnn.layers.saved.Call`; by default every input requires one
+        and none is another).
+
+        For the weights' gradients only (``when="weights"``): a copy of each input (PyTorch
+        makes them time-major) for the input projections, the heads' output for the output
+        projection. Wherever a gradient flows: the attention weights (``h*N_q*N_k``). The
+        product ``Q K^T`` keeps each factor for the other's gradient: the scaled queries
+        where the key requires a gradient or the weights train, the projected keys where the
+        query does (or the weights train); the projected values are kept for the attention
+        weights' gradient. Self-attention (``mha(x, x)`` with ``d_v = h*k``) projects its
+        input in one product, whose output PyTorch keeps whole (``3*N*d``, the queries
+        included); cross-attention ``mha(q, v)`` projects key and value in one product from
+        one copy and keeps it whole (``2*N_k*d``); otherwise query, key and value each have
+        a copy and a projection of their own.
 
         >>> import symcnn as sc
         >>> x = sc.Input(("N", 64))
-        >>> m = sc.Model(x, sc.MultiHeadAttention(num_heads=4, key_dim=16)(x, x))
-        >>> m.training_memory(batch="B", dtype="float32").activations   # 6*N*d + h*N**2
-        16*B*N**2 + 1536*B*N
+        >>> def attend(trainable):
+        ...     y = sc.MultiHeadAttention(num_heads=4, key_dim=16, trainable=trainable)
+        ...     return sc.Model(x, y(*[sc.Dense(64)(x)] * 2)).training_memory(
+        ...         batch="B", dtype="int8").layers[-1][2]
+        >>> attend(True), attend(False)   # 6*N*d + h*N**2, and 4*N*d + h*N**2 frozen
+        (4*B*N**2 + 384*B*N, 4*B*N**2 + 256*B*N)
         """
         query, key, value = self._split(input_shapes)
         self._check_torch_equivalent(query)
+        call = call or Call.of(input_shapes)
         h, d = self.num_heads, query[-1]
         n_q, n_k = query[0], key[0]
+        at_key = 2 if len(input_shapes) == 3 else 1  # which input is the key
+
+        def unless(grad, elements):  # kept where ``grad``, else only where the weights train
+            return kept_new(sympy.expand(elements), when=None if grad else "weights")
+
         packed = len(input_shapes) == 2 and value[-1] == d
-        copies = [query, value] + ([] if packed else [key])
-        return tuple(kept_new(sympy.expand(prod(c))) for c in copies) + (
-            kept_new(sympy.expand(n_q * d + 2 * n_k * d)), kept_new(sympy.expand(h * n_q * n_k)),
-            kept_new(sympy.expand(n_q * d)))
+        one = packed and call.one_tensor(0, 1)  # self-attention: one input, one projection
+        copies = [query] if one else [query, value] + ([] if packed else [key])
+        kept = [unless(False, prod(c)) for c in copies]
+        kept.append(unless(call.grads[at_key], n_q * d))  # for the key's gradient
+        if packed:  # key and value (and, for self-attention, the query) in one tensor
+            kept.append(kept_new(sympy.expand((3 if one else 2) * n_k * d)))
+        else:  # keys for the query's gradient, values for the attention weights'
+            kept += [unless(call.grads[0], n_k * d), unless(call.any_grad(0, at_key), n_k * d)]
+        return tuple(kept) + (kept_new(sympy.expand(h * n_q * n_k)), unless(False, n_q * d))
 
     def layout_for(self, input_layouts, input_shapes, output_shapes) -> tuple:
         """Time-major under its ``(tokens, features)`` shape: ``nn.MultiheadAttention``

@@ -25,7 +25,7 @@ from ..windows import NotAWindow
 from ..working import Plus
 from .base import Checker, Layer, format_shape
 from .layout import elementwise
-from .saved import NOTHING, kept_input, kept_new
+from .saved import NOTHING, Call, kept_input, kept_new
 
 __all__ = ["Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate"]
 
@@ -58,15 +58,40 @@ class _Merge(Layer):
             out.append(wide[0])
         return tuple(out)
 
-    def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
-        """Sums and concatenations keep nothing; a product, maximum or minimum of ``n``
-        inputs keeps every input and the ``n - 2`` partial results (PyTorch's chained ops)."""
+    def saved_for_backward(self, input_shapes, output_shapes, call=None) -> tuple:
+        """What PyTorch's chain of binary operations keeps (``((x0 op x1) op x2) ...``, as
+        Keras and :meth:`symcnn.Model.to_torch` compute it), given which inputs require a
+        gradient (``call``, :class:`~symcnn.layers.saved.Call`; by default every one).
+
+        Sums and concatenations keep nothing. A product keeps each factor only for the other
+        factor's gradient: step ``k`` keeps the product so far (input 0, then the ``k - 1``-th
+        partial result) where input ``k`` requires a gradient, and input ``k`` where one of
+        the inputs before it does. A maximum or minimum keeps both operands of a step where
+        one of them requires a gradient (its backward compares them).
+
+        >>> from symcnn.layers.saved import Call
+        >>> times, shapes = Multiply(), [(4,), (4,)]
+        >>> x1_only = Call.of(shapes, grads=(False, True))   # x0 is the model's input, say
+        >>> [(k.source, k.index) for k in times.saved_for_backward(shapes, [(4,)], x1_only)]
+        [('input', 0)]
+        >>> len(times.saved_for_backward([(4,)] * 3, [(4,)]))   # the inputs and x0*x1
+        4
+        """
         if not isinstance(self, (Multiply, Maximum, Minimum)):
             return NOTHING
+        call = call or Call.of(input_shapes)
         partial = kept_new(formulas.prod(output_shapes[0]))
-        return tuple(kept_input(i) for i in range(len(input_shapes))) + (
-            partial,) * (len(input_shapes) - 2)
-
+        kept = []
+        for k in range(1, len(input_shapes)):
+            # step k: ``left op input k``, left being input 0 or the k - 1-th partial result,
+            # which requires a gradient where one of the inputs before k does
+            left = kept_input(0) if k == 1 else partial
+            left_grad, right_grad = call.any_grad(*range(k)), call.grads[k]
+            if isinstance(self, Multiply):
+                kept += ([left] if right_grad else []) + ([kept_input(k)] if left_grad else [])
+            elif left_grad or right_grad:
+                kept += [left, kept_input(k)]
+        return tuple(kept)
 
     def window_for(self, input_shapes):
         """Element-wise: positions pass through from every input (the fields unite)."""

@@ -147,10 +147,13 @@ class _RNN(Layer):
             return (NotAWindow(), Whole())
         return (Whole(keeps_axis=False), Whole())
 
-    def steps_kept(self, steps) -> sympy.Expr:
-        """Values per example PyTorch's step loop keeps over ``steps`` steps (see
-        :meth:`saved_for_backward`)."""
-        return sympy.expand(7 * self.units * steps)
+    def steps_kept(self, steps) -> tuple:
+        """What PyTorch's step loop keeps over ``steps`` steps, per example (see
+        :meth:`saved_for_backward`): ``6*u*T`` (the 4 gates, the previous cell state and
+        ``tanh(c)``; GRU its gates and workspace) wherever a gradient flows, and each previous
+        state, ``u*T``, only for the recurrent kernel's gradient (``when="weights"``)."""
+        return (kept_new(sympy.expand(6 * self.units * steps)),
+                kept_new(sympy.expand(self.units * steps), when="weights"))
 
     def layout_for(self, input_layouts, input_shapes, output_shapes) -> tuple:
         """The sequence output is time-major under its ``(steps, units)`` shape: PyTorch's
@@ -163,7 +166,19 @@ class _RNN(Layer):
         """What ``nn.RNN``/``nn.LSTM``/``nn.GRU`` (``batch_first=True``, oneDNN off) keep: a
         time-major copy of the input (``T*x``) and, step by step, the state and gate tensors:
         ``(T + 1)*u`` for SimpleRNN (each state once), ``7*u*T`` for LSTM (4 gates, the
-        previous cell and hidden state, ``tanh(c)``) and GRU."""
+        previous cell and hidden state, ``tanh(c)``) and GRU.
+
+        The copy of the input and the previous states are kept for the kernels' gradients
+        only (``when="weights"``): a frozen layer on an input that requires a gradient keeps
+        ``u*T`` (SimpleRNN: the states ``tanh`` keeps) or ``6*u*T`` (GRU, LSTM).
+
+        >>> import symcnn as sc
+        >>> def after_dense(rnn):
+        ...     return sc.Sequential([sc.Input(("T", 3)), sc.Dense(3), rnn]).training_memory(
+        ...         batch=1, dtype="int8").layers[-1][2]
+        >>> after_dense(sc.LSTM(4)), after_dense(sc.LSTM(4, trainable=False))
+        (31*T, 24*T)
+        """
         steps, width = input_shapes[0]
         problems = []
         if self.activation != "tanh" or getattr(self, "recurrent_activation",
@@ -180,7 +195,8 @@ class _RNN(Layer):
                 f"activation={self.activation!r}, dropout={self.dropout}, "
                 f"recurrent_dropout={self.recurrent_dropout}"
                 + (f", reset_after={self.reset_after}" if hasattr(self, "reset_after") else ""))
-        return (kept_new(sympy.expand(steps * width)), kept_new(self.steps_kept(steps)))
+        return (kept_new(sympy.expand(steps * width), when="weights"),
+                *self.steps_kept(steps))
 
 
 class SimpleRNN(_RNN):
@@ -191,10 +207,12 @@ class SimpleRNN(_RNN):
     (T, 4)
     """
 
-    def steps_kept(self, steps) -> sympy.Expr:
+    def steps_kept(self, steps) -> tuple:
         """``(T + 1)*u``: every state ``h_0 .. h_T`` once (the product keeps ``h_{t-1}``,
-        ``tanh`` its result ``h_t``)."""
-        return sympy.expand((steps + 1) * self.units)
+        for the recurrent kernel's gradient, ``tanh`` its result ``h_t``); frozen, ``h_1 ..
+        h_T``, what ``tanh`` keeps."""
+        return (kept_new(sympy.expand(steps * self.units)),
+                kept_new(self.units, when="weights"))
 
 
 class _Gated(_RNN):

@@ -25,6 +25,13 @@ Keras' batch normalization with ``trainable=False`` runs in inference mode, whic
 tensors: ``"frozen"`` and ``"unfrozen"`` say where the layer's ``trainable`` flag (or that
 of a model or ``Repeat`` it runs in) is off or on.
 
+What depends on the inputs of a call, a layer reads from a :class:`Call`, which training
+memory passes to a ``saved_for_backward`` that takes a keyword argument ``call``: which
+inputs require a gradient (a product of two tensors keeps each factor only where the other
+requires one: ``Multiply`` keeps nothing of a factor multiplied by the model's input) and
+which are one tensor (PyTorch's self-attention, ``mha(x, x)``, projects its input in one
+product, cross-attention in two).
+
 A layer without ``saved_for_backward`` cannot be counted: :mod:`symcnn.training_memory` says
 so, naming the layer, rather than guessing 0.
 
@@ -47,8 +54,8 @@ from ..formulas import prod
 from .layout import fold_copy
 from .spatial import split_channels
 
-__all__ = ["Kept", "WHEN", "kept_input", "kept_output", "kept_new", "kept_matrix", "resolve",
-           "activation_keeps", "activation_kept", "activation_extra", "with_activation",
+__all__ = ["Kept", "WHEN", "Call", "kept_input", "kept_output", "kept_new", "kept_matrix",
+           "resolve", "activation_keeps", "activation_kept", "activation_extra", "with_activation",
            "window_input_kept", "torch_conv_input_kept", "NOTHING"]
 
 #: A layer that keeps nothing for backward (additions, concatenations, paddings, views).
@@ -94,6 +101,43 @@ class Kept:
         if self.when is not None and self.when not in WHEN:
             raise LayerArgumentError(f"Kept: `when` must be None or one of "
                                      f"{', '.join(map(repr, WHEN))}. Received: when={self.when!r}")
+
+
+@dataclass(frozen=True)
+class Call:
+    """The inputs of one layer call, as ``saved_for_backward(input_shapes, output_shapes,
+    call)`` reads them (:mod:`symcnn.training_memory` passes ``call`` to a method that takes
+    it).
+
+    Attributes:
+        grads: per input, whether it requires a gradient (the model's input does not, nor a
+            tensor computed from it by frozen layers only).
+        same: per input, the index of the first input that is the same tensor: ``(0, 0)``
+            for ``mha(x, x)``, ``(0, 1)`` for ``mha(q, v)``.
+
+    >>> call = Call.of([(4,), (4,)], grads=(False, True))
+    >>> call.grads, call.one_tensor(0, 1), Call.of([(4,), (4,)]).grads
+    ((False, True), False, (True, True))
+    """
+
+    grads: tuple
+    same: tuple
+
+    @classmethod
+    def of(cls, input_shapes, grads=None, same=None) -> "Call":
+        """A call on inputs of ``input_shapes``: by default each requires a gradient and no
+        two are one tensor (what a layer keeps at most)."""
+        n = len(input_shapes)
+        return cls(tuple(grads) if grads is not None else (True,) * n,
+                   tuple(same) if same is not None else tuple(range(n)))
+
+    def one_tensor(self, i: int, j: int) -> bool:
+        """Whether inputs ``i`` and ``j`` are the same tensor."""
+        return self.same[i] == self.same[j]
+
+    def any_grad(self, *indices: int) -> bool:
+        """Whether one of the inputs ``indices`` requires a gradient."""
+        return any(self.grads[i] for i in indices)
 
 
 def kept_input(index: int = 0, when=None) -> Kept:

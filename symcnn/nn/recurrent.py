@@ -184,7 +184,9 @@ class _RNNBase(TorchLayer, Layer):
         :meth:`symcnn.Model.to_torch` writes) they are transposed views."""
         return (time_major(),) * len(output_shapes)
 
-    def _per_direction_kept(self, steps) -> sympy.Expr:
+    def _per_direction_kept(self, steps) -> tuple:
+        """``(kept wherever a gradient flows, kept only where the weights train)``: values
+        per example of one layer and direction's step loop."""
         raise NotImplementedError  # pragma: no cover - every subclass states it
 
     def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
@@ -195,17 +197,35 @@ class _RNNBase(TorchLayer, Layer):
         ``(T + 1)*H`` for RNN (every state), ``7*H*T`` for GRU, ``T*(6*H + H_out)`` for LSTM
         plus ``T*H`` with ``proj_size`` (the product the projection multiplies).
 
+        The inputs (the copies, each later layer's input) and the previous states are kept
+        for the weights' gradients only (``when="weights"``): frozen (``requires_grad_
+        (False)``) on an input that requires a gradient, the module keeps per layer and
+        direction ``T*H`` for RNN (what the nonlinearity keeps) and ``6*H*T`` for GRU and
+        LSTM, and the dropout masks.
+
         As for the Keras-named layers, at batch 1 or a single step PyTorch needs no copy and
         keeps the input itself, once: the figure is the same for one direction unless
-        another layer keeps that input too."""
+        another layer keeps that input too.
+
+        >>> import symcnn as sc
+        >>> def after_linear(rnn):
+        ...     x = sc.Input(("T", 3))
+        ...     m = sc.Model(x, rnn(sc.nn.Linear(3, 3)(x))[0])
+        ...     return m.training_memory(batch=1, dtype="int8").layers[-1][2]
+        >>> after_linear(sc.nn.GRU(3, 4)), after_linear(sc.nn.GRU(3, 4, trainable=False))
+        (31*T, 24*T)
+        """
         steps, width = input_shapes[0]
         D, L = self.directions, self.num_layers
         later = sympy.expand(steps * D * self.h_out)
-        kept = [kept_new(sympy.expand(steps * width)) for _ in range(D)]
+        kept = [kept_new(sympy.expand(steps * width), when="weights") for _ in range(D)]
         if L != 1:
-            between = 2 if self.dropout else 1  # the input, and the dropout mask
-            kept.append(kept_new(sympy.expand(between * (L - 1) * later)))
-        kept.append(kept_new(sympy.expand(L * D * self._per_direction_kept(steps))))
+            kept.append(kept_new(sympy.expand((L - 1) * later), when="weights"))
+            if self.dropout:  # the mask of each layer boundary
+                kept.append(kept_new(sympy.expand((L - 1) * later)))
+        always, weights = self._per_direction_kept(steps)
+        kept += [kept_new(sympy.expand(L * D * always)),
+                 kept_new(sympy.expand(L * D * weights), when="weights")]
         return tuple(kept)
 
 
@@ -232,10 +252,11 @@ class RNN(_RNNBase):
         self._init(input_size, hidden_size, num_layers, bias, batch_first, dropout,
                    bidirectional, name, trainable, {"nonlinearity": nonlinearity})
 
-    def _per_direction_kept(self, steps) -> sympy.Expr:
-        """``(T + 1)*H``: every state ``h_0 .. h_T`` once (the product keeps ``h_{t-1}``,
-        the nonlinearity its result ``h_t``)."""
-        return sympy.expand((steps + 1) * self.hidden_size)
+    def _per_direction_kept(self, steps) -> tuple:
+        """``(T + 1)*H``: every state ``h_0 .. h_T`` once (the product keeps ``h_{t-1}``
+        for ``weight_hh``'s gradient, the nonlinearity its result ``h_t``): ``T*H`` always,
+        ``h_0`` where the weights train."""
+        return sympy.expand(steps * self.hidden_size), self.hidden_size
 
 
 class GRU(_RNNBase):
@@ -256,9 +277,10 @@ class GRU(_RNNBase):
         self._init(input_size, hidden_size, num_layers, bias, batch_first, dropout,
                    bidirectional, name, trainable, {})
 
-    def _per_direction_kept(self, steps) -> sympy.Expr:
-        """``7*H*T``: the gates and the states each step's backward reads."""
-        return sympy.expand(7 * self.hidden_size * steps)
+    def _per_direction_kept(self, steps) -> tuple:
+        """``7*H*T``: the gates and the states each step's backward reads; the previous
+        states, ``H*T``, for ``weight_hh``'s gradient only."""
+        return sympy.expand(6 * self.hidden_size * steps), sympy.expand(self.hidden_size * steps)
 
 
 class LSTM(_RNNBase):
@@ -313,9 +335,11 @@ class LSTM(_RNNBase):
                 f"proj_size={self.proj_size}, hidden_size={self.hidden_size}"))
         return super().compute(input_shapes, check)
 
-    def _per_direction_kept(self, steps) -> sympy.Expr:
+    def _per_direction_kept(self, steps) -> tuple:
         """``T*(6*H + H_out)``: the four gates, the previous cell, ``tanh(c)``, the previous
         state (``H_out`` wide) and, with ``proj_size``, the product the projection
-        multiplies (``H`` more)."""
+        multiplies (``H`` more); the previous state and that product are kept for
+        ``weight_hh``'s and ``weight_hr``'s gradients only."""
         extra = self.hidden_size if self.projected else 0
-        return sympy.expand(steps * (6 * self.hidden_size + self.h_out + extra))
+        return (sympy.expand(6 * steps * self.hidden_size),
+                sympy.expand(steps * (self.h_out + extra)))
