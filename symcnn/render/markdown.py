@@ -15,6 +15,8 @@ and most Markdown viewers typeset; Jupyter's rich display of a model uses it.
 
 from __future__ import annotations
 
+import re
+
 
 from ..errors import SymcnnError
 from ..layers.base import format_shape
@@ -30,7 +32,16 @@ __all__ = ["model_to_markdown"]
 
 
 def _code(text: str) -> str:
-    return f"`{text}`"
+    """``text`` as a code span: fenced by one backtick more than its longest run of them,
+    padded where it starts or ends with one (CommonMark), so a name with a backtick stays
+    one span.
+
+    >>> _code("conv2d"), _code("a`b"), _code("`x")
+    ('`conv2d`', '``a`b``', '`` `x ``')
+    """
+    fence = "`" * (max(map(len, re.findall("`+", text)), default=0) + 1)
+    pad = " " if text[:1] == "`" or text[-1:] == "`" else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def _cell_text(text: str) -> str:

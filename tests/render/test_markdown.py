@@ -67,3 +67,10 @@ def test_a_pipe_in_a_layer_name_does_not_split_the_row():
     model = sc.Sequential([sc.Input((4,)), sc.Dense(3, name="fc|1")])
     row = next(line for line in model.to_markdown().splitlines() if "fc" in line)
     assert row.startswith(r"| `fc\|1` | Dense |") and row.replace(r"\|", "").count("|") == 5
+
+
+def test_a_layer_name_with_a_backtick_stays_one_code_span():
+    """``a`b`` closed the span at its backtick; the fence is now one backtick longer."""
+    model = sc.Sequential([sc.Input((4,)), sc.Dense(3, name="a`b"), sc.Dense(2, name="`c")])
+    text = model.to_markdown()
+    assert "| ``a`b`` | Dense |" in text and "| `` `c `` | Dense |" in text
