@@ -78,8 +78,9 @@ class LayerScale(Layer):
         return (None,) * len(input_shape)
 
     def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
-        """The input (for the factors' gradient; the factors are weights)."""
-        return (kept_input(),)
+        """The input, for the factors' gradient only (the factors are weights): a frozen
+        ``LayerScale`` keeps nothing (Keras keeps the factors for the input's gradient)."""
+        return (kept_input(when="weights"),)
 
 
 class CustomScaleLayer(_Merge):

@@ -175,6 +175,13 @@ def _layer_scale(keras, y):
     return LayerScale(1e-6, 4)(y)
 
 
+def _frozen_layer_scale(keras, y):
+    """Frozen, it keeps nothing of its input (it counted it: 160 bytes, Keras 80)."""
+    from keras.src.applications.convnext import LayerScale
+
+    return LayerScale(1e-6, 4, trainable=False)(y)
+
+
 def _custom_scale(keras, y):
     from keras.src.applications.inception_resnet_v2 import CustomScaleLayer
 
@@ -188,6 +195,7 @@ KERAS_ONLY = {  # symcnn layers after the Dense; the Keras twin's tail (None: to
     "normalization_axes": ([sc.Normalization(axis=(1, 3), mean=0.5, variance=2.0,
                                              invert=True)], None),
     "layer_scale": ([sc.LayerScale(1e-6, 4)], _layer_scale),
+    "layer_scale_frozen": ([sc.LayerScale(1e-6, 4, trainable=False)], _frozen_layer_scale),
     **{f"ops_{op}": ([sc.Elementwise(op, 3.0)],
                      lambda keras, y, op=op: getattr(keras.ops, op)(y, 3.0))
        for op in ("add", "subtract", "multiply", "divide", "power", "maximum", "minimum")},
