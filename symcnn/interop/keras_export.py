@@ -83,12 +83,24 @@ def to_keras(model: Graph):
     name = _clean_name(model.display_name)
     if model.is_sequential and not builder.nested:
         shape = tuple(as_int(model.inputs[0].shape))
-        return keras.Sequential([keras.Input(shape, name=inputs[0].name), *builder.stack],
-                                name=name)
+        return _frozen_again(keras.Sequential(
+            [keras.Input(shape, name=inputs[0].name), *builder.stack], name=name))
     single_in = len(inputs) == 1 and not isinstance(model.input_shape, list)
     single_out = len(outputs) == 1 and not isinstance(model.output_shape, list)
-    return keras.Model(inputs[0] if single_in else inputs, outputs[0] if single_out else outputs,
-                       name=name)
+    return _frozen_again(keras.Model(inputs[0] if single_in else inputs,
+                                     outputs[0] if single_out else outputs, name=name))
+
+
+def _frozen_again(built):
+    """``built`` with each frozen layer frozen again now that it is built: Keras 3 freezes
+    the weights a layer makes in ``build`` only when ``trainable`` is set after it
+    (``MultiHeadAttention(trainable=False)`` kept its projections trainable)."""
+    for layer in getattr(built, "layers", ()):
+        if not layer.trainable:
+            layer.trainable = False
+        elif hasattr(layer, "layers"):  # a nested model: its own frozen layers
+            _frozen_again(layer)
+    return built
 
 
 #: Arguments a Keras layer takes through ``**kwargs`` for its base class

@@ -320,3 +320,18 @@ def test_a_padding_mode_keras_lacks_is_refused_not_made_zeros(mode):
     with pytest.raises(sc.ConversionError, match=rf"padding_mode='{mode}' \(Keras convolutions "
                                                  rf"pad with zeros only"):
         model.to_keras()
+
+
+@pytest.mark.parametrize("nested", [False, True])
+def test_a_frozen_attention_layer_stays_frozen_in_keras(nested):
+    """Keras 3 freezes the weights a layer builds later only when ``trainable`` is set after
+    building: ``MultiHeadAttention(trainable=False)`` kept its 8 projections trainable."""
+    require("keras")
+    x = sc.Input((5, 8))
+    frozen = sc.Model(x, sc.MultiHeadAttention(num_heads=2, key_dim=4, trainable=False)(x, x),
+                      name="frozen")
+    model = sc.Sequential([sc.Input((5, 8)), frozen, sc.Dense(3)]) if nested else frozen
+    exported = model.to_keras()
+    trainable = sum(int(np.prod(w.shape)) for w in exported.trainable_weights)
+    frozen_count = sum(int(np.prod(w.shape)) for w in exported.non_trainable_weights)
+    assert (trainable, frozen_count) == (model.trainable_params, model.non_trainable_params)
