@@ -75,9 +75,9 @@ def test_without_the_option_the_printer_keeps_its_default(asked):
     assert asked == [("to_latex", "absent")]
 
 
-@pytest.mark.parametrize("command", ["latex", "summary", "zoo"])
+@pytest.mark.parametrize("command", ["latex", "summary", "zoo", "exercises"])
 def test_an_unknown_notation_is_a_usage_error_naming_the_value_and_the_choices(command):
-    target = "textbook.cifar" if command == "zoo" else FREE_WIDTH
+    target = {"zoo": "textbook.cifar", "exercises": "params"}.get(command, FREE_WIDTH)
     code, _, err = run(command, target, "--notation", "andrew_ng")
     assert code == 2
     assert "invalid choice: 'andrew_ng'" in err and all(repr(p) in err for p in PRESETS)
@@ -124,7 +124,8 @@ def test_a_refused_notation_is_said_before_the_file_is_read(tmp_path):
                                   ["summary", "x.yaml", "--notation", "d2l"],
                                   ["zoo", "resnet50", "--format", "json", "--notation", "d2l"],
                                   ["zoo", "--notation", "d2l"],
-                                  ["latex", "--help"]])
+                                  ["exercises", "params", "--notation", "nope"],
+                                  ["latex", "--help"], ["exercises", "--help"]])
 def test_notation_usage_errors_and_help_import_no_sympy(argv):
     setup = (f"from symcnn.cli import main\n"
              f"code = main({argv!r})\n"
@@ -132,7 +133,27 @@ def test_notation_usage_errors_and_help_import_no_sympy(argv):
     assert _heavy_modules(setup) == "[]"
 
 
-def test_the_help_offers_every_preset_of_the_notation_module(capsys):
-    assert run("summary", "--help")[0] == 0
+@pytest.mark.parametrize("command", ["summary", "exercises"])
+def test_the_help_offers_every_preset_of_the_notation_module(command, capsys):
+    assert run(command, "--help")[0] == 0
     shown = capsys.readouterr().out
     assert "{" + ",".join(NOTATIONS) + "}" in shown and options.NOTATIONS == tuple(NOTATIONS)
+
+
+@pytest.mark.parametrize("notation", PRESETS)
+@pytest.mark.parametrize("fmt", ["latex", "markdown", "html", "moodle"])
+def test_exercises_with_a_notation_are_the_librarys_sheet_in_every_format(notation, fmt):
+    """An exercise sheet's own text is in the preset, so every --format takes --notation."""
+    code, out, err = run("exercises", "padding_for_same", "-n", "3", "--format", fmt,
+                         "--notation", notation)
+    assert code == 0, err
+    items = sc.exercises.generate("padding_for_same", n=3, seed=1, notation=notation)
+    assert out == sc.exercises.sheet(items, format=fmt)
+
+
+def test_each_preset_gives_its_own_exercise_sheet_and_keras_is_the_default():
+    sheets = {n: run("exercises", "macs", "-n", "4", "--format", "markdown", "--notation",
+                     n)[1] for n in PRESETS}
+    assert len(set(sheets.values())) == len(PRESETS)
+    assert sheets["keras"] == run("exercises", "macs", "-n", "4", "--format", "markdown")[1]
+    assert "MACs = H_2*W_2*" in sheets["cs231n"] and "H_out" not in sheets["cs231n"]

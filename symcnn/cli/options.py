@@ -20,7 +20,7 @@ from ..errors import SUBS_HINT
 
 __all__ = ["UsageError", "LoadError", "deferred", "EXIT_NO_SOLUTION", "QUANTITIES", "OPTIMIZERS", "TOPICS",
            "SHEET_FORMATS", "NOTATIONS", "NOTATION_FORMATS", "check_early", "check_notation",
-           "MEMORY_EXAMPLES", "TEACH_EXAMPLES", "register_memory",
+           "NOTATION_ANY_FORMAT", "MEMORY_EXAMPLES", "TEACH_EXAMPLES", "register_memory",
            "register_teach", "subs_example", "in_cli_words"]
 
 #: The exit code of ``solve`` (and ``memory --budget``) when no value fits the budget.
@@ -41,6 +41,9 @@ NOTATIONS = ("keras", "cs231n", "d2l", "dumoulin")
 #: The ``--format`` values of ``summary`` and ``zoo NAME`` whose printer takes ``notation=``
 #: (``model.to_markdown``, ``model.to_latex``); text and JSON name symbols as symcnn does.
 NOTATION_FORMATS = ("markdown", "latex")
+#: Commands that take ``--notation`` in every ``--format``: an exercise sheet's text is
+#: written in the preset (``sc.exercises.generate(..., notation=...)``), whatever its format.
+NOTATION_ANY_FORMAT = ("exercises",)
 
 
 class UsageError(Exception):
@@ -105,13 +108,14 @@ def check_notation(command: str, fmt: str | None, notation: str | None) -> None:
 
     >>> check_notation("summary", "latex", "d2l"), check_notation("latex", None, "cs231n")
     (None, None)
+    >>> check_notation("exercises", "moodle", "d2l")  # a sheet's text is in the preset
     >>> check_notation("summary", "json", "d2l")
     Traceback (most recent call last):
     ...
     symcnn.cli.options.UsageError: --notation applies to --format markdown and latex, not json
     ... Received: --notation d2l
     """
-    if notation is None:
+    if notation is None or command in NOTATION_ANY_FORMAT:
         return
     if fmt is not None and fmt not in NOTATION_FORMATS:
         raise UsageError(f"--notation applies to --format {' and '.join(NOTATION_FORMATS)}, "
@@ -170,7 +174,8 @@ TEACH_EXAMPLES = {
     "exercises": """examples:
   symcnn exercises output_size -n 10 --seed 1 --format latex -o sheet.tex
   symcnn exercises params -n 20 --format moodle -o params.xml
-  symcnn exercises budget --format markdown --no-solutions""",
+  symcnn exercises budget --format markdown --no-solutions
+  symcnn exercises padding_for_same --notation cs231n -o sheet.tex""",
 }
 
 
@@ -220,4 +225,7 @@ def register_teach(command) -> None:
     p.add_argument("--seed", type=int, default=1, help="the same seed gives the same sheet")
     p.add_argument("--format", choices=SHEET_FORMATS, default="latex")
     p.add_argument("--no-solutions", action="store_true", help="the questions only")
+    p.add_argument("--notation", choices=NOTATIONS, default=None,
+                   help=f"write the questions, formulas and answers in a lecture's names: "
+                        f"{', '.join(NOTATIONS)} (default: keras, symcnn's own)")
     p.add_argument("-o", "--output", metavar="OUT", help="write here instead of stdout")

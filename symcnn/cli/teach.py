@@ -4,7 +4,9 @@
 ``summary()``, or a JSON list of rows ``{"layer", "output_shape", "params"}``; ``-`` reads
 standard input) against MODEL and
 prints the report; its exit code is 0 when every row is right and 1 otherwise.
-``exercises`` writes a sheet of generated exercises with worked solutions.
+``exercises`` writes a sheet of generated exercises with worked solutions; ``--notation
+PRESET`` writes its questions, prose, formulas and answers in a lecture's names
+(``sc.exercises.generate(..., notation=PRESET)``), in every ``--format``.
 
 >>> import io
 >>> out = io.StringIO()
@@ -75,8 +77,10 @@ def run_check(args, out) -> int:
 
 
 def run_exercises(args, out) -> int:
+    # --notation: None when not given (argparse refused an unknown preset already)
+    notation = getattr(args, "notation", None) or "keras"
     try:  # the options are the generator's arguments: a bad one is a usage error (2)
-        items = _exercises.generate(args.topic, n=args.n, seed=args.seed)
+        items = _exercises.generate(args.topic, n=args.n, seed=args.seed, notation=notation)
     except SymcnnError as err:
         raise UsageError(str(err)) from None
     text = _exercises.sheet(items, format=args.format, solutions=not args.no_solutions)

@@ -17,7 +17,7 @@ from ..assume import AssumeDivisible
 from ..derivation import derive
 from ..errors import SymcnnError
 from . import cost_columns  # noqa: F401  (registers the MACs, FLOPs, ... columns it offers)
-from .notation import _preset, notate
+from .notation import notate, preset
 from .summary import COLUMNS
 
 __all__ = ["RenderContext", "Derivations", "resolve_columns", "TABLE_COLUMNS", "DEFAULT_TABLE_COLUMNS"]
@@ -77,7 +77,7 @@ class Derivations:
     """
 
     def __init__(self, records, assume, notation: str) -> None:
-        _preset(notation)  # an unknown notation is refused at once, not at the first row
+        preset(notation)  # an unknown notation is refused at once, not at the first row
         self.records, self.assume, self.notation = records, assume, notation
 
     def __len__(self) -> int:

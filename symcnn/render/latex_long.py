@@ -273,9 +273,9 @@ NOTE_CODE = r"(?P<code>\b\w+='[^']*')|`(?P<name>[^`]+)`"
 #: symbols joined by ``*`` or ``/``), which a notation preset renames as it renames them
 #: in the formulas (:mod:`symcnn.render.notation`).
 NOTE_PARTS = re.compile(NOTE_CODE + r"|(?P<round>\b(?:ceiling|floor)\((?P<arg>[\w/ +*-]+)\))"
-                        r"|(?P<sym>(?<=\()\d*[A-Z](?:_\w+)?'*(?=\)))"
+                        r"|(?P<sym>(?<=\()\d*[A-Z]'*(?:_\w+)?'*(?=\)))"
                         rf"|(?P<expr>(?<![\w'`]){SYMBOL_NAME}(?:[*/]{SYMBOL_NAME})+(?![\w'])"
-                        rf"|(?<![\w'`])[A-Za-z]_[A-Za-z0-9]+(?![\w']))")
+                        rf"|(?<![\w'`])[A-Za-z]'*_[A-Za-z0-9]+(?![\w']))")
 
 
 def note_parts(note: str):

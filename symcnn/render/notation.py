@@ -10,8 +10,8 @@ working and the value are unchanged and a formula in one notation equals the oth
   and output depth (the channels); per axis ``H_1``/``W_1`` in and ``H_2``/``W_2`` out, and a
   volume's third axis (``Conv3D``, ``MaxPooling3D``: symcnn's ``D_in``) ``T_1``/``T_2``, the
   ``T`` of the course's video lecture (clips ``C x T x H x W``), since CS231n's ``D`` is the
-  channels; ``N_1``/``N_2`` the features in and out (``Dense``, ``Flatten``), ``D`` a
-  dilation;
+  channels; ``N_1``/``N_2`` the features in and out (``Dense``, ``Flatten``), ``D'`` a
+  dilation (``D`` is the depth's letter, and an ``Embedding``'s width);
 - ``"d2l"``: Dive into Deep Learning, ``floor((n_h - k_h + p_h + s_h)/s_h)``: ``n_h`` the
   input height, ``k_h`` the kernel, ``s_h`` the stride and ``p_h`` the *total* padding
   (both sides, so ``2*P_h`` becomes ``p_h`` and its value is doubled), ``c_i``/``c_o`` the
@@ -24,15 +24,22 @@ working and the value are unchanged and a formula in one notation equals the oth
 A layer with one spatial axis (``Conv1D``, ``MaxPooling1D``: ``L_in``, ``K``, ``S``, ``P``,
 ``D``) is named as that axis alone: cs231n's ``W_1``, ``F``, ``S``, ``P``; d2l's width
 (``n_w``, ``k_w``, ``s_w``, ``p_w``); Dumoulin & Visin's ``i``, ``k``, ``s``, ``p``, ``o``
-without subscripts. The notes under a derivation name its symbols as its formulas do
-(``C_in/G`` is ``D_1/G`` in cs231n, ``c_i/G`` in d2l).
+without subscripts. Its dilation, a bare ``D`` in symcnn's names, reads ``D'`` in Keras' and
+cs231n's: ``D`` is an ``Embedding``'s width (``V*D``) in every notation. The notes under a
+derivation name its symbols as its formulas do (``C_in/G`` is ``D_1/G`` in cs231n,
+``c_i/G`` in d2l).
 
 No name stands for two things on one page. A symbol a preset leaves as symcnn names it,
-whose name the preset gives to another symbol, takes a prime: in cs231n a nested model's
-non-trainable terms ``N_1 + N_2`` (its first and second layer's) read ``N'_1 + N'_2``, as
-``N_1`` and ``N_2`` are a ``Dense`` layer's features in and out. A formula's symbol named
-as one of the model's own symbols takes a prime too: in ``Input(("D", "H", "W", 3))`` the
-volume's depth is ``D``, so a ``Conv3D``'s dilation reads ``D'`` in cs231n.
+whose name the preset gives to another symbol (or keeps for a window's: Keras' one-axis
+stride ``S``), takes a prime: a slice's step ``S`` reads ``S'`` in Keras' names and
+cs231n's, where a stride is ``S``; in cs231n a nested model's non-trainable terms ``N_1 +
+N_2`` (its first and second layer's) read ``N'_1 + N'_2``, as ``N_1`` and ``N_2`` are a
+``Dense`` layer's features in and out, and, as cs231n's subscripts 1 and 2 mean in and out,
+its terms ``P_1 + P_2`` read ``P'_1 + P'_2`` beside the padding ``P``. A formula's symbol
+named as one of the model's own symbols takes a prime too: on ``Input(("S", 3))`` (a length
+``S``) a ``Conv1D``'s stride reads ``S'``. An ``Embedding``'s ``D_out`` is its
+width: only a volume (a layer that names a height too) has a depth axis ``D_in``, ``D_out``
+(cs231n's ``T_1``, ``T_2``).
 
 >>> import symcnn as sc, sympy
 >>> m = sc.Sequential([sc.Input((32, 32, 3)), sc.Conv2D(8, 3, strides=2, padding=1)])
@@ -47,15 +54,16 @@ floor((H_1 + 2*P - F)/S) + 1
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import sympy
 
 from ..derivation.steps import Derivation, Step
-from ..errors import SymcnnError
+from ..errors import SymcnnError, brief
 from ..working import Times
 from .latex_long import NOTE_CODE
 
-__all__ = ["NOTATIONS", "notate", "rename_table", "shown_names"]
+__all__ = ["NOTATIONS", "notate", "preset", "rename_table", "shown_names"]
 
 _AXES = (("h", "H"), ("w", "W"), ("d", "D"))  # symcnn's axis subscript, input-size letter
 
@@ -64,8 +72,9 @@ def _cs231n() -> dict:
     out = {"F": "K", "C_in": "D_1", "C_out": "D_2", "N_in": "N_1", "N_out": "N_2", "U": "U"}
     for sub, big in _AXES:
         size = "T" if big == "D" else big  # D_1 is the depth (channels): a volume's T_1
+        # the dilation D': D_1, D_2 are the depth in and out, D an Embedding's width
         out.update({f"{big}_in": f"{size}_1", f"{big}_out": f"{size}_2", f"K_{sub}": "F",
-                    f"S_{sub}": "S", f"P_{sub}": "P", f"D_{sub}": "D"})
+                    f"S_{sub}": "S", f"P_{sub}": "P", f"D_{sub}": "D'"})
     return out
 
 
@@ -92,41 +101,65 @@ NOTATIONS = {"keras": ({}, False), "cs231n": (_cs231n(), False), "d2l": (_d2l(),
 
 #: The renames of a layer with one spatial axis (its step ``L_out``), whose symbols have no
 #: axis subscript (``K``, ``S``, ``P``, ``D``): only there, since other layers' ``D``
-#: (Embedding's width) or ``S`` (a slice's step) are not a window's.
+#: (Embedding's width) or ``S`` (a slice's step) are not a window's. A name kept as it is
+#: (Keras' ``S``; cs231n's ``S``, ``P``) is the window's all the same: another layer's
+#: symbol of that name is primed (a slice's step ``S'``). Keras' names keep ``K`` and ``P``
+#: free: a layer of one's own may call its patch size ``P`` (docs/extending.md). The dilation is ``D'``
+#: where it would be a bare ``D``, which is an ``Embedding``'s width (and, in cs231n, the
+#: letter of the depth ``D_1``, ``D_2``).
 _ONE_AXIS = {
-    "keras": {},
-    "cs231n": {"L_in": "W_1", "L_out": "W_2", "K": "F", "S": "S", "P": "P", "D": "D"},
+    "keras": {"S": "S", "D": "D'"},
+    "cs231n": {"L_in": "W_1", "L_out": "W_2", "K": "F", "S": "S", "P": "P", "D": "D'"},
     "d2l": {"L_in": "n_w", "L_out": "w_o", "K": "k_w", "S": "s_w", "P": "p_w", "D": "d_w"},
     "dumoulin": {"L_in": "i", "L_out": "o", "K": "k", "S": "s", "P": "p", "D": "d"},
 }
+
+#: Presets whose subscripts 1 and 2 mean in and out (cs231n's ``W_1``, ``W_2``): there a
+#: numbered name reads as the bare letter's in or out, so a nested model's ``P_1 + P_2``
+#: beside the padding ``P`` is primed (``P'_1 + P'_2``).
+_NUMBERED_IN_OUT = frozenset({"cs231n"})
+
+#: A volume's depth axis (``Conv3D``'s ``D_in``, ``D_out``), renamed only in a derivation
+#: that names the volume's height too: an ``Embedding``'s ``D_out`` is its width, not a
+#: third axis (never cs231n's ``T_2``).
+_DEPTH_AXIS = ("D_in", "D_out")
+_VOLUME = frozenset({"H_in", "H_out"})
 
 
 def rename_table(notation: str, one_axis: bool = False) -> dict:
     """The symbol renames of a preset (symcnn name -> preset name); ``one_axis=True``: those
     of a layer with one spatial axis (``Conv1D``)."""
-    names = dict(_preset(notation)[0])
+    names = dict(preset(notation)[0])
     return {**names, **_ONE_AXIS[notation]} if one_axis else names
 
 
-def _preset(notation: str):
-    if notation not in NOTATIONS:
-        raise SymcnnError(f"notation: unknown preset {notation!r}. Choose from: "
-                          f"{', '.join(NOTATIONS)}. Received: notation={notation!r}")
+def preset(notation: str):
+    """The preset's ``(renames, total padding)``; an unknown one (or not a string) is
+    refused, naming the presets."""
+    if not isinstance(notation, str) or notation not in NOTATIONS:
+        shown = brief(notation)
+        raise SymcnnError(f"notation: unknown preset {shown}. Choose from: "
+                          f"{', '.join(NOTATIONS)}. Received: notation={shown}")
     return NOTATIONS[notation]
 
 
+@lru_cache(maxsize=None)
 def _taken(notation: str) -> frozenset:
     """The names ``notation`` gives to symbols symcnn names otherwise (cs231n's ``N_1`` for
-    ``N_in``, ``F`` for ``K_h``): a symbol it leaves alone must not show one of them. A
+    ``N_in``, ``F`` for ``K_h``) or keeps for a window's (Keras' one-axis ``S``, ``P``): a
+    symbol it leaves alone must not show one of them (a slice's step ``S`` reads ``S'``). A
     numbered name also takes its family (``N_#``): a nested model's ``N_1 + ... + N_4``
-    is primed throughout, not only where it meets ``N_1`` and ``N_2``. A name the preset
-    keeps as symcnn's for a layer with one axis (cs231n's ``S``, ``P``, ``D``) is symcnn's
-    too, and stays (``Embedding``'s ``D``, in every notation)."""
+    is primed throughout, not only where it meets ``N_1`` and ``N_2``; in a preset whose
+    subscripts 1 and 2 mean in and out, so does a bare letter (cs231n's padding ``P``
+    takes ``P_#``: ``P'_1 + P'_2``). ``D`` is given to no window (the dilation is ``D'``)
+    and stays an ``Embedding``'s width, in every notation."""
     table = rename_table(notation, one_axis=True)
-    names = {new for old, new in table.items() if old != new} - \
-        {new for old, new in _ONE_AXIS[notation].items() if old == new}
-    return frozenset(names | {n.partition("_")[0] + "_#" for n in names
-                              if n.partition("_")[2].isdigit()})
+    names = {new for old, new in table.items() if old != new}
+    kept = {new for old, new in _ONE_AXIS[notation].items() if old == new}
+    numbered = {n for n in names if n.partition("_")[2].isdigit()}
+    if notation in _NUMBERED_IN_OUT:
+        numbered |= {f"{n}_1" for n in names if re.fullmatch(r"[A-Za-z]", n)}
+    return frozenset(names | kept | {n.partition("_")[0] + "_#" for n in numbered})
 
 
 def _primed(name: str) -> str:
@@ -135,13 +168,19 @@ def _primed(name: str) -> str:
     return f"{head}'{sep}{sub}"
 
 
+def _is_taken(name: str, taken: frozenset) -> bool:
+    """Whether ``name`` (symcnn's, not renamed) is one a preset gives another symbol: in
+    ``taken``, or numbered in a family there (``N_3`` with ``N_#``)."""
+    head, _, sub = name.partition("_")
+    return name in taken or (sub.isdigit() and f"{head}_#" in taken)
+
+
 def _name(name: str, names: dict, taken: frozenset, used: dict) -> str:
     """The shown name of a symbol symcnn calls ``name``: the preset's, else its own, primed
     if the preset gives that name to another symbol (``used`` records the prime)."""
     if name in names:
         return names[name]
-    head, _, sub = name.partition("_")
-    if name in taken or (sub.isdigit() and f"{head}_#" in taken):
+    if _is_taken(name, taken):
         used[name] = _primed(name)
         return used[name]
     return name
@@ -232,18 +271,22 @@ def shown_names(derivation: Derivation, notation: str = "keras") -> set:
 
 
 def _notate(derivation: Derivation, notation: str, shown: set) -> Derivation:
-    names, total = _preset(notation)
-    model = _model_names(derivation)
-    if not names and not model & {n for step in derivation.steps for n in _names_of(step)}:
-        shown.update((n, n) for step in derivation.steps for n in _names_of(step))
-        return derivation
+    names, total = preset(notation)
+    present = {n for step in derivation.steps for n in _names_of(step)}
     if any(step.key == "L_out" for step in derivation.steps):
         names = {**names, **_ONE_AXIS[notation]}
-    elif any("L_in" in _names_of(step) for step in derivation.steps):  # a Flatten of (L, C)
+    elif "L_in" in present:  # a Flatten of (L, C)
         names = {**names, **{k: v for k, v in _ONE_AXIS[notation].items() if k == "L_in"}}
+    if not present & _VOLUME:  # an Embedding's D_out: its width, not a volume's depth
+        names = {k: v for k, v in names.items() if k not in _DEPTH_AXIS}
+    model, taken = _model_names(derivation), _taken(notation)
+    if not model & present and all(names.get(n, n) == n and not _is_taken(n, taken)
+                                   for n in present):
+        shown.update((n, n) for n in present)
+        return derivation
     split = _split(derivation.steps, names)
     names = {**names, **split}
-    used, taken = dict(split), _taken(notation)
+    used = dict(split)
     steps = tuple(_step(s, names, total, used, taken, shown, model)
                   for s in derivation.steps)
     notes = tuple(_note(note, {**names, **used}) for note in derivation.notes)

@@ -4,7 +4,10 @@ Every exercise is built on a real model (``.model``, which builds, so the exerci
 admissible) and its answer is what symcnn computes for that model; the worked solution is
 the layer's derivation (formula, working, value) plus the few lines the topic needs. The
 same ``seed`` always gives the same exercises (a private ``random.Random``);
-``seed=None`` gives a different sheet each time.
+``seed=None`` gives a different sheet each time. ``notation=`` writes the question, the
+prose, the formulas and the answers in a lecture's names (a preset of
+:mod:`symcnn.render.notation`: ``"cs231n"``, ``"d2l"``, ...); the models and the numbers
+are the same in every notation.
 
 >>> import symcnn as sc
 >>> items = sc.exercises.generate("output_size", n=3, seed=1)
@@ -14,6 +17,11 @@ same ``seed`` always gives the same exercises (a private ``random.Random``);
 True
 >>> print(sc.exercises.generate("scaling", n=1, seed=2)[0].answer)
 4
+>>> x = sc.exercises.generate("macs", n=1, seed=5, notation="cs231n")[0]
+>>> print(x.question)
+How many multiply-accumulate operations (MACs) does Conv2D(16, 3, padding='same') take on an input of shape (40, 40, 8)?
+>>> print(x.solution.lines[1].math[1])
+H_2*W_2*K*D_1*F*F
 """
 
 from __future__ import annotations
@@ -26,11 +34,13 @@ from typing import Any
 import sympy
 
 from ..errors import ArgumentError, SymcnnError, brief
+from ..render.notation import NOTATIONS, preset
 from . import topics
 from .topics import TOPICS
 from .sheets import FORMATS, sheet
 
-__all__ = ["Exercise", "Worked", "Line", "TOPICS", "generate", "sheet", "FORMATS"]
+__all__ = ["Exercise", "Worked", "Line", "TOPICS", "NOTATIONS", "generate", "sheet",
+           "FORMATS"]
 
 
 @dataclass(frozen=True)
@@ -72,7 +82,8 @@ class Exercise:
     """One exercise: question, answer, worked solution and the model it is about.
 
     ``numerical`` lists ``(label, value)`` for each number a student enters (a shape gives
-    one per spatial size); Moodle sheets make one numerical question of each.
+    one per spatial size); Moodle sheets make one numerical question of each. ``notation``
+    is the preset its text and formulas are written in.
     """
 
     topic: str
@@ -81,13 +92,14 @@ class Exercise:
     solution: Worked = field(compare=False)
     model: Any = field(compare=False)
     numerical: tuple = ()
+    notation: str = "keras"
 
 
-def _build(topic: str, rng: random.Random) -> Exercise:
-    question, answer, lines, model, numerical = topics.GENERATORS[topic](rng)
+def _build(topic: str, rng: random.Random, notation: str = "keras") -> Exercise:
+    question, answer, lines, model, numerical = topics.GENERATORS[topic](rng, notation)
     return Exercise(topic, question, answer, Worked(tuple(Line(*x) if isinstance(x, tuple)
                                                           else x for x in lines)),
-                    model, tuple(numerical))
+                    model, tuple(numerical), notation)
 
 
 def _seed(seed) -> int:
@@ -103,12 +115,17 @@ def _seed(seed) -> int:
                         f"different sheet each time. Received: seed={brief(seed)}")
 
 
-def generate(topic: str, n: int = 10, seed: int | None = 1) -> list:
+def generate(topic: str, n: int = 10, seed: int | None = 1, notation: str = "keras") -> list:
     """``n`` different exercises on ``topic`` (see :data:`TOPICS`), reproducible by ``seed``.
 
     ``seed`` is an integer (an integral float such as ``1.0`` is taken as that integer; a
     bool, a fractional float or text is refused); the same seed always gives the same
     exercises. ``seed=None`` draws a fresh seed, so each call gives a different sheet.
+    ``notation`` (one of :data:`~symcnn.render.notation.NOTATIONS`, default ``"keras"``,
+    symcnn's names) names every symbol of the question, the worked solution and the
+    answer as that lecture does; the same seed gives the same models and numbers in every
+    notation. An unknown preset is refused before anything is generated, as the printers
+    refuse it.
 
     >>> import symcnn as sc
     >>> x = sc.exercises.generate("params", n=1, seed=3)[0]
@@ -117,6 +134,10 @@ def generate(topic: str, n: int = 10, seed: int | None = 1) -> list:
     >>> one = sc.exercises.generate("params", n=1, seed=1.0)
     >>> one == sc.exercises.generate("params", n=1, seed=1)
     True
+    >>> sc.exercises.generate("params", notation="bishop")
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.SymcnnError: notation: unknown preset 'bishop'. Choose from: keras, cs231n, d2l, dumoulin. Received: notation='bishop'
     """
     if not isinstance(topic, str) or topic not in TOPICS:
         raise ArgumentError(f"exercises.generate: `topic` must be one of {', '.join(TOPICS)}. "
@@ -124,11 +145,12 @@ def generate(topic: str, n: int = 10, seed: int | None = 1) -> list:
     if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 500:
         raise SymcnnError(f"exercises.generate: `n` must be an integer from 1 to 500. "
                           f"Received: n={brief(n)}")
+    preset(notation)  # refused as the printers refuse it, before any work
     seed = _seed(seed)
     rng = random.Random(f"{topic}:{seed}")
     items, seen = [], set()
     for _ in range(50 * n):
-        exercise = _build(topic, rng)
+        exercise = _build(topic, rng, notation)
         if exercise.question not in seen:
             seen.add(exercise.question)
             items.append(exercise)

@@ -3,7 +3,9 @@ LaTeX, Markdown, HTML or Moodle XML (numerical questions, the working as feedbac
 
 Sheets only render what the exercises hold (``.question``, ``.answer``, ``.solution``,
 ``.numerical``); mathematics goes through SymPy's printers and the derivation objects'
-own ``_latex`` hooks.
+own ``_latex`` hooks. In LaTeX the symbols the prose names (``K_h``, cs231n's ``D'``, a
+model's ``n``) are set as the formulas set them, and a derivation's notes as the
+printers set them (:func:`~symcnn.render.latex_long.typeset_note`).
 
 >>> import symcnn as sc
 >>> items = sc.exercises.generate("padding_for_same", n=2, seed=1)
@@ -24,11 +26,13 @@ import sympy
 from ..errors import ArgumentError, SymcnnError, brief
 from ..render.exprs import latex_printer
 from ..render.latex import FONTS, escape
+from ..render.latex_long import typeset_note
+from ..render.notation import shown_names
 from ..working import group_digits
 from .report import spans
 from .topics import TOPICS, plain
 
-__all__ = ["sheet", "FORMATS", "line_latex"]
+__all__ = ["sheet", "FORMATS", "line_latex", "symbol_names"]
 
 FORMATS = ("latex", "markdown", "html", "moodle")
 
@@ -54,8 +58,9 @@ def _spans(text: str, code, prose) -> str:
     return spans(_CALL, text, code, prose)
 
 
-def _question_latex(text: str) -> str:
-    return _spans(text, lambda c: r"\texttt{" + escape(c) + "}", _text_latex)
+def _question_latex(text: str, names: frozenset = frozenset()) -> str:
+    return _spans(text, lambda c: r"\texttt{" + escape(c) + "}",
+                  lambda words: _text_latex(words, names))
 
 
 def _question_html(text: str) -> str:
@@ -79,14 +84,56 @@ def _part_latex(part, printer) -> str:
     return printer._print(value)
 
 
-def _text_latex(text: str) -> str:
-    return escape(text).replace("->", r"$\to$")
+#: A word of prose that may name a symbol: a letter, primes, a subscript (``n``, ``K_h``,
+#: ``D'``, ``P'_1``, ``r_{i-1}``).
+_WORD = re.compile(r"(?<![\w'])([A-Za-z]'*(?:_(?:[A-Za-z0-9]+|\{[^{}\s]+\}))?)(?![\w'{])")
 
 
-def line_latex(line) -> str:
-    """One solution line as LaTeX: the prose, then a display with the mathematics."""
+def symbol_names(exercise) -> frozenset:
+    """The names of the symbols an exercise's text may name: its model's own (``n``, cs231n's
+    ``H_1``) and those its layers' derivations show in its notation (``K_h``, ``D'``).
+
+    >>> import symcnn as sc
+    >>> x = sc.exercises.generate("budget", n=1, seed=1, notation="cs231n")[0]
+    >>> sorted(symbol_names(x))[:6]
+    ['D_1', 'D_2', 'F', 'H_1', 'H_2', 'K']
+    """
+    model = exercise.model
+    notation = getattr(exercise, "notation", "keras")
+    names = {s.name for s in getattr(model, "free_symbols", ())}
+    for record in getattr(model, "layers", ()):
+        names |= {new for _, new in shown_names(record.derivation, notation)}
+    return frozenset(names)
+
+
+def _text_latex(text: str, names: frozenset = frozenset()) -> str:
+    r"""Prose as LaTeX: each word that names a symbol (one of ``names``, or a letter with a
+    prime or a subscript) set in math as the formulas set it.
+
+    >>> print(_text_latex("kernel K_h, dilation D' and the width n -> a", frozenset({"n"})))
+    kernel $K_{h}$, dilation $D'$ and the width $n$ $\to$ a
+    """
     printer = latex_printer()
-    out = [_text_latex(line.text)] if line.text else []
+
+    def word(m) -> str:
+        name = m.group(1)
+        if name in names or "_" in name or "'" in name:
+            return "$" + printer._print(sympy.Symbol(name)) + "$"
+        return m.group()
+
+    out, pos = [], 0
+    for m in _WORD.finditer(text):
+        out += [escape(text[pos:m.start()]), word(m)]
+        pos = m.end()
+    out.append(escape(text[pos:]))
+    return "".join(out).replace("->", r"$\to$")
+
+
+def line_latex(line, names: frozenset = frozenset()) -> str:
+    """One solution line as LaTeX: the prose (the symbol ``names`` set as math), then a
+    display with the mathematics."""
+    printer = latex_printer()
+    out = [_text_latex(line.text, names)] if line.text else []
     math = line.math
     if math is None:
         return "\n".join(out)
@@ -97,7 +144,7 @@ def line_latex(line) -> str:
     rows = [printer._print(s) for s in (steps if steps is not None else [math])
             if not (s.key == "params" and s.value == 0 and steps is not None)]
     out.append("\\[\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}\\]")
-    out += [r"\emph{" + _text_latex(note) + "}" for note in getattr(math, "notes", ())]
+    out += [r"\emph{" + typeset_note(note, printer) + "}" for note in getattr(math, "notes", ())]
     return "\n".join(out)
 
 
@@ -105,14 +152,15 @@ def _latex(items, solutions: bool, title: str) -> str:
     body = [r"\documentclass{article}", r"\usepackage[a4paper,margin=2cm]{geometry}", FONTS,
             r"\usepackage{amsmath}", r"\usepackage{booktabs}", r"\begin{document}", r"\sloppy",
             r"\section*{" + _text_latex(title) + "}", r"\begin{enumerate}"]
-    body += [r"\item " + _question_latex(x.question) for x in items]
+    names = [symbol_names(x) for x in items]
+    body += [r"\item " + _question_latex(x.question, n) for x, n in zip(items, names)]
     body.append(r"\end{enumerate}")
     if solutions:
         body += [r"\clearpage", r"\section*{Solutions}", r"\begin{enumerate}"]
-        for x in items:
+        for x, n in zip(items, names):
             body.append(r"\item \textbf{Answer:} $" + _part_latex(x.answer, latex_printer())
                         + "$\\par")
-            body += [line_latex(line) + r"\par" for line in x.solution]
+            body += [line_latex(line, n) + r"\par" for line in x.solution]
         body.append(r"\end{enumerate}")
     body.append(r"\end{document}")
     return "\n".join(body) + "\n"

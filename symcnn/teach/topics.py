@@ -1,12 +1,21 @@
-"""One generator per exercise topic: ``generator(rng) -> (question, answer, lines, model,
-numerical)``. Answers are read from the model (shapes, ``params``, ``macs``,
+"""One generator per exercise topic: ``generator(rng, notation) -> (question, answer, lines,
+model, numerical)``. Answers are read from the model (shapes, ``params``, ``macs``,
 ``receptive_field``, ``solve_budget``); the lines of the worked solution come from the
 layers' derivations and the unevaluated working nodes of :mod:`symcnn.working`.
+
+``notation`` is a preset of :mod:`symcnn.render.notation`: the derivations are written in
+it, and so are the symbols the prose, the other formulas and the question name, each as
+the layer's derivation shows it (:func:`~symcnn.render.notation.shown_names`). The
+preset changes names only: the same ``rng`` gives the same models and answers in every
+notation (the ``scaling`` topic names its model's own sizes as the preset names a layer's
+input and filters, ``(H_1, W_1, D_1)`` and ``K`` in cs231n).
 
 >>> import random
 >>> question, answer, lines, model, numerical = GENERATORS["padding_for_same"](random.Random(0))
 >>> model.layers[0].output_shape[:2] == model.input_shape[:2]
 True
+>>> print(GENERATORS["padding_for_same"](random.Random(0), "cs231n")[2][2][0])
+so P = 12. Check with the layer's own formula:
 """
 
 from __future__ import annotations
@@ -20,12 +29,13 @@ from ..layers.base import format_shape
 from ..layers import (AveragePooling2D, BatchNormalization, Conv2D, Conv2DTranspose, Dense,
                       DepthwiseConv2D, Flatten, Input, MaxPooling2D, SeparableConv2D)
 from ..model import Sequential
+from ..render.notation import NOTATIONS, notate, rename_table, shown_names
 from ..render.summary import format_count
 from ..solving import solve_budget
 from ..symbols import symbols
 from ..working import Given, Minus, Plus, Times
 
-__all__ = ["GENERATORS", "TOPICS", "plain", "describe"]
+__all__ = ["GENERATORS", "TOPICS", "plain", "describe", "names_in"]
 
 #: Topics and what they ask (the keys of :data:`GENERATORS`).
 TOPICS = {
@@ -87,6 +97,25 @@ def describe(layer) -> str:
     return f"{layer.type_name}({', '.join(args)})"
 
 
+def names_in(derivation, notation: str, *names: str) -> tuple:
+    """The names ``derivation`` shows in ``notation`` for symcnn's ``names`` (``"K_h"`` is
+    cs231n's ``F``), as its formulas show them (primes and per-axis splits included); a
+    name it does not show is named by the preset's table (:func:`rename_table`).
+
+    >>> import symcnn as sc
+    >>> d = sc.Sequential([sc.Input((9, 9, 3)), sc.Conv2D(4, 3)]).layers[0].derivation
+    >>> names_in(d, "cs231n", "H_in", "K_h", "F", "D_h")
+    ('H_1', 'F', 'K', "D'")
+    """
+    shown = dict(shown_names(derivation, notation))
+    table = rename_table(notation)
+    return tuple(shown.get(n, table.get(n, n)) for n in names)
+
+
+def _sym(name: str) -> sympy.Symbol:
+    return sympy.Symbol(name)
+
+
 def _padding_words(layer) -> str:
     padding = getattr(layer, "padding", "valid")
     if isinstance(padding, str):
@@ -131,7 +160,18 @@ def _window_layer(rng: random.Random):
     return cls(pool, strides=rng.choice([None, 1, 2]), padding=rng.choice(["valid", "same"]))
 
 
-def output_size(rng: random.Random):
+def _total_padding_line(derivation, notation: str, layer) -> list:
+    """In a preset whose padding is both sides' (d2l's ``p_h``), a line saying so for a
+    layer padded by a number per side: the working shows twice that number."""
+    padding = getattr(layer, "padding", "valid")
+    if not NOTATIONS[notation][1] or isinstance(padding, str) or not int(padding[0][0]):
+        return []
+    ph, pw = names_in(derivation, notation, "P_h", "P_w")
+    return [(f"Here {ph} and {pw} count the zeros of both sides together: "
+             f"2*{int(padding[0][0])} = {2 * int(padding[0][0])}.",)]
+
+
+def output_size(rng: random.Random, notation: str = "keras"):
     def build(rng):
         model = Sequential([Input(_shape(rng)), _window_layer(rng)])
         record = model.layers[0]
@@ -142,7 +182,9 @@ def output_size(rng: random.Random):
                     f"channels) goes through {describe(layer)}{_padding_words(layer)}. What is "
                     f"the output shape?")
         out = record.output_shape
-        lines = [("Each output size follows from the layer's formula:", record.derivation),
+        derivation = notate(record.derivation, notation)
+        lines = [("Each output size follows from the layer's formula:", derivation),
+                 *_total_padding_line(record.derivation, notation, layer),
                  (f"So the output shape is {format_shape(out)}.",)]
         numerical = [("output height", out[0]), ("output width", out[1])]
         return question, tuple(out), lines, model, numerical
@@ -171,7 +213,7 @@ def _param_layer(rng: random.Random, channels: int):
     return Conv2D(f, k, use_bias=bias)
 
 
-def params(rng: random.Random):
+def params(rng: random.Random, notation: str = "keras"):
     def build(rng):
         shape = _shape(rng, 8, 40)
         if rng.random() < 0.7:
@@ -190,7 +232,8 @@ def params(rng: random.Random):
                   "non-trainable):",)]
         for record in model.layers:
             if record.params != 0:
-                lines.append((f"{record.name} ({record.type}):", record.derivation.params))
+                lines.append((f"{record.name} ({record.type}):",
+                              notate(record.derivation, notation)["params"]))
                 if record.non_trainable_params != 0:
                     lines.append((f"of which {record.non_trainable_params} are non-trainable "
                                   f"(moving mean and variance).",))
@@ -204,7 +247,7 @@ def params(rng: random.Random):
 # --------------------------------------------------------------------------- MACs
 
 
-def macs(rng: random.Random):
+def macs(rng: random.Random, notation: str = "keras"):
     def build(rng):
         shape = _shape(rng, 8, 56)
         k, f = rng.choice([1, 3, 3, 5]), rng.choice([8, 16, 32, 64])
@@ -216,15 +259,16 @@ def macs(rng: random.Random):
         c_in = int(shape[2])
         kk = Times(Given(k), Given(k))
         if layer.type_name == "DepthwiseConv2D":
-            formula = Times(*sympy.symbols("H_out W_out C_in K_h K_w"))
+            factors = ("H_out", "W_out", "C_in", "K_h", "K_w")
             working = Times(Given(h), Given(w), Given(c_in), kk)
         else:
-            formula = Times(*sympy.symbols("H_out W_out F C_in K_h K_w"))
+            factors = ("H_out", "W_out", "F", "C_in", "K_h", "K_w")
             working = Times(Given(h), Given(w), Given(c_out), Given(c_in), kk)
+        formula = Times(*map(_sym, names_in(record.derivation, notation, *factors)))
         value = model.macs
         if sympy.expand(working.doit()) != value:
             raise SymcnnError("exercises: MAC working disagrees with model.macs")
-        lines = [("First the output size:", record.derivation),
+        lines = [("First the output size:", notate(record.derivation, notation)),
                  ("Each output element takes one multiply-accumulate per kernel weight it "
                   "sees (biases and activations are not counted):",
                   ("MACs", formula, working, value))]
@@ -237,7 +281,7 @@ def macs(rng: random.Random):
 # --------------------------------------------------------------------------- receptive field
 
 
-def receptive_field(rng: random.Random):
+def receptive_field(rng: random.Random, notation: str = "keras"):
     def build(rng):
         layers = []
         for _ in range(rng.randint(2, 4)):
@@ -251,9 +295,19 @@ def receptive_field(rng: random.Random):
                 layers.append(MaxPooling2D(rng.choice([2, 3]), strides=2, padding="same"))
         model = Sequential([Input((128, 128, 3)), *layers])
         r, j = sympy.Integer(1), sympy.Integer(1)
-        lines = [("Start from one input pixel: r_0 = 1, j_0 = 1. Each layer with kernel K, "
-                  "dilation D and stride S grows the field by D*(K - 1) times the jump so "
-                  "far, and multiplies the jump by S:",)]
+        # the height's kernel, dilation and stride as the layers' derivations name them (a
+        # 'same' layer's formula shows no kernel: the preset's name); a dilation if any
+        K, D, S = map(_sym, names_in(model.layers[0].derivation, notation,
+                                     "K_h", "D_h", "S_h"))
+        dilated = any(getattr(x, "dilation_rate", (1,))[0] != 1 for x in layers)
+        before, jump = _sym("r_{i-1}"), _sym("j_{i-1}")
+        spread = Times(D, Plus(K, Minus(1))) if dilated else Plus(K, Minus(1))
+        arguments = f"kernel {K}, dilation {D} and stride {S}" if dilated else \
+            f"kernel {K} and stride {S}"
+        lines = [(f"Start from one input pixel: the field r_0 = 1 and the jump j_0 = 1. "
+                  f"Each layer, with {arguments} along the height, grows the field and "
+                  f"multiplies the jump:", ("r_i", Plus(before, Times(spread, jump)))),
+                 ("", ("j_i", Times(jump, S)))]
         for i, record in enumerate(model.layers, 1):
             layer = record.layer
             k = (layer.kernel_size if hasattr(layer, "kernel_size") else layer.pool_size)[0]
@@ -280,7 +334,7 @@ def receptive_field(rng: random.Random):
 # --------------------------------------------------------------------------- padding
 
 
-def padding_for_same(rng: random.Random):
+def padding_for_same(rng: random.Random, notation: str = "keras"):
     k, d = rng.choice([3, 5, 7, 9, 11]), rng.choice([1, 1, 2, 3])
     shape = _shape(rng, 16, 64)
     p = sympy.Symbol("P")
@@ -289,18 +343,35 @@ def padding_for_same(rng: random.Random):
     (answer,) = sympy.solve(condition, p)
     model = Sequential([Input(shape), Conv2D(16, k, padding=int(answer), dilation_rate=d)])
     question = (f"A Conv2D layer with a {k}x{k} kernel, dilation rate {d} and stride 1 is "
-                f"applied to an input of shape {format_shape(shape)}. How many zeros P must be "
+                f"applied to an input of shape {format_shape(shape)}. How many zeros must be "
                 f"padded on each side so that the output keeps the height and width?")
-    lines = [("With stride 1 the output size is H_in + 2*P - D*(K - 1); it equals H_in when",
-              ("2*P", Times(Given(d), Plus(Given(k), Minus(1))), 2 * answer)),
-             (f"so P = {answer}. Check with the layer's own formula:", model.layers[0].derivation)]
-    return question, answer, lines, model, [("padding P", answer)]
+    original = model.layers[0].derivation
+    derivation = notate(original, notation)
+    out, size, ph, pw, K, D = names_in(original, notation, "H_out", "H_in", "P_h", "P_w",
+                                       "K_h", "D_h")
+    total = NOTATIONS[notation][1]  # the padding of both sides together (d2l's p_h)
+    pad = _sym(ph) if total else Times(2, _sym(ph))
+    if d == 1:  # the layer's formula has no dilation: nor has the working
+        spread, worked = Plus(_sym(K), Minus(1)), Plus(Given(k), Minus(1))
+    else:
+        spread = Times(_sym(D), Plus(_sym(K), Minus(1)))
+        worked = Times(Given(d), Plus(Given(k), Minus(1)))
+    padded = 2 * answer
+    if total:
+        so = f"so {ph} = {pw} = {padded}, {answer} on each side."
+    else:
+        so = f"so {ph} = {pw} = {answer}." if ph != pw else f"so {ph} = {answer}."
+    lines = [("With stride 1 the output size is",
+              (out, Plus(_sym(size), pad, Minus(spread)))),
+             ("It equals the input size when", (pad, spread, worked, padded)),
+             (f"{so} Check with the layer's own formula:", derivation)]
+    return question, answer, lines, model, [("padding on each side", answer)]
 
 
 # --------------------------------------------------------------------------- budget
 
 
-def budget(rng: random.Random):
+def budget(rng: random.Random, notation: str = "keras"):
     def build(rng):
         n = symbols("n")
         shape = (rng.choice([16, 24, 28, 32]), rng.choice([16, 24, 28, 32]),
@@ -319,7 +390,8 @@ def budget(rng: random.Random):
         lines = [("Add up the layers' counts (each a derivation in n):",)]
         for record in model.layers:
             if record.params != 0:
-                lines.append((f"{record.name} ({record.type}):", record.derivation.params))
+                lines.append((f"{record.name} ({record.type}):",
+                              notate(record.derivation, notation)["params"]))
         lines += [("Total:", ("params", count)),
                   (f"The count grows with n; n = {best} fits (at most {limit:,}):",
                    (f"params(n = {best})", count.subs(n, best))),
@@ -336,29 +408,50 @@ def budget(rng: random.Random):
 # --------------------------------------------------------------------------- scaling
 
 
-def scaling(rng: random.Random):
-    H, W, C, F = symbols("H W C F")
+def _scaling_model(kind: str, k: int, sizes: tuple):
+    H, W, C, F = sizes
+    if kind == "dense":
+        return Sequential([Input((C,)), Dense(F)])
+    if kind == "depthwise":
+        return Sequential([Input((H, W, C)), DepthwiseConv2D(k, padding="same")])
+    return Sequential([Input((H, W, C)), Conv2D(F, k, padding="same",
+                                                groups=2 if kind == "grouped" else 1)])
+
+
+def _scaling_sizes(kind: str, k: int, notation: str) -> tuple:
+    """The model's own sizes ``(H, W, C, F)``: symcnn's letters in its own notation, else
+    the names the preset gives the layer's input height, width and channels and its
+    filters or units (cs231n's ``H_1``, ``W_1``, ``D_1``, ``K``; a Dense's ``N_1``, ``U``)."""
+    letters = symbols("H W C F")
+    if notation == "keras":
+        return letters
+    derivation = _scaling_model(kind, k, letters).layers[0].derivation
+    wanted = ("N_in", "U") if kind == "dense" else ("H_in", "W_in", "C_in", "F")
+    named = dict(zip(wanted, names_in(derivation, notation, *wanted)))
+    order = {"dense": (None, None, "N_in", "U")}.get(kind, ("H_in", "W_in", "C_in", "F"))
+    return tuple(letter if key not in named else symbols(named[key])
+                 for letter, key in zip(letters, order))
+
+
+def scaling(rng: random.Random, notation: str = "keras"):
     kind = rng.choice(["conv", "conv", "dense", "depthwise", "grouped"])
     k = rng.choice([1, 3, 5])
     change = rng.choice(["channels", "channels", "output", "spatial"])
     if kind == "dense":
-        model, change = Sequential([Input((C,)), Dense(F)]), \
-            ("output" if change == "spatial" else change)
+        change = "output" if change == "spatial" else change
     elif kind == "depthwise":
-        model, change = Sequential([Input((H, W, C)), DepthwiseConv2D(k, padding="same")]), \
-            ("spatial" if change == "output" else change)
-    else:
-        model = Sequential([Input((H, W, C)), Conv2D(F, k, padding="same",
-                                                     groups=2 if kind == "grouped" else 1)])
+        change = "spatial" if change == "output" else change
+    H, W, C, F = _scaling_sizes(kind, k, notation)
+    model = _scaling_model(kind, k, (H, W, C, F))
     doubled = {"channels": {C: 2 * C, F: 2 * F}, "output": {F: 2 * F},
                "spatial": {H: 2 * H, W: 2 * W}}[change]
-    words = {("channels", "dense"): "the input size C and the units F both double",
-             ("channels", "depthwise"): "the channels C double (a depthwise convolution has as "
-                                        "many output channels as input channels)",
-             ("output", "dense"): "the units F double"}.get((change, kind)) or {
-        "channels": "the input channels C and the output channels F both double",
-        "output": "the output channels F double",
-        "spatial": "the input height H and width W both double"}[change]
+    words = {("channels", "dense"): f"the input size {C} and the units {F} both double",
+             ("channels", "depthwise"): f"the channels {C} double (a depthwise convolution "
+                                        f"has as many output channels as input channels)",
+             ("output", "dense"): f"the units {F} double"}.get((change, kind)) or {
+        "channels": f"the input channels {C} and the output channels {F} both double",
+        "output": f"the output channels {F} double",
+        "spatial": f"the input height {H} and width {W} both double"}[change]
     before = model.macs
     after = sympy.expand(before.xreplace(doubled))
     factor = sympy.simplify(after / before)

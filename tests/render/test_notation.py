@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import symcnn as sc
-from symcnn.render.notation import NOTATIONS, notate, rename_table
+from symcnn.render.notation import NOTATIONS, notate, rename_table, shown_names
 
 NAMES = list(NOTATIONS)
 
@@ -144,9 +144,25 @@ def test_a_conv1d_reads_as_each_textbooks_single_axis():
 
 
 def test_an_embeddings_d_is_not_a_dilation_in_any_notation():
-    d = sc.Sequential([sc.Input((5,)), sc.Embedding(100, 16)]).layers[0].derivation
+    """An Embedding keeps ``D``, its width, in every notation (``V*D``, ``D_out = D``): the
+    name the transformer literature gives it, which no window takes. A dilation that would
+    read as a bare ``D`` (Keras' Conv1D, any cs231n convolution, where ``D_1`` and ``D_2``
+    are also the depth in and out) reads ``D'``; the others have their own (``D_h``,
+    ``d_h``, ``d``). Its ``D_out`` is its width, never a volume's depth axis (cs231n's
+    ``T_2``, d2l's ``d_o``, Dumoulin's ``o_3``)."""
+    model = sc.Sequential([sc.Input((30,)), sc.Embedding(100, 16, name="emb"),
+                           sc.Conv1D(8, 3, dilation_rate=2, name="c1"),
+                           sc.Reshape((26, 8, 1), name="rs"),
+                           sc.Conv2D(4, 3, dilation_rate=2, name="c2")])
+    d = model.layers[0].derivation
     for notation in NAMES:
         assert notate(d, notation)["params"].formula == d["params"].formula
+        assert [(s.key, s.formula) for s in notate(d, notation)] == \
+            [(s.key, s.formula) for s in d]
+        for i in (1, 3):
+            dilations = {new for old, new in shown_names(model.layers[i].derivation, notation)
+                         if old in ("D", "D_h", "D_w")}
+            assert dilations and "D" not in dilations, (notation, dilations)
 
 
 @pytest.mark.parametrize("notation", NAMES)

@@ -182,7 +182,7 @@ def test_a_cs231n_note_tells_a_3_by_5_kernel_f_h_by_f_w_as_its_formula_does():
 
 
 def test_a_layer_named_like_a_symbol_keeps_its_name_in_a_blocks_notes():
-    d = notate(_block().layers[0].derivation, "cs231n")
-    assert "added up: `F`, a Conv2D (P_1); bn, a BatchNormalization (P_2)." in d.notes[0]
+    d = notate(_block().layers[0].derivation, "cs231n")  # the terms primed beside cs231n's P
+    assert "added up: `F`, a Conv2D (P'_1); bn, a BatchNormalization (P'_2)." in d.notes[0]
     assert "`F` (Conv2D) and `C_in` (Flatten)" in d.notes[-1]
     assert r"\texttt{C\_in} (Flatten)" in typeset_note(d.notes[-1])
