@@ -189,3 +189,15 @@ def test_markdown_states_the_conditions_as_the_table_shows_them():
     assert model.to_markdown().endswith(
         "Valid for `H >= 3`, `W >= 3`, `H - 2*L >= 1`, `W - 2*L >= 1`.\n")
     assert "Constraints: H >= 3, W >= 3, H - 2*L >= 1" in model.summary_text()
+
+
+@pytest.mark.parametrize("ceil_mode", [False, True])
+@pytest.mark.parametrize("size", [20, 31, 32])
+def test_a_dilated_torch_pooling_states_its_dilation_in_the_working(size, ceil_mode):
+    """The formula left the dilation out: floor((32 - 3)/2) + 1 is 15, the value 14."""
+    model = sc.nn.Sequential(sc.nn.MaxPool2d(3, stride=2, padding=1, dilation=2,
+                                             ceil_mode=ceil_mode),
+                             input_shape=(3, size, size))
+    d = model.layers[0].derivation
+    for key, value in (("H_out", model.output_shape[1]), ("W_out", model.output_shape[2])):
+        assert d[key].evaluate() == value and "D_" in str(d[key])

@@ -105,7 +105,7 @@ class _Pooling(SpatialLayer):
 
     def derivation_for(self, b, input_shapes, output_shape):
         d.window_steps(b, self, input_shapes[0], output_shape, self.pool_size,
-                       ceil_mode=self.ceil_mode)
+                       getattr(self, "dilation", None), ceil_mode=self.ceil_mode)
         return sympy.Integer(0), {}
 
     def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
