@@ -67,7 +67,10 @@ class _PoolNd(TorchLayer):
                            lambda: f"the window spans {extent} but the padded input has {padded} "
                            f"along spatial axis {axis}, so the output would be empty. Received: "
                            f"kernel_size={format_shape(self.pool_size)}, "
-                           f"stride={format_shape(self.strides)}, ceil_mode={self.ceil_mode}")
+                           f"stride={format_shape(self.strides)}, "
+                           + (f"dilation={format_shape(dilation)}, "
+                              if any(d != 1 for d in dilation) else "")
+                           + f"ceil_mode={self.ceil_mode}")
             out.append(formulas.window_output_size(i, k, s, p, d, self.ceil_mode))
         return join_channels(tuple(out), channels, self.data_format)
 

@@ -279,8 +279,8 @@ def torch_shape(op, args, shapes):
             raise Invalid("pool padding over half the kernel")
         if op == "AvgPool3d" and any(i < kk for i, kk in zip(spatial, k)):
             raise Invalid("PyTorch's avg_pool3d refuses an unpadded input smaller than the kernel")
-        out = [windows(i, kk, ss, pp, pp, args.get("ceil_mode", False))
-               for i, kk, ss, pp in zip(spatial, k, s, p)]
+        out = [windows(i, dd * (kk - 1) + 1, ss, pp, pp, args.get("ceil_mode", False))
+               for i, kk, ss, dd, pp in zip(spatial, k, s, d, p)]  # MaxPool's dilation
         return _positive((channels, *out))
     if channels != args["in_channels"]:
         raise Invalid("in_channels")

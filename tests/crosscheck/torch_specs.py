@@ -118,6 +118,8 @@ def draw_torch_layer(draw, shape):
                 "ceil_mode": draw(st.booleans())}
         if draw(st.booleans()):
             args["stride"] = axes(draw, rank, 1, 4)
+        if op.startswith("MaxPool") and draw(st.booleans()):  # AvgPool has no dilation
+            args["dilation"] = axes(draw, rank, 1, 3)
         return op, args
     if kind == "adaptive":
         entry = st.integers(1, 6) if rank == 1 else st.one_of(st.none(), st.integers(1, 6))
@@ -319,6 +321,9 @@ def to_symcnn(op, args):
     if op.startswith("Adaptive"):
         kind = "AdaptiveAveragePooling" if "Avg" in op else "AdaptiveMaxPooling"
         return f"{kind}{r}", {"output_size": args["output_size"], **cf}
+    if op.startswith("MaxPool") and any(d != 1 for d in per_axis(args.get("dilation", 1),
+                                                                   rank)):
+        return f"nn.{op}", dict(args)  # Keras' pooling has no dilation: symcnn's nn module
     if op.startswith(("MaxPool", "AvgPool")):
         kind = "MaxPooling" if op.startswith("Max") else "AveragePooling"
         out = {"pool_size": args["kernel_size"], "strides": args.get("stride") or None,
