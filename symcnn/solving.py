@@ -255,7 +255,7 @@ def _check_solved_symbol(x, named: bool, pairs: list, fixed: Mapping, where: str
                          f"symbol. {_received(**{x.name: fixed[x.name]})}")
     names = {s.name for pair in pairs for v in pair for s in getattr(v, "free_symbols", ())}
     names |= {s.name for s in known}
-    if named and x.name not in names:
+    if named and names and x.name not in names:  # a constant: "does not depend on" it
         raise SolveError(f"{where}: no symbol named {x.name!r} to solve for; the symbols are "
                          f"{', '.join(sorted(names)) or 'none'}. {_received(symbol=x.name)}")
 
