@@ -8,8 +8,8 @@ says, and no read blocks.
   archive's central directory or the member's declared size is too large, *before* anything
   is inflated, and read through a bounded stream in case the declared size lies.
 - :func:`load_json` and :func:`check_data`: JSON whose nesting, number of values and integer
-  sizes are bounded (a 5,000-digit integer is a :class:`~symcnn.errors.SpecError`, not
-  Python's bare ``ValueError``).
+  sizes are bounded (a 5,000-digit integer is a :class:`~symcnn.errors.SpecError` naming
+  where it is, not Python's bare ``ValueError``).
 
 >>> import json, os, tempfile
 >>> folder = tempfile.mkdtemp()
@@ -38,7 +38,8 @@ from .safe import MAX_DIGITS, brief
 
 __all__ = ["MAX_FILE_BYTES", "MAX_MEMBER_BYTES", "MAX_ZIP_DIRECTORY_BYTES", "MAX_NESTING",
            "MAX_VALUES", "read_text", "read_zip_member", "load_json", "check_data", "excerpt",
-           "regular_file", "nesting_depth", "write_bytes", "decode_text", "DuplicateKey"]
+           "regular_file", "nesting_depth", "write_bytes", "decode_text", "DuplicateKey",
+           "LongInteger", "parse_int"]
 
 #: Largest model file read (YAML, JSON, Keras JSON config), in bytes.
 MAX_FILE_BYTES = 1_000_000
@@ -204,10 +205,75 @@ def write_bytes(path: str, data: bytes) -> None:
                           f"Received: path={path!r}") from None
 
 
+class LongInteger:
+    """An integer of more than :data:`~symcnn.safe.MAX_DIGITS` digits as a reader found it
+    (JSON's ``parse_int``, YAML's integer constructor: Python refuses to convert it), kept
+    for :func:`check_data` to refuse with the path of the value."""
+
+    __slots__ = ("digits",)
+
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+
+    def __repr__(self) -> str:
+        return f"<an integer of {self.digits:,} digits>"
+
+
+def parse_int(text: str):
+    """An integer written in decimal ``text``, or a :class:`LongInteger` past the digit limit."""
+    digits = len(text.lstrip("+-"))
+    return LongInteger(digits) if digits > MAX_DIGITS else int(text)
+
+
+#: The smallest integer of more than :data:`~symcnn.safe.MAX_DIGITS` digits.
+_TOO_LONG = 10 ** MAX_DIGITS
+
+
+def _long_integer(value) -> bool:
+    if isinstance(value, LongInteger):
+        return True
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) >= _TOO_LONG
+
+
+def _path_of(data: Any, target: Any) -> str:
+    """Where ``target`` (the very object) is in ``data``: ``layers[0].Dense``."""
+    stack = [(data, "")]
+    while stack:
+        value, path = stack.pop()
+        if value is target:
+            return path
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key is target:  # YAML's keys may be integers
+                    return f"a key of {path or 'the document'}"
+                at = f"{path}[{brief(key)}]" if not isinstance(key, str) else \
+                    f"{path}.{key}" if path else key
+                stack.append((item, at))
+        elif isinstance(value, (list, tuple)):
+            stack.extend((item, f"{path}[{i}]") for i, item in enumerate(value))
+    return ""
+
+
+def _too_long(data: Any, value: Any, where: str) -> SpecError:
+    path = _path_of(data, value)
+    shown = repr(value) if isinstance(value, LongInteger) else brief(value)
+    at = f"{where}: {path}" if path else where
+    received = f"{path}={shown}" if path and not path.startswith("a key") else shown
+    return SpecError(f"{at}: an integer of more than {MAX_DIGITS:,} digits, the most symcnn "
+                     f"reads in a file. Received: {received}")
+
+
 def check_data(data: Any, where: str) -> Any:
     """``data`` (parsed JSON/YAML) if its nesting, size and integers are within bounds.
 
     Walks iteratively, so nesting of any depth is reported, never a ``RecursionError``.
+    An integer of more than :data:`~symcnn.safe.MAX_DIGITS` digits (or a
+    :class:`LongInteger`) is refused with its path:
+
+    >>> check_data({"layers": [{"Dense": 10 ** 5000}]}, "m.json")
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.SpecError: m.json: layers[0].Dense: an integer of more than 4,300 digits, the most symcnn reads in a file. Received: layers[0].Dense=<an integer of 5,001 digits>
     """
     stack = [(data, 1)]
     count = 0
@@ -225,10 +291,8 @@ def check_data(data: Any, where: str) -> Any:
             stack.extend((k, depth + 1) for k in value.keys() if not isinstance(k, str))
         elif isinstance(value, (list, tuple)):
             stack.extend((v, depth + 1) for v in value)
-        elif isinstance(value, int) and not isinstance(value, bool):
-            if abs(value).bit_length() > MAX_DIGITS * 3.32:
-                raise SpecError(f"{where}: an integer of more than {MAX_DIGITS:,} digits. "
-                                f"Received: {brief(value)}")
+        elif _long_integer(value):
+            raise _too_long(data, value, where)
     return data
 
 
@@ -249,14 +313,14 @@ def load_json(text: str, where: str) -> Any:
         raise SpecError(f"{where}: not valid model JSON: nested deeper than {MAX_NESTING} "
                         f"levels ({depth:,}). {received}")
     try:
-        data = json.loads(text, object_pairs_hook=_unique_keys)
+        data = json.loads(text, object_pairs_hook=_unique_keys, parse_int=parse_int)
     except DuplicateKey as err:
         raise SpecError(f"{where}: the key {err.key!r} appears twice in one object; only one "
                         f"can count (JSON would keep the last silently). {received}") from None
     except json.JSONDecodeError as err:
         raise SpecError(f"{where}: not valid JSON ({err.msg} at line {err.lineno}, column "
                         f"{err.colno}). {received}") from None
-    except (ValueError, RecursionError) as err:  # e.g. an integer of over 4,300 digits
+    except (ValueError, RecursionError) as err:  # a long integer is refused by check_data
         raise SpecError(f"{where}: not valid model JSON ({type(err).__name__}: "
                         f"{brief(str(err))}). {received}") from None
     return check_data(data, where)

@@ -35,7 +35,7 @@ from . import nn as torch_nn
 from .spec_export import FORMAT_VERSION, MAX_MODEL_NESTING, model_to_spec
 from .spec_reader import MAX_LAYER_CALLS, MAX_VALUES, SIZE_ARGS, read_document
 from .safe import brief
-from .safe_read import DuplicateKey, check_data, load_json, read_text
+from .safe_read import DuplicateKey, LongInteger, check_data, load_json, read_text
 from .zoo.lenet import TableConv2D
 
 __all__ = ["model_from_spec", "model_to_spec", "load_spec", "read_data_file", "layer_types",
@@ -160,7 +160,7 @@ def read_data_file(path: str | os.PathLike) -> Any:
             raise SpecError(f"{path}: not valid YAML: {problem}") from None
         except RecursionError:
             raise SpecError(f"{path}: not valid YAML: nested too deeply") from None
-        except ValueError as err:  # e.g. an integer of over 4,300 digits
+        except ValueError as err:  # a long integer is refused by check_data, with its path
             raise SpecError(f"{path}: not valid YAML: {brief(str(err))}") from None
         return check_data(data, path)
     return load_json(text, path)
@@ -182,6 +182,13 @@ def _unique_key_loader(yaml):
                     seen.add(key)
             return super().construct_mapping(node, deep=deep)
 
+        def construct_yaml_int(self, node):
+            try:
+                return super().construct_yaml_int(node)
+            except ValueError:  # Python's limit on decimal digits: check_data names the path
+                return LongInteger(sum(c.isdigit() for c in self.construct_scalar(node)))
+
+    UniqueKeyLoader.add_constructor("tag:yaml.org,2002:int", UniqueKeyLoader.construct_yaml_int)
     return UniqueKeyLoader
 
 

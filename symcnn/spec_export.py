@@ -99,11 +99,11 @@ class _Writer:
             doc["name"] = model.name
         sequential = isinstance(model, Sequential)
         input_names = list(model._input_names)
-        refs = [list(r.inbound) for r in model._records]
         owners = {id(t): (r.name, i, len(n.outputs)) for r in model._records for n in r.nodes
                   for i, t in enumerate(n.outputs)}
         owners.update({id(t): (n, 0, 1) for n, t in zip(input_names, model.inputs)})
-        _check_single_outputs_read(model, owners, where)
+        # a layer reading all of a layer's several outputs names that layer once
+        refs = [_input_refs(r, owners, where) for r in model._records]
         outs = _output_refs(model, owners, where)
         previous = [input_names[0] if len(input_names) == 1 else None,
                     *(r.name for r in model._records)]
@@ -238,18 +238,24 @@ def relation_text(relation) -> str:
     return f"{relation.lhs} {RELATIONS[type(relation)]} {relation.rhs}"
 
 
-def _check_single_outputs_read(model, owners: dict, where: str = "model_to_spec") -> None:
-    """A layer that reads one output of a layer with several (an ``LSTM`` with
-    ``return_state``) cannot be written: a model file names a layer's outputs all at once."""
-    for record in model._records:
-        for tensor in record.node.inputs:
-            name, index, count = owners[id(tensor)]
-            if count > 1:
-                raise SpecError(
-                    f"{where}: layer {record.name!r} ({record.type}) reads output "
-                    f"{index} of the {count} of layer {name!r}; a model file names a layer's "
-                    f"outputs all at once, so this cannot be written yet. Received: "
-                    f"{name}[{index}]")
+def _input_refs(record, owners: dict, where: str = "model_to_spec") -> list:
+    """The names of the tensors a layer reads: a layer with several outputs (an ``LSTM``
+    with ``return_state``) once, when the layer reads all of them in order and nothing else
+    (``Concatenate()(lstm(x))`` is written ``inputs: lstm``, which the reader reads back as
+    that list); a layer that reads some of them, or them and others, cannot be written: a
+    model file names a layer's outputs all together and alone."""
+    inputs = list(record.node.inputs)
+    found = [owners[id(t)] for t in inputs]
+    for name, index, count in found:
+        if count > 1 and found != [(name, k, count) for k in range(count)]:
+            raise SpecError(
+                f"{where}: layer {record.name!r} ({record.type}) reads output "
+                f"{index} of the {count} of layer {name!r} (with other tensors, or not all "
+                f"of them in order); a model file names a layer's outputs all together and "
+                f"alone, so this cannot be written yet. Received: {name}[{index}]")
+    if found and found[0][2] > 1:
+        return [found[0][0]]
+    return list(record.inbound)
 
 
 def _output_refs(model, owners: dict, where: str = "model_to_spec") -> list:

@@ -102,11 +102,14 @@ def _symbols(value, key: str = "symbols", make=size_symbol) -> dict:
                         f"string. Received: {key}={value!r}")
     out = {}
     for name in names:
-        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) or name in FUNCTIONS \
-                or name.startswith("__"):
-            raise SpecError(f"model file: `{key}` entries must be names such as H or n_1 "
-                            f"(not a function name). Received: {name!r}")
-        meaning = reserved_name(name)  # inf, nan, oo, None, True: they read as values
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            raise SpecError(f"model file: `{key}` entries must be names made of ASCII "
+                            f"letters, digits and underscores, not starting with a digit "
+                            f"(such as H or n_1). Received: {name!r}")
+        # inf, nan, oo, None, True read as values; floor, max as functions; __x is Python's
+        meaning = reserved_name(name)
+        if meaning is None and name in FUNCTIONS:
+            meaning = f"a function of symcnn expressions ({name}(x))"
         if meaning is not None:
             raise SpecError(f"model file: `{key}` entries must be names of symbols, and "
                             f"{name!r} is {meaning}; give another name. Received: {name!r}")
@@ -265,13 +268,19 @@ class _Reader:
                 raise SpecError(f"{where}: the name {layer.name!r} is already used. "
                                 f"Received: name={layer.name!r}")
             total = self._within(total + self._calls(layer, args, at), here)
-            out = layer(args)
+            try:
+                out = layer(args)
+            except SymcnnError as err:  # the entry's shapes: say which entry
+                if str(err).startswith("model file"):
+                    raise
+                raise type(err)(f"{where}: {err}") from None
             if layer.name is not None:
                 tensors[layer.name] = out
             last = out
         outputs = spec.get("outputs")
         outs = last if outputs is None else _tensors(outputs, tensors,
-                                                     f"model file: {_at(path, 'outputs')}")
+                                                     f"model file: {_at(path, 'outputs')}",
+                                                     "outputs")
         ins = list(tensors[k] for k in given)
         constraints = self.constraints(spec, path)
         return Model(ins[0] if len(ins) == 1 else ins, outs, name=name,
@@ -465,11 +474,25 @@ def _deeper(depth: int, path: str) -> int:
     return depth + 1
 
 
-def _tensors(refs, tensors: dict, where: str):
+def _tensors(refs, tensors: dict, where: str, key: str = "inputs"):
+    """The tensors ``refs`` (the value of ``key``: a name or a list of names) names: a name
+    of a layer with several outputs (an ``LSTM`` with ``return_state``, a nested model with
+    several ``outputs``) is its list of outputs, alone (``inputs: lstm`` or ``[lstm]``, as
+    Python passes ``Concatenate()(lstm(x))``); beside other names it is refused, as
+    Python refuses a list inside the list of a layer's inputs."""
     names = refs if isinstance(refs, list) else [refs]
     missing = [r for r in names if not isinstance(r, str) or r not in tensors]
     if missing:
-        raise SpecError(f"{where}: `inputs`/`outputs` name inputs or earlier named layers "
+        raise SpecError(f"{where}: `{key}` names inputs or earlier named layers "
                         f"({', '.join(tensors)}). Received: {brief(missing[0])}")
     picked = [tensors[r] for r in names]
-    return picked if isinstance(refs, list) else picked[0]
+    several = [(r, t) for r, t in zip(names, picked) if isinstance(t, list)]
+    if several and len(names) > 1:
+        name, outputs = several[0]
+        count = f"{len(outputs)} output{'s' if len(outputs) != 1 else ''}"
+        raise SpecError(f"{where}: `{key}` names {name!r}, a layer with {count} (a list), "
+                        f"beside other tensors; a model file names such a layer's "
+                        f"outputs all together and alone ({key}: {name}), as Python passes "
+                        f"them (a list of tensors, not a list holding a list). "
+                        f"Received: {key}={brief(refs)}")
+    return picked if isinstance(refs, list) and not several else picked[0]

@@ -130,7 +130,7 @@ def symbols(names: str, **assumptions: Any):
     >>> symbols("1x")
     Traceback (most recent call last):
     ...
-    symcnn.errors.LayerArgumentError: symbols: '1x' is not a symbol name; a name is letters, digits and underscores, not starting with a digit (e.g. 'n', 'H_in', 'alpha'). Received: names='1x'
+    symcnn.errors.LayerArgumentError: symbols: '1x' is not a symbol name; a name is ASCII letters, digits and underscores, not starting with a digit (e.g. 'n', 'H_in', 'alpha'). Received: names='1x'
 
     and not one that reads as a value or a function of those readers
     (:func:`reserved_name`: ``inf``, ``None``, ``floor``, ``max``, ...). SymPy's ranges make
@@ -166,8 +166,8 @@ def symbols(names: str, **assumptions: Any):
     for symbol in (made,) if isinstance(made, sympy.Symbol) else sympy.flatten(made):
         if not _NAME.match(symbol.name):
             raise LayerArgumentError(
-                f"symbols: {symbol.name!r} is not a symbol name; a name is letters, digits "
-                f"and underscores, not starting with a digit (e.g. 'n', 'H_in', 'alpha'). "
+                f"symbols: {symbol.name!r} is not a symbol name; a name is ASCII letters, "
+                f"digits and underscores, not starting with a digit (e.g. 'n', 'H_in', 'alpha'). "
                 f"{_received('names', names)}")
         check_symbol_name(symbol.name, "names", "symbols", names)
         _MADE.add(symbol.name)

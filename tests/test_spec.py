@@ -238,6 +238,95 @@ def test_one_of_several_outputs_is_refused_with_a_spec_error_naming_it(pick):
         sc.model_to_spec(model)
 
 
+def lstm_with_states():
+    """``x`` and the three outputs of ``LSTM(4, return_state=True)`` named ``l``."""
+    x = sc.Input(("T", 16), name="x")
+    return x, sc.LSTM(4, return_state=True, name="l")(x)
+
+
+LSTM_ENTRY = {"name": "l", "LSTM": {"units": 4, "return_state": True}}
+
+
+@pytest.mark.parametrize("inputs", ["l", ["l"], None])
+def test_a_name_of_a_layer_with_several_outputs_gives_a_layer_its_outputs_as_python_does(inputs):
+    """``inputs: l`` (or ``[l]``, or the previous entry) passes the LSTM's three outputs, as
+    ``Concatenate()(lstm(x))`` does in Python (``[l]`` crashed the reader with an
+    AttributeError)."""
+    x, outputs = lstm_with_states()
+    python = sc.Model(x, sc.Concatenate(name="c")(outputs))
+    entry = {"name": "c", "Concatenate": {}}
+    if inputs is not None:
+        entry["inputs"] = inputs
+    doc = {"symbols": "T", "inputs": {"x": ["T", 16]}, "layers": [LSTM_ENTRY, entry]}
+    same_model(sc.model_from_spec(doc), python)
+
+
+@pytest.mark.parametrize("outputs", ["l", ["l"], None])
+def test_outputs_naming_a_layer_with_several_outputs_are_its_outputs(outputs):
+    """``outputs: [l]`` was refused with a GraphError showing a list inside a list."""
+    x, lstm_outputs = lstm_with_states()
+    python = sc.Model(x, lstm_outputs)
+    doc = {"symbols": "T", "inputs": {"x": ["T", 16]}, "layers": [LSTM_ENTRY]}
+    if outputs is not None:
+        doc["outputs"] = outputs
+    same_model(sc.model_from_spec(doc), python)
+
+
+@pytest.mark.parametrize("key, entry_path", [("inputs", "layers[2] (Concatenate)"),
+                                              ("outputs", "outputs")])
+def test_a_layer_with_several_outputs_beside_other_tensors_is_refused_naming_where(
+        key, entry_path):
+    """Python refuses a list inside a layer's list of inputs; a file says which entry."""
+    x, outputs = lstm_with_states()
+    with pytest.raises(sc.SymcnnError, match="must be called on a tensor"):
+        sc.Concatenate()([outputs, sc.Flatten()(x)])
+    doc = {"symbols": "T", "inputs": {"x": ["T", 16]},
+           "layers": [LSTM_ENTRY, {"name": "f", "Flatten": {}, "inputs": "x"}]}
+    if key == "inputs":
+        doc["layers"].append({"Concatenate": {}, "inputs": ["l", "f"]})
+    else:
+        doc["outputs"] = ["l", "f"]
+    with pytest.raises(sc.SpecError) as info:
+        sc.model_from_spec(doc)
+    assert str(info.value) == (
+        f"model file: {entry_path}: `{key}` names 'l', a layer with 3 outputs (a list), "
+        f"beside other tensors; a model file names such a layer's outputs all together and alone ({key}: "
+        f"l), as Python passes them (a list of tensors, not a list holding a list). "
+        f"Received: {key}=['l', 'f']")
+
+
+def test_a_functional_entry_that_does_not_fit_its_inputs_names_the_entry():
+    """A layer's own complaint about its inputs is prefixed with the entry's path (it named
+    no entry: ``Dense layer: expects 1 input tensor(s)``)."""
+    x, outputs = lstm_with_states()
+    with pytest.raises(sc.ShapeError) as python:
+        sc.Dense(3)(outputs)
+    doc = {"symbols": "T", "inputs": {"x": ["T", 16]}, "layers": [LSTM_ENTRY, {"Dense": 3}]}
+    with pytest.raises(sc.ShapeError) as info:
+        sc.model_from_spec(doc)
+    assert str(info.value) == f"model file: layers[1] (Dense): {python.value}"
+
+
+def test_a_layer_reading_all_outputs_of_another_round_trips():
+    """``Concatenate()(lstm(x))`` is written chained after ``l`` or with ``inputs: l``, and
+    read back as that list; ``model_to_spec`` refused it ("reads output 0 of the 3")."""
+    x, outputs = lstm_with_states()
+    chained = sc.Model(x, sc.Concatenate(name="c")(outputs))
+    flat = sc.Flatten(name="f")(x)
+    apart = sc.Model(x, [sc.Concatenate(name="c")(outputs), flat])
+    inner_x = sc.Input((8,), name="i")
+    two = sc.Model(inner_x, [sc.Dense(3, name="a")(inner_x), sc.Dense(3, name="b")(inner_x)],
+                   name="two")
+    y = sc.Input((8,), name="y")
+    nested = sc.Model(y, sc.Add(name="add")(two(y)))
+    for model in (chained, apart, nested):
+        doc = sc.model_to_spec(model)
+        same_model(sc.model_from_spec(json.loads(json.dumps(doc))), model)
+    assert sc.model_to_spec(chained)["layers"][1] == {"name": "c", "Concatenate": {}}
+    assert sc.model_to_spec(apart)["layers"][2] == {"name": "c", "Concatenate": {},
+                                                    "inputs": "l"}
+
+
 # -- what a model file refuses ------------------------------------------------------------------
 
 @pytest.mark.parametrize("doc, message", [
@@ -254,7 +343,13 @@ def test_one_of_several_outputs_is_refused_with_a_spec_error_naming_it(pick):
     ({"input": [4], "layers": [{"Dense": [1, 2, 3, 4, 5, 6]}]}, "do not fit Dense"),
     ({"input": [4], "layers": [{"Dense": "n"}]}, "unknown name 'n'"),
     ({"input": [4], "layers": [{"Dense": "n"}]}, "Declare symbols under `symbols`"),
-    ({"symbols": ["floor"], "input": [4], "layers": ["Flatten"]}, "not a function name"),
+    ({"symbols": ["floor"], "input": [4], "layers": ["Flatten"]},
+     "'floor' is a function of symcnn expressions"),
+    ({"symbols": ["__x"], "input": [4], "layers": ["Flatten"]}, "a special name of Python"),
+    ({"symbols": ["H\u00e9"], "input": [4], "layers": ["Flatten"]},
+     "names made of ASCII letters, digits and underscores, not starting with a digit"),
+    ({"symbols": ["x y"], "input": [4], "layers": ["Flatten"]}, "Received: 'x y'"),
+    ({"symbols": ["1n"], "input": [4], "layers": ["Flatten"]}, "not starting with a digit"),
     ({"symbols": 3, "input": [4], "layers": ["Flatten"]}, "list of names"),
     ({"input": [4], "layers": [{"Dense": 4, "inputs": "x"}]}, "belongs to functional models"),
     ({"input": [4], "layers": ["Dense"]}, "do not fit Dense"),

@@ -146,11 +146,26 @@ def parse_shape(text: str, option: str = "--input") -> tuple:
     return tuple(_value(p, option) for p in parts)
 
 
-def columns(values) -> list | None:
-    """``--columns``/``--y`` values (repeatable, comma-separated) as one list; None if none."""
-    if not values:
+def columns(values, option: str = "--columns") -> list | None:
+    """``--columns``/``--y`` values (repeatable, comma-separated) as one list; None if the
+    ``option`` is not given. Given, it names something (``--y ""`` is no quantity: the
+    default would be a silent guess):
+
+    >>> columns([""], "--y")
+    Traceback (most recent call last):
+    ...
+    symcnn.cli.options.UsageError: --y names no quantity; give names separated by commas, as --y params,macs. Received: --y ''
+    """
+    if values is None:
         return None
-    return [c for v in values for c in v.split(",") if c]
+    names = [c.strip() for v in values for c in v.split(",") if c.strip()]
+    if not names:
+        what, example = ("quantity", "params,macs") if option == "--y" else \
+            ("column", "layer,output_shape,params")
+        raise UsageError(f"{option} names no {what}; give names separated by commas, as "
+                         f"{option} {example}. Received: {option} "
+                         f"{' '.join(map(repr, values)) or '(nothing)'}")
+    return names
 
 
 def substitute(model, items):

@@ -19,6 +19,7 @@ from ..multipliers import exact_value
 from ..render.exprs import show
 from ..render.latex import FONTS, compile_pdf
 from ..render.summary import format_count
+from ..safe_read import write_bytes
 from ..solving import model_solve_budget, solve_budget
 from ..spec import model_to_spec
 from ..suggest import did_you_mean
@@ -190,11 +191,9 @@ def run_latex(args, out) -> int:
 
 
 def _write(path: str, text: str) -> None:
-    try:
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(text if text.endswith("\n") else text + "\n")
-    except OSError as err:
-        raise UsageError(f"cannot write {path}: {err.strerror or err}") from None
+    """Write ``text`` to ``-o path``; a failure (a full disk, a missing folder) is an
+    :class:`~symcnn.errors.OutputError`: the request failed, exit code 1 (docs/cli.md)."""
+    write_bytes(path, (text if text.endswith("\n") else text + "\n").encode("utf-8"))
 
 
 def _standalone(text: str) -> str:

@@ -28,7 +28,9 @@ _DATA_SUFFIXES = (".yaml", ".yml", ".json")
 
 
 def load_model(path: str, variable: str = "model"):
-    """The model in FILE: a Python script's ``variable``, a model file, or a Keras config."""
+    """The model in FILE: a Python script's ``variable``, a model file, or a Keras config.
+    Another ``variable`` (``--model NAME``) with a file that is no Python script is a
+    :class:`UsageError`: the file holds one model, and the option would be ignored."""
     if not os.path.lexists(path):  # a broken or looping link: said so by regular_file
         raise SpecError(f"{path}: no such file. Received: FILE={path!r}")
     if os.path.isdir(path):
@@ -37,6 +39,10 @@ def load_model(path: str, variable: str = "model"):
     lower = path.lower()
     if lower.endswith(".py"):
         return _run_python(path, variable)
+    if variable != "model":  # it would be ignored: a data file holds one model
+        raise UsageError(f"--model names the variable holding the model in a Python FILE "
+                         f"(.py); {path} holds one model, so leave --model out. "
+                         f"Received: --model {variable}")
     if lower.endswith(_DATA_SUFFIXES):
         return load_spec(path)
     if lower.endswith(".keras"):

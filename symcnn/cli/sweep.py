@@ -19,7 +19,7 @@ import time
 import sympy
 
 from .. import plotting, sweeping
-from ..errors import SolveError, UnavailableError
+from ..errors import OutputError, SolveError, UnavailableError
 from ..render.summary import format_count
 from ..safe import int_text
 from .arguments import UsageError, columns, fix_with_subs, parse_assignments, parse_range
@@ -100,7 +100,7 @@ def _as_list(values) -> list:
 
 def run_sweep(args, out) -> int:
     name, values = parse_range(args.range, "RANGE")
-    quantities = columns(args.y) or ["params"]
+    quantities = columns(args.y, "--y") or ["params"]
     model = load_args(args)
     symbol = symbol_of(model, name, "sweep", f"RANGE {args.range}", args.subs)
     rows = sweep_rows(model, symbol, values, quantities,
@@ -130,7 +130,7 @@ def run_sweep(args, out) -> int:
 
 def run_plot(args, out) -> int:
     name, values = parse_range(args.range, "RANGE")
-    quantities = columns(args.y) or ["params"]
+    quantities = columns(args.y, "--y") or ["params"]
     model = load_args(args)
     symbol = symbol_of(model, name, "plot", f"RANGE {args.range}", args.subs)
     others = {s.name for q in quantities for s in quantity_of(model, q).free_symbols} \
@@ -154,8 +154,9 @@ def run_plot(args, out) -> int:
     try:
         figure = plotting.plot(model, y=y, budget=budget, path=args.output, logy=args.logy,
                       title=args.title, **{name: values})
-    except OSError as err:
-        raise UsageError(f"cannot write {args.output}: {err.strerror or err}") from None
+    except OSError as err:  # the request failed (exit code 1), as sc.plot's OutputError
+        raise OutputError(f"cannot write {args.output}: {err.strerror or err}. "
+                          f"Received: path={args.output!r}") from None
     import matplotlib.pyplot as plt
 
     plt.close(figure)

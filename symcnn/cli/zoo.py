@@ -20,7 +20,7 @@ from .. import zoo
 from .arguments import UsageError, columns, parse_assignments, parse_shape, substitute
 from .report import render, zoo_document
 
-__all__ = ["zoo_entries", "zoo_entry", "run_zoo"]
+__all__ = ["zoo_entries", "zoo_entry", "arguments", "run_zoo"]
 
 
 def _offered(name: str, obj) -> bool:
@@ -97,6 +97,25 @@ def _list(fmt: str, out) -> int:
     return 0
 
 
+def arguments(build) -> list:
+    """The names of the arguments the zoo function ``build`` takes: its own, and where it
+    passes ``**kwargs`` on (``vit_b_16(input_shape=None, **kwargs)`` calls ``vit(...,
+    **kwargs)``) the keyword-only ones of the function it calls, which its positional
+    arguments do not fix.
+
+    >>> arguments(zoo_entry("vit_b_16")), arguments(zoo_entry("resnet50"))[:2]
+    (['input_shape', 'classes', 'include_top', 'name'], ['input_shape', 'classes'])
+    """
+    params = inspect.signature(build).parameters.values()
+    names = [p.name for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        for callee in inspect.getclosurevars(build).globals.values():
+            if inspect.isfunction(callee) and callee.__module__.startswith(zoo.__name__):
+                names += [p.name for p in inspect.signature(callee).parameters.values()
+                          if p.kind is p.KEYWORD_ONLY and p.name not in names]
+    return names
+
+
 def _as_given(value):
     """A bare name as text (``width=w`` is ``width="w"``), in a tuple too."""
     if isinstance(value, tuple):
@@ -121,7 +140,7 @@ def run_zoo(args, out) -> int:
                for key, value in parse_assignments(args.arg, "--arg", tuples=True).items()}
     if args.input:
         options["input_shape"] = parse_shape(args.input)
-    accepted = inspect.signature(build).parameters
+    accepted = arguments(build)
     for key in options:
         if key not in accepted:
             raise UsageError(f"{args.name} has no argument {key!r}; it takes "

@@ -403,7 +403,7 @@ def test_writing_to_a_full_disk_always_fails_with_one_line(command, target, size
         clean_cli(code, lines)
         if code == EXIT_CODES["unavailable"]:  # e.g. YAML without PyYAML
             return
-        assert code in (EXIT_CODES["error"], EXIT_CODES["usage"]), lines
+        assert code == EXIT_CODES["error"], lines  # docs/cli.md: the request failed
         assert "cannot write" in lines[0] and "No space left on device" in lines[0], lines
 
 

@@ -80,7 +80,7 @@ def test_a_hostile_claims_file_is_a_file_error_in_one_line_never_a_crash(tmp_pat
     cases = {
         "latin.md": (b"\xff\xfe| a |", "not UTF-8"),
         "deep.json": (b"[" * 100_000 + b"]" * 100_000, "nested deeper than 64"),
-        "long.json": (b'[{"layer": "conv2d", "params": ' + b"9" * 5000 + b"}]", "4300 digits"),
+        "long.json": (b'[{"layer": "conv2d", "params": ' + b"9" * 5000 + b"}]", "4,300 digits"),
         "huge.md": (b"| a |\n" * 200_000, "larger than 1,000,000 bytes"),
         "cell.csv": (b"layer,params\nconv2d," + b"x" * 200_000, "not a readable CSV table"),
     }
