@@ -82,20 +82,29 @@ def _peel(num: sympy.Expr, d: int):
     return Add(*whole), Add(*rest)
 
 
+def _rounding_and_rest(expr):
+    """``(R(u), b)`` when ``expr == R(u) + b`` with one rounding ``R`` of coefficient 1 and
+    ``b`` rounding-free and integer-valued; else None."""
+    terms = Add.make_args(expr)
+    rounded = [t for t in terms if _has_rounding(t)]
+    if len(rounded) != 1 or not _is_rounding(rounded[0]):
+        return None
+    b = Add(*(t for t in terms if t is not rounded[0]))
+    if _has_rounding(b) or not _integer(b):
+        return None
+    return rounded[0], b
+
+
 def _single_rounding(expr):
     """``expr == R(y/a) + b`` with R floor or ceiling (coefficient 1), else None.
 
     Returns ``(R, y, a, b)`` with ``y`` a rounding-free integer polynomial, ``a`` a positive
     int and ``b`` rounding-free and integer-valued.
     """
-    terms = Add.make_args(expr)
-    rounded = [t for t in terms if _has_rounding(t)]
-    if len(rounded) != 1 or not _is_rounding(rounded[0]):
+    split = _rounding_and_rest(expr)
+    if split is None:
         return None
-    r = rounded[0]
-    b = Add(*(t for t in terms if t is not r))
-    if _has_rounding(b) or not _integer(b):
-        return None
+    r, b = split
     y, a = _as_fraction(r.args[0])
     if not (a.is_Integer and a > 0) or _has_rounding(y) or not _integer(y):
         return None
@@ -244,14 +253,10 @@ def _over_symbol(expr):
     """``expr == R(y/a) + b`` (:func:`_single_rounding`) where the divisor ``a`` is a
     positive integer-valued expression, ``2**L`` or a stride ``s``: ``(R, y, a, b)``, else
     None. The same equivalences hold (``floor(y/a) >= n`` iff ``y >= a*n`` for ``a > 0``)."""
-    terms = Add.make_args(expr)
-    rounded = [t for t in terms if _has_rounding(t)]
-    if len(rounded) != 1 or not _is_rounding(rounded[0]):
+    split = _rounding_and_rest(expr)
+    if split is None:
         return None
-    r = rounded[0]
-    b = Add(*(t for t in terms if t is not r))
-    if _has_rounding(b) or not _integer(b):
-        return None
+    r, b = split
     y, a = sympy.fraction(sympy.together(r.args[0]))
     if a.is_Number or _has_rounding(y) or _has_rounding(a) or not _integer(y) \
             or not (a.is_integer and a.is_positive):

@@ -49,3 +49,15 @@ def measure(module: nn.Module, x: torch.Tensor):
         for h in handles:
             h.remove()
     return sum(seen.values()), [(name, b) for name, b in rows]
+
+
+class KerasTraining(nn.Module):
+    """A Keras model (torch backend) called with ``training=True``, a training step, for
+    :func:`measure`."""
+
+    def __init__(self, model) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        return self.model(x, training=True)

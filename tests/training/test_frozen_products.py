@@ -30,7 +30,7 @@ from tests.conftest import fuzz_examples, require
 torch = require("torch")
 from torch import nn  # noqa: E402
 
-from tests.support.saved_tensors import measure  # noqa: E402
+from tests.support.saved_tensors import KerasTraining, measure  # noqa: E402
 
 B = sc.symbols("B")
 BATCHES = (1, 3)
@@ -128,18 +128,6 @@ def test_a_frozen_torch_linear_through_from_torch_keeps_what_pytorch_keeps():
 
 # ------------------------------------------------------------------ Keras 3 (torch backend)
 
-
-class _KerasTraining(nn.Module):
-    """A Keras model called with ``training=True`` (a training step), for ``measure``."""
-
-    def __init__(self, model) -> None:
-        super().__init__()
-        self.model = model
-
-    def forward(self, x):
-        return self.model(x, training=True)
-
-
 KERAS = {  # symcnn layers after sc.Input(shape)
     "dense_then_frozen_dense": (lambda: [sc.Dense(6), sc.Dense(4, trainable=False)], (8,)),
     "frozen_dense_with_a_gelu": (lambda: [
@@ -167,7 +155,7 @@ def _keras_step(model, shape):
     if os.environ.get("KERAS_BACKEND") != "torch":
         pytest.skip("needs KERAS_BACKEND=torch")
     require("keras")
-    twin = _KerasTraining(model.to_keras())
+    twin = KerasTraining(model.to_keras())
     return [measure(twin, torch.randn(batch, *shape))[0] for batch in BATCHES]
 
 

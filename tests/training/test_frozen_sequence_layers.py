@@ -34,7 +34,7 @@ from tests.conftest import fuzz_examples, require
 torch = require("torch")
 from torch import nn  # noqa: E402
 
-from tests.support.saved_tensors import measure  # noqa: E402
+from tests.support.saved_tensors import KerasTraining, measure  # noqa: E402
 
 B = sc.symbols("B")
 
@@ -266,18 +266,6 @@ def test_self_attention_and_cross_attention_differ_only_when_frozen():
 
 # ------------------------------------------------------------ Multiply, Maximum, Minimum
 
-
-class _KerasTraining(nn.Module):
-    """A Keras model called with ``training=True`` (a training step), for ``measure``."""
-
-    def __init__(self, model) -> None:
-        super().__init__()
-        self.model = model
-
-    def forward(self, x):
-        return self.model(x, training=True)
-
-
 SOURCES = ("input", "dense", "frozen_dense", "relu")  # relu of the input: no gradient
 
 
@@ -316,7 +304,7 @@ def _keras_step(model, shape, batches):
     if os.environ.get("KERAS_BACKEND") != "torch":
         pytest.skip("needs KERAS_BACKEND=torch")
     require("keras")
-    twin = _KerasTraining(model.to_keras())
+    twin = KerasTraining(model.to_keras())
     return [measure(twin, torch.randn(batch, *shape))[0] for batch in batches]
 
 
