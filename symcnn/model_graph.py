@@ -126,7 +126,6 @@ def wire(model) -> Wiring:
         for t in node.outputs:
             tensor_owner[id(t)] = label
     recorded: set = set()
-    shared_weights: list = []
     # Keras lists a functional model's InputLayers first (model.layers[1] is the first
     # real layer); a Sequential lists none.
     inputs = () if model.is_sequential else tuple(
@@ -139,8 +138,18 @@ def wire(model) -> Wiring:
             continue
         recorded.add(key)
         calls = tuple(by_layer[key])
-        first = calls[0]
-        for later in calls[1:]:
+        inbound = tuple(tensor_owner.get(id(t), "?") for t in calls[0].inputs)
+        records.append(LayerRecord(len(records) + offset, names[key], node.layer, calls,
+                                   inbound, model))
+    listed = tuple(r if r.index == i else dataclasses.replace(r, index=i)  # position in
+                   for i, r in enumerate(_keras_order(ordered, inputs, records)))  # .layers
+    # errors name a layer as model.layers lists it, as model.subs's do: 'dense_1' (#3)
+    position = {id(r.layer): r for r in listed}
+
+    shared_weights: list = []
+    for record in records:
+        first = record.nodes[0]
+        for later in record.nodes[1:]:
             pairs = ((first.computed.trainable, later.computed.trainable),
                      (first.computed.non_trainable, later.computed.non_trainable))
             verdicts = [arith.decide_equal(a, b) for a, b in pairs]
@@ -149,14 +158,11 @@ def wire(model) -> Wiring:
                                   if v is None)
             if False in verdicts:
                 raise GraphError(
-                    f"{describe_layer(node.layer.type_name, names[key])}: a shared layer is "
-                    f"reused with incompatible inputs (its weights would differ). Received: "
-                    f"input shapes {format_shape(first.input_shapes[0])} and "
+                    f"{_describe(position[id(record.layer)])}: a shared layer is reused with "
+                    f"incompatible inputs (its weights would differ). Received: input shapes "
+                    f"{format_shape(first.input_shapes[0])} and "
                     f"{format_shape(later.input_shapes[0])}"
                 )
-        inbound = tuple(tensor_owner.get(id(t), "?") for t in first.inputs)
-        records.append(LayerRecord(len(records) + offset, names[key], node.layer, calls,
-                                   inbound, model))
 
     constraints = arith.ConstraintSet(shared_weights)
     stated = getattr(model, "_stated", ())  # Model(..., constraints=...)
@@ -166,29 +172,37 @@ def wire(model) -> Wiring:
         raise ShapeError(f"Model: a stated constraint does not hold, so no input size is "
                          f"valid. Received: constraints="
                          f"[{', '.join(map(str, stated))}]") from None
-    for node in ordered:
+    for i, node in enumerate(ordered):
         try:
             constraints.update(node.constraints)
         except arith.Infeasible:
-            owner = names.get(id(node.layer), "input")
+            record = position.get(id(node.layer))
+            where = _describe(record) if record else describe_layer(node.layer.type_name)
+            earlier = arith.ConstraintSet(shared_weights)  # as they were before this layer
+            earlier.update(stated)
+            for before in ordered[:i]:
+                earlier.update(before.constraints)
             raise ShapeError(
-                f"{describe_layer(node.layer.type_name, owner)}: its conditions on the "
-                f"symbols contradict earlier ones, so no input size is valid. Received: "
+                f"{where}: its conditions on the symbols contradict earlier ones, so no input "
+                f"size is valid. Received: "
                 f"{', '.join(map(str, node.constraints))} with "
-                f"{', '.join(map(str, constraints.as_list()))}"
+                f"{', '.join(map(str, earlier.as_list()))}"
             ) from None
     problem = unsatisfiable(constraints.as_list())  # say so now, not at the first subs
     if problem is not None:
         raise ShapeError(f"Model: the model accepts no input size: {problem}. Received: "
                          f"input shape(s) {', '.join(format_shape(t.shape) for t in model.inputs)}")
-    listed = tuple(r if r.index == i else dataclasses.replace(r, index=i)  # position in
-                   for i, r in enumerate(_keras_order(ordered, inputs, records)))  # .layers
     input_layers = {id(i.layer) for i in inputs}
     layer_records = tuple(r for r in listed if id(r.node.layer) not in input_layers)
     return Wiring(nodes=tuple(ordered), records=layer_records,
                   input_names=tuple(input_names[id(n)] for n in input_nodes), listed=listed,
                   input_records=tuple(r for r in listed if id(r.node.layer) in input_layers),
                   constraints=constraints)
+
+
+def _describe(record: LayerRecord) -> str:
+    """``Dense layer 'dense_1' (#3)``: the layer, its name and its place in ``model.layers``."""
+    return describe_layer(record.layer.type_name, record.name, record.index)
 
 
 def _keras_order(nodes, inputs, records) -> tuple:

@@ -10,15 +10,17 @@ from __future__ import annotations
 import operator
 from collections import OrderedDict
 
+import sympy
 import torch
 import torch.nn.functional as F
 from torch import nn as tnn
 
 from ..formulas import same_padding
 from ..layers.spatial import split_channels
-from ._common import as_int
+from ._common import as_int, keras_base
 
-__all__ = ["HANDLERS", "RECURRENT", "KERAS_RECURRENT", "activation", "recurrent", "Unsupported"]
+__all__ = ["HANDLERS", "RECURRENT", "KERAS_RECURRENT", "activation", "recurrent", "Unsupported",
+           "keras_recurrent_refusal"]
 
 
 class Unsupported(Exception):
@@ -466,25 +468,110 @@ def _concatenate(b, layer, inputs, shapes, out_shape, key, name):
 #: The PyTorch-named recurrent layers, exported by :func:`recurrent`.
 RECURRENT = ("RNN", "LSTM", "GRU")
 
-_KERAS_COUNTS = ("Keras counts {keras}, PyTorch's nn.{torch} {torch_count}, so the counts "
-                 "would differ; build it with sc.nn.{torch}(input_size, hidden_size, "
-                 "batch_first=True{extra}), PyTorch's module and counts")
+#: The Keras-named recurrent layers, refused: :func:`keras_recurrent_refusal` says why.
+KERAS_RECURRENT = ("SimpleRNN", "LSTM", "GRU", "Bidirectional")
 
-#: Why each Keras-named recurrent layer is refused, and what to use instead.
-KERAS_RECURRENT = {
-    "SimpleRNN": _KERAS_COUNTS.format(keras="one bias", torch="RNN", extra="",
-                                      torch_count="two (b_ih and b_hh)"),
-    "LSTM": _KERAS_COUNTS.format(keras="one bias per gate", torch="LSTM", extra="",
-                                 torch_count="two (b_ih and b_hh)"),
-    "GRU": _KERAS_COUNTS.format(keras="two biases per gate with reset_after=True (one "
-                                "without) and returns the last state or the sequence",
-                                torch="GRU", extra="", torch_count="two and returns the "
-                                "sequence and h_n"),
-    "Bidirectional": _KERAS_COUNTS.format(keras="one bias per gate (SimpleRNN, LSTM)",
-                                          torch="LSTM", extra=", bidirectional=True",
-                                          torch_count="two (b_ih and b_hh)").replace(
-                                              "sc.nn.LSTM(", "sc.nn.RNN, LSTM or GRU("),
-}
+_TORCH_RECURRENT = {"SimpleRNN": "RNN", "LSTM": "LSTM", "GRU": "GRU"}
+_GATES = {"SimpleRNN": 1, "LSTM": 4, "GRU": 3}
+
+
+def keras_recurrent_refusal(layer, input_width) -> str:
+    """Why ``to_torch`` refuses the Keras-named recurrent ``layer`` (``SimpleRNN``, ``LSTM``,
+    ``GRU``, or ``Bidirectional`` of them) called on ``(T, input_width)``, as its arguments
+    make it, and the :mod:`symcnn.nn` layer to build instead.
+
+    The reasons, checked against Keras and PyTorch in tests/interop/test_recurrent_refusals.py:
+    PyTorch's nn.RNN, nn.LSTM and nn.GRU have two bias vectors per gate (``b_ih``, ``b_hh``).
+    Keras' SimpleRNN and LSTM have one, so with ``use_bias=True`` the counts differ. Keras'
+    GRU with ``reset_after=True`` has two as well and adds its recurrent bias inside the reset
+    gate's product, as nn.GRU adds ``b_hn``: the same function with the same count, so only the
+    translation is missing (as for SimpleRNN and LSTM with ``use_bias=False``). With
+    ``reset_after=False`` it applies the reset gate before the recurrent kernel, a function
+    nn.GRU does not compute, with one bias vector per gate. PyTorch's modules have their
+    activations built in: tanh or relu for nn.RNN, tanh and sigmoid for nn.LSTM and nn.GRU.
+
+    >>> import symcnn as sc
+    >>> print(keras_recurrent_refusal(sc.LSTM(4), 3))
+    use_bias=True: Keras' LSTM has one bias vector per gate (16 parameters), PyTorch's nn.LSTM two, b_ih and b_hh (32), so the counts would differ by 16; build it with sc.nn.LSTM(3, 4, batch_first=True), PyTorch's module and counts (outputs: the sequence, then h_n and c_n)
+    >>> print(keras_recurrent_refusal(sc.GRU(4, use_bias=False), 3))
+    to_torch does not translate Keras' GRU, though PyTorch's nn.GRU(bias=False) computes the same function with the same 84 parameters; build it with sc.nn.GRU(3, 4, batch_first=True, bias=False), PyTorch's module (outputs: the sequence, then h_n)
+    """
+    bidirectional = keras_base(layer).__name__ == "Bidirectional"
+    forward = layer.layer if bidirectional else layer
+    kind = keras_base(forward).__name__
+    torch_name = _TORCH_RECURRENT[kind]
+    per = " per direction" if bidirectional else ""
+    reasons = _recurrent_reasons(forward, kind, "layer." if bidirectional else "", per)
+    back = layer.backward_layer if bidirectional else None
+    if back is not None and (keras_base(back) is not keras_base(forward)
+                             or back.units != forward.units):
+        reasons.append(f"backward_layer={back.type_name}({back.units}) with layer="
+                       f"{forward.type_name}({forward.units}): PyTorch's bidirectional "
+                       f"modules run one kind and size both ways")
+    elif back is not None:
+        said = {r.split(": ", 1)[1] for r in reasons}
+        reasons += [r for r in _recurrent_reasons(back, kind, "backward_layer.", per)
+                    if r.split(": ", 1)[1] not in said]
+    options = ("" if forward.use_bias else ", bias=False") + (
+        ", nonlinearity='relu'" if kind == "SimpleRNN" and forward.activation == "relu" else "")
+    if bidirectional:
+        options += ", bidirectional=True"
+    states = "h_n and c_n" if torch_name == "LSTM" else "h_n"
+    sequence = "the sequence"
+    if bidirectional and layer.merge_mode != "concat":
+        sequence += (f", its two directions concatenated rather than merged by merge_mode="
+                     f"{layer.merge_mode!r}")
+    build = (f"build it with sc.nn.{torch_name}({input_width}, {forward.units}, "
+             f"batch_first=True{options}), PyTorch's module")
+    outputs = f"(outputs: {sequence}, then {states})"
+    if reasons:
+        return f"{'; '.join(reasons)}; {build} and counts {outputs}"
+    module = f"nn.{torch_name}({options[2:]})" if options else f"nn.{torch_name}"
+    count = layer._params_of([(1, input_width)])  # one step: counts do not depend on T
+    same = "computes the same in both directions" if bidirectional else \
+        "computes the same function"
+    if forward.go_backwards and not bidirectional:
+        same += " (on the input reversed in time, as go_backwards=True reads it)"
+    how = (" (with reset_after=True, Keras' recurrent bias is its b_hh, the candidate's "
+           "part added inside the reset gate's product in both)" if kind == "GRU" and
+           forward.use_bias else "")
+    return (f"to_torch does not translate Keras' "
+            f"{f'Bidirectional({kind})' if bidirectional else kind}, though PyTorch's {module} "
+            f"{same} with the same {count} parameters{how}; {build} {outputs}")
+
+
+def _recurrent_reasons(rnn, kind: str, owner: str, per: str) -> list:
+    """What keeps PyTorch's module from computing the Keras layer ``rnn`` with its count:
+    each ``argument=value: why``, the argument read off ``owner`` (``layer.`` in a
+    ``Bidirectional``)."""
+    torch_name = _TORCH_RECURRENT[kind]
+    reasons = []
+    if kind == "SimpleRNN":
+        if rnn.activation not in ("tanh", "relu"):
+            reasons.append(f"{owner}activation={rnn.activation!r}: PyTorch's nn.RNN has tanh "
+                           f"or relu built in (nonlinearity), so it computes another function")
+    else:
+        for arg, built_in in (("activation", "tanh"), ("recurrent_activation", "sigmoid")):
+            given = getattr(rnn, arg)
+            if given != built_in:
+                reasons.append(f"{owner}{arg}={given!r}: PyTorch's nn.{torch_name} has "
+                               f"{built_in} built in as its {arg}, so it computes another "
+                               f"function")
+    if kind == "GRU" and not rnn.reset_after:
+        reasons.append(
+            f"{owner}reset_after=False: Keras' GRU then applies the reset gate before the "
+            f"recurrent kernel, (r*h)@U_h, and PyTorch's nn.GRU after it, r*(h@W_hn + b_hn) "
+            f"(Keras' reset_after=True), so no nn.GRU computes this function")
+    if rnn.use_bias and not (kind == "GRU" and rnn.reset_after):
+        one = sympy.expand(_GATES[kind] * rnn.units)
+        vectors = "one bias vector" + (" per gate" if _GATES[kind] > 1 else "")
+        if kind == "GRU":
+            vectors += " with reset_after=False"
+        reasons.append(
+            f"{owner}use_bias=True: Keras' {kind} has {vectors} ({one} parameters{per}), "
+            f"PyTorch's nn.{torch_name} two, b_ih and b_hh ({sympy.expand(2 * one)}), so the "
+            f"counts would differ by {one}{per}")
+    return reasons
 
 
 def recurrent(b, layer, inputs, key, name):

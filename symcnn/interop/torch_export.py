@@ -249,7 +249,7 @@ class _Builder:
         base = keras_base(layer)
         handler = emit.HANDLERS.get(base.__name__ if base else None)
         if handler is None and base is not None and base.__name__ in emit.KERAS_RECURRENT:
-            raise emit.Unsupported(emit.KERAS_RECURRENT[base.__name__])
+            raise emit.Unsupported(emit.keras_recurrent_refusal(layer, shapes[0][-1]))
         if handler is None:
             raise emit.Unsupported(f"no PyTorch equivalent for {layer.type_name}")
         out = handler(self, layer, inputs, shapes, out_shape, key, name)

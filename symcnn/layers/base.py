@@ -30,7 +30,7 @@ from .formula_values import integer_value
 from .protocol import LayerProtocol
 
 __all__ = ["Layer", "Graph", "Checker", "Computed", "Tensor", "Node", "Shape", "format_shape",
-           "snake_case", "subs_own"]
+           "snake_case", "subs_own", "called_on"]
 
 Shape = tuple  # tuple of sympy.Expr, without the batch axis
 
@@ -244,9 +244,28 @@ def _cached(key):
         return None
 
 
+def called_on(layer: "Layer", shapes: list, name: str | None = None,
+              index: int | None = None) -> str:
+    """How an error names a layer applied to ``shapes``: ``Conv2D layer 'conv2d' (#1) on
+    input shape (192,)``. A model building or substituting itself passes the name and index
+    it lists the layer under (``model.layers[1]``); a layer called on tensors, in no model yet,
+    has its given name only, or none: then its type and input shapes say which call it is.
+
+    >>> import symcnn as sc
+    >>> print(called_on(sc.Add(), [("H", 3), (4, 3)]))
+    Add layer on input shape [(H, 3), (4, 3)]
+    >>> print(called_on(sc.Dense(2, name="head"), [(5,)], index=2))
+    Dense layer 'head' (#2) on input shape (5,)
+    """
+    where = describe_layer(layer.type_name, name or layer.name, index)
+    shown = shorten(format_shape(shapes[0] if len(shapes) == 1 else list(shapes)))
+    return f"{where} on input shape {shown}"
+
+
 def apply_layer(layer: "Layer", inputs: Sequence[Tensor], name: str | None = None,
                 index: int | None = None) -> Node:
-    """Apply ``layer`` to tensors, re-raising errors with the layer's context."""
+    """Apply ``layer`` to tensors, re-raising errors with the layer's context
+    (:func:`called_on`)."""
     shapes = [t.shape for t in inputs]
     key = _signature(layer, shapes)
     hit = _cached(key)
@@ -256,9 +275,7 @@ def apply_layer(layer: "Layer", inputs: Sequence[Tensor], name: str | None = Non
     try:
         computed = layer.compute(shapes, check)
     except SymcnnError as err:
-        where = describe_layer(layer.type_name, name or layer.name, index)
-        shown = shorten(format_shape(shapes[0] if len(shapes) == 1 else shapes))
-        raise with_context(err, f"{where} on input shape {shown}") from None
+        raise with_context(err, called_on(layer, shapes, name, index)) from None
     if key is not None:
         if len(_COMPUTED) >= _COMPUTED_MAX:
             _COMPUTED.clear()
@@ -434,22 +451,26 @@ class Layer(LayerProtocol):
         return node.outputs[0] if len(node.outputs) == 1 else list(node.outputs)
 
     def _input_tensors(self, inputs) -> list:
+        """The tensors of a call, checked: errors name the layer as :func:`apply_layer`'s
+        do, with the shapes it was called on."""
         many = isinstance(inputs, (list, tuple))
         tensors = list(inputs) if many else [inputs]
         if not all(isinstance(t, Tensor) for t in tensors) or not tensors:
             raise LayerArgumentError(
                 f"{describe_layer(self.type_name, self.name)}: must be called on a tensor "
-                f"from sc.Input(...) or another layer. Received: inputs={inputs!r}"
+                f"from sc.Input(...) or another layer. Received: inputs={brief(inputs)}"
             )
+        shapes = [t.shape for t in tensors]
         if self.n_inputs is None and len(tensors) < 2:
             raise ShapeError(
-                f"{describe_layer(self.type_name, self.name)}: expects a list of at least 2 "
-                f"tensors. Received: {len(tensors)} tensor(s)"
+                f"{called_on(self, shapes)}: expects a list of at least 2 tensors. "
+                f"Received: inputs={_tensors_given(inputs)}"
             )
         if self.n_inputs is not None and len(tensors) != self.n_inputs:
+            expected = f"{self.n_inputs} input tensor{'' if self.n_inputs == 1 else 's'}"
             raise ShapeError(
-                f"{describe_layer(self.type_name, self.name)}: expects {self.n_inputs} input "
-                f"tensor(s). Received: {len(tensors)}"
+                f"{called_on(self, shapes)}: expects {expected}. "
+                f"Received: inputs={_tensors_given(inputs)}"
             )
         return tensors
 
@@ -517,6 +538,14 @@ class Graph(Layer):
     :meth:`inner_graph`. :class:`symcnn.model.Model` is the one implementation; layers that
     take a model (``Repeat``) check for this class, so they need not import the model module.
     """
+
+
+def _tensors_given(inputs) -> str:
+    """``a list of 3 tensors``, ``one tensor``: what a call received, for messages."""
+    if not isinstance(inputs, (list, tuple)):
+        return "one tensor"
+    n = len(inputs)
+    return f"a {type(inputs).__name__} of {n} tensor{'' if n == 1 else 's'}"
 
 
 def _stated_value(stated: tuple) -> sympy.Expr:

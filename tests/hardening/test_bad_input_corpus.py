@@ -48,7 +48,8 @@ CASES = [
      lambda: sc.Concatenate()([sc.Input((2, 3)), sc.Input((4, 3))]), sc.ShapeError,
      r"Concatenate layer.*axis 0 differs"),
     ("add of one tensor", lambda: sc.Add()([sc.Input((3,))]), sc.ShapeError,
-     r"Add layer: expects a list of at least 2 tensors. Received: 1"),
+     r"Add layer on input shape \(3,\): expects a list of at least 2 tensors. "
+     r"Received: inputs=a list of 1 tensor"),
     ("unknown padding", lambda: sc.Conv2D(2, 3, padding="full"), sc.LayerArgumentError,
      r"`padding` must be one of 'valid', 'same'.*Received: padding='full'"),
     ("causal on 2D", lambda: sc.Conv2D(2, 3, padding="causal"), sc.LayerArgumentError,
@@ -74,7 +75,7 @@ CASES = [
      sc.GraphError, r"two different layers are both named 'd'"),
     ("layer reused with incompatible inputs",
      lambda: (lambda d: sc.Sequential([sc.Input((4,)), d, d]))(sc.Dense(3)), sc.GraphError,
-     r"Dense layer 'dense': a shared layer is reused with incompatible inputs"),
+     r"Dense layer 'dense' \(#0\): a shared layer is reused with incompatible inputs"),
     ("group count not dividing channels",
      lambda: sc.Sequential([sc.Input((8, 6)), sc.GroupNormalization(4)]), sc.ShapeError,
      r"GroupNormalization layer.*channels \(6\) must be divisible by `groups`"),
