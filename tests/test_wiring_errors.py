@@ -80,3 +80,10 @@ def test_contradicting_conditions_name_the_layer_by_index_and_list_only_the_earl
     fits = sc.Input((H, 10 - H))
     model = sc.Model(fits, sc.Cropping1D((1, 1))(sc.Dense(3)(fits)))
     assert model.layers[2].name == "cropping1d"
+
+
+def test_an_attention_layer_called_on_one_tensor_names_itself():
+    x = sc.Input((5, 8))
+    with pytest.raises(sc.SymcnnError, match=r"MultiHeadAttention layer 'mha': call it on "
+                                             r".*Received: 1 argument \(Tensor\)$"):
+        sc.MultiHeadAttention(2, 4, name="mha")(x)

@@ -26,7 +26,7 @@ from typing import Any
 
 import sympy
 
-from ..errors import CostError, LayerArgumentError, ShapeError
+from ..errors import CostError, LayerArgumentError, ShapeError, describe_layer
 from ..derivation.blocks import sym
 from ..formulas import prod
 from ..windows import NotAWindow, Whole
@@ -346,8 +346,9 @@ class MultiHeadAttention(Layer):
         if len(tensors) == 3 and tensors[2] is tensors[1]:
             tensors = tensors[:2]  # mha(q, v, v) is mha(q, v), as Keras and PyTorch see it
         if len(tensors) < 2 or len(tensors) > 3 or not all(isinstance(t, Tensor) for t in tensors):
+            given = ", ".join(type(t).__name__ for t in tensors)
             raise LayerArgumentError(
-                f"{self.type_name}: call it on tensors as mha(query, value) or "
-                f"mha(query, value, key). Received: {len(tensors)} argument(s) "
-                f"{[type(t).__name__ for t in tensors]}")
+                f"{describe_layer(self.type_name, self.name)}: call it on tensors as "
+                f"mha(query, value) or mha(query, value, key). Received: {len(tensors)} "
+                f"argument{'' if len(tensors) == 1 else 's'} ({given})")
         return apply_layer(self, tensors).outputs[0]
