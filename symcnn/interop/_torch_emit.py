@@ -20,7 +20,7 @@ from ..layers.spatial import split_channels
 from ._common import as_int, keras_base
 
 __all__ = ["HANDLERS", "RECURRENT", "KERAS_RECURRENT", "activation", "recurrent", "Unsupported",
-           "keras_recurrent_refusal"]
+           "keras_recurrent", "keras_recurrent_refusal"]
 
 
 class Unsupported(Exception):
@@ -468,33 +468,38 @@ def _concatenate(b, layer, inputs, shapes, out_shape, key, name):
 #: The PyTorch-named recurrent layers, exported by :func:`recurrent`.
 RECURRENT = ("RNN", "LSTM", "GRU")
 
-#: The Keras-named recurrent layers, refused: :func:`keras_recurrent_refusal` says why.
+#: The Keras-named recurrent layers: :func:`keras_recurrent` exports them where PyTorch's
+#: module computes the same function with the same count, :func:`keras_recurrent_refusal`
+#: says why not elsewhere.
 KERAS_RECURRENT = ("SimpleRNN", "LSTM", "GRU", "Bidirectional")
 
 _TORCH_RECURRENT = {"SimpleRNN": "RNN", "LSTM": "LSTM", "GRU": "GRU"}
 _GATES = {"SimpleRNN": 1, "LSTM": 4, "GRU": 3}
 
 
-def keras_recurrent_refusal(layer, input_width) -> str:
+def keras_recurrent_refusal(layer, input_width) -> str | None:
     """Why ``to_torch`` refuses the Keras-named recurrent ``layer`` (``SimpleRNN``, ``LSTM``,
     ``GRU``, or ``Bidirectional`` of them) called on ``(T, input_width)``, as its arguments
-    make it, and the :mod:`symcnn.nn` layer to build instead.
+    make it, and the :mod:`symcnn.nn` layer to build instead; ``None`` where it exports it
+    (:func:`keras_recurrent`).
 
     The reasons, checked against Keras and PyTorch in tests/interop/test_recurrent_refusals.py:
     PyTorch's nn.RNN, nn.LSTM and nn.GRU have two bias vectors per gate (``b_ih``, ``b_hh``).
     Keras' SimpleRNN and LSTM have one, so with ``use_bias=True`` the counts differ. Keras'
     GRU with ``reset_after=True`` has two as well and adds its recurrent bias inside the reset
-    gate's product, as nn.GRU adds ``b_hn``: the same function with the same count, so only the
-    translation is missing (as for SimpleRNN and LSTM with ``use_bias=False``). With
-    ``reset_after=False`` it applies the reset gate before the recurrent kernel, a function
-    nn.GRU does not compute, with one bias vector per gate. PyTorch's modules have their
-    activations built in: tanh or relu for nn.RNN, tanh and sigmoid for nn.LSTM and nn.GRU.
+    gate's product, as nn.GRU adds ``b_hn``: the same function with the same count, exported
+    (as SimpleRNN and LSTM with ``use_bias=False`` are). With ``reset_after=False`` it applies
+    the reset gate before the recurrent kernel, a function nn.GRU does not compute, with one
+    bias vector per gate. PyTorch's modules have their activations built in: tanh or relu for
+    nn.RNN, tanh and sigmoid for nn.LSTM and nn.GRU. Keras' ``dropout`` and
+    ``recurrent_dropout`` act at every step, ``stateful`` carries states over batches: PyTorch's
+    modules do neither.
 
     >>> import symcnn as sc
     >>> print(keras_recurrent_refusal(sc.LSTM(4), 3))
     use_bias=True: Keras' LSTM has one bias vector per gate (16 parameters), PyTorch's nn.LSTM two, b_ih and b_hh (32), so the counts would differ by 16; build it with sc.nn.LSTM(3, 4, batch_first=True), PyTorch's module and counts (outputs: the sequence, then h_n and c_n)
     >>> print(keras_recurrent_refusal(sc.GRU(4, use_bias=False), 3))
-    to_torch does not translate Keras' GRU, though PyTorch's nn.GRU(bias=False) computes the same function with the same 84 parameters; build it with sc.nn.GRU(3, 4, batch_first=True, bias=False), PyTorch's module (outputs: the sequence, then h_n)
+    None
     """
     bidirectional = keras_base(layer).__name__ == "Bidirectional"
     forward = layer.layer if bidirectional else layer
@@ -503,6 +508,9 @@ def keras_recurrent_refusal(layer, input_width) -> str:
     per = " per direction" if bidirectional else ""
     reasons = _recurrent_reasons(forward, kind, "layer." if bidirectional else "", per)
     back = layer.backward_layer if bidirectional else None
+    if bidirectional and forward.go_backwards:
+        reasons.append("layer.go_backwards=True: the forward direction of PyTorch's "
+                       "bidirectional modules reads the sequence forwards")
     if back is not None and (keras_base(back) is not keras_base(forward)
                              or back.units != forward.units):
         reasons.append(f"backward_layer={back.type_name}({back.units}) with layer="
@@ -512,6 +520,17 @@ def keras_recurrent_refusal(layer, input_width) -> str:
         said = {r.split(": ", 1)[1] for r in reasons}
         reasons += [r for r in _recurrent_reasons(back, kind, "backward_layer.", per)
                     if r.split(": ", 1)[1] not in said]
+        if not reasons:
+            differ = sorted(k for k in _direction_args(forward) | _direction_args(back)
+                            if getattr(forward, k, None) != getattr(back, k, None))
+            if differ:
+                arg = differ[0]
+                reasons.append(
+                    f"backward_layer.{arg}={getattr(back, arg, None)!r} with layer.{arg}="
+                    f"{getattr(forward, arg, None)!r}: PyTorch's bidirectional modules run "
+                    f"one configuration both ways")
+    if not reasons:
+        return None
     options = ("" if forward.use_bias else ", bias=False") + (
         ", nonlinearity='relu'" if kind == "SimpleRNN" and forward.activation == "relu" else "")
     if bidirectional:
@@ -523,21 +542,13 @@ def keras_recurrent_refusal(layer, input_width) -> str:
                      f"{layer.merge_mode!r}")
     build = (f"build it with sc.nn.{torch_name}({input_width}, {forward.units}, "
              f"batch_first=True{options}), PyTorch's module")
-    outputs = f"(outputs: {sequence}, then {states})"
-    if reasons:
-        return f"{'; '.join(reasons)}; {build} and counts {outputs}"
-    module = f"nn.{torch_name}({options[2:]})" if options else f"nn.{torch_name}"
-    count = layer._params_of([(1, input_width)])  # one step: counts do not depend on T
-    same = "computes the same in both directions" if bidirectional else \
-        "computes the same function"
-    if forward.go_backwards and not bidirectional:
-        same += " (on the input reversed in time, as go_backwards=True reads it)"
-    how = (" (with reset_after=True, Keras' recurrent bias is its b_hh, the candidate's "
-           "part added inside the reset gate's product in both)" if kind == "GRU" and
-           forward.use_bias else "")
-    return (f"to_torch does not translate Keras' "
-            f"{f'Bidirectional({kind})' if bidirectional else kind}, though PyTorch's {module} "
-            f"{same} with the same {count} parameters{how}; {build} {outputs}")
+    return f"{'; '.join(reasons)}; {build} and counts (outputs: {sequence}, then {states})"
+
+
+def _direction_args(rnn) -> set:
+    """The arguments set on a direction of a ``Bidirectional`` (``get_config`` leaves out
+    those at their defaults) but its name and reading direction."""
+    return set(rnn.get_config()) - {"name", "go_backwards", "trainable"}
 
 
 def _recurrent_reasons(rnn, kind: str, owner: str, per: str) -> list:
@@ -571,7 +582,80 @@ def _recurrent_reasons(rnn, kind: str, owner: str, per: str) -> list:
             f"{owner}use_bias=True: Keras' {kind} has {vectors} ({one} parameters{per}), "
             f"PyTorch's nn.{torch_name} two, b_ih and b_hh ({sympy.expand(2 * one)}), so the "
             f"counts would differ by {one}{per}")
+    for arg, what in (("dropout", "inputs"), ("recurrent_dropout", "states")):
+        rate = getattr(rnn, arg)
+        if rate:
+            reasons.append(
+                f"{owner}{arg}={rate}: Keras' {kind} drops its {what} at every step while "
+                f"training, and PyTorch's nn.{torch_name} does not (its dropout acts between "
+                f"stacked layers), so training would compute another function")
+    if rnn.stateful:
+        reasons.append(
+            f"{owner}stateful=True: Keras' {kind} starts each batch from the last batch's "
+            f"states, PyTorch's nn.{torch_name} from zeros")
     return reasons
+
+
+def keras_recurrent(b, layer, inputs, shapes, key, name):
+    """A Keras ``SimpleRNN``/``LSTM``/``GRU`` (or ``Bidirectional`` of one) as PyTorch's
+    ``nn.RNN``/``nn.LSTM``/``nn.GRU`` (``batch_first=True``, ``bias=use_bias``,
+    ``bidirectional`` for the wrapper), named after the layer, or :class:`Unsupported` with
+    :func:`keras_recurrent_refusal`'s reason. Its parameters are Keras' in PyTorch's layout:
+    Keras' kernel ``(x, g*u)`` is ``weight_ih_l0`` transposed, ``(g*u, x)``, gate blocks in
+    PyTorch's order (GRU: Keras' z, r, h are PyTorch's r, z, n); a GRU's bias ``(2, 3*u)``
+    is ``bias_ih_l0`` then ``bias_hh_l0``; ``_reverse`` holds the backward direction.
+
+    One fx node per Keras output: the sequence (``return_sequences``) or the last state,
+    ``h_n[0]``, then with ``return_state`` Keras' states, ``(batch, u)`` each (``h``, ``c``
+    for LSTM; a ``Bidirectional``'s forward then backward). ``go_backwards`` flips the input
+    in time, and the sequence stays in the order read, as Keras returns it. A
+    ``Bidirectional`` merges PyTorch's two halves of the sequence (aligned in time, as
+    Keras aligns them) or the two last states by ``merge_mode``; ``None`` gives both."""
+    refusal = keras_recurrent_refusal(layer, shapes[0][-1])
+    if refusal is not None:
+        raise Unsupported(refusal)
+    bidirectional = keras_base(layer).__name__ == "Bidirectional"
+    rnn = layer.layer if bidirectional else layer
+    kind = keras_base(rnn).__name__
+    cls = getattr(tnn, _TORCH_RECURRENT[kind])
+    units = as_int(rnn.units)
+    options = dict(batch_first=True, bias=rnn.use_bias, bidirectional=bidirectional)
+    if kind == "SimpleRNN":
+        options["nonlinearity"] = rnn.activation
+    x = inputs[0]
+    if rnn.go_backwards:  # not in a Bidirectional (refused there)
+        x = b.call(torch.flip, x, (1,))
+    result = _module(b, layer, key, name, lambda: cls(shapes[0][-1], units, **options), x)
+    sequence = b.call(operator.getitem, result, 0)
+    states = b.call(operator.getitem, result, 1)  # (D, N, u), or LSTM's (h_n, c_n)
+    states = [b.call(operator.getitem, states, i) for i in range(2)] if kind == "LSTM" \
+        else [states]
+
+    def direction(d: int) -> list:
+        return [b.call(operator.getitem, s, d) for s in states]
+
+    if not bidirectional:
+        last = direction(0)
+        outs = [sequence if rnn.return_sequences else last[0]]
+        return [*outs, *last] if rnn.return_state else outs[0]
+    forwards, backwards = direction(0), direction(1)
+    if rnn.return_sequences:
+        halves = [b.call(operator.getitem, sequence, (Ellipsis, slice(None, units))),
+                  b.call(operator.getitem, sequence, (Ellipsis, slice(units, None)))]
+    else:
+        halves = [forwards[0], backwards[0]]
+    mode = layer.merge_mode
+    if mode is None:
+        outs = halves
+    elif mode == "concat":
+        outs = [sequence if rnn.return_sequences else b.call(torch.cat, halves, dim=-1)]
+    elif mode == "ave":
+        outs = [b.call(operator.truediv, b.call(operator.add, *halves), 2)]
+    else:
+        outs = [b.call(operator.add if mode == "sum" else operator.mul, *halves)]
+    if rnn.return_state:
+        outs += forwards + backwards
+    return outs if len(outs) > 1 else outs[0]
 
 
 def recurrent(b, layer, inputs, key, name):

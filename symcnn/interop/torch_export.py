@@ -10,6 +10,11 @@ layer in a channels-last model, batch norm over the last axis of a channels-firs
 their input through ``torch.movedim`` (``Flatten(data_format="channels_first")`` moves
 axis 1 last first, as Keras does). Every size must be a number (``model.subs(H=224, W=224)`` first).
 
+Keras' ``SimpleRNN``, ``LSTM``, ``GRU`` and ``Bidirectional`` become ``nn.RNN``, ``nn.LSTM``,
+``nn.GRU`` (``batch_first=True``) where those compute the same function with the same count
+(GRU with ``reset_after=True``, SimpleRNN and LSTM without bias), returning Keras' outputs;
+the others are refused with the reason (:func:`._torch_emit.keras_recurrent_refusal`).
+
 Keras' ``same`` and asymmetric paddings become an explicit ``F.pad`` before the layer, so
 shapes are exact (max pooling pads with ``-inf``; average pooling with ``same`` padding
 divides each window's sum by the input elements it covers, as Keras defines it). Keras
@@ -105,8 +110,10 @@ def _channels_last(model: Graph) -> bool:
     return last or not first
 
 
-#: Layers that compute on the symcnn layout (channels last stays last) in PyTorch.
-_AS_IS = ("Dense", "Embedding", "LayerNormalization", "Reshape", "Permute")
+#: Layers that compute on the symcnn layout (channels last stays last) in PyTorch; the
+#: recurrent ones read ``(N, T, x)``, as ``batch_first=True`` modules do.
+_AS_IS = ("Dense", "Embedding", "LayerNormalization", "Reshape", "Permute",
+          *emit.KERAS_RECURRENT)
 
 
 def _wanted_layout(layer, shapes):
@@ -142,6 +149,7 @@ class _Builder:
         self.layouts: dict = {}  # id(symcnn Tensor) -> whether its channels are moved first
         self.made: dict = {}  # (prefix, id(layer)) -> module target
         self.frozen: list = []
+        self.masked: dict = {}  # id(symcnn Tensor) -> the layer whose Keras mask it may carry
         self.now_moved = False  # the layout of the layer being emitted
 
     # -- graph helpers used by the emitters ---------------------------------------------
@@ -200,15 +208,21 @@ class _Builder:
                 self.problems.add(f"layer '{name}' ({node.layer.type_name})", str(err))
                 out = None
             outs = out if isinstance(out, list) else [out] * len(node.outputs)
+            mask = _mask_source(node.layer, name) or next(
+                (self.masked[id(t)] for t in node.inputs if id(t) in self.masked), None)
             for t, value in zip(node.outputs, outs):  # a recurrent layer: one per output
                 self.values[id(t)] = value
                 self.layouts[id(t)] = self.now_moved and len(t.shape) >= 2
+                if mask is not None:
+                    self.masked[id(t)] = mask
 
     def _nested(self, node, name: str) -> None:
         inner: Graph = node.layer
         for t, outer in zip(inner.inputs, node.inputs):
             self.values[id(t)] = self.values[id(outer)]
             self.layouts[id(t)] = self.layouts[id(outer)]
+            if id(outer) in self.masked:
+                self.masked[id(t)] = self.masked[id(outer)]
         if any(not _same_shape(a.shape, b) for a, b in zip(inner.inputs, node.input_shapes)):
             self.problems.add(f"model '{name}'", "a nested model called on another input shape "
                                                  "than it was built for")
@@ -217,6 +231,8 @@ class _Builder:
         for outer, t in zip(node.outputs, inner.outputs):
             self.values[id(outer)] = self.values[id(t)]
             self.layouts[id(outer)] = self.layouts[id(t)]
+            if id(t) in self.masked:
+                self.masked[id(outer)] = self.masked[id(t)]
 
     def layer(self, node, inputs: list, name: str, prefix: str):
         layer: Layer = node.layer
@@ -247,9 +263,14 @@ class _Builder:
                                    f"factors, so the counts would differ (the kernel would "
                                    f"train and the factors would be missing)")
         base = keras_base(layer)
+        if base is not None and base.__name__ in emit.KERAS_RECURRENT:
+            masks = [self.masked[id(t)] for t in node.inputs if id(t) in self.masked]
+            if masks:
+                raise emit.Unsupported(
+                    f"its input may carry the mask of {masks[0]}: Keras' recurrent layers "
+                    f"skip the masked steps, PyTorch's modules read every step")
+            return emit.keras_recurrent(self, layer, inputs, shapes, key, name)
         handler = emit.HANDLERS.get(base.__name__ if base else None)
-        if handler is None and base is not None and base.__name__ in emit.KERAS_RECURRENT:
-            raise emit.Unsupported(emit.keras_recurrent_refusal(layer, shapes[0][-1]))
         if handler is None:
             raise emit.Unsupported(f"no PyTorch equivalent for {layer.type_name}")
         out = handler(self, layer, inputs, shapes, out_shape, key, name)
@@ -261,6 +282,14 @@ class _Builder:
     def _freeze(self, layer: Layer, target: str) -> None:
         if not layer.trainable and target not in self.frozen:
             self.frozen.append(target)
+
+
+def _mask_source(layer: Layer, name: str) -> str | None:
+    """The layer, as messages name it, if it hands Keras' mask on (``Embedding(mask_zero=
+    True)``, ``Masking``); downstream tensors are taken to carry it."""
+    if getattr(layer, "mask_zero", False) or layer.type_name == "Masking":
+        return f"{layer.type_name} '{name}'"
+    return None
 
 
 def _same_shape(a, b) -> bool:
