@@ -210,15 +210,22 @@ class _Reader:
                 raise SpecError(f"{here}: `outputs` belongs to functional models (`inputs`). "
                                 f"Received: outputs={brief(spec['outputs'])}")
             x = Input(_shape(spec["input"], self.symbols, f"model file: {_at(path, 'input')}"))
-            layers, calls, y = [], 0, x
+            layers, calls, y, failed = [], 0, x, None
             for index, entry in enumerate(entries):
                 at = _at(path, f"layers[{index}]")
                 layer = self.entry(entry, at, depth, functional=False)[0]
                 calls = self._within(calls + self._calls(layer, y, at), here)
                 layers.append(layer)
-                y = _applied(layer, y)
+                y, before = _applied(layer, y), y
+                if y is None and before is not None:  # the entry the model build reports
+                    failed = f"model file: {at} ({layer.type_name})"
             constraints = self.constraints(spec, path)
-            return Sequential([x, *layers], name=name, constraints=constraints), calls
+            try:
+                return Sequential([x, *layers], name=name, constraints=constraints), calls
+            except SymcnnError as err:  # say which entry, as a functional document does
+                if failed is None or str(err).startswith("model file"):
+                    raise
+                raise type(err)(f"{failed}: {err}") from None
         return self.functional(spec, path, depth, name)
 
     def _nested_keys(self, spec, path: str) -> None:

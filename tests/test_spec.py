@@ -674,3 +674,13 @@ def test_stated_constraints_round_trip_and_are_read_checked():
                          (["1 > 2"], "false")):
         with pytest.raises(sc.SymcnnError, match=message):
             sc.model_from_spec({**seq, "constraints": bad})
+
+
+def test_a_sequential_entry_that_does_not_fit_is_named_by_its_path(tmp_path):
+    """A functional document said ``layers[1] (Conv2D)``; a Sequential one only ``(#1)``."""
+    path = tmp_path / "m.json"
+    path.write_text('{"input": [4, 4, 3], "layers": [{"Conv2D": {"filters": 2, "kernel_size": 3}},'
+                    ' {"Conv2D": {"filters": 2, "kernel_size": 3}}]}')
+    with pytest.raises(sc.ShapeError, match=r"m.json: layers\[1\] \(Conv2D\): Conv2D layer "
+                                            r"'conv2d_1' \(#1\) on input shape \(2, 2, 2\)"):
+        sc.load_spec(path)

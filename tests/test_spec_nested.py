@@ -250,7 +250,8 @@ def repeat_of(block, times=2, **top):
      r"layers\[0\]\.Sequential\.constraints\[0\]: a relation"),
     ({"input": [2, 2, 1], "layers": [{"Sequential": {"input": [2, 2, 1],
                                                      "layers": [{"Conv2D": [4, 5]}]}}]},
-     r"model file: layers\[0\]\.Sequential: Conv2D layer .*kernel_size is larger"),
+     r"model file: layers\[0\]\.Sequential\.layers\[0\] \(Conv2D\): Conv2D layer .*kernel_size "
+     r"is larger"),
 ])
 def test_malformed_nested_entries_are_refused_naming_the_path_argument_and_value(doc, message):
     with pytest.raises(sc.SymcnnError, match=message) as info:
