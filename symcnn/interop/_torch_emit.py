@@ -234,7 +234,31 @@ def _axes(layer, rank: int) -> list:
     return [a if a >= 0 else rank + 1 + a for a in axes]
 
 
+class _InferenceMode:
+    """A batch normalization that stays in inference mode, as Keras 3 runs a frozen one
+    (``BatchNormalization(trainable=False)``): ``module.train()`` leaves it normalizing with
+    its running statistics, which it does not update."""
+
+    def train(self, mode: bool = True):
+        return super().train(False)
+
+
+class KerasFrozenBatchNorm1d(_InferenceMode, tnn.BatchNorm1d):
+    """``nn.BatchNorm1d`` in inference mode whatever ``train()`` says (a frozen Keras one)."""
+
+
+class KerasFrozenBatchNorm2d(_InferenceMode, tnn.BatchNorm2d):
+    """``nn.BatchNorm2d`` in inference mode whatever ``train()`` says (a frozen Keras one)."""
+
+
+class KerasFrozenBatchNorm3d(_InferenceMode, tnn.BatchNorm3d):
+    """``nn.BatchNorm3d`` in inference mode whatever ``train()`` says (a frozen Keras one)."""
+
+
 def _batch_norm(b, layer, inputs, shapes, out_shape, key, name):
+    """``nn.BatchNorm1d/2d/3d``; a frozen Keras one stays in inference mode, as Keras runs
+    it (:class:`KerasFrozenBatchNorm2d`): a frozen ``nn.BatchNorm2d`` in ``train()``
+    would normalize with the batch's statistics instead."""
     rank = len(shapes[0])
     axes = _axes(layer, rank)
     if len(axes) != 1 or b.torch_dim(axes[0], rank) != 1:
@@ -242,7 +266,10 @@ def _batch_norm(b, layer, inputs, shapes, out_shape, key, name):
                           f"the channel axis)")
     if layer.center != layer.scale:
         raise Unsupported("center and scale differ (PyTorch's affine covers both)")
-    cls = {1: tnn.BatchNorm1d, 2: tnn.BatchNorm1d, 3: tnn.BatchNorm2d, 4: tnn.BatchNorm3d}.get(rank)
+    frozen = not layer.trainable and getattr(layer, "inference_when_frozen", False)
+    cls = ({1: KerasFrozenBatchNorm1d, 2: KerasFrozenBatchNorm1d, 3: KerasFrozenBatchNorm2d,
+            4: KerasFrozenBatchNorm3d} if frozen else
+           {1: tnn.BatchNorm1d, 2: tnn.BatchNorm1d, 3: tnn.BatchNorm2d, 4: tnn.BatchNorm3d}).get(rank)
     if cls is None:
         raise Unsupported(f"batch normalization of a rank-{rank} input")
     channels = shapes[0][axes[0] - 1]
