@@ -228,14 +228,7 @@ def _nonnegative(diff: sympy.Expr):
         const, core = diff.as_coeff_Add()
         monomials = [m for m in items if m is not sympy.S.One]
         if len(monomials) == 1 and isinstance(monomials[0], sympy.Symbol):
-            s = monomials[0]
-            a = items[s]
-            if a > 0:
-                return sympy.Ge(s, ceiling(-const / a), evaluate=False)
-            bound = floor(-const / a)
-            if bound < 1:
-                raise Infeasible
-            return sympy.Le(s, bound, evaluate=False)
+            return _line_at_least(items[monomials[0]], monomials[0], const, 0)
         return sympy.Ge(core, -const, evaluate=False)
     if diff.is_nonnegative:
         return None
@@ -320,9 +313,10 @@ def _one_symbol_line(expr):
     return int(a), s, int(const)
 
 
-def _line_at_least(a: int, s, c: int, bound: int):
-    """``a*s + c >= bound`` over the positive integers ``s``, decided as
-    :func:`_nonnegative` decides a line: None, ``s >= n``, ``s <= n`` or :class:`Infeasible`."""
+def _line_at_least(a, s, c, bound):
+    """``a*s + c >= bound`` over the positive integers ``s`` (``a``, ``c``, ``bound``
+    rational, ``a`` not 0): None, ``s >= n``, ``s <= n`` or :class:`Infeasible`. The one
+    rule for a line, :func:`require_at_least`'s shortcut and :func:`_nonnegative`'s alike."""
     if a > 0:
         if a + c >= bound:
             return None

@@ -257,7 +257,7 @@ def _check_solved_symbol(x, named: bool, pairs: list, fixed: Mapping, where: str
     names |= {s.name for s in known}
     if named and names and x.name not in names:  # a constant: "does not depend on" it
         raise SolveError(f"{where}: no symbol named {x.name!r} to solve for; the symbols are "
-                         f"{', '.join(sorted(names)) or 'none'}. {_received(symbol=x.name)}")
+                         f"{', '.join(sorted(names))}. {_received(symbol=x.name)}")
 
 
 def _build(pairs: list, symbol, fixed: Mapping, constraints: list, where: str,
