@@ -262,11 +262,16 @@ def _output_copy(layer, node, where: str, layouts: list, batch) -> sympy.Expr:
         raise CostError(f"training_memory: {where} ({layer.type_name}): {err}") from None
 
 
-def _flows(node, ins, tally: _Tally, frozen: bool) -> bool:
-    """Whether a gradient flows through a layer call: one of its inputs requires one, or it
-    has trainable weights (none inside a frozen nested model or ``Repeat``)."""
-    return any(tally.requires_grad(k) for k in ins) or \
-        (not frozen and sympy.sympify(node.computed.trainable) != 0)
+def _trains(node, frozen: bool) -> bool:
+    """Whether a layer call's weights train: it has trainable weights, and it does not run
+    inside a nested model or ``Repeat`` call without any (``frozen``)."""
+    return not frozen and sympy.sympify(node.computed.trainable) != 0
+
+
+def _flows(ins, tally: _Tally, trains: bool) -> bool:
+    """Whether a gradient flows through a layer call: one of its inputs requires one, or its
+    weights train (``trains``, :func:`_trains`)."""
+    return trains or any(tally.requires_grad(k) for k in ins)
 
 
 def _run(model, keys: dict, tally: _Tally, prefix: str, frozen: bool = False,
@@ -285,7 +290,7 @@ def _run(model, keys: dict, tally: _Tally, prefix: str, frozen: bool = False,
         if nested is not None:
             inner, times = nested
             # the inner layers' own weights are frozen where the call has none trainable
-            inner_frozen = frozen or sympy.sympify(node.computed.trainable) == 0
+            inner_frozen = not _trains(node, frozen)
             inner_off = off or not layer.trainable
             if not sympy.sympify(times).is_Integer:  # a Repeat with a symbolic count
                 _run_repeat(inner, times, node, ins, keys, tally, name, inner_frozen, inner_off)
@@ -298,7 +303,8 @@ def _run(model, keys: dict, tally: _Tally, prefix: str, frozen: bool = False,
             tally.layouts.update(zip(map(id, node.outputs), lays))
             continue
         layouts = [tally.layouts.get(id(t)) for t in node.inputs]
-        flows = _flows(node, ins, tally, frozen)
+        trains = _trains(node, frozen)
+        flows = _flows(ins, tally, trains)
         copy = None
         if getattr(layer, "output_is_view", False):
             copy = _output_copy(layer, node, repr(name), layouts, tally.batch)
@@ -313,7 +319,6 @@ def _run(model, keys: dict, tally: _Tally, prefix: str, frozen: bool = False,
         # flows through (a pooling of the model's input, a frozen layer before any trainable
         # one): 0 exactly, whatever the layer would keep
         grads = [tally.requires_grad(k) for k in ins]
-        trains = not frozen and sympy.sympify(node.computed.trainable) != 0
         off_here = off or not layer.trainable
         for kept in _layer_kept(layer, node, repr(name), tally, layouts, grads, trains,
                                 off_here) if flows else ():
@@ -351,8 +356,9 @@ def _entry_state(tally: _Tally, ins, lays, first_key: int) -> tuple:
     """What a repetition's walk depends on, with the tensors made inside the ``Repeat``
     (keys from ``first_key`` on) renamed in order of appearance: its inputs' layouts and, per
     input (a view of one tensor, or a copy of it at some sizes), each tensor's part kept so far,
-    size and whether it requires a gradient. Two repetitions that start from equal states add the same bytes and end in equal
-    states; tensors from before the ``Repeat`` keep their own keys."""
+    size and whether it requires a gradient. Two repetitions that start from equal states add
+    the same bytes and end in equal states; tensors from before the ``Repeat`` keep their own
+    keys."""
     names: dict = {}
 
     def canonical(key):
