@@ -238,39 +238,43 @@ def relation_text(relation) -> str:
     return f"{relation.lhs} {RELATIONS[type(relation)]} {relation.rhs}"
 
 
-def _input_refs(record, owners: dict, where: str = "model_to_spec") -> list:
-    """The names of the tensors a layer reads: a layer with several outputs (an ``LSTM``
-    with ``return_state``) once, when the layer reads all of them in order and nothing else
-    (``Concatenate()(lstm(x))`` is written ``inputs: lstm``, which the reader reads back as
-    that list); a layer that reads some of them, or them and others, cannot be written: a
-    model file names a layer's outputs all together and alone."""
-    inputs = list(record.node.inputs)
-    found = [owners[id(t)] for t in inputs]
+def _refs(tensors, owners: dict) -> tuple:
+    """``(names, None)``: the names a model file gives ``tensors``, each its layer's (or
+    input's); a layer with several outputs (an ``LSTM`` with ``return_state``) once, when the
+    tensors are all of them in order and nothing else. ``(None, (name, index, count))`` for
+    the first output of such a layer read otherwise: a model file names a layer's outputs
+    all together and alone."""
+    found = [owners[id(t)] for t in tensors]
     for name, index, count in found:
-        if count > 1 and found != [(name, k, count) for k in range(count)]:
-            raise SpecError(
-                f"{where}: layer {record.name!r} ({record.type}) reads output "
-                f"{index} of the {count} of layer {name!r} (with other tensors, or not all "
-                f"of them in order); a model file names a layer's outputs all together and "
-                f"alone, so this cannot be written yet. Received: {name}[{index}]")
-    if found and found[0][2] > 1:
-        return [found[0][0]]
-    return list(record.inbound)
+        if count > 1:
+            if found == [(name, k, count) for k in range(count)]:
+                return [name], None
+            return None, (name, index, count)
+    return [name for name, _, _ in found], None
+
+
+def _input_refs(record, owners: dict, where: str = "model_to_spec") -> list:
+    """The names of the tensors a layer reads (:func:`_refs`): ``Concatenate()(lstm(x))``
+    is written ``inputs: lstm``, which the reader reads back as that list."""
+    names, read = _refs(record.node.inputs, owners)
+    if read is not None:
+        name, index, count = read
+        raise SpecError(
+            f"{where}: layer {record.name!r} ({record.type}) reads output "
+            f"{index} of the {count} of layer {name!r} (with other tensors, or not all "
+            f"of them in order); a model file names a layer's outputs all together and "
+            f"alone, so this cannot be written yet. Received: {name}[{index}]")
+    return names
 
 
 def _output_refs(model, owners: dict, where: str = "model_to_spec") -> list:
-    """The names of the model's outputs: a layer with several outputs once, when the model
-    outputs all of them in order (``outputs: lstm`` gives ``[output, h, c]``)."""
-    refs, outputs, i = [], list(model.outputs), 0
-    while i < len(outputs):
-        name, index, count = owners[id(outputs[i])]
-        run = [owners[id(t)] for t in outputs[i:i + count]]
-        if count > 1 and (index != 0 or run != [(name, k, count) for k in range(count)]
-                          or len(outputs) != count):
-            raise SpecError(
-                f"{where}: the model outputs output {index} of the {count} of layer "
-                f"{name!r}; a model file can output such a layer's outputs only all together "
-                f"and alone. Received: {name}[{index}]")
-        refs.append(name)
-        i += count
-    return refs
+    """The names of the model's outputs (:func:`_refs`): ``outputs: lstm`` gives
+    ``[output, h, c]``."""
+    names, read = _refs(model.outputs, owners)
+    if read is not None:
+        name, index, count = read
+        raise SpecError(
+            f"{where}: the model outputs output {index} of the {count} of layer "
+            f"{name!r}; a model file can output such a layer's outputs only all together "
+            f"and alone. Received: {name}[{index}]")
+    return names
