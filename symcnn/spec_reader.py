@@ -223,9 +223,9 @@ class _Reader:
             try:
                 return Sequential([x, *layers], name=name, constraints=constraints), calls
             except SymcnnError as err:  # say which entry, as a functional document does
-                if failed is None or str(err).startswith("model file"):
+                if failed is None:
                     raise
-                raise type(err)(f"{failed}: {err}") from None
+                raise _at_entry(err, failed) from None
         return self.functional(spec, path, depth, name)
 
     def _nested_keys(self, spec, path: str) -> None:
@@ -278,9 +278,7 @@ class _Reader:
             try:
                 out = layer(args)
             except SymcnnError as err:  # the entry's shapes: say which entry
-                if str(err).startswith("model file"):
-                    raise
-                raise type(err)(f"{where}: {err}") from None
+                raise _at_entry(err, where) from None
             if layer.name is not None:
                 tensors[layer.name] = out
             last = out
@@ -470,6 +468,12 @@ def _applied(layer, x):
     except SymcnnError:
         return None
     return outputs[0] if len(outputs) == 1 else None
+
+
+def _at_entry(err: SymcnnError, where: str) -> SymcnnError:
+    """``err`` said at the entry ``where`` (``model file: layers[1] (Conv2D)``), unless an
+    entry nested in it said where already."""
+    return err if str(err).startswith("model file") else type(err)(f"{where}: {err}")
 
 
 def _deeper(depth: int, path: str) -> int:
