@@ -432,13 +432,34 @@ class ConstraintSet:
             self.add(r)
 
     def as_list(self) -> list:
+        implied = self._implied_lower()
         out = []
         for s in sorted(set(self._lower) | set(self._upper), key=lambda s: s.name):
-            if s in self._lower:
+            if s in self._lower and implied.get(s, -math.inf) < self._lower[s][0]:
                 out.append(self._lower[s][1])
             if s in self._upper:
                 out.append(self._upper[s][1])
         return out + list(self._other)
+
+    def _implied_lower(self) -> dict:
+        """For each symbol, the largest bound the other conditions imply on it by their
+        structure: ``H >= 2**L`` implies ``H >= 2`` (``L`` is a positive integer), so a
+        plain ``H >= 2`` beside it says nothing more and is not listed."""
+        implied: dict = {}
+        for r in self._other:
+            if isinstance(r, (sympy.GreaterThan, sympy.StrictGreaterThan)):
+                s, other = r.lhs, r.rhs
+            elif isinstance(r, (sympy.LessThan, sympy.StrictLessThan)):
+                s, other = r.rhs, r.lhs
+            else:
+                continue
+            if not (isinstance(s, sympy.Symbol) and s.is_integer):
+                continue
+            least = lower_bound(other)
+            if least is not None:
+                least += isinstance(r, (sympy.StrictGreaterThan, sympy.StrictLessThan))
+                implied[s] = max(implied.get(s, least), least)
+        return implied
 
     def lower_bound(self, s):
         """The least value ``s`` may take (1 when unconstrained)."""

@@ -239,25 +239,42 @@ def _positive_linear(arg) -> bool:
     return positive
 
 
-def _at_least_one(f) -> bool:
-    """``f >= 1`` for every value: a positive integer symbol, the ceiling of a positive
-    quantity, or a positive integer power of either."""
+#: Largest exponent :func:`_least_factor` raises a base to: a bound it states stays small,
+#: and a smaller bound is still a bound.
+_MAX_LEAST_EXPONENT = 64
+
+
+def _least_factor(f) -> int | None:
+    """The least value of ``f``, at least 1, for every value of its symbols: 1 for a
+    positive integer symbol or the ceiling of a positive quantity, ``b**k`` for a power of
+    such a factor ``b`` or of an integer ``b >= 1`` whose exponent is at least ``k >= 0``
+    (``2**L`` is at least 2). None when the structure does not show it is at least 1."""
     if isinstance(f, Pow):
-        return isinstance(f.exp, Integer) and f.exp > 0 and _at_least_one(f.base)
+        if isinstance(f.base, Integer):
+            base = int(f.base) if f.base >= 1 else None
+        else:
+            base = _least_factor(f.base)
+        power = int(f.exp) if isinstance(f.exp, Integer) and f.exp > 0 else lower_bound(f.exp)
+        if base is None or power is None or power < 0:
+            return None
+        return base ** min(power, _MAX_LEAST_EXPONENT)
     if isinstance(f, ceiling):
-        return _positive_linear(f.args[0])
-    return positive_integer_symbol(f)
+        return 1 if _positive_linear(f.args[0]) else None
+    return 1 if positive_integer_symbol(f) else None
 
 
 def lower_bound(expr) -> int | None:
     """An integer ``L`` with ``expr >= L`` for every value of its (positive integer)
     symbols, read off the structure: a constant plus positive-integer multiples of products
-    of factors that are each at least 1. None when ``expr`` is not of that shape.
+    of factors that are each at least 1 (a power of 2 with a positive exponent, at least 2).
+    None when ``expr`` is not of that shape.
 
     >>> from symcnn import symbols
-    >>> H, W = symbols("H W")
+    >>> H, W, L = symbols("H W L")
     >>> lower_bound(4*ceiling(H/32)*ceiling(W/32) + H - 1), lower_bound(floor(H/2))
     (4, None)
+    >>> lower_bound(2**L), lower_bound(3*4**(L + 1) - 5)
+    (2, 43)
     """
     total = 0
     for t in Add.make_args(expr):
@@ -265,10 +282,18 @@ def lower_bound(expr) -> int | None:
         if not isinstance(coeff, Integer):
             return None
         c = int(coeff)
-        if rest is S.One or c > 0 and all(_at_least_one(f) for f in Mul.make_args(rest)):
+        if rest is S.One:
             total += c
-        else:
+            continue
+        if c <= 0:
             return None
+        least = c
+        for f in Mul.make_args(rest):
+            factor = _least_factor(f)
+            if factor is None:
+                return None
+            least *= factor
+        total += least
     return total
 
 

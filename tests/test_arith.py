@@ -205,6 +205,22 @@ def test_a_strict_bound_on_an_integer_size_counts_as_the_bound_it_means(relation
     assert ConstraintSet(relations).as_list() == kept
 
 
+def test_a_bound_another_condition_implies_is_not_listed():
+    """``H >= 2**L`` (``L`` a positive integer) already says ``H >= 2``; ``H >= 3`` says more."""
+    L = sc.symbols("L")
+    assert ConstraintSet([H >= 2, H >= 2**L]).as_list() == [H >= 2**L]
+    assert ConstraintSet([H > 1, 2**L <= H]).as_list() == [2**L <= H]
+    assert ConstraintSet([H >= 3, H >= 2**L]).as_list() == [H >= 3, H >= 2**L]
+    assert ConstraintSet([H >= 3, H > 2**L]).as_list() == [H > 2**L]
+    assert ConstraintSet([H >= 2, H - 1 >= 2**L]).as_list() == [H >= 2, H - 1 >= 2**L]
+
+
+def test_a_stack_of_poolings_states_only_the_condition_of_its_last_pooling():
+    L = sc.symbols("L")
+    pooled = sc.Sequential([sc.Input((H, W, 8)), sc.Repeat(sc.MaxPooling2D(2), L)])
+    assert pooled.constraints == [H >= 2**L, W >= 2**L]
+
+
 @pytest.mark.parametrize("relations", [[H >= 5, H < 5], [H > 5, H < 6], [H >= 10**10, H < 3]])
 def test_strict_bounds_that_contradict_are_caught(relations):
     """They were kept side by side ("Constraints: H >= 10000000000, H < 3")."""

@@ -87,6 +87,29 @@ def test_lower_bounds_of_cnn_sizes_are_their_least_values():
     assert lower_bound(ceiling((H - 3) / 2)) is None  # its argument may be negative
 
 
+L = symbols("L")
+powers = st.builds(lambda b, a, c, k, m: k * sympy.Integer(b)**(a * L + c) * H**m,
+                   st.integers(1, 4), st.integers(0, 2), st.integers(-1, 2),
+                   st.integers(-2, 3), st.integers(0, 1))
+
+
+@given(st.lists(powers, min_size=1, max_size=3), small)
+def test_a_lower_bound_through_powers_of_a_count_holds_at_every_point(terms, c):
+    """``2**L`` is at least 2, ``2**(L - 1)`` at least 1, over positive integers ``L``."""
+    e = sympy.Add(*terms) + c
+    least = lower_bound(e)
+    if least is not None:
+        points = itertools.product(range(1, 8), range(1, 8))
+        assert min(int(e.subs({L: l, H: h})) for l, h in points) >= least
+
+
+def test_lower_bounds_of_powers_of_a_count_are_their_least_values():
+    assert lower_bound(2**L) == 2 and lower_bound(2**(L - 1)) == 1
+    assert lower_bound(3 * 4**(L + 1) - 5) == 43 and lower_bound(H * 2**L) == 2
+    assert lower_bound(2**(-L)) is None and lower_bound(2**(L - 2)) is None
+    assert lower_bound(H - 2**L) is None
+
+
 def _outcome(fn):
     try:
         return fn()
