@@ -160,11 +160,24 @@ def describe_layer(type_name: str, name: str | None = None, index: int | None = 
     return text
 
 
-def with_context(err: SymcnnError, context: str) -> SymcnnError:
-    """A copy of ``err`` whose message starts with ``context`` (once)."""
+def with_context(err: SymcnnError, context: str, *, nested: bool = False) -> SymcnnError:
+    """A copy of ``err`` whose message starts with ``context`` (once). With ``nested``, an
+    error that already names where it happened (a layer inside a nested model or ``Repeat``)
+    is named inside ``context``: ``Functional layer 'stem' (#1) on input shape (6, 6, 8), in
+    Conv2D layer 'conv2d_1' (#2) on ...: kernel_size is larger than the input``.
+
+    >>> inner = with_context(ShapeError("too small"), "Conv2D layer 'c' (#2)")
+    >>> print(with_context(inner, "Functional layer 'stem' (#1)", nested=True))
+    Functional layer 'stem' (#1), in Conv2D layer 'c' (#2): too small
+    >>> with_context(inner, "model.yaml") is inner
+    True
+    """
     message = str(err)
     if getattr(err, "_has_context", False):
-        return err
-    new = type(err)(f"{context}: {message}")
+        if not nested:
+            return err
+        new = type(err)(f"{context}, in {message}")
+    else:
+        new = type(err)(f"{context}: {message}")
     new._has_context = True  # type: ignore[attr-defined]
     return new

@@ -44,6 +44,34 @@ def test_kernel_larger_than_the_input_names_layer_index_and_sizes():
     assert "Received: kernel_size=(7, 7)" in message
 
 
+def test_an_error_inside_a_nested_model_names_the_call_that_reached_it():
+    """The inner layer alone ("conv2d_1 on (4, 4, 8)") did not say which call of the block
+    gave it that input."""
+    x = sc.Input(("H", "W", 8))
+    stem = sc.Model(x, sc.Conv2D(8, 5, name="wide")(sc.Conv2D(8, 3)(x)), name="stem")
+    y = sc.Input((6, 6, 8))
+    with pytest.raises(sc.ShapeError) as err:
+        stem(y)
+    assert str(err.value).startswith(
+        "Functional layer 'stem' on input shape (6, 6, 8), in Conv2D layer 'wide' (#2) on "
+        "input shape (4, 4, 8): kernel_size is larger than the input")
+
+
+def test_an_error_in_a_repetition_names_which_repetition_and_its_input():
+    with pytest.raises(sc.ShapeError) as err:
+        sc.Sequential([sc.Input((12, 12, 8)), sc.Repeat(sc.Conv2D(8, 5), 3, name="deep")])
+    assert str(err.value).startswith(
+        "Repeat layer 'deep' (#0) on input shape (12, 12, 8), in repetition 3 of 3 (Conv2D "
+        "layer on input shape (4, 4, 8)): kernel_size is larger than the input")
+    x = sc.Input(("H", "W", 8))
+    stem = sc.Model(x, sc.Conv2D(8, 5, name="wide")(sc.Conv2D(8, 3)(x)), name="stem")
+    with pytest.raises(sc.ShapeError, match=r"^Repeat layer 'repeat' \(#0\) on input shape "
+                       r"\(12, 12, 8\), in repetition 2 of 3 \(Functional layer 'stem' on input "
+                       r"shape \(6, 6, 8\)\), in Conv2D layer 'wide' \(#2\) on input shape "
+                       r"\(4, 4, 8\): kernel_size"):
+        sc.Sequential([sc.Input((12, 12, 8)), sc.Repeat(stem, 3)])
+
+
 def test_a_kernel_larger_than_a_symbolic_input_is_a_constraint_not_an_error():
     H = sc.symbols("H")
     m = sc.Sequential([sc.Input((H, 8, 3)), sc.Conv2D(4, 7, padding=1)])

@@ -275,7 +275,7 @@ def apply_layer(layer: "Layer", inputs: Sequence[Tensor], name: str | None = Non
     try:
         computed = layer.compute(shapes, check)
     except SymcnnError as err:
-        raise with_context(err, called_on(layer, shapes, name, index)) from None
+        raise with_context(err, called_on(layer, shapes, name, index), nested=True) from None
     if key is not None:
         if len(_COMPUTED) >= _COMPUTED_MAX:
             _COMPUTED.clear()

@@ -44,10 +44,12 @@ import sympy
 
 from .. import arith
 from ..derivation.blocks import layers_sum, sym
-from ..errors import SUBS_HINT, CostError, LayerArgumentError, ShapeError, SymcnnError
+from ..errors import (SUBS_HINT, CostError, LayerArgumentError, ShapeError, SymcnnError,
+                      with_context)
 from ..windows import Window
 from ..working import Times
-from .base import Checker, Computed, Graph, Layer, apply_layer, format_shape, subs_own
+from .base import (Checker, Computed, Graph, Layer, apply_layer, called_on, format_shape,
+                   subs_own)
 from .core import InputLayer
 from ..render.exprs import show
 from .repeat_steps import Steps, constant_window, probe_sizes
@@ -118,7 +120,7 @@ class Repeat(Layer):
         if times == 0:  # nothing runs: the input passes through, unchecked
             return self._computed(shape, sympy.Integer(0), sympy.Integer(0))
         inner = Checker()
-        done = self.block.compute([shape], inner)
+        done = self._repetition(1, shape, inner)
         (out,) = done.output_shapes
         if _same_shape(out, shape):
             # every repetition is this one; its conditions are kept even when ``times`` may
@@ -129,8 +131,8 @@ class Repeat(Layer):
             self._check_written_calls(shape)
             check.constraints.extend(inner.constraints)
             trainable, non_trainable = done.trainable, done.non_trainable
-            for _ in range(int(times) - 1):
-                done = self.block.compute([out], check)
+            for k in range(2, int(times) + 1):
+                done = self._repetition(k, out, check)
                 (out,) = done.output_shapes
                 trainable, non_trainable = (trainable + done.trainable,
                                             non_trainable + done.non_trainable)
@@ -210,6 +212,15 @@ class Repeat(Layer):
                 return total + (times - done) * calls, True
             shape = tuple(out)
         return total, True
+
+    def _repetition(self, k: int, shape, check: Checker) -> Computed:
+        """The block's ``k``-th repetition, on ``shape``; an error names it (``repetition 2
+        of 3 (Functional layer 'stem' on input shape (8, 8, 8))``)."""
+        try:
+            return self.block.compute([shape], check)
+        except SymcnnError as err:
+            where = f"repetition {k} of {self.times} ({called_on(self.block, [shape])})"
+            raise with_context(err, where, nested=True) from None
 
     def _computed(self, shape, trainable, non_trainable) -> Computed:
         trainable, non_trainable = sympy.expand(trainable), sympy.expand(non_trainable)
