@@ -674,6 +674,25 @@ def test_latex_pdf_compiles_with_pdflatex(tmp_path):
     assert (tmp_path / "notes.pdf").read_bytes()[:5] == b"%PDF-"
 
 
+def test_latex_pdf_names_the_pdf_as_the_tex_file_was_named(tmp_path, monkeypatch):
+    """It said "wrote notes.tex and /tmp/.../notes.pdf"."""
+    import shutil
+
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex is not available")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "out").mkdir()
+    code, _, err = run("latex", FREE_WIDTH, "-o", "out/notes.tex", "--pdf")
+    assert code == 0 and err.strip() == f"wrote {os.path.join('out', 'notes.tex')} and " \
+        f"{os.path.join('out', 'notes.pdf')}"
+
+
+@pytest.mark.parametrize("command", ["summary", "check", "solve", "latex"])
+def test_every_command_says_a_keras_file_is_a_model_it_reads(command, capsys):
+    code, _, _ = run(command, "--help")  # argparse prints the help to sys.stdout
+    assert code == 0 and ".keras file" in " ".join(capsys.readouterr().out.split())
+
+
 def test_zoo_lists_each_models_first_sentence_as_plain_text_within_the_width():
     out = ok("zoo")
     assert "``" not in out and ":class:" not in out

@@ -1,7 +1,7 @@
 """The ``symcnn`` command: summaries, budgets, sweeps, LaTeX and the zoo from a terminal.
 
-FILE is a Python script that defines ``model``, a YAML/JSON model file, or a Keras JSON
-config. Exit codes (also in ``symcnn --help`` and ``docs/cli.md``):
+FILE is a Python script that defines ``model``, a YAML/JSON model file, a Keras JSON
+config or a ``.keras`` file. Exit codes (also in ``symcnn --help`` and ``docs/cli.md``):
 
 ==== =========================================================================
 0    success
@@ -35,7 +35,7 @@ from ..errors import SymcnnError, UnavailableError
 from ..suggest import did_you_mean
 from .options import (NOTATIONS, QUANTITIES, LoadError, UsageError, check_early, deferred,
                       in_cli_words, register_memory, register_teach)
-from .options import MEMORY_EXAMPLES, TEACH_EXAMPLES
+from .options import FILE_HELP, MEMORY_EXAMPLES, TEACH_EXAMPLES
 
 __all__ = ["main", "build_parser", "EXIT_CODES"]
 
@@ -50,8 +50,6 @@ _EXIT_HELP = """exit codes:
   2  bad command line            5  solve: no value fits the budget
   70 internal error (please report with --debug)   130 interrupted"""
 
-_FILE_HELP = ("a Python script defining `model`, a YAML/JSON model file, a Keras JSON "
-              "config (model.to_json()) or a .keras file")
 
 _EXAMPLES = {
     "summary": """examples:
@@ -62,8 +60,8 @@ _EXAMPLES = {
     "solve": """examples:
   symcnn solve examples/models/free_width.json --budget params=100000 --for n
   symcnn solve net.yaml --budget params=5e6 --budget macs=1e9 --for w --subs H=224 W=224
-  symcnn zoo mobilenet_v2 --arg alpha=a > /dev/null  # a model with a multiplier a:
-  symcnn solve mnet.py --budget trainable_params=3e6 --for alpha --step 0.05""",
+  symcnn solve mnet.py --budget trainable_params=3e6 --for alpha --step 0.05
+    (mnet.py: model = sc.zoo.mobilenet_v2(alpha=sc.multiplier("alpha")))""",
     "sweep": """examples:
   symcnn sweep examples/models/free_width.json n=1:10
   symcnn sweep net.yaml w=8,16,32,64 --y params,macs --subs H=224 W=224 --format csv""",
@@ -115,7 +113,7 @@ def _suggestion(message: str) -> str:
 
 def _add_common(p, file: bool = True, subs: bool = True) -> None:
     if file:
-        p.add_argument("file", metavar="FILE", help=_FILE_HELP)
+        p.add_argument("file", metavar="FILE", help=FILE_HELP)
         p.add_argument("--model", metavar="NAME", default="model",
                        help="for a Python FILE: the variable holding the model (default: model)")
     if subs:

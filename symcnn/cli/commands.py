@@ -211,7 +211,8 @@ def _pdflatex(path: str, tex: str) -> str:
     except UnavailableError:
         raise UnavailableError("--pdf needs pdflatex on PATH (e.g. apt-get install "
                                "texlive-latex-base); the .tex file was written") from None
-    return os.fspath(pdf)
+    # named as the user named the .tex beside it (``notes.tex`` and ``notes.pdf``)
+    return os.path.join(os.path.dirname(path), os.path.basename(os.fspath(pdf)))
 
 
 def run_spec(args, out) -> int:

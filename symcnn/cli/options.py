@@ -204,12 +204,16 @@ def register_memory(command) -> None:
     p.add_argument("--format", choices=("text", "json"), default="text")
 
 
+#: What a FILE (or MODEL) argument may be, in every command's help.
+FILE_HELP = ("a Python script defining `model`, a YAML/JSON model file, a Keras JSON "
+             "config (model.to_json()) or a .keras file")
+
+
 def register_teach(command) -> None:
     """Add ``check`` and ``exercises`` through ``build_parser``'s ``command``."""
     p = command("check", "mark a student's table of output shapes and parameter counts",
                 deferred("teach", "run_check"))
-    p.add_argument("file", metavar="MODEL", help="the model: a Python script defining "
-                   "`model`, a YAML/JSON model file or a Keras JSON config")
+    p.add_argument("file", metavar="MODEL", help=f"the model: {FILE_HELP}")
     p.add_argument("claims", metavar="CLAIMS", help="the student's table: Markdown, CSV, "
                    "a copied symcnn or Keras summary, or a JSON list of rows; - for "
                    "standard input")
