@@ -368,6 +368,17 @@ def test_sweep_values_equal_substituting_each_value():
         assert point["valid"] and point["params"] == model.subs(n=point["value"]).params
 
 
+def test_the_sweep_table_says_peak_activation_memory_is_in_bytes():
+    header, *rows = ok("sweep", FREE_WIDTH, "n=1:2", "--y", "params,peak_activation_memory",
+                       "--no-progress").splitlines()
+    assert header.split("  ")[-1].strip() == "peak_activation_memory (bytes)"
+    model = textbook.free_width().subs(n=2)
+    assert rows[-1].split()[-1] == f"{int(model.peak_activation_memory('float32')):,}"
+    csv_header = ok("sweep", FREE_WIDTH, "n=1:2", "--y", "peak_activation_memory",
+                    "--format", "csv").splitlines()[0]
+    assert csv_header == "n,valid,peak_activation_memory"  # machine names stay as --y names
+
+
 def test_sweep_marks_sizes_the_model_cannot_take_as_invalid(tmp_path):
     path = tmp_path / "m.json"
     path.write_text(json.dumps({"symbols": "H", "input": ["H", "H", 1],

@@ -98,6 +98,11 @@ def _as_list(values) -> list:
     return values.tolist() if hasattr(values, "tolist") else list(values)
 
 
+#: The text table's header of a quantity whose name does not say its unit (CSV and JSON keep
+#: the names ``--y`` takes).
+_UNIT_HEADERS = {"peak_activation_memory": "peak_activation_memory (bytes)"}
+
+
 def run_sweep(args, out) -> int:
     name, values = parse_range(args.range, "RANGE")
     quantities = columns(args.y, "--y") or ["params"]
@@ -118,10 +123,11 @@ def run_sweep(args, out) -> int:
             return [f"{value:,}", *(("invalid" if not ok else int_text(x, ",")
                                      if type(x) is int else format_count(x)) for x in xs)]
 
-        widths = [len(h) for h in (name, *quantities)]
+        headers = [name, *(_UNIT_HEADERS.get(q, q) for q in quantities)]
+        widths = [len(h) for h in headers]
         for row in rows:
             widths = [max(w, len(c)) for w, c in zip(widths, cells(row))]
-        print("  ".join(c.rjust(w) for c, w in zip((name, *quantities), widths)), file=out)
+        print("  ".join(c.rjust(w) for c, w in zip(headers, widths)), file=out)
         for start in range(0, len(rows), 4096):  # written a block at a time
             out.write("".join("  ".join(c.rjust(w) for c, w in zip(cells(row), widths)) + "\n"
                               for row in rows[start:start + 4096]))
