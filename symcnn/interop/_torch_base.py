@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from ..layers.base import Tensor
 
-__all__ = ["Unsupported", "Marker", "UNKNOWN", "BATCH", "BatchSecond", "bind", "expect_tensor"]
+__all__ = ["Unsupported", "Marker", "UNKNOWN", "BATCH", "BatchSecond", "bind", "expect_tensor",
+           "all_or_none_trainable"]
 
 
 class Unsupported(Exception):
@@ -60,3 +61,27 @@ def expect_tensor(value, what: str = "input") -> Tensor:
     if not isinstance(value, Tensor):
         raise Unsupported(f"expects a tensor as {what}, got {value!r}")
     return value
+
+
+def all_or_none_trainable(flags, what: str) -> bool:
+    """Whether the weights of one symcnn layer train, from ``(name, requires_grad)`` pairs:
+    True when all do (or there are none), False when none does. A symcnn layer trains all
+    its weights or none, so a mix (``conv.weight.requires_grad_(False)`` with the bias
+    trainable) is :class:`Unsupported`, naming both sides, rather than counted one way.
+
+    >>> all_or_none_trainable([("weight", False), ("bias", False)], "Conv2d")
+    False
+    >>> all_or_none_trainable([("weight", False), ("bias", True)], "Conv2d")
+    Traceback (most recent call last):
+    ...
+    symcnn.interop._torch_base.Unsupported: Conv2d has frozen parameters (weight) next to trainable ones (bias), and a symcnn layer trains all its weights or none; freeze all of them or none (module.requires_grad_(False) or (True)) before converting
+    """
+    flags = list(flags)
+    frozen = [name for name, trains in flags if not trains]
+    training = [name for name, trains in flags if trains]
+    if frozen and training:
+        raise Unsupported(f"{what} has frozen parameters ({', '.join(frozen)}) next to "
+                          f"trainable ones ({', '.join(training)}), and a symcnn layer trains "
+                          f"all its weights or none; freeze all of them or none "
+                          f"(module.requires_grad_(False) or (True)) before converting")
+    return not frozen

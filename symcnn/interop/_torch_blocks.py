@@ -28,7 +28,7 @@ from .. import nn as sc_nn
 from ..errors import ShapeError
 from ..layers.base import Tensor
 from ..nn._base import slice_bound
-from ._torch_base import BATCH, BatchSecond, Unsupported
+from ._torch_base import BATCH, BatchSecond, Unsupported, all_or_none_trainable
 from ._torch_base import bind as _bind
 
 __all__ = ["Weight", "Condition", "FUNCTIONS_BY_NAME", "METHODS", "MODULE_CALLS", "consume",
@@ -166,16 +166,21 @@ def _layer_norm(conv, node, args, kwargs):
     for w in (weight, bias):
         if w is not None and not isinstance(w, Weight):
             raise Unsupported("layer_norm with a computed weight or bias")
-    for w in (weight, bias):
-        if w is not None:
-            consume(conv, w, "layer_norm")
-    named = weight or bias
-    name = named.path.rpartition(".")[0] if named is not None else node.name
+    if weight is None and bias is not None:
+        raise Unsupported(f"F.layer_norm with a bias ('{bias.path}') but no weight: "
+                          f"nn.LayerNorm has no bias-only form (its bias needs "
+                          f"elementwise_affine=True, which adds the weight), so the bias "
+                          f"would be lost or a weight added; pass a weight too, or leave the "
+                          f"bias out")
+    read = [w for w in (weight, bias) if w is not None]
+    trainable = all_or_none_trainable(((w.path, w.trainable) for w in read), "F.layer_norm")
+    for w in read:
+        consume(conv, w, "layer_norm")
+    name = weight.path.rpartition(".")[0] if weight is not None else node.name
     layer = sc_nn.LayerNorm(tuple(values["normalized_shape"]), eps=values["eps"],
                             elementwise_affine=weight is not None,
                             bias=bias is not None or weight is None,
-                            name=name or node.name,
-                            trainable=named is None or named.trainable)
+                            name=name or node.name, trainable=trainable)
     return conv.apply(layer, x)
 
 
@@ -249,7 +254,8 @@ def _multihead_attention(conv, node, module, args, kwargs):
         raise Unsupported("nn.MultiheadAttention with a bias on only some projections")
     layer = conv.layers.get(node.target)
     if layer is None:
-        trainable = any(p.requires_grad for p in m.parameters())
+        trainable = all_or_none_trainable(
+            ((n, p.requires_grad) for n, p in m.named_parameters()), "nn.MultiheadAttention")
         layer = L.MultiHeadAttention(num_heads=m.num_heads, key_dim=m.head_dim, use_bias=bias,
                                      name=node.target, trainable=trainable)
         conv.layers[node.target] = layer
@@ -294,9 +300,9 @@ def _recurrent(conv, node, module, args, kwargs):
             config["nonlinearity"] = m.nonlinearity
         if kind == "LSTM":
             config["proj_size"] = m.proj_size
-        own = list(m.parameters())
-        layer = getattr(sc_nn, kind)(**config, name=node.target,
-                                     trainable=not own or any(p.requires_grad for p in own))
+        trainable = all_or_none_trainable(
+            ((n, p.requires_grad) for n, p in m.named_parameters()), f"nn.{kind}")
+        layer = getattr(sc_nn, kind)(**config, name=node.target, trainable=trainable)
         conv.layers[node.target] = layer
     out, *states = layer(x)
     if not m.batch_first:

@@ -280,6 +280,11 @@ def _batch_norm(b, layer, inputs, shapes, out_shape, key, name):
 
 
 def _layer_norm(b, layer, inputs, shapes, out_shape, key, name):
+    if getattr(layer, "rms_scaling", False):
+        raise Unsupported("rms_scaling=True: Keras computes x*rsqrt(var(x) + epsilon)*gamma, "
+                          "without subtracting the mean; nn.LayerNorm subtracts it and "
+                          "nn.RMSNorm divides by the root mean square, so the values would "
+                          "differ")
     rank = len(shapes[0])
     axes = sorted(_axes(layer, rank))
     if axes != list(range(rank - len(axes) + 1, rank + 1)):

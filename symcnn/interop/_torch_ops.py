@@ -21,7 +21,7 @@ from .. import nn as sc_nn
 from ..layers.base import Tensor
 from . import _torch_blocks as blocks
 from . import _torch_windows as windows
-from ._torch_base import BATCH, UNKNOWN, Unsupported
+from ._torch_base import BATCH, UNKNOWN, Unsupported, all_or_none_trainable
 from ._torch_base import bind as _bind
 from ._torch_base import expect_tensor as _tensor
 from ._torch_shapes import (_flatten, _getattr, _getitem, _movedim, _permute, _size, _squeeze,
@@ -84,8 +84,8 @@ def layer_for_module(m, name: str):
             kwargs["bias"] = getattr(m, "bias", None) is not None
         else:
             kwargs[attr] = _plain(getattr(m, attr))
-    own = list(m.parameters(recurse=False))
-    trainable = not own or any(p.requires_grad for p in own)
+    trainable = all_or_none_trainable(
+        ((n, p.requires_grad) for n, p in m.named_parameters(recurse=False)), f"nn.{kind}")
     return getattr(sc_nn, kind)(**kwargs, name=name, trainable=trainable)
 
 
@@ -206,11 +206,19 @@ def _reduce(kind: str):
 
 
 def _interpolate(conv, node, args, kwargs):
+    """``F.interpolate`` as :class:`~symcnn.nn.Upsample`; ``antialias=True`` is refused: it
+    changes no size, count or MAC, but ``nn.Upsample`` (and so ``to_torch``) cannot apply it,
+    so the model would compute other values."""
     values = _bind(args, kwargs, ("input", "size", "scale_factor", "mode", "align_corners",
-                                  "recompute_scale_factor"),
+                                  "recompute_scale_factor", "antialias"),
                    {"size": None, "scale_factor": None, "mode": "nearest"})
     x = _tensor(values.pop("input"))
-    values.pop("antialias", None)
+    antialias = values.pop("antialias", False)
+    if antialias:
+        raise Unsupported(f"F.interpolate with antialias={antialias!r}: nn.Upsample has no "
+                          f"antialias, so the converted model (and its to_torch()) would "
+                          f"interpolate without it; call F.interpolate without antialias, or "
+                          f"replace the call to convert the model")
     return conv.apply(sc_nn.Upsample(**values, name=node.name), x)
 
 

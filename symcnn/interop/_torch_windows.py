@@ -14,7 +14,7 @@ import torch
 from .. import layers as L
 from .. import nn as sc_nn
 from ..layers.base import Tensor
-from ._torch_base import Unsupported
+from ._torch_base import Unsupported, all_or_none_trainable
 from ._torch_blocks import Weight, _bind, _sizes, consume
 
 __all__ = ["FUNCTIONS_BY_NAME", "weight_handler", "Table", "RelativeBias", "module_on_table",
@@ -55,11 +55,16 @@ def module_on_table(conv, node, module, value):
         if table.shape[-1] != module.in_features:
             raise Unsupported(f"a Linear({module.in_features}, ...) on '{table.path}' of shape "
                               f"{table.shape}")
-        own = list(module.parameters())
+        own = list(module.named_parameters())
+        flags = [(f"{node.target}.{n}", p.requires_grad) for n, p in own]
+        if table.params:  # the modules applied before: one layer with this one
+            flags.append((table.path, table.trainable))
+        trainable = all_or_none_trainable(flags, f"the table computed by nn.Linear "
+                                                 f"'{node.target}'")
         return replace(table, path=node.target, shape=table.shape[:-1] + (module.out_features,),
-                       params=table.params + sum(p.numel() for p in own),
+                       params=table.params + sum(p.numel() for _, p in own),
                        macs=table.macs + prod_int(table.shape) * module.out_features,
-                       trainable=table.trainable or any(p.requires_grad for p in own))
+                       trainable=trainable)
     if kind in ("ReLU", "GELU", "SiLU", "Sigmoid", "Tanh", "Identity", "Dropout"):
         return table
     raise Unsupported(f"a {kind} module applied to the tensor '{table.path}' read in forward")
@@ -119,7 +124,10 @@ def _shifted_window_attention(conv, node, args, kwargs):
         proj_bias=weights[3] is not None,
         bias_params=bias.table.params if computed else None,
         bias_macs=bias.table.macs if computed else 0, logit_scale=scale is not None, name=name,
-        trainable=any(w.trainable for w in (*read, bias.table)))
+        trainable=all_or_none_trainable(
+            [(w.path, w.trainable) for w in read]
+            + ([(bias.table.path, bias.table.trainable)] if computed else []),
+            "shifted_window_attention"))
     return conv.apply(layer, x)
 
 

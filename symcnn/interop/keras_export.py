@@ -103,9 +103,10 @@ def _frozen_again(built):
     return built
 
 
-#: Arguments a Keras layer takes through ``**kwargs`` for its base class
-#: (``Conv2D(..., lora_rank=4)`` hands it to ``BaseConv``).
-_BASE_ARGS = {"lora_rank"}
+#: Arguments a Keras layer takes through ``**kwargs``: for its base class
+#: (``Conv2D(..., lora_rank=4)`` hands it to ``BaseConv``), or popped from them
+#: (``LayerNormalization(rms_scaling=True)``, deprecated in Keras 3).
+_BASE_ARGS = {"lora_rank", "rms_scaling"}
 
 
 def _make(cls, config: dict, **extra):
@@ -273,6 +274,14 @@ class _Builder:
         if any(d != 1 for d in getattr(layer, "dilation", None) or ()) and "Pool" in layer.type_name:
             raise _Unsupported("a dilated max pooling (Keras pooling has no dilation)")
         kind = layer.type_name
+        if kind == "Embedding" and layer._torch.get("max_norm") is not None:
+            raise _Unsupported(
+                f"max_norm={layer._torch['max_norm']!r}: PyTorch renormalizes each row it "
+                f"looks up to a norm of at most max_norm (norm_type="
+                f"{layer._torch.get('norm_type', 2.0)!r}), in the weights too; Keras' "
+                f"Embedding has no such argument (embeddings_constraint=MaxNorm rescales the "
+                f"weights after each optimizer step only, never in the call), so the values "
+                f"would differ")
         if kind in _RECURRENT:
             return [self._recurrent(layer, shape, name)]
         if kind == "Unflatten" or kind == "Flatten" and len(out_shape) != 1:

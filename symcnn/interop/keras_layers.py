@@ -1,7 +1,14 @@
 """One Keras layer config as a symcnn layer: the class by its Keras name, the arguments
-that change shapes or counts, the harmless ones skipped, and ``keras.ops`` calls recorded in
-a model (``x + 3.0``) as :class:`~symcnn.layers.scale.Elementwise` or merge layers. What has
-no symcnn equivalent is added to the :class:`~symcnn.interop._common.Problems` list.
+that change shapes or counts, and ``keras.ops`` calls recorded in a model (``x + 3.0``) as
+:class:`~symcnn.layers.scale.Elementwise` or merge layers. What has no symcnn equivalent is
+added to the :class:`~symcnn.interop._common.Problems` list.
+
+Every argument the symcnn class takes reaches it, also those that change values only and
+that it takes through ``**kwargs`` (``_INERT_ARGS`` of :mod:`symcnn.layers.base`:
+``UpSampling2D``'s ``interpolation``, ``Dropout``'s ``noise_shape``): ``to_keras`` passes
+them on, ``to_torch`` reads those it uses (``interpolation``). Left out: Keras' bookkeeping
+(``dtype``, ``build_config``, ...), ``None`` values, and initializers, regularizers and
+constraints, which act in training only (the starting weights, the loss, the updates).
 
 >>> from symcnn.interop._common import Problems
 >>> conv = _make_layer("Conv2D", {"name": "c", "filters": 8, "kernel_size": [3, 3]},
@@ -30,10 +37,10 @@ _PASSTHROUGH = (
     "RandomContrast", "RandomBrightness", "GaussianNoise", "GaussianDropout", "AlphaDropout",
     "ActivityRegularization", "Masking",
 )
-#: Config keys that change neither shapes nor counts.
+#: Config keys of Keras' own bookkeeping that no symcnn layer keeps: left out.
 _IGNORED = {"dtype", "activity_regularizer", "renorm_clipping", "renorm_momentum", "sparse",
             "ragged", "optional", "batch_size", "build_config", "compile_config",
-            "registered_name", "module"} | set(_INERT_ARGS)
+            "registered_name", "module"}
 #: Config keys harmless at these values only.
 _HARMLESS = {"renorm": False, "lora_rank": None, "quantization_config": None}
 
@@ -69,6 +76,7 @@ def _make_layer(kind: str, cfg: dict, module, trainable: bool, where: str, probl
                             f"class_name={kind!r}")
         return None
     params = inspect.signature(cls.__init__).parameters
+    takes_more = any(p.kind is p.VAR_KEYWORD for p in params.values())
     kwargs: dict = {"name": name, "trainable": keep}
     for key, value in cfg.items():
         if key in ("name", "trainable"):
@@ -85,6 +93,8 @@ def _make_layer(kind: str, cfg: dict, module, trainable: bool, where: str, probl
             continue
         elif key in _IGNORED or key.endswith(_INERT_SUFFIXES):
             continue
+        elif key in _INERT_ARGS and takes_more:  # the class keeps it (``Layer`` takes it
+            kwargs[key] = _clean(value)  # through **kwargs): it changes values, not counts
         else:
             problems.add(where, f"argument `{key}` has no symcnn equivalent. "
                                 f"Received: {key}={value!r}")

@@ -37,7 +37,7 @@ Shape = tuple  # tuple of sympy.Expr, without the batch axis
 #: Keras arguments that change neither shapes nor parameter counts; accepted and kept.
 _INERT_ARGS = {
     "dtype", "momentum", "epsilon", "noise_shape", "seed", "synchronized", "autocast",
-    "input_dim", "lora_alpha", "rms_scaling", "interpolation", "fill_mode",
+    "input_dim", "lora_alpha", "interpolation", "fill_mode",
     "negative_slope", "max_value", "threshold", "alpha", "mask_value",
 }
 _INERT_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
@@ -55,7 +55,7 @@ _INERT_KINDS = {
     **{k: ("a number or None", lambda v: v is None or _number(v))
        for k in ("max_value", "lora_alpha")},
     **{k: ("True or False", lambda v: isinstance(v, bool))
-       for k in ("synchronized", "autocast", "rms_scaling")},
+       for k in ("synchronized", "autocast")},
     **{k: ("a name such as 'bilinear'", lambda v: isinstance(v, str))
        for k in ("interpolation", "fill_mode")},
     "seed": ("an int or None", lambda v: v is None or isinstance(v, int) and

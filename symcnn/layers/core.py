@@ -294,6 +294,8 @@ class LeakyReLU(_Identity):
     activation_name = "leaky_relu"
 
     def __init__(self, negative_slope=0.3, name: str | None = None, **kwargs: Any) -> None:
+        if "alpha" in kwargs:  # Keras 2's name of the slope; Keras 3 takes it as the slope
+            negative_slope = kwargs.pop("alpha")
         super().__init__(name=name, **kwargs)
         self._set(negative_slope=negative_slope)
 

@@ -56,12 +56,17 @@ class _AxisLayer(Layer):
         mixed = {a - 1 if a > 0 else rank + a for a in axes}
         return tuple(Whole() if i in mixed else None for i in range(rank))
 
+    def _weights_per_feature(self) -> int:
+        """Gamma and beta: 2, or 1 without ``center`` or ``scale``, or 0 without both."""
+        return int(self.center) + int(self.scale)
+
     def params_formula(self, input_shape):
         """``2*C`` for gamma and beta (``C`` or none without ``center`` or ``scale``)."""
         C = sym("C")
-        factor = int(self.center) + int(self.scale)
-        return (Times(factor, C), {C: self._features(input_shape)}) if factor else \
-            (sympy.Integer(0), {})
+        factor = self._weights_per_feature()
+        if not factor:
+            return sympy.Integer(0), {}
+        return (Times(factor, C) if factor > 1 else C), {C: self._features(input_shape)}
 
     def derivation_for(self, b, input_shapes, output_shape):
         return self.params_formula(input_shapes[0])
@@ -146,14 +151,47 @@ class BatchNormalization(_AxisLayer):
 
 
 class LayerNormalization(_AxisLayer):
-    """Layer normalization (Keras ``LayerNormalization``): gamma and beta over ``axis``."""
+    """Layer normalization (Keras ``LayerNormalization``): gamma and beta over ``axis``.
+
+    ``rms_scaling=True`` (Keras 3 takes it, deprecated) computes
+    ``x*rsqrt(var(x) + epsilon)*gamma`` over ``axis``: no mean is subtracted, the variance
+    is the mean squared deviation (not the mean square), and Keras builds gamma only,
+    whatever ``center`` and ``scale`` say, so the count is ``C``:
+
+    >>> import symcnn as sc
+    >>> m = sc.Sequential([sc.Input((5, 4)), sc.LayerNormalization(rms_scaling=True)])
+    >>> m.params
+    4
+    >>> print(m.layers[0].derivation)
+    layer_normalization (LayerNormalization): input (5, 4), output (5, 4)
+      params = C = 4
+      note: rms_scaling=True: gamma only (C), whatever center and scale; Keras makes no beta.
+
+    ``to_keras()`` passes it on; ``torch.nn`` has no module that computes it
+    (``nn.LayerNorm`` subtracts the mean, ``nn.RMSNorm`` divides by the root mean square).
+    """
+
+    #: Keras' ``rms_scaling``: gamma only, and no mean subtracted (see the class docstring).
+    rms_scaling = False
 
     def __init__(self, axis=-1, epsilon=0.001, center: bool = True, scale: bool = True,
-                 name: str | None = None, **kwargs: Any) -> None:
+                 name: str | None = None, rms_scaling: bool = False, **kwargs: Any) -> None:
         super().__init__(name=name, epsilon=epsilon, **kwargs)
         self._set(axis=self._axes(axis), center=self._flag(center, "center"),
                   scale=self._flag(scale, "scale"))
+        if self._flag(rms_scaling, "rms_scaling"):  # in the config only when set (as
+            self._set(rms_scaling=True)  # lora_rank): the other configs stay as they were
 
+    def _weights_per_feature(self) -> int:
+        """Keras builds gamma if ``scale`` or ``rms_scaling``, beta if ``center`` and not
+        ``rms_scaling``: with ``rms_scaling``, 1 whatever ``center`` and ``scale``."""
+        return 1 if self.rms_scaling else super()._weights_per_feature()
+
+    def derivation_for(self, b, input_shapes, output_shape):
+        if self.rms_scaling:
+            b.note("rms_scaling=True: gamma only (C), whatever center and scale; Keras "
+                   "makes no beta.")
+        return self.params_formula(input_shapes[0])
 
     def ptflops_ops_for(self, input_shapes, output_shape):
         """ptflops: torch's LayerNorm has no ``affine`` attribute, so it counts one per element."""

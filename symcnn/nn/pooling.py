@@ -9,7 +9,7 @@ from __future__ import annotations
 import sympy
 
 from .. import formulas
-from ..errors import LayerArgumentError
+from ..errors import LayerArgumentError, brief
 from ..layers import pooling as _pool
 from ..layers.base import Checker, format_shape
 from ..layers.spatial import join_channels, split_channels
@@ -123,11 +123,27 @@ class _AvgPoolNd(_PoolNd):
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
                  count_include_pad=True, divisor_override=None, name: str | None = None,
                  trainable: bool = True) -> None:
+        _check_divisor(self.type_name, divisor_override)
         stride = self._pool_args(kernel_size, stride, padding, ceil_mode, name, trainable)
         self._torch_config(kernel_size=self.pool_size,
                            stride=None if stride is None else self.strides,
                            padding=torch_padding(self.padding), ceil_mode=self.ceil_mode,
                            count_include_pad=count_include_pad, divisor_override=divisor_override)
+
+
+def _check_divisor(owner: str, value) -> None:
+    """PyTorch's rule for ``divisor_override``: None or an int other than 0 (a negative one
+    is taken; 0 fails in forward with "divisor must be not zero", a float or bool at the
+    call)."""
+    if value is None:
+        return
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise LayerArgumentError(f"{owner}: `divisor_override` must be an int or None, as "
+                                 f"PyTorch requires. Received: divisor_override={brief(value)}")
+    if value == 0:
+        raise LayerArgumentError(f"{owner}: `divisor_override` must not be 0 (PyTorch refuses "
+                                 f"it: \"divisor must be not zero\"). Received: "
+                                 f"divisor_override={value}")
 
 
 class AvgPool1d(_AvgPoolNd, _pool.AveragePooling1D):

@@ -5,10 +5,14 @@ Dimensions (``start_dim``, ``dim``) count the batch axis as 0, as in PyTorch.
 
 from __future__ import annotations
 
+import functools
+import math
+from fractions import Fraction
+
 import sympy
 
 from .. import arith, formulas
-from ..errors import LayerArgumentError, ShapeError
+from ..errors import SUBS_HINT, LayerArgumentError, ShapeError, brief
 from ..layers import reshape as _reshape
 from ..layers.base import Checker, Layer, format_shape
 from ..layers.layout import sliced
@@ -326,13 +330,30 @@ ZeroPad2d.__doc__ += """
 
 
 class Upsample(TorchLayer, Layer):
-    """``torch.nn.Upsample``: to a fixed ``size`` or by ``scale_factor`` (``floor(i*f)``).
+    """``torch.nn.Upsample``: to a fixed ``size`` or by ``scale_factor``.
+
+    PyTorch's output size is ``floor(float(i) * f)``, a product rounded in double precision
+    (also with ``recompute_scale_factor=True`` and in ``area`` mode), which for a factor that
+    is no binary fraction can differ from the exact ``floor(i*f)``: 9 rows by ``1/3`` give 3
+    (``9 * (1/3)`` rounds up to 3.0), 100 by ``0.29`` give 28. A number of rows gets exactly
+    PyTorch's size; a symbol gets a closed form ``floor(r*H)`` only where one is proven to
+    be PyTorch's size for every ``H`` with input and output at most :data:`EXACT_UP_TO`
+    elements (``1/3``: ``floor(H/3)``); otherwise (``0.29``) the size is refused with a
+    ``ShapeError`` asking for a number. An output below 1 is refused (PyTorch refuses it,
+    except in ``area`` mode, which returns an empty tensor); with symbols it is a
+    constraint. The mode must suit the number of spatial axes (``linear``: 1, ``bilinear``
+    and ``bicubic``: 2, ``trilinear``: 3, the others 1 to 3), and ``align_corners`` is
+    only for the interpolating modes, as PyTorch requires.
 
     >>> from symcnn import nn, Input
     >>> nn.Upsample(scale_factor=2)(Input((8, "H", "W"))).shape
     (8, 2*H, 2*W)
     >>> nn.Upsample(scale_factor=1.5)(Input((8, "H", 10))).shape
     (8, H + floor(H/2), 15)
+    >>> nn.Upsample(scale_factor=1/3)(Input((8, "H", 9))).shape
+    (8, floor(H/3), 3)
+    >>> nn.Upsample(scale_factor=0.29)(Input((8, 100))).shape
+    (8, 28)
     """
 
     _optional = (("size", None), ("scale_factor", None), ("mode", "nearest"),
@@ -344,16 +365,25 @@ class Upsample(TorchLayer, Layer):
         if (size is None) == (scale_factor is None):
             raise LayerArgumentError("Upsample: give exactly one of `size` and `scale_factor`. "
                                      f"Received: size={size!r}, scale_factor={scale_factor!r}")
+        _check_mode(mode, align_corners)
+        if size is not None and recompute_scale_factor:
+            raise LayerArgumentError(f"Upsample: `recompute_scale_factor` is not meaningful "
+                                     f"with an explicit `size` (PyTorch refuses it). Received: "
+                                     f"size={size!r}, "
+                                     f"recompute_scale_factor={recompute_scale_factor!r}")
         if size is not None:
             many = isinstance(size, (tuple, list))
             size = tuple(self._size(s, "size") for s in size) if many else self._size(size, "size")
-        factors = None
+        factors = floats = None
         if scale_factor is not None:
             many = isinstance(scale_factor, (tuple, list))
-            factors = tuple(_factor(f) for f in (scale_factor if many else (scale_factor,)))
+            floats = tuple(_factor(f) for f in (scale_factor if many else (scale_factor,)))
+            factors = tuple(_closed_form(f) or sympy.Rational(Fraction(f)) for f in floats)
             if not many:
-                factors = factors[0]
-        self._set(size=size, scale_factor=factors)
+                factors, floats = factors[0], floats[0]
+        # the mode and the doubles decide the size too: in the arguments that identify a
+        # computation (a cached result is shared by layers with the same arguments)
+        self._set(size=size, scale_factor=factors, mode=mode, _floats=floats)
         self._torch_config(size=size, scale_factor=scale_factor, mode=mode,
                            align_corners=align_corners,
                            recompute_scale_factor=recompute_scale_factor)
@@ -363,7 +393,16 @@ class Upsample(TorchLayer, Layer):
             raise ShapeError(f"expects an input with channels and at least one spatial axis. "
                              f"Received: shape={format_shape(shape)}")
         spatial = shape[1:]
-        given = self.size if self.size is not None else self.scale_factor
+        mode = self._torch["mode"]
+        axes = _MODE_AXES[mode]
+        if len(spatial) > 3 or axes is not None and len(spatial) != axes:
+            need = ("1, 2 or 3 spatial axes (an input of 3, 4 or 5 dims, batch included)"
+                    if axes is None else f"{axes} spatial ax{'is' if axes == 1 else 'es'} "
+                    f"(an input of {axes + 2} dims, batch included)")
+            raise ShapeError(f"mode={mode!r} needs {need}, as PyTorch requires, but the input "
+                             f"has {len(spatial)}. Received: mode={mode!r}, "
+                             f"shape={format_shape(shape)}")
+        given = self.size if self.size is not None else self._floats
         values = given if isinstance(given, tuple) else (given,) * len(spatial)
         if len(values) != len(spatial):
             raise ShapeError(f"needs one value per spatial axis ({len(spatial)}). Received: "
@@ -371,9 +410,14 @@ class Upsample(TorchLayer, Layer):
         if self.size is not None:
             return (shape[0], *values)
         out = []
-        for i, f in zip(spatial, values):
-            num, den = sympy.fraction(f)
-            out.append(arith.floor_div(sympy.expand(i * num), den))
+        for axis, (i, f) in enumerate(zip(spatial, values)):
+            size = _scaled(i, f)
+            dim = axis + 2  # PyTorch's numbering: batch, channels, then the resized axes
+            check.at_least(size, 1, lambda: f"scaling dim {dim} ({i} elements) by {f!r} "
+                           f"leaves none (PyTorch's size floor({i}*{f!r}) is {size}, and "
+                           f"PyTorch refuses an empty output). Received: "
+                           f"scale_factor={self._torch['scale_factor']!r}")
+            out.append(size)
         return (shape[0], *out)
 
     def window_for(self, input_shape):
@@ -393,8 +437,126 @@ class Upsample(TorchLayer, Layer):
         return NOTHING
 
 
-def _factor(value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise LayerArgumentError(f"Upsample: `scale_factor` must be a positive number. "
-                                 f"Received: scale_factor={value!r}")
-    return sympy.Rational(str(value)) if isinstance(value, float) else sympy.Integer(value)
+#: ``nn.Upsample``'s modes and the number of spatial axes each takes (None: 1, 2 or 3).
+_MODE_AXES = {"nearest": None, "nearest-exact": None, "area": None, "linear": 1,
+              "bilinear": 2, "bicubic": 2, "trilinear": 3}
+#: The modes that take ``align_corners`` (PyTorch refuses it, even False, for the others).
+_INTERPOLATING = ("linear", "bilinear", "bicubic", "trilinear")
+
+
+def _check_mode(mode, align_corners) -> None:
+    if not isinstance(mode, str) or mode not in _MODE_AXES:
+        also = (" ('lanczos' needs antialias=True, which nn.Upsample cannot pass)"
+                if mode == "lanczos" else "")
+        raise LayerArgumentError(f"Upsample: `mode` must be one of "
+                                 f"{', '.join(repr(m) for m in _MODE_AXES)}{also}. "
+                                 f"Received: mode={brief(mode)}")
+    if mode not in _INTERPOLATING and align_corners is not None:
+        raise LayerArgumentError(f"Upsample: `align_corners` can only be set with the "
+                                 f"interpolating modes ({', '.join(_INTERPOLATING)}); PyTorch "
+                                 f"refuses it with mode={mode!r}, even False. Received: "
+                                 f"align_corners={brief(align_corners)}")
+    if align_corners is not None and not isinstance(align_corners, bool):
+        raise LayerArgumentError(f"Upsample: `align_corners` must be True, False or None. "
+                                 f"Received: align_corners={brief(align_corners)}")
+
+
+def _factor(value) -> float:
+    """A scale factor as PyTorch uses it: a positive, finite double."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            factor = float(value)
+        except OverflowError:  # an int too large for a double
+            factor = math.inf
+        if factor > 0 and math.isfinite(factor):
+            return factor
+    raise LayerArgumentError(f"Upsample: `scale_factor` must be a positive number (a finite "
+                             f"double). Received: scale_factor={brief(value)}")
+
+
+def _scaled(size, factor: float):
+    """PyTorch's output size for ``size`` elements scaled by ``factor``: ``floor`` of the
+    double-precision product, or its proven closed form for a symbolic size."""
+    size = sympy.sympify(size)
+    if size.is_Integer:
+        product = float(int(size)) * factor
+        if not math.isfinite(product):
+            raise ShapeError(f"scaling {size} elements by {factor!r} overflows a double. "
+                             f"Received: scale_factor={factor!r}")
+        return sympy.Integer(math.floor(product))
+    rational = _closed_form(factor)
+    if rational is None:
+        names = ", ".join(sorted(str(s) for s in size.free_symbols))
+        raise ShapeError(f"PyTorch's size for {size} elements scaled by {factor!r} is "
+                         f"floor({size}*{factor!r}) with the product rounded in double "
+                         f"precision, and no closed form floor(r*{size}) is proven to equal "
+                         f"it for every size up to 2**40 (the rounding decides some sizes); "
+                         f"substitute a number for {names} {SUBS_HINT}, or use a factor "
+                         f"such as 0.5, 1.5 or 1/3. Received: scale_factor={factor!r}")
+    num, den = rational.p, rational.q
+    return arith.floor_div(sympy.expand(size * num), den)
+
+
+#: The sizes for which a symbolic closed form ``floor(r*H)`` is proven to be PyTorch's
+#: ``floor(float(H) * f)``: every ``H`` whose input and output are at most this many
+#: elements (2**40, about 1.1e12).
+EXACT_UP_TO = 2**40
+
+
+@functools.lru_cache(maxsize=256)
+def _closed_form(factor: float):
+    """The rational ``r`` (a SymPy Rational) with ``floor(n*r) == floor(float(n)*factor)``
+    for every ``n`` with ``n <= EXACT_UP_TO`` and ``n*factor <= EXACT_UP_TO``, the one with
+    the smallest denominator among the double's exact value and its best approximations
+    with denominators up to 10**9; None when none is proven.
+
+    >>> [_closed_form(f) for f in (2.0, 1.5, 1/3, 0.1, 0.29)]
+    [2, 3/2, 1/3, 1/10, None]
+    """
+    exact = Fraction(factor)
+    candidates = {exact} | {exact.limit_denominator(10**k) for k in range(1, 10)}
+    bound = EXACT_UP_TO if exact <= 1 else int(EXACT_UP_TO / exact)
+    for r in sorted(candidates, key=lambda c: (c.denominator, c.numerator)):
+        if r > 0 and _agrees(factor, exact, r, bound):
+            return sympy.Rational(r.numerator, r.denominator)
+    return None
+
+
+def _agrees(factor: float, exact: Fraction, r: Fraction, bound: int) -> bool:
+    """Whether ``floor(float(n) * factor) == floor(n*r)`` for every ``1 <= n <= bound``
+    (``exact`` is the double ``factor`` as a fraction), proven as follows.
+
+    Let ``p/q = r``, ``d = |exact - r|``. The double product is ``n*exact`` rounded to
+    nearest, off by at most ``n*exact*2**-53`` (half an ulp; ``2**-1075`` below the normal
+    range), so it is within ``n*c + 2**-1075`` of ``n*r``, ``c = exact*2**-53 + d``. Where
+    ``q`` does not divide ``n``, ``n*r`` is at least ``1/q`` from every integer, so both
+    floors agree if ``bound*c + 2**-1075 < 1/q`` (which also keeps every product below
+    ``2**53``, where integers are doubles). Where ``n = q*j``, ``n*r = p*j = k`` is an
+    integer and the product must not round below it: nothing to check when ``exact >= r``;
+    otherwise the product is ``k - j*q*d``, which rounds to ``k`` while ``j*q*d`` is at most
+    half the spacing of doubles below ``k``. That spacing is constant for ``k`` strictly
+    inside ``[2**E, 2**(E + 1))`` and ``j*q*d`` grows with ``j``, so the largest such ``j``
+    (a tie rounds to even there, decided by the product itself) settles all of them; ``k =
+    2**E``, where the spacing below halves, is checked itself.
+    """
+    p, q = r.numerator, r.denominator
+    c = exact / 2**53 + abs(exact - r)
+    if (bound * c + Fraction(1, 2**1075)) * q >= 1:
+        return False
+    if exact >= r:
+        return True
+    top_j = bound // q
+
+    def holds(j: int) -> bool:
+        return math.floor(float(q * j) * factor) == p * j
+
+    e = 0
+    while 2**e <= p * top_j:
+        low, high = 2**e, 2**(e + 1)
+        j = min(top_j, (high - 1) // p)  # the largest j with p*j inside the binade
+        if p * j > low and not holds(j):
+            return False
+        if low % p == 0 and low // p <= top_j and not holds(low // p):
+            return False
+        e += 1
+    return True

@@ -172,6 +172,18 @@ def test_relu_with_any_max_value_slope_and_threshold_exports_with_keras_values(k
     assert _close(_run_torch(model.to_torch(), x, channels_last=False), _numpy(expected))
 
 
+@pytest.mark.parametrize("kwargs", [{"alpha": 0.1}, {"negative_slope": 0.1}, {}])
+def test_leaky_relu_takes_keras_2s_alpha_as_its_slope_as_keras_3_does(kwargs):
+    """``LeakyReLU(alpha=0.1)`` kept the default slope 0.3: 0.3 in to_torch(), while
+    to_keras() (Keras reads ``alpha`` as the slope) had 0.1."""
+    keras = require("keras")
+    x = _inputs(KINKS)
+    model = sc.Sequential([sc.Input((x.shape[1],)), sc.LeakyReLU(**kwargs, name="leaky")])
+    expected = _numpy(keras.layers.LeakyReLU(**kwargs)(x))
+    assert _close(_run_torch(model.to_torch(), x, channels_last=False), expected)
+    assert _close(_numpy(model.to_keras()(x)), expected)
+
+
 @pytest.mark.parametrize("arg", ["max_value", "negative_slope", "threshold"])
 def test_a_negative_relu_argument_keras_refuses_is_refused_naming_it(arg):
     keras = require("keras")
