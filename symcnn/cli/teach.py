@@ -87,7 +87,8 @@ def run_exercises(args, out) -> int:
     if args.output:
         with open(args.output, "w", encoding="utf-8") as handle:
             handle.write(text)
-        print(f"wrote {args.output} ({len(items)} exercises)", file=out)
+        count = f"{len(items)} exercise{'' if len(items) == 1 else 's'}"
+        print(f"wrote {args.output} ({count})", file=out)
     else:
         out.write(text)
     return 0

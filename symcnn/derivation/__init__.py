@@ -91,6 +91,18 @@ def derive(record, assume_divisible=None) -> Derivation:
     return derivation
 
 
+def primed(name: str) -> str:
+    """``name`` with a prime, before its subscript, as a page writes it: ``H'_in`` (not
+    ``H_in'``, which prints as a subscript ``in'``), ``N''_1``, ``C'``. The one rule for a
+    formula's symbol that would read as another (here, and in the notation presets).
+
+    >>> primed("H_in"), primed("H'_in"), primed("C")
+    ("H'_in", "H''_in", "C'")
+    """
+    head, sep, sub = name.partition("_")
+    return f"{head}'{sep}{sub}"
+
+
 def _apart_from_model_symbols(record, steps: tuple, notes: tuple) -> tuple:
     """``steps`` and ``notes`` with each formula letter that a symbol of the model spells
     but that stands for something else here primed: in a block on ``(H, W, C)`` whose
@@ -113,9 +125,9 @@ def _apart_from_model_symbols(record, steps: tuple, notes: tuple) -> tuple:
         for letter, value in step.bindings:
             name = letter.name
             if name in mine and value != mine[name] and letter not in renamed:
-                new = name + "'"
+                new = primed(name)
                 while new in mine:
-                    new += "'"
+                    new = primed(new)
                 renamed[letter] = sympy.Symbol(new, **letter.assumptions0)
     if not renamed:
         return steps, notes

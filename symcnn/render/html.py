@@ -31,6 +31,7 @@ from .exprs import display_form
 from .printers import InRounding
 from .latex import _named_calls, _shown_steps
 from .latex_long import expr_sides, note_parts
+from .text import chain
 from .summary import COLUMNS
 
 __all__ = ["model_to_html", "derivation_html", "MathML", "math", "wrapping_math", "STYLE",
@@ -52,6 +53,7 @@ math { font-size: 1.05em; } div.step { overflow-x: auto; overflow-y: hidden; mar
 td div + div { margin-top: 0.15rem; }
 p.note { font-size: 0.9rem; color: #333; }
 code { font-family: 'DejaVu Sans Mono', Menlo, monospace; font-size: 0.9em; }
+code.run, h1 code, h2 code { overflow-wrap: anywhere; }
 span.terms > math { white-space: nowrap; }
 div.lines math { math-style: normal; } div.lines > div + div { margin-top: 0.25rem; }
 div.lines > div { padding-left: 4em; text-indent: -4em; }
@@ -105,9 +107,11 @@ class MathML(InRounding, MathMLPresentationPrinter):
             if _text(mo) == " ":
                 mo.firstChild.data = ","
         for mi in [node] if node.tagName == "mi" else node.getElementsByTagName("mi"):
-            text = _text(mi)  # a primed name (notation presets' D'): D with a prime, as
-            if len(text) == 2 and text[1] == "'" and text[0].isalpha():  # LaTeX's D'
-                prime = self._op("\u2032")  # the prime is raised already: no superscript
+            # a primed name (notation presets' D', a derivation's H''_in): the letter with
+            # its primes, as LaTeX's D' (a prime is raised already: no superscript)
+            text = _text(mi)
+            if len(text) >= 2 and text[0].isalpha() and text[1:] == "'" * (len(text) - 1):
+                prime = self._op("\u2032" * (len(text) - 1))
                 prime.setAttribute("lspace", "0")
                 prime.setAttribute("rspace", "0")
                 primed = self._el("mrow", self._el("mi", text=text[0]), prime)
@@ -218,15 +222,15 @@ def math(node, block: bool = False) -> str:
     return f'<math xmlns="http://www.w3.org/1998/Math/MathML"{shown}>{text}</math>'
 
 
-#: A sum whose text is longer than this is printed as one ``<math>`` per term, so that the
-#: browser can wrap it between terms (MathML itself is never wrapped).
+#: A sum wider than this (:func:`_width`, in characters) is printed as one ``<math>`` per
+#: term, so that the browser can wrap it between terms (MathML itself is never wrapped).
 WRAP_CHARS = 48
 
 
 def wrapping_math(node, limit: int = WRAP_CHARS) -> str:
     """``math(node)``, or for a sum longer than ``limit`` one ``<math>`` per term (each with
     its sign), in a ``<span class="terms">`` that the browser may wrap between the terms."""
-    if len(_text(node)) <= limit or node.tagName != "mrow":
+    if _width(node) <= limit or node.tagName != "mrow":
         return math(node)
     pieces, current = [], []
     for child in _opened(node):
@@ -256,13 +260,15 @@ _TIMES = ("\u2062", "&InvisibleTimes;", "\u00b7")
 def _factors(piece: list) -> list:
     """A term longer than :data:`WRAP_CHARS` cut after its product signs, into runs of at
     most that length (EfficientNet's ``12 (ceiling(3 d) - 1) make_divisible(112 w, 8)
-    max(1, ...)`` was 525 px wide); a shorter term whole."""
-    if sum(len(_text(child)) for child in piece) <= WRAP_CHARS:
+    max(1, ...)`` was 525 px wide); a shorter term whole. Lengths are widths on screen
+    (:func:`_width`): an invisible times takes none (counted as its entity's 16 characters,
+    it cut ``4 a b c`` into ``4 a`` and ``b c``)."""
+    if sum(_width(child) for child in piece) <= WRAP_CHARS:
         return [piece]
     runs, current, size = [], [], 0
     for child in piece:
         current.append(child)
-        size += len(_text(child))
+        size += _width(child)
         if child.nodeName == "mo" and _text(child) in _TIMES and size >= WRAP_CHARS // 2:
             runs.append(current)
             current, size = [], 0
@@ -289,7 +295,7 @@ def _opened(node) -> list:
             out.append(child)
         elif not paren:
             out += _opened(child)
-        elif len(_text(child)) > WRAP_CHARS // 2 and kids[1].nodeName == "mrow":
+        elif _width(child) > WRAP_CHARS // 2 and kids[1].nodeName == "mrow":
             out += [kids[0], *_opened(kids[1]), kids[2]]
         else:
             out.append(child)
@@ -360,18 +366,20 @@ STEP_CHARS = 70
 def _step_parts(step, printer: MathML) -> tuple:
     """``(key, parts)``: the step's key and its formula, working and value as MathML,
     repeats left out."""
-    parts, seen = [], []
     candidates = []
     if step.formula is not None:
         candidates += [step.formula, step.working]
     candidates.append(_given(step.value))
-    for c in candidates:
-        node = printer._print(c)
-        text = node.toxml()
-        if text not in seen[-1:]:
-            parts.append(node)
-            seen.append(text)
-    return _key(printer, step.key), parts
+    nodes = [printer._print(c) for c in candidates]
+    key = _key(printer, step.key)
+    return key, chain(((n, _alike(n)) for n in nodes), before=_alike(key)) or nodes[-1:]
+
+
+def _alike(node) -> str:
+    """What decides whether two steps' MathML show alike: a ``·`` before anything but a
+    number is the invisible times of a product written without it (``2·U`` and ``2U``;
+    ``2·4`` is not ``24``), as :func:`~symcnn.render.latex_long.alike` decides for LaTeX."""
+    return re.sub(r"<mo>·</mo>(?!<mn>)", "<mo>&InvisibleTimes;</mo>", node.toxml())
 
 
 def _fits(nodes) -> bool:
@@ -454,8 +462,9 @@ def derivation_html(derivation, printer: MathML | None = None) -> str:
 
 
 def _cell(ctx, p, key, name, type_name, shape, derivation, record) -> tuple:
-    if key == "layer":
-        return f"<code>{_breakable(name, _AFTER_UNDERSCORE)}</code>", False
+    if key == "layer":  # a long run without an underscore wraps anywhere (class "run")
+        run = ' class="run"' if max(map(len, re.split(r"[_.\-/:]", name))) > _BREAK_CHARS else ""
+        return f"<code{run}>{_breakable(name, _AFTER_UNDERSCORE)}</code>", False
     if key == "type":
         return _breakable(type_name, _BEFORE_CAPITAL), False
     if key == "output_shape":
@@ -470,10 +479,12 @@ def _cell(ctx, p, key, name, type_name, shape, derivation, record) -> tuple:
             if working.toxml() != value.toxml():
                 if _width(working) + _width(value) <= 34:
                     return math(p.row(working, value)), True
-                # a long working: "= value" on a line of its own
-                # a block's sum of its layers' counts wraps in a narrow column too
+                # a long working: "= value" on a line of its own; both wrap between terms
+                # in a narrow column (a block's sum of its layers' counts, EfficientNet's
+                # "= 6 c_16 max(1, ...) + max(1, ...)", 30 characters wide)
                 return (f"<div>{wrapping_math(working, WRAP_CHARS // 2)}</div>"
-                        f"<div>{wrapping_math(p.row(p._el('mrow'), value))}</div>"), True
+                        f"<div>{wrapping_math(p.row(p._el('mrow'), value), WRAP_CHARS // 2)}"
+                        f"</div>"), True
         return wrapping_math(value), True
     value = ctx.other_value(key, record)
     if value is not None:

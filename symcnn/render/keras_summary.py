@@ -39,7 +39,7 @@ from ..layers.core import Input
 from ..suggest import did_you_mean
 from .exprs import show
 from .where import Where, where_block
-from .wrapping import unbreakable_width, wrap_expression
+from .wrapping import display_width as _w, unbreakable_width, wrap_expression
 from . import cost_columns  # noqa: F401  (registers the MACs, FLOPs, ... columns it offers)
 from .summary import COLUMNS, DEFAULT_COLUMNS, format_count
 
@@ -234,7 +234,7 @@ def _widths(data: SummaryData, line_length: int | None, positions) -> list:
                                     isinstance(line_length, bool) or line_length < 1):
         raise SymcnnError(f"summary: `line_length` must be a positive integer (characters) or "
                           f"None. Received: line_length={line_length!r}")
-    natural = [max(len(r[i]) for r in [data.header, *data.rows]) for i in range(n)]
+    natural = [max(_w(r[i]) for r in [data.header, *data.rows]) for i in range(n)]
     if positions is not None:
         given, positions = positions, \
             list(positions) if isinstance(positions, (list, tuple)) else None
@@ -255,7 +255,7 @@ def _widths(data: SummaryData, line_length: int | None, positions) -> list:
         room = limit - _GAP * (n - 1)
         widths = natural if sum(natural) <= room else _fit(
             natural, room, [_longest_word(data, i) for i in range(n)],
-            [[len(r[i]) for r in data.rows] for i in range(n)])
+            [[_w(r[i]) for r in data.rows] for i in range(n)])
         if line_length is not None and sum(widths) > room:  # asked for: kept, or said so
             raise SymcnnError(
                 f"summary: line_length={line_length} is too short for these {n} columns; "
@@ -272,7 +272,7 @@ def _longest_word(data: SummaryData, i: int) -> int:
     column at most 41, a nested layer's name counted with its hanging prefix)."""
     cells = [r[i] for r in [data.header, *data.rows]]
     if i == 0:  # a nested layer's words hang behind its "   └ " prefix
-        return min(max((_hang(c) + len(w) for c in cells for w in c.split() if w != "└"),
+        return min(max((_hang(c) + _w(w) for c in cells for w in c.split() if w != "└"),
                        default=4), 41)
     return min(max((unbreakable_width(c) for c in cells), default=4), 30)
 
@@ -312,13 +312,24 @@ def _hang(text: str) -> int:
 def _wrap(text: str, width: int) -> list:
     """``text`` in lines of ``width``; a nested layer's ``   └ `` prefix hangs: its name and
     type wrap under the name, never back to the column's edge."""
-    if len(text) <= width:  # most cells fit: nothing to wrap
+    if _w(text) <= width:  # most cells fit: nothing to wrap
         return [text]
     indent = _hang(text)
     if indent and width - indent >= 8:
         lines = wrap_expression(text[indent:], width - indent) or [""]
         return [text[:indent] + lines[0]] + [" " * indent + line for line in lines[1:]]
     return wrap_expression(text, width) or [""]
+
+
+def _ljust(text: str, width: int) -> str:
+    """``text`` padded to ``width`` columns as a terminal shows it (a CJK character takes
+    two, :func:`~symcnn.render.wrapping.display_width`), so that wide names keep the
+    columns after them in place."""
+    return text + " " * (width - _w(text))
+
+
+def _rjust(text: str, width: int) -> str:
+    return " " * (width - _w(text)) + text
 
 
 def layout(data: SummaryData, line_length: int | None = None, positions=None) -> str:
@@ -329,19 +340,19 @@ def layout(data: SummaryData, line_length: int | None = None, positions=None) ->
     gap = " " * _GAP
 
     def lines(cells) -> list:
-        if all(len(c) <= w for c, w in zip(cells, widths)):  # one line, as most rows
-            return [gap.join(c.rjust(w) if num else c.ljust(w)
+        if all(_w(c) <= w for c, w in zip(cells, widths)):  # one line, as most rows
+            return [gap.join(_rjust(c, w) if num else _ljust(c, w)
                              for c, w, num in zip(cells, widths, data.numeric)).rstrip()]
         wrapped = [_wrap(c, w) for c, w in zip(cells, widths)]
         # a wrapped count is right-aligned as one block, so that its lines keep their
         # indents (each line right-aligned on its own lost the formula's structure)
-        wrapped = [[line.ljust(max(map(len, w))) for line in w] if num and len(w) > 1 else w
+        wrapped = [[_ljust(line, max(map(_w, w))) for line in w] if num and len(w) > 1 else w
                    for w, num in zip(wrapped, data.numeric)]
         out = []
         for k in range(max(len(w) for w in wrapped)):
             parts = [(w[k] if k < len(w) else "") for w in wrapped]
             out.append(gap.join(
-                p.rjust(width) if num else p.ljust(width)
+                _rjust(p, width) if num else _ljust(p, width)
                 for p, width, num in zip(parts, widths, data.numeric)).rstrip())
         return out
 
@@ -351,7 +362,7 @@ def layout(data: SummaryData, line_length: int | None = None, positions=None) ->
     out.append("=" * total)
     for line in data.lines:
         label, _, value = line.partition(": ")
-        if not value or len(line) <= max(total, 40):
+        if not value or _w(line) <= max(total, 40):
             out.append(line)
             continue
         first, *rest = wrap_expression(value, max(total, 40) - len(label) - 2, indent="")

@@ -26,8 +26,9 @@ from ..working import Given
 from .context import TABLE_COLUMNS, TOTALS, RenderContext, resolve_columns
 from .exprs import latex_printer
 from .where import call_names
-from .latex_long import (LONGTABLE_PREAMBLE, break_name, break_type, breakable, escape,
-                         longtable, plain, text_math, typeset_note)
+from .latex_long import (CODE_POINT_NOTE, LONGTABLE_PREAMBLE, TIMES_BREAK, TIMES_PENALTY,
+                         break_name, break_type, breakable, escape, longtable, plain,
+                         text_math, typeset_note)
 from .latex_steps import (_describe_math, _describeplain, _parts, _shape, _shown_steps,
                           _sum_rows, derivation_latex, is_trivial, page_step, step_latex)
 from .summary import COLUMNS
@@ -187,6 +188,15 @@ def _footnotes(ctx: RenderContext) -> list:
 
 #: Shown characters of a layer's heading paragraph that surely fit on one line.
 HEADING_CHARS = 90
+#: A name in a heading longer than this may break (:func:`break_name`): a name of 120
+#: characters ran 146 pt past the page.
+HEADING_NAME = 40
+
+
+def _heading_name(name: str) -> str:
+    """A layer's or model's name for a heading: escaped, and a long one breakable."""
+    return break_name(escape(name)) if len(name) > HEADING_NAME else escape(name)
+
 
 
 def _heading(paragraph, shapes: list) -> str:
@@ -199,7 +209,9 @@ def _heading(paragraph, shapes: list) -> str:
                   for d in (shape if isinstance(shape, tuple) else sum(map(tuple, shape), ())))
     if numeric and len(plain(text).replace("\\_", "_")) <= HEADING_CHARS:
         return text
-    return r"{\raggedright " + paragraph(True) + r"\par}"
+    broken = paragraph(True)
+    penalty = TIMES_PENALTY if TIMES_BREAK in broken else ""  # a product only where a sum cannot
+    return r"{\raggedright " + penalty + broken + r"\par}"
 
 
 def _derivations(ctx: RenderContext) -> list:
@@ -208,10 +220,10 @@ def _derivations(ctx: RenderContext) -> list:
     if ctx.used:  # stated once, above every layer
         lines += [r"\noindent " + _describe_math(ctx.used, p), ""]
     for name, shape in ctx.inputs:
-        head = rf"\paragraph{{\texttt{{{escape(name)}}} (InputLayer)}}"
+        head = rf"\paragraph{{\texttt{{{_heading_name(name)}}} (InputLayer)}}"
         lines += [_heading(lambda b: f"{head} Shape {_shape(shape, p, b)}.", [shape]), ""]
     for d in ctx.derivations:
-        head = rf"\paragraph{{\texttt{{{escape(d.name)}}} ({escape(d.type)})}}"
+        head = rf"\paragraph{{\texttt{{{_heading_name(d.name)}}} ({escape(d.type)})}}"
         steps = _shown_steps(d)
         if not steps and not d.notes:
             lines += [_heading(lambda b: f"{head} Output {_shape(d.output_shape, p, b)}, "
@@ -313,10 +325,12 @@ def model_to_latex(model, style: str = "table", standalone: bool = False,
                           "float with `caption`/`label`. Received: long=True, "
                           f"caption={caption!r}, label={label!r}")
     if style == "table" and long:
-        # breaks at "=" before "+": working and value each on their line where they can
+        # breaks at "=" before "+": working and value each on their line where they can; in
+        # a product (TIMES_BREAK, its line ends in a \cdot) only where a sum cannot
+        table = _long_table(ctx, resolve_columns(columns, "to_latex"))
+        penalty = TIMES_PENALTY.rstrip() if any(TIMES_BREAK in line for line in table) else ""
         body = [r"\begingroup\small\renewcommand{\arraystretch}{1.2}"
-                r"\relpenalty=0\binoppenalty=3000",
-                *_long_table(ctx, resolve_columns(columns, "to_latex")), r"\endgroup"]
+                r"\relpenalty=0\binoppenalty=3000" + penalty, *table, r"\endgroup"]
     elif style == "table":
         body = _table(ctx, resolve_columns(columns, "to_latex"))
         if caption is not None or label is not None:
@@ -334,11 +348,13 @@ def model_to_latex(model, style: str = "table", standalone: bool = False,
     text = "\n".join(body)
     if standalone:
         page = "a4paper,landscape" if landscape else "a4paper"
+        title = rf"\section*{{Model \texttt{{{_heading_name(model.display_name)}}}}}"
+        if r"$\langle$\texttt{U+" in title + text:  # a name's character set by its code point
+            text += "\n\n" + r"\noindent{\footnotesize " + CODE_POINT_NOTE + "}"
         text = "\n".join([
             r"\documentclass{article}", rf"\usepackage[{page},margin=2cm]{{geometry}}",
             FONTS, PREAMBLE, LONGTABLE_PREAMBLE, r"\allowdisplaybreaks", r"\begin{document}",
-            rf"\section*{{Model \texttt{{{escape(model.display_name)}}}}}", text,
-            r"\end{document}"])
+            title, text, r"\end{document}"])
     return text + "\n"
 
 

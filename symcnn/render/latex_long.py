@@ -4,13 +4,15 @@ A model of 170 layers does not fit on one page, and a symbolic one has cells wid
 page. :func:`longtable` lays out the rows that :mod:`symcnn.render.latex` computes as a
 ``longtable`` whose header repeats on every page ("continued"), whose totals are the last
 rows (so they are on the last page), and whose text columns are ``p`` columns of fixed
-shares of ``\\textwidth`` in which cells wrap: layer names may break after an underscore,
-long type names before a capital, shapes after a comma and products between factors
-(:func:`breakable`). ``landscape=True`` in :func:`symcnn.render.latex.model_to_latex` turns
-the page for very wide tables.
+shares of ``\\textwidth`` in which cells wrap: layer names may break after an underscore
+(a long run without one anywhere, :func:`break_name`), long type names before a capital,
+shapes after a comma and products between factors, where a ``\\cdot`` shows at the end of
+the line (:data:`TIMES_BREAK`; TeX breaks there only when a sum cannot break at a sign).
+``landscape=True`` in :func:`symcnn.render.latex.model_to_latex` turns the page for very
+wide tables.
 
->>> print(breakable(r"16 w \\left(a - 1\\right) \\left(b - 1\\right)"))
-16 w \\allowbreak \\left(a - 1\\right) \\allowbreak \\left(b - 1\\right)
+>>> print(breakable(r"16 w \\left(a - 1\\right) \\left(b - 1\\right)").replace(TIMES_BREAK, "|"))
+16 w | \\left(a - 1\\right) | \\left(b - 1\\right)
 >>> print(breakable(r"1{,}000 \\left(m + 1\\right)"))
 1{,}000 \\left(m + 1\\right)
 >>> print(break_name(escape("conv2_block1_1_conv")))
@@ -31,7 +33,8 @@ from .exprs import latex_printer
 __all__ = ["escape", "text_math", "longtable", "breakable", "break_name", "break_type",
            "typeset_note", "plain", "note_parts", "expr_factors", "expr_sides", "expr_latex",
            "NOTE_CODE", "open_long_parentheses", "LONGTABLE_PREAMBLE",
-           "SHARES", "LINE_CHARS", "LONG_GROUP"]
+           "SHARES", "LINE_CHARS", "LONG_GROUP", "TIMES_BREAK", "TIMES_PENALTY",
+           "CODE_POINT_NOTE"]
 
 _SPECIAL = {"\\": r"\textbackslash{}", "_": r"\_", "%": r"\%", "&": r"\&", "#": r"\#",
             "$": r"\$", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
@@ -41,14 +44,22 @@ _SPECIAL = {"\\": r"\textbackslash{}", "_": r"\_", "%": r"\%", "&": r"\&", "#": 
 def escape(text: str) -> str:
     """Text safe for LaTeX's text mode, also for pdflatex without Unicode fonts: a Greek
     letter is set as math (``conv_α`` as ``conv\\_$\\alpha$``), any other character
-    beyond Latin-1 by its code point (pdflatex stops at it otherwise).
+    beyond Latin-1 by its code point in angle brackets, ``⟨U+5377⟩`` (pdflatex stops at it
+    otherwise, and TeX Live's base and recommended packages have no fonts for Chinese,
+    Japanese or Korean; :data:`CODE_POINT_NOTE` says so under a standalone document).
 
     >>> print(escape("conv2d_1 (50% of #params)"))
     conv2d\\_1 (50\\% of \\#params)
     >>> print(escape("conv_\u03b1 \u0394 \u2192 \u00e9"))
-    conv\\_$\\alpha$ $\\Delta$ \\texttt{U+2192} \u00e9
+    conv\\_$\\alpha$ $\\Delta$ $\\langle$\\texttt{U+2192}$\\rangle$ \u00e9
     """
     return "".join(_SPECIAL.get(c) or (c if ord(c) < 256 else _unicode(c)) for c in str(text))
+
+
+#: What a standalone document says at its end when a name in it has a character set by its
+#: code point (:func:`escape`).
+CODE_POINT_NOTE = (r"$\langle$\texttt{U+}\ldots$\rangle$ in a name: a character that "
+                   r"pdflatex cannot set with this document's fonts, by its Unicode code point.")
 
 
 #: What math mode sets for the characters that ``\text{...}`` cannot hold alike in LaTeX
@@ -66,7 +77,7 @@ def text_math(text: str) -> str:
     >>> print(text_math("conv_1 (50%)"))
     \text{conv}\_\text{1 (50}\%\text{)}
     >>> print(text_math("α →"))
-    \alpha\text{ }\mathtt{U+2192}
+    \alpha\text{ }\langle\mathtt{U+2192}\rangle
     """
     out, pos = [], 0
     for run in [*_TEXT_RUN.finditer(text), None]:
@@ -74,8 +85,7 @@ def text_math(text: str) -> str:
         for char in text[pos:end]:
             math = _MATH_SPECIAL.get(char)
             if math is None:
-                math = _unicode(char).strip("$")
-                math = math.replace(r"\texttt", r"\mathtt")
+                math = _unicode(char, math=True)
             out.append(math)
         if run is not None:
             out.append(r"\text{" + run.group() + "}")
@@ -83,7 +93,10 @@ def text_math(text: str) -> str:
     return "".join(out)
 
 
-def _unicode(char: str) -> str:
+def _unicode(char: str, math: bool = False) -> str:
+    """A character beyond Latin-1 in text mode (or ``math``): a Greek letter as its command,
+    any other by its code point, marked as one: ``⟨U+5377⟩``, not ``U+5377`` run into the
+    name's other characters."""
     name = unicodedata.name(char, "")
     letter = re.fullmatch(r"GREEK (SMALL|CAPITAL) LETTER (\w+)", name)
     if letter:
@@ -92,8 +105,10 @@ def _unicode(char: str) -> str:
         if letter.group(1) == "CAPITAL":
             word = word.capitalize()
         if word in _GREEK:
-            return f"$\\{word}$"
-    return rf"\texttt{{U+{ord(char):04X}}}"
+            return f"\\{word}" if math else f"$\\{word}$"
+    if math:
+        return rf"\langle\mathtt{{U+{ord(char):04X}}}\rangle"
+    return rf"$\langle$\texttt{{U+{ord(char):04X}}}$\rangle$"
 
 
 #: Greek letters LaTeX has as commands (capitals only where they differ from Latin ones).
@@ -111,15 +126,29 @@ SHARES = {"layer": 0.24, "type": 0.2, "output_shape": 0.22, "working": 0.34, "pa
 FREE_SHARE = 0.2
 
 
+#: A place to break a line inside a product (TeX's ``\\*`` with a ``\\cdot``): nothing when
+#: the line goes on, ``\\cdot`` at its end when it breaks there, so that the next line does
+#: not read as a new term (``768 \\lfloor H/16 \\rfloor`` above ``\\lfloor W/16 \\rfloor +
+#: 768`` in ViT's table read as a sum of two). Its cost is TeX's ``\\hyphenpenalty``, which
+#: :data:`TIMES_PENALTY` sets above a break at ``+`` or ``-``.
+TIMES_BREAK = r"\discretionary{\hbox{$\mskip\medmuskip\cdot$}}{}{}"
+#: The ``\\hyphenpenalty`` of a paragraph or table with :data:`TIMES_BREAK`: a product
+#: breaks only where a sum cannot (the long table breaks at ``+`` at 3,000).
+TIMES_PENALTY = r"\hyphenpenalty=5000 "
+_PRODUCT = "\0"  # where breakable() puts a TIMES_BREAK
+
+
 def breakable(math: str) -> str:
     """Math in which TeX may break a line between the factors of a product
-    (``\\right) \\left(``, ``\\right\\rfloor \\left\\lfloor``, ``w \\left(``) besides after
-    ``+``, ``-`` and ``=``, also inside long parentheses (:func:`open_long_parentheses`)."""
+    (``\\right) \\left(``, ``\\right\\rfloor \\left\\lfloor``, ``w \\left(``: a
+    :data:`TIMES_BREAK`) besides after ``+``, ``-`` and ``=``, also inside long parentheses
+    (:func:`open_long_parentheses`)."""
     math = open_long_parentheses(math)
     math = re.sub(r"(\\right(?:[)\]]|\\rfloor|\\rceil)|\\bigr\)) "
                   r"(?=\\left[(\[]|\\left\\l|\\operatorname|\\max|\\min|[A-Za-z0-9])",
-                  r"\1 \\allowbreak ", math)
-    return re.sub(r"(\S+) (?=\\left\()", _break_before_factor, math)
+                  r"\1 " + _PRODUCT + " ", math)
+    math = re.sub(r"(\S+) (?=\\left\()", _break_before_factor, math)
+    return math.replace(_PRODUCT, TIMES_BREAK)
 
 
 #: Source length above which a parenthesised sum is set with ``\\bigl( \\bigr)``.
@@ -200,18 +229,46 @@ _NUMERAL = re.compile(r"[0-9.]+(?:\{,\}[0-9]+)*")
 
 
 def _break_before_factor(hit) -> str:
-    """``w \\allowbreak \\left(``, but a numeral keeps its factor: a line ending in
-    ``= 1{,}000`` would read as a value (``1{,}000 \\left(x + 1\\right)`` stays whole)."""
+    """``w``, a break (:data:`TIMES_BREAK`), ``\\left(``; but a numeral keeps its factor: a
+    line ending in ``= 1{,}000`` would read as a value (``1{,}000 \\left(x + 1\\right)``
+    stays whole), and a sign (``\\cdot \\left(``: TeX breaks after it already) is left."""
     token = hit.group(1)
     if _NUMERAL.fullmatch(token) or not re.search(r"[A-Za-z0-9}]$", token) or \
-            token.endswith("allowbreak"):
+            token.endswith("allowbreak") or token in _SIGNS:
         return hit.group(0)
-    return token + r" \allowbreak "
+    return token + " " + _PRODUCT + " "
+
+
+_SIGNS = {r"\cdot", r"\times", r"\div", r"\pm", r"\mp"}
+
+
+#: A run of a name longer than this (characters between underscores) may break anywhere.
+NAME_RUN = 14
+_NAME_UNIT = re.compile(r"\$\\langle\$\\texttt\{U\+[0-9A-F]+\}\$\\rangle\$|\$[^$]*\$"
+                        r"|\\text[a-z]+\{\}|\\.|.", re.S)
+#: Characters of a name that end a word (``layer1.0.conv1``): a long run may break after
+#: them first.
+_NAME_ENDS = set(".-/:")
 
 
 def break_name(escaped: str) -> str:
-    """A layer name (already escaped) that may break after each underscore."""
-    return escaped.replace(r"\_", r"\_\allowbreak{}")
+    r"""A layer name (already escaped) that may break after each underscore; a run of more
+    than :data:`NAME_RUN` characters without one (``aaaa...``, ``<script>...``) after each
+    character too, at a cost (``\penalty50``: TeX takes an extra line over it, so it
+    breaks there only where a run does not fit the column), and freely after a ``.``,
+    ``-``, ``/`` or ``:``. A shorter name breaks only after its underscores.
+
+    >>> print(break_name(escape("block_1_" + "x" * 16)).replace(r"\penalty50{}", "|"))
+    block\_\allowbreak{}1\_\allowbreak{}x|x|x|x|x|x|x|x|x|x|x|x|x|x|x|x
+    """
+    out = []
+    for run in escaped.split(r"\_"):
+        units = _NAME_UNIT.findall(run)
+        if len(units) > NAME_RUN:
+            run = "".join(unit + (r"\allowbreak{}" if unit in _NAME_ENDS else r"\penalty50{}")
+                          for unit in units[:-1]) + units[-1]
+        out.append(run)
+    return r"\_\allowbreak{}".join(out)
 
 
 def break_type(name: str) -> str:
@@ -268,12 +325,15 @@ def longtable(columns, numeric, header: list, rows: list, totals: list, notes: l
 NOTE_CODE = r"(?P<code>\b\w+='[^']*')|`(?P<name>[^`]+)`"
 
 #: The marked-up parts of a derivation's note: ``padding='same'`` or a backticked name
-#: (code), ``ceiling(x/s)`` (a rounding), ``(2C)`` (a symbol in parentheses) and formula
-#: symbols (``C_in/G``, ``C_in*K_h*K_w*M``, ``N_conn``: a symbol with a subscript, or
-#: symbols joined by ``*`` or ``/``), which a notation preset renames as it renames them
-#: in the formulas (:mod:`symcnn.render.notation`).
+#: (code), ``ceiling(x/s)`` (a rounding), ``(2C)`` (a symbol in parentheses), a capital
+#: letter standing alone (``T times``, ``(C each)``, ``(X, U)``: a formula's symbol; not
+#: the words ``A`` and ``I``, nor a letter in a slice ``x[B:E]``) and formula symbols
+#: (``C_in/G``, ``C_in*K_h*K_w*M``, ``N_conn``: a symbol with a subscript, or symbols joined
+#: by ``*`` or ``/``), which a notation preset renames as it renames them in the formulas
+#: (:mod:`symcnn.render.notation`).
 NOTE_PARTS = re.compile(NOTE_CODE + r"|(?P<round>\b(?:ceiling|floor)\((?P<arg>[\w/ +*-]+)\))"
                         r"|(?P<sym>(?<=\()\d*[A-Z]'*(?:_\w+)?'*(?=\)))"
+                        r"|(?P<letter>(?<![\w'`\[:])(?![AI](?![\w']))[A-Z]'*(?![\w'\]:(]))"
                         rf"|(?P<expr>(?<![\w'`]){SYMBOL_NAME}(?:[*/]{SYMBOL_NAME})+(?![\w'])"
                         rf"|(?<![\w'`])[A-Za-z]'*_[A-Za-z0-9]+(?![\w']))")
 
@@ -287,6 +347,9 @@ def note_parts(note: str):
     [('text', 'So ('), ('sym', '2C'), ('text', ') is '), ('ceiling', 'a/b'), ('text', '.')]
     >>> list(note_parts("Sees c_i/G of `x_1`."))
     [('text', 'Sees '), ('expr', 'c_i/G'), ('text', ' of '), ('code', 'x_1'), ('text', '.')]
+    >>> [t for kind, t in note_parts("A kernel (X, U) counts T times; I keep x[B:E].")
+    ...  if kind == "sym"]
+    ['X', 'U', 'T']
     """
     pos = 0
     for m in NOTE_PARTS.finditer(note):
@@ -296,8 +359,8 @@ def note_parts(note: str):
             yield "code", m.group("code") or m.group("name")
         elif m.group("round"):
             yield ("ceiling" if m.group().startswith("ceiling") else "floor"), m.group("arg")
-        elif m.group("sym"):
-            yield "sym", m.group("sym")
+        elif m.group("sym") or m.group("letter"):
+            yield "sym", m.group("sym") or m.group("letter")
         else:
             yield "expr", m.group("expr")
         pos = m.end()
@@ -364,6 +427,25 @@ def expr_sides(expr: str, printer) -> list:
     return sides
 
 
+def alike(tex: str) -> str:
+    r"""What decides whether two steps' LaTeX show alike: a ``\cdot`` before a letter or a
+    bracket is the product written without it (``2 \cdot U`` and ``2 U``), a rounding's
+    argument in braces is the same argument (``\left\lceil{\frac{H}{2}}\right\rceil``, as
+    SymPy prints a value), spaces aside; a ``\cdot`` between numbers stays (``2 \cdot 4`` is
+    not ``24``).
+
+    >>> alike(r"2 \cdot U + 1") == alike("2 U + 1"), alike(r"2 \cdot 4") == alike("24")
+    (True, False)
+    >>> alike(r"\left\lceil \frac{H}{2} \right\rceil") == alike(
+    ...     r"\left\lceil{\frac{H}{2}}\right\rceil")
+    True
+    """
+    tex = re.sub(r"\\cdot\s*+(?!\d)", "", tex)
+    tex = re.sub(r"(\\left\\l(?:ceil|floor))\s*\{(.*?)\}\s*(\\right\\r(?:ceil|floor))",
+                 r"\1 \2 \3", tex)
+    return re.sub(r"\s", "", tex)
+
+
 def plain(tex: str) -> str:
     """What a line of math shows, roughly: for comparing steps and estimating widths."""
     tex = re.sub(r"\\(left|right|cdot|,|;|!)", "", tex)
@@ -394,15 +476,39 @@ def split_sum(tex: str) -> list:
 def pack(pieces: list, first: int = LINE_CHARS, rest: int = LINE_CHARS) -> list:
     """``pieces`` (LaTeX terms with their signs) joined into lines of at most ``first``
     shown characters for the first line and ``rest`` for the others (a piece longer than
-    a line has a line of its own)."""
+    a line has a line of its own). The terms of a parenthesised sum, ``\\bigl(`` to
+    ``\\bigr)``, stay on one line when they fit one (a totals row read ``\\bigl(10 C``
+    on one line and ``+ 10\\bigr)`` on the next); only a group longer than a line breaks.
+
+    >>> print(*pack([r"\\bigl(a", r"+ b\\bigr)", r"+ \\bigl(c", r"+ d\\bigr)"], 10), sep="\\n")
+    \\bigl(a + b\\bigr)
+    + \\bigl(c + d\\bigr)
+    """
     lines, current, width, limit = [], [], 0, first
-    for piece in pieces:
-        size = len(plain(piece)) + 2  # the space around its sign
-        if current and width + size > limit:
-            lines.append(" ".join(current))
-            current, width, limit = [], 0, rest
-        current.append(piece)
-        width += size
+    for group in _parenthesised(pieces):
+        sizes = [len(plain(piece)) + 2 for piece in group]  # the space around each sign
+        if len(group) > 1 and sum(sizes) <= rest:  # whole: on this line, or the next
+            group, sizes = [" ".join(group)], [sum(sizes)]
+        for piece, size in zip(group, sizes):
+            if current and width + size > limit:
+                lines.append(" ".join(current))
+                current, width, limit = [], 0, rest
+            current.append(piece)
+            width += size
     if current:
         lines.append(" ".join(current))
     return lines
+
+
+def _parenthesised(pieces: list) -> list:
+    """``pieces`` in groups: the pieces from a ``\\bigl`` to its ``\\bigr`` together, each
+    other piece alone."""
+    groups, depth = [], 0
+    for piece in pieces:
+        if depth:
+            groups[-1].append(piece)
+        else:
+            groups.append([piece])
+        depth = max(0, depth + len(re.findall(r"\\bigl\b", piece))
+                    - len(re.findall(r"\\bigr\b", piece)))
+    return groups

@@ -18,8 +18,8 @@ from sympy.printing.latex import LatexPrinter
 from ..derivation.steps import register_printer
 from ..working import Given
 from .exprs import latex_printer
-from .latex_long import (LINE_CHARS, breakable, expr_latex, note_parts, open_long_parentheses,
-                         pack, plain, split_sum, text_math)
+from .latex_long import (LINE_CHARS, alike, breakable, expr_latex, note_parts,
+                         open_long_parentheses, pack, plain, split_sum, text_math)
 from .text import chain, describe_groups
 
 __all__ = ["step_latex", "derivation_latex", "note_math", "page_step", "is_trivial"]
@@ -34,16 +34,17 @@ def _key(key: str, printer) -> str:
 
 
 def _parts(step, printer, formula: bool = True) -> list:
+    """The step's formula, working and value in LaTeX, those shown alike once
+    (:func:`~symcnn.render.text.chain`, compared by :func:`~.latex_long.alike`), a formula
+    that is the key itself left out (d2l's ``c_o = 8``)."""
     parts = []
     if step.formula is not None:
         if formula:
-            text = printer._print(step.formula)
-            parts.append((text, text))
-        working = printer._print(step.working)
-        parts.append((working, working))
-    value = printer._print(Given(step.value))
-    parts.append((value, value))
-    return chain(parts)
+            parts.append(printer._print(step.formula))
+        parts.append(printer._print(step.working))
+    parts.append(printer._print(Given(step.value)))
+    key = _key(step.key, printer) if formula else None
+    return chain(((p, alike(p)) for p in parts), before=key and alike(key)) or parts[-1:]
 
 
 def _ours(printer):
@@ -161,7 +162,8 @@ def _sum_rows(label: str, values, total, printer) -> str:
     joint = " \\\\\n  &\\quad "
     width = LINE_CHARS - len(label)  # the label takes the first line's start
     rows = []
-    if len(nonzero) > 1:
+    if len(nonzero) > 1 and alike(" ".join(pieces)) != alike(" ".join(value)):
+        # the layers' sum, unless it prints as the total does (no "2CL + 2C = 2CL + 2C")
         rows.append(head + joint.join(pack(pieces, width)))
         head = "  &= "
     rows.append(head + joint.join(pack(value, width if not rows else LINE_CHARS)))
@@ -172,13 +174,8 @@ def page_step(step, printer) -> str:
     """``align*`` rows of one step on a page: ``key = formula``, then ``= working = value``;
     steps that print alike are shown once, and a line too long for the page is split with
     the value on a line of its own."""
-    parts = []
-    key = _key(step.key, printer)
-    for text in _parts(step, printer):
-        if plain(text) != plain(parts[-1] if parts else key):  # no "x = x"
-            parts.append(text)
-    parts = parts or [_parts(step, printer)[-1]]
-    head = f"{key} &= {_wrapped(parts[0])}"
+    parts = _parts(step, printer)
+    head = f"{_key(step.key, printer)} &= {_wrapped(parts[0])}"
     if len(parts) == 1:
         return head
     if len(parts) == 2 and len(plain(head + parts[1])) <= LINE_CHARS:

@@ -26,7 +26,7 @@ from .context import TABLE_COLUMNS, TOTALS, RenderContext, resolve_columns
 from .summary import COLUMNS
 from .exprs import latex_printer, show, text_printer
 from .latex_long import NOTE_PARTS, expr_latex
-from .text import describe_groups, value_text
+from .text import chain, describe_groups, value_text
 
 __all__ = ["model_to_markdown"]
 
@@ -44,10 +44,21 @@ def _code(text: str) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
+#: Characters that Markdown (or the HTML it may hold) reads as markup: a text with one of
+#: them is set in a code span, where none of them is read.
+MARKUP = frozenset("*_`<>&[]\\~")
+
+
 def _cell_text(text: str) -> str:
-    """Table-safe text: ``|`` escaped; anything with ``*`` or ``_`` in a code span."""
-    text = text.replace("|", "\\|")
-    return _code(text) if any(c in text for c in "*_") else text
+    """Table-safe text: ``|`` escaped; anything with ``*``, ``_`` or another character
+    Markdown or HTML would read (:data:`MARKUP`) in a code span, shown as typed.
+
+    >>> _cell_text("1,610"), _cell_text("160*n"), _cell_text("320 <b>x</b>")
+    ('1,610', '`160*n`', '`320 <b>x</b>`')
+    """
+    code = any(c in MARKUP for c in text)
+    text = text.replace("|", "\\|")  # a pipe would end the cell, also in a code span
+    return _code(text) if code else text
 
 
 class _Cells:
@@ -75,10 +86,11 @@ class _Cells:
         value = self.value(step.value)
         if not working or step.formula is None:
             return value
-        shown = self.text._print(step.working)
-        if shown == self.text._print(step.value):
+        parts = chain([(self.text._print(step.working),) * 2,
+                       (value_text(step.value), self.text._print(step.value))])
+        if len(parts) == 1:  # the working prints as its value does: shown once
             return value
-        return f"{_code(shown)} = {value}"
+        return f"{_code(parts[0])} = {value}"
 
     def note(self, note: str) -> str:
         """A derivation's note, its formula symbols (``C_in*K_h*K_w*M``, ``c_i/G``) in a
@@ -159,9 +171,9 @@ def _table(ctx: RenderContext, cells: _Cells, columns) -> list:
 def _derivations(ctx: RenderContext, cells: _Cells) -> list:
     lines = []
     for name, shape in ctx.inputs:
-        lines += [f"### `{name}` (InputLayer)", "", f"Shape {cells.shape(shape)}.", ""]
+        lines += [f"### {_code(name)} (InputLayer)", "", f"Shape {cells.shape(shape)}.", ""]
     for d in ctx.derivations:
-        lines += [f"### `{d.name}` ({d.type})", ""]
+        lines += [f"### {_code(d.name)} ({d.type})", ""]
         steps = _latex._shown_steps(d)  # no empty "params = 0" block
         if not steps and not d.notes:
             lines += [f"Output {cells.shape(d.output_shape)}, no parameters.", ""]
@@ -210,7 +222,7 @@ def model_to_markdown(model, style: str = "table", math: bool = False, assume_di
                           f"Received: style={style!r}")
     ctx = RenderContext(model, assume_divisible, "to_markdown", notation)
     cells = _Cells(ctx, bool(math))
-    lines = [f"**Model `{model.display_name}`**", ""]
+    lines = [f"**Model {_code(model.display_name)}**", ""]
     if style == "table":
         lines += _table(ctx, cells, resolve_columns(columns, "to_markdown"))
     else:

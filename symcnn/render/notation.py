@@ -58,6 +58,7 @@ from functools import lru_cache
 
 import sympy
 
+from ..derivation import primed
 from ..derivation.steps import Derivation, Step
 from ..errors import SymcnnError, brief
 from ..working import Times
@@ -162,10 +163,9 @@ def _taken(notation: str) -> frozenset:
     return frozenset(names | kept | {n.partition("_")[0] + "_#" for n in numbered})
 
 
-def _primed(name: str) -> str:
-    """``name`` with a prime, before its subscript: ``N'_2``, ``S'``."""
-    head, sep, sub = name.partition("_")
-    return f"{head}'{sep}{sub}"
+#: ``name`` with a prime, before its subscript: ``N'_2``, ``S'`` (the rule that a derivation
+#: primes a formula's symbol named as one of the model's by: one rule for both)
+_primed = primed
 
 
 def _is_taken(name: str, taken: frozenset) -> bool:
@@ -177,9 +177,14 @@ def _is_taken(name: str, taken: frozenset) -> bool:
 
 def _name(name: str, names: dict, taken: frozenset, used: dict) -> str:
     """The shown name of a symbol symcnn calls ``name``: the preset's, else its own, primed
-    if the preset gives that name to another symbol (``used`` records the prime)."""
+    if the preset gives that name to another symbol (``used`` records the prime). A symbol
+    that the derivation primed apart from a model's symbol of its name (``H'_in`` on
+    ``Input(("H_in", ...))``) takes the preset's name of the unprimed one (cs231n's ``H_1``),
+    itself primed if the model has that name too (:func:`_unlike`)."""
     if name in names:
         return names[name]
+    if "'" in name and name.replace("'", "") in names:
+        return names[name.replace("'", "")]
     if _is_taken(name, taken):
         used[name] = _primed(name)
         return used[name]

@@ -31,19 +31,31 @@ def value_text(value) -> str:
     return format_count(value)
 
 
-def chain(parts) -> list:
-    """Drop a part equal to the one before it (``F = 64 = 64`` becomes ``F = 64``).
+def chain(parts, before=None) -> list:
+    """The parts of a step shown once: of parts alike one after another (``F = 64 = 64``)
+    the last is kept, and a part alike ``before`` (the step's key: d2l's ``c_o = c_o = 8``)
+    is left out. Alike means equal as compared, or shown alike (``2*U + 1`` for a working
+    and a value that SymPy orders differently, ``1 + 2*U``).
 
-    ``parts`` are ``(shown, compared)`` pairs; ``compared`` is what equality looks at.
+    ``parts`` are ``(shown, compared)`` pairs; ``compared`` is what equality looks at besides
+    the part shown (an ungrouped ``1000`` is the value ``1,000``; in LaTeX ``2 \\cdot U``
+    is ``2 U``). The one rule of every renderer: text, Markdown, LaTeX and HTML.
 
     >>> chain([("F", "F"), ("64", "64"), ("64", "64")])
     ['F', '64']
+    >>> chain([("2*U + 1", "2*U + 1"), ("2*U + 1", "1 + 2*U")])
+    ['2*U + 1']
+    >>> chain([("c_o", "c_o"), ("8", "8")], before="c_o")
+    ['8']
     """
-    out, last = [], None
+    out, last, last_shown = [], before, None
     for shown, compared in parts:
-        if compared != last:
+        if compared == last or shown == last_shown:
+            if out:
+                out[-1] = shown
+        else:
             out.append(shown)
-        last = compared
+        last, last_shown = compared, shown
     return out
 
 
@@ -75,8 +87,17 @@ def working_text(step, printer=None) -> str:
 
 
 def step_text(step, printer) -> str:
-    """``H_out = formula = working = value`` (repeated parts left out)."""
-    return f"{step.key} = " + " = ".join(_parts(step, printer))
+    """``H_out = formula = working = value`` (repeated parts left out, a formula that is
+    the key itself too: d2l's ``c_o = 8``, never ``c_o = c_o = 8``, as LaTeX sets it).
+
+    >>> import symcnn as sc
+    >>> m = sc.Sequential([sc.Input((8, 8, 3)), sc.Dense(4)])
+    >>> str(m.layers[0].derivation["N_out"])
+    'N_out = U = 4'
+    """
+    parts = _parts(step, printer)
+    return f"{step.key} = " + " = ".join(chain(((p, p) for p in parts), before=step.key)
+                                          or parts[-1:])
 
 
 def derivation_text(derivation, printer) -> str:

@@ -1,8 +1,10 @@
 """Expressions and names wrapped into a column of fixed width, for the text summary
 (:mod:`symcnn.render.keras_summary`): a shape breaks between its sizes, a sum between its
 terms, a product between its factors, a call after its ``(`` with its arguments below, a
-name after an ``_``; a word is cut only where nothing else fits (Keras 3 cuts a long
-name short with an ellipsis; here nothing of a closed form may be lost).
+name after an ``_``, a grouped count after a thousands separator; a word is cut only
+where nothing else fits, and a number never (it runs over its column instead): Keras 3
+cuts a long name short with an ellipsis; here nothing of a closed form may be lost. Widths
+are counted in terminal columns (:func:`display_width`: a CJK character takes two).
 
 >>> wrap_expression("(1, 1, make_divisible(make_divisible(16*a, 8)/4, 8))", 30)
 ['(1, 1,', '  make_divisible(', '    make_divisible(', '      16*a, 8)/4,', '    8))']
@@ -13,9 +15,38 @@ name short with an ellipsis; here nothing of a closed form may be lost).
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
-__all__ = ["wrap_expression", "unbreakable_width"]
+__all__ = ["wrap_expression", "unbreakable_width", "display_width"]
+
+
+def display_width(text: str) -> int:
+    """The columns ``text`` takes in a terminal: a wide or full-width character (CJK,
+    ``unicodedata.east_asian_width`` W or F) two, a combining mark none, any other one.
+
+    >>> display_width("conv2d"), display_width("卷积层_一"), display_width("e\u0301")
+    (6, 9, 1)
+    """
+    return len(text) if text.isascii() else _wide_width(text)
+
+
+@lru_cache(maxsize=1 << 12)
+def _wide_width(text: str) -> int:
+    return sum(0 if unicodedata.combining(c) else
+               2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in text)
+
+
+def _fits(text: str, width: int) -> int:
+    """How many characters of ``text`` fit in ``width`` columns."""
+    if text.isascii():
+        return min(len(text), width)
+    used = 0
+    for i, c in enumerate(text):
+        used += display_width(c)
+        if used > width:
+            return i
+    return len(text)
 
 
 _BRACKET = re.compile(r"[()\[\]]")
@@ -88,7 +119,7 @@ def wrap_expression(text: str, width: int, indent: str = "  ") -> list:
     >>> wrap_expression("(16*w*(floor((H + 4)/8) - 1)*(floor((W + 4)/8) - 1),)", 30)
     ['(16*w*', '  (floor((H + 4)/8) - 1)*', '  (floor((W + 4)/8) - 1),)']
     """
-    if len(text) <= width:
+    if display_width(text) <= width:
         return [text]
     if width - len(indent) < _NARROW:  # deep inside a narrow column: no more indents
         indent = ""
@@ -104,9 +135,9 @@ def wrap_expression(text: str, width: int, indent: str = "  ") -> list:
     lines: list = []
     for piece in pieces:
         head = indent if lines else ""
-        if lines and len(lines[-1]) + len(piece.rstrip()) <= width:
+        if lines and display_width(lines[-1]) + display_width(piece.rstrip()) <= width:
             lines[-1] += piece
-        elif len(head + piece.strip()) <= width:
+        elif display_width(head + piece.strip()) <= width:
             lines.append(head + piece.lstrip())
         else:  # a term's sign stays on the line of its first part
             tail, body = piece[len(piece.rstrip()):], piece.strip()
@@ -139,7 +170,7 @@ def _wrap_atom(text: str, width: int, indent: str) -> list:
     if blanks:  # words: a name and its (Type), wrapped as words are, never indented
         lines: list = []
         for word in (text[a + 1:b] for a, b in zip([-1, *blanks], [*blanks, len(text)])):
-            if lines and len(lines[-1]) + 1 + len(word) <= width:
+            if lines and display_width(lines[-1]) + 1 + display_width(word) <= width:
                 lines[-1] += " " + word
             elif word:
                 lines += wrap_expression(word, width, indent)
@@ -158,10 +189,10 @@ def _wrap_atom(text: str, width: int, indent: str) -> list:
         lines[-1] += close
         return lines
     room = width - len(indent) - len(close)
-    if len(head) > width or room < 4:  # too narrow for the call's name and "(":
+    if display_width(head) > width or room < 4:  # too narrow for the call's name and "(":
         name = _break_word(text[:opening], width)  # the name, then its "(arguments)"
         return name + wrap_expression(text[opening:], width, indent)
-    if len(indent) + len(inner) + len(close) <= width:  # the arguments on one line below
+    if len(indent) + display_width(inner) + len(close) <= width:  # the arguments on one line below
         return [head, indent + inner + close]
     args = [p.strip() for p in _pieces(inner, (", ",))]
     lines, whole = [head], True  # whole: the last line holds whole arguments only
@@ -169,11 +200,11 @@ def _wrap_atom(text: str, width: int, indent: str) -> list:
         end = len(close) if k == len(args) - 1 else 0  # room for the ")" after the last
         bare = len(lines) == 1 and lines[0] == head
         gap = "" if bare else " "
-        if whole and len(lines[-1]) + len(gap) + len(arg) + end <= width:
+        if whole and display_width(lines[-1]) + len(gap) + display_width(arg) + end <= width:
             lines[-1] += gap + arg
             continue
         sub = wrap_expression(arg, width - len(indent) - end, indent)
-        if bare and len(sub) > 1 and len(head) + len(sub[0]) <= width:
+        if bare and len(sub) > 1 and display_width(head) + display_width(sub[0]) <= width:
             lines[0] += sub.pop(0)  # floor(make_divisible( on one line, its lines one
             sub = [line.removeprefix(indent) for line in sub]  # indent in, not two
         lines += [indent + line for line in sub]
@@ -205,23 +236,44 @@ def _closing(text: str, opening: int) -> int:
     return len(text)
 
 
-_WORD_BREAK = re.compile(r"(?<=_)(?=[^_])|(?<=[a-z])(?=[A-Z])")
+_WORD_BREAK = re.compile(r"(?<=_)(?=[^_])|(?<=[a-z])(?=[A-Z])|(?<=\d,)(?=\d)")
+_NUMBER = frozenset("0123456789.")
+
+
+def _cut(word: str, width: int) -> int:
+    """Where a word with no better place to break is cut: the last place within ``width``
+    not inside a number (never between two digits), else the first after it (the line
+    runs over its column rather than split ``10`` into ``1`` and ``0``)."""
+    def inside(i: int) -> bool:
+        return word[i - 1] in _NUMBER and word[i] in _NUMBER
+
+    within = [i for i in range(width, 0, -1) if not inside(i)]
+    if within:
+        return within[0]
+    return next((i for i in range(width + 1, len(word)) if not inside(i)), len(word))
 
 
 def _break_word(word: str, width: int) -> list:
     """``word`` in lines of ``width``: broken after an ``_`` (``block_10_depthwise_`` /
-    ``hard_swish``) or between the words of a ``CamelCase`` name (``GlobalAverage`` /
-    ``Pooling2D``), the last such place that fits; cut anywhere only where none does.
+    ``hard_swish``), between the words of a ``CamelCase`` name (``GlobalAverage`` /
+    ``Pooling2D``) or after a thousands separator (``1,000,`` / ``000``), the last such
+    place that fits; cut anywhere else only where none does, and never inside a number
+    (a number longer than the line runs over it).
 
     >>> _break_word("block_10_depthwise_hard_swish", 20), _break_word("GlobalAveragePooling2D", 16)
     (['block_10_depthwise_', 'hard_swish'], ['GlobalAverage', 'Pooling2D'])
     >>> _break_word("abcdefghij", 4)
     ['abcd', 'efgh', 'ij']
+    >>> _break_word("1,000,000,000", 8), _break_word("1000000", 4), _break_word("ab123456", 4)
+    (['1,000,', '000,000'], ['1000000'], ['ab', '123456'])
     """
     lines, width = [], max(width, 1)
-    while len(word) > width:
-        cuts = [m.start() for m in _WORD_BREAK.finditer(word, 1, width + 1)]
-        cut = cuts[-1] if cuts else width
+    while display_width(word) > width:
+        fits = max(_fits(word, width), 1)  # the characters that fill ``width`` columns
+        cuts = [m.start() for m in _WORD_BREAK.finditer(word, 1, fits + 1)]
+        cut = cuts[-1] if cuts else _cut(word, fits)
+        if cut >= len(word):  # one number: whole, over the line
+            break
         lines.append(word[:cut])
         word = word[cut:]
     return lines + [word]
@@ -249,9 +301,11 @@ def unbreakable_width(text: str) -> int:
     27
     """
     text = text.strip()
-    if _enclosed(text):
-        return unbreakable_width(text[1:-2] if text.endswith(",)") else text[1:-1]) + 2
+    if _enclosed(text):  # a 1-tuple's "(" and ",)" stay with its size: 3 more
+        if text.endswith(",)"):
+            return unbreakable_width(text[1:-2]) + 3
+        return unbreakable_width(text[1:-1]) + 2
     pieces = _split(text)
     if len(pieces) == 1:
-        return len(text)
+        return display_width(text)
     return max(unbreakable_width(p) for p in pieces) + 2

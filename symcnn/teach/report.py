@@ -23,6 +23,7 @@ import re
 from ..layers.base import format_shape
 from ..render.latex import FONTS, escape
 from ..render.latex_long import break_name
+from ..render.markdown import _cell_text as md_cell, _code as md_code
 from ..render.summary import format_count
 from .claims import Unreadable
 from .diagnoses import CARRIED, CATALOGUE
@@ -104,37 +105,128 @@ def to_text(report) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+#: Markdown's markup characters in running text; an ``_`` inside a word (``free_width``)
+#: marks nothing and is left as typed.
+_MARKUP = re.compile(r"[\\`*\[\]<>&~|]|(?<!\w)_|_(?!\w)")
+
+
 def _md(text: str) -> str:
-    return text.replace("|", "\\|")
+    """Text as Markdown shows it as typed: each markup character escaped.
+
+    >>> print(_md("model 'free_width' <b>x</b> *y*"))
+    model 'free_width' \\<b\\>x\\</b\\> \\*y\\*
+    """
+    return _MARKUP.sub(lambda m: "\\" + m.group(), text)
 
 
 def to_markdown(report) -> str:
-    """The report as a GitHub Markdown table, the workings of wrong rows and a legend."""
+    """The report as a GitHub Markdown table, the workings of wrong rows and a legend.
+    What a student wrote is shown as typed: a claim with markup characters (``160*n``,
+    ``<b>``) in a code span, as the model tables set formulas."""
     lines = [f"**{_md(_headline(report))}**", "",
              "| layer | quantity | claimed | expected | mark | diagnosis |",
              "|---|---|---|---|---|---|"]
     notes = []
     for row in report.rows:
+        layer = md_code(row.layer.replace("|", "\\|"))  # a pipe would end the cell
         for mark in row.marks:
             code = "" if mark.ok else f"`{_codes(mark)}`"
-            lines.append(f"| `{row.layer}` ({row.type}) | {_LABELS[mark.field]} | "
-                         f"{_md(shown(mark.field, mark.claimed))} | "
-                         f"{_md(shown(mark.field, mark.expected))} | "
+            lines.append(f"| {layer} ({row.type}) | {_LABELS[mark.field]} | "
+                         f"{md_cell(shown(mark.field, mark.claimed))} | "
+                         f"{md_cell(shown(mark.field, mark.expected))} | "
                          f"{'right' if mark.ok else verdict(mark).split(',')[0]} | {code} |")
             if not mark.ok:
-                notes.append(f"- `{row.layer}` {_LABELS[mark.field]}: " + "; ".join(
-                    f"{label} `{text}`" for label, text in _details(row, mark)))
+                notes.append(f"- {md_code(row.layer)} {_LABELS[mark.field]}: " + "; ".join(
+                    f"{label} {md_code(text)}" for label, text in _details(row, mark)))
     if notes:
         lines += ["", "Workings:", "", *notes]
     used = _used(report)
     if used:
         lines += ["", "Diagnoses:", ""]
-        lines += [f"- `{c}` ({CATALOGUE[c].title}): {CATALOGUE[c].explanation}" for c in used]
+        lines += [f"- `{c}` ({_md(CATALOGUE[c].title)}): "
+                  f"{_prose(CATALOGUE[c].explanation, md_code, _md)}" for c in used]
     return "\n".join(lines) + "\n"
 
 
-#: A formula in an explanation: ``C_in*K_h*K_w*F``, ``(C_in/G)``.
-_FORMULA = re.compile(r"([\w()/*.]*[_*/][\w()/*.]*)")
+#: A word of an explanation that may hold a formula: ``C_in*K_h*K_w*F``, ``(C_in/G)*K``,
+#: ``use_bias=False``; :func:`formula_spans` keeps those with ``_``, ``*`` or ``/``.
+_WORDISH = re.compile(r"[\w()/*.=]+")
+_OPERATOR = re.compile(r"[_*/]")
+
+
+def _unmatched(text: str) -> bool:
+    depth = 0
+    for c in text:
+        depth += 1 if c == "(" else -1 if c == ")" else 0
+        if depth < 0:
+            return True
+    return depth != 0
+
+
+def _enclosed(text: str) -> bool:
+    """``(...)``: the first parenthesis closed by the last character."""
+    depth = 0
+    for i, c in enumerate(text):
+        depth += 1 if c == "(" else -1 if c == ")" else 0
+        if depth == 0:
+            return text[0] == "(" and i == len(text) - 1
+    return False
+
+
+def _trim(word: str) -> tuple:
+    """``(before, formula, after)``: the sentence's punctuation and parentheses around a
+    formula moved out of it (``(160*n),`` gives ``160*n``), never a parenthesis left
+    unmatched inside."""
+    start, end = 0, len(word)
+    while start < end:
+        core = word[start:end]
+        if core[-1] in ".,;:=" or (core[-1] == ")" and core.count(")") > core.count("(")):
+            end -= 1
+        elif core[0] == "(" and core.count("(") > core.count(")"):
+            start += 1
+        elif _enclosed(core):  # (C_in*K_h*K_w*M): the sentence's parentheses
+            start, end = start + 1, end - 1
+        else:
+            break
+    return word[:start], word[start:end], word[end:]
+
+
+def formula_spans(text: str) -> list:
+    """``text`` as ``(is_formula, part)`` pairs: the formulas in an explanation (a word with
+    ``_``, ``*`` or ``/``, its parentheses balanced; ``use_bias=False`` whole) apart from
+    the words and the sentence's punctuation around them. A word whose parentheses only
+    match across blanks (``K)/S)`` of ``floor((H + 2P - K)/S)``) is left as words.
+
+    >>> formula_spans("a working (20*3*3*40 = 7200), a form (160*n), use_bias=False.")
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [(False, 'a working ('), (True, '20*3*3*40'), (False, ' = 7200), a form ('),
+     (True, '160*n'), (False, '), '), (True, 'use_bias=False'), (False, '.')]
+    >>> [f for is_formula, f in formula_spans("(C_in/G)*K_h*K_w*F, not floor((H - K)/S)")
+    ...  if is_formula]
+    ['(C_in/G)*K_h*K_w*F']
+    """
+    out, pos = [], 0
+    for m in _WORDISH.finditer(text):
+        before, core, after = _trim(m.group())
+        if not _OPERATOR.search(core) or _unmatched(core):
+            continue
+        out += [(False, text[pos:m.start()] + before), (True, core)]
+        pos = m.end() - len(after)
+    out.append((False, text[pos:]))
+    return [(f, part) for f, part in out if part]
+
+
+def latex_quotes(text: str) -> str:
+    r"""LaTeX text with each quotation ``'...'`` opened by a backquote, so that pdflatex
+    sets an opening quote there, not a second closing one; an apostrophe (``Keras'``) and
+    a keyword argument's string (``padding='same'``, code) are left as typed.
+
+    >>> print(latex_quotes(r"Keras' 'Param \#' counts; model 'free\_width': 2"))
+    Keras' `Param \#' counts; model `free\_width': 2
+    >>> print(latex_quotes("Conv2D(8, 3, padding='same')"))
+    Conv2D(8, 3, padding='same')
+    """
+    return re.sub(r"(?<![\w'`=])'(?=[^\s'])([^']*?)(?<=\S)'(?!\w)", r"`\1'", text)
 
 
 def spans(pattern: re.Pattern, text: str, inside, outside) -> str:
@@ -147,10 +239,12 @@ def spans(pattern: re.Pattern, text: str, inside, outside) -> str:
     return "".join(inside(p) if i % 2 else outside(p) for i, p in enumerate(pattern.split(text)))
 
 
-def _prose(text: str, code=None, words=escape) -> str:
-    """An explanation with its formulas in typewriter type (LaTeX by default), as the
-    workings are, so that ``C_in`` keeps its underscore."""
-    return spans(_FORMULA, text, code or _tt, words)
+def _prose(text: str, code=None, words=None) -> str:
+    """An explanation with its formulas (:func:`formula_spans`) in typewriter type (LaTeX
+    by default, its quotations opened as LaTeX opens them), as the workings are, so that
+    ``C_in`` keeps its underscore."""
+    code, words = code or _tt, words or (lambda t: latex_quotes(escape(t)))
+    return "".join(code(part) if f else words(part) for f, part in formula_spans(text))
 
 
 def _tt(text: str) -> str:
@@ -160,7 +254,7 @@ def _tt(text: str) -> str:
 def to_latex(report, standalone: bool = False) -> str:
     """The report as a booktabs table with the workings and the diagnoses below it;
     ``standalone=True`` gives a complete pdflatex document."""
-    body = [r"\noindent\textbf{" + escape(_headline(report)) + r"}\par\medskip",
+    body = [r"\noindent\textbf{" + latex_quotes(escape(_headline(report))) + r"}\par\medskip",
             r"\noindent\begin{tabular}{@{}p{3cm}p{1.8cm}p{2.4cm}p{2.4cm}p{1.6cm}p{3cm}@{}}",
             r"\toprule", r"layer & quantity & claimed & expected & mark & diagnosis \\",
             r"\midrule"]
@@ -182,7 +276,7 @@ def to_latex(report, standalone: bool = False) -> str:
     used = _used(report)
     if used:
         body += [r"\paragraph{Diagnoses}", r"\begin{description}"]
-        body += [rf"\item[{_tt(c)}] {escape(CATALOGUE[c].title)}. "
+        body += [rf"\item[{_tt(c)}] {latex_quotes(escape(CATALOGUE[c].title))}. "
                  f"{_prose(CATALOGUE[c].explanation)}" for c in used]
         body.append(r"\end{description}")
     text = "\n".join(body)

@@ -28,8 +28,8 @@ from ..render.exprs import latex_printer
 from ..render.latex import FONTS, escape
 from ..render.latex_long import typeset_note
 from ..render.notation import shown_names
-from ..working import group_digits
-from .report import spans
+from ..working import Given, _Node, group_digits
+from .report import latex_quotes, spans
 from .topics import TOPICS, plain
 
 __all__ = ["sheet", "FORMATS", "line_latex", "symbol_names"]
@@ -81,7 +81,9 @@ def _part_latex(part, printer) -> str:
     value = sympy.sympify(part)
     if value.is_Integer:
         return group_digits(int(value), "{,}")
-    return printer._print(value)
+    if isinstance(value, _Node):  # a working prints itself
+        return printer._print(value)
+    return printer._print(Given(value))  # a closed form as every output shows it
 
 
 #: A word of prose that may name a symbol: a letter, primes, a subscript (``n``, ``K_h``,
@@ -112,6 +114,8 @@ def _text_latex(text: str, names: frozenset = frozenset()) -> str:
 
     >>> print(_text_latex("kernel K_h, dilation D' and the width n -> a", frozenset({"n"})))
     kernel $K_{h}$, dilation $D'$ and the width $n$ $\to$ a
+    >>> print(_text_latex("Keras' 'Param #'"))  # a quotation opens as LaTeX opens it
+    Keras' `Param \#'
     """
     printer = latex_printer()
 
@@ -126,7 +130,7 @@ def _text_latex(text: str, names: frozenset = frozenset()) -> str:
         out += [escape(text[pos:m.start()]), word(m)]
         pos = m.end()
     out.append(escape(text[pos:]))
-    return "".join(out).replace("->", r"$\to$")
+    return latex_quotes("".join(out)).replace("->", r"$\to$")
 
 
 def line_latex(line, names: frozenset = frozenset()) -> str:

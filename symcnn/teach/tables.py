@@ -28,6 +28,8 @@ from __future__ import annotations
 import itertools
 import re
 
+from ..render.wrapping import display_width
+
 __all__ = ["box_cells", "markdown_cells", "aligned_cells", "where_definitions", "csv_cells",
            "split_shape", "split_top_level", "strip_brackets", "depths", "GROUPED"]
 
@@ -364,14 +366,37 @@ def _aligned(lines: list) -> list:
     if not head:
         return []
     text = [s.rstrip() for _, s in head + body if s.strip()]
-    columns = _gutters(text)
+    columns = _gutters(["".join(" " if c == " " else "x" for c in _screen(s)) for s in text])
 
     def cut(s: str) -> list:
-        return [s[a:b].strip() if a < len(s) else "" for a, b in _widened(columns)]
+        cells = _screen(s)
+        return ["".join(cells[a:b]).strip() if a < len(cells) else ""
+                for a, b in _widened(columns)]
 
     header = _joined([(n, cut(s)) for n, s in head if s.strip()])
     rows = [(n, cut(s)) for n, s in body if s.strip() and not _is_rule(s)]
     return [header, *_group(rows, False, _param_column(header[1]))]
+
+
+def _screen(line: str) -> list:
+    """``line`` as the columns a terminal shows it in, what each holds: a wide (CJK)
+    character fills two (the second holds nothing), a combining mark joins the character
+    before it; so a summary aligned by display width (``卷积层_一 (Conv2D)``) is cut where
+    its columns are.
+
+    >>> _screen("a卷b")
+    ['a', '卷', '', 'b']
+    """
+    if line.isascii():
+        return list(line)
+    out: list = []
+    for c in line:
+        width = display_width(c)
+        if width == 0 and out:
+            out[-1] += c
+        else:
+            out += [c] + [""] * (width - 1)
+    return out
 
 
 def _widened(columns: list) -> list:

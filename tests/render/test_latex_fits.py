@@ -12,6 +12,7 @@ import sympy
 
 import symcnn as sc
 from symcnn.render.latex import compile_pdf
+from symcnn.render.latex_long import TIMES_BREAK
 
 H, W, w = sc.symbols("H W w")
 needs_tex = pytest.mark.skipif(shutil.which("pdflatex") is None or shutil.which("pdftotext")
@@ -155,7 +156,8 @@ def test_count_columns_are_typeset_as_math_and_fit_the_page(tmp_path):
     tex = model.to_latex(columns=["layer", "type", "output_shape", "params", "macs"],
                          standalone=True)
     assert "floor(" not in tex and "*H" not in tex  # not the summary's text
-    assert r"$73{,}728 \left\lfloor{\frac{H}{2}}\right\rfloor \allowbreak" in tex
+    # a product may break, with a \cdot at the end of its line (TIMES_BREAK)
+    assert r"$73{,}728 \left\lfloor{\frac{H}{2}}\right\rfloor " + TIMES_BREAK in tex
     pdf = compile_pdf(tex, tmp_path, "macs")
     log = (tmp_path / "macs.log").read_text(errors="replace")
     assert max(overflows(log), default=0) <= 5, overflows(log)

@@ -30,7 +30,7 @@ def test_check_exits_0_when_every_row_is_right_and_reads_json_rows(tmp_path):
     claims = tmp_path / "claims.json"
     claims.write_text(json.dumps(rows))
     code, text = run("check", MODEL, str(claims), "--format", "markdown")
-    assert code == 0 and "| `dense` (Dense) | params | 160*n | 160*n | right |  |" in text
+    assert code == 0 and "| `dense` (Dense) | params | `160*n` | `160*n` | right |  |" in text
 
 
 def test_check_reports_a_missing_claims_file_as_a_file_error(tmp_path):
