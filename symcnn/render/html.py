@@ -214,12 +214,40 @@ class MathML(InRounding, MathMLPresentationPrinter):
 def math(node, block: bool = False) -> str:
     """A MathML element (from :class:`MathML`) as a ``<math>`` element's text."""
     shown = ' display="block"' if block else ""
+    _unstretched(node)
     text = re.sub(r"&(?!amp;|lt;|gt;|quot;|#)([A-Za-z]+);",  # &InvisibleTimes; as a character
                   lambda m: _html.unescape(m.group()), node.toxml())
     # SymPy's sums and products write the hyphen-minus, which browsers show as a hyphen
     # (``D - 4`` beside the working's ``P − D``): the minus sign, as the working has it
     text = re.sub(r"(<mo(?: [^>]*)?>)-(</mo>)", "\\1\u2212\\2", text)
     return f'<math xmlns="http://www.w3.org/1998/Math/MathML"{shown}>{text}</math>'
+
+
+_OPENING = {"(": ")", "[": "]", "\u230a": "\u230b", "\u2308": "\u2309"}
+
+
+def _unstretched(node) -> None:
+    """Mark the brackets around content of one line's height (no fraction inside)
+    ``stretchy="false"``: Chromium sets a stretchy bracket apart from what it encloses
+    (``( U, )``, ``( L − 1 )``), and only a fraction needs it taller."""
+    for row in [node, *node.getElementsByTagName("mrow")]:
+        opened = []  # (opening mo, the children after it) at this level of the row
+        for child in row.childNodes:
+            text = _text(child) if child.nodeName == "mo" else None
+            if text in _OPENING:
+                opened.append((child, []))
+                continue
+            if opened and text == _OPENING[_text(opened[-1][0])]:
+                opening, inside = opened.pop()
+                if not any(n.nodeName == "mfrac" or n.getElementsByTagName("mfrac")
+                           for n in inside if n.nodeType == n.ELEMENT_NODE):
+                    for bracket in (opening, child):
+                        bracket.setAttribute("stretchy", "false")
+                if opened:
+                    opened[-1][1].extend([opening, *inside, child])
+                continue
+            if opened:
+                opened[-1][1].append(child)
 
 
 #: A sum wider than this (:func:`_width`, in characters) is printed as one ``<math>`` per
