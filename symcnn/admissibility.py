@@ -26,6 +26,7 @@ from typing import Any
 import sympy
 
 from .errors import SolveError
+from .layers.repeat import repeat_counts
 from .quasipoly import IntegerSet, NotQuasiPolynomial, relation_set
 
 __all__ = ["admissible", "Admissible"]
@@ -110,6 +111,7 @@ def admissible(model, symbol, /, **fixed: Any) -> Admissible:
             raise SolveError(f"{where}: a fixed value is an integer or an expression in "
                              f"{x}. Received: {key}={value!r}")
         table[symbols[key]] = sympy.sympify(value)
+    counts = repeat_counts(model)
     relations = []
     for c in model.constraints:
         c = c.xreplace(table)
@@ -118,7 +120,7 @@ def admissible(model, symbol, /, **fixed: Any) -> Admissible:
         if c is sympy.false:
             return _nothing(x, [c])
         if x in c.free_symbols:
-            _only(c, x, where)
+            _only(c, x, where, counts)
             relations.append(c)
     try:
         values = relation_set(relations, x, lo=1)
@@ -127,7 +129,7 @@ def admissible(model, symbol, /, **fixed: Any) -> Admissible:
         for shape in _frontier(model, x, table):
             for d in shape:
                 u = sympy.factor(d).as_independent(x, as_Add=False)[1]
-                _only(u, x, where)
+                _only(u, x, where, counts)
                 equal.append(sympy.Eq(u.xreplace({x: x - 1}), u))
         redundant = (relation_set(equal, x, lo=2) if equal else IntegerSet.interval(0, -1)
                      ).intersection(values).intersection(shifted)
@@ -138,14 +140,25 @@ def admissible(model, symbol, /, **fixed: Any) -> Admissible:
                       values.difference(redundant).to_sympy(), tuple(relations))
 
 
-def _only(expr, x, where: str) -> None:
+def _only(expr, x, where: str, counts=frozenset()) -> None:
     others = expr.free_symbols - {x}
     if others:
         names = sorted(s.name for s in others)
+        first = next(s for s in others if s.name == names[0])
+        if first in counts or _in_exponent(expr, first):  # a repetition count: a small one
+            example = f"{names[0]}=3"
+        elif x in counts or _in_exponent(expr, x):  # a size beside the count solved for
+            example = f"{names[0]}=224"
+        else:
+            example = f"{names[0]}=224, or {names[0]}={x} for square inputs"
         raise SolveError(f"{where}: {expr} also depends on {', '.join(names)}; fix "
                          f"{'it' if len(names) == 1 else 'them'} by keyword (e.g. "
-                         f"{names[0]}=224, or {names[0]}={x} for square inputs). "
-                         f"Received: symbol={x}")
+                         f"{example}). Received: symbol={x}")
+
+
+def _in_exponent(expr, symbol) -> bool:
+    """Whether ``symbol`` appears in an exponent of ``expr`` (``L`` in ``H >= 2**L``)."""
+    return any(symbol in p.exp.free_symbols for p in expr.atoms(sympy.Pow))
 
 
 def _nothing(x, relations) -> Admissible:

@@ -28,11 +28,13 @@ from typing import Any, Mapping
 
 import sympy
 
+from .layers.repeat import repeat_counts
 from .costs import quantity
 from .errors import SolveError
 from .grids import largest_on_grid, largest_within
 from .quasipoly import IntegerSet, NotQuasiPolynomial, relation_set
 from .render.exprs import show
+from .symbols import describe_symbol
 
 __all__ = ["solve_budget", "within_budget", "solve", "Solution"]
 
@@ -81,7 +83,30 @@ def _as_expr(value: Any, arg: str, where: str) -> sympy.Expr:
         raise SolveError(f"{where}: `{arg}` must be a rational number (an int, a Fraction, a "
                          f"float or Decimal, taken exactly); {expr} is {kind}. "
                          f"{_received(**{arg: value})}")
+    if expr.has(sympy.I) or expr.is_number and expr.is_real is False:
+        raise SolveError(f"{where}: `{arg}` must be real: sizes, counts and their costs are "
+                         f"real numbers, and {show(expr)} is complex. "
+                         f"{_received(**{arg: value})}")
     return expr
+
+
+def _clash(symbols) -> str:
+    """A sentence naming two different symbols of one name among ``symbols``, or "".
+
+    SymPy keeps symbols of one name and different assumptions apart (``sympy.Symbol("n")``
+    and ``sc.symbols("n")``): an expression holding both prints ``n + 2*n``, and fixing or
+    solving for ``n`` reaches only one of them."""
+    by_name: dict = {}
+    for s in sorted(symbols, key=lambda s: (s.name, sympy.srepr(s))):
+        by_name.setdefault(s.name, []).append(s)
+    for name, same in sorted(by_name.items()):
+        if len(same) > 1:
+            kinds = " and ".join(describe_symbol(s) for s in same[:2])
+            return (f"the expression holds two different symbols named {name} ({kinds}): "
+                    f"SymPy keeps symbols with different assumptions apart, so one of them "
+                    f"stays free whatever is fixed or solved for; build the expression with "
+                    f"one symbol {name}, e.g. sc.symbols({name!r})")
+    return ""
 
 
 def _symbol(symbol: Any, exprs: list, where: str) -> sympy.Symbol:
@@ -106,7 +131,7 @@ def _fix(exprs: list, fixed: Mapping, where: str, known=()) -> list:
     ``known`` are further symbols that may be fixed: a model's, which a budgeted quantity
     need not contain (its parameters do not depend on ``H``)."""
     if not fixed:
-        return exprs
+        return [_written_out(e) for e in exprs]
     by_name: dict = {s.name: s for s in known}
     for e in exprs:
         by_name.update({s.name: s for s in e.free_symbols})
@@ -124,24 +149,41 @@ MAX_SUM_TERMS = 1000
 
 
 def _written_out(expr):
-    """``expr`` with each sum whose limits became numbers written out term by term.
+    """``expr`` with each sum whose limits became numbers written out term by term, and
+    each sum of a polynomial in its index in closed form.
 
     The MACs of ``Repeat(block, "L")`` with strided blocks are a sum over the repetitions
     with no closed form; with ``L=3`` fixed it is a polynomial with roundings, which is
     solved exactly. A sum of more than :data:`MAX_SUM_TERMS` terms stays a sum (and is
-    refused as outside the solved forms).
+    refused as outside the solved forms). A sum of a polynomial in its index
+    (``Sum(t, (t, 1, L))``) is one in ``L`` (``L**2/2 + L/2``, Faulhaber's formula), for
+    every integer ``L``.
     """
     if not isinstance(expr, sympy.Basic) or not expr.has(sympy.Sum):
         return expr
+
+    def polynomial(e) -> bool:
+        if not isinstance(e, sympy.Sum) or len(e.limits) != 1 or e.function.has(sympy.Sum):
+            return False
+        index = e.limits[0][0]
+        return e.function.is_polynomial(index) and not any(
+            isinstance(f, sympy.Function) and index in f.free_symbols
+            for f in sympy.preorder_traversal(e.function))
+
+    expr = expr.replace(polynomial, lambda e: sympy.expand(sympy.summation(e.function,
+                                                                           e.limits[0])))
 
     def short(e) -> bool:
         if not isinstance(e, sympy.Sum) or len(e.limits) != 1:
             return False
         _, lo, hi = e.limits[0]
-        return lo.is_Integer and hi.is_Integer and int(hi) - int(lo) < MAX_SUM_TERMS
+        return lo.is_Integer and hi.is_Integer and abs(int(hi) - int(lo)) < MAX_SUM_TERMS
 
     def terms(e):
         index, lo, hi = e.limits[0]
+        if hi < lo - 1:  # SymPy's (Karr's) convention: minus the terms from hi + 1 to lo - 1
+            return -sympy.Add(*(e.function.xreplace({index: i})
+                                for i in range(int(hi) + 1, int(lo))))
         return sympy.Add(*(e.function.xreplace({index: i}) for i in range(int(lo), int(hi) + 1)))
 
     return expr.replace(short, terms)
@@ -163,12 +205,53 @@ def _lowest(x: sympy.Symbol) -> int:
     return 0 if x.is_positive is not True and x.is_nonnegative else 1
 
 
+def _domain(x: sympy.Symbol, where: str, step=None) -> tuple:
+    """``(lo, parity)``: the solved symbol ranges over the integers from ``lo`` (1, or 0 for
+    a symbol declared non-negative), of one parity when declared even or odd (``parity`` an
+    :class:`IntegerSet`, else None). Assumptions the solvers cannot honour are refused
+    (negative, zero, prime, non-integer, ...): answering over the positive integers would
+    give values the symbol cannot take."""
+    why = ""
+    if x.is_commutative is False:
+        why = "it is not commutative"
+    elif x.is_integer is False:
+        why = "it takes no integer value"
+    elif x.is_positive is False:
+        why = "it takes no positive value"
+    elif x.is_prime or x.is_composite:
+        why = f"it is {'prime' if x.is_prime else 'composite'}"
+    elif step is not None and (x.is_even or x.is_odd):
+        why = "a grid of steps does not keep to its parity"
+    if why:
+        raise SolveError(f"{where}: cannot solve for {x}, {describe_symbol(x)}: {why}, and "
+                         f"{where} answers over the positive integers (from 0 for a symbol "
+                         f"declared non-negative, of one parity for one declared even or "
+                         f"odd); make it with sc.symbols({x.name!r}) (a positive integer) "
+                         f"or sc.multiplier({x.name!r}). {_received(symbol=x)}")
+    parity = None
+    if x.is_even or x.is_odd:
+        parity = IntegerSet(2, {0 if x.is_even else 1: [(0, None)]})
+    return _lowest(x), parity
+
+
 def _relations_set(relations: list, x, lo: int, where: str, shown,
-                   constraints: bool = False) -> IntegerSet:
+                   constraints: bool = False, counts=frozenset()) -> IntegerSet:
     extra = set().union(*(r.free_symbols for r in relations)) - {x} if relations else set()
     if extra:
+        clash = _clash(extra | {x})
+        if clash:
+            raise SolveError(f"{where}: {clash}. {_received(expr=shown)}")
         names = sorted(s.name for s in extra)
-        example = 3 if names[0] in _sum_counts(relations) else 224  # a repeat count: small
+        counted = set(counts) | set(_sum_counts(relations)) | _exponents(relations)
+        example = 3 if names[0] in counted else 224  # a repeat count: small; a size: 224
+        them = "it" if len(names) == 1 else "them"
+        if constraints:  # the model's conditions, not the budgeted expression
+            holding = [r for r in relations if r.free_symbols & extra]
+            one = len(holding) == 1
+            raise SolveError(f"{where}: the model's condition{'' if one else 's'} "
+                             f"{', '.join(map(show, holding))} on {x} also "
+                             f"depend{'s' if one else ''} on {', '.join(names)}; fix {them} by "
+                             f"keyword (e.g. {names[0]}={example}). {_received(expr=shown)}")
         raise SolveError(f"{where}: the expression still has the free symbol(s) "
                          f"{', '.join(names)} besides {x}; fix them by keyword (e.g. "
                          f"{names[0]}={example}). "
@@ -185,7 +268,7 @@ def _relations_set(relations: list, x, lo: int, where: str, shown,
                 f"{_received(expr=shown)}") from None
         raise SolveError(f"{where}: cannot decide {x} exactly: {err.reason}. symcnn solves "
                          f"polynomials with floor, ceiling and Mod; sc.sweep evaluates other "
-                         f"expressions over a range.{_sum_hint(relations)} "
+                         f"expressions over a range.{_sum_hint(relations, x)} "
                          f"{_received(expr=shown)}") from None
 
 
@@ -195,12 +278,21 @@ def _sum_counts(relations: list) -> list:
                    for s in e.limits[0][2].free_symbols})
 
 
-def _sum_hint(relations: list) -> str:
-    """Why a sum over repetitions was left a sum, and what to do about it."""
-    counts = _sum_counts(relations)
-    if counts:
-        return (f" It sums over repetitions counted by {', '.join(counts)}; fix the count "
-                f"by keyword ({counts[0]}=3) and the sum is written out.")
+def _exponents(relations: list) -> set:
+    """The names of the symbols in an exponent in ``relations`` (``L`` in ``H >= 2**L``):
+    repetition counts, which take small values."""
+    return {s.name for r in relations for p in r.atoms(sympy.Pow) if not p.exp.is_Integer
+            for s in p.exp.free_symbols}
+
+
+def _sum_hint(relations: list, x) -> str:
+    """Why a sum over repetitions was left a sum, and what to do about it. (Every other
+    symbol has been fixed by now: a sum still left runs over ``x`` or is too long.)"""
+    if x.name in _sum_counts(relations):
+        return (f" It is a sum over the repetitions counted by {x}, the symbol solved for, "
+                f"and has no closed form in {x}: solve for another symbol with {x} fixed by "
+                f"keyword ({x}=3: the sum is written out), or sweep {x} "
+                f"(sc.sweep(expr, {x}=range(1, 20))).")
     if any(r.has(sympy.Sum) for r in relations):
         return (f" It sums over more repetitions than the {MAX_SUM_TERMS} that are written "
                 f"out term by term.")
@@ -216,6 +308,7 @@ class _Problem:
     symbol: sympy.Symbol
     constraints: list = field(default_factory=list)
     where: str = "solve_budget"
+    counts: frozenset = frozenset()  # names of the model's repetition counts
 
     @property
     def shown(self):
@@ -225,9 +318,16 @@ class _Problem:
 def _problem(expr, budget, symbol, fixed: Mapping, where: str) -> _Problem:
     constraints: list = []
     known: frozenset = frozenset()
+    counts: frozenset = frozenset()
     if hasattr(expr, "params") and hasattr(expr, "constraints"):  # a model: its params
         constraints, known = list(expr.constraints), expr.free_symbols
+        counts = repeat_counts(expr)
         expr = expr.params
+    elif hasattr(expr, "total") and hasattr(expr, "constraints") and \
+            not isinstance(expr, (sympy.Basic, Mapping)):  # a TrainingMemory: its total,
+        constraints = list(expr.constraints)              # under the model's constraints
+        known = frozenset().union(*(sympy.sympify(c).free_symbols for c in constraints))
+        expr = expr.total
     if isinstance(expr, Mapping):
         if symbol is not None:
             raise SolveError(f"{where}: with a dict of budgets, pass the symbol second: "
@@ -241,7 +341,7 @@ def _problem(expr, budget, symbol, fixed: Mapping, where: str) -> _Problem:
             raise SolveError(f"{where}: give the expression, the budget and the symbol: "
                              f"{where}(expr, 100_000, n). {_received(budget=budget, symbol=symbol)}")
         pairs = [(_as_expr(expr, "expr", where), _as_expr(budget, "budget", where))]
-    return _build(pairs, symbol, fixed, constraints, where, known)
+    return _build(pairs, symbol, fixed, constraints, where, known, counts)
 
 
 def _check_solved_symbol(x, named: bool, pairs: list, fixed: Mapping, where: str,
@@ -261,7 +361,7 @@ def _check_solved_symbol(x, named: bool, pairs: list, fixed: Mapping, where: str
 
 
 def _build(pairs: list, symbol, fixed: Mapping, constraints: list, where: str,
-           known=()) -> _Problem:
+           known=(), counts=frozenset()) -> _Problem:
     x = _symbol(symbol, [e for e, _ in pairs], where)
     _check_solved_symbol(x, isinstance(symbol, str), pairs, fixed, where, known)
     flat = _fix([v for pair in pairs for v in pair] + list(constraints), fixed, where, known)
@@ -272,7 +372,8 @@ def _build(pairs: list, symbol, fixed: Mapping, constraints: list, where: str,
             raise SolveError(f"{where}: the fixed values violate the model's condition "
                              f"{show(source)}, so no size is valid. "
                              f"{_received(constraint=show(source))}")
-    return _Problem(list(zip(flat[0:k:2], flat[1:k:2])), x, flat[k:], where)
+    return _Problem(list(zip(flat[0:k:2], flat[1:k:2])), x, flat[k:], where,
+                    frozenset(s.name for s in counts))
 
 
 def _constraint_relations(problem: _Problem) -> list:
@@ -287,18 +388,21 @@ def _solve_sets(problem: _Problem):
     if not any(x in e.free_symbols or x in b.free_symbols for e, b in problem.pairs):
         raise SolveError(f"{where}: the expression does not depend on {x}, so every value or "
                          f"none is within the budget. {_received(expr=problem.shown)}")
+    lo, parity = _domain(x, where)
     if x.is_integer is not True and x.is_real:  # a multiplier: not only whole values
         raise SolveError(f"{where}: {x} takes fractional values (it is not an integer symbol), "
                          f"and {where} answers over the integers; sc.solve_budget(expr, budget, "
                          f"{x}, step=Fraction(1, 20)) answers on a grid of steps. "
                          f"{_received(symbol=x)}")
-    lo = _lowest(x)
     admissible = _relations_set(_constraint_relations(problem), x, lo, where, problem.shown,
-                                constraints=True)
+                                constraints=True, counts=problem.counts)
+    if parity is not None:
+        admissible = admissible.intersection(parity)
     # Unevaluated where x appears: SymPy would first try (for tens of ms on a large
     # polynomial) to decide the relation with its assumptions; relation_set decides it exactly.
     within = _relations_set([sympy.Le(e, b, evaluate=not (e - b).has(x))
-                             for e, b in problem.pairs], x, lo, where, problem.shown)
+                             for e, b in problem.pairs], x, lo, where, problem.shown,
+                            counts=problem.counts)
     return within.intersection(admissible), admissible, lo
 
 
@@ -325,8 +429,10 @@ def solve_budget(expr, budget=None, symbol=None, /, *, step=None, **fixed: Any):
     """The largest value of ``symbol`` keeping ``expr`` within ``budget``, exactly.
 
     Forms: ``solve_budget(expr, budget, symbol, **fixed)``; ``solve_budget({expr: budget,
-    ...}, symbol, **fixed)`` for several budgets at once; and a model in place of ``expr``
-    for its parameters (its constraints then restrict the symbol to admissible values).
+    ...}, symbol, **fixed)`` for several budgets at once; a model in place of ``expr``
+    for its parameters, and a :class:`~symcnn.training_memory.TrainingMemory`
+    (``model.training_memory(...)``) for its total: their constraints then restrict the
+    symbol to admissible values (``mem.total`` alone has none).
     Other symbols are fixed by keyword (``H=224``); a fixed value may itself be an expression
     in ``symbol``, which ties several symbols to one (``c2=2*w``).
 
@@ -348,9 +454,9 @@ def solve_budget(expr, budget=None, symbol=None, /, *, step=None, **fixed: Any):
     >>> sc.solve_budget({160*n: 100_000, n**2: 50_000}, n)  # the second budget binds
     223
 
-    ``step`` (a positive rational such as ``Fraction(1, 20)``) answers on the grid
-    ``step, 2*step, ...``: for a width multiplier (:func:`symcnn.multiplier`), whose channel
-    roundings ``make_divisible`` are solved exactly there (:mod:`symcnn.grids`).
+    ``step`` (a positive rational such as ``Fraction(1, 20)`` or ``Decimal("0.05")``) answers
+    on the grid ``step, 2*step, ...``: for a width multiplier (:func:`symcnn.multiplier`),
+    whose channel roundings ``make_divisible`` are solved exactly there (:mod:`symcnn.grids`).
 
     >>> from fractions import Fraction
     >>> alpha = sc.multiplier("alpha")
@@ -364,6 +470,10 @@ def solve_budget(expr, budget=None, symbol=None, /, *, step=None, **fixed: Any):
 
 def _on_grid(problem, step):
     """The largest grid value ``k*step`` within budget (see :func:`solve_budget`)."""
+    _domain(problem.symbol, problem.where, step)
+    if isinstance(step, Decimal) and step.is_finite() and step > 0:
+        exact = Fraction(step)  # its exact decimal value, as a Decimal budget is taken
+        step = sympy.Rational(exact.numerator, exact.denominator)
     if problem.symbol.is_integer and not _as_expr(step, "step", problem.where).is_integer:
         raise SolveError(f"{problem.where}: {problem.symbol} is an integer symbol, so a grid "
                          f"of fractional steps would answer values it cannot take; leave out "
@@ -445,6 +555,11 @@ def _real_solutions(expr, target, x) -> tuple[tuple | None, bool, str]:
     relaxed_expr = expr.replace(lambda e: isinstance(e, (sympy.floor, sympy.ceiling)),
                                 lambda e: e.args[0])
     relaxed = relaxed_expr != expr
+    sums = [e for e in (expr - target).atoms(sympy.Sum) if x in e.free_symbols]
+    if sums:  # sympy.solve answers [] for Sum(t, (t, 1, x)) = 55: not "no root"
+        return None, relaxed, (f"{x} is in the sum {show(sums[0])}, which has no closed form "
+                               f"in {x}, where real roots are not sought (sc.sweep evaluates "
+                               f"it over a range of {x})")
     equation = sympy.expand(relaxed_expr - target)
     if equation == 0:  # not an empty tuple: that says no positive real root exists
         return None, relaxed, (f"the equation holds for every {x}"
@@ -457,8 +572,12 @@ def _real_solutions(expr, target, x) -> tuple[tuple | None, bool, str]:
         if poly.degree() > MAX_DEGREE:  # bounded work (issue 15)
             return None, relaxed, (f"the real roots of a polynomial of degree "
                                    f"{poly.degree()} are not sought (at most {MAX_DEGREE})")
-        roots = sorted(set(poly.real_roots()), key=lambda r: sympy.N(r, 30))
-        return tuple(r for r in roots if r > 0), relaxed, ""
+        if poly.domain.is_ZZ or poly.domain.is_QQ:  # exact isolation of the real roots
+            roots = sorted(set(poly.real_roots()), key=lambda r: sympy.N(r, 30))
+            return tuple(r for r in roots if r > 0), relaxed, ""
+        if poly.degree() > 4:  # irrational coefficients (sqrt(2)): closed forms to degree 4
+            return None, relaxed, (f"the real roots of a polynomial of degree {poly.degree()} "
+                                   f"with irrational coefficients are not sought (at most 4)")
     if _transcendental(relaxed_expr, x) or not equation.is_polynomial(x) and len(
             equation.free_symbols) > 1:  # sympy.solve may not finish: no real roots offered
         return None, relaxed, (f"{x} appears in an exponent, a function or beside other "
@@ -489,16 +608,19 @@ def solve(expr, target, symbol, /, **fixed: Any) -> Solution:
     where = "solve"
     e, t = _as_expr(expr, "expr", where), _as_expr(target, "target", where)
     x = _symbol(symbol, [e, t], where)
+    lo, parity = _domain(x, where)
     e, t = _fix([e, t], fixed, where)
     real, relaxed, real_note = _real_solutions(e, t, x)
     note, integers = "", None
     others = (e.free_symbols | t.free_symbols) - {x}
     if others:
-        note = f"the symbol(s) {', '.join(sorted(s.name for s in others))} are not fixed"
+        note = _clash(others | {x}) or \
+            f"the symbol(s) {', '.join(sorted(s.name for s in others))} are not fixed"
     else:
         try:
             equation = sympy.Eq(e, t, evaluate=False)  # deciding it may factor e - t
-            integers = relation_set([equation], x, _lowest(x)).to_sympy()
+            found = relation_set([equation], x, lo)
+            integers = (found if parity is None else found.intersection(parity)).to_sympy()
         except NotQuasiPolynomial as err:
             note = err.reason
     if integers is None and not real and _transcendental(e - t, x):
@@ -542,6 +664,9 @@ def model_solve_budget(model, for_=None, budgets: Mapping | None = None, *, step
         known = model.free_symbols
         free = set().union(*(e.free_symbols for e in _fix([e for e, _ in exprs], fixed, where,
                                                            known)))
+        clash = _clash(free)
+        if clash:
+            raise SolveError(f"{where}: {clash}. {_received(for_=for_)}")
         if len(free) != 1:
             raise SolveError(f"{where}: say which symbol to solve for with for_=...; the "
                              f"budgeted quantities depend on {sorted(s.name for s in free)}. "

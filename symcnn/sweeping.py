@@ -32,6 +32,7 @@ from .costs import quantity
 from .errors import SolveError
 from .exact_values import number, values_at
 from .safe import bounded_subs, check_int, to_expr
+from .solving import MAX_SUM_TERMS, _written_out
 from .structural import IdentityMemo
 from .sweep_bounds import (MAX_BYTES, MAX_POINTS, MAX_SLOW_POINTS, _check_memory, _check_powers,
                            _largest_power, _points, _short)
@@ -136,6 +137,11 @@ def _evaluate(exprs: list, axes: dict, fixed: dict, symbols: dict) -> list:
     points = _points(shape, axes)
     point = {symbols[k]: v for k, v in fixed.items() if k in symbols}
     np = _numpy()
+    if any(e.has(sympy.Sum) for e in exprs):  # a sum over the repetitions of a Repeat:
+        table = {s: sympy.Integer(v) for s, v in point.items()}  # written out once its
+        exprs = [_written_out(bounded_subs(e, table, "sweep")) for e in exprs]  # count is fixed
+        for e in exprs:
+            _check_written_out(e, fixed)
     if np is not None and len(names) == 1 and isinstance(axes[names[0]], range):
         ranges = [_polynomial_range(np, e, syms[0], axes[names[0]], point) for e in exprs]
         if all(r is not None for r in ranges):
@@ -147,13 +153,23 @@ def _evaluate(exprs: list, axes: dict, fixed: dict, symbols: dict) -> list:
     try:
         source, dens, peak = compiled(tuple(exprs), syms, bounds)
     except Unsupported as err:
-        if isinstance(err.node, sympy.Symbol):
-            _missing(err.node)
+        outside = err.node  # handled below: errors raised there are not "during" this one
+    else:
+        outside = None
+    if outside is not None:
+        if isinstance(outside, sympy.Symbol):
+            _missing(outside)
+        for e in exprs:  # a symbol inside a sum's limits, say, that the code never reached
+            for s in sorted(e.free_symbols - set(syms), key=lambda s: s.name):
+                _missing(s)
+        split = _split_names(exprs, names, symbols)
+        if split:
+            return _per_value(exprs, axes, fixed, symbols, split)
         if points > MAX_SLOW_POINTS:
-            raise SolveError(f"sweep: {_short(err.node)} is outside the exact integer "
+            raise SolveError(f"sweep: {_short(outside)} is outside the exact integer "
                              f"evaluator (+, *, integer powers, floor, ceiling, Mod, min, max), "
                              f"so it is evaluated point by point, which is limited to "
-                             f"{MAX_SLOW_POINTS:,} points. Received: {points:,} points") from None
+                             f"{MAX_SLOW_POINTS:,} points. Received: {points:,} points")
         return [_slow(e, names, syms, axes, shape) for e in exprs]
     _check_memory(points, peak, source, len(exprs), dens)
     if np is None:
@@ -314,6 +330,8 @@ def _slow(expr, names, syms, axes, shape):
     values = []
     for point in itertools.product(*(axes[k] for k in names)):
         v = bounded_subs(expr, {s: sympy.Integer(p) for s, p in zip(syms, point)}, "sweep")
+        v = _written_out(v)
+        _check_written_out(v, dict(zip(names, point)))
         values.append(number(v) if v.is_Rational else v)
     np = _numpy()
     if np is None:
@@ -321,6 +339,90 @@ def _slow(expr, names, syms, axes, shape):
     out = np.empty(len(values), dtype=object)
     out[:] = values
     return out.reshape(shape)
+
+
+def _check_written_out(expr, point: dict) -> None:
+    """Refuse a sum whose limits are numbers and that was left a sum: it has more terms
+    than are written out (:data:`symcnn.solving.MAX_SUM_TERMS`)."""
+    if not expr.has(sympy.Sum):
+        return
+    for node in sympy.preorder_traversal(expr):
+        if isinstance(node, sympy.Sum) and not any(
+                lo.free_symbols or hi.free_symbols for _, lo, hi in node.limits):
+            lo, hi = int(node.limits[0][1]), int(node.limits[0][2])
+            count = hi - lo + 1 if hi >= lo - 1 else lo - hi - 1  # SymPy's convention
+            at = ", ".join(f"{k}={v}" for k, v in point.items())
+            raise SolveError(f"sweep: the sum {_short(node)} has {count:,} terms, "
+                             f"more than the {MAX_SUM_TERMS:,} written out term by term. "
+                             f"Received: {at}")
+
+
+def _split_names(exprs: list, names: list, symbols: dict) -> list:
+    """The swept names that keep the expressions from the code generator until they are
+    fixed: a count of a sum's terms (``Sum(..., (t, 1, L))``), an exponent (``2**L``)."""
+    found: set = set()
+    for e in exprs:
+        for node in sympy.preorder_traversal(e):
+            if isinstance(node, sympy.Sum):
+                found |= set().union(*(set().union(lo.free_symbols, hi.free_symbols)
+                                       for _, lo, hi in node.limits))
+            elif isinstance(node, sympy.Pow) and not node.exp.is_Integer:
+                found |= node.exp.free_symbols
+    return [k for k in names if symbols[k] in found]
+
+
+def _per_value(exprs: list, axes: dict, fixed: dict, symbols: dict, split: list) -> list:
+    """The expressions evaluated once per combination of values of the ``split`` axes
+    (the count of a sum written out, an exponent a number), each over the other axes with
+    the generated code, and laid out along every axis in order."""
+    names = list(axes)
+    combos = 1
+    for k in split:
+        combos *= len(axes[k])
+    if combos > MAX_SLOW_POINTS:
+        raise SolveError(f"sweep: {', '.join(split)} count(s) the terms of a sum or appear in "
+                         f"an exponent, so the closed forms are evaluated once per value of "
+                         f"{'them' if len(split) > 1 else 'it'}, which is limited to "
+                         f"{MAX_SLOW_POINTS:,} values. Received: {combos:,} values of "
+                         f"{', '.join(split)}")
+    rest = {k: v for k, v in axes.items() if k not in split}
+    at = [names.index(k) for k in split]
+    shape = tuple(len(axes[k]) for k in names)
+    parts = []  # (indices along the split axes, [value per expression])
+    for index in itertools.product(*(range(len(axes[k])) for k in split)):
+        values = {k: axes[k][i] for k, i in zip(split, index)}
+        parts.append((index, _evaluate(exprs, rest, {**fixed, **values}, symbols)))
+    np = _numpy()
+    out = []
+    for i in range(len(exprs)):
+        pieces = [(index, got[i]) for index, got in parts]
+        if np is None:
+            flat = {index: _flatten(value) for index, value in pieces}
+            rest_shape = tuple(len(v) for v in rest.values())
+            values = []
+            for full in itertools.product(*(range(n) for n in shape)):
+                index = tuple(full[j] for j in at)
+                inner = [full[j] for j in range(len(names)) if j not in at]
+                position = 0
+                for j, n in zip(inner, rest_shape):
+                    position = position * n + j
+                values.append(flat[index][position])
+            out.append(_nest(values, shape))
+            continue
+        fast = all(getattr(v, "dtype", None) == np.int64 for _, v in pieces)
+        full = np.empty(shape, dtype=np.int64 if fast else object)
+        for index, value in pieces:
+            where = [slice(None)] * len(names)
+            for j, k in zip(at, index):
+                where[j] = k
+            value = np.asarray(value)
+            if value.ndim == 0:  # every axis split: one value (a Python int when not int64)
+                value = value if fast else value.item()
+            elif not fast and value.dtype != object:
+                value = value.astype(object)  # Python ints, as the object arrays hold
+            full[tuple(where)] = value
+        out.append(full)
+    return out
 
 
 # ----------------------------------------------------------------------------- public

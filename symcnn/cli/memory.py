@@ -123,7 +123,7 @@ def run_memory(args, out) -> int:
         if unfixed:
             raise fix_with_subs("--budget: the memory still depends", unfixed, symbol,
                                 batch=getattr(mem.batch, "name", None))
-        largest = solve_budget(mem.total, budget, symbol)
+        largest = solve_budget(mem, budget, symbol)  # under the model's conditions
     if args.format == "json":
         doc = {**header("memory"), "model": model.display_name, "batch": encode(mem.batch),
                "optimizer": mem.optimizer, "dtype": mem.dtype,

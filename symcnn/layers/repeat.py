@@ -55,7 +55,7 @@ from ..render.exprs import show
 from .repeat_steps import Steps, constant_window, probe_sizes
 
 __all__ = ["Repeat", "MAX_LAYER_CALLS", "repeats", "unrolled_calls", "written_calls",
-           "calls_text"]
+           "calls_text", "repeat_counts"]
 
 #: Most layer calls a numeric count of a block that changes the shape is written out to, and
 #: the bound of model files (:mod:`symcnn.spec_export` and the reader take it from here, as
@@ -415,6 +415,31 @@ def unrolled_calls(layer) -> int:
         return sum(unrolled_calls(node.layer) for node in layer.nodes if node.inputs)
     inner = sum(unrolled_calls(v) for v in _wrapped_layers(layer))
     return repeats(layer, type(layer).wrapped_arguments) * max(inner, 1)
+
+
+def repeat_counts(layer) -> frozenset:
+    """The symbols counting the repetitions of the ``Repeat`` layers in ``layer`` (a model,
+    at any depth: ``L`` of ``sc.Repeat(block, "L")``): counts take small values, sizes such
+    as 224, which the solvers' hints say.
+
+    >>> import symcnn as sc
+    >>> m = sc.Sequential([sc.Input(("H", 8)), sc.Repeat(sc.MaxPooling1D(2), "L")])
+    >>> sorted(map(str, repeat_counts(m)))
+    ['L']
+    """
+    found: set = set()
+    stack, seen = [layer], set()
+    while stack:
+        layer = stack.pop()
+        if id(layer) in seen:
+            continue
+        seen.add(id(layer))
+        if isinstance(layer, Repeat):
+            found |= sympy.sympify(layer.times).free_symbols
+        if isinstance(layer, Graph):
+            stack.extend(node.layer for node in layer.nodes)
+        stack.extend(_wrapped_layers(layer))
+    return frozenset(found)
 
 
 def _wrapped_layers(layer) -> list:

@@ -183,3 +183,24 @@ def test_a_symbolic_count_of_a_shrinking_block_asks_for_the_count(tmp_path, caps
     code, text = run("memory", symbolic, "--subs", "L=3", "--format", "json")
     assert code == 0 and json.loads(text) == json.loads(run("memory", three,
                                                             "--format", "json")[1])
+
+
+def test_a_size_budget_answers_only_sizes_the_model_takes(tmp_path):
+    """The largest H was solved on the bare total and answered 8, where both 5x5 valid
+    convolutions cannot run (the model needs H >= 9, which costs more than the budget)."""
+    path = tmp_path / "net.py"
+    path.write_text("import symcnn as sc\nH = sc.symbols('H')\n"
+                    "model = sc.Sequential([sc.Input((H, H, 3)), sc.Conv2D(16, 5), "
+                    "sc.Conv2D(16, 5), sc.GlobalAveragePooling2D(), sc.Dense(10)])\n")
+    H = sc.symbols("H")
+    mem = sc.Sequential([sc.Input((H, H, 3)), sc.Conv2D(16, 5), sc.Conv2D(16, 5),
+                         sc.GlobalAveragePooling2D(), sc.Dense(10)]).training_memory(
+        batch=4, optimizer="sgd")
+    assert mem.total.subs(H, 8) <= 69840 < mem.total.subs(H, 9)  # only a refused size fits
+    code, text = run("memory", str(path), "--for", "H", "--budget", "69840", "--batch", "4",
+                     "--optimizer", "sgd", "--format", "json")
+    assert code == 5 and json.loads(text)["budget"]["largest"] is None
+    code, text = run("memory", str(path), "--for", "H", "--budget", "80000", "--batch", "4",
+                     "--optimizer", "sgd", "--format", "json")
+    largest = json.loads(text)["budget"]["largest"]
+    assert code == 0 and mem.total.subs(H, largest) <= 80000 < mem.total.subs(H, largest + 1)
