@@ -43,6 +43,7 @@ __all__ = [
     "decide_equal",
     "divisible",
     "ConstraintSet",
+    "bound_below",
     "terms",
     "prove_nonnegative",
     "decide_sign",
@@ -375,6 +376,26 @@ def divisible(expr, d):
     return sympy.Eq(rest if coeff.is_nonzero else coeff * rest, 0)
 
 
+def bound_below(relation):
+    """``(s, other, strict)`` when ``relation`` bounds a symbol ``s`` from below, however it
+    is written (``s >= other``, ``other < s``); else None.
+
+    >>> from symcnn import symbols
+    >>> H, L = symbols("H L")
+    >>> bound_below(H >= 2**L), bound_below(3 < H), bound_below(H <= 5)
+    ((H, 2**L, False), (H, 3, True), None)
+    """
+    if isinstance(relation, (sympy.GreaterThan, sympy.StrictGreaterThan)):
+        s, other = relation.lhs, relation.rhs
+    elif isinstance(relation, (sympy.LessThan, sympy.StrictLessThan)):
+        s, other = relation.rhs, relation.lhs
+    else:
+        return None
+    if not isinstance(s, sympy.Symbol):
+        return None
+    return s, other, isinstance(relation, (sympy.StrictGreaterThan, sympy.StrictLessThan))
+
+
 class ConstraintSet:
     """An ordered, de-duplicated set of conditions on the symbols.
 
@@ -447,17 +468,13 @@ class ConstraintSet:
         plain ``H >= 2`` beside it says nothing more and is not listed."""
         implied: dict = {}
         for r in self._other:
-            if isinstance(r, (sympy.GreaterThan, sympy.StrictGreaterThan)):
-                s, other = r.lhs, r.rhs
-            elif isinstance(r, (sympy.LessThan, sympy.StrictLessThan)):
-                s, other = r.rhs, r.lhs
-            else:
+            below = bound_below(r)
+            if below is None or not below[0].is_integer:
                 continue
-            if not (isinstance(s, sympy.Symbol) and s.is_integer):
-                continue
+            s, other, strict = below
             least = lower_bound(other)
             if least is not None:
-                least += isinstance(r, (sympy.StrictGreaterThan, sympy.StrictLessThan))
+                least += strict
                 implied[s] = max(implied.get(s, least), least)
         return implied
 

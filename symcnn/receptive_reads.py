@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import sympy
 from sympy import ceiling, floor
 
-from .arith import ceil_div
+from .arith import bound_below, ceil_div
 from .quasipoly import NotQuasiPolynomial, relation_set
 from .receptive_bounds import canon
 from .signs import decide_sign
@@ -53,14 +53,9 @@ class Facts:
         self.relations = [r for r in relations if isinstance(r, sympy.core.relational.Relational)]
         self.lower: dict = {}
         for rel in self.relations:
-            if isinstance(rel, (sympy.GreaterThan, sympy.StrictGreaterThan)):
-                sym, bound = rel.lhs, rel.rhs
-            elif isinstance(rel, (sympy.LessThan, sympy.StrictLessThan)):
-                sym, bound = rel.rhs, rel.lhs
-            else:
-                continue
-            if isinstance(sym, sympy.Symbol) and bound.is_number:
-                strict = isinstance(rel, (sympy.StrictGreaterThan, sympy.StrictLessThan))
+            below = bound_below(rel)
+            if below is not None and below[1].is_number:
+                sym, bound, strict = below
                 low = int(floor(bound)) + 1 if strict else int(ceiling(bound))
                 self.lower[sym] = max(self.lower.get(sym, low), low)
         #: each condition in several symbols as ``g >= 0`` (``a > b`` is ``a - b - 1 >= 0``)
