@@ -10,7 +10,7 @@ from ..frameworks import import_framework
 from ..layers.base import Layer
 
 __all__ = ["Problems", "require_numeric", "import_framework", "keras_base", "as_int",
-           "given_shapes"]
+           "given_shapes", "masked_refusal"]
 
 
 def given_shapes(input_shape, owner: str, example: str, note: str = "no batch axis") -> list:
@@ -96,6 +96,18 @@ def as_int(value):
     return value
 
 
+
+
+def masked_refusal(layer: Layer) -> str | None:
+    """Why ``layer`` cannot be exported as called, if a call gave it a mask symcnn does not
+    record (``MultiHeadAttention(...)(q, v, use_causal_mask=True)``): the exported layer
+    would attend to every position. None otherwise."""
+    masked = getattr(layer, "masked_call", None)
+    if masked is None:
+        return None
+    return (f"called with {masked}: masks change no shape, count or MAC, so symcnn counts "
+            f"the call but does not record the mask, and the exported layer would attend to "
+            f"every position; export the model without the mask and add it in the framework")
 
 
 def keras_base(layer: Layer):

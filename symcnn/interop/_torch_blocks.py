@@ -241,7 +241,8 @@ def _source_tensor(conv, node):
 
 def _multihead_attention(conv, node, module, args, kwargs):
     """``nn.MultiheadAttention(E, h, batch_first=True)(q, k, v)`` -> ``(out, None)``."""
-    values = _bind(args, kwargs, ("query", "key", "value"))
+    values = _bind(args, kwargs, ("query", "key", "value", "key_padding_mask", "need_weights",
+                                  "attn_mask", "average_attn_weights", "is_causal"))
     m = module
     if not m.batch_first:
         raise Unsupported("nn.MultiheadAttention with batch_first=False (the batch is axis 1)")
@@ -263,7 +264,10 @@ def _multihead_attention(conv, node, module, args, kwargs):
     if not all(isinstance(t, Tensor) for t in tensors):
         raise Unsupported("nn.MultiheadAttention called on something other than tensors")
     query, key, value = tensors
-    out = layer(query, value, key)
+    masks = {ours: values[theirs] for theirs, ours in (
+        ("key_padding_mask", "key_mask"), ("attn_mask", "attention_mask"),
+        ("is_causal", "use_causal_mask")) if values.get(theirs) not in (None, False)}
+    out = layer(query, value, key, **masks)  # the layer notes masks (its exports refuse them)
     return out, None
 
 

@@ -35,7 +35,7 @@ from ._common import Problems, given_shapes
 from .keras_checks import check_model_config
 from .keras_config import _MODELS, load_keras_config
 from .keras_layers import _keras_op, _make_layer
-from .keras_nodes import _TENSOR_KWARGS, _collect, _node_refs, _refs
+from .keras_nodes import _TENSOR_KWARGS, _collect, _node_refs, _refs, call_masks
 
 __all__ = ["from_keras", "load_keras_config"]
 
@@ -226,7 +226,8 @@ class _Spec:
                 path.discard(call)
                 args = [_tensor(tensors, r, self.where) for r in refs]
                 layer = self._realize(self.layers[call[0]][0], args)
-                out = layer(args if many else args[0])
+                masks = call_masks(calls[call]) if hasattr(layer, "masked_call") else {}
+                out = layer(args if many else args[0], **masks)
                 tensors[call] = out if isinstance(out, list) else [out]
                 continue
             path.add(call)

@@ -33,7 +33,8 @@ from ..layers.base import Graph, Layer
 from ..layers.core import InputLayer
 from ..nn._base import TORCH_ONLY_ARGS, TorchLayer
 from ..layers.spatial import split_channels
-from ._common import Problems, as_int, import_framework, keras_base, require_numeric
+from ._common import (Problems, as_int, import_framework, keras_base, masked_refusal,
+                      require_numeric)
 from .keras_padding import same_is_exact
 
 __all__ = ["to_keras"]
@@ -230,6 +231,8 @@ class _Builder:
         out_shape = tuple(as_int(node.outputs[0].shape))
         if getattr(layer, "keras_passthrough", False):
             return [K.Identity(name=self.unique(name))]
+        if masked_refusal(layer):
+            raise _Unsupported(masked_refusal(layer))
         special = self._torch_only(layer, K, shape, out_shape, name)
         if special is not None:
             return special

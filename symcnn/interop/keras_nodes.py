@@ -39,6 +39,29 @@ def _node_refs(node) -> tuple:
 #: Keyword arguments of a layer call that are inputs (MultiHeadAttention's), in call order;
 #: masks and initial states are not (they change no shape or count).
 _TENSOR_KWARGS = ("query", "value", "key")
+#: MultiHeadAttention's masks, which change values only (:func:`call_masks`).
+_MASK_KWARGS = ("attention_mask", "query_mask", "value_mask", "key_mask", "use_causal_mask")
+
+
+def call_masks(node) -> dict:
+    """The masks a Keras 3 call gave MultiHeadAttention (``use_causal_mask=True``, an
+    ``attention_mask`` tensor, shown as ``"<tensor>"``), for the symcnn call to note.
+
+    >>> call_masks({"args": [], "kwargs": {"use_causal_mask": True, "attention_mask": None}})
+    {'use_causal_mask': True}
+    """
+    if not isinstance(node, dict):
+        return {}
+    kwargs = node.get("kwargs") or {}
+    out = {}
+    for key in _MASK_KWARGS:
+        value = kwargs.get(key)
+        if value is None or value is False:
+            continue
+        refs: list = []
+        _collect(value, refs)
+        out[key] = "<tensor>" if refs else value
+    return out
 
 
 def _collect(value, out: list) -> None:
