@@ -63,6 +63,8 @@ SIZE_ARGS = frozenset({
     "unflattened_size", "normalized_shape",
     # slice bounds computed from sizes (from_torch of x[:, :, :x.size(2) // 2])
     "slices",
+    # the sizes a size assertion compares (from_torch of torch._assert(h == 224, ...))
+    "lhs", "rhs",
 })
 _PADDING_WORDS = frozenset(PADDING_MODES)
 _TOP_KEYS = {"symcnn", "name", "symbols", "multipliers", "input", "inputs", "layers",

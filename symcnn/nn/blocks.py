@@ -26,6 +26,7 @@ from ..layers.saved import NOTHING
 from ..derivation.blocks import dim_names, sym
 from ..working import Ceiling, Minus, Over, Plus, Times
 from ._base import slice_bound, slice_position
+from ..symbols import as_size
 
 __all__ = ["ParameterAdd", "ParameterMul", "SizeAssert", "PadToMultiple", "StridedSlice",
            "ShiftedWindowAttention", "Einsum"]
@@ -127,7 +128,9 @@ class SizeAssert(Layer):
     def __init__(self, lhs, rhs, message: str = "", name: str | None = None,
                  trainable: bool = True) -> None:
         super().__init__(name=name, trainable=trainable)
-        self._set(lhs=sympy.sympify(lhs), rhs=sympy.sympify(rhs), message=str(message))
+        # sizes, read as every layer reads them: text is a symbol's name, never evaluated
+        self._set(lhs=as_size(lhs, "lhs", self.type_name),
+                  rhs=as_size(rhs, "rhs", self.type_name), message=str(message))
 
     def output_shape_for(self, shape, check: Checker):
         check.equal(self.lhs, self.rhs, lambda: f"{self.message or 'size assertion failed'} "

@@ -57,6 +57,9 @@ ENTRY_POINTS = [
     ("solve budget text", lambda s: sc.solve_budget(n, s, "n"), r"`budget` must be a number"),
     ("solve", lambda s: sc.solve(s, 10, "n"), r"must be"),
     ("layer size", lambda s: sc.Dense(s), r"Dense: `units`.*A string must be a symbol name"),
+    ("size assertion", lambda s: sc.nn.SizeAssert(s, 1),  # it ran the code (sympify)
+     r"SizeAssert: `lhs`.*A string must be a symbol name"),
+    ("size assertion rhs", lambda s: sc.nn.SizeAssert(n, s), r"SizeAssert: `rhs`"),
     ("input shape", lambda s: sc.Input((s, 3)), r"`shape`"),
     ("model subs", lambda s: sc.zoo.textbook.free_width().subs(n=s), r"Received: n="),
     ("parse_expression", lambda s: sc.parse_expression(s), r"unexpected character"),
@@ -77,13 +80,15 @@ def test_text_that_is_a_size_expression_still_works_through_the_safe_parser(no_e
     assert sc.format_count("160*n + 48320") == "160*n + 48320"
 
 
-@pytest.mark.parametrize("where", ["units", "input", "subs", "symbols"])
+@pytest.mark.parametrize("where", ["units", "input", "subs", "symbols", "size assertion"])
 def test_model_files_and_the_command_line_never_run_code(tmp_path, where):
     marker = tmp_path / "X"
     doc = {"input": [8], "symbols": ["n"], "layers": [{"Dense": {"units": "n"}}]}
     subs = ["--subs", "n=3"]
     if where == "units":
         doc["layers"][0]["Dense"]["units"] = code(marker)
+    elif where == "size assertion":  # an nn.SizeAssert entry ran it through sympify
+        doc["layers"].insert(0, {"nn.SizeAssert": {"lhs": code(marker) + " or 1", "rhs": 1}})
     elif where == "input":
         doc["input"] = [code(marker)]
     elif where == "symbols":
@@ -105,3 +110,12 @@ def test_the_unicode_digits_and_true_are_not_numbers():
     with pytest.raises(sc.ExpressionError, match=r"unknown name 'true'"):
         sc.parse_expression("true")
     assert sympy.Integer(3) == sc.parse_expression("3")
+
+
+def test_a_size_assertion_in_a_model_file_reads_its_sizes_as_expressions(tmp_path, no_eval):
+    """The reader parses `lhs` and `rhs` as sizes (symcnn's parser), as from_torch writes them."""
+    doc = {"input": [3, "H", "H"], "symbols": ["H"],
+           "layers": [{"nn.SizeAssert": {"lhs": "H", "rhs": 224, "message": "224 only"}}]}
+    model = sc.model_from_spec(doc)
+    assert model.constraints == [sympy.Eq(sc.symbols("H"), 224)]
+    assert sc.model_from_spec(sc.model_to_spec(model)).constraints == model.constraints
