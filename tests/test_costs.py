@@ -184,3 +184,19 @@ def test_calls_with_one_signature_share_their_macs_and_others_do_not():
     first, second, third = (costs.node_macs(r.node) for r in model.layers[1:])
     assert first is second
     assert first == 576 * H * W and third == 576 * sympy.ceiling(H / 2) * sympy.ceiling(W / 2)
+
+
+@pytest.mark.parametrize("block", ["conv", "conv_relu"])
+def test_ptflops_of_a_symbolic_count_of_a_shape_changing_block_equal_each_build(block):
+    """The FLOPs summed over ``L`` repetitions were the MACs alone: the bias adds and the
+    ReLU that ptflops counts (and that the build at each point counts) were left out."""
+    H, L = sc.symbols("H L")
+    layers = [sc.Conv2D(4, 3, strides=2, padding="same")] + \
+        ([sc.ReLU()] if block == "conv_relu" else [])
+    inner = sc.Sequential([sc.Input((H, H, 4)), *layers])
+    model = sc.Sequential([sc.Input((H, H, 4)), sc.Repeat(inner, L)])
+    closed = sc.costs.flops(model, "ptflops")
+    for h in (5, 8, 13, 32):
+        for count in (1, 2, 3):
+            built = sc.costs.flops(model.subs(H=h, L=count), "ptflops")
+            assert closed.subs({H: h, L: count}).doit() == built, (h, count)

@@ -262,6 +262,13 @@ class Repeat(Layer):
         return self._summed(input_shapes, "MACs", lambda node: node.layer.macs_for(
             node.input_shapes, node.outputs[0].shape))
 
+    def ptflops_ops_for(self, input_shapes, output_shape) -> sympy.Expr:
+        """What ptflops counts beyond the MACs (bias adds, activations), summed over the
+        repetitions as :meth:`macs_for` sums the MACs (it was 0: the FLOPs of a symbolic
+        count of a block that changes the shape were its MACs alone)."""
+        return self._summed(input_shapes, "FLOPs", lambda node: node.layer.ptflops_ops_for(
+            node.input_shapes, node.outputs[0].shape))
+
     def activation_elements_for(self, input_shapes, output_shapes) -> sympy.Expr:
         """Every repetition's tensors, summed as :meth:`macs_for` sums its MACs (the last
         repetition's output is the Repeat's); otherwise the output, as any layer."""
