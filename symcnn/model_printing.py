@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from .errors import SymcnnError, unexpected_arguments
@@ -23,6 +24,14 @@ __all__ = ["_Printing"]
 #: The options of ``summary`` and ``summary_text`` (besides ``print_fn``).
 _SUMMARY_OPTIONS = ("columns", "line_length", "positions", "expand_nested", "show_trainable",
                     "layer_range", "where")
+
+
+def _check_options(where: str, render, options: dict) -> None:
+    """An :class:`~symcnn.errors.ArgumentError` for an option ``render`` does not take."""
+    allowed = [p for p in inspect.signature(render).parameters if p != "model"]
+    error = unexpected_arguments(where, options, allowed)
+    if error is not None:
+        raise error
 
 
 class _Printing:
@@ -77,6 +86,7 @@ class _Printing:
         formula, working and value. ``standalone=True`` gives a complete pdflatex document.
         Options: ``assume_divisible={"H": 32}``, ``caption``, ``label``.
         """
+        _check_options("to_latex", model_to_latex, options)
         return model_to_latex(self, style=style, standalone=standalone, **options)
 
     def to_markdown(self, style: str = "table", **options: Any) -> str:
@@ -88,6 +98,7 @@ class _Printing:
         """HTML with MathML (:func:`symcnn.render.html.model_to_html`): ``style="table"`` or
         ``"derivation"``; ``standalone=True`` is one self-contained page (no script, nothing
         fetched), ``False`` a fragment. Options: ``assume_divisible``, ``columns``."""
+        _check_options("to_html", model_to_html, options)
         return model_to_html(self, style=style, standalone=standalone, **options)
 
     def _repr_html_(self) -> str:  # Jupyter: the table, MathML

@@ -190,10 +190,16 @@ def _layer_rule(node, states):
 
 
 def _input_format(model) -> str:
+    """Where a model's input has its channels: as its first windowed layer says, or a layer
+    that states its input's layout (``symcnn.nn``'s: channels first, also an
+    ``nn.Upsample`` alone); else Keras' channels last."""
     for node in model.nodes:
         data_format = getattr(node.layer, "data_format", None)
         if data_format in ("channels_first", "channels_last") and hasattr(node.layer, "rank"):
             return data_format
+        stated = getattr(node.layer, "input_format", None)
+        if stated in ("channels_first", "channels_last"):
+            return stated
     return "channels_last"
 
 

@@ -110,8 +110,8 @@ def check_symbol_name(name: str, arg: str, owner: str, given: Any = None) -> Non
     meaning = reserved_name(name)
     if meaning is not None:
         raise LayerArgumentError(
-            f"{owner}: `{arg}` must not use the symbol name {name!r}, which is {meaning}; "
-            f"give another name. Received: {arg}={name if given is None else given!r}")
+            f"{owner}: `{arg}` must not use the symbol name {brief(name)}, which is {meaning}; "
+            f"give another name. Received: {arg}={brief(name if given is None else given)}")
 
 
 def symbols(names: str, **assumptions: Any):
@@ -156,7 +156,7 @@ def symbols(names: str, **assumptions: Any):
     try:
         made = sympy.symbols(names, **opts)
     except InconsistentAssumptions:
-        given = ", ".join(f"{k}={v!r}" for k, v in assumptions.items() if k not in ("cls", "seq"))
+        given = ", ".join(f"{k}={brief(v)}" for k, v in assumptions.items() if k not in ("cls", "seq"))
         raise SymbolError(
             f"symbols: the assumptions {given} contradict those of a size, integer=True and "
             f"positive=True, which sc.symbols adds; leave them out, or override those too "
@@ -166,7 +166,7 @@ def symbols(names: str, **assumptions: Any):
     for symbol in (made,) if isinstance(made, sympy.Symbol) else sympy.flatten(made):
         if not _NAME.match(symbol.name):
             raise LayerArgumentError(
-                f"symbols: {symbol.name!r} is not a symbol name; a name is ASCII letters, "
+                f"symbols: {brief(symbol.name)} is not a symbol name; a name is ASCII letters, "
                 f"digits and underscores, not starting with a digit (e.g. 'n', 'H_in', 'alpha'). "
                 f"{_received('names', names)}")
         check_symbol_name(symbol.name, "names", "symbols", names)
@@ -194,7 +194,7 @@ def _check_options(options: dict) -> None:
                                   f"{_received('seq', value)}")
         elif key not in _ASSUMPTIONS:
             raise SymbolError(
-                f"symbols: unknown assumption {key!r} (SymPy's are integer, positive, "
+                f"symbols: unknown assumption {brief(key)} (SymPy's are integer, positive, "
                 f"rational, real, ...).{did_you_mean(key, sorted(_ASSUMPTIONS))} "
                 f"{_received(key, value)}")
         elif value is not None and not isinstance(value, bool):
@@ -244,7 +244,7 @@ def multiplier(name: str) -> sympy.Symbol:
     """
     if not isinstance(name, str) or not _NAME.match(name):
         raise LayerArgumentError(f"multiplier: `name` must be a symbol name such as 'alpha'. "
-                                 f"Received: name={name!r}")
+                                 f"Received: name={brief(name)}")
     check_symbol_name(name, "name", "multiplier")
     _MADE.add(name)
     return sympy.Symbol(name, positive=True, rational=True)
@@ -442,16 +442,16 @@ def input_sizes(shape: Any, batch_shape: Any = None) -> Any:
         rest = tuple(batch_shape)[1:] if isinstance(batch_shape, (tuple, list)) else batch_shape
         raise LayerArgumentError(
             "Input: symcnn shapes have no batch axis, so `batch_shape` is not taken; give the "
-            f"shape without it: shape={rest!r}. {_received('batch_shape', batch_shape)}")
+            f"shape without it: shape={brief(rest)}. {_received('batch_shape', batch_shape)}")
     if not isinstance(shape, (tuple, list)) or not any(s is None for s in shape):
         return shape
     shape = tuple(shape)
     if len(shape) >= 4 and shape[0] is None and all(
             isinstance(s, int) and not isinstance(s, bool) for s in shape[1:]):
         raise LayerArgumentError(
-            f"Input: `shape` is the shape without the batch axis, and {shape!r} looks like it "
-            f"starts with one. Drop the leading None: shape={shape[1:]!r} (for a volume of "
-            f"unknown depth name it: shape={('D', *shape[1:])!r}). {_received('shape', shape)}")
+            f"Input: `shape` is the shape without the batch axis, and {brief(shape)} looks like it "
+            f"starts with one. Drop the leading None: shape={brief(shape[1:])} (for a volume of "
+            f"unknown depth name it: shape={brief(('D', *shape[1:]))}). {_received('shape', shape)}")
     letters = UNKNOWN_AXIS_NAMES.get(len(shape), tuple(f"S{i}" for i in range(len(shape))))
     unknown = [letters[i] for i, s in enumerate(shape) if s is None]
     k = _unknown_inputs[0] + 1

@@ -464,3 +464,45 @@ def test_slices_and_nearest_upsampling_equal_torch_autograd():
         spans, shape = autograd_span(Net(), (1, 14, 13), o)
         assert shape == (out_h, out_w)
         assert spans == [tuple(s) for s in input_span(model, o)]
+
+
+@pytest.mark.parametrize("k, s, p, d", [(2, 1, 0, 3), (3, 2, 1, 2), (2, 2, 0, 2), (3, 1, 1, 3)])
+def test_a_dilated_max_poolings_span_is_what_torch_autograd_reaches(k, s, p, d):
+    """The window left the dilation out (a 2-wide window with dilation 3 read 2 positions,
+    not 4). Max pooling passes a gradient to one position per window: the union over random
+    inputs reaches the whole window."""
+    torch = require("torch")
+    length = 14
+    pool = torch.nn.MaxPool1d(k, stride=s, padding=p, dilation=d)
+    model = sc.nn.Sequential(sc.nn.MaxPool1d(k, stride=s, padding=p, dilation=d),
+                             input_shape=(1, length))
+    generator = torch.Generator().manual_seed(0)
+    outputs = pool(torch.zeros(1, 1, length)).shape[-1]
+    for o in range(outputs):
+        reached = torch.zeros(length, dtype=torch.bool)
+        for _ in range(64):
+            x = torch.rand(1, 1, length, generator=generator, requires_grad=True)
+            pool(x)[0, 0, o].backward()
+            reached |= x.grad[0, 0] != 0
+        positions = reached.nonzero().flatten().tolist()
+        assert input_span(model, (o,)) == ((positions[0], positions[-1]),), o
+
+
+@pytest.mark.parametrize("first", ["upsample", "batchnorm"])
+def test_a_torch_model_without_a_windowed_layer_reads_its_channels_first(first):
+    """With no layer stating a ``data_format``, the field was taken along the channel axis
+    (Keras' channels last): ``Upsample`` alone gave size 1, jump 1, and position 5 was
+    "outside the output"."""
+    torch = require("torch")
+    tnn, snn = torch.nn, sc.nn
+    layers = [tnn.Upsample(scale_factor=2)]
+    ours = [snn.Upsample(scale_factor=2)]
+    if first == "batchnorm":
+        layers.insert(0, tnn.BatchNorm1d(3).eval())
+        ours.insert(0, snn.BatchNorm1d(3))
+    reference, model = tnn.Sequential(*layers), snn.Sequential(*ours, input_shape=(3, 10))
+    for o in range(20):
+        x = torch.rand(1, 3, 10, requires_grad=True)
+        reference(x)[0, 0, o].backward()
+        positions = (x.grad[0, 0] != 0).nonzero().flatten().tolist()
+        assert input_span(model, (o,)) == ((positions[0], positions[-1]),), o

@@ -79,7 +79,8 @@ class _Spec:
         self.kind = entry.get("class_name")
         self.config = entry.get("config") or {}
         self.name = self.config.get("name") or entry.get("name")
-        self.trainable = trainable and self.config.get("trainable", True) is not False
+        self.trainable = trainable and _trainable(self.config, self.kind,
+                                                  f"{where}{self.name or self.kind}")
         self.where = f"{where}{self.name or self.kind.lower()}"
         self.problems = problems
         self.layers: dict = {}
@@ -88,6 +89,7 @@ class _Spec:
         self.built: Model | None = None
         items = self.config.get("layers") or []
         skipped = _side_ops(items, self.config.get("output_layers"))
+        _check_unique_names(items, self.where)
         for item in items:
             if _item_name(item) not in skipped:
                 self._add(item)
@@ -129,18 +131,18 @@ class _Spec:
             if len(given) != len(known) and known:
                 raise ConversionError(
                     f"from_keras: model '{self.where}' has {len(known)} input(s) but "
-                    f"{len(given)} input shape(s) were given. Received: input_shape={given!r}")
+                    f"{len(given)} input shape(s) were given. Received: input_shape={brief(given)}")
             for g, k in zip(given, known):
                 if k is not None and len(g) != len(k):
                     raise ConversionError(
                         f"from_keras: input_shape must have rank {len(k)} (the model's input "
-                        f"is {_show(k)}, without the batch axis). Received: input_shape={g!r}")
+                        f"is {_show(k)}, without the batch axis). Received: input_shape={brief(g)}")
             shapes = list(given)
         if any(s is None for s in shapes) or not shapes:
             raise ConversionError(
                 f"from_keras: model '{self.where}' does not record its input shape (an unbuilt "
                 f"Sequential?); pass input_shape=(...) without the batch axis. "
-                f"Received: input_shape={given!r}")
+                f"Received: input_shape={brief(given)}")
         return [_fill_unknown(s, k, len(shapes)) for k, s in enumerate(shapes)]
 
     def _sequential(self, shapes) -> Model:
@@ -312,12 +314,47 @@ def _tensor(tensors: dict, ref, where: str) -> Tensor:
     return outs[index]
 
 
+def _trainable(cfg: dict, kind, where: str) -> bool:
+    """A config's ``trainable``: True when absent; anything but a bool is refused, as
+    Keras refuses it ("Expected `trainable` to be a boolean"), never read as True."""
+    value = cfg.get("trainable", True)
+    if not isinstance(value, bool):
+        raise ConversionError(f"from_keras: {kind} '{where}': `trainable` must be true or "
+                              f"false, as Keras requires. Received: trainable={brief(value)}")
+    return value
+
+
+def _check_unique_names(items: list, where: str) -> None:
+    """Two layers (InputLayers included) of one model with one name: Keras refuses the
+    config, since a name finds one layer; symcnn would keep one of them silently."""
+    seen: set = set()
+    for item in items:
+        name = _item_name(item) if isinstance(item, dict) else None
+        if not isinstance(name, str):
+            continue
+        if name in seen:
+            raise ConversionError(
+                f"from_keras: model '{where}' has two layers named {brief(name)}; a Keras "
+                f"model's layer names are unique (Keras refuses this config). "
+                f"Received: name={brief(name)}")
+        seen.add(name)
+
+
 def _input_shape(cfg: dict):
-    for key in ("batch_shape", "batch_input_shape"):
-        if cfg.get(key) is not None:
-            return tuple(cfg[key][1:])
-    if cfg.get("shape") is not None:
-        return tuple(cfg["shape"])
+    """An InputLayer's shape without the batch axis, read as Keras reads it:
+    ``batch_input_shape`` (Keras 2's name) wins over ``batch_shape`` and ``input_shape``
+    over ``shape``, and a ``shape`` beside a ``batch_shape`` is refused."""
+    batch = cfg["batch_input_shape"] if "batch_input_shape" in cfg else cfg.get("batch_shape")
+    shape = cfg["input_shape"] if "input_shape" in cfg else cfg.get("shape")
+    if batch is not None and shape is not None:
+        raise ConversionError(
+            f"from_keras: InputLayer {brief(cfg.get('name'))} gives both a shape and a batch "
+            f"shape, which Keras refuses. Received: shape={brief(shape)}, "
+            f"batch_shape={brief(batch)}")
+    if batch is not None:
+        return tuple(batch[1:])
+    if shape is not None:
+        return tuple(shape)
     return None
 
 

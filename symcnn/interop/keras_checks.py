@@ -65,11 +65,12 @@ def check_model_config(config: Any, path: str = "config") -> None:
             raise _fail(f"{where}.name", "must be text", layer["name"])
         if "inbound_nodes" in layer and not isinstance(layer["inbound_nodes"], list):
             raise _fail(f"{where}.inbound_nodes", "must be a list", layer["inbound_nodes"])
-        shape = layer["config"].get("batch_shape", layer["config"].get("batch_input_shape"))
-        if shape is not None and not (isinstance(shape, list) and all(
-                d is None or type(d) is int for d in shape)):
-            raise _fail(f"{where}.config.batch_shape", "must be a list of sizes (null for the "
-                        "batch axis or a free size)", shape)
+        for key in ("batch_input_shape", "batch_shape"):  # each one the reader may take
+            shape = layer["config"].get(key)
+            if shape is not None and not (isinstance(shape, list) and all(
+                    d is None or type(d) is int for d in shape)):
+                raise _fail(f"{where}.config.{key}", "must be a list of sizes (null for the "
+                            "batch axis or a free size)", shape)
         if cls in _MODELS:
             check_model_config(layer, where)
     if name != "Sequential":

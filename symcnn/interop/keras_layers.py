@@ -23,7 +23,8 @@ import inspect
 from functools import lru_cache
 
 from .. import layers as _layers
-from ..errors import SymcnnError, with_context
+from ..errors import brief
+from ..errors import ConversionError, SymcnnError, with_context
 from ..layers.base import _INERT_ARGS, _INERT_SUFFIXES, snake_case
 from ..layers.core import Identity
 from ..layers.scale import Elementwise
@@ -66,14 +67,18 @@ def _make_layer(kind: str, cfg: dict, module, trainable: bool, where: str, probl
     classes = _symcnn_classes()
     from_keras_module = module is None or str(module).startswith("keras")
     name = cfg.get("name")
-    keep = trainable and cfg.get("trainable", True) is not False
+    given = cfg.get("trainable", True)
+    if not isinstance(given, bool):  # Keras: "Expected `trainable` to be a boolean"
+        raise ConversionError(f"from_keras: {where}: `trainable` must be true or false, as "
+                              f"Keras requires. Received: trainable={brief(given)}")
+    keep = trainable and given
     if kind in classes and from_keras_module:
         cls = classes[kind]
     elif kind in _PASSTHROUGH and from_keras_module:
         return _passthrough(kind)(name=name, trainable=keep)
     else:
-        problems.add(where, f"no symcnn equivalent (module {module!r}). Received: "
-                            f"class_name={kind!r}")
+        problems.add(where, f"no symcnn equivalent (module {brief(module)}). Received: "
+                            f"class_name={brief(kind)}")
         return None
     params = inspect.signature(cls.__init__).parameters
     takes_more = any(p.kind is p.VAR_KEYWORD for p in params.values())
@@ -97,7 +102,7 @@ def _make_layer(kind: str, cfg: dict, module, trainable: bool, where: str, probl
             kwargs[key] = _clean(value)  # through **kwargs): it changes values, not counts
         else:
             problems.add(where, f"argument `{key}` has no symcnn equivalent. "
-                                f"Received: {key}={value!r}")
+                                f"Received: {key}={brief(value)}")
             return None
     try:
         return cls(**kwargs)

@@ -10,6 +10,30 @@ model's inputs and outputs.
 
 from __future__ import annotations
 
+from ..errors import ConversionError, brief
+
+
+def _ref(name, node, tensor) -> tuple:
+    """``(name, node, tensor)`` with both indices checked: JSON integers, as Keras writes
+    them (Keras indexes lists with them, so it refuses ``0.5``, ``"0"`` or ``Infinity``);
+    a :class:`~symcnn.errors.ConversionError` naming the reference otherwise.
+
+    >>> _ref("conv", 0, 1)
+    ('conv', 0, 1)
+    >>> _ref("conv", 0.9, 0)
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.ConversionError: from_keras: the reference to layer 'conv' has node index 0.9; a node and a tensor index are non-negative integers. Received: keras_history=['conv', 0.9, 0]
+    """
+    for what, value in (("node", node), ("tensor", tensor)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ConversionError(
+                f"from_keras: the reference to layer {brief(name)} has {what} index "
+                f"{brief(value)}; a node and a tensor index are non-negative integers. "
+                f"Received: keras_history={brief([name, node, tensor])}")
+    return name, node, tensor
+
+
 def _refs(value) -> list:
     """``[name, node, tensor]`` or a list of them (or a dict of them) as a list of triples."""
     if value is None:
@@ -17,7 +41,7 @@ def _refs(value) -> list:
     if isinstance(value, dict):
         return [r for v in value.values() for r in _refs(v)]
     if isinstance(value, list) and value and isinstance(value[0], str):
-        return [(value[0], int(value[1]), int(value[2]))]
+        return [_ref(*value[:3])] if len(value) >= 3 else [_ref(value[0], None, None)]
     return [r for v in value for r in _refs(v)]
 
 
@@ -32,7 +56,7 @@ def _node_refs(node) -> tuple:
             _collect(kwargs.get(key), refs)
         many = len(refs) > 1 or (bool(args) and isinstance(args[0], (list, tuple)))
         return refs, many
-    refs = [(entry[0], int(entry[1]), int(entry[2])) for entry in node]  # Keras 2
+    refs = [_ref(*entry[:3]) for entry in node]  # Keras 2
     return refs, len(refs) > 1
 
 
@@ -68,7 +92,7 @@ def _collect(value, out: list) -> None:
     if isinstance(value, dict):
         if value.get("class_name") == "__keras_tensor__":
             name, node, index = value["config"]["keras_history"]
-            out.append((name, int(node), int(index)))
+            out.append(_ref(name, node, index))
             return
         for v in value.values():
             _collect(v, out)

@@ -9,6 +9,8 @@ the result in a :class:`Node`.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import itertools
 import re
 from dataclasses import dataclass
@@ -44,7 +46,14 @@ _INERT_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
 
 
 def _number(value) -> bool:
-    return isinstance(value, (int, float, sympy.Number)) and not isinstance(value, bool)
+    """A real number: not a bool, a string (Keras compares it and fails) or NaN (every
+    output would be NaN)."""
+    return isinstance(value, (int, float, sympy.Number)) and not isinstance(value, bool) \
+        and value == value and value not in (sympy.nan, sympy.zoo)
+
+
+def _at_least_zero(value) -> bool:
+    return _number(value) and value >= 0
 
 
 #: What each inert argument must be, though it changes no count: a wrong type is a mistake
@@ -66,7 +75,14 @@ _INERT_KINDS = {
                     isinstance(v, (tuple, list))),
     "dtype": ("a dtype name such as 'float32', a dtype or None", lambda v: v is None or
               isinstance(v, (str, dict)) or hasattr(v, "itemsize") or hasattr(v, "name")),
+    # a negative epsilon makes the variance term negative: NaN (Keras and PyTorch take it)
+    "epsilon": ("a non-negative number", _at_least_zero),
 }
+
+
+#: The inert arguments some layers take by name (``ReLU(threshold=...)``) rather than
+#: through ``**kwargs``: checked by ``_set`` too.
+_NUMBER_ARGS = frozenset({"threshold", "alpha", "negative_slope", "max_value", "epsilon"})
 
 
 def snake_case(name: str) -> str:
@@ -286,6 +302,149 @@ def apply_layer(layer: "Layer", inputs: Sequence[Tensor], name: str | None = Non
     return Node(layer, inputs, computed, check.constraints)
 
 
+def _checked_init(init):
+    """``init`` with its arguments checked first, for the class actually built (not the
+    ``super().__init__`` calls it makes): a keyword it does not take, too many positional
+    arguments or a missing one is a :class:`LayerArgumentError` naming the layer, as Keras'
+    misspelled keywords are, never Python's ``TypeError``; a NumPy scalar counts as the
+    Python number it holds (as ``as_size`` counts ``np.int64(3)`` as 3, and PyTorch and
+    Keras take it), and a NumPy array is refused (except in :attr:`Layer._array_args`)."""
+    if getattr(init, "_checked", False):
+        return init
+    signature = inspect.signature(init)
+    params = list(signature.parameters.values())[1:]
+    plain_kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    positional = [p.name for p in params if p.kind in plain_kinds]
+    names = frozenset(p.name for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD))
+    open_keywords = any(p.kind is p.VAR_KEYWORD for p in params)
+    more_positional = any(p.kind is p.VAR_POSITIONAL for p in params)
+    required = [(positional.index(p.name) if p.name in positional else len(params), p.name)
+                for p in params if p.default is p.empty
+                and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    most = len(params) if more_positional else len(positional)
+
+    def fits(args, kwargs) -> bool:
+        """The call binds and holds no NumPy value: the common case, decided without
+        ``Signature.bind`` (which doubled the time to build ResNet-50)."""
+        if len(args) > most:
+            return False
+        if kwargs:
+            if not open_keywords and not names.issuperset(kwargs):
+                return False
+            for name in positional[:len(args)]:
+                if name in kwargs:
+                    return False
+        for at, name in required:
+            if at >= len(args) and name not in kwargs:
+                return False
+        for value in args:
+            if type(value) not in _PLAIN and _has_numpy(value):
+                return False
+        for value in kwargs.values():
+            if type(value) not in _PLAIN and _has_numpy(value):
+                return False
+        return True
+
+    @functools.wraps(init)
+    def checked(self, *args, **kwargs):
+        if type(self).__init__ is not checked or fits(args, kwargs):  # a super().__init__
+            return init(self, *args, **kwargs)  # call (checked already), or nothing to do
+        try:
+            bound = signature.bind(self, *args, **kwargs)
+        except TypeError:
+            raise _binding_error(type(self).type_name, signature, args, kwargs) from None
+        changed, owner, data = False, type(self).type_name, type(self)._array_args
+        for key, value in bound.arguments.items():
+            if key == "self" or key in data:
+                continue
+            if signature.parameters[key].kind is inspect.Parameter.VAR_KEYWORD:
+                new = {k: v if k in data else _plain(v, owner, k) for k, v in value.items()}
+                new = value if all(new[k] is value[k] for k in value) else new
+            else:
+                new = _plain(value, owner, key)
+            if new is not value:
+                bound.arguments[key] = new
+                changed = True
+        if changed:
+            return init(*bound.args, **bound.kwargs)
+        return init(self, *args, **kwargs)
+
+    checked._checked = True  # type: ignore[attr-defined]
+    return checked
+
+
+_PLAIN = frozenset({int, str, bool, float, type(None)})
+
+
+def _has_numpy(value, depth: int = 0) -> bool:
+    """Whether ``value`` is, or holds in its tuples and lists, a NumPy value."""
+    kind = type(value)
+    if kind in (int, str, bool, float) or value is None:
+        return False
+    if kind.__module__ == "numpy":
+        return True
+    return kind in (tuple, list) and depth < 16 and any(_has_numpy(v, depth + 1) for v in value)
+
+
+def _plain(value, owner: str, arg: str, depth: int = 0):
+    """``value`` with NumPy scalars as Python numbers (in tuples and lists too); a
+    :class:`LayerArgumentError` for a NumPy array of one or more axes."""
+    numpy = type(value).__module__ == "numpy"  # np.float64 is a float: checked first
+    if not numpy and isinstance(value, (str, bool, int, float, sympy.Basic)) \
+            or value is None or depth > 16:
+        return value
+    if isinstance(value, (tuple, list)):
+        items = [_plain(v, owner, arg, depth + 1) for v in value]
+        if all(a is b for a, b in zip(items, value)):
+            return value
+        return type(value)(items) if type(value) in (tuple, list) else value
+    if not numpy:
+        return value
+    if getattr(value, "ndim", 0) != 0:
+        raise LayerArgumentError(
+            f"{owner}: `{arg}` cannot be a NumPy array (shape {tuple(value.shape)}): give "
+            f"Python values, such as an int or a tuple of ints. Received: {arg}={brief(value)}")
+    kind = getattr(getattr(value, "dtype", None), "kind", "")
+    if kind == "b":
+        return bool(value)
+    if kind in ("i", "u"):
+        return int(value)
+    if kind == "f":
+        return float(value)
+    return value
+
+
+def _binding_error(owner: str, signature, args: tuple, kwargs: dict) -> LayerArgumentError:
+    """Why ``args`` and ``kwargs`` do not fit ``signature`` (its first parameter is self)."""
+    params = list(signature.parameters.values())[1:]
+    names = [p.name for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    takes = f"it takes {', '.join(names)}" if names else "it takes no arguments"
+    positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY,
+                                                        p.POSITIONAL_OR_KEYWORD)]
+    open_keywords = any(p.kind is p.VAR_KEYWORD for p in params)
+    for key, value in kwargs.items():
+        if key not in names and not open_keywords:
+            return LayerArgumentError(f"{owner}: unexpected argument `{key}`; {takes}."
+                                      f"{did_you_mean(key, names)} Received: {key}={brief(value)}")
+    if len(args) > len(positional) and not any(p.kind is p.VAR_POSITIONAL for p in params):
+        return LayerArgumentError(
+            f"{owner}: takes at most {len(positional)} positional argument(s) "
+            f"({', '.join(positional) or 'none'}). Received: {len(args)} positional arguments")
+    for name in positional[:len(args)]:
+        if name in kwargs:
+            return LayerArgumentError(f"{owner}: `{name}` is given twice, by position and by "
+                                      f"keyword. Received: {name}={brief(kwargs[name])}")
+    given = set(positional[:len(args)]) | set(kwargs)
+    for p in params:
+        if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) \
+                and p.name not in given:
+            return LayerArgumentError(f"{owner}: missing argument `{p.name}`; {takes}. "
+                                      f"Received: {len(args)} positional argument(s)"
+                                      + (f", {', '.join(kwargs)}" if kwargs else ""))
+    return LayerArgumentError(f"{owner}: the arguments do not fit {takes}. "
+                              f"Received: {brief(args)}, {brief(kwargs)}")
+
+
 class Layer(LayerProtocol):
     """Base class of all layers.
 
@@ -300,26 +459,31 @@ class Layer(LayerProtocol):
     #: Name used by Keras for the class (aliases such as MaxPool2D share their class's).
     type_name: str = "Layer"
 
+    #: Arguments that hold data, where a NumPy array is a value (Keras' ``weights``).
+    _array_args: tuple = ("weights",)
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls.type_name = cls.__dict__.get("type_name", cls.__name__)
+        if not getattr(cls.__init__, "_checked", False):  # its own, or a mixin's
+            cls.__init__ = _checked_init(cls.__init__)
 
     def __init__(self, name: str | None = None, trainable: bool = True, **kwargs: Any) -> None:
         object.__setattr__(self, "_config", {})
         object.__setattr__(self, "_requirements", [])
         if name is not None and (not isinstance(name, str) or not name):
             raise LayerArgumentError(
-                f"{self.type_name}: `name` must be a non-empty string. Received: name={name!r}"
+                f"{self.type_name}: `name` must be a non-empty string. Received: name={brief(name)}"
             )
         if name is not None and not name.isprintable():  # a name is printed in tables
             raise LayerArgumentError(
                 f"{self.type_name}: `name` must be printable: no control characters, line "
                 f"breaks or direction overrides (they would garble the tables and terminals "
-                f"that print it). Received: name={name!r}")
+                f"that print it). Received: name={brief(name)}")
         if not isinstance(trainable, bool):
             raise LayerArgumentError(
                 f"{self.type_name}: `trainable` must be True or False. "
-                f"Received: trainable={trainable!r}"
+                f"Received: trainable={brief(trainable)}"
             )
         for key, value in kwargs.items():
             if key not in _INERT_ARGS and not key.endswith(_INERT_SUFFIXES):
@@ -327,20 +491,35 @@ class Layer(LayerProtocol):
                     f"{self.type_name}: unexpected argument `{key}`. "
                     f"Received: {key}={brief(value)}"
                 )
-            kind = _INERT_KINDS.get(key)
-            if kind is not None and not kind[1](value):
-                raise LayerArgumentError(f"{self.type_name}: `{key}` must be {kind[0]}. "
-                                         f"Received: {key}={brief(value)}")
+            self._check_kind(key, value)
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "trainable", trainable)
         object.__setattr__(self, "_extra", dict(kwargs))
 
     # -- construction helpers -------------------------------------------------------------
 
+    #: Stricter kinds than :data:`_INERT_KINDS` for this class's arguments (Keras' ReLU
+    #: refuses a negative ``max_value``), checked by :meth:`_set` and ``**kwargs`` alike.
+    _kinds: dict = {}
+
+    def _check_kind(self, key: str, value: Any) -> None:
+        """A :class:`LayerArgumentError` when ``value`` is not the kind ``key`` takes."""
+        kind = type(self)._kinds.get(key) or _INERT_KINDS.get(key)
+        if kind is not None and not kind[1](value):
+            raise LayerArgumentError(f"{self.type_name}: `{key}` must be {kind[0]}. "
+                                     f"Received: {key}={brief(value)}")
+
     def _set(self, **values: Any) -> None:
-        """Store validated arguments as attributes and in the config."""
+        """Store validated arguments as attributes and in the config; an argument of a
+        known kind (:data:`_INERT_KINDS`, :attr:`_kinds`) is checked first."""
         for key, value in values.items():
+            if key in type(self)._kinds or key in _NUMBER_ARGS:
+                self._check_kind(key, value)
             if key in ("activation", "recurrent_activation"):  # a mistyped name is refused
+                if not (value is None or isinstance(value, str) or callable(value)):
+                    raise LayerArgumentError(
+                        f"{self.type_name}: `{key}` must be an activation name (such as "
+                        f"'relu') or a function. Received: {key}={brief(value)}")
                 value = check_activation(value, self.type_name, key)  # with the closest one
             object.__setattr__(self, key, value)
             self._config[key] = value
@@ -365,11 +544,11 @@ class Layer(LayerProtocol):
         axes = axis if isinstance(axis, (list, tuple)) else (axis,)
         if not axes or not all(isinstance(a, int) and not isinstance(a, bool) for a in axes):
             raise LayerArgumentError(
-                f"{self.type_name}: `axis` must be an int or a list of ints. Received: axis={axis!r}"
+                f"{self.type_name}: `axis` must be an int or a list of ints. Received: axis={brief(axis)}"
             )
         if len(set(axes)) != len(axes):
             raise LayerArgumentError(
-                f"{self.type_name}: `axis` names an axis twice. Received: axis={axis!r}")
+                f"{self.type_name}: `axis` names an axis twice. Received: axis={brief(axis)}")
         return axis if isinstance(axis, int) else tuple(axes)
 
     def _axis_positions(self, shape, batch: bool = False) -> list:
@@ -385,9 +564,9 @@ class Layer(LayerProtocol):
                 continue
             if index <= 0 or index >= rank:
                 raise ShapeError(
-                    f"`axis` {a} is out of range for an input of rank {len(shape)} "
+                    f"`axis` {brief(a)} is out of range for an input of rank {len(shape)} "
                     f"(shape {format_shape(shape)}, axes counted with the batch axis as 0). "
-                    f"Received: axis={self.axis!r}"
+                    f"Received: axis={brief(self.axis)}"
                 )
             out.append(index - 1)
         return out
@@ -397,14 +576,14 @@ class Layer(LayerProtocol):
             raise LayerArgumentError(
                 f"{self.type_name}: `{arg}` must be one of "
                 f"{', '.join(repr(o) for o in options)}.{did_you_mean(value, options)} "
-                f"Received: {arg}={value!r}"
+                f"Received: {arg}={brief(value)}"
             )
         return value.lower()
 
     def _flag(self, value: Any, arg: str) -> bool:
         if not isinstance(value, bool):
             raise LayerArgumentError(
-                f"{self.type_name}: `{arg}` must be True or False. Received: {arg}={value!r}"
+                f"{self.type_name}: `{arg}` must be True or False. Received: {arg}={brief(value)}"
             )
         return value
 
@@ -444,8 +623,28 @@ class Layer(LayerProtocol):
 
     # -- application ----------------------------------------------------------------------
 
-    def __call__(self, inputs):
-        """Apply the layer to a tensor (or a list of tensors), Keras functional style."""
+    def _check_call(self, training, mask, kwargs: dict) -> None:
+        who = describe_layer(self.type_name, self.name)
+        for key, value in kwargs.items():
+            raise LayerArgumentError(f"{who}: unexpected call argument `{key}`; a layer call "
+                                     f"takes inputs, training and mask. "
+                                     f"Received: {key}={brief(value)}")
+        if training is not None and not isinstance(training, bool):
+            raise LayerArgumentError(f"{who}: `training` must be True, False or None. "
+                                     f"Received: training={brief(training)}")
+        if mask is not None:
+            raise LayerArgumentError(f"{who}: symcnn does not model masks in a layer call "
+                                     f"(they change values, not shapes or counts); call it "
+                                     f"without one. Received: mask={brief(mask)}")
+
+    def __call__(self, inputs, training=None, mask=None, **kwargs):
+        """Apply the layer to a tensor (or a list of tensors), Keras functional style.
+
+        Keras' ``training`` (True, False or None) changes no shape or count and is ignored;
+        a ``mask`` is refused (only MultiHeadAttention's masks are noted, see
+        :attr:`~symcnn.layers.attention.MultiHeadAttention.masked_call`)."""
+        if kwargs or mask is not None or training is not None:
+            self._check_call(training, mask, kwargs)
         tensors = self._input_tensors(inputs)
         node = apply_layer(self, tensors)
         return node.outputs[0] if len(node.outputs) == 1 else list(node.outputs)
@@ -478,7 +677,7 @@ class Layer(LayerProtocol):
         """Output shapes and parameter counts for these input shapes."""
         for size, minimum, arg, given in self._requirements:
             check.at_least(size, minimum,
-                           lambda: f"`{arg}` must be at least {minimum}. Received: {arg}={given!r}")
+                           lambda: f"`{arg}` must be at least {minimum}. Received: {arg}={brief(given)}")
         if self.n_inputs == 1:
             (shape,) = input_shapes
             out = self.output_shape_for(tuple(shape), check)
@@ -592,6 +791,7 @@ def _subs_value(value, mapping: dict, where: str = "subs"):
 def _show(value) -> str:
     if isinstance(value, tuple):
         return "(" + ", ".join(_show(v) for v in value) + ("," if len(value) == 1 else "") + ")"
-    if isinstance(value, sympy.Basic):
-        return str(value)
-    return repr(value)
+    try:
+        return str(value) if isinstance(value, sympy.Basic) else repr(value)
+    except ValueError:  # an integer over Python's 4,300 digits: its size instead
+        return brief(value)

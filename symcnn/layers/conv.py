@@ -20,6 +20,7 @@ import sympy
 from .. import formulas
 from ..derivation import blocks as d
 from ..derivation.blocks import sym
+from ..errors import brief
 from ..errors import LayerArgumentError
 from ..windows import NotAWindow, Window
 from ..working import Over, Plus, Times
@@ -53,7 +54,7 @@ class _WindowConv(SpatialLayer):
         if self.padding == "causal" and self.data_format == "channels_first":
             raise LayerArgumentError(
                 f"{self.type_name}: causal padding works only with channels_last. "
-                f"Received: data_format={self.data_format!r}"
+                f"Received: data_format={brief(self.data_format)}"
             )
 
     def _axis_padding(self, axis: int):

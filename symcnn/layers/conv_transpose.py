@@ -19,6 +19,7 @@ import sympy
 from .. import arith, formulas
 from ..derivation import blocks as d
 from ..derivation.blocks import sym
+from ..errors import brief
 from ..errors import LayerArgumentError
 from ..windows import NotAWindow, Transposed
 from ..working import MaxOf, Minus, Over, Plus, Times
@@ -74,7 +75,7 @@ class _ConvTranspose(SpatialLayer):
                 size = formulas.conv_transpose_output_size(i, k, s, self.padding[axis],
                                                            op or 0, d)
             check.at_least(size, 1, f"the output size along spatial axis {axis} would be "
-                                    f"{size}, below 1. Received: padding={self.padding!r}")
+                                    f"{size}, below 1. Received: padding={brief(self.padding)}")
             out.append(size)
         return join_channels(tuple(out), self.filters, self.data_format)
 

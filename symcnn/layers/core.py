@@ -15,12 +15,13 @@ import sympy
 
 from .. import formulas
 from ..derivation.blocks import sym
-from ..errors import LayerArgumentError
+from ..errors import LayerArgumentError, ShapeError
 from ..safe import brief
 from ..symbols import as_size, input_sizes
 from ..windows import Whole
 from ..working import Times
-from .base import Checker, Computed, Layer, Tensor, apply_layer
+from .base import (Checker, Computed, Layer, Tensor, _at_least_zero, apply_layer,
+                   format_shape)
 from .layout import contiguous, elementwise
 from .lora import LoRA
 from .saved import (NOTHING, activation_extra, activation_keeps, kept_input, kept_matrix,
@@ -48,14 +49,14 @@ class InputLayer(Layer):
         if not isinstance(shape, (tuple, list)) or not shape:
             raise LayerArgumentError(
                 "Input: `shape` must be a non-empty tuple of sizes, without the batch axis. "
-                f"Received: shape={shape!r}"
+                f"Received: shape={brief(shape)}"
             )
         self._set(shape=tuple(self._size(s, "shape") for s in shape))
 
     def compute(self, input_shapes, check: Checker) -> Computed:
         for size, minimum, arg, given in self._requirements:  # the message only on failure
             check.at_least(size, minimum, lambda given=given: (
-                f"`shape` sizes must be at least 1. Received: shape={given!r}"))
+                f"`shape` sizes must be at least 1. Received: shape={brief(given)}"))
         zero = sympy.Integer(0)
         return Computed((self.shape,), zero, zero)
 
@@ -211,8 +212,23 @@ class Dropout(_Identity):
         return (elementwise(input_layouts, input_shapes),)
 
 
+def _check_spatial_rank(layer: Layer, shape) -> None:
+    """Keras' rank for the spatial dropouts: one spatial axis and the channels for
+    ``SpatialDropout1D``, two for 2D, three for 3D (PyTorch's ``Dropout1d/2d/3d``, their
+    subclasses, take their own ranks: not checked here)."""
+    rank = {"SpatialDropout1D": 2, "SpatialDropout2D": 3, "SpatialDropout3D": 4}.get(
+        layer.type_name)
+    if rank is not None and len(shape) != rank:
+        raise ShapeError(f"expects an input of rank {rank} (without the batch axis; Keras: "
+                         f"ndim={rank + 1} with it). Received: input shape {format_shape(shape)}")
+
+
 class SpatialDropout1D(Dropout):
     """Dropout of whole channels over steps (Keras ``SpatialDropout1D``)."""
+
+    def output_shape_for(self, shape, check: Checker):
+        _check_spatial_rank(self, shape)
+        return super().output_shape_for(shape, check)
 
     def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
         return SpatialDropout2D.saved_for_backward(self, input_shapes, output_shapes)
@@ -237,7 +253,12 @@ class SpatialDropout2D(Dropout):
     def __init__(self, rate, data_format=None, name: str | None = None, **kwargs: Any) -> None:
         super().__init__(rate, name=name, **kwargs)
         if data_format is not None:
-            self._set(data_format=data_format)
+            self._set(data_format=self._choice(data_format, "data_format",
+                                               ("channels_last", "channels_first")))
+
+    def output_shape_for(self, shape, check: Checker):
+        _check_spatial_rank(self, shape)
+        return super().output_shape_for(shape, check)
 
 
 class SpatialDropout3D(SpatialDropout2D):
@@ -252,7 +273,7 @@ class Activation(_Identity):
         if not (isinstance(activation, str) or callable(activation)):
             raise LayerArgumentError(
                 f"Activation: `activation` must be a name such as 'relu' or a callable. "
-                f"Received: activation={activation!r}"
+                f"Received: activation={brief(activation)}"
             )
         self._set(activation=activation)
 
@@ -273,6 +294,13 @@ class Activation(_Identity):
 class ReLU(_Identity):
     """Rectified linear unit (Keras ``ReLU``)."""
 
+    # Keras: "max_value of a ReLU layer cannot be a negative value", and so for
+    # negative_slope and threshold
+    _kinds = {"max_value": ("a non-negative number or None",
+                            lambda v: v is None or _at_least_zero(v)),
+              "negative_slope": ("a non-negative number", _at_least_zero),
+              "threshold": ("a non-negative number", _at_least_zero)}
+
     def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0,
                  name: str | None = None, **kwargs: Any) -> None:
         super().__init__(name=name, **kwargs)
@@ -290,6 +318,9 @@ class ReLU(_Identity):
 
 class LeakyReLU(_Identity):
     """Leaky rectified linear unit (Keras ``LeakyReLU``)."""
+
+    # Keras: "The negative_slope value of a Leaky ReLU layer cannot be None or negative"
+    _kinds = {"negative_slope": ("a non-negative number", _at_least_zero)}
 
     activation_name = "leaky_relu"
 

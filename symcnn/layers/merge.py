@@ -20,6 +20,7 @@ import sympy
 
 from .. import formulas
 from ..derivation.blocks import sym
+from ..errors import brief
 from ..errors import LayerArgumentError, ShapeError
 from ..windows import NotAWindow
 from ..working import Plus
@@ -139,7 +140,7 @@ class Concatenate(_Merge):
     def __init__(self, axis: int = -1, name: str | None = None, **kwargs: Any) -> None:
         super().__init__(name=name, **kwargs)
         if not isinstance(axis, int) or isinstance(axis, bool):
-            raise LayerArgumentError(f"Concatenate: `axis` must be an int. Received: axis={axis!r}")
+            raise LayerArgumentError(f"Concatenate: `axis` must be an int. Received: axis={brief(axis)}")
         self._set(axis=axis)
 
     def _index(self, rank: int) -> int:
@@ -171,7 +172,7 @@ class Concatenate(_Merge):
         axis = self.axis if self.axis >= 0 else rank + 1 + self.axis  # with the batch axis
         if not 1 <= axis <= rank:
             raise ShapeError(f"`axis` is out of range for inputs of rank {rank}. "
-                             f"Received: axis={self.axis}")
+                             f"Received: axis={brief(self.axis)}")
         index = axis - 1
         out = list(shapes[0])
         for position, shape in enumerate(shapes[1:], start=1):

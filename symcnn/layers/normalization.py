@@ -18,6 +18,7 @@ import sympy
 
 from .. import formulas
 from ..derivation.blocks import sym
+from ..errors import brief
 from ..errors import LayerArgumentError
 from ..windows import Whole
 from ..working import Times
@@ -218,7 +219,7 @@ class GroupNormalization(_AxisLayer):
                   center=self._flag(center, "center"), scale=self._flag(scale, "scale"))
         if not isinstance(self.axis, int):
             raise LayerArgumentError(
-                f"GroupNormalization: `axis` must be a single int. Received: axis={axis!r}"
+                f"GroupNormalization: `axis` must be a single int. Received: axis={brief(axis)}"
             )
 
     def output_shape_for(self, shape, check: Checker):

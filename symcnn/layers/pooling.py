@@ -19,6 +19,7 @@ import sympy
 from .. import formulas
 from ..derivation import blocks as d
 from ..derivation.blocks import sym
+from ..errors import brief
 from ..errors import LayerArgumentError
 from ..structural import expanded
 from ..windows import Adaptive, NotAWindow, Whole, Window
@@ -90,13 +91,14 @@ class _Pooling(SpatialLayer):
 
     def window_for(self, input_shape):
         spatial, _ = split_channels(input_shape, self.data_format)
+        dilation = getattr(self, "dilation", None)  # PyTorch's max pooling has one
         windows = []
         for axis, i in enumerate(spatial):
             k, s = self.pool_size[axis], self.strides[axis]
             p = self.padding if isinstance(self.padding, str) else self.padding[axis]
             before = formulas.same_padding_before(i, k, s) if p == "same" else \
                 formulas.padding_amounts(p, k)[0]
-            windows.append(Window(k, s, 1, before))
+            windows.append(Window(k, s, dilation[axis] if dilation else 1, before))
         return join_channels(tuple(windows), NotAWindow(), self.data_format)
 
     def ptflops_ops_for(self, input_shapes, output_shape):
@@ -255,7 +257,7 @@ class _AdaptivePooling(SpatialLayer):
             if len(output_size) != rank:
                 raise LayerArgumentError(
                     f"{self.type_name}: `output_size` must be a single size or a tuple of "
-                    f"{rank}. Received: output_size={output_size!r}"
+                    f"{rank}. Received: output_size={brief(output_size)}"
                 )
             sizes = tuple(None if o is None else self._size(o, "output_size")
                           for o in output_size)

@@ -18,6 +18,7 @@ from typing import Any
 
 import sympy
 
+from ..errors import brief
 from ..errors import LayerArgumentError, ShapeError
 from ..derivation.blocks import sym
 from ..formulas import prod
@@ -35,7 +36,7 @@ def _number_or_numbers(layer: Layer, value, arg: str):
     flat = value if isinstance(value, (tuple, list)) else (value,)
     if not flat or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in flat):
         raise LayerArgumentError(f"{layer.type_name}: `{arg}` must be a number or a list of "
-                                 f"numbers. Received: {arg}={value!r}")
+                                 f"numbers. Received: {arg}={brief(value)}")
     return tuple(value) if isinstance(value, (tuple, list)) else value
 
 
@@ -81,10 +82,10 @@ class Normalization(_ElementwiseBase):
             axes = tuple(axis)
         else:
             raise LayerArgumentError(f"Normalization: `axis` must be an int, a list of ints or "
-                                     f"None. Received: axis={axis!r}")
+                                     f"None. Received: axis={brief(axis)}")
         if (mean is None) != (variance is None):
             raise LayerArgumentError(f"Normalization: `mean` and `variance` must be given "
-                                     f"together. Received: mean={mean!r}, variance={variance!r}")
+                                     f"together. Received: mean={brief(mean)}, variance={brief(variance)}")
         if mean is not None:
             mean = _number_or_numbers(self, mean, "mean")
             variance = _number_or_numbers(self, variance, "variance")
@@ -100,9 +101,9 @@ class Normalization(_ElementwiseBase):
         for a in axes:
             index = a if a >= 0 else rank + a
             if not 1 <= index < rank:
-                raise ShapeError(f"`axis` {a} is out of range for an input of rank {len(shape)} "
+                raise ShapeError(f"`axis` {brief(a)} is out of range for an input of rank {len(shape)} "
                                  f"(shape {format_shape(shape)}, axes counted with the batch "
-                                 f"axis as 0). Received: axis={self.axis!r}")
+                                 f"axis as 0). Received: axis={brief(self.axis)}")
             out.append(index - 1)
         return tuple(sorted(set(out)))
 

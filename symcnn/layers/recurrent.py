@@ -24,6 +24,7 @@ from typing import Any
 
 import sympy
 
+from ..errors import brief
 from ..errors import CostError, LayerArgumentError
 from ..suggest import did_you_mean
 from ..derivation.blocks import sym
@@ -62,7 +63,7 @@ def _rate(layer: Layer, value, arg: str):
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < 1
     if not ok:
         raise LayerArgumentError(f"{layer.type_name}: `{arg}` must be a number in [0, 1). "
-                                 f"Received: {arg}={value!r}")
+                                 f"Received: {arg}={brief(value)}")
     return value
 
 
@@ -192,7 +193,7 @@ class _RNN(Layer):
             raise CostError(
                 f"{self.type_name}: what it keeps for backward is stated for the layer "
                 f"PyTorch computes, which needs {', '.join(problems)}. Received: "
-                f"activation={self.activation!r}, dropout={self.dropout}, "
+                f"activation={brief(self.activation)}, dropout={self.dropout}, "
                 f"recurrent_dropout={self.recurrent_dropout}"
                 + (f", reset_after={self.reset_after}" if hasattr(self, "reset_after") else ""))
         return (kept_new(sympy.expand(steps * width), when="weights"),
@@ -219,7 +220,7 @@ class _Gated(_RNN):
     def _gated(self, recurrent_activation, use_cudnn) -> None:
         if use_cudnn != "auto" and not isinstance(use_cudnn, bool):
             raise LayerArgumentError(f"{self.type_name}: `use_cudnn` must be 'auto', True or "
-                                     f"False. Received: use_cudnn={use_cudnn!r}")
+                                     f"False. Received: use_cudnn={brief(use_cudnn)}")
         self._set(recurrent_activation=recurrent_activation, use_cudnn=use_cudnn)
 
 
@@ -303,7 +304,7 @@ class Bidirectional(Layer):
             if not (value is None and arg == "backward_layer") and not isinstance(value, _RNN):
                 raise LayerArgumentError(
                     f"Bidirectional: `{arg}` must be a recurrent layer (SimpleRNN, LSTM, GRU). "
-                    f"Received: {arg}={value!r}")
+                    f"Received: {arg}={brief(value)}")
         # None: the two outputs as a list, as in Keras; the names as Keras spells them, in
         # lower case ("CONCAT" is refused there, so it is here: a model must port both ways)
         if merge_mode is not None and merge_mode not in _MERGE_MODES:
@@ -311,7 +312,7 @@ class Bidirectional(Layer):
             raise LayerArgumentError(
                 f"{self.type_name}: `merge_mode` must be one of "
                 f"{', '.join(map(repr, _MERGE_MODES))} or None.{hint} "
-                f"Received: merge_mode={merge_mode!r}")
+                f"Received: merge_mode={brief(merge_mode)}")
         if backward_layer is None and layer.go_backwards:
             raise LayerArgumentError(
                 "Bidirectional: the backward copy of `layer` runs with go_backwards=True, so "
@@ -353,7 +354,7 @@ class Bidirectional(Layer):
             outs = [(*f_out[:-1], sympy.expand(f_out[-1] + b_out[-1]))]
         else:
             check.equal(f_out[-1], b_out[-1], lambda: (
-                f"merge_mode={self.merge_mode!r} needs equal widths forwards and backwards. "
+                f"merge_mode={brief(self.merge_mode)} needs equal widths forwards and backwards. "
                 f"Received: outputs {format_shape(f_out)} and {format_shape(b_out)}"))
             outs = [f_out]
         outs += [*forward.output_shapes[1:], *backward.output_shapes[1:]]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sympy
 
+from ..errors import brief
 from ..errors import ShapeError
 from ..quasipoly import NotQuasiPolynomial, relation_set
 from ..recurrence import NoClosedForm, closed_form, kind
@@ -40,7 +41,7 @@ def constant_window(window, x) -> tuple:
     on a size ``x`` of any value) is the same window for every ``x >= 1``, else ``(None,
     why)``. Decided exactly (:func:`symcnn.quasipoly.relation_set`), never sampled."""
     if not isinstance(window, Window):
-        return None, f"it reads {window!r}, not a sliding window"
+        return None, f"it reads {brief(window)}, not a sliding window"
     values = []
     for field in ("kernel", "stride", "dilation", "pad_before"):
         v = sympy.sympify(getattr(window, field))
@@ -75,12 +76,12 @@ class Steps:
         except Exception as err:  # noqa: BLE001 - reported as what it is
             raise ShapeError(f"the block cannot be applied to a general input of its rank, so "
                              f"its recurrence cannot be solved ({err}). Received: "
-                             f"block={repeat._block_name!r}") from None
+                             f"block={brief(repeat._block_name)}") from None
         (out,) = done.output_shapes
         if len(out) != len(shape):
             raise ShapeError(f"the block changes the rank ({format_shape(self.shape)} to "
                              f"{len(out)} axes), so it cannot be repeated a symbolic number of "
-                             f"times. Received: block={repeat._block_name!r}")
+                             f"times. Received: block={brief(repeat._block_name)}")
         self.done, self.inner = done, inner
         self.t = sympy.Dummy("t", integer=True, nonnegative=True)
         self.forms = []
@@ -90,13 +91,13 @@ class Steps:
                                  f"for an input of sizes {shown(self.probe, self.probe)}, "
                                  f"depends on other axes, so {repeat.times} repetitions have "
                                  f"no closed form here; substitute a number for the count. "
-                                 f"Received: block={repeat._block_name!r}")
+                                 f"Received: block={brief(repeat._block_name)}")
             try:
                 form = closed_form(step, x, self.t)
             except NoClosedForm as err:
                 raise ShapeError(f"axis {i}: {err}. {repeat.times} repetitions have no "
                                  f"closed form here; substitute a number for the count. "
-                                 f"Received: block={repeat._block_name!r}, "
+                                 f"Received: block={brief(repeat._block_name)}, "
                                  f"times={repeat.times}") from None
             self.forms.append((kind(step, x), form.xreplace({x: self.shape[i]})))
 

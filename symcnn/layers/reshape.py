@@ -16,6 +16,7 @@ import sympy
 from .. import arith, formulas
 from ..derivation import blocks as d
 from ..derivation.blocks import sym
+from ..errors import brief
 from ..errors import LayerArgumentError
 from ..windows import NotAWindow, Upsampled, Whole, Window
 from ..working import Minus, Over, Plus, Times
@@ -93,12 +94,12 @@ class Reshape(Layer):
         if not isinstance(target_shape, (tuple, list)) or not target_shape:
             raise LayerArgumentError(
                 f"Reshape: `target_shape` must be a non-empty tuple. "
-                f"Received: target_shape={target_shape!r}"
+                f"Received: target_shape={brief(target_shape)}"
             )
         if sum(1 for d in target_shape if d == -1 and not isinstance(d, bool)) > 1:
             raise LayerArgumentError(
                 f"Reshape: at most one entry of `target_shape` may be -1. "
-                f"Received: target_shape={target_shape!r}"
+                f"Received: target_shape={brief(target_shape)}"
             )
         dims = tuple(d if (isinstance(d, int) and d == -1 and not isinstance(d, bool))
                      else self._size(d, "target_shape") for d in target_shape)
@@ -151,7 +152,7 @@ class Permute(Layer):
             type(d) is int for d in dims) and sorted(dims) == list(range(1, len(dims) + 1))
         if not ok:
             raise LayerArgumentError(
-                f"Permute: `dims` must be a permutation of 1..rank. Received: dims={dims!r}"
+                f"Permute: `dims` must be a permutation of 1..rank. Received: dims={brief(dims)}"
             )
         self._set(dims=tuple(dims))
 
@@ -185,14 +186,14 @@ class _PerAxisPairs(SpatialLayer):
         if isinstance(value, str) and value.lower() in PADDING_MODES:
             raise LayerArgumentError(  # not a symbol named "same"
                 f"{self.type_name}: `{arg}` is an amount per side (an int, a tuple of {rank} "
-                f"or (before, after) pairs), not a padding mode. Received: {arg}={value!r}")
+                f"or (before, after) pairs), not a padding mode. Received: {arg}={brief(value)}")
         if isinstance(value, (tuple, list)):
             if len(value) == 2 and rank == 1 and not isinstance(value[0], (tuple, list)):
                 return (tuple(self._sizes(value, 2, arg, minimum=0)),)
             if len(value) != rank:
                 raise LayerArgumentError(
                     f"{self.type_name}: `{arg}` must be an int, a tuple of {rank} ints or of "
-                    f"{rank} (before, after) pairs. Received: {arg}={value!r}"
+                    f"{rank} (before, after) pairs. Received: {arg}={brief(value)}"
                 )
             pairs = []
             for item in value:

@@ -49,6 +49,7 @@ from typing import Any
 import sympy
 
 from ..arith import ceil_div
+from ..errors import brief
 from ..errors import SUBS_HINT, CostError, LayerArgumentError
 from ..formulas import prod
 from .layout import fold_copy
@@ -100,7 +101,7 @@ class Kept:
     def __post_init__(self) -> None:
         if self.when is not None and self.when not in WHEN:
             raise LayerArgumentError(f"Kept: `when` must be None or one of "
-                                     f"{', '.join(map(repr, WHEN))}. Received: when={self.when!r}")
+                                     f"{', '.join(map(repr, WHEN))}. Received: when={brief(self.when)}")
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from typing import Any
 
 import sympy
 
+from ..errors import brief
 from ..errors import LayerArgumentError
 from ..derivation.blocks import sym
 from .base import Checker, Layer
@@ -31,7 +32,7 @@ ZERO = sympy.Integer(0)
 def _number(layer: Layer, value, arg: str):
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         raise LayerArgumentError(f"{layer.type_name}: `{arg}` must be a number. "
-                                 f"Received: {arg}={value!r}")
+                                 f"Received: {arg}={brief(value)}")
     return value
 
 

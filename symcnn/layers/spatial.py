@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..errors import brief
 from ..errors import LayerArgumentError
 from .base import Layer
 from .layout import when_contiguous
@@ -81,7 +82,7 @@ class SpatialLayer(Layer):
                 raise LayerArgumentError(
                     f"{self.type_name}: `padding` must be one of "
                     f"{', '.join(repr(a) for a in allowed)}, an int, or a tuple of {rank} ints "
-                    f"or {rank} (left, right) pairs. Received: padding={value!r}"
+                    f"or {rank} (left, right) pairs. Received: padding={brief(value)}"
                 )
             pairs = []
             for item in value:

@@ -7,6 +7,7 @@ from typing import Any
 import sympy
 
 from .. import arith
+from ..errors import brief
 from ..errors import LayerArgumentError, ShapeError
 from ..layers.base import Checker
 
@@ -71,7 +72,7 @@ def slice_bound(value):
     if isinstance(value, sympy.Expr) and value.is_integer and not value.has(
             sympy.oo, -sympy.oo, sympy.zoo, sympy.nan):
         return value
-    raise ValueError(f"not a slice bound: {value!r}")
+    raise ValueError(f"not a slice bound: {brief(value)}")
 
 
 def slice_position(size, bound, default, check: Checker):
@@ -163,7 +164,7 @@ def check_wrapping_pad(check: Checker, mode: str, size, pair, dim: int, received
 
 def flag(owner: str, value: Any, arg: str) -> bool:
     if not isinstance(value, bool):
-        raise LayerArgumentError(f"{owner}: `{arg}` must be True or False. Received: {arg}={value!r}")
+        raise LayerArgumentError(f"{owner}: `{arg}` must be True or False. Received: {arg}={brief(value)}")
     return value
 
 
@@ -177,7 +178,7 @@ def bind(owner: str, params: tuple, args: tuple, kwargs: dict) -> dict:
     values.update(zip(names, args))
     for key, value in kwargs.items():
         if key not in values:
-            raise LayerArgumentError(f"{owner}: unexpected argument `{key}`. Received: {key}={value!r}")
+            raise LayerArgumentError(f"{owner}: unexpected argument `{key}`. Received: {key}={brief(value)}")
         values[key] = value
     return values
 
@@ -192,6 +193,9 @@ class TorchLayer:
 
     #: (torch argument, default) pairs omitted from ``get_config`` at their default.
     _optional: tuple = ()
+    #: PyTorch's layout, channels before the positions: how a model of these layers reads
+    #: its input (receptive fields), also where no layer has a ``data_format``.
+    input_format = "channels_first"
 
     def _torch_config(self, **values: Any) -> None:
         object.__setattr__(self, "_torch", values)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import sympy
 
+from ..errors import brief
 from ..errors import LayerArgumentError
 from ..layers import core as _core
-from ..layers.base import Checker, Layer
+from ..layers.base import Checker, Layer, _number
 from ..layers.saved import NOTHING, kept_input, kept_new
 from ._base import TorchLayer, bind
 
@@ -58,6 +59,7 @@ class LeakyReLU(_Simple, _core.LeakyReLU):
     """``torch.nn.LeakyReLU(negative_slope=0.01)``."""
 
     _params = (("negative_slope", 0.01), ("inplace", False))
+    _kinds: dict = {}  # PyTorch takes any slope, a negative one too (Keras refuses it)
 
     def __init__(self, *args, name: str | None = None, trainable: bool = True, **kwargs):
         values = bind(self.type_name, self._params, args, kwargs)
@@ -124,7 +126,7 @@ class GELU(_Act):
         if values["approximate"] not in ("none", "tanh"):
             raise LayerArgumentError(
                 f"{self.type_name}: `approximate` must be 'none' or 'tanh', as PyTorch "
-                f"computes only those. Received: approximate={values['approximate']!r}")
+                f"computes only those. Received: approximate={brief(values['approximate'])}")
         return values
 
 
@@ -220,7 +222,7 @@ class Dropout(_Simple, _core.Dropout):
         p = values["p"]
         if not (isinstance(p, (int, float)) and not isinstance(p, bool) and 0 <= p <= 1):
             raise LayerArgumentError(f"{self.type_name}: dropout probability has to be between "
-                                     f"0 and 1. Received: p={p!r}")
+                                     f"0 and 1. Received: p={brief(p)}")
         self._keras_cls.__init__(self, min(p, 0.999999), name=name, trainable=trainable)
         self._torch_config(**values)
 
@@ -263,10 +265,12 @@ class PReLU(TorchLayer, Layer):
     """
 
     _optional = (("num_parameters", 1), ("init", 0.25))
+    _kinds = {"init": ("a number", _number)}  # PyTorch: fill_() refuses anything else
 
     def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None,
                  name: str | None = None, trainable: bool = True) -> None:
         super().__init__(name=name, trainable=trainable)
+        self._check_kind("init", init)
         self._set(num_parameters=self._size(num_parameters, "num_parameters"))
         self._torch_config(num_parameters=self.num_parameters, init=init)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..errors import brief
 from ..errors import GraphError
 from ..layers.base import Layer, Tensor
 from ..layers.core import Input
@@ -52,7 +53,7 @@ def _splice(modules) -> list:
         elif isinstance(module, Layer):
             out.append(module)
         else:
-            raise GraphError(f"Sequential: module {position} is not a layer. Received: {module!r}")
+            raise GraphError(f"Sequential: module {position} is not a layer. Received: {brief(module)}")
     return out
 
 

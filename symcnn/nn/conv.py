@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .. import formulas
+from ..errors import brief
 from ..errors import LayerArgumentError
 from ..layers import conv as _conv
 from ..layers.base import Checker
@@ -54,8 +55,8 @@ class _ConvNd(TorchLayer):
         self._expect_spatial(shape)
         self._declared(check, shape[0], self.in_channels, "in_channels", "channels")
         if self.padding_mode in ("reflect", "circular") and self.padding != "valid":
-            received = f"padding={compact(self._torch['padding'])!r}, " \
-                       f"padding_mode={self.padding_mode!r}"
+            received = f"padding={brief(compact(self._torch['padding']))}, " \
+                       f"padding_mode={brief(self.padding_mode)}"
             for axis, size in enumerate(shape[1:]):
                 pair = formulas.same_padding(size, self.kernel_size[axis], 1,
                                              self.dilation_rate[axis]) \
@@ -111,7 +112,7 @@ class _ConvTransposeNd(TorchLayer):
         _check_groups(t, in_channels, out_channels, groups)
         if isinstance(padding, str):
             raise LayerArgumentError(f"{t}: `padding` must be an int or a tuple of ints. "
-                                     f"Received: padding={padding!r}")
+                                     f"Received: padding={brief(padding)}")
         as_size_tuple(stride, rank, "stride", t)
         as_size_tuple(dilation, rank, "dilation", t)
         super().__init__(out_channels, kernel_size, strides=stride, padding=padding,

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from ..errors import brief
 from ..errors import LayerArgumentError
 from ..layers import embedding as _embedding
 from ..symbols import as_size
@@ -37,7 +38,7 @@ class Embedding(TorchLayer, _embedding.Embedding):
                 raise LayerArgumentError(f"{t}: `padding_idx` must be an index into the "
                                          f"{num_embeddings} embeddings (an int from "
                                          f"-{num_embeddings} to {num_embeddings} - 1). "
-                                         f"Received: padding_idx={padding_idx!r}")
+                                         f"Received: padding_idx={brief(padding_idx)}")
         super().__init__(num_embeddings, embedding_dim, name=name,
                          trainable=trainable and not flag(t, _freeze, "_freeze"))
         self._torch_config(num_embeddings=num_embeddings, embedding_dim=embedding_dim,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sympy
 
 from .. import formulas
+from ..errors import brief
 from ..errors import LayerArgumentError, ShapeError
 from ..layers import core as _core, normalization as _norm
 from ..layers.base import Checker, format_shape
@@ -124,7 +125,7 @@ class LayerNorm(TorchLayer, _norm.LayerNormalization):
         dims = tuple(normalized_shape) if many else (normalized_shape,)
         if not dims:
             raise LayerArgumentError(f"{t}: `normalized_shape` must not be empty. "
-                                     f"Received: normalized_shape={normalized_shape!r}")
+                                     f"Received: normalized_shape={brief(normalized_shape)}")
         dims = tuple(as_size(d, "normalized_shape", t) for d in dims)
         affine = flag(t, elementwise_affine, "elementwise_affine")
         bias = flag(t, bias, "bias")

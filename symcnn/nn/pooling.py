@@ -31,7 +31,7 @@ class _PoolNd(TorchLayer):
         t, rank = self.type_name, self.rank
         if isinstance(padding, str):
             raise LayerArgumentError(f"{t}: `padding` must be an int or a tuple of ints. "
-                                     f"Received: padding={padding!r}")
+                                     f"Received: padding={brief(padding)}")
         as_size_tuple(kernel_size, rank, "kernel_size", t)
         if stride is not None and stride != () and stride != []:
             as_size_tuple(stride, rank, "stride", t)
@@ -83,7 +83,7 @@ class _MaxPoolNd(_PoolNd):
                  ceil_mode=False, name: str | None = None, trainable: bool = True) -> None:
         if return_indices is not False:
             raise LayerArgumentError(f"{self.type_name}: `return_indices=True` (a second output) "
-                                     f"is not supported. Received: return_indices={return_indices!r}")
+                                     f"is not supported. Received: return_indices={brief(return_indices)}")
         stride = self._pool_args(kernel_size, stride, padding, ceil_mode, name, trainable)
         self._set(dilation=self._sizes(dilation, self.rank, "dilation"))
         self._torch_config(kernel_size=self.pool_size,
@@ -186,7 +186,7 @@ class _AdaptiveMaxNd(_AdaptiveNd):
                  trainable: bool = True) -> None:
         if return_indices is not False:
             raise LayerArgumentError(f"{self.type_name}: `return_indices=True` (a second output) "
-                                     f"is not supported. Received: return_indices={return_indices!r}")
+                                     f"is not supported. Received: return_indices={brief(return_indices)}")
         super().__init__(output_size, name=name, trainable=trainable)
 
 

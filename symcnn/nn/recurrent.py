@@ -38,6 +38,7 @@ import numbers
 
 import sympy
 
+from ..errors import brief
 from ..errors import LayerArgumentError
 from ..derivation.blocks import sym
 from ..layers.base import Checker, Computed, Layer
@@ -73,7 +74,7 @@ class _RNNBase(TorchLayer, Layer):
                 not 0 <= dropout <= 1:
             raise LayerArgumentError(f"{t}: `dropout` must be a number in [0, 1] (the "
                                      f"probability of zeroing an element between layers). "
-                                     f"Received: dropout={dropout!r}")
+                                     f"Received: dropout={brief(dropout)}")
         self._set(input_size=self._size(input_size, "input_size"),
                   hidden_size=self._size(hidden_size, "hidden_size"),
                   num_layers=self._size(num_layers, "num_layers"))
@@ -248,7 +249,7 @@ class RNN(_RNNBase):
                  dtype=None, name: str | None = None, trainable: bool = True) -> None:
         if nonlinearity not in ("tanh", "relu"):  # PyTorch: "Unknown nonlinearity"
             raise LayerArgumentError(f"RNN: `nonlinearity` must be 'tanh' or 'relu'. "
-                                     f"Received: nonlinearity={nonlinearity!r}")
+                                     f"Received: nonlinearity={brief(nonlinearity)}")
         self._init(input_size, hidden_size, num_layers, bias, batch_first, dropout,
                    bidirectional, name, trainable, {"nonlinearity": nonlinearity})
 
@@ -312,7 +313,7 @@ class LSTM(_RNNBase):
                 raise LayerArgumentError(
                     f"LSTM: `proj_size` must be 0 (no projection) or a positive integer "
                     f"smaller than `hidden_size`, a symbol name or a positive-integer SymPy "
-                    f"expression. Received: proj_size={proj_size!r}") from None
+                    f"expression. Received: proj_size={brief(proj_size)}") from None
         if proj != 0 and self.hidden_size.is_Integer and proj.is_Integer and \
                 proj >= self.hidden_size:  # PyTorch: "proj_size has to be smaller"
             raise LayerArgumentError(f"LSTM: `proj_size` must be smaller than `hidden_size` "

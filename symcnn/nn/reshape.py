@@ -18,7 +18,7 @@ from ..layers.base import Checker, Layer, format_shape
 from ..layers.layout import sliced
 from ..layers.saved import NOTHING, kept_input
 from ..layers.views import reshaped
-from ..symbols import as_size
+from ..symbols import MAX_SIZE_BITS, as_size
 from ..windows import NotAWindow, Upsampled, Window
 from ._base import TorchLayer, bind, check_wrapping_pad, slice_bound, slice_position
 
@@ -34,14 +34,14 @@ __all__ = [
 def _dim(owner: str, dim, rank: int, arg: str) -> int:
     """A PyTorch dimension (batch axis = 0, negatives from the end) as a non-batch index + 1."""
     if not isinstance(dim, int) or isinstance(dim, bool):
-        raise LayerArgumentError(f"{owner}: `{arg}` must be an int. Received: {arg}={dim!r}")
+        raise LayerArgumentError(f"{owner}: `{arg}` must be an int. Received: {arg}={brief(dim)}")
     index = dim if dim >= 0 else rank + dim
     if not 0 <= index < rank:
         raise ShapeError(f"`{arg}` is out of range for an input of rank {rank} (batch axis "
-                         f"included). Received: {arg}={dim}")
+                         f"included). Received: {arg}={brief(dim)}")
     if index == 0:
         raise ShapeError(f"`{arg}`=0 would merge or split the batch axis, which a shape "
-                         f"without the batch axis cannot show. Received: {arg}={dim}")
+                         f"without the batch axis cannot show. Received: {arg}={brief(dim)}")
     return index
 
 
@@ -61,7 +61,7 @@ class Flatten(TorchLayer, _reshape.Flatten):
         _reshape.Flatten.__init__(self, name=name, trainable=trainable)
         for arg, value in (("start_dim", start_dim), ("end_dim", end_dim)):
             if not isinstance(value, int) or isinstance(value, bool):
-                raise LayerArgumentError(f"Flatten: `{arg}` must be an int. Received: {arg}={value!r}")
+                raise LayerArgumentError(f"Flatten: `{arg}` must be an int. Received: {arg}={brief(value)}")
         self._set(start_dim=start_dim, end_dim=end_dim)
         self._torch_config(start_dim=start_dim, end_dim=end_dim)
 
@@ -88,7 +88,7 @@ class Unflatten(TorchLayer, Layer):
         super().__init__(name=name, trainable=trainable)
         if not isinstance(unflattened_size, (tuple, list)) or not unflattened_size:
             raise LayerArgumentError(f"Unflatten: `unflattened_size` must be a non-empty tuple. "
-                                     f"Received: unflattened_size={unflattened_size!r}")
+                                     f"Received: unflattened_size={brief(unflattened_size)}")
         sizes = tuple(-1 if s == -1 and isinstance(s, int) else self._size(s, "unflattened_size")
                       for s in unflattened_size)
         self._set(dim=dim, unflattened_size=sizes)
@@ -163,7 +163,7 @@ class Slice(TorchLayer, Layer):
         except ValueError:
             raise LayerArgumentError(f"Slice: `slices` must be (start, stop) pairs of ints, "
                                      f"integer size expressions or None, one per axis. "
-                                     f"Received: slices={slices!r}") from None
+                                     f"Received: slices={brief(slices)}") from None
         self._set(slices=pairs)
         self._torch_config(slices=pairs)
 
@@ -190,13 +190,13 @@ class Slice(TorchLayer, Layer):
         if len(self.slices) > len(shape):
             raise ShapeError(f"has {len(self.slices)} (start, stop) pairs for an input of rank "
                              f"{len(shape)} (batch axis left out). Received: "
-                             f"slices={self.slices!r}")
+                             f"slices={brief(self.slices)}")
         out = []
         for axis, (size, (begin, end)) in enumerate(zip(shape, self.positions(shape, check))):
             length = sympy.expand(end - begin)
             if axis < len(self.slices):
                 check.at_least(length, 1, lambda: f"the slice of dim {axis + 1} would be "
-                               f"empty ({size} elements there). Received: slices={self.slices!r}")
+                               f"empty ({size} elements there). Received: slices={brief(self.slices)}")
             out.append(length)
         return tuple(out)
 
@@ -244,6 +244,10 @@ def _always_positive(expr, conditions) -> bool:
 def _amount(owner: str, value):
     """A padding amount: any int (negative crops, as in PyTorch) or a non-negative size."""
     if isinstance(value, (int, sympy.Integer)) and not isinstance(value, bool):
+        if abs(int(value)).bit_length() > MAX_SIZE_BITS:  # as sizes are: no huge numbers
+            raise LayerArgumentError(
+                f"{owner}: `padding` is larger than 2**{MAX_SIZE_BITS} in size, the largest "
+                f"amount symcnn takes. Received: padding={brief(value)}")
         return sympy.Integer(value)  # also a symbolic amount substituted (model.subs)
     return as_size(value, "padding", owner, minimum=0)
 
@@ -265,7 +269,7 @@ class _PadNd(TorchLayer):
             if len(padding) != 2 * rank:
                 raise LayerArgumentError(f"{t}: `padding` must be an int or a tuple of "
                                          f"{2 * rank} ints (last axis first). "
-                                         f"Received: padding={padding!r}")
+                                         f"Received: padding={brief(padding)}")
             flat = [_amount(t, p) for p in padding]
             pairs = tuple((flat[2 * a], flat[2 * a + 1]) for a in range(rank))[::-1]
         else:
@@ -280,7 +284,7 @@ class _PadNd(TorchLayer):
     def output_shape_for(self, shape, check: Checker):
         self._expect_spatial(shape)
         out = []
-        received = f"padding={self._torch['padding']}"
+        received = f"padding={brief(self._torch['padding'])}"
         for axis, (i, (a, b)) in enumerate(zip(shape[1:], self.padding)):
             dim = axis + 2  # PyTorch's numbering: batch, channels, then the padded axes
             size = sympy.expand(i + a + b)
@@ -364,13 +368,13 @@ class Upsample(TorchLayer, Layer):
         super().__init__(name=name, trainable=trainable)
         if (size is None) == (scale_factor is None):
             raise LayerArgumentError("Upsample: give exactly one of `size` and `scale_factor`. "
-                                     f"Received: size={size!r}, scale_factor={scale_factor!r}")
+                                     f"Received: size={brief(size)}, scale_factor={brief(scale_factor)}")
         _check_mode(mode, align_corners)
         if size is not None and recompute_scale_factor:
             raise LayerArgumentError(f"Upsample: `recompute_scale_factor` is not meaningful "
                                      f"with an explicit `size` (PyTorch refuses it). Received: "
-                                     f"size={size!r}, "
-                                     f"recompute_scale_factor={recompute_scale_factor!r}")
+                                     f"size={brief(size)}, "
+                                     f"recompute_scale_factor={brief(recompute_scale_factor)}")
         if size is not None:
             many = isinstance(size, (tuple, list))
             size = tuple(self._size(s, "size") for s in size) if many else self._size(size, "size")
@@ -399,8 +403,8 @@ class Upsample(TorchLayer, Layer):
             need = ("1, 2 or 3 spatial axes (an input of 3, 4 or 5 dims, batch included)"
                     if axes is None else f"{axes} spatial ax{'is' if axes == 1 else 'es'} "
                     f"(an input of {axes + 2} dims, batch included)")
-            raise ShapeError(f"mode={mode!r} needs {need}, as PyTorch requires, but the input "
-                             f"has {len(spatial)}. Received: mode={mode!r}, "
+            raise ShapeError(f"mode={brief(mode)} needs {need}, as PyTorch requires, but the input "
+                             f"has {len(spatial)}. Received: mode={brief(mode)}, "
                              f"shape={format_shape(shape)}")
         given = self.size if self.size is not None else self._floats
         values = given if isinstance(given, tuple) else (given,) * len(spatial)
@@ -413,10 +417,10 @@ class Upsample(TorchLayer, Layer):
         for axis, (i, f) in enumerate(zip(spatial, values)):
             size = _scaled(i, f)
             dim = axis + 2  # PyTorch's numbering: batch, channels, then the resized axes
-            check.at_least(size, 1, lambda: f"scaling dim {dim} ({i} elements) by {f!r} "
-                           f"leaves none (PyTorch's size floor({i}*{f!r}) is {size}, and "
+            check.at_least(size, 1, lambda: f"scaling dim {dim} ({i} elements) by {brief(f)} "
+                           f"leaves none (PyTorch's size floor({i}*{brief(f)}) is {size}, and "
                            f"PyTorch refuses an empty output). Received: "
-                           f"scale_factor={self._torch['scale_factor']!r}")
+                           f"scale_factor={brief(self._torch['scale_factor'])}")
             out.append(size)
         return (shape[0], *out)
 
@@ -454,7 +458,7 @@ def _check_mode(mode, align_corners) -> None:
     if mode not in _INTERPOLATING and align_corners is not None:
         raise LayerArgumentError(f"Upsample: `align_corners` can only be set with the "
                                  f"interpolating modes ({', '.join(_INTERPOLATING)}); PyTorch "
-                                 f"refuses it with mode={mode!r}, even False. Received: "
+                                 f"refuses it with mode={brief(mode)}, even False. Received: "
                                  f"align_corners={brief(align_corners)}")
     if align_corners is not None and not isinstance(align_corners, bool):
         raise LayerArgumentError(f"Upsample: `align_corners` must be True, False or None. "
@@ -481,18 +485,18 @@ def _scaled(size, factor: float):
     if size.is_Integer:
         product = float(int(size)) * factor
         if not math.isfinite(product):
-            raise ShapeError(f"scaling {size} elements by {factor!r} overflows a double. "
-                             f"Received: scale_factor={factor!r}")
+            raise ShapeError(f"scaling {size} elements by {brief(factor)} overflows a double. "
+                             f"Received: scale_factor={brief(factor)}")
         return sympy.Integer(math.floor(product))
     rational = _closed_form(factor)
     if rational is None:
         names = ", ".join(sorted(str(s) for s in size.free_symbols))
-        raise ShapeError(f"PyTorch's size for {size} elements scaled by {factor!r} is "
-                         f"floor({size}*{factor!r}) with the product rounded in double "
+        raise ShapeError(f"PyTorch's size for {size} elements scaled by {brief(factor)} is "
+                         f"floor({size}*{brief(factor)}) with the product rounded in double "
                          f"precision, and no closed form floor(r*{size}) is proven to equal "
                          f"it for every size up to 2**40 (the rounding decides some sizes); "
                          f"substitute a number for {names} {SUBS_HINT}, or use a factor "
-                         f"such as 0.5, 1.5 or 1/3. Received: scale_factor={factor!r}")
+                         f"such as 0.5, 1.5 or 1/3. Received: scale_factor={brief(factor)}")
     num, den = rational.p, rational.q
     return arith.floor_div(sympy.expand(size * num), den)
 

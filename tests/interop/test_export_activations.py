@@ -189,9 +189,9 @@ def test_a_negative_relu_argument_keras_refuses_is_refused_naming_it(arg):
     keras = require("keras")
     with pytest.raises(ValueError, match=arg):
         keras.layers.ReLU(**{arg: -1.0})
-    model = sc.Sequential([sc.Input((4,)), sc.ReLU(**{arg: -1.0}, name="r")])
-    with pytest.raises(sc.ConversionError, match=rf"layer 'r' \(ReLU\).*{arg}=-1\.0"):
-        model.to_torch()
+    with pytest.raises(sc.LayerArgumentError, match=rf"ReLU: `{arg}` must be a non-negative "
+                                                    rf"number.*{arg}=-1\.0"):
+        sc.ReLU(**{arg: -1.0}, name="r")  # refused when built, as Keras refuses it
 
 
 # ------------------------------------------------------------------------------- Flatten

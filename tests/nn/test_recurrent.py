@@ -121,10 +121,10 @@ def test_training_memory_is_what_autograd_saves(kind, kwargs):
     (lambda: nn.GRU(4, 0), "`hidden_size` must be"),
     (lambda: nn.RNN(4, 3, num_layers=0), "`num_layers` must be"),
     (lambda: nn.LSTM(4, 3, batch_first=1), "`batch_first` must be True or False"),
-    (lambda: nn.GRU(4, 3, proj_size=2), "unexpected keyword argument 'proj_size'"),
+    (lambda: nn.GRU(4, 3, proj_size=2), "unexpected argument `proj_size`"),
 ])
 def test_arguments_torch_refuses_are_refused(make, match):
-    with pytest.raises((sc.LayerArgumentError, TypeError), match=match):
+    with pytest.raises(sc.LayerArgumentError, match=match):
         make()
 
 
