@@ -39,7 +39,7 @@ def test_a_masked_keras_attention_counts_as_keras_and_is_not_exported(call, show
     ours = sc.from_keras(model)
     assert ours.params == model.count_params()
     for export in (ours.to_keras, ours.to_torch):
-        with pytest.raises(sc.ConversionError, match=rf"layer 'mha' \(MultiHeadAttention\)"):
+        with pytest.raises(sc.ConversionError, match=r"layer 'mha' \(MultiHeadAttention\)"):
             export()
     with pytest.raises(sc.ConversionError) as err:
         ours.to_keras()

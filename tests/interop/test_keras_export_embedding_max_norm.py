@@ -73,7 +73,8 @@ def test_the_refusal_is_needed_pytorch_renormalizes_keras_does_not():
 def test_without_max_norm_the_export_gives_pytorch_values():
     """The refusal is for ``max_norm`` only: ``padding_idx`` and the gradient options
     change no value in the call, and the export computes PyTorch's."""
-    torch, keras = require("torch"), require("keras")
+    torch = require("torch")
+    require("keras")
     e = _embedding(torch, padding_idx=0, scale_grad_by_freq=True)
     k = sc.from_torch(e, input_shape=(10,)).to_keras()
     k.layers[-1].set_weights([e.weight.detach().numpy()])
