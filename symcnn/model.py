@@ -57,7 +57,7 @@ def _as_list(value, what: str) -> list:
     if not items or not all(isinstance(t, Tensor) for t in items):
         raise GraphError(
             f"Model: `{what}` must be a tensor or a list of tensors from sc.Input(...) and "
-            f"layer calls. Received: {what}={value!r}"
+            f"layer calls. Received: {what}={brief(value)}"
         )
     return items
 
@@ -117,7 +117,7 @@ class Model(_CostViews, _Printing, Graph):
             if not isinstance(t.node.layer, InputLayer):
                 raise GraphError(
                     f"Model: every input must come straight from sc.Input(...); "
-                    f"{t!r} is the output of a {t.node.layer.type_name} layer. Received: inputs={inputs!r}"
+                    f"{t!r} is the output of a {t.node.layer.type_name} layer. Received: inputs={brief(inputs)}"
                 )
         object.__setattr__(self, "inputs", tuple(ins))
         object.__setattr__(self, "outputs", tuple(outs))
@@ -173,13 +173,13 @@ class Model(_CostViews, _Printing, Graph):
         """
         if (name is None) == (index is None):
             raise GraphError(f"Model {self.display_name!r}: get_layer takes a name or an "
-                             f"index, one of them. Received: name={name!r}, index={index!r}")
+                             f"index, one of them. Received: name={brief(name)}, index={brief(index)}")
         if index is not None:
             if not isinstance(index, int) or isinstance(index, bool) or not (
                     -len(self.layers) <= index < len(self.layers)):
                 raise GraphError(f"Model {self.display_name!r}: `index` must be an integer "
                                  f"from {-len(self.layers)} to {len(self.layers) - 1} (the "
-                                 f"model has {len(self.layers)} layers). Received: index={index!r}")
+                                 f"model has {len(self.layers)} layers). Received: index={brief(index)}")
             return self.layers[index]
         for record in self.layers:
             if record.name == name:
@@ -461,7 +461,7 @@ class Sequential(Model):
         if not items or not isinstance(items[0], Tensor):
             raise GraphError(
                 "Sequential: the first element must be sc.Input(shape) (the shape without the "
-                f"batch axis). Received: first element {items[0] if items else layers!r}"
+                f"batch axis). Received: first element {brief(items[0] if items else layers)}"
             )
         x = items[0]
         namer = _Namer(l.name for l in items[1:] if isinstance(l, Layer) and l.name is not None)
@@ -469,7 +469,7 @@ class Sequential(Model):
         for index, layer in enumerate(items[1:]):
             if not isinstance(layer, Layer) or isinstance(layer, InputLayer):
                 raise GraphError(
-                    f"Sequential: element {index + 1} is not a layer. Received: {layer!r}"
+                    f"Sequential: element {index + 1} is not a layer. Received: {brief(layer)}"
                 )
             if id(layer) not in seen:
                 seen[id(layer)] = (namer.name(layer), len(seen))

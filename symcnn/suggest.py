@@ -20,7 +20,7 @@ from __future__ import annotations
 import difflib
 from typing import Iterable
 
-from .errors import LayerArgumentError
+from .errors import LayerArgumentError, brief
 
 __all__ = ["closest", "did_you_mean", "check_activation", "KERAS_ACTIVATIONS"]
 
@@ -77,8 +77,8 @@ def check_activation(value, owner: str, arg: str = "activation"):
     if not isinstance(value, str):
         raise LayerArgumentError(
             f"{owner}: `{arg}` must be an activation name (such as 'relu') or a function. "
-            f"Received: {arg}={value!r}")
+            f"Received: {arg}={brief(value)}")
     raise LayerArgumentError(
         f"{owner}: unknown activation {value!r}.{did_you_mean(value, KERAS_ACTIVATIONS)} "
         f"Activations (Keras 3 names): {', '.join(sorted(KERAS_ACTIVATIONS))}. "
-        f"Received: {arg}={value!r}")
+        f"Received: {arg}={brief(value)}")

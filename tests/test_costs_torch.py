@@ -149,3 +149,19 @@ def test_ptflops_convention_equals_ptflops_on_random_chains(drawn, spatial, head
 def test_ptflops_convention_equals_ptflops_on_resnet50():
     expected = ptflops_count(torch_resnet50(), (3, 224, 224))  # on the meta device
     assert sc.costs.flops(symcnn_resnet50(224, 224), "ptflops") == expected
+
+
+@pytest.mark.parametrize("case", ["prelu", "upsample_by", "upsample_to", "upsample_bilinear"])
+def test_ptflops_convention_counts_prelu_and_upsample_as_ptflops_does(case):
+    """``nn.PReLU`` and ``nn.Upsample`` counted 0 beyond their MACs; ptflops' hooks count one
+    per output element (16 against 24 for two PReLUs after a Linear)."""
+    torch = require("torch")
+    tnn = torch.nn
+    if case == "prelu":
+        module, shape = tnn.Sequential(tnn.Linear(3, 4), tnn.PReLU(), tnn.PReLU(4)), (3,)
+    else:
+        up = {"upsample_by": {"scale_factor": 2}, "upsample_to": {"size": (7, 9)},
+              "upsample_bilinear": {"scale_factor": 2, "mode": "bilinear"}}[case]
+        module, shape = tnn.Sequential(tnn.Conv2d(3, 4, 1), tnn.Upsample(**up)), (3, 5, 5)
+    model = sc.from_torch(module, input_shape=shape)
+    assert sc.costs.flops(model, "ptflops") == ptflops_count(module, shape)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sympy
 
+from .. import formulas
 from ..errors import brief
 from ..errors import LayerArgumentError
 from ..layers import core as _core
@@ -290,6 +291,10 @@ class PReLU(TorchLayer, Layer):
         """A comparison and a product per element: no multiply-accumulate (0, as
         ``FlopCounterMode``)."""
         return sympy.Integer(0)
+
+    def ptflops_ops_for(self, input_shapes, output_shape):
+        """ptflops: one per output element, as for ``nn.ReLU`` (its hook counts both)."""
+        return formulas.elements(output_shape)
 
     def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
         """The input (the gradient of the slope reads it), as PyTorch keeps it."""

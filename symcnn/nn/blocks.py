@@ -18,7 +18,7 @@ from __future__ import annotations
 import sympy
 
 from .. import arith
-from ..errors import LayerArgumentError, ShapeError
+from ..errors import LayerArgumentError, ShapeError, brief
 from ..formulas import prod
 from ..layers.base import Checker, Layer, format_shape
 from ..layers.layout import sliced, stepped
@@ -39,7 +39,7 @@ def _ints(owner: str, value, arg: str, minimum: int = 1) -> tuple:
         isinstance(v, int) and not isinstance(v, bool) and v >= minimum for v in value)
     if not ok:
         raise LayerArgumentError(f"{owner}: `{arg}` must be a tuple of integers >= {minimum}. "
-                                 f"Received: {arg}={value!r}")
+                                 f"Received: {arg}={brief(value)}")
     return tuple(value)
 
 
@@ -58,7 +58,7 @@ class _ParameterOp(Layer):
                                     or learned < 1):
             raise LayerArgumentError(f"{self.type_name}: `learned` must be a positive integer "
                                      f"(the learned values behind the tensor) or None. "
-                                     f"Received: learned={learned!r}")
+                                     f"Received: learned={brief(learned)}")
         self._set(shape=shape)
         if learned is not None:
             self._set(learned=learned)
@@ -227,7 +227,7 @@ class StridedSlice(Layer):
             raise LayerArgumentError(f"{self.type_name}: `slices` must be (start, stop, step) "
                                      f"triples, one per axis: bounds as ints, integer size "
                                      f"expressions or None, a positive int step or None. "
-                                     f"Received: slices={slices!r}") from None
+                                     f"Received: slices={brief(slices)}") from None
         self._set(slices=triples)
 
     output_is_view = True  # a strided slice is a view of its input's storage
@@ -276,14 +276,14 @@ class StridedSlice(Layer):
     def output_shape_for(self, shape, check: Checker):
         if len(self.slices) > len(shape):
             raise ShapeError(f"has {len(self.slices)} slices for an input of rank {len(shape)} "
-                             f"(batch axis left out). Received: slices={self.slices!r}")
+                             f"(batch axis left out). Received: slices={brief(self.slices)}")
         out = []
         for axis, (size, (start, stop, step)) in enumerate(zip(shape, self.slices)):
             begin = slice_position(size, start, 0, check)
             end = slice_position(size, stop, size, check)
             length = arith.ceil_div(sympy.expand(end - begin), step or 1)
             check.at_least(length, 1, lambda: f"the slice of dim {axis + 1} would be empty "
-                           f"({size} elements there). Received: slices={self.slices!r}")
+                           f"({size} elements there). Received: slices={brief(self.slices)}")
             out.append(length)
         return (*out, *shape[len(self.slices):])
 
@@ -346,7 +346,7 @@ class ShiftedWindowAttention(Layer):
             if value is not None and (not isinstance(value, int) or isinstance(value, bool)
                                       or value < 0):
                 raise LayerArgumentError(f"{t}: `{arg}` must be a non-negative integer. "
-                                         f"Received: {arg}={value!r}")
+                                         f"Received: {arg}={brief(value)}")
         self._set(bias_params=bias_params, bias_macs=bias_macs,
                   logit_scale=self._flag(logit_scale, "logit_scale"))
         self._set(dim=self._size(dim, "dim"),
@@ -433,7 +433,7 @@ class Einsum(Layer):
             raise LayerArgumentError(
                 f"{self.type_name}: `equation` must be 'a,b->c' for two operands, letters only, "
                 f"the batch index first everywhere, every index in the result or in both "
-                f"operands. Received: equation={equation!r}")
+                f"operands. Received: equation={brief(equation)}")
         self._set(equation=text)
 
     def _letters(self):

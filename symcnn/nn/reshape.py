@@ -435,6 +435,10 @@ class Upsample(TorchLayer, Layer):
         return (None, *(Upsampled(f) if nearest and f.is_Integer else NotAWindow()
                         for f in given))
 
+    def ptflops_ops_for(self, input_shapes, output_shape):
+        """ptflops: one per output element (its ``nn.Upsample`` hook), whatever the mode."""
+        return formulas.elements(output_shape)
+
     def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
         """Nothing: the backward of an interpolation needs only the sizes (measured with
         PyTorch's saved-tensor hooks for nearest and bilinear)."""

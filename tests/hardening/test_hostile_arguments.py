@@ -51,6 +51,9 @@ HUGE = {
     "nn.RNN nonlinearity": lambda: nn.RNN(4, 4, nonlinearity=B),
     "nn.Conv2d padding_mode": lambda: nn.Conv2d(3, 4, 3, padding_mode=B),
     "nn.LayerNorm elementwise_affine": lambda: nn.LayerNorm(4, elementwise_affine=B),
+    "Sequential element": lambda: sc.Sequential([sc.Input((4,)), B]),
+    "nn.ParameterAdd shape": lambda: _model(nn.ParameterAdd((B, "x"))),
+    "nn.Einsum equation": lambda: nn.Einsum(B),
 }
 
 
