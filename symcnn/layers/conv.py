@@ -20,8 +20,7 @@ import sympy
 from .. import formulas
 from ..derivation import blocks as d
 from ..derivation.blocks import sym
-from ..errors import brief
-from ..errors import LayerArgumentError
+from ..errors import LayerArgumentError, brief
 from ..windows import NotAWindow, Window
 from ..working import Over, Plus, Times
 from .base import Checker, format_shape

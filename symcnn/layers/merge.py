@@ -20,8 +20,7 @@ import sympy
 
 from .. import formulas
 from ..derivation.blocks import sym
-from ..errors import brief
-from ..errors import LayerArgumentError, ShapeError
+from ..errors import LayerArgumentError, ShapeError, brief
 from ..windows import NotAWindow
 from ..working import Plus
 from .base import Checker, Layer, format_shape

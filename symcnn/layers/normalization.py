@@ -18,8 +18,7 @@ import sympy
 
 from .. import formulas
 from ..derivation.blocks import sym
-from ..errors import brief
-from ..errors import LayerArgumentError
+from ..errors import LayerArgumentError, brief
 from ..windows import Whole
 from ..working import Times
 from .base import Checker, Layer

@@ -19,8 +19,7 @@ import sympy
 from .. import formulas
 from ..derivation import blocks as d
 from ..derivation.blocks import sym
-from ..errors import brief
-from ..errors import LayerArgumentError
+from ..errors import LayerArgumentError, brief
 from ..structural import expanded
 from ..windows import Adaptive, NotAWindow, Whole, Window
 from .base import Checker, format_shape

@@ -18,8 +18,7 @@ from typing import Any
 
 import sympy
 
-from ..errors import brief
-from ..errors import LayerArgumentError, ShapeError
+from ..errors import LayerArgumentError, ShapeError, brief
 from ..derivation.blocks import sym
 from ..formulas import prod
 from ..working import Plus, Times

@@ -24,8 +24,7 @@ from typing import Any
 
 import sympy
 
-from ..errors import brief
-from ..errors import CostError, LayerArgumentError
+from ..errors import CostError, LayerArgumentError, brief
 from ..suggest import did_you_mean
 from ..derivation.blocks import sym
 from ..windows import NotAWindow, Whole

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import sympy
 
-from ..errors import brief
-from ..errors import ShapeError
+from ..errors import ShapeError, brief
 from ..quasipoly import NotQuasiPolynomial, relation_set
 from ..recurrence import NoClosedForm, closed_form, kind
 from ..render.exprs import show

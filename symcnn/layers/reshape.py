@@ -16,8 +16,7 @@ import sympy
 from .. import arith, formulas
 from ..derivation import blocks as d
 from ..derivation.blocks import sym
-from ..errors import brief
-from ..errors import LayerArgumentError
+from ..errors import LayerArgumentError, brief
 from ..windows import NotAWindow, Upsampled, Whole, Window
 from ..working import Minus, Over, Plus, Times
 from .base import Checker, Layer, format_shape

@@ -49,8 +49,7 @@ from typing import Any
 import sympy
 
 from ..arith import ceil_div
-from ..errors import brief
-from ..errors import SUBS_HINT, CostError, LayerArgumentError
+from ..errors import SUBS_HINT, CostError, LayerArgumentError, brief
 from ..formulas import prod
 from .layout import fold_copy
 from .spatial import split_channels

@@ -17,8 +17,7 @@ from typing import Any
 
 import sympy
 
-from ..errors import brief
-from ..errors import LayerArgumentError
+from ..errors import LayerArgumentError, brief
 from ..derivation.blocks import sym
 from .base import Checker, Layer
 from .merge import _Merge

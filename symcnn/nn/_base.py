@@ -7,8 +7,7 @@ from typing import Any
 import sympy
 
 from .. import arith
-from ..errors import brief
-from ..errors import LayerArgumentError, ShapeError
+from ..errors import LayerArgumentError, ShapeError, brief
 from ..layers.base import Checker
 
 __all__ = ["TorchLayer", "TORCH_ONLY_ARGS", "slice_bound", "slice_position",

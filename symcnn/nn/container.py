@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from ..errors import brief
-from ..errors import GraphError
+from ..errors import GraphError, brief
 from ..layers.base import Layer, Tensor
 from ..layers.core import Input
 from ..model import Sequential as _KerasSequential

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from .. import formulas
-from ..errors import brief
-from ..errors import LayerArgumentError
+from ..errors import LayerArgumentError, brief
 from ..layers import conv as _conv
 from ..layers.base import Checker
 from ..layers.saved import torch_conv_input_kept

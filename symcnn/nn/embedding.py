@@ -8,8 +8,7 @@
 
 from __future__ import annotations
 
-from ..errors import brief
-from ..errors import LayerArgumentError
+from ..errors import LayerArgumentError, brief
 from ..layers import embedding as _embedding
 from ..symbols import as_size
 from ._base import TorchLayer, flag

@@ -10,8 +10,7 @@ from __future__ import annotations
 import sympy
 
 from .. import formulas
-from ..errors import brief
-from ..errors import LayerArgumentError, ShapeError
+from ..errors import LayerArgumentError, ShapeError, brief
 from ..layers import core as _core, normalization as _norm
 from ..layers.base import Checker, format_shape
 from ..symbols import as_size

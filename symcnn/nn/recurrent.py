@@ -38,8 +38,7 @@ import numbers
 
 import sympy
 
-from ..errors import brief
-from ..errors import LayerArgumentError
+from ..errors import LayerArgumentError, brief
 from ..derivation.blocks import sym
 from ..layers.base import Checker, Computed, Layer
 from ..layers.layout import time_major
