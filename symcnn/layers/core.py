@@ -212,23 +212,26 @@ class Dropout(_Identity):
         return (elementwise(input_layouts, input_shapes),)
 
 
-def _check_spatial_rank(layer: Layer, shape) -> None:
-    """Keras' rank for the spatial dropouts: one spatial axis and the channels for
-    ``SpatialDropout1D``, two for 2D, three for 3D (PyTorch's ``Dropout1d/2d/3d``, their
-    subclasses, take their own ranks: not checked here)."""
-    rank = {"SpatialDropout1D": 2, "SpatialDropout2D": 3, "SpatialDropout3D": 4}.get(
-        layer.type_name)
-    if rank is not None and len(shape) != rank:
-        raise ShapeError(f"expects an input of rank {rank} (without the batch axis; Keras: "
-                         f"ndim={rank + 1} with it). Received: input shape {format_shape(shape)}")
+class _SpatialDropout(Dropout):
+    """Keras' spatial dropouts, which take inputs of one rank (:attr:`keras_rank`)."""
 
-
-class SpatialDropout1D(Dropout):
-    """Dropout of whole channels over steps (Keras ``SpatialDropout1D``)."""
+    #: The input's rank without the batch axis, as Keras requires it (None: any rank, as
+    #: PyTorch's ``Dropout1d/2d/3d`` take their own).
+    keras_rank: int | None = None
 
     def output_shape_for(self, shape, check: Checker):
-        _check_spatial_rank(self, shape)
+        rank = self.keras_rank
+        if rank is not None and len(shape) != rank:
+            raise ShapeError(f"expects an input of rank {rank} (without the batch axis; "
+                             f"Keras: ndim={rank + 1} with it). Received: input shape "
+                             f"{format_shape(shape)}")
         return super().output_shape_for(shape, check)
+
+
+class SpatialDropout1D(_SpatialDropout):
+    """Dropout of whole channels over steps (Keras ``SpatialDropout1D``)."""
+
+    keras_rank = 2
 
     def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
         return SpatialDropout2D.saved_for_backward(self, input_shapes, output_shapes)
@@ -237,8 +240,10 @@ class SpatialDropout1D(Dropout):
         return SpatialDropout2D.layout_for(self, input_layouts, input_shapes, output_shapes)
 
 
-class SpatialDropout2D(Dropout):
+class SpatialDropout2D(_SpatialDropout):
     """Dropout of whole feature maps (Keras ``SpatialDropout2D``)."""
+
+    keras_rank = 3
 
     def layout_for(self, input_layouts, input_shapes, output_shapes) -> tuple:
         """Not stated (a mask broadcast over the positions)."""
@@ -256,13 +261,11 @@ class SpatialDropout2D(Dropout):
             self._set(data_format=self._choice(data_format, "data_format",
                                                ("channels_last", "channels_first")))
 
-    def output_shape_for(self, shape, check: Checker):
-        _check_spatial_rank(self, shape)
-        return super().output_shape_for(shape, check)
-
 
 class SpatialDropout3D(SpatialDropout2D):
     """Dropout of whole 3D feature maps (Keras ``SpatialDropout3D``)."""
+
+    keras_rank = 4
 
 
 class Activation(_Identity):

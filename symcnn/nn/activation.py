@@ -5,8 +5,7 @@ from __future__ import annotations
 import sympy
 
 from .. import formulas
-from ..errors import brief
-from ..errors import LayerArgumentError
+from ..errors import LayerArgumentError, brief
 from ..layers import core as _core
 from ..layers.base import Checker, Layer, _number
 from ..layers.saved import NOTHING, kept_input, kept_new
@@ -229,6 +228,8 @@ class Dropout(_Simple, _core.Dropout):
 
 
 class _ChannelDropout(Dropout):
+    keras_rank = None  # PyTorch's Dropout1d/2d/3d take their own ranks
+
     def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
         """One mask value per channel, the first axis in PyTorch's layout (the mask is
         ``(B, C, 1, 1)`` for ``Dropout2d``)."""
