@@ -302,77 +302,6 @@ def apply_layer(layer: "Layer", inputs: Sequence[Tensor], name: str | None = Non
     return Node(layer, inputs, computed, check.constraints)
 
 
-def _checked_init(init):
-    """``init`` with its arguments checked first, for the class actually built (not the
-    ``super().__init__`` calls it makes): a keyword it does not take, too many positional
-    arguments or a missing one is a :class:`LayerArgumentError` naming the layer, as Keras'
-    misspelled keywords are, never Python's ``TypeError``; a NumPy scalar counts as the
-    Python number it holds (as ``as_size`` counts ``np.int64(3)`` as 3, and PyTorch and
-    Keras take it), and a NumPy array is refused (except in :attr:`Layer._array_args`)."""
-    if getattr(init, "_checked", False):
-        return init
-    signature = inspect.signature(init)
-    params = list(signature.parameters.values())[1:]
-    plain_kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    positional = [p.name for p in params if p.kind in plain_kinds]
-    names = frozenset(p.name for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD))
-    open_keywords = any(p.kind is p.VAR_KEYWORD for p in params)
-    more_positional = any(p.kind is p.VAR_POSITIONAL for p in params)
-    required = [(positional.index(p.name) if p.name in positional else len(params), p.name)
-                for p in params if p.default is p.empty
-                and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
-    most = len(params) if more_positional else len(positional)
-
-    def fits(args, kwargs) -> bool:
-        """The call binds and holds no NumPy value: the common case, decided without
-        ``Signature.bind`` (which doubled the time to build ResNet-50)."""
-        if len(args) > most:
-            return False
-        if kwargs:
-            if not open_keywords and not names.issuperset(kwargs):
-                return False
-            for name in positional[:len(args)]:
-                if name in kwargs:
-                    return False
-        for at, name in required:
-            if at >= len(args) and name not in kwargs:
-                return False
-        for value in args:
-            if type(value) not in _PLAIN and _has_numpy(value):
-                return False
-        for value in kwargs.values():
-            if type(value) not in _PLAIN and _has_numpy(value):
-                return False
-        return True
-
-    @functools.wraps(init)
-    def checked(self, *args, **kwargs):
-        if type(self).__init__ is not checked or fits(args, kwargs):  # a super().__init__
-            return init(self, *args, **kwargs)  # call (checked already), or nothing to do
-        try:
-            bound = signature.bind(self, *args, **kwargs)
-        except TypeError:
-            raise _binding_error(type(self).type_name, signature, args, kwargs) from None
-        changed, owner, data = False, type(self).type_name, type(self)._array_args
-        for key, value in bound.arguments.items():
-            if key == "self" or key in data:
-                continue
-            if signature.parameters[key].kind is inspect.Parameter.VAR_KEYWORD:
-                new = {k: v if k in data else _plain(v, owner, k) for k, v in value.items()}
-                new = value if all(new[k] is value[k] for k in value) else new
-            else:
-                new = _plain(value, owner, key)
-            if new is not value:
-                bound.arguments[key] = new
-                changed = True
-        if changed:
-            return init(*bound.args, **bound.kwargs)
-        return init(self, *args, **kwargs)
-
-    checked._checked = True  # type: ignore[attr-defined]
-    return checked
-
-
 _PLAIN = frozenset({int, str, bool, float, type(None)})
 
 
@@ -414,35 +343,122 @@ def _plain(value, owner: str, arg: str, depth: int = 0):
     return value
 
 
-def _binding_error(owner: str, signature, args: tuple, kwargs: dict) -> LayerArgumentError:
-    """Why ``args`` and ``kwargs`` do not fit ``signature`` (its first parameter is self)."""
-    params = list(signature.parameters.values())[1:]
-    names = [p.name for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
-    takes = f"it takes {', '.join(names)}" if names else "it takes no arguments"
-    positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY,
-                                                        p.POSITIONAL_OR_KEYWORD)]
-    open_keywords = any(p.kind is p.VAR_KEYWORD for p in params)
-    for key, value in kwargs.items():
-        if key not in names and not open_keywords:
-            return LayerArgumentError(f"{owner}: unexpected argument `{key}`; {takes}."
-                                      f"{did_you_mean(key, names)} Received: {key}={brief(value)}")
-    if len(args) > len(positional) and not any(p.kind is p.VAR_POSITIONAL for p in params):
-        return LayerArgumentError(
-            f"{owner}: takes at most {len(positional)} positional argument(s) "
-            f"({', '.join(positional) or 'none'}). Received: {len(args)} positional arguments")
-    for name in positional[:len(args)]:
-        if name in kwargs:
-            return LayerArgumentError(f"{owner}: `{name}` is given twice, by position and by "
-                                      f"keyword. Received: {name}={brief(kwargs[name])}")
-    given = set(positional[:len(args)]) | set(kwargs)
-    for p in params:
-        if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) \
-                and p.name not in given:
-            return LayerArgumentError(f"{owner}: missing argument `{p.name}`; {takes}. "
-                                      f"Received: {len(args)} positional argument(s)"
-                                      + (f", {', '.join(kwargs)}" if kwargs else ""))
-    return LayerArgumentError(f"{owner}: the arguments do not fit {takes}. "
-                              f"Received: {brief(args)}, {brief(kwargs)}")
+class _Parameters:
+    """What a constructor takes, read once from its signature: whether a call fits it
+    (``fits``, the common case decided without ``Signature.bind``, which doubled the time
+    to build ResNet-50) and, when it does not, why (:meth:`error`)."""
+
+    def __init__(self, init) -> None:
+        self.signature = inspect.signature(init)
+        params = list(self.signature.parameters.values())[1:]  # self aside
+        plain_kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        free_kinds = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+        self.positional = [p.name for p in params if p.kind in plain_kinds]
+        self.names = [p.name for p in params if p.kind not in free_kinds]
+        self.name_set = frozenset(self.names)
+        self.open_keywords = any(p.kind is p.VAR_KEYWORD for p in params)
+        #: (position, name) of each argument without a default (position past the end for
+        #: a keyword-only one)
+        self.required = [(self.positional.index(p.name) if p.name in self.positional
+                          else len(params), p.name)
+                         for p in params if p.default is p.empty and p.kind not in free_kinds]
+        more = any(p.kind is p.VAR_POSITIONAL for p in params)
+        self.most = float("inf") if more else len(self.positional)  # positionals taken
+        self.fits = self._fits()
+
+    def _fits(self):
+        """``fits(args, kwargs)``: whether the call binds and holds no NumPy value (a closure
+        over the facts above: it runs for every layer built)."""
+        most, positional, required = self.most, self.positional, self.required
+        open_keywords, name_set = self.open_keywords, self.name_set
+
+        def fits(args: tuple, kwargs: dict) -> bool:
+            if len(args) > most:
+                return False
+            if kwargs:
+                if not open_keywords and not name_set.issuperset(kwargs):
+                    return False
+                for name in positional[:len(args)]:
+                    if name in kwargs:
+                        return False
+            for at, name in required:
+                if at >= len(args) and name not in kwargs:
+                    return False
+            for value in args:
+                if type(value) not in _PLAIN and _has_numpy(value):
+                    return False
+            for value in kwargs.values():
+                if type(value) not in _PLAIN and _has_numpy(value):
+                    return False
+            return True
+
+        return fits
+
+    def error(self, owner: str, args: tuple, kwargs: dict) -> LayerArgumentError:
+        """Why ``args`` and ``kwargs`` do not bind."""
+        names, positional = self.names, self.positional
+        takes = f"it takes {', '.join(names)}" if names else "it takes no arguments"
+        for key, value in kwargs.items():
+            if key not in self.name_set and not self.open_keywords:
+                return LayerArgumentError(f"{owner}: unexpected argument `{key}`; {takes}."
+                                          f"{did_you_mean(key, names)} "
+                                          f"Received: {key}={brief(value)}")
+        if len(args) > self.most:
+            return LayerArgumentError(
+                f"{owner}: takes at most {len(positional)} positional argument(s) "
+                f"({', '.join(positional) or 'none'}). Received: {len(args)} positional "
+                f"arguments")
+        for name in positional[:len(args)]:
+            if name in kwargs:
+                return LayerArgumentError(f"{owner}: `{name}` is given twice, by position and "
+                                          f"by keyword. Received: {name}={brief(kwargs[name])}")
+        for at, name in self.required:
+            if at >= len(args) and name not in kwargs:
+                return LayerArgumentError(f"{owner}: missing argument `{name}`; {takes}. "
+                                          f"Received: {len(args)} positional argument(s)"
+                                          + (f", {', '.join(kwargs)}" if kwargs else ""))
+        return LayerArgumentError(f"{owner}: the arguments do not fit {takes}. "
+                                  f"Received: {brief(args)}, {brief(kwargs)}")
+
+
+def _checked_init(init):
+    """``init`` with its arguments checked first, for the class actually built (not the
+    ``super().__init__`` calls it makes): a keyword it does not take, too many positional
+    arguments or a missing one is a :class:`LayerArgumentError` naming the layer, as Keras'
+    misspelled keywords are, never Python's ``TypeError``; a NumPy scalar counts as the
+    Python number it holds (as ``as_size`` counts ``np.int64(3)`` as 3, and PyTorch and
+    Keras take it), and a NumPy array is refused (except in :attr:`Layer._array_args`)."""
+    if getattr(init, "_checked", False):
+        return init
+    takes = _Parameters(init)
+    signature, fits = takes.signature, takes.fits
+
+    @functools.wraps(init)
+    def checked(self, *args, **kwargs):
+        if type(self).__init__ is not checked or fits(args, kwargs):  # a super().__init__
+            return init(self, *args, **kwargs)  # call (checked already), or nothing to do
+        try:
+            bound = signature.bind(self, *args, **kwargs)
+        except TypeError:
+            raise takes.error(type(self).type_name, args, kwargs) from None
+        changed, owner, data = False, type(self).type_name, type(self)._array_args
+        for key, value in bound.arguments.items():
+            if key == "self" or key in data:
+                continue
+            if signature.parameters[key].kind is inspect.Parameter.VAR_KEYWORD:
+                new = {k: v if k in data else _plain(v, owner, k) for k, v in value.items()}
+                new = value if all(new[k] is value[k] for k in value) else new
+            else:
+                new = _plain(value, owner, key)
+            if new is not value:
+                bound.arguments[key] = new
+                changed = True
+        if changed:
+            return init(*bound.args, **bound.kwargs)
+        return init(self, *args, **kwargs)
+
+    checked._checked = True  # type: ignore[attr-defined]
+    return checked
 
 
 class Layer(LayerProtocol):
