@@ -34,7 +34,7 @@ from ..safe import brief
 from ._common import Problems, given_shapes
 from .keras_checks import check_model_config
 from .keras_config import _MODELS, load_keras_config
-from .keras_layers import _keras_op, _make_layer
+from .keras_layers import _keras_op, _make_layer, trainable_in
 from .keras_nodes import _TENSOR_KWARGS, _collect, _node_refs, _refs, call_masks
 
 __all__ = ["from_keras", "load_keras_config"]
@@ -79,8 +79,8 @@ class _Spec:
         self.kind = entry.get("class_name")
         self.config = entry.get("config") or {}
         self.name = self.config.get("name") or entry.get("name")
-        self.trainable = trainable and _trainable(self.config, self.kind,
-                                                  f"{where}{self.name or self.kind}")
+        self.trainable = trainable and trainable_in(
+            self.config, f"{self.kind} '{where}{self.name or self.kind}'")
         self.where = f"{where}{self.name or self.kind.lower()}"
         self.problems = problems
         self.layers: dict = {}
@@ -312,16 +312,6 @@ def _tensor(tensors: dict, ref, where: str) -> Tensor:
                               f"(return_attention_scores=True). Received: keras_history="
                               f"{list(ref)}")
     return outs[index]
-
-
-def _trainable(cfg: dict, kind, where: str) -> bool:
-    """A config's ``trainable``: True when absent; anything but a bool is refused, as
-    Keras refuses it ("Expected `trainable` to be a boolean"), never read as True."""
-    value = cfg.get("trainable", True)
-    if not isinstance(value, bool):
-        raise ConversionError(f"from_keras: {kind} '{where}': `trainable` must be true or "
-                              f"false, as Keras requires. Received: trainable={brief(value)}")
-    return value
 
 
 def _check_unique_names(items: list, where: str) -> None:

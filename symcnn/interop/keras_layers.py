@@ -23,8 +23,7 @@ import inspect
 from functools import lru_cache
 
 from .. import layers as _layers
-from ..errors import brief
-from ..errors import ConversionError, SymcnnError, with_context
+from ..errors import ConversionError, SymcnnError, brief, with_context
 from ..layers.base import _INERT_ARGS, _INERT_SUFFIXES, snake_case
 from ..layers.core import Identity
 from ..layers.scale import Elementwise
@@ -63,15 +62,22 @@ def _clean(value):
     return value
 
 
+def trainable_in(cfg: dict, where: str) -> bool:
+    """A config's ``trainable`` (a layer's or a model's): True when absent; anything but a
+    bool is refused, as Keras refuses it ("Expected `trainable` to be a boolean"), never
+    read as True."""
+    value = cfg.get("trainable", True)
+    if not isinstance(value, bool):
+        raise ConversionError(f"from_keras: {where}: `trainable` must be true or false, as "
+                              f"Keras requires. Received: trainable={brief(value)}")
+    return value
+
+
 def _make_layer(kind: str, cfg: dict, module, trainable: bool, where: str, problems: Problems):
     classes = _symcnn_classes()
     from_keras_module = module is None or str(module).startswith("keras")
     name = cfg.get("name")
-    given = cfg.get("trainable", True)
-    if not isinstance(given, bool):  # Keras: "Expected `trainable` to be a boolean"
-        raise ConversionError(f"from_keras: {where}: `trainable` must be true or false, as "
-                              f"Keras requires. Received: trainable={brief(given)}")
-    keep = trainable and given
+    keep = trainable and trainable_in(cfg, where)
     if kind in classes and from_keras_module:
         cls = classes[kind]
     elif kind in _PASSTHROUGH and from_keras_module:
