@@ -28,6 +28,7 @@ import sympy
 from .errors import SolveError
 from .layers.repeat import repeat_counts
 from .quasipoly import IntegerSet, NotQuasiPolynomial, relation_set
+from .structural import exponent_symbols
 
 __all__ = ["admissible", "Admissible"]
 
@@ -145,20 +146,16 @@ def _only(expr, x, where: str, counts=frozenset()) -> None:
     if others:
         names = sorted(s.name for s in others)
         first = next(s for s in others if s.name == names[0])
-        if first in counts or _in_exponent(expr, first):  # a repetition count: a small one
+        in_exponent = exponent_symbols(expr)
+        if first in counts or first in in_exponent:  # a repetition count: a small one
             example = f"{names[0]}=3"
-        elif x in counts or _in_exponent(expr, x):  # a size beside the count solved for
+        elif x in counts or x in in_exponent:  # a size beside the count solved for
             example = f"{names[0]}=224"
         else:
             example = f"{names[0]}=224, or {names[0]}={x} for square inputs"
         raise SolveError(f"{where}: {expr} also depends on {', '.join(names)}; fix "
                          f"{'it' if len(names) == 1 else 'them'} by keyword (e.g. "
                          f"{example}). Received: symbol={x}")
-
-
-def _in_exponent(expr, symbol) -> bool:
-    """Whether ``symbol`` appears in an exponent of ``expr`` (``L`` in ``H >= 2**L``)."""
-    return any(symbol in p.exp.free_symbols for p in expr.atoms(sympy.Pow))
 
 
 def _nothing(x, relations) -> Admissible:

@@ -34,6 +34,7 @@ from .errors import SolveError
 from .grids import largest_on_grid, largest_within
 from .quasipoly import IntegerSet, NotQuasiPolynomial, relation_set
 from .render.exprs import show
+from .structural import exponent_symbols
 from .symbols import describe_symbol
 
 __all__ = ["solve_budget", "within_budget", "solve", "Solution"]
@@ -242,7 +243,8 @@ def _relations_set(relations: list, x, lo: int, where: str, shown,
         if clash:
             raise SolveError(f"{where}: {clash}. {_received(expr=shown)}")
         names = sorted(s.name for s in extra)
-        counted = set(counts) | set(_sum_counts(relations)) | _exponents(relations)
+        counted = set(counts) | set(_sum_counts(relations)) | {
+            s.name for r in relations for s in exponent_symbols(r)}  # counts are small
         example = 3 if names[0] in counted else 224  # a repeat count: small; a size: 224
         them = "it" if len(names) == 1 else "them"
         if constraints:  # the model's conditions, not the budgeted expression
@@ -276,13 +278,6 @@ def _sum_counts(relations: list) -> list:
     """The names of the symbols counting the repetitions a sum in ``relations`` runs over."""
     return sorted({s.name for r in relations for e in r.atoms(sympy.Sum)
                    for s in e.limits[0][2].free_symbols})
-
-
-def _exponents(relations: list) -> set:
-    """The names of the symbols in an exponent in ``relations`` (``L`` in ``H >= 2**L``):
-    repetition counts, which take small values."""
-    return {s.name for r in relations for p in r.atoms(sympy.Pow) if not p.exp.is_Integer
-            for s in p.exp.free_symbols}
 
 
 def _sum_hint(relations: list, x) -> str:

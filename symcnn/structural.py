@@ -297,6 +297,18 @@ def lower_bound(expr) -> int | None:
     return total
 
 
+def exponent_symbols(expr) -> set:
+    """The symbols in an exponent of ``expr``: ``L`` in ``H >= 2**L``, the count of a
+    ``Repeat`` of halvings (a count takes small values, which the solvers' hints say).
+
+    >>> from symcnn import symbols
+    >>> H, L = symbols("H L")
+    >>> exponent_symbols(H - 2**L), exponent_symbols(H**2 + 1)
+    ({L}, set())
+    """
+    return {s for p in expr.atoms(Pow) for s in p.exp.free_symbols}
+
+
 def expanded_product(values, divisor=1):
     """``sympy.expand(prod(values) / divisor)``, with the integer factors multiplied as
     Python ints into one coefficient and ``expand`` skipped when the product is already

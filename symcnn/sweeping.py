@@ -33,7 +33,7 @@ from .errors import SolveError
 from .exact_values import number, values_at
 from .safe import bounded_subs, check_int, to_expr
 from .solving import MAX_SUM_TERMS, _written_out
-from .structural import IdentityMemo
+from .structural import IdentityMemo, exponent_symbols
 from .sweep_bounds import (MAX_BYTES, MAX_POINTS, MAX_SLOW_POINTS, _check_memory, _check_powers,
                            _largest_power, _points, _short)
 
@@ -362,12 +362,10 @@ def _split_names(exprs: list, names: list, symbols: dict) -> list:
     fixed: a count of a sum's terms (``Sum(..., (t, 1, L))``), an exponent (``2**L``)."""
     found: set = set()
     for e in exprs:
-        for node in sympy.preorder_traversal(e):
-            if isinstance(node, sympy.Sum):
-                found |= set().union(*(set().union(lo.free_symbols, hi.free_symbols)
-                                       for _, lo, hi in node.limits))
-            elif isinstance(node, sympy.Pow) and not node.exp.is_Integer:
-                found |= node.exp.free_symbols
+        found |= exponent_symbols(e)
+        for node in e.atoms(sympy.Sum):
+            found |= set().union(*(set().union(lo.free_symbols, hi.free_symbols)
+                                   for _, lo, hi in node.limits))
     return [k for k in names if symbols[k] in found]
 
 
