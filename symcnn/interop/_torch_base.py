@@ -10,7 +10,7 @@ from __future__ import annotations
 from ..layers.base import Tensor
 
 __all__ = ["Unsupported", "Marker", "UNKNOWN", "BATCH", "BatchSecond", "bind", "expect_tensor",
-           "all_or_none_trainable"]
+           "all_or_none_trainable", "module_trainable"]
 
 
 class Unsupported(Exception):
@@ -85,3 +85,10 @@ def all_or_none_trainable(flags, what: str) -> bool:
                           f"all its weights or none; freeze all of them or none "
                           f"(module.requires_grad_(False) or (True)) before converting")
     return not frozen
+
+
+def module_trainable(module, what: str, recurse: bool = True) -> bool:
+    """Whether a module's parameters train (:func:`all_or_none_trainable` of its
+    ``named_parameters``; its own only, without ``recurse``)."""
+    return all_or_none_trainable(((n, p.requires_grad)
+                                  for n, p in module.named_parameters(recurse=recurse)), what)

@@ -28,7 +28,8 @@ from .. import nn as sc_nn
 from ..errors import ShapeError
 from ..layers.base import Tensor
 from ..nn._base import slice_bound
-from ._torch_base import BATCH, BatchSecond, Unsupported, all_or_none_trainable
+from ._torch_base import (BATCH, BatchSecond, Unsupported, all_or_none_trainable,
+                          module_trainable)
 from ._torch_base import bind as _bind
 
 __all__ = ["Weight", "Condition", "FUNCTIONS_BY_NAME", "METHODS", "MODULE_CALLS", "consume",
@@ -255,8 +256,7 @@ def _multihead_attention(conv, node, module, args, kwargs):
         raise Unsupported("nn.MultiheadAttention with a bias on only some projections")
     layer = conv.layers.get(node.target)
     if layer is None:
-        trainable = all_or_none_trainable(
-            ((n, p.requires_grad) for n, p in m.named_parameters()), "nn.MultiheadAttention")
+        trainable = module_trainable(m, "nn.MultiheadAttention")
         layer = L.MultiHeadAttention(num_heads=m.num_heads, key_dim=m.head_dim, use_bias=bias,
                                      name=node.target, trainable=trainable)
         conv.layers[node.target] = layer
@@ -304,8 +304,7 @@ def _recurrent(conv, node, module, args, kwargs):
             config["nonlinearity"] = m.nonlinearity
         if kind == "LSTM":
             config["proj_size"] = m.proj_size
-        trainable = all_or_none_trainable(
-            ((n, p.requires_grad) for n, p in m.named_parameters()), f"nn.{kind}")
+        trainable = module_trainable(m, f"nn.{kind}")
         layer = getattr(sc_nn, kind)(**config, name=node.target, trainable=trainable)
         conv.layers[node.target] = layer
     out, *states = layer(x)

@@ -21,7 +21,7 @@ from .. import nn as sc_nn
 from ..layers.base import Tensor
 from . import _torch_blocks as blocks
 from . import _torch_windows as windows
-from ._torch_base import BATCH, UNKNOWN, Unsupported, all_or_none_trainable
+from ._torch_base import BATCH, UNKNOWN, Unsupported, module_trainable
 from ._torch_base import bind as _bind
 from ._torch_base import expect_tensor as _tensor
 from ._torch_shapes import (_flatten, _getattr, _getitem, _movedim, _permute, _size, _squeeze,
@@ -84,8 +84,7 @@ def layer_for_module(m, name: str):
             kwargs["bias"] = getattr(m, "bias", None) is not None
         else:
             kwargs[attr] = _plain(getattr(m, attr))
-    trainable = all_or_none_trainable(
-        ((n, p.requires_grad) for n, p in m.named_parameters(recurse=False)), f"nn.{kind}")
+    trainable = module_trainable(m, f"nn.{kind}", recurse=False)
     return getattr(sc_nn, kind)(**kwargs, name=name, trainable=trainable)
 
 

@@ -231,8 +231,9 @@ class _Builder:
         out_shape = tuple(as_int(node.outputs[0].shape))
         if getattr(layer, "keras_passthrough", False):
             return [K.Identity(name=self.unique(name))]
-        if masked_refusal(layer):
-            raise _Unsupported(masked_refusal(layer))
+        masked = masked_refusal(layer)
+        if masked:
+            raise _Unsupported(masked)
         special = self._torch_only(layer, K, shape, out_shape, name)
         if special is not None:
             return special
