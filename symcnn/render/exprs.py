@@ -569,6 +569,14 @@ def _atom_factors(atom_part, shifts, shown) -> list:
     return out
 
 
+def _factor_key(factor) -> tuple:
+    """Where a factor of a product goes: symbols and their powers by the symbol's name, so
+    every term of a sum names its symbols in one order (``9*C**2*L + 5*C*L``, which SymPy's
+    own order writes ``9*L*C**2 + 5*C*L``); other factors (``2**L``) after them."""
+    base = factor.as_base_exp()[0]
+    return (not base.is_Symbol, sort_key(base))
+
+
 def _product(term, shifts, shown):
     """One term ``coeff * symbols * atoms`` as an unevaluated product, coefficient first."""
     coeff, rest = term.as_coeff_Mul()
@@ -578,6 +586,8 @@ def _product(term, shifts, shown):
             continue
         base = factor.as_base_exp()[0]
         (atoms if base in shown else plain).append(factor)
+    if any(f.is_Pow for f in plain):  # SymPy puts symbols before powers: H*L*C**2
+        plain.sort(key=_factor_key)
     factors = plain + _atom_factors(Mul(*atoms), shifts, shown) if atoms else plain
     if coeff != 1 or not factors:
         factors = [coeff] + factors

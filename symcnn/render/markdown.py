@@ -31,12 +31,12 @@ from .text import chain, describe_groups, value_text
 __all__ = ["model_to_markdown"]
 
 
-def _code(text: str) -> str:
+def code_span(text: str) -> str:
     """``text`` as a code span: fenced by one backtick more than its longest run of them,
     padded where it starts or ends with one (CommonMark), so a name with a backtick stays
     one span.
 
-    >>> _code("conv2d"), _code("a`b"), _code("`x")
+    >>> code_span("conv2d"), code_span("a`b"), code_span("`x")
     ('`conv2d`', '``a`b``', '`` `x ``')
     """
     fence = "`" * (max(map(len, re.findall("`+", text)), default=0) + 1)
@@ -49,16 +49,16 @@ def _code(text: str) -> str:
 MARKUP = frozenset("*_`<>&[]\\~")
 
 
-def _cell_text(text: str) -> str:
+def cell_text(text: str) -> str:
     """Table-safe text: ``|`` escaped; anything with ``*``, ``_`` or another character
     Markdown or HTML would read (:data:`MARKUP`) in a code span, shown as typed.
 
-    >>> _cell_text("1,610"), _cell_text("160*n"), _cell_text("320 <b>x</b>")
+    >>> cell_text("1,610"), cell_text("160*n"), cell_text("320 <b>x</b>")
     ('1,610', '`160*n`', '`320 <b>x</b>`')
     """
     code = any(c in MARKUP for c in text)
     text = text.replace("|", "\\|")  # a pipe would end the cell, also in a code span
-    return _code(text) if code else text
+    return code_span(text) if code else text
 
 
 class _Cells:
@@ -77,7 +77,7 @@ class _Cells:
     def value(self, value) -> str:
         if self.math:
             return f"${self.tex._print(Given(value))}$"
-        return _cell_text(value_text(value))
+        return cell_text(value_text(value))
 
     def params(self, step, working: bool) -> str:
         if self.math:
@@ -90,7 +90,7 @@ class _Cells:
                        (value_text(step.value), self.text._print(step.value))])
         if len(parts) == 1:  # the working prints as its value does: shown once
             return value
-        return f"{_code(parts[0])} = {value}"
+        return f"{code_span(parts[0])} = {value}"
 
     def note(self, note: str) -> str:
         """A derivation's note, its formula symbols (``C_in*K_h*K_w*M``, ``c_i/G``) in a
@@ -101,7 +101,7 @@ class _Cells:
             if not m.group("expr"):
                 continue
             shown = (f"${expr_latex(m.group('expr'), self.tex)}$" if self.math
-                     else _code(m.group("expr")))
+                     else code_span(m.group("expr")))
             out += [note[pos:m.start()], shown]
             pos = m.end()
         return "".join(out) + note[pos:]
@@ -110,7 +110,7 @@ class _Cells:
         cells = []
         for key in columns:
             if key == "layer":
-                cells.append(_code(name.replace("|", "\\|")))  # a pipe would end the cell
+                cells.append(code_span(name.replace("|", "\\|")))  # a pipe would end the cell
             elif key == "type":
                 cells.append(type_name)
             elif key == "output_shape":
@@ -120,7 +120,7 @@ class _Cells:
                              self.params(derivation.params, key == "working"))
             else:
                 value = self.ctx.other_value(key, record)
-                cells.append(_cell_text(self.ctx.other_cell(key, record)) if value is None
+                cells.append(cell_text(self.ctx.other_cell(key, record)) if value is None
                              else self.value(value))
         return cells
 
@@ -140,7 +140,7 @@ def _constraints(ctx: RenderContext, cells: _Cells) -> str:
     if cells.math:
         shown = [f"${cells.tex._print(c)}$" for c in ctx.model.constraints]
     else:
-        shown = [_code(show(c)) for c in ctx.model.constraints]
+        shown = [code_span(show(c)) for c in ctx.model.constraints]
     return "Valid for " + ", ".join(shown) + "."
 
 
@@ -162,7 +162,7 @@ def _table(ctx: RenderContext, cells: _Cells, columns) -> list:
         lines.append(_line(row))
     for key, value, text in ctx.other_totals(columns):
         row = [""] * len(columns)
-        row[columns.index(key)] = _cell_text(text) if value is None else cells.value(value)
+        row[columns.index(key)] = cell_text(text) if value is None else cells.value(value)
         row[0] = row[0] or f"**Total {COLUMNS[key].header}**"
         lines.append(_line(row))
     return lines
@@ -171,9 +171,9 @@ def _table(ctx: RenderContext, cells: _Cells, columns) -> list:
 def _derivations(ctx: RenderContext, cells: _Cells) -> list:
     lines = []
     for name, shape in ctx.inputs:
-        lines += [f"### {_code(name)} (InputLayer)", "", f"Shape {cells.shape(shape)}.", ""]
+        lines += [f"### {code_span(name)} (InputLayer)", "", f"Shape {cells.shape(shape)}.", ""]
     for d in ctx.derivations:
-        lines += [f"### {_code(d.name)} ({d.type})", ""]
+        lines += [f"### {code_span(d.name)} ({d.type})", ""]
         steps = _latex._shown_steps(d)  # no empty "params = 0" block
         if not steps and not d.notes:
             lines += [f"Output {cells.shape(d.output_shape)}, no parameters.", ""]
@@ -222,7 +222,7 @@ def model_to_markdown(model, style: str = "table", math: bool = False, assume_di
                           f"Received: style={style!r}")
     ctx = RenderContext(model, assume_divisible, "to_markdown", notation)
     cells = _Cells(ctx, bool(math))
-    lines = [f"**Model {_code(model.display_name)}**", ""]
+    lines = [f"**Model {code_span(model.display_name)}**", ""]
     if style == "table":
         lines += _table(ctx, cells, resolve_columns(columns, "to_markdown"))
     else:

@@ -23,7 +23,7 @@ import re
 from ..layers.base import format_shape
 from ..render.latex import FONTS, escape
 from ..render.latex_long import break_name
-from ..render.markdown import _cell_text as md_cell, _code as md_code
+from ..render.markdown import cell_text as md_cell, code_span as md_code
 from ..render.summary import format_count
 from .claims import Unreadable
 from .diagnoses import CARRIED, CATALOGUE
