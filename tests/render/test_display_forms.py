@@ -165,3 +165,28 @@ def test_latex_of_a_rounding_over_a_power_and_a_square():
         r"\left\lfloor{\frac{H}{3 \cdot 2^{L}}}\right\rfloor"
     assert show_latex(sympy.ceiling((H - 1) / 2**(L + 1))) == \
         r"\left\lceil{\frac{H - 1}{2^{L + 1}}}\right\rceil"
+
+
+@settings(max_examples=150, deadline=None)
+@given(terms=st.lists(st.tuples(st.integers(1, 9), st.lists(st.sampled_from([H, W, w, n, L]),
+                                                            min_size=2, max_size=5)),
+                      min_size=1, max_size=4))
+def test_every_term_names_its_symbols_in_one_order(terms):
+    """A product's symbols and their powers go by name in every term (``9*C**2*L +
+    5*C*L``, never ``9*L*C**2 + 5*C*L``), in text and in LaTeX, and read back exactly."""
+    expr = sympy.Add(*(c * sympy.Mul(*factors) for c, factors in terms))
+    text = show(expr)
+    assert sympy.expand(back(text) - expr) == 0
+    for term in re.split(r" [+-] ", text):
+        names = re.findall(r"[A-Za-z]\w*", term)
+        assert names == sorted(names), (text, term)
+    for term in re.split(r" [+-] ", show_latex(expr)):
+        names = re.findall(r"[A-Za-z]", re.sub(r"\^\{\d+\}", "", term))
+        assert names == sorted(names), (show_latex(expr), term)
+
+
+def test_a_repeated_convolution_names_c_before_l_in_both_terms():
+    C = sc.symbols("C")
+    model = sc.Sequential([sc.Input((H, W, C)), sc.Repeat(sc.Conv2D(C, 3, padding="same"), L)])
+    assert show(model.params) == "9*C**2*L + C*L"
+    assert "9 C^{2} L + C L" in model.to_latex()
