@@ -327,10 +327,21 @@ METHODS = {
 }
 
 
+def _named_tuple(conv, node, args, kwargs):
+    """A named tuple built in ``forward`` (torchvision's ``GoogLeNetOutputs`` and
+    ``InceptionOutputs`` in training mode: the logits and the auxiliary logits): its
+    fields in order, as a tuple; a model returning it has the tensors in it as outputs."""
+    fields = node.target._fields
+    return (*args, *(kwargs[f] for f in fields[len(args):] if f in kwargs))
+
+
 def handler(node):
     """The handler of a ``call_function`` or ``call_method`` node, or None."""
     if node.op == "call_method":
         return METHODS.get(node.target) or blocks.METHODS.get(node.target)
+    if isinstance(node.target, type) and issubclass(node.target, tuple) \
+            and hasattr(node.target, "_fields"):
+        return _named_tuple
     try:
         found = FUNCTIONS.get(node.target)
     except TypeError:  # unhashable target

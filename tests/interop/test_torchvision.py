@@ -136,6 +136,27 @@ def test_auxiliary_classifiers_that_forward_never_runs_are_not_counted():
     assert model.trainable_params == sum(p.numel() for p in net.parameters()) - aux
 
 
+@pytest.mark.parametrize("name, size", [("googlenet", 224), ("inception_v3", 299)])
+def test_in_training_mode_the_auxiliary_logits_are_outputs_too(name, size):
+    """In training mode GoogLeNet and Inception v3 return a named tuple (``GoogLeNetOutputs``:
+    the logits and the auxiliary logits); every tensor in it is an output of the model, and
+    the auxiliary classifiers are counted."""
+    torch = require("torch")
+    from torch.utils.flop_counter import FlopCounterMode
+
+    net = ref.classifier(name, device="meta", aux_logits=True).train()
+    model = sc.from_torch(net, input_shape=(3, "H", "W"))
+    assert model.trainable_params == sum(p.numel() for p in net.parameters())
+    counter = FlopCounterMode(display=False)
+    with counter:
+        outputs = net(torch.zeros(2, 3, size, size, device="meta"))  # batch norm trains: 2
+    point = {H: size, W: size}
+    shapes = [tuple(sympy.sympify(d).xreplace(point) for d in s) for s in model.output_shape]
+    assert shapes == [tuple(o.shape[1:]) for o in outputs]
+    assert len(shapes) == len(type(outputs)._fields)
+    assert sympy.sympify(model.macs).xreplace(point) * 2 == counter.get_total_flops() // 2
+
+
 def test_an_unsupported_operation_in_torchvision_names_torchvision_s_line():
     torch = require("torch")
     tv = ref.torchvision()
