@@ -28,7 +28,8 @@ import sympy
 from .errors import SolveError
 from .layers.repeat import repeat_counts
 from .quasipoly import IntegerSet, NotQuasiPolynomial, relation_set
-from .structural import exponent_symbols
+from .structural import exponent_symbols, integer_valued, lower_bound
+from .symbols import describe_symbol
 
 __all__ = ["admissible", "Admissible"]
 
@@ -45,7 +46,10 @@ class Admissible:
             row or column is dropped by flooring somewhere in the network.
         distinct: admissible values that are not redundant: the smallest size of each group
             with equal feature maps (with floors, the sizes that use every input row).
-        constraints: the model's conditions on the symbol, after fixing the others.
+        constraints: the model's conditions on the symbol, after fixing the others (with
+            those that keep a value such as ``W=H - 4`` a size); when no value is
+            admissible because of the fixed values, the condition they break, as it reads
+            with them (``5 <= 3``).
     """
 
     symbol: sympy.Symbol
@@ -88,7 +92,8 @@ def admissible(model, symbol, /, **fixed: Any) -> Admissible:
 
     Other symbols that share a condition or a feature-map size with ``symbol`` must be fixed
     by keyword (``W=224``); a value may be an expression in ``symbol`` (``W=H`` for square
-    inputs).
+    inputs). A number outside the fixed symbol's values (``W=0``; ``L=0`` for a ``Repeat``'s
+    count, whose closed forms hold from one repetition on) is a :class:`SolveError`.
 
     >>> import symcnn as sc
     >>> H = sc.symbols("H")
@@ -104,6 +109,8 @@ def admissible(model, symbol, /, **fixed: Any) -> Admissible:
         raise SolveError(f"{where}: the model has no symbol {symbol!r}; its symbols are "
                          f"{', '.join(sorted(symbols)) or 'none'}. Received: symbol={symbol!r}")
     table = {}
+    counts = repeat_counts(model)
+    relations = []  # the conditions on x: the model's, and those a value in x must meet
     for key, value in fixed.items():
         if key not in symbols or symbols[key] == x:
             raise SolveError(f"{where}: cannot fix {key!r}: it is not another symbol of the "
@@ -111,18 +118,18 @@ def admissible(model, symbol, /, **fixed: Any) -> Admissible:
         if isinstance(value, (bool, float, str)) or not isinstance(value, (int, sympy.Expr)):
             raise SolveError(f"{where}: a fixed value is an integer or an expression in "
                              f"{x}. Received: {key}={value!r}")
-        table[symbols[key]] = sympy.sympify(value)
-    counts = repeat_counts(model)
-    relations = []
+        value = sympy.sympify(value)
+        relations += _in_domain(symbols[key], value, x, where, counts)
+        table[symbols[key]] = value
     for c in model.constraints:
-        c = c.xreplace(table)
-        if c is sympy.true:
+        fixed_c = c.xreplace(table)
+        if fixed_c is sympy.true:
             continue
-        if c is sympy.false:
-            return _nothing(x, [c])
-        if x in c.free_symbols:
-            _only(c, x, where, counts)
-            relations.append(c)
+        if fixed_c is sympy.false:  # the condition as it reads with the values: 5 <= 3
+            return _nothing(x, [c.func(*(a.xreplace(table) for a in c.args), evaluate=False)])
+        if x in fixed_c.free_symbols:
+            _only(fixed_c, x, where, counts)
+            relations.append(fixed_c)
     try:
         values = relation_set(relations, x, lo=1)
         shifted = relation_set([r.xreplace({x: x - 1}) for r in relations], x, lo=2)
@@ -139,6 +146,43 @@ def admissible(model, symbol, /, **fixed: Any) -> Admissible:
                          f"Received: symbol={symbol!r}") from None
     return Admissible(x, values.to_sympy(), values.min(), redundant.to_sympy(),
                       values.difference(redundant).to_sympy(), tuple(relations))
+
+
+def _in_domain(symbol, value, x, where: str, counts) -> list:
+    """Check a value fixed for ``symbol`` against the values the symbol takes (a size is a
+    positive integer): a number outside them is a :class:`SolveError` (the model's closed
+    forms mean nothing there: ``L = 0`` for a ``Repeat``'s count, whose closed forms hold
+    from one repetition on); for an expression in ``x`` (``W=H - 4``), the conditions that
+    keep it in them (``H - 4 >= 1``), those its structure does not already prove."""
+    low = 1 if symbol.is_positive else 0 if symbol.is_nonnegative else None
+    integer = symbol.is_integer is True
+    if value.is_number:
+        if value.is_Rational and (not integer or value.is_Integer) and (
+                low is None or value >= low) and _parity_holds(symbol, value):
+            return []
+        why = (" that counts the repetitions of a Repeat, whose closed forms hold from 1 "
+               "repetition on (for none, leave the Repeat out)" if symbol in counts else
+               ", where the model's closed forms mean nothing")
+        raise SolveError(f"{where}: {symbol}={value} is outside the values of {symbol}, "
+                         f"{describe_symbol(symbol)}{why}. Received: {symbol}={value}")
+    out = []
+    if low is not None:
+        least = lower_bound(value)
+        if least is None or least < low:
+            out.append(sympy.Ge(value, low, evaluate=False))  # as it reads: -H >= 1
+    if integer and not integer_valued(value):
+        out.append(sympy.Eq(sympy.floor(value), value, evaluate=False))
+    for r in out:
+        _only(r, x, where, counts)
+    return out
+
+
+def _parity_holds(symbol, value) -> bool:
+    if symbol.is_even:
+        return value.is_even is True
+    if symbol.is_odd:
+        return value.is_odd is True
+    return True
 
 
 def _only(expr, x, where: str, counts=frozenset()) -> None:

@@ -32,7 +32,7 @@ from sympy import Add, Integer, ceiling, floor
 
 from .signs import decide_sign, prove_nonnegative, terms
 from .structural import expanded as _expanded
-from .structural import affine_floor, integer_valued, lower_bound
+from .structural import affine_floor, integer_valued, lower_bound, upper_bound
 from .structural import as_fraction as _as_fraction
 
 __all__ = [
@@ -224,6 +224,9 @@ def _nonnegative(diff: sympy.Expr):
     if sign == 1:
         return None
     if sign == -1:
+        raise Infeasible
+    most = upper_bound(diff)  # Min(2, n) - 5: below 0 for every n, which SymPy does not see
+    if most is not None and most < 0:
         raise Infeasible
     if not _has_rounding(diff) and diff.is_polynomial() and _all_positive_integer_symbols(diff):
         const, core = diff.as_coeff_Add()

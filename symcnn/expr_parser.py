@@ -156,6 +156,29 @@ def _surely_positive(value) -> bool:
     return True
 
 
+def _too_many_bits(b: int, e: int) -> bool:
+    """Whether ``b**e`` (``b``, ``e`` >= 0) has more than :data:`MAX_BITS` bits, decided
+    without building a number of more than twice that many: ``b`` has ``n`` bits, so
+    ``b**e`` has between ``(n - 1)*e + 1`` and ``n*e``; only when :data:`MAX_BITS` lies
+    between the two (then ``e < MAX_BITS``) is the power computed, to count them exactly.
+    The same bound as a number written out (``2**4095`` has 4,096 bits; ``2**4096`` is one
+    too many).
+
+    >>> _too_many_bits(2, 3000), _too_many_bits(2, 4095), _too_many_bits(2, 4096)
+    (False, False, True)
+    >>> _too_many_bits(10, 1233), _too_many_bits(10, 1234), _too_many_bits(9, 9**9)
+    (False, True, True)
+    """
+    if e == 0 or b <= 1:
+        return False
+    n = b.bit_length()
+    if (n - 1) * e + 1 > MAX_BITS:
+        return True
+    if n * e <= MAX_BITS:
+        return False
+    return (b**e).bit_length() > MAX_BITS
+
+
 def _rounded(kind: str, arg):
     """``floor``/``ceiling`` of ``arg``, in symcnn's canonical form when it is a ratio."""
     if arg.is_number:
@@ -381,12 +404,11 @@ class _Parser:
                     f"{MAX_EXPONENT_TERMS} terms (deciding signs of larger ones takes minutes)"))
         else:
             raise ExpressionError(_where(self.text, pos, "both base and exponent are symbolic"))
-        if base.is_Rational and exponent.is_Integer:
-            bits = max(abs(base.p).bit_length(), abs(base.q).bit_length()) * abs(int(exponent))
-            if bits > MAX_BITS:
-                raise ExpressionError(_where(self.text, pos,
-                                             f"exponent {exponent} makes the power larger "
-                                             f"than {MAX_BITS} bits"))
+        if base.is_Rational and exponent.is_Integer and any(  # numerator and denominator
+                _too_many_bits(abs(int(b)), abs(int(exponent))) for b in (base.p, base.q)):
+            raise ExpressionError(_where(self.text, pos,
+                                         f"exponent {exponent} makes the power larger "
+                                         f"than {MAX_BITS} bits"))
         # the bounds first, from the structure alone: building b**e and asking about it can
         # take SymPy seconds for a large base (its assumptions), refused or not
         self.bounded([sympy.Pow(base, exponent, evaluate=False)], pos)

@@ -25,6 +25,7 @@ on one rounded symbol plus a constant).
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import sympy
 from sympy import Add, Basic, Integer, Mul, Pow, Rational, S, Symbol, ceiling, floor
@@ -35,7 +36,7 @@ from .errors import ExpressionError
 __all__ = ["integer_valued", "is_expanded", "expanded", "lower_bound", "positive_integer_symbol",
            "as_int", "as_fraction", "expanded_product", "affine_floor", "total", "ValueKey",
            "IdentityMemo", "expanded_terms", "structural_degree", "structure_bounds",
-           "check_expandable", "MAX_EXPANDED_TERMS"]
+           "check_expandable", "MAX_EXPANDED_TERMS", "upper_bound", "value_range"]
 
 
 def positive_integer_symbol(expr) -> bool:
@@ -295,6 +296,105 @@ def lower_bound(expr) -> int | None:
             least *= factor
         total += least
     return total
+
+
+def value_range(expr) -> tuple:
+    """``(lo, hi)``, rationals (``fractions.Fraction``) with ``lo <= expr <= hi`` for every
+    value of its symbols (a positive integer symbol is at least 1 and unbounded above), read
+    off the structure; an end is None where the structure does not bound it. Numbers,
+    symbols, sums, a rational times a product of nonnegative factors, nonnegative integer
+    powers up to 64, ``Min``, ``Max``, ``floor``, ``ceiling`` and ``Mod`` by a positive
+    integer are read; anything else is unbounded. Each end stops at the first part that
+    leaves it open (``H - 2`` has no upper end after one look at ``H``).
+
+    >>> from symcnn import symbols
+    >>> n, H = symbols("n H")
+    >>> value_range(sympy.Min(n, 2) - 2), value_range(floor(H/2) + 1)
+    ((Fraction(-1, 1), Fraction(0, 1)), (Fraction(1, 1), None))
+    """
+    return _end(expr, False), _end(expr, True)
+
+
+def _end(expr, upper: bool):
+    """The upper (``upper``) or lower end of :func:`value_range`, or None."""
+    if expr.is_Rational:
+        return Fraction(int(expr.p), int(expr.q))
+    if expr.is_Symbol:
+        if upper:
+            return None
+        return Fraction(1) if expr.is_integer is True and expr.is_positive is True else \
+            Fraction(0) if expr.is_nonnegative is True else None
+    if expr.is_Add:
+        out = Fraction(0)
+        for a in expr.args:
+            end = _end(a, upper)
+            if end is None:
+                return None
+            out += end
+        return out
+    if expr.is_Mul:
+        coeff, rest = expr.as_coeff_Mul()
+        if not coeff.is_Rational:
+            return None
+        c = Fraction(int(coeff.p), int(coeff.q))
+        want = upper if c >= 0 else not upper  # a negative coefficient swaps the ends
+        out = Fraction(1)
+        for f in Mul.make_args(rest):
+            least = _end(f, False)
+            if least is None or least < 0:  # a product of nonnegative factors only
+                return None
+            end = least if not want else _end(f, True)
+            if end is None:
+                return None
+            out *= end
+        return c * out
+    if expr.is_Pow:
+        e = expr.exp
+        if not (isinstance(e, Integer) and 0 <= e <= _MAX_LEAST_EXPONENT):
+            return None
+        least = _end(expr.base, False)
+        if least is None or least < 0:
+            return None
+        end = least if not upper else _end(expr.base, True)
+        return None if end is None else end ** int(e)
+    if isinstance(expr, (sympy.Min, sympy.Max)):
+        ends = [_end(a, upper) for a in expr.args]
+        if isinstance(expr, sympy.Min) == upper:  # below the least upper end of any argument
+            known = [v for v in ends if v is not None]
+            if not known:
+                return None
+            return min(known) if upper else max(known)
+        if None in ends:  # below every argument's upper end: needs them all
+            return None
+        return max(ends) if upper else min(ends)
+    if isinstance(expr, (floor, ceiling)):
+        end = _end(expr.args[0], upper)
+        if end is None:
+            return None
+        return Fraction(math.floor(end) if isinstance(expr, floor) else math.ceil(end))
+    if isinstance(expr, sympy.Mod) and isinstance(expr.args[1], Integer) and expr.args[1] > 0:
+        if not upper:
+            return Fraction(0)  # below the divisor; at most one less for an integer dividend
+        return Fraction(int(expr.args[1]) - (1 if integer_valued(expr.args[0]) else 0))
+    return None
+
+
+def upper_bound(expr) -> int | None:
+    """An integer ``U`` with ``expr <= U`` for every value of its (positive integer)
+    symbols, read off the structure (:func:`value_range`; the end rounded down for an
+    integer-valued ``expr``, else up), or None when the structure does not bound it:
+    ``Min(n, 2) - 2`` is at most 0, so it is never a size.
+
+    >>> from symcnn import symbols
+    >>> n, H = symbols("n H")
+    >>> upper_bound(sympy.Min(n, 2) - 2), upper_bound(3 - floor(H/2)), upper_bound(H - 2)
+    (0, 3, None)
+    """
+    hi = _end(expr, True)
+    if hi is None or hi.denominator == 1:
+        return None if hi is None else int(hi)
+    # a fractional end: rounded down only for an integer, which cannot exceed it by a fraction
+    return math.floor(hi) if integer_valued(expr) or expr.is_integer is True else math.ceil(hi)
 
 
 def exponent_symbols(expr) -> set:

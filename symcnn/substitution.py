@@ -20,9 +20,11 @@ symcnn.errors.SymbolError: Model 'm': no symbol named 'W' to substitute. Free sy
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import sympy
 
-from .errors import ExpressionError, LayerArgumentError, ShapeError, SymbolError
+from .errors import ExpressionError, LayerArgumentError, ShapeError, SymbolError, brief
 from .expr_parser import parse_expression
 from .multipliers import exact_value
 from .render.exprs import show
@@ -38,14 +40,17 @@ def substitution_table(owner: str, symbols, mapping, values: dict) -> dict:
     integer or expression) or, for a multiplier, as an exact positive number.
 
     Errors start with ``owner`` (``"Model 'm'"``; values and conditions with ``owner
-    subs``) and end with the argument and the value received.
+    subs``) and end with the argument and the value received. A symbol given twice (in
+    ``mapping`` and by keyword, or by name and as a symbol) must be given the same value
+    both times; two different values are a :class:`~symcnn.errors.SymbolError`, never one of
+    them chosen silently.
     """
-    items = dict(mapping or {})
-    items.update(values)
+    items = list(_pairs(mapping, owner)) + list(values.items())
     symbols = set(symbols)
     by_name = {s.name: s for s in symbols}
-    table = {}
-    for key, value in items.items():
+    table: dict = {}
+    given: dict = {}  # symbol -> the value as given first, for the message of a clash
+    for key, value in items:
         if isinstance(key, str):
             if key not in by_name:
                 raise SymbolError(
@@ -66,8 +71,32 @@ def substitution_table(owner: str, symbols, mapping, values: dict) -> dict:
         if key.is_integer and isinstance(value, str):  # "10", "W + 2": read safely
             value = _size_text(value, by_name, str(key), f"{owner} subs")
         exact = as_size if key.is_integer else exact_value  # a multiplier: 0.75 is 3/4
-        table[key] = exact(value, str(key), f"{owner} subs")
+        checked = exact(value, str(key), f"{owner} subs")
+        if key in table and table[key] != checked:
+            raise SymbolError(
+                f"{owner} subs: {key} is given twice, with different values ({show(table[key])} "
+                f"and {show(checked)}); give each symbol one value. "
+                f"Received: {key}={brief(given[key])} and {key}={brief(value)}")
+        table[key] = checked
+        given.setdefault(key, value)
     return table
+
+
+def _pairs(mapping, owner: str):
+    """The ``(key, value)`` pairs of ``mapping``: a dict's items, or the pairs given (a key
+    repeated among them is kept, for :func:`substitution_table` to compare its values)."""
+    if not mapping:
+        return []
+    if isinstance(mapping, Mapping) or hasattr(mapping, "items"):  # a dict, SymPy's Dict
+        return list(mapping.items())
+    try:
+        pairs = [tuple(pair) for pair in mapping]
+    except TypeError:
+        pairs = None
+    if pairs is None or any(len(pair) != 2 for pair in pairs):
+        raise SymbolError(f"{owner} subs: `mapping` must be a dict {{symbol: value}} or "
+                          f"(symbol, value) pairs. Received: mapping={brief(mapping)}")
+    return pairs
 
 
 def _size_text(text: str, by_name: dict, arg: str, owner: str):

@@ -29,11 +29,12 @@ import sympy
 
 from .codegen import INT64_MAX, Unsupported, build, compiled
 from .costs import quantity
-from .errors import SolveError
+from .errors import SolveError, brief
 from .exact_values import number, values_at
 from .safe import bounded_subs, check_int, to_expr
 from .solving import MAX_SUM_TERMS, _written_out
 from .structural import IdentityMemo, exponent_symbols
+from .symbols import describe_symbol
 from .sweep_bounds import (MAX_BYTES, MAX_POINTS, MAX_SLOW_POINTS, _check_memory, _check_powers,
                            _largest_power, _points, _short)
 
@@ -101,6 +102,75 @@ def _bounds(axis) -> tuple:
     if isinstance(axis, tuple):
         return min(axis), max(axis)
     return int(axis.min()), int(axis.max())
+
+
+def _domain(symbol) -> tuple:
+    """``(low, high, parity)`` of the integers ``symbol`` may take, from its assumptions:
+    ``low`` 1 for a positive symbol (as ``sc.symbols`` makes), 0 for a non-negative one;
+    ``high`` -1 or 0 for a negative or non-positive one; ``parity`` 0 or 1 for an even or
+    odd one; each None when the assumptions leave it open."""
+    low = 1 if symbol.is_positive else 0 if symbol.is_nonnegative else None
+    high = -1 if symbol.is_negative else 0 if symbol.is_nonpositive else None
+    parity = 0 if symbol.is_even else 1 if symbol.is_odd else None
+    return low, high, parity
+
+
+def _outside(axis, low, high, parity):
+    """A value of ``axis`` (an int, a range, a tuple or a 1-D integer array) outside
+    ``low..high`` or of the other ``parity``, else None: a range by its ends and its step
+    (O(1)), an array at once, a tuple value by value."""
+    if isinstance(axis, int):
+        values = (axis,)
+    elif isinstance(axis, range):
+        first, last = axis[0], axis[-1]
+        ends = sorted((first, last))
+        if low is not None and ends[0] < low:
+            return ends[0]
+        if high is not None and ends[1] > high:
+            return ends[1]
+        if parity is not None:
+            if first % 2 != parity:
+                return first
+            if axis.step % 2 and len(axis) > 1:
+                return axis[1]
+        return None
+    elif isinstance(axis, tuple):
+        values = axis
+    else:  # a NumPy array: its least and largest values first (no temporary array)
+        if (low is None or int(axis.min()) >= low) and (high is None or int(axis.max()) <= high) \
+                and (parity is None or not (axis % 2 != parity).any()):
+            return None
+        values = axis.tolist()  # a refusal: the first value outside, in order
+    for v in values:
+        if low is not None and v < low or high is not None and v > high or \
+                parity is not None and v % 2 != parity:
+            return v
+    return None
+
+
+def _check_domain(values: dict, symbols: dict, grid: dict) -> None:
+    """Refuse a value outside its symbol's domain (:func:`_domain`): an expression of a
+    positive-integer symbol means nothing at 0 or below (as ``model.subs(n=0)`` refuses it),
+    and its value there is no answer to give. Names the symbol, the value and the grid."""
+    for name, axis in values.items():
+        symbol = symbols.get(name)
+        if symbol is None:
+            continue
+        low, high, parity = _domain(symbol)
+        if low is None and high is None and parity is None:
+            continue
+        bad = _outside(axis, low, high, parity)
+        if bad is None:
+            continue
+        kind = ", ".join(part for part in (
+            f"at least {low}" if low is not None else "", f"at most {high}" if high is not None
+            else "", ("even" if parity == 0 else "odd") if parity is not None else "") if part)
+        example = f" (e.g. {name}=range({low}, 100))" if low is not None and parity is None \
+            else ""
+        raise SolveError(f"sweep: {name} is {describe_symbol(symbol)}, so its values are "
+                         f"{kind}, and {bad} is not one of them: the expression means nothing "
+                         f"there. Sweep values in its domain{example}. "
+                         f"Received: {name}={brief(grid[name])}")
 
 
 #: Ranges of at most this many values keep their int64 array (read-only) for the next sweep
@@ -329,9 +399,15 @@ def _slow(expr, names, syms, axes, shape):
     """Exact per-point substitution for expressions outside the integer code generator."""
     values = []
     for point in itertools.product(*(axes[k] for k in names)):
-        v = bounded_subs(expr, {s: sympy.Integer(p) for s, p in zip(syms, point)}, "sweep")
+        try:
+            v = bounded_subs(expr, {s: sympy.Integer(p) for s, p in zip(syms, point)}, "sweep")
+        except ZeroDivisionError:  # SymPy's Mod(a, 0)
+            _undefined(expr, dict(zip(names, point)), "it takes a remainder modulo 0 there")
         v = _written_out(v)
         _check_written_out(v, dict(zip(names, point)))
+        if not v.is_Rational and v.has(*_NOT_NUMBERS):
+            what = next(text for value, text in _NOT_NUMBERS.items() if v.has(value))
+            _undefined(expr, dict(zip(names, point)), f"its value there is {what}")
         values.append(number(v) if v.is_Rational else v)
     np = _numpy()
     if np is None:
@@ -339,6 +415,20 @@ def _slow(expr, names, syms, axes, shape):
     out = np.empty(len(values), dtype=object)
     out[:] = values
     return out.reshape(shape)
+
+
+#: SymPy's values that are no numbers, and how a message names each.
+_NOT_NUMBERS = {sympy.zoo: "zoo, complex infinity, as a division by zero gives",
+                sympy.nan: "nan, not a number", sympy.oo: "oo, infinite",
+                -sympy.oo: "-oo, infinite"}
+
+
+def _undefined(expr, point: dict, why: str):
+    """Refuse a point where ``expr`` has no value (``1/(n - 3)`` at ``n = 3``): a sweep
+    answers numbers, never SymPy's ``zoo``; ``why`` says what happens there."""
+    at = ", ".join(f"{k}={v}" for k, v in point.items())
+    raise SolveError(f"sweep: {_short(expr)} is undefined at {at} ({why}); sweep values "
+                     f"where it is defined. Received: {at}")
 
 
 def _check_written_out(expr, point: dict) -> None:
@@ -484,6 +574,11 @@ def sweep(target, /, *quantities: str, **grid: Any):
       constraints fail;
     - for a dict ``{name: expr}``: a :class:`Sweep` of those expressions.
 
+    An expression is swept over its symbols' domains only: a value outside one (below 1 for
+    a size symbol from ``sc.symbols``; a model masks it instead) is a
+    :class:`~symcnn.errors.SolveError` naming the symbol and the value, and so is a point
+    where an expression is undefined (``1/(n - 3)`` at ``n = 3``).
+
     >>> import symcnn as sc
     >>> H, n = sc.symbols("H n")
     >>> sc.sweep(n * sympy.floor(H/8 + sympy.Rational(1, 8)), n=[1, 10], H=[31, 38, 39]).tolist()
@@ -526,6 +621,8 @@ def sweep(target, /, *quantities: str, **grid: Any):
         raise SolveError(f"sweep: no symbol named {unknown[0]!r}; the symbols are "
                          f"{', '.join(sorted(symbols)) or 'none'}. "
                          f"Received: {unknown[0]}={grid[unknown[0]]!r}")
+    if not strict:  # a model masks such values instead (``valid``), as documented
+        _check_domain(values, symbols, grid)
     for k in unknown:  # an expression that does not contain the name is constant along it
         symbols[k] = sympy.Symbol(k, integer=True, positive=True)
     results = _evaluate(list(exprs.values()), axes, fixed, symbols)

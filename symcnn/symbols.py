@@ -25,7 +25,7 @@ from sympy.core.facts import InconsistentAssumptions
 
 from .errors import LayerArgumentError, SymbolError, brief
 from .signs import nonnegative_monomial
-from .structural import positive_integer_symbol
+from .structural import positive_integer_symbol, upper_bound
 from .suggest import did_you_mean
 
 #: Largest size symcnn takes, in bits (the same bound as numbers in expression text).
@@ -286,7 +286,12 @@ def _at_most(value: sympy.Expr, bound: int) -> bool:
     of its symbols: SymPy's assumptions for a sum of a few terms; for a longer one (a
     polynomial substituted for a size, where SymPy looks for real roots: seconds) its largest
     value read off the terms, each monomial at least 1 (positive-integer symbols) or 0,
-    where no term can grow."""
+    where no term can grow. First of all, an upper bound read off the structure
+    (:func:`~symcnn.structural.upper_bound`: ``Min(n, 2) - 2`` is at most 0), which SymPy's
+    assumptions do not see."""
+    most = upper_bound(value)
+    if most is not None and most <= bound:
+        return True
     terms = value.as_coefficients_dict()
     if len(terms) <= 4:
         return value.is_positive is False if bound == 0 else bool(value.is_negative)
@@ -357,7 +362,9 @@ def as_size(value: Any, arg: str, owner: str, minimum: int = 1) -> sympy.Expr:
             )
             raise LayerArgumentError(f"{expected}{hint} {_received(arg, value)}")
         if minimum >= 1 and _at_most(value, 0) or minimum == 0 and _at_most(value, -1):
-            raise LayerArgumentError(f"{expected} {_received(arg, value)}")
+            names = ", ".join(sorted(s.name for s in value.free_symbols))
+            raise LayerArgumentError(f"{expected} It is below {min(minimum, 1)} for every "
+                                     f"value of {names}. {_received(arg, value)}")
         return value
     try:  # numpy integers and similar
         import operator

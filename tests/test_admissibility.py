@@ -1,5 +1,7 @@
 """Admissible input sizes equal what building the network at each size accepts."""
 
+import re
+
 import pytest
 import sympy
 from hypothesis import given, settings
@@ -96,3 +98,76 @@ def test_errors_name_the_symbol_and_what_to_fix():
         sc.admissible(model, "Q")
     with pytest.raises(sc.SolveError, match=r"cannot fix 'H'"):
         sc.admissible(model, "H", H=3)
+
+
+# --- fixed values outside a symbol's values -------------------------------------------------
+
+L = sc.symbols("L")
+
+
+def repeated(count, size=H):
+    return sc.Sequential([sc.Input((size, 8, 3)), sc.Repeat(sc.Conv2D(3, 3), count)])
+
+
+def pooled(count, size=H):
+    return sc.Sequential([sc.Input((size, 8, 3)), sc.Repeat(sc.MaxPooling2D((2, 1)), count),
+                          sc.Conv2D(3, (3, 1))])
+
+
+def built(make, count, h) -> bool:
+    try:
+        make(count, h)
+    except sc.SymcnnError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("make", [repeated, pooled])
+@pytest.mark.parametrize("count", [0, -1])
+def test_a_repeat_count_below_1_is_refused_and_says_why(make, count):
+    """Was: an answer from closed forms that assume one repetition or more (``H >= 3`` for
+    no convolution at all)."""
+    with pytest.raises(sc.SolveError) as err:
+        sc.admissible(make(L), H, L=count)
+    assert str(err.value) == (
+        f"admissible('sequential'): L={count} is outside the values of L, a positive integer "
+        f"(as sc.symbols makes) that counts the repetitions of a Repeat, whose closed forms "
+        f"hold from 1 repetition on (for none, leave the Repeat out). Received: L={count}")
+
+
+@pytest.mark.parametrize("make", [repeated, pooled])
+@pytest.mark.parametrize("count", [1, 2, 3, 4])
+def test_a_repeat_count_from_1_gives_the_sizes_the_numeric_count_builds(make, count):
+    found = sc.admissible(make(L), H, L=count)
+    for h in range(1, 60):
+        assert (h in found) == built(make, count, h), h
+
+
+@pytest.mark.parametrize("value", [0, -3, sympy.Rational(1, 2), sympy.sqrt(2)])
+def test_a_size_fixed_outside_the_positive_integers_is_refused(value):
+    model = sc.Sequential([sc.Input((H, W, 3)), sc.Conv2D(4, 3)])
+    with pytest.raises(sc.SolveError, match=rf"W={re.escape(str(value))} is outside the "
+                                            r"values of W, a positive integer"):
+        sc.admissible(model, H, W=value)
+
+
+@pytest.mark.parametrize("tie", [H - 5, H / 2, (H + 1) / 3, 2 * H - 7, 5 - H, -H,
+                                 H + sympy.Rational(1, 2)])
+def test_a_size_tied_to_the_symbol_keeps_a_positive_integer(tie):
+    """``W=H - 5`` or ``W=H/2`` adds the conditions that keep W a size (was: H = 1 admitted,
+    with W = -4 or 1/2)."""
+    model = sc.Sequential([sc.Input((H, W, 3)), sc.Dense(2)])
+    found = sc.admissible(model, H, W=tie)
+    for h in range(1, 40):
+        w = tie.xreplace({H: h})
+        ok = w.is_Integer and w >= 1
+        assert (h in found) == bool(ok), (h, w)
+
+
+def test_an_empty_set_keeps_the_condition_the_values_break():
+    """Was ``constraints=(False,)``: now the condition as it reads with the value."""
+    found = sc.admissible(repeated(L), H, L=5)
+    assert found.values == sympy.S.EmptySet and found.smallest is None
+    assert [str(c) for c in found.constraints] == ["5 <= 3"]
+    assert all(c.func(*c.args) is sympy.false for c in found.constraints)
+    assert not any(built(repeated, 5, h) for h in range(1, 60))

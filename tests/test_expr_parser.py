@@ -13,6 +13,7 @@ import math
 import os
 import pathlib
 import re
+import time
 from fractions import Fraction
 
 import pytest
@@ -335,3 +336,47 @@ def test_the_parser_source_calls_no_eval_exec_or_sympy_string_parsing():
                 bad = (isinstance(f, ast.Name) and f.id in bare) or (
                     isinstance(f, ast.Attribute) and f.attr in methods)
                 assert not bad, (module.__name__, ast.unparse(node))
+
+
+# --- the bit bound of a power: the real bit length, as for a number written out -------------
+
+
+def test_a_power_within_the_bit_bound_is_read_exactly():
+    """``2**3000`` has 3,001 bits, within the 4,096 that a number written out may have; the
+    estimate was twice that (2 bits of base times the exponent) and refused it."""
+    assert parse_expression("2**3000") == 2**3000
+    assert parse_expression("10**1200") == 10**1200  # 3,987 bits: estimated 4,800
+    H = sc.symbols("H")
+    assert parse_expression("ceiling(H/2**4000)", {"H": H}) == sympy.ceiling(H / 2**4000)
+
+
+@settings(max_examples=200, deadline=None)
+@given(base=st.integers(2, 5000), offset=st.integers(-40, 40))
+def test_a_power_is_refused_exactly_when_its_value_exceeds_the_bit_bound(base, offset):
+    """At the edge of the bound, ``b**e`` is read exactly when its value has at most
+    MAX_BITS bits: what the same number written out in digits gets."""
+    exponent = max(1, round(expr_parser.MAX_BITS / math.log2(base)) + offset)
+    value = base**exponent
+    fits = value.bit_length() <= expr_parser.MAX_BITS
+    for text in (f"{base}**{exponent}", f"{base}**-{exponent}"):
+        if fits:
+            got = parse_expression(text)
+            assert got == (value if "-" not in text else sympy.Rational(1, value))
+        else:
+            with pytest.raises(sc.ExpressionError, match="makes the power larger than"):
+                parse_expression(text)
+    if len(str(value)) <= 1000:  # the digits the reader takes in a literal
+        if fits:
+            assert parse_expression(str(value)) == value
+        else:
+            with pytest.raises(sc.ExpressionError, match="too large"):
+                parse_expression(str(value))
+
+
+@pytest.mark.parametrize("text", ["9**9**9**9", "2**2**2**2**2**2", "(10**9)**(10**9)",
+                                  "3**(2**4000)", "7**-(5**20)"])
+def test_a_tower_is_refused_at_once(text):
+    start = time.perf_counter()
+    with pytest.raises(sc.ExpressionError, match="larger than 4096 bits|too large"):
+        parse_expression(text)
+    assert time.perf_counter() - start < 0.1

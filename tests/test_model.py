@@ -89,6 +89,50 @@ def test_subs_by_a_symbol_object_means_the_models_symbol_of_that_name_or_is_an_e
             m.subs({unknown: 10})
 
 
+@pytest.mark.parametrize("call", [
+    lambda m: m.subs({"H": 32}, H=33),                   # a dict and a keyword
+    lambda m: m.subs({H: 32, "H": 33}),                  # a symbol and its name
+    lambda m: m.subs({sympy.Symbol("H"): 32}, H="33"),   # a plain symbol, and text
+    lambda m: m.subs([("H", 32), ("H", 33)]),            # pairs
+])
+def test_a_symbol_given_two_different_values_is_refused(call):
+    """Was: the last value taken silently (``m.subs({"H": 32}, H=33)`` built at 33)."""
+    m = sc.zoo.textbook.free_width(input_shape=("H", 31, 1))
+    with pytest.raises(sc.SymbolError) as err:
+        call(m)
+    assert str(err.value).startswith("Model 'free_width' subs: H is given twice, with "
+                                     "different values (32 and 33)")
+    assert re.search(r"Received: H='?32'? and H='?33'?$", str(err.value))
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.subs({"H": 32}, H=32),
+    lambda m: m.subs({H: 32, "H": "32"}),
+    lambda m: m.subs([("H", 32), (H, sympy.Integer(32))]),
+])
+def test_a_symbol_given_the_same_value_twice_is_substituted_once(call):
+    m = sc.zoo.textbook.free_width(input_shape=("H", 31, 1))
+    once = m.subs(H=32)
+    twice = call(m)
+    assert (twice.output_shape, twice.params, twice.macs) == \
+        (once.output_shape, once.params, once.macs)
+
+
+def test_training_memory_subs_refuses_two_values_of_one_symbol_too():
+    mem = sc.Sequential([sc.Input((H, 8, 3)), sc.Conv2D(4, 3)]).training_memory(
+        optimizer="sgd")
+    assert mem.subs({"B": 2}, B=2).activations == mem.subs(B=2).activations
+    with pytest.raises(sc.SymbolError, match=r"TrainingMemory subs: B is given twice"):
+        mem.subs({"B": 2}, B=3)
+
+
+def test_subs_refuses_a_mapping_that_is_neither_a_dict_nor_pairs():
+    m = sc.zoo.textbook.free_width()
+    for bad in (5, [("n", 1, 2)]):
+        with pytest.raises(sc.SymbolError, match=r"`mapping` must be a dict"):
+            m.subs(bad)
+
+
 @given(h=st.integers(3, 10**6), k=st.integers(1, 50))
 def test_subs_reads_text_as_the_command_line_does_numbers_names_and_expressions(h, k):
     m = sc.Sequential([sc.Input((H, W, 3)), sc.Conv2D(n, 3)])

@@ -215,3 +215,75 @@ def test_a_total_equals_sympys_expanded_sum_and_adds_integers_as_ints(ints, symb
     assert got == sympy.expand(sympy.Add(*values))
     if not symbolic:
         assert got.is_Integer and int(got) == sum(ints)
+
+
+# ------------------------------------------------------------ value ranges (upper bounds)
+
+#: Far points as well as the grid's: an upper end must hold for every value of a symbol.
+FAR = [dict(zip(SYMBOLS, v)) for v in itertools.product((1, 2, 7, 10**6), repeat=3)]
+
+capped = st.recursive(
+    st.one_of(atoms, st.integers(-20, 20).map(sympy.Integer)),
+    lambda children: st.one_of(
+        st.builds(lambda x, y: sympy.Min(x, y), children, children),
+        st.builds(lambda x, y: sympy.Max(x, y), children, children),
+        st.builds(lambda x, k, c: k * x + c, children, st.integers(-3, 3), small),
+        st.builds(lambda x, y: x + y, children, children),
+        st.builds(lambda x, y: x * y, children, children),
+        st.builds(lambda x, d, up: (ceiling if up else floor)(x / d), children,
+                  st.integers(1, 5), st.booleans()),
+        st.builds(lambda x, d: sympy.Mod(x, d), children, st.integers(1, 5)),
+        st.builds(lambda x, d, k: sympy.Mod(x / k, d), children, st.integers(1, 5),
+                  st.integers(2, 4)),  # a rational dividend
+        st.builds(lambda x: x**2, children),
+    ), max_leaves=6)
+
+
+@settings(max_examples=300)
+@given(capped)
+def test_a_structural_value_range_holds_at_every_point(e):
+    lo, hi = structural.value_range(e)
+    top = structural.upper_bound(e)
+    assert (top is None) == (hi is None)
+    for point in GRID + FAR:
+        v = e.xreplace({s: sympy.Integer(x) for s, x in point.items()})
+        assert lo is None or v >= lo, (e, point, v, lo)
+        assert hi is None or v <= hi, (e, point, v, hi)
+        assert top is None or v <= top
+
+
+@pytest.mark.parametrize("expr, lo, hi", [
+    (sympy.Min(n, 2) - 2, -1, 0),          # the size of the brief: never positive
+    (3 - sympy.Max(n, 3), None, 0),
+    (floor(sympy.Min(n, 3) / 4), 0, 0),
+    (ceiling(sympy.Min(H, 8) / 4) + 1, 2, 3),
+    (sympy.Min(n, 2) * sympy.Min(W, 5), 1, 10),
+    (sympy.Mod(H, 7) - 7, -7, -1),
+    (H - 2, -1, None),
+    (2**n, None, None),                     # an exponent: not read
+])
+def test_value_ranges_of_capped_sizes_are_their_extreme_values(expr, lo, hi):
+    got = structural.value_range(expr)
+    assert got == (lo, hi)
+    values = [expr.xreplace({s: sympy.Integer(v) for s, v in p.items()}) for p in GRID + FAR]
+    assert lo is None or min(values) == lo  # tight here: the ends are reached
+    assert hi is None or max(values) == hi
+
+
+def test_a_remainder_of_a_fraction_may_come_closer_to_its_divisor_than_1():
+    expr = sympy.Mod(H / 2, 3)                # 5/2 at H = 5: below 3, not at most 2
+    assert structural.value_range(expr) == (0, 3) and structural.upper_bound(expr) == 3
+    assert max(expr.subs(H, h) for h in range(1, 30)) == Rational(5, 2)
+
+
+def test_a_condition_no_value_meets_is_refused_where_it_arises():
+    """``Min(2, n) >= 3`` (a 3x3 convolution on a size of at most 2) was recorded as a
+    constraint, and the model built."""
+    import symcnn as sc
+    n = symbols("n")
+    with pytest.raises(sc.ShapeError, match=r"Conv2D layer 'conv2d' \(#0\) on input shape "
+                                            r"\(Min\(2, n\), 8, 3\): kernel_size is larger"):
+        sc.Sequential([sc.Input((sympy.Min(n, 2), 8, 3)), sc.Conv2D(4, 3)])
+    ok = sc.Sequential([sc.Input((sympy.Min(n, 3), 8, 3)), sc.Conv2D(4, 3)])
+    assert ok.constraints == [sympy.Min(3, n) >= 3]
+    assert ok.subs(n=3).output_shape == (1, 6, 4)

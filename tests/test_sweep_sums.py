@@ -87,12 +87,24 @@ def test_a_sum_beside_an_exponent_and_another_symbol_equals_sympy_at_every_point
                 assert got[i, j, k] == exact and isinstance(exact, sympy.Integer)
 
 
-def test_counts_below_one_take_sympys_value_of_the_sum():
+def test_a_count_below_one_is_refused_naming_the_count():
+    """A Repeat's count is a positive integer: the closed forms mean nothing at 0 (was:
+    SymPy's value of the empty or reversed sum, returned without comment)."""
     t = sympy.Symbol("t")
     expr = sympy.Sum(t**2 + H, (t, 1, L))
+    with pytest.raises(sc.SolveError, match=r"sweep: L is a positive integer .* and 0 is not "
+                                            r"one of them.* Received: L=\[0, 1, 2\]"):
+        sc.sweep(expr, H=[5], L=[0, 1, 2])
+
+
+def test_counts_of_an_integer_symbol_below_one_take_sympys_value_of_the_sum():
+    """A symbol declared integer only takes any integer, and a sum's value there is
+    SymPy's (an empty sum is 0, a reversed one the negated sum between)."""
+    t, k = sympy.Symbol("t"), sympy.Symbol("k", integer=True)
+    expr = sympy.Sum(t**2 + H, (t, 1, k))
     counts = [-3, -1, 0, 1, 2]
-    got = sc.sweep(expr, H=[5], L=counts)
-    assert got.tolist() == [[expr.xreplace({H: 5, L: c}).doit() for c in counts]]
+    got = sc.sweep(expr, H=[5], k=counts)
+    assert got.tolist() == [[expr.xreplace({H: 5, k: c}).doit() for c in counts]]
 
 
 def test_values_beyond_int64_come_back_as_exact_python_ints():

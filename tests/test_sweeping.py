@@ -13,6 +13,9 @@ import symcnn.sweeping as sweeping
 from tests.support.expressions import quasi_polynomials, value
 
 n, H, W = sc.symbols("n H W")
+#: An integer of either sign: the arithmetic of every path over negative values and 0, which a
+#: size symbol such as ``n`` does not take (a sweep refuses them for it).
+z = sympy.Symbol("z", integer=True)
 
 
 def exact(expr, **point):
@@ -170,7 +173,7 @@ def test_an_affine_closed_form_over_a_range_is_written_as_a_range(a, b, start, l
     writable int64 array, for any sign of the coefficient and of the step."""
     step = step or 1
     axis = range(start, start + length * step, step)
-    got = sc.sweep(a * n + b, n=axis)
+    got = sc.sweep(a * z + b, z=axis)
     assert got.tolist() == [a * v + b for v in axis]
     assert got.dtype == np.int64 and got.flags.writeable
 
@@ -196,9 +199,9 @@ def test_an_integer_polynomial_over_a_range_is_exact(coeffs, start, length, step
     a fresh writable int64 array, for any signs, degree and step."""
     step = step or 1
     axis = range(start, start + length * step, step)
-    expr = sum(c * n**k for k, c in enumerate(coeffs))
-    got = sc.sweep(expr, n=axis)
-    assert got.tolist() == [int(expr.subs(n, v)) for v in axis]
+    expr = sum(c * z**k for k, c in enumerate(coeffs))
+    got = sc.sweep(expr, z=axis)
+    assert got.tolist() == [int(expr.subs(z, v)) for v in axis]
     assert got.flags.writeable and (got.dtype == np.int64 or got.dtype == object)
 
 
@@ -212,8 +215,8 @@ def test_a_quadratic_over_a_range_is_the_running_sum_of_its_differences(c, start
     the differences or the values may not fit, and the general path is taken)."""
     step = step or 1
     axis = range(start, start + length * step, step)
-    expr = c[0] + c[1] * n + c[2] * n**2
-    got = sc.sweep(expr, n=axis)
+    expr = c[0] + c[1] * z + c[2] * z**2
+    got = sc.sweep(expr, z=axis)
     assert got.tolist() == [c[0] + c[1] * v + c[2] * v * v for v in axis]
     assert got.flags.writeable
 
@@ -235,10 +238,10 @@ def test_a_polynomial_whose_coefficients_hold_fixed_symbols_is_exact(terms, h, s
     the values are those of the substituted closed form, for any degree, sign and step."""
     step = step or 1
     axis = range(start, start + length * step, step)
-    expr = sum(c * sympy.ceiling(H / d) * n**k for c, k, d in terms)
-    fixed = expr.xreplace({H: h})
-    got = sc.sweep(expr, n=axis, H=h)
-    assert got.tolist() == [int(fixed.xreplace({n: v})) for v in axis]
+    expr = sum(c * sympy.ceiling(H / d) * z**k for c, k, d in terms)
+    fixed = expr.xreplace({H: sympy.Integer(h)})  # a SymPy value even when expr is H
+    got = sc.sweep(expr, z=axis, H=h)
+    assert got.tolist() == [int(fixed.xreplace({z: v})) for v in axis]
 
 
 def test_a_model_swept_by_width_at_a_fixed_size_needs_no_substitution(monkeypatch):
@@ -257,3 +260,103 @@ def test_a_range_whose_end_lies_beyond_int64_takes_the_general_path():
     """``2**62 * n`` at ``n = 1`` fits int64, but ``arange``'s stop (``n = 2``) does not."""
     got = sc.sweep(2**62 * n + 5, n=range(1, 2))
     assert got.tolist() == [2**62 + 5] and got.dtype == np.int64
+
+
+# --- values outside a symbol's domain, and points where an expression is undefined ----------
+
+
+@pytest.mark.parametrize("axis, bad", [
+    (range(-2, 3), -2), (range(3, -1, -1), 0), (np.arange(0, 3), 0), ((2, 0, 1), 0),
+    ([5, -7], -7), (0, 0), (range(-5, -1), -5),
+])
+def test_a_size_symbol_swept_below_1_is_refused_naming_it_and_the_value(axis, bad):
+    """``n`` (from ``sc.symbols``) is a positive integer: an expression in it has no
+    meaning at 0 or below, as ``model.subs(n=0)`` refuses it (was: evaluated there silently)."""
+    with pytest.raises(sc.SolveError) as err:
+        sc.sweep(n**2 + 1, n=axis)
+    message = str(err.value)
+    assert message.startswith("sweep: n is a positive integer (as sc.symbols makes)")
+    assert f"and {bad} is not one of them" in message
+    assert message.endswith(f"Received: n={axis!r}")
+
+
+@settings(max_examples=100)
+@given(values=st.lists(st.integers(-5, 40), min_size=1, max_size=20),
+       kind=st.sampled_from(["list", "tuple", "array"]))
+def test_a_sweep_is_refused_exactly_when_a_value_lies_below_1(values, kind):
+    axis = {"list": list, "tuple": tuple, "array": np.array}[kind](values)
+    if all(v >= 1 for v in values):
+        assert sc.sweep(3 * n + 1, n=axis).tolist() == [3 * v + 1 for v in values]
+    else:  # the first value below 1 is named
+        first = next(v for v in values if v < 1)
+        with pytest.raises(sc.SolveError, match=rf"and {first} is not one of them"):
+            sc.sweep(3 * n + 1, n=axis)
+
+
+@settings(max_examples=100)
+@given(start=st.integers(-20, 20), stop=st.integers(-20, 20), step=st.integers(-4, 4)
+       .filter(bool))
+def test_a_range_is_checked_by_its_ends_as_its_values_are(start, stop, step):
+    axis = range(start, stop, step)
+    if len(axis) == 0:
+        return
+    bad = [v for v in axis if v < 1]
+    if not bad:
+        assert sc.sweep(n + 2, n=axis).tolist() == [v + 2 for v in axis]
+    else:
+        with pytest.raises(sc.SolveError) as err:
+            sc.sweep(n + 2, n=axis)
+        assert f"and {min(bad)} is not one of them" in str(err.value)
+
+
+def test_the_domain_follows_the_symbols_assumptions():
+    k = sympy.Symbol("k", integer=True, nonnegative=True)
+    assert sc.sweep(k + 1, k=range(0, 3)).tolist() == [1, 2, 3]
+    with pytest.raises(sc.SolveError, match=r"its values are at least 0, and -1 is not"):
+        sc.sweep(k + 1, k=[0, -1])
+    e = sympy.Symbol("e", integer=True, positive=True, even=True)
+    assert sc.sweep(e**2, e=range(2, 9, 2)).tolist() == [4, 16, 36, 64]
+    with pytest.raises(sc.SolveError, match=r"at least 1, even, and 3 is not"):
+        sc.sweep(e**2, e=range(2, 9))   # 2, 3, ...: the second value is odd
+    with pytest.raises(sc.SolveError, match=r"at least 1, even, and 3 is not"):
+        sc.sweep(e**2, e=np.array([2, 4, 3]))
+    neg = sympy.Symbol("m", integer=True, negative=True)
+    assert sc.sweep(neg**2, m=[-2, -1]).tolist() == [4, 1]
+    with pytest.raises(sc.SolveError, match=r"at most -1, and 0 is not"):
+        sc.sweep(neg**2, m=[-1, 0])
+    # a dict of expressions is checked the same way; a name absent from them is not a symbol
+    with pytest.raises(sc.SolveError, match=r"sweep: n is a positive integer"):
+        sc.sweep({"a": n + 1, "b": 2 * n}, n=[0, 1])
+    assert sc.sweep(z + 1, z=[-1], q=0).tolist() == [0]
+
+
+def test_a_model_masks_values_below_1_rather_than_refusing_them():
+    """The documented behaviour of a model's sweep: ``valid`` is False there."""
+    s = sc.sweep(sc.zoo.textbook.free_width(), n=range(-1, 3))
+    assert s.valid.tolist() == [False, False, True, True]
+
+
+@pytest.mark.parametrize("expr, why", [
+    (1 / (n - 3), "its value there is zoo, complex infinity"),
+    (sympy.floor(10 / (n - 3)), "its value there is zoo"),
+    ((n - 3)**-2 + n**10, "its value there is zoo"),
+    (sympy.Mod(10, n - 3), "it takes a remainder modulo 0 there"),
+])
+def test_a_point_where_the_expression_is_undefined_is_named(expr, why):
+    """Was SymPy's ``zoo`` in the array (or a bare ZeroDivisionError for ``Mod``)."""
+    with pytest.raises(sc.SolveError) as err:
+        sc.sweep(expr, n=range(1, 6))
+    message = str(err.value)
+    assert message.startswith(f"sweep: {expr} is undefined at n=3 ({why}")
+    assert message.endswith("Received: n=3")
+    with pytest.raises(sc.SolveError, match=r"is undefined at n=3, H=2 "):
+        sc.sweep(expr * H, n=[2, 3], H=[2])
+
+
+def test_an_expression_is_swept_where_it_is_defined():
+    expr = H / (n - 3) + sympy.floor(10 / (n - 3))
+    ns, hs = [1, 2, 4, 5, 9], [1, 7]
+    got = sc.sweep(expr, n=ns, H=hs)
+    for i, v in enumerate(ns):
+        for j, h in enumerate(hs):
+            assert got[i, j] == Fraction(h, v - 3) + (10 // (v - 3))

@@ -185,6 +185,45 @@ def test_a_size_is_refused_as_never_positive_only_when_no_value_makes_it_large_e
         assert all(value.subs({n: a, m: b}) <= bound for a in range(1, 12) for b in range(1, 4))
 
 
+@pytest.mark.parametrize("size", [
+    sympy.Min(sc.symbols("n"), 2) - 2, 3 - sympy.Max(sc.symbols("n"), 3),
+    sympy.floor(sympy.Min(sc.symbols("n"), 3) / 4), sympy.Mod(sc.symbols("n"), 4) - 4])
+def test_a_size_capped_below_1_is_refused_where_it_is_given(size):
+    """``Min(n, 2) - 2`` is at most 0 for every n, which SymPy's assumptions do not see: it
+    built silently (as an Input size, with the unsatisfiable condition Min(2, n) >= 3)."""
+    n = sc.symbols("n")
+    assert all(size.subs(n, v) <= 0 for v in [*range(1, 50), 10**9])  # brute force
+    with pytest.raises(sc.LayerArgumentError) as err:
+        sc.Sequential([sc.Input((size, 8, 3)), sc.Conv2D(4, 3)])
+    assert str(err.value) == (
+        f"InputLayer: `shape` must be a positive integer, a symbol name or a positive-integer "
+        f"SymPy expression. It is below 1 for every value of n. Received: shape={size}")
+    with pytest.raises(sc.LayerArgumentError, match=r"Dense: `units` must be .* It is below 1"):
+        sc.Dense(size)
+
+
+def test_a_capped_size_that_some_value_makes_positive_is_kept_with_its_condition():
+    n = sc.symbols("n")
+    model = sc.Sequential([sc.Input((sympy.Min(n, 2) - 1, 8, 3)), sc.Flatten()])
+    assert model.constraints == [sympy.Min(2, n) >= 2]
+    assert model.subs(n=2).output_shape == (24,)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(-6, 6), st.integers(1, 9), st.integers(-6, 6), st.sampled_from([0, -1]))
+def test_a_capped_size_is_refused_only_when_no_value_makes_it_large_enough(a, cap, c, bound):
+    """Sound against brute force: refused only when every value is at most ``bound``."""
+    from symcnn.symbols import _at_most
+    n = sc.symbols("n")
+    value = a * sympy.Min(n, cap) + c
+    if value.is_Integer:
+        return
+    if _at_most(value, bound):
+        assert all(value.subs(n, v) <= bound for v in [*range(1, 30), 10**6])
+    else:  # a Min of one symbol and a constant: the structural bound is exact
+        assert any(value.subs(n, v) > bound for v in [*range(1, 30), 10**6])
+
+
 def test_a_long_polynomial_substituted_for_a_size_is_exact():
     """Its sign was asked of SymPy, which looks for real roots (3 s for degree 40)."""
     n, H = sc.symbols("n H")
