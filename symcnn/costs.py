@@ -9,7 +9,9 @@ Conventions (docs/costs.md explains them and how other tools differ):
   inference) are not multiply-accumulates. A shared layer's MACs count every call.
 - **FLOPs** are ``2 * MACs`` by default (``convention="2mac"``, as PyTorch's
   ``FlopCounterMode``). ``"mac"`` counts one per MAC (fvcore, and the "FLOPs" of many papers);
-  ``"ptflops"`` adds what ptflops' module hooks add (bias, BatchNorm, activations, pooling).
+  ``"ptflops"`` adds what ptflops' module hooks add (bias, BatchNorm, activations, pooling);
+  recurrent layers and attention count their MACs alone, where ptflops' hooks for
+  ``nn.RNN``/``nn.GRU``/``nn.LSTM``/``nn.MultiheadAttention`` count more (docs/costs.md).
 - **Activation elements** are the elements of every layer output, one output per call.
 
 >>> import symcnn as sc
@@ -142,7 +144,8 @@ FLOP_CONVENTIONS: dict = {
     "2mac": ("2 per MAC: a multiply and an add (PyTorch FlopCounterMode)", _two_mac),
     "mac": ("1 per MAC (fvcore for convolution and Dense; 'FLOPs' in many papers)", node_macs),
     "ptflops": ("MACs plus ptflops' counts for bias, BatchNorm, activations, pooling and "
-                "upsampling (ptflops' PyTorch backend)",
+                "upsampling (ptflops' PyTorch backend); recurrent layers and attention: their "
+                "MACs alone",
                 lambda node: sympy.expand(node_macs(node) + _ptflops_extra(node))),
 }
 

@@ -165,3 +165,86 @@ def test_ptflops_convention_counts_prelu_and_upsample_as_ptflops_does(case):
         module, shape = tnn.Sequential(tnn.Conv2d(3, 4, 1), tnn.Upsample(**up)), (3, 5, 5)
     model = sc.from_torch(module, input_shape=shape)
     assert sc.costs.flops(model, "ptflops") == ptflops_count(module, shape)
+
+
+# The "ptflops" convention counts recurrent layers and attention by their MACs alone; ptflops'
+# own hooks for them count more, by the rules docs/costs.md states. These check the rules
+# against ptflops itself (the per-unit terms are read from the module's configuration).
+
+_PER_UNIT = {"RNN": (1, 1), "GRU": (7, 3), "LSTM": (10, 4)}  # element-wise ops, gates
+
+
+def first_output(module):
+    """``module`` returning its first output only (what ``sc.from_torch`` traces)."""
+    torch = require("torch")
+
+    class First(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = module
+
+        def forward(self, x):
+            return self.inner(x)[0]
+
+    return First()
+
+
+def attend(module):
+    """An ``nn.MultiheadAttention`` of queries ``q`` over keys and values ``kv``."""
+    torch = require("torch")
+
+    class Attend(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = module
+
+        def forward(self, q, kv):
+            return self.inner(q, kv, kv, need_weights=False)[0]
+
+    return Attend()
+
+
+def ptflops_inputs(module, shapes) -> int:
+    """ptflops' count for a module of several inputs, given by their shapes (batch 1)."""
+    torch = require("torch")
+    ptflops = require("ptflops")
+    names = ("q", "kv")
+    macs, _ = ptflops.get_model_complexity_info(
+        module.eval(), (1,), as_strings=False, print_per_layer_stat=False, backend="pytorch",
+        input_constructor=lambda _: {n: torch.ones(1, *s) for n, s in zip(names, shapes)},
+        backend_specific_config={"count_functional": False})
+    return macs
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.sampled_from(sorted(_PER_UNIT)), st.integers(1, 5), st.integers(1, 6),
+       st.integers(1, 6), st.integers(1, 3), st.booleans(), st.booleans(), st.booleans())
+def test_recurrent_modules_count_their_macs_and_ptflops_adds_the_documented_terms(
+        kind, steps, features, hidden, layers, bidirectional, bias, project):
+    torch = require("torch")
+    proj = hidden - 1 if project and kind == "LSTM" and hidden > 1 else 0
+    module = getattr(torch.nn, kind)(features, hidden, num_layers=layers, bias=bias,
+                                     bidirectional=bidirectional, batch_first=True,
+                                     **({"proj_size": proj} if proj else {}))
+    model = sc.from_torch(first_output(module), input_shape=(steps, features))
+    assert sc.costs.flops(model, "ptflops") == model.macs
+    elementwise, gates = _PER_UNIT[kind]
+    runs = steps * (2 if bidirectional else 1) * layers  # a step of one direction of a layer
+    extra = runs * (elementwise * hidden + (2 * gates * hidden if bias else 0) - proj * hidden)
+    assert ptflops_count(first_output(module), (steps, features)) == model.macs + extra
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 4), st.integers(1, 4), st.integers(1, 6), st.integers(1, 6),
+       st.booleans())
+def test_attention_counts_its_macs_and_ptflops_adds_the_documented_terms(
+        heads, head_width, queries, keys, bias):
+    torch = require("torch")
+    width = heads * head_width
+    module = torch.nn.MultiheadAttention(width, heads, bias=bias, batch_first=True)
+    wrapped = attend(module)
+    model = sc.from_torch(wrapped, input_shape=[(queries, width), (keys, width)])
+    assert sc.costs.flops(model, "ptflops") == model.macs
+    extra = 2 * queries * width + heads * queries * keys + \
+        ((queries + 2 * keys) * width if bias else 0)
+    assert ptflops_inputs(wrapped, [(queries, width), (keys, width)]) == model.macs + extra

@@ -5,8 +5,8 @@ config or a ``.keras`` file. Exit codes (also in ``symcnn --help`` and ``docs/cl
 
 ==== =========================================================================
 0    success
-1    the request failed on a valid model (bad --subs value, unsolvable budget, ...)
-2    the command line is malformed (unknown option, bad NAME=VALUE, ...)
+1    the request failed on a valid model (a --subs symbol it lacks, unsolvable budget, ...)
+2    the command line is malformed (unknown option, an option value wrong whatever the model)
 3    FILE cannot be turned into a model (missing, malformed, invalid layers)
 4    a needed optional capability is missing (PyYAML, matplotlib, pdflatex, ...)
 5    ``solve`` found no value within the budget

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from ..errors import ExpressionError
 from ..expr_parser import parse_size
-from .options import UsageError, subs_example
+from ..suggest import did_you_mean
+from .options import QUANTITIES, UsageError, subs_example
 
 __all__ = ["UsageError", "parse_assignments", "parse_range", "parse_shape", "columns",
-           "substitute", "fix_with_subs"]
+           "substitute", "fix_with_subs", "parse_budgets", "parse_divisors"]
 
 
 def _value(text: str, option: str, declare: bool = True):
@@ -29,6 +30,14 @@ def _value(text: str, option: str, declare: bool = True):
             hint = (f" (separate assignments with spaces, not commas: {option} NAME=VALUE "
                     f"NAME=VALUE ...)")
         raise UsageError(f"{option}: {err}{hint}") from None
+
+
+def _not_positive(value) -> bool:
+    """Whether ``value`` is a number (or a form in positive symbols, ``-n``) that is 0 or
+    negative, whatever the model: no size, multiplier, budget or divisor is."""
+    if isinstance(value, int):
+        return value <= 0
+    return getattr(value, "is_positive", None) is False
 
 
 def _items(text: str) -> list | None:
@@ -51,13 +60,22 @@ def _items(text: str) -> list | None:
     return [p for p in parts if p.strip()] if len(parts) > 1 else parts
 
 
-def parse_assignments(items, option: str = "--subs", tuples: bool = False) -> dict:
+def parse_assignments(items, option: str = "--subs", tuples: bool = False,
+                      positive: bool | None = None) -> dict:
     """``["n=10", "H=224"]`` as ``{"n": 10, "H": 224}``; values are expressions. With
-    ``tuples``, ``depths=(3,3,L,3)`` (or ``3,3,L,3``) is a tuple of them.
+    ``tuples``, ``depths=(3,3,L,3)`` (or ``3,3,L,3``) is a tuple of them. ``positive``
+    (default: for ``--subs``) refuses a value that is 0 or negative whatever the model, as
+    every symbol is positive: a usage error naming the option and the value, like a
+    malformed one.
 
     >>> parse_assignments(["depths=(3, 3, L, 3)", "width=w"], "--arg", tuples=True)
     {'depths': (3, 3, L, 3), 'width': w}
+    >>> parse_assignments(["n=0"])
+    Traceback (most recent call last):
+    ...
+    symcnn.cli.options.UsageError: --subs: n must be positive (every symbol is a positive size or multiplier). Received: 'n=0'
     """
+    positive = option == "--subs" if positive is None else positive
     out = {}
     for item in items or ():
         name, sep, text = item.partition("=")
@@ -72,7 +90,55 @@ def parse_assignments(items, option: str = "--subs", tuples: bool = False) -> di
         parts = _items(text) if tuples else None
         out[name] = _value(text, option) if parts is None else \
             tuple(_value(p, option) for p in parts)
+        if positive and _not_positive(out[name]):
+            raise UsageError(f"{option}: {name} must be positive (every symbol is a positive "
+                             f"size or multiplier). Received: {item!r}")
     return out
+
+
+def parse_budgets(items, option: str = "--budget") -> dict:
+    """``--budget QUANTITY=VALUE ...`` (``solve``, ``plot``) as ``{quantity: number}``: each
+    quantity one of :data:`~symcnn.cli.options.QUANTITIES`, each value a positive number
+    (``1e6`` and ``5*10**6`` are read exactly). Anything else is a usage error naming the
+    option and the value, the same in every command.
+
+    >>> parse_budgets(["params=1e5", "macs=2*10**9"])
+    {'params': 100000, 'macs': 2000000000}
+    >>> parse_budgets(["params=abc"])
+    Traceback (most recent call last):
+    ...
+    symcnn.cli.options.UsageError: --budget: a budget is a positive number. Received: params=abc
+    """
+    budgets = parse_assignments(items, option, positive=False)
+    for name, value in budgets.items():
+        if name not in QUANTITIES:
+            raise UsageError(f"{option}: unknown quantity {name!r};"
+                             f"{did_you_mean(name, QUANTITIES)} choose from "
+                             f"{', '.join(QUANTITIES)}. Received: {name}={value}")
+        if not getattr(value, "is_number", isinstance(value, int)) or value <= 0:
+            raise UsageError(f"{option}: a budget is a positive number. Received: "
+                             f"{name}={value}")
+    return budgets
+
+
+def parse_divisors(items, option: str = "--assume-divisible") -> dict | None:
+    """``--assume-divisible NAME=D ...`` as ``{name: D}`` (None when not given): each ``D``
+    a positive integer, else a usage error naming the option and the value. Whether the
+    model has ``NAME`` is the model's to say (as for ``--subs``).
+
+    >>> parse_divisors(["H=32", "W=32"])
+    {'H': 32, 'W': 32}
+    >>> parse_divisors(["H=abc"])
+    Traceback (most recent call last):
+    ...
+    symcnn.cli.options.UsageError: --assume-divisible: a divisor is a positive integer, as in H=32. Received: H=abc
+    """
+    divisors = parse_assignments(items, option, positive=False)
+    for name, value in divisors.items():
+        if not getattr(value, "is_Integer", isinstance(value, int)) or value <= 0:
+            raise UsageError(f"{option}: a divisor is a positive integer, as in H=32. "
+                             f"Received: {name}={value}")
+    return divisors or None
 
 
 def fix_with_subs(subject: str, names, symbol, batch: str | None = None) -> UsageError:
@@ -143,7 +209,11 @@ def parse_shape(text: str, option: str = "--input") -> tuple:
     if not parts or not all(p.strip() for p in parts):
         raise UsageError(f"{option}: expected sizes separated by commas such as H,W,3. "
                          f"Received: {text!r}")
-    return tuple(_value(p, option) for p in parts)
+    sizes = tuple(_value(p, option) for p in parts)
+    if any(_not_positive(size) for size in sizes):
+        raise UsageError(f"{option}: every size must be positive, such as H,W,3. "
+                         f"Received: {text!r}")
+    return sizes
 
 
 def columns(values, option: str = "--columns") -> list | None:

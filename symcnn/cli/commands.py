@@ -23,18 +23,19 @@ from ..safe_read import write_bytes
 from ..solving import model_solve_budget, solve_budget
 from ..spec import model_to_spec
 from ..suggest import did_you_mean
-from .arguments import UsageError, columns, fix_with_subs, parse_assignments
+from .arguments import UsageError, columns, fix_with_subs, parse_budgets, parse_divisors
 from .loading import load_args
 from .options import EXIT_NO_SOLUTION, LoadError
-from .report import ANY, render, solve_document
+from .report import ANY, check_columns, render, solve_document
 
 __all__ = ["run_summary", "run_solve", "run_latex", "run_spec", "quantity_of", "symbol_of",
            "QUANTITIES", "EXIT_NO_SOLUTION", "LoadError"]
 
 
 def run_summary(args, out) -> int:
-    model = load_args(args)
-    print(render(model, args.format, columns(args.columns), args.notation), file=out)
+    model = load_args(args)  # first: a Python FILE may register columns (register_column)
+    names = check_columns(args.format, columns(args.columns))
+    print(render(model, args.format, names, args.notation), file=out)
     return 0
 
 
@@ -68,15 +69,7 @@ def symbol_of(model, name: str, command: str = "solve", given: str | None = None
 def run_solve(args, out) -> int:
     """``Model.solve_budget`` for every budget at once (the answer) and for each alone (to
     say which binds); the model's constraints hold at the answer."""
-    budgets = parse_assignments(args.budget, "--budget")
-    for name, value in budgets.items():
-        if name not in QUANTITIES:
-            raise UsageError(f"--budget: unknown quantity {name!r};"
-                             f"{did_you_mean(name, QUANTITIES)} choose from "
-                             f"{', '.join(QUANTITIES)}")
-        if not getattr(value, "is_number", isinstance(value, int)) or value <= 0:
-            raise UsageError(f"--budget: a budget is a positive number. Received: "
-                             f"{name}={value}")
+    budgets = parse_budgets(args.budget)
     model = load_args(args)
     symbol = symbol_of(model, args.for_, fixed=args.subs)
     step = _step(args.step, symbol)
@@ -168,10 +161,11 @@ def _no_solution(model, symbol, found) -> str:
 
 
 def run_latex(args, out) -> int:
-    model = load_args(args)
-    divisible = parse_assignments(args.assume_divisible, "--assume-divisible") or None
+    divisible = parse_divisors(args.assume_divisible)
+    model = load_args(args)  # first: a Python FILE may register columns (register_column)
+    names = check_columns("latex", columns(args.columns))
     options = {"style": args.style, "assume_divisible": divisible,
-               "columns": columns(args.columns), "caption": args.caption,
+               "columns": names, "caption": args.caption,
                "notation": args.notation}
     text = model.to_latex(standalone=bool(args.pdf or args.standalone),
                           **{k: v for k, v in options.items() if v is not None})

@@ -23,17 +23,19 @@ from fractions import Fraction
 
 import sympy
 
-from ..errors import ExpressionError, shorten
+from ..costs import dtype_bytes
+from ..errors import CostError, ExpressionError, SolveError, shorten
 from ..expr_parser import parse_size
 from ..render.exprs import show
 from ..render.summary import format_count
 from ..solving import solve_budget
+from ..suggest import did_you_mean
 from ..training_memory import training_memory
 from .arguments import UsageError, fix_with_subs, parse_assignments, parse_shape
 from .loading import load_args
 from .options import EXIT_NO_SOLUTION
 from .report import encode, header
-from .zoo import zoo_entry
+from .zoo import build_model, zoo_entry
 from .options import MEMORY_EXAMPLES as EXAMPLES  # noqa: F401  (issue 16: parsed without SymPy)
 from .options import register_memory as register  # noqa: F401
 
@@ -73,7 +75,8 @@ def _model(args):
         build = zoo_entry(args.zoo)
         if build is None:
             raise UsageError(f"the zoo has no model {args.zoo!r} (`symcnn zoo` lists them)")
-        model = build(**({"input_shape": parse_shape(args.input)} if args.input else {}))
+        model = build_model(build, {"input_shape": parse_shape(args.input)} if args.input
+                            else {})
     own = {k: v for k, v in values.items() if k in model.symbols_by_name}
     rest = {k: v for k, v in values.items() if k not in own}
     return (model.subs(own) if own else model), rest
@@ -103,10 +106,37 @@ def _number_or_form(expr) -> str:
     return format_count(int(expr)) if expr.is_Integer else show(expr)
 
 
+def _dtype(text: str) -> str:
+    """``--dtype``: a name :func:`symcnn.costs.dtype_bytes` knows (``float32``, ``bfloat16``,
+    ``int8``...), else a usage error naming the option and the value, before FILE is read."""
+    try:
+        dtype_bytes(text)
+    except CostError:
+        raise UsageError(f"--dtype: a name such as float32, float16, bfloat16 or int8. "
+                         f"Received: --dtype {shorten(repr(text), 60)}") from None
+    return text
+
+
+def _for(name: str, total, fixed) -> None:
+    """Refuse ``--for NAME`` when the memory has no symbol ``NAME``, as ``solve --for``
+    does (the request fails on a valid model: exit code 1); say so when ``--subs`` (the
+    ``fixed`` assignments) took it away."""
+    names = sorted(s.name for s in total.free_symbols)
+    if name in names:
+        return
+    if any(item.split("=", 1)[0].strip() == name for item in fixed or ()):
+        hint = f" --subs fixed {name} already: leave it out of --subs to solve for it."
+    else:
+        hint = did_you_mean(name, names)
+    raise SolveError(f"memory: the training memory has no symbol {name!r} (its symbols: "
+                     f"{', '.join(names) or 'none'}).{hint} Received: --for {name}")
+
+
 def run_memory(args, out) -> int:
+    dtype = _dtype(args.dtype)
     model, rest = _model(args)
     mem = training_memory(model, batch=_batch(args.batch, model), optimizer=args.optimizer,
-                          dtype=args.dtype)
+                          dtype=dtype)
     if rest:  # names the model does not have: refused as TrainingMemory.subs refuses them
         mem = mem.subs(rest)
     figures = {"weights": mem.weights, "gradients": mem.gradients,
@@ -119,6 +149,7 @@ def run_memory(args, out) -> int:
         if symbol is None:
             raise UsageError("--budget: with a numeric --batch, say which symbol to solve for "
                              "with --for (e.g. --for H)")
+        _for(symbol, mem.total, args.subs)
         unfixed = {s.name for s in mem.total.free_symbols} - {symbol}
         if unfixed:
             raise fix_with_subs("--budget: the memory still depends", unfixed, symbol,

@@ -62,8 +62,9 @@ def check_early(args) -> None:
     """Refuse what the command line alone shows is wrong, before SymPy is imported and FILE
     read (a :class:`UsageError`, exit code 2, naming the options and their values):
     options of one model's table given to the zoo's list (``symcnn zoo --columns ...``,
-    ignored otherwise), ``--notation`` where no printer takes it, and ``--columns`` with
-    ``--format json`` (the JSON document has every column).
+    ignored otherwise), ``--notation`` where no printer takes it, ``--columns`` with
+    ``--format json`` (the JSON document has every column), and ``latex``'s table options
+    with ``--style derivation`` or a ``--caption`` that is not printable text.
 
     >>> from argparse import Namespace
     >>> check_early(Namespace(command="summary", format="latex", notation="d2l", columns=None))
@@ -77,11 +78,39 @@ def check_early(args) -> None:
     fmt, notation = getattr(args, "format", None), getattr(args, "notation", None)
     if args.command == "zoo" and not args.name:
         _only_for_one_model(args)
+    if args.command == "latex":
+        _check_latex(args)
     check_notation(args.command, fmt, notation)
     if fmt == "json" and getattr(args, "columns", None):
         raise UsageError(f"--columns applies to text, markdown and latex, not json (the JSON "
                          f"document has every column). Received: --columns "
                          f"{' '.join(args.columns)}")
+
+
+def _check_latex(args) -> None:
+    """``symcnn latex``: ``--columns`` and ``--caption`` shape the table (``--style
+    derivation`` has none), and a caption is printable, as ``model.to_latex`` requires
+    (no control characters or line breaks, most of which stop pdflatex).
+
+    >>> from argparse import Namespace
+    >>> _check_latex(Namespace(style="derivation", columns=None, caption="x"))
+    Traceback (most recent call last):
+    ...
+    symcnn.cli.options.UsageError: --caption applies to --style table, not derivation. Received: --style derivation --caption 'x'
+    """
+    given = {option: value for option, value in (("--columns", args.columns),
+                                                 ("--caption", args.caption))
+             if value is not None}
+    if args.style == "derivation" and given:
+        verb = "applies" if len(given) == 1 else "apply"
+        shown = " ".join(f"{o} {' '.join(v) if isinstance(v, list) else repr(v)}"
+                         for o, v in given.items())
+        raise UsageError(f"{' and '.join(given)} {verb} to --style table, not derivation. "
+                         f"Received: --style derivation {shown}")
+    if args.caption is not None and not args.caption.isprintable():
+        raise UsageError(f"--caption must be printable: no control characters, line breaks or "
+                         f"direction overrides (pdflatex stops at most of them). "
+                         f"Received: --caption {args.caption!r}")
 
 
 def _only_for_one_model(args) -> None:

@@ -20,10 +20,15 @@ import sympy
 from .. import __version__
 from ..errors import CostError, _digits, brief
 from ..safe import MAX_DIGITS, BoundError
+from ..render.context import TABLE_COLUMNS
 from ..render.exprs import canonical_text, show
+from ..render.summary import COLUMNS
+from ..suggest import did_you_mean
+from .options import UsageError
 
 __all__ = ["SCHEMA_VERSION", "ANY", "encode", "header", "shape", "summary_document",
-           "solve_document", "sweep_document", "zoo_document", "optional_count", "render"]
+           "solve_document", "sweep_document", "zoo_document", "optional_count", "render",
+           "check_columns"]
 
 #: ``largest_alone`` of a budget on a quantity that does not depend on the symbol and is
 #: within it: every value fits.
@@ -166,6 +171,36 @@ def sweep_document(model, symbol: str, quantities: list, rows: list) -> dict:
 def zoo_document(entries: list) -> dict:
     """The ``symcnn/zoo`` document: the models the zoo offers."""
     return {**header("zoo"), "models": [{"name": n, "description": d} for n, d in entries]}
+
+
+def check_columns(fmt: str, names):
+    """``--columns`` ``names`` (None: not given) checked against the columns of ``fmt``'s
+    printer (text: ``summary()``'s; markdown and latex: the tables', as
+    :func:`~symcnn.render.context.resolve_columns` takes them; a Python FILE may register
+    more, so it is read first): an unknown name (or, in text, one named twice, which ``summary()`` refuses) is a usage error
+    naming the option and the value, as a malformed ``--y`` is.
+
+    >>> check_columns("text", ["layer", "params"])
+    ['layer', 'params']
+    >>> check_columns("text", ["layer", "parms"])
+    Traceback (most recent call last):
+    ...
+    symcnn.cli.options.UsageError: --columns: unknown column 'parms'. Did you mean 'params'? Choose from: layer, output_shape, params, ... Received: --columns layer,parms
+    """
+    if names is None:
+        return None
+    received = f"Received: --columns {','.join(names)}"
+    known = list(COLUMNS) if fmt == "text" else \
+        list(TABLE_COLUMNS) + [c for c in COLUMNS if c not in TABLE_COLUMNS]
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise UsageError(f"--columns: unknown column {unknown[0]!r}."
+                         f"{did_you_mean(unknown[0], known)} Choose from: {', '.join(known)}. "
+                         f"{received}")
+    twice = [n for i, n in enumerate(names) if n in names[:i]]
+    if twice and fmt == "text":
+        raise UsageError(f"--columns: {twice[0]} is named twice. {received}")
+    return names
 
 
 def render(model, fmt: str, columns=None, notation: str | None = None) -> str:

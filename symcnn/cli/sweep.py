@@ -22,7 +22,7 @@ from .. import plotting, sweeping
 from ..errors import OutputError, SolveError, UnavailableError
 from ..render.summary import format_count
 from ..safe import int_text
-from .arguments import UsageError, columns, fix_with_subs, parse_assignments, parse_range
+from .arguments import UsageError, columns, fix_with_subs, parse_budgets, parse_range
 from .commands import quantity_of, symbol_of
 from .loading import load_args
 from .report import sweep_document
@@ -134,25 +134,39 @@ def run_sweep(args, out) -> int:
     return 0
 
 
+def _check_plot_options(args) -> None:
+    """``--title`` and ``-o`` as :func:`symcnn.plot` takes them (mathtext that parses, an
+    image suffix matplotlib writes), checked before the sweep: a usage error naming the
+    option and the value, as any malformed value is."""
+    for option, check, value in (("--title", plotting._check_title, args.title),
+                                 ("-o", plotting._format, args.output)):
+        try:
+            check(value)
+        except SolveError as err:
+            raise UsageError(f"{option}: {str(err).removeprefix('plot: ')}") from None
+
+
 def run_plot(args, out) -> int:
     name, values = parse_range(args.range, "RANGE")
     quantities = columns(args.y, "--y") or ["params"]
+    budgets = parse_budgets(args.budget)
+    for q in budgets:
+        if q not in quantities:
+            raise UsageError(f"--budget: {q!r} is not among the plotted quantities "
+                             f"({', '.join(quantities)}). Received: --budget "
+                             f"{' '.join(args.budget)}")
     model = load_args(args)
     symbol = symbol_of(model, name, "plot", f"RANGE {args.range}", args.subs)
     others = {s.name for q in quantities for s in quantity_of(model, q).free_symbols} \
         - {symbol.name}
     if others:
         raise fix_with_subs("the plotted quantities still depend", others, symbol)
-    budgets = parse_assignments(args.budget, "--budget")
-    for q in budgets:
-        if q not in quantities:
-            raise UsageError(f"--budget: {q!r} is not among the plotted quantities "
-                             f"({', '.join(quantities)})")
     try:
         import matplotlib
     except ImportError:
         raise UnavailableError("plots need matplotlib: pip install 'symcnn[plot]'") from None
     matplotlib.use("Agg")
+    _check_plot_options(args)
     y = quantities if len(quantities) > 1 else quantities[0]
     budget = budgets or None
     if budget is not None and len(quantities) == 1:

@@ -17,10 +17,11 @@ import re
 import textwrap
 
 from .. import zoo
+from ..errors import LayerArgumentError
 from .arguments import UsageError, columns, parse_assignments, parse_shape, substitute
-from .report import render, zoo_document
+from .report import check_columns, render, zoo_document
 
-__all__ = ["zoo_entries", "zoo_entry", "arguments", "run_zoo"]
+__all__ = ["zoo_entries", "zoo_entry", "arguments", "run_zoo", "build_model"]
 
 
 def _offered(name: str, obj) -> bool:
@@ -145,9 +146,23 @@ def run_zoo(args, out) -> int:
         if key not in accepted:
             raise UsageError(f"{args.name} has no argument {key!r}; it takes "
                              f"{', '.join(accepted) or 'none'}")
-    model = build(**options)
+    names = check_columns(args.format, columns(args.columns))
+    model = build_model(build, options)
     if not hasattr(model, "summary"):
         raise UsageError(f"{args.name} returns {type(model).__name__}, not one model")
     model = substitute(model, args.subs)
-    print(render(model, args.format, columns(args.columns), args.notation), file=out)
+    print(render(model, args.format, names, args.notation), file=out)
     return 0
+
+
+def build_model(build, options: dict):
+    """``build(**options)`` for the command line's ``--arg``/``--input``: an argument the
+    zoo function refuses (``width=0``, ``alpha=-1``, an input shape that is not ``H,W,C``)
+    is a usage error naming the option, as a malformed value is; a valid one that does not
+    fit the model (an input too small for it) stays the model's error (exit code 1)."""
+    try:
+        return build(**options)
+    except LayerArgumentError as err:
+        option = "--input" if "`input_shape`" in str(err) and "input_shape" in options \
+            else "--arg"
+        raise UsageError(f"{option}: {err}") from None

@@ -37,14 +37,20 @@ def _number(layer: Layer, value, arg: str):
 
 class LayerScale(Layer):
     """Multiplies each channel (the last axis) by a learned factor (ConvNeXt's and CaiT's
-    layer scale; Keras applications' ``LayerScale``): ``projection_dim`` parameters, which
-    must equal the input's width (left out, it is that width).
+    layer scale; Keras applications' ``LayerScale``, ``keras.src.applications.convnext``):
+    ``projection_dim`` parameters, which must equal the input's width (left out, it is that
+    width). As Keras multiplies by a vector of that length, a ``projection_dim`` of 1 is one
+    factor broadcast over every channel (1 parameter), and an input of one channel is
+    broadcast to ``projection_dim`` channels; any other mismatch is an error, as in Keras.
 
     >>> import symcnn as sc
-    >>> sc.LayerScale(1e-6, 32)(sc.Input((7, 7, 16)))
+    >>> x = sc.Input((7, 7, 16))
+    >>> sc.Model(x, sc.LayerScale(1e-6, 1)(x)).params
+    1
+    >>> sc.LayerScale(1e-6, 32)(x)
     Traceback (most recent call last):
     ...
-    symcnn.errors.ShapeError: LayerScale layer on input shape (7, 7, 16): the input's last axis (16) must equal `projection_dim`. Received: projection_dim=32
+    symcnn.errors.ShapeError: LayerScale layer on input shape (7, 7, 16): the input's last axis (16) must equal `projection_dim`, or one of them be 1 (Keras broadcasts the factors over the channels). Received: projection_dim=32
     """
 
     def __init__(self, init_values=1e-6, projection_dim=None, name: str | None = None,
@@ -54,19 +60,44 @@ class LayerScale(Layer):
                   projection_dim=None if projection_dim is None else
                   self._size(projection_dim, "projection_dim"))
 
+    def _broadcast(self, channels) -> str | None:
+        """How the factors meet ``channels``: ``"factor"`` (one factor for every channel),
+        ``"input"`` (the input's one channel widened to ``projection_dim``), or None (one
+        factor per channel)."""
+        dim = self.projection_dim
+        if dim is None or sympy.sympify(dim - channels).is_zero:
+            return None
+        if dim == 1:
+            return "factor"
+        return "input" if channels == 1 else None
+
     def output_shape_for(self, shape, check: Checker):
-        if self.projection_dim is not None:
+        broadcast = self._broadcast(shape[-1])
+        if broadcast == "input":
+            return (*shape[:-1], self.projection_dim)
+        if broadcast is None and self.projection_dim is not None:
             check.equal(shape[-1], self.projection_dim,
                         lambda: f"the input's last axis ({shape[-1]}) must equal "
-                                f"`projection_dim`. Received: projection_dim={self.projection_dim}")
+                                f"`projection_dim`, or one of them be 1 (Keras broadcasts the "
+                                f"factors over the channels). "
+                                f"Received: projection_dim={self.projection_dim}")
         return shape
 
     def params_for(self, shape):
-        return shape[-1], ZERO
+        broadcast = self._broadcast(shape[-1])
+        return (shape[-1] if broadcast is None else self.projection_dim), ZERO
 
     def derivation_for(self, b, input_shapes, output_shape):
-        """One factor per channel: ``C``."""
+        """One factor per channel: ``C``; one factor in all with ``projection_dim=1``."""
+        broadcast = self._broadcast(input_shapes[0][-1])
+        if broadcast == "factor":
+            b.note("projection_dim = 1: one factor, broadcast over every channel.")
+            return sympy.Integer(1), {}
         C = sym("C")
+        if broadcast == "input":
+            b.note("The input's one channel is broadcast to projection_dim channels, one "
+                   "factor each.")
+            return C, {C: self.projection_dim}
         return C, {C: input_shapes[0][-1]}
 
     def macs_for(self, input_shapes, output_shape) -> sympy.Expr:

@@ -12,7 +12,7 @@ import sympy
 from .. import formulas
 from ..errors import LayerArgumentError, ShapeError, brief
 from ..layers import core as _core, normalization as _norm
-from ..layers.base import Checker, format_shape
+from ..layers.base import Checker, _number, format_shape
 from ..symbols import as_size
 from ._base import TorchLayer, flag
 
@@ -23,6 +23,10 @@ class _BatchNormNd(TorchLayer):
     inference_when_frozen = False  # requires_grad_(False) leaves PyTorch's in training mode
     _optional = (("eps", 1e-5), ("momentum", 0.1), ("affine", True),
                  ("track_running_stats", True))
+    #: PyTorch's ``momentum=None`` keeps a cumulative moving average of the batch statistics
+    #: (the same running mean and variance buffers: the counts do not change).
+    _kinds = {"momentum": ("a number, or None for a cumulative moving average",
+                           lambda value: value is None or _number(value))}
     _ranks: tuple = (3,)
     _meaning = "channels, height, width"
 

@@ -21,7 +21,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from ..errors import SymcnnError, UnavailableError
+from ..errors import SymcnnError, UnavailableError, brief
 from ..working import Given
 from .context import TABLE_COLUMNS, TOTALS, RenderContext, resolve_columns
 from .exprs import latex_printer
@@ -34,7 +34,7 @@ from .latex_steps import (_describe_math, _describeplain, _parts, _shape, _shown
 from .summary import COLUMNS
 
 __all__ = ["model_to_latex", "compile_pdf", "step_latex", "derivation_latex", "escape",
-           "PREAMBLE", "FONTS", "page_step", "model_array", "is_trivial"]
+           "PREAMBLE", "FONTS", "page_step", "model_array", "is_trivial", "check_caption"]
 
 #: The packages a document needs for symcnn's LaTeX (``standalone=True`` includes them).
 PREAMBLE = "\\usepackage{amsmath}\n\\usepackage{booktabs}"
@@ -279,6 +279,40 @@ def model_array(model) -> str:
 _STYLES = ("table", "derivation")
 
 
+#: Characters that end or break ``\label{...}`` (pdflatex stops at them).
+_LABEL_BREAKERS = frozenset("\\{}%#~")
+
+
+def check_caption(caption, label=None) -> None:
+    r"""Refuse a ``caption`` or ``label`` that the LaTeX would not carry as written, by the
+    rule for names (:class:`~symcnn.layers.base.Layer`): text, and printable (no control
+    characters, line breaks or direction overrides: pdflatex stops at most of them, and
+    drops or changes the others); a label also without ``\ { } % # ~``, which end or
+    break ``\label``. TeX's special characters in a caption are escaped, as in names.
+
+    >>> check_caption("Layers of the 50% model", "tab:model")
+    >>> check_caption("line\x00break")
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.SymcnnError: to_latex: `caption` must be printable: no control characters, line breaks or direction overrides (pdflatex stops at most of them). Received: caption='line\x00break'
+    """
+    for arg, value in (("caption", caption), ("label", label)):
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise SymcnnError(f"to_latex: `{arg}` must be a string. "
+                              f"Received: {arg}={brief(value)}")
+        if not value.isprintable():
+            raise SymcnnError(f"to_latex: `{arg}` must be printable: no control characters, "
+                              f"line breaks or direction overrides (pdflatex stops at most of "
+                              f"them). Received: {arg}={brief(value)}")
+        breakers = sorted(_LABEL_BREAKERS.intersection(value)) if arg == "label" else ()
+        if breakers:
+            raise SymcnnError(f"to_latex: `label` cannot hold {' '.join(breakers)} (they end "
+                              f"or break \\label); use letters, digits and :-_. as in "
+                              f"tab:model. Received: label={brief(value)}")
+
+
 def model_to_latex(model, style: str = "table", standalone: bool = False,
                    assume_divisible=None, columns=None, caption: str | None = None,
                    label: str | None = None, long: bool | None = None,
@@ -314,6 +348,7 @@ def model_to_latex(model, style: str = "table", standalone: bool = False,
     if style != "table" and (columns is not None or caption is not None or label is not None):
         raise SymcnnError("to_latex: `columns`, `caption` and `label` apply to style='table'. "
                           f"Received: style={style!r}")
+    check_caption(caption, label)
     ctx = RenderContext(model, assume_divisible, "to_latex", notation)
     ctx.printer = latex_printer()
     if style == "table":  # a make_divisible call is too wide for a cell: named under the table

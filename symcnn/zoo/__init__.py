@@ -2,9 +2,11 @@
 
 Every classic network is a function returning a symcnn model whose input is ``(H, W, 3)``
 with ``H`` and ``W`` symbols unless ``input_shape`` is given; ``classes`` sets the class
-count, ``include_top=False`` ends the model at its last feature map, and the widths are
-arguments (numbers or symbols). The architectures are torchvision's, so parameter counts
-equal the published ones. ``docs/zoo.md`` lists every model's closed forms.
+count, ``include_top=False`` ends the model at its last feature map, ``name`` names the
+model (every function that builds one takes it, as Keras' applications do; None keeps the
+function's own), and the widths are arguments (numbers or symbols). The architectures are
+torchvision's, so parameter counts equal the published ones. ``docs/zoo.md`` lists every
+model's closed forms.
 
 >>> import symcnn as sc
 >>> sc.zoo.textbook.free_width().params

@@ -2,7 +2,8 @@
 
 Every zoo function takes ``input_shape`` (default ``(H, W, 3)`` with ``H, W`` positive
 integer symbols), ``include_top`` (``False`` ends the model at its last feature map, as in
-``keras.applications``) and ``classes``.
+``keras.applications``), ``classes`` and ``name`` (:func:`name_arg`: None keeps the
+function's own name).
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from ..errors import LayerArgumentError
 from ..layers import (AdaptiveAveragePooling2D, Conv2D, Dense, Dropout, Flatten,
                       MaxPooling2D)
 from ..model import Model
-from ._common import check_flag, model_input, size_arg
+from ._common import check_flag, model_input, name_arg, size_arg
 
 __all__ = ["alexnet", "alexnet_two_tower"]
 
@@ -53,7 +53,7 @@ def _head(x, units, classes, owner: str, dropout_first: bool):
 
 
 def alexnet(input_shape=None, *, classes=1000, filters=(64, 192, 384, 256, 256), units=4096,
-            include_top: bool = True) -> Model:
+            include_top: bool = True, name: str | None = None) -> Model:
     """Single-tower AlexNet as in torchvision (61,100,840 parameters).
 
     ``filters`` are the five convolutions' widths and ``units`` the hidden fully connected
@@ -80,11 +80,11 @@ def alexnet(input_shape=None, *, classes=1000, filters=(64, 192, 384, 256, 256),
     if include_top:
         x = AdaptiveAveragePooling2D((6, 6), name="avg_pool")(x)
         x = _head(x, units, classes, owner, dropout_first=True)
-    return Model(inputs, x, name=owner)
+    return Model(inputs, x, name=name_arg(name, owner))
 
 
 def alexnet_two_tower(input_shape=None, *, classes=1000, filters=(96, 256, 384, 384, 256),
-                      units=4096, include_top: bool = True) -> Model:
+                      units=4096, include_top: bool = True, name: str | None = None) -> Model:
     """The original two-tower AlexNet (2012): ``groups=2`` in convolutions 2, 4 and 5.
 
     Every width in ``filters`` that is split between the towers must be even.
@@ -110,4 +110,4 @@ def alexnet_two_tower(input_shape=None, *, classes=1000, filters=(96, 256, 384, 
     x = MaxPooling2D(3, strides=2, name="pool5")(x)
     if include_top:
         x = _head(x, units, classes, owner, dropout_first=False)
-    return Model(inputs, x, name=owner)
+    return Model(inputs, x, name=name_arg(name, owner))

@@ -97,23 +97,23 @@ def convnext(depths=(3, 3, 9, 3), dims=(96, 192, 384, 768), input_shape=None, *,
 
 def convnext_tiny(input_shape=None, **kwargs) -> Model:
     """ConvNeXt-T: depths (3, 3, 9, 3), widths (96, 192, 384, 768); 28.6 M parameters."""
-    return convnext((3, 3, 9, 3), (96, 192, 384, 768), input_shape,
-                    name=kwargs.pop("name", "convnext_tiny"), **kwargs)
+    name = name_arg(kwargs.pop("name", None), "convnext_tiny")
+    return convnext((3, 3, 9, 3), (96, 192, 384, 768), input_shape, name=name, **kwargs)
 
 
 def convnext_small(input_shape=None, **kwargs) -> Model:
     """ConvNeXt-S: depths (3, 3, 27, 3), widths (96, 192, 384, 768)."""
-    return convnext((3, 3, 27, 3), (96, 192, 384, 768), input_shape,
-                    name=kwargs.pop("name", "convnext_small"), **kwargs)
+    name = name_arg(kwargs.pop("name", None), "convnext_small")
+    return convnext((3, 3, 27, 3), (96, 192, 384, 768), input_shape, name=name, **kwargs)
 
 
 def convnext_base(input_shape=None, **kwargs) -> Model:
     """ConvNeXt-B: depths (3, 3, 27, 3), widths (128, 256, 512, 1024)."""
-    return convnext((3, 3, 27, 3), (128, 256, 512, 1024), input_shape,
-                    name=kwargs.pop("name", "convnext_base"), **kwargs)
+    name = name_arg(kwargs.pop("name", None), "convnext_base")
+    return convnext((3, 3, 27, 3), (128, 256, 512, 1024), input_shape, name=name, **kwargs)
 
 
 def convnext_large(input_shape=None, **kwargs) -> Model:
     """ConvNeXt-L: depths (3, 3, 27, 3), widths (192, 384, 768, 1536)."""
-    return convnext((3, 3, 27, 3), (192, 384, 768, 1536), input_shape,
-                    name=kwargs.pop("name", "convnext_large"), **kwargs)
+    name = name_arg(kwargs.pop("name", None), "convnext_large")
+    return convnext((3, 3, 27, 3), (192, 384, 768, 1536), input_shape, name=name, **kwargs)

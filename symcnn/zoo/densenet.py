@@ -44,27 +44,35 @@ def _dense_layer(x, growth_rate, bn_size, name):
 
 
 def densenet(blocks, input_shape=None, *, classes=1000, growth_rate=32, init_filters=None,
-             bn_size=4, include_top: bool = True, name: str = "densenet") -> Model:
+             bn_size=4, include_top: bool = True, name: str | None = None) -> Model:
     """A DenseNet-BC with ``blocks`` dense layers per block (torchvision's definition).
 
     >>> import symcnn as sc
     >>> sc.zoo.densenet((3, 2), growth_rate="k", classes=10).trainable_params
     246*k**2 + 13*k*floor(k/2) + 424*k + 16*floor(k/2) + 10
     """
-    name = name_arg(name, "densenet")
+    return _densenet("densenet", blocks, input_shape, classes, growth_rate, init_filters,
+                     bn_size, include_top, name)
+
+
+def _densenet(owner: str, blocks, input_shape, classes, growth_rate, init_filters, bn_size,
+              include_top, name) -> Model:
+    """:func:`densenet`; ``owner`` (the public function) names it in errors and is the
+    model's default name."""
+    name = name_arg(name, owner)
     counts = [plain_int(b) for b in blocks] if isinstance(blocks, (tuple, list)) else []
     if not counts or not all(b is not None and b > 0 for b in counts):
-        raise LayerArgumentError(f"{name}: `blocks` must be a tuple of positive ints, one per "
+        raise LayerArgumentError(f"{owner}: `blocks` must be a tuple of positive ints, one per "
                                  f"dense block. Received: blocks={blocks!r}")
     blocks = counts
     for count in counts:
-        check_count(count, "blocks", name, blocks, symbolic=False)
-    check_flag(include_top, "include_top", name)
-    growth_rate = size_arg(growth_rate, "growth_rate", name)
-    bn_size = size_arg(bn_size, "bn_size", name)
+        check_count(count, "blocks", owner, blocks, symbolic=False)
+    check_flag(include_top, "include_top", owner)
+    growth_rate = size_arg(growth_rate, "growth_rate", owner)
+    bn_size = size_arg(bn_size, "bn_size", owner)
     channels = 2 * growth_rate if init_filters is None else size_arg(init_filters,
-                                                                     "init_filters", name)
-    inputs = model_input(input_shape, name)
+                                                                     "init_filters", owner)
+    inputs = model_input(input_shape, owner)
     x = Conv2D(channels, 7, strides=2, padding=3, use_bias=False, name="conv1_conv")(inputs)
     x = _bn_relu(x, "conv1")
     x = MaxPooling2D(3, strides=2, padding=1, name="pool1")(x)
@@ -80,12 +88,12 @@ def densenet(blocks, input_shape=None, *, classes=1000, growth_rate=32, init_fil
     x = _bn_relu(x, "top")
     if include_top:
         x = GlobalAveragePooling2D(name="avg_pool")(x)
-        x = Dense(size_arg(classes, "classes", name), name="predictions")(x)
+        x = Dense(size_arg(classes, "classes", owner), name="predictions")(x)
     return Model(inputs, x, name=name)
 
 
 def densenet121(input_shape=None, *, classes=1000, growth_rate=32, init_filters=None,
-                bn_size=4, include_top: bool = True) -> Model:
+                bn_size=4, include_top: bool = True, name: str | None = None) -> Model:
     """DenseNet-121: dense blocks of 6, 12, 24 and 16 layers (7,978,856 parameters).
 
     >>> import symcnn as sc
@@ -95,6 +103,5 @@ def densenet121(input_shape=None, *, classes=1000, growth_rate=32, init_filters=
     >>> m.subs(k=32).trainable_params
     7978856
     """
-    return densenet((6, 12, 24, 16), input_shape, classes=classes, growth_rate=growth_rate,
-                    init_filters=init_filters, bn_size=bn_size, include_top=include_top,
-                    name="densenet121")
+    return _densenet("densenet121", (6, 12, 24, 16), input_shape, classes, growth_rate,
+                     init_filters, bn_size, include_top, name)

@@ -57,7 +57,7 @@ from .. import arith
 from ..layers import (Activation, Add, BatchNormalization, Conv2D, Dense, DepthwiseConv2D,
                       Dropout, GlobalAveragePooling2D, Input, Multiply, Repeat, Reshape)
 from ..model import Model
-from ._common import check_count, check_flag, model_input, size_arg
+from ._common import check_count, check_flag, model_input, name_arg, size_arg
 from .scaling import as_multiplier, make_divisible, round_repeats
 
 __all__ = ["efficientnet_b0", "EFFICIENTNET_COEFFICIENTS"]
@@ -116,7 +116,7 @@ def _block_name(stage: int, index: int) -> str:
 
 
 def efficientnet_b0(input_shape=None, *, width_coefficient=1.0, depth_coefficient=1.0,
-                    classes=1000, include_top: bool = True) -> Model:
+                    classes=1000, include_top: bool = True, name: str | None = None) -> Model:
     """EfficientNet-B0, optionally scaled by ``width_coefficient`` and ``depth_coefficient``.
 
     :data:`EFFICIENTNET_COEFFICIENTS` lists the coefficients of B0-B7 (B7 is
@@ -145,15 +145,15 @@ def efficientnet_b0(input_shape=None, *, width_coefficient=1.0, depth_coefficien
                 x = _mbconv(x, out_channels, out_channels, kernel, 1, expansion,
                             _block_name(stage, index))
         else:
-            name = _block_name(stage, 1)
+            block_name = _block_name(stage, 1)
             block_input = Input(x.shape)
             block = Model(block_input, _mbconv(block_input, out_channels, out_channels, kernel,
-                                               1, expansion, name), name=name)
-            x = Repeat(block, repeats - 1, name=f"{name}_repeat")(x)
+                                               1, expansion, block_name), name=block_name)
+            x = Repeat(block, repeats - 1, name=f"{block_name}_repeat")(x)
     last = make_divisible(320 * width, 8)
     x = _conv_bn(x, 4 * last, 1, "top")
     if include_top:
         x = GlobalAveragePooling2D(name="avg_pool")(x)
         x = Dropout(0.2, name="top_dropout")(x)
         x = Dense(size_arg(classes, "classes", owner), name="predictions")(x)
-    return Model(inputs, x, name=owner)
+    return Model(inputs, x, name=name_arg(name, owner))

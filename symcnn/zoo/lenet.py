@@ -46,7 +46,7 @@ from ..layers.conv import _WindowConv
 from ..layers.spatial import join_channels, split_channels
 from ..model import Model
 from ..working import Times
-from ._common import check_flag, model_input, size_arg
+from ._common import check_flag, model_input, name_arg, size_arg
 
 __all__ = ["lenet5", "TableConv2D", "LENET5_C3_TABLE"]
 
@@ -136,7 +136,8 @@ def _subsampling(x, name):
     return Activation("tanh", name=f"{name}_tanh")(x)
 
 
-def lenet5(input_shape=None, *, classes=10, include_top: bool = True) -> Model:
+def lenet5(input_shape=None, *, classes=10, include_top: bool = True,
+           name: str | None = None) -> Model:
     """LeNet-5 (1998): input ``(H, W, 1)`` by default; 32x32 is the published size.
 
     ``include_top=False`` ends at C5. The input must be at least 32x32.
@@ -158,4 +159,4 @@ def lenet5(input_shape=None, *, classes=10, include_top: bool = True) -> Model:
         x = Dense(84, activation="tanh", name="f6")(x)
         x = Dense(size_arg(classes, "classes", owner), use_bias=False, trainable=False,
                   name="rbf")(x)
-    return Model(inputs, x, name=owner)
+    return Model(inputs, x, name=name_arg(name, owner))

@@ -45,7 +45,7 @@ from .. import arith
 from ..layers import (Add, BatchNormalization, Conv2D, Dense, DepthwiseConv2D, Dropout,
                       GlobalAveragePooling2D, ReLU)
 from ..model import Model
-from ._common import check_flag, model_input, size_arg
+from ._common import check_flag, model_input, name_arg, size_arg
 from .scaling import as_multiplier, make_divisible
 
 __all__ = ["mobilenet_v2"]
@@ -76,7 +76,8 @@ def _inverted_residual(x, in_channels, out_channels, strides, expansion, name):
     return y
 
 
-def mobilenet_v2(input_shape=None, *, alpha=1.0, classes=1000, include_top: bool = True) -> Model:
+def mobilenet_v2(input_shape=None, *, alpha=1.0, classes=1000, include_top: bool = True,
+                 name: str | None = None) -> Model:
     """MobileNetV2 with width multiplier ``alpha`` (torchvision's ``width_mult``).
 
     >>> import symcnn as sc
@@ -106,4 +107,4 @@ def mobilenet_v2(input_shape=None, *, alpha=1.0, classes=1000, include_top: bool
         x = GlobalAveragePooling2D(name="avg_pool")(x)
         x = Dropout(0.2, name="top_dropout")(x)
         x = Dense(size_arg(classes, "classes", owner), name="predictions")(x)
-    return Model(inputs, x, name=owner)
+    return Model(inputs, x, name=name_arg(name, owner))

@@ -34,7 +34,7 @@ from .. import arith
 from ..layers import (Activation, Add, BatchNormalization, Conv2D, Dense, DepthwiseConv2D,
                       Dropout, GlobalAveragePooling2D, Multiply)
 from ..model import Model
-from ._common import check_flag, model_input, size_arg
+from ._common import check_flag, model_input, name_arg, size_arg
 from .scaling import as_multiplier, make_divisible
 
 __all__ = ["mobilenet_v3_large", "mobilenet_v3_small"]
@@ -90,7 +90,7 @@ def _block(x, setting, alpha, name):
 
 
 def _mobilenet_v3(settings, last: int, owner: str, input_shape, alpha, classes,
-                  include_top) -> Model:
+                  include_top, name) -> Model:
     alpha = as_multiplier(alpha, "alpha", owner)
     check_flag(include_top, "include_top", owner)
     inputs = model_input(input_shape, owner)
@@ -106,11 +106,11 @@ def _mobilenet_v3(settings, last: int, owner: str, input_shape, alpha, classes,
         x = Dense(size_arg(classes, "classes", owner), name="predictions")(x)
     # a symbolic alpha draws every expansion; below 1/4 torchvision drops some (see above)
     holds = [] if alpha.is_number else [alpha >= sympy.Rational(1, 4)]
-    return Model(inputs, x, name=owner, constraints=holds)
+    return Model(inputs, x, name=name_arg(name, owner), constraints=holds)
 
 
 def mobilenet_v3_large(input_shape=None, *, alpha=1.0, classes=1000,
-                       include_top: bool = True) -> Model:
+                       include_top: bool = True, name: str | None = None) -> Model:
     """MobileNetV3-Large with width multiplier ``alpha`` (torchvision's ``width_mult``).
 
     >>> import symcnn as sc
@@ -118,11 +118,11 @@ def mobilenet_v3_large(input_shape=None, *, alpha=1.0, classes=1000,
     (ceiling(H/32), ceiling(W/32), 960)
     """
     return _mobilenet_v3(_LARGE, 1280, "mobilenet_v3_large", input_shape, alpha, classes,
-                         include_top)
+                         include_top, name)
 
 
 def mobilenet_v3_small(input_shape=None, *, alpha=1.0, classes=1000,
-                       include_top: bool = True) -> Model:
+                       include_top: bool = True, name: str | None = None) -> Model:
     """MobileNetV3-Small with width multiplier ``alpha`` (torchvision's ``width_mult``).
 
     >>> import symcnn as sc
@@ -130,4 +130,4 @@ def mobilenet_v3_small(input_shape=None, *, alpha=1.0, classes=1000,
     (ceiling(H/32), ceiling(W/32), 576)
     """
     return _mobilenet_v3(_SMALL, 1024, "mobilenet_v3_small", input_shape, alpha, classes,
-                         include_top)
+                         include_top, name)

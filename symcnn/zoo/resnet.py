@@ -131,51 +131,61 @@ def resnet(depth: int | None = None, input_shape=None, *, blocks=None, bottlenec
     return Model(inputs, x, name=name_arg(name, owner))
 
 
-def resnet18(input_shape=None, *, classes=1000, width=64, include_top: bool = True) -> Model:
+def resnet18(input_shape=None, *, classes=1000, width=64, include_top: bool = True,
+             name: str | None = None) -> Model:
     """ResNet-18: basic blocks, 2-2-2-2 (11,689,512 parameters in torchvision).
 
     >>> import symcnn as sc
     >>> sc.zoo.resnet18().trainable_params
     11689512
     """
-    return resnet(18, input_shape, classes=classes, width=width, include_top=include_top)
+    return resnet(18, input_shape, classes=classes, width=width, include_top=include_top,
+                  name=name)
 
 
-def resnet34(input_shape=None, *, classes=1000, width=64, include_top: bool = True) -> Model:
+def resnet34(input_shape=None, *, classes=1000, width=64, include_top: bool = True,
+             name: str | None = None) -> Model:
     """ResNet-34: basic blocks, 3-4-6-3 (21,797,672 parameters in torchvision).
 
     >>> import symcnn as sc
     >>> sc.zoo.resnet34().trainable_params
     21797672
     """
-    return resnet(34, input_shape, classes=classes, width=width, include_top=include_top)
+    return resnet(34, input_shape, classes=classes, width=width, include_top=include_top,
+                  name=name)
 
 
-def resnet50(input_shape=None, *, classes=1000, width=64, include_top: bool = True) -> Model:
+def resnet50(input_shape=None, *, classes=1000, width=64, include_top: bool = True,
+             name: str | None = None) -> Model:
     """ResNet-50: bottleneck blocks, 3-4-6-3 (25,557,032 parameters in torchvision).
 
     >>> import symcnn as sc
     >>> sc.zoo.resnet50((224, 224, 3), include_top=False).output_shape
     (7, 7, 2048)
     """
-    return resnet(50, input_shape, classes=classes, width=width, include_top=include_top)
+    return resnet(50, input_shape, classes=classes, width=width, include_top=include_top,
+                  name=name)
 
 
-def resnet101(input_shape=None, *, classes=1000, width=64, include_top: bool = True) -> Model:
+def resnet101(input_shape=None, *, classes=1000, width=64, include_top: bool = True,
+              name: str | None = None) -> Model:
     """ResNet-101: bottleneck blocks, 3-4-23-3 (44,549,160 parameters in torchvision).
 
     >>> import symcnn as sc
     >>> sc.zoo.resnet101().trainable_params
     44549160
     """
-    return resnet(101, input_shape, classes=classes, width=width, include_top=include_top)
+    return resnet(101, input_shape, classes=classes, width=width, include_top=include_top,
+                  name=name)
 
 
-def resnet152(input_shape=None, *, classes=1000, width=64, include_top: bool = True) -> Model:
+def resnet152(input_shape=None, *, classes=1000, width=64, include_top: bool = True,
+              name: str | None = None) -> Model:
     """ResNet-152: bottleneck blocks, 3-8-36-3 (60,192,808 parameters in torchvision).
 
     >>> import symcnn as sc
     >>> sc.zoo.resnet152().trainable_params
     60192808
     """
-    return resnet(152, input_shape, classes=classes, width=width, include_top=include_top)
+    return resnet(152, input_shape, classes=classes, width=width, include_top=include_top,
+                  name=name)

@@ -97,17 +97,17 @@ def swin(embed_dim=96, depths=(2, 2, 6, 2), num_heads=(3, 6, 12, 24), window_siz
 
 def swin_t(input_shape=None, **kwargs) -> Model:
     """Swin-T: width 96, depths (2, 2, 6, 2), heads (3, 6, 12, 24), 7x7 windows; 28.3 M."""
-    return swin(96, (2, 2, 6, 2), (3, 6, 12, 24), (7, 7), input_shape,
-                name=kwargs.pop("name", "swin_t"), **kwargs)
+    name = name_arg(kwargs.pop("name", None), "swin_t")
+    return swin(96, (2, 2, 6, 2), (3, 6, 12, 24), (7, 7), input_shape, name=name, **kwargs)
 
 
 def swin_s(input_shape=None, **kwargs) -> Model:
     """Swin-S: width 96, depths (2, 2, 18, 2), heads (3, 6, 12, 24), 7x7 windows."""
-    return swin(96, (2, 2, 18, 2), (3, 6, 12, 24), (7, 7), input_shape,
-                name=kwargs.pop("name", "swin_s"), **kwargs)
+    name = name_arg(kwargs.pop("name", None), "swin_s")
+    return swin(96, (2, 2, 18, 2), (3, 6, 12, 24), (7, 7), input_shape, name=name, **kwargs)
 
 
 def swin_b(input_shape=None, **kwargs) -> Model:
     """Swin-B: width 128, depths (2, 2, 18, 2), heads (4, 8, 16, 32), 7x7 windows."""
-    return swin(128, (2, 2, 18, 2), (4, 8, 16, 32), (7, 7), input_shape,
-                name=kwargs.pop("name", "swin_b"), **kwargs)
+    name = name_arg(kwargs.pop("name", None), "swin_b")
+    return swin(128, (2, 2, 18, 2), (4, 8, 16, 32), (7, 7), input_shape, name=name, **kwargs)

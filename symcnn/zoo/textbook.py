@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import symcnn as sc
 
+from ._common import name_arg
+
 __all__ = [
     "single_convolutions", "cifar", "lenet_table", "lenet_code", "free_width", "vgg_style",
     "alexnet_two_tower_convs",
@@ -30,7 +32,7 @@ def single_convolutions() -> list:
     ]
 
 
-def cifar(input_shape=(32, 32, 3)) -> sc.Model:
+def cifar(input_shape=(32, 32, 3), *, name: str | None = None) -> sc.Model:
     """Example B: a 32x32 CIFAR-style functional network (Conv-BN-ReLU-Pool blocks)."""
     inputs = x = sc.Input(input_shape)
     for filters, stride in ((64, 1), (128, 1), (256, 2)):
@@ -46,20 +48,20 @@ def cifar(input_shape=(32, 32, 3)) -> sc.Model:
     x = sc.Dense(50, activation="relu")(x)
     x = sc.Dropout(0.5)(x)
     outputs = sc.Dense(10, activation="softmax")(x)
-    return sc.Model(inputs, outputs, name="cifar")
+    return sc.Model(inputs, outputs, name=name_arg(name, "cifar"))
 
 
-def lenet_table(input_shape=(64, 64, 3)) -> sc.Sequential:
+def lenet_table(input_shape=(64, 64, 3), *, name: str | None = None) -> sc.Sequential:
     """Example C as its table describes it: no bias, a 4x4 second convolution, one Dense."""
     return sc.Sequential([
         sc.Input(input_shape),
         sc.Conv2D(6, 3, use_bias=False), sc.MaxPooling2D(2),
         sc.Conv2D(16, 4, use_bias=False), sc.MaxPooling2D(2),
         sc.Flatten(), sc.Dense(10, use_bias=False),
-    ], name="lenet_table")
+    ], name=name_arg(name, "lenet_table"))
 
 
-def lenet_code(input_shape=(64, 64, 3)) -> sc.Sequential:
+def lenet_code(input_shape=(64, 64, 3), *, name: str | None = None) -> sc.Sequential:
     """Example C as its code is written: biases, a 3x3 second convolution, Dense 120-84-10."""
     return sc.Sequential([
         sc.Input(input_shape),
@@ -68,10 +70,10 @@ def lenet_code(input_shape=(64, 64, 3)) -> sc.Sequential:
         sc.Flatten(),
         sc.Dense(120, activation="relu"), sc.Dense(84, activation="relu"),
         sc.Dense(10, activation="softmax"),
-    ], name="lenet_code")
+    ], name=name_arg(name, "lenet_code"))
 
 
-def free_width(width="n", input_shape=(39, 31, 1)) -> sc.Sequential:
+def free_width(width="n", input_shape=(39, 31, 1), *, name: str | None = None) -> sc.Sequential:
     """Example D, the headline: no bias anywhere, a Dense layer of free width ``n``.
 
     >>> free_width().params
@@ -85,10 +87,10 @@ def free_width(width="n", input_shape=(39, 31, 1)) -> sc.Sequential:
         sc.Conv2D(80, 2, use_bias=False),
         sc.Flatten(),
         sc.Dense(width, use_bias=False),
-    ], name="free_width")
+    ], name=name_arg(name, "free_width"))
 
 
-def vgg_style(input_shape=(256, 256, 3)) -> sc.Sequential:
+def vgg_style(input_shape=(256, 256, 3), *, name: str | None = None) -> sc.Sequential:
     """Example E: a VGG-style Keras Sequential model on 256x256x3."""
     return sc.Sequential([
         sc.Input(input_shape),
@@ -101,10 +103,11 @@ def vgg_style(input_shape=(256, 256, 3)) -> sc.Sequential:
         sc.GlobalMaxPooling2D(),
         sc.Dense(128, activation="relu"),
         sc.Dense(1, activation="sigmoid"),
-    ], name="vgg_style")
+    ], name=name_arg(name, "vgg_style"))
 
 
-def alexnet_two_tower_convs(input_shape=(227, 227, 3)) -> sc.Sequential:
+def alexnet_two_tower_convs(input_shape=(227, 227, 3), *,
+                            name: str | None = None) -> sc.Sequential:
     """Example F: AlexNet's first two convolutions; the second is two towers (groups=2)."""
     return sc.Sequential([
         sc.Input(input_shape),
@@ -112,4 +115,4 @@ def alexnet_two_tower_convs(input_shape=(227, 227, 3)) -> sc.Sequential:
         sc.MaxPooling2D(3, strides=2),
         sc.ZeroPadding2D(2),
         sc.Conv2D(256, 5, groups=2),
-    ], name="alexnet_towers")
+    ], name=name_arg(name, "alexnet_towers"))

@@ -68,9 +68,9 @@ def vgg(depth: int, input_shape=None, *, batch_norm: bool = False, classes=1000,
 
 def _variant(depth: int, batch_norm: bool, count: int):
     def build(input_shape=None, *, classes=1000, width=64, units=4096,
-              include_top: bool = True) -> Model:
+              include_top: bool = True, name: str | None = None) -> Model:
         return vgg(depth, input_shape, batch_norm=batch_norm, classes=classes, width=width,
-                   units=units, include_top=include_top)
+                   units=units, include_top=include_top, name=name)
 
     kind = "with batch normalization" if batch_norm else "without batch normalization"
     build.__name__ = build.__qualname__ = f"vgg{depth}{'_bn' if batch_norm else ''}"

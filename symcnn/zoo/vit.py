@@ -113,27 +113,29 @@ def vit_b_16(input_shape=None, **kwargs) -> Model:
     >>> sc.zoo.vit_b_16().output_shape
     (1000,)
     """
-    return vit(16, 768, 12, 12, 3072, input_shape, name=kwargs.pop("name", "vit_b_16"), **kwargs)
+    name = name_arg(kwargs.pop("name", None), "vit_b_16")
+    return vit(16, 768, 12, 12, 3072, input_shape, name=name, **kwargs)
 
 
 def vit_b_32(input_shape=None, **kwargs) -> Model:
     """ViT-B/32: patches of 32, otherwise ViT-B."""
-    return vit(32, 768, 12, 12, 3072, input_shape, name=kwargs.pop("name", "vit_b_32"), **kwargs)
+    name = name_arg(kwargs.pop("name", None), "vit_b_32")
+    return vit(32, 768, 12, 12, 3072, input_shape, name=name, **kwargs)
 
 
 def vit_l_16(input_shape=None, **kwargs) -> Model:
     """ViT-L/16: patches of 16, width 1024, 24 layers of 16 heads, MLP 4096."""
-    return vit(16, 1024, 24, 16, 4096, input_shape, name=kwargs.pop("name", "vit_l_16"),
-               **kwargs)
+    name = name_arg(kwargs.pop("name", None), "vit_l_16")
+    return vit(16, 1024, 24, 16, 4096, input_shape, name=name, **kwargs)
 
 
 def vit_l_32(input_shape=None, **kwargs) -> Model:
     """ViT-L/32: patches of 32, otherwise ViT-L."""
-    return vit(32, 1024, 24, 16, 4096, input_shape, name=kwargs.pop("name", "vit_l_32"),
-               **kwargs)
+    name = name_arg(kwargs.pop("name", None), "vit_l_32")
+    return vit(32, 1024, 24, 16, 4096, input_shape, name=name, **kwargs)
 
 
 def vit_h_14(input_shape=None, **kwargs) -> Model:
     """ViT-H/14: patches of 14, width 1280, 32 layers of 16 heads, MLP 5120."""
-    return vit(14, 1280, 32, 16, 5120, input_shape, name=kwargs.pop("name", "vit_h_14"),
-               **kwargs)
+    name = name_arg(kwargs.pop("name", None), "vit_h_14")
+    return vit(14, 1280, 32, 16, 5120, input_shape, name=name, **kwargs)

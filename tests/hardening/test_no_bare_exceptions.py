@@ -144,8 +144,8 @@ def test_writing_to_a_full_disk_fails_with_one_line(tmp_path, capfd):
     code, err = run_cli(["plot", str(model), "n=1:5", "-o", str(full)])
     assert code == 1 and err.strip() == (f"symcnn plot: error: cannot write {full}: No space "
                                          f"left on device. Received: path='{full}'")
-    code, err = run_cli(["plot", str(model), "n=1:5", "-o", "/dev/full"])
-    assert code == 1 and "cannot tell the image format from '/dev/full'" in err
+    code, err = run_cli(["plot", str(model), "n=1:5", "-o", "/dev/full"])  # a usage error
+    assert code == 2 and "cannot tell the image format from '/dev/full'" in err
     handle = open("/dev/full", "w")
     code = main(["summary", str(model)], out=handle)
     try:

@@ -448,3 +448,22 @@ def test_reflection_padding_messages_number_dims_as_torch_does():
         sc.from_torch(Pad(), input_shape=(3, 8, 4))
     assert [str(c) for c in sc.from_torch(Pad(), input_shape=(3, "H", "W")).constraints] == \
         ["W >= 6"]
+
+
+def test_batch_norm_with_momentum_none_crosses_both_ways():
+    """``nn.BatchNorm2d(momentum=None)`` (a cumulative moving average) was refused by
+    from_torch ("`momentum` must be a number"); it imports with PyTorch's counts, and
+    to_torch gives back a module with momentum=None."""
+    torch = require("torch")
+    tnn = torch.nn
+    module = tnn.Sequential(tnn.Conv2d(3, 8, 3), tnn.BatchNorm2d(8, momentum=None), tnn.ReLU())
+    model = sc.from_torch(module, input_shape=(3, "H", "W"))
+    buffers = sum(b.numel() for n, b in module.named_buffers() if "running_" in n)
+    assert model.trainable_params == sum(p.numel() for p in module.parameters())
+    assert model.non_trainable_params == buffers
+    assert model.get_layer("1").layer.get_config()["momentum"] is None
+    back = model.subs(H=9, W=9).to_torch()
+    norms = [m for m in back.modules() if isinstance(m, tnn.BatchNorm2d)]
+    assert [m.momentum for m in norms] == [None]
+    assert sum(p.numel() for p in back.parameters()) == model.trainable_params
+    assert tuple(back(torch.ones(2, 3, 9, 9)).shape[1:]) == model.subs(H=9, W=9).output_shape

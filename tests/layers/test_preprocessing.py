@@ -103,3 +103,46 @@ def test_keras_ops_arithmetic_with_a_constant_imports_as_elementwise_layers():
     kinds = [(r.type, getattr(r.layer, "op", None)) for r in ours.layers]
     assert ("Elementwise", "add") in kinds and ("Elementwise", "multiply") in kinds
     assert ours.output_shape == tuple(y.shape[1:]) and ours.params == theirs.count_params() == 0
+
+
+@pytest.mark.frameworks
+@pytest.mark.parametrize("shape, projection_dim", [
+    ((7, 7, 16), 1), ((7, 7, 16), 16), ((7, 7, 1), 4), ((7, 7, 1), 1), ((5, 16), 1), ((16,), 1),
+])
+def test_layer_scale_broadcasts_a_dimension_of_one_as_keras_does(shape, projection_dim):
+    """``LayerScale(..., projection_dim=1)`` on 16 channels was refused ("must equal"); Keras'
+    applications' LayerScale multiplies by a vector of length ``projection_dim``, so one factor
+    is broadcast over every channel (1 parameter), and one input channel is broadcast to
+    ``projection_dim`` channels."""
+    keras = require("keras")
+    from keras.src.applications.convnext import LayerScale
+
+    x = keras.Input(shape)
+    y = LayerScale(1e-6, projection_dim)(x)
+    theirs = keras.Model(x, y)
+    t = sc.Input(shape)
+    ours = sc.Model(t, sc.LayerScale(1e-6, projection_dim)(t))
+    assert _ours(ours) == _keras_counts(theirs)
+    assert ours.output_shape == tuple(y.shape[1:])
+    imported = sc.from_keras(theirs)
+    assert _ours(imported) == _ours(ours) and imported.output_shape == ours.output_shape
+
+
+@pytest.mark.frameworks
+def test_layer_scale_refuses_what_keras_refuses_and_says_why():
+    keras = require("keras")
+    from keras.src.applications.convnext import LayerScale
+
+    with pytest.raises(Exception):  # Keras: the (4,) factors do not broadcast against 16
+        keras.Model(x := keras.Input((7, 7, 16)), LayerScale(1e-6, 4)(x))
+    with pytest.raises(sc.ShapeError, match=r"must equal `projection_dim`, or one of them be "
+                                            r"1 \(Keras broadcasts.*projection_dim=4"):
+        sc.LayerScale(1e-6, 4)(sc.Input((7, 7, 16)))
+
+
+def test_layer_scale_with_one_factor_counts_one_whatever_the_channels():
+    H, W, C = sc.symbols("H W C")
+    t = sc.Input((H, W, C))
+    model = sc.Model(t, sc.LayerScale(1e-6, 1)(t))
+    assert (model.params, model.output_shape, model.constraints) == (1, (H, W, C), [])
+    assert model.layers[1].derivation.params.value == 1 and model.subs(C=16).params == 1

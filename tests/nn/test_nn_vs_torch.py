@@ -132,6 +132,29 @@ def test_batch_norm_counts_running_stats_as_non_trainable_like_keras():
     assert untracked.non_trainable_params == 0
 
 
+
+@pytest.mark.parametrize("kind, shape", [("BatchNorm1d", (6,)), ("BatchNorm1d", (6, 5)),
+                                         ("BatchNorm2d", (6, 5, 4)),
+                                         ("BatchNorm3d", (6, 3, 4, 5))])
+def test_batch_norm_takes_momentum_none_as_pytorch_does_with_the_same_counts(kind, shape):
+    """``momentum=None`` (PyTorch's cumulative moving average) was refused as "must be a
+    number"; PyTorch takes it and keeps the same parameters and running buffers."""
+    torch = require("torch")
+    for momentum in (None, 0.1, 0.5):
+        ours = nn.Sequential(getattr(nn, kind)(6, momentum=momentum), input_shape=shape)
+        theirs = getattr(torch.nn, kind)(6, momentum=momentum)
+        assert theirs.momentum == momentum
+        assert ours.trainable_params == sum(p.numel() for p in theirs.parameters())
+        assert ours.non_trainable_params == sum(b.numel() for n, b in theirs.named_buffers()
+                                                if n.startswith("running_"))
+        assert ours.output_shape == tuple(theirs.train()(torch.ones(2, *shape)).shape[1:])
+        layer = ours.layers[0].layer
+        assert type(layer)(**layer.get_config()).get_config() == layer.get_config()
+    with pytest.raises(sc.LayerArgumentError, match=r"`momentum` must be a number, or None "
+                                                    r"for a cumulative moving average"):
+        getattr(nn, kind)(6, momentum="0.1")
+
+
 def test_configs_rebuild_layers_and_substitute_symbols():
     layer = nn.Conv2d("C", 16, "k", stride=2, padding=1, bias=False)
     assert type(layer)(**layer.get_config()).get_config() == layer.get_config()

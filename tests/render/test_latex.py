@@ -194,3 +194,22 @@ def test_sizes_in_shapes_are_not_grouped_so_a_comma_always_separates_two_sizes()
     model = sc.Sequential([sc.Input((1, 768)), sc.Flatten(), sc.Dense(1000)])
     assert r"& $(1000,)$ & $768 \cdot 1{,}000 + 1{,}000 = 769{,}000$" in model.to_latex()
     assert "<mn>1000</mn>" in model.to_html() and "(1{,}000" not in model.to_latex()
+
+
+@pytest.mark.parametrize("character", ["\x00", "\x01", "\x1b", "\x7f", "\t", "\n", "\x85",
+                                       "\u2028", "\u202e"])
+def test_a_caption_with_a_control_character_is_refused_as_a_name_is(character):
+    """A control character went into ``\\caption{...}`` as it was: pdflatex stops at NUL, DEL
+    and ESC ("invalid character", "Unicode character ^^["); names refuse them already."""
+    model = textbook.free_width()
+    with pytest.raises(sc.SymcnnError, match=r"`caption` must be printable.*Received: "
+                                             r"caption='a\\"):
+        model.to_latex(caption=f"a{character}b")
+    with pytest.raises(sc.LayerArgumentError, match="`name` must be printable"):
+        sc.Dense(3, name=f"a{character}b")
+
+
+@pytest.mark.parametrize("label", ["a}b", "a{b", "a%b", "a#b", "a\\b", "a~b", "a\x00b"])
+def test_a_label_that_would_break_label_is_refused(label):
+    with pytest.raises(sc.SymcnnError, match=r"`label` (cannot hold|must be printable)"):
+        textbook.free_width().to_latex(label=label)

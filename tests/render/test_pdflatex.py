@@ -98,3 +98,25 @@ def test_text_copied_out_of_a_standalone_pdf_reads_as_typed(tmp_path):
         expected = ["conv1_conv", "a<b", "net<1>"] if name == "model" else ["Sizes < 5"]
         for typed in expected:
             assert typed in text, (name, typed, text[:400])
+
+
+CAPTION = "Free width: 50% of #params & $n$ ~ {x}_^ \\ é"
+
+
+def test_a_caption_and_label_are_set_as_typed(tmp_path):
+    """TeX's special characters in a caption are escaped, as in names, and come out of the
+    PDF as typed; the label resolves."""
+    import subprocess
+
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext is needed to read the PDF back")
+    tex = textbook.free_width().to_latex(caption=CAPTION, label="tab:free-width_1")
+    document = ("\\documentclass{article}\n\\usepackage[T1]{fontenc}\n\\usepackage{amsmath,"
+                "booktabs}\n\\begin{document}\n" + tex + "See Table~\\ref{tab:free-width_1}."
+                "\n\\end{document}\n")
+    compile_pdf(document, tmp_path, "caption")
+    pdf = compile_pdf(document, tmp_path, "caption")  # twice: the label resolves
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert f"Table 1: {CAPTION}" in text and "See Table 1." in text
+

@@ -144,8 +144,9 @@ def test_subs_takes_a_repeat_count_that_only_the_figures_show(tmp_path):
         assert code == 0
         assert json.loads(text) == json.loads(run("memory", three, *extra,
                                                   "--format", "json")[1])
-    # checked as TrainingMemory.subs checks: a count of 0 or an unknown name is refused
-    assert run("memory", symbolic, "--subs", "L=0")[0] == 1
+    # a count of 0 is no value of a symbol (a usage error, as any value below 1); an unknown
+    # name is refused as TrainingMemory.subs refuses it
+    assert run("memory", symbolic, "--subs", "L=0")[0] == 2
     assert run("memory", symbolic, "--subs", "q=1")[0] == 1
 
 

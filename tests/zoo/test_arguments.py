@@ -236,3 +236,45 @@ def test_a_name_is_a_non_empty_string(call):
                                    sc.zoo.vit_b_16])
 def test_the_published_models_are_drawn_block_by_block(build):
     assert not any(isinstance(r.layer, sc.Repeat) for r in build().layers)
+
+
+#: Public zoo functions that build no model, and the arguments the others need.
+NOT_MODELS = {"make_divisible", "textbook.single_convolutions"}  # a number; a list of models
+NEEDED = {"resnet": (18,), "vgg": (11,), "densenet": ((2, 2),)}
+
+
+def _model_functions() -> dict:
+    """Every public function of the zoo and of its ``textbook`` module that builds a model,
+    with the positional arguments it needs, found by reading the modules, so that a function
+    added later is covered."""
+    found = {}
+    for prefix, module in (("", sc.zoo), ("textbook.", sc.zoo.textbook)):
+        for attr in module.__all__:
+            obj = getattr(module, attr)
+            if inspect.isfunction(obj) and prefix + attr not in NOT_MODELS:
+                found[prefix + attr] = (obj, NEEDED.get(prefix + attr, ()))
+    return found
+
+
+MODEL_FUNCTIONS = _model_functions()
+
+
+def test_the_survey_of_model_functions_finds_the_whole_zoo():
+    assert {"densenet121", "mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0", "lenet5",
+            "alexnet", "vgg19_bn", "resnet152", "convnext_tiny", "swin_t", "vit_h_14", "resnet",
+            "textbook.free_width", "textbook.cifar"} <= set(MODEL_FUNCTIONS)
+
+
+@pytest.mark.parametrize("function", list(MODEL_FUNCTIONS))
+def test_every_zoo_model_function_takes_name(function):
+    """densenet121 and mobilenet_v2 (and resnet18, vgg16, lenet5, the textbook examples, ...)
+    raised TypeError for ``name=`` that resnet, vgg, vit, convnext and swin take (as Keras'
+    applications take ``name``)."""
+    build, needed = MODEL_FUNCTIONS[function]
+    default = build(*needed)
+    named = build(*needed, name="mine")
+    assert named.name == "mine" and default.name != "mine"
+    assert (named.params, named.output_shape) == (default.params, default.output_shape)
+    assert build(*needed, name=None).name == default.name
+    with pytest.raises(sc.LayerArgumentError, match=r"`name` must be a non-empty string"):
+        build(*needed, name="")
