@@ -20,6 +20,7 @@ W_out = (9 + 2*0 - 2)/3 + 1 = 10/3
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -282,28 +283,37 @@ def _cut_name(model: Model, records, key: str, last: int) -> int:
 
 
 def _resolve(model: Model, claims: list) -> list:
+    """Each claim with the layer record it is about. A row's layer is an int (a position),
+    None (the layer after the previous row's) or text: the layer of that name; text that
+    names no layer is a position when it is one (``3``, ``#3``), a name Keras cut short
+    (``conv3_block1_1_con…``) otherwise. So a name comes first: for a PyTorch model, whose
+    layers are named ``0``, ``1``, ``0.0``, the text ``1`` is the layer named ``1``."""
     records = model._records  # real layers (a functional model lists its inputs too)
     inputs = set(model._input_names)
+    names = [r.name for r in records]
+    known = set(names)
     out, last = [], -1
     for claim in claims:
         key = claim.layer
-        if isinstance(key, str) and key in inputs and key not in {r.name for r in records}:
+        if isinstance(key, str) and key in inputs and key not in known:
             continue  # an input's row (a functional model's summary lists it): nothing to mark
         if key is None:
             index = last + 1
         elif isinstance(key, int):
             index = key
+        elif key in known:
+            index = names.index(key)
+        elif re.fullmatch(r"#?\d+", key):
+            index = int(key.lstrip("#"))
         elif _is_cut(key):
             index = _cut_name(model, records, key, last)
         else:
-            names = [r.name for r in records]
-            if key not in names:
-                raise ClaimError(f"check: model {model.display_name!r} has no layer named "
-                                 f"{key!r}. Layers: {', '.join(names)}. Received: layer={key!r}")
-            index = names.index(key)
+            raise ClaimError(f"check: model {model.display_name!r} has no layer named "
+                             f"{brief(key)}. Layers: {', '.join(names)}. "
+                             f"Received: layer={brief(key)}")
         if not 0 <= index < len(records):
             raise ClaimError(f"check: model {model.display_name!r} has {len(records)} layers "
-                             f"(indices 0 to {len(records) - 1}). Received: layer={key!r}")
+                             f"(indices 0 to {len(records) - 1}). Received: layer={brief(key)}")
         out.append((records[index], claim))
         last = index
     return out
@@ -343,7 +353,8 @@ def check(model: Model, claims) -> Report:
     """
     _check_model(model)
     rows = [(record, _known_symbols(model, claim))
-            for record, claim in _resolve(model, parse_claims(claims, model.symbols_by_name))]
+            for record, claim in _resolve(model, parse_claims(
+                claims, model.symbols_by_name, [r.name for r in model._records]))]
     by_node = {id(r.node): c for r, c in rows}
     # The student's values flow on in two readings: each decimal as written (3.33 goes on
     # as 3.33), and each decimal as the value it stands for (3.33 that is an unfloored

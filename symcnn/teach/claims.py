@@ -26,8 +26,9 @@ from typing import Any, Mapping
 
 import sympy
 
-from ..errors import SymcnnError, shorten
+from ..errors import SymcnnError, brief, shorten
 from ..expr_parser import parse_expression
+from .identity import identically_zero
 from .tables import (GROUPED, aligned_cells, box_cells, csv_cells, markdown_cells,
                      split_shape, where_definitions)
 
@@ -48,17 +49,38 @@ class Number:
     text: str
 
     def matches(self, value) -> bool:
-        """Whether ``value`` is what the student wrote (a decimal: rounded or truncated)."""
+        """Whether ``value`` is what the student wrote (a decimal: rounded or truncated).
+
+        A closed form is compared exactly (:func:`~symcnn.teach.identity.identically_zero`:
+        ``-(-H//2)`` is ``ceiling(H/2)``, and a wrong form is refuted without
+        ``simplify``); a decimal is a number, so it never matches a closed form with
+        symbols.
+
+        >>> import symcnn as sc
+        >>> n = sc.symbols("n")
+        >>> parse_number("160.02").matches(160*n)
+        False
+        >>> parse_number("(-(-n//2))").matches(sympy.ceiling(n/2))
+        True
+        """
         value = sympy.sympify(value)
+        gap = value - self.value
         if self.tolerance == 0:
-            gap = value - self.value
             if gap == 0:
                 return True
-            if not gap.is_number and _differs_somewhere(gap):  # cheap: a wrong closed form is not simplified
-                return False
+            if not gap.is_number:
+                decided = identically_zero(gap)
+                if decided is not None:
+                    return decided
+                if _differs_somewhere(gap):  # cheap: a wrong closed form is not simplified
+                    return False
             return bool(sympy.simplify(gap) == 0)
-        gap = value - self.value  # rounded: within half a last digit; truncated: below one
-        return bool(abs(gap) <= self.tolerance / 2 or 0 <= gap < self.tolerance)
+        if not gap.is_number:  # 160.02 against 160*n: no size of n makes it a decimal's
+            return False
+        try:  # rounded: within half a last digit; truncated: below one
+            return bool(abs(gap) <= self.tolerance / 2 or 0 <= gap < self.tolerance)
+        except TypeError:  # a value that is not a real number (nan, zoo): not this one
+            return False
 
     def __repr__(self) -> str:
         return self.text
@@ -127,6 +149,40 @@ _DECIMAL = re.compile(r"[+-]?\d*\.\d+")
 _DASHES = {"-", "--", "\u2013", "\u2014"}
 
 
+def _python(value):
+    """A NumPy scalar as the Python value it holds (``np.float64`` is a float whose text is
+    ``np.float64(1792.0)``; ``np.int64`` is no int), a 1-D array as a list, as layers read
+    their arguments; anything else as it is.
+
+    >>> import numpy as np
+    >>> _python(np.float64(1792)), _python(np.int64(3)), _python(np.array([30, 30, 64]))
+    (1792.0, 3, [30, 30, 64])
+    """
+    if type(value).__module__ != "numpy":
+        return value
+    ndim = getattr(value, "ndim", None)
+    if ndim == 0 and hasattr(value, "item"):
+        return value.item()
+    if ndim == 1 and hasattr(value, "tolist"):
+        return value.tolist()
+    return value
+
+
+def _text(value) -> str:
+    """``str(value)``, or :func:`~symcnn.errors.brief` when that fails (an integer beyond
+    Python's limit of digits for a conversion to text), size by size in a shape.
+
+    >>> _text((10**5000, 30, 64))
+    '(<an integer of 5,001 digits>, 30, 64)'
+    """
+    try:
+        return str(value)
+    except ValueError:
+        if isinstance(value, (tuple, list)):
+            return "(" + ", ".join(_text(v) for v in value) + ")"
+        return brief(value)
+
+
 def parse_number(value, what: str = "number", symbols: Mapping | None = None) -> Number:
     """A :class:`Number` from an int, float, Fraction, SymPy number or text.
 
@@ -143,6 +199,7 @@ def parse_number(value, what: str = "number", symbols: Mapping | None = None) ->
     >>> parse_number("27*make_divisible(32*a, 8)", symbols={"a": a}).value.free_symbols == {a}
     True
     """
+    value = _python(value)
     if isinstance(value, Number):
         return value
     if isinstance(value, bool) or value is None:
@@ -150,8 +207,13 @@ def parse_number(value, what: str = "number", symbols: Mapping | None = None) ->
     if isinstance(value, float):
         text = repr(value)
     elif isinstance(value, (int, sympy.Basic)) or type(value).__name__ == "Fraction":
+        try:
+            text = str(value)
+        except ValueError:  # more digits than Python converts to text (4,300)
+            raise ClaimError(f"check: a claimed {what} is too long to read. "
+                             f"Received: {brief(value)}") from None
         number = sympy.nsimplify(value)
-        return Number(_renamed(number, symbols), sympy.Integer(0), str(value))
+        return Number(_renamed(number, symbols), sympy.Integer(0), text)
     else:
         text = str(value)
     text = text.strip().strip("*`$").replace("\u2212", "-").replace("\u00a0", " ")
@@ -172,7 +234,7 @@ def parse_number(value, what: str = "number", symbols: Mapping | None = None) ->
         number = None
     if number is None:
         raise ClaimError(f"check: cannot read the claimed {what} as a number. "
-                         f"Received: {value!r}")
+                         f"Received: {brief(value)}")
     return Number(sympy.nsimplify(number) if number.is_number else number, sympy.Integer(0),
                   text)
 
@@ -215,6 +277,7 @@ def parse_shape(value, what: str = "size", symbols: Mapping | None = None) -> tu
     >>> parse_shape("16,384"), parse_shape("(16,384)"), parse_shape("16, 384")
     ((16384,), (16, 384), (16, 384))
     """
+    value = _python(value)
     if isinstance(value, str) and GROUPED.fullmatch(value.strip().strip("`$")):
         return (parse_number(value, what),)
     if isinstance(value, str):
@@ -223,18 +286,23 @@ def parse_shape(value, what: str = "size", symbols: Mapping | None = None) -> tu
         parts = list(value)
     else:
         parts = [value]
-    parts = [p for p in parts if not (p is None or str(p).strip().lower() == "none")]
+    parts = [_python(p) for p in parts]
+    parts = [p for p in parts if not (p is None or isinstance(p, str) and
+                                      p.strip().lower() == "none")]
     if not parts:
-        raise ClaimError(f"check: a claimed output shape has no sizes. Received: {value!r}")
+        raise ClaimError(f"check: a claimed output shape has no sizes. "
+                         f"Received: {brief(value)}")
     return tuple(parse_number(p, what, symbols) for p in parts)
 
 
 def _layer_key(value):
+    """A row's layer: an int (a position), None (the next layer), or text: a name, which
+    :func:`~symcnn.teach.check.check` reads as a position (``3``, ``#3``) only when no
+    layer of the model has that name (PyTorch names layers ``0``, ``1``, ``0.0``)."""
+    value = _python(value)
     if value is None or isinstance(value, int) and not isinstance(value, bool):
         return value
-    text = str(value).strip().strip("`*")
-    if re.fullmatch(r"#?\d+", text):
-        return int(text.lstrip("#"))
+    text = _text(value).strip().strip("`*")
     name = text.split(" (")[0].strip()
     if name.endswith(("\u2026", "...")):  # Keras cut a long name: the type helps find it
         return text
@@ -264,7 +332,7 @@ def _entry(read, value, *what):
     try:
         return read(value, *what)
     except ClaimError as exc:
-        return Unreadable(str(value).strip(), str(exc).removeprefix("check: "))
+        return Unreadable(_text(value).strip(), str(exc).removeprefix("check: "))
 
 
 _HEADERS = (("layer", ("layer", "name")), ("output_shape", ("output", "shape")),
@@ -296,13 +364,21 @@ def _columns(header: list) -> dict:
     return out
 
 
-def _table_rows(cells: list, symbols: Mapping | None) -> list:
+#: A footer line under a summary or table, as symcnn, Keras and torchinfo print them (``Total
+#: params: 1,578``, ``**Trainable params**``, ``Non-trainable params``, ``Total MACs``), or a
+#: student's ``Total`` row: not a layer's row (unless a layer of the model has the name).
+FOOTER = re.compile(r"(?:total|(?:trainable|non-trainable|optimizer) params)(?:[\s:].*)?",
+                    re.IGNORECASE | re.DOTALL)
+
+
+def _table_rows(cells: list, symbols: Mapping | None, layers=frozenset()) -> list:
     header, rows = cells[0][1], cells[1:]
     columns = _columns(header)
     out = []
     for line, row in rows:
-        first = row[0].strip().strip("*`").lower() if row else ""  # also **Total params**
-        if not any(c.strip() for c in row) or first.startswith(("total", "trainable", "non-")):
+        first = str(row[0]).strip().strip("*`").strip() if row else ""  # also **Total params**
+        if not any(str(c).strip() for c in row) or \
+                FOOTER.fullmatch(first) and _layer_key(first) not in layers:
             continue
         values = {f: row[i] if i < len(row) else None for f, i in columns.items()}
         out.append(_claim(values, line, symbols))
@@ -358,17 +434,24 @@ def _with_where(text: str, symbols: Mapping | None) -> Mapping | None:
     return names
 
 
-def parse_claims(claims, symbols: Mapping | None = None) -> list:
+def parse_claims(claims, symbols: Mapping | None = None, layers=()) -> list:
     """The list of :class:`Claim` in ``claims``: a list of dicts, or the text of a table
     (Markdown, CSV, or a summary as symcnn's or Keras' ``model.summary()`` prints it).
     ``symbols`` maps names to the model's symbols, so that closed forms are read with them
-    (:func:`parse_number`)."""
+    (:func:`parse_number`). A table's footer lines (``Total params``, ``Trainable params``,
+    ``Non-trainable params``, ``Total <column>``; :data:`FOOTER`) are skipped, unless one
+    names a layer in ``layers`` (the model's layer names).
+
+    >>> table = "| layer | params |\\n|---|---|\\n| trainable_head | 330 |\\n| Total params | 330 |"
+    >>> [c.layer for c in parse_claims(table)]
+    ['trainable_head']
+    """
     if isinstance(claims, str):
         cells = _table_cells(claims)
         if len(cells) < 2:
             raise ClaimError("check: the table text needs a header row and at least one row. "
                              f"Received: {claims[:60]!r}")
-        return _table_rows(cells, _with_where(claims, symbols))
+        return _table_rows(cells, _with_where(claims, symbols), frozenset(layers))
     if not isinstance(claims, (list, tuple)):
         raise ClaimError("check: `claims` must be a list of rows (dicts) or the text of a "
                          f"table (Markdown, CSV or a summary). Received: "
@@ -377,6 +460,6 @@ def parse_claims(claims, symbols: Mapping | None = None) -> list:
     for i, row in enumerate(claims):
         if not isinstance(row, dict):
             raise ClaimError(f"check: claim {i} must be a dict with layer, output_shape, "
-                             f"params. Received: {row!r}")
+                             f"params. Received: {brief(row)}")
         out.append(_claim(row, None, symbols))
     return out

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import numbers
 import random
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,10 +108,17 @@ def _seed(seed) -> int:
     or a fresh one from the operating system for None."""
     if seed is None:
         return random.SystemRandom().randrange(2 ** 63)
-    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
-        return int(seed)
-    if isinstance(seed, float) and seed.is_integer():
-        return int(seed)
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool) or \
+            isinstance(seed, float) and seed.is_integer():
+        seed = int(seed)
+        try:
+            str(seed)  # the generator is seeded with its text
+        except ValueError:  # more digits than Python converts to text (4,300 by default)
+            raise ArgumentError(f"exercises.generate: `seed` must be an integer of at most "
+                                f"{sys.get_int_max_str_digits():,} digits, or None for a "
+                                f"different sheet each time. Received: seed={brief(seed)}"
+                                ) from None
+        return seed
     raise ArgumentError(f"exercises.generate: `seed` must be an integer, or None for a "
                         f"different sheet each time. Received: seed={brief(seed)}")
 

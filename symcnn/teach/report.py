@@ -22,7 +22,7 @@ import re
 
 from ..layers.base import format_shape
 from ..render.latex import FONTS, escape
-from ..render.latex_long import break_name
+from ..render.latex_long import LONGTABLE_PREAMBLE, break_name
 from ..render.markdown import cell_text as md_cell, code_span as md_code
 from ..render.summary import format_count
 from .claims import Unreadable
@@ -251,26 +251,76 @@ def _tt(text: str) -> str:
     return r"\texttt{" + break_name(escape(text)) + "}"
 
 
-def to_latex(report, standalone: bool = False) -> str:
-    """The report as a booktabs table with the workings and the diagnoses below it;
-    ``standalone=True`` gives a complete pdflatex document."""
-    body = [r"\noindent\textbf{" + latex_quotes(escape(_headline(report))) + r"}\par\medskip",
-            r"\noindent\begin{tabular}{@{}p{3cm}p{1.8cm}p{2.4cm}p{2.4cm}p{1.6cm}p{3cm}@{}}",
-            r"\toprule", r"layer & quantity & claimed & expected & mark & diagnosis \\",
-            r"\midrule"]
-    notes = []
+#: The LaTeX table's columns: header and share of the line width. The shares add up to 1;
+#: each cell wraps in its column (a ``p`` column), so no cell runs into the next.
+_LATEX_COLUMNS = (("layer", 0.22), ("quantity", 0.1), ("claimed", 0.2),
+                  ("expected", 0.2), ("mark", 0.13), ("diagnosis", 0.15))
+
+#: Where a claimed or expected value may break in a narrow column: after an operator or a
+#: comma (``28*make_divisible(32*a, 8)`` was one word to TeX and ran into the next column).
+_VALUE_BREAK = re.compile(r"(?<=[*/+=,])")
+
+
+def _value_tex(text: str) -> str:
+    r"""A claimed or expected value as LaTeX text that may break after ``*``, ``/``, ``+``,
+    ``=`` and ``,``; a long run without one (a 40-digit number) breaks as a long
+    layer name does (:func:`~symcnn.render.latex_long.break_name`).
+
+    >>> print(_value_tex("28*make_divisible(32*a, 8)"))
+    28*\allowbreak{}make\_\allowbreak{}divisible(32*\allowbreak{}a,\allowbreak{} 8)
+    """
+    return r"\allowbreak{}".join(break_name(escape(part))
+                                 for part in _VALUE_BREAK.split(text) if part)
+
+
+def _latex_rows(report) -> tuple:
+    """``(rows, notes)``: the table's rows as lists of LaTeX cells, and the workings of
+    the wrong marks as ``\\item`` lines."""
+    rows, notes = [], []
     for row in report.rows:
         for mark in row.marks:
             mark_text = "right" if mark.ok else verdict(mark).split(",")[0]
             code = "" if mark.ok else " or ".join(map(_tt, (mark.diagnosis, *mark.also)))
-            body.append(f"{_tt(row.layer)} & {escape(_LABELS[mark.field])} & "
-                        f"{escape(shown(mark.field, mark.claimed))} & "
-                        f"{escape(shown(mark.field, mark.expected))} & {mark_text} & {code} \\\\")
+            rows.append([_tt(row.layer), escape(_LABELS[mark.field]),
+                         _value_tex(shown(mark.field, mark.claimed)),
+                         _value_tex(shown(mark.field, mark.expected)), mark_text, code])
             if not mark.ok:
                 notes.append(r"\item " + _tt(row.layer) + " " + escape(_LABELS[mark.field])
                              + ": " + "; ".join(f"{label}: {_tt(text)}"
                                                 for label, text in _details(row, mark)))
-    body += [r"\bottomrule", r"\end{tabular}"]
+    return rows, notes
+
+
+def _longtable(rows: list) -> list:
+    """The marked table as a ``longtable``, as symcnn's model tables are set
+    (:func:`~symcnn.render.latex_long.longtable`): it breaks across pages, with its header
+    repeated under a "(continued)" line, and each cell wraps in its column."""
+    n = len(_LATEX_COLUMNS)
+    spec = "@{}" + "".join(
+        rf">{{\raggedright\arraybackslash}}p{{\dimexpr {share:.2f}\textwidth-2\tabcolsep\relax}}"
+        for _, share in _LATEX_COLUMNS) + "@{}"
+    head = " & ".join(name for name, _ in _LATEX_COLUMNS) + r" \\"
+    lines = [rf"\begin{{longtable}}{{{spec}}}", r"\toprule", head, r"\midrule",
+             r"\endfirsthead",
+             rf"\multicolumn{{{n}}}{{@{{}}l}}{{\footnotesize\itshape (continued)}} \\",
+             r"\toprule", head, r"\midrule", r"\endhead",
+             r"\midrule",
+             rf"\multicolumn{{{n}}}{{r@{{}}}}"
+             r"{\footnotesize\itshape continued on the next page} \\",
+             r"\endfoot", r"\bottomrule", r"\endlastfoot"]
+    lines += [" & ".join(cells) + r" \\" for cells in rows]
+    lines.append(r"\end{longtable}")
+    return lines
+
+
+def to_latex(report, standalone: bool = False) -> str:
+    """The report as a booktabs ``longtable`` (it breaks across pages, its header repeated
+    on each; every cell wraps in its column), with the workings and the diagnoses below it;
+    ``standalone=True`` gives a complete pdflatex document. A fragment needs the packages
+    ``booktabs``, ``longtable`` and ``array``."""
+    rows, notes = _latex_rows(report)
+    body = [r"\noindent\textbf{" + latex_quotes(escape(_headline(report))) + r"}\par\medskip",
+            *_longtable(rows)]
     if notes:
         body += [r"\begin{itemize}\raggedright", *notes, r"\end{itemize}"]
     used = _used(report)
@@ -283,8 +333,8 @@ def to_latex(report, standalone: bool = False) -> str:
     if standalone:
         text = "\n".join([r"\documentclass{article}",
                           r"\usepackage[a4paper,margin=2cm]{geometry}", FONTS,
-                          r"\usepackage{booktabs}", r"\begin{document}", r"\sloppy", text,
-                          r"\end{document}"])
+                          r"\usepackage{booktabs}", LONGTABLE_PREAMBLE, r"\begin{document}",
+                          r"\sloppy", text, r"\end{document}"])
     return text + "\n"
 
 

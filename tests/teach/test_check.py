@@ -4,6 +4,7 @@ rows, unexplained ones, and the worked examples' own slips."""
 from __future__ import annotations
 
 import pytest
+import sympy
 
 import symcnn as sc
 from symcnn.teach import CATALOGUE, ClaimError
@@ -425,7 +426,19 @@ def test_a_table_of_wrong_rows_of_a_deep_model_is_marked_in_bounded_time():
     report = sc.check(model, claims)
     assert time.perf_counter() - start < 60
     assert not any(m.ok for r in report.rows for m in r.marks)
-    assert {m.diagnosis for r in report.rows for m in r.marks} <= {"unexplained", "carried"}
+    assert {m.diagnosis for r in report.rows for m in r.marks} <= {"unexplained", "carried",
+                                                                   "ceil_vs_floor"}
+    # ceiling(H/4) + 1 after the student's ceiling(H/2) + 1 is ceiling(ceiling(H/2)/2) + 1,
+    # the rounding turned on their own size: the claim equals that working at every size
+    names = dict(model.symbols_by_name)
+    H, W = names["H"], names["W"]
+    for mark in [m for r in report.rows for m in r.marks if m.diagnosis == "ceil_vs_floor"]:
+        for step in mark.follows.split("; "):
+            axis = {"H_out": 0, "W_out": 1}[step.split(" = ")[0]]
+            size = sympy.sympify(step.rsplit(" = ", 1)[1], locals=names)
+            claimed = mark.claimed[axis].value
+            assert all(claimed.subs({H: h, W: h + 3}) == size.subs({H: h, W: h + 3})
+                       for h in range(1, 100))
 
 
 def test_only_a_symcnn_model_is_marked_and_the_error_says_how_to_get_one():
