@@ -33,8 +33,8 @@ from . import arith, memory
 from .derivation.blocks import block_shape_note, layers_sum
 from .errors import GraphError, ShapeError, SymcnnError, brief, describe_layer
 from .frameworks import import_framework
-from .layers.base import (Checker, Computed, Graph, Layer, Tensor, apply_layer, format_shape,
-                          subs_own)
+from .layers.base import (Checker, Computed, Graph, Layer, Tensor, apply_layer, called_on,
+                          format_shape, subs_own)
 from .layers.core import Input, InputLayer
 from .model_graph import _Namer, wire
 from .model_symbols import clash_error, free_symbols, reachable
@@ -357,6 +357,42 @@ class Model(_CostViews, _Printing, Graph):
     def n_inputs(self) -> int:  # type: ignore[override]
         return len(self.inputs)
 
+    def check_input_shapes(self, input_shapes, name: str | None = None,
+                           index: int | None = None) -> None:
+        """Refuse a call on ``input_shapes`` as Keras refuses it (``name`` and ``index``: as
+        a model lists this one, for the message, as :func:`~symcnn.layers.base.called_on`): an axis whose size is a
+        number in the model's input and in the tensor must agree, and so must the number of
+        axes (``Sequential([Input((9,)), Dense(4)])`` on a tensor of shape ``(8,)``; it was
+        rebuilt on ``(8,)`` and counted 36). A symbolic size is a template: the model is
+        rebuilt on what it receives (:meth:`rebuilt_on`), as are the later repetitions of a
+        ``Repeat`` of a block that changes the channels.
+
+        >>> import symcnn as sc
+        >>> inner = sc.Sequential([sc.Input((9,)), sc.Dense(4)], name="inner")
+        >>> inner(sc.Input((8,)))
+        Traceback (most recent call last):
+        ...
+        symcnn.errors.ShapeError: Sequential layer 'inner' on input shape (8,): the tensor has 8 on axis 0, where the model's input has 9 in (9,) (Keras refuses this call too). Give the model's input a symbol for a size that takes several values (sc.Input(('n',))). Received: inputs=(8,)
+        """
+        for i, (declared, shape) in enumerate(zip(self.inputs, input_shapes)):
+            old, new = tuple(declared.shape), tuple(shape)
+            if len(old) != len(new):
+                why = f"{len(new)} axes, where"
+            else:
+                axis = next((k for k, (a, b) in enumerate(zip(old, new))
+                             if getattr(a, "is_Integer", False) and getattr(b, "is_Integer", False)
+                             and a != b), None)
+                if axis is None:
+                    continue
+                why = f"{new[axis]} on axis {axis}, where"
+            which = f"the model's input {i}" if len(self.inputs) > 1 else "the model's input"
+            has = f"{len(old)} axes" if len(old) != len(new) else f"{old[axis]}"
+            raise ShapeError(
+                f"{called_on(self, input_shapes, name, index)}: the tensor has {why} {which} has {has} in "
+                f"{format_shape(old)} (Keras refuses this call too). Give the model's input a "
+                f"symbol for a size that takes several values (sc.Input(('n',))). "
+                f"Received: inputs={', '.join(format_shape(s) for s in input_shapes)}")
+
     def rebuilt_on(self, input_shapes) -> "Model":
         """This model on ``input_shapes``: itself when they are its own, else rebuilt (and
         kept, so that every analysis of a nested model shares one rebuild)."""
@@ -474,6 +510,7 @@ class Sequential(Model):
             if id(layer) not in seen:
                 seen[id(layer)] = (namer.name(layer), len(seen))
             layer_name, layer_index = seen[id(layer)]
+            layer.check_input_shapes([x.shape], layer_name, layer_index)
             node = apply_layer(layer, [x], name=layer_name, index=layer_index)
             if len(node.outputs) != 1:
                 raise GraphError(

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import math
 import numbers
+from decimal import Decimal
 from typing import Any
 
 import sympy
 
-from .errors import ExpressionError, LayerArgumentError
+from .errors import ExpressionError, LayerArgumentError, brief
 from .expr_parser import parse_expression
 
 __all__ = ["exact_value"]
@@ -29,15 +30,15 @@ __all__ = ["exact_value"]
 def exact_value(value: Any, arg: str, owner: str) -> sympy.Expr:
     """``value`` as an exact positive SymPy number (a rational), or a positive expression.
 
-    >>> exact_value("1.4", "alpha", "subs")
-    7/5
+    >>> exact_value("1.4", "alpha", "subs"), exact_value(Decimal("0.35"), "alpha", "subs")
+    (7/5, 7/20)
     >>> exact_value("-0.5", "alpha", "subs")
     Traceback (most recent call last):
     ...
     symcnn.errors.LayerArgumentError: subs: `alpha` must be a positive number (a decimal such as 0.75 or a fraction such as 3/4). Received: alpha='-0.5'
     """
     message = (f"{owner}: `{arg}` must be a positive number (a decimal such as 0.75 or a "
-               f"fraction such as 3/4). Received: {arg}={value!r}")
+               f"fraction such as 3/4). Received: {arg}={brief(value)}")
     if isinstance(value, bool) or value is None:
         raise LayerArgumentError(message)
     if isinstance(value, sympy.Float):
@@ -49,6 +50,11 @@ def exact_value(value: Any, arg: str, owner: str) -> sympy.Expr:
             result = parse_expression(value)
         except ExpressionError:
             raise LayerArgumentError(message) from None
+    elif isinstance(value, Decimal):  # the decimal it shows, exactly: Decimal("0.35") is 7/20
+        if not value.is_finite():
+            raise LayerArgumentError(message)
+        numerator, denominator = value.as_integer_ratio()
+        result = sympy.Rational(numerator, denominator)
     elif isinstance(value, numbers.Rational):  # int, Fraction, NumPy's integers
         result = sympy.Rational(int(value.numerator), int(value.denominator))
     elif isinstance(value, numbers.Real):  # float, NumPy's floats: the decimal they print

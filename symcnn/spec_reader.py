@@ -168,6 +168,16 @@ def _shape(value, symbols: dict, where: str) -> tuple:
     return tuple(_value(v, "shape", symbols, where) for v in value)
 
 
+def _input(value, symbols: dict, where: str, name=None):
+    """``sc.Input`` of the shape ``value`` (and ``name``), an error said at ``where``
+    (``model file: input: InputLayer: ...``), as an entry's errors are."""
+    shape = _shape(value, symbols, where)
+    try:
+        return Input(shape) if name is None else Input(shape, name=name)
+    except SymcnnError as err:
+        raise _at_entry(err, where) from None
+
+
 def _at(path: str, key: str) -> str:
     """``layers[3].Repeat.block`` and ``input`` give ``layers[3].Repeat.block.input``."""
     return f"{path}.{key}" if path else key
@@ -211,7 +221,7 @@ class _Reader:
             if "outputs" in spec:
                 raise SpecError(f"{here}: `outputs` belongs to functional models (`inputs`). "
                                 f"Received: outputs={brief(spec['outputs'])}")
-            x = Input(_shape(spec["input"], self.symbols, f"model file: {_at(path, 'input')}"))
+            x = _input(spec["input"], self.symbols, f"model file: {_at(path, 'input')}")
             layers, calls, y, failed = [], 0, x, None
             for index, entry in enumerate(entries):
                 at = _at(path, f"layers[{index}]")
@@ -258,7 +268,7 @@ class _Reader:
         tensors = {}
         for key, shape in given.items():
             where = f"model file: {_at(path, f'inputs.{key}')}"
-            tensors[key] = Input(_shape(shape, self.symbols, where), name=key)
+            tensors[key] = _input(shape, self.symbols, where, name=key)
         last = next(reversed(tensors.values())) if len(tensors) == 1 else None
         total = 0
         for index, entry in enumerate(spec["layers"]):
@@ -466,6 +476,7 @@ def _applied(layer, x):
     if x is None:
         return None
     try:
+        layer.check_input_shapes([x.shape])
         outputs = apply_layer(layer, [x]).outputs
     except SymcnnError:
         return None

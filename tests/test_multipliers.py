@@ -165,3 +165,18 @@ def test_an_expression_outside_the_grid_language_is_refused_in_the_users_names()
     n = sc.multiplier("n")
     with pytest.raises(sc.SolveError, match=r"on the grid n = k/20 \(k = 1, .*the power 1/k is"):
         sc.solve_budget(sympy.floor(10 / n) + n, 100, n, step=0.05)
+
+
+def test_a_decimal_multiplier_is_the_decimal_it_shows_in_subs_as_in_the_zoo():
+    from decimal import Decimal
+
+    import symcnn as sc
+
+    template = sc.zoo.mobilenet_v2(alpha="alpha")
+    for value in ("0.35", "0.75", "1.4"):
+        assert template.subs(alpha=Decimal(value)).params == \
+            sc.zoo.mobilenet_v2(alpha=Decimal(value)).params == \
+            sc.zoo.mobilenet_v2(alpha=value).params
+    for bad in ("NaN", "Infinity", "-0.5", "0"):
+        with pytest.raises(sc.LayerArgumentError, match=r"`alpha` must be a positive number"):
+            template.subs(alpha=Decimal(bad))

@@ -684,3 +684,35 @@ def test_a_sequential_entry_that_does_not_fit_is_named_by_its_path(tmp_path):
     with pytest.raises(sc.ShapeError, match=r"m.json: layers\[1\] \(Conv2D\): Conv2D layer "
                                             r"'conv2d_1' \(#1\) on input shape \(2, 2, 2\)"):
         sc.load_spec(path)
+
+
+@pytest.mark.parametrize("spec, where", [
+    ({"input": [[8]], "layers": ["ReLU"]}, "model file: input: InputLayer: `shape`"),
+    ({"inputs": {"x": [8], "y": [8.5]}, "outputs": "r",
+      "layers": [{"ReLU": {}, "inputs": "x", "name": "r"}]},
+     "model file: inputs.y: InputLayer: `shape`"),
+    ({"inputs": {1: [8]}, "outputs": "r", "layers": [{"ReLU": {}, "inputs": 1, "name": "r"}]},
+     "model file: inputs.1: InputLayer: `name`"),
+])
+def test_an_input_shape_error_names_its_place_in_the_file(spec, where):
+    with pytest.raises(sc.SymcnnError) as info:
+        sc.model_from_spec(spec)
+    assert str(info.value).startswith(where)
+
+
+def test_yaml_errors_are_the_same_with_libyaml(tmp_path):
+    """The reader parses with libyaml where PyYAML has it: duplicate keys, Python tags and
+    syntax errors are refused as before, each a SpecError naming the file."""
+    yaml = pytest.importorskip("yaml")
+    from symcnn.spec import _unique_key_loader
+
+    assert issubclass(_unique_key_loader(yaml), getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    cases = {"dup.yaml": ("input: [8]\ninput: [9]\n", "appears twice"),
+             "tag.yaml": ("input: !!python/object/apply:os.system [x]\n", "not valid YAML"),
+             "bad.yaml": ("input: [8, 9\n", "not valid YAML")}
+    for name, (text, message) in cases.items():
+        path = tmp_path / name
+        path.write_text(text)
+        with pytest.raises(sc.SpecError, match=message) as info:
+            sc.load_spec(path)
+        assert str(info.value).startswith(str(path))

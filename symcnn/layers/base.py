@@ -665,6 +665,13 @@ class Layer(LayerProtocol):
         node = apply_layer(self, tensors)
         return node.outputs[0] if len(node.outputs) == 1 else list(node.outputs)
 
+    def check_input_shapes(self, input_shapes, name: str | None = None,
+                           index: int | None = None) -> None:
+        """Refuse a call on ``input_shapes`` before it runs (``name``, ``index``: as the
+        model builds it, for the message), where the layer itself declares
+        what it takes (a model its inputs' sizes: :meth:`symcnn.Model.check_input_shapes`);
+        nothing for a layer, whose formulas say what fits."""
+
     def _input_tensors(self, inputs) -> list:
         """The tensors of a call, checked: errors name the layer as :func:`apply_layer`'s
         do, with the shapes it was called on."""
@@ -687,6 +694,7 @@ class Layer(LayerProtocol):
                 f"{called_on(self, shapes)}: expects {expected}. "
                 f"Received: inputs={_tensors_given(inputs)}"
             )
+        self.check_input_shapes(shapes)
         return tensors
 
     def compute(self, input_shapes: list, check: Checker) -> Computed:

@@ -105,6 +105,19 @@ class Repeat(Layer):
             )
         self._set(block=block, times=self._size(times, "times", minimum=0))
 
+    def check_input_shapes(self, input_shapes, name: str | None = None,
+                           index: int | None = None) -> None:
+        """The first repetition is a call of the block on ``input_shapes``: a model block
+        checks them against its input (:meth:`symcnn.Model.check_input_shapes`); the later
+        repetitions rebuild it on what they receive."""
+        if self.times == 0:
+            return
+        try:
+            self.block.check_input_shapes(input_shapes)
+        except SymcnnError as err:
+            raise with_context(err, called_on(self, input_shapes, name, index),
+                               nested=True) from None
+
     @property
     def _block_name(self) -> str:
         block = self.block
