@@ -12,28 +12,17 @@ where ``--assume-divisible n`` said 2, and so did ``--subs n=0``, ``--columns fo
 
 from __future__ import annotations
 
-import io
 import pathlib
-import sys
 
 import pytest
 
-from symcnn.cli import EXIT_CODES, main
+from symcnn.cli import EXIT_CODES
+
+from .test_cli import run
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 FREE_WIDTH = str(ROOT / "examples" / "models" / "free_width.json")
 USAGE, FAILED = EXIT_CODES["usage"], EXIT_CODES["error"]
-
-
-def run(*argv):
-    """``(exit code, stdout, stderr)`` of ``symcnn argv`` run in-process."""
-    out, err, saved = io.StringIO(), io.StringIO(), sys.stderr
-    sys.stderr = err
-    try:
-        code = main([str(a) for a in argv], out=out)
-    finally:
-        sys.stderr = saved
-    return code, out.getvalue(), err.getvalue()
 
 
 def plot(*extra, output="x.png"):
