@@ -43,13 +43,22 @@ class Admissible:
         values: every value that makes all sizes of the model valid integers.
         smallest: the least of them (``None`` if there is none).
         redundant: admissible ``h`` whose feature maps equal those of ``h - 1``: the extra
-            row or column is dropped by flooring somewhere in the network.
+            row or column is dropped by flooring somewhere in the network (for a symbol
+            declared ``even`` or ``odd``, those of ``h - 2``, the value before it). ``None``
+            where that is not decided (see ``note``).
         distinct: admissible values that are not redundant: the smallest size of each group
-            with equal feature maps (with floors, the sizes that use every input row).
+            with equal feature maps (with floors, the sizes that use every input row);
+            ``None`` where ``redundant`` is.
         constraints: the model's conditions on the symbol, after fixing the others (with
             those that keep a value such as ``W=H - 4`` a size); when no value is
             admissible because of the fixed values, the condition they break, as it reads
             with them (``5 <= 3``).
+        note: why ``redundant`` and ``distinct`` are ``None``: the feature maps are no
+            quasi-polynomials in the symbol (``floor(H/2**L)`` in ``L``) and the values
+            are too many to compare one by one; ``None`` otherwise.
+
+    The values are those the symbol takes: positive integers, from 0 for a symbol declared
+    ``nonnegative``, of one parity for one declared ``even`` or ``odd``.
     """
 
     symbol: sympy.Symbol
@@ -58,6 +67,7 @@ class Admissible:
     redundant: Any
     distinct: Any
     constraints: tuple
+    note: str | None = None
 
     def __contains__(self, value: int) -> bool:
         return bool(self.values.contains(value))
@@ -130,22 +140,71 @@ def admissible(model, symbol, /, **fixed: Any) -> Admissible:
         if x in fixed_c.free_symbols:
             _only(fixed_c, x, where, counts)
             relations.append(fixed_c)
+    low, step, domain = _domain(x)
     try:
-        values = relation_set(relations, x, lo=1)
-        shifted = relation_set([r.xreplace({x: x - 1}) for r in relations], x, lo=2)
-        equal = []
-        for shape in _frontier(model, x, table):
-            for d in shape:
-                u = sympy.factor(d).as_independent(x, as_Add=False)[1]
-                _only(u, x, where, counts)
-                equal.append(sympy.Eq(u.xreplace({x: x - 1}), u))
-        redundant = (relation_set(equal, x, lo=2) if equal else IntegerSet.interval(0, -1)
-                     ).intersection(values).intersection(shifted)
+        values = relation_set(relations, x, lo=low).intersection(domain)
     except NotQuasiPolynomial as err:
         raise SolveError(f"{where}: cannot decide {x} exactly: {err.reason}. "
                          f"Received: symbol={symbol!r}") from None
+    # h is redundant when the value before it that x takes (h - 1; h - 2 for a symbol
+    # declared even or odd) is admissible and gives the same deepest feature maps
+    sizes = []
+    for shape in _frontier(model, x, table):
+        for d in shape:
+            u = sympy.factor(d).as_independent(x, as_Add=False)[1]
+            _only(u, x, where, counts)
+            sizes.append(u)
+    note = None
+    try:
+        shifted = relation_set([r.xreplace({x: x - step}) for r in relations], x,
+                               lo=low + step).intersection(domain)
+        equal = [sympy.Eq(u.xreplace({x: x - step}), u) for u in sizes]
+        redundant = (relation_set(equal, x, lo=low + step) if equal
+                     else IntegerSet.interval(0, -1)).intersection(values).intersection(shifted)
+    except NotQuasiPolynomial as err:
+        redundant = _redundant_by_values(values, sizes, x, step)
+        if redundant is None:
+            note = (f"which values are redundant is not decided: {err.reason}, and "
+                    f"{'infinitely many' if values.count() is None else values.count()} "
+                    f"values are too many to compare one by one (at most {_COMPARED})")
+    if redundant is None:
+        return Admissible(x, values.to_sympy(), values.min(), None, None, tuple(relations),
+                          note)
     return Admissible(x, values.to_sympy(), values.min(), redundant.to_sympy(),
                       values.difference(redundant).to_sympy(), tuple(relations))
+
+
+#: The most admissible values :func:`admissible` compares one by one when the feature maps
+#: are no quasi-polynomials in the symbol (``floor(H/2**L)`` in ``L``).
+_COMPARED = 4096
+
+
+def _redundant_by_values(values, sizes: list, x, step: int):
+    """The redundant values among finitely many (at most :data:`_COMPARED`), found by
+    evaluating the feature-map sizes at each value and the one before it; None if there
+    are more."""
+    count = values.count()
+    if count is None or count > _COMPARED:
+        return None
+    found = IntegerSet.interval(0, -1)
+    for h in sorted(values):
+        if h - step in values and all(
+                sympy.Integer(u.xreplace({x: h})) == sympy.Integer(u.xreplace({x: h - step}))
+                for u in sizes):
+            found = found.union(IntegerSet.interval(h, h))
+    return found
+
+
+def _domain(x) -> tuple:
+    """``(low, step, set)``: the least value the symbol takes (0 for one declared
+    non-negative, else 1), the distance between consecutive values (2 for a symbol declared
+    even or odd, else 1), and those values as an :class:`IntegerSet`."""
+    low = 0 if x.is_nonnegative and not x.is_positive else 1
+    domain = IntegerSet.interval(low)
+    if x.is_even or x.is_odd:
+        domain = domain.intersection(IntegerSet(2, {0 if x.is_even else 1: [(0, None)]}))
+        return low, 2, domain
+    return low, 1, domain
 
 
 def _in_domain(symbol, value, x, where: str, counts) -> list:

@@ -3,8 +3,9 @@
 One set of checks for everything that substitutes values into closed forms of a model
 (:meth:`symcnn.Model.subs`, :meth:`symcnn.training_memory.TrainingMemory.subs`), so that
 each refuses the same things with the same words: a name that is no free symbol, a size
-that is not a positive integer (a multiplier takes exact fractions: ``"0.75"`` is 3/4), and
-values that break a condition the closed forms hold under (``H >= 10``).
+that is not a positive integer (from 0 for a symbol declared non-negative, of the declared
+parity for one declared even or odd; a multiplier takes exact fractions: ``"0.75"`` is
+3/4), and values that break a condition the closed forms hold under (``H >= 10``).
 
 >>> import sympy
 >>> H = sympy.Symbol("H", integer=True, positive=True)
@@ -29,7 +30,7 @@ from .expr_parser import parse_expression
 from .multipliers import exact_value
 from .render.exprs import show
 from .safe import bounded_subs
-from .symbols import as_size
+from .symbols import as_size, describe_symbol
 
 __all__ = ["substitution_table", "conditions_after"]
 
@@ -70,8 +71,11 @@ def substitution_table(owner: str, symbols, mapping, values: dict) -> dict:
             key = by_name[key.name]
         if key.is_integer and isinstance(value, str):  # "10", "W + 2": read safely
             value = _size_text(value, by_name, str(key), f"{owner} subs")
-        exact = as_size if key.is_integer else exact_value  # a multiplier: 0.75 is 3/4
-        checked = exact(value, str(key), f"{owner} subs")
+        if key.is_integer:  # from 0 for a symbol declared non-negative
+            checked = as_size(value, str(key), f"{owner} subs", minimum=_least(key))
+            _check_parity(key, checked, value, owner)
+        else:
+            checked = exact_value(value, str(key), f"{owner} subs")  # 0.75 is 3/4
         if key in table and table[key] != checked:
             raise SymbolError(
                 f"{owner} subs: {key} is given twice, with different values ({show(table[key])} "
@@ -80,6 +84,21 @@ def substitution_table(owner: str, symbols, mapping, values: dict) -> dict:
         table[key] = checked
         given.setdefault(key, value)
     return table
+
+
+def _least(symbol) -> int:
+    """The least value of an integer symbol: 0 for one declared non-negative, else 1."""
+    return 0 if symbol.is_nonnegative and not symbol.is_positive else 1
+
+
+def _check_parity(symbol, checked, value, owner: str) -> None:
+    """Refuse a value of the wrong parity for a symbol declared ``even`` or ``odd`` (one
+    SymPy cannot tell the parity of is accepted)."""
+    for parity in ("even", "odd"):
+        if getattr(symbol, f"is_{parity}") and getattr(checked, f"is_{parity}") is False:
+            raise LayerArgumentError(
+                f"{owner} subs: `{symbol}` is declared {parity} ({describe_symbol(symbol)}), "
+                f"so its value must be {parity}. Received: {symbol}={brief(value)}")
 
 
 def _pairs(mapping, owner: str):

@@ -171,3 +171,82 @@ def test_an_empty_set_keeps_the_condition_the_values_break():
     assert [str(c) for c in found.constraints] == ["5 <= 3"]
     assert all(c.func(*c.args) is sympy.false for c in found.constraints)
     assert not any(built(repeated, 5, h) for h in range(1, 60))
+
+
+def halvings(count, size):
+    return sc.Sequential([sc.Input((size, size, 1)), sc.Repeat(sc.MaxPooling2D(2), count)])
+
+
+def _built_shape(make, *args):
+    try:
+        return make(*args).output_shape
+    except sc.SymcnnError:
+        return None
+
+
+@pytest.mark.parametrize("h", [1, 7, 64, 100, 1023])
+def test_a_shrinking_repeat_count_gets_its_values_and_redundancy_from_building_each(h):
+    """``floor(H/2**L)`` is no quasi-polynomial in ``L``: the few admissible counts are
+    compared one by one, against the model built at each count."""
+    found = sc.admissible(halvings(L, H), L, H=h)
+    shapes = {count: _built_shape(halvings, count, h) for count in range(1, 16)}
+    assert [c for c in shapes if c in found] == [c for c, s in shapes.items() if s is not None]
+    for count in range(2, 16):
+        same = shapes[count] is not None and shapes[count] == shapes[count - 1]
+        assert (found.redundant.contains(count) == sympy.true) == same, count
+        assert (found.distinct.contains(count) == sympy.true) == (
+            shapes[count] is not None and not same), count
+    assert found.note is None
+
+
+def test_undecided_redundancy_is_none_with_a_note_not_an_error():
+    """Unboundedly many counts whose feature maps are no quasi-polynomial: the values are
+    given, the redundancy is left undecided and says why."""
+    def make(count, size):  # floor(H*2**L/5) rows
+        return sc.Sequential([sc.Input((size, 4, 1)), sc.Repeat(sc.UpSampling2D((2, 1)), count),
+                              sc.MaxPooling2D((5, 1))])
+
+    found = sc.admissible(make(L, H), L, H=3)
+    built = [c for c in range(1, 12) if _built_shape(make, c, 3) is not None]
+    assert [c for c in range(1, 12) if c in found] == built
+    assert found.redundant is None and found.distinct is None
+    assert "not decided" in found.note
+
+
+def _parity_symbol(**assumptions):
+    return sympy.Symbol("e", integer=True, **assumptions)
+
+
+@pytest.mark.parametrize("assumptions", [dict(positive=True, even=True),
+                                         dict(positive=True, odd=True),
+                                         dict(nonnegative=True),
+                                         dict(nonnegative=True, even=True)])
+@pytest.mark.parametrize("offset, kernel, stride", [(0, 3, 2), (2, 2, 2), (1, 5, 3), (3, 1, 1)])
+def test_admissible_values_are_those_the_symbol_takes(assumptions, offset, kernel, stride):
+    """Parity and the lower bound (0 for a non-negative symbol) of the symbol's own
+    assumptions; redundant compares with the value before (``h - 2`` for a parity); the
+    truth is the model built at each number the symbol takes."""
+    e = _parity_symbol(**assumptions)
+
+    def make(size):
+        return sc.Sequential([sc.Input((size + offset, 4, 1)),
+                              sc.MaxPooling2D((kernel, 1), strides=(stride, 1))])
+
+    def takes(v):
+        return v >= (0 if "nonnegative" in assumptions else 1) and (
+            "even" not in assumptions or v % 2 == 0) and ("odd" not in assumptions or v % 2)
+
+    found = sc.admissible(make(e), e)
+    step = 2 if "even" in assumptions or "odd" in assumptions else 1
+    shapes = {v: _built_shape(make, v) if takes(v) else None for v in range(-2, 40)}
+    assert [v for v in shapes if v in found] == [v for v, s in shapes.items() if s is not None]
+    for v in range(0, 40):
+        same = shapes[v] is not None and shapes[v] == shapes.get(v - step)
+        assert (found.redundant.contains(v) == sympy.true) == same, v
+        assert (found.distinct.contains(v) == sympy.true) == (shapes[v] is not None and not same)
+    for v in range(0, 12):  # subs takes the same numbers, and refuses the others
+        if takes(v) and shapes[v] is not None:
+            assert make(e).subs({e: v}).output_shape == shapes[v]
+        elif not takes(v):
+            with pytest.raises(sc.SymcnnError, match=f"{e}"):
+                make(e).subs({e: v})

@@ -290,6 +290,14 @@ class _PadNd(TorchLayer):
             size = sympy.expand(i + a + b)
             check.at_least(size, 1, lambda: f"padding by ({a}, {b}) leaves nothing of the "
                            f"{i} elements of dim {dim}. Received: {received}")
+            crop = -sum(min(p, 0) for p in (a, b) if p.is_Integer)
+            pads = any(not p.is_Integer or p > 0 for p in (a, b))
+            if self._mode == "constant" and crop > 0 and pads:
+                # one side crops, the other pads: PyTorch crops the input first, so the
+                # input must cover the crop (ZeroPad2d((0, 0, 3, -3)) refuses 1 row)
+                check.at_least(i, crop, lambda: f"padding by ({a}, {b}) crops {crop} of the "
+                               f"{i} elements of dim {dim}, and PyTorch needs the input to "
+                               f"cover the crop before it pads. Received: {received}")
             check_wrapping_pad(check, self._mode, i, (a, b), dim, received)
             out.append(size)
         return (shape[0], *out)
