@@ -55,7 +55,9 @@ class Admissible:
             with them (``5 <= 3``).
         note: why ``redundant`` and ``distinct`` are ``None``: the feature maps are no
             quasi-polynomials in the symbol (``floor(H/2**L)`` in ``L``) and the values
-            are too many to compare one by one; ``None`` otherwise.
+            are too many to compare one by one; when no value is admissible, which of the
+            conditions conflict (``no value of H meets ceiling(H/4) >= 3 and H <= 8
+            together``); ``None`` otherwise.
 
     The values are those the symbol takes: positive integers, from 0 for a symbol declared
     ``nonnegative``, of one parity for one declared ``even`` or ``odd``.
@@ -73,8 +75,9 @@ class Admissible:
         return bool(self.values.contains(value))
 
     def __repr__(self) -> str:
+        note = f", note={self.note!r}" if self.note else ""
         return (f"Admissible({self.symbol}: values={self.values}, smallest={self.smallest}, "
-                f"distinct={self.distinct})")
+                f"distinct={self.distinct}{note})")
 
 
 def _frontier(model, x, table: dict) -> list:
@@ -146,6 +149,12 @@ def admissible(model, symbol, /, **fixed: Any) -> Admissible:
     except NotQuasiPolynomial as err:
         raise SolveError(f"{where}: cannot decide {x} exactly: {err.reason}. "
                          f"Received: symbol={symbol!r}") from None
+    if values.min() is None:  # nothing admissible: say which conditions conflict
+        core = _conflict(relations, x, low, domain)
+        shown = " and ".join(str(r) for r in core) or "its domain"
+        return Admissible(x, sympy.S.EmptySet, None, sympy.S.EmptySet, sympy.S.EmptySet,
+                          tuple(relations), f"no value of {x} meets {shown}"
+                          + (" together" if len(core) > 1 else ""))
     # h is redundant when the value before it that x takes (h - 1; h - 2 for a symbol
     # declared even or odd) is admissible and gives the same deepest feature maps
     sizes = []
@@ -172,6 +181,22 @@ def admissible(model, symbol, /, **fixed: Any) -> Admissible:
                           note)
     return Admissible(x, values.to_sympy(), values.min(), redundant.to_sympy(),
                       values.difference(redundant).to_sympy(), tuple(relations))
+
+
+def _conflict(relations: list, x, low: int, domain) -> list:
+    """A smallest set of ``relations`` that no value of ``x`` meets together, found by
+    leaving out one condition at a time while the rest still admit nothing (each
+    condition left is needed for the conflict)."""
+    core = list(relations)
+    for r in list(core):
+        rest = [c for c in core if c is not r]
+        try:
+            empty = relation_set(rest, x, lo=low).intersection(domain).min() is None
+        except NotQuasiPolynomial:
+            empty = False
+        if empty:
+            core = rest
+    return core
 
 
 #: The most admissible values :func:`admissible` compares one by one when the feature maps

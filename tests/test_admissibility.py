@@ -250,3 +250,24 @@ def test_admissible_values_are_those_the_symbol_takes(assumptions, offset, kerne
         elif not takes(v):
             with pytest.raises(sc.SymcnnError, match=f"{e}"):
                 make(e).subs({e: v})
+
+
+def test_an_empty_answer_names_the_conditions_that_conflict():
+    """Floor- and ceiling-pooled branches joined on a square input: H must be a multiple of 4
+    for one and not for the other. The note names those two conditions, each needed (with
+    either left out, some H is admissible), and no value is admissible by brute force."""
+    H, W = sc.symbols("H W")
+    x = sc.Input((H, W, 1))
+    a = sc.MaxPooling2D(4, padding="same")(x)
+    b = sc.ZeroPadding2D(((0, 0), (0, 1)))(sc.MaxPooling2D(4)(x))
+    model = sc.Model(x, sc.Concatenate()([a, b]))
+    found = sc.admissible(model, H, W=H)
+    assert found.values == sympy.S.EmptySet and found.smallest is None
+    conflict = [c.xreplace({W: H}) for c in model.constraints if c.has(sympy.floor)]
+    assert found.note == (f"no value of H meets {conflict[0]} and {conflict[1]} together")
+    for h in range(1, 80):  # brute force: no square size builds
+        with pytest.raises(sc.SymcnnError):
+            model.subs(H=h, W=h)
+    for kept in conflict:  # each condition alone admits sizes
+        assert any(bool(kept.xreplace({H: h})) for h in range(4, 12))
+    assert "note=" in repr(found)
