@@ -9,8 +9,9 @@ nothing is ever handed to ``eval``, ``sympify`` or ``parse_expr``. The language 
 - ``+ - * / // **`` with Python's precedence (``/`` is exact division, ``//`` floor division),
   unary ``+``/``-`` and parentheses;
 - the functions ``floor``, ``ceiling`` (alias ``ceil``), ``min`` and ``max`` (aliases ``Min``,
-  ``Max``, as SymPy prints them), and ``make_divisible(v, d)`` (:mod:`symcnn.divisible`), the
-  channel rounding of width multipliers, so that printed closed forms read back.
+  ``Max``, as SymPy prints them), ``make_divisible(v, d)`` (:mod:`symcnn.divisible`), the
+  channel rounding of width multipliers, and ``Mod(a, d)`` (alias ``mod``), the remainder by
+  a positive integer ``d``, so that printed closed forms read back.
 
 Anything else (attribute access, strings, calls of other names, ``__import__``) is refused
 with an :class:`~symcnn.errors.ExpressionError` that says where. Input is bounded: at most
@@ -51,7 +52,7 @@ MAX_LENGTH = 10_000
 #: Deepest nesting of parentheses, calls, unary signs and powers.
 MAX_DEPTH = 64
 #: Most uses of ``//`` and of functions (``floor``, ``ceiling``, ``min``, ``max``,
-#: ``make_divisible``) in one expression: EfficientNet's closed forms in its two
+#: ``make_divisible``, ``Mod``) in one expression: EfficientNet's closed forms in its two
 #: coefficients use about 180. Each costs SymPy a comparison or two, so the bound keeps the
 #: worst text of :data:`MAX_LENGTH` characters near a second.
 MAX_ROUNDINGS = 256
@@ -260,6 +261,17 @@ def _divisible(v, d):
     return make_divisible(v, d)
 
 
+def _mod(a, d):
+    """``Mod(a, d)``, the remainder of ``a`` by a positive integer ``d`` (SymPy's ``Mod``, as
+    it prints). A number is evaluated; a symbolic argument is kept as written (SymPy's
+    evaluation decides signs and gcds: 10 ms for ``Mod(3*n + 4, 8)``, seconds for a polynomial
+    of 30 terms), so a printed ``Mod`` reads back as itself. A symbolic or fractional divisor
+    is refused: its remainder depends on signs, not a size."""
+    if not (d.is_Integer and d > 0):
+        raise ValueError(f"the divisor must be a positive integer, got {d}")
+    return sympy.Mod(a, d, evaluate=bool(a.is_number))
+
+
 #: The functions an expression may call, by name (:data:`symcnn.symbols.FUNCTION_NAMES`: no
 #: symbol may take one of these names).
 FUNCTIONS: dict = {
@@ -272,6 +284,9 @@ FUNCTIONS: dict = {
     "Max": (None, _min_max("max")),
     # the channel rounding of width multipliers, as closed forms print it (symcnn.divisible)
     "make_divisible": (2, _divisible),
+    # the remainder by a positive integer, as SymPy prints it (Mod) and in lower case
+    "Mod": (2, _mod),
+    "mod": (2, _mod),
 }
 
 
@@ -308,8 +323,8 @@ class _Parser:
         self.roundings += 1
         if self.roundings > MAX_ROUNDINGS:
             raise ExpressionError(_where(self.text, pos, f"more than {MAX_ROUNDINGS} uses of //, "
-                                                         f"floor, ceiling, min, max and "
-                                                         f"make_divisible"))
+                                                         f"floor, ceiling, min, max, "
+                                                         f"make_divisible and Mod"))
 
     def enter(self) -> None:
         self.depth += 1

@@ -380,3 +380,27 @@ def test_a_tower_is_refused_at_once(text):
     with pytest.raises(sc.ExpressionError, match="larger than 4096 bits|too large"):
         parse_expression(text)
     assert time.perf_counter() - start < 0.1
+
+
+def test_mod_reads_back_as_sympy_prints_it():
+    import symcnn as sc
+    n = sc.symbols("n")
+    for expr in (sympy.Mod(n, 3) + 1, 5 * sympy.Mod(n + 5, 4), sympy.Mod(n**2 + 2 * n, 5)):
+        assert parse_expression(str(expr), {"n": n}) == expr
+    assert parse_expression("mod(7, 3)") == 1
+
+
+@pytest.mark.parametrize("text,problem", [
+    ("Mod(n, 0)", "divisor must be a positive integer"),
+    ("Mod(n, -3)", "divisor must be a positive integer"),
+    ("Mod(n, n)", "divisor must be a positive integer"),
+    ("Mod(n, 1/2)", "divisor must be a positive integer"),
+    ("Mod(n)", "takes 2 argument"),
+    ("Mod(n, 2**5000)", "larger than 4096 bits"),
+    ("Mod(" * 70 + "n" + ", 3)" * 70, "nesting deeper than 64"),
+    ("+".join(["Mod(n, 3)"] * 260), "more than 256 uses"),
+])
+def test_mod_refuses_hostile_forms(text, problem):
+    import symcnn as sc
+    with pytest.raises(sc.ExpressionError, match=re.escape(problem)):
+        parse_expression(text, {"n": sc.symbols("n")})

@@ -716,3 +716,18 @@ def test_yaml_errors_are_the_same_with_libyaml(tmp_path):
         with pytest.raises(sc.SpecError, match=message) as info:
             sc.load_spec(path)
         assert str(info.value).startswith(str(path))
+
+
+def test_mod_size_round_trips_through_a_model_file(tmp_path):
+    n = sc.symbols("n")
+    model = sc.Sequential([sc.Input((4,)), sc.Dense(sympy.Mod(n, 3) + 1),
+                           sc.Dense(2 * sympy.Mod(n**2 + 2 * n, 5) + 1)])
+    path = tmp_path / "mod.json"
+    path.write_text(json.dumps(sc.model_to_spec(model)))
+    back = sc.load_spec(path)
+    assert back.params == model.params
+    assert [l.output_shape for l in back.layers] == [l.output_shape for l in model.layers]
+    for v in range(1, 12):  # and the same numbers as the layers themselves give
+        assert back.params.subs(n, v) == model.params.subs(n, v) == (
+            4 * (v % 3 + 1) + (v % 3 + 1) + (v % 3 + 1) * (2 * ((v * v + 2 * v) % 5) + 1)
+            + 2 * ((v * v + 2 * v) % 5) + 1)

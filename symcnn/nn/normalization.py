@@ -173,3 +173,16 @@ class Linear(TorchLayer, _core.Dense):
 
     def _check_input(self, shape, check: Checker) -> None:
         self._declared(check, shape[-1], self.in_features, "in_features", "features")
+
+    def _declared_shape(self, shape) -> tuple:
+        """``shape`` with the declared ``in_features`` for its last axis, which a condition
+        ties to it: the count is the module's whatever the sizes before it (a ``Linear(14400,
+        10)`` after a flattened feature map of ``16*(H - 2)*(W - 2)`` counts 144,010, the
+        parameters PyTorch's module holds; the size of the map is the condition's)."""
+        return (*shape[:-1], self.in_features)
+
+    def _kernel_formula(self, input_shape) -> tuple:
+        return super()._kernel_formula(self._declared_shape(input_shape))
+
+    def macs_for(self, input_shapes, output_shape):
+        return super().macs_for([self._declared_shape(input_shapes[0])], output_shape)

@@ -298,9 +298,49 @@ class _PadNd(TorchLayer):
                 check.at_least(i, crop, lambda: f"padding by ({a}, {b}) crops {crop} of the "
                                f"{i} elements of dim {dim}, and PyTorch needs the input to "
                                f"cover the crop before it pads. Received: {received}")
+            if self._mode == "circular" and crop > 0 and pads:
+                _check_circular_crop(check, i, (a, b), crop, dim, received)
             check_wrapping_pad(check, self._mode, i, (a, b), dim, received)
             out.append(size)
         return (shape[0], *out)
+
+
+def _check_circular_crop(check: Checker, size, pair, crop, dim: int, received: str) -> None:
+    """Circular padding by ``pair`` where one side crops ``crop`` elements and the other pads
+    ``p``: require ``size >= crop + p``, the input covering the crop and then the wrap.
+
+    PyTorch (``_pad_circular`` in ATen's PadNd.cpp) copies the cropped input into the output,
+    then fills the padded side by copying from the output itself. Measured over pads -9..9
+    and sizes 1..13 (a model of that code agrees with every forward pass), with ``r = size -
+    crop`` the elements left after the crop:
+
+    * ``r >= p``: accepted, and the output is the crop wrapped around (correct);
+    * ``0 < r < p`` (the pad wraps more than once around what is left): refused when the
+      copy's source and target are dense in memory (batch 1, 1 channel and the axes before
+      this one of output size 1: "some elements of the input tensor and the written-to tensor refer
+      to a single memory location"), otherwise accepted with values depending on the layout;
+    * ``r <= 0`` (the crop takes the whole input): some sizes refused (the copies' shapes
+      disagree), others accepted with an output of uninitialised memory, so the accepted set
+      has holes (``CircularPad1d((-4, 2))`` runs on 3 and 4 elements, not on 5).
+
+    So PyTorch's own accepted set depends on the batch size and the other axes, which a
+    layer's shape does not know; symcnn accepts exactly the sizes where PyTorch always
+    accepts and computes the wrapped crop, ``size >= crop + p``: one linear condition, also
+    a constraint for a symbolic size or pad.
+
+    >>> from symcnn import symbols
+    >>> check = Checker()
+    >>> _check_circular_crop(check, symbols("H"), (-4, 2), 4, 2, "padding=(-4, 2)")
+    >>> check.constraints
+    [H >= 6]
+    """
+    a, b = pair
+    pad = b if sympy.sympify(a).is_negative else a  # the side that pads
+    need = sympy.expand(crop + pad)
+    check.at_least(size, need, lambda: (
+        f"circular padding by ({a}, {b}) crops {crop} and then wraps {pad} around what is "
+        f"left, so it needs at least {need} elements (PyTorch refuses fewer, or fills the "
+        f"output from memory it never wrote), but dim {dim} has {size}. Received: {received}"))
 
 
 def _keeps_input(self, input_shapes, output_shapes) -> tuple:

@@ -467,3 +467,24 @@ def test_batch_norm_with_momentum_none_crosses_both_ways():
     assert [m.momentum for m in norms] == [None]
     assert sum(p.numel() for p in back.parameters()) == model.trainable_params
     assert tuple(back(torch.ones(2, 3, 9, 9)).shape[1:]) == model.subs(H=9, W=9).output_shape
+
+
+def test_a_linear_after_a_flattened_free_map_counts_the_module_s_parameters():
+    """``Linear(14400, 10)`` after ``Flatten`` of a ``16*(H - 2)*(W - 2)`` map: PyTorch's module
+    holds 144,010 parameters whatever H and W (the condition ties the map to 14,400); the
+    count and the MACs are the module's, not ``160*(H - 2)*(W - 2) + 10``."""
+    torch = require("torch")
+    from torch.utils.flop_counter import FlopCounterMode
+
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 16, 3), torch.nn.ReLU(), torch.nn.Flatten(),
+                              torch.nn.Linear(16 * 30 * 30, 10))
+    model = sc.from_torch(net, input_shape=(3, "H", "W"))
+    linear = model.layers[-1]
+    assert linear.params == sum(p.numel() for p in net[3].parameters())
+    assert model.params == sum(p.numel() for p in net.parameters())
+    counter = FlopCounterMode(display=False)
+    with counter:
+        net(torch.zeros(1, 3, 32, 32))
+    H, W = sorted(model.free_symbols, key=str)
+    assert sympy.sympify(model.macs).xreplace({H: 32, W: 32}) == counter.get_total_flops() // 2
+    assert not sympy.sympify(linear.macs).free_symbols
