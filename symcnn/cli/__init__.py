@@ -35,7 +35,7 @@ from ..errors import SymcnnError, UnavailableError
 from ..suggest import did_you_mean
 from .options import (NOTATIONS, QUANTITIES, LoadError, UsageError, check_early, deferred,
                       in_cli_words, register_memory, register_teach)
-from .options import FILE_HELP, MEMORY_EXAMPLES, TEACH_EXAMPLES
+from .options import BEFORE_MULTI_VALUE_OPTIONS, FILE_HELP, MEMORY_EXAMPLES, TEACH_EXAMPLES
 
 __all__ = ["main", "build_parser", "EXIT_CODES"]
 
@@ -95,11 +95,36 @@ class _CommandLineError(Exception):
 class _Parser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line, without the usage block (docs/cli.md)."""
 
+    def parse_known_args(self, args=None, namespace=None):
+        # kept for error(): the command's own arguments (a subcommand's parser gets them)
+        self._argv = list(sys.argv[1:] if args is None else args)
+        return super().parse_known_args(args, namespace)
+
     def error(self, message: str):
-        raise _CommandLineError(self.prog, f"{message}{_suggestion(message)} "
+        raise _CommandLineError(self.prog, f"{message}{_suggestion(message)}"
+                                           f"{self._swallowed(message)} "
                                            f"(see `{self.prog} --help`)")
 
+    def _swallowed(self, message: str) -> str:
+        """The hint when FILE or RANGE is missing and an option taking several values was
+        given: it took them as its values (``summary --subs n=10 net.yaml``)."""
+        found = _REQUIRED.search(message)
+        if found is None or not {"FILE", "RANGE"} & set(found.group(1).split(", ")):
+            return ""
+        given = [token for token in getattr(self, "_argv", ()) if token.startswith("--")
+                 and "=" not in token]
+        for action in self._actions:
+            if action.nargs not in ("+", "*") or not action.option_strings:
+                continue
+            for option in action.option_strings:
+                # argparse takes an unambiguous prefix (--sub for --subs) too
+                if any(option == token or (len(token) > 2 and option.startswith(token))
+                       for token in given):
+                    return f" ({BEFORE_MULTI_VALUE_OPTIONS}, such as {option})"
+        return ""
 
+
+_REQUIRED = re.compile(r"the following arguments are required: (.*)$")
 _INVALID_CHOICE = re.compile(r"invalid choice: '([^']*)' \(choose from (.*)\)$")
 
 

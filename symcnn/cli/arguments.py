@@ -12,13 +12,28 @@ imports no file formats (issue 16).
 
 from __future__ import annotations
 
+import re
+
 from ..errors import ExpressionError
 from ..expr_parser import parse_size
 from ..suggest import did_you_mean
-from .options import QUANTITIES, UsageError, subs_example
+from .options import BEFORE_MULTI_VALUE_OPTIONS, QUANTITIES, UsageError, subs_example
 
 __all__ = ["UsageError", "parse_assignments", "parse_range", "parse_shape", "columns",
-           "substitute", "fix_with_subs", "parse_budgets", "parse_divisors"]
+           "substitute", "fix_with_subs", "parse_budgets", "parse_divisors",
+           "unknown_quantity", "y_quantities"]
+
+
+def unknown_quantity(name) -> str:
+    """The words for a ``--y``/``--budget`` name that is no quantity, as one sentence (the
+    guess in brackets, lower case after the semicolon).
+
+    >>> unknown_quantity("parms")[:70]
+    "unknown quantity 'parms' (did you mean 'params'?); choose from params,"
+    """
+    hint = did_you_mean(name, QUANTITIES).strip()
+    hint = f" ({hint[0].lower()}{hint[1:]})" if hint else ""
+    return f"unknown quantity {name!r}{hint}; choose from {', '.join(QUANTITIES)}"
 
 
 def _value(text: str, option: str, declare: bool = True):
@@ -81,8 +96,7 @@ def parse_assignments(items, option: str = "--subs", tuples: bool = False,
         name, sep, text = item.partition("=")
         name = name.strip()
         if not sep or not name.isidentifier() or not text.strip():
-            hint = (" (FILE and RANGE go before the options that take several values)"
-                    if not sep else "")
+            hint = f" ({BEFORE_MULTI_VALUE_OPTIONS})" if not sep else ""
             raise UsageError(f"{option}: expected NAME=VALUE such as n=10{hint}. "
                              f"Received: {item!r}")
         if name in out:
@@ -112,9 +126,7 @@ def parse_budgets(items, option: str = "--budget") -> dict:
     budgets = parse_assignments(items, option, positive=False)
     for name, value in budgets.items():
         if name not in QUANTITIES:
-            raise UsageError(f"{option}: unknown quantity {name!r};"
-                             f"{did_you_mean(name, QUANTITIES)} choose from "
-                             f"{', '.join(QUANTITIES)}. Received: {name}={value}")
+            raise UsageError(f"{option}: {unknown_quantity(name)}. Received: {name}={value}")
         if not getattr(value, "is_number", isinstance(value, int)) or value <= 0:
             raise UsageError(f"{option}: a budget is a positive number. Received: "
                              f"{name}={value}")
@@ -167,11 +179,21 @@ def fix_with_subs(subject: str, names, symbol, batch: str | None = None) -> Usag
 MAX_RANGE_POINTS = 1_000_000
 
 
+#: A ``-`` between two numbers: ``n=1-10``, a range typed with a dash, reads as -9.
+_DASHED = re.compile(r"(\d+)\s*-\s*(\d+)")
+
+
 def parse_range(text: str, option: str) -> tuple:
     """``"n=1:100"`` or ``"n=1:100:5"`` (stop included) as ``("n", range)``; ``"n=8,16,32"``.
+    Every value is positive, as every symbol is: one below 1 is a usage error naming the
+    value (``n=1-10``, read as -9, with the hint ``n=1:10``).
 
     >>> parse_range("n=1:9:4", "sweep")
     ('n', [1, 5, 9])
+    >>> parse_range("n=1-10", "RANGE")
+    Traceback (most recent call last):
+    ...
+    symcnn.cli.options.UsageError: RANGE: every value of n must be positive (every symbol is a positive size or multiplier); n=1-10 is the single value -9: for a range write n=1:10. Received: 'n=1-10'
     """
     name, sep, spec = text.partition("=")
     if not sep or not name.strip().isidentifier():
@@ -196,6 +218,14 @@ def parse_range(text: str, option: str) -> tuple:
         values = [_value(p, option, declare=False) for p in spec.split(",")]
         if not all(isinstance(v, int) for v in values):
             raise UsageError(f"{option}: values must be integers. Received: {text!r}")
+    low = min(values)
+    if low < 1:
+        dashed = _DASHED.search(spec)
+        hint = (f"{name}={spec.strip()} is the single value {low}: for a range write "
+                f"{name}={dashed.group(1)}:{dashed.group(2)}") if dashed and len(values) == 1 \
+            else f"{low} is not"
+        raise UsageError(f"{option}: every value of {name} must be positive (every symbol is "
+                         f"a positive size or multiplier); {hint}. Received: {text!r}")
     return name, values
 
 
@@ -235,6 +265,22 @@ def columns(values, option: str = "--columns") -> list | None:
         raise UsageError(f"{option} names no {what}; give names separated by commas, as "
                          f"{option} {example}. Received: {option} "
                          f"{' '.join(map(repr, values)) or '(nothing)'}")
+    return names
+
+
+def y_quantities(values) -> list:
+    """The quantities ``--y`` names (``sweep``, ``plot``; default ``params``), each one of
+    :data:`~symcnn.cli.options.QUANTITIES`, else a usage error naming ``--y`` and the value,
+    said before FILE is read.
+
+    >>> y_quantities(None), y_quantities(["params,macs"])
+    (['params'], ['params', 'macs'])
+    """
+    names = columns(values, "--y") or ["params"]
+    for name in names:
+        if name not in QUANTITIES:
+            raise UsageError(f"--y: {unknown_quantity(name)}. Received: --y "
+                             f"{','.join(names)}")
     return names
 
 

@@ -23,7 +23,8 @@ from ..safe_read import write_bytes
 from ..solving import model_solve_budget, solve_budget
 from ..spec import model_to_spec
 from ..suggest import did_you_mean
-from .arguments import UsageError, columns, fix_with_subs, parse_budgets, parse_divisors
+from .arguments import (UsageError, columns, fix_with_subs, parse_budgets, parse_divisors,
+                        unknown_quantity)
 from .loading import load_args
 from .options import EXIT_NO_SOLUTION, LoadError
 from .report import ANY, check_columns, render, solve_document
@@ -42,8 +43,7 @@ def run_summary(args, out) -> int:
 def quantity_of(model, name: str):
     """The closed form of the quantity ``name`` (``params``, ``macs``...) of ``model``."""
     if name not in QUANTITIES:
-        raise UsageError(f"unknown quantity {name!r};{did_you_mean(name, QUANTITIES)} choose "
-                         f"from {', '.join(QUANTITIES)}")
+        raise UsageError(unknown_quantity(name))
     return quantity(model, name)
 
 

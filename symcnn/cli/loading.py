@@ -94,13 +94,63 @@ def _run_python(path: str, variable: str):
         raise SpecError(f"{path}: the script defines no `{variable}`.{hint} "
                         f"Received: --model {variable}")
     value = namespace[variable]
-    if callable(value) and not isinstance(value, Model):
+    _refuse_foreign(path, variable, value)  # before calling it: a Keras or torch model is
+    if callable(value) and not isinstance(value, Model):  # callable too
         try:
             value = value()
         except Exception as err:
             raise SpecError(f"{path}: calling `{variable}()` raised {type(err).__name__}: "
                             f"{err}") from err
+        _refuse_foreign(path, variable, value, called=True)
     if not isinstance(value, Model):
         raise SpecError(f"{path}: `{variable}` is not a symcnn model. "
                         f"Received: {variable}={type(value).__name__}")
     return value
+
+
+def _foreign_kind(obj) -> str | None:
+    """``"keras"`` for a Keras model (or its class), ``"keras layer"`` for another Keras
+    layer, ``"torch"`` for a ``torch.nn.Module``, None otherwise: read from the names of its
+    classes, so that neither framework is imported to ask (a Keras layer on the torch
+    backend is also a ``torch.nn.Module``: Keras is checked first).
+
+    >>> _foreign_kind(3) is None, _foreign_kind(Model) is None
+    (True, True)
+    """
+    cls = obj if isinstance(obj, type) else type(obj)
+    try:
+        names = [((c.__module__ or "").split(".")[0], c.__qualname__) for c in cls.__mro__]
+    except (AttributeError, TypeError):
+        return None
+    keras = {name for module, name in names if module in ("keras", "tf_keras")}
+    if "Model" in keras:
+        return "keras"
+    if "Layer" in keras:
+        return "keras layer"
+    if any(f"{c.__module__}.{c.__qualname__}" == "torch.nn.modules.module.Module"
+           for c in cls.__mro__):
+        return "torch"
+    return None
+
+
+def _refuse_foreign(path: str, variable: str, value, called: bool = False) -> None:
+    """A :class:`SpecError` saying how to convert a Keras model or a ``torch.nn.Module``
+    that FILE defines as ``variable`` (or that ``variable()`` returned, when ``called``):
+    calling one without inputs fails obscurely."""
+    kind = _foreign_kind(value)
+    if kind is None:
+        return
+    given = f"{variable}()" if called or isinstance(value, type) else variable
+    what, how = {
+        "keras": ("a Keras model", f"convert it with sc.from_keras({given})"),
+        "keras layer": ("a Keras layer", "put it in a Keras model and convert that with "
+                                         "sc.from_keras(keras_model)"),
+        "torch": ("a torch.nn.Module", f"convert it with sc.from_torch({given}, "
+                                       f"input_shape=(3, 'H', 'W'))"),
+    }[kind]
+    if isinstance(value, type):
+        what = f"{what} class"
+    subject = f"calling `{variable}()` returned" if called else f"`{variable}` is"
+    raise SpecError(f"{path}: {subject} {what}, not a symcnn model: {how} in the script "
+                    f"(import symcnn as sc). Received: "
+                    f"{variable}={getattr(value, '__name__', type(value).__name__)}")

@@ -21,7 +21,7 @@ from ..errors import SUBS_HINT
 __all__ = ["UsageError", "LoadError", "deferred", "EXIT_NO_SOLUTION", "QUANTITIES", "OPTIMIZERS", "TOPICS",
            "SHEET_FORMATS", "NOTATIONS", "NOTATION_FORMATS", "check_early", "check_notation",
            "NOTATION_ANY_FORMAT", "MEMORY_EXAMPLES", "TEACH_EXAMPLES", "register_memory",
-           "register_teach", "subs_example", "in_cli_words"]
+           "register_teach", "subs_example", "in_cli_words", "BEFORE_MULTI_VALUE_OPTIONS"]
 
 #: The exit code of ``solve`` (and ``memory --budget``) when no value fits the budget.
 EXIT_NO_SOLUTION = 5
@@ -44,6 +44,10 @@ NOTATION_FORMATS = ("markdown", "latex")
 #: Commands that take ``--notation`` in every ``--format``: an exercise sheet's text is
 #: written in the preset (``sc.exercises.generate(..., notation=...)``), whatever its format.
 NOTATION_ANY_FORMAT = ("exercises",)
+
+#: The hint when an option taking several values (``--subs``, ``--y``...) took FILE or
+#: RANGE as one of its values.
+BEFORE_MULTI_VALUE_OPTIONS = "FILE and RANGE go before the options that take several values"
 
 
 class UsageError(Exception):

@@ -22,7 +22,8 @@ from .. import plotting, sweeping
 from ..errors import OutputError, SolveError, UnavailableError
 from ..render.summary import format_count
 from ..safe import int_text
-from .arguments import UsageError, columns, fix_with_subs, parse_budgets, parse_range
+from .arguments import (UsageError, fix_with_subs, parse_budgets, parse_range,
+                        y_quantities)
 from .commands import quantity_of, symbol_of
 from .loading import load_args
 from .report import sweep_document
@@ -105,7 +106,7 @@ _UNIT_HEADERS = {"peak_activation_memory": "peak_activation_memory (bytes)"}
 
 def run_sweep(args, out) -> int:
     name, values = parse_range(args.range, "RANGE")
-    quantities = columns(args.y, "--y") or ["params"]
+    quantities = y_quantities(args.y)
     model = load_args(args)
     symbol = symbol_of(model, name, "sweep", f"RANGE {args.range}", args.subs)
     rows = sweep_rows(model, symbol, values, quantities,
@@ -148,7 +149,7 @@ def _check_plot_options(args) -> None:
 
 def run_plot(args, out) -> int:
     name, values = parse_range(args.range, "RANGE")
-    quantities = columns(args.y, "--y") or ["params"]
+    quantities = y_quantities(args.y)
     budgets = parse_budgets(args.budget)
     for q in budgets:
         if q not in quantities:
