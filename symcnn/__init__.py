@@ -128,11 +128,22 @@ def __getattr__(name: str):
         value = _submodule(name)
         if value is None:
             if name not in _layer_names():
-                raise AttributeError(f"module 'symcnn' has no attribute {name!r}")
+                raise AttributeError(_no_attribute(name))
             _load_core()
             value = getattr(_importlib.import_module(".layers", __name__), name)
     globals()[name] = value
     return value
+
+
+def _no_attribute(name: str) -> str:
+    """The message of ``sc.<name>`` for an unknown name: the closest public name, and where
+    PyTorch's layer of that name is (``sc.Conv2d``: ``sc.nn.Conv2d``), as model files say."""
+    did_you_mean = _importlib.import_module(".suggest", __name__).did_you_mean  # loaded lazily
+    hint = did_you_mean(name, [*_API, *_layer_names()]) if len(name) <= 64 else ""
+    if name in _importlib.import_module(".nn", __name__).__all__:
+        where = f"PyTorch's layers are sc.nn.{name}, channels first"
+        hint += f" ({where})" if hint else f" {where}."
+    return f"module 'symcnn' has no attribute {name!r}" + (f".{hint}" if hint else "")
 
 
 def __dir__():  # the library, not the package's own loading tools

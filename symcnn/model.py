@@ -494,6 +494,14 @@ class Sequential(Model):
     def __init__(self, layers: Sequence, name: str | None = None, *,
                  constraints: Sequence = ()) -> None:
         items = list(layers) if isinstance(layers, (list, tuple)) else None
+        if isinstance(layers, (Tensor, Layer)):  # Sequential(sc.Input(...), sc.Conv2D(...))
+            given = [layers] if name is None else [layers, name]
+            raise GraphError(
+                "Sequential: the layers go in one list, the first one sc.Input(shape): "
+                "Sequential([sc.Input((32, 32, 3)), sc.Conv2D(8, 3), ...]) (PyTorch's "
+                "sc.nn.Sequential takes them one by one). Received: "
+                f"{', '.join(brief(g) for g in given)}"
+            )
         if not items or not isinstance(items[0], Tensor):
             raise GraphError(
                 "Sequential: the first element must be sc.Input(shape) (the shape without the "

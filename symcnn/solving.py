@@ -355,12 +355,30 @@ def _check_solved_symbol(x, named: bool, pairs: list, fixed: Mapping, where: str
                          f"{', '.join(sorted(names))}. {_received(symbol=x.name)}")
 
 
+def _refuse_symbolic_budget(expr, budget, x, where: str) -> None:
+    """A budget depending on the symbol solved for: most likely ``solve_budget(100_000,
+    model.params, n)``, the expression and the budget swapped (which would answer "within
+    budget for arbitrarily large n")."""
+    if where.startswith("Model"):
+        how = "a quantity's budget is a number: model.solve_budget(params=100_000, for_=n)"
+    else:
+        swap = " did you swap expr and budget?" if x not in expr.free_symbols else ""
+        how = (f"the budget must be a number;{swap} {where}(expr, budget, symbol), e.g. "
+               f"{where}(model.params, 100_000, {x}) (to compare with a quantity that "
+               f"grows with {x}, {where}(expr - quantity, 0, {x}))")
+    raise SolveError(f"{where}: the budget depends on {x}, the symbol solved for; {how}. "
+                     f"{_received(expr=expr, budget=budget)}")
+
+
 def _build(pairs: list, symbol, fixed: Mapping, constraints: list, where: str,
            known=(), counts=frozenset()) -> _Problem:
     x = _symbol(symbol, [e for e, _ in pairs], where)
     _check_solved_symbol(x, isinstance(symbol, str), pairs, fixed, where, known)
     flat = _fix([v for pair in pairs for v in pair] + list(constraints), fixed, where, known)
     k = 2 * len(pairs)
+    for (expr, budget), fixed_budget in zip(pairs, flat[1:k:2]):
+        if x in fixed_budget.free_symbols:
+            _refuse_symbolic_budget(expr, budget, x, where)
     for c, source in zip(flat[k:], constraints):  # on the integers and on a grid alike
         c = sympy.sympify(c)
         if c is sympy.false or (not c.free_symbols and c is not sympy.true and not bool(c)):

@@ -34,7 +34,7 @@ import sympy
 
 from .errors import SpecError, SymcnnError, with_context
 from .expr_parser import FUNCTIONS, parse_expression, parse_size
-from .layers.base import apply_layer
+from .layers.base import _INERT_ARGS, _INERT_SUFFIXES, apply_layer
 from .layers.core import Input
 from .layers.spatial import PADDING_MODES
 from .model import Model, Sequential
@@ -43,7 +43,7 @@ from .safe import brief
 from .safe_read import MAX_VALUES, check_data
 from .spec_export import (FORMAT_VERSION, MAX_LAYER_CALLS, MAX_MODEL_NESTING, MODEL_TYPES,
                           RELATIONS, too_many_calls, written_calls)
-from .suggest import did_you_mean
+from .suggest import closest, did_you_mean
 from .symbols import multiplier, reserved_name, size_symbol
 
 __all__ = ["read_document", "SIZE_ARGS", "MAX_VALUES", "MAX_LAYER_CALLS"]
@@ -157,10 +157,33 @@ def _value(value, arg: str, symbols: dict, where: str):
     return value
 
 
+def _accepted(cls, key) -> bool:
+    """Whether the layer class ``cls`` takes the keyword ``key``: one of its ``__init__``'s
+    or its parents' (``trainable``), or one every layer takes through ``**kwargs`` (Keras'
+    ``dtype``, initializers, ...)."""
+    if not isinstance(key, str) or key in _INERT_ARGS or key.endswith(_INERT_SUFFIXES):
+        return True
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is not None and key in getattr(inspect.signature(init), "parameters", ()):
+            return inspect.signature(init).parameters[key].kind not in (
+                inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    return False
+
+
 def _shape(value, symbols: dict, where: str) -> tuple:
     if not isinstance(value, list) or not value:
         raise SpecError(f"{where}: a shape is a non-empty list of sizes without the batch axis, "
                         f"such as [H, W, 3]. Received: {brief(repr(value))}")
+    if len(value) >= 4 and value[0] in (None, "None") and \
+            not any(v is None or v == "None" for v in value[1:]):  # [null, 32, 32, 3]
+        rest = ", ".join(str(v) for v in value[1:])
+        first = "null" if value[0] is None else "None"
+        raise SpecError(f"{where}: a shape is the shape without the batch axis, and "
+                        f"[{first}, {rest}] looks like it starts with one. Drop the leading "
+                        f"{first}: [{rest}] (for a volume of "
+                        f"unknown depth name it: symbols: [D], then [D, {rest}]). "
+                        f"Received: {brief(repr(value))}")
     if any(v is None for v in value):  # sc.Input's None numbers its symbols by session
         raise SpecError(f"{where}: a size of a model file is a number or a declared symbol, "
                         f"not null: name it (symbols: [T], then [T, ...]), so that every read "
@@ -391,11 +414,20 @@ class _Reader:
                 raise SpecError(f"{where}: `name` is given twice. "
                                 f"Received: name={brief(extra['name'])}")
             keywords["name"] = extra["name"]
+        signature = inspect.signature(cls)
+        named = [n for n, p in signature.parameters.items()
+                 if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        for key, value in keywords.items():  # a typo (filter:) would bind into **kwargs
+            close = [] if _accepted(cls, key) or len(str(key)) > 64 else closest(key, named)
+            if close:  # other unknown keywords: the layer's own "unexpected argument"
+                raise SpecError(f"{where}: the arguments do not fit {type_name}: unknown "
+                                f"argument `{key}`; did you mean `{close[0]}`? {type_name} "
+                                f"takes {', '.join(named)}. Received: {key}={brief(value)}")
         try:
-            bound = inspect.signature(cls).bind(*positional, **keywords)
+            bound = signature.bind(*positional, **keywords)
         except TypeError as err:
             raise SpecError(f"{where}: the arguments do not fit {type_name}"
-                            f"{inspect.signature(cls)}: {err}. Received: {brief(args)}") from None
+                            f"({', '.join(named)}): {err}. Received: {brief(args)}") from None
         values = {}
         wraps = getattr(cls, "wrapped_arguments", ())
         for arg, value in bound.arguments.items():

@@ -641,6 +641,14 @@ class Layer(LayerProtocol):
 
     def _check_call(self, training, mask, kwargs: dict) -> None:
         who = describe_layer(self.type_name, self.name)
+        # layer(x, y) (and layer(x, y, z)): the second tensor went to `training`; a tensor
+        # given as `mask=` is a Keras mask, refused below
+        if isinstance(training, Tensor):
+            how = ("takes one tensor, layer(x)" if self.n_inputs == 1 else
+                   f"takes a list of tensors: {self.type_name}()([x, y])")
+            raise LayerArgumentError(
+                f"{who}: {how}, not tensors as separate arguments (a tensor went to "
+                f"`training`). Received: training={brief(training)}")
         for key, value in kwargs.items():
             raise LayerArgumentError(f"{who}: unexpected call argument `{key}`; a layer call "
                                      f"takes inputs, training and mask. "
