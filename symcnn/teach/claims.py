@@ -27,7 +27,7 @@ from typing import Any, Mapping
 import sympy
 
 from ..errors import SymcnnError, brief, shorten
-from ..expr_parser import parse_expression
+from ..expr_parser import FUNCTIONS, parse_expression
 from .identity import identically_zero
 from .tables import (GROUPED, aligned_cells, box_cells, csv_cells, markdown_cells,
                      split_shape, where_definitions)
@@ -216,8 +216,11 @@ def parse_number(value, what: str = "number", symbols: Mapping | None = None) ->
         return Number(_renamed(number, symbols), sympy.Integer(0), text)
     else:
         text = str(value)
-    text = text.strip().strip("*`$").replace("\u2212", "-").replace("\u00a0", " ")
+    text = _typeset(text.strip().strip("*`$"))
+    text = text.replace("\u2212", "-").replace("\u00a0", " ")
     text = text.replace("\u00d7", "*").replace("\u2248", "").replace("~", "").strip()
+    if re.search(r"[\w)]\.\Z", text) and not text.endswith(".."):  # 1792. ends a sentence
+        text = text[:-1]
     if text in _DASHES:  # torchinfo prints "--" for a layer without parameters
         return Number(sympy.Integer(0), sympy.Integer(0), text)
     if "=" in text:  # a working ending in its value; Markdown's `working` = `value` too
@@ -249,6 +252,50 @@ def _renamed(value, symbols: Mapping | None):
     return value.xreplace(swap) if swap else value
 
 
+#: Full-width forms (``１７９２``, ``（３０，３０）``) are the ASCII characters they stand for.
+_FULL_WIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+#: Multiplication dots: middle dot, dot operator, bullet operator (``28·n``, ``3⋅3⋅64``).
+_DOTS = {0x00B7: 0x2A, 0x22C5: 0x2A, 0x2219: 0x2A}
+_SUPERSCRIPT = str.maketrans("\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079",
+                             "0123456789")
+_POWER = re.compile("(\u207b?)([\u2070\u00b9\u00b2\u00b3\u2074-\u2079]+)")
+#: Ceiling and floor brackets, each with its closing one.
+_ROUNDING = {"\u2308": ("\u2309", "ceiling("), "\u230a": ("\u230b", "floor(")}
+
+
+def _typeset(text: str) -> str:
+    """Typeset mathematics as the reader's text, character for character, never guessing:
+    full-width forms as ASCII, a multiplication dot as ``*``, superscript digits as a power
+    (``n²`` is ``n**2``, ``2⁻¹`` is ``2**(-1)``), and ceiling and floor brackets as
+    ``ceiling(...)`` and ``floor(...)`` when every one is closed by its own kind (else the
+    text stays as written, and cannot be read).
+
+    >>> _typeset("28·n"), _typeset("9n² + 2⁻¹"), _typeset("１７９２")
+    ('28*n', '9n**2 + 2**(-1)', '1792')
+    >>> _typeset("2⌈H/2⌉ + n⌊W/2⌋"), _typeset("⌈H/2⌋")
+    ('2*ceiling(H/2) + n*floor(W/2)', '⌈H/2⌋')
+    """
+    text = text.translate(_FULL_WIDTH).translate(_DOTS)
+    text = _POWER.sub(lambda m: f"**(-{m[2].translate(_SUPERSCRIPT)})" if m[1] else
+                      f"**{m[2].translate(_SUPERSCRIPT)}", text)
+    if not any(c in text for c in "\u2308\u2309\u230a\u230b"):
+        return text
+    out, stack = [], []
+    for c in text:
+        if c in _ROUNDING:
+            before = "".join(out).rstrip()[-1:]
+            out.append(("*" if before and (before.isalnum() or before in "_)") else "")
+                       + _ROUNDING[c][1])
+            stack.append(_ROUNDING[c][0])
+        elif c in "\u2309\u230b":
+            if not stack or stack.pop() != c:
+                return text
+            out.append(")")
+        else:
+            out.append(c)
+    return "".join(out) if not stack else text
+
+
 def _as_code(text: str) -> str:
     """A closed form as students write it, in the reader's notation: ``160n`` is ``160*n``,
     ``2(n + 1)`` is ``2*(n + 1)``, ``n^2`` is ``n**2`` (``5e6`` stays a number).
@@ -258,8 +305,10 @@ def _as_code(text: str) -> str:
     >>> _as_code("(3*3*3)(64) + 64")
     '(3*3*3)*(64) + 64'
     """
-    text = re.sub(r"\)\s*(?=\()", ")*", text.replace("^", "**"))
-    return re.sub(r"(?<![\w.])(\d+(?:\.\d+)?)\s*(?=[A-Za-z_(])(?![eE][+-]?\d)", r"\1*", text)
+    text = re.sub(r"\)\s*(?=[\w(])", ")*", text.replace("^", "**"))
+    text = re.sub(r"(?<![\w.])(\d+(?:\.\d+)?)\s*(?=[A-Za-z_(])(?![eE][+-]?\d)", r"\1*", text)
+    return re.sub(r"(?<![\w.])([A-Za-z_]\w*)(?=\s*\()",
+                  lambda m: m[1] if m[1] in FUNCTIONS else m[1] + "*", text)
 
 
 def parse_shape(value, what: str = "size", symbols: Mapping | None = None) -> tuple:

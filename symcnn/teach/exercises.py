@@ -155,17 +155,32 @@ def generate(topic: str, n: int = 10, seed: int | None = 1, notation: str = "ker
                           f"Received: n={brief(n)}")
     preset(notation)  # refused as the printers refuse it, before any work
     seed = _seed(seed)
+    count = topics.COUNTS[topic](notation) if topic in topics.COUNTS else None
+    if count is not None and n > count:  # known up front: refused before any draw
+        raise SymcnnError(f"exercises.generate: only {count} different {topic} exercises "
+                          f"came up. Received: n={n}")
     rng = random.Random(f"{topic}:{seed}")
-    items, seen = [], set()
+    items, seen, fruitless = [], set(), 0
     for _ in range(50 * n):
         exercise = _build(topic, rng, notation)
         if exercise.question not in seen:
             seen.add(exercise.question)
             items.append(exercise)
+            fruitless = 0
             if len(items) == n:
                 return items
+        else:
+            fruitless += 1
+            if count is None and fruitless >= MAX_FRUITLESS:
+                break
     raise SymcnnError(f"exercises.generate: only {len(items)} different {topic} exercises "
                       f"came up. Received: n={n}")
+
+
+#: ``generate`` gives up after this many draws in a row that bring no new exercise (a topic
+#: of thousands repeats itself at most a few times in a row before 500 different ones; one
+#: whose exercises are few is counted up front, :data:`~symcnn.teach.topics.COUNTS`).
+MAX_FRUITLESS = 200
 
 
 def answer_text(exercise: Exercise) -> str:

@@ -103,6 +103,9 @@ def split_top_level(text: str, separator: str) -> list:
     return out
 
 
+#: A size that is a number (``64``, ``3.33``).
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
 #: A shape written as sizes joined by ``x``: numbers glued or spaced (``32x32x3``,
 #: ``7 x 3.33 x 2``).
 _NUMBERS_BY_X = re.compile(r"\d+(?:\.\d+)?(?:\s*[xX]\s*\d+(?:\.\d+)?)+")
@@ -120,8 +123,9 @@ def split_shape(text: str) -> list:
        and ``Max(1, H - 2)`` are one size each; a trailing comma (``(7200,)``) ends the shape.
     3. A shape without such a comma may part its sizes with ``×`` (outside brackets), with
        ``x`` standing alone between spaces (``H x W x 3``), or, when every size is a
-       number, with ``x`` or ``X`` glued to them (``32x32x3``). Any other ``x`` is a name (a
-       symbol called ``x``), so ``x - 2`` and ``2x`` are one size.
+       number or a whole bracketed expression, with ``x`` or ``X`` glued to them
+       (``32x32x3``, ``(H - 2)x(W - 2)x64``). Any other ``x`` is a name (a symbol called
+       ``x``), so ``x - 2``, ``2x`` and ``2x(W - 2)/x`` are one size.
 
     >>> split_shape("((H + 1)//4, (W + 1)//4, 16)")
     ['(H + 1)//4', '(W + 1)//4', '16']
@@ -131,6 +135,8 @@ def split_shape(text: str) -> list:
     (['x - 2', '6', '4'], ['7200'], ['2x'])
     >>> split_shape("32x32x3"), split_shape("H x W x 3"), split_shape("H/2 × W/2 × 64")
     (['32', '32', '3'], ['H', 'W', '3'], ['H/2', 'W/2', '64'])
+    >>> split_shape("(H - 2)x(W - 2)x64"), split_shape("(H - 2)x(W - 2)/x")
+    (['(H - 2)', '(W - 2)', '64'], ['(H - 2)x(W - 2)/x'])
     """
     inner = strip_brackets(text.strip())
     parts = split_top_level(inner, ",")
@@ -140,6 +146,10 @@ def split_shape(text: str) -> list:
         return [p.strip() for p in parts]
     if _NUMBERS_BY_X.fullmatch(inner):
         return [p.strip() for p in re.split("[xX]", inner)]
+    glued = [p.strip() for p in split_top_level(inner, "[xX]")]
+    if len(glued) > 1 and all(_NUMBER.fullmatch(p) or p[:1] in "([" and
+                              _closing(p, 0) == len(p) - 1 for p in glued):
+        return glued
     return [p.strip() for p in split_top_level(inner, r"\s*\u00d7\s*|\s+x\s+")]
 
 

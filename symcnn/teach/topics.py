@@ -20,6 +20,7 @@ so P = 12. Check with the layer's own formula:
 
 from __future__ import annotations
 
+import functools
 import random
 
 import sympy
@@ -433,10 +434,19 @@ def _scaling_sizes(kind: str, k: int, notation: str) -> tuple:
                  for letter, key in zip(letters, order))
 
 
+_SCALING_KINDS = ("conv", "conv", "dense", "depthwise", "grouped")
+_SCALING_KERNELS = (1, 3, 5)
+_SCALING_CHANGES = ("channels", "channels", "output", "spatial")
+
+
 def scaling(rng: random.Random, notation: str = "keras"):
-    kind = rng.choice(["conv", "conv", "dense", "depthwise", "grouped"])
-    k = rng.choice([1, 3, 5])
-    change = rng.choice(["channels", "channels", "output", "spatial"])
+    kind = rng.choice(_SCALING_KINDS)
+    k = rng.choice(_SCALING_KERNELS)
+    change = rng.choice(_SCALING_CHANGES)
+    return _scaling(kind, k, change, notation)
+
+
+def _scaling(kind: str, k: int, change: str, notation: str):
     if kind == "dense":
         change = "output" if change == "spatial" else change
     elif kind == "depthwise":
@@ -464,6 +474,20 @@ def scaling(rng: random.Random, notation: str = "keras"):
              ("The factor:", ("MACs'/MACs", factor))]
     return question, factor, lines, model, [("factor", factor)] if factor.is_number else []
 
+
+@functools.lru_cache(maxsize=None)
+def _scaling_count(notation: str) -> int:
+    """How many different ``scaling`` questions there are in ``notation``: every choice
+    the generator can draw, built once (a Dense has no kernel, a depthwise layer no
+    separate output channels, so several choices ask the same question)."""
+    return len({_scaling(kind, k, change, notation)[0]
+                for kind in set(_SCALING_KINDS) for k in _SCALING_KERNELS
+                for change in set(_SCALING_CHANGES)})
+
+
+#: For a topic with few different exercises, how many there are (by notation): ``generate``
+#: refuses a larger ``n`` before drawing any. Every other topic has thousands.
+COUNTS = {"scaling": _scaling_count}
 
 GENERATORS = {
     "output_size": output_size, "params": params, "macs": macs,
