@@ -53,7 +53,7 @@ VALUE_NAMES = {"oo": "SymPy's infinity", "zoo": "SymPy's complex infinity",
 #: the model-file reader and the command line read ``floor`` as the function, so a symbol
 #: of that name could be written to a file but never read back.
 FUNCTION_NAMES = frozenset({"floor", "ceiling", "ceil", "min", "max", "Min", "Max",
-                            "make_divisible"})
+                            "make_divisible", "Mod", "mod"})
 
 #: Python's constants: a symbol ``None`` prints as Python's ``None`` (``Input(("None",))``
 #: showed the shape ``(None,)``, Keras' "any size").
