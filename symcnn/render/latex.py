@@ -36,8 +36,9 @@ from .summary import COLUMNS
 __all__ = ["model_to_latex", "compile_pdf", "step_latex", "derivation_latex", "escape",
            "PREAMBLE", "FONTS", "page_step", "model_array", "is_trivial", "check_caption"]
 
-#: The packages a document needs for symcnn's LaTeX (``standalone=True`` includes them).
-PREAMBLE = "\\usepackage{amsmath}\n\\usepackage{booktabs}"
+#: The packages a document needs for symcnn's LaTeX (``standalone=True`` includes them):
+#: ``longtable`` and ``array`` for ``long=True`` tables, which break across pages.
+PREAMBLE = "\\usepackage{amsmath}\n\\usepackage{booktabs}\n" + LONGTABLE_PREAMBLE
 
 #: The fonts of symcnn's standalone documents: T1-encoded Latin Modern when it is installed
 #: (TeX Live's ``lmodern``), so that ``<``, ``_`` and ``'`` print as typed and text copied
@@ -320,7 +321,8 @@ def model_to_latex(model, style: str = "table", standalone: bool = False,
     """LaTeX of ``model``: ``style="table"`` (booktabs) or ``"derivation"`` (``align*``).
 
     ``standalone=True`` wraps it in a document that compiles with pdflatex (packages
-    ``amsmath``, ``booktabs``, ``geometry``); otherwise add :data:`PREAMBLE` to yours.
+    ``amsmath``, ``booktabs``, ``longtable``, ``array``, ``geometry``); otherwise add
+    :data:`PREAMBLE` to yours.
     ``columns`` picks the table's columns (default ``layer, type, output_shape, working``;
     ``params`` is the value alone; any column registered for ``summary()`` may be added).
     ``caption``/``label`` put the table in a ``table`` float. ``assume_divisible`` (e.g.
@@ -388,7 +390,7 @@ def model_to_latex(model, style: str = "table", standalone: bool = False,
             text += "\n\n" + r"\noindent{\footnotesize " + CODE_POINT_NOTE + "}"
         text = "\n".join([
             r"\documentclass{article}", rf"\usepackage[{page},margin=2cm]{{geometry}}",
-            FONTS, PREAMBLE, LONGTABLE_PREAMBLE, r"\allowdisplaybreaks", r"\begin{document}",
+            FONTS, PREAMBLE, r"\allowdisplaybreaks", r"\begin{document}",
             title, text, r"\end{document}"])
     return text + "\n"
 

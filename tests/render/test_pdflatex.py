@@ -120,3 +120,21 @@ def test_a_caption_and_label_are_set_as_typed(tmp_path):
                           check=True).stdout
     assert f"Table 1: {CAPTION}" in text and "See Table 1." in text
 
+
+
+def test_a_long_fragment_compiles_in_a_document_with_the_documented_preamble(tmp_path):
+    """``to_latex(long=True)`` as a fragment, in the user's own document with
+    :data:`~symcnn.render.latex.PREAMBLE` added (as the docs say): it needs ``longtable`` and
+    ``array``, which PREAMBLE lacked ("Environment longtable undefined"), and it fits."""
+    from symcnn.render.latex import PREAMBLE
+
+    n = [sc.symbols(f"n_{i}") for i in range(5)]
+    layers = [sc.Input((H, W, 3))]
+    for i, width in enumerate(n):
+        layers.append(sc.Conv2D(width, 3, padding="same", name=f"convolution_{i}"))
+    model = sc.Sequential(layers, name="five_widths")
+    document = ("\\documentclass{article}\n\\usepackage[margin=2.5cm]{geometry}\n" + PREAMBLE
+                + "\n\\begin{document}\n" + model.to_latex(long=True) + "\n\\end{document}\n")
+    assert compile_pdf(document, tmp_path, "fragment").exists()
+    log = (tmp_path / "fragment.log").read_text(encoding="latin-1")
+    assert "Overfull \\hbox" not in log
