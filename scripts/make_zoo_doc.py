@@ -261,7 +261,8 @@ HEADER = """# The zoo: classic networks as closed forms
 
 `symcnn.zoo` builds the classic convolutional networks with symcnn layers. Each function
 returns a model whose input is `(H, W, 3)` with `H` and `W` symbols (LeNet-5: `(H, W, 1)`)
-unless `input_shape` is given, and takes:
+unless `input_shape` is given (channels last, as Keras: `(3, 224, 224)` is refused as
+channels first, naming `(224, 224, 3)`), and takes:
 
 - `classes`: the size of the last layer (1000, LeNet-5: 10);
 - `include_top=False`: end the model at its last feature map, as `keras.applications` does;

@@ -27,13 +27,31 @@ MAX_BLOCKS = 1000
 
 
 def model_input(input_shape, owner: str, channels: int = 3):
-    """``sc.Input(input_shape)``, or ``(H, W, channels)`` when ``input_shape`` is None."""
+    """``sc.Input(input_shape)``, or ``(H, W, channels)`` when ``input_shape`` is None. A
+    numeric shape that looks channels first (``(3, 224, 224)``: 1 or 3 leading, more than 4
+    last) is refused, naming the channels-last shape: it would build a network on an image
+    3 pixels high with 224 channels (Keras' applications refuse it as smaller than 32x32).
+
+    >>> model_input((3, 224, 224), "resnet50")
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.LayerArgumentError: resnet50: `input_shape` (3, 224, 224) looks channels first (3 channels): symcnn's zoo is channels last, as Keras, input_shape=(224, 224, 3); a PyTorch model is read channels first by sc.from_torch. Received: input_shape=(3, 224, 224)
+    """
     if input_shape is None:
         input_shape = (size_symbol("H"), size_symbol("W"), channels)
     if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3:
         raise LayerArgumentError(
             f"{owner}: `input_shape` must be (height, width, channels), channels last, "
             f"without the batch axis. Received: input_shape={input_shape!r}"
+        )
+    first, last = input_shape[0], input_shape[-1]
+    if isinstance(first, int) and isinstance(last, int) and first in (1, 3) and last > 4 \
+            and not isinstance(first, bool):
+        raise LayerArgumentError(
+            f"{owner}: `input_shape` {tuple(input_shape)} looks channels first ({first} "
+            f"channels): symcnn's zoo is channels last, as Keras, "
+            f"input_shape=({', '.join(map(str, input_shape[1:]))}, {first}); a PyTorch model "
+            f"is read channels first by sc.from_torch. Received: input_shape={input_shape!r}"
         )
     return Input(tuple(input_shape))
 

@@ -278,3 +278,20 @@ def test_every_zoo_model_function_takes_name(function):
     assert build(*needed, name=None).name == default.name
     with pytest.raises(sc.LayerArgumentError, match=r"`name` must be a non-empty string"):
         build(*needed, name="")
+
+
+@pytest.mark.parametrize("name", list(ZOO))
+def test_a_channels_first_input_shape_is_refused_naming_the_channels_last_one(name):
+    with pytest.raises(sc.LayerArgumentError,
+                       match=r"looks channels first \(3 channels\): .* "
+                             r"input_shape=\(224, 224, 3\)"):
+        ZOO[name]((3, 224, 224))
+
+
+def test_keras_refuses_the_channels_first_shape_too():
+    from ..conftest import require
+
+    keras = require("keras")
+    with pytest.raises(ValueError):
+        keras.applications.ResNet50(weights=None, input_shape=(3, 224, 224))
+    assert sc.zoo.resnet50((224, 224, 3)).output_shape == (1000,)
