@@ -233,14 +233,3 @@ def test_a_long_polynomial_substituted_for_a_size_is_exact():
     with pytest.raises(sc.LayerArgumentError, match="`H` must be a positive integer"):
         model.subs(H=-value + 1)
 
-
-def test_every_function_the_parser_reads_is_a_reserved_symbol_name():
-    """A symbol named as a function of expressions (``Mod``) would not read back from a model
-    file: the names symbols refuse are exactly the parser's functions."""
-    from symcnn.expr_parser import FUNCTIONS
-    from symcnn.symbols import FUNCTION_NAMES
-
-    assert FUNCTION_NAMES == set(FUNCTIONS)
-    for name in ("Mod", "mod"):
-        with pytest.raises(sc.LayerArgumentError, match=f"must not use the symbol name '{name}'"):
-            sc.symbols(name)
