@@ -280,19 +280,21 @@ def _typeset(text: str) -> str:
                       f"**{m[2].translate(_SUPERSCRIPT)}", text)
     if not any(c in text for c in "\u2308\u2309\u230a\u230b"):
         return text
-    out, stack = [], []
+    out, stack, before = [], [], ""  # before: the last character written but a space
     for c in text:
         if c in _ROUNDING:
-            before = "".join(out).rstrip()[-1:]
             out.append(("*" if before and (before.isalnum() or before in "_)") else "")
                        + _ROUNDING[c][1])
             stack.append(_ROUNDING[c][0])
+            before = "("
         elif c in "\u2309\u230b":
             if not stack or stack.pop() != c:
                 return text
             out.append(")")
+            before = ")"
         else:
             out.append(c)
+            before = before if c.isspace() else c
     return "".join(out) if not stack else text
 
 
