@@ -174,7 +174,7 @@ def brute_equal(a, b, stretch: int = 1) -> bool:
                for h in range(1, top["H"] + 1) for w in range(1, top["W"] + 1))
 
 
-@settings(max_examples=fuzz_examples(300), deadline=None,
+@settings(max_examples=fuzz_examples(150), deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(pairs())
 def test_the_verdict_is_what_integer_arithmetic_gives_at_every_point(pair):
