@@ -29,7 +29,7 @@ from .errors import SolveError
 from .layers.repeat import repeat_counts
 from .quasipoly import IntegerSet, NotQuasiPolynomial, relation_set
 from .structural import exponent_symbols, integer_valued, lower_bound
-from .symbols import describe_symbol
+from .symbols import describe_symbol, least_integer
 
 __all__ = ["admissible", "Admissible"]
 
@@ -224,7 +224,8 @@ def _domain(x) -> tuple:
     """``(low, step, set)``: the least value the symbol takes (0 for one declared
     non-negative, else 1), the distance between consecutive values (2 for a symbol declared
     even or odd, else 1), and those values as an :class:`IntegerSet`."""
-    low = 0 if x.is_nonnegative and not x.is_positive else 1
+    least = least_integer(x)
+    low = 1 if least is None else least
     domain = IntegerSet.interval(low)
     if x.is_even or x.is_odd:
         domain = domain.intersection(IntegerSet(2, {0 if x.is_even else 1: [(0, None)]}))
@@ -238,11 +239,12 @@ def _in_domain(symbol, value, x, where: str, counts) -> list:
     forms mean nothing there: ``L = 0`` for a ``Repeat``'s count, whose closed forms hold
     from one repetition on); for an expression in ``x`` (``W=H - 4``), the conditions that
     keep it in them (``H - 4 >= 1``), those its structure does not already prove."""
-    low = 1 if symbol.is_positive else 0 if symbol.is_nonnegative else None
     integer = symbol.is_integer is True
+    low = least_integer(symbol) if integer else None  # a multiplier takes fractions
     if value.is_number:
         if value.is_Rational and (not integer or value.is_Integer) and (
-                low is None or value >= low) and _parity_holds(symbol, value):
+                low is None or value >= low) and (symbol.is_positive is not True or value > 0) \
+                and _parity_holds(symbol, value):
             return []
         why = (" that counts the repetitions of a Repeat, whose closed forms hold from 1 "
                "repetition on (for none, leave the Repeat out)" if symbol in counts else

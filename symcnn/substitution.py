@@ -30,7 +30,7 @@ from .expr_parser import parse_expression
 from .multipliers import exact_value
 from .render.exprs import show
 from .safe import bounded_subs
-from .symbols import as_size, describe_symbol
+from .symbols import as_size, describe_symbol, least_integer
 
 __all__ = ["substitution_table", "conditions_after"]
 
@@ -88,7 +88,8 @@ def substitution_table(owner: str, symbols, mapping, values: dict) -> dict:
 
 def _least(symbol) -> int:
     """The least value of an integer symbol: 0 for one declared non-negative, else 1."""
-    return 0 if symbol.is_nonnegative and not symbol.is_positive else 1
+    least = least_integer(symbol)
+    return 1 if least is None else least
 
 
 def _check_parity(symbol, checked, value, owner: str) -> None:

@@ -34,7 +34,7 @@ from .exact_values import number, values_at
 from .safe import bounded_subs, check_int, to_expr
 from .solving import MAX_SUM_TERMS, _written_out
 from .structural import IdentityMemo, exponent_symbols
-from .symbols import describe_symbol
+from .symbols import describe_symbol, least_integer
 from .sweep_bounds import (MAX_BYTES, MAX_POINTS, MAX_SLOW_POINTS, _check_memory, _check_powers,
                            _largest_power, _points, _short)
 
@@ -109,7 +109,7 @@ def _domain(symbol) -> tuple:
     ``low`` 1 for a positive symbol (as ``sc.symbols`` makes), 0 for a non-negative one;
     ``high`` -1 or 0 for a negative or non-positive one; ``parity`` 0 or 1 for an even or
     odd one; each None when the assumptions leave it open."""
-    low = 1 if symbol.is_positive else 0 if symbol.is_nonnegative else None
+    low = least_integer(symbol)
     high = -1 if symbol.is_negative else 0 if symbol.is_nonpositive else None
     parity = 0 if symbol.is_even else 1 if symbol.is_odd else None
     return low, high, parity

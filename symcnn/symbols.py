@@ -469,6 +469,17 @@ def input_sizes(shape: Any, batch_shape: Any = None) -> Any:
                  else s for i, s in enumerate(shape))
 
 
+def least_integer(symbol: sympy.Symbol) -> int | None:
+    """The least integer ``symbol`` may take, from its assumptions: 1 for a positive symbol
+    (as ``sc.symbols`` and ``sc.multiplier`` make), 0 for a non-negative one, None when they
+    leave it open.
+
+    >>> least_integer(sympy.Symbol("n", positive=True)), least_integer(sympy.Symbol("z"))
+    (1, None)
+    """
+    return 1 if symbol.is_positive else 0 if symbol.is_nonnegative else None
+
+
 def describe_symbol(symbol: sympy.Symbol) -> str:
     """What kind of symbol ``symbol`` is, for messages: how it was made, or its assumptions.
 

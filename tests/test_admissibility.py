@@ -271,3 +271,18 @@ def test_an_empty_answer_names_the_conditions_that_conflict():
     for kept in conflict:  # each condition alone admits sizes
         assert any(bool(kept.xreplace({H: h})) for h in range(4, 12))
     assert "note=" in repr(found)
+
+
+def test_a_multiplier_is_fixed_at_a_fraction_as_subs_takes_it():
+    """A positive multiplier takes fractions: ``a=1/2`` is one of its values (it was refused
+    as below 1, the least value of a positive integer), and the answer is that of the model
+    substituted; 0 and below are outside its values."""
+    H = sc.symbols("H")
+    model = sc.zoo.mobilenet_v2((H, H, 3), alpha="a", include_top=False)
+    a = next(s for s in model.free_symbols if s.name == "a")
+    half = sympy.Rational(1, 2)
+    assert sc.admissible(model, H, a=half).values == \
+        sc.admissible(model.subs(a=half), H).values
+    for bad in (0, -1):
+        with pytest.raises(sc.SolveError, match=r"is outside the values of a"):
+            sc.admissible(model, H, a=bad)
