@@ -63,6 +63,9 @@ MALFORMED = [
     (("memory", "--zoo", "resnet18", "--input", "224,0,3"), "--input", "224,0,3"),
     (("memory", "--zoo", "resnet18", "--subs", "H=0"), "--subs", "H=0"),
     (("memory", "--zoo", "resnet18", "--budget", "lots"), "--budget", "'lots'"),
+    (("solve", FREE_WIDTH, "--budget", "params=100m", "--for", "n"), "--budget", "params=100m"),
+    (("solve", FREE_WIDTH, "--budget", "params=1GiB", "--for", "n"), "--budget", "params=1GiB"),
+    (plot("--budget", "params=100x"), "--budget", "params=100x"),
 ]
 
 

@@ -191,7 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
                 deferred("commands", "run_solve"))
     _add_common(p)
     p.add_argument("--budget", action="append", required=True, metavar="QUANTITY=VALUE",
-                   help=f"a budget, repeatable; quantities: {', '.join(QUANTITIES)}")
+                   help=f"a budget, repeatable, such as params=25M or macs=4.1e9 (k, M, G, T; "
+                        f"bytes also 24GiB, 8GB); quantities: {', '.join(QUANTITIES)}")
     p.add_argument("--for", dest="for_", required=True, metavar="SYMBOL",
                    help="the symbol to solve for (the others must be fixed with --subs)")
     p.add_argument("--step", metavar="STEP",
@@ -235,7 +236,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, metavar="OUT.png",
                    help="image to write (format from the suffix: png, pdf, svg)")
     p.add_argument("--budget", nargs="+", action="extend", metavar="QUANTITY=VALUE",
-                   help="draw a budget line and mark the largest value within it")
+                   help="draw a budget line and mark the largest value within it (params=25M, "
+                        "macs=4.1e9, param_bytes=24GiB)")
     p.add_argument("--logy", action="store_true", help="logarithmic y axis")
     p.add_argument("--title", help="the plot's title")
 

@@ -13,6 +13,9 @@ imports no file formats (issue 16).
 from __future__ import annotations
 
 import re
+from fractions import Fraction
+
+import sympy
 
 from ..errors import ExpressionError
 from ..expr_parser import parse_size
@@ -21,7 +24,18 @@ from .options import BEFORE_MULTI_VALUE_OPTIONS, QUANTITIES, UsageError, subs_ex
 
 __all__ = ["UsageError", "parse_assignments", "parse_range", "parse_shape", "columns",
            "substitute", "fix_with_subs", "parse_budgets", "parse_divisors",
-           "unknown_quantity", "y_quantities"]
+           "unknown_quantity", "y_quantities", "amount_with_unit", "COUNT_UNITS", "BYTE_UNITS",
+           "BYTE_QUANTITIES"]
+
+#: What a budget may end with, as people write counts: ``25M`` parameters, ``4.1G`` MACs
+#: (``k`` and ``K`` are thousands; millions are ``M`` only, as ``m`` is milli).
+COUNT_UNITS = {"k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
+#: Byte units, in any case: ``8GB`` is ``8*10**9`` bytes, ``24GiB`` is ``24*2**30``.
+BYTE_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+              "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+#: The quantities counted in bytes, whose budgets also take :data:`BYTE_UNITS`.
+BYTE_QUANTITIES = ("param_bytes", "activation_bytes", "peak_activation_memory")
+_AMOUNT = re.compile(r"\s*(\d+(?:\.\d+)?(?:[eE][+-]?\d{1,3})?)\s*([A-Za-z]+)\s*")
 
 
 def unknown_quantity(name) -> str:
@@ -110,20 +124,65 @@ def parse_assignments(items, option: str = "--subs", tuples: bool = False,
     return out
 
 
+def amount_with_unit(text: str, option: str, received: str,
+                     byte_units: bool = False) -> Fraction | None:
+    """The exact amount of ``text`` written as a number and a unit (``25M``, ``1.5 G``; with
+    ``byte_units`` also ``24GiB``, ``8GB``), or None when ``text`` is not a number followed
+    by letters (``1e6``, ``5*10**6``: an expression). A unit that is none of these is a
+    usage error naming ``option`` and what was ``received``.
+
+    >>> amount_with_unit("25M", "--budget", "params=25M"), amount_with_unit("1e6", "", "")
+    (Fraction(25000000, 1), None)
+    >>> amount_with_unit("24GiB", "--budget", "param_bytes=24GiB", byte_units=True)
+    Fraction(25769803776, 1)
+    """
+    match = _AMOUNT.fullmatch(text)
+    if not match:
+        return None
+    number, unit = match.groups()
+    scale = COUNT_UNITS.get(unit) or (BYTE_UNITS.get(unit.lower()) if byte_units else None)
+    if scale is None:
+        units = "k, M, G or T (25M is 25,000,000)"
+        if byte_units:
+            units += ", or bytes such as 512MiB, 8GB, 24GiB"
+        hint = " (millions are M: m would be milli)" if unit == "m" else \
+            f" ({unit} is bytes, for {', '.join(BYTE_QUANTITIES[:-1])} or {BYTE_QUANTITIES[-1]})" \
+            if unit.lower() in BYTE_UNITS else ""
+        raise UsageError(f"{option}: unknown unit {unit!r}{hint}; a budget may end with "
+                         f"{units}. Received: {received}")
+    return Fraction(number) * scale
+
+
 def parse_budgets(items, option: str = "--budget") -> dict:
     """``--budget QUANTITY=VALUE ...`` (``solve``, ``plot``) as ``{quantity: number}``: each
     quantity one of :data:`~symcnn.cli.options.QUANTITIES`, each value a positive number
-    (``1e6`` and ``5*10**6`` are read exactly). Anything else is a usage error naming the
-    option and the value, the same in every command.
+    (``1e6`` and ``5*10**6`` are read exactly), which may end with ``k``, ``M``, ``G`` or
+    ``T`` (``25M``), and a budget in bytes also with a byte unit (``24GiB``, ``8GB``).
+    Anything else is a usage error naming the option and the value, the same in every
+    command.
 
     >>> parse_budgets(["params=1e5", "macs=2*10**9"])
     {'params': 100000, 'macs': 2000000000}
+    >>> parse_budgets(["params=25M", "macs=4.1G", "param_bytes=1.5 GiB"])
+    {'params': 25000000, 'macs': 4100000000, 'param_bytes': 1610612736}
     >>> parse_budgets(["params=abc"])
     Traceback (most recent call last):
     ...
     symcnn.cli.options.UsageError: --budget: a budget is a positive number. Received: params=abc
     """
-    budgets = parse_assignments(items, option, positive=False)
+    budgets: dict = {}
+    for item in items or ():
+        name, _, text = item.partition("=")
+        amount = amount_with_unit(text, option, item, name.strip() in BYTE_QUANTITIES)
+        if amount is None:
+            read = parse_assignments([item], option, positive=False)
+        else:  # a whole amount stays an int, as "100000" is read
+            read = {name.strip(): int(amount) if amount.denominator == 1 else
+                    sympy.Rational(amount.numerator, amount.denominator)}
+        for key, value in read.items():
+            if key in budgets:
+                raise UsageError(f"{option}: {key} is given twice. Received: {item!r}")
+            budgets[key] = value
     for name, value in budgets.items():
         if name not in QUANTITIES:
             raise UsageError(f"{option}: {unknown_quantity(name)}. Received: {name}={value}")

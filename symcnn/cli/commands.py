@@ -19,6 +19,7 @@ from ..multipliers import exact_value
 from ..render.exprs import show
 from ..render.latex import FONTS, compile_pdf
 from ..render.summary import format_count
+from ..safe import decimal_text
 from ..safe_read import write_bytes
 from ..solving import model_solve_budget, solve_budget
 from ..spec import model_to_spec
@@ -89,7 +90,7 @@ def run_solve(args, out) -> int:
     if best is None:
         print(_no_solution(model, symbol, found), file=out)
         return EXIT_NO_SOLUTION
-    print(f"{symbol} = {best}: the largest {symbol} within "
+    print(f"{symbol} = {_value_text(best)}: the largest {symbol} within "
           f"{'every budget' if len(found) > 1 else 'the budget'}"
           f"{' (' + ', '.join(binding) + ' binds)' if len(found) > 1 else ''}", file=out)
     for name, (budget, expr, alone) in found.items():
@@ -99,6 +100,13 @@ def run_solve(args, out) -> int:
         print(f"  {name}: {show(expr)} = {format_count(at)} <= {format_count(budget)}{note}",
               file=out)
     return 0
+
+
+def _value_text(value) -> str:
+    """An answer as the user wrote the step: ``0.85 (17/20)`` for a multiplier on the grid
+    0.05, 0.1, ...; a whole number or a fraction with no decimal (``2/3``) as it is."""
+    decimal = None if getattr(value, "is_Integer", True) else decimal_text(value)
+    return f"{decimal} ({value})" if decimal else str(value)
 
 
 def _step(text: str | None, symbol):

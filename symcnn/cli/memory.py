@@ -31,7 +31,8 @@ from ..render.summary import format_count
 from ..solving import solve_budget
 from ..suggest import did_you_mean
 from ..training_memory import training_memory
-from .arguments import UsageError, fix_with_subs, parse_assignments, parse_shape
+from .arguments import (BYTE_UNITS, COUNT_UNITS, UsageError, fix_with_subs, parse_assignments,
+                        parse_shape)
 from .loading import load_args
 from .options import EXIT_NO_SOLUTION
 from .report import encode, header
@@ -41,23 +42,21 @@ from .options import register_memory as register  # noqa: F401
 
 __all__ = ["register", "run_memory", "EXAMPLES", "parse_bytes"]
 
-_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
-          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
-
 
 def parse_bytes(text: str) -> int:
     """``"24GiB"`` -> 25769803776; ``"8GB"``, ``"512MiB"``, ``"1000000"``, ``"16e9"`` (bytes,
-    read exactly).
+    read exactly); ``"24G"`` is ``24GB``, as ``solve --budget param_bytes=24G`` reads it.
 
     >>> parse_bytes("24GiB"), parse_bytes("1.5 GB"), parse_bytes("4096"), parse_bytes("16e9")
     (25769803776, 1500000000, 4096, 16000000000)
     """
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?(?:[eE]\+?\d{1,2})?)\s*([A-Za-z]*)\s*", str(text))
-    unit = match.group(2).lower() if match else None
-    if not match or unit not in _UNITS:
+    unit = match.group(2) if match else ""
+    scale = 1 if match and not unit else COUNT_UNITS.get(unit) or BYTE_UNITS.get(unit.lower())
+    if not match or scale is None:
         raise UsageError(f"--budget: expected bytes such as 24GiB, 8GB, 512MiB, 1000000 or "
                          f"16e9. Received: {text!r}")
-    value = int(Fraction(match.group(1)) * _UNITS[unit])  # whole bytes, rounded down
+    value = int(Fraction(match.group(1)) * scale)  # whole bytes, rounded down
     if value <= 0:
         raise UsageError(f"--budget: a budget is a positive number of bytes. Received: {text!r}")
     return value
