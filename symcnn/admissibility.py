@@ -28,6 +28,7 @@ import sympy
 from .errors import SolveError
 from .layers.repeat import repeat_counts
 from .quasipoly import IntegerSet, NotQuasiPolynomial, relation_set
+from .render.exprs import show
 from .structural import exponent_symbols, integer_valued, lower_bound
 from .symbols import describe_symbol, least_integer
 
@@ -151,7 +152,7 @@ def admissible(model, symbol, /, **fixed: Any) -> Admissible:
                          f"Received: symbol={symbol!r}") from None
     if values.min() is None:  # nothing admissible: say which conditions conflict
         core = _conflict(relations, x, low, domain)
-        shown = " and ".join(str(r) for r in core) or "its domain"
+        shown = " and ".join(show(r) for r in core) or "its domain"
         return Admissible(x, sympy.S.EmptySet, None, sympy.S.EmptySet, sympy.S.EmptySet,
                           tuple(relations), f"no value of {x} meets {shown}"
                           + (" together" if len(core) > 1 else ""))

@@ -10,7 +10,7 @@ against each other as they are recorded.
 >>> import sympy, symcnn as sc
 >>> H = sc.symbols("H")
 >>> print(unsatisfiable([H >= 33, sympy.Eq(sympy.ceiling(H/8), sympy.ceiling(H/4))]))
-no value of H satisfies H >= 33 together with Eq(ceiling(H/8), ceiling(H/4))
+no value of H satisfies H >= 33 together with ceiling(H/8) = ceiling(H/4)
 >>> unsatisfiable([H >= 33, sympy.Eq(sympy.Mod(H, 2), 0)]) is None
 True
 """
@@ -20,6 +20,7 @@ from __future__ import annotations
 import sympy
 
 from .quasipoly import NotQuasiPolynomial, relation_set
+from .render.exprs import show
 
 __all__ = ["unsatisfiable", "MAX_CONSTRAINTS"]
 
@@ -48,10 +49,10 @@ def unsatisfiable(constraints: list) -> str | None:
             base = [c for c in group if not isinstance(c, (sympy.Eq, sympy.Ne))]
             for eq in equations:  # the first equation that empties the set with the bounds
                 if relation_set(base + [eq], x, _lowest(x)).is_empty:
-                    shown = " and ".join(map(str, base))
+                    shown = " and ".join(map(show, base))
                     return (f"no value of {x} satisfies {shown + ' together with ' if shown else ''}"
-                            f"{eq}")
+                            f"{show(eq)}")
         except (NotQuasiPolynomial, ValueError, TypeError, ArithmeticError):
             continue  # undecided here: subs checks every value given
-        return f"no value of {x} satisfies all of {', '.join(map(str, group))}"
+        return f"no value of {x} satisfies all of {', '.join(map(show, group))}"
     return None

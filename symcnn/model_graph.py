@@ -25,6 +25,7 @@ from .feasible import unsatisfiable
 from .layers.base import Layer, format_shape, snake_case
 from .layers.core import InputLayer
 from .records import LayerRecord
+from .render.exprs import show
 
 __all__ = ["Wiring", "wire"]
 
@@ -185,8 +186,8 @@ def wire(model) -> Wiring:
             raise ShapeError(
                 f"{where}: its conditions on the symbols contradict earlier ones, so no input "
                 f"size is valid. Received: "
-                f"{', '.join(map(str, node.constraints))} with "
-                f"{', '.join(map(str, earlier.as_list()))}"
+                f"{', '.join(map(show, node.constraints))} with "
+                f"{', '.join(map(show, earlier.as_list()))}"
             ) from None
     problem = unsatisfiable(constraints.as_list())  # say so now, not at the first subs
     if problem is not None:

@@ -141,7 +141,7 @@ def conditions_after(conditions, table: dict, owner: str) -> list:
         if after is sympy.false:
             given = ", ".join(f"{k}={show(v)}" for k, v in table.items()
                               if k in c.free_symbols)
-            raise ShapeError(f"{owner}: its closed forms hold only where {c}, which "
+            raise ShapeError(f"{owner}: its closed forms hold only where {show(c)}, which "
                              f"these values break. Received: {given}")
         if after is not sympy.true:
             out.append(after)

@@ -264,7 +264,8 @@ def test_an_empty_answer_names_the_conditions_that_conflict():
     found = sc.admissible(model, H, W=H)
     assert found.values == sympy.S.EmptySet and found.smallest is None
     conflict = [c.xreplace({W: H}) for c in model.constraints if c.has(sympy.floor)]
-    assert found.note == (f"no value of H meets {conflict[0]} and {conflict[1]} together")
+    shown = [f"{c.lhs} = {c.rhs}" for c in conflict]  # an equation as it reads, not Eq(...)
+    assert found.note == f"no value of H meets {shown[0]} and {shown[1]} together"
     for h in range(1, 80):  # brute force: no square size builds
         with pytest.raises(sc.SymcnnError):
             model.subs(H=h, W=h)

@@ -114,6 +114,12 @@ class _TextPrinter(InRounding, StrPrinter):
     def _print_LatticeOp(self, expr):  # SymPy's, its sort keys kept (symcnn.ordering)
         return expr.func.__name__ + "(%s)" % ", ".join(self._print(a) for a in printed_args(expr))
 
+    def _print_Equality(self, expr):  # a constraint as it reads: H = 32, not Eq(H, 32)
+        return f"{self._print(expr.lhs)} = {self._print(expr.rhs)}"
+
+    def _print_Unequality(self, expr):
+        return f"{self._print(expr.lhs)} != {self._print(expr.rhs)}"
+
     def _print_Integer(self, expr):
         power = self._power(expr.p)
         if power is None:

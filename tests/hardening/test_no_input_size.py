@@ -17,7 +17,8 @@ def test_a_model_whose_branches_never_meet_is_refused_when_built():
     x = sc.Input(("H", 1, 3))
     other = sc.Conv2D(3, (3, 1))(x)  # H >= 3 on another output
     with pytest.raises(sc.ShapeError, match=r"Model: the model accepts no input size: no value "
-                                            r"of H satisfies H >= 3 together with Eq\(.*\)\. "
+                                            r"of H satisfies H >= 3 together with ceiling\(H/2\) = "
+                                            r"ceiling\(H/4\)\. "
                                             r"Received: input shape\(s\) \(H, 1, 3\)"):
         sc.Model(x, [two_strides(x), other])
 
@@ -39,5 +40,5 @@ def test_an_imported_keras_model_that_accepts_no_size_is_refused_on_import():
     b = keras.layers.Conv2D(4, 1, strides=4, padding="same")(x)
     model = keras.Model(x, [keras.layers.Add()([a, b]), other])
     with pytest.raises(sc.ShapeError, match=r"accepts no input size: no value of H satisfies "
-                                            r"H >= 3 together with Eq"):
+                                            r"H >= 3 together with ceiling\(H/2\) = ceiling\(H/4\)"):
         sc.from_keras(model)

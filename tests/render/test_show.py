@@ -3,6 +3,7 @@ every rounding, ordered by degree; and the :class:`~symcnn.Shape` tuple that pri
 
 from __future__ import annotations
 
+import pytest
 import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -12,6 +13,7 @@ from symcnn import arith
 from symcnn.expr_parser import parse_expression
 from symcnn.render import exprs
 from symcnn.structural import ValueKey
+from symcnn.substitution import conditions_after
 from symcnn.render.exprs import display_form, show, show_latex
 
 H, W, w, n = sc.symbols("H W w n")
@@ -302,3 +304,22 @@ def test_display_caches_tell_apart_sizes_whose_sympy_hashes_collide():
     assert hash(a) == hash(b) and a != b
     assert hash(ValueKey(a)) != hash(ValueKey(b))
     assert (show(a), show(b)) == ("ceiling(H/8)", "ceiling(H/2**64)")
+
+
+def test_an_equation_reads_as_one_not_as_sympy_s_eq():
+    """A model whose branches meet only where ``ceiling(H/2) = ceiling(H/4)`` (H is 1 or 2)
+    says so in its summary and in the messages that name conditions; ``Eq(...)`` is SymPy's
+    spelling, not a reader's."""
+    x = sc.Input(("H", 1, 3))
+    a = sc.Conv2D(4, 1, strides=2, padding="same")(x)
+    b = sc.Conv2D(4, 1, strides=4, padding="same")(x)
+    model = sc.Model(x, sc.Add()([a, b]))
+    (condition,) = model.constraints
+    assert isinstance(condition, sympy.Eq)
+    assert show(condition) == f"{show(condition.lhs)} = {show(condition.rhs)}"
+    assert show(sympy.Ne(H, 3)) == "H != 3" and show(H >= 8) == "H >= 8"
+    assert "Constraints: ceiling(H/2) = ceiling(H/4)" in model.summary_text()
+    assert "Eq(" not in model.summary_text()
+    (h,) = condition.free_symbols
+    with pytest.raises(sc.ShapeError, match=r"only where ceiling\(H/2\) = ceiling\(H/4\), "):
+        conditions_after([condition], {h: 5}, "Model 'm' subs")
