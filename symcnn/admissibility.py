@@ -30,7 +30,7 @@ from .layers.repeat import repeat_counts
 from .quasipoly import IntegerSet, NotQuasiPolynomial, relation_set
 from .render.exprs import show
 from .structural import exponent_symbols, integer_valued, lower_bound
-from .symbols import describe_symbol, least_integer
+from .symbols import broken_parity, describe_symbol, least_integer
 
 __all__ = ["admissible", "Admissible"]
 
@@ -245,7 +245,7 @@ def _in_domain(symbol, value, x, where: str, counts) -> list:
     if value.is_number:
         if value.is_Rational and (not integer or value.is_Integer) and (
                 low is None or value >= low) and (symbol.is_positive is not True or value > 0) \
-                and _parity_holds(symbol, value):
+                and broken_parity(symbol, value) is None:
             return []
         why = (" that counts the repetitions of a Repeat, whose closed forms hold from 1 "
                "repetition on (for none, leave the Repeat out)" if symbol in counts else
@@ -262,14 +262,6 @@ def _in_domain(symbol, value, x, where: str, counts) -> list:
     for r in out:
         _only(r, x, where, counts)
     return out
-
-
-def _parity_holds(symbol, value) -> bool:
-    if symbol.is_even:
-        return value.is_even is True
-    if symbol.is_odd:
-        return value.is_odd is True
-    return True
 
 
 def _only(expr, x, where: str, counts=frozenset()) -> None:

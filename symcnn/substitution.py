@@ -30,7 +30,7 @@ from .expr_parser import parse_expression
 from .multipliers import exact_value
 from .render.exprs import show
 from .safe import bounded_subs
-from .symbols import as_size, describe_symbol, least_integer
+from .symbols import as_size, broken_parity, describe_symbol, least_integer
 
 __all__ = ["substitution_table", "conditions_after"]
 
@@ -95,11 +95,11 @@ def _least(symbol) -> int:
 def _check_parity(symbol, checked, value, owner: str) -> None:
     """Refuse a value of the wrong parity for a symbol declared ``even`` or ``odd`` (one
     SymPy cannot tell the parity of is accepted)."""
-    for parity in ("even", "odd"):
-        if getattr(symbol, f"is_{parity}") and getattr(checked, f"is_{parity}") is False:
-            raise LayerArgumentError(
-                f"{owner} subs: `{symbol}` is declared {parity} ({describe_symbol(symbol)}), "
-                f"so its value must be {parity}. Received: {symbol}={brief(value)}")
+    parity = broken_parity(symbol, checked)
+    if parity is not None:
+        raise LayerArgumentError(
+            f"{owner} subs: `{symbol}` is declared {parity} ({describe_symbol(symbol)}), "
+            f"so its value must be {parity}. Received: {symbol}={brief(value)}")
 
 
 def _pairs(mapping, owner: str):

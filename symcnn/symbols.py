@@ -34,7 +34,7 @@ MAX_SIZE_BITS = 4096
 __all__ = ["symbols", "size_symbol", "as_size", "as_size_tuple", "SizeLike", "input_sizes",
            "UNKNOWN_AXIS_NAMES", "value_name", "check_symbol_name", "VALUE_NAMES",
            "FUNCTION_NAMES", "reserved_name", "MAX_SYMBOLS", "UnknownSize", "describe_symbol",
-           "symbol_clash"]
+           "symbol_clash", "least_integer", "broken_parity"]
 
 #: What users may pass where a size is expected.
 SizeLike = Union[int, str, sympy.Expr]
@@ -478,6 +478,22 @@ def least_integer(symbol: sympy.Symbol) -> int | None:
     (1, None)
     """
     return 1 if symbol.is_positive else 0 if symbol.is_nonnegative else None
+
+
+def broken_parity(symbol: sympy.Symbol, value) -> str | None:
+    """The parity (``"even"``, ``"odd"``) ``symbol`` is declared with that ``value`` is
+    known not to have, else None (no parity declared, or one SymPy cannot tell of ``value``).
+
+    >>> k = sympy.Symbol("k", even=True)
+    >>> broken_parity(k, 3), broken_parity(k, 4), broken_parity(k, sympy.Symbol("m") + 1)
+    ('even', None, None)
+    """
+    if isinstance(value, int):
+        value = sympy.Integer(value)
+    for parity in ("even", "odd"):
+        if getattr(symbol, f"is_{parity}") and getattr(value, f"is_{parity}", None) is False:
+            return parity
+    return None
 
 
 def describe_symbol(symbol: sympy.Symbol) -> str:
