@@ -44,7 +44,7 @@ from .safe_read import MAX_VALUES, check_data
 from .spec_export import (FORMAT_VERSION, MAX_LAYER_CALLS, MAX_MODEL_NESTING, MODEL_TYPES,
                           RELATIONS, too_many_calls, written_calls)
 from .suggest import closest, did_you_mean
-from .symbols import multiplier, reserved_name, size_symbol
+from .symbols import UnknownSize, multiplier, reserved_name, size_symbol
 
 __all__ = ["read_document", "SIZE_ARGS", "MAX_VALUES", "MAX_LAYER_CALLS"]
 
@@ -60,7 +60,10 @@ SIZE_ARGS = frozenset({
     # the PyTorch-named layers' sizes
     "in_channels", "out_channels", "in_features", "out_features", "num_features",
     "num_channels", "num_embeddings", "embedding_dim", "num_parameters", "dilation",
-    "unflattened_size", "normalized_shape",
+    "unflattened_size", "normalized_shape", "stride", "input_size", "hidden_size",
+    "num_layers", "proj_size",
+    # window attention, padding to a multiple (``dim`` is also Unflatten's axis: a number)
+    "dim", "window_size", "shift_size", "multiples", "bias_params", "bias_macs",
     # slice bounds computed from sizes (from_torch of x[:, :, :x.size(2) // 2])
     "slices",
     # the sizes a size assertion compares (from_torch of torch._assert(h == 224, ...))
@@ -90,7 +93,43 @@ def read_document(spec, types: dict):
     if version != FORMAT_VERSION or isinstance(version, bool):  # True == 1 in Python
         raise SpecError(f"model file: format version {version!r} is not supported (this symcnn "
                         f"reads version {FORMAT_VERSION}). Received: symcnn={version!r}")
-    return _Reader(types, _declared(spec)).document(spec, "", 0)[0]
+    declared = _declared(spec)
+    model = _Reader(types, declared).document(spec, "", 0)[0]
+    _check_declared(model, declared, spec)
+    return model
+
+
+def _check_declared(model, declared: dict, spec) -> None:
+    """Refuse a symbol the file does not declare: a layer read text the reader kept as a
+    name of its own making (a size argument missing from :data:`SIZE_ARGS`), which would
+    add a free symbol silently. The error names the first text that holds the name."""
+    for s in sorted(model.free_symbols, key=lambda s: s.name):
+        if isinstance(s, UnknownSize) or declared.get(s.name) == s:
+            continue
+        where, text = _text_naming(spec, s.name)
+        names = ", ".join(sorted(declared)) or "none"
+        raise SpecError(f"model file: {where}: unknown name {s.name!r} (declared symbols: "
+                        f"{names}); declare it under `symbols`, or fix the text. "
+                        f"Received: {text}")
+
+
+def _text_naming(spec, name: str) -> tuple:
+    """``(path, "key='text'")`` of the first text in ``spec`` holding ``name`` as a word
+    (layer names and the declarations left out), walked without recursion."""
+    word = re.compile(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])")
+    stack = [("", spec)]
+    while stack:
+        path, value = stack.pop(0)
+        items = value.items() if isinstance(value, Mapping) else \
+            enumerate(value) if isinstance(value, (list, tuple)) else ()
+        for key, item in items:
+            if key in ("name", "symbols", "multipliers"):
+                continue
+            at = f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}" if path else key
+            if isinstance(item, str) and word.search(item):
+                return at, f"{key}={item!r}"
+            stack.append((at, item))
+    return "a layer", f"symbol {name}"
 
 
 def _symbols(value, key: str = "symbols", make=size_symbol) -> dict:

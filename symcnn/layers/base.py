@@ -45,7 +45,7 @@ _INERT_ARGS = {
 _INERT_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
 
 
-def _number(value) -> bool:
+def real_number(value) -> bool:
     """A real number: not a bool, a string (Keras compares it and fails) or NaN (every
     output would be NaN)."""
     return isinstance(value, (int, float, sympy.Number)) and not isinstance(value, bool) \
@@ -53,15 +53,15 @@ def _number(value) -> bool:
 
 
 def _at_least_zero(value) -> bool:
-    return _number(value) and value >= 0
+    return real_number(value) and value >= 0
 
 
 #: What each inert argument must be, though it changes no count: a wrong type is a mistake
 #: (``momentum="x"``), refused as Keras refuses it, never kept silently.
 _INERT_KINDS = {
-    **{k: ("a number", _number) for k in ("momentum", "epsilon", "threshold", "alpha",
+    **{k: ("a number", real_number) for k in ("momentum", "epsilon", "threshold", "alpha",
                                           "mask_value", "negative_slope")},
-    **{k: ("a number or None", lambda v: v is None or _number(v))
+    **{k: ("a number or None", lambda v: v is None or real_number(v))
        for k in ("max_value", "lora_alpha")},
     **{k: ("True or False", lambda v: isinstance(v, bool))
        for k in ("synchronized", "autocast")},

@@ -7,7 +7,7 @@ import sympy
 from .. import formulas
 from ..errors import LayerArgumentError, brief
 from ..layers import core as _core
-from ..layers.base import Checker, Layer, _number
+from ..layers.base import Checker, Layer, real_number
 from ..layers.saved import NOTHING, kept_input, kept_new
 from ._base import TorchLayer, bind
 
@@ -93,19 +93,37 @@ class Softmax(_Simple, _core.Softmax):
 
 
 class _Act(_Simple, _core.Activation):
-    """An activation module that Keras writes as ``Activation(<_keras>)``."""
+    """An activation module that Keras writes as ``Activation(<_keras>)``; the arguments
+    named in ``_numbers`` must be real numbers, as PyTorch's functions take only those."""
 
     _keras = "linear"
+    _numbers: tuple = ()
 
     def __init__(self, *args, name: str | None = None, trainable: bool = True, **kwargs):
         _core.Activation.__init__(self, self._keras, name=name, trainable=trainable)
         self._bind(args, kwargs)
+
+    def _bind(self, args, kwargs) -> dict:
+        values = super()._bind(args, kwargs)
+        for arg in self._numbers:
+            if not real_number(values[arg]):
+                raise LayerArgumentError(f"{self.type_name}: `{arg}` must be a number. "
+                                         f"Received: {arg}={brief(values[arg])}")
+        return values
 
 
 class LogSoftmax(_Act):
     """``torch.nn.LogSoftmax(dim)``."""
 
     _keras, _params = "log_softmax", (("dim", None),)
+
+    def _bind(self, args, kwargs) -> dict:
+        values = super()._bind(args, kwargs)
+        dim = values["dim"]
+        if dim is not None and (not isinstance(dim, int) or isinstance(dim, bool)):
+            raise LayerArgumentError(f"{self.type_name}: `dim` must be an axis (an int) or "
+                                     f"None. Received: dim={brief(dim)}")
+        return values
 
 
 class GELU(_Act):
@@ -164,6 +182,16 @@ class Hardtanh(_Act):
     """``torch.nn.Hardtanh``."""
 
     _keras, _params = "hard_tanh", (("min_val", -1.0), ("max_val", 1.0), ("inplace", False))
+    _numbers = ("min_val", "max_val")
+
+    def _bind(self, args, kwargs) -> dict:
+        values = super()._bind(args, kwargs)
+        if not values["max_val"] > values["min_val"]:  # PyTorch asserts it
+            raise LayerArgumentError(
+                f"{self.type_name}: `max_val` must be greater than `min_val`, as PyTorch "
+                f"requires. Received: min_val={brief(values['min_val'])}, "
+                f"max_val={brief(values['max_val'])}")
+        return values
 
 
 class Mish(_Act):
@@ -176,6 +204,7 @@ class Softplus(_Act):
     """``torch.nn.Softplus``."""
 
     _keras, _params = "softplus", (("beta", 1.0), ("threshold", 20.0))
+    _numbers = ("beta", "threshold")
 
 
 class Softsign(_Act):
@@ -194,6 +223,14 @@ class CELU(_Act):
     """``torch.nn.CELU``."""
 
     _keras, _params = "celu", (("alpha", 1.0), ("inplace", False))
+    _numbers = ("alpha",)
+
+    def _bind(self, args, kwargs) -> dict:
+        values = super()._bind(args, kwargs)
+        if values["alpha"] == 0:  # PyTorch divides by it
+            raise LayerArgumentError(f"{self.type_name}: `alpha` cannot be 0, as PyTorch "
+                                     f"divides by it. Received: alpha={brief(values['alpha'])}")
+        return values
 
 
 class Identity(_Simple, _core.Identity):
@@ -267,7 +304,7 @@ class PReLU(TorchLayer, Layer):
     """
 
     _optional = (("num_parameters", 1), ("init", 0.25))
-    _kinds = {"init": ("a number", _number)}  # PyTorch: fill_() refuses anything else
+    _kinds = {"init": ("a number", real_number)}  # PyTorch: fill_() refuses anything else
 
     def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None,
                  name: str | None = None, trainable: bool = True) -> None:

@@ -39,7 +39,8 @@ class Embedding(TorchLayer, _embedding.Embedding):
                                          f"-{num_embeddings} to {num_embeddings} - 1). "
                                          f"Received: padding_idx={brief(padding_idx)}")
         super().__init__(num_embeddings, embedding_dim, name=name,
-                         trainable=trainable and not flag(t, _freeze, "_freeze"))
+                         trainable=flag(t, trainable, "trainable")
+                         and not flag(t, _freeze, "_freeze"))
         self._torch_config(num_embeddings=num_embeddings, embedding_dim=embedding_dim,
                            padding_idx=padding_idx, max_norm=max_norm, norm_type=norm_type,
                            scale_grad_by_freq=flag(t, scale_grad_by_freq, "scale_grad_by_freq"),

@@ -12,7 +12,7 @@ import sympy
 from .. import formulas
 from ..errors import LayerArgumentError, ShapeError, brief
 from ..layers import core as _core, normalization as _norm
-from ..layers.base import Checker, _number, format_shape
+from ..layers.base import Checker, real_number, format_shape
 from ..symbols import as_size
 from ._base import TorchLayer, flag
 
@@ -26,7 +26,7 @@ class _BatchNormNd(TorchLayer):
     #: PyTorch's ``momentum=None`` keeps a cumulative moving average of the batch statistics
     #: (the same running mean and variance buffers: the counts do not change).
     _kinds = {"momentum": ("a number, or None for a cumulative moving average",
-                           lambda value: value is None or _number(value))}
+                           lambda value: value is None or real_number(value))}
     _ranks: tuple = (3,)
     _meaning = "channels, height, width"
 
