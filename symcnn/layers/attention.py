@@ -366,6 +366,11 @@ class MultiHeadAttention(Layer):
                 f"are an extra output). Received: return_attention_scores=True")
         if isinstance(query, (list, tuple)) and value is None and key is None:
             tensors = list(query)
+        elif key is not None and value is None:  # Keras: "missing a required argument"
+            raise LayerArgumentError(
+                f"{describe_layer(self.type_name, self.name)}: a `key` needs a `value`: call "
+                f"it as mha(query, value, key) (mha(query, value) attends with the value as "
+                f"key). Received: key={type(key).__name__}, value=None")
         else:
             tensors = [query] + ([value] if value is not None else []) + (
                 [key] if key is not None else [])

@@ -38,6 +38,19 @@ def test_key_defaults_to_value_and_a_separate_key_changes_only_the_key_projectio
     assert two.output_shape == three.output_shape == (5, 8)
 
 
+def test_a_key_without_a_value_is_refused_as_keras_refuses_it():
+    """``mha(q, key=k)`` took the key as the value (208 parameters); Keras refuses the
+    call, as its ``value`` has no default."""
+    keras = require("keras")
+    with pytest.raises(TypeError, match="value"):
+        keras.layers.MultiHeadAttention(2, 4)(keras.Input((5, 8)), key=keras.Input((7, 3)))
+    q, k = sc.Input((5, 8)), sc.Input((7, 3))
+    with pytest.raises(sc.LayerArgumentError, match=r"MultiHeadAttention layer: a `key` needs "
+                                                    r"a `value`.*Received: key=Tensor, "
+                                                    r"value=None"):
+        sc.MultiHeadAttention(2, 4)(q, key=k)
+
+
 def test_a_list_call_is_the_keras_config_form():
     q, v = sc.Input((5, 8)), sc.Input((7, 8))
     assert sc.MultiHeadAttention(2, 4)([q, v]).shape == sc.MultiHeadAttention(2, 4)(q, v).shape
