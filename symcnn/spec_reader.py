@@ -284,10 +284,16 @@ class _Reader:
                 raise SpecError(f"{here}: `outputs` belongs to functional models (`inputs`). "
                                 f"Received: outputs={brief(spec['outputs'])}")
             x = _input(spec["input"], self.symbols, f"model file: {_at(path, 'input')}")
-            layers, calls, y, failed = [], 0, x, None
+            layers, calls, y, failed, named = [], 0, x, None, {}
             for index, entry in enumerate(entries):
                 at = _at(path, f"layers[{index}]")
                 layer = self.entry(entry, at, depth, functional=False)[0]
+                if _named(entry) and layer.name in named:  # the model would say it, unplaced
+                    raise SpecError(f"model file: {at} ({layer.type_name}): {named[layer.name]} "
+                                    f"has the name {layer.name!r} too; layer names must be "
+                                    f"unique within a model. Received: name={layer.name!r}")
+                if _named(entry):
+                    named[layer.name] = at
                 calls = self._within(calls + self._calls(layer, y, at), here)
                 layers.append(layer)
                 y, before = _applied(layer, y), y
@@ -538,6 +544,13 @@ class _Reader:
                          f"{', '.join(keras)}, a nested model as Functional or Sequential, "
                          f"and PyTorch's as nn.Conv2d, nn.Linear, ... "
                          f"Received: {brief(type_name)}")
+
+
+def _named(entry) -> bool:
+    """Whether a layer entry gives its layer a name (``name:`` beside the type or among its
+    arguments)."""
+    return isinstance(entry, dict) and ("name" in entry or any(
+        isinstance(args, dict) and "name" in args for args in entry.values()))
 
 
 def _applied(layer, x):

@@ -13,6 +13,7 @@ Found by a hunt: ``nn.Conv2d`` with ``stride: strid`` built a model in a new sym
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -125,3 +126,25 @@ def test_a_user_layer_that_makes_a_symbol_of_an_undeclared_name_is_refused():
                                            r"name 'm' \(declared symbols: n\); declare it "
                                            r"under `symbols`.*Received: width='m'"):
         sc.model_from_spec(typo, custom_objects=custom)
+
+
+@pytest.mark.parametrize("message, sentence", [("", "size assertion failed."),
+                                               ("Wrong image height!", "Wrong image height!"),
+                                               ("wrong height", "wrong height.")])
+def test_a_failed_size_assertion_is_a_sentence_before_what_was_received(message, sentence):
+    doc = {"input": [8, 8, 3], "layers": [{"nn.SizeAssert": {"lhs": 8, "rhs": 224,
+                                                             "message": message}}]}
+    with pytest.raises(sc.ShapeError, match=rf"{re.escape(sentence)} Received: 8 != 224"):
+        sc.model_from_spec(doc)
+
+
+def test_two_layers_of_a_sequential_file_with_one_name_are_placed():
+    """A functional file names the entry of a repeated name; a Sequential file said only
+    ``Model: two different layers are both named 'd'``."""
+    doc = {"input": [4], "layers": [{"name": "d", "Dense": 4}, "ReLU",
+                                    {"Dense": {"units": 4, "name": "d"}}]}
+    with pytest.raises(sc.SpecError, match=r"model file: layers\[2\] \(Dense\): layers\[0\] has "
+                                           r"the name 'd' too; layer names must be unique"):
+        sc.model_from_spec(doc)
+    with pytest.raises(sc.GraphError, match="both named 'd'"):  # as Python says it
+        sc.Sequential([sc.Input((4,)), sc.Dense(4, name="d"), sc.Dense(4, name="d")])

@@ -133,7 +133,7 @@ class SizeAssert(Layer):
                   rhs=as_size(rhs, "rhs", self.type_name), message=str(message))
 
     def output_shape_for(self, shape, check: Checker):
-        check.equal(self.lhs, self.rhs, lambda: f"{self.message or 'size assertion failed'} "
+        check.equal(self.lhs, self.rhs, lambda: f"{_sentence(self.message)} "
                     f"Received: {self.lhs} != {self.rhs}")
         return shape
 
@@ -470,3 +470,13 @@ class Einsum(Layer):
 
     def window_for(self, input_shape):
         return None
+
+
+def _sentence(message: str) -> str:
+    """A size assertion's message as a sentence of the error (its own full stop kept).
+
+    >>> _sentence(""), _sentence("wrong size"), _sentence("wrong size!")
+    ('size assertion failed.', 'wrong size.', 'wrong size!')
+    """
+    text = message.strip() or "size assertion failed"
+    return text if text[-1] in ".!?" else f"{text}."
