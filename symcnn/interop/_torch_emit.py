@@ -17,10 +17,10 @@ from torch import nn as tnn
 
 from ..formulas import same_padding
 from ..layers.spatial import split_channels
-from ._common import as_int, keras_base
+from ._common import as_int, keras_base, masked_refusal
 
 __all__ = ["HANDLERS", "RECURRENT", "KERAS_RECURRENT", "activation", "recurrent", "Unsupported",
-           "keras_recurrent", "keras_recurrent_refusal"]
+           "keras_recurrent", "keras_recurrent_refusal", "attention_refusal"]
 
 
 class Unsupported(Exception):
@@ -713,6 +713,90 @@ def recurrent(b, layer, inputs, key, name):
     return [out, *(b.method("transpose", s, 0, 1) for s in states)]
 
 
+# ------------------------------------------------------------------------------ attention
+
+
+def attention_refusal(layer, shapes) -> str | None:
+    """Why ``to_torch`` refuses the Keras ``MultiHeadAttention`` ``layer`` called on
+    ``shapes`` (query, value and, if given, key; no batch axis), or ``None`` where
+    ``nn.MultiheadAttention(batch_first=True)`` computes the same function with the same count
+    (:func:`multihead_attention`).
+
+    PyTorch's module projects the query of width ``E`` (its ``embed_dim``) to ``num_heads``
+    heads of ``E/num_heads``, the key (``kdim``) and the value (``vdim``) to the same sizes,
+    scales the scores by ``1/sqrt(E/num_heads)``, attends over the sequence axis of
+    ``(N, T, E)`` and projects back to ``E``, with a bias on every projection or on none; its
+    dropout acts on the attention weights, as Keras' does. So Keras' layer must have
+    ``num_heads*key_dim == E``, ``value_dim`` equal to ``key_dim`` (or unset), the query's
+    width as output, no gate, no sliding window, rank-2 inputs ``(T, E)`` attended over ``T``
+    and no masked call (symcnn does not record the mask).
+
+    >>> import symcnn as sc
+    >>> print(attention_refusal(sc.MultiHeadAttention(2, 4, value_dim=6), [(5, 8), (5, 8)]))
+    value_dim=6 differs from key_dim=4: nn.MultiheadAttention projects the values to embed_dim/num_heads per head, as the keys
+    >>> print(attention_refusal(sc.MultiHeadAttention(2, 4), [(5, 8), (7, 3)]))
+    None
+    """
+    masked = masked_refusal(layer)
+    if masked:
+        return masked
+    query = shapes[0]
+    width = query[-1]
+    h, k = as_int(layer.num_heads), as_int(layer.key_dim)
+    reasons = []
+    if len(query) != 2:  # rank 2 attends over its axis 1 whatever attention_axes says
+        reasons.append(f"a query of shape {tuple(query)} attended over axes "
+                       f"{layer.axes_for(len(query))}: nn.MultiheadAttention(batch_first=True) "
+                       f"takes sequences (N, T, E) and attends over T")
+    if h * k != width:
+        reasons.append(f"num_heads*key_dim = {h}*{k} = {h * k} differs from the query's width "
+                       f"{width}: nn.MultiheadAttention's heads split its embed_dim, the "
+                       f"query's width")
+    if layer.value_dim is not None and as_int(layer.value_dim) != k:
+        reasons.append(f"value_dim={as_int(layer.value_dim)} differs from key_dim={k}: "
+                       f"nn.MultiheadAttention projects the values to embed_dim/num_heads per "
+                       f"head, as the keys")
+    out = tuple(as_int(layer.out_dims(query)))
+    if out != (width,):
+        reasons.append(f"output_shape={layer.output_shape if len(out) > 1 else out[0]} "
+                       f"differs from the query's width {width}: nn.MultiheadAttention's "
+                       f"output projection gives embed_dim features")
+    if layer.use_gate:
+        reasons.append("use_gate=True: Keras multiplies the heads' output by a sigmoid gate "
+                       "projected from the query (its own kernel and bias), "
+                       "nn.MultiheadAttention has no gate")
+    if layer.sliding_window is not None:
+        reasons.append(f"sliding_window={as_int(layer.sliding_window)}: Keras attends each "
+                       f"query only to the keys fewer than {as_int(layer.sliding_window)} "
+                       f"positions away, nn.MultiheadAttention to every key")
+    return "; ".join(reasons) or None
+
+
+def multihead_attention(b, layer, inputs, shapes, out_shape, key, name):
+    """Keras' ``MultiHeadAttention`` called as ``mha(query, value[, key])`` on ``(T, E)``
+    sequences, as ``nn.MultiheadAttention(E, num_heads, dropout, bias=use_bias, kdim, vdim,
+    batch_first=True)`` called ``(query, key, value, need_weights=False)[0]``, or
+    :class:`Unsupported` with :func:`attention_refusal`'s reason. Its parameters are Keras'
+    in PyTorch's layout: the query, key and value kernels ``(d, h, k)`` are the rows of
+    ``in_proj_weight`` (``q_proj_weight``, ``k_proj_weight``, ``v_proj_weight`` when the key
+    or value width differs from ``E``) transposed, ``(h*k, d)``; their biases ``(h, k)`` are
+    ``in_proj_bias``; the output kernel ``(h, k, E)`` is ``out_proj.weight`` transposed."""
+    refusal = attention_refusal(layer, shapes)
+    if refusal is not None:
+        raise Unsupported(refusal)
+    query, value = inputs[0], inputs[1]
+    keys = inputs[2] if len(inputs) == 3 else value
+    width = shapes[0][-1]
+    key_width = (shapes[2] if len(shapes) == 3 else shapes[1])[-1]
+    make = lambda: tnn.MultiheadAttention(  # noqa: E731
+        width, as_int(layer.num_heads), dropout=float(layer.dropout), bias=layer.use_bias,
+        kdim=key_width, vdim=shapes[1][-1], batch_first=True)
+    target = b.submodule(key, name, make)
+    b._freeze(layer, target)
+    result = b.graph.call_module(target, (query, keys, value), {"need_weights": False})
+    return b.call(operator.getitem, result, 0)
+
+
 HANDLERS = {
     **{f"Conv{n}D": _conv for n in (1, 2, 3)},
     **{f"DepthwiseConv{n}D": _conv for n in (1, 2)},
@@ -739,5 +823,5 @@ HANDLERS = {
     "Add": _merge(operator.add), "Subtract": _merge(operator.sub),
     "Multiply": _merge(operator.mul), "Average": _merge(operator.add, mean=True),
     "Maximum": _merge(torch.maximum), "Minimum": _merge(torch.minimum),
-    "Concatenate": _concatenate,
+    "Concatenate": _concatenate, "MultiHeadAttention": multihead_attention,
 }

@@ -14,6 +14,12 @@ Keras' ``SimpleRNN``, ``LSTM``, ``GRU`` and ``Bidirectional`` become ``nn.RNN``,
 ``nn.GRU`` (``batch_first=True``) where those compute the same function with the same count
 (GRU with ``reset_after=True``, SimpleRNN and LSTM without bias), returning Keras' outputs;
 the others are refused with the reason (:func:`._torch_emit.keras_recurrent_refusal`).
+Keras' ``MultiHeadAttention`` on ``(T, E)`` sequences becomes ``nn.MultiheadAttention(E,
+num_heads, bias=use_bias, kdim=..., vdim=..., batch_first=True)`` called ``(query, key, value,
+need_weights=False)[0]`` where that computes the same function (``num_heads*key_dim == E``,
+``value_dim == key_dim``, output width ``E``, no gate or sliding window, no masked call,
+no Keras mask on its input); the others are refused with the reason
+(:func:`._torch_emit.attention_refusal`).
 
 Keras' ``same`` and asymmetric paddings become an explicit ``F.pad`` before the layer, so
 shapes are exact (max pooling pads with ``-inf``; average pooling with ``same`` padding
@@ -111,9 +117,9 @@ def _channels_last(model: Graph) -> bool:
 
 
 #: Layers that compute on the symcnn layout (channels last stays last) in PyTorch; the
-#: recurrent ones read ``(N, T, x)``, as ``batch_first=True`` modules do.
+#: recurrent ones and attention read ``(N, T, x)``, as ``batch_first=True`` modules do.
 _AS_IS = ("Dense", "Embedding", "LayerNormalization", "Reshape", "Permute",
-          *emit.KERAS_RECURRENT)
+          *emit.KERAS_RECURRENT, "MultiHeadAttention")
 
 
 def _wanted_layout(layer, shapes):
@@ -263,12 +269,12 @@ class _Builder:
                                    f"factors, so the counts would differ (the kernel would "
                                    f"train and the factors would be missing)")
         base = keras_base(layer)
-        if base is not None and base.__name__ in emit.KERAS_RECURRENT:
+        if base is not None and base.__name__ in _READS_MASK:
             masks = [self.masked[id(t)] for t in node.inputs if id(t) in self.masked]
             if masks:
-                raise emit.Unsupported(
-                    f"its input may carry the mask of {masks[0]}: Keras' recurrent layers "
-                    f"skip the masked steps, PyTorch's modules read every step")
+                raise emit.Unsupported(f"its input may carry the mask of {masks[0]}: "
+                                       f"{_READS_MASK[base.__name__]}")
+        if base is not None and base.__name__ in emit.KERAS_RECURRENT:
             return emit.keras_recurrent(self, layer, inputs, shapes, key, name)
         handler = emit.HANDLERS.get(base.__name__ if base else None)
         if handler is None:
@@ -282,6 +288,18 @@ class _Builder:
     def _freeze(self, layer: Layer, target: str) -> None:
         if not layer.trainable and target not in self.frozen:
             self.frozen.append(target)
+
+
+_RECURRENT_MASK = ("Keras' recurrent layers skip the masked steps, PyTorch's modules read "
+                   "every step")
+
+#: The Keras layers whose values depend on a Keras mask their input carries, and why the
+#: PyTorch module would compute another function.
+_READS_MASK = {
+    **{kind: _RECURRENT_MASK for kind in emit.KERAS_RECURRENT},
+    "MultiHeadAttention": "Keras' MultiHeadAttention leaves the masked keys out of the "
+                          "attention, PyTorch's nn.MultiheadAttention attends to every key",
+}
 
 
 def _mask_source(layer: Layer, name: str) -> str | None:
