@@ -20,7 +20,7 @@ from ..layers.spatial import split_channels
 from ._common import as_int, keras_base, masked_refusal
 
 __all__ = ["HANDLERS", "RECURRENT", "KERAS_RECURRENT", "activation", "recurrent", "Unsupported",
-           "keras_recurrent", "keras_recurrent_refusal", "attention_refusal"]
+           "keras_recurrent", "keras_recurrent_refusal", "attention_refusal", "LearnedTensor"]
 
 
 class Unsupported(Exception):
@@ -797,6 +797,96 @@ def multihead_attention(b, layer, inputs, shapes, out_shape, key, name):
     return b.call(operator.getitem, result, 0)
 
 
+# ----------------------------------------------------------------- learned tensors (ViT)
+
+
+class LearnedTensor(tnn.Module):
+    """A learned tensor ``weight`` that ``forward`` combines with its input: ``"prepend"``
+    concatenates it before the tokens of a batch-first ``(N, T, E)`` input (a class token of
+    shape ``(1, 1, E)``), ``"add"`` adds it (a position embedding ``(1, T, E)``) and ``"mul"``
+    multiplies by it (a layer scale), both with PyTorch's broadcasting. It starts at zeros
+    (ones for ``"mul"``, which then leaves its input unchanged).
+
+    >>> m = LearnedTensor("prepend", (1, 1, 4))
+    >>> m(torch.ones(2, 3, 4)).shape, [name for name, _ in m.named_parameters()]
+    (torch.Size([2, 4, 4]), ['weight'])
+    """
+
+    def __init__(self, op: str, shape) -> None:
+        super().__init__()
+        if op not in ("prepend", "add", "mul"):
+            raise ValueError(f"op must be 'prepend', 'add' or 'mul'. Received: op={op!r}")
+        self.op = op
+        init = torch.ones if op == "mul" else torch.zeros
+        self.weight = tnn.Parameter(init(tuple(shape)))
+
+    def forward(self, x):
+        if self.op == "prepend":
+            n = x.shape[0]
+            return torch.cat([self.weight.expand(n, -1, -1), x], dim=1)
+        if self.op == "add":
+            return x + self.weight
+        return self.weight * x
+
+    def extra_repr(self) -> str:
+        return f"{self.op!r}, {tuple(self.weight.shape)}"
+
+
+def _class_token(b, layer, inputs, shapes, out_shape, key, name):
+    """``ClassToken`` on ``(T, E)`` tokens (symcnn's order, batch first): a learned
+    ``(1, 1, E)`` prepended on the token axis (:class:`LearnedTensor`), ``E`` parameters."""
+    make = lambda: LearnedTensor("prepend", (1, 1, shapes[0][-1]))  # noqa: E731
+    return _module(b, layer, key, name, make, inputs[0])
+
+
+def _position_embedding(b, layer, inputs, shapes, out_shape, key, name):
+    """``PositionEmbedding`` on ``(T, E)`` tokens: a learned ``(1, T, E)`` added
+    (:class:`LearnedTensor`), ``T*E`` parameters."""
+    make = lambda: LearnedTensor("add", (1, *shapes[0]))  # noqa: E731
+    return _module(b, layer, key, name, make, inputs[0])
+
+
+def torch_parameter_shape(shape, rank: int, moved: bool) -> tuple:
+    """The shape of a learned tensor of symcnn ``shape`` (broadcast to inputs of ``rank``
+    axes, batch excluded, aligned on the last axis) in the exported layout: itself, or when
+    the input's channels are moved first, its last axis moved to the channel dim (leading
+    ones dropped down to its own length).
+
+    >>> torch_parameter_shape((1, 1, 8), 3, True), torch_parameter_shape((8, 1, 1), 3, False)
+    ((8, 1, 1), (8, 1, 1))
+    >>> torch_parameter_shape((1, 197, 768), 2, True)
+    (1, 768, 197)
+    """
+    shape = tuple(shape)
+    if not moved or rank < 2:
+        return shape
+    full = [1] * (rank + 1 - len(shape)) + list(shape)
+    full.insert(1, full.pop())
+    while len(full) > len(shape) and full[0] == 1:
+        full.pop(0)
+    return tuple(full)
+
+
+def _parameter_op(op: str):
+    def handle(b, layer, inputs, shapes, out_shape, key, name):
+        """``ParameterAdd``/``ParameterMul``: a learned tensor of the layer's ``shape`` (in
+        the exported layout, :func:`torch_parameter_shape`) added or multiplied
+        (:class:`LearnedTensor`); a tensor gathered from a smaller table is refused."""
+        learned = getattr(layer, "learned", None)
+        if learned is not None:
+            numel = 1
+            for d in layer.shape:
+                numel *= int(d)
+            raise Unsupported(
+                f"learned={learned}: the tensor of shape {tuple(layer.shape)} ({numel} values) "
+                f"is gathered from a table of {learned} learned values by an index symcnn does "
+                f"not keep, so a parameter of its shape would neither compute the same "
+                f"function nor have the same count")
+        shape = torch_parameter_shape(layer.shape, len(shapes[0]), b.now_moved)
+        return _module(b, layer, key, name, lambda: LearnedTensor(op, shape), inputs[0])
+    return handle
+
+
 HANDLERS = {
     **{f"Conv{n}D": _conv for n in (1, 2, 3)},
     **{f"DepthwiseConv{n}D": _conv for n in (1, 2)},
@@ -824,4 +914,6 @@ HANDLERS = {
     "Multiply": _merge(operator.mul), "Average": _merge(operator.add, mean=True),
     "Maximum": _merge(torch.maximum), "Minimum": _merge(torch.minimum),
     "Concatenate": _concatenate, "MultiHeadAttention": multihead_attention,
+    "ClassToken": _class_token, "PositionEmbedding": _position_embedding,
+    "ParameterAdd": _parameter_op("add"), "ParameterMul": _parameter_op("mul"),
 }

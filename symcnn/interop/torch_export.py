@@ -19,7 +19,9 @@ num_heads, bias=use_bias, kdim=..., vdim=..., batch_first=True)`` called ``(quer
 need_weights=False)[0]`` where that computes the same function (``num_heads*key_dim == E``,
 ``value_dim == key_dim``, output width ``E``, no gate or sliding window, no masked call,
 no Keras mask on its input); the others are refused with the reason
-(:func:`._torch_emit.attention_refusal`).
+(:func:`._torch_emit.attention_refusal`). ViT's ``ClassToken``, ``PositionEmbedding`` and
+``symcnn.nn.ParameterAdd``/``ParameterMul`` become a :class:`._torch_emit.LearnedTensor`
+holding the learned tensor as ``weight`` (in the layout of the tensor it meets).
 
 Keras' ``same`` and asymmetric paddings become an explicit ``F.pad`` before the layer, so
 shapes are exact (max pooling pads with ``-inf``; average pooling with ``same`` padding
@@ -117,9 +119,11 @@ def _channels_last(model: Graph) -> bool:
 
 
 #: Layers that compute on the symcnn layout (channels last stays last) in PyTorch; the
-#: recurrent ones and attention read ``(N, T, x)``, as ``batch_first=True`` modules do.
+#: recurrent ones and attention read ``(N, T, x)``, as ``batch_first=True`` modules do, and
+#: ViT's class token and position embedding ``(N, T, E)``. (``nn.ParameterAdd`` and
+#: ``nn.ParameterMul`` keep their input's layout: their tensor follows it.)
 _AS_IS = ("Dense", "Embedding", "LayerNormalization", "Reshape", "Permute",
-          *emit.KERAS_RECURRENT, "MultiHeadAttention")
+          *emit.KERAS_RECURRENT, "MultiHeadAttention", "ClassToken", "PositionEmbedding")
 
 
 def _wanted_layout(layer, shapes):
@@ -276,12 +280,14 @@ class _Builder:
                                        f"{_READS_MASK[base.__name__]}")
         if base is not None and base.__name__ in emit.KERAS_RECURRENT:
             return emit.keras_recurrent(self, layer, inputs, shapes, key, name)
-        handler = emit.HANDLERS.get(base.__name__ if base else None)
+        # symcnn.nn's own blocks by name (a user's layer named after a Keras one is not it)
+        kind = base.__name__ if base else layer.type_name if layer.type_name in _OWN else None
+        handler = emit.HANDLERS.get(kind)
         if handler is None:
             raise emit.Unsupported(f"no PyTorch equivalent for {layer.type_name}")
         out = handler(self, layer, inputs, shapes, out_shape, key, name)
         activation = getattr(layer, "activation", None)
-        if activation is not None and base.__name__ != "Activation":
+        if activation is not None and kind != "Activation":
             out = emit.activation(self, activation, out, out_shape)
         return out
 
@@ -289,6 +295,9 @@ class _Builder:
         if not layer.trainable and target not in self.frozen:
             self.frozen.append(target)
 
+
+#: The layers without a Keras base that the export builds, by their type name.
+_OWN = ("ParameterAdd", "ParameterMul")
 
 _RECURRENT_MASK = ("Keras' recurrent layers skip the masked steps, PyTorch's modules read "
                    "every step")

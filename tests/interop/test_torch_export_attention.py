@@ -212,17 +212,16 @@ def test_vits_encoder_block_exports_with_kerass_values():
     assert (back.params, back.macs) == (model.params, model.macs)
 
 
-def test_vit_exports_its_attention_and_refuses_only_its_class_token_and_position_embedding():
-    """Every attention of a small ViT qualifies; the ViT is still refused, for the two layers
-    ``to_torch`` has no module for."""
+def test_vit_exports_with_every_attention_as_nn_multihead_attention():
+    """Every attention of a small ViT qualifies, and with its class token and position
+    embedding exported too (tests/interop/test_torch_export_tokens.py) the whole ViT
+    exports, with symcnn's count."""
     model = sc.zoo.vit(4, E, 2, 2, 16, input_shape=(8, 8, 3), classes=5)
-    with pytest.raises(sc.ConversionError) as err:
-        model.to_torch()
-    refused = [line for line in str(err.value).splitlines() if line.startswith("  - ")]
-    assert refused == ["  - layer 'class_token' (ClassToken): no PyTorch equivalent for "
-                       "ClassToken",
-                       "  - layer 'pos_embedding' (PositionEmbedding): no PyTorch equivalent "
-                       "for PositionEmbedding"]
+    module = model.to_torch()
+    assert torch_count(module) == model.params
+    attentions = [m for name, m in module.named_modules() if name.endswith("self_attention")]
+    assert len(attentions) == 2
+    assert all(isinstance(m, torch.nn.MultiheadAttention) for m in attentions)
 
 
 def refusal(model) -> str:
