@@ -14,6 +14,14 @@ A layer's padding counts wherever it lands: after a crop, a later layer's paddin
 input positions the crop removed, which lie inside the input yet are read by no output.
 :func:`input_span` gives the input positions an output position actually reads: the
 window cut at both ends of every tensor on the way (:mod:`symcnn.receptive_reads`).
+PyTorch's ``reflect``, ``replicate`` and ``circular`` padding (the padding modules,
+``F.pad``, a convolution's ``padding_mode``) have the zero-padded window, but their padding
+holds copies of input positions, which :func:`input_span` maps back (mirrored, the end one,
+wrapped around: :class:`~symcnn.windows.Copied`).
+
+A model of several inputs follows each input's field on its own (inputs of different sizes
+have positions of their own): a tensor's field is the one field every input it depends on
+gives, and None where they differ.
 
 For a window layer (kernel ``k``, stride ``s``, dilation ``d``, left padding ``p``), output
 position ``o`` reads input positions ``s*o - p`` to ``s*o - p + d*(k - 1)``, which gives the
@@ -58,13 +66,14 @@ import sympy
 
 from .arith import Infeasible, require_at_least
 from .costs import _memo, inner_model
-from .errors import SUBS_HINT, CostError
+from .errors import SUBS_HINT, CostError, brief
 from .layers.repeat import MAX_LAYER_CALLS, unrolled_calls
 from .memory import max_of
 from .receptive_bounds import IDENTITY, O, Linear, as_expr, canon, compose, linear, window_bounds
-from .receptive_reads import (Facts, Positions, Undecided, bound_expr, clip, positions_through,
-                              unite)
+from .receptive_reads import (Facts, Positions, Undecided, bound_expr, clip, copied,
+                              positions_through, unite)
 from .safe import MAX_RESULT_BITS
+from .windows import Copied
 
 __all__ = ["AxisField", "receptive_field", "tensor_fields", "input_span"]
 
@@ -167,13 +176,27 @@ class _Failed:
         self.error = error
 
 
+class _AbsentState:
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+
+#: The state of a tensor that does not depend on the model input whose field is followed
+#: (a model of several inputs follows each input's field on its own: :func:`_states_by_input`).
+ABSENT = _AbsentState()
+
+
 def _layer_rule(node, states):
     """The output state of ``node`` from its inputs' states (None: undefined), from the
-    windows the layer states (``window_for``)."""
-    failed = [s for s in states if isinstance(s, _Failed)]
+    windows the layer states (``window_for``); inputs in the state :data:`ABSENT` are left
+    out (the output is ``ABSENT`` where all are)."""
+    shapes = node.input_shapes
+    present = [(s, shape) for s, shape in zip(states, shapes) if s is not ABSENT]
+    if not present:
+        return ABSENT
+    failed = [s for s, _ in present if isinstance(s, _Failed)]
     if failed:
         return failed[0]
-    shapes = node.input_shapes
     if len(shapes) == 1 and states[0] is None:
         return None
     try:
@@ -182,8 +205,8 @@ def _layer_rule(node, states):
         return _Failed(err)
     if maps is None:
         return None
-    outs = [_apply(maps, state, shape) for state, shape in zip(states, shapes)]
-    return outs[0] if len(outs) == 1 else _unite(outs)
+    outs = [_apply(maps, state, shape) for state, shape in present]
+    return outs[0] if len(shapes) == 1 else _unite(outs)
 
 
 # ----------------------------------------------------------------------------- propagation
@@ -224,6 +247,8 @@ def _through_block(node, nested, ins):
     """The state after a nested model (run once) or a ``Repeat`` of a block that keeps the
     shape (``times`` runs of the same block on the same shape: :func:`_repeated`)."""
     inner, times = nested
+    if all(s is ABSENT for s in ins):
+        return ABSENT
     if any(isinstance(s, _Failed) for s in ins):
         return next(s for s in ins if isinstance(s, _Failed))
     numeric = getattr(times, "is_Integer", True)
@@ -365,23 +390,39 @@ def _geometric(state, once, times):
     return tuple(out)
 
 
-def _states(model) -> dict:
-    def compute():
-        fmt = _input_format(model)
-        tokens = {id(t) for node in model.nodes if node.layer.reads_token_ids
-                  for t in node.inputs}
-        starts = []
-        for t in model.inputs:
-            rank = len(t.shape)
-            if id(t) in tokens:  # token ids: every axis is a position, none holds channels
-                indices = list(range(rank))
-            else:
-                indices = list(range(1, rank)) if fmt == "channels_first" else \
-                    list(range(rank - 1))
-            starts.append(tuple(_Axis(i, IDENTITY, IDENTITY, ONE, 1) for i in indices))
-        return _propagate(model, starts)
+def _starts(model) -> list:
+    """The state of each model input: every spatial axis reads itself."""
+    fmt = _input_format(model)
+    tokens = {id(t) for node in model.nodes if node.layer.reads_token_ids
+              for t in node.inputs}
+    starts = []
+    for t in model.inputs:
+        rank = len(t.shape)
+        if id(t) in tokens:  # token ids: every axis is a position, none holds channels
+            indices = list(range(rank))
+        else:
+            indices = list(range(1, rank)) if fmt == "channels_first" else \
+                list(range(rank - 1))
+        starts.append(tuple(_Axis(i, IDENTITY, IDENTITY, ONE, 1) for i in indices))
+    return starts
 
-    return _memo(model, "rf_states", compute)
+
+def _states(model) -> dict:
+    """Every tensor's state, the paths from all model inputs united (the axes' positions:
+    what :func:`input_span` walks back along)."""
+    return _memo(model, "rf_states", lambda: _propagate(model, _starts(model)))
+
+
+def _states_by_input(model) -> list:
+    """Per model input, every tensor's state along the paths from that input alone
+    (:data:`ABSENT` where a tensor does not depend on it): inputs of different sizes have
+    positions of their own, which a union would mix."""
+    def compute():
+        starts = _starts(model)
+        return [_propagate(model, [s if j == i else ABSENT for j, s in enumerate(starts)])
+                for i in range(len(starts))]
+
+    return _memo(model, "rf_states_by_input", compute)
 
 
 def _field(axis: _Axis) -> AxisField | None:
@@ -412,7 +453,8 @@ def _model_and_tensor(obj):
 
 def tensor_fields(model, tensor):
     """The receptive field of ``tensor`` (of ``model``): a tuple of :class:`AxisField`, one per
-    spatial axis of the model input, or None where it is undefined (positions rearranged).
+    spatial axis of the model input, or None where it is undefined (positions rearranged,
+    or model inputs whose fields differ meet).
     A layer on the way that states no ``window_for``, or a ``Repeat`` whose field is not
     stated for its count, raises :class:`~symcnn.errors.CostError` naming it.
 
@@ -422,11 +464,33 @@ def tensor_fields(model, tensor):
     >>> tensor_fields(m, m.outputs[0])
     (AxisField(size=5, jump=2, start=0),)
     """
+    if len(model.inputs) > 1:
+        return _fields_by_input(model, tensor)
     state = _state_of(model, tensor)
     if state is None:
         return None
     fields = tuple(_field(a) for a in state)
     return None if any(f is None for f in fields) else fields
+
+
+def _fields_by_input(model, tensor):
+    """The field of ``tensor`` of a model of several inputs: the one field every input it
+    depends on gives; None where they differ (each input has positions of its own) or one
+    is undefined."""
+    found = []
+    for states in _states_by_input(model):
+        state = states.get(id(tensor))
+        if state is ABSENT:
+            continue
+        if isinstance(state, _Failed):
+            raise state.error
+        if state is None:
+            return None
+        fields = tuple(_field(a) for a in state)
+        if any(f is None for f in fields):
+            return None
+        found.append(fields)
+    return found[0] if found and all(f == found[0] for f in found) else None
 
 
 def receptive_field(obj):
@@ -444,20 +508,39 @@ def receptive_field(obj):
 def input_span(obj, position, padding: bool = False) -> tuple | None:
     """``(first, last)`` input position read by one output position, per spatial axis.
 
-    ``obj`` is a model (its first output) or a layer record; ``position`` gives the output
-    position along each spatial axis (ignored on axes that are no longer spatial); it must
-    lie inside the output. The positions are the input positions whose values reach that
-    output (what autograd finds): padding is not read, and neither is a position that a
-    crop removed or a strided layer left out when a later layer's window covers it with
-    padding. ``first`` and ``last`` are read; with dilations or strides, some positions
-    between them may not be. An output that reads padding only (along some axis) reads no
-    input: every axis then gives None. None (instead of a tuple) where the field is
-    undefined.
+    ``obj`` is a model (its first output) or a layer record; ``position`` is a tuple (or
+    list) with the output position along each spatial axis, each an integer (a number or an
+    integer symbol; ignored on axes that are no longer spatial); it must lie inside the
+    output, else a :class:`~symcnn.errors.CostError` names it. The positions are the input
+    positions whose values reach that output (what autograd finds): padding is not read,
+    and neither is a position that a crop removed or a strided layer left out when a later
+    layer's window covers it with padding. ``first`` and ``last`` are read; with dilations
+    or strides, some positions between them may not be. An output that reads padding only
+    (along some axis) reads no input: every axis then gives None. None (instead of a tuple)
+    where the field is undefined.
+
+    Reflection, replication and circular padding (PyTorch's padding modules, ``F.pad`` and
+    ``padding_mode``) hold copies of input positions: those are read, mirrored about the end
+    position, the end position itself, or wrapped around to the other end (an output near
+    one end of a circular axis then reads both ends, its ``first`` and ``last``). Where the
+    sizes are symbols and the window may reach into such padding, it is a ``CostError``:
+    substitute numbers.
+
+    >>> import symcnn as sc
+    >>> refl = sc.nn.Sequential(sc.nn.ReflectionPad1d(2), sc.nn.Conv1d(1, 1, 3),
+    ...                         input_shape=(1, 8))
+    >>> input_span(refl, (0,)), input_span(refl, (0,), padding=True)
+    (((0, 2),), ((-2, 0),))
+
+    A model of several inputs gives the span where every input that output reads gives the
+    same one; where they differ (inputs of their own sizes), a ``CostError`` states each
+    input's span.
 
     ``padding=True`` gives the window instead: the span of the composed windows, padding
     included, in the input's coordinates (what ``receptive_field`` describes: ``start`` and
-    ``size`` for output 0); positions outside ``0 .. size - 1`` are padding, and positions
-    inside may have been cropped away.
+    ``size`` for output 0); positions outside ``0 .. size - 1`` are padding (zeros, or
+    copies of input positions), and positions inside may have been cropped away. It is the
+    windows' formula at any integer position, also outside the output.
 
     >>> import symcnn as sc
     >>> m = sc.Sequential([sc.Input((10, 1)), sc.Cropping1D(2), sc.Conv1D(1, 3, padding="same")])
@@ -486,23 +569,29 @@ def input_span(obj, position, padding: bool = False) -> tuple | None:
     state = _state_of(model, tensor)
     if state is None:
         return None
+    if not isinstance(position, (tuple, list)):
+        raise CostError(f"input_span: `position` is a tuple with one output position per "
+                        f"spatial axis ({len(state)}), e.g. {(0,) * len(state)!r}. "
+                        f"Received: position={brief(position)}")
     position = tuple(position)
     if len(position) != len(state):
         raise CostError(f"input_span: give one output position per spatial axis "
-                        f"({len(state)}). Received: position={position!r}")
+                        f"({len(state)}). Received: position={brief(position)}")
+    # the window (padding=True) is a formula in the position: also stated outside the output
+    seeds, conditions = _checked_position(tensor, state, position, inside=not padding)
     if padding:
         out = []
-        for axis, o in zip(state, position):
-            at = {O: sympy.sympify(o)}
+        for axis, o in zip(state, seeds):
+            at = {O: o.first if isinstance(o, Positions) else sympy.Integer(0)}
             out.append((canon(as_expr(axis.lo).xreplace(at)),
                         canon(as_expr(axis.hi).xreplace(at))))
         return tuple(out)
     try:
-        return _read_span(model, tensor, state, position)
+        return _read_span(model, tensor, state, position, seeds, conditions)
     except Undecided as err:
         raise CostError(f"input_span: which input positions output {position} reads depends "
                         f"on the sizes ({err}); substitute numbers (model.subs(...)) or ask "
-                        f"for the window with padding=True. Received: position={position!r}"
+                        f"for the window with padding=True. Received: position={brief(position)}"
                         ) from None
 
 
@@ -516,17 +605,26 @@ def input_span(obj, position, padding: bool = False) -> tuple | None:
 _ALL = "all"  # an axis that is no longer spatial: every position of it, where it collapsed
 
 
-def _read_span(model, tensor, state, position) -> tuple:
-    seeds, conditions = [], list(model.constraints)
+def _checked_position(tensor, state, position, inside: bool = True) -> tuple:
+    """The seeds of :func:`_read_span` (one per axis of the field) and the conditions that
+    ``position`` lies inside the output; a :class:`~symcnn.errors.CostError` naming the
+    position where an entry is no integer or (``inside``) lies outside."""
+    seeds, conditions = [], []
     for axis, o in zip(state, position):
         if axis.index is None:
             seeds.append(_ALL)
             continue
-        o = sympy.sympify(o)
+        valid = not isinstance(o, bool) and (hasattr(o, "__index__") or
+                                             isinstance(o, sympy.Expr))
+        o = sympy.Integer(o.__index__()) if valid and not isinstance(o, sympy.Expr) else o
+        if not valid or not o.is_integer:
+            raise CostError(f"input_span: each entry of `position` is an output position, an "
+                            f"integer (a number or an integer symbol). Received: "
+                            f"position={brief(position)}")
+        seeds.append(Positions.single(o))
+        if not inside:
+            continue
         size = tensor.shape[axis.index]
-        if not o.is_integer:
-            raise CostError(f"input_span: an output position is an integer. "
-                            f"Received: position={position!r}")
         try:
             for needed in (require_at_least(o, 0), require_at_least(size, o + 1)):
                 if needed is not None:
@@ -534,24 +632,31 @@ def _read_span(model, tensor, state, position) -> tuple:
         except Infeasible:
             raise CostError(f"input_span: position {o} lies outside the output, which has "
                             f"{size} positions along that axis. Received: "
-                            f"position={position!r}") from None
-        seeds.append(Positions.single(o))
+                            f"position={brief(position)}") from None
+    return seeds, conditions
+
+
+def _read_span(model, tensor, state, position, seeds, conditions) -> tuple:
+    conditions = list(model.constraints) + conditions
     facts = Facts(conditions)
     reads = _read_back(model, _states(model), {id(tensor): tuple(seeds)}, facts)
-    found = None
-    for t in model.inputs:  # (reads never holds an empty axis: nothing read at all)
+    spans = {}  # per model input read (reads never holds an empty axis: nothing read at all)
+    for i, t in enumerate(model.inputs):
         if id(t) in reads:
-            found = reads[id(t)] if found is None else tuple(
-                unite(a, b, facts) for a, b in zip(found, reads[id(t)]))
-    if found is None:
+            name = getattr(t.node.layer, "name", None)
+            spans[f"input {i}" + (f" ({name!r})" if name else "")] = tuple(
+                (sympy.Integer(min(p)), sympy.Integer(max(p))) if isinstance(p, frozenset)
+                else (bound_expr(p.first), bound_expr(p.last)) for p in reads[id(t)])
+    if not spans:
         return (None,) * len(state)
-    out = []
-    for p in found:
-        if isinstance(p, frozenset):
-            out.append((sympy.Integer(min(p)), sympy.Integer(max(p))))
-        else:
-            out.append((bound_expr(p.first), bound_expr(p.last)))
-    return tuple(out)
+    answers = set(spans.values())
+    if len(answers) > 1:  # each input has positions of its own: no one span answers
+        raise CostError(
+            f"input_span: output {position} reads several model inputs, at different positions "
+            f"of each ({'; '.join(f'{k}: {v}' for k, v in spans.items())}), and one span "
+            f"per axis cannot state them; ask a model with one input. "
+            f"Received: position={brief(position)}")
+    return answers.pop()
 
 
 def _read_back(model, states, seeds: dict, facts) -> dict:
@@ -605,7 +710,9 @@ def _layer_reads(maps, out, state, shape, facts) -> tuple:
                 Positions.single(0)
         else:
             pos = positions_through(pos, m, size, facts)
-        found.append(clip(pos, size, facts))
+        # padding that copies input positions (reflect, replicate, circular) is mapped back
+        found.append(copied(pos, m, size, facts) if isinstance(m, Copied) else
+                     clip(pos, size, facts))
     return tuple(found)
 
 

@@ -22,7 +22,8 @@ from .receptive_bounds import canon
 from .signs import decide_sign
 from .structural import expanded
 
-__all__ = ["Facts", "Positions", "Undecided", "clip", "unite", "positions_through", "bound_expr"]
+__all__ = ["Facts", "Positions", "Undecided", "clip", "copied", "unite", "positions_through",
+           "bound_expr"]
 
 
 class Undecided(Exception):
@@ -346,6 +347,31 @@ def clip(pos, size, facts: Facts):
     single = not isinstance(first, Extreme) and not isinstance(last, Extreme) and \
         expanded(last - first) == 0
     return Positions(first, last, sympy.Integer(1) if single else g)
+
+
+def copied(pos, axis_map, size, facts: Facts):
+    """The input positions that ``pos`` (positions of a layer's padded input, in the input's
+    coordinates) hold, where the padding copies input positions
+    (:class:`~symcnn.windows.Copied`: reflect, replicate, circular): positions inside
+    ``0 .. size - 1`` are themselves, padding positions the ones they copy. Raises
+    :class:`Undecided` where ``pos`` may reach into the padding and the sizes are symbols.
+
+    >>> from symcnn.windows import Copied, Window
+    >>> pad = Copied(Window(3, pad_before=2), "reflect")
+    >>> copied(Positions(sympy.Integer(-2), sympy.Integer(0), sympy.Integer(1)), pad, 8, Facts())
+    Positions(first=0, last=2, step=1)
+    """
+    if pos is None:
+        return None
+    size = sympy.sympify(size)
+    if isinstance(pos, Positions) and bound_le(0, pos.first, facts) is True and \
+            bound_le(pos.last, expanded(size - 1), facts) is True:
+        return pos  # inside the input: no padding read
+    listed = pos if isinstance(pos, frozenset) else pos.listed() if pos.numeric else None
+    if listed is None or not size.is_Integer:
+        raise Undecided(f"{axis_map.layer or 'a layer'} pads with mode={axis_map.mode!r}, "
+                        f"copies of input positions that depend on the sizes")
+    return compact({axis_map.source(int(q), int(size)) for q in listed})
 
 
 def unite(a, b, facts: Facts):

@@ -30,7 +30,8 @@ from .formulas import effective_kernel
 from .signs import prove_nonnegative
 from .structural import expanded
 
-__all__ = ["AxisMap", "Window", "Transposed", "Upsampled", "Adaptive", "Whole", "NotAWindow"]
+__all__ = ["AxisMap", "Window", "Transposed", "Upsampled", "Adaptive", "Whole", "NotAWindow",
+           "Copied"]
 
 Size = "int | sympy.Expr"
 
@@ -296,6 +297,92 @@ class Whole(AxisMap):
 
     def period(self, period):
         return 1
+
+
+#: The padding modes whose padding holds copies of input positions (PyTorch's names).
+COPYING_MODES = ("reflect", "replicate", "circular")
+
+
+@dataclass(frozen=True)
+class Copied(AxisMap):
+    """A ``window`` over an input padded with copies of its own positions, not zeros:
+    PyTorch's ``reflect``, ``replicate`` and ``circular`` padding (the padding modules,
+    ``F.pad`` and a convolution's ``padding_mode``).
+
+    The window itself is the zero-padded one (``bounds``, ``jump``, ``affine``: the
+    receptive field, padding positions included, and ``input_span(padding=True)``); the
+    padding positions it covers hold copies of input positions, which :meth:`source` names,
+    so :func:`symcnn.receptive.input_span` maps them back instead of dropping them:
+
+    - ``reflect``: mirrored about the end position (``-1`` holds ``1``, ``size`` holds
+      ``size - 2``);
+    - ``replicate``: the end position itself (``-3`` holds ``0``);
+    - ``circular``: wrapped around what a crop on the other side leaves
+      (``crop_before .. size - 1 - crop_after``): ``-1`` holds ``size - 1``. Not a window:
+      an output near one end reads the other end too.
+
+    ``layer`` names the layer in messages.
+
+    >>> pad = Copied(Window(1, pad_before=2), "reflect")
+    >>> pad.bounds(0, 8), [pad.source(q, 8) for q in (-2, -1, 0, 7, 8, 9)]
+    ((-2, -2), [2, 1, 0, 7, 6, 5])
+    >>> Copied(Window(1, pad_before=2), "circular").source(-1, 8)
+    7
+    """
+
+    window: AxisMap
+    mode: str
+    crop_before: int = 0
+    crop_after: int = 0
+    layer: str = ""
+
+    @property
+    def defined(self) -> bool:  # type: ignore[override]
+        return self.window.defined
+
+    @property
+    def keeps_axis(self) -> bool:  # type: ignore[override]
+        return self.window.keeps_axis
+
+    def bounds(self, o, size) -> tuple:
+        return self.window.bounds(o, size)
+
+    def reads(self, o, size) -> tuple:
+        return self.window.reads(o, size)
+
+    def image_step(self, spread, step):
+        return self.window.image_step(spread, step)
+
+    def jump(self, jump, size):
+        return self.window.jump(jump, size)
+
+    def period(self, period):
+        return self.window.period(period)
+
+    def affine(self, size):
+        return self.window.affine(size)
+
+    def source(self, q: int, size: int) -> int:
+        """The input position whose value position ``q`` (in the input's coordinates, inside
+        the padded axis) holds; ``q`` inside ``0 .. size - 1`` is itself.
+
+        >>> [Copied(Window(1, pad_before=3), "replicate").source(q, 4) for q in (-3, 2, 6)]
+        [0, 2, 3]
+        >>> [Copied(Window(1, pad_before=-2), "circular", crop_before=2).source(q, 8)
+        ...  for q in (8, 9, 10)]
+        [2, 3, 4]
+        """
+        top = size - 1
+        if self.mode == "circular":
+            lo, hi = self.crop_before, top - self.crop_after
+            return lo + (q - lo) % (hi - lo + 1)
+        if 0 <= q <= top:
+            return q
+        if self.mode == "replicate":
+            return 0 if q < 0 else top
+        if self.mode == "reflect":
+            return -q if q < 0 else 2 * top - q
+        raise ValueError(f"unknown padding mode {self.mode!r}")
 
 
 @dataclass(frozen=True)

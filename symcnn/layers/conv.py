@@ -21,7 +21,7 @@ from .. import formulas
 from ..derivation import blocks as d
 from ..derivation.blocks import sym
 from ..errors import LayerArgumentError, brief
-from ..windows import NotAWindow, Window
+from ..windows import COPYING_MODES, Copied, NotAWindow, Window
 from ..working import Over, Plus, Times
 from .base import Checker, format_shape
 from .lora import LoRA
@@ -76,15 +76,20 @@ class _WindowConv(SpatialLayer):
         return tuple(out)
 
     def window_for(self, input_shape):
-        """One :class:`~symcnn.windows.Window` per spatial axis; the channels mix."""
+        """One :class:`~symcnn.windows.Window` per spatial axis; the channels mix. With
+        PyTorch's ``padding_mode`` ``reflect``, ``replicate`` or ``circular``, each window is
+        wrapped in a :class:`~symcnn.windows.Copied` (the padding copies input positions)."""
         spatial, _ = split_channels(input_shape, self.data_format)
+        mode = getattr(self, "padding_mode", "zeros")
         windows = []
         for axis, i in enumerate(spatial):
             k, s, dil = self.kernel_size[axis], self.strides[axis], self.dilation_rate[axis]
             p = self._axis_padding(axis)
             before = formulas.same_padding_before(i, k, s, dil) if p == "same" else \
                 formulas.padding_amounts(p, k, dil)[0]
-            windows.append(Window(k, s, dil, before))
+            window = Window(k, s, dil, before)
+            windows.append(Copied(window, mode, layer=self._where()) if mode in COPYING_MODES
+                           else window)
         return join_channels(tuple(windows), NotAWindow(), self.data_format)
 
     def _bias_ops(self, output_shape) -> sympy.Expr:

@@ -19,7 +19,7 @@ from ..layers.layout import sliced
 from ..layers.saved import NOTHING, kept_input
 from ..layers.views import reshaped
 from ..symbols import MAX_SIZE_BITS, as_size
-from ..windows import NotAWindow, Upsampled, Window
+from ..windows import COPYING_MODES, Copied, NotAWindow, Upsampled, Window
 from ._base import TorchLayer, bind, check_wrapping_pad, slice_bound, slice_position
 
 __all__ = [
@@ -303,6 +303,24 @@ class _PadNd(TorchLayer):
             check_wrapping_pad(check, self._mode, i, (a, b), dim, received)
             out.append(size)
         return (shape[0], *out)
+
+    def window_for(self, input_shape):
+        """Zero padding's windows; for ``reflect``, ``replicate`` and ``circular`` padding
+        each wrapped in a :class:`~symcnn.windows.Copied` (the padding holds copies of input
+        positions, which ``input_span`` maps back to)."""
+        maps = super().window_for(input_shape)
+        if self._mode not in COPYING_MODES:
+            return maps
+        spatial = iter(self.padding)
+        out = []
+        for m in maps:
+            if not isinstance(m, Window):
+                out.append(m)
+                continue
+            crops = tuple(-int(p) if (isinstance(p, int) or getattr(p, "is_Integer", False))
+                          and p < 0 else 0 for p in next(spatial))
+            out.append(Copied(m, self._mode, *crops, layer=self._where()))
+        return tuple(out)
 
 
 def _check_circular_crop(check: Checker, size, pair, crop, dim: int, received: str) -> None:
