@@ -20,7 +20,7 @@ import sympy
 from .. import formulas
 from ..derivation import blocks as d
 from ..derivation.blocks import sym
-from ..errors import LayerArgumentError, brief
+from ..errors import LayerArgumentError
 from ..windows import COPYING_MODES, Copied, NotAWindow, Window
 from ..working import Over, Plus, Times
 from .base import Checker, format_shape
@@ -50,11 +50,6 @@ class _WindowConv(SpatialLayer):
             data_format=self._data_format(data_format),
             dilation_rate=self._sizes(dilation_rate, rank, "dilation_rate"),
         )
-        if self.padding == "causal" and self.data_format == "channels_first":
-            raise LayerArgumentError(
-                f"{self.type_name}: causal padding works only with channels_last. "
-                f"Received: data_format={brief(self.data_format)}"
-            )
 
     def _axis_padding(self, axis: int):
         return self.padding if isinstance(self.padding, str) else self.padding[axis]

@@ -4,12 +4,16 @@ parameter and MAC formulas, and the derivations that show them."""
 
 from __future__ import annotations
 
+import numpy as np
+import pytest
 import sympy
 from hypothesis import assume, given, strategies as st
 
 import symcnn as sc
 from symcnn.zoo import textbook
 from symcnn import formulas, symbols
+
+from ..conftest import require
 
 H, W = symbols("H W")
 sizes = st.integers(1, 64)
@@ -197,3 +201,34 @@ def test_transposed_conv_keras_sizes():
     assert str(same["H_out"].formula) == "H_in*S_h" and same["H_out"].value == 2 * H
     assert str(valid["H_out"].formula) == "H_in*S_h + max(K_h - S_h, 0)"
     assert valid["H_out"].value == 9 == valid["H_out"].evaluate()
+
+
+@pytest.mark.parametrize("length", [1, 2, 7, 10])
+@pytest.mark.parametrize("kwargs", [{}, {"strides": 2}, {"dilation_rate": 2}])
+def test_causal_padding_works_channels_first_as_in_keras_3(length, kwargs):
+    """Keras 2 allowed causal padding only channels last; Keras 3 pads the time axis of
+    either layout. symcnn refused ``Conv1D(padding="causal", data_format="channels_first")``
+    (found by a hunt); it now has Keras' shape and count, and its PyTorch export computes
+    what Keras computes with the same weights."""
+    keras = require("keras")
+    torch = require("torch")
+    x = keras.Input((3, length))
+    reference = keras.Model(x, keras.layers.Conv1D(4, 3, padding="causal",
+                                                   data_format="channels_first", **kwargs)(x))
+    m = sc.Sequential([sc.Input((3, length)), sc.Conv1D(4, 3, padding="causal",
+                                                         data_format="channels_first",
+                                                         **kwargs)])
+    assert m.output_shape == tuple(reference.output.shape[1:])
+    assert m.params == reference.count_params()
+    assert sc.from_keras(reference).output_shape == m.output_shape
+    exported = m.to_torch()
+    kernel, bias = (w.numpy() for w in reference.weights)
+    weight, = [p for n, p in exported.named_parameters() if n.endswith("weight")]
+    shift, = [p for n, p in exported.named_parameters() if n.endswith("bias")]
+    with torch.no_grad():
+        weight.copy_(torch.tensor(kernel).permute(2, 1, 0))
+        shift.copy_(torch.tensor(bias))
+    inputs = np.random.default_rng(0).standard_normal((2, 3, length)).astype("float32")
+    expected = np.asarray(reference(inputs).detach().cpu())
+    np.testing.assert_allclose(exported(torch.tensor(inputs)).detach().numpy(), expected,
+                               atol=1e-6)
