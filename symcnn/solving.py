@@ -34,8 +34,8 @@ from .errors import SolveError
 from .grids import largest_on_grid, largest_within
 from .quasipoly import IntegerSet, NotQuasiPolynomial, relation_set
 from .render.exprs import show
-from .structural import exponent_symbols
-from .symbols import describe_symbol
+from .structural import exponent_symbols, lower_bound
+from .symbols import describe_symbol, least_integer
 
 __all__ = ["solve_budget", "within_budget", "solve", "Solution"]
 
@@ -126,11 +126,12 @@ def _symbol(symbol: Any, exprs: list, where: str) -> sympy.Symbol:
                      f"{_received(symbol=symbol)}")
 
 
-def _fix(exprs: list, fixed: Mapping, where: str, known=()) -> list:
+def _fix(exprs: list, fixed: Mapping, where: str, known=(), ties: list | None = None) -> list:
     """Substitute ``name=value`` (values may be expressions, e.g. ties ``c1=2*w``).
 
     ``known`` are further symbols that may be fixed: a model's, which a budgeted quantity
-    need not contain (its parameters do not depend on ``H``)."""
+    need not contain (its parameters do not depend on ``H``). ``ties`` (a list) receives
+    the conditions that keep each tied value one its symbol takes (:func:`_tie_conditions`)."""
     if not fixed:
         return [_written_out(e) for e in exprs]
     by_name: dict = {s.name: s for s in known}
@@ -142,7 +143,34 @@ def _fix(exprs: list, fixed: Mapping, where: str, known=()) -> list:
             raise SolveError(f"{where}: no symbol named {key!r} to fix; the symbols are "
                              f"{', '.join(sorted(by_name)) or 'none'}. {_received(**{key: value})}")
         table[by_name[key]] = _fixed_value(by_name[key], _as_expr(value, key, where), where)
+    if ties is not None:
+        ties.extend(_tie_conditions(table))
     return [_written_out(e.xreplace(table)) for e in exprs]
+
+
+def _tie_conditions(table: dict) -> list:
+    """The conditions that keep each tied value (an expression, ``W=H - 40``) one its symbol
+    takes: at least its least integer (1 for a size, 0 for one declared non-negative) for
+    an integer symbol, positive for a multiplier; those its structure does not already prove
+    (``2*w`` is a size). Without them an answer could be a value where the tie is 0 and the
+    model cannot be built, as ``admissible`` and ``model.subs`` know.
+
+    >>> H, W = sympy.symbols("H W", integer=True, positive=True)
+    >>> _tie_conditions({W: H - 40}), _tie_conditions({W: 2*H})
+    ([H - 40 >= 1], [])
+    """
+    out = []
+    for symbol, value in table.items():
+        if value.is_number:  # checked by _fixed_value
+            continue
+        if symbol.is_integer:
+            least = least_integer(symbol)
+            proven = lower_bound(value)
+            if least is not None and (proven is None or proven < least):
+                out.append(sympy.Ge(value, least, evaluate=False))
+        elif symbol.is_positive and value.is_positive is not True:
+            out.append(sympy.Gt(value, 0, evaluate=False))
+    return out
 
 
 #: Most terms a sum over repetitions is written out with once its count is fixed.
@@ -374,7 +402,9 @@ def _build(pairs: list, symbol, fixed: Mapping, constraints: list, where: str,
            known=(), counts=frozenset()) -> _Problem:
     x = _symbol(symbol, [e for e, _ in pairs], where)
     _check_solved_symbol(x, isinstance(symbol, str), pairs, fixed, where, known)
-    flat = _fix([v for pair in pairs for v in pair] + list(constraints), fixed, where, known)
+    ties: list = []
+    flat = _fix([v for pair in pairs for v in pair] + list(constraints), fixed, where, known,
+                ties)
     k = 2 * len(pairs)
     for (expr, budget), fixed_budget in zip(pairs, flat[1:k:2]):
         if x in fixed_budget.free_symbols:
@@ -385,7 +415,7 @@ def _build(pairs: list, symbol, fixed: Mapping, constraints: list, where: str,
             raise SolveError(f"{where}: the fixed values violate the model's condition "
                              f"{show(source)}, so no size is valid. "
                              f"{_received(constraint=show(source))}")
-    return _Problem(list(zip(flat[0:k:2], flat[1:k:2])), x, flat[k:], where,
+    return _Problem(list(zip(flat[0:k:2], flat[1:k:2])), x, flat[k:] + ties, where,
                     frozenset(s.name for s in counts))
 
 

@@ -57,6 +57,10 @@ def from_keras(model_or_json: Any, input_shape=None) -> Model:
     check_model_config(config)  # malformed structure: a SpecError that says where (issue 15)
     problems = Problems("from_keras")
     try:
+        if _is_live(model_or_json):
+            _check_no_layer_in_two_models(model_or_json)
+        else:
+            _check_no_layer_named_in_a_nested_model(config)
         spec = _Spec(config, problems, trainable=True, where="")
         problems.raise_if_any("Rebuild these with supported layers, or compute them by hand.")
         shapes = None
@@ -145,9 +149,15 @@ class _Spec:
                 f"Received: input_shape={brief(given)}")
         return [_fill_unknown(s, k, len(shapes)) for k, s in enumerate(shapes)]
 
+    def _known(self) -> list:
+        """The input shapes the config declares (``None`` where it records none)."""
+        if self.kind == "Sequential":
+            return [self.inputs[0][1]] if self.inputs else [_sequential_shape(self.config)]
+        declared = dict(self.inputs)
+        return [declared.get(name) for name, _, _ in _refs(self.config.get("input_layers"))]
+
     def _sequential(self, shapes) -> Model:
-        known = [self.inputs[0][1]] if self.inputs else [_sequential_shape(self.config)]
-        shape = self._shapes(shapes, known)[0]
+        shape = self._shapes(shapes, self._known())[0]
         input_name = self.inputs[0][0] if self.inputs else None
         x = first = Input(shape, name=input_name)
         stack = []
@@ -159,15 +169,24 @@ class _Spec:
 
     def _realize(self, layer, inputs: list):
         if isinstance(layer, _Spec):
-            return layer.build([t.shape for t in inputs])
+            return layer.build_nested([t.shape for t in inputs])
         return layer
+
+    def build_nested(self, call_shapes) -> Model:
+        """This nested model, built once on the input shapes it declares, ``None`` sizes as
+        symbols: a template that each call rebuilds on the shapes it receives
+        (:meth:`symcnn.Model.rebuilt_on`), so calls at several sizes share one set of
+        weights, as in Keras; a model that declares no input shape (an unbuilt Sequential)
+        is built on its first call's shapes."""
+        known = self._known()
+        if self.built is None and known and all(k is not None for k in known):
+            return self.build(None)
+        return self.build(call_shapes)
 
     def _functional(self, shapes) -> Model:
         in_refs = _refs(self.config.get("input_layers"))
         out_refs = _refs(self.config.get("output_layers"))
-        declared = dict(self.inputs)
-        known = [declared.get(name) for name, _, _ in in_refs]
-        shapes = self._shapes(shapes, known)
+        shapes = self._shapes(shapes, self._known())
         tensors: dict = {}
         inputs = []
         for (name, _, _), shape in zip(in_refs, shapes):
@@ -189,12 +208,15 @@ class _Spec:
 
     def _output_ref(self, ref, tensors: dict):
         """``ref`` of ``output_layers``, where Keras 3 counts a nested functional model's
-        own construction as its node 0: its first call is node 1 there (and node 0 in the
-        calls that read it), as Keras' own ``get_tensor`` undoes."""
+        own construction as its node 0: its call ``k`` is node ``k + 1`` there (and node
+        ``k`` in the calls that read it). Read as Keras' own ``get_tensor`` reads it: one
+        less for a functional model (``Functional`` or ``Model``; not a Sequential), node 0
+        being Python's index -1, its last call."""
         name, node, index = ref
-        nested = self.layers.get(name, (None, {}))[1].get("class_name") == "Functional"
-        if (name, node) not in tensors and nested and (name, node - 1) in tensors:
-            return name, node - 1, index
+        item = self.layers.get(name, (None, {}))[1]
+        if item.get("class_name") in ("Functional", "Model"):
+            calls = len(item.get("inbound_nodes") or [])
+            return name, node - 1 if node > 0 else calls - 1, index
         return ref
 
     def _check_all_layers_kept(self, model: Model, calls: dict) -> None:
@@ -245,6 +267,75 @@ class _Spec:
                         f"{'never produced' if need not in calls else 'part of a cycle'}. "
                         f"Received: keras_history={list(need)}")
                 stack.append((need, False))
+
+
+def _is_live(source) -> bool:
+    return not isinstance(source, (dict, str, bytes)) and not hasattr(source, "__fspath__") \
+        and hasattr(source, "to_json") and hasattr(source, "layers")
+
+
+def _check_no_layer_in_two_models(model) -> None:
+    """A live Keras model in which one layer object belongs to two of the models it nests
+    (the outer model and a nested one, or two nested ones): ``to_json`` writes the layer in
+    each, and Keras' own reload (``model_from_json``) makes two layers of it; symcnn would
+    count its weights twice. Refused, naming the layer."""
+    places: dict = {}  # id(layer) -> (layer, [paths of the models it is in])
+    walked: set = set()
+
+    def walk(m, path: str) -> None:
+        if id(m) in walked:
+            return
+        walked.add(id(m))
+        for layer in getattr(m, "layers", None) or []:
+            places.setdefault(id(layer), (layer, []))[1].append(path)
+            if hasattr(layer, "layers") and hasattr(layer, "to_json"):  # a nested model
+                walk(layer, f"{path}/{getattr(layer, 'name', '?')}")
+
+    walk(model, str(getattr(model, "name", "model")))
+    shared = [(layer, paths) for layer, paths in places.values() if len(set(paths)) > 1]
+    if shared:
+        layer, paths = shared[0]
+        raise ConversionError(
+            f"from_keras: layer {brief(getattr(layer, 'name', '?'))} is one layer in two "
+            f"models: {', '.join(repr(p) for p in sorted(set(paths), key=len))}. A Keras config "
+            f"records it once in each (Keras' own model_from_json makes two layers of it), "
+            f"and symcnn would count its weights twice; call it in one of them only. "
+            f"Received: layers shared across models: "
+            f"{', '.join(str(getattr(lay, 'name', '?')) for lay, _ in shared)}")
+
+
+def _check_no_layer_named_in_a_nested_model(config: dict) -> None:
+    """A config (JSON, ``.keras``) in which a layer of a nested model has the name and the
+    config of a layer of a model around it: one layer called in both models, as ``to_json``
+    writes it, whose weights would count twice (Keras' own ``model_from_json`` makes two
+    layers of it; its ``.keras`` reload fails). Refused: a config cannot say whether it is
+    one layer or two of one name."""
+    found: dict = {}  # name -> [(model path, the layer's entry without its calls)]
+
+    def walk(entry: dict, path: str) -> None:
+        body = entry.get("config") or {}
+        for item in body.get("layers") or []:
+            if not isinstance(item, dict) or item.get("class_name") == "InputLayer":
+                continue
+            name = _item_name(item)
+            same = {k: v for k, v in item.items() if k != "inbound_nodes"}
+            found.setdefault(name, []).append((path, same))
+            if item.get("class_name") in _MODELS:
+                walk(item, f"{path}/{name}")
+
+    walk(config, str(_item_name(config) or config.get("class_name")))
+    for name, places in found.items():
+        for i, (first, a) in enumerate(places):
+            for second, b in places[i + 1:]:
+                outer, inner = sorted((first, second), key=len)
+                if a == b and inner.startswith(outer + "/"):
+                    raise ConversionError(
+                        f"from_keras: layer {brief(name)} is in model {outer!r} and, with the "
+                        f"same config, in its nested model {inner!r}: one layer called in both "
+                        f"(Keras' to_json writes it in each), whose weights symcnn would count "
+                        f"twice, or two layers of one name, which the config cannot tell "
+                        f"apart (if two, pass the live Keras model or rename one). Received: "
+                        f"name={brief(name)}")
 
 
 def _item_name(item: dict):

@@ -125,6 +125,12 @@ def _activation(value):
     return value if value is not None else "linear"
 
 
+def _is_tensor(value) -> bool:
+    """A call argument that is a Keras tensor (``__keras_tensor__``); an array constant
+    (``__numpy__``, ``x + np.ones(4)``) is not."""
+    return isinstance(value, dict) and value.get("class_name") == "__keras_tensor__"
+
+
 def _keras_op(kind: str, cfg: dict, item: dict, trainable: bool, where: str,
               problems: Problems):
     """A ``keras.ops`` call recorded in a model (``x + 3.0`` is ``keras.src.ops.numpy``
@@ -134,15 +140,16 @@ def _keras_op(kind: str, cfg: dict, item: dict, trainable: bool, where: str,
     constants = []
     for node in nodes:
         refs, _ = _node_refs(node)
-        if len(refs) == 1 and isinstance(node, dict):
-            constants += [a for a in node.get("args") or [] if not isinstance(a, dict)]
-    if not constants:
-        return _make_layer(kind, cfg, "keras.layers", trainable, where, problems)
+        if len(refs) == 1 and isinstance(node, dict):  # a tensor and a constant: x + 3.0
+            constants += [a for a in node.get("args") or [] if not _is_tensor(a)]
+    if not constants:  # between tensors: the merge layer (its message names the ops module)
+        return _make_layer(kind, cfg, item.get("module"), trainable, where, problems)
     constant = constants[0]
     if not isinstance(constant, (int, float)) or isinstance(constant, bool):
-        problems.add(where, f"a keras.ops call with a constant that is not a number "
-                            f"(it could broadcast to a new shape). "
-                            f"Received: {excerpt(repr(constant))}")
+        shown = (f"a constant of class_name={brief(constant.get('class_name'))}"
+                 if isinstance(constant, dict) else excerpt(repr(constant)))
+        problems.add(where, f"a keras.ops call ({kind}) with a constant that is not a number "
+                            f"(it could broadcast to a new shape). Received: {shown}")
         return None
     try:
         return Elementwise(snake_case(kind), constant, name=cfg.get("name"), trainable=trainable)

@@ -6,6 +6,9 @@ model's inputs and outputs.
 [('conv', 0, 0), ('pool', 1, 0)]
 >>> _node_refs([["conv", 0, 0]])
 ([('conv', 0, 0)], False)
+>>> tensor = {"class_name": "__keras_tensor__", "config": {"keras_history": ["x", 0, 0]}}
+>>> _node_refs({"args": [], "kwargs": {"inputs": [tensor]}})  # Concatenate()(inputs=[x])
+([('x', 0, 0)], True)
 """
 
 from __future__ import annotations
@@ -52,17 +55,19 @@ def _node_refs(node) -> tuple:
         refs: list = []
         _collect(args, refs)
         kwargs = node.get("kwargs") or {}
-        for key in _TENSOR_KWARGS:  # mha(query=..., value=..., key=...)
+        for key in _TENSOR_KWARGS:  # Dense(3)(inputs=x); mha(query=..., value=..., key=...)
             _collect(kwargs.get(key), refs)
-        many = len(refs) > 1 or (bool(args) and isinstance(args[0], (list, tuple)))
+        listed = args[0] if args else kwargs.get("inputs")
+        many = len(refs) > 1 or isinstance(listed, (list, tuple))
         return refs, many
     refs = [_ref(*entry[:3]) for entry in node]  # Keras 2
     return refs, len(refs) > 1
 
 
-#: Keyword arguments of a layer call that are inputs (MultiHeadAttention's), in call order;
-#: masks and initial states are not (they change no shape or count).
-_TENSOR_KWARGS = ("query", "value", "key")
+#: Keyword arguments of a layer call that are inputs (``inputs=``, as in
+#: ``Dense(3)(inputs=x)`` or ``Add()(inputs=[a, b])``, and MultiHeadAttention's), in call
+#: order; masks and initial states are not (they change no shape or count).
+_TENSOR_KWARGS = ("inputs", "query", "value", "key")
 #: MultiHeadAttention's masks, which change values only (:func:`call_masks`).
 _MASK_KWARGS = ("attention_mask", "query_mask", "value_mask", "key_mask", "use_causal_mask")
 
