@@ -64,6 +64,47 @@ class _Namer:
                 return candidate
 
 
+def _layers_within(model, memo: dict) -> dict:
+    """``{id(layer): layer}`` of every layer a nested model holds, its own nested models'
+    included (each model walked once: ``memo``)."""
+    found = memo.get(id(model))
+    if found is None:
+        found = {}
+        for node in getattr(model, "nodes", None) or ():
+            inner = node.layer
+            if not isinstance(inner, InputLayer):
+                found[id(inner)] = inner
+                if getattr(inner, "nodes", None) is not None:  # a model nested in it
+                    found.update(_layers_within(inner, memo))
+        memo[id(model)] = found
+    return found
+
+
+def _check_not_in_two_models(layer_nodes) -> None:
+    """Refuse one layer object called both in this model and inside a model nested in it
+    (or inside two nested models): each model counts its layers' weights, so they would
+    count twice (Keras counts them once)."""
+    direct = {id(n.layer): n.layer for n in layer_nodes}
+    nested = [layer for layer in direct.values() if getattr(layer, "nodes", None) is not None]
+    if not nested:
+        return
+    memo: dict = {}
+    seen: dict = {}  # id(layer) -> the nested model holding it
+    for model in nested:
+        for key, inner in _layers_within(model, memo).items():
+            other = direct.get(key) if key in direct and direct[key] is not model else None
+            holder = seen.setdefault(key, model)
+            if other is not None or holder is not model:
+                where = f"this model and in its nested model {model.display_name!r}" \
+                    if other is not None else \
+                    f"the nested models {holder.display_name!r} and {model.display_name!r}"
+                raise GraphError(
+                    f"Model: {describe_layer(inner.type_name, inner.name)} is called in "
+                    f"{where}; each model counts its layers' weights, so they would count "
+                    f"twice. Call a layer in one model only (nest the model that calls it). "
+                    f"Received: one {inner.type_name} in two models")
+
+
 def wire(model) -> Wiring:
     """The graph of ``model`` (its ``inputs``, ``outputs`` and ``is_sequential``), checked:
     a :class:`~symcnn.errors.GraphError` or :class:`~symcnn.errors.ShapeError` says what is
@@ -101,6 +142,7 @@ def wire(model) -> Wiring:
                     f"names must be unique within a model. Received: a {other.type_name} "
                     f"and a {layer.type_name} named {layer.name!r}"
                 )
+    _check_not_in_two_models(layer_nodes)
     given_inputs = {n.layer.name for n in input_nodes if n.layer.name is not None}
     clash = sorted(given_inputs & set(explicit))
     if clash:  # "Connected to: dense" would not say which

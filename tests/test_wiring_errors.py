@@ -10,6 +10,8 @@ import pytest
 
 import symcnn as sc
 
+from .conftest import require
+
 H = sc.symbols("H")
 
 
@@ -87,3 +89,28 @@ def test_an_attention_layer_called_on_one_tensor_names_itself():
     with pytest.raises(sc.SymcnnError, match=r"MultiHeadAttention layer 'mha': call it on "
                                              r".*Received: 1 argument \(Tensor\)$"):
         sc.MultiHeadAttention(2, 4, name="mha")(x)
+
+
+def test_one_layer_in_a_model_and_in_a_model_nested_in_it_is_refused():
+    """Each model counts its layers' weights: a convolution called in the outer model and in
+    a nested one counted 168 parameters where Keras counts 84. Refused, naming the layer and
+    both models; one nested model called twice stays one set of weights."""
+    keras = require("keras")
+    shared = keras.layers.Conv2D(3, 3, padding="same")
+    i = keras.Input((8, 8, 3))
+    inner_keras = keras.Model(i, shared(i))
+    x = keras.Input((8, 8, 3))
+    keras_count = keras.Model(x, shared(inner_keras(x))).count_params()
+    conv = sc.Conv2D(3, 3, padding="same", name="shared")
+    i = sc.Input((8, 8, 3))
+    inner = sc.Model(i, conv(i), name="inner")
+    x = sc.Input((8, 8, 3))
+    with pytest.raises(sc.GraphError, match=r"Conv2D layer 'shared' is called in this model and "
+                                            r"in its nested model 'inner'; .*count twice"):
+        sc.Model(x, conv(inner(x)))
+    i2 = sc.Input((8, 8, 3))
+    other = sc.Model(i2, conv(i2), name="inner2")
+    with pytest.raises(sc.GraphError, match=r"the nested models 'inner' and 'inner2'"):
+        sc.Model(x, other(inner(x)))
+    twice = sc.Model(x, inner(inner(x)))
+    assert twice.params == inner.params == keras_count  # Keras: the shared layer once
