@@ -119,6 +119,9 @@ def main() -> None:
     print(f"\nlargest phi within {budget_params:,} params and {budget_macs:,} MACs: "
           f"phi = {best} (params alone allow {by_params}, MACs alone {by_macs})")
 
+    if best is None:
+        print("  no phi fits: the base network (phi = 0) is over budget")
+        return
     for p in (best, best + 1):
         built = network(p)
         assert built.params == params.subs(phi, p) and built.macs == macs.subs(phi, p)

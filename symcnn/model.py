@@ -124,6 +124,8 @@ class Model(_CostViews, _Printing, Graph):
         object.__setattr__(self, "_single_input", not isinstance(inputs, (list, tuple)))
         object.__setattr__(self, "_single_output", not isinstance(outputs, (list, tuple)))
         object.__setattr__(self, "_rebuilt", {})  # this model on other input shapes, by shapes
+        #: the model this one is a rebuild of (on other input shapes), sharing its layers
+        object.__setattr__(self, "rebuilt_from", None)
         self._build_graph()
         known = self.free_symbols  # computed now, kept: sweeps and solves ask again
         if len({s.name for s in known}) != len(known):  # two symbols named H: say so now
@@ -401,8 +403,10 @@ class Model(_CostViews, _Printing, Graph):
             same = all(len(old.shape) == len(new) and all(
                 arith.decide_equal(a, b) is True for a, b in zip(old.shape, new))
                 for old, new in zip(self.inputs, key))
-            self._rebuilt[key] = self if same else self._replay(
-                [Input(s) for s in key], lambda layer: layer)
+            rebuilt = self if same else self._replay([Input(s) for s in key], lambda layer: layer)
+            if rebuilt is not self:  # its layers are this model's (a Repeat written out)
+                object.__setattr__(rebuilt, "rebuilt_from", self.rebuilt_from or self)
+            self._rebuilt[key] = rebuilt
         return self._rebuilt[key]
 
     def inner_graph(self, input_shapes):

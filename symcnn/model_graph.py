@@ -91,13 +91,14 @@ def _check_not_in_two_models(layer_nodes) -> None:
     memo: dict = {}
     seen: dict = {}  # id(layer) -> the nested model holding it
     for model in nested:
+        origin = getattr(model, "rebuilt_from", None) or model  # a rebuild shares its layers
         for key, inner in _layers_within(model, memo).items():
             other = direct.get(key) if key in direct and direct[key] is not model else None
-            holder = seen.setdefault(key, model)
-            if other is not None or holder is not model:
+            holder = seen.setdefault(key, origin)
+            if other is not None or holder is not origin:
                 where = f"this model and in its nested model {model.display_name!r}" \
                     if other is not None else \
-                    f"the nested models {holder.display_name!r} and {model.display_name!r}"
+                    f"the nested models {holder.display_name!r} and {origin.display_name!r}"
                 raise GraphError(
                     f"Model: {describe_layer(inner.type_name, inner.name)} is called in "
                     f"{where}; each model counts its layers' weights, so they would count "

@@ -30,7 +30,7 @@ import sympy
 
 from .layers.repeat import repeat_counts
 from .costs import quantity
-from .errors import SolveError
+from .errors import SolveError, brief
 from .grids import largest_on_grid, largest_within
 from .quasipoly import IntegerSet, NotQuasiPolynomial, relation_set
 from .render.exprs import show
@@ -44,7 +44,7 @@ __all__ = ["solve_budget", "within_budget", "solve", "Solution"]
 
 
 def _received(**items: Any) -> str:
-    return "Received: " + ", ".join(f"{k}={v!r}" for k, v in items.items())
+    return "Received: " + ", ".join(f"{k}={brief(v)}" for k, v in items.items())
 
 
 def _as_expr(value: Any, arg: str, where: str) -> sympy.Expr:
@@ -699,9 +699,11 @@ def model_solve_budget(model, for_=None, budgets: Mapping | None = None, *, step
             raise SolveError(f"{where}: {key!r} is neither a quantity of the model (params, "
                              f"trainable_params, ...) nor one of its symbols "
                              f"({', '.join(sorted(names)) or 'none'}). {_received(**{key: value})}")
-    if not pairs:
-        raise SolveError(f"{where}: give at least one budget, e.g. params=5_000_000. "
-                         f"{_received(**(budgets or {}))}")
+    if not pairs:  # a budget given first lands in for_: say so
+        hint = " (budgets are keywords: the first argument is the symbol for_)" \
+            if isinstance(for_, (int, float, Fraction, Decimal)) else ""
+        raise SolveError(f"{where}: give at least one budget, e.g. params=5_000_000{hint}. "
+                         f"{_received(for_=for_, **(budgets or {}))}")
     exprs = [(e, _as_expr(v, q, where)) for q, (e, v) in pairs.items()]
     if for_ is None:
         known = model.free_symbols
@@ -710,6 +712,11 @@ def model_solve_budget(model, for_=None, budgets: Mapping | None = None, *, step
         clash = _clash(free)
         if clash:
             raise SolveError(f"{where}: {clash}. {_received(for_=for_)}")
+        if not free:
+            raise SolveError(f"{where}: the budgeted quantities depend on no symbol left to "
+                             f"solve for (every symbol is fixed); leave one out of the fixed "
+                             f"values, or compare the quantities with the budget. "
+                             f"{_received(**fixed)}")
         if len(free) != 1:
             raise SolveError(f"{where}: say which symbol to solve for with for_=...; the "
                              f"budgeted quantities depend on {sorted(s.name for s in free)}. "
