@@ -6,4 +6,5 @@ here="$(cd "$(dirname "$0")/.." && pwd)"
 bash "$here/scripts/setup-venv.sh" "$here/.venv-test" "test,torch,keras,plot,yaml,docs,bench"
 cd "$here"
 export KERAS_BACKEND=torch
-exec "$here/.venv-test/bin/python" -m pytest "$@"
+# -n auto: one worker per core (pytest-xdist); worksteal balances the long cross-checks
+exec "$here/.venv-test/bin/python" -m pytest -n auto --dist worksteal "$@"
