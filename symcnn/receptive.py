@@ -215,7 +215,12 @@ def _layer_rule(node, states):
 def _input_format(model) -> str:
     """Where a model's input has its channels: as its first windowed layer says, or a layer
     that states its input's layout (``symcnn.nn``'s: channels first, also an
-    ``nn.Upsample`` alone); else Keras' channels last."""
+    ``nn.Upsample`` alone), looking into a nested model or a ``Repeat``'s block that comes
+    first; else Keras' channels last."""
+    return _stated_format(model) or "channels_last"
+
+
+def _stated_format(model) -> str | None:
     for node in model.nodes:
         data_format = getattr(node.layer, "data_format", None)
         if data_format in ("channels_first", "channels_last") and hasattr(node.layer, "rank"):
@@ -223,7 +228,18 @@ def _input_format(model) -> str:
         stated = getattr(node.layer, "input_format", None)
         if stated in ("channels_first", "channels_last"):
             return stated
-    return "channels_last"
+        nested = inner_model(node) if node.inputs else None
+        inner = nested[0] if nested is not None else getattr(node.layer, "block", None)
+        if getattr(inner, "nodes", None) is not None:
+            found = _stated_format(inner)
+            if found is not None:
+                return found
+        elif inner is not None:  # a Repeat of one layer
+            data_format = getattr(inner, "data_format", None) or getattr(inner, "input_format",
+                                                                         None)
+            if data_format in ("channels_first", "channels_last"):
+                return data_format
+    return None
 
 
 def _propagate(model, input_states) -> dict:

@@ -239,3 +239,18 @@ def test_a_repeat_of_a_repeat_multiplies_the_counts_in_the_exponent():
         values = {L: inner, M: outer}
         assert (AxisField(field.size.subs(values), field.jump.subs(values),
                           field.start.subs(values)),) == written.receptive_field
+
+
+def test_a_repeat_or_nested_model_first_states_the_layout_of_the_input():
+    """The input's layout is read from the first layer that states it, inside a ``Repeat``
+    or a nested model too: ``nn.Sequential(Repeat(Conv1d(1, 1, 3), 2))`` had no receptive
+    field at all (channels last assumed, the channel axis of 1 taken as the length)."""
+    repeated = sc.nn.Sequential(sc.Repeat(sc.nn.Conv1d(1, 1, 3), 2), input_shape=(1, 10))
+    written = sc.nn.Sequential(sc.nn.Conv1d(1, 1, 3), sc.nn.Conv1d(1, 1, 3),
+                               input_shape=(1, 10))
+    assert repeated.receptive_field == written.receptive_field is not None
+    block = sc.nn.Sequential(sc.nn.Conv1d(1, 1, 3, stride=2), input_shape=(1, 10))
+    nested = sc.Sequential([sc.Input((1, 10)), block, sc.nn.Conv1d(1, 1, 3)])
+    flat = sc.nn.Sequential(sc.nn.Conv1d(1, 1, 3, stride=2), sc.nn.Conv1d(1, 1, 3),
+                            input_shape=(1, 10))
+    assert nested.receptive_field == flat.receptive_field is not None
