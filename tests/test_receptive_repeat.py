@@ -254,3 +254,13 @@ def test_a_repeat_or_nested_model_first_states_the_layout_of_the_input():
     flat = sc.nn.Sequential(sc.nn.Conv1d(1, 1, 3, stride=2), sc.nn.Conv1d(1, 1, 3),
                             input_shape=(1, 10))
     assert nested.receptive_field == flat.receptive_field is not None
+
+
+def test_a_block_that_cannot_take_a_general_input_names_the_probe_sizes_readably():
+    """A symbolic Repeat probes its block on an input of general sizes; the block's refusal
+    named them as SymPy's dummies (``_x0 channels``), sizes the user never wrote."""
+    L = sc.symbols("L")
+    with pytest.raises(sc.ShapeError) as err:
+        sc.nn.Sequential(sc.Repeat(sc.nn.Conv1d(1, 1, 3, stride=2), L), input_shape=(1, 100))
+    text = str(err.value)
+    assert "_x0" not in text and "of shape (x_0, x_1)" in text and "has x_0 channels" in text

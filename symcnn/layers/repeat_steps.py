@@ -12,6 +12,8 @@ never as an internal name.
 
 from __future__ import annotations
 
+import re
+
 import sympy
 
 from ..errors import ShapeError, brief
@@ -73,8 +75,13 @@ class Steps:
         try:
             done = repeat.block.compute([self.probe], inner)
         except Exception as err:  # noqa: BLE001 - reported as what it is
-            raise ShapeError(f"the block cannot be applied to a general input of its rank, so "
-                             f"its recurrence cannot be solved ({err}). Received: "
+            text = str(err)  # the probe sizes named as messages name them (x, x_i)
+            for size, name in zip(self.probe, shown(sympy.Tuple(*self.probe), self.probe)):
+                text = re.sub(rf"(?<![\w.]){re.escape(str(size))}(?!\w)", str(name), text)
+            general = format_shape(shown(sympy.Tuple(*self.probe), self.probe))
+            raise ShapeError(f"the block cannot be applied to a general input of its rank, "
+                             f"of shape {general}, so its recurrence cannot be solved ({text}). "
+                             f"Received: "
                              f"block={brief(repeat._block_name)}") from None
         (out,) = done.output_shapes
         if len(out) != len(shape):
