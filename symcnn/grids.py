@@ -6,9 +6,12 @@ positive integer ``k``, the channel roundings become functions of ``k``. They ar
 polynomials with floors everywhere (``make_divisible`` is at least the divisor and is bumped
 up when rounding loses more than 10 %; ``Max(1, alpha)`` switches at 1), but beyond some
 ``k0`` every such piece has settled into a floor form (``make_divisible(v, 8)`` is
-``8*floor(v/8 + 1/2)`` once ``v >= 40``; a ``Max`` is its eventually largest argument). So
-the answer is exact for every ``k``: the values below ``k0`` are evaluated one by one in
-exact rational arithmetic, the rest are decided by :func:`symcnn.quasipoly.relation_set`.
+``8*floor(v/8 + 1/2)`` once ``v >= 40``; a ``Max`` is its eventually largest argument, or
+stays a ``Max`` of floor forms, split into cases, when that argument takes over only far
+out). So the answer is exact for every ``k``: the values below ``k0`` are evaluated one by
+one in exact rational arithmetic, the rest are decided by
+:func:`symcnn.quasipoly.relation_set`. A power of an integer base in the symbol is one of
+the index (``2**L`` on the grid ``L = 2*k`` is ``4**k``), decided as on the integers.
 
 A function settles when its class has ``eventual_form(self) -> (form, requirement)``: the
 floor form, valid wherever ``requirement >= 0`` (:class:`symcnn.zoo.scaling.make_divisible`
@@ -43,7 +46,14 @@ MAX_BELOW = 5000
 
 
 class NotSettled(Exception):
-    """An expression that does not settle into floor form (the reason is the message)."""
+    """An expression that does not settle into floor form (the reason is the message).
+
+    ``node``, when given, is the expression in the grid index that the reason shows, so
+    that the reason can name the index as the user reads it (:func:`_grid_reason`)."""
+
+    def __init__(self, reason: str, node=None) -> None:
+        super().__init__(reason)
+        self.reason, self.node = reason, node
 
 
 def _bound(expr, upper: bool):
@@ -65,12 +75,12 @@ def _from(poly_expr, k) -> int:
     if not poly_expr.has(k):
         if poly_expr >= 0:
             return 1
-        raise NotSettled(f"{poly_expr} >= 0 never holds")
+        raise NotSettled(f"{poly_expr} >= 0 never holds", poly_expr)
     if not poly_expr.is_polynomial(k) or poly_expr.free_symbols != {k}:
-        raise NotSettled(f"{poly_expr} is not a polynomial in the grid index")
+        raise NotSettled(f"{poly_expr} is not a polynomial in the grid index", poly_expr)
     poly = sympy.Poly(poly_expr, k)
     if poly.LC() < 0:
-        raise NotSettled(f"{poly_expr} >= 0 fails for large values")
+        raise NotSettled(f"{poly_expr} >= 0 fails for large values", poly_expr)
     roots = poly.real_roots()
     return 1 if not roots else max(1, int(sympy.floor(max(roots))) + 1)
 
@@ -83,15 +93,7 @@ def settle(expr, k) -> tuple:
     start = max((s for _, s in parts), default=1)
     new = expr.func(*(f for f, _ in parts)) if parts else expr
     if isinstance(new, (sympy.Max, sympy.Min)):
-        big = 10**9
-        pick = max if isinstance(new, sympy.Max) else min
-        best = pick(new.args, key=lambda a: a.xreplace({k: big}))
-        for other in new.args:
-            if other is not best:
-                gap = (_bound(best, False) - _bound(other, True) if isinstance(new, sympy.Max)
-                       else _bound(other, False) - _bound(best, True))
-                start = max(start, _from(gap, k))
-        return best, start
+        return _settle_extremum(new, k, start)
     hook = getattr(type(new), "eventual_form", None)
     if hook is not None and new.has(k):
         form, requirement = hook(new)
@@ -100,6 +102,58 @@ def settle(expr, k) -> tuple:
             new, (sympy.floor, sympy.ceiling, sympy.Mod)):
         raise NotSettled(f"{new.func} has no floor form")
     return new, start
+
+
+def _settle_extremum(new, k, start: int) -> tuple:
+    """``(argument, k0)``: the argument of a ``Max`` (``Min``) that is at least (at most)
+    every other one for every ``k >= k0``, proven by polynomial bounds (:func:`_from`).
+
+    The argument largest (smallest) at one large ``k`` is tried first, then the others: a
+    value such as ``10**9`` can lie before the crossing, and any argument so proven is
+    exact. When none is proven, or only from a ``k0`` with more than :data:`MAX_BELOW`
+    values below it (``Max(k, 2*k - 10**10)`` is ``2*k - 10**10`` only from
+    ``k = 10**10``), the ``Max`` (``Min``) of the settled arguments stays:
+    :func:`~symcnn.quasipoly.relation_set` splits it into cases exactly."""
+    is_max = isinstance(new, sympy.Max)
+    big = 10**9
+    pick = max if is_max else min
+    first = pick(new.args, key=lambda a: a.xreplace({k: big}))
+    found = []
+    for best in (first,) + tuple(a for a in new.args if a is not first):
+        at = start
+        try:
+            for other in new.args:
+                if other is not best:
+                    gap = (_bound(best, False) - _bound(other, True) if is_max
+                           else _bound(other, False) - _bound(best, True))
+                    at = max(at, _from(gap, k))
+        except NotSettled:
+            continue
+        found.append((at, best))
+    if found and min(at for at, _ in found) - 1 <= MAX_BELOW:
+        at, best = min(found, key=lambda pair: pair[0])
+        return best, at
+    return new, start
+
+
+def _exponents(expr, k):
+    """``expr`` with each power ``b**(c*k + d)`` of an integer base (``c``, ``d`` integers)
+    written ``b**d * (b**c)**k``: on the grid ``L = 2*k`` the condition ``64 >= 2**L`` of
+    ``L`` halvings is ``64 >= 4**k``, a power of the index that ``relation_set`` decides."""
+    def fits(e):
+        if not (isinstance(e, sympy.Pow) and e.base.is_Integer and e.base >= 2
+                and e.exp.has(k)):
+            return False
+        c, d = sympy.Poly(e.exp, k).all_coeffs() if e.exp.is_polynomial(k) and \
+            sympy.degree(e.exp, k) == 1 else (None, None)
+        return c is not None and c.is_Integer and d.is_Integer and c != 0
+
+    def rewrite(e):
+        c, d = sympy.Poly(e.exp, k).all_coeffs()
+        base = e.base ** abs(c)
+        return e.base ** d * sympy.Pow(base, k if c > 0 else -k)
+
+    return expr.replace(fits, rewrite) if isinstance(expr, sympy.Basic) else expr
 
 
 def on_grid(expr, symbol, step) -> tuple:
@@ -143,10 +197,9 @@ def grid_sets(problem, step) -> tuple:
     budget, and those meeting the model's constraints, as :class:`IntegerSet` objects."""
     x, where = problem.symbol, problem.where
     step = _step(step, where)
-    if not any((e - b).has(x) for e, b in problem.pairs):
-        raise SolveError(f"{where}: the expression does not depend on {x}. "
-                         f"Received: expr={problem.shown}")
-    relations = [sympy.Le(e, b, evaluate=False) for e, b in problem.pairs]
+    # A quantity without x is within its budget for every grid value or for none (a
+    # decided relation); the model's constraints then bound x, or nothing does.
+    relations = [sympy.Le(e, b, evaluate=not (e - b).has(x)) for e, b in problem.pairs]
     constraints = [c for c in problem.constraints if getattr(c, "free_symbols", set()) >= {x}]
     extra = set().union(*(r.free_symbols for r in relations + constraints)) - {x}
     if extra:
@@ -160,13 +213,17 @@ def grid_sets(problem, step) -> tuple:
         for group in (relations, constraints):
             forms = []
             for r in group:
+                if isinstance(r, sympy.logic.boolalg.BooleanAtom):  # decided: no x in it
+                    forms.append(r)
+                    continue
                 lhs, s1 = settle(sympy.expand(r.lhs.xreplace({x: k * step})), k)
                 rhs, s2 = settle(sympy.expand(r.rhs.xreplace({x: k * step})), k)
-                forms.append(r.func(lhs, rhs, evaluate=False))
+                forms.append(r.func(_exponents(lhs, k), _exponents(rhs, k), evaluate=False))
                 start = max(start, s1, s2)
             settled.append(forms)
     except NotSettled as err:
-        raise SolveError(f"{where}: cannot solve for {x} on a grid: {err}. "
+        raise SolveError(f"{where}: cannot solve for {x} on the grid "
+                         f"{_grid_reason(err, k, x, step, problem)}. "
                          f"Received: expr={problem.shown}") from None
     if start - 1 > MAX_BELOW:
         raise SolveError(f"{where}: on a grid of step {step} the roundings settle only from "
@@ -216,6 +273,13 @@ def largest_on_grid(problem, step):
     x, where = problem.symbol, problem.where
 
     def unbounded() -> str:
+        if not any((e - b).has(x) for e, b in problem.pairs):
+            takes = ("the model admits arbitrarily large grid values" if any(
+                x in getattr(c, "free_symbols", ()) for c in problem.constraints)
+                else f"{x} takes arbitrarily large grid values")
+            return (f"{where}: the expression does not depend on {x} and is within the "
+                    f"budget, so every grid value of {x} is, and {takes}: there is no "
+                    f"largest value on the grid. Received: expr={problem.shown}")
         return (f"{where}: the expression stays within the budget for arbitrarily "
                 f"large {x}, so there is no largest value on the grid. "
                 f"Received: expr={problem.shown}")

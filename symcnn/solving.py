@@ -427,10 +427,11 @@ def _constraint_relations(problem: _Problem) -> list:
 
 
 def _solve_sets(problem: _Problem):
+    """``(within, admissible, lo)``: the values of the symbol within every budget and
+    admissible, those admissible, and the least value it takes. A budgeted quantity that
+    does not depend on the symbol is within its budget for every value or for none, so the
+    admissible values decide the rest (``H >= 2**L`` bounds a depth ``L``)."""
     x, where = problem.symbol, problem.where
-    if not any(x in e.free_symbols or x in b.free_symbols for e, b in problem.pairs):
-        raise SolveError(f"{where}: the expression does not depend on {x}, so every value or "
-                         f"none is within the budget. {_received(expr=problem.shown)}")
     lo, parity = _domain(x, where)
     if x.is_integer is not True and x.is_real:  # a multiplier: not only whole values
         raise SolveError(f"{where}: {x} takes fractional values (it is not an integer symbol), "
@@ -449,11 +450,30 @@ def _solve_sets(problem: _Problem):
     return within.intersection(admissible), admissible, lo
 
 
+def _depends(problem: _Problem) -> bool:
+    """Whether a budgeted quantity (or its budget) depends on the symbol solved for."""
+    x = problem.symbol
+    return any(x in e.free_symbols or x in b.free_symbols for e, b in problem.pairs)
+
+
+def _constant_unbounded(problem: _Problem) -> str:
+    """Why a quantity that does not depend on the symbol, within its budget, has no largest
+    value: the values the symbol may take (the model admits) are unbounded."""
+    x = problem.symbol
+    takes = (f"the model admits arbitrarily large {x}" if _constraint_relations(problem)
+             else f"{x} takes arbitrarily large values")
+    return (f"the expression does not depend on {x} and is within the budget, so every value "
+            f"of {x} is, and {takes}: there is no largest value")
+
+
 def _largest(problem: _Problem) -> int | None:
     within, admissible, lo = _solve_sets(problem)
     x, where = problem.symbol, problem.where
 
     def unbounded() -> str:
+        if not _depends(problem):
+            return (f"{where}: {_constant_unbounded(problem)}; the values within budget are "
+                    f"{within.to_sympy()}. {_received(expr=problem.shown)}")
         return (f"{where}: the expression stays within the budget for arbitrarily "
                 f"large {x} (it does not grow with {x}), so there is no largest value; "
                 f"the values within budget are {within.to_sympy()}. "
