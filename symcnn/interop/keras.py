@@ -448,7 +448,7 @@ def _sequential_shape(cfg: dict):
     return None
 
 
-_AXIS_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+_AXIS_NAMES = {0: ("L",), 1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}  # 0: token ids (L,)
 
 
 def _fill_unknown(shape: tuple, position: int, count: int) -> tuple:

@@ -1,8 +1,8 @@
 """Export a symcnn model to Keras 3: ``model.to_keras()``.
 
 The result is a real ``keras.Sequential`` (for a :class:`~symcnn.model.Sequential` without
-nested models) or functional ``keras.Model``, with the same layer names, output shapes and
-parameter counts, ready to compile and train. Every size must be a number
+nested models or ``Elementwise`` layers) or functional ``keras.Model``, with the same layer
+names, output shapes and parameter counts, ready to compile and train. Every size must be a number
 (``model.subs(H=224, W=224)`` first). PyTorch-named layers (:mod:`symcnn.nn`) become their
 Keras equivalents with ``data_format="channels_first"``. What Keras cannot say directly is
 rewritten with the same shapes: explicit padding and PyTorch's ``ceil_mode`` become Keras'
@@ -12,7 +12,10 @@ rewritten with the same shapes: explicit padding and PyTorch's ``ceil_mode`` bec
 one, as in Keras' own applications (ResNet's ``pool1_pad``); a max pooling padded so gives
 PyTorch's values on inputs that are not negative (after a ReLU), as Keras' ResNet does. A
 transposed convolution's ``padding`` becomes ``Cropping``. Arguments that change values
-only (``epsilon``, ``momentum``, ``interpolation``) are passed on. Nested models are
+only (``epsilon``, ``momentum``, ``interpolation``) are passed on. The layers of Keras'
+applications become what Keras builds them of: ``Elementwise(op, constant)`` (``x op
+constant``) the ``keras.ops`` operation Keras records for it, ``LayerScale`` and
+``CustomScaleLayer`` the classes of ``keras.src.applications``. Nested models are
 inlined; dots in names (from PyTorch) become underscores.
 
 >>> import symcnn as sc
@@ -25,12 +28,14 @@ inlined; dots in names (from PyTorch) become underscores.
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import math
 import re
 
 from ..layers.base import Graph, Layer
 from ..layers.core import InputLayer
+from ..layers.scale import CustomScaleLayer, Elementwise, LayerScale
 from ..nn._base import TORCH_ONLY_ARGS, TorchLayer
 from ..layers.spatial import split_channels
 from ._common import (Problems, as_int, import_framework, keras_base, masked_refusal,
@@ -82,7 +87,7 @@ def to_keras(model: Graph):
     builder.problems.raise_if_any("Replace these layers, or build the Keras model by hand.")
     outputs = [builder.values[id(t)] for t in model.outputs]
     name = _clean_name(model.display_name)
-    if model.is_sequential and not builder.nested:
+    if model.is_sequential and not builder.nested and not builder.functional:
         shape = tuple(as_int(model.inputs[0].shape))
         return _frozen_again(keras.Sequential(
             [keras.Input(shape, name=inputs[0].name), *builder.stack], name=name))
@@ -168,6 +173,7 @@ class _Builder:
         self.names: set = set()
         self.stack: list = []  # keras layers in call order (for a Sequential)
         self.nested = False
+        self.functional = False  # a keras.ops call: not a layer, so no keras.Sequential
 
     def unique(self, name: str) -> str:
         base = _clean_name(name)
@@ -235,6 +241,8 @@ class _Builder:
         if masked:
             raise _Unsupported(masked)
         special = self._torch_only(layer, K, shape, out_shape, name)
+        if special is None:
+            special = self._scale_layers(layer, shape, name)
         if special is not None:
             return special
         base = keras_base(layer)
@@ -343,6 +351,51 @@ class _Builder:
         if kind == "PReLU":
             raise _Unsupported("no Keras equivalent for PReLU with PyTorch's parameter sharing")
         return None
+
+    def _scale_layers(self, layer, shape, name: str):
+        """The scale layers of Keras' applications as Keras builds them: ``Elementwise`` as
+        the ``keras.ops`` call Keras records for ``x + 3.0`` (``_keras_op``);
+        ``LayerScale`` and ``CustomScaleLayer`` as the classes of
+        ``keras.src.applications.convnext`` and ``...inception_resnet_v2``, which Keras'
+        config names by module, so ``model_from_json`` and ``.keras`` files reload them."""
+        if isinstance(layer, Elementwise):
+            self.functional = True
+            return [self._keras_op(layer, name)]
+        if not isinstance(layer, (LayerScale, CustomScaleLayer)):
+            return None
+        kind = "LayerScale" if isinstance(layer, LayerScale) else "CustomScaleLayer"
+        module = "convnext" if kind == "LayerScale" else "inception_resnet_v2"
+        try:
+            cls = getattr(importlib.import_module(f"keras.src.applications.{module}"), kind)
+        except (ImportError, AttributeError):
+            raise _Unsupported(f"this Keras has no keras.src.applications.{module}.{kind}"
+                               ) from None
+        if kind == "LayerScale":  # left out, projection_dim is the input's width
+            dim = layer.projection_dim
+            args = {"init_values": layer.init_values,
+                    "projection_dim": int(shape[-1] if dim is None else dim)}
+        else:
+            args = {"scale": layer.scale}
+        return [cls(**args, name=self.unique(name), trainable=layer.trainable)]
+
+    def _keras_op(self, layer, name: str):
+        """``Elementwise(op, constant)``, ``x op constant``, as the ``keras.ops`` operation
+        Keras records for it (``keras.src.ops.numpy.Add``, ...), named as the layer: a
+        callable of the tensor, called in the functional model (an operation is not a layer,
+        so the model cannot be a ``keras.Sequential``)."""
+        if layer.constant is None:
+            raise _Unsupported(f"an Elementwise {layer.op!r} without a constant (the "
+                               f"keras.ops call would lack its second operand)")
+        try:
+            from keras.src.ops import numpy as ops
+            cls = getattr(ops, "".join(part.title() for part in layer.op.split("_")))
+        except (ImportError, AttributeError):
+            raise _Unsupported(f"this Keras has no keras.ops operation for {layer.op!r}"
+                               ) from None
+        operation, constant = cls(name=self.unique(name)), layer.constant
+        if getattr(layer, "constant_first", False):  # 3.0 - x, as Keras records it
+            return lambda x: operation(constant, x)
+        return lambda x: operation(x, constant)
 
     def _recurrent(self, layer, shape, name: str):
         """``nn.RNN``/``GRU``/``LSTM`` as one functional Keras model named as the layer,

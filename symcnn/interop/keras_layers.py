@@ -137,11 +137,13 @@ def _keras_op(kind: str, cfg: dict, item: dict, trainable: bool, where: str,
     ``Add``): with a constant, an :class:`~symcnn.layers.scale.Elementwise` layer; between
     tensors, the merge layer of the same name."""
     nodes = item.get("inbound_nodes") or []
-    constants = []
+    constants, first = [], False
     for node in nodes:
         refs, _ = _node_refs(node)
         if len(refs) == 1 and isinstance(node, dict):  # a tensor and a constant: x + 3.0
-            constants += [a for a in node.get("args") or [] if not _is_tensor(a)]
+            args = node.get("args") or []
+            constants += [a for a in args if not _is_tensor(a)]
+            first = first or bool(args) and not _is_tensor(args[0])  # 3.0 - x
     if not constants:  # between tensors: the merge layer (its message names the ops module)
         return _make_layer(kind, cfg, item.get("module"), trainable, where, problems)
     constant = constants[0]
@@ -152,7 +154,8 @@ def _keras_op(kind: str, cfg: dict, item: dict, trainable: bool, where: str,
                             f"(it could broadcast to a new shape). Received: {shown}")
         return None
     try:
-        return Elementwise(snake_case(kind), constant, name=cfg.get("name"), trainable=trainable)
+        return Elementwise(snake_case(kind), constant, constant_first=first,
+                           name=cfg.get("name"), trainable=trainable)
     except SymcnnError as err:
         problems.add(where, str(err))
         return None

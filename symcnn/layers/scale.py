@@ -175,17 +175,30 @@ class Elementwise(_ElementwiseBase):
     symcnn.errors.LayerArgumentError: Elementwise: `op` must be one of 'add', 'subtract', 'multiply', 'divide', 'true_divide', 'power', 'maximum', 'minimum'. Received: op='modulo'
     """
 
-    def __init__(self, op, constant=None, name: str | None = None, **kwargs: Any) -> None:
+    def __init__(self, op, constant=None, constant_first: bool = False,
+                 name: str | None = None, **kwargs: Any) -> None:
         super().__init__(name=name, **kwargs)
         constant = None if constant is None else _number(self, constant, "constant")
         self._set(op=self._choice(op, "op", _OPS), constant=constant)
+        if not isinstance(constant_first, bool):
+            raise LayerArgumentError(f"{self.type_name}: `constant_first` must be True or "
+                                     f"False. Received: constant_first={brief(constant_first)}")
+        if constant_first:  # ``3.0 - x``: the constant is the first operand
+            self._set(constant_first=True)
 
     def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
         """What Keras 3's ``keras.ops`` call keeps on the torch backend, where the constant
         becomes a 0-d tensor: nothing for ``add``, ``subtract`` and the divisions; the
         constant for ``multiply``; the input and the constant for ``maximum`` and ``minimum``;
-        the input, the constant and the output for ``power``."""
+        the input, the constant and the output for ``power``. With the constant first
+        (``6.0 / x``, ``2.0 ** x``), the division keeps the input, and the power the input,
+        the constant and the output (measured on Keras' calls with saved_tensors_hooks)."""
         scalar = kept_new(1, per_example=False)
+        if getattr(self, "constant_first", False) and self.op != "subtract":
+            if self.op in ("divide", "true_divide"):
+                return (kept_input(),)
+            if self.op == "power":
+                return (kept_input(), scalar, kept_output())
         return {"multiply": (scalar,), "maximum": (kept_input(), scalar),
                 "minimum": (kept_input(), scalar),
                 "power": (kept_input(), scalar, kept_output())}.get(self.op, NOTHING)

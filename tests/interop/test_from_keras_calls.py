@@ -206,3 +206,18 @@ def test_a_keras_ops_call_without_an_equivalent_names_its_ops_module(op):
         sc.from_keras(k)
     message = str(err.value)
     assert "keras.src.ops" in message and "'keras.layers'" not in message
+
+
+def test_token_ids_of_unknown_length_are_named_l_as_sequences_are():
+    """``keras.Input((None,))`` feeding an ``Embedding``: its length became ``d1``; the
+    docs name a sequence's unknown length ``L``. Keras' count and shape at several lengths."""
+    keras = require("keras")
+    x = keras.Input((None,))
+    model = keras.Model(x, keras.layers.Embedding(100, 8)(x))
+    imported = sc.from_keras(model)
+    (length,) = imported.input_shape
+    assert str(length) == "L" and imported.params == model.count_params()
+    for n in (1, 5, 12):
+        ids = keras.Input((n,))
+        fixed = keras.Model(ids, model.layers[-1](ids))
+        assert imported.subs(L=n).output_shape == tuple(fixed.output.shape[1:]) == (n, 8)
