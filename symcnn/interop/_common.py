@@ -10,7 +10,7 @@ from ..frameworks import import_framework
 from ..layers.base import Layer
 
 __all__ = ["Problems", "require_numeric", "import_framework", "keras_base", "as_int",
-           "given_shapes", "masked_refusal"]
+           "given_shapes", "masked_refusal", "written_out"]
 
 
 def given_shapes(input_shape, owner: str, example: str, note: str = "no batch axis") -> list:
@@ -122,3 +122,14 @@ def keras_base(layer: Layer):
         if cls in known:
             return cls
     return None
+
+
+def written_out(cache: dict, node):
+    """``node.layer.inner_graph(node.input_shapes)`` (a Repeat's repetitions written out, and
+    how many times), made once per Repeat and input shapes in ``cache``: a Repeat called
+    twice on one shape is one set of layers in the export, so its weights are shared, as
+    symcnn counts them (both exporters)."""
+    key = (id(node.layer), tuple(map(tuple, node.input_shapes)))
+    if key not in cache:
+        cache[key] = node.layer.inner_graph(node.input_shapes)
+    return cache[key]

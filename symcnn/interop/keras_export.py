@@ -35,11 +35,12 @@ import re
 
 from ..layers.base import Graph, Layer
 from ..layers.core import InputLayer
+from ..layers.repeat import Repeat
 from ..layers.scale import CustomScaleLayer, Elementwise, LayerScale
 from ..nn._base import TORCH_ONLY_ARGS, TorchLayer
 from ..layers.spatial import split_channels
 from ._common import (Problems, as_int, import_framework, keras_base, masked_refusal,
-                      require_numeric)
+                      require_numeric, written_out)
 from .keras_padding import same_is_exact
 
 __all__ = ["to_keras"]
@@ -174,6 +175,7 @@ class _Builder:
         self.stack: list = []  # keras layers in call order (for a Sequential)
         self.nested = False
         self.functional = False  # a keras.ops call: not a layer, so no keras.Sequential
+        self.repeats: dict = {}  # (id(Repeat), input shapes) -> its written-out graph, count
 
     def unique(self, name: str) -> str:
         base = _clean_name(name)
@@ -197,6 +199,9 @@ class _Builder:
                 self.model(node.layer, prefix=name + "_")
                 for outer, t in zip(node.outputs, node.layer.outputs):
                     self.values[id(outer)] = self.values.get(id(t))
+                continue
+            if isinstance(node.layer, Repeat):
+                self._repeat(node, name, inputs[0])
                 continue
             key = (prefix, id(node.layer))
             if node.computed.params == 0:  # no weights to share: one Keras layer per call,
@@ -227,6 +232,37 @@ class _Builder:
                     self.values[id(t)] = value
                 continue
             self.values[id(node.outputs[0])] = x
+
+    def _repeat(self, node, name: str, value) -> None:
+        """``Repeat(block, n)`` written out: ``n`` repetitions of the block, each with its own
+        layers (named ``name_1_...``, ``name_2_...``; ``name_...`` for a single one), chained;
+        an ``Identity`` layer for ``n = 0`` (the input passes through). A block that changes
+        the shape is written out repetition by repetition on the shapes each receives
+        (:meth:`~symcnn.layers.repeat.Repeat.inner_graph`)."""
+        layer: Repeat = node.layer
+        found = written_out(self.repeats, node)
+        times = found[1] if found is not None else None
+        if not (isinstance(times, int) or getattr(times, "is_Integer", False)):
+            self.problems.add(f"layer '{name}' (Repeat)",
+                              f"a symbolic number of repetitions ({layer.times}); substitute "
+                              f"it first: model.subs(...).to_keras()")
+            self.values[id(node.outputs[0])] = None
+            return
+        graph, times = found[0], int(times)
+        made_before = len(self.stack)
+        if times == 0 and value is not None:  # a layer, so that a model of it alone builds
+            identity = self.keras.layers.Identity(name=self.unique(name))
+            value = identity(value)
+            self.stack.append(identity)
+        for i in range(times):
+            self.values[id(graph.inputs[0])] = value
+            self.model(graph, prefix=f"{name}_{i + 1}_" if times > 1 else f"{name}_")
+            value = self.values.get(id(graph.outputs[0]))
+        self.values[id(node.outputs[0])] = value
+        if not layer.trainable:  # Repeat(..., trainable=False): every repetition frozen
+            for keras_layer in self.stack[made_before:]:
+                if hasattr(keras_layer, "trainable"):
+                    keras_layer.trainable = False
 
     # -- one symcnn layer -> Keras layers ------------------------------------------------
 

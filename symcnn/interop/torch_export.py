@@ -52,10 +52,11 @@ from torch import nn as tnn
 
 from ..layers.base import Graph, Layer
 from ..layers.core import InputLayer
+from ..layers.repeat import Repeat
 from ..layers.spatial import SpatialLayer
 from ..nn._base import TorchLayer
 from . import _torch_emit as emit
-from ._common import Problems, as_int, keras_base, require_numeric
+from ._common import Problems, as_int, keras_base, require_numeric, written_out
 
 __all__ = ["to_torch"]
 
@@ -159,6 +160,7 @@ class _Builder:
         self.layouts: dict = {}  # id(symcnn Tensor) -> whether its channels are moved first
         self.made: dict = {}  # (prefix, id(layer)) -> module target
         self.frozen: list = []
+        self.repeats: dict = {}  # (id(Repeat), input shapes) -> its written-out graph, count
         self.masked: dict = {}  # id(symcnn Tensor) -> the layer whose Keras mask it may carry
         self.now_moved = False  # the layout of the layer being emitted
 
@@ -205,6 +207,9 @@ class _Builder:
             if isinstance(node.layer, Graph):
                 self._nested(node, name)
                 continue
+            if isinstance(node.layer, Repeat):
+                self._repeat(node, name)
+                continue
             wanted = _wanted_layout(node.layer, node.input_shapes)
             first = node.inputs[0]
             self.now_moved = self.layouts[id(first)] if wanted is None else wanted
@@ -229,20 +234,49 @@ class _Builder:
     def _nested(self, node, name: str) -> None:
         inner: Graph = node.layer
         for t, outer in zip(inner.inputs, node.inputs):
-            self.values[id(t)] = self.values[id(outer)]
-            self.layouts[id(t)] = self.layouts[id(outer)]
-            if id(outer) in self.masked:
-                self.masked[id(t)] = self.masked[id(outer)]
+            self._carry(outer, t)
         if any(not _same_shape(a.shape, b) for a, b in zip(inner.inputs, node.input_shapes)):
             self.problems.add(f"model '{name}'", "a nested model called on another input shape "
                                                  "than it was built for")
             return
         self.model(inner, prefix=name + ".")
         for outer, t in zip(node.outputs, inner.outputs):
-            self.values[id(outer)] = self.values[id(t)]
-            self.layouts[id(outer)] = self.layouts[id(t)]
-            if id(t) in self.masked:
-                self.masked[id(outer)] = self.masked[id(t)]
+            self._carry(t, outer)
+
+    def _repeat(self, node, name: str) -> None:
+        """``Repeat(block, n)`` written out: ``n`` repetitions of the block, each with its own
+        modules (under ``name.1.``, ``name.2.``, ...; ``name.`` for a single one), chained;
+        none for ``n = 0`` (the input passes through). A block that changes the shape is
+        written out repetition by repetition on the shapes each receives
+        (:meth:`~symcnn.layers.repeat.Repeat.inner_graph`)."""
+        layer: Repeat = node.layer
+        found = written_out(self.repeats, node)
+        if found is None or not _is_count(found[1]):
+            self.problems.add(f"layer '{name}' (Repeat)",
+                              f"a symbolic number of repetitions ({layer.times}); substitute "
+                              f"it first: model.subs(...).to_torch()")
+            for t in node.outputs:
+                self.values[id(t)], self.layouts[id(t)] = None, False
+            return
+        graph, times = found[0], int(found[1])
+        before = set(self.modules)
+        (current,) = node.inputs
+        for i in range(times):
+            self._carry(current, graph.inputs[0])
+            self.model(graph, prefix=f"{name}.{i + 1}." if times > 1 else f"{name}.")
+            (current,) = graph.outputs
+        (out,) = node.outputs
+        self._carry(current, out)
+        if not layer.trainable:  # Repeat(..., trainable=False): every repetition frozen
+            self.frozen.extend(t for t in self.modules if t not in before
+                               and t not in self.frozen)
+
+    def _carry(self, source, target) -> None:
+        """``target`` (a symcnn tensor) is the value ``source`` has."""
+        self.values[id(target)] = self.values[id(source)]
+        self.layouts[id(target)] = self.layouts[id(source)]
+        if id(source) in self.masked:
+            self.masked[id(target)] = self.masked[id(source)]
 
     def layer(self, node, inputs: list, name: str, prefix: str):
         layer: Layer = node.layer
@@ -317,6 +351,11 @@ def _mask_source(layer: Layer, name: str) -> str | None:
     if getattr(layer, "mask_zero", False) or layer.type_name == "Masking":
         return f"{layer.type_name} '{name}'"
     return None
+
+
+def _is_count(value) -> bool:
+    """Whether a repetition count is a number (an ``int`` or a SymPy integer)."""
+    return isinstance(value, int) or getattr(value, "is_Integer", False)
 
 
 def _same_shape(a, b) -> bool:
