@@ -28,11 +28,11 @@ has one).
 from __future__ import annotations
 
 import math
-from fractions import Fraction
+import numbers
 
 import sympy
 
-from .errors import SolveError
+from .errors import SolveError, brief
 from .intsets import IntegerSet
 from .quasipoly import NotQuasiPolynomial, relation_set
 
@@ -170,12 +170,12 @@ def on_grid(expr, symbol, step) -> tuple:
 def _step(step, where: str):
     value = step
     if isinstance(step, float):
-        value = sympy.Rational(repr(step)) if math.isfinite(step) else None
-    elif isinstance(step, (int, Fraction)) and not isinstance(step, bool):
-        value = sympy.Rational(step.numerator, step.denominator)
+        value = sympy.Rational(repr(float(step))) if math.isfinite(step) else None  # NumPy's
+    elif isinstance(step, numbers.Rational) and not isinstance(step, bool):  # NumPy's too
+        value = sympy.Rational(int(step.numerator), int(step.denominator))
     if not (isinstance(value, sympy.Rational) and value > 0):
         raise SolveError(f"{where}: `step` must be a positive rational number such as "
-                         f"Fraction(1, 20). Received: step={step!r}")
+                         f"Fraction(1, 20). Received: step={brief(step)}")
     return value
 
 

@@ -724,3 +724,21 @@ def test_solve_takes_the_activation_quantities_as_the_library_does(tmp_path):
     assert out.startswith("n = 52:")
     peak = model.peak_activation_memory()
     assert peak.subs(n, 52) <= 10**6 < peak.subs(n, 53)
+
+
+def test_solve_says_when_the_model_s_own_conditions_bind(tmp_path):
+    """A budget on a quantity that does not depend on the depth ``L``: the answer is the
+    deepest model that can be built (64 halves 6 times), which no budget line explains."""
+    path = tmp_path / "head.py"
+    path.write_text("import symcnn as sc\nL = sc.symbols('L')\n"
+                    "model = sc.Sequential([sc.Input((64, 64, 4)), sc.Repeat("
+                    "sc.MaxPooling2D(2), L), sc.GlobalAveragePooling2D(), sc.Dense(2)])\n")
+    L = sc.symbols("L")
+    model = sc.Sequential([sc.Input((64, 64, 4)), sc.Repeat(sc.MaxPooling2D(2), L),
+                           sc.GlobalAveragePooling2D(), sc.Dense(2)])
+    out = ok("solve", path, "--budget", "params=10", "--for", "L")
+    assert out.startswith(f"L = {model.solve_budget(for_=L, params=10)}: ")
+    (condition,) = model.constraints
+    assert out.splitlines()[-1] == f"  the model's conditions bind: {sc.show(condition)}"
+    assert "conditions bind" not in ok("solve", path, "--budget", "params=10", "--for", "L",
+                                       "--format", "json")

@@ -126,3 +126,17 @@ def test_an_unfixed_symbol_in_a_models_condition_is_named_with_the_condition():
             pass
     assert a == max(kk for kk, p in built.items()
                     if all(built[j] <= 5000 for j in built if j <= kk))
+
+
+def test_a_numpy_step_is_the_step_it_holds():
+    """Budgets took NumPy numbers; a step did not (``np.int64(2)`` was "must be a positive
+    rational number", ``np.float64(0.05)`` a SymPy ``TypeError``, as NumPy 2 prints
+    ``np.float64(0.05)``)."""
+    n = sc.symbols("n")
+    free = 160 * n + 48320
+    assert sc.solve_budget(free, 100_000, n, step=np.int64(2)) == \
+        sc.solve_budget(free, 100_000, n, step=2)
+    alpha = sc.multiplier("alpha")
+    params = sc.zoo.mobilenet_v2(alpha=alpha).trainable_params
+    assert sc.solve_budget(params, 3_000_000, alpha, step=np.float64(0.05)) == \
+        sc.solve_budget(params, 3_000_000, alpha, step=Fraction(1, 20))

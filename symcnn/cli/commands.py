@@ -99,6 +99,10 @@ def run_solve(args, out) -> int:
             if alone == ANY else f"  (alone: {symbol} <= {alone})"
         print(f"  {name}: {show(expr)} = {format_count(at)} <= {format_count(budget)}{note}",
               file=out)
+    if not binding:  # no budget stops at the answer: the model's own conditions do
+        needs = [show(c) for c in model.constraints if symbol in c.free_symbols]
+        print(f"  the model's conditions bind{': ' + ', '.join(needs) if needs else ''}",
+              file=out)
     return 0
 
 
