@@ -60,6 +60,11 @@ def _as_expr(value: Any, arg: str, where: str) -> sympy.Expr:
             raise SolveError(f"{where}: `{arg}` must be finite. {_received(**{arg: value})}")
         exact = Fraction(value)
         return sympy.Rational(exact.numerator, exact.denominator)
+    if not isinstance(value, sympy.Basic) and isinstance(value, numbers.Complex) and \
+            not isinstance(value, numbers.Real):  # complex(1e5, 0) too: a type of its own
+        raise SolveError(f"{where}: `{arg}` must be real: sizes, counts and their costs are "
+                         f"real numbers (give a complex number's real part), and "
+                         f"{brief(value)} is complex. {_received(**{arg: value})}")
     if not isinstance(value, sympy.Basic) and isinstance(value, numbers.Real):
         if isinstance(value, numbers.Rational):  # int, Fraction, NumPy's integers
             return sympy.Rational(int(value.numerator), int(value.denominator))

@@ -140,3 +140,12 @@ def test_a_numpy_step_is_the_step_it_holds():
     params = sc.zoo.mobilenet_v2(alpha=alpha).trainable_params
     assert sc.solve_budget(params, 3_000_000, alpha, step=np.float64(0.05)) == \
         sc.solve_budget(params, 3_000_000, alpha, step=Fraction(1, 20))
+
+
+@pytest.mark.parametrize("budget", [complex(1e5, 0), np.complex128(1e5), complex(1e5, 2)])
+def test_a_complex_budget_is_refused_as_complex(budget):
+    """``complex(1e5, 0)`` was called "irrational" (SymPy read it as a float)."""
+    n = sc.symbols("n")
+    with pytest.raises(sc.SolveError, match=r"`budget` must be real: .*\(give a complex "
+                                            r"number's real part\), and .* is complex\."):
+        sc.solve_budget(160 * n, budget, n)
