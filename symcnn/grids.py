@@ -140,20 +140,18 @@ def _exponents(expr, k):
     """``expr`` with each power ``b**(c*k + d)`` of an integer base (``c``, ``d`` integers)
     written ``b**d * (b**c)**k``: on the grid ``L = 2*k`` the condition ``64 >= 2**L`` of
     ``L`` halvings is ``64 >= 4**k``, a power of the index that ``relation_set`` decides."""
-    def fits(e):
-        if not (isinstance(e, sympy.Pow) and e.base.is_Integer and e.base >= 2
-                and e.exp.has(k)):
-            return False
-        c, d = sympy.Poly(e.exp, k).all_coeffs() if e.exp.is_polynomial(k) and \
-            sympy.degree(e.exp, k) == 1 else (None, None)
-        return c is not None and c.is_Integer and d.is_Integer and c != 0
-
-    def rewrite(e):
-        c, d = sympy.Poly(e.exp, k).all_coeffs()
-        base = e.base ** abs(c)
-        return e.base ** d * sympy.Pow(base, k if c > 0 else -k)
-
-    return expr.replace(fits, rewrite) if isinstance(expr, sympy.Basic) else expr
+    if not isinstance(expr, sympy.Basic):
+        return expr
+    swap = {}
+    for power in expr.atoms(sympy.Pow):
+        b, exponent = power.base, power.exp
+        if not (b.is_Integer and b >= 2 and exponent.has(k) and exponent.is_polynomial(k)
+                and sympy.degree(exponent, k) == 1):
+            continue
+        c, d = sympy.Poly(exponent, k).all_coeffs()
+        if c.is_Integer and d.is_Integer:  # c != 0: the degree is 1
+            swap[power] = b ** d * sympy.Pow(b ** abs(c), k if c > 0 else -k)
+    return expr.xreplace(swap) if swap else expr
 
 
 def on_grid(expr, symbol, step) -> tuple:

@@ -222,24 +222,25 @@ def _input_format(model) -> str:
 
 def _stated_format(model) -> str | None:
     for node in model.nodes:
-        data_format = getattr(node.layer, "data_format", None)
-        if data_format in ("channels_first", "channels_last") and hasattr(node.layer, "rank"):
-            return data_format
-        stated = getattr(node.layer, "input_format", None)
-        if stated in ("channels_first", "channels_last"):
-            return stated
-        nested = inner_model(node) if node.inputs else None
-        inner = nested[0] if nested is not None else getattr(node.layer, "block", None)
-        if getattr(inner, "nodes", None) is not None:
-            found = _stated_format(inner)
-            if found is not None:
-                return found
-        elif inner is not None:  # a Repeat of one layer
-            data_format = getattr(inner, "data_format", None) or getattr(inner, "input_format",
-                                                                         None)
-            if data_format in ("channels_first", "channels_last"):
-                return data_format
+        found = _layer_format(node.layer)
+        if found is None:
+            nested = inner_model(node) if node.inputs else None
+            inner = nested[0] if nested is not None else getattr(node.layer, "block", None)
+            found = _stated_format(inner) if getattr(inner, "nodes", None) is not None else \
+                _layer_format(inner)  # a Repeat of one layer
+        if found is not None:
+            return found
     return None
+
+
+def _layer_format(layer) -> str | None:
+    """The layout a layer states for its input: a windowed layer's ``data_format``, or
+    ``input_format`` (``symcnn.nn``'s layers); None for none (or no layer)."""
+    data_format = getattr(layer, "data_format", None)
+    if data_format in ("channels_first", "channels_last") and hasattr(layer, "rank"):
+        return data_format
+    stated = getattr(layer, "input_format", None)
+    return stated if stated in ("channels_first", "channels_last") else None
 
 
 def _propagate(model, input_states) -> dict:

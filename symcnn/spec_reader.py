@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import inspect
 import re
+from collections import deque
 from typing import Mapping
 
 import sympy
@@ -117,9 +118,9 @@ def _text_naming(spec, name: str) -> tuple:
     """``(path, "key='text'")`` of the first text in ``spec`` holding ``name`` as a word
     (layer names and the declarations left out), walked without recursion."""
     word = re.compile(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])")
-    stack = [("", spec)]
-    while stack:
-        path, value = stack.pop(0)
+    queue = deque([("", spec)])  # breadth first: the shallowest text first
+    while queue:
+        path, value = queue.popleft()
         items = value.items() if isinstance(value, Mapping) else \
             enumerate(value) if isinstance(value, (list, tuple)) else ()
         for key, item in items:
@@ -127,8 +128,8 @@ def _text_naming(spec, name: str) -> tuple:
                 continue
             at = f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}" if path else key
             if isinstance(item, str) and word.search(item):
-                return at, f"{key}={item!r}"
-            stack.append((at, item))
+                return at, f"{key}={brief(item)}"
+            queue.append((at, item))
     return "a layer", f"symbol {name}"
 
 
@@ -288,11 +289,12 @@ class _Reader:
             for index, entry in enumerate(entries):
                 at = _at(path, f"layers[{index}]")
                 layer = self.entry(entry, at, depth, functional=False)[0]
-                if _named(entry) and layer.name in named:  # the model would say it, unplaced
-                    raise SpecError(f"model file: {at} ({layer.type_name}): {named[layer.name]} "
-                                    f"has the name {layer.name!r} too; layer names must be "
-                                    f"unique within a model. Received: name={layer.name!r}")
                 if _named(entry):
+                    if layer.name in named:  # the model would say it, unplaced
+                        raise SpecError(f"model file: {at} ({layer.type_name}): "
+                                        f"{named[layer.name]} has the name {layer.name!r} too; "
+                                        f"layer names must be unique within a model. "
+                                        f"Received: name={layer.name!r}")
                     named[layer.name] = at
                 calls = self._within(calls + self._calls(layer, y, at), here)
                 layers.append(layer)

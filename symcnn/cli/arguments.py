@@ -25,7 +25,7 @@ from .options import BEFORE_MULTI_VALUE_OPTIONS, QUANTITIES, UsageError, subs_ex
 __all__ = ["UsageError", "parse_assignments", "parse_range", "parse_shape", "columns",
            "substitute", "fix_with_subs", "parse_budgets", "parse_divisors",
            "unknown_quantity", "y_quantities", "amount_with_unit", "COUNT_UNITS", "BYTE_UNITS",
-           "BYTE_QUANTITIES"]
+           "BYTE_QUANTITIES", "unit_scale"]
 
 #: What a budget may end with, as people write counts: ``25M`` parameters, ``4.1G`` MACs
 #: (``k`` and ``K`` are thousands; millions are ``M`` only, as ``m`` is milli).
@@ -140,7 +140,7 @@ def amount_with_unit(text: str, option: str, received: str,
     if not match:
         return None
     number, unit = match.groups()
-    scale = COUNT_UNITS.get(unit) or (BYTE_UNITS.get(unit.lower()) if byte_units else None)
+    scale = unit_scale(unit, byte_units)
     if scale is None:
         units = "k, M, G or T (25M is 25,000,000)"
         if byte_units:
@@ -151,6 +151,16 @@ def amount_with_unit(text: str, option: str, received: str,
         raise UsageError(f"{option}: unknown unit {unit!r}{hint}; a budget may end with "
                          f"{units}. Received: {received}")
     return Fraction(number) * scale
+
+
+def unit_scale(unit: str, byte_units: bool = False) -> int | None:
+    """What ``unit`` multiplies by: one of :data:`COUNT_UNITS` (``M``), with ``byte_units``
+    also one of :data:`BYTE_UNITS` in any case (``GiB``); None for no such unit.
+
+    >>> unit_scale("M"), unit_scale("GiB"), unit_scale("gib", byte_units=True)
+    (1000000, None, 1073741824)
+    """
+    return COUNT_UNITS.get(unit) or (BYTE_UNITS.get(unit.lower()) if byte_units else None)
 
 
 def parse_budgets(items, option: str = "--budget") -> dict:

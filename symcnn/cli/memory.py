@@ -31,8 +31,7 @@ from ..render.summary import format_count
 from ..solving import solve_budget
 from ..suggest import did_you_mean
 from ..training_memory import training_memory
-from .arguments import (BYTE_UNITS, COUNT_UNITS, UsageError, fix_with_subs, parse_assignments,
-                        parse_shape)
+from .arguments import UsageError, fix_with_subs, parse_assignments, parse_shape, unit_scale
 from .loading import load_args
 from .options import EXIT_NO_SOLUTION
 from .report import encode, header
@@ -52,7 +51,7 @@ def parse_bytes(text: str) -> int:
     """
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?(?:[eE]\+?\d{1,2})?)\s*([A-Za-z]*)\s*", str(text))
     unit = match.group(2) if match else ""
-    scale = 1 if match and not unit else COUNT_UNITS.get(unit) or BYTE_UNITS.get(unit.lower())
+    scale = 1 if match and not unit else unit_scale(unit, byte_units=True)
     if not match or scale is None:
         raise UsageError(f"--budget: expected bytes such as 24GiB, 8GB, 512MiB, 1000000 or "
                          f"16e9. Received: {text!r}")

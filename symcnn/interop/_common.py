@@ -10,7 +10,8 @@ from ..frameworks import import_framework
 from ..layers.base import Layer
 
 __all__ = ["Problems", "require_numeric", "import_framework", "keras_base", "as_int",
-           "given_shapes", "masked_refusal", "written_out"]
+           "given_shapes", "masked_refusal", "written_out",
+           "is_count"]
 
 
 def given_shapes(input_shape, owner: str, example: str, note: str = "no batch axis") -> list:
@@ -122,6 +123,11 @@ def keras_base(layer: Layer):
         if cls in known:
             return cls
     return None
+
+
+def is_count(value) -> bool:
+    """Whether a repetition count is a number (an ``int`` or a SymPy integer)."""
+    return isinstance(value, int) or getattr(value, "is_Integer", False)
 
 
 def written_out(cache: dict, node):

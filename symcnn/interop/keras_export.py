@@ -39,8 +39,8 @@ from ..layers.repeat import Repeat
 from ..layers.scale import CustomScaleLayer, Elementwise, LayerScale
 from ..nn._base import TORCH_ONLY_ARGS, TorchLayer
 from ..layers.spatial import split_channels
-from ._common import (Problems, as_int, import_framework, keras_base, masked_refusal,
-                      require_numeric, written_out)
+from ._common import (Problems, as_int, import_framework, is_count, keras_base,
+                      masked_refusal, require_numeric, written_out)
 from .keras_padding import same_is_exact
 
 __all__ = ["to_keras"]
@@ -242,7 +242,7 @@ class _Builder:
         layer: Repeat = node.layer
         found = written_out(self.repeats, node)
         times = found[1] if found is not None else None
-        if not (isinstance(times, int) or getattr(times, "is_Integer", False)):
+        if not is_count(times):
             self.problems.add(f"layer '{name}' (Repeat)",
                               f"a symbolic number of repetitions ({layer.times}); substitute "
                               f"it first: model.subs(...).to_keras()")

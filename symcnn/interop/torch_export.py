@@ -56,7 +56,7 @@ from ..layers.repeat import Repeat
 from ..layers.spatial import SpatialLayer
 from ..nn._base import TorchLayer
 from . import _torch_emit as emit
-from ._common import Problems, as_int, keras_base, require_numeric, written_out
+from ._common import Problems, as_int, is_count, keras_base, require_numeric, written_out
 
 __all__ = ["to_torch"]
 
@@ -251,7 +251,7 @@ class _Builder:
         (:meth:`~symcnn.layers.repeat.Repeat.inner_graph`)."""
         layer: Repeat = node.layer
         found = written_out(self.repeats, node)
-        if found is None or not _is_count(found[1]):
+        if found is None or not is_count(found[1]):
             self.problems.add(f"layer '{name}' (Repeat)",
                               f"a symbolic number of repetitions ({layer.times}); substitute "
                               f"it first: model.subs(...).to_torch()")
@@ -351,11 +351,6 @@ def _mask_source(layer: Layer, name: str) -> str | None:
     if getattr(layer, "mask_zero", False) or layer.type_name == "Masking":
         return f"{layer.type_name} '{name}'"
     return None
-
-
-def _is_count(value) -> bool:
-    """Whether a repetition count is a number (an ``int`` or a SymPy integer)."""
-    return isinstance(value, int) or getattr(value, "is_Integer", False)
 
 
 def _same_shape(a, b) -> bool:
