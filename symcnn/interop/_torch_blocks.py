@@ -9,8 +9,10 @@ EfficientNet, ConvNeXt, ViT, Swin, MaxViT).
 - ``torchvision.ops.stochastic_depth`` is an identity in inference (shapes, counts and MACs
   do not depend on it); ``x.chunk(n, dim)`` is ``n`` slices; ``torch._assert(h == 224)``
   is a :class:`~symcnn.nn.SizeAssert` on the tensor the size was read from.
-- ``nn.MultiheadAttention`` (``batch_first=True``) is Keras' ``MultiHeadAttention`` with
-  ``key_dim = embed_dim/num_heads``: the same counts, ``4*E**2 + 4*E``, and MACs.
+- ``nn.MultiheadAttention`` is Keras' ``MultiHeadAttention`` with ``key_dim =
+  embed_dim/num_heads``: the same counts, ``4*E**2 + 4*E``, and MACs. With
+  ``batch_first=False`` (PyTorch's default) its inputs are time-major, as a recurrent
+  module's, and its output is :class:`BatchSecond`.
 - ``nn.RNN``, ``nn.LSTM``, ``nn.GRU`` are :class:`symcnn.nn.RNN`, ... and return what PyTorch
   returns, ``(output, h_n)`` or ``(output, (h_n, c_n))``; the states (and the output of a
   module with ``batch_first=False``) have their batch at dim 1: :class:`BatchSecond`.
@@ -241,12 +243,12 @@ def _source_tensor(conv, node):
 
 
 def _multihead_attention(conv, node, module, args, kwargs):
-    """``nn.MultiheadAttention(E, h, batch_first=True)(q, k, v)`` -> ``(out, None)``."""
+    """``nn.MultiheadAttention(E, h)(q, k, v)`` -> ``(out, None)``; with
+    ``batch_first=False``, ``q``, ``k``, ``v`` are time-major and ``out`` is
+    :class:`BatchSecond`."""
     values = _bind(args, kwargs, ("query", "key", "value", "key_padding_mask", "need_weights",
                                   "attn_mask", "average_attn_weights", "is_causal"))
     m = module
-    if not m.batch_first:
-        raise Unsupported("nn.MultiheadAttention with batch_first=False (the batch is axis 1)")
     if m.bias_k is not None or m.add_zero_attn:  # kdim/vdim: Keras' key and value sizes
         raise Unsupported("nn.MultiheadAttention with add_bias_kv or add_zero_attn")
     if values.get("need_weights", True) and not values.get("average_attn_weights", True):
@@ -260,7 +262,12 @@ def _multihead_attention(conv, node, module, args, kwargs):
         layer = L.MultiHeadAttention(num_heads=m.num_heads, key_dim=m.head_dim, use_bias=bias,
                                      name=node.target, trainable=trainable)
         conv.layers[node.target] = layer
-    tensors = [values["query"], values["key"], values["value"]]
+    names = ("query", "key", "value")
+    tensors = [values[n] for n in names]
+    if not m.batch_first:
+        sources = _bind(node.args, node.kwargs, names)
+        tensors = [_time_major(t, sources.get(n), f"nn.MultiheadAttention(batch_first=False)"
+                               f"'s {n}") for n, t in zip(names, tensors)]
     if not all(isinstance(t, Tensor) for t in tensors):
         raise Unsupported("nn.MultiheadAttention called on something other than tensors")
     query, key, value = tensors
@@ -268,7 +275,23 @@ def _multihead_attention(conv, node, module, args, kwargs):
         ("key_padding_mask", "key_mask"), ("attn_mask", "attention_mask"),
         ("is_causal", "use_causal_mask")) if values.get(theirs) not in (None, False)}
     out = layer(query, value, key, **masks)  # the layer notes masks (its exports refuse them)
+    if not m.batch_first:
+        out = BatchSecond(out, f"the output of '{node.target}' (batch_first=False)")
     return out, None
+
+
+def _time_major(x, source, what: str):
+    """The symcnn tensor behind ``x``, the input of a module with ``batch_first=False``, which
+    reads dim 0 as the steps: a :class:`BatchSecond` tensor (``x.transpose(0, 1)``, or such
+    a module's output), or a model input, given per example as ``(T, features)`` and fed
+    time-major. A batch-first tensor is refused: PyTorch would read its batch as the steps.
+    ``source`` is the argument's graph node."""
+    if isinstance(x, BatchSecond):
+        return x.tensor
+    if isinstance(x, Tensor) and getattr(source, "op", None) == "placeholder":
+        return x
+    raise Unsupported(f"{what} on a batch-first tensor (PyTorch would read its batch axis "
+                      f"as the steps); use batch_first=True, or transpose(0, 1) its input")
 
 
 def _recurrent(conv, node, module, args, kwargs):
@@ -286,13 +309,8 @@ def _recurrent(conv, node, module, args, kwargs):
     if m.batch_first and isinstance(x, BatchSecond):
         raise Unsupported(f"nn.{kind}(batch_first=True) called on {x!r}")
     if not m.batch_first:
-        if isinstance(x, BatchSecond):
-            x = x.tensor
-        elif not (isinstance(x, Tensor) and node.args and getattr(node.args[0], "op", None)
-                  == "placeholder"):
-            raise Unsupported(f"nn.{kind}(batch_first=False) on a batch-first tensor (PyTorch "
-                              f"would read its batch axis as the steps); use "
-                              f"batch_first=True, or transpose(0, 1) its input")
+        source = _bind(node.args, node.kwargs, ("input", "hx")).get("input")
+        x = _time_major(x, source, f"nn.{kind}(batch_first=False)")
     if not isinstance(x, Tensor):
         raise Unsupported(f"nn.{kind} called on {x!r}")
     layer = conv.layers.get(node.target)

@@ -319,3 +319,59 @@ def test_a_slice_of_one_axis_survives_model_files_and_subs():
     for c in (4, 5, 9):  # subs rebuilds the slices from their configs
         expected = _forward_shapes(torch, Half(), (c, 3, 2))[0]
         assert model.subs(C=c, H=3, W=2).output_shape == expected
+
+
+def test_time_major_attention_counts_and_shapes_as_torch():
+    """``nn.MultiheadAttention`` with PyTorch's default ``batch_first=False`` reads time-major
+    inputs (a transposed tensor or a model input) and gives a time-major output."""
+    torch = require("torch")
+    from torch.utils.flop_counter import FlopCounterMode
+
+    class Encoder(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = torch.nn.Linear(4, 8)
+            self.attn = torch.nn.MultiheadAttention(8, 2)
+            self.head = torch.nn.Linear(8, 3)
+
+        def forward(self, x):
+            h = self.embed(x).transpose(0, 1)
+            out, _ = self.attn(h, h, h)
+            return self.head(out.transpose(0, 1))
+
+    class Cross(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.attn = torch.nn.MultiheadAttention(8, 2, kdim=5, vdim=5)
+
+        def forward(self, q, k):
+            return self.attn(q, k, k)[0][-1]  # the last query step: batch first again
+
+    batch = 2
+    for net, shapes, steps, inputs in (
+            (Encoder(), ("T", 4), {"T": 7}, [torch.randn(batch, 7, 4)]),
+            (Cross(), [("L", 8), ("S", 5)], {"L": 6, "S": 9},
+             [torch.randn(6, batch, 8), torch.randn(9, batch, 5)])):
+        model = sc.from_torch(net, input_shape=shapes)
+        with FlopCounterMode(display=False) as counter:
+            out = net(*inputs)
+        assert model.params == sum(p.numel() for p in net.parameters())
+        assert model.subs(**steps).output_shape == tuple(out.shape[1:])
+        assert model.subs(**steps).macs * batch == counter.get_total_flops() // 2
+
+
+def test_time_major_attention_on_a_batch_first_tensor_is_refused():
+    torch = require("torch")
+
+    class Misread(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.pre = torch.nn.Linear(8, 8)
+            self.attn = torch.nn.MultiheadAttention(8, 2)
+
+        def forward(self, x):
+            h = self.pre(x)
+            return self.attn(h, h, h)[0]
+
+    with pytest.raises(sc.ConversionError, match=r"query on a batch-first tensor"):
+        sc.from_torch(Misread(), input_shape=("L", 8))
