@@ -15,6 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn as tnn
 
+from .. import layers as L
+from .. import nn as sc_nn
 from ..formulas import same_padding
 from ..layers.spatial import split_channels
 from ._common import as_int, keras_base, masked_refusal
@@ -242,6 +244,13 @@ class _InferenceMode:
     def train(self, mode: bool = True):
         return super().train(False)
 
+    def symcnn_layer(self, name: str, trainable: bool):
+        """What ``from_torch`` reads: PyTorch's batch norm of the same dims."""
+        kind = next(c for c in type(self).__mro__ if c.__module__.startswith("torch.nn."))
+        return getattr(sc_nn, kind.__name__)(self.num_features, eps=self.eps,
+                                             momentum=self.momentum, affine=self.affine,
+                                             name=name, trainable=trainable)
+
 
 class KerasFrozenBatchNorm1d(_InferenceMode, tnn.BatchNorm1d):
     """``nn.BatchNorm1d`` in inference mode whatever ``train()`` says (a frozen Keras one)."""
@@ -255,6 +264,46 @@ class KerasFrozenBatchNorm3d(_InferenceMode, tnn.BatchNorm3d):
     """``nn.BatchNorm3d`` in inference mode whatever ``train()`` says (a frozen Keras one)."""
 
 
+class KerasBatchNorm(tnn.Module):
+    """Batch normalization over dim 1 with Keras' weights where PyTorch's ``affine`` (both
+    or neither) does not fit: ``weight`` (Keras' gamma) only with ``scale``, ``bias`` (beta)
+    only with ``center``, and running statistics as ``nn.BatchNorm2d`` keeps them; ``frozen``
+    stays in inference mode, as Keras 3 runs a frozen one. Any rank (``F.batch_norm``).
+
+    >>> m = KerasBatchNorm(4, eps=1e-3, momentum=0.01, scale=False, center=True)
+    >>> sorted(m.state_dict())
+    ['bias', 'num_batches_tracked', 'running_mean', 'running_var']
+    """
+
+    def __init__(self, channels: int, eps: float, momentum: float, scale: bool, center: bool,
+                 frozen: bool = False) -> None:
+        super().__init__()
+        self.eps, self.momentum, self.frozen = eps, momentum, frozen
+        self.weight = tnn.Parameter(torch.ones(channels)) if scale else None
+        self.bias = tnn.Parameter(torch.zeros(channels)) if center else None
+        self.register_buffer("running_mean", torch.zeros(channels))
+        self.register_buffer("running_var", torch.ones(channels))
+        self.register_buffer("num_batches_tracked", torch.tensor(0, dtype=torch.long))
+
+    def symcnn_layer(self, name: str, trainable: bool):
+        """What ``from_torch`` reads: Keras' batch norm over the channels (dim 1)."""
+        return L.BatchNormalization(axis=1, momentum=1 - self.momentum, epsilon=self.eps,
+                                    center=self.bias is not None, scale=self.weight is not None,
+                                    name=name, trainable=trainable)
+
+    def forward(self, x):
+        training = self.training and not self.frozen
+        if training:
+            self.num_batches_tracked.add_(1)
+        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                            training, self.momentum, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.running_mean.numel()}, eps={self.eps}, momentum={self.momentum}, "
+                f"scale={self.weight is not None}, center={self.bias is not None}, "
+                f"frozen={self.frozen}")
+
+
 def _batch_norm(b, layer, inputs, shapes, out_shape, key, name):
     """``nn.BatchNorm1d/2d/3d``; a frozen Keras one stays in inference mode, as Keras runs
     it (:class:`KerasFrozenBatchNorm2d`): a frozen ``nn.BatchNorm2d`` in ``train()``
@@ -264,17 +313,19 @@ def _batch_norm(b, layer, inputs, shapes, out_shape, key, name):
     if len(axes) != 1 or b.torch_dim(axes[0], rank) != 1:
         raise Unsupported(f"batch normalization over axis {layer.axis} (PyTorch normalizes "
                           f"the channel axis)")
-    if layer.center != layer.scale:
-        raise Unsupported("center and scale differ (PyTorch's affine covers both)")
     frozen = not layer.trainable and getattr(layer, "inference_when_frozen", False)
+    channels = shapes[0][axes[0] - 1]
+    momentum = 1 - layer._extra.get("momentum", 0.99)
+    eps = layer._extra.get("epsilon", 1e-3)
+    if layer.center != layer.scale:  # PyTorch's affine covers both or neither
+        make = lambda: KerasBatchNorm(channels, eps, momentum, layer.scale,  # noqa: E731
+                                      layer.center, frozen)
+        return _module(b, layer, key, name, make, inputs[0])
     cls = ({1: KerasFrozenBatchNorm1d, 2: KerasFrozenBatchNorm1d, 3: KerasFrozenBatchNorm2d,
             4: KerasFrozenBatchNorm3d} if frozen else
            {1: tnn.BatchNorm1d, 2: tnn.BatchNorm1d, 3: tnn.BatchNorm2d, 4: tnn.BatchNorm3d}).get(rank)
     if cls is None:
         raise Unsupported(f"batch normalization of a rank-{rank} input")
-    channels = shapes[0][axes[0] - 1]
-    momentum = 1 - layer._extra.get("momentum", 0.99)
-    eps = layer._extra.get("epsilon", 1e-3)
     make = lambda: cls(channels, eps=eps, momentum=momentum, affine=layer.center)  # noqa: E731
     return _module(b, layer, key, name, make, inputs[0])
 
@@ -867,6 +918,139 @@ def torch_parameter_shape(shape, rank: int, moved: bool) -> tuple:
     return tuple(full)
 
 
+#: ``Elementwise``'s operations as PyTorch functions of ``(a, b)``; a constant may stand on
+#: either side (``maximum``/``minimum`` are ``clamp`` and commute, as Keras' do).
+_ELEMENTWISE = {
+    "add": operator.add, "subtract": operator.sub, "multiply": operator.mul,
+    "divide": operator.truediv, "true_divide": operator.truediv, "power": operator.pow,
+}
+
+
+def _elementwise(b, layer, inputs, shapes, out_shape, key, name):
+    """``Elementwise(op, constant)``: ``x op constant`` (``constant op x`` with
+    ``constant_first``) as the Python operator on the tensor, which PyTorch computes as
+    ``keras.ops`` does on the torch backend; ``maximum``/``minimum`` as ``torch.clamp``."""
+    constant = layer.constant
+    if constant is None:
+        raise Unsupported(f"an Elementwise {layer.op!r} without a constant (the operation "
+                          f"would lack its second operand)")
+    if layer.op in ("maximum", "minimum"):
+        bound = "min" if layer.op == "maximum" else "max"
+        return b.call(torch.clamp, inputs[0], **{bound: constant})
+    operands = (constant, inputs[0]) if getattr(layer, "constant_first", False) else (
+        inputs[0], constant)
+    return b.call(_ELEMENTWISE[layer.op], *operands)
+
+
+def _layer_scale(b, layer, inputs, shapes, out_shape, key, name):
+    """Keras applications' ``LayerScale``: the input times a learned vector of
+    ``projection_dim`` factors (the input's width when left out) on the channel axis
+    (:class:`LearnedTensor`, ``"mul"``, starting at ``init_values`` as Keras' does)."""
+    dim = shapes[0][-1] if layer.projection_dim is None else as_int(layer.projection_dim)
+    shape = torch_parameter_shape((dim,), len(shapes[0]), b.now_moved)
+
+    def make():
+        module = LearnedTensor("mul", shape)
+        with torch.no_grad():
+            module.weight.fill_(layer.init_values)
+        return module
+    return _module(b, layer, key, name, make, inputs[0])
+
+
+def _custom_scale(b, layer, inputs, shapes, out_shape, key, name):
+    """InceptionResNetV2's ``CustomScaleLayer``: ``inputs[0] + inputs[1]*scale``."""
+    return b.call(operator.add, inputs[0], b.call(operator.mul, inputs[1], layer.scale))
+
+
+class KerasRescaling(tnn.Module):
+    """Keras' ``Rescaling`` with a scale or offset per channel: ``x*scale + offset`` on the
+    last axis (the symcnn layout), the constants as buffers outside the state dict (Keras'
+    layer has no weights)."""
+
+    def __init__(self, scale, offset) -> None:
+        super().__init__()
+        self.constants = (scale, offset)
+        self.register_buffer("scale", torch.tensor(scale, dtype=torch.float32), persistent=False)
+        self.register_buffer("offset", torch.tensor(offset, dtype=torch.float32),
+                             persistent=False)
+
+    def forward(self, x):
+        return x * self.scale + self.offset
+
+    def symcnn_layer(self, name: str, trainable: bool):
+        """What ``from_torch`` reads: Keras' ``Rescaling``."""
+        return L.Rescaling(*self.constants, name=name, trainable=trainable)
+
+
+def _rescaling(b, layer, inputs, shapes, out_shape, key, name):
+    """``Rescaling``: ``x*scale + offset`` as operators on numbers, else
+    :class:`KerasRescaling` (computing on the symcnn layout)."""
+    if isinstance(layer.scale, tuple) or isinstance(layer.offset, tuple):
+        return _module(b, layer, key, name, lambda: KerasRescaling(layer.scale, layer.offset),
+                       inputs[0])
+    return b.call(operator.add, b.call(operator.mul, inputs[0], layer.scale), layer.offset)
+
+
+#: Keras' ``backend.epsilon()`` default, the least deviation ``Normalization`` divides by.
+KERAS_EPSILON = 1e-7
+
+
+class KerasNormalization(tnn.Module):
+    """Keras' ``Normalization``: ``(x - mean)/max(sqrt(variance), 1e-7)`` (``invert``:
+    ``mean + x*max(...)``), ``mean`` and ``variance`` of the ``broadcast`` shape (the batch
+    and the reduced axes 1) on the symcnn layout. Given values are buffers outside the state
+    dict, as Keras keeps them out of its weights; adapted ones are the state (``mean``,
+    ``variance`` and ``count``, Keras' non-trainable weights, starting as Keras' at 0, 1, 0).
+    A list of values lies on the last kept axis, ``last_kept``, as Keras reshapes it.
+
+    >>> m = KerasNormalization((1, 1, 3), 2, mean=None, variance=None, invert=False)
+    >>> sorted(m.state_dict()), m(torch.ones(2, 4, 3)).shape
+    (['count', 'mean', 'variance'], torch.Size([2, 4, 3]))
+    """
+
+    def __init__(self, broadcast, last_kept, mean, variance, invert: bool,
+                 axis=-1) -> None:
+        super().__init__()
+        self.invert = invert
+        self.keras = dict(axis=axis, mean=mean, variance=variance, invert=invert)
+        given = mean is not None
+        for label, value, fill in (("mean", mean, 0.0), ("variance", variance, 1.0)):
+            if given:
+                tensor = torch.tensor(value, dtype=torch.float32)
+                if tensor.dim():
+                    shape = [1] * len(broadcast)
+                    shape[last_kept] = tensor.numel()
+                    tensor = tensor.reshape(shape)
+                tensor = tensor.expand(tuple(broadcast)).clone()
+            else:
+                tensor = torch.full(tuple(broadcast), fill)
+            self.register_buffer(label, tensor, persistent=not given)
+        if not given:
+            self.register_buffer("count", torch.tensor(0, dtype=torch.long))
+
+    def symcnn_layer(self, name: str, trainable: bool):
+        """What ``from_torch`` reads: Keras' ``Normalization`` (``axis`` as given)."""
+        return L.Normalization(**self.keras, name=name, trainable=trainable)
+
+    def forward(self, x):
+        deviation = torch.clamp(torch.sqrt(self.variance), min=KERAS_EPSILON)
+        if self.invert:
+            return self.mean + x * deviation
+        return (x - self.mean) / deviation
+
+
+def _normalization(b, layer, inputs, shapes, out_shape, key, name):
+    """``Normalization`` as :class:`KerasNormalization` on the symcnn layout."""
+    kept = layer.kept_axes(shapes[0])
+    broadcast = (1, *(size if i in kept else 1 for i, size in enumerate(shapes[0])))
+    if isinstance(layer.mean, tuple) and not kept:
+        raise Unsupported("a list of means with no kept axis (axis=None)")
+    last = kept[-1] + 1 if kept else None
+    make = lambda: KerasNormalization(broadcast, last, layer.mean, layer.variance,  # noqa: E731
+                                      layer.invert, layer.axis)
+    return _module(b, layer, key, name, make, inputs[0])
+
+
 def _parameter_op(op: str):
     def handle(b, layer, inputs, shapes, out_shape, key, name):
         """``ParameterAdd``/``ParameterMul``: a learned tensor of the layer's ``shape`` (in
@@ -916,4 +1100,6 @@ HANDLERS = {
     "Concatenate": _concatenate, "MultiHeadAttention": multihead_attention,
     "ClassToken": _class_token, "PositionEmbedding": _position_embedding,
     "ParameterAdd": _parameter_op("add"), "ParameterMul": _parameter_op("mul"),
+    "Elementwise": _elementwise, "LayerScale": _layer_scale, "CustomScaleLayer": _custom_scale,
+    "Rescaling": _rescaling, "Normalization": _normalization,
 }

@@ -74,8 +74,11 @@ MODULE_ARGS = {
 
 
 def layer_for_module(m, name: str):
-    """The :mod:`symcnn.nn` layer for a leaf module, or None when there is none."""
+    """The :mod:`symcnn.nn` layer for a leaf module, or None when there is none. A module
+    with a ``symcnn_layer(name, trainable)`` method (those ``to_torch`` builds) states it."""
     kind = type(m).__name__
+    if hasattr(type(m), "symcnn_layer"):
+        return m.symcnn_layer(name, module_trainable(m, kind, recurse=False))
     if not type(m).__module__.startswith("torch.nn.") or kind not in MODULE_ARGS:
         return None
     kwargs = {}

@@ -101,6 +101,12 @@ class _Tracer(fx.Tracer):
         super().__init__()
         self._symcnn_scopes = [""]
 
+    def is_leaf_module(self, m, module_qualified_name) -> bool:
+        """PyTorch's leaves, and a module that states its symcnn layer (``symcnn_layer``, as
+        the modules ``to_torch`` builds do)."""
+        return hasattr(type(m), "symcnn_layer") or super().is_leaf_module(
+            m, module_qualified_name)
+
     def call_module(self, m, forward, args, kwargs):
         try:
             path = self.path_of_module(m)

@@ -21,7 +21,11 @@ need_weights=False)[0]`` where that computes the same function (``num_heads*key_
 no Keras mask on its input); the others are refused with the reason
 (:func:`._torch_emit.attention_refusal`). ViT's ``ClassToken``, ``PositionEmbedding`` and
 ``symcnn.nn.ParameterAdd``/``ParameterMul`` become a :class:`._torch_emit.LearnedTensor`
-holding the learned tensor as ``weight`` (in the layout of the tensor it meets).
+holding the learned tensor as ``weight`` (in the layout of the tensor it meets). The blocks
+of Keras' applications export as well: ``Elementwise`` (the Python operator), ``LayerScale``,
+``CustomScaleLayer``, ``Rescaling``, ``Normalization`` and one-sided batch normalization
+(:class:`._torch_emit.KerasBatchNorm`); ``from_torch`` reads those modules back
+(``symcnn_layer``).
 
 Keras' ``same`` and asymmetric paddings become an explicit ``F.pad`` before the layer, so
 shapes are exact (max pooling pads with ``-inf``; average pooling with ``same`` padding
@@ -137,6 +141,9 @@ def _wanted_layout(layer, shapes):
     kind = base.__name__ if base else ""
     if kind in _AS_IS:
         return False
+    if kind == "Normalization" or (kind == "Rescaling" and (
+            isinstance(layer.scale, tuple) or isinstance(layer.offset, tuple))):
+        return False  # constants on the symcnn axes (a channel's is the last)
     if kind == "Flatten":  # Keras' order (channels_first moves axis 1 last first): the flat
         return False  # tensor, and so a Dense after it, as Keras has it
     if kind.startswith("SpatialDropout"):  # nn.DropoutNd drops whole channels of dim 1

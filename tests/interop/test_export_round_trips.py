@@ -220,7 +220,7 @@ def _keras_specs():
 
 
 @pytest.mark.parametrize("export, framework, layer", [
-    ("to_torch", "PyTorch", lambda: sc.Elementwise("add", 3.0)),  # no module for it yet
+    ("to_torch", "PyTorch", lambda: sc.EinsumDense("abc,cd->abd", output_shape=(16, 4))),
     ("to_keras", "Keras", lambda: sc.ClassToken()),  # Keras has no class token layer
 ])
 def test_an_export_refusal_says_the_framework_lacks_the_operation(export, framework, layer):

@@ -36,15 +36,19 @@ def _set_conv(keras_layer, torch_conv):
     keras_layer.set_weights([np.transpose(w, (2, 3, 1, 0)), torch_conv.bias.detach().numpy()])
 
 
-def _keras_to_torch(keras_model, torch_model) -> None:
+def _keras_to_torch(keras_model, torch_model, prefix: str = "") -> None:
     """Copy every Keras weight into the PyTorch module of the same name (channels-last
-    kernels moved to PyTorch's layout)."""
+    kernels moved to PyTorch's layout); a nested model's layers are under its name."""
     modules = {re.sub(r"\W", "_", n): m for n, m in torch_model.named_modules() if n}
     for layer in keras_model.layers:
         weights = [np.asarray(w) for w in layer.get_weights()]
         if not weights:
             continue
-        module, kind = modules[re.sub(r"\W", "_", layer.name)], type(layer).__name__
+        if hasattr(layer, "layers"):  # a nested model
+            _keras_to_torch(layer, torch_model, prefix=f"{prefix}{layer.name}.")
+            continue
+        module = modules[re.sub(r"\W", "_", prefix + layer.name)]
+        kind = type(layer).__name__
         if kind.startswith("DepthwiseConv"):  # (*k, C, m) -> (C*m, 1, *k)
             kernel = weights[0].reshape(weights[0].shape[:-2] + (-1,))
             weights[0] = np.moveaxis(kernel, -1, 0)[:, None]
@@ -58,6 +62,11 @@ def _keras_to_torch(keras_model, torch_model) -> None:
         elif kind == "BatchNormalization":
             names = (["weight"] if layer.scale else []) + (["bias"] if layer.center else []) \
                 + ["running_mean", "running_var"]
+        elif kind == "LayerNormalization":
+            names = (["weight"] if layer.scale else []) + (["bias"] if layer.center else [])
+        elif kind == "LayerScale":  # Keras' (C,) factors, on the channel dim in PyTorch
+            state = module.state_dict()
+            weights, names = [weights[0].reshape(tuple(state["weight"].shape))], ["weight"]
         else:
             raise AssertionError(f"no weight mapping for {kind}")
         state = module.state_dict()
