@@ -124,3 +124,19 @@ def test_an_adapted_normalization_exports_its_statistics_as_state():
     with torch.no_grad():
         got = module(torch.tensor(data)).numpy()
     np.testing.assert_allclose(got, _numpy(original(data)), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("norm", [dict(center=False), dict(scale=False), dict(trainable=False)],
+                         ids=["scale only", "center only", "frozen"])
+def test_from_torch_reads_the_exported_blocks_back_with_their_counts(norm):
+    """The modules the export builds state their symcnn layer, so ``from_torch`` reads them
+    as leaves (it cannot trace a frozen batch norm's ``train`` override or read buffers)."""
+    m = sc.Sequential([sc.Input((8, 8, 3)), sc.Conv2D(4, 3), sc.BatchNormalization(**norm),
+                       sc.Rescaling([1.0, 2.0, 3.0, 4.0]), sc.Normalization(),
+                       sc.Elementwise("add", 2.0), sc.LayerScale(0.1)])
+    back = sc.from_torch(m.to_torch(), input_shape=(3, 8, 8))
+    assert (back.params, back.trainable_params) == (m.params, m.trainable_params)
+    assert back.output_shape == (4, 6, 6)
+    kinds = [r.layer.type_name for r in back.layers]
+    assert {"Rescaling", "Normalization"} <= set(kinds)
+    assert ("BatchNorm2d" if "trainable" in norm else "BatchNormalization") in kinds
