@@ -16,7 +16,6 @@ import torch.nn.functional as F
 from torch import nn as tnn
 
 from .. import layers as L
-from .. import nn as sc_nn
 from ..formulas import same_padding
 from ..layers.spatial import split_channels
 from ._common import as_int, keras_base, masked_refusal
@@ -245,11 +244,11 @@ class _InferenceMode:
         return super().train(False)
 
     def symcnn_layer(self, name: str, trainable: bool):
-        """What ``from_torch`` reads: PyTorch's batch norm of the same dims."""
-        kind = next(c for c in type(self).__mro__ if c.__module__.startswith("torch.nn."))
-        return getattr(sc_nn, kind.__name__)(self.num_features, eps=self.eps,
-                                             momentum=self.momentum, affine=self.affine,
-                                             name=name, trainable=trainable)
+        """What ``from_torch`` reads: the Keras batch norm it was exported from, over the
+        channels (dim 1)."""
+        return L.BatchNormalization(axis=1, momentum=1 - self.momentum, epsilon=self.eps,
+                                    center=self.affine, scale=self.affine, name=name,
+                                    trainable=trainable)
 
 
 class KerasFrozenBatchNorm1d(_InferenceMode, tnn.BatchNorm1d):
