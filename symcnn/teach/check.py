@@ -168,8 +168,10 @@ def _matches(field: str, claimed, value) -> bool:
         return False
     if field == "params":
         return claimed.matches(value)
-    shape = as_shapes(value)[0]
-    return len(shape) == len(claimed) and all(c.matches(v) for c, v in zip(claimed, shape))
+    shapes, claims = as_shapes(value), as_shapes(claimed)  # a layer with several outputs:
+    return len(shapes) == len(claims) and all(  # each of them, never the first one alone
+        len(shape) == len(claim) and all(c.matches(v) for c, v in zip(claim, shape))
+        for claim, shape in zip(claims, shapes))
 
 
 def _value(outcome: Outcome, field: str):
@@ -213,7 +215,7 @@ def _student_shape(claim: Claim | None, fallback, meant=None):
     (an unfloored 10/3 flows on, for carried credit), each decimal read as its own value
     (3.33 as 333/100) or, given ``meant`` (the shape that explains the claim), as the value
     it stands for (3.33 as 10/3); ``fallback`` where the claim gives no usable shape."""
-    if claim is None or claim.output_shape is None or isinstance(claim.output_shape, Unreadable):
+    if claim is None or not isinstance(claim.output_shape, tuple):  # none, unreadable, several
         return fallback
     first = as_shapes(fallback)[0] if fallback is not None else None
     if first is not None and len(first) != len(claim.output_shape):
@@ -235,7 +237,7 @@ def _meant(claim: Claim | None, expected, true_ctx, student):
     of the recomputation that explains it (3.33 is the unfloored 10/3); None for a claim
     without a decimal, or one that nothing explains."""
     shape = claim.output_shape if claim is not None else None
-    if shape is None or isinstance(shape, Unreadable) or not any(c.tolerance for c in shape):
+    if not isinstance(shape, tuple) or not any(c.tolerance for c in shape):
         return None
     if _matches("output_shape", shape, expected):
         return expected
@@ -250,12 +252,12 @@ def _known_symbols(model: Model, claim: Claim) -> Claim:
         entry = getattr(claim, field)
         if entry is None or isinstance(entry, Unreadable):
             continue
-        numbers = entry if field == "output_shape" else (entry,)
+        numbers = [n for s in as_shapes(entry) for n in s] if field == "output_shape" \
+            else [entry]
         unknown = sorted({str(x) for n in numbers for x in n.value.free_symbols} - known)
         if unknown:
-            text = ", ".join(n.text for n in numbers)
             changes[field] = Unreadable(
-                f"({text})" if field == "output_shape" else text,
+                _report.shown(field, entry),
                 f"uses {', '.join(unknown)}, which is not a symbol of model "
                 f"{model.display_name!r} (its symbols: {', '.join(sorted(known)) or 'none'})")
     return replace(claim, **changes) if changes else claim

@@ -139,12 +139,16 @@ class Claim:
     """One row: the layer (name, index or None for "the next one") and the claimed values."""
 
     layer: Any
-    output_shape: tuple | Unreadable | None = None
+    output_shape: tuple | list | Unreadable | None = None  # a list: one shape per output
     params: Number | Unreadable | None = None
     line: int | None = None
 
 
 _DECIMAL = re.compile(r"[+-]?\d*\.\d+")
+#: Numbers joined by ``x`` (``3x3x3x8``, ``3 x 3 x 64``): a product, as ``x`` parts a shape.
+_TIMES = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?:\s*[xX]\s*\d+(?:\.\d+)?)+(?![\w.])")
+#: ``0x10``, ``0b101``, ``0o17``: a Python literal, or 0 times a name; neither is a count.
+_PREFIXED = re.compile(r"(?<![\w.])0[xXbBoO]\w+")
 #: A dash for "none": what torchinfo prints in a layer's "Param #" when it has none.
 _DASHES = {"-", "--", "\u2013", "\u2014"}
 
@@ -228,6 +232,12 @@ def parse_number(value, what: str = "number", symbols: Mapping | None = None) ->
     if GROUPED.fullmatch(text):
         text = text.replace(",", "")
     text = text.replace("_", "").replace(" ", "") if re.fullmatch(r"[\d_ ]+", text) else text
+    if _PREFIXED.search(text):  # 0x10: a hexadecimal literal, or 0 times a name x10?
+        raise ClaimError(f"check: cannot read the claimed {what} as a number: "
+                         f"{_PREFIXED.search(text)[0]!r} is a hexadecimal (binary, octal) "
+                         f"literal or 0 times a name; write the number in decimals. "
+                         f"Received: {brief(value)}")
+    text = _TIMES.sub(lambda m: re.sub(r"\s*[xX]\s*", "*", m[0]), text)  # 3x3x3x8 + 8
     if _DECIMAL.fullmatch(text):
         digits = len(text.split(".")[1])
         return Number(sympy.Rational(text), sympy.Rational(1, 10 ** digits), text)
@@ -322,6 +332,12 @@ def parse_shape(value, what: str = "size", symbols: Mapping | None = None) -> tu
     >>> parse_shape("(None, 32, 32, 64)"), parse_shape("7 x 3.33 x 2"), parse_shape(3136)
     ((32, 32, 64), (7, 3.33, 2), (3136,))
 
+    The outputs of a layer with several (an LSTM with ``return_state=True``), as Keras'
+    and symcnn's summaries print them, are a list of shapes:
+
+    >>> parse_shape("[(None, 16), (None, 16)]"), parse_shape([(16,), [16]])
+    ([(16,), (16,)], [(16,), (16,)])
+
     A bare number grouped in thousands (no brackets, no spaces) is one size, as a reader
     takes it; in brackets, or with spaces after the commas, it is a shape:
 
@@ -338,12 +354,35 @@ def parse_shape(value, what: str = "size", symbols: Mapping | None = None) -> tu
     else:
         parts = [value]
     parts = [_python(p) for p in parts]
+    if len(parts) > 1 and all(_is_shape(p) for p in parts):
+        return [parse_shape(p, what, symbols) for p in parts]
     parts = [p for p in parts if not (p is None or isinstance(p, str) and
                                       p.strip().lower() == "none")]
     if not parts:
         raise ClaimError(f"check: a claimed output shape has no sizes. "
                          f"Received: {brief(value)}")
     return tuple(parse_number(p, what, symbols) for p in parts)
+
+
+def _is_shape(part) -> bool:
+    """Whether a part of a claimed shape is itself a shape (one output of several): a tuple
+    or list, or text wholly in one pair of brackets with a comma inside them (``(16,)``,
+    ``(None, 8, 8, 4)``), never a size in brackets (``(H + 1)``)."""
+    if isinstance(part, (list, tuple)):
+        return True
+    if not isinstance(part, str):
+        return False
+    text = part.strip()
+    if len(text) < 2 or (text[0], text[-1]) not in (("(", ")"), ("[", "]")):
+        return False
+    depth = 0
+    for i, c in enumerate(text):
+        depth += 1 if c in "([" else -1 if c in ")]" else 0
+        if depth == 0 and i < len(text) - 1:
+            return False  # (H + 1)//(W + 1): the first bracket closes before the end
+        if depth == 1 and c == ",":
+            return True
+    return False
 
 
 def _layer_key(value):
@@ -390,25 +429,45 @@ _HEADERS = (("layer", ("layer", "name")), ("output_shape", ("output", "shape")),
             ("params", ("param", "weights")))
 
 
-#: Headers of other columns that mention a field's words ("Input shape", "Kernel shape",
-#: "Weights per filter"): never the output shape or the parameter count.
-_OTHER = ("input", "kernel", "filter", "per")
+#: Words that make a header another quantity's ("Input shape", "Kernel Shape" as torchinfo
+#: prints them, "Weights per filter", "Param %"): matched as whole words, so "Parameters per
+#: layer", "Output shape (per sample)" and "Params (kernel + bias)" are still the fields.
+_OTHER = ("input", "inputs", "kernel", "kernels", "filter", "filters")
+
+
+def _of_other(words: list, at: int) -> bool:
+    """Whether a header whose field word is ``words[at]`` is about another quantity: one of
+    :data:`_OTHER` before it ("Input shape", "Kernel shape") or after a ``per`` ("Weights
+    per filter"), or a share (``%``, "percent": torchinfo's "Param %")."""
+    return (any(w in _OTHER for w in words[:at]) or "%" in words or "percent" in words
+            or any(a == "per" and b in _OTHER for a, b in zip(words[at:], words[at + 1:])))
 
 
 def _columns(header: list) -> dict:
     """Each field's column: the header naming it best (``Output shape`` before a bare
-    ``Shape``; ``Param #`` before ``Weights``); a header of another quantity (``Input shape``)
-    is never taken."""
+    ``Shape``; ``Param #`` before ``Weights``); a header of another quantity (``Input shape``,
+    ``Kernel Shape``, ``Weights per filter``; :func:`_of_other`) is never taken.
+
+    >>> _columns(["Layer", "Input shape", "Output shape (per sample)", "Parameters per layer"])
+    {'layer': 0, 'output_shape': 2, 'params': 3}
+    """
     out, rank = {}, {}
     for i, cell in enumerate(header):
-        key = re.sub(r"[^a-z#]", "", cell.lower())
-        for field, words in _HEADERS:
-            if field == "layer" or not any(o in key for o in _OTHER):
-                hits = [n for n, w in enumerate(words) if key.startswith(w) or w in key]
-                if hits and (field not in out or hits[0] < rank[field]):
-                    out[field], rank[field] = i, hits[0]
-                if hits:
-                    break
+        key = re.sub(r"[^a-z#]", "", str(cell).lower())
+        words = re.findall(r"[a-z]+|[#%]", str(cell).lower())
+        found = []  # (where its word is, field, rank of the word) for each field named
+        for field, names in _HEADERS:
+            hits = [n for n, w in enumerate(names) if key.startswith(w) or w in key]
+            if hits:
+                at = next((j for j, w in enumerate(words) if any(n in w for n in names)),
+                          len(words))
+                found.append((at, field, hits[0]))
+        if not found:
+            continue
+        at, field, hit = min(found, key=lambda f: f[0])  # "Parameters per layer": params
+        if field == "layer" or not _of_other(words, at):
+            if field not in out or hit < rank[field]:
+                out[field], rank[field] = i, hit
     if "output_shape" not in out and "params" not in out:
         raise ClaimError("check: the table needs an output shape or a parameter column "
                          f"(e.g. 'Output Shape', 'Param #'). Received: header {header}")

@@ -50,13 +50,19 @@ _ENTRIES = [
      "This layer is built with use_bias=False, so it has weights only: leave out the + F."),
     ("bn_trainable_only", "BatchNormalization counted as 2C",
      "BatchNormalization keeps 4 numbers per channel: gamma and beta are trained (2C), the "
-     "moving mean and variance are not (2C more). Keras' 'Param #' counts all 4C."),
+     "moving mean and variance are not (2C more). symcnn's table counts all 4C, as Keras' "
+     "'Param #' does. PyTorch counts only the trained 2C (BatchNorm2d's parameters(), and "
+     "torchinfo's 'Param #'): its running mean and variance are buffers, not parameters, "
+     "but symcnn counts them for a PyTorch layer too."),
     ("padding_total_vs_per_side", "Padding counted once instead of on both sides (or twice)",
      "P is the padding on each side, so the padded size is H + 2P. Adding P once, or adding "
      "twice an amount that was already the total, gives the wrong size."),
-    ("no_floor", "Size not rounded down",
-     "A size is a whole number of window positions: floor((H + 2P - K)/S) + 1. When the "
-     "stride does not divide H + 2P - K exactly, the last partial step is dropped."),
+    ("no_floor", "Size not rounded to a whole number",
+     "A size is a whole number of window positions. With 'valid' (or explicit) padding it "
+     "rounds down, floor((H + 2P - K)/S) + 1: when the stride does not divide H + 2P - K "
+     "exactly, the last partial step is dropped. With padding='same' (Keras) it rounds up, "
+     "ceiling(H/S), and so does a PyTorch pooling layer with ceil_mode=True: the last "
+     "partial window is kept."),
     ("ceil_vs_floor", "Rounded the wrong way",
      "With 'valid' (or explicit) padding the size rounds down: floor((H + 2P - K)/S) + 1. "
      "With padding='same' Keras rounds up: ceiling(H/S). This answer rounds the other way."),
@@ -248,7 +254,8 @@ def _rewrite_rounding(ctx, swap: Callable) -> Iterator[Outcome]:
         if value == step.value:
             continue
         shape[pos] = value
-        texts.append(f"{step.key} = {sympy.sstr(changed)} = {value}")
+        shown = sympy.sstr(changed)
+        texts.append(f"{step.key} = {shown}" + ("" if shown == str(value) else f" = {value}"))
     if texts:
         yield Outcome(tuple(shape), record.params, {"output_shape": "; ".join(texts)})
 
@@ -300,6 +307,9 @@ def _before_pooling(ctx):
 
 
 def _channels_swapped(ctx):
+    """The layer with the other data format; or with F and C_in swapped, which explains a
+    parameter count only (one bias per input channel): an output shape that kept the input's
+    channels is no such swap, and its working would name C_in as F."""
     layer, (shape, *rest) = ctx.layer, ctx.inputs
     if rest:
         return
@@ -316,7 +326,9 @@ def _channels_swapped(ctx):
         c_in = shape[axis]
         swapped_in = list(shape)
         swapped_in[axis] = out
-        yield probe(_rebuilt(layer, **{key: c_in}), [tuple(swapped_in)])
+        outcome = probe(_rebuilt(layer, **{key: c_in}), [tuple(swapped_in)])
+        if outcome is not None and ctx.correct is not None:
+            yield replace(outcome, output_shape=ctx.correct.output_shape)
 
 
 def _kernel_not_squared(ctx):

@@ -20,6 +20,7 @@ from __future__ import annotations
 import html
 import re
 
+from ..errors import shorten
 from ..layers.base import format_shape
 from ..render.latex import FONTS, escape
 from ..render.latex_long import LONGTABLE_PREAMBLE, break_name
@@ -31,15 +32,22 @@ from .diagnoses import CARRIED, CATALOGUE
 __all__ = ["to_text", "to_markdown", "to_latex", "to_html", "shown", "verdict", "spans"]
 
 _LABELS = {"output_shape": "output shape", "params": "params"}
+#: At most this many characters of an unreadable entry are echoed in a report.
+UNREADABLE_SHOWN = 60
 
 
 def shown(field: str, value) -> str:
-    """A claimed or expected value as text: shapes as tuples, counts grouped."""
+    """A claimed or expected value as text: shapes as tuples, counts grouped; an unreadable
+    entry as written, cut to :data:`UNREADABLE_SHOWN` characters (``...`` marks the cut).
+
+    >>> len(shown("params", Unreadable("7" * 3000 + "+", "cannot read it")))
+    60
+    """
     if isinstance(value, Unreadable):
-        return value.text
+        return shorten(value.text, UNREADABLE_SHOWN)
     if field == "output_shape":
-        if isinstance(value, list):
-            return format_shape(value[0])
+        if isinstance(value, list):  # a layer with several outputs: each of them
+            return "[" + ", ".join(shown(field, v) for v in value) + "]"
         if value and hasattr(value[0], "text"):
             return "(" + ", ".join(v.text for v in value) + ("," if len(value) == 1 else "") + ")"
         return format_shape(value)
