@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Mapping
@@ -22,8 +23,7 @@ import sympy
 
 from .errors import SolveError, UnavailableError, brief
 from .render.exprs import display_form, latex_printer
-from .render.summary import format_count
-from .safe import to_expr
+from .safe import decimal_text, to_expr
 from .safe_read import write_bytes
 from .solving import model_solve_budget, solve_budget
 from .sweeping import _grid_values, _quantity, sweep
@@ -113,7 +113,8 @@ def plot(targets, /, *, y="params", budget=None, path=None, labels=None, title=N
                          f"n=range(1, 500)); fix the others with integers. Received: "
                          f"{', '.join(axes_names) or 'no range'}")
     name = axes_names[0]
-    xs = list(values[name])
+    xs = list(values[name])  # ints, or a multiplier's Fractions (0.25 as 1/4)
+    fractional = any(isinstance(x, Fraction) for x in xs)
     quantities = [y] if isinstance(y, str) else list(y)
     budgets = budget if isinstance(budget, Mapping) else {q: budget for q in quantities}
     budgets = {q: _budget(q, b) for q, b in budgets.items()}
@@ -140,10 +141,15 @@ def plot(targets, /, *, y="params", budget=None, path=None, labels=None, title=N
         panel.set_xlabel(f"${sympy.latex(sympy.Symbol(name))}$")
         panel.yaxis.set_major_formatter(EngFormatter(sep=""))
         # min_n_ticks=1: integer ticks even when the view holds one integer (one point)
-        panel.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+        panel.xaxis.set_major_locator(MaxNLocator(integer=not fractional, min_n_ticks=1))
         panel.grid(True, alpha=0.3)
-        if logy:
+        if logy and _positive(panel):
             panel.set_yscale("log")
+        elif logy:  # matplotlib would warn "Data has no positive values" and draw nothing
+            what = q if any(_is_model(t) for _, t in items) else "the value"
+            warnings.warn(f"plot: {what} has no positive value over the plotted {name} (it is 0 "
+                          f"throughout), so its panel keeps a linear scale (logy)",
+                          stacklevel=2)
         panel.legend(loc="best", fontsize="small")
     if title is not None:
         panels[0].set_title(title)
@@ -247,25 +253,38 @@ def _panel(panel, quantity: str, items: list, name: str, xs: list, fixed: dict, 
             # quantity of a model, and the expression need not be one
             text = f"{quantity} = {formula}" if _is_model(target) else formula
             ylabel = text if _fits(panel, text) else None
-        best = _solve(target, quantity, expr, budget, name, fixed)
+        step = _step(xs)
+        best = _solve(target, quantity, expr, budget, name, fixed, step)
         entry = label if ylabel else (f"{label}: {formula}" if formula else label)
-        if best is not None:
-            entry += f" ({name} = {best:,})" if best >= 10_000 else f" ({name} = {best})"
-        line, = panel.plot(xs, ys, "-o" if len(xs) <= 40 else "-", markersize=3, label=entry)
-        if best is not None and min(xs) <= best <= max(xs):  # xs may run downwards
-            at = shown.xreplace({s: sympy.Integer(best) for s in shown.free_symbols
+        if best is _NONE_FITS:
+            least = step or 1
+            at = shown.xreplace({s: sympy.Rational(least) for s in shown.free_symbols
                                  if s.name == name})
-            panel.plot([best], [float(at)], "o", markersize=9, markerfacecolor="none",
+            entry += f" (no {name} fits the budget)"
+            warnings.warn(f"plot: no {name} fits the {quantity} budget {_number(budget)} for "
+                          f"{label}: even {name} = {_number(least)} gives {_number(at)}",
+                          stacklevel=3)
+            best = None
+        elif best is not None:
+            entry += f" ({name} = {_number(best)})"
+        floats = [float(x) for x in xs] if step is not None else xs
+        line, = panel.plot(floats, ys, "-o" if len(xs) <= 40 else "-", markersize=3,
+                           label=entry)
+        if best is not None and min(xs) <= best <= max(xs):  # xs may run downwards
+            at = shown.xreplace({s: sympy.Rational(best) for s in shown.free_symbols
+                                 if s.name == name})
+            panel.plot([float(best)], [float(at)], "o", markersize=9, markerfacecolor="none",
                        markeredgewidth=2, color=line.get_color(), zorder=5)
-            panel.axvline(best, linestyle=":", linewidth=1, color=line.get_color(), alpha=0.7)
+            panel.axvline(float(best), linestyle=":", linewidth=1, color=line.get_color(),
+                          alpha=0.7)
             if single:
-                panel.annotate(f"{name} = {best}\n{format_count(at)}", (best, float(at)),
-                               xytext=(10, -28), textcoords="offset points", fontsize="small",
+                panel.annotate(f"{name} = {_number(best, group=False)}\n{_number(at)}",
+                               (float(best), float(at)), xytext=(10, -28),
+                               textcoords="offset points", fontsize="small",
                                color=line.get_color())
     if budget is not None:
         panel.axhline(float(budget), linestyle="--", color="0.35", linewidth=1.2,
-                      label=f"budget {format_count(sympy.Integer(int(budget)))}"
-                      if float(budget) == int(budget) else f"budget {budget}")
+                      label=f"budget {_number(budget)}")
     panel.set_ylabel(ylabel or (quantity if _is_model(items[0][1]) else "value"))
 
 
@@ -309,14 +328,63 @@ def _floats(ys, xs: list, name: str, what: str):
     return np.ma.array(out, mask=mask) if mask.any() else out
 
 
-def _solve(target, quantity: str, expr, budget, name: str, fixed: dict):
-    """The largest value within budget, or None when none or no single answer exists."""
+#: :func:`_solve`'s answer when even the least value exceeds the budget.
+_NONE_FITS = object()
+
+
+def _solve(target, quantity: str, expr, budget, name: str, fixed: dict, step=None):
+    """The largest value within budget (on the grid ``step`` for a multiplier), _NONE_FITS
+    when none fits, None when there is no budget or no single answer."""
     if budget is None:
         return None
     try:
         if _is_model(target):
-            return model_solve_budget(target, name, {quantity: budget, **fixed})
-        return solve_budget(expr, budget, name, **{k: v for k, v in fixed.items()
-                                                   if k in {s.name for s in expr.free_symbols}})
+            best = model_solve_budget(target, name, {quantity: budget, **fixed}, step=step)
+        else:
+            best = solve_budget(expr, budget, name, step=step, **{
+                k: v for k, v in fixed.items() if k in {s.name for s in expr.free_symbols}})
     except SolveError:
         return None
+    return _NONE_FITS if best is None else best
+
+
+def _step(xs: list):
+    """A multiplier's plotted values (Fractions among them): the grid they lie on (the
+    greatest common divisor of the values, 1/4 for 0.25, 0.5, 1), on which the budget is
+    solved; None for integer values."""
+    if not any(isinstance(x, Fraction) for x in xs):
+        return None
+    numerator, denominator = 0, 1
+    for x in map(Fraction, xs):
+        numerator = math.gcd(numerator, x.numerator)
+        denominator = denominator * x.denominator // math.gcd(denominator, x.denominator)
+    return sympy.Rational(numerator, denominator)
+
+
+def _number(value, group: bool = True) -> str:
+    """A number as a label shows it: a whole number with separators (``100,000``), a
+    decimal as written (``100,000.5``, not ``200001/2``), a fraction whose decimals do not
+    end as one (``1/3``), and one of more than 15 digits in scientific form (``1e300``,
+    ``1.235e20``), as a float budget is drawn."""
+    exact = sympy.Rational(str(value)) if isinstance(value, float) else sympy.Rational(
+        value.numerator, value.denominator) if isinstance(value, Fraction) else \
+        sympy.nsimplify(value) if not isinstance(value, (int, sympy.Rational)) else \
+        sympy.Rational(value)
+    if abs(exact) >= 10**15:
+        mantissa, _, exponent = f"{float(exact):.4g}".partition("e")
+        return f"{mantissa}e{int(exponent)}" if exponent else mantissa
+    sep = "," if group and abs(exact) >= 10_000 else ""
+    return decimal_text(exact, sep) or str(exact)
+
+
+def _positive(panel) -> bool:
+    """Whether the panel draws some positive value (a log scale needs one)."""
+    import numpy as np
+
+    for line in panel.get_lines():
+        if line.get_transform() != panel.transData:  # a budget line, a marked value's
+            continue
+        data = np.ma.masked_invalid(np.ma.asarray(line.get_ydata(), dtype=float))
+        if (data > 0).any():
+            return True
+    return False

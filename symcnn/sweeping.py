@@ -20,7 +20,10 @@ NumPy, plain Python loops return nested lists.
 from __future__ import annotations
 
 import itertools
+import math
+import numbers
 import operator
+from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
 from typing import Any, Mapping
@@ -29,8 +32,9 @@ import sympy
 
 from .codegen import INT64_MAX, Unsupported, build, compiled
 from .costs import quantity
-from .errors import SolveError, brief
+from .errors import SolveError, SymcnnError, brief
 from .exact_values import number, values_at
+from .multipliers import exact_value
 from .safe import bounded_subs, check_int, to_expr
 from .solving import MAX_SUM_TERMS, _written_out
 from .structural import IdentityMemo, exponent_symbols
@@ -53,29 +57,38 @@ def _numpy():
 
 
 def _grid_values(name: str, values: Any):
-    """A scalar int (a fixed value), or an axis: a ``range``, 1-D integer array or tuple."""
+    """A scalar (a fixed value), or an axis: a ``range``, 1-D integer array or tuple. Values
+    are ints; one that is not a whole number given as an int (``0.5``, ``Fraction(1, 2)``,
+    ``"3/4"``, a float array) is read exactly (:func:`symcnn.multipliers.exact_value`: 0.25
+    is 1/4) as a :class:`~fractions.Fraction`, which only a multiplier takes
+    (:func:`_check_fractions`, once the symbols are known)."""
     def bad():
         return SolveError(f"sweep: `{name}` must be an integer or an iterable of integers "
-                          f"(e.g. range(1, 100)). Received: {name}={values!r}")
+                          f"(e.g. range(1, 100)), or for a multiplier positive numbers (e.g. "
+                          f"[0.5, 0.75, 1]). Received: {name}={brief(values)}")
 
-    if isinstance(values, (bool, str, bytes, float)):
+    if isinstance(values, (bool, bytes)):
         raise bad()
+    if isinstance(values, (str, float, Fraction, Decimal)) or (
+            isinstance(values, sympy.Basic) and not values.is_Integer):
+        return _fraction(values, bad)
     if isinstance(values, sympy.Basic):
-        if values.is_Integer:
-            return int(values)
-        raise bad()
+        return int(values)
     try:
         return check_int(operator.index(values), "sweep", name)
     except TypeError:
         pass
+    if isinstance(values, numbers.Real):  # NumPy's floats
+        return _fraction(values, bad)
     if isinstance(values, range):
         check_int(values.start, "sweep", name)
         check_int(values.stop, "sweep", name)
         axis = values
     elif type(values).__module__ == "numpy" and hasattr(values, "dtype"):
-        if values.dtype.kind not in "iu" or values.ndim != 1:
+        if values.ndim != 1 or values.dtype.kind not in "iuf":
             raise bad()
-        axis = values
+        axis = values if values.dtype.kind in "iu" else tuple(
+            _fraction(v, bad) for v in values.tolist())
     else:
         try:
             items = list(values)
@@ -83,17 +96,66 @@ def _grid_values(name: str, values: Any):
             raise bad() from None
         out = []
         for v in items:
-            if isinstance(v, (bool, float)):
+            if isinstance(v, bool):
                 raise bad()
+            if isinstance(v, (str, float, Fraction, Decimal, numbers.Real)) and not isinstance(
+                    v, numbers.Integral) or isinstance(v, sympy.Basic) and not v.is_Integer:
+                out.append(_fraction(v, bad))
+                continue
             try:
-                out.append(int(v) if isinstance(v, sympy.Basic) and v.is_Integer
-                           else operator.index(v))
+                out.append(int(v) if isinstance(v, sympy.Basic) else operator.index(v))
             except TypeError:
                 raise bad() from None
-        axis = tuple(check_int(v, "sweep", name) for v in out)
+        axis = tuple(v if isinstance(v, Fraction) else check_int(v, "sweep", name)
+                     for v in out)
     if len(axis) == 0:
         raise SolveError(f"sweep: `{name}` is empty. Received: {name}={values!r}")
     return axis
+
+
+def _fraction(value, bad) -> Fraction:
+    """A value that is not given as an int, exactly: ``0.25`` (a float, as it prints), ``"1/4"``
+    or ``Fraction(1, 4)`` is 1/4; anything else (text that is no number, nan, a symbol) is
+    ``bad()``. Positivity is checked with the symbol (:func:`_check_fractions`)."""
+    try:
+        exact = exact_value(value, "value", "sweep")
+    except SymcnnError:
+        if isinstance(value, (int, Fraction, Decimal, float)) and not isinstance(value, bool) \
+                and math.isfinite(value) and value <= 0:
+            return Fraction(value)  # refused with its symbol's domain, below
+        raise bad() from None
+    if not exact.is_Rational:
+        raise bad()
+    return Fraction(int(exact.p), int(exact.q))
+
+
+def _fractional(value) -> bool:
+    """Whether a grid value (a scalar or an axis) holds a value given as a non-int."""
+    if isinstance(value, Fraction):
+        return True
+    return isinstance(value, tuple) and any(isinstance(v, Fraction) for v in value)
+
+
+def _check_fractions(values: dict, symbols: dict, grid: dict) -> None:
+    """Values given as non-ints (``alpha=[0.5, 1]``) are for a multiplier only (a positive
+    rational symbol, :func:`symcnn.multiplier`), and each is positive; an integer size is
+    refused as before, with the reason."""
+    for name, value in values.items():
+        if not _fractional(value):
+            continue
+        symbol = symbols.get(name)
+        if symbol is None or symbol.is_integer or not symbol.is_rational:
+            what = describe_symbol(symbol) if symbol is not None else "no symbol of it"
+            raise SolveError(f"sweep: `{name}` must be an integer or an iterable of integers "
+                             f"(e.g. range(1, 100)): {name} is {what}, and only a multiplier "
+                             f"(sc.multiplier) takes fractional values. "
+                             f"Received: {name}={brief(grid[name])}")
+        items = value if isinstance(value, tuple) else (value,)
+        bad = next((v for v in items if v <= 0), None)
+        if bad is not None:
+            raise SolveError(f"sweep: {name} is {describe_symbol(symbol)}, so its values are "
+                             f"positive, and {bad} is not one of them. "
+                             f"Received: {name}={brief(grid[name])}")
 
 
 def _bounds(axis) -> tuple:
@@ -202,6 +264,14 @@ def _evaluate(exprs: list, axes: dict, fixed: dict, symbols: dict) -> list:
     """Each expression over the grid ``axes`` (name -> tuple) with ``fixed`` substituted."""
     exprs = [sympy.sympify(e) for e in exprs]
     names = list(axes)
+    split = [k for k in names if _fractional(axes[k])]
+    if split:  # a multiplier's fractional values: substituted one at a time (below)
+        return _per_value(exprs, axes, fixed, symbols, split)
+    exact = {symbols[k]: sympy.Rational(v.numerator, v.denominator)
+             for k, v in fixed.items() if isinstance(v, Fraction) and k in symbols}
+    if exact:  # the integer code takes integer values: a multiplier's is substituted first
+        exprs = [bounded_subs(e, exact, "sweep") for e in exprs]
+        fixed = {k: v for k, v in fixed.items() if not isinstance(v, Fraction)}
     syms = tuple(symbols[k] for k in names)
     shape = tuple(len(axes[k]) for k in names)
     points = _points(shape, axes)
@@ -589,8 +659,8 @@ def sweep(target, /, *quantities: str, **grid: Any):
     ([False, True, True], [None, 49120, 49920])
     """
     values = {k: _grid_values(k, v) for k, v in grid.items()}
-    axes = {k: v for k, v in values.items() if not isinstance(v, int)}
-    fixed = {k: v for k, v in values.items() if isinstance(v, int)}
+    axes = {k: v for k, v in values.items() if not isinstance(v, (int, Fraction))}
+    fixed = {k: v for k, v in values.items() if isinstance(v, (int, Fraction))}
     constraints: list = []
     strict = False  # a model names its symbols; an expression is constant along other names
     if hasattr(type(target), "free_symbols") and hasattr(type(target), "constraints") and (
@@ -621,8 +691,9 @@ def sweep(target, /, *quantities: str, **grid: Any):
         raise SolveError(f"sweep: no symbol named {unknown[0]!r}; the symbols are "
                          f"{', '.join(sorted(symbols)) or 'none'}. "
                          f"Received: {unknown[0]}={grid[unknown[0]]!r}")
+    _check_fractions(values, symbols, grid)
     if not strict:  # a model masks such values instead (``valid``), as documented
-        _check_domain(values, symbols, grid)
+        _check_domain({k: v for k, v in values.items() if not _fractional(v)}, symbols, grid)
     for k in unknown:  # an expression that does not contain the name is constant along it
         symbols[k] = sympy.Symbol(k, integer=True, positive=True)
     results = _evaluate(list(exprs.values()), axes, fixed, symbols)
@@ -646,7 +717,8 @@ def _valid(constraints: list, axes: dict, fixed: dict, symbols: dict):
             continue
         exprs.append((type(c), sympy.expand(c.lhs - c.rhs)))
     low = {k: 1 if symbols[k].is_positive else 0 for k in [*axes, *fixed]
-           if symbols[k].is_nonnegative}
+           if symbols[k].is_nonnegative and not _fractional({**axes, **fixed}[k])}
+    # (a multiplier's fractional values were checked positive: _check_fractions)
     in_domain = all(v >= low[k] for k, v in fixed.items() if k in low)
     shape = tuple(len(v) for v in axes.values())
     np = _numpy()

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
+import tempfile
 
 from ..costs import QUANTITIES, quantity
-from ..errors import SolveError, SymcnnError, UnavailableError
+from ..errors import SolveError, SymcnnError, UnavailableError, brief
+from ..expr_parser import parse_expression
 from ..multipliers import exact_value
 from ..render.exprs import show
 from ..render.latex import FONTS, compile_pdf
@@ -31,6 +34,7 @@ from .options import EXIT_NO_SOLUTION, LoadError
 from .report import ANY, check_columns, render, solve_document
 
 __all__ = ["run_summary", "run_solve", "run_latex", "run_spec", "quantity_of", "symbol_of",
+           "unfixed",
            "QUANTITIES", "EXIT_NO_SOLUTION", "LoadError"]
 
 
@@ -67,6 +71,43 @@ def symbol_of(model, name: str, command: str = "solve", given: str | None = None
                      f"Received: {given or '--for ' + name}")
 
 
+def unfixed(subject: str, names, symbol, subs=None, batch: str | None = None) -> UsageError:
+    """:func:`~symcnn.cli.arguments.fix_with_subs`'s error for the symbols ``names`` left
+    free, and, when ``--subs`` (the ``subs`` assignments) gave one of them a value that
+    another assignment names (``--subs H=w-1 w=2``), why it is still free: the assignments
+    apply all at once, so ``H=w-1`` keeps the symbol ``w``.
+
+    >>> print(unfixed("the sweep still depends", ["w"], "C", ["H=w-1", "w=2"]))
+    the sweep still depends on w besides C; fix them with --subs (e.g. --subs w=...). --subs applies its assignments all at once, so w in H=w-1 stays the symbol w (w=2 does not reach it); write the value itself (e.g. H=1)
+    """
+    error = fix_with_subs(subject, names, symbol, batch=batch)
+    given = {}
+    for item in subs or ():
+        key, _, value = item.partition("=")
+        given[key.strip()] = value.strip()
+    for name in sorted(names):
+        if name not in given:
+            continue
+        uses = [(k, v) for k, v in given.items() if k != name and re.search(
+            rf"(?<![\w.]){re.escape(name)}(?!\w)", v)]
+        if not uses:
+            continue
+        key, value = uses[0]
+        example = ""
+        try:
+            expr = parse_expression(value, declare=True)
+            number = expr.subs({s: parse_expression(given[name], declare=True)
+                                for s in expr.free_symbols if s.name == name})
+            if number.is_number:
+                example = f"; write the value itself (e.g. {key}={number})"
+        except (SymcnnError, TypeError, ValueError):
+            pass
+        return UsageError(f"{error}. --subs applies its assignments all at once, so {name} in "
+                          f"{key}={value} stays the symbol {name} ({name}={given[name]} does "
+                          f"not reach it){example}")
+    return error
+
+
 def run_solve(args, out) -> int:
     """``Model.solve_budget`` for every budget at once (the answer) and for each alone (to
     say which binds); the model's constraints hold at the answer."""
@@ -74,10 +115,10 @@ def run_solve(args, out) -> int:
     model = load_args(args)
     symbol = symbol_of(model, args.for_, fixed=args.subs)
     step = _step(args.step, symbol)
-    unfixed = {s.name for name in budgets for s in quantity_of(model, name).free_symbols} \
+    free = {s.name for name in budgets for s in quantity_of(model, name).free_symbols} \
         - {symbol.name}
-    if unfixed:
-        raise fix_with_subs("the budgeted quantities still depend", unfixed, symbol)
+    if free:
+        raise unfixed("the budgeted quantities still depend", free, symbol, args.subs)
     found = {name: (budget, quantity_of(model, name),
                     _alone(model, symbol, name, budget, step))
              for name, budget in budgets.items()}
@@ -88,7 +129,7 @@ def run_solve(args, out) -> int:
               file=out)
         return 0 if best is not None else EXIT_NO_SOLUTION
     if best is None:
-        print(_no_solution(model, symbol, found), file=out)
+        print(_no_solution(model, symbol, found, step), file=out)
         return EXIT_NO_SOLUTION
     print(f"{symbol} = {_value_text(best)}: the largest {symbol} within "
           f"{'every budget' if len(found) > 1 else 'the budget'}"
@@ -143,30 +184,33 @@ def _alone(model, symbol, name: str, budget, step=None):
     return model_solve_budget(model, symbol, {name: budget}, step=step)
 
 
-def _no_solution(model, symbol, found) -> str:
-    """Why no value fits: every positive value exceeds a budget, or those within the budgets
-    break the model's constraints."""
+def _no_solution(model, symbol, found, step=None) -> str:
+    """Why no value fits: even the least value (1, or ``step`` for a multiplier) exceeds a
+    budget, or those within the budgets break the model's constraints."""
     needs = [show(c) for c in model.constraints if symbol in c.free_symbols]
+    least = 1 if step is None else step
     plain = []  # each budget alone, without the model's constraints
     for budget, expr, alone in found.values():
         try:
             plain.append(alone if symbol not in expr.free_symbols else
-                         solve_budget(expr, budget, symbol))
+                         solve_budget(expr, budget, symbol, step=step))
         except SolveError:  # within budget for no interval 1..a: said plainly below
             plain = None
             break
     if plain is not None and any(v is None for v in plain):
-        over = [n for n, v in zip(found, plain) if v is None]
-        return f"No positive {symbol} fits: even {symbol} = 1 exceeds the " \
-               f"{' and '.join(over)} budget."
+        over = [(n, found[n]) for n, v in zip(found, plain) if v is None]
+        amounts = ", ".join(f"{format_count(expr.xreplace({symbol: least}))} > "
+                            f"{format_count(budget)}" for _, (budget, expr, _) in over)
+        return f"No positive {symbol} fits: even {symbol} = {_value_text(least)} exceeds " \
+               f"the {' and '.join(n for n, _ in over)} budget ({amounts})."
     values = [v for v in plain or () if v != ANY]
     if values and needs:
-        return (f"No valid {symbol} fits: {symbol} = {min(values)} is the largest within the "
-                f"budget, but the model needs {', '.join(needs)}.")
+        return (f"No valid {symbol} fits: {symbol} = {_value_text(min(values))} is the largest "
+                f"within the budget, but the model needs {', '.join(needs)}.")
     over = [n for n, (_, _, alone) in found.items() if alone is None]
     if over:
-        admits = f"the model admits ({', '.join(needs)})" if needs else "there is"
-        return (f"No valid {symbol} fits: no {symbol} {admits} is within the "
+        admits = f" the model admits ({', '.join(needs)})" if needs else ""
+        return (f"No valid {symbol} fits: no {symbol}{admits} is within the "
                 f"{' and '.join(over)} budget.")
     return (f"No valid {symbol} fits: each budget alone admits some {symbol}, but no value "
             f"is within all of them.")
@@ -182,11 +226,11 @@ def run_latex(args, out) -> int:
     text = model.to_latex(standalone=bool(args.pdf or args.standalone),
                           **{k: v for k, v in options.items() if v is not None})
     if args.pdf:
-        if not args.output:
-            raise UsageError("--pdf needs -o FILE.tex (the PDF is written beside it)")
-        _write(args.output, _standalone(text))
-        pdf = _pdflatex(args.output, _standalone(text))
-        print(f"wrote {args.output} and {pdf}", file=sys.stderr)
+        tex, pdf = _pdf_targets(args.output)
+        if tex is not None:
+            _write(tex, _standalone(text))
+        _pdflatex(pdf, _standalone(text), tex is not None)
+        print(f"wrote {tex} and {pdf}" if tex else f"wrote {pdf}", file=sys.stderr)
         return 0
     if args.output:
         _write(args.output, text)
@@ -209,16 +253,39 @@ def _standalone(text: str) -> str:
             "\\begin{document}\n" + text + "\n\\end{document}\n")
 
 
-def _pdflatex(path: str, tex: str) -> str:
-    """Compile the written ``path`` with :func:`symcnn.render.latex.compile_pdf`."""
-    folder, name = os.path.split(os.path.abspath(path))
-    try:
-        pdf = compile_pdf(tex, folder, os.path.splitext(name)[0])
-    except UnavailableError:
-        raise UnavailableError("--pdf needs pdflatex on PATH (e.g. apt-get install "
-                               "texlive-latex-base); the .tex file was written") from None
-    # named as the user named the .tex beside it (``notes.tex`` and ``notes.pdf``)
-    return os.path.join(os.path.dirname(path), os.path.basename(os.fspath(pdf)))
+def _pdf_targets(output: str | None) -> tuple:
+    """``(tex, pdf)``: the files ``latex --pdf -o OUT`` writes, and only those the user
+    named: ``-o notes.tex`` writes notes.tex and the PDF beside it, notes.pdf; ``-o
+    notes.pdf`` writes the PDF alone (``tex`` None). Any other suffix is a usage error:
+    ``-o notes.txt`` wrote notes.tex, overwriting a file the user had not named."""
+    if not output:
+        raise UsageError("--pdf needs -o FILE.tex (writes FILE.tex and FILE.pdf beside it) or "
+                         "-o FILE.pdf (writes the PDF only)")
+    stem, suffix = os.path.splitext(output)
+    if suffix.lower() == ".tex" and os.path.basename(stem):
+        return output, stem + ".pdf"
+    if suffix.lower() == ".pdf" and os.path.basename(stem):
+        return None, output
+    raise UsageError(f"-o: with --pdf, name a .tex file (FILE.tex: writes it and FILE.pdf "
+                     f"beside it) or a .pdf file (the PDF only). Received: -o {brief(output)}")
+
+
+def _pdflatex(pdf: str, tex: str, tex_written: bool) -> None:
+    """Compile ``tex`` with :func:`symcnn.render.latex.compile_pdf` in a folder of its own
+    (pdflatex's auxiliary files stay there, and a name pdflatex cannot take, with ``%`` or
+    ``~`` in it, is no matter) and write the PDF to ``pdf``."""
+    with tempfile.TemporaryDirectory(prefix="symcnn-latex-") as folder:
+        try:
+            made = compile_pdf(tex, folder, "model")
+        except UnavailableError:
+            written = "the .tex file was written" if tex_written else "nothing was written"
+            raise UnavailableError(f"--pdf needs pdflatex on PATH (e.g. apt-get install "
+                                   f"texlive-latex-base); {written}") from None
+        except SymcnnError as err:  # name the user's file, not the folder that goes away
+            raise type(err)(str(err).replace(os.path.join(folder, "model.tex"),
+                                             os.path.basename(pdf))) from None
+        data = made.read_bytes()
+    write_bytes(pdf, data)
 
 
 def run_spec(args, out) -> int:

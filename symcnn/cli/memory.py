@@ -31,7 +31,8 @@ from ..render.summary import format_count
 from ..solving import solve_budget
 from ..suggest import did_you_mean
 from ..training_memory import training_memory
-from .arguments import UsageError, fix_with_subs, parse_assignments, parse_shape, unit_scale
+from .arguments import UsageError, parse_assignments, parse_shape, unit_scale
+from .commands import unfixed as free_error
 from .loading import load_args
 from .options import EXIT_NO_SOLUTION
 from .report import encode, header
@@ -130,6 +131,42 @@ def _for(name: str, total, fixed) -> None:
                      f"{', '.join(names) or 'none'}).{hint} Received: --for {name}")
 
 
+def _no_for(args, mem, rest) -> UsageError:
+    """``--budget`` without ``--for`` once the batch size is a number: said for what fixed
+    it (``--batch 4``, or ``--subs B=4`` naming the batch symbol), with a symbol of the
+    memory as the example."""
+    names = sorted(s.name for s in mem.total.free_symbols)
+    example = f"--for {names[0]}" if names else ""
+    if args.batch is not None:
+        given = f"--batch {args.batch}"
+    else:
+        fixed = [item.strip() for item in args.subs or ()
+                 if item.split("=", 1)[0].strip() in rest]  # the batch symbol among them
+        given = f"--subs {' '.join(fixed)}" if fixed else "--subs"
+    if not names:
+        return UsageError(f"--budget: the batch size is a number ({given} fixed it) and so is "
+                          f"every other size: the memory has no symbol left to solve for "
+                          f"(leave one out of --subs and name it with --for). "
+                          f"Received: --budget {args.budget}")
+    return UsageError(f"--budget: the batch size is a number ({given} fixed it), so say which "
+                      f"symbol to solve for with --for (e.g. {example}). "
+                      f"Received: --budget {args.budget}")
+
+
+def _whole(name: str, total) -> None:
+    """``--for`` a multiplier: ``memory --budget`` answers over whole numbers only (it has
+    no ``--step``), so say what the command line can do instead of the library's hint."""
+    symbol = next(s for s in total.free_symbols if s.name == name)
+    if symbol.is_integer:
+        return
+    raise SolveError(f"memory: {name} is a multiplier (it takes fractional values), and "
+                     f"memory --budget answers over whole numbers (it has no --step); fix "
+                     f"{name} with --subs (e.g. --subs {name}=0.75) and solve for another "
+                     f"symbol, or solve on a grid in Python with sc.solve_budget("
+                     f"model.training_memory(...), budget, {name!r}, step=Fraction(1, 20)). "
+                     f"Received: --for {name}")
+
+
 def run_memory(args, out) -> int:
     dtype = _dtype(args.dtype)
     model, rest = _model(args)
@@ -145,13 +182,13 @@ def run_memory(args, out) -> int:
         budget = parse_bytes(args.budget)
         symbol = args.for_ or (mem.batch.name if isinstance(mem.batch, sympy.Symbol) else None)
         if symbol is None:
-            raise UsageError("--budget: with a numeric --batch, say which symbol to solve for "
-                             "with --for (e.g. --for H)")
+            raise _no_for(args, mem, rest)
         _for(symbol, mem.total, args.subs)
+        _whole(symbol, mem.total)
         unfixed = {s.name for s in mem.total.free_symbols} - {symbol}
         if unfixed:
-            raise fix_with_subs("--budget: the memory still depends", unfixed, symbol,
-                                batch=getattr(mem.batch, "name", None))
+            raise free_error("--budget: the memory still depends", unfixed, symbol, args.subs,
+                             batch=getattr(mem.batch, "name", None))
         largest = solve_budget(mem, budget, symbol)  # under the model's conditions
     if args.format == "json":
         doc = {**header("memory"), "model": model.display_name, "batch": encode(mem.batch),

@@ -18,6 +18,7 @@ from __future__ import annotations
 import sympy
 
 from .. import __version__
+from ..costs import quantity
 from ..errors import CostError, _digits, brief
 from ..safe import MAX_DIGITS, BoundError
 from ..render.context import TABLE_COLUMNS
@@ -159,10 +160,12 @@ def solve_document(model, symbol: str, value, budgets: dict, binding: list) -> d
 
 
 def sweep_document(model, symbol: str, quantities: list, rows: list) -> dict:
-    """The ``symcnn/sweep`` document: quantities at each value of one symbol."""
+    """The ``symcnn/sweep`` document: quantities at each value of one symbol (each read as
+    the sweep reads it: :func:`symcnn.costs.quantity` calls the byte counts, which are
+    methods)."""
     return {**header("sweep"), "model": model.display_name, "symbol": symbol,
             "quantities": quantities,
-            "expressions": {q: encode(getattr(model, q)) for q in quantities},
+            "expressions": {q: encode(quantity(model, q)) for q in quantities},
             "points": [{"value": v, "valid": ok, **{q: (encode(x) if ok else None)
                                                     for q, x in zip(quantities, xs)}}
                        for v, ok, xs in rows]}

@@ -15,16 +15,19 @@ from __future__ import annotations
 import json
 import sys
 import time
+import warnings
+from fractions import Fraction
 
 import sympy
 
 from .. import plotting, sweeping
-from ..errors import OutputError, SolveError, UnavailableError
+from ..errors import OutputError, SolveError, SymcnnError, UnavailableError
+from ..multipliers import exact_value
 from ..render.summary import format_count
-from ..safe import int_text
-from .arguments import (UsageError, fix_with_subs, parse_budgets, parse_range,
+from ..safe import decimal_text, int_text
+from .arguments import (MAX_RANGE_POINTS, UsageError, parse_budgets, parse_range,
                         y_quantities)
-from .commands import quantity_of, symbol_of
+from .commands import quantity_of, symbol_of, unfixed
 from .loading import load_args
 from .report import sweep_document
 
@@ -58,24 +61,26 @@ class Progress:
             sys.stderr.flush()
 
 
-def sweep_rows(model, symbol, values, quantities, progress: Progress) -> list:
+def sweep_rows(model, symbol, values, quantities, progress: Progress, subs=None) -> list:
     """``(value, valid, [quantity values])`` for each value of ``symbol``.
 
     Uses ``sc.sweep`` (exact, vectorised) in chunks so the progress bar can move; values
-    below 1 are not sizes and are reported invalid.
+    below 1 are not sizes and are reported invalid. A symbol other than ``symbol`` left
+    free is a usage error (``subs``: the ``--subs`` given, to say why one is still free).
     """
     exprs = [quantity_of(model, q) for q in quantities]
     others = set().union(*(e.free_symbols for e in exprs), *(c.free_symbols
                                                              for c in model.constraints))
     others.discard(symbol)
-    if others:
-        raise SolveError(f"sweep: fix the other symbols with --subs (e.g. "
-                         f"{sorted(s.name for s in others)[0]}=224). Received: free symbols "
-                         f"{', '.join(sorted(s.name for s in others))}")
+    if others:  # a usage error, as plot, solve and memory say it (exit code 2)
+        raise unfixed("the swept quantities and the model's conditions still depend",
+                      {s.name for s in others}, symbol, subs)
     rows, chunk = [], 4096
     for start in range(0, len(values), chunk):
         part = values[start:start + chunk]
-        sizes = [v for v in part if v >= 1]
+        least = 1 if symbol.is_integer or not any(isinstance(v, Fraction) for v in values) \
+            else 0  # a multiplier's fractional values: every positive one
+        sizes = [v for v in part if v > 0 and v >= least]
         found: dict = {}
         if sizes and symbol in model.free_symbols:
             result = sweeping.sweep(model, *quantities, **{symbol.name: sizes})
@@ -87,8 +92,8 @@ def sweep_rows(model, symbol, values, quantities, progress: Progress) -> list:
             if value in found:
                 rows.append((value, *found[value]))
                 continue
-            table = {symbol: sympy.Integer(value)}
-            ok = value >= 1 and all(bool(c.xreplace(table)) for c in model.constraints)
+            table = {symbol: sympy.Rational(value)}
+            ok = value > 0 and value >= least and all(bool(c.xreplace(table)) for c in model.constraints)
             rows.append((value, ok, [e.xreplace(table) for e in exprs]))
         progress.update(start + len(part))
     progress.close()
@@ -104,24 +109,77 @@ def _as_list(values) -> list:
 _UNIT_HEADERS = {"peak_activation_memory": "peak_activation_memory (bytes)"}
 
 
+def _range(text: str) -> tuple:
+    """RANGE as :func:`~symcnn.cli.arguments.parse_range` reads it, or with fractional
+    values for a multiplier (``alpha=0.25,0.5,1``, ``alpha=0.25:1:0.25``), each read exactly
+    as ``solve --step`` reads it (0.25 is 1/4) as a :class:`~fractions.Fraction`; whether
+    the symbol takes them is checked once the model is read (:func:`_check_range`)."""
+    try:
+        return parse_range(text, "RANGE")
+    except UsageError as err:
+        refused = err
+    name, _, spec = text.partition("=")
+    try:
+        parts = [exact_value(p.strip(), "RANGE", "sweep") for p in spec.split(
+            ":" if ":" in spec else ",")]
+    except SymcnnError:
+        raise refused from None
+    if not all(p.is_Rational for p in parts) or all(p.is_Integer for p in parts):
+        raise refused
+    parts = [Fraction(int(p.p), int(p.q)) for p in parts]
+    if ":" in spec:
+        if len(parts) not in (2, 3):
+            raise refused
+        start, stop, step = (*parts, Fraction(1)) if len(parts) == 2 else parts
+        if stop < start:
+            raise UsageError(f"RANGE: a range needs START <= STOP. Received: {text!r}")
+        count = int((stop - start) // step) + 1
+        if count > MAX_RANGE_POINTS:
+            raise UsageError(f"RANGE: more than {MAX_RANGE_POINTS:,} points, more than a "
+                             f"table or a plot can show; take a coarser STEP. "
+                             f"Received: {text!r}")
+        parts = [start + k * step for k in range(count)]
+    return name.strip(), [int(v) if v.denominator == 1 else v for v in parts]
+
+
+def _check_range(symbol, values, text: str) -> None:
+    """Fractional values are a multiplier's (sc.multiplier): an integer size refuses them
+    as :func:`~symcnn.cli.arguments.parse_range` does, saying why."""
+    if symbol.is_integer and any(isinstance(v, Fraction) for v in values):
+        raise UsageError(f"RANGE: values must be integers ({symbol} is an integer size; only "
+                         f"a multiplier, sc.multiplier, takes fractional values). "
+                         f"Received: {text!r}")
+
+
+def _value_text(value, sep: str = ",") -> str:
+    """A swept value as the tables show it: ``1,024``, ``0.25``, ``1/3``."""
+    if isinstance(value, Fraction):
+        exact = sympy.Rational(value.numerator, value.denominator)
+        return decimal_text(exact, sep) or str(exact)
+    return f"{value:,}" if sep else str(value)
+
+
 def run_sweep(args, out) -> int:
-    name, values = parse_range(args.range, "RANGE")
+    name, values = _range(args.range)
     quantities = y_quantities(args.y)
     model = load_args(args)
     symbol = symbol_of(model, name, "sweep", f"RANGE {args.range}", args.subs)
+    _check_range(symbol, values, args.range)
     rows = sweep_rows(model, symbol, values, quantities,
-                      Progress(len(values), not args.no_progress))
+                      Progress(len(values), not args.no_progress), args.subs)
     if args.format == "json":
+        rows = [(v if type(v) is int else str(v), ok, xs) for v, ok, xs in rows]  # "1/4"
         print(json.dumps(sweep_document(model, name, quantities, rows), indent=2), file=out)
     elif args.format == "csv":
         print(",".join([name, "valid", *quantities]), file=out)
         for value, ok, xs in rows:
-            print(",".join([str(value), str(ok).lower(), *(str(x) if ok else "" for x in xs)]),
+            print(",".join([_value_text(value, ""), str(ok).lower(),
+                            *(str(x) if ok else "" for x in xs)]),
                   file=out)
     else:  # formatted twice (for the widths, then to print) rather than kept: less memory
         def cells(row):
             value, ok, xs = row
-            return [f"{value:,}", *(("invalid" if not ok else int_text(x, ",")
+            return [_value_text(value), *(("invalid" if not ok else int_text(x, ",")
                                      if type(x) is int else format_count(x)) for x in xs)]
 
         headers = [name, *(_UNIT_HEADERS.get(q, q) for q in quantities)]
@@ -148,7 +206,7 @@ def _check_plot_options(args) -> None:
 
 
 def run_plot(args, out) -> int:
-    name, values = parse_range(args.range, "RANGE")
+    name, values = _range(args.range)
     quantities = y_quantities(args.y)
     budgets = parse_budgets(args.budget)
     for q in budgets:
@@ -158,10 +216,11 @@ def run_plot(args, out) -> int:
                              f"{' '.join(args.budget)}")
     model = load_args(args)
     symbol = symbol_of(model, name, "plot", f"RANGE {args.range}", args.subs)
+    _check_range(symbol, values, args.range)
     others = {s.name for q in quantities for s in quantity_of(model, q).free_symbols} \
         - {symbol.name}
     if others:
-        raise fix_with_subs("the plotted quantities still depend", others, symbol)
+        raise unfixed("the plotted quantities still depend", others, symbol, args.subs)
     try:
         import matplotlib
     except ImportError:
@@ -173,14 +232,18 @@ def run_plot(args, out) -> int:
     if budget is not None and len(quantities) == 1:
         budget = budgets[quantities[0]]
     try:
-        figure = plotting.plot(model, y=y, budget=budget, path=args.output, logy=args.logy,
-                      title=args.title, **{name: values})
+        with warnings.catch_warnings(record=True) as notes:  # said plainly on stderr, below
+            warnings.simplefilter("always")
+            figure = plotting.plot(model, y=y, budget=budget, path=args.output,
+                                   logy=args.logy, title=args.title, **{name: values})
     except OSError as err:  # the request failed (exit code 1), as sc.plot's OutputError
         raise OutputError(f"cannot write {args.output}: {err.strerror or err}. "
                           f"Received: path={args.output!r}") from None
     import matplotlib.pyplot as plt
 
     plt.close(figure)
+    for note in notes:  # no budget fits, no log scale for a panel of zeros
+        print(f"symcnn plot: note: {str(note.message).removeprefix('plot: ')}", file=sys.stderr)
     print(f"wrote {args.output}", file=sys.stderr)
     return 0
 
