@@ -65,7 +65,9 @@ def derive(record, assume_divisible=None) -> Derivation:
     layer = record.layer
     ins = [tuple(s) for s in record.input_shapes]
     outs = record.output_shape
-    out = tuple(outs[0] if isinstance(outs, list) else outs)
+    out = tuple(outs[0] if isinstance(outs, list) else outs)  # the steps derive the first
+    # ... but every output is listed: an LSTM with return_state=True has three
+    out_shape = [tuple(s) for s in outs] if isinstance(outs, list) else out
     b = Builder()
     params_formula, params_bind = layer.derivation_for(b, ins, out)
     if isinstance(params_formula, sympy.Integer) and params_formula == 0 and record.params != 0:
@@ -79,13 +81,15 @@ def derive(record, assume_divisible=None) -> Derivation:
             b.non_trainable is None else None
         if frozen is not None:  # a kernel frozen under LoRA
             b.non_trainable = frozen
-            b.note("With lora_rank=r the kernel is frozen (non-trainable); the two factors, "
-                   "r*(fan-in + outputs) weights, and the bias train.")
+            kernel = "embedding table" if record.type == "Embedding" else "kernel"
+            bias = ", and the bias" if getattr(layer, "use_bias", False) else ""
+            b.note(f"With lora_rank=r the {kernel} is frozen (non-trainable); the two "
+                   f"factors, r*(fan-in + outputs) weights{bias}, train.")
         if b.non_trainable is not None:
             b.add("non_trainable", *b.non_trainable, record.non_trainable_params)
     in_shape = ins[0] if len(ins) == 1 else ins
     steps, notes = _apart_from_model_symbols(record, tuple(b.steps), tuple(b.notes))
-    derivation = Derivation(record.name, record.type, in_shape, out, steps, notes)
+    derivation = Derivation(record.name, record.type, in_shape, out_shape, steps, notes)
     if assume_divisible:
         derivation = _assume(derivation, assume_divisible)
     return derivation
@@ -129,6 +133,12 @@ def _apart_from_model_symbols(record, steps: tuple, notes: tuple) -> tuple:
                 while new in mine:
                     new = primed(new)
                 renamed[letter] = sympy.Symbol(new, **letter.assumptions0)
+    return _renamed(steps, notes, renamed)
+
+
+def _renamed(steps: tuple, notes: tuple, renamed: dict) -> tuple:
+    """``steps`` and ``notes`` with the formula symbols ``renamed`` (old -> new symbol),
+    in the notes as whole words."""
     if not renamed:
         return steps, notes
     steps = tuple(Step(s.key, s.formula.xreplace(renamed) if s.formula is not None else None,

@@ -135,8 +135,10 @@ class _RNN(Layer):
         weights = Times(U, Plus(U, X))
         if self.use_bias:
             weights = Plus(weights, Times(self.biases, U) if self.biases != 1 else U)
-        b.note(f"{self.gates} gate(s): a kernel (X, U), a recurrent kernel (U, U)"
-               f"{' and a bias' if self.use_bias else ''} per gate, as Keras counts them.")
+        bias = ("" if not self.use_bias else " and a bias" if self.biases == 1 else
+                f" and {self.biases} biases (U each: input and recurrent)")
+        b.note(f"{self.gates} gate(s): a kernel (X, U), a recurrent kernel (U, U){bias} "
+               f"per gate, as Keras counts them.")
         return (Times(self.gates, weights) if self.gates != 1 else weights), {X: width,
                                                                                U: self.units}
 
@@ -370,7 +372,7 @@ class Bidirectional(Layer):
         check = _NoChecks()
         forward = self.layer.compute(input_shapes, check).params
         backward = self.backward.compute(input_shapes, check).params
-        b.note(f"merge_mode={self.merge_mode!r}; the backward layer is "
+        b.note(f"`merge_mode={self.merge_mode!r}`; the backward layer is "
                f"{'its own' if self.backward_layer is not None else 'a copy of the layer'}.")
         return Plus(F, B), {F: forward, B: backward}
 

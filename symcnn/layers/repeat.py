@@ -369,7 +369,7 @@ class Repeat(Layer):
         return tuple(out)
 
     def derivation_for(self, b, input_shapes, output_shape):
-        T, P = sym("T"), sym("P_block")
+        R, P = sym("R"), sym("P_block")  # R repetitions (T is a sequence's time steps)
         shape = tuple(input_shapes[0])
         if self.times == 0:
             b.note("The block is repeated 0 times: the input passes through.")
@@ -386,8 +386,8 @@ class Repeat(Layer):
             return layers_sum(b, [(f"repetition {i}", r.type, r.params, r.non_trainable_params)
                                   for i, r in enumerate(written._records, 1)])
         block = self.block.compute([shape], Checker())
-        b.note("The block keeps its input shape; its parameters count T times.")
-        return Times(T, P), {T: self.times, P: block.params}
+        b.note("The block keeps its input shape; its parameters count R times.")
+        return Times(R, P), {R: self.times, P: block.params}
 
     def subs(self, mapping: dict) -> "Repeat":
         """The same repetition with symbols replaced in the count and inside the block."""

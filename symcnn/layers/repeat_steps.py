@@ -142,15 +142,18 @@ class Steps:
         first = collapse_roundings(per_step.xreplace(dict(zip(self.probe, self.shape))))
         later = collapse_roundings(per_step.xreplace(self._at(self.t)))
         rest = sympy.summation(later, (self.t, 1, self.repeat.times - 1))
-        if not rest.has(sympy.Sum) or sympy.expand(later.xreplace({self.t: 0}) - first) != 0:
+        if not rest.has(sympy.Sum):
             return sympy.expand(first + rest)
-        # no closed form: one sum over the repetitions t = 1..times, as on paper
-        # (sum_{t=1}^{L} 2304*ceiling(H/2**t)*ceiling(W/2**t)), not a first term plus a sum
-        # over a dummy from 1 to times - 1
+        # no closed form: a sum over the repetitions t (counted from 1), as on paper, its
+        # index a plain name (never SymPy's dummy, printed _t) and its term in the sizes of
+        # repetition t (sum_{t=2}^{L} 2304*ceiling(H/2**t)*ceiling(W/2**t), not
+        # ceiling(H/(2*2**_t)) over 1..L - 1)
         taken = {s.name for s in (later.free_symbols - {self.t}) | self.repeat.times.free_symbols}
         index = sympy.Symbol(next(n for n in ("t", "i", "j", "k", "r", "s_t") if n not in taken),
                              integer=True, positive=True)
         term = collapse_roundings(sympy.expand(later.xreplace({self.t: index - 1})))
+        if sympy.expand(later.xreplace({self.t: 0}) - first) != 0:  # the first differs (its
+            return sympy.expand(first) + sympy.Sum(term, (index, 2, self.repeat.times))  # input)
         return sympy.Sum(term, (index, 1, self.repeat.times))
 
 

@@ -123,10 +123,10 @@ class Reshape(Layer):
 
     def derivation_for(self, b, input_shapes, output_shape):
         if -1 in self.target_shape:
-            N, T = sym("N_in"), sym("T")
+            N, G = sym("N_in"), sym("N_given")  # the product of the given sizes
             known = formulas.prod(x for x in self.target_shape if x != -1)
-            b.add("N_out", Over(N, T), {N: sympy.expand(formulas.prod(input_shapes[0])),
-                                        T: known},
+            b.add("N_out", Over(N, G), {N: sympy.expand(formulas.prod(input_shapes[0])),
+                                        G: known},
                   output_shape[list(self.target_shape).index(-1)])
             b.note("The -1 entry takes what is left: all input elements over the given sizes.")
         return sympy.Integer(0), {}

@@ -18,7 +18,7 @@ from ..derivation import derive
 from ..errors import SymcnnError
 from . import cost_columns  # noqa: F401  (registers the MACs, FLOPs, ... columns it offers)
 from .notation import notate, preset
-from .summary import COLUMNS
+from .summary import COLUMNS, format_count
 
 __all__ = ["RenderContext", "Derivations", "resolve_columns", "TABLE_COLUMNS", "DEFAULT_TABLE_COLUMNS"]
 
@@ -120,23 +120,40 @@ class RenderContext:
                 shape.append(value)
                 used |= changed
             self.inputs.append((name, tuple(shape)))
-        self.used = self.assume.groups(used) if used else []
+        self._used = used  # grows as count columns (MACs, ...) are rewritten too
+
+    @property
+    def used(self) -> list:
+        """The assumptions (``[(symbols, divisor)]``) that changed a value shown so far: the
+        shapes, parameters and totals, and every count column a table has rendered."""
+        return self.assume.groups(self._used) if self._used else []
+
+    def _assumed(self, value):
+        """``value`` rewritten under the assumption (every column states it, not only the
+        shapes and parameters), noting the symbols it used."""
+        if not self.assume or value is None:
+            return value
+        value, changed = self.assume.apply(value)
+        self._used |= changed
+        return value
 
     def other_cell(self, key: str, record) -> str:
         """The text of a summary-registered column for ``record`` (``None``: an input row)."""
         column = COLUMNS[key]
         if record is None:
             return "0" if column.numeric else ""
+        if self.assume and column.value is not None:  # a count: its value under the assumption
+            return format_count(self.other_value(key, record))
         return column.cell(self.model, record)
 
     def other_value(self, key: str, record):
         """The expression of a count column (MACs, FLOPs, ...) for ``record`` (``None``: an
         input row, 0), for a printer to typeset as it does the parameters; ``None`` for a
-        column that is text only."""
+        column that is text only. Under ``assume_divisible``, rewritten as the shapes are."""
         column = COLUMNS[key]
         if column.value is None:
             return None
-        return ZERO if record is None else column.value(self.model, record)
+        return ZERO if record is None else self._assumed(column.value(self.model, record))
 
     def other_totals(self, columns) -> list:
         """``(key, value, text)`` for each chosen summary column that has a total (MACs,
@@ -146,6 +163,11 @@ class RenderContext:
             column = None if key in TABLE_COLUMNS else COLUMNS[key]
             if column is None or column.total is None:
                 continue
-            value = None if column.total_value is None else column.total_value(self.model)
-            out.append((key, value, column.total(self.model)))
+            if column.total_value is None:
+                out.append((key, None, column.total(self.model)))
+            elif self.assume:
+                value = self._assumed(column.total_value(self.model))
+                out.append((key, value, format_count(value)))
+            else:
+                out.append((key, column.total_value(self.model), column.total(self.model)))
         return out

@@ -277,6 +277,9 @@ def _shown_atom(atom):
         return type(atom)(inner, evaluate=False)
     if isinstance(atom, (sympy.Min, sympy.Max)):  # as evaluate=False, sort keys kept
         return lattice(atom.func, [_display(a) for a in atom.args])
+    if isinstance(atom, sympy.Sum):  # a Repeat's cost: its term and bounds laid out as any
+        return sympy.Sum(_display(atom.function),  # other value, ceiling((H - 2*L)/2**t)
+                         *((i, *(_display(b) for b in bounds)) for i, *bounds in atom.limits))
     if atom.is_Function:
         return atom.func(*(_display(a) for a in atom.args), evaluate=False)
     if atom.is_Pow:  # a negative or symbolic power

@@ -128,6 +128,18 @@ class MathML(InRounding, MathMLPresentationPrinter):
             return self._el("mrow", self._op("−"), sup) if e.p < 0 else sup
         return self._el("mn", text=_group(e) if abs(int(e)) >= 1000 else str(int(e)))  # as LaTeX
 
+    def _print_Mul(self, expr):
+        """SymPy's, with a visible ``·`` between two factors that meet as numerals: ``2·2^t``
+        (``H/(2*2**t)``, the invisible times reads as ``22^t``), ``2·3``."""
+        node = super()._print_Mul(expr)
+        for row in [node, *node.getElementsByTagName("mrow")]:
+            kids = [k for k in row.childNodes if k.nodeType == k.ELEMENT_NODE]
+            for left, mo, right in zip(kids, kids[1:], kids[2:]):
+                if mo.nodeName == "mo" and _text(mo) in ("\u2062", "&InvisibleTimes;") and \
+                        _numeral_at(left, -1) and _numeral_at(right, 0):
+                    mo.firstChild.data = "\u00b7"
+        return node
+
     def _print_Given(self, e):
         value = display_form(e.args[0])
         if value.is_Integer:
@@ -209,6 +221,19 @@ class MathML(InRounding, MathMLPresentationPrinter):
                 node.appendChild(self._op("="))
             node.appendChild(part)
         return node
+
+
+def _numeral_at(node, end: int) -> bool:
+    """Whether ``node`` shows a numeral at its start (``end=0``) or its end (``-1``; a
+    power ends with its base's digits for this purpose: ``2^t 3`` reads as badly)."""
+    if node.nodeName == "mn":
+        return True
+    kids = [k for k in node.childNodes if k.nodeType == k.ELEMENT_NODE]
+    if not kids:
+        return False
+    if node.nodeName in ("msup", "msub", "msubsup"):
+        return _numeral_at(kids[0], end)
+    return node.nodeName == "mrow" and _numeral_at(kids[end], end)
 
 
 def math(node, block: bool = False) -> str:

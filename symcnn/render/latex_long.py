@@ -148,7 +148,13 @@ def breakable(math: str) -> str:
                   r"(?=\\left[(\[]|\\left\\l|\\operatorname|\\max|\\min|[A-Za-z0-9])",
                   r"\1 " + _PRODUCT + " ", math)
     math = re.sub(r"(\S+) (?=\\left\()", _break_before_factor, math)
+    # a sum's term (a Repeat's cost): its coefficient may end a line too, as it cannot read
+    # as a value there (after \sum_{t=1}^{M}), or the term is one box wider than a column
+    math = _SUM_COEFF.sub(r"\1 " + _PRODUCT + " ", math)
     return math.replace(_PRODUCT, TIMES_BREAK)
+
+
+_SUM_COEFF = re.compile(r"(\\sum_\{[^{}]*\}\^\{[^{}]*\} [0-9.]+(?:\{,\}[0-9]+)*) (?=\\left)")
 
 
 #: Source length above which a parenthesised sum is set with ``\\bigl( \\bigr)``.

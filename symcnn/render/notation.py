@@ -39,7 +39,10 @@ its terms ``P_1 + P_2`` read ``P'_1 + P'_2`` beside the padding ``P``. A formula
 named as one of the model's own symbols takes a prime too: on ``Input(("S", 3))`` (a length
 ``S``) a ``Conv1D``'s stride reads ``S'``. An ``Embedding``'s ``D_out`` is its
 width: only a volume (a layer that names a height too) has a depth axis ``D_in``, ``D_out``
-(cs231n's ``T_1``, ``T_2``).
+(cs231n's ``T_1``, ``T_2``). Layers name their letters apart: a sequence's time steps are
+``T``, a ``Repeat``'s repetitions ``R`` (``params = R*P_block``) and the product of a
+``Reshape``'s given sizes ``N_given`` (d2l's and Dumoulin & Visin's ``n_given``, beside
+their ``n_i`` and ``n_o``).
 
 >>> import symcnn as sc, sympy
 >>> m = sc.Sequential([sc.Input((32, 32, 3)), sc.Conv2D(8, 3, strides=2, padding=1)])
@@ -80,7 +83,8 @@ def _cs231n() -> dict:
 
 
 def _d2l() -> dict:
-    out = {"F": "c_o", "C_in": "c_i", "C_out": "c_o", "N_in": "n_i", "N_out": "n_o"}
+    out = {"F": "c_o", "C_in": "c_i", "C_out": "c_o", "N_in": "n_i", "N_out": "n_o",
+           "N_given": "n_given"}  # a Reshape's given sizes, as its n_i and n_o
     for sub, big in _AXES:
         out.update({f"{big}_in": f"n_{sub}", f"{big}_out": f"{sub}_o", f"K_{sub}": f"k_{sub}",
                     f"S_{sub}": f"s_{sub}", f"P_{sub}": f"p_{sub}", f"D_{sub}": f"d_{sub}"})
@@ -89,7 +93,7 @@ def _d2l() -> dict:
 
 def _dumoulin() -> dict:
     # a Dense layer's features: n_i, n_o, not a one-axis window's i, o beside them
-    out = {"C_in": "c_i", "C_out": "c_o", "N_in": "n_i", "N_out": "n_o"}
+    out = {"C_in": "c_i", "C_out": "c_o", "N_in": "n_i", "N_out": "n_o", "N_given": "n_given"}
     for n, (sub, big) in enumerate(_AXES, 1):
         out.update({f"{big}_in": f"i_{n}", f"{big}_out": f"o_{n}", f"K_{sub}": f"k_{n}",
                     f"S_{sub}": f"s_{n}", f"P_{sub}": f"p_{n}", f"D_{sub}": f"d_{n}"})

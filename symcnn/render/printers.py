@@ -139,8 +139,16 @@ class _LatexPrinter(InRounding, LatexPrinter):
 
     names: dict = {}
 
+    _given_depth = 0  # inside a working's value (Given), which groups its integers' digits
+
     def _print(self, expr, **kwargs):
         name = self.names.get(expr) if self.names and isinstance(expr, sympy.Basic) else None
+        if name is None and type(expr).__name__ == "Given":
+            self._given_depth += 1
+            try:
+                return super()._print(expr, **kwargs)
+            finally:
+                self._given_depth -= 1
         if name is None:
             return super()._print(expr, **kwargs)
         exp = kwargs.get("exp")  # a function's power, which SymPy hands to the function
@@ -200,6 +208,25 @@ class _LatexPrinter(InRounding, LatexPrinter):
         return tex if exp is None else r"%s^{%s}" % (tex, exp)
 
     _print_Min = _print_Max
+
+    def _print_Sum(self, expr):
+        r"""``\sum_{t=2}^{M} 2{,}304 \left\lceil{\frac{H}{2^{t}}}\right\rceil ...``: a Repeat's
+        cost, in a value (a table's cell, a working's value) its coefficient grouped as that
+        value's other integers are (``Given``); elsewhere as SymPy writes it, ``2304``."""
+        from ..working import group_digits  # the working nodes print through this module
+
+        tex = "".join(rf"\sum_{{{self._print(i)}={self._print(lo)}}}^{{{self._print(hi)}}} "
+                      for i, lo, hi in expr.limits)
+        term = expr.function
+        coeff, rest = term.as_coeff_Mul()
+        if self._given_depth and coeff.is_Integer and abs(coeff) >= 1000 and rest != 1:
+            inner = self._print(rest)
+            body = group_digits(int(coeff), "{,}") + " " + (
+                rf"\left({inner}\right)" if rest.is_Add else inner)
+        else:
+            body = self._print(term)
+            body = rf"\left({body}\right)" if term.is_Add else body
+        return tex + body
 
     def _print_Integer(self, expr):
         power = self._power(expr.p)

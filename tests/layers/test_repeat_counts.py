@@ -220,7 +220,7 @@ def test_the_derivation_of_written_out_repetitions_adds_them_up():
     kept = sc.Sequential([sc.Input(("H", "W", 3)), sc.Repeat(sc.Conv2D(3, 3, padding="same"),
                                                               10**9)])
     assert str(derive(kept.layers[-1])["params"]) == \
-        "params = T*P_block = 1000000000*84 = 84,000,000,000"
+        "params = R*P_block = 1000000000*84 = 84,000,000,000"
 
 
 def test_the_summary_shows_one_row_for_a_repeat_whatever_the_count():
