@@ -20,6 +20,7 @@ from sympy.printing.str import StrPrinter
 
 from ..expr_parser import MAX_BITS
 from ..ordering import printed_args
+from ..safe import int_text
 
 __all__ = ["integer_power", "text_printer", "latex_printer", "InRounding", "POWER_MIN_DIGITS",
            "POWER_BASES"]
@@ -213,15 +214,13 @@ class _LatexPrinter(InRounding, LatexPrinter):
         r"""``\sum_{t=2}^{M} 2{,}304 \left\lceil{\frac{H}{2^{t}}}\right\rceil ...``: a Repeat's
         cost, in a value (a table's cell, a working's value) its coefficient grouped as that
         value's other integers are (``Given``); elsewhere as SymPy writes it, ``2304``."""
-        from ..working import group_digits  # the working nodes print through this module
-
         tex = "".join(rf"\sum_{{{self._print(i)}={self._print(lo)}}}^{{{self._print(hi)}}} "
                       for i, lo, hi in expr.limits)
         term = expr.function
         coeff, rest = term.as_coeff_Mul()
         if self._given_depth and coeff.is_Integer and abs(coeff) >= 1000 and rest != 1:
             inner = self._print(rest)
-            body = group_digits(int(coeff), "{,}") + " " + (
+            body = int_text(int(coeff), "{,}") + " " + (
                 rf"\left({inner}\right)" if rest.is_Add else inner)
         else:
             body = self._print(term)
