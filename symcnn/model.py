@@ -293,19 +293,93 @@ class Model(_CostViews, _Printing, Graph):
         (30, H, 2*c)
         """
         table = self._substitution(mapping, values)
+        return self._substituted(table, template=False) if table else self
+
+    def subs_nested(self, table: dict, calls=None) -> "Model":
+        """This model as a layer of another one, with ``table`` (``{symbol: value}``, of the
+        outer model's symbols) substituted where the symbols are the outer model's: in its
+        layers' arguments and its stated constraints (a call carries them to the outer model
+        as they are), not in its input shapes, a template that each call binds to the shapes
+        it receives (:meth:`rebuilt_on`). An outer ``H=64`` so leaves ``Input(("H", "W",
+        16))`` of a block called on ``(ceiling(H/2), ceiling(W/2), 16)`` as it is (rewritten
+        to ``(64, 64, 16)`` it would refuse the call on ``(32, 32, 16)``), while a width
+        ``w`` of its layers takes the outer value.
+
+        ``calls``: the input shapes of each of its calls in the outer model, values
+        substituted, when known. Where the input shapes substituted too are those of every
+        call, they are substituted (as :meth:`subs` does: the block called on ``(64, 64,
+        16)`` is built for it, as a framework export needs). Itself when nothing changes.
+
+        >>> import symcnn as sc
+        >>> x = sc.Input(("H", "W", 16))
+        >>> block = sc.Model(x, sc.Conv2D("w", 3, padding="same")(x))
+        >>> H, W, w = (block.symbols_by_name[n] for n in "HWw")
+        >>> block.subs_nested({H: 64, w: 8}).input_shape
+        (H, W, 16)
+        >>> block.subs_nested({H: 64, w: 8}, calls=[[(64, W, 16)]]).input_shape
+        (64, W, 16)
+        >>> block.subs_nested({H: 64, w: 8}).params
+        1160
+        """
+        own = self.free_symbols
+        table = {k: v for k, v in table.items() if k in own}
         if not table:
             return self
-        cache: dict = {}
+        if calls:
+            try:
+                whole = self._substituted(table, template=False)
+            except SymcnnError:  # the values break the template; the calls may be fine
+                whole = None
+            if whole is not None and all(_shapes_equal(whole.inputs, shapes)
+                                         for shapes in calls):
+                return whole
+        return self._substituted(table, template=True)
 
-        def new_layer(layer: Layer) -> Layer:
-            if id(layer) not in cache:
-                cache[id(layer)] = subs_own(layer, table)
-            return cache[id(layer)]
+    def _substituted(self, table: dict, template: bool) -> "Model":
+        """The model with ``table`` substituted in its layers and stated constraints, and in
+        its input shapes unless ``template`` (:meth:`subs_nested`)."""
+        layers = self._layers_after(table, template)
+        stated = self._stated_after(table)
+        if template and self._unchanged(layers, stated):
+            return self
+        new_inputs = [self._input_after(t, {} if template else table) for t in self.inputs]
+        return self._replay(new_inputs, lambda layer: layers[id(layer)], name=self.name,
+                            constraints=stated)
 
-        new_inputs = [Input(tuple(_subs_size(d, table) for d in t.shape), name=t.node.layer.name)
-                      for t in self.inputs]
-        return self._replay(new_inputs, new_layer, name=self.name,
-                            constraints=self._stated_after(table))
+    def _layers_after(self, table: dict, template: bool = False) -> dict:
+        """``{id(layer): the layer with table substituted}`` for each distinct layer called
+        (a shared layer substituted once, so that it stays shared). A nested model is told
+        the input shapes of its calls (:meth:`subs_nested`) unless ``template``: then they
+        are in this model's own input symbols, which ``table`` does not set."""
+        calls: dict = {}
+        for node in self._nodes:
+            calls.setdefault(id(node.layer), []).append(node)
+        out: dict = {}
+        for node in self._nodes:
+            layer = node.layer
+            if isinstance(layer, InputLayer) or id(layer) in out:
+                continue
+            nested = getattr(layer, "subs_nested", None)  # a nested model
+            if nested is not None:
+                shapes = None if template else [
+                    [tuple(_subs_size(d, table) for d in s) for s in n.input_shapes]
+                    for n in calls[id(layer)]]
+                out[id(layer)] = nested(table, calls=shapes)
+            else:
+                out[id(layer)] = subs_own(layer, table)
+        return out
+
+    def _unchanged(self, layers: dict, stated: list) -> bool:
+        """Whether substituting left every layer (``_layers_after``) and stated constraint
+        as it was."""
+        return all(layers[id(n.layer)] is n.layer for n in self._nodes
+                   if not isinstance(n.layer, InputLayer)) and stated == list(self._stated)
+
+    @staticmethod
+    def _input_after(tensor: Tensor, table: dict) -> Tensor:
+        """A new input of the shape of ``tensor`` with ``table`` substituted, of its name."""
+        return Input(tuple(_subs_size(d, table) for d in tensor.shape),
+                     name=tensor.node.layer.name)
 
     def _stated_after(self, table: dict) -> list:
         """The stated constraints with ``table`` substituted; a ShapeError names one that
@@ -480,6 +554,14 @@ def _subs_size(size, table):
     return value
 
 
+def _shapes_equal(inputs, shapes) -> bool:
+    """Whether the model inputs ``inputs`` have the shapes ``shapes``, for every value."""
+    return len(inputs) == len(shapes) and all(
+        len(t.shape) == len(s) and all(arith.decide_equal(a, b) is True
+                                       for a, b in zip(t.shape, s))
+        for t, s in zip(inputs, shapes))
+
+
 class Sequential(Model):
     """A stack of layers, each applied to the previous one's output (Keras ``Sequential``).
 
@@ -535,15 +617,14 @@ class Sequential(Model):
 
     def subs(self, mapping: dict | None = None, **values: Any) -> "Sequential":
         table = self._substitution(mapping, values)
-        if not table:
+        return self._substituted(table, template=False) if table else self
+
+    def _substituted(self, table: dict, template: bool) -> "Sequential":
+        """As :meth:`Model._substituted`, kept a ``Sequential`` of the same stack."""
+        layers = self._layers_after(table, template)
+        stated = self._stated_after(table)
+        if template and self._unchanged(layers, stated):
             return self
-        cache: dict = {}
-        layers = []
-        for layer in self._stack:
-            if id(layer) not in cache:
-                cache[id(layer)] = subs_own(layer, table)
-            layers.append(cache[id(layer)])
-        x = self.inputs[0]
-        new_input = Input(tuple(_subs_size(d, table) for d in x.shape), name=x.node.layer.name)
-        return Sequential([new_input, *layers], name=self.name,
-                          constraints=self._stated_after(table))
+        new_input = self._input_after(self.inputs[0], {} if template else table)
+        return Sequential([new_input, *(layers[id(layer)] for layer in self._stack)],
+                          name=self.name, constraints=stated)

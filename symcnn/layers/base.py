@@ -803,10 +803,15 @@ def _symbols_of(value) -> set:
 def subs_own(layer: "Layer", mapping: dict) -> "Layer":
     """``layer.subs`` with only the symbols of ``mapping`` that ``layer`` has (itself when it
     has none): a nested model refuses a symbol it lacks, as ``model.subs`` does when a user
-    names one, so a model or a ``Repeat`` hands each of its parts its own symbols."""
+    names one, so a model or a ``Repeat`` hands each of its parts its own symbols. A nested
+    model (a :class:`Graph`) keeps its input shapes, a template bound to the shapes of each
+    call: only its layers and stated constraints take the values
+    (:meth:`symcnn.Model.subs_nested`)."""
     own = layer.free_symbols
     relevant = {k: v for k, v in mapping.items() if k in own}
-    return layer.subs(relevant) if relevant else layer
+    if not relevant:
+        return layer
+    return layer.subs_nested(relevant) if isinstance(layer, Graph) else layer.subs(relevant)
 
 
 def _subs_value(value, mapping: dict, where: str = "subs"):
