@@ -64,9 +64,10 @@ ENTRIES = [
     *[Entry(f"MobileNetV3-{size.capitalize()}", f"mobilenet_v3_{size}",
             {"alpha": "alpha", "classes": "n"}, (224, 224, 3),
             f"torchvision's MobileNetV3-{size.capitalize()}; widths rounded by "
-            f"`make_divisible`; the closed form in `alpha` holds for `alpha >= 1/4`, a "
-            f"constraint the model records.")
-      for size in ("large", "small")],
+            f"`make_divisible`; the closed forms in `alpha` hold for `alpha > {bound}` (below, "
+            f"torchvision leaves out expansions the tables draw), a constraint the model "
+            f"records; build a smaller `alpha` as a number.")
+      for size, bound in (("large", "5/36"), ("small", "10/81"))],
     Entry("EfficientNet-B0", "efficientnet_b0",
           {"width_coefficient": "w", "depth_coefficient": "d", "classes": "n"}, (224, 224, 3),
           "torchvision's EfficientNet; B1-B7 are `width_coefficient`/`depth_coefficient` "

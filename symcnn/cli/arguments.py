@@ -89,16 +89,25 @@ def _items(text: str) -> list | None:
     return [p for p in parts if p.strip()] if len(parts) > 1 else parts
 
 
+#: What ``--arg NAME=VALUE`` reads as a flag (``include_top=False``): Python's spelling and
+#: the lower-case one, matched as words, never run as code.
+FLAGS = {"True": True, "true": True, "False": False, "false": False}
+
+
 def parse_assignments(items, option: str = "--subs", tuples: bool = False,
-                      positive: bool | None = None) -> dict:
+                      positive: bool | None = None, flags: bool = False) -> dict:
     """``["n=10", "H=224"]`` as ``{"n": 10, "H": 224}``; values are expressions. With
-    ``tuples``, ``depths=(3,3,L,3)`` (or ``3,3,L,3``) is a tuple of them. ``positive``
+    ``tuples``, ``depths=(3,3,L,3)`` (or ``3,3,L,3``) is a tuple of them. With ``flags``, a
+    value that is one of :data:`FLAGS` (``include_top=False``, ``bottleneck=true``) is that
+    bool. ``positive``
     (default: for ``--subs``) refuses a value that is 0 or negative whatever the model, as
     every symbol is positive: a usage error naming the option and the value, like a
     malformed one.
 
     >>> parse_assignments(["depths=(3, 3, L, 3)", "width=w"], "--arg", tuples=True)
     {'depths': (3, 3, L, 3), 'width': w}
+    >>> parse_assignments(["include_top=False", "bottleneck=true"], "--arg", flags=True)
+    {'include_top': False, 'bottleneck': True}
     >>> parse_assignments(["n=0"])
     Traceback (most recent call last):
     ...
@@ -115,6 +124,9 @@ def parse_assignments(items, option: str = "--subs", tuples: bool = False,
                              f"Received: {item!r}")
         if name in out:
             raise UsageError(f"{option}: {name} is given twice. Received: {item!r}")
+        if flags and text.strip() in FLAGS:
+            out[name] = FLAGS[text.strip()]
+            continue
         parts = _items(text) if tuples else None
         out[name] = _value(text, option) if parts is None else \
             tuple(_value(p, option) for p in parts)

@@ -18,6 +18,7 @@ import textwrap
 
 from .. import zoo
 from ..errors import LayerArgumentError
+from ..layers import Input
 from .arguments import UsageError, columns, parse_assignments, parse_shape, substitute
 from .report import check_columns, render, zoo_document
 
@@ -136,18 +137,25 @@ def run_zoo(args, out) -> int:
                          f"{'; did you mean ' + ' or '.join(close) + '?' if close else ''} "
                          f"(`symcnn zoo` lists them)")
     # a bare name goes in as text, as in Python: the builder makes it a size symbol or a
-    # multiplier
-    options = {key: _as_given(value)
-               for key, value in parse_assignments(args.arg, "--arg", tuples=True).items()}
+    # multiplier; True/False (or true/false) are flags (include_top=False)
+    options = {key: _as_given(value) for key, value in
+               parse_assignments(args.arg, "--arg", tuples=True, flags=True).items()}
+    given = dict.fromkeys(options, "--arg")
     if args.input:
+        if "input_shape" in options:
+            item = next(i for i in args.arg if i.partition("=")[0].strip() == "input_shape")
+            raise UsageError(f"the input shape is given twice, by --input and by --arg "
+                             f"input_shape; give one of them. Received: --input {args.input} "
+                             f"--arg {item}")
         options["input_shape"] = parse_shape(args.input)
+        given["input_shape"] = "--input"
     accepted = arguments(build)
     for key in options:
         if key not in accepted:
             raise UsageError(f"{args.name} has no argument {key!r}; it takes "
                              f"{', '.join(accepted) or 'none'}")
     names = check_columns(args.format, columns(args.columns))
-    model = build_model(build, options)
+    model = build_model(build, options, given)
     if not hasattr(model, "summary"):
         raise UsageError(f"{args.name} returns {type(model).__name__}, not one model")
     model = substitute(model, args.subs)
@@ -155,14 +163,38 @@ def run_zoo(args, out) -> int:
     return 0
 
 
-def build_model(build, options: dict):
+def build_model(build, options: dict, given: dict | None = None):
     """``build(**options)`` for the command line's ``--arg``/``--input``: an argument the
     zoo function refuses (``width=0``, ``alpha=-1``, an input shape that is not ``H,W,C``)
-    is a usage error naming the option, as a malformed value is; a valid one that does not
-    fit the model (an input too small for it) stays the model's error (exit code 1)."""
+    is a usage error naming the option that gave it, as a malformed value is; a valid one
+    that does not fit the model (an input too small for it) stays the model's error (exit
+    code 1). ``given`` names the option of each argument (default: ``--input`` for
+    ``input_shape``, ``--arg`` for the others).
+
+    >>> build_model(zoo_entry("resnet18"), {"input_shape": (3, 64, 64)}, {"input_shape": "--arg"})
+    Traceback (most recent call last):
+    ...
+    symcnn.cli.options.UsageError: --arg: resnet18: `input_shape` (3, 64, 64) looks channels first (3 channels): symcnn's zoo is channels last, as Keras, input_shape=(64, 64, 3); a PyTorch model is read channels first by sc.from_torch. For an image 3 pixels high give the height as a symbol and substitute it: resnet18(('h', 64, 64)).subs(h=3). Received: input_shape=(3, 64, 64)
+    """
+    given = {key: (given or {}).get(key, "--input" if key == "input_shape" else "--arg")
+             for key in options}
+    shape = options.get("input_shape")
+    if isinstance(shape, tuple):  # its sizes first: InputLayer's message names no argument
+        try:
+            Input(shape)
+        except LayerArgumentError as err:
+            raise UsageError(f"{given['input_shape']}: {err}") from None
     try:
         return build(**options)
     except LayerArgumentError as err:
-        option = "--input" if "`input_shape`" in str(err) and "input_shape" in options \
-            else "--arg"
-        raise UsageError(f"{option}: {err}") from None
+        raise UsageError(f"{_option_of(err, given)}: {err}") from None
+
+
+def _option_of(err, given: dict) -> str:
+    """The option that gave the argument ``err`` names (``resnet18: `width` must be ...``),
+    else the one option that gave any, else ``--arg``."""
+    named = re.match(r"[\w.]+: `(\w+)`", str(err))
+    if named and named.group(1) in given:
+        return given[named.group(1)]
+    options = set(given.values())
+    return options.pop() if len(options) == 1 else "--arg"

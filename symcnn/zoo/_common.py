@@ -27,15 +27,21 @@ MAX_BLOCKS = 1000
 
 
 def model_input(input_shape, owner: str, channels: int = 3):
-    """``sc.Input(input_shape)``, or ``(H, W, channels)`` when ``input_shape`` is None. A
-    numeric shape that looks channels first (``(3, 224, 224)``: 1 or 3 leading, more than 4
-    last) is refused, naming the channels-last shape: it would build a network on an image
-    3 pixels high with 224 channels (Keras' applications refuse it as smaller than 32x32).
+    """``sc.Input(input_shape)``, or ``(H, W, channels)`` when ``input_shape`` is None.
+
+    A shape that looks channels first is refused, naming the channels-last shape: a first
+    size of 1 to 4 (a channel count) and a last size that is a symbol (``(3, "H", "W")``) or
+    a number above 4, which is no usual channel count (``(3, 224, 224)``, ``(4, 224,
+    224)``; ``(2, 224, 3)`` stays an image 2 pixels high, as it reads). It would build a
+    network on an image 1 to 4 pixels high with ``W`` or 224 channels, which Keras'
+    applications refuse as smaller than 32x32. An image that small is meant rarely; it is
+    built with the height given as a symbol, then substituted (``resnet18(("h", 224,
+    3)).subs(h=2)``).
 
     >>> model_input((3, 224, 224), "resnet50")
     Traceback (most recent call last):
     ...
-    symcnn.errors.LayerArgumentError: resnet50: `input_shape` (3, 224, 224) looks channels first (3 channels): symcnn's zoo is channels last, as Keras, input_shape=(224, 224, 3); a PyTorch model is read channels first by sc.from_torch. Received: input_shape=(3, 224, 224)
+    symcnn.errors.LayerArgumentError: resnet50: `input_shape` (3, 224, 224) looks channels first (3 channels): symcnn's zoo is channels last, as Keras, input_shape=(224, 224, 3); a PyTorch model is read channels first by sc.from_torch. For an image 3 pixels high give the height as a symbol and substitute it: resnet50(('h', 224, 224)).subs(h=3). Received: input_shape=(3, 224, 224)
     """
     if input_shape is None:
         input_shape = (size_symbol("H"), size_symbol("W"), channels)
@@ -44,16 +50,29 @@ def model_input(input_shape, owner: str, channels: int = 3):
             f"{owner}: `input_shape` must be (height, width, channels), channels last, "
             f"without the batch axis. Received: input_shape={input_shape!r}"
         )
-    first, last = input_shape[0], input_shape[-1]
-    if isinstance(first, int) and isinstance(last, int) and first in (1, 3) and last > 4 \
-            and not isinstance(first, bool):
+    inputs = Input(tuple(input_shape))
+    first, middle, last = inputs.shape
+    if first.is_Integer and 1 <= first <= 4 and \
+            (not last.is_number or last.is_Integer and last > 4):
+        rest = ", ".join(map(_shown, input_shape[1:]))
         raise LayerArgumentError(
-            f"{owner}: `input_shape` {tuple(input_shape)} looks channels first ({first} "
-            f"channels): symcnn's zoo is channels last, as Keras, "
-            f"input_shape=({', '.join(map(str, input_shape[1:]))}, {first}); a PyTorch model "
-            f"is read channels first by sc.from_torch. Received: input_shape={input_shape!r}"
+            f"{owner}: `input_shape` {_tuple(input_shape)} looks channels first ({first} "
+            f"channel{'s' if first > 1 else ''}): symcnn's zoo is channels last, as Keras, "
+            f"input_shape=({rest}, {first}); a PyTorch model is read channels first by "
+            f"sc.from_torch. For an image {first} pixel{'s' if first > 1 else ''} high give "
+            f"the height as a symbol and substitute it: {owner}(('h', {rest})).subs(h={first})."
+            f" Received: input_shape={input_shape!r}"
         )
-    return Input(tuple(input_shape))
+    return inputs
+
+
+def _shown(size) -> str:
+    """A size as written in Python: a name in quotes (``'W'``), a number or form as is."""
+    return repr(size) if isinstance(size, str) else str(size)
+
+
+def _tuple(shape) -> str:
+    return f"({', '.join(map(_shown, shape))})"
 
 
 def check_flag(value, arg: str, owner: str) -> bool:

@@ -11,11 +11,22 @@ of the expanded width ``e``.
 
 ``alpha`` may be a number or a multiplier symbol (:func:`symcnn.multiplier`). With a symbol,
 an expansion is drawn whenever the table's expanded and input widths differ; torchvision
-leaves it out where both round to the same multiple of 8, which happens only for
-``alpha`` below 1/4 (for example ``make_divisible(24*alpha, 8) = make_divisible(72*alpha, 8)
-= 8``). So the closed form holds for ``alpha >= 1/4``, which the model records as a
-constraint (``model.subs(alpha="0.1")`` is refused); a number always gives torchvision's
-network.
+leaves it out where both round to the same multiple of 8 (``make_divisible(24*alpha, 8) =
+make_divisible(72*alpha, 8)``), which happens for every ``alpha`` up to a boundary and for
+none above: ``5/36`` for the large model and ``10/81`` for the small one, where the
+first expansion (16 to 64, and 16 to 72) still rounds to 8 on both sides (``64*5/36`` and
+``72*10/81`` are 80/9, whose 8 is exactly 90 %; an exact scan of every width's rounding
+steps finds no
+other). So the closed forms of shapes, parameters and MACs hold for ``alpha > 5/36``
+(large) and ``alpha > 10/81`` (small), which the model records as a constraint
+(``model.subs(alpha="0.1")`` is refused: build the model with the number,
+``mobilenet_v3_large(alpha=0.1)``, which always gives torchvision's network).
+
+A residual connection is drawn where a stride-1 block's table keeps the width; torchvision
+also adds one where its input and output widths round to the same multiple of 8 (the small
+model's 40 -> 48 block at ``alpha = 0.5``, both 24). The addition has no parameters and no
+MACs; only the activation count of the symbolic model lacks its output there (a number
+draws it).
 
 >>> import symcnn as sc
 >>> sc.zoo.mobilenet_v3_large().trainable_params, sc.zoo.mobilenet_v3_small().trainable_params
@@ -23,7 +34,7 @@ network.
 >>> alpha = sc.multiplier("alpha")
 >>> m = sc.zoo.mobilenet_v3_large(alpha=alpha)
 >>> m.constraints, m.subs(alpha="0.75").trainable_params
-([alpha >= 1/4], 3377576)
+([alpha > 5/36], 3377576)
 """
 
 from __future__ import annotations
@@ -89,6 +100,14 @@ def _block(x, setting, alpha, name):
     return y, c_out
 
 
+#: The largest ``alpha`` at which torchvision leaves out an expansion the tables draw (where
+#: ``make_divisible(c_in*alpha, 8) = make_divisible(c_exp*alpha, 8)``): it does for every
+#: ``alpha`` up to it and for none above (module docstring; tests/zoo/test_mobilenet_v3.py
+#: scans each rounding step exactly, and torchvision on a grid).
+_EXPANSIONS_UP_TO = {"mobilenet_v3_large": sympy.Rational(5, 36),
+                     "mobilenet_v3_small": sympy.Rational(10, 81)}
+
+
 def _mobilenet_v3(settings, last: int, owner: str, input_shape, alpha, classes,
                   include_top, name) -> Model:
     alpha = as_multiplier(alpha, "alpha", owner)
@@ -104,8 +123,8 @@ def _mobilenet_v3(settings, last: int, owner: str, input_shape, alpha, classes,
         x = Dense(make_divisible(last * alpha, 8), activation="hard_swish", name="fc1")(x)
         x = Dropout(0.2, name="top_dropout")(x)
         x = Dense(size_arg(classes, "classes", owner), name="predictions")(x)
-    # a symbolic alpha draws every expansion; below 1/4 torchvision drops some (see above)
-    holds = [] if alpha.is_number else [alpha >= sympy.Rational(1, 4)]
+    # a symbolic alpha draws every expansion; up to the boundary torchvision drops some
+    holds = [] if alpha.is_number else [alpha > _EXPANSIONS_UP_TO[owner]]
     return Model(inputs, x, name=name_arg(name, owner), constraints=holds)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import symcnn as sc
 
-from ._common import name_arg
+from ._common import model_input, name_arg
 
 __all__ = [
     "single_convolutions", "cifar", "lenet_table", "lenet_code", "free_width", "vgg_style",
@@ -34,7 +34,7 @@ def single_convolutions() -> list:
 
 def cifar(input_shape=(32, 32, 3), *, name: str | None = None) -> sc.Model:
     """Example B: a 32x32 CIFAR-style functional network (Conv-BN-ReLU-Pool blocks)."""
-    inputs = x = sc.Input(input_shape)
+    inputs = x = model_input(input_shape, "textbook.cifar")
     for filters, stride in ((64, 1), (128, 1), (256, 2)):
         x = sc.Conv2D(filters, 3, strides=stride, padding="same")(x)
         x = sc.BatchNormalization()(x)
@@ -54,7 +54,7 @@ def cifar(input_shape=(32, 32, 3), *, name: str | None = None) -> sc.Model:
 def lenet_table(input_shape=(64, 64, 3), *, name: str | None = None) -> sc.Sequential:
     """Example C as its table describes it: no bias, a 4x4 second convolution, one Dense."""
     return sc.Sequential([
-        sc.Input(input_shape),
+        model_input(input_shape, "textbook.lenet_table"),
         sc.Conv2D(6, 3, use_bias=False), sc.MaxPooling2D(2),
         sc.Conv2D(16, 4, use_bias=False), sc.MaxPooling2D(2),
         sc.Flatten(), sc.Dense(10, use_bias=False),
@@ -64,7 +64,7 @@ def lenet_table(input_shape=(64, 64, 3), *, name: str | None = None) -> sc.Seque
 def lenet_code(input_shape=(64, 64, 3), *, name: str | None = None) -> sc.Sequential:
     """Example C as its code is written: biases, a 3x3 second convolution, Dense 120-84-10."""
     return sc.Sequential([
-        sc.Input(input_shape),
+        model_input(input_shape, "textbook.lenet_code"),
         sc.Conv2D(6, 3, activation="relu"), sc.MaxPooling2D(2),
         sc.Conv2D(16, 3, activation="relu"), sc.MaxPooling2D(2),
         sc.Flatten(),
@@ -80,7 +80,7 @@ def free_width(width="n", input_shape=(39, 31, 1), *, name: str | None = None) -
     160*n + 48320
     """
     return sc.Sequential([
-        sc.Input(input_shape),
+        model_input(input_shape, "textbook.free_width"),
         sc.Conv2D(20, 4, use_bias=False), sc.MaxPooling2D(2),
         sc.Conv2D(40, 3, use_bias=False), sc.MaxPooling2D(2),
         sc.Conv2D(60, 3, use_bias=False), sc.MaxPooling2D(2),
@@ -93,7 +93,7 @@ def free_width(width="n", input_shape=(39, 31, 1), *, name: str | None = None) -
 def vgg_style(input_shape=(256, 256, 3), *, name: str | None = None) -> sc.Sequential:
     """Example E: a VGG-style Keras Sequential model on 256x256x3."""
     return sc.Sequential([
-        sc.Input(input_shape),
+        model_input(input_shape, "textbook.vgg_style"),
         sc.Conv2D(64, 3, padding="same", activation="relu"),
         sc.Conv2D(64, 3, padding="same", activation="relu"),
         sc.MaxPooling2D(), sc.BatchNormalization(), sc.Dropout(0.5),
@@ -110,7 +110,7 @@ def alexnet_two_tower_convs(input_shape=(227, 227, 3), *,
                             name: str | None = None) -> sc.Sequential:
     """Example F: AlexNet's first two convolutions; the second is two towers (groups=2)."""
     return sc.Sequential([
-        sc.Input(input_shape),
+        model_input(input_shape, "textbook.alexnet_two_tower_convs"),
         sc.Conv2D(96, 11, strides=4),
         sc.MaxPooling2D(3, strides=2),
         sc.ZeroPadding2D(2),

@@ -295,3 +295,41 @@ def test_keras_refuses_the_channels_first_shape_too():
     with pytest.raises(ValueError):
         keras.applications.ResNet50(weights=None, input_shape=(3, 224, 224))
     assert sc.zoo.resnet50((224, 224, 3)).output_shape == (1000,)
+
+
+#: Every zoo function that takes ``input_shape``, the textbook examples included.
+WITH_INPUT = {**ZOO, **{f"textbook.{n}": getattr(sc.zoo.textbook, n) for n in (
+    "cifar", "lenet_table", "lenet_code", "free_width", "vgg_style",
+    "alexnet_two_tower_convs")}}
+
+
+@pytest.mark.parametrize("name", list(WITH_INPUT))
+@pytest.mark.parametrize("shape, channels_last", [
+    ((3, "H", "W"), r"\('H', 'W', 3\)"),
+    ((4, 224, 224), r"\(224, 224, 4\)"),
+    ((1, 28, 28), r"\(28, 28, 1\)"),
+    ((2, "W", 64), r"\('W', 64, 2\)"),
+])
+def test_a_symbolic_or_four_channel_channels_first_shape_is_refused(name, shape, channels_last):
+    """``resnet18(input_shape=(3, "H", "W"))`` built a network on an image 3 pixels high
+    with W channels, and ``(4, 224, 224)`` was accepted: only a numeric last size above 4
+    with 1 or 3 leading was refused."""
+    with pytest.raises(sc.LayerArgumentError,
+                       match=rf"looks channels first \({shape[0]} channels?\): .* "
+                             rf"input_shape={channels_last}.*For an image {shape[0]} pixels? "
+                             rf"high give the height as a symbol"):
+        WITH_INPUT[name](input_shape=shape)
+
+
+def test_keras_refuses_a_symbolic_channels_first_shape_and_a_small_height_stays_buildable():
+    from ..conftest import require
+
+    keras = require("keras")
+    with pytest.raises(ValueError):
+        keras.applications.ResNet50(weights=None, include_top=False,
+                                    input_shape=(3, None, None))
+    # the way the message offers for an image really that low: a symbol, then a number
+    model = sc.zoo.resnet18(("h", 224, 224), include_top=False).subs(h=3)
+    assert model.input_shape == (3, 224, 224)
+    # a last size a channel count can be (up to 4) reads as channels last, as written
+    assert sc.zoo.resnet18((2, 224, 3), include_top=False).input_shape == (2, 224, 3)
