@@ -545,8 +545,17 @@ class Model(_CostViews, _Printing, Graph):
         return to_torch(self)
 
     def __repr__(self) -> str:
-        return (f"<{type(self).__name__} {self.display_name!r}: {len(self._records)} layers, "
-                f"params={show(self.params)}, output_shape={format_shape(self.output_shape)}>")
+        """The class, name, ``len(model.layers)`` (a functional model's inputs among them, as
+        Keras counts), the parameters and the output shape.
+
+        >>> import symcnn as sc
+        >>> sc.Sequential([sc.Input((8,)), sc.Dense(3)])
+        <Sequential 'sequential': 1 layer, params=27, output_shape=(3,)>
+        """
+        count = len(self._listed)
+        return (f"<{type(self).__name__} {self.display_name!r}: {count} "
+                f"layer{'' if count == 1 else 's'}, params={show(self.params)}, "
+                f"output_shape={format_shape(self.output_shape)}>")
 
 
 def _subs_size(size, table):

@@ -306,3 +306,16 @@ def test_a_model_keeps_the_constraints_its_builder_states():
             sc.Model(x, sc.Dense(n)(x), constraints=bad)
     with pytest.raises(sc.ShapeError, match="stated constraint"):
         sc.Model(x, sc.Dense(n)(x), constraints=[sympy.Integer(1) >= 2])
+
+
+def test_the_repr_counts_the_layers_len_of_layers_counts():
+    """The repr's count is ``len(model.layers)``: a functional model's input and a shared
+    layer once, as Keras counts (it said "2 layers" of a model whose ``layers`` holds 3)."""
+    x = sc.Input((8,))
+    shared = sc.Dense(4)
+    functional = sc.Model(x, shared(shared(sc.Dense(4)(x))))
+    stack = sc.Sequential([sc.Input((8,)), sc.Dense(3)])
+    for model in (functional, stack):
+        count = len(model.layers)
+        assert f": {count} layer{'' if count == 1 else 's'}," in repr(model)
+    assert len(functional.layers) == 3 and len(stack.layers) == 1
