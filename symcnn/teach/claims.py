@@ -149,6 +149,10 @@ _DECIMAL = re.compile(r"[+-]?\d*\.\d+")
 _TIMES = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?:\s*[xX]\s*\d+(?:\.\d+)?)+(?![\w.])")
 #: ``0x10``, ``0b101``, ``0o17``: a Python literal, or 0 times a name; neither is a count.
 _PREFIXED = re.compile(r"(?<![\w.])0[xXbBoO]\w+")
+#: A name in a closed form (not the exponent of ``5e6``).
+_NAME = re.compile(r"(?<![\w.])[A-Za-z_]\w*")
+#: Names that read as values, not symbols (:func:`symcnn.symbols.reserved_name`'s values).
+_VALUE_NAMES = {"inf", "oo", "nan", "None", "True", "False", "zoo"}
 #: A dash for "none": what torchinfo prints in a layer's "Param #" when it has none.
 _DASHES = {"-", "--", "\u2013", "\u2014"}
 
@@ -241,13 +245,21 @@ def parse_number(value, what: str = "number", symbols: Mapping | None = None) ->
     if _DECIMAL.fullmatch(text):
         digits = len(text.split(".")[1])
         return Number(sympy.Rational(text), sympy.Rational(1, 10 ** digits), text)
+    code = _as_code(text)
     try:  # a closed form such as 160*n is fine for a model with symbols
-        number = parse_expression(_as_code(text), symbols, declare=True) if text else None
+        number = parse_expression(code, symbols, declare=True) if text else None
     except SymcnnError:
         number = None
     if number is None:
         raise ClaimError(f"check: cannot read the claimed {what} as a number. "
                          f"Received: {brief(value)}")
+    lost = sorted(set(_NAME.findall(code)) - {s.name for s in number.free_symbols}
+                  - set(symbols or ()) - set(FUNCTIONS) - _VALUE_NAMES)
+    if lost:  # 0n is 0 whatever n is: a name the model lacks, dropped by the value
+        raise ClaimError(f"check: cannot read the claimed {what}: {', '.join(lost)} "
+                         f"cancel{'s' if len(lost) == 1 else ''} out of it (it reads as "
+                         f"{number}), so it says nothing of the model's sizes; write the "
+                         f"value itself. Received: {brief(value)}")
     return Number(sympy.nsimplify(number) if number.is_number else number, sympy.Integer(0),
                   text)
 

@@ -129,3 +129,16 @@ def test_numbers_joined_by_x_in_a_count_are_a_product():
         assert parse_number(entry).value == keras_count
         assert sc.check(model, [{"layer": 0, "params": entry}]).ok
     assert not sc.check(model, [{"layer": 0, "params": "3x3x3x8"}]).ok  # bias left out
+
+
+@pytest.mark.parametrize("entry", ["0n", "0*n", "n - n", "0(k + 1)"])
+def test_a_name_that_cancels_out_of_a_count_is_unreadable(entry):
+    """``0n`` read as 0 whatever ``n`` is, and was marked right for a pooling layer (Keras:
+    0 parameters); a name the value drops says nothing of the model's sizes."""
+    keras = pytest.importorskip("keras")
+    pool = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.MaxPooling2D(2)])
+    model = sc.from_keras(pool)
+    assert model.params == pool.count_params() == 0
+    report = sc.check(model, [{"layer": 0, "params": entry}])
+    assert report.score == 0.0 and "cancel" in str(report) and "unreadable" in str(report)
+    assert sc.check(model, [{"layer": 0, "params": "0"}]).score == 1.0
