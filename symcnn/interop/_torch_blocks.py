@@ -245,7 +245,8 @@ def _source_tensor(conv, node):
 def _multihead_attention(conv, node, module, args, kwargs):
     """``nn.MultiheadAttention(E, h)(q, k, v)`` -> ``(out, None)``; with
     ``batch_first=False``, ``q``, ``k``, ``v`` are time-major and ``out`` is
-    :class:`BatchSecond`."""
+    :class:`BatchSecond`. The module's ``dropout`` and the call's ``need_weights`` are the
+    layer's (training memory counts what that call keeps; ``to_torch`` writes both back)."""
     values = _bind(args, kwargs, ("query", "key", "value", "key_padding_mask", "need_weights",
                                   "attn_mask", "average_attn_weights", "is_causal"))
     m = module
@@ -256,12 +257,17 @@ def _multihead_attention(conv, node, module, args, kwargs):
     bias = m.in_proj_bias is not None
     if bias != (m.out_proj.bias is not None):
         raise Unsupported("nn.MultiheadAttention with a bias on only some projections")
+    need_weights = bool(values.get("need_weights", True))
     layer = conv.layers.get(node.target)
     if layer is None:
         trainable = module_trainable(m, "nn.MultiheadAttention")
         layer = L.MultiHeadAttention(num_heads=m.num_heads, key_dim=m.head_dim, use_bias=bias,
+                                     dropout=float(m.dropout), need_weights=need_weights,
                                      name=node.target, trainable=trainable)
         conv.layers[node.target] = layer
+    elif layer.need_weights != need_weights:  # one layer records one way of calling it
+        raise Unsupported(f"nn.MultiheadAttention '{node.target}' called with need_weights="
+                          f"{layer.need_weights} and need_weights={need_weights}")
     names = ("query", "key", "value")
     tensors = [values[n] for n in names]
     if not m.batch_first:

@@ -825,7 +825,9 @@ def attention_refusal(layer, shapes) -> str | None:
 def multihead_attention(b, layer, inputs, shapes, out_shape, key, name):
     """Keras' ``MultiHeadAttention`` called as ``mha(query, value[, key])`` on ``(T, E)``
     sequences, as ``nn.MultiheadAttention(E, num_heads, dropout, bias=use_bias, kdim, vdim,
-    batch_first=True)`` called ``(query, key, value, need_weights=False)[0]``, or
+    batch_first=True)`` called ``(query, key, value, need_weights=...)[0]`` (the layer's
+    ``need_weights``, True unless ``from_torch`` recorded False: what training memory
+    counts is what the export keeps), or
     :class:`Unsupported` with :func:`attention_refusal`'s reason. Its parameters are Keras'
     in PyTorch's layout: the query, key and value kernels ``(d, h, k)`` are the rows of
     ``in_proj_weight`` (``q_proj_weight``, ``k_proj_weight``, ``v_proj_weight`` when the key
@@ -843,7 +845,7 @@ def multihead_attention(b, layer, inputs, shapes, out_shape, key, name):
         kdim=key_width, vdim=shapes[1][-1], batch_first=True)
     target = b.submodule(key, name, make)
     b._freeze(layer, target)
-    result = b.graph.call_module(target, (query, keys, value), {"need_weights": False})
+    result = b.graph.call_module(target, (query, keys, value), {"need_weights": bool(layer.need_weights)})
     return b.call(operator.getitem, result, 0)
 
 
@@ -1000,15 +1002,15 @@ class KerasNormalization(tnn.Module):
     and the reduced axes 1) on the symcnn layout. Given values are buffers outside the state
     dict, as Keras keeps them out of its weights; adapted ones are the state (``mean``,
     ``variance`` and ``count``, Keras' non-trainable weights, starting as Keras' at 0, 1, 0).
-    A list of values lies on the last kept axis, ``last_kept``, as Keras reshapes it.
+    Given values lie on the kept axes (``kept``, indices into ``broadcast``) from the last
+    one backwards, as Keras' ``build`` places them (a list on the last kept axis).
 
-    >>> m = KerasNormalization((1, 1, 3), 2, mean=None, variance=None, invert=False)
+    >>> m = KerasNormalization((1, 1, 3), (2,), mean=None, variance=None, invert=False)
     >>> sorted(m.state_dict()), m(torch.ones(2, 4, 3)).shape
     (['count', 'mean', 'variance'], torch.Size([2, 4, 3]))
     """
 
-    def __init__(self, broadcast, last_kept, mean, variance, invert: bool,
-                 axis=-1) -> None:
+    def __init__(self, broadcast, kept, mean, variance, invert: bool, axis=-1) -> None:
         super().__init__()
         self.invert = invert
         self.keras = dict(axis=axis, mean=mean, variance=variance, invert=invert)
@@ -1018,7 +1020,8 @@ class KerasNormalization(tnn.Module):
                 tensor = torch.tensor(value, dtype=torch.float32)
                 if tensor.dim():
                     shape = [1] * len(broadcast)
-                    shape[last_kept] = tensor.numel()
+                    for at, size in zip(reversed(kept), reversed(tensor.shape)):
+                        shape[at] = size
                     tensor = tensor.reshape(shape)
                 tensor = tensor.expand(tuple(broadcast)).clone()
             else:
@@ -1044,8 +1047,8 @@ def _normalization(b, layer, inputs, shapes, out_shape, key, name):
     broadcast = (1, *(size if i in kept else 1 for i, size in enumerate(shapes[0])))
     if isinstance(layer.mean, tuple) and not kept:
         raise Unsupported("a list of means with no kept axis (axis=None)")
-    last = kept[-1] + 1 if kept else None
-    make = lambda: KerasNormalization(broadcast, last, layer.mean, layer.variance,  # noqa: E731
+    at = tuple(k + 1 for k in kept)  # past the batch axis
+    make = lambda: KerasNormalization(broadcast, at, layer.mean, layer.variance,  # noqa: E731
                                       layer.invert, layer.axis)
     return _module(b, layer, key, name, make, inputs[0])
 

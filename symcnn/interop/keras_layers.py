@@ -29,14 +29,25 @@ from ..layers.core import Identity
 from ..layers.scale import Elementwise
 from ._common import Problems
 from ..safe_read import excerpt
+from ..suggest import KERAS_ACTIVATIONS, did_you_mean
 from .keras_nodes import _node_refs
 
-#: Keras layers that keep their input's shape and have no weights.
+#: Keras layers that keep their input's shape, have no weights and are identities at
+#: inference (``training=False``, ``predict``): the noise and augmentation layers.
 _PASSTHROUGH = (
     "RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation",
-    "RandomContrast", "RandomBrightness", "GaussianNoise", "GaussianDropout", "AlphaDropout",
-    "ActivityRegularization", "Masking",
+    "RandomContrast", "RandomBrightness", "RandomGrayscale", "RandomHue", "RandomSaturation",
+    "RandomColorJitter", "RandomColorDegeneration", "RandomSharpness", "RandomShear",
+    "RandomErasing", "RandomGaussianBlur", "RandomInvert", "RandomPerspective",
+    "RandomPosterization", "RandomElasticTransform", "Solarization", "AugMix", "RandAugment",
+    "MixUp", "CutMix",
+    "GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization", "Masking",
 )
+#: Shape-keeping Keras layers without weights that still change values at inference: no
+#: passthrough, refused with the reason.
+_NOT_PASSTHROUGH = {
+    "AutoContrast": "it rescales each image's values at inference too (not an identity)",
+}
 #: Config keys of Keras' own bookkeeping that no symcnn layer keeps: left out.
 _IGNORED = {"dtype", "activity_regularizer", "renorm_clipping", "renorm_momentum", "sparse",
             "ragged", "optional", "batch_size", "build_config", "compile_config",
@@ -83,7 +94,8 @@ def _make_layer(kind: str, cfg: dict, module, trainable: bool, where: str, probl
     elif kind in _PASSTHROUGH and from_keras_module:
         return _passthrough(kind)(name=name, trainable=keep)
     else:
-        problems.add(where, f"no symcnn equivalent (module {brief(module)}). Received: "
+        why = f": {_NOT_PASSTHROUGH[kind]}" if kind in _NOT_PASSTHROUGH else ""
+        problems.add(where, f"no symcnn equivalent (module {brief(module)}){why}. Received: "
                             f"class_name={brief(kind)}")
         return None
     params = inspect.signature(cls.__init__).parameters
@@ -98,8 +110,18 @@ def _make_layer(kind: str, cfg: dict, module, trainable: bool, where: str, probl
             if inner is None:
                 return None
             kwargs[key] = inner
+        elif key in ("activation", "recurrent_activation") and key in params:
+            name = _activation(value) if key == "activation" or isinstance(value, dict) \
+                else value
+            if isinstance(name, str) and name not in KERAS_ACTIVATIONS:  # collected, as
+                hint = did_you_mean(name, KERAS_ACTIVATIONS)  # an unknown layer is
+                problems.add(where, f"activation {name!r} has no symcnn equivalent (a "
+                                    f"function of your own registered with Keras, or a name "
+                                    f"Keras 3 does not have).{hint} Received: {key}={brief(name)}")
+                return None
+            kwargs[key] = name
         elif key in params:
-            kwargs[key] = _activation(value) if key == "activation" else _clean(value)
+            kwargs[key] = _clean(value)
         elif key in _HARMLESS and value == _HARMLESS[key] or value is None:
             continue
         elif key in _IGNORED or key.endswith(_INERT_SUFFIXES):

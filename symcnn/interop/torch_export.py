@@ -15,8 +15,8 @@ Keras' ``SimpleRNN``, ``LSTM``, ``GRU`` and ``Bidirectional`` become ``nn.RNN``,
 (GRU with ``reset_after=True``, SimpleRNN and LSTM without bias), returning Keras' outputs;
 the others are refused with the reason (:func:`._torch_emit.keras_recurrent_refusal`).
 Keras' ``MultiHeadAttention`` on ``(T, E)`` sequences becomes ``nn.MultiheadAttention(E,
-num_heads, bias=use_bias, kdim=..., vdim=..., batch_first=True)`` called ``(query, key, value,
-need_weights=False)[0]`` where that computes the same function (``num_heads*key_dim == E``,
+num_heads, dropout, bias=use_bias, kdim=..., vdim=..., batch_first=True)`` called ``(query,
+key, value, need_weights=layer.need_weights)[0]`` (True unless imported so) where that computes the same function (``num_heads*key_dim == E``,
 ``value_dim == key_dim``, output width ``E``, no gate or sliding window, no masked call,
 no Keras mask on its input); the others are refused with the reason
 (:func:`._torch_emit.attention_refusal`). ViT's ``ClassToken``, ``PositionEmbedding`` and

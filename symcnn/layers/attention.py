@@ -112,8 +112,8 @@ class MultiHeadAttention(Layer):
 
     def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias: bool = True,
                  output_shape=None, attention_axes=None, sliding_window=None,
-                 flash_attention=None, use_gate: bool = False, name: str | None = None,
-                 **kwargs: Any) -> None:
+                 flash_attention=None, use_gate: bool = False, need_weights: bool = True,
+                 name: str | None = None, **kwargs: Any) -> None:
         kwargs.pop("activity_regularizer", None)
         super().__init__(name=name, **kwargs)
         ok = isinstance(dropout, (int, float)) and not isinstance(dropout, bool) and 0 <= dropout < 1
@@ -129,6 +129,11 @@ class MultiHeadAttention(Layer):
                   sliding_window=None if sliding_window is None else
                   self._size(sliding_window, "sliding_window"),
                   flash_attention=flash_attention, use_gate=self._flag(use_gate, "use_gate"))
+        # How nn.MultiheadAttention is called (from_torch records it, to_torch writes it,
+        # training memory counts what that call keeps); in the config only when False.
+        object.__setattr__(self, "need_weights", self._flag(need_weights, "need_weights"))
+        if not self.need_weights:
+            self._config["need_weights"] = False
 
     def _output_shape_arg(self, value):
         if value is None:
@@ -245,9 +250,9 @@ class MultiHeadAttention(Layer):
 
     def saved_for_backward(self, input_shapes, output_shapes, call=None) -> tuple:
         """What ``nn.MultiheadAttention(batch_first=True)`` keeps with ``need_weights=True``
-        (its math path), given which inputs require a gradient and which are one tensor
-        (``call``, :class:`~symcnn.layers.saved.Call`; by default every input requires one
-        and none is another).
+        (its math path, as ``to_torch`` calls it), given which inputs require a gradient and
+        which are one tensor (``call``, :class:`~symcnn.layers.saved.Call`; by default every
+        input requires one and none is another).
 
         For the weights' gradients only (``when="weights"``): a copy of each input (PyTorch
         makes them time-major) for the input projections, the heads' output for the output
@@ -260,6 +265,13 @@ class MultiHeadAttention(Layer):
         included); cross-attention ``mha(q, v)`` projects key and value in one product from
         one copy and keeps it whole (``2*N_k*d``); otherwise query, key and value each have
         a copy and a projection of their own.
+
+        With ``need_weights=False`` (how ``from_torch`` records a call that passes it)
+        PyTorch attends with its fused CPU kernel (``scaled_dot_product_attention``), which
+        keeps, wherever a gradient flows, the projected queries, keys and values
+        (``N_q*d + 2*N_k*d``), its output (``N_q*d``, which the output projection keeps
+        too) and the log-sum-exp of the scores (``h*N_q``, at the training dtype: float32
+        for float32), and no attention weights; the copies of the inputs are as above.
 
         >>> import symcnn as sc
         >>> x = sc.Input(("N", 64))
@@ -284,6 +296,9 @@ class MultiHeadAttention(Layer):
         one = packed and call.one_tensor(0, 1)  # self-attention: one input, one projection
         copies = [query] if one else [query, value] + ([] if packed else [key])
         kept = [unless(False, prod(c)) for c in copies]
+        if not self.need_weights:  # the fused kernel: projections, output, log-sum-exp
+            return tuple(kept) + (kept_new(sympy.expand(n_q * d + 2 * n_k * d)),
+                                  kept_new(sympy.expand(n_q * d)), kept_new(h * n_q))
         kept.append(unless(call.grads[at_key], n_q * d))  # for the key's gradient
         if packed:  # key and value (and, for self-attention, the query) in one tensor
             kept.append(kept_new(sympy.expand((3 if one else 2) * n_k * d)))

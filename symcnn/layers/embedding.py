@@ -21,6 +21,7 @@ from ..derivation.blocks import sym
 from ..formulas import prod
 from ..windows import NotAWindow
 from ..working import Plus, Times
+from ..errors import LayerArgumentError, brief
 from .base import Checker, Layer
 from .lora import LoRA
 from .layout import contiguous
@@ -50,7 +51,42 @@ class Embedding(LoRA, Layer):
         self._set(input_dim=self._size(input_dim, "input_dim"),
                   output_dim=self._size(output_dim, "output_dim"),
                   mask_zero=self._flag(mask_zero, "mask_zero"))
+        self._check_weights(weights)
         self._lora_arg(lora_rank)
+
+    def _check_weights(self, weights) -> None:
+        """A given table must have the shape ``(input_dim, output_dim)``, as Keras 3
+        requires: an array (anything with a ``shape``, NumPy's or PyTorch's) or a list of
+        one. Only its shape matters (symcnn counts, it keeps no values); as a table of
+        numbers fixes both sizes, they must be numbers too, not symbols.
+
+        >>> Embedding(100, 8, weights=[[1.0]])
+        Traceback (most recent call last):
+        ...
+        symcnn.errors.LayerArgumentError: Embedding: `weights` must be an array of shape (input_dim, output_dim) = (100, 8), or a list of one such array, as Keras 3 requires. Received: weights=[[1.0]]
+        """
+        if weights is None:
+            return
+        table = weights[0] if isinstance(weights, (list, tuple)) and len(weights) == 1 \
+            else weights
+        shape = getattr(table, "shape", None)
+        try:
+            shape = None if shape is None else tuple(int(size) for size in shape)
+        except (TypeError, ValueError):
+            shape = None
+        expected = (self.input_dim, self.output_dim)
+        shown = f"weights of shape {shape}" if shape is not None else f"weights={brief(weights)}"
+        symbolic = not all(sympy.sympify(size).is_Integer for size in expected)
+        if symbolic and shape is not None and len(shape) == 2:
+            raise LayerArgumentError(
+                f"Embedding: given `weights` fix the table's shape, so `input_dim` and "
+                f"`output_dim` must be numbers, {shape[0]} and {shape[1]}, not symbols. "
+                f"Received: input_dim={self.input_dim}, output_dim={self.output_dim}, {shown}")
+        if shape != expected:
+            raise LayerArgumentError(
+                f"Embedding: `weights` must be an array of shape (input_dim, output_dim) = "
+                f"({self.input_dim}, {self.output_dim}), or a list of one such array, as "
+                f"Keras 3 requires. Received: {shown}")
 
     def output_shape_for(self, shape, check: Checker):
         return (*shape, self.output_dim)

@@ -93,7 +93,12 @@ def test_layer_scale_custom_scale_and_one_sided_batch_norm_compute_as_keras():
     lambda keras: keras.layers.Normalization(axis=(1, 3), mean=[1.0, 2.0, 3.0],
                                              variance=[4.0, 0.25, 1.0]),
     lambda keras: keras.layers.Normalization(mean=0.5, variance=2.0, invert=True),
-], ids=["rescaling", "rescaling per channel", "normalization", "two kept axes", "invert"])
+    lambda keras: keras.layers.Normalization(axis=(1, 2), mean=np.arange(1.0, 21.0).reshape(5, 4),
+                                             variance=np.full((5, 4), 2.0)),
+    lambda keras: keras.layers.Normalization(axis=(1, 2), mean=np.arange(1.0, 6.0).reshape(5, 1),
+                                             variance=np.full((5, 1), 4.0)),
+], ids=["rescaling", "rescaling per channel", "normalization", "two kept axes", "invert",
+        "an array on two kept axes", "an array broadcast on one"])
 def test_preprocessing_computes_as_keras(layer):
     keras = require("keras")
     x = keras.Input((5, 4, 3))
