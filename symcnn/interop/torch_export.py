@@ -169,6 +169,7 @@ class _Builder:
         self.frozen: list = []
         self.repeats: dict = {}  # (id(Repeat), input shapes) -> its written-out graph, count
         self.masked: dict = {}  # id(symcnn Tensor) -> the layer whose Keras mask it may carry
+        self.conversions: dict = {}  # (fx node, layout) -> the node in that layout
         self.now_moved = False  # the layout of the layer being emitted
 
     # -- graph helpers used by the emitters ---------------------------------------------
@@ -196,6 +197,25 @@ class _Builder:
             return x
         return self.call(torch.movedim, x, 1, -1) if moved else self.call(torch.movedim, x, -1, 1)
 
+    def converted(self, tensor, to: bool):
+        """``tensor``'s value in the layout ``to``, converted once: layers that read one
+        tensor in the other layout share one ``movedim`` (as a hand-written module would)."""
+        value = self.values[id(tensor)]
+        if value is None:
+            return None
+        key = (value, to, len(tensor.shape))
+        if key not in self.conversions:
+            self.conversions[key] = self.convert(value, tensor.shape, self.layouts[id(tensor)],
+                                                 to)
+        elif self.conversions[key] is not value:  # a second reader: one copy for both
+            node = self.conversions[key]
+            if not (node.op == "call_method" and node.target == "contiguous"):
+                with self.graph.inserting_after(node):
+                    copy = self.graph.call_method("contiguous", (node,))
+                node.replace_all_uses_with(copy, delete_user_cb=lambda user: user is not copy)
+                self.conversions[key] = copy
+        return self.conversions[key]
+
     def torch_dim(self, axis: int, rank: int) -> int:
         """A symcnn axis (batch axis 0, negatives from the end) as a PyTorch dim."""
         axis = axis if axis >= 0 else rank + 1 + axis
@@ -222,8 +242,7 @@ class _Builder:
             self.now_moved = self.layouts[id(first)] if wanted is None else wanted
             if len(first.shape) < 2 and wanted is None:
                 self.now_moved = self.default
-            inputs = [self.convert(self.values[id(t)], t.shape, self.layouts[id(t)],
-                                   self.now_moved) for t in node.inputs]
+            inputs = [self.converted(t, self.now_moved) for t in node.inputs]
             try:
                 out = self.layer(node, inputs, name, prefix)
             except emit.Unsupported as err:
