@@ -3,7 +3,8 @@
 A model records the conditions its symbols must meet for every size to be a valid positive
 integer (``model.constraints``, e.g. ``H >= 31`` or ``Eq(Mod(H, 2), 0)``). :func:`admissible`
 solves them exactly for one symbol, and compares the network's deepest feature maps at
-neighbouring sizes: when ``h`` and ``h - 1`` give the same feature maps, ``h`` is *redundant*.
+neighbouring sizes: when ``h`` and the admissible size before it (``h - 1`` where every size
+is admissible) give the same feature maps, ``h`` is *redundant*.
 In a network that floors (``valid`` windows, pooling), the extra row of a redundant ``h`` is
 dropped without being seen; the *distinct* sizes (the smallest of each group of sizes with
 equal feature maps) are the ones that use every input row. (Where ``same`` padding rounds up
@@ -30,6 +31,7 @@ from .layers.repeat import repeat_counts
 from .quasipoly import IntegerSet, NotQuasiPolynomial, relation_set
 from .render.exprs import show
 from .structural import exponent_symbols, integer_valued, lower_bound
+from .solving import text_value
 from .symbols import broken_parity, describe_symbol, least_integer
 
 __all__ = ["admissible", "Admissible"]
@@ -43,10 +45,11 @@ class Admissible:
         symbol: the input-size symbol studied.
         values: every value that makes all sizes of the model valid integers.
         smallest: the least of them (``None`` if there is none).
-        redundant: admissible ``h`` whose feature maps equal those of ``h - 1``: the extra
-            row or column is dropped by flooring somewhere in the network (for a symbol
-            declared ``even`` or ``odd``, those of ``h - 2``, the value before it). ``None``
-            where that is not decided (see ``note``).
+        redundant: admissible ``h`` whose feature maps equal those of the admissible value
+            before it (``h - 1`` where every value is admissible; ``h - 2`` for a symbol
+            declared ``even`` or ``odd``, or tied as ``W=H/2``): the extra rows or columns
+            are dropped by flooring somewhere in the network. ``None`` where that is not
+            decided (see ``note``).
         distinct: admissible values that are not redundant: the smallest size of each group
             with equal feature maps (with floors, the sizes that use every input row);
             ``None`` where ``redundant`` is.
@@ -106,8 +109,10 @@ def admissible(model, symbol, /, **fixed: Any) -> Admissible:
 
     Other symbols that share a condition or a feature-map size with ``symbol`` must be fixed
     by keyword (``W=224``); a value may be an expression in ``symbol`` (``W=H`` for square
-    inputs). A number outside the fixed symbol's values (``W=0``; ``L=0`` for a ``Repeat``'s
-    count, whose closed forms hold from one repetition on) is a :class:`SolveError`.
+    inputs, ``W=H/2``, which keeps to even ``H``), also as text (``W="H/2"``, read by
+    symcnn's safe expression parser). A number outside the fixed symbol's values (``W=0``;
+    ``L=0`` for a ``Repeat``'s count, whose closed forms hold from one repetition on) is a
+    :class:`SolveError`.
 
     >>> import symcnn as sc
     >>> H = sc.symbols("H")
@@ -129,9 +134,12 @@ def admissible(model, symbol, /, **fixed: Any) -> Admissible:
         if key not in symbols or symbols[key] == x:
             raise SolveError(f"{where}: cannot fix {key!r}: it is not another symbol of the "
                              f"model ({', '.join(sorted(symbols))}). Received: {key}={value!r}")
-        if isinstance(value, (bool, float, str)) or not isinstance(value, (int, sympy.Expr)):
+        if isinstance(value, str):  # "H", "H/2", "224": read safely, as model.subs reads
+            value = text_value(value, symbols, key, where)
+        if isinstance(value, (bool, float)) or not isinstance(value, (int, sympy.Expr)):
             raise SolveError(f"{where}: a fixed value is an integer or an expression in "
-                             f"{x}. Received: {key}={value!r}")
+                             f"{x}, or such an expression as text (\"{x}/2\"). "
+                             f"Received: {key}={value!r}")
         value = sympy.sympify(value)
         relations += _in_domain(symbols[key], value, x, where, counts)
         table[symbols[key]] = value
@@ -144,7 +152,7 @@ def admissible(model, symbol, /, **fixed: Any) -> Admissible:
         if x in fixed_c.free_symbols:
             _only(fixed_c, x, where, counts)
             relations.append(fixed_c)
-    low, step, domain = _domain(x)
+    low, _, domain = _domain(x)
     try:
         values = relation_set(relations, x, lo=low).intersection(domain)
     except NotQuasiPolynomial as err:
@@ -156,8 +164,9 @@ def admissible(model, symbol, /, **fixed: Any) -> Admissible:
         return Admissible(x, sympy.S.EmptySet, None, sympy.S.EmptySet, sympy.S.EmptySet,
                           tuple(relations), f"no value of {x} meets {shown}"
                           + (" together" if len(core) > 1 else ""))
-    # h is redundant when the value before it that x takes (h - 1; h - 2 for a symbol
-    # declared even or odd) is admissible and gives the same deepest feature maps
+    # h is redundant when the admissible value before it (h - 1 where every value is
+    # admissible; h - 2 for a symbol declared even or odd, or tied as W=H/2) gives the same
+    # deepest feature maps
     sizes = []
     for shape in _frontier(model, x, table):
         for d in shape:
@@ -166,13 +175,9 @@ def admissible(model, symbol, /, **fixed: Any) -> Admissible:
             sizes.append(u)
     note = None
     try:
-        shifted = relation_set([r.xreplace({x: x - step}) for r in relations], x,
-                               lo=low + step).intersection(domain)
-        equal = [sympy.Eq(u.xreplace({x: x - step}), u) for u in sizes]
-        redundant = (relation_set(equal, x, lo=low + step) if equal
-                     else IntegerSet.interval(0, -1)).intersection(values).intersection(shifted)
+        redundant = _redundant(values, sizes, x, low)
     except NotQuasiPolynomial as err:
-        redundant = _redundant_by_values(values, sizes, x, step)
+        redundant = _redundant_by_values(values, sizes, x)
         if redundant is None:
             note = (f"which values are redundant is not decided: {err.reason}, and "
                     f"{'infinitely many' if values.count() is None else values.count()} "
@@ -205,18 +210,69 @@ def _conflict(relations: list, x, low: int, domain) -> list:
 _COMPARED = 4096
 
 
-def _redundant_by_values(values, sizes: list, x, step: int):
+def _shifted(values: IntegerSet, gap: int) -> IntegerSet:
+    """The set ``{v + gap for v in values}``."""
+    m, runs = values.modulus, {}
+    for r, rs in values.runs.items():
+        carry, residue = divmod(r + gap, m)
+        runs.setdefault(residue, []).extend(
+            (a + carry, None if b is None else b + carry) for a, b in rs)
+    return IntegerSet(m, runs)
+
+
+def _same_maps(sizes: list, x, h: int, before: int) -> bool:
+    return all(u.xreplace({x: h}) == u.xreplace({x: before}) for u in sizes)
+
+
+def _redundant(values: IntegerSet, sizes: list, x, low: int) -> IntegerSet:
+    """The admissible values whose feature maps equal those at the admissible value before
+    them. Values ``h`` whose predecessor is ``h - gap`` are grouped by ``gap`` (a gap of at
+    most the modulus of ``values`` for every value but the first of each run) and decided
+    exactly; the few left (the first value of a run after a longer gap) are compared one
+    by one. Raises :class:`NotQuasiPolynomial` when the sizes are no quasi-polynomials."""
+    empty = IntegerSet.interval(0, -1)
+    first = values.min()
+    if first is None:
+        return empty
+    left = values.difference(IntegerSet.interval(first, first))  # values with a predecessor
+    found = empty
+    for gap in range(1, values.modulus + 1):
+        if left.is_empty or (left.is_bounded and left.count() <= _LEFT):
+            break
+        here = left.intersection(_shifted(values, gap))  # h - gap admissible, none closer
+        if here.is_empty:
+            continue
+        left = left.difference(here)
+        if sizes:
+            equal = [sympy.Eq(u.xreplace({x: x - gap}), u) for u in sizes]
+            found = found.union(here.intersection(relation_set(equal, x, lo=low + gap)))
+        else:
+            found = found.union(here)
+    if not left.is_bounded:  # never expected (a run's values lie within one modulus)
+        raise NotQuasiPolynomial(None, "the admissible values have gaps longer than their "
+                                       "period")
+    for h in left:  # finitely many: each first of a run, or a few values left over
+        before = values.intersection(IntegerSet.interval(0, h - 1)).max()
+        if _same_maps(sizes, x, h, before):
+            found = found.union(IntegerSet.interval(h, h))
+    return found
+
+
+#: At most this many values are left to :func:`_redundant`'s one-by-one comparison.
+_LEFT = 64
+
+
+def _redundant_by_values(values, sizes: list, x):
     """The redundant values among finitely many (at most :data:`_COMPARED`), found by
-    evaluating the feature-map sizes at each value and the one before it; None if there
-    are more."""
+    evaluating the feature-map sizes at each value and the admissible value before it;
+    None if there are more."""
     count = values.count()
     if count is None or count > _COMPARED:
         return None
     found = IntegerSet.interval(0, -1)
-    for h in sorted(values):
-        if h - step in values and all(
-                sympy.Integer(u.xreplace({x: h})) == sympy.Integer(u.xreplace({x: h - step}))
-                for u in sizes):
+    ordered = sorted(values)
+    for before, h in zip(ordered, ordered[1:]):
+        if _same_maps(sizes, x, h, before):
             found = found.union(IntegerSet.interval(h, h))
     return found
 

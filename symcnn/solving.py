@@ -30,11 +30,13 @@ import sympy
 
 from .layers.repeat import repeat_counts
 from .costs import quantity
-from .errors import SolveError, brief
+from .errors import ExpressionError, SolveError, SymcnnError, brief
+from .expr_parser import parse_expression
 from .grids import largest_on_grid, largest_within
+from .multipliers import exact_value
 from .quasipoly import IntegerSet, NotQuasiPolynomial, relation_set
 from .render.exprs import show
-from .structural import exponent_symbols, lower_bound
+from .structural import exponent_symbols, integer_valued, lower_bound
 from .symbols import describe_symbol, least_integer
 
 __all__ = ["solve_budget", "within_budget", "solve", "Solution"]
@@ -47,7 +49,13 @@ def _received(**items: Any) -> str:
     return "Received: " + ", ".join(f"{k}={brief(v)}" for k, v in items.items())
 
 
-def _as_expr(value: Any, arg: str, where: str) -> sympy.Expr:
+def _as_expr(value: Any, arg: str, where: str, amount: bool = False) -> sympy.Expr:
+    """``value`` as a finite real SymPy expression; ``amount``: a budget (or a target)."""
+    if isinstance(value, str) and (amount or arg in ("budget", "target")):  # "25M": the CLI's
+        raise SolveError(f"{where}: `{arg}` must be a number or a SymPy expression, not text: "
+                         f"a budget with a unit (25M, 1MiB) is read by the command line "
+                         f"(--budget params=25M); in Python write the number (25e6, 2**20). "
+                         f"{_received(**{arg: value})}")
     if isinstance(value, bool) or value is None or isinstance(value, str):
         raise SolveError(f"{where}: `{arg}` must be a number or a SymPy expression. "
                          f"{_received(**{arg: value})}")
@@ -147,22 +155,39 @@ def _fix(exprs: list, fixed: Mapping, where: str, known=(), ties: list | None = 
         if key not in by_name:
             raise SolveError(f"{where}: no symbol named {key!r} to fix; the symbols are "
                              f"{', '.join(sorted(by_name)) or 'none'}. {_received(**{key: value})}")
+        if isinstance(value, str):  # "H", "H/2": read safely, as model.subs reads text
+            value = text_value(value, by_name, key, where)
         table[by_name[key]] = _fixed_value(by_name[key], _as_expr(value, key, where), where)
     if ties is not None:
         ties.extend(_tie_conditions(table))
     return [_written_out(e.xreplace(table)) for e in exprs]
 
 
+def text_value(text: str, by_name: Mapping, key: str, where: str) -> sympy.Expr:
+    """A fixed value given as text (``W="H"``, ``W="H/2"``, ``alpha="0.75"``), read with
+    symcnn's safe expression parser over the symbols at hand (never evaluated as Python);
+    a number is read exactly (``"0.75"`` is 3/4). A :class:`SolveError` says why text does
+    not read (``admissible`` and the solvers share it)."""
+    try:
+        return parse_expression(text, by_name)
+    except ExpressionError as err:
+        reason = str(err).removeprefix("expression: ").split(". Received:")[0]
+        raise SolveError(f"{where}: the value fixed for {key} does not read as a number or "
+                         f"an expression in {', '.join(sorted(by_name)) or 'no symbol'}: "
+                         f"{reason}. {_received(**{key: text})}") from None
+
+
 def _tie_conditions(table: dict) -> list:
     """The conditions that keep each tied value (an expression, ``W=H - 40``) one its symbol
-    takes: at least its least integer (1 for a size, 0 for one declared non-negative) for
-    an integer symbol, positive for a multiplier; those its structure does not already prove
-    (``2*w`` is a size). Without them an answer could be a value where the tie is 0 and the
-    model cannot be built, as ``admissible`` and ``model.subs`` know.
+    takes: at least its least integer (1 for a size, 0 for one declared non-negative) and
+    an integer (``W=H/2``: ``H`` even) for an integer symbol, positive for a multiplier;
+    those its structure does not already prove (``2*w`` is a size). Without them an answer
+    could be a value where the tie is 0 and the model cannot be built, as ``admissible``
+    and ``model.subs`` know.
 
     >>> H, W = sympy.symbols("H W", integer=True, positive=True)
-    >>> _tie_conditions({W: H - 40}), _tie_conditions({W: 2*H})
-    ([H - 40 >= 1], [])
+    >>> _tie_conditions({W: H - 40}), _tie_conditions({W: 2*H}), _tie_conditions({W: H/2})
+    ([H - 40 >= 1], [], [H/2 >= 1, Eq(floor(H/2), H/2)])
     """
     out = []
     for symbol, value in table.items():
@@ -173,6 +198,8 @@ def _tie_conditions(table: dict) -> list:
             proven = lower_bound(value)
             if least is not None and (proven is None or proven < least):
                 out.append(sympy.Ge(value, least, evaluate=False))
+            if not integer_valued(value):  # W=H/2: an integer for even H only
+                out.append(sympy.Eq(sympy.floor(value), value, evaluate=False))
         elif symbol.is_positive and value.is_positive is not True:
             out.append(sympy.Gt(value, 0, evaluate=False))
     return out
@@ -225,11 +252,14 @@ def _written_out(expr):
 
 def _fixed_value(symbol: sympy.Symbol, value, where: str):
     """``value`` for ``symbol``, refused where ``model.subs`` would refuse it: a size is a
-    positive integer (``H=0``, ``H=2.5`` or a tie ``H=w/2`` would give counts of no model)."""
+    positive integer (``H=0`` or ``H=2.5`` would give counts of no model). A tie that is an
+    integer for some values only (``W=H/2``) is kept: :func:`_tie_conditions` restricts the
+    symbol solved for to them, as ``admissible`` does."""
     what = "a positive integer (a size)" if symbol.is_integer else "positive"
-    if symbol.is_integer and value.is_integer is not True or \
+    if symbol.is_integer and (value.is_integer is False or value.is_number and
+                              value.is_integer is not True) or \
             symbol.is_positive and value.is_positive is False:
-        known = "" if value.is_number else " known to be"
+        known = "" if value.is_number or value.is_integer is False else " known to be"
         raise SolveError(f"{where}: {symbol} is {what}; the value fixed for it is not{known} "
                          f"one. {_received(**{symbol.name: value})}")
     return value
@@ -343,25 +373,37 @@ class _Problem:
         return self.pairs[0][0] if len(self.pairs) == 1 else {e: b for e, b in self.pairs}
 
 
+def _unwrapped(expr, constraints: list, known: set, counts: set):
+    """The quantity budgeted for ``expr``: a model's parameters, a
+    :class:`~symcnn.training_memory.TrainingMemory`'s total; their constraints (and
+    symbols, repetition counts) are added to ``constraints`` (``known``, ``counts``)."""
+    if isinstance(expr, (sympy.Basic, Mapping)):
+        return expr
+    if hasattr(expr, "params") and hasattr(expr, "constraints"):  # a model: its params
+        constraints.extend(c for c in expr.constraints if c not in constraints)
+        known |= expr.free_symbols
+        counts |= repeat_counts(expr)
+        return expr.params
+    if hasattr(expr, "total") and hasattr(expr, "constraints"):
+        # a TrainingMemory: its total, under the model's conditions
+        constraints.extend(c for c in expr.constraints if c not in constraints)
+        known |= frozenset().union(*(sympy.sympify(c).free_symbols for c in expr.constraints))
+        return expr.total
+    return expr
+
+
 def _problem(expr, budget, symbol, fixed: Mapping, where: str) -> _Problem:
     constraints: list = []
-    known: frozenset = frozenset()
-    counts: frozenset = frozenset()
-    if hasattr(expr, "params") and hasattr(expr, "constraints"):  # a model: its params
-        constraints, known = list(expr.constraints), expr.free_symbols
-        counts = repeat_counts(expr)
-        expr = expr.params
-    elif hasattr(expr, "total") and hasattr(expr, "constraints") and \
-            not isinstance(expr, (sympy.Basic, Mapping)):  # a TrainingMemory: its total,
-        constraints = list(expr.constraints)              # under the model's constraints
-        known = frozenset().union(*(sympy.sympify(c).free_symbols for c in constraints))
-        expr = expr.total
+    known: set = set()
+    counts: set = set()
+    expr = _unwrapped(expr, constraints, known, counts)
     if isinstance(expr, Mapping):
         if symbol is not None:
             raise SolveError(f"{where}: with a dict of budgets, pass the symbol second: "
                              f"{where}({{params: 5e6, macs: 1e9}}, w). {_received(symbol=symbol)}")
-        symbol, pairs = budget, [(_as_expr(e, "expr", where), _as_expr(b, "budget", where))
-                                 for e, b in expr.items()]
+        symbol, pairs = budget, [
+            (_as_expr(_unwrapped(e, constraints, known, counts), "expr", where),
+             _as_expr(b, "budget", where)) for e, b in expr.items()]
         if not pairs:
             raise SolveError(f"{where}: the dict of budgets is empty. {_received(expr=expr)}")
     else:
@@ -369,7 +411,8 @@ def _problem(expr, budget, symbol, fixed: Mapping, where: str) -> _Problem:
             raise SolveError(f"{where}: give the expression, the budget and the symbol: "
                              f"{where}(expr, 100_000, n). {_received(budget=budget, symbol=symbol)}")
         pairs = [(_as_expr(expr, "expr", where), _as_expr(budget, "budget", where))]
-    return _build(pairs, symbol, fixed, constraints, where, known, counts)
+    return _build(pairs, symbol, fixed, constraints, where, frozenset(known),
+                  frozenset(counts))
 
 
 def _check_solved_symbol(x, named: bool, pairs: list, fixed: Mapping, where: str,
@@ -502,11 +545,15 @@ def solve_budget(expr, budget=None, symbol=None, /, *, step=None, **fixed: Any):
     (``model.training_memory(...)``) for its total: their constraints then restrict the
     symbol to admissible values (``mem.total`` alone has none).
     Other symbols are fixed by keyword (``H=224``); a fixed value may itself be an expression
-    in ``symbol``, which ties several symbols to one (``c2=2*w``).
+    in ``symbol``, which ties several symbols to one (``c2=2*w``; ``W=H/2`` keeps to the
+    values where it is a positive integer, even ``H``), also as text (``W="H/2"``, read by
+    symcnn's safe expression parser, never evaluated). Several budgets may include a model
+    or a ``TrainingMemory`` as a key, with its constraints.
 
     A budget is an int, a Fraction, a Decimal, a SymPy number or a float; a float is taken as
     the decimal it prints (``1e23`` is ``10**23``, not the nearest double, which is
-    ``10**23 - 8388608``), as the command line reads ``--budget 1e23``.
+    ``10**23 - 8388608``), as the command line reads ``--budget 1e23``. Units (``"25M"``,
+    ``"1MiB"``) are the command line's: in Python write ``25e6`` or ``2**20``.
 
     Returns ``a`` such that every admissible value ``1..a`` is within budget and none above
     it is, or ``None`` when no value is. When the values within budget are not of that form
@@ -522,7 +569,8 @@ def solve_budget(expr, budget=None, symbol=None, /, *, step=None, **fixed: Any):
     >>> sc.solve_budget({160*n: 100_000, n**2: 50_000}, n)  # the second budget binds
     223
 
-    ``step`` (a positive rational such as ``Fraction(1, 20)`` or ``Decimal("0.05")``) answers
+    ``step`` (a positive rational such as ``Fraction(1, 20)``, ``Decimal("0.05")`` or the
+    text ``"0.05"``, read exactly as ``--step 0.05``) answers
     on the grid ``step, 2*step, ...``: for a width multiplier (:func:`symcnn.multiplier`),
     whose channel roundings ``make_divisible`` are solved exactly there (:mod:`symcnn.grids`).
 
@@ -539,6 +587,12 @@ def solve_budget(expr, budget=None, symbol=None, /, *, step=None, **fixed: Any):
 def _on_grid(problem, step):
     """The largest grid value ``k*step`` within budget (see :func:`solve_budget`)."""
     _domain(problem.symbol, problem.where, step)
+    if isinstance(step, str):  # "0.05" is 1/20, as --step 0.05 reads it
+        try:
+            step = exact_value(step, "step", problem.where)
+        except SymcnnError:
+            raise SolveError(f"{problem.where}: `step` must be a positive number (0.05, "
+                             f"\"1/20\", Fraction(1, 20)). {_received(step=step)}") from None
     if isinstance(step, Decimal) and step.is_finite() and step > 0:
         exact = Fraction(step)  # its exact decimal value, as a Decimal budget is taken
         step = sympy.Rational(exact.numerator, exact.denominator)
@@ -677,7 +731,8 @@ def solve(expr, target, symbol, /, **fixed: Any) -> Solution:
     e, t = _as_expr(expr, "expr", where), _as_expr(target, "target", where)
     x = _symbol(symbol, [e, t], where)
     lo, parity = _domain(x, where)
-    e, t = _fix([e, t], fixed, where)
+    ties: list = []  # a tie (W=H/2) holds where the tied value is one its symbol takes
+    e, t = _fix([e, t], fixed, where, ties=ties)
     real, relaxed, real_note = _real_solutions(e, t, x)
     note, integers = "", None
     others = (e.free_symbols | t.free_symbols) - {x}
@@ -687,7 +742,8 @@ def solve(expr, target, symbol, /, **fixed: Any) -> Solution:
     else:
         try:
             equation = sympy.Eq(e, t, evaluate=False)  # deciding it may factor e - t
-            found = relation_set([equation], x, lo)
+            found = relation_set([equation] + [r for r in ties if r.free_symbols <= {x}],
+                                 x, lo)
             integers = (found if parity is None else found.intersection(parity)).to_sympy()
         except NotQuasiPolynomial as err:
             note = err.reason
@@ -729,7 +785,7 @@ def model_solve_budget(model, for_=None, budgets: Mapping | None = None, *, step
             if isinstance(for_, (int, float, Fraction, Decimal)) else ""
         raise SolveError(f"{where}: give at least one budget, e.g. params=5_000_000{hint}. "
                          f"{_received(for_=for_, **(budgets or {}))}")
-    exprs = [(e, _as_expr(v, q, where)) for q, (e, v) in pairs.items()]
+    exprs = [(e, _as_expr(v, q, where, amount=True)) for q, (e, v) in pairs.items()]
     if for_ is None:
         known = model.free_symbols
         free = set().union(*(e.free_symbols for e in _fix([e for e, _ in exprs], fixed, where,
