@@ -26,7 +26,7 @@ from typing import Any
 
 import sympy
 
-from .errors import SolveError
+from .errors import SolveError, brief
 from .layers.repeat import repeat_counts
 from .quasipoly import IntegerSet, NotQuasiPolynomial, relation_set
 from .render.exprs import show
@@ -133,13 +133,13 @@ def admissible(model, symbol, /, **fixed: Any) -> Admissible:
     for key, value in fixed.items():
         if key not in symbols or symbols[key] == x:
             raise SolveError(f"{where}: cannot fix {key!r}: it is not another symbol of the "
-                             f"model ({', '.join(sorted(symbols))}). Received: {key}={value!r}")
+                             f"model ({', '.join(sorted(symbols))}). Received: {key}={brief(value)}")
         if isinstance(value, str):  # "H", "H/2", "224": read safely, as model.subs reads
             value = text_value(value, symbols, key, where)
         if isinstance(value, (bool, float)) or not isinstance(value, (int, sympy.Expr)):
             raise SolveError(f"{where}: a fixed value is an integer or an expression in "
                              f"{x}, or such an expression as text (\"{x}/2\"). "
-                             f"Received: {key}={value!r}")
+                             f"Received: {key}={brief(value)}")
         value = sympy.sympify(value)
         relations += _in_domain(symbols[key], value, x, where, counts)
         table[symbols[key]] = value

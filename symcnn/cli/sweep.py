@@ -21,7 +21,7 @@ from fractions import Fraction
 import sympy
 
 from .. import plotting, sweeping
-from ..errors import OutputError, SolveError, SymcnnError, UnavailableError
+from ..errors import OutputError, SolveError, SymcnnError, UnavailableError, brief
 from ..multipliers import exact_value
 from ..render.summary import format_count
 from ..safe import decimal_text, int_text
@@ -132,12 +132,12 @@ def _range(text: str) -> tuple:
             raise refused
         start, stop, step = (*parts, Fraction(1)) if len(parts) == 2 else parts
         if stop < start:
-            raise UsageError(f"RANGE: a range needs START <= STOP. Received: {text!r}")
+            raise UsageError(f"RANGE: a range needs START <= STOP. Received: {brief(text)}")
         count = int((stop - start) // step) + 1
         if count > MAX_RANGE_POINTS:
             raise UsageError(f"RANGE: more than {MAX_RANGE_POINTS:,} points, more than a "
                              f"table or a plot can show; take a coarser STEP. "
-                             f"Received: {text!r}")
+                             f"Received: {brief(text)}")
         parts = [start + k * step for k in range(count)]
     return name.strip(), [int(v) if v.denominator == 1 else v for v in parts]
 
@@ -148,7 +148,7 @@ def _check_range(symbol, values, text: str) -> None:
     if symbol.is_integer and any(isinstance(v, Fraction) for v in values):
         raise UsageError(f"RANGE: values must be integers ({symbol} is an integer size; only "
                          f"a multiplier, sc.multiplier, takes fractional values). "
-                         f"Received: {text!r}")
+                         f"Received: {brief(text)}")
 
 
 def _value_text(value, sep: str = ",") -> str:
