@@ -1,7 +1,6 @@
-"""Command-line defects found by an exploratory hunt: each test failed on the code before
-its fix (sweep's JSON of byte counts, latex --pdf's file names, multiplier sweeps, solve's
-sentence for a multiplier nothing fits, memory's hints, sweep's exit code for a free symbol,
-the hint after a simultaneous --subs, plot's notes)."""
+"""The commands beyond summary: sweep's JSON of byte counts, latex --pdf's file names,
+multiplier sweeps, solve's sentence for a multiplier nothing fits, memory's hints, sweep's
+exit code for a free symbol, the hint after a simultaneous --subs, plot's notes."""
 
 from __future__ import annotations
 
