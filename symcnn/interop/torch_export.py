@@ -80,8 +80,15 @@ def to_torch(model: Graph):
     require_numeric(model, "model.to_torch")
     problems = Problems("model.to_torch", target="PyTorch")
     builder = _Builder(_channels_last(model), problems)
+    taken: set = set()
     for tensor in model.inputs:
-        node = builder.graph.placeholder(_identifier(tensor.node.layer.name or "x"))
+        base = name = _identifier(tensor.node.layer.name or "x")
+        count = 0
+        while name in taken:  # two unnamed inputs: x, x_1 (one argument twice is an error)
+            count += 1
+            name = f"{base}_{count}"
+        taken.add(name)
+        node = builder.graph.placeholder(name)
         builder.values[id(tensor)] = node
         builder.layouts[id(tensor)] = builder.default and len(tensor.shape) >= 2
     builder.model(model, prefix="")

@@ -148,3 +148,17 @@ def test_from_torch_reads_the_exported_blocks_back_with_their_counts(norm):
     kinds = [r.layer.type_name for r in back.layers]
     assert {"Rescaling", "Normalization"} <= set(kinds)
     assert "BatchNormalization" in kinds
+
+
+def test_a_model_of_two_unnamed_inputs_exports_with_an_argument_each():
+    """Two ``sc.Input``s without names were both the argument ``x`` (a SyntaxError from
+    torch.fx); they are ``x`` and ``x_1``, in the model's order."""
+    torch = require("torch")
+    a, b = sc.Input((4,)), sc.Input((4,))
+    model = sc.Model([a, b], sc.Subtract()([sc.Dense(3)(a), sc.Dense(3)(b)]))
+    module = model.to_torch()
+    assert [n.target for n in module.graph.nodes if n.op == "placeholder"] == ["x", "x_1"]
+    first, second = torch.randn(2, 4), torch.randn(2, 4)
+    dense, dense_1 = module.get_submodule("dense"), module.get_submodule("dense_1")
+    with torch.no_grad():
+        assert torch.equal(module(first, second), dense(first) - dense_1(second))
