@@ -377,9 +377,12 @@ class Model(_CostViews, _Printing, Graph):
 
     @staticmethod
     def _input_after(tensor: Tensor, table: dict) -> Tensor:
-        """A new input of the shape of ``tensor`` with ``table`` substituted, of its name."""
+        """A new input of the shape of ``tensor`` with ``table`` substituted, of its name and
+        its ``batch_size`` (the batch ``training_memory`` takes by default)."""
+        batch = getattr(tensor.node.layer, "batch_size", None)
         return Input(tuple(_subs_size(d, table) for d in tensor.shape),
-                     name=tensor.node.layer.name)
+                     name=tensor.node.layer.name,
+                     **({} if batch is None else {"batch_size": batch}))
 
     def _stated_after(self, table: dict) -> list:
         """The stated constraints with ``table`` substituted; a ShapeError names one that

@@ -319,3 +319,17 @@ def test_the_repr_counts_the_layers_len_of_layers_counts():
         count = len(model.layers)
         assert f": {count} layer{'' if count == 1 else 's'}," in repr(model)
     assert len(functional.layers) == 3 and len(stack.layers) == 1
+
+
+def test_subs_keeps_the_inputs_batch_size():
+    """An input's ``batch_size`` is the batch ``training_memory`` takes by default; ``subs``
+    rebuilt the input without it, and the figure fell back to ``B``."""
+    N, H = sc.symbols("N H")
+    for batch in ("N", 4):
+        stack = sc.Sequential([sc.Input(("H", 8), batch_size=batch), sc.Dense(2)])
+        x = sc.Input(("H", 8), batch_size=batch)
+        functional = sc.Model(x, sc.Dense(2)(x))
+        for model in (stack, functional):
+            figure = model.training_memory(optimizer="sgd").activations
+            assert model.subs(H=3).training_memory(optimizer="sgd").activations == \
+                figure.subs(H, 3) == 32 * 3 * (N if batch == "N" else 4)
