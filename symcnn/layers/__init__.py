@@ -14,6 +14,8 @@ from .pooling import __all__ as _pool
 from .reshape import *  # noqa: F401,F403
 from .reshape import __all__ as _reshape
 from .repeat import Repeat
+from .repeat_vector import RepeatVector
+from .time_distributed import TimeDistributed
 from .attention import *  # noqa: F401,F403
 from .attention import __all__ as _attention
 from .einsum import *  # noqa: F401,F403
@@ -45,6 +47,7 @@ _aliases = [
 ]
 __all__ = ["Layer", "Tensor", "Node", "Checker", "Computed",
            *_conv, *_core, *_merge, *_norm, *_pool, *_reshape, *_aliases, "Repeat",
+           "RepeatVector", "TimeDistributed",
            *[n for n in (*_attention, *_einsum, *_embedding, *_recurrent, *_preprocessing,
                          *_scale) if n[0].isupper()]]
 
