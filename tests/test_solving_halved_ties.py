@@ -20,6 +20,8 @@ from hypothesis import strategies as st
 
 import symcnn as sc
 
+from .test_admissibility import make_layer
+
 H, W = sc.symbols("H W")
 TOP = 120  # brute force over 1..TOP
 
@@ -32,6 +34,7 @@ TIES = {
     "H": (H, lambda h: Fraction(h)),
 }
 
+#: test_admissibility's layers without its padding (a tie's parity is the input's).
 layer_specs = st.one_of(
     st.tuples(st.just("conv"), st.integers(1, 5), st.integers(1, 3),
               st.sampled_from(["valid", "same"])),
@@ -39,15 +42,6 @@ layer_specs = st.one_of(
               st.sampled_from(["valid", "same"])),
     st.tuples(st.just("avg"), st.integers(2, 3), st.integers(2, 3), st.just("valid")),
 )
-
-
-def make_layer(spec):
-    kind, k, s, padding = spec
-    if kind == "conv":
-        return sc.Conv2D(4, k, strides=s, padding=padding)
-    if kind == "max":
-        return sc.MaxPooling2D(k, strides=s, padding=padding)
-    return sc.AveragePooling2D(k, strides=s)
 
 
 def tied_width(tie: str, h: int) -> int | None:
