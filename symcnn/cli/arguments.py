@@ -264,13 +264,16 @@ MAX_RANGE_POINTS = 1_000_000
 _DASHED = re.compile(r"(\d+)\s*-\s*(\d+)")
 
 
-def parse_range(text: str, option: str) -> tuple:
+def parse_range(text: str, option: str, fractions: bool = False) -> tuple:
     """``"n=1:100"`` or ``"n=1:100:5"`` (stop included) as ``("n", range)``; ``"n=8,16,32"``.
     Every value is positive, as every symbol is: one below 1 is a usage error naming the
-    value (``n=1-10``, read as -9, with the hint ``n=1:10``).
+    value (``n=1-10``, read as -9, with the hint ``n=1:10``). With ``fractions`` (a
+    multiplier's values, for sweep and plot) a value may also be a positive rational, read
+    exactly (``0.25`` is 1/4) and given as a :class:`~fractions.Fraction`; whether the
+    symbol takes one is for the caller to check.
 
-    >>> parse_range("n=1:9:4", "sweep")
-    ('n', [1, 5, 9])
+    >>> parse_range("n=1:9:4", "sweep"), parse_range("a=0.25:1:0.25", "sweep", fractions=True)
+    (('n', [1, 5, 9]), ('a', [Fraction(1, 4), Fraction(1, 2), Fraction(3, 4), 1]))
     >>> parse_range("n=1-10", "RANGE")
     Traceback (most recent call last):
     ...
@@ -281,26 +284,41 @@ def parse_range(text: str, option: str) -> tuple:
         raise UsageError(f"{option}: expected NAME=START:STOP[:STEP] or NAME=A,B,C. "
                          f"Received: {text!r}")
     name = name.strip()
+
+    def exact(value):  # an int, a multiplier's Fraction, or None for anything else
+        if isinstance(value, int):
+            return value
+        if fractions and getattr(value, "is_Rational", False):
+            return Fraction(int(value.p), int(value.q))
+        return None
+
     if ":" in spec:
-        parts = [_value(p, option, declare=False) for p in spec.split(":")]
-        if len(parts) not in (2, 3) or not all(isinstance(p, int) for p in parts):
+        parts = [exact(_value(p, option, declare=False)) for p in spec.split(":")]
+        if len(parts) not in (2, 3) or None in parts:
             raise UsageError(f"{option}: a range is START:STOP[:STEP] of integers. "
                              f"Received: {text!r}")
         start, stop, step = (*parts, 1) if len(parts) == 2 else parts
+        whole = all(isinstance(p, int) for p in parts)
         if step <= 0 or stop < start:
-            raise UsageError(f"{option}: a range needs START <= STOP and STEP >= 1. "
-                             f"Received: {text!r}")
+            raise UsageError(f"{option}: a range needs START <= STOP and STEP "
+                             f"{'>= 1' if whole else '> 0'}. Received: {text!r}")
         if (stop - start) // step >= MAX_RANGE_POINTS:
             raise UsageError(f"{option}: more than {MAX_RANGE_POINTS:,} points, more than a "
                              f"table or a plot can show; take a coarser STEP (sc.sweep in "
                              f"Python takes up to 10,000,000). Received: {text!r}")
-        values = list(range(start, stop + 1, step))
+        if whole:
+            values = list(range(start, stop + 1, step))
+        else:  # a multiplier's grid, each value exact (an int where it is whole)
+            values = [start + k * step for k in range(int((stop - start) // step) + 1)]
+            values = [int(v) if v.denominator == 1 else v for v in values]
     else:
-        values = [_value(p, option, declare=False) for p in spec.split(",")]
-        if not all(isinstance(v, int) for v in values):
+        values = [exact(_value(p, option, declare=False)) for p in spec.split(",")]
+        if None in values:
             raise UsageError(f"{option}: values must be integers. Received: {text!r}")
+        values = [int(v) if isinstance(v, Fraction) and v.denominator == 1 else v
+                  for v in values]
     low = min(values)
-    if low < 1:
+    if low <= 0:
         dashed = _DASHED.search(spec)
         hint = (f"{name}={spec.strip()} is the single value {low}: for a range write "
                 f"{name}={dashed.group(1)}:{dashed.group(2)}") if dashed and len(values) == 1 \

@@ -21,12 +21,10 @@ from fractions import Fraction
 import sympy
 
 from .. import plotting, sweeping
-from ..errors import OutputError, SolveError, SymcnnError, UnavailableError, brief
-from ..multipliers import exact_value
+from ..errors import OutputError, SolveError, UnavailableError, brief
 from ..render.summary import format_count
 from ..safe import decimal_text, int_text
-from .arguments import (MAX_RANGE_POINTS, UsageError, parse_budgets, parse_range,
-                        y_quantities)
+from .arguments import UsageError, parse_budgets, parse_range, y_quantities
 from .commands import quantity_of, symbol_of, unfixed
 from .loading import load_args
 from .report import sweep_document
@@ -75,12 +73,13 @@ def sweep_rows(model, symbol, values, quantities, progress: Progress, subs=None)
     if others:  # a usage error, as plot, solve and memory say it (exit code 2)
         raise unfixed("the swept quantities and the model's conditions still depend",
                       {s.name for s in others}, symbol, subs)
+    def taken(value) -> bool:  # a size is at least 1; a multiplier any positive value
+        return value >= 1 if symbol.is_integer else value > 0
+
     rows, chunk = [], 4096
     for start in range(0, len(values), chunk):
         part = values[start:start + chunk]
-        least = 1 if symbol.is_integer or not any(isinstance(v, Fraction) for v in values) \
-            else 0  # a multiplier's fractional values: every positive one
-        sizes = [v for v in part if v > 0 and v >= least]
+        sizes = [v for v in part if taken(v)]
         found: dict = {}
         if sizes and symbol in model.free_symbols:
             result = sweeping.sweep(model, *quantities, **{symbol.name: sizes})
@@ -93,7 +92,7 @@ def sweep_rows(model, symbol, values, quantities, progress: Progress, subs=None)
                 rows.append((value, *found[value]))
                 continue
             table = {symbol: sympy.Rational(value)}
-            ok = value > 0 and value >= least and all(bool(c.xreplace(table)) for c in model.constraints)
+            ok = taken(value) and all(bool(c.xreplace(table)) for c in model.constraints)
             rows.append((value, ok, [e.xreplace(table) for e in exprs]))
         progress.update(start + len(part))
     progress.close()
@@ -109,42 +108,9 @@ def _as_list(values) -> list:
 _UNIT_HEADERS = {"peak_activation_memory": "peak_activation_memory (bytes)"}
 
 
-def _range(text: str) -> tuple:
-    """RANGE as :func:`~symcnn.cli.arguments.parse_range` reads it, or with fractional
-    values for a multiplier (``alpha=0.25,0.5,1``, ``alpha=0.25:1:0.25``), each read exactly
-    as ``solve --step`` reads it (0.25 is 1/4) as a :class:`~fractions.Fraction`; whether
-    the symbol takes them is checked once the model is read (:func:`_check_range`)."""
-    try:
-        return parse_range(text, "RANGE")
-    except UsageError as err:
-        refused = err
-    name, _, spec = text.partition("=")
-    try:
-        parts = [exact_value(p.strip(), "RANGE", "sweep") for p in spec.split(
-            ":" if ":" in spec else ",")]
-    except SymcnnError:
-        raise refused from None
-    if not all(p.is_Rational for p in parts) or all(p.is_Integer for p in parts):
-        raise refused
-    parts = [Fraction(int(p.p), int(p.q)) for p in parts]
-    if ":" in spec:
-        if len(parts) not in (2, 3):
-            raise refused
-        start, stop, step = (*parts, Fraction(1)) if len(parts) == 2 else parts
-        if stop < start:
-            raise UsageError(f"RANGE: a range needs START <= STOP. Received: {brief(text)}")
-        count = int((stop - start) // step) + 1
-        if count > MAX_RANGE_POINTS:
-            raise UsageError(f"RANGE: more than {MAX_RANGE_POINTS:,} points, more than a "
-                             f"table or a plot can show; take a coarser STEP. "
-                             f"Received: {brief(text)}")
-        parts = [start + k * step for k in range(count)]
-    return name.strip(), [int(v) if v.denominator == 1 else v for v in parts]
-
-
 def _check_range(symbol, values, text: str) -> None:
     """Fractional values are a multiplier's (sc.multiplier): an integer size refuses them
-    as :func:`~symcnn.cli.arguments.parse_range` does, saying why."""
+    as :func:`~symcnn.cli.arguments.parse_range` without ``fractions`` does, saying why."""
     if symbol.is_integer and any(isinstance(v, Fraction) for v in values):
         raise UsageError(f"RANGE: values must be integers ({symbol} is an integer size; only "
                          f"a multiplier, sc.multiplier, takes fractional values). "
@@ -160,7 +126,7 @@ def _value_text(value, sep: str = ",") -> str:
 
 
 def run_sweep(args, out) -> int:
-    name, values = _range(args.range)
+    name, values = parse_range(args.range, "RANGE", fractions=True)
     quantities = y_quantities(args.y)
     model = load_args(args)
     symbol = symbol_of(model, name, "sweep", f"RANGE {args.range}", args.subs)
@@ -206,7 +172,7 @@ def _check_plot_options(args) -> None:
 
 
 def run_plot(args, out) -> int:
-    name, values = _range(args.range)
+    name, values = parse_range(args.range, "RANGE", fractions=True)
     quantities = y_quantities(args.y)
     budgets = parse_budgets(args.budget)
     for q in budgets:
