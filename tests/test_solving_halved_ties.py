@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 import symcnn as sc
 
+from .test_admissibility import layer_specs as admissibility_layer_specs
 from .test_admissibility import make_layer
 
 H, W = sc.symbols("H W")
@@ -35,13 +36,7 @@ TIES = {
 }
 
 #: test_admissibility's layers without its padding (a tie's parity is the input's).
-layer_specs = st.one_of(
-    st.tuples(st.just("conv"), st.integers(1, 5), st.integers(1, 3),
-              st.sampled_from(["valid", "same"])),
-    st.tuples(st.just("max"), st.integers(2, 3), st.integers(1, 3),
-              st.sampled_from(["valid", "same"])),
-    st.tuples(st.just("avg"), st.integers(2, 3), st.integers(2, 3), st.just("valid")),
-)
+layer_specs = admissibility_layer_specs.filter(lambda spec: spec[0] != "pad")
 
 
 def tied_width(tie: str, h: int) -> int | None:
@@ -151,6 +146,21 @@ def test_admissible_reads_a_tie_given_as_text():
 # ----------------------------------------------------------------------- budgets
 
 
+def built_within(build, values, budget) -> tuple:
+    """``(admitted, within)``: the values ``build(v)`` builds a model at (brute force; a
+    refused size raises) and those whose MACs are within ``budget``."""
+    admitted, within = [], set()
+    for v in values:
+        try:
+            built = build(v)
+        except (sc.ShapeError, sc.LayerArgumentError):
+            continue
+        admitted.append(v)
+        if built.macs <= budget:
+            within.add(v)
+    return admitted, within
+
+
 def largest_by_building(admitted: list, within: set):
     """The largest ``a`` with every admitted value up to ``a`` within budget (brute force)."""
     best = None
@@ -166,18 +176,9 @@ def largest_by_building(admitted: list, within: set):
 def test_solving_with_a_halved_tie_keeps_to_integer_widths(tie, budget):
     cnn = sc.Sequential([sc.Input((H, W, 3)), sc.Conv2D(8, 3), sc.MaxPooling2D(2),
                          sc.Conv2D(8, 3), sc.MaxPooling2D(2)])
-    admitted, within = [], set()
-    for h in range(1, 400):
-        w = tied_width(tie, h)
-        if w is None:
-            continue
-        try:
-            built = cnn.subs(H=h, W=w)
-        except (sc.ShapeError, sc.LayerArgumentError):
-            continue
-        admitted.append(h)
-        if built.macs <= budget:
-            within.add(h)
+    tied = [h for h in range(1, 400) if tied_width(tie, h) is not None]
+    admitted, within = built_within(lambda h: cnn.subs(H=h, W=tied_width(tie, h)), tied,
+                                    budget)
     assert admitted and max(within) < 380  # the answer lies well inside the range
     expected = largest_by_building(admitted, within)
     value = TIES[tie][0]
@@ -194,15 +195,8 @@ def test_solving_with_a_halved_tie_keeps_to_integer_widths(tie, budget):
 
 def test_a_vit_with_halved_width_within_a_mac_budget():
     vit = sc.zoo.vit(16, 768, 2, 12, 3072, input_shape=(H, W, 3))
-    admitted, within = [], set()
-    for h in range(2, 400, 2):
-        try:
-            built = vit.subs(H=h, W=h // 2)
-        except (sc.ShapeError, sc.LayerArgumentError):
-            continue
-        admitted.append(h)
-        if built.macs <= 3 * 10**9:
-            within.add(h)
+    admitted, within = built_within(lambda h: vit.subs(H=h, W=h // 2), range(2, 400, 2),
+                                    3 * 10**9)
     expected = largest_by_building(admitted, within)
     assert expected is not None and expected < 390
     assert vit.solve_budget(H, macs=3e9, W=H / 2) == expected
@@ -299,15 +293,8 @@ def test_a_size_tied_to_half_a_width_keeps_to_even_widths():
     net = sc.Sequential([sc.Input((H, H, 3)), sc.Conv2D(w, 3, padding="same"),
                          sc.MaxPooling2D(2), sc.Conv2D(2 * w, 3, padding="same"),
                          sc.GlobalAveragePooling2D(), sc.Dense(10)])
-    admitted, within = [], set()
-    for v in range(2, 400, 2):
-        try:
-            built = net.subs(w=v, H=v // 2)
-        except (sc.ShapeError, sc.LayerArgumentError):
-            continue
-        admitted.append(v)
-        if built.macs <= 10**9:
-            within.add(v)
+    admitted, within = built_within(lambda v: net.subs(w=v, H=v // 2), range(2, 400, 2),
+                                    10**9)
     expected = largest_by_building(admitted, within)
     assert expected is not None and expected < 390
     assert sc.solve_budget(net.macs, 10**9, w, H=w / 2) == expected
