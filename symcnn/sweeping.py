@@ -716,8 +716,9 @@ def _valid(constraints: list, axes: dict, fixed: dict, symbols: dict):
         if not c.free_symbols <= known or not hasattr(c, "lhs"):
             continue
         exprs.append((type(c), sympy.expand(c.lhs - c.rhs)))
-    low = {k: 1 if symbols[k].is_positive else 0 for k in [*axes, *fixed]
-           if symbols[k].is_nonnegative and not _fractional({**axes, **fixed}[k])}
+    given = {**axes, **fixed}
+    low = {k: 1 if symbols[k].is_positive else 0 for k in given
+           if symbols[k].is_nonnegative and not _fractional(given[k])}
     # (a multiplier's fractional values were checked positive: _check_fractions)
     in_domain = all(v >= low[k] for k, v in fixed.items() if k in low)
     shape = tuple(len(v) for v in axes.values())

@@ -811,7 +811,8 @@ def subs_own(layer: "Layer", mapping: dict) -> "Layer":
     relevant = {k: v for k, v in mapping.items() if k in own}
     if not relevant:
         return layer
-    return layer.subs_nested(relevant) if isinstance(layer, Graph) else layer.subs(relevant)
+    nested = getattr(layer, "subs_nested", None)  # a nested model, as Model.subs asks it
+    return nested(relevant) if nested is not None else layer.subs(relevant)
 
 
 def _subs_value(value, mapping: dict, where: str = "subs"):

@@ -28,6 +28,7 @@ import sympy
 
 from ..errors import SymcnnError, brief, shorten
 from ..expr_parser import FUNCTIONS, parse_expression
+from ..symbols import reserved_name
 from .identity import identically_zero
 from .tables import (GROUPED, aligned_cells, box_cells, csv_cells, markdown_cells,
                      split_shape, where_definitions)
@@ -151,8 +152,6 @@ _TIMES = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?:\s*[xX]\s*\d+(?:\.\d+)?)+(?![\w.
 _PREFIXED = re.compile(r"(?<![\w.])0[xXbBoO]\w+")
 #: A name in a closed form (not the exponent of ``5e6``).
 _NAME = re.compile(r"(?<![\w.])[A-Za-z_]\w*")
-#: Names that read as values, not symbols (:func:`symcnn.symbols.reserved_name`'s values).
-_VALUE_NAMES = {"inf", "oo", "nan", "None", "True", "False", "zoo"}
 #: A dash for "none": what torchinfo prints in a layer's "Param #" when it has none.
 _DASHES = {"-", "--", "\u2013", "\u2014"}
 
@@ -253,8 +252,8 @@ def parse_number(value, what: str = "number", symbols: Mapping | None = None) ->
     if number is None:
         raise ClaimError(f"check: cannot read the claimed {what} as a number. "
                          f"Received: {brief(value)}")
-    lost = sorted(set(_NAME.findall(code)) - {s.name for s in number.free_symbols}
-                  - set(symbols or ()) - set(FUNCTIONS) - _VALUE_NAMES)
+    lost = sorted(n for n in set(_NAME.findall(code)) - {s.name for s in number.free_symbols}
+                  - set(symbols or ()) if reserved_name(n) is None)  # not floor, inf, ...
     if lost:  # 0n is 0 whatever n is: a name the model lacks, dropped by the value
         raise ClaimError(f"check: cannot read the claimed {what}: {', '.join(lost)} "
                          f"cancel{'s' if len(lost) == 1 else ''} out of it (it reads as "
