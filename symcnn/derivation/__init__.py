@@ -133,12 +133,6 @@ def _apart_from_model_symbols(record, steps: tuple, notes: tuple) -> tuple:
                 while new in mine:
                     new = primed(new)
                 renamed[letter] = sympy.Symbol(new, **letter.assumptions0)
-    return _renamed(steps, notes, renamed)
-
-
-def _renamed(steps: tuple, notes: tuple, renamed: dict) -> tuple:
-    """``steps`` and ``notes`` with the formula symbols ``renamed`` (old -> new symbol),
-    in the notes as whole words."""
     if not renamed:
         return steps, notes
     steps = tuple(Step(s.key, s.formula.xreplace(renamed) if s.formula is not None else None,
