@@ -109,6 +109,9 @@ class MultiHeadAttention(Layer):
     n_inputs = None
     #: Keras calls it with its tensors as arguments, not as one list (for ``to_keras``).
     keras_call_unpacked = True
+    #: How ``nn.MultiheadAttention`` is called: ``from_torch`` records it, ``to_torch``
+    #: writes it, training memory counts what that call keeps.
+    need_weights = True
 
     def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias: bool = True,
                  output_shape=None, attention_axes=None, sliding_window=None,
@@ -129,11 +132,8 @@ class MultiHeadAttention(Layer):
                   sliding_window=None if sliding_window is None else
                   self._size(sliding_window, "sliding_window"),
                   flash_attention=flash_attention, use_gate=self._flag(use_gate, "use_gate"))
-        # How nn.MultiheadAttention is called (from_torch records it, to_torch writes it,
-        # training memory counts what that call keeps); in the config only when False.
-        object.__setattr__(self, "need_weights", self._flag(need_weights, "need_weights"))
-        if not self.need_weights:
-            self._config["need_weights"] = False
+        if not self._flag(need_weights, "need_weights"):  # in the config only when False
+            self._set(need_weights=False)
 
     def _output_shape_arg(self, value):
         if value is None:
