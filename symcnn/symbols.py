@@ -359,6 +359,7 @@ def as_size(value: Any, arg: str, owner: str, minimum: int = 1) -> sympy.Expr:
                 f"symcnn.symbols(...) (integer=True, positive=True)."
                 if bad
                 else " It is not known to be an integer for every value of its symbols."
+                + _integer_hint(value)
             )
             raise LayerArgumentError(f"{expected}{hint} {_received(arg, value)}")
         if minimum >= 1 and _at_most(value, 0) or minimum == 0 and _at_most(value, -1):
@@ -373,6 +374,20 @@ def as_size(value: Any, arg: str, owner: str, minimum: int = 1) -> sympy.Expr:
     except TypeError:
         pass
     raise LayerArgumentError(f"{expected} {_received(arg, value)}")
+
+
+def _integer_hint(value: sympy.Expr) -> str:
+    """How to write a fractional size of one symbol over a new one: ``H/2`` is a size
+    where ``H = 2*k`` (then it is ``k``)."""
+    symbols = value.free_symbols
+    denominator = sympy.fraction(sympy.together(value))[1]
+    if len(symbols) != 1 or not denominator.is_Integer or denominator <= 1:
+        return ""
+    (symbol,) = symbols
+    new = sympy.Symbol("k" if symbol.name != "k" else "m", integer=True, positive=True)
+    size = sympy.expand(value.subs(symbol, denominator * new))
+    return (f" To use it, write {symbol} over a new symbol: {symbol} = {denominator * new} "
+            f"makes it {size}.")
 
 
 def _expected(arg: str, owner: str, minimum: int) -> str:

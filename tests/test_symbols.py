@@ -233,3 +233,17 @@ def test_a_long_polynomial_substituted_for_a_size_is_exact():
     with pytest.raises(sc.LayerArgumentError, match="`H` must be a positive integer"):
         model.subs(H=-value + 1)
 
+
+
+def test_a_fractional_size_of_one_symbol_is_refused_with_the_substitution_that_makes_it_whole():
+    """``W=H/2`` is no size for odd H; the message shows the substitution that is one, and
+    following it gives the model at every even H."""
+    model = sc.Sequential([sc.Input(("H", "W", 3)), sc.Conv2D(8, 3, strides=2), sc.Flatten(),
+                           sc.Dense(10)])
+    with pytest.raises(sc.LayerArgumentError, match=r"H = 2\*k makes it k\. Received: W=H/2"):
+        model.subs(W="H/2")
+    tied = model.subs(H="2*k", W="k")
+    for k in range(3, 12):
+        assert tied.subs(k=k).params == model.subs(H=2 * k, W=k).params
+    with pytest.raises(sc.LayerArgumentError, match=r"H = 3\*k makes it k \+ 1"):
+        model.subs(W=sc.symbols("H") / 3 + 1)
