@@ -266,7 +266,8 @@ def _evaluate(exprs: list, axes: dict, fixed: dict, symbols: dict) -> list:
     names = list(axes)
     split = [k for k in names if _fractional(axes[k])]
     if split:  # a multiplier's fractional values: substituted one at a time (below)
-        return _per_value(exprs, axes, fixed, symbols, split)
+        return _per_value(exprs, axes, fixed, symbols, split,
+                          "a multiplier's fractional values")
     exact = {symbols[k]: sympy.Rational(v.numerator, v.denominator)
              for k, v in fixed.items() if isinstance(v, Fraction) and k in symbols}
     if exact:  # the integer code takes integer values: a multiplier's is substituted first
@@ -304,7 +305,8 @@ def _evaluate(exprs: list, axes: dict, fixed: dict, symbols: dict) -> list:
                 _missing(s)
         split = _split_names(exprs, names, symbols)
         if split:
-            return _per_value(exprs, axes, fixed, symbols, split)
+            return _per_value(exprs, axes, fixed, symbols, split,
+                              "counts of a sum's terms or exponents")
         if points > MAX_SLOW_POINTS:
             raise SolveError(f"sweep: {_short(outside)} is outside the exact integer "
                              f"evaluator (+, *, integer powers, floor, ceiling, Mod, min, max), "
@@ -529,18 +531,19 @@ def _split_names(exprs: list, names: list, symbols: dict) -> list:
     return [k for k in names if symbols[k] in found]
 
 
-def _per_value(exprs: list, axes: dict, fixed: dict, symbols: dict, split: list) -> list:
+def _per_value(exprs: list, axes: dict, fixed: dict, symbols: dict, split: list,
+               why: str) -> list:
     """The expressions evaluated once per combination of values of the ``split`` axes
-    (the count of a sum written out, an exponent a number), each over the other axes with
-    the generated code, and laid out along every axis in order."""
+    (the count of a sum written out, an exponent a number, a multiplier's fraction), each
+    over the other axes with the generated code, and laid out along every axis in order.
+    ``why`` says what the split axes are (for the message when there are too many)."""
     names = list(axes)
     combos = 1
     for k in split:
         combos *= len(axes[k])
     if combos > MAX_SLOW_POINTS:
-        raise SolveError(f"sweep: {', '.join(split)} count(s) the terms of a sum or appear in "
-                         f"an exponent, so the closed forms are evaluated once per value of "
-                         f"{'them' if len(split) > 1 else 'it'}, which is limited to "
+        raise SolveError(f"sweep: the closed forms are evaluated once per value of "
+                         f"{', '.join(split)} ({why}), which is limited to "
                          f"{MAX_SLOW_POINTS:,} values. Received: {combos:,} values of "
                          f"{', '.join(split)}")
     rest = {k: v for k, v in axes.items() if k not in split}

@@ -61,3 +61,14 @@ def test_plot_marks_the_largest_multiplier_on_the_plotted_grid(mnet):
     line = fig.axes[0].get_lines()[0]
     assert line.get_xdata().tolist() == values
     assert line.get_ydata().tolist() == [float(mnet.subs(alpha=v).params) for v in values]
+
+
+def test_too_many_fractional_values_are_refused_saying_they_are_a_multipliers():
+    """Each fractional value is substituted on its own, so their number is limited; the
+    message names the multiplier's fractions (it spoke of sums and exponents)."""
+    from symcnn.sweep_bounds import MAX_SLOW_POINTS
+    a = sc.multiplier("alpha")
+    values = [Fraction(k, MAX_SLOW_POINTS) for k in range(1, MAX_SLOW_POINTS + 2)]
+    with pytest.raises(sc.SolveError, match=r"once per value of alpha \(a multiplier's "
+                                            r"fractional values\), which is limited to"):
+        sc.sweep(sympy.ceiling(8 * a), alpha=values)

@@ -139,5 +139,6 @@ def test_a_sum_longer_than_what_is_written_out_is_refused_with_its_length():
 
 
 def test_too_many_counts_are_refused_before_any_work():
-    with pytest.raises(sc.SolveError, match=r"L count\(s\) the terms of a sum"):
+    with pytest.raises(sc.SolveError, match=r"once per value of L \(counts of a sum.s terms or "
+                                            r"exponents\), which is limited"):
         sc.sweep(_strided(H, L).macs, H=[16], L=range(1, sweeping.MAX_SLOW_POINTS + 2))
