@@ -80,12 +80,17 @@ def reserved_name(name: str) -> str | None:
     """What ``name`` means when it cannot name a symbol, else None: a value
     (:func:`value_name`: ``inf``, ``nan``, ``oo``), a Python constant (``None``, ``True``,
     ``False``), a function of the expression language (:data:`FUNCTION_NAMES`: ``floor``,
-    ``max``, ...) or a special name of Python (``__x``). Every place that makes a symbol from
-    a name refuses these: ``sc.symbols``, sizes given as text, model files, the command line.
+    ``max``, ...), a special name of Python (``__x``) or a name that LaTeX and HTML would
+    misprint (``n__2`` as a power, ``_x`` and ``n_`` with an empty subscript: SymPy's printers
+    read ``__`` and ``_`` as superscript and subscript; ``n_1`` is :math:`n_{1}`). Every place
+    that makes a symbol from a name refuses these: ``sc.symbols``, sizes given as text, model
+    files, the command line.
     Other names SymPy knows stay plain symbols (``E``, ``I``, ``pi``, ``lambda``).
 
     >>> reserved_name("inf"), reserved_name("None"), reserved_name("ceil"), reserved_name("E")
     ('infinity', "Python's None", 'a function of symcnn expressions (ceil(x))', None)
+    >>> reserved_name("n__2"), reserved_name("n_1")
+    ('printed as a power in LaTeX and HTML (n__2 reads as n squared)', None)
     """
     meaning = value_name(name)
     if meaning is not None:
@@ -96,6 +101,10 @@ def reserved_name(name: str) -> str | None:
         return f"a function of symcnn expressions ({name}(x))"
     if name.startswith("__"):
         return "a special name of Python (it starts with __)"
+    if "__" in name:  # SymPy's printers read what follows as a superscript
+        return "printed as a power in LaTeX and HTML (n__2 reads as n squared)"
+    if name.startswith("_") or name.endswith("_"):  # an underscore opens a subscript
+        return "printed with a misplaced subscript in LaTeX and HTML (_x, n_)"
     return None
 
 

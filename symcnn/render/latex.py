@@ -27,7 +27,8 @@ from .context import TABLE_COLUMNS, TOTALS, RenderContext, resolve_columns
 from .exprs import latex_printer
 from .where import call_names
 from .latex_long import (CODE_POINT_NOTE, LONGTABLE_PREAMBLE, TIMES_BREAK, TIMES_PENALTY,
-                         break_name, break_type, breakable, escape, longtable, plain,
+                         break_name, break_type, breakable, escape, escape_code, longtable,
+                         plain,
                          text_math, typeset_note)
 from .latex_steps import (_describe_math, _describeplain, _parts, _shape, _shown_steps,
                           _sum_rows, derivation_latex, is_trivial, page_step, step_latex)
@@ -57,7 +58,8 @@ def _row_cells(ctx, columns, name, type_name, shape, derivation, record,
         if key == "layer" and math:
             cells.append("$" + text_math(name).replace(r"\text{", r"\texttt{") + "$")
         elif key == "layer":
-            cells.append(rf"\texttt{{{break_name(escape(name)) if long else escape(name)}}}")
+            code = escape_code(name)
+            cells.append(rf"\texttt{{{break_name(code) if long else code}}}")
         elif key == "type" and math:
             cells.append("$" + text_math(type_name) + "$")
         elif key == "type":
@@ -196,7 +198,7 @@ HEADING_NAME = 40
 
 def _heading_name(name: str) -> str:
     """A layer's or model's name for a heading: escaped, and a long one breakable."""
-    return break_name(escape(name)) if len(name) > HEADING_NAME else escape(name)
+    return break_name(escape_code(name)) if len(name) > HEADING_NAME else escape_code(name)
 
 
 

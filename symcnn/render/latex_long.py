@@ -34,7 +34,7 @@ __all__ = ["escape", "text_math", "longtable", "breakable", "break_name", "break
            "typeset_note", "plain", "note_parts", "expr_factors", "expr_sides", "expr_latex",
            "NOTE_CODE", "open_long_parentheses", "LONGTABLE_PREAMBLE",
            "SHARES", "LINE_CHARS", "LONG_GROUP", "TIMES_BREAK", "TIMES_PENALTY",
-           "CODE_POINT_NOTE"]
+           "CODE_POINT_NOTE", "escape_code"]
 
 _SPECIAL = {"\\": r"\textbackslash{}", "_": r"\_", "%": r"\%", "&": r"\&", "#": r"\#",
             "$": r"\$", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
@@ -54,6 +54,31 @@ def escape(text: str) -> str:
     conv\\_$\\alpha$ $\\Delta$ $\\langle$\\texttt{U+2192}$\\rangle$ \u00e9
     """
     return "".join(_SPECIAL.get(c) or (c if ord(c) < 256 else _unicode(c)) for c in str(text))
+
+
+#: Code and names set as typed, not as the fonts' ligatures and quotes would set them
+#: (``<<`` a guillemet, ``'`` and the backquote curly, ``!`` and a backquote an inverted
+#: mark, and in OT1 fonts ``<``, ``>``, ``|`` other glyphs).
+_VERBATIM = {"<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}",
+             "`": r"\textasciigrave{}", "'": r"\textquotesingle{}", '"': r"\textquotedbl{}"}
+#: Characters that join a following copy of themselves into a ligature (``--`` an en dash,
+#: ``,,`` a low quote): an empty group keeps them apart in code and names.
+_PAIRED = "-,"
+
+
+def escape_code(text: str) -> str:
+    """:func:`escape` for names and code: every character as typed, where prose lets the
+    fonts make dashes and quotes of them.
+
+    >>> print(escape_code("a--b <<x>> 'q'"))
+    a-{}-b \\textless{}\\textless{}x\\textgreater{}\\textgreater{} \\textquotesingle{}q\\textquotesingle{}
+    """
+    text, out = str(text), []
+    for i, c in enumerate(text):
+        out.append(_VERBATIM.get(c) or escape(c))
+        if c in _PAIRED and text[i + 1:i + 2] == c:
+            out.append("{}")
+    return "".join(out)
 
 
 #: What a standalone document says at its end when a name in it has a character set by its
@@ -251,7 +276,7 @@ _SIGNS = {r"\cdot", r"\times", r"\div", r"\pm", r"\mp"}
 #: A run of a name longer than this (characters between underscores) may break anywhere.
 NAME_RUN = 14
 _NAME_UNIT = re.compile(r"\$\\langle\$\\texttt\{U\+[0-9A-F]+\}\$\\rangle\$|\$[^$]*\$"
-                        r"|\\text[a-z]+\{\}|\\.|.", re.S)
+                        r"|\\text[a-z]+\{\}|\{\}|\\.|.", re.S)
 #: Characters of a name that end a word (``layer1.0.conv1``): a long run may break after
 #: them first.
 _NAME_ENDS = set(".-/:")
@@ -390,7 +415,7 @@ def typeset_note(note: str, printer=None) -> str:
     formulas.
 
     >>> print(typeset_note("With padding='same' the output is ceiling(input/stride)."))
-    With \texttt{padding='same'} the output is $\lceil \mathit{input}/\mathit{stride} \rceil$.
+    With \texttt{padding=\textquotesingle{}same\textquotesingle{}} the output is $\lceil \mathit{input}/\mathit{stride} \rceil$.
     >>> print(typeset_note("Gamma and beta (2C) are trainable."))
     Gamma and beta ($2C$) are trainable.
     >>> print(typeset_note("Each filter sees C_in/G of the input channels (C_in*K_h weights)."))
@@ -401,7 +426,7 @@ def typeset_note(note: str, printer=None) -> str:
         if kind == "text":
             out.append(escape(text))
         elif kind == "code":
-            out.append(r"\texttt{" + escape(text) + "}")
+            out.append(r"\texttt{" + escape_code(text) + "}")
         elif kind == "sym":
             out.append(f"${text}$")
         elif kind == "expr":

@@ -23,7 +23,7 @@ import re
 from ..errors import shorten
 from ..layers.base import format_shape
 from ..render.latex import FONTS, escape
-from ..render.latex_long import LONGTABLE_PREAMBLE, break_name
+from ..render.latex_long import LONGTABLE_PREAMBLE, break_name, escape_code
 from ..render.markdown import cell_text as md_cell, code_span as md_code
 from ..render.summary import format_count
 from .claims import Unreadable
@@ -256,7 +256,7 @@ def _prose(text: str, code=None, words=None) -> str:
 
 
 def _tt(text: str) -> str:
-    return r"\texttt{" + break_name(escape(text)) + "}"
+    return r"\texttt{" + break_name(escape_code(text)) + "}"
 
 
 #: The LaTeX table's columns: header and share of the line width. The shares add up to 1;

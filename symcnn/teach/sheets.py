@@ -26,7 +26,7 @@ import sympy
 from ..errors import ArgumentError, SymcnnError, brief
 from ..render.exprs import latex_printer
 from ..render.latex import FONTS, escape
-from ..render.latex_long import typeset_note
+from ..render.latex_long import escape_code, typeset_note
 from ..render.notation import shown_names
 from ..working import Given, _Node, group_digits
 from .report import latex_quotes, spans
@@ -59,7 +59,7 @@ def _spans(text: str, code, prose) -> str:
 
 
 def _question_latex(text: str, names: frozenset = frozenset()) -> str:
-    return _spans(text, lambda c: r"\texttt{" + escape(c) + "}",
+    return _spans(text, lambda c: r"\texttt{" + escape_code(c) + "}",
                   lambda words: _text_latex(words, names))
 
 

@@ -116,7 +116,7 @@ def test_the_divisibility_assumption_is_stated_once():
 def test_notes_are_typeset():
     model = sc.Sequential([sc.Input((H, W, 3)), sc.Conv2D(8, 3, padding="same")])
     tex = model.to_latex(style="derivation")
-    assert r"\texttt{padding='same'}" in tex and r"$\lceil \mathit{input}/\mathit{stride} \rceil$" in tex
+    assert r"\texttt{padding=\textquotesingle{}same\textquotesingle{}}" in tex and r"$\lceil \mathit{input}/\mathit{stride} \rceil$" in tex
 
 
 def test_make_divisible_is_one_upright_name_whose_arguments_may_break():

@@ -73,3 +73,22 @@ def test_a_very_long_name_breaks_in_a_derivations_heading_and_the_title(tmp_path
         assert "Overfull \\hbox" not in log, style
     short = sc.Sequential([sc.Input((8, 8, 3)), sc.Conv2D(4, 3, name="conv_1")])
     assert r"\paragraph{\texttt{conv\_1} (Conv2D)}" in short.to_latex(style="derivation")
+
+
+@needs_tex
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils)")
+@pytest.mark.parametrize("style", ["table", "derivation"])
+def test_names_and_code_are_set_as_typed_not_as_ligatures_or_curly_quotes(style, tmp_path):
+    """``a--b`` printed as an en dash, ``<<x>>`` as guillemets, ``q'r`` with a curly quote,
+    ``!`z`` as an inverted exclamation mark: the PDF's text is each name as written."""
+    import subprocess
+
+    names = ["a--b", "<<x>>", "``x''", ",,y", "!`z", "?`w", "q'r", 'd"q', "p|q", "a---b"]
+    model = sc.Sequential([sc.Input((4,))] + [sc.Dense(2, name=n) for n in names],
+                          name="lig--test")
+    pdf = compile_pdf(model.to_latex(style=style, standalone=True), tmp_path, style)
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    words = set(text.split())
+    for name in [*names, "lig--test"]:
+        assert name in words, (name, text)

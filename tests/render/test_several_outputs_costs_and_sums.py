@@ -239,4 +239,5 @@ def test_merge_mode_is_set_as_code_whatever_its_value(mode):
     md = model.to_markdown(style="derivation")
     assert f"`merge_mode={mode!r}`" in md, md
     tex = model.to_latex(style="derivation")
-    assert rf"\texttt{{merge\_mode={mode!r}}}" in tex, tex
+    quoted = repr(mode).replace("'", r"\textquotesingle{}")  # a straight quote in code
+    assert rf"\texttt{{merge\_mode={quoted}}}" in tex, tex
