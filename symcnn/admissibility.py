@@ -65,6 +65,14 @@ class Admissible:
 
     The values are those the symbol takes: positive integers, from 0 for a symbol declared
     ``nonnegative``, of one parity for one declared ``even`` or ``odd``.
+
+    >>> import symcnn as sc
+    >>> m = sc.Sequential([sc.Input(("H", 8, 3)), sc.Conv2D(8, 5), sc.MaxPooling2D(2)])
+    >>> a = sc.admissible(m, "H")
+    >>> a.values, a.smallest, a.constraints
+    (Range(6, oo, 1), 6, (H >= 6,))
+    >>> a.distinct
+    Range(6, oo, 2)
     """
 
     symbol: sympy.Symbol

@@ -34,51 +34,144 @@ __all__ = [
 
 
 class SymcnnError(Exception):
-    """Base class of every error symcnn raises on purpose."""
+    """Base class of every error symcnn raises on purpose.
+
+    >>> import symcnn as sc
+    >>> try:
+    ...     sc.Sequential([sc.Input((4, 4, 3)), sc.Conv2D(8, 5)])
+    ... except sc.SymcnnError as err:
+    ...     print(type(err).__name__, isinstance(err, ValueError))
+    ShapeError True
+    """
 
 
 class SymbolError(SymcnnError, ValueError):
-    """A symbol or size expression is unusable (wrong assumptions, not an integer, ...)."""
+    """A symbol or size expression is unusable (wrong assumptions, not an integer, ...).
+
+    >>> import symcnn as sc
+    >>> m = sc.Sequential([sc.Input(("n",)), sc.Dense(4)])
+    >>> m.subs(N=10)
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.SymbolError: Model 'sequential': no symbol named 'N' to substitute. Free symbols: n. Received: N=10
+    """
 
 
 class LayerArgumentError(SymcnnError, ValueError):
-    """A layer was given an argument it cannot accept."""
+    """A layer was given an argument it cannot accept.
+
+    >>> import symcnn as sc
+    >>> sc.Dense(0)
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.LayerArgumentError: Dense: `units` must be a positive integer, a symbol name or a positive-integer SymPy expression. Received: units=0
+    """
 
 
 class ShapeError(SymcnnError, ValueError):
-    """A layer cannot be applied to the shape it receives (wrong rank, too small, ...)."""
+    """A layer cannot be applied to the shape it receives (wrong rank, too small, ...).
+
+    >>> import symcnn as sc
+    >>> sc.Sequential([sc.Input((4, 4, 3)), sc.Conv2D(8, 5)])
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.ShapeError: Conv2D layer 'conv2d' (#0) on input shape (4, 4, 3): kernel_size is larger than the input along spatial axis 0: the window spans 5 but the input has 4. Received: kernel_size=(5, 5), dilation_rate=(1, 1)
+    """
 
 
 class GraphError(SymcnnError, ValueError):
-    """A functional graph is malformed (disconnected, duplicate names, ...)."""
+    """A functional graph is malformed (disconnected, duplicate names, ...).
+
+    >>> import symcnn as sc
+    >>> x, other = sc.Input((8,)), sc.Input((8,))
+    >>> sc.Model(x, sc.Dense(4)(other))
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.GraphError: Model: the outputs depend on an input of shape (8,) that is not among the model's inputs (disconnected graph). Pass it in `inputs`.
+    """
 
 
 class SolveError(SymcnnError, ValueError):
-    """A solver request cannot be answered as asked."""
+    """A solver request cannot be answered as asked.
+
+    >>> import symcnn as sc
+    >>> n = sc.symbols("n")
+    >>> sc.solve_budget(160*n + 48320, float("inf"), n)
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.SolveError: solve_budget: `budget` must be finite. Received: budget=inf
+    """
 
 
 class SpecError(SymcnnError, ValueError):
-    """A model file (YAML/JSON spec, Keras config, Python script) cannot be read as a model."""
+    """A model file (YAML/JSON spec, Keras config, Python script) cannot be read as a model.
+
+    >>> import symcnn as sc
+    >>> sc.model_from_spec({"input": [8], "layers": [{"Dense": {"units": 4, "activaton": "relu"}}]})
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.SpecError: model file: layers[0] (Dense): the arguments do not fit Dense: unknown argument `activaton`; did you mean `activation`? Dense takes units, activation, use_bias, lora_rank, name. Received: activaton='relu'
+    """
 
 
 class ExpressionError(SpecError):
-    """Expression text (``"2*w + 1"``) is malformed, unsafe or too large to read."""
+    """Expression text (``"2*w + 1"``) is malformed, unsafe or too large to read.
+
+    >>> import symcnn as sc
+    >>> sc.parse_expression("2*n +", declare=True)
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.ExpressionError: expression: expected a number, a name or '(', found the end at position 6. Received: '2*n +'
+    """
 
 
 class UnavailableError(SymcnnError, RuntimeError):
-    """A capability needs an optional dependency (PyYAML, matplotlib, ...) that is missing."""
+    """A capability needs an optional dependency (PyYAML, matplotlib, ...) that is missing.
+
+    >>> import symcnn as sc
+    >>> from unittest import mock
+    >>> from symcnn.render.latex import compile_pdf
+    >>> tex = sc.Sequential([sc.Input((8,)), sc.Dense(4)]).to_latex(standalone=True)
+    >>> with mock.patch("shutil.which", return_value=None):  # as if pdflatex were not installed
+    ...     compile_pdf(tex, "notes")
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.UnavailableError: compile_pdf: pdflatex is not on PATH; install it with apt-get install texlive-latex-base texlive-latex-recommended
+    """
 
 
 class ConversionError(SymcnnError, ValueError):
-    """A model cannot be converted from or to Keras or PyTorch (unsupported operations, symbols)."""
+    """A model cannot be converted from or to Keras or PyTorch (unsupported operations, symbols).
+
+    >>> import symcnn as sc
+    >>> dense = {"class_name": "Dense", "config": {"units": 4}}
+    >>> sc.from_keras({"class_name": "Sequential", "config": {"name": "net", "layers": [dense]}})
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.ConversionError: from_keras: model 'net' does not record its input shape (an unbuilt Sequential?); pass input_shape=(...) without the batch axis. Received: input_shape=None
+    """
 
 
 class ArgumentError(SymcnnError, TypeError):
-    """A function or method is called with an argument it does not take (``summary(bogus=1)``)."""
+    """A function or method is called with an argument it does not take (``summary(bogus=1)``).
+
+    >>> import symcnn as sc
+    >>> sc.Sequential([sc.Input((8,)), sc.Dense(4)]).summary(colums=["params"])
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.ArgumentError: summary: unexpected argument `colums`; it takes print_fn, columns, line_length, positions, expand_nested, show_trainable, layer_range, where. Received: colums=['params']
+    """
 
 
 class OutputError(SymcnnError, RuntimeError):
-    """An output (a file, standard output) cannot be written: a full disk, a closed pipe, ..."""
+    """An output (a file, standard output) cannot be written: a full disk, a closed pipe, ...
+
+    >>> from symcnn.safe_read import write_bytes
+    >>> write_bytes("/no/such/directory/notes.tex", b"")
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.OutputError: cannot write /no/such/directory/notes.tex: No such file or directory. Received: path='/no/such/directory/notes.tex'
+    """
 
 
 def unexpected_arguments(where: str, given: dict, allowed) -> ArgumentError | None:
@@ -99,6 +192,12 @@ class CostError(SymcnnError, ValueError):
 
     ``substitute``: the names of the symbols whose values would let it be computed (a
     ``Repeat``'s count), when known; the command line names them in its ``--subs`` hint.
+
+    >>> import symcnn as sc
+    >>> sc.Sequential([sc.Input((8,)), sc.Dense(4)]).training_memory(dtype="float33")
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.CostError: dtype must be a name such as 'float32', 'float16', 'bfloat16' or 'int8', a positive number of bytes, or a dtype with `itemsize`. Received: dtype='float33'
     """
 
     def __init__(self, *args: Any, substitute=()) -> None:

@@ -66,7 +66,14 @@ class _CostViews:
 
 @dataclass(frozen=True, eq=False)
 class LayerRecord(_CostViews):
-    """What a model knows about one of its layers (shapes from its first call)."""
+    """What a model knows about one of its layers (shapes from its first call).
+
+    >>> import symcnn as sc
+    >>> m = sc.Sequential([sc.Input(("H", "W", 3)), sc.Conv2D(16, 3)])
+    >>> r = m.layers[0]
+    >>> r.index, r.name, r.type, r.input_shape, r.output_shape, r.params
+    (0, 'conv2d', 'Conv2D', (H, W, 3), (H - 2, W - 2, 16), 448)
+    """
 
     index: int
     name: str

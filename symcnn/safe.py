@@ -35,7 +35,15 @@ MAX_RESULT_BITS = 14_000
 
 
 class BoundError(ExpressionError):
-    """A value or an expression would exceed one of symcnn's documented bounds."""
+    """A value or an expression would exceed one of symcnn's documented bounds.
+
+    >>> import symcnn as sc
+    >>> n = sc.symbols("n")
+    >>> sc.sweep(2**2**n, n=[40])
+    Traceback (most recent call last):
+    ...
+    symcnn.safe.BoundError: sweep: the value of 2**(2**n) at n=40 would have about 1,099,511,627,776 bits; symcnn builds numbers of at most 14,000 bits (about 4,300 digits). Received: n=40
+    """
 
 
 def int_text(value: int, sep: str = "") -> str:

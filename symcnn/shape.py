@@ -22,7 +22,15 @@ __all__ = ["Shape", "as_shape"]
 
 
 class Shape(tuple):
-    """A tuple of sizes whose ``repr`` is the display form (``(H - 2, W - 2, 64)``)."""
+    """A tuple of sizes whose ``repr`` is the display form (``(H - 2, W - 2, 64)``).
+
+    >>> import symcnn as sc
+    >>> shape = sc.Sequential([sc.Input(("H", "W", 3)), sc.Conv2D(64, 5, strides=2)]).output_shape
+    >>> shape, type(shape).__name__
+    ((ceiling(H/2) - 2, ceiling(W/2) - 2, 64), 'Shape')
+    >>> shape[-1], shape == tuple(shape), hash(shape) == hash(tuple(shape))
+    (64, True, True)
+    """
 
     __slots__ = ()
 

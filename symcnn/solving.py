@@ -641,6 +641,14 @@ class Solution:
         relaxed: whether ``real`` solves that continuous relaxation rather than the equation.
         note: why :attr:`integers` is ``None``, else ``""``.
         real_note: why :attr:`real` is ``None``, else ``""``.
+
+    >>> import symcnn as sc
+    >>> n = sc.symbols("n")
+    >>> s = sc.solve(160*n + 48320, 49920, n)
+    >>> s.integers, s.real, s.relaxed
+    ({10}, (10,), False)
+    >>> s.equation
+    Eq(160*n + 48320, 49920)
     """
 
     symbol: sympy.Symbol

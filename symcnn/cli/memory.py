@@ -208,8 +208,9 @@ def run_memory(args, out) -> int:
     if args.layers:
         print("activation bytes per layer:", file=out)
         width = max((len(n) for n, _, _ in mem.layers), default=0)
+        kinds = max((len(k) for _, k, _ in mem.layers), default=0)  # as wide as the longest
         for name, kind, value in mem.layers:
-            print(f"  {name:<{width}}  {kind:<20} {_number_or_form(value)}", file=out)
+            print(f"  {name:<{width}}  {kind:<{kinds}}  {_number_or_form(value)}", file=out)
     if args.budget is not None:
         shown = args.budget.strip()
         answer = "none fits" if largest is None else format_count(largest)

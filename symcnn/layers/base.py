@@ -98,7 +98,15 @@ def snake_case(name: str) -> str:
 
 
 def format_shape(shape) -> str:
-    """``(H - 2, W - 2, 64)``; a one-element shape keeps its comma: ``(160,)``."""
+    """``(H - 2, W - 2, 64)``; a one-element shape keeps its comma: ``(160,)``.
+
+    >>> import symcnn as sc
+    >>> H, W = sc.symbols("H W")
+    >>> sc.format_shape((H - 2, W - 2, 64)), sc.format_shape((160,))
+    ('(H - 2, W - 2, 64)', '(160,)')
+    >>> sc.format_shape([(H, W, 3), (10,)])
+    '[(H, W, 3), (10,)]'
+    """
     if isinstance(shape, list):
         return "[" + ", ".join(format_shape(s) for s in shape) + "]"
     parts = [show(d) for d in shape]
@@ -112,6 +120,19 @@ class Checker:
     :class:`~symcnn.errors.ShapeError` with the given message, and undecided ones are kept
     as readable relations in :attr:`constraints`. A ``message`` may be a string or a
     zero-argument callable returning one, so that costly formatting happens only on failure.
+
+    >>> import symcnn as sc
+    >>> from symcnn.layers import Checker
+    >>> H = sc.symbols("H")
+    >>> check = Checker()
+    >>> check.at_least(H - 4, 1, "the input is too small")
+    >>> check.at_least(H + 1, 1, "never refused")
+    >>> check.constraints
+    [H >= 5]
+    >>> check.at_least(2, 3, "the input is too small")
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.ShapeError: the input is too small
     """
 
     def __init__(self) -> None:
@@ -149,7 +170,14 @@ def _text(message) -> str:
 
 @dataclass(frozen=True)
 class Computed:
-    """What applying a layer gives: output shapes and parameter counts."""
+    """What applying a layer gives: output shapes and parameter counts.
+
+    >>> import symcnn as sc
+    >>> from symcnn.layers import Checker
+    >>> out = sc.BatchNormalization().compute([(32, 32, 16)], Checker())
+    >>> out.output_shapes, out.trainable, out.non_trainable, out.params
+    (((32, 32, 16),), 32, 32, 64)
+    """
 
     output_shapes: tuple
     trainable: sympy.Expr
@@ -188,7 +216,14 @@ class Tensor:
 
 
 class Node:
-    """One application of a layer to input tensors."""
+    """One application of a layer to input tensors.
+
+    >>> import symcnn as sc
+    >>> x = sc.Input(("H", "W", 3))
+    >>> node = sc.Conv2D(8, 3)(x).node
+    >>> node.layer.type_name, node.input_shapes, node.computed.params
+    ('Conv2D', [(H, W, 3)], 224)
+    """
 
     __slots__ = ("layer", "inputs", "outputs", "computed", "constraints", "order")
 
@@ -468,6 +503,17 @@ class Layer(LayerProtocol):
     either :meth:`compute` or the single-input pair :meth:`output_shape_for` and
     :meth:`params_for`, and the rest of the protocol (:mod:`symcnn.layers.protocol`):
     ``macs_for``, ``window_for``, ``derivation_for``.
+
+    >>> import symcnn as sc
+    >>> class Gain(sc.Layer):
+    ...     "One learned gain per channel: C trainable parameters, none frozen."
+    ...     def output_shape_for(self, shape, check):
+    ...         return shape
+    ...     def params_for(self, shape):
+    ...         return shape[-1], 0
+    >>> m = sc.Sequential([sc.Input(("H", "W", 16)), Gain()])
+    >>> m.output_shape, m.params, m.layers[0].name
+    ((H, W, 16), 16, 'gain')
     """
 
     #: How many input tensors the layer takes: 1, or None for a list of two or more.

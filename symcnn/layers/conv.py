@@ -193,7 +193,13 @@ class Conv2D(_Conv):
 
 
 class Conv3D(_Conv):
-    """3D convolution (Keras ``Conv3D``); input ``(depth, height, width, channels)``."""
+    """3D convolution (Keras ``Conv3D``); input ``(depth, height, width, channels)``.
+
+    >>> import symcnn as sc
+    >>> m = sc.Sequential([sc.Input(("D", "H", "W", 3)), sc.Conv3D(16, 3)])
+    >>> m.output_shape, m.params
+    ((D - 2, H - 2, W - 2, 16), 1312)
+    """
 
     rank = 3
 
@@ -237,7 +243,13 @@ class _DepthwiseConv(_WindowConv):
 
 
 class DepthwiseConv1D(_DepthwiseConv):
-    """Depthwise 1D convolution (Keras ``DepthwiseConv1D``)."""
+    """Depthwise 1D convolution (Keras ``DepthwiseConv1D``).
+
+    >>> import symcnn as sc
+    >>> m = sc.Sequential([sc.Input(("T", 8)), sc.DepthwiseConv1D(5, depth_multiplier=2)])
+    >>> m.output_shape, m.params
+    ((T - 4, 16), 96)
+    """
 
     rank = 1
 
@@ -299,7 +311,13 @@ class _SeparableConv(_WindowConv):
 
 
 class SeparableConv1D(_SeparableConv):
-    """Depthwise-separable 1D convolution (Keras ``SeparableConv1D``)."""
+    """Depthwise-separable 1D convolution (Keras ``SeparableConv1D``).
+
+    >>> import symcnn as sc
+    >>> m = sc.Sequential([sc.Input(("T", 8)), sc.SeparableConv1D(16, 3, padding="same")])
+    >>> m.output_shape, m.params
+    ((T, 16), 168)
+    """
 
     rank = 1
 

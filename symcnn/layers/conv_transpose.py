@@ -172,7 +172,13 @@ class _ConvTranspose(SpatialLayer):
 
 
 class Conv1DTranspose(_ConvTranspose):
-    """Transposed 1D convolution (Keras ``Conv1DTranspose``)."""
+    """Transposed 1D convolution (Keras ``Conv1DTranspose``).
+
+    >>> import symcnn as sc
+    >>> m = sc.Sequential([sc.Input(("T", 8)), sc.Conv1DTranspose(4, 3, strides=2)])
+    >>> m.output_shape, m.params
+    ((2*T + 1, 4), 100)
+    """
 
     rank = 1
 
@@ -189,6 +195,12 @@ class Conv2DTranspose(_ConvTranspose):
 
 
 class Conv3DTranspose(_ConvTranspose):
-    """Transposed 3D convolution (Keras ``Conv3DTranspose``)."""
+    """Transposed 3D convolution (Keras ``Conv3DTranspose``).
+
+    >>> import symcnn as sc
+    >>> m = sc.Sequential([sc.Input(("D", "H", "W", 4)), sc.Conv3DTranspose(2, 2, strides=2)])
+    >>> m.output_shape, m.params
+    ((2*D, 2*H, 2*W, 2), 66)
+    """
 
     rank = 3

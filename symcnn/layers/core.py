@@ -34,7 +34,14 @@ __all__ = [
 
 
 class InputLayer(Layer):
-    """The layer behind :func:`Input`: it has no inputs and yields the given shape."""
+    """The layer behind :func:`Input`: it has no inputs and yields the given shape.
+
+    >>> import symcnn as sc
+    >>> x = sc.Input(("H", "W", 3))
+    >>> m = sc.Model(x, sc.Conv2D(8, 3)(x))
+    >>> m.layers[0].type, m.layers[0].output_shape, m.layers[0].params
+    ('InputLayer', (H, W, 3), 0)
+    """
 
     n_inputs = 0
 
@@ -168,7 +175,12 @@ class _Identity(Layer):
 
 
 class Identity(_Identity):
-    """Returns its input unchanged (Keras ``Identity``)."""
+    """Returns its input unchanged (Keras ``Identity``).
+
+    >>> import symcnn as sc
+    >>> sc.Sequential([sc.Input(("H", "W", 8)), sc.Identity()]).params
+    0
+    """
 
     def __init__(self, name: str | None = None, **kwargs: Any) -> None:
         super().__init__(name=name, **kwargs)
@@ -229,7 +241,13 @@ class _SpatialDropout(Dropout):
 
 
 class SpatialDropout1D(_SpatialDropout):
-    """Dropout of whole channels over steps (Keras ``SpatialDropout1D``)."""
+    """Dropout of whole channels over steps (Keras ``SpatialDropout1D``).
+
+    >>> import symcnn as sc
+    >>> m = sc.Sequential([sc.Input(("T", 64)), sc.SpatialDropout1D(0.2)])
+    >>> m.output_shape, m.params
+    ((T, 64), 0)
+    """
 
     keras_rank = 2
 
@@ -241,7 +259,13 @@ class SpatialDropout1D(_SpatialDropout):
 
 
 class SpatialDropout2D(_SpatialDropout):
-    """Dropout of whole feature maps (Keras ``SpatialDropout2D``)."""
+    """Dropout of whole feature maps (Keras ``SpatialDropout2D``).
+
+    >>> import symcnn as sc
+    >>> m = sc.Sequential([sc.Input(("H", "W", 64)), sc.SpatialDropout2D(0.2)])
+    >>> m.output_shape, m.params
+    ((H, W, 64), 0)
+    """
 
     keras_rank = 3
 
@@ -263,13 +287,25 @@ class SpatialDropout2D(_SpatialDropout):
 
 
 class SpatialDropout3D(SpatialDropout2D):
-    """Dropout of whole 3D feature maps (Keras ``SpatialDropout3D``)."""
+    """Dropout of whole 3D feature maps (Keras ``SpatialDropout3D``).
+
+    >>> import symcnn as sc
+    >>> m = sc.Sequential([sc.Input(("D", "H", "W", 64)), sc.SpatialDropout3D(0.2)])
+    >>> m.output_shape, m.params
+    ((D, H, W, 64), 0)
+    """
 
     keras_rank = 4
 
 
 class Activation(_Identity):
-    """An activation function (Keras ``Activation``): same shape, no parameters."""
+    """An activation function (Keras ``Activation``): same shape, no parameters.
+
+    >>> import symcnn as sc
+    >>> m = sc.Sequential([sc.Input(("H", "W", 8)), sc.Activation("relu")])
+    >>> m.output_shape, m.params
+    ((H, W, 8), 0)
+    """
 
     def __init__(self, activation, name: str | None = None, **kwargs: Any) -> None:
         super().__init__(name=name, **kwargs)
@@ -295,7 +331,13 @@ class Activation(_Identity):
 
 
 class ReLU(_Identity):
-    """Rectified linear unit (Keras ``ReLU``)."""
+    """Rectified linear unit (Keras ``ReLU``).
+
+    >>> import symcnn as sc
+    >>> m = sc.Sequential([sc.Input(("H", "W", 8)), sc.ReLU(max_value=6)])
+    >>> m.output_shape, m.params
+    ((H, W, 8), 0)
+    """
 
     # Keras: "max_value of a ReLU layer cannot be a negative value", and so for
     # negative_slope and threshold
@@ -320,7 +362,13 @@ class ReLU(_Identity):
 
 
 class LeakyReLU(_Identity):
-    """Leaky rectified linear unit (Keras ``LeakyReLU``)."""
+    """Leaky rectified linear unit (Keras ``LeakyReLU``).
+
+    >>> import symcnn as sc
+    >>> m = sc.Sequential([sc.Input(("H", "W", 8)), sc.LeakyReLU(negative_slope=0.1)])
+    >>> m.output_shape, m.params
+    ((H, W, 8), 0)
+    """
 
     # Keras: "The negative_slope value of a Leaky ReLU layer cannot be None or negative"
     _kinds = {"negative_slope": ("a non-negative number", _at_least_zero)}
@@ -335,7 +383,13 @@ class LeakyReLU(_Identity):
 
 
 class ELU(_Identity):
-    """Exponential linear unit (Keras ``ELU``)."""
+    """Exponential linear unit (Keras ``ELU``).
+
+    >>> import symcnn as sc
+    >>> m = sc.Sequential([sc.Input(("H", "W", 8)), sc.ELU()])
+    >>> m.output_shape, m.params
+    ((H, W, 8), 0)
+    """
 
     activation_name = "elu"
 
@@ -345,7 +399,13 @@ class ELU(_Identity):
 
 
 class Softmax(_Identity):
-    """Softmax along ``axis`` (Keras ``Softmax``)."""
+    """Softmax along ``axis`` (Keras ``Softmax``).
+
+    >>> import symcnn as sc
+    >>> m = sc.Sequential([sc.Input(("n", 10)), sc.Softmax()])
+    >>> m.output_shape, m.params
+    ((n, 10), 0)
+    """
 
     activation_name = "softmax"
 

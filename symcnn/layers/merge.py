@@ -108,33 +108,78 @@ class _Merge(Layer):
 
 
 class Add(_Merge):
-    """Element-wise sum of its inputs (Keras ``Add``)."""
+    """Element-wise sum of its inputs (Keras ``Add``).
+
+    >>> import symcnn as sc
+    >>> x = sc.Input(("H", "W", 64))
+    >>> y = sc.Conv2D(64, 3, padding="same")(x)
+    >>> sc.Add()([x, y]).shape
+    (H, W, 64)
+    """
 
 
 class Subtract(_Merge):
-    """Difference of exactly two inputs (Keras ``Subtract``)."""
+    """Difference of exactly two inputs (Keras ``Subtract``).
+
+    >>> import symcnn as sc
+    >>> a, b = sc.Input(("n", 16)), sc.Input(("n", 16))
+    >>> sc.Subtract()([a, b]).shape
+    (n, 16)
+    """
 
     n_inputs = 2
 
 
 class Multiply(_Merge):
-    """Element-wise product of its inputs (Keras ``Multiply``)."""
+    """Element-wise product of its inputs (Keras ``Multiply``).
+
+    >>> import symcnn as sc
+    >>> x = sc.Input(("H", "W", 32))
+    >>> gate = sc.Conv2D(32, 1, activation="sigmoid")(x)
+    >>> sc.Multiply()([x, gate]).shape
+    (H, W, 32)
+    """
 
 
 class Average(_Merge):
-    """Element-wise mean of its inputs (Keras ``Average``)."""
+    """Element-wise mean of its inputs (Keras ``Average``).
+
+    >>> import symcnn as sc
+    >>> a, b, c = (sc.Input((10,)) for _ in range(3))
+    >>> sc.Average()([a, b, c]).shape
+    (10,)
+    """
 
 
 class Maximum(_Merge):
-    """Element-wise maximum of its inputs (Keras ``Maximum``)."""
+    """Element-wise maximum of its inputs (Keras ``Maximum``).
+
+    >>> import symcnn as sc
+    >>> a, b = sc.Input(("H", "W", 8)), sc.Input(("H", "W", 8))
+    >>> sc.Maximum()([a, b]).shape
+    (H, W, 8)
+    """
 
 
 class Minimum(_Merge):
-    """Element-wise minimum of its inputs (Keras ``Minimum``)."""
+    """Element-wise minimum of its inputs (Keras ``Minimum``).
+
+    >>> import symcnn as sc
+    >>> a, b = sc.Input(("H", "W", 8)), sc.Input(("H", "W", 8))
+    >>> sc.Minimum()([a, b]).shape
+    (H, W, 8)
+    """
 
 
 class Concatenate(_Merge):
-    """Concatenation along ``axis`` (Keras ``Concatenate``); other axes must agree."""
+    """Concatenation along ``axis`` (Keras ``Concatenate``); other axes must agree.
+
+    >>> import symcnn as sc
+    >>> x = sc.Input(("H", "W", 64))
+    >>> a, b = sc.Conv2D(32, 1)(x), sc.Conv2D(48, 3, padding="same")(x)
+    >>> sc.Concatenate()([a, b]).shape
+    (H, W, 80)
+    """
 
     def __init__(self, axis: int = -1, name: str | None = None, **kwargs: Any) -> None:
         super().__init__(name=name, **kwargs)

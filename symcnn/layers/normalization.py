@@ -73,7 +73,13 @@ class _AxisLayer(Layer):
 
 
 class BatchNormalization(_AxisLayer):
-    """Batch normalization (Keras ``BatchNormalization``): ``2C`` trainable + ``2C`` not."""
+    """Batch normalization (Keras ``BatchNormalization``): ``2C`` trainable + ``2C`` not.
+
+    >>> import symcnn as sc
+    >>> m = sc.Sequential([sc.Input(("H", "W", 64)), sc.BatchNormalization()])
+    >>> m.output_shape, m.params, m.trainable_params, m.non_trainable_params
+    ((H, W, 64), 256, 128, 128)
+    """
 
     #: Keras 3 runs a frozen batch normalization in inference mode (its moving statistics);
     #: ``torch.nn.BatchNorm`` (:mod:`symcnn.nn`) stays in training mode when frozen.
@@ -209,7 +215,13 @@ class LayerNormalization(_AxisLayer):
 
 
 class GroupNormalization(_AxisLayer):
-    """Group normalization (Keras ``GroupNormalization``): gamma and beta per channel."""
+    """Group normalization (Keras ``GroupNormalization``): gamma and beta per channel.
+
+    >>> import symcnn as sc
+    >>> m = sc.Sequential([sc.Input(("H", "W", 32)), sc.GroupNormalization(groups=8)])
+    >>> m.output_shape, m.params
+    ((H, W, 32), 64)
+    """
 
     def __init__(self, groups=32, axis=-1, epsilon=0.001, center: bool = True,
                  scale: bool = True, name: str | None = None, **kwargs: Any) -> None:

@@ -122,37 +122,73 @@ class _Pooling(SpatialLayer):
 
 
 class MaxPooling1D(_Pooling):
-    """Max pooling over steps (Keras ``MaxPooling1D``)."""
+    """Max pooling over steps (Keras ``MaxPooling1D``).
+
+    >>> import symcnn as sc
+    >>> sc.Sequential([sc.Input(("T", 16)), sc.MaxPooling1D(3, strides=2)]).output_shape
+    (ceiling(T/2) - 1, 16)
+    """
 
     rank = 1
 
 
 class MaxPooling2D(_Pooling):
-    """Max pooling over height and width (Keras ``MaxPooling2D``)."""
+    """Max pooling over height and width (Keras ``MaxPooling2D``).
+
+    >>> import symcnn as sc
+    >>> sc.Sequential([sc.Input(("H", "W", 3)), sc.MaxPooling2D(2)]).output_shape
+    (floor(H/2), floor(W/2), 3)
+    >>> m = sc.Sequential([sc.Input(("H", "W", 3)), sc.MaxPooling2D(3, strides=2, padding="same")])
+    >>> m.output_shape
+    (ceiling(H/2), ceiling(W/2), 3)
+    """
 
     rank = 2
 
 
 class MaxPooling3D(_Pooling):
-    """Max pooling over depth, height and width (Keras ``MaxPooling3D``)."""
+    """Max pooling over depth, height and width (Keras ``MaxPooling3D``).
+
+    >>> import symcnn as sc
+    >>> sc.Sequential([sc.Input(("D", "H", "W", 8)), sc.MaxPooling3D(2)]).output_shape
+    (floor(D/2), floor(H/2), floor(W/2), 8)
+    """
 
     rank = 3
 
 
 class AveragePooling1D(_Pooling):
-    """Average pooling over steps (Keras ``AveragePooling1D``)."""
+    """Average pooling over steps (Keras ``AveragePooling1D``).
+
+    >>> import symcnn as sc
+    >>> sc.Sequential([sc.Input(("T", 16)), sc.AveragePooling1D(4)]).output_shape
+    (floor(T/4), 16)
+    """
 
     rank = 1
 
 
 class AveragePooling2D(_Pooling):
-    """Average pooling over height and width (Keras ``AveragePooling2D``)."""
+    """Average pooling over height and width (Keras ``AveragePooling2D``).
+
+    >>> import symcnn as sc
+    >>> x = sc.Input(("H", "W", 32))
+    >>> sc.AveragePooling2D(3, strides=1, padding="same")(x).shape
+    (H, W, 32)
+    >>> sc.Sequential([sc.Input((7, 7, 32)), sc.AveragePooling2D(2)]).output_shape
+    (3, 3, 32)
+    """
 
     rank = 2
 
 
 class AveragePooling3D(_Pooling):
-    """Average pooling over depth, height and width (Keras ``AveragePooling3D``)."""
+    """Average pooling over depth, height and width (Keras ``AveragePooling3D``).
+
+    >>> import symcnn as sc
+    >>> sc.Sequential([sc.Input(("D", "H", "W", 8)), sc.AveragePooling3D((1, 2, 2))]).output_shape
+    (D, floor(H/2), floor(W/2), 8)
+    """
 
     rank = 3
 
@@ -196,7 +232,12 @@ class _GlobalPooling(SpatialLayer):
         return sympy.Integer(0), {}
 
 class GlobalMaxPooling1D(_GlobalPooling):
-    """Maximum over all steps (Keras ``GlobalMaxPooling1D``)."""
+    """Maximum over all steps (Keras ``GlobalMaxPooling1D``).
+
+    >>> import symcnn as sc
+    >>> sc.Sequential([sc.Input(("T", 64)), sc.GlobalMaxPooling1D()]).output_shape
+    (64,)
+    """
 
     rank = 1
 
@@ -213,25 +254,48 @@ class GlobalMaxPooling2D(_GlobalPooling):
 
 
 class GlobalMaxPooling3D(_GlobalPooling):
-    """Maximum over depth, height and width (Keras ``GlobalMaxPooling3D``)."""
+    """Maximum over depth, height and width (Keras ``GlobalMaxPooling3D``).
+
+    >>> import symcnn as sc
+    >>> sc.Sequential([sc.Input(("D", "H", "W", 32)), sc.GlobalMaxPooling3D()]).output_shape
+    (32,)
+    """
 
     rank = 3
 
 
 class GlobalAveragePooling1D(_GlobalPooling):
-    """Mean over all steps (Keras ``GlobalAveragePooling1D``)."""
+    """Mean over all steps (Keras ``GlobalAveragePooling1D``).
+
+    >>> import symcnn as sc
+    >>> sc.Sequential([sc.Input(("T", 64)), sc.GlobalAveragePooling1D()]).output_shape
+    (64,)
+    """
 
     rank = 1
 
 
 class GlobalAveragePooling2D(_GlobalPooling):
-    """Mean over height and width (Keras ``GlobalAveragePooling2D``)."""
+    """Mean over height and width (Keras ``GlobalAveragePooling2D``).
+
+    >>> import symcnn as sc
+    >>> sc.Sequential([sc.Input(("H", "W", 512)), sc.GlobalAveragePooling2D()]).output_shape
+    (512,)
+    >>> m = sc.Sequential([sc.Input(("H", "W", 512)), sc.GlobalAveragePooling2D(keepdims=True)])
+    >>> m.output_shape
+    (1, 1, 512)
+    """
 
     rank = 2
 
 
 class GlobalAveragePooling3D(_GlobalPooling):
-    """Mean over depth, height and width (Keras ``GlobalAveragePooling3D``)."""
+    """Mean over depth, height and width (Keras ``GlobalAveragePooling3D``).
+
+    >>> import symcnn as sc
+    >>> sc.Sequential([sc.Input(("D", "H", "W", 32)), sc.GlobalAveragePooling3D()]).output_shape
+    (32,)
+    """
 
     rank = 3
 
@@ -296,7 +360,12 @@ class _AdaptivePooling(SpatialLayer):
         return sympy.Integer(0), {}
 
 class AdaptiveAveragePooling1D(_AdaptivePooling):
-    """Average pooling to ``output_size`` steps (Keras ``AdaptiveAveragePooling1D``)."""
+    """Average pooling to ``output_size`` steps (Keras ``AdaptiveAveragePooling1D``).
+
+    >>> import symcnn as sc
+    >>> sc.Sequential([sc.Input(("T", 16)), sc.AdaptiveAveragePooling1D(4)]).output_shape
+    (4, 16)
+    """
 
     rank = 1
 
@@ -316,24 +385,45 @@ class AdaptiveAveragePooling2D(_AdaptivePooling):
 
 
 class AdaptiveAveragePooling3D(_AdaptivePooling):
-    """Average pooling to an ``output_size`` volume (Keras ``AdaptiveAveragePooling3D``)."""
+    """Average pooling to an ``output_size`` volume (Keras ``AdaptiveAveragePooling3D``).
+
+    >>> import symcnn as sc
+    >>> m = sc.Sequential([sc.Input(("D", "H", "W", 8)), sc.AdaptiveAveragePooling3D((2, 4, 4))])
+    >>> m.output_shape
+    (2, 4, 4, 8)
+    """
 
     rank = 3
 
 
 class AdaptiveMaxPooling1D(_AdaptivePooling):
-    """Max pooling to ``output_size`` steps (Keras ``AdaptiveMaxPooling1D``)."""
+    """Max pooling to ``output_size`` steps (Keras ``AdaptiveMaxPooling1D``).
+
+    >>> import symcnn as sc
+    >>> sc.Sequential([sc.Input(("T", 16)), sc.AdaptiveMaxPooling1D(1)]).output_shape
+    (1, 16)
+    """
 
     rank = 1
 
 
 class AdaptiveMaxPooling2D(_AdaptivePooling):
-    """Max pooling to an ``output_size`` grid (Keras ``AdaptiveMaxPooling2D``)."""
+    """Max pooling to an ``output_size`` grid (Keras ``AdaptiveMaxPooling2D``).
+
+    >>> import symcnn as sc
+    >>> sc.Sequential([sc.Input(("H", "W", 512)), sc.AdaptiveMaxPooling2D(7)]).output_shape
+    (7, 7, 512)
+    """
 
     rank = 2
 
 
 class AdaptiveMaxPooling3D(_AdaptivePooling):
-    """Max pooling to an ``output_size`` volume (Keras ``AdaptiveMaxPooling3D``)."""
+    """Max pooling to an ``output_size`` volume (Keras ``AdaptiveMaxPooling3D``).
+
+    >>> import symcnn as sc
+    >>> sc.Sequential([sc.Input(("D", "H", "W", 8)), sc.AdaptiveMaxPooling3D(2)]).output_shape
+    (2, 2, 2, 8)
+    """
 
     rank = 3

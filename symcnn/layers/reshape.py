@@ -34,7 +34,15 @@ __all__ = [
 
 
 class Flatten(Layer):
-    """Flattens everything but the batch axis (Keras ``Flatten``)."""
+    """Flattens everything but the batch axis (Keras ``Flatten``).
+
+    >>> import symcnn as sc
+    >>> m = sc.Sequential([sc.Input(("H", "W", 3)), sc.Flatten()])
+    >>> m.output_shape, m.params
+    ((3*H*W,), 0)
+    >>> sc.Sequential([sc.Input((7, 7, 64)), sc.Flatten()]).output_shape
+    (3136,)
+    """
 
     def __init__(self, data_format=None, name: str | None = None, **kwargs: Any) -> None:
         super().__init__(name=name, **kwargs)
@@ -230,7 +238,12 @@ class _ZeroPadding(_PerAxisPairs):
         return _resize_steps(self, b, input_shapes[0], output_shape, padded)
 
 class ZeroPadding1D(_ZeroPadding):
-    """Zeros before and after the steps (Keras ``ZeroPadding1D``)."""
+    """Zeros before and after the steps (Keras ``ZeroPadding1D``).
+
+    >>> import symcnn as sc
+    >>> sc.Sequential([sc.Input(("T", 8)), sc.ZeroPadding1D((2, 0))]).output_shape
+    (T + 2, 8)
+    """
 
     rank = 1
 
@@ -239,13 +252,25 @@ class ZeroPadding1D(_ZeroPadding):
 
 
 class ZeroPadding2D(_ZeroPadding):
-    """Zeros around height and width (Keras ``ZeroPadding2D``)."""
+    """Zeros around height and width (Keras ``ZeroPadding2D``).
+
+    >>> import symcnn as sc
+    >>> sc.Sequential([sc.Input(("H", "W", 3)), sc.ZeroPadding2D(1)]).output_shape
+    (H + 2, W + 2, 3)
+    >>> sc.Sequential([sc.Input(("H", "W", 3)), sc.ZeroPadding2D(((0, 1), (2, 3)))]).output_shape
+    (H + 1, W + 5, 3)
+    """
 
     rank = 2
 
 
 class ZeroPadding3D(_ZeroPadding):
-    """Zeros around depth, height and width (Keras ``ZeroPadding3D``)."""
+    """Zeros around depth, height and width (Keras ``ZeroPadding3D``).
+
+    >>> import symcnn as sc
+    >>> sc.Sequential([sc.Input(("D", "H", "W", 3)), sc.ZeroPadding3D(1)]).output_shape
+    (D + 2, H + 2, W + 2, 3)
+    """
 
     rank = 3
 
@@ -292,7 +317,12 @@ class _Cropping(_PerAxisPairs):
         return _resize_steps(self, b, input_shapes[0], output_shape, cropped)
 
 class Cropping1D(_Cropping):
-    """Crop steps (Keras ``Cropping1D``)."""
+    """Crop steps (Keras ``Cropping1D``).
+
+    >>> import symcnn as sc
+    >>> sc.Sequential([sc.Input(("T", 8)), sc.Cropping1D((1, 2))]).output_shape
+    (T - 3, 8)
+    """
 
     rank = 1
 
@@ -301,13 +331,24 @@ class Cropping1D(_Cropping):
 
 
 class Cropping2D(_Cropping):
-    """Crop height and width (Keras ``Cropping2D``)."""
+    """Crop height and width (Keras ``Cropping2D``).
+
+    >>> import symcnn as sc
+    >>> m = sc.Sequential([sc.Input(("H", "W", 3)), sc.Cropping2D(((2, 2), (4, 4)))])
+    >>> m.output_shape, m.constraints
+    ((H - 4, W - 8, 3), [H >= 5, W >= 9])
+    """
 
     rank = 2
 
 
 class Cropping3D(_Cropping):
-    """Crop depth, height and width (Keras ``Cropping3D``)."""
+    """Crop depth, height and width (Keras ``Cropping3D``).
+
+    >>> import symcnn as sc
+    >>> sc.Sequential([sc.Input(("D", "H", "W", 3)), sc.Cropping3D(1)]).output_shape
+    (D - 2, H - 2, W - 2, 3)
+    """
 
     rank = 3
 
@@ -347,7 +388,12 @@ class _UpSampling(SpatialLayer):
 
 
 class UpSampling1D(_UpSampling):
-    """Repeat each step ``size`` times (Keras ``UpSampling1D``)."""
+    """Repeat each step ``size`` times (Keras ``UpSampling1D``).
+
+    >>> import symcnn as sc
+    >>> sc.Sequential([sc.Input(("T", 8)), sc.UpSampling1D(3)]).output_shape
+    (3*T, 8)
+    """
 
     rank = 1
 
@@ -356,13 +402,25 @@ class UpSampling1D(_UpSampling):
 
 
 class UpSampling2D(_UpSampling):
-    """Repeat rows and columns (Keras ``UpSampling2D``)."""
+    """Repeat rows and columns (Keras ``UpSampling2D``).
+
+    >>> import symcnn as sc
+    >>> sc.Sequential([sc.Input(("H", "W", 16)), sc.UpSampling2D(2)]).output_shape
+    (2*H, 2*W, 16)
+    >>> sc.Sequential([sc.Input(("H", "W", 16)), sc.UpSampling2D((2, 3))]).output_shape
+    (2*H, 3*W, 16)
+    """
 
     rank = 2
 
 
 class UpSampling3D(_UpSampling):
-    """Repeat along depth, height and width (Keras ``UpSampling3D``)."""
+    """Repeat along depth, height and width (Keras ``UpSampling3D``).
+
+    >>> import symcnn as sc
+    >>> sc.Sequential([sc.Input(("D", "H", "W", 4)), sc.UpSampling3D(2)]).output_shape
+    (2*D, 2*H, 2*W, 4)
+    """
 
     rank = 3
 

@@ -54,6 +54,23 @@ def test_text_output_and_per_layer_rows():
     assert "block1_conv1_relu" in text
 
 
+def test_per_layer_columns_are_as_wide_as_their_longest_name_and_type():
+    """The type column was 20 characters wide, so `GlobalAveragePooling2D 0` ran into the
+    bytes column. Every row now has its name, type and bytes apart, the bytes aligned."""
+    code, text = run("memory", "--zoo", "mobilenet_v2", "--input", "32,32,3", "--batch", "2",
+                     "--optimizer", "sgd", "--layers")
+    assert code == 0
+    rows = text.split("activation bytes per layer:\n", 1)[1].splitlines()
+    mem = sc.zoo.mobilenet_v2((32, 32, 3)).training_memory(batch=2, optimizer="sgd")
+    assert "GlobalAveragePooling2D" in [kind for _, kind, _ in mem.layers]
+    assert len(rows) == len(mem.layers)
+    for row, (name, kind, value) in zip(rows, mem.layers):
+        assert row.split() == [name, kind, sc.format_count(value)]
+        assert row.strip().split("  ")[0] == name  # two spaces at least between columns
+        assert f"{kind}  " in row
+    assert len({row.rindex(" ") for row in rows}) == 1  # the bytes start in one column
+
+
 def test_no_batch_fits_is_exit_code_5_and_bad_input_is_one_line_exit_2():
     assert run("memory", "--zoo", "resnet18", "--input", "64,64,3", "--budget", "1MiB")[0] == 5
     assert run("memory", "--zoo", "resnet18", "--budget", "lots")[0] == 2
