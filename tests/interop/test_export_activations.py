@@ -41,7 +41,7 @@ def _inputs(points, n_random=40, seed=0) -> np.ndarray:
 
 def _close(got, expected) -> bool:
     got, expected = np.asarray(got), np.asarray(expected)
-    return got.shape == expected.shape and np.allclose(got, expected, rtol=1e-6, atol=1e-6)
+    return got.shape == expected.shape and np.allclose(got, expected, rtol=1e-5, atol=1e-5)
 
 
 def _numpy(y):

@@ -106,7 +106,8 @@ def test_the_derivation_names_every_size_by_its_letter():
     assert d_["params"].working.doit() == m.params
     tex = m.to_latex(style="derivation")
     assert r"\text{params} &= N_{c} N_{d} N_{e} + N_{d} N_{e}" in tex
-    assert r"\texttt{equation='abc,cde->abde'}" in tex
+    assert (r"\texttt{equation=\textquotesingle{}abc,cde-\textgreater{}abde"
+            r"\textquotesingle{}}") in tex  # code as typed: straight quotes, no ligatures
 
 
 def test_model_files_and_keras_configs_round_trip():
