@@ -55,8 +55,10 @@ SIZE_ARGS = frozenset({
     "filters", "kernel_size", "strides", "dilation_rate", "groups", "depth_multiplier",
     "pool_size", "units", "size", "padding", "cropping", "target_shape", "output_padding",
     "dims", "axis", "shape", "output_size",
+    "height", "width",  # Resizing's and CenterCrop's target size
     # attention, embeddings, LoRA, repeats (a typo there made a new symbol silently)
     "num_heads", "key_dim", "value_dim", "output_shape", "input_dim", "output_dim",
+    "head_dim", "num_query_heads", "num_key_value_heads",
     "lora_rank", "num_groups", "projection_dim", "times", "sliding_window",
     # the PyTorch-named layers' sizes
     "in_channels", "out_channels", "in_features", "out_features", "num_features",
@@ -465,6 +467,12 @@ class _Reader:
         named = [n for n, p in signature.parameters.items()
                  if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
         for key, value in keywords.items():  # a typo (filter:) would bind into **kwargs
+            torch_named = self.types.get(f"nn.{type_name}")
+            if not _accepted(cls, key) and torch_named is not None and \
+                    _accepted(torch_named, key):  # PReLU: {num_parameters: 8} meant nn.PReLU
+                raise SpecError(f"{where}: {type_name} is Keras' layer, which takes no "
+                                f"`{key}`; PyTorch's layer of that name, which takes it, is "
+                                f"nn.{type_name}. Received: {key}={brief(value)}")
             close = [] if _accepted(cls, key) or len(str(key)) > 64 else closest(key, named)
             if close:  # other unknown keywords: the layer's own "unexpected argument"
                 raise SpecError(f"{where}: the arguments do not fit {type_name}: unknown "

@@ -104,27 +104,28 @@ def test_window_attention_sizes_are_expressions_too():
 
 
 class Widen(sc.Layer):
-    """A user layer that reads its own argument as a size: a name becomes a symbol."""
+    """A user layer that reads its own argument as a size: a name becomes a symbol (``growth``
+    is no size argument model files know: :data:`symcnn.spec.SIZE_ARGS`)."""
 
-    def __init__(self, width, name=None, **kwargs):
+    def __init__(self, growth, name=None, **kwargs):
         super().__init__(name=name, **kwargs)
-        self._set(width=self._size(width, "width"))
+        self._set(growth=self._size(growth, "growth"))
 
     def output_shape_for(self, shape, check):
-        return (*shape[:-1], self.width)
+        return (*shape[:-1], self.growth)
 
     def params_for(self, shape):
-        return shape[-1] * self.width, 0
+        return shape[-1] * self.growth, 0
 
 
 def test_a_user_layer_that_makes_a_symbol_of_an_undeclared_name_is_refused():
     custom = {"Widen": Widen}
-    declared = {"symbols": "n", "input": [4], "layers": [{"Widen": {"width": "n"}}]}
+    declared = {"symbols": "n", "input": [4], "layers": [{"Widen": {"growth": "n"}}]}
     assert sc.model_from_spec(declared, custom_objects=custom).params == 4 * n
-    typo = {"symbols": "n", "input": [4], "layers": [{"Widen": {"width": "m"}}]}
-    with pytest.raises(sc.SpecError, match=r"model file: layers\[0\]\.Widen\.width: unknown "
+    typo = {"symbols": "n", "input": [4], "layers": [{"Widen": {"growth": "m"}}]}
+    with pytest.raises(sc.SpecError, match=r"model file: layers\[0\]\.Widen\.growth: unknown "
                                            r"name 'm' \(declared symbols: n\); declare it "
-                                           r"under `symbols`.*Received: width='m'"):
+                                           r"under `symbols`.*Received: growth='m'"):
         sc.model_from_spec(typo, custom_objects=custom)
 
 

@@ -19,9 +19,12 @@ from .. import layers as L
 from ..formulas import same_padding
 from ..layers.spatial import split_channels
 from ._common import as_int, keras_base, masked_refusal
+from ._torch_keras_layers import (TORCH_MODES, KerasCenterCrop, KerasResizing,
+                                 KerasUnitNormalization)
 
 __all__ = ["HANDLERS", "RECURRENT", "KERAS_RECURRENT", "activation", "recurrent", "Unsupported",
-           "keras_recurrent", "keras_recurrent_refusal", "attention_refusal", "LearnedTensor"]
+           "keras_recurrent", "keras_recurrent_refusal", "attention_refusal", "LearnedTensor",
+           "prelu_layout"]
 
 
 class Unsupported(Exception):
@@ -1073,6 +1076,80 @@ def _parameter_op(op: str):
     return handle
 
 
+# ----------------------------------------------------- PReLU, UnitNormalization, image sizes
+
+
+def _prelu_axis(layer, shape):
+    """``(axis, slopes)``: the one axis of ``shape`` (symcnn's, no batch axis) along which
+    Keras' ``PReLU`` has more than one slope (None for a single slope), and how many; an
+    :class:`Unsupported` where ``torch.nn.PReLU`` (one slope, or one per dim-1 element)
+    cannot hold them."""
+    alpha = [int(s) for s in as_int(layer.alpha_shape(shape))]
+    axes = [i for i, s in enumerate(alpha) if s != 1]
+    if not axes:
+        return None, 1
+    if len(axes) > 1 or (len(alpha) > 1 and axes[0] not in (0, len(alpha) - 1)):
+        total = 1
+        for s in alpha:
+            total *= s
+        raise Unsupported(
+            f"its alpha has shape {tuple(alpha)} ({total} slopes, shared_axes="
+            f"{layer.shared_axes!r}), while torch.nn.PReLU holds one slope or one per "
+            f"channel; give shared_axes every axis but the channels' (shared_axes="
+            f"{[a + 1 for a in range(len(alpha)) if a != len(alpha) - 1]} for channels last)")
+    return axes[0], alpha[axes[0]]
+
+
+def prelu_layout(layer, shape):
+    """The layout ``torch.nn.PReLU`` needs for Keras' ``PReLU`` on ``shape``: its slopes
+    along dim 1, so channels moved first (True) for slopes along the last axis, symcnn's
+    order (False) for slopes along the first, either (None) for one slope; None too where
+    it cannot export (:func:`_prelu_axis` says why)."""
+    try:
+        axis, _ = _prelu_axis(layer, shape)
+    except Unsupported:
+        return None
+    if axis is None or len(shape) < 2:
+        return None
+    return axis == len(shape) - 1
+
+
+def _prelu(b, layer, inputs, shapes, out_shape, key, name):
+    """Keras' ``PReLU`` as ``torch.nn.PReLU`` (one slope, or one per element of the axis
+    moved to dim 1: :func:`prelu_layout`), starting at Keras' zeros."""
+    _, slopes = _prelu_axis(layer, shapes[0])
+    return _module(b, layer, key, name, lambda: tnn.PReLU(slopes, init=0.0), inputs[0])
+
+
+def _unit_normalization(b, layer, inputs, shapes, out_shape, key, name):
+    """``UnitNormalization`` as :class:`KerasUnitNormalization` over the axes as PyTorch
+    numbers them in the layout the input has."""
+    rank = len(shapes[0])
+    axes = (layer.axis,) if isinstance(layer.axis, int) else layer.axis
+    dims = tuple(sorted({b.torch_dim(a, rank) for a in axes}))
+    return _module(b, layer, key, name, lambda: KerasUnitNormalization(dims), inputs[0])
+
+
+def _resizing(b, layer, inputs, shapes, out_shape, key, name):
+    """``Resizing`` as :class:`KerasResizing` on the channels-first input; the
+    interpolations Keras' torch backend lacks (Lanczos, TensorFlow's "area") are refused."""
+    if layer.interpolation not in TORCH_MODES:
+        raise Unsupported(f"interpolation={layer.interpolation!r}: Keras' torch backend and "
+                          f"F.interpolate have no such mode (converted: "
+                          f"{', '.join(map(repr, TORCH_MODES))})")
+    make = lambda: KerasResizing(  # noqa: E731
+        as_int(layer.height), as_int(layer.width), layer.interpolation,
+        layer.crop_to_aspect_ratio, layer.pad_to_aspect_ratio, layer.fill_value,
+        layer.antialias)
+    return _module(b, layer, key, name, make, inputs[0])
+
+
+def _center_crop(b, layer, inputs, shapes, out_shape, key, name):
+    """``CenterCrop`` as :class:`KerasCenterCrop` on the channels-first input."""
+    make = lambda: KerasCenterCrop(as_int(layer.height), as_int(layer.width))  # noqa: E731
+    return _module(b, layer, key, name, make, inputs[0])
+
+
 HANDLERS = {
     **{f"Conv{n}D": _conv for n in (1, 2, 3)},
     **{f"DepthwiseConv{n}D": _conv for n in (1, 2)},
@@ -1104,4 +1181,6 @@ HANDLERS = {
     "ParameterAdd": _parameter_op("add"), "ParameterMul": _parameter_op("mul"),
     "Elementwise": _elementwise, "LayerScale": _layer_scale, "CustomScaleLayer": _custom_scale,
     "Rescaling": _rescaling, "Normalization": _normalization,
+    "PReLU": _prelu, "UnitNormalization": _unit_normalization, "Resizing": _resizing,
+    "CenterCrop": _center_crop,
 }

@@ -282,9 +282,10 @@ class _Builder:
         if special is not None:
             return special
         base = keras_base(layer)
-        if base is None or not hasattr(K, base.__name__):
+        # the name Keras exports the class under, where it differs (GroupQueryAttention)
+        kind = getattr(base, "keras_name", None) or getattr(base, "__name__", "")
+        if base is None or not hasattr(K, kind):
             raise _Unsupported(f"no Keras equivalent for {layer.type_name}")
-        kind = base.__name__
         config = {k: as_int(v) for k, v in layer._config.items() if k not in TORCH_ONLY_ARGS}
         config.pop("ceil_mode", None)
         for key, value in config.items():  # a wrapped layer (Bidirectional's) made unbuilt
@@ -385,7 +386,7 @@ class _Builder:
             cls = getattr(K, f"Cropping{len(crops)}D")
             return [cls(tuple(crops), data_format="channels_first", name=self.unique(name))]
         if kind == "PReLU":
-            raise _Unsupported("no Keras equivalent for PReLU with PyTorch's parameter sharing")
+            return [self._prelu(layer, K, shape, name)]
         return None
 
     def _scale_layers(self, layer, shape, name: str):
@@ -503,6 +504,15 @@ class _Builder:
         half = K.Rescaling(0.5, offset=0.5, name=f"{base}_half")(
             K.Activation("tanh", name=f"{base}_tanh")(scaled))
         return keras.Model(x, K.Multiply(name=f"{base}_gate")([x, half]), name=base)
+
+    def _prelu(self, layer, K, shape, name: str):
+        """``nn.PReLU`` as Keras' ``PReLU`` on the channels-first tensor: its one slope
+        shared along every axis, or its slopes along the channels (axis 1) shared along the
+        others; they start at PyTorch's ``init``."""
+        shared = list(range(1 if layer.num_parameters == 1 else 2, len(shape) + 1))
+        start = self.keras.initializers.Constant(layer._torch.get("init", 0.25))
+        return _make(K.PReLU, {"shared_axes": shared or None}, name=self.unique(name),
+                     trainable=layer.trainable, alpha_initializer=start)
 
     def _upsample(self, layer, K, shape, out_shape, name: str):
         """``nn.Upsample`` as Keras' ``UpSampling2D``/``3D`` (channels first): whole-number

@@ -120,11 +120,13 @@ def _make_layer(kind: str, cfg: dict, module, trainable: bool, where: str, probl
                                     f"Keras 3 does not have).{hint} Received: {key}={brief(name)}")
                 return None
             kwargs[key] = name
+        elif key.endswith(_INERT_SUFFIXES):  # training only: left out, also where the class
+            continue  # names the argument (PReLU's alpha_initializer, a serialized object)
         elif key in params:
             kwargs[key] = _clean(value)
         elif key in _HARMLESS and value == _HARMLESS[key] or value is None:
             continue
-        elif key in _IGNORED or key.endswith(_INERT_SUFFIXES):
+        elif key in _IGNORED:
             continue
         elif key in _INERT_ARGS and takes_more:  # the class keeps it (``Layer`` takes it
             kwargs[key] = _clean(value)  # through **kwargs): it changes values, not counts

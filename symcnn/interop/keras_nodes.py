@@ -68,16 +68,23 @@ def _node_refs(node) -> tuple:
 #: ``Dense(3)(inputs=x)`` or ``Add()(inputs=[a, b])``, and MultiHeadAttention's), in call
 #: order; masks and initial states are not (they change no shape or count).
 _TENSOR_KWARGS = ("inputs", "query", "value", "key")
-#: MultiHeadAttention's masks, which change values only (:func:`call_masks`).
-_MASK_KWARGS = ("attention_mask", "query_mask", "value_mask", "key_mask", "use_causal_mask")
+#: The attention layers' masks, which change values only (:func:`call_masks`):
+#: MultiHeadAttention's and GroupQueryAttention's by name, Attention's and
+#: AdditiveAttention's as one list ``mask=[query_mask, value_mask]``.
+_MASK_KWARGS = ("attention_mask", "query_mask", "value_mask", "key_mask", "use_causal_mask",
+                "mask")
 
 
 def call_masks(node) -> dict:
-    """The masks a Keras 3 call gave MultiHeadAttention (``use_causal_mask=True``, an
-    ``attention_mask`` tensor, shown as ``"<tensor>"``), for the symcnn call to note.
+    """The masks a Keras 3 call gave an attention layer (``use_causal_mask=True``, an
+    ``attention_mask`` tensor or Attention's ``mask`` list, shown as ``"<tensor>"``), for
+    the symcnn call to note.
 
     >>> call_masks({"args": [], "kwargs": {"use_causal_mask": True, "attention_mask": None}})
     {'use_causal_mask': True}
+    >>> tensor = {"class_name": "__keras_tensor__", "config": {"keras_history": ["m", 0, 0]}}
+    >>> call_masks({"args": [], "kwargs": {"mask": [tensor, None]}})
+    {'mask': '<tensor>'}
     """
     if not isinstance(node, dict):
         return {}

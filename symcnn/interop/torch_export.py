@@ -59,6 +59,7 @@ from ..layers.core import InputLayer
 from ..layers.repeat import Repeat
 from ..layers.spatial import SpatialLayer
 from ..nn._base import TorchLayer
+from . import _torch_attention_layers as attention_layers
 from . import _torch_emit as emit
 from ._common import Problems, as_int, is_count, keras_base, require_numeric, written_out
 
@@ -135,7 +136,8 @@ def _channels_last(model: Graph) -> bool:
 #: ViT's class token and position embedding ``(N, T, E)``. (``nn.ParameterAdd`` and
 #: ``nn.ParameterMul`` keep their input's layout: their tensor follows it.)
 _AS_IS = ("Dense", "Embedding", "LayerNormalization", "Reshape", "Permute",
-          *emit.KERAS_RECURRENT, "MultiHeadAttention", "ClassToken", "PositionEmbedding")
+          *emit.KERAS_RECURRENT, "MultiHeadAttention", "ClassToken", "PositionEmbedding",
+          *attention_layers.HANDLERS)
 
 
 def _wanted_layout(layer, shapes):
@@ -151,6 +153,8 @@ def _wanted_layout(layer, shapes):
     if kind == "Normalization" or (kind == "Rescaling" and (
             isinstance(layer.scale, tuple) or isinstance(layer.offset, tuple))):
         return False  # constants on the symcnn axes (a channel's is the last)
+    if kind == "PReLU":  # torch.nn.PReLU's slopes lie along dim 1
+        return emit.prelu_layout(layer, shapes[0])
     if kind == "Flatten":  # Keras' order (channels_first moves axis 1 last first): the flat
         return False  # tensor, and so a Dense after it, as Keras has it
     if kind.startswith("SpatialDropout"):  # nn.DropoutNd drops whole channels of dim 1
@@ -349,7 +353,7 @@ class _Builder:
             return emit.keras_recurrent(self, layer, inputs, shapes, key, name)
         # symcnn.nn's own blocks by name (a user's layer named after a Keras one is not it)
         kind = base.__name__ if base else layer.type_name if layer.type_name in _OWN else None
-        handler = emit.HANDLERS.get(kind)
+        handler = emit.HANDLERS.get(kind) or attention_layers.HANDLERS.get(kind)
         if handler is None:
             raise emit.Unsupported(f"no PyTorch equivalent for {layer.type_name}")
         out = handler(self, layer, inputs, shapes, out_shape, key, name)
@@ -375,6 +379,9 @@ _READS_MASK = {
     **{kind: _RECURRENT_MASK for kind in emit.KERAS_RECURRENT},
     "MultiHeadAttention": "Keras' MultiHeadAttention leaves the masked keys out of the "
                           "attention, PyTorch's nn.MultiheadAttention attends to every key",
+    **{kind: f"Keras' {kind} leaves the masked keys out of the attention, the exported "
+             f"module attends to every key" for kind in (
+                 "Attention", "AdditiveAttention", "GroupedQueryAttention")},
 }
 
 

@@ -16,6 +16,13 @@ from .reshape import __all__ as _reshape
 from .repeat import Repeat
 from .repeat_vector import RepeatVector
 from .time_distributed import TimeDistributed
+from .prelu import PReLU
+from .unit_normalization import UnitNormalization
+from .image_resizing import CenterCrop, Resizing
+from .dot import Dot
+from .dot_attention import Attention
+from .additive_attention import AdditiveAttention
+from .grouped_query_attention import GroupedQueryAttention
 from .attention import *  # noqa: F401,F403
 from .attention import __all__ as _attention
 from .einsum import *  # noqa: F401,F403
@@ -38,16 +45,20 @@ GlobalAvgPool1D, GlobalAvgPool2D, GlobalAvgPool3D = (  # noqa: F405
     GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAveragePooling3D)
 Convolution1D, Convolution2D, Convolution3D = Conv1D, Conv2D, Conv3D  # noqa: F405
 Convolution2DTranspose = Conv2DTranspose  # noqa: F405
+GroupQueryAttention = GroupedQueryAttention  # Keras exports the class under this name
 
 _aliases = [
     "MaxPool1D", "MaxPool2D", "MaxPool3D", "AvgPool1D", "AvgPool2D", "AvgPool3D",
     "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPool3D",
     "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalAvgPool3D",
     "Convolution1D", "Convolution2D", "Convolution3D", "Convolution2DTranspose",
+    "GroupQueryAttention",
 ]
 __all__ = ["Layer", "Tensor", "Node", "Checker", "Computed",
            *_conv, *_core, *_merge, *_norm, *_pool, *_reshape, *_aliases, "Repeat",
-           "RepeatVector", "TimeDistributed",
+           "RepeatVector", "TimeDistributed", "PReLU", "UnitNormalization", "Resizing",
+           "CenterCrop", "Dot", "Attention", "AdditiveAttention",
+           "GroupedQueryAttention",
            *[n for n in (*_attention, *_einsum, *_embedding, *_recurrent, *_preprocessing,
                          *_scale) if n[0].isupper()]]
 

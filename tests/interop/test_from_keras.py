@@ -164,14 +164,16 @@ def test_layers_without_an_equivalent_are_listed_together():
     L = keras.layers
     # named: Keras numbers unnamed layers per process (lambda_1 after another test's lambda)
     k = keras.Sequential([keras.Input((10,)), L.Lambda(lambda t: t * 2, name="lambda"),
-                          L.Dense(4, name="dense"), L.UnitNormalization(name="unit_normalization"),
-                          L.PReLU(name="p_re_lu")])
+                          L.Dense(4, name="dense"), L.Discretization(bin_boundaries=[0.0],
+                                                                     name="discretization"),
+                          L.CategoryEncoding(2, output_mode="multi_hot",
+                                             name="category_encoding")])
     with pytest.raises(sc.ConversionError) as info:
         sc.from_keras(k)
     message = str(info.value)
     assert message.startswith("from_keras: 3 operations have no symcnn equivalent")
-    for name in ("'lambda' (Lambda)", "'unit_normalization' (UnitNormalization)",
-                 "'p_re_lu' (PReLU)"):
+    for name in ("'lambda' (Lambda)", "'discretization' (Discretization)",
+                 "'category_encoding' (CategoryEncoding)"):
         assert name in message
     assert "'dense'" not in message
 

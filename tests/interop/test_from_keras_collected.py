@@ -36,13 +36,13 @@ def test_a_custom_activation_is_collected_with_the_other_unsupported_layers(sour
     act = _custom_activation(keras)
     km = keras.Sequential([keras.Input((5,)), L.Lambda(lambda t: t, name="lam"),
                            L.Dense(3, activation=act, name="dense"),
-                           L.UnitNormalization(name="unit"), L.RepeatVector(2),
+                           L.Discretization(bin_boundaries=[0.0], name="disc"), L.RepeatVector(2),
                            L.LSTM(2, recurrent_activation=act, name="lstm")])
     with pytest.raises(sc.ConversionError) as info:
         sc.from_keras(km if source == "model" else km.to_json())
     text = str(info.value)
     assert "4 operations have no symcnn equivalent" in text
-    assert "'lam' (Lambda)" in text and "'unit' (UnitNormalization)" in text
+    assert "'lam' (Lambda)" in text and "'disc' (Discretization)" in text
     assert "'dense' (Dense)" in text and "activation 'symcnn_tests>doubled'" in text
     assert "'lstm' (LSTM)" in text and "recurrent_activation='symcnn_tests>doubled'" in text
 

@@ -1,0 +1,91 @@
+"""What the dot-product attention layers share: masked calls and their dropout argument.
+
+Masks change which positions attend to which, never a shape, a count or a MAC; symcnn counts
+a masked call and notes the masks in ``masked_call``, so the exports can refuse the layer
+(their layer would attend to every position) and training memory can say it does not state
+what the masks keep. ``return_attention_scores=True`` is refused: the scores would be a second
+output of the call, which these layers do not model.
+
+>>> import symcnn as sc
+>>> q, v = sc.Input((5, 8)), sc.Input((7, 8))
+>>> attend = sc.Attention()
+>>> attend([q, v], use_causal_mask=True).shape, attend.masked_call
+((5, 8), 'use_causal_mask=True')
+"""
+
+from __future__ import annotations
+
+from ..errors import LayerArgumentError, brief, describe_layer
+from .base import Layer
+
+__all__ = ["MaskedCalls", "dropout_rate", "shown_masks", "refuse_scores"]
+
+
+def dropout_rate(owner: str, value):
+    """``value`` if it is a number in ``[0, 1)`` (the fraction of attention weights dropped
+    in training), else a :class:`LayerArgumentError` naming ``owner``.
+
+    >>> dropout_rate("Attention", 0.1)
+    0.1
+    >>> dropout_rate("Attention", 1.0)
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.LayerArgumentError: Attention: `dropout` must be a number in [0, 1). Received: dropout=1.0
+    """
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < 1
+    if not ok:
+        raise LayerArgumentError(f"{owner}: `dropout` must be a number in [0, 1). "
+                                 f"Received: dropout={brief(value)}")
+    return value
+
+
+def _given(value) -> bool:
+    """Whether a mask argument gives a mask (a list of masks gives one if any is not None)."""
+    if isinstance(value, (list, tuple)):
+        return any(_given(v) for v in value)
+    return value is not None and value is not False
+
+
+def shown_masks(**masks) -> list:
+    """The masks a call gives, as ``masked_call`` names them: ``use_causal_mask=True`` as
+    given, a tensor (or a bridge's stand-in for one) as ``<tensor>``.
+
+    >>> shown_masks(mask=[None, None], use_causal_mask=True, value_mask="<tensor>")
+    ['use_causal_mask=True', 'value_mask=<tensor>']
+    """
+    return [f"{key}={brief(value) if isinstance(value, bool) else '<tensor>'}"
+            for key, value in masks.items() if _given(value)]
+
+
+def refuse_scores(layer: Layer, return_attention_scores) -> None:
+    """A :class:`LayerArgumentError` for ``return_attention_scores=True`` (the scores would
+    be a second output); one for anything but True or False too."""
+    who = describe_layer(layer.type_name, layer.name)
+    if not isinstance(return_attention_scores, bool):
+        raise LayerArgumentError(f"{who}: `return_attention_scores` must be True or False. "
+                                 f"Received: return_attention_scores="
+                                 f"{brief(return_attention_scores)}")
+    if return_attention_scores:
+        raise LayerArgumentError(
+            f"{who}: return_attention_scores=True is not supported (the scores would be a "
+            f"second output of the call, which symcnn does not model; they change no other "
+            f"shape or count). Received: return_attention_scores=True")
+
+
+class MaskedCalls:
+    """A mixin for layers whose calls may give masks: :attr:`masked_call` names them."""
+
+    #: The masks a call gave (``"use_causal_mask=True"``), which symcnn does not record;
+    #: None when no call gave one. A layer shared by a masked call is masked for every call.
+    masked_call: str | None = None
+
+    def _note_masks(self, given: list) -> None:
+        if given:
+            object.__setattr__(self, "masked_call", ", ".join(given))
+
+    def subs(self, mapping: dict) -> "Layer":
+        """The same layer with symbols replaced, still marked if a call was masked."""
+        new = super().subs(mapping)  # type: ignore[misc]
+        if new is not self and self.masked_call is not None:
+            object.__setattr__(new, "masked_call", self.masked_call)
+        return new
