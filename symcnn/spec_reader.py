@@ -60,6 +60,7 @@ SIZE_ARGS = frozenset({
     "num_heads", "key_dim", "value_dim", "output_shape", "input_dim", "output_dim",
     "head_dim", "num_query_heads", "num_key_value_heads",
     "lora_rank", "num_groups", "projection_dim", "times", "sliding_window",
+    "n",  # RepeatVector's steps
     # the PyTorch-named layers' sizes
     "in_channels", "out_channels", "in_features", "out_features", "num_features",
     "num_channels", "num_embeddings", "embedding_dim", "num_parameters", "dilation",

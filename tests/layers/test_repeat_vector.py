@@ -4,6 +4,7 @@ Keras 3 (torch backend)."""
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -110,3 +111,15 @@ def test_it_states_no_window_and_no_weights():
     assert layer.window_for((4,)) is None  # the steps are no positions of the input
     record = sc.Sequential([sc.Input((4,)), layer]).layers[0]
     assert (record.params, record.macs) == (0, 0)
+
+
+def test_a_symbolic_count_of_steps_reads_back_from_a_model_file():
+    """``RepeatVector(2*T)`` was written as ``n: '2*T'`` and refused when read back."""
+    T = sc.symbols("T")
+    model = sc.Sequential([sc.Input((8,)), sc.Dense(4), sc.RepeatVector(2 * T), sc.LSTM(3)])
+    doc = json.loads(json.dumps(sc.model_to_spec(model)))
+    again = sc.model_from_spec(doc)
+    assert again.output_shape == model.output_shape
+    (repeat,) = [r for r in again.layers if r.type == "RepeatVector"]
+    assert repeat.output_shape == (2 * T, 4)
+    assert again.params == model.params
