@@ -230,7 +230,7 @@ class _Builder:
     def torch_dim(self, axis: int, rank: int) -> int:
         """A symcnn axis (batch axis 0, negatives from the end) as a PyTorch dim."""
         axis = axis if axis >= 0 else rank + 1 + axis
-        if not self.now_moved or rank < 2:
+        if not self.now_moved or rank < 2 or axis == 0:  # the batch stays first
             return axis
         return 1 if axis == rank else axis + 1
 

@@ -149,6 +149,16 @@ def test_to_torch_computes_keras_values(data_format):
         ["Resizing", "CenterCrop", "Resizing", "CenterCrop", "Resizing"]
 
 
+@pytest.mark.parametrize("shape, axis", [((5, 6, 7), 0), ((5, 6, 7), -4), ((5, 6, 7), [0, 2]),
+                                         ((9,), 0), ((5, 7), [0, -1]), ((5, 6, 7), [1, 3])])
+def test_to_torch_normalizes_along_the_axes_keras_names_the_batch_included(shape, axis):
+    """``UnitNormalization(axis=0)`` on a channels-last map normalized over the channels in
+    the export (the batch axis was moved with them: dims (1,) for (0,))."""
+    keras = require("keras")
+    model = keras.Sequential([keras.Input(shape), keras.layers.UnitNormalization(axis=axis)])
+    _compare_exported(model, channels_first_input=False)
+
+
 @pytest.mark.parametrize("shape, shared_axes", [
     ((7, 5), [1]),            # one slope per feature of a sequence: channels moved first
     ((7, 5), [2]),            # one slope per step: the symcnn order
