@@ -133,6 +133,9 @@ class _Writer:
             entry[kind] = config
             if not sequential and not chained[index]:
                 entry["inputs"] = refs[index] if len(refs[index]) > 1 else refs[index][0]
+            masked = getattr(record.layer, "masked_call", None)
+            if masked:  # the attention layers' note of a masked call (the exports refuse it)
+                entry["masked"] = masked
             layers.append(kind if entry == {kind: {}} else entry)
         if sequential:
             doc["input"] = self.plain(model.inputs[0].shape, where)

@@ -35,6 +35,7 @@ import sympy
 
 from .errors import SpecError, SymcnnError, with_context
 from .expr_parser import FUNCTIONS, parse_expression, parse_size
+from .layers.attention_calls import MASKED_CALL
 from .layers.base import _INERT_ARGS, _INERT_SUFFIXES, apply_layer
 from .layers.core import Input
 from .layers.spatial import PADDING_MODES
@@ -79,7 +80,7 @@ _TOP_KEYS = {"symcnn", "name", "symbols", "multipliers", "input", "inputs", "lay
 #: The keys of a nested model document: the top-level ones but the version and the symbols,
 #: which a file gives once, at the top.
 _NESTED_KEYS = _TOP_KEYS - {"symcnn", "symbols", "multipliers"}
-_ENTRY_KEYS = {"name", "inputs"}
+_ENTRY_KEYS = {"name", "inputs", "masked"}
 
 
 def read_document(spec, types: dict):
@@ -499,6 +500,8 @@ class _Reader:
             raise with_context(err, where) from None
         except (TypeError, ValueError) as err:
             raise SpecError(f"{where}: {err}. Received: {brief(args)}") from None
+        if "masked" in extra:
+            _note_masked(layer, extra["masked"], where)
         return layer, extra.get("inputs")
 
     def wrapped(self, value, arg: str, path: str, where: str, depth: int):
@@ -591,6 +594,21 @@ def _deeper(depth: int, path: str) -> int:
                         f"is it a model file? Received: a nesting of more than "
                         f"{MAX_MODEL_NESTING} levels")
     return depth + 1
+
+
+def _note_masked(layer, text, where: str) -> None:
+    """Restore an attention layer's note of a masked call (``masked: use_causal_mask=True``,
+    as :func:`~symcnn.spec_export.model_to_spec` writes it), so that the exports still refuse
+    it; a :class:`SpecError` for a layer that takes no masks or text of another form."""
+    note = getattr(layer, "note_masked_call", None)
+    if note is None:
+        raise SpecError(f"{where}: `masked` belongs to the attention layers, which note a "
+                        f"masked call. Received: masked={brief(text)}")
+    if not isinstance(text, str) or not MASKED_CALL.fullmatch(text):
+        raise SpecError(f"{where}: `masked` names the masks of the call as model_to_spec "
+                        f"writes them, e.g. 'use_causal_mask=True' or 'attention_mask=<tensor>'. "
+                        f"Received: masked={brief(text)}")
+    note(text)
 
 
 def _tensors(refs, tensors: dict, where: str, key: str = "inputs"):

@@ -26,11 +26,12 @@ from typing import Any
 
 import sympy
 
-from ..errors import CostError, LayerArgumentError, ShapeError, brief, describe_layer
+from ..errors import CostError, LayerArgumentError, ShapeError, describe_layer
 from ..derivation.blocks import sym
 from ..formulas import prod
 from ..windows import NotAWindow, Whole
 from ..working import Plus, Times
+from .attention_calls import MaskedCalls
 from .base import Checker, Layer, Tensor, apply_layer, format_shape
 from .layout import time_major
 from .saved import Call, kept_new
@@ -84,13 +85,7 @@ def attention_macs(query_shape, key_shape, value_shape, num_heads, key_dim, valu
     return sympy.expand(projections + products)
 
 
-def _shown_mask(value) -> str:
-    """A mask as :attr:`MultiHeadAttention.masked_call` names it: ``True`` as given, any
-    other (a tensor, a constant, a bridge's stand-in) as ``<tensor>``."""
-    return brief(value) if isinstance(value, bool) else "<tensor>"
-
-
-class MultiHeadAttention(Layer):
+class MultiHeadAttention(MaskedCalls, Layer):
     """Multi-head attention (Keras ``MultiHeadAttention``), called as ``mha(query, value)`` or
     ``mha(query, value, key)`` (``key`` defaults to ``value``).
 
@@ -348,17 +343,6 @@ class MultiHeadAttention(Layer):
                 f"dropout={self.dropout}, use_gate={self.use_gate}, "
                 f"sliding_window={self.sliding_window}")
 
-    #: The masks a call gave (``"use_causal_mask=True"``), which symcnn does not record;
-    #: None when no call gave one.
-    masked_call: str | None = None
-
-    def subs(self, mapping: dict) -> "Layer":
-        """The same layer with symbols replaced, still marked if a call was masked."""
-        new = super().subs(mapping)
-        if new is not self and self.masked_call is not None:
-            object.__setattr__(new, "masked_call", self.masked_call)
-        return new
-
     # -- calling ------------------------------------------------------------------------------
 
     def __call__(self, query, value=None, key=None, *, attention_mask=None, query_mask=None,
@@ -368,13 +352,9 @@ class MultiHeadAttention(Layer):
         (how Keras configs record the call). Masks change no shape, count or MAC: they are
         not recorded, and a layer called with one says so in :attr:`masked_call`, which the
         exports refuse (their layer would attend to every position)."""
-        given = [f"{k}={_shown_mask(v)}" for k, v in (
-            ("attention_mask", attention_mask), ("query_mask", query_mask),
-            ("value_mask", value_mask), ("key_mask", key_mask)) if v is not None]
-        if use_causal_mask:
-            given.append(f"use_causal_mask={brief(use_causal_mask)}")
-        if given:  # kept by every call after (a layer shared by a masked call is masked)
-            object.__setattr__(self, "masked_call", ", ".join(given))
+        self._note_masks(attention_mask=attention_mask, query_mask=query_mask,
+                         value_mask=value_mask, key_mask=key_mask,
+                         use_causal_mask=use_causal_mask)
         if return_attention_scores:
             raise LayerArgumentError(
                 f"{self.type_name}: return_attention_scores=True is not supported (the scores "

@@ -15,10 +15,13 @@ output of the call, which these layers do not model.
 
 from __future__ import annotations
 
-from ..errors import LayerArgumentError, brief, describe_layer
-from .base import Layer
+import re
 
-__all__ = ["MaskedCalls", "dropout_rate", "shown_masks", "refuse_scores"]
+from ..errors import LayerArgumentError, brief, describe_layer
+from .base import Layer, Tensor
+
+__all__ = ["MaskedCalls", "dropout_rate", "shown_masks", "refuse_scores", "MASKED_CALL",
+           "TENSOR_STAND_IN"]
 
 
 def dropout_rate(owner: str, value):
@@ -46,6 +49,21 @@ def _given(value) -> bool:
     return value is not None and value is not False
 
 
+#: What a bridge gives for a mask tensor it does not model (``from_keras``).
+TENSOR_STAND_IN = "<tensor>"
+#: ``masked_call``'s text, as :func:`shown_masks` writes it and a model file keeps it.
+MASKED_CALL = re.compile(r"\w+=(True|<tensor>)(, \w+=(True|<tensor>))*")
+
+
+def _is_mask(value) -> bool:
+    """Whether ``value`` can be a mask: a tensor (symcnn's, an array's, a bridge's
+    stand-in), None, or a list of those (Attention's ``[query_mask, value_mask]``)."""
+    if isinstance(value, (list, tuple)):
+        return all(_is_mask(v) for v in value)
+    return value is None or isinstance(value, Tensor) or value == TENSOR_STAND_IN or (
+        not isinstance(value, (str, bytes, bool, int, float)) and hasattr(value, "shape"))
+
+
 def shown_masks(**masks) -> list:
     """The masks a call gives, as ``masked_call`` names them: ``use_causal_mask=True`` as
     given, a tensor (or a bridge's stand-in for one) as ``<tensor>``.
@@ -53,7 +71,7 @@ def shown_masks(**masks) -> list:
     >>> shown_masks(mask=[None, None], use_causal_mask=True, value_mask="<tensor>")
     ['use_causal_mask=True', 'value_mask=<tensor>']
     """
-    return [f"{key}={brief(value) if isinstance(value, bool) else '<tensor>'}"
+    return [f"{key}={brief(value) if isinstance(value, bool) else TENSOR_STAND_IN}"
             for key, value in masks.items() if _given(value)]
 
 
@@ -79,9 +97,32 @@ class MaskedCalls:
     #: None when no call gave one. A layer shared by a masked call is masked for every call.
     masked_call: str | None = None
 
-    def _note_masks(self, given: list) -> None:
-        if given:
-            object.__setattr__(self, "masked_call", ", ".join(given))
+    def _note_masks(self, use_causal_mask: bool = False, **masks) -> None:
+        """Note the masks a call gives (:func:`shown_masks`); a value that cannot be a mask
+        (text, a number) is a :class:`LayerArgumentError` naming the layer and argument.
+        ``use_causal_mask`` must be True or False."""
+        who = describe_layer(self.type_name, self.name)  # type: ignore[attr-defined]
+        if not isinstance(use_causal_mask, bool):
+            raise LayerArgumentError(f"{who}: `use_causal_mask` must be True or False. "
+                                     f"Received: use_causal_mask={brief(use_causal_mask)}")
+        for key, value in masks.items():
+            if value is not False and not _is_mask(value):
+                raise LayerArgumentError(f"{who}: `{key}` must be a mask tensor (or a list of "
+                                         f"them, or None). Received: {key}={brief(value)}")
+        self.note_masked_call(", ".join(shown_masks(**masks, use_causal_mask=use_causal_mask)))
+
+    def note_masked_call(self, text: str) -> None:
+        """Mark the layer as called with masks, ``text`` as :attr:`masked_call` names them
+        (how a model file restores the mark); empty text marks nothing.
+
+        >>> import symcnn as sc
+        >>> layer = sc.Attention()
+        >>> layer.note_masked_call("use_causal_mask=True")
+        >>> layer.masked_call
+        'use_causal_mask=True'
+        """
+        if text:  # kept by every call after (a layer shared by a masked call is masked)
+            object.__setattr__(self, "masked_call", text)
 
     def subs(self, mapping: dict) -> "Layer":
         """The same layer with symbols replaced, still marked if a call was masked."""

@@ -35,7 +35,7 @@ from ..errors import CostError, LayerArgumentError, ShapeError, brief, describe_
 from ..formulas import prod
 from ..windows import NotAWindow, Whole
 from ..working import Plus
-from .attention_calls import MaskedCalls, dropout_rate, refuse_scores, shown_masks
+from .attention_calls import MaskedCalls, dropout_rate, refuse_scores
 from .base import Checker, Layer, Tensor, apply_layer, format_shape
 from .saved import Call, kept_input, kept_new
 
@@ -249,11 +249,8 @@ class Attention(MaskedCalls, Layer):
         if training is not None and not isinstance(training, bool):
             raise LayerArgumentError(f"{who}: `training` must be True, False or None. "
                                      f"Received: training={brief(training)}")
-        if not isinstance(use_causal_mask, bool):
-            raise LayerArgumentError(f"{who}: `use_causal_mask` must be True or False. "
-                                     f"Received: use_causal_mask={brief(use_causal_mask)}")
         refuse_scores(self, return_attention_scores)
-        self._note_masks(shown_masks(mask=mask, use_causal_mask=use_causal_mask))
+        self._note_masks(mask=mask, use_causal_mask=use_causal_mask)
         if len(tensors) == 3 and tensors[2] is tensors[1]:
             tensors = tensors[:2]  # [q, v, v] is [q, v], as Keras computes it
         return apply_layer(self, tensors).outputs[0]
