@@ -13,13 +13,15 @@ One training step of a model keeps, in bytes at ``dtype``:
   counts when a layer keeps it (the first convolution does). As in PyTorch, a layer that no
   gradient flows through (none of its inputs requires one and it has no trainable weights: a
   pooling of the model's input, a frozen layer before any trainable one) keeps nothing;
-  what a layer keeps only for its weights' gradient (a ``Dense``'s input) or only in one
-  mode (Keras' frozen batch normalization runs in inference mode) is decided per call
-  (``Kept.when``), and a layer whose tensors depend on which of its inputs require a gradient
-  (a product keeps each factor for the other's gradient) or are one tensor (self-attention)
-  reads them from the call (:class:`~symcnn.layers.saved.Call`). Batch statistics of a batch
-  normalization and the merged kernel of a LoRA layer (:mod:`symcnn.layers.lora`) do not
-  grow with the batch; everything else is per example, times ``batch``.
+  what a layer keeps only for its weights' gradient (a ``Dense``'s input), only where its
+  input requires a gradient (the reflection pad before a PyTorch convolution keeps its
+  input) or only in one mode (Keras' frozen batch normalization runs in inference mode) is
+  decided per call (``Kept.when``), and a layer whose tensors depend on which of its inputs
+  require a gradient (a product keeps each factor for the other's gradient) or are one
+  tensor (self-attention) reads them from the call (:class:`~symcnn.layers.saved.Call`).
+  Batch statistics of a batch normalization and the merged kernel of a LoRA layer
+  (:mod:`symcnn.layers.lora`) do not grow with the batch; everything else is per example,
+  times ``batch``.
 
 A ``Repeat`` of a block with a numeric count is counted in a time independent of the count:
 its repetitions are walked until one starts from a state an earlier one started from (its
@@ -200,12 +202,14 @@ class _Tally:
         return sympy.expand((after - before) * self.batch * self.size[key] * self.nbytes)
 
 
-def _applies(when, trains: bool, off: bool) -> bool:
-    """Whether an entry kept ``when`` (:class:`~symcnn.layers.saved.Kept`) is kept by a call
-    whose weights train (``trains``) and whose ``trainable`` flag, or that of a model or
-    ``Repeat`` it runs in, is off (``off``)."""
+def _applies(kept, trains: bool, off: bool, grads) -> bool:
+    """Whether an entry (:class:`~symcnn.layers.saved.Kept`, its condition ``when``) is kept by
+    a call whose weights train (``trains``), whose ``trainable`` flag, or that of a model or
+    ``Repeat`` it runs in, is off (``off``), and whose inputs require a gradient or not
+    (``grads``, per input)."""
+    when = kept.when
     return when is None or (when == "weights" and trains) or (when == "frozen" and off) or \
-        (when == "unfrozen" and not off)
+        (when == "unfrozen" and not off) or (when == "grad" and grads[kept.index])
 
 
 @lru_cache(maxsize=None)
@@ -244,7 +248,7 @@ def _layer_kept(layer, node, where: str, tally: _Tally, layouts: list, grads: li
         stated = method(node.input_shapes, outputs, call=Call(tuple(grads), same))
     else:
         stated = method(node.input_shapes, outputs)
-    kept = tuple(k for k in stated if _applies(k.when, trains, off))
+    kept = tuple(k for k in stated if _applies(k, trains, off, grads))
     lora = getattr(layer, "lora_saved_for_backward", None)  # the merged kernel (layers.lora)
     if lora is not None:
         kept += tuple(lora(layouts, node.input_shapes, grads))

@@ -24,8 +24,7 @@ from .base import (Checker, Computed, Layer, Tensor, _at_least_zero, apply_layer
                    format_shape)
 from .layout import contiguous, elementwise
 from .lora import LoRA
-from .saved import (NOTHING, activation_extra, activation_keeps, kept_input, kept_matrix,
-                    kept_new, kept_output, with_activation)
+from .saved import NOTHING, activation_layer_kept, kept_matrix, kept_new, with_activation
 
 __all__ = [
     "Input", "InputLayer", "Dense", "Dropout", "SpatialDropout1D", "SpatialDropout2D",
@@ -163,12 +162,9 @@ class _Identity(Layer):
         return (elementwise(input_layouts, input_shapes),)
 
     def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
-        """What the activation keeps (``activation_name``); nothing for the others."""
-        keeps = activation_keeps(self.activation_name)
-        if keeps is None:
-            return NOTHING
-        return (kept_input() if keeps == "input" else kept_output(),) + \
-            activation_extra(self.activation_name, output_shapes[0])
+        """What the activation keeps (``activation_name``:
+        :func:`~symcnn.layers.saved.activation_layer_kept`); nothing for the others."""
+        return activation_layer_kept(self.activation_name, output_shapes[0], self.type_name)
 
     #: The activation this layer applies, as named in symcnn.layers.saved (None: none).
     activation_name = None

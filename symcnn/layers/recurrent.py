@@ -172,7 +172,9 @@ class _RNN(Layer):
 
         The copy of the input and the previous states are kept for the kernels' gradients
         only (``when="weights"``): a frozen layer on an input that requires a gradient keeps
-        ``u*T`` (SimpleRNN: the states ``tanh`` keeps) or ``6*u*T`` (GRU, LSTM).
+        ``u*T`` (SimpleRNN: the states ``tanh`` keeps) or ``6*u*T`` (GRU, LSTM). A SimpleRNN
+        with ``activation="relu"`` (``nn.RNN(nonlinearity="relu")``) keeps the same: ReLU
+        keeps its result, as tanh does.
 
         >>> import symcnn as sc
         >>> def after_dense(rnn):
@@ -183,9 +185,11 @@ class _RNN(Layer):
         """
         steps, width = input_shapes[0]
         problems = []
-        if self.activation != "tanh" or getattr(self, "recurrent_activation",
-                                                "sigmoid") != "sigmoid":
-            problems.append("activation='tanh' (and recurrent_activation='sigmoid')")
+        counted = ("tanh", "relu") if self.gates == 1 else ("tanh",)  # nn.RNN's nonlinearity
+        if self.activation not in counted or getattr(self, "recurrent_activation",
+                                                     "sigmoid") != "sigmoid":
+            problems.append("activation='tanh' (or 'relu' for SimpleRNN; and "
+                            "recurrent_activation='sigmoid')")
         if self.dropout or self.recurrent_dropout:
             problems.append("no dropout or recurrent_dropout")
         if not getattr(self, "reset_after", True):
@@ -382,10 +386,10 @@ class Bidirectional(Layer):
 
     def layout_for(self, input_layouts, input_shapes, output_shapes) -> tuple:
         """Time-major, as the recurrent layer's sequence output (``nn.LSTM(bidirectional=True)``
-        concatenates the directions time-major; ``sum`` and ``ave`` add its two halves
-        element-wise), for ``concat``, ``sum`` and ``ave``; otherwise not stated."""
+        concatenates the directions time-major; ``sum``, ``ave`` and ``mul`` join its two
+        halves element-wise), for those four; otherwise (no merge) not stated."""
         layer = self.layer
-        merged = self.merge_mode in ("concat", "sum", "ave")
+        merged = self.merge_mode in ("concat", "sum", "ave", "mul")
         first = time_major() if merged and layer.return_sequences and \
             not layer.go_backwards else None
         return (first,) + (None,) * (len(output_shapes) - 1)
@@ -393,13 +397,23 @@ class Bidirectional(Layer):
     def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
         """Both directions' tensors, each with its own copy of the input (as
         ``nn.LSTM(bidirectional=True)``); joining the outputs by ``concat``, ``sum`` or
-        ``ave`` (or not at all) keeps nothing more."""
-        if self.merge_mode == "mul":
-            raise CostError(f"{self.type_name}: merge_mode='mul' has no PyTorch counterpart "
-                            f"to measure what it keeps; use 'concat', 'sum', 'ave' or None. "
-                            f"Received: merge_mode='mul'")
-        return (self.layer.saved_for_backward(input_shapes, output_shapes)
+        ``ave`` (or not at all) keeps nothing more. ``mul``, the product of the two halves
+        of PyTorch's output (the sequence, or the last states ``h_n``) as
+        :meth:`symcnn.Model.to_torch` writes it, keeps each half for the other's gradient:
+        two views of one tensor that holds both directions, twice the merged output's
+        size (``2*u*T``, or ``2*u`` for the last states).
+
+        >>> import symcnn as sc
+        >>> rnn = sc.Bidirectional(sc.GRU(4, return_sequences=True), merge_mode="mul")
+        >>> T = sc.symbols("T")
+        >>> rnn.saved_for_backward([(T, 3)], [(T, 4)])[-1].elements
+        8*T
+        """
+        both = (self.layer.saved_for_backward(input_shapes, output_shapes)
                 + self.backward.saved_for_backward(input_shapes, output_shapes))
+        if self.merge_mode == "mul":
+            return both + (kept_new(sympy.expand(2 * sympy.Mul(*output_shapes[0]))),)
+        return both
 
     def macs_for(self, input_shapes, output_shape) -> sympy.Expr:
         """The forward layer's MACs plus the backward layer's."""

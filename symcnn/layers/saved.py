@@ -23,7 +23,9 @@ for its weight's gradient, so a frozen ``Linear`` keeps nothing of its input. An
 so with ``when`` (:class:`Kept`): ``"weights"``, kept only where the layer's weights train.
 Keras' batch normalization with ``trainable=False`` runs in inference mode, which keeps other
 tensors: ``"frozen"`` and ``"unfrozen"`` say where the layer's ``trainable`` flag (or that
-of a model or ``Repeat`` it runs in) is off or on.
+of a model or ``Repeat`` it runs in) is off or on. ``"grad"`` is an entry kept only where the
+layer's input requires a gradient: a step inside the layer whose own backward is recorded
+only then, as the reflection pad before a PyTorch convolution (:func:`torch_conv_input_kept`).
 
 What depends on the inputs of a call, a layer reads from a :class:`Call`, which training
 memory passes to a ``saved_for_backward`` that takes a keyword argument ``call``: which
@@ -55,14 +57,15 @@ from .layout import fold_copy
 from .spatial import split_channels
 
 __all__ = ["Kept", "WHEN", "Call", "kept_input", "kept_output", "kept_new", "kept_matrix",
-           "resolve", "activation_keeps", "activation_kept", "activation_extra", "with_activation",
-           "window_input_kept", "torch_conv_input_kept", "NOTHING"]
+           "resolve", "activation_keeps", "activation_kept", "activation_layer_kept",
+           "activation_extra", "with_activation", "window_input_kept", "torch_conv_input_kept",
+           "NOTHING"]
 
 #: A layer that keeps nothing for backward (additions, concatenations, paddings, views).
 NOTHING: tuple = ()
 
 #: The conditions a :class:`Kept` entry may carry (``when``), besides None (always).
-WHEN = ("weights", "frozen", "unfrozen")
+WHEN = ("weights", "frozen", "unfrozen", "grad")
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,11 @@ class Kept:
             the weight's gradient: not in a frozen layer); ``"frozen"`` / ``"unfrozen"``
             only where the layer's ``trainable`` flag, or that of a model or ``Repeat`` it
             runs in, is off / on (Keras' batch normalization runs in inference mode when
-            frozen). :mod:`symcnn.training_memory` decides it per call.
+            frozen); ``"grad"`` only where the layer's input ``index`` (input 0 for a
+            ``"new"`` tensor) requires a gradient (an ``F.pad`` by reflection before a
+            PyTorch convolution keeps its input for its own backward, which PyTorch records
+            only then, while the convolution keeps the padded copy for its weight's
+            gradient). :mod:`symcnn.training_memory` decides it per call.
     """
 
     source: str
@@ -207,36 +214,70 @@ def resolve(kept, input_layouts, input_shapes, batch) -> tuple:
 _FROM_OUTPUT = {"relu", "sigmoid", "tanh", "softmax", "log_softmax", "exponential", "exp"}
 #: Activations that keep nothing.
 _NOTHING = {"linear", None}
+#: Activations that keep a tensor of their size computed on the way, not their input nor
+#: their output: ``tanh_shrink``, ``x - tanh(x)``, keeps ``tanh(x)`` (tanh keeps its
+#: result); ``sparse_plus``, as :meth:`symcnn.Model.to_torch` writes Keras' formula
+#: ``where(x <= -1, 0, where(x < 1, (x + 1)**2/4, x))``, keeps ``x + 1`` (the square's base).
+_OWN_TENSOR = {"tanh_shrink", "sparse_plus"}
 #: Activations that keep a second tensor of their size besides their input: softsign,
-#: ``x/(1 + |x|)``, keeps the denominator ``1 + |x|``.
-_TWO_TENSORS = {"softsign"}
+#: ``x/(1 + |x|)``, keeps the denominator ``1 + |x|``; squareplus, ``(x + sqrt(x**2 + 4))/2``,
+#: keeps the root (sqrt keeps its result); ``F.logsigmoid`` a buffer of its input's size.
+_TWO_TENSORS = {"softsign", "squareplus", "log_sigmoid"}
+#: Activations that keep boolean masks of their size (1 byte per element), how many:
+#: ``sparse_plus``'s two ``where`` keep their conditions ``x < 1`` and ``x <= -1``.
+_MASKS = {"sparse_plus": 2}
+#: Activation names with no counterpart to measure what they keep (to_torch refuses them).
+_UNCOUNTED = {
+    "sparsemax": "what Keras 3's own sparsemax keeps changes with its release "
+                 "(keras-team/keras#23425)",
+    "threshold": "Keras cannot call it by name (it needs `threshold` and `default_value`)",
+    "prelu": "Keras 3 has no activation of that name (the PReLU layer has learned slopes)",
+}
 
 
-def activation_keeps(activation) -> str | None:
-    """``"output"``, ``"input"`` or ``None``: what PyTorch keeps for this activation.
+def activation_keeps(activation, owner: str = "Activation") -> str | None:
+    """``"output"``, ``"input"``, ``"new"`` or ``None``: what PyTorch keeps for this activation
+    (the PyTorch function :meth:`symcnn.Model.to_torch` writes for it, or Keras' formula where
+    PyTorch has none).
 
-    ReLU, sigmoid, tanh, softmax and exp keep their result; every other activation (SiLU,
-    GELU, ELU, SELU, ReLU6, leaky ReLU, softplus, mish, hard sigmoid and swish...) keeps its
-    input; ``"linear"`` keeps nothing.
+    ReLU, sigmoid, tanh, softmax, log-softmax and exp keep their result; ``tanh_shrink`` and
+    ``sparse_plus`` a new tensor of their size (``"new"``: ``tanh(x)``, ``x + 1``); every
+    other activation (SiLU, GELU, ELU, SELU, ReLU6, leaky ReLU, softplus, mish, hard sigmoid
+    and swish...) keeps its input; ``"linear"`` keeps nothing. Some keep more besides
+    (:func:`activation_extra`). ``sparsemax``, ``threshold`` and ``prelu``, which
+    :meth:`~symcnn.Model.to_torch` refuses, have nothing measured to count: a
+    :class:`~symcnn.errors.CostError` names the layer (``owner``) and the activation.
 
-    >>> activation_keeps("tanh"), activation_keeps("gelu")
-    ('output', 'input')
+    >>> activation_keeps("tanh"), activation_keeps("gelu"), activation_keeps("tanh_shrink")
+    ('output', 'input', 'new')
+    >>> activation_keeps("sparsemax", "Dense")
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.CostError: Dense: what activation='sparsemax' keeps for backward has no PyTorch counterpart to measure (Model.to_torch refuses it, and what Keras 3's own sparsemax keeps changes with its release (keras-team/keras#23425)); use another activation. Received: activation='sparsemax'
     """
     name = _activation_name(activation)
+    if name in _UNCOUNTED:
+        raise CostError(f"{owner}: what activation={name!r} keeps for backward has no PyTorch "
+                        f"counterpart to measure (Model.to_torch refuses it, and "
+                        f"{_UNCOUNTED[name]}); use another activation. "
+                        f"Received: activation={brief(activation)}")
     if name in _NOTHING:
         return None
+    if name in _OWN_TENSOR:
+        return "new"
     return "output" if name in _FROM_OUTPUT else "input"
 
 
-def activation_kept(activation, output_shape) -> tuple:
+def activation_kept(activation, output_shape, owner: str = "Activation") -> tuple:
     """What a layer with a fused ``activation`` (Keras ``Conv2D(..., activation="silu")``)
-    keeps on top of the layer itself: its output, or the pre-activation, a new tensor of
-    the output's size (``output_shape``, without the batch axis).
+    keeps on top of the layer itself: its output, or the pre-activation (or the activation's
+    own tensor), a new tensor of the output's size (``output_shape``, without the batch axis),
+    and what the activation keeps besides (:func:`activation_extra`).
 
     >>> activation_kept("relu", (5, 2)), activation_kept("silu", (5, 2))[0].elements
     ((Kept(source='output', index=0, elements=None, dtype=None, per_example=True, factor=1, when=None),), 10)
     """
-    keeps = activation_keeps(activation)
+    keeps = activation_keeps(activation, owner)
     if keeps is None:
         return NOTHING
     if keeps == "output":
@@ -244,16 +285,35 @@ def activation_kept(activation, output_shape) -> tuple:
     return (kept_new(prod(output_shape)),) + activation_extra(activation, output_shape)
 
 
+def activation_layer_kept(activation, output_shape, owner: str = "Activation") -> tuple:
+    """What an activation layer (``Activation``, ``ReLU``, ...) keeps: its input, its output or
+    a new tensor of its size (:func:`activation_keeps`), and what it keeps besides
+    (:func:`activation_extra`); nothing for ``"linear"``.
+
+    >>> [k.source for k in activation_layer_kept("log_sigmoid", (5, 2))]
+    ['input', 'new']
+    >>> [(k.source, k.dtype) for k in activation_layer_kept("sparse_plus", (5, 2))]
+    [('new', None), ('new', 'bool'), ('new', 'bool')]
+    """
+    keeps = activation_keeps(activation, owner)
+    if keeps is None:
+        return NOTHING
+    main = kept_input() if keeps == "input" else kept_output() if keeps == "output" else \
+        kept_new(prod(output_shape))
+    return (main,) + activation_extra(activation, output_shape)
+
+
 def activation_extra(activation, shape) -> tuple:
-    """What an activation keeps besides its input or output: softsign's denominator, a
-    tensor of its size (PyTorch computes ``x/(1 + |x|)`` in steps).
+    """What an activation keeps besides its input, its output or its own tensor: a second
+    tensor of its size (softsign's denominator, squareplus' root, ``F.logsigmoid``'s
+    buffer), or boolean masks of its size (``sparse_plus``, two).
 
     >>> activation_extra("softsign", (5, 2))[0].elements, activation_extra("relu", (5, 2))
     (10, ())
     """
-    if _activation_name(activation) in _TWO_TENSORS:
-        return (kept_new(prod(shape)),)
-    return NOTHING
+    name = _activation_name(activation)
+    kept = (kept_new(prod(shape)),) if name in _TWO_TENSORS else NOTHING
+    return kept + (kept_new(prod(shape), dtype="bool"),) * _MASKS.get(name, 0)
 
 
 def _activation_name(activation):
@@ -265,7 +325,8 @@ def _activation_name(activation):
 
 def with_activation(layer, output_shapes, *kept: Kept) -> tuple:
     """``kept`` plus what the layer's fused ``activation`` (if any) keeps."""
-    return tuple(kept) + activation_kept(getattr(layer, "activation", None), output_shapes[0])
+    return tuple(kept) + activation_kept(getattr(layer, "activation", None), output_shapes[0],
+                                         layer.type_name)
 
 
 def window_input_kept(layer, input_shape) -> Kept:
@@ -314,8 +375,9 @@ def window_input_kept(layer, input_shape) -> Kept:
     return kept_new(sympy.expand(prod(i + t for i, t in zip(spatial, totals)) * channels))
 
 
-#: ``F.pad`` modes whose backward reads the input, so that the pad keeps it (measured with
-#: saved-tensor hooks: reflection and replication do, circular does not).
+#: ``F.pad`` modes whose backward reads the input, so that the pad keeps it where that input
+#: requires a gradient (measured with saved-tensor hooks: reflection and replication do,
+#: circular does not).
 _PAD_KEEPS_INPUT = ("reflect", "replicate")
 
 
@@ -325,7 +387,9 @@ def torch_conv_input_kept(layer, input_shape) -> tuple:
     * ``padding_mode`` other than ``"zeros"``: the module pads the whole way with
       ``F.pad(mode=...)`` first, even by 0 (``padding="same"`` split as below), and the
       convolution keeps that padded copy, a new tensor; reflection and replication padding
-      also keep their input (their backward reads it), circular padding nothing.
+      also keep their input (their backward reads it) where it requires a gradient
+      (``when="grad"``: not the model's input, nor what is computed from it alone without
+      trainable weights), circular padding nothing.
     * ``padding="same"`` (stride 1): PyTorch splits each axis' ``d*(k - 1)`` into
       ``d*(k - 1)//2`` before and the rest after, and where the two differ (an even window
       at an odd dilation) it pads only the difference, one element after, with a zero
@@ -338,9 +402,9 @@ def torch_conv_input_kept(layer, input_shape) -> tuple:
     >>> from symcnn import nn
     >>> torch_conv_input_kept(nn.Conv2d(4, 4, 4, padding="same"), (4, 8, 8))[0].elements
     324
-    >>> [k.source for k in torch_conv_input_kept(nn.Conv2d(4, 4, 3, padding=1,
+    >>> [(k.source, k.when) for k in torch_conv_input_kept(nn.Conv2d(4, 4, 3, padding=1,
     ...                                                     padding_mode="reflect"), (4, 8, 8))]
-    ['input', 'new']
+    [('input', 'grad'), ('new', None)]
     """
     spatial, channels = split_channels(tuple(input_shape), "channels_first")
     mode = getattr(layer, "padding_mode", "zeros")
@@ -356,7 +420,7 @@ def torch_conv_input_kept(layer, input_shape) -> tuple:
     if mode != "zeros":
         copy = kept_new(sympy.expand(prod(i + a + b for i, (a, b) in zip(spatial, pairs))
                                      * channels))
-        return (kept_input(), copy) if mode in _PAD_KEEPS_INPUT else (copy,)
+        return (kept_input(when="grad"), copy) if mode in _PAD_KEEPS_INPUT else (copy,)
     extra = [sympy.expand(b - a) for a, b in pairs]
     if any(not e.is_number for e in extra):
         raise CostError(f"{layer.type_name}: whether padding='same' pads unevenly (and so what "

@@ -239,8 +239,6 @@ def test_input_batch_size_is_the_default_batch():
 @pytest.mark.parametrize("layer,match", [
     (sc.LSTM(4, dropout=0.2), "dropout"),
     (sc.GRU(4, reset_after=False), "reset_after"),
-    (sc.SimpleRNN(4, activation="relu"), "activation"),
-    (sc.Bidirectional(sc.LSTM(4), merge_mode="mul"), "merge_mode='mul'"),
 ])
 def test_recurrent_layers_without_a_pytorch_counterpart_say_so(layer, match):
     model = sc.Sequential([sc.Input((5, 3)), layer])
