@@ -7,9 +7,12 @@ reading a call's arguments.
 
 from __future__ import annotations
 
+import sympy
+
 from ..layers.base import Tensor
 
 __all__ = ["Unsupported", "Marker", "UNKNOWN", "BATCH", "BatchSecond", "bind", "expect_tensor",
+           "is_number",
            "all_or_none_trainable", "module_trainable"]
 
 
@@ -92,3 +95,12 @@ def module_trainable(module, what: str, recurse: bool = True) -> bool:
     ``named_parameters``; its own only, without ``recurse``)."""
     return all_or_none_trainable(((n, p.requires_grad)
                                   for n, p in module.named_parameters(recurse=recurse)), what)
+
+
+def is_number(value) -> bool:
+    """A number (or a size) an operation was given, not a tensor nor a flag.
+
+    >>> is_number(2), is_number(0.5), is_number(True)
+    (True, True, False)
+    """
+    return isinstance(value, (int, float, sympy.Expr)) and not isinstance(value, bool)

@@ -3,7 +3,9 @@
 Leaf modules map to the :mod:`symcnn.nn` class of the same name, built from the module's
 attributes. Functions and tensor methods map to handlers that either apply a layer, pass the
 tensor through (``x.detach()``, ``x * 0.5``), or compute with sizes (``x.size(0)``,
-``x.shape[1] * x.shape[2]``). The batch size is the marker :data:`BATCH`.
+``x.shape[1] * x.shape[2]``). The batch size is the marker :data:`BATCH`. Keras' formulas
+that ``to_torch`` writes in several operations (a capped ReLU, ``squareplus``, ``same``
+average pooling, ...) are read back as their one layer (see "clamps, Keras activations").
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ from .. import nn as sc_nn
 from ..layers.base import Tensor
 from . import _torch_blocks as blocks
 from . import _torch_windows as windows
-from ._torch_base import BATCH, UNKNOWN, Unsupported, module_trainable
+from ._torch_base import BATCH, UNKNOWN, Unsupported, is_number, module_trainable
 from ._torch_base import bind as _bind
 from ._torch_base import expect_tensor as _tensor
+from . import _torch_activations as activations
 from ._torch_shapes import (_flatten, _getattr, _getitem, _movedim, _permute, _size, _squeeze,
                             _torch_reshape, _transpose, _unsqueeze, _view)
 
@@ -79,7 +82,11 @@ def layer_for_module(m, name: str):
     kind = type(m).__name__
     if hasattr(type(m), "symcnn_layer"):
         return m.symcnn_layer(name, module_trainable(m, kind, recurse=False))
-    if not type(m).__module__.startswith("torch.nn.") or kind not in MODULE_ARGS:
+    if not type(m).__module__.startswith("torch.nn."):
+        return None
+    if kind in activations.MODULES:
+        return activations.MODULES[kind](m, name)
+    if kind not in MODULE_ARGS:
         return None
     kwargs = {}
     for attr in MODULE_ARGS[kind]:
@@ -138,13 +145,9 @@ def _contiguous(conv, node, args, kwargs):
 
 def _neg(conv, node, args, kwargs):
     """``-x``: the same shape for a tensor; ``-size`` for a size (``x[..., -(w // 2):]``)."""
-    if _is_number(args[0]):
+    if is_number(args[0]):
         return -sympy.sympify(args[0])
     return _passthrough(conv, node, args, kwargs)
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float, sympy.Expr)) and not isinstance(value, bool)
 
 
 def _binary(merge, number_op, op: str = ""):
@@ -160,11 +163,11 @@ def _binary(merge, number_op, op: str = ""):
             if merge is None:
                 raise Unsupported("an element-wise division of two tensors")
             return conv.apply(merge(name=node.name), [a, b])
-        if isinstance(a, Tensor) and _is_number(b) or isinstance(b, Tensor) and _is_number(a):
+        if isinstance(a, Tensor) and is_number(b) or isinstance(b, Tensor) and is_number(a):
             return a if isinstance(a, Tensor) else b
         if a is BATCH or b is BATCH:
             raise Unsupported("arithmetic with the batch size")
-        if number_op is None or not (_is_number(a) and _is_number(b)):
+        if number_op is None or not (is_number(a) and is_number(b)):
             raise Unsupported(f"operands {a!r} and {b!r}")
         return number_op(sympy.sympify(a), sympy.sympify(b))
     return handle
@@ -274,7 +277,6 @@ _SUB = _binary(L.Subtract, operator.sub)
 _MUL = _binary(L.Multiply, operator.mul, "mul")
 _DIV = _binary(None, operator.truediv)
 _FLOORDIV = _binary(None, _floordiv)
-_RELU = _activation("ReLU")
 _SIGMOID = _activation("Sigmoid")
 _TANH = _activation("Tanh")
 _SOFTMAX = _activation("Softmax", ("dim",))
@@ -294,15 +296,12 @@ FUNCTIONS = {
     torch.swapaxes: _transpose, torch.swapdims: _transpose,
     torch.squeeze: _squeeze, torch.unsqueeze: _unsqueeze,
     torch.mean: _reduce("Average"), torch.amax: _reduce("Max"),
-    F.relu: _RELU, torch.relu: _RELU, F.relu_: _RELU, torch.relu_: _RELU,
     F.relu6: _activation("ReLU6"),
-    F.leaky_relu: _activation("LeakyReLU", ("negative_slope",), {"negative_slope": 0.01}),
     F.elu: _activation("ELU", ("alpha",), {"alpha": 1.0}),
     F.celu: _activation("CELU", ("alpha",), {"alpha": 1.0}),
     F.selu: _activation("SELU"), F.gelu: _activation("GELU", (), {}),
     F.silu: _activation("SiLU"), F.mish: _activation("Mish"),
     F.hardswish: _activation("Hardswish"), F.hardsigmoid: _activation("Hardsigmoid"),
-    F.hardtanh: _activation("Hardtanh", ("min_val", "max_val")),
     F.softplus: _activation("Softplus", ("beta", "threshold")),
     F.softsign: _activation("Softsign"),
     torch.sigmoid: _SIGMOID, F.sigmoid: _SIGMOID, torch.tanh: _TANH, F.tanh: _TANH,
@@ -312,6 +311,7 @@ FUNCTIONS = {
     F.alpha_dropout: _activation("AlphaDropout", ("p",), {"p": 0.5}),
     F.interpolate: _interpolate, F.pad: _pad,
     **_pool_handlers(),
+    **activations.FUNCTIONS,
 }
 
 METHODS = {
@@ -321,9 +321,8 @@ METHODS = {
     "view": _view, "reshape": _view, "flatten": _flatten, "permute": _permute,
     "transpose": _transpose, "swapaxes": _transpose, "swapdims": _transpose, "movedim": _movedim, "squeeze": _squeeze, "unsqueeze": _unsqueeze,
     "mean": _reduce("Average"), "amax": _reduce("Max"),
-    "relu": _RELU, "relu_": _RELU, "sigmoid": _SIGMOID, "tanh": _TANH,
-    "softmax": _SOFTMAX, "log_softmax": _LOG_SOFTMAX,
-    "contiguous": _contiguous,
+    "sigmoid": _SIGMOID, "tanh": _TANH, "softmax": _SOFTMAX, "log_softmax": _LOG_SOFTMAX,
+    "contiguous": _contiguous, **activations.METHODS,
     **{name: _passthrough for name in ("clone", "detach", "float", "double",
                                        "half", "bfloat16", "long", "int", "to", "type", "cpu",
                                        "cuda", "requires_grad_")},

@@ -278,6 +278,9 @@ class _Converter:
         return fx.node.map_arg(value, lambda n: self.values[n])
 
     def _convert(self, node):
+        same = node.meta.get("symcnn_same_as")
+        if same is not None:  # part of a formula read as one layer at an earlier node
+            return self.values[same]
         args, kwargs = self._resolve(node.args), self._resolve(node.kwargs)
         upstream_failed = _has_unknown((args, kwargs))
         try:

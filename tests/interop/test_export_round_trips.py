@@ -3,9 +3,12 @@ counts, and importing them back gives the same counts and shapes again.
 
 Random numeric models (``tests/support/random_models.py``: every layer family, explicit and
 asymmetric paddings, ``ceil_mode``, transposed convolutions, residual and concatenating
-branches, frozen layers) are exported; the framework model's own counts and a real forward
-pass (PyTorch) or its declared output shape (Keras) are compared with symcnn's, and so is the
-model imported back by ``from_torch``/``from_keras``. The random Keras and PyTorch models of
+branches, frozen layers, and what the exports write as several operations: ``ReLU`` with
+``max_value``/``threshold``/``negative_slope``, every exported Keras activation,
+``Elementwise`` and ``Maximum``/``Minimum``, ``LSTM``) are exported; the framework model's
+own counts and a real forward pass (PyTorch) or its declared output shape (Keras) are
+compared with symcnn's, and so is the model imported back by ``from_torch``/``from_keras``
+(and its MACs, from PyTorch). The random Keras and PyTorch models of
 ``tests/crosscheck`` are imported and exported to the other framework the same way. A few
 conversions have no framework equivalent (batch norm off the channel axis, ...); they must be refused with a ConversionError that
 names the reason.
@@ -60,7 +63,7 @@ def export_or_refuse(export, model, refusals):
 
 
 @settings(max_examples=40, **RELAXED)
-@given(model=random_models(symbolic=False))
+@given(model=random_models(symbolic=False, exports=True))
 def test_to_torch_has_the_same_counts_and_shapes_and_from_torch_gives_them_back(model):
     torch = require("torch")
     net = export_or_refuse(lambda m: m.to_torch(), model, TORCH_REFUSALS)
@@ -75,10 +78,11 @@ def test_to_torch_has_the_same_counts_and_shapes_and_from_torch_gives_them_back(
     back = sc.from_torch(net, input_shape=channels_first(model.input_shape))
     assert (back.params, back.trainable_params) == (model.params, model.trainable_params)
     assert back.output_shape == channels_first(model.output_shape)
+    assert back.macs == model.macs
 
 
 @settings(max_examples=25, **RELAXED)
-@given(model=random_models(symbolic=False))
+@given(model=random_models(symbolic=False, exports=True))
 def test_to_keras_has_the_same_counts_and_shapes_and_from_keras_gives_them_back(model):
     require("keras")
     with warnings.catch_warnings():

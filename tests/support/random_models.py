@@ -3,6 +3,11 @@
 Layers are drawn one at a time and applied in the functional style; a drawn layer that the
 current shape cannot take (symcnn raises a SymcnnError) is skipped, so every drawn model is
 valid. Input sizes are numbers or the symbols ``H``, ``W`` (and ``D`` for 3D).
+
+``exports=True`` also draws what the bridges write as several framework operations: Keras'
+``ReLU`` with ``max_value``, ``threshold`` and ``negative_slope``, every Keras activation
+name both exports write, ``Elementwise`` maximum and minimum with a constant, ``Maximum`` and
+``Minimum`` merges, and (on sequences) an ``LSTM`` without bias.
 """
 
 from __future__ import annotations
@@ -31,12 +36,39 @@ def _kernel(draw, rank, top=4):
     return tuple(draw(st.integers(1, top)) for _ in range(rank))
 
 
-def _layer(draw, rank, channels):
+#: Keras activation names that ``to_torch`` and ``to_keras`` both write.
+EXPORTED_ACTIVATIONS = ("relu", "sigmoid", "tanh", "gelu", "silu", "elu", "selu", "softplus",
+                        "softsign", "relu6", "mish", "hard_sigmoid", "hard_swish", "exponential",
+                        "log_sigmoid", "tanh_shrink", "soft_shrink", "hard_shrink",
+                        "squareplus", "sparse_plus", "sparse_sigmoid", "linear")
+
+
+def _exported_layer(draw, rank, family):
+    """A layer of the families ``exports=True`` adds (see the module's docstring)."""
+    if family == "relu":
+        max_value = draw(st.sampled_from([None, 0.0, 2.5, 6.0]))
+        threshold = draw(st.sampled_from([0.0, 0.0, 0.5, 1.0]))
+        return sc.ReLU(max_value=max_value, threshold=threshold,
+                       negative_slope=draw(st.sampled_from([0.0, 0.0, 0.1])))
+    if family == "activation":
+        return sc.Activation(draw(st.sampled_from(EXPORTED_ACTIVATIONS)))
+    if family == "elementwise":
+        return sc.Elementwise(draw(st.sampled_from(["maximum", "minimum"])),
+                              draw(st.sampled_from([-0.5, 0.0, 0.5, 2.0])))
+    if family == "recurrent" and rank == 1:
+        return sc.LSTM(draw(st.integers(1, 4)), use_bias=False, return_sequences=True)
+    return family if family in ("maximum", "minimum") else sc.Identity()
+
+
+def _layer(draw, rank, channels, exports=False):
     """One layer for an input of ``rank`` spatial axes and ``channels`` channels."""
     family = draw(st.sampled_from([
         "conv", "conv", "depthwise", "separable", "transpose", "pool", "pool", "norm",
         "pad", "crop", "upsample", "identity", "residual", "concat", "frozen",
-    ]))
+    ] + (["relu", "relu", "activation", "activation", "elementwise", "maximum", "minimum",
+          "recurrent"] if exports else [])))
+    if family in ("relu", "activation", "elementwise", "maximum", "minimum", "recurrent"):
+        return _exported_layer(draw, rank, family)
     suffix = f"{rank}D"
     k = _kernel(draw, rank)
     s = tuple(draw(st.integers(1, 3)) for _ in range(rank))
@@ -103,8 +135,9 @@ def _layer(draw, rank, channels):
 
 
 @st.composite
-def random_models(draw, symbolic=None, max_layers=6):
-    """A valid random model (functional), with numeric or symbolic spatial sizes."""
+def random_models(draw, symbolic=None, max_layers=6, exports=False):
+    """A valid random model (functional), with numeric or symbolic spatial sizes; with
+    ``exports``, of the layers the bridges write as several operations too."""
     rank = draw(st.sampled_from([1, 2, 2, 2, 3]))
     symbolic = draw(st.booleans()) if symbolic is None else symbolic
     channels = draw(st.integers(1, 8))
@@ -115,7 +148,8 @@ def random_models(draw, symbolic=None, max_layers=6):
     x = inputs = sc.Input((*spatial, channels))
     for _ in range(draw(st.integers(1, max_layers))):
         try:
-            layer = _layer(draw, rank, int(x.shape[-1]) if x.shape[-1].is_Integer else 1)
+            layer = _layer(draw, rank, int(x.shape[-1]) if x.shape[-1].is_Integer else 1,
+                           exports)
             if layer == "residual":
                 y = getattr(sc, f"Conv{rank}D")(x.shape[-1], draw(st.integers(1, 3)),
                                                 padding="same")(x)
@@ -123,6 +157,9 @@ def random_models(draw, symbolic=None, max_layers=6):
             elif layer == "concat":
                 y = getattr(sc, f"Conv{rank}D")(draw(st.integers(1, 4)), 1)(x)
                 x = sc.Concatenate()([x, y])
+            elif layer in ("maximum", "minimum"):
+                y = getattr(sc, f"Conv{rank}D")(x.shape[-1], 1)(x)
+                x = getattr(sc, layer.capitalize())()([x, y])
             else:
                 x = layer(x)
         except sc.SymcnnError:
