@@ -21,7 +21,7 @@ from typing import Sequence, Tuple, Union
 
 import sympy
 
-from .arith import ceil_div, floor_div
+from .arith import ceil_div, floor_div, prove_nonnegative
 from .structural import affine_floor, as_int, expanded, expanded_product
 
 __all__ = [
@@ -50,6 +50,7 @@ __all__ = [
 ]
 
 Size = Union[int, sympy.Expr]
+ZERO = sympy.Integer(0)
 Padding = Union[str, Size, Tuple[Size, Size]]
 
 
@@ -112,7 +113,7 @@ def same_padding(size: Size, kernel: Size, stride: Size = 1, dilation: Size = 1)
     (1, 1)
     """
     total = _same_total(size, kernel, stride, dilation)
-    before = floor_div(total, 2)
+    before = ZERO if _none_before(kernel, dilation) else floor_div(total, 2)
     return before, expanded(total - before)
 
 
@@ -120,21 +121,50 @@ def same_padding_before(size: Size, kernel: Size, stride: Size = 1, dilation: Si
     """The first of :func:`same_padding`, without working out the second (where a window
     starts is all a receptive field needs; the rest costs as much again on deep sizes).
 
+    The total lies between ``k_eff - s`` and ``k_eff - 1`` (:func:`_same_total`), so a
+    window of extent at most 2 is never padded before, whatever the stride and size (a
+    1x1 stride-2 shortcut of a ResNet):
+
     >>> from symcnn import symbols
-    >>> same_padding_before(symbols("H"), 3, 2)
-    -H + 2*ceiling(H/2)
+    >>> H = symbols("H")
+    >>> same_padding_before(H, 3, 2), same_padding_before(H, 1, 2), same_padding_before(H, 2, 3)
+    (-H + 2*ceiling(H/2), 0, 0)
     """
+    if _none_before(kernel, dilation):
+        return ZERO
     return floor_div(_same_total(size, kernel, stride, dilation), 2)
 
 
+def _none_before(kernel: Size, dilation: Size) -> bool:
+    """Whether ``same`` padding is never put before: a total of 0 or 1 (a window of extent
+    at most 2), whose smaller half is 0."""
+    k_eff = effective_kernel(kernel, dilation)
+    return bool(k_eff.is_Integer and k_eff <= 2)
+
+
 def _same_total(size: Size, kernel: Size, stride: Size, dilation: Size):
+    """``max((ceiling(i/s) - 1)*s + k_eff - i, 0)``. As ``s*ceiling(i/s) - i`` lies between 0
+    and ``s - 1``, the first term lies between ``k_eff - s`` and ``k_eff - 1``: no ``max``
+    where ``k_eff >= s`` is proved, and 0 for ``k_eff = 1`` (a 1x1 window with any stride).
+
+    >>> from symcnn import symbols
+    >>> H, d = symbols("H d")
+    >>> _same_total(H, 1, 2, 1), _same_total(H, 2, 2, d), _same_total(H, 2, 3, 1)
+    (0, -H + d + 2*ceiling(H/2) - 1, Max(0, -H + 3*ceiling(H/3) - 1))
+    """
     k_eff = effective_kernel(kernel, dilation)
     if as_int(stride) == 1 and k_eff.is_Integer:  # ceiling(i/1) = i: the total is k_eff - 1
         return k_eff - 1
+    if k_eff == 1:  # at most k_eff - 1 = 0 before the max with 0
+        return ZERO
     size = sympy.sympify(size)
     total = expanded(sympy.Add(stride * ceil_div(size, stride), k_eff - stride, -size))
-    slack = expanded(k_eff - stride)
-    if not (slack.is_number and slack >= 0):
+    slack = expanded(k_eff - stride)  # the least value of the total before the max
+    if slack.is_number:
+        proved = bool(slack >= 0)
+    else:  # sizes are integers (the procedure takes a positive symbol to be at least 1)
+        proved = all(x.is_integer for x in slack.free_symbols) and prove_nonnegative(slack)
+    if not proved:
         total = sympy.Max(total, 0)
     return total
 

@@ -7,7 +7,8 @@ coordinates, padding positions included:
 - ``size``: the largest span ``hi - lo + 1`` over output positions, padding positions
   included (it may exceed the input);
 - ``jump``: how far the span moves per output step (the product of strides so far; a
-  transposed convolution or upsampling divides it);
+  transposed convolution or upsampling divides it, adaptive pooling multiplies it by
+  ``i/m``): where the move varies from step to step, its average over one period;
 - ``start``: where output position 0's window starts (negative inside padding).
 
 A layer's padding counts wherever it lands: after a crop, a later layer's padding covers
@@ -66,7 +67,7 @@ import sympy
 
 from .arith import Infeasible, require_at_least
 from .costs import _memo, inner_model
-from .errors import SUBS_HINT, CostError, brief
+from .errors import SUBS_HINT, CostError, brief, describe_layer
 from .layers.repeat import MAX_LAYER_CALLS, unrolled_calls
 from .memory import max_of
 from .receptive_bounds import IDENTITY, O, Linear, as_expr, canon, compose, linear, window_bounds
@@ -82,10 +83,24 @@ ONE = sympy.Integer(1)
 
 @dataclass(frozen=True)
 class AxisField:
-    """Receptive field along one spatial axis (``jump`` is None after global layers).
+    """Receptive field along one spatial axis: ``size`` (the largest span, padding
+    included), ``jump`` and ``start`` (where output 0's window starts).
+
+    ``jump`` is how far the span moves per output step: the product of the strides for
+    windows, whose every step moves it alike. Where the move varies with the step, it is
+    the average move, over a period of steps (the windows of outputs ``o`` and ``o + n``
+    lie ``n*jump`` apart for a whole period ``n``): ``jump/s`` after a transposed
+    convolution with stride ``s`` (one position every ``s`` outputs), ``jump/f`` after
+    upsampling by ``f``, ``jump*i/m`` after adaptive pooling from ``i`` to ``m`` positions
+    (from 9 to 4 the windows start at 0, 2, 4, 6: a jump of ``9/4``). None after global
+    layers.
 
     >>> AxisField(7, 2, -3).center
     0
+    >>> import symcnn as sc
+    >>> pooled = sc.nn.Sequential(sc.nn.AdaptiveAvgPool1d(4), input_shape=(1, 9))
+    >>> pooled.receptive_field, [input_span(pooled, (o,))[0][0] for o in range(4)]
+    ((AxisField(size=3, jump=9/4, start=0),), [0, 2, 4, 6])
     """
 
     size: sympy.Expr
@@ -176,6 +191,24 @@ class _Failed:
         self.error = error
 
 
+def _where(model, layer) -> str:
+    """How a message names ``layer`` of ``model``: by the name the model knows it by (an
+    unnamed layer's record is named ``repeat``, ``conv2d_1``, ... while the layer's own
+    ``name`` stays None), as :func:`~symcnn.errors.describe_layer` writes it."""
+    name = next((r.name for r in getattr(model, "_records", ()) if r.layer is layer),
+                layer.name)
+    return describe_layer(layer.type_name, name)
+
+
+def _named(err: CostError, layer, where: str) -> CostError:
+    """``err`` starting with ``where`` where the layer named itself without a name (its
+    ``_where()``, ``Repeat layer``: it is not told the name its model gave it)."""
+    unnamed, text = layer._where(), str(err)
+    if where == unnamed or not text.startswith(unnamed + ":"):
+        return err
+    return type(err)(where + text[len(unnamed):])
+
+
 class _AbsentState:
     def __repr__(self) -> str:
         return "ABSENT"
@@ -186,10 +219,10 @@ class _AbsentState:
 ABSENT = _AbsentState()
 
 
-def _layer_rule(node, states):
-    """The output state of ``node`` from its inputs' states (None: undefined), from the
-    windows the layer states (``window_for``); inputs in the state :data:`ABSENT` are left
-    out (the output is ``ABSENT`` where all are)."""
+def _layer_rule(model, node, states):
+    """The output state of ``node`` (of ``model``) from its inputs' states (None:
+    undefined), from the windows the layer states (``window_for``); inputs in the state
+    :data:`ABSENT` are left out (the output is ``ABSENT`` where all are)."""
     shapes = node.input_shapes
     present = [(s, shape) for s, shape in zip(states, shapes) if s is not ABSENT]
     if not present:
@@ -202,7 +235,7 @@ def _layer_rule(node, states):
     try:
         maps = node.layer.window_for(shapes[0] if len(shapes) == 1 else shapes)
     except CostError as err:
-        return _Failed(err)
+        return _Failed(_named(err, node.layer, _where(model, node.layer)))
     if maps is None:
         return None
     outs = [_apply(maps, state, shape) for state, shape in present]
@@ -252,17 +285,18 @@ def _propagate(model, input_states) -> dict:
         ins = [states[id(t)] for t in node.inputs]
         nested = inner_model(node)
         if nested is None:
-            out = _layer_rule(node, ins)
+            out = _layer_rule(model, node, ins)
         else:
-            out = _through_block(node, nested, ins)
+            out = _through_block(model, node, nested, ins)
         for t in node.outputs:
             states[id(t)] = out
     return states
 
 
-def _through_block(node, nested, ins):
+def _through_block(model, node, nested, ins):
     """The state after a nested model (run once) or a ``Repeat`` of a block that keeps the
-    shape (``times`` runs of the same block on the same shape: :func:`_repeated`)."""
+    shape (``times`` runs of the same block on the same shape: :func:`_repeated`); ``node``
+    is a call in ``model``."""
     inner, times = nested
     if all(s is ABSENT for s in ins):
         return ABSENT
@@ -270,14 +304,14 @@ def _through_block(node, nested, ins):
         return next(s for s in ins if isinstance(s, _Failed))
     numeric = getattr(times, "is_Integer", True)
     if len(ins) == 1 and not (numeric and int(times) <= 1):
-        return None if ins[0] is None else _repeated(node, inner, ins[0], times)
+        return None if ins[0] is None else _repeated(model, node, inner, ins[0], times)
     result = ins[0] if len(ins) == 1 else None
     for _ in range(int(times)):
         result = _propagate(inner, ins if len(ins) > 1 else [result])[id(inner.outputs[0])]
     return result
 
 
-def _repeated(node, inner, state, times):
+def _repeated(model, node, inner, state, times):
     """``times`` repetitions of the block ``inner`` (it keeps its input's shape, so every
     repetition reads its input as the first one does), composed in closed form:
 
@@ -291,8 +325,8 @@ def _repeated(node, inner, state, times):
 
     Otherwise a numeric count is walked repetition by repetition (up to
     :data:`~symcnn.layers.repeat.MAX_LAYER_CALLS` layer calls), and any other count is a
-    :class:`~symcnn.errors.CostError` naming the layer. None where the block's field is
-    undefined."""
+    :class:`~symcnn.errors.CostError` naming the layer as ``model`` knows it. None where
+    the block's field is undefined."""
     probe = tuple(_Axis(a.index, IDENTITY, IDENTITY, ONE, 1) for a in state)
     once = _propagate(inner, [probe])[id(inner.outputs[0])]
     if once is None or isinstance(once, _Failed):
@@ -303,7 +337,7 @@ def _repeated(node, inner, state, times):
         closed = _geometric(state, once, times)
     except _TooLarge as err:
         return _Failed(CostError(
-            f"{layer._where()}: the receptive field of {int(times):,} repetitions of "
+            f"{_where(model, layer)}: the receptive field of {int(times):,} repetitions of "
             f"{_block_name(layer)!r} has a jump of {err.base}**{times}, a number of about "
             f"{err.bits:,} bits (symcnn builds numbers of at most {MAX_RESULT_BITS:,}); keep "
             f"the count a symbol, Repeat(block, 'L'), for the closed form in L. "
@@ -330,7 +364,7 @@ def _repeated(node, inner, state, times):
            f"{MAX_LAYER_CALLS // max(unrolled_calls(inner), 1):,}" if numeric
            else f"substitute the count {SUBS_HINT}")
     return _Failed(CostError(
-        f"{layer._where()}: the receptive field of "
+        f"{_where(model, layer)}: the receptive field of "
         f"{f'{int(times):,}' if numeric else times} repetitions of "
         f"{_block_name(layer)!r} is not computed: {reason}; {how} for the receptive field. "
         f"Received: block={_block_name(layer)!r}, times={times}"))
@@ -389,14 +423,14 @@ def _geometric(state, once, times):
         plan.append((axis, step, a, lo[1], hi[1]))
     out = []
     for axis, step, a, b, c in plan:
+        for base in (step.jump, a):  # refused before the power is built (2**(10**9): 10 s)
+            bits = _power_bits(base, times)
+            if bits > MAX_RESULT_BITS:
+                raise _TooLarge(base, bits)
         jump = _mul_jump(axis.jump, step.jump**times)
         if a == 1:  # a shift: ``o + times*b`` to ``o + times*c``
             out.append(_through(axis, O + times * b, O + times * c, jump, axis.period))
             continue
-        if getattr(times, "is_Integer", False) and a.is_Integer:
-            bits = int(times) * (int(a).bit_length() - 1)
-            if bits > MAX_RESULT_BITS:
-                raise _TooLarge(a, bits)
         power = a**times
         # (a**times - 1)/(a - 1) times b: exact division first where b is a multiple of
         # a - 1 (a nested Repeat's b = 1 - 2**L over a - 1 = 2**L - 1)
@@ -405,6 +439,15 @@ def _geometric(state, once, times):
         # the input's period p stays one: o + p moves a**times*o by a multiple of p
         out.append(_through(axis, lo, hi, jump, axis.period))
     return tuple(out)
+
+
+def _power_bits(base, times) -> int:
+    """About how many bits ``base**times`` takes, for a numeric count and a rational base
+    (0 otherwise: a symbolic power is not built)."""
+    base = sympy.sympify(base)
+    if not (getattr(times, "is_Integer", False) and base.is_Rational):
+        return 0
+    return int(times) * (max(abs(base.p), base.q).bit_length() - 1)
 
 
 def _starts(model) -> list:
@@ -688,7 +731,7 @@ def _read_back(model, states, seeds: dict, facts) -> dict:
             continue
         nested = inner_model(node)
         if nested is not None:
-            found = _read_back_block(node, nested, states, reads, facts)
+            found = _read_back_block(model, node, nested, states, reads, facts)
         else:
             out = outs[0]
             for other in outs[1:]:
@@ -733,8 +776,9 @@ def _layer_reads(maps, out, state, shape, facts) -> tuple:
     return tuple(found)
 
 
-def _read_back_block(node, nested, states, reads, facts) -> list:
-    """The positions of a nested model's (or Repeat's) inputs read by its outputs'."""
+def _read_back_block(model, node, nested, states, reads, facts) -> list:
+    """The positions of a nested model's (or Repeat's) inputs read by its outputs'
+    (``node`` is a call in ``model``)."""
     inner, times = nested
     if not getattr(times, "is_Integer", isinstance(times, int)):
         raise CostError(f"input_span: the positions read through {times} repetitions of a "
@@ -750,7 +794,7 @@ def _read_back_block(node, nested, states, reads, facts) -> list:
         return out[:1] if len(ins) == 1 else [None] * len(ins)
     calls = int(times) * max(unrolled_calls(inner), 1)
     if calls > MAX_LAYER_CALLS:  # walked one by one below (10**9 repetitions: hours)
-        raise CostError(f"input_span: {node.layer._where()}: the positions read through "
+        raise CostError(f"input_span: {_where(model, node.layer)}: the positions read through "
                         f"{int(times):,} repetitions of a block are found repetition by "
                         f"repetition, {calls:,} layer calls, more than the "
                         f"{MAX_LAYER_CALLS:,} symcnn walks; substitute a smaller count, or "

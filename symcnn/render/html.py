@@ -32,7 +32,7 @@ from .printers import InRounding
 from .latex import _named_calls, _shown_steps
 from .latex_long import expr_sides, note_parts
 from .text import chain
-from .summary import COLUMNS
+from .summary import COLUMNS, column_notes
 
 __all__ = ["model_to_html", "derivation_html", "MathML", "math", "wrapping_math", "STYLE",
            "WRAP_CHARS", "STEP_CHARS", "step_html"]
@@ -638,6 +638,13 @@ def _notes(ctx: RenderContext, p: MathML) -> list:
     return out
 
 
+def _cell_notes(ctx: RenderContext, columns) -> list:
+    """Why cells show ``-`` for a value that cannot be stated (a receptive field not
+    computed): the columns' sentences."""
+    return [f'<p class="note">{_html.escape(note)}</p>' for note in
+            column_notes(columns, [(ctx.model, r) for r in ctx.model._records])]
+
+
 _STYLES = ("table", "derivation")
 _NUM = ' class="num"'
 
@@ -660,7 +667,7 @@ def model_to_html(model, style: str = "table", standalone: bool = True, assume_d
     if style == "table":  # a make_divisible call is too wide for a cell: named under it
         p.names = _named_calls(ctx, resolve_columns(columns, "to_html"))
         body = (_table(ctx, p, resolve_columns(columns, "to_html")) + _notes(ctx, p)
-                + _where_note(p))
+                + _cell_notes(ctx, resolve_columns(columns, "to_html")) + _where_note(p))
     else:
         body = _notes(ctx, p)[:1] if ctx.used else []
         for name, shape in ctx.inputs:

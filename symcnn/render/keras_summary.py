@@ -31,6 +31,7 @@ from __future__ import annotations
 import bisect
 import math
 import re
+import textwrap
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -41,7 +42,7 @@ from .exprs import show
 from .where import Where, where_block
 from .wrapping import display_width as _w, unbreakable_width, wrap_expression
 from . import cost_columns  # noqa: F401  (registers the MACs, FLOPs, ... columns it offers)
-from .summary import COLUMNS, DEFAULT_COLUMNS, format_count
+from .summary import COLUMNS, DEFAULT_COLUMNS, column_notes, format_count
 
 __all__ = ["SummaryData", "summary_data", "layout", "render_summary", "wrap_expression",
            "DEFAULT_LINE_LENGTH"]
@@ -58,7 +59,8 @@ _TOTALS = (("Total params", "params"), ("Trainable params", "trainable_params"),
 class SummaryData:
     """What a summary shows, before layout: ``header``, ``rows`` (lists of cell texts),
     ``numeric`` (right-aligned columns), ``totals`` (stored values by name), ``lines``
-    (the text under the table: totals, constraints, a where block)."""
+    (the text under the table: totals, constraints, a where block), ``notes`` (sentences
+    under them: why a cell shows ``-`` for a value that cannot be stated)."""
 
     name: str
     header: list
@@ -67,6 +69,7 @@ class SummaryData:
     totals: dict
     lines: list = field(default_factory=list)
     functional: bool = False
+    notes: list = field(default_factory=list)
 
 
 def _is_sequential(model) -> bool:
@@ -171,8 +174,11 @@ def summary_data(model, columns: Sequence[str] | None = None, expand_nested: boo
                     + (["-"] if show_trainable else []))
     start, stop = max(start - len(inputs), 0), stop - len(inputs)
 
+    shown = []  # (model, record) of each row, for the columns' notes
+
     def add(owner, record, depth):
         prefix = "   " * depth + "└ " if depth else ""
+        shown.append((owner, record))
         cells = [cell(c, owner, record) for c in columns]
         if "layer" in columns:
             cells[columns.index("layer")] = prefix + cells[columns.index("layer")]
@@ -209,7 +215,8 @@ def summary_data(model, columns: Sequence[str] | None = None, expand_nested: boo
                   for i, line in enumerate(namer.lines())]
     header = [COLUMNS[c].header for c in columns] + (["Trainable"] if show_trainable else [])
     numeric = [COLUMNS[c].numeric for c in columns] + ([False] if show_trainable else [])
-    return SummaryData(model.display_name, header, rows, numeric, totals, lines, functional)
+    return SummaryData(model.display_name, header, rows, numeric, totals, lines, functional,
+                       column_notes(columns, shown))
 
 
 def _count_text(value, text) -> str:
@@ -367,6 +374,9 @@ def layout(data: SummaryData, line_length: int | None = None, positions=None) ->
             continue
         first, *rest = wrap_expression(value, max(total, 40) - len(label) - 2, indent="")
         out += [f"{label}: {first}"] + [" " * (len(label) + 2) + r for r in rest]
+    for note in data.notes:  # sentences: broken between words, the lines after indented
+        out += textwrap.wrap(note, max(total, 40), subsequent_indent="  ",
+                             break_long_words=False, break_on_hyphens=False)
     return "\n".join(out)
 
 

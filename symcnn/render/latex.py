@@ -32,7 +32,7 @@ from .latex_long import (CODE_POINT_NOTE, LONGTABLE_PREAMBLE, TIMES_BREAK, TIMES
                          text_math, typeset_note)
 from .latex_steps import (_describe_math, _describeplain, _parts, _shape, _shown_steps,
                           _sum_rows, derivation_latex, is_trivial, page_step, step_latex)
-from .summary import COLUMNS
+from .summary import COLUMNS, column_notes
 
 __all__ = ["model_to_latex", "compile_pdf", "step_latex", "derivation_latex", "escape",
            "PREAMBLE", "FONTS", "page_step", "model_array", "is_trivial", "check_caption"]
@@ -114,6 +114,13 @@ def _table_parts(ctx: RenderContext, columns, long: bool = False, math: bool = F
     return header, rows, totals, _footnotes(ctx) + _where_notes(p, p.names, long)
 
 
+def _cell_notes(ctx: RenderContext, columns) -> list:
+    """Why cells show ``-`` for a value that cannot be stated (a receptive field not
+    computed): the columns' sentences, set as typed (they quote names and code)."""
+    return [escape_code(note) for note in
+            column_notes(columns, [(ctx.model, r) for r in ctx.model._records])]
+
+
 def _table(ctx: RenderContext, columns) -> list:
     header, rows, totals, notes = _table_parts(ctx, columns)
     n = len(columns)
@@ -127,12 +134,15 @@ def _table(ctx: RenderContext, columns) -> list:
     for sentence in notes:
         lines.append(rf"\multicolumn{{{n}}}{{@{{}}l}}{{\footnotesize {sentence}}} \\")
     lines.append(r"\end{tabular}")
+    # a long sentence would run past a tabular's column (they do not wrap): a paragraph
+    lines += [r"\par{\footnotesize " + note + r"\par}" for note in _cell_notes(ctx, columns)]
     return lines
 
 
 def _long_table(ctx: RenderContext, columns) -> list:
     header, rows, totals, notes = _table_parts(ctx, columns, long=True)
-    return longtable(columns, [_numeric(k) for k in columns], header, rows, totals, notes)
+    return longtable(columns, [_numeric(k) for k in columns], header, rows, totals,
+                     notes + _cell_notes(ctx, columns))  # its notes wrap
 
 
 def _numeric(key: str) -> bool:

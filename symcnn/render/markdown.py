@@ -23,7 +23,7 @@ from ..layers.base import format_shape
 from ..working import Given
 from . import latex as _latex
 from .context import TABLE_COLUMNS, TOTALS, RenderContext, resolve_columns
-from .summary import COLUMNS
+from .summary import COLUMNS, column_notes
 from .exprs import latex_printer, show, text_printer
 from .latex_long import NOTE_PARTS, expr_latex
 from .text import chain, describe_groups, value_text
@@ -47,6 +47,16 @@ def code_span(text: str) -> str:
 #: Characters that Markdown (or the HTML it may hold) reads as markup: a text with one of
 #: them is set in a code span, where none of them is read.
 MARKUP = frozenset("*_`<>&[]\\~")
+
+
+def prose(text: str) -> str:
+    """Text for a paragraph, every character as typed: those Markdown (or HTML) would read
+    as markup (:data:`MARKUP`) escaped with a backslash.
+
+    >>> print(prose("o*s - 1 to o*s + 1 in block_1"))
+    o\\*s - 1 to o\\*s + 1 in block\\_1
+    """
+    return "".join("\\" + c if c in MARKUP else c for c in text)
 
 
 def cell_text(text: str) -> str:
@@ -223,12 +233,17 @@ def model_to_markdown(model, style: str = "table", math: bool = False, assume_di
     ctx = RenderContext(model, assume_divisible, "to_markdown", notation)
     cells = _Cells(ctx, bool(math))
     lines = [f"**Model {code_span(model.display_name)}**", ""]
+    notes = []
     if style == "table":
-        lines += _table(ctx, cells, resolve_columns(columns, "to_markdown"))
+        columns = resolve_columns(columns, "to_markdown")
+        lines += _table(ctx, cells, columns)
+        notes = [prose(n) for n in column_notes(columns, [(model, r) for r in model._records])]
     else:
         lines += _derivations(ctx, cells)
     extra = ([_assumption(ctx, cells)] if ctx.used else []) + \
         ([_constraints(ctx, cells)] if model.constraints else [])
     if extra:
         lines += ["", *extra]
+    for note in notes:  # a paragraph each
+        lines += ["", note]
     return "\n".join(lines).rstrip("\n") + "\n"

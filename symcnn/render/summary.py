@@ -16,7 +16,7 @@ from ..layers.base import format_shape
 from ..safe import decimal_text, int_text, to_expr
 from .exprs import show
 
-__all__ = ["format_count", "register_column", "COLUMNS", "DEFAULT_COLUMNS",
+__all__ = ["format_count", "register_column", "column_notes", "COLUMNS", "DEFAULT_COLUMNS",
            "Column"]
 
 DEFAULT_COLUMNS = ("layer", "output_shape", "params")
@@ -34,6 +34,9 @@ class Column:
     #: that ``summary(where=True)`` can name their recurring parts as the shapes' are
     value: Callable | None = None  # (model, record) -> Expr
     total_value: Callable | None = None  # (model) -> Expr
+    #: for a column whose cell may be ``-`` because its value cannot be stated (a
+    #: receptive field not computed): why, one sentence printed under the table, else None
+    note: Callable | None = None  # (model, record) -> str | None
 
 
 #: Every column ``summary(columns=...)`` knows, by key.
@@ -42,15 +45,38 @@ COLUMNS: dict = {}
 
 def register_column(key: str, header: str, cell: Callable, numeric: bool = False,
                     total: Callable | None = None, value: Callable | None = None,
-                    total_value: Callable | None = None) -> None:
+                    total_value: Callable | None = None, note: Callable | None = None) -> None:
     """Make a column available to ``summary(columns=[..., key])``.
 
     ``cell(model, record)`` returns the cell's text for one layer record; ``total(model)``,
     if given, the text of a ``Total <header>: ...`` line printed under the table. A count
     column may also give ``value(model, record)`` and ``total_value(model)``, the
-    expressions behind them, which ``where=True`` names parts of.
+    expressions behind them, which ``where=True`` names parts of. ``note(model, record)``,
+    if given, says why a cell shows ``-`` for a value that cannot be stated (None where
+    it can): every printer states each such sentence once, under the table.
     """
-    COLUMNS[key] = Column(header, cell, numeric, total, value, total_value)
+    COLUMNS[key] = Column(header, cell, numeric, total, value, total_value, note)
+
+
+def column_notes(columns, rows) -> list:
+    """The sentences the chosen ``columns`` state under the table for ``rows``, pairs of
+    ``(model, record)``: each once, in the order of the rows.
+
+    >>> import symcnn as sc
+    >>> m = sc.Sequential([sc.Input((1, 2)), sc.Repeat(sc.Conv1D(2, 3, strides="s",
+    ...                    padding="same"), "L")])
+    >>> notes = column_notes(["layer", "receptive_field", "jump"], [(m, r) for r in m.layers])
+    >>> len(notes), notes[0].split(": the")[0]
+    (1, "Receptive field (-): Repeat layer 'repeat'")
+    """
+    out = []
+    for model, record in rows:
+        for key in columns:
+            column = COLUMNS.get(key)
+            text = None if column is None or column.note is None else column.note(model, record)
+            if text is not None and text not in out:
+                out.append(text)
+    return out
 
 
 def format_count(value) -> str:
