@@ -103,10 +103,18 @@ def _bound(f, upper: bool):
     return f
 
 
+def _least(symbol, lower) -> int:
+    """A symbol's least admissible value: its ``lower`` entry, else 1 for a positive integer
+    (a size), else 0 (a multiplier is positive, but may be below 1)."""
+    given = (lower or {}).get(symbol)
+    if given is not None:
+        return int(given)
+    return 1 if symbol.is_positive is True and symbol.is_integer is True else 0
+
+
 def _lows(symbols, lower) -> dict:
-    """Each symbol's least admissible value: its ``lower`` entry, else 1 if positive, else 0."""
-    return {s: Integer(int((lower or {}).get(s, 0 if s.is_positive is not True else 1)))
-            for s in symbols}
+    """Each symbol's least admissible value (:func:`_least`)."""
+    return {s: Integer(_least(s, lower)) for s in symbols}
 
 
 def _lower_polynomial(expr, lower):
@@ -116,7 +124,7 @@ def _lower_polynomial(expr, lower):
     symbols = expr.free_symbols
     if any(p.exp.free_symbols and p.exp.has(sympy.Pow) for p in expr.atoms(sympy.Pow)):
         return None  # 2**(2**(n**64)): shifting n makes SymPy's assumptions take minutes (issue 15)
-    low = {s: int((lower or {}).get(s, 0 if s.is_positive is not True else 1)) for s in symbols}
+    low = {s: _least(s, lower) for s in symbols}
     shift = {s: s + (low[s] - 1) for s in symbols if low[s] > 1}
     if shift:
         expr = sympy.expand(expr.xreplace(shift))
