@@ -111,6 +111,16 @@ class MaskedCalls:
                                          f"them, or None). Received: {key}={brief(value)}")
         self.note_masked_call(", ".join(shown_masks(**masks, use_causal_mask=use_causal_mask)))
 
+    def _check_call(self, training, return_attention_scores) -> None:
+        """A call's flags as Keras takes them: ``training`` True, False or None, and no
+        ``return_attention_scores`` (:func:`refuse_scores`); else a
+        :class:`LayerArgumentError` naming the layer."""
+        if training is not None and not isinstance(training, bool):
+            who = describe_layer(self.type_name, self.name)  # type: ignore[attr-defined]
+            raise LayerArgumentError(f"{who}: `training` must be True, False or None. "
+                                     f"Received: training={brief(training)}")
+        refuse_scores(self, return_attention_scores)  # type: ignore[arg-type]
+
     def note_masked_call(self, text: str) -> None:
         """Mark the layer as called with masks, ``text`` as :attr:`masked_call` names them
         (how a model file restores the mark); empty text marks nothing.

@@ -35,7 +35,7 @@ from ..errors import CostError, LayerArgumentError, ShapeError, brief, describe_
 from ..formulas import prod
 from ..windows import NotAWindow, Whole
 from ..working import Plus
-from .attention_calls import MaskedCalls, dropout_rate, refuse_scores
+from .attention_calls import MaskedCalls, dropout_rate
 from .base import Checker, Layer, Tensor, apply_layer, format_shape
 from .saved import Call, kept_input, kept_new
 
@@ -246,10 +246,7 @@ class Attention(MaskedCalls, Layer):
             raise LayerArgumentError(
                 f"{who}: call it on a list of tensors, [query, value] or [query, value, key], "
                 f"as Keras does{aside}. Received: inputs={brief(inputs)}")
-        if training is not None and not isinstance(training, bool):
-            raise LayerArgumentError(f"{who}: `training` must be True, False or None. "
-                                     f"Received: training={brief(training)}")
-        refuse_scores(self, return_attention_scores)
+        self._check_call(training, return_attention_scores)
         self._note_masks(mask=mask, use_causal_mask=use_causal_mask)
         if len(tensors) == 3 and tensors[2] is tensors[1]:
             tensors = tensors[:2]  # [q, v, v] is [q, v], as Keras computes it

@@ -39,7 +39,7 @@ from ..derivation.blocks import sym
 from ..errors import CostError, LayerArgumentError, ShapeError, brief, describe_layer
 from ..windows import NotAWindow, Whole
 from ..working import Plus, Times
-from .attention_calls import MaskedCalls, dropout_rate, refuse_scores
+from .attention_calls import MaskedCalls, dropout_rate
 from .base import Checker, Layer, Tensor, apply_layer, format_shape
 from .dot_attention import split_attention_inputs
 
@@ -235,10 +235,7 @@ class GroupedQueryAttention(MaskedCalls, Layer):
                 f"{who}: call it on tensors as gqa(query, value) or gqa(query, value, key). "
                 f"Received: {len(tensors)} argument{'' if len(tensors) == 1 else 's'} "
                 f"({given})")
-        if training is not None and not isinstance(training, bool):
-            raise LayerArgumentError(f"{who}: `training` must be True, False or None. "
-                                     f"Received: training={brief(training)}")
-        refuse_scores(self, return_attention_scores)
+        self._check_call(training, return_attention_scores)
         self._note_masks(query_mask=query_mask, value_mask=value_mask, key_mask=key_mask,
                          attention_mask=attention_mask, use_causal_mask=use_causal_mask)
         return apply_layer(self, tensors).outputs[0]

@@ -61,3 +61,15 @@ class KerasTraining(nn.Module):
 
     def forward(self, x):
         return self.model(x, training=True)
+
+
+def assert_keras_keeps(model, input_shape, batches=(1, 2, 3)) -> None:
+    """``model.training_memory``'s activations, a closed form in the batch, equal what a Keras
+    3 training step (torch backend) of ``model.to_keras()`` keeps at each of ``batches``."""
+    import sympy
+
+    batch = sympy.Symbol("B", integer=True, positive=True)
+    closed = model.training_memory(batch=batch, dtype="float32").activations
+    twin = KerasTraining(model.to_keras())
+    for b in batches:
+        assert closed.subs(batch, b) == measure(twin, torch.randn(b, *input_shape))[0], b
