@@ -8,7 +8,6 @@ submodule, and the layer's name; it returns the output fx node.
 from __future__ import annotations
 
 import operator
-from collections import OrderedDict
 
 import sympy
 import torch
@@ -16,15 +15,15 @@ import torch.nn.functional as F
 from torch import nn as tnn
 
 from .. import layers as L
-from ..formulas import same_padding
 from ..layers.spatial import split_channels
 from ._common import as_int, keras_base, masked_refusal
 from ._torch_keras_layers import (TORCH_MODES, KerasCenterCrop, KerasResizing,
-                                 KerasUnitNormalization)
+                                 KerasSeparableConv, KerasUnitNormalization, own_padding,
+                                 padding_pairs)
 
 __all__ = ["HANDLERS", "RECURRENT", "KERAS_RECURRENT", "activation", "recurrent", "Unsupported",
            "keras_recurrent", "keras_recurrent_refusal", "attention_refusal", "LearnedTensor",
-           "prelu_layout"]
+           "prelu_layout", "KerasBackwardSimpleRNN", "KerasBackwardLSTM", "KerasBackwardGRU"]
 
 
 class Unsupported(Exception):
@@ -34,36 +33,16 @@ class Unsupported(Exception):
 # ------------------------------------------------------------------------------ padding
 
 
-def _keras_same(i: int, k_eff: int, s: int) -> tuple:
-    """Keras' split of 'same' padding (:func:`symcnn.formulas.same_padding`), as ints."""
-    return tuple(int(p) for p in same_padding(i, k_eff, s))
-
-
 def _pairs(layer, spatial, kernel, strides, dilation) -> list:
-    padding = layer.padding
-    out = []
-    for axis, i in enumerate(spatial):
-        k_eff = dilation[axis] * (kernel[axis] - 1) + 1
-        if padding == "valid":
-            out.append((0, 0))
-        elif padding == "same":
-            out.append(_keras_same(i, k_eff, strides[axis]))
-        elif padding == "causal":
-            out.append((k_eff - 1, 0))
-        else:
-            out.append(tuple(as_int(padding[axis])))
-    return out
+    """The layer's Keras padding of each spatial axis as ``(before, after)`` ints."""
+    return padding_pairs(layer.padding, spatial, kernel, strides, dilation)
 
 
 def _module_padding(layer, pairs, strides, kernel, dilation):
-    """``(module padding, pairs left for F.pad)``, keeping the module's padding when it can."""
-    symmetric = all(a == b for a, b in pairs)
-    explicit = not isinstance(layer.padding, str)
-    stride_one_same = (layer.padding == "same" and all(s == 1 for s in strides)
-                       and all((d * (k - 1)) % 2 == 0 for k, d in zip(kernel, dilation)))
-    if symmetric and (explicit or stride_one_same or layer.padding == "valid"):
-        return tuple(a for a, _ in pairs), None
-    return 0, pairs
+    """``(module padding, pairs left for F.pad)``, keeping the module's padding when it can
+    (:func:`._torch_keras_layers.own_padding`)."""
+    own = own_padding(layer.padding, kernel, strides, dilation)
+    return (own, None) if own is not None else (0, pairs)
 
 
 def pad(b, x, pairs, value: float = 0.0):
@@ -91,24 +70,26 @@ def _conv_parts(layer, shape):
 
 
 def _conv(b, layer, inputs, shapes, out_shape, key, name):
+    """``nn.Conv1d/2d/3d`` (depthwise: ``groups`` the channels) after ``F.pad`` where the
+    module's own padding cannot say Keras'; a separable convolution is
+    :class:`KerasSeparableConv`, which pads itself (so ``from_torch`` reads it back as the
+    one layer, arguments and all)."""
     spatial, channels, kernel, strides, dilation = _conv_parts(layer, shapes[0])
+    bias = layer.use_bias
+    names = [c.__name__ for c in type(layer).__mro__]
+    if any(n.startswith("Separable") for n in names):
+        make = lambda: KerasSeparableConv(  # noqa: E731
+            channels, as_int(layer.filters), kernel, strides, as_int(layer.padding), dilation,
+            as_int(layer.depth_multiplier), bias)
+        return _module(b, layer, key, name, make, inputs[0])
     pairs = _pairs(layer, spatial, kernel, strides, dilation)
     module_pad, pre = _module_padding(layer, pairs, strides, kernel, dilation)
     x = pad(b, inputs[0], pre)
     cls = getattr(tnn, f"Conv{layer.rank}d")
-    kind = type(layer).__mro__
-    names = [c.__name__ for c in kind]
-    bias = layer.use_bias
     if any(n.startswith("Depthwise") for n in names):
         out = channels * as_int(layer.depth_multiplier)
         make = lambda: cls(channels, out, kernel, strides, module_pad, dilation,  # noqa: E731
                            groups=channels, bias=bias)
-    elif any(n.startswith("Separable") for n in names):
-        mid = channels * as_int(layer.depth_multiplier)
-        make = lambda: tnn.Sequential(OrderedDict(  # noqa: E731
-            depthwise=cls(channels, mid, kernel, strides, module_pad, dilation, groups=channels,
-                          bias=False),
-            pointwise=cls(mid, as_int(layer.filters), 1, bias=bias)))
     else:
         make = lambda: cls(channels, as_int(layer.filters), kernel, strides,  # noqa: E731
                            module_pad, dilation, groups=as_int(layer.groups), bias=bias)
@@ -681,6 +662,64 @@ def _recurrent_reasons(rnn, kind: str, owner: str, per: str) -> list:
     return reasons
 
 
+class _KerasBackwards:
+    """A Keras ``SimpleRNN``/``LSTM``/``GRU`` with ``go_backwards=True``: PyTorch's module
+    (``batch_first=True``) on its input reversed in time, returning Keras' output, the
+    sequence in the order read (``return_sequences``) or the last state. The parameters are
+    the module's own, so the state dict is PyTorch's (``weight_ih_l0``, ...); ``from_torch``
+    reads the Keras layer back (:meth:`symcnn_layer`), which ``torch.flip`` is not."""
+
+    #: The Keras layer's class, for :meth:`symcnn_layer`.
+    keras_kind = ""
+
+    def __init__(self, *args, keras_config: dict, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.keras_config = dict(keras_config)
+
+    def forward(self, x):
+        sequence, states = super().forward(torch.flip(x, (1,)))
+        if self.keras_config.get("return_sequences", False):
+            return sequence
+        last = states[0] if self.mode == "LSTM" else states  # h_n (LSTM: of h_n, c_n)
+        return last[0]
+
+    def symcnn_layer(self, name: str, trainable: bool):
+        """What ``from_torch`` reads: the Keras layer it was exported from."""
+        return getattr(L, self.keras_kind)(**self.keras_config, name=name, trainable=trainable)
+
+    def extra_repr(self) -> str:
+        return f"{super().extra_repr()}, go_backwards=True"
+
+
+class KerasBackwardSimpleRNN(_KerasBackwards, tnn.RNN):
+    """``nn.RNN`` of a Keras ``SimpleRNN(go_backwards=True)`` (:class:`_KerasBackwards`).
+
+    >>> import symcnn as sc
+    >>> m = KerasBackwardSimpleRNN(3, 4, batch_first=True, bias=False,
+    ...                            keras_config=dict(units=4, go_backwards=True, use_bias=False))
+    >>> m(torch.zeros(2, 5, 3)).shape, m.symcnn_layer("rnn", True)
+    (torch.Size([2, 4]), SimpleRNN(units=4, use_bias=False, go_backwards=True, name='rnn'))
+    """
+
+    keras_kind = "SimpleRNN"
+
+
+class KerasBackwardLSTM(_KerasBackwards, tnn.LSTM):
+    """``nn.LSTM`` of a Keras ``LSTM(go_backwards=True)`` (:class:`_KerasBackwards`)."""
+
+    keras_kind = "LSTM"
+
+
+class KerasBackwardGRU(_KerasBackwards, tnn.GRU):
+    """``nn.GRU`` of a Keras ``GRU(go_backwards=True)`` (:class:`_KerasBackwards`)."""
+
+    keras_kind = "GRU"
+
+
+_BACKWARDS = {"SimpleRNN": KerasBackwardSimpleRNN, "LSTM": KerasBackwardLSTM,
+              "GRU": KerasBackwardGRU}
+
+
 def keras_recurrent(b, layer, inputs, shapes, key, name):
     """A Keras ``SimpleRNN``/``LSTM``/``GRU`` (or ``Bidirectional`` of one) as PyTorch's
     ``nn.RNN``/``nn.LSTM``/``nn.GRU`` (``batch_first=True``, ``bias=use_bias``,
@@ -695,7 +734,10 @@ def keras_recurrent(b, layer, inputs, shapes, key, name):
     for LSTM; a ``Bidirectional``'s forward then backward). ``go_backwards`` flips the input
     in time, and the sequence stays in the order read, as Keras returns it. A
     ``Bidirectional`` merges PyTorch's two halves of the sequence (aligned in time, as
-    Keras aligns them) or the two last states by ``merge_mode``; ``None`` gives both."""
+    Keras aligns them) or the two last states by ``merge_mode``; ``None`` gives both.
+    Without ``return_state``, a layer that goes backwards is one :class:`_KerasBackwards`
+    module (``KerasBackwardLSTM``, ...), which flips inside and returns Keras' output, so
+    ``from_torch`` reads it back as the Keras layer."""
     refusal = keras_recurrent_refusal(layer, shapes[0][-1])
     if refusal is not None:
         raise Unsupported(refusal)
@@ -708,7 +750,13 @@ def keras_recurrent(b, layer, inputs, shapes, key, name):
     if kind == "SimpleRNN":
         options["nonlinearity"] = rnn.activation
     x = inputs[0]
-    if rnn.go_backwards:  # not in a Bidirectional (refused there)
+    if rnn.go_backwards and not rnn.return_state:  # not in a Bidirectional (refused there)
+        config = {k: as_int(v) for k, v in rnn.get_config().items()
+                  if k not in ("name", "trainable")}
+        make = lambda: _BACKWARDS[kind](shapes[0][-1], units, keras_config=config,  # noqa: E731
+                                        **options)
+        return _module(b, layer, key, name, make, x)
+    if rnn.go_backwards:
         x = b.call(torch.flip, x, (1,))
     result = _module(b, layer, key, name, lambda: cls(shapes[0][-1], units, **options), x)
     sequence = b.call(operator.getitem, result, 0)

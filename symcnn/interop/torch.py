@@ -329,6 +329,7 @@ class _Converter:
         return self.apply(layer, args[0])
 
     def apply(self, layer, inputs):
+        _reads_channels_first(layer)
         out = layer(inputs)
         if isinstance(out, list):
             raise ops.Unsupported("an operation with several outputs")
@@ -337,6 +338,18 @@ class _Converter:
     def _unsupported(self, node, why: str):
         self.problems.add(_where(node), why)
         return ops.UNKNOWN
+
+
+def _reads_channels_first(layer) -> None:
+    """``layer``, just built from a module or a function, states that a model of it reads its
+    input in PyTorch's layout, channels first (``input_format``, as :mod:`symcnn.nn`'s
+    layers state it). So a model of functions and Keras-named layers alone (``torch.cat``,
+    ``+``, ``permute``, ``torch.exp``, a module ``to_torch`` wrote), or with a reduction over
+    channels moved last (a channels-last global pooling), says it is channels first:
+    ``to_torch`` exports it so. A layer that ``model.subs`` rebuilds (one with symbols in
+    its arguments) no longer says it; the unchanged ones still do."""
+    if getattr(layer, "input_format", None) is None:
+        object.__setattr__(layer, "input_format", "channels_first")  # before its first call
 
 
 def _where(node) -> str:

@@ -4,7 +4,9 @@ The result is a ``torch.fx.GraphModule`` (a ``torch.nn.Module``) with one submod
 symcnn layer that has weights, named after the layer, and the same parameter counts and
 output shapes, ready to train. PyTorch is channels first: a channels-last (Keras-style) model
 with input ``(H, W, C)`` becomes a module taking ``(N, C, H, W)`` whose feature maps are the
-channels-first versions of symcnn's shapes; flat tensors are the same. Layers that compute
+channels-first versions of symcnn's shapes; flat tensors are the same. A model is channels
+last unless the layers that state a layout all state channels first (:func:`_channels_last`;
+a model ``from_torch`` read states it in its layers). Layers that compute
 on another order (``Flatten``, ``Dense`` or ``Reshape`` on feature maps, a ``channels_first``
 layer in a channels-last model, batch norm over the last axis of a channels-first one) get
 their input through ``torch.movedim`` (``Flatten(data_format="channels_first")`` moves
@@ -12,8 +14,10 @@ axis 1 last first, as Keras does). Every size must be a number (``model.subs(H=2
 
 Keras' ``SimpleRNN``, ``LSTM``, ``GRU`` and ``Bidirectional`` become ``nn.RNN``, ``nn.LSTM``,
 ``nn.GRU`` (``batch_first=True``) where those compute the same function with the same count
-(GRU with ``reset_after=True``, SimpleRNN and LSTM without bias), returning Keras' outputs;
-the others are refused with the reason (:func:`._torch_emit.keras_recurrent_refusal`).
+(GRU with ``reset_after=True``, SimpleRNN and LSTM without bias), returning Keras' outputs
+(one that goes backwards: a subclass that flips its input, ``KerasBackwardLSTM`` and the
+like, which ``from_torch`` reads back); the others are refused with the reason
+(:func:`._torch_emit.keras_recurrent_refusal`).
 Keras' ``MultiHeadAttention`` on ``(T, E)`` sequences becomes ``nn.MultiheadAttention(E,
 num_heads, dropout, bias=use_bias, kdim=..., vdim=..., batch_first=True)`` called ``(query,
 key, value, need_weights=layer.need_weights)[0]`` (True unless imported so) where that computes the same function (``num_heads*key_dim == E``,
@@ -24,7 +28,8 @@ no Keras mask on its input); the others are refused with the reason
 holding the learned tensor as ``weight`` (in the layout of the tensor it meets). The blocks
 of Keras' applications export as well: ``Elementwise`` (the Python operator), ``LayerScale``,
 ``CustomScaleLayer``, ``Rescaling``, ``Normalization`` and one-sided batch normalization
-(:class:`._torch_emit.KerasBatchNorm`); ``from_torch`` reads those modules back
+(:class:`._torch_emit.KerasBatchNorm`), and separable convolutions are
+:class:`._torch_keras_layers.KerasSeparableConv`; ``from_torch`` reads those modules back
 (``symcnn_layer``).
 
 Keras' ``same`` and asymmetric paddings become an explicit ``F.pad`` before the layer, so
@@ -110,25 +115,43 @@ def _identifier(name: str) -> str:
     return text if text and not text[0].isdigit() else f"_{text}"
 
 
-def _layers(model: Graph):
-    for record in model._records:
-        if isinstance(record.layer, Graph):
+def _layers(layer):
+    """The layers ``layer`` computes with: a model's (nested models' and ``Repeat`` blocks'
+    included), a ``Repeat``'s block's, or itself."""
+    if isinstance(layer, Graph):
+        for record in layer._records:
             yield from _layers(record.layer)
-        else:
-            yield record.layer
+    elif isinstance(layer, Repeat):
+        yield from _layers(layer.block)
+    else:
+        yield layer
+
+
+def _stated_layout(layer) -> str | None:
+    """The layout in which a model of ``layer`` reads its input, as the layer states it: its
+    ``input_format`` (``symcnn.nn``'s layers, and those ``from_torch`` reads: channels
+    first), else a spatial layer's ``data_format``; None for none."""
+    stated = getattr(layer, "input_format", None)
+    if stated is None and isinstance(layer, SpatialLayer):
+        stated = getattr(layer, "data_format", None)
+    return stated
 
 
 def _channels_last(model: Graph) -> bool:
-    """The model's layout: channels last (Keras' default) unless its layers are all channels
-    first (``data_format="channels_first"`` or PyTorch-named). Inputs and outputs use it."""
-    first = last = False
-    for layer in _layers(model):
-        if isinstance(layer, TorchLayer):
-            first = True
-        elif isinstance(layer, SpatialLayer) and hasattr(layer, "data_format"):
-            first |= layer.data_format == "channels_first"
-            last |= layer.data_format == "channels_last"
-    return last or not first
+    """The model's layout: channels last (Keras' default) unless the layers that state one
+    (:func:`_stated_layout`: PyTorch-named layers, those ``from_torch`` reads, a
+    ``data_format``; inside nested models and ``Repeat`` blocks too) all state channels
+    first. Inputs and outputs use it.
+
+    >>> import symcnn as sc
+    >>> block = sc.nn.Sequential(sc.nn.Conv2d(4, 4, 3, padding=1), input_shape=(4, 8, 8))
+    >>> _channels_last(sc.nn.Sequential(sc.Repeat(block, 2), input_shape=(4, 8, 8)))
+    False
+    >>> _channels_last(sc.Sequential([sc.Input((8, 8, 4)), sc.Repeat(sc.Conv2D(4, 3), 2)]))
+    True
+    """
+    stated = {_stated_layout(layer) for layer in _layers(model)}
+    return "channels_last" in stated or "channels_first" not in stated
 
 
 #: Layers that compute on the symcnn layout (channels last stays last) in PyTorch; the

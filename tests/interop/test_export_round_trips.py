@@ -5,11 +5,12 @@ Random numeric models (``tests/support/random_models.py``: every layer family, e
 asymmetric paddings, ``ceil_mode``, transposed convolutions, residual and concatenating
 branches, frozen layers, and what the exports write as several operations: ``ReLU`` with
 ``max_value``/``threshold``/``negative_slope``, every exported Keras activation,
-``Elementwise`` and ``Maximum``/``Minimum``, ``LSTM``) are exported; the framework model's
-own counts and a real forward pass (PyTorch) or its declared output shape (Keras) are
-compared with symcnn's, and so is the model imported back by ``from_torch``/``from_keras``
-(and its MACs, from PyTorch). The random Keras and PyTorch models of
-``tests/crosscheck`` are imported and exported to the other framework the same way. A few
+``Elementwise`` and ``Maximum``/``Minimum``, ``LSTM`` reading forwards or backwards) are
+exported; the framework model's own counts and a real forward pass (PyTorch) or its declared
+output shape (Keras) are compared with symcnn's, and so is the model imported back by
+``from_torch``/``from_keras`` (and its MACs, from PyTorch); the model ``from_torch`` reads
+back, exported again, is the export (its state dict and outputs). The random Keras and
+PyTorch models of ``tests/crosscheck`` are imported and exported to the other framework the same way. A few
 conversions have no framework equivalent (batch norm off the channel axis, ...); they must be refused with a ConversionError that
 names the reason.
 """
@@ -79,6 +80,28 @@ def test_to_torch_has_the_same_counts_and_shapes_and_from_torch_gives_them_back(
     assert (back.params, back.trainable_params) == (model.params, model.trainable_params)
     assert back.output_shape == channels_first(model.output_shape)
     assert back.macs == model.macs
+
+
+@settings(max_examples=40, **RELAXED)
+@given(model=random_models(symbolic=False, exports=True))
+def test_what_from_torch_reads_back_exports_again_as_the_same_module(model):
+    """``from_torch(m.to_torch()).to_torch()`` takes the export's state dict (names and
+    shapes) and, on its values, computes its outputs. A separable convolution read back as
+    two convolutions, an LSTM going backwards (its ``torch.flip`` refused) and a model whose
+    layers read back stated no layout (exported channels last) did not."""
+    torch = require("torch")
+    net = export_or_refuse(lambda m: m.to_torch(), model, TORCH_REFUSALS)
+    shape = channels_first(model.input_shape)
+    again = sc.from_torch(net, input_shape=shape).to_torch()
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.copy_(torch.randn(p.shape, generator=generator))
+    again.load_state_dict(net.state_dict())
+    x = torch.randn(2, *shape, generator=generator)
+    with torch.no_grad():
+        torch.testing.assert_close(again.eval()(x), net.eval()(x), rtol=1e-4, atol=1e-4,
+                                   equal_nan=True)
 
 
 @settings(max_examples=25, **RELAXED)

@@ -7,8 +7,9 @@ computes exactly.
 (``F.threshold``), ``Maximum``/``Minimum`` (``torch.maximum``/``minimum``), ``Elementwise``
 maximum and minimum (``torch.clamp``), Keras' ``exponential``, ``tanh_shrink``,
 ``hard_shrink``, ``soft_shrink``, ``log_sigmoid``, ``squareplus`` and ``sparse_plus``
-activations, and ``same`` average pooling that pads (window sums over those of
-``torch.ones_like``); ``sparse_sigmoid`` came back as a ``Hardtanh``, another function.
+activations, ``same`` average pooling that pads (window sums over those of
+``torch.ones_like``) and the ``torch.flip`` before a recurrent layer that goes backwards;
+``sparse_sigmoid`` came back as a ``Hardtanh``, another function.
 Each export is read back with the original's counts, shapes, MACs (also PyTorch's
 FlopCounterMode) and layer, and, exported again, computes the export's values on its
 weights. A call whose arguments make it no symcnn layer (``torch.clamp(x, 2, 1)``,
@@ -131,6 +132,36 @@ def test_an_exported_layer_is_read_back_as_itself(name):
     assert back.macs == model.macs == torch_macs(module, x[:1])
     assert _kinds(back) == _kinds(model)
     assert _arguments_besides_convolutions(back) == _arguments_besides_convolutions(model)
+    _same_weights_same_values(module, back.to_torch(), x)
+
+
+#: Keras' recurrent layers that go backwards (read on (T, x) = (6, 3) sequences).
+BACKWARDS = {
+    "LSTM": lambda: sc.LSTM(4, use_bias=False, go_backwards=True, return_sequences=True),
+    "GRU": lambda: sc.GRU(4, go_backwards=True),
+    "SimpleRNN": lambda: sc.SimpleRNN(4, use_bias=False, activation="relu", go_backwards=True,
+                                      return_sequences=True),
+}
+
+
+@pytest.mark.parametrize("kind", list(BACKWARDS))
+def test_a_recurrent_layer_that_goes_backwards_is_read_back_as_itself(kind):
+    """The export flipped the sequence with ``torch.flip`` before PyTorch's module, which
+    ``from_torch`` refused (no symcnn layer flips); its module flips inside now."""
+    torch = require("torch")
+    model = sc.Sequential([sc.Input((6, 3)), BACKWARDS[kind]()])
+    module = model.to_torch()
+    back = sc.from_torch(module, input_shape=(3, 6))
+    assert (back.params, back.trainable_params) == (model.params, model.trainable_params)
+    assert back.output_shape == _channels_first(model.output_shape)
+    x = torch.randn(2, 3, 6, generator=torch.Generator().manual_seed(0)) * 2
+    assert back.macs == model.macs == torch_macs(module, x[:1])
+    read = [r.layer for r in back.layers if r.type == kind]
+    assert [_described(layer) for layer in read] == [_described(model.layers[0].layer)]
+    generator = torch.Generator().manual_seed(1)
+    with torch.no_grad():  # weights of a normal spread: outputs that vary
+        for p in module.parameters():
+            p.copy_(torch.randn(p.shape, generator=generator))
     _same_weights_same_values(module, back.to_torch(), x)
 
 

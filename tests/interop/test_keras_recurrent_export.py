@@ -35,7 +35,8 @@ def torch_gates(w, kind: str):
 def copy_direction(weights, module, suffix: str) -> None:
     """One Keras direction (kernel ``(x, g*u)``, recurrent kernel ``(u, g*u)``, a GRU's
     bias ``(2, 3*u)``) into ``module``'s ``weight_ih_l0``/``weight_hh_l0``/``bias_*``."""
-    kind = type(module).__name__
+    kind = next(c.__name__ for c in type(module).__mro__  # a go_backwards layer's module
+                if c in (torch.nn.RNN, torch.nn.LSTM, torch.nn.GRU))  # subclasses one
     kernel, recurrent, *bias = weights
     params = dict(module.named_parameters())
     with torch.no_grad():

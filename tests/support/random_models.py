@@ -7,7 +7,8 @@ valid. Input sizes are numbers or the symbols ``H``, ``W`` (and ``D`` for 3D).
 ``exports=True`` also draws what the bridges write as several framework operations: Keras'
 ``ReLU`` with ``max_value``, ``threshold`` and ``negative_slope``, every Keras activation
 name both exports write, ``Elementwise`` maximum and minimum with a constant, ``Maximum`` and
-``Minimum`` merges, and (on sequences) an ``LSTM`` without bias.
+``Minimum`` merges, and (on sequences) an ``LSTM`` without bias, reading forwards or
+backwards.
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ def _exported_layer(draw, rank, family):
         return sc.Elementwise(draw(st.sampled_from(["maximum", "minimum"])),
                               draw(st.sampled_from([-0.5, 0.0, 0.5, 2.0])))
     if family == "recurrent" and rank == 1:
-        return sc.LSTM(draw(st.integers(1, 4)), use_bias=False, return_sequences=True)
+        return sc.LSTM(draw(st.integers(1, 4)), use_bias=False, return_sequences=True,
+                       go_backwards=draw(st.booleans()))
     return family if family in ("maximum", "minimum") else sc.Identity()
 
 
