@@ -60,7 +60,7 @@ import sympy
 from .costs import dtype_bytes, elements, inner_model
 from .errors import SUBS_HINT, CostError
 from .layers.core import InputLayer
-from .layers.layout import input_layout, is_stepped, output_layouts, stepped
+from .layers.layout import as_read_by, input_layout, is_stepped, output_layouts, stepped
 from .layers.repeat import MAX_LAYER_CALLS, unrolled_calls
 from .layers.saved import Call, resolve
 from .layers.views import both, either
@@ -257,11 +257,13 @@ def _layer_kept(layer, node, where: str, tally: _Tally, layouts: list, grads: li
 
 def _output_copy(layer, node, where: str, layouts: list, batch) -> sympy.Expr:
     """Where the output of a view layer is a copy of its input in PyTorch (1) and where it
-    is its input's storage (0): the layer's ``output_copy_for``, with the layer named in
+    is its input's storage (0): the layer's ``output_copy_for`` (which sees a
+    :class:`~symcnn.layers.layout.Cut` only where it reads them), with the layer named in
     its errors."""
+    method = layer.output_copy_for
     try:
-        return layer.output_copy_for(layouts, node.input_shapes,
-                                     [t.shape for t in node.outputs], batch)
+        return method(as_read_by(method, layouts), node.input_shapes,
+                      [t.shape for t in node.outputs], batch)
     except CostError as err:
         raise CostError(f"training_memory: {where} ({layer.type_name}): {err}") from None
 

@@ -22,9 +22,10 @@ from ..windows import Whole
 from ..working import Times
 from .base import (Checker, Computed, Layer, Tensor, _at_least_zero, apply_layer,
                    format_shape)
-from .layout import contiguous, elementwise
+from .layout import contiguous, elementwise, reads_cuts
 from .lora import LoRA
-from .saved import NOTHING, activation_layer_kept, kept_matrix, kept_new, with_activation
+from .saved import (NOTHING, activation_layer_kept, is_identity_activation, kept_input,
+                    kept_matrix, kept_new, kept_output, with_activation)
 
 __all__ = [
     "Input", "InputLayer", "Dense", "Dropout", "SpatialDropout1D", "SpatialDropout2D",
@@ -153,7 +154,7 @@ class _Identity(Layer):
     def derivation_for(self, b, input_shapes, output_shape):
         return sympy.Integer(0), {}
 
-
+    @reads_cuts
     def layout_for(self, input_layouts, input_shapes, output_shapes) -> tuple:
         """Element-wise: in the input's memory order (:func:`~symcnn.layers.layout.elementwise`);
         softmax, which PyTorch computes on a contiguous copy, states nothing."""
@@ -183,6 +184,7 @@ class Identity(_Identity):
 
     output_is_view = True
 
+    @reads_cuts
     def layout_for(self, input_layouts, input_shapes, output_shapes) -> tuple:
         """The input itself."""
         return (input_layouts[0],)
@@ -191,6 +193,16 @@ class Identity(_Identity):
 class Dropout(_Identity):
     """Dropout (Keras ``Dropout``): same shape, no parameters.
 
+    At rate 0 it returns its input itself (Keras' layer, and PyTorch's ``nn.Dropout(0)``
+    that ``to_torch`` writes for it): no new tensor, nothing kept (:attr:`output_is_view`).
+
+    >>> import symcnn as sc
+    >>> def kept(rate):  # a ReLU's output, then the convolution after the dropout keeps its input
+    ...     m = sc.Sequential([sc.Input((4, 4, 1)), sc.Conv2D(2, 1), sc.ReLU(), Dropout(rate),
+    ...                        sc.Conv2D(2, 1)])
+    ...     return m.training_memory(batch=1, dtype="int8").activations
+    >>> kept(0), kept(0.5)          # the input, the ReLU's output (and the mask, the output)
+    (48, 112)
     >>> Dropout(1.5)
     Traceback (most recent call last):
     ...
@@ -206,10 +218,16 @@ class Dropout(_Identity):
             )
         self._set(rate=rate)
 
+    @property
+    def output_is_view(self) -> bool:
+        """At rate 0 the output is the input itself."""
+        return self.rate == 0
+
     def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
         """The mask (at the training dtype, as PyTorch's CPU dropout); none at rate 0."""
         return NOTHING if self.rate == 0 else (kept_new(formulas.prod(output_shapes[0])),)
 
+    @reads_cuts
     def layout_for(self, input_layouts, input_shapes, output_shapes) -> tuple:
         """Element-wise (the input times a mask allocated like it) for an input without gaps;
         at rate 0 PyTorch returns the input itself."""
@@ -250,6 +268,7 @@ class SpatialDropout1D(_SpatialDropout):
     def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
         return SpatialDropout2D.saved_for_backward(self, input_shapes, output_shapes)
 
+    @reads_cuts
     def layout_for(self, input_layouts, input_shapes, output_shapes) -> tuple:
         return SpatialDropout2D.layout_for(self, input_layouts, input_shapes, output_shapes)
 
@@ -265,9 +284,10 @@ class SpatialDropout2D(_SpatialDropout):
 
     keras_rank = 3
 
+    @reads_cuts
     def layout_for(self, input_layouts, input_shapes, output_shapes) -> tuple:
-        """Not stated (a mask broadcast over the positions)."""
-        return (None,)
+        """Not stated (a mask broadcast over the positions); at rate 0 the input itself."""
+        return (input_layouts[0] if self.rate == 0 else None,)
 
     def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
         """One mask value per channel (PyTorch's ``Dropout2d``)."""
@@ -297,6 +317,9 @@ class SpatialDropout3D(SpatialDropout2D):
 class Activation(_Identity):
     """An activation function (Keras ``Activation``): same shape, no parameters.
 
+    ``"linear"`` returns its input itself (Keras' function, and ``to_torch`` writes
+    nothing for it): no new tensor, nothing kept (:attr:`output_is_view`).
+
     >>> import symcnn as sc
     >>> m = sc.Sequential([sc.Input(("H", "W", 8)), sc.Activation("relu")])
     >>> m.output_shape, m.params
@@ -325,6 +348,18 @@ class Activation(_Identity):
     def activation_name(self):
         return self.activation
 
+    @property
+    def output_is_view(self) -> bool:
+        """For ``"linear"``, the output is the input itself."""
+        return is_identity_activation(self.activation)
+
+    @reads_cuts
+    def layout_for(self, input_layouts, input_shapes, output_shapes) -> tuple:
+        """The input's own layout for ``"linear"``; else as the other activations."""
+        if is_identity_activation(self.activation):
+            return (input_layouts[0],)
+        return super().layout_for(input_layouts, input_shapes, output_shapes)
+
 
 class ReLU(_Identity):
     """Rectified linear unit (Keras ``ReLU``).
@@ -347,10 +382,42 @@ class ReLU(_Identity):
         super().__init__(name=name, **kwargs)
         self._set(max_value=max_value, negative_slope=negative_slope, threshold=threshold)
 
-    @property
-    def activation_name(self) -> str:
-        plain = self.max_value is None and self.negative_slope == 0 and self.threshold == 0
-        return "relu" if plain else "relu6"  # a capped or leaky ReLU keeps its input
+    def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
+        """What the PyTorch functions :meth:`symcnn.Model.to_torch` writes for it keep
+        (measured with saved-tensor hooks), as for the other Keras activations:
+
+        * no argument: ``relu(x)``, which keeps its output;
+        * ``negative_slope`` alone: ``leaky_relu(x)``, its input;
+        * ``threshold``: ``threshold(x, t, 0)``, its input, and with ``negative_slope``
+          also ``relu(t - x)`` (a new tensor of its size) for the part below;
+        * ``max_value``: a ``clamp`` of the ReLU (or leaky or thresholded ReLU) above,
+          which keeps that result, a new tensor of its size, besides what that keeps
+          (``relu(x)`` keeps the tensor the clamp keeps: one new tensor; a capped
+          ``leaky_relu`` its input and the new tensor).
+
+        Keras 3 on its torch backend computes some of these otherwise (``max_value=6``
+        alone is its ``relu6``, which keeps its input; see docs/training-memory.md).
+        ``sc.nn.ReLU6`` is PyTorch's ``hardtanh``, which keeps its input.
+
+        >>> import symcnn as sc
+        >>> def kept(**arguments):   # after a ReLU, which keeps this layer's input already
+        ...     m = sc.Sequential([sc.Input((4,)), sc.Dense(4), sc.ReLU(), ReLU(**arguments)])
+        ...     return m.training_memory(batch=1, dtype="int8").layers[-1][2]
+        >>> kept(), kept(negative_slope=0.1), kept(max_value=6.0), kept(max_value=6.0,
+        ...                                                       negative_slope=0.1, threshold=1.0)
+        (4, 0, 4, 8)
+        """
+        capped = self.max_value is not None
+        leaky, threshold = self.negative_slope != 0, self.threshold != 0
+        if not (capped or leaky or threshold):
+            return (kept_output(),)
+        size = formulas.prod(output_shapes[0])
+        kept = (kept_input(),) if leaky or threshold else ()
+        if capped:  # clamp keeps its input, the (leaky or thresholded) ReLU's result
+            kept += (kept_new(size),)
+        if leaky and threshold:  # relu(threshold - x), the part below the threshold
+            kept += (kept_new(size),)
+        return kept
 
     def get_config(self) -> dict:
         defaults = {"max_value": None, "negative_slope": 0.0, "threshold": 0.0}

@@ -27,7 +27,7 @@ from ..errors import LayerArgumentError, brief
 from ..signs import prove_nonnegative
 from ..windows import NotAWindow, Window
 from .base import Checker, real_number
-from .layout import sliced
+from .layout import reads_cuts, sliced
 from .saved import NOTHING
 from .spatial import SpatialLayer, join_channels, split_channels
 
@@ -206,10 +206,20 @@ class CenterCrop(_ImageSize):
                 fits *= 1 - sympy.Min(1, sympy.Max(0, -cut))
         return sympy.expand(1 - fits)
 
+    @reads_cuts
     def layout_for(self, input_layouts, input_shapes, output_shapes) -> tuple:
-        """Where it crops, the input's memory with a gap along each axis cut short; where it
-        resizes, as the other spatial layers (contiguous channels first); not stated where
-        the symbols leave either open."""
+        """Where it crops, the input's memory with a gap along each axis cut short (a
+        :class:`~symcnn.layers.layout.Cut` where the input's layout is not known: a
+        ``Dense`` after a crop of both spatial axes keeps a copy of the crop, whatever the
+        order); where it resizes, as the other spatial layers (contiguous channels first);
+        not stated where the symbols leave either open.
+
+        >>> import symcnn as sc
+        >>> m = sc.Sequential([sc.Input((10, 12, 3)), sc.Conv2D(3, 3), sc.CenterCrop(6, 6),
+        ...                    sc.Dense(2)])
+        >>> m.training_memory(batch="B").activations   # the input, the crop's copy
+        1872*B
+        """
         shape = input_shapes[0]
         crops = self.crops(shape)
         if crops is False:

@@ -44,6 +44,15 @@ The layers that state one:
 Channels-last layers (which ``to_torch`` computes on channels-first copies of the axes),
 softmax, concatenation and the other layers state nothing.
 
+A crop or slice of a tensor whose layout is not stated is a :class:`Cut`: its order in memory
+is not known, but its axes cut short are, and that is enough to know where PyTorch's reshape
+copies it whatever the order (:func:`unordered_reshape_copy`: a cut axis cannot be merged
+with the axis before it). The same holds for a tensor that requires no gradient, whose order
+``to_torch`` may change (it gives a channels-last model's input channels first). A layer's
+``layout_for`` or ``output_copy_for`` sees a :class:`Cut` only where it is marked with
+:func:`reads_cuts` (the crops, ``Permute``, and the layers whose output is their input or
+an element-wise function of it); the others see None there, as for any layout not stated.
+
 >>> x = Layout((0, 1, 2), grad=True)
 >>> permuted(x, (2, 1))
 Layout(order=(0, 2, 1), gaps=frozenset(), grad=True)
@@ -51,6 +60,9 @@ Layout(order=(0, 2, 1), gaps=frozenset(), grad=True)
 >>> B = symbols("B")
 >>> fold_copy(permuted(x, (2, 1)), (B, 6, 8)), fold_copy(x, (B, 6, 8))
 (Min(1, B - 1), 0)
+>>> crop = sliced(None, [1, 2])                   # a crop of H and W, order not known
+>>> crop, unordered_fold_copy(crop, (B, 6, 6, 3))
+(Cut(gaps=frozenset({1, 2}), grad=None), 1)
 """
 
 from __future__ import annotations
@@ -60,11 +72,12 @@ from dataclasses import dataclass, field, replace
 
 import sympy
 
-from ..arith import prove_nonnegative
+from ..arith import decide_equal, prove_nonnegative
 
-__all__ = ["Layout", "Stepped", "stepped", "is_stepped", "contiguous", "permuted", "sliced", "elementwise",
-           "is_contiguous", "when_contiguous", "time_major", "fold_copy", "output_layouts",
-           "input_layout"]
+__all__ = ["Layout", "Stepped", "Cut", "stepped", "is_stepped", "is_cut", "contiguous",
+           "permuted", "sliced", "elementwise", "is_contiguous", "when_contiguous", "time_major",
+           "fold_copy", "unordered_reshape_copy", "unordered_fold_copy", "order_unknown",
+           "reads_cuts", "as_read_by", "output_layouts", "input_layout"]
 
 
 @dataclass(frozen=True)
@@ -91,6 +104,60 @@ class Stepped(Layout):
     >>> stepped(contiguous(3))
     Stepped(order=(0, 1, 2), gaps=frozenset(), grad=False)
     """
+
+
+@dataclass(frozen=True)
+class Cut:
+    """A slice of a tensor whose layout is not stated (a crop of a channels-last feature map,
+    or of a concatenation): ``gaps``, its axes cut short (symcnn axes, batch 0), and
+    ``grad``, whether it requires a gradient (None where that is not known, as it is not
+    for a tensor whose layout is not stated). Not a :class:`Layout`: its order in memory is
+    not known, so nothing that needs the order is decided from it. What is decided is where
+    a reshape copies it whatever the order (:func:`unordered_reshape_copy`). Only the layer
+    methods marked with :func:`reads_cuts` see it (:func:`as_read_by`).
+
+    >>> sliced(sliced(None, [1]), [2])
+    Cut(gaps=frozenset({1, 2}), grad=None)
+    """
+
+    gaps: frozenset = field(default_factory=frozenset)
+    grad: bool | None = None
+
+
+def is_cut(layout) -> bool:
+    """Whether ``layout`` is a :class:`Cut` (a slice of a tensor whose layout is not known)."""
+    return isinstance(layout, Cut)
+
+
+def order_unknown(layout) -> bool:
+    """Whether the order in memory of a tensor laid out as ``layout`` is not to be relied on,
+    though its axes cut short are known: a :class:`Cut`, or a :class:`Layout` of a tensor
+    that requires no gradient (computed from the model's input alone, whose order ``to_torch``
+    gives channels first for a channels-last model)."""
+    return is_cut(layout) or (layout is not None and not layout.grad)
+
+
+def reads_cuts(method):
+    """Mark a layer's ``layout_for`` or ``output_copy_for`` as one that reads :class:`Cut`
+    entries in ``input_layouts``; an unmarked method sees None for them (:func:`as_read_by`),
+    as for any layout not stated. A subclass that overrides the method unmarked sees None.
+
+    >>> @reads_cuts
+    ... def layout_for(self, input_layouts, input_shapes, output_shapes):
+    ...     return (input_layouts[0],)
+    >>> as_read_by(layout_for, [Cut(frozenset({1}))]), as_read_by(len, [Cut(frozenset({1}))])
+    ([Cut(gaps=frozenset({1}), grad=None)], [None])
+    """
+    method.reads_cuts = True
+    return method
+
+
+def as_read_by(method, layouts) -> list:
+    """``layouts`` as a layer ``method`` reads them: a :class:`Cut` as None unless the
+    method is marked with :func:`reads_cuts`."""
+    if getattr(method, "reads_cuts", False):
+        return list(layouts)
+    return [None if is_cut(lay) else lay for lay in layouts]
 
 
 def is_stepped(layout: Layout | None) -> bool:
@@ -125,9 +192,10 @@ def input_layout(shape) -> Layout:
 
 
 def is_contiguous(layout: Layout | None) -> bool:
-    """Stored in axis order, with at most the outermost axis cropped (structurally)."""
-    return layout is not None and layout.order == tuple(range(len(layout.order))) and \
-        layout.gaps <= {0}
+    """Stored in axis order, with at most the outermost axis cropped (structurally); never
+    a :class:`Cut`, whose order is not known."""
+    return isinstance(layout, Layout) and layout.order == tuple(range(len(layout.order))) \
+        and layout.gaps <= {0}
 
 
 def when_contiguous(input_layouts, output_shapes) -> tuple:
@@ -140,18 +208,29 @@ def when_contiguous(input_layouts, output_shapes) -> tuple:
 
 def permuted(layout: Layout | None, dims) -> Layout | None:
     """After Keras' ``Permute(dims)`` (``dims`` counts from 1; output axis ``i`` is input
-    axis ``dims[i - 1]``): the same memory, axes renumbered."""
+    axis ``dims[i - 1]``): the same memory, axes renumbered (a :class:`Cut`'s cut axes)."""
     if layout is None:
         return None
     where = {0: 0, **{d: i + 1 for i, d in enumerate(dims)}}
+    if is_cut(layout):
+        return Cut(frozenset(where[a] for a in layout.gaps), layout.grad)
     return Layout(tuple(where[a] for a in layout.order), frozenset(where[a] for a in layout.gaps),
                   layout.grad)
 
 
 def sliced(layout: Layout | None, axes) -> Layout | None:
-    """After a slice of ``axes`` (symcnn axes, batch = 0) to fewer elements."""
+    """After a slice of ``axes`` (symcnn axes, batch = 0) to fewer elements; a slice of a
+    tensor whose layout is not known (None) is a :class:`Cut` (None where it cuts nothing).
+
+    >>> sliced(contiguous(3), [1])
+    Layout(order=(0, 1, 2), gaps=frozenset({1}), grad=False)
+    >>> sliced(None, [2]), sliced(None, [])
+    (Cut(gaps=frozenset({2}), grad=None), None)
+    """
     if layout is None:
-        return None
+        return Cut(frozenset(axes)) if axes else None
+    if is_cut(layout):
+        return Cut(layout.gaps | frozenset(axes), layout.grad)
     return Layout(layout.order, layout.gaps | frozenset(axes), layout.grad)
 
 
@@ -159,8 +238,9 @@ def elementwise(input_layouts, input_shapes) -> Layout | None:
     """The output of an element-wise operation: PyTorch's TensorIterator allocates it densely
     in its inputs' memory order. Stated for one input, or for inputs of one shape and order
     that all require a gradient (a model input's order is not known for a channels-last
-    model: ``to_torch`` moves its channels first)."""
-    if any(lay is None for lay in input_layouts):
+    model: ``to_torch`` moves its channels first). Not stated for a :class:`Cut` (a new
+    tensor in an order not known)."""
+    if any(lay is None or is_cut(lay) for lay in input_layouts):
         return None
     first = input_layouts[0]
     if len(input_layouts) > 1 and not (
@@ -173,13 +253,16 @@ def elementwise(input_layouts, input_shapes) -> Layout | None:
 def output_layouts(layer, node, input_layouts) -> tuple:
     """The layouts of ``node``'s outputs (a call of ``layer``): what the layer states, with
     ``grad`` set: an output requires a gradient when an input does or the call has
-    trainable weights (undecided, and so not stated, when an input's layout is unknown)."""
+    trainable weights (undecided, and so not stated, when an input's layout is unknown). The
+    layer's ``layout_for`` sees a :class:`Cut` only where it reads them (:func:`reads_cuts`)."""
     outputs = [t.shape for t in node.outputs]
-    stated = tuple(layer.layout_for(list(input_layouts), node.input_shapes, outputs))
+    stated = tuple(layer.layout_for(as_read_by(layer.layout_for, input_layouts),
+                                    node.input_shapes, outputs))
     grads = {lay.grad if lay is not None else None for lay in input_layouts}
     grad = True if True in grads or node.computed.trainable != 0 else \
         (False if grads <= {False} else None)
-    return tuple(None if lay is None or grad is None else replace(lay, grad=grad)
+    return tuple(replace(lay, grad=grad) if is_cut(lay) else  # a Cut's grad may be None
+                 None if lay is None or grad is None else replace(lay, grad=grad)
                  for lay in stated)
 
 
@@ -241,3 +324,93 @@ def fold_copy(layout: Layout, sizes) -> sympy.Expr:
             weight *= (1 - above) if one else above
         total += weight
     return sympy.expand(total)
+
+
+def _one_branches(sizes):
+    """``(ones, weight, values)`` for each way the sizes that may be 1 are or are not 1:
+    ``ones`` the positions of size 1; ``weight`` 1 exactly at the sizes of that branch
+    (``Min(1, s - 1)`` for ``s >= 2``, ``1 - Min(1, s - 1)`` for ``s = 1``), equal sizes
+    being one choice; ``values`` puts that branch into the symbols of the sizes that are one
+    symbol plus a number (``H - 2``: ``H = 3``, or ``H = d + 3`` for a positive ``d``)."""
+    sizes = [sympy.sympify(s) for s in sizes]
+    known = [_is_one(s) for s in sizes]
+    free = list(dict.fromkeys(s for s, one in zip(sizes, known) if one is None))
+    for choice in itertools.product((False, True), repeat=len(free)):
+        unit = {s for s, v in zip(free, choice) if v}
+        ones = {i for i, (s, one) in enumerate(zip(sizes, known))
+                if one or (one is None and s in unit)}
+        weight, values = sympy.Integer(1), {}
+        for s, v in zip(free, choice):
+            above = sympy.Min(1, s - 1)  # 0 at size 1, else 1
+            weight *= (1 - above) if v else above
+            symbols = s.free_symbols
+            if len(symbols) == 1 and (s - next(iter(symbols))).is_number:
+                symbol = next(iter(symbols))
+                at = sympy.Integer(1) if v else \
+                    sympy.Dummy("d", integer=True, positive=True) + 1
+                values.setdefault(symbol, at - (s - symbol))
+        yield ones, weight, values
+
+
+def unordered_reshape_copy(layout, sizes, new_sizes) -> sympy.Expr:
+    """1 where ``x.reshape(new_sizes)`` of a tensor of ``sizes`` (both batch first) copies it
+    whatever its order in memory, given only its axes cut short (``layout.gaps``, of a
+    :class:`Cut` or a :class:`Layout`); 0 elsewhere, where the order would decide it (where
+    it is not known, that counts as a view, as for a layout not stated). A closed form over
+    which sizes are 1.
+
+    PyTorch's reshape is a view only where the output's axes can be made of runs of input
+    axes stored one inside the other, which for two axes ``a, b`` that follow each other
+    (neither of size 1; axes of size 1 between them left out) means
+    ``stride[a] == stride[b]*size[b]``, unless the reshape splits the axes between them (a
+    prefix of the input's sizes multiplies to a prefix of the output's). Where ``b`` was
+    cut from a longer axis, the element one step along ``a`` would be the element
+    ``size[b]`` steps along ``b`` of the uncut tensor: one address for two elements, which
+    no tensor PyTorch computes has. So a cut axis of size 2 or more, after another of size 2
+    or more that the reshape merges it with, is a copy in any order. A split that the
+    symbols leave open counts as a split (no copy stated).
+
+    >>> from symcnn import symbols
+    >>> B, H, W = symbols("B H W")
+    >>> unordered_reshape_copy(Cut(frozenset({1, 2})), (B, 6, 8, 3), (48*B, 3))   # rows, columns
+    1
+    >>> unordered_reshape_copy(Cut(frozenset({1})), (B, H, W, 3), (B*H*W, 3))     # rows only
+    Min(1, B - 1)*Min(1, H - 1)
+    >>> unordered_reshape_copy(Cut(frozenset({1})), (B, H, 8, 3), (B, 24*H))      # a flatten
+    0
+    >>> unordered_reshape_copy(Cut(frozenset({3})), (B, 6, 8, 3), (48*B, 3))      # the last axis
+    0
+    """
+    sizes = [sympy.sympify(s) for s in sizes]
+    total = sympy.Integer(0)
+    for ones, weight, values in _one_branches(sizes):
+        wide = [a for a in range(len(sizes)) if a not in ones]  # sizes of 2 or more
+        pairs = [(a, b) for a, b in zip(wide, wide[1:]) if b in layout.gaps]
+        if not pairs:
+            continue
+        outer, product = [], sympy.Integer(1)
+        for size in new_sizes[:-1]:
+            product = sympy.expand(product * sympy.sympify(size).xreplace(values))
+            outer.append(product)
+        inner, split = sympy.Integer(1), set()  # positions p the reshape may split before
+        for p in range(1, len(sizes)):
+            if p - 1 not in ones:
+                inner = sympy.expand(inner * sizes[p - 1].xreplace(values))
+            if any(decide_equal(inner, q) is not False for q in outer):
+                split.add(p)
+        if any(not split & set(range(a + 1, b + 1)) for a, b in pairs):
+            total += weight
+    return sympy.expand(total)
+
+
+def unordered_fold_copy(layout, sizes) -> sympy.Expr:
+    """:func:`unordered_reshape_copy` of ``x.reshape(-1, K)`` (``nn.Linear``'s fold) of a
+    tensor of ``sizes`` (batch first): a copy where a cut axis of 2 or more comes after
+    another such axis but the last.
+
+    >>> from symcnn import symbols
+    >>> unordered_fold_copy(Cut(frozenset({1, 2})), (symbols("B"), 6, 6, 3))
+    1
+    """
+    folded = sympy.expand(sympy.Mul(*(sympy.sympify(s) for s in sizes[:-1])))
+    return unordered_reshape_copy(layout, sizes, (folded, sizes[-1]))

@@ -20,7 +20,8 @@ from ..errors import LayerArgumentError, brief
 from ..windows import NotAWindow, Upsampled, Whole, Window
 from ..working import Minus, Over, Plus, Times
 from .base import Checker, Layer, format_shape
-from .layout import permuted, sliced
+from .layout import (contiguous, is_cut, order_unknown, permuted, reads_cuts, sliced,
+                     unordered_reshape_copy)
 from .saved import NOTHING
 from .spatial import PADDING_MODES, SpatialLayer, join_channels, split_channels
 from .views import reshape_copy, reshaped
@@ -71,21 +72,36 @@ class Flatten(Layer):
     def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
         return NOTHING
 
+    @reads_cuts
     def layout_for(self, input_layouts, input_shapes, output_shapes) -> tuple:
         """PyTorch's reshape: contiguous for a contiguous input (a view of it) and where it
         copies (after a transpose); the view's layout otherwise (:func:`~symcnn.layers.
-        views.reshaped`); not stated where that depends on the sizes or is unknown."""
-        return (reshaped(input_layouts[0], input_shapes[0], output_shapes[0]),)
+        views.reshaped`); not stated where that depends on the sizes or is unknown. Of a
+        :class:`~symcnn.layers.layout.Cut`, contiguous where it copies at every size
+        (:meth:`output_copy_for`), else not stated."""
+        layout, shape, new_shape = input_layouts[0], input_shapes[0], output_shapes[0]
+        if is_cut(layout):
+            batch = sympy.Integer(2)  # the batch axis is never merged: any size will do
+            copies = unordered_reshape_copy(layout, (batch, *shape), (batch, *new_shape)) == 1
+            return (contiguous(len(new_shape) + 1) if copies else None,)
+        return (reshaped(layout, shape, new_shape),)
 
+    @reads_cuts
     def output_copy_for(self, input_layouts, input_shapes, output_shapes, batch):
         """1 where PyTorch's reshape copies the input (its axes to merge are not stored one
         inside the other: after a transpose), 0 where the output is a view of it. A view
-        where the input's layout is not known or it requires no gradient (computed from
-        the model's input alone, whose order ``to_torch`` gives channels first)."""
+        where the input's layout is not known. Where only its axes cut short are known (a
+        :class:`~symcnn.layers.layout.Cut`, or an input that requires no gradient, computed
+        from the model's input alone, whose order ``to_torch`` gives channels first), a copy
+        where it copies whatever the order (it merges a crop of both spatial axes:
+        :func:`~symcnn.layers.layout.unordered_reshape_copy`), a view elsewhere."""
         layout = input_layouts[0]
-        if layout is None or not layout.grad:
+        if layout is None:
             return sympy.Integer(0)
-        return reshape_copy(layout, (batch, *input_shapes[0]), (batch, *output_shapes[0]))
+        sizes, new_sizes = (batch, *input_shapes[0]), (batch, *output_shapes[0])
+        if order_unknown(layout):
+            return unordered_reshape_copy(layout, sizes, new_sizes)
+        return reshape_copy(layout, sizes, new_sizes)
 
 
 class Reshape(Layer):
@@ -171,6 +187,7 @@ class Permute(Layer):
         """Not a window: axes are exchanged."""
         return None
 
+    @reads_cuts
     def layout_for(self, input_layouts, input_shapes, output_shapes) -> tuple:
         """The input's memory, its axes renumbered (PyTorch's ``permute`` is a view)."""
         return (permuted(input_layouts[0], self.dims),)
@@ -294,10 +311,11 @@ class _Cropping(_PerAxisPairs):
             out.append(size)
         return join_channels(tuple(out), channels, self.data_format)
 
-
+    @reads_cuts
     def layout_for(self, input_layouts, input_shapes, output_shapes) -> tuple:
-        """The input's memory with a gap along each cropped axis (a slice is a view);
-        not stated where a crop's amount depends on the symbols."""
+        """The input's memory with a gap along each cropped axis (a slice is a view; a
+        :class:`~symcnn.layers.layout.Cut` where the input's layout is not known); not
+        stated where a crop's amount depends on the symbols."""
         totals = [sympy.expand(a + b) for a, b in self.cropping]
         if any(not t.is_Integer for t in totals):
             return (None,)

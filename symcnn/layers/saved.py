@@ -53,13 +53,13 @@ import sympy
 from ..arith import ceil_div
 from ..errors import SUBS_HINT, CostError, LayerArgumentError, brief
 from ..formulas import prod
-from .layout import fold_copy
+from .layout import fold_copy, order_unknown, unordered_fold_copy
 from .spatial import split_channels
 
 __all__ = ["Kept", "WHEN", "Call", "kept_input", "kept_output", "kept_new", "kept_matrix",
            "resolve", "activation_keeps", "activation_kept", "activation_layer_kept",
            "activation_extra", "with_activation", "window_input_kept", "torch_conv_input_kept",
-           "NOTHING"]
+           "is_identity_activation", "NOTHING"]
 
 #: A layer that keeps nothing for backward (additions, concatenations, paddings, views).
 NOTHING: tuple = ()
@@ -180,20 +180,27 @@ def resolve(kept, input_layouts, input_shapes, batch) -> tuple:
     """``kept`` with each :func:`kept_matrix` entry made what PyTorch keeps, given the
     inputs' layouts (:mod:`symcnn.layers.layout`, None where unknown) and the ``batch``.
 
-    The input itself when it has at most two axes (batch included), does not require a
-    gradient (PyTorch then multiplies it batch by batch, without a copy) or has no known
-    layout; otherwise a new tensor of its size (the copy) where
-    :func:`~symcnn.layers.layout.fold_copy` is 1, and the input where it is 0: at batch 1 a
-    transpose of ``(B, T, K)`` needs no copy.
+    A new tensor of the input's size (the copy ``x.reshape(-1, K)`` makes) where the fold
+    copies, and the input itself where it is a view: always for an input of at most two axes
+    (batch included) or with no known layout;
+    :func:`~symcnn.layers.layout.fold_copy` of its layout (at batch 1 a transpose of
+    ``(B, T, K)`` needs no copy); and where only its axes cut short are known (a
+    :class:`~symcnn.layers.layout.Cut`, or an input that requires no gradient, whose order
+    ``to_torch`` may change), a copy where it copies whatever the order
+    (:func:`~symcnn.layers.layout.unordered_fold_copy`: a crop of both spatial axes of a
+    channels-last map), the input elsewhere. PyTorch folds (and copies) an input that
+    requires no gradient as one that does.
 
     >>> from symcnn import symbols
-    >>> from symcnn.layers.layout import Layout
+    >>> from symcnn.layers.layout import Layout, sliced
     >>> B = symbols("B")
     >>> copy, itself = resolve((kept_matrix(),), [Layout((0, 2, 1), grad=True)], [(6, 8)], B)
     >>> (copy.source, copy.elements), (itself.source, itself.factor)
     (('new', 48*Min(1, B - 1)), ('input', 1 - Min(1, B - 1)))
     >>> resolve((kept_matrix(),), [None], [(6, 8)], B)[0].source
     'input'
+    >>> resolve((kept_matrix(),), [sliced(None, [1, 2])], [(6, 6, 3)], B)[0].elements
+    108
     """
     out = []
     for item in kept:
@@ -201,8 +208,13 @@ def resolve(kept, input_layouts, input_shapes, batch) -> tuple:
             out.append(item)
             continue
         layout, shape = input_layouts[item.index], tuple(input_shapes[item.index])
-        copy = sympy.Integer(0) if layout is None or not layout.grad or len(shape) < 2 else \
-            fold_copy(layout, (batch, *shape))
+        sizes = (batch, *shape)
+        if layout is None or len(shape) < 2:
+            copy = sympy.Integer(0)
+        elif order_unknown(layout):
+            copy = unordered_fold_copy(layout, sizes)
+        else:
+            copy = fold_copy(layout, sizes)
         if copy != 0:
             out.append(kept_new(sympy.expand(prod(shape) * copy), when=item.when))
         if copy != 1:
@@ -266,6 +278,17 @@ def activation_keeps(activation, owner: str = "Activation") -> str | None:
     if name in _OWN_TENSOR:
         return "new"
     return "output" if name in _FROM_OUTPUT else "input"
+
+
+def is_identity_activation(activation) -> bool:
+    """Whether an activation returns its input itself (``"linear"``: Keras' returns ``x``,
+    and ``to_torch`` writes nothing for it), so that a layer applying only it keeps nothing
+    and its output is its input's tensor.
+
+    >>> is_identity_activation("linear"), is_identity_activation("relu")
+    (True, False)
+    """
+    return _activation_name(activation) in _NOTHING
 
 
 def activation_kept(activation, output_shape, owner: str = "Activation") -> tuple:

@@ -54,6 +54,11 @@ class ReLU6(_Simple, _core.ReLU):
         _core.ReLU.__init__(self, max_value=6.0, name=name, trainable=trainable)
         self._bind(args, kwargs)
 
+    def saved_for_backward(self, input_shapes, output_shapes) -> tuple:
+        """Its input: PyTorch's ``nn.ReLU6`` is ``hardtanh(x, 0, 6)``, which keeps it (not
+        the ReLU and clamp that ``to_torch`` writes for Keras' ``ReLU(max_value=6)``)."""
+        return (kept_input(),)
+
 
 class LeakyReLU(_Simple, _core.LeakyReLU):
     """``torch.nn.LeakyReLU(negative_slope=0.01)``."""
