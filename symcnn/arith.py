@@ -399,25 +399,59 @@ def bound_below(relation):
     return s, other, isinstance(relation, (sympy.StrictGreaterThan, sympy.StrictLessThan))
 
 
+def _expression_bound(relation):
+    """``(direction, e, bound)`` when ``relation`` says ``e >= bound`` (direction 1) or ``e <=
+    bound`` (direction -1) for an integer ``bound``, ``e`` the difference of its sides less
+    its constant term; None for an equation or a strict inequality whose ``e`` may take
+    values between integers. ``H - K >= 4`` and ``H >= K + 12`` bound the same ``H - K``.
+
+    >>> from symcnn import symbols
+    >>> H, K = symbols("H K")
+    >>> _expression_bound(H >= K + 12), _expression_bound(H - K > 3)
+    ((1, H - K, 12), (1, H - K, 4))
+    """
+    if isinstance(relation, (sympy.GreaterThan, sympy.StrictGreaterThan)):
+        direction = 1
+    elif isinstance(relation, (sympy.LessThan, sympy.StrictLessThan)):
+        direction = -1
+    else:
+        return None
+    const, core = _expanded(relation.lhs - relation.rhs).as_coeff_Add()
+    if not const.is_Integer or core.is_number:
+        return None
+    bound = -const
+    if isinstance(relation, (sympy.StrictGreaterThan, sympy.StrictLessThan)):
+        if not _integer(core):
+            return None
+        bound += direction  # over the integers, e > 3 is e >= 4 and e < 3 is e <= 2
+    return direction, core, bound
+
+
 class ConstraintSet:
     """An ordered, de-duplicated set of conditions on the symbols.
 
     Bounds on a single symbol are merged (``H >= 3`` and ``H >= 5`` keep ``H >= 5``; an
     integer symbol's strict bound counts as the bound it means, ``H > 5`` as ``H >= 6``,
     and is kept as written), and a contradiction between them raises :class:`Infeasible`.
+    Bounds on one expression are merged alike, where the two sides differ by the same
+    expression and a constant (``H - K >= 0`` and ``H - K >= 12`` keep ``H - K >= 12``, in
+    the place of the first; :func:`_expression_bound`): the weaker one says nothing more.
 
     >>> from symcnn import symbols
-    >>> H = symbols("H")
+    >>> H, K = symbols("H K")
     >>> cs = ConstraintSet()
     >>> cs.add(H >= 3); cs.add(H >= 5); cs.add(H >= 4)
     >>> cs.as_list()
     [H >= 5]
+    >>> ConstraintSet([H - K >= 0, H - K >= 12, H - K >= 4]).as_list()
+    [H - K >= 12]
     """
 
     def __init__(self, relations=()):
         self._lower: dict = {}
         self._upper: dict = {}
         self._other: list = []
+        self._bounds: dict = {}  # (direction, expression) -> (bound, index in _other)
         for r in relations:
             self.add(r)
 
@@ -444,8 +478,19 @@ class ConstraintSet:
                     self._upper[lhs] = (bound, relation)
                 self._check(lhs)
                 return
-        if relation not in self._other:
-            self._other.append(relation)
+        if relation in self._other:
+            return
+        bound = _expression_bound(relation)
+        if bound is not None:
+            key, value = bound[:2], bound[2]
+            kept = self._bounds.get(key)
+            if kept is not None:  # the same expression bounded again: keep the stronger
+                if (value > kept[0]) if key[0] > 0 else (value < kept[0]):
+                    self._other[kept[1]] = relation
+                    self._bounds[key] = (value, kept[1])
+                return
+            self._bounds[key] = (value, len(self._other))
+        self._other.append(relation)
 
     def _check(self, s) -> None:
         if s in self._lower and s in self._upper and self._lower[s][0] > self._upper[s][0]:

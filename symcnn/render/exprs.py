@@ -11,11 +11,21 @@ and MathML printers render), which
   shifted by the integer that makes the most terms cancel (``floor((H + 4)/8) - 1``) unless
   that grows the coefficients (a completed square), and the terms with the same atoms are
   collected, so each atom appears once;
+- moves a rounding by a multiple of an integer symbol where that cancels terms outside it
+  (:func:`_symbol_shifts`): the stored ``floor((3*K + H)/4) - K`` (a symbol's coefficient
+  kept between 0 and the denominator) reads ``floor((H - K)/4)``, a Flatten of such sizes
+  ``8*(floor((H - K)/4) - 2)*(floor((W - K)/4) - 2)``, a nested rounding over a symbolic
+  stride ``floor((floor((H - K_1)/S) - K_2 + 1)/2)``;
+- shows an inequality with symbols on its right as a difference against a constant where
+  that is shorter: ``floor((floor(H/S) - K + 1)/2) >= 3``, never ``floor((K + floor(H/S) +
+  1)/2) >= K + 3``;
 - shifts a plain symbol the same way where the sum becomes a product of sizes:
   ``27*w*(H - 2)*(W - 2)``, ``5*w**2*(H - 1)*(W - 3)**2``, never ``160*(n + 302)`` for
   ``160*n + 48320`` nor a lone size (:func:`_plain_shifts`);
 - orders terms by degree, highest first (``1152*w**2 + 16*w``), a positive term first: a
-  difference reads ``16 - k``, never ``-k + 16``;
+  difference reads ``16 - k``, never ``-k + 16``; among terms of one degree, and among the
+  factors of a product, numbers in names compare as numbers (``c_16 + c_24 + c_40 + c_288``,
+  :func:`symcnn.ordering.natural_key`), and roundings and other atoms go in their own order;
 - writes an integer of more than six digits inside a rounding as a power when it is one of
   a base from 2 to 10 (:func:`integer_power`): ``ceiling(H/2**20)``, LaTeX
   ``\\left\\lceil{\\frac{H}{2^{20}}}\\right\\rceil``, never ``ceiling(H/1048576)``; smaller
@@ -39,10 +49,14 @@ the stored expression (a property test checks it).
 '\\\\left\\\\lfloor{\\\\frac{H + 20}{32}}\\\\right\\\\rfloor'
 >>> show(sympy.ceiling(H/2**500) + 3**20*W), show(2**20), show(sympy.floor(H/1024))
 ('3486784401*W + ceiling(H/2**500)', '1048576', 'floor(H/1024)')
+>>> K = symbols("K")
+>>> show(sympy.floor((H + 3*K)/4) - K - 2)
+'floor((H - K)/4) - 2'
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from functools import lru_cache
 from math import comb
@@ -51,7 +65,7 @@ import sympy
 from sympy import Add, Mul, Pow, ceiling, floor
 from sympy.printing.conventions import split_super_sub
 
-from ..ordering import lattice, sort_key
+from ..ordering import lattice, natural_key
 from ..safe import int_text, to_expr
 from ..structural import IdentityMemo, ValueKey, as_fraction, is_expanded
 from .printers import (POWER_BASES, POWER_MIN_DIGITS, integer_power, latex_printer,
@@ -170,17 +184,20 @@ def _display_keyed(key):
     if isinstance(expr, sympy.Tuple):
         return sympy.Tuple(*(_display(e) for e in expr))
     if expr.is_Relational:
-        return expr.func(_display(expr.lhs), _display(expr.rhs), evaluate=False)
+        return _relation(expr)
     if not isinstance(expr, sympy.Expr) or expr.is_number and not expr.has(floor, ceiling):
         return expr
     atoms = _atoms(expr)
     if not atoms and expr.is_Atom:
         return expr
-    dummies = [sympy.Dummy(f"a{i}") for i in range(len(atoms))]
+    digits = len(str(len(atoms)))  # names that sort as the atoms do: a02 before a10
+    dummies = [sympy.Dummy(f"a{i:0{digits}d}") for i in range(len(atoms))]
     shown = {d: _show_atom(a) for d, a in zip(dummies, atoms)}
     poly = expr.xreplace(dict(zip(atoms, dummies)))
     if not (_SHORTCUTS and is_expanded(poly)):  # a monomial, a model's total
         poly = sympy.expand(poly)
+    if 1 < len(Add.make_args(poly)) <= MAX_TERMS:
+        poly, shown = _symbol_shifts(poly, dummies, atoms, shown)
     gens = sorted(poly.free_symbols, key=sympy.default_sort_key)
     if not poly.is_polynomial(*gens):
         return _rebuild(poly, shown)
@@ -208,6 +225,105 @@ def _display_keyed(key):
         if length < best_len:
             best, best_len = candidate, length
     return best
+
+
+def _symbol_shifts(poly, dummies: list, atoms: list, shown: dict) -> tuple:
+    """``(poly, shown)`` with roundings moved by multiples of an integer symbol: ``floor((a +
+    d*m*K)/d) == floor(a/d) + m*K`` (and alike for ``ceiling``) for a symbol ``K`` of integer
+    values and an integer ``m``, taken where the terms ``m*K`` outside the rounding cancel.
+
+    The stored form keeps a symbol's coefficient inside a rounding between 0 and the
+    denominator (``floor((3*K + H)/4) - K``, :func:`symcnn.arith.floor_div`); the display
+    reads ``floor((H - K)/4)``. A move is taken when it removes terms of ``poly`` and
+    lightens the symbol (:func:`_symbol_weight`: its coefficients outside, and inside over
+    the denominator): never ``floor((3*K + A + 1)/2)`` for ``K + floor((K + A + 1)/2)``
+    (``A`` another rounding), which only moves the ``K`` inside. Each moved rounding gets a
+    new entry in ``shown`` (its dummy now stands for it); the integer shifts
+    (:func:`_best_shifts`) then work on the result.
+    """
+    present = poly.free_symbols  # the plain symbols and the atoms' dummies
+    for d, atom in zip(dummies, atoms):
+        if not isinstance(atom, (floor, ceiling)) or d not in present:
+            continue
+        num, den = as_fraction(atom.args[0])
+        if not (den.is_Integer and den > 1):
+            continue
+        candidates = sorted((k for k in num.free_symbols if k in present and k.is_integer),
+                            key=natural_key)
+        moved, before = False, poly
+        for k in candidates:
+            size = len(Add.make_args(poly))
+            weight = _symbol_weight(poly, k) + _symbol_weight(num, k) / den
+            best = None
+            for m in sorted(_symbol_shift_candidates(poly, d, k), key=abs):
+                trial = sympy.expand(poly.xreplace({d: d + m * k}))
+                moved_num = sympy.expand(num - den * m * k)
+                n = len(Add.make_args(trial))
+                if n < (best[0] if best else size) and \
+                        _symbol_weight(trial, k) + _symbol_weight(moved_num, k) / den < weight:
+                    best = (n, trial, moved_num)
+            if best is not None:
+                _, poly, num = best
+                moved = True
+        if moved and _double_negative(poly, d, num):  # -floor(-H/2): H - floor(H/2) reads
+            poly, moved = before, False  # better; keep it
+        if moved:
+            shown = {**shown, d: type(atom)(Mul(_display(num), *_reciprocals(den),
+                                                evaluate=False), evaluate=False)}
+            present = poly.free_symbols
+    return poly, shown
+
+
+def _double_negative(poly, d, num) -> bool:
+    """Whether the rounding ``d`` of ``num`` would read as the negation of a rounding of a
+    negation: every symbol of ``num`` and every term of ``poly`` in ``d`` negative."""
+    inside = [t.as_coeff_Mul()[0] for t in Add.make_args(num) if t.free_symbols]
+    outside = [t.as_coeff_Mul()[0] for t in Add.make_args(poly) if t.has(d)]
+    return all(c < 0 for c in inside) and all(c < 0 for c in outside)
+
+
+def _symbol_weight(poly, k):
+    """The sum of the absolute values of the coefficients of ``poly``'s terms in ``k``."""
+    return sum(abs(term.as_coeff_Mul()[0]) for term in Add.make_args(poly)
+               if term.has(k))
+
+
+def _symbol_shift_candidates(poly, d, k, keep: int = 4) -> list:
+    """Integers ``m`` for which ``d -> d + m*k`` cancels a term of ``poly`` (a term
+    ``c*d**e*r`` against ``-e*m*c*d**(e - 1)*r*k``)."""
+    coeffs = poly.as_coefficients_dict()
+    votes: Counter = Counter()
+    for mono, coeff in coeffs.items():
+        e = mono.as_powers_dict().get(d)
+        if e is None or not e.is_Integer or e < 1:
+            continue
+        lower = coeffs.get(mono / d * k)
+        if lower is not None:
+            m = -lower / (e * coeff)
+            if m.is_Integer and m != 0:
+                votes[int(m)] += 1
+    return [m for m, _ in votes.most_common(keep)]
+
+
+#: The inequalities, whose sides may take a common term away (equations are shown as given).
+_INEQUALITIES = (sympy.GreaterThan, sympy.StrictGreaterThan, sympy.LessThan,
+                 sympy.StrictLessThan)
+
+
+def _relation(rel):
+    """A relation with each side in display form; an inequality whose right side has symbols
+    also as ``lhs - rhs`` against its constant, where that reads shorter: ``floor((floor((H -
+    K_1)/S) - K_2 + 1)/2) >= 3`` for ``floor((K_2 + floor((H - K_1)/S) + 1)/2) >= K_2 + 3``
+    (the same condition: both sides less the same ``K_2``)."""
+    shown = rel.func(_display(rel.lhs), _display(rel.rhs), evaluate=False)
+    if not isinstance(rel, _INEQUALITIES) or rel.rhs.is_number:
+        return shown
+    const, core = sympy.expand(rel.lhs - rel.rhs).as_coeff_Add()
+    if core.is_number:
+        return shown
+    moved = rel.func(_display(core), -const, evaluate=False)
+    printer = text_printer()
+    return moved if len(printer.doprint(moved)) < len(printer.doprint(shown)) else shown
 
 
 def _shifted(poly, shifts: dict, moved: dict, shown: dict, dummies: list):
@@ -252,7 +368,7 @@ def _atoms(expr) -> list:
 
     visit(expr)
     atoms = list(found.values())
-    return sorted(atoms, key=sort_key) if len(atoms) > 1 else atoms  # default_sort_key, kept
+    return sorted(atoms, key=natural_key) if len(atoms) > 1 else atoms
 
 
 def _show_atom(atom):
@@ -421,10 +537,10 @@ def _shifted_product(terms: dict, moved: dict):
     last: ``27*w*(H - 2)*(W - 2)``."""
     ((mono, coeff),) = terms.items()
     powers = dict(mono)
-    plain = [b**e for b, e in sorted(powers.items(), key=lambda p: sympy.default_sort_key(p[0]))
+    plain = [b**e for b, e in sorted(powers.items(), key=lambda p: natural_key(p[0]))
              if b not in moved]
     sizes = []
-    for g in sorted(moved, key=sympy.default_sort_key):
+    for g in sorted(moved, key=natural_key):
         size = Add(g, -moved[g], evaluate=False)
         sizes.append(size if powers[g] == 1 else Pow(size, powers[g], evaluate=False))
     factors = ([] if coeff == 1 else [sympy.Integer(coeff)]) + plain + sizes
@@ -492,14 +608,18 @@ def _shift_candidates(poly, d, keep: int = 4) -> list:
 
 
 def _degree_key(term, gens):
-    """Highest degree first; among equal degrees, terms without rounding atoms first."""
+    """Highest degree first; among equal degrees, terms without rounding atoms first, then
+    by their symbols and atoms (names compared naturally, :func:`symcnn.ordering.natural_key`)
+    and coefficient: ``4*c_16 + c_20 + 6*c_40`` (SymPy's own key puts every multiple of an
+    atom's stand-in before the atoms alone)."""
     rounded = any(isinstance(g, sympy.Dummy) for g in term.free_symbols)
     degrees: dict = {}  # degree in each generator, read off the terms (linear in their size;
     for t in Add.make_args(term):  # sympy.degree builds a Poly per generator: quadratic)
         for base, exp in t.as_powers_dict().items():
             if base in gens:
                 degrees[base] = max(degrees.get(base, 0), int(exp))
-    return (-sum(degrees.values()), rounded, sympy.default_sort_key(term))
+    coeff, mono = term.as_coeff_Mul()
+    return (-sum(degrees.values()), rounded, natural_key(mono), coeff)
 
 
 def _arrange(poly, shifts: dict, shown: dict, dummies: list, collect: bool = True):
@@ -557,7 +677,8 @@ def _collected(rest, atom_part, shifts, shown, gens):
 
 
 def _ordered_sum(poly, gens):
-    terms = _positive_first(sorted(Add.make_args(poly), key=lambda t: _degree_key(t, gens)))
+    terms = _positive_first([_product(t, {}, {}) for t in
+                             sorted(Add.make_args(poly), key=lambda t: _degree_key(t, gens))])
     return terms[0] if len(terms) == 1 else Add(*terms, evaluate=False)
 
 
@@ -577,7 +698,15 @@ def _factor_key(factor) -> tuple:
     every term of a sum names its symbols in one order (``9*C**2*L + 5*C*L``, which SymPy's
     own order writes ``9*L*C**2 + 5*C*L``); other factors (``2**L``) after them."""
     base = factor.as_base_exp()[0]
-    return (not base.is_Symbol, sort_key(base))
+    return (not base.is_Symbol, natural_key(base))
+
+
+def _numbered(factors) -> int:
+    """How many of ``factors`` are symbols with a number in their name (``c_16``)."""
+    return sum(1 for f in factors if f.is_Symbol and _NUMBERED.search(f.name))
+
+
+_NUMBERED = re.compile(r"[0-9]")
 
 
 def _product(term, shifts, shown):
@@ -589,8 +718,8 @@ def _product(term, shifts, shown):
             continue
         base = factor.as_base_exp()[0]
         (atoms if base in shown else plain).append(factor)
-    if any(f.is_Pow for f in plain):  # SymPy puts symbols before powers: H*L*C**2
-        plain.sort(key=_factor_key)
+    if any(f.is_Pow for f in plain) or _numbered(plain) > 1:  # SymPy puts symbols before
+        plain.sort(key=_factor_key)  # powers (H*L*C**2), names compared as strings (c_288*c_40)
     factors = plain + _atom_factors(Mul(*atoms), shifts, shown) if atoms else plain
     if coeff != 1 or not factors:
         factors = [coeff] + factors

@@ -75,6 +75,17 @@ class MathML(InRounding, MathMLPresentationPrinter):
 
     def __init__(self) -> None:
         super().__init__({"order": "none"})
+        self._arguments = 0  # inside a function's argument list: digits never grouped
+
+    def _paren_comma_separated(self, *args):
+        """SymPy's argument list, its numbers written without grouping: in
+        ``make_divisible(1024 a, 8)`` a grouped ``1,024 a`` reads as three arguments (the
+        LaTeX printer writes ``1024 a`` there too)."""
+        self._arguments += 1
+        try:
+            return super()._paren_comma_separated(*args)
+        finally:
+            self._arguments -= 1
 
     def _print(self, expr, **kwargs):
         name = self.names.get(expr) if self.names and isinstance(expr, sympy.Basic) else None
@@ -110,6 +121,12 @@ class MathML(InRounding, MathMLPresentationPrinter):
             # a primed name (notation presets' D', a derivation's H''_in): the letter with
             # its primes, as LaTeX's D' (a prime is raised already: no superscript)
             text = _text(mi)
+            if text.startswith("{") and text.endswith("}"):  # r_{i-1}: TeX's braces, unshown
+                braced = self._braced(text[1:-1])
+                if mi is node:
+                    return braced
+                mi.parentNode.replaceChild(braced, mi)
+                continue
             if len(text) >= 2 and text[0].isalpha() and text[1:] == "'" * (len(text) - 1):
                 prime = self._op("\u2032" * (len(text) - 1))
                 prime.setAttribute("lspace", "0")
@@ -120,13 +137,29 @@ class MathML(InRounding, MathMLPresentationPrinter):
                 mi.parentNode.replaceChild(primed, mi)
         return node
 
+    def _braced(self, text: str):
+        """A subscript written in TeX's braces (``r_{i-1}``, the field of the layer before)
+        as LaTeX shows it: ``i − 1``, its letters, numbers and signs apart."""
+        tokens = re.findall(r"\d+|[A-Za-z]+|[+-]", text)
+        if "".join(tokens) != text.replace(" ", ""):
+            return self._el("mi", text=text)
+        row = self._el("mrow")
+        for token in tokens:
+            tag = "mn" if token.isdigit() else "mo" if token in "+-" else "mi"
+            row.appendChild(self._el(tag, text="\u2212" if token == "-" else token))
+        return row
+
     def _print_Integer(self, e):
         power = self._power(e.p)  # the display rule: 2**500 inside a rounding, superscript
         if power is not None:
             sup = self._el("msup", self._el("mn", text=str(power[0])),
                            self._el("mn", text=str(power[1])))
             return self._el("mrow", self._op("−"), sup) if e.p < 0 else sup
-        return self._el("mn", text=_group(e) if abs(int(e)) >= 1000 else str(int(e)))  # as LaTeX
+        return self._el("mn", text=self._digits(e))  # as LaTeX
+
+    def _digits(self, value) -> str:
+        """An integer's digits, grouped (``1,024``) except in a function's arguments."""
+        return str(int(value)) if self._arguments else _group(value)
 
     def _print_Mul(self, expr):
         """SymPy's, with a visible ``·`` between two factors that meet as numerals: ``2·2^t``
@@ -143,7 +176,7 @@ class MathML(InRounding, MathMLPresentationPrinter):
     def _print_Given(self, e):
         value = display_form(e.args[0])
         if value.is_Integer:
-            return self._el("mn", text=_group(value))
+            return self._el("mn", text=self._digits(value))
         return self._print(value)
 
     def _print_Plus(self, e):
@@ -184,10 +217,14 @@ class MathML(InRounding, MathMLPresentationPrinter):
 
     def _min_max(self, e, name: str):
         row = self._el("mrow", self._el("mi", text=name), self._op("("))
-        for i, a in enumerate(e.args):
-            if i:
-                row.appendChild(self._op(","))
-            row.appendChild(self._print(a))
+        self._arguments += 1
+        try:
+            for i, a in enumerate(e.args):
+                if i:
+                    row.appendChild(self._op(","))
+                row.appendChild(self._print(a))
+        finally:
+            self._arguments -= 1
         row.appendChild(self._op(")"))
         return row
 
@@ -566,9 +603,10 @@ def _breakable(name: str, places) -> str:
     return "<wbr/>".join(_html.escape(part) for part in places.split(name))
 
 
-def _where_note(p: MathML) -> list:
-    """The note under a table that defines the ``make_divisible`` calls it names
-    (``c_16 = make_divisible(16 a, 8)``), as the LaTeX table's note does."""
+def _where_note(p: MathML, lead: str = "where ") -> list:
+    """The note under a table (or above a derivation, ``lead`` its first words) that defines
+    the ``make_divisible`` calls it names (``c_16 = make_divisible(16 a, 8)``), as the LaTeX
+    table's note does."""
     if not p.names:
         return []
     terms = [math(p.row(p._print(symbol), p._print_make_divisible(call)))
@@ -578,7 +616,7 @@ def _where_note(p: MathML) -> list:
             f"to the nearest multiple of {math(p._print(d))}, at least {math(p._print(d))}, "
             f"one {math(p._print(d))} higher if that is below "
             f"{math(p._el('mrow', p._el('mn', text='0.9'), p._print(v)))}")
-    return [f'<p class="note">where {", ".join(terms)}; {rule}.</p>']
+    return [f'<p class="note">{lead}{", ".join(terms)}; {rule}.</p>']
 
 
 def _table(ctx: RenderContext, p: MathML, columns) -> list:
@@ -664,12 +702,15 @@ def model_to_html(model, style: str = "table", standalone: bool = True, assume_d
     ctx = RenderContext(model, assume_divisible, "to_html", notation)
     p = MathML()
     title = f"Model <code>{_html.escape(model.display_name)}</code>"
-    if style == "table":  # a make_divisible call is too wide for a cell: named under it
-        p.names = _named_calls(ctx, resolve_columns(columns, "to_html"))
+    # a make_divisible call is too wide for a cell, and a nested one for a line: each is
+    # named once, under the table or above the derivation
+    p.names = _named_calls(ctx, resolve_columns(columns, "to_html"))
+    if style == "table":
         body = (_table(ctx, p, resolve_columns(columns, "to_html")) + _notes(ctx, p)
                 + _cell_notes(ctx, resolve_columns(columns, "to_html")) + _where_note(p))
     else:
         body = _notes(ctx, p)[:1] if ctx.used else []
+        body += _where_note(p, "The widths below are named: ")
         for name, shape in ctx.inputs:
             body.append(f"<h2><code>{_html.escape(name)}</code> (InputLayer)</h2>"
                         f"<p>Shape {_shape(p, shape)}.</p>")

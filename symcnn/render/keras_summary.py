@@ -150,7 +150,8 @@ def summary_data(model, columns: Sequence[str] | None = None, expand_nested: boo
             if column is not None and column.value is not None:
                 exprs += [column.value(model, r) for r in records]
                 exprs.append(column.total_value(model))
-        names[id(model)] = where_block(exprs, taken={s.name for s in model.free_symbols})
+        names[id(model)] = where_block(exprs, taken={s.name for s in model.free_symbols},
+                                       calls=True)  # c_32: as the LaTeX and HTML tables
     namer = names.get(id(model))
     text = namer.show if namer else show
 
@@ -216,7 +217,7 @@ def summary_data(model, columns: Sequence[str] | None = None, expand_nested: boo
     header = [COLUMNS[c].header for c in columns] + (["Trainable"] if show_trainable else [])
     numeric = [COLUMNS[c].numeric for c in columns] + ([False] if show_trainable else [])
     return SummaryData(model.display_name, header, rows, numeric, totals, lines, functional,
-                       column_notes(columns, shown))
+                       column_notes(columns, shown) + (namer.notes() if namer else []))
 
 
 def _count_text(value, text) -> str:
@@ -392,7 +393,9 @@ def render_summary(model, columns: Sequence[str] | None = None, line_length: int
     ``positions`` (column ends, fractions of the line or characters), ``expand_nested``
     (the layers of nested models, indented), ``show_trainable`` (a Y/N/- column),
     ``layer_range`` (first and last layer name or pattern). ``where=True`` names rounding
-    parts that recur (``h_1 = floor((H + 4)/8) - 1``) and lists them under the table.
+    parts that recur (``h_1 = floor((H + 4)/8) - 1``) and every ``make_divisible`` call, as
+    the LaTeX and HTML tables name them (``c_32 = make_divisible(32*a, 8)``), and lists
+    them under the table.
     """
     data = summary_data(model, columns, expand_nested, show_trainable, layer_range, where)
     return layout(data, line_length, positions)

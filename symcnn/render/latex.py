@@ -24,18 +24,18 @@ from pathlib import Path
 from ..errors import SymcnnError, UnavailableError, brief
 from ..working import Given
 from .context import TABLE_COLUMNS, TOTALS, RenderContext, resolve_columns
-from .exprs import latex_printer
+from .exprs import display_form, latex_printer
 from .where import call_names
 from .latex_long import (CODE_POINT_NOTE, LONGTABLE_PREAMBLE, TIMES_BREAK, TIMES_PENALTY,
                          break_name, break_type, breakable, escape, escape_code, longtable,
-                         plain,
-                         text_math, typeset_note)
+                         plain, text_math, typeset_note, unnest_fractions)
 from .latex_steps import (_describe_math, _describeplain, _parts, _shape, _shown_steps,
                           _sum_rows, derivation_latex, is_trivial, page_step, step_latex)
 from .summary import COLUMNS, column_notes
 
 __all__ = ["model_to_latex", "compile_pdf", "step_latex", "derivation_latex", "escape",
-           "PREAMBLE", "FONTS", "page_step", "model_array", "is_trivial", "check_caption"]
+           "PREAMBLE", "FONTS", "page_step", "model_array", "is_trivial", "check_caption",
+           "MAKE_DIVISIBLE_RULE", "KEEP_SPACES"]
 
 #: The packages a document needs for symcnn's LaTeX (``standalone=True`` includes them):
 #: ``longtable`` and ``array`` for ``long=True`` tables, which break across pages.
@@ -174,17 +174,22 @@ def _as_shapes(shape) -> list:
     return shape if isinstance(shape, list) else [shape]
 
 
-def _where_notes(printer, names: dict, long: bool) -> list:
-    """The note defining the named calls: one sentence in a long table (its notes wrap), one
-    row per name in a plain ``tabular`` (its notes do not)."""
+#: What a note defining the named ``make_divisible`` calls says of the function.
+MAKE_DIVISIBLE_RULE = (r"$\operatorname{make\_divisible}(v, d)$ rounds $v$ to the nearest "
+                       r"multiple of $d$, at least $d$, one $d$ higher if that is below $0.9 v$")
+
+
+def _where_notes(printer, names: dict, long: bool, lead: str = "where ") -> list:
+    """The note defining the named calls: one sentence in a long table (its notes wrap) or
+    above a derivation (``lead`` its first words), one row per name in a plain ``tabular``
+    (its notes do not)."""
     if not names:
         return []
     terms = [f"${printer._print(symbol)} = {call._latex(printer)}$"
              for call, symbol in names.items()]
-    rule = (r"$\operatorname{make\_divisible}(v, d)$ rounds $v$ to the nearest multiple of $d$, "
-            r"at least $d$, one $d$ higher if that is below $0.9 v$")
+    rule = MAKE_DIVISIBLE_RULE
     if long:
-        return ["where " + ", ".join(terms) + "; " + rule + "."]
+        return [lead + ", ".join(terms) + "; " + rule + "."]
     return [("where " if i == 0 else "") + term + ("," if i < len(terms) - 1 else ";")
             for i, term in enumerate(terms)] + [rule + "."]
 
@@ -193,10 +198,17 @@ def _footnotes(ctx: RenderContext) -> list:
     out = []
     if ctx.used:
         out.append(_describe_math(ctx.used, ctx.printer))
-    if ctx.model.constraints:
-        out.append("Valid for " + ", ".join(f"${ctx.printer._print(c)}$"
-                                             for c in ctx.model.constraints) + ".")
+    if ctx.model.constraints:  # a nested rounding on one level, as in the table's cells
+        shown = (unnest_fractions(ctx.printer._print(display_form(c)))
+                 for c in ctx.model.constraints)
+        out.append("Valid for " + ", ".join(f"${text}$" for text in shown) + ".")
     return out
+
+
+#: The spaces around a sign in a long table's cells, which may shrink a little but not away:
+#: TeX's default lets the space around ``+`` shrink to nothing rather than break a line,
+#: and a cell read ``\cdot 84+84 =`` (LeNet-5's ``f6``).
+KEEP_SPACES = r"\medmuskip=4mu plus 2mu minus 2mu\relax "
 
 
 #: Shown characters of a layer's heading paragraph that surely fit on one line.
@@ -232,6 +244,8 @@ def _derivations(ctx: RenderContext) -> list:
     lines = []
     if ctx.used:  # stated once, above every layer
         lines += [r"\noindent " + _describe_math(ctx.used, p), ""]
+    for note in _where_notes(p, p.names, True, "The widths below are named: "):
+        lines += [r"{\raggedright\noindent " + note + r"\par}", ""]  # as the table's note
     for name, shape in ctx.inputs:
         head = rf"\paragraph{{\texttt{{{_heading_name(name)}}} (InputLayer)}}"
         lines += [_heading(lambda b: f"{head} Shape {_shape(shape, p, b)}.", [shape]), ""]
@@ -259,7 +273,7 @@ def _derivations(ctx: RenderContext) -> list:
                     for label, attr in TOTALS]
     lines += [r"\paragraph{Totals}", r"\begin{align*}", " \\\\\n".join(rows), r"\end{align*}"]
     constraints = _footnotes(ctx)[1:] if ctx.used else _footnotes(ctx)
-    lines += [r"\noindent " + c for c in constraints]
+    lines += [r"{\raggedright\noindent " + c + r"\par}" for c in constraints]
     return lines
 
 
@@ -344,9 +358,10 @@ def model_to_latex(model, style: str = "table", standalone: bool = False,
     ``longtable`` (:mod:`symcnn.render.latex_long`): it breaks across pages with its header
     repeated and the totals on the last page, and its cells wrap; ``landscape=True`` turns
     the standalone page. A table names each ``make_divisible`` call once, in a note under it
-    (``c_{32} = make_divisible(32 w, 8)``: :func:`symcnn.render.where.call_names`); a
-    derivation writes the calls out. ``notation`` writes the formulas in a lecture's names: ``"keras"``
-    (default), ``"cs231n"``, ``"d2l"``, ``"dumoulin"`` (:mod:`symcnn.render.notation`).
+    (``c_{32} = make_divisible(32 w, 8)``: :func:`symcnn.render.where.call_names`), and a
+    derivation names them alike above its first layer. ``notation`` writes the formulas in
+    a lecture's names: ``"keras"`` (default), ``"cs231n"``, ``"d2l"``, ``"dumoulin"``
+    (:mod:`symcnn.render.notation`).
 
     >>> import symcnn as sc
     >>> H, W = sc.symbols("H W")
@@ -365,8 +380,9 @@ def model_to_latex(model, style: str = "table", standalone: bool = False,
     check_caption(caption, label)
     ctx = RenderContext(model, assume_divisible, "to_latex", notation)
     ctx.printer = latex_printer()
-    if style == "table":  # a make_divisible call is too wide for a cell: named under the table
-        ctx.printer.names = _named_calls(ctx, resolve_columns(columns, "to_latex"))
+    # a make_divisible call is too wide for a cell, and a nested one for a line: each is
+    # named once, under the table or above the derivation
+    ctx.printer.names = _named_calls(ctx, resolve_columns(columns, "to_latex"))
     floated = caption is not None or label is not None
     long = (standalone and not floated) if long is None else bool(long)
     if long and floated:
@@ -379,7 +395,8 @@ def model_to_latex(model, style: str = "table", standalone: bool = False,
         table = _long_table(ctx, resolve_columns(columns, "to_latex"))
         penalty = TIMES_PENALTY.rstrip() if any(TIMES_BREAK in line for line in table) else ""
         body = [r"\begingroup\small\renewcommand{\arraystretch}{1.2}"
-                r"\relpenalty=0\binoppenalty=3000" + penalty, *table, r"\endgroup"]
+                r"\relpenalty=0\binoppenalty=3000" + penalty + KEEP_SPACES, *table,
+                r"\endgroup"]
     elif style == "table":
         body = _table(ctx, resolve_columns(columns, "to_latex"))
         if caption is not None or label is not None:

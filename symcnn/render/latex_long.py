@@ -32,9 +32,9 @@ from .exprs import latex_printer
 
 __all__ = ["escape", "text_math", "longtable", "breakable", "break_name", "break_type",
            "typeset_note", "plain", "note_parts", "expr_factors", "expr_sides", "expr_latex",
-           "NOTE_CODE", "open_long_parentheses", "LONGTABLE_PREAMBLE",
+           "NOTE_CODE", "open_long_parentheses", "unnest_fractions", "LONGTABLE_PREAMBLE",
            "SHARES", "LINE_CHARS", "LONG_GROUP", "TIMES_BREAK", "TIMES_PENALTY",
-           "CODE_POINT_NOTE", "escape_code"]
+           "INNER_PENALTY", "CODE_POINT_NOTE", "escape_code"]
 
 _SPECIAL = {"\\": r"\textbackslash{}", "_": r"\_", "%": r"\%", "&": r"\&", "#": r"\#",
             "$": r"\$", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
@@ -167,12 +167,13 @@ def breakable(math: str) -> str:
     """Math in which TeX may break a line between the factors of a product
     (``\\right) \\left(``, ``\\right\\rfloor \\left\\lfloor``, ``w \\left(``: a
     :data:`TIMES_BREAK`) besides after ``+``, ``-`` and ``=``, also inside long parentheses
-    (:func:`open_long_parentheses`)."""
-    math = open_long_parentheses(math)
-    math = re.sub(r"(\\right(?:[)\]]|\\rfloor|\\rceil)|\\bigr\)) "
-                  r"(?=\\left[(\[]|\\left\\l|\\operatorname|\\max|\\min|[A-Za-z0-9])",
+    (:func:`open_long_parentheses`) and inside nested fractions, which are written on one
+    level (:func:`unnest_fractions`)."""
+    math = open_long_parentheses(unnest_fractions(math))
+    math = re.sub(r"(\\right(?:[)\]]|\\rfloor|\\rceil)|\\bigr(?:\)|\\rfloor|\\rceil)) "
+                  r"(?=\\left[(\[]|\\left\\l|\\bigl|\\operatorname|\\max|\\min|[A-Za-z0-9])",
                   r"\1 " + _PRODUCT + " ", math)
-    math = re.sub(r"(\S+) (?=\\left\()", _break_before_factor, math)
+    math = re.sub(r"(\S+) (?=\\left\(|\\bigl[(\\])", _break_before_factor, math)
     # a sum's term (a Repeat's cost): its coefficient may end a line too, as it cannot read
     # as a value there (after \sum_{t=1}^{M}), or the term is one box wider than a column
     math = _SUM_COEFF.sub(r"\1 " + _PRODUCT + " ", math)
@@ -180,6 +181,160 @@ def breakable(math: str) -> str:
 
 
 _SUM_COEFF = re.compile(r"(\\sum_\{[^{}]*\}\^\{[^{}]*\} [0-9.]+(?:\{,\}[0-9]+)*) (?=\\left)")
+
+
+def unnest_fractions(math: str) -> str:
+    r"""``math`` with each fraction that holds another fraction (a rounding of a rounding:
+    ``\left\lfloor{\frac{\left\lfloor{\frac{H}{S}}\right\rfloor + 1}{2}}\right\rfloor``)
+    written on one level, with everything inside it: ``\bigl\lfloor \bigl(\lfloor H/S
+    \rfloor + 1\bigr)/2 \bigr\rfloor``. A stack of fractions in a line shrinks the inner
+    ones to script size, and it is one box that TeX cannot break (a strided convolution
+    after a pooling layer in a table's shape column ran 146 pt past its cell, several lines
+    high); on one level a line may break after any sign. Brackets around other brackets
+    are ``\bigl``/``\bigr``, the innermost of text size (a break after a sign inside them
+    costs :data:`INNER_PENALTY`); a numerator that is a sum, and a denominator that is a
+    sum or a product, gets parentheses. A fraction without one inside stays as it is.
+
+    >>> print(unnest_fractions(r"\left\lfloor{\frac{\left\lfloor{\frac{H - 1}{S}}\right\rfloor + 1}{2}}\right\rfloor - 1"))
+    \bigl\lfloor \bigl(\lfloor (H -\penalty7000 1)/S \rfloor + 1\bigr)/2 \bigr\rfloor - 1
+    >>> print(unnest_fractions(r"\left\lfloor{\frac{H}{2}}\right\rfloor + 1"))
+    \left\lfloor{\frac{H}{2}}\right\rfloor + 1
+    """
+    if math.count(r"\frac") < 2:
+        return math
+    out, i = [], 0
+    while i < len(math):
+        group = _group_at(math, i)
+        if group is None:
+            out.append(math[i])
+            i += 1
+            continue
+        end, _ = group
+        piece = math[i:end]
+        out.append(_one_level(piece) if _nested(piece) else piece)
+        i = end
+    return "".join(out)
+
+
+def _nested(tex: str) -> bool:
+    """Whether ``tex`` holds a fraction with a fraction in its numerator or denominator."""
+    at = tex.find(r"\frac{")
+    while at >= 0:
+        parts = _fraction_parts(tex, at)
+        if parts is not None and r"\frac" in parts[1] + parts[2]:
+            return True
+        at = tex.find(r"\frac{", at + 1)
+    return False
+
+
+def _fraction_parts(tex: str, at: int):
+    r"""``(end, numerator, denominator)`` of the ``\frac{..}{..}`` at ``at``, else ``None``."""
+    first = _brace_end(tex, at + 5)
+    if first is None or tex[first:first + 1] != "{":
+        return None
+    second = _brace_end(tex, first)
+    if second is None:
+        return None
+    return second, tex[at + 6:first - 1], tex[first + 1:second - 1]
+
+
+def _brace_end(tex: str, at: int):
+    """The position after the ``}`` that closes the ``{`` at ``at``, else ``None``."""
+    if tex[at:at + 1] != "{":
+        return None
+    depth = 0
+    for i in range(at, len(tex)):
+        if tex[i] == "\\":
+            continue
+        if tex[i] == "{" and tex[i - 1:i] != "\\":
+            depth += 1
+        elif tex[i] == "}" and tex[i - 1:i] != "\\":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+    return None
+
+
+_LEFT = re.compile(r"\\left(\\[a-z]+|[()\[\].|]|\\\{)")
+_RIGHT = re.compile(r"\\right(\\[a-z]+|[()\[\].|]|\\\})")
+
+
+def _group_at(tex: str, at: int):
+    r"""``(end, kind)`` of a fraction (``"frac"``) or a ``\left ... \right`` group
+    (``"left"``) that starts at ``at``, else ``None``."""
+    if tex.startswith(r"\frac{", at):
+        parts = _fraction_parts(tex, at)
+        return None if parts is None else (parts[0], "frac")
+    if not _LEFT.match(tex, at):
+        return None
+    depth, i = 0, at
+    while i < len(tex):
+        left, right = _LEFT.match(tex, i), _RIGHT.match(tex, i)
+        if left:
+            depth, i = depth + 1, left.end()
+        elif right:
+            depth, i = depth - 1, right.end()
+            if depth == 0:
+                return i, "left"
+        else:
+            i += 1
+    return None
+
+
+def _one_level(tex: str) -> str:
+    """``tex`` (a fraction with a fraction inside, or brackets around one) with every
+    fraction inside as ``numerator/denominator`` and every bracket pair sized by what it
+    holds."""
+    out, i = [], 0
+    while i < len(tex):
+        group = _group_at(tex, i)
+        if group is None:
+            out.append(tex[i])
+            i += 1
+            continue
+        end, kind = group
+        if kind == "frac":
+            _, top, bottom = _fraction_parts(tex, i)
+            top, bottom = _one_level(top), _one_level(bottom)
+            out.append(_operand(top, sums_only=True) + "/" + _operand(bottom, sums_only=False))
+        else:
+            opening = _LEFT.match(tex, i)
+            closing = [m for m in _RIGHT.finditer(tex, i, end)][-1]
+            inner = tex[opening.end():closing.start()].strip()
+            if inner.startswith("{") and _brace_end(inner, 0) == len(inner):
+                inner = inner[1:-1]  # SymPy's braces around a rounding's argument
+            out.append(_bracketed(opening.group(1), _one_level(inner), closing.group(1)))
+        i = end
+    return "".join(out)
+
+
+#: The cost of a line break after a sign inside the innermost brackets of a nested
+#: fraction (``H - 1`` of ``\lfloor (H - 1)/S \rfloor``): higher than at a sign or a
+#: product's factor outside them (:data:`TIMES_PENALTY`), so taken only where nothing else fits.
+INNER_PENALTY = 7000
+
+
+def _bracketed(opening: str, inner: str, closing: str) -> str:
+    """``inner`` between the delimiters, ``\\bigl``/``\\bigr`` when it holds a rounding or
+    big brackets; innermost ones as they are (``(H - 1)`` is no reason:
+    ``\\lfloor (H - 1)/S \\rfloor``), a break after their signs at :data:`INNER_PENALTY`."""
+    big = bool(re.search(r"\\[lr](?:floor|ceil)|\\big[lr]", inner))
+    left, right = (r"\bigl", r"\bigr") if big else ("", "")
+    if not big:
+        inner = re.sub(r"(?<=\S) ([+-]) (?!\\penalty)", rf" \1\\penalty{INNER_PENALTY} ", inner)
+    space = " " if opening.startswith("\\") and opening[1:].isalpha() else ""
+    tail = " " if closing.startswith("\\") and closing[1:].isalpha() else ""
+    return f"{left}{opening}{space}{inner}{tail}{right}{closing}"
+
+
+def _operand(tex: str, sums_only: bool) -> str:
+    """A numerator (``sums_only``: in parentheses when a sum) or a denominator (also when a
+    product) of a fraction written with ``/``."""
+    tex = tex.strip()
+    bare = re.fullmatch(r"[A-Za-z0-9.]+(?:_\{[^{}]*\}|_[A-Za-z0-9])?(?:\^\{[^{}]*\})?", tex)
+    if bare or sums_only and len(split_sum(tex)) == 1 and not tex.startswith("-"):
+        return tex
+    return _bracketed("(", tex, ")")
 
 
 #: Source length above which a parenthesised sum is set with ``\\bigl( \\bigr)``.
@@ -265,12 +420,14 @@ def _break_before_factor(hit) -> str:
     stays whole), and a sign (``\\cdot \\left(``: TeX breaks after it already) is left."""
     token = hit.group(1)
     if _NUMERAL.fullmatch(token) or not re.search(r"[A-Za-z0-9}]$", token) or \
-            token.endswith("allowbreak") or token in _SIGNS:
+            token.endswith("allowbreak") or token in _SIGNS or _OPENS.search(token):
         return hit.group(0)
     return token + " " + _PRODUCT + " "
 
 
 _SIGNS = {r"\cdot", r"\times", r"\div", r"\pm", r"\mp"}
+#: A token that opens a bracket (``\bigl\lfloor`` before ``\bigl(``): nothing to multiply.
+_OPENS = re.compile(r"\\l(?:floor|ceil)$|\\(?:bigl|left)$")
 
 
 #: A run of a name longer than this (characters between underscores) may break anywhere.
@@ -331,7 +488,8 @@ def _spec(columns, numeric) -> str:
 
 def longtable(columns, numeric, header: list, rows: list, totals: list, notes: list) -> list:
     """Lines of a ``longtable``: ``header`` (cells), ``rows`` (lists of cells), ``totals``
-    (lists of cells, after a rule, on the last page), ``notes`` (sentences under it)."""
+    (lists of cells, after a rule, on the last page), ``notes`` (sentences under it, set
+    ragged right)."""
     n = len(columns)
     head = " & ".join(header) + r" \\"
     lines = [rf"\begin{{longtable}}{{{_spec(columns, numeric)}}}", r"\toprule", head,
@@ -345,8 +503,9 @@ def longtable(columns, numeric, header: list, rows: list, totals: list, notes: l
     lines.append(r"\midrule")
     lines += [" & ".join(r) + r" \\*" for r in totals]  # \\*: no page break inside the totals
     lines.append(r"\bottomrule")
-    for sentence in notes:
-        lines.append(rf"\multicolumn{{{n}}}{{@{{}}p{{\dimexpr\textwidth-2\tabcolsep\relax}}@{{}}}}{{\footnotesize "
+    for sentence in notes:  # ragged right: a justified line of math had wide gaps
+        lines.append(rf"\multicolumn{{{n}}}{{@{{}}>{{\raggedright\arraybackslash}}"
+                     rf"p{{\dimexpr\textwidth-2\tabcolsep\relax}}@{{}}}}{{\footnotesize "
                      rf"{sentence}}} \\")
     lines.append(r"\end{longtable}")
     return lines

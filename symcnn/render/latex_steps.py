@@ -19,7 +19,8 @@ from ..derivation.steps import register_printer
 from ..working import Given
 from .exprs import latex_printer
 from .latex_long import (LINE_CHARS, alike, breakable, expr_latex, note_parts,
-                         open_long_parentheses, pack, plain, split_sum, text_math)
+                         open_long_parentheses, pack, plain, split_sum, text_math,
+                         unnest_fractions)
 from .text import chain, describe_groups
 
 __all__ = ["step_latex", "derivation_latex", "note_math", "page_step", "is_trivial"]
@@ -153,11 +154,11 @@ def _sum_rows(label: str, values, total, printer) -> str:
     nonzero = [v for v in values if v != 0]
     pieces = []
     for v in nonzero:
-        terms = split_sum(printer._print(Given(v)))
+        terms = split_sum(unnest_fractions(printer._print(Given(v))))
         if len(terms) > 1:  # a sum in parentheses
             terms[0], terms[-1] = r"\bigl(" + terms[0], terms[-1] + r"\bigr)"
         pieces += (["+ " + terms[0]] if pieces else [terms[0]]) + terms[1:]
-    value = split_sum(printer._print(Given(total)))
+    value = split_sum(unnest_fractions(printer._print(Given(total))))
     head = rf"\text{{{label}}} &= "
     joint = " \\\\\n  &\\quad "
     width = LINE_CHARS - len(label)  # the label takes the first line's start
@@ -192,10 +193,12 @@ def page_step(step, printer) -> str:
 def _wrapped(tex: str) -> str:
     """``tex`` as it is when it fits a line; else broken between its terms, also inside long
     parentheses, into ``align*`` rows indented under the first (a Repeat's parameters in
-    EfficientNet ran 450 pt past the page)."""
+    EfficientNet ran 450 pt past the page), its nested fractions on one level
+    (:func:`~symcnn.render.latex_long.unnest_fractions`: a parenthesis opened on one row
+    and closed on the next cannot stretch over the fractions it holds)."""
     if len(plain(tex)) <= LINE_CHARS:
         return tex
-    lines = pack(split_sum(open_long_parentheses(tex)))
+    lines = pack(split_sum(open_long_parentheses(unnest_fractions(tex))))
     return " \\\\\n  &\\quad ".join(lines)
 
 

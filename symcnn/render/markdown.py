@@ -24,7 +24,7 @@ from ..working import Given
 from . import latex as _latex
 from .context import TABLE_COLUMNS, TOTALS, RenderContext, resolve_columns
 from .summary import COLUMNS, column_notes
-from .exprs import latex_printer, show, text_printer
+from .exprs import display_form, latex_printer, show, text_printer
 from .latex_long import NOTE_PARTS, expr_latex
 from .text import chain, describe_groups, value_text
 
@@ -148,7 +148,7 @@ def _assumption(ctx: RenderContext, cells: _Cells) -> str:
 
 def _constraints(ctx: RenderContext, cells: _Cells) -> str:
     if cells.math:
-        shown = [f"${cells.tex._print(c)}$" for c in ctx.model.constraints]
+        shown = [f"${cells.tex._print(display_form(c))}$" for c in ctx.model.constraints]
     else:
         shown = [code_span(show(c)) for c in ctx.model.constraints]
     return "Valid for " + ", ".join(shown) + "."

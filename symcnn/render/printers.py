@@ -190,6 +190,16 @@ class _LatexPrinter(InRounding, LatexPrinter):
                rf"{{{self._print(sympy.Mul(*down))}}}}}\right{right}")
         return tex if exp is None else rf"{tex}^{{{exp}}}"
 
+    def _print_Mul(self, expr):
+        """SymPy's; a negative product over a denominator, ``Mul(-K, 1/6)`` (a rounding's
+        numerator in display form), as ``- \\frac{K}{6}``, which SymPy writes
+        ``\\frac{\\left(-1\\right) K}{6}``."""
+        top, below = expr.args[0], expr.args[1:]
+        if top.is_Mul and top.args[0].is_Number and top.args[0].is_extended_negative and \
+                below and all(f.is_Pow and f.exp.could_extract_minus_sign() for f in below):
+            return "- " + super()._print_Mul(sympy.Mul(-top, *below, evaluate=False))
+        return super()._print_Mul(expr)
+
     def _split_super_sub(self, name: str) -> tuple:
         r"""SymPy's split, with a word subscript set upright, as a label: ``H_{\mathrm{in}}``,
         ``d_{\mathrm{model}}``; a one-letter index (``K_{h}``, ``n_{1}``) and a Greek name

@@ -20,12 +20,17 @@ from __future__ import annotations
 import html
 import re
 
+import sympy
+
 from ..errors import shorten
 from ..layers.base import format_shape
-from ..render.latex import FONTS, escape
-from ..render.latex_long import LONGTABLE_PREAMBLE, break_name, escape_code
+from ..render.exprs import latex_printer
+from ..render.latex import FONTS, MAKE_DIVISIBLE_RULE, PREAMBLE, escape, page_step
+from ..render.latex_long import break_name, breakable, escape_code
 from ..render.markdown import cell_text as md_cell, code_span as md_code
 from ..render.summary import format_count
+from ..render.where import call_names
+from ..working import Given
 from .claims import Unreadable
 from .diagnoses import CARRIED, CATALOGUE
 
@@ -281,21 +286,158 @@ def _value_tex(text: str) -> str:
                                  for part in _VALUE_BREAK.split(text) if part)
 
 
-def _latex_rows(report) -> tuple:
+def _code_tex(text: str) -> str:
+    r"""Code (a student's working) in typewriter type that may break after a blank, an
+    operator or a comma, as a value does (:func:`_value_tex`); never inside a name.
+
+    >>> print(_code_tex("W_out = (9 + 2*0)/3"))
+    \texttt{W\_out =\allowbreak{} (9 +\allowbreak{} 2*\allowbreak{}0)/\allowbreak{}3}
+    """
+    parts = _CODE_BREAK.split(text)
+    return r"\texttt{" + r"\allowbreak{}".join(escape_code(p) for p in parts if p) + "}"
+
+
+_CODE_BREAK = re.compile(r"(?<=[*/+=,])(?![*/+=,])")
+
+
+def _as_value(value):
+    """What a LaTeX report sets as math for a claimed number: its exact value where it is a
+    closed form or a plain number (``27*make_divisible(32*a, 8)`` as the tables set it,
+    ``1600`` grouped), else its text as typed (a decimal, ``3.33``, is not ``333/100``;
+    ``20*3*3`` is what the student wrote, not ``180``); an expected value as it is."""
+    if not hasattr(value, "text") or isinstance(value, Unreadable):
+        return value
+    if getattr(value, "tolerance", 0):
+        return value.text
+    exact = sympy.sympify(value.value)
+    if exact.free_symbols or _PLAIN_NUMBER.fullmatch(value.text.strip()):
+        return exact
+    return value.text
+
+
+_PLAIN_NUMBER = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+|[+-]?\d+")
+#: Typed text that math sets as it is (digits, a decimal point, a sign: ``56.5``).
+_MATH_TEXT = re.compile(r"[+-]?\d*\.?\d+")
+
+
+def _typed(text: str) -> str:
+    """A claim's text as typed, inside math: a decimal as it is, anything else as code."""
+    if _MATH_TEXT.fullmatch(text):
+        return text
+    return r"\text{\ttfamily " + _value_tex(text) + "}"
+
+
+def _size_math(value, printer) -> str:
+    """One size of a shape as math: an integer ungrouped (``(1000,)``: ``1{,}000`` would read
+    as two sizes), a claim as typed where it is not exact, a closed form in its display
+    form."""
+    value = _as_value(value)
+    if isinstance(value, str):
+        return _typed(value)
+    value = sympy.sympify(value)
+    if value.is_Integer:
+        return str(int(value))
+    return breakable(printer._print(Given(value)))
+
+
+def _value_math(field: str, value, printer) -> str:
+    """A claimed or expected value as the model tables set it: math in its display form,
+    numbers grouped, ``make_divisible`` calls by their names (``printer.names``), breakable
+    in a narrow column; an unreadable entry, and a claim that is not a plain number or a
+    closed form, as typed."""
+    if isinstance(value, Unreadable):
+        return _value_tex(shown(field, value))
+    if field == "output_shape":
+        if isinstance(value, list):  # a layer with several outputs: each of them
+            return ", ".join(_value_math(field, v, printer) for v in value)
+        sizes = [_size_math(v, printer) for v in value]
+        return "$(" + r",\allowbreak ".join(sizes) + ("," if len(sizes) == 1 else "") + ")$"
+    value = _as_value(value)
+    if isinstance(value, str):
+        return "$" + _typed(value) + "$" if _MATH_TEXT.fullmatch(value) else \
+            r"\texttt{" + _value_tex(value) + "}"
+    return "$" + _long_numbers(breakable(printer._print(Given(value)))) + "$"
+
+
+_LONG_NUMBER = re.compile(r"\d{1,3}(?:\{,\}\d{3}){3,}")
+
+
+def _long_numbers(math: str) -> str:
+    r"""Math whose numbers of ten digits or more may break after a thousands separator: in a
+    column a fifth of the page wide, a claimed 60-digit number ran 268 pt into the next.
+
+    >>> _long_numbers("1{,}234 + 12{,}345{,}678{,}901")
+    '1{,}234 + 12{,}\\allowbreak 345{,}\\allowbreak 678{,}\\allowbreak 901'
+    """
+    return _LONG_NUMBER.sub(lambda m: m.group().replace("{,}", r"{,}\allowbreak "), math)
+
+
+def _steps(row, field: str) -> list:
+    """The expected derivation's steps of ``field`` (what :meth:`Expected.step_text` shows)."""
+    derivation = row.expected.derivation
+    keys = ("params",) if field == "params" else tuple(s.key for s in derivation.shape_steps)
+    return [s for s in derivation.steps if s.key in keys]
+
+
+def _values(report) -> list:
+    """Every value a LaTeX report sets as math: for naming its ``make_divisible`` calls."""
+    out = []
+    for row in report.rows:
+        for mark in row.marks:
+            for value in (mark.claimed, mark.expected):
+                for v in (value if isinstance(value, (list, tuple)) else [value]):
+                    for size in (v if isinstance(v, (list, tuple)) else [v]):
+                        size = _as_value(size)
+                        if isinstance(size, sympy.Basic):
+                            out.append(size)
+            if not mark.ok:
+                out += [x for s in _steps(row, mark.field) for x in (s.working, s.value)
+                        if isinstance(x, sympy.Basic)]
+    return out
+
+
+def _latex_printer(report):
+    """symcnn's LaTeX printer with names for the report's ``make_divisible`` calls, as a
+    model table names them (:func:`symcnn.render.where.call_names`)."""
+    printer = latex_printer()
+    values = _values(report)
+    taken = {s.name for v in values for s in v.free_symbols}
+    printer.names = call_names(values, taken)
+    return printer
+
+
+def _where_note(printer) -> list:
+    r"""The sentence under the table that defines the named calls (``c_{32} = ...``)."""
+    if not printer.names:
+        return []
+    terms = [f"${printer._print(symbol)} = {call._latex(printer)}$"
+             for call, symbol in printer.names.items()]
+    return [r"{\raggedright\small where " + ", ".join(terms) + "; " + MAKE_DIVISIBLE_RULE
+            + r".\par}"]
+
+
+def _latex_rows(report, printer=None) -> tuple:
     """``(rows, notes)``: the table's rows as lists of LaTeX cells, and the workings of
-    the wrong marks as ``\\item`` lines."""
+    the wrong marks as ``\\item`` lines (the expected working as the derivations set it,
+    the student's as typed)."""
+    printer = printer or _latex_printer(report)
     rows, notes = [], []
     for row in report.rows:
         for mark in row.marks:
             mark_text = "right" if mark.ok else verdict(mark).split(",")[0]
             code = "" if mark.ok else " or ".join(map(_tt, (mark.diagnosis, *mark.also)))
             rows.append([_tt(row.layer), escape(_LABELS[mark.field]),
-                         _value_tex(shown(mark.field, mark.claimed)),
-                         _value_tex(shown(mark.field, mark.expected)), mark_text, code])
+                         _value_math(mark.field, mark.claimed, printer),
+                         _value_math(mark.field, mark.expected, printer), mark_text, code])
             if not mark.ok:
-                notes.append(r"\item " + _tt(row.layer) + " " + escape(_LABELS[mark.field])
-                             + ": " + "; ".join(f"{label}: {_tt(text)}"
-                                                for label, text in _details(row, mark)))
+                steps = " \\\\\n".join(page_step(s, printer) for s in _steps(row, mark.field))
+                item = [r"\item " + _tt(row.layer) + " " + escape(_LABELS[mark.field])
+                        + ": expected", r"\begin{align*}", steps, r"\end{align*}"]
+                if mark.follows:
+                    item.append(r"\noindent yours: " + _code_tex(mark.follows))
+                if isinstance(mark.claimed, Unreadable):
+                    item.append(r"\noindent why: " + _code_tex(mark.claimed.reason))
+                notes.append("\n".join(item))
     return rows, notes
 
 
@@ -324,11 +466,16 @@ def _longtable(rows: list) -> list:
 def to_latex(report, standalone: bool = False) -> str:
     """The report as a booktabs ``longtable`` (it breaks across pages, its header repeated
     on each; every cell wraps in its column), with the workings and the diagnoses below it;
-    ``standalone=True`` gives a complete pdflatex document. A fragment needs the packages
-    ``booktabs``, ``longtable`` and ``array``."""
-    rows, notes = _latex_rows(report)
+    ``standalone=True`` gives a complete pdflatex document. Values are math, set as the
+    model tables set them (display forms, grouped numbers, each ``make_divisible`` call
+    named once under the table); what a student typed that cannot be read, and a student's
+    working, are set as typed. A fragment needs the packages of
+    :data:`symcnn.render.latex.PREAMBLE` (``amsmath``, ``booktabs``, ``longtable``,
+    ``array``)."""
+    printer = _latex_printer(report)
+    rows, notes = _latex_rows(report, printer)
     body = [r"\noindent\textbf{" + latex_quotes(escape(_headline(report))) + r"}\par\medskip",
-            *_longtable(rows)]
+            *_longtable(rows), *_where_note(printer)]
     if notes:
         body += [r"\begin{itemize}\raggedright", *notes, r"\end{itemize}"]
     used = _used(report)
@@ -341,8 +488,8 @@ def to_latex(report, standalone: bool = False) -> str:
     if standalone:
         text = "\n".join([r"\documentclass{article}",
                           r"\usepackage[a4paper,margin=2cm]{geometry}", FONTS,
-                          r"\usepackage{booktabs}", LONGTABLE_PREAMBLE, r"\begin{document}",
-                          r"\sloppy", text, r"\end{document}"])
+                          PREAMBLE, r"\begin{document}", r"\sloppy", text,
+                          r"\end{document}"])
     return text + "\n"
 
 

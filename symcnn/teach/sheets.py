@@ -3,7 +3,8 @@ LaTeX, Markdown, HTML or Moodle XML (numerical questions, the working as feedbac
 
 Sheets only render what the exercises hold (``.question``, ``.answer``, ``.solution``,
 ``.numerical``); mathematics goes through SymPy's printers and the derivation objects'
-own ``_latex`` hooks. In LaTeX the symbols the prose names (``K_h``, cs231n's ``D'``, a
+own ``_latex`` hooks, in HTML through the MathML printer of the model pages
+(:mod:`symcnn.render.html`). In LaTeX the symbols the prose names (``K_h``, cs231n's ``D'``, a
 model's ``n``) are set as the formulas set them, and a derivation's notes as the
 printers set them (:func:`~symcnn.render.latex_long.typeset_note`).
 
@@ -25,6 +26,7 @@ import sympy
 
 from ..errors import ArgumentError, SymcnnError, brief
 from ..render.exprs import latex_printer
+from ..render.html import MathML, math as mathml, note_html, step_html
 from ..render.latex import FONTS, escape
 from ..render.latex_long import escape_code, typeset_note
 from ..render.notation import shown_names
@@ -32,7 +34,7 @@ from ..working import Given, _Node, group_digits
 from .report import latex_quotes, spans
 from .topics import TOPICS, plain
 
-__all__ = ["sheet", "FORMATS", "line_latex", "symbol_names"]
+__all__ = ["sheet", "FORMATS", "line_latex", "line_html", "symbol_names"]
 
 FORMATS = ("latex", "markdown", "html", "moodle")
 
@@ -185,18 +187,96 @@ def _markdown(items, solutions: bool, title: str) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def _part_html(part, printer: MathML):
+    """A solution part as MathML, as :func:`_part_latex` sets it in LaTeX: a symbol's name
+    as the formulas print it, a word as text, a shape as a tuple, a number grouped, a
+    working as it prints itself, a closed form in its display form."""
+    if isinstance(part, str):
+        if re.fullmatch(r"[A-Za-z]+_\w+", part):
+            return printer._print(sympy.Symbol(part))
+        return printer._el("mtext", text=part)
+    if isinstance(part, tuple):
+        row = printer._el("mrow", printer._op("("))
+        for i, size in enumerate(part):
+            if i:
+                row.appendChild(printer._op(","))
+            row.appendChild(_part_html(size, printer))
+        if len(part) == 1:
+            row.appendChild(printer._op(","))
+        row.appendChild(printer._op(")"))
+        return row
+    value = sympy.sympify(part)
+    if isinstance(value, _Node):  # a working prints itself
+        return printer._print(value)
+    return printer._print(Given(value))  # a number grouped, as every output shows it
+
+
+def _text_html(text: str, names: frozenset = frozenset()) -> str:
+    """Prose as HTML, each word that names a symbol set in MathML as the formulas set it
+    (as :func:`_text_latex` sets it in LaTeX).
+
+    >>> print(_text_html("kernel K_h -> n", frozenset({"n"})))  # doctest: +ELLIPSIS
+    kernel <math ...><msub><mi>K</mi><mi>h</mi></msub></math> → <math ...><mi>n</mi></math>
+    """
+    printer = MathML()
+
+    def word(m) -> str:
+        name = m.group(1)
+        if name in names or "_" in name or "'" in name:
+            return mathml(printer._print(sympy.Symbol(name)))
+        return html.escape(m.group(), quote=False)
+
+    out, pos = [], 0
+    for m in _WORD.finditer(text):
+        out += [html.escape(text[pos:m.start()], quote=False), word(m)]
+        pos = m.end()
+    out.append(html.escape(text[pos:], quote=False))
+    return "".join(out).replace("-&gt;", "\u2192")
+
+
+def line_html(line, names: frozenset = frozenset()) -> str:
+    """One solution line as HTML: the prose (the symbol ``names`` set in MathML), then the
+    mathematics in MathML as a model's HTML derivation sets it (:func:`step_html`): numbers
+    grouped alike on every line (``= 2,312`` above ``2,312 + 180,100 = 182,412``)."""
+    printer = MathML()
+    out = [f"<p>{_text_html(line.text, names)}</p>"] if line.text else []
+    math = line.math
+    if math is None:
+        return "".join(out)
+    if isinstance(math, tuple):
+        row = printer.row(*(_part_html(p, printer) for p in math))
+        out.append(f'<div class="step">{mathml(row, block=True)}</div>')
+        return "".join(out)
+    steps = getattr(math, "steps", None)
+    out += [step_html(s, printer) for s in (steps if steps is not None else [math])
+            if not (s.key == "params" and s.value == 0 and steps is not None)]
+    out += [f'<p class="note"><em>{note_html(note, printer)}</em></p>'
+            for note in getattr(math, "notes", ())]
+    return "".join(out)
+
+
+#: The HTML sheet's style: formulas set as a model's HTML derivation sets them, on the left.
+_HTML_STYLE = ("body{font-family:sans-serif;max-width:50em;margin:2em auto;line-height:1.45}"
+               "div.step{overflow-x:auto;overflow-y:hidden;margin:.3rem 0}"
+               "div.step math[display=block]{margin-left:1.5em;text-align:left}"
+               "div.lines>div+div{margin-top:.25rem}p.note{font-size:.9rem;color:#333}"
+               "li>p{margin:.4rem 0}")
+
+
 def _html(items, solutions: bool, title: str) -> str:
     e = html.escape
     parts = [f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{e(title)}</title>'
-             "<style>body{font-family:sans-serif;max-width:50em;margin:2em auto}"
-             "pre{background:#f6f6f6;padding:.5em;white-space:pre-wrap}</style></head><body>",
+             f"<style>{_HTML_STYLE}</style></head><body>",
              f"<h1>{e(title)}</h1><ol>"]
     parts += [f"<li>{_question_html(x.question)}</li>" for x in items]
     parts.append("</ol>")
     if solutions:
         parts.append("<h2>Solutions</h2><ol>")
-        parts += [f"<li><p>Answer: <code>{e(plain(x.answer))}</code></p>"
-                  f"<pre>{e(str(x.solution))}</pre></li>" for x in items]
+        for x in items:
+            names = symbol_names(x)
+            answer = mathml(_part_html(x.answer, MathML()))
+            parts.append(f"<li><p><strong>Answer:</strong> {answer}</p>"
+                         + "".join(line_html(line, names) for line in x.solution) + "</li>")
         parts.append("</ol>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"

@@ -13,6 +13,7 @@ from xml.dom import minidom
 import pytest
 
 import symcnn as sc
+from symcnn.render.html import MathML, math
 
 H, W, w = sc.symbols("H W w")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -94,8 +95,8 @@ def test_a_long_sum_is_one_math_element_per_term_so_that_it_wraps():
     for before, piece in zip(terms, terms[1:]):  # each term with its sign; a long term
         assert re.search(r"<mo( form=\"infix\")?>[+\u2212]</mo>", piece) or \
             re.search(r"<mo>(\u2062|·)</mo></mrow></math>$", before)  # cut after a product
-    # a coefficient is set apart from the function's name (a derivation writes calls out)
-    steps = sc.zoo.mobilenet_v2(alpha=alpha).to_html(style="derivation")
+    # a coefficient is set apart from the function's name (where a call is written out)
+    steps = math(MathML()._print(6 * sc.zoo.make_divisible(16 * alpha, 8)))
     assert re.search('<mn>\\d+</mn><mo>\u2062</mo><mrow><mspace width="0.17em"/>'
                      '<mi mathvariant="normal">make_divisible</mi>', steps)
 
