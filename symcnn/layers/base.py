@@ -759,10 +759,15 @@ class Layer(LayerProtocol):
         if self.n_inputs == 1:
             (shape,) = input_shapes
             out = self.output_shape_for(tuple(shape), check)
-            trainable, non_trainable = self.params_for(tuple(shape))
+            counts = self.params_for(tuple(shape))
         else:
             out = self.output_shape_for([tuple(s) for s in input_shapes], check)
-            trainable, non_trainable = self.params_for([tuple(s) for s in input_shapes])
+            counts = self.params_for([tuple(s) for s in input_shapes])
+        if type(counts) is not tuple or len(counts) != 2:  # a user's layer returned one count
+            raise LayerArgumentError(
+                f"{self.type_name}: params_for must return a pair (trainable, non_trainable), "
+                f"e.g. (C, 0). Received: {brief(counts)}")
+        trainable, non_trainable = counts
         trainable, non_trainable = expanded(sympy.sympify(trainable)), \
             expanded(sympy.sympify(non_trainable))
         if not self.trainable:

@@ -158,3 +158,19 @@ def test_built_in_parameter_counts_are_the_value_of_their_stated_formula():
         assert layer.params_for(shape)[0] == blocks.value_of(formula, bindings)
         record = sc.Sequential([sc.Input(shape), layer]).layers[0]
         assert record.derivation.params.formula == formula
+
+
+def test_a_user_layer_whose_params_for_returns_one_count_is_told_to_return_a_pair():
+    """It was Python's ``TypeError: cannot unpack non-iterable Integer object``."""
+    import symcnn as sc
+
+    class Gain(sc.Layer):
+        def output_shape_for(self, shape, check):
+            return shape
+
+        def params_for(self, shape):
+            return shape[-1]
+
+    with pytest.raises(sc.LayerArgumentError, match=r"Gain: params_for must return a pair "
+                                                    r"\(trainable, non_trainable\).*Received: 16"):
+        sc.Sequential([sc.Input(("H", "W", 16)), Gain()])
