@@ -202,18 +202,23 @@ def unnest_fractions(math: str) -> str:
     """
     if math.count(r"\frac") < 2:
         return math
-    out, i = [], 0
-    while i < len(math):
-        group = _group_at(math, i)
+    return "".join(_one_level(piece) if kind and _nested(piece) else piece
+                   for piece, kind in _pieces(math))
+
+
+def _pieces(tex: str):
+    """``tex`` as ``(piece, kind)``: each fraction or bracket group whole, with its kind
+    (:func:`_group_at`), and every character outside them alone, with None."""
+    i = 0
+    while i < len(tex):
+        group = _group_at(tex, i)
         if group is None:
-            out.append(math[i])
+            yield tex[i], None
             i += 1
-            continue
-        end, _ = group
-        piece = math[i:end]
-        out.append(_one_level(piece) if _nested(piece) else piece)
-        i = end
-    return "".join(out)
+        else:
+            end, kind = group
+            yield tex[i:end], kind
+            i = end
 
 
 def _nested(tex: str) -> bool:
@@ -285,26 +290,21 @@ def _one_level(tex: str) -> str:
     """``tex`` (a fraction with a fraction inside, or brackets around one) with every
     fraction inside as ``numerator/denominator`` and every bracket pair sized by what it
     holds."""
-    out, i = [], 0
-    while i < len(tex):
-        group = _group_at(tex, i)
-        if group is None:
-            out.append(tex[i])
-            i += 1
-            continue
-        end, kind = group
-        if kind == "frac":
-            _, top, bottom = _fraction_parts(tex, i)
+    out = []
+    for piece, kind in _pieces(tex):
+        if kind is None:
+            out.append(piece)
+        elif kind == "frac":
+            _, top, bottom = _fraction_parts(piece, 0)
             top, bottom = _one_level(top), _one_level(bottom)
             out.append(_operand(top, sums_only=True) + "/" + _operand(bottom, sums_only=False))
         else:
-            opening = _LEFT.match(tex, i)
-            closing = [m for m in _RIGHT.finditer(tex, i, end)][-1]
-            inner = tex[opening.end():closing.start()].strip()
+            opening = _LEFT.match(piece)
+            closing = [m for m in _RIGHT.finditer(piece)][-1]
+            inner = piece[opening.end():closing.start()].strip()
             if inner.startswith("{") and _brace_end(inner, 0) == len(inner):
                 inner = inner[1:-1]  # SymPy's braces around a rounding's argument
             out.append(_bracketed(opening.group(1), _one_level(inner), closing.group(1)))
-        i = end
     return "".join(out)
 
 
