@@ -76,16 +76,22 @@ def both(build):
     return ours, keras.Model(k, build(keras.layers)(k))
 
 
-def assert_exported_exactly(build) -> None:
-    ours, kmodel = both(build)
-    net = ours.to_torch()
-    assert sum(p.numel() for p in net.parameters()) == ours.params == kmodel.count_params()
+def random_weights_into(kmodel, net):
+    """Random weights set in ``kmodel`` and copied into its export ``net``; a random
+    ``(2, T, X)`` input drawn after them (seed 0) is returned."""
     rng = np.random.default_rng(0)
     for layer in kmodel.layers:
         layer.set_weights([rng.standard_normal(np.shape(w)).astype("float32")
                            for w in layer.get_weights()])
     copy_weights(kmodel, net)
-    x = rng.standard_normal((2, T, X)).astype("float32")
+    return rng.standard_normal((2, T, X)).astype("float32")
+
+
+def assert_exported_exactly(build) -> None:
+    ours, kmodel = both(build)
+    net = ours.to_torch()
+    assert sum(p.numel() for p in net.parameters()) == ours.params == kmodel.count_params()
+    x = random_weights_into(kmodel, net)
     expected = kmodel(x)
     expected = [expected] if not isinstance(expected, (list, tuple)) else list(expected)
     with torch.no_grad():  # a channels-last model's module reads (N, X, T), as for Conv1D

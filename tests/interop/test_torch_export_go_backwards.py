@@ -15,7 +15,8 @@ import pytest
 import symcnn as sc
 
 from ..conftest import require
-from .test_keras_recurrent_export import T, U, X, assert_exported_exactly, both, copy_weights
+from .test_keras_recurrent_export import (T, U, X, assert_exported_exactly, both,
+                                          random_weights_into)
 
 pytestmark = pytest.mark.frameworks
 
@@ -46,12 +47,7 @@ def _keras_outputs(kmodel, net):
     """Keras' output and the module's (``(N, X, T)`` in: a channels-last model's sequence
     as ``to_torch`` takes it; a sequence out moved back to ``(N, T, u)``) on Keras'
     random weights copied into ``net``."""
-    rng = np.random.default_rng(0)
-    for layer in kmodel.layers:
-        layer.set_weights([rng.standard_normal(np.shape(w)).astype("float32")
-                           for w in layer.get_weights()])
-    copy_weights(kmodel, net)
-    x = rng.standard_normal((2, T, X)).astype("float32")
+    x = random_weights_into(kmodel, net)
     with torch.no_grad():
         got = net(torch.tensor(x).transpose(1, 2))
     got = got.movedim(1, -1) if got.ndim == 3 else got
