@@ -26,13 +26,13 @@ from typing import Any
 
 import sympy
 
-from ..errors import CostError, LayerArgumentError, ShapeError, describe_layer
+from ..errors import CostError, LayerArgumentError, ShapeError
 from ..derivation.blocks import sym
 from ..formulas import prod
 from ..windows import NotAWindow, Whole
 from ..working import Plus, Times
 from .attention_calls import MaskedCalls
-from .base import Checker, Layer, Tensor, apply_layer, format_shape
+from .base import Checker, Layer, apply_layer, format_shape
 from .layout import time_major
 from .saved import Call, kept_new
 
@@ -359,22 +359,6 @@ class MultiHeadAttention(MaskedCalls, Layer):
             raise LayerArgumentError(
                 f"{self.type_name}: return_attention_scores=True is not supported (the scores "
                 f"are an extra output). Received: return_attention_scores=True")
-        if isinstance(query, (list, tuple)) and value is None and key is None:
-            tensors = list(query)
-        elif key is not None and value is None:  # Keras: "missing a required argument"
-            raise LayerArgumentError(
-                f"{describe_layer(self.type_name, self.name)}: a `key` needs a `value`: call "
-                f"it as mha(query, value, key) (mha(query, value) attends with the value as "
-                f"key). Received: key={type(key).__name__}, value=None")
-        else:
-            tensors = [query] + ([value] if value is not None else []) + (
-                [key] if key is not None else [])
-        if len(tensors) == 3 and tensors[2] is tensors[1]:
-            tensors = tensors[:2]  # mha(q, v, v) is mha(q, v), as Keras and PyTorch see it
-        if len(tensors) < 2 or len(tensors) > 3 or not all(isinstance(t, Tensor) for t in tensors):
-            given = ", ".join(type(t).__name__ for t in tensors)
-            raise LayerArgumentError(
-                f"{describe_layer(self.type_name, self.name)}: call it on tensors as "
-                f"mha(query, value) or mha(query, value, key). Received: {len(tensors)} "
-                f"argument{'' if len(tensors) == 1 else 's'} ({given})")
+        tensors = self._call_tensors(query, value, key, "mha", aside=(
+            " (mha(query, value) attends with the value as key)"))
         return apply_layer(self, tensors).outputs[0]

@@ -121,6 +121,31 @@ class MaskedCalls:
                                      f"Received: training={brief(training)}")
         refuse_scores(self, return_attention_scores)  # type: ignore[arg-type]
 
+    def _call_tensors(self, query, value, key, call: str, aside: str = "") -> list:
+        """The tensors of ``layer(query, value)``, ``layer(query, value, key)`` or a list
+        ``[query, value(, key)]`` (how Keras configs record the call), ``[q, v, v]`` read as
+        ``[q, v]``; a :class:`LayerArgumentError` naming the layer otherwise (``call`` is how
+        its messages write the call, ``mha``; ``aside`` follows the missing-value one)."""
+        who = describe_layer(self.type_name, self.name)  # type: ignore[attr-defined]
+        if isinstance(query, (list, tuple)) and value is None and key is None:
+            tensors = list(query)
+        elif key is not None and value is None:  # Keras: "missing a required argument"
+            raise LayerArgumentError(
+                f"{who}: a `key` needs a `value`: call it as {call}(query, value, key){aside}. "
+                f"Received: key={type(key).__name__}, value=None")
+        else:
+            tensors = [query] + ([value] if value is not None else []) + (
+                [key] if key is not None else [])
+        if len(tensors) == 3 and tensors[2] is tensors[1]:
+            tensors = tensors[:2]  # (q, v, v) is (q, v), as Keras and PyTorch compute it
+        if not 2 <= len(tensors) <= 3 or not all(isinstance(t, Tensor) for t in tensors):
+            given = ", ".join(type(t).__name__ for t in tensors)
+            raise LayerArgumentError(
+                f"{who}: call it on tensors as {call}(query, value) or {call}(query, value, "
+                f"key). Received: {len(tensors)} argument{'' if len(tensors) == 1 else 's'} "
+                f"({given})")
+        return tensors
+
     def note_masked_call(self, text: str) -> None:
         """Mark the layer as called with masks, ``text`` as :attr:`masked_call` names them
         (how a model file restores the mark); empty text marks nothing.

@@ -40,7 +40,7 @@ from ..errors import CostError, LayerArgumentError, ShapeError, brief, describe_
 from ..windows import NotAWindow, Whole
 from ..working import Plus, Times
 from .attention_calls import MaskedCalls, dropout_rate
-from .base import Checker, Layer, Tensor, apply_layer, format_shape
+from .base import Checker, Layer, apply_layer, format_shape
 from .dot_attention import split_attention_inputs
 
 __all__ = ["GroupedQueryAttention", "grouped_attention_params", "grouped_attention_macs"]
@@ -217,24 +217,7 @@ class GroupedQueryAttention(MaskedCalls, Layer):
         """``gqa(query, value)``, ``gqa(query, value, key)``, or a list ``[query, value(,
         key)]`` (how Keras configs record the call). Masks change no shape, count or MAC:
         they are noted in :attr:`masked_call`, not recorded."""
-        who = describe_layer(self.type_name, self.name)
-        if isinstance(query, (list, tuple)) and value is None and key is None:
-            tensors = list(query)
-        elif key is not None and value is None:
-            raise LayerArgumentError(
-                f"{who}: a `key` needs a `value`: call it as gqa(query, value, key). "
-                f"Received: key={type(key).__name__}, value=None")
-        else:
-            tensors = [query] + ([value] if value is not None else []) + (
-                [key] if key is not None else [])
-        if len(tensors) == 3 and tensors[2] is tensors[1]:
-            tensors = tensors[:2]  # gqa(q, v, v) is gqa(q, v), as Keras computes it
-        if not 2 <= len(tensors) <= 3 or not all(isinstance(t, Tensor) for t in tensors):
-            given = ", ".join(type(t).__name__ for t in tensors)
-            raise LayerArgumentError(
-                f"{who}: call it on tensors as gqa(query, value) or gqa(query, value, key). "
-                f"Received: {len(tensors)} argument{'' if len(tensors) == 1 else 's'} "
-                f"({given})")
+        tensors = self._call_tensors(query, value, key, "gqa")
         self._check_call(training, return_attention_scores)
         self._note_masks(query_mask=query_mask, value_mask=value_mask, key_mask=key_mask,
                          attention_mask=attention_mask, use_causal_mask=use_causal_mask)
