@@ -483,8 +483,9 @@ class _Reader:
         try:
             bound = signature.bind(*positional, **keywords)
         except TypeError as err:
+            received = f"a bare `{type_name}`, with no arguments" if args is None else brief(args)
             raise SpecError(f"{where}: the arguments do not fit {type_name}"
-                            f"({', '.join(named)}): {err}. Received: {brief(args)}") from None
+                            f"({', '.join(named)}): {err}. Received: {received}") from None
         values = {}
         wraps = getattr(cls, "wrapped_arguments", ())
         for arg, value in bound.arguments.items():

@@ -353,6 +353,7 @@ def test_a_layer_reading_all_outputs_of_another_round_trips():
     ({"symbols": 3, "input": [4], "layers": ["Flatten"]}, "list of names"),
     ({"input": [4], "layers": [{"Dense": 4, "inputs": "x"}]}, "belongs to functional models"),
     ({"input": [4], "layers": ["Dense"]}, "do not fit Dense"),
+    ({"input": [4], "layers": ["Dense"]}, "Received: a bare `Dense`, with no arguments"),
     ({"input": [4], "layers": [{"Dense": -3}]}, "Received: units=-3"),
     ({"inputs": {"x": [4]}, "layers": [{"Dense": 4, "inputs": "y"}]}, "Received: 'y'"),
     ({"inputs": {"a": [4], "b": [4]}, "layers": ["Add"]}, "say which tensor(s)"),

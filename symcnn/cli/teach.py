@@ -22,7 +22,7 @@ import os
 import sys
 
 from ..errors import SymcnnError, SpecError
-from ..safe_read import MAX_FILE_BYTES, decode_text, load_json, read_text
+from ..safe_read import MAX_FILE_BYTES, decode_text, load_json, read_text, write_bytes
 from ..teach import ClaimError, check
 from ..teach import exercises as _exercises
 from .loading import load_model
@@ -85,8 +85,7 @@ def run_exercises(args, out) -> int:
         raise UsageError(str(err)) from None
     text = _exercises.sheet(items, format=args.format, solutions=not args.no_solutions)
     if args.output:
-        with open(args.output, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        write_bytes(args.output, (text if text.endswith("\n") else text + "\n").encode("utf-8"))
         count = f"{len(items)} exercise{'' if len(items) == 1 else 's'}"
         print(f"wrote {args.output} ({count})", file=out)
     else:

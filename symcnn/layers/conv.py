@@ -40,9 +40,12 @@ __all__ = [
 class _WindowConv(SpatialLayer):
     """Shared machinery of convolutions that slide a window (not transposed)."""
 
+    #: the padding words the layer takes, besides explicit amounts; ``causal`` in 1D only
+    paddings = ("valid", "same", "causal")
+
     def _window_args(self, kernel_size, strides, padding, data_format, dilation_rate) -> None:
         rank = self.rank
-        allowed = ("valid", "same", "causal") if rank == 1 else ("valid", "same")
+        allowed = self.paddings if rank == 1 else ("valid", "same")
         self._set(
             kernel_size=self._sizes(kernel_size, rank, "kernel_size"),
             strides=self._sizes(strides, rank, "strides"),

@@ -23,6 +23,7 @@ def _check_groups(owner, in_channels, out_channels, groups) -> None:
 class _ConvNd(TorchLayer):
     _optional = (("stride", 1), ("padding", 0), ("dilation", 1), ("groups", 1), ("bias", True),
                  ("padding_mode", "zeros"))
+    paddings = ("valid", "same")  # PyTorch has no "causal"
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
                  dilation=1, groups=1, bias=True, padding_mode="zeros", device=None,

@@ -181,6 +181,24 @@ def test_bad_arguments_use_pytorchs_argument_names(build, message):
 
 
 @pytest.mark.frameworks
+@pytest.mark.parametrize("padding", ["causal", "full", "valid", "same"])
+def test_conv1d_padding_words_are_those_torch_takes(padding):
+    """nn.Conv1d(padding="causal") was taken (Keras' Conv1D word); PyTorch refuses it."""
+    torch = require("torch")
+    try:
+        torch.nn.Conv1d(2, 4, 3, padding=padding)
+        accepted = True
+    except ValueError:
+        accepted = False
+    if accepted:
+        assert nn.Conv1d(2, 4, 3, padding=padding)(sc.Input((2, 9))).shape[0] == 4
+    else:
+        with pytest.raises(sc.LayerArgumentError,
+                           match=rf"Conv1d: `padding`.*Received: padding='{padding}'"):
+            nn.Conv1d(2, 4, 3, padding=padding)
+
+
+@pytest.mark.frameworks
 def test_reflection_padding_is_refused_where_torch_refuses_it():
     """ReflectionPad2d(5) on a 4x4 input gave (3, 14, 14) where PyTorch refuses the call
     (a pad must be smaller than its axis); with symbols no condition was recorded."""
