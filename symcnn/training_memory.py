@@ -51,9 +51,7 @@ backward and are not counted either.
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
-from functools import lru_cache
 
 import sympy
 
@@ -62,7 +60,7 @@ from .errors import SUBS_HINT, CostError
 from .layers.core import InputLayer
 from .layers.layout import as_read_by, input_layout, is_stepped, output_layouts, stepped
 from .layers.repeat import MAX_LAYER_CALLS, unrolled_calls
-from .layers.saved import Call, resolve
+from .layers.saved import Call, resolve, takes_call
 from .layers.views import both, either
 from .safe import bounded_subs
 from .substitution import conditions_after, substitution_table
@@ -212,26 +210,6 @@ def _applies(kept, trains: bool, off: bool, grads) -> bool:
         (when == "unfrozen" and not off) or (when == "grad" and grads[kept.index])
 
 
-@lru_cache(maxsize=None)
-def _takes_call_function(function) -> bool:
-    try:
-        parameters = inspect.signature(function).parameters.values()
-    except (TypeError, ValueError):  # a builtin or another callable without a signature
-        return False
-    return any(p.name == "call" and p.kind is not p.POSITIONAL_ONLY or p.kind is p.VAR_KEYWORD
-               for p in parameters)
-
-
-def _takes_call(method) -> bool:
-    """Whether a ``saved_for_backward`` takes the keyword argument ``call``
-    (:class:`~symcnn.layers.saved.Call`)."""
-    function = getattr(method, "__func__", method)
-    try:
-        return _takes_call_function(function)
-    except TypeError:  # an unhashable callable
-        return _takes_call_function.__wrapped__(function)
-
-
 def _layer_kept(layer, node, where: str, tally: _Tally, layouts: list, grads: list,
                 trains: bool, off: bool) -> tuple:
     """What a call keeps (the layer's ``saved_for_backward``, with its conditions decided,
@@ -243,7 +221,7 @@ def _layer_kept(layer, node, where: str, tally: _Tally, layouts: list, grads: li
                         f"saved_for_backward(input_shapes, output_shapes) method "
                         f"(symcnn.layers.saved). Received: a {layer.type_name} layer")
     outputs = [t.shape for t in node.outputs]
-    if _takes_call(method):  # what it keeps depends on the call's inputs (layers.saved.Call)
+    if takes_call(method):  # what it keeps depends on the call's inputs (layers.saved.Call)
         same = tuple(next(j for j, u in enumerate(node.inputs) if u is t) for t in node.inputs)
         stated = method(node.input_shapes, outputs, call=Call(tuple(grads), same))
     else:

@@ -807,11 +807,23 @@ class Layer(LayerProtocol):
     def _expect_rank(self, shape, rank: int | tuple, meaning: str) -> None:
         ranks = rank if isinstance(rank, tuple) else (rank,)
         if len(shape) not in ranks:
-            raise ShapeError(
+            raise rank_error(
                 f"expects an input of rank {' or '.join(map(str, ranks))} ({meaning}, without "
                 f"the batch axis). Received: input of rank {len(shape)}, "
-                f"shape={format_shape(shape)}"
-            )
+                f"shape={format_shape(shape)}", ranks)
+
+
+def rank_error(message: str, ranks: tuple, or_more: bool = False) -> ShapeError:
+    """A :class:`ShapeError` for an input of the wrong rank, saying which ranks the layer
+    takes (``expected_ranks``, and ``or_more`` for a least rank), so a wrapper
+    (``TimeDistributed``) can say the rank its own input needs without reading the text.
+
+    >>> rank_error("expects an input of rank 2", (2,)).expected_ranks
+    (2,)
+    """
+    error = ShapeError(message)
+    error.expected_ranks, error.or_more = tuple(ranks), or_more
+    return error
 
 
 class Graph(Layer):

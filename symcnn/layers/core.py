@@ -15,13 +15,13 @@ import sympy
 
 from .. import formulas
 from ..derivation.blocks import sym
-from ..errors import LayerArgumentError, ShapeError
+from ..errors import LayerArgumentError
 from ..safe import brief
 from ..symbols import as_size, input_sizes
 from ..windows import Whole
 from ..working import Times
 from .base import (Checker, Computed, Layer, Tensor, _at_least_zero, apply_layer,
-                   format_shape)
+                   format_shape, rank_error)
 from .layout import contiguous, elementwise, reads_cuts
 from .lora import LoRA
 from .saved import (NOTHING, activation_layer_kept, is_identity_activation, kept_input,
@@ -248,9 +248,9 @@ class _SpatialDropout(Dropout):
     def output_shape_for(self, shape, check: Checker):
         rank = self.keras_rank
         if rank is not None and len(shape) != rank:
-            raise ShapeError(f"expects an input of rank {rank} (without the batch axis; "
+            raise rank_error(f"expects an input of rank {rank} (without the batch axis; "
                              f"Keras: ndim={rank + 1} with it). Received: input shape "
-                             f"{format_shape(shape)}")
+                             f"{format_shape(shape)}", (rank,))
         return super().output_shape_for(shape, check)
 
 

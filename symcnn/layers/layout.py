@@ -45,13 +45,16 @@ Channels-last layers (which ``to_torch`` computes on channels-first copies of th
 softmax, concatenation and the other layers state nothing.
 
 A crop or slice of a tensor whose layout is not stated is a :class:`Cut`: its order in memory
-is not known, but its axes cut short are, and that is enough to know where PyTorch's reshape
-copies it whatever the order (:func:`unordered_reshape_copy`: a cut axis cannot be merged
-with the axis before it). The same holds for a tensor that requires no gradient, whose order
-``to_torch`` may change (it gives a channels-last model's input channels first). A layer's
-``layout_for`` or ``output_copy_for`` sees a :class:`Cut` only where it is marked with
-:func:`reads_cuts` (the crops, ``Permute``, and the layers whose output is their input or
-an element-wise function of it); the others see None there, as for any layout not stated.
+is not known, but its axes cut short and its axes read with a step are, and that is enough to
+know where PyTorch's reshape and ``contiguous()`` copy it whatever the order
+(:func:`unordered_reshape_copy`, :func:`unordered_contiguous_copy`: a cut axis cannot be
+merged with the axis before it, nor a stepped axis with the axis after it). The same holds
+for a tensor that requires no gradient, whose order ``to_torch`` may change (it gives a
+channels-last model's input channels first). A layer's ``layout_for`` or
+``output_copy_for`` sees a :class:`Cut` only where it is marked with :func:`reads_cuts` (the
+crops, ``nn.StridedSlice``, ``Permute``, ``Flatten``, ``Reshape``, ``nn.Contiguous``, and the
+layers whose output is their input or an element-wise function of it); the others see None
+there, as for any layout not stated.
 
 >>> x = Layout((0, 1, 2), grad=True)
 >>> permuted(x, (2, 1))
@@ -62,7 +65,7 @@ Layout(order=(0, 2, 1), gaps=frozenset(), grad=True)
 (Min(1, B - 1), 0)
 >>> crop = sliced(None, [1, 2])                   # a crop of H and W, order not known
 >>> crop, unordered_fold_copy(crop, (B, 6, 6, 3))
-(Cut(gaps=frozenset({1, 2}), grad=None), 1)
+(Cut(gaps=frozenset({1, 2}), grad=None, steps=frozenset()), 1)
 """
 
 from __future__ import annotations
@@ -76,8 +79,9 @@ from ..arith import decide_equal, prove_nonnegative
 
 __all__ = ["Layout", "Stepped", "Cut", "stepped", "is_stepped", "is_cut", "contiguous",
            "permuted", "sliced", "elementwise", "is_contiguous", "when_contiguous", "time_major",
-           "fold_copy", "unordered_reshape_copy", "unordered_fold_copy", "order_unknown",
-           "reads_cuts", "as_read_by", "output_layouts", "input_layout"]
+           "fold_copy", "unordered_reshape_copy", "unordered_fold_copy",
+           "unordered_contiguous_copy", "order_unknown", "reads_cuts", "as_read_by",
+           "output_layouts", "input_layout"]
 
 
 @dataclass(frozen=True)
@@ -109,19 +113,22 @@ class Stepped(Layout):
 @dataclass(frozen=True)
 class Cut:
     """A slice of a tensor whose layout is not stated (a crop of a channels-last feature map,
-    or of a concatenation): ``gaps``, its axes cut short (symcnn axes, batch 0), and
-    ``grad``, whether it requires a gradient (None where that is not known, as it is not
-    for a tensor whose layout is not stated). Not a :class:`Layout`: its order in memory is
-    not known, so nothing that needs the order is decided from it. What is decided is where
-    a reshape copies it whatever the order (:func:`unordered_reshape_copy`). Only the layer
+    or of a concatenation): ``gaps``, its axes cut short (symcnn axes, batch 0), ``grad``,
+    whether it requires a gradient (None where that is not known, as it is not for a tensor
+    whose layout is not stated), and ``steps``, its axes read with a step over 1
+    (``x[:, ::2]``: :class:`~symcnn.nn.StridedSlice`). Not a :class:`Layout`: its order in
+    memory is not known, so nothing that needs the order is decided from it. What is decided
+    is where a reshape or ``contiguous()`` copies it whatever the order
+    (:func:`unordered_reshape_copy`, :func:`unordered_contiguous_copy`). Only the layer
     methods marked with :func:`reads_cuts` see it (:func:`as_read_by`).
 
-    >>> sliced(sliced(None, [1]), [2])
-    Cut(gaps=frozenset({1, 2}), grad=None)
+    >>> sliced(sliced(None, [1]), [2], steps=[3])
+    Cut(gaps=frozenset({1, 2}), grad=None, steps=frozenset({3}))
     """
 
     gaps: frozenset = field(default_factory=frozenset)
     grad: bool | None = None
+    steps: frozenset = field(default_factory=frozenset)
 
 
 def is_cut(layout) -> bool:
@@ -146,7 +153,7 @@ def reads_cuts(method):
     ... def layout_for(self, input_layouts, input_shapes, output_shapes):
     ...     return (input_layouts[0],)
     >>> as_read_by(layout_for, [Cut(frozenset({1}))]), as_read_by(len, [Cut(frozenset({1}))])
-    ([Cut(gaps=frozenset({1}), grad=None)], [None])
+    ([Cut(gaps=frozenset({1}), grad=None, steps=frozenset())], [None])
     """
     method.reads_cuts = True
     return method
@@ -208,29 +215,38 @@ def when_contiguous(input_layouts, output_shapes) -> tuple:
 
 def permuted(layout: Layout | None, dims) -> Layout | None:
     """After Keras' ``Permute(dims)`` (``dims`` counts from 1; output axis ``i`` is input
-    axis ``dims[i - 1]``): the same memory, axes renumbered (a :class:`Cut`'s cut axes)."""
+    axis ``dims[i - 1]``): the same memory, axes renumbered (a :class:`Cut`'s cut and
+    stepped axes)."""
     if layout is None:
         return None
     where = {0: 0, **{d: i + 1 for i, d in enumerate(dims)}}
     if is_cut(layout):
-        return Cut(frozenset(where[a] for a in layout.gaps), layout.grad)
+        return Cut(frozenset(where[a] for a in layout.gaps), layout.grad,
+                   frozenset(where[a] for a in layout.steps))
     return Layout(tuple(where[a] for a in layout.order), frozenset(where[a] for a in layout.gaps),
                   layout.grad)
 
 
-def sliced(layout: Layout | None, axes) -> Layout | None:
+def sliced(layout: Layout | None, axes, steps=()) -> Layout | None:
     """After a slice of ``axes`` (symcnn axes, batch = 0) to fewer elements; a slice of a
     tensor whose layout is not known (None) is a :class:`Cut` (None where it cuts nothing).
+    ``steps``, axes read with a step over 1, make the slice a :class:`Cut` whatever
+    ``layout`` (for a layout whose order is not relied on, :func:`order_unknown`; a
+    :class:`Layout` whose order is says what a step does with its gaps and
+    :class:`Stepped`).
 
     >>> sliced(contiguous(3), [1])
     Layout(order=(0, 1, 2), gaps=frozenset({1}), grad=False)
     >>> sliced(None, [2]), sliced(None, [])
-    (Cut(gaps=frozenset({2}), grad=None), None)
+    (Cut(gaps=frozenset({2}), grad=None, steps=frozenset()), None)
+    >>> sliced(contiguous(3), [2], steps=[1])
+    Cut(gaps=frozenset({2}), grad=False, steps=frozenset({1}))
     """
     if layout is None:
-        return Cut(frozenset(axes)) if axes else None
-    if is_cut(layout):
-        return Cut(layout.gaps | frozenset(axes), layout.grad)
+        return Cut(frozenset(axes), steps=frozenset(steps)) if axes or steps else None
+    if is_cut(layout) or steps:
+        return Cut(layout.gaps | frozenset(axes), layout.grad,
+                   _steps(layout) | frozenset(steps))
     return Layout(layout.order, layout.gaps | frozenset(axes), layout.grad)
 
 
@@ -352,12 +368,20 @@ def _one_branches(sizes):
         yield ones, weight, values
 
 
+def _steps(layout) -> frozenset:
+    """The axes of ``layout`` known to be read with a step over 1: a :class:`Cut`'s
+    ``steps``, a :class:`Stepped` layout's innermost axis."""
+    if is_cut(layout):
+        return layout.steps
+    return frozenset(layout.order[-1:]) if is_stepped(layout) else frozenset()
+
+
 def unordered_reshape_copy(layout, sizes, new_sizes) -> sympy.Expr:
     """1 where ``x.reshape(new_sizes)`` of a tensor of ``sizes`` (both batch first) copies it
-    whatever its order in memory, given only its axes cut short (``layout.gaps``, of a
-    :class:`Cut` or a :class:`Layout`); 0 elsewhere, where the order would decide it (where
-    it is not known, that counts as a view, as for a layout not stated). A closed form over
-    which sizes are 1.
+    whatever its order in memory, given only its axes cut short and read with a step
+    (``layout.gaps`` and the steps of a :class:`Cut` or a :class:`Layout`); 0 elsewhere,
+    where the order would decide it (where it is not known, that counts as a view, as for a
+    layout not stated). A closed form over which sizes are 1.
 
     PyTorch's reshape is a view only where the output's axes can be made of runs of input
     axes stored one inside the other, which for two axes ``a, b`` that follow each other
@@ -367,8 +391,11 @@ def unordered_reshape_copy(layout, sizes, new_sizes) -> sympy.Expr:
     cut from a longer axis, the element one step along ``a`` would be the element
     ``size[b]`` steps along ``b`` of the uncut tensor: one address for two elements, which
     no tensor PyTorch computes has. So a cut axis of size 2 or more, after another of size 2
-    or more that the reshape merges it with, is a copy in any order. A split that the
-    symbols leave open counts as a split (no copy stated).
+    or more that the reshape merges it with, is a copy in any order. So is an axis of 2 or
+    more read with a step over 1, before another of 2 or more: its stride, the step times
+    what it was, is too long for the axis after it in any order of the dense tensor that
+    the slices view. A split that the symbols leave open counts as a split (no
+    copy stated).
 
     >>> from symcnn import symbols
     >>> B, H, W = symbols("B H W")
@@ -380,12 +407,15 @@ def unordered_reshape_copy(layout, sizes, new_sizes) -> sympy.Expr:
     0
     >>> unordered_reshape_copy(Cut(frozenset({3})), (B, 6, 8, 3), (48*B, 3))      # the last axis
     0
+    >>> unordered_reshape_copy(Cut(steps=frozenset({1})), (B, 6, 8, 3), (B, 144))  # x[:, ::2]
+    1
     """
     sizes = [sympy.sympify(s) for s in sizes]
+    steps = _steps(layout)
     total = sympy.Integer(0)
     for ones, weight, values in _one_branches(sizes):
         wide = [a for a in range(len(sizes)) if a not in ones]  # sizes of 2 or more
-        pairs = [(a, b) for a, b in zip(wide, wide[1:]) if b in layout.gaps]
+        pairs = [(a, b) for a, b in zip(wide, wide[1:]) if b in layout.gaps or a in steps]
         if not pairs:
             continue
         outer, product = [], sympy.Integer(1)
@@ -414,3 +444,29 @@ def unordered_fold_copy(layout, sizes) -> sympy.Expr:
     """
     folded = sympy.expand(sympy.Mul(*(sympy.sympify(s) for s in sizes[:-1])))
     return unordered_reshape_copy(layout, sizes, (folded, sizes[-1]))
+
+
+def unordered_contiguous_copy(layout, sizes) -> sympy.Expr:
+    """1 where ``x.contiguous()`` of a tensor of ``sizes`` (batch first) copies it whatever
+    its order in memory, given only its axes cut short and read with a step (as
+    :func:`unordered_reshape_copy`); 0 elsewhere, where the order would decide it. PyTorch's
+    ``is_contiguous`` needs every axis of 2 or more stored right outside the next such axis,
+    the last at stride 1: a cut axis of 2 or more after another of 2 or more (the batch axis
+    included) breaks it in any order, and so does an axis of 2 or more read with a step
+    (before another, as for a reshape; the last, at a stride over 1).
+
+    >>> from symcnn import symbols
+    >>> B = symbols("B")
+    >>> unordered_contiguous_copy(Cut(frozenset({1})), (B, 2, 6, 8))        # x[:, 1:3]
+    Min(1, B - 1)
+    >>> unordered_contiguous_copy(Cut(steps=frozenset({3})), (B, 2, 6, 4))  # x[..., ::2]
+    1
+    """
+    sizes = [sympy.sympify(s) for s in sizes]
+    steps = _steps(layout)
+    total = sympy.Integer(0)
+    for ones, weight, _ in _one_branches(sizes):
+        wide = [a for a in range(len(sizes)) if a not in ones]  # sizes of 2 or more
+        if any(a in steps for a in wide) or any(b in layout.gaps for b in wide[1:]):
+            total += weight
+    return sympy.expand(total)

@@ -45,7 +45,9 @@ so, naming the layer, rather than guessing 0.
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import sympy
@@ -56,7 +58,8 @@ from ..formulas import prod
 from .layout import fold_copy, order_unknown, unordered_fold_copy
 from .spatial import split_channels
 
-__all__ = ["Kept", "WHEN", "Call", "kept_input", "kept_output", "kept_new", "kept_matrix",
+__all__ = ["Kept", "WHEN", "Call", "takes_call", "kept_input", "kept_output", "kept_new",
+           "kept_matrix",
            "resolve", "activation_keeps", "activation_kept", "activation_layer_kept",
            "activation_extra", "with_activation", "window_input_kept", "torch_conv_input_kept",
            "is_identity_activation", "NOTHING"]
@@ -108,6 +111,31 @@ class Kept:
         if self.when is not None and self.when not in WHEN:
             raise LayerArgumentError(f"Kept: `when` must be None or one of "
                                      f"{', '.join(map(repr, WHEN))}. Received: when={brief(self.when)}")
+
+
+def takes_call(method) -> bool:
+    """Whether a ``saved_for_backward`` takes the keyword argument ``call``
+    (:class:`Call`): :mod:`symcnn.training_memory` passes it to those that do, and so does a
+    wrapper passing on its wrapped layer's statement (``TimeDistributed``).
+
+    >>> takes_call(lambda input_shapes, output_shapes, call=None: ()), takes_call(len)
+    (True, False)
+    """
+    function = getattr(method, "__func__", method)
+    try:
+        return _takes_call_function(function)
+    except TypeError:  # an unhashable callable
+        return _takes_call_function.__wrapped__(function)
+
+
+@lru_cache(maxsize=None)
+def _takes_call_function(function) -> bool:
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):  # a builtin or another callable without a signature
+        return False
+    return any(p.name == "call" and p.kind is not p.POSITIONAL_ONLY or p.kind is p.VAR_KEYWORD
+               for p in parameters)
 
 
 @dataclass(frozen=True)

@@ -15,13 +15,15 @@ are without the batch axis, as everywhere in symcnn.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import sympy
 
 from .. import arith
 from ..errors import LayerArgumentError, ShapeError, brief
 from ..formulas import prod
 from ..layers.base import Checker, Layer, format_shape
-from ..layers.layout import sliced, stepped
+from ..layers.layout import order_unknown, reads_cuts, sliced, stepped
 from ..layers.saved import NOTHING
 from ..derivation.blocks import dim_names, sym
 from ..working import Ceiling, Minus, Over, Plus, Times
@@ -236,6 +238,7 @@ class StridedSlice(Layer):
         """Nothing: PyTorch's slice backward needs only the sizes."""
         return NOTHING
 
+    @reads_cuts
     def layout_for(self, input_layouts, input_shapes, output_shapes) -> tuple:
         """The input's memory with gaps (symcnn axes, batch 0), as PyTorch's strides say:
 
@@ -250,26 +253,52 @@ class StridedSlice(Layer):
         Not stated where that depends on the symbols (``::2`` of ``H`` rows: a gap for odd
         ``H`` only), nor for a step over 1 on an axis with a gap already (cut short before,
         or stored right under a stepped axis), whose memory extent the layout does not
-        record (``x[:, :5][:, ::2]`` fits under the batch axis for 6 rows, not for 7)."""
+        record (``x[:, :5][:, ::2]`` fits under the batch axis for 6 rows, not for 7).
+
+        Of a tensor whose order in memory is not known (not stated, as for a
+        concatenation, or a crop of one) or not relied on (computed from the model's input
+        alone), a :class:`~symcnn.layers.layout.Cut`: the same gaps on the sliced axes (that
+        tensor taken as dense, as every tensor PyTorch computes is), and each axis read with
+        a step recorded as stepped, in place of a gap on the axis stored under it. A step
+        over 1 on an axis cut short before drops that axis' gap (it may fit again) and keeps
+        the rest.
+
+        >>> import symcnn as sc
+        >>> x = sc.Input((3, 7, 8))
+        >>> both = sc.Concatenate(axis=1)([sc.nn.Conv2d(3, 2, 1)(x), sc.nn.Conv2d(3, 2, 1)(x)])
+        >>> crop = StridedSlice(((1, None, None), (None, None, 3)))(both)
+        >>> m = sc.Model(x, sc.nn.Linear(8, 2)(crop))
+        >>> m.training_memory(batch="B").activations   # the input, the crop's copy
+        960*B
+        """
         layout, shape, out = input_layouts[0], input_shapes[0], output_shapes[0]
-        if layout is None:
-            return (None,)
-        below = dict(zip(layout.order, layout.order[1:]))  # the axis stored right under
-        gaps, steps_innermost = set(), False
+        unknown = layout is None or order_unknown(layout)  # the order is not relied on
+        below = {} if unknown else dict(zip(layout.order, layout.order[1:]))  # stored right under
+        cut = frozenset() if layout is None else layout.gaps
+        gaps, steps, steps_innermost, forgotten = set(), set(), False, set()
         for axis, (n, m, (_, _, step)) in enumerate(zip(shape, out, self.slices)):
             step, n, a = step or 1, sympy.sympify(n), axis + 1
             if n == 1:
                 continue
             spare = _nonzero(sympy.expand(n - step * m))
-            if spare is None or step > 1 and (a in layout.gaps and m != 1
+            if step > 1 and a in cut and m != 1 and unknown:
+                forgotten.add(a)  # whether it fits again depends on its length before
+                steps.add(a)
+                continue
+            if spare is None or step > 1 and (a in cut and m != 1
                                               or not arith.prove_nonnegative(n - 2)):
                 return (None,)
             if spare:
                 gaps.add(a)
-            if step > 1 and a in below:
+            if step > 1 and unknown:
+                steps.add(a)
+            elif step > 1 and a in below:
                 gaps.add(below[a])
             elif step > 1:
                 steps_innermost = True
+        if unknown:
+            kept = layout if layout is None else replace(layout, gaps=layout.gaps - forgotten)
+            return (sliced(kept, sorted(gaps), steps=sorted(steps)),)
         out_layout = sliced(layout, sorted(gaps))
         return (stepped(out_layout) if steps_innermost else out_layout,)
 

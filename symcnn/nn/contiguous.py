@@ -13,7 +13,8 @@ import sympy
 
 from ..layers import core as _core
 from ..arith import prove_nonnegative
-from ..layers.layout import contiguous, is_stepped
+from ..layers.layout import (contiguous, is_stepped, order_unknown, reads_cuts,
+                             unordered_contiguous_copy)
 from ..layers.views import contiguous_copy
 from ._base import TorchLayer
 
@@ -47,11 +48,16 @@ class Contiguous(TorchLayer, _core.Identity):
         """Contiguous, whatever the input."""
         return (contiguous(len(output_shapes[0]) + 1),)
 
+    @reads_cuts
     def output_copy_for(self, input_layouts, input_shapes, output_shapes, batch):
         """1 where the input is not contiguous (PyTorch copies it), 0 where it is (the
-        output is the input). The input itself where its layout is not known or it
-        requires no gradient (computed from the model's input alone, whose order
-        ``to_torch`` gives channels first).
+        output is the input). The input itself where its layout is not known. Where only
+        its axes cut short or read with a step are known (a crop or slice of a tensor whose
+        layout is not stated, :class:`~symcnn.layers.layout.Cut`, or an input that requires
+        no gradient, computed from the model's input alone, whose order ``to_torch`` gives
+        channels first), a copy where it copies whatever the order
+        (:func:`~symcnn.layers.layout.unordered_contiguous_copy`: a crop of the channels from
+        batch 2 on, a step), the input elsewhere.
 
         A :class:`~symcnn.layers.layout.Stepped` input (``x[..., ::2]``) is contiguous only
         where all its sizes are 1: a copy unless every size is 1, ``Min(1, s - 1)`` for each
@@ -65,11 +71,16 @@ class Contiguous(TorchLayer, _core.Identity):
         Min(1, B - 1)
         >>> Contiguous().output_copy_for([stepped], [(1, 3)], [(1, 3)], B)
         1
+        >>> from symcnn.layers.layout import sliced
+        >>> Contiguous().output_copy_for([sliced(None, [1])], [(2, 6, 8)], [(2, 6, 8)], B)
+        Min(1, B - 1)
         """
         layout = input_layouts[0]
-        if layout is None or not layout.grad:
+        if layout is None:
             return sympy.Integer(0)
         sizes = (batch, *input_shapes[0])
+        if order_unknown(layout):
+            return unordered_contiguous_copy(layout, sizes)
         if is_stepped(layout):
             free = {sympy.sympify(s) for s in sizes} - {sympy.Integer(1)}
             if any(prove_nonnegative(s - 2) for s in free):

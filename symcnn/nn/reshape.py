@@ -15,7 +15,7 @@ from .. import arith, formulas
 from ..errors import SUBS_HINT, LayerArgumentError, ShapeError, brief
 from ..layers import reshape as _reshape
 from ..layers.base import Checker, Layer, format_shape
-from ..layers.layout import sliced
+from ..layers.layout import reads_cuts, sliced
 from ..layers.saved import NOTHING, kept_input
 from ..layers.views import reshaped
 from ..symbols import MAX_SIZE_BITS, as_size
@@ -206,6 +206,7 @@ class Slice(TorchLayer, Layer):
         """Nothing: PyTorch's slice backward needs only the sizes."""
         return NOTHING
 
+    @reads_cuts
     def layout_for(self, input_layouts, input_shapes, output_shapes) -> tuple:
         """The input's memory with a gap along each axis cut short (symcnn axes, batch 0);
         not stated where whether an axis is cut depends on the symbols (``:6`` on ``H``

@@ -127,11 +127,26 @@ def test_time_distributed_conv_has_the_field_of_a_conv3d_one_step_deep():
     assert frames.receptive_field == volume.receptive_field
 
 
-def test_time_distributed_training_memory_is_refused_by_name():
-    """Keras 3 runs the layer step by step and stacks the steps: not stated, so refused."""
-    model = sc.Sequential([sc.Input((4, 6)), sc.TimeDistributed(sc.Dense(3), name="td")])
-    with pytest.raises(sc.CostError, match="'td' \\(TimeDistributed\\)"):
-        model.training_memory(batch=2)
+@pytest.mark.parametrize("case", ["dense", "frozen wrapper"])
+def test_time_distributed_read_from_keras_keeps_what_keras_keeps(case):
+    """Keras 3 runs the layer step by step and stacks the steps; training memory carries the
+    wrapped layer's statement over (tests/training/test_time_distributed_memory.py)."""
+    keras = require("keras")
+    import os
+
+    import torch
+
+    from ..support.saved_tensors import KerasTraining, measure
+
+    if os.environ.get("KERAS_BACKEND") != "torch":
+        pytest.skip("needs KERAS_BACKEND=torch")
+    theirs = _time_distributed_models(keras)[case]
+    B = sc.symbols("B")
+    closed = sc.from_keras(theirs).training_memory(batch=B).activations
+    shape = tuple(theirs.inputs[0].shape[1:])
+    for batch in (1, 2):
+        assert closed.subs(B, batch) == measure(KerasTraining(theirs),
+                                                torch.randn(batch, *shape))[0]
 
 
 def test_time_distributed_needs_a_steps_axis_as_keras_does():

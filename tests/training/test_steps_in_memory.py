@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import symcnn as sc
-from symcnn.layers.layout import contiguous, sliced
+from symcnn.layers.layout import Cut, Layout, contiguous, sliced
 from tests.conftest import fuzz_examples, require
 
 torch = require("torch")
@@ -98,9 +98,12 @@ def test_a_step_on_an_axis_cut_short_before_states_no_layout():
         y = torch.zeros(2, rows, 4)[:, :5][:, ::2]
         views.append(y.reshape(-1, 4).data_ptr() == y.data_ptr())
     assert views == [True, False]
-    cropped = sliced(contiguous(3), [1])
+    cropped = sliced(Layout((0, 1, 2), grad=True), [1])
     cut = sc.nn.StridedSlice(((None, None, 2),))
     assert cut.layout_for([cropped], [(5, 4)], [(3, 4)]) == (None,)
+    # where the order is not relied on (no gradient: a Cut), the crop's gap is dropped
+    assert cut.layout_for([sliced(contiguous(3), [1])], [(5, 4)], [(3, 4)]) == \
+        (Cut(frozenset(), False, frozenset({1})),)
 
 
 # ------------------------------------------------------------------ random slices
