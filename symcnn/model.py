@@ -84,6 +84,19 @@ def _stated_conditions(constraints) -> tuple:
     return tuple(out)
 
 
+#: The values of ``Model(..., input_format=...)``: PyTorch's layout and Keras'.
+INPUT_FORMATS = ("channels_first", "channels_last")
+
+
+def _stated_input_format(value) -> str | None:
+    """``Model(..., input_format=...)`` checked: None (not stated) or one of
+    :data:`INPUT_FORMATS`."""
+    if value is None or (isinstance(value, str) and value in INPUT_FORMATS):
+        return value
+    raise GraphError(f"Model: `input_format` must be None, 'channels_first' (PyTorch's "
+                     f"layout) or 'channels_last' (Keras'). Received: input_format={brief(value)}")
+
+
 class Model(_CostViews, _Printing, Graph):
     """A functional model from input tensors to output tensors (Keras functional style).
 
@@ -97,20 +110,40 @@ class Model(_CostViews, _Printing, Graph):
     (37184, 128)
     >>> [r.name for r in block.layers]  # as in Keras, the InputLayer first
     ['input_layer', 'conv2d', 'batch_normalization', 'add']
+
+    ``input_format`` states where the model's input has its channels: ``"channels_first"``
+    (PyTorch's layout, what ``sc.from_torch`` states) or ``"channels_last"`` (Keras').
+    ``to_torch`` and receptive fields take it before asking the layers, which otherwise
+    decide (channels last unless the layers that state a layout all state channels
+    first); ``subs`` and model files keep it.
+
+    >>> x = sc.Input((4, 16))  # 4 channels first, then 16 positions
+    >>> m = sc.Model(x, sc.Activation("relu")(x), input_format="channels_first")
+    >>> m.input_format, m.subs().input_format
+    ('channels_first', 'channels_first')
+    >>> sc.Model(x, x, input_format="NCHW")
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.GraphError: Model: `input_format` must be None, 'channels_first' (PyTorch's layout) or 'channels_last' (Keras'). Received: input_format='NCHW'
     """
 
     type_name = "Functional"
     _default_name = "functional"
     #: Printers lay out a Sequential without input rows and "Connected to" (as Keras does).
     is_sequential = False
+    #: The layout of the model's input as its builder states it (None: the layers decide).
+    input_format = None
 
     def __init__(self, inputs, outputs, name: str | None = None, *,
-                 constraints: Sequence = ()) -> None:
+                 constraints: Sequence = (), input_format: str | None = None) -> None:
         """``constraints``: conditions the builder states on the symbols, beyond the ones
         the layers record (``alpha >= 1/4``, where a zoo model's closed form stops
-        holding); kept by :meth:`subs` (substituted, so a value breaking one is refused)."""
+        holding); kept by :meth:`subs` (substituted, so a value breaking one is refused).
+        ``input_format``: ``"channels_first"``, ``"channels_last"`` or None (not stated),
+        kept by :meth:`subs`."""
         Layer.__init__(self, name=name)
         object.__setattr__(self, "_stated", _stated_conditions(constraints))
+        object.__setattr__(self, "input_format", _stated_input_format(input_format))
         ins = _as_list(inputs, "inputs")
         outs = _as_list(outputs, "outputs")
         for t in ins:
@@ -410,7 +443,8 @@ class Model(_CostViews, _Printing, Graph):
         outs = [tensors[id(t)] for t in self.outputs]
         return Model(new_inputs[0] if self._single_input else list(new_inputs),
                      outs[0] if self._single_output else outs, name=name,
-                     constraints=self._stated if constraints is None else constraints)
+                     constraints=self._stated if constraints is None else constraints,
+                     input_format=self.input_format)
 
     # -- solving (symcnn.solving) -----------------------------------------------------------
 
@@ -578,6 +612,7 @@ class Sequential(Model):
     """A stack of layers, each applied to the previous one's output (Keras ``Sequential``).
 
     The first element is ``sc.Input(shape)``. A model can be an element too (nesting).
+    ``constraints`` and ``input_format`` are :class:`Model`'s.
 
     >>> import symcnn as sc
     >>> m = sc.Sequential([sc.Input(("H", "W", 3)), sc.Conv2D(8, 3), sc.ReLU()])
@@ -590,7 +625,7 @@ class Sequential(Model):
     is_sequential = True
 
     def __init__(self, layers: Sequence, name: str | None = None, *,
-                 constraints: Sequence = ()) -> None:
+                 constraints: Sequence = (), input_format: str | None = None) -> None:
         items = list(layers) if isinstance(layers, (list, tuple)) else None
         if isinstance(layers, (Tensor, Layer)):  # Sequential(sc.Input(...), sc.Conv2D(...))
             given = [layers] if name is None else [layers, name]
@@ -625,7 +660,8 @@ class Sequential(Model):
                 )
             x = node.outputs[0]
         object.__setattr__(self, "_stack", tuple(items[1:]))
-        Model.__init__(self, items[0], x, name=name, constraints=constraints)
+        Model.__init__(self, items[0], x, name=name, constraints=constraints,
+                       input_format=input_format)
 
     def subs(self, mapping: dict | None = None, **values: Any) -> "Sequential":
         table = self._substitution(mapping, values)
@@ -639,4 +675,4 @@ class Sequential(Model):
             return self
         new_input = self._input_after(self.inputs[0], {} if template else table)
         return Sequential([new_input, *(layers[id(layer)] for layer in self._stack)],
-                          name=self.name, constraints=stated)
+                          name=self.name, constraints=stated, input_format=self.input_format)

@@ -246,14 +246,18 @@ def _layer_rule(model, node, states):
 
 
 def _input_format(model) -> str:
-    """Where a model's input has its channels: as its first windowed layer says, or a layer
-    that states its input's layout (``symcnn.nn``'s: channels first, also an
-    ``nn.Upsample`` alone), looking into a nested model or a ``Repeat``'s block that comes
-    first; else Keras' channels last."""
+    """Where a model's input has its channels: as the model states it (``input_format``:
+    ``from_torch``'s models, channels first), else as its first windowed layer says, or a
+    layer that states its input's layout (``symcnn.nn``'s: channels first, also an
+    ``nn.Upsample`` alone), looking into a nested model (its own statement first) or a
+    ``Repeat``'s block that comes first; else Keras' channels last."""
     return _stated_format(model) or "channels_last"
 
 
 def _stated_format(model) -> str | None:
+    own = _layer_format(model)  # the model's input_format (a model has no data_format)
+    if own is not None:
+        return own
     for node in model.nodes:
         found = _layer_format(node.layer)
         if found is None:
@@ -268,7 +272,8 @@ def _stated_format(model) -> str | None:
 
 def _layer_format(layer) -> str | None:
     """The layout a layer states for its input: a windowed layer's ``data_format``, or
-    ``input_format`` (``symcnn.nn``'s layers); None for none (or no layer)."""
+    ``input_format`` (``symcnn.nn``'s layers, a model's as its builder states it); None
+    for none (or no layer)."""
     data_format = getattr(layer, "data_format", None)
     if data_format in ("channels_first", "channels_last") and hasattr(layer, "rank"):
         return data_format

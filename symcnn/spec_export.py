@@ -92,11 +92,14 @@ class _Writer:
         return {kind: config}
 
     def document(self, model, where: str, depth: int) -> dict:
-        """The model's own keys: ``name``, ``input``/``inputs``, ``layers``, ``outputs``,
-        ``constraints`` (symbols are declared once, at the top)."""
+        """The model's own keys: ``name``, ``input_format`` (where stated),
+        ``input``/``inputs``, ``layers``, ``outputs``, ``constraints`` (symbols are declared
+        once, at the top)."""
         doc: dict = {}
         if model.name is not None:
             doc["name"] = model.name
+        if model.input_format is not None:  # Model(..., input_format=...)
+            doc["input_format"] = model.input_format
         sequential = isinstance(model, Sequential)
         input_names = list(model._input_names)
         owners = {id(t): (r.name, i, len(n.outputs)) for r in model._records for n in r.nodes

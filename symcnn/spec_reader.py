@@ -39,7 +39,7 @@ from .layers.attention_calls import MASKED_CALL
 from .layers.base import _INERT_ARGS, _INERT_SUFFIXES, apply_layer
 from .layers.core import Input
 from .layers.spatial import PADDING_MODES
-from .model import Model, Sequential
+from .model import INPUT_FORMATS, Model, Sequential
 from .nn import TorchLayer
 from .safe import brief
 from .safe_read import MAX_VALUES, check_data
@@ -76,7 +76,7 @@ SIZE_ARGS = frozenset({
 })
 _PADDING_WORDS = frozenset(PADDING_MODES)
 _TOP_KEYS = {"symcnn", "name", "symbols", "multipliers", "input", "inputs", "layers",
-             "outputs", "constraints"}
+             "outputs", "constraints", "input_format"}
 #: The keys of a nested model document: the top-level ones but the version and the symbols,
 #: which a file gives once, at the top.
 _NESTED_KEYS = _TOP_KEYS - {"symcnn", "symbols", "multipliers"}
@@ -306,8 +306,10 @@ class _Reader:
                 if y is None and before is not None:  # the entry the model build reports
                     failed = f"model file: {at} ({layer.type_name})"
             constraints = self.constraints(spec, path)
+            layout = self.input_format(spec, path)
             try:
-                return Sequential([x, *layers], name=name, constraints=constraints), calls
+                return Sequential([x, *layers], name=name, constraints=constraints,
+                                  input_format=layout), calls
             except SymcnnError as err:  # say which entry, as a functional document does
                 if failed is None:
                     raise
@@ -375,7 +377,20 @@ class _Reader:
         ins = list(tensors[k] for k in given)
         constraints = self.constraints(spec, path)
         return Model(ins[0] if len(ins) == 1 else ins, outs, name=name,
-                     constraints=constraints), total
+                     constraints=constraints, input_format=self.input_format(spec, path)), total
+
+    @staticmethod
+    def input_format(spec: dict, path: str):
+        """``input_format``: where the model's input has its channels, as its builder stated
+        it (``Model(..., input_format=...)``); None where the document does not say."""
+        if "input_format" not in spec:
+            return None
+        given = spec["input_format"]
+        if not (isinstance(given, str) and given in INPUT_FORMATS):
+            raise SpecError(f"{_here(path)}: `input_format` is channels_first (PyTorch's "
+                            f"layout) or channels_last (Keras'). "
+                            f"Received: input_format={brief(given)}")
+        return given
 
     def constraints(self, spec: dict, path: str) -> list:
         """``constraints``: relations such as ``alpha >= 1/4`` over the declared symbols, that

@@ -1,6 +1,7 @@
-"""Clamps and Keras' activations read by :func:`~symcnn.interop.torch.from_torch`: each call
-becomes the layer it computes exactly, or is refused; Keras' formulas that ``to_torch``
-writes in several operations are read back as their one layer.
+"""Clamps, powers and Keras' activations read by :func:`~symcnn.interop.torch.from_torch`:
+each call becomes the layer it computes exactly, or is refused; Keras' formulas that
+``to_torch`` writes in several operations are read back as their one layer. Arithmetic
+between a tensor and a number is :class:`~symcnn.nn.ScalarOp` (:func:`constant_op`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from ._torch_base import Unsupported, is_number
 from ._torch_base import bind as _bind
 from ._torch_base import expect_tensor as _tensor
 
-__all__ = ["FUNCTIONS", "METHODS", "MODULES"]
+__all__ = ["FUNCTIONS", "METHODS", "MODULES", "constant_op"]
 
 # ------------------------------------------------------------- clamps, Keras activations
 #
@@ -40,6 +41,39 @@ _AVG_POOLS = {F.avg_pool1d: 1, F.avg_pool2d: 2, F.avg_pool3d: 3}
 
 def _real(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+#: The operations in which the constant's side does not matter (``2 * x`` is ``x * 2``).
+_COMMUTING = ("add", "multiply", "maximum", "minimum")
+
+
+def _python_number(value, op: str):
+    """``value`` (a number, or a size computed in ``forward``) as the Python number PyTorch
+    computes with; a size that depends on the symbols is :class:`Unsupported`."""
+    if _real(value):
+        return int(value) if isinstance(value, int) else float(value)
+    value = sympy.sympify(value)
+    if value.free_symbols:
+        raise Unsupported(f"a tensor and the size {value} in an element-wise {op}: ScalarOp "
+                          f"takes a number, and {value} depends on the input's sizes; give "
+                          f"them as numbers (input_shape=(3, 32, 32))")
+    if value.is_Integer:
+        return int(value)
+    if value.is_real and value.is_finite:
+        return float(value)
+    raise Unsupported(f"an element-wise {op} with the constant {value}, which is no real number")
+
+
+def constant_op(conv, node, op: str, x, constant, constant_first: bool = False,
+                name: str | None = None):
+    """``x op constant`` (``constant op x`` with ``constant_first``) applied to the tensor
+    ``x``: :class:`~symcnn.nn.ScalarOp` (named after ``node``), which ``to_torch`` writes back
+    as the Python operator. The constant's side is kept only where it matters (``2 - x``,
+    ``2 / x``, ``2 ** x``)."""
+    layer = sc_nn.ScalarOp(op, _python_number(constant, op),
+                           constant_first=constant_first and op not in _COMMUTING,
+                           name=name or node.name)
+    return conv.apply(layer, _tensor(x))
 
 
 def _calls(node, targets) -> bool:
@@ -182,7 +216,7 @@ def _threshold(conv, node, args, kwargs):
 
 def _clamp(conv, node, args, kwargs):
     """``torch.clamp(x, min, max)``: Keras' ``ReLU`` for ``min=0`` (``max_value=max``),
-    ``nn.Hardtanh(min, max)`` for other bounds, ``Elementwise("maximum", min)`` or
+    ``nn.Hardtanh(min, max)`` for other bounds, ``nn.ScalarOp("maximum", min)`` or
     ``("minimum", max)`` for one bound."""
     values = _bind(args, kwargs, _clamp_names(node), {"min": None, "max": None})
     x, low, high = _tensor(values["input"]), values["min"], values["max"]
@@ -197,8 +231,8 @@ def _clamp(conv, node, args, kwargs):
                               f"{high!r} everywhere (no symcnn layer is a constant)")
         layer = sc_nn.Hardtanh(low, high, name=node.name)
     else:
-        layer = L.Elementwise("maximum" if high is None else "minimum",
-                              low if high is None else high, name=node.name)
+        return constant_op(conv, node, "maximum" if high is None else "minimum", x,
+                           low if high is None else high)
     return conv.apply(layer, x)
 
 
@@ -255,21 +289,27 @@ def _sparse_plus(node, base) -> object:
 
 def _power(conv, node, args, kwargs):
     """``x ** 2`` where it starts Keras' ``squareplus`` or ``sparse_plus`` as ``to_torch``
-    writes them: that activation; no layer computes another power of a tensor. A power of
-    sizes is computed."""
-    if len(args) == 2 and not kwargs and all(is_number(a) for a in args):
-        return sympy.sympify(args[0]) ** sympy.sympify(args[1])
-    base = node.args[0] if len(node.args) == 2 and node.args[1] == 2 and not node.kwargs \
+    writes them: that activation; another power of a tensor and a number (``x ** 3``,
+    ``2 ** x``) is :class:`~symcnn.nn.ScalarOp`. A power of sizes is computed."""
+    values = _bind(args, kwargs, ("input", "exponent"))
+    base, exponent = values.get("input"), values.get("exponent")
+    if len(values) == 2 and is_number(base) and is_number(exponent):
+        return sympy.sympify(base) ** sympy.sympify(exponent)
+    squared = node.args[0] if len(node.args) == 2 and node.args[1] == 2 and not node.kwargs \
         and isinstance(args[0], Tensor) else None
-    if isinstance(base, torch.fx.Node):
-        if _squareplus(node, base):
+    if isinstance(squared, torch.fx.Node):
+        if _squareplus(node, squared):
             return conv.apply(L.Activation("squareplus", name=node.name), args[0])
-        x = _sparse_plus(node, base)
+        x = _sparse_plus(node, squared)
         if x is not None:
             return conv.apply(L.Activation("sparse_plus", name=node.name),
                               _tensor(conv.values[x]))
-    raise Unsupported("a power of a tensor (read only inside Keras' squareplus and "
-                      "sparse_plus as to_torch writes them)")
+    if len(values) == 2 and isinstance(base, Tensor) and is_number(exponent):
+        return constant_op(conv, node, "power", base, exponent)
+    if len(values) == 2 and is_number(base) and isinstance(exponent, Tensor):
+        return constant_op(conv, node, "power", exponent, base, constant_first=True)
+    raise Unsupported(f"a power of {base!r} and {exponent!r} (a power of a tensor and a number "
+                      f"is converted; no symcnn layer raises a tensor to a tensor)")
 
 
 def _zero_pad(node):

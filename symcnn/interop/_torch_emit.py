@@ -979,9 +979,12 @@ _ELEMENTWISE = {
 
 
 def _elementwise(b, layer, inputs, shapes, out_shape, key, name):
-    """``Elementwise(op, constant)``: ``x op constant`` (``constant op x`` with
-    ``constant_first``) as the Python operator on the tensor, which PyTorch computes as
-    ``keras.ops`` does on the torch backend; ``maximum``/``minimum`` as ``torch.clamp``."""
+    """``Elementwise(op, constant)`` (and ``nn.ScalarOp``, which ``from_torch`` reads these
+    back as): ``x op constant`` (``constant op x`` with ``constant_first``) as the Python
+    operator on the tensor, which PyTorch computes as ``keras.ops`` does on the torch
+    backend; ``maximum``/``minimum`` as ``torch.clamp``. A negative base is
+    ``torch.pow(c, x)``: fx writes ``operator.pow(-2.0, x)`` as ``-2.0 ** x``, which Python
+    reads as ``-(2.0 ** x)``."""
     constant = layer.constant
     if constant is None:
         raise Unsupported(f"an Elementwise {layer.op!r} without a constant (the operation "
@@ -989,8 +992,10 @@ def _elementwise(b, layer, inputs, shapes, out_shape, key, name):
     if layer.op in ("maximum", "minimum"):
         bound = "min" if layer.op == "maximum" else "max"
         return b.call(torch.clamp, inputs[0], **{bound: constant})
-    operands = (constant, inputs[0]) if getattr(layer, "constant_first", False) else (
-        inputs[0], constant)
+    first = getattr(layer, "constant_first", False)
+    if first and layer.op == "power" and constant < 0:
+        return b.call(torch.pow, constant, inputs[0])
+    operands = (constant, inputs[0]) if first else (inputs[0], constant)
     return b.call(_ELEMENTWISE[layer.op], *operands)
 
 

@@ -147,7 +147,9 @@ def from_torch(module, input_shape=None, name: str | None = None) -> Model:
     ``input_shape`` is channels first without the batch axis, e.g. ``(3, "H", "W")`` (a list
     of shapes for several inputs). Left out, it is read from the first layer: ``(C, "H", "W")``
     for a ``Conv2d`` with ``C`` input channels, ``(C, "L")`` for ``Conv1d``, ``(F,)`` for
-    ``Linear``, ``("T", F)`` for ``nn.RNN``/``LSTM``/``GRU`` with ``input_size=F``.
+    ``Linear``, ``("T", F)`` for ``nn.RNN``/``LSTM``/``GRU`` with ``input_size=F``. The
+    model states it (``input_format="channels_first"``), so ``to_torch`` writes the module
+    back with PyTorch's layout and receptive fields read its input so.
 
     >>> import torch, torch.nn as tnn, symcnn as sc
     >>> class Block(tnn.Module):
@@ -157,8 +159,8 @@ def from_torch(module, input_shape=None, name: str | None = None) -> Model:
     ...     def forward(self, x):
     ...         return torch.cat([x, self.conv(x) + x], dim=1)
     >>> m = sc.from_torch(Block())
-    >>> m.input_shape, m.output_shape, m.params
-    ((8, H, W), (16, H, W), 584)
+    >>> m.input_shape, m.output_shape, m.params, m.input_format
+    ((8, H, W), (16, H, W), 584, 'channels_first')
     """
     name = name or type(module).__name__
     if isinstance(module, torch.nn.Module) and _Tracer().is_leaf_module(module, ""):
@@ -172,7 +174,8 @@ def from_torch(module, input_shape=None, name: str | None = None) -> Model:
     converter = _Converter(module, Problems("from_torch"))
     inputs, outputs = converter.run(graph, placeholders, shapes)
     out = outputs[0] if len(outputs) == 1 else outputs
-    return Model(inputs[0] if len(inputs) == 1 else inputs, out, name=name)
+    return Model(inputs[0] if len(inputs) == 1 else inputs, out, name=name,
+                 input_format="channels_first")  # PyTorch's layout, whatever its layers say
 
 
 def _check_no_shared_parameters(module, graph) -> None:
@@ -329,7 +332,6 @@ class _Converter:
         return self.apply(layer, args[0])
 
     def apply(self, layer, inputs):
-        _reads_channels_first(layer)
         out = layer(inputs)
         if isinstance(out, list):
             raise ops.Unsupported("an operation with several outputs")
@@ -338,18 +340,6 @@ class _Converter:
     def _unsupported(self, node, why: str):
         self.problems.add(_where(node), why)
         return ops.UNKNOWN
-
-
-def _reads_channels_first(layer) -> None:
-    """``layer``, just built from a module or a function, states that a model of it reads its
-    input in PyTorch's layout, channels first (``input_format``, as :mod:`symcnn.nn`'s
-    layers state it). So a model of functions and Keras-named layers alone (``torch.cat``,
-    ``+``, ``permute``, ``torch.exp``, a module ``to_torch`` wrote), or with a reduction over
-    channels moved last (a channels-last global pooling), says it is channels first:
-    ``to_torch`` exports it so. A layer that ``model.subs`` rebuilds (one with symbols in
-    its arguments) no longer says it; the unchanged ones still do."""
-    if getattr(layer, "input_format", None) is None:
-        object.__setattr__(layer, "input_format", "channels_first")  # before its first call
 
 
 def _where(node) -> str:

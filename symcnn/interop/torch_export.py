@@ -4,9 +4,10 @@ The result is a ``torch.fx.GraphModule`` (a ``torch.nn.Module``) with one submod
 symcnn layer that has weights, named after the layer, and the same parameter counts and
 output shapes, ready to train. PyTorch is channels first: a channels-last (Keras-style) model
 with input ``(H, W, C)`` becomes a module taking ``(N, C, H, W)`` whose feature maps are the
-channels-first versions of symcnn's shapes; flat tensors are the same. A model is channels
-last unless the layers that state a layout all state channels first (:func:`_channels_last`;
-a model ``from_torch`` read states it in its layers). Layers that compute
+channels-first versions of symcnn's shapes; flat tensors are the same. A model that states
+its ``input_format`` (``from_torch``'s state channels first) has that layout; another is
+channels last unless the layers that state a layout all state channels first
+(:func:`_channels_last`). Layers that compute
 on another order (``Flatten``, ``Dense`` or ``Reshape`` on feature maps, a ``channels_first``
 layer in a channels-last model, batch norm over the last axis of a channels-first one) get
 their input through ``torch.movedim`` (``Flatten(data_format="channels_first")`` moves
@@ -117,8 +118,9 @@ def _identifier(name: str) -> str:
 
 def _layers(layer):
     """The layers ``layer`` computes with: a model's (nested models' and ``Repeat`` blocks'
-    included), a ``Repeat``'s block's, or itself."""
-    if isinstance(layer, Graph):
+    included), a ``Repeat``'s block's, or itself; a model that states its ``input_format``
+    is itself (its statement counts for its part)."""
+    if isinstance(layer, Graph) and getattr(layer, "input_format", None) is None:
         for record in layer._records:
             yield from _layers(record.layer)
     elif isinstance(layer, Repeat):
@@ -129,8 +131,9 @@ def _layers(layer):
 
 def _stated_layout(layer) -> str | None:
     """The layout in which a model of ``layer`` reads its input, as the layer states it: its
-    ``input_format`` (``symcnn.nn``'s layers, and those ``from_torch`` reads: channels
-    first), else a spatial layer's ``data_format``; None for none."""
+    ``input_format`` (``symcnn.nn``'s layers, a model's as its builder states it:
+    ``from_torch``'s channels first), else a spatial layer's ``data_format``; None for
+    none."""
     stated = getattr(layer, "input_format", None)
     if stated is None and isinstance(layer, SpatialLayer):
         stated = getattr(layer, "data_format", None)
@@ -138,10 +141,11 @@ def _stated_layout(layer) -> str | None:
 
 
 def _channels_last(model: Graph) -> bool:
-    """The model's layout: channels last (Keras' default) unless the layers that state one
-    (:func:`_stated_layout`: PyTorch-named layers, those ``from_torch`` reads, a
-    ``data_format``; inside nested models and ``Repeat`` blocks too) all state channels
-    first. Inputs and outputs use it.
+    """The model's layout: its ``input_format`` where it states one (``from_torch``'s
+    models: channels first), else channels last (Keras' default) unless the layers that
+    state one (:func:`_stated_layout`: PyTorch-named layers, a ``data_format``, a nested
+    model's ``input_format``; inside nested models and ``Repeat`` blocks too) all state
+    channels first. Inputs and outputs use it.
 
     >>> import symcnn as sc
     >>> block = sc.nn.Sequential(sc.nn.Conv2d(4, 4, 3, padding=1), input_shape=(4, 8, 8))
@@ -149,6 +153,9 @@ def _channels_last(model: Graph) -> bool:
     False
     >>> _channels_last(sc.Sequential([sc.Input((8, 8, 4)), sc.Repeat(sc.Conv2D(4, 3), 2)]))
     True
+    >>> x = sc.Input((4, 8))
+    >>> _channels_last(sc.Model(x, sc.Activation("relu")(x), input_format="channels_first"))
+    False
     """
     stated = {_stated_layout(layer) for layer in _layers(model)}
     return "channels_last" in stated or "channels_first" not in stated

@@ -41,10 +41,11 @@ from .normalization import *  # noqa: F401,F403
 from .normalization import __all__ as _norm
 from .pooling import *  # noqa: F401,F403
 from .recurrent import GRU, LSTM, RNN
+from .scalar_op import ScalarOp
 from .pooling import __all__ as _pool
 from .reshape import *  # noqa: F401,F403
 from .reshape import __all__ as _reshape
 
 __all__ = ["Sequential", "Block", "TorchLayer", "TORCH_ONLY_ARGS", "Embedding", "Contiguous",
-           "RNN", "LSTM", "GRU",
+           "RNN", "LSTM", "GRU", "ScalarOp",
            *_conv, *_norm, *_pool, *_activation, *_reshape, *_blocks]

@@ -66,18 +66,32 @@ class Sequential(_KerasSequential):
     ...                   nn.Linear(6 * 12 * 12, 10), input_shape=(1, 28, 28))
     >>> m.output_shape, m.params
     ((10,), 8806)
+
+    ``input_format`` is :class:`~symcnn.model.Model`'s (a statement of the model's input,
+    so it needs ``input_shape``): ``"channels_first"`` makes ``to_torch`` and receptive
+    fields read the input channels first even where no layer states a layout.
+
+    >>> nn.Sequential(nn.Flatten(), input_shape=(2, 3), input_format="channels_first").input_format
+    'channels_first'
     """
 
     type_name = "Sequential"
 
-    def __new__(cls, *modules, input_shape=None, name: str | None = None):
+    def __new__(cls, *modules, input_shape=None, name: str | None = None,
+                input_format: str | None = None):
         if input_shape is None:
+            if input_format is not None:
+                raise GraphError(f"Sequential: `input_format` states the layout of a model's "
+                                 f"input, so it needs `input_shape` (without it, Sequential is "
+                                 f"a block for a larger model). Received: input_shape=None, "
+                                 f"input_format={brief(input_format)}")
             return Block(modules, name)
         return super().__new__(cls)
 
-    def __init__(self, *modules, input_shape=None, name: str | None = None) -> None:
+    def __init__(self, *modules, input_shape=None, name: str | None = None,
+                 input_format: str | None = None) -> None:
         if isinstance(input_shape, Tensor):
             x = input_shape
         else:
             x = Input(input_shape)
-        super().__init__([x, *_splice(modules)], name=name)
+        super().__init__([x, *_splice(modules)], name=name, input_format=input_format)

@@ -193,20 +193,21 @@ CALLS = {
     "torch.clamp(y, min=0)": (lambda t, F, y: t.clamp(y, min=0), [sc.ReLU()]),
     "torch.clamp(y, -1, 1)": (lambda t, F, y: t.clamp(y, -1, 1), [nn.Hardtanh(-1, 1)]),
     "torch.clamp(y, min=0.5)": (lambda t, F, y: t.clamp(y, min=0.5),
-                                [sc.Elementwise("maximum", 0.5)]),
+                                [nn.ScalarOp("maximum", 0.5)]),
     "torch.clamp_max(y, 2.0)": (lambda t, F, y: t.clamp_max(y, 2.0),
-                                [sc.Elementwise("minimum", 2.0)]),
+                                [nn.ScalarOp("minimum", 2.0)]),
     "F.leaky_relu(y, 0.1).clamp(max=3.0)": (lambda t, F, y: F.leaky_relu(y, 0.1).clamp(max=3.0),
                                             [sc.ReLU(max_value=3.0, negative_slope=0.1)]),
     "a ReLU read twice is no capped ReLU": (
         lambda t, F, y: (lambda r: t.clamp(r, max=6.0) + r)(F.relu(y)),
-        [nn.ReLU(), sc.Elementwise("minimum", 6.0), sc.Add()]),
+        [nn.ReLU(), nn.ScalarOp("minimum", 6.0), sc.Add()]),
     "a lower bound above 0 is no cap": (lambda t, F, y: F.relu(y).clamp(1.0, 6.0),
                                         [nn.ReLU(), nn.Hardtanh(1.0, 6.0)]),
     "F.threshold(y, 1.0, 0.0)": (lambda t, F, y: F.threshold(y, 1.0, 0.0),
                                  [sc.ReLU(threshold=1.0)]),
     "torch.exp(y)": (lambda t, F, y: t.exp(y), [sc.Activation("exponential")]),
     "y.exp()": (lambda t, F, y: y.exp(), [sc.Activation("exponential")]),
+    "a cube": (lambda t, F, y: y ** 3, [nn.ScalarOp("power", 3)]),
     "F.tanhshrink(y)": (lambda t, F, y: F.tanhshrink(y), [sc.Activation("tanh_shrink")]),
     "F.hardshrink(y)": (lambda t, F, y: F.hardshrink(y), [sc.Activation("hard_shrink")]),
     "F.softshrink(y, 0.5)": (lambda t, F, y: F.softshrink(y, 0.5), [sc.Activation("soft_shrink")]),
@@ -293,8 +294,10 @@ REFUSED = {
                             r"0\.5 only"),
     "F.softshrink by 1": (lambda t, F, y: F.softshrink(y, lambd=1.0),
                           r"lambd=1\.0: Keras' 'soft_shrink' activation"),
-    "a cube": (lambda t, F, y: y ** 3, r"_operator\.pow \(node 'pow_1'\).*: a power of a tensor "
-                                       r"\(read only inside Keras' squareplus and sparse_plus"),
+    "a power of two tensors": (lambda t, F, y, z: y ** z,
+                               r"_operator\.pow \(node 'pow_1'\).*: a power of .* \(a power "
+                               r"of a tensor and a number is converted; no symcnn layer raises a "
+                               r"tensor to a tensor\)"),
     "ones_like alone": (lambda t, F, y: y + t.ones_like(y),
                         r"torch\.ones_like \(node 'ones_like'\).*: torch\.ones_like \(read only "
                         r"as the divisor of Keras' same average pooling"),

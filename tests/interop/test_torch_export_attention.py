@@ -178,9 +178,8 @@ def test_the_reproducer_a_torch_attention_imported_exports_as_itself():
     assert torch_count(net) == torch_count(original) == model.params
     exported.load_state_dict(original.a.state_dict())
     x = torch.randn(2, T, E)
-    with torch.no_grad():  # the model is channels last: the module reads (N, E, T)
-        got = net(x.transpose(1, 2)).transpose(1, 2)
-        np.testing.assert_allclose(got.numpy(), original(x).numpy(), rtol=1e-5, atol=1e-6)
+    with torch.no_grad():  # the model states PyTorch's layout: the module reads (N, T, E)
+        np.testing.assert_allclose(net(x).numpy(), original(x).numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_symbolic_sizes_are_substituted_first():

@@ -1,6 +1,7 @@
 """model.to_torch() takes a model's input in the layout the model states: channels first
 when every layer stating one states channels first, looking inside ``Repeat`` blocks and
-nested models, and for a model ``sc.from_torch`` read, whose layers state PyTorch's layout.
+nested models, and for a model ``sc.from_torch`` read, which states PyTorch's layout itself
+(``input_format="channels_first"``).
 
 Two cases were exported channels last and computed something else: a PyTorch-named block
 inside ``sc.Repeat`` (``sc.nn.Sequential(sc.Repeat(block, 2), input_shape=...)``: the input
@@ -143,13 +144,14 @@ def test_a_model_read_from_pytorch_exports_as_the_module_it_was(name, symbolic):
     _same_values(module, net, x)
 
 
-def test_a_model_read_from_pytorch_states_channels_first_in_its_layers():
+def test_a_model_read_from_pytorch_states_channels_first_itself_not_in_its_layers():
     model = sc.from_torch(Functions(), input_shape=(3, 4, 5))
     read = [r.layer for r in model.layers if r.type != "InputLayer"]
     assert [type(layer).__name__ for layer in read] == [
         "Activation", "Concatenate", "ReLU", "Add", "Permute", "Reshape"]
-    assert {layer.input_format for layer in read} == {"channels_first"}
-    assert "input_format" not in read[1].get_config()  # a statement, not an argument
+    assert model.input_format == "channels_first"
+    assert {getattr(layer, "input_format", None) for layer in read} == {None}  # no marks
+    assert "input_format" not in read[1].get_config()
 
 
 def test_the_same_layers_built_by_hand_stay_channels_last():
