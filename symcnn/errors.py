@@ -236,6 +236,20 @@ def _too_many_digits(value: int, digits: int) -> bool:
     return abs(value).bit_length() > digits * 3.33
 
 
+def printable(text: str) -> str:
+    r"""``text`` with its control and other unprintable characters escaped as ``repr``
+    writes them (``\x00``, ``\n``, ``\u202e``): a user's text placed in a message outside
+    quotes (a location such as ``inputs.x``), which must not garble the terminal or the
+    log that prints it, nor break its line.
+
+    >>> print(printable("inputs.x\x00"), printable("inputs.y"))
+    inputs.x\x00 inputs.y
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _digits(value: int) -> int:
     """The number of decimal digits of ``value``, without converting it to text."""
     value = abs(value)

@@ -6,12 +6,14 @@ nothing is ever handed to ``eval``, ``sympify`` or ``parse_expr``. The language 
 
 - numbers: ``224``, ``1_000``, ``0.5``, ``5e6`` (read exactly: ``5e6`` is the integer 5000000);
 - names of declared symbols (``H``, ``n_1``);
-- ``+ - * / // **`` with Python's precedence (``/`` is exact division, ``//`` floor division),
-  unary ``+``/``-`` and parentheses;
+- ``+ - * / // % **`` with Python's precedence (``/`` is exact division, ``//`` floor
+  division, ``%`` the remainder, as Python's for a positive divisor), unary ``+``/``-`` and
+  parentheses;
 - the functions ``floor``, ``ceiling`` (alias ``ceil``), ``min`` and ``max`` (aliases ``Min``,
   ``Max``, as SymPy prints them), ``make_divisible(v, d)`` (:mod:`symcnn.divisible`), the
   channel rounding of width multipliers, and ``Mod(a, d)`` (alias ``mod``), the remainder by
-  a positive integer ``d``, so that printed closed forms read back.
+  a positive integer ``d`` or a size (``Mod(H, k)``, as ``H % k``), so that printed closed
+  forms read back.
 
 Anything else (attribute access, strings, calls of other names, ``__import__``) is refused
 with an :class:`~symcnn.errors.ExpressionError` that says where. Input is bounded: at most
@@ -51,7 +53,7 @@ __all__ = ["parse_expression", "parse_size", "FUNCTIONS", "MAX_LENGTH", "MAX_DEP
 MAX_LENGTH = 10_000
 #: Deepest nesting of parentheses, calls, unary signs and powers.
 MAX_DEPTH = 64
-#: Most uses of ``//`` and of functions (``floor``, ``ceiling``, ``min``, ``max``,
+#: Most uses of ``//``, ``%`` and of functions (``floor``, ``ceiling``, ``min``, ``max``,
 #: ``make_divisible``, ``Mod``) in one expression: EfficientNet's closed forms in its two
 #: coefficients use about 180. Each costs SymPy a comparison or two, so the bound keeps the
 #: worst text of :data:`MAX_LENGTH` characters near a second.
@@ -76,7 +78,7 @@ _TOKEN = re.compile(r"""
     (?P<space>\s+)
   | (?P<number>(?:\d[\d_]*)?\.?\d[\d_]*(?:[eE][+-]?\d+)?)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<op>\*\*|//|[-+*/(),])
+  | (?P<op>\*\*|//|[-+*/%(),])
 """, re.VERBOSE | re.ASCII)
 
 
@@ -262,14 +264,25 @@ def _divisible(v, d):
 
 
 def _mod(a, d):
-    """``Mod(a, d)``, the remainder of ``a`` by a positive integer ``d`` (SymPy's ``Mod``, as
-    it prints). A number is evaluated; a symbolic argument is kept as written (SymPy's
-    evaluation decides signs and gcds: 10 ms for ``Mod(3*n + 4, 8)``, seconds for a polynomial
-    of 30 terms), so a printed ``Mod`` reads back as itself. A symbolic or fractional divisor
-    is refused: its remainder depends on signs, not a size."""
-    if not (d.is_Integer and d > 0):
-        raise ValueError(f"the divisor must be a positive integer, got {d}")
-    return sympy.Mod(a, d, evaluate=bool(a.is_number))
+    """``Mod(a, d)`` and ``a % d``: the remainder of ``a`` by ``d``, as Python's ``%`` gives it
+    for a positive divisor (``-7 % 3`` is 2). By a positive integer ``d``: a number is
+    evaluated, a symbolic argument is kept as written (SymPy's evaluation decides signs and
+    gcds: 10 ms for ``Mod(3*n + 4, 8)``, seconds for a polynomial of 30 terms), so a printed
+    ``Mod`` reads back as itself. By a size (a positive integer-valued expression such as
+    ``k`` or ``2*s``): ``a - d*floor(a/d)``, the floor kept as ``a // d`` keeps it. A
+    fractional divisor, and one that may be 0 or negative (``n - 1``), is refused: its
+    remainder is no size.
+
+    >>> import symcnn as sc
+    >>> H, k = sc.symbols("H k")
+    >>> _mod(sympy.Integer(-7), sympy.Integer(3)), _mod(H, sympy.Integer(2)), _mod(H, k)
+    (2, Mod(H, 2), H - k*floor(H/k))
+    """
+    if d.is_Integer and d > 0:
+        return sympy.Mod(a, d, evaluate=bool(a.is_number))
+    if d.is_number or not (_surely_positive(d) and integer_valued(d)):
+        raise ValueError(f"the divisor must be a positive integer or a size, got {d}")
+    return a - d * _rounded("floor", a / d)
 
 
 #: The functions an expression may call, by name (:data:`symcnn.symbols.FUNCTION_NAMES`: no
@@ -284,7 +297,7 @@ FUNCTIONS: dict = {
     "Max": (None, _min_max("max")),
     # the channel rounding of width multipliers, as closed forms print it (symcnn.divisible)
     "make_divisible": (2, _divisible),
-    # the remainder by a positive integer, as SymPy prints it (Mod) and in lower case
+    # the remainder by a positive integer or a size, as SymPy prints it (Mod), in lower case
     "Mod": (2, _mod),
     "mod": (2, _mod),
 }
@@ -324,7 +337,7 @@ class _Parser:
         if self.roundings > MAX_ROUNDINGS:
             raise ExpressionError(_where(self.text, pos, f"more than {MAX_ROUNDINGS} uses of //, "
                                                          f"floor, ceiling, min, max, "
-                                                         f"make_divisible and Mod"))
+                                                         f"make_divisible, Mod and %"))
 
     def enter(self) -> None:
         self.depth += 1
@@ -358,7 +371,7 @@ class _Parser:
         factors = [self.unary()]
         while True:
             kind, tok, pos = self.current
-            if kind != "op" or tok not in ("*", "/", "//"):
+            if kind != "op" or tok not in ("*", "/", "//", "%"):
                 return sympy.Mul(*factors) if len(factors) > 1 else factors[0]
             self.i += 1
             right = self.unary()
@@ -373,6 +386,14 @@ class _Parser:
                 factors.append(1 / right)
                 continue
             self.rounding(pos)
+            if tok == "%":  # Python's remainder, left to right with * / //: a % b * c
+                try:
+                    value = _mod(sympy.Mul(*factors), right)
+                except ValueError as err:
+                    raise ExpressionError(_where(self.text, pos, f"%: {err}")) from None
+                self.bounded([value], pos)
+                factors = [self.checked(value, pos, "the remainder")]
+                continue
             value = sympy.Mul(*factors) / right
             # a divisor that may be 0 for some values (n - 1) keeps the quotient as written
             value = _rounded("floor", value) if right.is_number or _surely_positive(right) \

@@ -24,14 +24,23 @@ import sympy
 
 from .errors import ExpressionError, _digits, brief
 from .expr_parser import parse_expression
+from .structural import expanded_terms, structure_bounds
 
 __all__ = ["MAX_DIGITS", "MAX_RESULT_BITS", "to_expr", "brief", "int_text", "check_int",
-           "bounded_subs", "BoundError"]
+           "bounded_subs", "BoundError", "MAX_COUNT_TERMS", "check_expansion", "check_sizes",
+           "literal_digits"]
 
 #: Most decimal digits of an integer symcnn reads or writes (Python's own limit is 4,300).
 MAX_DIGITS = 4300
 #: Most bits of a number built by substituting values into an expression (about 4,300 digits).
 MAX_RESULT_BITS = 14_000
+#: Most terms a layer's count (its parameters, its MACs, the elements of its tensors) may
+#: expand to. SymPy expands a power of a sum at about a millisecond per term, so 2,000
+#: terms (the bound on one expression a model file may write) cost a few seconds at worst;
+#: a product of two such sizes, a million terms and minutes, is refused before it expands.
+#: Real networks stay far below: the zoo's widest closed forms, with symbolic input sizes
+#: and width multipliers, have under 100 terms per layer.
+MAX_COUNT_TERMS = 2_000
 
 
 class BoundError(ExpressionError):
@@ -74,10 +83,15 @@ def decimal_text(value, sep: str = "") -> str | None:
     no prime factor but 2 and 5), else ``None``: how a budget the user wrote as ``100000.5``
     is shown back, rather than as ``200001/2``.
 
+    A long decimal of few digits is written in scientific notation, as exactly
+    (``1e-400``, never a 400-digit ``0.000...1``).
+
     >>> decimal_text(sympy.Rational(200001, 2), ","), decimal_text(sympy.Rational(-3, 40))
     ('100,000.5', '-0.075')
     >>> decimal_text(sympy.Rational(1, 3)) is None
     True
+    >>> decimal_text(sympy.Rational(1, 10**400)), decimal_text(sympy.Rational(-25, 10**30))
+    ('1e-400', '-2.5e-29')
     """
     p, q = int(sympy.numer(value)), int(sympy.denom(value))
     twos, fives = (q & -q).bit_length() - 1, 0
@@ -87,9 +101,33 @@ def decimal_text(value, sep: str = "") -> str | None:
     if rest != 1:
         return None
     places = max(twos, fives)
+    sign = "-" if p < 0 else ""
     whole, frac = divmod(abs(p) * 10**places // q, 10**places)
+    if places > 20 and whole == 0:  # 0.000...: its digits, and where they stand
+        digits = int_text(frac)
+        exponent = len(digits) - 1 - places
+        short = digits[0] + (f".{digits[1:]}" if len(digits) > 1 else "") + f"e{exponent}"
+        if len(short) < places:
+            return sign + short
     text = int_text(whole, sep) + (f".{frac:0{places}d}" if places else "")
-    return ("-" if p < 0 else "") + text
+    return sign + text
+
+
+def literal_digits(expr) -> int:
+    """The digits of the longest number written in ``expr`` where one has more than
+    :data:`MAX_DIGITS` (Python writes no longer integer as text), else 0: what a printer
+    or an evaluator that goes through text checks first.
+
+    >>> n = sympy.Symbol("n")
+    >>> literal_digits(10**5000 * n + 3), literal_digits(10**40 * n)
+    (5001, 0)
+    """
+    longest = 0
+    for number in expr.atoms(sympy.Rational):
+        for part in (int(number.p), int(number.q)):
+            if abs(part).bit_length() > MAX_DIGITS * 3.32:
+                longest = max(longest, _digits(part))
+    return longest if longest > MAX_DIGITS else 0
 
 
 def check_int(value: int, where: str, arg: str) -> int:
@@ -190,5 +228,94 @@ def _checked_size(value, whole, table, where):
 
 
 def _short(expr) -> str:
-    text = str(expr)
+    try:
+        text = str(expr)
+    except ValueError:  # a number over Python's 4,300-digit str() limit
+        return f"a closed form with a number of more than {MAX_DIGITS:,} digits"
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+# --------------------------------------------------------------------------- expansion bounds
+
+
+def _size_terms(size, memo: dict) -> int:
+    """:func:`~symcnn.structural.expanded_terms` of one size (1 for a Python number)."""
+    return structure_bounds(size, memo)[0] if isinstance(size, sympy.Basic) else 1
+
+
+def _symbols(count: int) -> str:
+    return f"{count:,} symbol{'' if count == 1 else 's'}"
+
+
+def check_expansion(expr, what: str, limit: int = MAX_COUNT_TERMS) -> None:
+    """A :class:`BoundError` when ``expr`` could expand to more than ``limit`` terms
+    (:func:`~symcnn.structural.expanded_terms`), said as ``what`` would be: checked before a
+    layer's count is expanded, which costs SymPy about a millisecond per term.
+
+    >>> a, b, c, d = sympy.symbols("a b c d")
+    >>> check_expansion((a + b + c + d)**5, "the parameter count")  # 56 terms
+    >>> check_expansion((a + b + c + d)**30, "the parameter count")
+    Traceback (most recent call last):
+    ...
+    symcnn.safe.BoundError: the parameter count would expand to about 5,456 terms (limit 2,000); symcnn refuses counts this large rather than spend minutes expanding them. Received: a count over 4 symbols
+    """
+    terms = expanded_terms(expr)
+    if terms > limit:
+        raise BoundError(f"{what} would expand to about {terms:,} terms (limit {limit:,}); "
+                         f"symcnn refuses counts this large rather than spend minutes "
+                         f"expanding them. Received: a count over "
+                         f"{_symbols(len(expr.free_symbols))}")
+
+
+def check_sizes(inputs, outputs, arguments=(), limit: int = MAX_COUNT_TERMS) -> None:
+    """A :class:`BoundError` when a layer's sizes multiply past ``limit`` terms once
+    expanded: the sizes of its largest input and output and its size arguments (those not
+    among them), which its MACs and memory counts multiply (a convolution's MACs are its
+    output's elements times its input channels and kernel). Each size may be a large
+    expression (a model file bounds one at 2,000 terms); their product is what costs.
+
+    >>> s = sympy.Add(*sympy.symbols("a:f", integer=True, positive=True))**2  # 21 terms
+    >>> check_sizes([(32, 32, 3)], [(30, 30, 8)], [8, 3, 3])
+    >>> check_sizes([(s, s, s)], [(s, s, s)], [s])
+    Traceback (most recent call last):
+    ...
+    symcnn.safe.BoundError: its sizes (its largest input's and output's and its size arguments, as its MAC and memory counts multiply them) would expand to about 6,188 terms (limit 2,000); symcnn refuses sizes this large rather than spend minutes expanding them. Received: sizes of up to 21 terms over 6 symbols
+    """
+    if len(_SIZE_TERMS) > 20_000:
+        _SIZE_TERMS.clear()
+    memo = _SIZE_TERMS
+    (n_in, shape_in), (n_out, shape_out) = (_largest(inputs, memo), _largest(outputs, memo))
+    seen = {d for d in (*shape_in, *shape_out) if isinstance(d, sympy.Basic)}
+    kept = [a for a in arguments if isinstance(a, sympy.Basic) and a not in seen]
+    estimate = n_in * n_out
+    for a in kept:
+        estimate *= _size_terms(a, memo)
+    if estimate <= limit:
+        return
+    sizes = [d for d in (*shape_in, *shape_out, *kept) if isinstance(d, sympy.Basic)]
+    terms = expanded_terms(sympy.Mul(*sizes))
+    if terms > limit:
+        largest = max(_size_terms(d, memo) for d in sizes)
+        names = set().union(*(d.free_symbols for d in sizes))
+        raise BoundError(f"its sizes (its largest input's and output's and its size "
+                         f"arguments, as its MAC and memory counts multiply them) would expand "
+                         f"to about {terms:,} terms (limit {limit:,}); symcnn refuses sizes "
+                         f"this large rather than spend minutes expanding them. Received: "
+                         f"sizes of up to {largest:,} terms over {_symbols(len(names))}")
+
+
+#: :func:`~symcnn.structural.structure_bounds` of the sizes seen, shared by every layer (a network's sizes recur).
+_SIZE_TERMS: dict = {}
+
+
+def _largest(shapes, memo: dict) -> tuple:
+    """``(terms, shape)``: the shape among ``shapes`` whose sizes multiply to the most terms
+    (a product of their counts: an upper bound)."""
+    best, pick = 1, ()
+    for shape in shapes:
+        count = 1
+        for d in shape:
+            count *= _size_terms(d, memo)
+        if count > best:
+            best, pick = count, tuple(shape)
+    return best, pick

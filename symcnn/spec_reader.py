@@ -33,7 +33,8 @@ from typing import Mapping
 
 import sympy
 
-from .errors import SpecError, SymcnnError, with_context
+from .costs import dtype_bytes
+from .errors import SpecError, SymcnnError, printable, with_context
 from .expr_parser import FUNCTIONS, parse_expression, parse_size
 from .layers.attention_calls import MASKED_CALL
 from .layers.base import _INERT_ARGS, _INERT_SUFFIXES, apply_layer
@@ -186,6 +187,11 @@ def _value(value, arg: str, symbols: dict, where: str):
     if isinstance(value, dict):
         raise SpecError(f"{where}: `{arg}` must be a number, text or a list. "
                         f"Received: {arg}={brief(value)}")
+    if arg == "dtype" and isinstance(value, str) and not _known_dtype(value):
+        raise SpecError(f"{where}: `dtype` must be a dtype name symcnn knows (those "
+                        f"training_memory takes: {', '.join(_DTYPES)}, ...) or a Keras dtype "
+                        f"policy of them (mixed_float16, int8_from_float32)."
+                        f"{did_you_mean(value, _DTYPES)} Received: dtype={brief(value)}")
     if isinstance(value, str) and arg == "padding" and value.isidentifier() \
             and value not in symbols and value.lower() not in _PADDING_WORDS:
         raise SpecError(f"{where}: `padding` must be one of 'valid', 'same' (or a size)."
@@ -199,6 +205,29 @@ def _value(value, arg: str, symbols: dict, where: str):
             hint = " Declare symbols under `symbols`." if "unknown name" in str(err) else ""
             raise type(err)(f"{where}: `{arg}`: {err}{hint}") from None
     return value
+
+
+#: Dtype names a model file's ``dtype`` may take, as its message lists them; any name
+#: :func:`symcnn.costs.dtype_bytes` knows is taken.
+_DTYPES = ("float32", "float16", "bfloat16", "float64", "int8", "uint8", "int16", "int32",
+           "int64", "bool", "float8_e4m3fn", "float8_e5m2")
+
+
+def _known_dtype(name: str) -> bool:
+    """Whether ``name`` is a dtype training memory counts (``float16``), or a Keras dtype
+    policy over one (``mixed_bfloat16``, a quantized ``int8_from_float32``).
+
+    >>> _known_dtype("float16"), _known_dtype("mixed_float16"), _known_dtype("float7")
+    (True, True, False)
+    """
+    mode, quantized, source = name.rpartition("_from_")
+    if quantized and mode not in ("int8", "int4", "float8"):
+        return False
+    try:
+        dtype_bytes(source.removeprefix("mixed_"))
+    except SymcnnError:
+        return False
+    return True
 
 
 def _accepted(cls, key) -> bool:
@@ -246,7 +275,9 @@ def _input(value, symbols: dict, where: str, name=None):
 
 
 def _at(path: str, key: str) -> str:
-    """``layers[3].Repeat.block`` and ``input`` give ``layers[3].Repeat.block.input``."""
+    """``layers[3].Repeat.block`` and ``input`` give ``layers[3].Repeat.block.input``; a
+    key from the file (``inputs.x``) has its unprintable characters escaped."""
+    key = printable(key)
     return f"{path}.{key}" if path else key
 
 
@@ -484,6 +515,10 @@ class _Reader:
         named = [n for n, p in signature.parameters.items()
                  if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
         for key, value in keywords.items():  # a typo (filter:) would bind into **kwargs
+            if key == "self":  # the layer object itself, which Python would say twice
+                raise SpecError(f"{where}: `self` is not an argument of {type_name}; "
+                                f"{type_name} takes {', '.join(named)}. "
+                                f"Received: self={brief(value)}")
             torch_named = self.types.get(f"nn.{type_name}")
             if not _accepted(cls, key) and torch_named is not None and \
                     _accepted(torch_named, key):  # PReLU: {num_parameters: 8} meant nn.PReLU

@@ -35,10 +35,10 @@ from .costs import quantity
 from .errors import SolveError, SymcnnError, brief
 from .exact_values import number, values_at
 from .multipliers import exact_value
-from .safe import bounded_subs, check_int, to_expr
+from .safe import MAX_DIGITS, BoundError, bounded_subs, check_int, literal_digits, to_expr
 from .solving import MAX_SUM_TERMS, _written_out
 from .structural import IdentityMemo, exponent_symbols
-from .symbols import describe_symbol, least_integer
+from .symbols import MAX_SIZE_BITS, describe_symbol, least_integer
 from .sweep_bounds import (MAX_BYTES, MAX_POINTS, MAX_SLOW_POINTS, _check_memory, _check_powers,
                            _largest_power, _points, _short)
 
@@ -73,9 +73,9 @@ def _grid_values(name: str, values: Any):
             isinstance(values, sympy.Basic) and not values.is_Integer):
         return _fraction(values, bad)
     if isinstance(values, sympy.Basic):
-        return int(values)
+        return _within_size(int(values), name)
     try:
-        return check_int(operator.index(values), "sweep", name)
+        return _within_size(check_int(operator.index(values), "sweep", name), name)
     except TypeError:
         pass
     if isinstance(values, numbers.Real):  # NumPy's floats
@@ -106,11 +106,38 @@ def _grid_values(name: str, values: Any):
                 out.append(int(v) if isinstance(v, sympy.Basic) else operator.index(v))
             except TypeError:
                 raise bad() from None
-        axis = tuple(v if isinstance(v, Fraction) else check_int(v, "sweep", name)
-                     for v in out)
-    if len(axis) == 0:
+        axis = tuple(v if isinstance(v, Fraction) else
+                     _within_size(check_int(v, "sweep", name), name) for v in out)
+    count = _length(axis)
+    if count == 0:
         raise SolveError(f"sweep: `{name}` is empty. Received: {name}={values!r}")
+    if count > MAX_POINTS:  # said before any len(), which fails past sys.maxsize
+        raise SolveError(f"sweep: more than {MAX_POINTS:,} grid points; sweep a coarser "
+                         f"range (e.g. range(1, N, step)). Received: {name}: {count:,} values")
+    if isinstance(axis, range):  # its values lie between its first and its last
+        _within_size(axis.start, name)
+        _within_size(axis.start + (count - 1) * axis.step, name)
     return axis
+
+
+def _length(axis) -> int:
+    """The number of values of an axis; a range's by arithmetic, also past ``sys.maxsize``
+    (``len(range(1, 10**30))`` is an OverflowError)."""
+    if not isinstance(axis, range):
+        return len(axis)
+    start, stop, step = axis.start, axis.stop, axis.step
+    span = stop - start if step > 0 else start - stop
+    return max(0, (span + abs(step) - 1) // abs(step))
+
+
+def _within_size(value: int, name: str) -> int:
+    """``value``, or the error ``model.subs`` gives for a size beyond ``2**MAX_SIZE_BITS``
+    (a model's sizes take no larger value, and a sweep of one evaluates the same forms)."""
+    if abs(value).bit_length() > MAX_SIZE_BITS:
+        raise BoundError(f"sweep: `{name}` takes a value larger than 2**{MAX_SIZE_BITS} in size "
+                         f"(about 1,233 digits), the largest size symcnn takes, as model.subs "
+                         f"refuses it. Received: {name}={brief(value)}")
+    return value
 
 
 def _fraction(value, bad) -> Fraction:
@@ -291,6 +318,14 @@ def _evaluate(exprs: list, axes: dict, fixed: dict, symbols: dict) -> list:
     exprs = [bounded_subs(e, table, "sweep") for e in exprs]  # no power too large to build
     bounds = tuple(_bounds(axes[k]) for k in names)
     _check_powers(exprs, bounds)
+    digits = _literal_digits(tuple(exprs))
+    if digits:  # the integer code writes its numbers as text: at most 4,300 digits each
+        if points > MAX_SLOW_POINTS:
+            raise SolveError(f"sweep: a closed form holds a number of {digits:,} digits, more "
+                             f"than the exact integer evaluator writes ({MAX_DIGITS:,}), so it "
+                             f"is evaluated point by point, which is limited to "
+                             f"{MAX_SLOW_POINTS:,} points. Received: {points:,} points")
+        return [_slow(e, names, syms, axes, shape) for e in exprs]
     try:
         source, dens, peak = compiled(tuple(exprs), syms, bounds)
     except Unsupported as err:
@@ -465,6 +500,12 @@ def _nest(flat: list, shape: tuple):
         return flat if shape else flat[0]
     step = len(flat) // shape[0]
     return [_nest(flat[i * step:(i + 1) * step], shape[1:]) for i in range(shape[0])]
+
+
+@lru_cache(maxsize=256)
+def _literal_digits(exprs: tuple) -> int:
+    """:func:`~symcnn.safe.literal_digits` of the longest number in ``exprs``."""
+    return max((literal_digits(e) for e in exprs), default=0)
 
 
 def _slow(expr, names, syms, axes, shape):
@@ -685,8 +726,10 @@ def sweep(target, /, *quantities: str, **grid: Any):
         try:
             expr = sympy.sympify(target, strict=True)
         except (sympy.SympifyError, TypeError):
+            total = " (sweep a training memory's total: sc.sweep(mem.total, ...))" \
+                if hasattr(target, "total") else ""
             raise SolveError(f"sweep: the target must be a SymPy expression, a dict of them "
-                             f"or a model. Received: {target!r}") from None
+                             f"or a model{total}. Received: {brief(target)}") from None
         exprs, pool = {"": expr}, set(expr.free_symbols)
     symbols = {s.name: s for s in pool}
     unknown = [k for k in values if k not in symbols]

@@ -220,7 +220,7 @@ HOSTILE = [
     "1; import os",
     "1 if H else 2",
     "H @ W",
-    "H % 2",
+    "H & 2",
     "H == W",
     "not H",
     "f'{H}'",
@@ -393,7 +393,6 @@ def test_mod_reads_back_as_sympy_prints_it():
 @pytest.mark.parametrize("text,problem", [
     ("Mod(n, 0)", "divisor must be a positive integer"),
     ("Mod(n, -3)", "divisor must be a positive integer"),
-    ("Mod(n, n)", "divisor must be a positive integer"),
     ("Mod(n, 1/2)", "divisor must be a positive integer"),
     ("Mod(n)", "takes 2 argument"),
     ("Mod(n, 2**5000)", "larger than 4096 bits"),
@@ -404,3 +403,90 @@ def test_mod_refuses_hostile_forms(text, problem):
     import symcnn as sc
     with pytest.raises(sc.ExpressionError, match=re.escape(problem)):
         parse_expression(text, {"n": sc.symbols("n")})
+
+
+# -- the remainder: % and Mod by a size --------------------------------------------------------
+
+def _with_remainder(kids):
+    return st.one_of(_extend(kids), st.tuples(st.just("%"), kids, divisors))
+
+
+remainder_trees = st.recursive(leaves, _with_remainder, max_leaves=10)
+
+
+def remainder_value(t, env) -> Fraction:
+    """:func:`value`, and ``%`` as Python's on exact fractions."""
+    if t[0] == "%":
+        return remainder_value(t[1], env) % remainder_value(t[2], env)
+    if t[0] in ("lit", "var"):
+        return value(t, env)
+    if t[0] == "neg":
+        return -remainder_value(t[1], env)
+    a, b = (remainder_value(c, env) for c in t[1:])
+    return value((t[0], lit(a), lit(b)), env)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(remainder_trees, st.integers(1, 40), st.integers(1, 40), st.integers(1, 40))
+def test_a_remainder_by_a_number_or_a_size_is_pythons_at_every_point(tree, h, w, k):
+    """``%`` was refused ("unexpected character '%'"), and so was ``Mod(H, k)`` by a size."""
+    text = render(tree)
+    with nothing_may_execute():
+        expr = parse_expression(text, SYMBOLS)
+    got = expr.xreplace({H: h, W: w, n: k})
+    assert got == sympy.Rational(*remainder_value(tree, {"H": h, "W": w, "n": k})
+                                 .as_integer_ratio()), text
+
+
+@st.composite
+def remainder_texts(draw):
+    """Unparenthesised integer text with ``%`` among ``* // + -``, to compare with Python."""
+    parts = [str(draw(st.integers(-30, 30)))]
+    for _ in range(draw(st.integers(1, 6))):
+        op = draw(st.sampled_from(["%", "%", "+", "-", "*", "//", "**"]))
+        if op == "**":
+            if parts[-1].startswith("**"):
+                continue
+            parts.append("**" + str(draw(st.integers(0, 3))))
+            continue
+        parts.append(op + str(draw(st.integers(1, 30))))
+    return "".join(parts)
+
+
+@settings(max_examples=300, deadline=None)
+@given(remainder_texts())
+def test_the_remainder_has_pythons_precedence_and_sign(text):
+    expected = eval(compile(ast.parse(text, mode="eval"), "<oracle>", "eval"),  # test oracle only
+                    {"__builtins__": {}})
+    assert parse_expression(text) == expected, text
+
+
+def test_a_remainder_by_a_size_is_written_out_and_reads_as_python_computes_it():
+    k = sc.symbols("k")
+    names = {"H": H, "k": k, "n": n}
+    assert parse_expression("H % 2", names) == sympy.Mod(H, 2)  # as SymPy prints it
+    for text in ("H % k", "Mod(H, k)", "mod(H, k)"):
+        expr = parse_expression(text, names)
+        assert all(expr.xreplace({H: h, k: d}) == h % d
+                   for h in range(1, 40) for d in range(1, 12))
+    assert parse_expression("Mod(n, n)", names) == 0
+    assert parse_expression("(H - H % 2)/2", names).xreplace({H: 7}) == 3
+    assert parse_expression("H//2 + H%2", names).xreplace({H: 7}) == 4
+
+
+@pytest.mark.parametrize("text,problem", [
+    ("H % 0", "division by zero"),
+    ("H % (n - 1)", "the divisor must be a positive integer or a size"),
+    ("H % 0.5", "the divisor must be a positive integer or a size"),
+    ("H % -2", "the divisor must be a positive integer or a size"),
+    ("Mod(H, n - 1)", "the divisor must be a positive integer or a size"),
+    ("H %", "expected a number, a name or '('"),
+    ("% H", "expected a number, a name or '('"),
+    ("H %% 2", "expected a number, a name or '('"),
+    ("+".join(["n % 3"] * 260), "more than 256 uses"),
+    ("n" + " % n" * 300, "more than 256 uses"),
+    ("n**40 % (n**40 + 1)", "degree"),
+])
+def test_a_remainder_keeps_the_readers_limits(text, problem):
+    with nothing_may_execute(), pytest.raises(sc.ExpressionError, match=re.escape(problem)):
+        parse_expression(text, SYMBOLS)

@@ -20,7 +20,7 @@ import sympy
 from .. import __version__
 from ..costs import quantity
 from ..errors import CostError, _digits, brief
-from ..safe import MAX_DIGITS, BoundError
+from ..safe import MAX_DIGITS, BoundError, literal_digits
 from ..render.context import TABLE_COLUMNS
 from ..render.exprs import canonical_text, show
 from ..render.summary import COLUMNS
@@ -52,7 +52,28 @@ def encode(value):
                              f"numbers are written up to {MAX_DIGITS:,} digits (use --format "
                              f"text). Received: {brief(int(value))}")
         return int(value)
-    return canonical_text(value)
+    return canonical_text(_within_digits(value))
+
+
+def _within_digits(value):
+    """``value`` (a closed form or a relation), or a :class:`~symcnn.safe.BoundError` when
+    it holds a number of more than :data:`~symcnn.safe.MAX_DIGITS` digits, which JSON does
+    not write (as for a count alone, :func:`encode`).
+
+    >>> n = sympy.Symbol("n")
+    >>> _within_digits(10**5000 * n)
+    Traceback (most recent call last):
+    ...
+    symcnn.safe.BoundError: JSON output: a closed form with a number of 5,001 digits; JSON output writes numbers of up to 4,300 digits (use --format text). Received: a closed form over 1 symbol
+    """
+    digits = literal_digits(value)
+    if digits:
+        count = len(value.free_symbols)
+        raise BoundError(f"JSON output: a closed form with a number of {digits:,} digits; "
+                         f"JSON output writes numbers of up to {MAX_DIGITS:,} digits (use "
+                         f"--format text). Received: a closed form over {count} "
+                         f"symbol{'' if count == 1 else 's'}")
+    return value
 
 
 def shape(value) -> list:
@@ -103,7 +124,7 @@ def summary_document(model) -> dict:
         entry.update(_quantities(record, ("macs", "flops")))
         entry["inbound"] = list(record.inbound)
         entry["calls"] = record.calls
-        entry["constraints"] = [str(c) for c in record.constraints]
+        entry["constraints"] = [str(_within_digits(c)) for c in record.constraints]
         entry["display"] = _display(record, ("output_shape", "params"))
         layers.append(entry)
     totals = {"params": encode(model.params),
@@ -120,7 +141,7 @@ def summary_document(model) -> dict:
         "output_shape": shape(model.output_shape),
         "layers": layers,
         "totals": totals,
-        "constraints": [str(c) for c in model.constraints],
+        "constraints": [str(_within_digits(c)) for c in model.constraints],
         "display": {**_display(model, ("output_shape", "params", "trainable_params",
                                        "non_trainable_params", "macs")),
                     "constraints": [show(c) for c in model.constraints]},

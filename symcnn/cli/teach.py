@@ -3,7 +3,8 @@
 ``check`` marks a student's table (a Markdown or CSV table, a copied symcnn or Keras
 ``summary()``, or a JSON list of rows ``{"layer", "output_shape", "params"}``; ``-`` reads
 standard input) against MODEL and
-prints the report; its exit code is 0 when every row is right and 1 otherwise.
+prints the report; its exit code is 0 when every row is right and 1 otherwise (a wrong row,
+a row about no layer of MODEL, or nothing claimed at all: a blank table does not pass).
 ``exercises`` writes a sheet of generated exercises with worked solutions; ``--notation
 PRESET`` writes its questions, prose, formulas and answers in a lecture's names
 (``sc.exercises.generate(..., notation=PRESET)``), in every ``--format``.
@@ -66,7 +67,7 @@ def run_check(args, out) -> int:
         claims = _claims_text(args.claims)
     except SymcnnError as err:
         raise LoadError(err) from err
-    try:  # a table that cannot be marked as a whole (no header, an unknown layer): 3
+    try:  # a table that cannot be marked as a whole (no table, no header): 3
         report = check(model, claims)
     except ClaimError as err:
         raise LoadError(err) from err

@@ -22,7 +22,7 @@ from functools import lru_cache
 
 import sympy
 
-from ..structural import check_expandable
+from ..safe import check_expansion
 from ..working import Ceiling, Floor, Given, MinOf, Minus, Over, Plus, Times
 from .steps import Step
 
@@ -149,14 +149,22 @@ def value_of(formula, bindings: dict) -> sympy.Expr:
     that states its parameter formula once (``formula, bindings``) returns this from
     ``params_for`` and the same pair from ``derivation_for``.
 
+    Before it expands, the value's size is bounded (:func:`symcnn.safe.check_expansion`):
+    sizes that are each within a model file's bounds may multiply into millions of terms.
+
     >>> C, U = sym("C_in"), sym("U")
     >>> value_of(Plus(Times(C, U), U), {C: 160, U: 10})
     1610
+    >>> s = sympy.Add(*sympy.symbols("a:l", integer=True, positive=True))**4  # 1,365 terms
+    >>> value_of(Plus(Times(C, U), U), {C: s, U: s})
+    Traceback (most recent call last):
+    ...
+    symcnn.safe.BoundError: the parameter count would expand to about 76,947 terms (limit 2,000); symcnn refuses counts this large rather than spend minutes expanding them. Received: a count over 12 symbols
     """
     if formula is None or not hasattr(formula, "xreplace"):
         return sympy.sympify(formula)
     value = formula.xreplace({s: Given(v) for s, v in bindings.items()}).doit()
-    check_expandable(value, "the parameter count")
+    check_expansion(value, "the parameter count")
     return sympy.expand(value)
 
 

@@ -11,8 +11,8 @@ import sympy
 
 from ..layers.base import Tensor
 
-__all__ = ["Unsupported", "Marker", "UNKNOWN", "BATCH", "BatchSecond", "bind", "expect_tensor",
-           "is_number",
+__all__ = ["Unsupported", "batch_second_refusal", "Marker", "UNKNOWN", "BATCH", "BatchSecond",
+           "bind", "expect_tensor", "is_number",
            "all_or_none_trainable", "module_trainable"]
 
 
@@ -60,10 +60,24 @@ def bind(args, kwargs, names: tuple, defaults: dict | None = None) -> dict:
 
 
 def expect_tensor(value, what: str = "input") -> Tensor:
-    """``value`` when it is a tensor; :class:`Unsupported` otherwise."""
+    """``value`` when it is a tensor; :class:`Unsupported` otherwise (a time-major tensor,
+    :class:`BatchSecond`, is said to be one, with the ways to make it batch-first)."""
+    if isinstance(value, BatchSecond):
+        raise Unsupported(batch_second_refusal(value))
     if not isinstance(value, Tensor):
         raise Unsupported(f"expects a tensor as {what}, got {value!r}")
     return value
+
+
+def batch_second_refusal(value: BatchSecond) -> str:
+    """Why an operation on a time-major tensor is refused, and what reads it.
+
+    >>> print(batch_second_refusal(BatchSecond(None, "the output of 'rnn'")))
+    the output of 'rnn' has its batch axis at dim 1 (time-major), which symcnn reads only through h[-1], squeeze(0) or transpose(0, 1); build the recurrent module with batch_first=True, or write x.transpose(0, 1) before this operation
+    """
+    return (f"{value.what} has its batch axis at dim 1 (time-major), which symcnn reads only "
+            f"through h[-1], squeeze(0) or transpose(0, 1); build the recurrent module with "
+            f"batch_first=True, or write x.transpose(0, 1) before this operation")
 
 
 def all_or_none_trainable(flags, what: str) -> bool:

@@ -25,7 +25,8 @@ from .. import nn as sc_nn
 from ..layers.base import Tensor
 from . import _torch_blocks as blocks
 from . import _torch_windows as windows
-from ._torch_base import BATCH, UNKNOWN, Unsupported, is_number, module_trainable
+from ._torch_base import (BATCH, UNKNOWN, BatchSecond, Unsupported, batch_second_refusal,
+                          is_number, module_trainable)
 from ._torch_base import bind as _bind
 from ._torch_base import expect_tensor as _tensor
 from . import _torch_activations as activations
@@ -169,6 +170,8 @@ def _binary(merge, number_op, op: str = "", scalar: str | None = None, swapped: 
         values = _bind(args, kwargs, ("input", "other"), {"alpha": 1, "rounding_mode": None})
         a, b = (values["other"], values["input"]) if swapped else (values["input"],
                                                                    values["other"])
+        for time_major in (v for v in (a, b) if isinstance(v, BatchSecond)):
+            raise Unsupported(batch_second_refusal(time_major))
         tensors = isinstance(a, Tensor) or isinstance(b, Tensor)
         if tensors and (scalar is None or values["rounding_mode"] is not None):
             raise Unsupported(_FLOOR)

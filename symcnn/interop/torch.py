@@ -40,7 +40,7 @@ from . import _torch_blocks as blocks
 from . import _torch_ops as ops
 from . import _torch_windows as windows
 from ._common import Problems, given_shapes
-from ._torch_base import BatchSecond
+from ._torch_base import BatchSecond, batch_second_refusal
 
 __all__ = ["from_torch"]
 
@@ -327,6 +327,8 @@ class _Converter:
                 return windows.module_on_table(self, node, m, args[0])
             except ops.Unsupported as err:
                 return self._unsupported(node, str(err))
+        if len(args) == 1 and isinstance(args[0], BatchSecond):
+            return self._unsupported(node, batch_second_refusal(args[0]))
         if len(args) != 1 or kwargs or not isinstance(args[0], Tensor):
             return self._unsupported(node, "a module called with more than one tensor argument")
         return self.apply(layer, args[0])

@@ -24,7 +24,7 @@ from ..derivation.blocks import value_of
 from ..errors import (LayerArgumentError, ShapeError, SymcnnError, brief, describe_layer,
                       shorten, with_context)
 from ..render.exprs import show
-from ..safe import bounded_subs
+from ..safe import bounded_subs, check_sizes
 from ..structural import expanded
 from ..suggest import check_activation, did_you_mean
 from ..symbols import as_size, as_size_tuple
@@ -325,6 +325,8 @@ def apply_layer(layer: "Layer", inputs: Sequence[Tensor], name: str | None = Non
     check = Checker()
     try:
         computed = layer.compute(shapes, check)
+        check_sizes(shapes, computed.output_shapes,  # before any cost multiplies them out
+                    [r[0] for r in getattr(layer, "_requirements", ())])
     except SymcnnError as err:
         raise with_context(err, called_on(layer, shapes, name, index), nested=True) from None
     if key is not None:
@@ -670,7 +672,12 @@ class Layer(LayerProtocol):
             return self
         who = f"{self.type_name} layer {self.name!r}" if self.name else self.type_name
         config = {k: _subs_value(v, mapping, f"{who}: `{k}`") for k, v in self.get_config().items()}
-        return type(self)(**config)
+        try:
+            return type(self)(**config)
+        except SymcnnError as err:  # a value its arguments refuse: say which layer and values
+            message = str(err).removeprefix(f"{self.type_name}: ")
+            given = ", ".join(f"{k}={brief(v)}" for k, v in mapping.items())
+            raise with_context(type(err)(message), f"{who} subs({given})") from None
 
     @property
     def free_symbols(self) -> set:

@@ -66,7 +66,7 @@ from sympy import Add, Mul, Pow, ceiling, floor
 from sympy.printing.conventions import split_super_sub
 
 from ..ordering import lattice, natural_key
-from ..safe import int_text, to_expr
+from ..safe import MAX_DIGITS, BoundError, int_text, to_expr
 from ..structural import IdentityMemo, ValueKey, as_fraction, is_expanded
 from .printers import (POWER_BASES, POWER_MIN_DIGITS, integer_power, latex_printer,
                        text_printer)
@@ -136,9 +136,17 @@ def canonical_text(expr) -> str:
     '16*floor((H + 4)/8) - 16'
     """
     expr = to_expr(expr, "canonical_text", "expr")
-    if not expr.has(floor, ceiling):
-        return str(expr)
-    return str(expr.replace(lambda e: isinstance(e, (floor, ceiling)), _show_atom))
+    try:
+        if not expr.has(floor, ceiling):
+            return str(expr)
+        return str(expr.replace(lambda e: isinstance(e, (floor, ceiling)), _show_atom))
+    except ValueError:  # Python's int-to-text limit: a number of more than 4,300 digits
+        names = sorted(s.name for s in expr.free_symbols)
+        raise BoundError(f"canonical_text: the closed form holds a number of more than "
+                         f"{MAX_DIGITS:,} digits, which its text (read back by "
+                         f"parse_expression) cannot hold; show() writes it. Received: an "
+                         f"expression in {', '.join(names[:8]) or 'no symbols'}"
+                         f"{', ...' if len(names) > 8 else ''}") from None
 
 
 def _value(expr, owner: str):

@@ -124,12 +124,12 @@ class _TextPrinter(InRounding, StrPrinter):
     def _print_Integer(self, expr):
         power = self._power(expr.p)
         if power is None:
-            return super()._print_Integer(expr)
+            return int_text(expr.p)  # also beyond Python's 4,300-digit str() limit
         return ("-" if expr.p < 0 else "") + f"{power[0]}**{power[1]}"
 
     def _print_Rational(self, expr):
-        if expr.q == 1 or self._power(expr.p) is None and self._power(expr.q) is None:
-            return super()._print_Rational(expr)
+        if expr.q == 1:
+            return self._print_Integer(expr)
         return f"{self._print(sympy.Integer(expr.p))}/{self._print(sympy.Integer(expr.q))}"
 
 
@@ -240,15 +240,23 @@ class _LatexPrinter(InRounding, LatexPrinter):
     def _print_Integer(self, expr):
         power = self._power(expr.p)
         if power is None:
-            return super()._print_Rational(expr)  # SymPy prints integers as rationals
+            return int_text(expr.p)  # as SymPy prints it, also beyond 4,300 digits
         return ("-" if expr.p < 0 else "") + f"{power[0]}^{{{power[1]}}}"
 
     def _print_Rational(self, expr):
-        if expr.q == 1 or self._power(expr.p) is None and self._power(expr.q) is None:
+        if expr.q == 1:
+            return self._print_Integer(expr)
+        if self._power(expr.p) is None and self._power(expr.q) is None and not _long(expr):
             return super()._print_Rational(expr)
         sign = "- " if expr.p < 0 else ""
         return (sign + r"\frac{" + self._print(sympy.Integer(abs(expr.p))) + "}{"
                 + self._print(sympy.Integer(expr.q)) + "}")
+
+
+def _long(expr) -> bool:
+    """Whether a rational has a part that SymPy's printers cannot write (Python's int-to-text
+    limit, 4,300 digits): :func:`symcnn.safe.int_text` writes it instead."""
+    return max(abs(expr.p).bit_length(), expr.q.bit_length()) > 10_000
 
 
 def _symbolic_reciprocal(factor) -> bool:

@@ -20,19 +20,20 @@ W_out = (9 + 2*0 - 2)/3 + 1 = 10/3
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from typing import Any
 
 import sympy
 
-from ..errors import ArgumentError, brief
+from ..errors import ArgumentError, brief, shorten
 from ..layers.core import InputLayer
 from ..model import Model
 from . import report as _report
-from .claims import Claim, ClaimError, Unreadable, parse_claims
+from .claims import Claim, Number, Unreadable, parse_claims
 from .contexts import MAX_REPLAYED_LAYERS, MAX_VARIANTS, Context, as_shapes
-from .diagnoses import CARRIED, CATALOGUE, UNEXPLAINED, UNREADABLE, Outcome
+from .diagnoses import CARRIED, CATALOGUE, UNEXPLAINED, UNKNOWN_LAYER, UNREADABLE, Outcome
+from .equality import Verdict
+from .rows import resolve
 
 __all__ = ["check", "Report", "RowReport", "Mark", "Expected", "MAX_VARIANTS",
            "MAX_REPLAYED_LAYERS"]
@@ -54,6 +55,8 @@ class Expected:
         return str(self.derivation)
 
     def step_text(self, field: str) -> str:
+        if self.derivation is None:  # a row about no layer of the model
+            return ""
         keys = ("params",) if field == "params" else \
             tuple(s.key for s in self.derivation.shape_steps)
         return "; ".join(str(s) for s in self.derivation.steps if s.key in keys)
@@ -70,6 +73,7 @@ class Mark:
     diagnosis: str | None = None
     also: tuple = ()          # other diagnoses that give exactly the same number
     follows: str | None = None  # the working the claimed number follows from
+    note: str | None = None   # equal only at every size tried, or where it differs
 
     @property
     def credited(self) -> bool:
@@ -91,6 +95,7 @@ class RowReport:
     claimed: dict
     expected: Expected
     marks: tuple
+    problem: str | None = None  # why the row is about no layer of the model
 
     @property
     def ok(self) -> bool:
@@ -116,26 +121,37 @@ class RowReport:
 class Report:
     """The marked table: :attr:`rows`, :attr:`score`; renders as text, Markdown, LaTeX, HTML."""
 
-    def __init__(self, model, rows: list) -> None:
+    def __init__(self, model, rows: list, blank_entries: int = 0) -> None:
         self.model_name = model.display_name
         self.rows = tuple(rows)
+        self.blank_entries = blank_entries  # cells of the table left empty
 
     @property
     def marks(self) -> tuple:
-        """``(credited, total)`` over every claimed quantity."""
+        """``(credited, total)`` over every claimed quantity; when nothing is claimed, the
+        total is the number of blank entries (:attr:`nothing_claimed`)."""
         all_marks = [m for r in self.rows for m in r.marks]
+        if not all_marks:
+            return 0, self.blank_entries
         return sum(m.credited for m in all_marks), len(all_marks)
 
     @property
+    def nothing_claimed(self) -> bool:
+        """No quantity claimed at all: no rows, or only blank entries. Such a table scores
+        0 and is not :attr:`ok`: a blank sheet does not pass."""
+        return not any(r.marks for r in self.rows)
+
+    @property
     def score(self) -> float:
-        """The fraction of claimed quantities that are right or carried (1.0 if none)."""
+        """The fraction of claimed quantities that are right or carried (0.0 if none)."""
         credited, total = self.marks
-        return credited / total if total else 1.0
+        return credited / total if total and not self.nothing_claimed else 0.0
 
     @property
     def ok(self) -> bool:
-        """Every row right (carried rows are credited but not right)."""
-        return all(r.ok for r in self.rows)
+        """Every row right (carried rows are credited but not right), and something
+        claimed."""
+        return not self.nothing_claimed and all(r.ok for r in self.rows)
 
     def to_text(self) -> str:
         return _report.to_text(self)
@@ -163,22 +179,38 @@ class Report:
 # --------------------------------------------------------------------------- marking
 
 
-def _matches(field: str, claimed, value) -> bool:
+def _verdict(field: str, claimed, value, constraints: tuple = ()) -> Verdict:
+    """Whether ``claimed`` is ``value``, size by size for a shape (each output of a layer
+    with several, never the first one alone): the first size where one differs, or, when
+    every one is equal, whether each was proved (:class:`~symcnn.teach.equality.Verdict`)."""
     if value is None:
-        return False
+        return Verdict(False)
     if field == "params":
-        return claimed.matches(value)
-    shapes, claims = as_shapes(value), as_shapes(claimed)  # a layer with several outputs:
-    return len(shapes) == len(claims) and all(  # each of them, never the first one alone
-        len(shape) == len(claim) and all(c.matches(v) for c, v in zip(claim, shape))
-        for claim, shape in zip(claims, shapes))
+        return claimed.compare(value, constraints)
+    shapes, claims = as_shapes(value), as_shapes(claimed)
+    if len(shapes) != len(claims) or any(len(s) != len(c) for s, c in zip(shapes, claims)):
+        return Verdict(False)
+    unproved = None
+    for claim, shape in zip(claims, shapes):
+        for c, v in zip(claim, shape):
+            verdict = c.compare(v, constraints)
+            if not verdict.equal:
+                return verdict
+            if not verdict.proved and (unproved is None or verdict.tried < unproved.tried):
+                unproved = verdict
+    return unproved or Verdict(True)
+
+
+def _matches(field: str, claimed, value, constraints: tuple = ()) -> bool:
+    return _verdict(field, claimed, value, constraints).equal
 
 
 def _value(outcome: Outcome, field: str):
     return outcome.params if field == "params" else outcome.output_shape
 
 
-def _explain(field: str, claimed, true_ctx: Context | None, students: list) -> tuple:
+def _explain(field: str, claimed, true_ctx: Context | None, students: list,
+             constraints: tuple = ()) -> tuple:
     """``(codes, follows, value)``: the recomputations that give exactly ``claimed``
     (``carried`` from each of ``students``, then the variants on the true input and on the
     student's), the working of the first that states one, and the value of the first;
@@ -192,22 +224,25 @@ def _explain(field: str, claimed, true_ctx: Context | None, students: list) -> t
         value = _value(outcome, field)
         if ctx is not None and ctx.correct is not None and value == _value(ctx.correct, field):
             continue  # this variant does not change this quantity here: it explains nothing
-        if _matches(field, claimed, value) and code not in codes:
+        if _matches(field, claimed, value, constraints) and code not in codes:
             found = value if not codes else found
             codes.append(code)
             follows = follows or outcome.working_for(field)
     return codes, follows, found
 
 
-def _mark(field: str, claimed, expected, true_ctx: Context, students: list) -> Mark:
+def _mark(field: str, claimed, expected, true_ctx: Context, students: list,
+          constraints: tuple = ()) -> Mark:
     if isinstance(claimed, Unreadable):
         return Mark(field, claimed, expected, False, UNREADABLE)
-    if _matches(field, claimed, expected):
-        return Mark(field, claimed, expected, True)
-    codes, follows, _ = _explain(field, claimed, true_ctx, students)
+    verdict = _verdict(field, claimed, expected, constraints)
+    if verdict.equal:
+        return Mark(field, claimed, expected, True, note=verdict.note)
+    codes, follows, _ = _explain(field, claimed, true_ctx, students, constraints)
     if not codes:
-        return Mark(field, claimed, expected, False, UNEXPLAINED)
-    return Mark(field, claimed, expected, False, codes[0], tuple(codes[1:]), follows)
+        return Mark(field, claimed, expected, False, UNEXPLAINED, note=verdict.note)
+    return Mark(field, claimed, expected, False, codes[0], tuple(codes[1:]), follows,
+                verdict.note)
 
 
 def _student_shape(claim: Claim | None, fallback, meant=None):
@@ -232,16 +267,17 @@ def _student_shape(claim: Claim | None, fallback, meant=None):
     return tuple(values)
 
 
-def _meant(claim: Claim | None, expected, true_ctx, student):
+def _meant(claim: Claim | None, expected, true_ctx, student, constraints: tuple = ()):
     """The shape a claimed shape with a decimal in it stands for: the right one, or the one
     of the recomputation that explains it (3.33 is the unfloored 10/3); None for a claim
     without a decimal, or one that nothing explains."""
     shape = claim.output_shape if claim is not None else None
     if not isinstance(shape, tuple) or not any(c.tolerance for c in shape):
         return None
-    if _matches("output_shape", shape, expected):
+    if _matches("output_shape", shape, expected, constraints):
         return expected
-    return _explain("output_shape", shape, true_ctx, [s for s in (student,) if s])[2]
+    return _explain("output_shape", shape, true_ctx, [s for s in (student,) if s],
+                    constraints)[2]
 
 
 def _known_symbols(model: Model, claim: Claim) -> Claim:
@@ -258,67 +294,39 @@ def _known_symbols(model: Model, claim: Claim) -> Claim:
         if unknown:
             changes[field] = Unreadable(
                 _report.shown(field, entry),
-                f"uses {', '.join(unknown)}, which is not a symbol of model "
-                f"{model.display_name!r} (its symbols: {', '.join(sorted(known)) or 'none'})")
+                f"uses {_names(unknown)}, which {'is' if len(unknown) == 1 else 'are'} not "
+                f"{'a symbol' if len(unknown) == 1 else 'symbols'} of model "
+                f"{model.display_name!r} (its symbols: {_names(sorted(known)) or 'none'})")
     return replace(claim, **changes) if changes else claim
 
 
-def _is_cut(key) -> bool:
-    return isinstance(key, str) and key.split(" (")[0].endswith(("\u2026", "..."))
+def _names(names: list, most: int = 6) -> str:
+    """``names`` for a message: each cut to 24 characters, at most ``most`` of them (a
+    name of 300 characters made a reason a page wide)."""
+    shown = [shorten(n, 24) for n in names[:most]]
+    more = len(names) - most
+    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
 
 
-def _cut_name(model: Model, records, key: str, last: int) -> int:
-    """The layer a name that Keras' summary cut (``conv3_block1_1_con… (Conv2D)``) stands
-    for: the first after the previous row whose name starts so and whose type is the one
-    given (or starts so, when Keras cut the type too)."""
-    name, _, kind = key.partition(" (")
-    prefix, kind = name.rstrip(".\u2026"), kind.rstrip(")").strip()
-    kind_cut = kind.endswith(("\u2026", "..."))
-    kind = kind.rstrip(".\u2026")
-    fits = [i for i, r in enumerate(records) if r.name.startswith(prefix) and (
-        r.type.startswith(kind) if kind_cut else not kind or r.type == kind)]
-    if not fits:
-        raise ClaimError(f"check: model {model.display_name!r} has no layer whose name starts "
-                         f"with {prefix!r}{f' of type {kind}' if kind else ''}. "
-                         f"Received: layer={key!r}")
-    return next((i for i in fits if i > last), fits[0])
+def _without_batch(claim: Claim, record) -> Claim:
+    """``claim`` with a leading batch axis of 1 taken off its shape when the shape has one
+    size more than the layer's output (torchinfo prints ``[1, 8, 8, 8]``)."""
+    shape, outputs = claim.output_shape, as_shapes(record.output_shape)
+    if (isinstance(shape, tuple) and len(outputs) == 1 and len(shape) == len(outputs[0]) + 1
+            and isinstance(shape[0], Number) and not shape[0].tolerance
+            and shape[0].value == 1):
+        return replace(claim, output_shape=shape[1:])
+    return claim
 
 
-def _resolve(model: Model, claims: list) -> list:
-    """Each claim with the layer record it is about. A row's layer is an int (a position),
-    None (the layer after the previous row's) or text: the layer of that name; text that
-    names no layer is a position when it is one (``3``, ``#3``), a name Keras cut short
-    (``conv3_block1_1_con…``) otherwise. So a name comes first: for a PyTorch model, whose
-    layers are named ``0``, ``1``, ``0.0``, the text ``1`` is the layer named ``1``."""
-    records = model._records  # real layers (a functional model lists its inputs too)
-    inputs = set(model._input_names)
-    names = [r.name for r in records]
-    known = set(names)
-    out, last = [], -1
-    for claim in claims:
-        key = claim.layer
-        if isinstance(key, str) and key in inputs and key not in known:
-            continue  # an input's row (a functional model's summary lists it): nothing to mark
-        if key is None:
-            index = last + 1
-        elif isinstance(key, int):
-            index = key
-        elif key in known:
-            index = names.index(key)
-        elif re.fullmatch(r"#?\d+", key):
-            index = int(key.lstrip("#"))
-        elif _is_cut(key):
-            index = _cut_name(model, records, key, last)
-        else:
-            raise ClaimError(f"check: model {model.display_name!r} has no layer named "
-                             f"{brief(key)}. Layers: {', '.join(names)}. "
-                             f"Received: layer={brief(key)}")
-        if not 0 <= index < len(records):
-            raise ClaimError(f"check: model {model.display_name!r} has {len(records)} layers "
-                             f"(indices 0 to {len(records) - 1}). Received: layer={brief(key)}")
-        out.append((records[index], claim))
-        last = index
-    return out
+def _unknown_row(index: int, claim: Claim, problem: str) -> RowReport:
+    """The row of a claim about no layer of the model: each claimed quantity wrong."""
+    layer = claim.layer if isinstance(claim.layer, str) else brief(claim.layer)
+    claimed = {f: getattr(claim, f) for f in FIELDS if getattr(claim, f) is not None}
+    marks = tuple(Mark(f, c, None, False, UNKNOWN_LAYER, note=problem)
+                  for f, c in claimed.items())
+    return RowReport(index, shorten(layer, 60), "unknown layer", claimed,
+                     Expected(None, None, None), marks, problem)
 
 
 def _check_model(model) -> None:
@@ -339,7 +347,10 @@ def check(model: Model, claims) -> Report:
     table with the summary's columns: Markdown, CSV, or a summary as symcnn's or Keras 3's
     ``model.summary()`` prints it) against ``model``, a symcnn model (``sc.from_keras``
     and ``sc.from_torch`` make one of a framework's). Closed forms are read with the
-    model's own symbols (``model.symbols_by_name``).
+    model's own symbols (``model.symbols_by_name``) and compared under the model's
+    constraints (:mod:`symcnn.teach.equality`). A row about no layer of the model is marked
+    ``unknown_layer`` (:mod:`symcnn.teach.rows`) and the rest still marked; a table that
+    claims nothing is not :attr:`Report.ok` and scores 0.
 
     >>> import symcnn as sc
     >>> from symcnn.zoo import textbook
@@ -354,10 +365,13 @@ def check(model: Model, claims) -> Report:
     [('conv2d', False, 'missing_bias'), ('conv2d_1', True, None)]
     """
     _check_model(model)
-    rows = [(record, _known_symbols(model, claim))
-            for record, claim in _resolve(model, parse_claims(
-                claims, model.symbols_by_name, [r.name for r in model._records]))]
-    by_node = {id(r.node): c for r, c in rows}
+    constraints = tuple(model.constraints)
+    parsed = parse_claims(claims, model.symbols_by_name, [r.name for r in model._records])
+    blank = sum(len(c.blank) for c in parsed)
+    rows = [(record, claim if record is None else
+             _without_batch(_known_symbols(model, claim), record), problem)
+            for record, claim, problem in resolve(model, parsed)]
+    by_node = {id(r.node): c for r, c, _ in rows if r is not None}
     # The student's values flow on in two readings: each decimal as written (3.33 goes on
     # as 3.33), and each decimal as the value it stands for (3.33 that is an unfloored
     # 10/3 goes on as 10/3). Without decimals the two are one.
@@ -387,12 +401,16 @@ def check(model: Model, claims) -> Report:
             else:
                 outs = [t.shape for t in node.outputs]
             if len(outs) == 1:
-                meant = _meant(claim, node.outputs[0].shape, true_ctx, student) if k else None
+                meant = _meant(claim, node.outputs[0].shape, true_ctx, student,
+                               constraints) if k else None
                 outs = [_student_shape(claim, tuple(outs[0]), meant)]
             for t, shape in zip(node.outputs, outs):
                 reading[id(t)] = tuple(shape)
     report_rows = []
-    for i, (record, claim) in enumerate(rows):
+    for i, (record, claim, problem) in enumerate(rows):
+        if record is None:
+            report_rows.append(_unknown_row(i, claim, problem))
+            continue
         true_ctx, students = contexts[id(record.node)]
         expected = Expected(record.output_shape, record.params, record.derivation)
         marks = []
@@ -400,9 +418,9 @@ def check(model: Model, claims) -> Report:
             claimed = getattr(claim, field)
             if claimed is not None:
                 marks.append(_mark(field, claimed, getattr(expected, field), true_ctx,
-                                   students))
+                                   students, constraints))
         report_rows.append(RowReport(i, record.name, record.type,
                                      {f: getattr(claim, f) for f in FIELDS
                                       if getattr(claim, f) is not None},
                                      expected, tuple(marks)))
-    return Report(model, report_rows)
+    return Report(model, report_rows, blank)

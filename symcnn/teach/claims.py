@@ -29,7 +29,7 @@ import sympy
 from ..errors import SymcnnError, brief, shorten
 from ..expr_parser import FUNCTIONS, parse_expression
 from ..symbols import reserved_name
-from .identity import identically_zero
+from .equality import Verdict, compare
 from .tables import (GROUPED, aligned_cells, box_cells, csv_cells, markdown_cells,
                      split_shape, where_definitions)
 
@@ -49,13 +49,9 @@ class Number:
     tolerance: sympy.Rational
     text: str
 
-    def matches(self, value) -> bool:
-        """Whether ``value`` is what the student wrote (a decimal: rounded or truncated).
-
-        A closed form is compared exactly (:func:`~symcnn.teach.identity.identically_zero`:
-        ``-(-H//2)`` is ``ceiling(H/2)``, and a wrong form is refuted without
-        ``simplify``); a decimal is a number, so it never matches a closed form with
-        symbols.
+    def matches(self, value, constraints=()) -> bool:
+        """Whether ``value`` is what the student wrote (a decimal: rounded or truncated);
+        ``constraints`` are the model's (:meth:`compare`).
 
         >>> import symcnn as sc
         >>> n = sc.symbols("n")
@@ -64,55 +60,39 @@ class Number:
         >>> parse_number("(-(-n//2))").matches(sympy.ceiling(n/2))
         True
         """
+        return self.compare(value, constraints).equal
+
+    def compare(self, value, constraints=()) -> Verdict:
+        """The :class:`~symcnn.teach.equality.Verdict` on whether ``value`` is what the
+        student wrote. A closed form is compared exactly
+        (:func:`~symcnn.teach.identity.identically_zero`: ``-(-H//2)`` is ``ceiling(H/2)``,
+        and a wrong form is refuted without ``simplify``), a rounding by a symbol and
+        ``Max``/``Min`` under the model's ``constraints`` too
+        (:func:`~symcnn.teach.equality.compare`), which may also find the equality only at
+        every size tried, and say so; a decimal is a number, so it never matches a closed
+        form with symbols.
+
+        >>> import symcnn as sc
+        >>> H, s = sc.symbols("H s")
+        >>> parse_number("(H + s - 1)//s", symbols={"H": H, "s": s}).compare(
+        ...     sympy.ceiling(H/s)).equal
+        True
+        """
         value = sympy.sympify(value)
-        gap = value - self.value
         if self.tolerance == 0:
-            if gap == 0:
-                return True
-            if not gap.is_number:
-                decided = identically_zero(gap)
-                if decided is not None:
-                    return decided
-                if _differs_somewhere(gap):  # cheap: a wrong closed form is not simplified
-                    return False
-            return bool(sympy.simplify(gap) == 0)
+            return compare(value, self.value, constraints)
+        gap = value - self.value
         if not gap.is_number:  # 160.02 against 160*n: no size of n makes it a decimal's
-            return False
+            return Verdict(False)
         try:  # rounded: within half a last digit; truncated: below one
-            return bool(abs(gap) <= self.tolerance / 2 or 0 <= gap < self.tolerance)
+            return Verdict(bool(abs(gap) <= self.tolerance / 2 or 0 <= gap < self.tolerance))
         except TypeError:  # a value that is not a real number (nan, zoo): not this one
-            return False
+            return Verdict(False)
 
     def __repr__(self) -> str:
         return self.text
 
     __str__ = __repr__
-
-
-def _differs_somewhere(gap: sympy.Expr) -> bool:
-    """Whether ``gap`` is nonzero at a point its symbols' assumptions allow (each positive
-    integer symbol a prime from 101 on, any other positive symbol a fraction from 7/8 on):
-    then it is not identically zero. An identity holds at every such point, so this never
-    refutes one; it spares ``simplify`` (seconds on a large closed form) for wrong answers.
-
-    >>> import symcnn as sc
-    >>> H, a = sc.symbols("H"), sc.multiplier("a")
-    >>> _differs_somewhere(sympy.floor(H/2) - H/2), _differs_somewhere(sympy.ceiling(a) - a)
-    (True, True)
-    >>> _differs_somewhere(sympy.floor((H + 1)/2) - sympy.ceiling(H/2))
-    False
-    """
-    point = {}
-    for k, x in enumerate(sorted(gap.free_symbols, key=str)):
-        if not x.is_positive:  # symcnn's sizes and multipliers are positive; others: no point
-            return False
-        point[x] = sympy.Integer(sympy.prime(26 + k)) if x.is_integer else \
-            sympy.Rational(7 + 2 * k, 8)
-    try:
-        at = sympy.sympify(gap.xreplace(point))
-    except (TypeError, ValueError, ArithmeticError):
-        return False
-    return bool(at.is_number and at.is_zero is False)
 
 
 @dataclass(frozen=True)
@@ -128,8 +108,11 @@ class Unreadable:
     text: str
     reason: str
 
-    def matches(self, value) -> bool:
+    def matches(self, value, constraints=()) -> bool:
         return False
+
+    def compare(self, value, constraints=()) -> Verdict:
+        return Verdict(False)
 
     def __str__(self) -> str:
         return self.text
@@ -143,6 +126,7 @@ class Claim:
     output_shape: tuple | list | Unreadable | None = None  # a list: one shape per output
     params: Number | Unreadable | None = None
     line: int | None = None
+    blank: tuple = ()  # the fields whose cell is there but empty
 
 
 _DECIMAL = re.compile(r"[+-]?\d*\.\d+")
@@ -190,6 +174,20 @@ def _text(value) -> str:
         return brief(value)
 
 
+#: At most this many characters of what a student wrote are quoted in a reason (as a
+#: report shows at most this many of an unreadable entry).
+QUOTED = 60
+
+
+def _received(value) -> str:
+    """``value`` quoted for a reason, cut to :data:`QUOTED` characters.
+
+    >>> _received("a lot"), len(_received("x" * 300))
+    ("'a lot'", 60)
+    """
+    return shorten(brief(value), QUOTED)
+
+
 def parse_number(value, what: str = "number", symbols: Mapping | None = None) -> Number:
     """A :class:`Number` from an int, float, Fraction, SymPy number or text.
 
@@ -218,7 +216,7 @@ def parse_number(value, what: str = "number", symbols: Mapping | None = None) ->
             text = str(value)
         except ValueError:  # more digits than Python converts to text (4,300)
             raise ClaimError(f"check: a claimed {what} is too long to read. "
-                             f"Received: {brief(value)}") from None
+                             f"Received: {_received(value)}") from None
         number = sympy.nsimplify(value)
         return Number(_renamed(number, symbols), sympy.Integer(0), text)
     else:
@@ -237,9 +235,10 @@ def parse_number(value, what: str = "number", symbols: Mapping | None = None) ->
     text = text.replace("_", "").replace(" ", "") if re.fullmatch(r"[\d_ ]+", text) else text
     if _PREFIXED.search(text):  # 0x10: a hexadecimal literal, or 0 times a name x10?
         raise ClaimError(f"check: cannot read the claimed {what} as a number: "
-                         f"{_PREFIXED.search(text)[0]!r} is a hexadecimal (binary, octal) "
-                         f"literal or 0 times a name; write the number in decimals. "
-                         f"Received: {brief(value)}")
+                         f"{shorten(_PREFIXED.search(text)[0], 24)!r} is a hexadecimal "
+                         f"(binary, octal) literal or 0 times a name; write the number in "
+                         f"decimals. "
+                         f"Received: {_received(value)}")
     text = _TIMES.sub(lambda m: re.sub(r"\s*[xX]\s*", "*", m[0]), text)  # 3x3x3x8 + 8
     if _DECIMAL.fullmatch(text):
         digits = len(text.split(".")[1])
@@ -251,14 +250,15 @@ def parse_number(value, what: str = "number", symbols: Mapping | None = None) ->
         number = None
     if number is None:
         raise ClaimError(f"check: cannot read the claimed {what} as a number. "
-                         f"Received: {brief(value)}")
+                         f"Received: {_received(value)}")
     lost = sorted(n for n in set(_NAME.findall(code)) - {s.name for s in number.free_symbols}
                   - set(symbols or ()) if reserved_name(n) is None)  # not floor, inf, ...
     if lost:  # 0n is 0 whatever n is: a name the model lacks, dropped by the value
-        raise ClaimError(f"check: cannot read the claimed {what}: {', '.join(lost)} "
+        raise ClaimError(f"check: cannot read the claimed {what}: "
+                         f"{', '.join(shorten(n, 24) for n in lost[:6])} "
                          f"cancel{'s' if len(lost) == 1 else ''} out of it (it reads as "
-                         f"{number}), so it says nothing of the model's sizes; write the "
-                         f"value itself. Received: {brief(value)}")
+                         f"{shorten(str(number), QUOTED)}), so it says nothing of the "
+                         f"model's sizes; write the value itself. Received: {_received(value)}")
     return Number(sympy.nsimplify(number) if number.is_number else number, sympy.Integer(0),
                   text)
 
@@ -371,7 +371,7 @@ def parse_shape(value, what: str = "size", symbols: Mapping | None = None) -> tu
                                       p.strip().lower() == "none")]
     if not parts:
         raise ClaimError(f"check: a claimed output shape has no sizes. "
-                         f"Received: {brief(value)}")
+                         f"Received: {_received(value)}")
     return tuple(parse_number(p, what, symbols) for p in parts)
 
 
@@ -423,7 +423,7 @@ def _claim(row: dict, line: int | None, symbols: Mapping | None) -> Claim:
                  None if no_shape else _entry(parse_shape, shape, "size", symbols),
                  None if blank(params) else _entry(parse_number, params, "parameter count",
                                                    symbols),
-                 line)
+                 line, tuple(f for f in ("output_shape", "params") if f in row and blank(row[f])))
 
 
 def _entry(read, value, *what):
@@ -569,6 +569,8 @@ def parse_claims(claims, symbols: Mapping | None = None, layers=()) -> list:
     """
     if isinstance(claims, str):
         cells = _table_cells(claims)
+        if len(cells) == 1 and _columns(cells[0][1]):
+            return []  # a header and no rows: a blank table, nothing claimed
         if len(cells) < 2:
             raise ClaimError("check: the table text needs a header row and at least one row. "
                              f"Received: {claims[:60]!r}")

@@ -26,11 +26,12 @@ from ..model import Model
 from ..working import Ceiling, Floor
 
 __all__ = ["Diagnosis", "CATALOGUE", "Outcome", "probe", "variants", "UNEXPLAINED", "CARRIED",
-           "UNREADABLE"]
+           "UNREADABLE", "UNKNOWN_LAYER"]
 
 UNEXPLAINED = "unexplained"
 CARRIED = "carried"
 UNREADABLE = "unreadable"
+UNKNOWN_LAYER = "unknown_layer"
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,10 @@ _ENTRIES = [
      "The marker could not read this entry. Write a count as 7200, 7,200 or a working "
      "ending in its value (20*3*3*40 = 7200), a closed form with the model's own symbols "
      "(160*n), and a shape as (16, 12, 40) or 16x12x40."),
+    (UNKNOWN_LAYER, "No layer of this name",
+     "The model has no layer of this name (or position), so this row could not be marked: "
+     "write the layer's name as the model's summary prints it (a name that differs only in "
+     "case from exactly one layer's is read as that layer's)."),
     (UNEXPLAINED, "Not one of the known slips",
      "This number matches none of the usual slips; compare your working with the one "
      "shown, step by step."),

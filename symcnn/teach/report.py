@@ -26,13 +26,13 @@ from ..errors import shorten
 from ..layers.base import format_shape
 from ..render.exprs import latex_printer
 from ..render.latex import FONTS, MAKE_DIVISIBLE_RULE, PREAMBLE, escape, page_step
-from ..render.latex_long import break_name, breakable, escape_code
+from ..render.latex_long import break_name, breakable, escape_code, open_long_parentheses
 from ..render.markdown import cell_text as md_cell, code_span as md_code
 from ..render.summary import format_count
 from ..render.where import call_names
 from ..working import Given
 from .claims import Unreadable
-from .diagnoses import CARRIED, CATALOGUE
+from .diagnoses import CARRIED, CATALOGUE, UNKNOWN_LAYER
 
 __all__ = ["to_text", "to_markdown", "to_latex", "to_html", "shown", "verdict", "spans"]
 
@@ -50,6 +50,8 @@ def shown(field: str, value) -> str:
     """
     if isinstance(value, Unreadable):
         return shorten(value.text, UNREADABLE_SHOWN)
+    if value is None:  # the expected value of a row about no layer of the model
+        return "-"
     if field == "output_shape":
         if isinstance(value, list):  # a layer with several outputs: each of them
             return "[" + ", ".join(shown(field, v) for v in value) + "]"
@@ -65,11 +67,19 @@ def verdict(mark) -> str:
         return "right"
     if mark.diagnosis == CARRIED:
         return "carried (credited)"
+    if mark.diagnosis == UNKNOWN_LAYER:
+        return "wrong, no such layer"
     return f"wrong, expected {shown(mark.field, mark.expected)}"
 
 
 def _headline(report) -> str:
     credited, total = report.marks
+    if report.nothing_claimed:  # a blank sheet: 0 of its entries, never 0 of 0 (100%)
+        if not total:
+            return f"Marking of model {report.model_name!r}: nothing was claimed: 0 marks"
+        what = f"all {total} entries are blank" if total > 1 else "its entry is blank"
+        return (f"Marking of model {report.model_name!r}: nothing was claimed ({what}): "
+                f"0 of {total} marks (0%)")
     return (f"Marking of model {report.model_name!r}: {credited} of {total} marks "
             f"({round(100 * report.score)}%)")
 
@@ -89,13 +99,22 @@ def _codes(mark) -> str:
 
 
 def _details(row, mark) -> list:
-    """``(label, working)`` lines shown under a wrong mark."""
-    lines = [("expected", row.expected.step_text(mark.field))]
+    """``(label, working)`` lines shown under a wrong mark, or a right one with a note (equal
+    only at every size tried)."""
+    if mark.diagnosis == UNKNOWN_LAYER:
+        return [("why", mark.note or row.problem or "")]
+    lines = [("expected", row.expected.step_text(mark.field))] if not mark.ok else []
     if mark.follows:
         lines.append(("yours", mark.follows))
     if isinstance(mark.claimed, Unreadable):
         lines.append(("why", mark.claimed.reason))
+    if mark.note:
+        lines.append(("note", mark.note))
     return lines
+
+
+def _shows_details(mark) -> bool:
+    return not mark.ok or bool(mark.note)
 
 
 def to_text(report) -> str:
@@ -108,8 +127,10 @@ def to_text(report) -> str:
             tag = "" if mark.ok else f"  [{_codes(mark)}]"
             lines.append(f"  {_LABELS[mark.field]:<{width}}  claimed "
                          f"{shown(mark.field, mark.claimed)}  {verdict(mark)}{tag}")
-            if not mark.ok:
+            if _shows_details(mark):
                 lines += [f"      {label + ':':<9} {text}" for label, text in _details(row, mark)]
+        if row.problem and not row.marks:
+            lines.append(f"  why: {row.problem}")
         lines.append("")
     used = _used(report)
     if used:
@@ -148,9 +169,11 @@ def to_markdown(report) -> str:
                          f"{md_cell(shown(mark.field, mark.claimed))} | "
                          f"{md_cell(shown(mark.field, mark.expected))} | "
                          f"{'right' if mark.ok else verdict(mark).split(',')[0]} | {code} |")
-            if not mark.ok:
+            if _shows_details(mark):
                 notes.append(f"- {md_code(row.layer)} {_LABELS[mark.field]}: " + "; ".join(
                     f"{label} {md_code(text)}" for label, text in _details(row, mark)))
+        if row.problem and not row.marks:
+            notes.append(f"- {md_code(row.layer)}: why {md_code(row.problem)}")
     if notes:
         lines += ["", "Workings:", "", *notes]
     used = _used(report)
@@ -265,9 +288,15 @@ def _tt(text: str) -> str:
 
 
 #: The LaTeX table's columns: header and share of the line width. The shares add up to 1;
-#: each cell wraps in its column (a ``p`` column), so no cell runs into the next.
-_LATEX_COLUMNS = (("layer", 0.22), ("quantity", 0.1), ("claimed", 0.2),
-                  ("expected", 0.2), ("mark", 0.13), ("diagnosis", 0.15))
+#: each cell wraps in its column (a ``p`` column), so no cell runs into the next. Set in
+#: ``\small`` with :data:`TABCOLSEP` between columns, the widest word of each column (the
+#: header ``quantity``, ``carried (credited)``, the code ``unexplained``) fits it in the
+#: default ``article``'s text width, 345 pt (at 0.1 of it, ``quantity`` ran 14 pt into
+#: ``claimed``).
+_LATEX_COLUMNS = (("layer", 0.17), ("quantity", 0.14), ("claimed", 0.19),
+                  ("expected", 0.19), ("mark", 0.13), ("diagnosis", 0.18))
+#: The space on each side of a column of the LaTeX table.
+TABCOLSEP = "4pt"
 
 #: Where a claimed or expected value may break in a narrow column: after an operator or a
 #: comma (``28*make_divisible(32*a, 8)`` was one word to TeX and ran into the next column).
@@ -286,6 +315,22 @@ def _value_tex(text: str) -> str:
                                  for part in _VALUE_BREAK.split(text) if part)
 
 
+def _anywhere(text: str) -> str:
+    r"""Text as typed that may break after any character, at a cost (``\penalty50``): what
+    a student wrote that cannot be read (``\end{document}``, a run of 60 ``x``) fits its
+    column however it runs.
+
+    >>> print(_anywhere("a_b}"))
+    a\penalty50{}\_\penalty50{}b\penalty50{}\}
+    """
+    return r"\penalty50{}".join(escape(c) for c in text)
+
+
+#: A run of this many characters without a blank or an operator may break anywhere in a
+#: working (:func:`_code_tex`).
+_LONG_RUN = 20
+
+
 def _code_tex(text: str) -> str:
     r"""Code (a student's working) in typewriter type that may break after a blank, an
     operator or a comma, as a value does (:func:`_value_tex`); never inside a name.
@@ -294,7 +339,9 @@ def _code_tex(text: str) -> str:
     \texttt{W\_out =\allowbreak{} (9 +\allowbreak{} 2*\allowbreak{}0)/\allowbreak{}3}
     """
     parts = _CODE_BREAK.split(text)
-    return r"\texttt{" + r"\allowbreak{}".join(escape_code(p) for p in parts if p) + "}"
+    return r"\texttt{" + r"\allowbreak{}".join(
+        escape_code(p) if len(max(p.split(), key=len, default="")) <= _LONG_RUN else
+        " ".join(break_name(escape_code(w)) for w in p.split(" ")) for p in parts if p) + "}"
 
 
 _CODE_BREAK = re.compile(r"(?<=[*/+=,])(?![*/+=,])")
@@ -337,7 +384,7 @@ def _size_math(value, printer) -> str:
     value = sympy.sympify(value)
     if value.is_Integer:
         return str(int(value))
-    return breakable(printer._print(Given(value)))
+    return _narrow(printer._print(Given(value)))
 
 
 def _value_math(field: str, value, printer) -> str:
@@ -346,6 +393,8 @@ def _value_math(field: str, value, printer) -> str:
     in a narrow column; an unreadable entry, and a claim that is not a plain number or a
     closed form, as typed."""
     if isinstance(value, Unreadable):
+        return _anywhere(shown(field, value))
+    if value is None:
         return _value_tex(shown(field, value))
     if field == "output_shape":
         if isinstance(value, list):  # a layer with several outputs: each of them
@@ -356,7 +405,19 @@ def _value_math(field: str, value, printer) -> str:
     if isinstance(value, str):
         return "$" + _typed(value) + "$" if _MATH_TEXT.fullmatch(value) else \
             r"\texttt{" + _value_tex(value) + "}"
-    return "$" + _long_numbers(breakable(printer._print(Given(value)))) + "$"
+    return "$" + _long_numbers(_narrow(printer._print(Given(value)))) + "$"
+
+
+#: Longest ``\left( ... \right)`` group kept unbreakable in a column of the table (a fifth
+#: of the line: ``\min\left(1, H - s \lfloor H/s \rfloor\right)`` ran 24 pt over it).
+NARROW_GROUP = 16
+
+
+def _narrow(math: str) -> str:
+    """Math that may break in a narrow column: :func:`~symcnn.render.latex_long.breakable`,
+    with a parenthesised sum or argument list of more than :data:`NARROW_GROUP` characters
+    opened so that it may break inside too."""
+    return breakable(open_long_parentheses(math, NARROW_GROUP))
 
 
 _LONG_NUMBER = re.compile(r"\d{1,3}(?:\{,\}\d{3}){3,}")
@@ -375,6 +436,8 @@ def _long_numbers(math: str) -> str:
 def _steps(row, field: str) -> list:
     """The expected derivation's steps of ``field`` (what :meth:`Expected.step_text` shows)."""
     derivation = row.expected.derivation
+    if derivation is None:  # a row about no layer of the model
+        return []
     keys = ("params",) if field == "params" else tuple(s.key for s in derivation.shape_steps)
     return [s for s in derivation.steps if s.key in keys]
 
@@ -429,14 +492,16 @@ def _latex_rows(report, printer=None) -> tuple:
             rows.append([_tt(row.layer), escape(_LABELS[mark.field]),
                          _value_math(mark.field, mark.claimed, printer),
                          _value_math(mark.field, mark.expected, printer), mark_text, code])
-            if not mark.ok:
-                steps = " \\\\\n".join(page_step(s, printer) for s in _steps(row, mark.field))
+            if _shows_details(mark):
+                steps = [] if mark.ok else _steps(row, mark.field)
                 item = [r"\item " + _tt(row.layer) + " " + escape(_LABELS[mark.field])
-                        + ": expected", r"\begin{align*}", steps, r"\end{align*}"]
-                if mark.follows:
-                    item.append(r"\noindent yours: " + _code_tex(mark.follows))
-                if isinstance(mark.claimed, Unreadable):
-                    item.append(r"\noindent why: " + _code_tex(mark.claimed.reason))
+                        + (": expected" if steps else ":")]
+                if steps:
+                    item += [r"\begin{align*}",
+                             " \\\\\n".join(page_step(s, printer) for s in steps),
+                             r"\end{align*}"]
+                item += [r"\par\noindent " + label + ": " + _code_tex(text)
+                         for label, text in _details(row, mark) if label != "expected"]
                 notes.append("\n".join(item))
     return rows, notes
 
@@ -450,7 +515,8 @@ def _longtable(rows: list) -> list:
         rf">{{\raggedright\arraybackslash}}p{{\dimexpr {share:.2f}\textwidth-2\tabcolsep\relax}}"
         for _, share in _LATEX_COLUMNS) + "@{}"
     head = " & ".join(name for name, _ in _LATEX_COLUMNS) + r" \\"
-    lines = [rf"\begin{{longtable}}{{{spec}}}", r"\toprule", head, r"\midrule",
+    lines = [r"\begingroup\small\setlength{\tabcolsep}{" + TABCOLSEP + "}",
+             rf"\begin{{longtable}}{{{spec}}}", r"\toprule", head, r"\midrule",
              r"\endfirsthead",
              rf"\multicolumn{{{n}}}{{@{{}}l}}{{\footnotesize\itshape (continued)}} \\",
              r"\toprule", head, r"\midrule", r"\endhead",
@@ -459,7 +525,7 @@ def _longtable(rows: list) -> list:
              r"{\footnotesize\itshape continued on the next page} \\",
              r"\endfoot", r"\bottomrule", r"\endlastfoot"]
     lines += [" & ".join(cells) + r" \\" for cells in rows]
-    lines.append(r"\end{longtable}")
+    lines += [r"\end{longtable}", r"\endgroup"]
     return lines
 
 
@@ -511,8 +577,9 @@ def to_html(report, standalone: bool = False) -> str:
     for row in report.rows:
         for mark in row.marks:
             kind = "right" if mark.ok else ("carried" if mark.diagnosis == CARRIED else "wrong")
-            detail = "" if mark.ok else "<br>".join(
-                f"{label}: <code>{e(text)}</code>" for label, text in _details(row, mark))
+            detail = "<br>".join(f"{label}: <code>{e(text)}</code>"
+                                 for label, text in _details(row, mark)
+                                 if _shows_details(mark) and text)
             code = "" if mark.ok else f"<code>{e(_codes(mark))}</code>"
             rows.append(f'<tr class="{kind}"><td><code>{e(row.layer)}</code> ({e(row.type)})'
                         f"</td><td>{_LABELS[mark.field]}</td>"

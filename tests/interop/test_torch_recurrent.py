@@ -94,7 +94,10 @@ def test_a_single_module_imports_with_its_outputs_and_a_guessed_input():
 @pytest.mark.parametrize("forward, match", [
     (lambda self, x: self.rnn(x)[0], "batch_first=False\\) on a batch-first tensor"),
     (lambda self, x: self.rnn(x.transpose(0, 1), x)[0], "initial states \\(hx\\)"),
-    (lambda self, x: self.rnn(x.transpose(0, 1))[1] + 1, "whose batch axis is dim 1"),
+    (lambda self, x: self.rnn(x.transpose(0, 1))[1] + 1, "batch axis at dim 1 \\(time-major\\)"),
+    (lambda self, x: self.pre(self.rnn(x.transpose(0, 1))[0]),  # was "more than one tensor"
+     "module 'pre' .*batch axis at dim 1 .*batch_first=True, or write x.transpose\\(0, 1\\)"),
+    (lambda self, x: torch.relu(self.rnn(x.transpose(0, 1))[0]), "batch axis at dim 1"),
     (lambda self, x: self.rnn(x.transpose(0, 1))[1][:, 0], "only dim 0 can be indexed"),
 ])
 def test_uses_symcnn_cannot_read_are_refused_not_misread(forward, match):

@@ -7,7 +7,7 @@ import pytest
 import sympy
 
 import symcnn as sc
-from symcnn.teach import CATALOGUE, ClaimError
+from symcnn.teach import CATALOGUE
 from symcnn.zoo import textbook
 
 from ..conftest import require
@@ -260,9 +260,15 @@ def test_the_lenet_table_marked_against_its_own_code():
     assert sc.check(textbook.lenet_table(), table).ok
 
 
-def test_a_claim_for_a_layer_the_model_lacks_is_an_error_naming_it():
-    with pytest.raises(ClaimError, match="no layer named 'conv9'.*Received: layer='conv9'"):
-        sc.check(textbook.free_width(), [{"layer": "conv9", "params": 1}])
+def test_a_row_for_a_layer_the_model_lacks_is_marked_unknown_and_the_rest_is_marked():
+    """One unknown name stopped the whole marking (a ClaimError, exit 3, no row marked),
+    though an unreadable entry is marked and the rest of the table too."""
+    report = sc.check(textbook.free_width(), [{"layer": "conv9", "params": 1},
+                                              {"layer": "conv2d", "params": 320}])
+    assert [(r.layer, r.type, r.diagnoses) for r in report.rows] == [
+        ("conv9", "unknown layer", {"params": "unknown_layer"}), ("conv2d", "Conv2D", {})]
+    assert "no layer named 'conv9'. Did you mean 'conv2d'?" in report.rows[0].problem
+    assert report.marks == (1, 2) and not report.ok
 
 
 def test_an_unreadable_entry_is_marked_wrong_and_the_rest_of_the_table_is_marked():
@@ -290,8 +296,8 @@ def test_closed_form_claims_are_marked_for_a_model_with_symbols():
     report = sc.check(textbook.free_width(), [{"layer": "dense", "params": "160*n"},
                                               {"layer": "dense", "params": "160*n + n"}])
     assert [r.diagnosis for r in report.rows] == [None, "extra_bias"]
-    with pytest.raises(ClaimError, match="indices 0 to 8"):
-        sc.check(textbook.free_width(), [{"layer": 99, "params": 1}])
+    row = sc.check(textbook.free_width(), [{"layer": 99, "params": 1}]).rows[0]
+    assert row.diagnosis == "unknown_layer" and "indices 0 to 8" in row.problem
 
 
 def test_every_code_used_is_in_the_catalogue_with_an_explanation():
