@@ -532,7 +532,9 @@ def _concatenate(b, layer, inputs, shapes, out_shape, key, name):
 # ------------------------------------------------------------------------------ recurrent
 
 #: The PyTorch-named recurrent layers, exported by :func:`recurrent`.
-RECURRENT = ("RNN", "LSTM", "GRU")
+#: The PyTorch-named layers :func:`recurrent` builds (several outputs, or inputs: the
+#: recurrent modules and ``nn.MultiheadAttention``).
+RECURRENT = ("RNN", "LSTM", "GRU", "MultiheadAttention")
 
 #: The Keras-named recurrent layers: :func:`keras_recurrent` exports them where PyTorch's
 #: module computes the same function with the same count, :func:`keras_recurrent_refusal`
@@ -799,8 +801,12 @@ def recurrent(b, layer, inputs, key, name):
     cls = getattr(tnn, layer.type_name)
     config = {k: as_int(v) for k, v in layer.get_config().items()
               if k not in ("name", "trainable")}
+    if layer.type_name == "MultiheadAttention" and masked_refusal(layer):
+        raise Unsupported(masked_refusal(layer))
     target = b.submodule(key, name, lambda: cls(**config))
     b._freeze(layer, target)
+    if layer.type_name == "MultiheadAttention":
+        return _torch_attention(b, layer, inputs, target)
     x = inputs[0] if layer.batch_first else b.method("transpose", inputs[0], 0, 1)
     result = b.graph.call_module(target, (x,))
     out = b.call(operator.getitem, result, 0)
@@ -815,6 +821,24 @@ def recurrent(b, layer, inputs, key, name):
 
 
 # ------------------------------------------------------------------------------ attention
+
+
+def _torch_attention(b, layer, inputs, target):
+    """``symcnn.nn.MultiheadAttention``'s call ``(query, key, value)``: the module's output
+    ``[0]`` (PyTorch's default ``need_weights=True``, what training memory counts). With
+    ``batch_first=False`` each distinct input is transposed once (so the module still sees
+    ``key is value`` and packs the projections as on the batch-first input) and the output
+    transposed back."""
+    if not layer.batch_first:
+        once: dict = {}
+        for x in inputs:
+            if x not in once:
+                once[x] = b.method("transpose", x, 0, 1)
+        inputs = [once[x] for x in inputs]
+    result = b.graph.call_module(target, tuple(inputs))
+    out = b.call(operator.getitem, result, 0)
+    return out if layer.batch_first else b.method("transpose", out, 0, 1)
+
 
 
 def attention_refusal(layer, shapes) -> str | None:

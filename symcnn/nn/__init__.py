@@ -32,6 +32,7 @@ from .blocks import *  # noqa: F401,F403
 from .blocks import __all__ as _blocks
 from .activation import *  # noqa: F401,F403
 from .activation import __all__ as _activation
+from .attention import MultiheadAttention
 from .container import Block, Sequential
 from .contiguous import Contiguous
 from .conv import *  # noqa: F401,F403
@@ -47,5 +48,5 @@ from .reshape import *  # noqa: F401,F403
 from .reshape import __all__ as _reshape
 
 __all__ = ["Sequential", "Block", "TorchLayer", "TORCH_ONLY_ARGS", "Embedding", "Contiguous",
-           "RNN", "LSTM", "GRU", "ScalarOp",
+           "RNN", "LSTM", "GRU", "MultiheadAttention", "ScalarOp",
            *_conv, *_norm, *_pool, *_activation, *_reshape, *_blocks]
