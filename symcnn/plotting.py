@@ -116,8 +116,6 @@ def plot(targets, /, *, y="params", budget=None, path=None, labels=None, title=N
     xs = list(values[name])  # ints, or a multiplier's Fractions (0.25 as 1/4)
     fractional = any(isinstance(x, Fraction) for x in xs)
     quantities = [y] if isinstance(y, str) else list(y)
-    budgets = budget if isinstance(budget, Mapping) else {q: budget for q in quantities}
-    budgets = {q: _budget(q, b) for q, b in budgets.items()}
     items = _targets(targets, labels)
     if not items:
         raise SolveError(f"plot: give at least one model or expression to plot. "
@@ -128,6 +126,12 @@ def plot(targets, /, *, y="params", budget=None, path=None, labels=None, title=N
     if len(quantities) > 1 and not any(_is_model(t) for _, t in items):
         raise SolveError(f"plot: `y` picks quantities of a model; an expression is its own "
                          f"quantity, drawn on one panel. Received: y={y!r}")
+    budgets = budget if isinstance(budget, Mapping) else {q: budget for q in quantities}
+    for q in budgets:  # as the command line's --budget: a budget is drawn on its panel
+        if q not in quantities:
+            raise SolveError(f"plot: `budget`: {q!r} is not among the plotted quantities "
+                             f"({', '.join(quantities)}). Received: budget={brief(budget)}")
+    budgets = {q: _budget(q, b) for q, b in budgets.items()}
     _check_title(title)
     fmt = _format(path)
     if ax is not None and len(quantities) > 1:

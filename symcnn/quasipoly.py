@@ -92,6 +92,12 @@ def _compile(expr, x, memo: dict):
         if not (b.is_Rational and b > 0):
             raise NotQuasiPolynomial(expr, f"{expr} is not a remainder by a positive number")
         node = ("mod", _compile(a, x, memo), Fraction(int(b.p), int(b.q)))
+    elif expr.is_Float and expr.is_finite:  # 0.1 is not 1/10 in binary: which was meant?
+        exact = sympy.Rational(str(expr))
+        raise NotQuasiPolynomial(
+            expr, f"{expr} is a floating-point number, not an exact one (write it exactly, "
+                  f"as sympy.Rational({exact.p}, {exact.q}) or the fraction string "
+                  f"sympy.Rational(\"{exact}\"))")
     else:
         raise NotQuasiPolynomial(
             expr, f"{expr} is not built from +, *, integer powers, floor, ceiling and Mod")
@@ -356,7 +362,7 @@ def relation_set(relations, x, lo: int = 0) -> IntegerSet:
     >>> relation_set([sympy.Max(3*x, x**2) <= 30], x, lo=1).to_sympy()
     Range(1, 6, 1)
     """
-    plain, split, powers = [], [], []
+    plain, split, powers, settled = [], [], [], []
     for rel in relations:
         if rel is sympy.true or rel is True:
             continue
@@ -366,6 +372,9 @@ def relation_set(relations, x, lo: int = 0) -> IntegerSet:
         if kind is None:
             raise NotQuasiPolynomial(rel, f"{rel} is not a single comparison")
         diff = sympy.expand(rel.lhs - rel.rhs)
+        if _rounded_powers(diff, x):  # ceiling(132/2**L): settles once 2**L passes 132
+            settled.append((kind, diff))
+            continue
         power = _one_power(diff, x)
         if power is not None:
             powers.append((kind, power))
@@ -374,6 +383,10 @@ def relation_set(relations, x, lo: int = 0) -> IntegerSet:
     result = _plain_set(plain, x, lo)
     for kind, power in powers:
         result = result.intersection(_power_set(kind, *power, lo))
+    for kind, diff in settled:
+        if result.is_empty:
+            break
+        result = result.intersection(_settled_set(kind, diff, x, lo))
     for kind, diff in split:
         if result.is_empty:
             break
@@ -403,6 +416,110 @@ def _one_power(diff, x):
     a, b = Fraction(int(a.p), int(a.q)), Fraction(int(b.p), int(b.q))
     return (int(base), b, a) if exp == -x else (int(base), a, b)
 
+
+def _rounded_powers(diff, x) -> list:
+    """The powers with ``x`` in the exponent inside a ``floor`` or ``ceiling`` of ``diff``."""
+    return [p for r in diff.atoms(floor, ceiling) if x in r.free_symbols
+            for p in r.args[0].atoms(sympy.Pow) if x in p.exp.free_symbols]
+
+
+def _decaying(arg, x):
+    """``(b, A, B)`` when ``arg`` is ``A + B*b**(-x)`` (``A``, ``B`` rational, ``B`` not 0,
+    ``b`` an integer of 2 or more), else None."""
+    found = {p for p in arg.atoms(sympy.Pow) if x in p.exp.free_symbols}
+    if len(found) != 1:
+        return None
+    (power,) = found
+    base, exp = power.args
+    if not (base.is_Integer and base >= 2) or exp != -x:
+        return None
+    p = sympy.Dummy("p")
+    linear = sympy.expand(arg.xreplace({power: p}))
+    if x in linear.free_symbols or not linear.is_polynomial(p) or \
+            sympy.degree(linear, p) != 1:
+        return None
+    a, b = linear.as_independent(p, as_Add=True)
+    b = b / p
+    if not (a.is_Rational and b.is_Rational):
+        return None
+    return int(base), Fraction(int(a.p), int(a.q)), Fraction(int(b.p), int(b.q))
+
+
+def _limit(kind, a: Fraction, b: Fraction) -> tuple:
+    """``(c, t)``: the value ``kind(a + b*p)`` (``kind`` floor or ceiling) takes for every
+    ``0 < p < t`` (``t > 0``): its limit as ``p`` falls to 0."""
+    lower, upper = a.numerator // a.denominator, -(-a.numerator // a.denominator)
+    if kind is ceiling:
+        if b > 0:  # a + b*p <= c
+            c = lower + 1
+            return c, (c - a) / b
+        c = upper  # a + b*p > c - 1
+        return c, (a - c + 1) / -b
+    if b > 0:  # a + b*p < c + 1
+        c = lower
+        return c, (c + 1 - a) / b
+    c = upper - 1  # a + b*p >= c
+    return c, (a - c) / -b
+
+
+#: Most values of ``x`` looked at one by one before roundings of ``b**(-x)`` settle.
+MAX_SETTLING = 4096
+
+
+def _settled_set(kind: str, diff, x, lo: int) -> IntegerSet:
+    """The integers ``x >= lo`` where ``diff <kind> 0``, ``diff`` holding roundings of
+    ``A + B*b**(-x)`` (``ceiling(132/2**L)``, a size after ``L`` halvings of a size fixed
+    at 132). Each such rounding takes one value once ``b**x`` is large enough (1 from
+    ``2**L >= 132`` on): before that point the values of ``x`` are looked at one by one
+    (as many as ``B`` has digits in base ``b``), after it the rounding is that value and
+    the rest is solved as usual.
+
+    >>> from symcnn import symbols
+    >>> L = symbols("L")
+    >>> _settled_set("ge", sympy.ceiling(132/2**L) - 5, L, 1).to_sympy()  # 2**L <= 32
+    Range(1, 6, 1)
+    """
+    start, reduced = lo, diff
+    while True:
+        inner = [r for r in reduced.atoms(floor, ceiling) if x in r.free_symbols
+                 and not any(x in q.free_symbols for q in r.args[0].atoms(floor, ceiling))]
+        found = [(r, form) for r in inner for form in [_decaying(r.args[0], x)] if form]
+        if not found:
+            break
+        for r, (base, a, b) in found:
+            c, t = _limit(type(r), a, b)
+            at = lo
+            while Fraction(1, base ** at) >= t:
+                at += 1
+                if at - lo > MAX_SETTLING:
+                    raise NotQuasiPolynomial(r, f"a rounding of {base}**(-{x}) settles "
+                                                f"only after more than {MAX_SETTLING} "
+                                                f"values of {x}")
+            start = max(start, at)
+            reduced = sympy.expand(reduced.xreplace({r: sympy.Integer(c)}))
+    left = _rounded_powers(reduced, x)
+    if left:
+        raise NotQuasiPolynomial(left[0], f"the power {left[0]} is not a non-negative "
+                                          f"integer power")
+    holds, runs = _HOLDS[kind], []
+    for value in range(lo, start):
+        v = diff.xreplace({x: value})
+        if not v.is_Rational:
+            raise NotQuasiPolynomial(diff, f"{diff} has no rational value at {x} = {value}")
+        if holds(Fraction(int(v.p), int(v.q))):
+            runs.append((value, value))
+    head = IntegerSet(1, {0: runs})
+    if x not in reduced.free_symbols:
+        if not reduced.is_Rational:
+            raise NotQuasiPolynomial(diff, f"{reduced} is not a rational number")
+        tail = IntegerSet.interval(start) if holds(Fraction(int(reduced.p), int(reduced.q))) \
+            else IntegerSet.interval(0, -1)
+    else:
+        tail = relation_set([_RELATIONS[kind](reduced, 0, evaluate=False)], x, start)
+    return head.union(tail)
+
+
+_RELATIONS = {kind: cls for cls, kind in _OPS.items()}
 
 _HOLDS = {"le": lambda v: v <= 0, "lt": lambda v: v < 0, "ge": lambda v: v >= 0,
           "gt": lambda v: v > 0, "eq": lambda v: v == 0, "ne": lambda v: v != 0}

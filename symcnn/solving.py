@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -32,7 +33,7 @@ from .layers.repeat import repeat_counts
 from .costs import quantity
 from .errors import ExpressionError, SolveError, SymcnnError, brief
 from .expr_parser import parse_expression
-from .grids import largest_on_grid, largest_within
+from .grids import grid_sets, largest_on_grid, largest_within
 from .multipliers import exact_value
 from .quasipoly import IntegerSet, NotQuasiPolynomial, relation_set
 from .render.exprs import show
@@ -59,6 +60,7 @@ def _as_expr(value: Any, arg: str, where: str, amount: bool = False) -> sympy.Ex
     if isinstance(value, bool) or value is None or isinstance(value, str):
         raise SolveError(f"{where}: `{arg}` must be a number or a SymPy expression. "
                          f"{_received(**{arg: value})}")
+    value = _one_element(value, arg, where)
     if isinstance(value, sympy.Float):  # the decimal it prints, as a multiplier's value
         if not value.is_finite:
             raise SolveError(f"{where}: `{arg}` must be finite. {_received(**{arg: value})}")
@@ -101,7 +103,55 @@ def _as_expr(value: Any, arg: str, where: str, amount: bool = False) -> sympy.Ex
         raise SolveError(f"{where}: `{arg}` must be real: sizes, counts and their costs are "
                          f"real numbers, and {show(expr)} is complex. "
                          f"{_received(**{arg: value})}")
-    return expr
+    return _exact_floats(expr, arg, where) if expr.has(sympy.Float) else expr
+
+
+def _one_element(value: Any, arg: str, where: str) -> Any:
+    """A tensor or an array holding one number (``torch.tensor(100000)``,
+    ``numpy.array(1e5)``) as that number (``.item()``, a Python int or float, then taken
+    as any int or float is); one of several numbers is refused. Duck-typed: symcnn does
+    not import the framework."""
+    if isinstance(value, (sympy.Basic, numbers.Number)) or not hasattr(value, "ndim") or \
+            not callable(getattr(value, "item", None)):
+        return value
+    try:
+        count = math.prod(int(d) for d in getattr(value, "shape", ()))
+    except (TypeError, ValueError):
+        count = None
+    if count != 1:
+        raise SolveError(f"{where}: `{arg}` must be one number, and this "
+                         f"{type(value).__name__} of shape {tuple(getattr(value, 'shape', ()))} "
+                         f"holds {count if count is not None else 'several'}; give one of its "
+                         f"elements (e.g. {arg}[0].item()). {_received(**{arg: value})}")
+    item = value.item()
+    if isinstance(item, bool):
+        raise SolveError(f"{where}: `{arg}` must be a number, and this "
+                         f"{type(value).__name__} holds a truth value. "
+                         f"{_received(**{arg: value})}")
+    return item
+
+
+def _exact_floats(expr, arg: str, where: str):
+    """``expr`` with each floating-point number that is exactly the decimal it prints
+    (``0.5``, ``2.0``) as that rational; one that is not (``0.1`` is
+    ``0.1000000000000000055...`` in binary) is refused: which of the two was meant is not
+    known, and symcnn solves exactly.
+
+    >>> n = sympy.Symbol("n", integer=True, positive=True)
+    >>> _exact_floats(0.5*n**2, "expr", "solve")
+    n**2/2
+    """
+    table = {}
+    for f in expr.atoms(sympy.Float):  # finite: _as_expr refused oo and nan before
+        decimal = sympy.Rational(str(f))
+        if sympy.Rational(f) != decimal:
+            raise SolveError(f"{where}: `{arg}` holds the floating-point number {f}, which is "
+                             f"not exactly the decimal it prints; symcnn answers exactly, so "
+                             f"write it exactly, as sympy.Rational({decimal.p}, {decimal.q}) "
+                             f"or the fraction string sympy.Rational(\"{decimal}\"). "
+                             f"{_received(**{arg: expr})}")
+        table[f] = decimal
+    return expr.xreplace(table)
 
 
 def _clash(symbols) -> str:
@@ -124,6 +174,7 @@ def _clash(symbols) -> str:
 
 
 def _symbol(symbol: Any, exprs: list, where: str) -> sympy.Symbol:
+    given = symbol
     if isinstance(symbol, sympy.Symbol):
         if any(symbol in e.free_symbols for e in exprs):
             return symbol
@@ -134,27 +185,36 @@ def _symbol(symbol: Any, exprs: list, where: str) -> sympy.Symbol:
             for s in e.free_symbols:
                 if s.name == symbol:
                     return s
+        if isinstance(given, sympy.Symbol) and \
+                given.assumptions0 != sympy.Symbol(given.name).assumptions0:
+            return given  # only a tie holds it (a1=alpha): as made, a multiplier stays one
         return sympy.Symbol(symbol, integer=True, positive=True)
     raise SolveError(f"{where}: the symbol to solve for must be a SymPy symbol or its name. "
                      f"{_received(symbol=symbol)}")
 
 
-def _fix(exprs: list, fixed: Mapping, where: str, known=(), ties: list | None = None) -> list:
+def _fix(exprs: list, fixed: Mapping, where: str, known=(), ties: list | None = None,
+         solved: sympy.Symbol | None = None) -> list:
     """Substitute ``name=value`` (values may be expressions, e.g. ties ``c1=2*w``).
 
     ``known`` are further symbols that may be fixed: a model's, which a budgeted quantity
     need not contain (its parameters do not depend on ``H``). ``ties`` (a list) receives
-    the conditions that keep each tied value one its symbol takes (:func:`_tie_conditions`)."""
+    the conditions that keep each tied value one its symbol takes (:func:`_tie_conditions`).
+    ``solved``, the symbol solved for, may be named by a tie given as text (``c1="w"``)
+    though no expression has it yet, as a tie given as a SymPy expression may hold it."""
     if not fixed:
         return [_written_out(e) for e in exprs]
     by_name: dict = {s.name: s for s in known}
     for e in exprs:
         by_name.update({s.name: s for s in e.free_symbols})
+    names = dict(by_name)  # the symbols that may be fixed; a tie may also name ``solved``
+    if solved is not None:
+        by_name.setdefault(solved.name, solved)
     table = {}
     for key, value in fixed.items():
-        if key not in by_name:
+        if key not in names:
             raise SolveError(f"{where}: no symbol named {key!r} to fix; the symbols are "
-                             f"{', '.join(sorted(by_name)) or 'none'}. {_received(**{key: value})}")
+                             f"{', '.join(sorted(names)) or 'none'}. {_received(**{key: value})}")
         if isinstance(value, str):  # "H", "H/2": read safely, as model.subs reads text
             value = text_value(value, by_name, key, where)
         table[by_name[key]] = _fixed_value(by_name[key], _as_expr(value, key, where), where)
@@ -418,15 +478,18 @@ def _problem(expr, budget, symbol, fixed: Mapping, where: str) -> _Problem:
 def _check_solved_symbol(x, named: bool, pairs: list, fixed: Mapping, where: str,
                          known=()) -> None:
     """Refuse a symbol to solve for that is also fixed, or a name (``named``: given as
-    text) that no budgeted expression (nor the model, ``known``) has: the answer would be
-    "does not depend on it", a misleading one."""
+    text) that no budgeted expression (nor the model, ``known``) has, nor a tie names
+    (``c1="w"``, ``c1=w``): the answer would be "does not depend on it", a misleading one."""
     if x.name in fixed:
         raise SolveError(f"{where}: {x} is the symbol solved for and is fixed too; leave "
-                         f"{x}={fixed[x.name]!r} out to solve for {x}, or solve for another "
-                         f"symbol. {_received(**{x.name: fixed[x.name]})}")
+                         f"{x}={brief(fixed[x.name])} out to solve for {x}, or solve for "
+                         f"another symbol. {_received(**{x.name: fixed[x.name]})}")
     names = {s.name for pair in pairs for v in pair for s in getattr(v, "free_symbols", ())}
     names |= {s.name for s in known}
-    if named and names and x.name not in names:  # a constant: "does not depend on" it
+    tied = {s.name for v in fixed.values() for s in getattr(v, "free_symbols", ())}
+    tied |= {name for v in fixed.values() if isinstance(v, str)
+             for name in re.findall(r"[^\W\d]\w*", v)}
+    if named and names and x.name not in names | tied:  # a constant: "does not depend on" it
         raise SolveError(f"{where}: no symbol named {x.name!r} to solve for; the symbols are "
                          f"{', '.join(sorted(names))}. {_received(symbol=x.name)}")
 
@@ -452,17 +515,26 @@ def _build(pairs: list, symbol, fixed: Mapping, constraints: list, where: str,
     _check_solved_symbol(x, isinstance(symbol, str), pairs, fixed, where, known)
     ties: list = []
     flat = _fix([v for pair in pairs for v in pair] + list(constraints), fixed, where, known,
-                ties)
+                ties, solved=x)
     k = 2 * len(pairs)
     for (expr, budget), fixed_budget in zip(pairs, flat[1:k:2]):
         if x in fixed_budget.free_symbols:
             _refuse_symbolic_budget(expr, budget, x, where)
+        if fixed_budget.free_symbols:  # solve_budget(model.params, H, n): not "the expression"
+            names = sorted(s.name for s in fixed_budget.free_symbols)
+            has = ("is the symbol " if fixed_budget.is_Symbol else
+                   f"is {show(fixed_budget)}, which depends on ") + ", ".join(names)
+            raise SolveError(f"{where}: the budget must be a number, and it {has}; give the "
+                             f"number, or fix {'it' if len(names) == 1 else 'them'} by "
+                             f"keyword (e.g. {names[0]}=224). {_received(budget=budget)}")
     for c, source in zip(flat[k:], constraints):  # on the integers and on a grid alike
         c = sympy.sympify(c)
         if c is sympy.false or (not c.free_symbols and c is not sympy.true and not bool(c)):
+            names = {s.name for s in sympy.sympify(source).free_symbols}
+            given = {key: value for key, value in fixed.items() if key in names} or fixed
             raise SolveError(f"{where}: the fixed values violate the model's condition "
                              f"{show(source)}, so no size is valid. "
-                             f"{_received(constraint=show(source))}")
+                             f"{_received(**{**given, 'constraint': show(source)})}")
     return _Problem(list(zip(flat[0:k:2], flat[1:k:2])), x, flat[k:] + ties, where,
                     frozenset(s.name for s in counts))
 
@@ -546,19 +618,27 @@ def solve_budget(expr, budget=None, symbol=None, /, *, step=None, **fixed: Any):
     symbol to admissible values (``mem.total`` alone has none).
     Other symbols are fixed by keyword (``H=224``); a fixed value may itself be an expression
     in ``symbol``, which ties several symbols to one (``c2=2*w``; ``W=H/2`` keeps to the
-    values where it is a positive integer, even ``H``), also as text (``W="H/2"``, read by
-    symcnn's safe expression parser, never evaluated). Several budgets may include a model
-    or a ``TrainingMemory`` as a key, with its constraints.
+    values where it is a positive integer, even ``H``), also as text (``W="H/2"``,
+    ``c2="2*w"``: the text may name the symbol solved for; read by symcnn's safe expression
+    parser, never evaluated). Several budgets may include a model or a ``TrainingMemory``
+    as a key, with its constraints.
 
-    A budget is an int, a Fraction, a Decimal, a SymPy number or a float; a float is taken as
+    A budget is an int, a Fraction, a Decimal, a SymPy number, a float, or a tensor or array
+    holding one number (``torch.tensor(100_000)``); a float is taken as
     the decimal it prints (``1e23`` is ``10**23``, not the nearest double, which is
-    ``10**23 - 8388608``), as the command line reads ``--budget 1e23``. Units (``"25M"``,
+    ``10**23 - 8388608``), as the command line reads ``--budget 1e23``. A float inside the
+    expression is taken only when it is exactly the decimal it prints (``0.5``, not ``0.1``:
+    write ``sympy.Rational(1, 10)``). Units (``"25M"``,
     ``"1MiB"``) are the command line's: in Python write ``25e6`` or ``2**20``.
 
     Returns ``a`` such that every admissible value ``1..a`` is within budget and none above
-    it is, or ``None`` when no value is. When the values within budget are not of that form
-    (the expression does not grow with the symbol) it raises
-    :class:`~symcnn.errors.SolveError` showing the set: never a wrong single number.
+    it is, or ``None`` when no admissible value is: not even the smallest value fits, or
+    the values that fit are outside the model's constraints (MobileNetV3 needs ``alpha >
+    10/81``; ``symcnn solve`` says which). ``sc.within_budget`` of the bare quantity
+    (``model.macs``, which carries no constraints) and ``model.constraints`` tell the two
+    apart. When the values within budget are not of that form (the expression does not grow
+    with the symbol) it raises :class:`~symcnn.errors.SolveError` showing the set: never a
+    wrong single number.
 
     >>> import symcnn as sc
     >>> n, H = sc.symbols("n H")
@@ -586,7 +666,14 @@ def solve_budget(expr, budget=None, symbol=None, /, *, step=None, **fixed: Any):
 
 def _on_grid(problem, step):
     """The largest grid value ``k*step`` within budget (see :func:`solve_budget`)."""
+    return largest_on_grid(problem, _grid_step(problem, step))
+
+
+def _grid_step(problem, step):
+    """``step`` as an exact positive rational for the symbol solved for (``"0.05"`` is
+    1/20, as ``--step 0.05`` reads it), refused where the symbol cannot keep to a grid."""
     _domain(problem.symbol, problem.where, step)
+    step = _one_element(step, "step", problem.where)
     if isinstance(step, str):  # "0.05" is 1/20, as --step 0.05 reads it
         try:
             step = exact_value(step, "step", problem.where)
@@ -601,14 +688,21 @@ def _on_grid(problem, step):
                          f"of fractional steps would answer values it cannot take; leave out "
                          f"step= (or solve for a multiplier, sc.multiplier). "
                          f"{_received(step=step)}")
-    return largest_on_grid(problem, step)
+    return step
 
 
-def within_budget(expr, budget=None, symbol=None, /, **fixed: Any) -> sympy.Set:
+#: Most grid values :func:`within_budget` lists one by one (more: an ``ImageSet``).
+MAX_LISTED = 1000
+
+
+def within_budget(expr, budget=None, symbol=None, /, *, step=None, **fixed: Any) -> sympy.Set:
     """Every positive integer value of ``symbol`` keeping ``expr`` within ``budget``.
 
     Same forms as :func:`solve_budget`; the answer is a SymPy set (``Range`` pieces), empty
-    or unbounded as the case may be.
+    or unbounded as the case may be. With ``step`` (as in :func:`solve_budget`: a positive
+    rational, ``"0.05"`` read exactly) the answer is the grid values ``step, 2*step, ...``
+    within budget: a ``FiniteSet`` (up to :data:`MAX_LISTED` values), else the ``ImageSet``
+    ``k*step`` over the grid indices ``k``.
 
     >>> import symcnn as sc
     >>> n = sc.symbols("n")
@@ -616,9 +710,17 @@ def within_budget(expr, budget=None, symbol=None, /, **fixed: Any) -> sympy.Set:
     Range(1, 11, 1)
     >>> sc.within_budget(n**2 - 10*n + 30, 10, n)
     Range(3, 8, 1)
+    >>> sc.within_budget(10*sc.multiplier("a"), 2, "a", step="0.05")
+    {1/20, 1/10, 3/20, 1/5}
     """
     problem = _problem(expr, budget, symbol, fixed, "within_budget")
-    return _solve_sets(problem)[0].to_sympy()
+    if step is None:
+        return _solve_sets(problem)[0].to_sympy()
+    within, _, step = grid_sets(problem, _grid_step(problem, step))
+    if within.is_bounded and within.count() <= MAX_LISTED:
+        return sympy.FiniteSet(*(j * step for j in within))
+    k = sympy.Symbol("k" if problem.symbol.name != "k" else "j", integer=True, positive=True)
+    return sympy.ImageSet(sympy.Lambda(k, k * step), within.to_sympy())
 
 
 # ------------------------------------------------------------------------- equations
@@ -740,10 +842,17 @@ def solve(expr, target, symbol, /, **fixed: Any) -> Solution:
     x = _symbol(symbol, [e, t], where)
     lo, parity = _domain(x, where)
     ties: list = []  # a tie (W=H/2) holds where the tied value is one its symbol takes
-    e, t = _fix([e, t], fixed, where, ties=ties)
+    e, t = _fix([e, t], fixed, where, ties=ties, solved=x)
     real, relaxed, real_note = _real_solutions(e, t, x)
     note, integers = "", None
     others = (e.free_symbols | t.free_symbols) - {x}
+    if others and x not in e.free_symbols | t.free_symbols:  # nothing to say about x
+        names = sorted(s.name for s in others)
+        why = _clash(others | {x}) or (
+            f"the expression does not depend on {x} and still has the free symbol(s) "
+            f"{', '.join(names)}; solve for one of them, or fix them by keyword (e.g. "
+            f"{names[0]}=224)")
+        raise SolveError(f"{where}: {why}. {_received(expr=e, target=t)}")
     if others:
         note = _clash(others | {x}) or \
             f"the symbol(s) {', '.join(sorted(s.name for s in others))} are not fixed"

@@ -385,17 +385,49 @@ def as_size(value: Any, arg: str, owner: str, minimum: int = 1) -> sympy.Expr:
     raise LayerArgumentError(f"{expected} {_received(arg, value)}")
 
 
+#: Largest denominator whose residues :func:`_integer_hint` tries one by one.
+_HINT_RESIDUES = 4096
+
+
 def _integer_hint(value: sympy.Expr) -> str:
     """How to write a fractional size of one symbol over a new one: ``H/2`` is a size
-    where ``H = 2*k`` (then it is ``k``)."""
+    where ``H = 2*k`` (then it is ``k``), ``(H + 1)/3`` where ``H = 3*k - 1`` (then it is
+    ``k``); or that no value makes it an integer (``(2*H + 1)/4``).
+
+    The size is ``P(H)/d`` for a polynomial ``P`` with integer coefficients; as ``P(d*k +
+    r)`` and ``P(r)`` leave the same remainder modulo ``d``, it is an integer for every
+    ``k`` exactly when ``d`` divides ``P(r)``, so the residues ``r`` are tried one by one.
+
+    >>> H = sympy.Symbol("H", integer=True, positive=True)
+    >>> print(_integer_hint((H + 1)/3).strip())
+    To use it, write H over a new symbol: H = 3*k - 1 makes it k.
+    >>> print(_integer_hint((2*H + 1)/4).strip())
+    It is an integer for no value of H.
+    """
     symbols = value.free_symbols
-    denominator = sympy.fraction(sympy.together(value))[1]
-    if len(symbols) != 1 or not denominator.is_Integer or denominator <= 1:
+    if len(symbols) != 1:
         return ""
     (symbol,) = symbols
+    numerator, denominator = sympy.fraction(sympy.together(value))
+    if not denominator.is_Integer or not 1 < denominator <= _HINT_RESIDUES or \
+            not numerator.is_polynomial(symbol):
+        return ""
+    poly = sympy.Poly(numerator, symbol)
+    if not poly.domain.is_ZZ:
+        return ""
+    d = int(denominator)
+    fits = [r for r in range(d) if int(poly.eval(r)) % d == 0]
+    if not fits:
+        return f" It is an integer for no value of {symbol}."
+    if len(fits) == d:  # H*(H + 1)/2
+        return (f" It is an integer for every value of {symbol}, which SymPy does not see: "
+                f"write it as floor({value}), which equals it.")
+    # H = d*k - (d - r), k >= 1, reaches every positive H of the residue r (from r itself)
+    r = fits[0]
     new = sympy.Symbol("k" if symbol.name != "k" else "m", integer=True, positive=True)
-    size = sympy.expand(value.subs(symbol, denominator * new))
-    return (f" To use it, write {symbol} over a new symbol: {symbol} = {denominator * new} "
+    written = d * new - (d - r) if r else d * new
+    size = sympy.expand(value.subs(symbol, written))
+    return (f" To use it, write {symbol} over a new symbol: {symbol} = {written} "
             f"makes it {size}.")
 
 

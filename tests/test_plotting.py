@@ -163,3 +163,27 @@ def test_several_quantities_of_an_expression_are_refused():
     with pytest.raises(sc.SolveError, match=r"an expression is its own quantity.*"
                                             r"Received: y=\['params', 'macs'\]"):
         sc.plot(n**2, n=range(1, 10), y=["params", "macs"])
+
+
+def test_a_budget_on_a_quantity_not_plotted_is_refused_as_the_command_line_refuses_it(
+        tmp_path, capsys):
+    """It was ignored in silence: the figure showed params with no budget line, where
+    ``symcnn plot ... --y params --budget macs=2.3e6`` exits 2 saying why."""
+    import io
+
+    from symcnn.cli import main
+
+    model = sc.zoo.textbook.free_width()
+    with pytest.raises(sc.SolveError) as err:
+        sc.plot(model, n=range(1, 501), y=["params"], budget={"macs": 2.3e6})
+    said = "'macs' is not among the plotted quantities (params)"
+    assert said in str(err.value)
+    code = main(["plot", str(MODELS / "free_width.yaml"), "n=1:500", "--y", "params",
+                 "--budget", "macs=2.3e6", "-o", str(tmp_path / "x.png")], out=io.StringIO())
+    assert code == 2 and said in capsys.readouterr().err
+    # a budget on a plotted quantity still marks the largest value within it
+    fig = sc.plot(model, n=range(1, 501), y=["params", "macs"], budget={"macs": 2.3e6})
+    best = max(v for v in range(1, 501) if model.subs(n=v).macs <= 2.3e6)
+    assert [line.get_label() for line in fig.axes[1].get_lines()][::3] == [
+        f"free_width (n = {best})", "budget 2,300,000"]
+    assert [line.get_label() for line in fig.axes[0].get_lines()] == ["free_width"]
