@@ -320,12 +320,9 @@ def _evaluate(exprs: list, axes: dict, fixed: dict, symbols: dict) -> list:
     _check_powers(exprs, bounds)
     digits = _literal_digits(tuple(exprs))
     if digits:  # the integer code writes its numbers as text: at most 4,300 digits each
-        if points > MAX_SLOW_POINTS:
-            raise SolveError(f"sweep: a closed form holds a number of {digits:,} digits, more "
-                             f"than the exact integer evaluator writes ({MAX_DIGITS:,}), so it "
-                             f"is evaluated point by point, which is limited to "
-                             f"{MAX_SLOW_POINTS:,} points. Received: {points:,} points")
-        return [_slow(e, names, syms, axes, shape) for e in exprs]
+        return _point_by_point(exprs, names, syms, axes, shape, points,
+                               f"a closed form holds a number of {digits:,} digits, more than "
+                               f"the exact integer evaluator writes ({MAX_DIGITS:,})")
     try:
         source, dens, peak = compiled(tuple(exprs), syms, bounds)
     except Unsupported as err:
@@ -342,12 +339,9 @@ def _evaluate(exprs: list, axes: dict, fixed: dict, symbols: dict) -> list:
         if split:
             return _per_value(exprs, axes, fixed, symbols, split,
                               "counts of a sum's terms or exponents")
-        if points > MAX_SLOW_POINTS:
-            raise SolveError(f"sweep: {_short(outside)} is outside the exact integer "
-                             f"evaluator (+, *, integer powers, floor, ceiling, Mod, min, max), "
-                             f"so it is evaluated point by point, which is limited to "
-                             f"{MAX_SLOW_POINTS:,} points. Received: {points:,} points")
-        return [_slow(e, names, syms, axes, shape) for e in exprs]
+        return _point_by_point(exprs, names, syms, axes, shape, points,
+                               f"{_short(outside)} is outside the exact integer evaluator (+, *, "
+                               f"integer powers, floor, ceiling, Mod, min, max)")
     _check_memory(points, peak, source, len(exprs), dens)
     if np is None:
         fn = build(source, vectorised=False)
@@ -506,6 +500,15 @@ def _nest(flat: list, shape: tuple):
 def _literal_digits(exprs: tuple) -> int:
     """:func:`~symcnn.safe.literal_digits` of the longest number in ``exprs``."""
     return max((literal_digits(e) for e in exprs), default=0)
+
+
+def _point_by_point(exprs, names, syms, axes, shape, points: int, why: str) -> list:
+    """``exprs`` evaluated exactly at each point (:func:`_slow`), for a reason ``why`` the
+    integer code generator does not take them; refused beyond :data:`MAX_SLOW_POINTS`."""
+    if points > MAX_SLOW_POINTS:
+        raise SolveError(f"sweep: {why}, so it is evaluated point by point, which is limited "
+                         f"to {MAX_SLOW_POINTS:,} points. Received: {points:,} points")
+    return [_slow(e, names, syms, axes, shape) for e in exprs]
 
 
 def _slow(expr, names, syms, axes, shape):
