@@ -18,17 +18,17 @@ symcnn.errors.ExpressionError: sweep: `a` is text that is not a size expression:
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import sympy
 
 from .errors import ExpressionError, _digits, brief
 from .expr_parser import parse_expression
-from .structural import expanded_terms, structure_bounds
 
 __all__ = ["MAX_DIGITS", "MAX_RESULT_BITS", "to_expr", "brief", "int_text", "check_int",
-           "bounded_subs", "BoundError", "MAX_COUNT_TERMS", "check_expansion", "check_sizes",
-           "literal_digits"]
+           "bounded_subs", "BoundError", "MAX_COUNT_TERMS", "MAX_SIZE_PRODUCT_TERMS",
+           "expansion_terms", "check_expansion", "check_sizes", "literal_digits"]
 
 #: Most decimal digits of an integer symcnn reads or writes (Python's own limit is 4,300).
 MAX_DIGITS = 4300
@@ -41,6 +41,15 @@ MAX_RESULT_BITS = 14_000
 #: Real networks stay far below: the zoo's widest closed forms, with symbolic input sizes
 #: and width multipliers, have under 100 terms per layer.
 MAX_COUNT_TERMS = 2_000
+#: Most terms the product of a layer's largest input's and output's sizes and its size
+#: arguments may expand to (:func:`check_sizes`). That product is a loose upper bound on
+#: what its counts multiply (a ``Flatten`` multiplies one of the two, a convolution the
+#: output and part of the input), so its bound is looser: models whose every layer
+#: argument is a symbol (products of about 25,000 terms) pass, sizes of 55 terms each on a
+#: ``Conv2D`` (millions) do not.
+MAX_SIZE_PRODUCT_TERMS = 200_000
+#: Term counts stop growing here (their message says "more than").
+_TERMS_CAP = 10**12
 
 
 class BoundError(ExpressionError):
@@ -238,9 +247,64 @@ def _short(expr) -> str:
 # --------------------------------------------------------------------------- expansion bounds
 
 
+def expansion_terms(expr, memo: dict | None = None) -> int:
+    """An upper bound on the terms of ``sympy.expand(expr)``, read from its structure
+    without expanding (and on the largest sum it expands inside a rounding, a ``min`` or a
+    power with a negative exponent): a sum adds its parts' counts, a product multiplies
+    them, ``s**k`` of a sum of ``t`` terms has at most ``comb(t + k - 1, k)``; a rounding,
+    ``min``, ``max`` or any other function is one term, whose arguments expand on their own.
+    (:func:`~symcnn.structural.expanded_terms`, which the expression reader bounds, counts
+    a rounding as the terms of its argument: a bound on one expression, not on what a
+    product of sizes with roundings expands to.)
+
+    >>> a, b, c = sympy.symbols("a b c")
+    >>> e = (a + b + c)**4 * (a + 1) + sympy.floor((a + b)**2 / 3)
+    >>> expansion_terms(e), len(sympy.expand(e).args)
+    (31, 31)
+    """
+    outer, inner = _terms(expr, {} if memo is None else memo)
+    return max(outer, inner)
+
+
+def _terms(expr, memo: dict) -> tuple:
+    """``(terms, inner)``: terms of the expansion, and of the largest sum expanded inside
+    a function or a denominator."""
+    if not isinstance(expr, sympy.Basic) or expr.is_Atom:
+        return 1, 0
+    hit = memo.get(expr)
+    if hit is not None:
+        return hit
+    if expr.is_Add or expr.is_Mul:
+        parts = [_terms(a, memo) for a in expr.args]
+        counts = [t for t, _ in parts]
+        terms = min(sum(counts) if expr.is_Add else math.prod(counts), _TERMS_CAP)
+        out = (terms, max(i for _, i in parts))
+    elif expr.is_Pow and expr.exp.is_Integer:
+        t, inner = _terms(expr.base, memo)
+        terms = _multisets(t, abs(int(expr.exp)))
+        out = (terms, inner) if expr.exp > 0 else (1, max(inner, terms))
+    else:
+        parts = [_terms(a, memo) for a in expr.args]
+        out = (1, max((max(p) for p in parts), default=0))
+    memo[expr] = out
+    return out
+
+
+def _multisets(t: int, k: int) -> int:
+    """``comb(t + k - 1, k)``, the monomials of degree ``k`` in ``t`` terms, capped."""
+    if t <= 1 or k == 0:
+        return 1
+    low = min(k, t - 1)
+    return _TERMS_CAP if low > 64 else min(math.comb(t + k - 1, low), _TERMS_CAP)
+
+
 def _size_terms(size, memo: dict) -> int:
-    """:func:`~symcnn.structural.expanded_terms` of one size (1 for a Python number)."""
-    return structure_bounds(size, memo)[0] if isinstance(size, sympy.Basic) else 1
+    """:func:`expansion_terms` of one size (1 for a Python number)."""
+    return max(_terms(size, memo))
+
+
+def _about(terms: int) -> str:
+    return f"more than {_TERMS_CAP:,}" if terms >= _TERMS_CAP else f"about {terms:,}"
 
 
 def _symbols(count: int) -> str:
@@ -249,7 +313,7 @@ def _symbols(count: int) -> str:
 
 def check_expansion(expr, what: str, limit: int = MAX_COUNT_TERMS) -> None:
     """A :class:`BoundError` when ``expr`` could expand to more than ``limit`` terms
-    (:func:`~symcnn.structural.expanded_terms`), said as ``what`` would be: checked before a
+    (:func:`expansion_terms`), said as ``what`` would be: checked before a
     layer's count is expanded, which costs SymPy about a millisecond per term.
 
     >>> a, b, c, d = sympy.symbols("a b c d")
@@ -259,27 +323,27 @@ def check_expansion(expr, what: str, limit: int = MAX_COUNT_TERMS) -> None:
     ...
     symcnn.safe.BoundError: the parameter count would expand to about 5,456 terms (limit 2,000); symcnn refuses counts this large rather than spend minutes expanding them. Received: a count over 4 symbols
     """
-    terms = expanded_terms(expr)
+    terms = expansion_terms(expr)
     if terms > limit:
-        raise BoundError(f"{what} would expand to about {terms:,} terms (limit {limit:,}); "
+        raise BoundError(f"{what} would expand to {_about(terms)} terms (limit {limit:,}); "
                          f"symcnn refuses counts this large rather than spend minutes "
                          f"expanding them. Received: a count over "
                          f"{_symbols(len(expr.free_symbols))}")
 
 
-def check_sizes(inputs, outputs, arguments=(), limit: int = MAX_COUNT_TERMS) -> None:
+def check_sizes(inputs, outputs, arguments=(), limit: int = MAX_SIZE_PRODUCT_TERMS) -> None:
     """A :class:`BoundError` when a layer's sizes multiply past ``limit`` terms once
     expanded: the sizes of its largest input and output and its size arguments (those not
     among them), which its MACs and memory counts multiply (a convolution's MACs are its
     output's elements times its input channels and kernel). Each size may be a large
     expression (a model file bounds one at 2,000 terms); their product is what costs.
 
-    >>> s = sympy.Add(*sympy.symbols("a:f", integer=True, positive=True))**2  # 21 terms
+    >>> s = sympy.Add(*sympy.symbols("a:j", integer=True, positive=True))**2  # 55 terms
     >>> check_sizes([(32, 32, 3)], [(30, 30, 8)], [8, 3, 3])
     >>> check_sizes([(s, s, s)], [(s, s, s)], [s])
     Traceback (most recent call last):
     ...
-    symcnn.safe.BoundError: its sizes (its largest input's and output's and its size arguments, as its MAC and memory counts multiply them) would expand to about 6,188 terms (limit 2,000); symcnn refuses sizes this large rather than spend minutes expanding them. Received: sizes of up to 21 terms over 6 symbols
+    symcnn.safe.BoundError: its sizes (its largest input's and output's and its size arguments, as its MAC and memory counts multiply them) would expand to about 293,930 terms (limit 200,000); symcnn refuses sizes this large rather than spend minutes expanding them. Received: sizes of up to 55 terms over 10 symbols
     """
     if len(_SIZE_TERMS) > 20_000:
         _SIZE_TERMS.clear()
@@ -293,18 +357,18 @@ def check_sizes(inputs, outputs, arguments=(), limit: int = MAX_COUNT_TERMS) -> 
     if estimate <= limit:
         return
     sizes = [d for d in (*shape_in, *shape_out, *kept) if isinstance(d, sympy.Basic)]
-    terms = expanded_terms(sympy.Mul(*sizes))
+    terms = expansion_terms(sympy.Mul(*sizes))
     if terms > limit:
         largest = max(_size_terms(d, memo) for d in sizes)
         names = set().union(*(d.free_symbols for d in sizes))
         raise BoundError(f"its sizes (its largest input's and output's and its size "
                          f"arguments, as its MAC and memory counts multiply them) would expand "
-                         f"to about {terms:,} terms (limit {limit:,}); symcnn refuses sizes "
+                         f"to {_about(terms)} terms (limit {limit:,}); symcnn refuses sizes "
                          f"this large rather than spend minutes expanding them. Received: "
                          f"sizes of up to {largest:,} terms over {_symbols(len(names))}")
 
 
-#: :func:`~symcnn.structural.structure_bounds` of the sizes seen, shared by every layer (a network's sizes recur).
+#: :func:`_terms` of the sizes seen, shared by every layer (a network's sizes recur).
 _SIZE_TERMS: dict = {}
 
 
@@ -315,7 +379,7 @@ def _largest(shapes, memo: dict) -> tuple:
     for shape in shapes:
         count = 1
         for d in shape:
-            count *= _size_terms(d, memo)
+            count = min(count * _size_terms(d, memo), _TERMS_CAP)
         if count > best:
             best, pick = count, tuple(shape)
     return best, pick
