@@ -129,7 +129,7 @@ def plot(targets, /, *, y="params", budget=None, path=None, labels=None, title=N
     budgets = budget if isinstance(budget, Mapping) else {q: budget for q in quantities}
     for q in budgets:  # as the command line's --budget: a budget is drawn on its panel
         if q not in quantities:
-            raise SolveError(f"plot: `budget`: {q!r} is not among the plotted quantities "
+            raise SolveError(f"plot: `budget`: {brief(q)} is not among the plotted quantities "
                              f"({', '.join(quantities)}). Received: budget={brief(budget)}")
     budgets = {q: _budget(q, b) for q, b in budgets.items()}
     _check_title(title)
