@@ -27,6 +27,9 @@ from symcnn.interop._common import keras_base
 from ..conftest import require
 from ..support.flops import torch_macs
 
+require("torch")
+from ..support.torch_models import own_module  # noqa: E402  (torch.nn modules)
+
 pytestmark = pytest.mark.frameworks
 
 
@@ -227,26 +230,6 @@ MODULES = {
 }
 
 
-def _own_module(forward):
-    """A module of one's own: ``forward`` on a 1x1 convolution's output (and, for a function
-    of two tensors, a 3x3 convolution's), on ``(3, H, W)`` inputs."""
-    torch = require("torch")
-
-    two = forward.__code__.co_argcount == 4
-
-    class Own(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv = torch.nn.Conv2d(3, 4, 1)
-            self.other = torch.nn.Conv2d(3, 4, 3, padding=1) if two else None
-
-        def forward(self, x):
-            tensors = (self.conv(x), self.other(x)) if two else (self.conv(x),)
-            return forward(torch, torch.nn.functional, *tensors)
-
-    return Own()
-
-
 def _read_and_compared(module, expected) -> None:
     """``module`` read on (3, 7, 7): the layers after the convolutions are ``expected``; the
     counts are ``parameters()``, the MACs FlopCounterMode's, and, exported again on its
@@ -264,7 +247,7 @@ def _read_and_compared(module, expected) -> None:
 @pytest.mark.parametrize("call", list(CALLS))
 def test_a_function_in_ones_own_module_is_read_as_the_layer_it_computes(call):
     forward, expected = CALLS[call]
-    _read_and_compared(_own_module(forward), expected)
+    _read_and_compared(own_module(forward), expected)
 
 
 @pytest.mark.parametrize("kind", list(MODULES))
@@ -308,7 +291,7 @@ REFUSED = {
 def test_a_function_no_symcnn_layer_computes_is_refused_saying_why(call):
     forward, message = REFUSED[call]
     with pytest.raises(sc.ConversionError, match=message):
-        sc.from_torch(_own_module(forward), input_shape=(3, 7, 7))
+        sc.from_torch(own_module(forward), input_shape=(3, 7, 7))
 
 
 def test_a_hardshrink_module_by_another_lambd_is_refused_naming_it():
@@ -332,7 +315,7 @@ def test_a_relu_capped_by_a_clamp_exports_to_keras():
     """Read as Keras' ReLU(max_value=6), a clamp between 0 and 6 exports to Keras (as
     nn.Hardtanh(0.0, 6.0) it was refused: Keras' hard_tanh is fixed at -1 and 1)."""
     require("keras")
-    model = sc.from_torch(_own_module(lambda t, F, y: F.hardtanh(y, 0.0, 6.0)),
+    model = sc.from_torch(own_module(lambda t, F, y: F.hardtanh(y, 0.0, 6.0)),
                           input_shape=(3, 7, 7))
     exported = model.to_keras()
     assert [type(layer).__name__ for layer in exported.layers][-1] == "ReLU"

@@ -26,6 +26,7 @@ from symcnn.spec import model_from_spec, model_to_spec
 
 from ..conftest import require
 from ..support.saved_tensors import measure
+from ..support.torch_models import own_module
 
 pytestmark = pytest.mark.frameworks
 
@@ -62,23 +63,11 @@ def _same_function_and_memory(module, shape=SHAPE, batches=(1, 2, 3)):
 
 
 def _after_conv(forward):
-    """``forward(torch, y)`` on a 1x1 convolution's output (``forward(torch, y, z)``: and on
-    a 3x3 one's), on ``(3, 5, 5)`` inputs."""
-    torch = require("torch")
-    two = forward.__code__.co_argcount == 3
-
-    class Own(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv = torch.nn.Conv2d(3, 4, 1)
-            self.other = torch.nn.Conv2d(3, 4, 3, padding=1) if two else None
-
-        def forward(self, x):
-            if two:
-                return forward(torch, self.conv(x), self.other(x))
-            return forward(torch, self.conv(x))
-
-    return Own()
+    """``forward(torch, y)`` (``forward(torch, y, z)``) as :func:`own_module` runs it, on
+    ``(3, 5, 5)`` inputs."""
+    if forward.__code__.co_argcount == 3:
+        return own_module(lambda torch, F, y, z: forward(torch, y, z))
+    return own_module(lambda torch, F, y: forward(torch, y))
 
 
 def _in_place(method, *args):

@@ -14,7 +14,7 @@ torch = require("torch")
 from torch import nn  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
-from tests.support.saved_tensors import measure  # noqa: E402
+from tests.support.saved_tensors import Unpacked, measure  # noqa: E402
 
 L, S, E, B = sc.symbols("L S E B")
 
@@ -113,15 +113,6 @@ def test_a_masked_call_is_counted_and_noted():
         sc.Model(x, y).to_torch()
 
 
-class _Unpack(nn.Module):
-    def __init__(self, net):
-        super().__init__()
-        self.net = net
-
-    def forward(self, xs):
-        return self.net(*xs)
-
-
 def _attend(mode, batch_first, trainable, kdim=None, n_q=L, n_k=S):
     """Linear layers, then the attention as self-attention, key = value, or three tensors."""
     q_in, kv_in = sc.Input((n_q, 8)), sc.Input((n_k, 6))
@@ -148,7 +139,7 @@ def test_training_memory_is_what_the_export_keeps(mode, kdim, batch_first, train
         values = {L: n_q, S: n_k}
         net = model.subs({s: values[s] for s in model.free_symbols}).to_torch()
         xs = [torch.randn(batch, n_q, 8)] + ([] if mode == "self" else [torch.randn(batch, n_k, 6)])
-        assert closed.subs({L: n_q, S: n_k, B: batch}) == measure(_Unpack(net), xs)[0]
+        assert closed.subs({L: n_q, S: n_k, B: batch}) == measure(Unpacked(net), xs)[0]
 
 
 def test_training_memory_refuses_the_extra_keys():

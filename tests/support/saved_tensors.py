@@ -73,3 +73,15 @@ def assert_keras_keeps(model, input_shape, batches=(1, 2, 3)) -> None:
     twin = KerasTraining(model.to_keras())
     for b in batches:
         assert closed.subs(batch, b) == measure(twin, torch.randn(b, *input_shape))[0], b
+
+
+class Unpacked(nn.Module):
+    """``net`` called on the tensors of one list (``net(*xs)``), so :func:`measure`, which
+    passes one input, measures a module of several inputs (attention's query, key, value)."""
+
+    def __init__(self, net: nn.Module) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, xs):
+        return self.net(*xs)

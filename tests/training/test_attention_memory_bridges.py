@@ -19,7 +19,7 @@ from tests.conftest import require
 torch = require("torch")
 from torch import nn  # noqa: E402
 
-from tests.support.saved_tensors import measure  # noqa: E402
+from tests.support.saved_tensors import Unpacked, measure  # noqa: E402
 
 B, N = sc.symbols("B"), sc.symbols("N")
 D = 8
@@ -108,17 +108,8 @@ def test_to_torch_keeps_what_training_memory_counts(mode, lengths, trainable, ne
         # the export is channels last: it reads (batch, features, tokens)
         xs = [torch.randn(batch, D, lengths[0])] + (
             [] if mode == "self" else [torch.randn(batch, 6, lengths[1])])
-        wrapped = _Unpack(net)
+        wrapped = Unpacked(net)
         assert closed.subs(B, batch) == measure(wrapped, xs)[0], batch
-
-
-class _Unpack(nn.Module):
-    def __init__(self, net):
-        super().__init__()
-        self.net = net
-
-    def forward(self, xs):
-        return self.net(*xs)
 
 
 def test_the_exports_need_weights_changes_no_value():
