@@ -131,11 +131,18 @@ def value(t, env) -> Fraction:
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(trees, st.integers(1, 40), st.integers(1, 40), st.integers(1, 40))
 def test_parsed_expression_equals_python_arithmetic_at_every_point(tree, h, w, k):
+    assert_parsed_as_python(tree, value, h, w, k)
+
+
+def assert_parsed_as_python(tree, evaluate, h: int, w: int, k: int) -> None:
+    """``tree``'s text, parsed with nothing run, at ``H, W, n = h, w, k``, equals
+    ``evaluate(tree, env)``, Python's own arithmetic on it."""
     text = render(tree)
     with nothing_may_execute():
         expr = parse_expression(text, SYMBOLS)
     got = expr.xreplace({H: h, W: w, n: k})
-    assert got == sympy.Rational(*value(tree, {"H": h, "W": w, "n": k}).as_integer_ratio())
+    assert got == sympy.Rational(*evaluate(tree, {"H": h, "W": w, "n": k})
+                                 .as_integer_ratio()), text
 
 
 int_tokens = st.one_of(st.integers(0, 30).map(str), st.sampled_from(["+", "-", "*", "//", "(", ")"]))
@@ -430,12 +437,7 @@ def remainder_value(t, env) -> Fraction:
 @given(remainder_trees, st.integers(1, 40), st.integers(1, 40), st.integers(1, 40))
 def test_a_remainder_by_a_number_or_a_size_is_pythons_at_every_point(tree, h, w, k):
     """``%`` was refused ("unexpected character '%'"), and so was ``Mod(H, k)`` by a size."""
-    text = render(tree)
-    with nothing_may_execute():
-        expr = parse_expression(text, SYMBOLS)
-    got = expr.xreplace({H: h, W: w, n: k})
-    assert got == sympy.Rational(*remainder_value(tree, {"H": h, "W": w, "n": k})
-                                 .as_integer_ratio()), text
+    assert_parsed_as_python(tree, remainder_value, h, w, k)
 
 
 @st.composite
